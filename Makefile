@@ -1,0 +1,174 @@
+# ddlocal: one Makefile for the plugin, the server, the tools and the tests.
+#
+#   make                 build/ddlocal.so, build/ddlocal-server, build/ddlocal-device
+#   make run             install missing Debian packages, build, start everything
+#   make test            install missing packages, then every suite (see README)
+#   make SANITIZE=address,undefined unit   unit tests under ASan+UBSan
+#
+# Objects live in build/obj/<variant>/ so sanitizer and plain objects never
+# mix; a sanitizer variant also puts its binaries in build/<variant>/.
+
+SANITIZE ?=
+comma := ,
+ifeq ($(SANITIZE),)
+VARIANT := plain
+OUT := build
+else
+VARIANT := san-$(subst $(comma),-,$(SANITIZE))
+OUT := build/$(VARIANT)
+endif
+OBJ := build/obj/$(VARIANT)
+
+CC := gcc
+PKGS_CORE := libcjson
+PKGS := libcjson sqlite3 libmicrohttpd libcurl openssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+
+WARN := -std=c17 -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wvla -Wcast-qual -Wundef -Werror
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := $(WARN) $(CFLAGS) -fPIC -D_GNU_SOURCE -I. -MMD -MP $(PKG_CFLAGS)
+LDFLAGS ?=
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+LIBS_CORE := -lcjson -lm
+LIBS_STORE := -lsqlite3
+LIBS_PLUGIN := $(LIBS_STORE) $(LIBS_CORE) -lcurl -lcrypto -lpthread
+LIBS_SERVER := -lmicrohttpd $(LIBS_STORE) $(LIBS_CORE) -lcrypto -lpthread
+
+CORE_SRC := $(sort $(wildcard core/*.c))
+STORE_SRC := $(sort $(wildcard store/*.c))
+PLUGIN_SRC := $(sort $(wildcard plugin/*.c))
+SERVER_SRC := $(sort $(wildcard server/*.c))
+SCHEMA_SQL := $(sort $(wildcard schema/[0-9][0-9][0-9]_*.sql))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+CORE_OBJ := $(CORE_SRC:%.c=$(OBJ)/%.o)
+STORE_OBJ := $(STORE_SRC:%.c=$(OBJ)/%.o) $(OBJ)/gen/schema_sql.o
+PLUGIN_OBJ := $(PLUGIN_SRC:%.c=$(OBJ)/%.o)
+SERVER_OBJ := $(SERVER_SRC:%.c=$(OBJ)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(OUT)/tests/%)
+FUZZ_REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(OUT)/fuzz-replay/%)
+
+# core/ is held to -Wconversion as well (STYLE.md section 8).
+$(OBJ)/core/%.o: ALL_CFLAGS += -Wconversion
+
+.PHONY: all run test check unit integration bench fuzz fuzz-replay format format-check \
+	clean deps tools
+all: $(OUT)/ddlocal.so $(OUT)/ddlocal-server
+
+# Keep objects that pattern rules build on the way.
+.SECONDARY:
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# Migrations are compiled into store/ so both processes carry the same schema.
+$(OBJ)/gen/schema_sql.c: $(SCHEMA_SQL) Makefile
+	@mkdir -p $(@D)
+	@{ echo '/* generated from schema/*.sql by the Makefile: do not edit */'; \
+	  echo '#include "store/migrations.h"'; \
+	  echo 'const struct store_migration store_migrations[] = {'; \
+	  for f in $(SCHEMA_SQL); do \
+	    b=$$(basename $$f .sql); n=$${b%%_*}; \
+	    printf '    { %d, "%s",\n' "$$((10#$$n))" "$$b"; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/      "/' -e 's/$$/\\n"/' $$f; \
+	    echo '    },'; \
+	  done; \
+	  echo '};'; \
+	  echo 'const int store_n_migrations = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));'; \
+	} > $@
+$(OBJ)/gen/schema_sql.o: $(OBJ)/gen/schema_sql.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The plugin does not link libmosquitto: the broker supplies those symbols.
+$(OUT)/ddlocal.so: $(PLUGIN_OBJ) $(STORE_OBJ) $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) -shared -fvisibility=hidden $(LDFLAGS) -o $@ $^ $(LIBS_PLUGIN)
+$(PLUGIN_OBJ): ALL_CFLAGS += -fvisibility=hidden
+
+$(OUT)/ddlocal-server: $(SERVER_OBJ) $(STORE_OBJ) $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SERVER)
+
+# Unit tests of core/ link core only; tests of store/ (test_store*) add store.
+WRAP_ALLOC := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+$(OUT)/tests/test_store%: $(OBJ)/tests/unit/test_store%.o $(OBJ)/tests/unit/alloc_fail.o \
+		$(STORE_OBJ) $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $(WRAP_ALLOC) -o $@ $^ -lcmocka $(LIBS_STORE) $(LIBS_CORE) -lpthread
+$(OUT)/tests/test_%: $(OBJ)/tests/unit/test_%.o $(OBJ)/tests/unit/alloc_fail.o $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $(WRAP_ALLOC) -o $@ $^ -lcmocka $(LIBS_CORE)
+
+# Each fuzz target also builds with a plain driver that replays its corpus.
+$(OUT)/fuzz-replay/fuzz_%: $(OBJ)/tests/fuzz/fuzz_%.o $(OBJ)/tests/fuzz/replay.o $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CORE)
+
+unit: $(UNIT_BIN) $(FUZZ_REPLAY_BIN)
+	@sh tests/unit/run.sh "$(VARIANT)" $(UNIT_BIN) -- $(FUZZ_REPLAY_BIN)
+
+FUZZ_OUT := build/fuzz
+fuzz:
+	@mkdir -p $(FUZZ_OUT)
+	@for f in $(FUZZ_SRC); do \
+	  n=$$(basename $$f .c); \
+	  echo "clang $$n"; \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(PKG_CFLAGS) \
+	    -o $(FUZZ_OUT)/$$n $$f $(CORE_SRC) $(LIBS_CORE) || exit 1; \
+	done
+	@echo "fuzzers in $(FUZZ_OUT)/; run e.g. $(FUZZ_OUT)/fuzz_shadow_update tests/fuzz/corpus/fuzz_shadow_update"
+
+integration: all
+	@cd tests/integration && /usr/bin/python3 -m pytest -q -p no:cacheprovider .
+
+# Every suite in order; a failure stops the run with a non-zero status.
+test check: deps
+	@$(MAKE) --no-print-directory format-check
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined unit
+	@$(MAKE) --no-print-directory integration
+
+run: deps all
+	@exec bin/ddlocal up $(ARGS)
+
+bench: deps all
+	@sh tests/bench/run.sh
+
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find core store plugin server tools tests -name '*.[ch]')
+format:
+	@clang-format -i $(C_FILES)
+
+format-check:
+	@clang-format --dry-run --Werror $(C_FILES) && echo "format-check: $(words $(C_FILES)) files clean"
+
+clean:
+	rm -rf build
+
+# Debian 12 packages the build, the emulator and the tests need.
+DEBIAN_PACKAGES := gcc make pkg-config clang-format libc6-dev \
+	libcjson-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev \
+	libcmocka-dev libmosquitto-dev mosquitto-dev mosquitto mosquitto-clients \
+	python3 python3-pytest python3-boto3 python3-paho-mqtt python3-cryptography awscli \
+	openssl curl
+
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing Debian packages:" $$missing; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing \
+	    >/dev/null || { echo "deps: apt-get install failed" >&2; exit 1; }; \
+	fi
+
+-include $(shell find build/obj -name '*.d' 2>/dev/null)

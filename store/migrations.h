@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* migrations.h: the schema migrations compiled into store/ from schema/*.sql
+ * (the Makefile generates their table). Read by store.c only. */
+#ifndef DD_STORE_MIGRATIONS_H
+#define DD_STORE_MIGRATIONS_H
+
+struct store_migration {
+    int version;      /* NNN of schema/NNN_name.sql; contiguous from 1 */
+    const char *name; /* NNN_name */
+    const char *sql;  /* the whole file */
+};
+
+extern const struct store_migration store_migrations[];
+extern const int store_n_migrations;
+
+#endif
