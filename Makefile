@@ -8,6 +8,7 @@
 # Objects live in build/obj/<variant>/ so sanitizer and plain objects never
 # mix; a sanitizer variant also puts its binaries in build/<variant>/.
 
+SHELL := /bin/bash
 SANITIZE ?=
 comma := ,
 ifeq ($(SANITIZE),)
@@ -71,7 +72,7 @@ $(OBJ)/%.o: %.c
 # Migrations are compiled into store/ so both processes carry the same schema.
 $(OBJ)/gen/schema_sql.c: $(SCHEMA_SQL) Makefile
 	@mkdir -p $(@D)
-	@{ echo '/* generated from schema/*.sql by the Makefile: do not edit */'; \
+	@{ echo '/* generated from schema/ by the Makefile: do not edit */'; \
 	  echo '#include "store/migrations.h"'; \
 	  echo 'const struct store_migration store_migrations[] = {'; \
 	  for f in $(SCHEMA_SQL); do \
@@ -98,11 +99,13 @@ $(OUT)/ddlocal-server: $(SERVER_OBJ) $(STORE_OBJ) $(CORE_OBJ)
 
 # Unit tests of core/ link core only; tests of store/ (test_store*) add store.
 WRAP_ALLOC := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
-$(OUT)/tests/test_store%: $(OBJ)/tests/unit/test_store%.o $(OBJ)/tests/unit/alloc_fail.o \
+STORE_TEST_BIN := $(filter $(OUT)/tests/test_store%,$(UNIT_BIN))
+CORE_TEST_BIN := $(filter-out $(STORE_TEST_BIN),$(UNIT_BIN))
+$(STORE_TEST_BIN): $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/alloc_fail.o \
 		$(STORE_OBJ) $(CORE_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(WRAP_ALLOC) -o $@ $^ -lcmocka $(LIBS_STORE) $(LIBS_CORE) -lpthread
-$(OUT)/tests/test_%: $(OBJ)/tests/unit/test_%.o $(OBJ)/tests/unit/alloc_fail.o $(CORE_OBJ)
+$(CORE_TEST_BIN): $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/alloc_fail.o $(CORE_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(WRAP_ALLOC) -o $@ $^ -lcmocka $(LIBS_CORE)
 

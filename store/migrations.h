@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* migrations.h: the schema migrations compiled into store/ from schema/*.sql
+/* migrations.h: the schema migrations compiled into store/ from schema/NNN_name.sql
  * (the Makefile generates their table). Read by store.c only. */
 #ifndef DD_STORE_MIGRATIONS_H
 #define DD_STORE_MIGRATIONS_H

@@ -12,8 +12,8 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do
         cat "$log"
         echo "FAILED: $1"
     fi
-    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    p=$(sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    f=$(sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
     [ -n "$p" ] || p=0
     if [ -z "$f" ]; then
         # A binary that crashed or printed no summary counts as one failure.

@@ -1,0 +1,24 @@
+-- The emulator's own state: the clock both processes read, the plugin's
+-- heartbeat the server reports in /_ddlocal/health, and a reset generation.
+
+CREATE TABLE emulator_clock (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    mode TEXT NOT NULL CHECK (mode IN ('real', 'scaled', 'manual')),
+    scale REAL NOT NULL,
+    anchor_real_ms INTEGER NOT NULL,
+    anchor_emulated_ms INTEGER NOT NULL
+);
+
+CREATE TABLE emulator_heartbeat (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    pid INTEGER NOT NULL,
+    written_real_ms INTEGER NOT NULL,    -- wall clock of the write, for freshness
+    emulated_now_ms INTEGER NOT NULL,
+    evaluated_until_ms INTEGER NOT NULL  -- every bucket ending at or before it is evaluated
+);
+
+CREATE TABLE emulator_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    reset_generation INTEGER NOT NULL    -- bumped by /_ddlocal/reset
+);
+INSERT INTO emulator_state (id, reset_generation) VALUES (1, 0);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* store.h: the SQLite database both processes share, and the only place SQL
+ * lives (each family of tables has its own store_<family>.h).
+ *
+ * One struct store is one connection, used by one thread at a time: every
+ * thread that touches the database opens its own (a connection or one of its
+ * statements never crosses threads). The database runs in WAL mode with
+ * synchronous=NORMAL, foreign keys on and a busy timeout, so the broker's
+ * plugin and the HTTP server can write the same file: writers use
+ * store_begin() (BEGIN IMMEDIATE) and keep transactions short. Schema
+ * migrations from schema/ are applied on open, tracked in PRAGMA
+ * user_version; a database written by a newer ddlocal is refused untouched. */
+#ifndef DD_STORE_STORE_H
+#define DD_STORE_STORE_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+
+struct store;
+
+/* Open (creating if needed) the database at path and bring its schema up to
+ * date. On DD_OK *out owns a new connection: close it with store_close().
+ * Errors: DD_ERR_TOO_NEW (schema newer than this build; file untouched),
+ * DD_ERR_BUSY, DD_ERR_STORE, DD_ERR_NOMEM; eb says why and names the file.
+ * Safe to call from two processes at once: both succeed. Any thread. */
+int store_open(const char *path, struct store **out, struct dd_errbuf *eb);
+
+/* Close a connection and finalize its statements. NULL is allowed. */
+void store_close(struct store *s);
+
+/* The schema version this build migrates to. Cannot fail. */
+int store_schema_version(void);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. store_rollback() cannot fail and may
+ * be called when no transaction is open. */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* PRAGMA data_version: changes whenever another connection commits. Cheap;
+ * the plugin's engine thread polls it to notice the server's writes. */
+int store_data_version(struct store *s, int64_t *out);
+
+/* Empty every user-data table (all but the emulator_* ones and the schema)
+ * in one transaction and bump the reset generation. */
+int store_reset(struct store *s);
+
+#endif

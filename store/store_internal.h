@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* store_internal.h: what the store_*.c files share: the connection struct,
+ * its statement cache and the one SQLite-to-dd_err mapping. Never included
+ * outside store/. */
+#ifndef DD_STORE_INTERNAL_H
+#define DD_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+#define STORE_MAX_STATEMENTS 256
+
+struct store {
+    sqlite3 *db; /* owned */
+    char path[512];
+    int n_cached;
+
+    struct {
+        const char *sql;    /* borrowed: a string literal, used as the key */
+        sqlite3_stmt *stmt; /* owned */
+    } cache[STORE_MAX_STATEMENTS];
+};
+
+/* A ready statement for the literal sql (prepared once per connection, then
+ * reset and cleared on every call). The statement stays owned by s. sql must
+ * be a string literal or otherwise live as long as s. */
+int store__prepare(struct store *s, const char *sql, sqlite3_stmt **out);
+
+/* Map an SQLite result code to dd_err and log sqlite3_errmsg() to stderr
+ * (SQL text and SQLite messages never reach a client). */
+int store__error(struct store *s, int rc, const char *what);
+
+/* Run a statement to completion (expects SQLITE_DONE); maps errors. */
+int store__step_done(struct store *s, sqlite3_stmt *st, const char *what);
+
+#endif

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/* test_store.c: opening and migrating the database on real SQLite (a temp
+ * file and :memory:), refusing a newer schema untouched, two processes
+ * opening one new file at once, and the emulator rows (clock, heartbeat,
+ * reset). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store/store_emulator.h"
+#include "tests/unit/alloc_fail.h"
+
+struct tmpdb {
+    char dir[64];
+    char path[96];
+};
+
+static int tmpdb_setup(void **state)
+{
+    struct tmpdb *t = calloc(1, sizeof(*t));
+
+    assert_non_null(t);
+    snprintf(t->dir, sizeof(t->dir), "/tmp/ddlocal-test-XXXXXX");
+    assert_non_null(mkdtemp(t->dir));
+    snprintf(t->path, sizeof(t->path), "%s/ddlocal.db", t->dir);
+    *state = t;
+    return 0;
+}
+
+static int tmpdb_teardown(void **state)
+{
+    struct tmpdb *t = *state;
+    char cmd[128];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+    assert_int_equal(system(cmd), 0);
+    free(t);
+    return 0;
+}
+
+static int64_t user_version(const char *path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int64_t v;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static void test_open_migrates_and_reopens(void **state)
+{
+    struct tmpdb *t = *state;
+    struct dd_errbuf eb;
+    struct store *s;
+
+    assert_int_equal(store_open(t->path, &s, &eb), DD_OK);
+    store_close(s);
+    assert_int_equal(user_version(t->path), store_schema_version());
+    assert_true(store_schema_version() >= 1);
+    /* A second open finds nothing to do. */
+    assert_int_equal(store_open(t->path, &s, &eb), DD_OK);
+    store_close(s);
+    assert_int_equal(store_open(":memory:", &s, &eb), DD_OK);
+    store_close(s);
+    store_close(NULL);
+}
+
+static void test_newer_schema_refused_untouched(void **state)
+{
+    struct tmpdb *t = *state;
+    struct dd_errbuf eb;
+    struct store *s = (struct store *)&eb;
+    struct stat before, after;
+    sqlite3 *db;
+
+    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "PRAGMA journal_mode = WAL; CREATE TABLE future (x);"
+                                  "PRAGMA user_version = 999",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(stat(t->path, &before), 0);
+
+    assert_int_equal(store_open(t->path, &s, &eb), DD_ERR_TOO_NEW);
+    assert_null(s);
+    assert_non_null(strstr(eb.msg, "written by a newer ddlocal (schema version 999"));
+    assert_non_null(strstr(eb.msg, t->path));
+    assert_int_equal(stat(t->path, &after), 0);
+    assert_int_equal(before.st_size, after.st_size);
+    assert_int_equal(before.st_mtime, after.st_mtime);
+    assert_int_equal(user_version(t->path), 999);
+}
+
+static void test_two_processes_open_one_new_file(void **state)
+{
+    struct tmpdb *t = *state;
+    pid_t pids[4];
+    int i, status;
+
+    /* Four processes race to create, switch to WAL and migrate one file. */
+    for (i = 0; i < 4; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            struct dd_errbuf eb;
+            struct store *s;
+            int rc = store_open(t->path, &s, &eb);
+
+            if (rc)
+                fprintf(stderr, "child: %s\n", eb.msg);
+            store_close(s);
+            _exit(rc);
+        }
+    }
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    assert_int_equal(user_version(t->path), store_schema_version());
+}
+
+static void test_clock_rows(void **state)
+{
+    struct tmpdb *t = *state;
+    struct dd_clock c, got;
+    struct dd_errbuf eb;
+    struct store *s;
+    int64_t now;
+
+    (void)t;
+    assert_int_equal(store_open(":memory:", &s, &eb), DD_OK);
+    assert_int_equal(store_clock_get(s, &got), DD_ERR_NOT_FOUND);
+    assert_int_equal(store_clock_advance(s, 1000, &now, &eb), DD_ERR_NOT_FOUND);
+    assert_string_equal(eb.msg, "the broker has not started the clock yet");
+
+    assert_int_equal(clock_init(&c, CLOCK_SCALED, 60.0, 1000, 600000, NULL), DD_OK);
+    assert_int_equal(store_clock_put(s, &c), DD_OK);
+    assert_int_equal(store_clock_get(s, &got), DD_OK);
+    assert_int_equal(got.mode, CLOCK_SCALED);
+    assert_true(got.scale == 60.0);
+    assert_int_equal(got.anchor_real_ms, 1000);
+    assert_int_equal(got.anchor_emulated_ms, 600000);
+    /* Only a manual clock moves by request; the row stays as it was. */
+    assert_int_equal(store_clock_advance(s, 1000, &now, &eb), DD_ERR_STATE);
+    assert_int_equal(now, 0);
+
+    assert_int_equal(clock_init(&c, CLOCK_MANUAL, 1.0, 1000, 600000, NULL), DD_OK);
+    assert_int_equal(store_clock_put(s, &c), DD_OK);
+    assert_int_equal(store_clock_advance(s, 300000, &now, &eb), DD_OK);
+    assert_int_equal(now, 900000);
+    assert_int_equal(store_clock_advance(s, -5, &now, &eb), DD_ERR_INVALID);
+    assert_int_equal(store_clock_get(s, &got), DD_OK);
+    assert_int_equal(got.anchor_emulated_ms, 900000);
+    store_close(s);
+}
+
+static void test_heartbeat_and_reset(void **state)
+{
+    struct store_heartbeat hb = { 42, 1000, 2000, 1500 }, got;
+    struct dd_errbuf eb;
+    struct dd_clock c;
+    struct store *s;
+    int64_t gen;
+
+    (void)state;
+    assert_int_equal(store_open(":memory:", &s, &eb), DD_OK);
+    assert_int_equal(store_heartbeat_get(s, &got), DD_ERR_NOT_FOUND);
+    assert_int_equal(store_heartbeat_put(s, &hb), DD_OK);
+    assert_int_equal(store_heartbeat_get(s, &got), DD_OK);
+    assert_memory_equal(&got, &hb, sizeof(hb));
+    hb.evaluated_until_ms = 1900;
+    assert_int_equal(store_heartbeat_put(s, &hb), DD_OK);
+    assert_int_equal(store_heartbeat_get(s, &got), DD_OK);
+    assert_int_equal(got.evaluated_until_ms, 1900);
+
+    assert_int_equal(clock_init(&c, CLOCK_MANUAL, 1.0, 0, 600000, NULL), DD_OK);
+    assert_int_equal(store_clock_put(s, &c), DD_OK);
+    assert_int_equal(store_reset_generation(s, &gen), DD_OK);
+    assert_int_equal(gen, 0);
+    assert_int_equal(store_reset(s), DD_OK);
+    assert_int_equal(store_reset(s), DD_OK);
+    assert_int_equal(store_reset_generation(s, &gen), DD_OK);
+    assert_int_equal(gen, 2);
+    /* The emulator's own rows survive a reset: time goes on. */
+    assert_int_equal(store_clock_get(s, &c), DD_OK);
+    assert_int_equal(store_heartbeat_get(s, &got), DD_OK);
+    store_close(s);
+}
+
+static void test_data_version_moves_on_foreign_commit(void **state)
+{
+    struct tmpdb *t = *state;
+    struct store *a, *b;
+    struct store_heartbeat hb = { 1, 2, 3, 4 };
+    int64_t v1, v2, v3;
+
+    assert_int_equal(store_open(t->path, &a, NULL), DD_OK);
+    assert_int_equal(store_open(t->path, &b, NULL), DD_OK);
+    assert_int_equal(store_data_version(a, &v1), DD_OK);
+    assert_int_equal(store_data_version(a, &v2), DD_OK);
+    assert_int_equal(v1, v2);
+    assert_int_equal(store_heartbeat_put(b, &hb), DD_OK);
+    assert_int_equal(store_data_version(a, &v3), DD_OK);
+    assert_true(v3 != v2);
+    store_close(a);
+    store_close(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_open_migrates_and_reopens, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_newer_schema_refused_untouched, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_two_processes_open_one_new_file, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_clock_rows, tmpdb_setup, tmpdb_teardown),
+        cmocka_unit_test(test_heartbeat_and_reset),
+        cmocka_unit_test_setup_teardown(test_data_version_moves_on_foreign_commit, tmpdb_setup,
+                                        tmpdb_teardown),
+    };
+
+    alloc_fail_setup();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
