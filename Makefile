@@ -88,9 +88,9 @@ $(OBJ)/gen/schema_sql.o: $(OBJ)/gen/schema_sql.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # The plugin does not link libmosquitto: the broker supplies those symbols.
-$(OUT)/ddlocal.so: $(PLUGIN_OBJ) $(STORE_OBJ) $(CORE_OBJ)
+$(OUT)/ddlocal.so: $(PLUGIN_OBJ) $(STORE_OBJ) $(CORE_OBJ) plugin/exports.map
 	@mkdir -p $(@D)
-	$(CC) -shared -fvisibility=hidden $(LDFLAGS) -o $@ $^ $(LIBS_PLUGIN)
+	$(CC) -shared -Wl,--version-script=plugin/exports.map $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS_PLUGIN)
 $(PLUGIN_OBJ): ALL_CFLAGS += -fvisibility=hidden
 
 $(OUT)/ddlocal-server: $(SERVER_OBJ) $(STORE_OBJ) $(CORE_OBJ)

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* plugin.h: the state of the ddlocal mosquitto plugin, passed as userdata to
+ * every callback (nothing lives in globals).
+ *
+ * Threads (DESIGN.md "Threads in the broker"): mosquitto calls every
+ * callback on its single broker thread; the fields marked "broker thread"
+ * are touched only there, without locks. The engine thread (engine.c) owns
+ * its own SQLite connection; the two meet only through struct engine's
+ * queues and clock snapshot. */
+#ifndef DD_PLUGIN_PLUGIN_H
+#define DD_PLUGIN_PLUGIN_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "core/clock.h"
+
+struct engine;
+
+/* Settings from the plugin_opt_* lines of mosquitto.conf. */
+struct plugin_options {
+    char db_path[512];    /* plugin_opt_database (required) */
+    char region[32];      /* plugin_opt_region, default us-east-1 */
+    char account[16];     /* plugin_opt_account, default 123456789012 */
+    enum clock_mode mode; /* plugin_opt_time_mode: real | scaled | manual */
+    double scale;         /* plugin_opt_time_scale, for scaled mode */
+};
+
+struct plugin {
+    void *identifier; /* mosquitto_plugin_id_t *, borrowed from the broker */
+    struct plugin_options opt;
+    pthread_t broker_thread; /* recorded at init; asserted in callbacks */
+    struct engine *engine;   /* owned; started at init, joined at cleanup */
+
+    /* broker thread only */
+    struct dd_clock clock;         /* copy of the engine's clock snapshot */
+    uint64_t clock_generation;     /* of that copy */
+    int64_t open_bucket_end_ms;    /* the open window closes at this emulated time */
+    int64_t last_progress_real_ms; /* when progress was last reported to the engine */
+};
+
+/* Assert that the caller runs on the broker thread (debug builds keep
+ * asserts on). */
+#define PLUGIN_ASSERT_BROKER_THREAD(p) assert(pthread_equal(pthread_self(), (p)->broker_thread))
+
+#endif

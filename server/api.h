@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* api.h: the route tables of the API families, one file each. */
+#ifndef DD_SERVER_API_H
+#define DD_SERVER_API_H
+
+#include "server/router.h"
+
+/* /_ddlocal/: health, clock, reset (api_emulator.c). */
+extern const struct route api_emulator_routes[];
+
+#endif

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/* api_emulator.c: the emulator's own API under /_ddlocal/: health, the
+ * clock and its barrier, and reset.
+ *
+ * POST /_ddlocal/clock is the barrier that makes tests deterministic: it
+ * moves the manual clock in one committed row, then waits until the plugin's
+ * heartbeat says everything up to the new time has been evaluated (the
+ * plugin notices the row through PRAGMA data_version). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "server/api.h"
+#include "server/aws_error.h"
+#include "server/server.h"
+#include "store/store.h"
+#include "store/store_emulator.h"
+
+#define HEARTBEAT_FRESH_MS 5000
+#define BARRIER_POLL_MS    5
+
+static struct store *store_or_fail(struct request *req)
+{
+    return server_store(req->srv, &req->eb);
+}
+
+/* Build the clock document: now, mode, timeScale, evaluatedUntil. */
+static int clock_json(struct store *s, struct request *req, cJSON **out)
+{
+    struct store_heartbeat hb;
+    struct dd_clock c;
+    cJSON *o;
+    int rc;
+
+    *out = NULL;
+    rc = store_clock_get(s, &c);
+    if (rc == DD_ERR_NOT_FOUND)
+        return dd_fail(&req->eb, DD_ERR_BUSY, "the broker has not started the clock yet");
+    if (rc)
+        return rc;
+    rc = store_heartbeat_get(s, &hb);
+    if (rc && rc != DD_ERR_NOT_FOUND)
+        return rc;
+    o = cJSON_CreateObject();
+    if (!o ||
+        !cJSON_AddNumberToObject(o, "now", (double)clock_now(&c, server_real_ms()) / 1000.0) ||
+        !cJSON_AddStringToObject(o, "mode", clock_mode_name(c.mode)) ||
+        !cJSON_AddNumberToObject(o, "timeScale", c.scale) ||
+        !(rc ? cJSON_AddNullToObject(o, "evaluatedUntil")
+             : cJSON_AddNumberToObject(o, "evaluatedUntil",
+                                       (double)hb.evaluated_until_ms / 1000.0))) {
+        cJSON_Delete(o);
+        return DD_ERR_NOMEM;
+    }
+    *out = o;
+    return DD_OK;
+}
+
+static int respond_clock(struct request *req, struct response *res, struct store *s)
+{
+    cJSON *o;
+    int rc = clock_json(s, req, &o);
+
+    if (rc)
+        return rc;
+    rc = response_json(res, o);
+    cJSON_Delete(o);
+    return rc;
+}
+
+static int get_health(struct request *req, struct response *res)
+{
+    struct store_heartbeat hb;
+    struct store *s = store_or_fail(req);
+    const char *reason = NULL;
+    long long age = -1;
+    cJSON *o;
+    int rc;
+
+    if (!s) {
+        reason = req->eb.msg;
+    } else if ((rc = store_heartbeat_get(s, &hb)) == DD_ERR_NOT_FOUND) {
+        reason = "the broker plugin has not written a heartbeat yet";
+    } else if (rc) {
+        reason = "cannot read the plugin's heartbeat";
+    } else {
+        age = server_real_ms() - hb.written_real_ms;
+        if (age > HEARTBEAT_FRESH_MS)
+            reason = "the broker plugin's heartbeat is stale (is mosquitto running?)";
+    }
+    o = cJSON_CreateObject();
+    if (!o || !cJSON_AddStringToObject(o, "status", reason ? "unavailable" : "ok") ||
+        (reason && !cJSON_AddStringToObject(o, "reason", reason)) ||
+        !cJSON_AddNumberToObject(o, "schemaVersion", store_schema_version()) ||
+        !cJSON_AddStringToObject(o, "region", req->srv->region) ||
+        !cJSON_AddStringToObject(o, "account", req->srv->account) ||
+        (age >= 0 && !cJSON_AddNumberToObject(o, "heartbeatAgeMs", (double)age))) {
+        cJSON_Delete(o);
+        return DD_ERR_NOMEM;
+    }
+    rc = response_json(res, o);
+    cJSON_Delete(o);
+    if (!rc && reason)
+        res->status = 503;
+    return rc;
+}
+
+static int get_clock(struct request *req, struct response *res)
+{
+    struct store *s = store_or_fail(req);
+
+    if (!s)
+        return DD_ERR_STORE;
+    return respond_clock(req, res, s);
+}
+
+/* Parse {"advanceSeconds": N}: a finite number >= 0. */
+static int parse_advance(struct request *req, int64_t *ms)
+{
+    cJSON *doc = cJSON_ParseWithLength(req->body, req->body_len);
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(doc, "advanceSeconds");
+    int rc = DD_OK;
+
+    *ms = 0;
+    if (!doc || !cJSON_IsObject(doc))
+        rc = dd_fail(&req->eb, DD_ERR_INVALID, "the body must be a JSON object");
+    else if (!cJSON_IsNumber(n) || !isfinite(n->valuedouble))
+        rc = dd_fail(&req->eb, DD_ERR_INVALID, "advanceSeconds must be a number");
+    else if (n->valuedouble < 0)
+        rc = dd_fail(&req->eb, DD_ERR_INVALID, "advanceSeconds must not be negative");
+    else if (n->valuedouble > 10.0 * 366 * 24 * 3600)
+        rc = dd_fail(&req->eb, DD_ERR_INVALID, "advanceSeconds must be at most 10 years");
+    else
+        *ms = (int64_t)llround(n->valuedouble * 1000.0);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    nanosleep(&ts, NULL);
+}
+
+static int post_clock(struct request *req, struct response *res)
+{
+    struct store_heartbeat hb;
+    struct store *s = store_or_fail(req);
+    long long deadline;
+    int64_t advance, target;
+    int rc;
+
+    if (!s)
+        return DD_ERR_STORE;
+    rc = parse_advance(req, &advance);
+    if (rc)
+        return rc;
+    rc = store_clock_advance(s, advance, &target, &req->eb);
+    if (rc)
+        return rc;
+    deadline = server_real_ms() + req->srv->advance_timeout_ms;
+    for (;;) {
+        rc = store_heartbeat_get(s, &hb);
+        if (!rc && hb.evaluated_until_ms >= target)
+            return respond_clock(req, res, s);
+        if (rc && rc != DD_ERR_NOT_FOUND && rc != DD_ERR_BUSY)
+            return rc;
+        if (server_real_ms() >= deadline)
+            return dd_fail(&req->eb, DD_ERR_TIMEOUT,
+                           "the broker did not evaluate up to the new time within %u ms",
+                           req->srv->advance_timeout_ms);
+        sleep_ms(BARRIER_POLL_MS);
+    }
+}
+
+static int post_reset(struct request *req, struct response *res)
+{
+    struct store *s = store_or_fail(req);
+    int rc;
+
+    (void)res;
+    if (!s)
+        return DD_ERR_STORE;
+    rc = store_reset(s);
+    if (rc)
+        return dd_fail(&req->eb, rc, "reset failed: %s", dd_strerror(rc));
+    return DD_OK;
+}
+
+const struct route api_emulator_routes[] = {
+    { "GET", "/_ddlocal/health", get_health },
+    { "GET", "/_ddlocal/clock", get_clock },
+    { "POST", "/_ddlocal/clock", post_clock },
+    { "POST", "/_ddlocal/reset", post_reset },
+    { NULL, NULL, NULL },
+};

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* http.h: one HTTP request and its response, as handlers see them.
+ *
+ * libmicrohttpd runs handlers concurrently on its worker threads; a handler
+ * touches only its request, its response, and thread-safe services (its
+ * thread's own database connection from server_store()). */
+#ifndef DD_SERVER_HTTP_H
+#define DD_SERVER_HTTP_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+
+struct MHD_Connection;
+struct server;
+struct store;
+
+#define HTTP_MAX_PARAMS  8
+#define HTTP_MAX_HEADERS 8
+#define HTTP_MAX_QUERY   16
+
+struct http_param {
+    const char *name;
+    char *value; /* owned by the request, percent-decoded */
+};
+
+struct request {
+    struct server *srv;          /* borrowed */
+    struct MHD_Connection *conn; /* borrowed, for headers and arguments */
+    const char *method;          /* borrowed from MHD */
+    char *path;                  /* owned: the raw path, still percent-encoded */
+    char *body;                  /* owned, NUL-terminated (body_len excludes it) */
+    size_t body_len;
+    int n_params; /* path parameters captured by the router */
+    struct http_param params[HTTP_MAX_PARAMS];
+    int n_query; /* query values decoded so far */
+    struct http_param query[HTTP_MAX_QUERY];
+    struct dd_errbuf eb; /* why a handler failed */
+};
+
+struct response {
+    unsigned status; /* 0 until a handler or the router sets it */
+    char *body;      /* owned (malloc); NULL = empty */
+    size_t body_len;
+    const char *content_type; /* static string */
+    int n_headers;
+
+    struct {
+        char name[48];
+        char value[320];
+    } headers[HTTP_MAX_HEADERS];
+};
+
+/* The decoded value of query argument name, or NULL when absent (or out of
+ * memory). The string belongs to the request. name must outlive the request
+ * (a literal). */
+const char *request_query(struct request *req, const char *name);
+
+/* A request header (case-insensitive name), or NULL. */
+const char *request_header(struct request *req, const char *name);
+
+/* A path parameter captured by the router, or NULL. */
+const char *request_param(const struct request *req, const char *name);
+
+/* Set a response body taking ownership of body (malloc'd; freed with the
+ * response). */
+void response_take_body(struct response *res, unsigned status, const char *content_type, char *body,
+                        size_t len);
+
+/* Add a header (copied; silently truncated to the fixed sizes). At most
+ * HTTP_MAX_HEADERS; later ones are dropped. */
+void response_header(struct response *res, const char *name, const char *value);
+
+/* Decode %XX escapes of s in place; with plus_is_space, '+' becomes ' '
+ * (query strings and form bodies). Returns DD_ERR_INVALID for a malformed
+ * escape or an embedded NUL. */
+int http_percent_decode(char *s, int plus_is_space);
+
+#endif

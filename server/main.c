@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/* main.c: ddlocal-server: parse the command line, open the database once to
+ * migrate it (and refuse a newer one), start the HTTP daemon, and stop it
+ * cleanly on SIGINT or SIGTERM. Also the per-thread database connections
+ * handlers use. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "server/http_daemon.h"
+#include "server/server.h"
+#include "store/store.h"
+
+static pthread_key_t store_key;
+static pthread_once_t store_key_once = PTHREAD_ONCE_INIT;
+
+static void close_thread_store(void *s)
+{
+    store_close(s);
+}
+
+static void make_store_key(void)
+{
+    pthread_key_create(&store_key, close_thread_store);
+}
+
+struct store *server_store(const struct server *srv, struct dd_errbuf *eb)
+{
+    struct store *s;
+
+    pthread_once(&store_key_once, make_store_key);
+    s = pthread_getspecific(store_key);
+    if (s)
+        return s;
+    if (store_open(srv->db_path, &s, eb))
+        return NULL;
+    pthread_setspecific(store_key, s);
+    return s;
+}
+
+long long server_real_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ddlocal-server --database PATH [--port N] [--bind ADDR] [--region R]\n"
+               "                      [--account A] [--threads N] [--max-body-bytes N]\n"
+               "Serves the AWS IoT, IoT data plane and SNS APIs of ddlocal over HTTP.\n");
+}
+
+static int parse_uint(const char *flag, const char *v, unsigned long max, unsigned long *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = strtoul(v, &end, 10);
+    if (errno || *end || !*v || v[0] == '-' || *out > max) {
+        fprintf(stderr, "ddlocal-server: %s needs a number up to %lu, not '%s'\n", flag, max, v);
+        return -1;
+    }
+    return 0;
+}
+
+static int copy_arg(char *dst, size_t size, const char *flag, const char *v)
+{
+    if (strlen(v) >= size || !*v) {
+        fprintf(stderr, "ddlocal-server: %s '%s' is empty or too long\n", flag, v);
+        return -1;
+    }
+    memcpy(dst, v, strlen(v) + 1);
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct server *srv)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        unsigned long n;
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        }
+        if (!v) {
+            fprintf(stderr, "ddlocal-server: %s needs a value\n", a);
+            return -1;
+        }
+        i++;
+        if (strcmp(a, "--database") == 0) {
+            if (copy_arg(srv->db_path, sizeof(srv->db_path), a, v))
+                return -1;
+        } else if (strcmp(a, "--bind") == 0) {
+            if (copy_arg(srv->bind, sizeof(srv->bind), a, v))
+                return -1;
+        } else if (strcmp(a, "--region") == 0) {
+            if (copy_arg(srv->region, sizeof(srv->region), a, v))
+                return -1;
+        } else if (strcmp(a, "--account") == 0) {
+            if (copy_arg(srv->account, sizeof(srv->account), a, v))
+                return -1;
+        } else if (strcmp(a, "--port") == 0) {
+            if (parse_uint(a, v, 65535, &n))
+                return -1;
+            srv->port = (unsigned)n;
+        } else if (strcmp(a, "--threads") == 0) {
+            if (parse_uint(a, v, 64, &n) || n == 0)
+                return -1;
+            srv->threads = (unsigned)n;
+        } else if (strcmp(a, "--max-body-bytes") == 0) {
+            if (parse_uint(a, v, 64UL << 20, &n) || n == 0)
+                return -1;
+            srv->max_body_bytes = n;
+        } else {
+            fprintf(stderr, "ddlocal-server: unknown option %s\n", a);
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (!srv->db_path[0]) {
+        fprintf(stderr, "ddlocal-server: --database is required\n");
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct server srv = {
+        .region = "us-east-1",
+        .account = "123456789012",
+        .bind = "127.0.0.1",
+        .port = 4566,
+        .threads = 4,
+        .max_body_bytes = 1 << 20,
+        .advance_timeout_ms = 10000,
+    };
+    struct sockaddr_storage addr = { 0 };
+    struct MHD_Daemon *d;
+    struct dd_errbuf eb = { { 0 } };
+    struct store *s;
+    sigset_t sigs;
+    int sig;
+
+    if (parse_args(argc, argv, &srv))
+        return 2;
+    if (inet_pton(AF_INET, srv.bind, &((struct sockaddr_in *)&addr)->sin_addr) == 1) {
+        ((struct sockaddr_in *)&addr)->sin_family = AF_INET;
+        ((struct sockaddr_in *)&addr)->sin_port = htons((uint16_t)srv.port);
+    } else if (inet_pton(AF_INET6, srv.bind, &((struct sockaddr_in6 *)&addr)->sin6_addr) == 1) {
+        ((struct sockaddr_in6 *)&addr)->sin6_family = AF_INET6;
+        ((struct sockaddr_in6 *)&addr)->sin6_port = htons((uint16_t)srv.port);
+    } else {
+        fprintf(stderr, "ddlocal-server: --bind needs an IPv4 or IPv6 address, not '%s'\n",
+                srv.bind);
+        return 2;
+    }
+    /* Migrate (or refuse) before serving anything. */
+    if (store_open(srv.db_path, &s, &eb)) {
+        fprintf(stderr, "ddlocal-server: %s\n", eb.msg);
+        return 1;
+    }
+    store_close(s);
+
+    /* Signals are taken by sigwait below; MHD's threads inherit the mask. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    d = http_start(&srv, (struct sockaddr *)&addr, &eb);
+    if (!d) {
+        fprintf(stderr, "ddlocal-server: %s\n", eb.msg);
+        return 1;
+    }
+    printf("ddlocal-server: listening on http://%s:%u\n", srv.bind, srv.port);
+    fflush(stdout);
+    sigwait(&sigs, &sig);
+    MHD_stop_daemon(d);
+    return 0;
+}

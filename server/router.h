@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* router.h: dispatch by method and path.
+ *
+ * Each API family (server/api_*.c) exports a table of routes ending with a
+ * { NULL } row; router.c lists the tables. Patterns are matched segment by
+ * segment against the percent-decoded segments of the raw path: a literal
+ * segment matches itself, "{name}" captures one segment, and "{name+}"
+ * captures the rest of the path (topics and ARNs whose slashes arrive as
+ * %2F). No two operations of the iot, iot-data and sns models share a method
+ * and path (aws-api.md 1.1), so the first match wins. */
+#ifndef DD_SERVER_ROUTER_H
+#define DD_SERVER_ROUTER_H
+
+#include "server/http.h"
+
+/* A handler fills res and returns DD_OK, or returns an error with the reason
+ * in req->eb; the router then renders the AWS error for it. A handler that
+ * needs a specific error type renders it itself and returns DD_OK. */
+typedef int (*route_handler)(struct request *req, struct response *res);
+
+struct route {
+    const char *method;
+    const char *pattern;
+    route_handler handler;
+};
+
+/* Find the route for req, run it, and make sure res holds a response
+ * (404 UnknownOperationException / 405 MethodNotAllowedException when no
+ * route fits). Any worker thread. */
+void router_dispatch(struct request *req, struct response *res);
+
+/* Render o as the JSON body of a 200 response. Takes nothing: o stays the
+ * caller's. DD_ERR_NOMEM when printing fails. */
+struct cJSON;
+int response_json(struct response *res, const struct cJSON *o);
+
+#endif
