@@ -65,9 +65,12 @@ all: $(OUT)/ddlocal.so $(OUT)/ddlocal-server
 # Keep objects that pattern rules build on the way.
 .SECONDARY:
 
+# make V=1 shows whole command lines.
+Q := $(if $(V),,@)
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # Migrations are compiled into store/ so both processes carry the same schema.
 $(OBJ)/gen/schema_sql.c: $(SCHEMA_SQL) Makefile
@@ -85,17 +88,19 @@ $(OBJ)/gen/schema_sql.c: $(SCHEMA_SQL) Makefile
 	  echo 'const int store_n_migrations = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));'; \
 	} > $@
 $(OBJ)/gen/schema_sql.o: $(OBJ)/gen/schema_sql.c
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # The plugin does not link libmosquitto: the broker supplies those symbols.
 $(OUT)/ddlocal.so: $(PLUGIN_OBJ) $(STORE_OBJ) $(CORE_OBJ) plugin/exports.map
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,--version-script=plugin/exports.map $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS_PLUGIN)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,--version-script=plugin/exports.map $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS_PLUGIN)
 $(PLUGIN_OBJ): ALL_CFLAGS += -fvisibility=hidden
 
 $(OUT)/ddlocal-server: $(SERVER_OBJ) $(STORE_OBJ) $(CORE_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SERVER)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SERVER)
 
 # Unit tests of core/ link core only; tests of store/ (test_store*) add store.
 WRAP_ALLOC := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
@@ -104,15 +109,18 @@ CORE_TEST_BIN := $(filter-out $(STORE_TEST_BIN),$(UNIT_BIN))
 $(STORE_TEST_BIN): $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/alloc_fail.o \
 		$(STORE_OBJ) $(CORE_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $(WRAP_ALLOC) -o $@ $^ -lcmocka $(LIBS_STORE) $(LIBS_CORE) -lpthread
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) $(WRAP_ALLOC) -o $@ $^ -lcmocka $(LIBS_STORE) $(LIBS_CORE) -lpthread
 $(CORE_TEST_BIN): $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/alloc_fail.o $(CORE_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $(WRAP_ALLOC) -o $@ $^ -lcmocka $(LIBS_CORE)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) $(WRAP_ALLOC) -o $@ $^ -lcmocka $(LIBS_CORE)
 
 # Each fuzz target also builds with a plain driver that replays its corpus.
 $(OUT)/fuzz-replay/fuzz_%: $(OBJ)/tests/fuzz/fuzz_%.o $(OBJ)/tests/fuzz/replay.o $(CORE_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CORE)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CORE)
 
 unit: $(UNIT_BIN) $(FUZZ_REPLAY_BIN)
 	@sh tests/unit/run.sh "$(VARIANT)" $(UNIT_BIN) -- $(FUZZ_REPLAY_BIN)
@@ -131,13 +139,9 @@ fuzz:
 integration: all
 	@cd tests/integration && /usr/bin/python3 -m pytest -q -p no:cacheprovider .
 
-# Every suite in order; a failure stops the run with a non-zero status.
+# Every suite in order (tests/run_all.sh); a failure stops the run non-zero.
 test check: deps
-	@$(MAKE) --no-print-directory format-check
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory SANITIZE=address,undefined unit
-	@$(MAKE) --no-print-directory integration
+	@sh tests/run_all.sh
 
 run: deps all
 	@exec bin/ddlocal up $(ARGS)

@@ -22,6 +22,9 @@
 #include "server/router.h"
 #include "server/server.h"
 
+/* Bodies declared larger than this are refused before reading them. */
+#define DISCARD_LIMIT (64ULL << 20)
+
 /* Per-connection state between MHD's calls for one request. */
 struct pending {
     struct request req;
@@ -203,13 +206,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     if (!p) {
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
 
-        /* Decide on the declared size before reading any of the body. */
-        if (cl && strtoull(cl, NULL, 10) > srv->max_body_bytes)
+        /* Decide on the declared size before storing any of the body. A
+         * moderately oversized body is read and dropped, so the client is
+         * still reading when the 413 comes (answering mid-upload resets
+         * its connection); a huge one is answered at once. */
+        if (declared > DISCARD_LIMIT)
             return too_large(conn, srv);
         p = calloc(1, sizeof(*p));
         if (!p)
             return MHD_NO;
+        p->too_large = declared > srv->max_body_bytes;
         p->req.srv = srv;
         p->req.conn = conn;
         p->req.method = method;

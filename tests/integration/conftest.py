@@ -1,0 +1,180 @@
+# SPDX-License-Identifier: MIT
+"""Test harness: start the real emulator (bin/ddlocal up) on free loopback
+ports in a temporary data directory, hand tests its endpoints and ready
+clients, and always stop it.
+
+Tests never sleep to wait for evaluation: they advance the manual clock with
+Emulator.advance(), which returns only after the plugin has evaluated every
+window that closed."""
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import boto3
+import botocore.config
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+LAUNCHER = os.path.join(ROOT, "bin", "ddlocal")
+AWS_CLI = "/usr/bin/aws"  # Debian's AWS CLI v2, as on a user's fresh machine
+
+
+def free_port():
+    """A free loopback port below the ephemeral range (see reference
+    mosquitto-plugin.md pitfall 13)."""
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+def http(method, url, body=None, headers=None, timeout=30):
+    """One HTTP request; returns (status, headers, body bytes) for any status."""
+    data = body.encode() if isinstance(body, str) else body
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def aws_env(home):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": home,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_PAGER": "",
+        "AWS_CONFIG_FILE": os.path.join(home, "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "aws-credentials"),
+        "LANG": "C.UTF-8",
+    }
+    return env
+
+
+class Emulator:
+    """A running `bin/ddlocal up` with its ports, data dir and clients."""
+
+    def __init__(self, data_dir, args=()):
+        self.data_dir = str(data_dir)
+        self.mqtt_port = free_port()
+        self.http_port = free_port()
+        while self.http_port == self.mqtt_port:
+            self.http_port = free_port()
+        self.endpoint = "http://127.0.0.1:%d" % self.http_port
+        self.args = list(args)
+        self.proc = None
+
+    def command(self):
+        return [LAUNCHER, "up", "--data-dir", self.data_dir,
+                "--mqtt-port", str(self.mqtt_port), "--http-port", str(self.http_port)] + self.args
+
+    def start(self):
+        self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("ddlocal up exited %d: %s" % (
+                    self.proc.returncode, self.proc.stderr.read()))
+            try:
+                status, _, _ = http("GET", self.endpoint + "/_ddlocal/health", timeout=2)
+                if status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("emulator not healthy within 15 s")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+
+    # --- the emulator's own API -------------------------------------------
+    def get(self, path):
+        status, _, body = http("GET", self.endpoint + path)
+        return status, json.loads(body) if body else None
+
+    def post(self, path, doc=None, raw=None):
+        body = raw if raw is not None else (json.dumps(doc) if doc is not None else b"")
+        status, headers, out = http("POST", self.endpoint + path, body)
+        return status, headers, json.loads(out) if out else None
+
+    def clock(self):
+        status, doc = self.get("/_ddlocal/clock")
+        assert status == 200, doc
+        return doc
+
+    def advance(self, seconds):
+        """Advance the manual clock; returns once everything due is evaluated."""
+        status, _, doc = self.post("/_ddlocal/clock", {"advanceSeconds": seconds})
+        assert status == 200, doc
+        return doc
+
+    # --- real clients ------------------------------------------------------
+    def client(self, service):
+        return boto3.client(
+            service, endpoint_url=self.endpoint, region_name="us-east-1",
+            aws_access_key_id="test", aws_secret_access_key="test",
+            config=botocore.config.Config(retries={"max_attempts": 1}))
+
+    def aws(self, *args, check=True):
+        """Run Debian's AWS CLI v2 against the emulator. With check, a non-zero
+        exit fails the test; returns the CompletedProcess."""
+        cmd = [AWS_CLI, "--endpoint-url", self.endpoint, "--output", "json"] + list(args)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                           env=aws_env(self.data_dir))
+        if check:
+            assert p.returncode == 0, "aws %s -> %d\n%s" % (" ".join(args), p.returncode, p.stderr)
+        return p
+
+    def aws_json(self, *args):
+        p = self.aws(*args)
+        return json.loads(p.stdout) if p.stdout.strip() else None
+
+
+@pytest.fixture
+def emulator(tmp_path):
+    """A fresh emulator on the manual clock, stopped after the test."""
+    emu = Emulator(tmp_path / "data", ["--manual-clock"]).start()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def make_emulator(tmp_path):
+    """Build emulators with other flags; each is stopped after the test."""
+    made = []
+
+    def make(*args, data_dir=None):
+        emu = Emulator(data_dir or tmp_path / ("data%d" % len(made)), args)
+        made.append(emu)
+        return emu
+
+    yield make
+    for emu in made:
+        emu.stop()

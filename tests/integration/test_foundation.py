@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: MIT
+"""The emulator's own API and the launcher: health, the clock and its
+barrier, reset, taken ports, clean shutdown, the request-body ceiling."""
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from conftest import Emulator, http
+
+
+def test_health_is_ok_with_a_fresh_heartbeat(emulator):
+    status, doc = emulator.get("/_ddlocal/health")
+    assert status == 200
+    assert doc["status"] == "ok"
+    assert doc["region"] == "us-east-1"
+    assert doc["account"] == "123456789012"
+    assert 0 <= doc["heartbeatAgeMs"] < 5000
+
+
+def test_clock_reports_a_manual_clock_on_a_bucket_boundary(emulator):
+    doc = emulator.clock()
+    assert doc["mode"] == "manual"
+    assert doc["timeScale"] == 1
+    assert doc["now"] % 300 == 0
+    assert doc["evaluatedUntil"] == doc["now"]
+
+
+def test_advance_returns_after_evaluation_caught_up(emulator):
+    before = emulator.clock()["now"]
+    doc = emulator.advance(300)
+    assert doc["now"] == before + 300
+    assert doc["evaluatedUntil"] >= doc["now"]
+    # Many hours at once: every bucket in between is closed before the answer.
+    doc = emulator.advance(9 * 3600)
+    assert doc["now"] == before + 300 + 9 * 3600
+    assert doc["evaluatedUntil"] >= doc["now"]
+    # Fractions of a second are kept to the millisecond.
+    assert emulator.advance(0.5)["now"] == doc["now"] + 0.5
+
+
+@pytest.mark.parametrize("body", [
+    '{"advanceSeconds": -1}',
+    '{"advanceSeconds": "300"}',
+    '{"advanceSeconds": null}',
+    '{}',
+    '[300]',
+    'advance please',
+    '',
+])
+def test_advance_rejects_bad_amounts_and_keeps_time(emulator, body):
+    before = emulator.clock()["now"]
+    status, headers, doc = emulator.post("/_ddlocal/clock", raw=body)
+    assert status == 400
+    assert headers["x-amzn-ErrorType"] == "InvalidRequestException"
+    assert doc["message"]
+    assert emulator.clock()["now"] == before
+
+
+def test_advance_refused_unless_manual(make_emulator):
+    emu = make_emulator("--time-scale", "60").start()
+    doc = emu.clock()
+    assert doc["mode"] == "scaled"
+    assert doc["timeScale"] == 60
+    status, headers, body = emu.post("/_ddlocal/clock", {"advanceSeconds": 300})
+    assert status == 409
+    assert headers["x-amzn-ErrorType"] == "ConflictException"
+    assert "manual" in body["message"]
+
+
+def test_scaled_time_runs_faster_than_real_time(make_emulator):
+    emu = make_emulator("--time-scale", "600").start()
+    first = emu.clock()["now"]
+    t0 = time.monotonic()
+    while emu.clock()["evaluatedUntil"] < first + 300:
+        assert time.monotonic() - t0 < 5, "a 300 s window at x600 closes within 0.5 s"
+        time.sleep(0.05)
+
+
+def test_stopped_broker_gives_504_then_503(emulator):
+    broker = subprocess.run(["pgrep", "-P", str(emulator.proc.pid), "mosquitto"],
+                            capture_output=True, text=True).stdout.split()
+    assert len(broker) == 1
+    os.kill(int(broker[0]), signal.SIGSTOP)
+    try:
+        status, headers, doc = emulator.post("/_ddlocal/clock", {"advanceSeconds": 300})
+        assert status == 504
+        assert "did not evaluate" in doc["message"]
+        status, doc = emulator.get("/_ddlocal/health")
+        assert status == 503
+        assert doc["status"] == "unavailable"
+        assert "stale" in doc["reason"]
+    finally:
+        os.kill(int(broker[0]), signal.SIGCONT)
+    # Once the broker runs again it catches up with the advanced clock.
+    deadline = time.monotonic() + 5
+    while emulator.get("/_ddlocal/health")[0] != 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    doc = emulator.advance(0)
+    assert doc["evaluatedUntil"] >= doc["now"]
+
+
+def test_reset_keeps_the_clock_and_bumps_the_generation(emulator):
+    now = emulator.advance(600)["now"]
+    status, _, _ = emulator.post("/_ddlocal/reset")
+    assert status == 200
+    assert emulator.clock()["now"] == now
+    db = sqlite3.connect(os.path.join(emulator.data_dir, "ddlocal.db"))
+    try:
+        assert db.execute("SELECT reset_generation FROM emulator_state").fetchone() == (1,)
+    finally:
+        db.close()
+    assert emulator.get("/_ddlocal/health")[0] == 200
+
+
+def test_second_launcher_on_a_taken_port_fails_clearly(emulator, tmp_path):
+    other = Emulator(tmp_path / "other")
+    other.mqtt_port = emulator.mqtt_port
+    p = subprocess.run(other.command(), capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+    assert p.stderr.strip() == "ddlocal: MQTT port %d on 127.0.0.1 is taken" % emulator.mqtt_port
+
+    other = Emulator(tmp_path / "other2")
+    other.http_port = emulator.http_port
+    p = subprocess.run(other.command(), capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+    assert p.stderr.strip() == "ddlocal: HTTP port %d on 127.0.0.1 is taken" % emulator.http_port
+
+
+def test_sigterm_stops_everything_and_exits_zero(tmp_path):
+    emu = Emulator(tmp_path / "data", ["--manual-clock"]).start()
+    children = subprocess.run(["pgrep", "-P", str(emu.proc.pid)], capture_output=True,
+                              text=True).stdout.split()
+    names = {subprocess.run(["ps", "-o", "comm=", "-p", c], capture_output=True,
+                            text=True).stdout.strip() for c in children}
+    assert {"mosquitto", "ddlocal-server"} <= names
+    emu.proc.send_signal(signal.SIGTERM)
+    assert emu.proc.wait(timeout=15) == 0
+    emu.stop()
+    for c in children:
+        assert not os.path.exists("/proc/%s" % c) or \
+            open("/proc/%s/stat" % c).read().split()[2] == "Z"
+
+
+def test_newer_database_is_refused_untouched(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    db = sqlite3.connect(str(data / "ddlocal.db"))
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("CREATE TABLE future (x)")
+    db.execute("PRAGMA user_version = 999")
+    db.close()
+    emu = Emulator(data, ["--manual-clock"])
+    p = subprocess.run(emu.command(), capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+    assert "written by a newer ddlocal (schema version 999" in p.stderr
+    db = sqlite3.connect(str(data / "ddlocal.db"))
+    assert db.execute("PRAGMA user_version").fetchone() == (999,)
+    db.close()
+
+
+def test_body_over_the_ceiling_is_413(emulator):
+    status, headers, body = http("POST", emulator.endpoint + "/_ddlocal/reset",
+                                 b"x" * (1024 * 1024 + 1))
+    assert status == 413
+    assert headers["x-amzn-ErrorType"] == "RequestEntityTooLargeException"
+    assert b"exceeds the maximum size" in body
+
+
+def test_unknown_paths_and_methods_are_aws_errors(emulator):
+    status, headers, _ = http("GET", emulator.endpoint + "/no/such/operation")
+    assert status == 404
+    assert headers["x-amzn-ErrorType"] == "UnknownOperationException"
+    status, headers, _ = http("DELETE", emulator.endpoint + "/_ddlocal/clock")
+    assert status == 405
+    assert headers["x-amzn-ErrorType"] == "MethodNotAllowedException"
+    assert headers["x-amzn-RequestId"]
