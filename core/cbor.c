@@ -5,11 +5,12 @@
  * use is fixed. Before looping over an array or map it checks that the
  * declared count could fit in the bytes left (every item takes at least one
  * byte), so a hostile header cannot make it spin. See cbor.h for the subset. */
+#include "core/cbor.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cbor.h"
 #include "core/mem.h"
 
 struct cbor_reader {
@@ -339,7 +340,7 @@ static void put_head(struct cbor_writer *w, uint8_t major, uint64_t arg)
     int n;
 
     if (arg < 24) {
-        put_byte(w, (uint8_t)(major << 5 | arg));
+        put_byte(w, (uint8_t)((unsigned)major << 5 | (unsigned)arg));
         return;
     }
     if (arg <= UINT8_MAX)
@@ -350,7 +351,7 @@ static void put_head(struct cbor_writer *w, uint8_t major, uint64_t arg)
         n = 2;
     else
         n = 3;
-    put_byte(w, (uint8_t)(major << 5 | (24 + n)));
+    put_byte(w, (uint8_t)((unsigned)major << 5 | (unsigned)(24 + n)));
     for (int i = (1 << n) - 1; i >= 0; i--)
         put_byte(w, (uint8_t)(arg >> (8 * i)));
 }

@@ -16,6 +16,8 @@
  *   number (<= 15 significant digits), number_list, string_list (letters,
  *   digits and ": _ - / ." only) or ip_list (IPv4/IPv6 addresses).
  * The header is read first so that a rejection can echo the reportId. */
+#include "core/report.h"
+
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <math.h>
@@ -28,7 +30,6 @@
 
 #include "core/cbor.h"
 #include "core/mem.h"
-#include "core/report.h"
 
 enum field {
     F_HEADER,
@@ -58,13 +59,34 @@ enum field {
 
 /* [0] long names, [1] short names (the AWS device-side metrics page). */
 static const char *const field_names[2][F_COUNT] = {
-    { "header", "report_id", "version", "metrics", "custom_metrics", "listening_tcp_ports",
-      "listening_udp_ports", "ports", "port", "interface", "total", "network_stats", "bytes_in",
-      "bytes_out", "packets_in", "packets_out", "tcp_connections", "established_connections",
-      "connections", "remote_addr", "local_port", "local_interface" },
-    { "hed", "rid", "v", "met", "cmet", "tp", "up", "pts", "pt", "if", "t", "ns", "bi", "bo", "pi",
-      "po", "tc", "ec", "cs", "rad", "lp", "li" },
+    { "header",
+      "report_id",
+      "version",
+      "metrics",
+      "custom_metrics",
+      "listening_tcp_ports",
+      "listening_udp_ports",
+      "ports",
+      "port",
+      "interface",
+      "total",
+      "network_stats",
+      "bytes_in",
+      "bytes_out",
+      "packets_in",
+      "packets_out",
+      "tcp_connections",
+      "established_connections",
+      "connections",
+      "remote_addr",
+      "local_port",
+      "local_interface" },
+    { "hed", "rid", "v",  "met", "cmet", "tp", "up", "pts", "pt",  "if", "t",
+      "ns",  "bi",  "bo", "pi",  "po",   "tc", "ec", "cs",  "rad", "lp", "li" },
 };
+
+/* Room for the path of a list item in messages: "...established_connections.connections[n]". */
+#define ITEM_PATH_MAX 96
 
 /* One walk over a report: its naming, and where failures are written. */
 struct walk {
@@ -72,7 +94,8 @@ struct walk {
     struct report_error *err;
 };
 
-static int invalid(const struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int invalid(const struct walk *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int invalid(const struct walk *w, const char *fmt, ...)
 {
@@ -283,8 +306,7 @@ static int get_fields(const struct walk *w, const cJSON *obj, const char *path,
         if (i == n_want) {
             for (i = 0; i < n_want; i++)
                 if (strcmp(m->string, field_names[!naming][want[i]]) == 0)
-                    return invalid(w, "%s.%s: mixes long and short field names", path,
-                                   m->string);
+                    return invalid(w, "%s.%s: mixes long and short field names", path, m->string);
             return invalid(w, "%s.%s: unknown field", path, m->string);
         }
         if (slot[i])
@@ -309,13 +331,13 @@ static bool get_int(const cJSON *v, int64_t min, int64_t max, int64_t *out)
     return *out >= min && *out <= max;
 }
 
-static int get_port(const struct walk *w, const cJSON *v, const char *path, size_t idx,
-                    const char *name, uint16_t *port)
+static int get_port(const struct walk *w, const cJSON *v, const char *path, const char *name,
+                    uint16_t *port)
 {
     int64_t p;
 
     if (!get_int(v, 1, 65535, &p))
-        return invalid(w, "%s[%zu].%s: must be an integer from 1 to 65535", path, idx, name);
+        return invalid(w, "%s.%s: must be an integer from 1 to 65535", path, name);
     *port = (uint16_t)p;
     return DD_OK;
 }
@@ -384,6 +406,7 @@ static bool split_remote_addr(const char *s, char ip[REPORT_IP_MAX], uint16_t *p
 static int read_header(const struct walk *w, const cJSON *hed, struct report *r)
 {
     static const enum field want[] = { F_REPORT_ID, F_VERSION };
+
     const cJSON *f[2];
     const char *v;
     size_t i = 0;
@@ -418,7 +441,9 @@ static int read_ports(const struct walk *w, const cJSON *blk, const char *path,
                       struct report_ports *out)
 {
     static const enum field want[] = { F_PORTS, F_TOTAL };
+
     static const enum field want_item[] = { F_PORT, F_INTERFACE };
+
     const cJSON *f[2];
     const cJSON *item;
     size_t n = 0;
@@ -439,18 +464,19 @@ static int read_ports(const struct walk *w, const cJSON *blk, const char *path,
         cJSON_ArrayForEach(item, f[0])
         {
             const cJSON *g[2];
+            char at[ITEM_PATH_MAX];
 
-            rc = get_fields(w, item, path, want_item, 2, g);
+            snprintf(at, sizeof(at), "%s.ports[%zu]", path, out->n_ports);
+            rc = get_fields(w, item, at, want_item, 2, g);
             if (rc)
                 return rc;
             if (!g[0])
-                return invalid(w, "%s.ports[%zu].port: required", path, out->n_ports);
-            rc = get_port(w, g[0], path, out->n_ports, "port", &out->ports[out->n_ports]);
+                return invalid(w, "%s.port: required", at);
+            rc = get_port(w, g[0], at, "port", &out->ports[out->n_ports]);
             if (rc)
                 return rc;
             if (g[1] && !cJSON_IsString(g[1]))
-                return invalid(w, "%s.ports[%zu].interface: must be a string", path,
-                               out->n_ports);
+                return invalid(w, "%s.interface: must be a string", at);
             out->n_ports++;
         }
     }
@@ -468,6 +494,7 @@ static int read_network_stats(const struct walk *w, const cJSON *blk,
                               struct report_network_stats *ns)
 {
     static const enum field want[] = { F_BYTES_IN, F_BYTES_OUT, F_PACKETS_IN, F_PACKETS_OUT };
+
     int64_t *dst[] = { &ns->bytes_in, &ns->bytes_out, &ns->packets_in, &ns->packets_out };
     const cJSON *f[4];
     int rc;
@@ -489,8 +516,11 @@ static int read_network_stats(const struct walk *w, const cJSON *blk,
 static int read_connections(const struct walk *w, const cJSON *tc, struct report *r)
 {
     static const enum field want_tc[] = { F_ESTABLISHED };
+
     static const enum field want_ec[] = { F_CONNECTIONS, F_TOTAL };
+
     static const enum field want_item[] = { F_REMOTE_ADDR, F_LOCAL_PORT, F_LOCAL_IF };
+
     static const char path[] = "metrics.tcp_connections.established_connections";
     struct report_connections *out = &r->connections;
     const cJSON *ec, *f[2], *item;
@@ -518,25 +548,24 @@ static int read_connections(const struct walk *w, const cJSON *tc, struct report
             struct report_connection *c = &out->items[out->n_items];
             const cJSON *g[3];
             uint16_t local_port;
+            char at[ITEM_PATH_MAX];
 
-            rc = get_fields(w, item, path, want_item, 3, g);
+            snprintf(at, sizeof(at), "%s.connections[%zu]", path, out->n_items);
+            rc = get_fields(w, item, at, want_item, 3, g);
             if (rc)
                 return rc;
             if (!g[0])
-                return invalid(w, "%s.connections[%zu].remote_addr: required", path,
-                               out->n_items);
+                return invalid(w, "%s.remote_addr: required", at);
             if (!cJSON_IsString(g[0]) ||
                 !split_remote_addr(g[0]->valuestring, c->remote_ip, &c->remote_port))
-                return invalid(w, "%s.connections[%zu].remote_addr: must be \"ip:port\"", path,
-                               out->n_items);
+                return invalid(w, "%s.remote_addr: must be \"ip:port\"", at);
             if (g[1]) {
-                rc = get_port(w, g[1], path, out->n_items, "local_port", &local_port);
+                rc = get_port(w, g[1], at, "local_port", &local_port);
                 if (rc)
                     return rc;
             }
             if (g[2] && !cJSON_IsString(g[2]))
-                return invalid(w, "%s.connections[%zu].local_interface: must be a string", path,
-                               out->n_items);
+                return invalid(w, "%s.local_interface: must be a string", at);
             out->n_items++;
         }
     }
@@ -553,6 +582,7 @@ static int read_connections(const struct walk *w, const cJSON *tc, struct report
 static int read_metrics(const struct walk *w, const cJSON *met, struct report *r)
 {
     static const enum field want[] = { F_TCP_PORTS, F_UDP_PORTS, F_NET, F_TCP_CONNS };
+
     const cJSON *f[4];
     int rc;
 
@@ -642,8 +672,9 @@ static int read_custom_value(const struct walk *w, const cJSON *val, struct repo
     {
         if (c->kind == REPORT_CUSTOM_NUMBER_LIST) {
             if (!cJSON_IsNumber(item) || !within_15_digits(item->valuedouble))
-                return invalid(w, "custom_metrics.%s.number_list[%zu]: must be a number of <= "
-                                  "15 digits",
+                return invalid(w,
+                               "custom_metrics.%s.number_list[%zu]: must be a number of <= "
+                               "15 digits",
                                c->name, c->n_values);
             c->numbers[c->n_values++] = item->valuedouble;
             continue;
@@ -717,6 +748,7 @@ static int pick_naming(const struct walk *w, const cJSON *root, bool *short_name
 static int read_report(struct walk *w, const cJSON *root, struct report *r)
 {
     static const enum field want[] = { F_HEADER, F_METRICS, F_CUSTOM };
+
     const cJSON *f[3];
     int rc;
 
@@ -727,8 +759,7 @@ static int read_report(struct walk *w, const cJSON *root, struct report *r)
         return rc;
     r->short_names = w->short_names;
     /* The header first, so a later failure can still echo the reportId. */
-    rc = read_header(w, cJSON_GetObjectItemCaseSensitive(root, field_names[w->short_names][0]),
-                     r);
+    rc = read_header(w, cJSON_GetObjectItemCaseSensitive(root, field_names[w->short_names][0]), r);
     if (rc)
         return rc;
     w->err->has_report_id = true;
@@ -953,8 +984,7 @@ int report_rejected_payload(const char *thing, const struct report_error *err, i
 
 /* ---- topics ---- */
 
-int report_topic_parse(const char *topic, char thing[REPORT_THING_MAX + 1],
-                       enum report_format *fmt)
+int report_topic_parse(const char *topic, char thing[REPORT_THING_MAX + 1], enum report_format *fmt)
 {
     static const char prefix[] = "$aws/things/";
     static const char middle[] = "/defender/metrics/";
