@@ -102,21 +102,18 @@ static double half_to_double(uint16_t h)
 
 static double bits_to_double(uint64_t bits, uint8_t ai)
 {
+    uint32_t b32 = (uint32_t)bits;
+    float f;
+    double d;
+
     if (ai == 25)
         return half_to_double((uint16_t)bits);
     if (ai == 26) {
-        uint32_t b = (uint32_t)bits;
-        float f;
-
-        memcpy(&f, &b, sizeof(f));
+        memcpy(&f, &b32, sizeof(f));
         return f;
     }
-    {
-        double d;
-
-        memcpy(&d, &bits, sizeof(d));
-        return d;
-    }
+    memcpy(&d, &bits, sizeof(d));
+    return d;
 }
 
 /* A NUL-terminated copy of a text string's bytes, after checking them. */

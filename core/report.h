@@ -20,7 +20,10 @@
  * - long and short field names are never mixed in one report (rejected);
  * - a field name that is neither (a typo) is rejected, since the documented
  *   schema is closed and a silent drop would hide the typo;
- * - custom metric values that break the format rules reject the report;
+ * - custom metric values that break the format rules reject the report
+ *   ("letters" in string lists means ASCII letters);
+ * - remote_addr also accepts the unbracketed IPv6 "addr:port" that the 1.x
+ *   Python agent writes, split at the last colon;
  * - the only rejection AWS is seen to send is InvalidPayload / "Malformed
  *   metrics report", so every rejection carries that pair; the specific
  *   reason stays in struct report_error for logs and tests;
