@@ -131,7 +131,7 @@ fuzz:
 	@for f in $(FUZZ_SRC); do \
 	  n=$$(basename $$f .c); \
 	  echo "clang $$n"; \
-	  clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(PKG_CFLAGS) \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
 	    -o $(FUZZ_OUT)/$$n $$f $(CORE_SRC) $(LIBS_CORE) || exit 1; \
 	done
 	@echo "fuzzers in $(FUZZ_OUT)/; run e.g. $(FUZZ_OUT)/fuzz_shadow_update tests/fuzz/corpus/fuzz_shadow_update"
