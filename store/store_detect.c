@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: MIT */
+/* store_detect.c: SQL for Detect's engine (see store_detect.h). */
+#include "store/store_detect.h"
+
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store/store_internal.h"
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Step through a query's rows, calling row() for each. */
+static int each_row(struct store *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *),
+                    void *ctx, const char *what)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int stop = row(st, ctx);
+
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? DD_OK : store__error(s, rc, what);
+}
+
+struct walk {
+    void *ctx;
+
+    union {
+        store_detect_profile_fn profile;
+        store_detect_pair_fn pair;
+        store_detect_name_fn name;
+        store_detect_state_fn state;
+    } fn;
+};
+
+static int profile_row(sqlite3_stmt *st, void *arg)
+{
+    struct walk *w = arg;
+
+    return w->fn.profile(w->ctx, col_text(st, 0), col_text(st, 1), col_text(st, 2));
+}
+
+int store_detect_each_profile(struct store *s, store_detect_profile_fn fn, void *ctx)
+{
+    static const char sql[] =
+        "SELECT name, behaviors, alert_targets FROM security_profiles ORDER BY name";
+    struct walk w = { .ctx = ctx, .fn.profile = fn };
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    return rc ? rc : each_row(s, st, profile_row, &w, "list profiles");
+}
+
+static int pair_row(sqlite3_stmt *st, void *arg)
+{
+    struct walk *w = arg;
+
+    return w->fn.pair(w->ctx, col_text(st, 0), col_text(st, 1));
+}
+
+int store_detect_each_target(struct store *s, store_detect_pair_fn fn, void *ctx)
+{
+    static const char sql[] = "SELECT profile_name, target_arn FROM security_profile_targets";
+    struct walk w = { .ctx = ctx, .fn.pair = fn };
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    return rc ? rc : each_row(s, st, pair_row, &w, "list targets");
+}
+
+static int name_row(sqlite3_stmt *st, void *arg)
+{
+    struct walk *w = arg;
+
+    return w->fn.name(w->ctx, col_text(st, 0));
+}
+
+int store_detect_each_thing(struct store *s, store_detect_name_fn fn, void *ctx)
+{
+    static const char sql[] = "SELECT name FROM things";
+    struct walk w = { .ctx = ctx, .fn.name = fn };
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    return rc ? rc : each_row(s, st, name_row, &w, "list things");
+}
+
+int store_detect_each_group_thing(struct store *s, const char *group, store_detect_name_fn fn,
+                                  void *ctx)
+{
+    static const char sql[] =
+        "WITH RECURSIVE tree(name) AS (SELECT ?1 UNION "
+        "  SELECT g.name FROM thing_groups g JOIN tree t ON g.parent_name = t.name) "
+        "SELECT DISTINCT m.thing_name FROM thing_group_members m JOIN tree t "
+        "ON m.group_name = t.name";
+    struct walk w = { .ctx = ctx, .fn.name = fn };
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    bind_text(st, 1, group);
+    return each_row(s, st, name_row, &w, "list group things");
+}
+
+static void read_state(sqlite3_stmt *st, int col, struct store_behavior_state *out)
+{
+    const char *id = col_text(st, col + 3);
+
+    memset(out, 0, sizeof(*out));
+    out->in_alarm = sqlite3_column_int(st, col) != 0;
+    out->streak_violating = (unsigned)sqlite3_column_int(st, col + 1);
+    out->streak_compliant = (unsigned)sqlite3_column_int(st, col + 2);
+    if (id)
+        snprintf(out->violation_id, sizeof(out->violation_id), "%s", id);
+    out->last_datapoint_ms = sqlite3_column_int64(st, col + 4);
+}
+
+int store_detect_state_get(struct store *s, const char *thing, const char *profile,
+                           const char *behavior, struct store_behavior_state *out)
+{
+    static const char sql[] =
+        "SELECT in_alarm, streak_violating, streak_compliant, violation_id, last_datapoint_ms "
+        "FROM behavior_states WHERE thing_name = ? AND profile_name = ? AND behavior_name = ?";
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    bind_text(st, 1, thing);
+    bind_text(st, 2, profile);
+    bind_text(st, 3, behavior);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_state(st, 0, out);
+        rc = DD_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = DD_ERR_NOT_FOUND;
+    } else {
+        rc = store__error(s, rc, "read state");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_detect_state_put(struct store *s, const char *thing, const char *profile,
+                           const char *behavior, const struct store_behavior_state *v)
+{
+    static const char sql[] =
+        "INSERT OR REPLACE INTO behavior_states (thing_name, profile_name, behavior_name, "
+        "in_alarm, streak_violating, streak_compliant, violation_id, last_datapoint_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    bind_text(st, 1, thing);
+    bind_text(st, 2, profile);
+    bind_text(st, 3, behavior);
+    sqlite3_bind_int(st, 4, v->in_alarm);
+    sqlite3_bind_int(st, 5, (int)v->streak_violating);
+    sqlite3_bind_int(st, 6, (int)v->streak_compliant);
+    bind_text(st, 7, v->violation_id[0] ? v->violation_id : NULL);
+    sqlite3_bind_int64(st, 8, v->last_datapoint_ms);
+    return store__step_done(s, st, "write state");
+}
+
+static int state_row(sqlite3_stmt *st, void *arg)
+{
+    struct walk *w = arg;
+    struct store_behavior_state v;
+
+    read_state(st, 3, &v);
+    return w->fn.state(w->ctx, col_text(st, 0), col_text(st, 1), col_text(st, 2), &v);
+}
+
+int store_detect_each_alarm(struct store *s, store_detect_state_fn fn, void *ctx)
+{
+    static const char sql[] =
+        "SELECT thing_name, profile_name, behavior_name, in_alarm, streak_violating, "
+        "streak_compliant, violation_id, last_datapoint_ms FROM behavior_states "
+        "WHERE in_alarm != 0";
+    struct walk w = { .ctx = ctx, .fn.state = fn };
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    return rc ? rc : each_row(s, st, state_row, &w, "list alarms");
+}
+
+int store_detect_state_delete(struct store *s, const char *thing, const char *profile,
+                              const char *behavior)
+{
+    static const char sql[] = "DELETE FROM behavior_states WHERE thing_name = ? AND "
+                              "profile_name = ? AND behavior_name = ?";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    bind_text(st, 1, thing);
+    bind_text(st, 2, profile);
+    bind_text(st, 3, behavior);
+    return store__step_done(s, st, "delete state");
+}
+
+int store_detect_datapoint_add(struct store *s, const struct store_datapoint *dp)
+{
+    static const char sql[] =
+        "INSERT INTO datapoints (thing_name, profile_name, behavior_name, time_ms, value, "
+        "threshold, verdict, streak_violating, streak_compliant, event) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    bind_text(st, 1, dp->thing);
+    bind_text(st, 2, dp->profile);
+    bind_text(st, 3, dp->behavior);
+    sqlite3_bind_int64(st, 4, dp->time_ms);
+    bind_text(st, 5, dp->value_json);
+    if (dp->has_threshold)
+        sqlite3_bind_double(st, 6, dp->threshold);
+    bind_text(st, 7, dp->verdict);
+    sqlite3_bind_int(st, 8, (int)dp->streak_violating);
+    sqlite3_bind_int(st, 9, (int)dp->streak_compliant);
+    bind_text(st, 10, dp->event);
+    return store__step_done(s, st, "add datapoint");
+}
+
+int store_detect_datapoints_prune(struct store *s, int64_t before_ms)
+{
+    static const char sql[] = "DELETE FROM datapoints WHERE time_ms < ?";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, before_ms);
+    return store__step_done(s, st, "prune datapoints");
+}
+
+int store_detect_violation_open(struct store *s, const struct store_violation *v)
+{
+    static const char sql[] =
+        "INSERT INTO violations (violation_id, thing_name, profile_name, behavior_name, "
+        "behavior, criteria_type, suppressed, confidence, start_ms, last_violation_ms, "
+        "last_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    bind_text(st, 1, v->id);
+    bind_text(st, 2, v->thing);
+    bind_text(st, 3, v->profile);
+    bind_text(st, 4, v->behavior);
+    bind_text(st, 5, v->behavior_json);
+    bind_text(st, 6, v->criteria_type);
+    sqlite3_bind_int(st, 7, v->suppressed);
+    bind_text(st, 8, v->confidence);
+    sqlite3_bind_int64(st, 9, v->start_ms);
+    sqlite3_bind_int64(st, 10, v->start_ms);
+    bind_text(st, 11, v->value_json);
+    return store__step_done(s, st, "open violation");
+}
+
+int store_detect_violation_touch(struct store *s, const char *id, int64_t time_ms,
+                                 const char *value_json)
+{
+    static const char sql[] = "UPDATE violations SET last_violation_ms = ?, last_value = ? "
+                              "WHERE violation_id = ?";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, time_ms);
+    bind_text(st, 2, value_json);
+    bind_text(st, 3, id);
+    return store__step_done(s, st, "touch violation");
+}
+
+int store_detect_violation_close(struct store *s, const char *id, int64_t time_ms,
+                                 const char *end_type)
+{
+    static const char sql[] =
+        "UPDATE violations SET end_ms = ?, end_type = ? WHERE violation_id = ?";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, time_ms);
+    bind_text(st, 2, end_type);
+    bind_text(st, 3, id);
+    return store__step_done(s, st, "close violation");
+}
+
+int store_detect_event_add(struct store *s, const char *violation_id, const char *type,
+                           int64_t time_ms, const char *value_json, int64_t *event_id)
+{
+    static const char sql[] = "INSERT INTO violation_events (violation_id, event_type, "
+                              "time_ms, metric_value) VALUES (?, ?, ?, ?)";
+    sqlite3_stmt *st;
+    int rc;
+
+    *event_id = 0;
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    bind_text(st, 1, violation_id);
+    bind_text(st, 2, type);
+    sqlite3_bind_int64(st, 3, time_ms);
+    bind_text(st, 4, value_json);
+    rc = store__step_done(s, st, "add event");
+    if (!rc)
+        *event_id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+int store_detect_alert_add(struct store *s, int64_t created_ms, const char *profile,
+                           const char *topic_arn, const char *message, int64_t event_id)
+{
+    static const char sql[] = "INSERT INTO alerts (created_ms, profile_name, topic_arn, "
+                              "message, violation_event_id) VALUES (?, ?, ?, ?, ?)";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, created_ms);
+    bind_text(st, 2, profile);
+    bind_text(st, 3, topic_arn);
+    bind_text(st, 4, message);
+    sqlite3_bind_int64(st, 5, event_id);
+    return store__step_done(s, st, "add alert");
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* store_detect.h: the rows Detect's engine reads and writes: security
+ * profiles and their targets (read), evaluation states, datapoints,
+ * violations, violation events and the alert outbox (written).
+ *
+ * The engine thread calls these inside its own transactions (one per window
+ * close, store_begin/store_commit), so a crash loses at most the window that
+ * was still open. Times are emulated epoch milliseconds. */
+#ifndef DD_STORE_DETECT_H
+#define DD_STORE_DETECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* Iteration callbacks return DD_OK to go on; any other value stops the walk
+ * and is returned by the iterator. Strings are borrowed for the call. */
+typedef int (*store_detect_profile_fn)(void *ctx, const char *name, const char *behaviors_json,
+                                       const char *alert_targets_json);
+typedef int (*store_detect_pair_fn)(void *ctx, const char *a, const char *b);
+typedef int (*store_detect_name_fn)(void *ctx, const char *name);
+
+/* Every security profile (alert_targets_json may be NULL). */
+int store_detect_each_profile(struct store *s, store_detect_profile_fn fn, void *ctx);
+
+/* Every (profile name, target ARN) attachment. */
+int store_detect_each_target(struct store *s, store_detect_pair_fn fn, void *ctx);
+
+/* Every registered thing name. */
+int store_detect_each_thing(struct store *s, store_detect_name_fn fn, void *ctx);
+
+/* Every thing in group or in any group below it. */
+int store_detect_each_group_thing(struct store *s, const char *group, store_detect_name_fn fn,
+                                  void *ctx);
+
+struct store_behavior_state {
+    bool in_alarm;
+    unsigned streak_violating;
+    unsigned streak_compliant;
+    char violation_id[33]; /* "" when not in alarm */
+    int64_t last_datapoint_ms;
+};
+
+/* The evaluation state of (thing, profile, behavior) into *out (zeroed
+ * first); DD_ERR_NOT_FOUND when there is none yet. */
+int store_detect_state_get(struct store *s, const char *thing, const char *profile,
+                           const char *behavior, struct store_behavior_state *out);
+
+/* Insert or replace the state. */
+int store_detect_state_put(struct store *s, const char *thing, const char *profile,
+                           const char *behavior, const struct store_behavior_state *st);
+
+typedef int (*store_detect_state_fn)(void *ctx, const char *thing, const char *profile,
+                                     const char *behavior, const struct store_behavior_state *st);
+
+/* Every state that is in alarm. */
+int store_detect_each_alarm(struct store *s, store_detect_state_fn fn, void *ctx);
+
+/* Remove states whose (profile, behavior) no longer exists; the caller has
+ * closed their violations first. */
+int store_detect_state_delete(struct store *s, const char *thing, const char *profile,
+                              const char *behavior);
+
+struct store_datapoint {
+    const char *thing, *profile, *behavior;
+    int64_t time_ms;
+    const char *value_json; /* MetricValue */
+    bool has_threshold;
+    double threshold;
+    const char *verdict; /* "compliant" | "violating" | "no-verdict" */
+    unsigned streak_violating, streak_compliant;
+    const char *event; /* NULL or the event's wire name */
+};
+
+int store_detect_datapoint_add(struct store *s, const struct store_datapoint *dp);
+
+/* Delete datapoints older than before_ms (retention). */
+int store_detect_datapoints_prune(struct store *s, int64_t before_ms);
+
+struct store_violation {
+    const char *id, *thing, *profile, *behavior;
+    const char *behavior_json; /* API order echo */
+    const char *criteria_type; /* STATIC | STATISTICAL | MACHINE_LEARNING */
+    bool suppressed;
+    const char *confidence; /* NULL unless ML */
+    int64_t start_ms;
+    const char *value_json;
+};
+
+/* Open a violation (last violation = start). */
+int store_detect_violation_open(struct store *s, const struct store_violation *v);
+
+/* Record a further violating datapoint of an open violation. */
+int store_detect_violation_touch(struct store *s, const char *id, int64_t time_ms,
+                                 const char *value_json);
+
+/* Close a violation with end_type "alarm-cleared" or "alarm-invalidated". */
+int store_detect_violation_close(struct store *s, const char *id, int64_t time_ms,
+                                 const char *end_type);
+
+/* Append a violation event; *event_id gets its row id. value_json NULL for
+ * alarm-invalidated. */
+int store_detect_event_add(struct store *s, const char *violation_id, const char *type,
+                           int64_t time_ms, const char *value_json, int64_t *event_id);
+
+/* Append an alert to the outbox. topic_arn may be NULL. */
+int store_detect_alert_add(struct store *s, int64_t created_ms, const char *profile,
+                           const char *topic_arn, const char *message, int64_t event_id);
+
+#endif
