@@ -7,7 +7,9 @@
  * up and the engine aggregates by the row's agg column. */
 #include "core/metric.h"
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +90,9 @@ static const char *const metric_op_names[] = {
 };
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Counts below this print exactly as cJSON numbers (15 digits). */
+#define COUNT_EXACT_DIGITS 1000000000000000u
 
 const struct metric_info *metric_find(const char *name)
 {
@@ -448,6 +453,25 @@ static bool add_string_array(cJSON *obj, const char *key, const struct metric_va
     return true;
 }
 
+/* cJSON prints numbers with 15 significant digits when that reads back
+ * "close enough", so a count of 16 or more digits would come out as
+ * 1.23456789012346e+15. Such counts are written as raw digits instead. */
+static bool add_count(cJSON *obj, uint64_t count)
+{
+    char digits[24];
+    cJSON *raw;
+
+    if (count < COUNT_EXACT_DIGITS)
+        return cJSON_AddNumberToObject(obj, "count", (double)count) != NULL;
+    snprintf(digits, sizeof(digits), "%" PRIu64, count);
+    raw = cJSON_CreateRaw(digits);
+    if (!raw || !cJSON_AddItemToObject(obj, "count", raw)) {
+        cJSON_Delete(raw);
+        return false;
+    }
+    return true;
+}
+
 cJSON *metric_value_to_json(const struct metric_value *v)
 {
     cJSON *obj = cJSON_CreateObject();
@@ -459,7 +483,7 @@ cJSON *metric_value_to_json(const struct metric_value *v)
     case METRIC_KIND_NONE:
         break;
     case METRIC_KIND_COUNT:
-        ok = cJSON_AddNumberToObject(obj, "count", (double)v->count) != NULL;
+        ok = add_count(obj, v->count);
         break;
     case METRIC_KIND_NUMBER:
         ok = cJSON_AddNumberToObject(obj, "number", v->number) != NULL;

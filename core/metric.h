@@ -179,8 +179,9 @@ int metric_value_copy(const struct metric_value *src, struct metric_value *dst);
 int metric_value_from_json(const cJSON *obj, struct metric_value *out, struct dd_errbuf *eb);
 
 /* A new cJSON object in MetricValue form for v; the caller owns it and frees
- * it with cJSON_Delete. A value of kind NONE gives {}. NULL only when out of
- * memory. Pure: any thread. */
+ * it with cJSON_Delete. A value of kind NONE gives {}. A count of 16 or more
+ * digits is a raw item (cJSON_IsRaw), so that it prints exactly. NULL only
+ * when out of memory. Pure: any thread. */
 cJSON *metric_value_to_json(const struct metric_value *v);
 
 /* Fold one sample into a bucket. Cannot fail. Pure: any thread. */
