@@ -352,13 +352,19 @@ static int check_criteria(const cJSON *item, const char *label, struct behavior 
                      : BEHAVIOR_TYPE_MACHINE_LEARNING;
     if (!b->info)
         return DD_OK; /* the metric is unknown: nothing to check the rest against */
-    if (stat && !b->info->statistical)
+    /* A criteria kind the metric does not support makes the operator and
+     * duration rules of that kind meaningless: report only the kind. */
+    if (stat && !b->info->statistical) {
         fail(s, label, "statisticalThreshold is not supported for metric %s", b->metric);
-    else if (stat)
-        check_statistic(stat, label, b, s);
-    if (ml && !b->info->ml)
+        return DD_OK;
+    }
+    if (ml && !b->info->ml) {
         fail(s, label, "mlDetectionConfig is not supported for metric %s", b->metric);
-    else if (ml)
+        return DD_OK;
+    }
+    if (stat)
+        check_statistic(stat, label, b, s);
+    if (ml)
         check_ml(ml, label, b, s);
     check_operator(crit, label, b, s);
     check_duration(crit, label, b, s);
