@@ -2,6 +2,7 @@
 /* store_detect.c: SQL for Detect's engine (see store_detect.h). */
 #include "store/store_detect.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <sqlite3.h>
