@@ -861,11 +861,16 @@ static int build_results(cJSON *root, cJSON *st, const cJSON *s, const cJSON *m,
         goto out;
     if (delta) {
         o = cJSON_CreateObject();
-        rc = o ? add_item(o, "state", delta) : DD_ERR_NOMEM;
+        if (!o) {
+            rc = DD_ERR_NOMEM;
+            goto out;
+        }
+        rc = add_item(o, "state", delta);
         delta = NULL;
-        if (!rc)
+        if (!rc) {
             rc = add_item(o, "metadata", delta_meta);
-        delta_meta = NULL;
+            delta_meta = NULL;
+        }
         if (!rc)
             rc = add_number(o, "version", (double)version);
         if (!rc)
