@@ -21,7 +21,7 @@
  * scalar alone; a null anywhere below an array is "Invalid JSON"; a version
  * must be a non-negative integer; the version check on a missing shadow
  * compares with the tombstone version (0 when never created). */
-#include "core/shadow.h"
+#include "shadow.h"
 
 #include <assert.h>
 #include <math.h>
@@ -31,7 +31,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "core/error.h"
+#include "error.h"
 
 #define MSG_ENCODING      "Unsupported documented encoding; supported encoding is UTF-8"
 #define MSG_INVALID_JSON  "Invalid JSON"
