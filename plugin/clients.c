@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/* clients.c: the broker thread's per-client counters (see clients.h).
+ *
+ * Two open-addressing hash tables with linear probing: entries by client id
+ * (FNV-1a of the id) and live connections by pointer. Both grow by doubling
+ * at 50% load, which happens only when clients arrive, never per message.
+ * Deletion uses backward-shift so no tombstones build up. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin/clients.h"
+
+struct entry {
+    struct client_counts counts;
+    int live;          /* connections currently linked to this id */
+    bool had_session;  /* some session was open during the open window */
+    bool touched;      /* some count moved during the open window */
+    int64_t left_ms;   /* emulated time the last connection left; 0 while live */
+    char id[CLIENTS_ID_MAX + 1];
+};
+
+struct conn_slot {
+    const void *conn; /* NULL = empty */
+    struct entry *e;
+};
+
+struct clients {
+    struct entry **ids; /* slots; NULL = empty */
+    size_t id_cap, id_n;
+    struct conn_slot *conns;
+    size_t conn_cap, conn_n;
+};
+
+static uint32_t hash_str(const char *s)
+{
+    uint32_t h = 2166136261u;
+
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
+static size_t hash_ptr(const void *p)
+{
+    uint64_t x = (uint64_t)(uintptr_t)p;
+
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (size_t)x;
+}
+
+struct clients *clients_new(void)
+{
+    struct clients *t = calloc(1, sizeof(*t));
+
+    if (!t)
+        return NULL;
+    t->id_cap = 64;
+    t->conn_cap = 64;
+    t->ids = calloc(t->id_cap, sizeof(*t->ids));
+    t->conns = calloc(t->conn_cap, sizeof(*t->conns));
+    if (!t->ids || !t->conns) {
+        clients_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void clients_free(struct clients *t)
+{
+    size_t i;
+
+    if (!t)
+        return;
+    for (i = 0; t->ids && i < t->id_cap; i++)
+        free(t->ids[i]);
+    free(t->ids);
+    free(t->conns);
+    free(t);
+}
+
+size_t clients_count(const struct clients *t)
+{
+    return t->id_n;
+}
+
+static size_t id_slot(const struct clients *t, const char *id)
+{
+    size_t mask = t->id_cap - 1, i = hash_str(id) & mask;
+
+    while (t->ids[i] && strcmp(t->ids[i]->id, id) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static bool grow_ids(struct clients *t)
+{
+    size_t cap = t->id_cap * 2, i;
+    struct entry **old = t->ids, **ids = calloc(cap, sizeof(*ids));
+
+    if (!ids)
+        return false;
+    t->ids = ids;
+    t->id_cap = cap;
+    for (i = 0; i < cap / 2; i++)
+        if (old[i])
+            ids[id_slot(t, old[i]->id)] = old[i];
+    free(old);
+    return true;
+}
+
+static void remove_id(struct clients *t, size_t i)
+{
+    size_t mask = t->id_cap - 1, j = i;
+
+    free(t->ids[i]);
+    t->ids[i] = NULL;
+    t->id_n--;
+    /* Backward-shift the probe run after the hole. */
+    for (;;) {
+        size_t home;
+
+        j = (j + 1) & mask;
+        if (!t->ids[j])
+            return;
+        home = hash_str(t->ids[j]->id) & mask;
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            t->ids[i] = t->ids[j];
+            t->ids[j] = NULL;
+            i = j;
+        }
+    }
+}
+
+static size_t conn_slot(const struct clients *t, const void *conn)
+{
+    size_t mask = t->conn_cap - 1, i = hash_ptr(conn) & mask;
+
+    while (t->conns[i].conn && t->conns[i].conn != conn)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static bool grow_conns(struct clients *t)
+{
+    size_t cap = t->conn_cap * 2, i;
+    struct conn_slot *old = t->conns, *c = calloc(cap, sizeof(*c));
+
+    if (!c)
+        return false;
+    t->conns = c;
+    t->conn_cap = cap;
+    for (i = 0; i < cap / 2; i++)
+        if (old[i].conn)
+            c[conn_slot(t, old[i].conn)] = old[i];
+    free(old);
+    return true;
+}
+
+static void remove_conn(struct clients *t, size_t i)
+{
+    size_t mask = t->conn_cap - 1, j = i;
+
+    t->conns[i].conn = NULL;
+    t->conn_n--;
+    for (;;) {
+        size_t home;
+
+        j = (j + 1) & mask;
+        if (!t->conns[j].conn)
+            return;
+        home = hash_ptr(t->conns[j].conn) & mask;
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            t->conns[i] = t->conns[j];
+            t->conns[j].conn = NULL;
+            i = j;
+        }
+    }
+}
+
+struct client_counts *clients_by_conn(struct clients *t, const void *conn)
+{
+    size_t i = conn_slot(t, conn);
+    struct entry *e = t->conns[i].e;
+
+    if (!t->conns[i].conn)
+        return NULL;
+    e->touched = true;
+    return &e->counts;
+}
+
+bool clients_connect(struct clients *t, const void *conn, const char *id, const char *address,
+                     bool accepted)
+{
+    struct entry *e;
+    size_t i, c;
+
+    c = conn_slot(t, conn);
+    if (t->conns[c].conn)
+        return true; /* re-authentication of a live connection (SIGHUP) */
+    if (strlen(id) > CLIENTS_ID_MAX)
+        return true; /* not a thing name AWS could attribute */
+    if ((t->id_n + 1) * 2 > t->id_cap && !grow_ids(t))
+        return false;
+    i = id_slot(t, id);
+    e = t->ids[i];
+    if (!e) {
+        e = calloc(1, sizeof(*e));
+        if (!e)
+            return false;
+        memcpy(e->id, id, strlen(id) + 1);
+        e->counts.bytes_min = UINT32_MAX;
+        t->ids[i] = e;
+        t->id_n++;
+    }
+    e->counts.connection_attempts++;
+    e->touched = true;
+    if (address) {
+        size_t n = strlen(address);
+
+        if (n < sizeof(e->counts.source_ip))
+            memcpy(e->counts.source_ip, address, n + 1);
+    }
+    if (!accepted)
+        return true;
+    if ((t->conn_n + 1) * 2 > t->conn_cap && !grow_conns(t))
+        return false;
+    c = conn_slot(t, conn);
+    t->conns[c].conn = conn;
+    t->conns[c].e = e;
+    t->conn_n++;
+    e->live++;
+    e->had_session = true;
+    e->left_ms = 0;
+    return true;
+}
+
+void clients_disconnect(struct clients *t, const void *conn, int64_t now_ms)
+{
+    size_t c = conn_slot(t, conn);
+    struct entry *e = t->conns[c].e;
+
+    if (!t->conns[c].conn)
+        return; /* never authenticated, or already counted */
+    remove_conn(t, c);
+    e->counts.disconnects++;
+    e->touched = true;
+    if (--e->live == 0)
+        e->left_ms = now_ms;
+}
+
+static void reset_counts(struct client_counts *c)
+{
+    char ip[CLIENTS_IP_MAX];
+
+    memcpy(ip, c->source_ip, sizeof(ip));
+    memset(c, 0, sizeof(*c));
+    c->bytes_min = UINT32_MAX;
+    memcpy(c->source_ip, ip, sizeof(ip));
+}
+
+struct client_window *clients_close(struct clients *t, int64_t bucket_end_ms,
+                                    int64_t idle_buckets_after, int64_t forget_after_ms)
+{
+    struct client_window *w;
+    size_t i, n = 0;
+
+    for (i = 0; i < t->id_cap; i++)
+        if (t->ids[i] && (t->ids[i]->had_session || t->ids[i]->touched || t->ids[i]->left_ms))
+            n++;
+    w = malloc(sizeof(*w) + n * sizeof(w->records[0]));
+    if (!w)
+        return NULL;
+    w->bucket_end_ms = bucket_end_ms;
+    w->idle_buckets_after = idle_buckets_after;
+    w->n = 0;
+    for (i = 0; i < t->id_cap; i++) {
+        struct entry *e = t->ids[i];
+        struct client_record *r;
+
+        if (!e || !(e->had_session || e->touched || e->left_ms))
+            continue;
+        r = &w->records[w->n++];
+        r->counts = e->counts;
+        if (r->counts.bytes_n == 0)
+            r->counts.bytes_min = 0;
+        r->had_session = e->had_session;
+        r->disconnected_at_ms = e->live ? 0 : e->left_ms;
+        memcpy(r->id, e->id, sizeof(r->id));
+        reset_counts(&e->counts);
+        e->touched = false;
+        e->had_session = e->live > 0;
+    }
+    /* Forget clients long gone; removal may shift entries, so rescan. */
+    for (i = 0; i < t->id_cap;) {
+        struct entry *e = t->ids[i];
+
+        if (e && !e->live && e->left_ms && bucket_end_ms - e->left_ms > forget_after_ms) {
+            remove_id(t, i);
+            continue;
+        }
+        i++;
+    }
+    return w;
+}

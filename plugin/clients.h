@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* clients.h: what the broker thread counts per client for the open 5-minute
+ * window, and the window it hands to the engine when the window closes.
+ *
+ * Broker thread only: no locks. Each client id has one entry (an AWS thing
+ * is identified by its client id); live connections point at their entry
+ * through a second table keyed by the connection pointer, because mosquitto
+ * reuses context pointers and a client id can move between connections
+ * (takeover). Steady state allocates nothing per message: an entry is
+ * created at a client's first CONNECT and lives while the client is
+ * connected or its disconnect-duration still matters. */
+#ifndef DD_PLUGIN_CLIENTS_H
+#define DD_PLUGIN_CLIENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLIENTS_ID_MAX 128 /* AWS thing names and client ids */
+#define CLIENTS_IP_MAX 46  /* textual IPv6 */
+
+/* One client's counts for one window. */
+struct client_counts {
+    uint32_t sent;          /* PUBLISH accepted from it */
+    uint32_t received;      /* deliveries to it */
+    uint32_t auth_failures; /* denied CONNECT, PUBLISH, SUBSCRIBE, deliveries */
+    uint32_t connection_attempts;
+    uint32_t disconnects;
+    uint32_t bytes_n; /* message sizes: count, min, max, sum of payload bytes */
+    uint32_t bytes_min, bytes_max;
+    uint64_t bytes_sum;
+    char source_ip[CLIENTS_IP_MAX]; /* the last address it connected from */
+};
+
+/* A closed window's record of one client. */
+struct client_record {
+    struct client_counts counts;
+    bool had_session;           /* a session was open at some moment of the window */
+    int64_t disconnected_at_ms; /* 0 while connected at close; else when it left */
+    char id[CLIENTS_ID_MAX + 1];
+};
+
+/* A closed window, handed from the broker thread to the engine (which frees
+ * it with free()). idle_buckets_after: how many further buckets closed in
+ * the same tick with no traffic at all (a manual jump of many buckets):
+ * clients connected at close had a session through them. */
+struct client_window {
+    int64_t bucket_end_ms;
+    int64_t idle_buckets_after;
+    size_t n;
+    struct client_record records[];
+};
+
+struct clients;
+
+/* A new empty table; NULL when out of memory. Free with clients_free(). */
+struct clients *clients_new(void);
+void clients_free(struct clients *t);
+
+/* The entry of a live connection, NULL if unknown. conn is the broker's
+ * struct mosquitto *, used only as a key. */
+struct client_counts *clients_by_conn(struct clients *t, const void *conn);
+
+/* A CONNECT from conn with client id `id` reached authentication: count the
+ * attempt, note the address, and (when accepted) link conn to the entry.
+ * Returns false only when out of memory (nothing counted). A conn that is
+ * already linked (SIGHUP re-authentication) is not counted again. */
+bool clients_connect(struct clients *t, const void *conn, const char *id, const char *address,
+                     bool accepted);
+
+/* conn went away: count a disconnect for its client the first time only
+ * (mosquitto repeats DISCONNECT events) and unlink it. now_ms is emulated. */
+void clients_disconnect(struct clients *t, const void *conn, int64_t now_ms);
+
+/* Close the window ending at bucket_end_ms: a new client_window (free() it)
+ * with a record for every client that had a session or any count, then reset
+ * the counts for the next window. NULL when out of memory (the counts are
+ * kept and go into the next window). Entries of clients that left more than
+ * forget_after_ms ago are dropped. */
+struct client_window *clients_close(struct clients *t, int64_t bucket_end_ms,
+                                    int64_t idle_buckets_after, int64_t forget_after_ms);
+
+/* Number of entries (for the benchmark's memory figure). */
+size_t clients_count(const struct clients *t);
+
+#endif
