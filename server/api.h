@@ -8,4 +8,7 @@
 /* /_ddlocal/: health, clock, reset (api_emulator.c). */
 extern const struct route api_emulator_routes[];
 
+/* iot-data: shadows and Publish (api_shadow.c). */
+extern const struct route api_shadow_routes[];
+
 #endif
