@@ -80,8 +80,8 @@ static int handle_get_delete(struct store *s, const struct shadow_topic *t, cons
     const int is_get = t->op == SHADOW_OP_GET;
     const char *accepted = is_get ? "get/accepted" : "delete/accepted";
     const char *rejected = is_get ? "get/rejected" : "delete/rejected";
+    char token[SHADOW_CLIENT_TOKEN_MAX + 1];
     struct shadow_error err;
-    const char *token;
     char *doc = NULL;
     int rc = shadow_parse_request_token(payload, len, &err);
 
@@ -89,11 +89,14 @@ static int handle_get_delete(struct store *s, const struct shadow_topic *t, cons
         return rc;
     if (rc)
         return reject(t, rejected, &err, now_s, publish, ctx);
-    token = err.has_client_token ? err.client_token : NULL;
+    /* The store clears err, so the token is copied out of it first. */
+    memcpy(token, err.client_token, sizeof(token));
     if (is_get)
-        rc = store_shadow_get(s, t->thing, t->name, now_s, token, &doc, &err);
+        rc = store_shadow_get(s, t->thing, t->name, now_s, err.has_client_token ? token : NULL,
+                              &doc, &err);
     else
-        rc = store_shadow_delete(s, t->thing, t->name, now_s, token, false, &doc, &err);
+        rc = store_shadow_delete(s, t->thing, t->name, now_s, err.has_client_token ? token : NULL,
+                                 false, &doc, &err);
     if (rc) {
         int jrc = reject(t, rejected, &err, now_s, publish, ctx);
 
