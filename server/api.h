@@ -8,4 +8,7 @@
 /* /_ddlocal/: health, clock, reset (api_emulator.c). */
 extern const struct route api_emulator_routes[];
 
+/* Things, thing groups, membership, DescribeEndpoint (api_registry.c). */
+extern const struct route api_registry_routes[];
+
 #endif
