@@ -5,17 +5,17 @@
  * (FNV-1a of the id) and live connections by pointer. Both grow by doubling
  * at 50% load, which happens only when clients arrive, never per message.
  * Deletion uses backward-shift so no tombstones build up. */
+#include "plugin/clients.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin/clients.h"
-
 struct entry {
     struct client_counts counts;
-    int live;          /* connections currently linked to this id */
-    bool had_session;  /* some session was open during the open window */
-    bool touched;      /* some count moved during the open window */
-    int64_t left_ms;   /* emulated time the last connection left; 0 while live */
+    int live;         /* connections currently linked to this id */
+    bool had_session; /* some session was open during the open window */
+    bool touched;     /* some count moved during the open window */
+    int64_t left_ms;  /* emulated time the last connection left; 0 while live */
     char id[CLIENTS_ID_MAX + 1];
 };
 

@@ -4,7 +4,9 @@
  * Everything SQLite happens here, on the engine's own connection, so a slow
  * disk or a busy database never stalls the broker thread. The thread wakes
  * when the broker queues work, and at least every POLL_MS to notice the
- * server's commits through PRAGMA data_version. */
+ * server's commits through PRAGMA data_version. Work is processed strictly
+ * in queue order, so a progress mark is recorded only after every window
+ * handed over before it has been evaluated. */
 #include "plugin/engine.h"
 
 #include <assert.h>
@@ -17,24 +19,42 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
+#include <mqtt_protocol.h>
 
+#include "core/report.h"
+#include "plugin/detect.h"
 #include "store/store.h"
 #include "store/store_emulator.h"
+#include "store/store_outbox.h"
 
 #define POLL_MS            20
 #define HEARTBEAT_EVERY_MS 1000
+#define RETENTION_MS       ((int64_t)14 * 24 * 3600 * 1000)
+#define OUTBOX_BATCH       256
+
+enum item_kind { ITEM_PROGRESS, ITEM_WINDOW, ITEM_MESSAGE };
 
 struct item { /* broker -> engine */
     struct item *next;
-    int64_t progress_ms;
+    enum item_kind kind;
+    int64_t time_ms;           /* progress mark, or when a message arrived */
+    struct client_window *win; /* ITEM_WINDOW, owned */
+    char *topic;               /* ITEM_MESSAGE: topic and payload, owned */
+    size_t len;
+    unsigned char payload[];
 };
 
-struct logline { /* engine -> broker */
-    struct logline *next;
+struct outgoing { /* engine -> broker: a log line (topic NULL) or a message */
+    struct outgoing *next;
     int level;
-    char text[];
+    char *topic;      /* points into data when set */
+    char *properties; /* MQTT 5 properties as JSON, into data, or NULL */
+    size_t len;
+    int qos, retain;
+    char data[]; /* log text, or payload then topic then properties */
 };
 
 struct engine {
@@ -43,20 +63,22 @@ struct engine {
 
     pthread_mutex_t lock; /* guards every field down to the marker */
     pthread_cond_t wake;
-    struct item *head, *tail;         /* work for the engine, oldest first */
-    struct logline *logs, *logs_tail; /* lines for the broker thread */
-    struct dd_clock clock;            /* the snapshot the broker thread copies */
+    struct item *head, *tail;        /* work for the engine, oldest first */
+    struct outgoing *out, *out_tail; /* work for the broker thread */
+    struct dd_clock clock;           /* the snapshot the broker thread copies */
     bool stopping;
     int start_rc; /* -1 while starting */
     struct dd_errbuf start_eb;
     /* end of fields guarded by lock */
 
     atomic_uint_fast64_t clock_generation; /* bumped after clock changes */
-    atomic_int logs_pending;
+    atomic_int out_pending;
 
     /* engine thread only */
     struct store *store;
+    struct detect *detect;
     int64_t data_version;
+    int64_t reset_generation;
     int64_t evaluated_until_ms;
     int64_t emulated_now_ms;
     int64_t last_heartbeat_real_ms;
@@ -70,12 +92,25 @@ static int64_t real_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void push_out(struct engine *e, struct outgoing *o)
+{
+    o->next = NULL;
+    pthread_mutex_lock(&e->lock);
+    if (e->out_tail)
+        e->out_tail->next = o;
+    else
+        e->out = o;
+    e->out_tail = o;
+    pthread_mutex_unlock(&e->lock);
+    atomic_store(&e->out_pending, 1);
+}
+
 /* Queue a log line for the broker thread (mosquitto_log_printf may only be
  * called there). Engine thread. Out of memory drops the line. */
 __attribute__((format(printf, 3, 4))) static void engine_log(struct engine *e, int level,
                                                              const char *fmt, ...)
 {
-    struct logline *l;
+    struct outgoing *o;
     va_list ap;
     int n;
 
@@ -84,22 +119,155 @@ __attribute__((format(printf, 3, 4))) static void engine_log(struct engine *e, i
     va_end(ap);
     if (n < 0)
         return;
-    l = malloc(sizeof(*l) + (size_t)n + 1);
-    if (!l)
+    o = calloc(1, sizeof(*o) + (size_t)n + 1);
+    if (!o)
         return;
-    l->next = NULL;
-    l->level = level;
+    o->level = level;
     va_start(ap, fmt);
-    vsnprintf(l->text, (size_t)n + 1, fmt, ap);
+    vsnprintf(o->data, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    pthread_mutex_lock(&e->lock);
-    if (e->logs_tail)
-        e->logs_tail->next = l;
-    else
-        e->logs = l;
-    e->logs_tail = l;
-    pthread_mutex_unlock(&e->lock);
-    atomic_store(&e->logs_pending, 1);
+    push_out(e, o);
+}
+
+/* Queue a message for the broker thread to publish. Engine thread. */
+static int engine_publish(struct engine *e, const char *topic, const void *payload, size_t len,
+                          int qos, int retain, const char *properties)
+{
+    size_t tlen = strlen(topic), plen = properties ? strlen(properties) : 0;
+    struct outgoing *o = calloc(1, sizeof(*o) + len + tlen + 1 + (properties ? plen + 1 : 0));
+
+    if (!o)
+        return DD_ERR_NOMEM;
+    if (len)
+        memcpy(o->data, payload, len);
+    o->len = len;
+    o->topic = o->data + len;
+    memcpy(o->topic, topic, tlen + 1);
+    if (properties) {
+        o->properties = o->topic + tlen + 1;
+        memcpy(o->properties, properties, plen + 1);
+    }
+    o->qos = qos;
+    o->retain = retain;
+    push_out(e, o);
+    return DD_OK;
+}
+
+/* Run fn inside one transaction; log and roll back on failure. */
+static void in_transaction(struct engine *e, const char *what, int (*fn)(struct engine *, void *),
+                           void *arg)
+{
+    int rc = store_begin(e->store);
+
+    if (!rc) {
+        rc = fn(e, arg);
+        if (!rc)
+            rc = store_commit(e->store);
+        if (rc)
+            store_rollback(e->store);
+    }
+    if (rc)
+        engine_log(e, MOSQ_LOG_ERR, "ddlocal: %s failed: %s", what, dd_strerror(rc));
+}
+
+static int do_reload(struct engine *e, void *arg)
+{
+    struct dd_errbuf eb;
+    int rc;
+
+    (void)arg;
+    rc = detect_reload(e->detect, e->store, e->emulated_now_ms, &eb);
+    if (!rc && eb.msg[0])
+        engine_log(e, MOSQ_LOG_WARNING, "ddlocal: %s", eb.msg);
+    return rc;
+}
+
+static int do_window(struct engine *e, void *arg)
+{
+    return detect_window(e->detect, e->store, arg);
+}
+
+static int do_expire(struct engine *e, void *arg)
+{
+    (void)arg;
+    return detect_expire(e->detect, e->store, e->emulated_now_ms);
+}
+
+struct report_job {
+    const char *thing;
+    const struct report *report;
+    int64_t time_ms;
+};
+
+static int do_report(struct engine *e, void *arg)
+{
+    struct report_job *j = arg;
+
+    return detect_report(e->detect, e->store, j->thing, j->report, j->time_ms);
+}
+
+/* A device metrics report: validate, answer on /accepted or /rejected, and
+ * evaluate its datapoints. */
+static void handle_report(struct engine *e, const char *thing, enum report_format fmt,
+                          const struct item *it)
+{
+    struct report_error err;
+    struct report *r = NULL;
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    char topic[256];
+    int rc;
+
+    rc = report_parse(it->payload, it->len, fmt, &r, &err);
+    if (rc == DD_OK) {
+        rc = report_accepted_payload(thing, r->report_id, it->time_ms, fmt, &reply, &reply_len);
+        snprintf(topic, sizeof(topic), "%s/accepted", it->topic);
+    } else if (rc != DD_ERR_NOMEM) {
+        engine_log(e, MOSQ_LOG_NOTICE, "ddlocal: metrics report from %s rejected: %s", thing,
+                   err.detail.msg);
+        rc = report_rejected_payload(thing, &err, it->time_ms, fmt, &reply, &reply_len);
+        snprintf(topic, sizeof(topic), "%s/rejected", it->topic);
+    }
+    if (!rc)
+        rc = engine_publish(e, topic, reply, reply_len, 0, 0, NULL);
+    if (!rc && r) {
+        struct report_job job = { thing, r, it->time_ms };
+
+        in_transaction(e, "evaluating a metrics report", do_report, &job);
+    }
+    if (rc)
+        engine_log(e, MOSQ_LOG_ERR, "ddlocal: metrics report from %s: %s", thing, dd_strerror(rc));
+    free(reply);
+    report_free(r);
+}
+
+static void handle_message(struct engine *e, const struct item *it)
+{
+    char thing[REPORT_THING_MAX + 1];
+    enum report_format fmt;
+
+    if (report_topic_parse(it->topic, thing, &fmt) == DD_OK)
+        handle_report(e, thing, fmt, it);
+}
+
+static int outbox_row(void *ctx, const char *topic, const void *payload, size_t len, int qos,
+                      int retain, const char *properties)
+{
+    return engine_publish(ctx, topic, payload, len, qos, retain, properties);
+}
+
+static void drain_outbox(struct engine *e)
+{
+    size_t n;
+
+    do {
+        int rc = store_outbox_take(e->store, OUTBOX_BATCH, outbox_row, e, &n);
+
+        if (rc) {
+            engine_log(e, MOSQ_LOG_ERR, "ddlocal: reading the MQTT outbox: %s", dd_strerror(rc));
+            return;
+        }
+    } while (n == OUTBOX_BATCH);
 }
 
 /* Reload the clock row after another process committed. Engine thread. */
@@ -120,16 +288,34 @@ static void reload_clock(struct engine *e)
     pthread_mutex_unlock(&e->lock);
 }
 
+/* Another process committed: pick up the clock, a reset, the profiles and
+ * targets, and the server's outgoing MQTT messages. */
+static void on_foreign_commit(struct engine *e)
+{
+    int64_t gen;
+
+    reload_clock(e);
+    if (store_reset_generation(e->store, &gen) == DD_OK && gen != e->reset_generation) {
+        struct detect *fresh = detect_new(e->opt.region, e->opt.account, RETENTION_MS);
+
+        e->reset_generation = gen;
+        if (fresh) {
+            detect_free(e->detect);
+            e->detect = fresh;
+        }
+    }
+    in_transaction(e, "loading security profiles", do_reload, NULL);
+    drain_outbox(e);
+}
+
 static void poll_data_version(struct engine *e)
 {
     int64_t v;
 
-    if (store_data_version(e->store, &v))
-        return;
-    if (v == e->data_version)
+    if (store_data_version(e->store, &v) || v == e->data_version)
         return;
     e->data_version = v;
-    reload_clock(e);
+    on_foreign_commit(e);
 }
 
 static void write_heartbeat(struct engine *e, int64_t now_real)
@@ -151,7 +337,15 @@ static void write_heartbeat(struct engine *e, int64_t now_real)
     store_data_version(e->store, &e->data_version);
 }
 
-/* Process one batch of queued work. Returns true when progress moved. */
+static void free_item(struct item *it)
+{
+    if (it->kind == ITEM_WINDOW)
+        free(it->win);
+    free(it);
+}
+
+/* Process one batch of queued work in order. Returns true when progress
+ * moved. */
 static bool process(struct engine *e, struct item *batch)
 {
     bool moved = false;
@@ -159,12 +353,29 @@ static bool process(struct engine *e, struct item *batch)
     while (batch) {
         struct item *next = batch->next;
 
-        if (batch->progress_ms > e->evaluated_until_ms) {
-            e->evaluated_until_ms = batch->progress_ms;
-            e->emulated_now_ms = batch->progress_ms;
-            moved = true;
+        switch (batch->kind) {
+        case ITEM_WINDOW:
+            /* Pick up profile changes committed before this window closed. */
+            poll_data_version(e);
+            in_transaction(e, "evaluating a window", do_window, batch->win);
+            break;
+        case ITEM_MESSAGE:
+            poll_data_version(e);
+            handle_message(e, batch);
+            break;
+        case ITEM_PROGRESS:
+            if (batch->time_ms > e->evaluated_until_ms) {
+                bool new_bucket = clock_buckets_closing(e->evaluated_until_ms, batch->time_ms);
+
+                e->emulated_now_ms = batch->time_ms;
+                if (new_bucket)
+                    in_transaction(e, "expiring violations", do_expire, NULL);
+                e->evaluated_until_ms = batch->time_ms;
+                moved = true;
+            }
+            break;
         }
-        free(batch);
+        free_item(batch);
         batch = next;
     }
     return moved;
@@ -177,14 +388,23 @@ static void *engine_main(void *arg)
     int rc;
 
     rc = store_open(e->opt.db_path, &e->store, &eb);
+    if (!rc) {
+        e->detect = detect_new(e->opt.region, e->opt.account, RETENTION_MS);
+        if (!e->detect)
+            rc = dd_fail(&eb, DD_ERR_NOMEM, "out of memory");
+    }
     pthread_mutex_lock(&e->lock);
     e->start_rc = rc;
     e->start_eb = eb;
     pthread_cond_broadcast(&e->wake);
     pthread_mutex_unlock(&e->lock);
-    if (rc)
+    if (rc) {
+        store_close(e->store);
         return NULL;
+    }
     store_data_version(e->store, &e->data_version);
+    store_reset_generation(e->store, &e->reset_generation);
+    on_foreign_commit(e);
 
     for (;;) {
         struct item *batch;
@@ -214,6 +434,7 @@ static void *engine_main(void *arg)
         if (stopping)
             break;
     }
+    detect_free(e->detect);
     store_close(e->store);
     e->store = NULL;
     return NULL;
@@ -235,7 +456,7 @@ int engine_start(const struct plugin_options *opt, const struct dd_clock *clock,
     e->evaluated_until_ms = clock_now(clock, real_ms());
     e->emulated_now_ms = e->evaluated_until_ms;
     atomic_init(&e->clock_generation, 1);
-    atomic_init(&e->logs_pending, 0);
+    atomic_init(&e->out_pending, 0);
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->wake, NULL);
     if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
@@ -262,28 +483,80 @@ int engine_start(const struct plugin_options *opt, const struct dd_clock *clock,
     return DD_OK;
 }
 
+/* MQTT 5 properties of an iot-data Publish, from the outbox's JSON. Broker
+ * thread (the list belongs to the broker once published). */
+static mosquitto_property *properties_from_json(const char *json)
+{
+    mosquitto_property *props = NULL;
+    cJSON *o = cJSON_Parse(json);
+    const cJSON *v, *pair;
+
+    if (!o)
+        return NULL;
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(o, "contentType")))
+        mosquitto_property_add_string(&props, MQTT_PROP_CONTENT_TYPE, v->valuestring);
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(o, "responseTopic")))
+        mosquitto_property_add_string(&props, MQTT_PROP_RESPONSE_TOPIC, v->valuestring);
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, "messageExpiry")) &&
+        v->valuedouble >= 0 && v->valuedouble <= 4294967295.0)
+        mosquitto_property_add_int32(&props, MQTT_PROP_MESSAGE_EXPIRY_INTERVAL,
+                                     (uint32_t)v->valuedouble);
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(o, "payloadFormatIndicator")))
+        mosquitto_property_add_byte(&props, MQTT_PROP_PAYLOAD_FORMAT_INDICATOR,
+                                    strcmp(v->valuestring, "UTF8_DATA") == 0);
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(o, "correlationData")))
+        mosquitto_property_add_binary(&props, MQTT_PROP_CORRELATION_DATA, v->valuestring,
+                                      (uint16_t)strlen(v->valuestring));
+    cJSON_ArrayForEach(pair, cJSON_GetObjectItemCaseSensitive(o, "userProperties"))
+    {
+        const cJSON *k = cJSON_GetArrayItem(pair, 0), *val = cJSON_GetArrayItem(pair, 1);
+
+        if (cJSON_IsString(k) && cJSON_IsString(val))
+            mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, k->valuestring,
+                                               val->valuestring);
+    }
+    cJSON_Delete(o);
+    return props;
+}
+
 void engine_drain(struct engine *e)
 {
-    struct logline *l;
+    struct outgoing *o;
 
-    if (!atomic_load_explicit(&e->logs_pending, memory_order_relaxed))
+    if (!atomic_load_explicit(&e->out_pending, memory_order_relaxed))
         return;
     pthread_mutex_lock(&e->lock);
-    l = e->logs;
-    e->logs = e->logs_tail = NULL;
-    atomic_store(&e->logs_pending, 0);
+    o = e->out;
+    e->out = e->out_tail = NULL;
+    atomic_store(&e->out_pending, 0);
     pthread_mutex_unlock(&e->lock);
-    while (l) {
-        struct logline *next = l->next;
+    while (o) {
+        struct outgoing *next = o->next;
 
-        mosquitto_log_printf(l->level, "%s", l->text);
-        free(l);
-        l = next;
+        if (!o->topic) {
+            mosquitto_log_printf(o->level, "%s", o->data);
+        } else {
+            /* The broker frees the payload with its own allocator. */
+            void *payload = o->len ? mosquitto_malloc(o->len) : NULL;
+
+            if (payload || !o->len) {
+                if (o->len)
+                    memcpy(payload, o->data, o->len);
+                mosquitto_broker_publish(
+                    NULL, o->topic, (int)o->len, payload, o->qos, o->retain != 0,
+                    o->properties ? properties_from_json(o->properties) : NULL);
+            }
+        }
+        free(o);
+        o = next;
     }
 }
 
 void engine_stop(struct engine *e)
 {
+    struct outgoing *o;
+    struct item *it;
+
     if (!e)
         return;
     pthread_mutex_lock(&e->lock);
@@ -291,9 +564,21 @@ void engine_stop(struct engine *e)
     pthread_cond_broadcast(&e->wake);
     pthread_mutex_unlock(&e->lock);
     pthread_join(e->thread, NULL);
-    atomic_store(&e->logs_pending, 1);
-    engine_drain(e);
-    process(e, e->head);
+    /* The broker is shutting down: print what is left, publish nothing. */
+    for (o = e->out; o;) {
+        struct outgoing *next = o->next;
+
+        if (!o->topic)
+            mosquitto_log_printf(o->level, "%s", o->data);
+        free(o);
+        o = next;
+    }
+    for (it = e->head; it;) {
+        struct item *next = it->next;
+
+        free_item(it);
+        it = next;
+    }
     pthread_cond_destroy(&e->wake);
     pthread_mutex_destroy(&e->lock);
     free(e);
@@ -312,14 +597,9 @@ int engine_clock_refresh(struct engine *e, uint64_t *generation, struct dd_clock
     return 1;
 }
 
-void engine_progress(struct engine *e, int64_t now_ms)
+static void push_item(struct engine *e, struct item *it)
 {
-    struct item *it = malloc(sizeof(*it));
-
-    if (!it)
-        return; /* the next report carries the same information */
     it->next = NULL;
-    it->progress_ms = now_ms;
     pthread_mutex_lock(&e->lock);
     if (e->tail)
         e->tail->next = it;
@@ -328,4 +608,51 @@ void engine_progress(struct engine *e, int64_t now_ms)
     e->tail = it;
     pthread_cond_signal(&e->wake);
     pthread_mutex_unlock(&e->lock);
+}
+
+void engine_progress(struct engine *e, int64_t now_ms)
+{
+    struct item *it = calloc(1, sizeof(*it));
+
+    if (!it)
+        return; /* the next report carries the same information */
+    it->kind = ITEM_PROGRESS;
+    it->time_ms = now_ms;
+    push_item(e, it);
+}
+
+void engine_window(struct engine *e, struct client_window *w)
+{
+    struct item *it = calloc(1, sizeof(*it));
+
+    if (!it) {
+        free(w);
+        mosquitto_log_printf(MOSQ_LOG_ERR, "ddlocal: out of memory: a window was lost");
+        return;
+    }
+    it->kind = ITEM_WINDOW;
+    it->time_ms = w->bucket_end_ms;
+    it->win = w;
+    push_item(e, it);
+}
+
+void engine_message(struct engine *e, const char *topic, const void *payload, size_t len,
+                    int64_t now_ms)
+{
+    size_t tlen = strlen(topic);
+    struct item *it = calloc(1, sizeof(*it) + len + tlen + 1);
+
+    if (!it) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "ddlocal: out of memory: dropped a message on %s",
+                             topic);
+        return;
+    }
+    it->kind = ITEM_MESSAGE;
+    it->time_ms = now_ms;
+    it->len = len;
+    if (len)
+        memcpy(it->payload, payload, len);
+    it->topic = (char *)it->payload + len;
+    memcpy(it->topic, topic, tlen + 1);
+    push_item(e, it);
 }

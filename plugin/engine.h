@@ -2,21 +2,28 @@
 /* engine.h: the plugin's engine thread and the queues that connect it to the
  * broker thread.
  *
- * The broker thread reports progress ("every window that closed up to
- * emulated time T has been handed over") with engine_progress(); the engine
- * thread does the SQLite work, then records T as evaluated-until in the
- * heartbeat, which is what POST /_ddlocal/clock waits for. The engine polls
- * PRAGMA data_version to notice the server's writes (a clock change) and
- * publishes a new clock snapshot that the broker thread picks up at its next
- * tick. Work for the broker thread (log lines now; MQTT publishes later) is
- * queued and drained by engine_drain() on the broker thread. */
+ * Broker thread -> engine: closed windows (engine_window), MQTT messages the
+ * plugin serves (device metrics reports, shadow requests: engine_message),
+ * and progress ("every window closing at or before T has been handed over":
+ * engine_progress). The engine does all SQLite work in order, then records T
+ * as evaluated-until in the heartbeat, which is what POST /_ddlocal/clock
+ * waits for.
+ *
+ * Engine -> broker thread: messages to publish (replies to devices, the
+ * server's MQTT outbox) and log lines, drained by engine_drain() at TICK,
+ * because mosquitto's API may only be called on the broker thread. The
+ * engine also polls PRAGMA data_version to notice the server's commits (a
+ * clock change, a new profile, outbox rows) and publishes a new clock
+ * snapshot for the broker thread. */
 #ifndef DD_PLUGIN_ENGINE_H
 #define DD_PLUGIN_ENGINE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "plugin/clients.h"
 #include "plugin/plugin.h"
 
 /* Start the engine thread with its own connection to opt->db_path. On DD_OK
@@ -25,8 +32,8 @@ int engine_start(const struct plugin_options *opt, const struct dd_clock *clock,
                  struct engine **out, struct dd_errbuf *eb);
 
 /* Stop the thread after it has processed everything queued, write a last
- * heartbeat, print any queued log lines, and free the engine. NULL allowed.
- * Broker thread (cleanup). */
+ * heartbeat, publish nothing more, print queued log lines, and free the
+ * engine. NULL allowed. Broker thread (cleanup). */
 void engine_stop(struct engine *e);
 
 /* Copy the clock snapshot into *clock when its generation differs from
@@ -34,13 +41,20 @@ void engine_stop(struct engine *e);
  * nothing changed (the usual case: one atomic load, no lock). Broker thread. */
 int engine_clock_refresh(struct engine *e, uint64_t *generation, struct dd_clock *clock);
 
+/* Hand a closed window to the engine, which frees it. Broker thread. */
+void engine_window(struct engine *e, struct client_window *w);
+
+/* Queue a copy of an MQTT message on a topic the plugin serves, received at
+ * emulated time now_ms. Out of memory drops it (logged). Broker thread. */
+void engine_message(struct engine *e, const char *topic, const void *payload, size_t len,
+                    int64_t now_ms);
+
 /* Report that every window closing at or before emulated time now_ms has
- * been handed over. Allocates one queue item (not per message). Broker
- * thread. */
+ * been handed over. Broker thread. */
 void engine_progress(struct engine *e, int64_t now_ms);
 
-/* Print the log lines the engine queued, through mosquitto's logger. One
- * atomic load when there is nothing to do. Broker thread. */
+/* Publish the messages and print the log lines the engine queued. One atomic
+ * load when there is nothing to do. Broker thread. */
 void engine_drain(struct engine *e);
 
 #endif

@@ -21,12 +21,19 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 
+#include "core/report.h"
+#include "core/shadow.h"
+#include "plugin/clients.h"
 #include "plugin/engine.h"
 #include "store/store.h"
 #include "store/store_emulator.h"
 
 #define EXPORT            __attribute__((visibility("default")))
 #define PROGRESS_EVERY_MS 1000
+/* Clients gone longer than this are forgotten (they no longer have
+ * disconnect-duration datapoints worth keeping: AWS invalidates after two
+ * days without data). */
+#define FORGET_AFTER_MS ((int64_t)2 * 24 * 3600 * 1000)
 
 static int64_t real_ms(clockid_t id)
 {
@@ -120,6 +127,11 @@ static int setup_clock(const struct plugin_options *o, struct dd_clock *out, str
     return rc;
 }
 
+static int64_t emulated_now(struct plugin *p)
+{
+    return clock_now(&p->clock, real_ms(CLOCK_REALTIME_COARSE));
+}
+
 /* Broker thread. See the file comment for why this returns fast. */
 static int on_tick(int event, void *event_data, void *userdata)
 {
@@ -134,7 +146,17 @@ static int on_tick(int event, void *event_data, void *userdata)
     changed = engine_clock_refresh(p->engine, &p->clock_generation, &p->clock);
     now = clock_now(&p->clock, now_real);
     if (now >= p->open_bucket_end_ms) {
-        p->open_bucket_end_ms = clock_bucket_end(now);
+        int64_t next_end = clock_bucket_end(now);
+        int64_t idle = (next_end - p->open_bucket_end_ms) / CLOCK_BUCKET_MS - 1;
+        struct client_window *w =
+            clients_close(p->clients, p->open_bucket_end_ms, idle, FORGET_AFTER_MS);
+
+        if (w)
+            engine_window(p->engine, w);
+        else
+            mosquitto_log_printf(MOSQ_LOG_ERR,
+                                 "ddlocal: out of memory closing a window; counts carry over");
+        p->open_bucket_end_ms = next_end;
         changed = 1;
     }
     if (changed || now_real - p->last_progress_real_ms >= PROGRESS_EVERY_MS) {
@@ -143,6 +165,99 @@ static int on_tick(int event, void *event_data, void *userdata)
     }
     engine_drain(p->engine);
     return MOSQ_ERR_SUCCESS;
+}
+
+/* A CONNECT that parsed: count the attempt and its address, and accept it
+ * (everyone may connect until policies decide otherwise). */
+static int on_basic_auth(int event, void *event_data, void *userdata)
+{
+    struct mosquitto_evt_basic_auth *a = event_data;
+    struct plugin *p = userdata;
+    const char *id = mosquitto_client_id(a->client);
+
+    (void)event;
+    PLUGIN_ASSERT_BROKER_THREAD(p);
+    if (id &&
+        !clients_connect(p->clients, a->client, id, mosquitto_client_address(a->client), true))
+        mosquitto_log_printf(MOSQ_LOG_ERR, "ddlocal: out of memory: %s is not counted", id);
+    return MOSQ_ERR_SUCCESS;
+}
+
+/* Every PUBLISH in, delivery out, SUBSCRIBE and UNSUBSCRIBE. Deliveries
+ * count as messages received. */
+static int on_acl_check(int event, void *event_data, void *userdata)
+{
+    struct mosquitto_evt_acl_check *a = event_data;
+    struct plugin *p = userdata;
+    struct client_counts *c;
+
+    (void)event;
+    PLUGIN_ASSERT_BROKER_THREAD(p);
+    if (a->access == MOSQ_ACL_READ && (c = clients_by_conn(p->clients, a->client)))
+        c->received++;
+    return MOSQ_ERR_SUCCESS;
+}
+
+/* A PUBLISH from a client that passed its WRITE check: count it, and hand
+ * the topics the plugin serves (device metrics reports, shadow requests) to
+ * the engine thread. */
+static int on_message(int event, void *event_data, void *userdata)
+{
+    struct mosquitto_evt_message *m = event_data;
+    struct plugin *p = userdata;
+    struct client_counts *c = clients_by_conn(p->clients, m->client);
+    char thing[REPORT_THING_MAX + 1];
+    struct shadow_topic st;
+    enum report_format fmt;
+
+    (void)event;
+    PLUGIN_ASSERT_BROKER_THREAD(p);
+    if (c) {
+        c->sent++;
+        c->bytes_n++;
+        c->bytes_sum += m->payloadlen;
+        if (m->payloadlen < c->bytes_min)
+            c->bytes_min = m->payloadlen;
+        if (m->payloadlen > c->bytes_max)
+            c->bytes_max = m->payloadlen;
+    }
+    if (strncmp(m->topic, "$aws/things/", 12) == 0 &&
+        (report_topic_parse(m->topic, thing, &fmt) == DD_OK ||
+         shadow_topic_parse(m->topic, &st) == DD_OK))
+        engine_message(p->engine, m->topic, m->payload, m->payloadlen, emulated_now(p));
+    return MOSQ_ERR_SUCCESS;
+}
+
+static int on_disconnect(int event, void *event_data, void *userdata)
+{
+    struct mosquitto_evt_disconnect *d = event_data;
+    struct plugin *p = userdata;
+
+    (void)event;
+    PLUGIN_ASSERT_BROKER_THREAD(p);
+    clients_disconnect(p->clients, d->client, emulated_now(p));
+    return MOSQ_ERR_SUCCESS;
+}
+
+static const struct {
+    int event;
+    MOSQ_FUNC_generic_callback fn;
+} callbacks[] = {
+    { MOSQ_EVT_TICK, on_tick },
+    { MOSQ_EVT_BASIC_AUTH, on_basic_auth },
+    { MOSQ_EVT_ACL_CHECK, on_acl_check },
+    { MOSQ_EVT_MESSAGE, on_message },
+    { MOSQ_EVT_DISCONNECT, on_disconnect },
+};
+
+#define N_CALLBACKS (sizeof(callbacks) / sizeof(callbacks[0]))
+
+static void unregister_all(struct plugin *p, size_t n)
+{
+    while (n > 0) {
+        n--;
+        mosquitto_callback_unregister(p->identifier, callbacks[n].event, callbacks[n].fn, NULL);
+    }
 }
 
 EXPORT int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
@@ -157,6 +272,7 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 {
     struct dd_errbuf eb = { { 0 } };
     struct plugin *p;
+    size_t i;
     int rc;
 
     p = calloc(1, sizeof(*p));
@@ -176,11 +292,21 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
     }
     p->clock_generation = 1;
     p->open_bucket_end_ms = clock_bucket_end(clock_now(&p->clock, real_ms(CLOCK_REALTIME)));
-    rc = mosquitto_callback_register(identifier, MOSQ_EVT_TICK, on_tick, NULL, p);
-    if (rc != MOSQ_ERR_SUCCESS) {
+    p->clients = clients_new();
+    if (!p->clients) {
         engine_stop(p->engine);
         free(p);
-        return rc;
+        return MOSQ_ERR_NOMEM;
+    }
+    for (i = 0; i < N_CALLBACKS; i++) {
+        rc = mosquitto_callback_register(identifier, callbacks[i].event, callbacks[i].fn, NULL, p);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            unregister_all(p, i);
+            engine_stop(p->engine);
+            clients_free(p->clients);
+            free(p);
+            return rc;
+        }
     }
     *userdata = p;
     mosquitto_log_printf(
@@ -197,8 +323,9 @@ EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *option
     (void)option_count;
     if (!p)
         return MOSQ_ERR_SUCCESS;
-    mosquitto_callback_unregister(p->identifier, MOSQ_EVT_TICK, on_tick, NULL);
+    unregister_all(p, N_CALLBACKS);
     engine_stop(p->engine);
+    clients_free(p->clients);
     free(p);
     return MOSQ_ERR_SUCCESS;
 }

@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 
+struct clients;
 struct engine;
 
 /* Settings from the plugin_opt_* lines of mosquitto.conf. */
@@ -33,6 +34,7 @@ struct plugin {
     struct engine *engine;   /* owned; started at init, joined at cleanup */
 
     /* broker thread only */
+    struct clients *clients;       /* owned: counts of the open window */
     struct dd_clock clock;         /* copy of the engine's clock snapshot */
     uint64_t clock_generation;     /* of that copy */
     int64_t open_bucket_end_ms;    /* the open window closes at this emulated time */

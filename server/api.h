@@ -8,6 +8,9 @@
 /* /_ddlocal/: health, clock, reset (api_emulator.c). */
 extern const struct route api_emulator_routes[];
 
+/* Things, thing groups, membership, DescribeEndpoint (api_registry.c). */
+extern const struct route api_registry_routes[];
+
 /* iot-data: shadows and Publish (api_shadow.c). */
 extern const struct route api_shadow_routes[];
 

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* detect.h: Device Defender Detect on the engine thread: the snapshot of
+ * security profiles and their targets, the evaluation of every datapoint,
+ * and the violations, events, datapoints and alerts it records.
+ *
+ * Engine thread only. Every function that writes expects the caller to hold
+ * a transaction (store_begin ... store_commit), so one window close is one
+ * transaction and a crash loses at most the window that was still open. */
+#ifndef DD_PLUGIN_DETECT_H
+#define DD_PLUGIN_DETECT_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/report.h"
+#include "plugin/clients.h"
+#include "store/store.h"
+
+struct detect;
+
+/* A new, empty detector for the given region and account (copied); NULL when
+ * out of memory. retention_ms: datapoints older than this are pruned. Free
+ * with detect_free(). */
+struct detect *detect_new(const char *region, const char *account, int64_t retention_ms);
+void detect_free(struct detect *d);
+
+/* Rebuild the snapshot from the profiles, targets and registry rows, then
+ * invalidate open violations that are no longer monitored (profile deleted
+ * or detached, behavior removed or changed, thing no longer targeted).
+ * Profiles whose stored behaviors no longer parse are skipped; eb names the
+ * last one (the call still succeeds). */
+int detect_reload(struct detect *d, struct store *s, int64_t now_ms, struct dd_errbuf *eb);
+
+/* Evaluate the cloud-side metrics of a closed window (and of the idle
+ * buckets after it), then prune old datapoints. */
+int detect_window(struct detect *d, struct store *s, const struct client_window *w);
+
+/* Evaluate the device-side and custom metrics of one accepted report from
+ * thing, received at emulated time now_ms. */
+int detect_report(struct detect *d, struct store *s, const char *thing, const struct report *r,
+                  int64_t now_ms);
+
+/* Invalidate violations that saw no datapoint for two emulated days. */
+int detect_expire(struct detect *d, struct store *s, int64_t now_ms);
+
+#endif

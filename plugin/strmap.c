@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/* strmap.c: open addressing with linear probing, FNV-1a, doubling at 50%
+ * load. There is no removal: the engine rebuilds its maps instead. */
+#include "plugin/strmap.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct slot {
+    char *key; /* owned; NULL = empty */
+    size_t len;
+    uint32_t hash;
+    void *value;
+};
+
+struct strmap {
+    struct slot *slots;
+    size_t cap, n;
+};
+
+static uint32_t hash(const void *key, size_t len)
+{
+    const unsigned char *p = key;
+    uint32_t h = 2166136261u;
+
+    while (len--)
+        h = (h ^ *p++) * 16777619u;
+    return h;
+}
+
+struct strmap *strmap_new(void)
+{
+    struct strmap *m = calloc(1, sizeof(*m));
+
+    if (!m)
+        return NULL;
+    m->cap = 16;
+    m->slots = calloc(m->cap, sizeof(*m->slots));
+    if (!m->slots) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void strmap_free(struct strmap *m, void (*free_value)(void *))
+{
+    size_t i;
+
+    if (!m)
+        return;
+    for (i = 0; i < m->cap; i++) {
+        if (!m->slots[i].key)
+            continue;
+        free(m->slots[i].key);
+        if (free_value)
+            free_value(m->slots[i].value);
+    }
+    free(m->slots);
+    free(m);
+}
+
+static struct slot *find(const struct strmap *m, const void *key, size_t len, uint32_t h)
+{
+    size_t mask = m->cap - 1, i = h & mask;
+
+    for (;; i = (i + 1) & mask) {
+        struct slot *s = &m->slots[i];
+
+        if (!s->key || (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0))
+            return s;
+    }
+}
+
+void *strmap_get(const struct strmap *m, const void *key, size_t len)
+{
+    struct slot *s = find(m, key, len, hash(key, len));
+
+    return s->key ? s->value : NULL;
+}
+
+static int grow(struct strmap *m)
+{
+    struct strmap bigger = { calloc(m->cap * 2, sizeof(struct slot)), m->cap * 2, m->n };
+    size_t i;
+
+    if (!bigger.slots)
+        return -1;
+    for (i = 0; i < m->cap; i++)
+        if (m->slots[i].key)
+            *find(&bigger, m->slots[i].key, m->slots[i].len, m->slots[i].hash) = m->slots[i];
+    free(m->slots);
+    *m = bigger;
+    return 0;
+}
+
+int strmap_put(struct strmap *m, const void *key, size_t len, void *value, void **old)
+{
+    uint32_t h = hash(key, len);
+    struct slot *s;
+
+    if (old)
+        *old = NULL;
+    if ((m->n + 1) * 2 > m->cap && grow(m))
+        return -1;
+    s = find(m, key, len, h);
+    if (s->key) {
+        if (old)
+            *old = s->value;
+        s->value = value;
+        return 0;
+    }
+    s->key = malloc(len ? len : 1);
+    if (!s->key)
+        return -1;
+    memcpy(s->key, key, len);
+    s->len = len;
+    s->hash = h;
+    s->value = value;
+    m->n++;
+    return 0;
+}
+
+void strmap_each(const struct strmap *m,
+                 void (*fn)(void *ctx, const void *key, size_t len, void *value), void *ctx)
+{
+    size_t i;
+
+    for (i = 0; i < m->cap; i++)
+        if (m->slots[i].key)
+            fn(ctx, m->slots[i].key, m->slots[i].len, m->slots[i].value);
+}
+
+size_t strmap_count(const struct strmap *m)
+{
+    return m->n;
+}

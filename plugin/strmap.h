@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* strmap.h: a string-keyed hash map of pointers, for the engine thread's
+ * working sets (per-thing metric history, profile masks). Keys may contain
+ * NUL bytes: they are (pointer, length) pairs, copied into the map. One
+ * thread at a time; no internal locking. */
+#ifndef DD_PLUGIN_STRMAP_H
+#define DD_PLUGIN_STRMAP_H
+
+#include <stddef.h>
+
+struct strmap;
+
+/* A new map; NULL when out of memory. strmap_free(m, free_value) frees the
+ * keys and calls free_value (may be NULL) on every value. */
+struct strmap *strmap_new(void);
+void strmap_free(struct strmap *m, void (*free_value)(void *));
+
+/* The value for key, or NULL. */
+void *strmap_get(const struct strmap *m, const void *key, size_t len);
+
+/* Set key to value (replacing and returning the old value through *old when
+ * old is not NULL). Returns 0, or -1 when out of memory (map unchanged). */
+int strmap_put(struct strmap *m, const void *key, size_t len, void *value, void **old);
+
+/* Call fn for every entry, in no particular order. */
+void strmap_each(const struct strmap *m,
+                 void (*fn)(void *ctx, const void *key, size_t len, void *value), void *ctx);
+
+size_t strmap_count(const struct strmap *m);
+
+#endif
