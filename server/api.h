@@ -8,4 +8,11 @@
 /* /_ddlocal/: health, clock, reset (api_emulator.c). */
 extern const struct route api_emulator_routes[];
 
+/* Detect security profiles and their targets (api_detect.c). */
+extern const struct route api_detect_routes[];
+
+/* Violations, violation events, verification states and the
+ * /_ddlocal/datapoints view (api_violations.c). */
+extern const struct route api_violations_routes[];
+
 #endif

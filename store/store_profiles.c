@@ -89,7 +89,7 @@ void store_profile_cleanup(struct store_profile *p)
     memset(p, 0, sizeof(*p));
 }
 
-int store_profile_create(struct store *s, const struct store_profile *p, int64_t now_ms,
+int store_profile_create(struct store *s, const struct store_profile_new *p, int64_t now_ms,
                          struct dd_errbuf *eb)
 {
     static const char sql[] =

@@ -32,10 +32,9 @@
 /* Profiles attached to one target at most (AWS quota). */
 #define STORE_PROFILES_PER_TARGET 5
 
-/* One security profile row. In a row read back (store_profile_get) every
- * string is owned: release with store_profile_cleanup(). As an input
- * (store_profile_create) every string is borrowed. NULL means "not set";
- * behaviors is never NULL in a row read back ("[]" when empty). */
+/* One security profile row as read back: every string is owned (release
+ * with store_profile_cleanup()); NULL means "not set"; behaviors is never
+ * NULL ("[]" when empty). */
 struct store_profile {
     char *name;
     char *description;
@@ -53,10 +52,22 @@ struct store_profile {
  * fail. */
 void store_profile_cleanup(struct store_profile *p);
 
-/* Insert a new profile (p borrowed; version becomes 1, both times now_ms).
- * p->name and p->behaviors must not be NULL. Errors: DD_ERR_EXISTS (eb:
- * "... already exists"), DD_ERR_BUSY, DD_ERR_STORE. One transaction. */
-int store_profile_create(struct store *s, const struct store_profile *p, int64_t now_ms,
+/* A new profile's members, all borrowed; NULL = not set (name and
+ * behaviors must not be NULL). Same meaning as in struct store_profile. */
+struct store_profile_new {
+    const char *name;
+    const char *description;
+    const char *behaviors;
+    const char *alert_targets;
+    const char *metrics;
+    const char *metrics_v2;
+    const char *tags;
+};
+
+/* Insert a new profile (version 1, both times now_ms). Errors:
+ * DD_ERR_EXISTS (eb: "Security profile NAME already exists."),
+ * DD_ERR_BUSY, DD_ERR_STORE. One transaction. */
+int store_profile_create(struct store *s, const struct store_profile_new *p, int64_t now_ms,
                          struct dd_errbuf *eb);
 
 /* Read profile name into *out (zeroed first; owned strings, see
