@@ -325,10 +325,15 @@ def test_behavior_removed_invalidates(emulator, iot):
 
 
 def test_no_data_for_two_days_invalidates(emulator, iot):
-    dev, v = _alarmed(emulator, iot, "Stale")
-    dev.close()
-    emulator.advance(300)  # the last bucket with a session
-    end = emulator.advance(2 * 24 * 3600 + 300)["now"]
+    profile(iot, "Stale", [behavior("Pub", "aws:num-messages-sent", "less-than", {"count": 1})])
+    dev = Device(emulator, "dev-INV")
+    dev.publish("t", count=2)
+    dev.close()  # offline from now on: no more datapoints
+    emulator.advance(300)
+    assert len(active(iot)) == 1
+    emulator.advance(2 * 24 * 3600)
+    assert len(active(iot)) == 1  # exactly two days is not more than two days
+    end = emulator.advance(300)["now"]
     assert active(iot) == []
     events = iot.list_violation_events(startTime=end - 3 * 86400,
                                        endTime=end + 1)["violationEvents"]
