@@ -621,10 +621,14 @@ int detect_expire(struct detect *d, struct store *s, int64_t now_ms)
 
 /* ---- cloud-side metrics ------------------------------------------------- */
 
-static struct ring *ring_for(struct detect *d, const char *thing, const char *metric)
+/* The bucket history of one metric of one thing (per dimension and side of
+ * it, when the behavior has one). */
+static struct ring *ring_for(struct detect *d, const char *thing, const char *metric,
+                             const char *dim, bool not_in)
 {
-    char key[CLIENTS_ID_MAX + 130];
-    int len = snprintf(key, sizeof(key), "%s%c%s", thing, 0, metric);
+    char key[CLIENTS_ID_MAX + 270];
+    int len = snprintf(key, sizeof(key), "%s%c%s%c%s%c%d", thing, 0, metric, 0, dim ? dim : "", 0,
+                       not_in);
     struct ring *r;
 
     if (len < 0 || (size_t)len >= sizeof(key))
@@ -661,31 +665,43 @@ static void ring_window(const struct ring *r, int64_t end_ms, size_t k, struct m
     }
 }
 
-/* This bucket's statistics of a cloud-side count metric for one record;
- * false when the record yields no datapoint for it. */
-static bool cloud_stats(const char *metric, const struct client_record *rec,
+static void size_to_stats(const struct size_stats *in, struct metric_stats *st)
+{
+    st->n = in->n;
+    st->sum = in->sum;
+    st->min = in->min;
+    st->max = in->max;
+    st->last = in->max;
+}
+
+/* This bucket's statistics of a cloud-side count metric for one record,
+ * over all topics (dim < 0) or restricted to dimension dim (IN) or to the
+ * topics outside it (not_in); false when the record yields no datapoint. */
+static bool cloud_stats(const char *metric, const struct client_record *rec, int dim, bool not_in,
                         struct metric_stats *st)
 {
     const struct client_counts *c = &rec->counts;
+    const struct dim_counts *dc = dim >= 0 ? &c->dims[dim] : NULL;
     uint64_t sample;
 
     memset(st, 0, sizeof(*st));
     if (strcmp(metric, "aws:message-byte-size") == 0) {
-        if (!c->bytes_n)
+        const struct size_stats *sz = !dc ? &c->bytes : not_in ? &dc->out : &dc->in;
+
+        if (!sz->n)
             return false;
-        st->n = c->bytes_n;
-        st->sum = c->bytes_sum;
-        st->min = c->bytes_min;
-        st->max = c->bytes_max;
-        st->last = c->bytes_max;
+        size_to_stats(sz, st);
         return true;
     }
     if (strcmp(metric, "aws:num-messages-sent") == 0)
-        sample = c->sent;
+        sample = !dc ? c->sent : not_in ? c->sent - dc->sent : dc->sent;
     else if (strcmp(metric, "aws:num-messages-received") == 0)
-        sample = c->received;
+        sample = !dc ? c->received : not_in ? c->received - dc->received : dc->received;
     else if (strcmp(metric, "aws:num-authorization-failures") == 0)
-        sample = c->auth_failures;
+        /* A denied CONNECT has no topic: it stays out of dimensioned counts. */
+        sample = !dc      ? c->auth_failures
+                 : not_in ? c->topic_auth_failures - dc->auth_failures
+                          : dc->auth_failures;
     else if (strcmp(metric, "aws:num-connection-attempts") == 0)
         sample = c->connection_attempts;
     else if (strcmp(metric, "aws:num-disconnects") == 0)
@@ -699,6 +715,16 @@ static bool cloud_stats(const char *metric, const struct client_record *rec,
         return false;
     metric_stats_add(st, sample);
     return true;
+}
+
+static int dim_index(const struct client_window *w, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < w->n_dims; i++)
+        if (strcmp(w->dim_names[i], name) == 0)
+            return (int)i;
+    return -1;
 }
 
 /* A datapoint waiting for its verdict in this bucket. */
@@ -773,8 +799,8 @@ static int set_cidr(struct metric_value *v, const char *ip)
 /* Queue the datapoints of one record for the bucket ending at end_ms. An
  * idle bucket (a later bucket of a manual jump) passes idle = true: only
  * clients still connected, with zero counts, and disconnect durations. */
-static int collect_record(struct detect *d, struct batch *bt, const struct client_record *rec,
-                          int64_t end_ms, bool idle)
+static int collect_record(struct detect *d, struct batch *bt, const struct client_window *w,
+                          const struct client_record *rec, int64_t end_ms, bool idle)
 {
     uint64_t mask = profiles_for(d, rec->id);
     struct client_record zero;
@@ -798,7 +824,13 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
             const struct behavior *b = &p->behaviors->items[bi];
             struct metric_value v = { 0 };
 
-            if (!b->info || b->info->side != METRIC_SIDE_CLOUD || b->dimension_name)
+            int dim = -1;
+
+            if (!b->info || b->info->side != METRIC_SIDE_CLOUD)
+                continue;
+            /* A dimension that is not counted (unknown, or past the limit)
+             * gives no datapoints. */
+            if (b->dimension_name && (dim = dim_index(w, b->dimension_name)) < 0)
                 continue;
             if (strcmp(b->metric, "aws:source-ip-address") == 0) {
                 if (idle || !rec->counts.connection_attempts || !rec->counts.source_ip[0])
@@ -816,9 +848,11 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
                 size_t k = b->has_duration ? (size_t)b->duration_seconds / 300 : 1;
                 uint64_t n;
 
-                if (!cloud_stats(b->metric, rec, &st))
+                if (!cloud_stats(b->metric, rec, dim,
+                                 b->dimension_name && b->dimension_op == BEHAVIOR_DIM_NOT_IN, &st))
                     continue;
-                r = ring_for(d, rec->id, b->metric);
+                r = ring_for(d, rec->id, b->metric, b->dimension_name,
+                             b->dimension_op == BEHAVIOR_DIM_NOT_IN);
                 if (!r)
                     return DD_ERR_NOMEM;
                 r->end_ms[ring_index(end_ms)] = end_ms;
@@ -883,7 +917,7 @@ int detect_window(struct detect *d, struct store *s, const struct client_window 
     for (k = 0; k <= w->idle_buckets_after && !rc; k++) {
         end = w->bucket_end_ms + k * CLOCK_BUCKET_MS;
         for (i = 0; i < w->n && !rc; i++)
-            rc = collect_record(d, &bt, &w->records[i], end, k > 0);
+            rc = collect_record(d, &bt, w, &w->records[i], end, k > 0);
         if (!rc)
             rc = judge_batch(d, s, &bt, end);
         batch_cleanup(&bt);
@@ -960,7 +994,7 @@ static int report_value(struct detect *d, const char *thing, const struct behavi
              (r->network_stats.present & REPORT_STAT_PACKETS_OUT))
         sample = r->network_stats.packets_out;
     if (sample >= 0 && b->info && b->info->side == METRIC_SIDE_DEVICE) {
-        struct ring *rg = ring_for(d, thing, m);
+        struct ring *rg = ring_for(d, thing, m, NULL, false);
         int64_t end = clock_bucket_end(now_ms);
         struct metric_stats win[RING];
         size_t k = b->has_duration ? (size_t)b->duration_seconds / 300 : 1;

@@ -87,6 +87,26 @@ int store_detect_each_target(struct store *s, store_detect_pair_fn fn, void *ctx
     return rc ? rc : each_row(s, st, pair_row, &w, "list targets");
 }
 
+int store_detect_each_dimension(struct store *s, store_detect_pair_fn fn, void *ctx)
+{
+    static const char sql[] = "SELECT name, string_values FROM dimensions ORDER BY name";
+    struct walk w = { .ctx = ctx, .fn.pair = fn };
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    return rc ? rc : each_row(s, st, pair_row, &w, "list dimensions");
+}
+
+int store_detect_each_custom_metric(struct store *s, store_detect_pair_fn fn, void *ctx)
+{
+    static const char sql[] = "SELECT name, metric_type FROM custom_metrics ORDER BY name";
+    struct walk w = { .ctx = ctx, .fn.pair = fn };
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    return rc ? rc : each_row(s, st, pair_row, &w, "list custom metrics");
+}
+
 static int name_row(sqlite3_stmt *st, void *arg)
 {
     struct walk *w = arg;

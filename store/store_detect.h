@@ -21,6 +21,13 @@ typedef int (*store_detect_profile_fn)(void *ctx, const char *name, const char *
 typedef int (*store_detect_pair_fn)(void *ctx, const char *a, const char *b);
 typedef int (*store_detect_name_fn)(void *ctx, const char *name);
 
+/* Every TOPIC_FILTER dimension with its string values (a JSON array), by
+ * name. */
+int store_detect_each_dimension(struct store *s, store_detect_pair_fn fn, void *ctx);
+
+/* Every custom metric (name, metric type), by name. */
+int store_detect_each_custom_metric(struct store *s, store_detect_pair_fn fn, void *ctx);
+
 /* Every security profile (alert_targets_json may be NULL). */
 int store_detect_each_profile(struct store *s, store_detect_profile_fn fn, void *ctx);
 
