@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: MIT */
+/* sns.c: SNS string to sign, HTTP body, Lambda event and UUID layout.
+ *
+ * The bodies are written by hand rather than through cJSON: SNS's key order
+ * and its `"Key" : "Value"` layout are part of what receivers see, and cJSON
+ * prints neither. Each builder first checks the fields it needs (table
+ * rows of {key, field}), then appends to one growing buffer whose first
+ * failed allocation latches an error, so the code reads top to bottom. */
+#include "sns.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A growing string. err latches the first allocation failure. */
+struct sbuf {
+    char *p; /* owned; NUL-terminated when not NULL */
+    size_t len;
+    size_t cap;
+    int err;
+};
+
+static void sb_put(struct sbuf *sb, const char *s, size_t n)
+{
+    if (sb->err)
+        return;
+    if (sb->len + n + 1 > sb->cap) {
+        size_t cap = sb->cap ? sb->cap : 256;
+        char *p;
+
+        while (sb->len + n + 1 > cap)
+            cap *= 2;
+        p = realloc(sb->p, cap);
+        if (!p) {
+            sb->err = DD_ERR_NOMEM;
+            return;
+        }
+        sb->p = p;
+        sb->cap = cap;
+    }
+    memcpy(sb->p + sb->len, s, n);
+    sb->len += n;
+    sb->p[sb->len] = '\0';
+}
+
+static void sb_cat(struct sbuf *sb, const char *s)
+{
+    sb_put(sb, s, strlen(s));
+}
+
+/* Append s as a JSON string literal. Non-ASCII UTF-8 passes through (the
+ * fields were checked to be UTF-8); '"', '\\' and control characters are
+ * escaped. */
+static void sb_json_str(struct sbuf *sb, const char *s)
+{
+    sb_put(sb, "\"", 1);
+    while (*s) {
+        size_t run = strcspn(s, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+                                "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
+        char esc[8];
+
+        sb_put(sb, s, run);
+        s += run;
+        if (!*s)
+            break;
+        switch (*s) {
+        case '"':
+            sb_put(sb, "\\\"", 2);
+            break;
+        case '\\':
+            sb_put(sb, "\\\\", 2);
+            break;
+        case '\n':
+            sb_put(sb, "\\n", 2);
+            break;
+        case '\r':
+            sb_put(sb, "\\r", 2);
+            break;
+        case '\t':
+            sb_put(sb, "\\t", 2);
+            break;
+        case '\b':
+            sb_put(sb, "\\b", 2);
+            break;
+        case '\f':
+            sb_put(sb, "\\f", 2);
+            break;
+        default:
+            snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)(unsigned char)*s);
+            sb_put(sb, esc, 6);
+            break;
+        }
+        s++;
+    }
+    sb_put(sb, "\"", 1);
+}
+
+/* Hand over the built string, or free it and report the latched error. */
+static int sb_take(struct sbuf *sb, char **out)
+{
+    if (sb->err) {
+        free(sb->p);
+        return sb->err;
+    }
+    *out = sb->p;
+    return DD_OK;
+}
+
+/* Is s well-formed UTF-8 (no overlongs, surrogates or code points past
+ * U+10FFFF)? */
+static int utf8_valid(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+
+    while (*s) {
+        uint32_t c = *s, min;
+        size_t len, i;
+
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            min = 0x80;
+            c &= 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            min = 0x800;
+            c &= 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            min = 0x10000;
+            c &= 0x07;
+        } else {
+            return 0;
+        }
+        for (i = 1; i < len; i++) {
+            if ((s[i] & 0xC0) != 0x80)
+                return 0;
+            c = (c << 6) | (s[i] & 0x3Fu);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return 0;
+        s += len;
+    }
+    return 1;
+}
+
+/* Which struct member a key reads. */
+enum field {
+    F_MESSAGE,
+    F_MESSAGE_ID,
+    F_SUBJECT,
+    F_SUBSCRIBE_URL,
+    F_TIMESTAMP,
+    F_TOKEN,
+    F_TOPIC_ARN,
+    F_TYPE,
+    F_SIGNATURE_VERSION,
+    F_SIGNATURE,
+    F_SIGNING_CERT_URL,
+    F_UNSUBSCRIBE_URL,
+    F_SUBSCRIPTION_ARN,
+};
+
+static const char *type_name(enum sns_type type)
+{
+    switch (type) {
+    case SNS_NOTIFICATION:
+        return "Notification";
+    case SNS_SUBSCRIPTION_CONFIRMATION:
+        return "SubscriptionConfirmation";
+    case SNS_UNSUBSCRIBE_CONFIRMATION:
+        return "UnsubscribeConfirmation";
+    }
+    return NULL;
+}
+
+static const char *field_value(const struct sns_message *m, enum field f)
+{
+    switch (f) {
+    case F_MESSAGE:
+        return m->message;
+    case F_MESSAGE_ID:
+        return m->message_id;
+    case F_SUBJECT:
+        return m->subject;
+    case F_SUBSCRIBE_URL:
+        return m->subscribe_url;
+    case F_TIMESTAMP:
+        return m->timestamp;
+    case F_TOKEN:
+        return m->token;
+    case F_TOPIC_ARN:
+        return m->topic_arn;
+    case F_TYPE:
+        return type_name(m->type);
+    case F_SIGNATURE_VERSION:
+        return m->signature_version;
+    case F_SIGNATURE:
+        return m->signature;
+    case F_SIGNING_CERT_URL:
+        return m->signing_cert_url;
+    case F_UNSUBSCRIBE_URL:
+        return m->unsubscribe_url;
+    case F_SUBSCRIPTION_ARN:
+        return m->subscription_arn;
+    }
+    return NULL;
+}
+
+/* A key of a layout and the member it shows. optional: may be NULL (then
+ * left out of the string to sign and the HTTP body). */
+struct key {
+    const char *name;
+    enum field field;
+    int optional;
+};
+
+#define END_KEYS                                                                                   \
+    {                                                                                              \
+        NULL, F_TYPE, 0                                                                            \
+    }
+
+/* sns.md 3.2: byte-sorted key order of the string to sign. */
+static const struct key sign_notification[] = {
+    { "Message", F_MESSAGE, 0 },
+    { "MessageId", F_MESSAGE_ID, 0 },
+    { "Subject", F_SUBJECT, 1 },
+    { "Timestamp", F_TIMESTAMP, 0 },
+    { "TopicArn", F_TOPIC_ARN, 0 },
+    { "Type", F_TYPE, 0 },
+    END_KEYS,
+};
+static const struct key sign_confirmation[] = {
+    { "Message", F_MESSAGE, 0 },
+    { "MessageId", F_MESSAGE_ID, 0 },
+    { "SubscribeURL", F_SUBSCRIBE_URL, 0 },
+    { "Timestamp", F_TIMESTAMP, 0 },
+    { "Token", F_TOKEN, 0 },
+    { "TopicArn", F_TOPIC_ARN, 0 },
+    { "Type", F_TYPE, 0 },
+    END_KEYS,
+};
+
+/* sns.md 2.1 and 2.2: key order of real HTTP bodies. */
+static const struct key body_notification[] = {
+    { "Type", F_TYPE, 0 },
+    { "MessageId", F_MESSAGE_ID, 0 },
+    { "TopicArn", F_TOPIC_ARN, 0 },
+    { "Subject", F_SUBJECT, 1 },
+    { "Message", F_MESSAGE, 0 },
+    { "Timestamp", F_TIMESTAMP, 0 },
+    { "SignatureVersion", F_SIGNATURE_VERSION, 0 },
+    { "Signature", F_SIGNATURE, 0 },
+    { "SigningCertURL", F_SIGNING_CERT_URL, 0 },
+    { "UnsubscribeURL", F_UNSUBSCRIBE_URL, 0 },
+    END_KEYS,
+};
+static const struct key body_confirmation[] = {
+    { "Type", F_TYPE, 0 },
+    { "MessageId", F_MESSAGE_ID, 0 },
+    { "Token", F_TOKEN, 0 },
+    { "TopicArn", F_TOPIC_ARN, 0 },
+    { "Message", F_MESSAGE, 0 },
+    { "SubscribeURL", F_SUBSCRIBE_URL, 0 },
+    { "Timestamp", F_TIMESTAMP, 0 },
+    { "SignatureVersion", F_SIGNATURE_VERSION, 0 },
+    { "Signature", F_SIGNATURE, 0 },
+    { "SigningCertURL", F_SIGNING_CERT_URL, 0 },
+    END_KEYS,
+};
+
+/* sns.md 4: the Lambda Sns object. Subject is written as null when absent;
+ * MessageAttributes follows as {}. */
+static const struct key lambda_sns[] = {
+    { "Type", F_TYPE, 0 },
+    { "MessageId", F_MESSAGE_ID, 0 },
+    { "TopicArn", F_TOPIC_ARN, 0 },
+    { "Subject", F_SUBJECT, 1 },
+    { "Message", F_MESSAGE, 0 },
+    { "Timestamp", F_TIMESTAMP, 0 },
+    { "SignatureVersion", F_SIGNATURE_VERSION, 0 },
+    { "Signature", F_SIGNATURE, 0 },
+    { "SigningCertUrl", F_SIGNING_CERT_URL, 0 },
+    { "UnsubscribeUrl", F_UNSUBSCRIBE_URL, 0 },
+    END_KEYS,
+};
+
+/* Check m against a layout: a known type, every required key present,
+ * every present value UTF-8, and (when check_version) a SignatureVersion of
+ * "1" or "2". */
+static int check(const struct sns_message *m, const struct key *keys, int check_version,
+                 struct dd_errbuf *eb)
+{
+    const struct key *k;
+
+    if (!type_name(m->type))
+        return dd_fail(eb, DD_ERR_INVALID, "unknown SNS message type %d", (int)m->type);
+    for (k = keys; k->name; k++) {
+        const char *v = field_value(m, k->field);
+
+        if (!v && !k->optional)
+            return dd_fail(eb, DD_ERR_INVALID, "SNS %s message without %s", type_name(m->type),
+                           k->name);
+        if (v && !utf8_valid(v))
+            return dd_fail(eb, DD_ERR_ENCODING, "SNS message field %s is not UTF-8", k->name);
+    }
+    if (check_version && strcmp(m->signature_version, "1") != 0 &&
+        strcmp(m->signature_version, "2") != 0)
+        return dd_fail(eb, DD_ERR_INVALID, "SignatureVersion must be \"1\" or \"2\"");
+    return DD_OK;
+}
+
+int sns_string_to_sign(const struct sns_message *m, char **out, struct dd_errbuf *eb)
+{
+    const struct key *keys = m->type == SNS_NOTIFICATION ? sign_notification : sign_confirmation;
+    struct sbuf sb = { NULL, 0, 0, 0 };
+    const struct key *k;
+    int rc;
+
+    *out = NULL;
+    rc = check(m, keys, 0, eb);
+    if (rc)
+        return rc;
+    for (k = keys; k->name; k++) {
+        const char *v = field_value(m, k->field);
+
+        if (!v)
+            continue;
+        sb_cat(&sb, k->name);
+        sb_put(&sb, "\n", 1);
+        sb_cat(&sb, v);
+        sb_put(&sb, "\n", 1);
+    }
+    rc = sb_take(&sb, out);
+    if (rc)
+        return dd_fail(eb, rc, "out of memory building the SNS string to sign");
+    return DD_OK;
+}
+
+int sns_http_body(const struct sns_message *m, char **out, struct dd_errbuf *eb)
+{
+    const struct key *keys = m->type == SNS_NOTIFICATION ? body_notification : body_confirmation;
+    struct sbuf sb = { NULL, 0, 0, 0 };
+    const struct key *k;
+    int rc, first = 1;
+
+    *out = NULL;
+    rc = check(m, keys, 1, eb); /* the body keys include every signed key */
+    if (rc)
+        return rc;
+    sb_put(&sb, "{\n", 2);
+    for (k = keys; k->name; k++) {
+        const char *v = field_value(m, k->field);
+
+        if (!v)
+            continue;
+        sb_cat(&sb, first ? "  \"" : ",\n  \"");
+        sb_cat(&sb, k->name);
+        sb_cat(&sb, "\" : ");
+        sb_json_str(&sb, v);
+        first = 0;
+    }
+    sb_put(&sb, "\n}", 2);
+    rc = sb_take(&sb, out);
+    if (rc)
+        return dd_fail(eb, rc, "out of memory building the SNS HTTP body");
+    return DD_OK;
+}
+
+int sns_lambda_event(const struct sns_message *m, char **out, struct dd_errbuf *eb)
+{
+    struct sbuf sb = { NULL, 0, 0, 0 };
+    const struct key *k;
+    int rc;
+
+    *out = NULL;
+    if (m->type != SNS_NOTIFICATION)
+        return dd_fail(eb, DD_ERR_INVALID, "only Notification messages reach Lambda");
+    rc = check(m, lambda_sns, 1, eb);
+    if (rc)
+        return rc;
+    if (!m->subscription_arn)
+        return dd_fail(eb, DD_ERR_INVALID, "SNS Lambda event without EventSubscriptionArn");
+    if (!utf8_valid(m->subscription_arn))
+        return dd_fail(eb, DD_ERR_ENCODING, "EventSubscriptionArn is not UTF-8");
+    sb_cat(&sb, "{\"Records\":[{\"EventSource\":\"aws:sns\",\"EventVersion\":\"1.0\","
+                "\"EventSubscriptionArn\":");
+    sb_json_str(&sb, m->subscription_arn);
+    sb_cat(&sb, ",\"Sns\":{");
+    for (k = lambda_sns; k->name; k++) {
+        const char *v = field_value(m, k->field);
+
+        if (k != lambda_sns)
+            sb_put(&sb, ",", 1);
+        sb_json_str(&sb, k->name);
+        sb_put(&sb, ":", 1);
+        if (v)
+            sb_json_str(&sb, v);
+        else
+            sb_cat(&sb, "null");
+    }
+    sb_cat(&sb, ",\"MessageAttributes\":{}}}]}");
+    rc = sb_take(&sb, out);
+    if (rc)
+        return dd_fail(eb, rc, "out of memory building the SNS Lambda event");
+    return DD_OK;
+}
+
+int sns_confirmation_text(enum sns_type type, const char *arn, char **out, struct dd_errbuf *eb)
+{
+    struct sbuf sb = { NULL, 0, 0, 0 };
+    int rc;
+
+    *out = NULL;
+    if (!arn)
+        return dd_fail(eb, DD_ERR_INVALID, "confirmation text without an ARN");
+    if (type == SNS_SUBSCRIPTION_CONFIRMATION) {
+        sb_cat(&sb, "You have chosen to subscribe to the topic ");
+        sb_cat(&sb, arn);
+        sb_cat(&sb, ".\nTo confirm the subscription, visit the SubscribeURL included in this "
+                    "message.");
+    } else if (type == SNS_UNSUBSCRIBE_CONFIRMATION) {
+        sb_cat(&sb, "You have chosen to deactivate subscription ");
+        sb_cat(&sb, arn);
+        sb_cat(&sb, ".\nTo cancel this operation and restore the subscription, visit the "
+                    "SubscribeURL included in this message.");
+    } else {
+        return dd_fail(eb, DD_ERR_INVALID, "a Notification has no confirmation text");
+    }
+    rc = sb_take(&sb, out);
+    if (rc)
+        return dd_fail(eb, rc, "out of memory building the confirmation text");
+    return DD_OK;
+}
+
+void sns_uuid_format(const unsigned char random[16], char out[SNS_UUID_SIZE])
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, o = 0;
+
+    for (i = 0; i < 16; i++) {
+        unsigned b = random[i];
+
+        if (i == 6)
+            b = (b & 0x0Fu) | 0x40u; /* version 4 */
+        else if (i == 8)
+            b = (b & 0x3Fu) | 0x80u; /* RFC 4122 variant */
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b >> 4];
+        out[o++] = hex[b & 0x0Fu];
+    }
+    out[o] = '\0';
+}
