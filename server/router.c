@@ -14,6 +14,8 @@
 
 static const struct route *const route_tables[] = {
     api_emulator_routes,
+    api_policies_routes,
+    api_dimensions_routes,
 };
 
 /* Split the raw path into at most MAX_SEGMENTS segments (pointers into buf,
