@@ -12,4 +12,7 @@ extern const struct route api_policies_routes[];
 /* Device Defender dimensions and custom metrics (api_dimensions.c). */
 extern const struct route api_dimensions_routes[];
 
+/* Things, thing groups, membership, DescribeEndpoint (api_registry.c). */
+extern const struct route api_registry_routes[];
+
 #endif

@@ -182,7 +182,7 @@ static int query_page(struct request *req, const char *scope, size_t *limit, cha
 
 /* {field: [names], "nextToken": ...} for one page. */
 static int respond_names(struct request *req, struct response *res, const char *field,
-                         const char *scope, const struct store_names *names)
+                         const char *scope, const struct store_name_page *names)
 {
     char token[PAGING_TOKEN_SIZE];
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, field);
@@ -368,7 +368,7 @@ static int delete_dimension(struct request *req, struct response *res)
 static int list_dimensions(struct request *req, struct response *res)
 {
     static const char scope[] = "ListDimensions";
-    struct store_names names = { 0 };
+    struct store_name_page names = { 0 };
     char key[PAGING_KEY_MAX + 1];
     struct store *s;
     size_t limit;
@@ -383,7 +383,7 @@ static int list_dimensions(struct request *req, struct response *res)
     rc = store_dimension_list(s, key[0] ? key : NULL, limit, &names);
     if (!rc)
         rc = respond_names(req, res, "dimensionNames", scope, &names);
-    store_names_cleanup(&names);
+    store_name_page_cleanup(&names);
     return rc;
 }
 
@@ -550,7 +550,7 @@ static int delete_custom_metric(struct request *req, struct response *res)
 static int list_custom_metrics(struct request *req, struct response *res)
 {
     static const char scope[] = "ListCustomMetrics";
-    struct store_names names = { 0 };
+    struct store_name_page names = { 0 };
     char key[PAGING_KEY_MAX + 1];
     struct store *s;
     size_t limit;
@@ -565,7 +565,7 @@ static int list_custom_metrics(struct request *req, struct response *res)
     rc = store_custom_metric_list(s, key[0] ? key : NULL, limit, &names);
     if (!rc)
         rc = respond_names(req, res, "metricNames", scope, &names);
-    store_names_cleanup(&names);
+    store_name_page_cleanup(&names);
     return rc;
 }
 

@@ -371,7 +371,7 @@ static int delete_policy(struct request *req, struct response *res)
 
 /* Add {"policyName", "policyArn"} objects for names to array field of o. */
 static int add_policy_list(struct request *req, cJSON *o, const char *field,
-                           const struct store_names *names)
+                           const struct store_name_page *names)
 {
     char arn[NAMES_ARN_SIZE];
     cJSON *arr = cJSON_AddArrayToObject(o, field);
@@ -397,7 +397,7 @@ static int add_policy_list(struct request *req, cJSON *o, const char *field,
 
 static int list_policies(struct request *req, struct response *res)
 {
-    struct store_names names = { 0 };
+    struct store_name_page names = { 0 };
     char key[PAGING_KEY_MAX + 1], last[24];
     const char *scope;
     int64_t after = -1;
@@ -437,7 +437,7 @@ static int list_policies(struct request *req, struct response *res)
     if (!rc)
         rc = response_json(res, o);
     cJSON_Delete(o);
-    store_names_cleanup(&names);
+    store_name_page_cleanup(&names);
     return rc;
 }
 
@@ -649,7 +649,7 @@ static int detach_policy(struct request *req, struct response *res)
 
 static int list_attached_policies(struct request *req, struct response *res)
 {
-    struct store_names names = { 0 };
+    struct store_name_page names = { 0 };
     char key[PAGING_KEY_MAX + 1], target_name[129], scope[200];
     enum store_target_kind kind;
     const char *target = request_param(req, "target");
@@ -684,13 +684,13 @@ static int list_attached_policies(struct request *req, struct response *res)
     if (!rc)
         rc = response_json(res, o);
     cJSON_Delete(o);
-    store_names_cleanup(&names);
+    store_name_page_cleanup(&names);
     return rc;
 }
 
 static int list_targets_for_policy(struct request *req, struct response *res)
 {
-    struct store_names names = { 0 };
+    struct store_name_page names = { 0 };
     char key[PAGING_KEY_MAX + 1], scope[200], arn[NAMES_ARN_SIZE + 80];
     const char *name;
     struct store *s;
@@ -728,7 +728,7 @@ static int list_targets_for_policy(struct request *req, struct response *res)
     if (!rc)
         rc = response_json(res, o);
     cJSON_Delete(o);
-    store_names_cleanup(&names);
+    store_name_page_cleanup(&names);
     return rc;
 }
 

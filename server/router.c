@@ -14,6 +14,7 @@
 
 static const struct route *const route_tables[] = {
     api_emulator_routes,
+    api_registry_routes,
     api_policies_routes,
     api_dimensions_routes,
 };

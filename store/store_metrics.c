@@ -62,7 +62,7 @@ static bool same(const char *a, const char *b)
 }
 
 /* Step st, a query of one name column, into out as store_names. */
-static int collect(struct store *s, sqlite3_stmt *st, size_t limit, struct store_names *out,
+static int collect(struct store *s, sqlite3_stmt *st, size_t limit, struct store_name_page *out,
                    const char *what)
 {
     int rc;
@@ -86,7 +86,7 @@ static int collect(struct store *s, sqlite3_stmt *st, size_t limit, struct store
 out:
     sqlite3_reset(st);
     if (rc)
-        store_names_cleanup(out);
+        store_name_page_cleanup(out);
     return rc;
 }
 
@@ -256,7 +256,7 @@ out:
 }
 
 int store_dimension_list(struct store *s, const char *after_name, size_t limit,
-                         struct store_names *out)
+                         struct store_name_page *out)
 {
     static const char sql[] =
         "SELECT name FROM dimensions WHERE ?1 IS NULL OR name > ?1 ORDER BY name LIMIT ?2";
@@ -440,7 +440,7 @@ out:
 }
 
 int store_custom_metric_list(struct store *s, const char *after_name, size_t limit,
-                             struct store_names *out)
+                             struct store_name_page *out)
 {
     static const char sql[] =
         "SELECT name FROM custom_metrics WHERE ?1 IS NULL OR name > ?1 ORDER BY name LIMIT ?2";

@@ -92,9 +92,9 @@ int store_dimension_in_use(struct store *s, const char *name, bool *out);
 
 /* One page of dimension names, sorted, after after_name (NULL: from the
  * start), at most limit (>= 1). out is cleared first; clean up with
- * store_names_cleanup(). DD_ERR_STORE, DD_ERR_NOMEM. */
+ * store_name_page_cleanup(). DD_ERR_STORE, DD_ERR_NOMEM. */
 int store_dimension_list(struct store *s, const char *after_name, size_t limit,
-                         struct store_names *out);
+                         struct store_name_page *out);
 
 /* Create custom metric *m (borrowed) as store_dimension_create() does,
  * with the same idempotency and errors. */
@@ -125,6 +125,6 @@ int store_custom_metric_in_use(struct store *s, const char *name, bool *out);
 
 /* One page of custom metric names, like store_dimension_list(). */
 int store_custom_metric_list(struct store *s, const char *after_name, size_t limit,
-                             struct store_names *out);
+                             struct store_name_page *out);
 
 #endif

@@ -51,7 +51,7 @@ void store_policy_versions_cleanup(struct store_policy_versions *l)
     memset(l, 0, sizeof(*l));
 }
 
-void store_names_cleanup(struct store_names *l)
+void store_name_page_cleanup(struct store_name_page *l)
 {
     size_t i;
 
@@ -87,8 +87,8 @@ static char *column_dup(sqlite3_stmt *st, int col)
 
 /* Step st, a query of (name [, seq]), into out: at most limit names, and
  * out->more when one more row exists. Resets st. */
-static int collect_names(struct store *s, sqlite3_stmt *st, size_t limit, struct store_names *out,
-                         const char *what)
+static int collect_names(struct store *s, sqlite3_stmt *st, size_t limit,
+                         struct store_name_page *out, const char *what)
 {
     int rc;
 
@@ -115,7 +115,7 @@ static int collect_names(struct store *s, sqlite3_stmt *st, size_t limit, struct
 out:
     sqlite3_reset(st);
     if (rc)
-        store_names_cleanup(out);
+        store_name_page_cleanup(out);
     return rc;
 }
 
@@ -333,7 +333,7 @@ out:
 }
 
 int store_policy_list(struct store *s, bool ascending, int64_t after_seq, size_t limit,
-                      struct store_names *out)
+                      struct store_name_page *out)
 {
     /* ?1 the sequence to resume after (NULL: start), ?2 ascending, ?3 limit. */
     static const char sql[] = "SELECT name, seq FROM policies "
@@ -645,7 +645,7 @@ out:
 
 int store_policy_list_attached(struct store *s, enum store_target_kind kind, const char *target,
                                bool recursive, const char *after_name, size_t limit,
-                               struct store_names *out, struct dd_errbuf *eb)
+                               struct store_name_page *out, struct dd_errbuf *eb)
 {
     /* ?1 kind, ?2 target, ?3 recursive, ?4 resume after (NULL: start),
      * ?5 limit. Ancestors are followed only for a recursive group listing. */
@@ -680,7 +680,7 @@ int store_policy_list_attached(struct store *s, enum store_target_kind kind, con
 }
 
 int store_policy_list_targets(struct store *s, const char *name, const char *after_resource,
-                              size_t limit, struct store_names *out, struct dd_errbuf *eb)
+                              size_t limit, struct store_name_page *out, struct dd_errbuf *eb)
 {
     static const char sql[] =
         "SELECT r FROM (SELECT kind || '/' || target_name AS r FROM policy_targets "

@@ -52,7 +52,7 @@ struct store_policy_versions {
 };
 
 /* A page of names (policy names, target resources, ...), in listing order. */
-struct store_names {
+struct store_name_page {
     char **v; /* owned array of n owned strings */
     size_t n;
     bool more;        /* rows remain after v[n-1] */
@@ -76,7 +76,7 @@ struct store_policy_docs {
 void store_policy_cleanup(struct store_policy *p);
 void store_policy_version_cleanup(struct store_policy_version *v);
 void store_policy_versions_cleanup(struct store_policy_versions *l);
-void store_names_cleanup(struct store_names *l);
+void store_name_page_cleanup(struct store_name_page *l);
 void store_policy_docs_cleanup(struct store_policy_docs *d);
 
 /* Create policy name with version 1 = document (both borrowed, NUL-terminated)
@@ -99,9 +99,9 @@ int store_policy_delete(struct store *s, const char *name, struct dd_errbuf *eb)
 /* One page of policy names in creation order (ascending: oldest first, else
  * newest first), after the row whose creation sequence is after_seq (< 0:
  * from the start), at most limit (>= 1) names. out is cleared first; clean it
- * up with store_names_cleanup(). DD_ERR_STORE, DD_ERR_NOMEM. */
+ * up with store_name_page_cleanup(). DD_ERR_STORE, DD_ERR_NOMEM. */
 int store_policy_list(struct store *s, bool ascending, int64_t after_seq, size_t limit,
-                      struct store_names *out);
+                      struct store_name_page *out);
 
 /* Add a version of policy name holding document (borrowed), the new default
  * when set_default. On DD_OK *out (cleared first) describes the new version;
@@ -149,18 +149,18 @@ int store_policy_detach(struct store *s, const char *name, enum store_target_kin
 /* One page of the names of the policies attached to a target, by name,
  * after after_name (NULL: from the start), at most limit. With recursive and
  * a thing group, the policies of all its ancestor groups are included (each
- * name once). out is cleared first; clean up with store_names_cleanup().
+ * name once). out is cleared first; clean up with store_name_page_cleanup().
  * DD_ERR_NOT_FOUND for a missing thing group, DD_ERR_STORE, DD_ERR_NOMEM. */
 int store_policy_list_attached(struct store *s, enum store_target_kind kind, const char *target,
                                bool recursive, const char *after_name, size_t limit,
-                               struct store_names *out, struct dd_errbuf *eb);
+                               struct store_name_page *out, struct dd_errbuf *eb);
 
 /* One page of the targets of policy name as ARN resources
  * ("thinggroup/NAME", "cert/ID"), sorted, after after_resource (NULL: from
  * the start), at most limit. out is cleared first; clean up with
- * store_names_cleanup(). DD_ERR_NOT_FOUND, DD_ERR_STORE, DD_ERR_NOMEM. */
+ * store_name_page_cleanup(). DD_ERR_NOT_FOUND, DD_ERR_STORE, DD_ERR_NOMEM. */
 int store_policy_list_targets(struct store *s, const char *name, const char *after_resource,
-                              size_t limit, struct store_names *out, struct dd_errbuf *eb);
+                              size_t limit, struct store_name_page *out, struct dd_errbuf *eb);
 
 /* The policies in effect for a connection: those attached to every group
  * thing_name belongs to and to all their ancestors, plus those attached to

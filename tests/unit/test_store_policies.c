@@ -188,7 +188,7 @@ static void test_attach_detach(void **state)
 {
     struct store *s = *state;
     struct dd_errbuf eb;
-    struct store_names n;
+    struct store_name_page n;
 
     groups(s);
     create(s, "p", DOC_A);
@@ -219,16 +219,16 @@ static void test_attach_detach(void **state)
     assert_string_equal(n.v[0], "cert/" CERT);
     assert_string_equal(n.v[1], "thinggroup/leaf");
     assert_false(n.more);
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
     assert_int_equal(store_policy_list_targets(s, "p", NULL, 1, &n, &eb), DD_OK);
     assert_int_equal(n.n, 1);
     assert_true(n.more);
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
     assert_int_equal(store_policy_list_targets(s, "p", "cert/" CERT, 1, &n, &eb), DD_OK);
     assert_int_equal(n.n, 1);
     assert_string_equal(n.v[0], "thinggroup/leaf");
     assert_false(n.more);
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
     assert_int_equal(store_policy_list_targets(s, "nope", NULL, 1, &n, &eb), DD_ERR_NOT_FOUND);
     assert_null(n.v);
 
@@ -252,7 +252,7 @@ static void test_attached_recursive_and_effective(void **state)
     struct store *s = *state;
     struct store_policy_docs d;
     struct dd_errbuf eb;
-    struct store_names n;
+    struct store_name_page n;
 
     groups(s);
     create(s, "a-root", DOC_A);
@@ -273,7 +273,7 @@ static void test_attached_recursive_and_effective(void **state)
     assert_int_equal(n.n, 2);
     assert_string_equal(n.v[0], "a-root");
     assert_string_equal(n.v[1], "c-leaf");
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
     /* Recursive: each ancestor's policies once, paged by name. */
     assert_int_equal(
         store_policy_list_attached(s, STORE_TARGET_THING_GROUP, "leaf", true, NULL, 2, &n, &eb),
@@ -282,19 +282,19 @@ static void test_attached_recursive_and_effective(void **state)
     assert_string_equal(n.v[0], "a-root");
     assert_string_equal(n.v[1], "b-mid");
     assert_true(n.more);
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
     assert_int_equal(
         store_policy_list_attached(s, STORE_TARGET_THING_GROUP, "leaf", true, "b-mid", 2, &n, &eb),
         DD_OK);
     assert_int_equal(n.n, 1);
     assert_string_equal(n.v[0], "c-leaf");
     assert_false(n.more);
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
     assert_int_equal(store_policy_list_attached(s, STORE_TARGET_CERT, CERT, true, NULL, 5, &n, &eb),
                      DD_OK);
     assert_int_equal(n.n, 1);
     assert_string_equal(n.v[0], "d-cert");
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
     assert_int_equal(
         store_policy_list_attached(s, STORE_TARGET_THING_GROUP, "ghost", true, NULL, 5, &n, &eb),
         DD_ERR_NOT_FOUND);
@@ -348,7 +348,7 @@ static void test_attached_recursive_and_effective(void **state)
 static void test_list_order_and_pages(void **state)
 {
     struct store *s = *state;
-    struct store_names n;
+    struct store_name_page n;
     int64_t after;
 
     create(s, "zeta", DOC_A);
@@ -360,18 +360,18 @@ static void test_list_order_and_pages(void **state)
     assert_string_equal(n.v[1], "alpha");
     assert_true(n.more);
     after = n.last_seq;
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
     assert_int_equal(store_policy_list(s, true, after, 2, &n), DD_OK);
     assert_int_equal(n.n, 1);
     assert_string_equal(n.v[0], "mu");
     assert_false(n.more);
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
     assert_int_equal(store_policy_list(s, false, -1, 5, &n), DD_OK);
     assert_int_equal(n.n, 3);
     assert_string_equal(n.v[0], "mu");
     assert_string_equal(n.v[2], "zeta");
     assert_false(n.more);
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
 }
 
 static void test_dimensions(void **state)
@@ -379,7 +379,7 @@ static void test_dimensions(void **state)
     struct store *s = *state;
     struct store_dimension_new d = { "d1", "TOPIC_FILTER", "[\"a/#\"]", NULL, "tok1" };
     struct store_dimension got;
-    struct store_names n;
+    struct store_name_page n;
     struct dd_errbuf eb;
     bool created;
 
@@ -419,11 +419,11 @@ static void test_dimensions(void **state)
     assert_int_equal(n.n, 1);
     assert_string_equal(n.v[0], "d0");
     assert_true(n.more);
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
     assert_int_equal(store_dimension_list(s, "d0", 1, &n), DD_OK);
     assert_string_equal(n.v[0], "d1");
     assert_false(n.more);
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
 
     assert_int_equal(store_dimension_delete(s, "d1", &eb), DD_OK);
     assert_int_equal(store_dimension_delete(s, "d1", &eb), DD_OK);
@@ -435,7 +435,7 @@ static void test_custom_metrics(void **state)
     struct store *s = *state;
     struct store_custom_metric_new m = { "cpu", "number", "CPU", "[{\"Key\":\"k\"}]", "t" };
     struct store_custom_metric got;
-    struct store_names n;
+    struct store_name_page n;
     struct dd_errbuf eb;
     bool created;
 
@@ -467,12 +467,12 @@ static void test_custom_metrics(void **state)
     assert_int_equal(store_custom_metric_list(s, NULL, 5, &n), DD_OK);
     assert_int_equal(n.n, 1);
     assert_false(n.more);
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
     assert_int_equal(store_custom_metric_delete(s, "cpu", &eb), DD_OK);
     assert_int_equal(store_custom_metric_delete(s, "cpu", &eb), DD_OK);
     assert_int_equal(store_custom_metric_list(s, NULL, 5, &n), DD_OK);
     assert_int_equal(n.n, 0);
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
 }
 
 /* ---- allocation failures ---- */
@@ -485,7 +485,7 @@ static int sweep_reads(void *ctx)
     struct store_policy_version v;
     struct store_policy_versions l;
     struct store_policy_docs d;
-    struct store_names n;
+    struct store_name_page n;
     struct store_dimension dim;
     struct store_custom_metric m;
     struct dd_errbuf eb;
@@ -501,14 +501,14 @@ static int sweep_reads(void *ctx)
     store_policy_versions_cleanup(&l);
     if (!rc)
         rc = store_policy_list(s, true, -1, 5, &n);
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
     if (!rc)
         rc =
             store_policy_list_attached(s, STORE_TARGET_THING_GROUP, "leaf", true, NULL, 5, &n, &eb);
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
     if (!rc)
         rc = store_policy_list_targets(s, "p", NULL, 5, &n, &eb);
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
     if (!rc)
         rc = store_policy_effective(s, "t1", STORE_TARGET_CERT, CERT, &d, &eb);
     store_policy_docs_cleanup(&d);
@@ -523,13 +523,13 @@ static int sweep_reads(void *ctx)
     store_dimension_cleanup(&dim);
     if (!rc)
         rc = store_dimension_list(s, NULL, 5, &n);
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
     if (!rc)
         rc = store_custom_metric_get(s, "m", &m, &eb);
     store_custom_metric_cleanup(&m);
     if (!rc)
         rc = store_custom_metric_list(s, NULL, 5, &n);
-    store_names_cleanup(&n);
+    store_name_page_cleanup(&n);
     return rc;
 }
 

@@ -1,0 +1,968 @@
+/* SPDX-License-Identifier: MIT */
+/* store_registry.c: things, thing groups and membership (see
+ * store_registry.h).
+ *
+ * The group tree is walked with recursive CTEs over parent_name, so
+ * ancestry and "things in a group and its descendants" are one statement
+ * each. A hierarchy is the tree under one root group: two groups are in the
+ * same hierarchy when their roots are equal. Parents are fixed when a group
+ * is created and must already exist, so the tree has no cycles. */
+#include "store/store_registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "core/mem.h"
+#include "store/store_internal.h"
+
+/* ---- small helpers ---- */
+
+static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int col)
+{
+    const char *v = (const char *)sqlite3_column_text(st, col);
+
+    snprintf(dst, size, "%s", v ? v : "");
+}
+
+/* A heap copy of a text column; NULL column gives NULL with DD_OK. */
+static int dup_col(sqlite3_stmt *st, int col, char **out)
+{
+    const char *v = (const char *)sqlite3_column_text(st, col);
+
+    *out = NULL;
+    if (!v)
+        return DD_OK;
+    *out = dd_strdup(v);
+    return *out ? DD_OK : DD_ERR_NOMEM;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* NULL and "" are the same absent value. */
+static int same_opt(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+void store_thing_cleanup(struct store_thing *t)
+{
+    if (!t)
+        return;
+    free(t->attributes);
+    memset(t, 0, sizeof(*t));
+}
+
+void store_thing_group_cleanup(struct store_thing_group *g)
+{
+    if (!g)
+        return;
+    free(g->description);
+    free(g->attributes);
+    memset(g, 0, sizeof(*g));
+}
+
+void store_names_cleanup(struct store_names *l)
+{
+    size_t i;
+
+    if (!l)
+        return;
+    for (i = 0; i < l->n; i++)
+        free(l->names[i]);
+    free(l->names);
+    memset(l, 0, sizeof(*l));
+}
+
+void store_thing_page_cleanup(struct store_thing_page *p)
+{
+    size_t i;
+
+    if (!p)
+        return;
+    for (i = 0; i < p->n; i++)
+        store_thing_cleanup(&p->items[i]);
+    free(p->items);
+    memset(p, 0, sizeof(*p));
+}
+
+/* Step st to the end, collecting column 0 into out. limit > 0 stops after
+ * limit names and sets out->more when another row followed. Resets st. */
+static int collect_names(struct store *s, sqlite3_stmt *st, int limit, struct store_names *out)
+{
+    size_t cap = 0;
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char *name;
+
+        if (limit > 0 && out->n == (size_t)limit) {
+            out->more = 1;
+            break;
+        }
+        if (out->n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            char **grown = realloc(out->names, ncap * sizeof(*grown));
+
+            if (!grown) {
+                rc = DD_ERR_NOMEM;
+                goto out;
+            }
+            out->names = grown;
+            cap = ncap;
+        }
+        rc = dup_col(st, 0, &name);
+        if (rc)
+            goto out;
+        out->names[out->n++] = name;
+    }
+    rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? DD_OK : store__error(s, rc, "list names");
+out:
+    sqlite3_reset(st);
+    if (rc)
+        store_names_cleanup(out);
+    return rc;
+}
+
+/* Parse attribute JSON text (NULL = {}) into a new object. Text the caller
+ * built from a checked object only fails to parse for lack of memory. */
+static int attrs_parse(const char *text, cJSON **out, struct dd_errbuf *eb)
+{
+    const cJSON *it;
+
+    *out = text ? cJSON_Parse(text) : cJSON_CreateObject();
+    if (!*out)
+        return DD_ERR_NOMEM;
+    if (!cJSON_IsObject(*out))
+        goto bad;
+    cJSON_ArrayForEach(it, *out)
+    {
+        if (!cJSON_IsString(it))
+            goto bad;
+    }
+    return DD_OK;
+bad:
+    cJSON_Delete(*out);
+    *out = NULL;
+    return dd_fail(eb, DD_ERR_INVALID, "attributes must be an object of strings");
+}
+
+/* 1 when the attribute texts hold the same map, 0 when not; <0 is -error. */
+static int attrs_same(const char *a, const char *b, struct dd_errbuf *eb)
+{
+    cJSON *ja = NULL, *jb = NULL;
+    int rc = attrs_parse(a, &ja, eb);
+
+    if (!rc)
+        rc = attrs_parse(b, &jb, eb);
+    if (!rc)
+        rc = cJSON_Compare(ja, jb, 1) ? 1 : 0;
+    else
+        rc = -rc;
+    cJSON_Delete(ja);
+    cJSON_Delete(jb);
+    return rc;
+}
+
+/* The attributes after a patch: the patch itself, or (merge) the stored ones
+ * with the patch's values set and its "" values removed. *out is new text
+ * to free(). */
+static int attrs_apply(const char *stored, const char *patch, int merge, char **out,
+                       struct dd_errbuf *eb)
+{
+    cJSON *base = NULL, *p = NULL;
+    const cJSON *it;
+    int rc;
+
+    *out = NULL;
+    rc = attrs_parse(patch, &p, eb);
+    if (rc)
+        goto out;
+    if (merge) {
+        rc = attrs_parse(stored, &base, eb);
+        if (rc)
+            goto out;
+        cJSON_ArrayForEach(it, p)
+        {
+            cJSON_DeleteItemFromObjectCaseSensitive(base, it->string);
+            if (it->valuestring[0] && !cJSON_AddStringToObject(base, it->string, it->valuestring)) {
+                rc = DD_ERR_NOMEM;
+                goto out;
+            }
+        }
+    }
+    *out = cJSON_PrintUnformatted(merge ? base : p);
+    if (!*out)
+        rc = DD_ERR_NOMEM;
+out:
+    cJSON_Delete(base);
+    cJSON_Delete(p);
+    return rc;
+}
+
+static int begin(struct store *s, struct dd_errbuf *eb)
+{
+    int rc = store_begin(s);
+
+    return rc ? dd_fail(eb, rc, "cannot lock the database") : DD_OK;
+}
+
+/* Finish a write transaction: commit on success, roll back otherwise. */
+static int finish(struct store *s, int rc)
+{
+    if (!rc)
+        rc = store_commit(s);
+    if (rc)
+        store_rollback(s);
+    return rc;
+}
+
+/* ---- things ---- */
+
+static int read_thing(sqlite3_stmt *st, struct store_thing *t)
+{
+    copy_col(t->name, sizeof(t->name), st, 0);
+    copy_col(t->thing_id, sizeof(t->thing_id), st, 1);
+    copy_col(t->type_name, sizeof(t->type_name), st, 2);
+    copy_col(t->billing_group, sizeof(t->billing_group), st, 3);
+    t->version = sqlite3_column_int64(st, 5);
+    t->created_ms = sqlite3_column_int64(st, 6);
+    return dup_col(st, 4, &t->attributes);
+}
+
+int store_thing_get(struct store *s, const char *name, struct store_thing *out,
+                    struct dd_errbuf *eb)
+{
+    static const char sql[] = "SELECT name, thing_id, type_name, billing_group, attributes, "
+                              "version, created_ms FROM things WHERE name = ?";
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        rc = read_thing(st, out);
+    else if (rc == SQLITE_DONE)
+        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Thing %s cannot be found.", name);
+    else
+        rc = store__error(s, rc, "read thing");
+    sqlite3_reset(st);
+    if (rc)
+        store_thing_cleanup(out);
+    return rc;
+}
+
+int store_thing_create(struct store *s, const struct store_thing_spec *spec,
+                       struct store_thing *out, struct dd_errbuf *eb)
+{
+    static const char sql[] = "INSERT INTO things (name, thing_id, type_name, billing_group, "
+                              "attributes, version, created_ms) VALUES (?, ?, ?, ?, ?, 1, ?)";
+    sqlite3_stmt *st;
+    cJSON *attrs = NULL;
+    char *text = NULL;
+    int rc, same;
+
+    memset(out, 0, sizeof(*out));
+    rc = attrs_parse(spec->attributes, &attrs, eb);
+    if (rc)
+        return rc;
+    text = cJSON_PrintUnformatted(attrs);
+    cJSON_Delete(attrs);
+    if (!text)
+        return DD_ERR_NOMEM;
+    rc = begin(s, eb);
+    if (rc)
+        goto out;
+    rc = store_thing_get(s, spec->name, out, NULL);
+    if (rc == DD_OK) {
+        same = attrs_same(out->attributes, text, eb);
+        if (same < 0)
+            rc = -same;
+        else if (!same || !same_opt(out->type_name, spec->type_name) ||
+                 !same_opt(out->billing_group, spec->billing_group))
+            rc =
+                dd_fail(eb, DD_ERR_EXISTS,
+                        "Thing %s already exists in account with different attributes", spec->name);
+        /* Nothing was written either way; keep *out for the answer. */
+        store_rollback(s);
+        if (rc && rc != DD_ERR_EXISTS)
+            store_thing_cleanup(out);
+        goto out;
+    }
+    if (rc != DD_ERR_NOT_FOUND)
+        goto done;
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        goto done;
+    sqlite3_bind_text(st, 1, spec->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, spec->thing_id, -1, SQLITE_TRANSIENT);
+    bind_opt(st, 3, spec->type_name && spec->type_name[0] ? spec->type_name : NULL);
+    bind_opt(st, 4, spec->billing_group && spec->billing_group[0] ? spec->billing_group : NULL);
+    sqlite3_bind_text(st, 5, text, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 6, spec->now_ms);
+    rc = store__step_done(s, st, "insert thing");
+    if (!rc)
+        rc = store_thing_get(s, spec->name, out, eb);
+done:
+    rc = finish(s, rc);
+    if (rc)
+        store_thing_cleanup(out);
+out:
+    free(text);
+    return rc;
+}
+
+/* Lock the row's version: DD_ERR_NOT_FOUND when the row is missing,
+ * DD_ERR_VERSION_CONFLICT when expected (>= 0) differs. what names the kind
+ * for messages ("thing", "thing group"). */
+static int check_version(struct store *s, sqlite3_stmt *st, const char *what, const char *name,
+                         int64_t expected, struct dd_errbuf *eb)
+{
+    int64_t version;
+    int rc;
+
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return DD_ERR_NOT_FOUND;
+    }
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return store__error(s, rc, "read version");
+    }
+    version = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (expected >= 0 && expected != version)
+        return dd_fail(eb, DD_ERR_VERSION_CONFLICT,
+                       "The version for %s %s does not match the expected version.", what, name);
+    return DD_OK;
+}
+
+int store_thing_update(struct store *s, const char *name, const struct store_patch *p,
+                       int64_t *new_version, struct dd_errbuf *eb)
+{
+    static const char sql[] = "UPDATE things SET type_name = ?, attributes = ?, "
+                              "version = version + 1 WHERE name = ? RETURNING version";
+    struct store_thing t;
+    sqlite3_stmt *st;
+    char *attrs = NULL;
+    int rc;
+
+    *new_version = 0;
+    rc = begin(s, eb);
+    if (rc)
+        return rc;
+    rc = store_thing_get(s, name, &t, eb);
+    if (rc)
+        goto out;
+    if (p->expected_version >= 0 && p->expected_version != t.version) {
+        rc = dd_fail(eb, DD_ERR_VERSION_CONFLICT,
+                     "The version for thing %s does not match the expected version.", name);
+        goto out;
+    }
+    if (p->attributes)
+        rc = attrs_apply(t.attributes, p->attributes, p->merge, &attrs, eb);
+    if (rc)
+        goto out;
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        goto out;
+    if (p->remove_type)
+        sqlite3_bind_null(st, 1);
+    else if (p->type_name)
+        sqlite3_bind_text(st, 1, p->type_name, -1, SQLITE_TRANSIENT);
+    else
+        bind_opt(st, 1, t.type_name[0] ? t.type_name : NULL);
+    sqlite3_bind_text(st, 2, attrs ? attrs : t.attributes, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *new_version = sqlite3_column_int64(st, 0);
+        rc = DD_OK;
+    } else {
+        rc = store__error(s, rc, "update thing");
+    }
+    sqlite3_reset(st);
+out:
+    rc = finish(s, rc);
+    if (rc)
+        *new_version = 0;
+    free(attrs);
+    store_thing_cleanup(&t);
+    return rc;
+}
+
+int store_thing_delete(struct store *s, const char *name, int64_t expected_version,
+                       struct dd_errbuf *eb)
+{
+    static const char ver_sql[] = "SELECT version FROM things WHERE name = ?";
+    static const char del_sql[] = "DELETE FROM things WHERE name = ?";
+    sqlite3_stmt *st;
+    int rc;
+
+    rc = begin(s, eb);
+    if (rc)
+        return rc;
+    rc = store__prepare(s, ver_sql, &st);
+    if (!rc)
+        rc = check_version(s, st, "thing", name, expected_version, eb);
+    if (rc == DD_ERR_NOT_FOUND) {
+        store_rollback(s);
+        return DD_OK;
+    }
+    if (!rc)
+        rc = store__prepare(s, del_sql, &st);
+    if (!rc) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+        rc = store__step_done(s, st, "delete thing");
+    }
+    return finish(s, rc);
+}
+
+int store_thing_list(struct store *s, const struct store_thing_filter *f, const char *after,
+                     int limit, struct store_thing_page *out)
+{
+    static const char sql[] =
+        "SELECT name, thing_id, type_name, billing_group, attributes, version, created_ms "
+        "FROM things WHERE (?1 IS NULL OR name > ?1) AND (?2 IS NULL OR type_name = ?2) "
+        "AND (?3 IS NULL OR EXISTS (SELECT 1 FROM json_each(things.attributes) AS a "
+        "WHERE a.key = ?3 AND (?4 IS NULL OR a.value = ?4 "
+        "OR (?5 AND substr(a.value, 1, length(?4)) = ?4)))) "
+        "ORDER BY name LIMIT ?6";
+    static const struct store_thing_filter none = { NULL, NULL, 0, NULL };
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (!f)
+        f = &none;
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    bind_opt(st, 1, after);
+    bind_opt(st, 2, f->type_name);
+    bind_opt(st, 3, f->attr_name);
+    bind_opt(st, 4, f->attr_value);
+    sqlite3_bind_int(st, 5, f->attr_prefix ? 1 : 0);
+    sqlite3_bind_int(st, 6, limit + 1);
+    out->items = calloc((size_t)limit + 1, sizeof(*out->items));
+    if (!out->items) {
+        sqlite3_reset(st);
+        return DD_ERR_NOMEM;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == (size_t)limit) {
+            out->more = 1;
+            break;
+        }
+        rc = read_thing(st, &out->items[out->n++]);
+        if (rc)
+            goto out;
+    }
+    rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? DD_OK : store__error(s, rc, "list things");
+out:
+    sqlite3_reset(st);
+    if (rc)
+        store_thing_page_cleanup(out);
+    return rc;
+}
+
+/* ---- thing groups ---- */
+
+static int group_exists(struct store *s, const char *name, struct dd_errbuf *eb)
+{
+    static const char sql[] = "SELECT 1 FROM thing_groups WHERE name = ?";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return DD_OK;
+    if (rc == SQLITE_DONE)
+        return dd_fail(eb, DD_ERR_NOT_FOUND, "ThingGroup %s cannot be found.", name);
+    return store__error(s, rc, "find group");
+}
+
+int store_group_get(struct store *s, const char *name, struct store_thing_group *out,
+                    struct dd_errbuf *eb)
+{
+    static const char sql[] = "SELECT name, group_id, parent_name, description, attributes, "
+                              "version, created_ms FROM thing_groups WHERE name = ?";
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        copy_col(out->name, sizeof(out->name), st, 0);
+        copy_col(out->group_id, sizeof(out->group_id), st, 1);
+        copy_col(out->parent, sizeof(out->parent), st, 2);
+        out->version = sqlite3_column_int64(st, 5);
+        out->created_ms = sqlite3_column_int64(st, 6);
+        rc = dup_col(st, 3, &out->description);
+        if (!rc)
+            rc = dup_col(st, 4, &out->attributes);
+    } else if (rc == SQLITE_DONE) {
+        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "ThingGroup %s cannot be found.", name);
+    } else {
+        rc = store__error(s, rc, "read group");
+    }
+    sqlite3_reset(st);
+    if (rc)
+        store_thing_group_cleanup(out);
+    return rc;
+}
+
+int store_group_create(struct store *s, const struct store_group_spec *spec,
+                       struct store_thing_group *out, struct dd_errbuf *eb)
+{
+    static const char sql[] = "INSERT INTO thing_groups (name, group_id, parent_name, "
+                              "description, attributes, version, created_ms) "
+                              "VALUES (?, ?, ?, ?, ?, 1, ?)";
+    sqlite3_stmt *st;
+    cJSON *attrs = NULL;
+    char *text = NULL;
+    int rc, same;
+
+    memset(out, 0, sizeof(*out));
+    rc = attrs_parse(spec->attributes, &attrs, eb);
+    if (rc)
+        return rc;
+    text = cJSON_PrintUnformatted(attrs);
+    cJSON_Delete(attrs);
+    if (!text)
+        return DD_ERR_NOMEM;
+    rc = begin(s, eb);
+    if (rc)
+        goto out;
+    rc = store_group_get(s, spec->name, out, NULL);
+    if (rc == DD_OK) {
+        same = attrs_same(out->attributes, text, eb);
+        if (same < 0)
+            rc = -same;
+        else if (!same || !same_opt(out->parent, spec->parent) ||
+                 !same_opt(out->description, spec->description))
+            rc = dd_fail(eb, DD_ERR_EXISTS,
+                         "Thing Group %s already exists in current account with different "
+                         "properties",
+                         spec->name);
+        store_rollback(s);
+        if (rc && rc != DD_ERR_EXISTS)
+            store_thing_group_cleanup(out);
+        goto out;
+    }
+    if (rc != DD_ERR_NOT_FOUND)
+        goto done;
+    rc = DD_OK;
+    if (spec->parent)
+        rc = group_exists(s, spec->parent, eb);
+    if (!rc)
+        rc = store__prepare(s, sql, &st);
+    if (rc)
+        goto done;
+    sqlite3_bind_text(st, 1, spec->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, spec->group_id, -1, SQLITE_TRANSIENT);
+    bind_opt(st, 3, spec->parent);
+    bind_opt(st, 4, spec->description);
+    sqlite3_bind_text(st, 5, text, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 6, spec->now_ms);
+    rc = store__step_done(s, st, "insert group");
+    if (!rc)
+        rc = store_group_get(s, spec->name, out, eb);
+done:
+    rc = finish(s, rc);
+    if (rc)
+        store_thing_group_cleanup(out);
+out:
+    free(text);
+    return rc;
+}
+
+int store_group_ancestors(struct store *s, const char *name, struct store_names *out)
+{
+    static const char sql[] = "WITH RECURSIVE up(name, parent, depth) AS ("
+                              " SELECT name, parent_name, 0 FROM thing_groups WHERE name = ?1"
+                              " UNION ALL SELECT g.name, g.parent_name, up.depth + 1"
+                              " FROM thing_groups AS g JOIN up ON g.name = up.parent)"
+                              " SELECT name FROM up WHERE depth > 0 ORDER BY depth DESC";
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    return collect_names(s, st, 0, out);
+}
+
+int store_group_update(struct store *s, const char *name, const struct store_patch *p,
+                       int64_t *new_version, struct dd_errbuf *eb)
+{
+    static const char sql[] = "UPDATE thing_groups SET description = ?, attributes = ?, "
+                              "version = version + 1 WHERE name = ? RETURNING version";
+    struct store_thing_group g;
+    sqlite3_stmt *st;
+    char *attrs = NULL;
+    int rc;
+
+    *new_version = 0;
+    rc = begin(s, eb);
+    if (rc)
+        return rc;
+    rc = store_group_get(s, name, &g, eb);
+    if (rc)
+        goto out;
+    if (p->expected_version >= 0 && p->expected_version != g.version) {
+        rc = dd_fail(eb, DD_ERR_VERSION_CONFLICT,
+                     "The version for thing group %s does not match the expected version.", name);
+        goto out;
+    }
+    if (p->attributes)
+        rc = attrs_apply(g.attributes, p->attributes, p->merge, &attrs, eb);
+    if (!rc)
+        rc = store__prepare(s, sql, &st);
+    if (rc)
+        goto out;
+    bind_opt(st, 1, p->description ? p->description : g.description);
+    sqlite3_bind_text(st, 2, attrs ? attrs : g.attributes, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *new_version = sqlite3_column_int64(st, 0);
+        rc = DD_OK;
+    } else {
+        rc = store__error(s, rc, "update group");
+    }
+    sqlite3_reset(st);
+out:
+    rc = finish(s, rc);
+    if (rc)
+        *new_version = 0;
+    free(attrs);
+    store_thing_group_cleanup(&g);
+    return rc;
+}
+
+int store_group_delete(struct store *s, const char *name, int64_t expected_version,
+                       struct dd_errbuf *eb)
+{
+    static const char ver_sql[] = "SELECT version FROM thing_groups WHERE name = ?";
+    static const char child_sql[] = "SELECT 1 FROM thing_groups WHERE parent_name = ? LIMIT 1";
+    static const char del_sql[] = "DELETE FROM thing_groups WHERE name = ?";
+    sqlite3_stmt *st;
+    int rc;
+
+    rc = begin(s, eb);
+    if (rc)
+        return rc;
+    rc = store__prepare(s, ver_sql, &st);
+    if (!rc)
+        rc = check_version(s, st, "thing group", name, expected_version, eb);
+    if (rc == DD_ERR_NOT_FOUND) {
+        store_rollback(s);
+        return DD_OK;
+    }
+    if (!rc)
+        rc = store__prepare(s, child_sql, &st);
+    if (!rc) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc == SQLITE_ROW)
+            rc = dd_fail(eb, DD_ERR_INVALID,
+                         "Cannot delete thing group : %s when there are still child groups "
+                         "attached to it.",
+                         name);
+        else if (rc == SQLITE_DONE)
+            rc = DD_OK;
+        else
+            rc = store__error(s, rc, "find child groups");
+    }
+    if (!rc)
+        rc = store__prepare(s, del_sql, &st);
+    if (!rc) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+        rc = store__step_done(s, st, "delete group");
+    }
+    return finish(s, rc);
+}
+
+int store_group_list(struct store *s, const struct store_group_filter *f, const char *after,
+                     int limit, struct store_names *out, struct dd_errbuf *eb)
+{
+    static const char all_sql[] =
+        "SELECT name FROM thing_groups WHERE (?1 IS NULL OR name > ?1) "
+        "AND (?2 IS NULL OR substr(name, 1, length(?2)) = ?2) ORDER BY name LIMIT ?3";
+    static const char under_sql[] =
+        "WITH RECURSIVE d(name) AS ("
+        " SELECT name FROM thing_groups WHERE parent_name = ?4"
+        " UNION ALL SELECT g.name FROM thing_groups AS g JOIN d ON g.parent_name = d.name"
+        " WHERE ?5)"
+        " SELECT name FROM d WHERE (?1 IS NULL OR name > ?1)"
+        " AND (?2 IS NULL OR substr(name, 1, length(?2)) = ?2) ORDER BY name LIMIT ?3";
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (f->parent) {
+        rc = group_exists(s, f->parent, eb);
+        if (!rc)
+            rc = store__prepare(s, under_sql, &st);
+    } else {
+        rc = store__prepare(s, all_sql, &st);
+    }
+    if (rc)
+        return rc;
+    bind_opt(st, 1, after);
+    bind_opt(st, 2, f->prefix);
+    sqlite3_bind_int(st, 3, limit > 0 ? limit + 1 : -1);
+    if (f->parent) {
+        sqlite3_bind_text(st, 4, f->parent, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 5, f->recursive ? 1 : 0);
+    }
+    return collect_names(s, st, limit, out);
+}
+
+/* ---- membership ---- */
+
+/* The root of group's hierarchy into root (the group itself for a root). */
+static int group_root(struct store *s, const char *group, char root[STORE_NAME_SIZE])
+{
+    static const char sql[] = "WITH RECURSIVE up(name, parent) AS ("
+                              " SELECT name, parent_name FROM thing_groups WHERE name = ?1"
+                              " UNION ALL SELECT g.name, g.parent_name FROM thing_groups AS g"
+                              " JOIN up ON g.name = up.parent)"
+                              " SELECT name FROM up WHERE parent IS NULL";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    root[0] = '\0';
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, group, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        copy_col(root, STORE_NAME_SIZE, st, 0);
+        rc = DD_OK;
+    } else {
+        rc = store__error(s, rc, "find root group");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Add thing to group, checking the per-thing limit and the one group per
+ * hierarchy rule against its current groups. */
+static int add_member(struct store *s, const char *thing, const char *group, struct dd_errbuf *eb)
+{
+    static const char is_sql[] =
+        "SELECT 1 FROM thing_group_members WHERE thing_name = ? AND group_name = ?";
+    static const char count_sql[] = "SELECT count(*) FROM thing_group_members WHERE thing_name = ?";
+    static const char same_sql[] =
+        "WITH RECURSIVE up(member, name, parent) AS ("
+        " SELECT g.name, g.name, g.parent_name FROM thing_group_members AS m"
+        " JOIN thing_groups AS g ON g.name = m.group_name WHERE m.thing_name = ?1"
+        " UNION ALL SELECT up.member, g.name, g.parent_name FROM thing_groups AS g"
+        " JOIN up ON g.name = up.parent)"
+        " SELECT member FROM up WHERE parent IS NULL AND name = ?2 ORDER BY member LIMIT 1";
+    static const char ins_sql[] =
+        "INSERT INTO thing_group_members (thing_name, group_name) VALUES (?, ?)";
+    char root[STORE_NAME_SIZE], other[STORE_NAME_SIZE];
+    sqlite3_stmt *st;
+    int rc;
+
+    rc = store__prepare(s, is_sql, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, group, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return DD_OK;
+    if (rc != SQLITE_DONE)
+        return store__error(s, rc, "find membership");
+
+    rc = store__prepare(s, count_sql, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_int(st, 0) >= STORE_MAX_GROUPS_PER_THING)
+        rc = dd_fail(eb, DD_ERR_INVALID,
+                     "Thing %s cannot be added to thing group %s: a thing can be in at most "
+                     "%d thing groups.",
+                     thing, group, STORE_MAX_GROUPS_PER_THING);
+    else
+        rc = rc == SQLITE_ROW ? DD_OK : store__error(s, rc, "count memberships");
+    sqlite3_reset(st);
+    if (rc)
+        return rc;
+
+    rc = group_root(s, group, root);
+    if (!rc)
+        rc = store__prepare(s, same_sql, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, root, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        copy_col(other, sizeof(other), st, 0);
+        rc = dd_fail(eb, DD_ERR_INVALID,
+                     "Thing %s cannot be added to thing group %s: it is already in thing group "
+                     "%s of the same hierarchy (root %s), and a thing can be in only one "
+                     "group of a hierarchy.",
+                     thing, group, other, root);
+    } else {
+        rc = rc == SQLITE_DONE ? DD_OK : store__error(s, rc, "check hierarchy");
+    }
+    sqlite3_reset(st);
+    if (rc)
+        return rc;
+
+    rc = store__prepare(s, ins_sql, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, group, -1, SQLITE_TRANSIENT);
+    return store__step_done(s, st, "add membership");
+}
+
+static int thing_exists(struct store *s, const char *name, struct dd_errbuf *eb)
+{
+    static const char sql[] = "SELECT 1 FROM things WHERE name = ?";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return DD_OK;
+    if (rc == SQLITE_DONE)
+        return dd_fail(eb, DD_ERR_NOT_FOUND, "Thing %s cannot be found.", name);
+    return store__error(s, rc, "find thing");
+}
+
+int store_membership_update(struct store *s, const char *thing, const char *const *add,
+                            size_t n_add, const char *const *remove, size_t n_remove,
+                            struct dd_errbuf *eb)
+{
+    static const char del_sql[] =
+        "DELETE FROM thing_group_members WHERE thing_name = ? AND group_name = ?";
+    sqlite3_stmt *st;
+    size_t i;
+    int rc;
+
+    rc = begin(s, eb);
+    if (rc)
+        return rc;
+    rc = thing_exists(s, thing, eb);
+    for (i = 0; !rc && i < n_add; i++)
+        rc = group_exists(s, add[i], eb);
+    for (i = 0; !rc && i < n_remove; i++) {
+        rc = group_exists(s, remove[i], eb);
+        if (!rc)
+            rc = store__prepare(s, del_sql, &st);
+        if (!rc) {
+            sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 2, remove[i], -1, SQLITE_TRANSIENT);
+            rc = store__step_done(s, st, "remove membership");
+        }
+    }
+    for (i = 0; !rc && i < n_add; i++)
+        rc = add_member(s, thing, add[i], eb);
+    return finish(s, rc);
+}
+
+int store_thing_groups(struct store *s, const char *thing, const char *after, int limit,
+                       struct store_names *out, struct dd_errbuf *eb)
+{
+    static const char sql[] = "SELECT group_name FROM thing_group_members WHERE thing_name = ?1 "
+                              "AND (?2 IS NULL OR group_name > ?2) ORDER BY group_name LIMIT ?3";
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = thing_exists(s, thing, eb);
+    if (!rc)
+        rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
+    bind_opt(st, 2, after);
+    sqlite3_bind_int(st, 3, limit > 0 ? limit + 1 : -1);
+    return collect_names(s, st, limit, out);
+}
+
+int store_group_things(struct store *s, const char *group, int recursive, const char *after,
+                       int limit, struct store_names *out, struct dd_errbuf *eb)
+{
+    static const char sql[] =
+        "WITH RECURSIVE d(name) AS (SELECT ?1"
+        " UNION ALL SELECT g.name FROM thing_groups AS g JOIN d ON g.parent_name = d.name"
+        " WHERE ?2)"
+        " SELECT DISTINCT m.thing_name FROM thing_group_members AS m"
+        " JOIN d ON m.group_name = d.name WHERE (?3 IS NULL OR m.thing_name > ?3)"
+        " ORDER BY m.thing_name LIMIT ?4";
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = group_exists(s, group, eb);
+    if (!rc)
+        rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, group, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, recursive ? 1 : 0);
+    bind_opt(st, 3, after);
+    sqlite3_bind_int(st, 4, limit > 0 ? limit + 1 : -1);
+    return collect_names(s, st, limit, out);
+}
+
+int store_thing_groups_with_ancestors(struct store *s, const char *thing, struct store_names *out)
+{
+    static const char sql[] =
+        "WITH RECURSIVE up(name, parent) AS ("
+        " SELECT g.name, g.parent_name FROM thing_group_members AS m"
+        " JOIN thing_groups AS g ON g.name = m.group_name WHERE m.thing_name = ?1"
+        " UNION SELECT g.name, g.parent_name FROM thing_groups AS g"
+        " JOIN up ON g.name = up.parent)"
+        " SELECT DISTINCT name FROM up ORDER BY name";
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
+    return collect_names(s, st, 0, out);
+}

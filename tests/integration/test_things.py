@@ -1,0 +1,247 @@
+# SPDX-License-Identifier: MIT
+"""Things over HTTP with boto3 and the AWS CLI: CreateThing (idempotent for
+an identical request), DescribeThing, UpdateThing (merge, removal, versions),
+DeleteThing, ListThings (filters, pagination), DescribeEndpoint, and every
+failure as the clients report it."""
+import json
+
+import pytest
+
+from conftest import Emulator
+
+ARN = "arn:aws:iot:us-east-1:123456789012:thing/"
+
+
+@pytest.fixture(scope="module")
+def emu(tmp_path_factory):
+    e = Emulator(tmp_path_factory.mktemp("things"), ["--manual-clock"]).start()
+    try:
+        yield e
+    finally:
+        e.stop()
+
+
+@pytest.fixture
+def iot(emu):
+    status, _, _ = emu.post("/_ddlocal/reset")
+    assert status == 200
+    return emu.client("iot")
+
+
+def cli_error(emu, *args):
+    """Run a CLI command that must fail with a service error; return stderr."""
+    p = emu.aws(*args, check=False)
+    assert p.returncode == 254, p.stderr
+    assert p.stdout == ""
+    return p.stderr
+
+
+def test_create_describe_with_boto3(iot):
+    out = iot.create_thing(thingName="dev-1", thingTypeName="sensor",
+                           attributePayload={"attributes": {"site": "lab-1", "fw": "1.0.3"}})
+    assert out["thingName"] == "dev-1"
+    assert out["thingArn"] == ARN + "dev-1"
+    assert len(out["thingId"]) == 36
+    d = iot.describe_thing(thingName="dev-1")
+    assert d["thingName"] == "dev-1"
+    assert d["defaultClientId"] == "dev-1"
+    assert d["thingId"] == out["thingId"]
+    assert d["thingArn"] == ARN + "dev-1"
+    assert d["thingTypeName"] == "sensor"
+    assert d["attributes"] == {"site": "lab-1", "fw": "1.0.3"}
+    assert d["version"] == 1
+
+
+def test_create_is_idempotent_for_an_identical_request(iot):
+    first = iot.create_thing(thingName="dev-1", attributePayload={"attributes": {"a": "1", "b": "2"}})
+    again = iot.create_thing(thingName="dev-1", attributePayload={"attributes": {"b": "2", "a": "1"}})
+    assert again["thingId"] == first["thingId"]
+    with pytest.raises(iot.exceptions.ResourceAlreadyExistsException) as e:
+        iot.create_thing(thingName="dev-1", attributePayload={"attributes": {"a": "9"}})
+    err = e.value.response
+    assert err["Error"]["Message"] == "Thing dev-1 already exists in account with different attributes"
+    assert err["resourceId"] == first["thingId"]
+    assert err["resourceArn"] == ARN + "dev-1"
+    with pytest.raises(iot.exceptions.ResourceAlreadyExistsException):
+        iot.create_thing(thingName="dev-1", thingTypeName="other",
+                         attributePayload={"attributes": {"a": "1", "b": "2"}})
+    assert iot.describe_thing(thingName="dev-1")["attributes"] == {"a": "1", "b": "2"}
+
+
+def test_cli_create_describe_and_errors(emu, iot):
+    out = emu.aws_json("iot", "create-thing", "--thing-name", "dev-XBHY", "--thing-type-name",
+                       "sensor", "--attribute-payload",
+                       '{"attributes":{"site":"lab-1","fw":"1.0.3"},"merge":false}')
+    assert out["thingArn"] == ARN + "dev-XBHY"
+    d = emu.aws_json("iot", "describe-thing", "--thing-name", "dev-XBHY")
+    assert d["attributes"] == {"site": "lab-1", "fw": "1.0.3"}
+    err = cli_error(emu, "iot", "describe-thing", "--thing-name", "NOTFOUND")
+    assert err == ("\nAn error occurred (ResourceNotFoundException) when calling the "
+                   "DescribeThing operation: Thing NOTFOUND cannot be found.\n")
+    err = cli_error(emu, "iot", "create-thing", "--thing-name", "dev-XBHY")
+    assert "(ResourceAlreadyExistsException) when calling the CreateThing operation" in err
+    err = cli_error(emu, "iot", "describe-thing", "--thing-name", "bad name!")
+    assert "(InvalidRequestException) when calling the DescribeThing operation" in err
+    assert "at 'thingName' failed to satisfy constraint" in err
+
+
+@pytest.mark.parametrize("kwargs,field", [
+    ({"thingName": "bad name!"}, "thingName"),
+    ({"thingName": "x" * 129}, "thingName"),
+    ({"thingName": "ok", "thingTypeName": "bad/type"}, "thingTypeName"),
+    ({"thingName": "ok", "billingGroupName": "b" * 200}, "billingGroupName"),
+    ({"thingName": "ok", "attributePayload": {"attributes": {"bad key": "v"}}},
+     "attributePayload.attributes"),
+    ({"thingName": "ok", "attributePayload": {"attributes": {"k": "v" * 801}}},
+     "attributePayload.attributes"),
+    ({"thingName": "ok", "attributePayload": {"attributes": {"k": "no spaces"}}},
+     "attributePayload.attributes"),
+])
+def test_create_rejects_bad_members_naming_the_field(iot, kwargs, field):
+    with pytest.raises(iot.exceptions.InvalidRequestException) as e:
+        iot.create_thing(**kwargs)
+    assert "at '%s'" % field in e.value.response["Error"]["Message"]
+    assert iot.list_things()["things"] == []
+
+
+def test_update_merges_replaces_and_counts_versions(iot):
+    iot.create_thing(thingName="dev-1", attributePayload={"attributes": {"a": "1", "b": "2"}})
+    iot.update_thing(thingName="dev-1",
+                     attributePayload={"attributes": {"b": "", "c": "3"}, "merge": True})
+    d = iot.describe_thing(thingName="dev-1")
+    assert d["attributes"] == {"a": "1", "c": "3"}
+    assert d["version"] == 2
+    iot.update_thing(thingName="dev-1", attributePayload={"attributes": {"z": "26"}},
+                     thingTypeName="sensor")
+    d = iot.describe_thing(thingName="dev-1")
+    assert d["attributes"] == {"z": "26"}
+    assert d["thingTypeName"] == "sensor"
+    assert d["version"] == 3
+    iot.update_thing(thingName="dev-1", removeThingType=True, expectedVersion=3)
+    d = iot.describe_thing(thingName="dev-1")
+    assert "thingTypeName" not in d
+    assert d["version"] == 4
+
+
+def test_update_failures_change_nothing(emu, iot):
+    iot.create_thing(thingName="dev-1", attributePayload={"attributes": {"a": "1"}})
+    with pytest.raises(iot.exceptions.VersionConflictException) as e:
+        iot.update_thing(thingName="dev-1", expectedVersion=7,
+                         attributePayload={"attributes": {"a": "2"}})
+    assert e.value.response["Error"]["Message"] == \
+        "The version for thing dev-1 does not match the expected version."
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.update_thing(thingName="dev-1", attributePayload={"attributes": {"a": "b c"}})
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.update_thing(thingName="dev-1", thingTypeName="t", removeThingType=True)
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.update_thing(thingName="ghost", attributePayload={"attributes": {"a": "2"}})
+    d = iot.describe_thing(thingName="dev-1")
+    assert d["attributes"] == {"a": "1"}
+    assert d["version"] == 1
+    err = cli_error(emu, "iot", "update-thing", "--thing-name", "dev-1", "--expected-version",
+                    "5")
+    assert "(VersionConflictException) when calling the UpdateThing operation" in err
+    emu.aws("iot", "update-thing", "--thing-name", "dev-1", "--expected-version", "1",
+            "--attribute-payload", '{"attributes":{"b":"2"},"merge":true}')
+    assert iot.describe_thing(thingName="dev-1")["attributes"] == {"a": "1", "b": "2"}
+
+
+def test_delete(emu, iot):
+    iot.create_thing(thingName="dev-1")
+    with pytest.raises(iot.exceptions.VersionConflictException):
+        iot.delete_thing(thingName="dev-1", expectedVersion=2)
+    iot.describe_thing(thingName="dev-1")
+    iot.delete_thing(thingName="dev-1", expectedVersion=1)
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.describe_thing(thingName="dev-1")
+    # AWS answers success for a thing that does not exist.
+    iot.delete_thing(thingName="dev-1")
+    emu.aws("iot", "create-thing", "--thing-name", "dev-2")
+    emu.aws("iot", "delete-thing", "--thing-name", "dev-2")
+    err = cli_error(emu, "iot", "delete-thing", "--thing-name", "bad!")
+    assert "(InvalidRequestException) when calling the DeleteThing operation" in err
+
+
+def test_list_filters(iot):
+    iot.create_thing(thingName="a1", thingTypeName="sensor",
+                     attributePayload={"attributes": {"site": "lab-1"}})
+    iot.create_thing(thingName="a2", attributePayload={"attributes": {"site": "lab-12"}})
+    iot.create_thing(thingName="a3", attributePayload={"attributes": {"room": "lab-1"}})
+    iot.create_thing(thingName="a4")
+
+    def names(**kw):
+        return [t["thingName"] for t in iot.list_things(**kw)["things"]]
+
+    assert names() == ["a1", "a2", "a3", "a4"]
+    assert names(attributeName="site", attributeValue="lab-1") == ["a1"]
+    assert names(attributeName="site", attributeValue="lab-1",
+                 usePrefixAttributeValue=True) == ["a1", "a2"]
+    assert names(attributeName="site") == ["a1", "a2"]
+    assert names(thingTypeName="sensor") == ["a1"]
+    t = iot.list_things(thingTypeName="sensor")["things"][0]
+    assert t == {"thingName": "a1", "thingTypeName": "sensor", "thingArn": ARN + "a1",
+                 "attributes": {"site": "lab-1"}, "version": 1}
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.list_things(attributeValue="lab-1")
+    with pytest.raises(iot.exceptions.InvalidRequestException) as e:
+        iot.list_things(maxResults=251)
+    assert "maxResults" in e.value.response["Error"]["Message"]
+
+
+def test_pagination_boto3_and_cli(emu, iot):
+    names = ["dev-%02d" % i for i in range(23)]
+    for n in reversed(names):
+        iot.create_thing(thingName=n)
+    page = iot.list_things(maxResults=5)
+    assert [t["thingName"] for t in page["things"]] == names[:5]
+    token = page["nextToken"]
+    assert token.isalnum()
+    # A token stays valid when things are added before its position.
+    iot.create_thing(thingName="dev-00a")
+    page2 = iot.list_things(maxResults=5, nextToken=token)
+    assert page2["things"][0]["thingName"] == "dev-05"
+    iot.delete_thing(thingName="dev-00a")
+
+    seen = []
+    pages = 0
+    for p in iot.get_paginator("list_things").paginate(PaginationConfig={"PageSize": 5}):
+        seen += [t["thingName"] for t in p["things"]]
+        pages += 1
+    assert seen == names
+    assert pages == 5
+    out = emu.aws_json("iot", "list-things", "--page-size", "4")
+    assert [t["thingName"] for t in out["things"]] == names
+    out = emu.aws_json("iot", "list-things", "--page-size", "4", "--attribute-name", "x")
+    assert out["things"] == []
+    # A token is bound to its listing and its filters.
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.list_things(maxResults=5, nextToken=token, thingTypeName="sensor")
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.list_things(nextToken="garbage")
+
+
+def test_describe_endpoint(emu, iot):
+    host = emu.endpoint[len("http://"):]
+    for t in ["iot:Data", "iot:Data-ATS", "iot:CredentialProvider", "iot:Jobs"]:
+        assert iot.describe_endpoint(endpointType=t)["endpointAddress"] == host
+    assert iot.describe_endpoint()["endpointAddress"] == host
+    out = emu.aws_json("iot", "describe-endpoint", "--endpoint-type", "iot:Data-ATS")
+    assert out == {"endpointAddress": host}
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.describe_endpoint(endpointType="iot:Nope")
+    err = cli_error(emu, "iot", "describe-endpoint", "--endpoint-type", "nope")
+    assert "(InvalidRequestException) when calling the DescribeEndpoint operation" in err
+
+
+def test_malformed_body_is_refused(emu, iot):
+    from conftest import http
+    status, headers, body = http("POST", emu.endpoint + "/things/dev-1", "{not json")
+    assert status == 400
+    assert headers["x-amzn-ErrorType"] == "InvalidRequestException"
+    status, _, _ = http("POST", emu.endpoint + "/things/dev-1",
+                        json.dumps({"attributePayload": {"attributes": {"a": 1}}}))
+    assert status == 400
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.describe_thing(thingName="dev-1")
