@@ -5,9 +5,9 @@
  * tokens, conditions, CIDR blocks) plus one text arena, all referring to
  * each other by index so the arrays can grow with realloc() while a set is
  * being built. A pattern is a run of tokens: literal text, `*`, `?`, or a
- * variable. Evaluation walks those tokens with a cursor that reads a
- * variable's value straight from the caller's context, so nothing is ever
- * substituted or copied at match time.
+ * variable. Evaluation walks those tokens and compares a variable's value,
+ * read straight from the caller's context, as literal text, so nothing is
+ * ever substituted or copied at match time.
  *
  * cJSON cannot tell "out of memory" from "syntax error" (both give NULL), so
  * a small non-allocating scanner checks the syntax first, at least as
@@ -1044,39 +1044,20 @@ static const char *var_value(const struct policy_set *set, const struct policy_c
     return NULL;
 }
 
-/* A position in a pattern: token tok, and within a literal or variable
- * token, byte off of its text (resolved once on entering the token). */
-struct cursor {
-    size_t tok, end;
-    const char *text; /* NULL: not entered yet */
-    size_t len, off;
-};
-
-/* Move past used-up and empty text tokens, entering the next one. */
-static void cursor_settle(const struct policy_set *set, const struct policy_context *ctx,
-                          struct cursor *c)
+/* The text of a literal or variable token. Statements with unresolved
+ * variables are filtered out before any of their patterns is matched. */
+static const char *tok_text(const struct policy_set *set, const struct policy_context *ctx,
+                            const struct policy_tok *t, size_t *len)
 {
-    while (c->tok < c->end) {
-        const struct policy_tok *t = &set->toks[c->tok];
+    const char *text;
 
-        if (t->kind == TOK_STAR || t->kind == TOK_ONE)
-            return;
-        if (!c->text) {
-            /* Statements with unresolved variables never get here. */
-            if (t->kind == TOK_LIT) {
-                c->text = set->text + t->off;
-                c->len = t->len;
-            } else {
-                c->text = var_value(set, ctx, t->var, t->off, t->len);
-                c->len = strlen(c->text);
-            }
-            c->off = 0;
-        }
-        if (c->off < c->len)
-            return;
-        c->tok++;
-        c->text = NULL;
+    if (t->kind == TOK_LIT) {
+        *len = t->len;
+        return set->text + t->off;
     }
+    text = var_value(set, ctx, t->var, t->off, t->len);
+    *len = strlen(text);
+    return text;
 }
 
 static size_t utf8_next(const char *s, size_t i, size_t len)
@@ -1089,51 +1070,67 @@ static size_t utf8_next(const char *s, size_t i, size_t len)
 
 /* Glob match of the whole subject against a pattern: the classic greedy
  * scan that, on a mismatch, lets the most recent `*` swallow one more
- * character and retries from just after it. Earlier stars never need
- * revisiting, because a later star can absorb anything they could. */
+ * character and retries the tokens after it. Earlier stars never need
+ * revisiting, because a later star can absorb anything they could. Text
+ * tokens match whole (memcmp), and when a star is followed by text the
+ * retry jumps straight to the next occurrence of that text's first byte,
+ * so a typical ARN costs a few memchr/memcmp calls per pattern. */
 static bool pat_match(const struct policy_set *set, const struct policy_context *ctx,
                       const struct policy_pat *pat, const char *subj, size_t n)
 {
-    struct cursor p = { pat->first_tok, pat->first_tok + pat->n_toks, NULL, 0, 0 };
-    struct cursor star_p = p;
-    size_t s = 0, star_s = 0;
+    size_t i = pat->first_tok, end = pat->first_tok + pat->n_toks;
+    size_t s = 0, star_tok = 0, star_s = 0, len;
+    const struct policy_tok *t;
+    const char *text, *hit;
     bool have_star = false;
 
     for (;;) {
-        cursor_settle(set, ctx, &p);
-        if (p.tok < p.end) {
-            enum tok_kind kind = set->toks[p.tok].kind;
-
-            if (kind == TOK_STAR) {
-                p.tok++;
-                p.text = NULL;
-                cursor_settle(set, ctx, &p);
-                if (p.tok == p.end)
+        if (i == end) {
+            if (s == n)
+                return true;
+        } else {
+            t = &set->toks[i];
+            if (t->kind == TOK_STAR) {
+                if (i + 1 == end)
                     return true;
-                star_p = p;
-                star_s = s;
                 have_star = true;
+                star_tok = ++i;
+                star_s = s;
                 continue;
             }
-            if (s < n && kind == TOK_ONE) {
-                p.tok++;
-                p.text = NULL;
-                s = utf8_next(subj, s, n);
-                continue;
+            if (t->kind == TOK_ONE) {
+                if (s < n) {
+                    s = utf8_next(subj, s, n);
+                    i++;
+                    continue;
+                }
+            } else {
+                text = tok_text(set, ctx, t, &len);
+                if (len <= n - s && memcmp(subj + s, text, len) == 0) {
+                    s += len;
+                    i++;
+                    continue;
+                }
             }
-            if (s < n && kind != TOK_ONE && p.text[p.off] == subj[s]) {
-                p.off++;
-                s++;
-                continue;
-            }
-        } else if (s == n) {
-            return true;
         }
         if (!have_star || star_s >= n)
             return false;
         star_s = utf8_next(subj, star_s, n);
+        t = &set->toks[star_tok];
+        if ((t->kind == TOK_LIT || t->kind == TOK_VAR) && star_s < n) {
+            text = tok_text(set, ctx, t, &len);
+            if (len > 0) {
+                /* Later retries start on character boundaries only. */
+                if (((unsigned char)text[0] & 0xC0) == 0x80)
+                    return false;
+                hit = memchr(subj + star_s, text[0], n - star_s);
+                if (!hit)
+                    return false;
+                star_s = (size_t)(hit - subj);
+            }
+        }
         s = star_s;
-        p = star_p;
+        i = star_tok;
     }
 }
 

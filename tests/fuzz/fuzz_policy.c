@@ -138,11 +138,15 @@ static void document_mode(const char *res, size_t rn, const char *doc, size_t dn
     rc_set = policy_set_new(srcs, 2, &set, &eb);
     if (rc_set != rc || (rc_set == DD_OK) != (set != NULL))
         abort();
-    if (!set || rn > 400)
+    if (!set)
         return;
-    memcpy(arn, PFX, strlen(PFX));
-    memcpy(arn + strlen(PFX), res, rn);
-    arn[strlen(PFX) + rn] = '\0';
+    if (rn > sizeof(arn) - sizeof(PFX)) {
+        policy_set_free(set);
+        return;
+    }
+    memcpy(arn, PFX, sizeof(PFX) - 1);
+    memcpy(arn + sizeof(PFX) - 1, res, rn);
+    arn[sizeof(PFX) - 1 + rn] = '\0';
     context_from(ctx_bits, &ctx);
     (void)policy_set_evaluate(set, (enum policy_action)(action % 5), arn, &ctx, &by);
     (void)policy_set_evaluate(set, (enum policy_action)(action % 5), arn, NULL, NULL);
