@@ -89,6 +89,25 @@ void store_profile_cleanup(struct store_profile *p)
     memset(p, 0, sizeof(*p));
 }
 
+/* The stored version of profile name; DD_ERR_NOT_FOUND when there is none. */
+static int profile_version(struct store *s, const char *name, int64_t *version,
+                           struct dd_errbuf *eb)
+{
+    static const char sql[] = "SELECT version FROM security_profiles WHERE name = ?";
+    sqlite3_stmt *st;
+    bool found;
+    int rc = store__prepare(s, sql, &st);
+
+    *version = 0;
+    if (rc)
+        return rc;
+    bind_text(st, 1, name);
+    rc = query_int(s, st, &found, version, "read profile version");
+    if (!rc && !found)
+        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Security profile %s cannot be found.", name);
+    return rc;
+}
+
 int store_profile_create(struct store *s, const struct store_profile_new *p, int64_t now_ms,
                          struct dd_errbuf *eb)
 {
@@ -97,11 +116,18 @@ int store_profile_create(struct store *s, const struct store_profile_new *p, int
         "additional_metrics, additional_metrics_v2, tags, version, created_ms, modified_ms) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)";
     sqlite3_stmt *st;
+    int64_t version;
     int rc = store_begin(s);
 
     if (rc)
         return dd_fail(eb, rc, "cannot lock the database");
-    rc = store__prepare(s, sql, &st);
+    /* Checked first so that a duplicate is an answer, not a logged
+     * constraint failure. */
+    rc = profile_version(s, p->name, &version, NULL);
+    if (!rc)
+        rc = DD_ERR_EXISTS;
+    else if (rc == DD_ERR_NOT_FOUND)
+        rc = store__prepare(s, sql, &st);
     if (rc)
         goto out;
     bind_text(st, 1, p->name);
@@ -114,11 +140,11 @@ int store_profile_create(struct store *s, const struct store_profile_new *p, int
     sqlite3_bind_int64(st, 8, now_ms);
     sqlite3_bind_int64(st, 9, now_ms);
     rc = store__step_done(s, st, "create profile");
-    if (rc == DD_ERR_EXISTS)
-        dd_fail(eb, rc, "Security profile %s already exists.", p->name);
     if (!rc)
         rc = store_commit(s);
 out:
+    if (rc == DD_ERR_EXISTS)
+        dd_fail(eb, rc, "Security profile %s already exists.", p->name);
     if (rc)
         store_rollback(s);
     return rc;
@@ -165,25 +191,6 @@ int store_profile_get(struct store *s, const char *name, struct store_profile *o
     sqlite3_reset(st);
     if (rc)
         store_profile_cleanup(out);
-    return rc;
-}
-
-/* The stored version of profile name; DD_ERR_NOT_FOUND when there is none. */
-static int profile_version(struct store *s, const char *name, int64_t *version,
-                           struct dd_errbuf *eb)
-{
-    static const char sql[] = "SELECT version FROM security_profiles WHERE name = ?";
-    sqlite3_stmt *st;
-    bool found;
-    int rc = store__prepare(s, sql, &st);
-
-    *version = 0;
-    if (rc)
-        return rc;
-    bind_text(st, 1, name);
-    rc = query_int(s, st, &found, version, "read profile version");
-    if (!rc && !found)
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Security profile %s cannot be found.", name);
     return rc;
 }
 
