@@ -280,10 +280,10 @@ static char *print_json(cJSON *o)
 }
 
 /* Record one event of a violation, and its alert unless suppressed. */
-static int record_event(struct detect *d, struct store *s, const struct dprofile *p,
-                        const struct behavior *b, const char *thing, const char *violation_id,
-                        enum evaluate_event type, int64_t time_ms, const struct metric_value *v,
-                        const char *value_json)
+static int record_event(struct detect *d, struct store *s, const char *profile,
+                        const char *topic_arn, const struct behavior *b, const char *thing,
+                        const char *violation_id, enum evaluate_event type, int64_t time_ms,
+                        const struct metric_value *v, const char *value_json)
 {
     struct alert a = {
         .event_time_ms = time_ms,
@@ -292,7 +292,7 @@ static int record_event(struct detect *d, struct store *s, const struct dprofile
         .type = type,
         .metric_value = v,
         .violation_id = violation_id,
-        .security_profile_name = p->name,
+        .security_profile_name = profile,
     };
     int64_t event_id;
     char *message;
@@ -307,7 +307,7 @@ static int record_event(struct detect *d, struct store *s, const struct dprofile
     rc = alert_build(&a, &message, NULL);
     if (rc)
         return rc;
-    rc = store_detect_alert_add(s, time_ms, p->name, p->topic_arn, message, event_id);
+    rc = store_detect_alert_add(s, time_ms, profile, topic_arn, message, event_id);
     free(message);
     return rc;
 }
@@ -340,7 +340,8 @@ static int open_violation(struct detect *d, struct store *s, const struct dprofi
     rc = store_detect_violation_open(s, &row);
     free(behavior_json);
     if (!rc)
-        rc = record_event(d, s, p, b, thing, id, EVALUATE_EVENT_IN_ALARM, time_ms, v, value_json);
+        rc = record_event(d, s, p->name, p->topic_arn, b, thing, id, EVALUATE_EVENT_IN_ALARM,
+                          time_ms, v, value_json);
     return rc;
 }
 
@@ -388,6 +389,7 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
     rc = store_detect_state_get(s, thing, p->name, b->name, &st);
     if (rc && rc != DD_ERR_NOT_FOUND)
         return rc;
+    rc = DD_OK; /* a first datapoint starts from the zeroed state */
     es.in_alarm = st.in_alarm;
     es.streak_violating = st.streak_violating;
     es.streak_compliant = st.streak_compliant;
@@ -429,7 +431,8 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
         } else if (ev == EVALUATE_EVENT_ALARM_CLEARED) {
             rc = store_detect_violation_close(s, st.violation_id, time_ms, "alarm-cleared");
             if (!rc)
-                rc = record_event(d, s, p, b, thing, st.violation_id, ev, time_ms, v, value_json);
+                rc = record_event(d, s, p->name, p->topic_arn, b, thing, st.violation_id, ev,
+                                  time_ms, v, value_json);
             st.violation_id[0] = '\0';
         }
     }
@@ -459,23 +462,53 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
 
 /* ---- invalidation ------------------------------------------------------- */
 
+/* The behavior a violation was opened with, parsed back from its stored
+ * echo, for the alert of a violation whose behavior is gone. *out owns a
+ * one-behavior list (behavior_list_free). */
+static int stored_behavior(struct store *s, const char *violation_id, struct behavior_list **out)
+{
+    struct behavior_context ctx = { 0 };
+    cJSON *arr = NULL, *one;
+    char *json;
+    int rc;
+
+    *out = NULL;
+    rc = store_detect_violation_behavior(s, violation_id, &json);
+    if (rc)
+        return rc;
+    one = cJSON_Parse(json);
+    free(json);
+    arr = one ? cJSON_CreateArray() : NULL;
+    if (!arr || !cJSON_AddItemToArray(arr, one)) {
+        cJSON_Delete(one);
+        cJSON_Delete(arr);
+        return DD_ERR_NOMEM;
+    }
+    rc = behavior_list_parse(arr, &ctx, out, NULL);
+    cJSON_Delete(arr);
+    return rc;
+}
+
 static int invalidate(struct detect *d, struct store *s, const struct dprofile *p,
                       const struct behavior *b, const char *thing, const char *profile_name,
                       const char *behavior_name, const struct store_behavior_state *st,
                       int64_t now_ms)
 {
+    struct behavior_list *old = NULL;
     int rc = store_detect_violation_close(s, st->violation_id, now_ms, "alarm-invalidated");
 
-    if (!rc && p && b)
-        rc = record_event(d, s, p, b, thing, st->violation_id, EVALUATE_EVENT_ALARM_INVALIDATED,
-                          now_ms, NULL, NULL);
-    else if (!rc) {
-        int64_t event_id;
-
-        /* The behavior is gone, so there is nothing to echo in an alert. */
-        rc = store_detect_event_add(s, st->violation_id, "alarm-invalidated", now_ms, NULL,
-                                    &event_id);
+    /* A deleted profile or a removed behavior still gets its alert, echoing
+     * the behavior as it was when the violation opened. */
+    if (!rc && !b) {
+        rc = stored_behavior(s, st->violation_id, &old);
+        if (!rc && old->n == 1)
+            b = &old->items[0];
     }
+    /* A deleted profile's alert has no topic left to go to. */
+    if (!rc && b)
+        rc = record_event(d, s, profile_name, p ? p->topic_arn : NULL, b, thing, st->violation_id,
+                          EVALUATE_EVENT_ALARM_INVALIDATED, now_ms, NULL, NULL);
+    behavior_list_free(old);
     if (!rc)
         rc = store_detect_state_delete(s, thing, profile_name, behavior_name);
     return rc;

@@ -26,6 +26,7 @@
 
 #include "core/report.h"
 #include "plugin/detect.h"
+#include "plugin/shadow_mqtt.h"
 #include "store/store.h"
 #include "store/store_emulator.h"
 #include "store/store_outbox.h"
@@ -241,13 +242,29 @@ static void handle_report(struct engine *e, const char *thing, enum report_forma
     report_free(r);
 }
 
+static void publish_shadow_reply(void *ctx, const char *topic, const void *payload, size_t len)
+{
+    struct engine *e = ctx;
+
+    if (engine_publish(e, topic, payload, len, 0, 0, NULL))
+        engine_log(e, MOSQ_LOG_ERR, "ddlocal: out of memory: dropped a reply on %s", topic);
+}
+
 static void handle_message(struct engine *e, const struct item *it)
 {
     char thing[REPORT_THING_MAX + 1];
     enum report_format fmt;
+    int rc;
 
-    if (report_topic_parse(it->topic, thing, &fmt) == DD_OK)
+    if (report_topic_parse(it->topic, thing, &fmt) == DD_OK) {
         handle_report(e, thing, fmt, it);
+        return;
+    }
+    rc = shadow_mqtt_handle(e->store, it->topic, it->payload, it->len, it->time_ms / 1000,
+                            publish_shadow_reply, e);
+    if (rc && rc != DD_ERR_NOT_FOUND && rc != DD_ERR_INVALID)
+        engine_log(e, MOSQ_LOG_ERR, "ddlocal: shadow request on %s: %s", it->topic,
+                   dd_strerror(rc));
 }
 
 static int outbox_row(void *ctx, const char *topic, const void *payload, size_t len, int qos,

@@ -14,4 +14,11 @@ extern const struct route api_registry_routes[];
 /* iot-data: shadows and Publish (api_shadow.c). */
 extern const struct route api_shadow_routes[];
 
+/* Detect security profiles and their targets (api_detect.c). */
+extern const struct route api_detect_routes[];
+
+/* Violations, violation events, verification states and the
+ * /_ddlocal/datapoints view (api_violations.c). */
+extern const struct route api_violations_routes[];
+
 #endif

@@ -3,6 +3,7 @@
 #include "store/store_detect.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -316,6 +317,30 @@ int store_detect_violation_close(struct store *s, const char *id, int64_t time_m
     bind_text(st, 2, end_type);
     bind_text(st, 3, id);
     return store__step_done(s, st, "close violation");
+}
+
+int store_detect_violation_behavior(struct store *s, const char *id, char **json)
+{
+    static const char sql[] = "SELECT behavior FROM violations WHERE violation_id = ?";
+    sqlite3_stmt *st;
+    int rc;
+
+    *json = NULL;
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    bind_text(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *json = strdup(col_text(st, 0));
+        rc = *json ? DD_OK : DD_ERR_NOMEM;
+    } else if (rc == SQLITE_DONE) {
+        rc = DD_ERR_NOT_FOUND;
+    } else {
+        rc = store__error(s, rc, "read violation");
+    }
+    sqlite3_reset(st);
+    return rc;
 }
 
 int store_detect_event_add(struct store *s, const char *violation_id, const char *type,

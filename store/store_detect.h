@@ -99,6 +99,10 @@ int store_detect_violation_touch(struct store *s, const char *id, int64_t time_m
 int store_detect_violation_close(struct store *s, const char *id, int64_t time_ms,
                                  const char *end_type);
 
+/* The behavior JSON a violation was opened with, in *json (the caller frees
+ * it with free()); DD_ERR_NOT_FOUND for an unknown id. */
+int store_detect_violation_behavior(struct store *s, const char *id, char **json);
+
 /* Append a violation event; *event_id gets its row id. value_json NULL for
  * alarm-invalidated. */
 int store_detect_event_add(struct store *s, const char *violation_id, const char *type,
