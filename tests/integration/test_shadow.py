@@ -2,10 +2,9 @@
 """Device shadows through both doors: the iot-data REST API (boto3 and the
 AWS CLI) and the reserved MQTT topics (paho devices), plus iot-data Publish.
 
-One emulator serves the module; every test uses its own thing names. The
-MQTT tests need the plugin's engine thread to drain the outbox and to hand
-shadow requests to shadow_mqtt_handle()."""
-import base64
+One emulator serves the module; every test uses its own thing names. Replies
+to REST requests reach devices through the MQTT outbox the plugin's engine
+drains; requests over MQTT go through shadow_mqtt_handle() on that thread."""
 import concurrent.futures
 import json
 import os
@@ -19,21 +18,6 @@ import pytest
 from conftest import Emulator, http
 
 WAIT_S = 10
-
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-
-
-def _engine_serves_shadows():
-    with open(os.path.join(ROOT, "plugin", "engine.c")) as f:
-        return "shadow_mqtt_handle" in f.read()
-
-
-# Tests of shadow requests sent over MQTT need the engine thread to call
-# shadow_mqtt_handle(); until plugin/engine.c does, they are skipped (not
-# failed) with this reason, and they run by themselves once it does.
-needs_mqtt_door = pytest.mark.skipif(
-    not _engine_serves_shadows(),
-    reason="plugin/engine.c does not call shadow_mqtt_handle() yet")
 
 
 @pytest.fixture(scope="module")
@@ -322,7 +306,6 @@ def test_publish_validation(emu):
 # --- both doors (need the engine to serve MQTT) ------------------------------
 
 
-@needs_mqtt_door
 def test_rest_update_reaches_device(emu, data, device):
     dev = device("dev-delta")
     p = "$aws/things/dev-delta/shadow/"
@@ -351,7 +334,6 @@ def test_rest_update_reaches_device(emu, data, device):
     assert p + "update/rejected" not in dev.topics()
 
 
-@needs_mqtt_door
 def test_mqtt_update_then_rest_get(emu, data, device):
     dev = device("dev-mq")
     p = "$aws/things/dev-mq/shadow/"
@@ -367,7 +349,6 @@ def test_mqtt_update_then_rest_get(emu, data, device):
     assert doc["state"] == {"reported": {"fw": "1.0.3"}} and doc["version"] == 1
 
 
-@needs_mqtt_door
 def test_mqtt_get_delete_with_client_token(emu, data, device):
     dev = device("dev-gd")
     p = "$aws/things/dev-gd/shadow/"
@@ -395,7 +376,6 @@ def test_mqtt_get_delete_with_client_token(emu, data, device):
         "ResourceNotFoundException"
 
 
-@needs_mqtt_door
 def test_mqtt_named_shadow(emu, data, device):
     dev = device("dev-named")
     p = "$aws/things/dev-named/shadow/name/cfg/"
@@ -409,7 +389,6 @@ def test_mqtt_named_shadow(emu, data, device):
         "ResourceNotFoundException"
 
 
-@needs_mqtt_door
 def test_mqtt_rejections(emu, data, device):
     dev = device("dev-rej")
     p = "$aws/things/dev-rej/shadow/"
@@ -460,7 +439,6 @@ def test_publish_reaches_subscriber(emu, data, device):
     assert m.payload == b"keep" and m.retain
 
 
-@needs_mqtt_door
 def test_concurrent_updates_rest_and_mqtt(emu, data, device):
     """200 updates, half REST from threads and half MQTT, end at version 200
     with every key present."""
