@@ -433,8 +433,7 @@ static int publish_properties(struct request *req, char **out)
     if (!props || (content_type && !cJSON_AddStringToObject(props, "contentType", content_type)) ||
         (response_topic && !cJSON_AddStringToObject(props, "responseTopic", response_topic)) ||
         (expiry && !cJSON_AddNumberToObject(props, "messageExpiry", (double)expiry_s)) ||
-        (format && !cJSON_AddNumberToObject(props, "payloadFormatIndicator",
-                                            names_enum_find(formats, format))) ||
+        (format && !cJSON_AddStringToObject(props, "payloadFormatIndicator", format)) ||
         (correlation && !cJSON_AddStringToObject(props, "correlationData", correlation)))
         rc = DD_ERR_NOMEM;
     if (!rc && user_props)
