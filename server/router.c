@@ -12,10 +12,16 @@
 
 #define MAX_SEGMENTS 16
 
-/* clang-format off: one family per line */
+/* One API family per line. */
+/* clang-format off */
 static const struct route *const route_tables[] = {
-    api_emulator_routes,   api_registry_routes, api_shadow_routes,     api_detect_routes,
-    api_violations_routes, api_policies_routes, api_dimensions_routes,
+    api_emulator_routes,
+    api_registry_routes,
+    api_shadow_routes,
+    api_detect_routes,
+    api_violations_routes,
+    api_policies_routes,
+    api_dimensions_routes,
 };
 
 /* clang-format on */

@@ -20,6 +20,7 @@
 #include "store/store_detect.h"
 #include "store/store_internal.h"
 #include "store/store_profiles.h"
+#include "store/store_registry.h"
 #include "store/store_violations.h"
 #include "tests/unit/alloc_fail.h"
 
@@ -342,9 +343,16 @@ static void test_attach_limit_and_detach(void **state)
     assert_int_equal(store_profile_attach(s, "P0", ALL_THINGS, NULL, &eb), DD_OK);
     assert_int_equal(store_profile_attach(s, "P5", ALL_THINGS, NULL, &eb), DD_ERR_LIMIT);
     assert_non_null(strstr(eb.msg, "already has 5 security profiles"));
-    /* Another target still takes P5; without a thing_groups table any
-     * group name is accepted. */
+    /* Another target still takes P5, once its group exists. */
     snprintf(target, sizeof(target), "%sG", GROUP_ARN);
+    assert_int_equal(store_profile_attach(s, "P5", target, "G", &eb), DD_ERR_NOT_FOUND);
+    {
+        struct store_group_spec g = { .name = "G", .group_id = "g-1", .now_ms = 1 };
+        struct store_thing_group out;
+
+        assert_int_equal(store_group_create(s, &g, &out, &eb), DD_OK);
+        store_thing_group_cleanup(&out);
+    }
     assert_int_equal(store_profile_attach(s, "P5", target, "G", &eb), DD_OK);
     /* Detach frees a slot. */
     assert_int_equal(store_profile_detach(s, "P4", ALL_THINGS, &eb), DD_OK);
