@@ -77,6 +77,24 @@ int config_load(struct store *s, struct broker_config **out, struct dd_errbuf *e
     return DD_OK;
 }
 
+bool config_same_dims(const struct broker_config *a, const struct broker_config *b)
+{
+    size_t na = a ? a->n_dims : 0, nb = b ? b->n_dims : 0, i, j;
+
+    if (na != nb)
+        return false;
+    for (i = 0; i < na; i++) {
+        const struct config_dim *x = &a->dims[i], *y = &b->dims[i];
+
+        if (strcmp(x->name, y->name) != 0 || x->n_filters != y->n_filters)
+            return false;
+        for (j = 0; j < x->n_filters; j++)
+            if (strcmp(x->filters[j], y->filters[j]) != 0)
+                return false;
+    }
+    return true;
+}
+
 void config_free(struct broker_config *c)
 {
     size_t i, j;

@@ -9,6 +9,7 @@
 #ifndef DD_PLUGIN_CONFIG_H
 #define DD_PLUGIN_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/error.h"
@@ -22,6 +23,7 @@ struct config_dim {
 };
 
 struct broker_config {
+    int64_t sync_generation; /* every commit up to this sync is in the snapshot */
     size_t n_dims; /* TOPIC_FILTER dimensions counted, by name, at most CLIENTS_MAX_DIMS */
     struct config_dim dims[CLIENTS_MAX_DIMS];
     const char *dim_names[CLIENTS_MAX_DIMS]; /* borrowed from dims[i].name */
@@ -31,6 +33,11 @@ struct broker_config {
  * eb notes what was left out (more than CLIENTS_MAX_DIMS dimensions) while
  * the call still succeeds. Engine thread. */
 int config_load(struct store *s, struct broker_config **out, struct dd_errbuf *eb);
+
+/* True when a and b (either may be NULL) count the same dimensions with the
+ * same filters in the same slots, so counts taken under one stay valid
+ * under the other. */
+bool config_same_dims(const struct broker_config *a, const struct broker_config *b);
 
 /* Free a snapshot; NULL allowed. Whichever thread owns it. */
 void config_free(struct broker_config *c);

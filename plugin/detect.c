@@ -119,14 +119,90 @@ struct reload {
     struct detect *d;
     struct store *s;
     struct dd_errbuf *eb;
+    struct behavior_context bctx;          /* the account's custom metrics and dimensions */
+    struct behavior_custom_metric *custom; /* owned array behind bctx.custom */
+    const char **dims;                     /* owned array behind bctx.dimensions */
+    char **names; /* owned strings behind bctx: custom names, then dimensions */
+    size_t n_names, cap_names;
 };
+
+static int keep_name(struct reload *r, const char *name, char **out)
+{
+    if (r->n_names == r->cap_names) {
+        size_t cap = r->cap_names ? r->cap_names * 2 : 16;
+        char **names = realloc(r->names, cap * sizeof(*names));
+
+        if (!names)
+            return DD_ERR_NOMEM;
+        r->names = names;
+        r->cap_names = cap;
+    }
+    *out = strdup(name);
+    if (!*out)
+        return DD_ERR_NOMEM;
+    r->names[r->n_names++] = *out;
+    return DD_OK;
+}
+
+static int add_custom(void *ctx, const char *name, const char *type)
+{
+    struct reload *r = ctx;
+    struct behavior_custom_metric *c;
+    enum metric_custom_type t;
+    char *copy;
+    size_t n = r->bctx.n_custom;
+
+    if (metric_custom_type_parse(type, &t))
+        return DD_OK;
+    c = realloc(r->custom, (n + 1) * sizeof(*c));
+    if (!c)
+        return DD_ERR_NOMEM;
+    r->custom = c;
+    if (keep_name(r, name, &copy))
+        return DD_ERR_NOMEM;
+    c[n].name = copy;
+    c[n].type = t;
+    r->bctx.custom = c;
+    r->bctx.n_custom = n + 1;
+    return DD_OK;
+}
+
+static int add_dimension_name(void *ctx, const char *name, const char *values)
+{
+    struct reload *r = ctx;
+    const char **dims;
+    char *copy;
+    size_t n = r->bctx.n_dimensions;
+
+    (void)values;
+    dims = realloc(r->dims, (n + 1) * sizeof(*dims));
+    if (!dims)
+        return DD_ERR_NOMEM;
+    r->dims = dims;
+    r->bctx.dimensions = dims;
+    if (keep_name(r, name, &copy))
+        return DD_ERR_NOMEM;
+    dims[n] = copy;
+    r->bctx.n_dimensions = n + 1;
+    return DD_OK;
+}
+
+static void reload_cleanup(struct reload *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->n_names; i++)
+        free(r->names[i]);
+    free(r->names);
+    free(r->custom);
+    free(r->dims);
+}
 
 static int add_profile(void *ctx, const char *name, const char *behaviors_json,
                        const char *alert_targets_json)
 {
     struct reload *r = ctx;
     struct detect *d = r->d;
-    struct behavior_context bctx = { 0 };
     struct behavior_list *list = NULL;
     struct dd_errbuf eb;
     cJSON *doc, *targets;
@@ -141,7 +217,7 @@ static int add_profile(void *ctx, const char *name, const char *behaviors_json,
     doc = cJSON_Parse(behaviors_json);
     if (!doc)
         return DD_ERR_NOMEM;
-    if (behavior_list_parse(doc, &bctx, &list, &eb)) {
+    if (behavior_list_parse(doc, &r->bctx, &list, &eb)) {
         cJSON_Delete(doc);
         dd_fail(r->eb, DD_ERR_INVALID, "security profile %s is not evaluated: %s", name, eb.msg);
         return DD_OK;
@@ -592,7 +668,7 @@ static int reconcile(struct reconcile *r)
 
 int detect_reload(struct detect *d, struct store *s, int64_t now_ms, struct dd_errbuf *eb)
 {
-    struct reload r = { d, s, eb };
+    struct reload r = { .d = d, .s = s, .eb = eb };
     struct reconcile rc_ctx = { d, s, now_ms, false };
     int rc;
 
@@ -602,7 +678,12 @@ int detect_reload(struct detect *d, struct store *s, int64_t now_ms, struct dd_e
     d->registered = strmap_new();
     if (!d->group_masks || !d->registered)
         return DD_ERR_NOMEM;
-    rc = store_detect_each_profile(s, add_profile, &r);
+    rc = store_detect_each_custom_metric(s, add_custom, &r);
+    if (!rc)
+        rc = store_detect_each_dimension(s, add_dimension_name, &r);
+    if (!rc)
+        rc = store_detect_each_profile(s, add_profile, &r);
+    reload_cleanup(&r);
     if (!rc)
         rc = store_detect_each_thing(s, add_registered, d);
     if (!rc)
@@ -929,6 +1010,65 @@ int detect_window(struct detect *d, struct store *s, const struct client_window 
 
 /* ---- device-side metrics ------------------------------------------------ */
 
+/* The value of custom metric b->metric in report r, if it reported one of
+ * the behavior's type. */
+static int custom_value(const struct behavior *b, const struct report *r, struct metric_value *v)
+{
+    static const struct {
+        enum report_custom_kind kind;
+        enum metric_kind value;
+    } kinds[] = {
+        { REPORT_CUSTOM_NUMBER, METRIC_KIND_NUMBER },
+        { REPORT_CUSTOM_NUMBER_LIST, METRIC_KIND_NUMBERS },
+        { REPORT_CUSTOM_STRING_LIST, METRIC_KIND_STRINGS },
+        { REPORT_CUSTOM_IP_LIST, METRIC_KIND_CIDRS },
+    };
+
+    size_t i, k;
+
+    for (i = 0; i < r->n_custom; i++) {
+        const struct report_custom *c = &r->custom[i];
+
+        if (strcmp(c->name, b->metric) != 0)
+            continue;
+        for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+            if (kinds[k].kind == c->kind && kinds[k].value == b->info->kind)
+                break;
+        if (k == sizeof(kinds) / sizeof(kinds[0]))
+            return DD_ERR_NOT_FOUND; /* reported with another type */
+        v->kind = b->info->kind;
+        if (v->kind == METRIC_KIND_NUMBER) {
+            v->number = c->n_values ? c->numbers[0] : 0;
+            return DD_OK;
+        }
+        if (v->kind == METRIC_KIND_NUMBERS) {
+            if (c->n_values) {
+                v->numbers = malloc(c->n_values * sizeof(*v->numbers));
+                if (!v->numbers)
+                    return DD_ERR_NOMEM;
+                memcpy(v->numbers, c->numbers, c->n_values * sizeof(*v->numbers));
+            }
+            v->n = c->n_values;
+            return DD_OK;
+        }
+        if (c->n_values) {
+            v->strings = calloc(c->n_values, sizeof(*v->strings));
+            if (!v->strings)
+                return DD_ERR_NOMEM;
+        }
+        for (k = 0; k < c->n_values; k++) {
+            v->strings[k] = strdup(c->strings[k]);
+            v->n = k + 1;
+            if (!v->strings[k]) {
+                metric_value_cleanup(v);
+                return DD_ERR_NOMEM;
+            }
+        }
+        return DD_OK;
+    }
+    return DD_ERR_NOT_FOUND;
+}
+
 /* The value of a device-side or custom metric in report r, for behavior b.
  * Returns DD_ERR_NOT_FOUND when the report carries no datapoint for it. */
 static int report_value(struct detect *d, const char *thing, const struct behavior *b,
@@ -993,6 +1133,8 @@ static int report_value(struct detect *d, const char *thing, const struct behavi
     else if (strcmp(m, "aws:all-packets-out") == 0 &&
              (r->network_stats.present & REPORT_STAT_PACKETS_OUT))
         sample = r->network_stats.packets_out;
+    if (b->info && b->info->side == METRIC_SIDE_CUSTOM)
+        return custom_value(b, r, v);
     if (sample >= 0 && b->info && b->info->side == METRIC_SIDE_DEVICE) {
         struct ring *rg = ring_for(d, thing, m, NULL, false);
         int64_t end = clock_bucket_end(now_ms);

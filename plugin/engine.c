@@ -37,12 +37,12 @@
 #define RETENTION_MS       ((int64_t)14 * 24 * 3600 * 1000)
 #define OUTBOX_BATCH       256
 
-enum item_kind { ITEM_PROGRESS, ITEM_WINDOW, ITEM_MESSAGE };
+enum item_kind { ITEM_PROGRESS, ITEM_WINDOW, ITEM_MESSAGE, ITEM_SYNCED };
 
 struct item { /* broker -> engine */
     struct item *next;
     enum item_kind kind;
-    int64_t time_ms;           /* progress mark, or when a message arrived */
+    int64_t time_ms;           /* progress mark, when a message arrived, or a sync generation */
     struct client_window *win; /* ITEM_WINDOW, owned */
     char *topic;               /* ITEM_MESSAGE: topic and payload, owned */
     size_t len;
@@ -84,6 +84,7 @@ struct engine {
     int64_t data_version;
     int64_t reset_generation;
     int64_t evaluated_until_ms;
+    int64_t synced_generation;
     int64_t emulated_now_ms;
     int64_t last_heartbeat_real_ms;
 };
@@ -308,8 +309,9 @@ static void reload_clock(struct engine *e)
     pthread_mutex_unlock(&e->lock);
 }
 
-/* Build the broker thread's next configuration snapshot. */
-static void reload_config(struct engine *e)
+/* Build the broker thread's next configuration snapshot, stamped with the
+ * sync generation read before it (so it holds at least those commits). */
+static void reload_config(struct engine *e, int64_t sync_gen)
 {
     struct broker_config *c, *old;
     struct dd_errbuf eb;
@@ -322,6 +324,7 @@ static void reload_config(struct engine *e)
     }
     if (eb.msg[0])
         engine_log(e, MOSQ_LOG_WARNING, "ddlocal: %s", eb.msg);
+    c->sync_generation = sync_gen;
     pthread_mutex_lock(&e->lock);
     old = e->config;
     e->config = c;
@@ -335,8 +338,9 @@ static void reload_config(struct engine *e)
  * messages. */
 static void on_foreign_commit(struct engine *e)
 {
-    int64_t gen;
+    int64_t gen, sync_gen = 0;
 
+    store_sync_generation(e->store, &sync_gen);
     reload_clock(e);
     if (store_reset_generation(e->store, &gen) == DD_OK && gen != e->reset_generation) {
         struct detect *fresh = detect_new(e->opt.region, e->opt.account, RETENTION_MS);
@@ -348,7 +352,7 @@ static void on_foreign_commit(struct engine *e)
         }
     }
     in_transaction(e, "loading security profiles", do_reload, NULL);
-    reload_config(e);
+    reload_config(e, sync_gen);
     drain_outbox(e);
 }
 
@@ -369,6 +373,7 @@ static void write_heartbeat(struct engine *e, int64_t now_real)
         .written_real_ms = now_real,
         .emulated_now_ms = e->emulated_now_ms,
         .evaluated_until_ms = e->evaluated_until_ms,
+        .synced_generation = e->synced_generation,
     };
     int rc = store_heartbeat_put(e->store, &hb);
 
@@ -406,6 +411,12 @@ static bool process(struct engine *e, struct item *batch)
         case ITEM_MESSAGE:
             poll_data_version(e);
             handle_message(e, batch);
+            break;
+        case ITEM_SYNCED:
+            if (batch->time_ms > e->synced_generation) {
+                e->synced_generation = batch->time_ms;
+                moved = true;
+            }
             break;
         case ITEM_PROGRESS:
             if (batch->time_ms > e->evaluated_until_ms) {
@@ -679,6 +690,17 @@ void engine_progress(struct engine *e, int64_t now_ms)
         return; /* the next report carries the same information */
     it->kind = ITEM_PROGRESS;
     it->time_ms = now_ms;
+    push_item(e, it);
+}
+
+void engine_synced(struct engine *e, int64_t gen)
+{
+    struct item *it = calloc(1, sizeof(*it));
+
+    if (!it)
+        return; /* the next snapshot carries a later generation */
+    it->kind = ITEM_SYNCED;
+    it->time_ms = gen;
     push_item(e, it);
 }
 

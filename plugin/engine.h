@@ -49,6 +49,11 @@ struct broker_config;
  * thread. */
 struct broker_config *engine_config_take(struct engine *e, uint64_t *generation);
 
+/* The broker thread now runs with the snapshot of sync generation gen: the
+ * engine reports it in the heartbeat after the work queued before. Broker
+ * thread. */
+void engine_synced(struct engine *e, int64_t gen);
+
 /* Hand a closed window to the engine, which frees it. Broker thread. */
 void engine_window(struct engine *e, struct client_window *w);
 

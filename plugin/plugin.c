@@ -182,9 +182,11 @@ static int on_tick(int event, void *event_data, void *userdata)
     changed = engine_clock_refresh(p->engine, &p->clock_generation, &p->clock);
     cfg = engine_config_take(p->engine, &p->config_generation);
     if (cfg) {
+        if (!config_same_dims(p->config, cfg))
+            clients_reset_dims(p->clients);
         config_free(p->config);
         p->config = cfg;
-        clients_reset_dims(p->clients);
+        engine_synced(p->engine, cfg->sync_generation);
     }
     now = clock_now(&p->clock, now_real);
     if (now >= p->open_bucket_end_ms) {

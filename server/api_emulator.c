@@ -146,12 +146,32 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+/* Wait until the broker has evaluated up to emulated time target (when
+ * target >= 0) and runs with every commit made before sync generation gen.
+ * DD_ERR_TIMEOUT after the configured wait. */
+static int wait_for_broker(struct request *req, struct store *s, int64_t target, int64_t gen)
+{
+    long long deadline = server_real_ms() + req->srv->advance_timeout_ms;
+    struct store_heartbeat hb;
+    int rc;
+
+    for (;;) {
+        rc = store_heartbeat_get(s, &hb);
+        if (!rc && hb.evaluated_until_ms >= target && hb.synced_generation >= gen)
+            return DD_OK;
+        if (rc && rc != DD_ERR_NOT_FOUND && rc != DD_ERR_BUSY)
+            return rc;
+        if (server_real_ms() >= deadline)
+            return dd_fail(&req->eb, DD_ERR_TIMEOUT, "the broker did not catch up within %u ms",
+                           req->srv->advance_timeout_ms);
+        sleep_ms(BARRIER_POLL_MS);
+    }
+}
+
 static int post_clock(struct request *req, struct response *res)
 {
-    struct store_heartbeat hb;
     struct store *s = store_or_fail(req);
-    long long deadline;
-    int64_t advance, target;
+    int64_t advance, target, gen;
     int rc;
 
     if (!s)
@@ -159,22 +179,26 @@ static int post_clock(struct request *req, struct response *res)
     rc = parse_advance(req, &advance);
     if (rc)
         return rc;
-    rc = store_clock_advance(s, advance, &target, &req->eb);
-    if (rc)
-        return rc;
-    deadline = server_real_ms() + req->srv->advance_timeout_ms;
-    for (;;) {
-        rc = store_heartbeat_get(s, &hb);
-        if (!rc && hb.evaluated_until_ms >= target)
-            return respond_clock(req, res, s);
-        if (rc && rc != DD_ERR_NOT_FOUND && rc != DD_ERR_BUSY)
-            return rc;
-        if (server_real_ms() >= deadline)
-            return dd_fail(&req->eb, DD_ERR_TIMEOUT,
-                           "the broker did not evaluate up to the new time within %u ms",
-                           req->srv->advance_timeout_ms);
-        sleep_ms(BARRIER_POLL_MS);
-    }
+    rc = store_clock_advance(s, advance, &target, &gen, &req->eb);
+    if (!rc)
+        rc = wait_for_broker(req, s, target, gen);
+    return rc ? rc : respond_clock(req, res, s);
+}
+
+/* A barrier for any clock mode: answers once the broker runs with every
+ * change committed before the request (profiles, groups, policies, ...). */
+static int post_sync(struct request *req, struct response *res)
+{
+    struct store *s = store_or_fail(req);
+    int64_t gen;
+    int rc;
+
+    if (!s)
+        return DD_ERR_STORE;
+    rc = store_sync_bump(s, &gen);
+    if (!rc)
+        rc = wait_for_broker(req, s, -1, gen);
+    return rc ? rc : respond_clock(req, res, s);
 }
 
 static int post_reset(struct request *req, struct response *res)
@@ -192,9 +216,7 @@ static int post_reset(struct request *req, struct response *res)
 }
 
 const struct route api_emulator_routes[] = {
-    { "GET", "/_ddlocal/health", get_health },
-    { "GET", "/_ddlocal/clock", get_clock },
-    { "POST", "/_ddlocal/clock", post_clock },
-    { "POST", "/_ddlocal/reset", post_reset },
-    { NULL, NULL, NULL },
+    { "GET", "/_ddlocal/health", get_health }, { "GET", "/_ddlocal/clock", get_clock },
+    { "POST", "/_ddlocal/clock", post_clock }, { "POST", "/_ddlocal/sync", post_sync },
+    { "POST", "/_ddlocal/reset", post_reset }, { NULL, NULL, NULL },
 };

@@ -53,12 +53,14 @@ int store_clock_put(struct store *s, const struct dd_clock *c)
     return store__step_done(s, st, "write clock");
 }
 
-int store_clock_advance(struct store *s, int64_t advance_ms, int64_t *now_ms, struct dd_errbuf *eb)
+int store_clock_advance(struct store *s, int64_t advance_ms, int64_t *now_ms, int64_t *sync_gen,
+                        struct dd_errbuf *eb)
 {
     struct dd_clock c;
     int rc;
 
     *now_ms = 0;
+    *sync_gen = 0;
     rc = store_begin(s);
     if (rc)
         return dd_fail(eb, rc, "cannot lock the database");
@@ -74,6 +76,8 @@ int store_clock_advance(struct store *s, int64_t advance_ms, int64_t *now_ms, st
         goto out;
     rc = store_clock_put(s, &c);
     if (!rc)
+        rc = store_sync_bump(s, sync_gen);
+    if (!rc)
         rc = store_commit(s);
     if (!rc)
         *now_ms = c.anchor_emulated_ms;
@@ -86,8 +90,8 @@ out:
 int store_heartbeat_put(struct store *s, const struct store_heartbeat *hb)
 {
     static const char sql[] = "INSERT OR REPLACE INTO emulator_heartbeat "
-                              "(id, pid, written_real_ms, emulated_now_ms, evaluated_until_ms) "
-                              "VALUES (1, ?, ?, ?, ?)";
+                              "(id, pid, written_real_ms, emulated_now_ms, evaluated_until_ms, "
+                              "synced_generation) VALUES (1, ?, ?, ?, ?, ?)";
     sqlite3_stmt *st;
     int rc = store__prepare(s, sql, &st);
 
@@ -97,13 +101,14 @@ int store_heartbeat_put(struct store *s, const struct store_heartbeat *hb)
     sqlite3_bind_int64(st, 2, hb->written_real_ms);
     sqlite3_bind_int64(st, 3, hb->emulated_now_ms);
     sqlite3_bind_int64(st, 4, hb->evaluated_until_ms);
+    sqlite3_bind_int64(st, 5, hb->synced_generation);
     return store__step_done(s, st, "write heartbeat");
 }
 
 int store_heartbeat_get(struct store *s, struct store_heartbeat *out)
 {
-    static const char sql[] = "SELECT pid, written_real_ms, emulated_now_ms, evaluated_until_ms "
-                              "FROM emulator_heartbeat WHERE id = 1";
+    static const char sql[] = "SELECT pid, written_real_ms, emulated_now_ms, evaluated_until_ms, "
+                              "synced_generation FROM emulator_heartbeat WHERE id = 1";
     sqlite3_stmt *st;
     int rc;
 
@@ -117,6 +122,7 @@ int store_heartbeat_get(struct store *s, struct store_heartbeat *out)
         out->written_real_ms = sqlite3_column_int64(st, 1);
         out->emulated_now_ms = sqlite3_column_int64(st, 2);
         out->evaluated_until_ms = sqlite3_column_int64(st, 3);
+        out->synced_generation = sqlite3_column_int64(st, 4);
         rc = DD_OK;
     } else if (rc == SQLITE_DONE) {
         rc = DD_ERR_NOT_FOUND;
@@ -143,6 +149,47 @@ int store_reset_generation(struct store *s, int64_t *out)
         rc = DD_OK;
     } else {
         rc = store__error(s, rc, "read reset generation");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_sync_bump(struct store *s, int64_t *gen)
+{
+    static const char sql[] = "UPDATE emulator_state SET sync_generation = sync_generation + 1 "
+                              "WHERE id = 1 RETURNING sync_generation";
+    sqlite3_stmt *st;
+    int rc;
+
+    *gen = 0;
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *gen = sqlite3_column_int64(st, 0);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? DD_OK : store__error(s, rc, "bump sync generation");
+}
+
+int store_sync_generation(struct store *s, int64_t *gen)
+{
+    static const char sql[] = "SELECT sync_generation FROM emulator_state WHERE id = 1";
+    sqlite3_stmt *st;
+    int rc;
+
+    *gen = 0;
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *gen = sqlite3_column_int64(st, 0);
+        rc = DD_OK;
+    } else {
+        rc = store__error(s, rc, "read sync generation");
     }
     sqlite3_reset(st);
     return rc;

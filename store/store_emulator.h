@@ -14,6 +14,7 @@ struct store_heartbeat {
     int64_t written_real_ms;
     int64_t emulated_now_ms;
     int64_t evaluated_until_ms;
+    int64_t synced_generation; /* the broker applied every commit before this sync */
 };
 
 /* Read the clock row into *out. DD_ERR_NOT_FOUND when no plugin has set the
@@ -24,11 +25,21 @@ int store_clock_get(struct store *s, struct dd_clock *out);
  * transaction. */
 int store_clock_put(struct store *s, const struct dd_clock *c);
 
-/* Advance the manual clock by advance_ms in one transaction and give the new
- * emulated time in *now_ms. DD_ERR_STATE when the clock is not manual,
+/* Advance the manual clock by advance_ms and bump the sync generation, in
+ * one transaction; give the new emulated time in *now_ms and the sync
+ * generation in *sync_gen. DD_ERR_STATE when the clock is not manual,
  * DD_ERR_INVALID for a bad amount, DD_ERR_NOT_FOUND when no clock is set;
  * eb says why. */
-int store_clock_advance(struct store *s, int64_t advance_ms, int64_t *now_ms, struct dd_errbuf *eb);
+int store_clock_advance(struct store *s, int64_t advance_ms, int64_t *now_ms, int64_t *sync_gen,
+                        struct dd_errbuf *eb);
+
+/* Bump the sync generation (its own transaction when none is open) and give
+ * the new value. The broker reports it back in the heartbeat once it runs
+ * with every commit made before. */
+int store_sync_bump(struct store *s, int64_t *gen);
+
+/* The current sync generation. */
+int store_sync_generation(struct store *s, int64_t *gen);
 
 /* Write the heartbeat row (insert or replace). */
 int store_heartbeat_put(struct store *s, const struct store_heartbeat *hb);

@@ -216,12 +216,38 @@ out:
     return rc;
 }
 
+/* True when a profile's behaviors or additionalMetricsToRetainV2 name it. */
+static int used_by_profile(struct store *s, const char *sql, const char *name, bool *out)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    *out = false;
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+        *out = rc == SQLITE_ROW;
+        rc = DD_OK;
+    } else {
+        rc = store__error(s, rc, "check use by profiles");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
 int store_dimension_in_use(struct store *s, const char *name, bool *out)
 {
-    (void)s;
-    (void)name;
-    *out = false;
-    return DD_OK;
+    static const char sql[] =
+        "SELECT 1 FROM security_profiles p, json_each(p.behaviors) b "
+        "WHERE json_extract(b.value, '$.metricDimension.dimensionName') = ?1 "
+        "UNION ALL SELECT 1 FROM security_profiles p, "
+        "json_each(coalesce(p.additional_metrics_v2, '[]')) m "
+        "WHERE json_extract(m.value, '$.metricDimension.dimensionName') = ?1 LIMIT 1";
+
+    return used_by_profile(s, sql, name, out);
 }
 
 int store_dimension_delete(struct store *s, const char *name, struct dd_errbuf *eb)
@@ -402,10 +428,13 @@ out:
 
 int store_custom_metric_in_use(struct store *s, const char *name, bool *out)
 {
-    (void)s;
-    (void)name;
-    *out = false;
-    return DD_OK;
+    static const char sql[] = "SELECT 1 FROM security_profiles p, json_each(p.behaviors) b "
+                              "WHERE json_extract(b.value, '$.metric') = ?1 "
+                              "UNION ALL SELECT 1 FROM security_profiles p, "
+                              "json_each(coalesce(p.additional_metrics_v2, '[]')) m "
+                              "WHERE json_extract(m.value, '$.metric') = ?1 LIMIT 1";
+
+    return used_by_profile(s, sql, name, out);
 }
 
 int store_custom_metric_delete(struct store *s, const char *name, struct dd_errbuf *eb)

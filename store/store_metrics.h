@@ -85,9 +85,7 @@ int store_dimension_update(struct store *s, const char *name, const char *string
 int store_dimension_delete(struct store *s, const char *name, struct dd_errbuf *eb);
 
 /* Whether a security profile refers to dimension name (a behavior's
- * metricDimension or a metric to retain). The security-profile migration
- * extends this query when its tables exist; until then no profile can
- * refer to anything and *out is false. DD_ERR_STORE. */
+ * metricDimension or a metric to retain). DD_ERR_STORE. */
 int store_dimension_in_use(struct store *s, const char *name, bool *out);
 
 /* One page of dimension names, sorted, after after_name (NULL: from the
@@ -120,7 +118,7 @@ int store_custom_metric_update(struct store *s, const char *name, const char *di
 int store_custom_metric_delete(struct store *s, const char *name, struct dd_errbuf *eb);
 
 /* Whether a security profile's behavior or metric to retain uses custom
- * metric name; extended like store_dimension_in_use(). DD_ERR_STORE. */
+ * metric name. DD_ERR_STORE. */
 int store_custom_metric_in_use(struct store *s, const char *name, bool *out);
 
 /* One page of custom metric names, like store_dimension_list(). */

@@ -127,6 +127,13 @@ class Emulator:
         assert status == 200, doc
         return doc
 
+    def sync(self):
+        """Return once the broker runs with every change committed so far
+        (profiles, dimensions, groups, policies): POST /_ddlocal/sync."""
+        status, _, doc = self.post("/_ddlocal/sync")
+        assert status == 200, doc
+        return doc
+
     def advance(self, seconds):
         """Advance the manual clock; returns once everything due is evaluated."""
         status, _, doc = self.post("/_ddlocal/clock", {"advanceSeconds": seconds})

@@ -62,13 +62,14 @@ def iot(emulator):
     return emulator.client("iot")
 
 
-def profile(iot, name, behaviors, targets=(ALL_THINGS,), alerts=True):
+def profile(emulator, iot, name, behaviors, targets=(ALL_THINGS,), alerts=True):
     args = {"securityProfileName": name, "behaviors": behaviors}
     if alerts:
         args["alertTargets"] = {"SNS": {"alertTargetArn": TOPIC_ARN, "roleArn": ROLE_ARN}}
     iot.create_security_profile(**args)
     for target in targets:
         iot.attach_security_profile(securityProfileName=name, securityProfileTargetArn=target)
+    emulator.sync()
 
 
 def behavior(name, metric, op, value, duration=300, to_alarm=None, to_clear=None, **extra):
@@ -109,7 +110,7 @@ def datapoints(emulator, thing, profile_name=None, behavior_name=None):
 
 
 def test_seed_scenario_raises_the_lab_violation_and_alert(emulator, iot):
-    profile(iot, "MsgSentSecProfile",
+    profile(emulator, iot, "MsgSentSecProfile",
             [behavior("MsgSentBehavior", "aws:num-messages-sent", "less-than", {"count": 5},
                       to_alarm=1, to_clear=1)])
     dev = Device(emulator, "dev-XBHY")
@@ -152,7 +153,7 @@ def test_seed_scenario_raises_the_lab_violation_and_alert(emulator, iot):
 
 
 def test_alarm_after_n_and_clear_after_m_datapoints(emulator, iot):
-    profile(iot, "Streaks", [behavior("Pub", "aws:num-messages-sent", "less-than", {"count": 5},
+    profile(emulator, iot, "Streaks", [behavior("Pub", "aws:num-messages-sent", "less-than", {"count": 5},
                                       to_alarm=3, to_clear=2)])
     dev = Device(emulator, "dev-STRK")
     for _ in range(2):
@@ -189,7 +190,7 @@ def test_alarm_after_n_and_clear_after_m_datapoints(emulator, iot):
 
 
 def test_connected_idle_device_gets_zero_datapoints_offline_gets_none(emulator, iot):
-    profile(iot, "Minimum", [behavior("AtLeastOne", "aws:num-messages-sent", "greater-than",
+    profile(emulator, iot, "Minimum", [behavior("AtLeastOne", "aws:num-messages-sent", "greater-than",
                                       {"count": 0})])
     idle = Device(emulator, "dev-IDLE")
     gone = Device(emulator, "dev-GONE")
@@ -203,7 +204,7 @@ def test_connected_idle_device_gets_zero_datapoints_offline_gets_none(emulator, 
 
 
 def test_cloud_side_metrics(emulator, iot):
-    profile(iot, "Cloud", [
+    profile(emulator, iot, "Cloud", [
         behavior("Recv", "aws:num-messages-received", "less-than", {"count": 3}),
         behavior("Attempts", "aws:num-connection-attempts", "less-than", {"count": 2}),
         behavior("Disc", "aws:num-disconnects", "less-than", {"count": 2}),
@@ -234,7 +235,7 @@ def test_cloud_side_metrics(emulator, iot):
 
 
 def test_disconnect_duration_counts_minutes_and_clears_on_reconnect(emulator, iot):
-    profile(iot, "Offline", [behavior("Gone", "aws:disconnect-duration", "less-than",
+    profile(emulator, iot, "Offline", [behavior("Gone", "aws:disconnect-duration", "less-than",
                                       {"count": 8}, duration=None)])
     Device(emulator, "dev-OFF").close()
     emulator.advance(300)
@@ -248,7 +249,7 @@ def test_disconnect_duration_counts_minutes_and_clears_on_reconnect(emulator, io
 
 
 def test_duration_sums_the_last_buckets(emulator, iot):
-    profile(iot, "Window", [behavior("TenMin", "aws:num-messages-sent", "less-than",
+    profile(emulator, iot, "Window", [behavior("TenMin", "aws:num-messages-sent", "less-than",
                                      {"count": 10}, duration=600)])
     dev = Device(emulator, "dev-WIN")
     dev.publish("t", count=6)
@@ -261,7 +262,7 @@ def test_duration_sums_the_last_buckets(emulator, iot):
 
 
 def test_statistical_threshold_flags_the_outlier(emulator, iot):
-    profile(iot, "Stats", [{
+    profile(emulator, iot, "Stats", [{
         "name": "P90", "metric": "aws:num-messages-sent",
         "criteria": {"comparisonOperator": "less-than-equals",
                      "statisticalThreshold": {"statistic": "p90"}, "durationSeconds": 300},
@@ -278,7 +279,7 @@ def test_statistical_threshold_flags_the_outlier(emulator, iot):
 
 
 def test_suppressed_alerts_keep_the_violation_but_send_nothing(emulator, iot):
-    profile(iot, "Quiet", [behavior("Pub", "aws:num-messages-sent", "less-than", {"count": 1},
+    profile(emulator, iot, "Quiet", [behavior("Pub", "aws:num-messages-sent", "less-than", {"count": 1},
                                     suppressAlerts=True)])
     dev = Device(emulator, "dev-QUIET")
     dev.publish("t", count=2)
@@ -290,7 +291,7 @@ def test_suppressed_alerts_keep_the_violation_but_send_nothing(emulator, iot):
 
 
 def _alarmed(emulator, iot, name):
-    profile(iot, name, [behavior("Pub", "aws:num-messages-sent", "less-than", {"count": 1}),
+    profile(emulator, iot, name, [behavior("Pub", "aws:num-messages-sent", "less-than", {"count": 1}),
                         behavior("Other", "aws:num-disconnects", "less-than", {"count": 5})])
     dev = Device(emulator, "dev-INV")
     dev.publish("t", count=2)
@@ -320,12 +321,13 @@ def test_behavior_removed_invalidates(emulator, iot):
     dev, v = _alarmed(emulator, iot, "Update")
     iot.update_security_profile(securityProfileName="Update", behaviors=[
         behavior("Other", "aws:num-disconnects", "less-than", {"count": 5})])
+    emulator.sync()
     _invalidated(emulator, iot, v)
     dev.close()
 
 
 def test_no_data_for_two_days_invalidates(emulator, iot):
-    profile(iot, "Stale", [behavior("Pub", "aws:num-messages-sent", "less-than", {"count": 1})])
+    profile(emulator, iot, "Stale", [behavior("Pub", "aws:num-messages-sent", "less-than", {"count": 1})])
     dev = Device(emulator, "dev-INV")
     dev.publish("t", count=2)
     dev.close()  # offline from now on: no more datapoints
@@ -341,7 +343,7 @@ def test_no_data_for_two_days_invalidates(emulator, iot):
 
 
 def test_device_side_report_accepted_and_evaluated(emulator, iot):
-    profile(iot, "Ports", [behavior("Tcp", "aws:listening-tcp-ports", "in-port-set",
+    profile(emulator, iot, "Ports", [behavior("Tcp", "aws:listening-tcp-ports", "in-port-set",
                                     {"ports": [443, 8883]}, duration=None)])
     dev = Device(emulator, "dev-SCAN")
     dev.subscribe("$aws/things/dev-SCAN/defender/metrics/json/+")
@@ -378,4 +380,71 @@ def test_device_side_report_rejected(emulator, payload):
     assert reply["status"] == "REJECTED"
     assert reply["statusDetails"] == {"ErrorCode": "InvalidPayload",
                                       "ErrorMessage": "Malformed metrics report"}
+    dev.close()
+
+
+def test_topic_filter_dimensions_in_and_not_in(emulator, iot):
+    iot.create_dimension(name="Alarms", type="TOPIC_FILTER",
+                         stringValues=["alarms/#", "devices/${iot:ClientId}/alarm"])
+    profile(emulator, iot, "Dims", [
+        behavior("AlarmTopics", "aws:num-messages-sent", "less-than", {"count": 3},
+                 metricDimension={"dimensionName": "Alarms"}),
+        behavior("OtherTopics", "aws:num-messages-sent", "less-than", {"count": 2},
+                 metricDimension={"dimensionName": "Alarms", "operator": "NOT_IN"}),
+        behavior("Bigger", "aws:message-byte-size", "less-than", {"count": 100}, duration=None,
+                 metricDimension={"dimensionName": "Alarms"}),
+    ])
+    dev = Device(emulator, "dev-DIM")
+    dev.publish("alarms/fire", b"x" * 500)
+    dev.publish("devices/dev-DIM/alarm", count=2)
+    dev.publish("devices/other/alarm")  # another client's topic: NOT_IN
+    dev.publish("telemetry", count=1)
+    emulator.advance(300)
+    by = {v["behavior"]["name"]: v["lastViolationValue"] for v in active(iot)}
+    assert by == {"AlarmTopics": {"count": 3}, "OtherTopics": {"count": 2},
+                  "Bigger": {"count": 500}}
+    # The dimension is in use: deleting it is refused and keeps it.
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.delete_dimension(name="Alarms")
+    assert iot.describe_dimension(name="Alarms")["name"] == "Alarms"
+    dev.close()
+
+
+def test_custom_metrics_from_device_reports(emulator, iot):
+    iot.create_custom_metric(metricName="fan_rpm", metricType="number")
+    iot.create_custom_metric(metricName="services", metricType="string-list")
+    profile(emulator, iot, "Custom", [
+        {"name": "Fan", "metric": "fan_rpm",
+         "criteria": {"comparisonOperator": "less-than", "value": {"number": 3000}}},
+        {"name": "Services", "metric": "services",
+         "criteria": {"comparisonOperator": "in-set", "value": {"strings": ["ssh", "mqtt"]}}},
+    ])
+    dev = Device(emulator, "dev-FAN")
+    dev.subscribe("$aws/things/dev-FAN/defender/metrics/json/+")
+    report = {"header": {"report_id": 1, "version": "1.0"},
+              "custom_metrics": {"fan_rpm": [{"number": 4200}],
+                                 "services": [{"string_list": ["ssh", "telnet"]}]}}
+    dev.publish("$aws/things/dev-FAN/defender/metrics/json", json.dumps(report))
+    dev.wait_received(1)
+    assert dev.received[0][0].endswith("/accepted")
+    by = {v["behavior"]["name"]: v["lastViolationValue"] for v in active(iot)}
+    assert by == {"Fan": {"number": 4200}, "Services": {"strings": ["ssh", "telnet"]}}
+    dev.close()
+
+
+def test_ml_behavior_has_no_verdict_until_it_has_history(emulator, iot):
+    profile(emulator, iot, "Ml", [{"name": "MlSent", "metric": "aws:num-messages-sent",
+                         "criteria": {"mlDetectionConfig": {"confidenceLevel": "HIGH"}}}])
+    dev = Device(emulator, "dev-ML")
+    for _ in range(14):
+        dev.publish("t", count=5)
+        emulator.advance(300)
+    dev.publish("t", count=500)
+    emulator.advance(300)
+    verdicts = [p["verdict"] for p in datapoints(emulator, "dev-ML")]
+    assert verdicts[:12] == ["no-verdict"] * 12
+    assert verdicts[12:14] == ["compliant", "compliant"]
+    assert verdicts[14] == "violating"
+    [v] = active(iot)
+    assert v["violationEventAdditionalInfo"] == {"confidenceLevel": "HIGH"}
     dev.close()

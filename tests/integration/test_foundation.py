@@ -88,7 +88,7 @@ def test_stopped_broker_gives_504_then_503(emulator):
     try:
         status, headers, doc = emulator.post("/_ddlocal/clock", {"advanceSeconds": 300})
         assert status == 504
-        assert "did not evaluate" in doc["message"]
+        assert "did not catch up" in doc["message"]
         status, doc = emulator.get("/_ddlocal/health")
         assert status == 503
         assert doc["status"] == "unavailable"
@@ -179,3 +179,10 @@ def test_unknown_paths_and_methods_are_aws_errors(emulator):
     assert status == 405
     assert headers["x-amzn-ErrorType"] == "MethodNotAllowedException"
     assert headers["x-amzn-RequestId"]
+
+
+def test_sync_is_a_barrier_in_every_clock_mode(make_emulator):
+    emu = make_emulator("--time-scale", "60").start()
+    status, _, doc = emu.post("/_ddlocal/sync")
+    assert status == 200
+    assert doc["mode"] == "scaled"

@@ -144,12 +144,12 @@ static void test_clock_rows(void **state)
     struct dd_clock c, got;
     struct dd_errbuf eb;
     struct store *s;
-    int64_t now;
+    int64_t now, gen;
 
     (void)t;
     assert_int_equal(store_open(":memory:", &s, &eb), DD_OK);
     assert_int_equal(store_clock_get(s, &got), DD_ERR_NOT_FOUND);
-    assert_int_equal(store_clock_advance(s, 1000, &now, &eb), DD_ERR_NOT_FOUND);
+    assert_int_equal(store_clock_advance(s, 1000, &now, &gen, &eb), DD_ERR_NOT_FOUND);
     assert_string_equal(eb.msg, "the broker has not started the clock yet");
 
     assert_int_equal(clock_init(&c, CLOCK_SCALED, 60.0, 1000, 600000, NULL), DD_OK);
@@ -160,14 +160,19 @@ static void test_clock_rows(void **state)
     assert_int_equal(got.anchor_real_ms, 1000);
     assert_int_equal(got.anchor_emulated_ms, 600000);
     /* Only a manual clock moves by request; the row stays as it was. */
-    assert_int_equal(store_clock_advance(s, 1000, &now, &eb), DD_ERR_STATE);
+    assert_int_equal(store_clock_advance(s, 1000, &now, &gen, &eb), DD_ERR_STATE);
     assert_int_equal(now, 0);
 
     assert_int_equal(clock_init(&c, CLOCK_MANUAL, 1.0, 1000, 600000, NULL), DD_OK);
     assert_int_equal(store_clock_put(s, &c), DD_OK);
-    assert_int_equal(store_clock_advance(s, 300000, &now, &eb), DD_OK);
+    assert_int_equal(store_clock_advance(s, 300000, &now, &gen, &eb), DD_OK);
     assert_int_equal(now, 900000);
-    assert_int_equal(store_clock_advance(s, -5, &now, &eb), DD_ERR_INVALID);
+    assert_int_equal(gen, 1); /* an advance is also a sync point */
+    assert_int_equal(store_sync_bump(s, &gen), DD_OK);
+    assert_int_equal(gen, 2);
+    assert_int_equal(store_sync_generation(s, &gen), DD_OK);
+    assert_int_equal(gen, 2);
+    assert_int_equal(store_clock_advance(s, -5, &now, &gen, &eb), DD_ERR_INVALID);
     assert_int_equal(store_clock_get(s, &got), DD_OK);
     assert_int_equal(got.anchor_emulated_ms, 900000);
     store_close(s);
@@ -175,7 +180,7 @@ static void test_clock_rows(void **state)
 
 static void test_heartbeat_and_reset(void **state)
 {
-    struct store_heartbeat hb = { 42, 1000, 2000, 1500 }, got;
+    struct store_heartbeat hb = { 42, 1000, 2000, 1500, 7 }, got;
     struct dd_errbuf eb;
     struct dd_clock c;
     struct store *s;
@@ -210,7 +215,7 @@ static void test_data_version_moves_on_foreign_commit(void **state)
 {
     struct tmpdb *t = *state;
     struct store *a, *b;
-    struct store_heartbeat hb = { 1, 2, 3, 4 };
+    struct store_heartbeat hb = { 1, 2, 3, 4, 5 };
     int64_t v1, v2, v3;
 
     assert_int_equal(store_open(t->path, &a, NULL), DD_OK);
