@@ -452,8 +452,19 @@ static void burst_publish(struct device *d, const char *topic, const void *paylo
         return;
     }
     d->batch_n++;
-    d->batch_pending++;
-    d->pending[(unsigned)mid % MID_SLOTS] = 1;
+    /* QoS 0 is done once written, which may happen inside the call above. */
+    if (qos > 0) {
+        d->batch_pending++;
+        d->pending[(unsigned)mid % MID_SLOTS] = 1;
+    }
+}
+
+/* After the last burst_publish(): log a burst that needs no acknowledgement. */
+static void burst_end(struct device *d)
+{
+    if (d->batch_n > 0 && d->batch_pending == 0)
+        log_event(d, "published %d message%s %s", d->batch_n, d->batch_n == 1 ? "" : "s",
+                  d->batch_what);
 }
 
 static void burst_acked(struct device *d, int mid)
@@ -501,6 +512,7 @@ static void publish_telemetry(struct device *d, const struct profile *p, int qos
         }
         burst_publish(d, d->topic, buf, (size_t)n, qos);
     }
+    burst_end(d);
     free(buf);
 }
 
@@ -530,6 +542,7 @@ static void publish_report(struct device *d)
                  id);
     burst_start(d, "(metrics report %lld, listening TCP ports 22, 23, 4444) to %s", id, d->topic);
     burst_publish(d, d->topic, buf, (size_t)n, 1);
+    burst_end(d);
 }
 
 /* Do what the profile does once. */
@@ -784,13 +797,14 @@ static void device_tick(struct device *d)
 }
 
 /* The first due time: now, unless a real or scaled period is nearly over
- * (a burst sent then could spill into the next bucket, which gets its own). */
+ * (a burst sent then could spill into the next bucket, which gets its own).
+ * A flapping device's first connect is its first action. */
 static double first_due(const struct fleet *f)
 {
     double p = f->opt->prof->period_s, now = f->clk.now;
     double into = now - floor(now / p) * p;
 
-    if (!f->clk.manual && into > 0.8 * p)
+    if (f->opt->prof->kind == KIND_FLAP || (!f->clk.manual && into > 0.8 * p))
         return next_due_after(f, now);
     return now;
 }
