@@ -694,8 +694,7 @@ static void generate_name(char *out)
     int i;
 
     if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-        for (i = 0; i < 4; i++)
-            r[i] = (unsigned char)(rand() & 0xff);
+        fail("cannot generate a device name: %s", strerror(errno));
     memcpy(out, "dev-", 4);
     for (i = 0; i < 4; i++)
         out[4 + i] = alphabet[r[i] % (sizeof(alphabet) - 1)];
