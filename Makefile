@@ -60,7 +60,7 @@ $(OBJ)/core/%.o: ALL_CFLAGS += -Wconversion
 
 .PHONY: all run test check unit integration bench fuzz fuzz-replay format format-check \
 	clean deps tools
-all: $(OUT)/ddlocal.so $(OUT)/ddlocal-server
+all: $(OUT)/ddlocal.so $(OUT)/ddlocal-server tools
 
 # Keep objects that pattern rules build on the way.
 .SECONDARY:
@@ -103,6 +103,14 @@ $(OUT)/ddlocal-server: $(SERVER_OBJ) $(STORE_OBJ) $(CORE_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SERVER)
+
+# The tools are clients: libmosquitto (the client library) and cJSON only.
+TOOLS_BIN := $(OUT)/ddlocal-device
+tools: $(TOOLS_BIN)
+$(OUT)/ddlocal-device: $(OBJ)/tools/device.o
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lmosquitto -lcjson -lm
 
 # Unit tests of core/ link core only; tests of store/ (test_store*) add store.
 WRAP_ALLOC := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
