@@ -14,10 +14,12 @@
  * topics between them (when there are more subscribers than publishers,
  * several share one topic), so the number of deliveries expected is known.
  * Two windows bound a publisher: at QoS 1, --window PUBLISHes not yet
- * acknowledged; with subscribers, --lag messages not yet delivered. The
- * second keeps the broker's per-client queues short: mosquitto drops
- * messages for a client once max_queued_messages (1000 by default) are
- * waiting, so keep publishers x lag under that.
+ * acknowledged; with subscribers, --lag messages not yet delivered, which
+ * keeps the broker's per-client queues short. At QoS 1 prefer as many
+ * subscribers as publishers: mosquitto 2.0 reads one packet per socket per
+ * pass of its loop, so one subscriber's PUBACKs fall behind several
+ * publishers, its queue passes max_queued_messages and the broker drops
+ * messages (reported as received < expected).
  *
  * Phases: connect and subscribe everyone, publish for --duration seconds or
  * until --count messages, then wait until every expected delivery (and every
