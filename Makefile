@@ -156,8 +156,22 @@ test check: deps
 run: deps all
 	@exec bin/ddlocal up $(ARGS)
 
-bench: deps all
-	@sh tests/bench/run.sh
+# The benchmark's own programs (tests/bench/run.sh, README "Benchmarks"):
+# the MQTT load generator, and the Detect evaluation benchmark, which links
+# the plugin's broker-free parts (counters, detector, maps) with store/core.
+BENCH_BIN := $(OUT)/ddlocal-loadgen $(OUT)/bench-detect
+$(OUT)/ddlocal-loadgen: $(OBJ)/tools/loadgen.o
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+$(OUT)/bench-detect: $(OBJ)/tools/bench_detect.o $(OBJ)/plugin/detect.o $(OBJ)/plugin/clients.o \
+		$(OBJ)/plugin/strmap.o $(STORE_OBJ) $(CORE_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) $(LIBS_CORE) -lcrypto
+
+bench: deps all $(BENCH_BIN)
+	@bash tests/bench/run.sh
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find core store plugin server tools tests -name '*.[ch]')
 format:

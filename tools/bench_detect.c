@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT */
+/* bench_detect.c: bench-detect, the benchmark of one window close for a
+ * large fleet: what the broker thread does (clients_close) and what the
+ * engine thread does (detect_window: evaluate every behavior and persist
+ * datapoints, states, violations, events and alerts in one transaction).
+ *
+ * It links the plugin's broker-free parts (plugin/clients.c, detect.c,
+ * strmap.c) with store/ and core/, on a temporary database holding three
+ * security profiles with five cloud-side behaviors between them, all
+ * attached to all things. The fleet is N clients (100,000 by default)
+ * connected through clients_connect() with counts set as the broker's
+ * callbacks would; about 1 % of them break a behavior. Two windows close:
+ * the first creates every evaluation state, the second is the steady state.
+ *
+ * The profile rows are written with SQLite directly: they are fixtures of
+ * this benchmark, and store/ has no writer for them (the server does that).
+ *
+ * Prints a human-readable report and one JSON line (prefix "json: ");
+ * exits 1 on a usage error, 2 when any step fails. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "plugin/clients.h"
+#include "plugin/detect.h"
+#include "store/store.h"
+
+#define FORGET_MS  ((int64_t)2 * 24 * 3600 * 1000)
+#define RETAIN_MS  ((int64_t)24 * 3600 * 1000)
+#define FIRST_END  ((int64_t)1700000100000) /* a multiple of 300 s */
+#define ALL_THINGS "arn:aws:iot:us-east-1:123456789012:all/things"
+#define N_WINDOWS  2
+
+/* Three profiles, five behaviors, each on a cloud-side count metric. The
+ * criteria say what is normal: a datapoint violates when they do not hold. */
+static const struct {
+    const char *name, *behaviors;
+} profiles[] = {
+    { "BenchTraffic",
+      "[{\"name\":\"TooManySent\",\"metric\":\"aws:num-messages-sent\",\"criteria\":{"
+      "\"comparisonOperator\":\"less-than\",\"value\":{\"count\":1000},"
+      "\"durationSeconds\":300,\"consecutiveDatapointsToAlarm\":1,"
+      "\"consecutiveDatapointsToClear\":1}},"
+      "{\"name\":\"TooManyReceived\",\"metric\":\"aws:num-messages-received\",\"criteria\":{"
+      "\"comparisonOperator\":\"less-than\",\"value\":{\"count\":5000},"
+      "\"durationSeconds\":600,\"consecutiveDatapointsToAlarm\":2,"
+      "\"consecutiveDatapointsToClear\":2}}]" },
+    { "BenchAuth",
+      "[{\"name\":\"AuthFailures\",\"metric\":\"aws:num-authorization-failures\",\"criteria\":{"
+      "\"comparisonOperator\":\"less-than\",\"value\":{\"count\":5},"
+      "\"durationSeconds\":300,\"consecutiveDatapointsToAlarm\":1,"
+      "\"consecutiveDatapointsToClear\":1}},"
+      "{\"name\":\"Reconnects\",\"metric\":\"aws:num-connection-attempts\",\"criteria\":{"
+      "\"comparisonOperator\":\"less-than\",\"value\":{\"count\":10},"
+      "\"durationSeconds\":900,\"consecutiveDatapointsToAlarm\":1,"
+      "\"consecutiveDatapointsToClear\":1}}]" },
+    { "BenchDisconnects",
+      "[{\"name\":\"Disconnects\",\"metric\":\"aws:num-disconnects\",\"criteria\":{"
+      "\"comparisonOperator\":\"less-than\",\"value\":{\"count\":3},"
+      "\"durationSeconds\":300,\"consecutiveDatapointsToAlarm\":1,"
+      "\"consecutiveDatapointsToClear\":1}}]" },
+};
+
+#define N_PROFILES  (sizeof(profiles) / sizeof(profiles[0]))
+#define N_BEHAVIORS 5
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static long rss_bytes(void)
+{
+    long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    if (f) {
+        if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
+static void fail(const char *what, int rc)
+{
+    fprintf(stderr, "bench-detect: %s: %s\n", what, dd_strerror(rc));
+    exit(2);
+}
+
+static void add_profiles(const char *path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *p = NULL, *t = NULL;
+    size_t i;
+    int rc;
+
+    rc = sqlite3_open(path, &db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db,
+                                "INSERT INTO security_profiles (name, behaviors, created_ms, "
+                                "modified_ms) VALUES (?1, ?2, ?3, ?3)",
+                                -1, &p, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db,
+                                "INSERT INTO security_profile_targets (profile_name, target_arn) "
+                                "VALUES (?1, ?2)",
+                                -1, &t, NULL);
+    for (i = 0; i < N_PROFILES && rc == SQLITE_OK; i++) {
+        sqlite3_bind_text(p, 1, profiles[i].name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(p, 2, profiles[i].behaviors, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(p, 3, FIRST_END - CLOCK_BUCKET_MS);
+        sqlite3_bind_text(t, 1, profiles[i].name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(t, 2, ALL_THINGS, -1, SQLITE_STATIC);
+        rc = sqlite3_step(p) == SQLITE_DONE && sqlite3_step(t) == SQLITE_DONE ? SQLITE_OK
+                                                                              : SQLITE_ERROR;
+        sqlite3_reset(p);
+        sqlite3_reset(t);
+    }
+    if (rc != SQLITE_OK) {
+        fprintf(stderr, "bench-detect: cannot add the profiles: %s\n", sqlite3_errmsg(db));
+        exit(2);
+    }
+    sqlite3_finalize(p);
+    sqlite3_finalize(t);
+    sqlite3_close(db);
+}
+
+static long long count_rows(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+
+    if (sqlite3_open(path, &db) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A connection key that is never dereferenced, as the broker's pointer. */
+static const void *conn_of(size_t i)
+{
+    return (const void *)(uintptr_t)((i + 1) * 64);
+}
+
+/* One window of traffic as the broker callbacks count it. Thing i sends a
+ * few dozen messages; every 100th breaks one behavior, in turn. Only the
+ * plain counters are set (message sizes are not among the behaviors). */
+static void traffic(struct clients *t, size_t n, int window)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        struct client_counts *c = clients_by_conn(t, conn_of(i));
+        unsigned sent = 10 + (unsigned)(i % 50), which = (unsigned)(i / 100 % N_BEHAVIORS);
+        bool odd = i % 100 == (size_t)window;
+
+        if (!c)
+            continue;
+        c->sent += odd && which == 0 ? 2000 : sent;
+        c->received += odd && which == 1 ? 6000 : sent / 2;
+        c->auth_failures += odd && which == 2 ? 9 : 0;
+        c->connection_attempts += odd && which == 3 ? 12 : 0;
+        c->disconnects += odd && which == 4 ? 5 : 0;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    char dir[] = "/tmp/ddlocal-bench-XXXXXX", path[sizeof(dir) + 16], id[48], ip[48];
+    struct dd_errbuf eb = { { 0 } };
+    struct store *s = NULL;
+    struct detect *d;
+    struct clients *t;
+    double close_ms[N_WINDOWS], eval_ms[N_WINDOWS], t0, close_max = 0;
+    long rss0, rss_clients, rss_engine;
+    size_t n = 100000, i;
+    long long datapoints, violations;
+    int w, rc;
+
+    if (argc > 1) {
+        char *end;
+
+        n = strtoul(argv[1], &end, 10);
+        if (*end || n == 0 || argc > 2) {
+            fprintf(stderr, "usage: bench-detect [THINGS]  (default 100000)\n");
+            return 1;
+        }
+    }
+    if (!mkdtemp(dir)) {
+        perror("bench-detect: mkdtemp");
+        return 2;
+    }
+    snprintf(path, sizeof(path), "%s/bench.db", dir);
+    rc = store_open(path, &s, &eb);
+    if (rc) {
+        fprintf(stderr, "bench-detect: %s\n", eb.msg);
+        return 2;
+    }
+    add_profiles(path);
+    d = detect_new("us-east-1", "123456789012", RETAIN_MS);
+    if (!d)
+        fail("detect_new", DD_ERR_NOMEM);
+    rc = store_begin(s);
+    if (!rc)
+        rc = detect_reload(d, s, FIRST_END - CLOCK_BUCKET_MS, &eb);
+    if (!rc)
+        rc = store_commit(s);
+    if (rc || eb.msg[0]) {
+        fprintf(stderr, "bench-detect: reload: %s\n", eb.msg[0] ? eb.msg : dd_strerror(rc));
+        return 2;
+    }
+
+    rss0 = rss_bytes();
+    t = clients_new();
+    if (!t)
+        fail("clients_new", DD_ERR_NOMEM);
+    for (i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "bench-thing-%06zu", i);
+        snprintf(ip, sizeof(ip), "10.%zu.%zu.%zu", i >> 16 & 255, i >> 8 & 255, i & 255);
+        if (!clients_connect(t, conn_of(i), id, ip, true))
+            fail("clients_connect", DD_ERR_NOMEM);
+    }
+    rss_clients = rss_bytes() - rss0;
+
+    for (w = 0; w < N_WINDOWS; w++) {
+        int64_t end = FIRST_END + w * CLOCK_BUCKET_MS;
+        struct client_window *win;
+
+        traffic(t, n, w);
+        t0 = now_ms();
+        win = clients_close(t, end, 0, FORGET_MS);
+        close_ms[w] = now_ms() - t0;
+        if (!win)
+            fail("clients_close", DD_ERR_NOMEM);
+        if (close_ms[w] > close_max)
+            close_max = close_ms[w];
+        t0 = now_ms();
+        rc = store_begin(s);
+        if (!rc)
+            rc = detect_window(d, s, win);
+        if (!rc)
+            rc = store_commit(s);
+        else
+            store_rollback(s);
+        eval_ms[w] = now_ms() - t0;
+        free(win);
+        if (rc)
+            fail("detect_window", rc);
+    }
+    rss_engine = rss_bytes() - rss0 - rss_clients;
+    datapoints = count_rows(path, "SELECT count(*) FROM datapoints");
+    violations = count_rows(path, "SELECT count(*) FROM violations");
+
+    printf("bench-detect: %zu things x %d behaviors in %zu profiles attached to all things\n", n,
+           N_BEHAVIORS, N_PROFILES);
+    printf("  broker thread, longest clients_close: %8.2f ms   (target < 5 ms)\n", close_max);
+    printf("  evaluate+persist, first window:       %8.1f ms   (creates every state)\n",
+           eval_ms[0]);
+    printf("  evaluate+persist, steady window:      %8.1f ms   (target < 2000 ms)\n", eval_ms[1]);
+    printf("  broker-thread table per client:       %8.0f B    (target < 1024 B)\n",
+           (double)rss_clients / (double)n);
+    printf("  engine history per client:            %8.0f B\n", (double)rss_engine / (double)n);
+    printf("  rows: %lld datapoints, %lld violations\n", datapoints, violations);
+    printf("json: {\"things\":%zu,\"behaviors\":%d,\"close_ms_max\":%.3f,"
+           "\"eval_first_ms\":%.1f,\"eval_steady_ms\":%.1f,\"table_bytes_per_client\":%.0f,"
+           "\"engine_bytes_per_client\":%.0f,\"datapoints\":%lld,\"violations\":%lld}\n",
+           n, N_BEHAVIORS, close_max, eval_ms[0], eval_ms[1], (double)rss_clients / (double)n,
+           (double)rss_engine / (double)n, datapoints, violations);
+
+    clients_free(t);
+    detect_free(d);
+    store_close(s);
+    snprintf(path, sizeof(path), "%s/bench.db", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/bench.db-wal", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/bench.db-shm", dir);
+    unlink(path);
+    rmdir(dir);
+    return 0;
+}
