@@ -21,6 +21,7 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 
+#include "core/policy.h"
 #include "core/report.h"
 #include "core/shadow.h"
 #include "plugin/clients.h"
@@ -76,6 +77,16 @@ static int parse_options(struct plugin_options *o, const struct mosquitto_opt *o
             if (clock_mode_parse(v, &o->mode))
                 rc = dd_fail(eb, DD_ERR_INVALID,
                              "plugin_opt_time_mode must be real, scaled or manual, not '%s'", v);
+        } else if (strcmp(k, "authz") == 0) {
+            if (strcmp(v, "aws") != 0 && strcmp(v, "open") != 0)
+                rc = dd_fail(eb, DD_ERR_INVALID, "plugin_opt_authz must be open or aws, not '%s'",
+                             v);
+            o->authz_aws = strcmp(v, "aws") == 0;
+        } else if (strcmp(k, "deny_action") == 0) {
+            if (strcmp(v, "drop") != 0 && strcmp(v, "disconnect") != 0)
+                rc = dd_fail(eb, DD_ERR_INVALID,
+                             "plugin_opt_deny_action must be disconnect or drop, not '%s'", v);
+            o->deny_drops = strcmp(v, "drop") == 0;
         } else if (strcmp(k, "time_scale") == 0) {
             char *end;
 
@@ -210,37 +221,116 @@ static int on_tick(int event, void *event_data, void *userdata)
         engine_progress(p->engine, now);
         p->last_progress_real_ms = now_real;
     }
+    while (p->n_kicks > 0)
+        mosquitto_kick_client_by_clientid(p->kicks[--p->n_kicks], true);
     engine_drain(p->engine);
     return MOSQ_ERR_SUCCESS;
 }
 
-/* A CONNECT that parsed: count the attempt and its address, and accept it
- * (everyone may connect until policies decide otherwise). */
+/* Decide one request against the policies of the client's thing (AWS
+ * matching, explicit Deny wins). In open mode only an explicit Deny denies;
+ * in aws mode an Allow is needed. No SQL and no allocation: the policies
+ * were compiled into the snapshot, and the ARN is built on the stack.
+ * Broker thread. */
+static bool authorized(struct plugin *p, struct mosquitto *client, enum policy_action action,
+                       const char *name)
+{
+    const char *id = mosquitto_client_id(client);
+    const struct config_thing *t = config_thing(p->config, id);
+    struct policy_context ctx = { 0 };
+    enum policy_decision d;
+    char arn[1024];
+
+    if (!t || !t->policies)
+        return !p->opt.authz_aws;
+    if (policy_resource_arn(arn, sizeof(arn), p->opt.region, p->opt.account, action, name, NULL))
+        return !p->opt.authz_aws;
+    ctx.client_id = id;
+    ctx.thing_name = id;
+    ctx.thing_type_name = t->type_name;
+    ctx.attributes = t->attributes;
+    ctx.n_attributes = t->n_attributes;
+    ctx.source_ip = mosquitto_client_address(client);
+    d = policy_set_evaluate(t->policies, action, arn, &ctx, NULL);
+    return p->opt.authz_aws ? d == POLICY_ALLOW : d != POLICY_DENY_EXPLICIT;
+}
+
+/* AWS IoT closes an MQTT 3.1.1 connection whose PUBLISH or SUBSCRIBE it
+ * denies; kicking from inside the ACL callback would free the context the
+ * broker is still using, so the kick waits for the next tick. */
+static void kick_later(struct plugin *p, struct mosquitto *client)
+{
+    const char *id = mosquitto_client_id(client);
+    size_t i;
+
+    if (p->opt.deny_drops || !id || strlen(id) > PLUGIN_CLIENT_ID_MAX ||
+        mosquitto_client_protocol_version(client) == 5)
+        return;
+    for (i = 0; i < p->n_kicks; i++)
+        if (strcmp(p->kicks[i], id) == 0)
+            return;
+    if (p->n_kicks < PLUGIN_MAX_KICKS)
+        memcpy(p->kicks[p->n_kicks++], id, strlen(id) + 1);
+}
+
+/* A CONNECT that parsed: count the attempt and its address, and decide
+ * iot:Connect on client/<id>. */
 static int on_basic_auth(int event, void *event_data, void *userdata)
 {
     struct mosquitto_evt_basic_auth *a = event_data;
     struct plugin *p = userdata;
     const char *id = mosquitto_client_id(a->client);
+    struct client_counts *c;
+    bool ok;
 
     (void)event;
     PLUGIN_ASSERT_BROKER_THREAD(p);
-    if (id &&
-        !clients_connect(p->clients, a->client, id, mosquitto_client_address(a->client), true))
-        mosquitto_log_printf(MOSQ_LOG_ERR, "ddlocal: out of memory: %s is not counted", id);
-    return MOSQ_ERR_SUCCESS;
+    if (!id)
+        return MOSQ_ERR_AUTH;
+    ok = authorized(p, a->client, POLICY_ACTION_CONNECT, id);
+    c = clients_connect(p->clients, a->client, id, mosquitto_client_address(a->client), ok);
+    if (!ok && c)
+        clients_count_auth_failure(c, false, 0);
+    return ok ? MOSQ_ERR_SUCCESS : MOSQ_ERR_AUTH;
 }
 
-/* Every PUBLISH in, delivery out, SUBSCRIBE and UNSUBSCRIBE. Deliveries
- * count as messages received. */
+/* Every PUBLISH in (WRITE), delivery out (READ), SUBSCRIBE and
+ * UNSUBSCRIBE, checked as iot:Publish (+ iot:RetainPublish), iot:Receive
+ * and iot:Subscribe. Deliveries count as messages received; denials as
+ * authorization failures, with the topic for dimensions. */
 static int on_acl_check(int event, void *event_data, void *userdata)
 {
     struct mosquitto_evt_acl_check *a = event_data;
     struct plugin *p = userdata;
     struct client_counts *c;
+    bool ok;
 
     (void)event;
     PLUGIN_ASSERT_BROKER_THREAD(p);
-    if (a->access == MOSQ_ACL_READ && (c = clients_by_conn(p->clients, a->client)))
+    switch (a->access) {
+    case MOSQ_ACL_WRITE:
+        ok = authorized(p, a->client, POLICY_ACTION_PUBLISH, a->topic) &&
+             (!a->retain || authorized(p, a->client, POLICY_ACTION_RETAIN_PUBLISH, a->topic));
+        break;
+    case MOSQ_ACL_READ:
+        ok = authorized(p, a->client, POLICY_ACTION_RECEIVE, a->topic);
+        break;
+    case MOSQ_ACL_SUBSCRIBE:
+        ok = authorized(p, a->client, POLICY_ACTION_SUBSCRIBE, a->topic);
+        break;
+    default:
+        return MOSQ_ERR_SUCCESS; /* UNSUBSCRIBE has no AWS equivalent */
+    }
+    c = clients_by_conn(p->clients, a->client);
+    if (!ok) {
+        if (c)
+            clients_count_auth_failure(
+                c, true, dims_matching(p->config, mosquitto_client_id(a->client), a->topic));
+        if (a->access != MOSQ_ACL_READ)
+            kick_later(p, a->client);
+        return MOSQ_ERR_ACL_DENIED;
+    }
+    if (a->access == MOSQ_ACL_READ && c)
         clients_count_received(c,
                                dims_matching(p->config, mosquitto_client_id(a->client), a->topic));
     return MOSQ_ERR_SUCCESS;

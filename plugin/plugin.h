@@ -11,9 +11,13 @@
 #define DD_PLUGIN_PLUGIN_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/clock.h"
+
+#define PLUGIN_MAX_KICKS     64  /* denials awaiting their disconnect, per tick */
+#define PLUGIN_CLIENT_ID_MAX 128 /* as CLIENTS_ID_MAX */
 
 struct broker_config;
 struct clients;
@@ -26,6 +30,8 @@ struct plugin_options {
     char account[16];     /* plugin_opt_account, default 123456789012 */
     enum clock_mode mode; /* plugin_opt_time_mode: real | scaled | manual */
     double scale;         /* plugin_opt_time_scale, for scaled mode */
+    bool authz_aws;       /* plugin_opt_authz: "aws" (an Allow is needed) or "open" */
+    bool deny_drops;      /* plugin_opt_deny_action: "drop" or "disconnect" (AWS, MQTT 3.1.1) */
 };
 
 struct plugin {
@@ -42,6 +48,8 @@ struct plugin {
     uint64_t clock_generation;     /* of that copy */
     int64_t open_bucket_end_ms;    /* the open window closes at this emulated time */
     int64_t last_progress_real_ms; /* when progress was last reported to the engine */
+    size_t n_kicks;                /* clients to disconnect at the next tick */
+    char kicks[PLUGIN_MAX_KICKS][PLUGIN_CLIENT_ID_MAX + 1];
 };
 
 /* Assert that the caller runs on the broker thread (debug builds keep
