@@ -7,6 +7,10 @@
 
 /* /_ddlocal/: health, clock, reset (api_emulator.c). */
 extern const struct route api_emulator_routes[];
+/* Policies, versions, attachments, effective policies (api_policies.c). */
+extern const struct route api_policies_routes[];
+/* Device Defender dimensions and custom metrics (api_dimensions.c). */
+extern const struct route api_dimensions_routes[];
 
 /* Things, thing groups, membership, DescribeEndpoint (api_registry.c). */
 extern const struct route api_registry_routes[];
