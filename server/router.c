@@ -14,7 +14,7 @@
 
 static const struct route *const route_tables[] = {
     api_emulator_routes,   api_registry_routes, api_shadow_routes,     api_detect_routes,
-    api_violations_routes, api_policies_routes, api_dimensions_routes,
+    api_violations_routes, api_policies_routes, api_dimensions_routes, api_certs_routes,
 };
 
 /* Split the raw path into at most MAX_SEGMENTS segments (pointers into buf,
