@@ -25,4 +25,7 @@ extern const struct route api_detect_routes[];
  * /_ddlocal/datapoints view (api_violations.c). */
 extern const struct route api_violations_routes[];
 
+/* Certificates, thing principals and /_ddlocal/ca.pem (api_certs.c). */
+extern const struct route api_certs_routes[];
+
 #endif
