@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "store/store_certs.h"
 #include "store/store_detect.h"
 #include "store/store_policies.h"
 #include "store/store_registry.h"
@@ -205,6 +206,79 @@ static int load_thing(struct store *s, struct load *l, const char *name, struct 
     return rc;
 }
 
+static void cert_free(void *v)
+{
+    struct config_cert *c = v;
+
+    if (!c)
+        return;
+    strmap_free(c->things, free);
+    free(c);
+}
+
+/* One certificate: its status and, when active, the compiled policies for
+ * it alone and for each thing it is attached to. */
+static int load_cert(struct store *s, struct load *l, const struct store_cert_state *st,
+                     struct dd_errbuf *eb)
+{
+    struct store_policy_docs docs = { 0 };
+    struct store_names things = { 0 };
+    struct config_cert *c = calloc(1, sizeof(*c));
+    size_t i;
+    int rc;
+
+    if (!c || !(c->things = strmap_new())) {
+        cert_free(c);
+        return DD_ERR_NOMEM;
+    }
+    c->active = st->status == STORE_CERT_ACTIVE;
+    rc = c->active ? store_policy_docs_for_cert(s, st->cert_id, &docs) : DD_OK;
+    if (!rc && c->active)
+        rc = policies_for(l, &docs, &c->alone, eb);
+    store_policy_docs_cleanup(&docs);
+    if (!rc && c->active)
+        rc = store_cert_things(s, st->cert_id, &things);
+    for (i = 0; !rc && i < things.n; i++) {
+        struct config_cert_thing *t = calloc(1, sizeof(*t));
+
+        rc = t ? store_policy_effective(s, things.names[i], STORE_TARGET_CERT, st->cert_id, &docs,
+                                        NULL)
+               : DD_ERR_NOMEM;
+        if (!rc)
+            rc = policies_for(l, &docs, &t->policies, eb);
+        store_policy_docs_cleanup(&docs);
+        if (!rc && strmap_put(c->things, things.names[i], strlen(things.names[i]), t, NULL))
+            rc = DD_ERR_NOMEM;
+        if (rc)
+            free(t);
+    }
+    store_names_cleanup(&things);
+    if (!rc && strmap_put(l->c->certs, st->cert_id, strlen(st->cert_id), c, NULL))
+        rc = DD_ERR_NOMEM;
+    if (rc)
+        cert_free(c);
+    return rc;
+}
+
+static int load_certs(struct store *s, struct load *l, struct dd_errbuf *eb)
+{
+    struct store_cert_states states = { 0 };
+    struct dd_errbuf policy_eb;
+    size_t i;
+    int rc = store_cert_states(s, &states);
+
+    for (i = 0; i < states.n && !rc; i++) {
+        rc = load_cert(s, l, &states.v[i], &policy_eb);
+        if (rc == DD_ERR_MALFORMED_POLICY) {
+            dd_fail(eb, DD_OK, "policies of certificate %s not enforced: %s", states.v[i].cert_id,
+                    policy_eb.msg);
+            rc = DD_OK;
+        }
+    }
+    store_cert_states_cleanup(&states);
+    return rc;
+}
+
 int config_load(struct store *s, struct broker_config **out, struct dd_errbuf *eb)
 {
     struct load l = { calloc(1, sizeof(struct broker_config)), 0, NULL, 0, 0, strmap_new() };
@@ -214,7 +288,7 @@ int config_load(struct store *s, struct broker_config **out, struct dd_errbuf *e
 
     *out = NULL;
     dd_errbuf_clear(eb);
-    if (!l.c || !l.by_policies || !(l.c->things = strmap_new()))
+    if (!l.c || !l.by_policies || !(l.c->things = strmap_new()) || !(l.c->certs = strmap_new()))
         goto out;
     rc = store_detect_each_dimension(s, add_dimension, &l);
     if (!rc)
@@ -228,6 +302,8 @@ int config_load(struct store *s, struct broker_config **out, struct dd_errbuf *e
             rc = DD_OK;
         }
     }
+    if (!rc)
+        rc = load_certs(s, &l, eb);
 out:
     for (i = 0; i < l.n_things; i++)
         free(l.things[i]);
@@ -262,6 +338,11 @@ bool config_same_dims(const struct broker_config *a, const struct broker_config 
     return true;
 }
 
+const struct config_cert *config_cert(const struct broker_config *c, const char *cert_id)
+{
+    return c && cert_id ? strmap_get(c->certs, cert_id, strlen(cert_id)) : NULL;
+}
+
 const struct config_thing *config_thing(const struct broker_config *c, const char *name)
 {
     return c && name ? strmap_get(c->things, name, strlen(name)) : NULL;
@@ -274,6 +355,7 @@ void config_free(struct broker_config *c)
     if (!c)
         return;
     strmap_free(c->things, thing_free);
+    strmap_free(c->certs, cert_free);
     for (i = 0; i < c->n_sets; i++)
         policy_set_free(c->sets[i]);
     free(c->sets);

@@ -32,7 +32,21 @@ struct config_thing {
     size_t n_attributes;
 };
 
+/* A certificate the TLS listener may see: its status, and the policies that
+ * apply to a connection using it (its own, plus those of the thing's groups
+ * when the client id names a thing it is attached to). */
+struct config_cert {
+    bool active;
+    const struct policy_set *alone; /* borrowed; its own policies, NULL = none */
+    struct strmap *things;          /* attached thing -> struct config_cert_thing */
+};
+
+struct config_cert_thing {
+    const struct policy_set *policies; /* borrowed; NULL = none */
+};
+
 struct broker_config {
+    struct strmap *certs;     /* certificate id -> struct config_cert */
     int64_t sync_generation;  /* every commit up to this sync is in the snapshot */
     struct strmap *things;    /* registered thing name -> struct config_thing */
     struct policy_set **sets; /* owned: distinct compiled policy sets */
@@ -48,6 +62,9 @@ struct broker_config {
  * eb notes what was left out (more than CLIENTS_MAX_DIMS dimensions) while
  * the call still succeeds. Engine thread. */
 int config_load(struct store *s, struct broker_config **out, struct dd_errbuf *eb);
+
+/* The certificate with id cert_id (64 hex digits), or NULL when unknown. */
+const struct config_cert *config_cert(const struct broker_config *c, const char *cert_id);
 
 /* The registered thing name, or NULL. */
 const struct config_thing *config_thing(const struct broker_config *c, const char *name);

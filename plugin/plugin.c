@@ -20,6 +20,8 @@
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "core/policy.h"
 #include "core/report.h"
@@ -27,6 +29,7 @@
 #include "plugin/clients.h"
 #include "plugin/config.h"
 #include "plugin/engine.h"
+#include "plugin/strmap.h"
 #include "store/store.h"
 #include "store/store_emulator.h"
 
@@ -236,23 +239,70 @@ static bool authorized(struct plugin *p, struct mosquitto *client, enum policy_a
                        const char *name)
 {
     const char *id = mosquitto_client_id(client);
+    const char *cert_id = strmap_get(p->tls_certs, &client, sizeof(client));
     const struct config_thing *t = config_thing(p->config, id);
+    const struct policy_set *set = t ? t->policies : NULL;
     struct policy_context ctx = { 0 };
     enum policy_decision d;
     char arn[1024];
 
-    if (!t || !t->policies)
+    ctx.client_id = id;
+    ctx.source_ip = mosquitto_client_address(client);
+    if (cert_id) {
+        /* The certificate is the principal: its policies, plus those of the
+         * thing the client id names if the certificate is attached to it. */
+        const struct config_cert *c = config_cert(p->config, cert_id);
+        const struct config_cert_thing *ct = c && id ? strmap_get(c->things, id, strlen(id)) : NULL;
+
+        set = ct ? ct->policies : c ? c->alone : NULL;
+        ctx.certificate_id = cert_id;
+        ctx.thing_attached = ct != NULL;
+        if (!ct)
+            t = NULL;
+    }
+    if (t) {
+        ctx.thing_name = id;
+        ctx.thing_type_name = t->type_name;
+        ctx.attributes = t->attributes;
+        ctx.n_attributes = t->n_attributes;
+    }
+    if (!set)
         return !p->opt.authz_aws;
     if (policy_resource_arn(arn, sizeof(arn), p->opt.region, p->opt.account, action, name, NULL))
         return !p->opt.authz_aws;
-    ctx.client_id = id;
-    ctx.thing_name = id;
-    ctx.thing_type_name = t->type_name;
-    ctx.attributes = t->attributes;
-    ctx.n_attributes = t->n_attributes;
-    ctx.source_ip = mosquitto_client_address(client);
-    d = policy_set_evaluate(t->policies, action, arn, &ctx, NULL);
+    d = policy_set_evaluate(set, action, arn, &ctx, NULL);
     return p->opt.authz_aws ? d == POLICY_ALLOW : d != POLICY_DENY_EXPLICIT;
+}
+
+/* On the TLS listener the certificate identifies the principal: note its id
+ * (the SHA-256 of its DER, as AWS's certificateId) for the connection.
+ * Returns false when the certificate is unknown or not ACTIVE. */
+static bool identify(struct plugin *p, struct mosquitto *client)
+{
+    X509 *x = mosquitto_client_certificate(client);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0, i;
+    const struct config_cert *c;
+    char *id, *old = NULL;
+
+    if (!x)
+        return true; /* the plain listener: the client id is the identity */
+    id = malloc(2 * EVP_MAX_MD_SIZE + 1);
+    if (!id || X509_digest(x, EVP_sha256(), md, &md_len) != 1) {
+        X509_free(x);
+        free(id);
+        return false;
+    }
+    X509_free(x);
+    for (i = 0; i < md_len; i++)
+        snprintf(id + 2 * i, 3, "%02x", md[i]);
+    c = config_cert(p->config, id);
+    if (!c || !c->active || strmap_put(p->tls_certs, &client, sizeof(client), id, (void **)&old)) {
+        free(id);
+        return false;
+    }
+    free(old);
+    return true;
 }
 
 /* AWS IoT closes an MQTT 3.1.1 connection whose PUBLISH or SUBSCRIBE it
@@ -287,6 +337,10 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
     PLUGIN_ASSERT_BROKER_THREAD(p);
     if (!id)
         return MOSQ_ERR_AUTH;
+    if (!identify(p, a->client)) {
+        clients_connect(p->clients, a->client, id, mosquitto_client_address(a->client), false);
+        return MOSQ_ERR_AUTH; /* an unknown, inactive or revoked certificate */
+    }
     ok = authorized(p, a->client, POLICY_ACTION_CONNECT, id);
     c = clients_connect(p->clients, a->client, id, mosquitto_client_address(a->client), ok);
     if (!ok && c)
@@ -368,6 +422,14 @@ static int on_disconnect(int event, void *event_data, void *userdata)
     (void)event;
     PLUGIN_ASSERT_BROKER_THREAD(p);
     clients_disconnect(p->clients, d->client, emulated_now(p));
+    if (p->tls_certs) {
+        char *cert_id = NULL;
+
+        /* Forget the connection's certificate (pointers are reused). */
+        if (strmap_get(p->tls_certs, &d->client, sizeof(d->client)) &&
+            strmap_put(p->tls_certs, &d->client, sizeof(d->client), NULL, (void **)&cert_id) == 0)
+            free(cert_id);
+    }
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -425,7 +487,10 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
     p->clock_generation = 1;
     p->open_bucket_end_ms = clock_bucket_end(clock_now(&p->clock, real_ms(CLOCK_REALTIME)));
     p->clients = clients_new();
-    if (!p->clients) {
+    p->tls_certs = strmap_new();
+    if (!p->clients || !p->tls_certs) {
+        clients_free(p->clients);
+        strmap_free(p->tls_certs, free);
         engine_stop(p->engine);
         free(p);
         return MOSQ_ERR_NOMEM;
@@ -458,6 +523,7 @@ EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *option
     unregister_all(p, N_CALLBACKS);
     engine_stop(p->engine);
     clients_free(p->clients);
+    strmap_free(p->tls_certs, free);
     config_free(p->config);
     free(p);
     return MOSQ_ERR_SUCCESS;

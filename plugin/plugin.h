@@ -20,6 +20,7 @@
 #define PLUGIN_CLIENT_ID_MAX 128 /* as CLIENTS_ID_MAX */
 
 struct broker_config;
+struct strmap;
 struct clients;
 struct engine;
 
@@ -43,6 +44,7 @@ struct plugin {
     /* broker thread only */
     struct clients *clients;       /* owned: counts of the open window */
     struct broker_config *config;  /* owned: the snapshot in force (NULL until the first) */
+    struct strmap *tls_certs;      /* owned: TLS connection pointer -> certificate id */
     uint64_t config_generation;    /* of that snapshot */
     struct dd_clock clock;         /* copy of the engine's clock snapshot */
     uint64_t clock_generation;     /* of that copy */

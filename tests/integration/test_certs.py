@@ -4,8 +4,7 @@ boto3 and the AWS CLI (shapes, paging, the exact errors), thing principals,
 certificates as policy targets, and devices that connect over TLS with the
 files CreateKeysAndCertificate returned.
 
-Refusing INACTIVE, REVOKED and unknown certificates at CONNECT is the
-broker's job (the plugin); those tests are marked xfail until it lands."""
+The broker refuses INACTIVE, REVOKED and unknown certificates at CONNECT."""
 import datetime
 import hashlib
 import json
@@ -28,7 +27,6 @@ from conftest import Emulator, http
 PREFIX = "arn:aws:iot:us-east-1:123456789012:"
 ALLOW = json.dumps({"Version": "2012-10-17",
                     "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]})
-broker_pending = pytest.mark.xfail(reason="broker-side enforcement pending", strict=False)
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +143,7 @@ def device(iot, tmp_path, emu, thing, active=True):
     ca = tmp_path / "ca.pem"
     ca.write_text(served_ca(emu))
     cert, key = files(tmp_path, thing, out["certificatePem"], out["keyPair"]["PrivateKey"])
+    emu.sync()  # the broker runs with the new certificate from here on
     return out, str(ca), cert, key
 
 
@@ -553,14 +552,12 @@ def test_mqtts_port_taken_is_reported(make_emulator, tmp_path):
 
 # ---- refused at CONNECT (the broker's part) -----------------------------------
 
-@broker_pending
 def test_inactive_certificate_is_refused(emu, iot, tmp_path):
     out, ca, cert, key = device(iot, tmp_path, emu, "lamp-i", active=False)
     c, why = try_connect(emu, ca, "lamp-i", cert, key)
     assert c is None, "an INACTIVE certificate got CONNACK 0"
 
 
-@broker_pending
 def test_revoked_certificate_is_refused(emu, iot, tmp_path):
     out, ca, cert, key = device(iot, tmp_path, emu, "lamp-r")
     c, why = try_connect(emu, ca, "lamp-r", cert, key)
@@ -568,16 +565,15 @@ def test_revoked_certificate_is_refused(emu, iot, tmp_path):
     c.disconnect()
     c.loop_stop()
     iot.update_certificate(certificateId=out["certificateId"], newStatus="REVOKED")
-    time.sleep(0.3)  # the broker notices the change by polling the database
+    emu.sync()  # the broker runs with the change from here on
     c, why = try_connect(emu, ca, "lamp-r", cert, key)
     assert c is None, "a REVOKED certificate got CONNACK 0"
 
 
-@broker_pending
 def test_unknown_certificate_is_refused(emu, iot, tmp_path):
     out, ca, cert, key = device(iot, tmp_path, emu, "lamp-u", active=False)
     iot.detach_thing_principal(thingName="lamp-u", principal=out["certificateArn"])
     iot.delete_certificate(certificateId=out["certificateId"])
-    time.sleep(0.3)
+    emu.sync()
     c, why = try_connect(emu, ca, "lamp-u", cert, key)
     assert c is None, "a deleted (unknown) certificate got CONNACK 0"
