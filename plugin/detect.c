@@ -953,38 +953,83 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
     return rc;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The values of every device for one statistical behavior in a batch,
+ * sorted once so each device's percentile of the others is a lookup. */
+struct peer_group {
+    size_t profile, behavior;
+    double *sorted; /* owned */
+    size_t n;
+};
+
+static struct peer_group *peer_group(struct peer_group *groups, size_t n_groups, size_t profile,
+                                     size_t behavior)
+{
+    size_t i;
+
+    for (i = 0; i < n_groups; i++)
+        if (groups[i].profile == profile && groups[i].behavior == behavior)
+            return &groups[i];
+    return NULL;
+}
+
 /* Judge a batch: static and ML at once, statistical against the nearest-
  * rank percentile of the other devices' values for the same behavior. */
 static int judge_batch(struct detect *d, struct store *s, struct batch *bt, int64_t time_ms)
 {
-    double *peers = NULL;
-    size_t i, j;
+    struct peer_group *groups = NULL;
+    size_t n_groups = 0, i;
     int rc = DD_OK;
 
-    if (bt->n) {
-        peers = malloc(bt->n * sizeof(*peers));
-        if (!peers)
-            return DD_ERR_NOMEM;
+    for (i = 0; i < bt->n && !rc; i++) {
+        struct pending *x = &bt->items[i];
+        const struct behavior *b = &d->profiles[x->profile].behaviors->items[x->behavior];
+        struct peer_group *g;
+
+        if (b->type != BEHAVIOR_TYPE_STATISTICAL)
+            continue;
+        g = peer_group(groups, n_groups, x->profile, x->behavior);
+        if (!g) {
+            g = realloc(groups, (n_groups + 1) * sizeof(*groups));
+            if (!g) {
+                rc = DD_ERR_NOMEM;
+                break;
+            }
+            groups = g;
+            g = &groups[n_groups++];
+            g->profile = x->profile;
+            g->behavior = x->behavior;
+            g->n = 0;
+            g->sorted = malloc(bt->n * sizeof(*g->sorted));
+            if (!g->sorted) {
+                rc = DD_ERR_NOMEM;
+                break;
+            }
+        }
+        g->sorted[g->n++] = as_number(&x->value);
     }
+    for (i = 0; i < n_groups && !rc; i++)
+        qsort(groups[i].sorted, groups[i].n, sizeof(double), cmp_double);
     for (i = 0; i < bt->n && !rc; i++) {
         struct pending *x = &bt->items[i];
         const struct dprofile *p = &d->profiles[x->profile];
         const struct behavior *b = &p->behaviors->items[x->behavior];
+        const struct peer_group *g = peer_group(groups, n_groups, x->profile, x->behavior);
         double threshold;
-        bool have = false;
+        bool have = g && evaluate_percentile_excluding(g->sorted, g->n, as_number(&x->value),
+                                                       b->percentile, &threshold) == DD_OK;
 
-        if (b->type == BEHAVIOR_TYPE_STATISTICAL) {
-            size_t n = 0;
-
-            for (j = 0; j < bt->n; j++)
-                if (j != i && bt->items[j].profile == x->profile &&
-                    bt->items[j].behavior == x->behavior)
-                    peers[n++] = as_number(&bt->items[j].value);
-            have = evaluate_percentile(peers, n, b->percentile, &threshold) == DD_OK;
-        }
         rc = judge(d, s, p, b, x->thing, time_ms, &x->value, have ? &threshold : NULL);
     }
-    free(peers);
+    for (i = 0; i < n_groups; i++)
+        free(groups[i].sorted);
+    free(groups);
     return rc;
 }
 
