@@ -11,4 +11,8 @@ extern const struct route api_emulator_routes[];
 /* Things, thing groups, membership, DescribeEndpoint (api_registry.c). */
 extern const struct route api_registry_routes[];
 
+/* SNS in the query protocol (POST / and the GET / links), the signing
+ * certificate, alerts view, sink and Lambda mappings (api_sns.c). */
+extern const struct route api_sns_routes[];
+
 #endif

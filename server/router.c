@@ -15,6 +15,7 @@
 static const struct route *const route_tables[] = {
     api_emulator_routes,
     api_registry_routes,
+    api_sns_routes,
 };
 
 /* Split the raw path into at most MAX_SEGMENTS segments (pointers into buf,
