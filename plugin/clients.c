@@ -7,6 +7,7 @@
  * Deletion uses backward-shift so no tombstones build up. */
 #include "plugin/clients.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,7 +211,6 @@ bool clients_connect(struct clients *t, const void *conn, const char *id, const 
         if (!e)
             return false;
         memcpy(e->id, id, strlen(id) + 1);
-        e->counts.bytes_min = UINT32_MAX;
         t->ids[i] = e;
         t->id_n++;
     }
@@ -256,8 +256,74 @@ static void reset_counts(struct client_counts *c)
 
     memcpy(ip, c->source_ip, sizeof(ip));
     memset(c, 0, sizeof(*c));
-    c->bytes_min = UINT32_MAX;
     memcpy(c->source_ip, ip, sizeof(ip));
+}
+
+static void size_add(struct size_stats *s, uint32_t len)
+{
+    if (s->n == 0 || len < s->min)
+        s->min = len;
+    if (s->n == 0 || len > s->max)
+        s->max = len;
+    s->n++;
+    s->sum += len;
+}
+
+void clients_count_sent(struct client_counts *c, unsigned dims_in, size_t n_dims, uint32_t len)
+{
+    size_t i;
+
+    c->sent++;
+    size_add(&c->bytes, len);
+    for (i = 0; i < n_dims; i++) {
+        if (dims_in & (1u << i)) {
+            c->dims[i].sent++;
+            size_add(&c->dims[i].in, len);
+        } else {
+            size_add(&c->dims[i].out, len);
+        }
+    }
+}
+
+void clients_count_received(struct client_counts *c, unsigned dims_in)
+{
+    size_t i;
+
+    c->received++;
+    for (i = 0; dims_in; i++, dims_in >>= 1)
+        if (dims_in & 1u)
+            c->dims[i].received++;
+}
+
+void clients_count_auth_failure(struct client_counts *c, bool has_topic, unsigned dims_in)
+{
+    size_t i;
+
+    c->auth_failures++;
+    if (!has_topic)
+        return;
+    c->topic_auth_failures++;
+    for (i = 0; dims_in; i++, dims_in >>= 1)
+        if (dims_in & 1u)
+            c->dims[i].auth_failures++;
+}
+
+void clients_reset_dims(struct clients *t)
+{
+    size_t i;
+
+    for (i = 0; i < t->id_cap; i++)
+        if (t->ids[i])
+            memset(t->ids[i]->counts.dims, 0, sizeof(t->ids[i]->counts.dims));
+}
+
+void clients_window_dims(struct client_window *w, const char *const *names, size_t n)
+{
+    size_t i;
+
+    w->n_dims = n < CLIENTS_MAX_DIMS ? n : CLIENTS_MAX_DIMS;
+    for (i = 0; i < w->n_dims; i++)
+        snprintf(w->dim_names[i], sizeof(w->dim_names[i]), "%s", names[i]);
 }
 
 struct client_window *clients_close(struct clients *t, int64_t bucket_end_ms,
@@ -274,6 +340,7 @@ struct client_window *clients_close(struct clients *t, int64_t bucket_end_ms,
         return NULL;
     w->bucket_end_ms = bucket_end_ms;
     w->idle_buckets_after = idle_buckets_after;
+    w->n_dims = 0;
     w->n = 0;
     for (i = 0; i < t->id_cap; i++) {
         struct entry *e = t->ids[i];
@@ -283,8 +350,6 @@ struct client_window *clients_close(struct clients *t, int64_t bucket_end_ms,
             continue;
         r = &w->records[w->n++];
         r->counts = e->counts;
-        if (r->counts.bytes_n == 0)
-            r->counts.bytes_min = 0;
         r->had_session = e->had_session;
         r->disconnected_at_ms = e->live ? 0 : e->left_ms;
         memcpy(r->id, e->id, sizeof(r->id));

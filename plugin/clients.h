@@ -19,17 +19,34 @@
 #define CLIENTS_ID_MAX 128 /* AWS thing names and client ids */
 #define CLIENTS_IP_MAX 46  /* textual IPv6 */
 
+#define CLIENTS_MAX_DIMS 8 /* TOPIC_FILTER dimensions counted at once */
+
+/* Payload sizes of the messages a client sent; min and max are valid when
+ * n > 0. */
+struct size_stats {
+    uint32_t n, min, max;
+    uint64_t sum;
+};
+
+/* Counts restricted to one dimension's topic filters: the messages whose
+ * topic matches (IN). NOT_IN counts are the totals minus these; sizes are
+ * kept for both sides because a minimum or maximum cannot be subtracted. */
+struct dim_counts {
+    uint32_t sent, received, auth_failures;
+    struct size_stats in, out;
+};
+
 /* One client's counts for one window. */
 struct client_counts {
-    uint32_t sent;          /* PUBLISH accepted from it */
-    uint32_t received;      /* deliveries to it */
-    uint32_t auth_failures; /* denied CONNECT, PUBLISH, SUBSCRIBE, deliveries */
+    uint32_t sent;                /* PUBLISH accepted from it */
+    uint32_t received;            /* deliveries to it */
+    uint32_t auth_failures;       /* denied CONNECT, PUBLISH, SUBSCRIBE, deliveries */
+    uint32_t topic_auth_failures; /* those of them that had a topic */
     uint32_t connection_attempts;
     uint32_t disconnects;
-    uint32_t bytes_n; /* message sizes: count, min, max, sum of payload bytes */
-    uint32_t bytes_min, bytes_max;
-    uint64_t bytes_sum;
+    struct size_stats bytes;
     char source_ip[CLIENTS_IP_MAX]; /* the last address it connected from */
+    struct dim_counts dims[CLIENTS_MAX_DIMS];
 };
 
 /* A closed window's record of one client. */
@@ -47,6 +64,8 @@ struct client_record {
 struct client_window {
     int64_t bucket_end_ms;
     int64_t idle_buckets_after;
+    size_t n_dims;                                        /* dims[] of every record ... */
+    char dim_names[CLIENTS_MAX_DIMS][CLIENTS_ID_MAX + 1]; /* ... belong to these */
     size_t n;
     struct client_record records[];
 };
@@ -79,6 +98,23 @@ void clients_disconnect(struct clients *t, const void *conn, int64_t now_ms);
  * forget_after_ms ago are dropped. */
 struct client_window *clients_close(struct clients *t, int64_t bucket_end_ms,
                                     int64_t idle_buckets_after, int64_t forget_after_ms);
+
+/* Record in w which dimension each dims[] slot of its records counts. */
+void clients_window_dims(struct client_window *w, const char *const *names, size_t n);
+
+/* Count one PUBLISH of len payload bytes; dims_in has bit i set when its
+ * topic matches dimension i of the n_dims in force. Broker thread. */
+void clients_count_sent(struct client_counts *c, unsigned dims_in, size_t n_dims, uint32_t len);
+
+/* Count one delivery to the client. */
+void clients_count_received(struct client_counts *c, unsigned dims_in);
+
+/* Count one denied request; has_topic false for a denied CONNECT. */
+void clients_count_auth_failure(struct client_counts *c, bool has_topic, unsigned dims_in);
+
+/* The dimensions in force changed: forget every client's dimension counts
+ * of the open window (their indices may now mean other dimensions). */
+void clients_reset_dims(struct clients *t);
 
 /* Number of entries (for the benchmark's memory figure). */
 size_t clients_count(const struct clients *t);

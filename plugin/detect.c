@@ -280,10 +280,10 @@ static char *print_json(cJSON *o)
 }
 
 /* Record one event of a violation, and its alert unless suppressed. */
-static int record_event(struct detect *d, struct store *s, const struct dprofile *p,
-                        const struct behavior *b, const char *thing, const char *violation_id,
-                        enum evaluate_event type, int64_t time_ms, const struct metric_value *v,
-                        const char *value_json)
+static int record_event(struct detect *d, struct store *s, const char *profile,
+                        const char *topic_arn, const struct behavior *b, const char *thing,
+                        const char *violation_id, enum evaluate_event type, int64_t time_ms,
+                        const struct metric_value *v, const char *value_json)
 {
     struct alert a = {
         .event_time_ms = time_ms,
@@ -292,7 +292,7 @@ static int record_event(struct detect *d, struct store *s, const struct dprofile
         .type = type,
         .metric_value = v,
         .violation_id = violation_id,
-        .security_profile_name = p->name,
+        .security_profile_name = profile,
     };
     int64_t event_id;
     char *message;
@@ -307,7 +307,7 @@ static int record_event(struct detect *d, struct store *s, const struct dprofile
     rc = alert_build(&a, &message, NULL);
     if (rc)
         return rc;
-    rc = store_detect_alert_add(s, time_ms, p->name, p->topic_arn, message, event_id);
+    rc = store_detect_alert_add(s, time_ms, profile, topic_arn, message, event_id);
     free(message);
     return rc;
 }
@@ -340,7 +340,8 @@ static int open_violation(struct detect *d, struct store *s, const struct dprofi
     rc = store_detect_violation_open(s, &row);
     free(behavior_json);
     if (!rc)
-        rc = record_event(d, s, p, b, thing, id, EVALUATE_EVENT_IN_ALARM, time_ms, v, value_json);
+        rc = record_event(d, s, p->name, p->topic_arn, b, thing, id, EVALUATE_EVENT_IN_ALARM,
+                          time_ms, v, value_json);
     return rc;
 }
 
@@ -388,6 +389,7 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
     rc = store_detect_state_get(s, thing, p->name, b->name, &st);
     if (rc && rc != DD_ERR_NOT_FOUND)
         return rc;
+    rc = DD_OK; /* a first datapoint starts from the zeroed state */
     es.in_alarm = st.in_alarm;
     es.streak_violating = st.streak_violating;
     es.streak_compliant = st.streak_compliant;
@@ -429,7 +431,8 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
         } else if (ev == EVALUATE_EVENT_ALARM_CLEARED) {
             rc = store_detect_violation_close(s, st.violation_id, time_ms, "alarm-cleared");
             if (!rc)
-                rc = record_event(d, s, p, b, thing, st.violation_id, ev, time_ms, v, value_json);
+                rc = record_event(d, s, p->name, p->topic_arn, b, thing, st.violation_id, ev,
+                                  time_ms, v, value_json);
             st.violation_id[0] = '\0';
         }
     }
@@ -459,23 +462,53 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
 
 /* ---- invalidation ------------------------------------------------------- */
 
+/* The behavior a violation was opened with, parsed back from its stored
+ * echo, for the alert of a violation whose behavior is gone. *out owns a
+ * one-behavior list (behavior_list_free). */
+static int stored_behavior(struct store *s, const char *violation_id, struct behavior_list **out)
+{
+    struct behavior_context ctx = { 0 };
+    cJSON *arr = NULL, *one;
+    char *json;
+    int rc;
+
+    *out = NULL;
+    rc = store_detect_violation_behavior(s, violation_id, &json);
+    if (rc)
+        return rc;
+    one = cJSON_Parse(json);
+    free(json);
+    arr = one ? cJSON_CreateArray() : NULL;
+    if (!arr || !cJSON_AddItemToArray(arr, one)) {
+        cJSON_Delete(one);
+        cJSON_Delete(arr);
+        return DD_ERR_NOMEM;
+    }
+    rc = behavior_list_parse(arr, &ctx, out, NULL);
+    cJSON_Delete(arr);
+    return rc;
+}
+
 static int invalidate(struct detect *d, struct store *s, const struct dprofile *p,
                       const struct behavior *b, const char *thing, const char *profile_name,
                       const char *behavior_name, const struct store_behavior_state *st,
                       int64_t now_ms)
 {
+    struct behavior_list *old = NULL;
     int rc = store_detect_violation_close(s, st->violation_id, now_ms, "alarm-invalidated");
 
-    if (!rc && p && b)
-        rc = record_event(d, s, p, b, thing, st->violation_id, EVALUATE_EVENT_ALARM_INVALIDATED,
-                          now_ms, NULL, NULL);
-    else if (!rc) {
-        int64_t event_id;
-
-        /* The behavior is gone, so there is nothing to echo in an alert. */
-        rc = store_detect_event_add(s, st->violation_id, "alarm-invalidated", now_ms, NULL,
-                                    &event_id);
+    /* A deleted profile or a removed behavior still gets its alert, echoing
+     * the behavior as it was when the violation opened. */
+    if (!rc && !b) {
+        rc = stored_behavior(s, st->violation_id, &old);
+        if (!rc && old->n == 1)
+            b = &old->items[0];
     }
+    /* A deleted profile's alert has no topic left to go to. */
+    if (!rc && b)
+        rc = record_event(d, s, profile_name, p ? p->topic_arn : NULL, b, thing, st->violation_id,
+                          EVALUATE_EVENT_ALARM_INVALIDATED, now_ms, NULL, NULL);
+    behavior_list_free(old);
     if (!rc)
         rc = store_detect_state_delete(s, thing, profile_name, behavior_name);
     return rc;
@@ -588,10 +621,14 @@ int detect_expire(struct detect *d, struct store *s, int64_t now_ms)
 
 /* ---- cloud-side metrics ------------------------------------------------- */
 
-static struct ring *ring_for(struct detect *d, const char *thing, const char *metric)
+/* The bucket history of one metric of one thing (per dimension and side of
+ * it, when the behavior has one). */
+static struct ring *ring_for(struct detect *d, const char *thing, const char *metric,
+                             const char *dim, bool not_in)
 {
-    char key[CLIENTS_ID_MAX + 130];
-    int len = snprintf(key, sizeof(key), "%s%c%s", thing, 0, metric);
+    char key[CLIENTS_ID_MAX + 270];
+    int len = snprintf(key, sizeof(key), "%s%c%s%c%s%c%d", thing, 0, metric, 0, dim ? dim : "", 0,
+                       not_in);
     struct ring *r;
 
     if (len < 0 || (size_t)len >= sizeof(key))
@@ -628,31 +665,43 @@ static void ring_window(const struct ring *r, int64_t end_ms, size_t k, struct m
     }
 }
 
-/* This bucket's statistics of a cloud-side count metric for one record;
- * false when the record yields no datapoint for it. */
-static bool cloud_stats(const char *metric, const struct client_record *rec,
+static void size_to_stats(const struct size_stats *in, struct metric_stats *st)
+{
+    st->n = in->n;
+    st->sum = in->sum;
+    st->min = in->min;
+    st->max = in->max;
+    st->last = in->max;
+}
+
+/* This bucket's statistics of a cloud-side count metric for one record,
+ * over all topics (dim < 0) or restricted to dimension dim (IN) or to the
+ * topics outside it (not_in); false when the record yields no datapoint. */
+static bool cloud_stats(const char *metric, const struct client_record *rec, int dim, bool not_in,
                         struct metric_stats *st)
 {
     const struct client_counts *c = &rec->counts;
+    const struct dim_counts *dc = dim >= 0 ? &c->dims[dim] : NULL;
     uint64_t sample;
 
     memset(st, 0, sizeof(*st));
     if (strcmp(metric, "aws:message-byte-size") == 0) {
-        if (!c->bytes_n)
+        const struct size_stats *sz = !dc ? &c->bytes : not_in ? &dc->out : &dc->in;
+
+        if (!sz->n)
             return false;
-        st->n = c->bytes_n;
-        st->sum = c->bytes_sum;
-        st->min = c->bytes_min;
-        st->max = c->bytes_max;
-        st->last = c->bytes_max;
+        size_to_stats(sz, st);
         return true;
     }
     if (strcmp(metric, "aws:num-messages-sent") == 0)
-        sample = c->sent;
+        sample = !dc ? c->sent : not_in ? c->sent - dc->sent : dc->sent;
     else if (strcmp(metric, "aws:num-messages-received") == 0)
-        sample = c->received;
+        sample = !dc ? c->received : not_in ? c->received - dc->received : dc->received;
     else if (strcmp(metric, "aws:num-authorization-failures") == 0)
-        sample = c->auth_failures;
+        /* A denied CONNECT has no topic: it stays out of dimensioned counts. */
+        sample = !dc      ? c->auth_failures
+                 : not_in ? c->topic_auth_failures - dc->auth_failures
+                          : dc->auth_failures;
     else if (strcmp(metric, "aws:num-connection-attempts") == 0)
         sample = c->connection_attempts;
     else if (strcmp(metric, "aws:num-disconnects") == 0)
@@ -666,6 +715,16 @@ static bool cloud_stats(const char *metric, const struct client_record *rec,
         return false;
     metric_stats_add(st, sample);
     return true;
+}
+
+static int dim_index(const struct client_window *w, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < w->n_dims; i++)
+        if (strcmp(w->dim_names[i], name) == 0)
+            return (int)i;
+    return -1;
 }
 
 /* A datapoint waiting for its verdict in this bucket. */
@@ -740,8 +799,8 @@ static int set_cidr(struct metric_value *v, const char *ip)
 /* Queue the datapoints of one record for the bucket ending at end_ms. An
  * idle bucket (a later bucket of a manual jump) passes idle = true: only
  * clients still connected, with zero counts, and disconnect durations. */
-static int collect_record(struct detect *d, struct batch *bt, const struct client_record *rec,
-                          int64_t end_ms, bool idle)
+static int collect_record(struct detect *d, struct batch *bt, const struct client_window *w,
+                          const struct client_record *rec, int64_t end_ms, bool idle)
 {
     uint64_t mask = profiles_for(d, rec->id);
     struct client_record zero;
@@ -765,7 +824,13 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
             const struct behavior *b = &p->behaviors->items[bi];
             struct metric_value v = { 0 };
 
-            if (!b->info || b->info->side != METRIC_SIDE_CLOUD || b->dimension_name)
+            int dim = -1;
+
+            if (!b->info || b->info->side != METRIC_SIDE_CLOUD)
+                continue;
+            /* A dimension that is not counted (unknown, or past the limit)
+             * gives no datapoints. */
+            if (b->dimension_name && (dim = dim_index(w, b->dimension_name)) < 0)
                 continue;
             if (strcmp(b->metric, "aws:source-ip-address") == 0) {
                 if (idle || !rec->counts.connection_attempts || !rec->counts.source_ip[0])
@@ -783,9 +848,11 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
                 size_t k = b->has_duration ? (size_t)b->duration_seconds / 300 : 1;
                 uint64_t n;
 
-                if (!cloud_stats(b->metric, rec, &st))
+                if (!cloud_stats(b->metric, rec, dim,
+                                 b->dimension_name && b->dimension_op == BEHAVIOR_DIM_NOT_IN, &st))
                     continue;
-                r = ring_for(d, rec->id, b->metric);
+                r = ring_for(d, rec->id, b->metric, b->dimension_name,
+                             b->dimension_op == BEHAVIOR_DIM_NOT_IN);
                 if (!r)
                     return DD_ERR_NOMEM;
                 r->end_ms[ring_index(end_ms)] = end_ms;
@@ -850,7 +917,7 @@ int detect_window(struct detect *d, struct store *s, const struct client_window 
     for (k = 0; k <= w->idle_buckets_after && !rc; k++) {
         end = w->bucket_end_ms + k * CLOCK_BUCKET_MS;
         for (i = 0; i < w->n && !rc; i++)
-            rc = collect_record(d, &bt, &w->records[i], end, k > 0);
+            rc = collect_record(d, &bt, w, &w->records[i], end, k > 0);
         if (!rc)
             rc = judge_batch(d, s, &bt, end);
         batch_cleanup(&bt);
@@ -927,7 +994,7 @@ static int report_value(struct detect *d, const char *thing, const struct behavi
              (r->network_stats.present & REPORT_STAT_PACKETS_OUT))
         sample = r->network_stats.packets_out;
     if (sample >= 0 && b->info && b->info->side == METRIC_SIDE_DEVICE) {
-        struct ring *rg = ring_for(d, thing, m);
+        struct ring *rg = ring_for(d, thing, m, NULL, false);
         int64_t end = clock_bucket_end(now_ms);
         struct metric_stats win[RING];
         size_t k = b->has_duration ? (size_t)b->duration_seconds / 300 : 1;

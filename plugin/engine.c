@@ -25,7 +25,9 @@
 #include <mqtt_protocol.h>
 
 #include "core/report.h"
+#include "plugin/config.h"
 #include "plugin/detect.h"
+#include "plugin/shadow_mqtt.h"
 #include "store/store.h"
 #include "store/store_emulator.h"
 #include "store/store_outbox.h"
@@ -66,12 +68,14 @@ struct engine {
     struct item *head, *tail;        /* work for the engine, oldest first */
     struct outgoing *out, *out_tail; /* work for the broker thread */
     struct dd_clock clock;           /* the snapshot the broker thread copies */
+    struct broker_config *config;    /* the newest snapshot not yet taken, owned */
     bool stopping;
     int start_rc; /* -1 while starting */
     struct dd_errbuf start_eb;
     /* end of fields guarded by lock */
 
-    atomic_uint_fast64_t clock_generation; /* bumped after clock changes */
+    atomic_uint_fast64_t clock_generation;  /* bumped after clock changes */
+    atomic_uint_fast64_t config_generation; /* bumped when a new config is ready */
     atomic_int out_pending;
 
     /* engine thread only */
@@ -241,13 +245,29 @@ static void handle_report(struct engine *e, const char *thing, enum report_forma
     report_free(r);
 }
 
+static void publish_shadow_reply(void *ctx, const char *topic, const void *payload, size_t len)
+{
+    struct engine *e = ctx;
+
+    if (engine_publish(e, topic, payload, len, 0, 0, NULL))
+        engine_log(e, MOSQ_LOG_ERR, "ddlocal: out of memory: dropped a reply on %s", topic);
+}
+
 static void handle_message(struct engine *e, const struct item *it)
 {
     char thing[REPORT_THING_MAX + 1];
     enum report_format fmt;
+    int rc;
 
-    if (report_topic_parse(it->topic, thing, &fmt) == DD_OK)
+    if (report_topic_parse(it->topic, thing, &fmt) == DD_OK) {
         handle_report(e, thing, fmt, it);
+        return;
+    }
+    rc = shadow_mqtt_handle(e->store, it->topic, it->payload, it->len, it->time_ms / 1000,
+                            publish_shadow_reply, e);
+    if (rc && rc != DD_ERR_NOT_FOUND && rc != DD_ERR_INVALID)
+        engine_log(e, MOSQ_LOG_ERR, "ddlocal: shadow request on %s: %s", it->topic,
+                   dd_strerror(rc));
 }
 
 static int outbox_row(void *ctx, const char *topic, const void *payload, size_t len, int qos,
@@ -288,8 +308,31 @@ static void reload_clock(struct engine *e)
     pthread_mutex_unlock(&e->lock);
 }
 
+/* Build the broker thread's next configuration snapshot. */
+static void reload_config(struct engine *e)
+{
+    struct broker_config *c, *old;
+    struct dd_errbuf eb;
+    int rc = config_load(e->store, &c, &eb);
+
+    if (rc) {
+        engine_log(e, MOSQ_LOG_ERR, "ddlocal: building the broker configuration: %s",
+                   dd_strerror(rc));
+        return;
+    }
+    if (eb.msg[0])
+        engine_log(e, MOSQ_LOG_WARNING, "ddlocal: %s", eb.msg);
+    pthread_mutex_lock(&e->lock);
+    old = e->config;
+    e->config = c;
+    atomic_fetch_add(&e->config_generation, 1);
+    pthread_mutex_unlock(&e->lock);
+    config_free(old);
+}
+
 /* Another process committed: pick up the clock, a reset, the profiles and
- * targets, and the server's outgoing MQTT messages. */
+ * targets, the broker's configuration, and the server's outgoing MQTT
+ * messages. */
 static void on_foreign_commit(struct engine *e)
 {
     int64_t gen;
@@ -305,6 +348,7 @@ static void on_foreign_commit(struct engine *e)
         }
     }
     in_transaction(e, "loading security profiles", do_reload, NULL);
+    reload_config(e);
     drain_outbox(e);
 }
 
@@ -456,6 +500,7 @@ int engine_start(const struct plugin_options *opt, const struct dd_clock *clock,
     e->evaluated_until_ms = clock_now(clock, real_ms());
     e->emulated_now_ms = e->evaluated_until_ms;
     atomic_init(&e->clock_generation, 1);
+    atomic_init(&e->config_generation, 0);
     atomic_init(&e->out_pending, 0);
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->wake, NULL);
@@ -579,9 +624,25 @@ void engine_stop(struct engine *e)
         free_item(it);
         it = next;
     }
+    config_free(e->config);
     pthread_cond_destroy(&e->wake);
     pthread_mutex_destroy(&e->lock);
     free(e);
+}
+
+struct broker_config *engine_config_take(struct engine *e, uint64_t *generation)
+{
+    uint64_t g = atomic_load_explicit(&e->config_generation, memory_order_acquire);
+    struct broker_config *c;
+
+    if (g == *generation)
+        return NULL;
+    pthread_mutex_lock(&e->lock);
+    c = e->config;
+    e->config = NULL;
+    *generation = atomic_load(&e->config_generation);
+    pthread_mutex_unlock(&e->lock);
+    return c;
 }
 
 int engine_clock_refresh(struct engine *e, uint64_t *generation, struct dd_clock *clock)

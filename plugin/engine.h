@@ -41,6 +41,14 @@ void engine_stop(struct engine *e);
  * nothing changed (the usual case: one atomic load, no lock). Broker thread. */
 int engine_clock_refresh(struct engine *e, uint64_t *generation, struct dd_clock *clock);
 
+struct broker_config;
+
+/* The newest configuration snapshot when its generation differs from
+ * *generation (which is updated), else NULL. The caller owns the returned
+ * snapshot (config_free). One atomic load when nothing changed. Broker
+ * thread. */
+struct broker_config *engine_config_take(struct engine *e, uint64_t *generation);
+
 /* Hand a closed window to the engine, which frees it. Broker thread. */
 void engine_window(struct engine *e, struct client_window *w);
 

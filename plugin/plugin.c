@@ -25,6 +25,7 @@
 #include "core/report.h"
 #include "core/shadow.h"
 #include "plugin/clients.h"
+#include "plugin/config.h"
 #include "plugin/delivery.h"
 #include "plugin/engine.h"
 #include "store/store.h"
@@ -130,6 +131,40 @@ static int setup_clock(const struct plugin_options *o, struct dd_clock *out, str
     return rc;
 }
 
+/* Which dimensions' topic filters match topic, as a bit mask over the
+ * snapshot's dimensions. A filter may name ${iot:ClientId}, replaced by the
+ * client's id (no allocation: both fit a stack buffer, or the filter cannot
+ * match an MQTT topic anyway). Broker thread. */
+static unsigned dims_matching(const struct broker_config *cfg, const char *client_id,
+                              const char *topic)
+{
+    static const char var[] = "${iot:ClientId}";
+    unsigned mask = 0;
+    size_t i, j;
+
+    for (i = 0; cfg && i < cfg->n_dims; i++) {
+        for (j = 0; j < cfg->dims[i].n_filters; j++) {
+            const char *f = cfg->dims[i].filters[j], *at = strstr(f, var);
+            char buf[1024];
+            bool match = false;
+
+            if (at && client_id) {
+                int n = snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - f), f, client_id,
+                                 at + sizeof(var) - 1);
+
+                if (n < 0 || (size_t)n >= sizeof(buf))
+                    continue;
+                f = buf;
+            }
+            if (mosquitto_topic_matches_sub(f, topic, &match) == MOSQ_ERR_SUCCESS && match) {
+                mask |= 1u << i;
+                break;
+            }
+        }
+    }
+    return mask;
+}
+
 static int64_t emulated_now(struct plugin *p)
 {
     return clock_now(&p->clock, real_ms(CLOCK_REALTIME_COARSE));
@@ -139,6 +174,7 @@ static int64_t emulated_now(struct plugin *p)
 static int on_tick(int event, void *event_data, void *userdata)
 {
     struct plugin *p = userdata;
+    struct broker_config *cfg;
     int64_t now_real, now;
     int changed;
 
@@ -147,6 +183,12 @@ static int on_tick(int event, void *event_data, void *userdata)
     PLUGIN_ASSERT_BROKER_THREAD(p);
     now_real = real_ms(CLOCK_REALTIME_COARSE);
     changed = engine_clock_refresh(p->engine, &p->clock_generation, &p->clock);
+    cfg = engine_config_take(p->engine, &p->config_generation);
+    if (cfg) {
+        config_free(p->config);
+        p->config = cfg;
+        clients_reset_dims(p->clients);
+    }
     now = clock_now(&p->clock, now_real);
     if (now >= p->open_bucket_end_ms) {
         int64_t next_end = clock_bucket_end(now);
@@ -154,11 +196,14 @@ static int on_tick(int event, void *event_data, void *userdata)
         struct client_window *w =
             clients_close(p->clients, p->open_bucket_end_ms, idle, FORGET_AFTER_MS);
 
-        if (w)
+        if (w) {
+            if (p->config)
+                clients_window_dims(w, p->config->dim_names, p->config->n_dims);
             engine_window(p->engine, w);
-        else
+        } else {
             mosquitto_log_printf(MOSQ_LOG_ERR,
                                  "ddlocal: out of memory closing a window; counts carry over");
+        }
         p->open_bucket_end_ms = next_end;
         changed = 1;
     }
@@ -197,7 +242,8 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     (void)event;
     PLUGIN_ASSERT_BROKER_THREAD(p);
     if (a->access == MOSQ_ACL_READ && (c = clients_by_conn(p->clients, a->client)))
-        c->received++;
+        clients_count_received(c,
+                               dims_matching(p->config, mosquitto_client_id(a->client), a->topic));
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -215,15 +261,9 @@ static int on_message(int event, void *event_data, void *userdata)
 
     (void)event;
     PLUGIN_ASSERT_BROKER_THREAD(p);
-    if (c) {
-        c->sent++;
-        c->bytes_n++;
-        c->bytes_sum += m->payloadlen;
-        if (m->payloadlen < c->bytes_min)
-            c->bytes_min = m->payloadlen;
-        if (m->payloadlen > c->bytes_max)
-            c->bytes_max = m->payloadlen;
-    }
+    if (c)
+        clients_count_sent(c, dims_matching(p->config, mosquitto_client_id(m->client), m->topic),
+                           p->config ? p->config->n_dims : 0, m->payloadlen);
     if (strncmp(m->topic, "$aws/things/", 12) == 0 &&
         (report_topic_parse(m->topic, thing, &fmt) == DD_OK ||
          shadow_topic_parse(m->topic, &st) == DD_OK))
@@ -336,6 +376,7 @@ EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *option
     delivery_stop(p->delivery);
     engine_stop(p->engine);
     clients_free(p->clients);
+    config_free(p->config);
     free(p);
     return MOSQ_ERR_SUCCESS;
 }

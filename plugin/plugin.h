@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 
+struct broker_config;
 struct clients;
 struct delivery;
 struct engine;
@@ -47,6 +48,8 @@ struct plugin {
 
     /* broker thread only */
     struct clients *clients;       /* owned: counts of the open window */
+    struct broker_config *config;  /* owned: the snapshot in force (NULL until the first) */
+    uint64_t config_generation;    /* of that snapshot */
     struct dd_clock clock;         /* copy of the engine's clock snapshot */
     uint64_t clock_generation;     /* of that copy */
     int64_t open_bucket_end_ms;    /* the open window closes at this emulated time */

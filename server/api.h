@@ -7,9 +7,23 @@
 
 /* /_ddlocal/: health, clock, reset (api_emulator.c). */
 extern const struct route api_emulator_routes[];
+/* Policies, versions, attachments, effective policies (api_policies.c). */
+extern const struct route api_policies_routes[];
+/* Device Defender dimensions and custom metrics (api_dimensions.c). */
+extern const struct route api_dimensions_routes[];
 
 /* Things, thing groups, membership, DescribeEndpoint (api_registry.c). */
 extern const struct route api_registry_routes[];
+
+/* iot-data: shadows and Publish (api_shadow.c). */
+extern const struct route api_shadow_routes[];
+
+/* Detect security profiles and their targets (api_detect.c). */
+extern const struct route api_detect_routes[];
+
+/* Violations, violation events, verification states and the
+ * /_ddlocal/datapoints view (api_violations.c). */
+extern const struct route api_violations_routes[];
 
 /* SNS in the query protocol (POST / and the GET / links), the signing
  * certificate, alerts view, sink and Lambda mappings (api_sns.c). */

@@ -12,11 +12,13 @@
 
 #define MAX_SEGMENTS 16
 
+/* clang-format off: one family per line */
 static const struct route *const route_tables[] = {
-    api_emulator_routes,
-    api_registry_routes,
-    api_sns_routes,
+    api_emulator_routes,   api_registry_routes, api_shadow_routes,     api_detect_routes,
+    api_violations_routes, api_policies_routes, api_dimensions_routes, api_sns_routes,
 };
+
+/* clang-format on */
 
 /* Split the raw path into at most MAX_SEGMENTS segments (pointers into buf,
  * which is modified). Returns the count, or -1 when there are too many. */

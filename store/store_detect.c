@@ -3,6 +3,7 @@
 #include "store/store_detect.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -84,6 +85,26 @@ int store_detect_each_target(struct store *s, store_detect_pair_fn fn, void *ctx
     int rc = store__prepare(s, sql, &st);
 
     return rc ? rc : each_row(s, st, pair_row, &w, "list targets");
+}
+
+int store_detect_each_dimension(struct store *s, store_detect_pair_fn fn, void *ctx)
+{
+    static const char sql[] = "SELECT name, string_values FROM dimensions ORDER BY name";
+    struct walk w = { .ctx = ctx, .fn.pair = fn };
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    return rc ? rc : each_row(s, st, pair_row, &w, "list dimensions");
+}
+
+int store_detect_each_custom_metric(struct store *s, store_detect_pair_fn fn, void *ctx)
+{
+    static const char sql[] = "SELECT name, metric_type FROM custom_metrics ORDER BY name";
+    struct walk w = { .ctx = ctx, .fn.pair = fn };
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    return rc ? rc : each_row(s, st, pair_row, &w, "list custom metrics");
 }
 
 static int name_row(sqlite3_stmt *st, void *arg)
@@ -316,6 +337,30 @@ int store_detect_violation_close(struct store *s, const char *id, int64_t time_m
     bind_text(st, 2, end_type);
     bind_text(st, 3, id);
     return store__step_done(s, st, "close violation");
+}
+
+int store_detect_violation_behavior(struct store *s, const char *id, char **json)
+{
+    static const char sql[] = "SELECT behavior FROM violations WHERE violation_id = ?";
+    sqlite3_stmt *st;
+    int rc;
+
+    *json = NULL;
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    bind_text(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *json = strdup(col_text(st, 0));
+        rc = *json ? DD_OK : DD_ERR_NOMEM;
+    } else if (rc == SQLITE_DONE) {
+        rc = DD_ERR_NOT_FOUND;
+    } else {
+        rc = store__error(s, rc, "read violation");
+    }
+    sqlite3_reset(st);
+    return rc;
 }
 
 int store_detect_event_add(struct store *s, const char *violation_id, const char *type,

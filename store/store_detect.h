@@ -21,6 +21,13 @@ typedef int (*store_detect_profile_fn)(void *ctx, const char *name, const char *
 typedef int (*store_detect_pair_fn)(void *ctx, const char *a, const char *b);
 typedef int (*store_detect_name_fn)(void *ctx, const char *name);
 
+/* Every TOPIC_FILTER dimension with its string values (a JSON array), by
+ * name. */
+int store_detect_each_dimension(struct store *s, store_detect_pair_fn fn, void *ctx);
+
+/* Every custom metric (name, metric type), by name. */
+int store_detect_each_custom_metric(struct store *s, store_detect_pair_fn fn, void *ctx);
+
 /* Every security profile (alert_targets_json may be NULL). */
 int store_detect_each_profile(struct store *s, store_detect_profile_fn fn, void *ctx);
 
@@ -98,6 +105,10 @@ int store_detect_violation_touch(struct store *s, const char *id, int64_t time_m
 /* Close a violation with end_type "alarm-cleared" or "alarm-invalidated". */
 int store_detect_violation_close(struct store *s, const char *id, int64_t time_ms,
                                  const char *end_type);
+
+/* The behavior JSON a violation was opened with, in *json (the caller frees
+ * it with free()); DD_ERR_NOT_FOUND for an unknown id. */
+int store_detect_violation_behavior(struct store *s, const char *id, char **json);
 
 /* Append a violation event; *event_id gets its row id. value_json NULL for
  * alarm-invalidated. */

@@ -1,0 +1,1096 @@
+/* SPDX-License-Identifier: MIT */
+/* api_detect.c: Device Defender Detect security profiles over HTTP:
+ * Create/Describe/Update/Delete/ListSecurityProfiles, Attach/Detach,
+ * ListTargetsForSecurityProfile, ListSecurityProfilesForTarget and
+ * ValidateSecurityProfileBehaviors.
+ *
+ * Every member is checked here before anything is written (clients check
+ * only required members and minimums); the store keeps the normalised JSON
+ * we build: behaviors as core/behavior's API-order echo, so Describe, the
+ * engine and the violation records all repeat exactly what the user gave.
+ * Behaviors are validated against the account's custom metrics and
+ * dimensions as the store knows them at the time of the call.
+ *
+ * Deleting or detaching a profile only removes rows: the engine notices the
+ * change, closes the violations it leaves unmonitored as alarm-invalidated
+ * and sends their alerts (it owns target resolution and the alert outbox). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "core/behavior.h"
+#include "core/clock.h"
+#include "core/metric.h"
+#include "core/names.h"
+#include "core/paging.h"
+#include "server/api.h"
+#include "server/server.h"
+#include "store/store_emulator.h"
+#include "store/store_profiles.h"
+
+/* maxResults when the request gives none: the model's maximum. */
+#define DEFAULT_MAX_RESULTS 250
+
+/* ---- request helpers ---- */
+
+static struct store *store_of(struct request *req)
+{
+    return server_store(req->srv, &req->eb);
+}
+
+/* Emulated now: the shared clock, or real time before the broker set it. */
+static int64_t now_ms(struct store *s)
+{
+    struct dd_clock c;
+
+    if (store_clock_get(s, &c))
+        return server_real_ms();
+    return clock_now(&c, server_real_ms());
+}
+
+/* The body as a JSON object; an empty body counts as {}. *out is the
+ * caller's (cJSON_Delete). */
+static int parse_body(struct request *req, cJSON **out)
+{
+    cJSON *doc;
+
+    *out = NULL;
+    doc = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len) : cJSON_CreateObject();
+    if (!doc && !req->body_len)
+        return DD_ERR_NOMEM;
+    if (!cJSON_IsObject(doc)) {
+        cJSON_Delete(doc);
+        return dd_fail(&req->eb, DD_ERR_INVALID, "The request body must be a JSON object.");
+    }
+    *out = doc;
+    return DD_OK;
+}
+
+/* Member key of obj, NULL when absent or JSON null (clients never send
+ * null; treating it as absent is what botocore does with replies). */
+static const cJSON *member(const cJSON *obj, const char *key)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    return cJSON_IsNull(m) ? NULL : m;
+}
+
+/* A string member: *out borrowed from obj, NULL when absent. */
+static int string_member(struct request *req, const cJSON *obj, const char *key, const char **out)
+{
+    const cJSON *m = member(obj, key);
+
+    *out = NULL;
+    if (!m)
+        return DD_OK;
+    if (!cJSON_IsString(m))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a string.", key);
+    *out = m->valuestring;
+    return DD_OK;
+}
+
+/* A boolean member, false when absent. */
+static int bool_member(struct request *req, const cJSON *obj, const char *key, bool *out)
+{
+    const cJSON *m = member(obj, key);
+
+    *out = false;
+    if (!m)
+        return DD_OK;
+    if (!cJSON_IsBool(m))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a boolean.", key);
+    *out = cJSON_IsTrue(m);
+    return DD_OK;
+}
+
+/* A query integer (expectedVersion): decimal digits only. */
+static int query_long(struct request *req, const char *name, bool *has, int64_t *out)
+{
+    const char *v = request_query(req, name);
+    char *end;
+    long long n;
+
+    *has = false;
+    *out = 0;
+    if (!v)
+        return DD_OK;
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (!*v || *end || errno)
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be an integer, not '%.32s'.", name, v);
+    *has = true;
+    *out = n;
+    return DD_OK;
+}
+
+/* maxResults (1-250), DEFAULT_MAX_RESULTS when absent. */
+static int max_results(struct request *req, int *out)
+{
+    bool has;
+    int64_t n;
+    int rc = query_long(req, "maxResults", &has, &n);
+
+    *out = DEFAULT_MAX_RESULTS;
+    if (rc || !has)
+        return rc;
+    rc = names_check_range(NAMES_MAX_RESULTS, "maxResults", n, &req->eb);
+    if (!rc)
+        *out = (int)n;
+    return rc;
+}
+
+/* A query boolean: absent or "false" is false, "true" true. */
+static int query_bool(struct request *req, const char *name, bool *out)
+{
+    const char *v = request_query(req, name);
+
+    *out = false;
+    if (!v || strcmp(v, "false") == 0)
+        return DD_OK;
+    if (strcmp(v, "true") == 0) {
+        *out = true;
+        return DD_OK;
+    }
+    return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be true or false, not '%.32s'.", name, v);
+}
+
+static const char *profile_name(struct request *req, int *rc)
+{
+    const char *name = request_param(req, "securityProfileName");
+
+    *rc = names_check(NAMES_SECURITY_PROFILE_NAME, "securityProfileName", name, &req->eb);
+    return name;
+}
+
+static int profile_arn(const struct request *req, const char *name, char *buf)
+{
+    return names_arn_format(buf, NAMES_ARN_SIZE, NAMES_ARN_SECURITY_PROFILE, req->srv->region,
+                            req->srv->account, name);
+}
+
+/* Print j (borrowed) unformatted into *out (cJSON_free). */
+static int print_json(const cJSON *j, char **out)
+{
+    *out = cJSON_PrintUnformatted(j);
+    return *out ? DD_OK : DD_ERR_NOMEM;
+}
+
+/* ---- members of a profile ---- */
+
+/* behaviors (an array) against ctx, into the API-order echo text. */
+static int behaviors_text(struct request *req, const cJSON *behaviors,
+                          const struct behavior_context *ctx, char **out)
+{
+    struct behavior_list *list = NULL;
+    cJSON *echo = NULL;
+    int rc;
+
+    *out = NULL;
+    rc = behavior_list_parse(behaviors, ctx, &list, &req->eb);
+    if (rc)
+        goto out;
+    echo = behavior_list_to_json(list);
+    rc = echo ? print_json(echo, out) : DD_ERR_NOMEM;
+out:
+    cJSON_Delete(echo);
+    behavior_list_free(list);
+    return rc;
+}
+
+/* alertTargets: {"SNS": {"alertTargetArn", "roleArn"}}, only the SNS key. */
+static int alert_targets_text(struct request *req, const cJSON *targets, char **out)
+{
+    const cJSON *t, *sns = NULL;
+    const char *arn = NULL, *role = NULL;
+    cJSON *o = NULL, *s;
+    int rc;
+
+    *out = NULL;
+    if (!cJSON_IsObject(targets))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "alertTargets must be a map.");
+    cJSON_ArrayForEach(t, targets)
+    {
+        rc =
+            names_check_enum("alertTargets.key", t->string, names_enum_alert_target_type, &req->eb);
+        if (rc)
+            return rc;
+        sns = t;
+    }
+    if (!sns)
+        return DD_OK;
+    if (!cJSON_IsObject(sns))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "alertTargets.SNS must be an AlertTarget object.");
+    rc = string_member(req, sns, "alertTargetArn", &arn);
+    if (!rc)
+        rc = string_member(req, sns, "roleArn", &role);
+    if (!rc && !arn)
+        rc = names_check(NAMES_SNS_TOPIC_ARN, "alertTargets.SNS.alertTargetArn", NULL, &req->eb);
+    if (!rc)
+        rc = names_check(NAMES_ROLE_ARN, "alertTargets.SNS.roleArn", role, &req->eb);
+    if (rc)
+        return rc;
+    o = cJSON_CreateObject();
+    s = cJSON_AddObjectToObject(o, "SNS");
+    if (!s || !cJSON_AddStringToObject(s, "alertTargetArn", arn) ||
+        !cJSON_AddStringToObject(s, "roleArn", role))
+        rc = DD_ERR_NOMEM;
+    else
+        rc = print_json(o, out);
+    cJSON_Delete(o);
+    return rc;
+}
+
+/* The catalogue row of a metric name: aws: or a custom metric of ctx. */
+static const struct metric_info *find_metric(const char *name, const struct behavior_context *ctx)
+{
+    const struct metric_info *info = metric_find(name);
+    size_t i;
+
+    for (i = 0; i < ctx->n_custom && !info; i++)
+        if (strcmp(ctx->custom[i].name, name) == 0)
+            info = metric_custom_info(ctx->custom[i].type);
+    return info;
+}
+
+/* additionalMetricsToRetain (deprecated): a list of metric names. */
+static int metrics_text(struct request *req, const cJSON *list, const struct behavior_context *ctx,
+                        char **out)
+{
+    const cJSON *m;
+    cJSON *o;
+    int i = 0, rc = DD_OK;
+
+    *out = NULL;
+    if (!cJSON_IsArray(list))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "additionalMetricsToRetain must be a list.");
+    cJSON_ArrayForEach(m, list)
+    {
+        if (!cJSON_IsString(m))
+            return dd_fail(&req->eb, DD_ERR_INVALID,
+                           "additionalMetricsToRetain[%d] must be a string.", i);
+        if (!find_metric(m->valuestring, ctx))
+            return dd_fail(&req->eb, DD_ERR_INVALID,
+                           "additionalMetricsToRetain[%d]: metric %.128s is not supported.", i,
+                           m->valuestring);
+        i++;
+    }
+    o = cJSON_Duplicate(list, 1);
+    rc = o ? print_json(o, out) : DD_ERR_NOMEM;
+    cJSON_Delete(o);
+    return rc;
+}
+
+/* One MetricToRetain of additionalMetricsToRetainV2 into dst. */
+static int metric_to_retain(struct request *req, const cJSON *item, int i,
+                            const struct behavior_context *ctx, cJSON *dst)
+{
+    const struct metric_info *info;
+    const cJSON *dim, *exp;
+    const char *metric, *dname = NULL, *op = NULL;
+    char field[96];
+    cJSON *o, *d;
+    size_t k;
+    bool known = false;
+    int rc;
+
+    if (!cJSON_IsObject(item))
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "additionalMetricsToRetainV2[%d] must be a MetricToRetain object.", i);
+    rc = string_member(req, item, "metric", &metric);
+    if (rc)
+        return rc;
+    snprintf(field, sizeof(field), "additionalMetricsToRetainV2[%d].metric", i);
+    if (!metric)
+        return names_check(NAMES_METRIC_NAME, field, NULL, &req->eb);
+    info = find_metric(metric, ctx);
+    if (!info)
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s: metric %.128s is not supported.", field,
+                       metric);
+    dim = member(item, "metricDimension");
+    exp = member(item, "exportMetric");
+    if (exp && !cJSON_IsBool(exp))
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "additionalMetricsToRetainV2[%d].exportMetric must be a boolean.", i);
+    o = cJSON_CreateObject();
+    if (!cJSON_AddItemToArray(dst, o)) {
+        cJSON_Delete(o);
+        return DD_ERR_NOMEM;
+    }
+    if (!cJSON_AddStringToObject(o, "metric", metric))
+        return DD_ERR_NOMEM;
+    if (dim) {
+        snprintf(field, sizeof(field), "additionalMetricsToRetainV2[%d].metricDimension", i);
+        if (!cJSON_IsObject(dim))
+            return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a MetricDimension object.", field);
+        if (!info->dimension)
+            return dd_fail(&req->eb, DD_ERR_INVALID, "%s is not supported for metric %s.", field,
+                           metric);
+        rc = string_member(req, dim, "dimensionName", &dname);
+        if (!rc)
+            rc = string_member(req, dim, "operator", &op);
+        if (!rc)
+            rc =
+                names_check(NAMES_DIMENSION_NAME, "metricDimension.dimensionName", dname, &req->eb);
+        if (!rc && op)
+            rc = names_check_enum("metricDimension.operator", op,
+                                  names_enum_dimension_value_operator, &req->eb);
+        if (rc)
+            return rc;
+        for (k = 0; k < ctx->n_dimensions && !known; k++)
+            known = strcmp(ctx->dimensions[k], dname) == 0;
+        if (!known)
+            return dd_fail(&req->eb, DD_ERR_INVALID, "%s: dimension %s does not exist.", field,
+                           dname);
+        d = cJSON_AddObjectToObject(o, "metricDimension");
+        if (!d || !cJSON_AddStringToObject(d, "dimensionName", dname) ||
+            (op && !cJSON_AddStringToObject(d, "operator", op)))
+            return DD_ERR_NOMEM;
+    }
+    if (exp && !cJSON_AddBoolToObject(o, "exportMetric", cJSON_IsTrue(exp)))
+        return DD_ERR_NOMEM;
+    return DD_OK;
+}
+
+/* additionalMetricsToRetainV2: a list of MetricToRetain. */
+static int metrics_v2_text(struct request *req, const cJSON *list,
+                           const struct behavior_context *ctx, char **out)
+{
+    const cJSON *item;
+    cJSON *o;
+    int i = 0, rc = DD_OK;
+
+    *out = NULL;
+    if (!cJSON_IsArray(list))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "additionalMetricsToRetainV2 must be a list.");
+    o = cJSON_CreateArray();
+    if (!o)
+        return DD_ERR_NOMEM;
+    cJSON_ArrayForEach(item, list)
+    {
+        rc = metric_to_retain(req, item, i++, ctx, o);
+        if (rc)
+            break;
+    }
+    if (!rc)
+        rc = print_json(o, out);
+    cJSON_Delete(o);
+    return rc;
+}
+
+/* tags: a list of {"Key", "Value"}. */
+static int tags_text(struct request *req, const cJSON *list, char **out)
+{
+    const cJSON *t;
+    const char *key = NULL, *value = NULL;
+    char field[32];
+    cJSON *o, *c;
+    int i = 0, rc = DD_OK;
+
+    *out = NULL;
+    if (!cJSON_IsArray(list))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "tags must be a list.");
+    o = cJSON_CreateArray();
+    if (!o)
+        return DD_ERR_NOMEM;
+    cJSON_ArrayForEach(t, list)
+    {
+        if (!cJSON_IsObject(t)) {
+            rc = dd_fail(&req->eb, DD_ERR_INVALID, "tags[%d] must be a Tag object.", i);
+            break;
+        }
+        rc = string_member(req, t, "Key", &key);
+        if (!rc)
+            rc = string_member(req, t, "Value", &value);
+        snprintf(field, sizeof(field), "tags[%d].Key", i);
+        if (!rc)
+            rc = names_check(NAMES_TAG_KEY, field, key, &req->eb);
+        snprintf(field, sizeof(field), "tags[%d].Value", i);
+        if (!rc && value)
+            rc = names_check(NAMES_TAG_VALUE, field, value, &req->eb);
+        if (rc)
+            break;
+        c = cJSON_CreateObject();
+        if (!cJSON_AddItemToArray(o, c)) {
+            cJSON_Delete(c);
+            rc = DD_ERR_NOMEM;
+            break;
+        }
+        if (!cJSON_AddStringToObject(c, "Key", key) ||
+            (value && !cJSON_AddStringToObject(c, "Value", value))) {
+            rc = DD_ERR_NOMEM;
+            break;
+        }
+        i++;
+    }
+    if (!rc)
+        rc = print_json(o, out);
+    cJSON_Delete(o);
+    return rc;
+}
+
+/* The members Create and Update share, checked and normalised. Texts are
+ * owned (cJSON_free); given_* say which members the body had. */
+struct profile_input {
+    const char *description; /* borrowed from the body */
+    bool given_description;
+    char *behaviors;
+    bool given_behaviors;
+    char *alert_targets;
+    bool given_alert_targets;
+    char *metrics;
+    bool given_metrics;
+    char *metrics_v2;
+    bool given_metrics_v2;
+};
+
+static void profile_input_cleanup(struct profile_input *in)
+{
+    cJSON_free(in->behaviors);
+    cJSON_free(in->alert_targets);
+    cJSON_free(in->metrics);
+    cJSON_free(in->metrics_v2);
+    memset(in, 0, sizeof(*in));
+}
+
+static int read_profile_input(struct request *req, struct store *s, const cJSON *body,
+                              struct profile_input *in)
+{
+    struct store_behavior_context bc;
+    const cJSON *m;
+    int rc;
+
+    memset(in, 0, sizeof(*in));
+    rc = string_member(req, body, "securityProfileDescription", &in->description);
+    if (rc)
+        return rc;
+    in->given_description = in->description != NULL;
+    if (in->description) {
+        rc = names_check(NAMES_SECURITY_PROFILE_DESCRIPTION, "securityProfileDescription",
+                         in->description, &req->eb);
+        if (rc)
+            return rc;
+    }
+    rc = store_behavior_context_load(s, &bc);
+    if (rc)
+        return rc;
+    if ((m = member(body, "behaviors"))) {
+        in->given_behaviors = true;
+        rc = behaviors_text(req, m, &bc.ctx, &in->behaviors);
+    }
+    if (!rc && (m = member(body, "alertTargets"))) {
+        in->given_alert_targets = true;
+        rc = alert_targets_text(req, m, &in->alert_targets);
+    }
+    if (!rc && (m = member(body, "additionalMetricsToRetain"))) {
+        in->given_metrics = true;
+        rc = metrics_text(req, m, &bc.ctx, &in->metrics);
+    }
+    if (!rc && (m = member(body, "additionalMetricsToRetainV2"))) {
+        in->given_metrics_v2 = true;
+        rc = metrics_v2_text(req, m, &bc.ctx, &in->metrics_v2);
+    }
+    store_behavior_context_cleanup(&bc);
+    if (rc)
+        profile_input_cleanup(in);
+    return rc;
+}
+
+/* Describe's members from a stored row (DescribeSecurityProfile and
+ * UpdateSecurityProfile answer the same shape). */
+static int respond_profile(struct request *req, struct response *res, const struct store_profile *p)
+{
+    char arn[NAMES_ARN_SIZE];
+    cJSON *o;
+    int rc = profile_arn(req, p->name, arn);
+
+    if (rc)
+        return dd_fail(&req->eb, DD_ERR_INTERNAL, "security profile ARN too long");
+    o = cJSON_CreateObject();
+    if (!o || !cJSON_AddStringToObject(o, "securityProfileName", p->name) ||
+        !cJSON_AddStringToObject(o, "securityProfileArn", arn) ||
+        (p->description &&
+         !cJSON_AddStringToObject(o, "securityProfileDescription", p->description)) ||
+        !cJSON_AddRawToObject(o, "behaviors", p->behaviors) ||
+        (p->alert_targets && !cJSON_AddRawToObject(o, "alertTargets", p->alert_targets)) ||
+        (p->metrics && !cJSON_AddRawToObject(o, "additionalMetricsToRetain", p->metrics)) ||
+        (p->metrics_v2 && !cJSON_AddRawToObject(o, "additionalMetricsToRetainV2", p->metrics_v2)) ||
+        !cJSON_AddNumberToObject(o, "version", (double)p->version) ||
+        !cJSON_AddNumberToObject(o, "creationDate", (double)p->created_ms / 1000.0) ||
+        !cJSON_AddNumberToObject(o, "lastModifiedDate", (double)p->modified_ms / 1000.0))
+        rc = DD_ERR_NOMEM;
+    else
+        rc = response_json(res, o);
+    cJSON_Delete(o);
+    return rc;
+}
+
+/* ---- operations ---- */
+
+static int create_profile(struct request *req, struct response *res)
+{
+    struct profile_input in = { 0 };
+    struct store_profile_new p = { 0 };
+    char arn[NAMES_ARN_SIZE], *tags = NULL;
+    const cJSON *m;
+    cJSON *body = NULL, *o = NULL;
+    struct store *s;
+    const char *name;
+    int rc;
+
+    name = profile_name(req, &rc);
+    if (rc)
+        return rc;
+    s = store_of(req);
+    if (!s)
+        return DD_ERR_STORE;
+    rc = parse_body(req, &body);
+    if (!rc)
+        rc = read_profile_input(req, s, body, &in);
+    if (!rc && (m = member(body, "tags")))
+        rc = tags_text(req, m, &tags);
+    if (rc)
+        goto out;
+    p.name = name;
+    p.description = in.description;
+    p.behaviors = in.behaviors ? in.behaviors : "[]";
+    p.alert_targets = in.alert_targets;
+    p.metrics = in.metrics;
+    p.metrics_v2 = in.metrics_v2;
+    p.tags = tags;
+    rc = store_profile_create(s, &p, now_ms(s), &req->eb);
+    if (rc)
+        goto out;
+    rc = profile_arn(req, name, arn);
+    if (rc) {
+        rc = dd_fail(&req->eb, DD_ERR_INTERNAL, "security profile ARN too long");
+        goto out;
+    }
+    o = cJSON_CreateObject();
+    if (!o || !cJSON_AddStringToObject(o, "securityProfileName", name) ||
+        !cJSON_AddStringToObject(o, "securityProfileArn", arn))
+        rc = DD_ERR_NOMEM;
+    else
+        rc = response_json(res, o);
+out:
+    cJSON_Delete(o);
+    cJSON_free(tags);
+    profile_input_cleanup(&in);
+    cJSON_Delete(body);
+    return rc;
+}
+
+static int describe_profile(struct request *req, struct response *res)
+{
+    struct store_profile p;
+    struct store *s;
+    const char *name;
+    int rc;
+
+    name = profile_name(req, &rc);
+    if (rc)
+        return rc;
+    s = store_of(req);
+    if (!s)
+        return DD_ERR_STORE;
+    rc = store_profile_get(s, name, &p, &req->eb);
+    if (rc)
+        return rc;
+    rc = respond_profile(req, res, &p);
+    store_profile_cleanup(&p);
+    return rc;
+}
+
+/* A delete flag and a value for the same member cannot come together. */
+static int check_delete_flag(struct request *req, bool flag, bool given, const char *flag_name,
+                             const char *member_name)
+{
+    if (flag && given)
+        return dd_fail(&req->eb, DD_ERR_INVALID, "Cannot specify both %s and %s in one request.",
+                       flag_name, member_name);
+    return DD_OK;
+}
+
+static int update_profile(struct request *req, struct response *res)
+{
+    struct store_profile_update u = { 0 };
+    struct profile_input in = { 0 };
+    struct store_profile out = { 0 };
+    bool has_expected, del_behaviors, del_targets, del_metrics;
+    int64_t expected;
+    cJSON *body = NULL;
+    struct store *s;
+    const char *name;
+    int rc;
+
+    name = profile_name(req, &rc);
+    if (rc)
+        return rc;
+    rc = query_long(req, "expectedVersion", &has_expected, &expected);
+    if (rc)
+        return rc;
+    s = store_of(req);
+    if (!s)
+        return DD_ERR_STORE;
+    rc = parse_body(req, &body);
+    if (!rc)
+        rc = bool_member(req, body, "deleteBehaviors", &del_behaviors);
+    if (!rc)
+        rc = bool_member(req, body, "deleteAlertTargets", &del_targets);
+    if (!rc)
+        rc = bool_member(req, body, "deleteAdditionalMetricsToRetain", &del_metrics);
+    if (!rc)
+        rc = check_delete_flag(req, del_behaviors, member(body, "behaviors") != NULL,
+                               "deleteBehaviors", "behaviors");
+    if (!rc)
+        rc = check_delete_flag(req, del_targets, member(body, "alertTargets") != NULL,
+                               "deleteAlertTargets", "alertTargets");
+    if (!rc)
+        rc = check_delete_flag(req, del_metrics,
+                               member(body, "additionalMetricsToRetain") ||
+                                   member(body, "additionalMetricsToRetainV2"),
+                               "deleteAdditionalMetricsToRetain",
+                               "additionalMetricsToRetain or additionalMetricsToRetainV2");
+    if (!rc)
+        rc = read_profile_input(req, s, body, &in);
+    if (rc)
+        goto out;
+    u.set_description = in.given_description;
+    u.description = in.description;
+    u.set_behaviors = in.given_behaviors || del_behaviors;
+    u.behaviors = in.behaviors ? in.behaviors : "[]";
+    u.set_alert_targets = in.given_alert_targets || del_targets;
+    u.alert_targets = in.alert_targets;
+    u.set_metrics = in.given_metrics || del_metrics;
+    u.metrics = in.metrics;
+    u.set_metrics_v2 = in.given_metrics_v2 || del_metrics;
+    u.metrics_v2 = in.metrics_v2;
+    rc = store_profile_update(s, name, has_expected, expected, &u, now_ms(s), &out, &req->eb);
+    if (!rc)
+        rc = respond_profile(req, res, &out);
+out:
+    store_profile_cleanup(&out);
+    profile_input_cleanup(&in);
+    cJSON_Delete(body);
+    return rc;
+}
+
+static int delete_profile(struct request *req, struct response *res)
+{
+    bool has_expected;
+    int64_t expected;
+    struct store *s;
+    const char *name;
+    int rc;
+
+    (void)res;
+    name = profile_name(req, &rc);
+    if (rc)
+        return rc;
+    rc = query_long(req, "expectedVersion", &has_expected, &expected);
+    if (rc)
+        return rc;
+    s = store_of(req);
+    if (!s)
+        return DD_ERR_STORE;
+    return store_profile_delete(s, name, has_expected, expected, &req->eb);
+}
+
+/* A page being collected: up to limit items, then one more row says
+ * there is a next page. */
+struct page {
+    struct request *req;
+    cJSON *items; /* borrowed: the response's array */
+    int n, limit;
+    bool more;
+    char last[NAMES_ARN_SIZE]; /* key of the last item added */
+};
+
+/* Answer {key: items, "nextToken"?} with a key token of pg->last. */
+static int respond_page(struct request *req, struct response *res, cJSON *o, struct page *pg,
+                        const char *scope, bool offset_token, int64_t offset)
+{
+    char token[PAGING_TOKEN_SIZE];
+    int rc = DD_OK;
+
+    if (pg->more) {
+        rc = offset_token
+                 ? paging_encode_offset(scope, offset + pg->n, token, sizeof(token), &req->eb)
+                 : paging_encode_key(scope, pg->last, strlen(pg->last), token, sizeof(token),
+                                     &req->eb);
+        if (rc)
+            return rc;
+        if (!cJSON_AddStringToObject(o, "nextToken", token))
+            return DD_ERR_NOMEM;
+    }
+    return response_json(res, o);
+}
+
+/* nextToken of a key-paged listing into after (NULL when absent). */
+static int key_token(struct request *req, const char *scope, struct paging_pos *pos,
+                     const char **after)
+{
+    const char *token = request_query(req, "nextToken");
+    int rc;
+
+    *after = NULL;
+    if (!token)
+        return DD_OK;
+    rc = paging_decode(scope, "nextToken", token, pos, &req->eb);
+    if (rc)
+        return rc;
+    if (pos->kind != PAGING_KEY)
+        return dd_fail(&req->eb, DD_ERR_INVALID, "Invalid nextToken");
+    *after = pos->key;
+    return DD_OK;
+}
+
+static int add_identifier(cJSON *arr, const struct request *req, const char *name)
+{
+    char arn[NAMES_ARN_SIZE];
+    cJSON *o;
+
+    if (profile_arn(req, name, arn))
+        return DD_ERR_INTERNAL;
+    o = cJSON_CreateObject();
+    if (!cJSON_AddItemToArray(arr, o)) {
+        cJSON_Delete(o);
+        return DD_ERR_NOMEM;
+    }
+    if (!cJSON_AddStringToObject(o, "name", name) || !cJSON_AddStringToObject(o, "arn", arn))
+        return DD_ERR_NOMEM;
+    return DD_OK;
+}
+
+static int list_profiles_row(void *ctx, const char *name)
+{
+    struct page *pg = ctx;
+    int rc;
+
+    if (pg->n == pg->limit) {
+        pg->more = true;
+        return DD_OK;
+    }
+    rc = add_identifier(pg->items, pg->req, name);
+    if (rc)
+        return rc;
+    snprintf(pg->last, sizeof(pg->last), "%s", name);
+    pg->n++;
+    return DD_OK;
+}
+
+static int list_profiles(struct request *req, struct response *res)
+{
+    const char *metric = request_query(req, "metricName");
+    const char *dimension = request_query(req, "dimensionName");
+    struct paging_pos pos;
+    struct page pg = { .req = req };
+    const char *after;
+    char scope[300];
+    cJSON *o = NULL;
+    struct store *s;
+    int rc;
+
+    rc = max_results(req, &pg.limit);
+    if (!rc && metric)
+        rc = names_check(NAMES_METRIC_NAME, "metricName", metric, &req->eb);
+    if (!rc && dimension)
+        rc = names_check(NAMES_DIMENSION_NAME, "dimensionName", dimension, &req->eb);
+    if (!rc && metric && dimension)
+        rc = dd_fail(&req->eb, DD_ERR_INVALID,
+                     "Cannot specify both dimensionName and metricName in one request.");
+    if (rc)
+        return rc;
+    snprintf(scope, sizeof(scope), "ListSecurityProfiles\n%s\n%s", metric ? metric : "",
+             dimension ? dimension : "");
+    rc = key_token(req, scope, &pos, &after);
+    if (rc)
+        return rc;
+    s = store_of(req);
+    if (!s)
+        return DD_ERR_STORE;
+    o = cJSON_CreateObject();
+    pg.items = cJSON_AddArrayToObject(o, "securityProfileIdentifiers");
+    if (!pg.items) {
+        cJSON_Delete(o);
+        return DD_ERR_NOMEM;
+    }
+    rc = store_profiles_list(s, metric, dimension, after, pg.limit + 1, list_profiles_row, &pg);
+    if (!rc)
+        rc = respond_page(req, res, o, &pg, scope, false, 0);
+    cJSON_Delete(o);
+    return rc;
+}
+
+/* securityProfileTargetArn: a thing group or an all/... target of this
+ * region and account, into its canonical text; *group is the group name
+ * (pointing into parsed) or NULL. */
+static int target_arn(struct request *req, struct names_arn *parsed, char *canon,
+                      const char **group)
+{
+    const char *arn = request_query(req, "securityProfileTargetArn");
+    int rc;
+
+    *group = NULL;
+    rc = names_arn_parse("securityProfileTargetArn", arn, parsed, &req->eb);
+    if (rc)
+        return rc;
+    switch (parsed->type) {
+    case NAMES_ARN_THING_GROUP:
+        *group = parsed->name;
+        break;
+    case NAMES_ARN_ALL_THINGS:
+    case NAMES_ARN_ALL_REGISTERED:
+    case NAMES_ARN_ALL_UNREGISTERED:
+        break;
+    default:
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "securityProfileTargetArn %s is not a security profile target: use "
+                       "thinggroup/NAME, all/things, all/registered-things or "
+                       "all/unregistered-things.",
+                       arn);
+    }
+    if (strcmp(parsed->region, req->srv->region) != 0 ||
+        strcmp(parsed->account, req->srv->account) != 0)
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "securityProfileTargetArn %s is not in this emulator's region %s and "
+                       "account %s.",
+                       arn, req->srv->region, req->srv->account);
+    if (names_arn_format(canon, NAMES_ARN_SIZE, parsed->type, parsed->region, parsed->account,
+                         *group))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "securityProfileTargetArn is too long.");
+    return DD_OK;
+}
+
+static int attach_profile(struct request *req, struct response *res)
+{
+    char canon[NAMES_ARN_SIZE];
+    struct names_arn parsed;
+    const char *name, *group;
+    struct store *s;
+    int rc;
+
+    (void)res;
+    name = profile_name(req, &rc);
+    if (!rc)
+        rc = target_arn(req, &parsed, canon, &group);
+    if (rc)
+        return rc;
+    s = store_of(req);
+    if (!s)
+        return DD_ERR_STORE;
+    return store_profile_attach(s, name, canon, group, &req->eb);
+}
+
+static int detach_profile(struct request *req, struct response *res)
+{
+    char canon[NAMES_ARN_SIZE];
+    struct names_arn parsed;
+    const char *name, *group;
+    struct store *s;
+    int rc;
+
+    (void)res;
+    name = profile_name(req, &rc);
+    if (!rc)
+        rc = target_arn(req, &parsed, canon, &group);
+    if (rc)
+        return rc;
+    s = store_of(req);
+    if (!s)
+        return DD_ERR_STORE;
+    return store_profile_detach(s, name, canon, &req->eb);
+}
+
+static int list_targets_row(void *ctx, const char *profile, const char *target)
+{
+    struct page *pg = ctx;
+    cJSON *o;
+
+    (void)profile;
+    if (pg->n == pg->limit) {
+        pg->more = true;
+        return DD_OK;
+    }
+    o = cJSON_CreateObject();
+    if (!cJSON_AddItemToArray(pg->items, o)) {
+        cJSON_Delete(o);
+        return DD_ERR_NOMEM;
+    }
+    if (!cJSON_AddStringToObject(o, "arn", target))
+        return DD_ERR_NOMEM;
+    snprintf(pg->last, sizeof(pg->last), "%s", target);
+    pg->n++;
+    return DD_OK;
+}
+
+static int list_targets(struct request *req, struct response *res)
+{
+    struct paging_pos pos;
+    struct page pg = { .req = req };
+    const char *name, *after;
+    char scope[200];
+    cJSON *o = NULL;
+    struct store *s;
+    int rc;
+
+    name = profile_name(req, &rc);
+    if (!rc)
+        rc = max_results(req, &pg.limit);
+    if (rc)
+        return rc;
+    snprintf(scope, sizeof(scope), "ListTargetsForSecurityProfile\n%s", name);
+    rc = key_token(req, scope, &pos, &after);
+    if (rc)
+        return rc;
+    s = store_of(req);
+    if (!s)
+        return DD_ERR_STORE;
+    o = cJSON_CreateObject();
+    pg.items = cJSON_AddArrayToObject(o, "securityProfileTargets");
+    if (!pg.items) {
+        cJSON_Delete(o);
+        return DD_ERR_NOMEM;
+    }
+    rc = store_profile_targets(s, name, after, pg.limit + 1, list_targets_row, &pg, &req->eb);
+    if (!rc)
+        rc = respond_page(req, res, o, &pg, scope, false, 0);
+    cJSON_Delete(o);
+    return rc;
+}
+
+static int mapping_row(void *ctx, const char *profile, const char *target)
+{
+    struct page *pg = ctx;
+    cJSON *o, *id, *t;
+    char arn[NAMES_ARN_SIZE];
+
+    if (pg->n == pg->limit) {
+        pg->more = true;
+        return DD_OK;
+    }
+    if (profile_arn(pg->req, profile, arn))
+        return DD_ERR_INTERNAL;
+    o = cJSON_CreateObject();
+    if (!cJSON_AddItemToArray(pg->items, o)) {
+        cJSON_Delete(o);
+        return DD_ERR_NOMEM;
+    }
+    id = cJSON_AddObjectToObject(o, "securityProfileIdentifier");
+    t = cJSON_AddObjectToObject(o, "target");
+    if (!id || !t || !cJSON_AddStringToObject(id, "name", profile) ||
+        !cJSON_AddStringToObject(id, "arn", arn) || !cJSON_AddStringToObject(t, "arn", target))
+        return DD_ERR_NOMEM;
+    pg->n++;
+    return DD_OK;
+}
+
+static int list_profiles_for_target(struct request *req, struct response *res)
+{
+    char canon[NAMES_ARN_SIZE], prefix[NAMES_ARN_SIZE], scope[NAMES_ARN_SIZE + 64];
+    const char *group, *token;
+    struct names_arn parsed;
+    struct paging_pos pos;
+    struct page pg = { .req = req };
+    bool recursive;
+    int64_t offset = 0;
+    cJSON *o = NULL;
+    struct store *s;
+    int rc;
+
+    rc = target_arn(req, &parsed, canon, &group);
+    if (!rc)
+        rc = query_bool(req, "recursive", &recursive);
+    if (!rc)
+        rc = max_results(req, &pg.limit);
+    if (rc)
+        return rc;
+    snprintf(scope, sizeof(scope), "ListSecurityProfilesForTarget\n%s\n%d", canon, recursive);
+    token = request_query(req, "nextToken");
+    if (token) {
+        rc = paging_decode(scope, "nextToken", token, &pos, &req->eb);
+        if (rc)
+            return rc;
+        if (pos.kind != PAGING_OFFSET)
+            return dd_fail(&req->eb, DD_ERR_INVALID, "Invalid nextToken");
+        offset = pos.offset;
+    }
+    /* The ARN of a group without its name: ancestors' ARNs are this + name. */
+    snprintf(prefix, sizeof(prefix), "arn:aws:iot:%s:%s:thinggroup/", req->srv->region,
+             req->srv->account);
+    s = store_of(req);
+    if (!s)
+        return DD_ERR_STORE;
+    o = cJSON_CreateObject();
+    pg.items = cJSON_AddArrayToObject(o, "securityProfileTargetMappings");
+    if (!pg.items) {
+        cJSON_Delete(o);
+        return DD_ERR_NOMEM;
+    }
+    rc = store_profiles_for_target(s, canon, group, recursive, prefix, offset, pg.limit + 1,
+                                   mapping_row, &pg, &req->eb);
+    if (!rc)
+        rc = respond_page(req, res, o, &pg, scope, true, offset);
+    cJSON_Delete(o);
+    return rc;
+}
+
+static int validate_behaviors(struct request *req, struct response *res)
+{
+    struct store_behavior_context bc = { 0 };
+    const cJSON *behaviors;
+    cJSON *body = NULL, *errors = NULL, *o = NULL;
+    struct store *s;
+    int rc;
+
+    rc = parse_body(req, &body);
+    if (rc)
+        return rc;
+    behaviors = member(body, "behaviors");
+    if (!behaviors) {
+        rc = dd_fail(&req->eb, DD_ERR_INVALID,
+                     "1 validation error detected: Value null at 'behaviors' failed to satisfy "
+                     "constraint: Member must not be null");
+        goto out;
+    }
+    s = store_of(req);
+    if (!s) {
+        rc = DD_ERR_STORE;
+        goto out;
+    }
+    rc = store_behavior_context_load(s, &bc);
+    if (!rc)
+        rc = behavior_list_validate(behaviors, &bc.ctx, &errors);
+    if (rc)
+        goto out;
+    o = cJSON_CreateObject();
+    if (!o || !cJSON_AddBoolToObject(o, "valid", cJSON_GetArraySize(errors) == 0) ||
+        !cJSON_AddItemToObject(o, "validationErrors", errors)) {
+        rc = DD_ERR_NOMEM;
+        goto out;
+    }
+    errors = NULL; /* o owns it now */
+    rc = response_json(res, o);
+out:
+    cJSON_Delete(o);
+    cJSON_Delete(errors);
+    store_behavior_context_cleanup(&bc);
+    cJSON_Delete(body);
+    return rc;
+}
+
+const struct route api_detect_routes[] = {
+    { "POST", "/security-profiles/{securityProfileName}", create_profile },
+    { "GET", "/security-profiles/{securityProfileName}", describe_profile },
+    { "PATCH", "/security-profiles/{securityProfileName}", update_profile },
+    { "DELETE", "/security-profiles/{securityProfileName}", delete_profile },
+    { "GET", "/security-profiles", list_profiles },
+    { "PUT", "/security-profiles/{securityProfileName}/targets", attach_profile },
+    { "DELETE", "/security-profiles/{securityProfileName}/targets", detach_profile },
+    { "GET", "/security-profiles/{securityProfileName}/targets", list_targets },
+    { "GET", "/security-profiles-for-target", list_profiles_for_target },
+    { "POST", "/security-profile-behaviors/validate", validate_behaviors },
+    { NULL, NULL, NULL },
+};

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/* store_violations.c: SQL for reading violations, their events and
+ * datapoints, and for verification states (see store_violations.h). */
+#include "store/store_violations.h"
+
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store/store_internal.h"
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* The violation columns both listings select first, in this order. */
+#define VIOLATION_COLUMNS                                                                          \
+    "v.violation_id, v.thing_name, v.profile_name, v.behavior, v.criteria_type, v.suppressed, "    \
+    "v.confidence, v.start_ms, v.last_violation_ms, v.last_value, v.verification_state, "          \
+    "v.verification_description"
+
+/* The shared filter on violations v, with parameters ?1 to ?5. */
+#define VIOLATION_FILTER                                                                           \
+    "(?1 IS NULL OR v.thing_name = ?1) AND (?2 IS NULL OR v.profile_name = ?2) "                   \
+    "AND (?3 IS NULL OR v.criteria_type = ?3) AND (?4 = 0 OR v.suppressed != 0) "                  \
+    "AND (?5 IS NULL OR coalesce(v.verification_state, 'UNKNOWN') = ?5)"
+
+static void bind_filter(sqlite3_stmt *st, const struct store_violation_filter *f)
+{
+    bind_text(st, 1, f->thing);
+    bind_text(st, 2, f->profile);
+    bind_text(st, 3, f->criteria_type);
+    sqlite3_bind_int(st, 4, f->only_suppressed);
+    bind_text(st, 5, f->verification_state);
+}
+
+static void read_violation(sqlite3_stmt *st, struct store_violation_row *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->id = col_text(st, 0);
+    r->thing = col_text(st, 1);
+    r->profile = col_text(st, 2);
+    r->behavior_json = col_text(st, 3);
+    r->criteria_type = col_text(st, 4);
+    r->suppressed = sqlite3_column_int(st, 5) != 0;
+    r->confidence = col_text(st, 6);
+    r->start_ms = sqlite3_column_int64(st, 7);
+    r->last_violation_ms = sqlite3_column_int64(st, 8);
+    r->last_value_json = col_text(st, 9);
+    r->verification_state = col_text(st, 10);
+    r->verification_description = col_text(st, 11);
+}
+
+/* Step through the rows, handing each to fn (with the event columns when
+ * events). */
+static int walk(struct store *s, sqlite3_stmt *st, bool events, store_violation_fn fn, void *ctx,
+                const char *what)
+{
+    struct store_violation_row r;
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int stop;
+
+        read_violation(st, &r);
+        if (events) {
+            r.event_id = sqlite3_column_int64(st, 12);
+            r.event_type = col_text(st, 13);
+            r.event_ms = sqlite3_column_int64(st, 14);
+            r.event_value_json = col_text(st, 15);
+        }
+        stop = fn(ctx, &r);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? DD_OK : store__error(s, rc, what);
+}
+
+int store_violations_active(struct store *s, const struct store_violation_filter *f,
+                            const struct store_violation_cursor *after, int limit,
+                            store_violation_fn fn, void *ctx)
+{
+    static const char sql[] =
+        "SELECT " VIOLATION_COLUMNS " FROM violations v WHERE v.end_ms IS NULL "
+        "AND " VIOLATION_FILTER " AND (?6 IS NULL OR v.start_ms > ?6 "
+        "  OR (v.start_ms = ?6 AND v.violation_id > ?7)) "
+        "ORDER BY v.start_ms, v.violation_id LIMIT ?8";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    bind_filter(st, f);
+    if (after) {
+        sqlite3_bind_int64(st, 6, after->ms);
+        bind_text(st, 7, after->id ? after->id : "");
+    }
+    sqlite3_bind_int(st, 8, limit);
+    return walk(s, st, false, fn, ctx, "list active violations");
+}
+
+int store_violation_events(struct store *s, const struct store_violation_filter *f,
+                           int64_t start_ms, int64_t end_ms,
+                           const struct store_violation_cursor *after, int limit,
+                           store_violation_fn fn, void *ctx)
+{
+    static const char sql[] =
+        "SELECT " VIOLATION_COLUMNS ", e.id, e.event_type, e.time_ms, e.metric_value "
+        "FROM violation_events e JOIN violations v ON v.violation_id = e.violation_id "
+        "WHERE e.time_ms >= ?6 AND e.time_ms <= ?7 AND " VIOLATION_FILTER
+        " AND (?8 IS NULL OR e.time_ms > ?8 OR (e.time_ms = ?8 AND e.id > ?9)) "
+        "ORDER BY e.time_ms, e.id LIMIT ?10";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    bind_filter(st, f);
+    sqlite3_bind_int64(st, 6, start_ms);
+    sqlite3_bind_int64(st, 7, end_ms);
+    if (after) {
+        sqlite3_bind_int64(st, 8, after->ms);
+        sqlite3_bind_int64(st, 9, after->seq);
+    }
+    sqlite3_bind_int(st, 10, limit);
+    return walk(s, st, true, fn, ctx, "list violation events");
+}
+
+int store_violation_verify(struct store *s, const char *id, const char *state,
+                           const char *description, struct dd_errbuf *eb)
+{
+    static const char sql[] = "UPDATE violations SET verification_state = ?, "
+                              "verification_description = ? WHERE violation_id = ?";
+    sqlite3_stmt *st;
+    int rc = store_begin(s);
+
+    if (rc)
+        return dd_fail(eb, rc, "cannot lock the database");
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        goto out;
+    bind_text(st, 1, state);
+    bind_text(st, 2, description);
+    bind_text(st, 3, id);
+    rc = store__step_done(s, st, "verify violation");
+    if (!rc && sqlite3_changes(s->db) == 0)
+        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Violation %s cannot be found.", id);
+    if (!rc)
+        rc = store_commit(s);
+out:
+    if (rc)
+        store_rollback(s);
+    return rc;
+}
+
+int store_datapoints_each(struct store *s, const char *thing, const char *profile,
+                          const char *behavior, store_datapoint_fn fn, void *ctx)
+{
+    static const char sql[] =
+        "SELECT thing_name, profile_name, behavior_name, time_ms, value, threshold, verdict, "
+        "streak_violating, streak_compliant, event FROM datapoints WHERE thing_name = ?1 "
+        "AND (?2 IS NULL OR profile_name = ?2) AND (?3 IS NULL OR behavior_name = ?3) "
+        "ORDER BY time_ms, profile_name, behavior_name, id";
+    struct store_datapoint_row r;
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    bind_text(st, 1, thing);
+    bind_text(st, 2, profile);
+    bind_text(st, 3, behavior);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int stop;
+
+        memset(&r, 0, sizeof(r));
+        r.thing = col_text(st, 0);
+        r.profile = col_text(st, 1);
+        r.behavior = col_text(st, 2);
+        r.time_ms = sqlite3_column_int64(st, 3);
+        r.value_json = col_text(st, 4);
+        r.has_threshold = sqlite3_column_type(st, 5) != SQLITE_NULL;
+        r.threshold = sqlite3_column_double(st, 5);
+        r.verdict = col_text(st, 6);
+        r.streak_violating = sqlite3_column_int64(st, 7);
+        r.streak_compliant = sqlite3_column_int64(st, 8);
+        r.event = col_text(st, 9);
+        stop = fn(ctx, &r);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? DD_OK : store__error(s, rc, "list datapoints");
+}

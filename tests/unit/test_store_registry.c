@@ -1,0 +1,752 @@
+/* SPDX-License-Identifier: MIT */
+/* test_store_registry.c: things, thing groups and membership on real SQLite
+ * (":memory:" with the schema applied): idempotent creates, attribute
+ * merges, versions, the group tree and its rules, paging, that a refused
+ * write leaves nothing behind, cleared out-parameters, and allocation
+ * failure for every allocating function. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+#include "store/store_registry.h"
+#include "tests/unit/alloc_fail.h"
+
+static struct store *open_db(void)
+{
+    struct dd_errbuf eb;
+    struct store *s;
+
+    assert_int_equal(store_open(":memory:", &s, &eb), DD_OK);
+    return s;
+}
+
+static void make_thing(struct store *s, const char *name, const char *type, const char *attrs)
+{
+    struct store_thing_spec spec = { name, "id-0000", type, NULL, attrs, 1000 };
+    char id[STORE_ID_SIZE];
+    struct store_thing t;
+    struct dd_errbuf eb;
+
+    snprintf(id, sizeof(id), "id-%s", name);
+    spec.thing_id = id;
+    assert_int_equal(store_thing_create(s, &spec, &t, &eb), DD_OK);
+    store_thing_cleanup(&t);
+}
+
+static void make_group(struct store *s, const char *name, const char *parent)
+{
+    struct store_group_spec spec = { name, NULL, parent, NULL, NULL, 2000 };
+    char id[STORE_ID_SIZE];
+    struct store_thing_group g;
+    struct dd_errbuf eb;
+
+    snprintf(id, sizeof(id), "gid-%s", name);
+    spec.group_id = id;
+    assert_int_equal(store_group_create(s, &spec, &g, &eb), DD_OK);
+    store_thing_group_cleanup(&g);
+}
+
+static int member(struct store *s, const char *thing, const char *add, const char *remove,
+                  struct dd_errbuf *eb)
+{
+    return store_membership_update(s, thing, add ? &add : NULL, add ? 1 : 0,
+                                   remove ? &remove : NULL, remove ? 1 : 0, eb);
+}
+
+/* "a,b,c" of a name list, for compact assertions. */
+static const char *joined(const struct store_names *l)
+{
+    static char buf[512];
+    size_t i;
+
+    buf[0] = '\0';
+    for (i = 0; i < l->n; i++) {
+        if (i)
+            strcat(buf, ",");
+        strcat(buf, l->names[i]);
+    }
+    return buf;
+}
+
+/* ---- things ---- */
+
+static void test_thing_create_get_idempotent(void **state)
+{
+    struct store_thing_spec spec = { "dev-1", "id-1", "sensor", NULL, "{\"a\":\"1\",\"b\":\"2\"}",
+                                     5000 };
+    struct store *s = open_db();
+    struct store_thing t;
+    struct dd_errbuf eb;
+
+    (void)state;
+    assert_int_equal(store_thing_create(s, &spec, &t, &eb), DD_OK);
+    assert_string_equal(t.thing_id, "id-1");
+    assert_int_equal(t.version, 1);
+    assert_int_equal(t.created_ms, 5000);
+    store_thing_cleanup(&t);
+
+    /* Same request, keys in another order and a new id offered: the old one. */
+    spec.thing_id = "id-2";
+    spec.attributes = "{\"b\":\"2\",\"a\":\"1\"}";
+    assert_int_equal(store_thing_create(s, &spec, &t, &eb), DD_OK);
+    assert_string_equal(t.thing_id, "id-1");
+    store_thing_cleanup(&t);
+
+    /* Different: DD_ERR_EXISTS, with the existing thing for resourceId. */
+    spec.type_name = NULL;
+    assert_int_equal(store_thing_create(s, &spec, &t, &eb), DD_ERR_EXISTS);
+    assert_string_equal(t.thing_id, "id-1");
+    assert_string_equal(eb.msg, "Thing dev-1 already exists in account with different attributes");
+    store_thing_cleanup(&t);
+
+    assert_int_equal(store_thing_get(s, "dev-1", &t, &eb), DD_OK);
+    assert_string_equal(t.type_name, "sensor");
+    assert_string_equal(t.attributes, "{\"a\":\"1\",\"b\":\"2\"}");
+    store_thing_cleanup(&t);
+    store_close(s);
+}
+
+static void test_thing_update_merge_and_versions(void **state)
+{
+    struct store_patch p = { 0 };
+    struct store *s = open_db();
+    struct store_thing t;
+    struct dd_errbuf eb;
+    int64_t v;
+
+    (void)state;
+    make_thing(s, "dev-1", "sensor", "{\"a\":\"1\",\"b\":\"2\"}");
+    p.attributes = "{\"a\":\"\",\"c\":\"3\"}";
+    p.merge = 1;
+    p.expected_version = 1;
+    assert_int_equal(store_thing_update(s, "dev-1", &p, &v, &eb), DD_OK);
+    assert_int_equal(v, 2);
+    assert_int_equal(store_thing_get(s, "dev-1", &t, &eb), DD_OK);
+    assert_string_equal(t.attributes, "{\"b\":\"2\",\"c\":\"3\"}");
+    assert_string_equal(t.type_name, "sensor");
+    store_thing_cleanup(&t);
+
+    memset(&p, 0, sizeof(p));
+    p.expected_version = -1;
+    p.remove_type = 1;
+    p.attributes = "{\"z\":\"\"}";
+    assert_int_equal(store_thing_update(s, "dev-1", &p, &v, &eb), DD_OK);
+    assert_int_equal(v, 3);
+    assert_int_equal(store_thing_get(s, "dev-1", &t, &eb), DD_OK);
+    assert_string_equal(t.attributes, "{\"z\":\"\"}"); /* replaced, "" kept */
+    assert_string_equal(t.type_name, "");
+    store_thing_cleanup(&t);
+    store_close(s);
+}
+
+/* Error rows: each refused call returns its code and message, clears its
+ * out-parameters, and leaves dev-1 (version 1, {"a":"1"}) as it was. */
+struct error_row {
+    const char *what;
+    int (*call)(struct store *s, struct dd_errbuf *eb);
+    int rc;
+    const char *msg; /* NULL: any */
+};
+
+static int e_get_missing(struct store *s, struct dd_errbuf *eb)
+{
+    struct store_thing t;
+    int rc = store_thing_get(s, "ghost", &t, eb);
+
+    assert_null(t.attributes);
+    assert_string_equal(t.name, "");
+    return rc;
+}
+
+static int e_update_missing(struct store *s, struct dd_errbuf *eb)
+{
+    struct store_patch p = { .expected_version = -1 };
+    int64_t v = 99;
+    int rc = store_thing_update(s, "ghost", &p, &v, eb);
+
+    assert_int_equal(v, 0);
+    return rc;
+}
+
+static int e_update_version(struct store *s, struct dd_errbuf *eb)
+{
+    struct store_patch p = { .attributes = "{\"a\":\"2\"}", .expected_version = 5 };
+    int64_t v = 99;
+    int rc = store_thing_update(s, "dev-1", &p, &v, eb);
+
+    assert_int_equal(v, 0);
+    return rc;
+}
+
+static int e_update_bad_attrs(struct store *s, struct dd_errbuf *eb)
+{
+    struct store_patch p = { .attributes = "{\"a\":2}", .expected_version = -1 };
+    int64_t v = 99;
+    int rc = store_thing_update(s, "dev-1", &p, &v, eb);
+
+    assert_int_equal(v, 0);
+    return rc;
+}
+
+static int e_create_bad_attrs(struct store *s, struct dd_errbuf *eb)
+{
+    struct store_thing_spec spec = { "dev-2", "id-2", NULL, NULL, "[]", 0 };
+    struct store_thing t;
+    int rc = store_thing_create(s, &spec, &t, eb);
+
+    assert_null(t.attributes);
+    return rc;
+}
+
+static int e_delete_version(struct store *s, struct dd_errbuf *eb)
+{
+    return store_thing_delete(s, "dev-1", 3, eb);
+}
+
+static int e_group_missing(struct store *s, struct dd_errbuf *eb)
+{
+    struct store_thing_group g;
+    int rc = store_group_get(s, "Nope", &g, eb);
+
+    assert_null(g.attributes);
+    assert_null(g.description);
+    return rc;
+}
+
+static int e_group_missing_parent(struct store *s, struct dd_errbuf *eb)
+{
+    struct store_group_spec spec = { "Child", "gid-c", "Nope", NULL, NULL, 0 };
+    struct store_thing_group g;
+    int rc = store_group_create(s, &spec, &g, eb);
+
+    assert_null(g.attributes);
+    return rc;
+}
+
+static int e_group_exists(struct store *s, struct dd_errbuf *eb)
+{
+    struct store_group_spec spec = { "Fleet", "gid-x", NULL, "other", NULL, 0 };
+    struct store_thing_group g;
+    int rc = store_group_create(s, &spec, &g, eb);
+
+    assert_string_equal(g.group_id, "gid-Fleet");
+    store_thing_group_cleanup(&g);
+    return rc;
+}
+
+static int e_group_update_version(struct store *s, struct dd_errbuf *eb)
+{
+    struct store_patch p = { .description = "x", .expected_version = 9 };
+    int64_t v;
+
+    return store_group_update(s, "Fleet", &p, &v, eb);
+}
+
+static int e_group_update_missing(struct store *s, struct dd_errbuf *eb)
+{
+    struct store_patch p = { .description = "x", .expected_version = -1 };
+    int64_t v;
+
+    return store_group_update(s, "Nope", &p, &v, eb);
+}
+
+static int e_group_delete_children(struct store *s, struct dd_errbuf *eb)
+{
+    return store_group_delete(s, "Fleet", -1, eb);
+}
+
+static int e_group_delete_version(struct store *s, struct dd_errbuf *eb)
+{
+    return store_group_delete(s, "Site", 4, eb);
+}
+
+static int e_list_missing_parent(struct store *s, struct dd_errbuf *eb)
+{
+    struct store_group_filter f = { "Nope", 0, NULL };
+    struct store_names l;
+    int rc = store_group_list(s, &f, NULL, 10, &l, eb);
+
+    assert_int_equal(l.n, 0);
+    assert_null(l.names);
+    return rc;
+}
+
+static int e_member_no_thing(struct store *s, struct dd_errbuf *eb)
+{
+    return member(s, "ghost", "Fleet", NULL, eb);
+}
+
+static int e_member_no_group(struct store *s, struct dd_errbuf *eb)
+{
+    return member(s, "dev-1", "Nope", NULL, eb);
+}
+
+static int e_member_no_group_remove(struct store *s, struct dd_errbuf *eb)
+{
+    return member(s, "dev-1", NULL, "Nope", eb);
+}
+
+static int e_member_same_hierarchy(struct store *s, struct dd_errbuf *eb)
+{
+    return member(s, "dev-1", "Fleet", NULL, eb); /* dev-1 is in Site */
+}
+
+static int e_member_sibling(struct store *s, struct dd_errbuf *eb)
+{
+    return member(s, "dev-1", "Site2", NULL, eb);
+}
+
+static int e_member_half_move(struct store *s, struct dd_errbuf *eb)
+{
+    /* Site is removed, Quarantine and Fleet are added, then Site2 is
+     * refused (same hierarchy as Fleet): all of it must be undone. */
+    const char *add[] = { "Quarantine", "Fleet", "Site2" }, *remove[] = { "Site" };
+
+    return store_membership_update(s, "dev-1", add, 3, remove, 1, eb);
+}
+
+static int e_thing_groups_missing(struct store *s, struct dd_errbuf *eb)
+{
+    struct store_names l;
+    int rc = store_thing_groups(s, "ghost", NULL, 0, &l, eb);
+
+    assert_null(l.names);
+    return rc;
+}
+
+static int e_group_things_missing(struct store *s, struct dd_errbuf *eb)
+{
+    struct store_names l;
+    int rc = store_group_things(s, "Nope", 1, NULL, 0, &l, eb);
+
+    assert_null(l.names);
+    return rc;
+}
+
+static const struct error_row error_rows[] = {
+    { "get missing thing", e_get_missing, DD_ERR_NOT_FOUND, "Thing ghost cannot be found." },
+    { "update missing thing", e_update_missing, DD_ERR_NOT_FOUND, "Thing ghost cannot be found." },
+    { "update wrong version", e_update_version, DD_ERR_VERSION_CONFLICT,
+      "The version for thing dev-1 does not match the expected version." },
+    { "update non-string attribute", e_update_bad_attrs, DD_ERR_INVALID,
+      "attributes must be an object of strings" },
+    { "create with a list for attributes", e_create_bad_attrs, DD_ERR_INVALID, NULL },
+    { "delete wrong version", e_delete_version, DD_ERR_VERSION_CONFLICT,
+      "The version for thing dev-1 does not match the expected version." },
+    { "get missing group", e_group_missing, DD_ERR_NOT_FOUND, "ThingGroup Nope cannot be found." },
+    { "create under missing parent", e_group_missing_parent, DD_ERR_NOT_FOUND,
+      "ThingGroup Nope cannot be found." },
+    { "create existing group differently", e_group_exists, DD_ERR_EXISTS,
+      "Thing Group Fleet already exists in current account with different properties" },
+    { "update group wrong version", e_group_update_version, DD_ERR_VERSION_CONFLICT,
+      "The version for thing group Fleet does not match the expected version." },
+    { "update missing group", e_group_update_missing, DD_ERR_NOT_FOUND, NULL },
+    { "delete group with children", e_group_delete_children, DD_ERR_INVALID,
+      "Cannot delete thing group : Fleet when there are still child groups attached to it." },
+    { "delete group wrong version", e_group_delete_version, DD_ERR_VERSION_CONFLICT, NULL },
+    { "list under missing parent", e_list_missing_parent, DD_ERR_NOT_FOUND, NULL },
+    { "add missing thing", e_member_no_thing, DD_ERR_NOT_FOUND, "Thing ghost cannot be found." },
+    { "add to missing group", e_member_no_group, DD_ERR_NOT_FOUND,
+      "ThingGroup Nope cannot be found." },
+    { "remove from missing group", e_member_no_group_remove, DD_ERR_NOT_FOUND, NULL },
+    { "add to an ancestor", e_member_same_hierarchy, DD_ERR_INVALID,
+      "Thing dev-1 cannot be added to thing group Fleet: it is already in thing group Site of "
+      "the same hierarchy (root Fleet), and a thing can be in only one group of a hierarchy." },
+    { "add to a sibling", e_member_sibling, DD_ERR_INVALID, NULL },
+    { "half a move", e_member_half_move, DD_ERR_INVALID, NULL },
+    { "groups of missing thing", e_thing_groups_missing, DD_ERR_NOT_FOUND, NULL },
+    { "things of missing group", e_group_things_missing, DD_ERR_NOT_FOUND, NULL },
+};
+
+static void test_error_rows(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(error_rows) / sizeof(error_rows[0]); i++) {
+        struct store *s = open_db();
+        struct store_thing_group g;
+        struct store_names l;
+        struct store_thing t;
+        struct dd_errbuf eb;
+
+        make_thing(s, "dev-1", NULL, "{\"a\":\"1\"}");
+        make_group(s, "Fleet", NULL);
+        make_group(s, "Site", "Fleet");
+        make_group(s, "Site2", "Fleet");
+        make_group(s, "Quarantine", NULL);
+        assert_int_equal(member(s, "dev-1", "Site", NULL, &eb), DD_OK);
+        dd_errbuf_clear(&eb);
+        print_message("row: %s\n", error_rows[i].what);
+        assert_int_equal(error_rows[i].call(s, &eb), error_rows[i].rc);
+        if (error_rows[i].msg)
+            assert_string_equal(eb.msg, error_rows[i].msg);
+        else
+            assert_true(eb.msg[0] != '\0');
+        /* Nothing changed. */
+        assert_int_equal(store_thing_get(s, "dev-1", &t, &eb), DD_OK);
+        assert_int_equal(t.version, 1);
+        assert_string_equal(t.attributes, "{\"a\":\"1\"}");
+        store_thing_cleanup(&t);
+        assert_int_equal(store_group_get(s, "Fleet", &g, &eb), DD_OK);
+        assert_int_equal(g.version, 1);
+        assert_null(g.description);
+        store_thing_group_cleanup(&g);
+        assert_int_equal(store_thing_groups(s, "dev-1", NULL, 0, &l, &eb), DD_OK);
+        assert_string_equal(joined(&l), "Site");
+        store_names_cleanup(&l);
+        assert_int_equal(store_thing_get(s, "dev-2", &t, &eb), DD_ERR_NOT_FOUND);
+        assert_int_equal(store_group_get(s, "Child", &g, &eb), DD_ERR_NOT_FOUND);
+        store_close(s);
+    }
+}
+
+static void test_thing_delete(void **state)
+{
+    struct store *s = open_db();
+    struct store_names l;
+    struct dd_errbuf eb;
+
+    (void)state;
+    make_thing(s, "dev-1", NULL, NULL);
+    make_group(s, "G", NULL);
+    assert_int_equal(member(s, "dev-1", "G", NULL, &eb), DD_OK);
+    assert_int_equal(store_thing_delete(s, "dev-1", 1, &eb), DD_OK);
+    assert_int_equal(store_group_things(s, "G", 0, NULL, 0, &l, &eb), DD_OK);
+    assert_int_equal(l.n, 0);
+    store_names_cleanup(&l);
+    assert_int_equal(store_thing_delete(s, "dev-1", -1, &eb), DD_OK); /* missing is fine */
+    assert_int_equal(store_group_delete(s, "G", 1, &eb), DD_OK);
+    assert_int_equal(store_group_delete(s, "G", 1, &eb), DD_OK);
+    store_close(s);
+}
+
+static void test_thing_list_filters_and_pages(void **state)
+{
+    struct store_thing_filter f = { 0 };
+    struct store_thing_page p;
+    struct store *s = open_db();
+    char after[STORE_NAME_SIZE];
+    int pages = 0;
+
+    (void)state;
+    make_thing(s, "a1", "sensor", "{\"site\":\"lab-1\"}");
+    make_thing(s, "a2", NULL, "{\"site\":\"lab-12\"}");
+    make_thing(s, "a3", NULL, "{\"room\":\"lab-1\"}");
+    make_thing(s, "a4", NULL, NULL);
+
+    f.attr_name = "site";
+    f.attr_value = "lab-1";
+    assert_int_equal(store_thing_list(s, &f, NULL, 10, &p), DD_OK);
+    assert_int_equal(p.n, 1);
+    assert_string_equal(p.items[0].name, "a1");
+    assert_false(p.more);
+    store_thing_page_cleanup(&p);
+    f.attr_prefix = 1;
+    assert_int_equal(store_thing_list(s, &f, NULL, 10, &p), DD_OK);
+    assert_int_equal(p.n, 2);
+    store_thing_page_cleanup(&p);
+    memset(&f, 0, sizeof(f));
+    f.type_name = "sensor";
+    assert_int_equal(store_thing_list(s, &f, NULL, 10, &p), DD_OK);
+    assert_int_equal(p.n, 1);
+    store_thing_page_cleanup(&p);
+
+    after[0] = '\0';
+    do {
+        assert_int_equal(store_thing_list(s, NULL, after[0] ? after : NULL, 3, &p), DD_OK);
+        pages++;
+        if (p.more)
+            snprintf(after, sizeof(after), "%s", p.items[p.n - 1].name);
+        if (pages == 1) {
+            assert_int_equal(p.n, 3);
+            assert_true(p.more);
+        } else {
+            assert_int_equal(p.n, 1);
+            assert_string_equal(p.items[0].name, "a4");
+            assert_false(p.more);
+        }
+        store_thing_page_cleanup(&p);
+    } while (after[0] && pages < 2);
+    assert_int_equal(pages, 2);
+    store_close(s);
+}
+
+/* ---- groups ---- */
+
+static void test_group_tree(void **state)
+{
+    struct store_group_spec spec = { "Q", "gid-q", NULL, "isolated", "{\"r\":\"dd\"}", 7000 };
+    struct store_group_filter f = { 0 };
+    struct store_patch p = { 0 };
+    struct store_thing_group g;
+    struct store *s = open_db();
+    struct store_names l;
+    struct dd_errbuf eb;
+    int64_t v;
+
+    (void)state;
+    make_group(s, "Fleet", NULL);
+    make_group(s, "Site", "Fleet");
+    make_group(s, "Line", "Site");
+    make_group(s, "Site2", "Fleet");
+    assert_int_equal(store_group_create(s, &spec, &g, &eb), DD_OK);
+    store_thing_group_cleanup(&g);
+    spec.group_id = "other";
+    assert_int_equal(store_group_create(s, &spec, &g, &eb), DD_OK); /* identical */
+    assert_string_equal(g.group_id, "gid-q");
+    assert_string_equal(g.description, "isolated");
+    assert_int_equal(g.created_ms, 7000);
+    store_thing_group_cleanup(&g);
+
+    assert_int_equal(store_group_ancestors(s, "Line", &l), DD_OK);
+    assert_string_equal(joined(&l), "Fleet,Site");
+    store_names_cleanup(&l);
+    assert_int_equal(store_group_ancestors(s, "Fleet", &l), DD_OK);
+    assert_int_equal(l.n, 0);
+    store_names_cleanup(&l);
+
+    assert_int_equal(store_group_list(s, &f, NULL, 0, &l, &eb), DD_OK);
+    assert_string_equal(joined(&l), "Fleet,Line,Q,Site,Site2");
+    store_names_cleanup(&l);
+    f.parent = "Fleet";
+    assert_int_equal(store_group_list(s, &f, NULL, 0, &l, &eb), DD_OK);
+    assert_string_equal(joined(&l), "Site,Site2");
+    store_names_cleanup(&l);
+    f.recursive = 1;
+    assert_int_equal(store_group_list(s, &f, NULL, 2, &l, &eb), DD_OK);
+    assert_string_equal(joined(&l), "Line,Site");
+    assert_true(l.more);
+    store_names_cleanup(&l);
+    f.prefix = "Site";
+    assert_int_equal(store_group_list(s, &f, "Site", 2, &l, &eb), DD_OK);
+    assert_string_equal(joined(&l), "Site2");
+    assert_false(l.more);
+    store_names_cleanup(&l);
+
+    p.attributes = "{\"r\":\"\",\"n\":\"1\"}";
+    p.merge = 1;
+    p.expected_version = 1;
+    assert_int_equal(store_group_update(s, "Q", &p, &v, &eb), DD_OK);
+    assert_int_equal(v, 2);
+    assert_int_equal(store_group_get(s, "Q", &g, &eb), DD_OK);
+    assert_string_equal(g.attributes, "{\"n\":\"1\"}");
+    assert_string_equal(g.description, "isolated");
+    store_thing_group_cleanup(&g);
+
+    assert_int_equal(store_group_delete(s, "Line", -1, &eb), DD_OK);
+    assert_int_equal(store_group_delete(s, "Site", -1, &eb), DD_OK);
+    store_close(s);
+}
+
+static void test_membership(void **state)
+{
+    const char *add[] = { "Site2", "Quarantine" }, *remove[] = { "Line" };
+    struct store *s = open_db();
+    struct store_names l;
+    struct dd_errbuf eb;
+    char name[16];
+    int i;
+
+    (void)state;
+    make_group(s, "Fleet", NULL);
+    make_group(s, "Site", "Fleet");
+    make_group(s, "Line", "Site");
+    make_group(s, "Site2", "Fleet");
+    make_group(s, "Quarantine", NULL);
+    make_thing(s, "t-root", NULL, NULL);
+    make_thing(s, "t-line", NULL, NULL);
+    assert_int_equal(member(s, "t-root", "Fleet", NULL, &eb), DD_OK);
+    assert_int_equal(member(s, "t-line", "Line", NULL, &eb), DD_OK);
+    assert_int_equal(member(s, "t-line", "Line", NULL, &eb), DD_OK);       /* again: no-op */
+    assert_int_equal(member(s, "t-line", NULL, "Quarantine", &eb), DD_OK); /* not in it */
+
+    assert_int_equal(store_group_things(s, "Fleet", 1, NULL, 0, &l, &eb), DD_OK);
+    assert_string_equal(joined(&l), "t-line,t-root");
+    store_names_cleanup(&l);
+    assert_int_equal(store_group_things(s, "Fleet", 0, NULL, 0, &l, &eb), DD_OK);
+    assert_string_equal(joined(&l), "t-root");
+    store_names_cleanup(&l);
+    assert_int_equal(store_group_things(s, "Fleet", 1, NULL, 1, &l, &eb), DD_OK);
+    assert_string_equal(joined(&l), "t-line");
+    assert_true(l.more);
+    store_names_cleanup(&l);
+    assert_int_equal(store_group_things(s, "Fleet", 1, "t-line", 1, &l, &eb), DD_OK);
+    assert_string_equal(joined(&l), "t-root");
+    assert_false(l.more);
+    store_names_cleanup(&l);
+
+    assert_int_equal(store_thing_groups_with_ancestors(s, "t-line", &l), DD_OK);
+    assert_string_equal(joined(&l), "Fleet,Line,Site");
+    store_names_cleanup(&l);
+    assert_int_equal(store_thing_groups_with_ancestors(s, "ghost", &l), DD_OK);
+    assert_int_equal(l.n, 0);
+    store_names_cleanup(&l);
+
+    /* Move inside the hierarchy and join another one in one step. */
+    assert_int_equal(store_membership_update(s, "t-line", add, 2, remove, 1, &eb), DD_OK);
+    assert_int_equal(store_thing_groups(s, "t-line", NULL, 0, &l, &eb), DD_OK);
+    assert_string_equal(joined(&l), "Quarantine,Site2");
+    store_names_cleanup(&l);
+    assert_int_equal(store_thing_groups_with_ancestors(s, "t-line", &l), DD_OK);
+    assert_string_equal(joined(&l), "Fleet,Quarantine,Site2");
+    store_names_cleanup(&l);
+
+    /* At most ten groups. */
+    for (i = 0; i < 9; i++) {
+        snprintf(name, sizeof(name), "r%d", i);
+        make_group(s, name, NULL);
+        assert_int_equal(member(s, "t-root", name, NULL, &eb), DD_OK);
+    }
+    make_group(s, "r9", NULL);
+    assert_int_equal(member(s, "t-root", "r9", NULL, &eb), DD_ERR_INVALID);
+    assert_string_equal(eb.msg, "Thing t-root cannot be added to thing group r9: a thing can be "
+                                "in at most 10 thing groups.");
+    assert_int_equal(member(s, "t-root", "r9", "r0", &eb), DD_OK);
+    store_close(s);
+}
+
+/* ---- allocation failure ---- */
+
+struct sweep {
+    struct store *s;
+};
+
+static int sweep_thing_create(void *ctx)
+{
+    struct store_thing_spec spec = { "dev-9", "id-9", "t", NULL, "{\"a\":\"1\"}", 1 };
+    struct store *s = ((struct sweep *)ctx)->s;
+    struct store_thing t;
+    struct dd_errbuf eb;
+    int rc = store_thing_create(s, &spec, &t, &eb);
+
+    store_thing_cleanup(&t);
+    if (rc == DD_OK)
+        assert_int_equal(store_thing_delete(s, "dev-9", -1, &eb), DD_OK);
+    else
+        assert_null(t.attributes);
+    return rc;
+}
+
+static int sweep_thing_exists(void *ctx)
+{
+    struct store_thing_spec spec = { "dev-1", "id-9", NULL, NULL, "{\"a\":\"2\"}", 1 };
+    struct store_thing t;
+    struct dd_errbuf eb;
+    int rc = store_thing_create(((struct sweep *)ctx)->s, &spec, &t, &eb);
+
+    store_thing_cleanup(&t);
+    return rc == DD_ERR_EXISTS ? DD_OK : rc;
+}
+
+static int sweep_thing_update(void *ctx)
+{
+    struct store_patch p = { .attributes = "{\"a\":\"\",\"b\":\"2\"}",
+                             .merge = 1,
+                             .expected_version = -1 };
+    int64_t v;
+
+    return store_thing_update(((struct sweep *)ctx)->s, "dev-1", &p, &v, NULL);
+}
+
+static int sweep_thing_list(void *ctx)
+{
+    struct store_thing_page p;
+    int rc = store_thing_list(((struct sweep *)ctx)->s, NULL, NULL, 5, &p);
+
+    store_thing_page_cleanup(&p);
+    return rc;
+}
+
+static int sweep_group_create(void *ctx)
+{
+    struct store_group_spec spec = { "G9", "gid-9", "Fleet", "d", "{\"x\":\"y\"}", 1 };
+    struct store *s = ((struct sweep *)ctx)->s;
+    struct store_thing_group g;
+    struct dd_errbuf eb;
+    int rc = store_group_create(s, &spec, &g, &eb);
+
+    store_thing_group_cleanup(&g);
+    if (rc == DD_OK)
+        assert_int_equal(store_group_delete(s, "G9", -1, &eb), DD_OK);
+    return rc;
+}
+
+static int sweep_group_update(void *ctx)
+{
+    struct store_patch p = {
+        .description = "e", .attributes = "{\"x\":\"1\"}", .merge = 1, .expected_version = -1
+    };
+    int64_t v;
+
+    return store_group_update(((struct sweep *)ctx)->s, "Fleet", &p, &v, NULL);
+}
+
+static int sweep_names(void *ctx)
+{
+    struct store *s = ((struct sweep *)ctx)->s;
+    struct store_group_filter f = { "Fleet", 1, NULL };
+    struct store_names l;
+    int rc;
+
+    rc = store_group_ancestors(s, "Site", &l);
+    store_names_cleanup(&l);
+    if (!rc)
+        rc = store_group_list(s, &f, NULL, 0, &l, NULL);
+    store_names_cleanup(&l);
+    if (!rc)
+        rc = store_group_things(s, "Fleet", 1, NULL, 0, &l, NULL);
+    store_names_cleanup(&l);
+    if (!rc)
+        rc = store_thing_groups(s, "dev-1", NULL, 0, &l, NULL);
+    store_names_cleanup(&l);
+    if (!rc)
+        rc = store_thing_groups_with_ancestors(s, "dev-1", &l);
+    store_names_cleanup(&l);
+    return rc;
+}
+
+static void test_allocation_failure(void **state)
+{
+    int (*cases[])(void *) = { sweep_thing_create, sweep_thing_exists, sweep_thing_update,
+                               sweep_thing_list,   sweep_group_create, sweep_group_update,
+                               sweep_names };
+    struct sweep sw;
+    struct dd_errbuf eb;
+    size_t i;
+
+    (void)state;
+    sw.s = open_db();
+    make_thing(sw.s, "dev-1", NULL, "{\"a\":\"1\"}");
+    make_thing(sw.s, "dev-2", NULL, NULL);
+    make_group(sw.s, "Fleet", NULL);
+    make_group(sw.s, "Site", "Fleet");
+    assert_int_equal(member(sw.s, "dev-1", "Site", NULL, &eb), DD_OK);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_true(alloc_fail_sweep(cases[i], &sw) > 0);
+    store_close(sw.s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_thing_create_get_idempotent),
+        cmocka_unit_test(test_thing_update_merge_and_versions),
+        cmocka_unit_test(test_error_rows),
+        cmocka_unit_test(test_thing_delete),
+        cmocka_unit_test(test_thing_list_filters_and_pages),
+        cmocka_unit_test(test_group_tree),
+        cmocka_unit_test(test_membership),
+        cmocka_unit_test(test_allocation_failure),
+    };
+
+    alloc_fail_setup();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
