@@ -37,32 +37,36 @@ LATENCIES = []
 
 class Receiver:
     """An HTTP endpoint in a thread that records every POST (headers, body,
-    arrival time) and answers with the status status_for(n) gives the n-th
-    request (200 by default)."""
+    arrival time) and answers with the status status_for(request, n) gives
+    (200 by default), where n counts earlier requests of the same
+    x-amz-sns-message-type. port 0 picks a free port."""
 
-    def __init__(self, status_for=None):
+    def __init__(self, status_for=None, port=0, delay=0):
         self.requests = []
         self.cond = threading.Condition()
-        self.status_for = status_for or (lambda n: 200)
+        self.status_for = status_for or (lambda req, n: 200)
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                req = {"headers": {k.lower(): v for k, v in self.headers.items()},
+                       "body": body.decode(), "time": time.time(), "path": self.path}
                 with outer.cond:
-                    n = len(outer.requests)
-                    outer.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()},
-                                           "body": body.decode(), "time": time.time(),
-                                           "path": self.path})
+                    n = len(outer.of(req["headers"].get("x-amz-sns-message-type")))
+                    outer.requests.append(req)
                     outer.cond.notify_all()
-                self.send_response(outer.status_for(n))
+                if delay:
+                    time.sleep(delay)
+                self.send_response(outer.status_for(req, n))
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
         self.url = "http://127.0.0.1:%d/hook" % self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
