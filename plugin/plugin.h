@@ -22,7 +22,10 @@
 struct broker_config;
 struct strmap;
 struct clients;
+struct delivery;
 struct engine;
+
+#define PLUGIN_MAX_LAMBDAS 8
 
 /* Settings from the plugin_opt_* lines of mosquitto.conf. */
 struct plugin_options {
@@ -33,13 +36,22 @@ struct plugin_options {
     double scale;         /* plugin_opt_time_scale, for scaled mode */
     bool authz_aws;       /* plugin_opt_authz: "aws" (an Allow is needed) or "open" */
     bool deny_drops;      /* plugin_opt_deny_action: "drop" or "disconnect" (AWS, MQTT 3.1.1) */
+    /* SNS delivery (delivery.c) */
+    char public_url[256];   /* plugin_opt_public_url: the server as receivers reach it */
+    int delivery_attempts;  /* plugin_opt_delivery_attempts, default 4 (SNS HTTP policy) */
+    long retry_delay_ms;    /* plugin_opt_retry_delay_ms, default 20000 */
+    char webhook[512];      /* plugin_opt_webhook: subscribed to every alert topic */
+    int webhook_sns_format; /* plugin_opt_webhook_format sns (else lambda) */
+    int n_lambdas;          /* plugin_opt_lambda ARN=URL lines */
+    char lambdas[PLUGIN_MAX_LAMBDAS][768];
 };
 
 struct plugin {
     void *identifier; /* mosquitto_plugin_id_t *, borrowed from the broker */
     struct plugin_options opt;
-    pthread_t broker_thread; /* recorded at init; asserted in callbacks */
-    struct engine *engine;   /* owned; started at init, joined at cleanup */
+    pthread_t broker_thread;   /* recorded at init; asserted in callbacks */
+    struct engine *engine;     /* owned; started at init, joined at cleanup */
+    struct delivery *delivery; /* owned; started after the engine, stopped before it */
 
     /* broker thread only */
     struct clients *clients;       /* owned: counts of the open window */

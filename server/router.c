@@ -23,6 +23,7 @@ static const struct route *const route_tables[] = {
     api_policies_routes,
     api_dimensions_routes,
     api_certs_routes,
+    api_sns_routes,
 };
 
 /* clang-format on */
