@@ -40,6 +40,10 @@ int detect_window(struct detect *d, struct store *s, const struct client_window 
 int detect_report(struct detect *d, struct store *s, const char *thing, const struct report *r,
                   int64_t now_ms);
 
+/* Drop the cached evaluation states after the caller rolled back a
+ * transaction, so the next reads come from the database again. */
+int detect_discard_cache(struct detect *d);
+
 /* Invalidate violations that saw no datapoint for two emulated days. */
 int detect_expire(struct detect *d, struct store *s, int64_t now_ms);
 
