@@ -16,6 +16,10 @@
 #include "plugin/clients.h"
 #include "store/store.h"
 
+/* Page cache (MiB) for the engine's connection: a window close of a large
+ * fleet is one big transaction, and the datapoint index must fit. */
+#define DETECT_CACHE_MB 64
+
 struct detect;
 
 /* A new, empty detector for the given region and account (copied); NULL when

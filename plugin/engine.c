@@ -447,8 +447,7 @@ static void *engine_main(void *arg)
 
     rc = store_open(e->opt.db_path, &e->store, &eb);
     if (!rc) {
-        /* A window close of a large fleet is one big transaction. */
-        store_set_cache_mb(e->store, 64);
+        store_set_cache_mb(e->store, DETECT_CACHE_MB);
         e->detect = detect_new(e->opt.region, e->opt.account, RETENTION_MS);
         if (!e->detect)
             rc = dd_fail(&eb, DD_ERR_NOMEM, "out of memory");
