@@ -25,4 +25,8 @@ extern const struct route api_detect_routes[];
  * /_ddlocal/datapoints view (api_violations.c). */
 extern const struct route api_violations_routes[];
 
+/* The teaching views: dashboard files, fleet, behavior in words, explain
+ * (api_teach.c). */
+extern const struct route api_teach_routes[];
+
 #endif
