@@ -58,7 +58,7 @@ FUZZ_REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(OUT)/fuzz-replay/%)
 # core/ is held to -Wconversion as well (STYLE.md section 8).
 $(OBJ)/core/%.o: ALL_CFLAGS += -Wconversion
 
-.PHONY: all run test check unit integration bench fuzz fuzz-replay format format-check \
+.PHONY: all run test check unit integration e2e bench fuzz fuzz-replay format format-check \
 	clean deps tools
 all: $(OUT)/ddlocal.so $(OUT)/ddlocal-server tools
 
@@ -172,6 +172,11 @@ fuzz:
 integration: all
 	@cd tests/integration && /usr/bin/python3 -m pytest -q -p no:cacheprovider .
 
+# The dashboard in Debian's headless Chromium, driven over the DevTools
+# protocol (tests/e2e/cdp.py); the screenshot lands in build/e2e/.
+e2e: all
+	@cd tests/e2e && /usr/bin/python3 -m pytest -q -p no:cacheprovider .
+
 # Every suite in order (tests/run_all.sh); a failure stops the run non-zero.
 test check: deps
 	@sh tests/run_all.sh
@@ -211,7 +216,7 @@ DEBIAN_PACKAGES := gcc make pkg-config clang-format libc6-dev \
 	libcjson-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev \
 	libcmocka-dev libmosquitto-dev mosquitto-dev mosquitto mosquitto-clients \
 	python3 python3-pytest python3-boto3 python3-paho-mqtt python3-cryptography awscli \
-	openssl curl
+	openssl curl chromium python3-websocket
 
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
