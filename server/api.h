@@ -32,4 +32,8 @@ extern const struct route api_certs_routes[];
  * certificate, alerts view, sink and Lambda mappings (api_sns.c). */
 extern const struct route api_sns_routes[];
 
+/* The teaching views: dashboard files, fleet, behavior in words, explain
+ * (api_teach.c). */
+extern const struct route api_teach_routes[];
+
 #endif
