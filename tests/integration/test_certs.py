@@ -506,6 +506,7 @@ def test_csr_certificate_connects_over_tls(emu, iot, tmp_path):
                                 serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption()).decode()
     cert, keyf = files(tmp_path, "csr-dev", out["certificatePem"], key_pem)
+    emu.sync()  # the broker runs with the new certificate from here on
     c, why = try_connect(emu, str(ca), "csr-dev", cert, keyf)
     assert c, why
     c.disconnect()
