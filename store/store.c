@@ -62,6 +62,19 @@ int store__prepare(struct store *s, const char *sql, sqlite3_stmt **out)
     return DD_OK;
 }
 
+const char *store__text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+void store__bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
 int store__step_done(struct store *s, sqlite3_stmt *st, const char *what)
 {
     int rc = sqlite3_step(st);

@@ -10,19 +10,6 @@
 
 #include "store/store_internal.h"
 
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 /* Step through a query's rows, calling row() for each. */
 static int each_row(struct store *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *),
                     void *ctx, const char *what)
@@ -56,7 +43,7 @@ static int profile_row(sqlite3_stmt *st, void *arg)
 {
     struct walk *w = arg;
 
-    return w->fn.profile(w->ctx, col_text(st, 0), col_text(st, 1), col_text(st, 2));
+    return w->fn.profile(w->ctx, store__text(st, 0), store__text(st, 1), store__text(st, 2));
 }
 
 int store_detect_each_profile(struct store *s, store_detect_profile_fn fn, void *ctx)
@@ -74,7 +61,7 @@ static int pair_row(sqlite3_stmt *st, void *arg)
 {
     struct walk *w = arg;
 
-    return w->fn.pair(w->ctx, col_text(st, 0), col_text(st, 1));
+    return w->fn.pair(w->ctx, store__text(st, 0), store__text(st, 1));
 }
 
 int store_detect_each_target(struct store *s, store_detect_pair_fn fn, void *ctx)
@@ -111,7 +98,7 @@ static int name_row(sqlite3_stmt *st, void *arg)
 {
     struct walk *w = arg;
 
-    return w->fn.name(w->ctx, col_text(st, 0));
+    return w->fn.name(w->ctx, store__text(st, 0));
 }
 
 int store_detect_each_thing(struct store *s, store_detect_name_fn fn, void *ctx)
@@ -138,13 +125,13 @@ int store_detect_each_group_thing(struct store *s, const char *group, store_dete
 
     if (rc)
         return rc;
-    bind_text(st, 1, group);
+    store__bind_text(st, 1, group);
     return each_row(s, st, name_row, &w, "list group things");
 }
 
 static void read_state(sqlite3_stmt *st, int col, struct store_behavior_state *out)
 {
-    const char *id = col_text(st, col + 3);
+    const char *id = store__text(st, col + 3);
 
     memset(out, 0, sizeof(*out));
     out->in_alarm = sqlite3_column_int(st, col) != 0;
@@ -168,9 +155,9 @@ int store_detect_state_get(struct store *s, const char *thing, const char *profi
     rc = store__prepare(s, sql, &st);
     if (rc)
         return rc;
-    bind_text(st, 1, thing);
-    bind_text(st, 2, profile);
-    bind_text(st, 3, behavior);
+    store__bind_text(st, 1, thing);
+    store__bind_text(st, 2, profile);
+    store__bind_text(st, 3, behavior);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         read_state(st, 0, out);
@@ -196,13 +183,13 @@ int store_detect_state_put(struct store *s, const char *thing, const char *profi
 
     if (rc)
         return rc;
-    bind_text(st, 1, thing);
-    bind_text(st, 2, profile);
-    bind_text(st, 3, behavior);
+    store__bind_text(st, 1, thing);
+    store__bind_text(st, 2, profile);
+    store__bind_text(st, 3, behavior);
     sqlite3_bind_int(st, 4, v->in_alarm);
     sqlite3_bind_int(st, 5, (int)v->streak_violating);
     sqlite3_bind_int(st, 6, (int)v->streak_compliant);
-    bind_text(st, 7, v->violation_id[0] ? v->violation_id : NULL);
+    store__bind_text(st, 7, v->violation_id[0] ? v->violation_id : NULL);
     sqlite3_bind_int64(st, 8, v->last_datapoint_ms);
     return store__step_done(s, st, "write state");
 }
@@ -213,7 +200,7 @@ static int state_row(sqlite3_stmt *st, void *arg)
     struct store_behavior_state v;
 
     read_state(st, 3, &v);
-    return w->fn.state(w->ctx, col_text(st, 0), col_text(st, 1), col_text(st, 2), &v);
+    return w->fn.state(w->ctx, store__text(st, 0), store__text(st, 1), store__text(st, 2), &v);
 }
 
 int store_detect_each_alarm(struct store *s, store_detect_state_fn fn, void *ctx)
@@ -239,9 +226,9 @@ int store_detect_state_delete(struct store *s, const char *thing, const char *pr
 
     if (rc)
         return rc;
-    bind_text(st, 1, thing);
-    bind_text(st, 2, profile);
-    bind_text(st, 3, behavior);
+    store__bind_text(st, 1, thing);
+    store__bind_text(st, 2, profile);
+    store__bind_text(st, 3, behavior);
     return store__step_done(s, st, "delete state");
 }
 
@@ -256,17 +243,17 @@ int store_detect_datapoint_add(struct store *s, const struct store_datapoint *dp
 
     if (rc)
         return rc;
-    bind_text(st, 1, dp->thing);
-    bind_text(st, 2, dp->profile);
-    bind_text(st, 3, dp->behavior);
+    store__bind_text(st, 1, dp->thing);
+    store__bind_text(st, 2, dp->profile);
+    store__bind_text(st, 3, dp->behavior);
     sqlite3_bind_int64(st, 4, dp->time_ms);
-    bind_text(st, 5, dp->value_json);
+    store__bind_text(st, 5, dp->value_json);
     if (dp->has_threshold)
         sqlite3_bind_double(st, 6, dp->threshold);
-    bind_text(st, 7, dp->verdict);
+    store__bind_text(st, 7, dp->verdict);
     sqlite3_bind_int(st, 8, (int)dp->streak_violating);
     sqlite3_bind_int(st, 9, (int)dp->streak_compliant);
-    bind_text(st, 10, dp->event);
+    store__bind_text(st, 10, dp->event);
     return store__step_done(s, st, "add datapoint");
 }
 
@@ -293,17 +280,17 @@ int store_detect_violation_open(struct store *s, const struct store_violation *v
 
     if (rc)
         return rc;
-    bind_text(st, 1, v->id);
-    bind_text(st, 2, v->thing);
-    bind_text(st, 3, v->profile);
-    bind_text(st, 4, v->behavior);
-    bind_text(st, 5, v->behavior_json);
-    bind_text(st, 6, v->criteria_type);
+    store__bind_text(st, 1, v->id);
+    store__bind_text(st, 2, v->thing);
+    store__bind_text(st, 3, v->profile);
+    store__bind_text(st, 4, v->behavior);
+    store__bind_text(st, 5, v->behavior_json);
+    store__bind_text(st, 6, v->criteria_type);
     sqlite3_bind_int(st, 7, v->suppressed);
-    bind_text(st, 8, v->confidence);
+    store__bind_text(st, 8, v->confidence);
     sqlite3_bind_int64(st, 9, v->start_ms);
     sqlite3_bind_int64(st, 10, v->start_ms);
-    bind_text(st, 11, v->value_json);
+    store__bind_text(st, 11, v->value_json);
     return store__step_done(s, st, "open violation");
 }
 
@@ -318,8 +305,8 @@ int store_detect_violation_touch(struct store *s, const char *id, int64_t time_m
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, time_ms);
-    bind_text(st, 2, value_json);
-    bind_text(st, 3, id);
+    store__bind_text(st, 2, value_json);
+    store__bind_text(st, 3, id);
     return store__step_done(s, st, "touch violation");
 }
 
@@ -334,8 +321,8 @@ int store_detect_violation_close(struct store *s, const char *id, int64_t time_m
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, time_ms);
-    bind_text(st, 2, end_type);
-    bind_text(st, 3, id);
+    store__bind_text(st, 2, end_type);
+    store__bind_text(st, 3, id);
     return store__step_done(s, st, "close violation");
 }
 
@@ -349,10 +336,10 @@ int store_detect_violation_behavior(struct store *s, const char *id, char **json
     rc = store__prepare(s, sql, &st);
     if (rc)
         return rc;
-    bind_text(st, 1, id);
+    store__bind_text(st, 1, id);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        *json = strdup(col_text(st, 0));
+        *json = strdup(store__text(st, 0));
         rc = *json ? DD_OK : DD_ERR_NOMEM;
     } else if (rc == SQLITE_DONE) {
         rc = DD_ERR_NOT_FOUND;
@@ -375,10 +362,10 @@ int store_detect_event_add(struct store *s, const char *violation_id, const char
     rc = store__prepare(s, sql, &st);
     if (rc)
         return rc;
-    bind_text(st, 1, violation_id);
-    bind_text(st, 2, type);
+    store__bind_text(st, 1, violation_id);
+    store__bind_text(st, 2, type);
     sqlite3_bind_int64(st, 3, time_ms);
-    bind_text(st, 4, value_json);
+    store__bind_text(st, 4, value_json);
     rc = store__step_done(s, st, "add event");
     if (!rc)
         *event_id = sqlite3_last_insert_rowid(s->db);
@@ -396,9 +383,9 @@ int store_detect_alert_add(struct store *s, int64_t created_ms, const char *prof
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, created_ms);
-    bind_text(st, 2, profile);
-    bind_text(st, 3, topic_arn);
-    bind_text(st, 4, message);
+    store__bind_text(st, 2, profile);
+    store__bind_text(st, 3, topic_arn);
+    store__bind_text(st, 4, message);
     sqlite3_bind_int64(st, 5, event_id);
     return store__step_done(s, st, "add alert");
 }

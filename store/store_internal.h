@@ -31,6 +31,14 @@ int store__prepare(struct store *s, const char *sql, sqlite3_stmt **out);
  * (SQL text and SQLite messages never reach a client). */
 int store__error(struct store *s, int rc, const char *what);
 
+/* Column i of the current row as text (NULL for SQL NULL); valid until the
+ * statement steps again or is reset. */
+const char *store__text(sqlite3_stmt *st, int i);
+
+/* Bind v (NULL binds SQL NULL) without copying: v must live until the
+ * statement is reset. */
+void store__bind_text(sqlite3_stmt *st, int i, const char *v);
+
 /* Run a statement to completion (expects SQLITE_DONE); maps errors. */
 int store__step_done(struct store *s, sqlite3_stmt *st, const char *what);
 

@@ -47,14 +47,6 @@ static int column_copy(sqlite3_stmt *st, int col, char **dst)
     return *dst ? DD_OK : DD_ERR_NOMEM;
 }
 
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *text)
-{
-    if (text)
-        sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 /* Bytewise equality where NULL equals only NULL. */
 static bool same(const char *a, const char *b)
 {
@@ -163,7 +155,7 @@ int store_dimension_create(struct store *s, const struct store_dimension_new *d,
     sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, d->type, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, d->string_values, -1, SQLITE_STATIC);
-    bind_text_or_null(st, 4, d->tags);
+    store__bind_text(st, 4, d->tags);
     sqlite3_bind_text(st, 5, d->client_request_token, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, now_ms);
     sqlite3_bind_int64(st, 7, now_ms);
@@ -293,7 +285,7 @@ int store_dimension_list(struct store *s, const char *after_name, size_t limit,
     rc = store__prepare(s, sql, &st);
     if (rc)
         return rc;
-    bind_text_or_null(st, 1, after_name);
+    store__bind_text(st, 1, after_name);
     sqlite3_bind_int64(st, 2, (int64_t)limit + 1);
     return collect(s, st, limit, out, "list dimensions");
 }
@@ -371,8 +363,8 @@ int store_custom_metric_create(struct store *s, const struct store_custom_metric
         goto out;
     sqlite3_bind_text(st, 1, m->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, m->metric_type, -1, SQLITE_STATIC);
-    bind_text_or_null(st, 3, m->display_name);
-    bind_text_or_null(st, 4, m->tags);
+    store__bind_text(st, 3, m->display_name);
+    store__bind_text(st, 4, m->tags);
     sqlite3_bind_text(st, 5, m->client_request_token, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, now_ms);
     sqlite3_bind_int64(st, 7, now_ms);
@@ -411,7 +403,7 @@ int store_custom_metric_update(struct store *s, const char *name, const char *di
     if (rc)
         goto out;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    bind_text_or_null(st, 2, display_name);
+    store__bind_text(st, 2, display_name);
     sqlite3_bind_int64(st, 3, now_ms);
     rc = store__step_done(s, st, "update custom metric");
     if (!rc)
@@ -480,7 +472,7 @@ int store_custom_metric_list(struct store *s, const char *after_name, size_t lim
     rc = store__prepare(s, sql, &st);
     if (rc)
         return rc;
-    bind_text_or_null(st, 1, after_name);
+    store__bind_text(st, 1, after_name);
     sqlite3_bind_int64(st, 2, (int64_t)limit + 1);
     return collect(s, st, limit, out, "list custom metrics");
 }

@@ -12,23 +12,10 @@
 #include "core/metric.h"
 #include "store/store_internal.h"
 
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 /* Copy column i into *dst (NULL stays NULL). DD_ERR_NOMEM on failure. */
 static int col_dup(sqlite3_stmt *st, int i, char **dst)
 {
-    const char *v = col_text(st, i);
+    const char *v = store__text(st, i);
 
     *dst = NULL;
     if (!v)
@@ -71,7 +58,7 @@ static int table_exists(struct store *s, const char *table, bool *out)
     rc = store__prepare(s, sql, &st);
     if (rc)
         return rc;
-    bind_text(st, 1, table);
+    store__bind_text(st, 1, table);
     return query_int(s, st, out, &one, "look up table");
 }
 
@@ -101,7 +88,7 @@ static int profile_version(struct store *s, const char *name, int64_t *version,
     *version = 0;
     if (rc)
         return rc;
-    bind_text(st, 1, name);
+    store__bind_text(st, 1, name);
     rc = query_int(s, st, &found, version, "read profile version");
     if (!rc && !found)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Security profile %s cannot be found.", name);
@@ -130,13 +117,13 @@ int store_profile_create(struct store *s, const struct store_profile_new *p, int
         rc = store__prepare(s, sql, &st);
     if (rc)
         goto out;
-    bind_text(st, 1, p->name);
-    bind_text(st, 2, p->description);
-    bind_text(st, 3, p->behaviors);
-    bind_text(st, 4, p->alert_targets);
-    bind_text(st, 5, p->metrics);
-    bind_text(st, 6, p->metrics_v2);
-    bind_text(st, 7, p->tags);
+    store__bind_text(st, 1, p->name);
+    store__bind_text(st, 2, p->description);
+    store__bind_text(st, 3, p->behaviors);
+    store__bind_text(st, 4, p->alert_targets);
+    store__bind_text(st, 5, p->metrics);
+    store__bind_text(st, 6, p->metrics_v2);
+    store__bind_text(st, 7, p->tags);
     sqlite3_bind_int64(st, 8, now_ms);
     sqlite3_bind_int64(st, 9, now_ms);
     rc = store__step_done(s, st, "create profile");
@@ -164,7 +151,7 @@ int store_profile_get(struct store *s, const char *name, struct store_profile *o
     rc = store__prepare(s, sql, &st);
     if (rc)
         return rc;
-    bind_text(st, 1, name);
+    store__bind_text(st, 1, name);
     rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Security profile %s cannot be found.", name);
@@ -233,17 +220,17 @@ int store_profile_update(struct store *s, const char *name, bool has_expected,
     if (rc)
         goto out;
     sqlite3_bind_int(st, 1, u->set_description);
-    bind_text(st, 2, u->description);
+    store__bind_text(st, 2, u->description);
     sqlite3_bind_int(st, 3, u->set_behaviors);
-    bind_text(st, 4, u->behaviors);
+    store__bind_text(st, 4, u->behaviors);
     sqlite3_bind_int(st, 5, u->set_alert_targets);
-    bind_text(st, 6, u->alert_targets);
+    store__bind_text(st, 6, u->alert_targets);
     sqlite3_bind_int(st, 7, u->set_metrics);
-    bind_text(st, 8, u->metrics);
+    store__bind_text(st, 8, u->metrics);
     sqlite3_bind_int(st, 9, u->set_metrics_v2);
-    bind_text(st, 10, u->metrics_v2);
+    store__bind_text(st, 10, u->metrics_v2);
     sqlite3_bind_int64(st, 11, now_ms);
-    bind_text(st, 12, name);
+    store__bind_text(st, 12, name);
     rc = store__step_done(s, st, "update profile");
     if (!rc)
         rc = store_profile_get(s, name, out, eb);
@@ -281,7 +268,7 @@ int store_profile_delete(struct store *s, const char *name, bool has_expected,
     rc = store__prepare(s, sql, &st);
     if (rc)
         goto out;
-    bind_text(st, 1, name);
+    store__bind_text(st, 1, name);
     /* security_profile_targets rows go with it (ON DELETE CASCADE). */
     rc = store__step_done(s, st, "delete profile");
     if (!rc)
@@ -307,12 +294,12 @@ int store_profiles_list(struct store *s, const char *metric, const char *dimensi
 
     if (rc)
         return rc;
-    bind_text(st, 1, after_name);
-    bind_text(st, 2, metric);
-    bind_text(st, 3, dimension);
+    store__bind_text(st, 1, after_name);
+    store__bind_text(st, 2, metric);
+    store__bind_text(st, 3, dimension);
     sqlite3_bind_int(st, 4, limit);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int stop = fn(ctx, col_text(st, 0));
+        int stop = fn(ctx, store__text(st, 0));
 
         if (stop) {
             sqlite3_reset(st);
@@ -337,7 +324,7 @@ static int check_group(struct store *s, const char *group, struct dd_errbuf *eb)
     rc = store__prepare(s, sql, &st);
     if (rc)
         return rc;
-    bind_text(st, 1, group);
+    store__bind_text(st, 1, group);
     rc = query_int(s, st, &found, &one, "look up thing group");
     if (!rc && !found)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Thing group %s cannot be found.", group);
@@ -356,8 +343,8 @@ static int attached(struct store *s, const char *profile, const char *target, bo
     *out = false;
     if (rc)
         return rc;
-    bind_text(st, 1, profile);
-    bind_text(st, 2, target);
+    store__bind_text(st, 1, profile);
+    store__bind_text(st, 2, target);
     return query_int(s, st, out, &one, "look up attachment");
 }
 
@@ -385,7 +372,7 @@ int store_profile_attach(struct store *s, const char *profile, const char *targe
     rc = store__prepare(s, count_sql, &st);
     if (rc)
         goto out;
-    bind_text(st, 1, target_arn);
+    store__bind_text(st, 1, target_arn);
     rc = query_int(s, st, &found, &n, "count target profiles");
     if (rc)
         goto out;
@@ -398,8 +385,8 @@ int store_profile_attach(struct store *s, const char *profile, const char *targe
     rc = store__prepare(s, insert_sql, &st);
     if (rc)
         goto out;
-    bind_text(st, 1, profile);
-    bind_text(st, 2, target_arn);
+    store__bind_text(st, 1, profile);
+    store__bind_text(st, 2, target_arn);
     rc = store__step_done(s, st, "attach profile");
 out:
     if (!rc)
@@ -434,8 +421,8 @@ int store_profile_detach(struct store *s, const char *profile, const char *targe
     rc = store__prepare(s, sql, &st);
     if (rc)
         goto out;
-    bind_text(st, 1, profile);
-    bind_text(st, 2, target_arn);
+    store__bind_text(st, 1, profile);
+    store__bind_text(st, 2, target_arn);
     rc = store__step_done(s, st, "detach profile");
     if (!rc)
         rc = store_commit(s);
@@ -452,7 +439,7 @@ static int each_pair(struct store *s, sqlite3_stmt *st, store_profiles_pair_fn f
     int rc;
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int stop = fn(ctx, col_text(st, 0), col_text(st, 1));
+        int stop = fn(ctx, store__text(st, 0), store__text(st, 1));
 
         if (stop) {
             sqlite3_reset(st);
@@ -478,8 +465,8 @@ int store_profile_targets(struct store *s, const char *profile, const char *afte
     rc = store__prepare(s, sql, &st);
     if (rc)
         return rc;
-    bind_text(st, 1, profile);
-    bind_text(st, 2, after_arn);
+    store__bind_text(st, 1, profile);
+    store__bind_text(st, 2, after_arn);
     sqlite3_bind_int(st, 3, limit);
     return each_pair(s, st, fn, ctx, "list targets");
 }
@@ -513,8 +500,8 @@ int store_profiles_for_target(struct store *s, const char *target_arn, const cha
         rc = store__prepare(s, up_sql, &st);
         if (rc)
             return rc;
-        bind_text(st, 1, group);
-        bind_text(st, 2, ancestor_arn_prefix);
+        store__bind_text(st, 1, group);
+        store__bind_text(st, 2, ancestor_arn_prefix);
         sqlite3_bind_int(st, 3, limit);
         sqlite3_bind_int64(st, 4, offset);
         return each_pair(s, st, fn, ctx, "list profiles for target");
@@ -522,7 +509,7 @@ int store_profiles_for_target(struct store *s, const char *target_arn, const cha
     rc = store__prepare(s, direct_sql, &st);
     if (rc)
         return rc;
-    bind_text(st, 1, target_arn);
+    store__bind_text(st, 1, target_arn);
     sqlite3_bind_int(st, 2, limit);
     sqlite3_bind_int64(st, 3, offset);
     return each_pair(s, st, fn, ctx, "list profiles for target");
@@ -620,12 +607,12 @@ static int load_rows(struct store *s, const char *table, const char *sql,
 
 static int custom_row(struct store_behavior_context *c, sqlite3_stmt *st)
 {
-    return add_custom(c, col_text(st, 0), col_text(st, 1));
+    return add_custom(c, store__text(st, 0), store__text(st, 1));
 }
 
 static int dimension_row(struct store_behavior_context *c, sqlite3_stmt *st)
 {
-    return add_dimension(c, col_text(st, 0));
+    return add_dimension(c, store__text(st, 0));
 }
 
 int store_behavior_context_load(struct store *s, struct store_behavior_context *out)

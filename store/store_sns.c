@@ -12,11 +12,6 @@
 #include "core/mem.h"
 #include "store/store_internal.h"
 
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
-}
-
 static int64_t col_int_or(sqlite3_stmt *st, int i, int64_t none)
 {
     return sqlite3_column_type(st, i) == SQLITE_NULL ? none : sqlite3_column_int64(st, i);
@@ -137,7 +132,7 @@ int store_sns_topic_get(struct store *s, const char *arn, char **attributes_json
     sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        *attributes_json = dd_strdup(col_text(st, 0));
+        *attributes_json = dd_strdup(store__text(st, 0));
         rc = *attributes_json ? DD_OK : DD_ERR_NOMEM;
         if (!rc) {
             *n_confirmed = sqlite3_column_int64(st, 1);
@@ -176,7 +171,7 @@ int store_sns_topic_set_attribute(struct store *s, const char *arn, const char *
 
 static int topic_row(sqlite3_stmt *st, void *fn, void *ctx)
 {
-    return (*(store_sns_topic_fn *)fn)(ctx, col_text(st, 0));
+    return (*(store_sns_topic_fn *)fn)(ctx, store__text(st, 0));
 }
 
 int store_sns_topic_list(struct store *s, const char *after_arn, int limit, store_sns_topic_fn fn,
@@ -201,11 +196,11 @@ int store_sns_topic_list(struct store *s, const char *after_arn, int limit, stor
 static int sub_row(sqlite3_stmt *st, void *fn, void *ctx)
 {
     struct store_sns_subscription sub = {
-        .arn = col_text(st, 0),
-        .topic_arn = col_text(st, 1),
-        .protocol = col_text(st, 2),
-        .endpoint = col_text(st, 3),
-        .token = col_text(st, 4),
+        .arn = store__text(st, 0),
+        .topic_arn = store__text(st, 1),
+        .protocol = store__text(st, 2),
+        .endpoint = store__text(st, 3),
+        .token = store__text(st, 4),
         .confirmed = sqlite3_column_int(st, 5),
     };
 
@@ -484,7 +479,8 @@ int store_sns_alert_next(struct store *s, int64_t *alert_id, int64_t *created_ms
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         rc = DD_OK;
-        if (sqlite3_column_type(st, 2) != SQLITE_NULL && !(*topic_arn = dd_strdup(col_text(st, 2))))
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL &&
+            !(*topic_arn = dd_strdup(store__text(st, 2))))
             rc = DD_ERR_NOMEM;
         if (!rc) {
             *alert_id = sqlite3_column_int64(st, 0);
@@ -564,7 +560,7 @@ int store_sns_alert_fanout(struct store *s, int64_t alert_id, const char *topic_
         rc = sqlite3_step(alert);
         if (rc == SQLITE_ROW) {
             created = sqlite3_column_int64(alert, 0);
-            message = dd_strdup(col_text(alert, 1));
+            message = dd_strdup(store__text(alert, 1));
             rc = message ? DD_OK : DD_ERR_NOMEM;
         } else {
             rc = rc == SQLITE_DONE ? DD_ERR_NOT_FOUND : store__error(s, rc, "read alert");
@@ -605,17 +601,17 @@ static int due_row(sqlite3_stmt *st, void *fn, void *ctx)
 {
     struct store_sns_due d = {
         .id = sqlite3_column_int64(st, 0),
-        .subscription_arn = col_text(st, 1),
-        .protocol = col_text(st, 2),
-        .endpoint = col_text(st, 3),
-        .lambda_url = col_text(st, 4),
-        .type = col_text(st, 5),
-        .message_id = col_text(st, 6),
-        .topic_arn = col_text(st, 7),
-        .subject = col_text(st, 8),
-        .message = col_text(st, 9),
-        .token = col_text(st, 10),
-        .signature_version = col_text(st, 11),
+        .subscription_arn = store__text(st, 1),
+        .protocol = store__text(st, 2),
+        .endpoint = store__text(st, 3),
+        .lambda_url = store__text(st, 4),
+        .type = store__text(st, 5),
+        .message_id = store__text(st, 6),
+        .topic_arn = store__text(st, 7),
+        .subject = store__text(st, 8),
+        .message = store__text(st, 9),
+        .token = store__text(st, 10),
+        .signature_version = store__text(st, 11),
         .timestamp_ms = sqlite3_column_int64(st, 12),
         .attempts = sqlite3_column_int(st, 13),
     };
@@ -732,12 +728,12 @@ int store_sns_signing_get(struct store *s, char cert_id[STORE_SNS_CERT_ID_SIZE],
         return rc;
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        id = col_text(st, 0);
+        id = store__text(st, 0);
         rc = DD_OK;
         if (!id || strlen(id) >= STORE_SNS_CERT_ID_SIZE)
             rc = DD_ERR_STORE;
-        else if (!(*cert_pem = dd_strdup(col_text(st, 2))) ||
-                 (key_pem && !(*key_pem = dd_strdup(col_text(st, 1)))))
+        else if (!(*cert_pem = dd_strdup(store__text(st, 2))) ||
+                 (key_pem && !(*key_pem = dd_strdup(store__text(st, 1)))))
             rc = DD_ERR_NOMEM;
         if (!rc)
             memcpy(cert_id, id, strlen(id) + 1);
@@ -795,8 +791,8 @@ int store_sns_sink_add(struct store *s, const char *name, int64_t now_real_ms,
 
 static int sink_row(sqlite3_stmt *st, void *fn, void *ctx)
 {
-    return (*(store_sns_sink_fn *)fn)(ctx, sqlite3_column_int64(st, 0), col_text(st, 1),
-                                      col_text(st, 2));
+    return (*(store_sns_sink_fn *)fn)(ctx, sqlite3_column_int64(st, 0), store__text(st, 1),
+                                      store__text(st, 2));
 }
 
 int store_sns_sink_list(struct store *s, const char *name, store_sns_sink_fn fn, void *ctx)
@@ -817,17 +813,17 @@ static int alert_row(sqlite3_stmt *st, void *fn, void *ctx)
     struct store_sns_alert_row r = {
         .alert_id = sqlite3_column_int64(st, 0),
         .created_ms = sqlite3_column_int64(st, 1),
-        .profile = col_text(st, 2),
-        .topic_arn = col_text(st, 3),
-        .message = col_text(st, 4),
-        .message_id = col_text(st, 5),
-        .subscription_arn = col_text(st, 6),
-        .protocol = col_text(st, 7),
-        .endpoint = col_text(st, 8),
-        .status = col_text(st, 9),
+        .profile = store__text(st, 2),
+        .topic_arn = store__text(st, 3),
+        .message = store__text(st, 4),
+        .message_id = store__text(st, 5),
+        .subscription_arn = store__text(st, 6),
+        .protocol = store__text(st, 7),
+        .endpoint = store__text(st, 8),
+        .status = store__text(st, 9),
         .attempts = col_int_or(st, 10, 0),
         .last_http_status = col_int_or(st, 11, -1),
-        .last_error = col_text(st, 12),
+        .last_error = store__text(st, 12),
         .last_attempt_real_ms = col_int_or(st, 13, -1),
         .next_attempt_real_ms = col_int_or(st, 14, -1),
         .done_real_ms = col_int_or(st, 15, -1),

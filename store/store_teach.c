@@ -8,11 +8,6 @@
 
 #include "store/store_internal.h"
 
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
-}
-
 static int64_t col_int_or(sqlite3_stmt *st, int i, int64_t none)
 {
     return sqlite3_column_type(st, i) == SQLITE_NULL ? none : sqlite3_column_int64(st, i);
@@ -50,7 +45,7 @@ int store_teach_things(struct store *s, store_teach_thing_fn fn, void *ctx)
     if (rc)
         return rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = fn(ctx, col_text(st, 0), sqlite3_column_int(st, 1) != 0);
+        rc = fn(ctx, store__text(st, 0), sqlite3_column_int(st, 1) != 0);
         if (rc) {
             sqlite3_reset(st);
             return rc;
@@ -92,16 +87,16 @@ int store_teach_alerts(struct store *s, int limit, bool *has_deliveries, store_t
         memset(&row, 0, sizeof(row));
         row.alert_id = sqlite3_column_int64(st, 0);
         row.created_ms = sqlite3_column_int64(st, 1);
-        row.profile = col_text(st, 2);
-        row.topic_arn = col_text(st, 3);
-        row.message = col_text(st, 4);
-        row.subscription_arn = col_text(st, 5);
-        row.protocol = col_text(st, 6);
-        row.endpoint = col_text(st, 7);
-        row.status = col_text(st, 8);
+        row.profile = store__text(st, 2);
+        row.topic_arn = store__text(st, 3);
+        row.message = store__text(st, 4);
+        row.subscription_arn = store__text(st, 5);
+        row.protocol = store__text(st, 6);
+        row.endpoint = store__text(st, 7);
+        row.status = store__text(st, 8);
         row.attempts = col_int_or(st, 9, -1);
         row.last_http_status = col_int_or(st, 10, -1);
-        row.last_error = col_text(st, 11);
+        row.last_error = store__text(st, 11);
         rc = fn(ctx, &row);
         if (rc) {
             sqlite3_reset(st);

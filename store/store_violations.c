@@ -9,19 +9,6 @@
 
 #include "store/store_internal.h"
 
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 /* The violation columns both listings select first, in this order. */
 #define VIOLATION_COLUMNS                                                                          \
     "v.violation_id, v.thing_name, v.profile_name, v.behavior, v.criteria_type, v.suppressed, "    \
@@ -36,28 +23,28 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 
 static void bind_filter(sqlite3_stmt *st, const struct store_violation_filter *f)
 {
-    bind_text(st, 1, f->thing);
-    bind_text(st, 2, f->profile);
-    bind_text(st, 3, f->criteria_type);
+    store__bind_text(st, 1, f->thing);
+    store__bind_text(st, 2, f->profile);
+    store__bind_text(st, 3, f->criteria_type);
     sqlite3_bind_int(st, 4, f->only_suppressed);
-    bind_text(st, 5, f->verification_state);
+    store__bind_text(st, 5, f->verification_state);
 }
 
 static void read_violation(sqlite3_stmt *st, struct store_violation_row *r)
 {
     memset(r, 0, sizeof(*r));
-    r->id = col_text(st, 0);
-    r->thing = col_text(st, 1);
-    r->profile = col_text(st, 2);
-    r->behavior_json = col_text(st, 3);
-    r->criteria_type = col_text(st, 4);
+    r->id = store__text(st, 0);
+    r->thing = store__text(st, 1);
+    r->profile = store__text(st, 2);
+    r->behavior_json = store__text(st, 3);
+    r->criteria_type = store__text(st, 4);
     r->suppressed = sqlite3_column_int(st, 5) != 0;
-    r->confidence = col_text(st, 6);
+    r->confidence = store__text(st, 6);
     r->start_ms = sqlite3_column_int64(st, 7);
     r->last_violation_ms = sqlite3_column_int64(st, 8);
-    r->last_value_json = col_text(st, 9);
-    r->verification_state = col_text(st, 10);
-    r->verification_description = col_text(st, 11);
+    r->last_value_json = store__text(st, 9);
+    r->verification_state = store__text(st, 10);
+    r->verification_description = store__text(st, 11);
 }
 
 /* Step through the rows, handing each to fn (with the event columns when
@@ -74,9 +61,9 @@ static int walk(struct store *s, sqlite3_stmt *st, bool events, store_violation_
         read_violation(st, &r);
         if (events) {
             r.event_id = sqlite3_column_int64(st, 12);
-            r.event_type = col_text(st, 13);
+            r.event_type = store__text(st, 13);
             r.event_ms = sqlite3_column_int64(st, 14);
-            r.event_value_json = col_text(st, 15);
+            r.event_value_json = store__text(st, 15);
         }
         stop = fn(ctx, &r);
         if (stop) {
@@ -105,7 +92,7 @@ int store_violations_active(struct store *s, const struct store_violation_filter
     bind_filter(st, f);
     if (after) {
         sqlite3_bind_int64(st, 6, after->ms);
-        bind_text(st, 7, after->id ? after->id : "");
+        store__bind_text(st, 7, after->id ? after->id : "");
     }
     sqlite3_bind_int(st, 8, limit);
     return walk(s, st, false, fn, ctx, "list active violations");
@@ -151,9 +138,9 @@ int store_violation_verify(struct store *s, const char *id, const char *state,
     rc = store__prepare(s, sql, &st);
     if (rc)
         goto out;
-    bind_text(st, 1, state);
-    bind_text(st, 2, description);
-    bind_text(st, 3, id);
+    store__bind_text(st, 1, state);
+    store__bind_text(st, 2, description);
+    store__bind_text(st, 3, id);
     rc = store__step_done(s, st, "verify violation");
     if (!rc && sqlite3_changes(s->db) == 0)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Violation %s cannot be found.", id);
@@ -179,24 +166,24 @@ int store_datapoints_each(struct store *s, const char *thing, const char *profil
 
     if (rc)
         return rc;
-    bind_text(st, 1, thing);
-    bind_text(st, 2, profile);
-    bind_text(st, 3, behavior);
+    store__bind_text(st, 1, thing);
+    store__bind_text(st, 2, profile);
+    store__bind_text(st, 3, behavior);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int stop;
 
         memset(&r, 0, sizeof(r));
-        r.thing = col_text(st, 0);
-        r.profile = col_text(st, 1);
-        r.behavior = col_text(st, 2);
+        r.thing = store__text(st, 0);
+        r.profile = store__text(st, 1);
+        r.behavior = store__text(st, 2);
         r.time_ms = sqlite3_column_int64(st, 3);
-        r.value_json = col_text(st, 4);
+        r.value_json = store__text(st, 4);
         r.has_threshold = sqlite3_column_type(st, 5) != SQLITE_NULL;
         r.threshold = sqlite3_column_double(st, 5);
-        r.verdict = col_text(st, 6);
+        r.verdict = store__text(st, 6);
         r.streak_violating = sqlite3_column_int64(st, 7);
         r.streak_compliant = sqlite3_column_int64(st, 8);
-        r.event = col_text(st, 9);
+        r.event = store__text(st, 9);
         stop = fn(ctx, &r);
         if (stop) {
             sqlite3_reset(st);
