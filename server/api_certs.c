@@ -142,20 +142,6 @@ static int principal_cert(struct request *req, char id[STORE_CERT_ID_SIZE])
 }
 
 /* A boolean query argument ("true"/"false"); absent is false. */
-static int query_bool(struct request *req, const char *key, bool *out)
-{
-    const char *v = request_query(req, key);
-
-    *out = false;
-    if (!v || strcmp(v, "false") == 0)
-        return DD_OK;
-    if (strcmp(v, "true") == 0) {
-        *out = true;
-        return DD_OK;
-    }
-    return validation_error(req, key, v, "Member must be true or false");
-}
-
 /* An integer query argument checked against range; dflt when absent. */
 static int query_int(struct request *req, const char *key, enum names_range range, size_t dflt,
                      size_t *out)
@@ -210,17 +196,6 @@ static int add_token(struct request *req, cJSON *o, const char *key, const char 
     if (rc)
         return rc;
     return cJSON_AddStringToObject(o, key, token) ? DD_OK : DD_ERR_NOMEM;
-}
-
-/* The body as a JSON object ({} when empty). *out is the caller's. */
-static int parse_body(struct request *req, cJSON **out)
-{
-    *out = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len) : cJSON_CreateObject();
-    if (*out && cJSON_IsObject(*out))
-        return DD_OK;
-    cJSON_Delete(*out);
-    *out = NULL;
-    return dd_fail(&req->eb, DD_ERR_INVALID, "The request body must be a JSON object.");
 }
 
 /* A required string member of 1..max characters. */
@@ -361,7 +336,7 @@ static int create_keys_and_certificate(struct request *req, struct response *res
     bool active;
     int rc;
 
-    rc = query_bool(req, "setAsActive", &active);
+    rc = request_query_bool(req, "setAsActive", false, &active);
     if (rc)
         return rc;
     s = db(req);
@@ -389,9 +364,9 @@ static int create_certificate_from_csr(struct request *req, struct response *res
     bool active;
     int rc;
 
-    rc = query_bool(req, "setAsActive", &active);
+    rc = request_query_bool(req, "setAsActive", false, &active);
     if (!rc)
-        rc = parse_body(req, &body);
+        rc = request_json_body(req, &body);
     if (!rc)
         rc = member_text(req, body, "certificateSigningRequest", CSR_MAX, &csr);
     if (rc)
@@ -427,7 +402,7 @@ static int register_certificate_without_ca(struct request *req, struct response 
     struct store *s;
     int rc;
 
-    rc = parse_body(req, &body);
+    rc = request_json_body(req, &body);
     if (!rc)
         rc = member_text(req, body, "certificatePem", PEM_MAX, &pem);
     if (rc)
@@ -514,7 +489,7 @@ static int list_certificates(struct request *req, struct response *res)
 
     rc = query_int(req, "pageSize", NAMES_PAGE_SIZE, DEFAULT_PAGE_SIZE, &limit);
     if (!rc)
-        rc = query_bool(req, "isAscendingOrder", &asc);
+        rc = request_query_bool(req, "isAscendingOrder", false, &asc);
     if (rc)
         return rc;
     scope = asc ? "ListCertificates:asc" : "ListCertificates:desc";
@@ -594,7 +569,7 @@ static int delete_certificate(struct request *req, struct response *res)
 
     rc = check_cert_id(req, request_param(req, "certificateId"), id);
     if (!rc)
-        rc = query_bool(req, "forceDelete", &force);
+        rc = request_query_bool(req, "forceDelete", false, &force);
     if (rc)
         return rc;
     s = db(req);

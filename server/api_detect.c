@@ -51,24 +51,6 @@ static int64_t now_ms(struct store *s)
     return clock_now(&c, server_real_ms());
 }
 
-/* The body as a JSON object; an empty body counts as {}. *out is the
- * caller's (cJSON_Delete). */
-static int parse_body(struct request *req, cJSON **out)
-{
-    cJSON *doc;
-
-    *out = NULL;
-    doc = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len) : cJSON_CreateObject();
-    if (!doc && !req->body_len)
-        return DD_ERR_NOMEM;
-    if (!cJSON_IsObject(doc)) {
-        cJSON_Delete(doc);
-        return dd_fail(&req->eb, DD_ERR_INVALID, "The request body must be a JSON object.");
-    }
-    *out = doc;
-    return DD_OK;
-}
-
 /* Member key of obj, NULL when absent or JSON null (clients never send
  * null; treating it as absent is what botocore does with replies). */
 static const cJSON *member(const cJSON *obj, const char *key)
@@ -140,21 +122,6 @@ static int max_results(struct request *req, int *out)
     if (!rc)
         *out = (int)n;
     return rc;
-}
-
-/* A query boolean: absent or "false" is false, "true" true. */
-static int query_bool(struct request *req, const char *name, bool *out)
-{
-    const char *v = request_query(req, name);
-
-    *out = false;
-    if (!v || strcmp(v, "false") == 0)
-        return DD_OK;
-    if (strcmp(v, "true") == 0) {
-        *out = true;
-        return DD_OK;
-    }
-    return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be true or false, not '%.32s'.", name, v);
 }
 
 static const char *profile_name(struct request *req, int *rc)
@@ -546,7 +513,7 @@ static int create_profile(struct request *req, struct response *res)
     s = store_of(req);
     if (!s)
         return DD_ERR_STORE;
-    rc = parse_body(req, &body);
+    rc = request_json_body(req, &body);
     if (!rc)
         rc = read_profile_input(req, s, body, &in);
     if (!rc && (m = member(body, "tags")))
@@ -634,7 +601,7 @@ static int update_profile(struct request *req, struct response *res)
     s = store_of(req);
     if (!s)
         return DD_ERR_STORE;
-    rc = parse_body(req, &body);
+    rc = request_json_body(req, &body);
     if (!rc)
         rc = bool_member(req, body, "deleteBehaviors", &del_behaviors);
     if (!rc)
@@ -1002,7 +969,7 @@ static int list_profiles_for_target(struct request *req, struct response *res)
 
     rc = target_arn(req, &parsed, canon, &group);
     if (!rc)
-        rc = query_bool(req, "recursive", &recursive);
+        rc = request_query_bool(req, "recursive", false, &recursive);
     if (!rc)
         rc = max_results(req, &pg.limit);
     if (rc)
@@ -1045,7 +1012,7 @@ static int validate_behaviors(struct request *req, struct response *res)
     struct store *s;
     int rc;
 
-    rc = parse_body(req, &body);
+    rc = request_json_body(req, &body);
     if (rc)
         return rc;
     behaviors = member(body, "behaviors");

@@ -37,20 +37,6 @@ static int64_t now_ms(struct store *s)
     return server_real_ms();
 }
 
-/* The request body as a JSON object (empty = {}); *out owns the tree. */
-static int body_object(struct request *req, cJSON **out)
-{
-    *out = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len) : cJSON_CreateObject();
-    if (!*out && req->body_len == 0)
-        return DD_ERR_NOMEM;
-    if (!*out || !cJSON_IsObject(*out)) {
-        cJSON_Delete(*out);
-        *out = NULL;
-        return dd_fail(&req->eb, DD_ERR_INVALID, "The request body must be a JSON object");
-    }
-    return DD_OK;
-}
-
 /* Member field of o as a string (borrowed), NULL when absent or null. */
 static int member_string(struct request *req, const cJSON *o, const char *field, const char **out)
 {
@@ -257,7 +243,7 @@ static int create_dimension(struct request *req, struct response *res)
 
     rc = dimension_name(req, &name);
     if (!rc)
-        rc = body_object(req, &body);
+        rc = request_json_body(req, &body);
     if (!rc)
         rc = member_string(req, body, "type", &type);
     if (!rc)
@@ -329,7 +315,7 @@ static int update_dimension(struct request *req, struct response *res)
 
     rc = dimension_name(req, &name);
     if (!rc)
-        rc = body_object(req, &body);
+        rc = request_json_body(req, &body);
     if (!rc)
         rc = check_string_values(req, body, &values);
     if (rc)
@@ -441,7 +427,7 @@ static int create_custom_metric(struct request *req, struct response *res)
 
     rc = metric_name(req, &name);
     if (!rc)
-        rc = body_object(req, &body);
+        rc = request_json_body(req, &body);
     if (!rc)
         rc = member_string(req, body, "metricType", &type);
     if (!rc)
@@ -512,7 +498,7 @@ static int update_custom_metric(struct request *req, struct response *res)
 
     rc = metric_name(req, &name);
     if (!rc)
-        rc = body_object(req, &body);
+        rc = request_json_body(req, &body);
     if (!rc)
         rc = check_display_name(req, body, true, &display);
     if (rc)

@@ -48,25 +48,6 @@ static struct store *open_store(struct request *req)
     return server_store(req->srv, &req->eb);
 }
 
-/* The request body as a JSON object. An empty body counts as {}. On DD_OK
- * *out owns the tree (cJSON_Delete). */
-static int body_object(struct request *req, cJSON **out)
-{
-    *out = NULL;
-    if (req->body_len == 0)
-        *out = cJSON_CreateObject();
-    else
-        *out = cJSON_ParseWithLength(req->body, req->body_len);
-    if (!*out && req->body_len == 0)
-        return DD_ERR_NOMEM;
-    if (!*out || !cJSON_IsObject(*out)) {
-        cJSON_Delete(*out);
-        *out = NULL;
-        return dd_fail(&req->eb, DD_ERR_INVALID, "The request body must be a JSON object");
-    }
-    return DD_OK;
-}
-
 /* Member field of o as a string: *out borrowed from o, NULL when absent or
  * null. DD_ERR_INVALID when it is another type. */
 static int member_string(struct request *req, const cJSON *o, const char *field, const char **out)
@@ -79,26 +60,6 @@ static int member_string(struct request *req, const cJSON *o, const char *field,
     if (!cJSON_IsString(m))
         return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a string", field);
     *out = m->valuestring;
-    return DD_OK;
-}
-
-/* Optional boolean query argument: absent gives dflt. */
-static int query_bool(struct request *req, const char *name, bool dflt, bool *out)
-{
-    const char *v = request_query(req, name);
-
-    *out = dflt;
-    if (!v)
-        return DD_OK;
-    if (strcmp(v, "true") == 0)
-        *out = true;
-    else if (strcmp(v, "false") == 0)
-        *out = false;
-    else
-        return dd_fail(&req->eb, DD_ERR_INVALID,
-                       "1 validation error detected: Value '%.64s' at '%s' failed to satisfy "
-                       "constraint: Member must be true or false",
-                       v, name);
     return DD_OK;
 }
 
@@ -289,7 +250,7 @@ static int create_policy(struct request *req, struct response *res)
 
     rc = check_policy_name(req, &name);
     if (!rc)
-        rc = body_object(req, &body);
+        rc = request_json_body(req, &body);
     if (!rc)
         rc = check_tags(req, body);
     if (!rc)
@@ -407,7 +368,7 @@ static int list_policies(struct request *req, struct response *res)
     size_t limit;
     int rc;
 
-    rc = query_bool(req, "isAscendingOrder", false, &ascending);
+    rc = request_query_bool(req, "isAscendingOrder", false, &ascending);
     if (!rc)
         rc = query_page_size(req, &limit);
     if (rc)
@@ -476,9 +437,9 @@ static int create_policy_version(struct request *req, struct response *res)
 
     rc = check_policy_name(req, &name);
     if (!rc)
-        rc = query_bool(req, "setAsDefault", false, &set_default);
+        rc = request_query_bool(req, "setAsDefault", false, &set_default);
     if (!rc)
-        rc = body_object(req, &body);
+        rc = request_json_body(req, &body);
     if (!rc)
         rc = check_document(req, body, &doc);
     if (rc)
@@ -616,7 +577,7 @@ static int attach_or_detach(struct request *req, bool attach)
 
     rc = check_policy_name(req, &name);
     if (!rc)
-        rc = body_object(req, &body);
+        rc = request_json_body(req, &body);
     if (!rc)
         rc = member_string(req, body, "target", &target);
     if (!rc)
@@ -661,7 +622,7 @@ static int list_attached_policies(struct request *req, struct response *res)
 
     rc = parse_target(req, "target", target, &kind, target_name);
     if (!rc)
-        rc = query_bool(req, "recursive", false, &recursive);
+        rc = request_query_bool(req, "recursive", false, &recursive);
     if (!rc)
         rc = query_page_size(req, &limit);
     if (rc)
@@ -745,7 +706,7 @@ static int get_effective_policies(struct request *req, struct response *res)
 
     rc = thing ? names_check(NAMES_THING_NAME, "thingName", thing, &req->eb) : DD_OK;
     if (!rc)
-        rc = body_object(req, &body);
+        rc = request_json_body(req, &body);
     if (!rc)
         rc = member_string(req, body, "principal", &principal);
     if (!rc)

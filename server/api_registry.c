@@ -57,17 +57,6 @@ static void new_id(char out[SNS_UUID_SIZE])
     sns_uuid_format(b, out);
 }
 
-/* The body as a JSON object ({} when empty). *out is the caller's. */
-static int parse_body(struct request *req, cJSON **out)
-{
-    *out = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len) : cJSON_CreateObject();
-    if (*out && cJSON_IsObject(*out))
-        return DD_OK;
-    cJSON_Delete(*out);
-    *out = NULL;
-    return dd_fail(&req->eb, DD_ERR_INVALID, "The request body must be a JSON object.");
-}
-
 /* A string member (NULL when absent or null), checked against shape. */
 static int member_name(struct request *req, const cJSON *o, const char *key, enum names_shape shape,
                        const char **out)
@@ -133,16 +122,11 @@ static int query_long(struct request *req, const char *key, int64_t *out)
 /* A boolean query argument ("true"/"false"); absent is false. */
 static int query_bool(struct request *req, const char *key, int *out)
 {
-    const char *v = request_query(req, key);
+    bool b;
+    int rc = request_query_bool(req, key, false, &b);
 
-    *out = 0;
-    if (!v || strcmp(v, "false") == 0)
-        return DD_OK;
-    if (strcmp(v, "true") == 0) {
-        *out = 1;
-        return DD_OK;
-    }
-    return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be true or false", key);
+    *out = b;
+    return rc;
 }
 
 /* A name query argument checked against shape (NULL when absent). */
@@ -328,7 +312,7 @@ static int create_thing(struct request *req, struct response *res)
         return DD_ERR_STORE;
     rc = names_check(NAMES_THING_NAME, "thingName", spec.name, &req->eb);
     if (!rc)
-        rc = parse_body(req, &body);
+        rc = request_json_body(req, &body);
     if (!rc)
         rc = member_name(req, body, "thingTypeName", NAMES_THING_TYPE_NAME, &spec.type_name);
     if (!rc)
@@ -417,7 +401,7 @@ static int update_thing(struct request *req, struct response *res)
         return DD_ERR_STORE;
     rc = names_check(NAMES_THING_NAME, "thingName", name, &req->eb);
     if (!rc)
-        rc = parse_body(req, &body);
+        rc = request_json_body(req, &body);
     if (!rc)
         rc = member_name(req, body, "thingTypeName", NAMES_THING_TYPE_NAME, &p.type_name);
     if (!rc)
@@ -579,7 +563,7 @@ static int create_group(struct request *req, struct response *res)
         return DD_ERR_STORE;
     rc = names_check(NAMES_THING_GROUP_NAME, "thingGroupName", spec.name, &req->eb);
     if (!rc)
-        rc = parse_body(req, &body);
+        rc = request_json_body(req, &body);
     if (!rc)
         rc = member_name(req, body, "parentGroupName", NAMES_THING_GROUP_NAME, &spec.parent);
     if (!rc)
@@ -706,7 +690,7 @@ static int update_group(struct request *req, struct response *res)
         return DD_ERR_STORE;
     rc = names_check(NAMES_THING_GROUP_NAME, "thingGroupName", name, &req->eb);
     if (!rc)
-        rc = parse_body(req, &body);
+        rc = request_json_body(req, &body);
     props = cJSON_GetObjectItemCaseSensitive(body, "thingGroupProperties");
     if (!rc && (!props || cJSON_IsNull(props)))
         rc = names_check(NAMES_THING_GROUP_NAME, "thingGroupProperties", NULL, &req->eb);
@@ -814,7 +798,7 @@ static int change_membership(struct request *req, int add)
 
     if (!s)
         return DD_ERR_STORE;
-    rc = parse_body(req, &body);
+    rc = request_json_body(req, &body);
     if (!rc)
         rc = name_or_arn(req, body, "thingGroupName", "thingGroupArn", NAMES_THING_GROUP_NAME,
                          NAMES_ARN_THING_GROUP, group);
@@ -885,7 +869,7 @@ static int update_groups_for_thing(struct request *req, struct response *res)
     (void)res;
     if (!s)
         return DD_ERR_STORE;
-    rc = parse_body(req, &body);
+    rc = request_json_body(req, &body);
     if (!rc)
         rc = member_name(req, body, "thingName", NAMES_THING_NAME, &thing);
     if (!rc && !thing)

@@ -58,21 +58,6 @@ static int max_results(struct request *req, int *out)
     return DD_OK;
 }
 
-/* A query boolean: absent or "false" is false, "true" true. */
-static int query_bool(struct request *req, const char *name, bool *out)
-{
-    const char *v = request_query(req, name);
-
-    *out = false;
-    if (!v || strcmp(v, "false") == 0)
-        return DD_OK;
-    if (strcmp(v, "true") == 0) {
-        *out = true;
-        return DD_OK;
-    }
-    return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be true or false, not '%.32s'.", name, v);
-}
-
 /* The filters both listings take, checked. Strings borrowed from req. */
 static int read_filter(struct request *req, struct store_violation_filter *f)
 {
@@ -94,7 +79,7 @@ static int read_filter(struct request *req, struct store_violation_filter *f)
         rc = names_check_enum("verificationState", f->verification_state,
                               names_enum_verification_state, &req->eb);
     if (!rc)
-        rc = query_bool(req, "listSuppressedAlerts", &f->only_suppressed);
+        rc = request_query_bool(req, "listSuppressedAlerts", false, &f->only_suppressed);
     return rc;
 }
 

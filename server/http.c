@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <cjson/cJSON.h>
 #include <microhttpd.h>
 #include <openssl/rand.h>
 
@@ -87,6 +88,36 @@ const char *request_query(struct request *req, const char *name)
     req->query[req->n_query].value = v;
     req->n_query++;
     return v;
+}
+
+int request_json_body(struct request *req, cJSON **out)
+{
+    *out = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len) : cJSON_CreateObject();
+    if (!*out && !req->body_len)
+        return DD_ERR_NOMEM;
+    if (!cJSON_IsObject(*out)) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        return dd_fail(&req->eb, DD_ERR_INVALID, "The request body must be a JSON object.");
+    }
+    return DD_OK;
+}
+
+int request_query_bool(struct request *req, const char *name, bool dflt, bool *out)
+{
+    const char *v = request_query(req, name);
+
+    *out = dflt;
+    if (!v)
+        return DD_OK;
+    if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {
+        *out = v[0] == 't';
+        return DD_OK;
+    }
+    return dd_fail(&req->eb, DD_ERR_INVALID,
+                   "1 validation error detected: Value '%.64s' at '%s' failed to satisfy "
+                   "constraint: Member must be true or false",
+                   v, name);
 }
 
 const char *request_header(struct request *req, const char *name)

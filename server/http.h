@@ -7,6 +7,7 @@
 #ifndef DD_SERVER_HTTP_H
 #define DD_SERVER_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/error.h"
@@ -55,6 +56,16 @@ struct response {
  * memory). The string belongs to the request. name must outlive the request
  * (a literal). */
 const char *request_query(struct request *req, const char *name);
+
+/* The body as a JSON object: an empty body is {}. On DD_OK *out is a new
+ * object the caller frees with cJSON_Delete(); DD_ERR_INVALID (req->eb says
+ * why) when the body is not a JSON object, DD_ERR_NOMEM. */
+struct cJSON;
+int request_json_body(struct request *req, struct cJSON **out);
+
+/* A boolean query argument: "true" or "false", dflt when absent;
+ * DD_ERR_INVALID (req->eb, AWS's validation wording) for anything else. */
+int request_query_bool(struct request *req, const char *name, bool dflt, bool *out);
 
 /* A request header (case-insensitive name), or NULL. */
 const char *request_header(struct request *req, const char *name);
