@@ -1011,15 +1011,21 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
                 if (!cloud_stats(b->metric, rec, dim,
                                  b->dimension_name && b->dimension_op == BEHAVIOR_DIM_NOT_IN, &st))
                     continue;
-                r = ring_for(d, rec->id, b->metric, b->dimension_name,
-                             b->dimension_op == BEHAVIOR_DIM_NOT_IN);
-                if (!r)
-                    return DD_ERR_NOMEM;
-                r->end_ms[ring_index(end_ms)] = end_ms;
-                r->st[ring_index(end_ms)] = st;
                 if (k < 1 || k > RING)
                     k = 1;
-                ring_window(r, end_ms, k, win);
+                if (k == 1) {
+                    /* A 5-minute behavior needs this bucket only: keep no
+                     * history for it. */
+                    win[0] = st;
+                } else {
+                    r = ring_for(d, rec->id, b->metric, b->dimension_name,
+                                 b->dimension_op == BEHAVIOR_DIM_NOT_IN);
+                    if (!r)
+                        return DD_ERR_NOMEM;
+                    r->end_ms[ring_index(end_ms)] = end_ms;
+                    r->st[ring_index(end_ms)] = st;
+                    ring_window(r, end_ms, k, win);
+                }
                 if (metric_window_value(b->info, b->op, b->type == BEHAVIOR_TYPE_STATISTICAL, win,
                                         k, &n))
                     continue;
