@@ -83,6 +83,7 @@ struct conn {
 
 struct opts {
     const char *host, *port, *prefix;
+    const char *id; /* client id prefix; NULL = loadgen-PID */
     int publishers, subscribers, qos;
     size_t size;
     double rate; /* messages per second over all publishers; 0 = as fast as possible */
@@ -554,7 +555,18 @@ static void usage(FILE *f)
                "(200)\n"
                "  -t, --topic PREFIX      topic prefix; publisher i uses PREFIX/i (bench)\n"
                "  -k, --keepalive S       MQTT keepalive (60)\n"
+               "  -i, --id PREFIX         client ids PREFIX-pN and PREFIX-sN (loadgen-PID)\n"
                "Prints one JSON line: sent, acked, received, expected, elapsed_s, msgs_per_s.\n");
+}
+
+/* Client ids: PREFIX-pN / PREFIX-sN, by default with the process id so that
+ * two generators never take each other's sessions over. */
+static void client_id(const struct opts *o, char *buf, size_t size, char role, int i)
+{
+    if (o->id)
+        snprintf(buf, size, "%s-%c%d", o->id, role, i);
+    else
+        snprintf(buf, size, "loadgen-%d-%c%d", (int)getpid(), role, i);
 }
 
 static bool number(const char *s, double min, double max, double *out)
@@ -582,6 +594,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         { "lag", required_argument, NULL, 'l' },
         { "topic", required_argument, NULL, 't' },
         { "keepalive", required_argument, NULL, 'k' },
+        { "id", required_argument, NULL, 'i' },
         { "help", no_argument, NULL, 'H' },
         { NULL, 0, NULL, 0 },
     };
@@ -598,7 +611,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
                         .window = 64,
                         .lag = 200,
                         .keepalive = 60 };
-    while ((ch = getopt_long(argc, argv, "h:p:P:S:q:s:r:d:c:w:l:t:k:", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "h:p:P:S:q:s:r:d:c:w:l:t:k:i:", longs, NULL)) != -1) {
         bool ok = true;
 
         switch (ch) {
@@ -607,6 +620,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
             break;
         case 'p':
             o->port = optarg;
+            break;
+        case 'i':
+            o->id = optarg;
+            ok = strlen(optarg) > 0 && strlen(optarg) < ID_MAX - 12;
             break;
         case 't':
             o->prefix = optarg;
@@ -698,7 +715,7 @@ int main(int argc, char **argv)
 
         c->role = ROLE_SUB;
         c->index = i;
-        snprintf(id, sizeof(id), "loadgen-%d-s%d", (int)getpid(), i);
+        client_id(&g.o, id, sizeof(id), 's', i);
         open_conn(&g, c, ai, id);
     }
     wait_setup(&g, ROLE_SUB, false);
@@ -717,7 +734,7 @@ int main(int argc, char **argv)
                                    ((uint64_t)i < g.o.count % (uint64_t)g.o.publishers)
                              : UINT64_MAX;
         build_publish(&g, c);
-        snprintf(id, sizeof(id), "loadgen-%d-p%d", (int)getpid(), i);
+        client_id(&g.o, id, sizeof(id), 'p', i);
         open_conn(&g, c, ai, id);
     }
     freeaddrinfo(ai);

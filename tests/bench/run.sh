@@ -120,6 +120,60 @@ INSERT INTO security_profile_targets (profile_name, target_arn)
 EOF
 n=$(sqlite3 "$db" "SELECT count(*) FROM security_profile_targets WHERE target_arn = '$arn'")
 [ "$n" = 3 ] || { echo "bench: expected 3 attached profiles, found $n" >&2; exit 1; }
+
+# A third broker: the plugin with the same profiles, and 10 policies of 10
+# statements each attached to the group of the generator's things (client ids
+# bench-pN / bench-sN), so every CONNECT, PUBLISH, SUBSCRIBE and delivery is
+# decided against 100 statements. None of them denies the bench traffic.
+policies_port=$(free_port)
+while [ "$policies_port" = "$plain_port" ] || [ "$policies_port" = "$plugin_port" ]; do
+    policies_port=$(free_port)
+done
+pdb=$tmp/policies.db
+write_conf policies "$policies_port" "plugin $root/build/ddlocal.so" "plugin_opt_database $pdb"
+start policies "$policies_port"
+policies_pid=$started_pid
+python3 - "$pdb" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=5)
+db.execute("PRAGMA foreign_keys = ON")
+db.execute("INSERT INTO thing_groups (name, group_id, version, created_ms) "
+           "VALUES ('BenchFleet', 'g-bench', 1, 0)")
+for role in "ps":
+    for i in range(4):
+        name = "bench-%s%d" % (role, i)
+        db.execute("INSERT INTO things (name, thing_id, version, created_ms) VALUES (?, ?, 1, 0)",
+                   (name, "t-" + name))
+        db.execute("INSERT INTO thing_group_members VALUES (?, 'BenchFleet')", (name,))
+arn = "arn:aws:iot:us-east-1:123456789012:"
+for p in range(10):
+    statements = [
+        {"Effect": "Allow", "Action": "iot:Connect", "Resource": arn + "client/${iot:ClientId}"},
+        {"Effect": "Allow", "Action": ["iot:Publish", "iot:Receive"],
+         "Resource": arn + "topic/bench/*"},
+        {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": arn + "topicfilter/bench/*"},
+        {"Effect": "Deny", "Action": "iot:Publish", "Resource": arn + "topic/forbidden/%d/*" % p},
+        {"Effect": "Deny", "Action": "iot:Subscribe", "Resource": arn + "topicfilter/admin/#"},
+        {"Effect": "Deny", "Action": "iot:*", "Resource": arn + "client/blocked-%d-*" % p},
+        {"Effect": "Allow", "Action": "iot:Publish",
+         "Resource": arn + "topic/devices/${iot:Connection.Thing.ThingName}/*"},
+        {"Effect": "Deny", "Action": "iot:Receive", "Resource": arn + "topic/secret/????/%d" % p},
+        {"Effect": "Allow", "Action": "iot:Publish",
+         "Resource": arn + "topic/$aws/things/${iot:ClientId}/shadow/*"},
+        {"Effect": "Deny", "Action": "iot:RetainPublish", "Resource": arn + "topic/bench/*",
+         "Condition": {"StringEquals": {"iot:Connection.Thing.ThingTypeName": "locked"}}},
+    ]
+    name = "BenchPolicy%d" % p
+    doc = json.dumps({"Version": "2012-10-17", "Statement": statements})
+    db.execute("INSERT INTO policies (name, default_version, next_version, generation, "
+               "created_ms, modified_ms) VALUES (?, 1, 2, 1, 0, 0)", (name,))
+    db.execute("INSERT INTO policy_versions VALUES (?, 1, ?, 0)", (name, doc))
+    db.execute("INSERT INTO policy_targets VALUES (?, 'thinggroup', 'BenchFleet')", (name,))
+db.commit()
+PY
+sqlite3 "$pdb" ".timeout 5000" "ATTACH '$db' AS src;
+    INSERT INTO security_profiles SELECT * FROM src.security_profiles;
+    INSERT INTO security_profile_targets SELECT * FROM src.security_profile_targets;"
 sleep 0.3
 
 # thread_ns PID: on-CPU nanoseconds of all the process's threads.
@@ -139,7 +193,7 @@ one() {
     all0=$(thread_ns "$pid")
     t0=$(date +%s%N)
     out=$(taskset -c "$gen_cpu" "$root/build/ddlocal-loadgen" -p "$port" -q "$qos" -P 4 \
-        -S "$subs" -s 64 -d "$seconds")
+        -S "$subs" -s 64 -d "$seconds" -i bench)
     t1=$(date +%s%N)
     read -r cpu1 wait1 _ </proc/"$pid"/schedstat
     all1=$(thread_ns "$pid")
@@ -163,47 +217,52 @@ sum() { # field name qos
 }
 
 report() { # qos subscribers
-    local q=$1 subs=$2
-    local rp rq cp cq ap aq
-    rp=$(median 3 plain "$q")
-    rq=$(median 3 plugin "$q")
-    cp=$(median 4 plain "$q")
-    cq=$(median 4 plugin "$q")
-    ap=$(median 5 plain "$q")
-    aq=$(median 5 plugin "$q")
+    local q=$1 subs=$2 name
     echo
     echo "QoS $q: 4 publishers -> $subs subscriber(s), 64-byte payloads," \
         "$runs x ${seconds} s per broker, alternating (medians)"
-    printf '  %-34s %12s %12s %8s   %s\n' "" plain plugin ratio target
-    printf '  %-34s %12.0f %12.0f %8.3f   %s\n' "end-to-end msgs/s" "$rp" "$rq" \
-        "$(awk -v a="$rq" -v b="$rp" 'BEGIN { print a / b }')" ">= 0.95"
-    printf '  %-34s %12.3f %12.3f %8.3f   %s\n' "broker CPU us/msg (broker thread)" \
-        "$(awk -v a="$cp" 'BEGIN { print a / 1000 }')" "$(awk -v a="$cq" 'BEGIN { print a / 1000 }')" \
-        "$(awk -v a="$cq" -v b="$cp" 'BEGIN { print a / b }')" "<= 1.10"
-    printf '  %-34s %12.3f %12.3f %8.3f\n' "broker CPU us/msg (all threads)" \
-        "$(awk -v a="$ap" 'BEGIN { print a / 1000 }')" "$(awk -v a="$aq" 'BEGIN { print a / 1000 }')" \
-        "$(awk -v a="$aq" -v b="$ap" 'BEGIN { print a / b }')"
-    printf '  %-34s %11s%% %11s%%\n' "broker busy share (CPU/wall)" \
-        "$(median 6 plain "$q")" "$(median 6 plugin "$q")"
-    printf '  %-34s %11s%% %11s%%\n' "broker waiting for its CPU" \
-        "$(median 7 plain "$q")" "$(median 7 plugin "$q")"
-    printf '  %-34s %12s %12s\n' "messages lost (all runs)" "$(sum 8 plain "$q")" \
-        "$(sum 8 plugin "$q")"
+    printf '  %-34s %12s %12s %8s %12s %8s   %s\n' "" plain plugin ratio "+policies" ratio target
+    row() { # label field divisor format target
+        local p x y
+        p=$(median "$2" plain "$q")
+        x=$(median "$2" plugin "$q")
+        y=$(median "$2" policies "$q")
+        printf "  %-34s %12.${4}f %12.${4}f %8.3f %12.${4}f %8.3f   %s\n" "$1" \
+            "$(awk -v a="$p" -v d="$3" 'BEGIN { print a / d }')" \
+            "$(awk -v a="$x" -v d="$3" 'BEGIN { print a / d }')" \
+            "$(awk -v a="$x" -v b="$p" 'BEGIN { print a / b }')" \
+            "$(awk -v a="$y" -v d="$3" 'BEGIN { print a / d }')" \
+            "$(awk -v a="$y" -v b="$p" 'BEGIN { print a / b }')" "$5"
+    }
+    row "end-to-end msgs/s" 3 1 0 ">= 0.95"
+    row "broker CPU us/msg (broker thread)" 4 1000 3 "<= 1.10"
+    row "broker CPU us/msg (all threads)" 5 1000 3 ""
+    for name in plain plugin policies; do
+        printf '  %-34s %s busy %s%%, waiting for its CPU %s%%, lost %s\n' "" "$name" \
+            "$(median 6 "$name" "$q")" "$(median 7 "$name" "$q")" "$(sum 8 "$name" "$q")"
+    done
 }
 
-echo "bench: broker on CPU $broker_cpu, ddlocal-loadgen on CPU $gen_cpu;" \
-    "plain on port $plain_port, plugin (3 profiles, all things) on port $plugin_port"
+echo "bench: broker on CPU $broker_cpu, ddlocal-loadgen on CPU $gen_cpu; plain on port" \
+    "$plain_port, plugin (3 profiles, all things) on $plugin_port, plugin + 10 policies x 10" \
+    "statements on $policies_port"
 for q in 0 1; do
     subs=1
     [ "$q" = 1 ] && subs=4
     for r in $(seq "$runs"); do
-        if [ $((r % 2)) = 1 ]; then
-            one plain "$plain_pid" "$plain_port" "$q" "$subs"
-            one plugin "$plugin_pid" "$plugin_port" "$q" "$subs"
-        else
-            one plugin "$plugin_pid" "$plugin_port" "$q" "$subs"
-            one plain "$plain_pid" "$plain_port" "$q" "$subs"
-        fi
+        # Rotate the order so no broker always runs first.
+        case $((r % 3)) in
+        1) order="plain plugin policies" ;;
+        2) order="plugin policies plain" ;;
+        0) order="policies plain plugin" ;;
+        esac
+        for name in $order; do
+            case $name in
+            plain) one plain "$plain_pid" "$plain_port" "$q" "$subs" ;;
+            plugin) one plugin "$plugin_pid" "$plugin_port" "$q" "$subs" ;;
+            policies) one policies "$policies_pid" "$policies_port" "$q" "$subs" ;;
+            esac
+        done
         printf '.'
     done
 done
@@ -215,9 +274,16 @@ cat <<'EOF'
   busy share near 100% means the broker was saturated (the generator keeps up);
   "waiting for its CPU" is time other processes held the broker's CPU.
 EOF
-if ! grep -q 'ddlocal: plugin ready' "$tmp/plugin.log"; then
-    echo "bench: the plugin did not report ready; its log:" >&2
-    cat "$tmp/plugin.log" >&2
+for name in plugin policies; do
+    if ! grep -q 'ddlocal: plugin ready' "$tmp/$name.log"; then
+        echo "bench: the plugin did not report ready; its log:" >&2
+        cat "$tmp/$name.log" >&2
+        exit 1
+    fi
+done
+if grep -q 'not enforced' "$tmp/policies.log"; then
+    echo "bench: the policies were not compiled:" >&2
+    grep 'not enforced' "$tmp/policies.log" >&2
     exit 1
 fi
 
