@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
@@ -25,6 +26,7 @@
 #include "core/shadow.h"
 #include "plugin/clients.h"
 #include "plugin/config.h"
+#include "plugin/delivery.h"
 #include "plugin/engine.h"
 #include "store/store.h"
 #include "store/store_emulator.h"
@@ -63,6 +65,7 @@ static int parse_options(struct plugin_options *o, const struct mosquitto_opt *o
     snprintf(o->account, sizeof(o->account), "123456789012");
     o->mode = CLOCK_REAL;
     o->scale = 1.0;
+    delivery_options_default(o);
     for (i = 0; i < n && !rc; i++) {
         const char *k = opts[i].key, *v = opts[i].value;
 
@@ -83,7 +86,7 @@ static int parse_options(struct plugin_options *o, const struct mosquitto_opt *o
             o->scale = strtod(v, &end);
             if (errno || *end || !isfinite(o->scale))
                 rc = dd_fail(eb, DD_ERR_INVALID, "plugin_opt_time_scale '%s' is not a number", v);
-        } else {
+        } else if ((rc = delivery_option(o, k, v, eb)) == DD_ERR_NOT_FOUND) {
             rc = dd_fail(eb, DD_ERR_INVALID, "unknown option plugin_opt_%s", k);
         }
     }
@@ -325,8 +328,12 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
     rc = parse_options(&p->opt, options, option_count, &eb);
     if (!rc)
         rc = setup_clock(&p->opt, &p->clock, &eb);
+    if (!rc && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        rc = dd_fail(&eb, DD_ERR_INTERNAL, "curl_global_init failed");
     if (!rc)
         rc = engine_start(&p->opt, &p->clock, &p->engine, &eb);
+    if (!rc && (rc = delivery_start(&p->opt, &p->delivery, &eb)))
+        engine_stop(p->engine);
     if (rc) {
         mosquitto_log_printf(MOSQ_LOG_ERR, "ddlocal: %s", eb.msg[0] ? eb.msg : dd_strerror(rc));
         free(p);
@@ -336,6 +343,7 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
     p->open_bucket_end_ms = clock_bucket_end(clock_now(&p->clock, real_ms(CLOCK_REALTIME)));
     p->clients = clients_new();
     if (!p->clients) {
+        delivery_stop(p->delivery);
         engine_stop(p->engine);
         free(p);
         return MOSQ_ERR_NOMEM;
@@ -344,6 +352,7 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
         rc = mosquitto_callback_register(identifier, callbacks[i].event, callbacks[i].fn, NULL, p);
         if (rc != MOSQ_ERR_SUCCESS) {
             unregister_all(p, i);
+            delivery_stop(p->delivery);
             engine_stop(p->engine);
             clients_free(p->clients);
             free(p);
@@ -366,6 +375,7 @@ EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *option
     if (!p)
         return MOSQ_ERR_SUCCESS;
     unregister_all(p, N_CALLBACKS);
+    delivery_stop(p->delivery);
     engine_stop(p->engine);
     clients_free(p->clients);
     config_free(p->config);

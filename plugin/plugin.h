@@ -17,7 +17,10 @@
 
 struct broker_config;
 struct clients;
+struct delivery;
 struct engine;
+
+#define PLUGIN_MAX_LAMBDAS 8
 
 /* Settings from the plugin_opt_* lines of mosquitto.conf. */
 struct plugin_options {
@@ -26,13 +29,22 @@ struct plugin_options {
     char account[16];     /* plugin_opt_account, default 123456789012 */
     enum clock_mode mode; /* plugin_opt_time_mode: real | scaled | manual */
     double scale;         /* plugin_opt_time_scale, for scaled mode */
+    /* SNS delivery (delivery.c) */
+    char public_url[256];   /* plugin_opt_public_url: the server as receivers reach it */
+    int delivery_attempts;  /* plugin_opt_delivery_attempts, default 4 (SNS HTTP policy) */
+    long retry_delay_ms;    /* plugin_opt_retry_delay_ms, default 20000 */
+    char webhook[512];      /* plugin_opt_webhook: subscribed to every alert topic */
+    int webhook_sns_format; /* plugin_opt_webhook_format sns (else lambda) */
+    int n_lambdas;          /* plugin_opt_lambda ARN=URL lines */
+    char lambdas[PLUGIN_MAX_LAMBDAS][768];
 };
 
 struct plugin {
     void *identifier; /* mosquitto_plugin_id_t *, borrowed from the broker */
     struct plugin_options opt;
-    pthread_t broker_thread; /* recorded at init; asserted in callbacks */
-    struct engine *engine;   /* owned; started at init, joined at cleanup */
+    pthread_t broker_thread;   /* recorded at init; asserted in callbacks */
+    struct engine *engine;     /* owned; started at init, joined at cleanup */
+    struct delivery *delivery; /* owned; started after the engine, stopped before it */
 
     /* broker thread only */
     struct clients *clients;       /* owned: counts of the open window */

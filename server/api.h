@@ -25,4 +25,8 @@ extern const struct route api_detect_routes[];
  * /_ddlocal/datapoints view (api_violations.c). */
 extern const struct route api_violations_routes[];
 
+/* SNS in the query protocol (POST / and the GET / links), the signing
+ * certificate, alerts view, sink and Lambda mappings (api_sns.c). */
+extern const struct route api_sns_routes[];
+
 #endif

@@ -22,6 +22,7 @@ static const struct route *const route_tables[] = {
     api_violations_routes,
     api_policies_routes,
     api_dimensions_routes,
+    api_sns_routes,
 };
 
 /* clang-format on */

@@ -1,0 +1,1107 @@
+/* SPDX-License-Identifier: MIT */
+/* api_sns.c: the SNS subset a Detect workflow uses, in SNS's query protocol
+ * (POST / with a form body, Action=...; XML answers and XML ErrorResponse
+ * errors), plus the emulator's SNS views under /_ddlocal/: the signing
+ * certificate, the alerts with their delivery state, Lambda URL mappings,
+ * and the built-in sink receiver.
+ *
+ * The server never sends anything itself: Subscribe and Publish commit
+ * their messages and delivery rows, and the plugin's delivery thread sends
+ * them. So a receiver that hangs cannot hold an HTTP worker. GET / serves
+ * the SubscribeURL and UnsubscribeURL links that messages carry. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+#include <openssl/rand.h>
+
+#include "core/clock.h"
+#include "core/mem.h"
+#include "core/names.h"
+#include "core/paging.h"
+#include "core/sns.h"
+#include "server/api.h"
+#include "server/aws_error.h"
+#include "server/server.h"
+#include "store/store.h"
+#include "store/store_emulator.h"
+#include "store/store_sns.h"
+
+#define SNS_XMLNS       "http://sns.amazonaws.com/doc/2010-03-31/"
+#define MAX_FORM_FIELDS 128
+#define PAGE_SIZE       100
+#define ALERTS_DEFAULT  50
+#define ALERTS_MAX      1000
+#define SINK_NAME_MAX   64
+#define DEFAULT_DELIVERY                                                                           \
+    "{\"http\":{\"defaultHealthyRetryPolicy\":{\"minDelayTarget\":20,"                             \
+    "\"maxDelayTarget\":20,\"numRetries\":3,\"numMaxDelayRetries\":0,"                             \
+    "\"numNoDelayRetries\":0,\"numMinDelayRetries\":0,"                                            \
+    "\"backoffFunction\":\"linear\"},\"disableSubscriptionOverrides\":false}}"
+
+/* ---- the request's parameters ---- */
+
+/* Decoded form fields of a POST body, or the query of a GET. */
+struct params {
+    struct request *req;
+    int from_query;
+    int n;
+    char *buf; /* owned: the body copy the fields point into */
+    const char *name[MAX_FORM_FIELDS];
+    const char *value[MAX_FORM_FIELDS];
+};
+
+/* Split and decode an application/x-www-form-urlencoded body. Fields that
+ * do not decode are dropped (their names then read as missing). */
+static int params_parse(struct params *p, struct request *req)
+{
+    char *field, *save = NULL;
+
+    memset(p, 0, sizeof(*p));
+    p->req = req;
+    if (strcmp(req->method, "GET") == 0) {
+        p->from_query = 1;
+        return DD_OK;
+    }
+    p->buf = dd_strndup(req->body, req->body_len);
+    if (!p->buf)
+        return DD_ERR_NOMEM;
+    for (field = strtok_r(p->buf, "&", &save); field && p->n < MAX_FORM_FIELDS;
+         field = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(field, '=');
+        char *value = field + strlen(field); /* "" when there is no '=' */
+
+        if (eq) {
+            *eq = '\0';
+            value = eq + 1;
+        }
+        if (http_percent_decode(field, 1) || http_percent_decode(value, 1))
+            continue;
+        p->name[p->n] = field;
+        p->value[p->n] = value;
+        p->n++;
+    }
+    return DD_OK;
+}
+
+static const char *param(struct params *p, const char *name)
+{
+    int i;
+
+    if (p->from_query)
+        return request_query(p->req, name);
+    for (i = 0; i < p->n; i++)
+        if (strcmp(p->name[i], name) == 0)
+            return p->value[i];
+    return NULL;
+}
+
+/* ---- XML ---- */
+
+struct xml {
+    char *p;
+    size_t len, cap;
+    int oom;
+};
+
+static void xml_put(struct xml *x, const char *s, size_t n)
+{
+    if (x->oom)
+        return;
+    if (x->len + n + 1 > x->cap) {
+        size_t cap = (x->len + n + 1) * 2 + 256;
+        char *p = realloc(x->p, cap);
+
+        if (!p) {
+            x->oom = 1;
+            return;
+        }
+        x->p = p;
+        x->cap = cap;
+    }
+    memcpy(x->p + x->len, s, n);
+    x->len += n;
+    x->p[x->len] = '\0';
+}
+
+static void xml_raw(struct xml *x, const char *s)
+{
+    xml_put(x, s, strlen(s));
+}
+
+static void xml_text(struct xml *x, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&':
+            xml_raw(x, "&amp;");
+            break;
+        case '<':
+            xml_raw(x, "&lt;");
+            break;
+        case '>':
+            xml_raw(x, "&gt;");
+            break;
+        case '"':
+            xml_raw(x, "&quot;");
+            break;
+        default:
+            xml_put(x, s, 1);
+        }
+    }
+}
+
+/* <name>escaped text</name> */
+static void xml_elem(struct xml *x, const char *name, const char *text)
+{
+    xml_raw(x, "<");
+    xml_raw(x, name);
+    xml_raw(x, ">");
+    xml_text(x, text);
+    xml_raw(x, "</");
+    xml_raw(x, name);
+    xml_raw(x, ">");
+}
+
+static void xml_entry(struct xml *x, const char *key, const char *value)
+{
+    xml_raw(x, "<entry>");
+    xml_elem(x, "key", key);
+    xml_elem(x, "value", value);
+    xml_raw(x, "</entry>");
+}
+
+static void request_uuid(char out[SNS_UUID_SIZE])
+{
+    unsigned char b[16];
+
+    if (RAND_bytes(b, sizeof(b)) != 1)
+        memset(b, 0, sizeof(b));
+    sns_uuid_format(b, out);
+}
+
+/* Start <ActionResponse xmlns=...>, and <ActionResult> when with_result. */
+static void xml_begin(struct xml *x, const char *action, int with_result)
+{
+    xml_raw(x, "<");
+    xml_raw(x, action);
+    xml_raw(x, "Response xmlns=\"" SNS_XMLNS "\">");
+    if (with_result) {
+        xml_raw(x, "<");
+        xml_raw(x, action);
+        xml_raw(x, "Result>");
+    }
+}
+
+/* Close what xml_begin() opened, add the metadata, and send it. */
+static int xml_finish(struct xml *x, struct response *res, const char *action, int with_result)
+{
+    char id[SNS_UUID_SIZE];
+
+    if (with_result) {
+        xml_raw(x, "</");
+        xml_raw(x, action);
+        xml_raw(x, "Result>");
+    }
+    request_uuid(id);
+    xml_raw(x, "<ResponseMetadata>");
+    xml_elem(x, "RequestId", id);
+    xml_raw(x, "</ResponseMetadata></");
+    xml_raw(x, action);
+    xml_raw(x, "Response>");
+    if (x->oom) {
+        free(x->p);
+        return DD_ERR_NOMEM;
+    }
+    response_take_body(res, 200, "text/xml", x->p, x->len);
+    return DD_OK;
+}
+
+/* An SNS ErrorResponse. Returns DD_OK: the response is complete. */
+static int sns_error(struct response *res, unsigned status, const char *code, const char *message)
+{
+    struct xml x = { 0 };
+    char id[SNS_UUID_SIZE];
+
+    request_uuid(id);
+    xml_raw(&x, "<ErrorResponse xmlns=\"" SNS_XMLNS "\"><Error><Type>");
+    xml_raw(&x, status >= 500 ? "Receiver" : "Sender");
+    xml_raw(&x, "</Type>");
+    xml_elem(&x, "Code", code);
+    xml_elem(&x, "Message", message);
+    xml_raw(&x, "</Error>");
+    xml_elem(&x, "RequestId", id);
+    xml_raw(&x, "</ErrorResponse>");
+    if (x.oom) {
+        free(x.p);
+        response_take_body(res, 500, "text/xml", NULL, 0);
+        return DD_OK;
+    }
+    response_take_body(res, status, "text/xml", x.p, x.len);
+    return DD_OK;
+}
+
+static int invalid(struct response *res, const char *what)
+{
+    char msg[256];
+
+    snprintf(msg, sizeof(msg), "Invalid parameter: %s", what);
+    return sns_error(res, 400, "InvalidParameter", msg);
+}
+
+/* Render a store or internal failure. */
+static int failed(struct response *res, int rc)
+{
+    if (rc == DD_ERR_BUSY)
+        return sns_error(res, 503, "ServiceUnavailable", "The database is busy; try again");
+    return sns_error(res, 500, "InternalError", dd_strerror(rc));
+}
+
+/* ---- ARNs ---- */
+
+static int topic_arn_ok(const char *arn)
+{
+    struct names_sns_arn a;
+    struct dd_errbuf eb;
+
+    return arn && names_sns_arn_parse("TopicArn", arn, &a, &eb) == DD_OK && !a.subscription[0];
+}
+
+static int subscription_arn_ok(const char *arn)
+{
+    struct names_sns_arn a;
+    struct dd_errbuf eb;
+
+    return arn && names_sns_arn_parse("SubscriptionArn", arn, &a, &eb) == DD_OK &&
+           a.subscription[0];
+}
+
+static int64_t emulated_now(struct store *s)
+{
+    struct dd_clock c;
+    long long real = server_real_ms();
+
+    return store_clock_get(s, &c) == DD_OK ? clock_now(&c, real) : real;
+}
+
+/* ---- actions ---- */
+
+struct action {
+    struct request *req;
+    struct response *res;
+    struct params *p;
+    struct store *s;
+    const char *name;
+};
+
+/* The Attributes.entry.N.key/value pairs of the request as a JSON object
+ * (caller deletes), NULL when out of memory. */
+static cJSON *attributes_param(struct params *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    char kname[64], vname[64];
+    int i;
+
+    for (i = 1; o && i <= 100; i++) {
+        const char *k, *v;
+
+        snprintf(kname, sizeof(kname), "Attributes.entry.%d.key", i);
+        snprintf(vname, sizeof(vname), "Attributes.entry.%d.value", i);
+        k = param(p, kname);
+        v = param(p, vname);
+        if (!k)
+            break;
+        cJSON_DeleteItemFromObjectCaseSensitive(o, k);
+        if (!cJSON_AddStringToObject(o, k, v ? v : "")) {
+            cJSON_Delete(o);
+            o = NULL;
+        }
+    }
+    return o;
+}
+
+static const char *const topic_attributes[] = {
+    "DisplayName",
+    "Policy",
+    "DeliveryPolicy",
+    "SignatureVersion",
+    "TracingConfig",
+    "KmsMasterKeyId",
+    "ContentBasedDeduplication",
+    NULL,
+};
+
+static int check_attribute(struct response *res, const char *name, const char *value)
+{
+    if (names_enum_find(topic_attributes, name) < 0) {
+        invalid(res, "AttributeName");
+        return DD_ERR_INVALID;
+    }
+    if (strcmp(name, "SignatureVersion") == 0 &&
+        (!value || (strcmp(value, "1") != 0 && strcmp(value, "2") != 0))) {
+        invalid(res, "SignatureVersion must be 1 or 2");
+        return DD_ERR_INVALID;
+    }
+    return DD_OK;
+}
+
+static int create_topic(struct action *a)
+{
+    const char *name = param(a->p, "Name");
+    char arn[NAMES_SNS_ARN_SIZE], *json = NULL;
+    struct dd_errbuf eb;
+    cJSON *attrs, *it;
+    struct xml x = { 0 };
+    int rc;
+
+    if (!name || names_check(NAMES_SNS_TOPIC_NAME, "Name", name, &eb))
+        return invalid(a->res, "Topic Name");
+    attrs = attributes_param(a->p);
+    if (!attrs)
+        return failed(a->res, DD_ERR_NOMEM);
+    cJSON_ArrayForEach(it, attrs)
+    {
+        if (check_attribute(a->res, it->string, it->valuestring)) {
+            cJSON_Delete(attrs);
+            return DD_OK;
+        }
+    }
+    json = cJSON_PrintUnformatted(attrs);
+    cJSON_Delete(attrs);
+    if (!json)
+        return failed(a->res, DD_ERR_NOMEM);
+    rc = names_sns_topic_arn(arn, sizeof(arn), a->req->srv->region, a->req->srv->account, name);
+    if (!rc)
+        rc = store_sns_topic_create(a->s, arn, name, json, emulated_now(a->s));
+    free(json);
+    if (rc)
+        return failed(a->res, rc);
+    xml_begin(&x, a->name, 1);
+    xml_elem(&x, "TopicArn", arn);
+    return xml_finish(&x, a->res, a->name, 1);
+}
+
+static int delete_topic(struct action *a)
+{
+    const char *arn = param(a->p, "TopicArn");
+    struct xml x = { 0 };
+    int rc;
+
+    if (!topic_arn_ok(arn))
+        return invalid(a->res, "TopicArn");
+    rc = store_sns_topic_delete(a->s, arn);
+    if (rc)
+        return failed(a->res, rc);
+    xml_begin(&x, a->name, 0);
+    return xml_finish(&x, a->res, a->name, 0);
+}
+
+static int topic_member(void *ctx, const char *arn)
+{
+    struct xml *x = ctx;
+
+    xml_raw(x, "<member>");
+    xml_elem(x, "TopicArn", arn);
+    xml_raw(x, "</member>");
+    return DD_OK;
+}
+
+/* Decode NextToken (a key token) into after; "" when absent. Returns
+ * DD_ERR_INVALID after rendering the error. */
+static int next_token(struct action *a, const char *scope, struct paging_pos *pos)
+{
+    const char *token = param(a->p, "NextToken");
+    struct dd_errbuf eb;
+
+    memset(pos, 0, sizeof(*pos));
+    if (!token || !token[0])
+        return DD_OK;
+    if (paging_decode(scope, "NextToken", token, pos, &eb) || pos->kind != PAGING_KEY) {
+        invalid(a->res, "NextToken");
+        return DD_ERR_INVALID;
+    }
+    return DD_OK;
+}
+
+static void put_next_token(struct xml *x, const char *scope, const char *last)
+{
+    char token[PAGING_TOKEN_SIZE];
+    struct dd_errbuf eb;
+
+    if (paging_encode_key(scope, last, strlen(last), token, sizeof(token), &eb) == DD_OK)
+        xml_elem(x, "NextToken", token);
+}
+
+struct list_ctx {
+    struct xml *x;
+    char last[NAMES_SNS_ARN_SIZE];
+};
+
+static int topic_member_last(void *ctx, const char *arn)
+{
+    struct list_ctx *l = ctx;
+
+    snprintf(l->last, sizeof(l->last), "%s", arn);
+    return topic_member(l->x, arn);
+}
+
+static int list_topics(struct action *a)
+{
+    struct xml x = { 0 };
+    struct list_ctx l = { &x, "" };
+    struct paging_pos pos;
+    int more, rc;
+
+    if (next_token(a, "ListTopics", &pos))
+        return DD_OK;
+    xml_begin(&x, a->name, 1);
+    xml_raw(&x, "<Topics>");
+    rc = store_sns_topic_list(a->s, pos.key_len ? pos.key : NULL, PAGE_SIZE, topic_member_last, &l,
+                              &more);
+    xml_raw(&x, "</Topics>");
+    if (rc) {
+        free(x.p);
+        return failed(a->res, rc);
+    }
+    if (more)
+        put_next_token(&x, "ListTopics", l.last);
+    return xml_finish(&x, a->res, a->name, 1);
+}
+
+static int get_topic_attributes(struct action *a)
+{
+    const char *arn = param(a->p, "TopicArn");
+    int64_t confirmed, pending;
+    char *json = NULL, num[32];
+    struct xml x = { 0 };
+    cJSON *attrs, *it;
+    int rc;
+
+    if (!topic_arn_ok(arn))
+        return invalid(a->res, "TopicArn");
+    rc = store_sns_topic_get(a->s, arn, &json, &confirmed, &pending);
+    if (rc == DD_ERR_NOT_FOUND)
+        return sns_error(a->res, 404, "NotFound", "Topic does not exist");
+    if (rc)
+        return failed(a->res, rc);
+    attrs = cJSON_Parse(json);
+    free(json);
+    xml_begin(&x, a->name, 1);
+    xml_raw(&x, "<Attributes>");
+    xml_entry(&x, "TopicArn", arn);
+    xml_entry(&x, "Owner", a->req->srv->account);
+    snprintf(num, sizeof(num), "%lld", (long long)confirmed);
+    xml_entry(&x, "SubscriptionsConfirmed", num);
+    snprintf(num, sizeof(num), "%lld", (long long)pending);
+    xml_entry(&x, "SubscriptionsPending", num);
+    xml_entry(&x, "SubscriptionsDeleted", "0");
+    if (!cJSON_GetObjectItemCaseSensitive(attrs, "DisplayName"))
+        xml_entry(&x, "DisplayName", "");
+    xml_entry(&x, "EffectiveDeliveryPolicy", DEFAULT_DELIVERY);
+    cJSON_ArrayForEach(it, attrs)
+    {
+        if (cJSON_IsString(it))
+            xml_entry(&x, it->string, it->valuestring);
+    }
+    cJSON_Delete(attrs);
+    xml_raw(&x, "</Attributes>");
+    return xml_finish(&x, a->res, a->name, 1);
+}
+
+static int set_topic_attributes(struct action *a)
+{
+    const char *arn = param(a->p, "TopicArn"), *name = param(a->p, "AttributeName");
+    const char *value = param(a->p, "AttributeValue");
+    struct xml x = { 0 };
+    int rc;
+
+    if (!topic_arn_ok(arn))
+        return invalid(a->res, "TopicArn");
+    if (!name)
+        return invalid(a->res, "AttributeName");
+    if (check_attribute(a->res, name, value ? value : ""))
+        return DD_OK;
+    rc = store_sns_topic_set_attribute(a->s, arn, name, value ? value : "");
+    if (rc == DD_ERR_NOT_FOUND)
+        return sns_error(a->res, 404, "NotFound", "Topic does not exist");
+    if (rc)
+        return failed(a->res, rc);
+    xml_begin(&x, a->name, 0);
+    return xml_finish(&x, a->res, a->name, 0);
+}
+
+struct sub_result {
+    char arn[NAMES_SNS_ARN_SIZE];
+    int confirmed;
+};
+
+static int keep_sub(void *ctx, const struct store_sns_subscription *sub)
+{
+    struct sub_result *r = ctx;
+
+    snprintf(r->arn, sizeof(r->arn), "%s", sub->arn);
+    r->confirmed = sub->confirmed;
+    return DD_OK;
+}
+
+static int endpoint_ok(const char *protocol, const char *endpoint)
+{
+    if (!endpoint || !endpoint[0])
+        return 0;
+    if (strcmp(protocol, "http") == 0)
+        return strncmp(endpoint, "http://", 7) == 0 && endpoint[7];
+    if (strcmp(protocol, "https") == 0)
+        return strncmp(endpoint, "https://", 8) == 0 && endpoint[8];
+    return strncmp(endpoint, "arn:aws:lambda:", 15) == 0 && strstr(endpoint, ":function:");
+}
+
+static int subscribe(struct action *a)
+{
+    const char *arn = param(a->p, "TopicArn"), *protocol = param(a->p, "Protocol");
+    const char *endpoint = param(a->p, "Endpoint"), *ret = param(a->p, "ReturnSubscriptionArn");
+    char sub_arn[NAMES_SNS_ARN_SIZE], id[SNS_UUID_SIZE], message_id[SNS_UUID_SIZE], token[65];
+    unsigned char rnd[32];
+    struct store_sns_subscribe n;
+    struct sub_result r = { "", 0 };
+    struct dd_errbuf eb;
+    struct xml x = { 0 };
+    char *text = NULL;
+    int lambda, rc, i;
+
+    if (!topic_arn_ok(arn))
+        return invalid(a->res, "TopicArn");
+    if (!protocol || (strcmp(protocol, "http") != 0 && strcmp(protocol, "https") != 0 &&
+                      strcmp(protocol, "lambda") != 0))
+        return invalid(a->res, "Amazon SNS does not support this protocol string (ddlocal "
+                               "delivers http, https and lambda)");
+    if (!endpoint_ok(protocol, endpoint))
+        return invalid(a->res, strcmp(protocol, "lambda") == 0
+                                   ? "Lambda endpoint ARN"
+                                   : "Endpoint must match the protocol");
+    lambda = strcmp(protocol, "lambda") == 0;
+    request_uuid(id);
+    request_uuid(message_id);
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+        return failed(a->res, DD_ERR_INTERNAL);
+    for (i = 0; i < 32; i++)
+        snprintf(token + 2 * i, 3, "%02x", rnd[i]);
+    rc = names_sns_subscription_arn(sub_arn, sizeof(sub_arn), arn, id);
+    if (!rc && !lambda)
+        rc = sns_confirmation_text(SNS_SUBSCRIPTION_CONFIRMATION, arn, &text, &eb);
+    if (rc)
+        return failed(a->res, rc);
+    memset(&n, 0, sizeof(n));
+    n.arn = sub_arn;
+    n.topic_arn = arn;
+    n.protocol = protocol;
+    n.endpoint = endpoint;
+    n.token = token;
+    n.confirmed = lambda;
+    n.confirm_message_id = message_id;
+    n.confirm_text = text;
+    n.now_ms = emulated_now(a->s);
+    n.now_real_ms = server_real_ms();
+    rc = store_sns_subscribe(a->s, &n, keep_sub, &r);
+    free(text);
+    if (rc == DD_ERR_NOT_FOUND)
+        return sns_error(a->res, 404, "NotFound", "Topic does not exist");
+    if (rc)
+        return failed(a->res, rc);
+    xml_begin(&x, a->name, 1);
+    xml_elem(&x, "SubscriptionArn",
+             r.confirmed || (ret && strcmp(ret, "true") == 0) ? r.arn : "pending confirmation");
+    return xml_finish(&x, a->res, a->name, 1);
+}
+
+static int confirm_subscription(struct action *a)
+{
+    const char *arn = param(a->p, "TopicArn"), *token = param(a->p, "Token");
+    struct sub_result r = { "", 0 };
+    int64_t c, p;
+    char *json;
+    struct xml x = { 0 };
+    int rc;
+
+    if (!topic_arn_ok(arn))
+        return invalid(a->res, "TopicArn");
+    if (!token || !token[0])
+        return invalid(a->res, "Token");
+    rc = store_sns_topic_get(a->s, arn, &json, &c, &p);
+    free(json);
+    if (rc == DD_ERR_NOT_FOUND)
+        return sns_error(a->res, 404, "NotFound", "Topic does not exist");
+    if (!rc)
+        rc = store_sns_confirm(a->s, arn, token, keep_sub, &r);
+    if (rc == DD_ERR_NOT_FOUND)
+        return invalid(a->res, "Invalid token");
+    if (rc)
+        return failed(a->res, rc);
+    xml_begin(&x, "ConfirmSubscription", 1);
+    xml_elem(&x, "SubscriptionArn", r.arn);
+    return xml_finish(&x, a->res, "ConfirmSubscription", 1);
+}
+
+static int unsubscribe(struct action *a)
+{
+    const char *arn = param(a->p, "SubscriptionArn");
+    struct xml x = { 0 };
+    int rc;
+
+    if (!subscription_arn_ok(arn))
+        return invalid(a->res, "SubscriptionArn");
+    rc = store_sns_unsubscribe(a->s, arn);
+    if (rc == DD_ERR_NOT_FOUND)
+        return sns_error(a->res, 404, "NotFound", "Subscription does not exist");
+    if (rc)
+        return failed(a->res, rc);
+    xml_begin(&x, "Unsubscribe", 0);
+    return xml_finish(&x, a->res, "Unsubscribe", 0);
+}
+
+struct sub_list {
+    struct xml *x;
+    const char *owner;
+    char last[NAMES_SNS_ARN_SIZE];
+};
+
+static int sub_member(void *ctx, const struct store_sns_subscription *sub)
+{
+    struct sub_list *l = ctx;
+
+    snprintf(l->last, sizeof(l->last), "%s", sub->arn);
+    xml_raw(l->x, "<member>");
+    xml_elem(l->x, "SubscriptionArn", sub->confirmed ? sub->arn : "PendingConfirmation");
+    xml_elem(l->x, "Owner", l->owner);
+    xml_elem(l->x, "Protocol", sub->protocol);
+    xml_elem(l->x, "Endpoint", sub->endpoint);
+    xml_elem(l->x, "TopicArn", sub->topic_arn);
+    xml_raw(l->x, "</member>");
+    return DD_OK;
+}
+
+static int list_subscriptions(struct action *a)
+{
+    int by_topic = strcmp(a->name, "ListSubscriptionsByTopic") == 0;
+    const char *arn = by_topic ? param(a->p, "TopicArn") : NULL;
+    struct xml x = { 0 };
+    struct sub_list l = { &x, a->req->srv->account, "" };
+    struct paging_pos pos;
+    int64_t c, p;
+    char *json;
+    int more, rc;
+
+    if (by_topic) {
+        if (!topic_arn_ok(arn))
+            return invalid(a->res, "TopicArn");
+        rc = store_sns_topic_get(a->s, arn, &json, &c, &p);
+        free(json);
+        if (rc == DD_ERR_NOT_FOUND)
+            return sns_error(a->res, 404, "NotFound", "Topic does not exist");
+        if (rc)
+            return failed(a->res, rc);
+    }
+    if (next_token(a, a->name, &pos))
+        return DD_OK;
+    xml_begin(&x, a->name, 1);
+    xml_raw(&x, "<Subscriptions>");
+    rc = store_sns_subscription_list(a->s, arn, pos.key_len ? pos.key : NULL, PAGE_SIZE, sub_member,
+                                     &l, &more);
+    xml_raw(&x, "</Subscriptions>");
+    if (rc) {
+        free(x.p);
+        return failed(a->res, rc);
+    }
+    if (more)
+        put_next_token(&x, a->name, l.last);
+    return xml_finish(&x, a->res, a->name, 1);
+}
+
+static int sub_attributes(void *ctx, const struct store_sns_subscription *sub)
+{
+    struct sub_list *l = ctx;
+
+    xml_raw(l->x, "<Attributes>");
+    xml_entry(l->x, "SubscriptionArn", sub->arn);
+    xml_entry(l->x, "TopicArn", sub->topic_arn);
+    xml_entry(l->x, "Owner", l->owner);
+    xml_entry(l->x, "Protocol", sub->protocol);
+    xml_entry(l->x, "Endpoint", sub->endpoint);
+    xml_entry(l->x, "PendingConfirmation", sub->confirmed ? "false" : "true");
+    xml_entry(l->x, "ConfirmationWasAuthenticated", "false");
+    xml_entry(l->x, "RawMessageDelivery", "false");
+    xml_raw(l->x, "</Attributes>");
+    return DD_OK;
+}
+
+static int get_subscription_attributes(struct action *a)
+{
+    const char *arn = param(a->p, "SubscriptionArn");
+    struct xml x = { 0 };
+    struct sub_list l = { &x, a->req->srv->account, "" };
+    int rc;
+
+    if (!subscription_arn_ok(arn))
+        return invalid(a->res, "SubscriptionArn");
+    xml_begin(&x, a->name, 1);
+    rc = store_sns_subscription_get(a->s, arn, sub_attributes, &l);
+    if (rc) {
+        free(x.p);
+        return rc == DD_ERR_NOT_FOUND
+                   ? sns_error(a->res, 404, "NotFound", "Subscription does not exist")
+                   : failed(a->res, rc);
+    }
+    return xml_finish(&x, a->res, a->name, 1);
+}
+
+static int publish(struct action *a)
+{
+    const char *arn = param(a->p, "TopicArn"), *message = param(a->p, "Message");
+    const char *subject = param(a->p, "Subject");
+    char message_id[SNS_UUID_SIZE];
+    struct store_sns_publish p;
+    struct xml x = { 0 };
+    int n, rc;
+
+    if (!arn)
+        arn = param(a->p, "TargetArn");
+    if (!topic_arn_ok(arn))
+        return invalid(a->res, "TopicArn");
+    if (!message || !message[0])
+        return invalid(a->res, "Empty message");
+    if (subject && (!subject[0] || strlen(subject) > 99))
+        return invalid(a->res, "Subject");
+    request_uuid(message_id);
+    p.message_id = message_id;
+    p.topic_arn = arn;
+    p.subject = subject;
+    p.message = message;
+    p.timestamp_ms = emulated_now(a->s);
+    rc = store_sns_publish(a->s, &p, server_real_ms(), &n);
+    if (rc == DD_ERR_NOT_FOUND)
+        return sns_error(a->res, 404, "NotFound", "Topic does not exist");
+    if (rc)
+        return failed(a->res, rc);
+    xml_begin(&x, a->name, 1);
+    xml_elem(&x, "MessageId", message_id);
+    return xml_finish(&x, a->res, a->name, 1);
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(struct action *a);
+    int get_ok; /* reachable through GET / (the links in messages) */
+} actions[] = {
+    { "CreateTopic", create_topic, 0 },
+    { "DeleteTopic", delete_topic, 0 },
+    { "ListTopics", list_topics, 0 },
+    { "GetTopicAttributes", get_topic_attributes, 0 },
+    { "SetTopicAttributes", set_topic_attributes, 0 },
+    { "Subscribe", subscribe, 0 },
+    { "ConfirmSubscription", confirm_subscription, 1 },
+    { "Unsubscribe", unsubscribe, 1 },
+    { "ListSubscriptions", list_subscriptions, 0 },
+    { "ListSubscriptionsByTopic", list_subscriptions, 0 },
+    { "GetSubscriptionAttributes", get_subscription_attributes, 0 },
+    { "Publish", publish, 0 },
+};
+
+static int sns_dispatch(struct request *req, struct response *res)
+{
+    struct params p;
+    struct action a = { req, res, &p, NULL, NULL };
+    const char *action;
+    char msg[160];
+    size_t i;
+    int rc;
+
+    rc = params_parse(&p, req);
+    if (rc)
+        return failed(res, rc);
+    action = param(&p, "Action");
+    if (!action || !action[0]) {
+        rc = sns_error(res, 400, "MissingAction", "The request must contain the parameter Action");
+        goto out;
+    }
+    for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+        if (strcmp(actions[i].name, action) == 0)
+            break;
+    if (i == sizeof(actions) / sizeof(actions[0]) || (p.from_query && !actions[i].get_ok)) {
+        snprintf(msg, sizeof(msg), "Could not find operation %.64s for version 2010-03-31", action);
+        rc = sns_error(res, 400, "InvalidAction", msg);
+        goto out;
+    }
+    a.s = server_store(req->srv, &req->eb);
+    if (!a.s) {
+        rc = failed(res, DD_ERR_STORE);
+        goto out;
+    }
+    a.name = actions[i].name;
+    rc = actions[i].fn(&a);
+out:
+    free(p.buf);
+    return rc;
+}
+
+/* ---- /_ddlocal/ views ---- */
+
+static int get_cert(struct request *req, struct response *res)
+{
+    const char *file = request_param(req, "file");
+    char cert_id[STORE_SNS_CERT_ID_SIZE], want[128];
+    struct store *s = server_store(req->srv, &req->eb);
+    char *pem;
+    int rc;
+
+    if (!s)
+        return DD_ERR_STORE;
+    rc = store_sns_signing_get(s, cert_id, NULL, &pem);
+    if (rc == DD_ERR_NOT_FOUND)
+        return dd_fail(&req->eb, rc, "the broker has not created the signing key yet");
+    if (rc)
+        return rc;
+    snprintf(want, sizeof(want), "SimpleNotificationService-%s.pem", cert_id);
+    if (strcmp(file, want) != 0) {
+        free(pem);
+        return dd_fail(&req->eb, DD_ERR_NOT_FOUND, "no certificate %s", file);
+    }
+    response_take_body(res, 200, "application/x-x509-ca-cert", pem, strlen(pem));
+    return DD_OK;
+}
+
+static double seconds_or_null(int64_t ms)
+{
+    return (double)ms / 1000.0;
+}
+
+static int add_time(cJSON *o, const char *key, int64_t ms)
+{
+    return ms < 0 ? cJSON_AddNullToObject(o, key) != NULL
+                  : cJSON_AddNumberToObject(o, key, seconds_or_null(ms)) != NULL;
+}
+
+static int add_str(cJSON *o, const char *key, const char *v)
+{
+    return v ? cJSON_AddStringToObject(o, key, v) != NULL : cJSON_AddNullToObject(o, key) != NULL;
+}
+
+struct alerts_ctx {
+    cJSON *list;
+    cJSON *current; /* the deliveries array of the alert being filled */
+    int64_t current_id;
+};
+
+static int alert_row(void *ctx, const struct store_sns_alert_row *r)
+{
+    struct alerts_ctx *c = ctx;
+    cJSON *o, *d;
+
+    if (!c->current || c->current_id != r->alert_id) {
+        o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(c->list, o)) {
+            cJSON_Delete(o);
+            return DD_ERR_NOMEM;
+        }
+        if (!cJSON_AddNumberToObject(o, "alertId", (double)r->alert_id) ||
+            !add_time(o, "time", r->created_ms) || !add_str(o, "securityProfileName", r->profile) ||
+            !add_str(o, "topicArn", r->topic_arn) || !add_str(o, "messageId", r->message_id) ||
+            !add_str(o, "message", r->message) ||
+            !(c->current = cJSON_AddArrayToObject(o, "deliveries")))
+            return DD_ERR_NOMEM;
+        c->current_id = r->alert_id;
+    }
+    if (!r->subscription_arn)
+        return DD_OK;
+    d = cJSON_CreateObject();
+    if (!d || !cJSON_AddItemToArray(c->current, d)) {
+        cJSON_Delete(d);
+        return DD_ERR_NOMEM;
+    }
+    if (!add_str(d, "subscriptionArn", r->subscription_arn) ||
+        !add_str(d, "protocol", r->protocol) || !add_str(d, "endpoint", r->endpoint) ||
+        !add_str(d, "status", r->status) ||
+        !cJSON_AddNumberToObject(d, "attempts", (double)r->attempts) ||
+        !(r->last_http_status < 0 ? cJSON_AddNullToObject(d, "lastHttpStatus") != NULL
+                                  : cJSON_AddNumberToObject(d, "lastHttpStatus",
+                                                            (double)r->last_http_status) != NULL) ||
+        !add_str(d, "lastError", r->last_error) ||
+        !add_time(d, "lastAttemptTime", r->last_attempt_real_ms) ||
+        !add_time(d, "nextAttemptTime", r->next_attempt_real_ms) ||
+        !add_time(d, "doneTime", r->done_real_ms))
+        return DD_ERR_NOMEM;
+    return DD_OK;
+}
+
+static int get_alerts(struct request *req, struct response *res)
+{
+    const char *limit_s = request_query(req, "limit");
+    struct store *s = server_store(req->srv, &req->eb);
+    struct alerts_ctx c = { NULL, NULL, 0 };
+    long limit = ALERTS_DEFAULT;
+    cJSON *o;
+    int rc;
+
+    if (!s)
+        return DD_ERR_STORE;
+    if (limit_s) {
+        char *end;
+
+        limit = strtol(limit_s, &end, 10);
+        if (*end || end == limit_s || limit < 1 || limit > ALERTS_MAX)
+            return dd_fail(&req->eb, DD_ERR_INVALID, "limit must be a number from 1 to %d",
+                           ALERTS_MAX);
+    }
+    o = cJSON_CreateObject();
+    c.list = o ? cJSON_AddArrayToObject(o, "alerts") : NULL;
+    rc = c.list ? store_sns_alert_view(s, (int)limit, alert_row, &c) : DD_ERR_NOMEM;
+    if (!rc)
+        rc = response_json(res, o);
+    cJSON_Delete(o);
+    return rc;
+}
+
+static int sink_name_ok(const char *name)
+{
+    size_t i, n = name ? strlen(name) : 0;
+
+    if (n == 0 || n > SINK_NAME_MAX)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '_')
+            return 0;
+    return 1;
+}
+
+static enum MHD_Result header_to_json(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    char lower[128];
+    size_t i;
+
+    (void)kind;
+    for (i = 0; key[i] && i < sizeof(lower) - 1; i++)
+        lower[i] = (char)tolower((unsigned char)key[i]);
+    lower[i] = '\0';
+    if (!cJSON_AddStringToObject(cls, lower, value ? value : ""))
+        return MHD_NO;
+    return MHD_YES;
+}
+
+/* The sink confirms a SubscriptionConfirmation itself, from the token in
+ * the body, without fetching SubscribeURL. */
+static void sink_confirm(struct store *s, const char *body, size_t len)
+{
+    cJSON *doc = cJSON_ParseWithLength(body, len);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(doc, "Type");
+    const cJSON *topic = cJSON_GetObjectItemCaseSensitive(doc, "TopicArn");
+    const cJSON *token = cJSON_GetObjectItemCaseSensitive(doc, "Token");
+
+    if (cJSON_IsString(type) && strcmp(type->valuestring, "SubscriptionConfirmation") == 0 &&
+        cJSON_IsString(topic) && cJSON_IsString(token))
+        store_sns_confirm(s, topic->valuestring, token->valuestring, NULL, NULL);
+    cJSON_Delete(doc);
+}
+
+static int post_sink(struct request *req, struct response *res)
+{
+    const char *name = request_param(req, "name");
+    struct store *s = server_store(req->srv, &req->eb);
+    cJSON *headers;
+    char *json;
+    int rc;
+
+    (void)res;
+    if (!s)
+        return DD_ERR_STORE;
+    if (!sink_name_ok(name))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "a sink name is 1-64 of [A-Za-z0-9_-]");
+    if (memchr(req->body, '\0', req->body_len))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "the sink stores text bodies only");
+    headers = cJSON_CreateObject();
+    if (!headers)
+        return DD_ERR_NOMEM;
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, header_to_json, headers);
+    json = cJSON_PrintUnformatted(headers);
+    cJSON_Delete(headers);
+    if (!json)
+        return DD_ERR_NOMEM;
+    rc = store_sns_sink_add(s, name, server_real_ms(), json, req->body);
+    free(json);
+    if (!rc)
+        sink_confirm(s, req->body, req->body_len);
+    return rc;
+}
+
+static int sink_item(void *ctx, int64_t received, const char *headers, const char *body)
+{
+    cJSON *o = cJSON_CreateObject(), *h = cJSON_Parse(headers);
+
+    if (!o || !h || !cJSON_AddItemToArray(ctx, o)) {
+        cJSON_Delete(o);
+        cJSON_Delete(h);
+        return DD_ERR_NOMEM;
+    }
+    if (!cJSON_AddNumberToObject(o, "receivedTime", (double)received / 1000.0) ||
+        !cJSON_AddItemToObject(o, "headers", h)) {
+        cJSON_Delete(h);
+        return DD_ERR_NOMEM;
+    }
+    return cJSON_AddStringToObject(o, "body", body) ? DD_OK : DD_ERR_NOMEM;
+}
+
+static int get_sink(struct request *req, struct response *res)
+{
+    const char *name = request_param(req, "name");
+    struct store *s = server_store(req->srv, &req->eb);
+    cJSON *o, *list;
+    int rc;
+
+    if (!s)
+        return DD_ERR_STORE;
+    if (!sink_name_ok(name))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "a sink name is 1-64 of [A-Za-z0-9_-]");
+    o = cJSON_CreateObject();
+    list = o ? cJSON_AddArrayToObject(o, "messages") : NULL;
+    rc = list ? store_sns_sink_list(s, name, sink_item, list) : DD_ERR_NOMEM;
+    if (!rc)
+        rc = response_json(res, o);
+    cJSON_Delete(o);
+    return rc;
+}
+
+static int post_lambda(struct request *req, struct response *res)
+{
+    struct store *s = server_store(req->srv, &req->eb);
+    cJSON *doc = cJSON_ParseWithLength(req->body, req->body_len);
+    const cJSON *arn = cJSON_GetObjectItemCaseSensitive(doc, "functionArn");
+    const cJSON *url = cJSON_GetObjectItemCaseSensitive(doc, "url");
+    int rc;
+
+    (void)res;
+    if (!s)
+        rc = DD_ERR_STORE;
+    else if (!cJSON_IsString(arn) || !endpoint_ok("lambda", arn->valuestring))
+        rc =
+            dd_fail(&req->eb, DD_ERR_INVALID,
+                    "functionArn must be a Lambda function ARN (arn:aws:lambda:...:function:NAME)");
+    else if (!cJSON_IsString(url) ||
+             (!endpoint_ok("http", url->valuestring) && !endpoint_ok("https", url->valuestring)))
+        rc = dd_fail(&req->eb, DD_ERR_INVALID, "url must be an http or https URL");
+    else
+        rc = store_sns_lambda_put(s, arn->valuestring, url->valuestring);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+const struct route api_sns_routes[] = {
+    { "POST", "/", sns_dispatch },
+    { "GET", "/", sns_dispatch },
+    { "GET", "/_ddlocal/sns/{file}", get_cert },
+    { "GET", "/_ddlocal/alerts", get_alerts },
+    { "POST", "/_ddlocal/sink/{name}", post_sink },
+    { "GET", "/_ddlocal/sink/{name}", get_sink },
+    { "POST", "/_ddlocal/lambda", post_lambda },
+    { NULL, NULL, NULL },
+};

@@ -1,0 +1,856 @@
+/* SPDX-License-Identifier: MIT */
+/* store_sns.c: the sns_* and emulator_sns / emulator_lambda tables (see
+ * store_sns.h). Fan-out is one INSERT ... SELECT over the confirmed
+ * subscriptions, so a message and its delivery rows commit together. */
+#include "store/store_sns.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "core/mem.h"
+#include "store/store_internal.h"
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+static int64_t col_int_or(sqlite3_stmt *st, int i, int64_t none)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? none : sqlite3_column_int64(st, i);
+}
+
+/* Finish a write started with store_begin(): commit on success, else roll
+ * back. */
+static int finish(struct store *s, int rc)
+{
+    if (!rc)
+        rc = store_commit(s);
+    if (rc)
+        store_rollback(s);
+    return rc;
+}
+
+/* Run a walk statement to its end, handing rows to row(); a non-zero row()
+ * return stops it. */
+static int walk(struct store *s, sqlite3_stmt *st, const char *what,
+                int (*row)(sqlite3_stmt *st, void *a, void *b), void *a, void *b, int limit,
+                int *more)
+{
+    int rc = DD_OK, step, n = 0;
+
+    if (more)
+        *more = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (limit >= 0 && n == limit) {
+            if (more)
+                *more = 1;
+            break;
+        }
+        rc = row(st, a, b);
+        if (rc)
+            break;
+        n++;
+    }
+    if (!rc && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = store__error(s, step, what);
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* ---- topics ---- */
+
+int store_sns_topic_create(struct store *s, const char *arn, const char *name,
+                           const char *attributes_json, int64_t now_ms)
+{
+    static const char sql[] =
+        "INSERT OR IGNORE INTO sns_topics (arn, name, attributes, created_ms) "
+        "VALUES (?, ?, json(?), ?)";
+    sqlite3_stmt *st;
+    int rc = store_begin(s);
+
+    if (rc)
+        return rc;
+    rc = store__prepare(s, sql, &st);
+    if (!rc) {
+        sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, attributes_json ? attributes_json : "{}", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, now_ms);
+        rc = store__step_done(s, st, "create topic");
+    }
+    return finish(s, rc);
+}
+
+/* Cancel the pending deliveries of subscriptions matched by sql's one
+ * parameter. */
+static int cancel_pending(struct store *s, const char *sql, const char *arn)
+{
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
+    return store__step_done(s, st, "cancel deliveries");
+}
+
+int store_sns_topic_delete(struct store *s, const char *arn)
+{
+    static const char cancel_sql[] =
+        "UPDATE sns_deliveries SET status = 'canceled' WHERE status = 'pending' AND "
+        "subscription_arn IN (SELECT arn FROM sns_subscriptions WHERE topic_arn = ?)";
+    static const char del_sql[] = "DELETE FROM sns_topics WHERE arn = ?";
+    sqlite3_stmt *st;
+    int rc = store_begin(s);
+
+    if (rc)
+        return rc;
+    rc = cancel_pending(s, cancel_sql, arn);
+    if (!rc)
+        rc = store__prepare(s, del_sql, &st);
+    if (!rc) {
+        sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
+        rc = store__step_done(s, st, "delete topic");
+    }
+    return finish(s, rc);
+}
+
+int store_sns_topic_get(struct store *s, const char *arn, char **attributes_json,
+                        int64_t *n_confirmed, int64_t *n_pending)
+{
+    static const char sql[] =
+        "SELECT t.attributes, "
+        "(SELECT count(*) FROM sns_subscriptions WHERE topic_arn = t.arn AND confirmed), "
+        "(SELECT count(*) FROM sns_subscriptions WHERE topic_arn = t.arn AND NOT confirmed) "
+        "FROM sns_topics t WHERE t.arn = ?";
+    sqlite3_stmt *st;
+    int rc;
+
+    *attributes_json = NULL;
+    *n_confirmed = *n_pending = 0;
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *attributes_json = dd_strdup(col_text(st, 0));
+        rc = *attributes_json ? DD_OK : DD_ERR_NOMEM;
+        if (!rc) {
+            *n_confirmed = sqlite3_column_int64(st, 1);
+            *n_pending = sqlite3_column_int64(st, 2);
+        }
+    } else if (rc == SQLITE_DONE) {
+        rc = DD_ERR_NOT_FOUND;
+    } else {
+        rc = store__error(s, rc, "read topic");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_sns_topic_set_attribute(struct store *s, const char *arn, const char *name,
+                                  const char *value)
+{
+    static const char sql[] =
+        "UPDATE sns_topics SET attributes = json_set(attributes, '$.' || ?, ?) WHERE arn = ?";
+    sqlite3_stmt *st;
+    int rc = store_begin(s);
+
+    if (rc)
+        return rc;
+    rc = store__prepare(s, sql, &st);
+    if (!rc) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, arn, -1, SQLITE_STATIC);
+        rc = store__step_done(s, st, "set topic attribute");
+    }
+    if (!rc && sqlite3_changes(s->db) == 0)
+        rc = DD_ERR_NOT_FOUND;
+    return finish(s, rc);
+}
+
+static int topic_row(sqlite3_stmt *st, void *fn, void *ctx)
+{
+    return (*(store_sns_topic_fn *)fn)(ctx, col_text(st, 0));
+}
+
+int store_sns_topic_list(struct store *s, const char *after_arn, int limit, store_sns_topic_fn fn,
+                         void *ctx, int *more)
+{
+    static const char sql[] = "SELECT arn FROM sns_topics WHERE arn > ? ORDER BY arn LIMIT ?";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    *more = 0;
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, after_arn ? after_arn : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, limit + 1);
+    return walk(s, st, "list topics", topic_row, &fn, ctx, limit, more);
+}
+
+/* ---- subscriptions ---- */
+
+#define SUB_COLUMNS "arn, topic_arn, protocol, endpoint, token, confirmed"
+
+static int sub_row(sqlite3_stmt *st, void *fn, void *ctx)
+{
+    struct store_sns_subscription sub = {
+        .arn = col_text(st, 0),
+        .topic_arn = col_text(st, 1),
+        .protocol = col_text(st, 2),
+        .endpoint = col_text(st, 3),
+        .token = col_text(st, 4),
+        .confirmed = sqlite3_column_int(st, 5),
+    };
+
+    return *(store_sns_subscription_fn *)fn ? (*(store_sns_subscription_fn *)fn)(ctx, &sub) : 0;
+}
+
+/* Give the one row of st (bound by the caller) to fn; DD_ERR_NOT_FOUND when
+ * there is none. */
+static int one_sub(struct store *s, sqlite3_stmt *st, store_sns_subscription_fn fn, void *ctx)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW)
+        rc = sub_row(st, &fn, ctx);
+    else if (rc == SQLITE_DONE)
+        rc = DD_ERR_NOT_FOUND;
+    else
+        rc = store__error(s, rc, "read subscription");
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int topic_exists(struct store *s, const char *arn)
+{
+    static const char sql[] = "SELECT 1 FROM sns_topics WHERE arn = ?";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    rc = rc == SQLITE_ROW    ? DD_OK
+         : rc == SQLITE_DONE ? DD_ERR_NOT_FOUND
+                             : store__error(s, rc, "read topic");
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Insert a message row; *row gets its id. */
+static int insert_message(struct store *s, const char *type, const char *message_id,
+                          const char *topic_arn, const char *subject, const char *message,
+                          const char *token, int64_t timestamp_ms, int64_t alert_id, int64_t *row)
+{
+    static const char sql[] = "INSERT INTO sns_messages (message_id, type, topic_arn, subject, "
+                              "message, token, timestamp_ms, alert_id) VALUES (?, ?, ?, ?, ?, ?, "
+                              "?, ?)";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    *row = 0;
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, topic_arn, -1, SQLITE_STATIC);
+    if (subject)
+        sqlite3_bind_text(st, 4, subject, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, message, -1, SQLITE_STATIC);
+    if (token)
+        sqlite3_bind_text(st, 6, token, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, timestamp_ms);
+    if (alert_id > 0)
+        sqlite3_bind_int64(st, 8, alert_id);
+    rc = store__step_done(s, st, "record message");
+    if (!rc)
+        *row = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+int store_sns_subscribe(struct store *s, const struct store_sns_subscribe *n,
+                        store_sns_subscription_fn fn, void *ctx)
+{
+    static const char find_sql[] = "SELECT " SUB_COLUMNS " FROM sns_subscriptions "
+                                   "WHERE topic_arn = ? AND protocol = ? AND endpoint = ?";
+    static const char ins_sql[] = "INSERT INTO sns_subscriptions (arn, topic_arn, protocol, "
+                                  "endpoint, confirmed, token, created_ms) VALUES (?, ?, ?, ?, "
+                                  "?, ?, ?)";
+    static const char deliver_sql[] =
+        "INSERT INTO sns_deliveries (message_row, subscription_arn, protocol, endpoint, status, "
+        "next_attempt_real_ms) VALUES (?, ?, ?, ?, 'pending', ?)";
+    struct store_sns_subscription sub = {
+        n->arn, n->topic_arn, n->protocol, n->endpoint, n->token, n->confirmed,
+    };
+    sqlite3_stmt *st;
+    int64_t row;
+    int rc = store_begin(s);
+
+    if (rc)
+        return rc;
+    rc = topic_exists(s, n->topic_arn);
+    if (!rc)
+        rc = store__prepare(s, find_sql, &st);
+    if (!rc) {
+        sqlite3_bind_text(st, 1, n->topic_arn, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, n->protocol, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, n->endpoint, -1, SQLITE_STATIC);
+        rc = one_sub(s, st, fn, ctx);
+        if (rc != DD_ERR_NOT_FOUND)
+            goto out; /* found (fn had it), or failed */
+        rc = store__prepare(s, ins_sql, &st);
+    }
+    if (rc)
+        goto out;
+    sqlite3_bind_text(st, 1, n->arn, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, n->topic_arn, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, n->protocol, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, n->endpoint, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, n->confirmed != 0);
+    sqlite3_bind_text(st, 6, n->token, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, n->now_ms);
+    rc = store__step_done(s, st, "subscribe");
+    if (!rc && !n->confirmed) {
+        rc = insert_message(s, "SubscriptionConfirmation", n->confirm_message_id, n->topic_arn,
+                            NULL, n->confirm_text, n->token, n->now_ms, 0, &row);
+        if (!rc)
+            rc = store__prepare(s, deliver_sql, &st);
+        if (!rc) {
+            sqlite3_bind_int64(st, 1, row);
+            sqlite3_bind_text(st, 2, n->arn, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, n->protocol, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, n->endpoint, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 5, n->now_real_ms);
+            rc = store__step_done(s, st, "queue confirmation");
+        }
+    }
+    if (!rc && fn)
+        rc = fn(ctx, &sub);
+out:
+    return finish(s, rc);
+}
+
+int store_sns_confirm(struct store *s, const char *topic_arn, const char *token,
+                      store_sns_subscription_fn fn, void *ctx)
+{
+    static const char upd_sql[] =
+        "UPDATE sns_subscriptions SET confirmed = 1 WHERE topic_arn = ? AND token = ?";
+    static const char get_sql[] =
+        "SELECT " SUB_COLUMNS " FROM sns_subscriptions WHERE topic_arn = ? AND token = ?";
+    sqlite3_stmt *st;
+    int rc = store_begin(s);
+
+    if (rc)
+        return rc;
+    rc = store__prepare(s, upd_sql, &st);
+    if (!rc) {
+        sqlite3_bind_text(st, 1, topic_arn, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, token, -1, SQLITE_STATIC);
+        rc = store__step_done(s, st, "confirm subscription");
+    }
+    if (!rc)
+        rc = store__prepare(s, get_sql, &st);
+    if (!rc) {
+        sqlite3_bind_text(st, 1, topic_arn, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, token, -1, SQLITE_STATIC);
+        rc = one_sub(s, st, fn, ctx);
+    }
+    return finish(s, rc);
+}
+
+int store_sns_unsubscribe(struct store *s, const char *arn)
+{
+    static const char cancel_sql[] = "UPDATE sns_deliveries SET status = 'canceled' "
+                                     "WHERE status = 'pending' AND subscription_arn = ?";
+    static const char del_sql[] = "DELETE FROM sns_subscriptions WHERE arn = ?";
+    sqlite3_stmt *st;
+    int rc = store_begin(s);
+
+    if (rc)
+        return rc;
+    rc = cancel_pending(s, cancel_sql, arn);
+    if (!rc)
+        rc = store__prepare(s, del_sql, &st);
+    if (!rc) {
+        sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
+        rc = store__step_done(s, st, "unsubscribe");
+    }
+    if (!rc && sqlite3_changes(s->db) == 0)
+        rc = DD_ERR_NOT_FOUND;
+    return finish(s, rc);
+}
+
+int store_sns_subscription_get(struct store *s, const char *arn, store_sns_subscription_fn fn,
+                               void *ctx)
+{
+    static const char sql[] = "SELECT " SUB_COLUMNS " FROM sns_subscriptions WHERE arn = ?";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
+    return one_sub(s, st, fn, ctx);
+}
+
+int store_sns_subscription_list(struct store *s, const char *topic_arn, const char *after_arn,
+                                int limit, store_sns_subscription_fn fn, void *ctx, int *more)
+{
+    static const char sql[] = "SELECT " SUB_COLUMNS " FROM sns_subscriptions "
+                              "WHERE (?1 IS NULL OR topic_arn = ?1) AND arn > ?2 "
+                              "ORDER BY arn LIMIT ?3";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    *more = 0;
+    if (rc)
+        return rc;
+    if (topic_arn)
+        sqlite3_bind_text(st, 1, topic_arn, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, after_arn ? after_arn : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, limit + 1);
+    return walk(s, st, "list subscriptions", sub_row, &fn, ctx, limit, more);
+}
+
+/* ---- publishing ---- */
+
+/* One pending delivery per confirmed subscription of the message's topic. */
+static int fan_out(struct store *s, int64_t row, const char *topic_arn, int64_t now_real_ms, int *n)
+{
+    static const char sql[] =
+        "INSERT INTO sns_deliveries (message_row, subscription_arn, protocol, endpoint, status, "
+        "next_attempt_real_ms) SELECT ?, arn, protocol, endpoint, 'pending', ? "
+        "FROM sns_subscriptions WHERE topic_arn = ? AND confirmed ORDER BY created_ms, arn";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    *n = 0;
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, row);
+    sqlite3_bind_int64(st, 2, now_real_ms);
+    sqlite3_bind_text(st, 3, topic_arn, -1, SQLITE_STATIC);
+    rc = store__step_done(s, st, "fan out");
+    if (!rc)
+        *n = sqlite3_changes(s->db);
+    return rc;
+}
+
+int store_sns_publish(struct store *s, const struct store_sns_publish *p, int64_t now_real_ms,
+                      int *n_deliveries)
+{
+    int64_t row;
+    int rc;
+
+    *n_deliveries = 0;
+    rc = store_begin(s);
+    if (rc)
+        return rc;
+    rc = topic_exists(s, p->topic_arn);
+    if (!rc)
+        rc = insert_message(s, "Notification", p->message_id, p->topic_arn, p->subject, p->message,
+                            NULL, p->timestamp_ms, 0, &row);
+    if (!rc)
+        rc = fan_out(s, row, p->topic_arn, now_real_ms, n_deliveries);
+    rc = finish(s, rc);
+    if (rc)
+        *n_deliveries = 0;
+    return rc;
+}
+
+/* ---- the alert outbox ---- */
+
+int store_sns_alert_next(struct store *s, int64_t *alert_id, int64_t *created_ms, char **topic_arn)
+{
+    static const char sql[] = "SELECT id, created_ms, topic_arn FROM alerts WHERE id > "
+                              "coalesce((SELECT last_alert_id FROM sns_alert_cursor WHERE id = 1), "
+                              "0) ORDER BY id LIMIT 1";
+    sqlite3_stmt *st;
+    int rc;
+
+    *alert_id = *created_ms = 0;
+    *topic_arn = NULL;
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        rc = DD_OK;
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL && !(*topic_arn = dd_strdup(col_text(st, 2))))
+            rc = DD_ERR_NOMEM;
+        if (!rc) {
+            *alert_id = sqlite3_column_int64(st, 0);
+            *created_ms = sqlite3_column_int64(st, 1);
+        }
+    } else if (rc == SQLITE_DONE) {
+        rc = DD_ERR_NOT_FOUND;
+    } else {
+        rc = store__error(s, rc, "read alerts");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int ensure_webhook(struct store *s, const char *topic_arn, const struct store_sns_webhook *h,
+                          int64_t now_ms)
+{
+    static const char sql[] =
+        "INSERT OR IGNORE INTO sns_subscriptions (arn, topic_arn, protocol, "
+        "endpoint, confirmed, token, created_ms) VALUES (?, ?, ?, ?, 1, ?, ?)";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, h->arn, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, topic_arn, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, h->protocol, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, h->endpoint, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, h->token, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, now_ms);
+    return store__step_done(s, st, "webhook subscription");
+}
+
+int store_sns_alert_fanout(struct store *s, int64_t alert_id, const char *topic_arn,
+                           const char *topic_name, const struct store_sns_webhook *hooks,
+                           size_t n_hooks, const char *message_id, int64_t now_real_ms,
+                           int *n_deliveries)
+{
+    static const char cursor_sql[] =
+        "SELECT coalesce((SELECT last_alert_id FROM sns_alert_cursor WHERE id = 1), 0)";
+    static const char alert_sql[] = "SELECT created_ms, message FROM alerts WHERE id = ?";
+    static const char topic_sql[] = "INSERT OR IGNORE INTO sns_topics (arn, name, attributes, "
+                                    "created_ms) VALUES (?, ?, '{}', ?)";
+    static const char move_sql[] =
+        "INSERT OR REPLACE INTO sns_alert_cursor (id, last_alert_id) VALUES (1, ?)";
+    sqlite3_stmt *st, *alert = NULL;
+    int64_t created = 0, row;
+    char *message = NULL;
+    size_t i;
+    int rc;
+
+    *n_deliveries = 0;
+    rc = store_begin(s);
+    if (rc)
+        return rc;
+    rc = store__prepare(s, cursor_sql, &st);
+    if (rc)
+        goto out;
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        rc = store__error(s, rc, "read alert cursor");
+        sqlite3_reset(st);
+        goto out;
+    }
+    rc = sqlite3_column_int64(st, 0) >= alert_id ? -1 : DD_OK;
+    sqlite3_reset(st);
+    if (rc) {
+        rc = DD_OK; /* already fanned out */
+        goto out;
+    }
+    if (topic_arn) {
+        rc = store__prepare(s, alert_sql, &alert);
+        if (rc)
+            goto out;
+        sqlite3_bind_int64(alert, 1, alert_id);
+        rc = sqlite3_step(alert);
+        if (rc == SQLITE_ROW) {
+            created = sqlite3_column_int64(alert, 0);
+            message = dd_strdup(col_text(alert, 1));
+            rc = message ? DD_OK : DD_ERR_NOMEM;
+        } else {
+            rc = rc == SQLITE_DONE ? DD_ERR_NOT_FOUND : store__error(s, rc, "read alert");
+        }
+        sqlite3_reset(alert);
+        if (!rc)
+            rc = store__prepare(s, topic_sql, &st);
+        if (!rc) {
+            sqlite3_bind_text(st, 1, topic_arn, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, topic_name, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, created);
+            rc = store__step_done(s, st, "create alert topic");
+        }
+        for (i = 0; !rc && i < n_hooks; i++)
+            rc = ensure_webhook(s, topic_arn, &hooks[i], created);
+        if (!rc)
+            rc = insert_message(s, "Notification", message_id, topic_arn, NULL, message, NULL,
+                                created, alert_id, &row);
+        if (!rc)
+            rc = fan_out(s, row, topic_arn, now_real_ms, n_deliveries);
+        if (rc)
+            goto out;
+    }
+    rc = store__prepare(s, move_sql, &st);
+    if (!rc) {
+        sqlite3_bind_int64(st, 1, alert_id);
+        rc = store__step_done(s, st, "move alert cursor");
+    }
+out:
+    free(message);
+    rc = finish(s, rc);
+    if (rc)
+        *n_deliveries = 0;
+    return rc;
+}
+
+static int due_row(sqlite3_stmt *st, void *fn, void *ctx)
+{
+    struct store_sns_due d = {
+        .id = sqlite3_column_int64(st, 0),
+        .subscription_arn = col_text(st, 1),
+        .protocol = col_text(st, 2),
+        .endpoint = col_text(st, 3),
+        .lambda_url = col_text(st, 4),
+        .type = col_text(st, 5),
+        .message_id = col_text(st, 6),
+        .topic_arn = col_text(st, 7),
+        .subject = col_text(st, 8),
+        .message = col_text(st, 9),
+        .token = col_text(st, 10),
+        .signature_version = col_text(st, 11),
+        .timestamp_ms = sqlite3_column_int64(st, 12),
+        .attempts = sqlite3_column_int(st, 13),
+    };
+
+    return (*(store_sns_due_fn *)fn)(ctx, &d);
+}
+
+int store_sns_due_list(struct store *s, int64_t now_real_ms, int limit, store_sns_due_fn fn,
+                       void *ctx)
+{
+    static const char sql[] =
+        "SELECT d.id, d.subscription_arn, d.protocol, d.endpoint, l.url, m.type, m.message_id, "
+        "m.topic_arn, m.subject, m.message, m.token, "
+        "CAST(json_extract(t.attributes, '$.SignatureVersion') AS TEXT), m.timestamp_ms, "
+        "d.attempts FROM sns_deliveries d JOIN sns_messages m ON m.id = d.message_row "
+        "LEFT JOIN sns_topics t ON t.arn = m.topic_arn "
+        "LEFT JOIN emulator_lambda_functions l ON d.protocol = 'lambda' AND "
+        "l.function_arn = d.endpoint "
+        "WHERE d.status = 'pending' AND d.next_attempt_real_ms <= ?1 AND d.id = "
+        "(SELECT min(id) FROM sns_deliveries h WHERE h.status = 'pending' AND "
+        "h.subscription_arn = d.subscription_arn) ORDER BY d.id LIMIT ?2";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, now_real_ms);
+    sqlite3_bind_int(st, 2, limit);
+    return walk(s, st, "list due deliveries", due_row, &fn, ctx, -1, NULL);
+}
+
+int store_sns_next_due(struct store *s, int64_t *out_real_ms)
+{
+    static const char sql[] =
+        "SELECT min(next_attempt_real_ms) FROM sns_deliveries WHERE status = 'pending'";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    *out_real_ms = 0;
+    if (rc)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        rc = sqlite3_column_type(st, 0) == SQLITE_NULL ? DD_ERR_NOT_FOUND : DD_OK;
+        if (!rc)
+            *out_real_ms = sqlite3_column_int64(st, 0);
+    } else {
+        rc = store__error(s, rc, "next due delivery");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outcome,
+                      int64_t now_real_ms, int64_t next_real_ms, int http_status, const char *error)
+{
+    static const char sql[] =
+        "UPDATE sns_deliveries SET attempts = attempts + 1, last_attempt_real_ms = ?2, "
+        "last_http_status = ?3, last_error = ?4, status = ?5, next_attempt_real_ms = ?6, "
+        "done_real_ms = CASE WHEN ?5 = 'pending' THEN NULL ELSE ?2 END "
+        "WHERE id = ?1 AND status = 'pending'";
+    static const char *const names[] = { "delivered", "pending", "failed" };
+    sqlite3_stmt *st;
+    int rc = store_begin(s);
+
+    if (rc)
+        return rc;
+    rc = store__prepare(s, sql, &st);
+    if (!rc) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, now_real_ms);
+        if (http_status > 0)
+            sqlite3_bind_int(st, 3, http_status);
+        if (error)
+            sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, names[outcome], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, outcome == STORE_SNS_RETRY ? next_real_ms : now_real_ms);
+        rc = store__step_done(s, st, "record attempt");
+    }
+    return finish(s, rc);
+}
+
+/* ---- configuration ---- */
+
+int store_sns_lambda_put(struct store *s, const char *function_arn, const char *url)
+{
+    static const char sql[] =
+        "INSERT OR REPLACE INTO emulator_lambda_functions (function_arn, url) VALUES (?, ?)";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, function_arn, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
+    return store__step_done(s, st, "map lambda function");
+}
+
+int store_sns_signing_get(struct store *s, char cert_id[STORE_SNS_CERT_ID_SIZE], char **key_pem,
+                          char **cert_pem)
+{
+    static const char sql[] =
+        "SELECT cert_id, key_pem, cert_pem FROM emulator_sns_signing WHERE id = 1";
+    sqlite3_stmt *st;
+    const char *id;
+    int rc;
+
+    cert_id[0] = '\0';
+    if (key_pem)
+        *key_pem = NULL;
+    *cert_pem = NULL;
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        id = col_text(st, 0);
+        rc = DD_OK;
+        if (!id || strlen(id) >= STORE_SNS_CERT_ID_SIZE)
+            rc = DD_ERR_STORE;
+        else if (!(*cert_pem = dd_strdup(col_text(st, 2))) ||
+                 (key_pem && !(*key_pem = dd_strdup(col_text(st, 1)))))
+            rc = DD_ERR_NOMEM;
+        if (!rc)
+            memcpy(cert_id, id, strlen(id) + 1);
+    } else if (rc == SQLITE_DONE) {
+        rc = DD_ERR_NOT_FOUND;
+    } else {
+        rc = store__error(s, rc, "read signing key");
+    }
+    sqlite3_reset(st);
+    if (rc) {
+        free(*cert_pem);
+        *cert_pem = NULL;
+        if (key_pem) {
+            free(*key_pem);
+            *key_pem = NULL;
+        }
+    }
+    return rc;
+}
+
+int store_sns_signing_put(struct store *s, const char *cert_id, const char *key_pem,
+                          const char *cert_pem)
+{
+    static const char sql[] = "INSERT OR IGNORE INTO emulator_sns_signing (id, cert_id, key_pem, "
+                              "cert_pem) VALUES (1, ?, ?, ?)";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, cert_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key_pem, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, cert_pem, -1, SQLITE_STATIC);
+    return store__step_done(s, st, "store signing key");
+}
+
+/* ---- sink and alerts view ---- */
+
+int store_sns_sink_add(struct store *s, const char *name, int64_t now_real_ms,
+                       const char *headers_json, const char *body)
+{
+    static const char sql[] = "INSERT INTO sns_sink (name, received_real_ms, headers, body) "
+                              "VALUES (?, ?, ?, ?)";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now_real_ms);
+    sqlite3_bind_text(st, 3, headers_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
+    return store__step_done(s, st, "store sink message");
+}
+
+static int sink_row(sqlite3_stmt *st, void *fn, void *ctx)
+{
+    return (*(store_sns_sink_fn *)fn)(ctx, sqlite3_column_int64(st, 0), col_text(st, 1),
+                                      col_text(st, 2));
+}
+
+int store_sns_sink_list(struct store *s, const char *name, store_sns_sink_fn fn, void *ctx)
+{
+    static const char sql[] =
+        "SELECT received_real_ms, headers, body FROM sns_sink WHERE name = ? ORDER BY id";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    return walk(s, st, "list sink", sink_row, &fn, ctx, -1, NULL);
+}
+
+static int alert_row(sqlite3_stmt *st, void *fn, void *ctx)
+{
+    struct store_sns_alert_row r = {
+        .alert_id = sqlite3_column_int64(st, 0),
+        .created_ms = sqlite3_column_int64(st, 1),
+        .profile = col_text(st, 2),
+        .topic_arn = col_text(st, 3),
+        .message = col_text(st, 4),
+        .message_id = col_text(st, 5),
+        .subscription_arn = col_text(st, 6),
+        .protocol = col_text(st, 7),
+        .endpoint = col_text(st, 8),
+        .status = col_text(st, 9),
+        .attempts = col_int_or(st, 10, 0),
+        .last_http_status = col_int_or(st, 11, -1),
+        .last_error = col_text(st, 12),
+        .last_attempt_real_ms = col_int_or(st, 13, -1),
+        .next_attempt_real_ms = col_int_or(st, 14, -1),
+        .done_real_ms = col_int_or(st, 15, -1),
+    };
+
+    return (*(store_sns_alert_fn *)fn)(ctx, &r);
+}
+
+int store_sns_alert_view(struct store *s, int limit, store_sns_alert_fn fn, void *ctx)
+{
+    static const char sql[] =
+        "SELECT a.id, a.created_ms, a.profile_name, a.topic_arn, a.message, m.message_id, "
+        "d.subscription_arn, d.protocol, d.endpoint, d.status, d.attempts, d.last_http_status, "
+        "d.last_error, d.last_attempt_real_ms, "
+        "CASE WHEN d.status = 'pending' THEN d.next_attempt_real_ms END, d.done_real_ms "
+        "FROM (SELECT * FROM alerts ORDER BY id DESC LIMIT ?) a "
+        "LEFT JOIN sns_messages m ON m.alert_id = a.id "
+        "LEFT JOIN sns_deliveries d ON d.message_row = m.id ORDER BY a.id DESC, d.id";
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    if (rc)
+        return rc;
+    sqlite3_bind_int(st, 1, limit);
+    return walk(s, st, "alerts view", alert_row, &fn, ctx, -1, NULL);
+}

@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: MIT */
+/* test_store_sns.c: the SNS tables on real SQLite (a temp file, so the test
+ * can add alerts rows the way the engine does): topics, subscriptions and
+ * the confirmation handshake, publish fan-out, the per-subscription head of
+ * the delivery queue and the retry outcomes, alert fan-out with webhooks and
+ * its cursor, the alerts view, signing key, Lambda mappings and the sink. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store/store_sns.h"
+#include "tests/unit/alloc_fail.h"
+
+#define T1  "arn:aws:sns:us-east-1:123456789012:T1"
+#define T2  "arn:aws:sns:us-east-1:123456789012:T2"
+#define S1  T1 ":11111111-1111-4111-8111-111111111111"
+#define S2  T1 ":22222222-2222-4222-8222-222222222222"
+#define FN  "arn:aws:lambda:us-east-1:123456789012:function:f"
+#define NOW 1700000000000LL
+
+struct fx {
+    char dir[64];
+    char path[96];
+    struct store *s;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct dd_errbuf eb;
+
+    assert_non_null(f);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/ddlocal-sns-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof(f->path), "%s/db", f->dir);
+    assert_int_equal(store_open(f->path, &f->s, &eb), DD_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    char cmd[128];
+
+    store_close(f->s);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+/* Add an alerts row as the engine would (a second connection). */
+static void add_alert(struct fx *f, const char *topic, const char *message)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO alerts (created_ms, profile_name, topic_arn, "
+                                        "message) VALUES (?, 'P', ?, ?)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, NOW);
+    if (topic)
+        sqlite3_bind_text(st, 2, topic, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, message, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* ---- collectors ---- */
+
+struct names {
+    int n;
+    char v[8][400];
+};
+
+static int collect_topic(void *ctx, const char *arn)
+{
+    struct names *n = ctx;
+
+    snprintf(n->v[n->n++], sizeof(n->v[0]), "%s", arn);
+    return DD_OK;
+}
+
+static int collect_sub(void *ctx, const struct store_sns_subscription *sub)
+{
+    struct names *n = ctx;
+
+    snprintf(n->v[n->n++], sizeof(n->v[0]), "%s %s %s %d", sub->arn, sub->protocol, sub->endpoint,
+             sub->confirmed);
+    return DD_OK;
+}
+
+struct dues {
+    int n;
+    int64_t id[8];
+    char line[8][600];
+};
+
+static int collect_due(void *ctx, const struct store_sns_due *d)
+{
+    struct dues *x = ctx;
+
+    x->id[x->n] = d->id;
+    snprintf(x->line[x->n++], sizeof(x->line[0]), "%s %s %s %s %s %d",
+             d->subscription_arn + strlen(T1) + 1, d->type, d->message,
+             d->lambda_url ? d->lambda_url : "-", d->signature_version ? d->signature_version : "-",
+             d->attempts);
+    return DD_OK;
+}
+
+static struct dues due(struct fx *f, int64_t now)
+{
+    struct dues x = { 0 };
+
+    assert_int_equal(store_sns_due_list(f->s, now, 8, collect_due, &x), DD_OK);
+    return x;
+}
+
+static void subscribe(struct fx *f, const char *arn, const char *protocol, const char *endpoint,
+                      const char *token, int confirmed)
+{
+    struct store_sns_subscribe n = {
+        arn,
+        T1,
+        protocol,
+        endpoint,
+        token,
+        confirmed,
+        "c0ffee00-0000-4000-8000-000000000000",
+        "please confirm",
+        NOW,
+        NOW,
+    };
+    char id[40];
+
+    snprintf(id, sizeof(id), "c0ffee00-0000-4000-8000-%012d", (int)strlen(endpoint) + confirmed);
+    n.confirm_message_id = id;
+    assert_int_equal(store_sns_subscribe(f->s, &n, NULL, NULL), DD_OK);
+}
+
+static void publish(struct fx *f, const char *id, const char *message, int expect)
+{
+    struct store_sns_publish p = { id, T1, NULL, message, NOW };
+    int n;
+
+    assert_int_equal(store_sns_publish(f->s, &p, NOW, &n), DD_OK);
+    assert_int_equal(n, expect);
+}
+
+/* ---- topics ---- */
+
+static void test_topics(void **state)
+{
+    struct fx *f = *state;
+    struct names n = { 0 };
+    int64_t c = 7, p = 7;
+    char *attrs = (char *)"x";
+    int more;
+
+    assert_int_equal(store_sns_topic_get(f->s, T1, &attrs, &c, &p), DD_ERR_NOT_FOUND);
+    assert_null(attrs);
+    assert_int_equal(c + p, 0);
+    assert_int_equal(store_sns_topic_create(f->s, T2, "T2", NULL, NOW), DD_OK);
+    assert_int_equal(store_sns_topic_create(f->s, T1, "T1", "{\"DisplayName\":\"d\"}", NOW), DD_OK);
+    /* Idempotent: a second create keeps the first attributes. */
+    assert_int_equal(store_sns_topic_create(f->s, T1, "T1", NULL, NOW), DD_OK);
+    assert_int_equal(store_sns_topic_set_attribute(f->s, T1, "SignatureVersion", "2"), DD_OK);
+    assert_int_equal(store_sns_topic_set_attribute(f->s, T1 "x", "SignatureVersion", "2"),
+                     DD_ERR_NOT_FOUND);
+    assert_int_equal(store_sns_topic_get(f->s, T1, &attrs, &c, &p), DD_OK);
+    assert_string_equal(attrs, "{\"DisplayName\":\"d\",\"SignatureVersion\":\"2\"}");
+    free(attrs);
+    assert_int_equal(store_sns_topic_list(f->s, NULL, 1, collect_topic, &n, &more), DD_OK);
+    assert_int_equal(n.n, 1);
+    assert_int_equal(more, 1);
+    assert_string_equal(n.v[0], T1);
+    assert_int_equal(store_sns_topic_list(f->s, T1, 1, collect_topic, &n, &more), DD_OK);
+    assert_int_equal(n.n, 2);
+    assert_int_equal(more, 0);
+    assert_string_equal(n.v[1], T2);
+    assert_int_equal(store_sns_topic_delete(f->s, T2), DD_OK);
+    assert_int_equal(store_sns_topic_delete(f->s, T2), DD_OK);
+}
+
+/* ---- subscriptions and the handshake ---- */
+
+static void test_subscribe_confirm_unsubscribe(void **state)
+{
+    struct fx *f = *state;
+    struct store_sns_subscribe bad = { S1, T2, "http", "http://x/", "tok", 0, "m", "t", NOW, NOW };
+    struct names n = { 0 };
+    struct dues d;
+    int64_t c, p;
+    char *attrs;
+    int more;
+
+    assert_int_equal(store_sns_subscribe(f->s, &bad, collect_sub, &n), DD_ERR_NOT_FOUND);
+    assert_int_equal(n.n, 0);
+    assert_int_equal(store_sns_topic_create(f->s, T1, "T1", NULL, NOW), DD_OK);
+    subscribe(f, S1, "http", "http://a/", "tok1", 0);
+    /* The same endpoint again gives the existing subscription, no new row. */
+    bad.topic_arn = T1;
+    bad.arn = S2;
+    bad.endpoint = "http://a/";
+    assert_int_equal(store_sns_subscribe(f->s, &bad, collect_sub, &n), DD_OK);
+    assert_string_equal(n.v[0], S1 " http http://a/ 0");
+    /* The confirmation is queued and due at once; it is the only delivery. */
+    d = due(f, NOW);
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.line[0], "11111111-1111-4111-8111-111111111111 "
+                                   "SubscriptionConfirmation please confirm - - 0");
+    assert_int_equal(store_sns_topic_get(f->s, T1, &attrs, &c, &p), DD_OK);
+    free(attrs);
+    assert_int_equal(c * 10 + p, 1);
+    assert_int_equal(store_sns_confirm(f->s, T1, "nope", NULL, NULL), DD_ERR_NOT_FOUND);
+    assert_int_equal(store_sns_confirm(f->s, T2, "tok1", NULL, NULL), DD_ERR_NOT_FOUND);
+    assert_int_equal(store_sns_confirm(f->s, T1, "tok1", collect_sub, &n), DD_OK);
+    assert_string_equal(n.v[1], S1 " http http://a/ 1");
+    assert_int_equal(store_sns_subscription_list(f->s, T1, NULL, 10, collect_sub, &n, &more),
+                     DD_OK);
+    assert_int_equal(n.n, 3);
+    /* Unsubscribing cancels what was still pending for it. */
+    assert_int_equal(store_sns_unsubscribe(f->s, S1), DD_OK);
+    assert_int_equal(store_sns_unsubscribe(f->s, S1), DD_ERR_NOT_FOUND);
+    assert_int_equal(store_sns_subscription_get(f->s, S1, NULL, NULL), DD_ERR_NOT_FOUND);
+    assert_int_equal(due(f, NOW).n, 0);
+}
+
+/* ---- publish, order and outcomes ---- */
+
+static void test_publish_order_and_retries(void **state)
+{
+    struct fx *f = *state;
+    struct store_sns_publish missing = { "m", T2, NULL, "x", NOW };
+    struct dues d;
+    int64_t next;
+    int n = 9;
+
+    assert_int_equal(store_sns_publish(f->s, &missing, NOW, &n), DD_ERR_NOT_FOUND);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_sns_topic_create(f->s, T1, "T1", "{\"SignatureVersion\":\"2\"}", NOW),
+                     DD_OK);
+    subscribe(f, S1, "lambda", FN, "tok1", 1);
+    subscribe(f, S2, "http", "http://b/", "tok2", 0); /* pending: gets no notifications */
+    assert_int_equal(store_sns_lambda_put(f->s, FN, "http://runner/"), DD_OK);
+    publish(f, "a0000000-0000-4000-8000-000000000001", "one", 1);
+    publish(f, "a0000000-0000-4000-8000-000000000002", "two", 1);
+    assert_int_equal(store_sns_next_due(f->s, &next), DD_OK);
+    assert_int_equal(next, NOW);
+    /* One head per subscription: S2's confirmation and S1's first message. */
+    d = due(f, NOW);
+    assert_int_equal(d.n, 2);
+    assert_string_equal(d.line[1],
+                        "11111111-1111-4111-8111-111111111111 Notification one http://runner/ 2 0");
+    /* A retry holds the second message back until it is due again. */
+    assert_int_equal(store_sns_attempt(f->s, d.id[1], STORE_SNS_RETRY, NOW, NOW + 100, 503, "HTTP"),
+                     DD_OK);
+    assert_int_equal(store_sns_attempt(f->s, d.id[0], STORE_SNS_FAILED, NOW, 0, 404, "HTTP 404"),
+                     DD_OK);
+    assert_int_equal(due(f, NOW + 99).n, 0);
+    d = due(f, NOW + 100);
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.line[0],
+                        "11111111-1111-4111-8111-111111111111 Notification one http://runner/ 2 1");
+    assert_int_equal(store_sns_attempt(f->s, d.id[0], STORE_SNS_DELIVERED, NOW, 0, 200, NULL),
+                     DD_OK);
+    /* A finished row is not touched again. */
+    assert_int_equal(store_sns_attempt(f->s, d.id[0], STORE_SNS_FAILED, NOW, 0, 500, NULL), DD_OK);
+    d = due(f, NOW + 100);
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.line[0],
+                        "11111111-1111-4111-8111-111111111111 Notification two http://runner/ 2 0");
+    assert_int_equal(store_sns_attempt(f->s, d.id[0], STORE_SNS_DELIVERED, NOW, 0, 200, NULL),
+                     DD_OK);
+    assert_int_equal(store_sns_next_due(f->s, &next), DD_ERR_NOT_FOUND);
+    assert_int_equal(next, 0);
+}
+
+/* ---- alerts ---- */
+
+struct view {
+    int n;
+    char line[8][300];
+};
+
+static int collect_view(void *ctx, const struct store_sns_alert_row *r)
+{
+    struct view *v = ctx;
+
+    snprintf(v->line[v->n++], sizeof(v->line[0]), "%lld %s %s %s %lld %lld", (long long)r->alert_id,
+             r->message_id ? r->message_id : "-", r->protocol ? r->protocol : "-",
+             r->status ? r->status : "-", (long long)r->attempts, (long long)r->last_http_status);
+    return DD_OK;
+}
+
+static void test_alert_fanout(void **state)
+{
+    struct fx *f = *state;
+    struct store_sns_webhook hook = { "http", "http://hook/", S1, "tokw" };
+    struct view v = { 0 };
+    char *topic = (char *)"x";
+    int64_t id, created;
+    struct dues d;
+    int n;
+
+    assert_int_equal(store_sns_alert_next(f->s, &id, &created, &topic), DD_ERR_NOT_FOUND);
+    assert_null(topic);
+    add_alert(f, NULL, "{\"a\":0}");
+    add_alert(f, T1, "{\"a\":1}");
+    add_alert(f, T1, "{\"a\":2}");
+    /* No topic: only the cursor moves. */
+    assert_int_equal(store_sns_alert_next(f->s, &id, &created, &topic), DD_OK);
+    assert_int_equal(id, 1);
+    assert_null(topic);
+    assert_int_equal(store_sns_alert_fanout(f->s, 1, NULL, NULL, NULL, 0, "m0", NOW, &n), DD_OK);
+    assert_int_equal(store_sns_alert_next(f->s, &id, &created, &topic), DD_OK);
+    assert_int_equal(id, 2);
+    assert_int_equal(created, NOW);
+    assert_string_equal(topic, T1);
+    free(topic);
+    /* The topic is created on first use and the webhook subscribed, confirmed. */
+    assert_int_equal(store_sns_alert_fanout(f->s, 2, T1, "T1", &hook, 1, "m1", NOW, &n), DD_OK);
+    assert_int_equal(n, 1);
+    /* Fanning out the same alert again changes nothing. */
+    assert_int_equal(store_sns_alert_fanout(f->s, 2, T1, "T1", &hook, 1, "m1b", NOW, &n), DD_OK);
+    assert_int_equal(n, 0);
+    hook.arn = S2; /* a fresh candidate: the existing subscription is kept */
+    hook.token = "tokw2";
+    assert_int_equal(store_sns_alert_fanout(f->s, 3, T1, "T1", &hook, 1, "m2", NOW, &n), DD_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_sns_alert_next(f->s, &id, &created, &topic), DD_ERR_NOT_FOUND);
+    d = due(f, NOW);
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.line[0], "11111111-1111-4111-8111-111111111111 Notification {\"a\":1} - "
+                                   "- 0");
+    assert_int_equal(store_sns_attempt(f->s, d.id[0], STORE_SNS_DELIVERED, NOW, 0, 200, NULL),
+                     DD_OK);
+    assert_int_equal(store_sns_alert_view(f->s, 10, collect_view, &v), DD_OK);
+    assert_int_equal(v.n, 3);
+    assert_string_equal(v.line[0], "3 m2 http pending 0 -1");
+    assert_string_equal(v.line[1], "2 m1 http delivered 1 200");
+    assert_string_equal(v.line[2], "1 - - - 0 -1");
+    v.n = 0;
+    assert_int_equal(store_sns_alert_view(f->s, 1, collect_view, &v), DD_OK);
+    assert_int_equal(v.n, 1);
+}
+
+/* ---- configuration and sink ---- */
+
+struct sink {
+    int n;
+    char body[4][64];
+};
+
+static int collect_sink(void *ctx, int64_t at, const char *headers, const char *body)
+{
+    struct sink *s = ctx;
+
+    assert_int_equal(at, NOW);
+    assert_string_equal(headers, "{}");
+    snprintf(s->body[s->n++], sizeof(s->body[0]), "%s", body);
+    return DD_OK;
+}
+
+static void test_signing_and_sink(void **state)
+{
+    struct fx *f = *state;
+    char id[STORE_SNS_CERT_ID_SIZE] = "x", *key = (char *)"x", *cert = (char *)"x";
+    struct sink s = { 0 };
+
+    assert_int_equal(store_sns_signing_get(f->s, id, &key, &cert), DD_ERR_NOT_FOUND);
+    assert_string_equal(id, "");
+    assert_null(key);
+    assert_null(cert);
+    assert_int_equal(store_sns_signing_put(f->s, "0123456789abcdef0123456789abcdef", "K", "C"),
+                     DD_OK);
+    /* The first writer wins. */
+    assert_int_equal(store_sns_signing_put(f->s, "ffffffffffffffffffffffffffffffff", "K2", "C2"),
+                     DD_OK);
+    assert_int_equal(store_sns_signing_get(f->s, id, &key, &cert), DD_OK);
+    assert_string_equal(id, "0123456789abcdef0123456789abcdef");
+    assert_string_equal(key, "K");
+    assert_string_equal(cert, "C");
+    free(key);
+    free(cert);
+    assert_int_equal(store_sns_signing_get(f->s, id, NULL, &cert), DD_OK);
+    free(cert);
+    assert_int_equal(store_sns_sink_add(f->s, "a", NOW, "{}", "first"), DD_OK);
+    assert_int_equal(store_sns_sink_add(f->s, "b", NOW, "{}", "other"), DD_OK);
+    assert_int_equal(store_sns_sink_add(f->s, "a", NOW, "{}", "second"), DD_OK);
+    assert_int_equal(store_sns_sink_list(f->s, "a", collect_sink, &s), DD_OK);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.body[0], "first");
+    assert_string_equal(s.body[1], "second");
+}
+
+/* ---- allocation failures ---- */
+
+static struct fx *sweep_fx;
+
+static int sweep_reads(void *ctx)
+{
+    char id[STORE_SNS_CERT_ID_SIZE], *key, *cert, *attrs, *topic;
+    int64_t a, b, c;
+    int rc;
+
+    (void)ctx;
+    rc = store_sns_topic_get(sweep_fx->s, T1, &attrs, &a, &b);
+    if (rc)
+        return rc;
+    free(attrs);
+    rc = store_sns_signing_get(sweep_fx->s, id, &key, &cert);
+    if (rc)
+        return rc;
+    free(key);
+    free(cert);
+    rc = store_sns_alert_next(sweep_fx->s, &a, &c, &topic);
+    if (rc)
+        return rc;
+    free(topic);
+    return DD_OK;
+}
+
+/* Each run adds an alert and fans out the oldest one not fanned out yet, so
+ * a run that failed leaves the same work for the next. */
+static int sweep_fanout(void *ctx)
+{
+    int64_t id, created;
+    char *topic, mid[40];
+    int n, rc;
+
+    (void)ctx;
+    add_alert(sweep_fx, T1, "{\"a\":1}");
+    rc = store_sns_alert_next(sweep_fx->s, &id, &created, &topic);
+    if (rc)
+        return rc;
+    snprintf(mid, sizeof(mid), "m%lld", (long long)id);
+    rc = store_sns_alert_fanout(sweep_fx->s, id, topic, "T1", NULL, 0, mid, NOW, &n);
+    free(topic);
+    return rc;
+}
+
+static void test_alloc_failures(void **state)
+{
+    struct fx *f = *state;
+
+    sweep_fx = f;
+    assert_int_equal(store_sns_topic_create(f->s, T1, "T1", NULL, NOW), DD_OK);
+    assert_int_equal(store_sns_signing_put(f->s, "0123456789abcdef0123456789abcdef", "K", "C"),
+                     DD_OK);
+    add_alert(f, T1, "{\"a\":1}");
+    assert_true(alloc_fail_sweep(sweep_reads, NULL) >= 4);
+    assert_int_equal(store_sns_alert_fanout(f->s, 1, T1, "T1", NULL, 0, "m0", NOW, &(int){ 0 }),
+                     DD_OK);
+    assert_true(alloc_fail_sweep(sweep_fanout, NULL) >= 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_topics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subscribe_confirm_unsubscribe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_publish_order_and_retries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alert_fanout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signing_and_sink, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
+    };
+
+    alloc_fail_setup();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
