@@ -342,7 +342,7 @@ lab() {
     local fn=arn:aws:lambda:$region:$account:function:Quarantine
     local topic_arn=arn:aws:sns:$region:$account:DeviceDefenderAlerts
     local role=arn:aws:iam::$account:role/DeviceDefenderAlerts
-    local dev out i
+    local dev out
 
     if [ "$(curl -s -o /dev/null -w '%{http_code}' "$endpoint/_ddlocal/alerts")" != 200 ]; then
         skip "an alert reaches the mitigation service" "waiting for SNS"
@@ -369,11 +369,12 @@ lab() {
             return
         }
     # At scale 60 the first window closes within 10 s; allow for a slow machine.
-    for i in $(seq 1 90); do
-        compose logs --no-color device 2>/dev/null | grep -q 'quarantined' && break
-        sleep 1
+    device_log() { docker logs "$(cid device)" 2>&1; }
+    local deadline=$((SECONDS + 60))
+    until device_log | grep -q ' quarantined' || [ $SECONDS -ge $deadline ]; do
+        sleep 0.5
     done
-    dev=$(compose logs --no-color device | sed -n 's/.* \(dev-[A-Z0-9]*\) registered.*/\1/p' | head -n 1)
+    dev=$(device_log | sed -n 's/.* \(dev-[A-Z0-9]*\) registered.*/\1/p' | head -n 1)
     # The lab's alert: the device's 30 messages, delivered to the function
     # (the runner answered 200) at the first attempt or a later one.
     out=$(curl -fsS "$endpoint/_ddlocal/alerts")
@@ -388,22 +389,22 @@ for a in json.load(sys.stdin)["alerts"]:
         if d["endpoint"] == fn and d["status"] == "delivered" and d["lastHttpStatus"] == 200:
             sys.exit(0)
 sys.exit(1)' "$dev" "$fn" &&
-        compose logs --no-color mitigation | grep -q 'runner: .*"POST / HTTP/1.1" 200'; then
+        docker logs "$(cid mitigation)" 2>&1 | grep -q 'runner: .*"POST / HTTP/1.1" 200'; then
         ok "an alert for $dev (count 30) reached the mitigation service, which answered 200"
     else
         fail "no alert delivered to the mitigation service" "$(echo "$out" | head -c 600)" \
-            "$(compose logs --no-color --tail 5 mitigation)"
+            "$(docker logs --tail 5 "$(cid mitigation)" 2>&1)"
     fi
     local groups shadow
     groups=$(aws iot list-thing-groups-for-thing --thing-name "$dev" 2>&1)
     shadow=$(aws iot-data get-thing-shadow --thing-name "$dev" /dev/stdout 2>&1)
     if echo "$groups" | grep -q '"groupName": "Quarantine"' &&
         echo "$shadow" | grep -q '"quarantine":[[:space:]]*true' &&
-        compose logs --no-color device | grep -q "$dev quarantined"; then
+        device_log | grep -q "$dev quarantined"; then
         ok "$dev is in Quarantine, its shadow says quarantine, the device stopped"
     else
         fail "the device was not quarantined" "$groups" "$shadow" \
-            "$(compose logs --no-color --tail 8 device)"
+            "$(device_log | tail -n 8)"
     fi
 }
 lab
