@@ -59,7 +59,7 @@ FUZZ_REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(OUT)/fuzz-replay/%)
 # core/ is held to -Wconversion as well (STYLE.md section 8).
 $(OBJ)/core/%.o: ALL_CFLAGS += -Wconversion
 
-.PHONY: all run test check unit integration bench fuzz fuzz-replay format format-check \
+.PHONY: all run test check unit integration e2e bench fuzz fuzz-replay format format-check \
 	clean deps tools deps-docker docker-check
 all: $(OUT)/ddlocal.so $(OUT)/ddlocal-server tools
 
@@ -93,6 +93,29 @@ $(OBJ)/gen/schema_sql.o: ALL_CFLAGS += -Wno-overlength-strings
 $(OBJ)/gen/schema_sql.o: $(OBJ)/gen/schema_sql.c
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The dashboard (ui/) is compiled into the server the same way: one byte
+# array per file, so the server serves it offline with no file system access.
+UI_FILES := $(sort $(shell find ui -type f 2>/dev/null))
+$(OBJ)/gen/ui_files.c: $(UI_FILES) Makefile
+	@mkdir -p $(@D)
+	@{ echo '/* generated from ui/ by the Makefile: do not edit */'; \
+	  echo '#include "server/ui_files.h"'; \
+	  i=0; for f in $(UI_FILES); do \
+	    echo "static const unsigned char ui_data_$$i[] = {"; \
+	    od -An -v -tx1 $$f | sed -e 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g' -e 's/^/    /'; \
+	    echo '    0x00 };'; i=$$((i + 1)); \
+	  done; \
+	  echo 'const struct ui_file ui_files[] = {'; \
+	  i=0; for f in $(UI_FILES); do \
+	    printf '    { "%s", ui_data_%d, sizeof(ui_data_%d) - 1 },\n' "$${f#ui/}" $$i $$i; \
+	    i=$$((i + 1)); \
+	  done; \
+	  echo '};'; \
+	  echo 'const int ui_n_files = (int)(sizeof(ui_files) / sizeof(ui_files[0]));'; \
+	} > $@
+$(OBJ)/gen/ui_files.o: $(OBJ)/gen/ui_files.c
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
 # The plugin does not link libmosquitto: the broker supplies those symbols.
 $(OUT)/ddlocal.so: $(PLUGIN_OBJ) $(STORE_OBJ) $(CORE_OBJ) plugin/exports.map
 	@mkdir -p $(@D)
@@ -100,7 +123,7 @@ $(OUT)/ddlocal.so: $(PLUGIN_OBJ) $(STORE_OBJ) $(CORE_OBJ) plugin/exports.map
 	$(Q)$(CC) -shared -Wl,--version-script=plugin/exports.map $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS_PLUGIN)
 $(PLUGIN_OBJ): ALL_CFLAGS += -fvisibility=hidden
 
-$(OUT)/ddlocal-server: $(SERVER_OBJ) $(STORE_OBJ) $(CORE_OBJ)
+$(OUT)/ddlocal-server: $(SERVER_OBJ) $(OBJ)/gen/ui_files.o $(STORE_OBJ) $(CORE_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SERVER)
@@ -150,6 +173,11 @@ fuzz:
 integration: all
 	@cd tests/integration && /usr/bin/python3 -m pytest -q -p no:cacheprovider .
 
+# The dashboard in Debian's headless Chromium, driven over the DevTools
+# protocol (tests/e2e/cdp.py); the screenshot lands in build/e2e/.
+e2e: all
+	@cd tests/e2e && /usr/bin/python3 -m pytest -q -p no:cacheprovider .
+
 # Every suite in order (tests/run_all.sh); a failure stops the run non-zero.
 test check: deps
 	@sh tests/run_all.sh
@@ -189,7 +217,7 @@ DEBIAN_PACKAGES := gcc make pkg-config clang-format libc6-dev \
 	libcjson-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev \
 	libcmocka-dev libmosquitto-dev mosquitto-dev mosquitto mosquitto-clients \
 	python3 python3-pytest python3-boto3 python3-paho-mqtt python3-cryptography awscli \
-	openssl curl
+	openssl curl chromium python3-websocket
 
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \

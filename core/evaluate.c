@@ -277,6 +277,37 @@ int evaluate_percentile(double *peers, size_t n, double p, double *out)
     return DD_OK;
 }
 
+int evaluate_percentile_excluding(const double *sorted, size_t n, double self, double p,
+                                  double *out)
+{
+    size_t lo = 0, hi = n, rank, peers;
+    double r;
+
+    *out = 0;
+    if (!(p >= 0 && p <= 100) || (n && !(sorted[0] >= 0)) || !(self >= 0))
+        return DD_ERR_INVALID;
+    /* The first occurrence of self: equal values are interchangeable. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (sorted[mid] < self)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == n || sorted[lo] != self)
+        return DD_ERR_INVALID;
+    peers = n - 1;
+    if (peers < 2)
+        return DD_ERR_STATE;
+    r = ceil(p * (double)peers / 100.0 - 1e-9);
+    rank = r < 1 ? 1 : (size_t)r;
+    if (rank > peers)
+        rank = peers;
+    *out = rank - 1 < lo ? sorted[rank - 1] : sorted[rank];
+    return DD_OK;
+}
+
 /* The ML stand-in. AWS trains a model on 14 days of a device's datapoints and
  * does not publish it; ddlocal instead flags a value more than k population
  * standard deviations from the mean of the history it is given (Welford's

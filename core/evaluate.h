@@ -99,6 +99,16 @@ enum evaluate_event evaluate_invalidate(struct evaluate_state *st);
  * error. Pure: any thread. */
 int evaluate_percentile(double *peers, size_t n, double p, double *out);
 
+/* The same nearest-rank percentile p of the values of sorted[0..n) (sorted
+ * ascending) with one occurrence of self left out: the judged device among
+ * all devices of the window, without copying or re-sorting per device.
+ * Returns DD_OK with *out set; DD_ERR_STATE when fewer than 2 values remain;
+ * DD_ERR_INVALID when p is outside [0, 100], a value is negative or not a
+ * number, or self is not among the values. *out is 0 on error. Pure: any
+ * thread, allocates nothing. */
+int evaluate_percentile_excluding(const double *sorted, size_t n, double self, double p,
+                                  double *out);
+
 /* ddlocal's stand-in for an ML Detect model (NOT AWS's model, which is not
  * public): value is anomalous when it lies more than k standard deviations
  * from the mean of the device's own history[0..n), with k = 2 (LOW), 3

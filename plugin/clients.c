@@ -191,25 +191,25 @@ struct client_counts *clients_by_conn(struct clients *t, const void *conn)
     return &e->counts;
 }
 
-bool clients_connect(struct clients *t, const void *conn, const char *id, const char *address,
-                     bool accepted)
+struct client_counts *clients_connect(struct clients *t, const void *conn, const char *id,
+                                      const char *address, bool accepted)
 {
     struct entry *e;
     size_t i, c;
 
     c = conn_slot(t, conn);
     if (t->conns[c].conn)
-        return true; /* re-authentication of a live connection (SIGHUP) */
+        return NULL; /* re-authentication of a live connection (SIGHUP) */
     if (strlen(id) > CLIENTS_ID_MAX)
-        return true; /* not a thing name AWS could attribute */
+        return NULL; /* not a thing name AWS could attribute */
     if ((t->id_n + 1) * 2 > t->id_cap && !grow_ids(t))
-        return false;
+        return NULL;
     i = id_slot(t, id);
     e = t->ids[i];
     if (!e) {
         e = calloc(1, sizeof(*e));
         if (!e)
-            return false;
+            return NULL;
         memcpy(e->id, id, strlen(id) + 1);
         t->ids[i] = e;
         t->id_n++;
@@ -223,9 +223,9 @@ bool clients_connect(struct clients *t, const void *conn, const char *id, const 
             memcpy(e->counts.source_ip, address, n + 1);
     }
     if (!accepted)
-        return true;
+        return &e->counts;
     if ((t->conn_n + 1) * 2 > t->conn_cap && !grow_conns(t))
-        return false;
+        return NULL;
     c = conn_slot(t, conn);
     t->conns[c].conn = conn;
     t->conns[c].e = e;
@@ -233,7 +233,7 @@ bool clients_connect(struct clients *t, const void *conn, const char *id, const 
     e->live++;
     e->had_session = true;
     e->left_ms = 0;
-    return true;
+    return &e->counts;
 }
 
 void clients_disconnect(struct clients *t, const void *conn, int64_t now_ms)

@@ -82,10 +82,11 @@ struct client_counts *clients_by_conn(struct clients *t, const void *conn);
 
 /* A CONNECT from conn with client id `id` reached authentication: count the
  * attempt, note the address, and (when accepted) link conn to the entry.
- * Returns false only when out of memory (nothing counted). A conn that is
- * already linked (SIGHUP re-authentication) is not counted again. */
-bool clients_connect(struct clients *t, const void *conn, const char *id, const char *address,
-                     bool accepted);
+ * Returns the client's counts (to count a refusal), or NULL when nothing
+ * was counted: out of memory, an id too long for a thing name, or a conn
+ * already linked (SIGHUP re-authentication, not a new attempt). */
+struct client_counts *clients_connect(struct clients *t, const void *conn, const char *id,
+                                      const char *address, bool accepted);
 
 /* conn went away: count a disconnect for its client the first time only
  * (mosquitto repeats DISCONNECT events) and unlink it. now_ms is emulated. */

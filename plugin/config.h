@@ -13,7 +13,9 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "core/policy.h"
 #include "plugin/clients.h"
+#include "plugin/strmap.h"
 #include "store/store.h"
 
 struct config_dim {
@@ -22,17 +24,50 @@ struct config_dim {
     size_t n_filters;
 };
 
+/* What the policy engine needs of a registered thing. */
+struct config_thing {
+    const struct policy_set *policies;   /* borrowed from the snapshot's sets; NULL = none */
+    char *type_name;                     /* owned; NULL without a thing type */
+    struct policy_attribute *attributes; /* owned array; its strings are owned too */
+    size_t n_attributes;
+};
+
+/* A certificate the TLS listener may see: its status, and the policies that
+ * apply to a connection using it (its own, plus those of the thing's groups
+ * when the client id names a thing it is attached to). */
+struct config_cert {
+    bool active;
+    const struct policy_set *alone; /* borrowed; its own policies, NULL = none */
+    struct strmap *things;          /* attached thing -> struct config_cert_thing */
+};
+
+struct config_cert_thing {
+    const struct policy_set *policies; /* borrowed; NULL = none */
+};
+
 struct broker_config {
-    int64_t sync_generation; /* every commit up to this sync is in the snapshot */
+    struct strmap *certs;     /* certificate id -> struct config_cert */
+    int64_t sync_generation;  /* every commit up to this sync is in the snapshot */
+    struct strmap *things;    /* registered thing name -> struct config_thing */
+    struct policy_set **sets; /* owned: distinct compiled policy sets */
+    size_t n_sets;
     size_t n_dims; /* TOPIC_FILTER dimensions counted, by name, at most CLIENTS_MAX_DIMS */
     struct config_dim dims[CLIENTS_MAX_DIMS];
     const char *dim_names[CLIENTS_MAX_DIMS]; /* borrowed from dims[i].name */
 };
 
-/* Build a snapshot from the database. On DD_OK *out owns it (config_free).
+/* Build a snapshot from the database: the dimensions, and for every
+ * registered thing its type, attributes and the compiled policies of its
+ * groups and their ancestors. On DD_OK *out owns it (config_free).
  * eb notes what was left out (more than CLIENTS_MAX_DIMS dimensions) while
  * the call still succeeds. Engine thread. */
 int config_load(struct store *s, struct broker_config **out, struct dd_errbuf *eb);
+
+/* The certificate with id cert_id (64 hex digits), or NULL when unknown. */
+const struct config_cert *config_cert(const struct broker_config *c, const char *cert_id);
+
+/* The registered thing name, or NULL. */
+const struct config_thing *config_thing(const struct broker_config *c, const char *name);
 
 /* True when a and b (either may be NULL) count the same dimensions with the
  * same filters in the same slots, so counts taken under one stay valid

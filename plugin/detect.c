@@ -64,6 +64,7 @@ struct detect {
     struct strmap *registered;  /* thing -> non-NULL */
     struct strmap *history;     /* "thing\0metric" -> struct ring */
     struct strmap *ml;          /* "thing\0profile\0behavior" -> struct ml_ring */
+    struct strmap *states;      /* same key -> struct store_behavior_state, write-through */
 };
 
 /* ---- snapshot ----------------------------------------------------------- */
@@ -96,9 +97,10 @@ struct detect *detect_new(const char *region, const char *account, int64_t reten
     d->retention_ms = retention_ms;
     d->history = strmap_new();
     d->ml = strmap_new();
+    d->states = strmap_new();
     d->group_masks = strmap_new();
     d->registered = strmap_new();
-    if (!d->history || !d->ml || !d->group_masks || !d->registered) {
+    if (!d->history || !d->ml || !d->states || !d->group_masks || !d->registered) {
         detect_free(d);
         return NULL;
     }
@@ -112,7 +114,19 @@ void detect_free(struct detect *d)
     clear_profiles(d);
     strmap_free(d->history, free);
     strmap_free(d->ml, free);
+    strmap_free(d->states, free);
     free(d);
+}
+
+int detect_discard_cache(struct detect *d)
+{
+    struct strmap *fresh = strmap_new();
+
+    if (!fresh)
+        return DD_ERR_NOMEM;
+    strmap_free(d->states, free);
+    d->states = fresh;
+    return DD_OK;
 }
 
 struct reload {
@@ -447,6 +461,59 @@ static double as_number(const struct metric_value *v)
     return v->kind == METRIC_KIND_COUNT ? (double)v->count : v->number;
 }
 
+static int state_key(char *key, size_t size, const char *thing, const char *profile,
+                     const char *behavior)
+{
+    int len = snprintf(key, size, "%s%c%s%c%s", thing, 0, profile, 0, behavior);
+
+    return len < 0 || (size_t)len >= size ? -1 : len;
+}
+
+/* The evaluation state of (thing, profile, behavior): from the cache, or
+ * read once from the database (zeroed when there is none yet). */
+static int state_get(struct detect *d, struct store *s, const char *thing, const char *profile,
+                     const char *behavior, struct store_behavior_state **out)
+{
+    char key[CLIENTS_ID_MAX + 260];
+    int len = state_key(key, sizeof(key), thing, profile, behavior), rc;
+    struct store_behavior_state *st;
+
+    *out = NULL;
+    if (len < 0)
+        return DD_ERR_INVALID;
+    st = strmap_get(d->states, key, (size_t)len);
+    if (st) {
+        *out = st;
+        return DD_OK;
+    }
+    st = calloc(1, sizeof(*st));
+    if (!st)
+        return DD_ERR_NOMEM;
+    rc = store_detect_state_get(s, thing, profile, behavior, st);
+    if (rc && rc != DD_ERR_NOT_FOUND) {
+        free(st);
+        return rc;
+    }
+    if (strmap_put(d->states, key, (size_t)len, st, NULL)) {
+        free(st);
+        return DD_ERR_NOMEM;
+    }
+    *out = st;
+    return DD_OK;
+}
+
+/* Forget a state that was deleted from the database. */
+static void state_forget(struct detect *d, const char *thing, const char *profile,
+                         const char *behavior)
+{
+    char key[CLIENTS_ID_MAX + 260];
+    int len = state_key(key, sizeof(key), thing, profile, behavior);
+    struct store_behavior_state *st = len < 0 ? NULL : strmap_get(d->states, key, (size_t)len);
+
+    if (st)
+        memset(st, 0, sizeof(*st));
+}
+
 /* Judge one datapoint and record everything it causes. threshold is the
  * resolved percentile of a statistical behavior (NULL otherwise, or when
  * there were too few peers to judge). */
@@ -454,7 +521,7 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
                  const struct behavior *b, const char *thing, int64_t time_ms,
                  const struct metric_value *v, const double *threshold)
 {
-    struct store_behavior_state st;
+    struct store_behavior_state st, *cached;
     struct evaluate_state es;
     struct store_datapoint dp = { 0 };
     enum evaluate_event ev = EVALUATE_EVENT_NONE;
@@ -462,10 +529,10 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
     char *value_json;
     int rc;
 
-    rc = store_detect_state_get(s, thing, p->name, b->name, &st);
-    if (rc && rc != DD_ERR_NOT_FOUND)
+    rc = state_get(d, s, thing, p->name, b->name, &cached);
+    if (rc)
         return rc;
-    rc = DD_OK; /* a first datapoint starts from the zeroed state */
+    st = *cached;
     es.in_alarm = st.in_alarm;
     es.streak_violating = st.streak_violating;
     es.streak_compliant = st.streak_compliant;
@@ -533,7 +600,17 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
     st.streak_violating = es.streak_violating;
     st.streak_compliant = es.streak_compliant;
     st.last_datapoint_ms = time_ms;
-    return store_detect_state_put(s, thing, p->name, b->name, &st);
+    /* Write through only what the database needs: any change of the alarm
+     * state or the streaks, and the last datapoint time of an open alarm
+     * (the two-day expiry reads it). A steady compliant device writes
+     * nothing but its datapoint. */
+    if (st.in_alarm != cached->in_alarm || st.streak_violating != cached->streak_violating ||
+        st.streak_compliant != cached->streak_compliant ||
+        strcmp(st.violation_id, cached->violation_id) != 0 || st.in_alarm)
+        rc = store_detect_state_put(s, thing, p->name, b->name, &st);
+    if (!rc)
+        *cached = st;
+    return rc;
 }
 
 /* ---- invalidation ------------------------------------------------------- */
@@ -587,6 +664,8 @@ static int invalidate(struct detect *d, struct store *s, const struct dprofile *
     behavior_list_free(old);
     if (!rc)
         rc = store_detect_state_delete(s, thing, profile_name, behavior_name);
+    if (!rc)
+        state_forget(d, thing, profile_name, behavior_name);
     return rc;
 }
 
@@ -953,38 +1032,83 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
     return rc;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The values of every device for one statistical behavior in a batch,
+ * sorted once so each device's percentile of the others is a lookup. */
+struct peer_group {
+    size_t profile, behavior;
+    double *sorted; /* owned */
+    size_t n;
+};
+
+static struct peer_group *peer_group(struct peer_group *groups, size_t n_groups, size_t profile,
+                                     size_t behavior)
+{
+    size_t i;
+
+    for (i = 0; i < n_groups; i++)
+        if (groups[i].profile == profile && groups[i].behavior == behavior)
+            return &groups[i];
+    return NULL;
+}
+
 /* Judge a batch: static and ML at once, statistical against the nearest-
  * rank percentile of the other devices' values for the same behavior. */
 static int judge_batch(struct detect *d, struct store *s, struct batch *bt, int64_t time_ms)
 {
-    double *peers = NULL;
-    size_t i, j;
+    struct peer_group *groups = NULL;
+    size_t n_groups = 0, i;
     int rc = DD_OK;
 
-    if (bt->n) {
-        peers = malloc(bt->n * sizeof(*peers));
-        if (!peers)
-            return DD_ERR_NOMEM;
+    for (i = 0; i < bt->n && !rc; i++) {
+        struct pending *x = &bt->items[i];
+        const struct behavior *b = &d->profiles[x->profile].behaviors->items[x->behavior];
+        struct peer_group *g;
+
+        if (b->type != BEHAVIOR_TYPE_STATISTICAL)
+            continue;
+        g = peer_group(groups, n_groups, x->profile, x->behavior);
+        if (!g) {
+            g = realloc(groups, (n_groups + 1) * sizeof(*groups));
+            if (!g) {
+                rc = DD_ERR_NOMEM;
+                break;
+            }
+            groups = g;
+            g = &groups[n_groups++];
+            g->profile = x->profile;
+            g->behavior = x->behavior;
+            g->n = 0;
+            g->sorted = malloc(bt->n * sizeof(*g->sorted));
+            if (!g->sorted) {
+                rc = DD_ERR_NOMEM;
+                break;
+            }
+        }
+        g->sorted[g->n++] = as_number(&x->value);
     }
+    for (i = 0; i < n_groups && !rc; i++)
+        qsort(groups[i].sorted, groups[i].n, sizeof(double), cmp_double);
     for (i = 0; i < bt->n && !rc; i++) {
         struct pending *x = &bt->items[i];
         const struct dprofile *p = &d->profiles[x->profile];
         const struct behavior *b = &p->behaviors->items[x->behavior];
+        const struct peer_group *g = peer_group(groups, n_groups, x->profile, x->behavior);
         double threshold;
-        bool have = false;
+        bool have = g && evaluate_percentile_excluding(g->sorted, g->n, as_number(&x->value),
+                                                       b->percentile, &threshold) == DD_OK;
 
-        if (b->type == BEHAVIOR_TYPE_STATISTICAL) {
-            size_t n = 0;
-
-            for (j = 0; j < bt->n; j++)
-                if (j != i && bt->items[j].profile == x->profile &&
-                    bt->items[j].behavior == x->behavior)
-                    peers[n++] = as_number(&bt->items[j].value);
-            have = evaluate_percentile(peers, n, b->percentile, &threshold) == DD_OK;
-        }
         rc = judge(d, s, p, b, x->thing, time_ms, &x->value, have ? &threshold : NULL);
     }
-    free(peers);
+    for (i = 0; i < n_groups; i++)
+        free(groups[i].sorted);
+    free(groups);
     return rc;
 }
 

@@ -16,6 +16,10 @@
 #include "plugin/clients.h"
 #include "store/store.h"
 
+/* Page cache (MiB) for the engine's connection: a window close of a large
+ * fleet is one big transaction, and the datapoint index must fit. */
+#define DETECT_CACHE_MB 64
+
 struct detect;
 
 /* A new, empty detector for the given region and account (copied); NULL when
@@ -39,6 +43,10 @@ int detect_window(struct detect *d, struct store *s, const struct client_window 
  * thing, received at emulated time now_ms. */
 int detect_report(struct detect *d, struct store *s, const char *thing, const struct report *r,
                   int64_t now_ms);
+
+/* Drop the cached evaluation states after the caller rolled back a
+ * transaction, so the next reads come from the database again. */
+int detect_discard_cache(struct detect *d);
 
 /* Invalidate violations that saw no datapoint for two emulated days. */
 int detect_expire(struct detect *d, struct store *s, int64_t now_ms);

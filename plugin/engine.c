@@ -168,8 +168,11 @@ static void in_transaction(struct engine *e, const char *what, int (*fn)(struct 
         rc = fn(e, arg);
         if (!rc)
             rc = store_commit(e->store);
-        if (rc)
+        if (rc) {
             store_rollback(e->store);
+            /* The cached states may hold what was just rolled back. */
+            detect_discard_cache(e->detect);
+        }
     }
     if (rc)
         engine_log(e, MOSQ_LOG_ERR, "ddlocal: %s failed: %s", what, dd_strerror(rc));
@@ -444,6 +447,7 @@ static void *engine_main(void *arg)
 
     rc = store_open(e->opt.db_path, &e->store, &eb);
     if (!rc) {
+        store_set_cache_mb(e->store, DETECT_CACHE_MB);
         e->detect = detect_new(e->opt.region, e->opt.account, RETENTION_MS);
         if (!e->detect)
             rc = dd_fail(&eb, DD_ERR_NOMEM, "out of memory");

@@ -21,13 +21,17 @@
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
+#include "core/policy.h"
 #include "core/report.h"
 #include "core/shadow.h"
 #include "plugin/clients.h"
 #include "plugin/config.h"
 #include "plugin/delivery.h"
 #include "plugin/engine.h"
+#include "plugin/strmap.h"
 #include "store/store.h"
 #include "store/store_emulator.h"
 
@@ -79,6 +83,16 @@ static int parse_options(struct plugin_options *o, const struct mosquitto_opt *o
             if (clock_mode_parse(v, &o->mode))
                 rc = dd_fail(eb, DD_ERR_INVALID,
                              "plugin_opt_time_mode must be real, scaled or manual, not '%s'", v);
+        } else if (strcmp(k, "authz") == 0) {
+            if (strcmp(v, "aws") != 0 && strcmp(v, "open") != 0)
+                rc = dd_fail(eb, DD_ERR_INVALID, "plugin_opt_authz must be open or aws, not '%s'",
+                             v);
+            o->authz_aws = strcmp(v, "aws") == 0;
+        } else if (strcmp(k, "deny_action") == 0) {
+            if (strcmp(v, "drop") != 0 && strcmp(v, "disconnect") != 0)
+                rc = dd_fail(eb, DD_ERR_INVALID,
+                             "plugin_opt_deny_action must be disconnect or drop, not '%s'", v);
+            o->deny_drops = strcmp(v, "drop") == 0;
         } else if (strcmp(k, "time_scale") == 0) {
             char *end;
 
@@ -213,37 +227,167 @@ static int on_tick(int event, void *event_data, void *userdata)
         engine_progress(p->engine, now);
         p->last_progress_real_ms = now_real;
     }
+    while (p->n_kicks > 0)
+        mosquitto_kick_client_by_clientid(p->kicks[--p->n_kicks], true);
     engine_drain(p->engine);
     return MOSQ_ERR_SUCCESS;
 }
 
-/* A CONNECT that parsed: count the attempt and its address, and accept it
- * (everyone may connect until policies decide otherwise). */
+/* Decide one request against the policies of the client's thing (AWS
+ * matching, explicit Deny wins). In open mode only an explicit Deny denies;
+ * in aws mode an Allow is needed. No SQL and no allocation: the policies
+ * were compiled into the snapshot, and the ARN is built on the stack.
+ * Broker thread. */
+static bool authorized(struct plugin *p, struct mosquitto *client, enum policy_action action,
+                       const char *name)
+{
+    const char *id = mosquitto_client_id(client);
+    const char *cert_id = strmap_get(p->tls_certs, &client, sizeof(client));
+    const struct config_thing *t = config_thing(p->config, id);
+    const struct policy_set *set = t ? t->policies : NULL;
+    struct policy_context ctx = { 0 };
+    enum policy_decision d;
+    char arn[1024];
+
+    ctx.client_id = id;
+    ctx.source_ip = mosquitto_client_address(client);
+    if (cert_id) {
+        /* The certificate is the principal: its policies, plus those of the
+         * thing the client id names if the certificate is attached to it. */
+        const struct config_cert *c = config_cert(p->config, cert_id);
+        const struct config_cert_thing *ct = c && id ? strmap_get(c->things, id, strlen(id)) : NULL;
+
+        set = ct ? ct->policies : c ? c->alone : NULL;
+        ctx.certificate_id = cert_id;
+        ctx.thing_attached = ct != NULL;
+        if (!ct)
+            t = NULL;
+    }
+    if (t) {
+        ctx.thing_name = id;
+        ctx.thing_type_name = t->type_name;
+        ctx.attributes = t->attributes;
+        ctx.n_attributes = t->n_attributes;
+    }
+    if (!set)
+        return !p->opt.authz_aws;
+    if (policy_resource_arn(arn, sizeof(arn), p->opt.region, p->opt.account, action, name, NULL))
+        return !p->opt.authz_aws;
+    d = policy_set_evaluate(set, action, arn, &ctx, NULL);
+    return p->opt.authz_aws ? d == POLICY_ALLOW : d != POLICY_DENY_EXPLICIT;
+}
+
+/* On the TLS listener the certificate identifies the principal: note its id
+ * (the SHA-256 of its DER, as AWS's certificateId) for the connection.
+ * Returns false when the certificate is unknown or not ACTIVE. */
+static bool identify(struct plugin *p, struct mosquitto *client)
+{
+    X509 *x = mosquitto_client_certificate(client);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0, i;
+    const struct config_cert *c;
+    char *id, *old = NULL;
+
+    if (!x)
+        return true; /* the plain listener: the client id is the identity */
+    id = malloc(2 * EVP_MAX_MD_SIZE + 1);
+    if (!id || X509_digest(x, EVP_sha256(), md, &md_len) != 1) {
+        X509_free(x);
+        free(id);
+        return false;
+    }
+    X509_free(x);
+    for (i = 0; i < md_len; i++)
+        snprintf(id + 2 * i, 3, "%02x", md[i]);
+    c = config_cert(p->config, id);
+    if (!c || !c->active || strmap_put(p->tls_certs, &client, sizeof(client), id, (void **)&old)) {
+        free(id);
+        return false;
+    }
+    free(old);
+    return true;
+}
+
+/* AWS IoT closes an MQTT 3.1.1 connection whose PUBLISH or SUBSCRIBE it
+ * denies; kicking from inside the ACL callback would free the context the
+ * broker is still using, so the kick waits for the next tick. */
+static void kick_later(struct plugin *p, struct mosquitto *client)
+{
+    const char *id = mosquitto_client_id(client);
+    size_t i;
+
+    if (p->opt.deny_drops || !id || strlen(id) > PLUGIN_CLIENT_ID_MAX ||
+        mosquitto_client_protocol_version(client) == 5)
+        return;
+    for (i = 0; i < p->n_kicks; i++)
+        if (strcmp(p->kicks[i], id) == 0)
+            return;
+    if (p->n_kicks < PLUGIN_MAX_KICKS)
+        memcpy(p->kicks[p->n_kicks++], id, strlen(id) + 1);
+}
+
+/* A CONNECT that parsed: count the attempt and its address, and decide
+ * iot:Connect on client/<id>. */
 static int on_basic_auth(int event, void *event_data, void *userdata)
 {
     struct mosquitto_evt_basic_auth *a = event_data;
     struct plugin *p = userdata;
     const char *id = mosquitto_client_id(a->client);
+    struct client_counts *c;
+    bool ok;
 
     (void)event;
     PLUGIN_ASSERT_BROKER_THREAD(p);
-    if (id &&
-        !clients_connect(p->clients, a->client, id, mosquitto_client_address(a->client), true))
-        mosquitto_log_printf(MOSQ_LOG_ERR, "ddlocal: out of memory: %s is not counted", id);
-    return MOSQ_ERR_SUCCESS;
+    if (!id)
+        return MOSQ_ERR_AUTH;
+    if (!identify(p, a->client)) {
+        clients_connect(p->clients, a->client, id, mosquitto_client_address(a->client), false);
+        return MOSQ_ERR_AUTH; /* an unknown, inactive or revoked certificate */
+    }
+    ok = authorized(p, a->client, POLICY_ACTION_CONNECT, id);
+    c = clients_connect(p->clients, a->client, id, mosquitto_client_address(a->client), ok);
+    if (!ok && c)
+        clients_count_auth_failure(c, false, 0);
+    return ok ? MOSQ_ERR_SUCCESS : MOSQ_ERR_AUTH;
 }
 
-/* Every PUBLISH in, delivery out, SUBSCRIBE and UNSUBSCRIBE. Deliveries
- * count as messages received. */
+/* Every PUBLISH in (WRITE), delivery out (READ), SUBSCRIBE and
+ * UNSUBSCRIBE, checked as iot:Publish (+ iot:RetainPublish), iot:Receive
+ * and iot:Subscribe. Deliveries count as messages received; denials as
+ * authorization failures, with the topic for dimensions. */
 static int on_acl_check(int event, void *event_data, void *userdata)
 {
     struct mosquitto_evt_acl_check *a = event_data;
     struct plugin *p = userdata;
     struct client_counts *c;
+    bool ok;
 
     (void)event;
     PLUGIN_ASSERT_BROKER_THREAD(p);
-    if (a->access == MOSQ_ACL_READ && (c = clients_by_conn(p->clients, a->client)))
+    switch (a->access) {
+    case MOSQ_ACL_WRITE:
+        ok = authorized(p, a->client, POLICY_ACTION_PUBLISH, a->topic) &&
+             (!a->retain || authorized(p, a->client, POLICY_ACTION_RETAIN_PUBLISH, a->topic));
+        break;
+    case MOSQ_ACL_READ:
+        ok = authorized(p, a->client, POLICY_ACTION_RECEIVE, a->topic);
+        break;
+    case MOSQ_ACL_SUBSCRIBE:
+        ok = authorized(p, a->client, POLICY_ACTION_SUBSCRIBE, a->topic);
+        break;
+    default:
+        return MOSQ_ERR_SUCCESS; /* UNSUBSCRIBE has no AWS equivalent */
+    }
+    c = clients_by_conn(p->clients, a->client);
+    if (!ok) {
+        if (c)
+            clients_count_auth_failure(
+                c, true, dims_matching(p->config, mosquitto_client_id(a->client), a->topic));
+        if (a->access != MOSQ_ACL_READ)
+            kick_later(p, a->client);
+        return MOSQ_ERR_ACL_DENIED;
+    }
+    if (a->access == MOSQ_ACL_READ && c)
         clients_count_received(c,
                                dims_matching(p->config, mosquitto_client_id(a->client), a->topic));
     return MOSQ_ERR_SUCCESS;
@@ -281,6 +425,14 @@ static int on_disconnect(int event, void *event_data, void *userdata)
     (void)event;
     PLUGIN_ASSERT_BROKER_THREAD(p);
     clients_disconnect(p->clients, d->client, emulated_now(p));
+    if (p->tls_certs) {
+        char *cert_id = NULL;
+
+        /* Forget the connection's certificate (pointers are reused). */
+        if (strmap_get(p->tls_certs, &d->client, sizeof(d->client)) &&
+            strmap_put(p->tls_certs, &d->client, sizeof(d->client), NULL, (void **)&cert_id) == 0)
+            free(cert_id);
+    }
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -342,7 +494,10 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
     p->clock_generation = 1;
     p->open_bucket_end_ms = clock_bucket_end(clock_now(&p->clock, real_ms(CLOCK_REALTIME)));
     p->clients = clients_new();
-    if (!p->clients) {
+    p->tls_certs = strmap_new();
+    if (!p->clients || !p->tls_certs) {
+        clients_free(p->clients);
+        strmap_free(p->tls_certs, free);
         delivery_stop(p->delivery);
         engine_stop(p->engine);
         free(p);
@@ -378,6 +533,7 @@ EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *option
     delivery_stop(p->delivery);
     engine_stop(p->engine);
     clients_free(p->clients);
+    strmap_free(p->tls_certs, free);
     config_free(p->config);
     free(p);
     return MOSQ_ERR_SUCCESS;

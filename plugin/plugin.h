@@ -11,11 +11,16 @@
 #define DD_PLUGIN_PLUGIN_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/clock.h"
 
+#define PLUGIN_MAX_KICKS     64  /* denials awaiting their disconnect, per tick */
+#define PLUGIN_CLIENT_ID_MAX 128 /* as CLIENTS_ID_MAX */
+
 struct broker_config;
+struct strmap;
 struct clients;
 struct delivery;
 struct engine;
@@ -29,6 +34,8 @@ struct plugin_options {
     char account[16];     /* plugin_opt_account, default 123456789012 */
     enum clock_mode mode; /* plugin_opt_time_mode: real | scaled | manual */
     double scale;         /* plugin_opt_time_scale, for scaled mode */
+    bool authz_aws;       /* plugin_opt_authz: "aws" (an Allow is needed) or "open" */
+    bool deny_drops;      /* plugin_opt_deny_action: "drop" or "disconnect" (AWS, MQTT 3.1.1) */
     /* SNS delivery (delivery.c) */
     char public_url[256];   /* plugin_opt_public_url: the server as receivers reach it */
     int delivery_attempts;  /* plugin_opt_delivery_attempts, default 4 (SNS HTTP policy) */
@@ -49,11 +56,14 @@ struct plugin {
     /* broker thread only */
     struct clients *clients;       /* owned: counts of the open window */
     struct broker_config *config;  /* owned: the snapshot in force (NULL until the first) */
+    struct strmap *tls_certs;      /* owned: TLS connection pointer -> certificate id */
     uint64_t config_generation;    /* of that snapshot */
     struct dd_clock clock;         /* copy of the engine's clock snapshot */
     uint64_t clock_generation;     /* of that copy */
     int64_t open_bucket_end_ms;    /* the open window closes at this emulated time */
     int64_t last_progress_real_ms; /* when progress was last reported to the engine */
+    size_t n_kicks;                /* clients to disconnect at the next tick */
+    char kicks[PLUGIN_MAX_KICKS][PLUGIN_CLIENT_ID_MAX + 1];
 };
 
 /* Assert that the caller runs on the broker thread (debug builds keep

@@ -25,8 +25,15 @@ extern const struct route api_detect_routes[];
  * /_ddlocal/datapoints view (api_violations.c). */
 extern const struct route api_violations_routes[];
 
+/* Certificates, thing principals and /_ddlocal/ca.pem (api_certs.c). */
+extern const struct route api_certs_routes[];
+
 /* SNS in the query protocol (POST / and the GET / links), the signing
  * certificate, alerts view, sink and Lambda mappings (api_sns.c). */
 extern const struct route api_sns_routes[];
+
+/* The teaching views: dashboard files, fleet, behavior in words, explain
+ * (api_teach.c). */
+extern const struct route api_teach_routes[];
 
 #endif

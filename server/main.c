@@ -16,6 +16,7 @@
 
 #include <microhttpd.h>
 
+#include "server/ca.h"
 #include "server/http_daemon.h"
 #include "server/server.h"
 #include "store/store.h"
@@ -59,7 +60,10 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: ddlocal-server --database PATH [--port N] [--bind ADDR] [--region R]\n"
                "                      [--account A] [--threads N] [--max-body-bytes N]\n"
-               "Serves the AWS IoT, IoT data plane and SNS APIs of ddlocal over HTTP.\n");
+               "       ddlocal-server --database PATH --issue-server-cert DIR [--bind ADDR]\n"
+               "Serves the AWS IoT, IoT data plane and SNS APIs of ddlocal over HTTP.\n"
+               "With --issue-server-cert, writes the emulator's CA (ca.pem) and a new TLS\n"
+               "server certificate (server.pem, server.key) into DIR and exits.\n");
 }
 
 static int parse_uint(const char *flag, const char *v, unsigned long max, unsigned long *out)
@@ -85,7 +89,7 @@ static int copy_arg(char *dst, size_t size, const char *flag, const char *v)
     return 0;
 }
 
-static int parse_args(int argc, char **argv, struct server *srv)
+static int parse_args(int argc, char **argv, struct server *srv, const char **issue_dir)
 {
     int i;
 
@@ -102,7 +106,9 @@ static int parse_args(int argc, char **argv, struct server *srv)
             return -1;
         }
         i++;
-        if (strcmp(a, "--database") == 0) {
+        if (strcmp(a, "--issue-server-cert") == 0) {
+            *issue_dir = v;
+        } else if (strcmp(a, "--database") == 0) {
             if (copy_arg(srv->db_path, sizeof(srv->db_path), a, v))
                 return -1;
         } else if (strcmp(a, "--bind") == 0) {
@@ -139,6 +145,28 @@ static int parse_args(int argc, char **argv, struct server *srv)
     return 0;
 }
 
+/* --issue-server-cert: the TLS listener's files, made before mosquitto
+ * starts (the CA is created here on a new database). */
+static int issue_server_cert(const struct server *srv, const char *dir)
+{
+    struct dd_errbuf eb = { { 0 } };
+    struct store *s = NULL;
+    struct ca *ca = NULL;
+    int64_t now_s = server_real_ms() / 1000;
+    int rc;
+
+    rc = store_open(srv->db_path, &s, &eb);
+    if (!rc)
+        rc = ca_load(s, now_s, &ca, &eb);
+    if (!rc)
+        rc = ca_write_server_files(ca, dir, srv->bind, now_s, &eb);
+    if (rc)
+        fprintf(stderr, "ddlocal-server: %s\n", eb.msg);
+    ca_free(ca);
+    store_close(s);
+    return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     struct server srv = {
@@ -153,12 +181,15 @@ int main(int argc, char **argv)
     struct sockaddr_storage addr = { 0 };
     struct MHD_Daemon *d;
     struct dd_errbuf eb = { { 0 } };
+    const char *issue_dir = NULL;
     struct store *s;
     sigset_t sigs;
     int sig;
 
-    if (parse_args(argc, argv, &srv))
+    if (parse_args(argc, argv, &srv, &issue_dir))
         return 2;
+    if (issue_dir)
+        return issue_server_cert(&srv, issue_dir);
     if (inet_pton(AF_INET, srv.bind, &((struct sockaddr_in *)&addr)->sin_addr) == 1) {
         ((struct sockaddr_in *)&addr)->sin_family = AF_INET;
         ((struct sockaddr_in *)&addr)->sin_port = htons((uint16_t)srv.port);

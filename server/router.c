@@ -22,7 +22,9 @@ static const struct route *const route_tables[] = {
     api_violations_routes,
     api_policies_routes,
     api_dimensions_routes,
+    api_certs_routes,
     api_sns_routes,
+    api_teach_routes,
 };
 
 /* clang-format on */

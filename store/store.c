@@ -227,6 +227,15 @@ void store_rollback(struct store *s)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+void store_set_cache_mb(struct store *s, int mb)
+{
+    char sql[64];
+
+    /* PRAGMA takes no bound parameters; the value is our own integer. */
+    snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", mb * 1024);
+    exec(s, sql, "cache_size");
+}
+
 int store_data_version(struct store *s, int64_t *out)
 {
     return pragma_int(s, "PRAGMA data_version", out);

@@ -42,6 +42,11 @@ void store_rollback(struct store *s);
  * the plugin's engine thread polls it to notice the server's writes. */
 int store_data_version(struct store *s, int64_t *out);
 
+/* Let this connection cache up to mb MiB of pages (SQLite's default is
+ * 2 MiB), for connections that write large transactions. Cannot fail in a
+ * way that matters: the default stays on error. */
+void store_set_cache_mb(struct store *s, int mb);
+
 /* Empty every user-data table (all but the emulator_* ones and the schema)
  * in one transaction and bump the reset generation. */
 int store_reset(struct store *s);

@@ -211,6 +211,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-detect: %s\n", eb.msg);
         return 2;
     }
+    store_set_cache_mb(s, DETECT_CACHE_MB); /* as the engine's connection */
     add_profiles(path);
     d = detect_new("us-east-1", "123456789012", RETAIN_MS);
     if (!d)

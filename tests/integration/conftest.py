@@ -74,13 +74,18 @@ class Emulator:
         self.http_port = free_port()
         while self.http_port == self.mqtt_port:
             self.http_port = free_port()
+        # The TLS listener (client certificates); never the fixed default 8883.
+        self.mqtts_port = free_port()
+        while self.mqtts_port in (self.mqtt_port, self.http_port):
+            self.mqtts_port = free_port()
         self.endpoint = "http://127.0.0.1:%d" % self.http_port
         self.args = list(args)
         self.proc = None
 
     def command(self):
         return [LAUNCHER, "up", "--data-dir", self.data_dir,
-                "--mqtt-port", str(self.mqtt_port), "--http-port", str(self.http_port)] + self.args
+                "--mqtt-port", str(self.mqtt_port), "--http-port", str(self.http_port),
+                "--mqtts-port", str(self.mqtts_port)] + self.args
 
     def start(self):
         self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE,

@@ -27,7 +27,10 @@ class Device:
         self.received = []
         self.client = mqtt.Client(client_id=client_id, clean_session=clean,
                                   protocol=mqtt.MQTTv311)
+        self.disconnects = 0
         self.client.on_message = lambda c, u, m: self.received.append((m.topic, m.payload))
+        self.client.on_disconnect = lambda c, u, rc: setattr(self, "disconnects",
+                                                             self.disconnects + 1)
         self.client.connect("127.0.0.1", emulator.mqtt_port, keepalive=60)
         self.client.loop_start()
         deadline = time.monotonic() + 5
@@ -40,11 +43,24 @@ class Device:
             self.client.publish(topic, payload, qos=qos).wait_for_publish(timeout=5)
 
     def subscribe(self, topic, qos=1):
+        """Subscribe and wait for the SUBACK; returns its granted QoS (128 when
+        the broker refused the subscription)."""
+        acks = {}
+        self.client.on_subscribe = lambda c, u, mid, granted: acks.setdefault(mid, granted)
         result, mid = self.client.subscribe(topic, qos)
         assert result == mqtt.MQTT_ERR_SUCCESS
-        # The broker handles one connection's packets in order: once this PUBACK
-        # is back, the subscription is in place.
-        self.publish("ddlocal/test/sync", b"", qos=1)
+        deadline = time.monotonic() + 5
+        while mid not in acks:
+            assert time.monotonic() < deadline, "no SUBACK"
+            time.sleep(0.01)
+        return acks[mid][0]
+
+    def wait_disconnected(self, timeout=5):
+        """Wait until the broker has closed the connection at least once."""
+        deadline = time.monotonic() + timeout
+        while not self.disconnects:
+            assert time.monotonic() < deadline, "the broker kept the connection"
+            time.sleep(0.01)
 
     def wait_received(self, n, timeout=5):
         deadline = time.monotonic() + timeout

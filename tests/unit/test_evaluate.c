@@ -322,6 +322,34 @@ static void test_percentile(void **state)
     assert_true(out == 1);
 }
 
+/* Leaving one device out of a sorted fleet gives what evaluate_percentile()
+ * gives for the others alone, for every device and several percentiles. */
+static void test_percentile_excluding_matches_the_copy(void **state)
+{
+    static const double fleet[] = { 0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 34, 55 };
+    static const double ps[] = { 0, 0.1, 10, 50, 90, 99.99, 100 };
+    const size_t n = sizeof(fleet) / sizeof(fleet[0]);
+    size_t i, j, k, m;
+    double peers[12], want, got;
+
+    (void)state;
+    for (i = 0; i < n; i++) {
+        for (k = 0; k < sizeof(ps) / sizeof(ps[0]); k++) {
+            for (j = 0, m = 0; j < n; j++)
+                if (j != i)
+                    peers[m++] = fleet[j];
+            assert_int_equal(evaluate_percentile(peers, m, ps[k], &want), DD_OK);
+            assert_int_equal(evaluate_percentile_excluding(fleet, n, fleet[i], ps[k], &got), DD_OK);
+            assert_true(got == want);
+        }
+    }
+    assert_int_equal(evaluate_percentile_excluding(fleet, 2, 0, 50, &got), DD_ERR_STATE);
+    assert_int_equal(evaluate_percentile_excluding(fleet, n, 4, 50, &got), DD_ERR_INVALID);
+    assert_true(got == 0);
+    assert_int_equal(evaluate_percentile_excluding(fleet, n, 1, 101, &got), DD_ERR_INVALID);
+    assert_int_equal(evaluate_percentile_excluding(fleet, n, -1, 50, &got), DD_ERR_INVALID);
+}
+
 static void test_ml_stand_in(void **state)
 {
     /* mean 10, population standard deviation 1 */
@@ -365,9 +393,13 @@ static void test_ml_stand_in(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cidr_parse),    cmocka_unit_test(test_cidr_contains),
-        cmocka_unit_test(test_verdict_table), cmocka_unit_test(test_state_machine),
-        cmocka_unit_test(test_percentile),    cmocka_unit_test(test_ml_stand_in),
+        cmocka_unit_test(test_cidr_parse),
+        cmocka_unit_test(test_cidr_contains),
+        cmocka_unit_test(test_verdict_table),
+        cmocka_unit_test(test_state_machine),
+        cmocka_unit_test(test_percentile),
+        cmocka_unit_test(test_ml_stand_in),
+        cmocka_unit_test(test_percentile_excluding_matches_the_copy),
     };
 
     alloc_fail_setup();

@@ -1,0 +1,742 @@
+/* SPDX-License-Identifier: MIT */
+/* api_certs.c: X.509 certificates over HTTP: CreateKeysAndCertificate,
+ * CreateCertificateFromCsr, RegisterCertificateWithoutCA, Describe/List/
+ * Update/DeleteCertificate, Attach/DetachThingPrincipal,
+ * ListThingPrincipals, ListPrincipalThings, and GET /_ddlocal/ca.pem.
+ *
+ * Certificates are issued by the emulator's own CA (server/ca.c), loaded
+ * from the database per request (one row and a PEM parse: cheaper than
+ * sharing state between MHD threads, and always the CA on disk). Handlers
+ * check every member against the model before touching the database and
+ * call one store_certs function (one transaction each). Principals arrive
+ * as certificate ARNs in the x-amzn-principal header; other principal
+ * kinds (Cognito identities) are not emulated and are refused.
+ *
+ * AWS-behaviour choices: a new certificate is INACTIVE unless setAsActive
+ * (or RegisterCertificateWithoutCA's status) says otherwise; UpdateCertificate
+ * refuses PENDING_TRANSFER and PENDING_ACTIVATION (AWS's internal states)
+ * with InvalidRequestException and any change of a REVOKED certificate with
+ * CertificateStateException; DeleteCertificate refuses an ACTIVE certificate
+ * (CertificateStateException, 406), one attached to a thing, and one with
+ * policies unless forceDelete (DeleteConflictException, 409). Creation dates
+ * are emulated time; validity is the certificate's own (real time). */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/rand.h>
+
+#include "core/clock.h"
+#include "core/mem.h"
+#include "core/names.h"
+#include "core/paging.h"
+#include "core/sns.h"
+#include "server/api.h"
+#include "server/aws_error.h"
+#include "server/ca.h"
+#include "server/server.h"
+#include "store/store_certs.h"
+#include "store/store_emulator.h"
+
+#define DEFAULT_PAGE_SIZE   25 /* ListCertificates, as AWS documents */
+#define DEFAULT_MAX_RESULTS 50
+#define CSR_MAX             4096
+#define PEM_MAX             65536
+
+/* ---- request helpers ---- */
+
+static struct store *db(struct request *req)
+{
+    return server_store(req->srv, &req->eb);
+}
+
+/* Emulated now (the shared clock), or real time before the broker set it. */
+static int64_t now_ms(struct store *s)
+{
+    struct dd_clock c;
+
+    if (store_clock_get(s, &c) == DD_OK)
+        return clock_now(&c, server_real_ms());
+    return server_real_ms();
+}
+
+static void new_uuid(char out[SNS_UUID_SIZE])
+{
+    unsigned char b[16];
+
+    if (RAND_bytes(b, sizeof(b)) != 1)
+        memset(b, 0x5a, sizeof(b));
+    sns_uuid_format(b, out);
+}
+
+static int validation_error(struct request *req, const char *field, const char *value,
+                            const char *constraint)
+{
+    return dd_fail(&req->eb, DD_ERR_INVALID,
+                   "1 validation error detected: Value '%.80s' at '%s' failed to satisfy "
+                   "constraint: %s",
+                   value, field, constraint);
+}
+
+/* A certificateId: 64 characters of pattern (0x)?[a-fA-F0-9]+. Copied
+ * lowercased into id, as the store keeps them. */
+static int check_cert_id(struct request *req, const char *v, char id[STORE_CERT_ID_SIZE])
+{
+    size_t i, len = v ? strlen(v) : 0, start;
+
+    id[0] = '\0';
+    if (!v)
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "1 validation error detected: Value null at 'certificateId' failed to "
+                       "satisfy constraint: Member must not be null");
+    if (len != 64)
+        return validation_error(req, "certificateId", v,
+                                "Member must have length less than or equal to 64 and greater "
+                                "than or equal to 64");
+    start = (v[0] == '0' && v[1] == 'x') ? 2 : 0;
+    for (i = start; i < len; i++)
+        if (!isxdigit((unsigned char)v[i]))
+            break;
+    if (i < len || start == len)
+        return validation_error(req, "certificateId", v,
+                                "Member must satisfy regular expression pattern: "
+                                "(0x)?[a-fA-F0-9]+");
+    for (i = 0; i <= len; i++)
+        id[i] = (char)tolower((unsigned char)v[i]);
+    return DD_OK;
+}
+
+static int cert_arn(struct request *req, const char *id, char buf[NAMES_ARN_SIZE])
+{
+    return names_arn_format(buf, NAMES_ARN_SIZE, NAMES_ARN_CERT, req->srv->region,
+                            req->srv->account, id);
+}
+
+/* The x-amzn-principal header as a certificate id of this region and
+ * account. */
+static int principal_cert(struct request *req, char id[STORE_CERT_ID_SIZE])
+{
+    const char *v = request_header(req, "x-amzn-principal");
+    struct names_arn a;
+    int rc;
+
+    id[0] = '\0';
+    rc = names_arn_parse("principal", v, &a, &req->eb);
+    if (rc && v && strncmp(v, "arn:aws:iot:", 12) != 0)
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "principal %.200s is not a certificate ARN: only X.509 certificates "
+                       "(arn:aws:iot:REGION:ACCOUNT:cert/ID) are emulated",
+                       v);
+    if (rc)
+        return rc;
+    if (a.type != NAMES_ARN_CERT)
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "principal must be a certificate ARN (arn:aws:iot:REGION:ACCOUNT:cert/ID)");
+    if (strcmp(a.region, req->srv->region) != 0 || strcmp(a.account, req->srv->account) != 0)
+        return dd_fail(&req->eb, DD_ERR_NOT_FOUND, "Certificate %s cannot be found.", v);
+    return check_cert_id(req, a.name, id);
+}
+
+/* A boolean query argument ("true"/"false"); absent is false. */
+static int query_bool(struct request *req, const char *key, bool *out)
+{
+    const char *v = request_query(req, key);
+
+    *out = false;
+    if (!v || strcmp(v, "false") == 0)
+        return DD_OK;
+    if (strcmp(v, "true") == 0) {
+        *out = true;
+        return DD_OK;
+    }
+    return validation_error(req, key, v, "Member must be true or false");
+}
+
+/* An integer query argument checked against range; dflt when absent. */
+static int query_int(struct request *req, const char *key, enum names_range range, size_t dflt,
+                     size_t *out)
+{
+    const char *v = request_query(req, key);
+    char *end;
+    long long n;
+    int rc;
+
+    *out = dflt;
+    if (!v)
+        return DD_OK;
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (!*v || *end || errno)
+        return validation_error(req, key, v, "Member must be an integer");
+    rc = names_check_range(range, key, n, &req->eb);
+    if (!rc)
+        *out = (size_t)n;
+    return rc;
+}
+
+/* The token argument key decoded under scope into after (PAGING_KEY_MAX + 1
+ * bytes); "" without one. */
+static int query_token(struct request *req, const char *key, const char *scope, char *after)
+{
+    const char *v = request_query(req, key);
+    struct paging_pos pos;
+    int rc;
+
+    after[0] = '\0';
+    if (!v)
+        return DD_OK;
+    rc = paging_decode(scope, key, v, &pos, &req->eb);
+    if (!rc && (pos.kind != PAGING_KEY || memchr(pos.key, 0, pos.key_len)))
+        rc = dd_fail(&req->eb, DD_ERR_INVALID, "Invalid %s", key);
+    if (!rc)
+        memcpy(after, pos.key, pos.key_len + 1);
+    return rc;
+}
+
+/* Add member key = the token of last under scope when more rows follow. */
+static int add_token(struct request *req, cJSON *o, const char *key, const char *scope, bool more,
+                     const char *last)
+{
+    char token[PAGING_TOKEN_SIZE];
+    int rc;
+
+    if (!more)
+        return DD_OK;
+    rc = paging_encode_key(scope, last, strlen(last), token, sizeof(token), &req->eb);
+    if (rc)
+        return rc;
+    return cJSON_AddStringToObject(o, key, token) ? DD_OK : DD_ERR_NOMEM;
+}
+
+/* The body as a JSON object ({} when empty). *out is the caller's. */
+static int parse_body(struct request *req, cJSON **out)
+{
+    *out = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len) : cJSON_CreateObject();
+    if (*out && cJSON_IsObject(*out))
+        return DD_OK;
+    cJSON_Delete(*out);
+    *out = NULL;
+    return dd_fail(&req->eb, DD_ERR_INVALID, "The request body must be a JSON object.");
+}
+
+/* A required string member of 1..max characters. */
+static int member_text(struct request *req, const cJSON *o, const char *key, size_t max,
+                       const char **out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    *out = NULL;
+    if (!v || cJSON_IsNull(v))
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "1 validation error detected: Value null at '%s' failed to satisfy "
+                       "constraint: Member must not be null",
+                       key);
+    if (!cJSON_IsString(v))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a string", key);
+    if (!v->valuestring[0] || strlen(v->valuestring) > max)
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "1 validation error detected: Value at '%s' failed to satisfy "
+                       "constraint: Member must have length less than or equal to %zu and "
+                       "greater than or equal to 1",
+                       key, max);
+    *out = v->valuestring;
+    return DD_OK;
+}
+
+static int respond(struct response *res, cJSON *o, bool ok)
+{
+    int rc = ok ? response_json(res, o) : DD_ERR_NOMEM;
+
+    cJSON_Delete(o);
+    return rc;
+}
+
+/* ResourceAlreadyExistsException with the modelled resourceId/resourceArn. */
+static int send_exists(struct request *req, struct response *res, const char *id, const char *arn)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *body = NULL;
+
+    if (o && cJSON_AddStringToObject(o, "message", req->eb.msg) &&
+        cJSON_AddStringToObject(o, "__type", "ResourceAlreadyExistsException") &&
+        cJSON_AddStringToObject(o, "resourceId", id) &&
+        cJSON_AddStringToObject(o, "resourceArn", arn))
+        body = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!body)
+        return DD_ERR_NOMEM;
+    response_take_body(res, 409, "application/json", body, strlen(body));
+    response_header(res, "x-amzn-ErrorType", "ResourceAlreadyExistsException");
+    return DD_OK;
+}
+
+/* DD_ERR_STATE from the store is AWS's CertificateStateException (406). */
+static int state_error(struct request *req, struct response *res, int rc)
+{
+    if (rc != DD_ERR_STATE)
+        return rc;
+    aws_error_respond(res, rc, 406, "CertificateStateException", req->eb.msg);
+    return DD_OK;
+}
+
+static struct ca *load_ca(struct request *req, struct store *s)
+{
+    struct ca *ca = NULL;
+
+    if (ca_load(s, server_real_ms() / 1000, &ca, &req->eb))
+        return NULL;
+    return ca;
+}
+
+/* ---- the CA ---- */
+
+static int get_ca_pem(struct request *req, struct response *res)
+{
+    struct store *s = db(req);
+    struct ca *ca;
+    char *body;
+
+    if (!s)
+        return DD_ERR_STORE;
+    ca = load_ca(req, s);
+    if (!ca)
+        return DD_ERR_INTERNAL;
+    body = dd_strdup(ca_cert_pem(ca));
+    ca_free(ca);
+    if (!body)
+        return DD_ERR_NOMEM;
+    response_take_body(res, 200, "application/x-pem-file", body, strlen(body));
+    return DD_OK;
+}
+
+/* ---- creating certificates ---- */
+
+/* Store an issued or registered certificate and answer with its ARN, id
+ * and (with_pem) PEM, plus the key pair when c has one. */
+static int store_and_answer(struct request *req, struct response *res, struct store *s,
+                            const struct ca_cert *c, enum store_cert_status status, bool with_pem)
+{
+    struct store_cert_spec spec = { 0 };
+    char arn[NAMES_ARN_SIZE], gen[SNS_UUID_SIZE];
+    cJSON *o, *kp;
+    bool ok;
+    int rc;
+
+    new_uuid(gen);
+    spec.cert_id = c->cert_id;
+    spec.pem = c->cert_pem;
+    spec.generation_id = gen;
+    spec.status = status;
+    spec.not_before_s = c->not_before_s;
+    spec.not_after_s = c->not_after_s;
+    spec.now_ms = now_ms(s);
+    rc = cert_arn(req, c->cert_id, arn);
+    if (!rc)
+        rc = store_cert_create(s, &spec, &req->eb);
+    if (rc == DD_ERR_EXISTS)
+        return send_exists(req, res, c->cert_id, arn);
+    if (rc)
+        return rc;
+    o = cJSON_CreateObject();
+    ok = o && cJSON_AddStringToObject(o, "certificateArn", arn) &&
+         cJSON_AddStringToObject(o, "certificateId", c->cert_id) &&
+         (!with_pem || cJSON_AddStringToObject(o, "certificatePem", c->cert_pem));
+    if (ok && c->key_pem) {
+        kp = cJSON_AddObjectToObject(o, "keyPair");
+        ok = kp && cJSON_AddStringToObject(kp, "PublicKey", c->public_pem) &&
+             cJSON_AddStringToObject(kp, "PrivateKey", c->key_pem);
+    }
+    return respond(res, o, ok);
+}
+
+static int create_keys_and_certificate(struct request *req, struct response *res)
+{
+    struct ca_cert c = { 0 };
+    struct ca *ca = NULL;
+    struct store *s;
+    bool active;
+    int rc;
+
+    rc = query_bool(req, "setAsActive", &active);
+    if (rc)
+        return rc;
+    s = db(req);
+    if (!s)
+        return DD_ERR_STORE;
+    ca = load_ca(req, s);
+    if (!ca)
+        return DD_ERR_INTERNAL;
+    rc = ca_issue_keys(ca, server_real_ms() / 1000, &c, &req->eb);
+    if (!rc)
+        rc = store_and_answer(req, res, s, &c, active ? STORE_CERT_ACTIVE : STORE_CERT_INACTIVE,
+                              true);
+    ca_cert_cleanup(&c);
+    ca_free(ca);
+    return rc;
+}
+
+static int create_certificate_from_csr(struct request *req, struct response *res)
+{
+    struct ca_cert c = { 0 };
+    struct ca *ca = NULL;
+    const char *csr;
+    cJSON *body = NULL;
+    struct store *s;
+    bool active;
+    int rc;
+
+    rc = query_bool(req, "setAsActive", &active);
+    if (!rc)
+        rc = parse_body(req, &body);
+    if (!rc)
+        rc = member_text(req, body, "certificateSigningRequest", CSR_MAX, &csr);
+    if (rc)
+        goto out;
+    s = db(req);
+    if (!s) {
+        rc = DD_ERR_STORE;
+        goto out;
+    }
+    ca = load_ca(req, s);
+    if (!ca) {
+        rc = DD_ERR_INTERNAL;
+        goto out;
+    }
+    rc = ca_issue_from_csr(ca, csr, server_real_ms() / 1000, &c, &req->eb);
+    if (!rc)
+        rc = store_and_answer(req, res, s, &c, active ? STORE_CERT_ACTIVE : STORE_CERT_INACTIVE,
+                              true);
+out:
+    ca_cert_cleanup(&c);
+    ca_free(ca);
+    cJSON_Delete(body);
+    return rc;
+}
+
+static int register_certificate_without_ca(struct request *req, struct response *res)
+{
+    struct ca_cert c = { 0 };
+    const char *pem, *status_name = NULL;
+    enum store_cert_status status = STORE_CERT_INACTIVE;
+    const cJSON *st;
+    cJSON *body = NULL;
+    struct store *s;
+    int rc;
+
+    rc = parse_body(req, &body);
+    if (!rc)
+        rc = member_text(req, body, "certificatePem", PEM_MAX, &pem);
+    if (rc)
+        goto out;
+    st = cJSON_GetObjectItemCaseSensitive(body, "status");
+    if (st && !cJSON_IsNull(st)) {
+        status_name = cJSON_IsString(st) ? st->valuestring : "";
+        rc = names_check_enum("status", status_name, store_cert_status_names, &req->eb);
+        if (rc)
+            goto out;
+        status = (enum store_cert_status)names_enum_find(store_cert_status_names, status_name);
+    }
+    rc = ca_inspect(pem, &c, &req->eb);
+    if (rc == DD_ERR_INVALID) {
+        aws_error_respond(res, rc, 400, "CertificateValidationException", req->eb.msg);
+        rc = DD_OK;
+        goto out;
+    }
+    if (rc)
+        goto out;
+    s = db(req);
+    rc = s ? store_and_answer(req, res, s, &c, status, false) : DD_ERR_STORE;
+out:
+    ca_cert_cleanup(&c);
+    cJSON_Delete(body);
+    return rc;
+}
+
+/* ---- one certificate ---- */
+
+static int describe_certificate(struct request *req, struct response *res)
+{
+    char id[STORE_CERT_ID_SIZE], arn[NAMES_ARN_SIZE];
+    struct store_cert c = { 0 };
+    cJSON *o, *d, *v;
+    struct store *s;
+    bool ok;
+    int rc;
+
+    rc = check_cert_id(req, request_param(req, "certificateId"), id);
+    if (rc)
+        return rc;
+    s = db(req);
+    if (!s)
+        return DD_ERR_STORE;
+    rc = store_cert_get(s, id, &c, &req->eb);
+    if (!rc)
+        rc = cert_arn(req, id, arn);
+    if (rc)
+        goto out;
+    o = cJSON_CreateObject();
+    d = cJSON_AddObjectToObject(o, "certificateDescription");
+    ok = d && cJSON_AddStringToObject(d, "certificateArn", arn) &&
+         cJSON_AddStringToObject(d, "certificateId", c.cert_id) &&
+         cJSON_AddStringToObject(d, "status", store_cert_status_names[c.status]) &&
+         cJSON_AddStringToObject(d, "certificatePem", c.pem) &&
+         cJSON_AddStringToObject(d, "ownedBy", req->srv->account) &&
+         cJSON_AddNumberToObject(d, "creationDate", (double)c.created_ms / 1000.0) &&
+         cJSON_AddNumberToObject(d, "lastModifiedDate", (double)c.modified_ms / 1000.0) &&
+         cJSON_AddNumberToObject(d, "customerVersion", 1) &&
+         cJSON_AddObjectToObject(d, "transferData") &&
+         cJSON_AddStringToObject(d, "generationId", c.generation_id) &&
+         cJSON_AddStringToObject(d, "certificateMode", "DEFAULT");
+    v = ok ? cJSON_AddObjectToObject(d, "validity") : NULL;
+    ok = v && cJSON_AddNumberToObject(v, "notBefore", (double)c.not_before_s) &&
+         cJSON_AddNumberToObject(v, "notAfter", (double)c.not_after_s);
+    rc = respond(res, o, ok);
+out:
+    store_cert_cleanup(&c);
+    return rc;
+}
+
+static int list_certificates(struct request *req, struct response *res)
+{
+    struct store_cert_page page = { 0 };
+    char after[PAGING_KEY_MAX + 1], arn[NAMES_ARN_SIZE], last[24];
+    const char *scope;
+    int64_t after_seq = -1;
+    cJSON *o = NULL, *arr;
+    struct store *s;
+    size_t limit, i;
+    bool asc;
+    int rc;
+
+    rc = query_int(req, "pageSize", NAMES_PAGE_SIZE, DEFAULT_PAGE_SIZE, &limit);
+    if (!rc)
+        rc = query_bool(req, "isAscendingOrder", &asc);
+    if (rc)
+        return rc;
+    scope = asc ? "ListCertificates:asc" : "ListCertificates:desc";
+    rc = query_token(req, "marker", scope, after);
+    if (rc)
+        return rc;
+    if (after[0]) {
+        char *end;
+
+        errno = 0;
+        after_seq = strtoll(after, &end, 10);
+        if (*end || errno || after_seq < 0)
+            return dd_fail(&req->eb, DD_ERR_INVALID, "Invalid marker");
+    }
+    s = db(req);
+    if (!s)
+        return DD_ERR_STORE;
+    rc = store_cert_list(s, asc, after_seq, limit, &page);
+    if (rc)
+        return rc;
+    o = cJSON_CreateObject();
+    arr = cJSON_AddArrayToObject(o, "certificates");
+    rc = arr ? DD_OK : DD_ERR_NOMEM;
+    for (i = 0; !rc && i < page.n; i++) {
+        const struct store_cert *c = &page.v[i];
+        cJSON *it = cJSON_CreateObject();
+
+        rc = cert_arn(req, c->cert_id, arn);
+        if (!rc && !(it && cJSON_AddItemToArray(arr, it) &&
+                     cJSON_AddStringToObject(it, "certificateArn", arn) &&
+                     cJSON_AddStringToObject(it, "certificateId", c->cert_id) &&
+                     cJSON_AddStringToObject(it, "status", store_cert_status_names[c->status]) &&
+                     cJSON_AddStringToObject(it, "certificateMode", "DEFAULT") &&
+                     cJSON_AddNumberToObject(it, "creationDate", (double)c->created_ms / 1000.0)))
+            rc = DD_ERR_NOMEM;
+    }
+    if (!rc && page.n) {
+        snprintf(last, sizeof(last), "%" PRId64, page.v[page.n - 1].seq);
+        rc = add_token(req, o, "nextMarker", scope, page.more, last);
+    }
+    if (!rc)
+        rc = response_json(res, o);
+    cJSON_Delete(o);
+    store_cert_page_cleanup(&page);
+    return rc;
+}
+
+static int update_certificate(struct request *req, struct response *res)
+{
+    const char *status_name = request_query(req, "newStatus");
+    char id[STORE_CERT_ID_SIZE];
+    struct store *s;
+    int rc, status;
+
+    rc = check_cert_id(req, request_param(req, "certificateId"), id);
+    if (!rc)
+        rc = names_check_enum("newStatus", status_name, store_cert_status_names, &req->eb);
+    if (rc)
+        return rc;
+    status = names_enum_find(store_cert_status_names, status_name);
+    if (status == STORE_CERT_PENDING_TRANSFER || status == STORE_CERT_PENDING_ACTIVATION)
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "%s is a status AWS IoT sets itself; it cannot be requested.", status_name);
+    s = db(req);
+    if (!s)
+        return DD_ERR_STORE;
+    rc = store_cert_set_status(s, id, (enum store_cert_status)status, now_ms(s), &req->eb);
+    return state_error(req, res, rc);
+}
+
+static int delete_certificate(struct request *req, struct response *res)
+{
+    char id[STORE_CERT_ID_SIZE];
+    struct store *s;
+    bool force;
+    int rc;
+
+    rc = check_cert_id(req, request_param(req, "certificateId"), id);
+    if (!rc)
+        rc = query_bool(req, "forceDelete", &force);
+    if (rc)
+        return rc;
+    s = db(req);
+    if (!s)
+        return DD_ERR_STORE;
+    rc = store_cert_delete(s, id, force, &req->eb);
+    return state_error(req, res, rc);
+}
+
+/* ---- thing principals ---- */
+
+static int thing_param(struct request *req, const char **thing)
+{
+    *thing = request_param(req, "thingName");
+    return names_check(NAMES_THING_NAME, "thingName", *thing, &req->eb);
+}
+
+static int attach_or_detach(struct request *req, bool attach)
+{
+    char id[STORE_CERT_ID_SIZE];
+    const char *thing;
+    struct store *s;
+    int rc;
+
+    rc = thing_param(req, &thing);
+    if (!rc)
+        rc = principal_cert(req, id);
+    if (rc)
+        return rc;
+    s = db(req);
+    if (!s)
+        return DD_ERR_STORE;
+    return attach ? store_thing_principal_attach(s, thing, id, &req->eb)
+                  : store_thing_principal_detach(s, thing, id, &req->eb);
+}
+
+static int attach_thing_principal(struct request *req, struct response *res)
+{
+    (void)res;
+    return attach_or_detach(req, true);
+}
+
+static int detach_thing_principal(struct request *req, struct response *res)
+{
+    (void)res;
+    return attach_or_detach(req, false);
+}
+
+/* {"<key>": [names or certificate ARNs], "nextToken"} */
+static int send_list(struct request *req, struct response *res, const char *key,
+                     const struct store_names *l, bool as_arns, const char *scope)
+{
+    char arn[NAMES_ARN_SIZE];
+    cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, key);
+    size_t i;
+    int rc = arr ? DD_OK : DD_ERR_NOMEM;
+
+    for (i = 0; !rc && i < l->n; i++) {
+        const char *v = l->names[i];
+
+        if (as_arns) {
+            rc = cert_arn(req, v, arn);
+            v = arn;
+        }
+        if (!rc && !cJSON_AddItemToArray(arr, cJSON_CreateString(v)))
+            rc = DD_ERR_NOMEM;
+    }
+    if (!rc && l->n)
+        rc = add_token(req, o, "nextToken", scope, l->more, l->names[l->n - 1]);
+    if (!rc)
+        rc = response_json(res, o);
+    cJSON_Delete(o);
+    return rc;
+}
+
+static int list_thing_principals(struct request *req, struct response *res)
+{
+    char after[PAGING_KEY_MAX + 1], scope[160];
+    struct store_names l = { 0 };
+    const char *thing;
+    struct store *s;
+    size_t limit;
+    int rc;
+
+    rc = thing_param(req, &thing);
+    if (!rc)
+        rc = query_int(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS, &limit);
+    if (rc)
+        return rc;
+    snprintf(scope, sizeof(scope), "ListThingPrincipals:%s", thing);
+    rc = query_token(req, "nextToken", scope, after);
+    if (rc)
+        return rc;
+    s = db(req);
+    if (!s)
+        return DD_ERR_STORE;
+    rc = store_thing_principals(s, thing, after, limit, &l, &req->eb);
+    if (!rc)
+        rc = send_list(req, res, "principals", &l, true, scope);
+    store_names_cleanup(&l);
+    return rc;
+}
+
+static int list_principal_things(struct request *req, struct response *res)
+{
+    char id[STORE_CERT_ID_SIZE], after[PAGING_KEY_MAX + 1], scope[100];
+    struct store_names l = { 0 };
+    struct store *s;
+    size_t limit;
+    int rc;
+
+    rc = principal_cert(req, id);
+    if (!rc)
+        rc = query_int(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS, &limit);
+    if (rc)
+        return rc;
+    snprintf(scope, sizeof(scope), "ListPrincipalThings:%s", id);
+    rc = query_token(req, "nextToken", scope, after);
+    if (rc)
+        return rc;
+    s = db(req);
+    if (!s)
+        return DD_ERR_STORE;
+    rc = store_principal_things(s, id, after, limit, &l, &req->eb);
+    if (!rc)
+        rc = send_list(req, res, "things", &l, false, scope);
+    store_names_cleanup(&l);
+    return rc;
+}
+
+const struct route api_certs_routes[] = {
+    { "GET", "/_ddlocal/ca.pem", get_ca_pem },
+    { "POST", "/keys-and-certificate", create_keys_and_certificate },
+    { "POST", "/certificates", create_certificate_from_csr },
+    { "POST", "/certificate/register-no-ca", register_certificate_without_ca },
+    { "GET", "/certificates", list_certificates },
+    { "GET", "/certificates/{certificateId}", describe_certificate },
+    { "PUT", "/certificates/{certificateId}", update_certificate },
+    { "DELETE", "/certificates/{certificateId}", delete_certificate },
+    { "PUT", "/things/{thingName}/principals", attach_thing_principal },
+    { "DELETE", "/things/{thingName}/principals", detach_thing_principal },
+    { "GET", "/things/{thingName}/principals", list_thing_principals },
+    { "GET", "/principals/things", list_principal_things },
+    { NULL, NULL, NULL },
+};

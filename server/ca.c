@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: MIT */
+/* ca.c: the emulator's CA and the certificates it issues (see ca.h).
+ *
+ * Everything goes through OpenSSL 3's EVP and X509 APIs. Certificates get a
+ * random positive 127-bit serial, SHA-256 signatures and the usual v3
+ * extensions: the CA is basicConstraints CA:TRUE with keyCertSign; a device
+ * certificate is CA:FALSE with digitalSignature (enough for TLS client
+ * authentication with RSA or EC keys); the server certificate adds
+ * serverAuth and its subjectAltNames. */
+#include "server/ca.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "core/mem.h"
+#include "store/store_certs.h"
+
+#define CA_YEARS         10
+#define SERVER_DAYS      825
+#define DEVICE_NOT_AFTER 2524607999 /* 2049-12-31T23:59:59Z, AWS's device certificates */
+#define BACKDATE_S       60         /* tolerate a peer whose clock is a little behind */
+
+struct ca {
+    EVP_PKEY *key;
+    X509 *cert;
+    char *cert_pem;
+};
+
+void ca_cert_cleanup(struct ca_cert *c)
+{
+    if (!c)
+        return;
+    free(c->cert_pem);
+    free(c->key_pem);
+    free(c->public_pem);
+    memset(c, 0, sizeof(*c));
+}
+
+void ca_free(struct ca *ca)
+{
+    if (!ca)
+        return;
+    EVP_PKEY_free(ca->key);
+    X509_free(ca->cert);
+    free(ca->cert_pem);
+    free(ca);
+}
+
+const char *ca_cert_pem(const struct ca *ca)
+{
+    return ca->cert_pem;
+}
+
+/* Record OpenSSL's reason for a failure of what. */
+static int ssl_fail(struct dd_errbuf *eb, int err, const char *what)
+{
+    char reason[256] = "unknown reason";
+    unsigned long e = ERR_peek_last_error();
+
+    if (e)
+        ERR_error_string_n(e, reason, sizeof(reason));
+    ERR_clear_error();
+    return dd_fail(eb, err, "%s: %s", what, reason);
+}
+
+/* The contents of a memory BIO as a new string (caller frees), or NULL. */
+static char *bio_string(BIO *b)
+{
+    char *data;
+    long n = BIO_get_mem_data(b, &data);
+
+    return n >= 0 ? dd_strndup(data, (size_t)n) : NULL;
+}
+
+static int cert_to_pem(X509 *x, char **out)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+
+    *out = NULL;
+    if (b && PEM_write_bio_X509(b, x) == 1)
+        *out = bio_string(b);
+    BIO_free(b);
+    return *out ? DD_OK : DD_ERR_NOMEM;
+}
+
+/* PKCS#1 for RSA keys (what AWS hands out), SEC 1 for EC keys. */
+static int key_to_pem(EVP_PKEY *k, char **out)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+
+    *out = NULL;
+    if (b && PEM_write_bio_PrivateKey_traditional(b, k, NULL, NULL, 0, NULL, NULL) == 1)
+        *out = bio_string(b);
+    BIO_free(b);
+    return *out ? DD_OK : DD_ERR_NOMEM;
+}
+
+static int pubkey_to_pem(EVP_PKEY *k, char **out)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+
+    *out = NULL;
+    if (b && PEM_write_bio_PUBKEY(b, k) == 1)
+        *out = bio_string(b);
+    BIO_free(b);
+    return *out ? DD_OK : DD_ERR_NOMEM;
+}
+
+static int64_t asn1_time_s(const ASN1_TIME *t)
+{
+    struct tm tm;
+
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+        return 0;
+    return (int64_t)timegm(&tm);
+}
+
+/* Fill id, validity and a PEM copy of x into out. */
+static int describe(X509 *x, struct ca_cert *out)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0, i;
+
+    if (X509_digest(x, EVP_sha256(), md, &len) != 1 || len != 32)
+        return DD_ERR_INTERNAL;
+    for (i = 0; i < len; i++)
+        snprintf(out->cert_id + 2 * i, 3, "%02x", md[i]);
+    out->not_before_s = asn1_time_s(X509_get0_notBefore(x));
+    out->not_after_s = asn1_time_s(X509_get0_notAfter(x));
+    return cert_to_pem(x, &out->cert_pem);
+}
+
+/* Add extension nid with the OpenSSL config value (e.g. "critical,CA:TRUE"). */
+static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+    X509V3_CTX ctx;
+    X509_EXTENSION *e;
+    int ok;
+
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+    e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+    if (!e)
+        return 0;
+    ok = X509_add_ext(x, e, -1);
+    X509_EXTENSION_free(e);
+    return ok;
+}
+
+/* A new unsigned certificate for key with subject name, a random serial and
+ * validity [not_before, not_after]. NULL on failure. */
+static X509 *new_cert(EVP_PKEY *key, const X509_NAME *name, int64_t not_before, int64_t not_after)
+{
+    unsigned char serial[16];
+    BIGNUM *bn = NULL;
+    X509 *x = X509_new();
+    int ok = x != NULL;
+
+    ok = ok && RAND_bytes(serial, sizeof(serial)) == 1;
+    if (ok) {
+        serial[0] &= 0x7f; /* positive */
+        serial[0] |= 0x40; /* and never short */
+        bn = BN_bin2bn(serial, sizeof(serial), NULL);
+    }
+    ok = ok && bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
+    ok = ok && X509_set_version(x, 2) == 1;
+    ok = ok && X509_set_subject_name(x, name) == 1;
+    ok = ok && X509_set_pubkey(x, key) == 1;
+    ok = ok && ASN1_TIME_set(X509_getm_notBefore(x), (time_t)not_before);
+    ok = ok && ASN1_TIME_set(X509_getm_notAfter(x), (time_t)not_after);
+    BN_free(bn);
+    if (!ok) {
+        X509_free(x);
+        return NULL;
+    }
+    return x;
+}
+
+static X509_NAME *name_cn(const char *cn, const char *org)
+{
+    X509_NAME *n = X509_NAME_new();
+
+    if (n && org &&
+        !X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)org, -1, -1, 0))
+        goto fail;
+    if (n &&
+        !X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0))
+        goto fail;
+    return n;
+fail:
+    X509_NAME_free(n);
+    return NULL;
+}
+
+/* Sign an end-entity certificate for key and name with the CA. ext_san and
+ * ext_eku may be NULL. On success *out owns the certificate. */
+static int issue(const struct ca *ca, EVP_PKEY *key, const X509_NAME *name, int64_t not_before,
+                 int64_t not_after, const char *san, const char *eku, X509 **out,
+                 struct dd_errbuf *eb)
+{
+    X509 *x = new_cert(key, name, not_before, not_after);
+    int ok = x != NULL;
+
+    *out = NULL;
+    ok = ok && X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) == 1;
+    ok = ok && add_ext(x, ca->cert, NID_basic_constraints, "critical,CA:FALSE");
+    ok = ok && add_ext(x, ca->cert, NID_key_usage, "critical,digitalSignature");
+    ok = ok && add_ext(x, ca->cert, NID_subject_key_identifier, "hash");
+    ok = ok && add_ext(x, ca->cert, NID_authority_key_identifier, "keyid:always");
+    ok = ok && (!eku || add_ext(x, ca->cert, NID_ext_key_usage, eku));
+    ok = ok && (!san || add_ext(x, ca->cert, NID_subject_alt_name, san));
+    ok = ok && X509_sign(x, ca->key, EVP_sha256()) > 0;
+    if (!ok) {
+        X509_free(x);
+        return ssl_fail(eb, DD_ERR_INTERNAL, "cannot issue a certificate");
+    }
+    *out = x;
+    return DD_OK;
+}
+
+/* A new CA: EC P-256 key, self-signed, CA_YEARS valid. PEM texts in
+ * *key_pem and *cert_pem (caller frees). */
+static int make_ca(int64_t now_s, char **key_pem, char **cert_pem, struct dd_errbuf *eb)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509_NAME *name = name_cn("ddlocal emulator CA", "ddlocal");
+    X509 *x = NULL;
+    int ok = key && name, rc;
+
+    *key_pem = *cert_pem = NULL;
+    if (ok)
+        x = new_cert(key, name, now_s - BACKDATE_S, now_s + (int64_t)CA_YEARS * 365 * 86400);
+    ok = x != NULL;
+    ok = ok && X509_set_issuer_name(x, name) == 1;
+    ok = ok && add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE");
+    ok = ok && add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign");
+    ok = ok && add_ext(x, x, NID_subject_key_identifier, "hash");
+    ok = ok && X509_sign(x, key, EVP_sha256()) > 0;
+    if (!ok) {
+        rc = ssl_fail(eb, DD_ERR_INTERNAL, "cannot create the CA");
+        goto out;
+    }
+    rc = key_to_pem(key, key_pem);
+    if (!rc)
+        rc = cert_to_pem(x, cert_pem);
+    if (rc) {
+        free(*key_pem);
+        *key_pem = NULL;
+    }
+out:
+    X509_free(x);
+    X509_NAME_free(name);
+    EVP_PKEY_free(key);
+    return rc;
+}
+
+static int parse_ca(const struct store_ca *stored, struct ca **out, struct dd_errbuf *eb)
+{
+    struct ca *ca = calloc(1, sizeof(*ca));
+    BIO *kb = NULL, *cb = NULL;
+    int rc = DD_OK;
+
+    *out = NULL;
+    if (!ca)
+        return DD_ERR_NOMEM;
+    kb = BIO_new_mem_buf(stored->key_pem, -1);
+    cb = BIO_new_mem_buf(stored->cert_pem, -1);
+    if (kb)
+        ca->key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
+    if (cb)
+        ca->cert = PEM_read_bio_X509(cb, NULL, NULL, NULL);
+    ca->cert_pem = dd_strdup(stored->cert_pem);
+    if (!ca->key || !ca->cert || !ca->cert_pem || X509_check_private_key(ca->cert, ca->key) != 1)
+        rc = ssl_fail(eb, DD_ERR_INTERNAL, "the stored CA cannot be read");
+    BIO_free(kb);
+    BIO_free(cb);
+    if (rc)
+        ca_free(ca);
+    else
+        *out = ca;
+    return rc;
+}
+
+int ca_load(struct store *s, int64_t now_s, struct ca **out, struct dd_errbuf *eb)
+{
+    struct store_ca stored = { 0 };
+    char *key_pem = NULL, *cert_pem = NULL;
+    int rc;
+
+    *out = NULL;
+    rc = store_ca_get(s, &stored, eb);
+    if (rc == DD_ERR_NOT_FOUND) {
+        rc = make_ca(now_s, &key_pem, &cert_pem, eb);
+        if (!rc)
+            rc = store_ca_put_once(s, key_pem, cert_pem, now_s * 1000, eb);
+        if (!rc)
+            rc = store_ca_get(s, &stored, eb);
+    }
+    if (!rc)
+        rc = parse_ca(&stored, out, eb);
+    if (key_pem)
+        OPENSSL_cleanse(key_pem, strlen(key_pem));
+    free(key_pem);
+    free(cert_pem);
+    store_ca_cleanup(&stored);
+    return rc;
+}
+
+int ca_issue_keys(const struct ca *ca, int64_t now_s, struct ca_cert *out, struct dd_errbuf *eb)
+{
+    EVP_PKEY *key = EVP_RSA_gen(2048);
+    X509_NAME *name = name_cn("AWS IoT Certificate", NULL);
+    X509 *x = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (!key || !name) {
+        rc = ssl_fail(eb, DD_ERR_INTERNAL, "cannot create a key pair");
+        goto out;
+    }
+    rc = issue(ca, key, name, now_s - BACKDATE_S, DEVICE_NOT_AFTER, NULL, NULL, &x, eb);
+    if (!rc)
+        rc = describe(x, out);
+    if (!rc)
+        rc = key_to_pem(key, &out->key_pem);
+    if (!rc)
+        rc = pubkey_to_pem(key, &out->public_pem);
+    if (rc)
+        ca_cert_cleanup(out);
+out:
+    X509_free(x);
+    X509_NAME_free(name);
+    EVP_PKEY_free(key);
+    return rc;
+}
+
+/* AWS accepts RSA keys of 2048 bits or more and EC keys on the NIST curves. */
+static int check_csr_key(EVP_PKEY *key, struct dd_errbuf *eb)
+{
+    char group[64] = "";
+
+    switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_RSA:
+        if (EVP_PKEY_get_bits(key) >= 2048)
+            return DD_OK;
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "The certificate signing request has a %d-bit RSA key; at least 2048 bits "
+                       "are required.",
+                       EVP_PKEY_get_bits(key));
+    case EVP_PKEY_EC:
+        EVP_PKEY_get_group_name(key, group, sizeof(group), NULL);
+        if (strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0 ||
+            strcmp(group, "secp521r1") == 0)
+            return DD_OK;
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "The certificate signing request's EC key is on curve %s; NIST P-256, "
+                       "P-384 or P-521 is required.",
+                       group[0] ? group : "(unknown)");
+    default:
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "The certificate signing request's key must be RSA (2048 bits or more) "
+                       "or EC (NIST P-256, P-384 or P-521).");
+    }
+}
+
+int ca_issue_from_csr(const struct ca *ca, const char *csr_pem, int64_t now_s, struct ca_cert *out,
+                      struct dd_errbuf *eb)
+{
+    BIO *b = BIO_new_mem_buf(csr_pem, -1);
+    X509_REQ *req = NULL;
+    EVP_PKEY *key = NULL;
+    X509 *x = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (!b) {
+        rc = DD_ERR_NOMEM;
+        goto out;
+    }
+    req = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
+    if (!req) {
+        ERR_clear_error();
+        rc = dd_fail(eb, DD_ERR_INVALID,
+                     "The certificate signing request is not a valid PEM-encoded PKCS#10 "
+                     "request.");
+        goto out;
+    }
+    key = X509_REQ_get_pubkey(req);
+    if (!key || X509_REQ_verify(req, key) != 1) {
+        ERR_clear_error();
+        rc = dd_fail(eb, DD_ERR_INVALID,
+                     "The certificate signing request's signature does not verify.");
+        goto out;
+    }
+    rc = check_csr_key(key, eb);
+    if (!rc)
+        rc = issue(ca, key, X509_REQ_get_subject_name(req), now_s - BACKDATE_S, DEVICE_NOT_AFTER,
+                   NULL, NULL, &x, eb);
+    if (!rc)
+        rc = describe(x, out);
+    if (rc)
+        ca_cert_cleanup(out);
+out:
+    X509_free(x);
+    EVP_PKEY_free(key);
+    X509_REQ_free(req);
+    BIO_free(b);
+    return rc;
+}
+
+int ca_inspect(const char *pem, struct ca_cert *out, struct dd_errbuf *eb)
+{
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    X509 *x = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (!b)
+        return DD_ERR_NOMEM;
+    x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    if (!x) {
+        ERR_clear_error();
+        rc = dd_fail(eb, DD_ERR_INVALID,
+                     "The certificate is not a valid PEM-encoded X.509 certificate.");
+    } else {
+        rc = describe(x, out);
+        if (rc)
+            ca_cert_cleanup(out);
+    }
+    X509_free(x);
+    BIO_free(b);
+    return rc;
+}
+
+/* Write text to dir/name with mode, through a temporary file and a rename
+ * so a reader never sees half a file. */
+static int write_file(const char *dir, const char *name, const char *text, mode_t mode,
+                      struct dd_errbuf *eb)
+{
+    char path[1024], tmp[1040];
+    size_t len = strlen(text), done = 0;
+    int fd;
+
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+        return dd_fail(eb, DD_ERR_INTERNAL, "the directory name %s is too long", dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0)
+        return dd_fail(eb, DD_ERR_INTERNAL, "cannot write %s: %s", tmp, strerror(errno));
+    while (done < len) {
+        ssize_t n = write(fd, text + done, len - done);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    if (close(fd) != 0 || done < len || rename(tmp, path) != 0) {
+        int err = errno;
+
+        unlink(tmp);
+        return dd_fail(eb, DD_ERR_INTERNAL, "cannot write %s: %s", path, strerror(err));
+    }
+    return DD_OK;
+}
+
+/* The subjectAltName value for the server certificate. */
+static void server_san(const char *host, char *buf, size_t size)
+{
+    unsigned char addr[16];
+    int is_ip;
+
+    snprintf(buf, size, "DNS:localhost,IP:127.0.0.1,IP:::1");
+    if (!host || !*host || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 ||
+        strcmp(host, "localhost") == 0 || strcmp(host, "127.0.0.1") == 0 ||
+        strcmp(host, "::1") == 0 || strpbrk(host, ", \t\n") || strlen(host) > 200)
+        return;
+    is_ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
+    snprintf(buf + strlen(buf), size - strlen(buf), ",%s:%s", is_ip ? "IP" : "DNS", host);
+}
+
+int ca_write_server_files(const struct ca *ca, const char *dir, const char *host, int64_t now_s,
+                          struct dd_errbuf *eb)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509_NAME *name = name_cn("localhost", "ddlocal");
+    char san[320], *key_pem = NULL, *cert_pem = NULL;
+    X509 *x = NULL;
+    int rc;
+
+    if (!key || !name) {
+        rc = ssl_fail(eb, DD_ERR_INTERNAL, "cannot create the server key");
+        goto out;
+    }
+    server_san(host, san, sizeof(san));
+    rc = issue(ca, key, name, now_s - BACKDATE_S, now_s + (int64_t)SERVER_DAYS * 86400, san,
+               "serverAuth", &x, eb);
+    if (!rc)
+        rc = key_to_pem(key, &key_pem);
+    if (!rc)
+        rc = cert_to_pem(x, &cert_pem);
+    if (!rc)
+        rc = write_file(dir, "ca.pem", ca->cert_pem, 0644, eb);
+    if (!rc)
+        rc = write_file(dir, "server.key", key_pem, 0600, eb);
+    if (!rc)
+        rc = write_file(dir, "server.pem", cert_pem, 0644, eb);
+out:
+    if (key_pem)
+        OPENSSL_cleanse(key_pem, strlen(key_pem));
+    free(key_pem);
+    free(cert_pem);
+    X509_free(x);
+    X509_NAME_free(name);
+    EVP_PKEY_free(key);
+    return rc;
+}

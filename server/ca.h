@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* ca.h: the emulator's certificate authority (OpenSSL).
+ *
+ * One CA per database, made on first use: an EC P-256 key and a self-signed
+ * certificate valid for 10 years, kept in the emulator_ca table (through
+ * store_certs) so the server and every later start share it. It signs the
+ * device certificates of CreateKeysAndCertificate (a new RSA 2048 key, as
+ * AWS) and CreateCertificateFromCsr, and the TLS listener's server
+ * certificate. A certificate's id is the lowercase hex SHA-256 of its DER
+ * encoding, as AWS's certificateId; the broker computes the same from the
+ * certificate a TLS client presents.
+ *
+ * Certificate validity is real (wall-clock) time, because TLS peers check
+ * it against their own clocks; the API's creation dates are emulated time.
+ * Functions take the time as an argument. A struct ca is read-only once
+ * loaded and may be shared by threads. */
+#ifndef DD_SERVER_CA_H
+#define DD_SERVER_CA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+struct store;
+struct ca;
+
+#define CA_CERT_ID_SIZE 65 /* 64 hex digits and the NUL */
+
+/* A certificate the CA issued or a caller brought. */
+struct ca_cert {
+    char cert_id[CA_CERT_ID_SIZE];
+    char *cert_pem;   /* owned: the certificate alone, PEM */
+    char *key_pem;    /* owned: its private key (PKCS#1 for RSA), or NULL */
+    char *public_pem; /* owned: its public key (SubjectPublicKeyInfo), or NULL */
+    int64_t not_before_s;
+    int64_t not_after_s;
+};
+
+/* Free what c owns and zero it. NULL allowed. Cannot fail. */
+void ca_cert_cleanup(struct ca_cert *c);
+
+/* Load the CA of the database s is connected to, creating and storing it
+ * when there is none (two processes racing both end up with the first
+ * one's). now_s is real time. On DD_OK *out is the caller's (ca_free()).
+ * Errors: DD_ERR_INTERNAL (an OpenSSL failure or an unreadable stored CA),
+ * DD_ERR_BUSY, DD_ERR_STORE, DD_ERR_NOMEM; eb says why. Any thread, with
+ * that thread's connection. */
+int ca_load(struct store *s, int64_t now_s, struct ca **out, struct dd_errbuf *eb);
+
+/* Free a CA. NULL allowed. */
+void ca_free(struct ca *ca);
+
+/* The CA certificate, PEM; owned by ca. Cannot fail. */
+const char *ca_cert_pem(const struct ca *ca);
+
+/* CreateKeysAndCertificate: a new RSA 2048 key and a certificate for it
+ * (subject CN "AWS IoT Certificate", valid from now_s - 60 to the end of
+ * 2049, as AWS's). *out is cleared first and filled on DD_OK (key_pem and
+ * public_pem set); clean it up with ca_cert_cleanup(), also on error.
+ * DD_ERR_INTERNAL, DD_ERR_NOMEM. Any thread. */
+int ca_issue_keys(const struct ca *ca, int64_t now_s, struct ca_cert *out, struct dd_errbuf *eb);
+
+/* CreateCertificateFromCsr: check csr_pem (borrowed; one PEM certificate
+ * request whose signature verifies, with an RSA key of at least 2048 bits
+ * or an EC key on P-256, P-384 or P-521, as AWS requires) and issue a
+ * certificate for its key and subject. *out as ca_issue_keys() (key_pem and
+ * public_pem NULL). DD_ERR_INVALID (eb says what is wrong with the CSR),
+ * DD_ERR_INTERNAL, DD_ERR_NOMEM. Any thread. */
+int ca_issue_from_csr(const struct ca *ca, const char *csr_pem, int64_t now_s, struct ca_cert *out,
+                      struct dd_errbuf *eb);
+
+/* RegisterCertificateWithoutCA: read the first certificate of pem
+ * (borrowed) and give its id, validity and a clean PEM copy in *out
+ * (cleared first; clean up with ca_cert_cleanup(), also on error).
+ * DD_ERR_INVALID when pem holds no readable X.509 certificate,
+ * DD_ERR_NOMEM. Pure OpenSSL, any thread. */
+int ca_inspect(const char *pem, struct ca_cert *out, struct dd_errbuf *eb);
+
+/* Write the TLS listener's files into dir: ca.pem (the CA), server.pem (a
+ * new certificate for the names localhost, 127.0.0.1 and ::1, plus host
+ * when it is not NULL, "" or a wildcard address) and server.key (its EC
+ * key, mode 0600). Each file is written whole or not at all. now_s is real
+ * time. DD_ERR_INTERNAL (eb names the file that failed), DD_ERR_NOMEM. */
+int ca_write_server_files(const struct ca *ca, const char *dir, const char *host, int64_t now_s,
+                          struct dd_errbuf *eb);
+
+#endif

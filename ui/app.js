@@ -1,0 +1,319 @@
+// ddlocal dashboard: polls the emulator's teaching views once a second and
+// draws the fleet, each behavior's timeline (hand-written SVG), the alerts
+// and the clock. No framework, no network beyond the emulator itself.
+'use strict';
+
+const POLL_MS = 1000;
+const BUCKET = 300;
+const state = {
+  selected: decodeURIComponent(location.hash.slice(1)) || null,
+  seen: {},       // last JSON text per view: redraw only on change
+  busy: false,
+  clock: null,
+};
+
+function el(tag, attrs, ...kids) {
+  const svg = ['svg', 'g', 'line', 'rect', 'circle', 'text', 'path', 'title'].includes(tag);
+  const e = svg ? document.createElementNS('http://www.w3.org/2000/svg', tag)
+                : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === 'class') e.setAttribute('class', v);
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const kid of kids.flat()) {
+    if (kid === null || kid === undefined || kid === false) continue;
+    e.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+  }
+  return e;
+}
+
+async function getJSON(path) {
+  const r = await fetch(path, { cache: 'no-store' });
+  const text = await r.text();
+  if (!r.ok) throw new Error(path + ': ' + r.status + ' ' + text);
+  return { text, doc: JSON.parse(text) };
+}
+
+function changed(key, text) {
+  if (state.seen[key] === text) return false;
+  state.seen[key] = text;
+  return true;
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+function hhmm(t) {
+  const d = new Date(t * 1000);
+  return pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes());
+}
+function stamp(t) {
+  const d = new Date(t * 1000);
+  return d.getUTCFullYear() + '-' + pad(d.getUTCMonth() + 1) + '-' + pad(d.getUTCDate()) + ' ' +
+    pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes()) + ':' + pad(d.getUTCSeconds());
+}
+
+function valueText(v) {
+  if (!v) return '';
+  if ('count' in v) return String(v.count);
+  if ('number' in v) return String(v.number);
+  for (const k of ['ports', 'cidrs', 'strings', 'numbers']) if (k in v) return v[k].join(', ') || '(none)';
+  return JSON.stringify(v);
+}
+function valueNumber(v) {
+  if (v && 'count' in v) return Number(v.count);
+  if (v && 'number' in v) return Number(v.number);
+  return null;
+}
+
+// ---- clock ---------------------------------------------------------------
+function renderClock(c) {
+  state.clock = c;
+  document.getElementById('clock-now').textContent = stamp(c.now) + ' UTC';
+  const mode = { real: 'real time', scaled: 'scaled', manual: 'manual clock' }[c.mode] || c.mode;
+  document.getElementById('clock-mode').textContent = mode;
+  document.getElementById('clock-scale').textContent = c.mode === 'scaled' ? '×' + c.timeScale : '';
+  document.getElementById('advance').hidden = c.mode !== 'manual';
+}
+
+async function advance() {
+  const b = document.getElementById('advance');
+  b.disabled = true;
+  try {
+    const r = await fetch('/_ddlocal/clock', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ advanceSeconds: BUCKET }),
+    });
+    if (r.ok) renderClock(await r.json());
+  } finally {
+    b.disabled = false;
+    poll();
+  }
+}
+
+// ---- fleet ---------------------------------------------------------------
+function renderFleet(f) {
+  const list = document.getElementById('things');
+  list.replaceChildren();
+  document.getElementById('fleet-empty').hidden = f.things.length > 0;
+  if (!state.selected || !f.things.some((t) => t.thingName === state.selected)) {
+    const alarmed = f.things.find((t) => t.activeViolations.length);
+    state.selected = (alarmed || f.things[0] || {}).thingName || null;
+    state.seen.explain = null;
+  }
+  for (const t of f.things) {
+    const n = t.activeViolations.length;
+    const profiles = t.profiles.map((p) => p.securityProfileName);
+    list.append(el('li', {
+      class: 'thing' + (t.thingName === state.selected ? ' selected' : ''),
+      'data-thing': t.thingName, tabindex: 0,
+      onclick: () => select(t.thingName),
+      onkeydown: (e) => { if (e.key === 'Enter') select(t.thingName); },
+    },
+    el('div', { class: 'name' }, t.thingName,
+      n ? el('span', { class: 'badge alarm' }, n + ' in alarm') : el('span', { class: 'badge ok' }, 'no alarm')),
+    el('div', { class: 'sub' },
+      t.groups.length ? t.groups.map((g) => el('span', { class: 'chip' }, g)) : (t.registered ? 'no group' : 'not registered'),
+      ' · ', profiles.length ? profiles.join(', ') : 'no profile')));
+  }
+  renderAlerts(f);
+}
+
+function select(name) {
+  state.selected = name;
+  history.replaceState(null, '', '#' + encodeURIComponent(name));
+  state.seen.explain = null;
+  state.seen.fleet = null;
+  poll();
+}
+
+// ---- one thing's timelines -------------------------------------------------
+function renderExplain(x) {
+  const head = document.getElementById('thing-head');
+  head.replaceChildren(el('h2', {}, x.thingName),
+    el('div', { class: 'sub' }, x.registered ? 'registered thing' : 'a client that connected without CreateThing',
+      ' · ', x.timelines.length + ' behavior' + (x.timelines.length === 1 ? '' : 's')));
+  const box = document.getElementById('timelines');
+  box.replaceChildren();
+  if (!x.timelines.length) {
+    box.append(el('div', { class: 'empty' }, 'No security profile targets ' + x.thingName +
+      ' yet. Attach one to all things or to one of its groups.'));
+  }
+  for (const tl of x.timelines) box.append(renderTimeline(tl));
+}
+
+function sentence(words) {
+  const cut = words.indexOf('; clears');
+  if (cut < 0) return el('p', { class: 'sentence' }, words);
+  return el('p', { class: 'sentence' },
+    el('span', { class: 'alarm-part' }, words.slice(0, cut)), '; ',
+    el('span', { class: 'clear-part' }, words.slice(cut + 2)));
+}
+
+// Walk the datapoints in order to say, for each, where the counters stood.
+function annotate(tl) {
+  const toAlarm = tl.consecutiveDatapointsToAlarm, toClear = tl.consecutiveDatapointsToClear;
+  let inAlarm = false;
+  return tl.datapoints.map((d) => {
+    let counter = '';
+    if (d.event === 'in-alarm') counter = toAlarm + '/' + toAlarm + ' violating → alarm';
+    else if (d.event === 'alarm-cleared') counter = toClear + '/' + toClear + ' compliant → clear';
+    else if (inAlarm && d.verdict === 'compliant') counter = d.consecutiveCompliant + '/' + toClear + ' compliant';
+    else if (inAlarm) counter = 'still in alarm';
+    else if (d.verdict === 'violating') counter = d.consecutiveViolating + '/' + toAlarm + ' violating';
+    else counter = '—';
+    if (d.event === 'in-alarm') inAlarm = true;
+    if (d.event === 'alarm-cleared' || d.event === 'alarm-invalidated') inAlarm = false;
+    return { ...d, counter };
+  });
+}
+
+function renderTimeline(tl) {
+  const points = annotate(tl);
+  const card = el('article', { class: 'timeline', 'data-behavior': tl.behaviorName },
+    el('h3', {}, tl.securityProfileName, ' / ', el('b', {}, tl.behaviorName), ' · ',
+      el('span', { class: 'mono' }, tl.metric), tl.criteriaType !== 'STATIC' ? ' · ' + tl.criteriaType.toLowerCase() : ''),
+    sentence(tl.words),
+    el('div', { class: 'reason ' + tl.reason.code },
+      el('b', {}, tl.reason.code.replace(/-/g, ' ')), tl.reason.text));
+  if (points.length) card.append(chart(tl, points), table(tl, points));
+  return card;
+}
+
+function thresholdText(tl, d) {
+  if (d.threshold !== null && d.threshold !== undefined) return String(Math.round(d.threshold * 100) / 100);
+  if (typeof tl.threshold === 'number') return String(tl.threshold);
+  if (tl.threshold) return valueText(tl.threshold);
+  return '—';
+}
+
+function table(tl, points) {
+  const rows = points.slice().reverse().map((d) => el('tr', { class: d.verdict },
+    el('td', {}, stamp(d.time)),
+    el('td', { class: 'mono' }, valueText(d.value)),
+    el('td', {}, thresholdText(tl, d)),
+    el('td', { class: 'verdict' }, d.verdict),
+    el('td', {}, d.counter),
+    el('td', {}, d.event ? el('span', { class: 'event ' + d.event }, d.event) : '')));
+  return el('table', { class: 'points' },
+    el('thead', {}, el('tr', {}, ['time (UTC)', 'value', 'threshold', 'verdict', 'counters', 'event'].map((h) => el('th', {}, h)))),
+    el('tbody', {}, rows));
+}
+
+// The chart: value against threshold over time, alarm periods shaded.
+function chart(tl, points) {
+  const W = 960, H = 300, L = 64, R = 24, T = 34, B = 62;
+  const now = (state.clock && state.clock.now) || points[points.length - 1].time;
+  const t0 = points[0].time - BUCKET;
+  const t1 = Math.max(points[points.length - 1].time, now) + BUCKET / 2;
+  const x = (t) => L + (W - L - R) * (t - t0) / Math.max(1, t1 - t0);
+  const nums = points.map((d) => valueNumber(d.value));
+  const numeric = nums.every((n) => n !== null);
+  const thresholds = points.map((d) => d.threshold).filter((v) => v !== null && v !== undefined);
+  if (typeof tl.threshold === 'number') thresholds.push(tl.threshold);
+  const top = numeric ? Math.max(1, ...nums, ...thresholds) * 1.18 : 1;
+  const y = (v) => numeric ? T + (H - T - B) * (1 - v / top) : T + (H - T - B) / 2;
+  const svg = el('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img',
+    'aria-label': 'datapoints of ' + tl.behaviorName });
+
+  // Alarm periods: from an in-alarm event to the event that ends it (or now).
+  let start = null;
+  const bands = [];
+  for (const e of tl.events) {
+    if (e.type === 'in-alarm') start = e.time;
+    else if (start !== null) { bands.push([start, e.time]); start = null; }
+  }
+  if (start !== null) bands.push([start, t1]);
+  for (const [a, b] of bands) {
+    svg.append(el('rect', { class: 'alarm-band', x: x(a), y: T, width: Math.max(4, x(b) - x(a)), height: H - T - B,
+      fill: 'rgba(214,40,57,0.12)', stroke: 'none' }));
+  }
+  // Axes and gridlines.
+  svg.append(el('line', { x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: '#9aa3b2', 'stroke-width': 1.5 }));
+  if (numeric) {
+    for (const f of [0, 0.5, 1]) {
+      const v = Math.round(top / 1.18 * f);
+      svg.append(el('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: '#eceef2' }),
+        el('text', { x: L - 10, y: y(v) + 5, 'text-anchor': 'end', 'font-size': 14, fill: '#5b6475' }, v));
+    }
+  }
+  // The threshold: a line for a static value, steps for statistics.
+  if (numeric && typeof tl.threshold === 'number') {
+    svg.append(el('line', { class: 'threshold', x1: L, x2: W - R, y1: y(tl.threshold), y2: y(tl.threshold),
+      stroke: '#394150', 'stroke-width': 2.5, 'stroke-dasharray': '8 6' }),
+    el('text', { x: W - R, y: y(tl.threshold) - 8, 'text-anchor': 'end', 'font-size': 15, fill: '#394150', 'font-weight': 600 },
+      'threshold ' + tl.threshold));
+  } else if (numeric && thresholds.length) {
+    const path = points.filter((d) => d.threshold !== null).map((d, i) => (i ? 'L' : 'M') + x(d.time) + ' ' + y(d.threshold)).join(' ');
+    svg.append(el('path', { d: path, stroke: '#394150', 'stroke-width': 2.5, 'stroke-dasharray': '8 6', fill: 'none' }));
+  } else if (!numeric && tl.threshold) {
+    svg.append(el('text', { x: L, y: T - 12, 'font-size': 15, fill: '#394150' }, 'set: ' + valueText(tl.threshold)));
+  }
+  // Events.
+  for (const e of tl.events) {
+    const colour = e.type === 'in-alarm' ? '#d62839' : e.type === 'alarm-cleared' ? '#17877a' : '#8a94a6';
+    svg.append(el('line', { x1: x(e.time), x2: x(e.time), y1: T - 6, y2: H - B, stroke: colour, 'stroke-width': 2 }),
+      el('text', { class: 'event-label ' + e.type, x: x(e.time) + 6, y: T - 12 + (e.type === 'in-alarm' ? 0 : 0),
+        'font-size': 15, 'font-weight': 700, fill: colour }, e.type));
+  }
+  // Datapoints, each with its value, time and counters.
+  for (const d of points) {
+    const colour = d.verdict === 'violating' ? '#d62839' : d.verdict === 'compliant' ? '#17877a' : '#8a94a6';
+    const v = valueNumber(d.value);
+    svg.append(el('g', { class: 'dp ' + d.verdict },
+      el('title', {}, stamp(d.time) + ': ' + valueText(d.value) + ' (' + d.verdict + ')'),
+      el('circle', { cx: x(d.time), cy: y(v === null ? 0 : v), r: 9, fill: colour, stroke: '#fff', 'stroke-width': 2 }),
+      el('text', { x: x(d.time), y: y(v === null ? 0 : v) - 15, 'text-anchor': 'middle', 'font-size': 15, 'font-weight': 700, fill: colour },
+        numeric ? valueText(d.value) : ''),
+      el('text', { x: x(d.time), y: H - B + 22, 'text-anchor': 'middle', 'font-size': 14, fill: '#394150' }, hhmm(d.time)),
+      el('text', { x: x(d.time), y: H - B + 42, 'text-anchor': 'middle', 'font-size': 13, fill: colour }, d.counter)));
+  }
+  return svg;
+}
+
+// ---- alerts ----------------------------------------------------------------
+function renderAlerts(f) {
+  const box = document.getElementById('alerts');
+  box.replaceChildren();
+  if (!f.alerts.length) {
+    box.append(el('p', { class: 'muted' }, 'No alert yet. An alert is sent when a violation opens (in-alarm), clears or is invalidated, unless the behavior suppresses alerts.'));
+    return;
+  }
+  for (const a of f.alerts) {
+    const m = a.message || {};
+    let delivery;
+    if (!a.topicArn) delivery = 'no SNS target on the profile: recorded only';
+    else if (!f.deliveryTracked) delivery = 'to ' + a.topicArn;
+    else if (!a.deliveries.length) delivery = 'to ' + a.topicArn + ': no subscription yet';
+    else delivery = a.deliveries.map((d) => d.status + ' to ' + d.endpoint + ' (' + d.attempts + ' attempt' +
+      (d.attempts === 1 ? '' : 's') + (d.lastHttpStatus ? ', HTTP ' + d.lastHttpStatus : '') + ')').join('; ');
+    box.append(el('details', { class: 'alert' },
+      el('summary', {}, stamp(a.time), ' · ', el('span', { class: 'event ' + (m.violationEventType || '') }, m.violationEventType || 'alert'),
+        ' · ', m.thingName || '', ' · ', a.securityProfileName, ' — ', el('span', { class: 'muted' }, delivery)),
+      el('pre', {}, JSON.stringify(m, null, 2))));
+  }
+}
+
+// ---- polling -----------------------------------------------------------------
+async function poll() {
+  if (state.busy) return;
+  state.busy = true;
+  try {
+    const [clock, fleet] = await Promise.all([getJSON('/_ddlocal/clock'), getJSON('/_ddlocal/fleet')]);
+    document.getElementById('offline').hidden = true;
+    if (changed('clock', clock.text)) renderClock(clock.doc);
+    if (changed('fleet', fleet.text)) renderFleet(fleet.doc);
+    if (state.selected) {
+      const x = await getJSON('/_ddlocal/explain?thingName=' + encodeURIComponent(state.selected));
+      if (changed('explain', x.text)) renderExplain(x.doc);
+    }
+  } catch (e) {
+    document.getElementById('offline').hidden = false;
+  } finally {
+    state.busy = false;
+  }
+}
+
+document.getElementById('advance').addEventListener('click', advance);
+poll();
+setInterval(poll, POLL_MS);
