@@ -307,6 +307,13 @@ else
     fail "aws iot create-thing" "$out"
 fi
 
+# The dashboard is compiled into the server: the image serves it offline.
+if [ "$(curl -s -o /dev/null -w '%{http_code}' "$endpoint/_ddlocal/ui/")" = 200 ]; then
+    ok "the dashboard answers at /_ddlocal/ui/"
+else
+    fail "the dashboard does not answer at /_ddlocal/ui/"
+fi
+
 # An MQTT round trip only the plugin can answer: a shadow update over MQTT
 # comes back on .../update/accepted, and the API then serves that shadow.
 topic="\$aws/things/$probe/shadow/update"
@@ -326,6 +333,28 @@ if out=$(aws iot-data get-thing-shadow --thing-name "$probe" /dev/stdout 2>&1) &
     ok "aws iot-data get-thing-shadow shows what MQTT reported"
 else
     fail "aws iot-data get-thing-shadow" "$out"
+fi
+
+# MQTT over TLS on the published 8883: a device certificate from the API,
+# the emulator's CA, and a message through the TLS listener to a TLS client.
+tls=$state/tls
+rm -rf "$tls" && mkdir -p "$tls"
+if out=$(aws iot create-keys-and-certificate --set-as-active \
+    --certificate-pem-outfile "$tls/dev.pem" --private-key-outfile "$tls/dev.key" 2>&1) &&
+    curl -fsS "$endpoint/_ddlocal/ca.pem" -o "$tls/ca.pem" 2>&1; then
+    mqtts() { "$@" -h localhost -p "$mqtts_port" --cafile "$tls/ca.pem" --cert "$tls/dev.pem" \
+        --key "$tls/dev.key"; }
+    mqtts mosquitto_sub -i "tls-sub-$probe" -t "tls/$probe" -C 1 -W 15 >"$tls/got" 2>&1 &
+    sub_pid=$!
+    sleep 0.5
+    mqtts mosquitto_pub -i "tls-$probe" -q 1 -t "tls/$probe" -m "over-tls-$probe" >"$tls/pub" 2>&1
+    if wait "$sub_pid" && grep -qx "over-tls-$probe" "$tls/got"; then
+        ok "MQTT over TLS on 8883 with a device certificate from the API"
+    else
+        fail "MQTT over TLS on 8883" "$(cat "$tls/pub" "$tls/got")"
+    fi
+else
+    fail "aws iot create-keys-and-certificate or the CA" "$out"
 fi
 
 # One service reaching another by its compose name.
