@@ -4,6 +4,7 @@
 #   make run             install missing Debian packages, build, start everything
 #   make test            install missing packages, then every suite (see README)
 #   make SANITIZE=address,undefined unit   unit tests under ASan+UBSan
+#   make docker-check    build and smoke-test the Docker images (README)
 #
 # Objects live in build/obj/<variant>/ so sanitizer and plain objects never
 # mix; a sanitizer variant also puts its binaries in build/<variant>/.
@@ -59,7 +60,7 @@ FUZZ_REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(OUT)/fuzz-replay/%)
 $(OBJ)/core/%.o: ALL_CFLAGS += -Wconversion
 
 .PHONY: all run test check unit integration e2e bench fuzz fuzz-replay format format-check \
-	clean deps tools
+	clean deps tools deps-docker docker-check
 all: $(OUT)/ddlocal.so $(OUT)/ddlocal-server tools
 
 # Keep objects that pattern rules build on the way.
@@ -229,5 +230,16 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing \
 	    >/dev/null || { echo "deps: apt-get install failed" >&2; exit 1; }; \
 	fi
+
+# What `make docker-check` adds: a Docker engine, Compose v1 and debootstrap
+# for the base image. Not part of `make deps`, so `make test` stays light.
+DOCKER_PACKAGES := docker.io docker-compose debootstrap
+deps-docker:
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(DOCKER_PACKAGES)"
+
+# Build docker/ on a private engine and smoke-test the stack (README,
+# "Offline workshop in Docker"). Root, or sudo, is needed for the engine.
+docker-check: deps deps-docker
+	@bash tests/docker/check.sh
 
 -include $(shell find build/obj -name '*.d' 2>/dev/null)
