@@ -464,3 +464,39 @@ def test_ml_behavior_has_no_verdict_until_it_has_history(emulator, iot):
     [v] = active(iot)
     assert v["violationEventAdditionalInfo"] == {"confidenceLevel": "HIGH"}
     dev.close()
+
+
+def test_profile_deleted_invalidates(emulator, iot):
+    dev, v = _alarmed(emulator, iot, "Deleted")
+    iot.delete_security_profile(securityProfileName="Deleted")
+    emulator.sync()
+    end = emulator.advance(300)["now"]
+    assert active(iot) == []
+    events = iot.list_violation_events(startTime=end - 3600, endTime=end + 1)["violationEvents"]
+    assert events[-1]["violationId"] == v["violationId"]
+    assert events[-1]["violationEventType"] == "alarm-invalidated"
+    # The alert echoes the behavior as it was; the profile's topic is gone.
+    topic, message = alerts(emulator)[-1]
+    assert message["violationEventType"] == "alarm-invalidated"
+    assert message["behavior"]["name"] == "Pub"
+    assert topic is None
+    dev.close()
+
+
+def test_thing_deleted_invalidates_when_it_was_targeted_as_registered(emulator, iot):
+    iot.create_thing(thingName="dev-REG")
+    profile(emulator, iot, "Registered",
+            [behavior("Pub", "aws:num-messages-sent", "less-than", {"count": 1})],
+            targets=("arn:aws:iot:us-east-1:123456789012:all/registered-things",))
+    dev = Device(emulator, "dev-REG")
+    dev.publish("t", count=2)
+    emulator.advance(300)
+    [v] = active(iot)
+    iot.delete_thing(thingName="dev-REG")
+    emulator.sync()
+    assert active(iot) == []
+    end = emulator.clock()["now"]
+    events = iot.list_violation_events(startTime=end - 3600, endTime=end + 1)["violationEvents"]
+    assert events[-1]["violationEventType"] == "alarm-invalidated"
+    assert events[-1]["violationId"] == v["violationId"]
+    dev.close()
