@@ -7,6 +7,7 @@
  * Deletion uses backward-shift so no tombstones build up. */
 #include "plugin/clients.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct conn_slot {
 struct clients {
     struct entry **ids; /* slots; NULL = empty */
     size_t id_cap, id_n;
+    size_t n_gone; /* entries with no live connection (candidates to forget) */
     struct conn_slot *conns;
     size_t conn_cap, conn_n;
 };
@@ -213,6 +215,7 @@ struct client_counts *clients_connect(struct clients *t, const void *conn, const
         memcpy(e->id, id, strlen(id) + 1);
         t->ids[i] = e;
         t->id_n++;
+        t->n_gone++; /* no live connection yet */
     }
     e->counts.connection_attempts++;
     e->touched = true;
@@ -230,7 +233,8 @@ struct client_counts *clients_connect(struct clients *t, const void *conn, const
     t->conns[c].conn = conn;
     t->conns[c].e = e;
     t->conn_n++;
-    e->live++;
+    if (e->live++ == 0)
+        t->n_gone--;
     e->had_session = true;
     e->left_ms = 0;
     return &e->counts;
@@ -246,17 +250,18 @@ void clients_disconnect(struct clients *t, const void *conn, int64_t now_ms)
     remove_conn(t, c);
     e->counts.disconnects++;
     e->touched = true;
-    if (--e->live == 0)
+    if (--e->live == 0) {
         e->left_ms = now_ms;
+        t->n_gone++;
+    }
 }
 
-static void reset_counts(struct client_counts *c)
+/* Zero the counts of a closed window, keeping the last source address and
+ * touching only the dimension counts in force. */
+static void reset_counts(struct client_counts *c, size_t n_dims)
 {
-    char ip[CLIENTS_IP_MAX];
-
-    memcpy(ip, c->source_ip, sizeof(ip));
-    memset(c, 0, sizeof(*c));
-    memcpy(c->source_ip, ip, sizeof(ip));
+    memset(c, 0, offsetof(struct client_counts, source_ip));
+    memset(c->dims, 0, n_dims * sizeof(c->dims[0]));
 }
 
 static void size_add(struct size_stats *s, uint32_t len)
@@ -317,30 +322,26 @@ void clients_reset_dims(struct clients *t)
             memset(t->ids[i]->counts.dims, 0, sizeof(t->ids[i]->counts.dims));
 }
 
-void clients_window_dims(struct client_window *w, const char *const *names, size_t n)
-{
-    size_t i;
-
-    w->n_dims = n < CLIENTS_MAX_DIMS ? n : CLIENTS_MAX_DIMS;
-    for (i = 0; i < w->n_dims; i++)
-        snprintf(w->dim_names[i], sizeof(w->dim_names[i]), "%s", names[i]);
-}
-
 struct client_window *clients_close(struct clients *t, int64_t bucket_end_ms,
-                                    int64_t idle_buckets_after, int64_t forget_after_ms)
+                                    int64_t idle_buckets_after, int64_t forget_after_ms,
+                                    const char *const *dim_names, size_t n_dims)
 {
     struct client_window *w;
-    size_t i, n = 0;
+    size_t i, copy;
 
-    for (i = 0; i < t->id_cap; i++)
-        if (t->ids[i] && (t->ids[i]->had_session || t->ids[i]->touched || t->ids[i]->left_ms))
-            n++;
-    w = malloc(sizeof(*w) + n * sizeof(w->records[0]));
+    /* One pass over the table: room for every entry (an upper bound), and
+     * only the dimension counts in force copied into each record. */
+    if (n_dims > CLIENTS_MAX_DIMS)
+        n_dims = CLIENTS_MAX_DIMS;
+    copy = offsetof(struct client_counts, dims) + n_dims * sizeof(struct dim_counts);
+    w = malloc(sizeof(*w) + t->id_n * sizeof(w->records[0]));
     if (!w)
         return NULL;
     w->bucket_end_ms = bucket_end_ms;
     w->idle_buckets_after = idle_buckets_after;
-    w->n_dims = 0;
+    w->n_dims = n_dims;
+    for (i = 0; i < n_dims; i++)
+        snprintf(w->dim_names[i], sizeof(w->dim_names[i]), "%s", dim_names[i]);
     w->n = 0;
     for (i = 0; i < t->id_cap; i++) {
         struct entry *e = t->ids[i];
@@ -349,20 +350,26 @@ struct client_window *clients_close(struct clients *t, int64_t bucket_end_ms,
         if (!e || !(e->had_session || e->touched || e->left_ms))
             continue;
         r = &w->records[w->n++];
-        r->counts = e->counts;
+        memcpy(&r->counts, &e->counts, copy);
         r->had_session = e->had_session;
         r->disconnected_at_ms = e->live ? 0 : e->left_ms;
-        memcpy(r->id, e->id, sizeof(r->id));
-        reset_counts(&e->counts);
+        memcpy(r->id, e->id, strlen(e->id) + 1);
+        reset_counts(&e->counts, n_dims);
         e->touched = false;
         e->had_session = e->live > 0;
     }
-    /* Forget clients long gone; removal may shift entries, so rescan. */
+    if (!t->n_gone)
+        return w;
+    /* Forget clients long gone, and refused ones that stayed quiet for a
+     * whole window; removal may shift entries, so rescan. */
     for (i = 0; i < t->id_cap;) {
         struct entry *e = t->ids[i];
 
-        if (e && !e->live && e->left_ms && bucket_end_ms - e->left_ms > forget_after_ms) {
+        if (e && !e->live &&
+            (e->left_ms ? bucket_end_ms - e->left_ms > forget_after_ms
+                        : !e->touched && !e->had_session)) {
             remove_id(t, i);
+            t->n_gone--;
             continue;
         }
         i++;

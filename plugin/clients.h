@@ -94,14 +94,15 @@ void clients_disconnect(struct clients *t, const void *conn, int64_t now_ms);
 
 /* Close the window ending at bucket_end_ms: a new client_window (free() it)
  * with a record for every client that had a session or any count, then reset
- * the counts for the next window. NULL when out of memory (the counts are
- * kept and go into the next window). Entries of clients that left more than
- * forget_after_ms ago are dropped. */
+ * the counts for the next window. dim_names[0..n_dims) are the dimensions in
+ * force (their counts are copied; the slots above are left unset). NULL when
+ * out of memory (the counts are kept and go into the next window). Entries
+ * of clients that left more than forget_after_ms ago are dropped, and so are
+ * those of refused clients that stayed quiet for a whole window. */
 struct client_window *clients_close(struct clients *t, int64_t bucket_end_ms,
-                                    int64_t idle_buckets_after, int64_t forget_after_ms);
+                                    int64_t idle_buckets_after, int64_t forget_after_ms,
+                                    const char *const *dim_names, size_t n_dims);
 
-/* Record in w which dimension each dims[] slot of its records counts. */
-void clients_window_dims(struct client_window *w, const char *const *names, size_t n);
 
 /* Count one PUBLISH of len payload bytes; dims_in has bit i set when its
  * topic matches dimension i of the n_dims in force. Broker thread. */

@@ -209,12 +209,11 @@ static int on_tick(int event, void *event_data, void *userdata)
     if (now >= p->open_bucket_end_ms) {
         int64_t next_end = clock_bucket_end(now);
         int64_t idle = (next_end - p->open_bucket_end_ms) / CLOCK_BUCKET_MS - 1;
-        struct client_window *w =
-            clients_close(p->clients, p->open_bucket_end_ms, idle, FORGET_AFTER_MS);
+        struct client_window *w = clients_close(
+            p->clients, p->open_bucket_end_ms, idle, FORGET_AFTER_MS,
+            p->config ? p->config->dim_names : NULL, p->config ? p->config->n_dims : 0);
 
         if (w) {
-            if (p->config)
-                clients_window_dims(w, p->config->dim_names, p->config->n_dims);
             engine_window(p->engine, w);
         } else {
             mosquitto_log_printf(MOSQ_LOG_ERR,

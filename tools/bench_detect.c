@@ -244,7 +244,7 @@ int main(int argc, char **argv)
 
         traffic(t, n, w);
         t0 = now_ms();
-        win = clients_close(t, end, 0, FORGET_MS);
+        win = clients_close(t, end, 0, FORGET_MS, NULL, 0);
         close_ms[w] = now_ms() - t0;
         if (!win)
             fail("clients_close", DD_ERR_NOMEM);
