@@ -34,4 +34,14 @@ int store__error(struct store *s, int rc, const char *what);
 /* Run a statement to completion (expects SQLITE_DONE); maps errors. */
 int store__step_done(struct store *s, sqlite3_stmt *st, const char *what);
 
+/* Add thing to thing group inside the caller's open write transaction, with
+ * the rules of store_membership_update() (store_registry.c): already a member
+ * is DD_OK; DD_ERR_NOT_FOUND for a missing thing or group, DD_ERR_INVALID
+ * past STORE_MAX_GROUPS_PER_THING or for a second group of one hierarchy,
+ * eb saying why; DD_ERR_BUSY, DD_ERR_STORE. The caller commits or rolls
+ * back. For writes of other families that must land in one transaction with
+ * the membership (mitigation executions). */
+int store__membership_add(struct store *s, const char *thing, const char *group,
+                          struct dd_errbuf *eb);
+
 #endif
