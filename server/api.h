@@ -32,4 +32,7 @@ extern const struct route api_certs_routes[];
  * certificate, alerts view, sink and Lambda mappings (api_sns.c). */
 extern const struct route api_sns_routes[];
 
+/* Mitigation actions and Detect mitigation actions tasks (api_mitigation.c). */
+extern const struct route api_mitigation_routes[];
+
 #endif

@@ -24,6 +24,7 @@ static const struct route *const route_tables[] = {
     api_dimensions_routes,
     api_certs_routes,
     api_sns_routes,
+    api_mitigation_routes,
 };
 
 /* clang-format on */
