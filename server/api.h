@@ -36,4 +36,7 @@ extern const struct route api_sns_routes[];
  * (api_teach.c). */
 extern const struct route api_teach_routes[];
 
+/* Mitigation actions and Detect mitigation actions tasks (api_mitigation.c). */
+extern const struct route api_mitigation_routes[];
+
 #endif

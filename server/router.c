@@ -25,6 +25,7 @@ static const struct route *const route_tables[] = {
     api_certs_routes,
     api_sns_routes,
     api_teach_routes,
+    api_mitigation_routes,
 };
 
 /* clang-format on */

@@ -9,7 +9,7 @@
 
 #include "store/store.h"
 
-#define STORE_MAX_STATEMENTS 256
+#define STORE_MAX_STATEMENTS 512
 
 struct store {
     sqlite3 *db; /* owned */
@@ -41,5 +41,15 @@ void store__bind_text(sqlite3_stmt *st, int i, const char *v);
 
 /* Run a statement to completion (expects SQLITE_DONE); maps errors. */
 int store__step_done(struct store *s, sqlite3_stmt *st, const char *what);
+
+/* Add thing to thing group inside the caller's open write transaction, with
+ * the rules of store_membership_update() (store_registry.c): already a member
+ * is DD_OK; DD_ERR_NOT_FOUND for a missing thing or group, DD_ERR_INVALID
+ * past STORE_MAX_GROUPS_PER_THING or for a second group of one hierarchy,
+ * eb saying why; DD_ERR_BUSY, DD_ERR_STORE. The caller commits or rolls
+ * back. For writes of other families that must land in one transaction with
+ * the membership (mitigation executions). */
+int store__membership_add(struct store *s, const char *thing, const char *group,
+                          struct dd_errbuf *eb);
 
 #endif

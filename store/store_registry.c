@@ -870,6 +870,18 @@ static int thing_exists(struct store *s, const char *name, struct dd_errbuf *eb)
     return store__error(s, rc, "find thing");
 }
 
+int store__membership_add(struct store *s, const char *thing, const char *group,
+                          struct dd_errbuf *eb)
+{
+    int rc = thing_exists(s, thing, eb);
+
+    if (!rc)
+        rc = group_exists(s, group, eb);
+    if (!rc)
+        rc = add_member(s, thing, group, eb);
+    return rc;
+}
+
 int store_membership_update(struct store *s, const char *thing, const char *const *add,
                             size_t n_add, const char *const *remove, size_t n_remove,
                             struct dd_errbuf *eb)

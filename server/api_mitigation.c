@@ -1,0 +1,1123 @@
+/* SPDX-License-Identifier: MIT */
+/* api_mitigation.c: mitigation actions and Detect mitigation actions tasks
+ * (aws-api.md 2.5; device-defender.md 11).
+ *
+ * An action's type is not a request member: it follows from the one
+ * actionParams member that is set, and an update may change the parameters
+ * but not the type. Parameters are stored as a canonical object rebuilt
+ * from the validated members (model order, unknown members dropped), so
+ * Describe echoes exactly what was accepted. A Detect task runs to the end
+ * inside the request that starts it (store_mitigation_task_start()), so
+ * Describe never sees IN_PROGRESS and Cancel always answers that the task
+ * is not in progress. A retried start (same task id, token and request) is
+ * answered with the task id; any other reuse of the id or the token is
+ * TaskAlreadyExistsException. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/rand.h>
+
+#include "core/clock.h"
+#include "core/names.h"
+#include "core/paging.h"
+#include "core/sns.h"
+#include "core/timefmt.h"
+#include "server/api.h"
+#include "server/aws_error.h"
+#include "server/server.h"
+#include "store/store_emulator.h"
+#include "store/store_mitigation.h"
+
+#define DEFAULT_MAX_RESULTS 25
+#define MAX_TASK_VIOLATIONS 25
+#define SCOPE_SIZE          700
+
+/* ---- request helpers ---- */
+
+/* Emulated now (the shared clock), or real time before the broker set it. */
+static int64_t now_ms(struct store *s)
+{
+    struct dd_clock c;
+
+    if (store_clock_get(s, &c) == DD_OK)
+        return clock_now(&c, server_real_ms());
+    return server_real_ms();
+}
+
+static void new_uuid(char out[SNS_UUID_SIZE])
+{
+    unsigned char b[16];
+
+    if (RAND_bytes(b, sizeof(b)) != 1)
+        memset(b, 0x5a, sizeof(b));
+    sns_uuid_format(b, out);
+}
+
+static int db(struct request *req, struct store **out)
+{
+    *out = server_store(req->srv, &req->eb);
+    return *out ? DD_OK : DD_ERR_STORE;
+}
+
+/* The request body as a JSON object (empty = {}); *out owns the tree. */
+static int body_object(struct request *req, cJSON **out)
+{
+    *out = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len) : cJSON_CreateObject();
+    if (!*out && req->body_len == 0)
+        return DD_ERR_NOMEM;
+    if (!*out || !cJSON_IsObject(*out)) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        return dd_fail(&req->eb, DD_ERR_INVALID, "The request body must be a JSON object.");
+    }
+    return DD_OK;
+}
+
+/* Member key of o, NULL when absent or null (borrowed). */
+static const cJSON *member(const cJSON *o, const char *key)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    return m && !cJSON_IsNull(m) ? m : NULL;
+}
+
+/* A string member (NULL when absent or null, borrowed); field names it in
+ * the message. */
+static int member_string(struct request *req, const cJSON *o, const char *key, const char *field,
+                         const char **out)
+{
+    const cJSON *m = member(o, key);
+
+    *out = NULL;
+    if (!m)
+        return DD_OK;
+    if (!cJSON_IsString(m))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a string", field);
+    *out = m->valuestring;
+    return DD_OK;
+}
+
+/* A boolean member; absent or null is false, *present says which. */
+static int member_bool(struct request *req, const cJSON *o, const char *key, bool *out,
+                       bool *present)
+{
+    const cJSON *m = member(o, key);
+
+    *out = false;
+    if (present)
+        *present = m != NULL;
+    if (!m)
+        return DD_OK;
+    if (!cJSON_IsBool(m))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a boolean", key);
+    *out = cJSON_IsTrue(m);
+    return DD_OK;
+}
+
+static int not_null(struct request *req, const char *field)
+{
+    return dd_fail(&req->eb, DD_ERR_INVALID,
+                   "1 validation error detected: Value null at '%s' failed to satisfy "
+                   "constraint: Member must not be null",
+                   field);
+}
+
+/* A list member of min..max items; *out borrowed, NULL only when absent and
+ * min is 0. */
+static int member_list(struct request *req, const cJSON *o, const char *key, const char *field,
+                       int min, int max, const cJSON **out)
+{
+    const cJSON *m = member(o, key);
+    int n;
+
+    *out = NULL;
+    if (!m)
+        return min ? not_null(req, field) : DD_OK;
+    if (!cJSON_IsArray(m))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a list", field);
+    n = cJSON_GetArraySize(m);
+    if (n < min || n > max)
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "1 validation error detected: Value at '%s' failed to satisfy constraint: "
+                       "Member must have length %s %d",
+                       field, n < min ? "greater than or equal to" : "less than or equal to",
+                       n < min ? min : max);
+    *out = m;
+    return DD_OK;
+}
+
+/* A list of strings each satisfying shape; copies them into o under key
+ * (o may be NULL: check only). */
+static int string_list(struct request *req, const cJSON *list, const char *field,
+                       enum names_shape shape, cJSON *o, const char *key)
+{
+    cJSON *copy = NULL;
+    const cJSON *it;
+    char item_field[160];
+    int rc = DD_OK;
+
+    snprintf(item_field, sizeof(item_field), "%s.member", field);
+    if (o && !(copy = cJSON_AddArrayToObject(o, key)))
+        return DD_ERR_NOMEM;
+    cJSON_ArrayForEach(it, list)
+    {
+        if (!cJSON_IsString(it))
+            return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a list of strings", field);
+        rc = names_check(shape, item_field, it->valuestring, &req->eb);
+        if (rc)
+            return rc;
+        if (copy && !cJSON_AddItemToArray(copy, cJSON_CreateString(it->valuestring)))
+            return DD_ERR_NOMEM;
+    }
+    return DD_OK;
+}
+
+/* maxResults (DEFAULT_MAX_RESULTS when absent) and nextToken decoded under
+ * scope into key ("" when absent). */
+static int query_page(struct request *req, const char *scope, size_t *limit, char *key, size_t size)
+{
+    const char *max = request_query(req, "maxResults"), *token = request_query(req, "nextToken");
+    struct paging_pos pos;
+    char *end;
+    long long n;
+    int rc;
+
+    *limit = DEFAULT_MAX_RESULTS;
+    key[0] = '\0';
+    if (max) {
+        errno = 0;
+        n = strtoll(max, &end, 10);
+        if (!*max || *end || errno)
+            return dd_fail(&req->eb, DD_ERR_INVALID, "maxResults must be an integer");
+        rc = names_check_range(NAMES_MAX_RESULTS, "maxResults", n, &req->eb);
+        if (rc)
+            return rc;
+        *limit = (size_t)n;
+    }
+    if (!token)
+        return DD_OK;
+    rc = paging_decode(scope, "nextToken", token, &pos, &req->eb);
+    if (rc)
+        return rc;
+    if (pos.kind != PAGING_KEY || pos.key_len >= size || memchr(pos.key, 0, pos.key_len))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "Invalid nextToken");
+    memcpy(key, pos.key, pos.key_len + 1);
+    return DD_OK;
+}
+
+/* Add nextToken for key (a string) to o. */
+static int add_token(struct request *req, cJSON *o, const char *scope, const char *key)
+{
+    char token[PAGING_TOKEN_SIZE];
+    int rc = paging_encode_key(scope, key, strlen(key), token, sizeof(token), &req->eb);
+
+    if (!rc && !cJSON_AddStringToObject(o, "nextToken", token))
+        rc = DD_ERR_NOMEM;
+    return rc;
+}
+
+/* startTime and endTime query arguments; both required when required,
+ * otherwise both or neither (*present). */
+static int query_range(struct request *req, bool required, bool *present, int64_t *start_ms,
+                       int64_t *end_ms)
+{
+    const char *start = request_query(req, "startTime"), *end = request_query(req, "endTime");
+    int rc;
+
+    *present = false;
+    *start_ms = *end_ms = 0;
+    if (!required && !start && !end)
+        return DD_OK;
+    rc = timefmt_parse("startTime", start, start_ms, &req->eb);
+    if (!rc)
+        rc = timefmt_parse("endTime", end, end_ms, &req->eb);
+    if (!rc && *start_ms > *end_ms)
+        rc = dd_fail(&req->eb, DD_ERR_INVALID, "startTime must not be later than endTime.");
+    *present = rc == DD_OK;
+    return rc;
+}
+
+static int add_seconds(cJSON *o, const char *key, int64_t ms)
+{
+    return cJSON_AddNumberToObject(o, key, (double)ms / 1000.0) ? DD_OK : DD_ERR_NOMEM;
+}
+
+/* Parse json (stored by us) and add it to o under key. */
+static int add_json(cJSON *o, const char *key, const char *json)
+{
+    cJSON *v = cJSON_Parse(json);
+
+    if (!v)
+        return DD_ERR_NOMEM;
+    if (!cJSON_AddItemToObject(o, key, v)) {
+        cJSON_Delete(v);
+        return DD_ERR_NOMEM;
+    }
+    return DD_OK;
+}
+
+/* Send o (may be NULL: out of memory) and free it. */
+static int send_json(struct response *res, cJSON *o, int rc)
+{
+    if (!rc && !o)
+        rc = DD_ERR_NOMEM;
+    if (!rc)
+        rc = response_json(res, o);
+    cJSON_Delete(o);
+    return rc;
+}
+
+/* ---- action parameters ---- */
+
+/* The members of MitigationActionParams and the action type each gives. */
+enum param_kind_id {
+    PARAM_DEVICE_CERT,
+    PARAM_CA_CERT,
+    PARAM_ADD_THINGS,
+    PARAM_REPLACE_POLICY,
+    PARAM_LOGGING,
+    PARAM_SNS,
+};
+
+static const struct param_kind {
+    enum param_kind_id id;
+    const char *member;
+    const char *type;
+} param_kinds[] = {
+    { PARAM_DEVICE_CERT, "updateDeviceCertificateParams", "UPDATE_DEVICE_CERTIFICATE" },
+    { PARAM_CA_CERT, "updateCACertificateParams", "UPDATE_CA_CERTIFICATE" },
+    { PARAM_ADD_THINGS, "addThingsToThingGroupParams", "ADD_THINGS_TO_THING_GROUP" },
+    { PARAM_REPLACE_POLICY, "replaceDefaultPolicyVersionParams", "REPLACE_DEFAULT_POLICY_VERSION" },
+    { PARAM_LOGGING, "enableIoTLoggingParams", "ENABLE_IOT_LOGGING" },
+    { PARAM_SNS, "publishFindingToSnsParams", "PUBLISH_FINDING_TO_SNS" },
+};
+
+#define N_PARAM_KINDS (sizeof(param_kinds) / sizeof(param_kinds[0]))
+
+/* A required string member of p, checked by shape or, when allowed is not
+ * NULL, against that enum; copied into out. */
+static int param_string(struct request *req, const cJSON *p, const char *member_name,
+                        const char *prefix, enum names_shape shape, const char *const *allowed,
+                        cJSON *out)
+{
+    char field[160];
+    const char *v;
+    int rc;
+
+    snprintf(field, sizeof(field), "%s.%s", prefix, member_name);
+    rc = member_string(req, p, member_name, field, &v);
+    if (!rc && allowed)
+        rc = names_check_enum(field, v, allowed, &req->eb);
+    else if (!rc)
+        rc = names_check(shape, field, v, &req->eb);
+    if (!rc && !cJSON_AddStringToObject(out, member_name, v))
+        rc = DD_ERR_NOMEM;
+    return rc;
+}
+
+static int param_enum(struct request *req, const cJSON *p, const char *member_name,
+                      const char *prefix, const char *const *allowed, cJSON *out)
+{
+    return param_string(req, p, member_name, prefix, NAMES_ROLE_ARN, allowed, out);
+}
+
+/* thingGroupNames (1-10 group names) and overrideDynamicGroups. */
+static int param_add_things(struct request *req, const cJSON *p, const char *prefix, cJSON *out)
+{
+    char field[160];
+    const cJSON *groups;
+    bool override, present;
+    int rc;
+
+    snprintf(field, sizeof(field), "%s.thingGroupNames", prefix);
+    rc = member_list(req, p, "thingGroupNames", field, 1, STORE_MITIGATION_MAX_GROUPS, &groups);
+    if (!rc)
+        rc = string_list(req, groups, field, NAMES_THING_GROUP_NAME, out, "thingGroupNames");
+    if (!rc)
+        rc = member_bool(req, p, "overrideDynamicGroups", &override, &present);
+    if (!rc && present && !cJSON_AddBoolToObject(out, "overrideDynamicGroups", override))
+        rc = DD_ERR_NOMEM;
+    return rc;
+}
+
+/* Validate the member p of kind k into its canonical object out. */
+static int param_members(struct request *req, const struct param_kind *k, const cJSON *p,
+                         cJSON *out)
+{
+    char prefix[80];
+    int rc;
+
+    snprintf(prefix, sizeof(prefix), "actionParams.%s", k->member);
+    if (!cJSON_IsObject(p))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be an object", prefix);
+    switch (k->id) {
+    case PARAM_DEVICE_CERT:
+    case PARAM_CA_CERT:
+        return param_enum(req, p, "action", prefix, names_enum_certificate_action, out);
+    case PARAM_ADD_THINGS:
+        return param_add_things(req, p, prefix, out);
+    case PARAM_REPLACE_POLICY:
+        return param_enum(req, p, "templateName", prefix, names_enum_policy_template, out);
+    case PARAM_LOGGING:
+        rc = param_string(req, p, "roleArnForLogging", prefix, NAMES_ROLE_ARN, NULL, out);
+        return rc ? rc : param_enum(req, p, "logLevel", prefix, names_enum_log_level, out);
+    case PARAM_SNS:
+        return param_string(req, p, "topicArn", prefix, NAMES_SNS_TOPIC_ARN, NULL, out);
+    }
+    return DD_ERR_INTERNAL;
+}
+
+/* actionParams: exactly one known member. *text gets the canonical object
+ * (cJSON_free), *type the action type it gives (static). */
+static int parse_params(struct request *req, const cJSON *params, char **text, const char **type)
+{
+    const struct param_kind *k = NULL;
+    cJSON *canon = NULL, *inner;
+    size_t i;
+    int rc;
+
+    *text = NULL;
+    *type = NULL;
+    if (!cJSON_IsObject(params))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "actionParams must be an object");
+    for (i = 0; i < N_PARAM_KINDS; i++) {
+        if (!member(params, param_kinds[i].member))
+            continue;
+        if (k)
+            return dd_fail(&req->eb, DD_ERR_INVALID,
+                           "actionParams must set exactly one parameter object, not both %s and "
+                           "%s.",
+                           k->member, param_kinds[i].member);
+        k = &param_kinds[i];
+    }
+    if (!k)
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "actionParams must set exactly one parameter object (for Detect: "
+                       "addThingsToThingGroupParams).");
+    canon = cJSON_CreateObject();
+    inner = cJSON_AddObjectToObject(canon, k->member);
+    rc = inner ? param_members(req, k, member(params, k->member), inner) : DD_ERR_NOMEM;
+    if (!rc && !(*text = cJSON_PrintUnformatted(canon)))
+        rc = DD_ERR_NOMEM;
+    if (!rc)
+        *type = k->type;
+    cJSON_Delete(canon);
+    return rc;
+}
+
+/* Tags: a list of {Key, Value}. *out gets their text (cJSON_free), NULL when
+ * there are none. */
+static int parse_tags(struct request *req, const cJSON *body, char **out)
+{
+    const cJSON *tags = member(body, "tags"), *t;
+    const char *key, *value;
+    int rc;
+
+    *out = NULL;
+    if (!tags)
+        return DD_OK;
+    if (!cJSON_IsArray(tags))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "tags must be a list");
+    cJSON_ArrayForEach(t, tags)
+    {
+        if (!cJSON_IsObject(t))
+            return dd_fail(&req->eb, DD_ERR_INVALID, "each tag must be an object");
+        rc = member_string(req, t, "Key", "tags.member.Key", &key);
+        if (!rc)
+            rc = names_check(NAMES_TAG_KEY, "tags.member.Key", key, &req->eb);
+        if (!rc)
+            rc = member_string(req, t, "Value", "tags.member.Value", &value);
+        if (!rc && value)
+            rc = names_check(NAMES_TAG_VALUE, "tags.member.Value", value, &req->eb);
+        if (rc)
+            return rc;
+    }
+    *out = cJSON_PrintUnformatted(tags);
+    return *out ? DD_OK : DD_ERR_NOMEM;
+}
+
+/* ---- actions ---- */
+
+static int action_name(struct request *req, const char **name)
+{
+    *name = request_param(req, "actionName");
+    return names_check(NAMES_MITIGATION_ACTION_NAME, "actionName", *name, &req->eb);
+}
+
+static int action_arn(struct request *req, const char *name, char *buf)
+{
+    return names_arn_format(buf, NAMES_ARN_SIZE, NAMES_ARN_MITIGATION_ACTION, req->srv->region,
+                            req->srv->account, name);
+}
+
+/* {actionArn, actionId}: the answer of Create and Update. */
+static int respond_arn_id(struct request *req, struct response *res,
+                          const struct store_mitigation_action *a)
+{
+    char arn[NAMES_ARN_SIZE];
+    cJSON *o;
+    int rc = action_arn(req, a->name, arn);
+
+    if (rc)
+        return rc;
+    o = cJSON_CreateObject();
+    if (o && (!cJSON_AddStringToObject(o, "actionArn", arn) ||
+              !cJSON_AddStringToObject(o, "actionId", a->action_id)))
+        rc = DD_ERR_NOMEM;
+    return send_json(res, o, rc);
+}
+
+/* ResourceAlreadyExistsException with the modelled resourceId/resourceArn. */
+static int respond_exists(struct request *req, struct response *res,
+                          const struct store_mitigation_action *a)
+{
+    char arn[NAMES_ARN_SIZE], *body = NULL;
+    cJSON *o;
+    int rc = action_arn(req, a->name, arn);
+
+    if (rc)
+        return rc;
+    o = cJSON_CreateObject();
+    if (o && cJSON_AddStringToObject(o, "message", req->eb.msg) &&
+        cJSON_AddStringToObject(o, "__type", "ResourceAlreadyExistsException") &&
+        cJSON_AddStringToObject(o, "resourceId", a->action_id) &&
+        cJSON_AddStringToObject(o, "resourceArn", arn))
+        body = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!body)
+        return DD_ERR_NOMEM;
+    response_take_body(res, 409, "application/json", body, strlen(body));
+    response_header(res, "x-amzn-ErrorType", "ResourceAlreadyExistsException");
+    return DD_OK;
+}
+
+static int create_action(struct request *req, struct response *res)
+{
+    struct store_mitigation_action_new a = { 0 };
+    struct store_mitigation_action out = { 0 };
+    char *params = NULL, *tags = NULL, id[SNS_UUID_SIZE];
+    const char *name, *role = NULL, *type = NULL;
+    const cJSON *p;
+    cJSON *body = NULL;
+    struct store *s;
+    int rc;
+
+    rc = action_name(req, &name);
+    if (!rc)
+        rc = body_object(req, &body);
+    if (!rc)
+        rc = member_string(req, body, "roleArn", "roleArn", &role);
+    if (!rc)
+        rc = names_check(NAMES_ROLE_ARN, "roleArn", role, &req->eb);
+    if (!rc && !(p = member(body, "actionParams")))
+        rc = not_null(req, "actionParams");
+    if (!rc)
+        rc = parse_params(req, p, &params, &type);
+    if (!rc)
+        rc = parse_tags(req, body, &tags);
+    if (!rc)
+        rc = db(req, &s);
+    if (rc)
+        goto out;
+    new_uuid(id);
+    a.name = name;
+    a.action_id = id;
+    a.action_type = type;
+    a.role_arn = role;
+    a.params = params;
+    a.tags = tags;
+    rc = store_mitigation_action_create(s, &a, now_ms(s), &out, &req->eb);
+    if (rc == DD_ERR_EXISTS)
+        rc = respond_exists(req, res, &out);
+    else if (!rc)
+        rc = respond_arn_id(req, res, &out);
+out:
+    store_mitigation_action_cleanup(&out);
+    cJSON_free(tags);
+    cJSON_free(params);
+    cJSON_Delete(body);
+    return rc;
+}
+
+static int describe_action(struct request *req, struct response *res)
+{
+    struct store_mitigation_action a = { 0 };
+    char arn[NAMES_ARN_SIZE];
+    const char *name;
+    struct store *s;
+    cJSON *o = NULL;
+    int rc;
+
+    rc = action_name(req, &name);
+    if (!rc)
+        rc = db(req, &s);
+    if (!rc)
+        rc = store_mitigation_action_get(s, name, &a, &req->eb);
+    if (!rc)
+        rc = action_arn(req, a.name, arn);
+    if (rc)
+        goto out;
+    o = cJSON_CreateObject();
+    if (!o || !cJSON_AddStringToObject(o, "actionName", a.name) ||
+        !cJSON_AddStringToObject(o, "actionType", a.action_type) ||
+        !cJSON_AddStringToObject(o, "actionArn", arn) ||
+        !cJSON_AddStringToObject(o, "actionId", a.action_id) ||
+        !cJSON_AddStringToObject(o, "roleArn", a.role_arn))
+        rc = DD_ERR_NOMEM;
+    if (!rc)
+        rc = add_json(o, "actionParams", a.params);
+    if (!rc)
+        rc = add_seconds(o, "creationDate", a.created_ms);
+    if (!rc)
+        rc = add_seconds(o, "lastModifiedDate", a.modified_ms);
+    rc = send_json(res, o, rc);
+    o = NULL;
+out:
+    cJSON_Delete(o);
+    store_mitigation_action_cleanup(&a);
+    return rc;
+}
+
+static int update_action(struct request *req, struct response *res)
+{
+    struct store_mitigation_action a = { 0 };
+    const char *name, *role = NULL, *type = NULL;
+    char *params = NULL;
+    const cJSON *p;
+    cJSON *body = NULL;
+    struct store *s;
+    int rc;
+
+    rc = action_name(req, &name);
+    if (!rc)
+        rc = body_object(req, &body);
+    if (!rc)
+        rc = member_string(req, body, "roleArn", "roleArn", &role);
+    if (!rc && role)
+        rc = names_check(NAMES_ROLE_ARN, "roleArn", role, &req->eb);
+    if (!rc && (p = member(body, "actionParams")))
+        rc = parse_params(req, p, &params, &type);
+    if (!rc)
+        rc = db(req, &s);
+    if (!rc)
+        rc = store_mitigation_action_update(s, name, role, params, type, now_ms(s), &a, &req->eb);
+    if (!rc)
+        rc = respond_arn_id(req, res, &a);
+    store_mitigation_action_cleanup(&a);
+    cJSON_free(params);
+    cJSON_Delete(body);
+    return rc;
+}
+
+static int delete_action(struct request *req, struct response *res)
+{
+    const char *name;
+    struct store *s;
+    int rc;
+
+    (void)res;
+    rc = action_name(req, &name);
+    if (!rc)
+        rc = db(req, &s);
+    return rc ? rc : store_mitigation_action_delete(s, name, &req->eb);
+}
+
+static int list_actions(struct request *req, struct response *res)
+{
+    struct store_mitigation_action_page page = { 0 };
+    const char *type = request_query(req, "actionType");
+    char scope[SCOPE_SIZE], key[PAGING_KEY_MAX + 1], arn[NAMES_ARN_SIZE];
+    cJSON *o = NULL, *list, *it;
+    struct store *s;
+    size_t limit, i;
+    int rc = DD_OK;
+
+    if (type)
+        rc = names_check_enum("actionType", type, names_enum_mitigation_action_type, &req->eb);
+    snprintf(scope, sizeof(scope), "ListMitigationActions/%s", type ? type : "");
+    if (!rc)
+        rc = query_page(req, scope, &limit, key, sizeof(key));
+    if (!rc)
+        rc = db(req, &s);
+    if (!rc)
+        rc = store_mitigation_action_list(s, type, key[0] ? key : NULL, limit, &page);
+    if (rc)
+        goto out;
+    o = cJSON_CreateObject();
+    list = cJSON_AddArrayToObject(o, "actionIdentifiers");
+    if (!list)
+        rc = DD_ERR_NOMEM;
+    for (i = 0; !rc && i < page.n; i++) {
+        rc = action_arn(req, page.items[i].name, arn);
+        if (rc)
+            break;
+        it = cJSON_CreateObject();
+        if (!cJSON_AddItemToArray(list, it)) {
+            cJSON_Delete(it);
+            rc = DD_ERR_NOMEM;
+        }
+        if (!rc && (!cJSON_AddStringToObject(it, "actionName", page.items[i].name) ||
+                    !cJSON_AddStringToObject(it, "actionArn", arn)))
+            rc = DD_ERR_NOMEM;
+        if (!rc)
+            rc = add_seconds(it, "creationDate", page.items[i].created_ms);
+    }
+    if (!rc && page.more)
+        rc = add_token(req, o, scope, page.items[page.n - 1].name);
+    rc = send_json(res, o, rc);
+    o = NULL;
+out:
+    cJSON_Delete(o);
+    store_mitigation_action_page_cleanup(&page);
+    return rc;
+}
+
+/* ---- Detect mitigation tasks ---- */
+
+static int task_id(struct request *req, const char **id)
+{
+    *id = request_param(req, "taskId");
+    return names_check(NAMES_MITIGATION_TASK_ID, "taskId", *id, &req->eb);
+}
+
+/* A timestamp member of a JSON body: epoch seconds (what botocore sends)
+ * or an ISO 8601 string, into milliseconds. */
+static int body_time(struct request *req, const cJSON *o, const char *key, const char *field,
+                     int64_t *ms)
+{
+    const cJSON *m = member(o, key);
+
+    *ms = 0;
+    if (!m)
+        return not_null(req, field);
+    if (cJSON_IsString(m))
+        return timefmt_parse(field, m->valuestring, ms, &req->eb);
+    if (!cJSON_IsNumber(m) || m->valuedouble < 0 || m->valuedouble > 253402300799.0)
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a timestamp", field);
+    *ms = (int64_t)(m->valuedouble * 1000.0);
+    return DD_OK;
+}
+
+/* Everything StartDetectMitigationActionsTask checks before the store. */
+struct task_request {
+    struct store_mitigation_task_new t;
+    const char *ids[MAX_TASK_VIOLATIONS];
+    const char *actions[STORE_MITIGATION_MAX_ACTIONS];
+    char *target;  /* cJSON_free */
+    char *request; /* cJSON_free */
+};
+
+/* target into r (a canonical copy in canon). */
+static int parse_target(struct request *req, const cJSON *body, struct task_request *r,
+                        cJSON *canon)
+{
+    const cJSON *target = member(body, "target"), *ids, *it;
+    const char *profile, *behavior;
+    cJSON *copy;
+    int rc;
+
+    if (!target)
+        return not_null(req, "target");
+    if (!cJSON_IsObject(target))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "target must be an object");
+    copy = cJSON_AddObjectToObject(canon, "target");
+    if (!copy)
+        return DD_ERR_NOMEM;
+    rc = member_list(req, target, "violationIds", "target.violationIds", 0, MAX_TASK_VIOLATIONS,
+                     &ids);
+    if (!rc && ids)
+        rc = string_list(req, ids, "target.violationIds", NAMES_VIOLATION_ID, copy, "violationIds");
+    if (!rc)
+        rc = member_string(req, target, "securityProfileName", "target.securityProfileName",
+                           &profile);
+    if (!rc && profile)
+        rc = names_check(NAMES_SECURITY_PROFILE_NAME, "target.securityProfileName", profile,
+                         &req->eb);
+    if (!rc)
+        rc = member_string(req, target, "behaviorName", "target.behaviorName", &behavior);
+    if (!rc && behavior)
+        rc = names_check(NAMES_BEHAVIOR_NAME, "target.behaviorName", behavior, &req->eb);
+    if (rc)
+        return rc;
+    if ((ids != NULL) == (profile != NULL))
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "The target must name either violationIds or a securityProfileName.");
+    if (behavior && !profile)
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "target.behaviorName needs target.securityProfileName.");
+    if ((profile && !cJSON_AddStringToObject(copy, "securityProfileName", profile)) ||
+        (behavior && !cJSON_AddStringToObject(copy, "behaviorName", behavior)))
+        return DD_ERR_NOMEM;
+    if (ids) {
+        cJSON_ArrayForEach(it, ids)
+        {
+            r->ids[r->t.n_violation_ids++] = it->valuestring;
+        }
+    }
+    r->t.violation_ids = r->ids;
+    r->t.profile = profile;
+    r->t.behavior = behavior;
+    r->target = cJSON_PrintUnformatted(copy);
+    return r->target ? DD_OK : DD_ERR_NOMEM;
+}
+
+/* actions: 1-5 distinct action names. */
+static int parse_actions(struct request *req, const cJSON *body, struct task_request *r,
+                         cJSON *canon)
+{
+    const cJSON *list, *it;
+    size_t i;
+    int rc;
+
+    rc = member_list(req, body, "actions", "actions", 1, STORE_MITIGATION_MAX_ACTIONS, &list);
+    if (!rc)
+        rc = string_list(req, list, "actions", NAMES_MITIGATION_ACTION_NAME, canon, "actions");
+    if (rc)
+        return rc;
+    cJSON_ArrayForEach(it, list)
+    {
+        for (i = 0; i < r->t.n_actions; i++)
+            if (strcmp(r->actions[i], it->valuestring) == 0)
+                return dd_fail(&req->eb, DD_ERR_INVALID, "The action %s is listed twice.",
+                               it->valuestring);
+        r->actions[r->t.n_actions++] = it->valuestring;
+    }
+    r->t.actions = r->actions;
+    return DD_OK;
+}
+
+/* violationEventOccurrenceRange, the flags and the token. */
+static int parse_options(struct request *req, const cJSON *body, struct task_request *r,
+                         cJSON *canon)
+{
+    const cJSON *range = member(body, "violationEventOccurrenceRange");
+    cJSON *copy;
+    int rc = DD_OK;
+
+    if (range) {
+        if (!cJSON_IsObject(range))
+            return dd_fail(&req->eb, DD_ERR_INVALID,
+                           "violationEventOccurrenceRange must be an object");
+        rc = body_time(req, range, "startTime", "violationEventOccurrenceRange.startTime",
+                       &r->t.range_start_ms);
+        if (!rc)
+            rc = body_time(req, range, "endTime", "violationEventOccurrenceRange.endTime",
+                           &r->t.range_end_ms);
+        if (!rc && r->t.range_start_ms > r->t.range_end_ms)
+            rc = dd_fail(&req->eb, DD_ERR_INVALID,
+                         "violationEventOccurrenceRange.startTime must not be later than endTime.");
+        if (rc)
+            return rc;
+        r->t.has_range = true;
+        copy = cJSON_AddObjectToObject(canon, "violationEventOccurrenceRange");
+        if (!copy || add_seconds(copy, "startTime", r->t.range_start_ms) ||
+            add_seconds(copy, "endTime", r->t.range_end_ms))
+            return DD_ERR_NOMEM;
+    }
+    rc = member_bool(req, body, "includeOnlyActiveViolations", &r->t.only_active, NULL);
+    if (!rc)
+        rc = member_bool(req, body, "includeSuppressedAlerts", &r->t.include_suppressed, NULL);
+    if (!rc)
+        rc = member_string(req, body, "clientRequestToken", "clientRequestToken",
+                           &r->t.client_request_token);
+    if (!rc)
+        rc = names_check(NAMES_CLIENT_REQUEST_TOKEN, "clientRequestToken",
+                         r->t.client_request_token, &req->eb);
+    if (rc)
+        return rc;
+    if (!cJSON_AddBoolToObject(canon, "includeOnlyActiveViolations", r->t.only_active) ||
+        !cJSON_AddBoolToObject(canon, "includeSuppressedAlerts", r->t.include_suppressed))
+        return DD_ERR_NOMEM;
+    return DD_OK;
+}
+
+static int start_task(struct request *req, struct response *res)
+{
+    struct task_request r;
+    cJSON *body = NULL, *canon = NULL, *o;
+    struct store *s;
+    bool created;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    rc = task_id(req, &r.t.task_id);
+    if (!rc)
+        rc = body_object(req, &body);
+    if (!rc && !(canon = cJSON_CreateObject()))
+        rc = DD_ERR_NOMEM;
+    if (!rc)
+        rc = parse_target(req, body, &r, canon);
+    if (!rc)
+        rc = parse_actions(req, body, &r, canon);
+    if (!rc)
+        rc = parse_options(req, body, &r, canon);
+    if (!rc && !(r.request = cJSON_PrintUnformatted(canon)))
+        rc = DD_ERR_NOMEM;
+    if (!rc)
+        rc = db(req, &s);
+    if (rc)
+        goto out;
+    r.t.target = r.target;
+    r.t.request = r.request;
+    rc = store_mitigation_task_start(s, &r.t, now_ms(s), &created, &req->eb);
+    if (rc == DD_ERR_EXISTS) {
+        aws_error_respond(res, rc, 400, "TaskAlreadyExistsException", req->eb.msg);
+        rc = DD_OK;
+        goto out;
+    }
+    if (rc)
+        goto out;
+    o = cJSON_CreateObject();
+    if (o && !cJSON_AddStringToObject(o, "taskId", r.t.task_id))
+        rc = DD_ERR_NOMEM;
+    rc = send_json(res, o, rc);
+out:
+    cJSON_free(r.request);
+    cJSON_free(r.target);
+    cJSON_Delete(canon);
+    cJSON_Delete(body);
+    return rc;
+}
+
+/* The DetectMitigationActionsTaskSummary of t, a new object in *out. */
+static int task_summary(const struct store_mitigation_task *t, cJSON **out)
+{
+    cJSON *o = cJSON_CreateObject(), *range, *stats;
+    int rc = DD_OK;
+
+    *out = NULL;
+    if (!o || !cJSON_AddStringToObject(o, "taskId", t->task_id) ||
+        !cJSON_AddStringToObject(o, "taskStatus", t->status))
+        rc = DD_ERR_NOMEM;
+    if (!rc)
+        rc = add_seconds(o, "taskStartTime", t->start_ms);
+    if (!rc && t->end_ms >= 0)
+        rc = add_seconds(o, "taskEndTime", t->end_ms);
+    if (!rc)
+        rc = add_json(o, "target", t->target);
+    if (!rc && t->has_range) {
+        range = cJSON_AddObjectToObject(o, "violationEventOccurrenceRange");
+        rc = range ? add_seconds(range, "startTime", t->range_start_ms) : DD_ERR_NOMEM;
+        if (!rc)
+            rc = add_seconds(range, "endTime", t->range_end_ms);
+    }
+    if (!rc && (!cJSON_AddBoolToObject(o, "onlyActiveViolationsIncluded", t->only_active) ||
+                !cJSON_AddBoolToObject(o, "suppressedAlertsIncluded", t->include_suppressed)))
+        rc = DD_ERR_NOMEM;
+    if (!rc)
+        rc = add_json(o, "actionsDefinition", t->actions);
+    if (!rc) {
+        stats = cJSON_AddObjectToObject(o, "taskStatistics");
+        if (!stats || !cJSON_AddNumberToObject(stats, "actionsExecuted", (double)t->n_executed) ||
+            !cJSON_AddNumberToObject(stats, "actionsSkipped", (double)t->n_skipped) ||
+            !cJSON_AddNumberToObject(stats, "actionsFailed", (double)t->n_failed))
+            rc = DD_ERR_NOMEM;
+    }
+    if (rc) {
+        cJSON_Delete(o);
+        return rc;
+    }
+    *out = o;
+    return DD_OK;
+}
+
+static int describe_task(struct request *req, struct response *res)
+{
+    struct store_mitigation_task t = { 0 };
+    cJSON *o = NULL, *summary = NULL;
+    const char *id;
+    struct store *s;
+    int rc;
+
+    rc = task_id(req, &id);
+    if (!rc)
+        rc = db(req, &s);
+    if (!rc)
+        rc = store_mitigation_task_get(s, id, &t, &req->eb);
+    if (!rc)
+        rc = task_summary(&t, &summary);
+    if (!rc) {
+        o = cJSON_CreateObject();
+        if (o && cJSON_AddItemToObject(o, "taskSummary", summary))
+            summary = NULL;
+        else
+            rc = DD_ERR_NOMEM;
+        rc = send_json(res, o, rc);
+    }
+    cJSON_Delete(summary);
+    store_mitigation_task_cleanup(&t);
+    return rc;
+}
+
+static int list_tasks(struct request *req, struct response *res)
+{
+    struct store_mitigation_task_page page = { 0 };
+    char scope[SCOPE_SIZE], key[PAGING_KEY_MAX + 1], *slash, last[PAGING_KEY_MAX + 1];
+    int64_t start, end, after_ms = 0;
+    cJSON *o = NULL, *list, *it;
+    bool present;
+    struct store *s;
+    size_t limit, i;
+    int rc;
+
+    rc = query_range(req, true, &present, &start, &end);
+    snprintf(scope, sizeof(scope), "ListDetectMitigationActionsTasks/%" PRId64 "/%" PRId64, start,
+             end);
+    if (!rc)
+        rc = query_page(req, scope, &limit, key, sizeof(key));
+    /* A task key is "<start ms>/<task id>". */
+    slash = key[0] ? strchr(key, '/') : NULL;
+    if (!rc && key[0] && !slash)
+        rc = dd_fail(&req->eb, DD_ERR_INVALID, "Invalid nextToken");
+    if (!rc && slash) {
+        *slash = '\0';
+        after_ms = strtoll(key, NULL, 10);
+    }
+    if (!rc)
+        rc = db(req, &s);
+    if (!rc)
+        rc = store_mitigation_task_list(s, start, end, after_ms, slash ? slash + 1 : NULL, limit,
+                                        &page);
+    if (rc)
+        goto out;
+    o = cJSON_CreateObject();
+    list = cJSON_AddArrayToObject(o, "tasks");
+    if (!list)
+        rc = DD_ERR_NOMEM;
+    for (i = 0; !rc && i < page.n; i++) {
+        rc = task_summary(&page.items[i], &it);
+        if (!rc && !cJSON_AddItemToArray(list, it)) {
+            cJSON_Delete(it);
+            rc = DD_ERR_NOMEM;
+        }
+    }
+    if (!rc && page.more) {
+        snprintf(last, sizeof(last), "%" PRId64 "/%s", page.items[page.n - 1].start_ms,
+                 page.items[page.n - 1].task_id);
+        rc = add_token(req, o, scope, last);
+    }
+    rc = send_json(res, o, rc);
+    o = NULL;
+out:
+    cJSON_Delete(o);
+    store_mitigation_task_page_cleanup(&page);
+    return rc;
+}
+
+static int cancel_task(struct request *req, struct response *res)
+{
+    const char *id;
+    struct store *s;
+    int rc;
+
+    (void)res;
+    rc = task_id(req, &id);
+    if (!rc)
+        rc = db(req, &s);
+    return rc ? rc : store_mitigation_task_cancel(s, id, now_ms(s), &req->eb);
+}
+
+/* One DetectMitigationActionExecution of e, added to list. */
+static int add_execution(cJSON *list, const struct store_mitigation_execution *e)
+{
+    cJSON *o = cJSON_CreateObject();
+    int rc = DD_OK;
+
+    if (!cJSON_AddItemToArray(list, o)) {
+        cJSON_Delete(o);
+        return DD_ERR_NOMEM;
+    }
+    if (!cJSON_AddStringToObject(o, "taskId", e->task_id) ||
+        !cJSON_AddStringToObject(o, "violationId", e->violation_id) ||
+        !cJSON_AddStringToObject(o, "actionName", e->action_name) ||
+        !cJSON_AddStringToObject(o, "thingName", e->thing))
+        rc = DD_ERR_NOMEM;
+    if (!rc)
+        rc = add_seconds(o, "executionStartDate", e->start_ms);
+    if (!rc && e->end_ms >= 0)
+        rc = add_seconds(o, "executionEndDate", e->end_ms);
+    if (!rc && (!cJSON_AddStringToObject(o, "status", e->status) ||
+                (e->error_code && !cJSON_AddStringToObject(o, "errorCode", e->error_code)) ||
+                (e->message && !cJSON_AddStringToObject(o, "message", e->message))))
+        rc = DD_ERR_NOMEM;
+    return rc;
+}
+
+static int list_executions(struct request *req, struct response *res)
+{
+    struct store_mitigation_execution_filter f = { 0 };
+    struct store_mitigation_execution_page page = { 0 };
+    char scope[SCOPE_SIZE], key[PAGING_KEY_MAX + 1], last[32], *end;
+    int64_t after = 0;
+    cJSON *o = NULL, *list;
+    struct store *s;
+    size_t limit, i;
+    int rc;
+
+    f.task_id = request_query(req, "taskId");
+    f.violation_id = request_query(req, "violationId");
+    f.thing = request_query(req, "thingName");
+    rc = f.task_id ? names_check(NAMES_MITIGATION_TASK_ID, "taskId", f.task_id, &req->eb) : DD_OK;
+    if (!rc && f.violation_id)
+        rc = names_check(NAMES_VIOLATION_ID, "violationId", f.violation_id, &req->eb);
+    if (!rc && f.thing)
+        rc = names_check(NAMES_DD_THING_NAME, "thingName", f.thing, &req->eb);
+    if (!rc)
+        rc = query_range(req, false, &f.has_range, &f.start_ms, &f.end_ms);
+    if (!rc && !f.task_id && !f.has_range)
+        rc = dd_fail(&req->eb, DD_ERR_INVALID,
+                     "Specify either taskId or both startTime and endTime.");
+    if (rc)
+        return rc;
+    snprintf(scope, sizeof(scope),
+             "ListDetectMitigationActionsExecutions/%s/%s/%s/%d/%" PRId64 "/%" PRId64,
+             f.task_id ? f.task_id : "", f.violation_id ? f.violation_id : "",
+             f.thing ? f.thing : "", f.has_range, f.start_ms, f.end_ms);
+    rc = query_page(req, scope, &limit, key, sizeof(key));
+    if (!rc && key[0]) {
+        errno = 0;
+        after = strtoll(key, &end, 10);
+        if (*end || errno || after < 0)
+            rc = dd_fail(&req->eb, DD_ERR_INVALID, "Invalid nextToken");
+    }
+    if (!rc)
+        rc = db(req, &s);
+    if (!rc)
+        rc = store_mitigation_execution_list(s, &f, after, limit, &page);
+    if (rc)
+        goto out;
+    o = cJSON_CreateObject();
+    list = cJSON_AddArrayToObject(o, "actionsExecutions");
+    if (!list)
+        rc = DD_ERR_NOMEM;
+    for (i = 0; !rc && i < page.n; i++)
+        rc = add_execution(list, &page.items[i]);
+    if (!rc && page.more) {
+        snprintf(last, sizeof(last), "%" PRId64, page.items[page.n - 1].id);
+        rc = add_token(req, o, scope, last);
+    }
+    rc = send_json(res, o, rc);
+    o = NULL;
+out:
+    cJSON_Delete(o);
+    store_mitigation_execution_page_cleanup(&page);
+    return rc;
+}
+
+const struct route api_mitigation_routes[] = {
+    { "GET", "/mitigationactions/actions", list_actions },
+    { "POST", "/mitigationactions/actions/{actionName}", create_action },
+    { "GET", "/mitigationactions/actions/{actionName}", describe_action },
+    { "PATCH", "/mitigationactions/actions/{actionName}", update_action },
+    { "DELETE", "/mitigationactions/actions/{actionName}", delete_action },
+    { "GET", "/detect/mitigationactions/tasks", list_tasks },
+    { "PUT", "/detect/mitigationactions/tasks/{taskId}", start_task },
+    { "GET", "/detect/mitigationactions/tasks/{taskId}", describe_task },
+    { "PUT", "/detect/mitigationactions/tasks/{taskId}/cancel", cancel_task },
+    { "GET", "/detect/mitigationactions/executions", list_executions },
+    { NULL, NULL, NULL },
+};

@@ -1,0 +1,491 @@
+# SPDX-License-Identifier: MIT
+"""Mitigation actions and Detect mitigation actions tasks through boto3 and
+the AWS CLI: action CRUD and validation, tasks over real violations (paho
+devices, the manual clock) that put the violating things into a Quarantine
+group, executions, Audit-only action types skipped, refused memberships
+failing their execution without leaving anything behind, idempotent starts,
+TaskAlreadyExistsException, violationIds targets and suppressed alerts."""
+import json
+import re
+
+import botocore.exceptions
+import pytest
+
+from conftest import Emulator
+from test_detect import Device, behavior
+
+ALL_THINGS = "arn:aws:iot:us-east-1:123456789012:all/things"
+ROLE = "arn:aws:iam::123456789012:role/DDMitigationRole"
+AARN = "arn:aws:iot:us-east-1:123456789012:mitigationaction/"
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+QUARANTINE = {"addThingsToThingGroupParams": {"thingGroupNames": ["Quarantine"],
+                                              "overrideDynamicGroups": True}}
+DEACTIVATE = {"updateDeviceCertificateParams": {"action": "DEACTIVATE"}}
+
+
+@pytest.fixture(scope="module")
+def emu(tmp_path_factory):
+    """One emulator for the tests that need no violations."""
+    e = Emulator(tmp_path_factory.mktemp("mitigation"), ["--manual-clock"]).start()
+    try:
+        yield e
+    finally:
+        e.stop()
+
+
+@pytest.fixture
+def api(emu):
+    status, _, _ = emu.post("/_ddlocal/reset")
+    assert status == 200
+    return emu.client("iot")
+
+
+def error(call, code, **kwargs):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call(**kwargs)
+    assert e.value.response["Error"]["Code"] == code, e.value.response
+    return e.value.response
+
+
+def cli_error(emulator, *args):
+    p = emulator.aws(*args, check=False)
+    assert p.returncode == 254, p.stderr
+    return p.stderr
+
+
+# ---- actions ----------------------------------------------------------------
+
+def test_action_create_describe_update_delete(emu, api):
+    before = emu.clock()["now"]
+    out = api.create_mitigation_action(actionName="QuarantineAction", roleArn=ROLE,
+                                       actionParams=QUARANTINE,
+                                       tags=[{"Key": "team", "Value": "sec"}])
+    assert out["actionArn"] == AARN + "QuarantineAction"
+    assert UUID.match(out["actionId"])
+    d = api.describe_mitigation_action(actionName="QuarantineAction")
+    assert d["actionName"] == "QuarantineAction"
+    assert d["actionType"] == "ADD_THINGS_TO_THING_GROUP"
+    assert d["actionArn"] == out["actionArn"] and d["actionId"] == out["actionId"]
+    assert d["roleArn"] == ROLE
+    assert d["actionParams"] == QUARANTINE
+    assert d["creationDate"].timestamp() >= before
+    assert d["lastModifiedDate"] == d["creationDate"]
+
+    e = error(api.create_mitigation_action, "ResourceAlreadyExistsException",
+              actionName="QuarantineAction", roleArn=ROLE, actionParams=QUARANTINE)
+    assert e["resourceId"] == out["actionId"]
+    assert e["resourceArn"] == out["actionArn"]
+
+    # Same type: roleArn and parameters change, the id stays.
+    emu.advance(60)
+    up = api.update_mitigation_action(
+        actionName="QuarantineAction", roleArn=ROLE + "2",
+        actionParams={"addThingsToThingGroupParams": {"thingGroupNames": ["Quarantine", "Q2"]}})
+    assert up == {"actionArn": out["actionArn"], "actionId": out["actionId"],
+                  "ResponseMetadata": up["ResponseMetadata"]}
+    d2 = api.describe_mitigation_action(actionName="QuarantineAction")
+    assert d2["roleArn"] == ROLE + "2"
+    assert d2["actionParams"] == {"addThingsToThingGroupParams": {
+        "thingGroupNames": ["Quarantine", "Q2"]}}
+    assert d2["lastModifiedDate"] > d2["creationDate"]
+    # The type cannot change.
+    error(api.update_mitigation_action, "InvalidRequestException",
+          actionName="QuarantineAction", actionParams=DEACTIVATE)
+    error(api.update_mitigation_action, "ResourceNotFoundException",
+          actionName="Missing", roleArn=ROLE)
+
+    api.delete_mitigation_action(actionName="QuarantineAction")
+    api.delete_mitigation_action(actionName="QuarantineAction")  # missing is fine
+    error(api.describe_mitigation_action, "ResourceNotFoundException",
+          actionName="QuarantineAction")
+
+
+def test_action_params_every_type_and_list(api):
+    params = {
+        "Deactivate": DEACTIVATE,
+        "DeactivateCA": {"updateCACertificateParams": {"action": "DEACTIVATE"}},
+        "Quarantine": QUARANTINE,
+        "Blank": {"replaceDefaultPolicyVersionParams": {"templateName": "BLANK_POLICY"}},
+        "Logging": {"enableIoTLoggingParams": {"roleArnForLogging": ROLE, "logLevel": "WARN"}},
+        "Publish": {"publishFindingToSnsParams": {
+            "topicArn": "arn:aws:sns:us-east-1:123456789012:findings"}},
+    }
+    types = {"Deactivate": "UPDATE_DEVICE_CERTIFICATE", "DeactivateCA": "UPDATE_CA_CERTIFICATE",
+             "Quarantine": "ADD_THINGS_TO_THING_GROUP", "Blank": "REPLACE_DEFAULT_POLICY_VERSION",
+             "Logging": "ENABLE_IOT_LOGGING", "Publish": "PUBLISH_FINDING_TO_SNS"}
+    for name, p in params.items():
+        api.create_mitigation_action(actionName=name, roleArn=ROLE, actionParams=p)
+        d = api.describe_mitigation_action(actionName=name)
+        assert d["actionType"] == types[name]
+        assert d["actionParams"] == p
+
+    names, token, pages = [], None, 0
+    while True:
+        kw = {"maxResults": 4}
+        if token:
+            kw["nextToken"] = token
+        page = api.list_mitigation_actions(**kw)
+        pages += 1
+        names += [a["actionName"] for a in page["actionIdentifiers"]]
+        for a in page["actionIdentifiers"]:
+            assert a["actionArn"] == AARN + a["actionName"]
+            assert "creationDate" in a
+        token = page.get("nextToken")
+        if not token:
+            break
+    assert pages == 2
+    assert names == sorted(params)
+    page = api.list_mitigation_actions(actionType="ADD_THINGS_TO_THING_GROUP")
+    assert [a["actionName"] for a in page["actionIdentifiers"]] == ["Quarantine"]
+    assert "nextToken" not in page
+    error(api.list_mitigation_actions, "InvalidRequestException", actionType="REBOOT")
+    error(api.list_mitigation_actions, "InvalidRequestException", maxResults=251)
+
+
+@pytest.mark.parametrize("name,role,params", [
+    ("bad:name", ROLE, QUARANTINE),                                   # ':' not allowed
+    ("x" * 129, ROLE, QUARANTINE),
+    ("Ok", "arn:" + "r" * 2048, QUARANTINE),                          # roleArn over 2048
+    ("Ok", ROLE, {}),                                                 # no member
+    ("Ok", ROLE, dict(QUARANTINE, **DEACTIVATE)),                     # two members
+    ("Ok", ROLE, {"addThingsToThingGroupParams": {
+        "thingGroupNames": ["g%d" % i for i in range(11)]}}),          # 11 groups
+    ("Ok", ROLE, {"addThingsToThingGroupParams": {"thingGroupNames": ["bad group"]}}),
+    ("Ok", ROLE, {"updateDeviceCertificateParams": {"action": "REVOKE"}}),
+    ("Ok", ROLE, {"enableIoTLoggingParams": {"roleArnForLogging": ROLE, "logLevel": "TRACE"}}),
+    ("Ok", ROLE, {"publishFindingToSnsParams": {"topicArn": "t" * 351}}),
+])
+def test_action_validation(api, name, role, params):
+    error(api.create_mitigation_action, "InvalidRequestException",
+          actionName=name, roleArn=role, actionParams=params)
+    assert api.list_mitigation_actions()["actionIdentifiers"] == []
+
+
+def test_actions_through_the_cli(emu, api):
+    out = emu.aws_json("iot", "create-mitigation-action", "--action-name", "QuarantineAction",
+                       "--role-arn", ROLE, "--action-params", json.dumps(QUARANTINE))
+    assert out["actionArn"] == AARN + "QuarantineAction"
+    d = emu.aws_json("iot", "describe-mitigation-action", "--action-name", "QuarantineAction")
+    assert d["actionType"] == "ADD_THINGS_TO_THING_GROUP"
+    assert d["actionParams"] == QUARANTINE
+    assert d["creationDate"].endswith("+00:00")
+    listed = emu.aws_json("iot", "list-mitigation-actions",
+                          "--action-type", "ADD_THINGS_TO_THING_GROUP")
+    assert [a["actionName"] for a in listed["actionIdentifiers"]] == ["QuarantineAction"]
+    emu.aws_json("iot", "update-mitigation-action", "--action-name", "QuarantineAction",
+                 "--role-arn", ROLE + "-v2")
+    assert api.describe_mitigation_action(actionName="QuarantineAction")["roleArn"] == ROLE + "-v2"
+    err = cli_error(emu, "iot", "update-mitigation-action", "--action-name", "QuarantineAction",
+                    "--action-params", json.dumps(DEACTIVATE))
+    assert "(InvalidRequestException)" in err and "cannot be changed" in err
+    err = cli_error(emu, "iot", "create-mitigation-action", "--action-name", "QuarantineAction",
+                    "--role-arn", ROLE, "--action-params", json.dumps(QUARANTINE))
+    assert "(ResourceAlreadyExistsException)" in err
+    emu.aws("iot", "delete-mitigation-action", "--action-name", "QuarantineAction")
+    err = cli_error(emu, "iot", "describe-mitigation-action", "--action-name", "QuarantineAction")
+    assert "(ResourceNotFoundException)" in err
+
+
+def test_task_request_validation(emu, api):
+    api.create_mitigation_action(actionName="Q", roleArn=ROLE, actionParams=QUARANTINE)
+    api.create_security_profile(securityProfileName="P", behaviors=[])
+    ok = {"target": {"securityProfileName": "P"}, "actions": ["Q"]}
+    rows = [
+        ({"target": {"securityProfileName": "P", "violationIds": ["a1"]}}, "either"),
+        ({"target": {"behaviorName": "B"}}, "either"),
+        ({"target": {"securityProfileName": "Nope"}}, "does not exist"),
+        ({"target": {"violationIds": ["0123abcd"]}}, "does not exist"),
+        ({"target": {"violationIds": ["v%d" % i for i in range(26)]}}, "less than or equal to 25"),
+        ({"target": {"violationIds": ["bad_id"]}}, "regular expression"),
+        ({"actions": ["Missing"]}, "does not exist"),
+        ({"actions": ["Q", "Q"]}, "twice"),
+        ({"actions": ["A", "B", "C", "D", "E", "F"]}, "less than or equal to 5"),
+        ({"violationEventOccurrenceRange": {"startTime": 200, "endTime": 100}}, "later"),
+        ({"clientRequestToken": "bad token"}, "regular expression"),
+    ]
+    for change, text in rows:
+        req = dict(ok, **change)
+        e = error(api.start_detect_mitigation_actions_task, "InvalidRequestException",
+                  taskId="t1", **req)
+        assert text in e["Error"]["Message"], (change, e["Error"]["Message"])
+    error(api.start_detect_mitigation_actions_task, "InvalidRequestException",
+          taskId="bad:id", **ok)
+    # Nothing was written by any refused request.
+    now = emu.clock()["now"]
+    assert api.list_detect_mitigation_actions_tasks(
+        startTime=now - 3600, endTime=now + 3600)["tasks"] == []
+    error(api.describe_detect_mitigation_actions_task, "ResourceNotFoundException", taskId="t1")
+    error(api.cancel_detect_mitigation_actions_task, "ResourceNotFoundException", taskId="t1")
+    error(api.list_detect_mitigation_actions_executions, "InvalidRequestException")
+    error(api.list_detect_mitigation_actions_executions, "InvalidRequestException",
+          startTime=now)
+
+
+# ---- tasks over real violations ---------------------------------------------
+
+@pytest.fixture
+def iot(emulator):
+    return emulator.client("iot")
+
+
+def chatty_profile(emulator, iot, name="MsgSentSecProfile", suppress=False):
+    """A profile whose behavior MsgSentBehavior alarms on more than 5 messages
+    sent in 5 minutes, attached to all things."""
+    b = behavior("MsgSentBehavior", "aws:num-messages-sent", "less-than", {"count": 5},
+                 to_alarm=1, to_clear=1)
+    if suppress:
+        b["suppressAlerts"] = True
+    iot.create_security_profile(securityProfileName=name, behaviors=[b])
+    iot.attach_security_profile(securityProfileName=name, securityProfileTargetArn=ALL_THINGS)
+    emulator.sync()
+
+
+def violate(emulator, *client_ids, count=30):
+    """Connect a device per client id, publish count messages each and close
+    the 5-minute window; returns the window end."""
+    devices = [Device(emulator, c) for c in client_ids]
+    try:
+        for d in devices:
+            d.publish("dt/%s/telemetry" % d.id, b'{"t": 1}', count=count)
+        return emulator.advance(300)["now"]
+    finally:
+        for d in devices:
+            d.close()
+
+
+def groups_of(iot, thing):
+    return [g["groupName"] for g in iot.list_thing_groups_for_thing(thingName=thing)["thingGroups"]]
+
+
+def executions(iot, **filters):
+    out, token = [], None
+    while True:
+        kw = dict(filters, maxResults=2)
+        if token:
+            kw["nextToken"] = token
+        page = iot.list_detect_mitigation_actions_executions(**kw)
+        out += page["actionsExecutions"]
+        token = page.get("nextToken")
+        if not token:
+            return out
+
+
+def test_task_quarantines_the_violating_things(emulator, iot):
+    iot.create_thing_group(thingGroupName="Quarantine")
+    for thing in ("dev-A", "dev-B", "dev-C"):
+        iot.create_thing(thingName=thing)
+    iot.create_mitigation_action(actionName="QuarantineAction", roleArn=ROLE,
+                                 actionParams=QUARANTINE)
+    iot.create_mitigation_action(actionName="DeactivateCert", roleArn=ROLE,
+                                 actionParams=DEACTIVATE)
+    chatty_profile(emulator, iot)
+    start = emulator.clock()["now"]
+    window_end = violate(emulator, "dev-A", "dev-B")
+    Device(emulator, "dev-C").close()  # connected, quiet: no violation
+    violations = {v["thingName"]: v["violationId"]
+                  for v in iot.list_active_violations()["activeViolations"]}
+    assert sorted(violations) == ["dev-A", "dev-B"]
+    assert groups_of(iot, "dev-A") == []
+
+    out = iot.start_detect_mitigation_actions_task(
+        taskId="task-001",
+        target={"securityProfileName": "MsgSentSecProfile", "behaviorName": "MsgSentBehavior"},
+        actions=["QuarantineAction", "DeactivateCert"],
+        violationEventOccurrenceRange={"startTime": start, "endTime": window_end + 1},
+        includeOnlyActiveViolations=True, clientRequestToken="tok-001")
+    assert out["taskId"] == "task-001"
+
+    assert groups_of(iot, "dev-A") == ["Quarantine"]
+    assert groups_of(iot, "dev-B") == ["Quarantine"]
+    assert groups_of(iot, "dev-C") == []
+    things = iot.list_things_in_thing_group(thingGroupName="Quarantine")["things"]
+    assert sorted(things) == ["dev-A", "dev-B"]
+
+    s = iot.describe_detect_mitigation_actions_task(taskId="task-001")["taskSummary"]
+    assert s["taskStatus"] == "SUCCESSFUL"
+    assert s["taskStatistics"] == {"actionsExecuted": 2, "actionsSkipped": 2, "actionsFailed": 0}
+    assert s["target"] == {"securityProfileName": "MsgSentSecProfile",
+                           "behaviorName": "MsgSentBehavior"}
+    assert s["onlyActiveViolationsIncluded"] is True
+    assert s["suppressedAlertsIncluded"] is False
+    assert s["violationEventOccurrenceRange"]["startTime"].timestamp() == start
+    assert s["taskStartTime"].timestamp() == window_end
+    assert s["taskEndTime"] == s["taskStartTime"]
+    defs = {a["name"]: a for a in s["actionsDefinition"]}
+    assert list(defs) == ["QuarantineAction", "DeactivateCert"]
+    assert defs["QuarantineAction"]["actionParams"] == QUARANTINE
+    assert defs["QuarantineAction"]["roleArn"] == ROLE
+    assert UUID.match(defs["QuarantineAction"]["id"])
+
+    runs = executions(iot, taskId="task-001")
+    assert len(runs) == 4
+    by = {(r["thingName"], r["actionName"]): r for r in runs}
+    for thing in ("dev-A", "dev-B"):
+        q = by[(thing, "QuarantineAction")]
+        assert q["status"] == "SUCCESSFUL"
+        assert q["violationId"] == violations[thing]
+        assert q["taskId"] == "task-001"
+        assert q["executionStartDate"].timestamp() == window_end
+        assert "errorCode" not in q
+        skipped = by[(thing, "DeactivateCert")]
+        assert skipped["status"] == "SKIPPED"
+        assert "UPDATE_DEVICE_CERTIFICATE" in skipped["message"]
+        assert "Audit" in skipped["message"]
+    assert [r["thingName"] for r in executions(iot, taskId="task-001", thingName="dev-B")] == [
+        "dev-B", "dev-B"]
+    assert len(executions(iot, violationId=violations["dev-A"],
+                          startTime=window_end - 1, endTime=window_end + 1)) == 2
+    assert executions(iot, startTime=window_end + 10, endTime=window_end + 20) == []
+
+    tasks = iot.list_detect_mitigation_actions_tasks(startTime=start, endTime=window_end + 1)
+    assert [t["taskId"] for t in tasks["tasks"]] == ["task-001"]
+
+    # A retry (same id, token and request) answers the id and runs nothing.
+    again = iot.start_detect_mitigation_actions_task(
+        taskId="task-001",
+        target={"securityProfileName": "MsgSentSecProfile", "behaviorName": "MsgSentBehavior"},
+        actions=["QuarantineAction", "DeactivateCert"],
+        violationEventOccurrenceRange={"startTime": start, "endTime": window_end + 1},
+        includeOnlyActiveViolations=True, clientRequestToken="tok-001")
+    assert again["taskId"] == "task-001"
+    assert len(executions(iot, taskId="task-001")) == 4
+    # The same id with another token, or the token with another id.
+    e = error(iot.start_detect_mitigation_actions_task, "TaskAlreadyExistsException",
+              taskId="task-001", target={"securityProfileName": "MsgSentSecProfile"},
+              actions=["QuarantineAction"])
+    assert e["ResponseMetadata"]["HTTPStatusCode"] == 400
+    error(iot.start_detect_mitigation_actions_task, "TaskAlreadyExistsException",
+          taskId="task-002", target={"securityProfileName": "MsgSentSecProfile"},
+          actions=["QuarantineAction"], clientRequestToken="tok-001")
+    # Finished tasks cannot be canceled.
+    e = error(iot.cancel_detect_mitigation_actions_task, "InvalidRequestException",
+              taskId="task-001")
+    assert "not in progress" in e["Error"]["Message"]
+
+    # Deleting the action leaves the task's copy of it.
+    iot.delete_mitigation_action(actionName="QuarantineAction")
+    s = iot.describe_detect_mitigation_actions_task(taskId="task-001")["taskSummary"]
+    assert [a["name"] for a in s["actionsDefinition"]] == ["QuarantineAction", "DeactivateCert"]
+
+
+def test_refused_membership_fails_the_execution(emulator, iot):
+    """A thing already in a group of the target group's hierarchy, a thing at
+    its ten-group limit and an unregistered client: each execution FAILED,
+    with none of its memberships left behind, and the task FAILED."""
+    iot.create_thing_group(thingGroupName="Quarantine")
+    iot.create_thing_group(thingGroupName="Fleet")
+    iot.create_thing_group(thingGroupName="SiteA", parentGroupName="Fleet")
+    iot.create_thing_group(thingGroupName="SiteB", parentGroupName="Fleet")
+    for thing in ("dev-H", "dev-L", "dev-OK"):
+        iot.create_thing(thingName=thing)
+    iot.add_thing_to_thing_group(thingGroupName="SiteA", thingName="dev-H")
+    for i in range(10):
+        iot.create_thing_group(thingGroupName="G%d" % i)
+        iot.add_thing_to_thing_group(thingGroupName="G%d" % i, thingName="dev-L")
+    iot.create_mitigation_action(
+        actionName="Isolate", roleArn=ROLE,
+        actionParams={"addThingsToThingGroupParams": {"thingGroupNames": ["Quarantine",
+                                                                          "SiteB"]}})
+    chatty_profile(emulator, iot)
+    violate(emulator, "dev-H", "dev-L", "dev-OK", "unregistered-1")
+    iot.start_detect_mitigation_actions_task(
+        taskId="t", target={"securityProfileName": "MsgSentSecProfile"}, actions=["Isolate"])
+
+    s = iot.describe_detect_mitigation_actions_task(taskId="t")["taskSummary"]
+    assert s["taskStatus"] == "FAILED"
+    assert s["taskStatistics"] == {"actionsExecuted": 1, "actionsSkipped": 0, "actionsFailed": 3}
+    runs = {r["thingName"]: r for r in executions(iot, taskId="t")}
+    assert runs["dev-OK"]["status"] == "SUCCESSFUL"
+    assert sorted(groups_of(iot, "dev-OK")) == ["Quarantine", "SiteB"]
+    h = runs["dev-H"]
+    assert h["status"] == "FAILED" and h["errorCode"] == "InvalidRequestException"
+    assert "SiteA" in h["message"] and "hierarchy" in h["message"]
+    assert groups_of(iot, "dev-H") == ["SiteA"]  # Quarantine was rolled back too
+    low = runs["dev-L"]
+    assert low["status"] == "FAILED" and low["errorCode"] == "InvalidRequestException"
+    assert "10 thing groups" in low["message"]
+    assert "Quarantine" not in groups_of(iot, "dev-L")
+    u = runs["unregistered-1"]
+    assert u["status"] == "FAILED" and u["errorCode"] == "ResourceNotFoundException"
+    assert iot.list_things_in_thing_group(thingGroupName="Quarantine")["things"] == ["dev-OK"]
+
+
+def test_task_by_violation_ids_through_the_cli(emulator, iot):
+    emulator.aws("iot", "create-thing-group", "--thing-group-name", "Quarantine")
+    for thing in ("dev-X", "dev-Y"):
+        emulator.aws("iot", "create-thing", "--thing-name", thing)
+    emulator.aws("iot", "create-mitigation-action", "--action-name", "QuarantineAction",
+                 "--role-arn", ROLE, "--action-params", json.dumps(QUARANTINE))
+    chatty_profile(emulator, iot)
+    window_end = violate(emulator, "dev-X", "dev-Y")
+    ids = {v["thingName"]: v["violationId"]
+           for v in iot.list_active_violations()["activeViolations"]}
+
+    out = emulator.aws_json(
+        "iot", "start-detect-mitigation-actions-task", "--task-id", "by-ids",
+        "--target", json.dumps({"violationIds": [ids["dev-Y"]]}),
+        "--actions", "QuarantineAction", "--include-only-active-violations")
+    assert out == {"taskId": "by-ids"}
+    assert groups_of(iot, "dev-Y") == ["Quarantine"]
+    assert groups_of(iot, "dev-X") == []
+
+    d = emulator.aws_json("iot", "describe-detect-mitigation-actions-task", "--task-id", "by-ids")
+    s = d["taskSummary"]
+    assert s["taskStatus"] == "SUCCESSFUL"
+    assert s["target"] == {"violationIds": [ids["dev-Y"]]}
+    assert s["taskStatistics"]["actionsExecuted"] == 1
+    runs = emulator.aws_json("iot", "list-detect-mitigation-actions-executions",
+                             "--task-id", "by-ids")["actionsExecutions"]
+    assert [(r["thingName"], r["status"]) for r in runs] == [("dev-Y", "SUCCESSFUL")]
+    tasks = emulator.aws_json("iot", "list-detect-mitigation-actions-tasks",
+                              "--start-time", str(window_end - 60),
+                              "--end-time", str(window_end + 60))["tasks"]
+    assert [t["taskId"] for t in tasks] == ["by-ids"]
+
+    err = cli_error(emulator, "iot", "start-detect-mitigation-actions-task", "--task-id", "by-ids",
+                    "--target", json.dumps({"violationIds": [ids["dev-X"]]}),
+                    "--actions", "QuarantineAction")
+    assert "(TaskAlreadyExistsException)" in err
+    err = cli_error(emulator, "iot", "cancel-detect-mitigation-actions-task",
+                    "--task-id", "by-ids")
+    assert "(InvalidRequestException)" in err
+
+    # The violation of dev-X cleared: an active-only task skips it, another
+    # task over every violation of the profile takes it.
+    emulator.advance(300)
+    assert iot.list_active_violations()["activeViolations"] == []
+    iot.start_detect_mitigation_actions_task(
+        taskId="active-only", target={"violationIds": [ids["dev-X"]]},
+        actions=["QuarantineAction"], includeOnlyActiveViolations=True)
+    s = iot.describe_detect_mitigation_actions_task(taskId="active-only")["taskSummary"]
+    assert s["taskStatistics"] == {"actionsExecuted": 0, "actionsSkipped": 0, "actionsFailed": 0}
+    assert groups_of(iot, "dev-X") == []
+    iot.start_detect_mitigation_actions_task(
+        taskId="history", target={"violationIds": [ids["dev-X"]]}, actions=["QuarantineAction"])
+    assert groups_of(iot, "dev-X") == ["Quarantine"]
+
+
+def test_suppressed_violations_only_when_included(emulator, iot):
+    iot.create_thing_group(thingGroupName="Quarantine")
+    iot.create_thing(thingName="dev-S")
+    iot.create_mitigation_action(actionName="QuarantineAction", roleArn=ROLE,
+                                 actionParams=QUARANTINE)
+    chatty_profile(emulator, iot, name="Quiet", suppress=True)
+    violate(emulator, "dev-S")
+    [v] = iot.list_active_violations(listSuppressedAlerts=True)["activeViolations"]
+    assert v["thingName"] == "dev-S"
+
+    iot.start_detect_mitigation_actions_task(
+        taskId="plain", target={"securityProfileName": "Quiet"}, actions=["QuarantineAction"])
+    s = iot.describe_detect_mitigation_actions_task(taskId="plain")["taskSummary"]
+    assert s["taskStatistics"]["actionsExecuted"] == 0
+    assert executions(iot, taskId="plain") == []
+    assert groups_of(iot, "dev-S") == []
+
+    iot.start_detect_mitigation_actions_task(
+        taskId="with-suppressed", target={"securityProfileName": "Quiet"},
+        actions=["QuarantineAction"], includeSuppressedAlerts=True)
+    s = iot.describe_detect_mitigation_actions_task(taskId="with-suppressed")["taskSummary"]
+    assert s["suppressedAlertsIncluded"] is True
+    assert s["taskStatistics"]["actionsExecuted"] == 1
+    assert groups_of(iot, "dev-S") == ["Quarantine"]
