@@ -8,7 +8,7 @@ The commands are read from the README itself (every line starting with "$ "
 in that section) and must be exactly WALKTHROUGH, so the README shows what
 this test runs. The only changes made to them: the fixed ports (4566, 9000)
 become free ones, the emulator and the device get the other ports and a data
-directory, and /tmp/shadow_output goes to the test's temporary directory.
+directory, and the files under /tmp go to the test's temporary directory.
 
 The JSON the CLI prints is checked field by field against the lab's sample
 outputs; where ddlocal differs from them on purpose (the device reports its
@@ -18,7 +18,8 @@ threshold of 10) the README explains it.
 Once quarantined the device sends nothing, so the next 5-minute datapoint is
 compliant and the violation clears: the test reads the active violation
 while it lasts (one bucket, TIME_SCALE-times faster than real time) by
-polling, as a student re-runs the command."""
+polling, as a student re-runs the command. The last step releases the
+device, which then violates again and is quarantined again."""
 import datetime
 import json
 import os
@@ -61,6 +62,14 @@ WALKTHROUGH = [
     "python3 -m json.tool /tmp/shadow_output",
     EP + "iot list-violation-events --thing-name %s"
     " --start-time 2020-01-01 --end-time 2100-01-01" % DEVICE,
+    EP + "iot update-thing-groups-for-thing --thing-name %s"
+    " --thing-groups-to-remove Quarantine" % DEVICE,
+    EP + "iot-data update-thing-shadow --thing-name %s --cli-binary-format raw-in-base64-out"
+    " --payload '{\"state\":{\"desired\":{\"quarantine\":false}}}' /tmp/update_output"
+    % DEVICE,
+    "python3 -m json.tool /tmp/update_output",
+    EP + "iot list-active-violations",
+    EP + "iot list-thing-groups-for-thing --thing-name " + DEVICE,
 ]
 
 # The lab's behavior, as its sample list-active-violations prints it, with
@@ -117,6 +126,7 @@ class Lab:
         while self.runner_port in (self.emu.http_port, self.emu.mqtt_port, self.emu.mqtts_port):
             self.runner_port = free_port()
         self.shadow_file = str(tmp_path / "shadow_output")
+        self.update_file = str(tmp_path / "update_output")
         self.runner = None
         self.device = None
         self.env = aws_env(self.home)
@@ -125,7 +135,8 @@ class Lab:
         return (command.replace("localhost:4566", "localhost:%d" % self.emu.http_port)
                 .replace("127.0.0.1:9000", "127.0.0.1:%d" % self.runner_port)
                 .replace("--port 9000", "--port %d" % self.runner_port)
-                .replace("/tmp/shadow_output", self.shadow_file))
+                .replace("/tmp/shadow_output", self.shadow_file)
+                .replace("/tmp/update_output", self.update_file))
 
     def start_emulator(self, command):
         argv = shlex.split(self.substitute(command))
@@ -302,7 +313,6 @@ def test_the_lab_end_to_end(tmp_path):
                                      ("alarm-cleared", t_alarm + BUCKET_S, {"count": 1})]
         assert {e["violationId"] for e in events} == {v["violationId"]}
         assert all(e["behavior"] == LAB_BEHAVIOR for e in events)
-        assert next(steps, None) is None
 
         # Both alerts went to the function; the lab's function does not look
         # at violationEventType, so the alarm-cleared one quarantines again.
@@ -318,6 +328,53 @@ def test_the_lab_end_to_end(tmp_path):
                 break
             assert time.monotonic() < deadline, got
             time.sleep(0.1)
+
+        # --- Releasing the device: out of the group, desired.quarantine
+        # false. It resumes at its next due time, violates again, and the
+        # function quarantines it again.
+        assert lab.aws(next(steps)) is None
+        assert lab.aws(next(steps)) is None
+        update = lab.json_tool(next(steps))
+        release_ts = update["timestamp"]
+        # Versions: 1 the function, 2 the device's report, 3 the function
+        # again (alarm-cleared), 4 this update.
+        assert update == {"state": {"desired": {"quarantine": False}},
+                          "metadata": {"desired": {"quarantine": {"timestamp": release_ts}}},
+                          "version": 4, "timestamp": release_ts}
+        assert release_ts >= t_alarm + BUCKET_S
+        released = lab.device.wait_for(DEVICE + r" released from quarantine")[0]
+        # The next burst comes at the device's next due time, at most a
+        # bucket later; its bucket closes half a bucket after that.
+        assert next(steps) == violations
+        out = lab.poll(violations, lambda o: o["activeViolations"], 2 * BUCKET_REAL_S + 10,
+                       "no second violation")
+        [v2] = out["activeViolations"]
+        assert v2["violationId"] != v["violationId"]
+        assert {k: v2[k] for k in ("thingName", "securityProfileName", "behavior")} == {
+            "thingName": DEVICE, "securityProfileName": "MsgSentSecProfile",
+            "behavior": LAB_BEHAVIOR}
+        # 31 when the device's report of quarantine=false fell in the
+        # burst's bucket.
+        assert v2["lastViolationValue"] in ({"count": 30}, {"count": 31}), v2
+        t_alarm2 = epoch(v2["violationStartTime"])
+        assert v2["lastViolationTime"] == v2["violationStartTime"]
+        assert t_alarm2 % BUCKET_S == 0 and t_alarm2 > t_alarm + BUCKET_S, v2
+        out = lab.poll(next(steps), lambda o: o["thingGroups"], 10, "not in Quarantine")
+        assert [g["groupName"] for g in out["thingGroups"]] == ["Quarantine"]
+
+        lab.device.wait_for(DEVICE + r" quarantined: publishing stops", count=2)
+        lines = lab.device.lines[:]
+        tail = [re.sub(r"^\S+ ", "", line) for line in lines[lines.index(released) - 1:]]
+        assert tail[:4] == [
+            DEVICE + ' delta received {"state":{"quarantine":false},"metadata":{"quarantine":'
+            '{"timestamp":%d}},"version":4,"timestamp":%d}' % (release_ts, release_ts),
+            DEVICE + " released from quarantine: publishing resumes",
+            DEVICE + " published 30 messages to telemetry/" + DEVICE,
+            tail[3]], "\n".join(lines)
+        assert re.fullmatch(re.escape(DEVICE) + r' delta received \{"state":\{"quarantine":true\}.*'
+                            r'"version":6,.*', tail[3]), tail[3]
+        assert tail[4:] == [DEVICE + " quarantined: publishing stops (reporting quarantine=true)"]
+        assert next(steps, None) is None
         t_end = time.monotonic()
     finally:
         lab.close()
