@@ -18,6 +18,7 @@ struct entry {
     bool had_session; /* some session was open during the open window */
     bool touched;     /* some count moved during the open window */
     int64_t left_ms;  /* emulated time the last connection left; 0 while live */
+    struct authz_memo memo[2];
     char id[CLIENTS_ID_MAX + 1];
 };
 
@@ -193,6 +194,15 @@ struct client_counts *clients_by_conn(struct clients *t, const void *conn)
     return &e->counts;
 }
 
+struct authz_memo *clients_memo(struct clients *t, const void *conn, size_t slot)
+{
+    size_t i = conn_slot(t, conn);
+
+    if (!t->conns[i].conn || slot > 1)
+        return NULL;
+    return &t->conns[i].e->memo[slot];
+}
+
 struct client_counts *clients_connect(struct clients *t, const void *conn, const char *id,
                                       const char *address, bool accepted)
 {
@@ -232,6 +242,8 @@ struct client_counts *clients_connect(struct clients *t, const void *conn, const
     c = conn_slot(t, conn);
     t->conns[c].conn = conn;
     t->conns[c].e = e;
+    /* A new connection may bring another address or certificate. */
+    memset(e->memo, 0, sizeof(e->memo));
     t->conn_n++;
     if (e->live++ == 0)
         t->n_gone--;

@@ -49,6 +49,18 @@ struct client_counts {
     struct dim_counts dims[CLIENTS_MAX_DIMS];
 };
 
+/* The last authorization decision of one kind for a client, so a device
+ * publishing to the same topic again skips the policy evaluation. Valid for
+ * the configuration generation it was made under. */
+#define CLIENTS_MEMO_TOPIC 64 /* longer topics are not remembered */
+
+struct authz_memo {
+    uint64_t generation; /* 0 = empty */
+    int action;
+    bool allowed;
+    char topic[CLIENTS_MEMO_TOPIC];
+};
+
 /* A closed window's record of one client. */
 struct client_record {
     struct client_counts counts;
@@ -103,6 +115,11 @@ struct client_window *clients_close(struct clients *t, int64_t bucket_end_ms,
                                     int64_t idle_buckets_after, int64_t forget_after_ms,
                                     const char *const *dim_names, size_t n_dims);
 
+
+/* The client's memo slot (0 or 1) for conn, or NULL when conn is not a
+ * live connection. Emptied at every new connection of the client. Broker
+ * thread. */
+struct authz_memo *clients_memo(struct clients *t, const void *conn, size_t slot);
 
 /* Count one PUBLISH of len payload bytes; dims_in has bit i set when its
  * topic matches dimension i of the n_dims in force. Broker thread. */

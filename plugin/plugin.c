@@ -307,6 +307,30 @@ static bool identify(struct plugin *p, struct mosquitto *client)
     return true;
 }
 
+/* authorized() for the checks that repeat on every message (publish and
+ * receive), remembering the client's last decision of each kind: the same
+ * topic under the same configuration gets the same answer. */
+static bool authorized_memo(struct plugin *p, struct mosquitto *client, enum policy_action action,
+                            const char *topic)
+{
+    struct authz_memo *m =
+        clients_memo(p->clients, client, action == POLICY_ACTION_RECEIVE ? 1 : 0);
+    size_t len = strlen(topic);
+    bool ok;
+
+    if (m && m->generation && m->generation == p->config_generation && m->action == (int)action &&
+        len < sizeof(m->topic) && memcmp(m->topic, topic, len + 1) == 0)
+        return m->allowed;
+    ok = authorized(p, client, action, topic);
+    if (m && p->config_generation && len < sizeof(m->topic)) {
+        m->generation = p->config_generation;
+        m->action = (int)action;
+        m->allowed = ok;
+        memcpy(m->topic, topic, len + 1);
+    }
+    return ok;
+}
+
 /* AWS IoT closes an MQTT 3.1.1 connection whose PUBLISH or SUBSCRIBE it
  * denies; kicking from inside the ACL callback would free the context the
  * broker is still using, so the kick waits for the next tick. */
@@ -365,11 +389,11 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     PLUGIN_ASSERT_BROKER_THREAD(p);
     switch (a->access) {
     case MOSQ_ACL_WRITE:
-        ok = authorized(p, a->client, POLICY_ACTION_PUBLISH, a->topic) &&
+        ok = authorized_memo(p, a->client, POLICY_ACTION_PUBLISH, a->topic) &&
              (!a->retain || authorized(p, a->client, POLICY_ACTION_RETAIN_PUBLISH, a->topic));
         break;
     case MOSQ_ACL_READ:
-        ok = authorized(p, a->client, POLICY_ACTION_RECEIVE, a->topic);
+        ok = authorized_memo(p, a->client, POLICY_ACTION_RECEIVE, a->topic);
         break;
     case MOSQ_ACL_SUBSCRIBE:
         ok = authorized(p, a->client, POLICY_ACTION_SUBSCRIBE, a->topic);
