@@ -257,15 +257,76 @@ int store_detect_datapoint_add(struct store *s, const struct store_datapoint *dp
     return store__step_done(s, st, "add datapoint");
 }
 
-int store_detect_datapoints_prune(struct store *s, int64_t before_ms)
+/* The time of the first datapoint with an id >= id; DD_ERR_NOT_FOUND past
+ * the last one. */
+static int time_at(struct store *s, int64_t id, int64_t *time_ms, int64_t *found_id)
 {
-    static const char sql[] = "DELETE FROM datapoints WHERE time_ms < ?";
+    static const char sql[] =
+        "SELECT id, time_ms FROM datapoints WHERE id >= ? ORDER BY id LIMIT 1";
     sqlite3_stmt *st;
     int rc = store__prepare(s, sql, &st);
 
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, before_ms);
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *found_id = sqlite3_column_int64(st, 0);
+        *time_ms = sqlite3_column_int64(st, 1);
+        rc = DD_OK;
+    } else {
+        rc = rc == SQLITE_DONE ? DD_ERR_NOT_FOUND : store__error(s, rc, "read datapoint");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Datapoints are appended in evaluation order, which follows emulated time,
+ * so the rows older than before_ms are a prefix of the id order: bisect the
+ * ids for the first row at or after before_ms (a few dozen point reads, not
+ * a scan, and no time index to keep up on every insert), then delete the
+ * prefix by id. */
+int store_detect_datapoints_prune(struct store *s, int64_t before_ms)
+{
+    static const char bounds_sql[] = "SELECT min(id), max(id) FROM datapoints";
+    static const char del_sql[] = "DELETE FROM datapoints WHERE id < ?";
+    int64_t lo, hi, t = 0, id = 0;
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, bounds_sql, &st);
+
+    if (rc)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        rc = store__error(s, rc, "datapoint bounds");
+        sqlite3_reset(st);
+        return rc;
+    }
+    if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+        sqlite3_reset(st);
+        return DD_OK; /* no datapoints */
+    }
+    lo = sqlite3_column_int64(st, 0);
+    hi = sqlite3_column_int64(st, 1) + 1;
+    sqlite3_reset(st);
+    /* Invariant: rows below lo are older than before_ms; hi is past the
+     * first row that is not. */
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+
+        rc = time_at(s, mid, &t, &id);
+        if (rc == DD_ERR_NOT_FOUND || (!rc && t >= before_ms)) {
+            hi = mid;
+        } else if (!rc) {
+            lo = id + 1;
+        } else {
+            return rc;
+        }
+    }
+    rc = store__prepare(s, del_sql, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, lo);
     return store__step_done(s, st, "prune datapoints");
 }
 
