@@ -4,13 +4,24 @@
  * Two open-addressing hash tables with linear probing: entries by client id
  * (FNV-1a of the id) and live connections by pointer. Both grow by doubling
  * at 50% load, which happens only when clients arrive, never per message.
- * Deletion uses backward-shift so no tombstones build up. */
+ * Deletion uses backward-shift so no tombstones build up.
+ *
+ * Closing a window is spread over ticks so the broker never stalls on a big
+ * fleet: the close bumps the window number, and a sweep then visits a few
+ * thousand slots per step, copying each entry's counts of the closed window
+ * into the window's records. An entry the broker touches before the sweep
+ * reaches it is settled first (its old counts harvested), so no count lands
+ * in the wrong window. The sweep only moves forward: backward-shift deletion
+ * never moves an unvisited entry behind it, and a visited entry moved ahead
+ * is recognised by its window number. */
 #include "plugin/clients.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct entry {
     struct client_counts counts;
@@ -18,6 +29,7 @@ struct entry {
     bool had_session; /* some session was open during the open window */
     bool touched;     /* some count moved during the open window */
     int64_t left_ms;  /* emulated time the last connection left; 0 while live */
+    uint32_t window;  /* the window its counts belong to */
     struct authz_memo memo[2];
     char id[CLIENTS_ID_MAX + 1];
 };
@@ -27,13 +39,28 @@ struct conn_slot {
     struct entry *e;
 };
 
+/* A window being closed: harvested by the sweep, handed out when done. */
+struct closing {
+    struct client_window *w; /* owned; NULL when no close is under way */
+    uint32_t window;         /* the number of the window being closed */
+    size_t next;             /* the next id slot to sweep */
+    size_t copy;             /* bytes of counts copied (the dimensions in force) */
+    int64_t forget_after_ms;
+};
+
 struct clients {
     struct entry **ids; /* slots; NULL = empty */
     size_t id_cap, id_n;
     size_t n_gone; /* entries with no live connection (candidates to forget) */
     struct conn_slot *conns;
     size_t conn_cap, conn_n;
+    uint32_t window;            /* the open window's number */
+    struct closing closing;     /* the close under way */
+    struct client_window *done; /* a finished window not yet taken, owned */
 };
+
+static void settle(struct clients *t, struct entry *e);
+static void finish_close(struct clients *t);
 
 static uint32_t hash_str(const char *s)
 {
@@ -80,6 +107,8 @@ void clients_free(struct clients *t)
     for (i = 0; t->ids && i < t->id_cap; i++)
         free(t->ids[i]);
     free(t->ids);
+    free(t->closing.w);
+    free(t->done);
     free(t->conns);
     free(t);
 }
@@ -101,6 +130,9 @@ static size_t id_slot(const struct clients *t, const char *id)
 static bool grow_ids(struct clients *t)
 {
     size_t cap = t->id_cap * 2, i;
+
+    /* Rehashing moves entries: a sweep under way must finish first. */
+    finish_close(t);
     struct entry **old = t->ids, **ids = calloc(cap, sizeof(*ids));
 
     if (!ids)
@@ -190,6 +222,7 @@ struct client_counts *clients_by_conn(struct clients *t, const void *conn)
 
     if (!t->conns[i].conn)
         return NULL;
+    settle(t, e);
     e->touched = true;
     return &e->counts;
 }
@@ -223,10 +256,12 @@ struct client_counts *clients_connect(struct clients *t, const void *conn, const
         if (!e)
             return NULL;
         memcpy(e->id, id, strlen(id) + 1);
+        e->window = t->window;
         t->ids[i] = e;
         t->id_n++;
         t->n_gone++; /* no live connection yet */
     }
+    settle(t, e);
     e->counts.connection_attempts++;
     e->touched = true;
     if (address) {
@@ -260,6 +295,7 @@ void clients_disconnect(struct clients *t, const void *conn, int64_t now_ms)
     if (!t->conns[c].conn)
         return; /* never authenticated, or already counted */
     remove_conn(t, c);
+    settle(t, e);
     e->counts.disconnects++;
     e->touched = true;
     if (--e->live == 0) {
@@ -334,57 +370,143 @@ void clients_reset_dims(struct clients *t)
             memset(t->ids[i]->counts.dims, 0, sizeof(t->ids[i]->counts.dims));
 }
 
-struct client_window *clients_close(struct clients *t, int64_t bucket_end_ms,
-                                    int64_t idle_buckets_after, int64_t forget_after_ms,
-                                    const char *const *dim_names, size_t n_dims)
+/* Copy an entry's counts of the closing window into its record (when it
+ * had anything to report) and start its counts of the open window. */
+static void harvest(struct clients *t, struct entry *e)
+{
+    struct client_window *w = t->closing.w;
+
+    if (e->had_session || e->touched || e->left_ms) {
+        struct client_record *r = &w->records[w->n++];
+
+        memcpy(&r->counts, &e->counts, t->closing.copy);
+        r->had_session = e->had_session;
+        r->disconnected_at_ms = e->live ? 0 : e->left_ms;
+        memcpy(r->id, e->id, strlen(e->id) + 1);
+    }
+    reset_counts(&e->counts, w->n_dims);
+    e->touched = false;
+    e->had_session = e->live > 0;
+    e->window = t->window;
+}
+
+/* Before the broker touches an entry's counts: if they still belong to the
+ * window being closed, harvest them first. */
+static void settle(struct clients *t, struct entry *e)
+{
+    if (e->window != t->window && t->closing.w)
+        harvest(t, e);
+}
+
+/* Whether an entry can be dropped at this close: a client long gone, or a
+ * refused one that stayed quiet for a whole window. */
+static bool forgettable(const struct clients *t, const struct entry *e)
+{
+    if (e->live)
+        return false;
+    if (e->left_ms)
+        return t->closing.w->bucket_end_ms - e->left_ms > t->closing.forget_after_ms;
+    return !e->touched && !e->had_session;
+}
+
+struct client_window *clients_close_step(struct clients *t, size_t max_slots)
 {
     struct client_window *w;
-    size_t i, copy;
 
-    /* One pass over the table: room for every entry (an upper bound), and
-     * only the dimension counts in force copied into each record. */
+    while (t->closing.w && max_slots > 0 && t->closing.next < t->id_cap) {
+        size_t i = t->closing.next;
+        struct entry *e = t->ids[i];
+
+        max_slots--;
+        if (!e) {
+            t->closing.next++;
+            continue;
+        }
+        if (e->window != t->window)
+            harvest(t, e);
+        if (t->n_gone && forgettable(t, e)) {
+            /* Backward shift fills slot i from ahead: look at it again. */
+            remove_id(t, i);
+            t->n_gone--;
+            continue;
+        }
+        t->closing.next++;
+    }
+    if (t->closing.w && t->closing.next >= t->id_cap) {
+        t->done = t->closing.w;
+        t->closing.w = NULL;
+    }
+    w = t->done;
+    t->done = NULL;
+    return w;
+}
+
+static void finish_close(struct clients *t)
+{
+    struct client_window *w;
+
+    if (!t->closing.w)
+        return;
+    w = clients_close_step(t, SIZE_MAX);
+    t->done = w; /* handed out by the next clients_close_step() */
+}
+
+int clients_close_begin(struct clients *t, int64_t bucket_end_ms, int64_t idle_buckets_after,
+                        int64_t forget_after_ms, const char *const *dim_names, size_t n_dims)
+{
+    struct client_window *w;
+    size_t i;
+
+    if (t->closing.w || t->done)
+        return DD_ERR_STATE;
     if (n_dims > CLIENTS_MAX_DIMS)
         n_dims = CLIENTS_MAX_DIMS;
-    copy = offsetof(struct client_counts, dims) + n_dims * sizeof(struct dim_counts);
+    /* Room for every entry there is now: later ones open in the new window. */
     w = malloc(sizeof(*w) + t->id_n * sizeof(w->records[0]));
     if (!w)
-        return NULL;
+        return DD_ERR_NOMEM;
     w->bucket_end_ms = bucket_end_ms;
     w->idle_buckets_after = idle_buckets_after;
     w->n_dims = n_dims;
     for (i = 0; i < n_dims; i++)
         snprintf(w->dim_names[i], sizeof(w->dim_names[i]), "%s", dim_names[i]);
     w->n = 0;
-    for (i = 0; i < t->id_cap; i++) {
-        struct entry *e = t->ids[i];
-        struct client_record *r;
+    t->closing.w = w;
+    t->closing.window = t->window;
+    t->closing.next = 0;
+    t->closing.copy = offsetof(struct client_counts, dims) + n_dims * sizeof(struct dim_counts);
+    t->closing.forget_after_ms = forget_after_ms;
+    t->window++;
+    return DD_OK;
+}
 
-        if (!e || !(e->had_session || e->touched || e->left_ms))
-            continue;
-        r = &w->records[w->n++];
-        memcpy(&r->counts, &e->counts, copy);
-        r->had_session = e->had_session;
-        r->disconnected_at_ms = e->live ? 0 : e->left_ms;
-        memcpy(r->id, e->id, strlen(e->id) + 1);
-        reset_counts(&e->counts, n_dims);
-        e->touched = false;
-        e->had_session = e->live > 0;
-    }
-    if (!t->n_gone)
-        return w;
-    /* Forget clients long gone, and refused ones that stayed quiet for a
-     * whole window; removal may shift entries, so rescan. */
-    for (i = 0; i < t->id_cap;) {
-        struct entry *e = t->ids[i];
+struct client_window *clients_close_for(struct clients *t, long budget_ns)
+{
+    struct timespec start, now;
+    struct client_window *w;
 
-        if (e && !e->live &&
-            (e->left_ms ? bucket_end_ms - e->left_ms > forget_after_ms
-                        : !e->touched && !e->had_session)) {
-            remove_id(t, i);
-            t->n_gone--;
-            continue;
-        }
-        i++;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        w = clients_close_step(t, 1024);
+        if (w || !clients_closing(t))
+            return w;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) >= budget_ns)
+            return NULL;
     }
-    return w;
+}
+
+bool clients_closing(const struct clients *t)
+{
+    return t->closing.w || t->done;
+}
+
+struct client_window *clients_close(struct clients *t, int64_t bucket_end_ms,
+                                    int64_t idle_buckets_after, int64_t forget_after_ms,
+                                    const char *const *dim_names, size_t n_dims)
+{
+    if (clients_closing(t) || clients_close_begin(t, bucket_end_ms, idle_buckets_after,
+                                                  forget_after_ms, dim_names, n_dims))
+        return NULL;
+    return clients_close_step(t, SIZE_MAX);
 }

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
+
 #define CLIENTS_ID_MAX 128 /* AWS thing names and client ids */
 #define CLIENTS_IP_MAX 46  /* textual IPv6 */
 
@@ -104,13 +106,34 @@ struct client_counts *clients_connect(struct clients *t, const void *conn, const
  * (mosquitto repeats DISCONNECT events) and unlink it. now_ms is emulated. */
 void clients_disconnect(struct clients *t, const void *conn, int64_t now_ms);
 
-/* Close the window ending at bucket_end_ms: a new client_window (free() it)
- * with a record for every client that had a session or any count, then reset
- * the counts for the next window. dim_names[0..n_dims) are the dimensions in
- * force (their counts are copied; the slots above are left unset). NULL when
- * out of memory (the counts are kept and go into the next window). Entries
- * of clients that left more than forget_after_ms ago are dropped, and so are
- * those of refused clients that stayed quiet for a whole window. */
+/* Start closing the window ending at bucket_end_ms; the counts of the open
+ * window go on being counted meanwhile. dim_names[0..n_dims) are the
+ * dimensions in force (their counts are copied; the slots above are left
+ * unset). Entries of clients that left more than forget_after_ms ago are
+ * dropped by the sweep, and so are those of refused clients that stayed
+ * quiet for a whole window. DD_ERR_STATE while another close is under way
+ * or its window was not taken; DD_ERR_NOMEM (nothing changes). */
+int clients_close_begin(struct clients *t, int64_t bucket_end_ms, int64_t idle_buckets_after,
+                        int64_t forget_after_ms, const char *const *dim_names, size_t n_dims);
+
+/* Sweep at most max_slots slots of the table for the close under way.
+ * Returns the closed window once the sweep is done (the caller frees it
+ * with free()), else NULL. */
+struct client_window *clients_close_step(struct clients *t, size_t max_slots);
+
+/* How long one broker tick may sweep a closing window. */
+#define CLIENTS_CLOSE_BUDGET_NS 2000000L
+
+/* Sweep for at most budget_ns (checking the clock every 1024 slots): the
+ * closed window once done, else NULL. What the broker's TICK calls. */
+struct client_window *clients_close_for(struct clients *t, long budget_ns);
+
+/* True while a close is under way or its window waits to be taken. */
+bool clients_closing(const struct clients *t);
+
+/* Close in one go (begin and sweep to the end): a new client_window with a
+ * record for every client that had a session or any count. NULL when out of
+ * memory or while another close is under way. */
 struct client_window *clients_close(struct clients *t, int64_t bucket_end_ms,
                                     int64_t idle_buckets_after, int64_t forget_after_ms,
                                     const char *const *dim_names, size_t n_dims);

@@ -37,6 +37,8 @@
 
 #define EXPORT            __attribute__((visibility("default")))
 #define PROGRESS_EVERY_MS 1000
+#define CLOSE_BUDGET_NS   2000000L /* of one tick, for sweeping a closing window */
+#define CLOSE_STEP_SLOTS  1024     /* slots swept between two looks at the clock */
 /* Clients gone longer than this are forgotten (they no longer have
  * disconnect-duration datapoints worth keeping: AWS invalidates after two
  * days without data). */
@@ -206,26 +208,30 @@ static int on_tick(int event, void *event_data, void *userdata)
         engine_synced(p->engine, cfg->sync_generation);
     }
     now = clock_now(&p->clock, now_real);
-    if (now >= p->open_bucket_end_ms) {
+    if (!clients_closing(p->clients) && now >= p->open_bucket_end_ms) {
         int64_t next_end = clock_bucket_end(now);
         int64_t idle = (next_end - p->open_bucket_end_ms) / CLOCK_BUCKET_MS - 1;
-        struct client_window *w = clients_close(
-            p->clients, p->open_bucket_end_ms, idle, FORGET_AFTER_MS,
-            p->config ? p->config->dim_names : NULL, p->config ? p->config->n_dims : 0);
 
-        if (w) {
-            engine_window(p->engine, w);
-        } else {
+        if (clients_close_begin(p->clients, p->open_bucket_end_ms, idle, FORGET_AFTER_MS,
+                                p->config ? p->config->dim_names : NULL,
+                                p->config ? p->config->n_dims : 0))
             mosquitto_log_printf(MOSQ_LOG_ERR,
                                  "ddlocal: out of memory closing a window; counts carry over");
-        }
         p->open_bucket_end_ms = next_end;
+    }
+    if (clients_closing(p->clients)) {
+        struct client_window *w = clients_close_for(p->clients, CLIENTS_CLOSE_BUDGET_NS);
+
+        if (!w)
+            goto out; /* no progress mark before the window is handed over */
+        engine_window(p->engine, w);
         changed = 1;
     }
     if (changed || now_real - p->last_progress_real_ms >= PROGRESS_EVERY_MS) {
         engine_progress(p->engine, now);
         p->last_progress_real_ms = now_real;
     }
+out:
     while (p->n_kicks > 0)
         mosquitto_kick_client_by_clientid(p->kicks[--p->n_kicks], true);
     engine_drain(p->engine);

@@ -187,6 +187,7 @@ int main(int argc, char **argv)
     struct detect *d;
     struct clients *t;
     double close_ms[N_WINDOWS], eval_ms[N_WINDOWS], t0, close_max = 0;
+    int ticks[N_WINDOWS] = { 0 };
     long rss0, rss_clients, rss_engine;
     size_t n = 100000, i;
     long long datapoints, violations;
@@ -243,13 +244,23 @@ int main(int argc, char **argv)
         struct client_window *win;
 
         traffic(t, n, w);
+        /* As the broker's TICK does: begin the close, then sweep it within
+         * the tick budget, one tick after the other; the longest tick is
+         * the figure that matters. */
         t0 = now_ms();
-        win = clients_close(t, end, 0, FORGET_MS, NULL, 0);
+        if (clients_close_begin(t, end, 0, FORGET_MS, NULL, 0))
+            fail("clients_close_begin", DD_ERR_NOMEM);
+        win = NULL;
+        while (!win) {
+            double tick0 = now_ms(), tick;
+
+            win = clients_close_for(t, CLIENTS_CLOSE_BUDGET_NS);
+            tick = now_ms() - tick0;
+            if (tick > close_max)
+                close_max = tick;
+            ticks[w]++;
+        }
         close_ms[w] = now_ms() - t0;
-        if (!win)
-            fail("clients_close", DD_ERR_NOMEM);
-        if (close_ms[w] > close_max)
-            close_max = close_ms[w];
         t0 = now_ms();
         rc = store_begin(s);
         if (!rc)
@@ -269,7 +280,9 @@ int main(int argc, char **argv)
 
     printf("bench-detect: %zu things x %d behaviors in %zu profiles attached to all things\n", n,
            N_BEHAVIORS, N_PROFILES);
-    printf("  broker thread, longest clients_close: %8.2f ms   (target < 5 ms)\n", close_max);
+    printf("  broker thread, longest tick closing:  %8.2f ms   (target < 5 ms)\n", close_max);
+    printf("  window close spread over:             %8d ticks (%.1f ms in all)\n", ticks[1],
+           close_ms[1]);
     printf("  evaluate+persist, first window:       %8.1f ms   (creates every state)\n",
            eval_ms[0]);
     printf("  evaluate+persist, steady window:      %8.1f ms   (target < 2000 ms)\n", eval_ms[1]);
