@@ -139,7 +139,14 @@ $(OUT)/ddlocal-device: $(OBJ)/tools/device.o
 # Unit tests of core/ link core only; tests of store/ (test_store*) add store.
 WRAP_ALLOC := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 STORE_TEST_BIN := $(filter $(OUT)/tests/test_store%,$(UNIT_BIN))
-CORE_TEST_BIN := $(filter-out $(STORE_TEST_BIN),$(UNIT_BIN))
+CLIENTS_TEST_BIN := $(filter $(OUT)/tests/test_clients,$(UNIT_BIN))
+CORE_TEST_BIN := $(filter-out $(STORE_TEST_BIN) $(CLIENTS_TEST_BIN),$(UNIT_BIN))
+# The broker thread's counters (plugin/clients.c) use no mosquitto API.
+$(CLIENTS_TEST_BIN): $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/alloc_fail.o \
+		$(OBJ)/plugin/clients.o $(CORE_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) $(WRAP_ALLOC) -o $@ $^ -lcmocka $(LIBS_CORE)
 $(STORE_TEST_BIN): $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/alloc_fail.o \
 		$(STORE_OBJ) $(CORE_OBJ)
 	@mkdir -p $(@D)
