@@ -227,13 +227,12 @@ struct client_counts *clients_by_conn(struct clients *t, const void *conn)
     return &e->counts;
 }
 
-struct authz_memo *clients_memo(struct clients *t, const void *conn, size_t slot)
+struct authz_memo *clients_memo(struct client_counts *c, size_t slot)
 {
-    size_t i = conn_slot(t, conn);
+    /* The counts are the first member of their entry. */
+    struct entry *e = (struct entry *)(void *)((char *)c - offsetof(struct entry, counts));
 
-    if (!t->conns[i].conn || slot > 1)
-        return NULL;
-    return &t->conns[i].e->memo[slot];
+    return &e->memo[slot & 1];
 }
 
 struct client_counts *clients_connect(struct clients *t, const void *conn, const char *id,

@@ -139,10 +139,10 @@ struct client_window *clients_close(struct clients *t, int64_t bucket_end_ms,
                                     const char *const *dim_names, size_t n_dims);
 
 
-/* The client's memo slot (0 or 1) for conn, or NULL when conn is not a
- * live connection. Emptied at every new connection of the client. Broker
- * thread. */
-struct authz_memo *clients_memo(struct clients *t, const void *conn, size_t slot);
+/* The memo slot (0 or 1) of the client whose counts clients_by_conn()
+ * returned (so one lookup serves both). Emptied at every new connection of
+ * the client. Broker thread; cannot fail. */
+struct authz_memo *clients_memo(struct client_counts *c, size_t slot);
 
 /* Count one PUBLISH of len payload bytes; dims_in has bit i set when its
  * topic matches dimension i of the n_dims in force. Broker thread. */

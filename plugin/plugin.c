@@ -317,10 +317,9 @@ static bool identify(struct plugin *p, struct mosquitto *client)
  * receive), remembering the client's last decision of each kind: the same
  * topic under the same configuration gets the same answer. */
 static bool authorized_memo(struct plugin *p, struct mosquitto *client, enum policy_action action,
-                            const char *topic)
+                            const char *topic, struct client_counts *c)
 {
-    struct authz_memo *m =
-        clients_memo(p->clients, client, action == POLICY_ACTION_RECEIVE ? 1 : 0);
+    struct authz_memo *m = c ? clients_memo(c, action == POLICY_ACTION_RECEIVE ? 1 : 0) : NULL;
     size_t len = strlen(topic);
     bool ok;
 
@@ -393,21 +392,22 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 
     (void)event;
     PLUGIN_ASSERT_BROKER_THREAD(p);
+    if (a->access != MOSQ_ACL_WRITE && a->access != MOSQ_ACL_READ &&
+        a->access != MOSQ_ACL_SUBSCRIBE)
+        return MOSQ_ERR_SUCCESS; /* UNSUBSCRIBE has no AWS equivalent */
+    c = clients_by_conn(p->clients, a->client);
     switch (a->access) {
     case MOSQ_ACL_WRITE:
-        ok = authorized_memo(p, a->client, POLICY_ACTION_PUBLISH, a->topic) &&
+        ok = authorized_memo(p, a->client, POLICY_ACTION_PUBLISH, a->topic, c) &&
              (!a->retain || authorized(p, a->client, POLICY_ACTION_RETAIN_PUBLISH, a->topic));
         break;
     case MOSQ_ACL_READ:
-        ok = authorized_memo(p, a->client, POLICY_ACTION_RECEIVE, a->topic);
-        break;
-    case MOSQ_ACL_SUBSCRIBE:
-        ok = authorized(p, a->client, POLICY_ACTION_SUBSCRIBE, a->topic);
+        ok = authorized_memo(p, a->client, POLICY_ACTION_RECEIVE, a->topic, c);
         break;
     default:
-        return MOSQ_ERR_SUCCESS; /* UNSUBSCRIBE has no AWS equivalent */
+        ok = authorized(p, a->client, POLICY_ACTION_SUBSCRIBE, a->topic);
+        break;
     }
-    c = clients_by_conn(p->clients, a->client);
     if (!ok) {
         if (c)
             clients_count_auth_failure(
