@@ -25,12 +25,13 @@
 
 struct entry {
     struct client_counts counts;
-    int live;         /* connections currently linked to this id */
-    bool had_session; /* some session was open during the open window */
-    bool touched;     /* some count moved during the open window */
-    int64_t left_ms;  /* emulated time the last connection left; 0 while live */
-    uint32_t window;  /* the window its counts belong to */
-    struct authz_memo memo[2];
+    int live;                /* connections currently linked to this id */
+    bool had_session;        /* some session was open during the open window */
+    bool touched;            /* some count moved during the open window */
+    int64_t left_ms;         /* emulated time the last connection left; 0 while live */
+    uint32_t window;         /* the window its counts belong to */
+    struct dim_counts *dims; /* owned, CLIENTS_MAX_DIMS of them; NULL until needed */
+    struct authz_memo memo[CLIENTS_MEMO_SLOTS];
     char id[CLIENTS_ID_MAX + 1];
 };
 
@@ -44,7 +45,6 @@ struct closing {
     struct client_window *w; /* owned; NULL when no close is under way */
     uint32_t window;         /* the number of the window being closed */
     size_t next;             /* the next id slot to sweep */
-    size_t copy;             /* bytes of counts copied (the dimensions in force) */
     int64_t forget_after_ms;
 };
 
@@ -60,6 +60,20 @@ struct clients {
 };
 
 static void settle(struct clients *t, struct entry *e);
+
+static void entry_free(struct entry *e)
+{
+    if (e)
+        free(e->dims);
+    free(e);
+}
+
+/* The entry whose counts c are (the counts are its first member). */
+static struct entry *entry_of(struct client_counts *c)
+{
+    return (struct entry *)(void *)((char *)c - offsetof(struct entry, counts));
+}
+
 static void finish_close(struct clients *t);
 
 static uint32_t hash_str(const char *s)
@@ -105,7 +119,7 @@ void clients_free(struct clients *t)
     if (!t)
         return;
     for (i = 0; t->ids && i < t->id_cap; i++)
-        free(t->ids[i]);
+        entry_free(t->ids[i]);
     free(t->ids);
     free(t->closing.w);
     free(t->done);
@@ -150,7 +164,7 @@ static void remove_id(struct clients *t, size_t i)
 {
     size_t mask = t->id_cap - 1, j = i;
 
-    free(t->ids[i]);
+    entry_free(t->ids[i]);
     t->ids[i] = NULL;
     t->id_n--;
     /* Backward-shift the probe run after the hole. */
@@ -229,10 +243,7 @@ struct client_counts *clients_by_conn(struct clients *t, const void *conn)
 
 struct authz_memo *clients_memo(struct client_counts *c, size_t slot)
 {
-    /* The counts are the first member of their entry. */
-    struct entry *e = (struct entry *)(void *)((char *)c - offsetof(struct entry, counts));
-
-    return &e->memo[slot & 1];
+    return &entry_of(c)->memo[slot % CLIENTS_MEMO_SLOTS];
 }
 
 struct client_counts *clients_connect(struct clients *t, const void *conn, const char *id,
@@ -303,12 +314,23 @@ void clients_disconnect(struct clients *t, const void *conn, int64_t now_ms)
     }
 }
 
-/* Zero the counts of a closed window, keeping the last source address and
- * touching only the dimension counts in force. */
-static void reset_counts(struct client_counts *c, size_t n_dims)
+/* Zero the counts of a closed window, keeping the last source address. */
+static void reset_counts(struct entry *e, size_t n_dims)
 {
-    memset(c, 0, offsetof(struct client_counts, source_ip));
-    memset(c->dims, 0, n_dims * sizeof(c->dims[0]));
+    memset(&e->counts, 0, offsetof(struct client_counts, source_ip));
+    if (e->dims)
+        memset(e->dims, 0, n_dims * sizeof(e->dims[0]));
+}
+
+/* The entry's dimension counts, allocated on first use; NULL when out of
+ * memory. */
+static struct dim_counts *dims_of(struct client_counts *c)
+{
+    struct entry *e = entry_of(c);
+
+    if (!e->dims)
+        e->dims = calloc(CLIENTS_MAX_DIMS, sizeof(*e->dims));
+    return e->dims;
 }
 
 static void size_add(struct size_stats *s, uint32_t len)
@@ -323,41 +345,50 @@ static void size_add(struct size_stats *s, uint32_t len)
 
 void clients_count_sent(struct client_counts *c, unsigned dims_in, size_t n_dims, uint32_t len)
 {
+    struct dim_counts *d;
     size_t i;
 
     c->sent++;
     size_add(&c->bytes, len);
+    if (!n_dims || !(d = dims_of(c)))
+        return;
     for (i = 0; i < n_dims; i++) {
         if (dims_in & (1u << i)) {
-            c->dims[i].sent++;
-            size_add(&c->dims[i].in, len);
+            d[i].sent++;
+            size_add(&d[i].in, len);
         } else {
-            size_add(&c->dims[i].out, len);
+            size_add(&d[i].out, len);
         }
     }
 }
 
 void clients_count_received(struct client_counts *c, unsigned dims_in)
 {
+    struct dim_counts *d;
     size_t i;
 
     c->received++;
+    if (!dims_in || !(d = dims_of(c)))
+        return;
     for (i = 0; dims_in; i++, dims_in >>= 1)
         if (dims_in & 1u)
-            c->dims[i].received++;
+            d[i].received++;
 }
 
 void clients_count_auth_failure(struct client_counts *c, bool has_topic, unsigned dims_in)
 {
+    struct dim_counts *d;
     size_t i;
 
     c->auth_failures++;
     if (!has_topic)
         return;
     c->topic_auth_failures++;
+    if (!dims_in || !(d = dims_of(c)))
+        return;
     for (i = 0; dims_in; i++, dims_in >>= 1)
         if (dims_in & 1u)
-            c->dims[i].auth_failures++;
+            d[i].auth_failures++;
 }
 
 void clients_reset_dims(struct clients *t)
@@ -365,8 +396,8 @@ void clients_reset_dims(struct clients *t)
     size_t i;
 
     for (i = 0; i < t->id_cap; i++)
-        if (t->ids[i])
-            memset(t->ids[i]->counts.dims, 0, sizeof(t->ids[i]->counts.dims));
+        if (t->ids[i] && t->ids[i]->dims)
+            memset(t->ids[i]->dims, 0, CLIENTS_MAX_DIMS * sizeof(t->ids[i]->dims[0]));
 }
 
 /* Copy an entry's counts of the closing window into its record (when it
@@ -378,12 +409,16 @@ static void harvest(struct clients *t, struct entry *e)
     if (e->had_session || e->touched || e->left_ms) {
         struct client_record *r = &w->records[w->n++];
 
-        memcpy(&r->counts, &e->counts, t->closing.copy);
+        r->counts = e->counts;
+        if (e->dims)
+            memcpy(r->dims, e->dims, w->n_dims * sizeof(r->dims[0]));
+        else
+            memset(r->dims, 0, w->n_dims * sizeof(r->dims[0]));
         r->had_session = e->had_session;
         r->disconnected_at_ms = e->live ? 0 : e->left_ms;
         memcpy(r->id, e->id, strlen(e->id) + 1);
     }
-    reset_counts(&e->counts, w->n_dims);
+    reset_counts(e, w->n_dims);
     e->touched = false;
     e->had_session = e->live > 0;
     e->window = t->window;
@@ -473,7 +508,6 @@ int clients_close_begin(struct clients *t, int64_t bucket_end_ms, int64_t idle_b
     t->closing.w = w;
     t->closing.window = t->window;
     t->closing.next = 0;
-    t->closing.copy = offsetof(struct client_counts, dims) + n_dims * sizeof(struct dim_counts);
     t->closing.forget_after_ms = forget_after_ms;
     t->window++;
     return DD_OK;

@@ -48,13 +48,13 @@ struct client_counts {
     uint32_t disconnects;
     struct size_stats bytes;
     char source_ip[CLIENTS_IP_MAX]; /* the last address it connected from */
-    struct dim_counts dims[CLIENTS_MAX_DIMS];
 };
 
 /* The last authorization decision of one kind for a client, so a device
  * publishing to the same topic again skips the policy evaluation. Valid for
  * the configuration generation it was made under. */
 #define CLIENTS_MEMO_TOPIC 64 /* longer topics are not remembered */
+#define CLIENTS_MEMO_SLOTS 5  /* slot 0 for publishes, 1-4 for deliveries by topic hash */
 
 struct authz_memo {
     uint64_t generation; /* 0 = empty */
@@ -66,8 +66,9 @@ struct authz_memo {
 /* A closed window's record of one client. */
 struct client_record {
     struct client_counts counts;
-    bool had_session;           /* a session was open at some moment of the window */
-    int64_t disconnected_at_ms; /* 0 while connected at close; else when it left */
+    struct dim_counts dims[CLIENTS_MAX_DIMS]; /* the first n_dims of the window are set */
+    bool had_session;                         /* a session was open at some moment of the window */
+    int64_t disconnected_at_ms;               /* 0 while connected at close; else when it left */
     char id[CLIENTS_ID_MAX + 1];
 };
 
@@ -139,13 +140,16 @@ struct client_window *clients_close(struct clients *t, int64_t bucket_end_ms,
                                     const char *const *dim_names, size_t n_dims);
 
 
-/* The memo slot (0 or 1) of the client whose counts clients_by_conn()
- * returned (so one lookup serves both). Emptied at every new connection of
- * the client. Broker thread; cannot fail. */
+/* The memo slot (below CLIENTS_MEMO_SLOTS) of the client whose counts
+ * clients_by_conn() returned (so one lookup serves both). Emptied at every
+ * new connection of the client. Broker thread; cannot fail. */
 struct authz_memo *clients_memo(struct client_counts *c, size_t slot);
 
 /* Count one PUBLISH of len payload bytes; dims_in has bit i set when its
- * topic matches dimension i of the n_dims in force. Broker thread. */
+ * topic matches dimension i of the n_dims in force. Dimension counts live in
+ * an array allocated at a client's first count while dimensions are in
+ * force (most emulations have none); out of memory skips them. Broker
+ * thread. */
 void clients_count_sent(struct client_counts *c, unsigned dims_in, size_t n_dims, uint32_t len);
 
 /* Count one delivery to the client. */

@@ -856,7 +856,7 @@ static bool cloud_stats(const char *metric, const struct client_record *rec, int
                         struct metric_stats *st)
 {
     const struct client_counts *c = &rec->counts;
-    const struct dim_counts *dc = dim >= 0 ? &c->dims[dim] : NULL;
+    const struct dim_counts *dc = dim >= 0 ? &rec->dims[dim] : NULL;
     uint64_t sample;
 
     memset(st, 0, sizeof(*st));
