@@ -167,7 +167,10 @@ unit: $(UNIT_BIN) $(FUZZ_REPLAY_BIN)
 	@sh tests/unit/run.sh "$(VARIANT)" $(UNIT_BIN) -- $(FUZZ_REPLAY_BIN)
 
 FUZZ_OUT := build/fuzz
+# libFuzzer needs clang and its runtime; only `make fuzz` installs them.
+FUZZ_PACKAGES := clang libclang-rt-14-dev
 fuzz:
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(FUZZ_PACKAGES)"
 	@mkdir -p $(FUZZ_OUT)
 	@for f in $(FUZZ_SRC); do \
 	  n=$$(basename $$f .c); \
@@ -224,7 +227,7 @@ DEBIAN_PACKAGES := gcc make pkg-config clang-format libc6-dev \
 	libcjson-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev \
 	libcmocka-dev libmosquitto-dev mosquitto-dev mosquitto mosquitto-clients \
 	python3 python3-pytest python3-boto3 python3-paho-mqtt python3-cryptography awscli \
-	openssl curl chromium python3-websocket
+	openssl curl chromium python3-websocket sqlite3
 
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
