@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "core/mem.h"
 #include "store/migrations.h"
 #include "store/store_internal.h"
 
@@ -71,6 +72,32 @@ void store__bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+void store__copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
+{
+    const char *v = (const char *)sqlite3_column_text(st, col);
+
+    snprintf(dst, size, "%s", v ? v : "");
+}
+
+int store__dup_text(sqlite3_stmt *st, int col, char **out)
+{
+    const char *v = (const char *)sqlite3_column_text(st, col);
+
+    *out = NULL;
+    if (!v)
+        return DD_OK;
+    *out = dd_strndup(v, (size_t)sqlite3_column_bytes(st, col));
+    return *out ? DD_OK : DD_ERR_NOMEM;
+}
+
+void store__bind_text_copy(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_null(st, i);
 }

@@ -26,21 +26,6 @@ const char *const store_cert_status_names[] = {
 
 /* ---- small helpers ---- */
 
-static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int col)
-{
-    const char *v = (const char *)sqlite3_column_text(st, col);
-
-    snprintf(dst, size, "%s", v ? v : "");
-}
-
-static int dup_col(sqlite3_stmt *st, int col, char **out)
-{
-    const char *v = (const char *)sqlite3_column_text(st, col);
-
-    *out = dd_strdup(v ? v : "");
-    return *out ? DD_OK : DD_ERR_NOMEM;
-}
-
 /* The status named by column col (the CHECK constraint keeps it valid). */
 static enum store_cert_status status_col(sqlite3_stmt *st, int col)
 {
@@ -157,7 +142,7 @@ static int collect_names(struct store *s, sqlite3_stmt *st, size_t limit, struct
             out->names = grown;
             cap = ncap;
         }
-        rc = dup_col(st, 0, &name);
+        rc = store__dup_text(st, 0, &name);
         if (rc)
             goto out;
         out->names[out->n++] = name;
@@ -223,9 +208,9 @@ int store_ca_get(struct store *s, struct store_ca *out, struct dd_errbuf *eb)
         return rc;
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        rc = dup_col(st, 0, &out->key_pem);
+        rc = store__dup_text(st, 0, &out->key_pem);
         if (!rc)
-            rc = dup_col(st, 1, &out->cert_pem);
+            rc = store__dup_text(st, 1, &out->cert_pem);
     } else if (rc == SQLITE_DONE) {
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "the emulator's CA has not been created yet");
     } else {
@@ -298,14 +283,14 @@ int store_cert_create(struct store *s, const struct store_cert_spec *spec, struc
 static int read_cert(sqlite3_stmt *st, bool with_pem, struct store_cert *c)
 {
     c->seq = sqlite3_column_int64(st, 0);
-    copy_col(c->cert_id, sizeof(c->cert_id), st, 1);
-    copy_col(c->generation_id, sizeof(c->generation_id), st, 2);
+    store__copy_text(c->cert_id, sizeof(c->cert_id), st, 1);
+    store__copy_text(c->generation_id, sizeof(c->generation_id), st, 2);
     c->status = status_col(st, 3);
     c->not_before_s = sqlite3_column_int64(st, 4);
     c->not_after_s = sqlite3_column_int64(st, 5);
     c->created_ms = sqlite3_column_int64(st, 6);
     c->modified_ms = sqlite3_column_int64(st, 7);
-    return with_pem ? dup_col(st, 8, &c->pem) : DD_OK;
+    return with_pem ? store__dup_text(st, 8, &c->pem) : DD_OK;
 }
 
 int store_cert_get(struct store *s, const char *cert_id, struct store_cert *out,
@@ -585,7 +570,7 @@ int store_cert_states(struct store *s, struct store_cert_states *out)
             out->v = grown;
             cap = ncap;
         }
-        copy_col(out->v[out->n].cert_id, sizeof(out->v[out->n].cert_id), st, 0);
+        store__copy_text(out->v[out->n].cert_id, sizeof(out->v[out->n].cert_id), st, 0);
         out->v[out->n].status = status_col(st, 1);
         out->n++;
     }

@@ -5,6 +5,8 @@
 #ifndef DD_STORE_INTERNAL_H
 #define DD_STORE_INTERNAL_H
 
+#include <stddef.h>
+
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -38,6 +40,16 @@ const char *store__text(sqlite3_stmt *st, int i);
 /* Bind v (NULL binds SQL NULL) without copying: v must live until the
  * statement is reset. */
 void store__bind_text(sqlite3_stmt *st, int i, const char *v);
+
+/* Column col as text into dst (size bytes, truncated; "" for SQL NULL). */
+void store__copy_text(char *dst, size_t size, sqlite3_stmt *st, int col);
+
+/* A heap copy of column col into *out (free() it); SQL NULL gives NULL with
+ * DD_OK. DD_ERR_NOMEM. */
+int store__dup_text(sqlite3_stmt *st, int col, char **out);
+
+/* Bind a copy of v (NULL binds SQL NULL): v may go before the step. */
+void store__bind_text_copy(sqlite3_stmt *st, int i, const char *v);
 
 /* Run a statement to completion (expects SQLITE_DONE); maps errors. */
 int store__step_done(struct store *s, sqlite3_stmt *st, const char *what);

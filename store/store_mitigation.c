@@ -23,33 +23,6 @@
 
 /* ---- small helpers ---- */
 
-static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int col)
-{
-    const char *v = (const char *)sqlite3_column_text(st, col);
-
-    snprintf(dst, size, "%s", v ? v : "");
-}
-
-/* A heap copy of a text column; a NULL column gives NULL with DD_OK. */
-static int dup_col(sqlite3_stmt *st, int col, char **out)
-{
-    const char *v = (const char *)sqlite3_column_text(st, col);
-
-    *out = NULL;
-    if (!v)
-        return DD_OK;
-    *out = dd_strndup(v, (size_t)sqlite3_column_bytes(st, col));
-    return *out ? DD_OK : DD_ERR_NOMEM;
-}
-
-static void bind_opt(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 static int64_t col_ms_or_none(sqlite3_stmt *st, int col)
 {
     return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
@@ -193,14 +166,14 @@ static int read_action(sqlite3_stmt *st, void *item)
     struct store_mitigation_action *a = item;
     int rc;
 
-    copy_col(a->name, sizeof(a->name), st, 0);
-    copy_col(a->action_id, sizeof(a->action_id), st, 1);
-    copy_col(a->action_type, sizeof(a->action_type), st, 2);
+    store__copy_text(a->name, sizeof(a->name), st, 0);
+    store__copy_text(a->action_id, sizeof(a->action_id), st, 1);
+    store__copy_text(a->action_type, sizeof(a->action_type), st, 2);
     a->created_ms = sqlite3_column_int64(st, 5);
     a->modified_ms = sqlite3_column_int64(st, 6);
-    rc = dup_col(st, 3, &a->role_arn);
+    rc = store__dup_text(st, 3, &a->role_arn);
     if (!rc)
-        rc = dup_col(st, 4, &a->params);
+        rc = store__dup_text(st, 4, &a->params);
     return rc;
 }
 
@@ -264,7 +237,7 @@ int store_mitigation_action_create(struct store *s, const struct store_mitigatio
     sqlite3_bind_text(st, 3, a->action_type, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 4, a->role_arn, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 5, a->params, -1, SQLITE_TRANSIENT);
-    bind_opt(st, 6, a->tags);
+    store__bind_text_copy(st, 6, a->tags);
     sqlite3_bind_int64(st, 7, now_ms);
     rc = store__step_done(s, st, "create mitigation action");
     if (!rc)
@@ -313,8 +286,8 @@ int store_mitigation_action_update(struct store *s, const char *name, const char
     if (rc)
         goto out;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    bind_opt(st, 2, role_arn);
-    bind_opt(st, 3, params);
+    store__bind_text_copy(st, 2, role_arn);
+    store__bind_text_copy(st, 3, params);
     sqlite3_bind_int64(st, 4, now_ms);
     rc = store__step_done(s, st, "update mitigation action");
     if (!rc)
@@ -357,8 +330,8 @@ int store_mitigation_action_list(struct store *s, const char *action_type, const
     rc = store__prepare(s, sql, &st);
     if (rc)
         return rc;
-    bind_opt(st, 1, action_type);
-    bind_opt(st, 2, after);
+    store__bind_text_copy(st, 1, action_type);
+    store__bind_text_copy(st, 2, after);
     sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
     rc = collect(s, st, limit, sizeof(*out->items), read_action, cleanup_action, &items, &out->n,
                  &out->more, "list mitigation actions");
@@ -377,8 +350,8 @@ static int read_task(sqlite3_stmt *st, void *item)
     struct store_mitigation_task *t = item;
     int rc;
 
-    copy_col(t->task_id, sizeof(t->task_id), st, 0);
-    copy_col(t->status, sizeof(t->status), st, 1);
+    store__copy_text(t->task_id, sizeof(t->task_id), st, 0);
+    store__copy_text(t->status, sizeof(t->status), st, 1);
     t->start_ms = sqlite3_column_int64(st, 2);
     t->end_ms = col_ms_or_none(st, 3);
     t->has_range = sqlite3_column_type(st, 5) != SQLITE_NULL;
@@ -389,9 +362,9 @@ static int read_task(sqlite3_stmt *st, void *item)
     t->n_executed = sqlite3_column_int64(st, 10);
     t->n_skipped = sqlite3_column_int64(st, 11);
     t->n_failed = sqlite3_column_int64(st, 12);
-    rc = dup_col(st, 4, &t->target);
+    rc = store__dup_text(st, 4, &t->target);
     if (!rc)
-        rc = dup_col(st, 9, &t->actions);
+        rc = store__dup_text(st, 9, &t->actions);
     return rc;
 }
 
@@ -447,7 +420,7 @@ int store_mitigation_task_list(struct store *s, int64_t start_ms, int64_t end_ms
     sqlite3_bind_int64(st, 1, start_ms);
     sqlite3_bind_int64(st, 2, end_ms);
     sqlite3_bind_int64(st, 3, after_ms);
-    bind_opt(st, 4, after_id);
+    store__bind_text_copy(st, 4, after_id);
     sqlite3_bind_int64(st, 5, (int64_t)limit + 1);
     rc = collect(s, st, limit, sizeof(*out->items), read_task, cleanup_task, &items, &out->n,
                  &out->more, "list mitigation tasks");
@@ -474,7 +447,7 @@ int store_mitigation_task_cancel(struct store *s, const char *task_id, int64_t n
     sqlite3_bind_text(st, 1, task_id, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        copy_col(status, sizeof(status), st, 0);
+        store__copy_text(status, sizeof(status), st, 0);
         rc = DD_OK;
     } else if (rc == SQLITE_DONE) {
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "The mitigation actions task %s does not exist.",
@@ -580,7 +553,7 @@ static int check_new_task(struct store *s, const struct store_mitigation_task_ne
     sqlite3_bind_text(st, 1, t->client_request_token, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        copy_col(other, sizeof(other), st, 0);
+        store__copy_text(other, sizeof(other), st, 0);
         rc = dd_fail(eb, DD_ERR_EXISTS,
                      "The client request token %s was already used by mitigation actions task %s.",
                      t->client_request_token, other);
@@ -638,7 +611,7 @@ static int add_task_action(struct store *s, const char *task_id, const char *nam
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        copy_col(a->type, sizeof(a->type), st, 0);
+        store__copy_text(a->type, sizeof(a->type), st, 0);
         rc = DD_OK;
     } else if (rc == SQLITE_DONE) {
         rc = dd_fail(eb, DD_ERR_INVALID, "The mitigation action %s does not exist.", name);
@@ -719,9 +692,9 @@ static int pick(struct store *s, const struct store_mitigation_task_new *t, cons
 
     if (rc)
         return rc;
-    bind_opt(st, 1, one_id);
-    bind_opt(st, 2, one_id ? NULL : t->profile);
-    bind_opt(st, 3, one_id ? NULL : t->behavior);
+    store__bind_text_copy(st, 1, one_id);
+    store__bind_text_copy(st, 2, one_id ? NULL : t->profile);
+    store__bind_text_copy(st, 3, one_id ? NULL : t->behavior);
     sqlite3_bind_int(st, 4, t->only_active);
     sqlite3_bind_int(st, 5, t->include_suppressed);
     if (t->has_range) {
@@ -779,7 +752,7 @@ static int action_groups(struct store *s, const char *name,
         return rc;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < STORE_MITIGATION_MAX_GROUPS) {
-        copy_col(groups[*n], STORE_MITIGATION_NAME_SIZE, st, 0);
+        store__copy_text(groups[*n], STORE_MITIGATION_NAME_SIZE, st, 0);
         (*n)++;
     }
     rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? DD_OK : store__error(s, rc, "read thing groups");
@@ -812,8 +785,8 @@ static int insert_execution(struct store *s, const char *task_id, const struct p
     sqlite3_bind_text(st, 4, v->thing, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 5, now_ms);
     sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC);
-    bind_opt(st, 7, error_code);
-    bind_opt(st, 8, message);
+    store__bind_text_copy(st, 7, error_code);
+    store__bind_text_copy(st, 8, message);
     return store__step_done(s, st, "record mitigation execution");
 }
 
@@ -938,17 +911,17 @@ static int read_execution(sqlite3_stmt *st, void *item)
     int rc;
 
     e->id = sqlite3_column_int64(st, 0);
-    copy_col(e->task_id, sizeof(e->task_id), st, 1);
-    copy_col(e->violation_id, sizeof(e->violation_id), st, 2);
-    copy_col(e->action_name, sizeof(e->action_name), st, 3);
+    store__copy_text(e->task_id, sizeof(e->task_id), st, 1);
+    store__copy_text(e->violation_id, sizeof(e->violation_id), st, 2);
+    store__copy_text(e->action_name, sizeof(e->action_name), st, 3);
     e->start_ms = sqlite3_column_int64(st, 5);
     e->end_ms = col_ms_or_none(st, 6);
-    copy_col(e->status, sizeof(e->status), st, 7);
-    rc = dup_col(st, 4, &e->thing);
+    store__copy_text(e->status, sizeof(e->status), st, 7);
+    rc = store__dup_text(st, 4, &e->thing);
     if (!rc)
-        rc = dup_col(st, 8, &e->error_code);
+        rc = store__dup_text(st, 8, &e->error_code);
     if (!rc)
-        rc = dup_col(st, 9, &e->message);
+        rc = store__dup_text(st, 9, &e->message);
     return rc;
 }
 
@@ -978,9 +951,9 @@ int store_mitigation_execution_list(struct store *s,
     rc = store__prepare(s, sql, &st);
     if (rc)
         return rc;
-    bind_opt(st, 1, f->task_id);
-    bind_opt(st, 2, f->violation_id);
-    bind_opt(st, 3, f->thing);
+    store__bind_text_copy(st, 1, f->task_id);
+    store__bind_text_copy(st, 2, f->violation_id);
+    store__bind_text_copy(st, 3, f->thing);
     if (f->has_range) {
         sqlite3_bind_int64(st, 4, f->start_ms);
         sqlite3_bind_int64(st, 5, f->end_ms);

@@ -21,33 +21,6 @@
 
 /* ---- small helpers ---- */
 
-static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int col)
-{
-    const char *v = (const char *)sqlite3_column_text(st, col);
-
-    snprintf(dst, size, "%s", v ? v : "");
-}
-
-/* A heap copy of a text column; NULL column gives NULL with DD_OK. */
-static int dup_col(sqlite3_stmt *st, int col, char **out)
-{
-    const char *v = (const char *)sqlite3_column_text(st, col);
-
-    *out = NULL;
-    if (!v)
-        return DD_OK;
-    *out = dd_strdup(v);
-    return *out ? DD_OK : DD_ERR_NOMEM;
-}
-
-static void bind_opt(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 /* NULL and "" are the same absent value. */
 static int same_opt(const char *a, const char *b)
 {
@@ -120,7 +93,7 @@ static int collect_names(struct store *s, sqlite3_stmt *st, int limit, struct st
             out->names = grown;
             cap = ncap;
         }
-        rc = dup_col(st, 0, &name);
+        rc = store__dup_text(st, 0, &name);
         if (rc)
             goto out;
         out->names[out->n++] = name;
@@ -230,13 +203,13 @@ static int finish(struct store *s, int rc)
 
 static int read_thing(sqlite3_stmt *st, struct store_thing *t)
 {
-    copy_col(t->name, sizeof(t->name), st, 0);
-    copy_col(t->thing_id, sizeof(t->thing_id), st, 1);
-    copy_col(t->type_name, sizeof(t->type_name), st, 2);
-    copy_col(t->billing_group, sizeof(t->billing_group), st, 3);
+    store__copy_text(t->name, sizeof(t->name), st, 0);
+    store__copy_text(t->thing_id, sizeof(t->thing_id), st, 1);
+    store__copy_text(t->type_name, sizeof(t->type_name), st, 2);
+    store__copy_text(t->billing_group, sizeof(t->billing_group), st, 3);
     t->version = sqlite3_column_int64(st, 5);
     t->created_ms = sqlite3_column_int64(st, 6);
-    return dup_col(st, 4, &t->attributes);
+    return store__dup_text(st, 4, &t->attributes);
 }
 
 int store_thing_get(struct store *s, const char *name, struct store_thing *out,
@@ -309,8 +282,9 @@ int store_thing_create(struct store *s, const struct store_thing_spec *spec,
         goto done;
     sqlite3_bind_text(st, 1, spec->name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, spec->thing_id, -1, SQLITE_TRANSIENT);
-    bind_opt(st, 3, spec->type_name && spec->type_name[0] ? spec->type_name : NULL);
-    bind_opt(st, 4, spec->billing_group && spec->billing_group[0] ? spec->billing_group : NULL);
+    store__bind_text_copy(st, 3, spec->type_name && spec->type_name[0] ? spec->type_name : NULL);
+    store__bind_text_copy(
+        st, 4, spec->billing_group && spec->billing_group[0] ? spec->billing_group : NULL);
     sqlite3_bind_text(st, 5, text, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 6, spec->now_ms);
     rc = store__step_done(s, st, "insert thing");
@@ -386,7 +360,7 @@ int store_thing_update(struct store *s, const char *name, const struct store_pat
     else if (p->type_name)
         sqlite3_bind_text(st, 1, p->type_name, -1, SQLITE_TRANSIENT);
     else
-        bind_opt(st, 1, t.type_name[0] ? t.type_name : NULL);
+        store__bind_text_copy(st, 1, t.type_name[0] ? t.type_name : NULL);
     sqlite3_bind_text(st, 2, attrs ? attrs : t.attributes, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
@@ -453,10 +427,10 @@ int store_thing_list(struct store *s, const struct store_thing_filter *f, const 
     rc = store__prepare(s, sql, &st);
     if (rc)
         return rc;
-    bind_opt(st, 1, after);
-    bind_opt(st, 2, f->type_name);
-    bind_opt(st, 3, f->attr_name);
-    bind_opt(st, 4, f->attr_value);
+    store__bind_text_copy(st, 1, after);
+    store__bind_text_copy(st, 2, f->type_name);
+    store__bind_text_copy(st, 3, f->attr_name);
+    store__bind_text_copy(st, 4, f->attr_value);
     sqlite3_bind_int(st, 5, f->attr_prefix ? 1 : 0);
     sqlite3_bind_int(st, 6, limit + 1);
     out->items = calloc((size_t)limit + 1, sizeof(*out->items));
@@ -516,14 +490,14 @@ int store_group_get(struct store *s, const char *name, struct store_thing_group 
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        copy_col(out->name, sizeof(out->name), st, 0);
-        copy_col(out->group_id, sizeof(out->group_id), st, 1);
-        copy_col(out->parent, sizeof(out->parent), st, 2);
+        store__copy_text(out->name, sizeof(out->name), st, 0);
+        store__copy_text(out->group_id, sizeof(out->group_id), st, 1);
+        store__copy_text(out->parent, sizeof(out->parent), st, 2);
         out->version = sqlite3_column_int64(st, 5);
         out->created_ms = sqlite3_column_int64(st, 6);
-        rc = dup_col(st, 3, &out->description);
+        rc = store__dup_text(st, 3, &out->description);
         if (!rc)
-            rc = dup_col(st, 4, &out->attributes);
+            rc = store__dup_text(st, 4, &out->attributes);
     } else if (rc == SQLITE_DONE) {
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "ThingGroup %s cannot be found.", name);
     } else {
@@ -584,8 +558,8 @@ int store_group_create(struct store *s, const struct store_group_spec *spec,
         goto done;
     sqlite3_bind_text(st, 1, spec->name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, spec->group_id, -1, SQLITE_TRANSIENT);
-    bind_opt(st, 3, spec->parent);
-    bind_opt(st, 4, spec->description);
+    store__bind_text_copy(st, 3, spec->parent);
+    store__bind_text_copy(st, 4, spec->description);
     sqlite3_bind_text(st, 5, text, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 6, spec->now_ms);
     rc = store__step_done(s, st, "insert group");
@@ -646,7 +620,7 @@ int store_group_update(struct store *s, const char *name, const struct store_pat
         rc = store__prepare(s, sql, &st);
     if (rc)
         goto out;
-    bind_opt(st, 1, p->description ? p->description : g.description);
+    store__bind_text_copy(st, 1, p->description ? p->description : g.description);
     sqlite3_bind_text(st, 2, attrs ? attrs : g.attributes, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
@@ -736,8 +710,8 @@ int store_group_list(struct store *s, const struct store_group_filter *f, const 
     }
     if (rc)
         return rc;
-    bind_opt(st, 1, after);
-    bind_opt(st, 2, f->prefix);
+    store__bind_text_copy(st, 1, after);
+    store__bind_text_copy(st, 2, f->prefix);
     sqlite3_bind_int(st, 3, limit > 0 ? limit + 1 : -1);
     if (f->parent) {
         sqlite3_bind_text(st, 4, f->parent, -1, SQLITE_TRANSIENT);
@@ -765,7 +739,7 @@ static int group_root(struct store *s, const char *group, char root[STORE_NAME_S
     sqlite3_bind_text(st, 1, group, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        copy_col(root, STORE_NAME_SIZE, st, 0);
+        store__copy_text(root, STORE_NAME_SIZE, st, 0);
         rc = DD_OK;
     } else {
         rc = store__error(s, rc, "find root group");
@@ -831,7 +805,7 @@ static int add_member(struct store *s, const char *thing, const char *group, str
     sqlite3_bind_text(st, 2, root, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        copy_col(other, sizeof(other), st, 0);
+        store__copy_text(other, sizeof(other), st, 0);
         rc = dd_fail(eb, DD_ERR_INVALID,
                      "Thing %s cannot be added to thing group %s: it is already in thing group "
                      "%s of the same hierarchy (root %s), and a thing can be in only one "
@@ -928,7 +902,7 @@ int store_thing_groups(struct store *s, const char *thing, const char *after, in
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
-    bind_opt(st, 2, after);
+    store__bind_text_copy(st, 2, after);
     sqlite3_bind_int(st, 3, limit > 0 ? limit + 1 : -1);
     return collect_names(s, st, limit, out);
 }
@@ -954,7 +928,7 @@ int store_group_things(struct store *s, const char *group, int recursive, const 
         return rc;
     sqlite3_bind_text(st, 1, group, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 2, recursive ? 1 : 0);
-    bind_opt(st, 3, after);
+    store__bind_text_copy(st, 3, after);
     sqlite3_bind_int(st, 4, limit > 0 ? limit + 1 : -1);
     return collect_names(s, st, limit, out);
 }
