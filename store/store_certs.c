@@ -117,44 +117,6 @@ static int cert_status(struct store *s, const char *cert_id, enum store_cert_sta
     return rc;
 }
 
-/* Collect column 0 of every row into out (at most limit when limit > 0;
- * then out->more says whether a row was left). Resets st. */
-static int collect_names(struct store *s, sqlite3_stmt *st, size_t limit, struct store_names *out)
-{
-    size_t cap = 0;
-    int rc;
-
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char *name;
-
-        if (limit > 0 && out->n == limit) {
-            out->more = 1;
-            break;
-        }
-        if (out->n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            char **grown = realloc(out->names, ncap * sizeof(*grown));
-
-            if (!grown) {
-                rc = DD_ERR_NOMEM;
-                goto out;
-            }
-            out->names = grown;
-            cap = ncap;
-        }
-        rc = store__dup_text(st, 0, &name);
-        if (rc)
-            goto out;
-        out->names[out->n++] = name;
-    }
-    rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? DD_OK : store__error(s, rc, "list names");
-out:
-    sqlite3_reset(st);
-    if (rc)
-        store_names_cleanup(out);
-    return rc;
-}
-
 /* ---- cleanup ---- */
 
 void store_cert_cleanup(struct store_cert *c)
@@ -521,7 +483,7 @@ int store_thing_principals(struct store *s, const char *thing, const char *after
     sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, after, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
-    return collect_names(s, st, limit, out);
+    return store__collect_names(s, st, limit, out);
 }
 
 int store_principal_things(struct store *s, const char *cert_id, const char *after, size_t limit,
@@ -542,7 +504,7 @@ int store_principal_things(struct store *s, const char *cert_id, const char *aft
     sqlite3_bind_text(st, 1, cert_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, after, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
-    return collect_names(s, st, limit, out);
+    return store__collect_names(s, st, limit, out);
 }
 
 /* ---- for the broker ---- */
@@ -594,5 +556,5 @@ int store_cert_things(struct store *s, const char *cert_id, struct store_names *
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, cert_id, -1, SQLITE_TRANSIENT);
-    return collect_names(s, st, 0, out);
+    return store__collect_names(s, st, 0, out);
 }

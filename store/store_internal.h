@@ -54,6 +54,13 @@ void store__bind_text_copy(sqlite3_stmt *st, int i, const char *v);
 /* Run a statement to completion (expects SQLITE_DONE); maps errors. */
 int store__step_done(struct store *s, sqlite3_stmt *st, const char *what);
 
+/* Step st to the end, collecting column 0 into out (which the caller
+ * cleared). limit > 0 stops after limit names and sets out->more when another
+ * row followed. Resets st; on error out is cleaned up, else the caller frees
+ * it with store_names_cleanup(). */
+struct store_names;
+int store__collect_names(struct store *s, sqlite3_stmt *st, size_t limit, struct store_names *out);
+
 /* Add thing to thing group inside the caller's open write transaction, with
  * the rules of store_membership_update() (store_registry.c): already a member
  * is DD_OK; DD_ERR_NOT_FOUND for a missing thing or group, DD_ERR_INVALID

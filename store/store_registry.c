@@ -68,9 +68,7 @@ void store_thing_page_cleanup(struct store_thing_page *p)
     memset(p, 0, sizeof(*p));
 }
 
-/* Step st to the end, collecting column 0 into out. limit > 0 stops after
- * limit names and sets out->more when another row followed. Resets st. */
-static int collect_names(struct store *s, sqlite3_stmt *st, int limit, struct store_names *out)
+int store__collect_names(struct store *s, sqlite3_stmt *st, size_t limit, struct store_names *out)
 {
     size_t cap = 0;
     int rc;
@@ -78,7 +76,7 @@ static int collect_names(struct store *s, sqlite3_stmt *st, int limit, struct st
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         char *name;
 
-        if (limit > 0 && out->n == (size_t)limit) {
+        if (limit > 0 && out->n == limit) {
             out->more = 1;
             break;
         }
@@ -589,7 +587,7 @@ int store_group_ancestors(struct store *s, const char *name, struct store_names 
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    return collect_names(s, st, 0, out);
+    return store__collect_names(s, st, 0, out);
 }
 
 int store_group_update(struct store *s, const char *name, const struct store_patch *p,
@@ -717,7 +715,7 @@ int store_group_list(struct store *s, const struct store_group_filter *f, const 
         sqlite3_bind_text(st, 4, f->parent, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int(st, 5, f->recursive ? 1 : 0);
     }
-    return collect_names(s, st, limit, out);
+    return store__collect_names(s, st, limit > 0 ? (size_t)limit : 0, out);
 }
 
 /* ---- membership ---- */
@@ -904,7 +902,7 @@ int store_thing_groups(struct store *s, const char *thing, const char *after, in
     sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
     store__bind_text_copy(st, 2, after);
     sqlite3_bind_int(st, 3, limit > 0 ? limit + 1 : -1);
-    return collect_names(s, st, limit, out);
+    return store__collect_names(s, st, limit > 0 ? (size_t)limit : 0, out);
 }
 
 int store_group_things(struct store *s, const char *group, int recursive, const char *after,
@@ -930,7 +928,7 @@ int store_group_things(struct store *s, const char *group, int recursive, const 
     sqlite3_bind_int(st, 2, recursive ? 1 : 0);
     store__bind_text_copy(st, 3, after);
     sqlite3_bind_int(st, 4, limit > 0 ? limit + 1 : -1);
-    return collect_names(s, st, limit, out);
+    return store__collect_names(s, st, limit > 0 ? (size_t)limit : 0, out);
 }
 
 int store_thing_groups_with_ancestors(struct store *s, const char *thing, struct store_names *out)
@@ -950,5 +948,5 @@ int store_thing_groups_with_ancestors(struct store *s, const char *thing, struct
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
-    return collect_names(s, st, 0, out);
+    return store__collect_names(s, st, 0, out);
 }
