@@ -64,7 +64,14 @@ struct detect {
     struct strmap *registered;  /* thing -> non-NULL */
     struct strmap *history;     /* "thing\0metric" -> struct ring */
     struct strmap *ml;          /* "thing\0profile\0behavior" -> struct ml_ring */
-    struct strmap *states;      /* same key -> struct store_behavior_state, write-through */
+    struct strmap *states;      /* same key -> struct cached_state */
+};
+
+/* The evaluation state of (thing, profile, behavior), written through to
+ * behavior_states, and the id of its datapoint series (0 until looked up). */
+struct cached_state {
+    struct store_behavior_state st;
+    int64_t series;
 };
 
 /* ---- snapshot ----------------------------------------------------------- */
@@ -476,14 +483,16 @@ static int state_key(char *key, size_t size, const char *thing, const char *prof
     return (int)(a + b + c);
 }
 
-/* The evaluation state of (thing, profile, behavior): from the cache, or
- * read once from the database (zeroed when there is none yet). */
+/* The evaluation state of (thing, profile, behavior) and its datapoint
+ * series: from the cache, or read once from the database (the series is
+ * created and the state zeroed when there is none yet). */
 static int state_get(struct detect *d, struct store *s, const char *thing, const char *profile,
-                     const char *behavior, struct store_behavior_state **out)
+                     const char *behavior, struct cached_state **out)
 {
     char key[CLIENTS_ID_MAX + 260];
     int len = state_key(key, sizeof(key), thing, profile, behavior), rc;
-    struct store_behavior_state *st;
+    struct cached_state *st;
+    bool created;
 
     *out = NULL;
     if (len < 0)
@@ -496,7 +505,9 @@ static int state_get(struct detect *d, struct store *s, const char *thing, const
     st = calloc(1, sizeof(*st));
     if (!st)
         return DD_ERR_NOMEM;
-    rc = store_detect_state_get(s, thing, profile, behavior, st);
+    rc = store_detect_series(s, thing, profile, behavior, &st->series, &created);
+    if (!rc && !created)
+        rc = store_detect_state_get(s, thing, profile, behavior, &st->st);
     if (rc && rc != DD_ERR_NOT_FOUND) {
         free(st);
         return rc;
@@ -515,10 +526,10 @@ static void state_forget(struct detect *d, const char *thing, const char *profil
 {
     char key[CLIENTS_ID_MAX + 260];
     int len = state_key(key, sizeof(key), thing, profile, behavior);
-    struct store_behavior_state *st = len < 0 ? NULL : strmap_get(d->states, key, (size_t)len);
+    struct cached_state *st = len < 0 ? NULL : strmap_get(d->states, key, (size_t)len);
 
     if (st)
-        memset(st, 0, sizeof(*st));
+        memset(&st->st, 0, sizeof(st->st));
 }
 
 /* Judge one datapoint and record everything it causes. threshold is the
@@ -528,7 +539,8 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
                  const struct behavior *b, const char *thing, int64_t time_ms,
                  const struct metric_value *v, const double *threshold)
 {
-    struct store_behavior_state st, *cached;
+    struct store_behavior_state st;
+    struct cached_state *cached;
     struct evaluate_state es;
     struct store_datapoint dp = { 0 };
     enum evaluate_event ev = EVALUATE_EVENT_NONE;
@@ -539,7 +551,7 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
     rc = state_get(d, s, thing, p->name, b->name, &cached);
     if (rc)
         return rc;
-    st = *cached;
+    st = cached->st;
     es.in_alarm = st.in_alarm;
     es.streak_violating = st.streak_violating;
     es.streak_compliant = st.streak_compliant;
@@ -594,9 +606,7 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
         }
     }
     if (!rc) {
-        dp.thing = thing;
-        dp.profile = p->name;
-        dp.behavior = b->name;
+        dp.series = cached->series;
         dp.time_ms = time_ms;
         dp.value_json = value_json;
         dp.has_threshold = threshold != NULL;
@@ -619,12 +629,12 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
      * state or the streaks, and the last datapoint time of an open alarm
      * (the two-day expiry reads it). A steady compliant device writes
      * nothing but its datapoint. */
-    if (st.in_alarm != cached->in_alarm || st.streak_violating != cached->streak_violating ||
-        st.streak_compliant != cached->streak_compliant ||
-        strcmp(st.violation_id, cached->violation_id) != 0 || st.in_alarm)
+    if (st.in_alarm != cached->st.in_alarm || st.streak_violating != cached->st.streak_violating ||
+        st.streak_compliant != cached->st.streak_compliant ||
+        strcmp(st.violation_id, cached->st.violation_id) != 0 || st.in_alarm)
         rc = store_detect_state_put(s, thing, p->name, b->name, &st);
     if (!rc)
-        *cached = st;
+        cached->st = st;
     return rc;
 }
 

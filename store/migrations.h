@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* migrations.h: the schema migrations compiled into store/ from schema/NNN_name.sql
- * (the Makefile generates their table). Read by store.c only. */
+ * (the Makefile generates their table). Read by store.c, and by the unit
+ * test that builds an old schema to migrate. */
 #ifndef DD_STORE_MIGRATIONS_H
 #define DD_STORE_MIGRATIONS_H
 

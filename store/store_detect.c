@@ -129,6 +129,21 @@ int store_detect_each_group_thing(struct store *s, const char *group, store_dete
     return each_row(s, st, name_row, &w, "list group things");
 }
 
+/* Prepare sql and bind (thing, profile, behavior), the key of a state and
+ * of a datapoint series, to its first three parameters. */
+static int prepare_series_key(struct store *s, const char *sql, const char *thing,
+                              const char *profile, const char *behavior, sqlite3_stmt **st)
+{
+    int rc = store__prepare(s, sql, st);
+
+    if (rc)
+        return rc;
+    store__bind_text(*st, 1, thing);
+    store__bind_text(*st, 2, profile);
+    store__bind_text(*st, 3, behavior);
+    return DD_OK;
+}
+
 static void read_state(sqlite3_stmt *st, int col, struct store_behavior_state *out)
 {
     const char *id = store__text(st, col + 3);
@@ -152,12 +167,9 @@ int store_detect_state_get(struct store *s, const char *thing, const char *profi
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
+    rc = prepare_series_key(s, sql, thing, profile, behavior, &st);
     if (rc)
         return rc;
-    store__bind_text(st, 1, thing);
-    store__bind_text(st, 2, profile);
-    store__bind_text(st, 3, behavior);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         read_state(st, 0, out);
@@ -179,13 +191,10 @@ int store_detect_state_put(struct store *s, const char *thing, const char *profi
         "in_alarm, streak_violating, streak_compliant, violation_id, last_datapoint_ms) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = prepare_series_key(s, sql, thing, profile, behavior, &st);
 
     if (rc)
         return rc;
-    store__bind_text(st, 1, thing);
-    store__bind_text(st, 2, profile);
-    store__bind_text(st, 3, behavior);
     sqlite3_bind_int(st, 4, v->in_alarm);
     sqlite3_bind_int(st, 5, (int)v->streak_violating);
     sqlite3_bind_int(st, 6, (int)v->streak_compliant);
@@ -222,38 +231,64 @@ int store_detect_state_delete(struct store *s, const char *thing, const char *pr
     static const char sql[] = "DELETE FROM behavior_states WHERE thing_name = ? AND "
                               "profile_name = ? AND behavior_name = ?";
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = prepare_series_key(s, sql, thing, profile, behavior, &st);
 
     if (rc)
         return rc;
-    store__bind_text(st, 1, thing);
-    store__bind_text(st, 2, profile);
-    store__bind_text(st, 3, behavior);
     return store__step_done(s, st, "delete state");
+}
+
+/* Most calls come from the first window of a thing, so the insert is tried
+ * first: one statement for a new series, two for a known one. */
+int store_detect_series(struct store *s, const char *thing, const char *profile,
+                        const char *behavior, int64_t *id, bool *created)
+{
+    static const char add_sql[] = "INSERT INTO datapoint_series (thing_name, profile_name, "
+                                  "behavior_name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
+    static const char find_sql[] = "SELECT id FROM datapoint_series WHERE thing_name = ? AND "
+                                   "profile_name = ? AND behavior_name = ?";
+    sqlite3_stmt *st;
+    int rc = prepare_series_key(s, add_sql, thing, profile, behavior, &st);
+
+    if (rc)
+        return rc;
+    rc = store__step_done(s, st, "add datapoint series");
+    if (rc)
+        return rc;
+    *created = sqlite3_changes(s->db) == 1;
+    if (*created) {
+        *id = sqlite3_last_insert_rowid(s->db);
+        return DD_OK;
+    }
+    rc = prepare_series_key(s, find_sql, thing, profile, behavior, &st);
+    if (rc)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? DD_OK : store__error(s, rc, "find datapoint series");
 }
 
 int store_detect_datapoint_add(struct store *s, const struct store_datapoint *dp)
 {
     static const char sql[] =
-        "INSERT INTO datapoints (thing_name, profile_name, behavior_name, time_ms, value, "
-        "threshold, verdict, streak_violating, streak_compliant, event) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        "INSERT INTO datapoints (series_id, time_ms, value, threshold, verdict, "
+        "streak_violating, streak_compliant, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
     sqlite3_stmt *st;
     int rc = store__prepare(s, sql, &st);
 
     if (rc)
         return rc;
-    store__bind_text(st, 1, dp->thing);
-    store__bind_text(st, 2, dp->profile);
-    store__bind_text(st, 3, dp->behavior);
-    sqlite3_bind_int64(st, 4, dp->time_ms);
-    store__bind_text(st, 5, dp->value_json);
+    sqlite3_bind_int64(st, 1, dp->series);
+    sqlite3_bind_int64(st, 2, dp->time_ms);
+    store__bind_text(st, 3, dp->value_json);
     if (dp->has_threshold)
-        sqlite3_bind_double(st, 6, dp->threshold);
-    store__bind_text(st, 7, dp->verdict);
-    sqlite3_bind_int(st, 8, (int)dp->streak_violating);
-    sqlite3_bind_int(st, 9, (int)dp->streak_compliant);
-    store__bind_text(st, 10, dp->event);
+        sqlite3_bind_double(st, 4, dp->threshold);
+    store__bind_text(st, 5, dp->verdict);
+    sqlite3_bind_int(st, 6, (int)dp->streak_violating);
+    sqlite3_bind_int(st, 7, (int)dp->streak_compliant);
+    store__bind_text(st, 8, dp->event);
     return store__step_done(s, st, "add datapoint");
 }
 

@@ -69,8 +69,17 @@ int store_detect_each_alarm(struct store *s, store_detect_state_fn fn, void *ctx
 int store_detect_state_delete(struct store *s, const char *thing, const char *profile,
                               const char *behavior);
 
+/* The id of the datapoint series of (thing, profile, behavior) into *id,
+ * created on first use (*created tells). Series are never deleted, so a
+ * caller may cache the id for as long as its transaction commits. A state
+ * is only ever written after its series exists (judged datapoints, and the
+ * migration that introduced series), so a series just created has no
+ * state to read. */
+int store_detect_series(struct store *s, const char *thing, const char *profile,
+                        const char *behavior, int64_t *id, bool *created);
+
 struct store_datapoint {
-    const char *thing, *profile, *behavior;
+    int64_t series; /* store_detect_series */
     int64_t time_ms;
     const char *value_json; /* MetricValue */
     bool has_threshold;

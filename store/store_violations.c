@@ -156,10 +156,12 @@ int store_datapoints_each(struct store *s, const char *thing, const char *profil
                           const char *behavior, store_datapoint_fn fn, void *ctx)
 {
     static const char sql[] =
-        "SELECT thing_name, profile_name, behavior_name, time_ms, value, threshold, verdict, "
-        "streak_violating, streak_compliant, event FROM datapoints WHERE thing_name = ?1 "
-        "AND (?2 IS NULL OR profile_name = ?2) AND (?3 IS NULL OR behavior_name = ?3) "
-        "ORDER BY time_ms, profile_name, behavior_name, id";
+        "SELECT s.thing_name, s.profile_name, s.behavior_name, d.time_ms, d.value, "
+        "d.threshold, d.verdict, d.streak_violating, d.streak_compliant, d.event "
+        "FROM datapoint_series s JOIN datapoints d ON d.series_id = s.id "
+        "WHERE s.thing_name = ?1 AND (?2 IS NULL OR s.profile_name = ?2) "
+        "AND (?3 IS NULL OR s.behavior_name = ?3) "
+        "ORDER BY d.time_ms, s.profile_name, s.behavior_name, d.id";
     struct store_datapoint_row r;
     sqlite3_stmt *st;
     int rc = store__prepare(s, sql, &st);

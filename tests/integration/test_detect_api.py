@@ -684,10 +684,14 @@ def test_datapoints_view(emu, iot):
         ("dev-2", "P", "MsgSent", 1700000600000, '{"count":1}', None, "compliant", 0, 1, None),
     ]
     with db(emu) as conn:
-        conn.executemany(
-            "INSERT INTO datapoints (thing_name, profile_name, behavior_name, time_ms, value, "
-            "threshold, verdict, streak_violating, streak_compliant, event) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        for row in rows:
+            conn.execute("INSERT OR IGNORE INTO datapoint_series (thing_name, profile_name, "
+                         "behavior_name) VALUES (?, ?, ?)", row[:3])
+            conn.execute(
+                "INSERT INTO datapoints (series_id, time_ms, value, threshold, verdict, "
+                "streak_violating, streak_compliant, event) SELECT id, ?, ?, ?, ?, ?, ?, ? "
+                "FROM datapoint_series WHERE thing_name = ? AND profile_name = ? "
+                "AND behavior_name = ?", row[3:] + row[:3])
     status, doc = emu.get("/_ddlocal/datapoints?thingName=dev-1&securityProfileName=P"
                           "&behaviorName=MsgSent")
     assert status == 200

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_store.c: opening and migrating the database on real SQLite (a temp
  * file and :memory:), refusing a newer schema untouched, two processes
- * opening one new file at once, and the emulator rows (clock, heartbeat,
- * reset). */
+ * opening one new file at once, a migration that reshapes stored rows, and
+ * the emulator rows (clock, heartbeat, reset). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,8 +17,11 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "store/migrations.h"
 #include "store/store.h"
+#include "store/store_detect.h"
 #include "store/store_emulator.h"
+#include "store/store_violations.h"
 #include "tests/unit/alloc_fail.h"
 
 struct tmpdb {
@@ -138,6 +141,74 @@ static void test_two_processes_open_one_new_file(void **state)
     assert_int_equal(user_version(t->path), store_schema_version());
 }
 
+/* A database written before datapoints had series (schema 9), with rows of
+ * two behaviors and a state whose datapoints retention already pruned. */
+static void write_schema_9(const char *path)
+{
+    static const char rows[] =
+        "INSERT INTO datapoints (id, thing_name, profile_name, behavior_name, time_ms, value, "
+        "threshold, verdict, streak_violating, streak_compliant, event) VALUES "
+        "(7, 'dev-1', 'P', 'Sent', 300000, '{\"count\":2}', NULL, 'compliant', 0, 1, NULL), "
+        "(8, 'dev-1', 'P', 'Stat', 300000, '{\"count\":4}', 3.5, 'no-verdict', 0, 0, NULL), "
+        "(9, 'dev-1', 'P', 'Sent', 600000, '{\"count\":9}', NULL, 'violating', 1, 0, "
+        "'in-alarm');"
+        "INSERT INTO behavior_states (thing_name, profile_name, behavior_name, in_alarm, "
+        "streak_violating, streak_compliant, violation_id, last_datapoint_ms) VALUES "
+        "('dev-2', 'P', 'Sent', 0, 1, 0, NULL, 0);"
+        "PRAGMA user_version = 9";
+    sqlite3 *db;
+    int i;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    for (i = 0; i < 9; i++)
+        assert_int_equal(sqlite3_exec(db, store_migrations[i].sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static int collect_point(void *ctx, const struct store_datapoint_row *r)
+{
+    char *out = ctx;
+    size_t len = strlen(out);
+
+    snprintf(out + len, 512 - len, "%s%s/%s@%lld=%s,%s%s", len ? ";" : "", r->profile, r->behavior,
+             (long long)r->time_ms, r->value_json, r->verdict, r->has_threshold ? ",T" : "");
+    return DD_OK;
+}
+
+static void test_datapoints_survive_the_series_migration(void **state)
+{
+    struct tmpdb *t = *state;
+    struct store_datapoint dp = { .time_ms = 900000,
+                                  .value_json = "{\"count\":1}",
+                                  .verdict = "compliant" };
+    char points[512] = "";
+    struct dd_errbuf eb;
+    struct store *s;
+    bool created;
+
+    write_schema_9(t->path);
+    assert_int_equal(store_open(t->path, &s, &eb), DD_OK);
+    assert_int_equal(store_datapoints_each(s, "dev-1", NULL, NULL, collect_point, points), DD_OK);
+    assert_string_equal(points, "P/Sent@300000={\"count\":2},compliant;"
+                                "P/Stat@300000={\"count\":4},no-verdict,T;"
+                                "P/Sent@600000={\"count\":9},violating");
+    /* The state without datapoints has its series, so it is read, not reset. */
+    assert_int_equal(store_detect_series(s, "dev-2", "P", "Sent", &dp.series, &created), DD_OK);
+    assert_false(created);
+    /* New rows follow the migrated ids: retention's bisection needs that. */
+    assert_int_equal(store_detect_series(s, "dev-1", "P", "Sent", &dp.series, &created), DD_OK);
+    assert_false(created);
+    assert_int_equal(store_detect_datapoint_add(s, &dp), DD_OK);
+    assert_int_equal(store_detect_datapoints_prune(s, 600000), DD_OK);
+    points[0] = '\0';
+    assert_int_equal(store_datapoints_each(s, "dev-1", "P", "Sent", collect_point, points), DD_OK);
+    assert_string_equal(
+        points, "P/Sent@600000={\"count\":9},violating;P/Sent@900000={\"count\":1},compliant");
+    store_close(s);
+    assert_int_equal(user_version(t->path), store_schema_version());
+}
+
 static void test_clock_rows(void **state)
 {
     struct tmpdb *t = *state;
@@ -238,6 +309,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newer_schema_refused_untouched, tmpdb_setup,
                                         tmpdb_teardown),
         cmocka_unit_test_setup_teardown(test_two_processes_open_one_new_file, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_datapoints_survive_the_series_migration, tmpdb_setup,
                                         tmpdb_teardown),
         cmocka_unit_test_setup_teardown(test_clock_rows, tmpdb_setup, tmpdb_teardown),
         cmocka_unit_test(test_heartbeat_and_reset),

@@ -688,18 +688,27 @@ static int collect_datapoint(void *ctx, const struct store_datapoint_row *r)
 
 static void test_datapoints(void **state)
 {
-    struct store_datapoint dp = { .thing = "t1",
-                                  .profile = "P1",
-                                  .behavior = "B",
-                                  .time_ms = 600000,
+    struct store_datapoint dp = { .time_ms = 600000,
                                   .value_json = "{\"count\":1}",
                                   .verdict = "violating",
                                   .streak_violating = 1 };
+    int64_t b1, a1, a2, again;
+    bool created;
     char joined[512];
     struct rows r = { 0 };
     struct store *s = open_db();
 
     (void)state;
+    assert_int_equal(store_detect_series(s, "t1", "P1", "B", &b1, &created), DD_OK);
+    assert_true(created);
+    assert_int_equal(store_detect_series(s, "t1", "P1", "A", &a1, &created), DD_OK);
+    assert_int_equal(store_detect_series(s, "t2", "P1", "A", &a2, &created), DD_OK);
+    assert_int_equal(store_detect_series(s, "t1", "P1", "B", &again, &created), DD_OK);
+    assert_false(created);
+    assert_int_equal(again, b1); /* found, not added twice */
+    assert_true(b1 != a1 && a1 != a2 && b1 != a2);
+
+    dp.series = b1;
     assert_int_equal(store_detect_datapoint_add(s, &dp), DD_OK);
     dp.time_ms = 300000;
     dp.verdict = "compliant";
@@ -707,11 +716,11 @@ static void test_datapoints(void **state)
     dp.threshold = 4.5;
     dp.event = "alarm-cleared";
     assert_int_equal(store_detect_datapoint_add(s, &dp), DD_OK);
-    dp.behavior = "A";
+    dp.series = a1;
     dp.event = NULL;
     dp.has_threshold = false;
     assert_int_equal(store_detect_datapoint_add(s, &dp), DD_OK);
-    dp.thing = "t2";
+    dp.series = a2;
     assert_int_equal(store_detect_datapoint_add(s, &dp), DD_OK);
 
     assert_int_equal(store_datapoints_each(s, "t1", NULL, NULL, collect_datapoint, &r), DD_OK);
@@ -724,6 +733,9 @@ static void test_datapoints(void **state)
     r.n = 0;
     assert_int_equal(store_datapoints_each(s, "t1", "P2", NULL, collect_datapoint, &r), DD_OK);
     assert_int_equal(r.n, 0);
+    r.n = 0;
+    assert_int_equal(store_datapoints_each(s, "t2", NULL, NULL, collect_datapoint, &r), DD_OK);
+    assert_int_equal(r.n, 1);
     store_close(s);
 }
 
