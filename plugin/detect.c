@@ -675,8 +675,9 @@ static int invalidate(struct detect *d, struct store *s, const struct dprofile *
     struct behavior_list *old = NULL;
     int rc = store_detect_violation_close(s, st->violation_id, now_ms, "alarm-invalidated");
 
-    /* A deleted profile or a removed behavior still gets its alert, echoing
-     * the behavior as it was when the violation opened. */
+    /* A deleted profile or a removed or changed behavior (b is NULL) still
+     * gets its alert, echoing the behavior as it was when the violation
+     * opened. */
     if (!rc && !b) {
         rc = stored_behavior(s, st->violation_id, &old);
         if (!rc && old->n == 1)
@@ -692,6 +693,28 @@ static int invalidate(struct detect *d, struct store *s, const struct dprofile *
     if (!rc)
         state_forget(d, thing, profile_name, behavior_name);
     return rc;
+}
+
+/* Whether b differs from the behavior its violation was opened with: an
+ * UpdateSecurityProfile changed it, so what alarmed is no longer what is
+ * monitored. An update that resubmits it unchanged keeps the violation. */
+static int behavior_changed(struct store *s, const struct behavior *b, const char *violation_id,
+                            bool *changed)
+{
+    char *was, *now;
+    int rc = store_detect_violation_behavior(s, violation_id, &was);
+
+    if (rc)
+        return rc;
+    now = print_json(behavior_to_json(b, BEHAVIOR_ORDER_API));
+    if (!now) {
+        free(was);
+        return DD_ERR_NOMEM;
+    }
+    *changed = strcmp(was, now) != 0;
+    free(was);
+    free(now);
+    return DD_OK;
 }
 
 struct reconcile {
@@ -742,8 +765,9 @@ static int collect_alarm(void *ctx, const char *thing, const char *profile, cons
 }
 
 /* Walk the open alarms (collected first: the walk's statement must not be
- * open while we write) and invalidate those no longer monitored, or (with
- * expire_only) those without a datapoint for two days. */
+ * open while we write) and invalidate those no longer monitored or whose
+ * behavior changed, or (with expire_only) those without a datapoint for two
+ * days. */
 static int reconcile(struct reconcile *r)
 {
     struct alarms a = { 0 };
@@ -756,10 +780,14 @@ static int reconcile(struct reconcile *r)
         const struct dprofile *p = pi >= 0 ? &r->d->profiles[pi] : NULL;
         const struct behavior *b = p ? find_behavior(p, x->behavior) : NULL;
         bool monitored = b && (profiles_for(r->d, x->thing) & ((uint64_t)1 << pi));
-        bool stale = r->now_ms - x->st.last_datapoint_ms > TWO_DAYS_MS;
+        bool stale = r->now_ms - x->st.last_datapoint_ms > TWO_DAYS_MS, changed = false;
 
-        if (r->expire_only ? stale : !monitored)
-            rc = invalidate(r->d, r->s, p, b, x->thing, x->profile, x->behavior, &x->st, r->now_ms);
+        if (!r->expire_only && monitored && x->st.violation_id[0])
+            rc = behavior_changed(r->s, b, x->st.violation_id, &changed);
+        /* A changed behavior's alert echoes it as it was, like a removed one. */
+        if (!rc && (r->expire_only ? stale : !monitored || changed))
+            rc = invalidate(r->d, r->s, p, changed ? NULL : b, x->thing, x->profile, x->behavior,
+                            &x->st, r->now_ms);
     }
     for (i = 0; i < a.n; i++) {
         free(a.items[i].thing);

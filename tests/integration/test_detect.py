@@ -342,6 +342,24 @@ def test_behavior_removed_invalidates(emulator, iot):
     dev.close()
 
 
+def test_behavior_changed_invalidates_an_unchanged_one_stays(emulator, iot):
+    dev, v = _alarmed(emulator, iot, "Change")
+    same = [behavior("Pub", "aws:num-messages-sent", "less-than", {"count": 1}),
+            behavior("Other", "aws:num-disconnects", "less-than", {"count": 5})]
+    iot.update_security_profile(securityProfileName="Change",
+                                securityProfileDescription="resubmitted",
+                                behaviors=same)
+    emulator.sync()
+    assert [x["violationId"] for x in active(iot)] == [v["violationId"]]
+    same[0]["criteria"]["value"] = {"count": 100}
+    iot.update_security_profile(securityProfileName="Change", behaviors=same)
+    emulator.sync()
+    _invalidated(emulator, iot, v)
+    # The alert echoes the behavior the violation was opened with.
+    assert alerts(emulator)[-1][1]["behavior"]["criteria"]["value"] == {"count": 1}
+    dev.close()
+
+
 def test_no_data_for_two_days_invalidates(emulator, iot):
     profile(emulator, iot, "Stale", [behavior("Pub", "aws:num-messages-sent", "less-than", {"count": 1})])
     dev = Device(emulator, "dev-INV")
