@@ -60,7 +60,15 @@ struct delivery {
     struct plugin_options opt; /* copy, read-only after start */
     atomic_bool stopping;
 
-    /* delivery thread only (set up before it starts) */
+    /* The start handshake: the thread sets start_rc (-1 until then) and
+     * start_eb under lock, then signals started. */
+    pthread_mutex_t lock;
+    pthread_cond_t started;
+    int start_rc;
+    struct dd_errbuf start_eb;
+
+    /* delivery thread only: every descriptor below is opened and closed on
+     * it (workers.h) */
     struct store *store;
     EVP_PKEY *key;
     char cert_url[512];
@@ -620,13 +628,68 @@ static void schedule(struct delivery *d)
         d->next_check_ms = next;
 }
 
+/* Open what the thread owns: its connection, the signing key, the Lambda
+ * mappings, the curl multi handle. */
+static int open_resources(struct delivery *d, struct dd_errbuf *eb)
+{
+    const struct plugin_options *opt = &d->opt;
+    int rc, i;
+
+    rc = store_open(opt->db_path, &d->store, eb);
+    if (!rc)
+        rc = load_key(d, eb);
+    if (rc)
+        return rc;
+    snprintf(d->webhook_function, sizeof(d->webhook_function), "arn:aws:lambda:%s:%s:function:%s",
+             opt->region, opt->account, WEBHOOK_FUNCTION);
+    if (opt->webhook[0] && !opt->webhook_sns_format)
+        rc = store_sns_lambda_put(d->store, d->webhook_function, opt->webhook);
+    for (i = 0; !rc && i < opt->n_lambdas; i++) {
+        char arn[768];
+        char *eq;
+
+        snprintf(arn, sizeof(arn), "%s", opt->lambdas[i]);
+        eq = strchr(arn, '=');
+        *eq = '\0';
+        rc = store_sns_lambda_put(d->store, arn, eq + 1);
+    }
+    if (rc)
+        return dd_fail(eb, rc, "cannot store the Lambda URL mappings: %s", dd_strerror(rc));
+    d->multi = curl_multi_init();
+    if (!d->multi)
+        return dd_fail(eb, DD_ERR_NOMEM, "cannot create the curl multi handle");
+    store_data_version(d->store, &d->data_version);
+    return DD_OK;
+}
+
+static void close_resources(struct delivery *d)
+{
+    int i;
+
+    for (i = 0; i < MAX_IN_FLIGHT; i++)
+        transfer_free(d, &d->slots[i]);
+    if (d->multi)
+        curl_multi_cleanup(d->multi);
+    EVP_PKEY_free(d->key);
+    store_close(d->store);
+}
+
 static void *delivery_main(void *arg)
 {
     struct delivery *d = arg;
-    int running, i;
+    struct dd_errbuf eb = { { 0 } };
+    int running, rc = open_resources(d, &eb);
 
-    schedule(d);
-    while (!atomic_load(&d->stopping)) {
+    pthread_mutex_lock(&d->lock);
+    d->start_rc = rc;
+    d->start_eb = eb;
+    pthread_cond_broadcast(&d->started);
+    pthread_mutex_unlock(&d->lock);
+    if (!rc)
+        schedule(d);
+    /* Stopping is noticed within POLL_MS: curl_multi_wakeup() would write
+     * to a descriptor the broker thread must not use. */
+    while (!rc && !atomic_load(&d->stopping)) {
         int64_t v = 0, now;
         int changed = 0;
 
@@ -642,71 +705,50 @@ static void *delivery_main(void *arg)
             schedule(d);
         curl_multi_poll(d->multi, NULL, 0, POLL_MS, NULL);
     }
-    for (i = 0; i < MAX_IN_FLIGHT; i++)
-        transfer_free(d, &d->slots[i]);
+    close_resources(d);
     return NULL;
 }
 
 static void delivery_free(struct delivery *d)
 {
-    if (!d)
-        return;
-    if (d->multi)
-        curl_multi_cleanup(d->multi);
-    EVP_PKEY_free(d->key);
-    store_close(d->store);
+    pthread_cond_destroy(&d->started);
+    pthread_mutex_destroy(&d->lock);
     free(d);
 }
 
-int delivery_start(const struct plugin_options *opt, struct delivery **out, struct dd_errbuf *eb)
+int delivery_start(const struct plugin_options *opt, struct workers *w, struct delivery **out,
+                   struct dd_errbuf *eb)
 {
     struct delivery *d;
-    int rc, i;
+    int rc;
 
     *out = NULL;
     d = calloc(1, sizeof(*d));
     if (!d)
         return dd_fail(eb, DD_ERR_NOMEM, "out of memory");
     d->opt = *opt;
+    d->start_rc = -1;
     atomic_init(&d->stopping, false);
-    rc = store_open(opt->db_path, &d->store, eb);
-    if (rc)
-        goto out;
-    rc = load_key(d, eb);
-    if (rc)
-        goto out;
-    snprintf(d->webhook_function, sizeof(d->webhook_function), "arn:aws:lambda:%s:%s:function:%s",
-             opt->region, opt->account, WEBHOOK_FUNCTION);
-    if (opt->webhook[0] && !opt->webhook_sns_format)
-        rc = store_sns_lambda_put(d->store, d->webhook_function, opt->webhook);
-    for (i = 0; !rc && i < opt->n_lambdas; i++) {
-        char arn[768];
-        char *eq;
-
-        snprintf(arn, sizeof(arn), "%s", opt->lambdas[i]);
-        eq = strchr(arn, '=');
-        *eq = '\0';
-        rc = store_sns_lambda_put(d->store, arn, eq + 1);
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->started, NULL);
+    if (workers_spawn(w, &d->thread, delivery_main, d) != DD_OK) {
+        delivery_free(d);
+        return dd_fail(eb, DD_ERR_INTERNAL, "cannot start the delivery thread");
     }
+    pthread_mutex_lock(&d->lock);
+    while (d->start_rc == -1)
+        pthread_cond_wait(&d->started, &d->lock);
+    rc = d->start_rc;
+    if (rc)
+        *eb = d->start_eb;
+    pthread_mutex_unlock(&d->lock);
     if (rc) {
-        dd_fail(eb, rc, "cannot store the Lambda URL mappings: %s", dd_strerror(rc));
-        goto out;
-    }
-    d->multi = curl_multi_init();
-    if (!d->multi) {
-        rc = dd_fail(eb, DD_ERR_NOMEM, "cannot create the curl multi handle");
-        goto out;
-    }
-    store_data_version(d->store, &d->data_version);
-    if (pthread_create(&d->thread, NULL, delivery_main, d) != 0) {
-        rc = dd_fail(eb, DD_ERR_INTERNAL, "cannot start the delivery thread");
-        goto out;
+        pthread_join(d->thread, NULL);
+        delivery_free(d);
+        return rc;
     }
     *out = d;
-    d = NULL;
-out:
-    delivery_free(d);
-    return rc;
+    return DD_OK;
 }
 
 void delivery_stop(struct delivery *d)
@@ -714,7 +756,6 @@ void delivery_stop(struct delivery *d)
     if (!d)
         return;
     atomic_store(&d->stopping, true);
-    curl_multi_wakeup(d->multi);
     pthread_join(d->thread, NULL);
     delivery_free(d);
 }

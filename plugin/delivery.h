@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "plugin/plugin.h"
+#include "plugin/workers.h"
 
 struct delivery;
 
@@ -27,16 +28,20 @@ void delivery_options_default(struct plugin_options *o);
 int delivery_option(struct plugin_options *o, const char *key, const char *value,
                     struct dd_errbuf *eb);
 
-/* Open the thread's connection, load or create the signing key (RSA-2048
- * and a self-signed certificate, stored in the database on first start),
- * store the --lambda mappings, and start the thread. curl_global_init()
- * must have run. On DD_OK *out owns the thread: stop it with
- * delivery_stop(). Broker thread (init). */
-int delivery_start(const struct plugin_options *opt, struct delivery **out, struct dd_errbuf *eb);
+/* Start the thread among the workers and wait until it has opened its
+ * connection, loaded or created the signing key (RSA-2048 and a
+ * self-signed certificate, stored in the database on first start), stored
+ * the --lambda mappings and created its curl handle: all on that thread,
+ * which closes them too (workers.h). curl_global_init() must have run. On
+ * DD_OK *out owns the thread: stop it with delivery_stop(). Broker thread
+ * (init). */
+int delivery_start(const struct plugin_options *opt, struct workers *w, struct delivery **out,
+                   struct dd_errbuf *eb);
 
-/* Stop the thread: transfers in flight are abandoned and stay pending in
- * the database (they are sent again at the next start, with the same
- * MessageId). NULL allowed. Broker thread (cleanup). */
+/* Stop the thread (it notices within 10 ms): transfers in flight are
+ * abandoned and stay pending in the database (they are sent again at the
+ * next start, with the same MessageId). NULL allowed. Broker thread
+ * (cleanup). */
 void delivery_stop(struct delivery *d);
 
 #endif

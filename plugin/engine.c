@@ -499,7 +499,7 @@ static void *engine_main(void *arg)
     return NULL;
 }
 
-int engine_start(const struct plugin_options *opt, const struct dd_clock *clock,
+int engine_start(const struct plugin_options *opt, const struct dd_clock *clock, struct workers *w,
                  struct engine **out, struct dd_errbuf *eb)
 {
     struct engine *e;
@@ -519,7 +519,7 @@ int engine_start(const struct plugin_options *opt, const struct dd_clock *clock,
     atomic_init(&e->out_pending, 0);
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->wake, NULL);
-    if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+    if (workers_spawn(w, &e->thread, engine_main, e) != DD_OK) {
         pthread_cond_destroy(&e->wake);
         pthread_mutex_destroy(&e->lock);
         free(e);

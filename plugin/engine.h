@@ -25,10 +25,12 @@
 #include "core/error.h"
 #include "plugin/clients.h"
 #include "plugin/plugin.h"
+#include "plugin/workers.h"
 
-/* Start the engine thread with its own connection to opt->db_path. On DD_OK
- * *out owns the engine: stop it with engine_stop(). Broker thread (init). */
-int engine_start(const struct plugin_options *opt, const struct dd_clock *clock,
+/* Start the engine thread among the workers, with its own connection to
+ * opt->db_path (opened and closed on that thread). On DD_OK *out owns the
+ * engine: stop it with engine_stop(). Broker thread (init). */
+int engine_start(const struct plugin_options *opt, const struct dd_clock *clock, struct workers *w,
                  struct engine **out, struct dd_errbuf *eb);
 
 /* Stop the thread after it has processed everything queued, write a last

@@ -32,6 +32,7 @@
 #include "plugin/delivery.h"
 #include "plugin/engine.h"
 #include "plugin/strmap.h"
+#include "plugin/workers.h"
 #include "store/store.h"
 #include "store/store_emulator.h"
 
@@ -509,6 +510,7 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
                                  struct mosquitto_opt *options, int option_count)
 {
     struct dd_errbuf eb = { { 0 } };
+    struct workers *workers = NULL;
     struct plugin *p;
     size_t i;
     int rc;
@@ -524,9 +526,16 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
     if (!rc && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         rc = dd_fail(&eb, DD_ERR_INTERNAL, "curl_global_init failed");
     if (!rc)
-        rc = engine_start(&p->opt, &p->clock, &p->engine, &eb);
-    if (!rc && (rc = delivery_start(&p->opt, &p->delivery, &eb)))
+        rc = workers_open(&workers, &eb);
+    if (!rc)
+        rc = engine_start(&p->opt, &p->clock, workers, &p->engine, &eb);
+    if (!rc && (rc = delivery_start(&p->opt, workers, &p->delivery, &eb)))
         engine_stop(p->engine);
+    if (!rc && !workers_separate(workers))
+        mosquitto_log_printf(MOSQ_LOG_NOTICE, "ddlocal: the kernel refused the plugin's threads a "
+                                              "descriptor table of their own; the broker runs "
+                                              "a little slower");
+    workers_close(workers);
     if (rc) {
         mosquitto_log_printf(MOSQ_LOG_ERR, "ddlocal: %s", eb.msg[0] ? eb.msg : dd_strerror(rc));
         free(p);

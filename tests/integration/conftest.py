@@ -162,6 +162,20 @@ class Emulator:
             assert p.returncode == 0, "aws %s -> %d\n%s" % (" ".join(args), p.returncode, p.stderr)
         return p
 
+    def mosquitto_pid(self):
+        conf = os.path.join(self.data_dir, "mosquitto.conf").encode()
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    args = f.read().split(b"\0")
+            except OSError:
+                continue
+            if args and args[0].endswith(b"mosquitto") and conf in args:
+                return int(pid)
+        raise AssertionError("mosquitto is not running")
+
     def aws_json(self, *args):
         p = self.aws(*args)
         return json.loads(p.stdout) if p.stdout.strip() else None

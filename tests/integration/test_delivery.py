@@ -180,21 +180,6 @@ def test_webhook_shortcut_delivers_the_lambda_shape(make_emulator):
     assert subs[0]["Endpoint"] == "arn:aws:lambda:us-east-1:%s:function:ddlocal-webhook" % ACCOUNT
 
 
-def mosquitto_pid(emulator):
-    conf = os.path.join(emulator.data_dir, "mosquitto.conf").encode()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                args = f.read().split(b"\0")
-        except OSError:
-            continue
-        if args and args[0].endswith(b"mosquitto") and conf in args:
-            return int(pid)
-    raise AssertionError("mosquitto is not running")
-
-
 def test_sigkill_with_undelivered_alerts_loses_nothing(make_emulator, tmp_path):
     port = free_port()  # the receiver is down until after the restart
     args = ("--manual-clock", "--retry-delay-ms", "1000", "--delivery-attempts", "20", "--webhook",
@@ -213,7 +198,7 @@ def test_sigkill_with_undelivered_alerts_loses_nothing(make_emulator, tmp_path):
     # for its retry, holding the others back (order per subscription).
     wait_alert_state(emu, lambda v: len(v) == 5 and all(a["deliveries"] for a in v) and
                      v[-1]["deliveries"][0]["attempts"] >= 1)
-    os.kill(mosquitto_pid(emu), signal.SIGKILL)
+    os.kill(emu.mosquitto_pid(), signal.SIGKILL)
     emu.proc.wait(timeout=10)  # the launcher goes down with its broker
     emu.stop()
 

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import time
 
+import paho.mqtt.client as mqtt
 import pytest
 
 from conftest import Emulator, http
@@ -186,3 +187,39 @@ def test_sync_is_a_barrier_in_every_clock_mode(make_emulator):
     status, _, doc = emu.post("/_ddlocal/sync")
     assert status == 200
     assert doc["mode"] == "scaled"
+
+
+def _descriptor_tables(pid):
+    """{thread id: {what each descriptor names}} of one process."""
+    tables = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        fd_dir = "/proc/%d/task/%s/fd" % (pid, tid)
+        try:
+            tables[int(tid)] = {os.readlink(os.path.join(fd_dir, fd)) for fd in os.listdir(fd_dir)}
+        except FileNotFoundError:
+            pass  # a short-lived thread that has just ended
+    return tables
+
+
+def test_plugin_threads_keep_out_of_the_brokers_descriptor_table(emulator):
+    """plugin/workers.h: the broker thread shares no descriptor table with the
+    plugin's threads, and those share one between them."""
+    device = mqtt.Client(client_id="dev-FD")
+    device.connect("127.0.0.1", emulator.mqtt_port)
+    device.loop_start()
+    try:
+        emulator.sync()
+        tables = _descriptor_tables(emulator.mosquitto_pid())
+    finally:
+        device.loop_stop()
+        device.disconnect()
+    broker = tables.pop(emulator.mosquitto_pid())  # the main thread runs the broker
+    db = os.path.join(emulator.data_dir, "ddlocal.db")
+    sockets = {f for f in broker if f.startswith("socket:")}
+    assert len(sockets) >= 3  # two listeners and the device
+    assert db not in broker
+    workers = [t for t in tables.values() if db in t]
+    assert len(workers) >= 2  # the engine and the delivery thread
+    # One shared table: the engine's holds the delivery thread's curl sockets.
+    assert all(t == workers[0] for t in workers)
+    assert not sockets & workers[0]
