@@ -1018,7 +1018,10 @@ static int set_cidr(struct metric_value *v, const char *ip)
 static int collect_record(struct detect *d, struct batch *bt, const struct client_window *w,
                           const struct client_record *rec, int64_t end_ms, bool idle)
 {
-    uint64_t mask = profiles_for(d, rec->id);
+    /* The window's copy of the name: the batch keeps pointers to it until
+     * it is judged, so never the name in the local zero record below. */
+    const char *thing = rec->id;
+    uint64_t mask = profiles_for(d, thing);
     struct client_record zero;
     size_t pi, bi;
     int rc = DD_OK;
@@ -1074,7 +1077,7 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
                      * history for it. */
                     win[0] = st;
                 } else {
-                    r = ring_for(d, rec->id, b->metric, b->dimension_name,
+                    r = ring_for(d, thing, b->metric, b->dimension_name,
                                  b->dimension_op == BEHAVIOR_DIM_NOT_IN);
                     if (!r)
                         return DD_ERR_NOMEM;
@@ -1088,7 +1091,7 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
                 rc = set_count(&v, n);
             }
             if (!rc)
-                rc = batch_add(d, bt, rec->id, pi, bi, &v);
+                rc = batch_add(d, bt, thing, pi, bi, &v);
         }
     }
     return rc;

@@ -216,6 +216,12 @@ def test_connected_idle_device_gets_zero_datapoints_offline_gets_none(emulator, 
     assert [p["value"] for p in datapoints(emulator, "dev-IDLE")] == [{"count": 0}] * 2
     assert len(datapoints(emulator, "dev-GONE")) == 1
     assert {v["thingName"] for v in active(iot)} == {"dev-IDLE", "dev-GONE"}
+    # One jump over three buckets: a datapoint in each, under the right name.
+    emulator.advance(900)
+    assert [p["value"] for p in datapoints(emulator, "dev-IDLE")] == [{"count": 0}] * 5
+    status, fleet = emulator.get("/_ddlocal/fleet")
+    assert status == 200
+    assert {t["thingName"] for t in fleet["things"]} == {"dev-IDLE", "dev-GONE"}
     idle.close()
 
 
@@ -518,3 +524,4 @@ def test_thing_deleted_invalidates_when_it_was_targeted_as_registered(emulator, 
     assert events[-1]["violationEventType"] == "alarm-invalidated"
     assert events[-1]["violationId"] == v["violationId"]
     dev.close()
+
