@@ -34,7 +34,6 @@
 
 #define POLL_MS            20
 #define HEARTBEAT_EVERY_MS 1000
-#define RETENTION_MS       ((int64_t)14 * 24 * 3600 * 1000)
 #define OUTBOX_BATCH       256
 
 enum item_kind { ITEM_PROGRESS, ITEM_WINDOW, ITEM_MESSAGE, ITEM_SYNCED };
@@ -336,6 +335,12 @@ static void reload_config(struct engine *e, int64_t sync_gen)
     config_free(old);
 }
 
+/* How long datapoints are kept, in emulated milliseconds. */
+static int64_t retention_ms(const struct engine *e)
+{
+    return (int64_t)e->opt.retention_days * 24 * 3600 * 1000;
+}
+
 /* Another process committed: pick up the clock, a reset, the profiles and
  * targets, the broker's configuration, and the server's outgoing MQTT
  * messages. */
@@ -346,7 +351,7 @@ static void on_foreign_commit(struct engine *e)
     store_sync_generation(e->store, &sync_gen);
     reload_clock(e);
     if (store_reset_generation(e->store, &gen) == DD_OK && gen != e->reset_generation) {
-        struct detect *fresh = detect_new(e->opt.region, e->opt.account, RETENTION_MS);
+        struct detect *fresh = detect_new(e->opt.region, e->opt.account, retention_ms(e));
 
         e->reset_generation = gen;
         if (fresh) {
@@ -448,7 +453,7 @@ static void *engine_main(void *arg)
     rc = store_open(e->opt.db_path, &e->store, &eb);
     if (!rc) {
         store_set_cache_mb(e->store, DETECT_CACHE_MB);
-        e->detect = detect_new(e->opt.region, e->opt.account, RETENTION_MS);
+        e->detect = detect_new(e->opt.region, e->opt.account, retention_ms(e));
         if (!e->detect)
             rc = dd_fail(&eb, DD_ERR_NOMEM, "out of memory");
     }

@@ -72,6 +72,7 @@ static int parse_options(struct plugin_options *o, const struct mosquitto_opt *o
     snprintf(o->account, sizeof(o->account), "123456789012");
     o->mode = CLOCK_REAL;
     o->scale = 1.0;
+    o->retention_days = 14;
     delivery_options_default(o);
     for (i = 0; i < n && !rc; i++) {
         const char *k = opts[i].key, *v = opts[i].value;
@@ -103,6 +104,18 @@ static int parse_options(struct plugin_options *o, const struct mosquitto_opt *o
             o->scale = strtod(v, &end);
             if (errno || *end || !isfinite(o->scale))
                 rc = dd_fail(eb, DD_ERR_INVALID, "plugin_opt_time_scale '%s' is not a number", v);
+        } else if (strcmp(k, "datapoint_retention_days") == 0) {
+            char *end;
+            long days;
+
+            errno = 0;
+            days = strtol(v, &end, 10);
+            if (errno || end == v || *end || days < 1 || days > 3650)
+                rc = dd_fail(eb, DD_ERR_INVALID,
+                             "plugin_opt_datapoint_retention_days must be a number of days from "
+                             "1 to 3650, not '%s'",
+                             v);
+            o->retention_days = (int)days;
         } else if ((rc = delivery_option(o, k, v, eb)) == DD_ERR_NOT_FOUND) {
             rc = dd_fail(eb, DD_ERR_INVALID, "unknown option plugin_opt_%s", k);
         }

@@ -36,6 +36,7 @@ struct plugin_options {
     double scale;         /* plugin_opt_time_scale, for scaled mode */
     bool authz_aws;       /* plugin_opt_authz: "aws" (an Allow is needed) or "open" */
     bool deny_drops;      /* plugin_opt_deny_action: "drop" or "disconnect" (AWS, MQTT 3.1.1) */
+    int retention_days;   /* plugin_opt_datapoint_retention_days, default 14 */
     /* SNS delivery (delivery.c) */
     char public_url[256];   /* plugin_opt_public_url: the server as receivers reach it */
     int delivery_attempts;  /* plugin_opt_delivery_attempts, default 4 (SNS HTTP policy) */

@@ -8,10 +8,13 @@ recorded through ListActiveViolations / ListViolationEvents, the
 import json
 import os
 import sqlite3
+import subprocess
 import time
 
 import paho.mqtt.client as mqtt
 import pytest
+
+from conftest import Emulator
 
 ALL_THINGS = "arn:aws:iot:us-east-1:123456789012:all/things"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:DDD_Alerts"
@@ -525,3 +528,29 @@ def test_thing_deleted_invalidates_when_it_was_targeted_as_registered(emulator, 
     assert events[-1]["violationId"] == v["violationId"]
     dev.close()
 
+
+def test_datapoints_are_kept_for_the_retention_setting(make_emulator):
+    # Each advance prunes what is older than the retention before the first
+    # bucket it closes; a connected device has a datapoint in every bucket.
+    for days, kept in ((14, True), (1, False)):
+        emu = make_emulator("--manual-clock", "--datapoint-retention-days", str(days)).start()
+        profile(emu, emu.client("iot"), "Keep",
+                [behavior("Pub", "aws:num-messages-sent", "less-than", {"count": 100})])
+        dev = Device(emu, "dev-OLD")
+        first = emu.advance(300)["now"]
+        emu.advance(86400)
+        last = emu.advance(300)["now"]
+        times = [d["time"] for d in datapoints(emu, "dev-OLD")]
+        dev.close()
+        assert times[-1] == last
+        assert times[0] == (first if kept else first + 300), days
+        assert len(times) == (290 if kept else 289)
+
+
+@pytest.mark.parametrize("days", ["0", "3651", "two", ""])
+def test_launcher_rejects_a_bad_retention(tmp_path, days):
+    p = subprocess.run(Emulator(tmp_path / "data", ["--datapoint-retention-days", days]).command(),
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+    assert p.stderr.strip() == \
+        "ddlocal: --datapoint-retention-days is a number of days from 1 to 3650"

@@ -739,6 +739,57 @@ static void test_datapoints(void **state)
     store_close(s);
 }
 
+static int count_datapoint(void *ctx, const struct store_datapoint_row *r)
+{
+    (void)r;
+    ++*(int *)ctx;
+    return DD_OK;
+}
+
+static int datapoints_left(struct store *s)
+{
+    int n = 0;
+
+    assert_int_equal(store_datapoints_each(s, "t1", NULL, NULL, count_datapoint, &n), DD_OK);
+    assert_int_equal(store_datapoints_each(s, "t2", NULL, NULL, count_datapoint, &n), DD_OK);
+    return n;
+}
+
+/* Retention deletes the prefix of rows older than the cut, found by
+ * bisecting the ids: two series interleaved, 11 windows 100 apart. */
+static void test_datapoints_prune(void **state)
+{
+    struct store_datapoint dp = { .value_json = "{\"count\":1}", .verdict = "compliant" };
+    int64_t series[2];
+    bool created;
+    int i, k;
+    struct store *s = open_db();
+
+    (void)state;
+    assert_int_equal(store_detect_datapoints_prune(s, 500), DD_OK); /* none yet */
+    assert_int_equal(store_detect_series(s, "t1", "P1", "B", &series[0], &created), DD_OK);
+    assert_int_equal(store_detect_series(s, "t2", "P1", "B", &series[1], &created), DD_OK);
+    for (i = 0; i <= 10; i++) {
+        for (k = 0; k < 2; k++) {
+            dp.series = series[k];
+            dp.time_ms = 100 * i;
+            assert_int_equal(store_detect_datapoint_add(s, &dp), DD_OK);
+        }
+    }
+    assert_int_equal(datapoints_left(s), 22);
+    assert_int_equal(store_detect_datapoints_prune(s, 0), DD_OK);
+    assert_int_equal(datapoints_left(s), 22);
+    assert_int_equal(store_detect_datapoints_prune(s, 450), DD_OK); /* 500..1000 stay */
+    assert_int_equal(datapoints_left(s), 12);
+    assert_int_equal(store_detect_datapoints_prune(s, 500), DD_OK); /* at the cut stays */
+    assert_int_equal(datapoints_left(s), 12);
+    assert_int_equal(store_detect_datapoints_prune(s, 1000), DD_OK);
+    assert_int_equal(datapoints_left(s), 2);
+    assert_int_equal(store_detect_datapoints_prune(s, 5000), DD_OK);
+    assert_int_equal(datapoints_left(s), 0);
+    store_close(s);
+}
+
 /* ---- allocation failures ---- */
 
 static int get_case(void *ctx)
@@ -816,6 +867,7 @@ int main(void)
         cmocka_unit_test(test_violation_events),
         cmocka_unit_test(test_violation_fields_and_verify),
         cmocka_unit_test(test_datapoints),
+        cmocka_unit_test(test_datapoints_prune),
         cmocka_unit_test(test_alloc_fail),
     };
 
