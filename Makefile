@@ -59,7 +59,7 @@ FUZZ_REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(OUT)/fuzz-replay/%)
 # core/ is held to -Wconversion as well (STYLE.md section 8).
 $(OBJ)/core/%.o: ALL_CFLAGS += -Wconversion
 
-.PHONY: all run test check unit integration e2e bench fuzz fuzz-replay format format-check \
+.PHONY: all run test check unit integration integration-sanitized e2e bench fuzz fuzz-replay format format-check \
 	clean deps tools deps-docker docker-check
 all: $(OUT)/ddlocal.so $(OUT)/ddlocal-server tools
 
@@ -182,6 +182,18 @@ fuzz:
 
 integration: all
 	@cd tests/integration && /usr/bin/python3 -m pytest -q -p no:cacheprovider .
+
+# The plugin and the server built with ASan and UBSan, driven through the
+# integration tests that exercise them most. mosquitto is not instrumented:
+# the tests preload the sanitizer runtime into it (tests/integration/conftest.py)
+# and fail on any report in its log or the server's.
+SANITIZED_INTEGRATION := test_detect.py test_detect_api.py test_dimensions.py test_shadow.py \
+	test_authz.py test_policies.py test_sns.py test_teach.py
+integration-sanitized:
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined all
+	@cd tests/integration && DDLOCAL_BUILD=$(CURDIR)/build/san-address-undefined \
+	  DDLOCAL_SANITIZER_RUNTIME=$$($(CC) -print-file-name=libasan.so) \
+	  /usr/bin/python3 -m pytest -q -p no:cacheprovider $(SANITIZED_INTEGRATION)
 
 # The dashboard in Debian's headless Chromium, driven over the DevTools
 # protocol (tests/e2e/cdp.py); the screenshot lands in build/e2e/.

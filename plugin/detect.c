@@ -1170,10 +1170,12 @@ static int judge_batch(struct detect *d, struct store *s, struct batch *bt, int6
     }
     for (i = 0; i < n_groups && !rc; i++)
         qsort(groups[i].sorted, groups[i].n, sizeof(double), cmp_double);
-    /* Judge in the order of the datapoints index (thing, profile, behavior):
-     * each row then lands next to the previous one in the index instead of
-     * at a random page, which is most of the cost of a large window. */
-    qsort(bt->items, bt->n, sizeof(bt->items[0]), cmp_pending);
+    /* Judge in (thing, profile, behavior) order, the order series are
+     * created in: each datapoint's index entry then lands next to the
+     * previous one instead of at a random page, which is most of the cost
+     * of a large window. (qsort must not see the NULL of an empty batch.) */
+    if (bt->n > 1)
+        qsort(bt->items, bt->n, sizeof(bt->items[0]), cmp_pending);
     for (i = 0; i < bt->n && !rc; i++) {
         struct pending *x = &bt->items[i];
         const struct dprofile *p = &d->profiles[x->profile];

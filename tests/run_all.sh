@@ -40,5 +40,6 @@ run build suite make --no-print-directory all
 run unit suite make --no-print-directory unit
 run unit-sanitized suite make --no-print-directory SANITIZE=address,undefined unit
 run integration suite make --no-print-directory integration
+run integration-sanitized suite make --no-print-directory integration-sanitized
 run e2e suite make --no-print-directory e2e
 echo "make test: $total_pass passed, $total_fail failed"

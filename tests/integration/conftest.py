@@ -22,6 +22,7 @@ import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 LAUNCHER = os.path.join(ROOT, "bin", "ddlocal")
+SANITIZER_RUNTIME = os.environ.get("DDLOCAL_SANITIZER_RUNTIME")
 AWS_CLI = "/usr/bin/aws"  # Debian's AWS CLI v2, as on a user's fresh machine
 
 
@@ -87,9 +88,24 @@ class Emulator:
                 "--mqtt-port", str(self.mqtt_port), "--http-port", str(self.http_port),
                 "--mqtts-port", str(self.mqtts_port)] + self.args
 
+    def env(self):
+        env = dict(os.environ)
+        if SANITIZER_RUNTIME:
+            # The sanitizer builds of the plugin and the server (`make
+            # integration-sanitized`): mosquitto is not instrumented, so the
+            # runtime is preloaded into it, and its leaks are not ours.
+            env["LD_PRELOAD"] = SANITIZER_RUNTIME
+            env["ASAN_OPTIONS"] = "detect_leaks=0:detect_stack_use_after_return=1"
+        return env
+
+    def run_to_end(self):
+        """Run the launcher expecting it to exit (a refused start)."""
+        return subprocess.run(self.command(), capture_output=True, text=True, timeout=30,
+                              env=self.env())
+
     def start(self):
         self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE, text=True, env=self.env())
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -116,6 +132,12 @@ class Emulator:
         if self.proc:
             self.proc.stdout.close()
             self.proc.stderr.close()
+        if SANITIZER_RUNTIME:
+            for log in ("mosquitto.log", "server.log"):
+                path = os.path.join(self.data_dir, log)
+                text = open(path, errors="replace").read() if os.path.exists(path) else ""
+                assert "runtime error" not in text and "Sanitizer" not in text, \
+                    "%s reports:\n%s" % (path, text[-4000:])
 
     # --- the emulator's own API -------------------------------------------
     def get(self, path):

@@ -8,7 +8,6 @@ recorded through ListActiveViolations / ListViolationEvents, the
 import json
 import os
 import sqlite3
-import subprocess
 import time
 
 import paho.mqtt.client as mqtt
@@ -549,8 +548,7 @@ def test_datapoints_are_kept_for_the_retention_setting(make_emulator):
 
 @pytest.mark.parametrize("days", ["0", "3651", "two", ""])
 def test_launcher_rejects_a_bad_retention(tmp_path, days):
-    p = subprocess.run(Emulator(tmp_path / "data", ["--datapoint-retention-days", days]).command(),
-                       capture_output=True, text=True, timeout=30)
+    p = Emulator(tmp_path / "data", ["--datapoint-retention-days", days]).run_to_end()
     assert p.returncode != 0
     assert p.stderr.strip() == \
         "ddlocal: --datapoint-retention-days is a number of days from 1 to 3650"

@@ -121,13 +121,13 @@ def test_reset_keeps_the_clock_and_bumps_the_generation(emulator):
 def test_second_launcher_on_a_taken_port_fails_clearly(emulator, tmp_path):
     other = Emulator(tmp_path / "other")
     other.mqtt_port = emulator.mqtt_port
-    p = subprocess.run(other.command(), capture_output=True, text=True, timeout=30)
+    p = other.run_to_end()
     assert p.returncode != 0
     assert p.stderr.strip() == "ddlocal: MQTT port %d on 127.0.0.1 is taken" % emulator.mqtt_port
 
     other = Emulator(tmp_path / "other2")
     other.http_port = emulator.http_port
-    p = subprocess.run(other.command(), capture_output=True, text=True, timeout=30)
+    p = other.run_to_end()
     assert p.returncode != 0
     assert p.stderr.strip() == "ddlocal: HTTP port %d on 127.0.0.1 is taken" % emulator.http_port
 
@@ -156,7 +156,7 @@ def test_newer_database_is_refused_untouched(tmp_path):
     db.execute("PRAGMA user_version = 999")
     db.close()
     emu = Emulator(data, ["--manual-clock"])
-    p = subprocess.run(emu.command(), capture_output=True, text=True, timeout=30)
+    p = emu.run_to_end()
     assert p.returncode != 0
     assert "written by a newer ddlocal (schema version 999" in p.stderr
     db = sqlite3.connect(str(data / "ddlocal.db"))
