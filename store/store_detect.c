@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "core/clock.h"
 #include "store/store_internal.h"
 
 /* Step through a query's rows, calling row() for each. */
@@ -274,7 +275,7 @@ int store_detect_datapoint_add(struct store *s, const struct store_datapoint *dp
 {
     static const char sql[] =
         "INSERT INTO datapoints (series_id, time_ms, value, threshold, verdict, "
-        "streak_violating, streak_compliant, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+        "streak_violating, streak_compliant, event, bucket) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
     sqlite3_stmt *st;
     int rc = store__prepare(s, sql, &st);
 
@@ -289,6 +290,7 @@ int store_detect_datapoint_add(struct store *s, const struct store_datapoint *dp
     sqlite3_bind_int(st, 6, (int)dp->streak_violating);
     sqlite3_bind_int(st, 7, (int)dp->streak_compliant);
     store__bind_text(st, 8, dp->event);
+    sqlite3_bind_int64(st, 9, dp->time_ms / CLOCK_BUCKET_MS);
     return store__step_done(s, st, "add datapoint");
 }
 
@@ -323,7 +325,10 @@ static int time_at(struct store *s, int64_t id, int64_t *time_ms, int64_t *found
  * prefix by id. */
 int store_detect_datapoints_prune(struct store *s, int64_t before_ms)
 {
-    static const char bounds_sql[] = "SELECT min(id), max(id) FROM datapoints";
+    /* Two subqueries: SQLite answers a lone min() or max() from the end
+     * of the b-tree, but min() and max() together with a full scan. */
+    static const char bounds_sql[] =
+        "SELECT (SELECT min(id) FROM datapoints), (SELECT max(id) FROM datapoints)";
     static const char del_sql[] = "DELETE FROM datapoints WHERE id < ?";
     int64_t lo, hi, t = 0, id = 0;
     sqlite3_stmt *st;

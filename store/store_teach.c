@@ -35,9 +35,8 @@ int store_teach_things(struct store *s, store_teach_thing_fn fn, void *ctx)
 {
     static const char sql[] =
         "SELECT name, 1 FROM things UNION "
-        "SELECT DISTINCT thing_name, 0 FROM datapoint_series s WHERE thing_name NOT IN "
-        "(SELECT name FROM things) AND EXISTS (SELECT 1 FROM datapoints WHERE series_id = s.id) "
-        "UNION "
+        "SELECT DISTINCT thing_name, 0 FROM datapoint_series WHERE thing_name NOT IN "
+        "(SELECT name FROM things) UNION "
         "SELECT DISTINCT thing_name, 0 FROM violations WHERE thing_name NOT IN (SELECT name FROM "
         "things) ORDER BY 1";
     sqlite3_stmt *st;

@@ -13,12 +13,14 @@
 #include "store/store.h"
 
 /* Called with each thing name; registered is false for a client that
- * connected without CreateThing and has datapoints or violations. */
+ * connected without CreateThing and has been judged (it has a datapoint
+ * series, even once retention has pruned its datapoints) or has
+ * violations. */
 typedef int (*store_teach_thing_fn)(void *ctx, const char *name, bool registered);
 
 /* Every thing the teaching views show, by name: the registered things and
- * every other thing name with datapoints or violations. Errors: the
- * callback's, DD_ERR_STORE. */
+ * every other thing name that has been judged or has violations. Errors:
+ * the callback's, DD_ERR_STORE. */
 int store_teach_things(struct store *s, store_teach_thing_fn fn, void *ctx);
 
 /* One alert and one of its deliveries; every string borrowed for the call.

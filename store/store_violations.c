@@ -156,11 +156,18 @@ int store_datapoints_each(struct store *s, const char *thing, const char *profil
                           const char *behavior, store_datapoint_fn fn, void *ctx)
 {
     static const char sql[] =
+        /* The index leads with the bucket (schema/011): visit each bucket
+         * from the oldest kept to the newest, and seek (bucket, series)
+         * in it. CROSS JOIN keeps SQLite to that order. */
+        "WITH RECURSIVE buckets(b) AS ("
+        " SELECT min(bucket) FROM datapoints"
+        " UNION ALL SELECT b + 1 FROM buckets WHERE b < (SELECT max(bucket) FROM datapoints)) "
         "SELECT s.thing_name, s.profile_name, s.behavior_name, d.time_ms, d.value, "
         "d.threshold, d.verdict, d.streak_violating, d.streak_compliant, d.event "
-        "FROM datapoint_series s JOIN datapoints d ON d.series_id = s.id "
+        "FROM datapoint_series s CROSS JOIN buckets CROSS JOIN datapoints d "
         "WHERE s.thing_name = ?1 AND (?2 IS NULL OR s.profile_name = ?2) "
-        "AND (?3 IS NULL OR s.behavior_name = ?3) "
+        "AND (?3 IS NULL OR s.behavior_name = ?3) AND d.bucket = buckets.b "
+        "AND d.series_id = s.id "
         "ORDER BY d.time_ms, s.profile_name, s.behavior_name, d.id";
     struct store_datapoint_row r;
     sqlite3_stmt *st;

@@ -9,8 +9,10 @@
  * security profiles with five cloud-side behaviors between them, all
  * attached to all things. The fleet is N clients (100,000 by default)
  * connected through clients_connect() with counts set as the broker's
- * callbacks would; about 1 % of them break a behavior. Two windows close:
- * the first creates every evaluation state, the second is the steady state.
+ * callbacks would; about 1 % of them break a behavior. Twelve windows
+ * close: the first creates every evaluation state, the other eleven are
+ * the steady state (their median and their slowest are reported, so a cost
+ * that grows with the history kept shows).
  *
  * The profile rows are written with SQLite directly: they are fixtures of
  * this benchmark, and store/ has no writer for them (the server does that).
@@ -37,7 +39,7 @@
 #define RETAIN_MS  ((int64_t)24 * 3600 * 1000)
 #define FIRST_END  ((int64_t)1700000100000) /* a multiple of 300 s */
 #define ALL_THINGS "arn:aws:iot:us-east-1:123456789012:all/things"
-#define N_WINDOWS  2
+#define N_WINDOWS  12 /* one emulated hour: the steady figure must not drift */
 
 /* Three profiles, five behaviors, each on a cloud-side count metric. The
  * criteria say what is normal: a datapoint violates when they do not hold. */
@@ -91,6 +93,13 @@ static long rss_bytes(void)
         fclose(f);
     }
     return resident * sysconf(_SC_PAGESIZE);
+}
+
+static int cmp_ms(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
 }
 
 static void fail(const char *what, int rc)
@@ -186,7 +195,7 @@ int main(int argc, char **argv)
     struct store *s = NULL;
     struct detect *d;
     struct clients *t;
-    double close_ms[N_WINDOWS], eval_ms[N_WINDOWS], t0, close_max = 0;
+    double close_ms[N_WINDOWS], eval_ms[N_WINDOWS], steady[N_WINDOWS - 1], t0, close_max = 0;
     int ticks[N_WINDOWS] = { 0 };
     long rss0, rss_clients, rss_engine;
     size_t n = 100000, i;
@@ -275,6 +284,8 @@ int main(int argc, char **argv)
             fail("detect_window", rc);
     }
     rss_engine = rss_bytes() - rss0 - rss_clients;
+    memcpy(steady, eval_ms + 1, sizeof(steady));
+    qsort(steady, N_WINDOWS - 1, sizeof(steady[0]), cmp_ms);
     datapoints = count_rows(path, "SELECT count(*) FROM datapoints");
     violations = count_rows(path, "SELECT count(*) FROM violations");
 
@@ -285,16 +296,20 @@ int main(int argc, char **argv)
            close_ms[1]);
     printf("  evaluate+persist, first window:       %8.1f ms   (creates every state)\n",
            eval_ms[0]);
-    printf("  evaluate+persist, steady window:      %8.1f ms   (target < 2000 ms)\n", eval_ms[1]);
+    printf("  evaluate+persist, next %d windows:    %8.1f ms   median (target < 2000 ms)\n",
+           N_WINDOWS - 1, steady[(N_WINDOWS - 1) / 2]);
+    printf("                                        %8.1f ms   slowest\n", steady[N_WINDOWS - 2]);
     printf("  broker-thread table per client:       %8.0f B    (target < 1024 B)\n",
            (double)rss_clients / (double)n);
     printf("  engine history per client:            %8.0f B\n", (double)rss_engine / (double)n);
     printf("  rows: %lld datapoints, %lld violations\n", datapoints, violations);
     printf("json: {\"things\":%zu,\"behaviors\":%d,\"close_ms_max\":%.3f,"
-           "\"eval_first_ms\":%.1f,\"eval_steady_ms\":%.1f,\"table_bytes_per_client\":%.0f,"
+           "\"eval_first_ms\":%.1f,\"eval_steady_ms\":%.1f,\"eval_steady_max_ms\":%.1f,"
+           "\"table_bytes_per_client\":%.0f,"
            "\"engine_bytes_per_client\":%.0f,\"datapoints\":%lld,\"violations\":%lld}\n",
-           n, N_BEHAVIORS, close_max, eval_ms[0], eval_ms[1], (double)rss_clients / (double)n,
-           (double)rss_engine / (double)n, datapoints, violations);
+           n, N_BEHAVIORS, close_max, eval_ms[0], steady[(N_WINDOWS - 1) / 2],
+           steady[N_WINDOWS - 2], (double)rss_clients / (double)n, (double)rss_engine / (double)n,
+           datapoints, violations);
 
     clients_free(t);
     detect_free(d);
