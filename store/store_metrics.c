@@ -230,6 +230,55 @@ static int used_by_profile(struct store *s, const char *sql, const char *name, b
     return rc;
 }
 
+/* Delete the row that delete_sql names by its one parameter, in one
+ * transaction, unless a security profile uses it (in_use): then
+ * DD_ERR_INVALID, the row kept. noun names the kind in the message. */
+static int delete_unused(struct store *s, const char *delete_sql, const char *name,
+                         int (*in_use)(struct store *, const char *, bool *), const char *noun,
+                         struct dd_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    bool used;
+    int rc;
+
+    rc = store_begin(s);
+    if (rc)
+        return dd_fail(eb, rc, "cannot lock the database");
+    rc = in_use(s, name, &used);
+    if (!rc && used)
+        rc = dd_fail(eb, DD_ERR_INVALID,
+                     "The %s %s is used by a security profile; remove it from the profile first",
+                     noun, name);
+    if (!rc)
+        rc = store__prepare(s, delete_sql, &st);
+    if (!rc) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        rc = store__step_done(s, st, "delete");
+    }
+    if (!rc)
+        rc = store_commit(s);
+    if (rc)
+        store_rollback(s);
+    return rc;
+}
+
+/* One page of names from sql (?1 the name to start after or NULL, ?2 the
+ * page size plus one). */
+static int list_names(struct store *s, const char *sql, const char *after_name, size_t limit,
+                      struct store_name_page *out, const char *what)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = store__prepare(s, sql, &st);
+    if (rc)
+        return rc;
+    store__bind_text(st, 1, after_name);
+    sqlite3_bind_int64(st, 2, (int64_t)limit + 1);
+    return collect(s, st, limit, out, what);
+}
+
 int store_dimension_in_use(struct store *s, const char *name, bool *out)
 {
     static const char sql[] =
@@ -245,32 +294,8 @@ int store_dimension_in_use(struct store *s, const char *name, bool *out)
 int store_dimension_delete(struct store *s, const char *name, struct dd_errbuf *eb)
 {
     static const char sql[] = "DELETE FROM dimensions WHERE name = ?";
-    sqlite3_stmt *st;
-    bool used;
-    int rc;
 
-    rc = store_begin(s);
-    if (rc)
-        return dd_fail(eb, rc, "cannot lock the database");
-    rc = store_dimension_in_use(s, name, &used);
-    if (!rc && used)
-        rc = dd_fail(eb, DD_ERR_INVALID,
-                     "The dimension %s is used by a security profile; remove it from the "
-                     "profile first",
-                     name);
-    if (rc)
-        goto out;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    rc = store__step_done(s, st, "delete dimension");
-    if (!rc)
-        rc = store_commit(s);
-out:
-    if (rc)
-        store_rollback(s);
-    return rc;
+    return delete_unused(s, sql, name, store_dimension_in_use, "dimension", eb);
 }
 
 int store_dimension_list(struct store *s, const char *after_name, size_t limit,
@@ -278,16 +303,8 @@ int store_dimension_list(struct store *s, const char *after_name, size_t limit,
 {
     static const char sql[] =
         "SELECT name FROM dimensions WHERE ?1 IS NULL OR name > ?1 ORDER BY name LIMIT ?2";
-    sqlite3_stmt *st;
-    int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    store__bind_text(st, 1, after_name);
-    sqlite3_bind_int64(st, 2, (int64_t)limit + 1);
-    return collect(s, st, limit, out, "list dimensions");
+    return list_names(s, sql, after_name, limit, out, "list dimensions");
 }
 
 /* ---- custom metrics ---- */
@@ -432,32 +449,8 @@ int store_custom_metric_in_use(struct store *s, const char *name, bool *out)
 int store_custom_metric_delete(struct store *s, const char *name, struct dd_errbuf *eb)
 {
     static const char sql[] = "DELETE FROM custom_metrics WHERE name = ?";
-    sqlite3_stmt *st;
-    bool used;
-    int rc;
 
-    rc = store_begin(s);
-    if (rc)
-        return dd_fail(eb, rc, "cannot lock the database");
-    rc = store_custom_metric_in_use(s, name, &used);
-    if (!rc && used)
-        rc = dd_fail(eb, DD_ERR_INVALID,
-                     "The custom metric %s is used by a security profile; remove it from the "
-                     "profile first",
-                     name);
-    if (rc)
-        goto out;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    rc = store__step_done(s, st, "delete custom metric");
-    if (!rc)
-        rc = store_commit(s);
-out:
-    if (rc)
-        store_rollback(s);
-    return rc;
+    return delete_unused(s, sql, name, store_custom_metric_in_use, "custom metric", eb);
 }
 
 int store_custom_metric_list(struct store *s, const char *after_name, size_t limit,
@@ -465,14 +458,6 @@ int store_custom_metric_list(struct store *s, const char *after_name, size_t lim
 {
     static const char sql[] =
         "SELECT name FROM custom_metrics WHERE ?1 IS NULL OR name > ?1 ORDER BY name LIMIT ?2";
-    sqlite3_stmt *st;
-    int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    store__bind_text(st, 1, after_name);
-    sqlite3_bind_int64(st, 2, (int64_t)limit + 1);
-    return collect(s, st, limit, out, "list custom metrics");
+    return list_names(s, sql, after_name, limit, out, "list custom metrics");
 }
