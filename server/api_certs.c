@@ -141,48 +141,6 @@ static int principal_cert(struct request *req, char id[STORE_CERT_ID_SIZE])
     return check_cert_id(req, a.name, id);
 }
 
-/* A boolean query argument ("true"/"false"); absent is false. */
-/* An integer query argument checked against range; dflt when absent. */
-static int query_int(struct request *req, const char *key, enum names_range range, size_t dflt,
-                     size_t *out)
-{
-    const char *v = request_query(req, key);
-    char *end;
-    long long n;
-    int rc;
-
-    *out = dflt;
-    if (!v)
-        return DD_OK;
-    errno = 0;
-    n = strtoll(v, &end, 10);
-    if (!*v || *end || errno)
-        return validation_error(req, key, v, "Member must be an integer");
-    rc = names_check_range(range, key, n, &req->eb);
-    if (!rc)
-        *out = (size_t)n;
-    return rc;
-}
-
-/* The token argument key decoded under scope into after (PAGING_KEY_MAX + 1
- * bytes); "" without one. */
-static int query_token(struct request *req, const char *key, const char *scope, char *after)
-{
-    const char *v = request_query(req, key);
-    struct paging_pos pos;
-    int rc;
-
-    after[0] = '\0';
-    if (!v)
-        return DD_OK;
-    rc = paging_decode(scope, key, v, &pos, &req->eb);
-    if (!rc && (pos.kind != PAGING_KEY || memchr(pos.key, 0, pos.key_len)))
-        rc = dd_fail(&req->eb, DD_ERR_INVALID, "Invalid %s", key);
-    if (!rc)
-        memcpy(after, pos.key, pos.key_len + 1);
-    return rc;
-}
-
 /* Add member key = the token of last under scope when more rows follow. */
 static int add_token(struct request *req, cJSON *o, const char *key, const char *scope, bool more,
                      const char *last)
@@ -487,13 +445,13 @@ static int list_certificates(struct request *req, struct response *res)
     bool asc;
     int rc;
 
-    rc = query_int(req, "pageSize", NAMES_PAGE_SIZE, DEFAULT_PAGE_SIZE, &limit);
+    rc = request_query_count(req, "pageSize", NAMES_PAGE_SIZE, DEFAULT_PAGE_SIZE, &limit);
     if (!rc)
         rc = request_query_bool(req, "isAscendingOrder", false, &asc);
     if (rc)
         return rc;
     scope = asc ? "ListCertificates:asc" : "ListCertificates:desc";
-    rc = query_token(req, "marker", scope, after);
+    rc = request_query_key(req, "marker", scope, after, sizeof(after));
     if (rc)
         return rc;
     if (after[0]) {
@@ -656,11 +614,11 @@ static int list_thing_principals(struct request *req, struct response *res)
 
     rc = thing_param(req, &thing);
     if (!rc)
-        rc = query_int(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS, &limit);
+        rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS, &limit);
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListThingPrincipals:%s", thing);
-    rc = query_token(req, "nextToken", scope, after);
+    rc = request_query_key(req, "nextToken", scope, after, sizeof(after));
     if (rc)
         return rc;
     s = db(req);
@@ -683,11 +641,11 @@ static int list_principal_things(struct request *req, struct response *res)
 
     rc = principal_cert(req, id);
     if (!rc)
-        rc = query_int(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS, &limit);
+        rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS, &limit);
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListPrincipalThings:%s", id);
-    rc = query_token(req, "nextToken", scope, after);
+    rc = request_query_key(req, "nextToken", scope, after, sizeof(after));
     if (rc)
         return rc;
     s = db(req);

@@ -108,22 +108,6 @@ static int query_long(struct request *req, const char *name, bool *has, int64_t 
     return DD_OK;
 }
 
-/* maxResults (1-250), DEFAULT_MAX_RESULTS when absent. */
-static int max_results(struct request *req, int *out)
-{
-    bool has;
-    int64_t n;
-    int rc = query_long(req, "maxResults", &has, &n);
-
-    *out = DEFAULT_MAX_RESULTS;
-    if (rc || !has)
-        return rc;
-    rc = names_check_range(NAMES_MAX_RESULTS, "maxResults", n, &req->eb);
-    if (!rc)
-        *out = (int)n;
-    return rc;
-}
-
 static const char *profile_name(struct request *req, int *rc)
 {
     const char *name = request_param(req, "securityProfileName");
@@ -670,7 +654,7 @@ static int delete_profile(struct request *req, struct response *res)
 struct page {
     struct request *req;
     cJSON *items; /* borrowed: the response's array */
-    int n, limit;
+    size_t n, limit;
     bool more;
     char last[NAMES_ARN_SIZE]; /* key of the last item added */
 };
@@ -760,7 +744,7 @@ static int list_profiles(struct request *req, struct response *res)
     struct store *s;
     int rc;
 
-    rc = max_results(req, &pg.limit);
+    rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS, &pg.limit);
     if (!rc && metric)
         rc = names_check(NAMES_METRIC_NAME, "metricName", metric, &req->eb);
     if (!rc && dimension)
@@ -784,7 +768,8 @@ static int list_profiles(struct request *req, struct response *res)
         cJSON_Delete(o);
         return DD_ERR_NOMEM;
     }
-    rc = store_profiles_list(s, metric, dimension, after, pg.limit + 1, list_profiles_row, &pg);
+    rc =
+        store_profiles_list(s, metric, dimension, after, (int)pg.limit + 1, list_profiles_row, &pg);
     if (!rc)
         rc = respond_page(req, res, o, &pg, scope, false, 0);
     cJSON_Delete(o);
@@ -905,7 +890,8 @@ static int list_targets(struct request *req, struct response *res)
 
     name = profile_name(req, &rc);
     if (!rc)
-        rc = max_results(req, &pg.limit);
+        rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS,
+                                 &pg.limit);
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListTargetsForSecurityProfile\n%s", name);
@@ -921,7 +907,7 @@ static int list_targets(struct request *req, struct response *res)
         cJSON_Delete(o);
         return DD_ERR_NOMEM;
     }
-    rc = store_profile_targets(s, name, after, pg.limit + 1, list_targets_row, &pg, &req->eb);
+    rc = store_profile_targets(s, name, after, (int)pg.limit + 1, list_targets_row, &pg, &req->eb);
     if (!rc)
         rc = respond_page(req, res, o, &pg, scope, false, 0);
     cJSON_Delete(o);
@@ -971,7 +957,8 @@ static int list_profiles_for_target(struct request *req, struct response *res)
     if (!rc)
         rc = request_query_bool(req, "recursive", false, &recursive);
     if (!rc)
-        rc = max_results(req, &pg.limit);
+        rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS,
+                                 &pg.limit);
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListSecurityProfilesForTarget\n%s\n%d", canon, recursive);
@@ -996,7 +983,7 @@ static int list_profiles_for_target(struct request *req, struct response *res)
         cJSON_Delete(o);
         return DD_ERR_NOMEM;
     }
-    rc = store_profiles_for_target(s, canon, group, recursive, prefix, offset, pg.limit + 1,
+    rc = store_profiles_for_target(s, canon, group, recursive, prefix, offset, (int)pg.limit + 1,
                                    mapping_row, &pg, &req->eb);
     if (!rc)
         rc = respond_page(req, res, o, &pg, scope, true, offset);

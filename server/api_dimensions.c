@@ -9,7 +9,6 @@
  * answered with the stored resource rather than ResourceAlreadyExists.
  * Deleting a missing dimension or metric succeeds, as the model has no
  * ResourceNotFound for either. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,39 +130,6 @@ static int check_token(struct request *req, const cJSON *body, const char **toke
     if (!rc)
         rc = names_check(NAMES_CLIENT_REQUEST_TOKEN, "clientRequestToken", *token, &req->eb);
     return rc;
-}
-
-/* maxResults (1-250, DEFAULT_MAX_RESULTS when absent) and nextToken
- * (decoded under scope into key, "" when absent). */
-static int query_page(struct request *req, const char *scope, size_t *limit, char *key, size_t size)
-{
-    const char *max = request_query(req, "maxResults"), *token = request_query(req, "nextToken");
-    struct paging_pos pos;
-    char *end;
-    long long n;
-    int rc;
-
-    *limit = DEFAULT_MAX_RESULTS;
-    key[0] = '\0';
-    if (max) {
-        errno = 0;
-        n = strtoll(max, &end, 10);
-        if (!*max || *end || errno)
-            return dd_fail(&req->eb, DD_ERR_INVALID, "maxResults must be an integer");
-        rc = names_check_range(NAMES_MAX_RESULTS, "maxResults", n, &req->eb);
-        if (rc)
-            return rc;
-        *limit = (size_t)n;
-    }
-    if (!token)
-        return DD_OK;
-    rc = paging_decode(scope, "nextToken", token, &pos, &req->eb);
-    if (rc)
-        return rc;
-    if (pos.kind != PAGING_KEY || pos.key_len >= size || memchr(pos.key, 0, pos.key_len))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "Invalid nextToken");
-    memcpy(key, pos.key, pos.key_len + 1);
-    return DD_OK;
 }
 
 /* {field: [names], "nextToken": ...} for one page. */
@@ -360,7 +326,7 @@ static int list_dimensions(struct request *req, struct response *res)
     size_t limit;
     int rc;
 
-    rc = query_page(req, scope, &limit, key, sizeof(key));
+    rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, key, sizeof(key));
     if (rc)
         return rc;
     s = server_store(req->srv, &req->eb);
@@ -542,7 +508,7 @@ static int list_custom_metrics(struct request *req, struct response *res)
     size_t limit;
     int rc;
 
-    rc = query_page(req, scope, &limit, key, sizeof(key));
+    rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, key, sizeof(key));
     if (rc)
         return rc;
     s = server_store(req->srv, &req->eb);

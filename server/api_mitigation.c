@@ -176,39 +176,6 @@ static int string_list(struct request *req, const cJSON *list, const char *field
     return DD_OK;
 }
 
-/* maxResults (DEFAULT_MAX_RESULTS when absent) and nextToken decoded under
- * scope into key ("" when absent). */
-static int query_page(struct request *req, const char *scope, size_t *limit, char *key, size_t size)
-{
-    const char *max = request_query(req, "maxResults"), *token = request_query(req, "nextToken");
-    struct paging_pos pos;
-    char *end;
-    long long n;
-    int rc;
-
-    *limit = DEFAULT_MAX_RESULTS;
-    key[0] = '\0';
-    if (max) {
-        errno = 0;
-        n = strtoll(max, &end, 10);
-        if (!*max || *end || errno)
-            return dd_fail(&req->eb, DD_ERR_INVALID, "maxResults must be an integer");
-        rc = names_check_range(NAMES_MAX_RESULTS, "maxResults", n, &req->eb);
-        if (rc)
-            return rc;
-        *limit = (size_t)n;
-    }
-    if (!token)
-        return DD_OK;
-    rc = paging_decode(scope, "nextToken", token, &pos, &req->eb);
-    if (rc)
-        return rc;
-    if (pos.kind != PAGING_KEY || pos.key_len >= size || memchr(pos.key, 0, pos.key_len))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "Invalid nextToken");
-    memcpy(key, pos.key, pos.key_len + 1);
-    return DD_OK;
-}
-
 /* Add nextToken for key (a string) to o. */
 static int add_token(struct request *req, cJSON *o, const char *scope, const char *key)
 {
@@ -640,7 +607,7 @@ static int list_actions(struct request *req, struct response *res)
         rc = names_check_enum("actionType", type, names_enum_mitigation_action_type, &req->eb);
     snprintf(scope, sizeof(scope), "ListMitigationActions/%s", type ? type : "");
     if (!rc)
-        rc = query_page(req, scope, &limit, key, sizeof(key));
+        rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, key, sizeof(key));
     if (!rc)
         rc = db(req, &s);
     if (!rc)
@@ -968,7 +935,7 @@ static int list_tasks(struct request *req, struct response *res)
     snprintf(scope, sizeof(scope), "ListDetectMitigationActionsTasks/%" PRId64 "/%" PRId64, start,
              end);
     if (!rc)
-        rc = query_page(req, scope, &limit, key, sizeof(key));
+        rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, key, sizeof(key));
     /* A task key is "<start ms>/<task id>". */
     slash = key[0] ? strchr(key, '/') : NULL;
     if (!rc && key[0] && !slash)
@@ -1077,7 +1044,7 @@ static int list_executions(struct request *req, struct response *res)
              "ListDetectMitigationActionsExecutions/%s/%s/%s/%d/%" PRId64 "/%" PRId64,
              f.task_id ? f.task_id : "", f.violation_id ? f.violation_id : "",
              f.thing ? f.thing : "", f.has_range, f.start_ms, f.end_ms);
-    rc = query_page(req, scope, &limit, key, sizeof(key));
+    rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, key, sizeof(key));
     if (!rc && key[0]) {
         errno = 0;
         after = strtoll(key, &end, 10);

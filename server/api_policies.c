@@ -63,47 +63,6 @@ static int member_string(struct request *req, const cJSON *o, const char *field,
     return DD_OK;
 }
 
-/* The pageSize query argument (1-250), DEFAULT_PAGE_SIZE when absent. */
-static int query_page_size(struct request *req, size_t *out)
-{
-    const char *v = request_query(req, "pageSize");
-    char *end;
-    long long n;
-    int rc;
-
-    *out = DEFAULT_PAGE_SIZE;
-    if (!v)
-        return DD_OK;
-    errno = 0;
-    n = strtoll(v, &end, 10);
-    if (!*v || *end || errno)
-        return dd_fail(&req->eb, DD_ERR_INVALID, "pageSize must be an integer");
-    rc = names_check_range(NAMES_PAGE_SIZE, "pageSize", n, &req->eb);
-    if (!rc)
-        *out = (size_t)n;
-    return rc;
-}
-
-/* The marker query argument decoded under scope into key (size bytes);
- * key is "" when there is no marker. */
-static int query_marker(struct request *req, const char *scope, char *key, size_t size)
-{
-    const char *v = request_query(req, "marker");
-    struct paging_pos pos;
-    int rc;
-
-    key[0] = '\0';
-    if (!v)
-        return DD_OK;
-    rc = paging_decode(scope, "marker", v, &pos, &req->eb);
-    if (rc)
-        return rc;
-    if (pos.kind != PAGING_KEY || pos.key_len >= size || memchr(pos.key, 0, pos.key_len))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "Invalid marker");
-    memcpy(key, pos.key, pos.key_len + 1);
-    return DD_OK;
-}
-
 /* Add "nextMarker" for key to o when more rows follow. */
 static int add_next_marker(struct request *req, cJSON *o, const char *scope, bool more,
                            const char *key)
@@ -370,11 +329,11 @@ static int list_policies(struct request *req, struct response *res)
 
     rc = request_query_bool(req, "isAscendingOrder", false, &ascending);
     if (!rc)
-        rc = query_page_size(req, &limit);
+        rc = request_query_count(req, "pageSize", NAMES_PAGE_SIZE, DEFAULT_PAGE_SIZE, &limit);
     if (rc)
         return rc;
     scope = ascending ? "ListPolicies:ascending" : "ListPolicies:descending";
-    rc = query_marker(req, scope, key, sizeof(key));
+    rc = request_query_key(req, "marker", scope, key, sizeof(key));
     if (rc)
         return rc;
     if (key[0]) {
@@ -624,11 +583,11 @@ static int list_attached_policies(struct request *req, struct response *res)
     if (!rc)
         rc = request_query_bool(req, "recursive", false, &recursive);
     if (!rc)
-        rc = query_page_size(req, &limit);
+        rc = request_query_count(req, "pageSize", NAMES_PAGE_SIZE, DEFAULT_PAGE_SIZE, &limit);
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListAttachedPolicies:%s:%d", target, recursive);
-    rc = query_marker(req, scope, key, sizeof(key));
+    rc = request_query_key(req, "marker", scope, key, sizeof(key));
     if (rc)
         return rc;
     s = open_store(req);
@@ -661,11 +620,11 @@ static int list_targets_for_policy(struct request *req, struct response *res)
 
     rc = check_policy_name(req, &name);
     if (!rc)
-        rc = query_page_size(req, &limit);
+        rc = request_query_count(req, "pageSize", NAMES_PAGE_SIZE, DEFAULT_PAGE_SIZE, &limit);
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListTargetsForPolicy:%s", name);
-    rc = query_marker(req, scope, key, sizeof(key));
+    rc = request_query_key(req, "marker", scope, key, sizeof(key));
     if (rc)
         return rc;
     s = open_store(req);

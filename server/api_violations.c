@@ -14,7 +14,6 @@
  * suppressAlerts. Behaviors and metric values are
  * stored as JSON the engine produced from validated input and are embedded
  * as they are. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,26 +35,6 @@
 static struct store *store_of(struct request *req)
 {
     return server_store(req->srv, &req->eb);
-}
-
-/* maxResults (1-250), DEFAULT_MAX_RESULTS when absent. */
-static int max_results(struct request *req, int *out)
-{
-    const char *v = request_query(req, "maxResults");
-    char *end;
-    long long n;
-
-    *out = DEFAULT_MAX_RESULTS;
-    if (!v)
-        return DD_OK;
-    errno = 0;
-    n = strtoll(v, &end, 10);
-    if (!*v || *end || errno)
-        return dd_fail(&req->eb, DD_ERR_INVALID, "maxResults must be an integer, not '%.32s'.", v);
-    if (names_check_range(NAMES_MAX_RESULTS, "maxResults", n, &req->eb))
-        return DD_ERR_INVALID;
-    *out = (int)n;
-    return DD_OK;
 }
 
 /* The filters both listings take, checked. Strings borrowed from req. */
@@ -97,7 +76,7 @@ static void filter_scope(char *buf, size_t size, const char *op,
  * is a next page. last is the key of the last item added. */
 struct page {
     cJSON *items; /* borrowed: the response's array */
-    int n, limit;
+    size_t n, limit;
     bool more;
     bool events;
     char last[200]; /* "ms:violation id" or "ms:event id" */
@@ -226,7 +205,8 @@ static int list_active(struct request *req, struct response *res)
 
     rc = read_filter(req, &f);
     if (!rc)
-        rc = max_results(req, &pg.limit);
+        rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS,
+                                 &pg.limit);
     if (rc)
         return rc;
     filter_scope(scope, sizeof(scope), "ListActiveViolations", &f, NULL);
@@ -250,7 +230,7 @@ static int list_active(struct request *req, struct response *res)
         cJSON_Delete(o);
         return DD_ERR_NOMEM;
     }
-    rc = store_violations_active(s, &f, has ? &cur : NULL, pg.limit + 1, violation_row, &pg);
+    rc = store_violations_active(s, &f, has ? &cur : NULL, (int)pg.limit + 1, violation_row, &pg);
     if (!rc)
         rc = respond_page(req, res, o, &pg, scope);
     cJSON_Delete(o);
@@ -276,7 +256,8 @@ static int list_events(struct request *req, struct response *res)
     if (!rc)
         rc = read_filter(req, &f);
     if (!rc)
-        rc = max_results(req, &pg.limit);
+        rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS,
+                                 &pg.limit);
     if (rc)
         return rc;
     snprintf(range, sizeof(range), "%" PRId64 "\n%" PRId64, start, end);
@@ -293,8 +274,8 @@ static int list_events(struct request *req, struct response *res)
         cJSON_Delete(o);
         return DD_ERR_NOMEM;
     }
-    rc = store_violation_events(s, &f, start, end, has ? &cur : NULL, pg.limit + 1, violation_row,
-                                &pg);
+    rc = store_violation_events(s, &f, start, end, has ? &cur : NULL, (int)pg.limit + 1,
+                                violation_row, &pg);
     if (!rc)
         rc = respond_page(req, res, o, &pg, scope);
     cJSON_Delete(o);

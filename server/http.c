@@ -8,6 +8,7 @@
  * must not change the route (aws-api.md 1.7). We decode path segments in the
  * router and query values here, once each, on first access. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <microhttpd.h>
 #include <openssl/rand.h>
 
+#include "core/paging.h"
 #include "server/aws_error.h"
 #include "server/http_daemon.h"
 #include "server/router.h"
@@ -118,6 +120,57 @@ int request_query_bool(struct request *req, const char *name, bool dflt, bool *o
                    "1 validation error detected: Value '%.64s' at '%s' failed to satisfy "
                    "constraint: Member must be true or false",
                    v, name);
+}
+
+int request_query_count(struct request *req, const char *name, enum names_range range, size_t dflt,
+                        size_t *out)
+{
+    const char *v = request_query(req, name);
+    char *end;
+    long long n;
+
+    *out = dflt;
+    if (!v)
+        return DD_OK;
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (!*v || *end || errno)
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "1 validation error detected: Value '%.64s' at '%s' failed to satisfy "
+                       "constraint: Member must be an integer",
+                       v, name);
+    if (names_check_range(range, name, n, &req->eb))
+        return DD_ERR_INVALID;
+    *out = (size_t)n;
+    return DD_OK;
+}
+
+int request_query_key(struct request *req, const char *name, const char *scope, char *key,
+                      size_t size)
+{
+    const char *v = request_query(req, name);
+    struct paging_pos pos;
+    int rc;
+
+    key[0] = '\0';
+    if (!v)
+        return DD_OK;
+    rc = paging_decode(scope, name, v, &pos, &req->eb);
+    if (rc)
+        return rc;
+    if (pos.kind != PAGING_KEY || pos.key_len >= size || memchr(pos.key, 0, pos.key_len))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "Invalid %s", name);
+    memcpy(key, pos.key, pos.key_len + 1);
+    return DD_OK;
+}
+
+int request_query_page(struct request *req, const char *scope, size_t dflt, size_t *limit,
+                       char *key, size_t size)
+{
+    int rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, dflt, limit);
+
+    key[0] = '\0';
+    return rc ? rc : request_query_key(req, "nextToken", scope, key, size);
 }
 
 const char *request_header(struct request *req, const char *name)

@@ -9,8 +9,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/error.h"
+#include "core/names.h"
 
 struct MHD_Connection;
 struct server;
@@ -66,6 +68,24 @@ int request_json_body(struct request *req, struct cJSON **out);
 /* A boolean query argument: "true" or "false", dflt when absent;
  * DD_ERR_INVALID (req->eb, AWS's validation wording) for anything else. */
 int request_query_bool(struct request *req, const char *name, bool dflt, bool *out);
+
+/* A count query argument (a page size) within range (core/names.h, a
+ * positive range), dflt when absent; DD_ERR_INVALID (req->eb, AWS's
+ * validation wording) for anything else. */
+int request_query_count(struct request *req, const char *name, enum names_range range, size_t dflt,
+                        size_t *out);
+
+/* A pagination token in query argument name (nextToken, marker), decoded
+ * under scope into key (size bytes; "" when absent). DD_ERR_INVALID
+ * (req->eb says why) for a token that is not one of scope's keys. */
+int request_query_key(struct request *req, const char *name, const char *scope, char *key,
+                      size_t size);
+
+/* A page request: maxResults (NAMES_MAX_RESULTS, dflt when absent) into
+ * *limit, and nextToken decoded under scope into key (size bytes; "" when
+ * absent). DD_ERR_INVALID (req->eb says why) for a bad value or token. */
+int request_query_page(struct request *req, const char *scope, size_t dflt, size_t *limit,
+                       char *key, size_t size);
 
 /* A request header (case-insensitive name), or NULL. */
 const char *request_header(struct request *req, const char *name);

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The emulator's own API and the launcher: health, the clock and its
 barrier, reset, taken ports, clean shutdown, the request-body ceiling."""
+import json
 import os
 import signal
 import sqlite3
@@ -223,3 +224,24 @@ def test_plugin_threads_keep_out_of_the_brokers_descriptor_table(emulator):
     # One shared table: the engine's holds the delivery thread's curl sockets.
     assert all(t == workers[0] for t in workers)
     assert not sockets & workers[0]
+
+
+# One set of paging checks serves every listing (server/http.c).
+@pytest.mark.parametrize("path, size, token", [
+    ("/dimensions", "maxResults", "nextToken"),
+    ("/mitigationactions/actions", "maxResults", "nextToken"),
+    ("/active-violations", "maxResults", "nextToken"),
+    ("/policies", "pageSize", "marker"),
+    ("/certificates", "pageSize", "marker"),
+])
+def test_listings_refuse_bad_page_sizes_and_tokens(emulator, path, size, token):
+    for query, message in [
+            ("%s=ten" % size, "1 validation error detected: Value 'ten' at '%s' failed to "
+                              "satisfy constraint: Member must be an integer" % size),
+            ("%s=0" % size, size),
+            ("%s=251" % size, size),
+            ("%s=forged" % token, "Invalid %s" % token)]:
+        status, headers, body = http("GET", emulator.endpoint + path + "?" + query)
+        assert status == 400, query
+        assert headers["x-amzn-ErrorType"] == "InvalidRequestException", query
+        assert message in json.loads(body)["message"], query
