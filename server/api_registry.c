@@ -137,35 +137,6 @@ static int query_name(struct request *req, const char *key, enum names_shape sha
     return *out ? names_check(shape, key, *out, &req->eb) : DD_OK;
 }
 
-/* maxResults and nextToken of a list operation. after is "" for the first
- * page. */
-static int page_args(struct request *req, const char *scope, int *limit,
-                     char after[PAGING_KEY_MAX + 1])
-{
-    const char *token = request_query(req, "nextToken");
-    struct paging_pos pos;
-    int64_t n;
-    int rc;
-
-    *limit = DEFAULT_MAX_RESULTS;
-    after[0] = '\0';
-    rc = query_long(req, "maxResults", &n);
-    if (!rc && n >= 0)
-        rc = names_check_range(NAMES_MAX_RESULTS, "maxResults", n, &req->eb);
-    if (rc)
-        return rc;
-    if (n >= 0)
-        *limit = (int)n;
-    if (!token)
-        return DD_OK;
-    rc = paging_decode(scope, "nextToken", token, &pos, &req->eb);
-    if (!rc && pos.kind != PAGING_KEY)
-        rc = dd_fail(&req->eb, DD_ERR_INVALID, "Invalid nextToken");
-    if (!rc)
-        memcpy(after, pos.key, pos.key_len + 1);
-    return rc;
-}
-
 /* Add "nextToken" to o when the page stopped early at key last. */
 static int add_token(struct request *req, cJSON *o, const char *scope, int more, const char *last)
 {
@@ -447,7 +418,8 @@ static int list_things(struct request *req, struct response *res)
     char scope[SCOPE_SIZE], after[PAGING_KEY_MAX + 1], a[NAMES_ARN_SIZE];
     struct store *s = db(req);
     cJSON *o = NULL, *list, *it;
-    int rc, limit;
+    size_t limit;
+    int rc;
     size_t i;
 
     if (!s)
@@ -466,9 +438,9 @@ static int list_things(struct request *req, struct response *res)
         return rc;
     snprintf(scope, sizeof(scope), "ListThings\n%s\n%s\n%d\n%s", f.attr_name ? f.attr_name : "",
              f.attr_value ? f.attr_value : "", f.attr_prefix, f.type_name ? f.type_name : "");
-    rc = page_args(req, scope, &limit, after);
+    rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, after, sizeof(after));
     if (!rc)
-        rc = store_thing_list(s, &f, after[0] ? after : NULL, limit, &page);
+        rc = store_thing_list(s, &f, after[0] ? after : NULL, (int)limit, &page);
     if (rc)
         return rc;
     o = cJSON_CreateObject();
@@ -736,7 +708,8 @@ static int list_groups(struct request *req, struct response *res)
     struct store_names l = { 0 };
     char scope[SCOPE_SIZE], after[PAGING_KEY_MAX + 1];
     struct store *s = db(req);
-    int rc, limit;
+    size_t limit;
+    int rc;
 
     if (!s)
         return DD_ERR_STORE;
@@ -749,9 +722,9 @@ static int list_groups(struct request *req, struct response *res)
         return rc;
     snprintf(scope, sizeof(scope), "ListThingGroups\n%s\n%s\n%d", f.parent ? f.parent : "",
              f.prefix ? f.prefix : "", f.recursive);
-    rc = page_args(req, scope, &limit, after);
+    rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, after, sizeof(after));
     if (!rc)
-        rc = store_group_list(s, &f, after[0] ? after : NULL, limit, &l, &req->eb);
+        rc = store_group_list(s, &f, after[0] ? after : NULL, (int)limit, &l, &req->eb);
     if (!rc)
         rc = send_names(req, res, "thingGroups", &l, 1, scope);
     store_names_cleanup(&l);
@@ -894,7 +867,8 @@ static int list_groups_for_thing(struct request *req, struct response *res)
     char scope[SCOPE_SIZE], after[PAGING_KEY_MAX + 1];
     struct store_names l = { 0 };
     struct store *s = db(req);
-    int rc, limit;
+    size_t limit;
+    int rc;
 
     if (!s)
         return DD_ERR_STORE;
@@ -902,9 +876,9 @@ static int list_groups_for_thing(struct request *req, struct response *res)
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListThingGroupsForThing\n%s", name);
-    rc = page_args(req, scope, &limit, after);
+    rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, after, sizeof(after));
     if (!rc)
-        rc = store_thing_groups(s, name, after[0] ? after : NULL, limit, &l, &req->eb);
+        rc = store_thing_groups(s, name, after[0] ? after : NULL, (int)limit, &l, &req->eb);
     if (!rc)
         rc = send_names(req, res, "thingGroups", &l, 1, scope);
     store_names_cleanup(&l);
@@ -917,7 +891,8 @@ static int list_things_in_group(struct request *req, struct response *res)
     char scope[SCOPE_SIZE], after[PAGING_KEY_MAX + 1];
     struct store_names l = { 0 };
     struct store *s = db(req);
-    int rc, limit, recursive;
+    size_t limit;
+    int rc, recursive;
 
     if (!s)
         return DD_ERR_STORE;
@@ -927,9 +902,10 @@ static int list_things_in_group(struct request *req, struct response *res)
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListThingsInThingGroup\n%s\n%d", name, recursive);
-    rc = page_args(req, scope, &limit, after);
+    rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, after, sizeof(after));
     if (!rc)
-        rc = store_group_things(s, name, recursive, after[0] ? after : NULL, limit, &l, &req->eb);
+        rc = store_group_things(s, name, recursive, after[0] ? after : NULL, (int)limit, &l,
+                                &req->eb);
     if (!rc)
         rc = send_names(req, res, "things", &l, 0, scope);
     store_names_cleanup(&l);

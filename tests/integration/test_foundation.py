@@ -229,6 +229,8 @@ def test_plugin_threads_keep_out_of_the_brokers_descriptor_table(emulator):
 # One set of paging checks serves every listing (server/http.c).
 @pytest.mark.parametrize("path, size, token", [
     ("/dimensions", "maxResults", "nextToken"),
+    ("/things", "maxResults", "nextToken"),
+    ("/thing-groups", "maxResults", "nextToken"),
     ("/mitigationactions/actions", "maxResults", "nextToken"),
     ("/active-violations", "maxResults", "nextToken"),
     ("/policies", "pageSize", "marker"),
