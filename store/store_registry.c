@@ -297,15 +297,18 @@ out:
     return rc;
 }
 
-/* Lock the row's version: DD_ERR_NOT_FOUND when the row is missing,
- * DD_ERR_VERSION_CONFLICT when expected (>= 0) differs. what names the kind
- * for messages ("thing", "thing group"). */
-static int check_version(struct store *s, sqlite3_stmt *st, const char *what, const char *name,
+/* Lock the row's version (ver_sql selects it by name): DD_ERR_NOT_FOUND
+ * when the row is missing, DD_ERR_VERSION_CONFLICT when expected (>= 0)
+ * differs. what names the kind for messages ("thing", "thing group"). */
+static int check_version(struct store *s, const char *ver_sql, const char *what, const char *name,
                          int64_t expected, struct dd_errbuf *eb)
 {
+    sqlite3_stmt *st;
     int64_t version;
-    int rc;
+    int rc = store__prepare(s, ver_sql, &st);
 
+    if (rc)
+        return rc;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
@@ -322,6 +325,21 @@ static int check_version(struct store *s, sqlite3_stmt *st, const char *what, co
         return dd_fail(eb, DD_ERR_VERSION_CONFLICT,
                        "The version for %s %s does not match the expected version.", what, name);
     return DD_OK;
+}
+
+/* Run an UPDATE ... RETURNING version and give the new version. */
+static int step_version(struct store *s, sqlite3_stmt *st, const char *what, int64_t *version)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW) {
+        *version = sqlite3_column_int64(st, 0);
+        rc = DD_OK;
+    } else {
+        rc = store__error(s, rc, what);
+    }
+    sqlite3_reset(st);
+    return rc;
 }
 
 int store_thing_update(struct store *s, const char *name, const struct store_patch *p,
@@ -361,14 +379,7 @@ int store_thing_update(struct store *s, const char *name, const struct store_pat
         store__bind_text_copy(st, 1, t.type_name[0] ? t.type_name : NULL);
     sqlite3_bind_text(st, 2, attrs ? attrs : t.attributes, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *new_version = sqlite3_column_int64(st, 0);
-        rc = DD_OK;
-    } else {
-        rc = store__error(s, rc, "update thing");
-    }
-    sqlite3_reset(st);
+    rc = step_version(s, st, "update thing", new_version);
 out:
     rc = finish(s, rc);
     if (rc)
@@ -389,9 +400,7 @@ int store_thing_delete(struct store *s, const char *name, int64_t expected_versi
     rc = begin(s, eb);
     if (rc)
         return rc;
-    rc = store__prepare(s, ver_sql, &st);
-    if (!rc)
-        rc = check_version(s, st, "thing", name, expected_version, eb);
+    rc = check_version(s, ver_sql, "thing", name, expected_version, eb);
     if (rc == DD_ERR_NOT_FOUND) {
         store_rollback(s);
         return DD_OK;
@@ -621,14 +630,7 @@ int store_group_update(struct store *s, const char *name, const struct store_pat
     store__bind_text_copy(st, 1, p->description ? p->description : g.description);
     sqlite3_bind_text(st, 2, attrs ? attrs : g.attributes, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *new_version = sqlite3_column_int64(st, 0);
-        rc = DD_OK;
-    } else {
-        rc = store__error(s, rc, "update group");
-    }
-    sqlite3_reset(st);
+    rc = step_version(s, st, "update group", new_version);
 out:
     rc = finish(s, rc);
     if (rc)
@@ -650,9 +652,7 @@ int store_group_delete(struct store *s, const char *name, int64_t expected_versi
     rc = begin(s, eb);
     if (rc)
         return rc;
-    rc = store__prepare(s, ver_sql, &st);
-    if (!rc)
-        rc = check_version(s, st, "thing group", name, expected_version, eb);
+    rc = check_version(s, ver_sql, "thing group", name, expected_version, eb);
     if (rc == DD_ERR_NOT_FOUND) {
         store_rollback(s);
         return DD_OK;
