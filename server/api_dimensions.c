@@ -162,6 +162,45 @@ static int arn_of(struct request *req, enum names_arn_type type, const char *nam
     return names_arn_format(buf, NAMES_ARN_SIZE, type, req->srv->region, req->srv->account, name);
 }
 
+/* Delete*: check the name (name_of), then delete it unless a security
+ * profile uses it (del). */
+static int delete_named(struct request *req, int (*name_of)(struct request *, const char **),
+                        int (*del)(struct store *, const char *, struct dd_errbuf *))
+{
+    const char *name;
+    struct store *s;
+    int rc = name_of(req, &name);
+
+    if (rc)
+        return rc;
+    s = server_store(req->srv, &req->eb);
+    return s ? del(s, name, &req->eb) : DD_ERR_STORE;
+}
+
+/* List*: one page of names from list, answered under member. */
+static int list_named(struct request *req, struct response *res, const char *scope,
+                      const char *member,
+                      int (*list)(struct store *, const char *, size_t, struct store_name_page *))
+{
+    struct store_name_page names = { 0 };
+    char key[PAGING_KEY_MAX + 1];
+    struct store *s;
+    size_t limit;
+    int rc;
+
+    rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, key, sizeof(key));
+    if (rc)
+        return rc;
+    s = server_store(req->srv, &req->eb);
+    if (!s)
+        return DD_ERR_STORE;
+    rc = list(s, key[0] ? key : NULL, limit, &names);
+    if (!rc)
+        rc = respond_names(req, res, member, scope, &names);
+    store_name_page_cleanup(&names);
+    return rc;
+}
+
 /* ---- dimensions ---- */
 
 static int dimension_name(struct request *req, const char **name)
@@ -303,40 +342,13 @@ out:
 
 static int delete_dimension(struct request *req, struct response *res)
 {
-    const char *name;
-    struct store *s;
-    int rc;
-
     (void)res;
-    rc = dimension_name(req, &name);
-    if (rc)
-        return rc;
-    s = server_store(req->srv, &req->eb);
-    if (!s)
-        return DD_ERR_STORE;
-    return store_dimension_delete(s, name, &req->eb);
+    return delete_named(req, dimension_name, store_dimension_delete);
 }
 
 static int list_dimensions(struct request *req, struct response *res)
 {
-    static const char scope[] = "ListDimensions";
-    struct store_name_page names = { 0 };
-    char key[PAGING_KEY_MAX + 1];
-    struct store *s;
-    size_t limit;
-    int rc;
-
-    rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, key, sizeof(key));
-    if (rc)
-        return rc;
-    s = server_store(req->srv, &req->eb);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_dimension_list(s, key[0] ? key : NULL, limit, &names);
-    if (!rc)
-        rc = respond_names(req, res, "dimensionNames", scope, &names);
-    store_name_page_cleanup(&names);
-    return rc;
+    return list_named(req, res, "ListDimensions", "dimensionNames", store_dimension_list);
 }
 
 /* ---- custom metrics ---- */
@@ -485,40 +497,13 @@ out:
 
 static int delete_custom_metric(struct request *req, struct response *res)
 {
-    const char *name;
-    struct store *s;
-    int rc;
-
     (void)res;
-    rc = metric_name(req, &name);
-    if (rc)
-        return rc;
-    s = server_store(req->srv, &req->eb);
-    if (!s)
-        return DD_ERR_STORE;
-    return store_custom_metric_delete(s, name, &req->eb);
+    return delete_named(req, metric_name, store_custom_metric_delete);
 }
 
 static int list_custom_metrics(struct request *req, struct response *res)
 {
-    static const char scope[] = "ListCustomMetrics";
-    struct store_name_page names = { 0 };
-    char key[PAGING_KEY_MAX + 1];
-    struct store *s;
-    size_t limit;
-    int rc;
-
-    rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, key, sizeof(key));
-    if (rc)
-        return rc;
-    s = server_store(req->srv, &req->eb);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_custom_metric_list(s, key[0] ? key : NULL, limit, &names);
-    if (!rc)
-        rc = respond_names(req, res, "metricNames", scope, &names);
-    store_name_page_cleanup(&names);
-    return rc;
+    return list_named(req, res, "ListCustomMetrics", "metricNames", store_custom_metric_list);
 }
 
 const struct route api_dimensions_routes[] = {
