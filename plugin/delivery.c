@@ -15,7 +15,6 @@
  * same MessageId, Timestamp and Signature. */
 #include "plugin/delivery.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -112,32 +111,9 @@ void delivery_options_default(struct plugin_options *o)
     o->n_lambdas = 0;
 }
 
-static int parse_long(const char *key, const char *v, long min, long max, long *out,
-                      struct dd_errbuf *eb)
-{
-    char *end;
-    long n;
-
-    errno = 0;
-    n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < min || n > max)
-        return dd_fail(eb, DD_ERR_INVALID, "plugin_opt_%s must be a number from %ld to %ld", key,
-                       min, max);
-    *out = n;
-    return DD_OK;
-}
-
 static int is_http_url(const char *v)
 {
     return strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0;
-}
-
-static int copy_value(char *dst, size_t size, const char *key, const char *v, struct dd_errbuf *eb)
-{
-    if (strlen(v) >= size)
-        return dd_fail(eb, DD_ERR_INVALID, "plugin_opt_%s is too long", key);
-    memcpy(dst, v, strlen(v) + 1);
-    return DD_OK;
 }
 
 int delivery_option(struct plugin_options *o, const char *key, const char *value,
@@ -149,23 +125,23 @@ int delivery_option(struct plugin_options *o, const char *key, const char *value
     if (strcmp(key, "public_url") == 0) {
         if (!is_http_url(value))
             return dd_fail(eb, DD_ERR_INVALID, "plugin_opt_public_url must be an http(s) URL");
-        rc = copy_value(o->public_url, sizeof(o->public_url), key, value, eb);
+        rc = plugin_option_copy(o->public_url, sizeof(o->public_url), key, value, eb);
         if (!rc && o->public_url[strlen(o->public_url) - 1] == '/')
             o->public_url[strlen(o->public_url) - 1] = '\0';
         return rc;
     }
     if (strcmp(key, "delivery_attempts") == 0) {
-        rc = parse_long(key, value, 1, 101, &n, eb);
+        rc = plugin_option_long(key, value, 1, 101, &n, eb);
         if (!rc)
             o->delivery_attempts = (int)n;
         return rc;
     }
     if (strcmp(key, "retry_delay_ms") == 0)
-        return parse_long(key, value, 0, 3600L * 1000, &o->retry_delay_ms, eb);
+        return plugin_option_long(key, value, 0, 3600L * 1000, &o->retry_delay_ms, eb);
     if (strcmp(key, "webhook") == 0) {
         if (!is_http_url(value))
             return dd_fail(eb, DD_ERR_INVALID, "plugin_opt_webhook must be an http(s) URL");
-        return copy_value(o->webhook, sizeof(o->webhook), key, value, eb);
+        return plugin_option_copy(o->webhook, sizeof(o->webhook), key, value, eb);
     }
     if (strcmp(key, "webhook_format") == 0) {
         if (strcmp(value, "sns") != 0 && strcmp(value, "lambda") != 0)
@@ -182,7 +158,7 @@ int delivery_option(struct plugin_options *o, const char *key, const char *value
         if (o->n_lambdas == PLUGIN_MAX_LAMBDAS)
             return dd_fail(eb, DD_ERR_INVALID, "at most %d plugin_opt_lambda lines",
                            PLUGIN_MAX_LAMBDAS);
-        rc = copy_value(o->lambdas[o->n_lambdas], sizeof(o->lambdas[0]), key, value, eb);
+        rc = plugin_option_copy(o->lambdas[o->n_lambdas], sizeof(o->lambdas[0]), key, value, eb);
         if (!rc)
             o->n_lambdas++;
         return rc;

@@ -12,9 +12,11 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/clock.h"
+#include "core/error.h"
 
 #define PLUGIN_MAX_KICKS     64  /* denials awaiting their disconnect, per tick */
 #define PLUGIN_CLIENT_ID_MAX 128 /* as CLIENTS_ID_MAX */
@@ -46,6 +48,14 @@ struct plugin_options {
     int n_lambdas;          /* plugin_opt_lambda ARN=URL lines */
     char lambdas[PLUGIN_MAX_LAMBDAS][768];
 };
+
+/* Parsers of one plugin_opt_<key> value, for every file that takes
+ * options (plugin.c, delivery.c). DD_ERR_INVALID (eb names the option)
+ * for a value too long for dst, or not a whole number from min to max. */
+int plugin_option_copy(char *dst, size_t size, const char *key, const char *value,
+                       struct dd_errbuf *eb);
+int plugin_option_long(const char *key, const char *value, long min, long max, long *out,
+                       struct dd_errbuf *eb);
 
 struct plugin {
     void *identifier; /* mosquitto_plugin_id_t *, borrowed from the broker */
