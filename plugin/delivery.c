@@ -59,13 +59,6 @@ struct delivery {
     struct plugin_options opt; /* copy, read-only after start */
     atomic_bool stopping;
 
-    /* The start handshake: the thread sets start_rc (-1 until then) and
-     * start_eb under lock, then signals started. */
-    pthread_mutex_t lock;
-    pthread_cond_t started;
-    int start_rc;
-    struct dd_errbuf start_eb;
-
     /* delivery thread only: every descriptor below is opened and closed on
      * it (workers.h) */
     struct store *store;
@@ -604,18 +597,35 @@ static void schedule(struct delivery *d)
         d->next_check_ms = next;
 }
 
-/* Open what the thread owns: its connection, the signing key, the Lambda
- * mappings, the curl multi handle. */
-static int open_resources(struct delivery *d, struct dd_errbuf *eb)
+/* Close what the thread owns; safe on a half-open start. */
+static void close_resources(struct delivery *d)
 {
+    int i;
+
+    for (i = 0; i < MAX_IN_FLIGHT; i++)
+        transfer_free(d, &d->slots[i]);
+    if (d->multi)
+        curl_multi_cleanup(d->multi);
+    EVP_PKEY_free(d->key);
+    store_close(d->store);
+}
+
+/* The delivery thread's start (workers_spawn): open what it owns, its
+ * connection, the signing key, the Lambda mappings and the curl multi
+ * handle, or close all of it again. */
+static int delivery_open(void *arg, struct dd_errbuf *eb)
+{
+    struct delivery *d = arg;
     const struct plugin_options *opt = &d->opt;
     int rc, i;
 
     rc = store_open(opt->db_path, &d->store, eb);
     if (!rc)
         rc = load_key(d, eb);
-    if (rc)
+    if (rc) {
+        close_resources(d);
         return rc;
+    }
     snprintf(d->webhook_function, sizeof(d->webhook_function), "arn:aws:lambda:%s:%s:function:%s",
              opt->region, opt->account, WEBHOOK_FUNCTION);
     if (opt->webhook[0] && !opt->webhook_sns_format)
@@ -630,42 +640,26 @@ static int open_resources(struct delivery *d, struct dd_errbuf *eb)
         rc = store_sns_lambda_put(d->store, arn, eq + 1);
     }
     if (rc)
-        return dd_fail(eb, rc, "cannot store the Lambda URL mappings: %s", dd_strerror(rc));
-    d->multi = curl_multi_init();
-    if (!d->multi)
-        return dd_fail(eb, DD_ERR_NOMEM, "cannot create the curl multi handle");
+        rc = dd_fail(eb, rc, "cannot store the Lambda URL mappings: %s", dd_strerror(rc));
+    else if (!(d->multi = curl_multi_init()))
+        rc = dd_fail(eb, DD_ERR_NOMEM, "cannot create the curl multi handle");
+    if (rc) {
+        close_resources(d);
+        return rc;
+    }
     store_data_version(d->store, &d->data_version);
     return DD_OK;
 }
 
-static void close_resources(struct delivery *d)
-{
-    int i;
-
-    for (i = 0; i < MAX_IN_FLIGHT; i++)
-        transfer_free(d, &d->slots[i]);
-    if (d->multi)
-        curl_multi_cleanup(d->multi);
-    EVP_PKEY_free(d->key);
-    store_close(d->store);
-}
-
-static void *delivery_main(void *arg)
+static void *delivery_run(void *arg)
 {
     struct delivery *d = arg;
-    struct dd_errbuf eb = { { 0 } };
-    int running, rc = open_resources(d, &eb);
+    int running;
 
-    pthread_mutex_lock(&d->lock);
-    d->start_rc = rc;
-    d->start_eb = eb;
-    pthread_cond_broadcast(&d->started);
-    pthread_mutex_unlock(&d->lock);
-    if (!rc)
-        schedule(d);
+    schedule(d);
     /* Stopping is noticed within POLL_MS: curl_multi_wakeup() would write
      * to a descriptor the broker thread must not use. */
-    while (!rc && !atomic_load(&d->stopping)) {
+    while (!atomic_load(&d->stopping)) {
         int64_t v = 0, now;
         int changed = 0;
 
@@ -685,13 +679,6 @@ static void *delivery_main(void *arg)
     return NULL;
 }
 
-static void delivery_free(struct delivery *d)
-{
-    pthread_cond_destroy(&d->started);
-    pthread_mutex_destroy(&d->lock);
-    free(d);
-}
-
 int delivery_start(const struct plugin_options *opt, struct workers *w, struct delivery **out,
                    struct dd_errbuf *eb)
 {
@@ -703,24 +690,10 @@ int delivery_start(const struct plugin_options *opt, struct workers *w, struct d
     if (!d)
         return dd_fail(eb, DD_ERR_NOMEM, "out of memory");
     d->opt = *opt;
-    d->start_rc = -1;
     atomic_init(&d->stopping, false);
-    pthread_mutex_init(&d->lock, NULL);
-    pthread_cond_init(&d->started, NULL);
-    if (workers_spawn(w, &d->thread, delivery_main, d) != DD_OK) {
-        delivery_free(d);
-        return dd_fail(eb, DD_ERR_INTERNAL, "cannot start the delivery thread");
-    }
-    pthread_mutex_lock(&d->lock);
-    while (d->start_rc == -1)
-        pthread_cond_wait(&d->started, &d->lock);
-    rc = d->start_rc;
-    if (rc)
-        *eb = d->start_eb;
-    pthread_mutex_unlock(&d->lock);
+    rc = workers_spawn(w, &d->thread, delivery_open, delivery_run, d, eb);
     if (rc) {
-        pthread_join(d->thread, NULL);
-        delivery_free(d);
+        free(d);
         return rc;
     }
     *out = d;
@@ -733,5 +706,5 @@ void delivery_stop(struct delivery *d)
         return;
     atomic_store(&d->stopping, true);
     pthread_join(d->thread, NULL);
-    delivery_free(d);
+    free(d);
 }

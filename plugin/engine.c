@@ -69,8 +69,6 @@ struct engine {
     struct dd_clock clock;           /* the snapshot the broker thread copies */
     struct broker_config *config;    /* the newest snapshot not yet taken, owned */
     bool stopping;
-    int start_rc; /* -1 while starting */
-    struct dd_errbuf start_eb;
     /* end of fields guarded by lock */
 
     atomic_uint_fast64_t clock_generation;  /* bumped after clock changes */
@@ -444,28 +442,28 @@ static bool process(struct engine *e, struct item *batch)
     return moved;
 }
 
-static void *engine_main(void *arg)
+/* The engine thread's start (workers_spawn): its connection and detector. */
+static int engine_open(void *arg, struct dd_errbuf *eb)
 {
     struct engine *e = arg;
-    struct dd_errbuf eb;
-    int rc;
+    int rc = store_open(e->opt.db_path, &e->store, eb);
 
-    rc = store_open(e->opt.db_path, &e->store, &eb);
-    if (!rc) {
-        store_set_cache_mb(e->store, DETECT_CACHE_MB);
-        e->detect = detect_new(e->opt.region, e->opt.account, retention_ms(e));
-        if (!e->detect)
-            rc = dd_fail(&eb, DD_ERR_NOMEM, "out of memory");
-    }
-    pthread_mutex_lock(&e->lock);
-    e->start_rc = rc;
-    e->start_eb = eb;
-    pthread_cond_broadcast(&e->wake);
-    pthread_mutex_unlock(&e->lock);
-    if (rc) {
+    if (rc)
+        return rc;
+    store_set_cache_mb(e->store, DETECT_CACHE_MB);
+    e->detect = detect_new(e->opt.region, e->opt.account, retention_ms(e));
+    if (!e->detect) {
         store_close(e->store);
-        return NULL;
+        e->store = NULL;
+        return dd_fail(eb, DD_ERR_NOMEM, "out of memory");
     }
+    return DD_OK;
+}
+
+static void *engine_run(void *arg)
+{
+    struct engine *e = arg;
+
     store_data_version(e->store, &e->data_version);
     store_reset_generation(e->store, &e->reset_generation);
     on_foreign_commit(e);
@@ -516,7 +514,6 @@ int engine_start(const struct plugin_options *opt, const struct dd_clock *clock,
         return dd_fail(eb, DD_ERR_NOMEM, "out of memory");
     e->opt = *opt;
     e->clock = *clock;
-    e->start_rc = -1;
     e->evaluated_until_ms = clock_now(clock, real_ms());
     e->emulated_now_ms = e->evaluated_until_ms;
     atomic_init(&e->clock_generation, 1);
@@ -524,21 +521,8 @@ int engine_start(const struct plugin_options *opt, const struct dd_clock *clock,
     atomic_init(&e->out_pending, 0);
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->wake, NULL);
-    if (workers_spawn(w, &e->thread, engine_main, e) != DD_OK) {
-        pthread_cond_destroy(&e->wake);
-        pthread_mutex_destroy(&e->lock);
-        free(e);
-        return dd_fail(eb, DD_ERR_INTERNAL, "cannot start the engine thread");
-    }
-    pthread_mutex_lock(&e->lock);
-    while (e->start_rc == -1)
-        pthread_cond_wait(&e->wake, &e->lock);
-    rc = e->start_rc;
-    if (rc && eb)
-        *eb = e->start_eb;
-    pthread_mutex_unlock(&e->lock);
+    rc = workers_spawn(w, &e->thread, engine_open, engine_run, e, eb);
     if (rc) {
-        pthread_join(e->thread, NULL);
         pthread_cond_destroy(&e->wake);
         pthread_mutex_destroy(&e->lock);
         free(e);

@@ -2,8 +2,9 @@
 /* workers.c: the spawner thread that creates the plugin's threads in a
  * descriptor table of their own (see workers.h for why and the rule).
  *
- * One request at a time: workers_spawn() posts {fn, arg} under the lock and
- * waits for the spawner to answer with the created thread. */
+ * One request at a time: workers_spawn() posts its start under the lock,
+ * the spawner creates the thread, and the thread reports how its open went
+ * under the same lock. */
 #include "plugin/workers.h"
 
 #include <stdlib.h>
@@ -14,12 +15,40 @@ struct workers {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     /* under lock */
-    bool ready, separate, closing, pending;
-    void *(*fn)(void *);
-    void *arg;
-    pthread_t created;
-    int create_rc;
+    bool ready, separate, closing;
+    struct start *pending; /* the start the spawner is to create */
 };
+
+/* One worker's start, on workers_spawn()'s stack until opened is set. */
+struct start {
+    struct workers *w;
+    int (*open)(void *, struct dd_errbuf *);
+    void *(*run)(void *);
+    void *arg;
+    pthread_t thread;
+    int create_rc;
+    bool created, opened; /* under w->lock */
+    int open_rc;
+    struct dd_errbuf eb;
+};
+
+static void *worker_main(void *arg)
+{
+    struct start *s = arg;
+    struct workers *w = s->w;
+    void *(*run)(void *) = s->run;
+    void *run_arg = s->arg;
+    struct dd_errbuf eb = { { 0 } };
+    int rc = s->open(run_arg, &eb);
+
+    pthread_mutex_lock(&w->lock);
+    s->open_rc = rc;
+    s->eb = eb;
+    s->opened = true; /* s may be gone from here on */
+    pthread_cond_broadcast(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    return rc ? NULL : run(run_arg);
+}
 
 static void *spawner_main(void *arg)
 {
@@ -34,8 +63,11 @@ static void *spawner_main(void *arg)
     pthread_cond_broadcast(&w->wake);
     while (!w->closing) {
         if (w->pending) {
-            w->create_rc = pthread_create(&w->created, NULL, w->fn, w->arg);
-            w->pending = false;
+            struct start *s = w->pending;
+
+            s->create_rc = pthread_create(&s->thread, NULL, worker_main, s);
+            s->created = true;
+            w->pending = NULL;
             pthread_cond_broadcast(&w->wake);
         } else {
             pthread_cond_wait(&w->wake, &w->lock);
@@ -68,22 +100,28 @@ int workers_open(struct workers **out, struct dd_errbuf *eb)
     return DD_OK;
 }
 
-int workers_spawn(struct workers *w, pthread_t *thread, void *(*fn)(void *), void *arg)
+int workers_spawn(struct workers *w, pthread_t *thread, int (*open)(void *, struct dd_errbuf *),
+                  void *(*run)(void *), void *arg, struct dd_errbuf *eb)
 {
+    struct start s = { .w = w, .open = open, .run = run, .arg = arg };
     int rc;
 
     pthread_mutex_lock(&w->lock);
-    w->fn = fn;
-    w->arg = arg;
-    w->pending = true;
+    w->pending = &s;
     pthread_cond_broadcast(&w->wake);
-    while (w->pending)
+    while (!s.created || (!s.create_rc && !s.opened))
         pthread_cond_wait(&w->wake, &w->lock);
-    rc = w->create_rc;
-    if (!rc)
-        *thread = w->created;
     pthread_mutex_unlock(&w->lock);
-    return rc ? DD_ERR_INTERNAL : DD_OK;
+    if (s.create_rc)
+        return dd_fail(eb, DD_ERR_INTERNAL, "cannot start a plugin thread");
+    rc = s.open_rc;
+    if (rc) {
+        pthread_join(s.thread, NULL);
+        *eb = s.eb;
+        return rc;
+    }
+    *thread = s.thread;
+    return DD_OK;
 }
 
 bool workers_separate(const struct workers *w)

@@ -36,10 +36,14 @@ struct workers;
  * opened. */
 int workers_open(struct workers **out, struct dd_errbuf *eb);
 
-/* Create a joinable thread running fn(arg) in the workers' table; the
- * caller joins *thread. DD_ERR_INTERNAL when it cannot be created. Broker
- * thread (init). */
-int workers_spawn(struct workers *w, pthread_t *thread, void *(*fn)(void *), void *arg);
+/* Start a worker in the workers' table and wait until it has opened what it
+ * owns: the new thread runs open(arg, eb) and, when that succeeds, run(arg).
+ * On DD_OK the caller joins *thread. Otherwise the thread has ended, and
+ * the error is open's (eb says why) or DD_ERR_INTERNAL when no thread could
+ * be created. open cleans up after itself when it fails. Broker thread
+ * (init). */
+int workers_spawn(struct workers *w, pthread_t *thread, int (*open)(void *, struct dd_errbuf *),
+                  void *(*run)(void *), void *arg, struct dd_errbuf *eb);
 
 /* Whether the workers have a table of their own (false: the fallback). */
 bool workers_separate(const struct workers *w);
