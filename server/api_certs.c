@@ -180,14 +180,6 @@ static int member_text(struct request *req, const cJSON *o, const char *key, siz
     return DD_OK;
 }
 
-static int respond(struct response *res, cJSON *o, bool ok)
-{
-    int rc = ok ? response_json(res, o) : DD_ERR_NOMEM;
-
-    cJSON_Delete(o);
-    return rc;
-}
-
 /* ResourceAlreadyExistsException with the modelled resourceId/resourceArn. */
 static int send_exists(struct request *req, struct response *res, const char *id, const char *arn)
 {
@@ -283,7 +275,7 @@ static int store_and_answer(struct request *req, struct response *res, struct st
         ok = kp && cJSON_AddStringToObject(kp, "PublicKey", c->public_pem) &&
              cJSON_AddStringToObject(kp, "PrivateKey", c->key_pem);
     }
-    return respond(res, o, ok);
+    return response_json_free(res, o, ok ? DD_OK : DD_ERR_NOMEM);
 }
 
 static int create_keys_and_certificate(struct request *req, struct response *res)
@@ -427,7 +419,7 @@ static int describe_certificate(struct request *req, struct response *res)
     v = ok ? cJSON_AddObjectToObject(d, "validity") : NULL;
     ok = v && cJSON_AddNumberToObject(v, "notBefore", (double)c.not_before_s) &&
          cJSON_AddNumberToObject(v, "notAfter", (double)c.not_after_s);
-    rc = respond(res, o, ok);
+    rc = response_json_free(res, o, ok ? DD_OK : DD_ERR_NOMEM);
 out:
     store_cert_cleanup(&c);
     return rc;

@@ -227,17 +227,6 @@ static int add_json(cJSON *o, const char *key, const char *json)
     return DD_OK;
 }
 
-/* Send o (may be NULL: out of memory) and free it. */
-static int send_json(struct response *res, cJSON *o, int rc)
-{
-    if (!rc && !o)
-        rc = DD_ERR_NOMEM;
-    if (!rc)
-        rc = response_json(res, o);
-    cJSON_Delete(o);
-    return rc;
-}
-
 /* ---- action parameters ---- */
 
 /* The members of MitigationActionParams and the action type each gives. */
@@ -435,7 +424,7 @@ static int respond_arn_id(struct request *req, struct response *res,
     if (o && (!cJSON_AddStringToObject(o, "actionArn", arn) ||
               !cJSON_AddStringToObject(o, "actionId", a->action_id)))
         rc = DD_ERR_NOMEM;
-    return send_json(res, o, rc);
+    return response_json_free(res, o, rc);
 }
 
 /* ResourceAlreadyExistsException with the modelled resourceId/resourceArn. */
@@ -541,7 +530,7 @@ static int describe_action(struct request *req, struct response *res)
         rc = add_seconds(o, "creationDate", a.created_ms);
     if (!rc)
         rc = add_seconds(o, "lastModifiedDate", a.modified_ms);
-    rc = send_json(res, o, rc);
+    rc = response_json_free(res, o, rc);
     o = NULL;
 out:
     cJSON_Delete(o);
@@ -635,7 +624,7 @@ static int list_actions(struct request *req, struct response *res)
     }
     if (!rc && page.more)
         rc = add_token(req, o, scope, page.items[page.n - 1].name);
-    rc = send_json(res, o, rc);
+    rc = response_json_free(res, o, rc);
     o = NULL;
 out:
     cJSON_Delete(o);
@@ -841,7 +830,7 @@ static int start_task(struct request *req, struct response *res)
     o = cJSON_CreateObject();
     if (o && !cJSON_AddStringToObject(o, "taskId", r.t.task_id))
         rc = DD_ERR_NOMEM;
-    rc = send_json(res, o, rc);
+    rc = response_json_free(res, o, rc);
 out:
     cJSON_free(r.request);
     cJSON_free(r.target);
@@ -913,7 +902,7 @@ static int describe_task(struct request *req, struct response *res)
             summary = NULL;
         else
             rc = DD_ERR_NOMEM;
-        rc = send_json(res, o, rc);
+        rc = response_json_free(res, o, rc);
     }
     cJSON_Delete(summary);
     store_mitigation_task_cleanup(&t);
@@ -967,7 +956,7 @@ static int list_tasks(struct request *req, struct response *res)
                  page.items[page.n - 1].task_id);
         rc = add_token(req, o, scope, last);
     }
-    rc = send_json(res, o, rc);
+    rc = response_json_free(res, o, rc);
     o = NULL;
 out:
     cJSON_Delete(o);
@@ -1067,7 +1056,7 @@ static int list_executions(struct request *req, struct response *res)
         snprintf(last, sizeof(last), "%" PRId64, page.items[page.n - 1].id);
         rc = add_token(req, o, scope, last);
     }
-    rc = send_json(res, o, rc);
+    rc = response_json_free(res, o, rc);
     o = NULL;
 out:
     cJSON_Delete(o);

@@ -191,19 +191,12 @@ static cJSON *add_id(cJSON *o, const char *field, int64_t id)
     return cJSON_AddStringToObject(o, field, buf);
 }
 
-static int respond(struct response *res, cJSON *o, bool ok)
-{
-    int rc = ok ? response_json(res, o) : DD_ERR_NOMEM;
-
-    cJSON_Delete(o);
-    return rc;
-}
-
 static int create_policy(struct request *req, struct response *res)
 {
     char arn[NAMES_ARN_SIZE];
     const char *name, *doc = NULL;
     cJSON *body = NULL, *o;
+    bool ok;
     struct store *s;
     int rc;
 
@@ -227,11 +220,11 @@ static int create_policy(struct request *req, struct response *res)
     if (rc)
         goto out;
     o = cJSON_CreateObject();
-    rc = respond(res, o,
-                 o && cJSON_AddStringToObject(o, "policyName", name) &&
-                     cJSON_AddStringToObject(o, "policyArn", arn) &&
-                     cJSON_AddStringToObject(o, "policyDocument", doc) &&
-                     cJSON_AddStringToObject(o, "policyVersionId", "1"));
+    ok = o && cJSON_AddStringToObject(o, "policyName", name) &&
+         cJSON_AddStringToObject(o, "policyArn", arn) &&
+         cJSON_AddStringToObject(o, "policyDocument", doc) &&
+         cJSON_AddStringToObject(o, "policyVersionId", "1");
+    rc = response_json_free(res, o, ok ? DD_OK : DD_ERR_NOMEM);
 out:
     cJSON_Delete(body);
     return rc;
@@ -244,6 +237,7 @@ static int get_policy(struct request *req, struct response *res)
     const char *name;
     struct store *s;
     cJSON *o;
+    bool ok;
     int rc;
 
     rc = check_policy_name(req, &name);
@@ -259,15 +253,14 @@ static int get_policy(struct request *req, struct response *res)
         goto out;
     snprintf(gen, sizeof(gen), "%" PRId64, p.generation);
     o = cJSON_CreateObject();
-    rc = respond(
-        res, o,
-        o && cJSON_AddStringToObject(o, "policyName", p.name) &&
-            cJSON_AddStringToObject(o, "policyArn", arn) &&
-            cJSON_AddStringToObject(o, "policyDocument", p.document) &&
-            add_id(o, "defaultVersionId", p.default_version) &&
-            cJSON_AddNumberToObject(o, "creationDate", (double)p.created_ms / 1000.0) &&
-            cJSON_AddNumberToObject(o, "lastModifiedDate", (double)p.modified_ms / 1000.0) &&
-            cJSON_AddStringToObject(o, "generationId", gen));
+    ok = o && cJSON_AddStringToObject(o, "policyName", p.name) &&
+         cJSON_AddStringToObject(o, "policyArn", arn) &&
+         cJSON_AddStringToObject(o, "policyDocument", p.document) &&
+         add_id(o, "defaultVersionId", p.default_version) &&
+         cJSON_AddNumberToObject(o, "creationDate", (double)p.created_ms / 1000.0) &&
+         cJSON_AddNumberToObject(o, "lastModifiedDate", (double)p.modified_ms / 1000.0) &&
+         cJSON_AddStringToObject(o, "generationId", gen);
+    rc = response_json_free(res, o, ok ? DD_OK : DD_ERR_NOMEM);
 out:
     store_policy_cleanup(&p);
     return rc;
@@ -367,22 +360,22 @@ static int respond_version(struct request *req, struct response *res, const char
 {
     char arn[NAMES_ARN_SIZE], gen[24];
     cJSON *o;
+    bool ok;
 
     if (policy_arn(req, name, arn))
         return DD_ERR_INTERNAL;
     snprintf(gen, sizeof(gen), "%" PRId64, v->policy_generation);
     o = cJSON_CreateObject();
-    return respond(
-        res, o,
-        o && cJSON_AddStringToObject(o, "policyArn", arn) &&
-            (!full || cJSON_AddStringToObject(o, "policyName", name)) &&
-            cJSON_AddStringToObject(o, "policyDocument", v->document) &&
-            add_id(o, "policyVersionId", v->version) &&
-            cJSON_AddBoolToObject(o, "isDefaultVersion", v->is_default) &&
-            (!full || (cJSON_AddNumberToObject(o, "creationDate", (double)v->created_ms / 1000.0) &&
-                       cJSON_AddNumberToObject(o, "lastModifiedDate",
-                                               (double)v->policy_modified_ms / 1000.0) &&
-                       cJSON_AddStringToObject(o, "generationId", gen))));
+    ok = o && cJSON_AddStringToObject(o, "policyArn", arn) &&
+         (!full || cJSON_AddStringToObject(o, "policyName", name)) &&
+         cJSON_AddStringToObject(o, "policyDocument", v->document) &&
+         add_id(o, "policyVersionId", v->version) &&
+         cJSON_AddBoolToObject(o, "isDefaultVersion", v->is_default) &&
+         (!full ||
+          (cJSON_AddNumberToObject(o, "creationDate", (double)v->created_ms / 1000.0) &&
+           cJSON_AddNumberToObject(o, "lastModifiedDate", (double)v->policy_modified_ms / 1000.0) &&
+           cJSON_AddStringToObject(o, "generationId", gen)));
+    return response_json_free(res, o, ok ? DD_OK : DD_ERR_NOMEM);
 }
 
 static int create_policy_version(struct request *req, struct response *res)

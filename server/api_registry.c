@@ -207,17 +207,6 @@ static int add_attributes(cJSON *o, const char *key, const char *text)
     return DD_OK;
 }
 
-/* Send o as the answer and free it; o NULL means out of memory. */
-static int send_json(struct response *res, cJSON *o, int rc)
-{
-    if (!rc && !o)
-        rc = DD_ERR_NOMEM;
-    if (!rc)
-        rc = response_json(res, o);
-    cJSON_Delete(o);
-    return rc;
-}
-
 /* ResourceAlreadyExistsException with the modelled resourceId/resourceArn. */
 static int send_exists(struct request *req, struct response *res, const char *id,
                        const char *resource_arn)
@@ -264,7 +253,7 @@ static int send_names(struct request *req, struct response *res, const char *key
     }
     if (!rc)
         rc = add_token(req, o, scope, l->more, l->n ? l->names[l->n - 1] : "");
-    return send_json(res, o, rc);
+    return response_json_free(res, o, rc);
 }
 
 /* ---- things ---- */
@@ -313,7 +302,7 @@ static int create_thing(struct request *req, struct response *res)
                     !cJSON_AddStringToObject(o, "thingArn", a) ||
                     !cJSON_AddStringToObject(o, "thingId", t.thing_id)))
             rc = DD_ERR_NOMEM;
-        rc = send_json(res, o, rc);
+        rc = response_json_free(res, o, rc);
     }
 out:
     store_thing_cleanup(&t);
@@ -351,7 +340,7 @@ static int describe_thing(struct request *req, struct response *res)
         rc = DD_ERR_NOMEM;
     if (!rc)
         rc = add_attributes(o, "attributes", t.attributes);
-    rc = send_json(res, o, rc);
+    rc = response_json_free(res, o, rc);
 out:
     store_thing_cleanup(&t);
     return rc;
@@ -467,7 +456,7 @@ static int list_things(struct request *req, struct response *res)
     }
     if (!rc)
         rc = add_token(req, o, scope, page.more, page.n ? page.items[page.n - 1].name : "");
-    rc = send_json(res, o, rc);
+    rc = response_json_free(res, o, rc);
     store_thing_page_cleanup(&page);
     return rc;
 }
@@ -564,7 +553,7 @@ static int create_group(struct request *req, struct response *res)
                     !cJSON_AddStringToObject(o, "thingGroupArn", a) ||
                     !cJSON_AddStringToObject(o, "thingGroupId", g.group_id)))
             rc = DD_ERR_NOMEM;
-        rc = send_json(res, o, rc);
+        rc = response_json_free(res, o, rc);
     }
 out:
     store_thing_group_cleanup(&g);
@@ -641,7 +630,7 @@ static int describe_group(struct request *req, struct response *res)
         rc = add_attributes(payload, "attributes", g.attributes);
     if (!rc)
         rc = group_metadata(req, s, &g, o);
-    rc = send_json(res, o, rc);
+    rc = response_json_free(res, o, rc);
 out:
     store_thing_group_cleanup(&g);
     return rc;
@@ -675,9 +664,9 @@ static int update_group(struct request *req, struct response *res)
         rc = store_group_update(s, name, &p, &version, &req->eb);
     if (!rc) {
         o = cJSON_CreateObject();
-        rc = send_json(res, o,
-                       o && cJSON_AddNumberToObject(o, "version", (double)version) ? DD_OK
-                                                                                   : DD_ERR_NOMEM);
+        rc = response_json_free(
+            res, o,
+            o && cJSON_AddNumberToObject(o, "version", (double)version) ? DD_OK : DD_ERR_NOMEM);
     }
     free(attrs);
     cJSON_Delete(body);
@@ -941,7 +930,7 @@ static int describe_endpoint(struct request *req, struct response *res)
         host = fallback;
     }
     o = cJSON_CreateObject();
-    return send_json(
+    return response_json_free(
         res, o, o && cJSON_AddStringToObject(o, "endpointAddress", host) ? DD_OK : DD_ERR_NOMEM);
 }
 

@@ -173,6 +173,16 @@ out:
     free(decoded);
 }
 
+int response_json_free(struct response *res, cJSON *o, int rc)
+{
+    if (!rc && !o)
+        rc = DD_ERR_NOMEM;
+    if (!rc)
+        rc = response_json(res, o);
+    cJSON_Delete(o);
+    return rc;
+}
+
 int response_json(struct response *res, const cJSON *o)
 {
     char *body = cJSON_PrintUnformatted(o);

@@ -34,4 +34,8 @@ void router_dispatch(struct request *req, struct response *res);
 struct cJSON;
 int response_json(struct response *res, const struct cJSON *o);
 
+/* Answer with o unless rc already is an error, then free o. o NULL means
+ * building it ran out of memory. Returns rc, or response_json's error. */
+int response_json_free(struct response *res, struct cJSON *o, int rc);
+
 #endif
