@@ -42,9 +42,9 @@ LIBS_PLUGIN := $(LIBS_STORE) $(LIBS_CORE) -lcurl -lcrypto -lpthread
 LIBS_SERVER := -lmicrohttpd $(LIBS_STORE) $(LIBS_CORE) -lcrypto -lpthread
 
 CORE_SRC := $(sort $(wildcard core/*.c))
-STORE_SRC := $(sort $(wildcard store/*.c))
+STORE_SRC := $(sort $(wildcard store/*.c store/*/*.c))
 PLUGIN_SRC := $(sort $(wildcard plugin/*.c))
-SERVER_SRC := $(sort $(wildcard server/*.c))
+SERVER_SRC := $(sort $(wildcard server/*.c server/*/*.c))
 SCHEMA_SQL := $(sort $(wildcard schema/[0-9][0-9][0-9]_*.sql))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -99,7 +99,7 @@ UI_FILES := $(sort $(shell find ui -type f 2>/dev/null))
 $(OBJ)/gen/ui_files.c: $(UI_FILES) Makefile
 	@mkdir -p $(@D)
 	@{ echo '/* generated from ui/ by the Makefile: do not edit */'; \
-	  echo '#include "server/ui_files.h"'; \
+	  echo '#include "server/emulator/ui_files.h"'; \
 	  i=0; for f in $(UI_FILES); do \
 	    echo "static const unsigned char ui_data_$$i[] = {"; \
 	    od -An -v -tx1 $$f | sed -e 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g' -e 's/^/    /'; \

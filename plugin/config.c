@@ -8,10 +8,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "store/store_certs.h"
-#include "store/store_detect.h"
-#include "store/store_policies.h"
-#include "store/store_registry.h"
+#include "store/defender/store_detect.h"
+#include "store/iot/store_certs.h"
+#include "store/iot/store_policies.h"
+#include "store/iot/store_registry.h"
 
 struct load {
     struct broker_config *c;

@@ -34,8 +34,8 @@
 #include "core/names.h"
 #include "core/sns.h"
 #include "core/timefmt.h"
+#include "store/sns/store_sns.h"
 #include "store/store.h"
-#include "store/store_sns.h"
 
 #define POLL_MS          10
 #define IDLE_RECHECK_MS  1000

@@ -31,7 +31,7 @@
 #include "core/metric.h"
 #include "core/names.h"
 #include "plugin/strmap.h"
-#include "store/store_detect.h"
+#include "store/defender/store_detect.h"
 
 #define MAX_PROFILES 64 /* a profile is one bit of a uint64_t target mask */
 #define RING         12 /* buckets of history: 3600 s / 300 s */

@@ -28,9 +28,9 @@
 #include "plugin/config.h"
 #include "plugin/detect.h"
 #include "plugin/shadow_mqtt.h"
+#include "store/emulator/store_emulator.h"
+#include "store/emulator/store_outbox.h"
 #include "store/store.h"
-#include "store/store_emulator.h"
-#include "store/store_outbox.h"
 
 #define POLL_MS            20
 #define HEARTBEAT_EVERY_MS 1000

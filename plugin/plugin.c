@@ -33,8 +33,8 @@
 #include "plugin/engine.h"
 #include "plugin/strmap.h"
 #include "plugin/workers.h"
+#include "store/emulator/store_emulator.h"
 #include "store/store.h"
-#include "store/store_emulator.h"
 
 #define EXPORT            __attribute__((visibility("default")))
 #define PROGRESS_EVERY_MS 1000

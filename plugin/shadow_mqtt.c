@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "core/shadow.h"
-#include "store/store_shadow.h"
+#include "store/iot_data/store_shadow.h"
 
 /* "$aws/things/" + 128 + "/shadow/name/" + 64 + "/update/documents" fits. */
 #define SHADOW_MQTT_TOPIC_MAX 256

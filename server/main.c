@@ -16,8 +16,8 @@
 
 #include <microhttpd.h>
 
-#include "server/ca.h"
 #include "server/http_daemon.h"
+#include "server/iot/ca.h"
 #include "server/server.h"
 #include "store/store.h"
 

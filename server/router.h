@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* router.h: dispatch by method and path.
  *
- * Each API family (server/api_*.c) exports a table of routes ending with a
+ * Each API family (server/<service>/api_*.c) exports a table of routes ending with a
  * { NULL } row; router.c lists the tables. Patterns are matched segment by
  * segment against the percent-decoded segments of the raw path: a literal
  * segment matches itself, "{name}" captures one segment, and "{name+}"

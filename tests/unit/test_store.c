@@ -17,11 +17,11 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "store/defender/store_detect.h"
+#include "store/defender/store_violations.h"
+#include "store/emulator/store_emulator.h"
 #include "store/migrations.h"
 #include "store/store.h"
-#include "store/store_detect.h"
-#include "store/store_emulator.h"
-#include "store/store_violations.h"
 #include "tests/unit/alloc_fail.h"
 
 struct tmpdb {

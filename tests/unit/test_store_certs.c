@@ -16,8 +16,8 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "store/iot/store_certs.h"
 #include "store/store.h"
-#include "store/store_certs.h"
 #include "store/store_internal.h"
 #include "tests/unit/alloc_fail.h"
 

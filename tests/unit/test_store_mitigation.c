@@ -17,11 +17,11 @@
 
 #include <cmocka.h>
 
+#include "store/defender/store_detect.h"
+#include "store/defender/store_mitigation.h"
+#include "store/defender/store_profiles.h"
+#include "store/iot/store_registry.h"
 #include "store/store.h"
-#include "store/store_detect.h"
-#include "store/store_mitigation.h"
-#include "store/store_profiles.h"
-#include "store/store_registry.h"
 #include "tests/unit/alloc_fail.h"
 
 #define QUARANTINE "{\"addThingsToThingGroupParams\":{\"thingGroupNames\":[\"Quarantine\"]}}"

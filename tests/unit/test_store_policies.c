@@ -16,10 +16,10 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "store/defender/store_metrics.h"
+#include "store/iot/store_policies.h"
 #include "store/store.h"
 #include "store/store_internal.h"
-#include "store/store_metrics.h"
-#include "store/store_policies.h"
 #include "tests/unit/alloc_fail.h"
 
 #define DOC_A "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\"}]}"

@@ -16,12 +16,12 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "store/defender/store_detect.h"
+#include "store/defender/store_profiles.h"
+#include "store/defender/store_violations.h"
+#include "store/iot/store_registry.h"
 #include "store/store.h"
-#include "store/store_detect.h"
 #include "store/store_internal.h"
-#include "store/store_profiles.h"
-#include "store/store_registry.h"
-#include "store/store_violations.h"
 #include "tests/unit/alloc_fail.h"
 
 #define B_MSGS                                                                                     \

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
+#include "store/iot/store_registry.h"
 #include "store/store.h"
-#include "store/store_registry.h"
 #include "tests/unit/alloc_fail.h"
 
 static struct store *open_db(void)

@@ -23,10 +23,10 @@
 
 #include "core/shadow.h"
 #include "plugin/shadow_mqtt.c"
+#include "store/emulator/store_outbox.h"
+#include "store/iot_data/store_shadow.h"
 #include "store/store.h"
 #include "store/store_internal.h"
-#include "store/store_outbox.h"
-#include "store/store_shadow.h"
 #include "tests/unit/alloc_fail.h"
 
 #define T0 1700000000

@@ -16,8 +16,8 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "store/sns/store_sns.h"
 #include "store/store.h"
-#include "store/store_sns.h"
 #include "tests/unit/alloc_fail.h"
 
 #define T1  "arn:aws:sns:us-east-1:123456789012:T1"

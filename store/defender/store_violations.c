@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* store_violations.c: SQL for reading violations, their events and
  * datapoints, and for verification states (see store_violations.h). */
-#include "store/store_violations.h"
+#include "store/defender/store_violations.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* store_detect.c: SQL for Detect's engine (see store_detect.h). */
-#include "store/store_detect.h"
+#include "store/defender/store_detect.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * API. Policy attachments of certificates live in policy_targets (kind
  * 'cert', schema/003_policies.sql); DeleteCertificate reads and, when
  * forced, clears them in its own transaction. */
-#include "store/store_certs.h"
+#include "store/iot/store_certs.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * taken before the row is read, so two connections (server workers, the
  * plugin's engine thread) can never both compute version N+1 from N. A GET
  * is one SELECT, which SQLite runs as its own read transaction. */
-#include "store/store_shadow.h"
+#include "store/iot_data/store_shadow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +14,8 @@
 #include <sqlite3.h>
 
 #include "core/mem.h"
+#include "store/emulator/store_outbox.h"
 #include "store/store_internal.h"
-#include "store/store_outbox.h"
 
 #define MSG_INTERNAL "Internal service failure"
 

@@ -4,7 +4,7 @@
  *
  * The store keeps certificates as the PEM text plus what the API reports
  * (status, validity, times); it never parses X.509 itself, so it needs no
- * OpenSSL: the caller (server/ca.c) computes the certificate id and validity
+ * OpenSSL: the caller (server/iot/ca.c) computes the certificate id and validity
  * and hands them in. A certificate id is the lowercase hex SHA-256 of the
  * certificate's DER encoding, as AWS's certificateId; the broker computes
  * the same from the certificate a TLS client presents.
@@ -22,8 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/iot/store_registry.h"
 #include "store/store.h"
-#include "store/store_registry.h"
 
 #define STORE_CERT_ID_SIZE 65 /* 64 hex digits and the NUL */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* store_outbox.c: the mqtt_outbox table (see store_outbox.h). */
-#include "store/store_outbox.h"
+#include "store/emulator/store_outbox.h"
 
 #include <sqlite3.h>
 

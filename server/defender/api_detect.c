@@ -28,8 +28,8 @@
 #include "core/paging.h"
 #include "server/api.h"
 #include "server/server.h"
-#include "store/store_emulator.h"
-#include "store/store_profiles.h"
+#include "store/defender/store_profiles.h"
+#include "store/emulator/store_emulator.h"
 
 /* maxResults when the request gives none: the model's maximum. */
 #define DEFAULT_MAX_RESULTS 250

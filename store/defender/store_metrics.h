@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/iot/store_policies.h"
 #include "store/store.h"
-#include "store/store_policies.h"
 
 struct store_dimension {
     char *name;                 /* owned */

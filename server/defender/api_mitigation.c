@@ -29,8 +29,8 @@
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/server.h"
-#include "store/store_emulator.h"
-#include "store/store_mitigation.h"
+#include "store/defender/store_mitigation.h"
+#include "store/emulator/store_emulator.h"
 
 #define DEFAULT_MAX_RESULTS 25
 #define MAX_TASK_VIOLATIONS 25

@@ -26,8 +26,8 @@
 #include "core/timefmt.h"
 #include "server/api.h"
 #include "server/server.h"
-#include "store/store_profiles.h"
-#include "store/store_violations.h"
+#include "store/defender/store_profiles.h"
+#include "store/defender/store_violations.h"
 
 /* maxResults when the request gives none: the model's maximum. */
 #define DEFAULT_MAX_RESULTS 250

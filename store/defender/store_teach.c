@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* store_teach.c: SQL for the teaching views (see store_teach.h). */
-#include "store/store_teach.h"
+#include "store/defender/store_teach.h"
 
 #include <string.h>
 

@@ -23,9 +23,9 @@
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/server.h"
-#include "store/store_emulator.h"
-#include "store/store_outbox.h"
-#include "store/store_shadow.h"
+#include "store/emulator/store_emulator.h"
+#include "store/emulator/store_outbox.h"
+#include "store/iot_data/store_shadow.h"
 
 #define SHADOW_DEFAULT_PAGE_SIZE 25
 /* AWS IoT topic limits: 256 bytes, at most 7 slashes (not counting the

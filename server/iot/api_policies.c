@@ -28,8 +28,8 @@
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/server.h"
-#include "store/store_emulator.h"
-#include "store/store_policies.h"
+#include "store/emulator/store_emulator.h"
+#include "store/iot/store_policies.h"
 
 #define DEFAULT_PAGE_SIZE 250
 

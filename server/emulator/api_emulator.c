@@ -16,8 +16,8 @@
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/server.h"
+#include "store/emulator/store_emulator.h"
 #include "store/store.h"
-#include "store/store_emulator.h"
 
 #define HEARTBEAT_FRESH_MS 5000
 #define BARRIER_POLL_MS    5

@@ -20,8 +20,8 @@
 #include "core/paging.h"
 #include "server/api.h"
 #include "server/server.h"
-#include "store/store_emulator.h"
-#include "store/store_metrics.h"
+#include "store/defender/store_metrics.h"
+#include "store/emulator/store_emulator.h"
 
 #define DEFAULT_MAX_RESULTS  250
 #define MAX_DIMENSION_VALUES 100

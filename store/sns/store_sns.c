@@ -2,7 +2,7 @@
 /* store_sns.c: the sns_* and emulator_sns / emulator_lambda tables (see
  * store_sns.h). Fan-out is one INSERT ... SELECT over the confirmed
  * subscriptions, so a message and its delivery rows commit together. */
-#include "store/store_sns.h"
+#include "store/sns/store_sns.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
  * is copied into the task with SQLite's JSON functions, so Describe shows
  * the actions as they were when the task ran, whatever happens to them
  * later. */
-#include "store/store_mitigation.h"
+#include "store/defender/store_mitigation.h"
 
 #include <assert.h>
 #include <stdio.h>

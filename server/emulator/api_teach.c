@@ -28,14 +28,14 @@
 #include "core/timefmt.h"
 #include "core/words.h"
 #include "server/api.h"
+#include "server/emulator/ui_files.h"
 #include "server/server.h"
-#include "server/ui_files.h"
-#include "store/store_detect.h"
-#include "store/store_emulator.h"
-#include "store/store_profiles.h"
-#include "store/store_registry.h"
-#include "store/store_teach.h"
-#include "store/store_violations.h"
+#include "store/defender/store_detect.h"
+#include "store/defender/store_profiles.h"
+#include "store/defender/store_teach.h"
+#include "store/defender/store_violations.h"
+#include "store/emulator/store_emulator.h"
+#include "store/iot/store_registry.h"
 
 /* Alerts the fleet view shows, newest first. */
 #define TEACH_ALERTS 50

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* store_emulator.c: the emulator_* tables (see store_emulator.h). */
-#include "store/store_emulator.h"
+#include "store/emulator/store_emulator.h"
 
 #include <string.h>
 

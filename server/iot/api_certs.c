@@ -4,7 +4,7 @@
  * Update/DeleteCertificate, Attach/DetachThingPrincipal,
  * ListThingPrincipals, ListPrincipalThings, and GET /_ddlocal/ca.pem.
  *
- * Certificates are issued by the emulator's own CA (server/ca.c), loaded
+ * Certificates are issued by the emulator's own CA (server/iot/ca.c), loaded
  * from the database per request (one row and a PEM parse: cheaper than
  * sharing state between MHD threads, and always the CA on disk). Handlers
  * check every member against the model before touching the database and
@@ -37,10 +37,10 @@
 #include "core/sns.h"
 #include "server/api.h"
 #include "server/aws_error.h"
-#include "server/ca.h"
+#include "server/iot/ca.h"
 #include "server/server.h"
-#include "store/store_certs.h"
-#include "store/store_emulator.h"
+#include "store/emulator/store_emulator.h"
+#include "store/iot/store_certs.h"
 
 #define DEFAULT_PAGE_SIZE   25 /* ListCertificates, as AWS documents */
 #define DEFAULT_MAX_RESULTS 50

@@ -7,7 +7,7 @@
  * certificate is CA:FALSE with digitalSignature (enough for TLS client
  * authentication with RSA or EC keys); the server certificate adds
  * serverAuth and its subjectAltNames. */
-#include "server/ca.h"
+#include "server/iot/ca.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,7 +28,7 @@
 #include <openssl/x509v3.h>
 
 #include "core/mem.h"
-#include "store/store_certs.h"
+#include "store/iot/store_certs.h"
 
 #define CA_YEARS         10
 #define SERVER_DAYS      825

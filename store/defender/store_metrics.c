@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* store_metrics.c: the dimensions and custom_metrics tables (see
  * store_metrics.h). */
-#include "store/store_metrics.h"
+#include "store/defender/store_metrics.h"
 
 #include <stdlib.h>
 #include <string.h>

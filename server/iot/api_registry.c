@@ -22,8 +22,8 @@
 #include "core/sns.h"
 #include "server/api.h"
 #include "server/server.h"
-#include "store/store_emulator.h"
-#include "store/store_registry.h"
+#include "store/emulator/store_emulator.h"
+#include "store/iot/store_registry.h"
 
 #define DEFAULT_MAX_RESULTS 50
 #define MAX_GROUP_LIST      100 /* items in thingGroupsToAdd/Remove we accept */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* store_profiles.c: SQL for security profiles and their targets as the HTTP
  * API sees them (see store_profiles.h). */
-#include "store/store_profiles.h"
+#include "store/defender/store_profiles.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -26,9 +26,9 @@
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/server.h"
+#include "store/emulator/store_emulator.h"
+#include "store/sns/store_sns.h"
 #include "store/store.h"
-#include "store/store_emulator.h"
-#include "store/store_sns.h"
 
 #define SNS_XMLNS       "http://sns.amazonaws.com/doc/2010-03-31/"
 #define MAX_FORM_FIELDS 128

@@ -6,7 +6,7 @@
  * common table expression, so a recursive listing or an effective set is one
  * statement. A variable set of group names travels as one bound JSON array
  * read back with json_each(), never as SQL text. */
-#include "store/store_policies.h"
+#include "store/iot/store_policies.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
  * each. A hierarchy is the tree under one root group: two groups are in the
  * same hierarchy when their roots are equal. Parents are fixed when a group
  * is created and must already exist, so the tree has no cycles. */
-#include "store/store_registry.h"
+#include "store/iot/store_registry.h"
 
 #include <stdio.h>
 #include <stdlib.h>
