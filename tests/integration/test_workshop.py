@@ -1,19 +1,19 @@
 # SPDX-License-Identifier: MIT
 """The "Detect: mitigation cloud side" lab, end to end, as a student runs it:
-the README's "Workshop walkthrough" section, command by command, with
+docs/workshop.md, command by command, with
 Debian's AWS CLI v2, the mitigation runner of fixtures/mitigation/ and one
 `generic` virtual device, on a scaled clock (not the manual one).
 
-The commands are read from the README itself (every line starting with "$ "
-in that section) and must be exactly WALKTHROUGH, so the README shows what
-this test runs. The only changes made to them: the fixed ports (4566, 9000)
+The commands are read from docs/workshop.md itself (every line starting
+with "$ " on that page) and must be exactly WALKTHROUGH, so the page shows
+what this test runs. The only changes made to them: the fixed ports (4566, 9000)
 become free ones, the emulator and the device get the other ports and a data
 directory, and the files under /tmp go to the test's temporary directory.
 
 The JSON the CLI prints is checked field by field against the lab's sample
 outputs; where ddlocal differs from them on purpose (the device reports its
 quarantine, CLI v2 prints ISO 8601 times, the lab's own sample ran with a
-threshold of 10) the README explains it.
+threshold of 10) the page explains it.
 
 Once quarantined the device sends nothing, so the next 5-minute datapoint is
 compliant and the violation clears: the test reads the active violation
@@ -32,8 +32,7 @@ import time
 from conftest import AWS_CLI, ROOT, Emulator, aws_env, free_port
 from test_device import DeviceProc
 
-README = os.path.join(ROOT, "README.md")
-SECTION = "## Workshop walkthrough"
+WORKSHOP = os.path.join(ROOT, "docs", "workshop.md")
 TIME_SCALE = 30
 BUCKET_S = 300
 # Real seconds in one 5-minute bucket at TIME_SCALE.
@@ -87,16 +86,14 @@ LAB_BEHAVIOR = {
 }
 
 
-def readme_commands():
-    """Every "$ " command of the README's workshop section, continuation
+def page_commands(text=None):
+    """Every "$ " command of docs/workshop.md (or of text), continuation
     lines (a trailing backslash) joined."""
-    with open(README, encoding="utf-8") as f:
-        text = f.read()
-    start = text.index(SECTION + "\n")
-    end = text.find("\n## ", start + len(SECTION))
-    section = text[start:end if end >= 0 else len(text)]
+    if text is None:
+        with open(WORKSHOP, encoding="utf-8") as f:
+            text = f.read()
     commands, current = [], None
-    for line in section.splitlines():
+    for line in text.splitlines():
         if current is not None:
             current += " " + line.strip()
         elif line.startswith("$ "):
@@ -206,12 +203,12 @@ class Lab:
         self.emu.stop()
 
 
-def test_readme_shows_the_walkthrough():
-    assert readme_commands() == WALKTHROUGH
+def test_the_page_shows_the_walkthrough():
+    assert page_commands() == WALKTHROUGH
 
 
 def test_the_lab_end_to_end(tmp_path):
-    assert readme_commands() == WALKTHROUGH
+    assert page_commands() == WALKTHROUGH
     steps = iter(WALKTHROUGH)
     lab = Lab(tmp_path)
     t_start = time.monotonic()
