@@ -21,8 +21,9 @@ does a ```text block with "$ " prompts), and every ```sh command is either
   runs (WALKTHROUGH).
 
 A ```sh command that is none of these fails the test. The CI recipe's Python
-blocks (docs/ci.md) are run as a pytest suite of their own, and the API
-coverage page must list every route of the server's route tables."""
+blocks (docs/ci.md) are run as a pytest suite of their own, the API
+coverage page must list every route of the server's route tables, and every
+link between the pages must lead to a file and heading that exist."""
 import glob
 import os
 import re
@@ -226,6 +227,31 @@ def test_shell_blocks_outside_sh_fail(tmp_path):
         page.write_text(text)
         with pytest.raises(AssertionError):
             runnable(str(page))
+
+
+def slug(heading):
+    """The anchor GitHub gives a heading."""
+    return re.sub(r"[^a-z0-9 _-]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_between_pages_resolve():
+    n = 0
+    for page in PAGES:
+        with open(os.path.join(ROOT, page), encoding="utf-8") as f:
+            text = f.read()
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"^[a-z]+://", target):
+                continue
+            path, _, anchor = target.partition("#")
+            full = os.path.normpath(os.path.join(ROOT, os.path.dirname(page), path)) \
+                if path else os.path.join(ROOT, page)
+            assert os.path.exists(full), "%s: link to %s, which does not exist" % (page, target)
+            n += 1
+            if anchor:
+                with open(full, encoding="utf-8") as f:
+                    heads = [slug(h) for h in re.findall(r"^#+ (.*)$", f.read(), re.M)]
+                assert anchor in heads, "%s: link to %s, no such heading" % (page, target)
+    assert n > 20, n
 
 
 def route_table():
