@@ -57,6 +57,8 @@ struct detect {
     struct strmap *history;     /* "thing\0metric" -> struct judge_ring */
     struct strmap *ml;          /* "thing\0profile\0behavior" -> struct judge_ml */
     struct strmap *states;      /* same key -> struct cached_state */
+    detect_log_fn log;          /* NULL: warnings are dropped */
+    void *log_ctx;              /* borrowed */
 };
 
 /* The evaluation state of (thing, profile, behavior), written through to
@@ -115,6 +117,12 @@ void detect_free(struct detect *d)
     strmap_free(d->ml, free);
     strmap_free(d->states, free);
     free(d);
+}
+
+void detect_set_log(struct detect *d, detect_log_fn fn, void *ctx)
+{
+    d->log = fn;
+    d->log_ctx = ctx;
 }
 
 int detect_discard_cache(struct detect *d)
@@ -349,15 +357,30 @@ static const struct behavior *find_behavior(const struct dprofile *p, const char
 
 /* ---- recording ---------------------------------------------------------- */
 
-static void new_violation_id(char id[33])
+/* A new random violation id (32 hex digits) into id, which is left alone
+ * on failure. Without randomness there is no id to give: the failure is
+ * logged and returned as DD_ERR_INTERNAL, never replaced by a fixed id that
+ * would clash with the next one. */
+static int new_violation_id(struct detect *d, const char *thing, const struct dprofile *p,
+                            const struct behavior *b, char id[33])
 {
-    unsigned char b[16];
+    unsigned char r[16];
+    char msg[CLIENTS_ID_MAX + 400];
     int i;
 
-    if (RAND_bytes(b, sizeof(b)) != 1)
-        memset(b, 0, sizeof(b));
+    if (RAND_bytes(r, sizeof(r)) != 1) {
+        if (d->log) {
+            snprintf(msg, sizeof(msg),
+                     "ddlocal: no random bytes for a violation id: %s of profile %s on thing %s "
+                     "is not put in alarm this time",
+                     b->name, p->name, thing);
+            d->log(d->log_ctx, msg);
+        }
+        return DD_ERR_INTERNAL;
+    }
     for (i = 0; i < 16; i++)
-        snprintf(id + 2 * i, 3, "%02x", b[i]);
+        snprintf(id + 2 * i, 3, "%02x", r[i]);
+    return DD_OK;
 }
 
 static char *print_json(cJSON *o)
@@ -401,9 +424,10 @@ static int record_event(struct detect *d, struct store *s, const char *profile,
     return rc;
 }
 
+/* Open violation id (new_violation_id) of b on thing, and record its event. */
 static int open_violation(struct detect *d, struct store *s, const struct dprofile *p,
                           const struct behavior *b, const char *thing, int64_t time_ms,
-                          const struct metric_value *v, const char *value_json, char id[33])
+                          const struct metric_value *v, const char *value_json, const char *id)
 {
     struct store_violation row = {
         .id = id,
@@ -421,7 +445,6 @@ static int open_violation(struct detect *d, struct store *s, const struct dprofi
     char *behavior_json;
     int rc;
 
-    new_violation_id(id);
     behavior_json = print_json(behavior_to_json(b, BEHAVIOR_ORDER_API));
     if (!behavior_json)
         return DD_ERR_NOMEM;
@@ -551,6 +574,14 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
     rc = judge_datapoint(&in, &prev, ml, &res);
     if (rc)
         return rc;
+    /* A violation needs its id first. Without one (no randomness), open
+     * nothing and keep the state as it was: the next violating datapoint
+     * reaches the alarm again and tries once more. */
+    if (res.event == EVALUATE_EVENT_IN_ALARM &&
+        new_violation_id(d, thing, p, b, st.violation_id) != DD_OK) {
+        res.event = EVALUATE_EVENT_NONE;
+        res.state = prev;
+    }
     /* Counts, by far the most common values, are written without building a
      * JSON tree: one datapoint per thing and behavior at every window close. */
     if (v->kind == METRIC_KIND_COUNT) {
