@@ -33,7 +33,6 @@
 #include "core/evaluate.h"
 #include "core/judge.h"
 #include "core/metric.h"
-#include "core/names.h"
 #include "plugin/strmap.h"
 #include "store/defender/store_detect.h"
 
@@ -51,9 +50,8 @@ struct detect {
     int64_t retention_ms;
     struct dprofile profiles[MAX_PROFILES];
     size_t n_profiles;
-    uint64_t mask_all, mask_registered, mask_unregistered;
-    struct strmap *group_masks; /* thing -> uint64_t mask of profiles via groups */
-    struct strmap *registered;  /* thing -> non-NULL */
+    uint64_t mask_unregistered; /* the profiles of every thing outside the registry */
+    struct strmap *masks;       /* registered thing -> uint64_t mask of its profiles */
     struct strmap *history;     /* "thing\0metric" -> struct judge_ring */
     struct strmap *ml;          /* "thing\0profile\0behavior" -> struct judge_ml */
     struct strmap *states;      /* same key -> struct cached_state */
@@ -80,11 +78,9 @@ static void clear_profiles(struct detect *d)
         free(d->profiles[i].topic_arn);
     }
     d->n_profiles = 0;
-    d->mask_all = d->mask_registered = d->mask_unregistered = 0;
-    strmap_free(d->group_masks, free);
-    strmap_free(d->registered, NULL);
-    d->group_masks = NULL;
-    d->registered = NULL;
+    d->mask_unregistered = 0;
+    strmap_free(d->masks, free);
+    d->masks = NULL;
 }
 
 struct detect *detect_new(const char *region, const char *account, int64_t retention_ms)
@@ -99,9 +95,8 @@ struct detect *detect_new(const char *region, const char *account, int64_t reten
     d->history = strmap_new();
     d->ml = strmap_new();
     d->states = strmap_new();
-    d->group_masks = strmap_new();
-    d->registered = strmap_new();
-    if (!d->history || !d->ml || !d->states || !d->group_masks || !d->registered) {
+    d->masks = strmap_new();
+    if (!d->history || !d->ml || !d->states || !d->masks) {
         detect_free(d);
         return NULL;
     }
@@ -274,75 +269,55 @@ static int find_profile(const struct detect *d, const char *name)
     return -1;
 }
 
-struct group_walk {
-    struct detect *d;
-    uint64_t bit;
-};
-
-static int add_group_thing(void *ctx, const char *thing)
+/* The profile mask of registered thing, created empty on first use. */
+static uint64_t *thing_mask(struct detect *d, const char *thing)
 {
-    struct group_walk *g = ctx;
-    uint64_t *mask = strmap_get(g->d->group_masks, thing, strlen(thing));
+    size_t len = strlen(thing);
+    uint64_t *mask = strmap_get(d->masks, thing, len);
 
-    if (!mask) {
-        mask = calloc(1, sizeof(*mask));
-        if (!mask || strmap_put(g->d->group_masks, thing, strlen(thing), mask, NULL)) {
-            free(mask);
-            return DD_ERR_NOMEM;
-        }
+    if (mask)
+        return mask;
+    mask = calloc(1, sizeof(*mask));
+    if (mask && strmap_put(d->masks, thing, len, mask, NULL)) {
+        free(mask);
+        mask = NULL;
     }
-    *mask |= g->bit;
-    return DD_OK;
-}
-
-static int add_target(void *ctx, const char *profile, const char *arn)
-{
-    struct reload *r = ctx;
-    struct detect *d = r->d;
-    struct names_arn parsed;
-    int i = find_profile(d, profile);
-    uint64_t bit;
-
-    if (i < 0 || names_arn_parse("target", arn, &parsed, NULL))
-        return DD_OK;
-    bit = (uint64_t)1 << i;
-    switch (parsed.type) {
-    case NAMES_ARN_ALL_THINGS:
-        d->mask_all |= bit;
-        break;
-    case NAMES_ARN_ALL_REGISTERED:
-        d->mask_registered |= bit;
-        break;
-    case NAMES_ARN_ALL_UNREGISTERED:
-        d->mask_unregistered |= bit;
-        break;
-    case NAMES_ARN_THING_GROUP: {
-        struct group_walk g = { d, bit };
-
-        return store_detect_each_group_thing(r->s, parsed.name, add_group_thing, &g);
-    }
-    default:
-        break;
-    }
-    return DD_OK;
+    return mask;
 }
 
 static int add_registered(void *ctx, const char *thing)
 {
-    struct detect *d = ctx;
+    return thing_mask(ctx, thing) ? DD_OK : DD_ERR_NOMEM;
+}
 
-    return strmap_put(d->registered, thing, strlen(thing), d, NULL) ? DD_ERR_NOMEM : DD_OK;
+/* One row of store_detect_each_targeted: profile targets thing (NULL:
+ * every thing outside the registry). */
+static int add_targeted(void *ctx, const char *profile, const char *thing)
+{
+    struct detect *d = ctx;
+    int i = find_profile(d, profile);
+    uint64_t bit, *mask;
+
+    if (i < 0)
+        return DD_OK;
+    bit = (uint64_t)1 << i;
+    if (!thing) {
+        d->mask_unregistered |= bit;
+        return DD_OK;
+    }
+    mask = thing_mask(d, thing);
+    if (!mask)
+        return DD_ERR_NOMEM;
+    *mask |= bit;
+    return DD_OK;
 }
 
 /* The profiles that monitor thing, as a bit mask over d->profiles. */
 static uint64_t profiles_for(const struct detect *d, const char *thing)
 {
-    size_t len = strlen(thing);
-    const uint64_t *groups = strmap_get(d->group_masks, thing, len);
-    bool registered = strmap_get(d->registered, thing, len) != NULL;
+    const uint64_t *mask = strmap_get(d->masks, thing, strlen(thing));
 
-    return d->mask_all | (registered ? d->mask_registered : d->mask_unregistered) |
-           (groups ? *groups : 0);
+    return mask ? *mask : d->mask_unregistered;
 }
 
 static const struct behavior *find_behavior(const struct dprofile *p, const char *name)
@@ -804,9 +779,8 @@ int detect_reload(struct detect *d, struct store *s, int64_t now_ms, struct dd_e
 
     dd_errbuf_clear(eb);
     clear_profiles(d);
-    d->group_masks = strmap_new();
-    d->registered = strmap_new();
-    if (!d->group_masks || !d->registered)
+    d->masks = strmap_new();
+    if (!d->masks)
         return DD_ERR_NOMEM;
     rc = store_detect_each_custom_metric(s, add_custom, &r);
     if (!rc)
@@ -814,10 +788,12 @@ int detect_reload(struct detect *d, struct store *s, int64_t now_ms, struct dd_e
     if (!rc)
         rc = store_detect_each_profile(s, add_profile, &r);
     reload_cleanup(&r);
+    /* Every registered thing gets a mask, empty when nothing targets it, so
+     * that a thing without one is one outside the registry. */
     if (!rc)
         rc = store_detect_each_thing(s, add_registered, d);
     if (!rc)
-        rc = store_detect_each_target(s, add_target, &r);
+        rc = store_detect_each_targeted(s, d->region, d->account, NULL, add_targeted, d);
     if (!rc)
         rc = reconcile(&rc_ctx);
     return rc;
