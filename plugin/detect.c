@@ -133,7 +133,6 @@ int detect_discard_cache(struct detect *d)
 
 struct reload {
     struct detect *d;
-    struct store *s;
     struct dd_errbuf *eb;
     struct behavior_context bctx;          /* the account's custom metrics and dimensions */
     struct behavior_custom_metric *custom; /* owned array behind bctx.custom */
@@ -773,7 +772,7 @@ static int reconcile(struct reconcile *r)
 
 int detect_reload(struct detect *d, struct store *s, int64_t now_ms, struct dd_errbuf *eb)
 {
-    struct reload r = { .d = d, .s = s, .eb = eb };
+    struct reload r = { .d = d, .eb = eb };
     struct reconcile rc_ctx = { d, s, now_ms, false };
     int rc;
 
