@@ -5,14 +5,17 @@
  * that targets the client's thing, each behavior on a cloud-side metric
  * gets a datapoint: the value of the last durationSeconds/300 buckets of
  * that metric (DESIGN.md's sliding reading), judged against the criteria
- * (a datapoint violates when the criteria do NOT hold), fed to the alarm
- * state machine of core/evaluate.c, and recorded with the counters it left.
+ * (a datapoint violates when the criteria do NOT hold) and stepped through
+ * the alarm state machine, and recorded with the counters it left.
  * Statistical behaviors are judged in a second pass, once every device's
  * value for the window is known (the percentile is over the others).
  *
- * The per-thing bucket history lives in memory (a ring of 12 buckets per
- * thing and metric, enough for the longest duration of 3600 s); the alarm
- * state lives in the behavior_states table, so a restart resumes it. */
+ * The judging itself is pure and lives in core/judge.c; this file gathers
+ * its inputs and stores its outputs. The per-thing bucket history lives in
+ * memory (a struct judge_ring of 12 buckets per thing and metric, enough
+ * for the longest duration of 3600 s), as does the ML stand-in's history;
+ * the alarm state lives in the behavior_states table, so a restart resumes
+ * it. */
 #include "plugin/detect.h"
 
 #include <assert.h>
@@ -28,14 +31,12 @@
 #include "core/behavior.h"
 #include "core/clock.h"
 #include "core/evaluate.h"
+#include "core/judge.h"
 #include "core/metric.h"
-#include "core/names.h"
 #include "plugin/strmap.h"
 #include "store/defender/store_detect.h"
 
 #define MAX_PROFILES 64 /* a profile is one bit of a uint64_t target mask */
-#define RING         12 /* buckets of history: 3600 s / 300 s */
-#define ML_HISTORY   64 /* datapoints the ML stand-in remembers */
 #define TWO_DAYS_MS  ((int64_t)2 * 24 * 3600 * 1000)
 
 struct dprofile {
@@ -44,27 +45,18 @@ struct dprofile {
     char *topic_arn;                 /* owned; NULL without an SNS alert target */
 };
 
-struct ring {
-    int64_t end_ms[RING];
-    struct metric_stats st[RING];
-};
-
-struct ml_ring {
-    size_t n, head;
-    double v[ML_HISTORY];
-};
-
 struct detect {
     char region[32], account[16];
     int64_t retention_ms;
     struct dprofile profiles[MAX_PROFILES];
     size_t n_profiles;
-    uint64_t mask_all, mask_registered, mask_unregistered;
-    struct strmap *group_masks; /* thing -> uint64_t mask of profiles via groups */
-    struct strmap *registered;  /* thing -> non-NULL */
-    struct strmap *history;     /* "thing\0metric" -> struct ring */
-    struct strmap *ml;          /* "thing\0profile\0behavior" -> struct ml_ring */
+    uint64_t mask_unregistered; /* the profiles of every thing outside the registry */
+    struct strmap *masks;       /* registered thing -> uint64_t mask of its profiles */
+    struct strmap *history;     /* "thing\0metric" -> struct judge_ring */
+    struct strmap *ml;          /* "thing\0profile\0behavior" -> struct judge_ml */
     struct strmap *states;      /* same key -> struct cached_state */
+    detect_log_fn log;          /* NULL: warnings are dropped */
+    void *log_ctx;              /* borrowed */
 };
 
 /* The evaluation state of (thing, profile, behavior), written through to
@@ -86,11 +78,9 @@ static void clear_profiles(struct detect *d)
         free(d->profiles[i].topic_arn);
     }
     d->n_profiles = 0;
-    d->mask_all = d->mask_registered = d->mask_unregistered = 0;
-    strmap_free(d->group_masks, free);
-    strmap_free(d->registered, NULL);
-    d->group_masks = NULL;
-    d->registered = NULL;
+    d->mask_unregistered = 0;
+    strmap_free(d->masks, free);
+    d->masks = NULL;
 }
 
 struct detect *detect_new(const char *region, const char *account, int64_t retention_ms)
@@ -105,9 +95,8 @@ struct detect *detect_new(const char *region, const char *account, int64_t reten
     d->history = strmap_new();
     d->ml = strmap_new();
     d->states = strmap_new();
-    d->group_masks = strmap_new();
-    d->registered = strmap_new();
-    if (!d->history || !d->ml || !d->states || !d->group_masks || !d->registered) {
+    d->masks = strmap_new();
+    if (!d->history || !d->ml || !d->states || !d->masks) {
         detect_free(d);
         return NULL;
     }
@@ -125,6 +114,12 @@ void detect_free(struct detect *d)
     free(d);
 }
 
+void detect_set_log(struct detect *d, detect_log_fn fn, void *ctx)
+{
+    d->log = fn;
+    d->log_ctx = ctx;
+}
+
 int detect_discard_cache(struct detect *d)
 {
     struct strmap *fresh = strmap_new();
@@ -138,7 +133,6 @@ int detect_discard_cache(struct detect *d)
 
 struct reload {
     struct detect *d;
-    struct store *s;
     struct dd_errbuf *eb;
     struct behavior_context bctx;          /* the account's custom metrics and dimensions */
     struct behavior_custom_metric *custom; /* owned array behind bctx.custom */
@@ -274,75 +268,55 @@ static int find_profile(const struct detect *d, const char *name)
     return -1;
 }
 
-struct group_walk {
-    struct detect *d;
-    uint64_t bit;
-};
-
-static int add_group_thing(void *ctx, const char *thing)
+/* The profile mask of registered thing, created empty on first use. */
+static uint64_t *thing_mask(struct detect *d, const char *thing)
 {
-    struct group_walk *g = ctx;
-    uint64_t *mask = strmap_get(g->d->group_masks, thing, strlen(thing));
+    size_t len = strlen(thing);
+    uint64_t *mask = strmap_get(d->masks, thing, len);
 
-    if (!mask) {
-        mask = calloc(1, sizeof(*mask));
-        if (!mask || strmap_put(g->d->group_masks, thing, strlen(thing), mask, NULL)) {
-            free(mask);
-            return DD_ERR_NOMEM;
-        }
+    if (mask)
+        return mask;
+    mask = calloc(1, sizeof(*mask));
+    if (mask && strmap_put(d->masks, thing, len, mask, NULL)) {
+        free(mask);
+        mask = NULL;
     }
-    *mask |= g->bit;
-    return DD_OK;
-}
-
-static int add_target(void *ctx, const char *profile, const char *arn)
-{
-    struct reload *r = ctx;
-    struct detect *d = r->d;
-    struct names_arn parsed;
-    int i = find_profile(d, profile);
-    uint64_t bit;
-
-    if (i < 0 || names_arn_parse("target", arn, &parsed, NULL))
-        return DD_OK;
-    bit = (uint64_t)1 << i;
-    switch (parsed.type) {
-    case NAMES_ARN_ALL_THINGS:
-        d->mask_all |= bit;
-        break;
-    case NAMES_ARN_ALL_REGISTERED:
-        d->mask_registered |= bit;
-        break;
-    case NAMES_ARN_ALL_UNREGISTERED:
-        d->mask_unregistered |= bit;
-        break;
-    case NAMES_ARN_THING_GROUP: {
-        struct group_walk g = { d, bit };
-
-        return store_detect_each_group_thing(r->s, parsed.name, add_group_thing, &g);
-    }
-    default:
-        break;
-    }
-    return DD_OK;
+    return mask;
 }
 
 static int add_registered(void *ctx, const char *thing)
 {
-    struct detect *d = ctx;
+    return thing_mask(ctx, thing) ? DD_OK : DD_ERR_NOMEM;
+}
 
-    return strmap_put(d->registered, thing, strlen(thing), d, NULL) ? DD_ERR_NOMEM : DD_OK;
+/* One row of store_detect_each_targeted: profile targets thing (NULL:
+ * every thing outside the registry). */
+static int add_targeted(void *ctx, const char *profile, const char *thing)
+{
+    struct detect *d = ctx;
+    int i = find_profile(d, profile);
+    uint64_t bit, *mask;
+
+    if (i < 0)
+        return DD_OK;
+    bit = (uint64_t)1 << i;
+    if (!thing) {
+        d->mask_unregistered |= bit;
+        return DD_OK;
+    }
+    mask = thing_mask(d, thing);
+    if (!mask)
+        return DD_ERR_NOMEM;
+    *mask |= bit;
+    return DD_OK;
 }
 
 /* The profiles that monitor thing, as a bit mask over d->profiles. */
 static uint64_t profiles_for(const struct detect *d, const char *thing)
 {
-    size_t len = strlen(thing);
-    const uint64_t *groups = strmap_get(d->group_masks, thing, len);
-    bool registered = strmap_get(d->registered, thing, len) != NULL;
+    const uint64_t *mask = strmap_get(d->masks, thing, strlen(thing));
 
-    return d->mask_all | (registered ? d->mask_registered : d->mask_unregistered) |
-           (groups ? *groups : 0);
+    return mask ? *mask : d->mask_unregistered;
 }
 
 static const struct behavior *find_behavior(const struct dprofile *p, const char *name)
@@ -357,15 +331,30 @@ static const struct behavior *find_behavior(const struct dprofile *p, const char
 
 /* ---- recording ---------------------------------------------------------- */
 
-static void new_violation_id(char id[33])
+/* A new random violation id (32 hex digits) into id, which is left alone
+ * on failure. Without randomness there is no id to give: the failure is
+ * logged and returned as DD_ERR_INTERNAL, never replaced by a fixed id that
+ * would clash with the next one. */
+static int new_violation_id(struct detect *d, const char *thing, const struct dprofile *p,
+                            const struct behavior *b, char id[33])
 {
-    unsigned char b[16];
+    unsigned char r[16];
+    char msg[CLIENTS_ID_MAX + 400];
     int i;
 
-    if (RAND_bytes(b, sizeof(b)) != 1)
-        memset(b, 0, sizeof(b));
+    if (RAND_bytes(r, sizeof(r)) != 1) {
+        if (d->log) {
+            snprintf(msg, sizeof(msg),
+                     "ddlocal: no random bytes for a violation id: %s of profile %s on thing %s "
+                     "is not put in alarm this time",
+                     b->name, p->name, thing);
+            d->log(d->log_ctx, msg);
+        }
+        return DD_ERR_INTERNAL;
+    }
     for (i = 0; i < 16; i++)
-        snprintf(id + 2 * i, 3, "%02x", b[i]);
+        snprintf(id + 2 * i, 3, "%02x", r[i]);
+    return DD_OK;
 }
 
 static char *print_json(cJSON *o)
@@ -409,9 +398,10 @@ static int record_event(struct detect *d, struct store *s, const char *profile,
     return rc;
 }
 
+/* Open violation id (new_violation_id) of b on thing, and record its event. */
 static int open_violation(struct detect *d, struct store *s, const struct dprofile *p,
                           const struct behavior *b, const char *thing, int64_t time_ms,
-                          const struct metric_value *v, const char *value_json, char id[33])
+                          const struct metric_value *v, const char *value_json, const char *id)
 {
     struct store_violation row = {
         .id = id,
@@ -429,7 +419,6 @@ static int open_violation(struct detect *d, struct store *s, const struct dprofi
     char *behavior_json;
     int rc;
 
-    new_violation_id(id);
     behavior_json = print_json(behavior_to_json(b, BEHAVIOR_ORDER_API));
     if (!behavior_json)
         return DD_ERR_NOMEM;
@@ -443,12 +432,12 @@ static int open_violation(struct detect *d, struct store *s, const struct dprofi
 }
 
 /* The ML stand-in's memory of a behavior's datapoints for one thing. */
-static struct ml_ring *ml_ring(struct detect *d, const char *thing, const struct dprofile *p,
-                               const struct behavior *b)
+static struct judge_ml *ml_history(struct detect *d, const char *thing, const struct dprofile *p,
+                                   const struct behavior *b)
 {
     char key[CLIENTS_ID_MAX + 260];
     int len = snprintf(key, sizeof(key), "%s%c%s%c%s", thing, 0, p->name, 0, b->name);
-    struct ml_ring *r;
+    struct judge_ml *r;
 
     if (len < 0 || (size_t)len >= sizeof(key))
         return NULL;
@@ -461,11 +450,6 @@ static struct ml_ring *ml_ring(struct detect *d, const char *thing, const struct
         r = NULL;
     }
     return r;
-}
-
-static double as_number(const struct metric_value *v)
-{
-    return v->kind == METRIC_KIND_COUNT ? (double)v->count : v->number;
 }
 
 /* "thing\0profile\0behavior" into key; the length, or -1 if it does not fit.
@@ -532,19 +516,20 @@ static void state_forget(struct detect *d, const char *thing, const char *profil
         memset(&st->st, 0, sizeof(st->st));
 }
 
-/* Judge one datapoint and record everything it causes. threshold is the
- * resolved percentile of a statistical behavior (NULL otherwise, or when
- * there were too few peers to judge). */
+/* Judge one datapoint (core/judge.c) and record everything it causes.
+ * peers[0..n_peers) are the sorted values of every device for a
+ * statistical behavior (NULL otherwise). */
 static int judge(struct detect *d, struct store *s, const struct dprofile *p,
                  const struct behavior *b, const char *thing, int64_t time_ms,
-                 const struct metric_value *v, const double *threshold)
+                 const struct metric_value *v, const double *peers, size_t n_peers)
 {
+    struct judge_input in = { .b = b, .value = v, .peers = peers, .n_peers = n_peers };
     struct store_behavior_state st;
     struct cached_state *cached;
-    struct evaluate_state es;
+    struct evaluate_state prev;
+    struct judge_result res;
+    struct judge_ml *ml = NULL;
     struct store_datapoint dp = { 0 };
-    enum evaluate_event ev = EVALUATE_EVENT_NONE;
-    bool violating = false, verdict = true;
     char *value_json, count_json[40];
     int rc;
 
@@ -552,34 +537,24 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
     if (rc)
         return rc;
     st = cached->st;
-    es.in_alarm = st.in_alarm;
-    es.streak_violating = st.streak_violating;
-    es.streak_compliant = st.streak_compliant;
-
-    if (b->type == BEHAVIOR_TYPE_STATIC) {
-        verdict = evaluate_violates(b->op, &b->value, v, &violating) == DD_OK;
-    } else if (b->type == BEHAVIOR_TYPE_STATISTICAL) {
-        struct metric_value t = { .kind = METRIC_KIND_NUMBER };
-
-        verdict = threshold != NULL;
-        if (verdict) {
-            t.number = *threshold;
-            verdict = evaluate_violates(b->op, &t, v, &violating) == DD_OK;
-        }
-    } else {
-        struct ml_ring *r = ml_ring(d, thing, p, b);
-        double hist[ML_HISTORY];
-        size_t i;
-
-        if (!r)
+    prev.in_alarm = st.in_alarm;
+    prev.streak_violating = st.streak_violating;
+    prev.streak_compliant = st.streak_compliant;
+    if (b->type == BEHAVIOR_TYPE_MACHINE_LEARNING) {
+        ml = ml_history(d, thing, p, b);
+        if (!ml)
             return DD_ERR_NOMEM;
-        for (i = 0; i < r->n; i++)
-            hist[i] = r->v[(r->head + ML_HISTORY - r->n + i) % ML_HISTORY];
-        verdict = evaluate_ml(hist, r->n, as_number(v), b->confidence, &violating) == DD_OK;
-        r->v[r->head] = as_number(v);
-        r->head = (r->head + 1) % ML_HISTORY;
-        if (r->n < ML_HISTORY)
-            r->n++;
+    }
+    rc = judge_datapoint(&in, &prev, ml, &res);
+    if (rc)
+        return rc;
+    /* A violation needs its id first. Without one (no randomness), open
+     * nothing and keep the state as it was: the next violating datapoint
+     * reaches the alarm again and tries once more. */
+    if (res.event == EVALUATE_EVENT_IN_ALARM &&
+        new_violation_id(d, thing, p, b, st.violation_id) != DD_OK) {
+        res.event = EVALUATE_EVENT_NONE;
+        res.state = prev;
     }
     /* Counts, by far the most common values, are written without building a
      * JSON tree: one datapoint per thing and behavior at every window close. */
@@ -591,39 +566,36 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
         if (!value_json)
             return DD_ERR_NOMEM;
     }
-    if (verdict) {
-        ev = evaluate_step(&es, violating, behavior_to_alarm(b), behavior_to_clear(b));
-        if (ev == EVALUATE_EVENT_IN_ALARM) {
-            rc = open_violation(d, s, p, b, thing, time_ms, v, value_json, st.violation_id);
-        } else if (es.in_alarm && violating && st.violation_id[0]) {
-            rc = store_detect_violation_touch(s, st.violation_id, time_ms, value_json);
-        } else if (ev == EVALUATE_EVENT_ALARM_CLEARED) {
-            rc = store_detect_violation_close(s, st.violation_id, time_ms, "alarm-cleared");
-            if (!rc)
-                rc = record_event(d, s, p->name, p->topic_arn, b, thing, st.violation_id, ev,
-                                  time_ms, v, value_json);
-            st.violation_id[0] = '\0';
-        }
+    if (res.event == EVALUATE_EVENT_IN_ALARM) {
+        rc = open_violation(d, s, p, b, thing, time_ms, v, value_json, st.violation_id);
+    } else if (res.state.in_alarm && res.verdict == JUDGE_VIOLATING && st.violation_id[0]) {
+        rc = store_detect_violation_touch(s, st.violation_id, time_ms, value_json);
+    } else if (res.event == EVALUATE_EVENT_ALARM_CLEARED) {
+        rc = store_detect_violation_close(s, st.violation_id, time_ms, "alarm-cleared");
+        if (!rc)
+            rc = record_event(d, s, p->name, p->topic_arn, b, thing, st.violation_id, res.event,
+                              time_ms, v, value_json);
+        st.violation_id[0] = '\0';
     }
     if (!rc) {
         dp.series = cached->series;
         dp.time_ms = time_ms;
         dp.value_json = value_json;
-        dp.has_threshold = threshold != NULL;
-        dp.threshold = threshold ? *threshold : 0;
-        dp.verdict = !verdict ? "no-verdict" : violating ? "violating" : "compliant";
-        dp.streak_violating = es.streak_violating;
-        dp.streak_compliant = es.streak_compliant;
-        dp.event = ev == EVALUATE_EVENT_NONE ? NULL : alert_event_name(ev);
+        dp.has_threshold = res.has_threshold;
+        dp.threshold = res.threshold;
+        dp.verdict = judge_verdict_name(res.verdict);
+        dp.streak_violating = res.state.streak_violating;
+        dp.streak_compliant = res.state.streak_compliant;
+        dp.event = res.event == EVALUATE_EVENT_NONE ? NULL : alert_event_name(res.event);
         rc = store_detect_datapoint_add(s, &dp);
     }
     if (value_json != count_json)
         free(value_json);
     if (rc)
         return rc;
-    st.in_alarm = es.in_alarm;
-    st.streak_violating = es.streak_violating;
-    st.streak_compliant = es.streak_compliant;
+    st.in_alarm = res.state.in_alarm;
+    st.streak_violating = res.state.streak_violating;
+    st.streak_compliant = res.state.streak_compliant;
     st.last_datapoint_ms = time_ms;
     /* Write through only what the database needs: any change of the alarm
      * state or the streaks, and the last datapoint time of an open alarm
@@ -800,15 +772,14 @@ static int reconcile(struct reconcile *r)
 
 int detect_reload(struct detect *d, struct store *s, int64_t now_ms, struct dd_errbuf *eb)
 {
-    struct reload r = { .d = d, .s = s, .eb = eb };
+    struct reload r = { .d = d, .eb = eb };
     struct reconcile rc_ctx = { d, s, now_ms, false };
     int rc;
 
     dd_errbuf_clear(eb);
     clear_profiles(d);
-    d->group_masks = strmap_new();
-    d->registered = strmap_new();
-    if (!d->group_masks || !d->registered)
+    d->masks = strmap_new();
+    if (!d->masks)
         return DD_ERR_NOMEM;
     rc = store_detect_each_custom_metric(s, add_custom, &r);
     if (!rc)
@@ -816,10 +787,12 @@ int detect_reload(struct detect *d, struct store *s, int64_t now_ms, struct dd_e
     if (!rc)
         rc = store_detect_each_profile(s, add_profile, &r);
     reload_cleanup(&r);
+    /* Every registered thing gets a mask, empty when nothing targets it, so
+     * that a thing without one is one outside the registry. */
     if (!rc)
         rc = store_detect_each_thing(s, add_registered, d);
     if (!rc)
-        rc = store_detect_each_target(s, add_target, &r);
+        rc = store_detect_each_targeted(s, d->region, d->account, NULL, add_targeted, d);
     if (!rc)
         rc = reconcile(&rc_ctx);
     return rc;
@@ -836,13 +809,13 @@ int detect_expire(struct detect *d, struct store *s, int64_t now_ms)
 
 /* The bucket history of one metric of one thing (per dimension and side of
  * it, when the behavior has one). */
-static struct ring *ring_for(struct detect *d, const char *thing, const char *metric,
-                             const char *dim, bool not_in)
+static struct judge_ring *ring_for(struct detect *d, const char *thing, const char *metric,
+                                   const char *dim, bool not_in)
 {
     char key[CLIENTS_ID_MAX + 270];
     int len = snprintf(key, sizeof(key), "%s%c%s%c%s%c%d", thing, 0, metric, 0, dim ? dim : "", 0,
                        not_in);
-    struct ring *r;
+    struct judge_ring *r;
 
     if (len < 0 || (size_t)len >= sizeof(key))
         return NULL;
@@ -855,27 +828,6 @@ static struct ring *ring_for(struct detect *d, const char *thing, const char *me
         r = NULL;
     }
     return r;
-}
-
-static size_t ring_index(int64_t end_ms)
-{
-    return (size_t)((end_ms / CLOCK_BUCKET_MS) % RING);
-}
-
-/* The k buckets ending at end_ms, oldest first, into out[0..k). */
-static void ring_window(const struct ring *r, int64_t end_ms, size_t k, struct metric_stats *out)
-{
-    size_t j;
-
-    for (j = 0; j < k; j++) {
-        int64_t e = end_ms - (int64_t)(k - 1 - j) * CLOCK_BUCKET_MS;
-        size_t i = ring_index(e);
-
-        if (r->end_ms[i] == e)
-            out[j] = r->st[i];
-        else
-            memset(&out[j], 0, sizeof(out[j]));
-    }
 }
 
 static void size_to_stats(const struct size_stats *in, struct metric_stats *st)
@@ -1062,33 +1014,26 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
                     continue;
                 rc = set_count(&v, since ? (uint64_t)((end_ms - since) / 60000) : 0);
             } else {
-                struct metric_stats st, win[RING];
-                struct ring *r;
-                size_t k = b->has_duration ? (size_t)b->duration_seconds / 300 : 1;
-                uint64_t n;
+                struct metric_stats st;
+                struct judge_ring *r;
 
                 if (!cloud_stats(b->metric, rec, dim,
                                  b->dimension_name && b->dimension_op == BEHAVIOR_DIM_NOT_IN, &st))
                     continue;
-                if (k < 1 || k > RING)
-                    k = 1;
-                if (k == 1) {
+                if (judge_window_buckets(b) == 1) {
                     /* A 5-minute behavior needs this bucket only: keep no
                      * history for it. */
-                    win[0] = st;
+                    if (judge_bucket_value(&st, b, &v))
+                        continue;
                 } else {
                     r = ring_for(d, thing, b->metric, b->dimension_name,
                                  b->dimension_op == BEHAVIOR_DIM_NOT_IN);
                     if (!r)
                         return DD_ERR_NOMEM;
-                    r->end_ms[ring_index(end_ms)] = end_ms;
-                    r->st[ring_index(end_ms)] = st;
-                    ring_window(r, end_ms, k, win);
+                    judge_ring_put(r, end_ms, &st);
+                    if (judge_ring_value(r, b, end_ms, &v))
+                        continue;
                 }
-                if (metric_window_value(b->info, b->op, b->type == BEHAVIOR_TYPE_STATISTICAL, win,
-                                        k, &n))
-                    continue;
-                rc = set_count(&v, n);
             }
             if (!rc)
                 rc = batch_add(d, bt, thing, pi, bi, &v);
@@ -1166,7 +1111,7 @@ static int judge_batch(struct detect *d, struct store *s, struct batch *bt, int6
                 break;
             }
         }
-        g->sorted[g->n++] = as_number(&x->value);
+        g->sorted[g->n++] = judge_number(&x->value);
     }
     for (i = 0; i < n_groups && !rc; i++)
         qsort(groups[i].sorted, groups[i].n, sizeof(double), cmp_double);
@@ -1181,11 +1126,8 @@ static int judge_batch(struct detect *d, struct store *s, struct batch *bt, int6
         const struct dprofile *p = &d->profiles[x->profile];
         const struct behavior *b = &p->behaviors->items[x->behavior];
         const struct peer_group *g = peer_group(groups, n_groups, x->profile, x->behavior);
-        double threshold;
-        bool have = g && evaluate_percentile_excluding(g->sorted, g->n, as_number(&x->value),
-                                                       b->percentile, &threshold) == DD_OK;
 
-        rc = judge(d, s, p, b, x->thing, time_ms, &x->value, have ? &threshold : NULL);
+        rc = judge(d, s, p, b, x->thing, time_ms, &x->value, g ? g->sorted : NULL, g ? g->n : 0);
     }
     for (i = 0; i < n_groups; i++)
         free(groups[i].sorted);
@@ -1215,153 +1157,24 @@ int detect_window(struct detect *d, struct store *s, const struct client_window 
 
 /* ---- device-side metrics ------------------------------------------------ */
 
-/* The value of custom metric b->metric in report r, if it reported one of
- * the behavior's type. */
-static int custom_value(const struct behavior *b, const struct report *r, struct metric_value *v)
-{
-    static const struct {
-        enum report_custom_kind kind;
-        enum metric_kind value;
-    } kinds[] = {
-        { REPORT_CUSTOM_NUMBER, METRIC_KIND_NUMBER },
-        { REPORT_CUSTOM_NUMBER_LIST, METRIC_KIND_NUMBERS },
-        { REPORT_CUSTOM_STRING_LIST, METRIC_KIND_STRINGS },
-        { REPORT_CUSTOM_IP_LIST, METRIC_KIND_CIDRS },
-    };
-
-    size_t i, k;
-
-    for (i = 0; i < r->n_custom; i++) {
-        const struct report_custom *c = &r->custom[i];
-
-        if (strcmp(c->name, b->metric) != 0)
-            continue;
-        for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
-            if (kinds[k].kind == c->kind && kinds[k].value == b->info->kind)
-                break;
-        if (k == sizeof(kinds) / sizeof(kinds[0]))
-            return DD_ERR_NOT_FOUND; /* reported with another type */
-        v->kind = b->info->kind;
-        if (v->kind == METRIC_KIND_NUMBER) {
-            v->number = c->n_values ? c->numbers[0] : 0;
-            return DD_OK;
-        }
-        if (v->kind == METRIC_KIND_NUMBERS) {
-            if (c->n_values) {
-                v->numbers = malloc(c->n_values * sizeof(*v->numbers));
-                if (!v->numbers)
-                    return DD_ERR_NOMEM;
-                memcpy(v->numbers, c->numbers, c->n_values * sizeof(*v->numbers));
-            }
-            v->n = c->n_values;
-            return DD_OK;
-        }
-        if (c->n_values) {
-            v->strings = calloc(c->n_values, sizeof(*v->strings));
-            if (!v->strings)
-                return DD_ERR_NOMEM;
-        }
-        for (k = 0; k < c->n_values; k++) {
-            v->strings[k] = strdup(c->strings[k]);
-            v->n = k + 1;
-            if (!v->strings[k]) {
-                metric_value_cleanup(v);
-                return DD_ERR_NOMEM;
-            }
-        }
-        return DD_OK;
-    }
-    return DD_ERR_NOT_FOUND;
-}
-
-/* The value of a device-side or custom metric in report r, for behavior b.
- * Returns DD_ERR_NOT_FOUND when the report carries no datapoint for it. */
+/* The value of a device-side or custom metric in report r, for behavior b
+ * (core/judge.c); a count metric's sample goes through the thing's bucket
+ * ring first. Returns DD_ERR_NOT_FOUND when the report carries no datapoint
+ * for it. */
 static int report_value(struct detect *d, const char *thing, const struct behavior *b,
                         const struct report *r, int64_t now_ms, struct metric_value *v)
 {
-    const char *m = b->metric;
-    int64_t sample = -1;
-    size_t i;
+    struct judge_ring *ring;
+    int64_t sample, end = clock_bucket_end(now_ms);
+    int rc = judge_report_value(b, r, v, &sample);
 
-    memset(v, 0, sizeof(*v));
-    if (strcmp(m, "aws:listening-tcp-ports") == 0 || strcmp(m, "aws:listening-udp-ports") == 0) {
-        bool tcp = strcmp(m, "aws:listening-tcp-ports") == 0;
-        const struct report_ports *pp = tcp ? &r->tcp_ports : &r->udp_ports;
-
-        if (!(r->blocks & (tcp ? REPORT_HAS_TCP_PORTS : REPORT_HAS_UDP_PORTS)))
-            return DD_ERR_NOT_FOUND;
-        v->kind = METRIC_KIND_PORTS;
-        if (pp->n_ports) {
-            v->ports = malloc(pp->n_ports * sizeof(*v->ports));
-            if (!v->ports)
-                return DD_ERR_NOMEM;
-            memcpy(v->ports, pp->ports, pp->n_ports * sizeof(*v->ports));
-        }
-        v->n = pp->n_ports;
-        return DD_OK;
-    }
-    if (strcmp(m, "aws:destination-ip-addresses") == 0) {
-        if (!(r->blocks & REPORT_HAS_CONNECTIONS))
-            return DD_ERR_NOT_FOUND;
-        v->kind = METRIC_KIND_CIDRS;
-        if (r->connections.n_items) {
-            v->strings = calloc(r->connections.n_items, sizeof(*v->strings));
-            if (!v->strings)
-                return DD_ERR_NOMEM;
-        }
-        for (i = 0; i < r->connections.n_items; i++) {
-            v->strings[i] = strdup(r->connections.items[i].remote_ip);
-            v->n = i + 1;
-            if (!v->strings[i]) {
-                metric_value_cleanup(v);
-                return DD_ERR_NOMEM;
-            }
-        }
-        return DD_OK;
-    }
-    if (strcmp(m, "aws:num-listening-tcp-ports") == 0 && (r->blocks & REPORT_HAS_TCP_PORTS))
-        sample = r->tcp_ports.total;
-    else if (strcmp(m, "aws:num-listening-udp-ports") == 0 && (r->blocks & REPORT_HAS_UDP_PORTS))
-        sample = r->udp_ports.total;
-    else if (strcmp(m, "aws:num-established-tcp-connections") == 0 &&
-             (r->blocks & REPORT_HAS_CONNECTIONS))
-        sample = r->connections.total;
-    else if (strcmp(m, "aws:all-bytes-in") == 0 &&
-             (r->network_stats.present & REPORT_STAT_BYTES_IN))
-        sample = r->network_stats.bytes_in;
-    else if (strcmp(m, "aws:all-bytes-out") == 0 &&
-             (r->network_stats.present & REPORT_STAT_BYTES_OUT))
-        sample = r->network_stats.bytes_out;
-    else if (strcmp(m, "aws:all-packets-in") == 0 &&
-             (r->network_stats.present & REPORT_STAT_PACKETS_IN))
-        sample = r->network_stats.packets_in;
-    else if (strcmp(m, "aws:all-packets-out") == 0 &&
-             (r->network_stats.present & REPORT_STAT_PACKETS_OUT))
-        sample = r->network_stats.packets_out;
-    if (b->info && b->info->side == METRIC_SIDE_CUSTOM)
-        return custom_value(b, r, v);
-    if (sample >= 0 && b->info && b->info->side == METRIC_SIDE_DEVICE) {
-        struct ring *rg = ring_for(d, thing, m, NULL, false);
-        int64_t end = clock_bucket_end(now_ms);
-        struct metric_stats win[RING];
-        size_t k = b->has_duration ? (size_t)b->duration_seconds / 300 : 1;
-        uint64_t n;
-
-        if (!rg)
-            return DD_ERR_NOMEM;
-        if (rg->end_ms[ring_index(end)] != end) {
-            rg->end_ms[ring_index(end)] = end;
-            memset(&rg->st[ring_index(end)], 0, sizeof(rg->st[0]));
-        }
-        metric_stats_add(&rg->st[ring_index(end)], (uint64_t)sample);
-        if (k < 1 || k > RING)
-            k = 1;
-        ring_window(rg, end, k, win);
-        if (metric_window_value(b->info, b->op, b->type == BEHAVIOR_TYPE_STATISTICAL, win, k, &n))
-            return DD_ERR_NOT_FOUND;
-        return set_count(v, n);
-    }
-    return DD_ERR_NOT_FOUND;
+    if (rc || sample < 0)
+        return rc;
+    ring = ring_for(d, thing, b->metric, NULL, false);
+    if (!ring)
+        return DD_ERR_NOMEM;
+    judge_ring_add(ring, end, (uint64_t)sample);
+    return judge_ring_value(ring, b, end, v) ? DD_ERR_NOT_FOUND : DD_OK;
 }
 
 int detect_report(struct detect *d, struct store *s, const char *thing, const struct report *r,

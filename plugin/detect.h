@@ -22,11 +22,19 @@
 
 struct detect;
 
+/* Receives Detect's warnings, one line of text borrowed for the call. Called
+ * on the engine thread. */
+typedef void (*detect_log_fn)(void *ctx, const char *msg);
+
 /* A new, empty detector for the given region and account (copied); NULL when
  * out of memory. retention_ms: datapoints older than this are pruned. Free
  * with detect_free(). */
 struct detect *detect_new(const char *region, const char *account, int64_t retention_ms);
 void detect_free(struct detect *d);
+
+/* Send d's warnings to fn(ctx, msg) from now on (fn NULL: drop them, the
+ * default). ctx is borrowed and must outlive d. Cannot fail. */
+void detect_set_log(struct detect *d, detect_log_fn fn, void *ctx);
 
 /* Rebuild the snapshot from the profiles, targets and registry rows, then
  * invalidate open violations that are no longer monitored (profile deleted

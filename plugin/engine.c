@@ -131,6 +131,12 @@ __attribute__((format(printf, 3, 4))) static void engine_log(struct engine *e, i
     push_out(e, o);
 }
 
+/* Detect's warnings (detect_set_log), logged by the broker thread. */
+static void detect_warning(void *ctx, const char *msg)
+{
+    engine_log(ctx, MOSQ_LOG_ERR, "%s", msg);
+}
+
 /* Queue a message for the broker thread to publish. Engine thread. */
 static int engine_publish(struct engine *e, const char *topic, const void *payload, size_t len,
                           int qos, int retain, const char *properties)
@@ -353,6 +359,7 @@ static void on_foreign_commit(struct engine *e)
 
         e->reset_generation = gen;
         if (fresh) {
+            detect_set_log(fresh, detect_warning, e);
             detect_free(e->detect);
             e->detect = fresh;
         }
@@ -457,6 +464,7 @@ static int engine_open(void *arg, struct dd_errbuf *eb)
         e->store = NULL;
         return dd_fail(eb, DD_ERR_NOMEM, "out of memory");
     }
+    detect_set_log(e->detect, detect_warning, e);
     return DD_OK;
 }
 

@@ -10,10 +10,11 @@
  * story. The dashboard's files are compiled in (gen/ui_files.c, made from
  * ui/ by the Makefile), so the server needs no file system and no network.
  *
- * Which profiles apply to a thing follows Detect's targets: all/things,
- * all/registered-things for a thing in the registry,
- * all/unregistered-things for a client that connected without
- * CreateThing, and thinggroup/G for G or any group below it. */
+ * Which profiles apply to a thing is Detect's own reading of the targets
+ * (store_detect_each_targeted): all/things, all/registered-things for a
+ * thing in the registry, all/unregistered-things for a client that
+ * connected without CreateThing, and thinggroup/G for G or any group below
+ * it. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,11 +103,6 @@ struct profile {
     struct behavior_list *list; /* owned; NULL when its behaviors cannot be read now */
 };
 
-struct target {
-    char *profile; /* owned */
-    char *arn;     /* owned */
-};
-
 /* Everything the fleet and explain views join: loaded once per request. */
 struct world {
     struct request *req;
@@ -114,8 +110,6 @@ struct world {
     struct store_behavior_context bctx;
     struct profile *profiles; /* owned array */
     size_t n_profiles;
-    struct target *targets; /* owned array */
-    size_t n_targets;
     int64_t now_ms;
 };
 
@@ -149,21 +143,6 @@ static int add_profile(void *ctx, const char *name, const char *behaviors_json,
     return rc == DD_ERR_INVALID ? DD_OK : rc;
 }
 
-static int add_target(void *ctx, const char *profile, const char *arn)
-{
-    struct world *w = ctx;
-    struct target *t = realloc(w->targets, (w->n_targets + 1) * sizeof(*t));
-
-    if (!t)
-        return DD_ERR_NOMEM;
-    w->targets = t;
-    t = &w->targets[w->n_targets];
-    t->profile = dd_strdup(profile);
-    t->arn = dd_strdup(arn);
-    w->n_targets++;
-    return t->profile && t->arn ? DD_OK : DD_ERR_NOMEM;
-}
-
 static void world_cleanup(struct world *w)
 {
     size_t i;
@@ -173,11 +152,6 @@ static void world_cleanup(struct world *w)
         behavior_list_free(w->profiles[i].list);
     }
     free(w->profiles);
-    for (i = 0; i < w->n_targets; i++) {
-        free(w->targets[i].profile);
-        free(w->targets[i].arn);
-    }
-    free(w->targets);
     store_behavior_context_cleanup(&w->bctx);
 }
 
@@ -199,8 +173,6 @@ static int world_load(struct request *req, struct world *w)
     rc = store_behavior_context_load(w->s, &w->bctx);
     if (!rc)
         rc = store_detect_each_profile(w->s, add_profile, w);
-    if (!rc)
-        rc = store_detect_each_target(w->s, add_target, w);
     return rc;
 }
 
@@ -214,53 +186,52 @@ static struct profile *find_profile(struct world *w, const char *name)
     return NULL;
 }
 
-/* The groups a thing's profiles reach it through: its groups and their
- * ancestors (none for an unregistered thing). */
+/* A thing and the profiles that target it, as Detect reads the targets
+ * (store_detect_each_targeted). */
 struct thing {
     const char *name; /* borrowed */
     bool registered;
-    struct store_names reach; /* owned */
+    char **profiles; /* owned array of owned names */
+    size_t n_profiles;
 };
 
 static void thing_cleanup(struct thing *t)
 {
     size_t i;
 
-    for (i = 0; i < t->reach.n; i++)
-        free(t->reach.names[i]);
-    free(t->reach.names);
-    memset(&t->reach, 0, sizeof(t->reach));
+    for (i = 0; i < t->n_profiles; i++)
+        free(t->profiles[i]);
+    free(t->profiles);
+    t->profiles = NULL;
+    t->n_profiles = 0;
 }
 
-static bool targets_thing(struct world *w, const struct target *tg, const struct thing *t)
+/* One row of store_detect_each_targeted for t: a registered thing takes
+ * its own rows, any other thing the rows of the unregistered (NULL). */
+static int add_targeting(void *ctx, const char *profile, const char *thing)
 {
-    const char *region = w->req->srv->region, *account = w->req->srv->account;
-    char arn[NAMES_ARN_SIZE];
-    size_t i;
+    struct thing *t = ctx;
+    char **names;
 
-    names_arn_format(arn, sizeof(arn), NAMES_ARN_ALL_THINGS, region, account, NULL);
-    if (strcmp(tg->arn, arn) == 0)
-        return true;
-    names_arn_format(arn, sizeof(arn),
-                     t->registered ? NAMES_ARN_ALL_REGISTERED : NAMES_ARN_ALL_UNREGISTERED, region,
-                     account, NULL);
-    if (strcmp(tg->arn, arn) == 0)
-        return true;
-    for (i = 0; i < t->reach.n; i++) {
-        names_arn_format(arn, sizeof(arn), NAMES_ARN_THING_GROUP, region, account,
-                         t->reach.names[i]);
-        if (strcmp(tg->arn, arn) == 0)
-            return true;
-    }
-    return false;
+    if ((thing != NULL) != t->registered)
+        return DD_OK;
+    names = realloc(t->profiles, (t->n_profiles + 1) * sizeof(*names));
+    if (!names)
+        return DD_ERR_NOMEM;
+    t->profiles = names;
+    names[t->n_profiles] = dd_strdup(profile);
+    if (!names[t->n_profiles])
+        return DD_ERR_NOMEM;
+    t->n_profiles++;
+    return DD_OK;
 }
 
-static bool profile_targets(struct world *w, const char *profile, const struct thing *t)
+static bool profile_targets(const struct thing *t, const char *profile)
 {
     size_t i;
 
-    for (i = 0; i < w->n_targets; i++)
-        if (strcmp(w->targets[i].profile, profile) == 0 && targets_thing(w, &w->targets[i], t))
+    for (i = 0; i < t->n_profiles; i++)
+        if (strcmp(t->profiles[i], profile) == 0)
             return true;
     return false;
 }
@@ -381,7 +352,7 @@ static int timeline(struct world *w, const struct thing *t, const char *profile,
         goto out;
     if (full && !(ev.items = cJSON_AddArrayToObject(o, "events")))
         goto out;
-    c.facts.targeted = profile_targets(w, profile, t);
+    c.facts.targeted = profile_targets(t, profile);
     rc = store_datapoints_each(w->s, t->name, profile, b->name, datapoint_row, &c);
     if (!rc)
         rc = store_violation_events(w->s, &f, 0, INT64_MAX, NULL, TEACH_EVENTS_MAX, event_row, &ev);
@@ -431,7 +402,7 @@ static int profile_relevant(struct world *w, const struct thing *t, const char *
     struct profile_has_points hp = { false };
     int rc;
 
-    *out = profile_targets(w, profile, t);
+    *out = profile_targets(t, profile);
     if (*out)
         return DD_OK;
     rc = store_datapoints_each(w->s, t->name, profile, NULL, any_point, &hp);
@@ -446,7 +417,8 @@ static int thing_load(struct world *w, const char *name, bool registered, struct
     memset(t, 0, sizeof(*t));
     t->name = name;
     t->registered = registered;
-    return registered ? store_thing_groups_with_ancestors(w->s, name, &t->reach) : DD_OK;
+    return store_detect_each_targeted(w->s, w->req->srv->region, w->req->srv->account, name,
+                                      add_targeting, t);
 }
 
 /* ---- GET /_ddlocal/behaviors/words ---- */
@@ -588,7 +560,7 @@ static int fleet_thing(void *ctx, const char *name, bool registered)
             break;
         }
         if (!cJSON_AddStringToObject(po, "securityProfileName", p->name) ||
-            !cJSON_AddBoolToObject(po, "targeted", profile_targets(w, p->name, &t)) ||
+            !cJSON_AddBoolToObject(po, "targeted", profile_targets(&t, p->name)) ||
             !(bs = cJSON_AddArrayToObject(po, "behaviors")))
             break;
         rc = DD_OK;

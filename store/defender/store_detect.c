@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "core/clock.h"
+#include "core/names.h"
 #include "store/store_internal.h"
 
 /* Step through a query's rows, calling row() for each. */
@@ -65,16 +66,6 @@ static int pair_row(sqlite3_stmt *st, void *arg)
     return w->fn.pair(w->ctx, store__text(st, 0), store__text(st, 1));
 }
 
-int store_detect_each_target(struct store *s, store_detect_pair_fn fn, void *ctx)
-{
-    static const char sql[] = "SELECT profile_name, target_arn FROM security_profile_targets";
-    struct walk w = { .ctx = ctx, .fn.pair = fn };
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
-
-    return rc ? rc : each_row(s, st, pair_row, &w, "list targets");
-}
-
 int store_detect_each_dimension(struct store *s, store_detect_pair_fn fn, void *ctx)
 {
     static const char sql[] = "SELECT name, string_values FROM dimensions ORDER BY name";
@@ -112,22 +103,48 @@ int store_detect_each_thing(struct store *s, store_detect_name_fn fn, void *ctx)
     return rc ? rc : each_row(s, st, name_row, &w, "list things");
 }
 
-int store_detect_each_group_thing(struct store *s, const char *group, store_detect_name_fn fn,
-                                  void *ctx)
+int store_detect_each_targeted(struct store *s, const char *region, const char *account,
+                               const char *only_thing, store_detect_pair_fn fn, void *ctx)
 {
+    /* reach: every (thing, group) with the thing in the group or below it;
+     * UNION, not UNION ALL, so a cycle in the hierarchy still ends. */
     static const char sql[] =
-        "WITH RECURSIVE tree(name) AS (SELECT ?1 UNION "
-        "  SELECT g.name FROM thing_groups g JOIN tree t ON g.parent_name = t.name) "
-        "SELECT DISTINCT m.thing_name FROM thing_group_members m JOIN tree t "
-        "ON m.group_name = t.name";
-    struct walk w = { .ctx = ctx, .fn.name = fn };
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+        "WITH RECURSIVE reach(thing, grp) AS ("
+        " SELECT thing_name, group_name FROM thing_group_members"
+        " WHERE ?5 IS NULL OR thing_name = ?5"
+        " UNION SELECT r.thing, g.parent_name FROM reach AS r"
+        " JOIN thing_groups AS g ON g.name = r.grp WHERE g.parent_name IS NOT NULL)"
+        " SELECT t.profile_name, th.name FROM security_profile_targets AS t JOIN things AS th"
+        " ON t.target_arn IN (?1, ?2) WHERE ?5 IS NULL OR th.name = ?5"
+        " UNION SELECT t.profile_name, r.thing FROM reach AS r"
+        " JOIN security_profile_targets AS t ON t.target_arn = ?4 || r.grp"
+        " UNION SELECT profile_name, NULL FROM security_profile_targets"
+        " WHERE target_arn IN (?1, ?3)"
+        " ORDER BY 2, 1";
 
+    static const enum names_arn_type types[] = { NAMES_ARN_ALL_THINGS, NAMES_ARN_ALL_REGISTERED,
+                                                 NAMES_ARN_ALL_UNREGISTERED };
+
+    char arns[3][NAMES_ARN_SIZE], group_prefix[NAMES_ARN_SIZE];
+    struct walk w = { .ctx = ctx, .fn.pair = fn };
+    sqlite3_stmt *st;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < 3; i++)
+        if (names_arn_format(arns[i], sizeof(arns[i]), types[i], region, account, NULL))
+            return DD_ERR_INVALID;
+    if (names_arn_format(group_prefix, sizeof(group_prefix), NAMES_ARN_THING_GROUP, region, account,
+                         ""))
+        return DD_ERR_INVALID;
+    rc = store__prepare(s, sql, &st);
     if (rc)
         return rc;
-    store__bind_text(st, 1, group);
-    return each_row(s, st, name_row, &w, "list group things");
+    for (i = 0; i < 3; i++)
+        store__bind_text(st, (int)i + 1, arns[i]);
+    store__bind_text(st, 4, group_prefix);
+    store__bind_text(st, 5, only_thing);
+    return each_row(s, st, pair_row, &w, "list targeted things");
 }
 
 /* Prepare sql and bind (thing, profile, behavior), the key of a state and

@@ -31,15 +31,24 @@ int store_detect_each_custom_metric(struct store *s, store_detect_pair_fn fn, vo
 /* Every security profile (alert_targets_json may be NULL). */
 int store_detect_each_profile(struct store *s, store_detect_profile_fn fn, void *ctx);
 
-/* Every (profile name, target ARN) attachment. */
-int store_detect_each_target(struct store *s, store_detect_pair_fn fn, void *ctx);
+/* Which things the security profiles target, the one reading both Detect
+ * and the teaching views use: fn(ctx, profile, thing) once for every
+ * registered thing a profile reaches through all/things,
+ * all/registered-things, or thinggroup/G with the thing in G or in any
+ * group below it; and fn(ctx, profile, NULL) once for every profile that
+ * targets the things outside the registry (all/things or
+ * all/unregistered-things). With only_thing non-NULL, only that thing's
+ * pairs and the NULL rows are given. Rows come ordered by thing (NULL
+ * first), then profile. Target ARNs are matched in the canonical form the
+ * server stores, of region and account (borrowed). Returns DD_OK, the
+ * value with which fn stopped the walk, DD_ERR_INVALID when region and
+ * account are too long for an ARN, or a store error.
+ * @unittest test_store_detect.c */
+int store_detect_each_targeted(struct store *s, const char *region, const char *account,
+                               const char *only_thing, store_detect_pair_fn fn, void *ctx);
 
 /* Every registered thing name. */
 int store_detect_each_thing(struct store *s, store_detect_name_fn fn, void *ctx);
-
-/* Every thing in group or in any group below it. */
-int store_detect_each_group_thing(struct store *s, const char *group, store_detect_name_fn fn,
-                                  void *ctx);
 
 struct store_behavior_state {
     bool in_alarm;
