@@ -128,10 +128,10 @@ $(OUT)/ddlocal-server: $(SERVER_OBJ) $(OBJ)/gen/ui_files.o $(STORE_OBJ) $(CORE_O
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SERVER)
 
-# The tools are clients: libmosquitto (the client library) and cJSON only.
+# The tools are clients: libmosquitto (the client library), cJSON and core/ids.c.
 TOOLS_BIN := $(OUT)/ddlocal-device
 tools: $(TOOLS_BIN)
-$(OUT)/ddlocal-device: $(OBJ)/tools/device.o
+$(OUT)/ddlocal-device: $(OBJ)/tools/device.o $(OBJ)/core/ids.o
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lmosquitto -lcjson -lm
@@ -152,6 +152,8 @@ $(STORE_TEST_BIN): $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/alloc
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(WRAP_ALLOC) -o $@ $^ -lcmocka $(LIBS_STORE) $(LIBS_CORE) -lpthread
+# test_ids scripts the kernel's answers: its getrandom(2) calls are wrapped.
+$(OUT)/tests/test_ids: LDFLAGS += -Wl,--wrap=getrandom
 $(CORE_TEST_BIN): $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/alloc_fail.o $(CORE_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")

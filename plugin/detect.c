@@ -22,12 +22,12 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/rand.h>
 
 #include "core/alert.h"
 #include "core/behavior.h"
 #include "core/clock.h"
 #include "core/evaluate.h"
+#include "core/ids.h"
 #include "core/metric.h"
 #include "core/names.h"
 #include "plugin/strmap.h"
@@ -357,15 +357,11 @@ static const struct behavior *find_behavior(const struct dprofile *p, const char
 
 /* ---- recording ---------------------------------------------------------- */
 
-static void new_violation_id(char id[33])
+/* A new violation id, 32 hex digits. DD_ERR_INTERNAL without randomness:
+ * the window's evaluation then fails and the engine logs it. */
+static int new_violation_id(char id[33])
 {
-    unsigned char b[16];
-    int i;
-
-    if (RAND_bytes(b, sizeof(b)) != 1)
-        memset(b, 0, sizeof(b));
-    for (i = 0; i < 16; i++)
-        snprintf(id + 2 * i, 3, "%02x", b[i]);
+    return ids_hex(id, IDS_HEX_SIZE(16), 16);
 }
 
 static char *print_json(cJSON *o)
@@ -429,7 +425,9 @@ static int open_violation(struct detect *d, struct store *s, const struct dprofi
     char *behavior_json;
     int rc;
 
-    new_violation_id(id);
+    rc = new_violation_id(id);
+    if (rc)
+        return rc;
     behavior_json = print_json(behavior_to_json(b, BEHAVIOR_ORDER_API));
     if (!behavior_json)
         return DD_ERR_NOMEM;

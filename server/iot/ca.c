@@ -23,10 +23,10 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "core/ids.h"
 #include "core/mem.h"
 #include "store/iot/store_certs.h"
 
@@ -134,12 +134,11 @@ static int64_t asn1_time_s(const ASN1_TIME *t)
 static int describe(X509 *x, struct ca_cert *out)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0, i;
+    unsigned int len = 0;
 
     if (X509_digest(x, EVP_sha256(), md, &len) != 1 || len != 32)
         return DD_ERR_INTERNAL;
-    for (i = 0; i < len; i++)
-        snprintf(out->cert_id + 2 * i, 3, "%02x", md[i]);
+    ids_hex_format(md, len, out->cert_id);
     out->not_before_s = asn1_time_s(X509_get0_notBefore(x));
     out->not_after_s = asn1_time_s(X509_get0_notAfter(x));
     return cert_to_pem(x, &out->cert_pem);
@@ -171,7 +170,7 @@ static X509 *new_cert(EVP_PKEY *key, const X509_NAME *name, int64_t not_before, 
     X509 *x = X509_new();
     int ok = x != NULL;
 
-    ok = ok && RAND_bytes(serial, sizeof(serial)) == 1;
+    ok = ok && ids_random(serial, sizeof(serial)) == DD_OK;
     if (ok) {
         serial[0] &= 0x7f; /* positive */
         serial[0] |= 0x40; /* and never short */
