@@ -28,6 +28,7 @@
 
 #include "core/ids.h"
 #include "core/mem.h"
+#include "core/strbuf.h"
 #include "store/iot/store_certs.h"
 
 #define CA_YEARS         10
@@ -479,19 +480,23 @@ static int write_file(const char *dir, const char *name, const char *text, mode_
     return DD_OK;
 }
 
-/* The subjectAltName value for the server certificate. */
-static void server_san(const char *host, char *buf, size_t size)
+/* The subjectAltName value for the server certificate into buf (size
+ * bytes). DD_ERR_TOO_LARGE when it does not fit. */
+static int server_san(const char *host, char *buf, size_t size)
 {
     unsigned char addr[16];
+    struct strbuf sb;
     int is_ip;
 
-    snprintf(buf, size, "DNS:localhost,IP:127.0.0.1,IP:::1");
+    strbuf_init(&sb, buf, size);
+    strbuf_append(&sb, "DNS:localhost,IP:127.0.0.1,IP:::1");
     if (!host || !*host || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 ||
         strcmp(host, "localhost") == 0 || strcmp(host, "127.0.0.1") == 0 ||
         strcmp(host, "::1") == 0 || strpbrk(host, ", \t\n") || strlen(host) > 200)
-        return;
+        return strbuf_check(&sb);
     is_ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
-    snprintf(buf + strlen(buf), size - strlen(buf), ",%s:%s", is_ip ? "IP" : "DNS", host);
+    strbuf_appendf(&sb, ",%s:%s", is_ip ? "IP" : "DNS", host);
+    return strbuf_check(&sb);
 }
 
 int ca_write_server_files(const struct ca *ca, const char *dir, const char *host, int64_t now_s,
@@ -507,7 +512,11 @@ int ca_write_server_files(const struct ca *ca, const char *dir, const char *host
         rc = ssl_fail(eb, DD_ERR_INTERNAL, "cannot create the server key");
         goto out;
     }
-    server_san(host, san, sizeof(san));
+    rc = server_san(host, san, sizeof(san));
+    if (rc) {
+        dd_fail(eb, rc, "the server certificate's names do not fit");
+        goto out;
+    }
     rc = issue(ca, key, name, now_s - BACKDATE_S, now_s + (int64_t)SERVER_DAYS * 86400, san,
                "serverAuth", &x, eb);
     if (!rc)
