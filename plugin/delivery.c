@@ -118,23 +118,23 @@ int delivery_option(struct plugin_options *o, const char *key, const char *value
     if (strcmp(key, "public_url") == 0) {
         if (!is_http_url(value))
             return dd_fail(eb, DD_ERR_INVALID, "plugin_opt_public_url must be an http(s) URL");
-        rc = plugin_option_copy(o->public_url, sizeof(o->public_url), key, value, eb);
+        rc = plugin_options_copy(o->public_url, sizeof(o->public_url), key, value, eb);
         if (!rc && o->public_url[strlen(o->public_url) - 1] == '/')
             o->public_url[strlen(o->public_url) - 1] = '\0';
         return rc;
     }
     if (strcmp(key, "delivery_attempts") == 0) {
-        rc = plugin_option_long(key, value, 1, 101, &n, eb);
+        rc = plugin_options_long(key, value, 1, 101, &n, eb);
         if (!rc)
             o->delivery_attempts = (int)n;
         return rc;
     }
     if (strcmp(key, "retry_delay_ms") == 0)
-        return plugin_option_long(key, value, 0, 3600L * 1000, &o->retry_delay_ms, eb);
+        return plugin_options_long(key, value, 0, 3600L * 1000, &o->retry_delay_ms, eb);
     if (strcmp(key, "webhook") == 0) {
         if (!is_http_url(value))
             return dd_fail(eb, DD_ERR_INVALID, "plugin_opt_webhook must be an http(s) URL");
-        return plugin_option_copy(o->webhook, sizeof(o->webhook), key, value, eb);
+        return plugin_options_copy(o->webhook, sizeof(o->webhook), key, value, eb);
     }
     if (strcmp(key, "webhook_format") == 0) {
         if (strcmp(value, "sns") != 0 && strcmp(value, "lambda") != 0)
@@ -151,7 +151,7 @@ int delivery_option(struct plugin_options *o, const char *key, const char *value
         if (o->n_lambdas == PLUGIN_MAX_LAMBDAS)
             return dd_fail(eb, DD_ERR_INVALID, "at most %d plugin_opt_lambda lines",
                            PLUGIN_MAX_LAMBDAS);
-        rc = plugin_option_copy(o->lambdas[o->n_lambdas], sizeof(o->lambdas[0]), key, value, eb);
+        rc = plugin_options_copy(o->lambdas[o->n_lambdas], sizeof(o->lambdas[0]), key, value, eb);
         if (!rc)
             o->n_lambdas++;
         return rc;
