@@ -220,8 +220,8 @@ $(OUT)/ddlocal-loadgen: $(OBJ)/tools/loadgen.o
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
-$(OUT)/bench-detect: $(OBJ)/tools/bench_detect.o $(OBJ)/plugin/detect.o $(OBJ)/plugin/clients.o \
-		$(OBJ)/plugin/strmap.o $(STORE_OBJ) $(CORE_OBJ)
+$(OUT)/bench-detect: $(OBJ)/tests/bench/bench_detect.o $(OBJ)/plugin/detect.o \
+		$(OBJ)/plugin/clients.o $(OBJ)/plugin/strmap.o $(STORE_OBJ) $(CORE_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) $(LIBS_CORE) -lcrypto
