@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "core/ids.h"
 #include "core/policy.h"
 #include "core/report.h"
 #include "core/shadow.h"
@@ -288,7 +289,7 @@ static bool identify(struct plugin *p, struct mosquitto *client)
 {
     X509 *x = mosquitto_client_certificate(client);
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0, i;
+    unsigned int md_len = 0;
     const struct config_cert *c;
     char *id, *old = NULL;
 
@@ -301,8 +302,7 @@ static bool identify(struct plugin *p, struct mosquitto *client)
         return false;
     }
     X509_free(x);
-    for (i = 0; i < md_len; i++)
-        snprintf(id + 2 * i, 3, "%02x", md[i]);
+    ids_hex_format(md, md_len, id);
     c = config_cert(p->config, id);
     if (!c || !c->active || strmap_put(p->tls_certs, &client, sizeof(client), id, (void **)&old)) {
         free(id);
