@@ -60,15 +60,18 @@ FUZZ_REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(OUT)/fuzz-replay/%)
 $(OBJ)/core/%.o: ALL_CFLAGS += -Wconversion
 
 .PHONY: all run test check unit integration integration-sanitized e2e bench fuzz fuzz-replay format format-check \
-	clean deps tools deps-docker docker-check
+	clean deps build-deps tools deps-docker docker-check
 all: $(OUT)/ddlocal.so $(OUT)/ddlocal-server tools
 
 # Keep objects that pattern rules build on the way.
 .SECONDARY:
 
+# Compiles first check that the build's Debian packages are there (build-deps).
+BUILD_DEPS_STAMP := build/.build-deps-ok
+
 # make V=1 shows whole command lines.
 Q := $(if $(V),,@)
-$(OBJ)/%.o: %.c
+$(OBJ)/%.o: %.c | build-deps
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -128,10 +131,10 @@ $(OUT)/ddlocal-server: $(SERVER_OBJ) $(OBJ)/gen/ui_files.o $(STORE_OBJ) $(CORE_O
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SERVER)
 
-# The tools are clients: libmosquitto (the client library) and cJSON only.
+# The tools are clients: libmosquitto (the client library), cJSON and core/ids.c.
 TOOLS_BIN := $(OUT)/ddlocal-device
 tools: $(TOOLS_BIN)
-$(OUT)/ddlocal-device: $(OBJ)/tools/device.o
+$(OUT)/ddlocal-device: $(OBJ)/tools/device.o $(OBJ)/core/ids.o
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lmosquitto -lcjson -lm
@@ -152,6 +155,8 @@ $(STORE_TEST_BIN): $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/alloc
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(WRAP_ALLOC) -o $@ $^ -lcmocka $(LIBS_STORE) $(LIBS_CORE) -lpthread
+# test_ids scripts the kernel's answers: its getrandom(2) calls are wrapped.
+$(OUT)/tests/test_ids: LDFLAGS += -Wl,--wrap=getrandom
 $(CORE_TEST_BIN): $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/alloc_fail.o $(CORE_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
@@ -215,8 +220,8 @@ $(OUT)/ddlocal-loadgen: $(OBJ)/tools/loadgen.o
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
-$(OUT)/bench-detect: $(OBJ)/tools/bench_detect.o $(OBJ)/plugin/detect.o $(OBJ)/plugin/clients.o \
-		$(OBJ)/plugin/strmap.o $(STORE_OBJ) $(CORE_OBJ)
+$(OUT)/bench-detect: $(OBJ)/tests/bench/bench_detect.o $(OBJ)/plugin/detect.o \
+		$(OBJ)/plugin/clients.o $(OBJ)/plugin/strmap.o $(STORE_OBJ) $(CORE_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) $(LIBS_CORE) -lcrypto
@@ -235,11 +240,32 @@ clean:
 	rm -rf build
 
 # Debian 12 packages the build, the emulator and the tests need.
-DEBIAN_PACKAGES := gcc make pkg-config clang-format libc6-dev \
-	libcjson-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev \
-	libcmocka-dev libmosquitto-dev mosquitto-dev mosquitto mosquitto-clients \
+# BUILD_PACKAGES is what compiling the plugin, the server and the tools takes.
+BUILD_PACKAGES := gcc make pkg-config libc6-dev libcjson-dev libsqlite3-dev libmicrohttpd-dev \
+	libcurl4-openssl-dev libssl-dev libmosquitto-dev mosquitto-dev
+DEBIAN_PACKAGES := $(BUILD_PACKAGES) clang-format libcmocka-dev mosquitto mosquitto-clients \
 	python3 python3-pytest python3-boto3 python3-paho-mqtt python3-cryptography awscli \
 	openssl curl chromium python3-websocket sqlite3
+
+# Every compile first runs this check: without it a machine that lacks a
+# library stops at "cjson/cJSON.h: No such file". One dpkg-query names what
+# is missing, in one line. A stamp newer than dpkg's database and this
+# Makefile skips the query, so the check costs one test(1) when all is
+# present; on a system without dpkg it is skipped.
+DPKG_STATUS := $(wildcard /var/lib/dpkg/status)
+build-deps:
+	@if [ -n "$(DPKG_STATUS)" ] && ! { [ $(BUILD_DEPS_STAMP) -nt $(DPKG_STATUS) ] && \
+	    [ $(BUILD_DEPS_STAMP) -nt Makefile ]; }; then \
+	  installed=$$(dpkg-query -W -f='$${Package} $${Status}\n' $(BUILD_PACKAGES) 2>/dev/null | \
+	    sed -n 's/ install ok installed$$//p'); \
+	  missing=$$(for p in $(BUILD_PACKAGES); do \
+	    echo "$$installed" | grep -qx "$$p" || printf ' %s' "$$p"; done); \
+	  if [ -n "$$missing" ]; then \
+	    echo "make: missing Debian packages:$$missing; run 'make deps' (or 'make run' / 'make test', which install them)" >&2; \
+	    exit 1; \
+	  fi; \
+	  mkdir -p $(dir $(BUILD_DEPS_STAMP)) && touch $(BUILD_DEPS_STAMP); \
+	fi
 
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/strbuf.h"
 
 #define NAME_MAX_LEN 128
 
@@ -67,16 +68,15 @@ static void fail(struct sink *s, const char *label, const char *fmt, ...)
 static void fail(struct sink *s, const char *label, const char *fmt, ...)
 {
     char msg[sizeof(s->first)];
-    int len;
+    struct strbuf sb;
     va_list ap;
 
-    len = snprintf(msg, sizeof(msg), "Behavior %s is malformed. ", label);
-    if (len > 0 && (size_t)len < sizeof(msg)) {
-        va_start(ap, fmt);
-        vsnprintf(msg + len, sizeof(msg) - (size_t)len, fmt, ap);
-        va_end(ap);
-    }
-    record(s, msg);
+    strbuf_init(&sb, msg, sizeof(msg));
+    strbuf_appendf(&sb, "Behavior %s is malformed. ", label);
+    va_start(ap, fmt);
+    strbuf_vappendf(&sb, fmt, ap);
+    va_end(ap);
+    record(s, msg); /* a message cut to fit is still worth giving */
 }
 
 /* A member, with JSON null treated as absent. */

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/strbuf.h"
+
 /* The character classes of the model patterns. */
 enum pat {
     PAT_NONE,          /* no pattern */
@@ -285,7 +287,7 @@ static int fail_constraints(struct dd_errbuf *eb, const char *field, const char 
     char echo[ECHO_MAX_ONE + 4];
     char msg[sizeof(eb->msg)];
     char quoted[sizeof(echo) + 2];
-    size_t used = 0;
+    struct strbuf sb;
     int i;
 
     if (value) {
@@ -294,12 +296,12 @@ static int fail_constraints(struct dd_errbuf *eb, const char *field, const char 
     } else {
         snprintf(quoted, sizeof(quoted), "null");
     }
-    used = (size_t)snprintf(msg, sizeof(msg), "%d validation error%s detected: ", n_fail,
-                            n_fail > 1 ? "s" : "");
-    for (i = 0; i < n_fail && used < sizeof(msg); i++)
-        used += (size_t)snprintf(msg + used, sizeof(msg) - used,
-                                 "%sValue %s at '%s' failed to satisfy constraint: %s",
-                                 i ? "; " : "", quoted, field, constraints[i]);
+    strbuf_init(&sb, msg, sizeof(msg));
+    strbuf_appendf(&sb, "%d validation error%s detected: ", n_fail, n_fail > 1 ? "s" : "");
+    for (i = 0; i < n_fail; i++)
+        strbuf_appendf(&sb, "%sValue %s at '%s' failed to satisfy constraint: %s", i ? "; " : "",
+                       quoted, field, constraints[i]);
+    /* A message cut to fit eb is still the message. */
     return dd_fail(eb, DD_ERR_INVALID, "%s", msg);
 }
 
@@ -375,18 +377,18 @@ int names_check_enum(const char *field, const char *value, const char *const *al
     static const char *const not_null[] = { "Member must not be null" };
     char set[320];
     const char *cons[1];
-    size_t used;
+    struct strbuf sb;
     int i;
 
     if (!value)
         return fail_constraints(eb, field, NULL, not_null, 1);
     if (names_enum_find(allowed, value) >= 0)
         return DD_OK;
-    used = (size_t)snprintf(set, sizeof(set), "Member must satisfy enum value set: [");
-    for (i = 0; allowed[i] && used < sizeof(set); i++)
-        used += (size_t)snprintf(set + used, sizeof(set) - used, "%s%s", i ? ", " : "", allowed[i]);
-    if (used < sizeof(set))
-        snprintf(set + used, sizeof(set) - used, "]");
+    strbuf_init(&sb, set, sizeof(set));
+    strbuf_append(&sb, "Member must satisfy enum value set: [");
+    for (i = 0; allowed[i]; i++)
+        strbuf_appendf(&sb, "%s%s", i ? ", " : "", allowed[i]);
+    strbuf_append(&sb, "]"); /* an overlong set stays cut, without the bracket */
     cons[0] = set;
     return fail_constraints(eb, field, value, cons, 1);
 }

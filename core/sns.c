@@ -436,23 +436,3 @@ int sns_confirmation_text(enum sns_type type, const char *arn, char **out, struc
         return dd_fail(eb, rc, "out of memory building the confirmation text");
     return DD_OK;
 }
-
-void sns_uuid_format(const unsigned char random[16], char out[SNS_UUID_SIZE])
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t i, o = 0;
-
-    for (i = 0; i < 16; i++) {
-        unsigned b = random[i];
-
-        if (i == 6)
-            b = (b & 0x0Fu) | 0x40u; /* version 4 */
-        else if (i == 8)
-            b = (b & 0x3Fu) | 0x80u; /* RFC 4122 variant */
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[b >> 4];
-        out[o++] = hex[b & 0x0Fu];
-    }
-    out[o] = '\0';
-}

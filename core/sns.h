@@ -5,8 +5,7 @@
  * signs, the HTTP body, or the Lambda event. The adapter signs the string
  * with OpenSSL (RSA over SHA-1 for SignatureVersion "1", SHA-256 for "2")
  * and passes the base64 signature back in for the bodies, so core/ stays
- * free of crypto. Randomness (message ids, subscription ids) also comes from
- * the adapter: sns_uuid_format() only lays out 16 bytes it is given.
+ * free of crypto. Message and subscription ids come from core/ids.h.
  *
  * Every field is validated before anything is allocated: the fields a
  * builder needs must be present, and every field must be UTF-8 (the string
@@ -79,10 +78,5 @@ int sns_lambda_event(const struct sns_message *m, char **out, struct dd_errbuf *
  * DD_OK *out is a new string to free(); DD_ERR_INVALID for a Notification
  * or a NULL arn, DD_ERR_NOMEM. */
 int sns_confirmation_text(enum sns_type type, const char *arn, char **out, struct dd_errbuf *eb);
-
-/* Format 16 random bytes as a version 4 UUID (the version and variant bits
- * are set, the other 122 bits are the caller's), lower-case, into out.
- * Cannot fail. */
-void sns_uuid_format(const unsigned char random[16], char out[SNS_UUID_SIZE]);
 
 #endif

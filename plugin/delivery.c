@@ -27,9 +27,9 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "core/ids.h"
 #include "core/mem.h"
 #include "core/names.h"
 #include "core/sns.h"
@@ -118,23 +118,23 @@ int delivery_option(struct plugin_options *o, const char *key, const char *value
     if (strcmp(key, "public_url") == 0) {
         if (!is_http_url(value))
             return dd_fail(eb, DD_ERR_INVALID, "plugin_opt_public_url must be an http(s) URL");
-        rc = plugin_option_copy(o->public_url, sizeof(o->public_url), key, value, eb);
+        rc = plugin_options_copy(o->public_url, sizeof(o->public_url), key, value, eb);
         if (!rc && o->public_url[strlen(o->public_url) - 1] == '/')
             o->public_url[strlen(o->public_url) - 1] = '\0';
         return rc;
     }
     if (strcmp(key, "delivery_attempts") == 0) {
-        rc = plugin_option_long(key, value, 1, 101, &n, eb);
+        rc = plugin_options_long(key, value, 1, 101, &n, eb);
         if (!rc)
             o->delivery_attempts = (int)n;
         return rc;
     }
     if (strcmp(key, "retry_delay_ms") == 0)
-        return plugin_option_long(key, value, 0, 3600L * 1000, &o->retry_delay_ms, eb);
+        return plugin_options_long(key, value, 0, 3600L * 1000, &o->retry_delay_ms, eb);
     if (strcmp(key, "webhook") == 0) {
         if (!is_http_url(value))
             return dd_fail(eb, DD_ERR_INVALID, "plugin_opt_webhook must be an http(s) URL");
-        return plugin_option_copy(o->webhook, sizeof(o->webhook), key, value, eb);
+        return plugin_options_copy(o->webhook, sizeof(o->webhook), key, value, eb);
     }
     if (strcmp(key, "webhook_format") == 0) {
         if (strcmp(value, "sns") != 0 && strcmp(value, "lambda") != 0)
@@ -151,7 +151,7 @@ int delivery_option(struct plugin_options *o, const char *key, const char *value
         if (o->n_lambdas == PLUGIN_MAX_LAMBDAS)
             return dd_fail(eb, DD_ERR_INVALID, "at most %d plugin_opt_lambda lines",
                            PLUGIN_MAX_LAMBDAS);
-        rc = plugin_option_copy(o->lambdas[o->n_lambdas], sizeof(o->lambdas[0]), key, value, eb);
+        rc = plugin_options_copy(o->lambdas[o->n_lambdas], sizeof(o->lambdas[0]), key, value, eb);
         if (!rc)
             o->n_lambdas++;
         return rc;
@@ -216,16 +216,13 @@ out:
 static int load_key(struct delivery *d, struct dd_errbuf *eb)
 {
     char cert_id[STORE_SNS_CERT_ID_SIZE], *key_pem = NULL, *cert_pem = NULL;
-    unsigned char rnd[16];
     BIO *b = NULL;
-    int rc, i;
+    int rc;
 
     rc = store_sns_signing_get(d->store, cert_id, &key_pem, &cert_pem);
     if (rc == DD_ERR_NOT_FOUND) {
-        if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+        if (ids_hex(cert_id, sizeof(cert_id), 16))
             return dd_fail(eb, DD_ERR_INTERNAL, "no randomness for the signing key");
-        for (i = 0; i < 16; i++)
-            snprintf(cert_id + 2 * i, 3, "%02x", rnd[i]);
         rc = make_key(&key_pem, &cert_pem, eb);
         if (!rc)
             rc = store_sns_signing_put(d->store, cert_id, key_pem, cert_pem);
@@ -281,20 +278,6 @@ out:
     return b64;
 }
 
-static void uuid(char out[SNS_UUID_SIZE])
-{
-    unsigned char b[16];
-
-    if (RAND_bytes(b, sizeof(b)) != 1) {
-        /* RAND_bytes does not fail once seeded; fall back to something unique. */
-        int64_t t = real_ms();
-
-        memset(b, 0, sizeof(b));
-        memcpy(b, &t, sizeof(t));
-    }
-    sns_uuid_format(b, out);
-}
-
 /* ---- fan-out ---- */
 
 /* Fan out every alert not fanned out yet. */
@@ -308,7 +291,7 @@ static void fan_out_alerts(struct delivery *d)
     int rc, n;
 
     for (;;) {
-        char message_id[SNS_UUID_SIZE], sub_uuid[SNS_UUID_SIZE], token[2 * SNS_UUID_SIZE];
+        char message_id[IDS_UUID_SIZE], sub_uuid[IDS_UUID_SIZE], token[2 * IDS_UUID_SIZE];
         char sub_arn[NAMES_SNS_ARN_SIZE];
         const char *topic_name = NULL;
 
@@ -324,10 +307,12 @@ static void fan_out_alerts(struct delivery *d)
             free(topic_arn);
             topic_arn = NULL;
         }
-        uuid(message_id);
-        uuid(sub_uuid);
-        uuid(token);
-        uuid(token + SNS_UUID_SIZE - 1);
+        if (ids_uuid(message_id) || ids_uuid(sub_uuid) || ids_uuid(token) ||
+            ids_uuid(token + IDS_UUID_SIZE - 1)) {
+            dlog("no randomness for the ids of alert %lld (retrying)", (long long)alert_id);
+            free(topic_arn);
+            break;
+        }
         memset(&hook, 0, sizeof(hook));
         if (topic_arn && d->opt.webhook[0]) {
             names_sns_subscription_arn(sub_arn, sizeof(sub_arn), topic_arn, sub_uuid);

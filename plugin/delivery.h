@@ -13,7 +13,7 @@
 #define DD_PLUGIN_DELIVERY_H
 
 #include "core/error.h"
-#include "plugin/plugin.h"
+#include "plugin/plugin_options.h"
 #include "plugin/workers.h"
 
 struct delivery;

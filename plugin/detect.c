@@ -25,12 +25,12 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/rand.h>
 
 #include "core/alert.h"
 #include "core/behavior.h"
 #include "core/clock.h"
 #include "core/evaluate.h"
+#include "core/ids.h"
 #include "core/judge.h"
 #include "core/metric.h"
 #include "plugin/strmap.h"
@@ -331,30 +331,25 @@ static const struct behavior *find_behavior(const struct dprofile *p, const char
 
 /* ---- recording ---------------------------------------------------------- */
 
-/* A new random violation id (32 hex digits) into id, which is left alone
- * on failure. Without randomness there is no id to give: the failure is
- * logged and returned as DD_ERR_INTERNAL, never replaced by a fixed id that
- * would clash with the next one. */
+/* A new random violation id (32 hex digits) into id. Without randomness
+ * there is no id to give: the failure is logged and returned as
+ * DD_ERR_INTERNAL, never replaced by a fixed id that would clash with the
+ * next one. */
 static int new_violation_id(struct detect *d, const char *thing, const struct dprofile *p,
                             const struct behavior *b, char id[33])
 {
-    unsigned char r[16];
     char msg[CLIENTS_ID_MAX + 400];
-    int i;
+    int rc;
 
-    if (RAND_bytes(r, sizeof(r)) != 1) {
-        if (d->log) {
-            snprintf(msg, sizeof(msg),
-                     "ddlocal: no random bytes for a violation id: %s of profile %s on thing %s "
-                     "is not put in alarm this time",
-                     b->name, p->name, thing);
-            d->log(d->log_ctx, msg);
-        }
-        return DD_ERR_INTERNAL;
+    rc = ids_hex(id, IDS_HEX_SIZE(16), 16);
+    if (rc && d->log) {
+        snprintf(msg, sizeof(msg),
+                 "ddlocal: no random bytes for a violation id: %s of profile %s on thing %s "
+                 "is not put in alarm this time",
+                 b->name, p->name, thing);
+        d->log(d->log_ctx, msg);
     }
-    for (i = 0; i < 16; i++)
-        snprintf(id + 2 * i, 3, "%02x", r[i]);
-    return DD_OK;
+    return rc;
 }
 
 static char *print_json(cJSON *o)

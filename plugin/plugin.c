@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "core/ids.h"
 #include "core/policy.h"
 #include "core/report.h"
 #include "core/shadow.h"
@@ -53,30 +54,6 @@ static int64_t real_ms(clockid_t id)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int plugin_option_copy(char *dst, size_t size, const char *key, const char *value,
-                       struct dd_errbuf *eb)
-{
-    if (strlen(value) >= size)
-        return dd_fail(eb, DD_ERR_INVALID, "plugin_opt_%s is too long", key);
-    memcpy(dst, value, strlen(value) + 1);
-    return DD_OK;
-}
-
-int plugin_option_long(const char *key, const char *value, long min, long max, long *out,
-                       struct dd_errbuf *eb)
-{
-    char *end;
-    long n;
-
-    errno = 0;
-    n = strtol(value, &end, 10);
-    if (errno || end == value || *end || n < min || n > max)
-        return dd_fail(eb, DD_ERR_INVALID, "plugin_opt_%s must be a number from %ld to %ld", key,
-                       min, max);
-    *out = n;
-    return DD_OK;
-}
-
 static int parse_options(struct plugin_options *o, const struct mosquitto_opt *opts, int n,
                          struct dd_errbuf *eb)
 {
@@ -93,11 +70,11 @@ static int parse_options(struct plugin_options *o, const struct mosquitto_opt *o
         const char *k = opts[i].key, *v = opts[i].value;
 
         if (strcmp(k, "database") == 0) {
-            rc = plugin_option_copy(o->db_path, sizeof(o->db_path), k, v, eb);
+            rc = plugin_options_copy(o->db_path, sizeof(o->db_path), k, v, eb);
         } else if (strcmp(k, "region") == 0) {
-            rc = plugin_option_copy(o->region, sizeof(o->region), k, v, eb);
+            rc = plugin_options_copy(o->region, sizeof(o->region), k, v, eb);
         } else if (strcmp(k, "account") == 0) {
-            rc = plugin_option_copy(o->account, sizeof(o->account), k, v, eb);
+            rc = plugin_options_copy(o->account, sizeof(o->account), k, v, eb);
         } else if (strcmp(k, "time_mode") == 0) {
             if (clock_mode_parse(v, &o->mode))
                 rc = dd_fail(eb, DD_ERR_INVALID,
@@ -122,7 +99,7 @@ static int parse_options(struct plugin_options *o, const struct mosquitto_opt *o
         } else if (strcmp(k, "datapoint_retention_days") == 0) {
             long days;
 
-            rc = plugin_option_long(k, v, 1, 3650, &days, eb);
+            rc = plugin_options_long(k, v, 1, 3650, &days, eb);
             if (!rc)
                 o->retention_days = (int)days;
         } else if ((rc = delivery_option(o, k, v, eb)) == DD_ERR_NOT_FOUND) {
@@ -312,7 +289,7 @@ static bool identify(struct plugin *p, struct mosquitto *client)
 {
     X509 *x = mosquitto_client_certificate(client);
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0, i;
+    unsigned int md_len = 0;
     const struct config_cert *c;
     char *id, *old = NULL;
 
@@ -325,8 +302,7 @@ static bool identify(struct plugin *p, struct mosquitto *client)
         return false;
     }
     X509_free(x);
-    for (i = 0; i < md_len; i++)
-        snprintf(id + 2 * i, 3, "%02x", md[i]);
+    ids_hex_format(md, md_len, id);
     c = config_cert(p->config, id);
     if (!c || !c->active || strmap_put(p->tls_certs, &client, sizeof(client), id, (void **)&old)) {
         free(id);

@@ -17,6 +17,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "plugin/plugin_options.h"
 
 #define PLUGIN_MAX_KICKS     64  /* denials awaiting their disconnect, per tick */
 #define PLUGIN_CLIENT_ID_MAX 128 /* as CLIENTS_ID_MAX */
@@ -26,36 +27,6 @@ struct strmap;
 struct clients;
 struct delivery;
 struct engine;
-
-#define PLUGIN_MAX_LAMBDAS 8
-
-/* Settings from the plugin_opt_* lines of mosquitto.conf. */
-struct plugin_options {
-    char db_path[512];    /* plugin_opt_database (required) */
-    char region[32];      /* plugin_opt_region, default us-east-1 */
-    char account[16];     /* plugin_opt_account, default 123456789012 */
-    enum clock_mode mode; /* plugin_opt_time_mode: real | scaled | manual */
-    double scale;         /* plugin_opt_time_scale, for scaled mode */
-    bool authz_aws;       /* plugin_opt_authz: "aws" (an Allow is needed) or "open" */
-    bool deny_drops;      /* plugin_opt_deny_action: "drop" or "disconnect" (AWS, MQTT 3.1.1) */
-    int retention_days;   /* plugin_opt_datapoint_retention_days, default 14 */
-    /* SNS delivery (delivery.c) */
-    char public_url[256];   /* plugin_opt_public_url: the server as receivers reach it */
-    int delivery_attempts;  /* plugin_opt_delivery_attempts, default 4 (SNS HTTP policy) */
-    long retry_delay_ms;    /* plugin_opt_retry_delay_ms, default 20000 */
-    char webhook[512];      /* plugin_opt_webhook: subscribed to every alert topic */
-    int webhook_sns_format; /* plugin_opt_webhook_format sns (else lambda) */
-    int n_lambdas;          /* plugin_opt_lambda ARN=URL lines */
-    char lambdas[PLUGIN_MAX_LAMBDAS][768];
-};
-
-/* Parsers of one plugin_opt_<key> value, for every file that takes
- * options (plugin.c, delivery.c). DD_ERR_INVALID (eb names the option)
- * for a value too long for dst, or not a whole number from min to max. */
-int plugin_option_copy(char *dst, size_t size, const char *key, const char *value,
-                       struct dd_errbuf *eb);
-int plugin_option_long(const char *key, const char *value, long min, long max, long *out,
-                       struct dd_errbuf *eb);
 
 struct plugin {
     void *identifier; /* mosquitto_plugin_id_t *, borrowed from the broker */

@@ -17,8 +17,8 @@
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
-#include <openssl/rand.h>
 
+#include "core/ids.h"
 #include "core/paging.h"
 #include "server/aws_error.h"
 #include "server/http_daemon.h"
@@ -212,28 +212,18 @@ void response_header(struct response *res, const char *name, const char *value)
     res->n_headers++;
 }
 
-static void request_id(char out[37])
-{
-    unsigned char b[16];
-    int i;
-
-    if (RAND_bytes(b, sizeof(b)) != 1)
-        memset(b, 0, sizeof(b));
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    for (i = 0; i < 16; i++)
-        sprintf(out + i * 2 + (i >= 4) + (i >= 6) + (i >= 8) + (i >= 10), "%02x", b[i]);
-    out[8] = out[13] = out[18] = out[23] = '-';
-    out[36] = '\0';
-}
-
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct response *res)
 {
     struct MHD_Response *r;
     enum MHD_Result ok;
-    char id[37];
+    char id[IDS_UUID_SIZE];
     int i;
 
+    /* Without randomness there is no request id to give: answer 500 with none. */
+    if (ids_uuid(id)) {
+        res->n_headers = 0;
+        aws_error_respond(res, DD_ERR_INTERNAL, 0, NULL, "cannot generate a request id");
+    }
     r = MHD_create_response_from_buffer(res->body_len, res->body ? res->body : (void *)"",
                                         res->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r)
@@ -241,8 +231,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct respons
     res->body = NULL; /* MHD owns it now */
     if (res->content_type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
-    request_id(id);
-    MHD_add_response_header(r, "x-amzn-RequestId", id);
+    if (id[0])
+        MHD_add_response_header(r, "x-amzn-RequestId", id);
     for (i = 0; i < res->n_headers; i++)
         MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
     ok = MHD_queue_response(conn, res->status, r);

@@ -34,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -42,6 +41,8 @@
 
 #include <cjson/cJSON.h>
 #include <mosquitto.h>
+
+#include "core/ids.h"
 
 #define PROG               "ddlocal-device"
 #define THING_NAME_MAX     128
@@ -689,16 +690,9 @@ static bool valid_name(const char *s)
 /* dev-XXXX with four random capitals or digits, as the lab's devices are named. */
 static void generate_name(char *out)
 {
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    unsigned char r[4];
-    int i;
-
-    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-        fail("cannot generate a device name: %s", strerror(errno));
     memcpy(out, "dev-", 4);
-    for (i = 0; i < 4; i++)
-        out[4 + i] = alphabet[r[i] % (sizeof(alphabet) - 1)];
-    out[8] = '\0';
+    if (ids_text(out + 4, 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
+        fail("cannot generate a device name: no randomness");
 }
 
 static void name_devices(struct fleet *f)

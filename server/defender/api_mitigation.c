@@ -19,12 +19,11 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/rand.h>
 
 #include "core/clock.h"
+#include "core/ids.h"
 #include "core/names.h"
 #include "core/paging.h"
-#include "core/sns.h"
 #include "core/timefmt.h"
 #include "server/api.h"
 #include "server/aws_error.h"
@@ -46,15 +45,6 @@ static int64_t now_ms(struct store *s)
     if (store_clock_get(s, &c) == DD_OK)
         return clock_now(&c, server_real_ms());
     return server_real_ms();
-}
-
-static void new_uuid(char out[SNS_UUID_SIZE])
-{
-    unsigned char b[16];
-
-    if (RAND_bytes(b, sizeof(b)) != 1)
-        memset(b, 0x5a, sizeof(b));
-    sns_uuid_format(b, out);
 }
 
 static int db(struct request *req, struct store **out)
@@ -455,7 +445,7 @@ static int create_action(struct request *req, struct response *res)
 {
     struct store_mitigation_action_new a = { 0 };
     struct store_mitigation_action out = { 0 };
-    char *params = NULL, *tags = NULL, id[SNS_UUID_SIZE];
+    char *params = NULL, *tags = NULL, id[IDS_UUID_SIZE];
     const char *name, *role = NULL, *type = NULL;
     const cJSON *p;
     cJSON *body = NULL;
@@ -477,9 +467,10 @@ static int create_action(struct request *req, struct response *res)
         rc = parse_tags(req, body, &tags);
     if (!rc)
         rc = db(req, &s);
+    if (!rc)
+        rc = ids_uuid(id);
     if (rc)
         goto out;
-    new_uuid(id);
     a.name = name;
     a.action_id = id;
     a.action_type = type;

@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "core/mem.h"
 #include "core/names.h"
+#include "core/strbuf.h"
 #include "core/timefmt.h"
 #include "core/words.h"
 #include "server/api.h"
@@ -679,47 +680,27 @@ static void text_time(double seconds, char *buf, size_t size)
         snprintf(buf, size, "%.0f", seconds);
 }
 
-/* Render the explain document as the lines `ddlocal explain` prints. */
-static int explain_text(const cJSON *doc, char **out)
+/* Render the explain document into sb as the lines `ddlocal explain`
+ * prints. DD_ERR_NOMEM; sb's own state is the caller's to check. */
+static int explain_render(const cJSON *doc, struct strbuf *sb)
 {
     const cJSON *tl, *dp;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap), *value, tbuf[40], th[64];
-    int n;
+    char *value, tbuf[40], th[64];
 
-    *out = NULL;
-    if (!buf)
-        return DD_ERR_NOMEM;
-    buf[0] = '\0';
-#define EMIT(...)                                                                                  \
-    do {                                                                                           \
-        n = snprintf(buf + len, cap - len, __VA_ARGS__);                                           \
-        while (n >= 0 && (size_t)n >= cap - len) {                                                 \
-            char *bigger = realloc(buf, cap * 2);                                                  \
-            if (!bigger) {                                                                         \
-                free(buf);                                                                         \
-                return DD_ERR_NOMEM;                                                               \
-            }                                                                                      \
-            buf = bigger;                                                                          \
-            cap *= 2;                                                                              \
-            n = snprintf(buf + len, cap - len, __VA_ARGS__);                                       \
-        }                                                                                          \
-        len += (size_t)n;                                                                          \
-    } while (0)
     text_time(cJSON_GetObjectItemCaseSensitive(doc, "now")->valuedouble, tbuf, sizeof(tbuf));
-    EMIT("%s at %s (emulated time)\n",
-         cJSON_GetObjectItemCaseSensitive(doc, "thingName")->valuestring, tbuf);
+    strbuf_appendf(sb, "%s at %s (emulated time)\n",
+                   cJSON_GetObjectItemCaseSensitive(doc, "thingName")->valuestring, tbuf);
     cJSON_ArrayForEach(tl, cJSON_GetObjectItemCaseSensitive(doc, "timelines"))
     {
         const cJSON *thr = cJSON_GetObjectItemCaseSensitive(tl, "threshold");
 
-        EMIT("\n%s / %s (%s)\n",
-             cJSON_GetObjectItemCaseSensitive(tl, "securityProfileName")->valuestring,
-             cJSON_GetObjectItemCaseSensitive(tl, "behaviorName")->valuestring,
-             cJSON_GetObjectItemCaseSensitive(tl, "metric")->valuestring);
-        EMIT("  %s\n", cJSON_GetObjectItemCaseSensitive(tl, "words")->valuestring);
-        EMIT("  %-20s  %-14s  %-10s  %-10s  %-9s  %-9s  %s\n", "time", "value", "threshold",
-             "verdict", "violating", "compliant", "event");
+        strbuf_appendf(sb, "\n%s / %s (%s)\n",
+                       cJSON_GetObjectItemCaseSensitive(tl, "securityProfileName")->valuestring,
+                       cJSON_GetObjectItemCaseSensitive(tl, "behaviorName")->valuestring,
+                       cJSON_GetObjectItemCaseSensitive(tl, "metric")->valuestring);
+        strbuf_appendf(sb, "  %s\n", cJSON_GetObjectItemCaseSensitive(tl, "words")->valuestring);
+        strbuf_appendf(sb, "  %-20s  %-14s  %-10s  %-10s  %-9s  %-9s  %s\n", "time", "value",
+                       "threshold", "verdict", "violating", "compliant", "event");
         cJSON_ArrayForEach(dp, cJSON_GetObjectItemCaseSensitive(tl, "datapoints"))
         {
             const cJSON *dth = cJSON_GetObjectItemCaseSensitive(dp, "threshold");
@@ -734,28 +715,57 @@ static int explain_text(const cJSON *doc, char **out)
             else
                 snprintf(th, sizeof(th), "%s", "-");
             value = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(dp, "value"));
-            if (!value) {
-                free(buf);
+            if (!value)
                 return DD_ERR_NOMEM;
-            }
             text_time(cJSON_GetObjectItemCaseSensitive(dp, "time")->valuedouble, tbuf,
                       sizeof(tbuf));
-            EMIT("  %-20s  %-14s  %-10s  %-10s  %-9d  %-9d  %s\n", tbuf, value, th,
-                 cJSON_GetObjectItemCaseSensitive(dp, "verdict")->valuestring,
-                 cJSON_GetObjectItemCaseSensitive(dp, "consecutiveViolating")->valueint,
-                 cJSON_GetObjectItemCaseSensitive(dp, "consecutiveCompliant")->valueint,
-                 cJSON_IsString(ev) ? ev->valuestring : "");
+            strbuf_appendf(sb, "  %-20s  %-14s  %-10s  %-10s  %-9d  %-9d  %s\n", tbuf, value, th,
+                           cJSON_GetObjectItemCaseSensitive(dp, "verdict")->valuestring,
+                           cJSON_GetObjectItemCaseSensitive(dp, "consecutiveViolating")->valueint,
+                           cJSON_GetObjectItemCaseSensitive(dp, "consecutiveCompliant")->valueint,
+                           cJSON_IsString(ev) ? ev->valuestring : "");
             cJSON_free(value);
         }
         if (!cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(tl, "datapoints")))
-            EMIT("  %s\n", "(no datapoints)");
-        EMIT("  why: %s\n", cJSON_GetObjectItemCaseSensitive(
-                                cJSON_GetObjectItemCaseSensitive(tl, "reason"), "text")
-                                ->valuestring);
+            strbuf_appendf(sb, "  %s\n", "(no datapoints)");
+        strbuf_appendf(
+            sb, "  why: %s\n",
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(tl, "reason"), "text")
+                ->valuestring);
     }
     if (!cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "timelines")))
-        EMIT("\n%s\n", "No security profile applies to this thing or has judged it.");
-#undef EMIT
+        strbuf_appendf(sb, "\n%s\n", "No security profile applies to this thing or has judged it.");
+    return DD_OK;
+}
+
+/* The explain document as text: measured first, then rendered into a buffer
+ * of exactly that size. On DD_OK *out is a new string to free(). */
+static int explain_text(const cJSON *doc, char **out)
+{
+    struct strbuf sb;
+    size_t size;
+    char *buf;
+    int rc;
+
+    *out = NULL;
+    strbuf_init(&sb, NULL, 0);
+    rc = explain_render(doc, &sb);
+    if (rc)
+        return rc;
+    if (strbuf_check(&sb) == DD_ERR_INVALID)
+        return DD_ERR_INTERNAL;
+    size = strbuf_len(&sb) + 1;
+    buf = malloc(size);
+    if (!buf)
+        return DD_ERR_NOMEM;
+    strbuf_init(&sb, buf, size);
+    rc = explain_render(doc, &sb);
+    if (!rc && strbuf_check(&sb))
+        rc = DD_ERR_INTERNAL; /* the same document rendered longer the second time */
+    if (rc) {
+        free(buf);
+        return rc;
+    }
     *out = buf;
     return DD_OK;
 }

@@ -28,13 +28,12 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/rand.h>
 
 #include "core/clock.h"
+#include "core/ids.h"
 #include "core/mem.h"
 #include "core/names.h"
 #include "core/paging.h"
-#include "core/sns.h"
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/iot/ca.h"
@@ -62,15 +61,6 @@ static int64_t now_ms(struct store *s)
     if (store_clock_get(s, &c) == DD_OK)
         return clock_now(&c, server_real_ms());
     return server_real_ms();
-}
-
-static void new_uuid(char out[SNS_UUID_SIZE])
-{
-    unsigned char b[16];
-
-    if (RAND_bytes(b, sizeof(b)) != 1)
-        memset(b, 0x5a, sizeof(b));
-    sns_uuid_format(b, out);
 }
 
 static int validation_error(struct request *req, const char *field, const char *value,
@@ -246,12 +236,14 @@ static int store_and_answer(struct request *req, struct response *res, struct st
                             const struct ca_cert *c, enum store_cert_status status, bool with_pem)
 {
     struct store_cert_spec spec = { 0 };
-    char arn[NAMES_ARN_SIZE], gen[SNS_UUID_SIZE];
+    char arn[NAMES_ARN_SIZE], gen[IDS_UUID_SIZE];
     cJSON *o, *kp;
     bool ok;
     int rc;
 
-    new_uuid(gen);
+    rc = ids_uuid(gen);
+    if (rc)
+        return rc;
     spec.cert_id = c->cert_id;
     spec.pem = c->cert_pem;
     spec.generation_id = gen;

@@ -14,12 +14,11 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/rand.h>
 
 #include "core/clock.h"
+#include "core/ids.h"
 #include "core/names.h"
 #include "core/paging.h"
-#include "core/sns.h"
 #include "server/api.h"
 #include "server/server.h"
 #include "store/emulator/store_emulator.h"
@@ -46,15 +45,6 @@ static int now_ms(struct store *s, int64_t *out)
     if (rc == DD_OK)
         *out = clock_now(&c, *out);
     return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
-}
-
-static void new_id(char out[SNS_UUID_SIZE])
-{
-    unsigned char b[16];
-
-    if (RAND_bytes(b, sizeof(b)) != 1)
-        memset(b, 0x5a, sizeof(b));
-    sns_uuid_format(b, out);
 }
 
 /* A string member (NULL when absent or null), checked against shape. */
@@ -262,7 +252,7 @@ static int create_thing(struct request *req, struct response *res)
 {
     struct store_thing_spec spec = { .name = request_param(req, "thingName") };
     struct store_thing t = { 0 };
-    char id[SNS_UUID_SIZE], a[NAMES_ARN_SIZE];
+    char id[IDS_UUID_SIZE], a[NAMES_ARN_SIZE];
     struct store *s = db(req);
     cJSON *body = NULL, *o = NULL;
     char *attrs = NULL;
@@ -283,9 +273,10 @@ static int create_thing(struct request *req, struct response *res)
                                "attributePayload.attributes", &attrs, &merge);
     if (!rc)
         rc = now_ms(s, &spec.now_ms);
+    if (!rc)
+        rc = ids_uuid(id);
     if (rc)
         goto out;
-    new_id(id);
     spec.thing_id = id;
     spec.attributes = attrs;
     rc = store_thing_create(s, &spec, &t, &req->eb);
@@ -514,7 +505,7 @@ static int create_group(struct request *req, struct response *res)
 {
     struct store_group_spec spec = { .name = request_param(req, "thingGroupName") };
     struct store_thing_group g = { 0 };
-    char id[SNS_UUID_SIZE], a[NAMES_ARN_SIZE];
+    char id[IDS_UUID_SIZE], a[NAMES_ARN_SIZE];
     struct store *s = db(req);
     cJSON *body = NULL, *o = NULL;
     char *attrs = NULL;
@@ -534,9 +525,10 @@ static int create_group(struct request *req, struct response *res)
         rc = check_tags(req, cJSON_GetObjectItemCaseSensitive(body, "tags"));
     if (!rc)
         rc = now_ms(s, &spec.now_ms);
+    if (!rc)
+        rc = ids_uuid(id);
     if (rc)
         goto out;
-    new_id(id);
     spec.group_id = id;
     spec.attributes = attrs;
     rc = store_group_create(s, &spec, &g, &req->eb);

@@ -23,11 +23,12 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "core/ids.h"
 #include "core/mem.h"
+#include "core/strbuf.h"
 #include "store/iot/store_certs.h"
 
 #define CA_YEARS         10
@@ -134,12 +135,11 @@ static int64_t asn1_time_s(const ASN1_TIME *t)
 static int describe(X509 *x, struct ca_cert *out)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0, i;
+    unsigned int len = 0;
 
     if (X509_digest(x, EVP_sha256(), md, &len) != 1 || len != 32)
         return DD_ERR_INTERNAL;
-    for (i = 0; i < len; i++)
-        snprintf(out->cert_id + 2 * i, 3, "%02x", md[i]);
+    ids_hex_format(md, len, out->cert_id);
     out->not_before_s = asn1_time_s(X509_get0_notBefore(x));
     out->not_after_s = asn1_time_s(X509_get0_notAfter(x));
     return cert_to_pem(x, &out->cert_pem);
@@ -171,7 +171,7 @@ static X509 *new_cert(EVP_PKEY *key, const X509_NAME *name, int64_t not_before, 
     X509 *x = X509_new();
     int ok = x != NULL;
 
-    ok = ok && RAND_bytes(serial, sizeof(serial)) == 1;
+    ok = ok && ids_random(serial, sizeof(serial)) == DD_OK;
     if (ok) {
         serial[0] &= 0x7f; /* positive */
         serial[0] |= 0x40; /* and never short */
@@ -480,19 +480,23 @@ static int write_file(const char *dir, const char *name, const char *text, mode_
     return DD_OK;
 }
 
-/* The subjectAltName value for the server certificate. */
-static void server_san(const char *host, char *buf, size_t size)
+/* The subjectAltName value for the server certificate into buf (size
+ * bytes). DD_ERR_TOO_LARGE when it does not fit. */
+static int server_san(const char *host, char *buf, size_t size)
 {
     unsigned char addr[16];
+    struct strbuf sb;
     int is_ip;
 
-    snprintf(buf, size, "DNS:localhost,IP:127.0.0.1,IP:::1");
+    strbuf_init(&sb, buf, size);
+    strbuf_append(&sb, "DNS:localhost,IP:127.0.0.1,IP:::1");
     if (!host || !*host || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 ||
         strcmp(host, "localhost") == 0 || strcmp(host, "127.0.0.1") == 0 ||
         strcmp(host, "::1") == 0 || strpbrk(host, ", \t\n") || strlen(host) > 200)
-        return;
+        return strbuf_check(&sb);
     is_ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
-    snprintf(buf + strlen(buf), size - strlen(buf), ",%s:%s", is_ip ? "IP" : "DNS", host);
+    strbuf_appendf(&sb, ",%s:%s", is_ip ? "IP" : "DNS", host);
+    return strbuf_check(&sb);
 }
 
 int ca_write_server_files(const struct ca *ca, const char *dir, const char *host, int64_t now_s,
@@ -508,7 +512,11 @@ int ca_write_server_files(const struct ca *ca, const char *dir, const char *host
         rc = ssl_fail(eb, DD_ERR_INTERNAL, "cannot create the server key");
         goto out;
     }
-    server_san(host, san, sizeof(san));
+    rc = server_san(host, san, sizeof(san));
+    if (rc) {
+        dd_fail(eb, rc, "the server certificate's names do not fit");
+        goto out;
+    }
     rc = issue(ca, key, name, now_s - BACKDATE_S, now_s + (int64_t)SERVER_DAYS * 86400, san,
                "serverAuth", &x, eb);
     if (!rc)

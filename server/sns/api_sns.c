@@ -16,9 +16,9 @@
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
-#include <openssl/rand.h>
 
 #include "core/clock.h"
+#include "core/ids.h"
 #include "core/mem.h"
 #include "core/names.h"
 #include "core/paging.h"
@@ -174,15 +174,6 @@ static void xml_entry(struct xml *x, const char *key, const char *value)
     xml_raw(x, "</entry>");
 }
 
-static void request_uuid(char out[SNS_UUID_SIZE])
-{
-    unsigned char b[16];
-
-    if (RAND_bytes(b, sizeof(b)) != 1)
-        memset(b, 0, sizeof(b));
-    sns_uuid_format(b, out);
-}
-
 /* Start <ActionResponse xmlns=...>, and <ActionResult> when with_result. */
 static void xml_begin(struct xml *x, const char *action, int with_result)
 {
@@ -196,17 +187,22 @@ static void xml_begin(struct xml *x, const char *action, int with_result)
     }
 }
 
+static int failed(struct response *res, int rc);
+
 /* Close what xml_begin() opened, add the metadata, and send it. */
 static int xml_finish(struct xml *x, struct response *res, const char *action, int with_result)
 {
-    char id[SNS_UUID_SIZE];
+    char id[IDS_UUID_SIZE];
 
     if (with_result) {
         xml_raw(x, "</");
         xml_raw(x, action);
         xml_raw(x, "Result>");
     }
-    request_uuid(id);
+    if (ids_uuid(id)) {
+        free(x->p);
+        return failed(res, DD_ERR_INTERNAL);
+    }
     xml_raw(x, "<ResponseMetadata>");
     xml_elem(x, "RequestId", id);
     xml_raw(x, "</ResponseMetadata></");
@@ -224,16 +220,21 @@ static int xml_finish(struct xml *x, struct response *res, const char *action, i
 static int sns_error(struct response *res, unsigned status, const char *code, const char *message)
 {
     struct xml x = { 0 };
-    char id[SNS_UUID_SIZE];
+    char id[IDS_UUID_SIZE];
 
-    request_uuid(id);
+    if (ids_uuid(id)) { /* no request id to give: say so, and leave it out */
+        status = 500;
+        code = "InternalError";
+        message = "cannot generate a request id";
+    }
     xml_raw(&x, "<ErrorResponse xmlns=\"" SNS_XMLNS "\"><Error><Type>");
     xml_raw(&x, status >= 500 ? "Receiver" : "Sender");
     xml_raw(&x, "</Type>");
     xml_elem(&x, "Code", code);
     xml_elem(&x, "Message", message);
     xml_raw(&x, "</Error>");
-    xml_elem(&x, "RequestId", id);
+    if (id[0])
+        xml_elem(&x, "RequestId", id);
     xml_raw(&x, "</ErrorResponse>");
     if (x.oom) {
         free(x.p);
@@ -562,14 +563,14 @@ static int subscribe(struct action *a)
 {
     const char *arn = param(a->p, "TopicArn"), *protocol = param(a->p, "Protocol");
     const char *endpoint = param(a->p, "Endpoint"), *ret = param(a->p, "ReturnSubscriptionArn");
-    char sub_arn[NAMES_SNS_ARN_SIZE], id[SNS_UUID_SIZE], message_id[SNS_UUID_SIZE], token[65];
-    unsigned char rnd[32];
+    char sub_arn[NAMES_SNS_ARN_SIZE], id[IDS_UUID_SIZE], message_id[IDS_UUID_SIZE];
+    char token[IDS_HEX_SIZE(32)];
     struct store_sns_subscribe n;
     struct sub_result r = { "", 0 };
     struct dd_errbuf eb;
     struct xml x = { 0 };
     char *text = NULL;
-    int lambda, rc, i;
+    int lambda, rc;
 
     if (!topic_arn_ok(arn))
         return invalid(a->res, "TopicArn");
@@ -582,12 +583,8 @@ static int subscribe(struct action *a)
                                    ? "Lambda endpoint ARN"
                                    : "Endpoint must match the protocol");
     lambda = strcmp(protocol, "lambda") == 0;
-    request_uuid(id);
-    request_uuid(message_id);
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+    if (ids_uuid(id) || ids_uuid(message_id) || ids_hex(token, sizeof(token), 32))
         return failed(a->res, DD_ERR_INTERNAL);
-    for (i = 0; i < 32; i++)
-        snprintf(token + 2 * i, 3, "%02x", rnd[i]);
     rc = names_sns_subscription_arn(sub_arn, sizeof(sub_arn), arn, id);
     if (!rc && !lambda)
         rc = sns_confirmation_text(SNS_SUBSCRIPTION_CONFIRMATION, arn, &text, &eb);
@@ -760,7 +757,7 @@ static int publish(struct action *a)
 {
     const char *arn = param(a->p, "TopicArn"), *message = param(a->p, "Message");
     const char *subject = param(a->p, "Subject");
-    char message_id[SNS_UUID_SIZE];
+    char message_id[IDS_UUID_SIZE];
     struct store_sns_publish p;
     struct xml x = { 0 };
     int n, rc;
@@ -773,7 +770,8 @@ static int publish(struct action *a)
         return invalid(a->res, "Empty message");
     if (subject && (!subject[0] || strlen(subject) > 99))
         return invalid(a->res, "Subject");
-    request_uuid(message_id);
+    if (ids_uuid(message_id))
+        return failed(a->res, DD_ERR_INTERNAL);
     p.message_id = message_id;
     p.topic_arn = arn;
     p.subject = subject;

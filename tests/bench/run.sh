@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # `make bench`: the broker's cost with the ddlocal plugin against plain
-# mosquitto, then one window close of a large fleet (build/bench-detect).
+# mosquitto, then one window close of a large fleet (build/bench-detect,
+# built from tests/bench/bench_detect.c beside this script).
 #
 # Two brokers run side by side from generated configs on free loopback
 # ports, both pinned to one CPU: plain mosquitto, and mosquitto with

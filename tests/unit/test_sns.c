@@ -626,26 +626,6 @@ static void test_confirmation_text(void **state)
     assert_null(s);
 }
 
-static void test_uuid_format(void **state)
-{
-    unsigned char bytes[16];
-    char out[SNS_UUID_SIZE];
-    int i;
-
-    (void)state;
-    memset(bytes, 0xff, sizeof(bytes));
-    sns_uuid_format(bytes, out);
-    assert_string_equal(out, "ffffffff-ffff-4fff-bfff-ffffffffffff");
-    memset(bytes, 0, sizeof(bytes));
-    sns_uuid_format(bytes, out);
-    assert_string_equal(out, "00000000-0000-4000-8000-000000000000");
-    for (i = 0; i < 16; i++)
-        bytes[i] = (unsigned char)(i * 17);
-    sns_uuid_format(bytes, out);
-    assert_string_equal(out, "00112233-4455-4677-8899-aabbccddeeff");
-    assert_int_equal(strlen(out), SNS_UUID_SIZE - 1);
-}
-
 /* ---- allocation failure ---- */
 
 static int sweep_sign(void *ctx)
@@ -724,7 +704,6 @@ int main(void)
         cmocka_unit_test(test_lambda_event_matches_seed),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_confirmation_text),
-        cmocka_unit_test(test_uuid_format),
         cmocka_unit_test(test_alloc_failures),
     };
 

@@ -14,11 +14,13 @@
  * the steady state (their median and their slowest are reported, so a cost
  * that grows with the history kept shows).
  *
- * The profile rows are written with SQLite directly: they are fixtures of
- * this benchmark, and store/ has no writer for them (the server does that).
+ * The profiles are written and the rows counted through store/, as the
+ * server and the engine do: the benchmark holds no SQL of its own. It is
+ * test code, built and run by tests/bench/run.sh (make bench).
  *
  * Prints a human-readable report and one JSON line (prefix "json: ");
  * exits 1 on a usage error, 2 when any step fails. */
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,12 +29,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "core/clock.h"
 #include "core/error.h"
 #include "plugin/clients.h"
 #include "plugin/detect.h"
+#include "store/defender/store_counts.h"
+#include "store/defender/store_profiles.h"
 #include "store/store.h"
 
 #define FORGET_MS  ((int64_t)2 * 24 * 3600 * 1000)
@@ -108,56 +110,27 @@ static void fail(const char *what, int rc)
     exit(2);
 }
 
-static void add_profiles(const char *path)
+/* The three profiles, attached to all things, as CreateSecurityProfile and
+ * AttachSecurityProfile store them. */
+static void add_profiles(struct store *s)
 {
-    sqlite3 *db;
-    sqlite3_stmt *p = NULL, *t = NULL;
+    struct dd_errbuf eb = { { 0 } };
     size_t i;
-    int rc;
+    int rc = DD_OK;
 
-    rc = sqlite3_open(path, &db);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db,
-                                "INSERT INTO security_profiles (name, behaviors, created_ms, "
-                                "modified_ms) VALUES (?1, ?2, ?3, ?3)",
-                                -1, &p, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db,
-                                "INSERT INTO security_profile_targets (profile_name, target_arn) "
-                                "VALUES (?1, ?2)",
-                                -1, &t, NULL);
-    for (i = 0; i < N_PROFILES && rc == SQLITE_OK; i++) {
-        sqlite3_bind_text(p, 1, profiles[i].name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(p, 2, profiles[i].behaviors, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(p, 3, FIRST_END - CLOCK_BUCKET_MS);
-        sqlite3_bind_text(t, 1, profiles[i].name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(t, 2, ALL_THINGS, -1, SQLITE_STATIC);
-        rc = sqlite3_step(p) == SQLITE_DONE && sqlite3_step(t) == SQLITE_DONE ? SQLITE_OK
-                                                                              : SQLITE_ERROR;
-        sqlite3_reset(p);
-        sqlite3_reset(t);
+    for (i = 0; i < N_PROFILES && !rc; i++) {
+        struct store_profile_new p = { .name = profiles[i].name,
+                                       .behaviors = profiles[i].behaviors };
+
+        rc = store_profile_create(s, &p, FIRST_END - CLOCK_BUCKET_MS, &eb);
+        if (!rc)
+            rc = store_profile_attach(s, profiles[i].name, ALL_THINGS, NULL, &eb);
     }
-    if (rc != SQLITE_OK) {
-        fprintf(stderr, "bench-detect: cannot add the profiles: %s\n", sqlite3_errmsg(db));
+    if (rc) {
+        fprintf(stderr, "bench-detect: cannot add the profiles: %s\n",
+                eb.msg[0] ? eb.msg : dd_strerror(rc));
         exit(2);
     }
-    sqlite3_finalize(p);
-    sqlite3_finalize(t);
-    sqlite3_close(db);
-}
-
-static long long count_rows(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st = NULL;
-    long long n = -1;
-
-    if (sqlite3_open(path, &db) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
 }
 
 /* A connection key that is never dereferenced, as the broker's pointer. */
@@ -199,7 +172,7 @@ int main(int argc, char **argv)
     int ticks[N_WINDOWS] = { 0 };
     long rss0, rss_clients, rss_engine;
     size_t n = 100000, i;
-    long long datapoints, violations;
+    int64_t datapoints, violations;
     int w, rc;
 
     if (argc > 1) {
@@ -222,7 +195,7 @@ int main(int argc, char **argv)
         return 2;
     }
     store_set_cache_mb(s, DETECT_CACHE_MB); /* as the engine's connection */
-    add_profiles(path);
+    add_profiles(s);
     d = detect_new("us-east-1", "123456789012", RETAIN_MS);
     if (!d)
         fail("detect_new", DD_ERR_NOMEM);
@@ -286,8 +259,9 @@ int main(int argc, char **argv)
     rss_engine = rss_bytes() - rss0 - rss_clients;
     memcpy(steady, eval_ms + 1, sizeof(steady));
     qsort(steady, N_WINDOWS - 1, sizeof(steady[0]), cmp_ms);
-    datapoints = count_rows(path, "SELECT count(*) FROM datapoints");
-    violations = count_rows(path, "SELECT count(*) FROM violations");
+    rc = store_counts_detect(s, &datapoints, &violations);
+    if (rc)
+        fail("counting rows", rc);
 
     printf("bench-detect: %zu things x %d behaviors in %zu profiles attached to all things\n", n,
            N_BEHAVIORS, N_PROFILES);
@@ -302,14 +276,14 @@ int main(int argc, char **argv)
     printf("  broker-thread table per client:       %8.0f B    (target < 1024 B)\n",
            (double)rss_clients / (double)n);
     printf("  engine history per client:            %8.0f B\n", (double)rss_engine / (double)n);
-    printf("  rows: %lld datapoints, %lld violations\n", datapoints, violations);
-    printf("json: {\"things\":%zu,\"behaviors\":%d,\"close_ms_max\":%.3f,"
-           "\"eval_first_ms\":%.1f,\"eval_steady_ms\":%.1f,\"eval_steady_max_ms\":%.1f,"
-           "\"table_bytes_per_client\":%.0f,"
-           "\"engine_bytes_per_client\":%.0f,\"datapoints\":%lld,\"violations\":%lld}\n",
-           n, N_BEHAVIORS, close_max, eval_ms[0], steady[(N_WINDOWS - 1) / 2],
-           steady[N_WINDOWS - 2], (double)rss_clients / (double)n, (double)rss_engine / (double)n,
-           datapoints, violations);
+    printf("  rows: %" PRId64 " datapoints, %" PRId64 " violations\n", datapoints, violations);
+    printf(
+        "json: {\"things\":%zu,\"behaviors\":%d,\"close_ms_max\":%.3f,"
+        "\"eval_first_ms\":%.1f,\"eval_steady_ms\":%.1f,\"eval_steady_max_ms\":%.1f,"
+        "\"table_bytes_per_client\":%.0f,"
+        "\"engine_bytes_per_client\":%.0f,\"datapoints\":%" PRId64 ",\"violations\":%" PRId64 "}\n",
+        n, N_BEHAVIORS, close_max, eval_ms[0], steady[(N_WINDOWS - 1) / 2], steady[N_WINDOWS - 2],
+        (double)rss_clients / (double)n, (double)rss_engine / (double)n, datapoints, violations);
 
     clients_free(t);
     detect_free(d);
