@@ -12,54 +12,13 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/utf8.h"
 
 struct cbor_reader {
     const uint8_t *buf; /* borrowed */
     size_t len;
     size_t pos;
 };
-
-bool cbor_utf8_valid(const uint8_t *s, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        uint8_t c = s[i];
-        size_t n;
-        uint32_t cp, min;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1fu;
-            min = 0x80;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0fu;
-            min = 0x800;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07u;
-            min = 0x10000;
-        } else {
-            return false;
-        }
-        if (len - i - 1 < n)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3fu);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
 
 /* Read the argument of a head whose additional information is ai. */
 static int read_arg(struct cbor_reader *r, uint8_t ai, uint64_t *arg, struct dd_errbuf *eb)
@@ -124,7 +83,7 @@ static int read_text(struct cbor_reader *r, uint64_t n, char **out, struct dd_er
     *out = NULL;
     if (n > r->len - r->pos)
         return dd_fail(eb, DD_ERR_INVALID, "CBOR text at offset %zu runs past the end", r->pos);
-    if (memchr(s, 0, (size_t)n) || !cbor_utf8_valid(s, (size_t)n))
+    if (memchr(s, 0, (size_t)n) || !utf8_valid(s, (size_t)n))
         return dd_fail(eb, DD_ERR_INVALID, "CBOR text at offset %zu is not UTF-8 without NUL",
                        r->pos);
     *out = dd_strndup((const char *)s, (size_t)n);

@@ -30,6 +30,7 @@
 
 #include "core/cbor.h"
 #include "core/mem.h"
+#include "core/utf8.h"
 
 enum field {
     F_HEADER,
@@ -271,7 +272,7 @@ static int parse_tree(const uint8_t *payload, size_t len, enum report_format fmt
     *root = NULL;
     if (fmt == REPORT_CBOR)
         return cbor_decode_json(payload, len, root, &err->detail);
-    if (!cbor_utf8_valid(payload, len))
+    if (!utf8_valid(payload, len))
         return dd_fail(&err->detail, DD_ERR_INVALID, "payload is not UTF-8");
     if (!json_value(&j, 1) || (json_ws(&j), j.pos != len))
         return dd_fail(&err->detail, DD_ERR_INVALID,

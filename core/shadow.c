@@ -32,6 +32,7 @@
 #include <cjson/cJSON.h>
 
 #include "error.h"
+#include "utf8.h"
 
 #define MSG_ENCODING      "Unsupported documented encoding; supported encoding is UTF-8"
 #define MSG_INVALID_JSON  "Invalid JSON"
@@ -79,48 +80,6 @@ static int shadow_fail(struct shadow_error *err, int rc, int code, const char *m
     err->code = code;
     snprintf(err->message, sizeof(err->message), "%s", msg);
     return rc;
-}
-
-/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n) {
-        unsigned int c = s[i], cp, min;
-        size_t len, k;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1Fu;
-            min = 0x80;
-        } else if ((c & 0xF0u) == 0xE0) {
-            len = 3;
-            cp = c & 0x0Fu;
-            min = 0x800;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07u;
-            min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (n - i < len)
-            return 0;
-        for (k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0u) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + k] & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
 }
 
 struct jscan {
@@ -923,7 +882,7 @@ int shadow_update(const char *stored, int64_t cur_version, const char *req, size
         shadow_limits_default(&defaults);
         lim = &defaults;
     }
-    if (!utf8_valid((const unsigned char *)req, req_len)) {
+    if (!utf8_valid(req, req_len)) {
         rc = shadow_fail(err, DD_ERR_ENCODING, 415, MSG_ENCODING);
         goto out;
     }
@@ -1044,7 +1003,7 @@ int shadow_parse_request_token(const char *payload, size_t len, struct shadow_er
     memset(err, 0, sizeof(*err));
     if (len == 0)
         return DD_OK;
-    if (!utf8_valid((const unsigned char *)payload, len))
+    if (!utf8_valid(payload, len))
         return shadow_fail(err, DD_ERR_ENCODING, 415, MSG_ENCODING);
     rc = parse_json(payload, len, &root);
     if (rc == DD_ERR_INVALID)

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 /* A growing string. err latches the first allocation failure. */
 struct sbuf {
     char *p; /* owned; NUL-terminated when not NULL */
@@ -105,47 +107,6 @@ static int sb_take(struct sbuf *sb, char **out)
     }
     *out = sb->p;
     return DD_OK;
-}
-
-/* Is s well-formed UTF-8 (no overlongs, surrogates or code points past
- * U+10FFFF)? */
-static int utf8_valid(const char *str)
-{
-    const unsigned char *s = (const unsigned char *)str;
-
-    while (*s) {
-        uint32_t c = *s, min;
-        size_t len, i;
-
-        if (c < 0x80) {
-            s++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            min = 0x80;
-            c &= 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            min = 0x800;
-            c &= 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            min = 0x10000;
-            c &= 0x07;
-        } else {
-            return 0;
-        }
-        for (i = 1; i < len; i++) {
-            if ((s[i] & 0xC0) != 0x80)
-                return 0;
-            c = (c << 6) | (s[i] & 0x3Fu);
-        }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-            return 0;
-        s += len;
-    }
-    return 1;
 }
 
 /* Which struct member a key reads. */
@@ -305,7 +266,7 @@ static int check(const struct sns_message *m, const struct key *keys, int check_
         if (!v && !k->optional)
             return dd_fail(eb, DD_ERR_INVALID, "SNS %s message without %s", type_name(m->type),
                            k->name);
-        if (v && !utf8_valid(v))
+        if (v && !utf8_valid(v, strlen(v)))
             return dd_fail(eb, DD_ERR_ENCODING, "SNS message field %s is not UTF-8", k->name);
     }
     if (check_version && strcmp(m->signature_version, "1") != 0 &&
@@ -385,7 +346,7 @@ int sns_lambda_event(const struct sns_message *m, char **out, struct dd_errbuf *
         return rc;
     if (!m->subscription_arn)
         return dd_fail(eb, DD_ERR_INVALID, "SNS Lambda event without EventSubscriptionArn");
-    if (!utf8_valid(m->subscription_arn))
+    if (!utf8_valid(m->subscription_arn, strlen(m->subscription_arn)))
         return dd_fail(eb, DD_ERR_ENCODING, "EventSubscriptionArn is not UTF-8");
     sb_cat(&sb, "{\"Records\":[{\"EventSource\":\"aws:sns\",\"EventVersion\":\"1.0\","
                 "\"EventSubscriptionArn\":");
