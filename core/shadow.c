@@ -720,6 +720,35 @@ static int print_delete(cJSON *obj, char **out)
     return *out ? DD_OK : DD_ERR_NOMEM;
 }
 
+/* Print {"state":state,"metadata":meta,"version":N,"timestamp":T[,
+ * "clientToken":token]} into *out (for free()): the accepted and delta
+ * messages of an update, and the reply to a GET. state and meta are taken,
+ * even on failure; NULL for either means its allocation failed. */
+static int print_state_doc(cJSON *state, cJSON *meta, int64_t version, double ts, const char *token,
+                           char **out)
+{
+    cJSON *o = cJSON_CreateObject();
+    int rc;
+
+    rc = o ? add_item(o, "state", state) : DD_ERR_NOMEM;
+    if (!o)
+        cJSON_Delete(state);
+    if (!rc)
+        rc = add_item(o, "metadata", meta);
+    else
+        cJSON_Delete(meta);
+    if (!rc)
+        rc = add_number(o, "version", (double)version);
+    if (!rc)
+        rc = add_stamp(o, ts, token);
+    if (rc) {
+        cJSON_Delete(o);
+        *out = NULL;
+        return rc;
+    }
+    return print_delete(o, out);
+}
+
 /* {"state":S,"metadata":M[,"version":N]} as views of s and m (or copies when
  * copy is set); NULL when out of memory. version < 0 leaves it out. */
 static cJSON *doc_new(const cJSON *s, const cJSON *m, int64_t version, int copy)
@@ -789,29 +818,16 @@ static int build_results(cJSON *root, cJSON *st, const cJSON *s, const cJSON *m,
                          int64_t version, double ts, const char *token,
                          struct shadow_update_result *out)
 {
-    cJSON *o, *meta = NULL, *delta = NULL, *delta_meta = NULL;
+    cJSON *o, *meta, *delta = NULL, *delta_meta = NULL;
     int rc;
 
     rc = print_delete(doc_new(s, m, -1, 0), &out->stored);
     if (rc)
         goto out;
 
-    meta = meta_build(st, NULL, ts);
-    o = cJSON_CreateObject();
-    rc = o && meta ? add_item(o, "state", cJSON_DetachItemViaPointer(root, st)) : DD_ERR_NOMEM;
-    if (!rc)
-        rc = add_item(o, "metadata", meta);
-    else
-        cJSON_Delete(meta);
-    if (!rc)
-        rc = add_number(o, "version", (double)version);
-    if (!rc)
-        rc = add_stamp(o, ts, token);
-    if (rc) {
-        cJSON_Delete(o);
-        goto out;
-    }
-    rc = print_delete(o, &out->accepted);
+    meta = meta_build(st, NULL, ts); /* before st leaves root: root keeps it on failure */
+    rc = print_state_doc(meta ? cJSON_DetachItemViaPointer(root, st) : NULL, meta, version, ts,
+                         token, &out->accepted);
     if (rc)
         goto out;
 
@@ -819,26 +835,9 @@ static int build_results(cJSON *root, cJSON *st, const cJSON *s, const cJSON *m,
     if (rc)
         goto out;
     if (delta) {
-        o = cJSON_CreateObject();
-        if (!o) {
-            rc = DD_ERR_NOMEM;
-            goto out;
-        }
-        rc = add_item(o, "state", delta);
+        rc = print_state_doc(delta, delta_meta, version, ts, token, &out->delta);
         delta = NULL;
-        if (!rc) {
-            rc = add_item(o, "metadata", delta_meta);
-            delta_meta = NULL;
-        }
-        if (!rc)
-            rc = add_number(o, "version", (double)version);
-        if (!rc)
-            rc = add_stamp(o, ts, token);
-        if (rc) {
-            cJSON_Delete(o);
-            goto out;
-        }
-        rc = print_delete(o, &out->delta);
+        delta_meta = NULL;
         if (rc)
             goto out;
     }
@@ -939,7 +938,7 @@ out:
 int shadow_get(const char *stored, int64_t version, int64_t now_s, const char *client_token,
                char **out)
 {
-    cJSON *s = NULL, *m = NULL, *delta = NULL, *delta_meta = NULL, *doc = NULL;
+    cJSON *s = NULL, *m = NULL, *delta = NULL, *delta_meta = NULL;
     double ts = (double)now_s;
     int rc;
 
@@ -955,26 +954,11 @@ int shadow_get(const char *stored, int64_t version, int64_t now_s, const char *c
         rc = add_item(s, "delta", delta);
         delta = NULL;
     }
-    doc = rc ? NULL : cJSON_CreateObject();
-    if (!rc && !doc)
-        rc = DD_ERR_NOMEM;
     if (!rc) {
-        rc = add_item(doc, "state", s);
+        rc = print_state_doc(s, m, version, ts, client_token, out);
         s = NULL;
-    }
-    if (!rc) {
-        rc = add_item(doc, "metadata", m);
         m = NULL;
     }
-    if (!rc)
-        rc = add_number(doc, "version", (double)version);
-    if (!rc)
-        rc = add_stamp(doc, ts, client_token);
-    if (!rc) {
-        rc = print_delete(doc, out);
-        doc = NULL;
-    }
-    cJSON_Delete(doc);
     cJSON_Delete(delta);
     cJSON_Delete(m);
     cJSON_Delete(s);
