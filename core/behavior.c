@@ -10,6 +10,7 @@
  * shape: "Behavior <name> is malformed. <field> <value> <what is wrong>". */
 #include "core/behavior.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -633,11 +634,13 @@ int behavior_to_clear(const struct behavior *b)
 
 const char *behavior_type_name(enum behavior_type type)
 {
+    assert((size_t)type < N_ELEMS(type_names));
     return type_names[type];
 }
 
 const char *behavior_confidence_name(enum evaluate_confidence level)
 {
+    assert((size_t)level < N_ELEMS(confidence_names));
     return confidence_names[level];
 }
 

@@ -7,6 +7,7 @@
  * byte), so a hostile header cannot make it spin. See cbor.h for the subset. */
 #include "core/cbor.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ static int read_arg(struct cbor_reader *r, uint8_t ai, uint64_t *arg, struct dd_
 {
     size_t n;
 
+    assert(r->pos <= r->len);
     if (ai < 24) {
         *arg = ai;
         return DD_OK;
@@ -33,6 +35,7 @@ static int read_arg(struct cbor_reader *r, uint8_t ai, uint64_t *arg, struct dd_
         return dd_fail(eb, DD_ERR_INVALID, "CBOR indefinite length at offset %zu", r->pos - 1);
     if (ai > 27)
         return dd_fail(eb, DD_ERR_INVALID, "CBOR reserved head at offset %zu", r->pos - 1);
+    assert(ai >= 24 && ai <= 27);
     n = (size_t)1 << (ai - 24);
     if (r->len - r->pos < n)
         return dd_fail(eb, DD_ERR_INVALID, "CBOR truncated at offset %zu", r->pos);
@@ -218,6 +221,7 @@ static int decode_item(struct cbor_reader *r, int depth, cJSON **out, struct dd_
     int rc;
 
     *out = NULL;
+    assert(depth >= 1 && r->pos <= r->len);
     if (depth > CBOR_MAX_DEPTH)
         return dd_fail(eb, DD_ERR_INVALID, "CBOR nested deeper than %d at offset %zu",
                        CBOR_MAX_DEPTH, r->pos);
@@ -279,6 +283,7 @@ out:
 
 void cbor_writer_init(struct cbor_writer *w, uint8_t *buf, size_t cap)
 {
+    assert(buf || cap == 0);
     w->buf = buf;
     w->cap = cap;
     w->len = 0;
@@ -295,6 +300,7 @@ static void put_head(struct cbor_writer *w, uint8_t major, uint64_t arg)
 {
     int n;
 
+    assert(major < 8);
     if (arg < 24) {
         put_byte(w, (uint8_t)((unsigned)major << 5 | (unsigned)arg));
         return;

@@ -7,6 +7,7 @@
  * up and the engine aggregates by the row's agg column. */
 #include "core/metric.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -107,6 +108,7 @@ const struct metric_info *metric_find(const char *name)
 
 const struct metric_info *metric_custom_info(enum metric_custom_type type)
 {
+    assert((size_t)type < N_ELEMS(metric_custom_table));
     return &metric_custom_table[type];
 }
 
@@ -126,6 +128,7 @@ int metric_custom_type_parse(const char *s, enum metric_custom_type *out)
 
 const char *metric_custom_type_name(enum metric_custom_type type)
 {
+    assert((size_t)type < N_ELEMS(metric_custom_table));
     return metric_custom_table[type].name;
 }
 
@@ -145,6 +148,7 @@ int metric_op_parse(const char *s, enum metric_op *out)
 
 const char *metric_op_name(enum metric_op op)
 {
+    assert((size_t)op < N_ELEMS(metric_op_names));
     return metric_op_names[op];
 }
 

@@ -10,6 +10,7 @@
  * approximation documented in names.h's shapes. */
 #include "names.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -415,7 +416,10 @@ static int fit(char *buf, size_t size, int written)
 int names_arn_format(char *buf, size_t size, enum names_arn_type type, const char *region,
                      const char *account, const char *name)
 {
-    const struct arn_row *row = &arn_types[type];
+    const struct arn_row *row;
+
+    assert((size_t)type < sizeof(arn_types) / sizeof(arn_types[0]) && arn_types[type].resource);
+    row = &arn_types[type];
 
     return fit(buf, size,
                snprintf(buf, size, "arn:aws:iot:%s:%s:%s%s", region, account, row->resource,

@@ -16,6 +16,7 @@
 #include "core/policy.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,8 @@ static const char *const action_names[] = {
 };
 
 #define N_ACTIONS (sizeof(action_names) / sizeof(action_names[0]))
+/* A statement keeps its actions as bits of an unsigned. */
+_Static_assert(N_ACTIONS <= 32, "policy actions must fit struct policy_stmt.actions");
 
 static const struct {
     const char *name;
@@ -1052,16 +1055,20 @@ static const char *tok_text(const struct policy_set *set, const struct policy_co
     const char *text;
 
     if (t->kind == TOK_LIT) {
+        assert(t->off + t->len <= set->text_len);
         *len = t->len;
         return set->text + t->off;
     }
+    assert(t->kind == TOK_VAR);
     text = var_value(set, ctx, t->var, t->off, t->len);
+    assert(text); /* stmt_applies resolved every variable of the statement */
     *len = strlen(text);
     return text;
 }
 
 static size_t utf8_next(const char *s, size_t i, size_t len)
 {
+    assert(i < len);
     i++;
     while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
         i++;
@@ -1084,7 +1091,9 @@ static bool pat_match(const struct policy_set *set, const struct policy_context 
     const char *text, *hit;
     bool have_star = false;
 
+    assert(end <= set->n_toks);
     for (;;) {
+        assert(s <= n && i <= end);
         if (i == end) {
             if (s == n)
                 return true;
@@ -1155,6 +1164,7 @@ static bool cidr_contains(const struct policy_cidr *net, const struct policy_cid
     unsigned full = net->prefix / 8, rest = net->prefix % 8;
     unsigned char mask;
 
+    assert(net->prefix <= 8 * sizeof(net->addr)); /* cidr_parse checked it */
     if (net->family != ip->family || memcmp(net->addr, ip->addr, full) != 0)
         return false;
     if (rest == 0)
@@ -1171,6 +1181,7 @@ static bool cond_holds(const struct policy_set *set, const struct policy_context
     bool any = false;
     size_t i;
 
+    assert(c->first + c->n <= (op_is_ip(c->op) ? set->n_cidrs : set->n_pats));
     if (!value)
         return op_negated(c->op);
     if (op_is_ip(c->op)) {
@@ -1191,6 +1202,8 @@ static bool stmt_applies(const struct policy_set *set, const struct policy_conte
     bool any = false;
     size_t i;
 
+    assert(st->first_tok + st->n_toks <= set->n_toks && st->first_res + st->n_res <= set->n_pats &&
+           st->first_cond + st->n_cond <= set->n_conds);
     if (st->has_vars) {
         for (i = st->first_tok; i < st->first_tok + st->n_toks; i++) {
             const struct policy_tok *t = &set->toks[i];
@@ -1245,6 +1258,7 @@ enum policy_decision policy_set_evaluate(const struct policy_set *set, enum poli
     }
     if (!allow)
         return POLICY_DENY_IMPLICIT;
+    assert(allow->name_off < set->text_len);
     if (decided_by)
         *decided_by = set->text + allow->name_off;
     return POLICY_ALLOW;

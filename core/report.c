@@ -294,6 +294,8 @@ static int get_fields(const struct walk *w, const cJSON *obj, const char *path,
     const cJSON *m;
     int naming = w->short_names ? 1 : 0;
 
+    for (size_t i = 0; i < n_want; i++)
+        assert(want[i] < F_COUNT);
     if (!cJSON_IsObject(obj))
         return invalid(w, "%s: must be an object", path);
     for (size_t i = 0; i < n_want; i++)

@@ -2,12 +2,16 @@
 /* test_utf8.c: the strict UTF-8 decoder: every sequence length at its
  * bounds, overlong forms, surrogates, code points past U+10FFFF, stray and
  * missing continuation bytes, and sequences cut by the end of the input. */
+#include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -85,12 +89,38 @@ static void test_nul(void **state)
     assert_false(utf8_valid("\xc3\xa9", 1));
 }
 
+/* core/ is built with assert() on in every build the tests run (no NDEBUG):
+ * a broken contract, here decoding zero bytes, must abort. The unit tests of
+ * every module rely on that, so it is checked once here, in a child. */
+static void test_asserts_are_on(void **state)
+{
+    uint32_t cp;
+    int status;
+    pid_t pid;
+
+    (void)state;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+
+        if (null >= 0)
+            dup2(null, STDERR_FILENO); /* the assert's message is expected */
+        utf8_decode((const unsigned char *)"a", 0, &cp);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_decode),
         cmocka_unit_test(test_nul),
+        cmocka_unit_test(test_asserts_are_on),
     };
 
     alloc_fail_setup();
