@@ -32,6 +32,7 @@
 #include <cjson/cJSON.h>
 
 #include "error.h"
+#include "jsonscan.h"
 #include "utf8.h"
 
 #define MSG_ENCODING      "Unsupported documented encoding; supported encoding is UTF-8"
@@ -48,10 +49,8 @@
 #define MSG_TOO_LARGE     "The payload exceeds the maximum size allowed"
 #define MSG_INTERNAL      "Internal service failure"
 
-/* Nesting cap of the scanner, well under cJSON's CJSON_NESTING_LIMIT (1000). */
+/* Nesting cap of the syntax check, well under cJSON's CJSON_NESTING_LIMIT (1000). */
 #define SHADOW_JSON_MAX_NESTING 256
-/* cJSON copies a number literal into a 64-byte buffer: longer ones fail there. */
-#define SHADOW_JSON_MAX_NUMBER 63
 /* Largest version accepted in a request: beyond 2^53 a double is not exact. */
 #define SHADOW_VERSION_MAX 9007199254740992.0
 
@@ -82,198 +81,6 @@ static int shadow_fail(struct shadow_error *err, int rc, int code, const char *m
     return rc;
 }
 
-struct jscan {
-    const unsigned char *p; /* borrowed input */
-    size_t n;
-    size_t i;  /* next byte */
-    int depth; /* open containers */
-};
-
-static int scan_value(struct jscan *s);
-
-static void scan_ws(struct jscan *s)
-{
-    while (s->i < s->n &&
-           (s->p[s->i] == ' ' || s->p[s->i] == '\t' || s->p[s->i] == '\n' || s->p[s->i] == '\r'))
-        s->i++;
-}
-
-static int scan_hex4(struct jscan *s, unsigned int *cp)
-{
-    unsigned int v = 0;
-    size_t k;
-
-    if (s->n - s->i < 4)
-        return 0;
-    for (k = 0; k < 4; k++) {
-        unsigned int c = s->p[s->i + k];
-
-        if (c >= '0' && c <= '9')
-            v = v << 4 | (c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v = v << 4 | (c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v = v << 4 | (c - 'A' + 10);
-        else
-            return 0;
-    }
-    s->i += 4;
-    *cp = v;
-    return 1;
-}
-
-/* A string starting at the opening quote. Surrogates must pair up, as cJSON
- * demands. */
-static int scan_string(struct jscan *s)
-{
-    s->i++;
-    while (s->i < s->n) {
-        unsigned char c = s->p[s->i++];
-        unsigned int cp, lo;
-
-        if (c == '"')
-            return 1;
-        if (c < 0x20)
-            return 0;
-        if (c != '\\')
-            continue;
-        if (s->i >= s->n)
-            return 0;
-        c = s->p[s->i++];
-        if (memchr("\"\\/bfnrt", c, 8))
-            continue;
-        if (c != 'u' || !scan_hex4(s, &cp) || (cp >= 0xDC00 && cp <= 0xDFFF))
-            return 0;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            if (s->n - s->i < 2 || s->p[s->i] != '\\' || s->p[s->i + 1] != 'u')
-                return 0;
-            s->i += 2;
-            if (!scan_hex4(s, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-                return 0;
-        }
-    }
-    return 0;
-}
-
-static int scan_digits(struct jscan *s)
-{
-    size_t start = s->i;
-
-    while (s->i < s->n && s->p[s->i] >= '0' && s->p[s->i] <= '9')
-        s->i++;
-    return s->i > start;
-}
-
-static int scan_number(struct jscan *s)
-{
-    size_t start = s->i;
-
-    if (s->p[s->i] == '-')
-        s->i++;
-    if (s->i < s->n && s->p[s->i] == '0')
-        s->i++;
-    else if (!scan_digits(s))
-        return 0;
-    if (s->i < s->n && s->p[s->i] == '.') {
-        s->i++;
-        if (!scan_digits(s))
-            return 0;
-    }
-    if (s->i < s->n && (s->p[s->i] == 'e' || s->p[s->i] == 'E')) {
-        s->i++;
-        if (s->i < s->n && (s->p[s->i] == '+' || s->p[s->i] == '-'))
-            s->i++;
-        if (!scan_digits(s))
-            return 0;
-    }
-    return s->i - start <= SHADOW_JSON_MAX_NUMBER;
-}
-
-static int scan_literal(struct jscan *s, const char *lit)
-{
-    size_t len = strlen(lit);
-
-    if (s->n - s->i < len || memcmp(s->p + s->i, lit, len) != 0)
-        return 0;
-    s->i += len;
-    return 1;
-}
-
-/* An array or object starting at its opening bracket. */
-static int scan_container(struct jscan *s)
-{
-    unsigned char close = s->p[s->i] == '[' ? ']' : '}';
-
-    if (++s->depth > SHADOW_JSON_MAX_NESTING)
-        return 0;
-    s->i++;
-    scan_ws(s);
-    if (s->i < s->n && s->p[s->i] == close) {
-        s->i++;
-        s->depth--;
-        return 1;
-    }
-    for (;;) {
-        if (close == '}') {
-            if (s->i >= s->n || s->p[s->i] != '"' || !scan_string(s))
-                return 0;
-            scan_ws(s);
-            if (s->i >= s->n || s->p[s->i] != ':')
-                return 0;
-            s->i++;
-        }
-        if (!scan_value(s))
-            return 0;
-        scan_ws(s);
-        if (s->i >= s->n)
-            return 0;
-        if (s->p[s->i] == close) {
-            s->i++;
-            s->depth--;
-            return 1;
-        }
-        if (s->p[s->i] != ',')
-            return 0;
-        s->i++;
-        scan_ws(s);
-    }
-}
-
-static int scan_value(struct jscan *s)
-{
-    unsigned char c;
-
-    scan_ws(s);
-    if (s->i >= s->n)
-        return 0;
-    c = s->p[s->i];
-    if (c == '"')
-        return scan_string(s);
-    if (c == '-' || (c >= '0' && c <= '9'))
-        return scan_number(s);
-    if (c == 't')
-        return scan_literal(s, "true");
-    if (c == 'f')
-        return scan_literal(s, "false");
-    if (c == 'n')
-        return scan_literal(s, "null");
-    if (c == '[' || c == '{')
-        return scan_container(s);
-    return 0;
-}
-
-/* 1 when text[0..n) is exactly one JSON value, optionally padded with
- * whitespace. Never allocates. */
-static int json_check(const char *text, size_t n)
-{
-    struct jscan s = { (const unsigned char *)text, n, 0, 0 };
-
-    if (!scan_value(&s))
-        return 0;
-    scan_ws(&s);
-    return s.i == s.n;
-}
-
 /* A number literal too large for a double (1e999) parses as infinity, which
  * cJSON would print as null. */
 static int has_nonfinite(const cJSON *item)
@@ -295,7 +102,7 @@ static int has_nonfinite(const cJSON *item)
 static int parse_json(const char *text, size_t n, cJSON **root)
 {
     *root = NULL;
-    if (!json_check(text, n))
+    if (!jsonscan_check(text, n, SHADOW_JSON_MAX_NESTING, NULL, NULL))
         return DD_ERR_INVALID;
     *root = cJSON_ParseWithLength(text, n);
     if (!*root)
