@@ -56,6 +56,10 @@ static void sb_cat(struct sbuf *sb, const char *s)
  * escaped. */
 static void sb_json_str(struct sbuf *sb, const char *s)
 {
+    /* The characters with a two-character escape, and their letters. */
+    static const char short_from[] = "\"\\\n\r\t\b\f", short_to[] = "\"\\nrtbf";
+    const char *short_form;
+
     sb_put(sb, "\"", 1);
     while (*s) {
         size_t run = strcspn(s, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
@@ -66,32 +70,15 @@ static void sb_json_str(struct sbuf *sb, const char *s)
         s += run;
         if (!*s)
             break;
-        switch (*s) {
-        case '"':
-            sb_put(sb, "\\\"", 2);
-            break;
-        case '\\':
-            sb_put(sb, "\\\\", 2);
-            break;
-        case '\n':
-            sb_put(sb, "\\n", 2);
-            break;
-        case '\r':
-            sb_put(sb, "\\r", 2);
-            break;
-        case '\t':
-            sb_put(sb, "\\t", 2);
-            break;
-        case '\b':
-            sb_put(sb, "\\b", 2);
-            break;
-        case '\f':
-            sb_put(sb, "\\f", 2);
-            break;
-        default:
+        /* *s is not NUL here, so strchr finds it only among the short forms. */
+        short_form = strchr(short_from, *s);
+        if (short_form) {
+            esc[0] = '\\';
+            esc[1] = short_to[short_form - short_from];
+            sb_put(sb, esc, 2);
+        } else {
             snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)(unsigned char)*s);
             sb_put(sb, esc, 6);
-            break;
         }
         s++;
     }

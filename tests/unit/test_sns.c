@@ -357,9 +357,10 @@ static void test_http_body_notification(void **state)
     /* Subject present: after TopicArn; control characters and quotes are
      * escaped, UTF-8 passes through, and the JSON decodes to the input. */
     m.subject = "Device Defender alarm";
-    m.message = "line1\nline2\t\"q\" \\ \x01 caf\xc3\xa9 /";
+    m.message = "line1\nline2\t\"q\" \\ \x01 caf\xc3\xa9 /\r\b\f\x1f";
     assert_int_equal(sns_http_body(&m, &body, &eb), DD_OK);
-    assert_non_null(strstr(body, "\"line1\\nline2\\t\\\"q\\\" \\\\ \\u0001 caf\xc3\xa9 /\""));
+    assert_non_null(strstr(body, "\"line1\\nline2\\t\\\"q\\\" \\\\ \\u0001 caf\xc3\xa9 "
+                                 "/\\r\\b\\f\\u001f\""));
     root = cJSON_Parse(body);
     assert_non_null(root);
     key_order(root, keys, sizeof(keys));
