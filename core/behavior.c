@@ -10,6 +10,7 @@
  * shape: "Behavior <name> is malformed. <field> <value> <what is wrong>". */
 #include "core/behavior.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -272,19 +273,30 @@ static int check_value(const cJSON *v, const char *label, struct behavior *b, st
     return DD_OK;
 }
 
+/* The one member key of threshold object obj (named what in messages), or
+ * NULL after recording why there is none. */
+static const cJSON *threshold_member(const cJSON *obj, const char *what, const char *key,
+                                     const char *label, struct sink *s)
+{
+    const cJSON *it;
+
+    if (!cJSON_IsObject(obj)) {
+        fail(s, label, "%s should be an object", what);
+        return NULL;
+    }
+    it = get(obj, key);
+    if (!it)
+        fail(s, label, "%s.%s is required", what, key);
+    return it;
+}
+
 static void check_statistic(const cJSON *st, const char *label, struct behavior *b, struct sink *s)
 {
-    const cJSON *name = cJSON_IsObject(st) ? get(st, "statistic") : NULL;
+    const cJSON *name = threshold_member(st, "statisticalThreshold", "statistic", label, s);
     size_t i;
 
-    if (!cJSON_IsObject(st)) {
-        fail(s, label, "statisticalThreshold should be an object");
+    if (!name)
         return;
-    }
-    if (!name) {
-        fail(s, label, "statisticalThreshold.statistic is required");
-        return;
-    }
     for (i = 0; cJSON_IsString(name) && i < N_ELEMS(statistics); i++) {
         if (strcmp(statistics[i].name, name->valuestring) == 0) {
             b->statistic = statistics[i].name;
@@ -300,17 +312,11 @@ static void check_statistic(const cJSON *st, const char *label, struct behavior 
 
 static void check_ml(const cJSON *ml, const char *label, struct behavior *b, struct sink *s)
 {
-    const cJSON *lvl = cJSON_IsObject(ml) ? get(ml, "confidenceLevel") : NULL;
+    const cJSON *lvl = threshold_member(ml, "mlDetectionConfig", "confidenceLevel", label, s);
     size_t i;
 
-    if (!cJSON_IsObject(ml)) {
-        fail(s, label, "mlDetectionConfig should be an object");
+    if (!lvl)
         return;
-    }
-    if (!lvl) {
-        fail(s, label, "mlDetectionConfig.confidenceLevel is required");
-        return;
-    }
     for (i = 0; cJSON_IsString(lvl) && i < N_ELEMS(confidence_names); i++) {
         if (strcmp(confidence_names[i], lvl->valuestring) == 0) {
             b->confidence = (enum evaluate_confidence)i;
@@ -628,11 +634,13 @@ int behavior_to_clear(const struct behavior *b)
 
 const char *behavior_type_name(enum behavior_type type)
 {
+    assert((size_t)type < N_ELEMS(type_names));
     return type_names[type];
 }
 
 const char *behavior_confidence_name(enum evaluate_confidence level)
 {
+    assert((size_t)level < N_ELEMS(confidence_names));
     return confidence_names[level];
 }
 

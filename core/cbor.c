@@ -7,11 +7,13 @@
  * byte), so a hostile header cannot make it spin. See cbor.h for the subset. */
 #include "core/cbor.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/utf8.h"
 
 struct cbor_reader {
     const uint8_t *buf; /* borrowed */
@@ -19,53 +21,12 @@ struct cbor_reader {
     size_t pos;
 };
 
-bool cbor_utf8_valid(const uint8_t *s, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        uint8_t c = s[i];
-        size_t n;
-        uint32_t cp, min;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1fu;
-            min = 0x80;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0fu;
-            min = 0x800;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07u;
-            min = 0x10000;
-        } else {
-            return false;
-        }
-        if (len - i - 1 < n)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3fu);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
-
 /* Read the argument of a head whose additional information is ai. */
 static int read_arg(struct cbor_reader *r, uint8_t ai, uint64_t *arg, struct dd_errbuf *eb)
 {
     size_t n;
 
+    assert(r->pos <= r->len);
     if (ai < 24) {
         *arg = ai;
         return DD_OK;
@@ -74,6 +35,7 @@ static int read_arg(struct cbor_reader *r, uint8_t ai, uint64_t *arg, struct dd_
         return dd_fail(eb, DD_ERR_INVALID, "CBOR indefinite length at offset %zu", r->pos - 1);
     if (ai > 27)
         return dd_fail(eb, DD_ERR_INVALID, "CBOR reserved head at offset %zu", r->pos - 1);
+    assert(ai >= 24 && ai <= 27);
     n = (size_t)1 << (ai - 24);
     if (r->len - r->pos < n)
         return dd_fail(eb, DD_ERR_INVALID, "CBOR truncated at offset %zu", r->pos);
@@ -124,7 +86,7 @@ static int read_text(struct cbor_reader *r, uint64_t n, char **out, struct dd_er
     *out = NULL;
     if (n > r->len - r->pos)
         return dd_fail(eb, DD_ERR_INVALID, "CBOR text at offset %zu runs past the end", r->pos);
-    if (memchr(s, 0, (size_t)n) || !cbor_utf8_valid(s, (size_t)n))
+    if (memchr(s, 0, (size_t)n) || !utf8_valid(s, (size_t)n))
         return dd_fail(eb, DD_ERR_INVALID, "CBOR text at offset %zu is not UTF-8 without NUL",
                        r->pos);
     *out = dd_strndup((const char *)s, (size_t)n);
@@ -259,6 +221,7 @@ static int decode_item(struct cbor_reader *r, int depth, cJSON **out, struct dd_
     int rc;
 
     *out = NULL;
+    assert(depth >= 1 && r->pos <= r->len);
     if (depth > CBOR_MAX_DEPTH)
         return dd_fail(eb, DD_ERR_INVALID, "CBOR nested deeper than %d at offset %zu",
                        CBOR_MAX_DEPTH, r->pos);
@@ -320,6 +283,7 @@ out:
 
 void cbor_writer_init(struct cbor_writer *w, uint8_t *buf, size_t cap)
 {
+    assert(buf || cap == 0);
     w->buf = buf;
     w->cap = cap;
     w->len = 0;
@@ -336,6 +300,7 @@ static void put_head(struct cbor_writer *w, uint8_t major, uint64_t arg)
 {
     int n;
 
+    assert(major < 8);
     if (arg < 24) {
         put_byte(w, (uint8_t)((unsigned)major << 5 | (unsigned)arg));
         return;

@@ -37,10 +37,6 @@
  * Pure: any thread. Tested by test_report.c (cbor_* rows). */
 int cbor_decode_json(const uint8_t *buf, size_t len, cJSON **out, struct dd_errbuf *eb);
 
-/* True when s[0..len) is well-formed UTF-8 (no overlong forms, no
- * surrogates, nothing above U+10FFFF); U+0000 is allowed. Pure, cannot fail. */
-bool cbor_utf8_valid(const uint8_t *s, size_t len);
-
 /* A counting writer over a caller's buffer (which may be NULL with cap 0).
  * Every cbor_put_* call advances len by the bytes the item needs and writes
  * them only where they fit, so after a run len is the size the output needs

@@ -2,6 +2,7 @@
 /* clock.c: emulated time arithmetic (see clock.h for the model). */
 #include "core/clock.h"
 
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -51,8 +52,11 @@ int clock_advance(struct dd_clock *c, int64_t advance_ms, struct dd_errbuf *eb)
 int64_t clock_bucket_start(int64_t t_ms)
 {
     int64_t r = t_ms % CLOCK_BUCKET_MS;
+    int64_t start = r < 0 ? t_ms - r - CLOCK_BUCKET_MS : t_ms - r;
 
-    return r < 0 ? t_ms - r - CLOCK_BUCKET_MS : t_ms - r;
+    /* Floor to a multiple, also below the epoch (C's % truncates). */
+    assert(start <= t_ms && t_ms - start < CLOCK_BUCKET_MS && start % CLOCK_BUCKET_MS == 0);
+    return start;
 }
 
 int64_t clock_bucket_end(int64_t t_ms)

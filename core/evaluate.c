@@ -9,6 +9,7 @@
 #include "core/evaluate.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,8 @@ bool evaluate_cidr_contains(const struct evaluate_cidr *outer, const struct eval
     unsigned whole = outer->prefix / 8, rest = outer->prefix % 8;
     unsigned char mask;
 
+    /* Both were made by evaluate_cidr_parse: a prefix within the family. */
+    assert(outer->prefix <= 8 * sizeof(outer->addr) && inner->prefix <= 8 * sizeof(inner->addr));
     if (outer->family != inner->family || outer->prefix > inner->prefix)
         return false;
     if (memcmp(outer->addr, inner->addr, whole) != 0)
@@ -115,6 +118,7 @@ static int member(const struct metric_value *t, const struct metric_value *v, si
     struct evaluate_cidr addr, net;
     size_t j;
 
+    assert(i < v->n && t->kind == v->kind);
     *in = false;
     if (v->kind == METRIC_KIND_CIDRS && evaluate_cidr_parse(v->strings[i], &addr))
         return DD_ERR_INVALID;
@@ -273,6 +277,7 @@ int evaluate_percentile(double *peers, size_t n, double p, double *out)
     rank = r < 1 ? 1 : (size_t)r;
     if (rank > n)
         rank = n;
+    assert(rank >= 1 && rank <= n);
     *out = peers[rank - 1];
     return DD_OK;
 }
@@ -304,6 +309,8 @@ int evaluate_percentile_excluding(const double *sorted, size_t n, double self, d
     rank = r < 1 ? 1 : (size_t)r;
     if (rank > peers)
         rank = peers;
+    /* Rank among the others: past self's index it is one further on. */
+    assert(rank >= 1 && rank <= peers && lo < n);
     *out = rank - 1 < lo ? sorted[rank - 1] : sorted[rank];
     return DD_OK;
 }

@@ -7,6 +7,7 @@
  * up and the engine aggregates by the row's agg column. */
 #include "core/metric.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -107,6 +108,7 @@ const struct metric_info *metric_find(const char *name)
 
 const struct metric_info *metric_custom_info(enum metric_custom_type type)
 {
+    assert((size_t)type < N_ELEMS(metric_custom_table));
     return &metric_custom_table[type];
 }
 
@@ -126,6 +128,7 @@ int metric_custom_type_parse(const char *s, enum metric_custom_type *out)
 
 const char *metric_custom_type_name(enum metric_custom_type type)
 {
+    assert((size_t)type < N_ELEMS(metric_custom_table));
     return metric_custom_table[type].name;
 }
 
@@ -145,6 +148,7 @@ int metric_op_parse(const char *s, enum metric_op *out)
 
 const char *metric_op_name(enum metric_op op)
 {
+    assert((size_t)op < N_ELEMS(metric_op_names));
     return metric_op_names[op];
 }
 
@@ -266,52 +270,41 @@ static int array_size(const cJSON *arr, const char *member, size_t *n, struct dd
     return DD_OK;
 }
 
-static int read_numbers(const cJSON *arr, struct metric_value *v, struct dd_errbuf *eb)
+/* Read numbers or ports: both are lists of JSON numbers, ports whole ones
+ * from 0 to 65535. Every element is checked before the first allocation. */
+static int read_numeric(const cJSON *arr, bool ports, struct metric_value *v, struct dd_errbuf *eb)
 {
     const cJSON *el;
     size_t i = 0;
     int rc;
 
-    rc = array_size(arr, "numbers", &v->n, eb);
+    rc = array_size(arr, ports ? "ports" : "numbers", &v->n, eb);
     if (rc)
         return rc;
     cJSON_ArrayForEach(el, arr)
     {
-        if (!cJSON_IsNumber(el) || !isfinite(el->valuedouble))
-            return dd_fail(eb, DD_ERR_INVALID, "value.numbers elements should be numbers");
+        double d = el->valuedouble;
+        bool ok =
+            cJSON_IsNumber(el) && (ports ? d == floor(d) && d >= 0 && d <= 65535 : isfinite(d));
+
+        if (!ok)
+            return dd_fail(eb, DD_ERR_INVALID, "%s",
+                           ports ? "value.ports elements should be integers in range[0,65535]"
+                                 : "value.numbers elements should be numbers");
     }
-    v->numbers = malloc((v->n ? v->n : 1) * sizeof(*v->numbers));
-    if (!v->numbers)
+    if (ports)
+        v->ports = malloc((v->n ? v->n : 1) * sizeof(*v->ports));
+    else
+        v->numbers = malloc((v->n ? v->n : 1) * sizeof(*v->numbers));
+    if (ports ? !v->ports : !v->numbers)
         return DD_ERR_NOMEM;
     cJSON_ArrayForEach(el, arr)
     {
-        v->numbers[i++] = el->valuedouble;
-    }
-    return DD_OK;
-}
-
-static int read_ports(const cJSON *arr, struct metric_value *v, struct dd_errbuf *eb)
-{
-    const cJSON *el;
-    size_t i = 0;
-    int rc;
-
-    rc = array_size(arr, "ports", &v->n, eb);
-    if (rc)
-        return rc;
-    cJSON_ArrayForEach(el, arr)
-    {
-        if (!cJSON_IsNumber(el) || el->valuedouble != floor(el->valuedouble) ||
-            el->valuedouble < 0 || el->valuedouble > 65535)
-            return dd_fail(eb, DD_ERR_INVALID,
-                           "value.ports elements should be integers in range[0,65535]");
-    }
-    v->ports = malloc((v->n ? v->n : 1) * sizeof(*v->ports));
-    if (!v->ports)
-        return DD_ERR_NOMEM;
-    cJSON_ArrayForEach(el, arr)
-    {
-        v->ports[i++] = (uint16_t)el->valuedouble;
+        assert(i < v->n);
+        if (ports)
+            v->ports[i++] = (uint16_t)el->valuedouble;
+        else
+            v->numbers[i++] = el->valuedouble;
     }
     return DD_OK;
 }
@@ -395,10 +388,10 @@ int metric_value_from_json(const cJSON *obj, struct metric_value *out, struct dd
         v.number = item->valuedouble;
     } else if (strcmp(member, "numbers") == 0) {
         v.kind = METRIC_KIND_NUMBERS;
-        rc = read_numbers(item, &v, eb);
+        rc = read_numeric(item, false, &v, eb);
     } else if (strcmp(member, "ports") == 0) {
         v.kind = METRIC_KIND_PORTS;
-        rc = read_ports(item, &v, eb);
+        rc = read_numeric(item, true, &v, eb);
     } else if (strcmp(member, "cidrs") == 0) {
         v.kind = METRIC_KIND_CIDRS;
         rc = read_strings(item, "cidrs", true, &v, eb);

@@ -10,11 +10,13 @@
  * approximation documented in names.h's shapes. */
 #include "names.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/strbuf.h"
+#include "core/utf8.h"
 
 /* The character classes of the model patterns. */
 enum pat {
@@ -133,44 +135,6 @@ const char *const names_enum_statistic[] = { "p0",  "p0.1", "p0.01", "p1",     "
 #define ECHO_MAX_ONE 200
 #define ECHO_MAX_TWO 40
 
-/* Decode one UTF-8 sequence of s (n bytes left). Returns its length and sets
- * *cp, or returns 0 for an invalid, overlong, surrogate or out-of-range
- * sequence. */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    uint32_t c = s[0];
-    size_t len, i;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        c &= 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        c &= 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        c &= 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3Fu);
-    }
-    if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) || c > 0x10FFFF ||
-        (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    *cp = c;
-    return len;
-}
-
 /* Length as Java's String.length() counts it: code points above U+FFFF take
  * two units; an invalid byte counts as one. */
 static size_t utf16_len(const char *value)
@@ -180,7 +144,7 @@ static size_t utf16_len(const char *value)
     uint32_t cp;
 
     while (i < n) {
-        size_t len = utf8_next(s + i, n - i, &cp);
+        size_t len = utf8_decode(s + i, n - i, &cp);
 
         if (len == 0) {
             i++;
@@ -241,7 +205,7 @@ static int pat_matches(enum pat pat, int plus, const char *value)
     if (plus && n == 0)
         return 0;
     while (i < n) {
-        size_t len = utf8_next(s + i, n - i, &cp);
+        size_t len = utf8_decode(s + i, n - i, &cp);
 
         if (len == 0 || !pat_allows(pat, cp))
             return 0;
@@ -260,7 +224,7 @@ static void echo_value(char *dst, const char *value, size_t max)
     uint32_t cp;
 
     while (i < n) {
-        size_t len = utf8_next(s + i, n - i, &cp);
+        size_t len = utf8_decode(s + i, n - i, &cp);
         int printable = len && pat_allows(PAT_GRAPH_SPACE, cp);
         size_t out_len = printable ? len : 1;
 
@@ -453,7 +417,10 @@ static int fit(char *buf, size_t size, int written)
 int names_arn_format(char *buf, size_t size, enum names_arn_type type, const char *region,
                      const char *account, const char *name)
 {
-    const struct arn_row *row = &arn_types[type];
+    const struct arn_row *row;
+
+    assert((size_t)type < sizeof(arn_types) / sizeof(arn_types[0]) && arn_types[type].resource);
+    row = &arn_types[type];
 
     return fit(buf, size,
                snprintf(buf, size, "arn:aws:iot:%s:%s:%s%s", region, account, row->resource,

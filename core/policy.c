@@ -16,6 +16,7 @@
 #include "core/policy.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +25,10 @@
 #include <cjson/cJSON.h>
 
 #include "core/error.h"
+#include "core/jsonscan.h"
 
 /* Deeper than any policy needs, shallower than cJSON's own limit. */
 #define JSON_MAX_DEPTH 64
-/* cJSON reads at most 63 characters of a number. */
-#define JSON_MAX_NUMBER 63
 
 enum tok_kind {
     TOK_LIT,  /* text[off, off+len) of the arena */
@@ -112,6 +112,8 @@ static const char *const action_names[] = {
 };
 
 #define N_ACTIONS (sizeof(action_names) / sizeof(action_names[0]))
+/* A statement keeps its actions as bits of an unsigned. */
+_Static_assert(N_ACTIONS <= 32, "policy actions must fit struct policy_stmt.actions");
 
 static const struct {
     const char *name;
@@ -181,211 +183,17 @@ static bool equal_ci(const char *a, size_t a_len, const char *b)
 
 /* ---- JSON syntax check (no allocation) ---------------------------------- */
 
-struct jscan {
-    const char *p, *end;
-    int depth;
-    bool too_deep;
-};
-
-static bool js_is_ws(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static void js_ws(struct jscan *js)
-{
-    while (js->p < js->end && js_is_ws(*js->p))
-        js->p++;
-}
-
-static bool js_hex4(struct jscan *js, unsigned *out)
-{
-    unsigned v = 0;
-    int i;
-
-    if (js->end - js->p < 4)
-        return false;
-    for (i = 0; i < 4; i++) {
-        char c = js->p[i];
-
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return false;
-    }
-    js->p += 4;
-    *out = v;
-    return true;
-}
-
-/* cJSON rejects unpaired UTF-16 surrogates, so this does too. */
-static bool js_string(struct jscan *js)
-{
-    unsigned cp, low;
-
-    if (js->p >= js->end || *js->p != '"')
-        return false;
-    js->p++;
-    while (js->p < js->end) {
-        char c = *js->p++;
-
-        if (c == '"')
-            return true;
-        if ((unsigned char)c < 0x20)
-            return false;
-        if (c != '\\')
-            continue;
-        if (js->p >= js->end)
-            return false;
-        c = *js->p++;
-        if (strchr("\"\\/bfnrt", c) && c != '\0')
-            continue;
-        if (c != 'u' || !js_hex4(js, &cp))
-            return false;
-        if (cp >= 0xDC00 && cp <= 0xDFFF)
-            return false;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            if (js->end - js->p < 2 || js->p[0] != '\\' || js->p[1] != 'u')
-                return false;
-            js->p += 2;
-            if (!js_hex4(js, &low) || low < 0xDC00 || low > 0xDFFF)
-                return false;
-        }
-    }
-    return false;
-}
-
-static bool js_digits(struct jscan *js)
-{
-    const char *start = js->p;
-
-    while (js->p < js->end && *js->p >= '0' && *js->p <= '9')
-        js->p++;
-    return js->p > start;
-}
-
-static bool js_number(struct jscan *js)
-{
-    const char *start = js->p;
-
-    if (js->p < js->end && *js->p == '-')
-        js->p++;
-    if (js->p < js->end && *js->p == '0')
-        js->p++;
-    else if (!js_digits(js))
-        return false;
-    if (js->p < js->end && *js->p == '.') {
-        js->p++;
-        if (!js_digits(js))
-            return false;
-    }
-    if (js->p < js->end && (*js->p == 'e' || *js->p == 'E')) {
-        js->p++;
-        if (js->p < js->end && (*js->p == '+' || *js->p == '-'))
-            js->p++;
-        if (!js_digits(js))
-            return false;
-    }
-    return js->p - start <= JSON_MAX_NUMBER;
-}
-
-static bool js_word(struct jscan *js, const char *w)
-{
-    size_t n = strlen(w);
-
-    if ((size_t)(js->end - js->p) < n || memcmp(js->p, w, n) != 0)
-        return false;
-    js->p += n;
-    return true;
-}
-
-static bool js_value(struct jscan *js);
-
-/* One array or object; the opening bracket is under js->p. */
-static bool js_container(struct jscan *js)
-{
-    bool object = *js->p == '{';
-    char close = object ? '}' : ']';
-
-    if (js->depth >= JSON_MAX_DEPTH) {
-        js->too_deep = true;
-        return false;
-    }
-    js->depth++;
-    js->p++;
-    js_ws(js);
-    if (js->p < js->end && *js->p == close) {
-        js->p++;
-        js->depth--;
-        return true;
-    }
-    for (;;) {
-        if (object) {
-            if (!js_string(js))
-                return false;
-            js_ws(js);
-            if (js->p >= js->end || *js->p != ':')
-                return false;
-            js->p++;
-            js_ws(js);
-        }
-        if (!js_value(js))
-            return false;
-        js_ws(js);
-        if (js->p >= js->end)
-            return false;
-        if (*js->p == close) {
-            js->p++;
-            js->depth--;
-            return true;
-        }
-        if (*js->p != ',')
-            return false;
-        js->p++;
-        js_ws(js);
-    }
-}
-
-static bool js_value(struct jscan *js)
-{
-    if (js->p >= js->end)
-        return false;
-    switch (*js->p) {
-    case '{':
-    case '[':
-        return js_container(js);
-    case '"':
-        return js_string(js);
-    case 't':
-        return js_word(js, "true");
-    case 'f':
-        return js_word(js, "false");
-    case 'n':
-        return js_word(js, "null");
-    default:
-        return js_number(js);
-    }
-}
-
 static int json_check(const char *doc, size_t len, struct dd_errbuf *eb)
 {
-    struct jscan js = { doc, doc + len, 0, false };
+    size_t stop;
+    bool too_deep;
 
-    js_ws(&js);
-    if (js_value(&js)) {
-        js_ws(&js);
-        if (js.p == js.end)
-            return DD_OK;
-    }
-    if (js.too_deep)
+    if (jsonscan_check(doc, len, JSON_MAX_DEPTH, &stop, &too_deep))
+        return DD_OK;
+    if (too_deep)
         return dd_fail(eb, DD_ERR_MALFORMED_POLICY, "policy document is nested too deeply");
     return dd_fail(eb, DD_ERR_MALFORMED_POLICY, "policy document is not valid JSON (at byte %zu)",
-                   (size_t)(js.p - doc));
+                   stop);
 }
 
 /* ---- building a set ----------------------------------------------------- */
@@ -935,7 +743,7 @@ static size_t chars_without_ws(const char *doc, size_t len)
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)doc[i];
 
-        if (!js_is_ws((char)c) && (c & 0xC0) != 0x80)
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && (c & 0xC0) != 0x80)
             n++;
     }
     return n;
@@ -1052,16 +860,20 @@ static const char *tok_text(const struct policy_set *set, const struct policy_co
     const char *text;
 
     if (t->kind == TOK_LIT) {
+        assert(t->off + t->len <= set->text_len);
         *len = t->len;
         return set->text + t->off;
     }
+    assert(t->kind == TOK_VAR);
     text = var_value(set, ctx, t->var, t->off, t->len);
+    assert(text); /* stmt_applies resolved every variable of the statement */
     *len = strlen(text);
     return text;
 }
 
 static size_t utf8_next(const char *s, size_t i, size_t len)
 {
+    assert(i < len);
     i++;
     while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
         i++;
@@ -1084,7 +896,9 @@ static bool pat_match(const struct policy_set *set, const struct policy_context 
     const char *text, *hit;
     bool have_star = false;
 
+    assert(end <= set->n_toks);
     for (;;) {
+        assert(s <= n && i <= end);
         if (i == end) {
             if (s == n)
                 return true;
@@ -1155,6 +969,7 @@ static bool cidr_contains(const struct policy_cidr *net, const struct policy_cid
     unsigned full = net->prefix / 8, rest = net->prefix % 8;
     unsigned char mask;
 
+    assert(net->prefix <= 8 * sizeof(net->addr)); /* cidr_parse checked it */
     if (net->family != ip->family || memcmp(net->addr, ip->addr, full) != 0)
         return false;
     if (rest == 0)
@@ -1171,6 +986,7 @@ static bool cond_holds(const struct policy_set *set, const struct policy_context
     bool any = false;
     size_t i;
 
+    assert(c->first + c->n <= (op_is_ip(c->op) ? set->n_cidrs : set->n_pats));
     if (!value)
         return op_negated(c->op);
     if (op_is_ip(c->op)) {
@@ -1191,6 +1007,8 @@ static bool stmt_applies(const struct policy_set *set, const struct policy_conte
     bool any = false;
     size_t i;
 
+    assert(st->first_tok + st->n_toks <= set->n_toks && st->first_res + st->n_res <= set->n_pats &&
+           st->first_cond + st->n_cond <= set->n_conds);
     if (st->has_vars) {
         for (i = st->first_tok; i < st->first_tok + st->n_toks; i++) {
             const struct policy_tok *t = &set->toks[i];
@@ -1245,6 +1063,7 @@ enum policy_decision policy_set_evaluate(const struct policy_set *set, enum poli
     }
     if (!allow)
         return POLICY_DENY_IMPLICIT;
+    assert(allow->name_off < set->text_len);
     if (decided_by)
         *decided_by = set->text + allow->name_off;
     return POLICY_ALLOW;

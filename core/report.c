@@ -19,6 +19,7 @@
 #include "core/report.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -30,6 +31,7 @@
 
 #include "core/cbor.h"
 #include "core/mem.h"
+#include "core/utf8.h"
 
 enum field {
     F_HEADER,
@@ -271,7 +273,7 @@ static int parse_tree(const uint8_t *payload, size_t len, enum report_format fmt
     *root = NULL;
     if (fmt == REPORT_CBOR)
         return cbor_decode_json(payload, len, root, &err->detail);
-    if (!cbor_utf8_valid(payload, len))
+    if (!utf8_valid(payload, len))
         return dd_fail(&err->detail, DD_ERR_INVALID, "payload is not UTF-8");
     if (!json_value(&j, 1) || (json_ws(&j), j.pos != len))
         return dd_fail(&err->detail, DD_ERR_INVALID,
@@ -292,6 +294,8 @@ static int get_fields(const struct walk *w, const cJSON *obj, const char *path,
     const cJSON *m;
     int naming = w->short_names ? 1 : 0;
 
+    for (size_t i = 0; i < n_want; i++)
+        assert(want[i] < F_COUNT);
     if (!cJSON_IsObject(obj))
         return invalid(w, "%s: must be an object", path);
     for (size_t i = 0; i < n_want; i++)
@@ -437,57 +441,94 @@ static int read_header(const struct walk *w, const cJSON *hed, struct report *r)
     return DD_OK;
 }
 
+/* Read one item of a list (item is borrowed, at is its path for messages)
+ * into dst, an element of the list's array. */
+typedef int (*list_item_reader)(const struct walk *w, const cJSON *item, const char *at, void *dst);
+
+/* A block that lists items and may state their total, as
+ * {"ports": [...], "total": n}: list and total are its two fields (either
+ * may be NULL), key the list's name in messages. On return *items holds
+ * the array of *n_items items of item_size bytes read so far (owned by the
+ * caller, even on failure; NULL when the list is empty); *total is the
+ * stated total, or *n_items when none was sent. */
+static int read_list(const struct walk *w, const cJSON *list, const cJSON *total, const char *path,
+                     const char *key, size_t item_size, list_item_reader read_item, void **items,
+                     size_t *n_items, int64_t *total_out, bool *total_present)
+{
+    const cJSON *item;
+    size_t n = 0;
+    int rc;
+
+    *items = NULL;
+    *n_items = 0;
+    if (list) {
+        if (!cJSON_IsArray(list))
+            return invalid(w, "%s.%s: must be an array", path, key);
+        n = (size_t)cJSON_GetArraySize(list);
+    }
+    if (n) {
+        *items = calloc(n, item_size);
+        if (!*items)
+            return DD_ERR_NOMEM;
+        cJSON_ArrayForEach(item, list)
+        {
+            char at[ITEM_PATH_MAX];
+
+            assert(*n_items < n);
+            snprintf(at, sizeof(at), "%s.%s[%zu]", path, key, *n_items);
+            rc = read_item(w, item, at, (char *)*items + *n_items * item_size);
+            if (rc)
+                return rc;
+            (*n_items)++;
+        }
+    }
+    *total_out = (int64_t)*n_items;
+    if (total) {
+        rc = get_count(w, total, path, "total", total_out);
+        if (rc)
+            return rc;
+        *total_present = true;
+    }
+    return DD_OK;
+}
+
+/* A list_item_reader of {"port": p, "interface": "..."} into a uint16_t. */
+static int read_port_item(const struct walk *w, const cJSON *item, const char *at, void *dst)
+{
+    static const enum field want_item[] = { F_PORT, F_INTERFACE };
+
+    const cJSON *g[2];
+    int rc;
+
+    rc = get_fields(w, item, at, want_item, 2, g);
+    if (rc)
+        return rc;
+    if (!g[0])
+        return invalid(w, "%s.port: required", at);
+    rc = get_port(w, g[0], at, "port", dst);
+    if (rc)
+        return rc;
+    if (g[1] && !cJSON_IsString(g[1]))
+        return invalid(w, "%s.interface: must be a string", at);
+    return DD_OK;
+}
+
 static int read_ports(const struct walk *w, const cJSON *blk, const char *path,
                       struct report_ports *out)
 {
     static const enum field want[] = { F_PORTS, F_TOTAL };
 
-    static const enum field want_item[] = { F_PORT, F_INTERFACE };
-
     const cJSON *f[2];
-    const cJSON *item;
-    size_t n = 0;
+    void *items;
     int rc;
 
     rc = get_fields(w, blk, path, want, 2, f);
     if (rc)
         return rc;
-    if (f[0]) {
-        if (!cJSON_IsArray(f[0]))
-            return invalid(w, "%s.ports: must be an array", path);
-        n = (size_t)cJSON_GetArraySize(f[0]);
-    }
-    if (n) {
-        out->ports = calloc(n, sizeof(*out->ports));
-        if (!out->ports)
-            return DD_ERR_NOMEM;
-        cJSON_ArrayForEach(item, f[0])
-        {
-            const cJSON *g[2];
-            char at[ITEM_PATH_MAX];
-
-            snprintf(at, sizeof(at), "%s.ports[%zu]", path, out->n_ports);
-            rc = get_fields(w, item, at, want_item, 2, g);
-            if (rc)
-                return rc;
-            if (!g[0])
-                return invalid(w, "%s.port: required", at);
-            rc = get_port(w, g[0], at, "port", &out->ports[out->n_ports]);
-            if (rc)
-                return rc;
-            if (g[1] && !cJSON_IsString(g[1]))
-                return invalid(w, "%s.interface: must be a string", at);
-            out->n_ports++;
-        }
-    }
-    out->total = (int64_t)out->n_ports;
-    if (f[1]) {
-        rc = get_count(w, f[1], path, "total", &out->total);
-        if (rc)
-            return rc;
-        out->total_present = true;
-    }
-    return DD_OK;
+    rc = read_list(w, f[0], f[1], path, "ports", sizeof(*out->ports), read_port_item, &items,
+                   &out->n_ports, &out->total, &out->total_present);
+    out->ports = items;
+    return rc;
 }
 
 static int read_network_stats(const struct walk *w, const cJSON *blk,
@@ -513,18 +554,45 @@ static int read_network_stats(const struct walk *w, const cJSON *blk,
     return DD_OK;
 }
 
+/* A list_item_reader of {"remote_addr": "ip:port", "local_port": p,
+ * "local_interface": "..."} into a struct report_connection. */
+static int read_connection_item(const struct walk *w, const cJSON *item, const char *at, void *dst)
+{
+    static const enum field want_item[] = { F_REMOTE_ADDR, F_LOCAL_PORT, F_LOCAL_IF };
+
+    struct report_connection *c = dst;
+    const cJSON *g[3];
+    uint16_t local_port;
+    int rc;
+
+    rc = get_fields(w, item, at, want_item, 3, g);
+    if (rc)
+        return rc;
+    if (!g[0])
+        return invalid(w, "%s.remote_addr: required", at);
+    if (!cJSON_IsString(g[0]) ||
+        !split_remote_addr(g[0]->valuestring, c->remote_ip, &c->remote_port))
+        return invalid(w, "%s.remote_addr: must be \"ip:port\"", at);
+    if (g[1]) {
+        rc = get_port(w, g[1], at, "local_port", &local_port);
+        if (rc)
+            return rc;
+    }
+    if (g[2] && !cJSON_IsString(g[2]))
+        return invalid(w, "%s.local_interface: must be a string", at);
+    return DD_OK;
+}
+
 static int read_connections(const struct walk *w, const cJSON *tc, struct report *r)
 {
     static const enum field want_tc[] = { F_ESTABLISHED };
 
     static const enum field want_ec[] = { F_CONNECTIONS, F_TOTAL };
 
-    static const enum field want_item[] = { F_REMOTE_ADDR, F_LOCAL_PORT, F_LOCAL_IF };
-
     static const char path[] = "metrics.tcp_connections.established_connections";
     struct report_connections *out = &r->connections;
-    const cJSON *ec, *f[2], *item;
-    size_t n = 0;
+    const cJSON *ec, *f[2];
+    void *items;
     int rc;
 
     rc = get_fields(w, tc, "metrics.tcp_connections", want_tc, 1, &ec);
@@ -534,49 +602,10 @@ static int read_connections(const struct walk *w, const cJSON *tc, struct report
     rc = get_fields(w, ec, path, want_ec, 2, f);
     if (rc)
         return rc;
-    if (f[0]) {
-        if (!cJSON_IsArray(f[0]))
-            return invalid(w, "%s.connections: must be an array", path);
-        n = (size_t)cJSON_GetArraySize(f[0]);
-    }
-    if (n) {
-        out->items = calloc(n, sizeof(*out->items));
-        if (!out->items)
-            return DD_ERR_NOMEM;
-        cJSON_ArrayForEach(item, f[0])
-        {
-            struct report_connection *c = &out->items[out->n_items];
-            const cJSON *g[3];
-            uint16_t local_port;
-            char at[ITEM_PATH_MAX];
-
-            snprintf(at, sizeof(at), "%s.connections[%zu]", path, out->n_items);
-            rc = get_fields(w, item, at, want_item, 3, g);
-            if (rc)
-                return rc;
-            if (!g[0])
-                return invalid(w, "%s.remote_addr: required", at);
-            if (!cJSON_IsString(g[0]) ||
-                !split_remote_addr(g[0]->valuestring, c->remote_ip, &c->remote_port))
-                return invalid(w, "%s.remote_addr: must be \"ip:port\"", at);
-            if (g[1]) {
-                rc = get_port(w, g[1], at, "local_port", &local_port);
-                if (rc)
-                    return rc;
-            }
-            if (g[2] && !cJSON_IsString(g[2]))
-                return invalid(w, "%s.local_interface: must be a string", at);
-            out->n_items++;
-        }
-    }
-    out->total = (int64_t)out->n_items;
-    if (f[1]) {
-        rc = get_count(w, f[1], path, "total", &out->total);
-        if (rc)
-            return rc;
-        out->total_present = true;
-    }
-    return DD_OK;
+    rc = read_list(w, f[0], f[1], path, "connections", sizeof(*out->items), read_connection_item,
+                   &items, &out->n_items, &out->total, &out->total_present);
+    out->items = items;
+    return rc;
 }
 
 static int read_metrics(const struct walk *w, const cJSON *met, struct report *r)

@@ -32,6 +32,8 @@
 #include <cjson/cJSON.h>
 
 #include "error.h"
+#include "jsonscan.h"
+#include "utf8.h"
 
 #define MSG_ENCODING      "Unsupported documented encoding; supported encoding is UTF-8"
 #define MSG_INVALID_JSON  "Invalid JSON"
@@ -47,10 +49,8 @@
 #define MSG_TOO_LARGE     "The payload exceeds the maximum size allowed"
 #define MSG_INTERNAL      "Internal service failure"
 
-/* Nesting cap of the scanner, well under cJSON's CJSON_NESTING_LIMIT (1000). */
+/* Nesting cap of the syntax check, well under cJSON's CJSON_NESTING_LIMIT (1000). */
 #define SHADOW_JSON_MAX_NESTING 256
-/* cJSON copies a number literal into a 64-byte buffer: longer ones fail there. */
-#define SHADOW_JSON_MAX_NUMBER 63
 /* Largest version accepted in a request: beyond 2^53 a double is not exact. */
 #define SHADOW_VERSION_MAX 9007199254740992.0
 
@@ -81,240 +81,6 @@ static int shadow_fail(struct shadow_error *err, int rc, int code, const char *m
     return rc;
 }
 
-/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n) {
-        unsigned int c = s[i], cp, min;
-        size_t len, k;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1Fu;
-            min = 0x80;
-        } else if ((c & 0xF0u) == 0xE0) {
-            len = 3;
-            cp = c & 0x0Fu;
-            min = 0x800;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07u;
-            min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (n - i < len)
-            return 0;
-        for (k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0u) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + k] & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
-struct jscan {
-    const unsigned char *p; /* borrowed input */
-    size_t n;
-    size_t i;  /* next byte */
-    int depth; /* open containers */
-};
-
-static int scan_value(struct jscan *s);
-
-static void scan_ws(struct jscan *s)
-{
-    while (s->i < s->n &&
-           (s->p[s->i] == ' ' || s->p[s->i] == '\t' || s->p[s->i] == '\n' || s->p[s->i] == '\r'))
-        s->i++;
-}
-
-static int scan_hex4(struct jscan *s, unsigned int *cp)
-{
-    unsigned int v = 0;
-    size_t k;
-
-    if (s->n - s->i < 4)
-        return 0;
-    for (k = 0; k < 4; k++) {
-        unsigned int c = s->p[s->i + k];
-
-        if (c >= '0' && c <= '9')
-            v = v << 4 | (c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v = v << 4 | (c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v = v << 4 | (c - 'A' + 10);
-        else
-            return 0;
-    }
-    s->i += 4;
-    *cp = v;
-    return 1;
-}
-
-/* A string starting at the opening quote. Surrogates must pair up, as cJSON
- * demands. */
-static int scan_string(struct jscan *s)
-{
-    s->i++;
-    while (s->i < s->n) {
-        unsigned char c = s->p[s->i++];
-        unsigned int cp, lo;
-
-        if (c == '"')
-            return 1;
-        if (c < 0x20)
-            return 0;
-        if (c != '\\')
-            continue;
-        if (s->i >= s->n)
-            return 0;
-        c = s->p[s->i++];
-        if (memchr("\"\\/bfnrt", c, 8))
-            continue;
-        if (c != 'u' || !scan_hex4(s, &cp) || (cp >= 0xDC00 && cp <= 0xDFFF))
-            return 0;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            if (s->n - s->i < 2 || s->p[s->i] != '\\' || s->p[s->i + 1] != 'u')
-                return 0;
-            s->i += 2;
-            if (!scan_hex4(s, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-                return 0;
-        }
-    }
-    return 0;
-}
-
-static int scan_digits(struct jscan *s)
-{
-    size_t start = s->i;
-
-    while (s->i < s->n && s->p[s->i] >= '0' && s->p[s->i] <= '9')
-        s->i++;
-    return s->i > start;
-}
-
-static int scan_number(struct jscan *s)
-{
-    size_t start = s->i;
-
-    if (s->p[s->i] == '-')
-        s->i++;
-    if (s->i < s->n && s->p[s->i] == '0')
-        s->i++;
-    else if (!scan_digits(s))
-        return 0;
-    if (s->i < s->n && s->p[s->i] == '.') {
-        s->i++;
-        if (!scan_digits(s))
-            return 0;
-    }
-    if (s->i < s->n && (s->p[s->i] == 'e' || s->p[s->i] == 'E')) {
-        s->i++;
-        if (s->i < s->n && (s->p[s->i] == '+' || s->p[s->i] == '-'))
-            s->i++;
-        if (!scan_digits(s))
-            return 0;
-    }
-    return s->i - start <= SHADOW_JSON_MAX_NUMBER;
-}
-
-static int scan_literal(struct jscan *s, const char *lit)
-{
-    size_t len = strlen(lit);
-
-    if (s->n - s->i < len || memcmp(s->p + s->i, lit, len) != 0)
-        return 0;
-    s->i += len;
-    return 1;
-}
-
-/* An array or object starting at its opening bracket. */
-static int scan_container(struct jscan *s)
-{
-    unsigned char close = s->p[s->i] == '[' ? ']' : '}';
-
-    if (++s->depth > SHADOW_JSON_MAX_NESTING)
-        return 0;
-    s->i++;
-    scan_ws(s);
-    if (s->i < s->n && s->p[s->i] == close) {
-        s->i++;
-        s->depth--;
-        return 1;
-    }
-    for (;;) {
-        if (close == '}') {
-            if (s->i >= s->n || s->p[s->i] != '"' || !scan_string(s))
-                return 0;
-            scan_ws(s);
-            if (s->i >= s->n || s->p[s->i] != ':')
-                return 0;
-            s->i++;
-        }
-        if (!scan_value(s))
-            return 0;
-        scan_ws(s);
-        if (s->i >= s->n)
-            return 0;
-        if (s->p[s->i] == close) {
-            s->i++;
-            s->depth--;
-            return 1;
-        }
-        if (s->p[s->i] != ',')
-            return 0;
-        s->i++;
-        scan_ws(s);
-    }
-}
-
-static int scan_value(struct jscan *s)
-{
-    unsigned char c;
-
-    scan_ws(s);
-    if (s->i >= s->n)
-        return 0;
-    c = s->p[s->i];
-    if (c == '"')
-        return scan_string(s);
-    if (c == '-' || (c >= '0' && c <= '9'))
-        return scan_number(s);
-    if (c == 't')
-        return scan_literal(s, "true");
-    if (c == 'f')
-        return scan_literal(s, "false");
-    if (c == 'n')
-        return scan_literal(s, "null");
-    if (c == '[' || c == '{')
-        return scan_container(s);
-    return 0;
-}
-
-/* 1 when text[0..n) is exactly one JSON value, optionally padded with
- * whitespace. Never allocates. */
-static int json_check(const char *text, size_t n)
-{
-    struct jscan s = { (const unsigned char *)text, n, 0, 0 };
-
-    if (!scan_value(&s))
-        return 0;
-    scan_ws(&s);
-    return s.i == s.n;
-}
-
 /* A number literal too large for a double (1e999) parses as infinity, which
  * cJSON would print as null. */
 static int has_nonfinite(const cJSON *item)
@@ -336,7 +102,7 @@ static int has_nonfinite(const cJSON *item)
 static int parse_json(const char *text, size_t n, cJSON **root)
 {
     *root = NULL;
-    if (!json_check(text, n))
+    if (!jsonscan_check(text, n, SHADOW_JSON_MAX_NESTING, NULL, NULL))
         return DD_ERR_INVALID;
     *root = cJSON_ParseWithLength(text, n);
     if (!*root)
@@ -761,6 +527,35 @@ static int print_delete(cJSON *obj, char **out)
     return *out ? DD_OK : DD_ERR_NOMEM;
 }
 
+/* Print {"state":state,"metadata":meta,"version":N,"timestamp":T[,
+ * "clientToken":token]} into *out (for free()): the accepted and delta
+ * messages of an update, and the reply to a GET. state and meta are taken,
+ * even on failure; NULL for either means its allocation failed. */
+static int print_state_doc(cJSON *state, cJSON *meta, int64_t version, double ts, const char *token,
+                           char **out)
+{
+    cJSON *o = cJSON_CreateObject();
+    int rc;
+
+    rc = o ? add_item(o, "state", state) : DD_ERR_NOMEM;
+    if (!o)
+        cJSON_Delete(state);
+    if (!rc)
+        rc = add_item(o, "metadata", meta);
+    else
+        cJSON_Delete(meta);
+    if (!rc)
+        rc = add_number(o, "version", (double)version);
+    if (!rc)
+        rc = add_stamp(o, ts, token);
+    if (rc) {
+        cJSON_Delete(o);
+        *out = NULL;
+        return rc;
+    }
+    return print_delete(o, out);
+}
+
 /* {"state":S,"metadata":M[,"version":N]} as views of s and m (or copies when
  * copy is set); NULL when out of memory. version < 0 leaves it out. */
 static cJSON *doc_new(const cJSON *s, const cJSON *m, int64_t version, int copy)
@@ -830,29 +625,16 @@ static int build_results(cJSON *root, cJSON *st, const cJSON *s, const cJSON *m,
                          int64_t version, double ts, const char *token,
                          struct shadow_update_result *out)
 {
-    cJSON *o, *meta = NULL, *delta = NULL, *delta_meta = NULL;
+    cJSON *o, *meta, *delta = NULL, *delta_meta = NULL;
     int rc;
 
     rc = print_delete(doc_new(s, m, -1, 0), &out->stored);
     if (rc)
         goto out;
 
-    meta = meta_build(st, NULL, ts);
-    o = cJSON_CreateObject();
-    rc = o && meta ? add_item(o, "state", cJSON_DetachItemViaPointer(root, st)) : DD_ERR_NOMEM;
-    if (!rc)
-        rc = add_item(o, "metadata", meta);
-    else
-        cJSON_Delete(meta);
-    if (!rc)
-        rc = add_number(o, "version", (double)version);
-    if (!rc)
-        rc = add_stamp(o, ts, token);
-    if (rc) {
-        cJSON_Delete(o);
-        goto out;
-    }
-    rc = print_delete(o, &out->accepted);
+    meta = meta_build(st, NULL, ts); /* before st leaves root: root keeps it on failure */
+    rc = print_state_doc(meta ? cJSON_DetachItemViaPointer(root, st) : NULL, meta, version, ts,
+                         token, &out->accepted);
     if (rc)
         goto out;
 
@@ -860,26 +642,9 @@ static int build_results(cJSON *root, cJSON *st, const cJSON *s, const cJSON *m,
     if (rc)
         goto out;
     if (delta) {
-        o = cJSON_CreateObject();
-        if (!o) {
-            rc = DD_ERR_NOMEM;
-            goto out;
-        }
-        rc = add_item(o, "state", delta);
+        rc = print_state_doc(delta, delta_meta, version, ts, token, &out->delta);
         delta = NULL;
-        if (!rc) {
-            rc = add_item(o, "metadata", delta_meta);
-            delta_meta = NULL;
-        }
-        if (!rc)
-            rc = add_number(o, "version", (double)version);
-        if (!rc)
-            rc = add_stamp(o, ts, token);
-        if (rc) {
-            cJSON_Delete(o);
-            goto out;
-        }
-        rc = print_delete(o, &out->delta);
+        delta_meta = NULL;
         if (rc)
             goto out;
     }
@@ -923,7 +688,7 @@ int shadow_update(const char *stored, int64_t cur_version, const char *req, size
         shadow_limits_default(&defaults);
         lim = &defaults;
     }
-    if (!utf8_valid((const unsigned char *)req, req_len)) {
+    if (!utf8_valid(req, req_len)) {
         rc = shadow_fail(err, DD_ERR_ENCODING, 415, MSG_ENCODING);
         goto out;
     }
@@ -980,7 +745,7 @@ out:
 int shadow_get(const char *stored, int64_t version, int64_t now_s, const char *client_token,
                char **out)
 {
-    cJSON *s = NULL, *m = NULL, *delta = NULL, *delta_meta = NULL, *doc = NULL;
+    cJSON *s = NULL, *m = NULL, *delta = NULL, *delta_meta = NULL;
     double ts = (double)now_s;
     int rc;
 
@@ -996,26 +761,11 @@ int shadow_get(const char *stored, int64_t version, int64_t now_s, const char *c
         rc = add_item(s, "delta", delta);
         delta = NULL;
     }
-    doc = rc ? NULL : cJSON_CreateObject();
-    if (!rc && !doc)
-        rc = DD_ERR_NOMEM;
     if (!rc) {
-        rc = add_item(doc, "state", s);
+        rc = print_state_doc(s, m, version, ts, client_token, out);
         s = NULL;
-    }
-    if (!rc) {
-        rc = add_item(doc, "metadata", m);
         m = NULL;
     }
-    if (!rc)
-        rc = add_number(doc, "version", (double)version);
-    if (!rc)
-        rc = add_stamp(doc, ts, client_token);
-    if (!rc) {
-        rc = print_delete(doc, out);
-        doc = NULL;
-    }
-    cJSON_Delete(doc);
     cJSON_Delete(delta);
     cJSON_Delete(m);
     cJSON_Delete(s);
@@ -1044,7 +794,7 @@ int shadow_parse_request_token(const char *payload, size_t len, struct shadow_er
     memset(err, 0, sizeof(*err));
     if (len == 0)
         return DD_OK;
-    if (!utf8_valid((const unsigned char *)payload, len))
+    if (!utf8_valid(payload, len))
         return shadow_fail(err, DD_ERR_ENCODING, 415, MSG_ENCODING);
     rc = parse_json(payload, len, &root);
     if (rc == DD_ERR_INVALID)

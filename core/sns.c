@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 /* A growing string. err latches the first allocation failure. */
 struct sbuf {
     char *p; /* owned; NUL-terminated when not NULL */
@@ -54,6 +56,10 @@ static void sb_cat(struct sbuf *sb, const char *s)
  * escaped. */
 static void sb_json_str(struct sbuf *sb, const char *s)
 {
+    /* The characters with a two-character escape, and their letters. */
+    static const char short_from[] = "\"\\\n\r\t\b\f", short_to[] = "\"\\nrtbf";
+    const char *short_form;
+
     sb_put(sb, "\"", 1);
     while (*s) {
         size_t run = strcspn(s, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
@@ -64,32 +70,15 @@ static void sb_json_str(struct sbuf *sb, const char *s)
         s += run;
         if (!*s)
             break;
-        switch (*s) {
-        case '"':
-            sb_put(sb, "\\\"", 2);
-            break;
-        case '\\':
-            sb_put(sb, "\\\\", 2);
-            break;
-        case '\n':
-            sb_put(sb, "\\n", 2);
-            break;
-        case '\r':
-            sb_put(sb, "\\r", 2);
-            break;
-        case '\t':
-            sb_put(sb, "\\t", 2);
-            break;
-        case '\b':
-            sb_put(sb, "\\b", 2);
-            break;
-        case '\f':
-            sb_put(sb, "\\f", 2);
-            break;
-        default:
+        /* *s is not NUL here, so strchr finds it only among the short forms. */
+        short_form = strchr(short_from, *s);
+        if (short_form) {
+            esc[0] = '\\';
+            esc[1] = short_to[short_form - short_from];
+            sb_put(sb, esc, 2);
+        } else {
             snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)(unsigned char)*s);
             sb_put(sb, esc, 6);
-            break;
         }
         s++;
     }
@@ -105,47 +94,6 @@ static int sb_take(struct sbuf *sb, char **out)
     }
     *out = sb->p;
     return DD_OK;
-}
-
-/* Is s well-formed UTF-8 (no overlongs, surrogates or code points past
- * U+10FFFF)? */
-static int utf8_valid(const char *str)
-{
-    const unsigned char *s = (const unsigned char *)str;
-
-    while (*s) {
-        uint32_t c = *s, min;
-        size_t len, i;
-
-        if (c < 0x80) {
-            s++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            min = 0x80;
-            c &= 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            min = 0x800;
-            c &= 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            min = 0x10000;
-            c &= 0x07;
-        } else {
-            return 0;
-        }
-        for (i = 1; i < len; i++) {
-            if ((s[i] & 0xC0) != 0x80)
-                return 0;
-            c = (c << 6) | (s[i] & 0x3Fu);
-        }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-            return 0;
-        s += len;
-    }
-    return 1;
 }
 
 /* Which struct member a key reads. */
@@ -212,87 +160,82 @@ static const char *field_value(const struct sns_message *m, enum field f)
 }
 
 /* A key of a layout and the member it shows. optional: may be NULL (then
- * left out of the string to sign and the HTTP body). */
+ * left out of the string to sign and the HTTP body). lambda: the Lambda
+ * event's spelling of the key where it differs from name, else NULL. */
 struct key {
     const char *name;
     enum field field;
     int optional;
+    const char *lambda;
 };
 
 #define END_KEYS                                                                                   \
     {                                                                                              \
-        NULL, F_TYPE, 0                                                                            \
+        NULL, F_TYPE, 0, NULL                                                                      \
     }
 
 /* sns.md 3.2: byte-sorted key order of the string to sign. */
 static const struct key sign_notification[] = {
-    { "Message", F_MESSAGE, 0 },
-    { "MessageId", F_MESSAGE_ID, 0 },
-    { "Subject", F_SUBJECT, 1 },
-    { "Timestamp", F_TIMESTAMP, 0 },
-    { "TopicArn", F_TOPIC_ARN, 0 },
-    { "Type", F_TYPE, 0 },
+    { "Message", F_MESSAGE, 0, NULL },
+    { "MessageId", F_MESSAGE_ID, 0, NULL },
+    { "Subject", F_SUBJECT, 1, NULL },
+    { "Timestamp", F_TIMESTAMP, 0, NULL },
+    { "TopicArn", F_TOPIC_ARN, 0, NULL },
+    { "Type", F_TYPE, 0, NULL },
     END_KEYS,
 };
 static const struct key sign_confirmation[] = {
-    { "Message", F_MESSAGE, 0 },
-    { "MessageId", F_MESSAGE_ID, 0 },
-    { "SubscribeURL", F_SUBSCRIBE_URL, 0 },
-    { "Timestamp", F_TIMESTAMP, 0 },
-    { "Token", F_TOKEN, 0 },
-    { "TopicArn", F_TOPIC_ARN, 0 },
-    { "Type", F_TYPE, 0 },
+    { "Message", F_MESSAGE, 0, NULL },
+    { "MessageId", F_MESSAGE_ID, 0, NULL },
+    { "SubscribeURL", F_SUBSCRIBE_URL, 0, NULL },
+    { "Timestamp", F_TIMESTAMP, 0, NULL },
+    { "Token", F_TOKEN, 0, NULL },
+    { "TopicArn", F_TOPIC_ARN, 0, NULL },
+    { "Type", F_TYPE, 0, NULL },
     END_KEYS,
 };
 
-/* sns.md 2.1 and 2.2: key order of real HTTP bodies. */
+/* sns.md 2.1 and 2.2: key order of real HTTP bodies. sns.md 4: the Lambda
+ * Sns object has the Notification's keys in the same order, two of them
+ * spelled "Url"; there Subject is written as null when absent, and
+ * MessageAttributes follows as {}. */
 static const struct key body_notification[] = {
-    { "Type", F_TYPE, 0 },
-    { "MessageId", F_MESSAGE_ID, 0 },
-    { "TopicArn", F_TOPIC_ARN, 0 },
-    { "Subject", F_SUBJECT, 1 },
-    { "Message", F_MESSAGE, 0 },
-    { "Timestamp", F_TIMESTAMP, 0 },
-    { "SignatureVersion", F_SIGNATURE_VERSION, 0 },
-    { "Signature", F_SIGNATURE, 0 },
-    { "SigningCertURL", F_SIGNING_CERT_URL, 0 },
-    { "UnsubscribeURL", F_UNSUBSCRIBE_URL, 0 },
+    { "Type", F_TYPE, 0, NULL },
+    { "MessageId", F_MESSAGE_ID, 0, NULL },
+    { "TopicArn", F_TOPIC_ARN, 0, NULL },
+    { "Subject", F_SUBJECT, 1, NULL },
+    { "Message", F_MESSAGE, 0, NULL },
+    { "Timestamp", F_TIMESTAMP, 0, NULL },
+    { "SignatureVersion", F_SIGNATURE_VERSION, 0, NULL },
+    { "Signature", F_SIGNATURE, 0, NULL },
+    { "SigningCertURL", F_SIGNING_CERT_URL, 0, "SigningCertUrl" },
+    { "UnsubscribeURL", F_UNSUBSCRIBE_URL, 0, "UnsubscribeUrl" },
     END_KEYS,
 };
 static const struct key body_confirmation[] = {
-    { "Type", F_TYPE, 0 },
-    { "MessageId", F_MESSAGE_ID, 0 },
-    { "Token", F_TOKEN, 0 },
-    { "TopicArn", F_TOPIC_ARN, 0 },
-    { "Message", F_MESSAGE, 0 },
-    { "SubscribeURL", F_SUBSCRIBE_URL, 0 },
-    { "Timestamp", F_TIMESTAMP, 0 },
-    { "SignatureVersion", F_SIGNATURE_VERSION, 0 },
-    { "Signature", F_SIGNATURE, 0 },
-    { "SigningCertURL", F_SIGNING_CERT_URL, 0 },
+    { "Type", F_TYPE, 0, NULL },
+    { "MessageId", F_MESSAGE_ID, 0, NULL },
+    { "Token", F_TOKEN, 0, NULL },
+    { "TopicArn", F_TOPIC_ARN, 0, NULL },
+    { "Message", F_MESSAGE, 0, NULL },
+    { "SubscribeURL", F_SUBSCRIBE_URL, 0, NULL },
+    { "Timestamp", F_TIMESTAMP, 0, NULL },
+    { "SignatureVersion", F_SIGNATURE_VERSION, 0, NULL },
+    { "Signature", F_SIGNATURE, 0, NULL },
+    { "SigningCertURL", F_SIGNING_CERT_URL, 0, NULL },
     END_KEYS,
 };
 
-/* sns.md 4: the Lambda Sns object. Subject is written as null when absent;
- * MessageAttributes follows as {}. */
-static const struct key lambda_sns[] = {
-    { "Type", F_TYPE, 0 },
-    { "MessageId", F_MESSAGE_ID, 0 },
-    { "TopicArn", F_TOPIC_ARN, 0 },
-    { "Subject", F_SUBJECT, 1 },
-    { "Message", F_MESSAGE, 0 },
-    { "Timestamp", F_TIMESTAMP, 0 },
-    { "SignatureVersion", F_SIGNATURE_VERSION, 0 },
-    { "Signature", F_SIGNATURE, 0 },
-    { "SigningCertUrl", F_SIGNING_CERT_URL, 0 },
-    { "UnsubscribeUrl", F_UNSUBSCRIBE_URL, 0 },
-    END_KEYS,
-};
+/* The spelling of k in a Lambda event (lambda set) or elsewhere. */
+static const char *key_name(const struct key *k, int lambda)
+{
+    return lambda && k->lambda ? k->lambda : k->name;
+}
 
 /* Check m against a layout: a known type, every required key present,
  * every present value UTF-8, and (when check_version) a SignatureVersion of
  * "1" or "2". */
-static int check(const struct sns_message *m, const struct key *keys, int check_version,
+static int check(const struct sns_message *m, const struct key *keys, int check_version, int lambda,
                  struct dd_errbuf *eb)
 {
     const struct key *k;
@@ -304,9 +247,10 @@ static int check(const struct sns_message *m, const struct key *keys, int check_
 
         if (!v && !k->optional)
             return dd_fail(eb, DD_ERR_INVALID, "SNS %s message without %s", type_name(m->type),
-                           k->name);
-        if (v && !utf8_valid(v))
-            return dd_fail(eb, DD_ERR_ENCODING, "SNS message field %s is not UTF-8", k->name);
+                           key_name(k, lambda));
+        if (v && !utf8_valid(v, strlen(v)))
+            return dd_fail(eb, DD_ERR_ENCODING, "SNS message field %s is not UTF-8",
+                           key_name(k, lambda));
     }
     if (check_version && strcmp(m->signature_version, "1") != 0 &&
         strcmp(m->signature_version, "2") != 0)
@@ -322,7 +266,7 @@ int sns_string_to_sign(const struct sns_message *m, char **out, struct dd_errbuf
     int rc;
 
     *out = NULL;
-    rc = check(m, keys, 0, eb);
+    rc = check(m, keys, 0, 0, eb);
     if (rc)
         return rc;
     for (k = keys; k->name; k++) {
@@ -349,7 +293,7 @@ int sns_http_body(const struct sns_message *m, char **out, struct dd_errbuf *eb)
     int rc, first = 1;
 
     *out = NULL;
-    rc = check(m, keys, 1, eb); /* the body keys include every signed key */
+    rc = check(m, keys, 1, 0, eb); /* the body keys include every signed key */
     if (rc)
         return rc;
     sb_put(&sb, "{\n", 2);
@@ -380,23 +324,23 @@ int sns_lambda_event(const struct sns_message *m, char **out, struct dd_errbuf *
     *out = NULL;
     if (m->type != SNS_NOTIFICATION)
         return dd_fail(eb, DD_ERR_INVALID, "only Notification messages reach Lambda");
-    rc = check(m, lambda_sns, 1, eb);
+    rc = check(m, body_notification, 1, 1, eb);
     if (rc)
         return rc;
     if (!m->subscription_arn)
         return dd_fail(eb, DD_ERR_INVALID, "SNS Lambda event without EventSubscriptionArn");
-    if (!utf8_valid(m->subscription_arn))
+    if (!utf8_valid(m->subscription_arn, strlen(m->subscription_arn)))
         return dd_fail(eb, DD_ERR_ENCODING, "EventSubscriptionArn is not UTF-8");
     sb_cat(&sb, "{\"Records\":[{\"EventSource\":\"aws:sns\",\"EventVersion\":\"1.0\","
                 "\"EventSubscriptionArn\":");
     sb_json_str(&sb, m->subscription_arn);
     sb_cat(&sb, ",\"Sns\":{");
-    for (k = lambda_sns; k->name; k++) {
+    for (k = body_notification; k->name; k++) {
         const char *v = field_value(m, k->field);
 
-        if (k != lambda_sns)
+        if (k != body_notification)
             sb_put(&sb, ",", 1);
-        sb_json_str(&sb, k->name);
+        sb_json_str(&sb, key_name(k, 1));
         sb_put(&sb, ":", 1);
         if (v)
             sb_json_str(&sb, v);

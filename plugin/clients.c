@@ -16,6 +16,8 @@
  * is recognised by its window number. */
 #include "plugin/clients.h"
 
+#include <assert.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,10 +47,12 @@ struct closing {
     struct client_window *w; /* owned; NULL when no close is under way */
     uint32_t window;         /* the number of the window being closed */
     size_t next;             /* the next id slot to sweep */
+    size_t room;             /* records w has room for: the entries at the close's begin */
     int64_t forget_after_ms;
 };
 
 struct clients {
+    pthread_t owner;    /* the thread that made the table (the broker's): its only user */
     struct entry **ids; /* slots; NULL = empty */
     size_t id_cap, id_n;
     size_t n_gone; /* entries with no live connection (candidates to forget) */
@@ -60,6 +64,9 @@ struct clients {
 };
 
 static void settle(struct clients *t, struct entry *e);
+
+/* Every entry point runs on the table's thread (clients.h: no locks). */
+#define ASSERT_OWNER(t) assert(pthread_equal(pthread_self(), (t)->owner))
 
 static void entry_free(struct entry *e)
 {
@@ -101,6 +108,7 @@ struct clients *clients_new(void)
 
     if (!t)
         return NULL;
+    t->owner = pthread_self();
     t->id_cap = 64;
     t->conn_cap = 64;
     t->ids = calloc(t->id_cap, sizeof(*t->ids));
@@ -118,6 +126,7 @@ void clients_free(struct clients *t)
 
     if (!t)
         return;
+    ASSERT_OWNER(t);
     for (i = 0; t->ids && i < t->id_cap; i++)
         entry_free(t->ids[i]);
     free(t->ids);
@@ -132,10 +141,13 @@ size_t clients_count(const struct clients *t)
     return t->id_n;
 }
 
+/* The slot of id, or the empty slot where it would go. The table grows at
+ * half load, so a probe always meets an empty slot. */
 static size_t id_slot(const struct clients *t, const char *id)
 {
     size_t mask = t->id_cap - 1, i = hash_str(id) & mask;
 
+    assert((t->id_cap & mask) == 0 && t->id_n < t->id_cap);
     while (t->ids[i] && strcmp(t->ids[i]->id, id) != 0)
         i = (i + 1) & mask;
     return i;
@@ -147,6 +159,7 @@ static bool grow_ids(struct clients *t)
 
     /* Rehashing moves entries: a sweep under way must finish first. */
     finish_close(t);
+    assert(!t->closing.w);
     struct entry **old = t->ids, **ids = calloc(cap, sizeof(*ids));
 
     if (!ids)
@@ -164,6 +177,7 @@ static void remove_id(struct clients *t, size_t i)
 {
     size_t mask = t->id_cap - 1, j = i;
 
+    assert(t->ids[i] && t->id_n > 0);
     entry_free(t->ids[i]);
     t->ids[i] = NULL;
     t->id_n--;
@@ -187,6 +201,7 @@ static size_t conn_slot(const struct clients *t, const void *conn)
 {
     size_t mask = t->conn_cap - 1, i = hash_ptr(conn) & mask;
 
+    assert((t->conn_cap & mask) == 0 && t->conn_n < t->conn_cap);
     while (t->conns[i].conn && t->conns[i].conn != conn)
         i = (i + 1) & mask;
     return i;
@@ -212,6 +227,7 @@ static void remove_conn(struct clients *t, size_t i)
 {
     size_t mask = t->conn_cap - 1, j = i;
 
+    assert(t->conns[i].conn && t->conn_n > 0);
     t->conns[i].conn = NULL;
     t->conn_n--;
     for (;;) {
@@ -231,9 +247,12 @@ static void remove_conn(struct clients *t, size_t i)
 
 struct client_counts *clients_by_conn(struct clients *t, const void *conn)
 {
-    size_t i = conn_slot(t, conn);
-    struct entry *e = t->conns[i].e;
+    size_t i;
+    struct entry *e;
 
+    ASSERT_OWNER(t);
+    i = conn_slot(t, conn);
+    e = t->conns[i].e;
     if (!t->conns[i].conn)
         return NULL;
     settle(t, e);
@@ -243,7 +262,8 @@ struct client_counts *clients_by_conn(struct clients *t, const void *conn)
 
 struct authz_memo *clients_memo(struct client_counts *c, size_t slot)
 {
-    return &entry_of(c)->memo[slot % CLIENTS_MEMO_SLOTS];
+    assert(slot < CLIENTS_MEMO_SLOTS);
+    return &entry_of(c)->memo[slot];
 }
 
 struct client_counts *clients_connect(struct clients *t, const void *conn, const char *id,
@@ -252,6 +272,7 @@ struct client_counts *clients_connect(struct clients *t, const void *conn, const
     struct entry *e;
     size_t i, c;
 
+    ASSERT_OWNER(t);
     c = conn_slot(t, conn);
     if (t->conns[c].conn)
         return NULL; /* re-authentication of a live connection (SIGHUP) */
@@ -285,13 +306,16 @@ struct client_counts *clients_connect(struct clients *t, const void *conn, const
     if ((t->conn_n + 1) * 2 > t->conn_cap && !grow_conns(t))
         return NULL;
     c = conn_slot(t, conn);
+    assert(!t->conns[c].conn);
     t->conns[c].conn = conn;
     t->conns[c].e = e;
     /* A new connection may bring another address or certificate. */
     memset(e->memo, 0, sizeof(e->memo));
     t->conn_n++;
-    if (e->live++ == 0)
+    if (e->live++ == 0) {
+        assert(t->n_gone > 0);
         t->n_gone--;
+    }
     e->had_session = true;
     e->left_ms = 0;
     return &e->counts;
@@ -299,11 +323,15 @@ struct client_counts *clients_connect(struct clients *t, const void *conn, const
 
 void clients_disconnect(struct clients *t, const void *conn, int64_t now_ms)
 {
-    size_t c = conn_slot(t, conn);
-    struct entry *e = t->conns[c].e;
+    size_t c;
+    struct entry *e;
 
+    ASSERT_OWNER(t);
+    c = conn_slot(t, conn);
+    e = t->conns[c].e;
     if (!t->conns[c].conn)
-        return; /* never authenticated, or already counted */
+        return;          /* never authenticated, or already counted */
+    assert(e->live > 0); /* a linked connection is one of its entry's live ones */
     remove_conn(t, c);
     settle(t, e);
     e->counts.disconnects++;
@@ -317,6 +345,7 @@ void clients_disconnect(struct clients *t, const void *conn, int64_t now_ms)
 /* Zero the counts of a closed window, keeping the last source address. */
 static void reset_counts(struct entry *e, size_t n_dims)
 {
+    assert(n_dims <= CLIENTS_MAX_DIMS);
     memset(&e->counts, 0, offsetof(struct client_counts, source_ip));
     if (e->dims)
         memset(e->dims, 0, n_dims * sizeof(e->dims[0]));
@@ -348,6 +377,7 @@ void clients_count_sent(struct client_counts *c, unsigned dims_in, size_t n_dims
     struct dim_counts *d;
     size_t i;
 
+    assert(n_dims <= CLIENTS_MAX_DIMS && dims_in >> n_dims == 0);
     c->sent++;
     size_add(&c->bytes, len);
     if (!n_dims || !(d = dims_of(c)))
@@ -367,6 +397,7 @@ void clients_count_received(struct client_counts *c, unsigned dims_in)
     struct dim_counts *d;
     size_t i;
 
+    assert(dims_in >> CLIENTS_MAX_DIMS == 0); /* bits of the dimensions in force only */
     c->received++;
     if (!dims_in || !(d = dims_of(c)))
         return;
@@ -380,6 +411,7 @@ void clients_count_auth_failure(struct client_counts *c, bool has_topic, unsigne
     struct dim_counts *d;
     size_t i;
 
+    assert(dims_in >> CLIENTS_MAX_DIMS == 0);
     c->auth_failures++;
     if (!has_topic)
         return;
@@ -395,6 +427,7 @@ void clients_reset_dims(struct clients *t)
 {
     size_t i;
 
+    ASSERT_OWNER(t);
     for (i = 0; i < t->id_cap; i++)
         if (t->ids[i] && t->ids[i]->dims)
             memset(t->ids[i]->dims, 0, CLIENTS_MAX_DIMS * sizeof(t->ids[i]->dims[0]));
@@ -406,8 +439,14 @@ static void harvest(struct clients *t, struct entry *e)
 {
     struct client_window *w = t->closing.w;
 
+    /* Only counts of the window being closed are harvested, and each entry
+     * once: the window has a record for every entry there was at its begin. */
+    assert(w && e->window == t->closing.window);
     if (e->had_session || e->touched || e->left_ms) {
-        struct client_record *r = &w->records[w->n++];
+        struct client_record *r;
+
+        assert(w->n < t->closing.room);
+        r = &w->records[w->n++];
 
         r->counts = e->counts;
         if (e->dims)
@@ -436,6 +475,7 @@ static void settle(struct clients *t, struct entry *e)
  * refused one that stayed quiet for a whole window. */
 static bool forgettable(const struct clients *t, const struct entry *e)
 {
+    assert(t->closing.w);
     if (e->live)
         return false;
     if (e->left_ms)
@@ -447,6 +487,7 @@ struct client_window *clients_close_step(struct clients *t, size_t max_slots)
 {
     struct client_window *w;
 
+    ASSERT_OWNER(t);
     while (t->closing.w && max_slots > 0 && t->closing.next < t->id_cap) {
         size_t i = t->closing.next;
         struct entry *e = t->ids[i];
@@ -460,6 +501,7 @@ struct client_window *clients_close_step(struct clients *t, size_t max_slots)
             harvest(t, e);
         if (t->n_gone && forgettable(t, e)) {
             /* Backward shift fills slot i from ahead: look at it again. */
+            assert(t->n_gone > 0);
             remove_id(t, i);
             t->n_gone--;
             continue;
@@ -491,6 +533,7 @@ int clients_close_begin(struct clients *t, int64_t bucket_end_ms, int64_t idle_b
     struct client_window *w;
     size_t i;
 
+    ASSERT_OWNER(t);
     if (t->closing.w || t->done)
         return DD_ERR_STATE;
     if (n_dims > CLIENTS_MAX_DIMS)
@@ -508,6 +551,7 @@ int clients_close_begin(struct clients *t, int64_t bucket_end_ms, int64_t idle_b
     t->closing.w = w;
     t->closing.window = t->window;
     t->closing.next = 0;
+    t->closing.room = t->id_n;
     t->closing.forget_after_ms = forget_after_ms;
     t->window++;
     return DD_OK;

@@ -15,6 +15,8 @@
  * same MessageId, Timestamp and Signature. */
 #include "plugin/delivery.h"
 
+#include <assert.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -56,11 +58,13 @@ struct transfer {
 
 struct delivery {
     pthread_t thread;
+    pthread_t broker;          /* the thread that started it: the broker's */
     struct plugin_options opt; /* copy, read-only after start */
     atomic_bool stopping;
 
     /* delivery thread only: every descriptor below is opened and closed on
      * it (workers.h) */
+    pthread_t self; /* the delivery thread, as it recorded itself in delivery_open */
     struct store *store;
     EVP_PKEY *key;
     char cert_url[512];
@@ -70,6 +74,10 @@ struct delivery {
     int64_t data_version;
     int64_t next_check_ms;
 };
+
+/* Everything below the options runs on the delivery thread; debug and test
+ * builds check it. */
+#define ASSERT_DELIVERY_THREAD(d) assert(pthread_equal(pthread_self(), (d)->self))
 
 static int64_t real_ms(void)
 {
@@ -290,6 +298,7 @@ static void fan_out_alerts(struct delivery *d)
     int64_t alert_id, created;
     int rc, n;
 
+    ASSERT_DELIVERY_THREAD(d);
     for (;;) {
         char message_id[IDS_UUID_SIZE], sub_uuid[IDS_UUID_SIZE], token[2 * IDS_UUID_SIZE];
         char sub_arn[NAMES_SNS_ARN_SIZE];
@@ -347,6 +356,7 @@ static size_t discard(char *ptr, size_t size, size_t n, void *ctx)
 
 static void transfer_free(struct delivery *d, struct transfer *t)
 {
+    assert(t >= d->slots && t < d->slots + MAX_IN_FLIGHT);
     if (t->easy) {
         curl_multi_remove_handle(d->multi, t->easy);
         curl_easy_cleanup(t->easy);
@@ -386,6 +396,8 @@ static void record(struct delivery *d, int64_t id, int attempts_before, int stat
     int64_t now = real_ms();
     int rc;
 
+    ASSERT_DELIVERY_THREAD(d);
+    assert(attempts_before >= 0);
     if (status >= 200 && status < 300)
         outcome = STORE_SNS_DELIVERED;
     else if ((status == 0 || status >= 500) && attempts_before + 1 < d->opt.delivery_attempts)
@@ -429,6 +441,7 @@ static int build(struct delivery *d, const struct store_sns_due *r, struct trans
     int confirmation = strcmp(r->type, "SubscriptionConfirmation") == 0, ok = 1, rc;
     int lambda = strcmp(r->protocol, "lambda") == 0;
 
+    assert(!t->body && !t->headers); /* a free slot */
     *url = lambda ? r->lambda_url : r->endpoint;
     if (!*url)
         return dd_fail(eb, DD_ERR_NOT_FOUND,
@@ -496,6 +509,7 @@ static int start_one(void *ctx, const struct store_sns_due *r)
     const char *url;
     int rc;
 
+    ASSERT_DELIVERY_THREAD(d);
     if (in_flight(d, r->id))
         return DD_OK;
     t = free_slot(d);
@@ -554,6 +568,8 @@ static int collect(struct delivery *d)
         if (msg->msg != CURLMSG_DONE)
             continue;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        /* Only start_one adds handles, each with its slot as private data. */
+        assert(t && t->easy == msg->easy_handle);
         if (msg->data.result == CURLE_OK)
             curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
         else if (!t->error[0])
@@ -573,6 +589,7 @@ static void schedule(struct delivery *d)
     int64_t now = real_ms(), next;
     int rc;
 
+    ASSERT_DELIVERY_THREAD(d);
     fan_out_alerts(d);
     rc = store_sns_due_list(d->store, now, MAX_IN_FLIGHT, start_one, d);
     if (rc)
@@ -604,6 +621,7 @@ static int delivery_open(void *arg, struct dd_errbuf *eb)
     const struct plugin_options *opt = &d->opt;
     int rc, i;
 
+    d->self = pthread_self();
     rc = store_open(opt->db_path, &d->store, eb);
     if (!rc)
         rc = load_key(d, eb);
@@ -621,6 +639,7 @@ static int delivery_open(void *arg, struct dd_errbuf *eb)
 
         snprintf(arn, sizeof(arn), "%s", opt->lambdas[i]);
         eq = strchr(arn, '=');
+        assert(eq); /* delivery_option took only FUNCTION_ARN=URL */
         *eq = '\0';
         rc = store_sns_lambda_put(d->store, arn, eq + 1);
     }
@@ -641,6 +660,7 @@ static void *delivery_run(void *arg)
     struct delivery *d = arg;
     int running;
 
+    assert(d->store && d->multi && d->key); /* delivery_open succeeded */
     schedule(d);
     /* Stopping is noticed within POLL_MS: curl_multi_wakeup() would write
      * to a descriptor the broker thread must not use. */
@@ -674,6 +694,7 @@ int delivery_start(const struct plugin_options *opt, struct workers *w, struct d
     d = calloc(1, sizeof(*d));
     if (!d)
         return dd_fail(eb, DD_ERR_NOMEM, "out of memory");
+    d->broker = pthread_self();
     d->opt = *opt;
     atomic_init(&d->stopping, false);
     rc = workers_spawn(w, &d->thread, delivery_open, delivery_run, d, eb);
@@ -689,6 +710,7 @@ void delivery_stop(struct delivery *d)
 {
     if (!d)
         return;
+    assert(pthread_equal(pthread_self(), d->broker));
     atomic_store(&d->stopping, true);
     pthread_join(d->thread, NULL);
     free(d);

@@ -60,6 +60,7 @@ struct outgoing { /* engine -> broker: a log line (topic NULL) or a message */
 
 struct engine {
     pthread_t thread;
+    pthread_t broker;          /* the thread that started the engine: the broker's */
     struct plugin_options opt; /* copy, read-only after start */
 
     pthread_mutex_t lock; /* guards every field down to the marker */
@@ -76,6 +77,7 @@ struct engine {
     atomic_int out_pending;
 
     /* engine thread only */
+    pthread_t self; /* the engine thread, as it recorded itself in engine_open */
     struct store *store;
     struct detect *detect;
     int64_t data_version;
@@ -85,6 +87,10 @@ struct engine {
     int64_t emulated_now_ms;
     int64_t last_heartbeat_real_ms;
 };
+
+/* engine.h names each function's thread; debug and test builds check it. */
+#define ASSERT_ENGINE_THREAD(e) assert(pthread_equal(pthread_self(), (e)->self))
+#define ASSERT_BROKER_THREAD(e) assert(pthread_equal(pthread_self(), (e)->broker))
 
 static int64_t real_ms(void)
 {
@@ -96,8 +102,10 @@ static int64_t real_ms(void)
 
 static void push_out(struct engine *e, struct outgoing *o)
 {
+    ASSERT_ENGINE_THREAD(e);
     o->next = NULL;
     pthread_mutex_lock(&e->lock);
+    assert(!e->out == !e->out_tail);
     if (e->out_tail)
         e->out_tail->next = o;
     else
@@ -165,8 +173,10 @@ static int engine_publish(struct engine *e, const char *topic, const void *paylo
 static void in_transaction(struct engine *e, const char *what, int (*fn)(struct engine *, void *),
                            void *arg)
 {
-    int rc = store_begin(e->store);
+    int rc;
 
+    ASSERT_ENGINE_THREAD(e);
+    rc = store_begin(e->store);
     if (!rc) {
         rc = fn(e, arg);
         if (!rc)
@@ -229,6 +239,7 @@ static void handle_report(struct engine *e, const char *thing, enum report_forma
     char topic[256];
     int rc;
 
+    assert(it->kind == ITEM_MESSAGE);
     rc = report_parse(it->payload, it->len, fmt, &r, &err);
     if (rc == DD_OK) {
         rc = report_accepted_payload(thing, r->report_id, it->time_ms, fmt, &reply, &reply_len);
@@ -266,6 +277,7 @@ static void handle_message(struct engine *e, const struct item *it)
     enum report_format fmt;
     int rc;
 
+    ASSERT_ENGINE_THREAD(e);
     if (report_topic_parse(it->topic, thing, &fmt) == DD_OK) {
         handle_report(e, thing, fmt, it);
         return;
@@ -287,6 +299,7 @@ static void drain_outbox(struct engine *e)
 {
     size_t n;
 
+    ASSERT_ENGINE_THREAD(e);
     do {
         int rc = store_outbox_take(e->store, OUTBOX_BATCH, outbox_row, e, &n);
 
@@ -301,8 +314,10 @@ static void drain_outbox(struct engine *e)
 static void reload_clock(struct engine *e)
 {
     struct dd_clock c;
-    int rc = store_clock_get(e->store, &c);
+    int rc;
 
+    ASSERT_ENGINE_THREAD(e);
+    rc = store_clock_get(e->store, &c);
     if (rc) {
         engine_log(e, MOSQ_LOG_WARNING, "ddlocal: cannot read the clock: %s", dd_strerror(rc));
         return;
@@ -321,8 +336,10 @@ static void reload_config(struct engine *e, int64_t sync_gen)
 {
     struct broker_config *c, *old;
     struct dd_errbuf eb;
-    int rc = config_load(e->store, &c, &eb);
+    int rc;
 
+    ASSERT_ENGINE_THREAD(e);
+    rc = config_load(e->store, &c, &eb);
     if (rc) {
         engine_log(e, MOSQ_LOG_ERR, "ddlocal: building the broker configuration: %s",
                    dd_strerror(rc));
@@ -330,6 +347,7 @@ static void reload_config(struct engine *e, int64_t sync_gen)
     }
     if (eb.msg[0])
         engine_log(e, MOSQ_LOG_WARNING, "ddlocal: %s", eb.msg);
+    assert(c);
     c->sync_generation = sync_gen;
     pthread_mutex_lock(&e->lock);
     old = e->config;
@@ -352,6 +370,7 @@ static void on_foreign_commit(struct engine *e)
 {
     int64_t gen, sync_gen = 0;
 
+    ASSERT_ENGINE_THREAD(e);
     store_sync_generation(e->store, &sync_gen);
     reload_clock(e);
     if (store_reset_generation(e->store, &gen) == DD_OK && gen != e->reset_generation) {
@@ -388,8 +407,12 @@ static void write_heartbeat(struct engine *e, int64_t now_real)
         .evaluated_until_ms = e->evaluated_until_ms,
         .synced_generation = e->synced_generation,
     };
-    int rc = store_heartbeat_put(e->store, &hb);
+    int rc;
 
+    ASSERT_ENGINE_THREAD(e);
+    /* The heartbeat never runs ahead of what was evaluated. */
+    assert(e->evaluated_until_ms <= e->emulated_now_ms);
+    rc = store_heartbeat_put(e->store, &hb);
     if (rc) {
         engine_log(e, MOSQ_LOG_WARNING, "ddlocal: heartbeat not written: %s", dd_strerror(rc));
         return;
@@ -401,6 +424,7 @@ static void write_heartbeat(struct engine *e, int64_t now_real)
 
 static void free_item(struct item *it)
 {
+    assert(it->kind != ITEM_WINDOW || it->win);
     if (it->kind == ITEM_WINDOW)
         free(it->win);
     free(it);
@@ -412,6 +436,7 @@ static bool process(struct engine *e, struct item *batch)
 {
     bool moved = false;
 
+    ASSERT_ENGINE_THREAD(e);
     while (batch) {
         struct item *next = batch->next;
 
@@ -453,8 +478,10 @@ static bool process(struct engine *e, struct item *batch)
 static int engine_open(void *arg, struct dd_errbuf *eb)
 {
     struct engine *e = arg;
-    int rc = store_open(e->opt.db_path, &e->store, eb);
+    int rc;
 
+    e->self = pthread_self();
+    rc = store_open(e->opt.db_path, &e->store, eb);
     if (rc)
         return rc;
     store_set_cache_mb(e->store, DETECT_CACHE_MB);
@@ -472,6 +499,8 @@ static void *engine_run(void *arg)
 {
     struct engine *e = arg;
 
+    ASSERT_ENGINE_THREAD(e);
+    assert(e->store && e->detect); /* engine_open succeeded */
     store_data_version(e->store, &e->data_version);
     store_reset_generation(e->store, &e->reset_generation);
     on_foreign_commit(e);
@@ -520,6 +549,7 @@ int engine_start(const struct plugin_options *opt, const struct dd_clock *clock,
     e = calloc(1, sizeof(*e));
     if (!e)
         return dd_fail(eb, DD_ERR_NOMEM, "out of memory");
+    e->broker = pthread_self();
     e->opt = *opt;
     e->clock = *clock;
     e->evaluated_until_ms = clock_now(clock, real_ms());
@@ -580,6 +610,7 @@ void engine_drain(struct engine *e)
 {
     struct outgoing *o;
 
+    ASSERT_BROKER_THREAD(e);
     if (!atomic_load_explicit(&e->out_pending, memory_order_relaxed))
         return;
     pthread_mutex_lock(&e->lock);
@@ -616,11 +647,13 @@ void engine_stop(struct engine *e)
 
     if (!e)
         return;
+    ASSERT_BROKER_THREAD(e);
     pthread_mutex_lock(&e->lock);
     e->stopping = true;
     pthread_cond_broadcast(&e->wake);
     pthread_mutex_unlock(&e->lock);
     pthread_join(e->thread, NULL);
+    assert(!e->store); /* closed by the engine thread on its way out */
     /* The broker is shutting down: print what is left, publish nothing. */
     for (o = e->out; o;) {
         struct outgoing *next = o->next;
@@ -647,6 +680,7 @@ struct broker_config *engine_config_take(struct engine *e, uint64_t *generation)
     uint64_t g = atomic_load_explicit(&e->config_generation, memory_order_acquire);
     struct broker_config *c;
 
+    ASSERT_BROKER_THREAD(e);
     if (g == *generation)
         return NULL;
     pthread_mutex_lock(&e->lock);
@@ -661,6 +695,7 @@ int engine_clock_refresh(struct engine *e, uint64_t *generation, struct dd_clock
 {
     uint64_t g = atomic_load_explicit(&e->clock_generation, memory_order_acquire);
 
+    ASSERT_BROKER_THREAD(e);
     if (g == *generation)
         return 0;
     pthread_mutex_lock(&e->lock);
@@ -672,8 +707,10 @@ int engine_clock_refresh(struct engine *e, uint64_t *generation, struct dd_clock
 
 static void push_item(struct engine *e, struct item *it)
 {
+    ASSERT_BROKER_THREAD(e);
     it->next = NULL;
     pthread_mutex_lock(&e->lock);
+    assert(!e->head == !e->tail);
     if (e->tail)
         e->tail->next = it;
     else
@@ -707,8 +744,10 @@ void engine_synced(struct engine *e, int64_t gen)
 
 void engine_window(struct engine *e, struct client_window *w)
 {
-    struct item *it = calloc(1, sizeof(*it));
+    struct item *it;
 
+    assert(w);
+    it = calloc(1, sizeof(*it));
     if (!it) {
         free(w);
         mosquitto_log_printf(MOSQ_LOG_ERR, "ddlocal: out of memory: a window was lost");

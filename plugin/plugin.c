@@ -158,6 +158,8 @@ static unsigned dims_matching(const struct broker_config *cfg, const char *clien
     unsigned mask = 0;
     size_t i, j;
 
+    /* The mask has a bit per dimension the snapshot counts (config.c caps them). */
+    assert(!cfg || cfg->n_dims <= CLIENTS_MAX_DIMS);
     for (i = 0; cfg && i < cfg->n_dims; i++) {
         for (j = 0; j < cfg->dims[i].n_filters; j++) {
             const char *f = cfg->dims[i].filters[j], *at = strstr(f, var);
@@ -181,8 +183,10 @@ static unsigned dims_matching(const struct broker_config *cfg, const char *clien
     return mask;
 }
 
+/* The emulated time by the broker thread's copy of the clock. */
 static int64_t emulated_now(struct plugin *p)
 {
+    PLUGIN_ASSERT_BROKER_THREAD(p);
     return clock_now(&p->clock, real_ms(CLOCK_REALTIME_COARSE));
 }
 
@@ -224,6 +228,7 @@ static int on_tick(int event, void *event_data, void *userdata)
 
         if (!w)
             goto out; /* no progress mark before the window is handed over */
+        assert(w->bucket_end_ms < p->open_bucket_end_ms && !clients_closing(p->clients));
         engine_window(p->engine, w);
         changed = 1;
     }
@@ -232,6 +237,7 @@ static int on_tick(int event, void *event_data, void *userdata)
         p->last_progress_real_ms = now_real;
     }
 out:
+    assert(p->n_kicks <= PLUGIN_MAX_KICKS);
     while (p->n_kicks > 0)
         mosquitto_kick_client_by_clientid(p->kicks[--p->n_kicks], true);
     engine_drain(p->engine);
@@ -254,6 +260,7 @@ static bool authorized(struct plugin *p, struct mosquitto *client, enum policy_a
     enum policy_decision d;
     char arn[1024];
 
+    PLUGIN_ASSERT_BROKER_THREAD(p);
     ctx.client_id = id;
     ctx.source_ip = mosquitto_client_address(client);
     if (cert_id) {
@@ -293,6 +300,7 @@ static bool identify(struct plugin *p, struct mosquitto *client)
     const struct config_cert *c;
     char *id, *old = NULL;
 
+    PLUGIN_ASSERT_BROKER_THREAD(p);
     if (!x)
         return true; /* the plain listener: the client id is the identity */
     id = malloc(2 * EVP_MAX_MD_SIZE + 1);
@@ -302,6 +310,7 @@ static bool identify(struct plugin *p, struct mosquitto *client)
         return false;
     }
     X509_free(x);
+    assert(md_len <= EVP_MAX_MD_SIZE); /* id has room for twice that */
     ids_hex_format(md, md_len, id);
     c = config_cert(p->config, id);
     if (!c || !c->active || strmap_put(p->tls_certs, &client, sizeof(client), id, (void **)&old)) {
@@ -331,6 +340,7 @@ static bool authorized_memo(struct plugin *p, struct mosquitto *client, enum pol
             h = (h ^ (unsigned char)topic[i]) * 16777619u;
         slot = 1 + (h & 3u);
     }
+    assert(slot < CLIENTS_MEMO_SLOTS);
     m = c ? clients_memo(c, slot) : NULL;
     bool ok;
 
@@ -355,13 +365,15 @@ static void kick_later(struct plugin *p, struct mosquitto *client)
     const char *id = mosquitto_client_id(client);
     size_t i;
 
+    PLUGIN_ASSERT_BROKER_THREAD(p);
+    assert(p->n_kicks <= PLUGIN_MAX_KICKS);
     if (p->opt.deny_drops || !id || strlen(id) > PLUGIN_CLIENT_ID_MAX ||
         mosquitto_client_protocol_version(client) == 5)
         return;
     for (i = 0; i < p->n_kicks; i++)
         if (strcmp(p->kicks[i], id) == 0)
             return;
-    if (p->n_kicks < PLUGIN_MAX_KICKS)
+    if (p->n_kicks < PLUGIN_MAX_KICKS) /* else the client stays: it was denied all the same */
         memcpy(p->kicks[p->n_kicks++], id, strlen(id) + 1);
 }
 
@@ -577,6 +589,7 @@ EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *option
     (void)option_count;
     if (!p)
         return MOSQ_ERR_SUCCESS;
+    PLUGIN_ASSERT_BROKER_THREAD(p);
     unregister_all(p, N_CALLBACKS);
     delivery_stop(p->delivery);
     engine_stop(p->engine);

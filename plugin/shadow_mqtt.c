@@ -7,6 +7,7 @@
  * reply topic (AWS does not address them to the requester). */
 #include "plugin/shadow_mqtt.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,7 @@ static int handle_update(struct store *s, const struct shadow_topic *t, const vo
 
         return jrc ? jrc : rejected_rc(rc, &err);
     }
+    assert(r.accepted && r.documents); /* an accepted update has both */
     rc = reply(t, "update/accepted", r.accepted, publish, ctx);
     if (!rc && r.delta)
         rc = reply(t, "update/delta", r.delta, publish, ctx);
@@ -83,8 +85,10 @@ static int handle_get_delete(struct store *s, const struct shadow_topic *t, cons
     char token[SHADOW_CLIENT_TOKEN_MAX + 1];
     struct shadow_error err;
     char *doc = NULL;
-    int rc = shadow_parse_request_token(payload, len, &err);
+    int rc;
 
+    assert(t->op == SHADOW_OP_GET || t->op == SHADOW_OP_DELETE);
+    rc = shadow_parse_request_token(payload, len, &err);
     if (rc == DD_ERR_NOMEM)
         return rc;
     if (rc)
@@ -102,6 +106,7 @@ static int handle_get_delete(struct store *s, const struct shadow_topic *t, cons
 
         return jrc ? jrc : rejected_rc(rc, &err);
     }
+    assert(doc);
     rc = reply(t, accepted, doc, publish, ctx);
     free(doc);
     return rc;

@@ -3,6 +3,7 @@
  * load. There is no removal: the engine rebuilds its maps instead. */
 #include "plugin/strmap.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,10 +62,13 @@ void strmap_free(struct strmap *m, void (*free_value)(void *))
     free(m);
 }
 
+/* The slot holding key, or the empty slot where it would go. The map grows
+ * at half load, so the probe always meets an empty slot. */
 static struct slot *find(const struct strmap *m, const void *key, size_t len, uint32_t h)
 {
     size_t mask = m->cap - 1, i = h & mask;
 
+    assert((m->cap & mask) == 0 && m->n < m->cap);
     for (;; i = (i + 1) & mask) {
         struct slot *s = &m->slots[i];
 
@@ -104,6 +108,7 @@ int strmap_put(struct strmap *m, const void *key, size_t len, void *value, void 
         *old = NULL;
     if ((m->n + 1) * 2 > m->cap && grow(m))
         return -1;
+    assert((m->n + 1) * 2 <= m->cap);
     s = find(m, key, len, h);
     if (s->key) {
         if (old)

@@ -7,6 +7,7 @@
  * under the same lock. */
 #include "plugin/workers.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -107,10 +108,12 @@ int workers_spawn(struct workers *w, pthread_t *thread, int (*open)(void *, stru
     int rc;
 
     pthread_mutex_lock(&w->lock);
+    assert(w->ready && !w->pending && !w->closing); /* one start at a time, before close */
     w->pending = &s;
     pthread_cond_broadcast(&w->wake);
     while (!s.created || (!s.create_rc && !s.opened))
         pthread_cond_wait(&w->wake, &w->lock);
+    assert(!w->pending);
     pthread_mutex_unlock(&w->lock);
     if (s.create_rc)
         return dd_fail(eb, DD_ERR_INTERNAL, "cannot start a plugin thread");

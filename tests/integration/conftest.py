@@ -226,3 +226,51 @@ def make_emulator(tmp_path):
     yield make
     for emu in made:
         emu.stop()
+
+
+def reset(emu, service="iot"):
+    """Clear everything the emulator stores (POST /_ddlocal/reset) and return
+    a boto3 client of service."""
+    status, _, _ = emu.post("/_ddlocal/reset")
+    assert status == 200
+    return emu.client(service)
+
+
+def all_pages(call, key, **kwargs):
+    """Follow a nextToken-paged List call to its end; return every item
+    under key and the number of pages read."""
+    items, pages, token = [], 0, None
+    while True:
+        page = call(**(dict(kwargs, nextToken=token) if token else kwargs))
+        pages += 1
+        items += page[key]
+        token = page.get("nextToken")
+        if not token:
+            return items, pages
+
+
+def cli_error(emu, *args):
+    """Run a CLI command that must fail with a service error (exit 254,
+    nothing on stdout); return its stderr."""
+    p = emu.aws(*args, check=False)
+    assert p.returncode == 254, p.stderr
+    assert p.stdout == ""
+    return p.stderr
+
+
+@pytest.fixture(scope="module")
+def emu(request, tmp_path_factory):
+    """One emulator on the manual clock for a whole test module, whose tests
+    start from a reset (the iot fixture) instead of a restart."""
+    name = request.module.__name__.replace("test_", "")
+    e = Emulator(tmp_path_factory.mktemp(name) / "data", ["--manual-clock"]).start()
+    try:
+        yield e
+    finally:
+        e.stop()
+
+
+@pytest.fixture
+def iot(emu):
+    """An iot client of the module's emulator, reset for this test."""
+    return reset(emu)

@@ -28,6 +28,17 @@ def quarantine(emulator, iot, thing, policy="quarantine-deny-all.json"):
     emulator.sync()
 
 
+def watched_thing(emulator, thing):
+    """Register thing under a profile that alarms on any authorization
+    failure; return the iot client."""
+    iot = emulator.client("iot")
+    iot.create_thing(thingName=thing)
+    iot.create_security_profile(securityProfileName="Authz", behaviors=[
+        behavior("Failures", "aws:num-authorization-failures", "less-than", {"count": 1})])
+    iot.attach_security_profile(securityProfileName="Authz", securityProfileTargetArn=ALL_THINGS)
+    return iot
+
+
 def can_connect(emulator, client_id):
     """True when the broker accepts a CONNECT from client_id."""
     result = {}
@@ -50,11 +61,7 @@ def mosquitto_sub(emulator, client_id, topic, count=1, timeout=2):
 
 
 def test_quarantine_cuts_a_device_off_and_counts_failures(emulator):
-    iot = emulator.client("iot")
-    iot.create_thing(thingName="dev-Q")
-    iot.create_security_profile(securityProfileName="Authz", behaviors=[
-        behavior("Failures", "aws:num-authorization-failures", "less-than", {"count": 1})])
-    iot.attach_security_profile(securityProfileName="Authz", securityProfileTargetArn=ALL_THINGS)
+    iot = watched_thing(emulator, "dev-Q")
     watcher = Device(emulator, "watcher")
     watcher.subscribe("dt/#")
 
@@ -87,11 +94,7 @@ def test_quarantine_cuts_a_device_off_and_counts_failures(emulator):
 
 
 def test_subscribe_and_receive_are_denied_and_counted(emulator):
-    iot = emulator.client("iot")
-    iot.create_thing(thingName="dev-R")
-    iot.create_security_profile(securityProfileName="Authz", behaviors=[
-        behavior("Failures", "aws:num-authorization-failures", "less-than", {"count": 1})])
-    iot.attach_security_profile(securityProfileName="Authz", securityProfileTargetArn=ALL_THINGS)
+    iot = watched_thing(emulator, "dev-R")
     listener = Device(emulator, "dev-R")
     listener.subscribe("alerts/#")
     quarantine(emulator, iot, "dev-R", "quarantine-keep-shadow-and-metrics.json")

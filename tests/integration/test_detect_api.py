@@ -14,7 +14,7 @@ import sqlite3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Emulator, http
+from conftest import all_pages, http
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -48,15 +48,6 @@ SNS = {"SNS": {"alertTargetArn": "arn:aws:sns:us-east-1:123456789012:DDAlerts",
 BAD_COUNT = {"name": "TooMany", "metric": "aws:num-messages-sent",
              "criteria": {"comparisonOperator": "less-than", "value": {"count": 5},
                           "durationSeconds": 300, "consecutiveDatapointsToAlarm": 11}}
-
-
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory):
-    e = Emulator(tmp_path_factory.mktemp("detect") / "data", ["--manual-clock"]).start()
-    try:
-        yield e
-    finally:
-        e.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -318,17 +309,9 @@ def test_list_pages_and_filters(emu, iot):
     for name in ["E", "B", "D", "A", "C"]:
         iot.create_security_profile(securityProfileName=name,
                                     behaviors=[MSGS] if name in "BD" else [SRC_IP])
-    names, token, pages = [], None, 0
-    while True:
-        kw = {"maxResults": 2}
-        if token:
-            kw["nextToken"] = token
-        page = iot.list_security_profiles(**kw)
-        pages += 1
-        names += [p["name"] for p in page["securityProfileIdentifiers"]]
-        token = page.get("nextToken")
-        if not token:
-            break
+    listed, pages = all_pages(iot.list_security_profiles, "securityProfileIdentifiers",
+                              maxResults=2)
+    names = [p["name"] for p in listed]
     assert names == ["A", "B", "C", "D", "E"] and pages == 3
     first = iot.list_security_profiles(maxResults=5)
     assert "nextToken" not in first

@@ -5,32 +5,9 @@ delete, list with nextToken paging, server-side validation of every
 length, pattern and enum, and failures as the clients report them."""
 import pytest
 
-from conftest import Emulator
+from conftest import cli_error
 
 PREFIX = "arn:aws:iot:us-east-1:123456789012:"
-
-
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory):
-    e = Emulator(tmp_path_factory.mktemp("dimensions"), ["--manual-clock"]).start()
-    try:
-        yield e
-    finally:
-        e.stop()
-
-
-@pytest.fixture
-def iot(emu):
-    status, _, _ = emu.post("/_ddlocal/reset")
-    assert status == 200
-    return emu.client("iot")
-
-
-def cli_error(emu, *args):
-    p = emu.aws(*args, check=False)
-    assert p.returncode == 254, p.stderr
-    assert p.stdout == ""
-    return p.stderr
 
 
 # ---- dimensions ----

@@ -6,32 +6,10 @@ ten-group and one-group-per-hierarchy rules, and failures as clients see
 them."""
 import pytest
 
-from conftest import Emulator
+from conftest import cli_error
 
 GARN = "arn:aws:iot:us-east-1:123456789012:thinggroup/"
 TARN = "arn:aws:iot:us-east-1:123456789012:thing/"
-
-
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory):
-    e = Emulator(tmp_path_factory.mktemp("groups"), ["--manual-clock"]).start()
-    try:
-        yield e
-    finally:
-        e.stop()
-
-
-@pytest.fixture
-def iot(emu):
-    status, _, _ = emu.post("/_ddlocal/reset")
-    assert status == 200
-    return emu.client("iot")
-
-
-def cli_error(emu, *args):
-    p = emu.aws(*args, check=False)
-    assert p.returncode == 254, p.stderr
-    return p.stderr
 
 
 def tree(iot):

@@ -11,7 +11,7 @@ import re
 import botocore.exceptions
 import pytest
 
-from conftest import Emulator
+from conftest import all_pages, cli_error, reset
 from test_detect import Device, behavior
 
 ALL_THINGS = "arn:aws:iot:us-east-1:123456789012:all/things"
@@ -23,21 +23,11 @@ QUARANTINE = {"addThingsToThingGroupParams": {"thingGroupNames": ["Quarantine"],
 DEACTIVATE = {"updateDeviceCertificateParams": {"action": "DEACTIVATE"}}
 
 
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory):
-    """One emulator for the tests that need no violations."""
-    e = Emulator(tmp_path_factory.mktemp("mitigation"), ["--manual-clock"]).start()
-    try:
-        yield e
-    finally:
-        e.stop()
-
-
 @pytest.fixture
 def api(emu):
-    status, _, _ = emu.post("/_ddlocal/reset")
-    assert status == 200
-    return emu.client("iot")
+    """An iot client of the shared emulator (iot is taken below: the
+    function-scoped emulator's client)."""
+    return reset(emu)
 
 
 def error(call, code, **kwargs):
@@ -45,12 +35,6 @@ def error(call, code, **kwargs):
         call(**kwargs)
     assert e.value.response["Error"]["Code"] == code, e.value.response
     return e.value.response
-
-
-def cli_error(emulator, *args):
-    p = emulator.aws(*args, check=False)
-    assert p.returncode == 254, p.stderr
-    return p.stderr
 
 
 # ---- actions ----------------------------------------------------------------
@@ -119,20 +103,11 @@ def test_action_params_every_type_and_list(api):
         assert d["actionType"] == types[name]
         assert d["actionParams"] == p
 
-    names, token, pages = [], None, 0
-    while True:
-        kw = {"maxResults": 4}
-        if token:
-            kw["nextToken"] = token
-        page = api.list_mitigation_actions(**kw)
-        pages += 1
-        names += [a["actionName"] for a in page["actionIdentifiers"]]
-        for a in page["actionIdentifiers"]:
-            assert a["actionArn"] == AARN + a["actionName"]
-            assert "creationDate" in a
-        token = page.get("nextToken")
-        if not token:
-            break
+    listed, pages = all_pages(api.list_mitigation_actions, "actionIdentifiers", maxResults=4)
+    names = [a["actionName"] for a in listed]
+    for a in listed:
+        assert a["actionArn"] == AARN + a["actionName"]
+        assert "creationDate" in a
     assert pages == 2
     assert names == sorted(params)
     page = api.list_mitigation_actions(actionType="ADD_THINGS_TO_THING_GROUP")
@@ -258,16 +233,8 @@ def groups_of(iot, thing):
 
 
 def executions(iot, **filters):
-    out, token = [], None
-    while True:
-        kw = dict(filters, maxResults=2)
-        if token:
-            kw["nextToken"] = token
-        page = iot.list_detect_mitigation_actions_executions(**kw)
-        out += page["actionsExecutions"]
-        token = page.get("nextToken")
-        if not token:
-            return out
+    return all_pages(iot.list_detect_mitigation_actions_executions, "actionsExecutions",
+                     maxResults=2, **filters)[0]
 
 
 def test_task_quarantines_the_violating_things(emulator, iot):

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import Emulator
+from conftest import cli_error
 
 PREFIX = "arn:aws:iot:us-east-1:123456789012:"
 GARN = PREFIX + "thinggroup/"
@@ -18,30 +18,6 @@ ALLOW = json.dumps({"Version": "2012-10-17",
                     "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]})
 DENY = json.dumps({"Version": "2012-10-17",
                    "Statement": [{"Effect": "Deny", "Action": "iot:*", "Resource": "*"}]})
-
-
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory):
-    e = Emulator(tmp_path_factory.mktemp("policies"), ["--manual-clock"]).start()
-    try:
-        yield e
-    finally:
-        e.stop()
-
-
-@pytest.fixture
-def iot(emu):
-    status, _, _ = emu.post("/_ddlocal/reset")
-    assert status == 200
-    return emu.client("iot")
-
-
-def cli_error(emu, *args):
-    """Run a CLI command that must fail with a service error; its stderr."""
-    p = emu.aws(*args, check=False)
-    assert p.returncode == 254, p.stderr
-    assert p.stdout == ""
-    return p.stderr
 
 
 def nested(iot):

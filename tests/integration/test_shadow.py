@@ -15,18 +15,9 @@ import botocore.exceptions
 import paho.mqtt.client as mqtt
 import pytest
 
-from conftest import Emulator, http
+from conftest import http
 
 WAIT_S = 10
-
-
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory):
-    e = Emulator(tmp_path_factory.mktemp("shadow") / "data", ["--manual-clock"]).start()
-    try:
-        yield e
-    finally:
-        e.stop()
 
 
 @pytest.fixture(scope="module")

@@ -7,33 +7,9 @@ import json
 
 import pytest
 
-from conftest import Emulator
+from conftest import cli_error
 
 ARN = "arn:aws:iot:us-east-1:123456789012:thing/"
-
-
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory):
-    e = Emulator(tmp_path_factory.mktemp("things"), ["--manual-clock"]).start()
-    try:
-        yield e
-    finally:
-        e.stop()
-
-
-@pytest.fixture
-def iot(emu):
-    status, _, _ = emu.post("/_ddlocal/reset")
-    assert status == 200
-    return emu.client("iot")
-
-
-def cli_error(emu, *args):
-    """Run a CLI command that must fail with a service error; return stderr."""
-    p = emu.aws(*args, check=False)
-    assert p.returncode == 254, p.stderr
-    assert p.stdout == ""
-    return p.stderr
 
 
 def test_create_describe_with_boto3(iot):

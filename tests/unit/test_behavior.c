@@ -403,35 +403,42 @@ static void test_bad_rows(void **state)
     }
 }
 
+/* Parse one ML behavior named with n_chars times 'n'; return the result
+ * (eb says why on failure). */
+static int parse_named(size_t n_chars, struct dd_errbuf *eb)
+{
+    char name[131], arr[512];
+    struct behavior_list *list = NULL;
+    cJSON *root;
+    int rc;
+
+    assert_true(n_chars < sizeof(name));
+    memset(name, 'n', n_chars);
+    name[n_chars] = '\0';
+    snprintf(arr, sizeof(arr),
+             "[{\"name\":\"%s\",\"metric\":\"aws:num-disconnects\",\"criteria\":{"
+             "\"mlDetectionConfig\":{\"confidenceLevel\":\"LOW\"}}}]",
+             name);
+    root = parse_text(arr);
+    rc = behavior_list_parse(root, &ctx, &list, eb);
+    behavior_list_free(list);
+    cJSON_Delete(root);
+    return rc;
+}
+
 /* Names of 128 and 129 characters; 100 and 101 behaviors. */
 static void test_limits(void **state)
 {
-    char name[131], arr[16384];
+    char name[131];
     struct behavior_list *list = NULL;
     struct dd_errbuf eb;
     cJSON *root;
     size_t i;
 
     (void)state;
-    memset(name, 'n', 128);
-    name[128] = '\0';
-    snprintf(arr, sizeof(arr),
-             "[{\"name\":\"%s\",\"metric\":\"aws:num-disconnects\",\"criteria\":{"
-             "\"mlDetectionConfig\":{\"confidenceLevel\":\"LOW\"}}}]",
-             name);
-    root = parse_text(arr);
-    assert_int_equal(behavior_list_parse(root, &ctx, &list, &eb), DD_OK);
-    behavior_list_free(list);
-    cJSON_Delete(root);
-    strcat(name, "n");
-    snprintf(arr, sizeof(arr),
-             "[{\"name\":\"%s\",\"metric\":\"aws:num-disconnects\",\"criteria\":{"
-             "\"mlDetectionConfig\":{\"confidenceLevel\":\"LOW\"}}}]",
-             name);
-    root = parse_text(arr);
-    assert_int_equal(behavior_list_parse(root, &ctx, &list, &eb), DD_ERR_INVALID);
+    assert_int_equal(parse_named(128, &eb), DD_OK);
+    assert_int_equal(parse_named(129, &eb), DD_ERR_INVALID);
     assert_non_null(strstr(eb.msg, "should match [a-zA-Z0-9:_-]{1,128}"));
-    cJSON_Delete(root);
 
     for (i = 0; i <= BEHAVIOR_MAX; i++) {
         cJSON *b = cJSON_CreateObject();

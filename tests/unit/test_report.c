@@ -975,34 +975,6 @@ static void test_cbor_encode_ints(void **state)
     assert_int_equal(buf[2], 0xee);
 }
 
-static void test_utf8(void **state)
-{
-    static const struct {
-        const char *s;
-        bool ok;
-    } rows[] = {
-        { "", true },
-        { "abc", true },
-        { "\xc3\xa9", true },
-        { "\xe2\x82\xac", true },
-        { "\xf0\x9f\x98\x80", true },
-        { "\xf4\x8f\xbf\xbf", true },
-        { "\xc3", false },
-        { "\xc0\xaf", false },
-        { "\xe0\x80\xaf", false },
-        { "\xed\xa0\x80", false },
-        { "\xf4\x90\x80\x80", false },
-        { "\xf5\x80\x80\x80", false },
-        { "\x80", false },
-        { "\xe2\x82", false },
-    };
-
-    (void)state;
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-        if (cbor_utf8_valid((const uint8_t *)rows[i].s, strlen(rows[i].s)) != rows[i].ok)
-            fail_msg("row %zu", i);
-}
-
 struct parse_ctx {
     enum report_format fmt;
     const void *data;
@@ -1082,7 +1054,6 @@ int main(void)
         cmocka_unit_test(test_replies),
         cmocka_unit_test(test_cbor_decode_rows),
         cmocka_unit_test(test_cbor_encode_ints),
-        cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_parse_alloc_failures),
         cmocka_unit_test(test_reply_alloc_failures),
     };

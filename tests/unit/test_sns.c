@@ -357,9 +357,10 @@ static void test_http_body_notification(void **state)
     /* Subject present: after TopicArn; control characters and quotes are
      * escaped, UTF-8 passes through, and the JSON decodes to the input. */
     m.subject = "Device Defender alarm";
-    m.message = "line1\nline2\t\"q\" \\ \x01 caf\xc3\xa9 /";
+    m.message = "line1\nline2\t\"q\" \\ \x01 caf\xc3\xa9 /\r\b\f\x1f";
     assert_int_equal(sns_http_body(&m, &body, &eb), DD_OK);
-    assert_non_null(strstr(body, "\"line1\\nline2\\t\\\"q\\\" \\\\ \\u0001 caf\xc3\xa9 /\""));
+    assert_non_null(strstr(body, "\"line1\\nline2\\t\\\"q\\\" \\\\ \\u0001 caf\xc3\xa9 "
+                                 "/\\r\\b\\f\\u001f\""));
     root = cJSON_Parse(body);
     assert_non_null(root);
     key_order(root, keys, sizeof(keys));
@@ -628,43 +629,19 @@ static void test_confirmation_text(void **state)
 
 /* ---- allocation failure ---- */
 
-static int sweep_sign(void *ctx)
+/* One builder (ctx points at its enum builder) over the seed message, the
+ * string to sign with a Subject. */
+static int sweep_builder(void *ctx)
 {
+    enum builder b = *(const enum builder *)ctx;
     struct sns_message m = seed_notification();
+    struct dd_errbuf eb;
     char *out;
     int rc;
 
-    (void)ctx;
-    m.subject = "Device Defender alarm";
-    rc = sns_string_to_sign(&m, &out, NULL);
-    if (rc)
-        assert_null(out);
-    free(out);
-    return rc;
-}
-
-static int sweep_body(void *ctx)
-{
-    struct sns_message m = seed_notification();
-    char *out;
-    int rc;
-
-    (void)ctx;
-    rc = sns_http_body(&m, &out, NULL);
-    if (rc)
-        assert_null(out);
-    free(out);
-    return rc;
-}
-
-static int sweep_lambda(void *ctx)
-{
-    struct sns_message m = seed_notification();
-    char *out;
-    int rc;
-
-    (void)ctx;
-    rc = sns_lambda_event(&m, &out, NULL);
+    if (b == B_SIGN)
+        m.subject = "Device Defender alarm";
+    rc = run_builder(b, &m, &out, &eb);
     if (rc)
         assert_null(out);
     free(out);
@@ -686,11 +663,12 @@ static int sweep_confirmation(void *ctx)
 
 static void test_alloc_failures(void **state)
 {
+    enum builder builders[] = { B_SIGN, B_BODY, B_LAMBDA };
+
     (void)state;
     /* The seed message outgrows the first buffer, so growth is covered. */
-    assert_true(alloc_fail_sweep(sweep_sign, NULL) >= 2);
-    assert_true(alloc_fail_sweep(sweep_body, NULL) >= 2);
-    assert_true(alloc_fail_sweep(sweep_lambda, NULL) >= 2);
+    for (size_t i = 0; i < sizeof(builders) / sizeof(builders[0]); i++)
+        assert_true(alloc_fail_sweep(sweep_builder, &builders[i]) >= 2);
     assert_true(alloc_fail_sweep(sweep_confirmation, NULL) >= 1);
 }
 
