@@ -5,7 +5,9 @@
 #ifndef DD_STORE_INTERNAL_H
 #define DD_STORE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
 
@@ -60,6 +62,95 @@ int store__step_done(struct store *s, sqlite3_stmt *st, const char *what);
  * it with store_names_cleanup(). */
 struct store_names;
 int store__collect_names(struct store *s, sqlite3_stmt *st, size_t limit, struct store_names *out);
+
+/* ---- statement helpers (store_stmt.c) ----
+ *
+ * binds lists the parameters from ?1 on, one letter each, with the
+ * arguments that follow in the same order:
+ *   s  const char *  text, copied (NULL binds SQL NULL)
+ *   t  const char *  text, not copied: it must live until the statement is
+ *                    reset (for hot paths; NULL binds SQL NULL)
+ *   i  int           (bool and enum values promote to int)
+ *   I  int64_t       (cast other integer types)
+ *   d  double
+ *   -  no argument: the parameter stays NULL
+ * A letter outside this list is DD_ERR_INTERNAL. Errors of every helper:
+ * DD_ERR_EXISTS (constraint), DD_ERR_BUSY, DD_ERR_STORE, DD_ERR_NOMEM, each
+ * with sqlite3_errmsg() logged; what names the step in that log line. */
+
+/* A ready statement for the literal sql with binds bound. The statement
+ * stays owned by s; the caller steps it and resets it. */
+int store__stmt(struct store *s, const char *sql, sqlite3_stmt **out, const char *binds, ...);
+
+/* Prepare, bind and run sql to completion (an INSERT, UPDATE, DELETE). */
+int store__run(struct store *s, const char *sql, const char *what, const char *binds, ...);
+
+/* Step st once: DD_OK with a row to read (the caller resets st), or
+ * DD_ERR_NOT_FOUND when there is none, or a mapped error; st is reset on
+ * every result but DD_OK. */
+int store__step_row(struct store *s, sqlite3_stmt *st, const char *what);
+
+/* store__stmt() then store__step_row(): on DD_OK *out holds the first row,
+ * which the caller reads and then resets; otherwise *out is NULL. */
+int store__one(struct store *s, const char *sql, sqlite3_stmt **out, const char *what,
+               const char *binds, ...);
+
+/* DD_OK when sql returns a row, DD_ERR_NOT_FOUND when it returns none. The
+ * caller words the not-found message. */
+int store__exists(struct store *s, const char *sql, const char *what, const char *binds, ...);
+
+/* Column 0 of the first row as an integer into *out (0 on any error);
+ * DD_ERR_NOT_FOUND when there is no row. */
+int store__int64(struct store *s, const char *sql, const char *what, int64_t *out,
+                 const char *binds, ...);
+
+/* Clear out, run sql (a query of one text column) and collect its rows as
+ * store__collect_names() does, with the same limit rules. */
+struct store_names;
+int store__names(struct store *s, const char *sql, size_t limit, struct store_names *out,
+                 const char *binds, ...);
+
+/* Read the current row's columns from 0 on, one letter each, into the
+ * pointers that follow:
+ *   s  char *dst, size_t size   text copied and truncated ("" for NULL)
+ *   S  char **                  a heap copy to free() (NULL for NULL)
+ *   i  int *     I  int64_t *     d  double *     b  bool * (non-zero)
+ *   -  no argument: the column is skipped
+ * DD_ERR_NOMEM when a copy fails (the later S outputs are then NULL; the
+ * caller's cleanup frees the earlier ones). */
+int store__columns(sqlite3_stmt *st, const char *cols, ...);
+
+/* A row reader: fills item (a struct of the caller's) from the current row
+ * of st. DD_ERR_NOMEM and DD_OK only. */
+typedef int (*store__read_fn)(sqlite3_stmt *st, void *item);
+typedef void (*store__cleanup_fn)(void *item);
+
+/* Find one row: prepare, bind, step once and read it into item. The
+ * statement is reset. DD_ERR_NOT_FOUND when there is no row (item is left
+ * as it was: the caller words the message); on a read error the caller
+ * cleans item up. */
+int store__get(struct store *s, const char *sql, const char *what, store__read_fn read, void *item,
+               const char *binds, ...);
+
+/* Step st to the end, calling row(st, arg) on each row; a non-zero return
+ * stops and is returned. Resets st. */
+int store__each(struct store *s, sqlite3_stmt *st, store__read_fn row, void *arg, const char *what);
+
+/* Step st (a query for limit + 1 rows) into a new array of at most limit
+ * items of size bytes each, read by read; *more says whether a row was
+ * left over. On DD_OK *items is the caller's to free (after cleaning each
+ * item up); on error every item is cleaned up and *items is NULL, *n 0.
+ * Resets st. */
+int store__collect(struct store *s, sqlite3_stmt *st, size_t limit, size_t size,
+                   store__read_fn read, store__cleanup_fn cleanup, void **items, size_t *n,
+                   bool *more, const char *what);
+
+/* store_begin() with eb saying "cannot lock the database" on failure. */
+int store__begin(struct store *s, struct dd_errbuf *eb);
+
+/* End a write transaction: commit when rc is DD_OK, roll back otherwise.
+ * Returns rc, or the commit's error. */
+int store__finish(struct store *s, int rc);
 
 /* Add thing to thing group inside the caller's open write transaction, with
  * the rules of store_membership_update() (store_registry.c): already a member
