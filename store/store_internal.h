@@ -99,6 +99,10 @@ int store__one(struct store *s, const char *sql, sqlite3_stmt **out, const char 
  * caller words the not-found message. */
 int store__exists(struct store *s, const char *sql, const char *what, const char *binds, ...);
 
+/* Turn store__exists()'s answer into *out (found or not) and DD_OK, or an
+ * error (with *out false). */
+int store__found(int rc, bool *out);
+
 /* Column 0 of the first row as an integer into *out (0 on any error);
  * DD_ERR_NOT_FOUND when there is no row. */
 int store__int64(struct store *s, const char *sql, const char *what, int64_t *out,

@@ -134,6 +134,12 @@ int store__exists(struct store *s, const char *sql, const char *what, const char
     return rc;
 }
 
+int store__found(int rc, bool *out)
+{
+    *out = rc == DD_OK;
+    return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
+}
+
 int store__int64(struct store *s, const char *sql, const char *what, int64_t *out,
                  const char *binds, ...)
 {
@@ -214,8 +220,8 @@ out:
     return rc;
 }
 
-int store__get(struct store *s, const char *sql, const char *what, store__read_fn read,
-               void *item, const char *binds, ...)
+int store__get(struct store *s, const char *sql, const char *what, store__read_fn read, void *item,
+               const char *binds, ...)
 {
     sqlite3_stmt *st;
     va_list ap;
@@ -233,8 +239,7 @@ int store__get(struct store *s, const char *sql, const char *what, store__read_f
     return rc;
 }
 
-int store__each(struct store *s, sqlite3_stmt *st, store__read_fn row, void *arg,
-                const char *what)
+int store__each(struct store *s, sqlite3_stmt *st, store__read_fn row, void *arg, const char *what)
 {
     int rc;
 
