@@ -114,6 +114,20 @@ struct store_names;
 int store__names(struct store *s, const char *sql, size_t limit, struct store_names *out,
                  const char *binds, ...);
 
+/* Step st (a query for limit + 1 rows of a text column, and optionally a
+ * second one, an integer: the row's sequence) into out, which the caller
+ * cleared: at most limit names (SQL NULL as ""), out->more when a row was
+ * left over, out->last_seq from the last row's second column. Resets st; on
+ * error out is cleaned up, else the caller frees it with
+ * store_name_page_cleanup(). */
+struct store_name_page;
+int store__collect_page(struct store *s, sqlite3_stmt *st, size_t limit,
+                        struct store_name_page *out, const char *what);
+
+/* Clear out, then store__stmt() and store__collect_page(). */
+int store__page(struct store *s, const char *sql, size_t limit, struct store_name_page *out,
+                const char *what, const char *binds, ...);
+
 /* Read the current row's columns from 0 on, one letter each, into the
  * pointers that follow:
  *   s  char *dst, size_t size   text copied and truncated ("" for NULL)

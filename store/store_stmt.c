@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "core/mem.h"
+#include "store/iot/store_policies.h"
 #include "store/iot/store_registry.h"
 #include "store/store_internal.h"
 
@@ -172,6 +173,54 @@ int store__names(struct store *s, const char *sql, size_t limit, struct store_na
     rc = stmt_va(s, sql, &st, binds, ap);
     va_end(ap);
     return rc ? rc : store__collect_names(s, st, limit, out);
+}
+
+int store__collect_page(struct store *s, sqlite3_stmt *st, size_t limit,
+                        struct store_name_page *out, const char *what)
+{
+    const char *v;
+    int rc;
+
+    out->v = calloc(limit ? limit : 1, sizeof(*out->v));
+    if (!out->v) {
+        rc = DD_ERR_NOMEM;
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == limit) {
+            out->more = true;
+            break;
+        }
+        v = store__text(st, 0);
+        out->v[out->n] = dd_strndup(v ? v : "", (size_t)sqlite3_column_bytes(st, 0));
+        if (!out->v[out->n]) {
+            rc = DD_ERR_NOMEM;
+            goto out;
+        }
+        if (sqlite3_column_count(st) > 1)
+            out->last_seq = sqlite3_column_int64(st, 1);
+        out->n++;
+    }
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? DD_OK : store__error(s, rc, what);
+out:
+    sqlite3_reset(st);
+    if (rc)
+        store_name_page_cleanup(out);
+    return rc;
+}
+
+int store__page(struct store *s, const char *sql, size_t limit, struct store_name_page *out,
+                const char *what, const char *binds, ...)
+{
+    sqlite3_stmt *st;
+    va_list ap;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    va_start(ap, binds);
+    rc = stmt_va(s, sql, &st, binds, ap);
+    va_end(ap);
+    return rc ? rc : store__collect_page(s, st, limit, out, what);
 }
 
 int store__columns(sqlite3_stmt *st, const char *cols, ...)
