@@ -163,6 +163,11 @@ int store__collect(struct store *s, sqlite3_stmt *st, size_t limit, size_t size,
                    store__read_fn read, store__cleanup_fn cleanup, void **items, size_t *n,
                    bool *more, const char *what);
 
+/* Make room for item n (the count so far) in the array *arrp points to
+ * (e.g. &list->v), of items of size bytes that only ever grow one at a time
+ * from NULL: capacity doubles from 16. On DD_ERR_NOMEM the array is kept. */
+int store__grow(void *arrp, size_t n, size_t size);
+
 /* store_begin() with eb saying "cannot lock the database" on failure. */
 int store__begin(struct store *s, struct dd_errbuf *eb);
 

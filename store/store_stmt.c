@@ -343,6 +343,20 @@ out:
     return DD_OK;
 }
 
+int store__grow(void *arrp, size_t n, size_t size)
+{
+    void *arr, *grown;
+
+    if (n && (n < 16 || (n & (n - 1))))
+        return DD_OK; /* capacities are 16, 32, 64...: item n fits */
+    memcpy(&arr, arrp, sizeof(arr));
+    grown = realloc(arr, (n ? 2 * n : 16) * size);
+    if (!grown)
+        return DD_ERR_NOMEM;
+    memcpy(arrp, &grown, sizeof(grown));
+    return DD_OK;
+}
+
 int store__begin(struct store *s, struct dd_errbuf *eb)
 {
     int rc = store_begin(s);

@@ -92,13 +92,11 @@ static int column_dup(sqlite3_stmt *st, int col, char **out)
 static int doc_row(sqlite3_stmt *st, void *arg)
 {
     struct store_policy_docs *out = arg;
-    struct store_policy_doc *nv, *d;
-    int rc;
+    struct store_policy_doc *d;
+    int rc = store__grow(&out->v, out->n, sizeof(*out->v));
 
-    nv = realloc(out->v, (out->n + 1) * sizeof(*nv));
-    if (!nv)
-        return DD_ERR_NOMEM;
-    out->v = nv;
+    if (rc)
+        return rc;
     d = &out->v[out->n++];
     d->document = NULL;
     rc = column_dup(st, 0, &d->name);

@@ -70,28 +70,17 @@ void store_thing_page_cleanup(struct store_thing_page *p)
 
 int store__collect_names(struct store *s, sqlite3_stmt *st, size_t limit, struct store_names *out)
 {
-    size_t cap = 0;
+    char *name;
     int rc;
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char *name;
-
         if (limit > 0 && out->n == limit) {
             out->more = 1;
             break;
         }
-        if (out->n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            char **grown = realloc(out->names, ncap * sizeof(*grown));
-
-            if (!grown) {
-                rc = DD_ERR_NOMEM;
-                goto out;
-            }
-            out->names = grown;
-            cap = ncap;
-        }
-        rc = store__dup_text(st, 0, &name);
+        rc = store__grow(&out->names, out->n, sizeof(*out->names));
+        if (!rc)
+            rc = store__dup_text(st, 0, &name);
         if (rc)
             goto out;
         out->names[out->n++] = name;
