@@ -163,6 +163,9 @@ int store__collect(struct store *s, sqlite3_stmt *st, size_t limit, size_t size,
                    store__read_fn read, store__cleanup_fn cleanup, void **items, size_t *n,
                    bool *more, const char *what);
 
+/* Column col of the current row as an integer, none for SQL NULL. */
+int64_t store__int_or(sqlite3_stmt *st, int col, int64_t none);
+
 /* Make room for item n (the count so far) in the array *arrp points to
  * (e.g. &list->v), of items of size bytes that only ever grow one at a time
  * from NULL: capacity doubles from 16. On DD_ERR_NOMEM the array is kept. */

@@ -343,6 +343,11 @@ out:
     return DD_OK;
 }
 
+int64_t store__int_or(sqlite3_stmt *st, int col, int64_t none)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? none : sqlite3_column_int64(st, col);
+}
+
 int store__grow(void *arrp, size_t n, size_t size)
 {
     void *arr, *grown;

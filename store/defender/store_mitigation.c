@@ -21,13 +21,6 @@
 #include "core/mem.h"
 #include "store/store_internal.h"
 
-/* ---- small helpers ---- */
-
-static int64_t col_ms_or_none(sqlite3_stmt *st, int col)
-{
-    return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
-}
-
 /* ---- cleanup ---- */
 
 void store_mitigation_action_cleanup(struct store_mitigation_action *a)
@@ -231,7 +224,7 @@ static int read_task(sqlite3_stmt *st, void *item)
 {
     struct store_mitigation_task *t = item;
 
-    t->end_ms = col_ms_or_none(st, 3);
+    t->end_ms = store__int_or(st, 3, -1);
     t->has_range = sqlite3_column_type(st, 5) != SQLITE_NULL;
     return store__columns(st, "ssI-SIIbbSIII", t->task_id, sizeof(t->task_id), t->status,
                           sizeof(t->status), &t->start_ms, &t->target, &t->range_start_ms,
@@ -695,7 +688,7 @@ static int read_execution(sqlite3_stmt *st, void *item)
 {
     struct store_mitigation_execution *e = item;
 
-    e->end_ms = col_ms_or_none(st, 6);
+    e->end_ms = store__int_or(st, 6, -1);
     return store__columns(st, "IsssSI-sSS", &e->id, e->task_id, sizeof(e->task_id), e->violation_id,
                           sizeof(e->violation_id), e->action_name, sizeof(e->action_name),
                           &e->thing, &e->start_ms, e->status, sizeof(e->status), &e->error_code,

@@ -12,11 +12,6 @@
 #include "core/mem.h"
 #include "store/store_internal.h"
 
-static int64_t col_int_or(sqlite3_stmt *st, int i, int64_t none)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? none : sqlite3_column_int64(st, i);
-}
-
 /* Run a walk statement to its end, handing rows to row(); a non-zero row()
  * return stops it. */
 static int walk(struct store *s, sqlite3_stmt *st, const char *what,
@@ -607,12 +602,12 @@ static int alert_row(sqlite3_stmt *st, void *fn, void *ctx)
         .protocol = store__text(st, 7),
         .endpoint = store__text(st, 8),
         .status = store__text(st, 9),
-        .attempts = col_int_or(st, 10, 0),
-        .last_http_status = col_int_or(st, 11, -1),
+        .attempts = store__int_or(st, 10, 0),
+        .last_http_status = store__int_or(st, 11, -1),
         .last_error = store__text(st, 12),
-        .last_attempt_real_ms = col_int_or(st, 13, -1),
-        .next_attempt_real_ms = col_int_or(st, 14, -1),
-        .done_real_ms = col_int_or(st, 15, -1),
+        .last_attempt_real_ms = store__int_or(st, 13, -1),
+        .next_attempt_real_ms = store__int_or(st, 14, -1),
+        .done_real_ms = store__int_or(st, 15, -1),
     };
 
     return (*(store_sns_alert_fn *)fn)(ctx, &r);
