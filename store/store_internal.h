@@ -143,13 +143,12 @@ int store__columns(sqlite3_stmt *st, const char *cols, ...);
 typedef int (*store__read_fn)(sqlite3_stmt *st, void *item);
 typedef void (*store__cleanup_fn)(void *item);
 
-/* Find one row: prepare, bind, step once and read it into item. The
- * statement is reset. DD_ERR_NOT_FOUND when there is no row (item is left
- * as it was: the caller words the message); on a read error the caller
- * cleans item up. */
-int store__get(struct store *s, const char *sql, const char *what, store__read_fn read, void *item,
-               const char *binds, ...);
-
+/* Find one row: clear item (size bytes), then prepare, bind, step once and
+ * read the row into item. The statement is reset. DD_ERR_NOT_FOUND when
+ * there is no row (the caller words the message); on any error item is
+ * cleaned up with cleanup (NULL: nothing to free) and left cleared. */
+int store__get(struct store *s, const char *sql, const char *what, store__read_fn read,
+               store__cleanup_fn cleanup, void *item, size_t size, const char *binds, ...);
 /* Step st to the end, calling row(st, arg) on each row; a non-zero return
  * stops and is returned. Resets st. */
 int store__each(struct store *s, sqlite3_stmt *st, store__read_fn row, void *arg, const char *what);

@@ -119,19 +119,38 @@ int store__one(struct store *s, const char *sql, sqlite3_stmt **out, const char 
     return rc;
 }
 
-int store__exists(struct store *s, const char *sql, const char *what, const char *binds, ...)
+/* Prepare, bind and step sql once; on a row call read (unless NULL) on it
+ * and reset. */
+static int get_va(struct store *s, const char *sql, const char *what, store__read_fn read,
+                  void *item, const char *binds, va_list ap)
 {
     sqlite3_stmt *st;
+    int rc = stmt_va(s, sql, &st, binds, ap);
+
+    if (!rc)
+        rc = store__step_row(s, st, what);
+    if (!rc) {
+        if (read)
+            rc = read(st, item);
+        sqlite3_reset(st);
+    }
+    return rc;
+}
+
+static int read_int64(sqlite3_stmt *st, void *out)
+{
+    *(int64_t *)out = sqlite3_column_int64(st, 0);
+    return DD_OK;
+}
+
+int store__exists(struct store *s, const char *sql, const char *what, const char *binds, ...)
+{
     va_list ap;
     int rc;
 
     va_start(ap, binds);
-    rc = stmt_va(s, sql, &st, binds, ap);
+    rc = get_va(s, sql, what, NULL, NULL, binds, ap);
     va_end(ap);
-    if (!rc)
-        rc = store__step_row(s, st, what);
-    if (!rc)
-        sqlite3_reset(st);
     return rc;
 }
 
@@ -144,20 +163,13 @@ int store__found(int rc, bool *out)
 int store__int64(struct store *s, const char *sql, const char *what, int64_t *out,
                  const char *binds, ...)
 {
-    sqlite3_stmt *st;
     va_list ap;
     int rc;
 
     *out = 0;
     va_start(ap, binds);
-    rc = stmt_va(s, sql, &st, binds, ap);
+    rc = get_va(s, sql, what, read_int64, out, binds, ap);
     va_end(ap);
-    if (!rc)
-        rc = store__step_row(s, st, what);
-    if (!rc) {
-        *out = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-    }
     return rc;
 }
 
@@ -269,22 +281,18 @@ out:
     return rc;
 }
 
-int store__get(struct store *s, const char *sql, const char *what, store__read_fn read, void *item,
-               const char *binds, ...)
+int store__get(struct store *s, const char *sql, const char *what, store__read_fn read,
+               store__cleanup_fn cleanup, void *item, size_t size, const char *binds, ...)
 {
-    sqlite3_stmt *st;
     va_list ap;
     int rc;
 
+    memset(item, 0, size);
     va_start(ap, binds);
-    rc = stmt_va(s, sql, &st, binds, ap);
+    rc = get_va(s, sql, what, read, item, binds, ap);
     va_end(ap);
-    if (!rc)
-        rc = store__step_row(s, st, what);
-    if (!rc) {
-        rc = read(st, item);
-        sqlite3_reset(st);
-    }
+    if (rc && cleanup)
+        cleanup(item);
     return rc;
 }
 

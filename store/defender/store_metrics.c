@@ -51,6 +51,11 @@ static int read_dimension(sqlite3_stmt *st, void *item)
                           &d->client_request_token, &d->created_ms, &d->modified_ms);
 }
 
+static void cleanup_dimension(void *item)
+{
+    store_dimension_cleanup(item);
+}
+
 static int dimension_read(struct store *s, const char *name, struct store_dimension *out,
                           struct dd_errbuf *eb)
 {
@@ -59,12 +64,10 @@ static int dimension_read(struct store *s, const char *name, struct store_dimens
         "FROM dimensions WHERE name = ?";
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__get(s, sql, "read dimension", read_dimension, out, "t", name);
+    rc = store__get(s, sql, "read dimension", read_dimension, cleanup_dimension, out, sizeof(*out),
+                    "t", name);
     if (rc == DD_ERR_NOT_FOUND)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "The dimension %s does not exist.", name);
-    if (rc)
-        store_dimension_cleanup(out);
     return rc;
 }
 
@@ -200,6 +203,11 @@ static int read_metric(sqlite3_stmt *st, void *item)
                           &m->client_request_token, &m->created_ms, &m->modified_ms);
 }
 
+static void cleanup_metric(void *item)
+{
+    store_custom_metric_cleanup(item);
+}
+
 static int metric_read(struct store *s, const char *name, struct store_custom_metric *out,
                        struct dd_errbuf *eb)
 {
@@ -208,12 +216,10 @@ static int metric_read(struct store *s, const char *name, struct store_custom_me
         "modified_ms FROM custom_metrics WHERE name = ?";
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__get(s, sql, "read custom metric", read_metric, out, "t", name);
+    rc = store__get(s, sql, "read custom metric", read_metric, cleanup_metric, out, sizeof(*out),
+                    "t", name);
     if (rc == DD_ERR_NOT_FOUND)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "The custom metric %s does not exist.", name);
-    if (rc)
-        store_custom_metric_cleanup(out);
     return rc;
 }
 

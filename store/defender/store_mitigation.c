@@ -111,12 +111,10 @@ static int action_read(struct store *s, const char *name, struct store_mitigatio
     static const char sql[] = "SELECT " ACTION_COLUMNS " FROM mitigation_actions WHERE name = ?";
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__get(s, sql, "read mitigation action", read_action, out, "s", name);
+    rc = store__get(s, sql, "read mitigation action", read_action, cleanup_action, out,
+                    sizeof(*out), "s", name);
     if (rc == DD_ERR_NOT_FOUND)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "The mitigation action %s does not exist.", name);
-    if (rc)
-        store_mitigation_action_cleanup(out);
     return rc;
 }
 
@@ -249,12 +247,10 @@ int store_mitigation_task_get(struct store *s, const char *task_id,
         "SELECT " TASK_COLUMNS " FROM detect_mitigation_tasks WHERE task_id = ?";
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__get(s, sql, "read mitigation task", read_task, out, "s", task_id);
+    rc = store__get(s, sql, "read mitigation task", read_task, cleanup_task, out, sizeof(*out), "s",
+                    task_id);
     if (rc == DD_ERR_NOT_FOUND)
         rc = task_missing(eb, task_id);
-    if (rc)
-        store_mitigation_task_cleanup(out);
     return rc;
 }
 
@@ -381,7 +377,9 @@ static int check_new_task(struct store *s, const struct store_mitigation_task_ne
                        "task %s.",
                        t->client_request_token, other);
     }
-    return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = DD_OK;
+    return rc;
 }
 
 static int insert_task(struct store *s, const struct store_mitigation_task_new *t, int64_t now_ms)

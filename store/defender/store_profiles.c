@@ -82,6 +82,11 @@ static int read_profile(sqlite3_stmt *st, void *item)
                           &p->created_ms, &p->modified_ms);
 }
 
+static void cleanup_profile(void *item)
+{
+    store_profile_cleanup(item);
+}
+
 int store_profile_get(struct store *s, const char *name, struct store_profile *out,
                       struct dd_errbuf *eb)
 {
@@ -91,12 +96,10 @@ int store_profile_get(struct store *s, const char *name, struct store_profile *o
         "FROM security_profiles WHERE name = ?";
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__get(s, sql, "read profile", read_profile, out, "t", name);
+    rc = store__get(s, sql, "read profile", read_profile, cleanup_profile, out, sizeof(*out), "t",
+                    name);
     if (rc == DD_ERR_NOT_FOUND)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Security profile %s cannot be found.", name);
-    if (rc)
-        store_profile_cleanup(out);
     return rc;
 }
 

@@ -86,8 +86,7 @@ int store_heartbeat_get(struct store *s, struct store_heartbeat *out)
     static const char sql[] = "SELECT pid, written_real_ms, emulated_now_ms, evaluated_until_ms, "
                               "synced_generation FROM emulator_heartbeat WHERE id = 1";
 
-    memset(out, 0, sizeof(*out));
-    return store__get(s, sql, "read heartbeat", read_heartbeat, out, "");
+    return store__get(s, sql, "read heartbeat", read_heartbeat, NULL, out, sizeof(*out), "");
 }
 
 int store_reset_generation(struct store *s, int64_t *out)

@@ -127,17 +127,19 @@ static int read_ca(sqlite3_stmt *st, void *item)
     return store__columns(st, "SS", &ca->key_pem, &ca->cert_pem);
 }
 
+static void cleanup_ca(void *item)
+{
+    store_ca_cleanup(item);
+}
+
 int store_ca_get(struct store *s, struct store_ca *out, struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT key_pem, cert_pem FROM emulator_ca WHERE id = 1";
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__get(s, sql, "read the CA", read_ca, out, "");
+    rc = store__get(s, sql, "read the CA", read_ca, cleanup_ca, out, sizeof(*out), "");
     if (rc == DD_ERR_NOT_FOUND)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "the emulator's CA has not been created yet");
-    if (rc)
-        store_ca_cleanup(out);
     return rc;
 }
 
@@ -214,12 +216,10 @@ int store_cert_get(struct store *s, const char *cert_id, struct store_cert *out,
     static const char sql[] = "SELECT " CERT_COLS ", pem FROM certificates WHERE cert_id = ?";
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__get(s, sql, "read certificate", read_cert_pem, out, "s", cert_id);
+    rc = store__get(s, sql, "read certificate", read_cert_pem, cleanup_cert, out, sizeof(*out), "s",
+                    cert_id);
     if (rc == DD_ERR_NOT_FOUND)
         rc = cert_missing(eb, cert_id);
-    if (rc)
-        store_cert_cleanup(out);
     return rc;
 }
 

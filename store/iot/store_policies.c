@@ -127,7 +127,9 @@ static int policy_exists(struct store *s, const char *name, struct dd_errbuf *eb
     static const char sql[] = "SELECT 1 FROM policies WHERE name = ?";
     int rc = store__exists(s, sql, "find policy", "t", name);
 
-    return rc == DD_ERR_NOT_FOUND ? policy_missing(eb, name) : rc;
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = policy_missing(eb, name);
+    return rc;
 }
 
 static int group_missing(struct dd_errbuf *eb, const char *name)
@@ -142,7 +144,9 @@ static int group_exists(struct store *s, const char *name, struct dd_errbuf *eb)
     static const char sql[] = "SELECT 1 FROM thing_groups WHERE name = ?";
     int rc = store__exists(s, sql, "find thing group", "t", name);
 
-    return rc == DD_ERR_NOT_FOUND ? group_missing(eb, name) : rc;
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = group_missing(eb, name);
+    return rc;
 }
 
 int store_policy_create(struct store *s, const char *name, const char *document, int64_t now_ms,
@@ -182,6 +186,11 @@ static int read_policy(sqlite3_stmt *st, void *item)
                                &p->modified_ms);
 }
 
+static void cleanup_policy(void *item)
+{
+    store_policy_cleanup(item);
+}
+
 int store_policy_get(struct store *s, const char *name, struct store_policy *out,
                      struct dd_errbuf *eb)
 {
@@ -191,12 +200,10 @@ int store_policy_get(struct store *s, const char *name, struct store_policy *out
         "ON v.policy_name = p.name AND v.version = p.default_version WHERE p.name = ?";
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__get(s, sql, "read policy", read_policy, out, "t", name);
+    rc = store__get(s, sql, "read policy", read_policy, cleanup_policy, out, sizeof(*out), "t",
+                    name);
     if (rc == DD_ERR_NOT_FOUND)
         rc = policy_missing(eb, name);
-    if (rc)
-        store_policy_cleanup(out);
     return rc;
 }
 
@@ -263,6 +270,11 @@ static int read_version_document(sqlite3_stmt *st, void *item)
     return rc ? rc : read_version(st, item);
 }
 
+static void cleanup_version(void *item)
+{
+    store_policy_version_cleanup(item);
+}
+
 /* Read one version row; document only when with_document. */
 static int version_read(struct store *s, const char *name, int64_t version, bool with_document,
                         struct store_policy_version *out, struct dd_errbuf *eb)
@@ -273,14 +285,12 @@ static int version_read(struct store *s, const char *name, int64_t version, bool
         "ON p.name = v.policy_name WHERE v.policy_name = ? AND v.version = ?";
     int rc;
 
-    memset(out, 0, sizeof(*out));
     rc = store__get(s, sql, "read policy version",
-                    with_document ? read_version_document : read_version, out, "tI", name, version);
+                    with_document ? read_version_document : read_version, cleanup_version, out,
+                    sizeof(*out), "tI", name, version);
     if (rc == DD_ERR_NOT_FOUND)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Policy version not found (name=%s, versionId=%lld)",
                      name, (long long)version);
-    if (rc)
-        store_policy_version_cleanup(out);
     return rc;
 }
 
@@ -423,22 +433,32 @@ int store_policy_version_delete(struct store *s, const char *name, int64_t versi
     return store__finish(s, rc);
 }
 
+/* Run sql on (policy name, kind, target) in one transaction; with check,
+ * the policy and a thing group target must exist first. */
+static int target_change(struct store *s, const char *sql, const char *what, const char *name,
+                         enum store_target_kind kind, const char *target, bool check,
+                         struct dd_errbuf *eb)
+{
+    int rc = store__begin(s, eb);
+
+    if (rc)
+        return rc;
+    if (check)
+        rc = policy_exists(s, name, eb);
+    if (!rc && check && kind == STORE_TARGET_THING_GROUP)
+        rc = group_exists(s, target, eb);
+    if (!rc)
+        rc = store__run(s, sql, what, "ttt", name, kind_names[kind], target);
+    return store__finish(s, rc);
+}
+
 int store_policy_attach(struct store *s, const char *name, enum store_target_kind kind,
                         const char *target, struct dd_errbuf *eb)
 {
     static const char sql[] =
         "INSERT OR IGNORE INTO policy_targets (policy_name, kind, target_name) VALUES (?, ?, ?)";
-    int rc;
 
-    rc = store__begin(s, eb);
-    if (rc)
-        return rc;
-    rc = policy_exists(s, name, eb);
-    if (!rc && kind == STORE_TARGET_THING_GROUP)
-        rc = group_exists(s, target, eb);
-    if (!rc)
-        rc = store__run(s, sql, "attach policy", "ttt", name, kind_names[kind], target);
-    return store__finish(s, rc);
+    return target_change(s, sql, "attach policy", name, kind, target, true, eb);
 }
 
 int store_policy_detach(struct store *s, const char *name, enum store_target_kind kind,
@@ -446,13 +466,8 @@ int store_policy_detach(struct store *s, const char *name, enum store_target_kin
 {
     static const char sql[] =
         "DELETE FROM policy_targets WHERE policy_name = ? AND kind = ? AND target_name = ?";
-    int rc;
 
-    rc = store__begin(s, eb);
-    if (rc)
-        return rc;
-    rc = store__run(s, sql, "detach policy", "ttt", name, kind_names[kind], target);
-    return store__finish(s, rc);
+    return target_change(s, sql, "detach policy", name, kind, target, false, eb);
 }
 
 int store_policy_list_attached(struct store *s, enum store_target_kind kind, const char *target,

@@ -192,12 +192,9 @@ int store_thing_get(struct store *s, const char *name, struct store_thing *out,
                               "version, created_ms FROM things WHERE name = ?";
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__get(s, sql, "read thing", read_thing, out, "s", name);
+    rc = store__get(s, sql, "read thing", read_thing, cleanup_thing, out, sizeof(*out), "s", name);
     if (rc == DD_ERR_NOT_FOUND)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Thing %s cannot be found.", name);
-    if (rc)
-        store_thing_cleanup(out);
     return rc;
 }
 
@@ -254,6 +251,12 @@ out:
     return rc;
 }
 
+static int version_conflict(const char *what, const char *name, struct dd_errbuf *eb)
+{
+    return dd_fail(eb, DD_ERR_VERSION_CONFLICT,
+                   "The version for %s %s does not match the expected version.", what, name);
+}
+
 /* Lock the row's version (ver_sql selects it by name): DD_ERR_NOT_FOUND
  * when the row is missing, DD_ERR_VERSION_CONFLICT when expected (>= 0)
  * differs. what names the kind for messages ("thing", "thing group"). */
@@ -266,9 +269,51 @@ static int check_version(struct store *s, const char *ver_sql, const char *what,
     if (rc)
         return rc;
     if (expected >= 0 && expected != version)
-        return dd_fail(eb, DD_ERR_VERSION_CONFLICT,
-                       "The version for %s %s does not match the expected version.", what, name);
+        return version_conflict(what, name, eb);
     return DD_OK;
+}
+
+/* Delete the row ver_sql and del_sql name by name, in one transaction,
+ * when expected (>= 0) is its version; a missing row is DD_OK. child_sql
+ * (NULL: none) finds a child group, which keeps the row (DD_ERR_INVALID). */
+static int delete_versioned(struct store *s, const char *ver_sql, const char *child_sql,
+                            const char *del_sql, const char *what, const char *name,
+                            int64_t expected, struct dd_errbuf *eb)
+{
+    int rc = store__begin(s, eb);
+
+    if (rc)
+        return rc;
+    rc = check_version(s, ver_sql, what, name, expected, eb);
+    if (rc == DD_ERR_NOT_FOUND) {
+        store_rollback(s);
+        return DD_OK;
+    }
+    if (!rc && child_sql) {
+        rc = store__exists(s, child_sql, "find child groups", "s", name);
+        if (rc == DD_OK)
+            rc = dd_fail(eb, DD_ERR_INVALID,
+                         "Cannot delete thing group : %s when there are still child groups "
+                         "attached to it.",
+                         name);
+        else if (rc == DD_ERR_NOT_FOUND)
+            rc = DD_OK;
+    }
+    if (!rc)
+        rc = store__run(s, del_sql, "delete", "s", name);
+    return store__finish(s, rc);
+}
+
+/* Check the patch's expected version against version, then give the
+ * attributes it leaves in *attrs (new text to free(); NULL when it keeps
+ * the stored ones). */
+static int patch_attrs(const struct store_patch *p, const char *what, const char *name,
+                       int64_t version, const char *stored, char **attrs, struct dd_errbuf *eb)
+{
+    *attrs = NULL;
+    if (p->expected_version >= 0 && p->expected_version != version)
+        return version_conflict(what, name, eb);
+    return p->attributes ? attrs_apply(stored, p->attributes, p->merge, attrs, eb) : DD_OK;
 }
 
 int store_thing_update(struct store *s, const char *name, const struct store_patch *p,
@@ -286,15 +331,8 @@ int store_thing_update(struct store *s, const char *name, const struct store_pat
     if (rc)
         return rc;
     rc = store_thing_get(s, name, &t, eb);
-    if (rc)
-        goto out;
-    if (p->expected_version >= 0 && p->expected_version != t.version) {
-        rc = dd_fail(eb, DD_ERR_VERSION_CONFLICT,
-                     "The version for thing %s does not match the expected version.", name);
-        goto out;
-    }
-    if (p->attributes)
-        rc = attrs_apply(t.attributes, p->attributes, p->merge, &attrs, eb);
+    if (!rc)
+        rc = patch_attrs(p, "thing", name, t.version, t.attributes, &attrs, eb);
     if (rc)
         goto out;
     if (p->remove_type)
@@ -319,19 +357,8 @@ int store_thing_delete(struct store *s, const char *name, int64_t expected_versi
 {
     static const char ver_sql[] = "SELECT version FROM things WHERE name = ?";
     static const char del_sql[] = "DELETE FROM things WHERE name = ?";
-    int rc;
 
-    rc = store__begin(s, eb);
-    if (rc)
-        return rc;
-    rc = check_version(s, ver_sql, "thing", name, expected_version, eb);
-    if (rc == DD_ERR_NOT_FOUND) {
-        store_rollback(s);
-        return DD_OK;
-    }
-    if (!rc)
-        rc = store__run(s, del_sql, "delete thing", "s", name);
-    return store__finish(s, rc);
+    return delete_versioned(s, ver_sql, NULL, del_sql, "thing", name, expected_version, eb);
 }
 
 int store_thing_list(struct store *s, const struct store_thing_filter *f, const char *after,
@@ -385,6 +412,11 @@ static int read_group(sqlite3_stmt *st, void *item)
                           &g->version, &g->created_ms);
 }
 
+static void cleanup_group(void *item)
+{
+    store_thing_group_cleanup(item);
+}
+
 int store_group_get(struct store *s, const char *name, struct store_thing_group *out,
                     struct dd_errbuf *eb)
 {
@@ -392,12 +424,9 @@ int store_group_get(struct store *s, const char *name, struct store_thing_group 
                               "version, created_ms FROM thing_groups WHERE name = ?";
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__get(s, sql, "read group", read_group, out, "s", name);
+    rc = store__get(s, sql, "read group", read_group, cleanup_group, out, sizeof(*out), "s", name);
     if (rc == DD_ERR_NOT_FOUND)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "ThingGroup %s cannot be found.", name);
-    if (rc)
-        store_thing_group_cleanup(out);
     return rc;
 }
 
@@ -482,20 +511,12 @@ int store_group_update(struct store *s, const char *name, const struct store_pat
     if (rc)
         return rc;
     rc = store_group_get(s, name, &g, eb);
-    if (rc)
-        goto out;
-    if (p->expected_version >= 0 && p->expected_version != g.version) {
-        rc = dd_fail(eb, DD_ERR_VERSION_CONFLICT,
-                     "The version for thing group %s does not match the expected version.", name);
-        goto out;
-    }
-    if (p->attributes)
-        rc = attrs_apply(g.attributes, p->attributes, p->merge, &attrs, eb);
+    if (!rc)
+        rc = patch_attrs(p, "thing group", name, g.version, g.attributes, &attrs, eb);
     if (!rc)
         rc = store__int64(s, sql, "update group", new_version, "sss",
                           p->description ? p->description : g.description,
                           attrs ? attrs : g.attributes, name);
-out:
     rc = store__finish(s, rc);
     if (rc)
         *new_version = 0;
@@ -510,29 +531,9 @@ int store_group_delete(struct store *s, const char *name, int64_t expected_versi
     static const char ver_sql[] = "SELECT version FROM thing_groups WHERE name = ?";
     static const char child_sql[] = "SELECT 1 FROM thing_groups WHERE parent_name = ? LIMIT 1";
     static const char del_sql[] = "DELETE FROM thing_groups WHERE name = ?";
-    int rc;
 
-    rc = store__begin(s, eb);
-    if (rc)
-        return rc;
-    rc = check_version(s, ver_sql, "thing group", name, expected_version, eb);
-    if (rc == DD_ERR_NOT_FOUND) {
-        store_rollback(s);
-        return DD_OK;
-    }
-    if (!rc) {
-        rc = store__exists(s, child_sql, "find child groups", "s", name);
-        if (rc == DD_OK)
-            rc = dd_fail(eb, DD_ERR_INVALID,
-                         "Cannot delete thing group : %s when there are still child groups "
-                         "attached to it.",
-                         name);
-        else if (rc == DD_ERR_NOT_FOUND)
-            rc = DD_OK;
-    }
-    if (!rc)
-        rc = store__run(s, del_sql, "delete group", "s", name);
-    return store__finish(s, rc);
+    return delete_versioned(s, ver_sql, child_sql, del_sql, "thing group", name, expected_version,
+                            eb);
 }
 
 int store_group_list(struct store *s, const struct store_group_filter *f, const char *after,
