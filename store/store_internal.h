@@ -99,6 +99,11 @@ int store__one(struct store *s, const char *sql, sqlite3_stmt **out, const char 
  * caller words the not-found message. */
 int store__exists(struct store *s, const char *sql, const char *what, const char *binds, ...);
 
+/* DD_OK when sql (one text parameter, key) returns a row; when it returns
+ * none, err with the message fmt formats in eb. */
+int store__require(struct store *s, const char *sql, const char *key, struct dd_errbuf *eb, int err,
+                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 /* Turn store__exists()'s answer into *out (found or not) and DD_OK, or an
  * error (with *out false). */
 int store__found(int rc, bool *out);

@@ -154,6 +154,21 @@ int store__exists(struct store *s, const char *sql, const char *what, const char
     return rc;
 }
 
+int store__require(struct store *s, const char *sql, const char *key, struct dd_errbuf *eb, int err,
+                   const char *fmt, ...)
+{
+    char msg[sizeof(eb->msg)];
+    va_list ap;
+    int rc = store__exists(s, sql, "look up", "s", key);
+
+    if (rc != DD_ERR_NOT_FOUND)
+        return rc;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return dd_fail(eb, err, "%s", msg);
+}
+
 int store__found(int rc, bool *out)
 {
     *out = rc == DD_OK;

@@ -432,11 +432,8 @@ static int add_task_action(struct store *s, const char *task_id, const char *nam
 static int must_exist(struct store *s, const char *sql, const char *value, const char *what,
                       struct dd_errbuf *eb)
 {
-    int rc = store__exists(s, sql, "check mitigation target", "s", value);
-
-    if (rc == DD_ERR_NOT_FOUND)
-        return dd_fail(eb, DD_ERR_INVALID, "The %s %s does not exist.", what, value);
-    return rc;
+    return store__require(s, sql, value, eb, DD_ERR_INVALID, "The %s %s does not exist.", what,
+                          value);
 }
 
 static int picked_add(struct picked_list *l, const char *id, const char *thing)

@@ -213,10 +213,8 @@ static int check_group(struct store *s, const char *group, struct dd_errbuf *eb)
 
     if (rc || !exists)
         return rc;
-    rc = store__exists(s, sql, "look up thing group", "t", group);
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Thing group %s cannot be found.", group);
-    return rc;
+    return store__require(s, sql, group, eb, DD_ERR_NOT_FOUND, "Thing group %s cannot be found.",
+                          group);
 }
 
 /* Whether (profile, target) is attached. */

@@ -47,13 +47,9 @@ static int count_by(struct store *s, const char *sql, const char *arg, int64_t *
 
 static int thing_exists(struct store *s, const char *name, struct dd_errbuf *eb)
 {
-    static const char sql[] = "SELECT count(*) FROM things WHERE name = ?";
-    int64_t n;
-    int rc = count_by(s, sql, name, &n);
+    static const char sql[] = "SELECT 1 FROM things WHERE name = ?";
 
-    if (!rc && !n)
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Thing %s cannot be found.", name);
-    return rc;
+    return store__require(s, sql, name, eb, DD_ERR_NOT_FOUND, "Thing %s cannot be found.", name);
 }
 
 static int cert_missing(struct dd_errbuf *eb, const char *cert_id)

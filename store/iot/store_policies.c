@@ -17,6 +17,8 @@
 #include "core/mem.h"
 #include "store/store_internal.h"
 
+#define POLICY_MISSING "Policy not found (name=%s)"
+
 static const char *const kind_names[] = {
     [STORE_TARGET_THING_GROUP] = "thinggroup",
     [STORE_TARGET_CERT] = "cert",
@@ -116,37 +118,23 @@ static int collect_docs(struct store *s, sqlite3_stmt *st, struct store_policy_d
     return rc;
 }
 
-static int policy_missing(struct dd_errbuf *eb, const char *name)
-{
-    return dd_fail(eb, DD_ERR_NOT_FOUND, "Policy not found (name=%s)", name);
-}
-
+/* DD_OK when policy name exists, else DD_ERR_NOT_FOUND saying so. */
 /* DD_OK when policy name exists, else DD_ERR_NOT_FOUND saying so. */
 static int policy_exists(struct store *s, const char *name, struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT 1 FROM policies WHERE name = ?";
-    int rc = store__exists(s, sql, "find policy", "t", name);
 
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = policy_missing(eb, name);
-    return rc;
+    return store__require(s, sql, name, eb, DD_ERR_NOT_FOUND, POLICY_MISSING, name);
 }
 
-static int group_missing(struct dd_errbuf *eb, const char *name)
-{
-    return dd_fail(eb, DD_ERR_NOT_FOUND, "Thing group %s does not exist", name);
-}
-
-/* Does thing group name exist? */
+/* DD_OK when thing group name exists, else DD_ERR_NOT_FOUND saying so. */
 /* DD_OK when thing group name exists, else DD_ERR_NOT_FOUND saying so. */
 static int group_exists(struct store *s, const char *name, struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT 1 FROM thing_groups WHERE name = ?";
-    int rc = store__exists(s, sql, "find thing group", "t", name);
 
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = group_missing(eb, name);
-    return rc;
+    return store__require(s, sql, name, eb, DD_ERR_NOT_FOUND, "Thing group %s does not exist",
+                          name);
 }
 
 int store_policy_create(struct store *s, const char *name, const char *document, int64_t now_ms,
@@ -203,7 +191,7 @@ int store_policy_get(struct store *s, const char *name, struct store_policy *out
     rc = store__get(s, sql, "read policy", read_policy, cleanup_policy, out, sizeof(*out), "t",
                     name);
     if (rc == DD_ERR_NOT_FOUND)
-        rc = policy_missing(eb, name);
+        rc = dd_fail(eb, DD_ERR_NOT_FOUND, POLICY_MISSING, name);
     return rc;
 }
 
@@ -324,7 +312,7 @@ int store_policy_version_create(struct store *s, const char *name, const char *d
         return rc;
     rc = store__int64(s, next_sql, "find policy", &version, "t", name);
     if (rc == DD_ERR_NOT_FOUND)
-        rc = policy_missing(eb, name);
+        rc = dd_fail(eb, DD_ERR_NOT_FOUND, POLICY_MISSING, name);
     if (!rc)
         rc = store__int64(s, count_sql, "count policy versions", &n, "t", name);
     if (!rc && n >= STORE_POLICY_MAX_VERSIONS)
@@ -389,7 +377,7 @@ int store_policy_versions_list(struct store *s, const char *name, struct store_p
     if (!rc)
         rc = store__each(s, st, version_row, out, "list policy versions");
     if (!rc && !out->n)
-        rc = policy_missing(eb, name);
+        rc = dd_fail(eb, DD_ERR_NOT_FOUND, POLICY_MISSING, name);
     if (rc)
         store_policy_versions_cleanup(out);
     return rc;
@@ -536,9 +524,8 @@ int store_policy_effective(struct store *s, const char *thing_name, enum store_t
 
     memset(out, 0, sizeof(*out));
     if (thing_name) {
-        rc = store__exists(s, thing_sql, "find thing", "t", thing_name);
-        if (rc == DD_ERR_NOT_FOUND)
-            rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Thing %s cannot be found.", thing_name);
+        rc = store__require(s, thing_sql, thing_name, eb, DD_ERR_NOT_FOUND,
+                            "Thing %s cannot be found.", thing_name);
         if (rc)
             return rc;
     }

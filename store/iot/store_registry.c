@@ -396,11 +396,9 @@ int store_thing_list(struct store *s, const struct store_thing_filter *f, const 
 static int group_exists(struct store *s, const char *name, struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT 1 FROM thing_groups WHERE name = ?";
-    int rc = store__exists(s, sql, "find group", "s", name);
 
-    if (rc == DD_ERR_NOT_FOUND)
-        return dd_fail(eb, DD_ERR_NOT_FOUND, "ThingGroup %s cannot be found.", name);
-    return rc;
+    return store__require(s, sql, name, eb, DD_ERR_NOT_FOUND, "ThingGroup %s cannot be found.",
+                          name);
 }
 
 static int read_group(sqlite3_stmt *st, void *item)
@@ -638,11 +636,8 @@ static int add_member(struct store *s, const char *thing, const char *group, str
 static int thing_exists(struct store *s, const char *name, struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT 1 FROM things WHERE name = ?";
-    int rc = store__exists(s, sql, "find thing", "s", name);
 
-    if (rc == DD_ERR_NOT_FOUND)
-        return dd_fail(eb, DD_ERR_NOT_FOUND, "Thing %s cannot be found.", name);
-    return rc;
+    return store__require(s, sql, name, eb, DD_ERR_NOT_FOUND, "Thing %s cannot be found.", name);
 }
 
 int store__membership_add(struct store *s, const char *thing, const char *group,
