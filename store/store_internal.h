@@ -167,6 +167,17 @@ int store__collect(struct store *s, sqlite3_stmt *st, size_t limit, size_t size,
                    store__read_fn read, store__cleanup_fn cleanup, void **items, size_t *n,
                    bool *more, const char *what);
 
+/* A store__cleanup_fn for an item that is one heap string (a char * of a
+ * name list): frees it. */
+void store__free_ptr(void *item);
+
+/* Clean up the n items of size bytes at items (with cleanup; NULL: nothing
+ * inside them to free), free the array, then clear the page_size bytes of
+ * page, the struct that held them. For the *_cleanup() of lists and pages.
+ * Cannot fail. */
+void store__clear_page(void *page, size_t page_size, void *items, size_t n, size_t size,
+                       store__cleanup_fn cleanup);
+
 /* Column col of the current row as an integer, none for SQL NULL. */
 int64_t store__int_or(sqlite3_stmt *st, int col, int64_t none);
 

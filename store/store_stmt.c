@@ -385,6 +385,22 @@ int store__grow(void *arrp, size_t n, size_t size)
     return DD_OK;
 }
 
+void store__free_ptr(void *item)
+{
+    free(*(char **)item);
+}
+
+void store__clear_page(void *page, size_t page_size, void *items, size_t n, size_t size,
+                       store__cleanup_fn cleanup)
+{
+    size_t i;
+
+    for (i = 0; cleanup && i < n; i++)
+        cleanup((unsigned char *)items + i * size);
+    free(items);
+    memset(page, 0, page_size);
+}
+
 int store__begin(struct store *s, struct dd_errbuf *eb)
 {
     int rc = store_begin(s);

@@ -32,16 +32,15 @@ void store_mitigation_action_cleanup(struct store_mitigation_action *a)
     memset(a, 0, sizeof(*a));
 }
 
+static void cleanup_action(void *item)
+{
+    store_mitigation_action_cleanup(item);
+}
+
 void store_mitigation_action_page_cleanup(struct store_mitigation_action_page *p)
 {
-    size_t i;
-
-    if (!p)
-        return;
-    for (i = 0; i < p->n; i++)
-        store_mitigation_action_cleanup(&p->items[i]);
-    free(p->items);
-    memset(p, 0, sizeof(*p));
+    if (p)
+        store__clear_page(p, sizeof(*p), p->items, p->n, sizeof(*p->items), cleanup_action);
 }
 
 void store_mitigation_task_cleanup(struct store_mitigation_task *t)
@@ -53,16 +52,15 @@ void store_mitigation_task_cleanup(struct store_mitigation_task *t)
     memset(t, 0, sizeof(*t));
 }
 
+static void cleanup_task(void *item)
+{
+    store_mitigation_task_cleanup(item);
+}
+
 void store_mitigation_task_page_cleanup(struct store_mitigation_task_page *p)
 {
-    size_t i;
-
-    if (!p)
-        return;
-    for (i = 0; i < p->n; i++)
-        store_mitigation_task_cleanup(&p->items[i]);
-    free(p->items);
-    memset(p, 0, sizeof(*p));
+    if (p)
+        store__clear_page(p, sizeof(*p), p->items, p->n, sizeof(*p->items), cleanup_task);
 }
 
 void store_mitigation_execution_cleanup(struct store_mitigation_execution *e)
@@ -75,16 +73,15 @@ void store_mitigation_execution_cleanup(struct store_mitigation_execution *e)
     memset(e, 0, sizeof(*e));
 }
 
+static void cleanup_execution(void *item)
+{
+    store_mitigation_execution_cleanup(item);
+}
+
 void store_mitigation_execution_page_cleanup(struct store_mitigation_execution_page *p)
 {
-    size_t i;
-
-    if (!p)
-        return;
-    for (i = 0; i < p->n; i++)
-        store_mitigation_execution_cleanup(&p->items[i]);
-    free(p->items);
-    memset(p, 0, sizeof(*p));
+    if (p)
+        store__clear_page(p, sizeof(*p), p->items, p->n, sizeof(*p->items), cleanup_execution);
 }
 
 /* ---- actions ---- */
@@ -98,11 +95,6 @@ static int read_action(sqlite3_stmt *st, void *item)
     return store__columns(st, "sssSSII", a->name, sizeof(a->name), a->action_id,
                           sizeof(a->action_id), a->action_type, sizeof(a->action_type),
                           &a->role_arn, &a->params, &a->created_ms, &a->modified_ms);
-}
-
-static void cleanup_action(void *item)
-{
-    store_mitigation_action_cleanup(item);
 }
 
 static int action_read(struct store *s, const char *name, struct store_mitigation_action *out,
@@ -228,11 +220,6 @@ static int read_task(sqlite3_stmt *st, void *item)
                           sizeof(t->status), &t->start_ms, &t->target, &t->range_start_ms,
                           &t->range_end_ms, &t->only_active, &t->include_suppressed, &t->actions,
                           &t->n_executed, &t->n_skipped, &t->n_failed);
-}
-
-static void cleanup_task(void *item)
-{
-    store_mitigation_task_cleanup(item);
 }
 
 static int task_missing(struct dd_errbuf *eb, const char *task_id)
@@ -688,11 +675,6 @@ static int read_execution(sqlite3_stmt *st, void *item)
                           sizeof(e->violation_id), e->action_name, sizeof(e->action_name),
                           &e->thing, &e->start_ms, e->status, sizeof(e->status), &e->error_code,
                           &e->message);
-}
-
-static void cleanup_execution(void *item)
-{
-    store_mitigation_execution_cleanup(item);
 }
 
 int store_mitigation_execution_list(struct store *s,

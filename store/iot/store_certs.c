@@ -85,16 +85,15 @@ void store_cert_cleanup(struct store_cert *c)
     memset(c, 0, sizeof(*c));
 }
 
+static void cleanup_cert(void *item)
+{
+    store_cert_cleanup(item);
+}
+
 void store_cert_page_cleanup(struct store_cert_page *p)
 {
-    size_t i;
-
-    if (!p)
-        return;
-    for (i = 0; i < p->n; i++)
-        store_cert_cleanup(&p->v[i]);
-    free(p->v);
-    memset(p, 0, sizeof(*p));
+    if (p)
+        store__clear_page(p, sizeof(*p), p->v, p->n, sizeof(*p->v), cleanup_cert);
 }
 
 void store_cert_states_cleanup(struct store_cert_states *l)
@@ -199,11 +198,6 @@ static int read_cert_pem(sqlite3_stmt *st, void *item)
 
     read_cert(st, c);
     return store__dup_text(st, 8, &c->pem);
-}
-
-static void cleanup_cert(void *item)
-{
-    store_cert_cleanup(item);
 }
 
 int store_cert_get(struct store *s, const char *cert_id, struct store_cert *out,

@@ -41,28 +41,21 @@ void store_policy_version_cleanup(struct store_policy_version *v)
     memset(v, 0, sizeof(*v));
 }
 
+static void cleanup_version(void *item)
+{
+    store_policy_version_cleanup(item);
+}
+
 void store_policy_versions_cleanup(struct store_policy_versions *l)
 {
-    size_t i;
-
-    if (!l)
-        return;
-    for (i = 0; i < l->n; i++)
-        store_policy_version_cleanup(&l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof(*l));
+    if (l)
+        store__clear_page(l, sizeof(*l), l->v, l->n, sizeof(*l->v), cleanup_version);
 }
 
 void store_name_page_cleanup(struct store_name_page *l)
 {
-    size_t i;
-
-    if (!l)
-        return;
-    for (i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof(*l));
+    if (l)
+        store__clear_page(l, sizeof(*l), l->v, l->n, sizeof(*l->v), store__free_ptr);
 }
 
 void store_policy_docs_cleanup(struct store_policy_docs *d)
@@ -256,11 +249,6 @@ static int read_version_document(sqlite3_stmt *st, void *item)
     int rc = column_dup(st, 0, &v->document);
 
     return rc ? rc : read_version(st, item);
-}
-
-static void cleanup_version(void *item)
-{
-    store_policy_version_cleanup(item);
 }
 
 /* Read one version row; document only when with_document. */

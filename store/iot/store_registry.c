@@ -46,26 +46,19 @@ void store_thing_group_cleanup(struct store_thing_group *g)
 
 void store_names_cleanup(struct store_names *l)
 {
-    size_t i;
+    if (l)
+        store__clear_page(l, sizeof(*l), l->names, l->n, sizeof(*l->names), store__free_ptr);
+}
 
-    if (!l)
-        return;
-    for (i = 0; i < l->n; i++)
-        free(l->names[i]);
-    free(l->names);
-    memset(l, 0, sizeof(*l));
+static void cleanup_thing(void *item)
+{
+    store_thing_cleanup(item);
 }
 
 void store_thing_page_cleanup(struct store_thing_page *p)
 {
-    size_t i;
-
-    if (!p)
-        return;
-    for (i = 0; i < p->n; i++)
-        store_thing_cleanup(&p->items[i]);
-    free(p->items);
-    memset(p, 0, sizeof(*p));
+    if (p)
+        store__clear_page(p, sizeof(*p), p->items, p->n, sizeof(*p->items), cleanup_thing);
 }
 
 int store__collect_names(struct store *s, sqlite3_stmt *st, size_t limit, struct store_names *out)
@@ -178,11 +171,6 @@ static int read_thing(sqlite3_stmt *st, void *item)
     return store__columns(st, "ssssSII", t->name, sizeof(t->name), t->thing_id, sizeof(t->thing_id),
                           t->type_name, sizeof(t->type_name), t->billing_group,
                           sizeof(t->billing_group), &t->attributes, &t->version, &t->created_ms);
-}
-
-static void cleanup_thing(void *item)
-{
-    store_thing_cleanup(item);
 }
 
 int store_thing_get(struct store *s, const char *name, struct store_thing *out,

@@ -214,11 +214,6 @@ static int read_name(sqlite3_stmt *st, void *item)
     return *name ? DD_OK : DD_ERR_NOMEM;
 }
 
-static void free_name(void *item)
-{
-    free(*(char **)item);
-}
-
 int store_shadow_list_named(struct store *s, const char *thing, const char *after, size_t limit,
                             struct store_shadow_names *out)
 {
@@ -235,20 +230,14 @@ int store_shadow_list_named(struct store *s, const char *thing, const char *afte
     rc = store__stmt(s, sql, &st, "ttI", thing, after ? after : "", (int64_t)limit + 1);
     if (rc)
         return rc;
-    rc = store__collect(s, st, limit, sizeof(*out->names), read_name, free_name, &items, &out->n,
-                        &out->more, "list named shadows");
+    rc = store__collect(s, st, limit, sizeof(*out->names), read_name, store__free_ptr, &items,
+                        &out->n, &out->more, "list named shadows");
     out->names = items;
     return rc;
 }
 
 void store_shadow_names_cleanup(struct store_shadow_names *l)
 {
-    size_t i;
-
-    if (!l)
-        return;
-    for (i = 0; i < l->n; i++)
-        free(l->names[i]);
-    free(l->names);
-    memset(l, 0, sizeof(*l));
+    if (l)
+        store__clear_page(l, sizeof(*l), l->names, l->n, sizeof(*l->names), store__free_ptr);
 }
