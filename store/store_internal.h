@@ -167,6 +167,11 @@ int store__collect(struct store *s, sqlite3_stmt *st, size_t limit, size_t size,
                    store__read_fn read, store__cleanup_fn cleanup, void **items, size_t *n,
                    bool *more, const char *what);
 
+/* free() the n heap pointers that follow (NULL ones are fine), then clear
+ * the size bytes of obj, the struct that held them. For the *_cleanup() of
+ * one row. Cannot fail. */
+void store__free_fields(void *obj, size_t size, int n, ...);
+
 /* A store__cleanup_fn for an item that is one heap string (a char * of a
  * name list): frees it. */
 void store__free_ptr(void *item);

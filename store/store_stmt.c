@@ -385,6 +385,17 @@ int store__grow(void *arrp, size_t n, size_t size)
     return DD_OK;
 }
 
+void store__free_fields(void *obj, size_t size, int n, ...)
+{
+    va_list ap;
+
+    va_start(ap, n);
+    while (n-- > 0)
+        free(va_arg(ap, void *));
+    va_end(ap);
+    memset(obj, 0, size);
+}
+
 void store__free_ptr(void *item)
 {
     free(*(char **)item);

@@ -13,26 +13,16 @@
 
 void store_dimension_cleanup(struct store_dimension *d)
 {
-    if (!d)
-        return;
-    free(d->name);
-    free(d->type);
-    free(d->string_values);
-    free(d->tags);
-    free(d->client_request_token);
-    memset(d, 0, sizeof(*d));
+    if (d)
+        store__free_fields(d, sizeof(*d), 5, d->name, d->type, d->string_values, d->tags,
+                           d->client_request_token);
 }
 
 void store_custom_metric_cleanup(struct store_custom_metric *m)
 {
-    if (!m)
-        return;
-    free(m->name);
-    free(m->metric_type);
-    free(m->display_name);
-    free(m->tags);
-    free(m->client_request_token);
-    memset(m, 0, sizeof(*m));
+    if (m)
+        store__free_fields(m, sizeof(*m), 5, m->name, m->metric_type, m->display_name, m->tags,
+                           m->client_request_token);
 }
 
 /* Bytewise equality where NULL equals only NULL. */

@@ -25,11 +25,8 @@
 
 void store_mitigation_action_cleanup(struct store_mitigation_action *a)
 {
-    if (!a)
-        return;
-    free(a->role_arn);
-    free(a->params);
-    memset(a, 0, sizeof(*a));
+    if (a)
+        store__free_fields(a, sizeof(*a), 2, a->role_arn, a->params);
 }
 
 static void cleanup_action(void *item)
@@ -45,11 +42,8 @@ void store_mitigation_action_page_cleanup(struct store_mitigation_action_page *p
 
 void store_mitigation_task_cleanup(struct store_mitigation_task *t)
 {
-    if (!t)
-        return;
-    free(t->target);
-    free(t->actions);
-    memset(t, 0, sizeof(*t));
+    if (t)
+        store__free_fields(t, sizeof(*t), 2, t->target, t->actions);
 }
 
 static void cleanup_task(void *item)
@@ -65,12 +59,8 @@ void store_mitigation_task_page_cleanup(struct store_mitigation_task_page *p)
 
 void store_mitigation_execution_cleanup(struct store_mitigation_execution *e)
 {
-    if (!e)
-        return;
-    free(e->thing);
-    free(e->error_code);
-    free(e->message);
-    memset(e, 0, sizeof(*e));
+    if (e)
+        store__free_fields(e, sizeof(*e), 3, e->thing, e->error_code, e->message);
 }
 
 static void cleanup_execution(void *item)

@@ -23,16 +23,9 @@ static int table_exists(struct store *s, const char *table, bool *out)
 
 void store_profile_cleanup(struct store_profile *p)
 {
-    if (!p)
-        return;
-    free(p->name);
-    free(p->description);
-    free(p->behaviors);
-    free(p->alert_targets);
-    free(p->metrics);
-    free(p->metrics_v2);
-    free(p->tags);
-    memset(p, 0, sizeof(*p));
+    if (p)
+        store__free_fields(p, sizeof(*p), 7, p->name, p->description, p->behaviors,
+                           p->alert_targets, p->metrics, p->metrics_v2, p->tags);
 }
 
 /* The stored version of profile name; DD_ERR_NOT_FOUND when there is none. */

@@ -79,10 +79,8 @@ static int cert_status(struct store *s, const char *cert_id, enum store_cert_sta
 
 void store_cert_cleanup(struct store_cert *c)
 {
-    if (!c)
-        return;
-    free(c->pem);
-    memset(c, 0, sizeof(*c));
+    if (c)
+        store__free_fields(c, sizeof(*c), 1, c->pem);
 }
 
 static void cleanup_cert(void *item)
@@ -98,19 +96,14 @@ void store_cert_page_cleanup(struct store_cert_page *p)
 
 void store_cert_states_cleanup(struct store_cert_states *l)
 {
-    if (!l)
-        return;
-    free(l->v);
-    memset(l, 0, sizeof(*l));
+    if (l)
+        store__free_fields(l, sizeof(*l), 1, l->v);
 }
 
 void store_ca_cleanup(struct store_ca *ca)
 {
-    if (!ca)
-        return;
-    free(ca->key_pem);
-    free(ca->cert_pem);
-    memset(ca, 0, sizeof(*ca));
+    if (ca)
+        store__free_fields(ca, sizeof(*ca), 2, ca->key_pem, ca->cert_pem);
 }
 
 /* ---- the CA ---- */

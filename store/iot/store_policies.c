@@ -26,19 +26,14 @@ static const char *const kind_names[] = {
 
 void store_policy_cleanup(struct store_policy *p)
 {
-    if (!p)
-        return;
-    free(p->name);
-    free(p->document);
-    memset(p, 0, sizeof(*p));
+    if (p)
+        store__free_fields(p, sizeof(*p), 2, p->name, p->document);
 }
 
 void store_policy_version_cleanup(struct store_policy_version *v)
 {
-    if (!v)
-        return;
-    free(v->document);
-    memset(v, 0, sizeof(*v));
+    if (v)
+        store__free_fields(v, sizeof(*v), 1, v->document);
 }
 
 static void cleanup_version(void *item)

@@ -29,19 +29,14 @@ static int same_opt(const char *a, const char *b)
 
 void store_thing_cleanup(struct store_thing *t)
 {
-    if (!t)
-        return;
-    free(t->attributes);
-    memset(t, 0, sizeof(*t));
+    if (t)
+        store__free_fields(t, sizeof(*t), 1, t->attributes);
 }
 
 void store_thing_group_cleanup(struct store_thing_group *g)
 {
-    if (!g)
-        return;
-    free(g->description);
-    free(g->attributes);
-    memset(g, 0, sizeof(*g));
+    if (g)
+        store__free_fields(g, sizeof(*g), 2, g->description, g->attributes);
 }
 
 void store_names_cleanup(struct store_names *l)
