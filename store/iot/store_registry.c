@@ -186,19 +186,13 @@ int store_thing_create(struct store *s, const struct store_thing_spec *spec,
 {
     static const char sql[] = "INSERT INTO things (name, thing_id, type_name, billing_group, "
                               "attributes, version, created_ms) VALUES (?, ?, ?, ?, ?, 1, ?)";
-    cJSON *attrs = NULL;
     char *text = NULL;
     int rc, same;
 
     memset(out, 0, sizeof(*out));
-    rc = attrs_parse(spec->attributes, &attrs, eb);
-    if (rc)
-        return rc;
-    text = cJSON_PrintUnformatted(attrs);
-    cJSON_Delete(attrs);
-    if (!text)
-        return DD_ERR_NOMEM;
-    rc = store__begin(s, eb);
+    rc = attrs_apply(NULL, spec->attributes, 0, &text, eb);
+    if (!rc)
+        rc = store__begin(s, eb);
     if (rc)
         goto out;
     rc = store_thing_get(s, spec->name, out, NULL);
@@ -417,19 +411,13 @@ int store_group_create(struct store *s, const struct store_group_spec *spec,
     static const char sql[] = "INSERT INTO thing_groups (name, group_id, parent_name, "
                               "description, attributes, version, created_ms) "
                               "VALUES (?, ?, ?, ?, ?, 1, ?)";
-    cJSON *attrs = NULL;
     char *text = NULL;
     int rc, same;
 
     memset(out, 0, sizeof(*out));
-    rc = attrs_parse(spec->attributes, &attrs, eb);
-    if (rc)
-        return rc;
-    text = cJSON_PrintUnformatted(attrs);
-    cJSON_Delete(attrs);
-    if (!text)
-        return DD_ERR_NOMEM;
-    rc = store__begin(s, eb);
+    rc = attrs_apply(NULL, spec->attributes, 0, &text, eb);
+    if (!rc)
+        rc = store__begin(s, eb);
     if (rc)
         goto out;
     rc = store_group_get(s, spec->name, out, NULL);
