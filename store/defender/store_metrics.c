@@ -31,6 +31,83 @@ static bool same(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+/* ---- what both tables share ----
+ *
+ * dimensions and custom_metrics have the same shape: a name, two texts of
+ * their own, tags, the client request token and two times. One struct kind
+ * says which table; the functions below serve both. */
+
+struct kind {
+    const char *noun;       /* in messages: "dimension" */
+    const char *get_sql;    /* by name (?1): the five texts, created_ms, modified_ms */
+    const char *insert_sql; /* the five texts, created_ms, modified_ms */
+    const char *update_sql; /* ?1 name, ?2 the text that may change, ?3 modified_ms */
+    store__read_fn read;
+    store__cleanup_fn cleanup;
+    size_t size; /* of the struct that read fills */
+};
+
+static int kind_read(struct store *s, const struct kind *k, const char *name, void *out,
+                     struct dd_errbuf *eb)
+{
+    int rc = store__get(s, k->get_sql, "read", k->read, k->cleanup, out, k->size, "t", name);
+
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "The %s %s does not exist.", k->noun, name);
+    return rc;
+}
+
+/* Insert the row of texts v (name first) unless its name exists, in one
+ * transaction. A stored row with the same texts is a retry: DD_OK with
+ * nothing written and *created false; other texts are DD_ERR_EXISTS. */
+static int kind_create(struct store *s, const struct kind *k, const char *const v[5],
+                       int64_t now_ms, bool *created, struct dd_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    int i, rc;
+
+    *created = false;
+    rc = store__begin(s, eb);
+    if (rc)
+        return rc;
+    rc = store__one(s, k->get_sql, &st, "read", "t", v[0]);
+    if (!rc) {
+        for (i = 1; i < 5 && same(store__text(st, i), v[i]); i++)
+            ;
+        sqlite3_reset(st);
+        if (i < 5)
+            rc = dd_fail(eb, DD_ERR_EXISTS, "The %s %s already exists.", k->noun, v[0]);
+        store_rollback(s);
+        return rc;
+    }
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = store__run(s, k->insert_sql, "create", "tttttII", v[0], v[1], v[2], v[3], v[4], now_ms,
+                        now_ms);
+    rc = store__finish(s, rc);
+    *created = !rc;
+    return rc;
+}
+
+/* Set the changeable text of row name to value and read the row back into
+ * out (k->size bytes, cleared first), in one transaction. */
+static int kind_update(struct store *s, const struct kind *k, const char *name, const char *value,
+                       int64_t now_ms, void *out, struct dd_errbuf *eb)
+{
+    int rc;
+
+    memset(out, 0, k->size);
+    rc = store__begin(s, eb);
+    if (rc)
+        return rc;
+    rc = store__run(s, k->update_sql, "update", "ttI", name, value, now_ms);
+    if (!rc)
+        rc = kind_read(s, k, name, out, eb);
+    rc = store__finish(s, rc);
+    if (rc)
+        k->cleanup(out);
+    return rc;
+}
+
 /* ---- dimensions ---- */
 
 static int read_dimension(sqlite3_stmt *st, void *item)
@@ -46,76 +123,36 @@ static void cleanup_dimension(void *item)
     store_dimension_cleanup(item);
 }
 
-static int dimension_read(struct store *s, const char *name, struct store_dimension *out,
-                          struct dd_errbuf *eb)
-{
-    static const char sql[] =
-        "SELECT name, type, string_values, tags, client_request_token, created_ms, modified_ms "
-        "FROM dimensions WHERE name = ?";
-    int rc;
-
-    rc = store__get(s, sql, "read dimension", read_dimension, cleanup_dimension, out, sizeof(*out),
-                    "t", name);
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "The dimension %s does not exist.", name);
-    return rc;
-}
+static const struct kind dimension = {
+    "dimension",
+    "SELECT name, type, string_values, tags, client_request_token, created_ms, modified_ms "
+    "FROM dimensions WHERE name = ?",
+    "INSERT INTO dimensions (name, type, string_values, tags, client_request_token, "
+    "created_ms, modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "UPDATE dimensions SET string_values = ?2, modified_ms = ?3 WHERE name = ?1",
+    read_dimension,
+    cleanup_dimension,
+    sizeof(struct store_dimension),
+};
 
 int store_dimension_create(struct store *s, const struct store_dimension_new *d, int64_t now_ms,
                            bool *created, struct dd_errbuf *eb)
 {
-    static const char sql[] =
-        "INSERT INTO dimensions (name, type, string_values, tags, client_request_token, "
-        "created_ms, modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?)";
-    struct store_dimension old;
-    struct dd_errbuf ignore;
-    int rc;
+    const char *v[5] = { d->name, d->type, d->string_values, d->tags, d->client_request_token };
 
-    *created = false;
-    rc = store__begin(s, eb);
-    if (rc)
-        return rc;
-    rc = dimension_read(s, d->name, &old, &ignore);
-    if (!rc) {
-        if (!same(old.client_request_token, d->client_request_token) || !same(old.type, d->type) ||
-            !same(old.string_values, d->string_values) || !same(old.tags, d->tags))
-            rc = dd_fail(eb, DD_ERR_EXISTS, "The dimension %s already exists.", d->name);
-        store_dimension_cleanup(&old);
-        store_rollback(s);
-        return rc;
-    }
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = store__run(s, sql, "create dimension", "tttttII", d->name, d->type, d->string_values,
-                        d->tags, d->client_request_token, now_ms, now_ms);
-    rc = store__finish(s, rc);
-    *created = !rc;
-    return rc;
+    return kind_create(s, &dimension, v, now_ms, created, eb);
 }
 
 int store_dimension_get(struct store *s, const char *name, struct store_dimension *out,
                         struct dd_errbuf *eb)
 {
-    return dimension_read(s, name, out, eb);
+    return kind_read(s, &dimension, name, out, eb);
 }
 
 int store_dimension_update(struct store *s, const char *name, const char *string_values,
                            int64_t now_ms, struct store_dimension *out, struct dd_errbuf *eb)
 {
-    static const char sql[] =
-        "UPDATE dimensions SET string_values = ?2, modified_ms = ?3 WHERE name = ?1";
-    int rc;
-
-    memset(out, 0, sizeof(*out));
-    rc = store__begin(s, eb);
-    if (rc)
-        return rc;
-    rc = store__run(s, sql, "update dimension", "ttI", name, string_values, now_ms);
-    if (!rc)
-        rc = dimension_read(s, name, out, eb);
-    rc = store__finish(s, rc);
-    if (rc)
-        store_dimension_cleanup(out);
-    return rc;
+    return kind_update(s, &dimension, name, string_values, now_ms, out, eb);
 }
 
 /* True when a profile's behaviors or additionalMetricsToRetainV2 name it. */
@@ -198,78 +235,38 @@ static void cleanup_metric(void *item)
     store_custom_metric_cleanup(item);
 }
 
-static int metric_read(struct store *s, const char *name, struct store_custom_metric *out,
-                       struct dd_errbuf *eb)
-{
-    static const char sql[] =
-        "SELECT name, metric_type, display_name, tags, client_request_token, created_ms, "
-        "modified_ms FROM custom_metrics WHERE name = ?";
-    int rc;
-
-    rc = store__get(s, sql, "read custom metric", read_metric, cleanup_metric, out, sizeof(*out),
-                    "t", name);
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "The custom metric %s does not exist.", name);
-    return rc;
-}
+static const struct kind metric = {
+    "custom metric",
+    "SELECT name, metric_type, display_name, tags, client_request_token, created_ms, "
+    "modified_ms FROM custom_metrics WHERE name = ?",
+    "INSERT INTO custom_metrics (name, metric_type, display_name, tags, "
+    "client_request_token, created_ms, modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "UPDATE custom_metrics SET display_name = ?2, modified_ms = ?3 WHERE name = ?1",
+    read_metric,
+    cleanup_metric,
+    sizeof(struct store_custom_metric),
+};
 
 int store_custom_metric_create(struct store *s, const struct store_custom_metric_new *m,
                                int64_t now_ms, bool *created, struct dd_errbuf *eb)
 {
-    static const char sql[] =
-        "INSERT INTO custom_metrics (name, metric_type, display_name, tags, "
-        "client_request_token, created_ms, modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?)";
-    struct store_custom_metric old;
-    struct dd_errbuf ignore;
-    int rc;
+    const char *v[5] = { m->name, m->metric_type, m->display_name, m->tags,
+                         m->client_request_token };
 
-    *created = false;
-    rc = store__begin(s, eb);
-    if (rc)
-        return rc;
-    rc = metric_read(s, m->name, &old, &ignore);
-    if (!rc) {
-        if (!same(old.client_request_token, m->client_request_token) ||
-            !same(old.metric_type, m->metric_type) || !same(old.display_name, m->display_name) ||
-            !same(old.tags, m->tags))
-            rc = dd_fail(eb, DD_ERR_EXISTS, "The custom metric %s already exists.", m->name);
-        store_custom_metric_cleanup(&old);
-        store_rollback(s);
-        return rc;
-    }
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = store__run(s, sql, "create custom metric", "tttttII", m->name, m->metric_type,
-                        m->display_name, m->tags, m->client_request_token, now_ms, now_ms);
-    rc = store__finish(s, rc);
-    *created = !rc;
-    return rc;
+    return kind_create(s, &metric, v, now_ms, created, eb);
 }
 
 int store_custom_metric_get(struct store *s, const char *name, struct store_custom_metric *out,
                             struct dd_errbuf *eb)
 {
-    return metric_read(s, name, out, eb);
+    return kind_read(s, &metric, name, out, eb);
 }
 
 int store_custom_metric_update(struct store *s, const char *name, const char *display_name,
                                int64_t now_ms, struct store_custom_metric *out,
                                struct dd_errbuf *eb)
 {
-    static const char sql[] =
-        "UPDATE custom_metrics SET display_name = ?2, modified_ms = ?3 WHERE name = ?1";
-    int rc;
-
-    memset(out, 0, sizeof(*out));
-    rc = store__begin(s, eb);
-    if (rc)
-        return rc;
-    rc = store__run(s, sql, "update custom metric", "ttI", name, display_name, now_ms);
-    if (!rc)
-        rc = metric_read(s, name, out, eb);
-    rc = store__finish(s, rc);
-    if (rc)
-        store_custom_metric_cleanup(out);
-    return rc;
+    return kind_update(s, &metric, name, display_name, now_ms, out, eb);
 }
 
 int store_custom_metric_in_use(struct store *s, const char *name, bool *out)
