@@ -76,7 +76,11 @@ int store__collect_names(struct store *s, sqlite3_stmt *st, size_t limit, struct
  *   -  no argument: the parameter stays NULL
  * A letter outside this list is DD_ERR_INTERNAL. Errors of every helper:
  * DD_ERR_EXISTS (constraint), DD_ERR_BUSY, DD_ERR_STORE, DD_ERR_NOMEM, each
- * with sqlite3_errmsg() logged; what names the step in that log line. */
+ * with sqlite3_errmsg() logged; what names the step in that log line.
+ * Statements come from s's cache (store__prepare), so each helper costs
+ * what the hand-written sequence did. Like s, they are for the one thread
+ * that uses the connection. Covered by the tests/unit/test_store*.c cases,
+ * which all go through them. */
 
 /* A ready statement for the literal sql with binds bound. The statement
  * stays owned by s; the caller steps it and resets it. */
@@ -115,7 +119,6 @@ int store__int64(struct store *s, const char *sql, const char *what, int64_t *ou
 
 /* Clear out, run sql (a query of one text column) and collect its rows as
  * store__collect_names() does, with the same limit rules. */
-struct store_names;
 int store__names(struct store *s, const char *sql, size_t limit, struct store_names *out,
                  const char *binds, ...);
 
@@ -144,7 +147,8 @@ int store__page(struct store *s, const char *sql, size_t limit, struct store_nam
 int store__columns(sqlite3_stmt *st, const char *cols, ...);
 
 /* A row reader: fills item (a struct of the caller's) from the current row
- * of st. DD_ERR_NOMEM and DD_OK only. */
+ * of st and returns DD_OK, or DD_ERR_NOMEM. As store__each()'s row function
+ * it may return any other non-zero value to stop the walk. */
 typedef int (*store__read_fn)(sqlite3_stmt *st, void *item);
 typedef void (*store__cleanup_fn)(void *item);
 
@@ -154,6 +158,7 @@ typedef void (*store__cleanup_fn)(void *item);
  * cleaned up with cleanup (NULL: nothing to free) and left cleared. */
 int store__get(struct store *s, const char *sql, const char *what, store__read_fn read,
                store__cleanup_fn cleanup, void *item, size_t size, const char *binds, ...);
+
 /* Step st to the end, calling row(st, arg) on each row; a non-zero return
  * stops and is returned. Resets st. */
 int store__each(struct store *s, sqlite3_stmt *st, store__read_fn row, void *arg, const char *what);
