@@ -88,8 +88,8 @@ int store__dup_text(sqlite3_stmt *st, int col, char **out)
     const char *v = (const char *)sqlite3_column_text(st, col);
 
     *out = NULL;
-    if (!v)
-        return DD_OK;
+    if (!v) /* NULL for SQL NULL, or when SQLite ran out of memory */
+        return sqlite3_errcode(sqlite3_db_handle(st)) == SQLITE_NOMEM ? DD_ERR_NOMEM : DD_OK;
     *out = dd_strndup(v, (size_t)sqlite3_column_bytes(st, col));
     return *out ? DD_OK : DD_ERR_NOMEM;
 }
@@ -121,20 +121,7 @@ static int exec(struct store *s, const char *sql, const char *what)
 
 static int pragma_int(struct store *s, const char *sql, int64_t *out)
 {
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
-
-    if (rc)
-        return rc;
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        rc = store__error(s, rc, "pragma");
-        sqlite3_reset(st);
-        return rc;
-    }
-    *out = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return DD_OK;
+    return store__int64(s, sql, "pragma", out, "");
 }
 
 int store_schema_version(void)
@@ -287,7 +274,7 @@ int store_reset(struct store *s)
                                    "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'emulator_%'";
     static const char bump_sql[] =
         "UPDATE emulator_state SET reset_generation = reset_generation + 1";
-    sqlite3_stmt *list, *bump;
+    sqlite3_stmt *list;
     char sql[200];
     int rc;
 
@@ -315,9 +302,7 @@ int store_reset(struct store *s)
         rc = store__error(s, rc, "reset");
         goto out;
     }
-    rc = store__prepare(s, bump_sql, &bump);
-    if (!rc)
-        rc = store__step_done(s, bump, "reset generation");
+    rc = store__run(s, bump_sql, "reset generation", "");
     if (!rc)
         rc = store_commit(s);
 out:

@@ -5,7 +5,9 @@
 #ifndef DD_STORE_INTERNAL_H
 #define DD_STORE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
 
@@ -60,6 +62,146 @@ int store__step_done(struct store *s, sqlite3_stmt *st, const char *what);
  * it with store_names_cleanup(). */
 struct store_names;
 int store__collect_names(struct store *s, sqlite3_stmt *st, size_t limit, struct store_names *out);
+
+/* ---- statement helpers (store_stmt.c) ----
+ *
+ * binds lists the parameters from ?1 on, one letter each, with the
+ * arguments that follow in the same order:
+ *   s  const char *  text, copied (NULL binds SQL NULL)
+ *   t  const char *  text, not copied: it must live until the statement is
+ *                    reset (for hot paths; NULL binds SQL NULL)
+ *   i  int           (bool and enum values promote to int)
+ *   I  int64_t       (cast other integer types)
+ *   d  double
+ *   -  no argument: the parameter stays NULL
+ * A letter outside this list is DD_ERR_INTERNAL. Errors of every helper:
+ * DD_ERR_EXISTS (constraint), DD_ERR_BUSY, DD_ERR_STORE, DD_ERR_NOMEM, each
+ * with sqlite3_errmsg() logged; what names the step in that log line.
+ * Statements come from s's cache (store__prepare), so each helper costs
+ * what the hand-written sequence did. Like s, they are for the one thread
+ * that uses the connection. Covered by the tests/unit/test_store*.c cases,
+ * which all go through them. */
+
+/* A ready statement for the literal sql with binds bound. The statement
+ * stays owned by s; the caller steps it and resets it. */
+int store__stmt(struct store *s, const char *sql, sqlite3_stmt **out, const char *binds, ...);
+
+/* Prepare, bind and run sql to completion (an INSERT, UPDATE, DELETE). */
+int store__run(struct store *s, const char *sql, const char *what, const char *binds, ...);
+
+/* Step st once: DD_OK with a row to read (the caller resets st), or
+ * DD_ERR_NOT_FOUND when there is none, or a mapped error; st is reset on
+ * every result but DD_OK. */
+int store__step_row(struct store *s, sqlite3_stmt *st, const char *what);
+
+/* store__stmt() then store__step_row(): on DD_OK *out holds the first row,
+ * which the caller reads and then resets; otherwise *out is NULL. */
+int store__one(struct store *s, const char *sql, sqlite3_stmt **out, const char *what,
+               const char *binds, ...);
+
+/* DD_OK when sql returns a row, DD_ERR_NOT_FOUND when it returns none. The
+ * caller words the not-found message. */
+int store__exists(struct store *s, const char *sql, const char *what, const char *binds, ...);
+
+/* DD_OK when sql (one text parameter, key) returns a row; when it returns
+ * none, err with the message fmt formats in eb. */
+int store__require(struct store *s, const char *sql, const char *key, struct dd_errbuf *eb, int err,
+                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Turn store__exists()'s answer into *out (found or not) and DD_OK, or an
+ * error (with *out false). */
+int store__found(int rc, bool *out);
+
+/* Column 0 of the first row as an integer into *out (0 on any error);
+ * DD_ERR_NOT_FOUND when there is no row. */
+int store__int64(struct store *s, const char *sql, const char *what, int64_t *out,
+                 const char *binds, ...);
+
+/* Clear out, run sql (a query of one text column) and collect its rows as
+ * store__collect_names() does, with the same limit rules. */
+int store__names(struct store *s, const char *sql, size_t limit, struct store_names *out,
+                 const char *binds, ...);
+
+/* Step st (a query for limit + 1 rows of a text column, and optionally a
+ * second one, an integer: the row's sequence) into out, which the caller
+ * cleared: at most limit names (SQL NULL as ""), out->more when a row was
+ * left over, out->last_seq from the last row's second column. Resets st; on
+ * error out is cleaned up, else the caller frees it with
+ * store_name_page_cleanup(). */
+struct store_name_page;
+int store__collect_page(struct store *s, sqlite3_stmt *st, size_t limit,
+                        struct store_name_page *out, const char *what);
+
+/* Clear out, then store__stmt() and store__collect_page(). */
+int store__page(struct store *s, const char *sql, size_t limit, struct store_name_page *out,
+                const char *what, const char *binds, ...);
+
+/* Read the current row's columns from 0 on, one letter each, into the
+ * pointers that follow:
+ *   s  char *dst, size_t size   text copied and truncated ("" for NULL)
+ *   S  char **                  a heap copy to free() (NULL for NULL)
+ *   i  int *     I  int64_t *     d  double *     b  bool * (non-zero)
+ *   -  no argument: the column is skipped
+ * DD_ERR_NOMEM when a copy fails (the later S outputs are then NULL; the
+ * caller's cleanup frees the earlier ones). */
+int store__columns(sqlite3_stmt *st, const char *cols, ...);
+
+/* A row reader: fills item (a struct of the caller's) from the current row
+ * of st and returns DD_OK, or DD_ERR_NOMEM. As store__each()'s row function
+ * it may return any other non-zero value to stop the walk. */
+typedef int (*store__read_fn)(sqlite3_stmt *st, void *item);
+typedef void (*store__cleanup_fn)(void *item);
+
+/* Find one row: clear item (size bytes), then prepare, bind, step once and
+ * read the row into item. The statement is reset. DD_ERR_NOT_FOUND when
+ * there is no row (the caller words the message); on any error item is
+ * cleaned up with cleanup (NULL: nothing to free) and left cleared. */
+int store__get(struct store *s, const char *sql, const char *what, store__read_fn read,
+               store__cleanup_fn cleanup, void *item, size_t size, const char *binds, ...);
+
+/* Step st to the end, calling row(st, arg) on each row; a non-zero return
+ * stops and is returned. Resets st. */
+int store__each(struct store *s, sqlite3_stmt *st, store__read_fn row, void *arg, const char *what);
+
+/* Step st (a query for limit + 1 rows) into a new array of at most limit
+ * items of size bytes each, read by read; *more says whether a row was
+ * left over. On DD_OK *items is the caller's to free (after cleaning each
+ * item up); on error every item is cleaned up and *items is NULL, *n 0.
+ * Resets st. */
+int store__collect(struct store *s, sqlite3_stmt *st, size_t limit, size_t size,
+                   store__read_fn read, store__cleanup_fn cleanup, void **items, size_t *n,
+                   bool *more, const char *what);
+
+/* free() the n heap pointers that follow (NULL ones are fine), then clear
+ * the size bytes of obj, the struct that held them. For the *_cleanup() of
+ * one row. Cannot fail. */
+void store__free_fields(void *obj, size_t size, int n, ...);
+
+/* A store__cleanup_fn for an item that is one heap string (a char * of a
+ * name list): frees it. */
+void store__free_ptr(void *item);
+
+/* Clean up the n items of size bytes at items (with cleanup; NULL: nothing
+ * inside them to free), free the array, then clear the page_size bytes of
+ * page, the struct that held them. For the *_cleanup() of lists and pages.
+ * Cannot fail. */
+void store__clear_page(void *page, size_t page_size, void *items, size_t n, size_t size,
+                       store__cleanup_fn cleanup);
+
+/* Column col of the current row as an integer, none for SQL NULL. */
+int64_t store__int_or(sqlite3_stmt *st, int col, int64_t none);
+
+/* Make room for item n (the count so far) in the array *arrp points to
+ * (e.g. &list->v), of items of size bytes that only ever grow one at a time
+ * from NULL: capacity doubles from 16. On DD_ERR_NOMEM the array is kept. */
+int store__grow(void *arrp, size_t n, size_t size);
+
+/* store_begin() with eb saying "cannot lock the database" on failure. */
+int store__begin(struct store *s, struct dd_errbuf *eb);
+
+/* End a write transaction: commit when rc is DD_OK, roll back otherwise.
+ * Returns rc, or the commit's error. */
+int store__finish(struct store *s, int rc);
 
 /* Add thing to thing group inside the caller's open write transaction, with
  * the rules of store_membership_update() (store_registry.c): already a member

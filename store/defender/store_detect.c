@@ -12,24 +12,6 @@
 #include "core/names.h"
 #include "store/store_internal.h"
 
-/* Step through a query's rows, calling row() for each. */
-static int each_row(struct store *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *),
-                    void *ctx, const char *what)
-{
-    int rc;
-
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int stop = row(st, ctx);
-
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? DD_OK : store__error(s, rc, what);
-}
-
 struct walk {
     void *ctx;
 
@@ -54,9 +36,9 @@ int store_detect_each_profile(struct store *s, store_detect_profile_fn fn, void 
         "SELECT name, behaviors, alert_targets FROM security_profiles ORDER BY name";
     struct walk w = { .ctx = ctx, .fn.profile = fn };
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "");
 
-    return rc ? rc : each_row(s, st, profile_row, &w, "list profiles");
+    return rc ? rc : store__each(s, st, profile_row, &w, "list profiles");
 }
 
 static int pair_row(sqlite3_stmt *st, void *arg)
@@ -71,9 +53,9 @@ int store_detect_each_dimension(struct store *s, store_detect_pair_fn fn, void *
     static const char sql[] = "SELECT name, string_values FROM dimensions ORDER BY name";
     struct walk w = { .ctx = ctx, .fn.pair = fn };
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "");
 
-    return rc ? rc : each_row(s, st, pair_row, &w, "list dimensions");
+    return rc ? rc : store__each(s, st, pair_row, &w, "list dimensions");
 }
 
 int store_detect_each_custom_metric(struct store *s, store_detect_pair_fn fn, void *ctx)
@@ -81,9 +63,9 @@ int store_detect_each_custom_metric(struct store *s, store_detect_pair_fn fn, vo
     static const char sql[] = "SELECT name, metric_type FROM custom_metrics ORDER BY name";
     struct walk w = { .ctx = ctx, .fn.pair = fn };
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "");
 
-    return rc ? rc : each_row(s, st, pair_row, &w, "list custom metrics");
+    return rc ? rc : store__each(s, st, pair_row, &w, "list custom metrics");
 }
 
 static int name_row(sqlite3_stmt *st, void *arg)
@@ -98,9 +80,9 @@ int store_detect_each_thing(struct store *s, store_detect_name_fn fn, void *ctx)
     static const char sql[] = "SELECT name FROM things";
     struct walk w = { .ctx = ctx, .fn.name = fn };
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "");
 
-    return rc ? rc : each_row(s, st, name_row, &w, "list things");
+    return rc ? rc : store__each(s, st, name_row, &w, "list things");
 }
 
 int store_detect_each_targeted(struct store *s, const char *region, const char *account,
@@ -137,29 +119,8 @@ int store_detect_each_targeted(struct store *s, const char *region, const char *
     if (names_arn_format(group_prefix, sizeof(group_prefix), NAMES_ARN_THING_GROUP, region, account,
                          ""))
         return DD_ERR_INVALID;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    for (i = 0; i < 3; i++)
-        store__bind_text(st, (int)i + 1, arns[i]);
-    store__bind_text(st, 4, group_prefix);
-    store__bind_text(st, 5, only_thing);
-    return each_row(s, st, pair_row, &w, "list targeted things");
-}
-
-/* Prepare sql and bind (thing, profile, behavior), the key of a state and
- * of a datapoint series, to its first three parameters. */
-static int prepare_series_key(struct store *s, const char *sql, const char *thing,
-                              const char *profile, const char *behavior, sqlite3_stmt **st)
-{
-    int rc = store__prepare(s, sql, st);
-
-    if (rc)
-        return rc;
-    store__bind_text(*st, 1, thing);
-    store__bind_text(*st, 2, profile);
-    store__bind_text(*st, 3, behavior);
-    return DD_OK;
+    rc = store__stmt(s, sql, &st, "sssss", arns[0], arns[1], arns[2], group_prefix, only_thing);
+    return rc ? rc : store__each(s, st, pair_row, &w, "list targeted things");
 }
 
 static void read_state(sqlite3_stmt *st, int col, struct store_behavior_state *out)
@@ -185,20 +146,12 @@ int store_detect_state_get(struct store *s, const char *thing, const char *profi
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = prepare_series_key(s, sql, thing, profile, behavior, &st);
+    rc = store__one(s, sql, &st, "read state", "ttt", thing, profile, behavior);
     if (rc)
         return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        read_state(st, 0, out);
-        rc = DD_OK;
-    } else if (rc == SQLITE_DONE) {
-        rc = DD_ERR_NOT_FOUND;
-    } else {
-        rc = store__error(s, rc, "read state");
-    }
+    read_state(st, 0, out);
     sqlite3_reset(st);
-    return rc;
+    return DD_OK;
 }
 
 int store_detect_state_put(struct store *s, const char *thing, const char *profile,
@@ -208,17 +161,9 @@ int store_detect_state_put(struct store *s, const char *thing, const char *profi
         "INSERT OR REPLACE INTO behavior_states (thing_name, profile_name, behavior_name, "
         "in_alarm, streak_violating, streak_compliant, violation_id, last_datapoint_ms) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-    sqlite3_stmt *st;
-    int rc = prepare_series_key(s, sql, thing, profile, behavior, &st);
-
-    if (rc)
-        return rc;
-    sqlite3_bind_int(st, 4, v->in_alarm);
-    sqlite3_bind_int(st, 5, (int)v->streak_violating);
-    sqlite3_bind_int(st, 6, (int)v->streak_compliant);
-    store__bind_text(st, 7, v->violation_id[0] ? v->violation_id : NULL);
-    sqlite3_bind_int64(st, 8, v->last_datapoint_ms);
-    return store__step_done(s, st, "write state");
+    return store__run(s, sql, "write state", "tttiiitI", thing, profile, behavior, (int)v->in_alarm,
+                      (int)v->streak_violating, (int)v->streak_compliant,
+                      v->violation_id[0] ? v->violation_id : NULL, v->last_datapoint_ms);
 }
 
 static int state_row(sqlite3_stmt *st, void *arg)
@@ -238,9 +183,9 @@ int store_detect_each_alarm(struct store *s, store_detect_state_fn fn, void *ctx
         "WHERE in_alarm != 0";
     struct walk w = { .ctx = ctx, .fn.state = fn };
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "");
 
-    return rc ? rc : each_row(s, st, state_row, &w, "list alarms");
+    return rc ? rc : store__each(s, st, state_row, &w, "list alarms");
 }
 
 int store_detect_state_delete(struct store *s, const char *thing, const char *profile,
@@ -248,12 +193,7 @@ int store_detect_state_delete(struct store *s, const char *thing, const char *pr
 {
     static const char sql[] = "DELETE FROM behavior_states WHERE thing_name = ? AND "
                               "profile_name = ? AND behavior_name = ?";
-    sqlite3_stmt *st;
-    int rc = prepare_series_key(s, sql, thing, profile, behavior, &st);
-
-    if (rc)
-        return rc;
-    return store__step_done(s, st, "delete state");
+    return store__run(s, sql, "delete state", "ttt", thing, profile, behavior);
 }
 
 /* Most calls come from the first window of a thing, so the insert is tried
@@ -265,12 +205,8 @@ int store_detect_series(struct store *s, const char *thing, const char *profile,
                                   "behavior_name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
     static const char find_sql[] = "SELECT id FROM datapoint_series WHERE thing_name = ? AND "
                                    "profile_name = ? AND behavior_name = ?";
-    sqlite3_stmt *st;
-    int rc = prepare_series_key(s, add_sql, thing, profile, behavior, &st);
+    int rc = store__run(s, add_sql, "add datapoint series", "ttt", thing, profile, behavior);
 
-    if (rc)
-        return rc;
-    rc = store__step_done(s, st, "add datapoint series");
     if (rc)
         return rc;
     *created = sqlite3_changes(s->db) == 1;
@@ -278,14 +214,7 @@ int store_detect_series(struct store *s, const char *thing, const char *profile,
         *id = sqlite3_last_insert_rowid(s->db);
         return DD_OK;
     }
-    rc = prepare_series_key(s, find_sql, thing, profile, behavior, &st);
-    if (rc)
-        return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *id = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? DD_OK : store__error(s, rc, "find datapoint series");
+    return store__int64(s, find_sql, "find datapoint series", id, "ttt", thing, profile, behavior);
 }
 
 int store_detect_datapoint_add(struct store *s, const struct store_datapoint *dp)
@@ -294,20 +223,14 @@ int store_detect_datapoint_add(struct store *s, const struct store_datapoint *dp
         "INSERT INTO datapoints (series_id, time_ms, value, threshold, verdict, "
         "streak_violating, streak_compliant, event, bucket) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "IIt-tiitI", dp->series, dp->time_ms, dp->value_json,
+                         dp->verdict, (int)dp->streak_violating, (int)dp->streak_compliant,
+                         dp->event, dp->time_ms / CLOCK_BUCKET_MS);
 
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, dp->series);
-    sqlite3_bind_int64(st, 2, dp->time_ms);
-    store__bind_text(st, 3, dp->value_json);
     if (dp->has_threshold)
         sqlite3_bind_double(st, 4, dp->threshold);
-    store__bind_text(st, 5, dp->verdict);
-    sqlite3_bind_int(st, 6, (int)dp->streak_violating);
-    sqlite3_bind_int(st, 7, (int)dp->streak_compliant);
-    store__bind_text(st, 8, dp->event);
-    sqlite3_bind_int64(st, 9, dp->time_ms / CLOCK_BUCKET_MS);
     return store__step_done(s, st, "add datapoint");
 }
 
@@ -318,21 +241,13 @@ static int time_at(struct store *s, int64_t id, int64_t *time_ms, int64_t *found
     static const char sql[] =
         "SELECT id, time_ms FROM datapoints WHERE id >= ? ORDER BY id LIMIT 1";
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__one(s, sql, &st, "read datapoint", "I", id);
 
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *found_id = sqlite3_column_int64(st, 0);
-        *time_ms = sqlite3_column_int64(st, 1);
-        rc = DD_OK;
-    } else {
-        rc = rc == SQLITE_DONE ? DD_ERR_NOT_FOUND : store__error(s, rc, "read datapoint");
-    }
+    store__columns(st, "II", found_id, time_ms);
     sqlite3_reset(st);
-    return rc;
+    return DD_OK;
 }
 
 /* Datapoints are appended in evaluation order, which follows emulated time,
@@ -349,16 +264,10 @@ int store_detect_datapoints_prune(struct store *s, int64_t before_ms)
     static const char del_sql[] = "DELETE FROM datapoints WHERE id < ?";
     int64_t lo, hi, t = 0, id = 0;
     sqlite3_stmt *st;
-    int rc = store__prepare(s, bounds_sql, &st);
+    int rc = store__one(s, bounds_sql, &st, "datapoint bounds", "");
 
     if (rc)
         return rc;
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        rc = store__error(s, rc, "datapoint bounds");
-        sqlite3_reset(st);
-        return rc;
-    }
     if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
         sqlite3_reset(st);
         return DD_OK; /* no datapoints */
@@ -380,11 +289,7 @@ int store_detect_datapoints_prune(struct store *s, int64_t before_ms)
             return rc;
         }
     }
-    rc = store__prepare(s, del_sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, lo);
-    return store__step_done(s, st, "prune datapoints");
+    return store__run(s, del_sql, "prune datapoints", "I", lo);
 }
 
 int store_detect_violation_open(struct store *s, const struct store_violation *v)
@@ -393,23 +298,9 @@ int store_detect_violation_open(struct store *s, const struct store_violation *v
         "INSERT INTO violations (violation_id, thing_name, profile_name, behavior_name, "
         "behavior, criteria_type, suppressed, confidence, start_ms, last_violation_ms, "
         "last_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
-
-    if (rc)
-        return rc;
-    store__bind_text(st, 1, v->id);
-    store__bind_text(st, 2, v->thing);
-    store__bind_text(st, 3, v->profile);
-    store__bind_text(st, 4, v->behavior);
-    store__bind_text(st, 5, v->behavior_json);
-    store__bind_text(st, 6, v->criteria_type);
-    sqlite3_bind_int(st, 7, v->suppressed);
-    store__bind_text(st, 8, v->confidence);
-    sqlite3_bind_int64(st, 9, v->start_ms);
-    sqlite3_bind_int64(st, 10, v->start_ms);
-    store__bind_text(st, 11, v->value_json);
-    return store__step_done(s, st, "open violation");
+    return store__run(s, sql, "open violation", "ttttttitIIt", v->id, v->thing, v->profile,
+                      v->behavior, v->behavior_json, v->criteria_type, (int)v->suppressed,
+                      v->confidence, v->start_ms, v->start_ms, v->value_json);
 }
 
 int store_detect_violation_touch(struct store *s, const char *id, int64_t time_ms,
@@ -417,15 +308,7 @@ int store_detect_violation_touch(struct store *s, const char *id, int64_t time_m
 {
     static const char sql[] = "UPDATE violations SET last_violation_ms = ?, last_value = ? "
                               "WHERE violation_id = ?";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
-
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, time_ms);
-    store__bind_text(st, 2, value_json);
-    store__bind_text(st, 3, id);
-    return store__step_done(s, st, "touch violation");
+    return store__run(s, sql, "touch violation", "Itt", time_ms, value_json, id);
 }
 
 int store_detect_violation_close(struct store *s, const char *id, int64_t time_ms,
@@ -433,15 +316,7 @@ int store_detect_violation_close(struct store *s, const char *id, int64_t time_m
 {
     static const char sql[] =
         "UPDATE violations SET end_ms = ?, end_type = ? WHERE violation_id = ?";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
-
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, time_ms);
-    store__bind_text(st, 2, end_type);
-    store__bind_text(st, 3, id);
-    return store__step_done(s, st, "close violation");
+    return store__run(s, sql, "close violation", "Itt", time_ms, end_type, id);
 }
 
 int store_detect_violation_behavior(struct store *s, const char *id, char **json)
@@ -451,21 +326,12 @@ int store_detect_violation_behavior(struct store *s, const char *id, char **json
     int rc;
 
     *json = NULL;
-    rc = store__prepare(s, sql, &st);
+    rc = store__one(s, sql, &st, "read violation", "t", id);
     if (rc)
         return rc;
-    store__bind_text(st, 1, id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *json = strdup(store__text(st, 0));
-        rc = *json ? DD_OK : DD_ERR_NOMEM;
-    } else if (rc == SQLITE_DONE) {
-        rc = DD_ERR_NOT_FOUND;
-    } else {
-        rc = store__error(s, rc, "read violation");
-    }
+    *json = strdup(store__text(st, 0));
     sqlite3_reset(st);
-    return rc;
+    return *json ? DD_OK : DD_ERR_NOMEM;
 }
 
 int store_detect_event_add(struct store *s, const char *violation_id, const char *type,
@@ -473,18 +339,10 @@ int store_detect_event_add(struct store *s, const char *violation_id, const char
 {
     static const char sql[] = "INSERT INTO violation_events (violation_id, event_type, "
                               "time_ms, metric_value) VALUES (?, ?, ?, ?)";
-    sqlite3_stmt *st;
     int rc;
 
     *event_id = 0;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    store__bind_text(st, 1, violation_id);
-    store__bind_text(st, 2, type);
-    sqlite3_bind_int64(st, 3, time_ms);
-    store__bind_text(st, 4, value_json);
-    rc = store__step_done(s, st, "add event");
+    rc = store__run(s, sql, "add event", "ttIt", violation_id, type, time_ms, value_json);
     if (!rc)
         *event_id = sqlite3_last_insert_rowid(s->db);
     return rc;
@@ -495,15 +353,6 @@ int store_detect_alert_add(struct store *s, int64_t created_ms, const char *prof
 {
     static const char sql[] = "INSERT INTO alerts (created_ms, profile_name, topic_arn, "
                               "message, violation_event_id) VALUES (?, ?, ?, ?, ?)";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
-
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, created_ms);
-    store__bind_text(st, 2, profile);
-    store__bind_text(st, 3, topic_arn);
-    store__bind_text(st, 4, message);
-    sqlite3_bind_int64(st, 5, event_id);
-    return store__step_done(s, st, "add alert");
+    return store__run(s, sql, "add alert", "ItttI", created_ms, profile, topic_arn, message,
+                      event_id);
 }

@@ -13,38 +13,16 @@
 
 void store_dimension_cleanup(struct store_dimension *d)
 {
-    if (!d)
-        return;
-    free(d->name);
-    free(d->type);
-    free(d->string_values);
-    free(d->tags);
-    free(d->client_request_token);
-    memset(d, 0, sizeof(*d));
+    if (d)
+        store__free_fields(d, sizeof(*d), 5, d->name, d->type, d->string_values, d->tags,
+                           d->client_request_token);
 }
 
 void store_custom_metric_cleanup(struct store_custom_metric *m)
 {
-    if (!m)
-        return;
-    free(m->name);
-    free(m->metric_type);
-    free(m->display_name);
-    free(m->tags);
-    free(m->client_request_token);
-    memset(m, 0, sizeof(*m));
-}
-
-/* Copy text column col into *dst; NULL stays NULL. DD_ERR_NOMEM. */
-static int column_copy(sqlite3_stmt *st, int col, char **dst)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-
-    *dst = NULL;
-    if (!t)
-        return sqlite3_errcode(sqlite3_db_handle(st)) == SQLITE_NOMEM ? DD_ERR_NOMEM : DD_OK;
-    *dst = dd_strndup((const char *)t, (size_t)sqlite3_column_bytes(st, col));
-    return *dst ? DD_OK : DD_ERR_NOMEM;
+    if (m)
+        store__free_fields(m, sizeof(*m), 5, m->name, m->metric_type, m->display_name, m->tags,
+                           m->client_request_token);
 }
 
 /* Bytewise equality where NULL equals only NULL. */
@@ -53,181 +31,134 @@ static bool same(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-/* Step st, a query of one name column, into out as store_names. */
-static int collect(struct store *s, sqlite3_stmt *st, size_t limit, struct store_name_page *out,
-                   const char *what)
+/* ---- what both tables share ----
+ *
+ * dimensions and custom_metrics have the same shape: a name, two texts of
+ * their own, tags, the client request token and two times. One struct kind
+ * says which table; the functions below serve both. */
+
+struct kind {
+    const char *noun;       /* in messages: "dimension" */
+    const char *get_sql;    /* by name (?1): the five texts, created_ms, modified_ms */
+    const char *insert_sql; /* the five texts, created_ms, modified_ms */
+    const char *update_sql; /* ?1 name, ?2 the text that may change, ?3 modified_ms */
+    store__read_fn read;
+    store__cleanup_fn cleanup;
+    size_t size; /* of the struct that read fills */
+};
+
+static int kind_read(struct store *s, const struct kind *k, const char *name, void *out,
+                     struct dd_errbuf *eb)
+{
+    int rc = store__get(s, k->get_sql, "read", k->read, k->cleanup, out, k->size, "t", name);
+
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "The %s %s does not exist.", k->noun, name);
+    return rc;
+}
+
+/* Insert the row of texts v (name first) unless its name exists, in one
+ * transaction. A stored row with the same texts is a retry: DD_OK with
+ * nothing written and *created false; other texts are DD_ERR_EXISTS. */
+static int kind_create(struct store *s, const struct kind *k, const char *const v[5],
+                       int64_t now_ms, bool *created, struct dd_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    int i, rc;
+
+    *created = false;
+    rc = store__begin(s, eb);
+    if (rc)
+        return rc;
+    rc = store__one(s, k->get_sql, &st, "read", "t", v[0]);
+    if (!rc) {
+        for (i = 1; i < 5 && same(store__text(st, i), v[i]); i++)
+            ;
+        sqlite3_reset(st);
+        if (i < 5)
+            rc = dd_fail(eb, DD_ERR_EXISTS, "The %s %s already exists.", k->noun, v[0]);
+        store_rollback(s);
+        return rc;
+    }
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = store__run(s, k->insert_sql, "create", "tttttII", v[0], v[1], v[2], v[3], v[4], now_ms,
+                        now_ms);
+    rc = store__finish(s, rc);
+    *created = !rc;
+    return rc;
+}
+
+/* Set the changeable text of row name to value and read the row back into
+ * out (k->size bytes, cleared first), in one transaction. */
+static int kind_update(struct store *s, const struct kind *k, const char *name, const char *value,
+                       int64_t now_ms, void *out, struct dd_errbuf *eb)
 {
     int rc;
 
-    out->v = calloc(limit ? limit : 1, sizeof(*out->v));
-    if (!out->v) {
-        rc = DD_ERR_NOMEM;
-        goto out;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->n == limit) {
-            out->more = true;
-            break;
-        }
-        rc = column_copy(st, 0, &out->v[out->n]);
-        if (rc)
-            goto out;
-        out->n++;
-    }
-    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? DD_OK : store__error(s, rc, what);
-out:
-    sqlite3_reset(st);
+    memset(out, 0, k->size);
+    rc = store__begin(s, eb);
     if (rc)
-        store_name_page_cleanup(out);
+        return rc;
+    rc = store__run(s, k->update_sql, "update", "ttI", name, value, now_ms);
+    if (!rc)
+        rc = kind_read(s, k, name, out, eb);
+    rc = store__finish(s, rc);
+    if (rc)
+        k->cleanup(out);
     return rc;
 }
 
 /* ---- dimensions ---- */
 
-static int dimension_read(struct store *s, const char *name, struct store_dimension *out,
-                          struct dd_errbuf *eb)
+static int read_dimension(sqlite3_stmt *st, void *item)
 {
-    static const char sql[] =
-        "SELECT name, type, string_values, tags, client_request_token, created_ms, modified_ms "
-        "FROM dimensions WHERE name = ?";
-    sqlite3_stmt *st;
-    int rc;
+    struct store_dimension *d = item;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        rc = column_copy(st, 0, &out->name);
-        if (!rc)
-            rc = column_copy(st, 1, &out->type);
-        if (!rc)
-            rc = column_copy(st, 2, &out->string_values);
-        if (!rc)
-            rc = column_copy(st, 3, &out->tags);
-        if (!rc)
-            rc = column_copy(st, 4, &out->client_request_token);
-        out->created_ms = sqlite3_column_int64(st, 5);
-        out->modified_ms = sqlite3_column_int64(st, 6);
-    } else if (rc == SQLITE_DONE) {
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "The dimension %s does not exist.", name);
-    } else {
-        rc = store__error(s, rc, "read dimension");
-    }
-    sqlite3_reset(st);
-    if (rc)
-        store_dimension_cleanup(out);
-    return rc;
+    return store__columns(st, "SSSSSII", &d->name, &d->type, &d->string_values, &d->tags,
+                          &d->client_request_token, &d->created_ms, &d->modified_ms);
 }
+
+static void cleanup_dimension(void *item)
+{
+    store_dimension_cleanup(item);
+}
+
+static const struct kind dimension = {
+    "dimension",
+    "SELECT name, type, string_values, tags, client_request_token, created_ms, modified_ms "
+    "FROM dimensions WHERE name = ?",
+    "INSERT INTO dimensions (name, type, string_values, tags, client_request_token, "
+    "created_ms, modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "UPDATE dimensions SET string_values = ?2, modified_ms = ?3 WHERE name = ?1",
+    read_dimension,
+    cleanup_dimension,
+    sizeof(struct store_dimension),
+};
 
 int store_dimension_create(struct store *s, const struct store_dimension_new *d, int64_t now_ms,
                            bool *created, struct dd_errbuf *eb)
 {
-    static const char sql[] =
-        "INSERT INTO dimensions (name, type, string_values, tags, client_request_token, "
-        "created_ms, modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?)";
-    struct store_dimension old;
-    struct dd_errbuf ignore;
-    sqlite3_stmt *st;
-    int rc;
+    const char *v[5] = { d->name, d->type, d->string_values, d->tags, d->client_request_token };
 
-    *created = false;
-    rc = store_begin(s);
-    if (rc)
-        return dd_fail(eb, rc, "cannot lock the database");
-    rc = dimension_read(s, d->name, &old, &ignore);
-    if (!rc) {
-        if (same(old.client_request_token, d->client_request_token) && same(old.type, d->type) &&
-            same(old.string_values, d->string_values) && same(old.tags, d->tags))
-            rc = DD_OK;
-        else
-            rc = dd_fail(eb, DD_ERR_EXISTS, "The dimension %s already exists.", d->name);
-        store_dimension_cleanup(&old);
-        goto out;
-    }
-    if (rc != DD_ERR_NOT_FOUND)
-        goto out;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, d->type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, d->string_values, -1, SQLITE_STATIC);
-    store__bind_text(st, 4, d->tags);
-    sqlite3_bind_text(st, 5, d->client_request_token, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, now_ms);
-    sqlite3_bind_int64(st, 7, now_ms);
-    rc = store__step_done(s, st, "create dimension");
-    if (rc)
-        goto out;
-    rc = store_commit(s);
-    if (!rc)
-        *created = true;
-out:
-    if (rc || !*created)
-        store_rollback(s);
-    return rc;
+    return kind_create(s, &dimension, v, now_ms, created, eb);
 }
 
 int store_dimension_get(struct store *s, const char *name, struct store_dimension *out,
                         struct dd_errbuf *eb)
 {
-    return dimension_read(s, name, out, eb);
+    return kind_read(s, &dimension, name, out, eb);
 }
 
 int store_dimension_update(struct store *s, const char *name, const char *string_values,
                            int64_t now_ms, struct store_dimension *out, struct dd_errbuf *eb)
 {
-    static const char sql[] =
-        "UPDATE dimensions SET string_values = ?2, modified_ms = ?3 WHERE name = ?1";
-    sqlite3_stmt *st;
-    int rc;
-
-    memset(out, 0, sizeof(*out));
-    rc = store_begin(s);
-    if (rc)
-        return dd_fail(eb, rc, "cannot lock the database");
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, string_values, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now_ms);
-    rc = store__step_done(s, st, "update dimension");
-    if (!rc)
-        rc = dimension_read(s, name, out, eb);
-    if (!rc)
-        rc = store_commit(s);
-out:
-    if (rc) {
-        store_rollback(s);
-        store_dimension_cleanup(out);
-    }
-    return rc;
+    return kind_update(s, &dimension, name, string_values, now_ms, out, eb);
 }
 
 /* True when a profile's behaviors or additionalMetricsToRetainV2 name it. */
 static int used_by_profile(struct store *s, const char *sql, const char *name, bool *out)
 {
-    sqlite3_stmt *st;
-    int rc;
-
-    *out = false;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-        *out = rc == SQLITE_ROW;
-        rc = DD_OK;
-    } else {
-        rc = store__error(s, rc, "check use by profiles");
-    }
-    sqlite3_reset(st);
-    return rc;
+    return store__found(store__exists(s, sql, "check use by profiles", "t", name), out);
 }
 
 /* Delete the row that delete_sql names by its one parameter, in one
@@ -237,29 +168,20 @@ static int delete_unused(struct store *s, const char *delete_sql, const char *na
                          int (*in_use)(struct store *, const char *, bool *), const char *noun,
                          struct dd_errbuf *eb)
 {
-    sqlite3_stmt *st;
     bool used;
     int rc;
 
-    rc = store_begin(s);
+    rc = store__begin(s, eb);
     if (rc)
-        return dd_fail(eb, rc, "cannot lock the database");
+        return rc;
     rc = in_use(s, name, &used);
     if (!rc && used)
         rc = dd_fail(eb, DD_ERR_INVALID,
                      "The %s %s is used by a security profile; remove it from the profile first",
                      noun, name);
     if (!rc)
-        rc = store__prepare(s, delete_sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        rc = store__step_done(s, st, "delete");
-    }
-    if (!rc)
-        rc = store_commit(s);
-    if (rc)
-        store_rollback(s);
-    return rc;
+        rc = store__run(s, delete_sql, "delete", "t", name);
+    return store__finish(s, rc);
 }
 
 /* One page of names from sql (?1 the name to start after or NULL, ?2 the
@@ -267,16 +189,7 @@ static int delete_unused(struct store *s, const char *delete_sql, const char *na
 static int list_names(struct store *s, const char *sql, const char *after_name, size_t limit,
                       struct store_name_page *out, const char *what)
 {
-    sqlite3_stmt *st;
-    int rc;
-
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    store__bind_text(st, 1, after_name);
-    sqlite3_bind_int64(st, 2, (int64_t)limit + 1);
-    return collect(s, st, limit, out, what);
+    return store__page(s, sql, limit, out, what, "tI", after_name, (int64_t)limit + 1);
 }
 
 int store_dimension_in_use(struct store *s, const char *name, bool *out)
@@ -309,130 +222,51 @@ int store_dimension_list(struct store *s, const char *after_name, size_t limit,
 
 /* ---- custom metrics ---- */
 
-static int metric_read(struct store *s, const char *name, struct store_custom_metric *out,
-                       struct dd_errbuf *eb)
+static int read_metric(sqlite3_stmt *st, void *item)
 {
-    static const char sql[] =
-        "SELECT name, metric_type, display_name, tags, client_request_token, created_ms, "
-        "modified_ms FROM custom_metrics WHERE name = ?";
-    sqlite3_stmt *st;
-    int rc;
+    struct store_custom_metric *m = item;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        rc = column_copy(st, 0, &out->name);
-        if (!rc)
-            rc = column_copy(st, 1, &out->metric_type);
-        if (!rc)
-            rc = column_copy(st, 2, &out->display_name);
-        if (!rc)
-            rc = column_copy(st, 3, &out->tags);
-        if (!rc)
-            rc = column_copy(st, 4, &out->client_request_token);
-        out->created_ms = sqlite3_column_int64(st, 5);
-        out->modified_ms = sqlite3_column_int64(st, 6);
-    } else if (rc == SQLITE_DONE) {
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "The custom metric %s does not exist.", name);
-    } else {
-        rc = store__error(s, rc, "read custom metric");
-    }
-    sqlite3_reset(st);
-    if (rc)
-        store_custom_metric_cleanup(out);
-    return rc;
+    return store__columns(st, "SSSSSII", &m->name, &m->metric_type, &m->display_name, &m->tags,
+                          &m->client_request_token, &m->created_ms, &m->modified_ms);
 }
+
+static void cleanup_metric(void *item)
+{
+    store_custom_metric_cleanup(item);
+}
+
+static const struct kind metric = {
+    "custom metric",
+    "SELECT name, metric_type, display_name, tags, client_request_token, created_ms, "
+    "modified_ms FROM custom_metrics WHERE name = ?",
+    "INSERT INTO custom_metrics (name, metric_type, display_name, tags, "
+    "client_request_token, created_ms, modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "UPDATE custom_metrics SET display_name = ?2, modified_ms = ?3 WHERE name = ?1",
+    read_metric,
+    cleanup_metric,
+    sizeof(struct store_custom_metric),
+};
 
 int store_custom_metric_create(struct store *s, const struct store_custom_metric_new *m,
                                int64_t now_ms, bool *created, struct dd_errbuf *eb)
 {
-    static const char sql[] =
-        "INSERT INTO custom_metrics (name, metric_type, display_name, tags, "
-        "client_request_token, created_ms, modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?)";
-    struct store_custom_metric old;
-    struct dd_errbuf ignore;
-    sqlite3_stmt *st;
-    int rc;
+    const char *v[5] = { m->name, m->metric_type, m->display_name, m->tags,
+                         m->client_request_token };
 
-    *created = false;
-    rc = store_begin(s);
-    if (rc)
-        return dd_fail(eb, rc, "cannot lock the database");
-    rc = metric_read(s, m->name, &old, &ignore);
-    if (!rc) {
-        if (same(old.client_request_token, m->client_request_token) &&
-            same(old.metric_type, m->metric_type) && same(old.display_name, m->display_name) &&
-            same(old.tags, m->tags))
-            rc = DD_OK;
-        else
-            rc = dd_fail(eb, DD_ERR_EXISTS, "The custom metric %s already exists.", m->name);
-        store_custom_metric_cleanup(&old);
-        goto out;
-    }
-    if (rc != DD_ERR_NOT_FOUND)
-        goto out;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, m->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, m->metric_type, -1, SQLITE_STATIC);
-    store__bind_text(st, 3, m->display_name);
-    store__bind_text(st, 4, m->tags);
-    sqlite3_bind_text(st, 5, m->client_request_token, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, now_ms);
-    sqlite3_bind_int64(st, 7, now_ms);
-    rc = store__step_done(s, st, "create custom metric");
-    if (rc)
-        goto out;
-    rc = store_commit(s);
-    if (!rc)
-        *created = true;
-out:
-    if (rc || !*created)
-        store_rollback(s);
-    return rc;
+    return kind_create(s, &metric, v, now_ms, created, eb);
 }
 
 int store_custom_metric_get(struct store *s, const char *name, struct store_custom_metric *out,
                             struct dd_errbuf *eb)
 {
-    return metric_read(s, name, out, eb);
+    return kind_read(s, &metric, name, out, eb);
 }
 
 int store_custom_metric_update(struct store *s, const char *name, const char *display_name,
                                int64_t now_ms, struct store_custom_metric *out,
                                struct dd_errbuf *eb)
 {
-    static const char sql[] =
-        "UPDATE custom_metrics SET display_name = ?2, modified_ms = ?3 WHERE name = ?1";
-    sqlite3_stmt *st;
-    int rc;
-
-    memset(out, 0, sizeof(*out));
-    rc = store_begin(s);
-    if (rc)
-        return dd_fail(eb, rc, "cannot lock the database");
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    store__bind_text(st, 2, display_name);
-    sqlite3_bind_int64(st, 3, now_ms);
-    rc = store__step_done(s, st, "update custom metric");
-    if (!rc)
-        rc = metric_read(s, name, out, eb);
-    if (!rc)
-        rc = store_commit(s);
-out:
-    if (rc) {
-        store_rollback(s);
-        store_custom_metric_cleanup(out);
-    }
-    return rc;
+    return kind_update(s, &metric, name, display_name, now_ms, out, eb);
 }
 
 int store_custom_metric_in_use(struct store *s, const char *name, bool *out)

@@ -21,140 +21,57 @@
 #include "core/mem.h"
 #include "store/store_internal.h"
 
-/* ---- small helpers ---- */
-
-static int64_t col_ms_or_none(sqlite3_stmt *st, int col)
-{
-    return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
-}
-
-static int begin(struct store *s, struct dd_errbuf *eb)
-{
-    int rc = store_begin(s);
-
-    return rc ? dd_fail(eb, rc, "cannot lock the database") : DD_OK;
-}
-
-/* Run one statement without parameters (savepoints). */
-static int run(struct store *s, const char *sql, const char *what)
-{
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
-
-    return rc ? rc : store__step_done(s, st, what);
-}
-
-/* A row reader for collect(): fills item from the current row. */
-typedef int (*store_mitigation_read_fn)(sqlite3_stmt *st, void *item);
-typedef void (*store_mitigation_cleanup_fn)(void *item);
-
-/* Step st (a query for limit + 1 rows) into a new array of at most limit
- * items of size bytes each; *more says whether a row was left over. On
- * error every item is cleaned up and *items is NULL. */
-static int collect(struct store *s, sqlite3_stmt *st, size_t limit, size_t size,
-                   store_mitigation_read_fn read, store_mitigation_cleanup_fn cleanup, void **items,
-                   size_t *n, bool *more, const char *what)
-{
-    unsigned char *arr = calloc(limit ? limit : 1, size);
-    size_t i;
-    int rc;
-
-    *items = NULL;
-    *n = 0;
-    *more = false;
-    if (!arr) {
-        sqlite3_reset(st);
-        return DD_ERR_NOMEM;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == limit) {
-            *more = true;
-            break;
-        }
-        rc = read(st, arr + *n * size);
-        (*n)++;
-        if (rc)
-            goto out;
-    }
-    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? DD_OK : store__error(s, rc, what);
-out:
-    sqlite3_reset(st);
-    if (rc) {
-        for (i = 0; i < *n; i++)
-            cleanup(arr + i * size);
-        free(arr);
-        *n = 0;
-        *more = false;
-        return rc;
-    }
-    *items = arr;
-    return DD_OK;
-}
-
 /* ---- cleanup ---- */
 
 void store_mitigation_action_cleanup(struct store_mitigation_action *a)
 {
-    if (!a)
-        return;
-    free(a->role_arn);
-    free(a->params);
-    memset(a, 0, sizeof(*a));
+    if (a)
+        store__free_fields(a, sizeof(*a), 2, a->role_arn, a->params);
+}
+
+static void cleanup_action(void *item)
+{
+    store_mitigation_action_cleanup(item);
 }
 
 void store_mitigation_action_page_cleanup(struct store_mitigation_action_page *p)
 {
-    size_t i;
-
-    if (!p)
-        return;
-    for (i = 0; i < p->n; i++)
-        store_mitigation_action_cleanup(&p->items[i]);
-    free(p->items);
-    memset(p, 0, sizeof(*p));
+    if (p)
+        store__clear_page(p, sizeof(*p), p->items, p->n, sizeof(*p->items), cleanup_action);
 }
 
 void store_mitigation_task_cleanup(struct store_mitigation_task *t)
 {
-    if (!t)
-        return;
-    free(t->target);
-    free(t->actions);
-    memset(t, 0, sizeof(*t));
+    if (t)
+        store__free_fields(t, sizeof(*t), 2, t->target, t->actions);
+}
+
+static void cleanup_task(void *item)
+{
+    store_mitigation_task_cleanup(item);
 }
 
 void store_mitigation_task_page_cleanup(struct store_mitigation_task_page *p)
 {
-    size_t i;
-
-    if (!p)
-        return;
-    for (i = 0; i < p->n; i++)
-        store_mitigation_task_cleanup(&p->items[i]);
-    free(p->items);
-    memset(p, 0, sizeof(*p));
+    if (p)
+        store__clear_page(p, sizeof(*p), p->items, p->n, sizeof(*p->items), cleanup_task);
 }
 
 void store_mitigation_execution_cleanup(struct store_mitigation_execution *e)
 {
-    if (!e)
-        return;
-    free(e->thing);
-    free(e->error_code);
-    free(e->message);
-    memset(e, 0, sizeof(*e));
+    if (e)
+        store__free_fields(e, sizeof(*e), 3, e->thing, e->error_code, e->message);
+}
+
+static void cleanup_execution(void *item)
+{
+    store_mitigation_execution_cleanup(item);
 }
 
 void store_mitigation_execution_page_cleanup(struct store_mitigation_execution_page *p)
 {
-    size_t i;
-
-    if (!p)
-        return;
-    for (i = 0; i < p->n; i++)
-        store_mitigation_execution_cleanup(&p->items[i]);
-    free(p->items);
-    memset(p, 0, sizeof(*p));
+    if (p)
+        store__clear_page(p, sizeof(*p), p->items, p->n, sizeof(*p->items), cleanup_execution);
 }
 
 /* ---- actions ---- */
@@ -164,46 +81,22 @@ void store_mitigation_execution_page_cleanup(struct store_mitigation_execution_p
 static int read_action(sqlite3_stmt *st, void *item)
 {
     struct store_mitigation_action *a = item;
-    int rc;
 
-    store__copy_text(a->name, sizeof(a->name), st, 0);
-    store__copy_text(a->action_id, sizeof(a->action_id), st, 1);
-    store__copy_text(a->action_type, sizeof(a->action_type), st, 2);
-    a->created_ms = sqlite3_column_int64(st, 5);
-    a->modified_ms = sqlite3_column_int64(st, 6);
-    rc = store__dup_text(st, 3, &a->role_arn);
-    if (!rc)
-        rc = store__dup_text(st, 4, &a->params);
-    return rc;
-}
-
-static void cleanup_action(void *item)
-{
-    store_mitigation_action_cleanup(item);
+    return store__columns(st, "sssSSII", a->name, sizeof(a->name), a->action_id,
+                          sizeof(a->action_id), a->action_type, sizeof(a->action_type),
+                          &a->role_arn, &a->params, &a->created_ms, &a->modified_ms);
 }
 
 static int action_read(struct store *s, const char *name, struct store_mitigation_action *out,
                        struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT " ACTION_COLUMNS " FROM mitigation_actions WHERE name = ?";
-    sqlite3_stmt *st;
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        rc = read_action(st, out);
-    else if (rc == SQLITE_DONE)
+    rc = store__get(s, sql, "read mitigation action", read_action, cleanup_action, out,
+                    sizeof(*out), "s", name);
+    if (rc == DD_ERR_NOT_FOUND)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "The mitigation action %s does not exist.", name);
-    else
-        rc = store__error(s, rc, "read mitigation action");
-    sqlite3_reset(st);
-    if (rc)
-        store_mitigation_action_cleanup(out);
     return rc;
 }
 
@@ -215,41 +108,26 @@ int store_mitigation_action_create(struct store *s, const struct store_mitigatio
         "INSERT INTO mitigation_actions (name, action_id, action_type, role_arn, params, tags, "
         "created_ms, modified_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)";
     struct dd_errbuf ignore;
-    sqlite3_stmt *st;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = begin(s, eb);
+    rc = store__begin(s, eb);
     if (rc)
         return rc;
     rc = action_read(s, a->name, out, &ignore);
     if (!rc) {
         rc = dd_fail(eb, DD_ERR_EXISTS, "The mitigation action %s already exists.", a->name);
-        goto out;
+        store_rollback(s);
+        return rc; /* *out holds the stored action */
     }
-    if (rc != DD_ERR_NOT_FOUND)
-        goto out;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, a->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, a->action_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, a->action_type, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, a->role_arn, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 5, a->params, -1, SQLITE_TRANSIENT);
-    store__bind_text_copy(st, 6, a->tags);
-    sqlite3_bind_int64(st, 7, now_ms);
-    rc = store__step_done(s, st, "create mitigation action");
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = store__run(s, sql, "create mitigation action", "ssssssI", a->name, a->action_id,
+                        a->action_type, a->role_arn, a->params, a->tags, now_ms);
     if (!rc)
         rc = action_read(s, a->name, out, eb);
-    if (!rc)
-        rc = store_commit(s);
-out:
-    if (rc) {
-        store_rollback(s);
-        if (rc != DD_ERR_EXISTS)
-            store_mitigation_action_cleanup(out);
-    }
+    rc = store__finish(s, rc);
+    if (rc)
+        store_mitigation_action_cleanup(out);
     return rc;
 }
 
@@ -265,53 +143,33 @@ int store_mitigation_action_update(struct store *s, const char *name, const char
 {
     static const char sql[] = "UPDATE mitigation_actions SET role_arn = coalesce(?2, role_arn), "
                               "params = coalesce(?3, params), modified_ms = ?4 WHERE name = ?1";
-    sqlite3_stmt *st;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = begin(s, eb);
+    rc = store__begin(s, eb);
     if (rc)
         return rc;
     rc = action_read(s, name, out, eb);
-    if (rc)
-        goto out;
-    if (params && action_type && strcmp(out->action_type, action_type) != 0) {
+    if (!rc && params && action_type && strcmp(out->action_type, action_type) != 0)
         rc = dd_fail(eb, DD_ERR_INVALID,
                      "The type of mitigation action %s is %s and cannot be changed to %s.", name,
                      out->action_type, action_type);
-        goto out;
-    }
     store_mitigation_action_cleanup(out);
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    store__bind_text_copy(st, 2, role_arn);
-    store__bind_text_copy(st, 3, params);
-    sqlite3_bind_int64(st, 4, now_ms);
-    rc = store__step_done(s, st, "update mitigation action");
+    if (!rc)
+        rc = store__run(s, sql, "update mitigation action", "sssI", name, role_arn, params, now_ms);
     if (!rc)
         rc = action_read(s, name, out, eb);
-    if (!rc)
-        rc = store_commit(s);
-out:
-    if (rc) {
-        store_rollback(s);
+    rc = store__finish(s, rc);
+    if (rc)
         store_mitigation_action_cleanup(out);
-    }
     return rc;
 }
 
 int store_mitigation_action_delete(struct store *s, const char *name, struct dd_errbuf *eb)
 {
     static const char sql[] = "DELETE FROM mitigation_actions WHERE name = ?";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__run(s, sql, "delete mitigation action", "s", name);
 
-    if (rc)
-        return dd_fail(eb, rc, "cannot delete the mitigation action");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    rc = store__step_done(s, st, "delete mitigation action");
     return rc ? dd_fail(eb, rc, "cannot delete the mitigation action") : DD_OK;
 }
 
@@ -327,14 +185,11 @@ int store_mitigation_action_list(struct store *s, const char *action_type, const
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
+    rc = store__stmt(s, sql, &st, "ssI", action_type, after, (int64_t)limit + 1);
     if (rc)
         return rc;
-    store__bind_text_copy(st, 1, action_type);
-    store__bind_text_copy(st, 2, after);
-    sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
-    rc = collect(s, st, limit, sizeof(*out->items), read_action, cleanup_action, &items, &out->n,
-                 &out->more, "list mitigation actions");
+    rc = store__collect(s, st, limit, sizeof(*out->items), read_action, cleanup_action, &items,
+                        &out->n, &out->more, "list mitigation actions");
     out->items = items;
     return rc;
 }
@@ -348,29 +203,18 @@ int store_mitigation_action_list(struct store *s, const char *action_type, const
 static int read_task(sqlite3_stmt *st, void *item)
 {
     struct store_mitigation_task *t = item;
-    int rc;
 
-    store__copy_text(t->task_id, sizeof(t->task_id), st, 0);
-    store__copy_text(t->status, sizeof(t->status), st, 1);
-    t->start_ms = sqlite3_column_int64(st, 2);
-    t->end_ms = col_ms_or_none(st, 3);
+    t->end_ms = store__int_or(st, 3, -1);
     t->has_range = sqlite3_column_type(st, 5) != SQLITE_NULL;
-    t->range_start_ms = sqlite3_column_int64(st, 5);
-    t->range_end_ms = sqlite3_column_int64(st, 6);
-    t->only_active = sqlite3_column_int(st, 7) != 0;
-    t->include_suppressed = sqlite3_column_int(st, 8) != 0;
-    t->n_executed = sqlite3_column_int64(st, 10);
-    t->n_skipped = sqlite3_column_int64(st, 11);
-    t->n_failed = sqlite3_column_int64(st, 12);
-    rc = store__dup_text(st, 4, &t->target);
-    if (!rc)
-        rc = store__dup_text(st, 9, &t->actions);
-    return rc;
+    return store__columns(st, "ssI-SIIbbSIII", t->task_id, sizeof(t->task_id), t->status,
+                          sizeof(t->status), &t->start_ms, &t->target, &t->range_start_ms,
+                          &t->range_end_ms, &t->only_active, &t->include_suppressed, &t->actions,
+                          &t->n_executed, &t->n_skipped, &t->n_failed);
 }
 
-static void cleanup_task(void *item)
+static int task_missing(struct dd_errbuf *eb, const char *task_id)
 {
-    store_mitigation_task_cleanup(item);
+    return dd_fail(eb, DD_ERR_NOT_FOUND, "The mitigation actions task %s does not exist.", task_id);
 }
 
 int store_mitigation_task_get(struct store *s, const char *task_id,
@@ -378,25 +222,12 @@ int store_mitigation_task_get(struct store *s, const char *task_id,
 {
     static const char sql[] =
         "SELECT " TASK_COLUMNS " FROM detect_mitigation_tasks WHERE task_id = ?";
-    sqlite3_stmt *st;
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, task_id, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        rc = read_task(st, out);
-    else if (rc == SQLITE_DONE)
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "The mitigation actions task %s does not exist.",
-                     task_id);
-    else
-        rc = store__error(s, rc, "read mitigation task");
-    sqlite3_reset(st);
-    if (rc)
-        store_mitigation_task_cleanup(out);
+    rc = store__get(s, sql, "read mitigation task", read_task, cleanup_task, out, sizeof(*out), "s",
+                    task_id);
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = task_missing(eb, task_id);
     return rc;
 }
 
@@ -414,16 +245,12 @@ int store_mitigation_task_list(struct store *s, int64_t start_ms, int64_t end_ms
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
+    rc =
+        store__stmt(s, sql, &st, "IIIsI", start_ms, end_ms, after_ms, after_id, (int64_t)limit + 1);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, start_ms);
-    sqlite3_bind_int64(st, 2, end_ms);
-    sqlite3_bind_int64(st, 3, after_ms);
-    store__bind_text_copy(st, 4, after_id);
-    sqlite3_bind_int64(st, 5, (int64_t)limit + 1);
-    rc = collect(s, st, limit, sizeof(*out->items), read_task, cleanup_task, &items, &out->n,
-                 &out->more, "list mitigation tasks");
+    rc = store__collect(s, st, limit, sizeof(*out->items), read_task, cleanup_task, &items, &out->n,
+                        &out->more, "list mitigation tasks");
     out->items = items;
     return rc;
 }
@@ -438,45 +265,24 @@ int store_mitigation_task_cancel(struct store *s, const char *task_id, int64_t n
     sqlite3_stmt *st;
     int rc;
 
-    rc = begin(s, eb);
+    rc = store__begin(s, eb);
     if (rc)
         return rc;
-    rc = store__prepare(s, status_sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, task_id, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    rc = store__one(s, status_sql, &st, "read mitigation task", "s", task_id);
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = task_missing(eb, task_id);
+    if (!rc) {
         store__copy_text(status, sizeof(status), st, 0);
-        rc = DD_OK;
-    } else if (rc == SQLITE_DONE) {
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "The mitigation actions task %s does not exist.",
-                     task_id);
-    } else {
-        rc = store__error(s, rc, "read mitigation task");
+        sqlite3_reset(st);
+        if (strcmp(status, "IN_PROGRESS") != 0)
+            rc = dd_fail(eb, DD_ERR_INVALID,
+                         "The mitigation actions task %s cannot be canceled because it is not in "
+                         "progress (its status is %s).",
+                         task_id, status);
     }
-    sqlite3_reset(st);
-    if (rc)
-        goto out;
-    if (strcmp(status, "IN_PROGRESS") != 0) {
-        rc = dd_fail(eb, DD_ERR_INVALID,
-                     "The mitigation actions task %s cannot be canceled because it is not in "
-                     "progress (its status is %s).",
-                     task_id, status);
-        goto out;
-    }
-    rc = store__prepare(s, cancel_sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, task_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, now_ms);
-    rc = store__step_done(s, st, "cancel mitigation task");
     if (!rc)
-        rc = store_commit(s);
-out:
-    if (rc)
-        store_rollback(s);
-    return rc;
+        rc = store__run(s, cancel_sql, "cancel mitigation task", "sI", task_id, now_ms);
+    return store__finish(s, rc);
 }
 
 /* ---- starting a task ---- */
@@ -527,40 +333,29 @@ static int check_new_task(struct store *s, const struct store_mitigation_task_ne
     int rc;
 
     *retry = false;
-    rc = store__prepare(s, id_sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, t->task_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, t->client_request_token, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, t->request, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_int(st, 0)) {
-        *retry = true;
-        rc = DD_OK;
-    } else if (rc == SQLITE_ROW) {
-        rc = dd_fail(eb, DD_ERR_EXISTS, "A mitigation actions task with the id %s already exists.",
-                     t->task_id);
-    } else {
-        rc = rc == SQLITE_DONE ? DD_OK : store__error(s, rc, "find mitigation task");
+    rc = store__one(s, id_sql, &st, "find mitigation task", "sss", t->task_id,
+                    t->client_request_token, t->request);
+    if (rc == DD_OK) {
+        *retry = sqlite3_column_int(st, 0) != 0;
+        sqlite3_reset(st);
+        if (*retry)
+            return DD_OK;
+        return dd_fail(eb, DD_ERR_EXISTS,
+                       "A mitigation actions task with the id %s already exists.", t->task_id);
     }
-    sqlite3_reset(st);
-    if (rc || *retry)
+    if (rc != DD_ERR_NOT_FOUND)
         return rc;
-
-    rc = store__prepare(s, token_sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, t->client_request_token, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    rc = store__one(s, token_sql, &st, "find client request token", "s", t->client_request_token);
+    if (rc == DD_OK) {
         store__copy_text(other, sizeof(other), st, 0);
-        rc = dd_fail(eb, DD_ERR_EXISTS,
-                     "The client request token %s was already used by mitigation actions task %s.",
-                     t->client_request_token, other);
-    } else {
-        rc = rc == SQLITE_DONE ? DD_OK : store__error(s, rc, "find client request token");
+        sqlite3_reset(st);
+        return dd_fail(eb, DD_ERR_EXISTS,
+                       "The client request token %s was already used by mitigation actions "
+                       "task %s.",
+                       t->client_request_token, other);
     }
-    sqlite3_reset(st);
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = DD_OK;
     return rc;
 }
 
@@ -571,21 +366,15 @@ static int insert_task(struct store *s, const struct store_mitigation_task_new *
         "start_ms, target, range_start_ms, range_end_ms, only_active, include_suppressed, "
         "actions) VALUES (?1, ?2, ?3, 'IN_PROGRESS', ?4, ?5, ?6, ?7, ?8, ?9, '[]')";
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "sssIs--ii", t->task_id, t->client_request_token, t->request,
+                         now_ms, t->target, (int)t->only_active, (int)t->include_suppressed);
 
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, t->task_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, t->client_request_token, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, t->request, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 4, now_ms);
-    sqlite3_bind_text(st, 5, t->target, -1, SQLITE_TRANSIENT);
     if (t->has_range) {
         sqlite3_bind_int64(st, 6, t->range_start_ms);
         sqlite3_bind_int64(st, 7, t->range_end_ms);
     }
-    sqlite3_bind_int(st, 8, t->only_active);
-    sqlite3_bind_int(st, 9, t->include_suppressed);
     return store__step_done(s, st, "create mitigation task");
 }
 
@@ -605,28 +394,14 @@ static int add_task_action(struct store *s, const char *task_id, const char *nam
 
     a->name = name;
     a->type[0] = '\0';
-    rc = store__prepare(s, type_sql, &st);
+    rc = store__one(s, type_sql, &st, "find mitigation action", "s", name);
+    if (rc == DD_ERR_NOT_FOUND)
+        return dd_fail(eb, DD_ERR_INVALID, "The mitigation action %s does not exist.", name);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        store__copy_text(a->type, sizeof(a->type), st, 0);
-        rc = DD_OK;
-    } else if (rc == SQLITE_DONE) {
-        rc = dd_fail(eb, DD_ERR_INVALID, "The mitigation action %s does not exist.", name);
-    } else {
-        rc = store__error(s, rc, "find mitigation action");
-    }
+    store__copy_text(a->type, sizeof(a->type), st, 0);
     sqlite3_reset(st);
-    if (rc)
-        return rc;
-    rc = store__prepare(s, copy_sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, task_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
-    return store__step_done(s, st, "copy mitigation action");
+    return store__run(s, copy_sql, "copy mitigation action", "ss", task_id, name);
 }
 
 /* DD_OK when the row that sql (one text parameter) looks for exists; else
@@ -634,19 +409,8 @@ static int add_task_action(struct store *s, const char *task_id, const char *nam
 static int must_exist(struct store *s, const char *sql, const char *value, const char *what,
                       struct dd_errbuf *eb)
 {
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
-
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return DD_OK;
-    if (rc == SQLITE_DONE)
-        return dd_fail(eb, DD_ERR_INVALID, "The %s %s does not exist.", what, value);
-    return store__error(s, rc, "check mitigation target");
+    return store__require(s, sql, value, eb, DD_ERR_INVALID, "The %s %s does not exist.", what,
+                          value);
 }
 
 static int picked_add(struct picked_list *l, const char *id, const char *thing)
@@ -676,6 +440,13 @@ static int picked_add(struct picked_list *l, const char *id, const char *thing)
 
 /* Append the violations that match the task's filters, with id one_id
  * (NULL = every violation of t->profile), in start order. */
+static int pick_row(sqlite3_stmt *st, void *out)
+{
+    return picked_add(out, store__text(st, 0), store__text(st, 1));
+}
+
+/* Append the violations that match the task's filters, with id one_id
+ * (NULL = every violation of t->profile), in start order. */
 static int pick(struct store *s, const struct store_mitigation_task_new *t, const char *one_id,
                 struct picked_list *out)
 {
@@ -688,29 +459,17 @@ static int pick(struct store *s, const struct store_mitigation_task_new *t, cons
         "WHERE e.violation_id = v.violation_id AND e.time_ms BETWEEN ?6 AND ?7)) "
         "ORDER BY v.start_ms, v.violation_id";
     sqlite3_stmt *st;
-    int step, rc = store__prepare(s, sql, &st);
+    int rc =
+        store__stmt(s, sql, &st, "sssii", one_id, one_id ? NULL : t->profile,
+                    one_id ? NULL : t->behavior, (int)t->only_active, (int)t->include_suppressed);
 
     if (rc)
         return rc;
-    store__bind_text_copy(st, 1, one_id);
-    store__bind_text_copy(st, 2, one_id ? NULL : t->profile);
-    store__bind_text_copy(st, 3, one_id ? NULL : t->behavior);
-    sqlite3_bind_int(st, 4, t->only_active);
-    sqlite3_bind_int(st, 5, t->include_suppressed);
     if (t->has_range) {
         sqlite3_bind_int64(st, 6, t->range_start_ms);
         sqlite3_bind_int64(st, 7, t->range_end_ms);
     }
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = picked_add(out, (const char *)sqlite3_column_text(st, 0),
-                        (const char *)sqlite3_column_text(st, 1));
-        if (rc)
-            break;
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = store__error(s, step, "pick violations");
-    sqlite3_reset(st);
-    return rc;
+    return store__each(s, st, pick_row, out, "pick violations");
 }
 
 /* The violations the task's target names, checked to exist. */
@@ -736,6 +495,23 @@ static int pick_target(struct store *s, const struct store_mitigation_task_new *
 
 /* The thingGroupNames of action name into groups (at most
  * STORE_MITIGATION_MAX_GROUPS; the caller validated the list). */
+/* The thing group names read so far by group_row. */
+struct group_names {
+    char (*v)[STORE_MITIGATION_NAME_SIZE];
+    size_t n;
+};
+
+static int group_row(sqlite3_stmt *st, void *arg)
+{
+    struct group_names *g = arg;
+
+    if (g->n < STORE_MITIGATION_MAX_GROUPS)
+        store__copy_text(g->v[g->n++], STORE_MITIGATION_NAME_SIZE, st, 0);
+    return DD_OK;
+}
+
+/* The thingGroupNames of action name into groups (at most
+ * STORE_MITIGATION_MAX_GROUPS; the caller validated the list). */
 static int action_groups(struct store *s, const char *name,
                          char groups[STORE_MITIGATION_MAX_GROUPS][STORE_MITIGATION_NAME_SIZE],
                          size_t *n)
@@ -744,19 +520,13 @@ static int action_groups(struct store *s, const char *name,
         "SELECT g.value FROM mitigation_actions AS a, "
         "json_each(a.params, '$.addThingsToThingGroupParams.thingGroupNames') AS g "
         "WHERE a.name = ? ORDER BY g.key";
+    struct group_names g = { groups, 0 };
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "s", name);
 
-    *n = 0;
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < STORE_MITIGATION_MAX_GROUPS) {
-        store__copy_text(groups[*n], STORE_MITIGATION_NAME_SIZE, st, 0);
-        (*n)++;
-    }
-    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? DD_OK : store__error(s, rc, "read thing groups");
-    sqlite3_reset(st);
+    if (!rc)
+        rc = store__each(s, st, group_row, &g, "read thing groups");
+    *n = g.n;
     return rc;
 }
 
@@ -774,20 +544,9 @@ static int insert_execution(struct store *s, const char *task_id, const struct p
         "INSERT INTO detect_mitigation_executions (task_id, violation_id, action_name, "
         "thing_name, start_ms, end_ms, status, error_code, message) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8)";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
 
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, task_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, v->id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, action, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, v->thing, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 5, now_ms);
-    sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC);
-    store__bind_text_copy(st, 7, error_code);
-    store__bind_text_copy(st, 8, message);
-    return store__step_done(s, st, "record mitigation execution");
+    return store__run(s, sql, "record mitigation execution", "ssssItss", task_id, v->id, action,
+                      v->thing, now_ms, status, error_code, message);
 }
 
 /* One execution of action a on violation v. ADD_THINGS_TO_THING_GROUP adds
@@ -816,7 +575,7 @@ static int execute(struct store *s, const char *task_id, const struct picked *v,
     }
     rc = action_groups(s, a->name, groups, &n_groups);
     if (!rc)
-        rc = run(s, savepoint_sql, "savepoint");
+        rc = store__run(s, savepoint_sql, "savepoint", "");
     if (rc)
         return rc;
     dd_errbuf_clear(&why);
@@ -824,10 +583,10 @@ static int execute(struct store *s, const char *task_id, const struct picked *v,
         rc = store__membership_add(s, v->thing, groups[i], &why);
     if (rc == DD_ERR_NOT_FOUND || rc == DD_ERR_INVALID) {
         refused = rc;
-        rc = run(s, rollback_sql, "rollback to savepoint");
+        rc = store__run(s, rollback_sql, "rollback to savepoint", "");
     }
     if (!rc)
-        rc = run(s, release_sql, "release savepoint");
+        rc = store__run(s, release_sql, "release savepoint", "");
     if (rc)
         return rc;
     if (refused) {
@@ -845,18 +604,10 @@ static int finish_task(struct store *s, const char *task_id, int64_t now_ms,
     static const char sql[] =
         "UPDATE detect_mitigation_tasks SET status = ?2, end_ms = ?3, n_executed = ?4, "
         "n_skipped = ?5, n_failed = ?6 WHERE task_id = ?1";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
 
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, task_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, c->failed ? "FAILED" : "SUCCESSFUL", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now_ms);
-    sqlite3_bind_int64(st, 4, c->executed);
-    sqlite3_bind_int64(st, 5, c->skipped);
-    sqlite3_bind_int64(st, 6, c->failed);
-    return store__step_done(s, st, "finish mitigation task");
+    return store__run(s, sql, "finish mitigation task", "stIIII", task_id,
+                      c->failed ? "FAILED" : "SUCCESSFUL", now_ms, c->executed, c->skipped,
+                      c->failed);
 }
 
 int store_mitigation_task_start(struct store *s, const struct store_mitigation_task_new *t,
@@ -872,7 +623,7 @@ int store_mitigation_task_start(struct store *s, const struct store_mitigation_t
     assert(t->n_actions >= 1 && t->n_actions <= STORE_MITIGATION_MAX_ACTIONS);
     assert(t->n_violation_ids || t->profile);
     *created = false;
-    rc = begin(s, eb);
+    rc = store__begin(s, eb);
     if (rc)
         return rc;
     rc = check_new_task(s, t, &retry, eb);
@@ -908,26 +659,12 @@ out:
 static int read_execution(sqlite3_stmt *st, void *item)
 {
     struct store_mitigation_execution *e = item;
-    int rc;
 
-    e->id = sqlite3_column_int64(st, 0);
-    store__copy_text(e->task_id, sizeof(e->task_id), st, 1);
-    store__copy_text(e->violation_id, sizeof(e->violation_id), st, 2);
-    store__copy_text(e->action_name, sizeof(e->action_name), st, 3);
-    e->start_ms = sqlite3_column_int64(st, 5);
-    e->end_ms = col_ms_or_none(st, 6);
-    store__copy_text(e->status, sizeof(e->status), st, 7);
-    rc = store__dup_text(st, 4, &e->thing);
-    if (!rc)
-        rc = store__dup_text(st, 8, &e->error_code);
-    if (!rc)
-        rc = store__dup_text(st, 9, &e->message);
-    return rc;
-}
-
-static void cleanup_execution(void *item)
-{
-    store_mitigation_execution_cleanup(item);
+    e->end_ms = store__int_or(st, 6, -1);
+    return store__columns(st, "IsssSI-sSS", &e->id, e->task_id, sizeof(e->task_id), e->violation_id,
+                          sizeof(e->violation_id), e->action_name, sizeof(e->action_name),
+                          &e->thing, &e->start_ms, e->status, sizeof(e->status), &e->error_code,
+                          &e->message);
 }
 
 int store_mitigation_execution_list(struct store *s,
@@ -948,20 +685,16 @@ int store_mitigation_execution_list(struct store *s,
     memset(out, 0, sizeof(*out));
     if (!f)
         f = &none;
-    rc = store__prepare(s, sql, &st);
+    rc = store__stmt(s, sql, &st, "sss--II", f->task_id, f->violation_id, f->thing, after_id,
+                     (int64_t)limit + 1);
     if (rc)
         return rc;
-    store__bind_text_copy(st, 1, f->task_id);
-    store__bind_text_copy(st, 2, f->violation_id);
-    store__bind_text_copy(st, 3, f->thing);
     if (f->has_range) {
         sqlite3_bind_int64(st, 4, f->start_ms);
         sqlite3_bind_int64(st, 5, f->end_ms);
     }
-    sqlite3_bind_int64(st, 6, after_id);
-    sqlite3_bind_int64(st, 7, (int64_t)limit + 1);
-    rc = collect(s, st, limit, sizeof(*out->items), read_execution, cleanup_execution, &items,
-                 &out->n, &out->more, "list mitigation executions");
+    rc = store__collect(s, st, limit, sizeof(*out->items), read_execution, cleanup_execution,
+                        &items, &out->n, &out->more, "list mitigation executions");
     out->items = items;
     return rc;
 }

@@ -8,27 +8,50 @@
 
 #include "store/store_internal.h"
 
-static int64_t col_int_or(sqlite3_stmt *st, int i, int64_t none)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? none : sqlite3_column_int64(st, i);
-}
-
 static int deliveries_exist(struct store *s, bool *out)
 {
     static const char sql[] = "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                               "AND name IN ('sns_messages', 'sns_deliveries')";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int64_t n;
+    int rc = store__int64(s, sql, "look up the SNS tables", &n, "");
 
-    *out = false;
-    if (rc)
-        return rc;
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW)
-        return store__error(s, rc, "look up the SNS tables");
-    *out = sqlite3_column_int(st, 0) == 2;
-    sqlite3_reset(st);
-    return DD_OK;
+    *out = !rc && n == 2;
+    return rc;
+}
+
+/* A walk over rows for store__each(). */
+struct walk {
+    store_teach_thing_fn thing_fn;
+    store_teach_alert_fn alert_fn;
+    void *ctx;
+};
+
+static int thing_row(sqlite3_stmt *st, void *arg)
+{
+    struct walk *w = arg;
+
+    return w->thing_fn(w->ctx, store__text(st, 0), sqlite3_column_int(st, 1) != 0);
+}
+
+static int alert_row(sqlite3_stmt *st, void *arg)
+{
+    struct walk *w = arg;
+    struct store_teach_alert row;
+
+    memset(&row, 0, sizeof(row));
+    row.alert_id = sqlite3_column_int64(st, 0);
+    row.created_ms = sqlite3_column_int64(st, 1);
+    row.profile = store__text(st, 2);
+    row.topic_arn = store__text(st, 3);
+    row.message = store__text(st, 4);
+    row.subscription_arn = store__text(st, 5);
+    row.protocol = store__text(st, 6);
+    row.endpoint = store__text(st, 7);
+    row.status = store__text(st, 8);
+    row.attempts = store__int_or(st, 9, -1);
+    row.last_http_status = store__int_or(st, 10, -1);
+    row.last_error = store__text(st, 11);
+    return w->alert_fn(w->ctx, &row);
 }
 
 int store_teach_things(struct store *s, store_teach_thing_fn fn, void *ctx)
@@ -39,24 +62,11 @@ int store_teach_things(struct store *s, store_teach_thing_fn fn, void *ctx)
         "(SELECT name FROM things) UNION "
         "SELECT DISTINCT thing_name, 0 FROM violations WHERE thing_name NOT IN (SELECT name FROM "
         "things) ORDER BY 1";
+    struct walk w = { fn, NULL, ctx };
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "");
 
-    if (rc)
-        return rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = fn(ctx, store__text(st, 0), sqlite3_column_int(st, 1) != 0);
-        if (rc) {
-            sqlite3_reset(st);
-            return rc;
-        }
-    }
-    if (rc != SQLITE_DONE)
-        rc = store__error(s, rc, "list things");
-    else
-        rc = DD_OK;
-    sqlite3_reset(st);
-    return rc;
+    return rc ? rc : store__each(s, st, thing_row, &w, "list things");
 }
 
 int store_teach_alerts(struct store *s, int limit, bool *has_deliveries, store_teach_alert_fn fn,
@@ -73,41 +83,12 @@ int store_teach_alerts(struct store *s, int limit, bool *has_deliveries, store_t
         "LEFT JOIN sns_messages m ON m.alert_id = a.id "
         "LEFT JOIN sns_deliveries d ON d.message_row = m.id "
         "ORDER BY a.id DESC, d.id";
-    struct store_teach_alert row;
+    struct walk w = { NULL, fn, ctx };
     sqlite3_stmt *st;
     int rc;
 
     rc = deliveries_exist(s, has_deliveries);
     if (!rc)
-        rc = store__prepare(s, *has_deliveries ? sns_sql : plain_sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int(st, 1, limit);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        memset(&row, 0, sizeof(row));
-        row.alert_id = sqlite3_column_int64(st, 0);
-        row.created_ms = sqlite3_column_int64(st, 1);
-        row.profile = store__text(st, 2);
-        row.topic_arn = store__text(st, 3);
-        row.message = store__text(st, 4);
-        row.subscription_arn = store__text(st, 5);
-        row.protocol = store__text(st, 6);
-        row.endpoint = store__text(st, 7);
-        row.status = store__text(st, 8);
-        row.attempts = col_int_or(st, 9, -1);
-        row.last_http_status = col_int_or(st, 10, -1);
-        row.last_error = store__text(st, 11);
-        rc = fn(ctx, &row);
-        if (rc) {
-            sqlite3_reset(st);
-            return rc;
-        }
-    }
-    if (rc != SQLITE_DONE) {
-        rc = store__error(s, rc, "list alerts");
-        sqlite3_reset(st);
-        return rc;
-    }
-    sqlite3_reset(st);
-    return DD_OK;
+        rc = store__stmt(s, *has_deliveries ? sns_sql : plain_sql, &st, "i", limit);
+    return rc ? rc : store__each(s, st, alert_row, &w, "list alerts");
 }

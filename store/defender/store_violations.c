@@ -21,13 +21,13 @@
     "AND (?3 IS NULL OR v.criteria_type = ?3) AND (?4 = 0 OR v.suppressed != 0) "                  \
     "AND (?5 IS NULL OR coalesce(v.verification_state, 'UNKNOWN') = ?5)"
 
-static void bind_filter(sqlite3_stmt *st, const struct store_violation_filter *f)
+/* Prepare sql with the shared filter bound to ?1 to ?5; the caller binds
+ * the rest. */
+static int filter_stmt(struct store *s, const char *sql, sqlite3_stmt **st,
+                       const struct store_violation_filter *f)
 {
-    store__bind_text(st, 1, f->thing);
-    store__bind_text(st, 2, f->profile);
-    store__bind_text(st, 3, f->criteria_type);
-    sqlite3_bind_int(st, 4, f->only_suppressed);
-    store__bind_text(st, 5, f->verification_state);
+    return store__stmt(s, sql, st, "tttit", f->thing, f->profile, f->criteria_type,
+                       (int)f->only_suppressed, f->verification_state);
 }
 
 static void read_violation(sqlite3_stmt *st, struct store_violation_row *r)
@@ -49,30 +49,27 @@ static void read_violation(sqlite3_stmt *st, struct store_violation_row *r)
 
 /* Step through the rows, handing each to fn (with the event columns when
  * events). */
-static int walk(struct store *s, sqlite3_stmt *st, bool events, store_violation_fn fn, void *ctx,
-                const char *what)
+/* A walk over violation rows for store__each(). */
+struct walk {
+    bool events; /* rows carry the event columns */
+    store_violation_fn fn;
+    void *ctx;
+};
+
+/* Hand the row to the walk's fn (with the event columns when events). */
+static int violation_row(sqlite3_stmt *st, void *arg)
 {
+    struct walk *w = arg;
     struct store_violation_row r;
-    int rc;
 
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int stop;
-
-        read_violation(st, &r);
-        if (events) {
-            r.event_id = sqlite3_column_int64(st, 12);
-            r.event_type = store__text(st, 13);
-            r.event_ms = sqlite3_column_int64(st, 14);
-            r.event_value_json = store__text(st, 15);
-        }
-        stop = fn(ctx, &r);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
+    read_violation(st, &r);
+    if (w->events) {
+        r.event_id = sqlite3_column_int64(st, 12);
+        r.event_type = store__text(st, 13);
+        r.event_ms = sqlite3_column_int64(st, 14);
+        r.event_value_json = store__text(st, 15);
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? DD_OK : store__error(s, rc, what);
+    return w->fn(w->ctx, &r);
 }
 
 int store_violations_active(struct store *s, const struct store_violation_filter *f,
@@ -84,18 +81,18 @@ int store_violations_active(struct store *s, const struct store_violation_filter
         "AND " VIOLATION_FILTER " AND (?6 IS NULL OR v.start_ms > ?6 "
         "  OR (v.start_ms = ?6 AND v.violation_id > ?7)) "
         "ORDER BY v.start_ms, v.violation_id LIMIT ?8";
+    struct walk w = { false, fn, ctx };
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = filter_stmt(s, sql, &st, f);
 
     if (rc)
         return rc;
-    bind_filter(st, f);
     if (after) {
         sqlite3_bind_int64(st, 6, after->ms);
         store__bind_text(st, 7, after->id ? after->id : "");
     }
     sqlite3_bind_int(st, 8, limit);
-    return walk(s, st, false, fn, ctx, "list active violations");
+    return store__each(s, st, violation_row, &w, "list active violations");
 }
 
 int store_violation_events(struct store *s, const struct store_violation_filter *f,
@@ -109,12 +106,12 @@ int store_violation_events(struct store *s, const struct store_violation_filter 
         "WHERE e.time_ms >= ?6 AND e.time_ms <= ?7 AND " VIOLATION_FILTER
         " AND (?8 IS NULL OR e.time_ms > ?8 OR (e.time_ms = ?8 AND e.id > ?9)) "
         "ORDER BY e.time_ms, e.id LIMIT ?10";
+    struct walk w = { true, fn, ctx };
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = filter_stmt(s, sql, &st, f);
 
     if (rc)
         return rc;
-    bind_filter(st, f);
     sqlite3_bind_int64(st, 6, start_ms);
     sqlite3_bind_int64(st, 7, end_ms);
     if (after) {
@@ -122,7 +119,7 @@ int store_violation_events(struct store *s, const struct store_violation_filter 
         sqlite3_bind_int64(st, 9, after->seq);
     }
     sqlite3_bind_int(st, 10, limit);
-    return walk(s, st, true, fn, ctx, "list violation events");
+    return store__each(s, st, violation_row, &w, "list violation events");
 }
 
 int store_violation_verify(struct store *s, const char *id, const char *state,
@@ -130,26 +127,40 @@ int store_violation_verify(struct store *s, const char *id, const char *state,
 {
     static const char sql[] = "UPDATE violations SET verification_state = ?, "
                               "verification_description = ? WHERE violation_id = ?";
-    sqlite3_stmt *st;
-    int rc = store_begin(s);
+    int rc = store__begin(s, eb);
 
     if (rc)
-        return dd_fail(eb, rc, "cannot lock the database");
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto out;
-    store__bind_text(st, 1, state);
-    store__bind_text(st, 2, description);
-    store__bind_text(st, 3, id);
-    rc = store__step_done(s, st, "verify violation");
+        return rc;
+    rc = store__run(s, sql, "verify violation", "ttt", state, description, id);
     if (!rc && sqlite3_changes(s->db) == 0)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Violation %s cannot be found.", id);
-    if (!rc)
-        rc = store_commit(s);
-out:
-    if (rc)
-        store_rollback(s);
-    return rc;
+    return store__finish(s, rc);
+}
+
+/* A walk over datapoint rows for store__each(). */
+struct datapoint_walk {
+    store_datapoint_fn fn;
+    void *ctx;
+};
+
+static int datapoint_row(sqlite3_stmt *st, void *arg)
+{
+    struct datapoint_walk *w = arg;
+    struct store_datapoint_row r;
+
+    memset(&r, 0, sizeof(r));
+    r.thing = store__text(st, 0);
+    r.profile = store__text(st, 1);
+    r.behavior = store__text(st, 2);
+    r.time_ms = sqlite3_column_int64(st, 3);
+    r.value_json = store__text(st, 4);
+    r.has_threshold = sqlite3_column_type(st, 5) != SQLITE_NULL;
+    r.threshold = sqlite3_column_double(st, 5);
+    r.verdict = store__text(st, 6);
+    r.streak_violating = sqlite3_column_int64(st, 7);
+    r.streak_compliant = sqlite3_column_int64(st, 8);
+    r.event = store__text(st, 9);
+    return w->fn(w->ctx, &r);
 }
 
 int store_datapoints_each(struct store *s, const char *thing, const char *profile,
@@ -169,36 +180,9 @@ int store_datapoints_each(struct store *s, const char *thing, const char *profil
         "AND (?3 IS NULL OR s.behavior_name = ?3) AND d.bucket = buckets.b "
         "AND d.series_id = s.id "
         "ORDER BY d.time_ms, s.profile_name, s.behavior_name, d.id";
-    struct store_datapoint_row r;
+    struct datapoint_walk w = { fn, ctx };
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "ttt", thing, profile, behavior);
 
-    if (rc)
-        return rc;
-    store__bind_text(st, 1, thing);
-    store__bind_text(st, 2, profile);
-    store__bind_text(st, 3, behavior);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int stop;
-
-        memset(&r, 0, sizeof(r));
-        r.thing = store__text(st, 0);
-        r.profile = store__text(st, 1);
-        r.behavior = store__text(st, 2);
-        r.time_ms = sqlite3_column_int64(st, 3);
-        r.value_json = store__text(st, 4);
-        r.has_threshold = sqlite3_column_type(st, 5) != SQLITE_NULL;
-        r.threshold = sqlite3_column_double(st, 5);
-        r.verdict = store__text(st, 6);
-        r.streak_violating = sqlite3_column_int64(st, 7);
-        r.streak_compliant = sqlite3_column_int64(st, 8);
-        r.event = store__text(st, 9);
-        stop = fn(ctx, &r);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? DD_OK : store__error(s, rc, "list datapoints");
+    return rc ? rc : store__each(s, st, datapoint_row, &w, "list datapoints");
 }

@@ -16,22 +16,13 @@ int store_clock_get(struct store *s, struct dd_clock *out)
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
+    rc = store__one(s, sql, &st, "read clock", "");
     if (rc)
         return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        rc = DD_ERR_NOT_FOUND;
-    } else if (rc != SQLITE_ROW) {
-        rc = store__error(s, rc, "read clock");
-    } else if (clock_mode_parse((const char *)sqlite3_column_text(st, 0), &out->mode)) {
+    if (clock_mode_parse(store__text(st, 0), &out->mode))
         rc = DD_ERR_STORE;
-    } else {
-        out->scale = sqlite3_column_double(st, 1);
-        out->anchor_real_ms = sqlite3_column_int64(st, 2);
-        out->anchor_emulated_ms = sqlite3_column_int64(st, 3);
-        rc = DD_OK;
-    }
+    else
+        store__columns(st, "-dII", &out->scale, &out->anchor_real_ms, &out->anchor_emulated_ms);
     sqlite3_reset(st);
     return rc;
 }
@@ -41,16 +32,9 @@ int store_clock_put(struct store *s, const struct dd_clock *c)
     static const char sql[] = "INSERT OR REPLACE INTO emulator_clock "
                               "(id, mode, scale, anchor_real_ms, anchor_emulated_ms) "
                               "VALUES (1, ?, ?, ?, ?)";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
 
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, clock_mode_name(c->mode), -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 2, c->scale);
-    sqlite3_bind_int64(st, 3, c->anchor_real_ms);
-    sqlite3_bind_int64(st, 4, c->anchor_emulated_ms);
-    return store__step_done(s, st, "write clock");
+    return store__run(s, sql, "write clock", "tdII", clock_mode_name(c->mode), c->scale,
+                      c->anchor_real_ms, c->anchor_emulated_ms);
 }
 
 int store_clock_advance(struct store *s, int64_t advance_ms, int64_t *now_ms, int64_t *sync_gen,
@@ -61,29 +45,21 @@ int store_clock_advance(struct store *s, int64_t advance_ms, int64_t *now_ms, in
 
     *now_ms = 0;
     *sync_gen = 0;
-    rc = store_begin(s);
+    rc = store__begin(s, eb);
     if (rc)
-        return dd_fail(eb, rc, "cannot lock the database");
+        return rc;
     rc = store_clock_get(s, &c);
-    if (rc == DD_ERR_NOT_FOUND) {
+    if (rc == DD_ERR_NOT_FOUND)
         dd_fail(eb, rc, "the broker has not started the clock yet");
-        goto out;
-    }
-    if (rc)
-        goto out;
-    rc = clock_advance(&c, advance_ms, eb);
-    if (rc)
-        goto out;
-    rc = store_clock_put(s, &c);
+    if (!rc)
+        rc = clock_advance(&c, advance_ms, eb);
+    if (!rc)
+        rc = store_clock_put(s, &c);
     if (!rc)
         rc = store_sync_bump(s, sync_gen);
-    if (!rc)
-        rc = store_commit(s);
+    rc = store__finish(s, rc);
     if (!rc)
         *now_ms = c.anchor_emulated_ms;
-out:
-    if (rc)
-        store_rollback(s);
     return rc;
 }
 
@@ -92,105 +68,46 @@ int store_heartbeat_put(struct store *s, const struct store_heartbeat *hb)
     static const char sql[] = "INSERT OR REPLACE INTO emulator_heartbeat "
                               "(id, pid, written_real_ms, emulated_now_ms, evaluated_until_ms, "
                               "synced_generation) VALUES (1, ?, ?, ?, ?, ?)";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
 
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, hb->pid);
-    sqlite3_bind_int64(st, 2, hb->written_real_ms);
-    sqlite3_bind_int64(st, 3, hb->emulated_now_ms);
-    sqlite3_bind_int64(st, 4, hb->evaluated_until_ms);
-    sqlite3_bind_int64(st, 5, hb->synced_generation);
-    return store__step_done(s, st, "write heartbeat");
+    return store__run(s, sql, "write heartbeat", "IIIII", hb->pid, hb->written_real_ms,
+                      hb->emulated_now_ms, hb->evaluated_until_ms, hb->synced_generation);
+}
+
+static int read_heartbeat(sqlite3_stmt *st, void *item)
+{
+    struct store_heartbeat *hb = item;
+
+    return store__columns(st, "IIIII", &hb->pid, &hb->written_real_ms, &hb->emulated_now_ms,
+                          &hb->evaluated_until_ms, &hb->synced_generation);
 }
 
 int store_heartbeat_get(struct store *s, struct store_heartbeat *out)
 {
     static const char sql[] = "SELECT pid, written_real_ms, emulated_now_ms, evaluated_until_ms, "
                               "synced_generation FROM emulator_heartbeat WHERE id = 1";
-    sqlite3_stmt *st;
-    int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        out->pid = sqlite3_column_int64(st, 0);
-        out->written_real_ms = sqlite3_column_int64(st, 1);
-        out->emulated_now_ms = sqlite3_column_int64(st, 2);
-        out->evaluated_until_ms = sqlite3_column_int64(st, 3);
-        out->synced_generation = sqlite3_column_int64(st, 4);
-        rc = DD_OK;
-    } else if (rc == SQLITE_DONE) {
-        rc = DD_ERR_NOT_FOUND;
-    } else {
-        rc = store__error(s, rc, "read heartbeat");
-    }
-    sqlite3_reset(st);
-    return rc;
+    return store__get(s, sql, "read heartbeat", read_heartbeat, NULL, out, sizeof(*out), "");
 }
 
 int store_reset_generation(struct store *s, int64_t *out)
 {
     static const char sql[] = "SELECT reset_generation FROM emulator_state WHERE id = 1";
-    sqlite3_stmt *st;
-    int rc;
 
-    *out = 0;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-        rc = DD_OK;
-    } else {
-        rc = store__error(s, rc, "read reset generation");
-    }
-    sqlite3_reset(st);
-    return rc;
+    return store__int64(s, sql, "read reset generation", out, "");
 }
 
 int store_sync_bump(struct store *s, int64_t *gen)
 {
     static const char sql[] = "UPDATE emulator_state SET sync_generation = sync_generation + 1 "
                               "WHERE id = 1 RETURNING sync_generation";
-    sqlite3_stmt *st;
-    int rc;
+    int rc = store__int64(s, sql, "bump sync generation", gen, "");
 
-    *gen = 0;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *gen = sqlite3_column_int64(st, 0);
-        rc = sqlite3_step(st);
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? DD_OK : store__error(s, rc, "bump sync generation");
+    return rc == DD_ERR_NOT_FOUND ? DD_OK : rc; /* no state row: nothing to bump */
 }
 
 int store_sync_generation(struct store *s, int64_t *gen)
 {
     static const char sql[] = "SELECT sync_generation FROM emulator_state WHERE id = 1";
-    sqlite3_stmt *st;
-    int rc;
 
-    *gen = 0;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *gen = sqlite3_column_int64(st, 0);
-        rc = DD_OK;
-    } else {
-        rc = store__error(s, rc, "read sync generation");
-    }
-    sqlite3_reset(st);
-    return rc;
+    return store__int64(s, sql, "read sync generation", gen, "");
 }

@@ -12,16 +12,11 @@ int store_outbox_add(struct store *s, const char *topic, const void *payload, si
     static const char sql[] = "INSERT INTO mqtt_outbox (topic, payload, qos, retain, "
                               "properties) VALUES (?, ?, ?, ?, ?)";
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "t-iit", topic, qos, retain, properties_json);
 
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
     sqlite3_bind_blob64(st, 2, len ? payload : "", len, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, qos);
-    sqlite3_bind_int(st, 4, retain);
-    if (properties_json)
-        sqlite3_bind_text(st, 5, properties_json, -1, SQLITE_STATIC);
     return store__step_done(s, st, "queue mqtt message");
 }
 
@@ -30,7 +25,7 @@ int store_outbox_take(struct store *s, size_t max, store_outbox_fn fn, void *ctx
     static const char list_sql[] =
         "SELECT id, topic, payload, qos, retain, properties FROM mqtt_outbox ORDER BY id LIMIT ?";
     static const char del_sql[] = "DELETE FROM mqtt_outbox WHERE id <= ?";
-    sqlite3_stmt *list, *del;
+    sqlite3_stmt *list;
     int64_t last = 0;
     size_t n = 0;
     int rc, step;
@@ -39,10 +34,9 @@ int store_outbox_take(struct store *s, size_t max, store_outbox_fn fn, void *ctx
     rc = store_begin(s);
     if (rc)
         return rc;
-    rc = store__prepare(s, list_sql, &list);
+    rc = store__stmt(s, list_sql, &list, "I", (int64_t)max);
     if (rc)
         goto out;
-    sqlite3_bind_int64(list, 1, (sqlite3_int64)max);
     while ((step = sqlite3_step(list)) == SQLITE_ROW) {
         rc = fn(ctx, (const char *)sqlite3_column_text(list, 1), sqlite3_column_blob(list, 2),
                 (size_t)sqlite3_column_bytes(list, 2), sqlite3_column_int(list, 3),
@@ -57,12 +51,8 @@ int store_outbox_take(struct store *s, size_t max, store_outbox_fn fn, void *ctx
         rc = store__error(s, step, "read mqtt outbox");
     if (n) {
         /* Rows fn accepted are gone even when it stopped the walk later. */
-        int drc = store__prepare(s, del_sql, &del);
+        int drc = store__run(s, del_sql, "delete mqtt outbox rows", "I", last);
 
-        if (!drc) {
-            sqlite3_bind_int64(del, 1, last);
-            drc = store__step_done(s, del, "delete mqtt outbox rows");
-        }
         if (drc) {
             rc = drc;
             goto out;

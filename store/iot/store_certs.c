@@ -38,53 +38,18 @@ static enum store_cert_status status_col(sqlite3_stmt *st, int col)
     return STORE_CERT_INACTIVE;
 }
 
-static int begin(struct store *s, struct dd_errbuf *eb)
-{
-    int rc = store_begin(s);
-
-    return rc ? dd_fail(eb, rc, "cannot lock the database") : DD_OK;
-}
-
-/* Commit on success, roll back otherwise; returns rc (or the commit's). */
-static int finish(struct store *s, int rc)
-{
-    if (!rc)
-        rc = store_commit(s);
-    if (rc)
-        store_rollback(s);
-    return rc;
-}
-
+/* Run a one-row count query with one text parameter into *n. */
 /* Run a one-row count query with one text parameter into *n. */
 static int count_by(struct store *s, const char *sql, const char *arg, int64_t *n)
 {
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
-
-    *n = 0;
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *n = sqlite3_column_int64(st, 0);
-        rc = DD_OK;
-    } else {
-        rc = store__error(s, rc, "count");
-    }
-    sqlite3_reset(st);
-    return rc;
+    return store__int64(s, sql, "count", n, "s", arg);
 }
 
 static int thing_exists(struct store *s, const char *name, struct dd_errbuf *eb)
 {
-    static const char sql[] = "SELECT count(*) FROM things WHERE name = ?";
-    int64_t n;
-    int rc = count_by(s, sql, name, &n);
+    static const char sql[] = "SELECT 1 FROM things WHERE name = ?";
 
-    if (!rc && !n)
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Thing %s cannot be found.", name);
-    return rc;
+    return store__require(s, sql, name, eb, DD_ERR_NOT_FOUND, "Thing %s cannot be found.", name);
 }
 
 static int cert_missing(struct dd_errbuf *eb, const char *cert_id)
@@ -98,89 +63,71 @@ static int cert_status(struct store *s, const char *cert_id, enum store_cert_sta
 {
     static const char sql[] = "SELECT status FROM certificates WHERE cert_id = ?";
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__one(s, sql, &st, "find certificate", "s", cert_id);
 
     *status = STORE_CERT_INACTIVE;
+    if (rc == DD_ERR_NOT_FOUND)
+        return cert_missing(eb, cert_id);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, cert_id, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *status = status_col(st, 0);
-        rc = DD_OK;
-    } else if (rc == SQLITE_DONE) {
-        rc = cert_missing(eb, cert_id);
-    } else {
-        rc = store__error(s, rc, "find certificate");
-    }
+    *status = status_col(st, 0);
     sqlite3_reset(st);
-    return rc;
+    return DD_OK;
 }
 
 /* ---- cleanup ---- */
 
 void store_cert_cleanup(struct store_cert *c)
 {
-    if (!c)
-        return;
-    free(c->pem);
-    memset(c, 0, sizeof(*c));
+    if (c)
+        store__free_fields(c, sizeof(*c), 1, c->pem);
+}
+
+static void cleanup_cert(void *item)
+{
+    store_cert_cleanup(item);
 }
 
 void store_cert_page_cleanup(struct store_cert_page *p)
 {
-    size_t i;
-
-    if (!p)
-        return;
-    for (i = 0; i < p->n; i++)
-        store_cert_cleanup(&p->v[i]);
-    free(p->v);
-    memset(p, 0, sizeof(*p));
+    if (p)
+        store__clear_page(p, sizeof(*p), p->v, p->n, sizeof(*p->v), cleanup_cert);
 }
 
 void store_cert_states_cleanup(struct store_cert_states *l)
 {
-    if (!l)
-        return;
-    free(l->v);
-    memset(l, 0, sizeof(*l));
+    if (l)
+        store__free_fields(l, sizeof(*l), 1, l->v);
 }
 
 void store_ca_cleanup(struct store_ca *ca)
 {
-    if (!ca)
-        return;
-    free(ca->key_pem);
-    free(ca->cert_pem);
-    memset(ca, 0, sizeof(*ca));
+    if (ca)
+        store__free_fields(ca, sizeof(*ca), 2, ca->key_pem, ca->cert_pem);
 }
 
 /* ---- the CA ---- */
 
+static int read_ca(sqlite3_stmt *st, void *item)
+{
+    struct store_ca *ca = item;
+
+    return store__columns(st, "SS", &ca->key_pem, &ca->cert_pem);
+}
+
+static void cleanup_ca(void *item)
+{
+    store_ca_cleanup(item);
+}
+
 int store_ca_get(struct store *s, struct store_ca *out, struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT key_pem, cert_pem FROM emulator_ca WHERE id = 1";
-    sqlite3_stmt *st;
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        rc = store__dup_text(st, 0, &out->key_pem);
-        if (!rc)
-            rc = store__dup_text(st, 1, &out->cert_pem);
-    } else if (rc == SQLITE_DONE) {
+    rc = store__get(s, sql, "read the CA", read_ca, cleanup_ca, out, sizeof(*out), "");
+    if (rc == DD_ERR_NOT_FOUND)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "the emulator's CA has not been created yet");
-    } else {
-        rc = store__error(s, rc, "read the CA");
-    }
-    sqlite3_reset(st);
-    if (rc)
-        store_ca_cleanup(out);
     return rc;
 }
 
@@ -189,20 +136,13 @@ int store_ca_put_once(struct store *s, const char *key_pem, const char *cert_pem
 {
     static const char sql[] = "INSERT OR IGNORE INTO emulator_ca (id, key_pem, cert_pem, "
                               "created_real_ms) VALUES (1, ?, ?, ?)";
-    sqlite3_stmt *st;
     int rc;
 
-    rc = begin(s, eb);
+    rc = store__begin(s, eb);
     if (rc)
         return rc;
-    rc = store__prepare(s, sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, key_pem, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, cert_pem, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 3, now_real_ms);
-        rc = store__step_done(s, st, "store the CA");
-    }
-    return finish(s, rc);
+    rc = store__run(s, sql, "store the CA", "ssI", key_pem, cert_pem, now_real_ms);
+    return store__finish(s, rc);
 }
 
 /* ---- certificates ---- */
@@ -213,70 +153,56 @@ int store_cert_create(struct store *s, const struct store_cert_spec *spec, struc
     static const char sql[] =
         "INSERT INTO certificates (cert_id, pem, status, generation_id, not_before_s, "
         "not_after_s, created_ms, modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?7)";
-    sqlite3_stmt *st;
     int64_t n;
     int rc;
 
-    rc = begin(s, eb);
+    rc = store__begin(s, eb);
     if (rc)
         return rc;
     rc = count_by(s, exists_sql, spec->cert_id, &n);
     if (!rc && n)
         rc = dd_fail(eb, DD_ERR_EXISTS, "The certificate is already provisioned or registered");
     if (!rc)
-        rc = store__prepare(s, sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, spec->cert_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, spec->pem, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 3, store_cert_status_names[spec->status], -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, spec->generation_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 5, spec->not_before_s);
-        sqlite3_bind_int64(st, 6, spec->not_after_s);
-        sqlite3_bind_int64(st, 7, spec->now_ms);
-        rc = store__step_done(s, st, "create certificate");
-    }
-    return finish(s, rc);
+        rc = store__run(s, sql, "create certificate", "sstsIII", spec->cert_id, spec->pem,
+                        store_cert_status_names[spec->status], spec->generation_id,
+                        spec->not_before_s, spec->not_after_s, spec->now_ms);
+    return store__finish(s, rc);
 }
 
 #define CERT_COLS                                                                                  \
     "seq, cert_id, generation_id, status, not_before_s, not_after_s, created_ms, modified_ms"
 
 /* Fill c from a row of CERT_COLS (and pem in column 8 when with_pem). */
-static int read_cert(sqlite3_stmt *st, bool with_pem, struct store_cert *c)
+/* Fill a struct store_cert from a row of CERT_COLS. */
+static int read_cert(sqlite3_stmt *st, void *item)
 {
-    c->seq = sqlite3_column_int64(st, 0);
-    store__copy_text(c->cert_id, sizeof(c->cert_id), st, 1);
-    store__copy_text(c->generation_id, sizeof(c->generation_id), st, 2);
+    struct store_cert *c = item;
+
     c->status = status_col(st, 3);
-    c->not_before_s = sqlite3_column_int64(st, 4);
-    c->not_after_s = sqlite3_column_int64(st, 5);
-    c->created_ms = sqlite3_column_int64(st, 6);
-    c->modified_ms = sqlite3_column_int64(st, 7);
-    return with_pem ? store__dup_text(st, 8, &c->pem) : DD_OK;
+    return store__columns(st, "Iss-IIII", &c->seq, c->cert_id, sizeof(c->cert_id), c->generation_id,
+                          sizeof(c->generation_id), &c->not_before_s, &c->not_after_s,
+                          &c->created_ms, &c->modified_ms);
+}
+
+/* read_cert() and pem from column 8. */
+static int read_cert_pem(sqlite3_stmt *st, void *item)
+{
+    struct store_cert *c = item;
+
+    read_cert(st, c);
+    return store__dup_text(st, 8, &c->pem);
 }
 
 int store_cert_get(struct store *s, const char *cert_id, struct store_cert *out,
                    struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT " CERT_COLS ", pem FROM certificates WHERE cert_id = ?";
-    sqlite3_stmt *st;
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, cert_id, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        rc = read_cert(st, true, out);
-    else if (rc == SQLITE_DONE)
+    rc = store__get(s, sql, "read certificate", read_cert_pem, cleanup_cert, out, sizeof(*out), "s",
+                    cert_id);
+    if (rc == DD_ERR_NOT_FOUND)
         rc = cert_missing(eb, cert_id);
-    else
-        rc = store__error(s, rc, "read certificate");
-    sqlite3_reset(st);
-    if (rc)
-        store_cert_cleanup(out);
     return rc;
 }
 
@@ -298,39 +224,16 @@ int store_cert_list(struct store *s, bool ascending, int64_t after_seq, size_t l
     static const char desc_sql[] = "SELECT " CERT_COLS " FROM certificates "
                                    "WHERE ?1 < 0 OR seq < ?1 ORDER BY seq DESC LIMIT ?2";
     sqlite3_stmt *st;
-    size_t cap = 0;
+    void *items;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, ascending ? asc_sql : desc_sql, &st);
+    rc = store__stmt(s, ascending ? asc_sql : desc_sql, &st, "II", after_seq, (int64_t)limit + 1);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, after_seq);
-    sqlite3_bind_int64(st, 2, (int64_t)limit + 1);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->n == limit) {
-            out->more = true;
-            break;
-        }
-        if (out->n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct store_cert *grown = realloc(out->v, ncap * sizeof(*grown));
-
-            if (!grown) {
-                rc = DD_ERR_NOMEM;
-                goto out;
-            }
-            out->v = grown;
-            cap = ncap;
-        }
-        memset(&out->v[out->n], 0, sizeof(out->v[out->n]));
-        read_cert(st, false, &out->v[out->n++]);
-    }
-    rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? DD_OK : store__error(s, rc, "list certificates");
-out:
-    sqlite3_reset(st);
-    if (rc)
-        store_cert_page_cleanup(out);
+    rc = store__collect(s, st, limit, sizeof(*out->v), read_cert, cleanup_cert, &items, &out->n,
+                        &out->more, "list certificates");
+    out->v = items;
     return rc;
 }
 
@@ -340,10 +243,9 @@ int store_cert_set_status(struct store *s, const char *cert_id, enum store_cert_
     static const char sql[] =
         "UPDATE certificates SET status = ?, modified_ms = ? WHERE cert_id = ?";
     enum store_cert_status old;
-    sqlite3_stmt *st;
     int rc;
 
-    rc = begin(s, eb);
+    rc = store__begin(s, eb);
     if (rc)
         return rc;
     rc = cert_status(s, cert_id, &old, eb);
@@ -351,17 +253,10 @@ int store_cert_set_status(struct store *s, const char *cert_id, enum store_cert_
         rc = dd_fail(eb, DD_ERR_STATE,
                      "Certificate %s is revoked; a revoked certificate cannot be set to %s.",
                      cert_id, store_cert_status_names[status]);
-    if (!rc && old == status)
-        return finish(s, rc);
-    if (!rc)
-        rc = store__prepare(s, sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, store_cert_status_names[status], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, now_ms);
-        sqlite3_bind_text(st, 3, cert_id, -1, SQLITE_TRANSIENT);
-        rc = store__step_done(s, st, "update certificate");
-    }
-    return finish(s, rc);
+    if (!rc && old != status)
+        rc = store__run(s, sql, "update certificate", "tIs", store_cert_status_names[status],
+                        now_ms, cert_id);
+    return store__finish(s, rc);
 }
 
 int store_cert_delete(struct store *s, const char *cert_id, bool force, struct dd_errbuf *eb)
@@ -373,11 +268,10 @@ int store_cert_delete(struct store *s, const char *cert_id, bool force, struct d
         "DELETE FROM policy_targets WHERE kind = 'cert' AND target_name = ?";
     static const char del_sql[] = "DELETE FROM certificates WHERE cert_id = ?";
     enum store_cert_status status;
-    sqlite3_stmt *st;
     int64_t n;
     int rc;
 
-    rc = begin(s, eb);
+    rc = store__begin(s, eb);
     if (rc)
         return rc;
     rc = cert_status(s, cert_id, &status, eb);
@@ -401,69 +295,48 @@ int store_cert_delete(struct store *s, const char *cert_id, bool force, struct d
                      "before deleting it.",
                      cert_id, (long long)n);
     if (!rc)
-        rc = store__prepare(s, detach_sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, cert_id, -1, SQLITE_TRANSIENT);
-        rc = store__step_done(s, st, "detach certificate policies");
-    }
+        rc = store__run(s, detach_sql, "detach certificate policies", "s", cert_id);
     if (!rc)
-        rc = store__prepare(s, del_sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, cert_id, -1, SQLITE_TRANSIENT);
-        rc = store__step_done(s, st, "delete certificate");
-    }
-    return finish(s, rc);
+        rc = store__run(s, del_sql, "delete certificate", "s", cert_id);
+    return store__finish(s, rc);
 }
 
 /* ---- thing principals ---- */
+
+/* Check that thing and cert_id exist, then run sql on (thing, cert_id) in
+ * one transaction. */
+static int principal_change(struct store *s, const char *sql, const char *what, const char *thing,
+                            const char *cert_id, struct dd_errbuf *eb)
+{
+    enum store_cert_status status;
+    int rc;
+
+    rc = store__begin(s, eb);
+    if (rc)
+        return rc;
+    rc = thing_exists(s, thing, eb);
+    if (!rc)
+        rc = cert_status(s, cert_id, &status, eb);
+    if (!rc)
+        rc = store__run(s, sql, what, "ss", thing, cert_id);
+    return store__finish(s, rc);
+}
 
 int store_thing_principal_attach(struct store *s, const char *thing, const char *cert_id,
                                  struct dd_errbuf *eb)
 {
     static const char sql[] =
         "INSERT OR IGNORE INTO thing_principals (thing_name, cert_id) VALUES (?, ?)";
-    enum store_cert_status status;
-    sqlite3_stmt *st;
-    int rc;
 
-    rc = begin(s, eb);
-    if (rc)
-        return rc;
-    rc = thing_exists(s, thing, eb);
-    if (!rc)
-        rc = cert_status(s, cert_id, &status, eb);
-    if (!rc)
-        rc = store__prepare(s, sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, cert_id, -1, SQLITE_TRANSIENT);
-        rc = store__step_done(s, st, "attach principal");
-    }
-    return finish(s, rc);
+    return principal_change(s, sql, "attach principal", thing, cert_id, eb);
 }
 
 int store_thing_principal_detach(struct store *s, const char *thing, const char *cert_id,
                                  struct dd_errbuf *eb)
 {
     static const char sql[] = "DELETE FROM thing_principals WHERE thing_name = ? AND cert_id = ?";
-    enum store_cert_status status;
-    sqlite3_stmt *st;
-    int rc;
 
-    rc = begin(s, eb);
-    if (rc)
-        return rc;
-    rc = thing_exists(s, thing, eb);
-    if (!rc)
-        rc = cert_status(s, cert_id, &status, eb);
-    if (!rc)
-        rc = store__prepare(s, sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, cert_id, -1, SQLITE_TRANSIENT);
-        rc = store__step_done(s, st, "detach principal");
-    }
-    return finish(s, rc);
+    return principal_change(s, sql, "detach principal", thing, cert_id, eb);
 }
 
 int store_thing_principals(struct store *s, const char *thing, const char *after, size_t limit,
@@ -471,19 +344,11 @@ int store_thing_principals(struct store *s, const char *thing, const char *after
 {
     static const char sql[] = "SELECT cert_id FROM thing_principals WHERE thing_name = ?1 "
                               "AND cert_id > ?2 ORDER BY cert_id LIMIT ?3";
-    sqlite3_stmt *st;
     int rc;
 
     memset(out, 0, sizeof(*out));
     rc = thing_exists(s, thing, eb);
-    if (!rc)
-        rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, after, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
-    return store__collect_names(s, st, limit, out);
+    return rc ? rc : store__names(s, sql, limit, out, "ssI", thing, after, (int64_t)limit + 1);
 }
 
 int store_principal_things(struct store *s, const char *cert_id, const char *after, size_t limit,
@@ -492,53 +357,38 @@ int store_principal_things(struct store *s, const char *cert_id, const char *aft
     static const char sql[] = "SELECT thing_name FROM thing_principals WHERE cert_id = ?1 "
                               "AND thing_name > ?2 ORDER BY thing_name LIMIT ?3";
     enum store_cert_status status;
-    sqlite3_stmt *st;
     int rc;
 
     memset(out, 0, sizeof(*out));
     rc = cert_status(s, cert_id, &status, eb);
-    if (!rc)
-        rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, cert_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, after, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
-    return store__collect_names(s, st, limit, out);
+    return rc ? rc : store__names(s, sql, limit, out, "ssI", cert_id, after, (int64_t)limit + 1);
 }
 
 /* ---- for the broker ---- */
+
+static int cert_state_row(sqlite3_stmt *st, void *arg)
+{
+    struct store_cert_states *out = arg;
+    int rc = store__grow(&out->v, out->n, sizeof(*out->v));
+
+    if (rc)
+        return rc;
+    store__copy_text(out->v[out->n].cert_id, sizeof(out->v[out->n].cert_id), st, 0);
+    out->v[out->n].status = status_col(st, 1);
+    out->n++;
+    return DD_OK;
+}
 
 int store_cert_states(struct store *s, struct store_cert_states *out)
 {
     static const char sql[] = "SELECT cert_id, status FROM certificates ORDER BY cert_id";
     sqlite3_stmt *st;
-    size_t cap = 0;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct store_cert_state *grown = realloc(out->v, ncap * sizeof(*grown));
-
-            if (!grown) {
-                rc = DD_ERR_NOMEM;
-                goto out;
-            }
-            out->v = grown;
-            cap = ncap;
-        }
-        store__copy_text(out->v[out->n].cert_id, sizeof(out->v[out->n].cert_id), st, 0);
-        out->v[out->n].status = status_col(st, 1);
-        out->n++;
-    }
-    rc = rc == SQLITE_DONE ? DD_OK : store__error(s, rc, "list certificate states");
-out:
-    sqlite3_reset(st);
+    rc = store__stmt(s, sql, &st, "");
+    if (!rc)
+        rc = store__each(s, st, cert_state_row, out, "list certificate states");
     if (rc)
         store_cert_states_cleanup(out);
     return rc;
@@ -548,13 +398,6 @@ int store_cert_things(struct store *s, const char *cert_id, struct store_names *
 {
     static const char sql[] =
         "SELECT thing_name FROM thing_principals WHERE cert_id = ? ORDER BY thing_name";
-    sqlite3_stmt *st;
-    int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, cert_id, -1, SQLITE_TRANSIENT);
-    return store__collect_names(s, st, 0, out);
+    return store__names(s, sql, 0, out, "s", cert_id);
 }

@@ -17,6 +17,8 @@
 #include "core/mem.h"
 #include "store/store_internal.h"
 
+#define POLICY_MISSING "Policy not found (name=%s)"
+
 static const char *const kind_names[] = {
     [STORE_TARGET_THING_GROUP] = "thinggroup",
     [STORE_TARGET_CERT] = "cert",
@@ -24,43 +26,31 @@ static const char *const kind_names[] = {
 
 void store_policy_cleanup(struct store_policy *p)
 {
-    if (!p)
-        return;
-    free(p->name);
-    free(p->document);
-    memset(p, 0, sizeof(*p));
+    if (p)
+        store__free_fields(p, sizeof(*p), 2, p->name, p->document);
 }
 
 void store_policy_version_cleanup(struct store_policy_version *v)
 {
-    if (!v)
-        return;
-    free(v->document);
-    memset(v, 0, sizeof(*v));
+    if (v)
+        store__free_fields(v, sizeof(*v), 1, v->document);
+}
+
+static void cleanup_version(void *item)
+{
+    store_policy_version_cleanup(item);
 }
 
 void store_policy_versions_cleanup(struct store_policy_versions *l)
 {
-    size_t i;
-
-    if (!l)
-        return;
-    for (i = 0; i < l->n; i++)
-        store_policy_version_cleanup(&l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof(*l));
+    if (l)
+        store__clear_page(l, sizeof(*l), l->v, l->n, sizeof(*l->v), cleanup_version);
 }
 
 void store_name_page_cleanup(struct store_name_page *l)
 {
-    size_t i;
-
-    if (!l)
-        return;
-    for (i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof(*l));
+    if (l)
+        store__clear_page(l, sizeof(*l), l->v, l->n, sizeof(*l->v), store__free_ptr);
 }
 
 void store_policy_docs_cleanup(struct store_policy_docs *d)
@@ -78,44 +68,30 @@ void store_policy_docs_cleanup(struct store_policy_docs *d)
 }
 
 /* A copy of text column col, "" for NULL. NULL only when out of memory. */
-static char *column_dup(sqlite3_stmt *st, int col)
+/* A copy of text column col, "" for NULL, into *out. DD_ERR_NOMEM. */
+static int column_dup(sqlite3_stmt *st, int col, char **out)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
+    const char *t = store__text(st, col);
 
-    return dd_strndup(t ? (const char *)t : "", (size_t)sqlite3_column_bytes(st, col));
+    *out = dd_strndup(t ? t : "", (size_t)sqlite3_column_bytes(st, col));
+    return *out ? DD_OK : DD_ERR_NOMEM;
 }
 
-/* Step st, a query of (name [, seq]), into out: at most limit names, and
- * out->more when one more row exists. Resets st. */
-static int collect_names(struct store *s, sqlite3_stmt *st, size_t limit,
-                         struct store_name_page *out, const char *what)
+/* Step st, a query of (name, document), into out. Resets st. */
+/* Append the current row (name, document) to the docs in arg. */
+static int doc_row(sqlite3_stmt *st, void *arg)
 {
-    int rc;
+    struct store_policy_docs *out = arg;
+    struct store_policy_doc *d;
+    int rc = store__grow(&out->v, out->n, sizeof(*out->v));
 
-    out->v = calloc(limit ? limit : 1, sizeof(*out->v));
-    if (!out->v) {
-        rc = DD_ERR_NOMEM;
-        goto out;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->n == limit) {
-            out->more = true;
-            break;
-        }
-        out->v[out->n] = column_dup(st, 0);
-        if (!out->v[out->n]) {
-            rc = DD_ERR_NOMEM;
-            goto out;
-        }
-        if (sqlite3_column_count(st) > 1)
-            out->last_seq = sqlite3_column_int64(st, 1);
-        out->n++;
-    }
-    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? DD_OK : store__error(s, rc, what);
-out:
-    sqlite3_reset(st);
     if (rc)
-        store_name_page_cleanup(out);
+        return rc;
+    d = &out->v[out->n++];
+    d->document = NULL;
+    rc = column_dup(st, 0, &d->name);
+    if (!rc)
+        rc = column_dup(st, 1, &d->document);
     return rc;
 }
 
@@ -123,87 +99,30 @@ out:
 static int collect_docs(struct store *s, sqlite3_stmt *st, struct store_policy_docs *out,
                         const char *what)
 {
-    size_t cap = 0;
-    int rc;
+    int rc = store__each(s, st, doc_row, out, what);
 
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_policy_doc *d;
-
-        if (out->n == cap) {
-            size_t ncap = cap ? 2 * cap : 4;
-            struct store_policy_doc *nv = realloc(out->v, ncap * sizeof(*nv));
-
-            if (!nv) {
-                rc = DD_ERR_NOMEM;
-                goto out;
-            }
-            out->v = nv;
-            cap = ncap;
-        }
-        d = &out->v[out->n];
-        d->name = column_dup(st, 0);
-        d->document = column_dup(st, 1);
-        out->n++;
-        if (!d->name || !d->document) {
-            rc = DD_ERR_NOMEM;
-            goto out;
-        }
-    }
-    rc = rc == SQLITE_DONE ? DD_OK : store__error(s, rc, what);
-out:
-    sqlite3_reset(st);
     if (rc)
         store_policy_docs_cleanup(out);
     return rc;
 }
 
-/* Run a query of one integer with text parameter 1 = a and, when b is not
- * NULL, 2 = b. *out gets the value, or -1 when there is no row. */
-static int query_int(struct store *s, const char *sql, const char *a, const char *b, int64_t *out,
-                     const char *what)
+/* DD_OK when policy name exists, else DD_ERR_NOT_FOUND saying so. */
+/* DD_OK when policy name exists, else DD_ERR_NOT_FOUND saying so. */
+static int policy_exists(struct store *s, const char *name, struct dd_errbuf *eb)
 {
-    sqlite3_stmt *st;
-    int rc;
+    static const char sql[] = "SELECT 1 FROM policies WHERE name = ?";
 
-    *out = -1;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-    if (b)
-        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-        rc = DD_OK;
-    } else {
-        rc = rc == SQLITE_DONE ? DD_OK : store__error(s, rc, what);
-    }
-    sqlite3_reset(st);
-    return rc;
+    return store__require(s, sql, name, eb, DD_ERR_NOT_FOUND, POLICY_MISSING, name);
 }
 
-static const char policy_exists_sql[] = "SELECT 1 FROM policies WHERE name = ?";
-
-static int policy_missing(struct dd_errbuf *eb, const char *name)
-{
-    return dd_fail(eb, DD_ERR_NOT_FOUND, "Policy not found (name=%s)", name);
-}
-
-static int group_missing(struct dd_errbuf *eb, const char *name)
-{
-    return dd_fail(eb, DD_ERR_NOT_FOUND, "Thing group %s does not exist", name);
-}
-
-/* Does thing group name exist? */
-static int group_exists(struct store *s, const char *name, bool *out)
+/* DD_OK when thing group name exists, else DD_ERR_NOT_FOUND saying so. */
+/* DD_OK when thing group name exists, else DD_ERR_NOT_FOUND saying so. */
+static int group_exists(struct store *s, const char *name, struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT 1 FROM thing_groups WHERE name = ?";
-    int64_t one;
-    int rc = query_int(s, sql, name, NULL, &one, "find thing group");
 
-    *out = one == 1;
-    return rc;
+    return store__require(s, sql, name, eb, DD_ERR_NOT_FOUND, "Thing group %s does not exist",
+                          name);
 }
 
 int store_policy_create(struct store *s, const char *name, const char *document, int64_t now_ms,
@@ -215,40 +134,37 @@ int store_policy_create(struct store *s, const char *name, const char *document,
     static const char version_sql[] =
         "INSERT INTO policy_versions (policy_name, version, document, created_ms) "
         "VALUES (?1, 1, ?2, ?3)";
-    sqlite3_stmt *st;
-    int64_t one;
     int rc;
 
-    rc = store_begin(s);
+    rc = store__begin(s, eb);
     if (rc)
-        return dd_fail(eb, rc, "cannot lock the database");
-    rc = query_int(s, policy_exists_sql, name, NULL, &one, "find policy");
-    if (!rc && one >= 0)
+        return rc;
+    rc = policy_exists(s, name, NULL);
+    if (!rc)
         rc = dd_fail(eb, DD_ERR_EXISTS, "Policy cannot be created - name already exists (name=%s)",
                      name);
-    if (rc)
-        goto out;
-    rc = store__prepare(s, policy_sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now_ms);
-    rc = store__step_done(s, st, "create policy");
-    if (rc)
-        goto out;
-    rc = store__prepare(s, version_sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, document, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now_ms);
-    rc = store__step_done(s, st, "create policy version");
+    else if (rc == DD_ERR_NOT_FOUND)
+        rc = store__run(s, policy_sql, "create policy", "tI", name, now_ms);
     if (!rc)
-        rc = store_commit(s);
-out:
-    if (rc)
-        store_rollback(s);
-    return rc;
+        rc = store__run(s, version_sql, "create policy version", "ttI", name, document, now_ms);
+    return store__finish(s, rc);
+}
+
+static int read_policy(sqlite3_stmt *st, void *item)
+{
+    struct store_policy *p = item;
+    int rc = column_dup(st, 0, &p->name);
+
+    if (!rc)
+        rc = column_dup(st, 1, &p->document);
+    return rc ? rc
+              : store__columns(st, "--IIII", &p->default_version, &p->generation, &p->created_ms,
+                               &p->modified_ms);
+}
+
+static void cleanup_policy(void *item)
+{
+    store_policy_cleanup(item);
 }
 
 int store_policy_get(struct store *s, const char *name, struct store_policy *out,
@@ -258,31 +174,12 @@ int store_policy_get(struct store *s, const char *name, struct store_policy *out
         "SELECT p.name, v.document, p.default_version, p.generation, p.created_ms, "
         "p.modified_ms FROM policies p JOIN policy_versions v "
         "ON v.policy_name = p.name AND v.version = p.default_version WHERE p.name = ?";
-    sqlite3_stmt *st;
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        out->name = column_dup(st, 0);
-        out->document = column_dup(st, 1);
-        out->default_version = sqlite3_column_int64(st, 2);
-        out->generation = sqlite3_column_int64(st, 3);
-        out->created_ms = sqlite3_column_int64(st, 4);
-        out->modified_ms = sqlite3_column_int64(st, 5);
-        rc = out->name && out->document ? DD_OK : DD_ERR_NOMEM;
-    } else if (rc == SQLITE_DONE) {
-        rc = policy_missing(eb, name);
-    } else {
-        rc = store__error(s, rc, "read policy");
-    }
-    sqlite3_reset(st);
-    if (rc)
-        store_policy_cleanup(out);
+    rc = store__get(s, sql, "read policy", read_policy, cleanup_policy, out, sizeof(*out), "t",
+                    name);
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = dd_fail(eb, DD_ERR_NOT_FOUND, POLICY_MISSING, name);
     return rc;
 }
 
@@ -291,45 +188,30 @@ int store_policy_delete(struct store *s, const char *name, struct dd_errbuf *eb)
     static const char targets_sql[] = "SELECT count(*) FROM policy_targets WHERE policy_name = ?";
     static const char versions_sql[] = "SELECT count(*) FROM policy_versions WHERE policy_name = ?";
     static const char delete_sql[] = "DELETE FROM policies WHERE name = ?";
-    sqlite3_stmt *st;
     int64_t n;
     int rc;
 
-    rc = store_begin(s);
+    rc = store__begin(s, eb);
     if (rc)
-        return dd_fail(eb, rc, "cannot lock the database");
-    rc = query_int(s, policy_exists_sql, name, NULL, &n, "find policy");
-    if (!rc && n < 0)
-        rc = policy_missing(eb, name);
-    if (rc)
-        goto out;
-    rc = query_int(s, targets_sql, name, NULL, &n, "count policy targets");
+        return rc;
+    rc = policy_exists(s, name, eb);
+    if (!rc)
+        rc = store__int64(s, targets_sql, "count policy targets", &n, "t", name);
     if (!rc && n > 0)
         rc = dd_fail(eb, DD_ERR_DELETE_CONFLICT,
                      "The policy cannot be deleted as the policy is attached to one or more "
                      "principals (name=%s)",
                      name);
-    if (rc)
-        goto out;
-    rc = query_int(s, versions_sql, name, NULL, &n, "count policy versions");
+    if (!rc)
+        rc = store__int64(s, versions_sql, "count policy versions", &n, "t", name);
     if (!rc && n > 1)
         rc = dd_fail(eb, DD_ERR_DELETE_CONFLICT,
                      "Cannot delete the policy because it has one or more policy versions "
                      "besides the default (name=%s); delete them with DeletePolicyVersion first",
                      name);
-    if (rc)
-        goto out;
-    rc = store__prepare(s, delete_sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    rc = store__step_done(s, st, "delete policy");
     if (!rc)
-        rc = store_commit(s);
-out:
-    if (rc)
-        store_rollback(s);
-    return rc;
+        rc = store__run(s, delete_sql, "delete policy", "t", name);
+    return store__finish(s, rc);
 }
 
 int store_policy_list(struct store *s, bool ascending, int64_t after_seq, size_t limit,
@@ -339,18 +221,29 @@ int store_policy_list(struct store *s, bool ascending, int64_t after_seq, size_t
     static const char sql[] = "SELECT name, seq FROM policies "
                               "WHERE ?1 IS NULL OR (CASE WHEN ?2 THEN seq > ?1 ELSE seq < ?1 END) "
                               "ORDER BY CASE WHEN ?2 THEN seq ELSE -seq END LIMIT ?3";
-    sqlite3_stmt *st;
-    int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    if (after_seq >= 0)
-        sqlite3_bind_int64(st, 1, after_seq);
-    sqlite3_bind_int(st, 2, ascending);
-    sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
-    return collect_names(s, st, limit, out, "list policies");
+    if (after_seq < 0)
+        return store__page(s, sql, limit, out, "list policies", "-iI", (int)ascending,
+                           (int64_t)limit + 1);
+    return store__page(s, sql, limit, out, "list policies", "IiI", after_seq, (int)ascending,
+                       (int64_t)limit + 1);
+}
+
+/* Read one version row; document only when with_document. */
+static int read_version(sqlite3_stmt *st, void *item)
+{
+    struct store_policy_version *v = item;
+
+    return store__columns(st, "-IbIII", &v->version, &v->is_default, &v->created_ms,
+                          &v->policy_generation, &v->policy_modified_ms);
+}
+
+static int read_version_document(sqlite3_stmt *st, void *item)
+{
+    struct store_policy_version *v = item;
+    int rc = column_dup(st, 0, &v->document);
+
+    return rc ? rc : read_version(st, item);
 }
 
 /* Read one version row; document only when with_document. */
@@ -361,37 +254,14 @@ static int version_read(struct store *s, const char *name, int64_t version, bool
         "SELECT v.document, v.version, v.version = p.default_version, v.created_ms, "
         "p.generation, p.modified_ms FROM policy_versions v JOIN policies p "
         "ON p.name = v.policy_name WHERE v.policy_name = ? AND v.version = ?";
-    sqlite3_stmt *st;
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, version);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        rc = DD_OK;
-        if (with_document) {
-            out->document = column_dup(st, 0);
-            if (!out->document)
-                rc = DD_ERR_NOMEM;
-        }
-        out->version = sqlite3_column_int64(st, 1);
-        out->is_default = sqlite3_column_int(st, 2) != 0;
-        out->created_ms = sqlite3_column_int64(st, 3);
-        out->policy_generation = sqlite3_column_int64(st, 4);
-        out->policy_modified_ms = sqlite3_column_int64(st, 5);
-    } else if (rc == SQLITE_DONE) {
+    rc = store__get(s, sql, "read policy version",
+                    with_document ? read_version_document : read_version, cleanup_version, out,
+                    sizeof(*out), "tI", name, version);
+    if (rc == DD_ERR_NOT_FOUND)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Policy version not found (name=%s, versionId=%lld)",
                      name, (long long)version);
-    } else {
-        rc = store__error(s, rc, "read policy version");
-    }
-    sqlite3_reset(st);
-    if (rc)
-        store_policy_version_cleanup(out);
     return rc;
 }
 
@@ -401,15 +271,8 @@ static int set_default(struct store *s, const char *name, int64_t version, int64
     static const char sql[] =
         "UPDATE policies SET default_version = ?2, generation = generation + 1, "
         "modified_ms = ?3 WHERE name = ?1 AND default_version <> ?2";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
 
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, version);
-    sqlite3_bind_int64(st, 3, now_ms);
-    return store__step_done(s, st, "set default policy version");
+    return store__run(s, sql, "set default policy version", "tII", name, version, now_ms);
 }
 
 int store_policy_version_create(struct store *s, const char *name, const char *document,
@@ -423,69 +286,60 @@ int store_policy_version_create(struct store *s, const char *name, const char *d
     static const char insert_sql[] =
         "INSERT INTO policy_versions (policy_name, version, document, created_ms) "
         "VALUES (?, ?, ?, ?)";
-    sqlite3_stmt *st;
     int64_t version, n;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = store_begin(s);
+    rc = store__begin(s, eb);
     if (rc)
-        return dd_fail(eb, rc, "cannot lock the database");
-    rc = query_int(s, next_sql, name, NULL, &version, "find policy");
-    if (!rc && version < 0)
-        rc = policy_missing(eb, name);
-    if (rc)
-        goto out;
-    rc = query_int(s, count_sql, name, NULL, &n, "count policy versions");
+        return rc;
+    rc = store__int64(s, next_sql, "find policy", &version, "t", name);
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = dd_fail(eb, DD_ERR_NOT_FOUND, POLICY_MISSING, name);
+    if (!rc)
+        rc = store__int64(s, count_sql, "count policy versions", &n, "t", name);
     if (!rc && n >= STORE_POLICY_MAX_VERSIONS)
         rc = dd_fail(eb, DD_ERR_LIMIT,
                      "The policy %s already has the maximum number of versions (%d); delete "
                      "one with DeletePolicyVersion first",
                      name, STORE_POLICY_MAX_VERSIONS);
-    if (rc)
-        goto out;
-    rc = store__prepare(s, bump_sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    rc = store__step_done(s, st, "next policy version");
-    if (rc)
-        goto out;
-    rc = store__prepare(s, insert_sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, version);
-    sqlite3_bind_text(st, 3, document, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, now_ms);
-    rc = store__step_done(s, st, "create policy version");
+    if (!rc)
+        rc = store__run(s, bump_sql, "next policy version", "t", name);
+    if (!rc)
+        rc = store__run(s, insert_sql, "create policy version", "tItI", name, version, document,
+                        now_ms);
     if (!rc && set_as_default)
         rc = set_default(s, name, version, now_ms);
     if (!rc)
         rc = version_read(s, name, version, true, out, eb);
-    if (!rc)
-        rc = store_commit(s);
-out:
-    if (rc) {
-        store_rollback(s);
+    rc = store__finish(s, rc);
+    if (rc)
         store_policy_version_cleanup(out);
-    }
     return rc;
 }
 
 int store_policy_version_get(struct store *s, const char *name, int64_t version,
                              struct store_policy_version *out, struct dd_errbuf *eb)
 {
-    int64_t one;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = query_int(s, policy_exists_sql, name, NULL, &one, "find policy");
-    if (!rc && one < 0)
-        rc = policy_missing(eb, name);
-    if (rc)
-        return rc;
-    return version_read(s, name, version, true, out, eb);
+    rc = policy_exists(s, name, eb);
+    return rc ? rc : version_read(s, name, version, true, out, eb);
+}
+
+/* Append the current row to the versions in arg (room for
+ * STORE_POLICY_MAX_VERSIONS; more rows are ignored). */
+static int version_row(sqlite3_stmt *st, void *arg)
+{
+    struct store_policy_versions *out = arg;
+    struct store_policy_version *v;
+
+    if (out->n == STORE_POLICY_MAX_VERSIONS)
+        return DD_OK;
+    v = &out->v[out->n++];
+    return store__columns(st, "IbIII", &v->version, &v->is_default, &v->created_ms,
+                          &v->policy_generation, &v->policy_modified_ms);
 }
 
 int store_policy_versions_list(struct store *s, const char *name, struct store_policy_versions *out,
@@ -502,25 +356,11 @@ int store_policy_versions_list(struct store *s, const char *name, struct store_p
     out->v = calloc(STORE_POLICY_MAX_VERSIONS, sizeof(*out->v));
     if (!out->v)
         return DD_ERR_NOMEM;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->n < STORE_POLICY_MAX_VERSIONS) {
-        struct store_policy_version *v = &out->v[out->n++];
-
-        v->version = sqlite3_column_int64(st, 0);
-        v->is_default = sqlite3_column_int(st, 1) != 0;
-        v->created_ms = sqlite3_column_int64(st, 2);
-        v->policy_generation = sqlite3_column_int64(st, 3);
-        v->policy_modified_ms = sqlite3_column_int64(st, 4);
-    }
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-        rc = out->n ? DD_OK : policy_missing(eb, name);
-    else
-        rc = store__error(s, rc, "list policy versions");
-    sqlite3_reset(st);
-out:
+    rc = store__stmt(s, sql, &st, "t", name);
+    if (!rc)
+        rc = store__each(s, st, version_row, out, "list policy versions");
+    if (!rc && !out->n)
+        rc = dd_fail(eb, DD_ERR_NOT_FOUND, POLICY_MISSING, name);
     if (rc)
         store_policy_versions_cleanup(out);
     return rc;
@@ -532,18 +372,14 @@ int store_policy_version_set_default(struct store *s, const char *name, int64_t 
     struct store_policy_version v;
     int rc;
 
-    rc = store_begin(s);
+    rc = store__begin(s, eb);
     if (rc)
-        return dd_fail(eb, rc, "cannot lock the database");
+        return rc;
     rc = store_policy_version_get(s, name, version, &v, eb);
     store_policy_version_cleanup(&v);
     if (!rc)
         rc = set_default(s, name, version, now_ms);
-    if (!rc)
-        rc = store_commit(s);
-    if (rc)
-        store_rollback(s);
-    return rc;
+    return store__finish(s, rc);
 }
 
 int store_policy_version_delete(struct store *s, const char *name, int64_t version,
@@ -551,12 +387,11 @@ int store_policy_version_delete(struct store *s, const char *name, int64_t versi
 {
     static const char sql[] = "DELETE FROM policy_versions WHERE policy_name = ? AND version = ?";
     struct store_policy_version v;
-    sqlite3_stmt *st;
     int rc;
 
-    rc = store_begin(s);
+    rc = store__begin(s, eb);
     if (rc)
-        return dd_fail(eb, rc, "cannot lock the database");
+        return rc;
     rc = store_policy_version_get(s, name, version, &v, eb);
     if (!rc && v.is_default)
         rc = dd_fail(eb, DD_ERR_DELETE_CONFLICT,
@@ -564,20 +399,28 @@ int store_policy_version_delete(struct store *s, const char *name, int64_t versi
                      "make another version the default or delete the policy",
                      name, (long long)version);
     store_policy_version_cleanup(&v);
-    if (rc)
-        goto out;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, version);
-    rc = store__step_done(s, st, "delete policy version");
     if (!rc)
-        rc = store_commit(s);
-out:
+        rc = store__run(s, sql, "delete policy version", "tI", name, version);
+    return store__finish(s, rc);
+}
+
+/* Run sql on (policy name, kind, target) in one transaction; with check,
+ * the policy and a thing group target must exist first. */
+static int target_change(struct store *s, const char *sql, const char *what, const char *name,
+                         enum store_target_kind kind, const char *target, bool check,
+                         struct dd_errbuf *eb)
+{
+    int rc = store__begin(s, eb);
+
     if (rc)
-        store_rollback(s);
-    return rc;
+        return rc;
+    if (check)
+        rc = policy_exists(s, name, eb);
+    if (!rc && check && kind == STORE_TARGET_THING_GROUP)
+        rc = group_exists(s, target, eb);
+    if (!rc)
+        rc = store__run(s, sql, what, "ttt", name, kind_names[kind], target);
+    return store__finish(s, rc);
 }
 
 int store_policy_attach(struct store *s, const char *name, enum store_target_kind kind,
@@ -585,36 +428,8 @@ int store_policy_attach(struct store *s, const char *name, enum store_target_kin
 {
     static const char sql[] =
         "INSERT OR IGNORE INTO policy_targets (policy_name, kind, target_name) VALUES (?, ?, ?)";
-    sqlite3_stmt *st;
-    int64_t one;
-    bool group = true;
-    int rc;
 
-    rc = store_begin(s);
-    if (rc)
-        return dd_fail(eb, rc, "cannot lock the database");
-    rc = query_int(s, policy_exists_sql, name, NULL, &one, "find policy");
-    if (!rc && one < 0)
-        rc = policy_missing(eb, name);
-    if (!rc && kind == STORE_TARGET_THING_GROUP)
-        rc = group_exists(s, target, &group);
-    if (!rc && !group)
-        rc = group_missing(eb, target);
-    if (rc)
-        goto out;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, kind_names[kind], -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, target, -1, SQLITE_STATIC);
-    rc = store__step_done(s, st, "attach policy");
-    if (!rc)
-        rc = store_commit(s);
-out:
-    if (rc)
-        store_rollback(s);
-    return rc;
+    return target_change(s, sql, "attach policy", name, kind, target, true, eb);
 }
 
 int store_policy_detach(struct store *s, const char *name, enum store_target_kind kind,
@@ -622,25 +437,8 @@ int store_policy_detach(struct store *s, const char *name, enum store_target_kin
 {
     static const char sql[] =
         "DELETE FROM policy_targets WHERE policy_name = ? AND kind = ? AND target_name = ?";
-    sqlite3_stmt *st;
-    int rc;
 
-    rc = store_begin(s);
-    if (rc)
-        return dd_fail(eb, rc, "cannot lock the database");
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, kind_names[kind], -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, target, -1, SQLITE_STATIC);
-    rc = store__step_done(s, st, "detach policy");
-    if (!rc)
-        rc = store_commit(s);
-out:
-    if (rc)
-        store_rollback(s);
-    return rc;
+    return target_change(s, sql, "detach policy", name, kind, target, false, eb);
 }
 
 int store_policy_list_attached(struct store *s, enum store_target_kind kind, const char *target,
@@ -655,28 +453,16 @@ int store_policy_list_attached(struct store *s, enum store_target_kind kind, con
         "SELECT DISTINCT t.policy_name FROM policy_targets t JOIN up ON t.target_name = up.name "
         "WHERE t.kind = ?1 AND (?4 IS NULL OR t.policy_name > ?4) "
         "ORDER BY t.policy_name LIMIT ?5";
-    sqlite3_stmt *st;
-    bool group = true;
     int rc;
 
     memset(out, 0, sizeof(*out));
     if (kind == STORE_TARGET_THING_GROUP) {
-        rc = group_exists(s, target, &group);
+        rc = group_exists(s, target, eb);
         if (rc)
             return rc;
-        if (!group)
-            return group_missing(eb, target);
     }
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, kind_names[kind], -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, recursive);
-    if (after_name)
-        sqlite3_bind_text(st, 4, after_name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, (int64_t)limit + 1);
-    return collect_names(s, st, limit, out, "list attached policies");
+    return store__page(s, sql, limit, out, "list attached policies", "ttitI", kind_names[kind],
+                       target, (int)recursive, after_name, (int64_t)limit + 1);
 }
 
 int store_policy_list_targets(struct store *s, const char *name, const char *after_resource,
@@ -685,24 +471,14 @@ int store_policy_list_targets(struct store *s, const char *name, const char *aft
     static const char sql[] =
         "SELECT r FROM (SELECT kind || '/' || target_name AS r FROM policy_targets "
         "WHERE policy_name = ?1) WHERE ?2 IS NULL OR r > ?2 ORDER BY r LIMIT ?3";
-    sqlite3_stmt *st;
-    int64_t one;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = query_int(s, policy_exists_sql, name, NULL, &one, "find policy");
-    if (!rc && one < 0)
-        rc = policy_missing(eb, name);
+    rc = policy_exists(s, name, eb);
     if (rc)
         return rc;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    if (after_resource)
-        sqlite3_bind_text(st, 2, after_resource, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
-    return collect_names(s, st, limit, out, "list policy targets");
+    return store__page(s, sql, limit, out, "list policy targets", "ttI", name, after_resource,
+                       (int64_t)limit + 1);
 }
 
 int store_policy_effective(struct store *s, const char *thing_name, enum store_target_kind kind,
@@ -727,34 +503,22 @@ int store_policy_effective(struct store *s, const char *thing_name, enum store_t
         " JOIN policy_versions v ON v.policy_name = p.name AND v.version = p.default_version"
         " ORDER BY p.name";
     sqlite3_stmt *st;
-    int64_t one;
-    bool group = true;
     int rc;
 
     memset(out, 0, sizeof(*out));
     if (thing_name) {
-        rc = query_int(s, thing_sql, thing_name, NULL, &one, "find thing");
-        if (!rc && one < 0)
-            rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Thing %s cannot be found.", thing_name);
+        rc = store__require(s, thing_sql, thing_name, eb, DD_ERR_NOT_FOUND,
+                            "Thing %s cannot be found.", thing_name);
         if (rc)
             return rc;
     }
     if (principal && kind == STORE_TARGET_THING_GROUP) {
-        rc = group_exists(s, principal, &group);
+        rc = group_exists(s, principal, eb);
         if (rc)
             return rc;
-        if (!group)
-            return group_missing(eb, principal);
     }
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    if (thing_name)
-        sqlite3_bind_text(st, 1, thing_name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, kind_names[kind], -1, SQLITE_STATIC);
-    if (principal)
-        sqlite3_bind_text(st, 3, principal, -1, SQLITE_STATIC);
-    return collect_docs(s, st, out, "effective policies");
+    rc = store__stmt(s, sql, &st, "ttt", thing_name, kind_names[kind], principal);
+    return rc ? rc : collect_docs(s, st, out, "effective policies");
 }
 
 int store_policy_docs_for_groups(struct store *s, const char *const *groups, size_t n_groups,
@@ -789,11 +553,9 @@ int store_policy_docs_for_groups(struct store *s, const char *const *groups, siz
         rc = DD_ERR_NOMEM;
         goto out;
     }
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
-    rc = collect_docs(s, st, out, "policies for groups");
+    rc = store__stmt(s, sql, &st, "t", json);
+    if (!rc)
+        rc = collect_docs(s, st, out, "policies for groups");
 out:
     cJSON_free(json);
     cJSON_Delete(arr);
@@ -811,9 +573,6 @@ int store_policy_docs_for_cert(struct store *s, const char *cert_id, struct stor
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, cert_id, -1, SQLITE_STATIC);
-    return collect_docs(s, st, out, "policies for certificate");
+    rc = store__stmt(s, sql, &st, "t", cert_id);
+    return rc ? rc : collect_docs(s, st, out, "policies for certificate");
 }

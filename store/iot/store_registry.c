@@ -29,69 +29,46 @@ static int same_opt(const char *a, const char *b)
 
 void store_thing_cleanup(struct store_thing *t)
 {
-    if (!t)
-        return;
-    free(t->attributes);
-    memset(t, 0, sizeof(*t));
+    if (t)
+        store__free_fields(t, sizeof(*t), 1, t->attributes);
 }
 
 void store_thing_group_cleanup(struct store_thing_group *g)
 {
-    if (!g)
-        return;
-    free(g->description);
-    free(g->attributes);
-    memset(g, 0, sizeof(*g));
+    if (g)
+        store__free_fields(g, sizeof(*g), 2, g->description, g->attributes);
 }
 
 void store_names_cleanup(struct store_names *l)
 {
-    size_t i;
+    if (l)
+        store__clear_page(l, sizeof(*l), l->names, l->n, sizeof(*l->names), store__free_ptr);
+}
 
-    if (!l)
-        return;
-    for (i = 0; i < l->n; i++)
-        free(l->names[i]);
-    free(l->names);
-    memset(l, 0, sizeof(*l));
+static void cleanup_thing(void *item)
+{
+    store_thing_cleanup(item);
 }
 
 void store_thing_page_cleanup(struct store_thing_page *p)
 {
-    size_t i;
-
-    if (!p)
-        return;
-    for (i = 0; i < p->n; i++)
-        store_thing_cleanup(&p->items[i]);
-    free(p->items);
-    memset(p, 0, sizeof(*p));
+    if (p)
+        store__clear_page(p, sizeof(*p), p->items, p->n, sizeof(*p->items), cleanup_thing);
 }
 
 int store__collect_names(struct store *s, sqlite3_stmt *st, size_t limit, struct store_names *out)
 {
-    size_t cap = 0;
+    char *name;
     int rc;
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char *name;
-
         if (limit > 0 && out->n == limit) {
             out->more = 1;
             break;
         }
-        if (out->n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            char **grown = realloc(out->names, ncap * sizeof(*grown));
-
-            if (!grown) {
-                rc = DD_ERR_NOMEM;
-                goto out;
-            }
-            out->names = grown;
-            cap = ncap;
-        }
-        rc = store__dup_text(st, 0, &name);
+        rc = store__grow(&out->names, out->n, sizeof(*out->names));
+        if (!rc)
+            rc = store__dup_text(st, 0, &name);
         if (rc)
             goto out;
         out->names[out->n++] = name;
@@ -180,34 +157,15 @@ out:
     return rc;
 }
 
-static int begin(struct store *s, struct dd_errbuf *eb)
-{
-    int rc = store_begin(s);
-
-    return rc ? dd_fail(eb, rc, "cannot lock the database") : DD_OK;
-}
-
-/* Finish a write transaction: commit on success, roll back otherwise. */
-static int finish(struct store *s, int rc)
-{
-    if (!rc)
-        rc = store_commit(s);
-    if (rc)
-        store_rollback(s);
-    return rc;
-}
-
 /* ---- things ---- */
 
-static int read_thing(sqlite3_stmt *st, struct store_thing *t)
+static int read_thing(sqlite3_stmt *st, void *item)
 {
-    store__copy_text(t->name, sizeof(t->name), st, 0);
-    store__copy_text(t->thing_id, sizeof(t->thing_id), st, 1);
-    store__copy_text(t->type_name, sizeof(t->type_name), st, 2);
-    store__copy_text(t->billing_group, sizeof(t->billing_group), st, 3);
-    t->version = sqlite3_column_int64(st, 5);
-    t->created_ms = sqlite3_column_int64(st, 6);
-    return store__dup_text(st, 4, &t->attributes);
+    struct store_thing *t = item;
+
+    return store__columns(st, "ssssSII", t->name, sizeof(t->name), t->thing_id, sizeof(t->thing_id),
+                          t->type_name, sizeof(t->type_name), t->billing_group,
+                          sizeof(t->billing_group), &t->attributes, &t->version, &t->created_ms);
 }
 
 int store_thing_get(struct store *s, const char *name, struct store_thing *out,
@@ -215,24 +173,11 @@ int store_thing_get(struct store *s, const char *name, struct store_thing *out,
 {
     static const char sql[] = "SELECT name, thing_id, type_name, billing_group, attributes, "
                               "version, created_ms FROM things WHERE name = ?";
-    sqlite3_stmt *st;
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        rc = read_thing(st, out);
-    else if (rc == SQLITE_DONE)
+    rc = store__get(s, sql, "read thing", read_thing, cleanup_thing, out, sizeof(*out), "s", name);
+    if (rc == DD_ERR_NOT_FOUND)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Thing %s cannot be found.", name);
-    else
-        rc = store__error(s, rc, "read thing");
-    sqlite3_reset(st);
-    if (rc)
-        store_thing_cleanup(out);
     return rc;
 }
 
@@ -241,20 +186,13 @@ int store_thing_create(struct store *s, const struct store_thing_spec *spec,
 {
     static const char sql[] = "INSERT INTO things (name, thing_id, type_name, billing_group, "
                               "attributes, version, created_ms) VALUES (?, ?, ?, ?, ?, 1, ?)";
-    sqlite3_stmt *st;
-    cJSON *attrs = NULL;
     char *text = NULL;
     int rc, same;
 
     memset(out, 0, sizeof(*out));
-    rc = attrs_parse(spec->attributes, &attrs, eb);
-    if (rc)
-        return rc;
-    text = cJSON_PrintUnformatted(attrs);
-    cJSON_Delete(attrs);
-    if (!text)
-        return DD_ERR_NOMEM;
-    rc = begin(s, eb);
+    rc = attrs_apply(NULL, spec->attributes, 0, &text, eb);
+    if (!rc)
+        rc = store__begin(s, eb);
     if (rc)
         goto out;
     rc = store_thing_get(s, spec->name, out, NULL);
@@ -275,26 +213,25 @@ int store_thing_create(struct store *s, const struct store_thing_spec *spec,
     }
     if (rc != DD_ERR_NOT_FOUND)
         goto done;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto done;
-    sqlite3_bind_text(st, 1, spec->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, spec->thing_id, -1, SQLITE_TRANSIENT);
-    store__bind_text_copy(st, 3, spec->type_name && spec->type_name[0] ? spec->type_name : NULL);
-    store__bind_text_copy(
-        st, 4, spec->billing_group && spec->billing_group[0] ? spec->billing_group : NULL);
-    sqlite3_bind_text(st, 5, text, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 6, spec->now_ms);
-    rc = store__step_done(s, st, "insert thing");
+    rc = store__run(s, sql, "insert thing", "sssssI", spec->name, spec->thing_id,
+                    spec->type_name && spec->type_name[0] ? spec->type_name : NULL,
+                    spec->billing_group && spec->billing_group[0] ? spec->billing_group : NULL,
+                    text, spec->now_ms);
     if (!rc)
         rc = store_thing_get(s, spec->name, out, eb);
 done:
-    rc = finish(s, rc);
+    rc = store__finish(s, rc);
     if (rc)
         store_thing_cleanup(out);
 out:
     free(text);
     return rc;
+}
+
+static int version_conflict(const char *what, const char *name, struct dd_errbuf *eb)
+{
+    return dd_fail(eb, DD_ERR_VERSION_CONFLICT,
+                   "The version for %s %s does not match the expected version.", what, name);
 }
 
 /* Lock the row's version (ver_sql selects it by name): DD_ERR_NOT_FOUND
@@ -303,43 +240,57 @@ out:
 static int check_version(struct store *s, const char *ver_sql, const char *what, const char *name,
                          int64_t expected, struct dd_errbuf *eb)
 {
-    sqlite3_stmt *st;
     int64_t version;
-    int rc = store__prepare(s, ver_sql, &st);
+    int rc = store__int64(s, ver_sql, "read version", &version, "s", name);
 
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
-        return DD_ERR_NOT_FOUND;
-    }
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return store__error(s, rc, "read version");
-    }
-    version = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
     if (expected >= 0 && expected != version)
-        return dd_fail(eb, DD_ERR_VERSION_CONFLICT,
-                       "The version for %s %s does not match the expected version.", what, name);
+        return version_conflict(what, name, eb);
     return DD_OK;
 }
 
-/* Run an UPDATE ... RETURNING version and give the new version. */
-static int step_version(struct store *s, sqlite3_stmt *st, const char *what, int64_t *version)
+/* Delete the row ver_sql and del_sql name by name, in one transaction,
+ * when expected (>= 0) is its version; a missing row is DD_OK. child_sql
+ * (NULL: none) finds a child group, which keeps the row (DD_ERR_INVALID). */
+static int delete_versioned(struct store *s, const char *ver_sql, const char *child_sql,
+                            const char *del_sql, const char *what, const char *name,
+                            int64_t expected, struct dd_errbuf *eb)
 {
-    int rc = sqlite3_step(st);
+    int rc = store__begin(s, eb);
 
-    if (rc == SQLITE_ROW) {
-        *version = sqlite3_column_int64(st, 0);
-        rc = DD_OK;
-    } else {
-        rc = store__error(s, rc, what);
+    if (rc)
+        return rc;
+    rc = check_version(s, ver_sql, what, name, expected, eb);
+    if (rc == DD_ERR_NOT_FOUND) {
+        store_rollback(s);
+        return DD_OK;
     }
-    sqlite3_reset(st);
-    return rc;
+    if (!rc && child_sql) {
+        rc = store__exists(s, child_sql, "find child groups", "s", name);
+        if (rc == DD_OK)
+            rc = dd_fail(eb, DD_ERR_INVALID,
+                         "Cannot delete thing group : %s when there are still child groups "
+                         "attached to it.",
+                         name);
+        else if (rc == DD_ERR_NOT_FOUND)
+            rc = DD_OK;
+    }
+    if (!rc)
+        rc = store__run(s, del_sql, "delete", "s", name);
+    return store__finish(s, rc);
+}
+
+/* Check the patch's expected version against version, then give the
+ * attributes it leaves in *attrs (new text to free(); NULL when it keeps
+ * the stored ones). */
+static int patch_attrs(const struct store_patch *p, const char *what, const char *name,
+                       int64_t version, const char *stored, char **attrs, struct dd_errbuf *eb)
+{
+    *attrs = NULL;
+    if (p->expected_version >= 0 && p->expected_version != version)
+        return version_conflict(what, name, eb);
+    return p->attributes ? attrs_apply(stored, p->attributes, p->merge, attrs, eb) : DD_OK;
 }
 
 int store_thing_update(struct store *s, const char *name, const struct store_patch *p,
@@ -348,40 +299,29 @@ int store_thing_update(struct store *s, const char *name, const struct store_pat
     static const char sql[] = "UPDATE things SET type_name = ?, attributes = ?, "
                               "version = version + 1 WHERE name = ? RETURNING version";
     struct store_thing t;
-    sqlite3_stmt *st;
+    const char *type;
     char *attrs = NULL;
     int rc;
 
     *new_version = 0;
-    rc = begin(s, eb);
+    rc = store__begin(s, eb);
     if (rc)
         return rc;
     rc = store_thing_get(s, name, &t, eb);
-    if (rc)
-        goto out;
-    if (p->expected_version >= 0 && p->expected_version != t.version) {
-        rc = dd_fail(eb, DD_ERR_VERSION_CONFLICT,
-                     "The version for thing %s does not match the expected version.", name);
-        goto out;
-    }
-    if (p->attributes)
-        rc = attrs_apply(t.attributes, p->attributes, p->merge, &attrs, eb);
-    if (rc)
-        goto out;
-    rc = store__prepare(s, sql, &st);
+    if (!rc)
+        rc = patch_attrs(p, "thing", name, t.version, t.attributes, &attrs, eb);
     if (rc)
         goto out;
     if (p->remove_type)
-        sqlite3_bind_null(st, 1);
+        type = NULL;
     else if (p->type_name)
-        sqlite3_bind_text(st, 1, p->type_name, -1, SQLITE_TRANSIENT);
+        type = p->type_name;
     else
-        store__bind_text_copy(st, 1, t.type_name[0] ? t.type_name : NULL);
-    sqlite3_bind_text(st, 2, attrs ? attrs : t.attributes, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
-    rc = step_version(s, st, "update thing", new_version);
+        type = t.type_name[0] ? t.type_name : NULL;
+    rc = store__int64(s, sql, "update thing", new_version, "sss", type,
+                      attrs ? attrs : t.attributes, name);
 out:
-    rc = finish(s, rc);
+    rc = store__finish(s, rc);
     if (rc)
         *new_version = 0;
     free(attrs);
@@ -394,24 +334,8 @@ int store_thing_delete(struct store *s, const char *name, int64_t expected_versi
 {
     static const char ver_sql[] = "SELECT version FROM things WHERE name = ?";
     static const char del_sql[] = "DELETE FROM things WHERE name = ?";
-    sqlite3_stmt *st;
-    int rc;
 
-    rc = begin(s, eb);
-    if (rc)
-        return rc;
-    rc = check_version(s, ver_sql, "thing", name, expected_version, eb);
-    if (rc == DD_ERR_NOT_FOUND) {
-        store_rollback(s);
-        return DD_OK;
-    }
-    if (!rc)
-        rc = store__prepare(s, del_sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-        rc = store__step_done(s, st, "delete thing");
-    }
-    return finish(s, rc);
+    return delete_versioned(s, ver_sql, NULL, del_sql, "thing", name, expected_version, eb);
 }
 
 int store_thing_list(struct store *s, const struct store_thing_filter *f, const char *after,
@@ -426,39 +350,21 @@ int store_thing_list(struct store *s, const struct store_thing_filter *f, const 
         "ORDER BY name LIMIT ?6";
     static const struct store_thing_filter none = { NULL, NULL, 0, NULL };
     sqlite3_stmt *st;
+    void *items;
+    bool more;
     int rc;
 
     memset(out, 0, sizeof(*out));
     if (!f)
         f = &none;
-    rc = store__prepare(s, sql, &st);
+    rc = store__stmt(s, sql, &st, "ssssii", after, f->type_name, f->attr_name, f->attr_value,
+                     f->attr_prefix ? 1 : 0, limit + 1);
     if (rc)
         return rc;
-    store__bind_text_copy(st, 1, after);
-    store__bind_text_copy(st, 2, f->type_name);
-    store__bind_text_copy(st, 3, f->attr_name);
-    store__bind_text_copy(st, 4, f->attr_value);
-    sqlite3_bind_int(st, 5, f->attr_prefix ? 1 : 0);
-    sqlite3_bind_int(st, 6, limit + 1);
-    out->items = calloc((size_t)limit + 1, sizeof(*out->items));
-    if (!out->items) {
-        sqlite3_reset(st);
-        return DD_ERR_NOMEM;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->n == (size_t)limit) {
-            out->more = 1;
-            break;
-        }
-        rc = read_thing(st, &out->items[out->n++]);
-        if (rc)
-            goto out;
-    }
-    rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? DD_OK : store__error(s, rc, "list things");
-out:
-    sqlite3_reset(st);
-    if (rc)
-        store_thing_page_cleanup(out);
+    rc = store__collect(s, st, (size_t)limit, sizeof(*out->items), read_thing, cleanup_thing,
+                        &items, &out->n, &more, "list things");
+    out->items = items;
+    out->more = more;
     return rc;
 }
 
@@ -467,19 +373,23 @@ out:
 static int group_exists(struct store *s, const char *name, struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT 1 FROM thing_groups WHERE name = ?";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
 
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return DD_OK;
-    if (rc == SQLITE_DONE)
-        return dd_fail(eb, DD_ERR_NOT_FOUND, "ThingGroup %s cannot be found.", name);
-    return store__error(s, rc, "find group");
+    return store__require(s, sql, name, eb, DD_ERR_NOT_FOUND, "ThingGroup %s cannot be found.",
+                          name);
+}
+
+static int read_group(sqlite3_stmt *st, void *item)
+{
+    struct store_thing_group *g = item;
+
+    return store__columns(st, "sssSSII", g->name, sizeof(g->name), g->group_id, sizeof(g->group_id),
+                          g->parent, sizeof(g->parent), &g->description, &g->attributes,
+                          &g->version, &g->created_ms);
+}
+
+static void cleanup_group(void *item)
+{
+    store_thing_group_cleanup(item);
 }
 
 int store_group_get(struct store *s, const char *name, struct store_thing_group *out,
@@ -487,32 +397,11 @@ int store_group_get(struct store *s, const char *name, struct store_thing_group 
 {
     static const char sql[] = "SELECT name, group_id, parent_name, description, attributes, "
                               "version, created_ms FROM thing_groups WHERE name = ?";
-    sqlite3_stmt *st;
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        store__copy_text(out->name, sizeof(out->name), st, 0);
-        store__copy_text(out->group_id, sizeof(out->group_id), st, 1);
-        store__copy_text(out->parent, sizeof(out->parent), st, 2);
-        out->version = sqlite3_column_int64(st, 5);
-        out->created_ms = sqlite3_column_int64(st, 6);
-        rc = store__dup_text(st, 3, &out->description);
-        if (!rc)
-            rc = store__dup_text(st, 4, &out->attributes);
-    } else if (rc == SQLITE_DONE) {
+    rc = store__get(s, sql, "read group", read_group, cleanup_group, out, sizeof(*out), "s", name);
+    if (rc == DD_ERR_NOT_FOUND)
         rc = dd_fail(eb, DD_ERR_NOT_FOUND, "ThingGroup %s cannot be found.", name);
-    } else {
-        rc = store__error(s, rc, "read group");
-    }
-    sqlite3_reset(st);
-    if (rc)
-        store_thing_group_cleanup(out);
     return rc;
 }
 
@@ -522,20 +411,13 @@ int store_group_create(struct store *s, const struct store_group_spec *spec,
     static const char sql[] = "INSERT INTO thing_groups (name, group_id, parent_name, "
                               "description, attributes, version, created_ms) "
                               "VALUES (?, ?, ?, ?, ?, 1, ?)";
-    sqlite3_stmt *st;
-    cJSON *attrs = NULL;
     char *text = NULL;
     int rc, same;
 
     memset(out, 0, sizeof(*out));
-    rc = attrs_parse(spec->attributes, &attrs, eb);
-    if (rc)
-        return rc;
-    text = cJSON_PrintUnformatted(attrs);
-    cJSON_Delete(attrs);
-    if (!text)
-        return DD_ERR_NOMEM;
-    rc = begin(s, eb);
+    rc = attrs_apply(NULL, spec->attributes, 0, &text, eb);
+    if (!rc)
+        rc = store__begin(s, eb);
     if (rc)
         goto out;
     rc = store_group_get(s, spec->name, out, NULL);
@@ -560,20 +442,12 @@ int store_group_create(struct store *s, const struct store_group_spec *spec,
     if (spec->parent)
         rc = group_exists(s, spec->parent, eb);
     if (!rc)
-        rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto done;
-    sqlite3_bind_text(st, 1, spec->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, spec->group_id, -1, SQLITE_TRANSIENT);
-    store__bind_text_copy(st, 3, spec->parent);
-    store__bind_text_copy(st, 4, spec->description);
-    sqlite3_bind_text(st, 5, text, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 6, spec->now_ms);
-    rc = store__step_done(s, st, "insert group");
+        rc = store__run(s, sql, "insert group", "sssssI", spec->name, spec->group_id, spec->parent,
+                        spec->description, text, spec->now_ms);
     if (!rc)
         rc = store_group_get(s, spec->name, out, eb);
 done:
-    rc = finish(s, rc);
+    rc = store__finish(s, rc);
     if (rc)
         store_thing_group_cleanup(out);
 out:
@@ -588,15 +462,8 @@ int store_group_ancestors(struct store *s, const char *name, struct store_names 
                               " UNION ALL SELECT g.name, g.parent_name, up.depth + 1"
                               " FROM thing_groups AS g JOIN up ON g.name = up.parent)"
                               " SELECT name FROM up WHERE depth > 0 ORDER BY depth DESC";
-    sqlite3_stmt *st;
-    int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    return store__collect_names(s, st, 0, out);
+    return store__names(s, sql, 0, out, "s", name);
 }
 
 int store_group_update(struct store *s, const char *name, const struct store_patch *p,
@@ -605,34 +472,21 @@ int store_group_update(struct store *s, const char *name, const struct store_pat
     static const char sql[] = "UPDATE thing_groups SET description = ?, attributes = ?, "
                               "version = version + 1 WHERE name = ? RETURNING version";
     struct store_thing_group g;
-    sqlite3_stmt *st;
     char *attrs = NULL;
     int rc;
 
     *new_version = 0;
-    rc = begin(s, eb);
+    rc = store__begin(s, eb);
     if (rc)
         return rc;
     rc = store_group_get(s, name, &g, eb);
-    if (rc)
-        goto out;
-    if (p->expected_version >= 0 && p->expected_version != g.version) {
-        rc = dd_fail(eb, DD_ERR_VERSION_CONFLICT,
-                     "The version for thing group %s does not match the expected version.", name);
-        goto out;
-    }
-    if (p->attributes)
-        rc = attrs_apply(g.attributes, p->attributes, p->merge, &attrs, eb);
     if (!rc)
-        rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto out;
-    store__bind_text_copy(st, 1, p->description ? p->description : g.description);
-    sqlite3_bind_text(st, 2, attrs ? attrs : g.attributes, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
-    rc = step_version(s, st, "update group", new_version);
-out:
-    rc = finish(s, rc);
+        rc = patch_attrs(p, "thing group", name, g.version, g.attributes, &attrs, eb);
+    if (!rc)
+        rc = store__int64(s, sql, "update group", new_version, "sss",
+                          p->description ? p->description : g.description,
+                          attrs ? attrs : g.attributes, name);
+    rc = store__finish(s, rc);
     if (rc)
         *new_version = 0;
     free(attrs);
@@ -646,40 +500,9 @@ int store_group_delete(struct store *s, const char *name, int64_t expected_versi
     static const char ver_sql[] = "SELECT version FROM thing_groups WHERE name = ?";
     static const char child_sql[] = "SELECT 1 FROM thing_groups WHERE parent_name = ? LIMIT 1";
     static const char del_sql[] = "DELETE FROM thing_groups WHERE name = ?";
-    sqlite3_stmt *st;
-    int rc;
 
-    rc = begin(s, eb);
-    if (rc)
-        return rc;
-    rc = check_version(s, ver_sql, "thing group", name, expected_version, eb);
-    if (rc == DD_ERR_NOT_FOUND) {
-        store_rollback(s);
-        return DD_OK;
-    }
-    if (!rc)
-        rc = store__prepare(s, child_sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc == SQLITE_ROW)
-            rc = dd_fail(eb, DD_ERR_INVALID,
-                         "Cannot delete thing group : %s when there are still child groups "
-                         "attached to it.",
-                         name);
-        else if (rc == SQLITE_DONE)
-            rc = DD_OK;
-        else
-            rc = store__error(s, rc, "find child groups");
-    }
-    if (!rc)
-        rc = store__prepare(s, del_sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-        rc = store__step_done(s, st, "delete group");
-    }
-    return finish(s, rc);
+    return delete_versioned(s, ver_sql, child_sql, del_sql, "thing group", name, expected_version,
+                            eb);
 }
 
 int store_group_list(struct store *s, const struct store_group_filter *f, const char *after,
@@ -695,27 +518,18 @@ int store_group_list(struct store *s, const struct store_group_filter *f, const 
         " WHERE ?5)"
         " SELECT name FROM d WHERE (?1 IS NULL OR name > ?1)"
         " AND (?2 IS NULL OR substr(name, 1, length(?2)) = ?2) ORDER BY name LIMIT ?3";
-    sqlite3_stmt *st;
+    size_t max = limit > 0 ? (size_t)limit : 0;
+    int page = limit > 0 ? limit + 1 : -1;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if (f->parent) {
-        rc = group_exists(s, f->parent, eb);
-        if (!rc)
-            rc = store__prepare(s, under_sql, &st);
-    } else {
-        rc = store__prepare(s, all_sql, &st);
-    }
+    if (!f->parent)
+        return store__names(s, all_sql, max, out, "ssi", after, f->prefix, page);
+    rc = group_exists(s, f->parent, eb);
     if (rc)
         return rc;
-    store__bind_text_copy(st, 1, after);
-    store__bind_text_copy(st, 2, f->prefix);
-    sqlite3_bind_int(st, 3, limit > 0 ? limit + 1 : -1);
-    if (f->parent) {
-        sqlite3_bind_text(st, 4, f->parent, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(st, 5, f->recursive ? 1 : 0);
-    }
-    return store__collect_names(s, st, limit > 0 ? (size_t)limit : 0, out);
+    return store__names(s, under_sql, max, out, "ssisi", after, f->prefix, page, f->parent,
+                        f->recursive ? 1 : 0);
 }
 
 /* ---- membership ---- */
@@ -729,21 +543,14 @@ static int group_root(struct store *s, const char *group, char root[STORE_NAME_S
                               " JOIN up ON g.name = up.parent)"
                               " SELECT name FROM up WHERE parent IS NULL";
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__one(s, sql, &st, "find root group", "s", group);
 
     root[0] = '\0';
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        store__copy_text(root, STORE_NAME_SIZE, st, 0);
-        rc = DD_OK;
-    } else {
-        rc = store__error(s, rc, "find root group");
-    }
+    store__copy_text(root, STORE_NAME_SIZE, st, 0);
     sqlite3_reset(st);
-    return rc;
+    return DD_OK;
 }
 
 /* Add thing to group, checking the per-thing limit and the one group per
@@ -764,82 +571,44 @@ static int add_member(struct store *s, const char *thing, const char *group, str
         "INSERT INTO thing_group_members (thing_name, group_name) VALUES (?, ?)";
     char root[STORE_NAME_SIZE], other[STORE_NAME_SIZE];
     sqlite3_stmt *st;
+    int64_t n;
     int rc;
 
-    rc = store__prepare(s, is_sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, group, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return DD_OK;
-    if (rc != SQLITE_DONE)
-        return store__error(s, rc, "find membership");
+    rc = store__exists(s, is_sql, "find membership", "ss", thing, group);
+    if (rc != DD_ERR_NOT_FOUND)
+        return rc; /* already a member is DD_OK */
 
-    rc = store__prepare(s, count_sql, &st);
+    rc = store__int64(s, count_sql, "count memberships", &n, "s", thing);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_int(st, 0) >= STORE_MAX_GROUPS_PER_THING)
-        rc = dd_fail(eb, DD_ERR_INVALID,
-                     "Thing %s cannot be added to thing group %s: a thing can be in at most "
-                     "%d thing groups.",
-                     thing, group, STORE_MAX_GROUPS_PER_THING);
-    else
-        rc = rc == SQLITE_ROW ? DD_OK : store__error(s, rc, "count memberships");
-    sqlite3_reset(st);
-    if (rc)
-        return rc;
+    if (n >= STORE_MAX_GROUPS_PER_THING)
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "Thing %s cannot be added to thing group %s: a thing can be in at most "
+                       "%d thing groups.",
+                       thing, group, STORE_MAX_GROUPS_PER_THING);
 
     rc = group_root(s, group, root);
     if (!rc)
-        rc = store__prepare(s, same_sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, root, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+        rc = store__one(s, same_sql, &st, "check hierarchy", "ss", thing, root);
+    if (rc == DD_OK) {
         store__copy_text(other, sizeof(other), st, 0);
-        rc = dd_fail(eb, DD_ERR_INVALID,
-                     "Thing %s cannot be added to thing group %s: it is already in thing group "
-                     "%s of the same hierarchy (root %s), and a thing can be in only one "
-                     "group of a hierarchy.",
-                     thing, group, other, root);
-    } else {
-        rc = rc == SQLITE_DONE ? DD_OK : store__error(s, rc, "check hierarchy");
+        sqlite3_reset(st);
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "Thing %s cannot be added to thing group %s: it is already in thing "
+                       "group %s of the same hierarchy (root %s), and a thing can be in only "
+                       "one group of a hierarchy.",
+                       thing, group, other, root);
     }
-    sqlite3_reset(st);
-    if (rc)
+    if (rc != DD_ERR_NOT_FOUND)
         return rc;
-
-    rc = store__prepare(s, ins_sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, group, -1, SQLITE_TRANSIENT);
-    return store__step_done(s, st, "add membership");
+    return store__run(s, ins_sql, "add membership", "ss", thing, group);
 }
 
 static int thing_exists(struct store *s, const char *name, struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT 1 FROM things WHERE name = ?";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
 
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return DD_OK;
-    if (rc == SQLITE_DONE)
-        return dd_fail(eb, DD_ERR_NOT_FOUND, "Thing %s cannot be found.", name);
-    return store__error(s, rc, "find thing");
+    return store__require(s, sql, name, eb, DD_ERR_NOT_FOUND, "Thing %s cannot be found.", name);
 }
 
 int store__membership_add(struct store *s, const char *thing, const char *group,
@@ -860,11 +629,10 @@ int store_membership_update(struct store *s, const char *thing, const char *cons
 {
     static const char del_sql[] =
         "DELETE FROM thing_group_members WHERE thing_name = ? AND group_name = ?";
-    sqlite3_stmt *st;
     size_t i;
     int rc;
 
-    rc = begin(s, eb);
+    rc = store__begin(s, eb);
     if (rc)
         return rc;
     rc = thing_exists(s, thing, eb);
@@ -873,16 +641,11 @@ int store_membership_update(struct store *s, const char *thing, const char *cons
     for (i = 0; !rc && i < n_remove; i++) {
         rc = group_exists(s, remove[i], eb);
         if (!rc)
-            rc = store__prepare(s, del_sql, &st);
-        if (!rc) {
-            sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(st, 2, remove[i], -1, SQLITE_TRANSIENT);
-            rc = store__step_done(s, st, "remove membership");
-        }
+            rc = store__run(s, del_sql, "remove membership", "ss", thing, remove[i]);
     }
     for (i = 0; !rc && i < n_add; i++)
         rc = add_member(s, thing, add[i], eb);
-    return finish(s, rc);
+    return store__finish(s, rc);
 }
 
 int store_thing_groups(struct store *s, const char *thing, const char *after, int limit,
@@ -890,19 +653,14 @@ int store_thing_groups(struct store *s, const char *thing, const char *after, in
 {
     static const char sql[] = "SELECT group_name FROM thing_group_members WHERE thing_name = ?1 "
                               "AND (?2 IS NULL OR group_name > ?2) ORDER BY group_name LIMIT ?3";
-    sqlite3_stmt *st;
     int rc;
 
     memset(out, 0, sizeof(*out));
     rc = thing_exists(s, thing, eb);
-    if (!rc)
-        rc = store__prepare(s, sql, &st);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
-    store__bind_text_copy(st, 2, after);
-    sqlite3_bind_int(st, 3, limit > 0 ? limit + 1 : -1);
-    return store__collect_names(s, st, limit > 0 ? (size_t)limit : 0, out);
+    return store__names(s, sql, limit > 0 ? (size_t)limit : 0, out, "ssi", thing, after,
+                        limit > 0 ? limit + 1 : -1);
 }
 
 int store_group_things(struct store *s, const char *group, int recursive, const char *after,
@@ -915,20 +673,14 @@ int store_group_things(struct store *s, const char *group, int recursive, const 
         " SELECT DISTINCT m.thing_name FROM thing_group_members AS m"
         " JOIN d ON m.group_name = d.name WHERE (?3 IS NULL OR m.thing_name > ?3)"
         " ORDER BY m.thing_name LIMIT ?4";
-    sqlite3_stmt *st;
     int rc;
 
     memset(out, 0, sizeof(*out));
     rc = group_exists(s, group, eb);
-    if (!rc)
-        rc = store__prepare(s, sql, &st);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 2, recursive ? 1 : 0);
-    store__bind_text_copy(st, 3, after);
-    sqlite3_bind_int(st, 4, limit > 0 ? limit + 1 : -1);
-    return store__collect_names(s, st, limit > 0 ? (size_t)limit : 0, out);
+    return store__names(s, sql, limit > 0 ? (size_t)limit : 0, out, "sisi", group,
+                        recursive ? 1 : 0, after, limit > 0 ? limit + 1 : -1);
 }
 
 int store_thing_groups_with_ancestors(struct store *s, const char *thing, struct store_names *out)
@@ -940,13 +692,6 @@ int store_thing_groups_with_ancestors(struct store *s, const char *thing, struct
         " UNION SELECT g.name, g.parent_name FROM thing_groups AS g"
         " JOIN up ON g.name = up.parent)"
         " SELECT DISTINCT name FROM up ORDER BY name";
-    sqlite3_stmt *st;
-    int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, thing, -1, SQLITE_TRANSIENT);
-    return store__collect_names(s, st, 0, out);
+    return store__names(s, sql, 0, out, "s", thing);
 }

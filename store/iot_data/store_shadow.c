@@ -19,9 +19,6 @@
 
 #define MSG_INTERNAL "Internal service failure"
 
-static const char select_sql[] = "SELECT version, document, updated_s FROM shadows "
-                                 "WHERE thing_name = ? AND shadow_name = ?";
-
 static const char *name_or_empty(const char *shadow_name)
 {
     return shadow_name ? shadow_name : "";
@@ -66,35 +63,21 @@ static int write_row(struct store *s, const char *thing, const char *shadow_name
         "version = excluded.version, document = excluded.document, "
         "created_s = CASE WHEN shadows.document IS NULL THEN excluded.created_s "
         "ELSE shadows.created_s END, updated_s = excluded.updated_s";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
 
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, thing, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name_or_empty(shadow_name), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, version);
-    if (document)
-        sqlite3_bind_text(st, 4, document, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, now_s);
-    return store__step_done(s, st, "write shadow");
+    return store__run(s, sql, "write shadow", "ttItI", thing, name_or_empty(shadow_name), version,
+                      document, now_s);
 }
 
 /* Step the prepared select: DD_OK with the row current, DD_ERR_NOT_FOUND
  * when there is no row, or a store error (the statement is then reset). */
-static int step_row(struct store *s, sqlite3_stmt *st, const char *thing, const char *shadow_name)
+/* Select the shadow's row: DD_OK with the row current in *st (the caller
+ * resets it), DD_ERR_NOT_FOUND when there is no row, or a store error. */
+static int read_row(struct store *s, sqlite3_stmt **st, const char *thing, const char *shadow_name)
 {
-    int step;
+    static const char sql[] = "SELECT version, document, updated_s FROM shadows "
+                              "WHERE thing_name = ? AND shadow_name = ?";
 
-    sqlite3_bind_text(st, 1, thing, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name_or_empty(shadow_name), -1, SQLITE_STATIC);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        return DD_OK;
-    sqlite3_reset(st);
-    if (step == SQLITE_DONE)
-        return DD_ERR_NOT_FOUND;
-    return store__error(s, step, "read shadow");
+    return store__one(s, sql, st, "read shadow", "tt", thing, name_or_empty(shadow_name));
 }
 
 int store_shadow_update(struct store *s, const char *thing, const char *shadow_name,
@@ -115,9 +98,7 @@ int store_shadow_update(struct store *s, const char *thing, const char *shadow_n
         fail_internal(err);
         return rc;
     }
-    rc = store__prepare(s, select_sql, &st);
-    if (!rc)
-        rc = step_row(s, st, thing, shadow_name);
+    rc = read_row(s, &st, thing, shadow_name);
     if (rc == DD_OK) {
         stored = (const char *)sqlite3_column_text(st, 1);
         version = sqlite3_column_int64(st, 0);
@@ -167,9 +148,7 @@ int store_shadow_get(struct store *s, const char *thing, const char *shadow_name
     *out = NULL;
     memset(err, 0, sizeof(*err));
     set_token(err, client_token);
-    rc = store__prepare(s, select_sql, &st);
-    if (!rc)
-        rc = step_row(s, st, thing, shadow_name);
+    rc = read_row(s, &st, thing, shadow_name);
     if (rc == DD_OK) {
         const char *stored = (const char *)sqlite3_column_text(st, 1);
 
@@ -199,9 +178,7 @@ int store_shadow_delete(struct store *s, const char *thing, const char *shadow_n
     rc = store_begin(s);
     if (rc)
         goto out;
-    rc = store__prepare(s, select_sql, &st);
-    if (!rc)
-        rc = step_row(s, st, thing, shadow_name);
+    rc = read_row(s, &st, thing, shadow_name);
     if (rc)
         goto out;
     version = sqlite3_column_int64(st, 0);
@@ -229,6 +206,14 @@ out:
     return DD_OK;
 }
 
+static int read_name(sqlite3_stmt *st, void *item)
+{
+    char **name = item;
+
+    *name = dd_strdup(store__text(st, 0));
+    return *name ? DD_OK : DD_ERR_NOMEM;
+}
+
 int store_shadow_list_named(struct store *s, const char *thing, const char *after, size_t limit,
                             struct store_shadow_names *out)
 {
@@ -236,53 +221,23 @@ int store_shadow_list_named(struct store *s, const char *thing, const char *afte
     static const char sql[] = "SELECT shadow_name FROM shadows WHERE thing_name = ?1 "
                               "AND shadow_name > ?2 AND document IS NOT NULL "
                               "ORDER BY shadow_name LIMIT ?3";
-    struct store_shadow_names l = { 0 };
     sqlite3_stmt *st;
-    int rc, step;
+    void *items;
+    int rc;
 
     memset(out, 0, sizeof(*out));
-    l.names = calloc(limit ? limit : 1, sizeof(*l.names));
-    if (!l.names)
-        return DD_ERR_NOMEM;
-    rc = store__prepare(s, sql, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, thing, -1, SQLITE_STATIC);
     /* '' is the classic shadow, which every named one sorts after. */
-    sqlite3_bind_text(st, 2, after ? after : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (l.n == limit) {
-            l.more = true;
-            break;
-        }
-        l.names[l.n] = dd_strdup((const char *)sqlite3_column_text(st, 0));
-        if (!l.names[l.n]) {
-            rc = DD_ERR_NOMEM;
-            break;
-        }
-        l.n++;
-    }
-    sqlite3_reset(st);
-    if (!rc && step != SQLITE_ROW && step != SQLITE_DONE)
-        rc = store__error(s, step, "list named shadows");
-out:
-    if (rc) {
-        store_shadow_names_cleanup(&l);
+    rc = store__stmt(s, sql, &st, "ttI", thing, after ? after : "", (int64_t)limit + 1);
+    if (rc)
         return rc;
-    }
-    *out = l;
-    return DD_OK;
+    rc = store__collect(s, st, limit, sizeof(*out->names), read_name, store__free_ptr, &items,
+                        &out->n, &out->more, "list named shadows");
+    out->names = items;
+    return rc;
 }
 
 void store_shadow_names_cleanup(struct store_shadow_names *l)
 {
-    size_t i;
-
-    if (!l)
-        return;
-    for (i = 0; i < l->n; i++)
-        free(l->names[i]);
-    free(l->names);
-    memset(l, 0, sizeof(*l));
+    if (l)
+        store__clear_page(l, sizeof(*l), l->names, l->n, sizeof(*l->names), store__free_ptr);
 }

@@ -12,22 +12,6 @@
 #include "core/mem.h"
 #include "store/store_internal.h"
 
-static int64_t col_int_or(sqlite3_stmt *st, int i, int64_t none)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? none : sqlite3_column_int64(st, i);
-}
-
-/* Finish a write started with store_begin(): commit on success, else roll
- * back. */
-static int finish(struct store *s, int rc)
-{
-    if (!rc)
-        rc = store_commit(s);
-    if (rc)
-        store_rollback(s);
-    return rc;
-}
-
 /* Run a walk statement to its end, handing rows to row(); a non-zero row()
  * return stops it. */
 static int walk(struct store *s, sqlite3_stmt *st, const char *what,
@@ -63,33 +47,33 @@ int store_sns_topic_create(struct store *s, const char *arn, const char *name,
     static const char sql[] =
         "INSERT OR IGNORE INTO sns_topics (arn, name, attributes, created_ms) "
         "VALUES (?, ?, json(?), ?)";
-    sqlite3_stmt *st;
     int rc = store_begin(s);
 
     if (rc)
         return rc;
-    rc = store__prepare(s, sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, attributes_json ? attributes_json : "{}", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, now_ms);
-        rc = store__step_done(s, st, "create topic");
-    }
-    return finish(s, rc);
+    rc = store__run(s, sql, "create topic", "tttI", arn, name,
+                    attributes_json ? attributes_json : "{}", now_ms);
+    return store__finish(s, rc);
 }
 
 /* Cancel the pending deliveries of subscriptions matched by sql's one
  * parameter. */
-static int cancel_pending(struct store *s, const char *sql, const char *arn)
+/* Cancel the pending deliveries of subscriptions matched by cancel_sql's
+ * one parameter, then run del_sql on it too, in one transaction;
+ * DD_ERR_NOT_FOUND when must_exist and del_sql deleted nothing. */
+static int cancel_and_delete(struct store *s, const char *cancel_sql, const char *del_sql,
+                             const char *arn, const char *what, bool must_exist)
 {
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store_begin(s);
 
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
-    return store__step_done(s, st, "cancel deliveries");
+    rc = store__run(s, cancel_sql, "cancel deliveries", "t", arn);
+    if (!rc)
+        rc = store__run(s, del_sql, what, "t", arn);
+    if (!rc && must_exist && sqlite3_changes(s->db) == 0)
+        rc = DD_ERR_NOT_FOUND;
+    return store__finish(s, rc);
 }
 
 int store_sns_topic_delete(struct store *s, const char *arn)
@@ -98,19 +82,8 @@ int store_sns_topic_delete(struct store *s, const char *arn)
         "UPDATE sns_deliveries SET status = 'canceled' WHERE status = 'pending' AND "
         "subscription_arn IN (SELECT arn FROM sns_subscriptions WHERE topic_arn = ?)";
     static const char del_sql[] = "DELETE FROM sns_topics WHERE arn = ?";
-    sqlite3_stmt *st;
-    int rc = store_begin(s);
 
-    if (rc)
-        return rc;
-    rc = cancel_pending(s, cancel_sql, arn);
-    if (!rc)
-        rc = store__prepare(s, del_sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
-        rc = store__step_done(s, st, "delete topic");
-    }
-    return finish(s, rc);
+    return cancel_and_delete(s, cancel_sql, del_sql, arn, "delete topic", false);
 }
 
 int store_sns_topic_get(struct store *s, const char *arn, char **attributes_json,
@@ -126,23 +99,13 @@ int store_sns_topic_get(struct store *s, const char *arn, char **attributes_json
 
     *attributes_json = NULL;
     *n_confirmed = *n_pending = 0;
-    rc = store__prepare(s, sql, &st);
+    rc = store__one(s, sql, &st, "read topic", "t", arn);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *attributes_json = dd_strdup(store__text(st, 0));
-        rc = *attributes_json ? DD_OK : DD_ERR_NOMEM;
-        if (!rc) {
-            *n_confirmed = sqlite3_column_int64(st, 1);
-            *n_pending = sqlite3_column_int64(st, 2);
-        }
-    } else if (rc == SQLITE_DONE) {
-        rc = DD_ERR_NOT_FOUND;
-    } else {
-        rc = store__error(s, rc, "read topic");
-    }
+    *attributes_json = dd_strdup(store__text(st, 0));
+    rc = *attributes_json ? DD_OK : DD_ERR_NOMEM;
+    if (!rc)
+        store__columns(st, "-II", n_confirmed, n_pending);
     sqlite3_reset(st);
     return rc;
 }
@@ -152,21 +115,14 @@ int store_sns_topic_set_attribute(struct store *s, const char *arn, const char *
 {
     static const char sql[] =
         "UPDATE sns_topics SET attributes = json_set(attributes, '$.' || ?, ?) WHERE arn = ?";
-    sqlite3_stmt *st;
     int rc = store_begin(s);
 
     if (rc)
         return rc;
-    rc = store__prepare(s, sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, arn, -1, SQLITE_STATIC);
-        rc = store__step_done(s, st, "set topic attribute");
-    }
+    rc = store__run(s, sql, "set topic attribute", "ttt", name, value, arn);
     if (!rc && sqlite3_changes(s->db) == 0)
         rc = DD_ERR_NOT_FOUND;
-    return finish(s, rc);
+    return store__finish(s, rc);
 }
 
 static int topic_row(sqlite3_stmt *st, void *fn, void *ctx)
@@ -179,14 +135,10 @@ int store_sns_topic_list(struct store *s, const char *after_arn, int limit, stor
 {
     static const char sql[] = "SELECT arn FROM sns_topics WHERE arn > ? ORDER BY arn LIMIT ?";
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "ti", after_arn ? after_arn : "", limit + 1);
 
     *more = 0;
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, after_arn ? after_arn : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, limit + 1);
-    return walk(s, st, "list topics", topic_row, &fn, ctx, limit, more);
+    return rc ? rc : walk(s, st, "list topics", topic_row, &fn, ctx, limit, more);
 }
 
 /* ---- subscriptions ---- */
@@ -209,16 +161,17 @@ static int sub_row(sqlite3_stmt *st, void *fn, void *ctx)
 
 /* Give the one row of st (bound by the caller) to fn; DD_ERR_NOT_FOUND when
  * there is none. */
-static int one_sub(struct store *s, sqlite3_stmt *st, store_sns_subscription_fn fn, void *ctx)
+/* Give the one row of sql (on three text parameters, c NULL for two) to
+ * fn; DD_ERR_NOT_FOUND when there is none. */
+static int one_sub(struct store *s, const char *sql, const char *a, const char *b, const char *c,
+                   store_sns_subscription_fn fn, void *ctx)
 {
-    int rc = sqlite3_step(st);
+    sqlite3_stmt *st;
+    int rc = store__one(s, sql, &st, "read subscription", c ? "ttt" : "tt", a, b, c);
 
-    if (rc == SQLITE_ROW)
-        rc = sub_row(st, &fn, ctx);
-    else if (rc == SQLITE_DONE)
-        rc = DD_ERR_NOT_FOUND;
-    else
-        rc = store__error(s, rc, "read subscription");
+    if (rc)
+        return rc;
+    rc = sub_row(st, &fn, ctx);
     sqlite3_reset(st);
     return rc;
 }
@@ -226,18 +179,8 @@ static int one_sub(struct store *s, sqlite3_stmt *st, store_sns_subscription_fn 
 static int topic_exists(struct store *s, const char *arn)
 {
     static const char sql[] = "SELECT 1 FROM sns_topics WHERE arn = ?";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
 
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    rc = rc == SQLITE_ROW    ? DD_OK
-         : rc == SQLITE_DONE ? DD_ERR_NOT_FOUND
-                             : store__error(s, rc, "read topic");
-    sqlite3_reset(st);
-    return rc;
+    return store__exists(s, sql, "read topic", "t", arn);
 }
 
 /* Insert a message row; *row gets its id. */
@@ -249,20 +192,12 @@ static int insert_message(struct store *s, const char *type, const char *message
                               "message, token, timestamp_ms, alert_id) VALUES (?, ?, ?, ?, ?, ?, "
                               "?, ?)";
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "ttttttI", message_id, type, topic_arn, subject, message,
+                         token, timestamp_ms);
 
     *row = 0;
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, topic_arn, -1, SQLITE_STATIC);
-    if (subject)
-        sqlite3_bind_text(st, 4, subject, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, message, -1, SQLITE_STATIC);
-    if (token)
-        sqlite3_bind_text(st, 6, token, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, timestamp_ms);
     if (alert_id > 0)
         sqlite3_bind_int64(st, 8, alert_id);
     rc = store__step_done(s, st, "record message");
@@ -285,52 +220,30 @@ int store_sns_subscribe(struct store *s, const struct store_sns_subscribe *n,
     struct store_sns_subscription sub = {
         n->arn, n->topic_arn, n->protocol, n->endpoint, n->token, n->confirmed,
     };
-    sqlite3_stmt *st;
     int64_t row;
     int rc = store_begin(s);
 
     if (rc)
         return rc;
     rc = topic_exists(s, n->topic_arn);
-    if (!rc)
-        rc = store__prepare(s, find_sql, &st);
     if (!rc) {
-        sqlite3_bind_text(st, 1, n->topic_arn, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, n->protocol, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, n->endpoint, -1, SQLITE_STATIC);
-        rc = one_sub(s, st, fn, ctx);
+        rc = one_sub(s, find_sql, n->topic_arn, n->protocol, n->endpoint, fn, ctx);
         if (rc != DD_ERR_NOT_FOUND)
             goto out; /* found (fn had it), or failed */
-        rc = store__prepare(s, ins_sql, &st);
+        rc = store__run(s, ins_sql, "subscribe", "ttttitI", n->arn, n->topic_arn, n->protocol,
+                        n->endpoint, n->confirmed != 0, n->token, n->now_ms);
     }
-    if (rc)
-        goto out;
-    sqlite3_bind_text(st, 1, n->arn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, n->topic_arn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, n->protocol, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, n->endpoint, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, n->confirmed != 0);
-    sqlite3_bind_text(st, 6, n->token, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, n->now_ms);
-    rc = store__step_done(s, st, "subscribe");
     if (!rc && !n->confirmed) {
         rc = insert_message(s, "SubscriptionConfirmation", n->confirm_message_id, n->topic_arn,
                             NULL, n->confirm_text, n->token, n->now_ms, 0, &row);
         if (!rc)
-            rc = store__prepare(s, deliver_sql, &st);
-        if (!rc) {
-            sqlite3_bind_int64(st, 1, row);
-            sqlite3_bind_text(st, 2, n->arn, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, n->protocol, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 4, n->endpoint, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 5, n->now_real_ms);
-            rc = store__step_done(s, st, "queue confirmation");
-        }
+            rc = store__run(s, deliver_sql, "queue confirmation", "ItttI", row, n->arn, n->protocol,
+                            n->endpoint, n->now_real_ms);
     }
     if (!rc && fn)
         rc = fn(ctx, &sub);
 out:
-    return finish(s, rc);
+    return store__finish(s, rc);
 }
 
 int store_sns_confirm(struct store *s, const char *topic_arn, const char *token,
@@ -340,25 +253,14 @@ int store_sns_confirm(struct store *s, const char *topic_arn, const char *token,
         "UPDATE sns_subscriptions SET confirmed = 1 WHERE topic_arn = ? AND token = ?";
     static const char get_sql[] =
         "SELECT " SUB_COLUMNS " FROM sns_subscriptions WHERE topic_arn = ? AND token = ?";
-    sqlite3_stmt *st;
     int rc = store_begin(s);
 
     if (rc)
         return rc;
-    rc = store__prepare(s, upd_sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, topic_arn, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, token, -1, SQLITE_STATIC);
-        rc = store__step_done(s, st, "confirm subscription");
-    }
+    rc = store__run(s, upd_sql, "confirm subscription", "tt", topic_arn, token);
     if (!rc)
-        rc = store__prepare(s, get_sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, topic_arn, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, token, -1, SQLITE_STATIC);
-        rc = one_sub(s, st, fn, ctx);
-    }
-    return finish(s, rc);
+        rc = one_sub(s, get_sql, topic_arn, token, NULL, fn, ctx);
+    return store__finish(s, rc);
 }
 
 int store_sns_unsubscribe(struct store *s, const char *arn)
@@ -366,21 +268,8 @@ int store_sns_unsubscribe(struct store *s, const char *arn)
     static const char cancel_sql[] = "UPDATE sns_deliveries SET status = 'canceled' "
                                      "WHERE status = 'pending' AND subscription_arn = ?";
     static const char del_sql[] = "DELETE FROM sns_subscriptions WHERE arn = ?";
-    sqlite3_stmt *st;
-    int rc = store_begin(s);
 
-    if (rc)
-        return rc;
-    rc = cancel_pending(s, cancel_sql, arn);
-    if (!rc)
-        rc = store__prepare(s, del_sql, &st);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
-        rc = store__step_done(s, st, "unsubscribe");
-    }
-    if (!rc && sqlite3_changes(s->db) == 0)
-        rc = DD_ERR_NOT_FOUND;
-    return finish(s, rc);
+    return cancel_and_delete(s, cancel_sql, del_sql, arn, "unsubscribe", true);
 }
 
 int store_sns_subscription_get(struct store *s, const char *arn, store_sns_subscription_fn fn,
@@ -388,12 +277,13 @@ int store_sns_subscription_get(struct store *s, const char *arn, store_sns_subsc
 {
     static const char sql[] = "SELECT " SUB_COLUMNS " FROM sns_subscriptions WHERE arn = ?";
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__one(s, sql, &st, "read subscription", "t", arn);
 
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
-    return one_sub(s, st, fn, ctx);
+    rc = sub_row(st, &fn, ctx);
+    sqlite3_reset(st);
+    return rc;
 }
 
 int store_sns_subscription_list(struct store *s, const char *topic_arn, const char *after_arn,
@@ -403,16 +293,10 @@ int store_sns_subscription_list(struct store *s, const char *topic_arn, const ch
                               "WHERE (?1 IS NULL OR topic_arn = ?1) AND arn > ?2 "
                               "ORDER BY arn LIMIT ?3";
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "tti", topic_arn, after_arn ? after_arn : "", limit + 1);
 
     *more = 0;
-    if (rc)
-        return rc;
-    if (topic_arn)
-        sqlite3_bind_text(st, 1, topic_arn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, after_arn ? after_arn : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, limit + 1);
-    return walk(s, st, "list subscriptions", sub_row, &fn, ctx, limit, more);
+    return rc ? rc : walk(s, st, "list subscriptions", sub_row, &fn, ctx, limit, more);
 }
 
 /* ---- publishing ---- */
@@ -424,18 +308,9 @@ static int fan_out(struct store *s, int64_t row, const char *topic_arn, int64_t 
         "INSERT INTO sns_deliveries (message_row, subscription_arn, protocol, endpoint, status, "
         "next_attempt_real_ms) SELECT ?, arn, protocol, endpoint, 'pending', ? "
         "FROM sns_subscriptions WHERE topic_arn = ? AND confirmed ORDER BY created_ms, arn";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__run(s, sql, "fan out", "IIt", row, now_real_ms, topic_arn);
 
-    *n = 0;
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, row);
-    sqlite3_bind_int64(st, 2, now_real_ms);
-    sqlite3_bind_text(st, 3, topic_arn, -1, SQLITE_STATIC);
-    rc = store__step_done(s, st, "fan out");
-    if (!rc)
-        *n = sqlite3_changes(s->db);
+    *n = rc ? 0 : sqlite3_changes(s->db);
     return rc;
 }
 
@@ -455,7 +330,7 @@ int store_sns_publish(struct store *s, const struct store_sns_publish *p, int64_
                             NULL, p->timestamp_ms, 0, &row);
     if (!rc)
         rc = fan_out(s, row, p->topic_arn, now_real_ms, n_deliveries);
-    rc = finish(s, rc);
+    rc = store__finish(s, rc);
     if (rc)
         *n_deliveries = 0;
     return rc;
@@ -473,24 +348,12 @@ int store_sns_alert_next(struct store *s, int64_t *alert_id, int64_t *created_ms
 
     *alert_id = *created_ms = 0;
     *topic_arn = NULL;
-    rc = store__prepare(s, sql, &st);
+    rc = store__one(s, sql, &st, "read alerts", "");
     if (rc)
         return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        rc = DD_OK;
-        if (sqlite3_column_type(st, 2) != SQLITE_NULL &&
-            !(*topic_arn = dd_strdup(store__text(st, 2))))
-            rc = DD_ERR_NOMEM;
-        if (!rc) {
-            *alert_id = sqlite3_column_int64(st, 0);
-            *created_ms = sqlite3_column_int64(st, 1);
-        }
-    } else if (rc == SQLITE_DONE) {
-        rc = DD_ERR_NOT_FOUND;
-    } else {
-        rc = store__error(s, rc, "read alerts");
-    }
+    rc = store__dup_text(st, 2, topic_arn);
+    if (!rc)
+        store__columns(st, "II", alert_id, created_ms);
     sqlite3_reset(st);
     return rc;
 }
@@ -501,18 +364,9 @@ static int ensure_webhook(struct store *s, const char *topic_arn, const struct s
     static const char sql[] =
         "INSERT OR IGNORE INTO sns_subscriptions (arn, topic_arn, protocol, "
         "endpoint, confirmed, token, created_ms) VALUES (?, ?, ?, ?, 1, ?, ?)";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
 
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, h->arn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, topic_arn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, h->protocol, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, h->endpoint, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, h->token, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, now_ms);
-    return store__step_done(s, st, "webhook subscription");
+    return store__run(s, sql, "webhook subscription", "tttttI", h->arn, topic_arn, h->protocol,
+                      h->endpoint, h->token, now_ms);
 }
 
 int store_sns_alert_fanout(struct store *s, int64_t alert_id, const char *topic_arn,
@@ -527,8 +381,8 @@ int store_sns_alert_fanout(struct store *s, int64_t alert_id, const char *topic_
                                     "created_ms) VALUES (?, ?, '{}', ?)";
     static const char move_sql[] =
         "INSERT OR REPLACE INTO sns_alert_cursor (id, last_alert_id) VALUES (1, ?)";
-    sqlite3_stmt *st, *alert = NULL;
-    int64_t created = 0, row;
+    sqlite3_stmt *alert;
+    int64_t cursor, created = 0, row;
     char *message = NULL;
     size_t i;
     int rc;
@@ -537,43 +391,20 @@ int store_sns_alert_fanout(struct store *s, int64_t alert_id, const char *topic_
     rc = store_begin(s);
     if (rc)
         return rc;
-    rc = store__prepare(s, cursor_sql, &st);
-    if (rc)
-        goto out;
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        rc = store__error(s, rc, "read alert cursor");
-        sqlite3_reset(st);
-        goto out;
-    }
-    rc = sqlite3_column_int64(st, 0) >= alert_id ? -1 : DD_OK;
-    sqlite3_reset(st);
-    if (rc) {
-        rc = DD_OK; /* already fanned out */
-        goto out;
-    }
+    rc = store__int64(s, cursor_sql, "read alert cursor", &cursor, "");
+    if (rc || cursor >= alert_id)
+        goto out; /* failed, or already fanned out */
     if (topic_arn) {
-        rc = store__prepare(s, alert_sql, &alert);
-        if (rc)
-            goto out;
-        sqlite3_bind_int64(alert, 1, alert_id);
-        rc = sqlite3_step(alert);
-        if (rc == SQLITE_ROW) {
+        rc = store__one(s, alert_sql, &alert, "read alert", "I", alert_id);
+        if (!rc) {
             created = sqlite3_column_int64(alert, 0);
             message = dd_strdup(store__text(alert, 1));
             rc = message ? DD_OK : DD_ERR_NOMEM;
-        } else {
-            rc = rc == SQLITE_DONE ? DD_ERR_NOT_FOUND : store__error(s, rc, "read alert");
+            sqlite3_reset(alert);
         }
-        sqlite3_reset(alert);
         if (!rc)
-            rc = store__prepare(s, topic_sql, &st);
-        if (!rc) {
-            sqlite3_bind_text(st, 1, topic_arn, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, topic_name, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 3, created);
-            rc = store__step_done(s, st, "create alert topic");
-        }
+            rc = store__run(s, topic_sql, "create alert topic", "ttI", topic_arn, topic_name,
+                            created);
         for (i = 0; !rc && i < n_hooks; i++)
             rc = ensure_webhook(s, topic_arn, &hooks[i], created);
         if (!rc)
@@ -584,14 +415,10 @@ int store_sns_alert_fanout(struct store *s, int64_t alert_id, const char *topic_
         if (rc)
             goto out;
     }
-    rc = store__prepare(s, move_sql, &st);
-    if (!rc) {
-        sqlite3_bind_int64(st, 1, alert_id);
-        rc = store__step_done(s, st, "move alert cursor");
-    }
+    rc = store__run(s, move_sql, "move alert cursor", "I", alert_id);
 out:
     free(message);
-    rc = finish(s, rc);
+    rc = store__finish(s, rc);
     if (rc)
         *n_deliveries = 0;
     return rc;
@@ -634,13 +461,9 @@ int store_sns_due_list(struct store *s, int64_t now_real_ms, int limit, store_sn
         "(SELECT min(id) FROM sns_deliveries h WHERE h.status = 'pending' AND "
         "h.subscription_arn = d.subscription_arn) ORDER BY d.id LIMIT ?2";
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "Ii", now_real_ms, limit);
 
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, now_real_ms);
-    sqlite3_bind_int(st, 2, limit);
-    return walk(s, st, "list due deliveries", due_row, &fn, ctx, -1, NULL);
+    return rc ? rc : walk(s, st, "list due deliveries", due_row, &fn, ctx, -1, NULL);
 }
 
 int store_sns_next_due(struct store *s, int64_t *out_real_ms)
@@ -648,19 +471,14 @@ int store_sns_next_due(struct store *s, int64_t *out_real_ms)
     static const char sql[] =
         "SELECT min(next_attempt_real_ms) FROM sns_deliveries WHERE status = 'pending'";
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__one(s, sql, &st, "next due delivery", "");
 
     *out_real_ms = 0;
     if (rc)
         return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        rc = sqlite3_column_type(st, 0) == SQLITE_NULL ? DD_ERR_NOT_FOUND : DD_OK;
-        if (!rc)
-            *out_real_ms = sqlite3_column_int64(st, 0);
-    } else {
-        rc = store__error(s, rc, "next due delivery");
-    }
+    rc = sqlite3_column_type(st, 0) == SQLITE_NULL ? DD_ERR_NOT_FOUND : DD_OK;
+    if (!rc)
+        *out_real_ms = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return rc;
 }
@@ -679,19 +497,14 @@ int store_sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outcom
 
     if (rc)
         return rc;
-    rc = store__prepare(s, sql, &st);
+    rc = store__stmt(s, sql, &st, "II-ttI", id, now_real_ms, error, names[outcome],
+                     outcome == STORE_SNS_RETRY ? next_real_ms : now_real_ms);
     if (!rc) {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, now_real_ms);
         if (http_status > 0)
             sqlite3_bind_int(st, 3, http_status);
-        if (error)
-            sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, names[outcome], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, outcome == STORE_SNS_RETRY ? next_real_ms : now_real_ms);
         rc = store__step_done(s, st, "record attempt");
     }
-    return finish(s, rc);
+    return store__finish(s, rc);
 }
 
 /* ---- configuration ---- */
@@ -700,14 +513,8 @@ int store_sns_lambda_put(struct store *s, const char *function_arn, const char *
 {
     static const char sql[] =
         "INSERT OR REPLACE INTO emulator_lambda_functions (function_arn, url) VALUES (?, ?)";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
 
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, function_arn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
-    return store__step_done(s, st, "map lambda function");
+    return store__run(s, sql, "map lambda function", "tt", function_arn, url);
 }
 
 int store_sns_signing_get(struct store *s, char cert_id[STORE_SNS_CERT_ID_SIZE], char **key_pem,
@@ -723,25 +530,17 @@ int store_sns_signing_get(struct store *s, char cert_id[STORE_SNS_CERT_ID_SIZE],
     if (key_pem)
         *key_pem = NULL;
     *cert_pem = NULL;
-    rc = store__prepare(s, sql, &st);
+    rc = store__one(s, sql, &st, "read signing key", "");
     if (rc)
         return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        id = store__text(st, 0);
-        rc = DD_OK;
-        if (!id || strlen(id) >= STORE_SNS_CERT_ID_SIZE)
-            rc = DD_ERR_STORE;
-        else if (!(*cert_pem = dd_strdup(store__text(st, 2))) ||
-                 (key_pem && !(*key_pem = dd_strdup(store__text(st, 1)))))
-            rc = DD_ERR_NOMEM;
-        if (!rc)
-            memcpy(cert_id, id, strlen(id) + 1);
-    } else if (rc == SQLITE_DONE) {
-        rc = DD_ERR_NOT_FOUND;
-    } else {
-        rc = store__error(s, rc, "read signing key");
-    }
+    id = store__text(st, 0);
+    if (!id || strlen(id) >= STORE_SNS_CERT_ID_SIZE)
+        rc = DD_ERR_STORE;
+    else if (!(*cert_pem = dd_strdup(store__text(st, 2))) ||
+             (key_pem && !(*key_pem = dd_strdup(store__text(st, 1)))))
+        rc = DD_ERR_NOMEM;
+    if (!rc)
+        memcpy(cert_id, id, strlen(id) + 1);
     sqlite3_reset(st);
     if (rc) {
         free(*cert_pem);
@@ -759,15 +558,8 @@ int store_sns_signing_put(struct store *s, const char *cert_id, const char *key_
 {
     static const char sql[] = "INSERT OR IGNORE INTO emulator_sns_signing (id, cert_id, key_pem, "
                               "cert_pem) VALUES (1, ?, ?, ?)";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
 
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, cert_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, key_pem, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, cert_pem, -1, SQLITE_STATIC);
-    return store__step_done(s, st, "store signing key");
+    return store__run(s, sql, "store signing key", "ttt", cert_id, key_pem, cert_pem);
 }
 
 /* ---- sink and alerts view ---- */
@@ -777,16 +569,8 @@ int store_sns_sink_add(struct store *s, const char *name, int64_t now_real_ms,
 {
     static const char sql[] = "INSERT INTO sns_sink (name, received_real_ms, headers, body) "
                               "VALUES (?, ?, ?, ?)";
-    sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
 
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now_real_ms);
-    sqlite3_bind_text(st, 3, headers_json, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
-    return store__step_done(s, st, "store sink message");
+    return store__run(s, sql, "store sink message", "tItt", name, now_real_ms, headers_json, body);
 }
 
 static int sink_row(sqlite3_stmt *st, void *fn, void *ctx)
@@ -800,12 +584,9 @@ int store_sns_sink_list(struct store *s, const char *name, store_sns_sink_fn fn,
     static const char sql[] =
         "SELECT received_real_ms, headers, body FROM sns_sink WHERE name = ? ORDER BY id";
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "t", name);
 
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    return walk(s, st, "list sink", sink_row, &fn, ctx, -1, NULL);
+    return rc ? rc : walk(s, st, "list sink", sink_row, &fn, ctx, -1, NULL);
 }
 
 static int alert_row(sqlite3_stmt *st, void *fn, void *ctx)
@@ -821,12 +602,12 @@ static int alert_row(sqlite3_stmt *st, void *fn, void *ctx)
         .protocol = store__text(st, 7),
         .endpoint = store__text(st, 8),
         .status = store__text(st, 9),
-        .attempts = col_int_or(st, 10, 0),
-        .last_http_status = col_int_or(st, 11, -1),
+        .attempts = store__int_or(st, 10, 0),
+        .last_http_status = store__int_or(st, 11, -1),
         .last_error = store__text(st, 12),
-        .last_attempt_real_ms = col_int_or(st, 13, -1),
-        .next_attempt_real_ms = col_int_or(st, 14, -1),
-        .done_real_ms = col_int_or(st, 15, -1),
+        .last_attempt_real_ms = store__int_or(st, 13, -1),
+        .next_attempt_real_ms = store__int_or(st, 14, -1),
+        .done_real_ms = store__int_or(st, 15, -1),
     };
 
     return (*(store_sns_alert_fn *)fn)(ctx, &r);
@@ -843,10 +624,7 @@ int store_sns_alert_view(struct store *s, int limit, store_sns_alert_fn fn, void
         "LEFT JOIN sns_messages m ON m.alert_id = a.id "
         "LEFT JOIN sns_deliveries d ON d.message_row = m.id ORDER BY a.id DESC, d.id";
     sqlite3_stmt *st;
-    int rc = store__prepare(s, sql, &st);
+    int rc = store__stmt(s, sql, &st, "i", limit);
 
-    if (rc)
-        return rc;
-    sqlite3_bind_int(st, 1, limit);
-    return walk(s, st, "alerts view", alert_row, &fn, ctx, -1, NULL);
+    return rc ? rc : walk(s, st, "alerts view", alert_row, &fn, ctx, -1, NULL);
 }

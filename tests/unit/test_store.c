@@ -23,32 +23,22 @@
 #include "store/migrations.h"
 #include "store/store.h"
 #include "tests/unit/alloc_fail.h"
-
-struct tmpdb {
-    char dir[64];
-    char path[96];
-};
+#include "tests/unit/store_fixture.h"
 
 static int tmpdb_setup(void **state)
 {
-    struct tmpdb *t = calloc(1, sizeof(*t));
+    struct store_fixture_dir *t = calloc(1, sizeof(*t));
 
     assert_non_null(t);
-    snprintf(t->dir, sizeof(t->dir), "/tmp/ddlocal-test-XXXXXX");
-    assert_non_null(mkdtemp(t->dir));
-    snprintf(t->path, sizeof(t->path), "%s/ddlocal.db", t->dir);
+    store_fixture_dir_make(t, "test", "ddlocal.db");
     *state = t;
     return 0;
 }
 
 static int tmpdb_teardown(void **state)
 {
-    struct tmpdb *t = *state;
-    char cmd[128];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-    assert_int_equal(system(cmd), 0);
-    free(t);
+    store_fixture_dir_remove(*state);
+    free(*state);
     return 0;
 }
 
@@ -69,7 +59,7 @@ static int64_t user_version(const char *path)
 
 static void test_open_migrates_and_reopens(void **state)
 {
-    struct tmpdb *t = *state;
+    struct store_fixture_dir *t = *state;
     struct dd_errbuf eb;
     struct store *s;
 
@@ -87,7 +77,7 @@ static void test_open_migrates_and_reopens(void **state)
 
 static void test_newer_schema_refused_untouched(void **state)
 {
-    struct tmpdb *t = *state;
+    struct store_fixture_dir *t = *state;
     struct dd_errbuf eb;
     struct store *s = (struct store *)&eb;
     struct stat before, after;
@@ -114,7 +104,7 @@ static void test_newer_schema_refused_untouched(void **state)
 
 static void test_two_processes_open_one_new_file(void **state)
 {
-    struct tmpdb *t = *state;
+    struct store_fixture_dir *t = *state;
     pid_t pids[4];
     int i, status;
 
@@ -178,7 +168,7 @@ static int collect_point(void *ctx, const struct store_datapoint_row *r)
 
 static void test_datapoints_survive_the_series_migration(void **state)
 {
-    struct tmpdb *t = *state;
+    struct store_fixture_dir *t = *state;
     struct store_datapoint dp = { .time_ms = 900000,
                                   .value_json = "{\"count\":1}",
                                   .verdict = "compliant" };
@@ -211,7 +201,7 @@ static void test_datapoints_survive_the_series_migration(void **state)
 
 static void test_clock_rows(void **state)
 {
-    struct tmpdb *t = *state;
+    struct store_fixture_dir *t = *state;
     struct dd_clock c, got;
     struct dd_errbuf eb;
     struct store *s;
@@ -284,7 +274,7 @@ static void test_heartbeat_and_reset(void **state)
 
 static void test_data_version_moves_on_foreign_commit(void **state)
 {
-    struct tmpdb *t = *state;
+    struct store_fixture_dir *t = *state;
     struct store *a, *b;
     struct store_heartbeat hb = { 1, 2, 3, 4, 5 };
     int64_t v1, v2, v3;

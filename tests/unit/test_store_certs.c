@@ -20,44 +20,12 @@
 #include "store/store.h"
 #include "store/store_internal.h"
 #include "tests/unit/alloc_fail.h"
+#include "tests/unit/store_fixture.h"
 
 #define C1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define C2 "2222222222222222222222222222222222222222222222222222222222222222"
 #define C3 "3333333333333333333333333333333333333333333333333333333333333333"
 #define NO "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
-
-static int db_setup(void **state)
-{
-    struct dd_errbuf eb;
-    struct store *s;
-
-    assert_int_equal(store_open(":memory:", &s, &eb), DD_OK);
-    *state = s;
-    return 0;
-}
-
-static int db_teardown(void **state)
-{
-    store_close(*state);
-    return 0;
-}
-
-static void exec(struct store *s, const char *sql)
-{
-    assert_int_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
-}
-
-static int64_t count(struct store *s, const char *sql)
-{
-    sqlite3_stmt *st;
-    int64_t n;
-
-    assert_int_equal(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
 
 static void add_cert(struct store *s, const char *id, enum store_cert_status status, int64_t now)
 {
@@ -77,8 +45,8 @@ static void add_cert(struct store *s, const char *id, enum store_cert_status sta
 
 static void things(struct store *s)
 {
-    exec(s, "INSERT INTO things (name, thing_id, version, created_ms) VALUES "
-            "('t1', 'i1', 1, 0), ('t2', 'i2', 1, 0), ('t3', 'i3', 1, 0)");
+    store_fixture_exec(s, "INSERT INTO things (name, thing_id, version, created_ms) VALUES "
+                          "('t1', 'i1', 1, 0), ('t2', 'i2', 1, 0), ('t3', 'i3', 1, 0)");
 }
 
 static void test_create_get(void **state)
@@ -104,7 +72,7 @@ static void test_create_get(void **state)
     /* A second registration of the same certificate is refused. */
     assert_int_equal(store_cert_create(s, &spec, &eb), DD_ERR_EXISTS);
     assert_non_null(strstr(eb.msg, "already"));
-    assert_int_equal(count(s, "SELECT count(*) FROM certificates"), 1);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM certificates"), 1);
 
     assert_int_equal(store_cert_get(s, NO, &c, &eb), DD_ERR_NOT_FOUND);
     assert_non_null(strstr(eb.msg, NO));
@@ -219,16 +187,16 @@ static void test_delete_rules(void **state)
     things(s);
     add_cert(s, C1, STORE_CERT_INACTIVE, 0);
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        exec(s, rows[i].setup);
+        store_fixture_exec(s, rows[i].setup);
         assert_int_equal(store_cert_delete(s, rows[i].id, rows[i].force, &eb), rows[i].rc);
         assert_non_null(strstr(eb.msg, rows[i].msg));
-        assert_int_equal(count(s, "SELECT count(*) FROM certificates"), 1);
+        assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM certificates"), 1);
     }
-    assert_int_equal(count(s, "SELECT count(*) FROM policy_targets"), 1);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM policy_targets"), 1);
     /* forceDelete takes the policy attachments with it. */
     assert_int_equal(store_cert_delete(s, C1, true, &eb), DD_OK);
-    assert_int_equal(count(s, "SELECT count(*) FROM certificates"), 0);
-    assert_int_equal(count(s, "SELECT count(*) FROM policy_targets"), 0);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM certificates"), 0);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM policy_targets"), 0);
 
     /* Revoked, detached: deleted without force. */
     add_cert(s, C2, STORE_CERT_REVOKED, 0);
@@ -254,7 +222,7 @@ static void test_principals(void **state)
     assert_non_null(strstr(eb.msg, "Thing nope"));
     assert_int_equal(store_thing_principal_attach(s, "t1", NO, &eb), DD_ERR_NOT_FOUND);
     assert_non_null(strstr(eb.msg, "Certificate " NO));
-    assert_int_equal(count(s, "SELECT count(*) FROM thing_principals"), 4);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM thing_principals"), 4);
 
     assert_int_equal(store_thing_principals(s, "t1", "", 10, &l, &eb), DD_OK);
     assert_int_equal(l.n, 2);
@@ -286,7 +254,7 @@ static void test_principals(void **state)
     assert_int_equal(store_thing_principal_detach(s, "t1", NO, &eb), DD_ERR_NOT_FOUND);
 
     /* For the broker: the things of a certificate; a deleted thing is gone. */
-    exec(s, "DELETE FROM things WHERE name = 't3'");
+    store_fixture_exec(s, "DELETE FROM things WHERE name = 't3'");
     assert_int_equal(store_cert_things(s, C1, &l), DD_OK);
     assert_int_equal(l.n, 1);
     assert_string_equal(l.names[0], "t1");
@@ -335,7 +303,7 @@ static void test_ca(void **state)
     /* A reset keeps the CA (and drops certificates). */
     add_cert(s, C1, STORE_CERT_ACTIVE, 0);
     assert_int_equal(store_reset(s), DD_OK);
-    assert_int_equal(count(s, "SELECT count(*) FROM certificates"), 0);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM certificates"), 0);
     assert_int_equal(store_ca_get(s, &ca, &eb), DD_OK);
     assert_string_equal(ca.key_pem, "KEY1");
     store_ca_cleanup(&ca);
@@ -434,14 +402,20 @@ static void test_alloc_sweeps(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_create_get, db_setup, db_teardown),
-        cmocka_unit_test_setup_teardown(test_list_order_and_pages, db_setup, db_teardown),
-        cmocka_unit_test_setup_teardown(test_status_rows, db_setup, db_teardown),
-        cmocka_unit_test_setup_teardown(test_delete_rules, db_setup, db_teardown),
-        cmocka_unit_test_setup_teardown(test_principals, db_setup, db_teardown),
-        cmocka_unit_test_setup_teardown(test_states, db_setup, db_teardown),
-        cmocka_unit_test_setup_teardown(test_ca, db_setup, db_teardown),
-        cmocka_unit_test_setup_teardown(test_alloc_sweeps, db_setup, db_teardown),
+        cmocka_unit_test_setup_teardown(test_create_get, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_list_order_and_pages, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_status_rows, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_delete_rules, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_principals, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_states, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ca, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_sweeps, store_fixture_setup,
+                                        store_fixture_teardown),
     };
 
     alloc_fail_setup();

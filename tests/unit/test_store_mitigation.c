@@ -23,6 +23,7 @@
 #include "store/iot/store_registry.h"
 #include "store/store.h"
 #include "tests/unit/alloc_fail.h"
+#include "tests/unit/store_fixture.h"
 
 #define QUARANTINE "{\"addThingsToThingGroupParams\":{\"thingGroupNames\":[\"Quarantine\"]}}"
 #define ISOLATE                                                                                    \
@@ -30,35 +31,6 @@
     "\"overrideDynamicGroups\":true}}"
 #define DEACTIVATE "{\"updateDeviceCertificateParams\":{\"action\":\"DEACTIVATE\"}}"
 #define ROLE       "arn:aws:iam::123456789012:role/Mitigation"
-
-static struct store *open_db(void)
-{
-    struct dd_errbuf eb;
-    struct store *s;
-
-    assert_int_equal(store_open(":memory:", &s, &eb), DD_OK);
-    return s;
-}
-
-static void make_thing(struct store *s, const char *name)
-{
-    struct store_thing_spec spec = { name, name, NULL, NULL, NULL, 1000 };
-    struct store_thing t;
-    struct dd_errbuf eb;
-
-    assert_int_equal(store_thing_create(s, &spec, &t, &eb), DD_OK);
-    store_thing_cleanup(&t);
-}
-
-static void make_group(struct store *s, const char *name, const char *parent)
-{
-    struct store_group_spec spec = { name, name, parent, NULL, NULL, 1000 };
-    struct store_thing_group g;
-    struct dd_errbuf eb;
-
-    assert_int_equal(store_group_create(s, &spec, &g, &eb), DD_OK);
-    store_thing_group_cleanup(&g);
-}
 
 static void join(struct store *s, const char *thing, const char *group)
 {
@@ -113,15 +85,15 @@ static void make_action(struct store *s, const char *name, const char *type, con
  * and actions Q (Quarantine), Iso (Quarantine + SiteB), D (Audit only). */
 static struct store *fixture(void)
 {
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
 
-    make_thing(s, "dev-1");
-    make_thing(s, "dev-2");
-    make_thing(s, "dev-3");
-    make_group(s, "Quarantine", NULL);
-    make_group(s, "Fleet", NULL);
-    make_group(s, "SiteA", "Fleet");
-    make_group(s, "SiteB", "Fleet");
+    store_fixture_thing(s, "dev-1", NULL, NULL);
+    store_fixture_thing(s, "dev-2", NULL, NULL);
+    store_fixture_thing(s, "dev-3", NULL, NULL);
+    store_fixture_group(s, "Quarantine", NULL);
+    store_fixture_group(s, "Fleet", NULL);
+    store_fixture_group(s, "SiteA", "Fleet");
+    store_fixture_group(s, "SiteB", "Fleet");
     join(s, "dev-3", "SiteA");
     make_profile(s, "P");
     make_profile(s, "P2");
@@ -207,7 +179,7 @@ static void test_action_create_get_update_delete(void **state)
     struct store_mitigation_action_new a = { "Q",  "id-1",     "ADD_THINGS_TO_THING_GROUP",
                                              ROLE, QUARANTINE, "[{\"Key\":\"k\"}]" };
     struct store_mitigation_action out;
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
     struct dd_errbuf eb;
 
     (void)state;
@@ -276,7 +248,7 @@ static void test_action_list(void **state)
 {
     static const char *const names[] = { "e", "a", "d", "b", "c" };
     struct store_mitigation_action_page p;
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
     size_t i;
 
     (void)state;
@@ -454,7 +426,7 @@ static void test_refused_memberships_fail_alone(void **state)
         char g[8];
 
         snprintf(g, sizeof(g), "G%d", i);
-        make_group(s, g, NULL);
+        store_fixture_group(s, g, NULL);
         join(s, "dev-1", g);
     }
     make_violation(s, "v6", "dev-2", "P2", "B1", false, 4800, 0);
@@ -765,7 +737,7 @@ static void test_allocation_failure(void **state)
 
         snprintf(id, sizeof(id), "m%02zu", i);
         snprintf(thing, sizeof(thing), "dev-m%02zu", i);
-        make_thing(sw.s, thing);
+        store_fixture_thing(sw.s, thing, NULL, NULL);
         make_violation(sw.s, id, thing, "Many", "B", false, 6000 + (int64_t)i, 0);
     }
     t = task("base", "base", "Many", NULL, 0, actions, 2);

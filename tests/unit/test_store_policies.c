@@ -21,54 +21,23 @@
 #include "store/store.h"
 #include "store/store_internal.h"
 #include "tests/unit/alloc_fail.h"
+#include "tests/unit/store_fixture.h"
 
 #define DOC_A "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\"}]}"
 #define DOC_B "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"*\"}]}"
 #define CERT  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-static int db_setup(void **state)
-{
-    struct dd_errbuf eb;
-    struct store *s;
-
-    assert_int_equal(store_open(":memory:", &s, &eb), DD_OK);
-    *state = s;
-    return 0;
-}
-
-static int db_teardown(void **state)
-{
-    store_close(*state);
-    return 0;
-}
-
-static void exec(struct store *s, const char *sql)
-{
-    assert_int_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
-}
-
-static int64_t count(struct store *s, const char *sql)
-{
-    sqlite3_stmt *st;
-    int64_t n;
-
-    assert_int_equal(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
 /* root <- mid <- leaf, and other; thing t1 in leaf, t2 in other, t3 in none. */
 static void groups(struct store *s)
 {
-    exec(s, "INSERT INTO thing_groups (name, group_id, parent_name, version, created_ms) VALUES "
-            "('root', 'g1', NULL, 1, 0), ('mid', 'g2', 'root', 1, 0), "
-            "('leaf', 'g3', 'mid', 1, 0), ('other', 'g4', NULL, 1, 0);"
-            "INSERT INTO things (name, thing_id, version, created_ms) VALUES "
-            "('t1', 'i1', 1, 0), ('t2', 'i2', 1, 0), ('t3', 'i3', 1, 0);"
-            "INSERT INTO thing_group_members (thing_name, group_name) VALUES "
-            "('t1', 'leaf'), ('t2', 'other');");
+    store_fixture_exec(
+        s, "INSERT INTO thing_groups (name, group_id, parent_name, version, created_ms) VALUES "
+           "('root', 'g1', NULL, 1, 0), ('mid', 'g2', 'root', 1, 0), "
+           "('leaf', 'g3', 'mid', 1, 0), ('other', 'g4', NULL, 1, 0);"
+           "INSERT INTO things (name, thing_id, version, created_ms) VALUES "
+           "('t1', 'i1', 1, 0), ('t2', 'i2', 1, 0), ('t3', 'i3', 1, 0);"
+           "INSERT INTO thing_group_members (thing_name, group_name) VALUES "
+           "('t1', 'leaf'), ('t2', 'other');");
 }
 
 static void create(struct store *s, const char *name, const char *doc)
@@ -104,7 +73,7 @@ static void test_create_get_delete(void **state)
     assert_null(p.document);
     assert_int_equal(store_policy_delete(s, "nope", &eb), DD_ERR_NOT_FOUND);
     assert_int_equal(store_policy_delete(s, "p1", &eb), DD_OK);
-    assert_int_equal(count(s, "SELECT count(*) FROM policy_versions"), 0);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM policy_versions"), 0);
     assert_int_equal(store_policy_get(s, "p1", &p, &eb), DD_ERR_NOT_FOUND);
 }
 
@@ -130,8 +99,8 @@ static void test_versions(void **state)
     assert_int_equal(store_policy_version_create(s, "p", DOC_B, true, 3000, &v, &eb), DD_ERR_LIMIT);
     assert_null(v.document);
     assert_int_equal(v.version, 0);
-    assert_int_equal(count(s, "SELECT count(*) FROM policy_versions"), 5);
-    assert_int_equal(count(s, "SELECT next_version FROM policies"), 6);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM policy_versions"), 5);
+    assert_int_equal(store_fixture_int(s, "SELECT next_version FROM policies"), 6);
 
     assert_int_equal(store_policy_version_create(s, "nope", DOC_B, true, 3000, &v, &eb),
                      DD_ERR_NOT_FOUND);
@@ -212,7 +181,7 @@ static void test_attach_detach(void **state)
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
         assert_int_equal(store_policy_attach(s, rows[i].policy, rows[i].kind, rows[i].target, &eb),
                          rows[i].rc);
-    assert_int_equal(count(s, "SELECT count(*) FROM policy_targets"), 2);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM policy_targets"), 2);
 
     assert_int_equal(store_policy_list_targets(s, "p", NULL, 10, &n, &eb), DD_OK);
     assert_int_equal(n.n, 2);
@@ -242,9 +211,9 @@ static void test_attach_detach(void **state)
     /* Deleting a group takes its attachments with it. */
     create(s, "q", DOC_A);
     assert_int_equal(store_policy_attach(s, "q", STORE_TARGET_THING_GROUP, "other", &eb), DD_OK);
-    exec(s, "DELETE FROM thing_group_members WHERE group_name = 'other';"
-            "DELETE FROM thing_groups WHERE name = 'other'");
-    assert_int_equal(count(s, "SELECT count(*) FROM policy_targets"), 0);
+    store_fixture_exec(s, "DELETE FROM thing_group_members WHERE group_name = 'other';"
+                          "DELETE FROM thing_groups WHERE name = 'other'");
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM policy_targets"), 0);
 }
 
 static void test_attached_recursive_and_effective(void **state)
@@ -411,7 +380,7 @@ static void test_dimensions(void **state)
     store_dimension_cleanup(&got);
     assert_int_equal(store_dimension_update(s, "zz", "[\"c\"]", 3000, &got, &eb), DD_ERR_NOT_FOUND);
     assert_null(got.name);
-    assert_int_equal(count(s, "SELECT count(*) FROM dimensions"), 1);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM dimensions"), 1);
 
     d.name = "d0";
     assert_int_equal(store_dimension_create(s, &d, 1000, &created, &eb), DD_OK);
@@ -427,7 +396,7 @@ static void test_dimensions(void **state)
 
     assert_int_equal(store_dimension_delete(s, "d1", &eb), DD_OK);
     assert_int_equal(store_dimension_delete(s, "d1", &eb), DD_OK);
-    assert_int_equal(count(s, "SELECT count(*) FROM dimensions"), 1);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM dimensions"), 1);
 }
 
 static void test_custom_metrics(void **state)
@@ -448,7 +417,7 @@ static void test_custom_metrics(void **state)
     /* The schema itself refuses the reserved prefix. */
     m.name = "aws:cpu";
     assert_int_equal(store_custom_metric_create(s, &m, 1000, &created, &eb), DD_ERR_EXISTS);
-    assert_int_equal(count(s, "SELECT count(*) FROM custom_metrics"), 1);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM custom_metrics"), 1);
 
     assert_int_equal(store_custom_metric_get(s, "cpu", &got, &eb), DD_OK);
     assert_string_equal(got.metric_type, "number");
@@ -546,8 +515,8 @@ static int sweep_writes(void *ctx)
     store_policy_version_cleanup(&v);
     /* Undo it so that every run starts from the same rows. */
     if (!rc)
-        exec(s, "UPDATE policies SET default_version = 1;"
-                "DELETE FROM policy_versions WHERE version > 1");
+        store_fixture_exec(s, "UPDATE policies SET default_version = 1;"
+                              "DELETE FROM policy_versions WHERE version > 1");
     if (!rc)
         rc = store_dimension_update(s, "d", "[\"x\"]", 5000, &dim, &eb);
     store_dimension_cleanup(&dim);
@@ -578,15 +547,21 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_create_get_delete, db_setup, db_teardown),
-        cmocka_unit_test_setup_teardown(test_versions, db_setup, db_teardown),
-        cmocka_unit_test_setup_teardown(test_attach_detach, db_setup, db_teardown),
-        cmocka_unit_test_setup_teardown(test_attached_recursive_and_effective, db_setup,
-                                        db_teardown),
-        cmocka_unit_test_setup_teardown(test_list_order_and_pages, db_setup, db_teardown),
-        cmocka_unit_test_setup_teardown(test_dimensions, db_setup, db_teardown),
-        cmocka_unit_test_setup_teardown(test_custom_metrics, db_setup, db_teardown),
-        cmocka_unit_test_setup_teardown(test_alloc_failures, db_setup, db_teardown),
+        cmocka_unit_test_setup_teardown(test_create_get_delete, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_versions, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_attach_detach, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_attached_recursive_and_effective, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_list_order_and_pages, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_dimensions, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_custom_metrics, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_failures, store_fixture_setup,
+                                        store_fixture_teardown),
     };
 
     alloc_fail_setup();

@@ -23,6 +23,7 @@
 #include "store/store.h"
 #include "store/store_internal.h"
 #include "tests/unit/alloc_fail.h"
+#include "tests/unit/store_fixture.h"
 
 #define B_MSGS                                                                                     \
     "[{\"name\":\"Msgs\",\"metric\":\"aws:num-messages-sent\",\"criteria\":"                       \
@@ -37,25 +38,6 @@
 
 #define ALL_THINGS "arn:aws:iot:us-east-1:123456789012:all/things"
 #define GROUP_ARN  "arn:aws:iot:us-east-1:123456789012:thinggroup/"
-
-static struct store *open_db(void)
-{
-    struct dd_errbuf eb;
-    struct store *s = NULL;
-
-    assert_int_equal(store_open(":memory:", &s, &eb), DD_OK);
-    return s;
-}
-
-/* Raw SQL for the tables other families own (thing groups, custom metrics,
- * dimensions), created here as their migrations will when they land. */
-static void exec(struct store *s, const char *sql)
-{
-    char *err = NULL;
-
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK)
-        fail_msg("%s: %s", sql, err);
-}
 
 static void create(struct store *s, const char *name, const char *behaviors)
 {
@@ -80,7 +62,7 @@ static void test_create_get_roundtrip(void **state)
     };
     struct store_profile got;
     struct dd_errbuf eb;
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
 
     (void)state;
     assert_int_equal(store_profile_create(s, &p, 1700000000123, &eb), DD_OK);
@@ -137,7 +119,7 @@ static void test_profile_errors(void **state)
         const struct profile_error_row *r = &profile_errors[i];
         struct store_profile out;
         struct dd_errbuf eb;
-        struct store *s = open_db();
+        struct store *s = store_fixture_open();
         int rc = DD_OK;
 
         create(s, "P1", B_MSGS);
@@ -187,7 +169,7 @@ static void test_update_sets_and_clears(void **state)
     struct store_profile_update u = { 0 };
     struct store_profile out;
     struct dd_errbuf eb;
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
 
     (void)state;
     assert_int_equal(store_profile_create(s, &p, 1000, &eb), DD_OK);
@@ -222,7 +204,7 @@ static void test_delete(void **state)
 {
     struct store_profile out;
     struct dd_errbuf eb;
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
 
     (void)state;
     /* A missing profile deletes fine, with or without a version. */
@@ -288,7 +270,7 @@ static const struct list_row list_rows[] = {
 
 static void test_list_filters(void **state)
 {
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
     size_t i;
 
     (void)state;
@@ -325,7 +307,7 @@ static void test_attach_limit_and_detach(void **state)
     char name[8], target[80];
     struct names n = { 0 };
     struct dd_errbuf eb;
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
     int i;
 
     (void)state;
@@ -383,10 +365,10 @@ static void test_groups_when_the_table_exists(void **state)
 {
     struct names n = { 0 };
     struct dd_errbuf eb;
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
 
     (void)state;
-    exec(s, registry_sql);
+    store_fixture_exec(s, registry_sql);
     create(s, "A", "[]");
     create(s, "B", "[]");
     create(s, "C", "[]");
@@ -447,7 +429,7 @@ static const char metrics_sql[] =
 static void test_behavior_context(void **state)
 {
     struct store_behavior_context c;
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
 
     (void)state;
     /* Before the tables exist: an empty context. */
@@ -455,7 +437,7 @@ static void test_behavior_context(void **state)
     assert_int_equal(c.ctx.n_custom, 0);
     assert_int_equal(c.ctx.n_dimensions, 0);
     store_behavior_context_cleanup(&c);
-    exec(s, metrics_sql);
+    store_fixture_exec(s, metrics_sql);
     assert_int_equal(store_behavior_context_load(s, &c), DD_OK);
     assert_int_equal(c.ctx.n_custom, 2);
     assert_string_equal(c.ctx.custom[0].name, "cpu_usage");
@@ -559,7 +541,7 @@ static void test_active_violations(void **state)
 {
     struct store_violation_cursor cur = { .ms = 2000, .id = "v2" };
     char joined[256];
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
     size_t i;
 
     (void)state;
@@ -590,7 +572,7 @@ static void test_violation_events(void **state)
     struct store_violation_cursor cur = { .ms = 500, .seq = 0 };
     char joined[256];
     struct rows r = { 0 };
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
 
     (void)state;
     seed_violations(s);
@@ -657,7 +639,7 @@ static void test_violation_fields_and_verify(void **state)
     struct store_violation_filter none = { 0 };
     struct rows r = { 0 };
     struct dd_errbuf eb;
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
 
     (void)state;
     seed_violations(s);
@@ -696,7 +678,7 @@ static void test_datapoints(void **state)
     bool created;
     char joined[512];
     struct rows r = { 0 };
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
 
     (void)state;
     assert_int_equal(store_detect_series(s, "t1", "P1", "B", &b1, &created), DD_OK);
@@ -763,7 +745,7 @@ static void test_datapoints_prune(void **state)
     int64_t series[2];
     bool created;
     int i, k;
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
 
     (void)state;
     assert_int_equal(store_detect_datapoints_prune(s, 500), DD_OK); /* none yet */
@@ -841,11 +823,11 @@ static void test_alloc_fail(void **state)
                                    .metrics_v2 = "[]",
                                    .tags = "[]" };
     struct dd_errbuf eb;
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
 
     (void)state;
     assert_int_equal(store_profile_create(s, &p, 1, &eb), DD_OK);
-    exec(s, metrics_sql);
+    store_fixture_exec(s, metrics_sql);
     assert_true(alloc_fail_sweep(get_case, s) >= 7);
     assert_true(alloc_fail_sweep(update_case, s) >= 7);
     assert_true(alloc_fail_sweep(context_case, s) >= 5);

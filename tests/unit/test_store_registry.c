@@ -17,41 +17,7 @@
 #include "store/iot/store_registry.h"
 #include "store/store.h"
 #include "tests/unit/alloc_fail.h"
-
-static struct store *open_db(void)
-{
-    struct dd_errbuf eb;
-    struct store *s;
-
-    assert_int_equal(store_open(":memory:", &s, &eb), DD_OK);
-    return s;
-}
-
-static void make_thing(struct store *s, const char *name, const char *type, const char *attrs)
-{
-    struct store_thing_spec spec = { name, "id-0000", type, NULL, attrs, 1000 };
-    char id[STORE_ID_SIZE];
-    struct store_thing t;
-    struct dd_errbuf eb;
-
-    snprintf(id, sizeof(id), "id-%s", name);
-    spec.thing_id = id;
-    assert_int_equal(store_thing_create(s, &spec, &t, &eb), DD_OK);
-    store_thing_cleanup(&t);
-}
-
-static void make_group(struct store *s, const char *name, const char *parent)
-{
-    struct store_group_spec spec = { name, NULL, parent, NULL, NULL, 2000 };
-    char id[STORE_ID_SIZE];
-    struct store_thing_group g;
-    struct dd_errbuf eb;
-
-    snprintf(id, sizeof(id), "gid-%s", name);
-    spec.group_id = id;
-    assert_int_equal(store_group_create(s, &spec, &g, &eb), DD_OK);
-    store_thing_group_cleanup(&g);
-}
+#include "tests/unit/store_fixture.h"
 
 static int member(struct store *s, const char *thing, const char *add, const char *remove,
                   struct dd_errbuf *eb)
@@ -81,7 +47,7 @@ static void test_thing_create_get_idempotent(void **state)
 {
     struct store_thing_spec spec = { "dev-1", "id-1", "sensor", NULL, "{\"a\":\"1\",\"b\":\"2\"}",
                                      5000 };
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
     struct store_thing t;
     struct dd_errbuf eb;
 
@@ -116,13 +82,13 @@ static void test_thing_create_get_idempotent(void **state)
 static void test_thing_update_merge_and_versions(void **state)
 {
     struct store_patch p = { 0 };
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
     struct store_thing t;
     struct dd_errbuf eb;
     int64_t v;
 
     (void)state;
-    make_thing(s, "dev-1", "sensor", "{\"a\":\"1\",\"b\":\"2\"}");
+    store_fixture_thing(s, "dev-1", "sensor", "{\"a\":\"1\",\"b\":\"2\"}");
     p.attributes = "{\"a\":\"\",\"c\":\"3\"}";
     p.merge = 1;
     p.expected_version = 1;
@@ -371,17 +337,17 @@ static void test_error_rows(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(error_rows) / sizeof(error_rows[0]); i++) {
-        struct store *s = open_db();
+        struct store *s = store_fixture_open();
         struct store_thing_group g;
         struct store_names l;
         struct store_thing t;
         struct dd_errbuf eb;
 
-        make_thing(s, "dev-1", NULL, "{\"a\":\"1\"}");
-        make_group(s, "Fleet", NULL);
-        make_group(s, "Site", "Fleet");
-        make_group(s, "Site2", "Fleet");
-        make_group(s, "Quarantine", NULL);
+        store_fixture_thing(s, "dev-1", NULL, "{\"a\":\"1\"}");
+        store_fixture_group(s, "Fleet", NULL);
+        store_fixture_group(s, "Site", "Fleet");
+        store_fixture_group(s, "Site2", "Fleet");
+        store_fixture_group(s, "Quarantine", NULL);
         assert_int_equal(member(s, "dev-1", "Site", NULL, &eb), DD_OK);
         dd_errbuf_clear(&eb);
         print_message("row: %s\n", error_rows[i].what);
@@ -410,13 +376,13 @@ static void test_error_rows(void **state)
 
 static void test_thing_delete(void **state)
 {
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
     struct store_names l;
     struct dd_errbuf eb;
 
     (void)state;
-    make_thing(s, "dev-1", NULL, NULL);
-    make_group(s, "G", NULL);
+    store_fixture_thing(s, "dev-1", NULL, NULL);
+    store_fixture_group(s, "G", NULL);
     assert_int_equal(member(s, "dev-1", "G", NULL, &eb), DD_OK);
     assert_int_equal(store_thing_delete(s, "dev-1", 1, &eb), DD_OK);
     assert_int_equal(store_group_things(s, "G", 0, NULL, 0, &l, &eb), DD_OK);
@@ -432,15 +398,15 @@ static void test_thing_list_filters_and_pages(void **state)
 {
     struct store_thing_filter f = { 0 };
     struct store_thing_page p;
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
     char after[STORE_NAME_SIZE];
     int pages = 0;
 
     (void)state;
-    make_thing(s, "a1", "sensor", "{\"site\":\"lab-1\"}");
-    make_thing(s, "a2", NULL, "{\"site\":\"lab-12\"}");
-    make_thing(s, "a3", NULL, "{\"room\":\"lab-1\"}");
-    make_thing(s, "a4", NULL, NULL);
+    store_fixture_thing(s, "a1", "sensor", "{\"site\":\"lab-1\"}");
+    store_fixture_thing(s, "a2", NULL, "{\"site\":\"lab-12\"}");
+    store_fixture_thing(s, "a3", NULL, "{\"room\":\"lab-1\"}");
+    store_fixture_thing(s, "a4", NULL, NULL);
 
     f.attr_name = "site";
     f.attr_value = "lab-1";
@@ -487,16 +453,16 @@ static void test_group_tree(void **state)
     struct store_group_filter f = { 0 };
     struct store_patch p = { 0 };
     struct store_thing_group g;
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
     struct store_names l;
     struct dd_errbuf eb;
     int64_t v;
 
     (void)state;
-    make_group(s, "Fleet", NULL);
-    make_group(s, "Site", "Fleet");
-    make_group(s, "Line", "Site");
-    make_group(s, "Site2", "Fleet");
+    store_fixture_group(s, "Fleet", NULL);
+    store_fixture_group(s, "Site", "Fleet");
+    store_fixture_group(s, "Line", "Site");
+    store_fixture_group(s, "Site2", "Fleet");
     assert_int_equal(store_group_create(s, &spec, &g, &eb), DD_OK);
     store_thing_group_cleanup(&g);
     spec.group_id = "other";
@@ -549,20 +515,20 @@ static void test_group_tree(void **state)
 static void test_membership(void **state)
 {
     const char *add[] = { "Site2", "Quarantine" }, *remove[] = { "Line" };
-    struct store *s = open_db();
+    struct store *s = store_fixture_open();
     struct store_names l;
     struct dd_errbuf eb;
     char name[16];
     int i;
 
     (void)state;
-    make_group(s, "Fleet", NULL);
-    make_group(s, "Site", "Fleet");
-    make_group(s, "Line", "Site");
-    make_group(s, "Site2", "Fleet");
-    make_group(s, "Quarantine", NULL);
-    make_thing(s, "t-root", NULL, NULL);
-    make_thing(s, "t-line", NULL, NULL);
+    store_fixture_group(s, "Fleet", NULL);
+    store_fixture_group(s, "Site", "Fleet");
+    store_fixture_group(s, "Line", "Site");
+    store_fixture_group(s, "Site2", "Fleet");
+    store_fixture_group(s, "Quarantine", NULL);
+    store_fixture_thing(s, "t-root", NULL, NULL);
+    store_fixture_thing(s, "t-line", NULL, NULL);
     assert_int_equal(member(s, "t-root", "Fleet", NULL, &eb), DD_OK);
     assert_int_equal(member(s, "t-line", "Line", NULL, &eb), DD_OK);
     assert_int_equal(member(s, "t-line", "Line", NULL, &eb), DD_OK);       /* again: no-op */
@@ -602,10 +568,10 @@ static void test_membership(void **state)
     /* At most ten groups. */
     for (i = 0; i < 9; i++) {
         snprintf(name, sizeof(name), "r%d", i);
-        make_group(s, name, NULL);
+        store_fixture_group(s, name, NULL);
         assert_int_equal(member(s, "t-root", name, NULL, &eb), DD_OK);
     }
-    make_group(s, "r9", NULL);
+    store_fixture_group(s, "r9", NULL);
     assert_int_equal(member(s, "t-root", "r9", NULL, &eb), DD_ERR_INVALID);
     assert_string_equal(eb.msg, "Thing t-root cannot be added to thing group r9: a thing can be "
                                 "in at most 10 thing groups.");
@@ -723,11 +689,11 @@ static void test_allocation_failure(void **state)
     size_t i;
 
     (void)state;
-    sw.s = open_db();
-    make_thing(sw.s, "dev-1", NULL, "{\"a\":\"1\"}");
-    make_thing(sw.s, "dev-2", NULL, NULL);
-    make_group(sw.s, "Fleet", NULL);
-    make_group(sw.s, "Site", "Fleet");
+    sw.s = store_fixture_open();
+    store_fixture_thing(sw.s, "dev-1", NULL, "{\"a\":\"1\"}");
+    store_fixture_thing(sw.s, "dev-2", NULL, NULL);
+    store_fixture_group(sw.s, "Fleet", NULL);
+    store_fixture_group(sw.s, "Site", "Fleet");
     assert_int_equal(member(sw.s, "dev-1", "Site", NULL, &eb), DD_OK);
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         assert_true(alloc_fail_sweep(cases[i], &sw) > 0);

@@ -28,17 +28,9 @@
 #include "store/store.h"
 #include "store/store_internal.h"
 #include "tests/unit/alloc_fail.h"
+#include "tests/unit/store_fixture.h"
 
 #define T0 1700000000
-
-static struct store *open_mem(void)
-{
-    struct dd_errbuf eb;
-    struct store *s;
-
-    assert_int_equal(store_open(":memory:", &s, &eb), DD_OK);
-    return s;
-}
 
 /* --- outbox inspection --------------------------------------------------- */
 
@@ -83,7 +75,7 @@ static void test_update_get_and_replies(void **state)
 {
     struct shadow_update_result r;
     struct shadow_error err;
-    struct store *s = open_mem();
+    struct store *s = store_fixture_open();
     struct msgs m;
     char *doc;
     const char *req1 = "{\"state\":{\"desired\":{\"debug\":\"off\"}}}";
@@ -128,7 +120,7 @@ static void test_mqtt_door_queues_nothing(void **state)
 {
     struct shadow_update_result r;
     struct shadow_error err;
-    struct store *s = open_mem();
+    struct store *s = store_fixture_open();
     const char *req = "{\"state\":{\"reported\":{\"a\":1}}}";
     struct msgs m;
     char *doc;
@@ -170,7 +162,7 @@ static void test_rejects_write_nothing(void **state)
     };
     struct shadow_update_result r;
     struct shadow_error err;
-    struct store *s = open_mem();
+    struct store *s = store_fixture_open();
     struct store_shadow_names names;
     struct msgs m;
     char *doc;
@@ -210,7 +202,7 @@ static void test_delete_tombstone_and_404(void **state)
 {
     struct shadow_update_result r;
     struct shadow_error err;
-    struct store *s = open_mem();
+    struct store *s = store_fixture_open();
     const char *req = "{\"state\":{\"desired\":{\"a\":1}}}";
     const char *v0 = "{\"state\":{\"desired\":{\"a\":1}},\"version\":0}";
     struct msgs m;
@@ -274,7 +266,7 @@ static void test_list_named(void **state)
     struct shadow_update_result r;
     struct shadow_error err;
     struct store_shadow_names l;
-    struct store *s = open_mem();
+    struct store *s = store_fixture_open();
     const char *req = "{\"state\":{\"reported\":{\"on\":true}}}";
     const char *after = NULL;
     char seen[64] = "";
@@ -329,7 +321,7 @@ static void test_store_failure_is_500(void **state)
     struct shadow_update_result r;
     struct shadow_error err;
     struct store_shadow_names l;
-    struct store *s = open_mem();
+    struct store *s = store_fixture_open();
     const char *req = "{\"state\":{},\"clientToken\":\"c\"}";
     char *doc = (char *)"x";
 
@@ -389,7 +381,7 @@ static void test_concurrent_writers(void **state)
     enum { N_WRITERS = 4, PER_WRITER = 50 };
     struct writer w[N_WRITERS];
     pthread_t th[N_WRITERS];
-    char dir[] = "/tmp/ddlocal-shadow-XXXXXX", path[96], cmd[128];
+    struct store_fixture_dir d;
     struct shadow_error err;
     struct dd_errbuf eb;
     struct store *s;
@@ -397,12 +389,11 @@ static void test_concurrent_writers(void **state)
     int i;
 
     (void)state;
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/db", dir);
-    assert_int_equal(store_open(path, &s, &eb), DD_OK);
+    store_fixture_dir_make(&d, "shadow", "db");
+    assert_int_equal(store_open(d.path, &s, &eb), DD_OK);
     for (i = 0; i < N_WRITERS; i++) {
         memset(&w[i], 0, sizeof(w[i]));
-        snprintf(w[i].path, sizeof(w[i].path), "%s", path);
+        snprintf(w[i].path, sizeof(w[i].path), "%s", d.path);
         w[i].id = i;
         w[i].n = PER_WRITER;
         assert_int_equal(pthread_create(&th[i], NULL, writer_main, &w[i]), 0);
@@ -423,8 +414,7 @@ static void test_concurrent_writers(void **state)
     }
     free(doc);
     store_close(s);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    store_fixture_dir_remove(&d);
 }
 
 /* --- the MQTT door ---------------------------------------------------------- */
@@ -526,7 +516,7 @@ static const struct mqtt_step mqtt_steps[] = {
 
 static void test_mqtt_steps(void **state)
 {
-    struct store *s = open_mem();
+    struct store *s = store_fixture_open();
     size_t i;
 
     (void)state;
@@ -549,7 +539,7 @@ static void test_mqtt_steps(void **state)
 
 static void test_mqtt_store_failure(void **state)
 {
-    struct store *s = open_mem();
+    struct store *s = store_fixture_open();
     struct recorder rec = { 0 };
 
     (void)state;
@@ -641,7 +631,7 @@ static int mqtt_case(void *ctx)
 
 static void test_alloc_failures(void **state)
 {
-    struct sweep sw = { open_mem(), 0 };
+    struct sweep sw = { store_fixture_open(), 0 };
 
     (void)state;
     assert_true(alloc_fail_sweep(store_ops_case, &sw) > 10);

@@ -19,6 +19,7 @@
 #include "store/sns/store_sns.h"
 #include "store/store.h"
 #include "tests/unit/alloc_fail.h"
+#include "tests/unit/store_fixture.h"
 
 #define T1  "arn:aws:sns:us-east-1:123456789012:T1"
 #define T2  "arn:aws:sns:us-east-1:123456789012:T2"
@@ -28,8 +29,7 @@
 #define NOW 1700000000000LL
 
 struct fx {
-    char dir[64];
-    char path[96];
+    struct store_fixture_dir d;
     struct store *s;
 };
 
@@ -39,10 +39,8 @@ static int setup(void **state)
     struct dd_errbuf eb;
 
     assert_non_null(f);
-    snprintf(f->dir, sizeof(f->dir), "/tmp/ddlocal-sns-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof(f->path), "%s/db", f->dir);
-    assert_int_equal(store_open(f->path, &f->s, &eb), DD_OK);
+    store_fixture_dir_make(&f->d, "sns", "db");
+    assert_int_equal(store_open(f->d.path, &f->s, &eb), DD_OK);
     *state = f;
     return 0;
 }
@@ -50,11 +48,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char cmd[128];
 
     store_close(f->s);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    store_fixture_dir_remove(&f->d);
     free(f);
     return 0;
 }
@@ -65,7 +61,7 @@ static void add_alert(struct fx *f, const char *topic, const char *message)
     sqlite3 *db;
     sqlite3_stmt *st;
 
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->d.path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "INSERT INTO alerts (created_ms, profile_name, topic_arn, "
                                         "message) VALUES (?, 'P', ?, ?)",
