@@ -14,18 +14,10 @@ int store_counts_detect(struct store *s, int64_t *datapoints, int64_t *violation
     int rc;
 
     *datapoints = *violations = 0;
-    rc = store__prepare(s, sql, &st);
+    rc = store__one(s, sql, &st, "count datapoints and violations", "");
     if (rc)
         return rc;
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        rc = store__error(s, rc, "count datapoints and violations");
-        goto out;
-    }
-    *datapoints = sqlite3_column_int64(st, 0);
-    *violations = sqlite3_column_int64(st, 1);
-    rc = DD_OK;
-out:
+    rc = store__columns(st, "II", datapoints, violations);
     sqlite3_reset(st);
     return rc;
 }
