@@ -5,6 +5,7 @@
  * Migrations run inside one BEGIN IMMEDIATE transaction, so when the broker
  * and the server open a new file at the same moment, one migrates and the
  * other waits on the busy timeout, then finds user_version up to date. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ int store__prepare(struct store *s, const char *sql, sqlite3_stmt **out)
 {
     int i, rc;
 
+    assert(pthread_equal(s->owner, pthread_self()));
     *out = NULL;
     for (i = 0; i < s->n_cached; i++) {
         if (s->cache[i].sql == sql) {
@@ -114,8 +116,10 @@ int store__step_done(struct store *s, sqlite3_stmt *st, const char *what)
 
 static int exec(struct store *s, const char *sql, const char *what)
 {
-    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    int rc;
 
+    assert(pthread_equal(s->owner, pthread_self()));
+    rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? DD_OK : store__error(s, rc, what);
 }
 
@@ -193,6 +197,7 @@ int store_open(const char *path, struct store **out, struct dd_errbuf *eb)
     s = calloc(1, sizeof(*s));
     if (!s)
         return dd_fail(eb, DD_ERR_NOMEM, "out of memory");
+    s->owner = pthread_self();
     snprintf(s->path, sizeof(s->path), "%s", path);
     rc = sqlite3_open_v2(path, &s->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);

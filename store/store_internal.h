@@ -5,6 +5,7 @@
 #ifndef DD_STORE_INTERNAL_H
 #define DD_STORE_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,8 +16,13 @@
 
 #define STORE_MAX_STATEMENTS 512
 
+/* A connection belongs to the thread that opened it (it is opened with
+ * SQLITE_OPEN_NOMUTEX): every statement runs on that thread, which debug
+ * builds assert in store__prepare. Closing it after that thread has ended
+ * is allowed. */
 struct store {
-    sqlite3 *db; /* owned */
+    sqlite3 *db;     /* owned */
+    pthread_t owner; /* the thread that opened it */
     char path[512];
     int n_cached;
 

@@ -8,6 +8,7 @@
  * per-connection cache (store__prepare), so a helper costs what the hand
  * written sequence did. Every helper that steps leaves the statement reset
  * unless it says it hands back a row. */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -48,10 +49,14 @@ static int bind_va(sqlite3_stmt *st, const char *binds, va_list ap)
         case '-':
             break;
         default:
+            assert(!"a bind letter outside s t i I d -");
             fprintf(stderr, "ddlocal store: bad bind letter '%c'\n", *binds);
             return DD_ERR_INTERNAL;
         }
     }
+    /* Never more letters than parameters; fewer is allowed, for callers
+     * that bind a shared prefix here and the rest themselves. */
+    assert(i - 1 <= sqlite3_bind_parameter_count(st));
     return DD_OK;
 }
 
@@ -257,6 +262,8 @@ int store__columns(sqlite3_stmt *st, const char *cols, ...)
     size_t size;
     int col, rc = DD_OK;
 
+    /* Never more letters than the row has columns. */
+    assert(strlen(cols) <= (size_t)sqlite3_column_count(st));
     va_start(ap, cols);
     for (col = 0; *cols; cols++, col++) {
         switch (*cols) {
@@ -286,6 +293,7 @@ int store__columns(sqlite3_stmt *st, const char *cols, ...)
         case '-':
             break;
         default:
+            assert(!"a column letter outside s S i I d b -");
             fprintf(stderr, "ddlocal store: bad column letter '%c'\n", *cols);
             rc = DD_ERR_INTERNAL;
             goto out;
