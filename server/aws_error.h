@@ -4,7 +4,7 @@
 #ifndef DD_SERVER_AWS_ERROR_H
 #define DD_SERVER_AWS_ERROR_H
 
-#include "server/http.h"
+#include "server/request.h"
 
 /* The HTTP status for err in the iot / iot-data models. */
 unsigned aws_error_status(int err);

@@ -11,7 +11,7 @@
 #ifndef DD_SERVER_ROUTER_H
 #define DD_SERVER_ROUTER_H
 
-#include "server/http.h"
+#include "server/request.h"
 
 /* A handler fills res and returns DD_OK, or returns an error with the reason
  * in req->eb; the router then renders the AWS error for it. A handler that
@@ -28,14 +28,5 @@ struct route {
  * (404 UnknownOperationException / 405 MethodNotAllowedException when no
  * route fits). Any worker thread. */
 void router_dispatch(struct request *req, struct response *res);
-
-/* Render o as the JSON body of a 200 response. Takes nothing: o stays the
- * caller's. DD_ERR_NOMEM when printing fails. */
-struct cJSON;
-int response_json(struct response *res, const struct cJSON *o);
-
-/* Answer with o unless rc already is an error, then free o. o NULL means
- * building it ran out of memory. Returns rc, or response_json's error. */
-int response_json_free(struct response *res, struct cJSON *o, int rc);
 
 #endif

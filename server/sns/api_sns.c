@@ -78,7 +78,7 @@ static int params_parse(struct params *p, struct request *req)
             *eq = '\0';
             value = eq + 1;
         }
-        if (http_percent_decode(field, 1) || http_percent_decode(value, 1))
+        if (request_percent_decode(field, 1) || request_percent_decode(value, 1))
             continue;
         p->name[p->n] = field;
         p->value[p->n] = value;
