@@ -19,4 +19,9 @@ const char *aws_error_type(int err);
 void aws_error_respond(struct response *res, int err, unsigned status, const char *type,
                        const char *message);
 
+/* Fill res with the ResourceAlreadyExistsException (409) of a create that
+ * found the resource, with the modelled resourceId and resourceArn members.
+ * All strings are copied. DD_ERR_NOMEM leaves res untouched. */
+int aws_error_exists(struct response *res, const char *message, const char *id, const char *arn);
+
 #endif

@@ -109,19 +109,25 @@ int request_query_bool(struct request *req, const char *name, bool dflt, bool *o
                    v, name);
 }
 
+bool request_parse_long(const char *v, long long *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = strtoll(v, &end, 10);
+    return *v && !*end && !errno;
+}
+
 int request_query_count(struct request *req, const char *name, enum names_range range, size_t dflt,
                         size_t *out)
 {
     const char *v = request_query(req, name);
-    char *end;
     long long n;
 
     *out = dflt;
     if (!v)
         return DD_OK;
-    errno = 0;
-    n = strtoll(v, &end, 10);
-    if (!*v || *end || errno)
+    if (!request_parse_long(v, &n))
         return dd_fail(&req->eb, DD_ERR_INVALID,
                        "1 validation error detected: Value '%.64s' at '%s' failed to satisfy "
                        "constraint: Member must be an integer",
@@ -199,19 +205,29 @@ void response_header(struct response *res, const char *name, const char *value)
     res->n_headers++;
 }
 
-struct store *request_store(struct request *req)
+int request_store(struct request *req, struct store **out)
 {
-    return server_store(req->srv, &req->eb);
+    *out = server_store(req->srv, &req->eb);
+    return *out ? DD_OK : DD_ERR_STORE;
+}
+
+int request_now_checked(struct store *s, int64_t *out)
+{
+    struct dd_clock c;
+    int rc = store_clock_get(s, &c);
+
+    *out = server_real_ms();
+    if (rc == DD_OK)
+        *out = clock_now(&c, *out);
+    return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
 }
 
 int64_t request_now_ms(struct store *s)
 {
-    struct dd_clock c;
-    long long real = server_real_ms();
+    int64_t now;
 
-    if (store_clock_get(s, &c) != DD_OK)
-        return real;
-    return clock_now(&c, real);
+    (void)request_now_checked(s, &now);
+    return now;
 }
 
 int response_json_free(struct response *res, cJSON *o, int rc)

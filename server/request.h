@@ -5,8 +5,9 @@
  * store, the emulated clock), and the response builders.
  *
  * This is the bottom of server/: it depends on server.h, core/ and
- * libmicrohttpd only. aws_error.h and router.h sit on it, the handlers on
- * those, and http.c (the daemon) on top, calling the router.
+ * libmicrohttpd only. aws_error.h and handler.h sit on it, router.h on
+ * those (a route names a handler or a handler_ops), the handlers beside
+ * the router, and http.c (the daemon) on top, calling the router.
  *
  * libmicrohttpd runs handlers concurrently on its worker threads; a handler
  * touches only its request, its response, and thread-safe services (its
@@ -76,6 +77,10 @@ int request_json_body(struct request *req, struct cJSON **out);
  * DD_ERR_INVALID (req->eb, AWS's validation wording) for anything else. */
 int request_query_bool(struct request *req, const char *name, bool dflt, bool *out);
 
+/* Whether v is a whole decimal integer (an optional sign, digits, nothing
+ * after) within long long; its value in *out. Pure, any thread. */
+bool request_parse_long(const char *v, long long *out);
+
 /* A count query argument (a page size) within range (core/names.h, a
  * positive range), dflt when absent; DD_ERR_INVALID (req->eb, AWS's
  * validation wording) for anything else. */
@@ -100,13 +105,17 @@ const char *request_header(struct request *req, const char *name);
 /* A path parameter captured by the router, or NULL. */
 const char *request_param(const struct request *req, const char *name);
 
-/* This worker thread's database connection (borrowed; it lives as long as
- * the thread). NULL when it cannot be opened, with req->eb saying why: the
- * caller answers DD_ERR_STORE. Any MHD worker thread. */
-struct store *request_store(struct request *req);
+/* This worker thread's database connection into *out (borrowed; it lives
+ * as long as the thread). DD_ERR_STORE, *out NULL and req->eb saying why
+ * when it cannot be opened. Any MHD worker thread. */
+int request_store(struct request *req, struct store **out);
 
-/* Emulated now in milliseconds: the clock stored in s applied to real time,
- * or real time while no clock can be read (before the broker sets one).
+/* Emulated now in milliseconds into *out: the clock stored in s applied to
+ * real time, or real time before the broker has set a clock. When the clock
+ * cannot be read, *out is real time and the store's error is returned. */
+int request_now_checked(struct store *s, int64_t *out);
+
+/* request_now_checked() that takes real time when the clock cannot be read.
  * Cannot fail. */
 int64_t request_now_ms(struct store *s);
 

@@ -7,6 +7,7 @@
 
 #include "server/api.h"
 #include "server/aws_error.h"
+#include "server/handler.h"
 
 #define MAX_SEGMENTS 16
 
@@ -162,7 +163,7 @@ void router_dispatch(struct request *req, struct response *res)
                               "no operation matches this method and path");
         goto out;
     }
-    rc = found->handler(req, res);
+    rc = found->handler ? found->handler(req, res) : handler_run(req, res, found->op);
     if (rc && !res->status)
         aws_error_respond(res, rc, 0, NULL, req->eb.msg);
     else if (!res->status)

@@ -18,10 +18,15 @@
  * needs a specific error type renders it itself and returns DD_OK. */
 typedef int (*route_handler)(struct request *req, struct response *res);
 
+struct handler_ops;
+
+/* A route runs its handler, or, when that is NULL, its operation through
+ * handler_run() (handler.h). */
 struct route {
     const char *method;
     const char *pattern;
     route_handler handler;
+    const struct handler_ops *op;
 };
 
 /* Find the route for req, run it, and make sure res holds a response

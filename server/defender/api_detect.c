@@ -22,48 +22,23 @@
 #include <cjson/cJSON.h>
 
 #include "core/behavior.h"
-#include "core/clock.h"
 #include "core/metric.h"
 #include "core/names.h"
 #include "core/paging.h"
 #include "server/api.h"
+#include "server/handler.h"
 #include "server/server.h"
 #include "store/defender/store_profiles.h"
-#include "store/emulator/store_emulator.h"
 
 /* maxResults when the request gives none: the model's maximum. */
 #define DEFAULT_MAX_RESULTS 250
 
 /* ---- request helpers ---- */
 
-static struct store *store_of(struct request *req)
-{
-    return server_store(req->srv, &req->eb);
-}
-
-/* Emulated now: the shared clock, or real time before the broker set it. */
-static int64_t now_ms(struct store *s)
-{
-    struct dd_clock c;
-
-    if (store_clock_get(s, &c))
-        return server_real_ms();
-    return clock_now(&c, server_real_ms());
-}
-
-/* Member key of obj, NULL when absent or JSON null (clients never send
- * null; treating it as absent is what botocore does with replies). */
-static const cJSON *member(const cJSON *obj, const char *key)
-{
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-    return cJSON_IsNull(m) ? NULL : m;
-}
-
 /* A string member: *out borrowed from obj, NULL when absent. */
 static int string_member(struct request *req, const cJSON *obj, const char *key, const char **out)
 {
-    const cJSON *m = member(obj, key);
+    const cJSON *m = handler_member(obj, key);
 
     *out = NULL;
     if (!m)
@@ -77,7 +52,7 @@ static int string_member(struct request *req, const cJSON *obj, const char *key,
 /* A boolean member, false when absent. */
 static int bool_member(struct request *req, const cJSON *obj, const char *key, bool *out)
 {
-    const cJSON *m = member(obj, key);
+    const cJSON *m = handler_member(obj, key);
 
     *out = false;
     if (!m)
@@ -92,16 +67,13 @@ static int bool_member(struct request *req, const cJSON *obj, const char *key, b
 static int query_long(struct request *req, const char *name, bool *has, int64_t *out)
 {
     const char *v = request_query(req, name);
-    char *end;
     long long n;
 
     *has = false;
     *out = 0;
     if (!v)
         return DD_OK;
-    errno = 0;
-    n = strtoll(v, &end, 10);
-    if (!*v || *end || errno)
+    if (!request_parse_long(v, &n))
         return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be an integer, not '%.32s'.", name, v);
     *has = true;
     *out = n;
@@ -260,16 +232,14 @@ static int metric_to_retain(struct request *req, const cJSON *item, int i,
     if (!info)
         return dd_fail(&req->eb, DD_ERR_INVALID, "%s: metric %.128s is not supported.", field,
                        metric);
-    dim = member(item, "metricDimension");
-    exp = member(item, "exportMetric");
+    dim = handler_member(item, "metricDimension");
+    exp = handler_member(item, "exportMetric");
     if (exp && !cJSON_IsBool(exp))
         return dd_fail(&req->eb, DD_ERR_INVALID,
                        "additionalMetricsToRetainV2[%d].exportMetric must be a boolean.", i);
-    o = cJSON_CreateObject();
-    if (!cJSON_AddItemToArray(dst, o)) {
-        cJSON_Delete(o);
+    o = handler_add_object(dst);
+    if (!o)
         return DD_ERR_NOMEM;
-    }
     if (!cJSON_AddStringToObject(o, "metric", metric))
         return DD_ERR_NOMEM;
     if (dim) {
@@ -427,19 +397,19 @@ static int read_profile_input(struct request *req, struct store *s, const cJSON 
     rc = store_behavior_context_load(s, &bc);
     if (rc)
         return rc;
-    if ((m = member(body, "behaviors"))) {
+    if ((m = handler_member(body, "behaviors"))) {
         in->given_behaviors = true;
         rc = behaviors_text(req, m, &bc.ctx, &in->behaviors);
     }
-    if (!rc && (m = member(body, "alertTargets"))) {
+    if (!rc && (m = handler_member(body, "alertTargets"))) {
         in->given_alert_targets = true;
         rc = alert_targets_text(req, m, &in->alert_targets);
     }
-    if (!rc && (m = member(body, "additionalMetricsToRetain"))) {
+    if (!rc && (m = handler_member(body, "additionalMetricsToRetain"))) {
         in->given_metrics = true;
         rc = metrics_text(req, m, &bc.ctx, &in->metrics);
     }
-    if (!rc && (m = member(body, "additionalMetricsToRetainV2"))) {
+    if (!rc && (m = handler_member(body, "additionalMetricsToRetainV2"))) {
         in->given_metrics_v2 = true;
         rc = metrics_v2_text(req, m, &bc.ctx, &in->metrics_v2);
     }
@@ -449,109 +419,66 @@ static int read_profile_input(struct request *req, struct store *s, const cJSON 
     return rc;
 }
 
-/* Describe's members from a stored row (DescribeSecurityProfile and
- * UpdateSecurityProfile answer the same shape). */
-static int respond_profile(struct request *req, struct response *res, const struct store_profile *p)
-{
-    char arn[NAMES_ARN_SIZE];
-    cJSON *o;
-    int rc = profile_arn(req, p->name, arn);
+/* ---- one security profile: Create, Describe, Update, Delete ---- */
 
-    if (rc)
-        return dd_fail(&req->eb, DD_ERR_INTERNAL, "security profile ARN too long");
-    o = cJSON_CreateObject();
-    if (!o || !cJSON_AddStringToObject(o, "securityProfileName", p->name) ||
-        !cJSON_AddStringToObject(o, "securityProfileArn", arn) ||
-        (p->description &&
-         !cJSON_AddStringToObject(o, "securityProfileDescription", p->description)) ||
-        !cJSON_AddRawToObject(o, "behaviors", p->behaviors) ||
-        (p->alert_targets && !cJSON_AddRawToObject(o, "alertTargets", p->alert_targets)) ||
-        (p->metrics && !cJSON_AddRawToObject(o, "additionalMetricsToRetain", p->metrics)) ||
-        (p->metrics_v2 && !cJSON_AddRawToObject(o, "additionalMetricsToRetainV2", p->metrics_v2)) ||
-        !cJSON_AddNumberToObject(o, "version", (double)p->version) ||
-        !cJSON_AddNumberToObject(o, "creationDate", (double)p->created_ms / 1000.0) ||
-        !cJSON_AddNumberToObject(o, "lastModifiedDate", (double)p->modified_ms / 1000.0))
-        rc = DD_ERR_NOMEM;
-    else
-        rc = response_json(res, o);
-    cJSON_Delete(o);
+/* One operation on a security profile (handler_run's op). The body is read
+ * after the store opens: its behaviors are checked against the custom
+ * metrics and dimensions stored. */
+struct op {
+    const char *name;        /* borrowed from the path */
+    bool has_expected;       /* expectedVersion given */
+    int64_t expected;        /* its value */
+    struct profile_input in; /* owned: the checked body */
+    char *tags;              /* cJSON_free */
+    struct store_profile p;  /* owned: what the store answered */
+};
+
+static int check_name(struct handler *h)
+{
+    int rc;
+
+    ((struct op *)h->op)->name = profile_name(h->req, &rc);
     return rc;
 }
 
-/* ---- operations ---- */
-
-static int create_profile(struct request *req, struct response *res)
+/* The name and the expectedVersion query argument. */
+static int check_versioned(struct handler *h)
 {
-    struct profile_input in = { 0 };
+    struct op *op = h->op;
+    int rc = check_name(h);
+
+    return rc ? rc : query_long(h->req, "expectedVersion", &op->has_expected, &op->expected);
+}
+
+static int create_call(struct handler *h)
+{
+    struct request *req = h->req;
+    struct op *op = h->op;
     struct store_profile_new p = { 0 };
-    char arn[NAMES_ARN_SIZE], *tags = NULL;
     const cJSON *m;
-    cJSON *body = NULL, *o = NULL;
-    struct store *s;
-    const char *name;
-    int rc;
+    int rc = handler_body(h);
 
-    name = profile_name(req, &rc);
+    if (!rc)
+        rc = read_profile_input(req, h->s, h->body, &op->in);
+    if (!rc && (m = handler_member(h->body, "tags")))
+        rc = tags_text(req, m, &op->tags);
     if (rc)
         return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = request_json_body(req, &body);
-    if (!rc)
-        rc = read_profile_input(req, s, body, &in);
-    if (!rc && (m = member(body, "tags")))
-        rc = tags_text(req, m, &tags);
-    if (rc)
-        goto out;
-    p.name = name;
-    p.description = in.description;
-    p.behaviors = in.behaviors ? in.behaviors : "[]";
-    p.alert_targets = in.alert_targets;
-    p.metrics = in.metrics;
-    p.metrics_v2 = in.metrics_v2;
-    p.tags = tags;
-    rc = store_profile_create(s, &p, now_ms(s), &req->eb);
-    if (rc)
-        goto out;
-    rc = profile_arn(req, name, arn);
-    if (rc) {
-        rc = dd_fail(&req->eb, DD_ERR_INTERNAL, "security profile ARN too long");
-        goto out;
-    }
-    o = cJSON_CreateObject();
-    if (!o || !cJSON_AddStringToObject(o, "securityProfileName", name) ||
-        !cJSON_AddStringToObject(o, "securityProfileArn", arn))
-        rc = DD_ERR_NOMEM;
-    else
-        rc = response_json(res, o);
-out:
-    cJSON_Delete(o);
-    cJSON_free(tags);
-    profile_input_cleanup(&in);
-    cJSON_Delete(body);
-    return rc;
+    p.name = op->name;
+    p.description = op->in.description;
+    p.behaviors = op->in.behaviors ? op->in.behaviors : "[]";
+    p.alert_targets = op->in.alert_targets;
+    p.metrics = op->in.metrics;
+    p.metrics_v2 = op->in.metrics_v2;
+    p.tags = op->tags;
+    return store_profile_create(h->s, &p, request_now_ms(h->s), &req->eb);
 }
 
-static int describe_profile(struct request *req, struct response *res)
+static int describe_call(struct handler *h)
 {
-    struct store_profile p;
-    struct store *s;
-    const char *name;
-    int rc;
+    struct op *op = h->op;
 
-    name = profile_name(req, &rc);
-    if (rc)
-        return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_profile_get(s, name, &p, &req->eb);
-    if (rc)
-        return rc;
-    rc = respond_profile(req, res, &p);
-    store_profile_cleanup(&p);
-    return rc;
+    return store_profile_get(h->s, op->name, &op->p, &h->req->eb);
 }
 
 /* A delete flag and a value for the same member cannot come together. */
@@ -564,28 +491,16 @@ static int check_delete_flag(struct request *req, bool flag, bool given, const c
     return DD_OK;
 }
 
-static int update_profile(struct request *req, struct response *res)
+static int update_call(struct handler *h)
 {
+    struct request *req = h->req;
+    struct op *op = h->op;
     struct store_profile_update u = { 0 };
-    struct profile_input in = { 0 };
-    struct store_profile out = { 0 };
-    bool has_expected, del_behaviors, del_targets, del_metrics;
-    int64_t expected;
-    cJSON *body = NULL;
-    struct store *s;
-    const char *name;
-    int rc;
+    bool del_behaviors, del_targets, del_metrics;
+    const cJSON *body;
+    int rc = handler_body(h);
 
-    name = profile_name(req, &rc);
-    if (rc)
-        return rc;
-    rc = query_long(req, "expectedVersion", &has_expected, &expected);
-    if (rc)
-        return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = request_json_body(req, &body);
+    body = h->body;
     if (!rc)
         rc = bool_member(req, body, "deleteBehaviors", &del_behaviors);
     if (!rc)
@@ -593,60 +508,87 @@ static int update_profile(struct request *req, struct response *res)
     if (!rc)
         rc = bool_member(req, body, "deleteAdditionalMetricsToRetain", &del_metrics);
     if (!rc)
-        rc = check_delete_flag(req, del_behaviors, member(body, "behaviors") != NULL,
+        rc = check_delete_flag(req, del_behaviors, handler_member(body, "behaviors") != NULL,
                                "deleteBehaviors", "behaviors");
     if (!rc)
-        rc = check_delete_flag(req, del_targets, member(body, "alertTargets") != NULL,
+        rc = check_delete_flag(req, del_targets, handler_member(body, "alertTargets") != NULL,
                                "deleteAlertTargets", "alertTargets");
     if (!rc)
         rc = check_delete_flag(req, del_metrics,
-                               member(body, "additionalMetricsToRetain") ||
-                                   member(body, "additionalMetricsToRetainV2"),
+                               handler_member(body, "additionalMetricsToRetain") ||
+                                   handler_member(body, "additionalMetricsToRetainV2"),
                                "deleteAdditionalMetricsToRetain",
                                "additionalMetricsToRetain or additionalMetricsToRetainV2");
     if (!rc)
-        rc = read_profile_input(req, s, body, &in);
+        rc = read_profile_input(req, h->s, body, &op->in);
     if (rc)
-        goto out;
-    u.set_description = in.given_description;
-    u.description = in.description;
-    u.set_behaviors = in.given_behaviors || del_behaviors;
-    u.behaviors = in.behaviors ? in.behaviors : "[]";
-    u.set_alert_targets = in.given_alert_targets || del_targets;
-    u.alert_targets = in.alert_targets;
-    u.set_metrics = in.given_metrics || del_metrics;
-    u.metrics = in.metrics;
-    u.set_metrics_v2 = in.given_metrics_v2 || del_metrics;
-    u.metrics_v2 = in.metrics_v2;
-    rc = store_profile_update(s, name, has_expected, expected, &u, now_ms(s), &out, &req->eb);
-    if (!rc)
-        rc = respond_profile(req, res, &out);
-out:
-    store_profile_cleanup(&out);
-    profile_input_cleanup(&in);
-    cJSON_Delete(body);
-    return rc;
+        return rc;
+    u.set_description = op->in.given_description;
+    u.description = op->in.description;
+    u.set_behaviors = op->in.given_behaviors || del_behaviors;
+    u.behaviors = op->in.behaviors ? op->in.behaviors : "[]";
+    u.set_alert_targets = op->in.given_alert_targets || del_targets;
+    u.alert_targets = op->in.alert_targets;
+    u.set_metrics = op->in.given_metrics || del_metrics;
+    u.metrics = op->in.metrics;
+    u.set_metrics_v2 = op->in.given_metrics_v2 || del_metrics;
+    u.metrics_v2 = op->in.metrics_v2;
+    return store_profile_update(h->s, op->name, op->has_expected, op->expected, &u,
+                                request_now_ms(h->s), &op->p, &req->eb);
 }
 
-static int delete_profile(struct request *req, struct response *res)
+static int delete_call(struct handler *h)
 {
-    bool has_expected;
-    int64_t expected;
-    struct store *s;
-    const char *name;
-    int rc;
+    struct op *op = h->op;
 
-    (void)res;
-    name = profile_name(req, &rc);
-    if (rc)
-        return rc;
-    rc = query_long(req, "expectedVersion", &has_expected, &expected);
-    if (rc)
-        return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    return store_profile_delete(s, name, has_expected, expected, &req->eb);
+    return store_profile_delete(h->s, op->name, op->has_expected, op->expected, &h->req->eb);
+}
+
+/* {securityProfileName, securityProfileArn}: the answer of Create. */
+static int render_created(struct handler *h, cJSON *o)
+{
+    const struct op *op = h->op;
+    char arn[NAMES_ARN_SIZE];
+
+    if (profile_arn(h->req, op->name, arn))
+        return dd_fail(&h->req->eb, DD_ERR_INTERNAL, "security profile ARN too long");
+    if (!cJSON_AddStringToObject(o, "securityProfileName", op->name) ||
+        !cJSON_AddStringToObject(o, "securityProfileArn", arn))
+        return DD_ERR_NOMEM;
+    return DD_OK;
+}
+
+/* Describe's members from the stored row (DescribeSecurityProfile and
+ * UpdateSecurityProfile answer the same shape). */
+static int render_profile(struct handler *h, cJSON *o)
+{
+    const struct store_profile *p = &((struct op *)h->op)->p;
+    char arn[NAMES_ARN_SIZE];
+
+    if (profile_arn(h->req, p->name, arn))
+        return dd_fail(&h->req->eb, DD_ERR_INTERNAL, "security profile ARN too long");
+    if (!cJSON_AddStringToObject(o, "securityProfileName", p->name) ||
+        !cJSON_AddStringToObject(o, "securityProfileArn", arn) ||
+        (p->description &&
+         !cJSON_AddStringToObject(o, "securityProfileDescription", p->description)) ||
+        !cJSON_AddRawToObject(o, "behaviors", p->behaviors) ||
+        (p->alert_targets && !cJSON_AddRawToObject(o, "alertTargets", p->alert_targets)) ||
+        (p->metrics && !cJSON_AddRawToObject(o, "additionalMetricsToRetain", p->metrics)) ||
+        (p->metrics_v2 && !cJSON_AddRawToObject(o, "additionalMetricsToRetainV2", p->metrics_v2)) ||
+        !cJSON_AddNumberToObject(o, "version", (double)p->version) ||
+        handler_add_seconds(o, "creationDate", p->created_ms) ||
+        handler_add_seconds(o, "lastModifiedDate", p->modified_ms))
+        return DD_ERR_NOMEM;
+    return DD_OK;
+}
+
+static void cleanup(struct handler *h)
+{
+    struct op *op = h->op;
+
+    cJSON_free(op->tags);
+    profile_input_cleanup(&op->in);
+    store_profile_cleanup(&op->p);
 }
 
 /* A page being collected: up to limit items, then one more row says
@@ -705,11 +647,9 @@ static int add_identifier(cJSON *arr, const struct request *req, const char *nam
 
     if (profile_arn(req, name, arn))
         return DD_ERR_INTERNAL;
-    o = cJSON_CreateObject();
-    if (!cJSON_AddItemToArray(arr, o)) {
-        cJSON_Delete(o);
+    o = handler_add_object(arr);
+    if (!o)
         return DD_ERR_NOMEM;
-    }
     if (!cJSON_AddStringToObject(o, "name", name) || !cJSON_AddStringToObject(o, "arn", arn))
         return DD_ERR_NOMEM;
     return DD_OK;
@@ -759,15 +699,12 @@ static int list_profiles(struct request *req, struct response *res)
     rc = key_token(req, scope, &pos, &after);
     if (rc)
         return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    o = cJSON_CreateObject();
-    pg.items = cJSON_AddArrayToObject(o, "securityProfileIdentifiers");
-    if (!pg.items) {
-        cJSON_Delete(o);
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
+    o = handler_list_new("securityProfileIdentifiers", &pg.items);
+    if (!o)
         return DD_ERR_NOMEM;
-    }
     rc =
         store_profiles_list(s, metric, dimension, after, (int)pg.limit + 1, list_profiles_row, &pg);
     if (!rc)
@@ -816,7 +753,8 @@ static int target_arn(struct request *req, struct names_arn *parsed, char *canon
     return DD_OK;
 }
 
-static int attach_profile(struct request *req, struct response *res)
+/* AttachSecurityProfile (attach) and DetachSecurityProfile. */
+static int attach_or_detach(struct request *req, bool attach)
 {
     char canon[NAMES_ARN_SIZE];
     struct names_arn parsed;
@@ -824,36 +762,27 @@ static int attach_profile(struct request *req, struct response *res)
     struct store *s;
     int rc;
 
-    (void)res;
     name = profile_name(req, &rc);
     if (!rc)
         rc = target_arn(req, &parsed, canon, &group);
+    if (!rc)
+        rc = request_store(req, &s);
     if (rc)
         return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    return store_profile_attach(s, name, canon, group, &req->eb);
+    return attach ? store_profile_attach(s, name, canon, group, &req->eb)
+                  : store_profile_detach(s, name, canon, &req->eb);
+}
+
+static int attach_profile(struct request *req, struct response *res)
+{
+    (void)res;
+    return attach_or_detach(req, true);
 }
 
 static int detach_profile(struct request *req, struct response *res)
 {
-    char canon[NAMES_ARN_SIZE];
-    struct names_arn parsed;
-    const char *name, *group;
-    struct store *s;
-    int rc;
-
     (void)res;
-    name = profile_name(req, &rc);
-    if (!rc)
-        rc = target_arn(req, &parsed, canon, &group);
-    if (rc)
-        return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    return store_profile_detach(s, name, canon, &req->eb);
+    return attach_or_detach(req, false);
 }
 
 static int list_targets_row(void *ctx, const char *profile, const char *target)
@@ -866,11 +795,9 @@ static int list_targets_row(void *ctx, const char *profile, const char *target)
         pg->more = true;
         return DD_OK;
     }
-    o = cJSON_CreateObject();
-    if (!cJSON_AddItemToArray(pg->items, o)) {
-        cJSON_Delete(o);
+    o = handler_add_object(pg->items);
+    if (!o)
         return DD_ERR_NOMEM;
-    }
     if (!cJSON_AddStringToObject(o, "arn", target))
         return DD_ERR_NOMEM;
     snprintf(pg->last, sizeof(pg->last), "%s", target);
@@ -898,15 +825,12 @@ static int list_targets(struct request *req, struct response *res)
     rc = key_token(req, scope, &pos, &after);
     if (rc)
         return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    o = cJSON_CreateObject();
-    pg.items = cJSON_AddArrayToObject(o, "securityProfileTargets");
-    if (!pg.items) {
-        cJSON_Delete(o);
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
+    o = handler_list_new("securityProfileTargets", &pg.items);
+    if (!o)
         return DD_ERR_NOMEM;
-    }
     rc = store_profile_targets(s, name, after, (int)pg.limit + 1, list_targets_row, &pg, &req->eb);
     if (!rc)
         rc = respond_page(req, res, o, &pg, scope, false, 0);
@@ -926,11 +850,9 @@ static int mapping_row(void *ctx, const char *profile, const char *target)
     }
     if (profile_arn(pg->req, profile, arn))
         return DD_ERR_INTERNAL;
-    o = cJSON_CreateObject();
-    if (!cJSON_AddItemToArray(pg->items, o)) {
-        cJSON_Delete(o);
+    o = handler_add_object(pg->items);
+    if (!o)
         return DD_ERR_NOMEM;
-    }
     id = cJSON_AddObjectToObject(o, "securityProfileIdentifier");
     t = cJSON_AddObjectToObject(o, "target");
     if (!id || !t || !cJSON_AddStringToObject(id, "name", profile) ||
@@ -974,15 +896,12 @@ static int list_profiles_for_target(struct request *req, struct response *res)
     /* The ARN of a group without its name: ancestors' ARNs are this + name. */
     snprintf(prefix, sizeof(prefix), "arn:aws:iot:%s:%s:thinggroup/", req->srv->region,
              req->srv->account);
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    o = cJSON_CreateObject();
-    pg.items = cJSON_AddArrayToObject(o, "securityProfileTargetMappings");
-    if (!pg.items) {
-        cJSON_Delete(o);
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
+    o = handler_list_new("securityProfileTargetMappings", &pg.items);
+    if (!o)
         return DD_ERR_NOMEM;
-    }
     rc = store_profiles_for_target(s, canon, group, recursive, prefix, offset, (int)pg.limit + 1,
                                    mapping_row, &pg, &req->eb);
     if (!rc)
@@ -1002,18 +921,16 @@ static int validate_behaviors(struct request *req, struct response *res)
     rc = request_json_body(req, &body);
     if (rc)
         return rc;
-    behaviors = member(body, "behaviors");
+    behaviors = handler_member(body, "behaviors");
     if (!behaviors) {
         rc = dd_fail(&req->eb, DD_ERR_INVALID,
                      "1 validation error detected: Value null at 'behaviors' failed to satisfy "
                      "constraint: Member must not be null");
         goto out;
     }
-    s = store_of(req);
-    if (!s) {
-        rc = DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
         goto out;
-    }
     rc = store_behavior_context_load(s, &bc);
     if (!rc)
         rc = behavior_list_validate(behaviors, &bc.ctx, &errors);
@@ -1035,16 +952,26 @@ out:
     return rc;
 }
 
+/* The operations, named in the route table. */
+static const struct handler_ops create_profile =
+    HANDLER_OPERATION(check_name, create_call, render_created, NULL);
+static const struct handler_ops describe_profile =
+    HANDLER_OPERATION(check_name, describe_call, render_profile, NULL);
+static const struct handler_ops update_profile =
+    HANDLER_OPERATION(check_versioned, update_call, render_profile, NULL);
+static const struct handler_ops delete_profile =
+    HANDLER_OPERATION(check_versioned, delete_call, NULL, NULL);
+
 const struct route api_detect_routes[] = {
-    { "POST", "/security-profiles/{securityProfileName}", create_profile },
-    { "GET", "/security-profiles/{securityProfileName}", describe_profile },
-    { "PATCH", "/security-profiles/{securityProfileName}", update_profile },
-    { "DELETE", "/security-profiles/{securityProfileName}", delete_profile },
-    { "GET", "/security-profiles", list_profiles },
-    { "PUT", "/security-profiles/{securityProfileName}/targets", attach_profile },
-    { "DELETE", "/security-profiles/{securityProfileName}/targets", detach_profile },
-    { "GET", "/security-profiles/{securityProfileName}/targets", list_targets },
-    { "GET", "/security-profiles-for-target", list_profiles_for_target },
-    { "POST", "/security-profile-behaviors/validate", validate_behaviors },
-    { NULL, NULL, NULL },
+    { "POST", "/security-profiles/{securityProfileName}", NULL, &create_profile },
+    { "GET", "/security-profiles/{securityProfileName}", NULL, &describe_profile },
+    { "PATCH", "/security-profiles/{securityProfileName}", NULL, &update_profile },
+    { "DELETE", "/security-profiles/{securityProfileName}", NULL, &delete_profile },
+    { "GET", "/security-profiles", list_profiles, NULL },
+    { "PUT", "/security-profiles/{securityProfileName}/targets", attach_profile, NULL },
+    { "DELETE", "/security-profiles/{securityProfileName}/targets", detach_profile, NULL },
+    { "GET", "/security-profiles/{securityProfileName}/targets", list_targets, NULL },
+    { "GET", "/security-profiles-for-target", list_profiles_for_target, NULL },
+    { "POST", "/security-profile-behaviors/validate", validate_behaviors, NULL },
+    { NULL, NULL, NULL, NULL },
 };
