@@ -138,6 +138,11 @@ int request_query_count(struct request *req, const char *name, enum names_range 
     return DD_OK;
 }
 
+int request_query_max_results(struct request *req, size_t dflt, size_t *out)
+{
+    return request_query_count(req, "maxResults", NAMES_MAX_RESULTS, dflt, out);
+}
+
 int request_query_key(struct request *req, const char *name, const char *scope, char *key,
                       size_t size)
 {
@@ -160,7 +165,7 @@ int request_query_key(struct request *req, const char *name, const char *scope, 
 int request_query_page(struct request *req, const char *scope, size_t dflt, size_t *limit,
                        char *key, size_t size)
 {
-    int rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, dflt, limit);
+    int rc = request_query_max_results(req, dflt, limit);
 
     key[0] = '\0';
     return rc ? rc : request_query_key(req, "nextToken", scope, key, size);

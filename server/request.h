@@ -87,6 +87,10 @@ bool request_parse_long(const char *v, long long *out);
 int request_query_count(struct request *req, const char *name, enum names_range range, size_t dflt,
                         size_t *out);
 
+/* The maxResults query argument (NAMES_MAX_RESULTS), dflt when absent:
+ * request_query_count() for the page size most operations take. */
+int request_query_max_results(struct request *req, size_t dflt, size_t *out);
+
 /* A pagination token in query argument name (nextToken, marker), decoded
  * under scope into key (size bytes; "" when absent). DD_ERR_INVALID
  * (req->eb says why) for a token that is not one of scope's keys. */

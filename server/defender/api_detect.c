@@ -35,32 +35,37 @@
 
 /* ---- request helpers ---- */
 
+/* Member key of obj into *out when is() accepts it, NULL when absent;
+ * "<key> must be a <what>." otherwise. */
+static int typed_member(struct request *req, const cJSON *obj, const char *key,
+                        cJSON_bool (*is)(const cJSON *), const char *what, const cJSON **out)
+{
+    *out = handler_member(obj, key);
+    if (*out && !is(*out)) {
+        *out = NULL;
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a %s.", key, what);
+    }
+    return DD_OK;
+}
+
 /* A string member: *out borrowed from obj, NULL when absent. */
 static int string_member(struct request *req, const cJSON *obj, const char *key, const char **out)
 {
-    const cJSON *m = handler_member(obj, key);
+    const cJSON *m;
+    int rc = typed_member(req, obj, key, cJSON_IsString, "string", &m);
 
-    *out = NULL;
-    if (!m)
-        return DD_OK;
-    if (!cJSON_IsString(m))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a string.", key);
-    *out = m->valuestring;
-    return DD_OK;
+    *out = m ? m->valuestring : NULL;
+    return rc;
 }
 
 /* A boolean member, false when absent. */
 static int bool_member(struct request *req, const cJSON *obj, const char *key, bool *out)
 {
-    const cJSON *m = handler_member(obj, key);
+    const cJSON *m;
+    int rc = typed_member(req, obj, key, cJSON_IsBool, "boolean", &m);
 
-    *out = false;
-    if (!m)
-        return DD_OK;
-    if (!cJSON_IsBool(m))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a boolean.", key);
-    *out = cJSON_IsTrue(m);
-    return DD_OK;
+    *out = m && cJSON_IsTrue(m);
+    return rc;
 }
 
 /* A query integer (expectedVersion): decimal digits only. */
@@ -684,7 +689,7 @@ static int list_profiles(struct request *req, struct response *res)
     struct store *s;
     int rc;
 
-    rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS, &pg.limit);
+    rc = request_query_max_results(req, DEFAULT_MAX_RESULTS, &pg.limit);
     if (!rc && metric)
         rc = names_check(NAMES_METRIC_NAME, "metricName", metric, &req->eb);
     if (!rc && dimension)
@@ -817,8 +822,7 @@ static int list_targets(struct request *req, struct response *res)
 
     name = profile_name(req, &rc);
     if (!rc)
-        rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS,
-                                 &pg.limit);
+        rc = request_query_max_results(req, DEFAULT_MAX_RESULTS, &pg.limit);
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListTargetsForSecurityProfile\n%s", name);
@@ -879,8 +883,7 @@ static int list_profiles_for_target(struct request *req, struct response *res)
     if (!rc)
         rc = request_query_bool(req, "recursive", false, &recursive);
     if (!rc)
-        rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS,
-                                 &pg.limit);
+        rc = request_query_max_results(req, DEFAULT_MAX_RESULTS, &pg.limit);
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListSecurityProfilesForTarget\n%s\n%d", canon, recursive);

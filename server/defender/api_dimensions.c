@@ -118,6 +118,12 @@ static int check_display_name(struct request *req, const cJSON *body, bool requi
     return rc;
 }
 
+/* Whether the operation is on a dimension (else on a custom metric). */
+static bool is_dimension(const struct handler *h)
+{
+    return h->arg == &dimension;
+}
+
 /* The name in the path. */
 static int check_name(struct handler *h)
 {
@@ -145,7 +151,7 @@ static int check_create(struct handler *h)
     if (!rc)
         rc = names_check_enum(k->type_member, op->type, k->types, &req->eb);
     if (!rc)
-        rc = k == &dimension ? check_string_values(req, h->body, &op->values)
+        rc = is_dimension(h) ? check_string_values(req, h->body, &op->values)
                              : check_display_name(req, h->body, false, &op->display);
     if (!rc)
         rc = handler_tags(req, h->body, "", "tags.member.", &op->tags);
@@ -169,12 +175,12 @@ static int check_update(struct handler *h)
     if (!rc)
         rc = handler_body(h);
     if (!rc)
-        rc = h->arg == &dimension ? check_string_values(h->req, h->body, &op->values)
-                                  : check_display_name(h->req, h->body, true, &op->display);
+        rc = is_dimension(h) ? check_string_values(h->req, h->body, &op->values)
+                             : check_display_name(h->req, h->body, true, &op->display);
     return rc;
 }
 
-static int create_dimension_call(struct handler *h)
+static int create_call(struct handler *h)
 {
     struct op *op = h->op;
     struct store_dimension_new d = { .name = op->name,
@@ -182,22 +188,43 @@ static int create_dimension_call(struct handler *h)
                                      .string_values = op->values,
                                      .tags = op->tags,
                                      .client_request_token = op->token };
-    bool created;
-
-    return store_dimension_create(h->s, &d, request_now_ms(h->s), &created, &h->req->eb);
-}
-
-static int create_metric_call(struct handler *h)
-{
-    struct op *op = h->op;
     struct store_custom_metric_new m = { .name = op->name,
                                          .metric_type = op->type,
                                          .display_name = op->display,
                                          .tags = op->tags,
                                          .client_request_token = op->token };
+    int64_t now = request_now_ms(h->s);
     bool created;
 
-    return store_custom_metric_create(h->s, &m, request_now_ms(h->s), &created, &h->req->eb);
+    return is_dimension(h) ? store_dimension_create(h->s, &d, now, &created, &h->req->eb)
+                           : store_custom_metric_create(h->s, &m, now, &created, &h->req->eb);
+}
+
+static int describe_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return is_dimension(h) ? store_dimension_get(h->s, op->name, &op->dim, &h->req->eb)
+                           : store_custom_metric_get(h->s, op->name, &op->metric, &h->req->eb);
+}
+
+static int update_call(struct handler *h)
+{
+    struct op *op = h->op;
+    int64_t now = request_now_ms(h->s);
+
+    return is_dimension(h)
+               ? store_dimension_update(h->s, op->name, op->values, now, &op->dim, &h->req->eb)
+               : store_custom_metric_update(h->s, op->name, op->display, now, &op->metric,
+                                            &h->req->eb);
+}
+
+static int delete_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return is_dimension(h) ? store_dimension_delete(h->s, op->name, &h->req->eb)
+                           : store_custom_metric_delete(h->s, op->name, &h->req->eb);
 }
 
 /* {name, arn}: the answer of Create*. */
@@ -209,46 +236,6 @@ static int render_created(struct handler *h, cJSON *o)
         !cJSON_AddStringToObject(o, ((const struct kind *)h->arg)->arn_member, op->arn))
         return DD_ERR_NOMEM;
     return DD_OK;
-}
-
-static int describe_dimension_call(struct handler *h)
-{
-    struct op *op = h->op;
-
-    return store_dimension_get(h->s, op->name, &op->dim, &h->req->eb);
-}
-
-static int describe_metric_call(struct handler *h)
-{
-    struct op *op = h->op;
-
-    return store_custom_metric_get(h->s, op->name, &op->metric, &h->req->eb);
-}
-
-static int update_dimension_call(struct handler *h)
-{
-    struct op *op = h->op;
-
-    return store_dimension_update(h->s, op->name, op->values, request_now_ms(h->s), &op->dim,
-                                  &h->req->eb);
-}
-
-static int update_metric_call(struct handler *h)
-{
-    struct op *op = h->op;
-
-    return store_custom_metric_update(h->s, op->name, op->display, request_now_ms(h->s),
-                                      &op->metric, &h->req->eb);
-}
-
-static int delete_dimension_call(struct handler *h)
-{
-    return store_dimension_delete(h->s, ((struct op *)h->op)->name, &h->req->eb);
-}
-
-static int delete_metric_call(struct handler *h)
-{
-    return store_custom_metric_delete(h->s, ((struct op *)h->op)->name, &h->req->eb);
 }
 
 /* The answer of Describe* and Update* of a dimension. */
@@ -324,21 +311,21 @@ static int list_named(struct request *req, struct response *res, const struct ki
 
 /* The operations, named in the route table. */
 static const struct handler_ops create_dimension =
-    HANDLER_OPERATION(check_create, create_dimension_call, render_created, &dimension);
+    HANDLER_OPERATION(check_create, create_call, render_created, &dimension);
 static const struct handler_ops describe_dimension =
-    HANDLER_OPERATION(check_name, describe_dimension_call, render_dimension, &dimension);
+    HANDLER_OPERATION(check_name, describe_call, render_dimension, &dimension);
 static const struct handler_ops update_dimension =
-    HANDLER_OPERATION(check_update, update_dimension_call, render_dimension, &dimension);
+    HANDLER_OPERATION(check_update, update_call, render_dimension, &dimension);
 static const struct handler_ops delete_dimension =
-    HANDLER_OPERATION(check_name, delete_dimension_call, NULL, &dimension);
+    HANDLER_OPERATION(check_name, delete_call, NULL, &dimension);
 static const struct handler_ops create_custom_metric =
-    HANDLER_OPERATION(check_create, create_metric_call, render_created, &metric);
+    HANDLER_OPERATION(check_create, create_call, render_created, &metric);
 static const struct handler_ops describe_custom_metric =
-    HANDLER_OPERATION(check_name, describe_metric_call, render_metric, &metric);
+    HANDLER_OPERATION(check_name, describe_call, render_metric, &metric);
 static const struct handler_ops update_custom_metric =
-    HANDLER_OPERATION(check_update, update_metric_call, render_metric, &metric);
+    HANDLER_OPERATION(check_update, update_call, render_metric, &metric);
 static const struct handler_ops delete_custom_metric =
-    HANDLER_OPERATION(check_name, delete_metric_call, NULL, &metric);
+    HANDLER_OPERATION(check_name, delete_call, NULL, &metric);
 
 static int list_dimensions(struct request *req, struct response *res)
 {

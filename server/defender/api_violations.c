@@ -192,8 +192,7 @@ static int list_active(struct request *req, struct response *res)
 
     rc = read_filter(req, &f);
     if (!rc)
-        rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS,
-                                 &pg.limit);
+        rc = request_query_max_results(req, DEFAULT_MAX_RESULTS, &pg.limit);
     if (rc)
         return rc;
     filter_scope(scope, sizeof(scope), "ListActiveViolations", &f, NULL);
@@ -236,8 +235,7 @@ static int list_events(struct request *req, struct response *res)
     if (!rc)
         rc = read_filter(req, &f);
     if (!rc)
-        rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS,
-                                 &pg.limit);
+        rc = request_query_max_results(req, DEFAULT_MAX_RESULTS, &pg.limit);
     if (rc)
         return rc;
     snprintf(range, sizeof(range), "%" PRId64 "\n%" PRId64, start, end);

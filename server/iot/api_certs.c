@@ -521,7 +521,7 @@ static int list_names(struct request *req, struct response *res, const char *ope
     size_t limit, i;
     int rc;
 
-    rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS, &limit);
+    rc = request_query_max_results(req, DEFAULT_MAX_RESULTS, &limit);
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "%s:%s", operation, key);

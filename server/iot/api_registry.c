@@ -454,80 +454,63 @@ static int check_update_group(struct handler *h)
     return rc;
 }
 
-static int create_thing_call(struct handler *h)
+/* Whether the operation is on a thing (else on a thing group). */
+static bool is_thing(const struct handler *h)
+{
+    return h->arg == &thing_kind;
+}
+
+/* CreateThing and CreateThingGroup: a new id at emulated now; then the
+ * answer for what the store created or found. */
+static int create_call(struct handler *h)
 {
     struct op *op = h->op;
     char id[SNS_UUID_SIZE];
-    int rc = request_now_checked(h->s, &op->new_thing.now_ms);
+    int64_t now;
+    int rc = request_now_checked(h->s, &now);
 
     if (rc)
         return rc;
     new_id(id);
-    op->new_thing.thing_id = id;
-    rc = store_thing_create(h->s, &op->new_thing, &op->thing, &h->req->eb);
-    if (rc == DD_OK || rc == DD_ERR_EXISTS)
-        rc = respond_created(h->req, h->res, rc, NAMES_ARN_THING, "thing", op->thing.name,
-                             op->thing.thing_id);
-    return rc;
-}
-
-static int create_group_call(struct handler *h)
-{
-    struct op *op = h->op;
-    char id[SNS_UUID_SIZE];
-    int rc = request_now_checked(h->s, &op->new_group.now_ms);
-
-    if (rc)
+    if (is_thing(h)) {
+        op->new_thing.now_ms = now;
+        op->new_thing.thing_id = id;
+        rc = store_thing_create(h->s, &op->new_thing, &op->thing, &h->req->eb);
+    } else {
+        op->new_group.now_ms = now;
+        op->new_group.group_id = id;
+        rc = store_group_create(h->s, &op->new_group, &op->group, &h->req->eb);
+    }
+    if (rc != DD_OK && rc != DD_ERR_EXISTS)
         return rc;
-    new_id(id);
-    op->new_group.group_id = id;
-    rc = store_group_create(h->s, &op->new_group, &op->group, &h->req->eb);
-    if (rc == DD_OK || rc == DD_ERR_EXISTS)
-        rc = respond_created(h->req, h->res, rc, NAMES_ARN_THING_GROUP, "thingGroup",
-                             op->group.name, op->group.group_id);
-    return rc;
+    return is_thing(h) ? respond_created(h->req, h->res, rc, NAMES_ARN_THING, "thing",
+                                         op->thing.name, op->thing.thing_id)
+                       : respond_created(h->req, h->res, rc, NAMES_ARN_THING_GROUP, "thingGroup",
+                                         op->group.name, op->group.group_id);
 }
 
-static int describe_thing_call(struct handler *h)
+static int describe_call(struct handler *h)
 {
     struct op *op = h->op;
 
-    return store_thing_get(h->s, op->name, &op->thing, &h->req->eb);
+    return is_thing(h) ? store_thing_get(h->s, op->name, &op->thing, &h->req->eb)
+                       : store_group_get(h->s, op->name, &op->group, &h->req->eb);
 }
 
-static int describe_group_call(struct handler *h)
+static int update_call(struct handler *h)
 {
     struct op *op = h->op;
 
-    return store_group_get(h->s, op->name, &op->group, &h->req->eb);
+    return is_thing(h) ? store_thing_update(h->s, op->name, &op->patch, &op->version, &h->req->eb)
+                       : store_group_update(h->s, op->name, &op->patch, &op->version, &h->req->eb);
 }
 
-static int update_thing_call(struct handler *h)
+static int delete_call(struct handler *h)
 {
     struct op *op = h->op;
 
-    return store_thing_update(h->s, op->name, &op->patch, &op->version, &h->req->eb);
-}
-
-static int update_group_call(struct handler *h)
-{
-    struct op *op = h->op;
-
-    return store_group_update(h->s, op->name, &op->patch, &op->version, &h->req->eb);
-}
-
-static int delete_thing_call(struct handler *h)
-{
-    struct op *op = h->op;
-
-    return store_thing_delete(h->s, op->name, op->version, &h->req->eb);
-}
-
-static int delete_group_call(struct handler *h)
-{
-    struct op *op = h->op;
-
-    return store_group_delete(h->s, op->name, op->version, &h->req->eb);
+    return is_thing(h) ? store_thing_delete(h->s, op->name, op->version, &h->req->eb)
+                       : store_group_delete(h->s, op->name, op->version, &h->req->eb);
 }
 
 static int render_thing(struct handler *h, cJSON *o)
@@ -840,21 +823,21 @@ static int describe_endpoint(struct request *req, struct response *res)
 
 /* The operations, named in the route table. */
 static const struct handler_ops create_thing =
-    HANDLER_OPERATION(check_create_thing, create_thing_call, NULL, &thing_kind);
+    HANDLER_OPERATION(check_create_thing, create_call, NULL, &thing_kind);
 static const struct handler_ops describe_thing =
-    HANDLER_OPERATION(check_name, describe_thing_call, render_thing, &thing_kind);
+    HANDLER_OPERATION(check_name, describe_call, render_thing, &thing_kind);
 static const struct handler_ops update_thing =
-    HANDLER_OPERATION(check_update_thing, update_thing_call, NULL, &thing_kind);
+    HANDLER_OPERATION(check_update_thing, update_call, NULL, &thing_kind);
 static const struct handler_ops delete_thing =
-    HANDLER_OPERATION(check_delete, delete_thing_call, NULL, &thing_kind);
+    HANDLER_OPERATION(check_delete, delete_call, NULL, &thing_kind);
 static const struct handler_ops create_group =
-    HANDLER_OPERATION(check_create_group, create_group_call, NULL, &group_kind);
+    HANDLER_OPERATION(check_create_group, create_call, NULL, &group_kind);
 static const struct handler_ops describe_group =
-    HANDLER_OPERATION(check_name, describe_group_call, render_group, &group_kind);
+    HANDLER_OPERATION(check_name, describe_call, render_group, &group_kind);
 static const struct handler_ops update_group =
-    HANDLER_OPERATION(check_update_group, update_group_call, render_version, &group_kind);
+    HANDLER_OPERATION(check_update_group, update_call, render_version, &group_kind);
 static const struct handler_ops delete_group =
-    HANDLER_OPERATION(check_delete, delete_group_call, NULL, &group_kind);
+    HANDLER_OPERATION(check_delete, delete_call, NULL, &group_kind);
 
 const struct route api_registry_routes[] = {
     { "POST", "/things/{thingName}", NULL, &create_thing },
