@@ -149,6 +149,21 @@ cJSON *handler_add_object(cJSON *arr)
     return NULL;
 }
 
+cJSON *handler_page_row(cJSON *items, size_t n, size_t limit, bool *more, int *rc)
+{
+    cJSON *o;
+
+    *rc = DD_OK;
+    if (n == limit) {
+        *more = true;
+        return NULL;
+    }
+    o = handler_add_object(items);
+    if (!o)
+        *rc = DD_ERR_NOMEM;
+    return o;
+}
+
 cJSON *handler_list_new(const char *member, cJSON **items)
 {
     cJSON *o = cJSON_CreateObject();

@@ -108,6 +108,12 @@ int handler_respond_names(struct request *req, struct response *res, const char 
  * when out of memory. */
 struct cJSON *handler_add_object(struct cJSON *arr);
 
+/* The next row of a page a store row callback fills: n rows taken of at
+ * most limit, and the row past limit only tells that more follow. A new
+ * object appended to items for the row, or NULL with *rc DD_OK when the
+ * page is full (*more set) or DD_ERR_NOMEM. */
+struct cJSON *handler_page_row(struct cJSON *items, size_t n, size_t limit, bool *more, int *rc);
+
 /* A new answer object holding an empty array under member; *items
  * borrows the array (the object owns it). NULL when out of memory: free
  * the object with cJSON_Delete(). */

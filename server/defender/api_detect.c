@@ -645,33 +645,19 @@ static int key_token(struct request *req, const char *scope, struct paging_pos *
     return DD_OK;
 }
 
-static int add_identifier(cJSON *arr, const struct request *req, const char *name)
-{
-    char arn[NAMES_ARN_SIZE];
-    cJSON *o;
-
-    if (profile_arn(req, name, arn))
-        return DD_ERR_INTERNAL;
-    o = handler_add_object(arr);
-    if (!o)
-        return DD_ERR_NOMEM;
-    if (!cJSON_AddStringToObject(o, "name", name) || !cJSON_AddStringToObject(o, "arn", arn))
-        return DD_ERR_NOMEM;
-    return DD_OK;
-}
-
 static int list_profiles_row(void *ctx, const char *name)
 {
     struct page *pg = ctx;
+    char arn[NAMES_ARN_SIZE];
     int rc;
+    cJSON *o = handler_page_row(pg->items, pg->n, pg->limit, &pg->more, &rc);
 
-    if (pg->n == pg->limit) {
-        pg->more = true;
-        return DD_OK;
-    }
-    rc = add_identifier(pg->items, pg->req, name);
-    if (rc)
+    if (!o)
         return rc;
+    if (profile_arn(pg->req, name, arn))
+        return DD_ERR_INTERNAL;
+    if (!cJSON_AddStringToObject(o, "name", name) || !cJSON_AddStringToObject(o, "arn", arn))
+        return DD_ERR_NOMEM;
     snprintf(pg->last, sizeof(pg->last), "%s", name);
     pg->n++;
     return DD_OK;
@@ -793,16 +779,12 @@ static int detach_profile(struct request *req, struct response *res)
 static int list_targets_row(void *ctx, const char *profile, const char *target)
 {
     struct page *pg = ctx;
-    cJSON *o;
+    int rc;
+    cJSON *o = handler_page_row(pg->items, pg->n, pg->limit, &pg->more, &rc);
 
     (void)profile;
-    if (pg->n == pg->limit) {
-        pg->more = true;
-        return DD_OK;
-    }
-    o = handler_add_object(pg->items);
     if (!o)
-        return DD_ERR_NOMEM;
+        return rc;
     if (!cJSON_AddStringToObject(o, "arn", target))
         return DD_ERR_NOMEM;
     snprintf(pg->last, sizeof(pg->last), "%s", target);
@@ -845,18 +827,15 @@ static int list_targets(struct request *req, struct response *res)
 static int mapping_row(void *ctx, const char *profile, const char *target)
 {
     struct page *pg = ctx;
-    cJSON *o, *id, *t;
     char arn[NAMES_ARN_SIZE];
+    cJSON *id, *t;
+    int rc;
+    cJSON *o = handler_page_row(pg->items, pg->n, pg->limit, &pg->more, &rc);
 
-    if (pg->n == pg->limit) {
-        pg->more = true;
-        return DD_OK;
-    }
+    if (!o)
+        return rc;
     if (profile_arn(pg->req, profile, arn))
         return DD_ERR_INTERNAL;
-    o = handler_add_object(pg->items);
-    if (!o)
-        return DD_ERR_NOMEM;
     id = cJSON_AddObjectToObject(o, "securityProfileIdentifier");
     t = cJSON_AddObjectToObject(o, "target");
     if (!id || !t || !cJSON_AddStringToObject(id, "name", profile) ||

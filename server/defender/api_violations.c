@@ -102,16 +102,12 @@ static bool add_common(cJSON *o, const struct store_violation_row *r)
 static int violation_row(void *ctx, const struct store_violation_row *r)
 {
     struct page *pg = ctx;
-    cJSON *o;
     bool ok;
+    int rc;
+    cJSON *o = handler_page_row(pg->items, pg->n, pg->limit, &pg->more, &rc);
 
-    if (pg->n == pg->limit) {
-        pg->more = true;
-        return DD_OK;
-    }
-    o = handler_add_object(pg->items);
     if (!o)
-        return DD_ERR_NOMEM;
+        return rc;
     if (pg->events) {
         ok =
             add_common(o, r) &&
