@@ -280,23 +280,27 @@ static int metric_to_retain(struct request *req, const cJSON *item, int i,
     return DD_OK;
 }
 
-/* additionalMetricsToRetainV2: a list of MetricToRetain. */
-static int metrics_v2_text(struct request *req, const cJSON *list,
-                           const struct behavior_context *ctx, char **out)
+/* A list member as canonical text: item() checks each entry and copies it
+ * into a new array, which is printed into *out (cJSON_free). "<field> must
+ * be a list." when list is not an array. */
+static int list_text(struct request *req, const cJSON *list, const char *field,
+                     int (*item)(struct request *, const cJSON *, int,
+                                 const struct behavior_context *, cJSON *),
+                     const struct behavior_context *ctx, char **out)
 {
-    const cJSON *item;
+    const cJSON *it;
     cJSON *o;
     int i = 0, rc = DD_OK;
 
     *out = NULL;
     if (!cJSON_IsArray(list))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "additionalMetricsToRetainV2 must be a list.");
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a list.", field);
     o = cJSON_CreateArray();
     if (!o)
         return DD_ERR_NOMEM;
-    cJSON_ArrayForEach(item, list)
+    cJSON_ArrayForEach(it, list)
     {
-        rc = metric_to_retain(req, item, i++, ctx, o);
+        rc = item(req, it, i++, ctx, o);
         if (rc)
             break;
     }
@@ -306,55 +310,47 @@ static int metrics_v2_text(struct request *req, const cJSON *list,
     return rc;
 }
 
+/* additionalMetricsToRetainV2: a list of MetricToRetain. */
+static int metrics_v2_text(struct request *req, const cJSON *list,
+                           const struct behavior_context *ctx, char **out)
+{
+    return list_text(req, list, "additionalMetricsToRetainV2", metric_to_retain, ctx, out);
+}
+
+/* One {"Key", "Value"} of tags into dst. */
+static int tag_item(struct request *req, const cJSON *t, int i, const struct behavior_context *ctx,
+                    cJSON *dst)
+{
+    const char *key = NULL, *value = NULL;
+    char field[32];
+    cJSON *c;
+    int rc;
+
+    (void)ctx;
+    if (!cJSON_IsObject(t))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "tags[%d] must be a Tag object.", i);
+    rc = string_member(req, t, "Key", &key);
+    if (!rc)
+        rc = string_member(req, t, "Value", &value);
+    snprintf(field, sizeof(field), "tags[%d].Key", i);
+    if (!rc)
+        rc = names_check(NAMES_TAG_KEY, field, key, &req->eb);
+    snprintf(field, sizeof(field), "tags[%d].Value", i);
+    if (!rc && value)
+        rc = names_check(NAMES_TAG_VALUE, field, value, &req->eb);
+    if (rc)
+        return rc;
+    c = handler_add_object(dst);
+    if (!c || !cJSON_AddStringToObject(c, "Key", key) ||
+        (value && !cJSON_AddStringToObject(c, "Value", value)))
+        return DD_ERR_NOMEM;
+    return DD_OK;
+}
+
 /* tags: a list of {"Key", "Value"}. */
 static int tags_text(struct request *req, const cJSON *list, char **out)
 {
-    const cJSON *t;
-    const char *key = NULL, *value = NULL;
-    char field[32];
-    cJSON *o, *c;
-    int i = 0, rc = DD_OK;
-
-    *out = NULL;
-    if (!cJSON_IsArray(list))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "tags must be a list.");
-    o = cJSON_CreateArray();
-    if (!o)
-        return DD_ERR_NOMEM;
-    cJSON_ArrayForEach(t, list)
-    {
-        if (!cJSON_IsObject(t)) {
-            rc = dd_fail(&req->eb, DD_ERR_INVALID, "tags[%d] must be a Tag object.", i);
-            break;
-        }
-        rc = string_member(req, t, "Key", &key);
-        if (!rc)
-            rc = string_member(req, t, "Value", &value);
-        snprintf(field, sizeof(field), "tags[%d].Key", i);
-        if (!rc)
-            rc = names_check(NAMES_TAG_KEY, field, key, &req->eb);
-        snprintf(field, sizeof(field), "tags[%d].Value", i);
-        if (!rc && value)
-            rc = names_check(NAMES_TAG_VALUE, field, value, &req->eb);
-        if (rc)
-            break;
-        c = cJSON_CreateObject();
-        if (!cJSON_AddItemToArray(o, c)) {
-            cJSON_Delete(c);
-            rc = DD_ERR_NOMEM;
-            break;
-        }
-        if (!cJSON_AddStringToObject(c, "Key", key) ||
-            (value && !cJSON_AddStringToObject(c, "Value", value))) {
-            rc = DD_ERR_NOMEM;
-            break;
-        }
-        i++;
-    }
-    if (!rc)
-        rc = print_json(o, out);
-    cJSON_Delete(o);
-    return rc;
+    return list_text(req, list, "tags", tag_item, NULL, out);
 }
 
 /* The members Create and Update share, checked and normalised. Texts are
