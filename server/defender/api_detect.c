@@ -602,24 +602,22 @@ struct page {
     char last[NAMES_ARN_SIZE]; /* key of the last item added */
 };
 
-/* Answer {key: items, "nextToken"?} with a key token of pg->last. */
+/* Answer the page in o (collected with rc so far), with a nextToken when
+ * more rows follow: an offset token past offset, or a key token of
+ * pg->last; frees o. */
 static int respond_page(struct request *req, struct response *res, cJSON *o, struct page *pg,
-                        const char *scope, bool offset_token, int64_t offset)
+                        const char *scope, bool offset_token, int64_t offset, int rc)
 {
     char token[PAGING_TOKEN_SIZE];
-    int rc = DD_OK;
 
-    if (pg->more) {
-        rc = offset_token
-                 ? paging_encode_offset(scope, offset + pg->n, token, sizeof(token), &req->eb)
-                 : paging_encode_key(scope, pg->last, strlen(pg->last), token, sizeof(token),
-                                     &req->eb);
-        if (rc)
-            return rc;
-        if (!cJSON_AddStringToObject(o, "nextToken", token))
-            return DD_ERR_NOMEM;
+    if (!rc && pg->more && offset_token) {
+        rc = paging_encode_offset(scope, offset + pg->n, token, sizeof(token), &req->eb);
+        if (!rc && !cJSON_AddStringToObject(o, "nextToken", token))
+            rc = DD_ERR_NOMEM;
+    } else if (!rc && pg->more) {
+        rc = handler_add_token(req, o, "nextToken", scope, pg->last);
     }
-    return response_json(res, o);
+    return response_json_free(res, o, rc);
 }
 
 /* nextToken of a key-paged listing into after (NULL when absent). */
@@ -684,9 +682,8 @@ static int list_profiles(struct request *req, struct response *res)
     snprintf(scope, sizeof(scope), "ListSecurityProfiles\n%s\n%s", metric ? metric : "",
              dimension ? dimension : "");
     rc = key_token(req, scope, &pos, &after);
-    if (rc)
-        return rc;
-    rc = request_store(req, &s);
+    if (!rc)
+        rc = request_store(req, &s);
     if (rc)
         return rc;
     o = handler_list_new("securityProfileIdentifiers", &pg.items);
@@ -694,10 +691,7 @@ static int list_profiles(struct request *req, struct response *res)
         return DD_ERR_NOMEM;
     rc =
         store_profiles_list(s, metric, dimension, after, (int)pg.limit + 1, list_profiles_row, &pg);
-    if (!rc)
-        rc = respond_page(req, res, o, &pg, scope, false, 0);
-    cJSON_Delete(o);
-    return rc;
+    return respond_page(req, res, o, &pg, scope, false, 0, rc);
 }
 
 /* securityProfileTargetArn: a thing group or an all/... target of this
@@ -805,19 +799,15 @@ static int list_targets(struct request *req, struct response *res)
         return rc;
     snprintf(scope, sizeof(scope), "ListTargetsForSecurityProfile\n%s", name);
     rc = key_token(req, scope, &pos, &after);
-    if (rc)
-        return rc;
-    rc = request_store(req, &s);
+    if (!rc)
+        rc = request_store(req, &s);
     if (rc)
         return rc;
     o = handler_list_new("securityProfileTargets", &pg.items);
     if (!o)
         return DD_ERR_NOMEM;
     rc = store_profile_targets(s, name, after, (int)pg.limit + 1, list_targets_row, &pg, &req->eb);
-    if (!rc)
-        rc = respond_page(req, res, o, &pg, scope, false, 0);
-    cJSON_Delete(o);
-    return rc;
+    return respond_page(req, res, o, &pg, scope, false, 0, rc);
 }
 
 static int mapping_row(void *ctx, const char *profile, const char *target)
@@ -882,10 +872,7 @@ static int list_profiles_for_target(struct request *req, struct response *res)
         return DD_ERR_NOMEM;
     rc = store_profiles_for_target(s, canon, group, recursive, prefix, offset, (int)pg.limit + 1,
                                    mapping_row, &pg, &req->eb);
-    if (!rc)
-        rc = respond_page(req, res, o, &pg, scope, true, offset);
-    cJSON_Delete(o);
-    return rc;
+    return respond_page(req, res, o, &pg, scope, true, offset, rc);
 }
 
 static int validate_behaviors(struct request *req, struct response *res)
