@@ -360,17 +360,23 @@ static int check_delete(struct handler *h)
     return rc ? rc : query_long(h->req, "expectedVersion", &op->version);
 }
 
+/* The name in the path, then the body. */
+static int check_name_body(struct handler *h)
+{
+    int rc = check_name(h);
+
+    return rc ? rc : handler_body(h);
+}
+
 /* CreateThing: the name, thingTypeName, billingGroupName, attributePayload. */
 static int check_create_thing(struct handler *h)
 {
     struct request *req = h->req;
     struct op *op = h->op;
     struct store_thing_spec *spec = &op->new_thing;
-    int rc = check_name(h);
+    int rc = check_name_body(h);
 
     spec->name = op->name;
-    if (!rc)
-        rc = handler_body(h);
     if (!rc)
         rc = member_name(req, h->body, "thingTypeName", NAMES_THING_TYPE_NAME, &spec->type_name);
     if (!rc)
@@ -389,11 +395,9 @@ static int check_create_group(struct handler *h)
     struct request *req = h->req;
     struct op *op = h->op;
     struct store_group_spec *spec = &op->new_group;
-    int rc = check_name(h);
+    int rc = check_name_body(h);
 
     spec->name = op->name;
-    if (!rc)
-        rc = handler_body(h);
     if (!rc)
         rc = member_name(req, h->body, "parentGroupName", NAMES_THING_GROUP_NAME, &spec->parent);
     if (!rc)
@@ -412,10 +416,8 @@ static int check_update_thing(struct handler *h)
     struct request *req = h->req;
     struct op *op = h->op;
     struct store_patch *p = &op->patch;
-    int rc = check_name(h);
+    int rc = check_name_body(h);
 
-    if (!rc)
-        rc = handler_body(h);
     if (!rc)
         rc = member_name(req, h->body, "thingTypeName", NAMES_THING_TYPE_NAME, &p->type_name);
     if (!rc)
@@ -439,10 +441,8 @@ static int check_update_group(struct handler *h)
     struct op *op = h->op;
     struct store_patch *p = &op->patch;
     const cJSON *props;
-    int rc = check_name(h);
+    int rc = check_name_body(h);
 
-    if (!rc)
-        rc = handler_body(h);
     props = handler_member(h->body, "thingGroupProperties");
     if (!rc && !props)
         rc = names_check(NAMES_THING_GROUP_NAME, "thingGroupProperties", NULL, &req->eb);
