@@ -16,9 +16,6 @@
 
 #include "core/error.h"
 
-/* "3f6c2a9e-7d1b-4c55-9a0e-2b8f1d4e6a70" and its NUL. */
-#define SNS_UUID_SIZE 37
-
 enum sns_type {
     SNS_NOTIFICATION,
     SNS_SUBSCRIPTION_CONFIRMATION,

@@ -72,3 +72,22 @@ void aws_error_respond(struct response *res, int err, unsigned status, const cha
     response_take_body(res, status, "application/json", body, body ? strlen(body) : 0);
     response_header(res, "x-amzn-ErrorType", type);
 }
+
+int aws_error_exists(struct response *res, const char *message, const char *id, const char *arn)
+{
+    static const char type[] = "ResourceAlreadyExistsException";
+    cJSON *o = cJSON_CreateObject();
+    char *body = NULL;
+
+    if (o && cJSON_AddStringToObject(o, "message", message) &&
+        cJSON_AddStringToObject(o, "__type", type) &&
+        cJSON_AddStringToObject(o, "resourceId", id) &&
+        cJSON_AddStringToObject(o, "resourceArn", arn))
+        body = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!body)
+        return DD_ERR_NOMEM;
+    response_take_body(res, 409, "application/json", body, strlen(body));
+    response_header(res, "x-amzn-ErrorType", type);
+    return DD_OK;
+}

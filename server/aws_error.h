@@ -4,7 +4,7 @@
 #ifndef DD_SERVER_AWS_ERROR_H
 #define DD_SERVER_AWS_ERROR_H
 
-#include "server/http.h"
+#include "server/request.h"
 
 /* The HTTP status for err in the iot / iot-data models. */
 unsigned aws_error_status(int err);
@@ -18,5 +18,10 @@ const char *aws_error_type(int err);
  * with the status and header set. */
 void aws_error_respond(struct response *res, int err, unsigned status, const char *type,
                        const char *message);
+
+/* Fill res with the ResourceAlreadyExistsException (409) of a create that
+ * found the resource, with the modelled resourceId and resourceArn members.
+ * All strings are copied. DD_ERR_NOMEM leaves res untouched. */
+int aws_error_exists(struct response *res, const char *message, const char *id, const char *arn);
 
 #endif

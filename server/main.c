@@ -16,7 +16,7 @@
 
 #include <microhttpd.h>
 
-#include "server/http_daemon.h"
+#include "server/http.h"
 #include "server/iot/ca.h"
 #include "server/server.h"
 #include "store/store.h"

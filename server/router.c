@@ -5,10 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "server/api.h"
 #include "server/aws_error.h"
+#include "server/handler.h"
 
 #define MAX_SEGMENTS 16
 
@@ -72,10 +71,10 @@ static int match(const char *pattern, struct request *req, char **seg, int n_seg
         if (pseg[i][0] == '{' && len > 2 && pseg[i][len - 2] == '+') {
             if (i >= n_seg)
                 return 0;
-            if (n_params < HTTP_MAX_PARAMS) {
+            if (n_params < REQUEST_MAX_PARAMS) {
                 char *rest = strdup(raw_rest[i]);
 
-                if (!rest || http_percent_decode(rest, 0)) {
+                if (!rest || request_percent_decode(rest, 0)) {
                     free(rest);
                     return 0;
                 }
@@ -91,7 +90,7 @@ static int match(const char *pattern, struct request *req, char **seg, int n_seg
         if (i >= n_seg)
             goto no;
         if (pseg[i][0] == '{' && len > 2) {
-            if (n_params < HTTP_MAX_PARAMS) {
+            if (n_params < REQUEST_MAX_PARAMS) {
                 char *v = strdup(seg[i]);
 
                 if (!v)
@@ -135,7 +134,7 @@ void router_dispatch(struct request *req, struct response *res)
     }
     for (i = 0; i < n; i++) {
         raw_rest[i] = req->path + (seg[i] - decoded);
-        if (http_percent_decode(seg[i], 0)) {
+        if (request_percent_decode(seg[i], 0)) {
             aws_error_respond(res, DD_ERR_INVALID, 0, NULL, "malformed percent-encoding in path");
             goto out;
         }
@@ -164,31 +163,11 @@ void router_dispatch(struct request *req, struct response *res)
                               "no operation matches this method and path");
         goto out;
     }
-    rc = found->handler(req, res);
+    rc = found->handler ? found->handler(req, res) : handler_run(req, res, found->op);
     if (rc && !res->status)
         aws_error_respond(res, rc, 0, NULL, req->eb.msg);
     else if (!res->status)
         response_take_body(res, 200, "application/json", NULL, 0);
 out:
     free(decoded);
-}
-
-int response_json_free(struct response *res, cJSON *o, int rc)
-{
-    if (!rc && !o)
-        rc = DD_ERR_NOMEM;
-    if (!rc)
-        rc = response_json(res, o);
-    cJSON_Delete(o);
-    return rc;
-}
-
-int response_json(struct response *res, const cJSON *o)
-{
-    char *body = cJSON_PrintUnformatted(o);
-
-    if (!body)
-        return DD_ERR_NOMEM;
-    response_take_body(res, 200, "application/json", body, strlen(body));
-    return DD_OK;
 }

@@ -11,31 +11,27 @@
 #ifndef DD_SERVER_ROUTER_H
 #define DD_SERVER_ROUTER_H
 
-#include "server/http.h"
+#include "server/request.h"
 
 /* A handler fills res and returns DD_OK, or returns an error with the reason
  * in req->eb; the router then renders the AWS error for it. A handler that
  * needs a specific error type renders it itself and returns DD_OK. */
 typedef int (*route_handler)(struct request *req, struct response *res);
 
+struct handler_ops;
+
+/* A route runs its handler, or, when that is NULL, its operation through
+ * handler_run() (handler.h). */
 struct route {
     const char *method;
     const char *pattern;
     route_handler handler;
+    const struct handler_ops *op;
 };
 
 /* Find the route for req, run it, and make sure res holds a response
  * (404 UnknownOperationException / 405 MethodNotAllowedException when no
  * route fits). Any worker thread. */
 void router_dispatch(struct request *req, struct response *res);
-
-/* Render o as the JSON body of a 200 response. Takes nothing: o stays the
- * caller's. DD_ERR_NOMEM when printing fails. */
-struct cJSON;
-int response_json(struct response *res, const struct cJSON *o);
-
-/* Answer with o unless rc already is an error, then free o. o NULL means
- * building it ran out of memory. Returns rc, or response_json's error. */
-int response_json_free(struct response *res, struct cJSON *o, int rc);
 
 #endif

@@ -22,86 +22,63 @@
 #include <cjson/cJSON.h>
 
 #include "core/behavior.h"
-#include "core/clock.h"
 #include "core/metric.h"
 #include "core/names.h"
 #include "core/paging.h"
 #include "server/api.h"
+#include "server/handler.h"
 #include "server/server.h"
 #include "store/defender/store_profiles.h"
-#include "store/emulator/store_emulator.h"
 
 /* maxResults when the request gives none: the model's maximum. */
 #define DEFAULT_MAX_RESULTS 250
 
 /* ---- request helpers ---- */
 
-static struct store *store_of(struct request *req)
+/* Member key of obj into *out when is() accepts it, NULL when absent;
+ * "<key> must be a <what>." otherwise. */
+static int typed_member(struct request *req, const cJSON *obj, const char *key,
+                        cJSON_bool (*is)(const cJSON *), const char *what, const cJSON **out)
 {
-    return server_store(req->srv, &req->eb);
-}
-
-/* Emulated now: the shared clock, or real time before the broker set it. */
-static int64_t now_ms(struct store *s)
-{
-    struct dd_clock c;
-
-    if (store_clock_get(s, &c))
-        return server_real_ms();
-    return clock_now(&c, server_real_ms());
-}
-
-/* Member key of obj, NULL when absent or JSON null (clients never send
- * null; treating it as absent is what botocore does with replies). */
-static const cJSON *member(const cJSON *obj, const char *key)
-{
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-    return cJSON_IsNull(m) ? NULL : m;
+    *out = handler_member(obj, key);
+    if (*out && !is(*out)) {
+        *out = NULL;
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a %s.", key, what);
+    }
+    return DD_OK;
 }
 
 /* A string member: *out borrowed from obj, NULL when absent. */
 static int string_member(struct request *req, const cJSON *obj, const char *key, const char **out)
 {
-    const cJSON *m = member(obj, key);
+    const cJSON *m;
+    int rc = typed_member(req, obj, key, cJSON_IsString, "string", &m);
 
-    *out = NULL;
-    if (!m)
-        return DD_OK;
-    if (!cJSON_IsString(m))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a string.", key);
-    *out = m->valuestring;
-    return DD_OK;
+    *out = m ? m->valuestring : NULL;
+    return rc;
 }
 
 /* A boolean member, false when absent. */
 static int bool_member(struct request *req, const cJSON *obj, const char *key, bool *out)
 {
-    const cJSON *m = member(obj, key);
+    const cJSON *m;
+    int rc = typed_member(req, obj, key, cJSON_IsBool, "boolean", &m);
 
-    *out = false;
-    if (!m)
-        return DD_OK;
-    if (!cJSON_IsBool(m))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a boolean.", key);
-    *out = cJSON_IsTrue(m);
-    return DD_OK;
+    *out = m && cJSON_IsTrue(m);
+    return rc;
 }
 
 /* A query integer (expectedVersion): decimal digits only. */
 static int query_long(struct request *req, const char *name, bool *has, int64_t *out)
 {
     const char *v = request_query(req, name);
-    char *end;
     long long n;
 
     *has = false;
     *out = 0;
     if (!v)
         return DD_OK;
-    errno = 0;
-    n = strtoll(v, &end, 10);
-    if (!*v || *end || errno)
+    if (!request_parse_long(v, &n))
         return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be an integer, not '%.32s'.", name, v);
     *has = true;
     *out = n;
@@ -260,16 +237,14 @@ static int metric_to_retain(struct request *req, const cJSON *item, int i,
     if (!info)
         return dd_fail(&req->eb, DD_ERR_INVALID, "%s: metric %.128s is not supported.", field,
                        metric);
-    dim = member(item, "metricDimension");
-    exp = member(item, "exportMetric");
+    dim = handler_member(item, "metricDimension");
+    exp = handler_member(item, "exportMetric");
     if (exp && !cJSON_IsBool(exp))
         return dd_fail(&req->eb, DD_ERR_INVALID,
                        "additionalMetricsToRetainV2[%d].exportMetric must be a boolean.", i);
-    o = cJSON_CreateObject();
-    if (!cJSON_AddItemToArray(dst, o)) {
-        cJSON_Delete(o);
+    o = handler_add_object(dst);
+    if (!o)
         return DD_ERR_NOMEM;
-    }
     if (!cJSON_AddStringToObject(o, "metric", metric))
         return DD_ERR_NOMEM;
     if (dim) {
@@ -305,23 +280,27 @@ static int metric_to_retain(struct request *req, const cJSON *item, int i,
     return DD_OK;
 }
 
-/* additionalMetricsToRetainV2: a list of MetricToRetain. */
-static int metrics_v2_text(struct request *req, const cJSON *list,
-                           const struct behavior_context *ctx, char **out)
+/* A list member as canonical text: item() checks each entry and copies it
+ * into a new array, which is printed into *out (cJSON_free). "<field> must
+ * be a list." when list is not an array. */
+static int list_text(struct request *req, const cJSON *list, const char *field,
+                     int (*item)(struct request *, const cJSON *, int,
+                                 const struct behavior_context *, cJSON *),
+                     const struct behavior_context *ctx, char **out)
 {
-    const cJSON *item;
+    const cJSON *it;
     cJSON *o;
     int i = 0, rc = DD_OK;
 
     *out = NULL;
     if (!cJSON_IsArray(list))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "additionalMetricsToRetainV2 must be a list.");
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a list.", field);
     o = cJSON_CreateArray();
     if (!o)
         return DD_ERR_NOMEM;
-    cJSON_ArrayForEach(item, list)
+    cJSON_ArrayForEach(it, list)
     {
-        rc = metric_to_retain(req, item, i++, ctx, o);
+        rc = item(req, it, i++, ctx, o);
         if (rc)
             break;
     }
@@ -331,55 +310,47 @@ static int metrics_v2_text(struct request *req, const cJSON *list,
     return rc;
 }
 
+/* additionalMetricsToRetainV2: a list of MetricToRetain. */
+static int metrics_v2_text(struct request *req, const cJSON *list,
+                           const struct behavior_context *ctx, char **out)
+{
+    return list_text(req, list, "additionalMetricsToRetainV2", metric_to_retain, ctx, out);
+}
+
+/* One {"Key", "Value"} of tags into dst. */
+static int tag_item(struct request *req, const cJSON *t, int i, const struct behavior_context *ctx,
+                    cJSON *dst)
+{
+    const char *key = NULL, *value = NULL;
+    char field[32];
+    cJSON *c;
+    int rc;
+
+    (void)ctx;
+    if (!cJSON_IsObject(t))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "tags[%d] must be a Tag object.", i);
+    rc = string_member(req, t, "Key", &key);
+    if (!rc)
+        rc = string_member(req, t, "Value", &value);
+    snprintf(field, sizeof(field), "tags[%d].Key", i);
+    if (!rc)
+        rc = names_check(NAMES_TAG_KEY, field, key, &req->eb);
+    snprintf(field, sizeof(field), "tags[%d].Value", i);
+    if (!rc && value)
+        rc = names_check(NAMES_TAG_VALUE, field, value, &req->eb);
+    if (rc)
+        return rc;
+    c = handler_add_object(dst);
+    if (!c || !cJSON_AddStringToObject(c, "Key", key) ||
+        (value && !cJSON_AddStringToObject(c, "Value", value)))
+        return DD_ERR_NOMEM;
+    return DD_OK;
+}
+
 /* tags: a list of {"Key", "Value"}. */
 static int tags_text(struct request *req, const cJSON *list, char **out)
 {
-    const cJSON *t;
-    const char *key = NULL, *value = NULL;
-    char field[32];
-    cJSON *o, *c;
-    int i = 0, rc = DD_OK;
-
-    *out = NULL;
-    if (!cJSON_IsArray(list))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "tags must be a list.");
-    o = cJSON_CreateArray();
-    if (!o)
-        return DD_ERR_NOMEM;
-    cJSON_ArrayForEach(t, list)
-    {
-        if (!cJSON_IsObject(t)) {
-            rc = dd_fail(&req->eb, DD_ERR_INVALID, "tags[%d] must be a Tag object.", i);
-            break;
-        }
-        rc = string_member(req, t, "Key", &key);
-        if (!rc)
-            rc = string_member(req, t, "Value", &value);
-        snprintf(field, sizeof(field), "tags[%d].Key", i);
-        if (!rc)
-            rc = names_check(NAMES_TAG_KEY, field, key, &req->eb);
-        snprintf(field, sizeof(field), "tags[%d].Value", i);
-        if (!rc && value)
-            rc = names_check(NAMES_TAG_VALUE, field, value, &req->eb);
-        if (rc)
-            break;
-        c = cJSON_CreateObject();
-        if (!cJSON_AddItemToArray(o, c)) {
-            cJSON_Delete(c);
-            rc = DD_ERR_NOMEM;
-            break;
-        }
-        if (!cJSON_AddStringToObject(c, "Key", key) ||
-            (value && !cJSON_AddStringToObject(c, "Value", value))) {
-            rc = DD_ERR_NOMEM;
-            break;
-        }
-        i++;
-    }
-    if (!rc)
-        rc = print_json(o, out);
-    cJSON_Delete(o);
-    return rc;
+    return list_text(req, list, "tags", tag_item, NULL, out);
 }
 
 /* The members Create and Update share, checked and normalised. Texts are
@@ -427,19 +398,19 @@ static int read_profile_input(struct request *req, struct store *s, const cJSON 
     rc = store_behavior_context_load(s, &bc);
     if (rc)
         return rc;
-    if ((m = member(body, "behaviors"))) {
+    if ((m = handler_member(body, "behaviors"))) {
         in->given_behaviors = true;
         rc = behaviors_text(req, m, &bc.ctx, &in->behaviors);
     }
-    if (!rc && (m = member(body, "alertTargets"))) {
+    if (!rc && (m = handler_member(body, "alertTargets"))) {
         in->given_alert_targets = true;
         rc = alert_targets_text(req, m, &in->alert_targets);
     }
-    if (!rc && (m = member(body, "additionalMetricsToRetain"))) {
+    if (!rc && (m = handler_member(body, "additionalMetricsToRetain"))) {
         in->given_metrics = true;
         rc = metrics_text(req, m, &bc.ctx, &in->metrics);
     }
-    if (!rc && (m = member(body, "additionalMetricsToRetainV2"))) {
+    if (!rc && (m = handler_member(body, "additionalMetricsToRetainV2"))) {
         in->given_metrics_v2 = true;
         rc = metrics_v2_text(req, m, &bc.ctx, &in->metrics_v2);
     }
@@ -449,109 +420,66 @@ static int read_profile_input(struct request *req, struct store *s, const cJSON 
     return rc;
 }
 
-/* Describe's members from a stored row (DescribeSecurityProfile and
- * UpdateSecurityProfile answer the same shape). */
-static int respond_profile(struct request *req, struct response *res, const struct store_profile *p)
-{
-    char arn[NAMES_ARN_SIZE];
-    cJSON *o;
-    int rc = profile_arn(req, p->name, arn);
+/* ---- one security profile: Create, Describe, Update, Delete ---- */
 
-    if (rc)
-        return dd_fail(&req->eb, DD_ERR_INTERNAL, "security profile ARN too long");
-    o = cJSON_CreateObject();
-    if (!o || !cJSON_AddStringToObject(o, "securityProfileName", p->name) ||
-        !cJSON_AddStringToObject(o, "securityProfileArn", arn) ||
-        (p->description &&
-         !cJSON_AddStringToObject(o, "securityProfileDescription", p->description)) ||
-        !cJSON_AddRawToObject(o, "behaviors", p->behaviors) ||
-        (p->alert_targets && !cJSON_AddRawToObject(o, "alertTargets", p->alert_targets)) ||
-        (p->metrics && !cJSON_AddRawToObject(o, "additionalMetricsToRetain", p->metrics)) ||
-        (p->metrics_v2 && !cJSON_AddRawToObject(o, "additionalMetricsToRetainV2", p->metrics_v2)) ||
-        !cJSON_AddNumberToObject(o, "version", (double)p->version) ||
-        !cJSON_AddNumberToObject(o, "creationDate", (double)p->created_ms / 1000.0) ||
-        !cJSON_AddNumberToObject(o, "lastModifiedDate", (double)p->modified_ms / 1000.0))
-        rc = DD_ERR_NOMEM;
-    else
-        rc = response_json(res, o);
-    cJSON_Delete(o);
+/* One operation on a security profile (handler_run's op). The body is read
+ * after the store opens: its behaviors are checked against the custom
+ * metrics and dimensions stored. */
+struct op {
+    const char *name;        /* borrowed from the path */
+    bool has_expected;       /* expectedVersion given */
+    int64_t expected;        /* its value */
+    struct profile_input in; /* owned: the checked body */
+    char *tags;              /* cJSON_free */
+    struct store_profile p;  /* owned: what the store answered */
+};
+
+static int check_name(struct handler *h)
+{
+    int rc;
+
+    ((struct op *)h->op)->name = profile_name(h->req, &rc);
     return rc;
 }
 
-/* ---- operations ---- */
-
-static int create_profile(struct request *req, struct response *res)
+/* The name and the expectedVersion query argument. */
+static int check_versioned(struct handler *h)
 {
-    struct profile_input in = { 0 };
+    struct op *op = h->op;
+    int rc = check_name(h);
+
+    return rc ? rc : query_long(h->req, "expectedVersion", &op->has_expected, &op->expected);
+}
+
+static int create_call(struct handler *h)
+{
+    struct request *req = h->req;
+    struct op *op = h->op;
     struct store_profile_new p = { 0 };
-    char arn[NAMES_ARN_SIZE], *tags = NULL;
     const cJSON *m;
-    cJSON *body = NULL, *o = NULL;
-    struct store *s;
-    const char *name;
-    int rc;
+    int rc = handler_body(h);
 
-    name = profile_name(req, &rc);
+    if (!rc)
+        rc = read_profile_input(req, h->s, h->body, &op->in);
+    if (!rc && (m = handler_member(h->body, "tags")))
+        rc = tags_text(req, m, &op->tags);
     if (rc)
         return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = request_json_body(req, &body);
-    if (!rc)
-        rc = read_profile_input(req, s, body, &in);
-    if (!rc && (m = member(body, "tags")))
-        rc = tags_text(req, m, &tags);
-    if (rc)
-        goto out;
-    p.name = name;
-    p.description = in.description;
-    p.behaviors = in.behaviors ? in.behaviors : "[]";
-    p.alert_targets = in.alert_targets;
-    p.metrics = in.metrics;
-    p.metrics_v2 = in.metrics_v2;
-    p.tags = tags;
-    rc = store_profile_create(s, &p, now_ms(s), &req->eb);
-    if (rc)
-        goto out;
-    rc = profile_arn(req, name, arn);
-    if (rc) {
-        rc = dd_fail(&req->eb, DD_ERR_INTERNAL, "security profile ARN too long");
-        goto out;
-    }
-    o = cJSON_CreateObject();
-    if (!o || !cJSON_AddStringToObject(o, "securityProfileName", name) ||
-        !cJSON_AddStringToObject(o, "securityProfileArn", arn))
-        rc = DD_ERR_NOMEM;
-    else
-        rc = response_json(res, o);
-out:
-    cJSON_Delete(o);
-    cJSON_free(tags);
-    profile_input_cleanup(&in);
-    cJSON_Delete(body);
-    return rc;
+    p.name = op->name;
+    p.description = op->in.description;
+    p.behaviors = op->in.behaviors ? op->in.behaviors : "[]";
+    p.alert_targets = op->in.alert_targets;
+    p.metrics = op->in.metrics;
+    p.metrics_v2 = op->in.metrics_v2;
+    p.tags = op->tags;
+    return store_profile_create(h->s, &p, request_now_ms(h->s), &req->eb);
 }
 
-static int describe_profile(struct request *req, struct response *res)
+static int describe_call(struct handler *h)
 {
-    struct store_profile p;
-    struct store *s;
-    const char *name;
-    int rc;
+    struct op *op = h->op;
 
-    name = profile_name(req, &rc);
-    if (rc)
-        return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_profile_get(s, name, &p, &req->eb);
-    if (rc)
-        return rc;
-    rc = respond_profile(req, res, &p);
-    store_profile_cleanup(&p);
-    return rc;
+    return store_profile_get(h->s, op->name, &op->p, &h->req->eb);
 }
 
 /* A delete flag and a value for the same member cannot come together. */
@@ -564,28 +492,16 @@ static int check_delete_flag(struct request *req, bool flag, bool given, const c
     return DD_OK;
 }
 
-static int update_profile(struct request *req, struct response *res)
+static int update_call(struct handler *h)
 {
+    struct request *req = h->req;
+    struct op *op = h->op;
     struct store_profile_update u = { 0 };
-    struct profile_input in = { 0 };
-    struct store_profile out = { 0 };
-    bool has_expected, del_behaviors, del_targets, del_metrics;
-    int64_t expected;
-    cJSON *body = NULL;
-    struct store *s;
-    const char *name;
-    int rc;
+    bool del_behaviors, del_targets, del_metrics;
+    const cJSON *body;
+    int rc = handler_body(h);
 
-    name = profile_name(req, &rc);
-    if (rc)
-        return rc;
-    rc = query_long(req, "expectedVersion", &has_expected, &expected);
-    if (rc)
-        return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = request_json_body(req, &body);
+    body = h->body;
     if (!rc)
         rc = bool_member(req, body, "deleteBehaviors", &del_behaviors);
     if (!rc)
@@ -593,60 +509,87 @@ static int update_profile(struct request *req, struct response *res)
     if (!rc)
         rc = bool_member(req, body, "deleteAdditionalMetricsToRetain", &del_metrics);
     if (!rc)
-        rc = check_delete_flag(req, del_behaviors, member(body, "behaviors") != NULL,
+        rc = check_delete_flag(req, del_behaviors, handler_member(body, "behaviors") != NULL,
                                "deleteBehaviors", "behaviors");
     if (!rc)
-        rc = check_delete_flag(req, del_targets, member(body, "alertTargets") != NULL,
+        rc = check_delete_flag(req, del_targets, handler_member(body, "alertTargets") != NULL,
                                "deleteAlertTargets", "alertTargets");
     if (!rc)
         rc = check_delete_flag(req, del_metrics,
-                               member(body, "additionalMetricsToRetain") ||
-                                   member(body, "additionalMetricsToRetainV2"),
+                               handler_member(body, "additionalMetricsToRetain") ||
+                                   handler_member(body, "additionalMetricsToRetainV2"),
                                "deleteAdditionalMetricsToRetain",
                                "additionalMetricsToRetain or additionalMetricsToRetainV2");
     if (!rc)
-        rc = read_profile_input(req, s, body, &in);
+        rc = read_profile_input(req, h->s, body, &op->in);
     if (rc)
-        goto out;
-    u.set_description = in.given_description;
-    u.description = in.description;
-    u.set_behaviors = in.given_behaviors || del_behaviors;
-    u.behaviors = in.behaviors ? in.behaviors : "[]";
-    u.set_alert_targets = in.given_alert_targets || del_targets;
-    u.alert_targets = in.alert_targets;
-    u.set_metrics = in.given_metrics || del_metrics;
-    u.metrics = in.metrics;
-    u.set_metrics_v2 = in.given_metrics_v2 || del_metrics;
-    u.metrics_v2 = in.metrics_v2;
-    rc = store_profile_update(s, name, has_expected, expected, &u, now_ms(s), &out, &req->eb);
-    if (!rc)
-        rc = respond_profile(req, res, &out);
-out:
-    store_profile_cleanup(&out);
-    profile_input_cleanup(&in);
-    cJSON_Delete(body);
-    return rc;
+        return rc;
+    u.set_description = op->in.given_description;
+    u.description = op->in.description;
+    u.set_behaviors = op->in.given_behaviors || del_behaviors;
+    u.behaviors = op->in.behaviors ? op->in.behaviors : "[]";
+    u.set_alert_targets = op->in.given_alert_targets || del_targets;
+    u.alert_targets = op->in.alert_targets;
+    u.set_metrics = op->in.given_metrics || del_metrics;
+    u.metrics = op->in.metrics;
+    u.set_metrics_v2 = op->in.given_metrics_v2 || del_metrics;
+    u.metrics_v2 = op->in.metrics_v2;
+    return store_profile_update(h->s, op->name, op->has_expected, op->expected, &u,
+                                request_now_ms(h->s), &op->p, &req->eb);
 }
 
-static int delete_profile(struct request *req, struct response *res)
+static int delete_call(struct handler *h)
 {
-    bool has_expected;
-    int64_t expected;
-    struct store *s;
-    const char *name;
-    int rc;
+    struct op *op = h->op;
 
-    (void)res;
-    name = profile_name(req, &rc);
-    if (rc)
-        return rc;
-    rc = query_long(req, "expectedVersion", &has_expected, &expected);
-    if (rc)
-        return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    return store_profile_delete(s, name, has_expected, expected, &req->eb);
+    return store_profile_delete(h->s, op->name, op->has_expected, op->expected, &h->req->eb);
+}
+
+/* {securityProfileName, securityProfileArn}: the answer of Create. */
+static int render_created(struct handler *h, cJSON *o)
+{
+    const struct op *op = h->op;
+    char arn[NAMES_ARN_SIZE];
+
+    if (profile_arn(h->req, op->name, arn))
+        return dd_fail(&h->req->eb, DD_ERR_INTERNAL, "security profile ARN too long");
+    if (!cJSON_AddStringToObject(o, "securityProfileName", op->name) ||
+        !cJSON_AddStringToObject(o, "securityProfileArn", arn))
+        return DD_ERR_NOMEM;
+    return DD_OK;
+}
+
+/* Describe's members from the stored row (DescribeSecurityProfile and
+ * UpdateSecurityProfile answer the same shape). */
+static int render_profile(struct handler *h, cJSON *o)
+{
+    const struct store_profile *p = &((struct op *)h->op)->p;
+    char arn[NAMES_ARN_SIZE];
+
+    if (profile_arn(h->req, p->name, arn))
+        return dd_fail(&h->req->eb, DD_ERR_INTERNAL, "security profile ARN too long");
+    if (!cJSON_AddStringToObject(o, "securityProfileName", p->name) ||
+        !cJSON_AddStringToObject(o, "securityProfileArn", arn) ||
+        (p->description &&
+         !cJSON_AddStringToObject(o, "securityProfileDescription", p->description)) ||
+        !cJSON_AddRawToObject(o, "behaviors", p->behaviors) ||
+        (p->alert_targets && !cJSON_AddRawToObject(o, "alertTargets", p->alert_targets)) ||
+        (p->metrics && !cJSON_AddRawToObject(o, "additionalMetricsToRetain", p->metrics)) ||
+        (p->metrics_v2 && !cJSON_AddRawToObject(o, "additionalMetricsToRetainV2", p->metrics_v2)) ||
+        !cJSON_AddNumberToObject(o, "version", (double)p->version) ||
+        handler_add_seconds(o, "creationDate", p->created_ms) ||
+        handler_add_seconds(o, "lastModifiedDate", p->modified_ms))
+        return DD_ERR_NOMEM;
+    return DD_OK;
+}
+
+static void cleanup(struct handler *h)
+{
+    struct op *op = h->op;
+
+    cJSON_free(op->tags);
+    profile_input_cleanup(&op->in);
+    store_profile_cleanup(&op->p);
 }
 
 /* A page being collected: up to limit items, then one more row says
@@ -659,24 +602,22 @@ struct page {
     char last[NAMES_ARN_SIZE]; /* key of the last item added */
 };
 
-/* Answer {key: items, "nextToken"?} with a key token of pg->last. */
+/* Answer the page in o (collected with rc so far), with a nextToken when
+ * more rows follow: an offset token past offset, or a key token of
+ * pg->last; frees o. */
 static int respond_page(struct request *req, struct response *res, cJSON *o, struct page *pg,
-                        const char *scope, bool offset_token, int64_t offset)
+                        const char *scope, bool offset_token, int64_t offset, int rc)
 {
     char token[PAGING_TOKEN_SIZE];
-    int rc = DD_OK;
 
-    if (pg->more) {
-        rc = offset_token
-                 ? paging_encode_offset(scope, offset + pg->n, token, sizeof(token), &req->eb)
-                 : paging_encode_key(scope, pg->last, strlen(pg->last), token, sizeof(token),
-                                     &req->eb);
-        if (rc)
-            return rc;
-        if (!cJSON_AddStringToObject(o, "nextToken", token))
-            return DD_ERR_NOMEM;
+    if (!rc && pg->more && offset_token) {
+        rc = paging_encode_offset(scope, offset + pg->n, token, sizeof(token), &req->eb);
+        if (!rc && !cJSON_AddStringToObject(o, "nextToken", token))
+            rc = DD_ERR_NOMEM;
+    } else if (!rc && pg->more) {
+        rc = handler_add_token(req, o, "nextToken", scope, pg->last);
     }
-    return response_json(res, o);
+    return response_json_free(res, o, rc);
 }
 
 /* nextToken of a key-paged listing into after (NULL when absent). */
@@ -698,35 +639,19 @@ static int key_token(struct request *req, const char *scope, struct paging_pos *
     return DD_OK;
 }
 
-static int add_identifier(cJSON *arr, const struct request *req, const char *name)
-{
-    char arn[NAMES_ARN_SIZE];
-    cJSON *o;
-
-    if (profile_arn(req, name, arn))
-        return DD_ERR_INTERNAL;
-    o = cJSON_CreateObject();
-    if (!cJSON_AddItemToArray(arr, o)) {
-        cJSON_Delete(o);
-        return DD_ERR_NOMEM;
-    }
-    if (!cJSON_AddStringToObject(o, "name", name) || !cJSON_AddStringToObject(o, "arn", arn))
-        return DD_ERR_NOMEM;
-    return DD_OK;
-}
-
 static int list_profiles_row(void *ctx, const char *name)
 {
     struct page *pg = ctx;
+    char arn[NAMES_ARN_SIZE];
     int rc;
+    cJSON *o = handler_page_row(pg->items, pg->n, pg->limit, &pg->more, &rc);
 
-    if (pg->n == pg->limit) {
-        pg->more = true;
-        return DD_OK;
-    }
-    rc = add_identifier(pg->items, pg->req, name);
-    if (rc)
+    if (!o)
         return rc;
+    if (profile_arn(pg->req, name, arn))
+        return DD_ERR_INTERNAL;
+    if (!cJSON_AddStringToObject(o, "name", name) || !cJSON_AddStringToObject(o, "arn", arn))
+        return DD_ERR_NOMEM;
     snprintf(pg->last, sizeof(pg->last), "%s", name);
     pg->n++;
     return DD_OK;
@@ -744,7 +669,7 @@ static int list_profiles(struct request *req, struct response *res)
     struct store *s;
     int rc;
 
-    rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS, &pg.limit);
+    rc = request_query_max_results(req, DEFAULT_MAX_RESULTS, &pg.limit);
     if (!rc && metric)
         rc = names_check(NAMES_METRIC_NAME, "metricName", metric, &req->eb);
     if (!rc && dimension)
@@ -757,23 +682,16 @@ static int list_profiles(struct request *req, struct response *res)
     snprintf(scope, sizeof(scope), "ListSecurityProfiles\n%s\n%s", metric ? metric : "",
              dimension ? dimension : "");
     rc = key_token(req, scope, &pos, &after);
+    if (!rc)
+        rc = request_store(req, &s);
     if (rc)
         return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    o = cJSON_CreateObject();
-    pg.items = cJSON_AddArrayToObject(o, "securityProfileIdentifiers");
-    if (!pg.items) {
-        cJSON_Delete(o);
+    o = handler_list_new("securityProfileIdentifiers", &pg.items);
+    if (!o)
         return DD_ERR_NOMEM;
-    }
     rc =
         store_profiles_list(s, metric, dimension, after, (int)pg.limit + 1, list_profiles_row, &pg);
-    if (!rc)
-        rc = respond_page(req, res, o, &pg, scope, false, 0);
-    cJSON_Delete(o);
-    return rc;
+    return respond_page(req, res, o, &pg, scope, false, 0, rc);
 }
 
 /* securityProfileTargetArn: a thing group or an all/... target of this
@@ -816,7 +734,8 @@ static int target_arn(struct request *req, struct names_arn *parsed, char *canon
     return DD_OK;
 }
 
-static int attach_profile(struct request *req, struct response *res)
+/* AttachSecurityProfile (attach) and DetachSecurityProfile. */
+static int attach_or_detach(struct request *req, bool attach)
 {
     char canon[NAMES_ARN_SIZE];
     struct names_arn parsed;
@@ -824,53 +743,38 @@ static int attach_profile(struct request *req, struct response *res)
     struct store *s;
     int rc;
 
-    (void)res;
     name = profile_name(req, &rc);
     if (!rc)
         rc = target_arn(req, &parsed, canon, &group);
+    if (!rc)
+        rc = request_store(req, &s);
     if (rc)
         return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    return store_profile_attach(s, name, canon, group, &req->eb);
+    return attach ? store_profile_attach(s, name, canon, group, &req->eb)
+                  : store_profile_detach(s, name, canon, &req->eb);
+}
+
+static int attach_profile(struct request *req, struct response *res)
+{
+    (void)res;
+    return attach_or_detach(req, true);
 }
 
 static int detach_profile(struct request *req, struct response *res)
 {
-    char canon[NAMES_ARN_SIZE];
-    struct names_arn parsed;
-    const char *name, *group;
-    struct store *s;
-    int rc;
-
     (void)res;
-    name = profile_name(req, &rc);
-    if (!rc)
-        rc = target_arn(req, &parsed, canon, &group);
-    if (rc)
-        return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    return store_profile_detach(s, name, canon, &req->eb);
+    return attach_or_detach(req, false);
 }
 
 static int list_targets_row(void *ctx, const char *profile, const char *target)
 {
     struct page *pg = ctx;
-    cJSON *o;
+    int rc;
+    cJSON *o = handler_page_row(pg->items, pg->n, pg->limit, &pg->more, &rc);
 
     (void)profile;
-    if (pg->n == pg->limit) {
-        pg->more = true;
-        return DD_OK;
-    }
-    o = cJSON_CreateObject();
-    if (!cJSON_AddItemToArray(pg->items, o)) {
-        cJSON_Delete(o);
-        return DD_ERR_NOMEM;
-    }
+    if (!o)
+        return rc;
     if (!cJSON_AddStringToObject(o, "arn", target))
         return DD_ERR_NOMEM;
     snprintf(pg->last, sizeof(pg->last), "%s", target);
@@ -890,47 +794,34 @@ static int list_targets(struct request *req, struct response *res)
 
     name = profile_name(req, &rc);
     if (!rc)
-        rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS,
-                                 &pg.limit);
+        rc = request_query_max_results(req, DEFAULT_MAX_RESULTS, &pg.limit);
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListTargetsForSecurityProfile\n%s", name);
     rc = key_token(req, scope, &pos, &after);
+    if (!rc)
+        rc = request_store(req, &s);
     if (rc)
         return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    o = cJSON_CreateObject();
-    pg.items = cJSON_AddArrayToObject(o, "securityProfileTargets");
-    if (!pg.items) {
-        cJSON_Delete(o);
+    o = handler_list_new("securityProfileTargets", &pg.items);
+    if (!o)
         return DD_ERR_NOMEM;
-    }
     rc = store_profile_targets(s, name, after, (int)pg.limit + 1, list_targets_row, &pg, &req->eb);
-    if (!rc)
-        rc = respond_page(req, res, o, &pg, scope, false, 0);
-    cJSON_Delete(o);
-    return rc;
+    return respond_page(req, res, o, &pg, scope, false, 0, rc);
 }
 
 static int mapping_row(void *ctx, const char *profile, const char *target)
 {
     struct page *pg = ctx;
-    cJSON *o, *id, *t;
     char arn[NAMES_ARN_SIZE];
+    cJSON *id, *t;
+    int rc;
+    cJSON *o = handler_page_row(pg->items, pg->n, pg->limit, &pg->more, &rc);
 
-    if (pg->n == pg->limit) {
-        pg->more = true;
-        return DD_OK;
-    }
+    if (!o)
+        return rc;
     if (profile_arn(pg->req, profile, arn))
         return DD_ERR_INTERNAL;
-    o = cJSON_CreateObject();
-    if (!cJSON_AddItemToArray(pg->items, o)) {
-        cJSON_Delete(o);
-        return DD_ERR_NOMEM;
-    }
     id = cJSON_AddObjectToObject(o, "securityProfileIdentifier");
     t = cJSON_AddObjectToObject(o, "target");
     if (!id || !t || !cJSON_AddStringToObject(id, "name", profile) ||
@@ -957,8 +848,7 @@ static int list_profiles_for_target(struct request *req, struct response *res)
     if (!rc)
         rc = request_query_bool(req, "recursive", false, &recursive);
     if (!rc)
-        rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS,
-                                 &pg.limit);
+        rc = request_query_max_results(req, DEFAULT_MAX_RESULTS, &pg.limit);
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListSecurityProfilesForTarget\n%s\n%d", canon, recursive);
@@ -974,21 +864,15 @@ static int list_profiles_for_target(struct request *req, struct response *res)
     /* The ARN of a group without its name: ancestors' ARNs are this + name. */
     snprintf(prefix, sizeof(prefix), "arn:aws:iot:%s:%s:thinggroup/", req->srv->region,
              req->srv->account);
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    o = cJSON_CreateObject();
-    pg.items = cJSON_AddArrayToObject(o, "securityProfileTargetMappings");
-    if (!pg.items) {
-        cJSON_Delete(o);
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
+    o = handler_list_new("securityProfileTargetMappings", &pg.items);
+    if (!o)
         return DD_ERR_NOMEM;
-    }
     rc = store_profiles_for_target(s, canon, group, recursive, prefix, offset, (int)pg.limit + 1,
                                    mapping_row, &pg, &req->eb);
-    if (!rc)
-        rc = respond_page(req, res, o, &pg, scope, true, offset);
-    cJSON_Delete(o);
-    return rc;
+    return respond_page(req, res, o, &pg, scope, true, offset, rc);
 }
 
 static int validate_behaviors(struct request *req, struct response *res)
@@ -1002,18 +886,16 @@ static int validate_behaviors(struct request *req, struct response *res)
     rc = request_json_body(req, &body);
     if (rc)
         return rc;
-    behaviors = member(body, "behaviors");
+    behaviors = handler_member(body, "behaviors");
     if (!behaviors) {
         rc = dd_fail(&req->eb, DD_ERR_INVALID,
                      "1 validation error detected: Value null at 'behaviors' failed to satisfy "
                      "constraint: Member must not be null");
         goto out;
     }
-    s = store_of(req);
-    if (!s) {
-        rc = DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
         goto out;
-    }
     rc = store_behavior_context_load(s, &bc);
     if (!rc)
         rc = behavior_list_validate(behaviors, &bc.ctx, &errors);
@@ -1035,16 +917,26 @@ out:
     return rc;
 }
 
+/* The operations, named in the route table. */
+static const struct handler_ops create_profile =
+    HANDLER_OPERATION(check_name, create_call, render_created, NULL);
+static const struct handler_ops describe_profile =
+    HANDLER_OPERATION(check_name, describe_call, render_profile, NULL);
+static const struct handler_ops update_profile =
+    HANDLER_OPERATION(check_versioned, update_call, render_profile, NULL);
+static const struct handler_ops delete_profile =
+    HANDLER_OPERATION(check_versioned, delete_call, NULL, NULL);
+
 const struct route api_detect_routes[] = {
-    { "POST", "/security-profiles/{securityProfileName}", create_profile },
-    { "GET", "/security-profiles/{securityProfileName}", describe_profile },
-    { "PATCH", "/security-profiles/{securityProfileName}", update_profile },
-    { "DELETE", "/security-profiles/{securityProfileName}", delete_profile },
-    { "GET", "/security-profiles", list_profiles },
-    { "PUT", "/security-profiles/{securityProfileName}/targets", attach_profile },
-    { "DELETE", "/security-profiles/{securityProfileName}/targets", detach_profile },
-    { "GET", "/security-profiles/{securityProfileName}/targets", list_targets },
-    { "GET", "/security-profiles-for-target", list_profiles_for_target },
-    { "POST", "/security-profile-behaviors/validate", validate_behaviors },
-    { NULL, NULL, NULL },
+    { "POST", "/security-profiles/{securityProfileName}", NULL, &create_profile },
+    { "GET", "/security-profiles/{securityProfileName}", NULL, &describe_profile },
+    { "PATCH", "/security-profiles/{securityProfileName}", NULL, &update_profile },
+    { "DELETE", "/security-profiles/{securityProfileName}", NULL, &delete_profile },
+    { "GET", "/security-profiles", list_profiles, NULL },
+    { "PUT", "/security-profiles/{securityProfileName}/targets", attach_profile, NULL },
+    { "DELETE", "/security-profiles/{securityProfileName}/targets", detach_profile, NULL },
+    { "GET", "/security-profiles/{securityProfileName}/targets", list_targets, NULL },
+    { "GET", "/security-profiles-for-target", list_profiles_for_target, NULL },
+    { "POST", "/security-profile-behaviors/validate", validate_behaviors, NULL },
+    { NULL, NULL, NULL, NULL },
 };

@@ -8,99 +8,83 @@
  * clientRequestToken, same content) is recognised by comparing text and
  * answered with the stored resource rather than ResourceAlreadyExists.
  * Deleting a missing dimension or metric succeeds, as the model has no
- * ResourceNotFound for either. */
+ * ResourceNotFound for either.
+ *
+ * The two are one kind of resource told apart by a struct kind: every
+ * operation is a check step shared by both and a store call of its own,
+ * run by handler_run(). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
-#include "core/clock.h"
 #include "core/names.h"
 #include "core/paging.h"
 #include "server/api.h"
+#include "server/handler.h"
 #include "server/server.h"
 #include "store/defender/store_metrics.h"
-#include "store/emulator/store_emulator.h"
 
 #define DEFAULT_MAX_RESULTS  250
 #define MAX_DIMENSION_VALUES 100
 
-/* Emulated now (the shared clock), or real time before the broker set it. */
-static int64_t now_ms(struct store *s)
-{
-    struct dd_clock c;
+/* A dimension or a custom metric: where its members and shapes differ. */
+struct kind {
+    const char *param;        /* the path parameter and its field name */
+    enum names_shape shape;   /* of the name */
+    enum names_arn_type arn;  /* of the resource */
+    const char *type_member;  /* "type", "metricType" */
+    const char *const *types; /* that member's enum */
+    const char *name_member;  /* in the Create answer */
+    const char *arn_member;   /* in the Create answer */
+    const char *list_scope;   /* pagination scope of List* */
+    const char *list_member;  /* the names in the List* answer */
+};
 
-    if (store_clock_get(s, &c) == DD_OK)
-        return clock_now(&c, server_real_ms());
-    return server_real_ms();
-}
+static const struct kind dimension = {
+    .param = "name",
+    .shape = NAMES_DIMENSION_NAME,
+    .arn = NAMES_ARN_DIMENSION,
+    .type_member = "type",
+    .types = names_enum_dimension_type,
+    .name_member = "name",
+    .arn_member = "arn",
+    .list_scope = "ListDimensions",
+    .list_member = "dimensionNames",
+};
 
-/* Member field of o as a string (borrowed), NULL when absent or null. */
-static int member_string(struct request *req, const cJSON *o, const char *field, const char **out)
-{
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, field);
+static const struct kind metric = {
+    .param = "metricName",
+    .shape = NAMES_CUSTOM_METRIC_NAME,
+    .arn = NAMES_ARN_CUSTOM_METRIC,
+    .type_member = "metricType",
+    .types = names_enum_custom_metric_type,
+    .name_member = "metricName",
+    .arn_member = "metricArn",
+    .list_scope = "ListCustomMetrics",
+    .list_member = "metricNames",
+};
 
-    *out = NULL;
-    if (!m || cJSON_IsNull(m))
-        return DD_OK;
-    if (!cJSON_IsString(m))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a string", field);
-    *out = m->valuestring;
-    return DD_OK;
-}
-
-/* Print item unformatted into *out (cJSON_free), or NULL for a missing
- * item. DD_ERR_NOMEM. */
-static int print(const cJSON *item, char **out)
-{
-    *out = NULL;
-    if (!item)
-        return DD_OK;
-    *out = cJSON_PrintUnformatted(item);
-    return *out ? DD_OK : DD_ERR_NOMEM;
-}
-
-/* Tags, when given: a list of {Key, Value} with the model's shapes. *out
- * gets the canonical text (cJSON_free), NULL when there are none. */
-static int check_tags(struct request *req, const cJSON *body, char **out)
-{
-    const cJSON *tags = cJSON_GetObjectItemCaseSensitive(body, "tags"), *t;
-    int rc;
-
-    *out = NULL;
-    if (!tags || cJSON_IsNull(tags))
-        return DD_OK;
-    if (!cJSON_IsArray(tags))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "tags must be a list");
-    cJSON_ArrayForEach(t, tags)
-    {
-        const char *key = NULL, *value = NULL;
-
-        if (!cJSON_IsObject(t))
-            return dd_fail(&req->eb, DD_ERR_INVALID, "each tag must be an object");
-        rc = member_string(req, t, "Key", &key);
-        if (!rc)
-            rc = names_check(NAMES_TAG_KEY, "tags.member.Key", key, &req->eb);
-        if (!rc)
-            rc = member_string(req, t, "Value", &value);
-        if (!rc && value)
-            rc = names_check(NAMES_TAG_VALUE, "tags.member.Value", value, &req->eb);
-        if (rc)
-            return rc;
-    }
-    return print(tags, out);
-}
+/* One operation on a dimension or a custom metric (handler_run's op). */
+struct op {
+    const char *name;                   /* borrowed from the path */
+    const char *type, *display, *token; /* borrowed from the body */
+    char *values, *tags;                /* cJSON_free */
+    char arn[NAMES_ARN_SIZE];
+    struct store_dimension dim;        /* owned: what the store answered */
+    struct store_custom_metric metric; /* owned: what the store answered */
+};
 
 /* stringValues: a list of 1-100 strings of 1-256 characters. *out gets the
  * canonical text (cJSON_free). */
 static int check_string_values(struct request *req, const cJSON *body, char **out)
 {
-    const cJSON *values = cJSON_GetObjectItemCaseSensitive(body, "stringValues"), *v;
+    const cJSON *values = handler_member(body, "stringValues"), *v;
     int n, rc;
 
     *out = NULL;
-    if (!values || cJSON_IsNull(values))
+    if (!values)
         return names_check(NAMES_DIMENSION_STRING_VALUE, "stringValues", NULL, &req->eb);
     if (!cJSON_IsArray(values))
         return dd_fail(&req->eb, DD_ERR_INVALID, "stringValues must be a list of strings");
@@ -120,66 +104,191 @@ static int check_string_values(struct request *req, const cJSON *body, char **ou
         if (rc)
             return rc;
     }
-    return print(values, out);
+    *out = cJSON_PrintUnformatted(values);
+    return *out ? DD_OK : DD_ERR_NOMEM;
 }
 
-static int check_token(struct request *req, const cJSON *body, const char **token)
+static int check_display_name(struct request *req, const cJSON *body, bool required,
+                              const char **out)
 {
-    int rc = member_string(req, body, "clientRequestToken", token);
+    int rc = handler_member_string(req, body, "displayName", NULL, out);
 
-    if (!rc)
-        rc = names_check(NAMES_CLIENT_REQUEST_TOKEN, "clientRequestToken", *token, &req->eb);
+    if (!rc && (*out || required))
+        rc = names_check(NAMES_CUSTOM_METRIC_DISPLAY_NAME, "displayName", *out, &req->eb);
     return rc;
 }
 
-/* {field: [names], "nextToken": ...} for one page. */
-static int respond_names(struct request *req, struct response *res, const char *field,
-                         const char *scope, const struct store_name_page *names)
+/* Whether the operation is on a dimension (else on a custom metric). */
+static bool is_dimension(const struct handler *h)
 {
-    char token[PAGING_TOKEN_SIZE];
-    cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, field);
-    size_t i;
-    int rc = arr ? DD_OK : DD_ERR_NOMEM;
+    return h->arg == &dimension;
+}
 
-    for (i = 0; !rc && i < names->n; i++)
-        if (!cJSON_AddItemToArray(arr, cJSON_CreateString(names->v[i])))
-            rc = DD_ERR_NOMEM;
-    if (!rc && names->more) {
-        const char *last = names->v[names->n - 1];
+/* The name in the path. */
+static int check_name(struct handler *h)
+{
+    struct op *op = h->op;
 
-        rc = paging_encode_key(scope, last, strlen(last), token, sizeof(token), &req->eb);
-        if (!rc && !cJSON_AddStringToObject(o, "nextToken", token))
-            rc = DD_ERR_NOMEM;
-    }
+    op->name = request_param(h->req, ((const struct kind *)h->arg)->param);
+    return names_check(((const struct kind *)h->arg)->shape, ((const struct kind *)h->arg)->param,
+                       op->name, &h->req->eb);
+}
+
+/* Create*: the name, the type, stringValues (dimensions) or displayName
+ * (metrics), tags and clientRequestToken, in the model's order. */
+static int check_create(struct handler *h)
+{
+    struct request *req = h->req;
+    struct op *op = h->op;
+    const struct kind *k = h->arg;
+    int rc;
+
+    rc = check_name(h);
     if (!rc)
-        rc = response_json(res, o);
-    cJSON_Delete(o);
+        rc = handler_body(h);
+    if (!rc)
+        rc = handler_member_string(req, h->body, k->type_member, NULL, &op->type);
+    if (!rc)
+        rc = names_check_enum(k->type_member, op->type, k->types, &req->eb);
+    if (!rc)
+        rc = is_dimension(h) ? check_string_values(req, h->body, &op->values)
+                             : check_display_name(req, h->body, false, &op->display);
+    if (!rc)
+        rc = handler_tags(req, h->body, "", "tags.member.", &op->tags);
+    if (!rc)
+        rc = handler_member_string(req, h->body, "clientRequestToken", NULL, &op->token);
+    if (!rc)
+        rc = names_check(NAMES_CLIENT_REQUEST_TOKEN, "clientRequestToken", op->token, &req->eb);
+    if (!rc)
+        rc = handler_arn(req, k->arn, op->name, op->arn);
     return rc;
 }
 
-static int arn_of(struct request *req, enum names_arn_type type, const char *name, char *buf)
+/* Update*: the name, then stringValues (dimensions) or displayName
+ * (metrics). */
+static int check_update(struct handler *h)
 {
-    return names_arn_format(buf, NAMES_ARN_SIZE, type, req->srv->region, req->srv->account, name);
+    struct op *op = h->op;
+    int rc;
+
+    rc = check_name(h);
+    if (!rc)
+        rc = handler_body(h);
+    if (!rc)
+        rc = is_dimension(h) ? check_string_values(h->req, h->body, &op->values)
+                             : check_display_name(h->req, h->body, true, &op->display);
+    return rc;
 }
 
-/* Delete*: check the name (name_of), then delete it unless a security
- * profile uses it (del). */
-static int delete_named(struct request *req, int (*name_of)(struct request *, const char **),
-                        int (*del)(struct store *, const char *, struct dd_errbuf *))
+static int create_call(struct handler *h)
 {
-    const char *name;
-    struct store *s;
-    int rc = name_of(req, &name);
+    struct op *op = h->op;
+    struct store_dimension_new d = { .name = op->name,
+                                     .type = op->type,
+                                     .string_values = op->values,
+                                     .tags = op->tags,
+                                     .client_request_token = op->token };
+    struct store_custom_metric_new m = { .name = op->name,
+                                         .metric_type = op->type,
+                                         .display_name = op->display,
+                                         .tags = op->tags,
+                                         .client_request_token = op->token };
+    int64_t now = request_now_ms(h->s);
+    bool created;
 
-    if (rc)
-        return rc;
-    s = server_store(req->srv, &req->eb);
-    return s ? del(s, name, &req->eb) : DD_ERR_STORE;
+    return is_dimension(h) ? store_dimension_create(h->s, &d, now, &created, &h->req->eb)
+                           : store_custom_metric_create(h->s, &m, now, &created, &h->req->eb);
 }
 
-/* List*: one page of names from list, answered under member. */
-static int list_named(struct request *req, struct response *res, const char *scope,
-                      const char *member,
+static int describe_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return is_dimension(h) ? store_dimension_get(h->s, op->name, &op->dim, &h->req->eb)
+                           : store_custom_metric_get(h->s, op->name, &op->metric, &h->req->eb);
+}
+
+static int update_call(struct handler *h)
+{
+    struct op *op = h->op;
+    int64_t now = request_now_ms(h->s);
+
+    return is_dimension(h)
+               ? store_dimension_update(h->s, op->name, op->values, now, &op->dim, &h->req->eb)
+               : store_custom_metric_update(h->s, op->name, op->display, now, &op->metric,
+                                            &h->req->eb);
+}
+
+static int delete_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return is_dimension(h) ? store_dimension_delete(h->s, op->name, &h->req->eb)
+                           : store_custom_metric_delete(h->s, op->name, &h->req->eb);
+}
+
+/* {name, arn}: the answer of Create*. */
+static int render_created(struct handler *h, cJSON *o)
+{
+    const struct op *op = h->op;
+
+    if (!cJSON_AddStringToObject(o, ((const struct kind *)h->arg)->name_member, op->name) ||
+        !cJSON_AddStringToObject(o, ((const struct kind *)h->arg)->arn_member, op->arn))
+        return DD_ERR_NOMEM;
+    return DD_OK;
+}
+
+/* The answer of Describe* and Update* of a dimension. */
+static int render_dimension(struct handler *h, cJSON *o)
+{
+    const struct store_dimension *d = &((struct op *)h->op)->dim;
+    char arn[NAMES_ARN_SIZE];
+    int rc = handler_arn(h->req, NAMES_ARN_DIMENSION, d->name, arn);
+
+    if (!rc &&
+        (!cJSON_AddStringToObject(o, "name", d->name) || !cJSON_AddStringToObject(o, "arn", arn) ||
+         !cJSON_AddStringToObject(o, "type", d->type)))
+        rc = DD_ERR_NOMEM;
+    if (!rc)
+        rc = handler_add_json(o, "stringValues", d->string_values);
+    if (!rc)
+        rc = handler_add_seconds(o, "creationDate", d->created_ms);
+    if (!rc)
+        rc = handler_add_seconds(o, "lastModifiedDate", d->modified_ms);
+    return rc;
+}
+
+/* The answer of Describe* and Update* of a custom metric. */
+static int render_metric(struct handler *h, cJSON *o)
+{
+    const struct store_custom_metric *m = &((struct op *)h->op)->metric;
+    char arn[NAMES_ARN_SIZE];
+    int rc = handler_arn(h->req, NAMES_ARN_CUSTOM_METRIC, m->name, arn);
+
+    if (!rc && (!cJSON_AddStringToObject(o, "metricName", m->name) ||
+                !cJSON_AddStringToObject(o, "metricArn", arn) ||
+                !cJSON_AddStringToObject(o, "metricType", m->metric_type) ||
+                (m->display_name && !cJSON_AddStringToObject(o, "displayName", m->display_name))))
+        rc = DD_ERR_NOMEM;
+    if (!rc)
+        rc = handler_add_seconds(o, "creationDate", m->created_ms);
+    if (!rc)
+        rc = handler_add_seconds(o, "lastModifiedDate", m->modified_ms);
+    return rc;
+}
+
+static void cleanup(struct handler *h)
+{
+    struct op *op = h->op;
+
+    cJSON_free(op->values);
+    cJSON_free(op->tags);
+    store_dimension_cleanup(&op->dim);
+    store_custom_metric_cleanup(&op->metric);
+}
+
+/* List*: one page of names, answered under the kind's member. */
+static int list_named(struct request *req, struct response *res, const struct kind *k,
                       int (*list)(struct store *, const char *, size_t, struct store_name_page *))
 {
     struct store_name_page names = { 0 };
@@ -188,334 +297,56 @@ static int list_named(struct request *req, struct response *res, const char *sco
     size_t limit;
     int rc;
 
-    rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, key, sizeof(key));
-    if (rc)
-        return rc;
-    s = server_store(req->srv, &req->eb);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = list(s, key[0] ? key : NULL, limit, &names);
+    rc = request_query_page(req, k->list_scope, DEFAULT_MAX_RESULTS, &limit, key, sizeof(key));
     if (!rc)
-        rc = respond_names(req, res, member, scope, &names);
+        rc = request_store(req, &s);
+    if (!rc)
+        rc = list(s, key[0] ? key : NULL, limit, &names);
+    if (!rc)
+        rc = handler_respond_names(req, res, k->list_member, (const char *const *)names.v, names.n,
+                                   names.more, k->list_scope, NULL);
     store_name_page_cleanup(&names);
     return rc;
 }
 
-/* ---- dimensions ---- */
-
-static int dimension_name(struct request *req, const char **name)
-{
-    *name = request_param(req, "name");
-    return names_check(NAMES_DIMENSION_NAME, "name", *name, &req->eb);
-}
-
-static int respond_dimension(struct request *req, struct response *res,
-                             const struct store_dimension *d)
-{
-    char arn[NAMES_ARN_SIZE];
-    cJSON *o, *values;
-    int rc;
-
-    rc = arn_of(req, NAMES_ARN_DIMENSION, d->name, arn);
-    if (rc)
-        return rc;
-    values = cJSON_Parse(d->string_values);
-    o = cJSON_CreateObject();
-    if (!values || !o || !cJSON_AddStringToObject(o, "name", d->name) ||
-        !cJSON_AddStringToObject(o, "arn", arn) || !cJSON_AddStringToObject(o, "type", d->type) ||
-        !cJSON_AddItemToObject(o, "stringValues", values)) {
-        cJSON_Delete(values);
-        rc = DD_ERR_NOMEM;
-    } else if (!cJSON_AddNumberToObject(o, "creationDate", (double)d->created_ms / 1000.0) ||
-               !cJSON_AddNumberToObject(o, "lastModifiedDate", (double)d->modified_ms / 1000.0)) {
-        rc = DD_ERR_NOMEM;
-    } else {
-        rc = response_json(res, o);
-    }
-    cJSON_Delete(o);
-    return rc;
-}
-
-static int create_dimension(struct request *req, struct response *res)
-{
-    struct store_dimension_new d = { 0 };
-    const char *name, *type = NULL, *token = NULL;
-    char *values = NULL, *tags = NULL, arn[NAMES_ARN_SIZE];
-    cJSON *body = NULL, *o;
-    struct store *s;
-    bool created;
-    int rc;
-
-    rc = dimension_name(req, &name);
-    if (!rc)
-        rc = request_json_body(req, &body);
-    if (!rc)
-        rc = member_string(req, body, "type", &type);
-    if (!rc)
-        rc = names_check_enum("type", type, names_enum_dimension_type, &req->eb);
-    if (!rc)
-        rc = check_string_values(req, body, &values);
-    if (!rc)
-        rc = check_tags(req, body, &tags);
-    if (!rc)
-        rc = check_token(req, body, &token);
-    if (!rc)
-        rc = arn_of(req, NAMES_ARN_DIMENSION, name, arn);
-    if (rc)
-        goto out;
-    s = server_store(req->srv, &req->eb);
-    if (!s) {
-        rc = DD_ERR_STORE;
-        goto out;
-    }
-    d.name = name;
-    d.type = type;
-    d.string_values = values;
-    d.tags = tags;
-    d.client_request_token = token;
-    rc = store_dimension_create(s, &d, now_ms(s), &created, &req->eb);
-    if (rc)
-        goto out;
-    o = cJSON_CreateObject();
-    if (!o || !cJSON_AddStringToObject(o, "name", name) || !cJSON_AddStringToObject(o, "arn", arn))
-        rc = DD_ERR_NOMEM;
-    else
-        rc = response_json(res, o);
-    cJSON_Delete(o);
-out:
-    cJSON_free(values);
-    cJSON_free(tags);
-    cJSON_Delete(body);
-    return rc;
-}
-
-static int describe_dimension(struct request *req, struct response *res)
-{
-    struct store_dimension d = { 0 };
-    const char *name;
-    struct store *s;
-    int rc;
-
-    rc = dimension_name(req, &name);
-    if (rc)
-        return rc;
-    s = server_store(req->srv, &req->eb);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_dimension_get(s, name, &d, &req->eb);
-    if (!rc)
-        rc = respond_dimension(req, res, &d);
-    store_dimension_cleanup(&d);
-    return rc;
-}
-
-static int update_dimension(struct request *req, struct response *res)
-{
-    struct store_dimension d = { 0 };
-    const char *name;
-    char *values = NULL;
-    cJSON *body = NULL;
-    struct store *s;
-    int rc;
-
-    rc = dimension_name(req, &name);
-    if (!rc)
-        rc = request_json_body(req, &body);
-    if (!rc)
-        rc = check_string_values(req, body, &values);
-    if (rc)
-        goto out;
-    s = server_store(req->srv, &req->eb);
-    if (!s) {
-        rc = DD_ERR_STORE;
-        goto out;
-    }
-    rc = store_dimension_update(s, name, values, now_ms(s), &d, &req->eb);
-    if (!rc)
-        rc = respond_dimension(req, res, &d);
-out:
-    store_dimension_cleanup(&d);
-    cJSON_free(values);
-    cJSON_Delete(body);
-    return rc;
-}
-
-static int delete_dimension(struct request *req, struct response *res)
-{
-    (void)res;
-    return delete_named(req, dimension_name, store_dimension_delete);
-}
+/* The operations, named in the route table. */
+static const struct handler_ops create_dimension =
+    HANDLER_OPERATION(check_create, create_call, render_created, &dimension);
+static const struct handler_ops describe_dimension =
+    HANDLER_OPERATION(check_name, describe_call, render_dimension, &dimension);
+static const struct handler_ops update_dimension =
+    HANDLER_OPERATION(check_update, update_call, render_dimension, &dimension);
+static const struct handler_ops delete_dimension =
+    HANDLER_OPERATION(check_name, delete_call, NULL, &dimension);
+static const struct handler_ops create_custom_metric =
+    HANDLER_OPERATION(check_create, create_call, render_created, &metric);
+static const struct handler_ops describe_custom_metric =
+    HANDLER_OPERATION(check_name, describe_call, render_metric, &metric);
+static const struct handler_ops update_custom_metric =
+    HANDLER_OPERATION(check_update, update_call, render_metric, &metric);
+static const struct handler_ops delete_custom_metric =
+    HANDLER_OPERATION(check_name, delete_call, NULL, &metric);
 
 static int list_dimensions(struct request *req, struct response *res)
 {
-    return list_named(req, res, "ListDimensions", "dimensionNames", store_dimension_list);
-}
-
-/* ---- custom metrics ---- */
-
-static int metric_name(struct request *req, const char **name)
-{
-    *name = request_param(req, "metricName");
-    return names_check(NAMES_CUSTOM_METRIC_NAME, "metricName", *name, &req->eb);
-}
-
-static int check_display_name(struct request *req, const cJSON *body, bool required,
-                              const char **out)
-{
-    int rc = member_string(req, body, "displayName", out);
-
-    if (!rc && (*out || required))
-        rc = names_check(NAMES_CUSTOM_METRIC_DISPLAY_NAME, "displayName", *out, &req->eb);
-    return rc;
-}
-
-static int respond_metric(struct request *req, struct response *res,
-                          const struct store_custom_metric *m)
-{
-    char arn[NAMES_ARN_SIZE];
-    cJSON *o;
-    int rc;
-
-    rc = arn_of(req, NAMES_ARN_CUSTOM_METRIC, m->name, arn);
-    if (rc)
-        return rc;
-    o = cJSON_CreateObject();
-    if (!o || !cJSON_AddStringToObject(o, "metricName", m->name) ||
-        !cJSON_AddStringToObject(o, "metricArn", arn) ||
-        !cJSON_AddStringToObject(o, "metricType", m->metric_type) ||
-        (m->display_name && !cJSON_AddStringToObject(o, "displayName", m->display_name)) ||
-        !cJSON_AddNumberToObject(o, "creationDate", (double)m->created_ms / 1000.0) ||
-        !cJSON_AddNumberToObject(o, "lastModifiedDate", (double)m->modified_ms / 1000.0))
-        rc = DD_ERR_NOMEM;
-    else
-        rc = response_json(res, o);
-    cJSON_Delete(o);
-    return rc;
-}
-
-static int create_custom_metric(struct request *req, struct response *res)
-{
-    struct store_custom_metric_new m = { 0 };
-    const char *name, *type = NULL, *display = NULL, *token = NULL;
-    char *tags = NULL, arn[NAMES_ARN_SIZE];
-    cJSON *body = NULL, *o;
-    struct store *s;
-    bool created;
-    int rc;
-
-    rc = metric_name(req, &name);
-    if (!rc)
-        rc = request_json_body(req, &body);
-    if (!rc)
-        rc = member_string(req, body, "metricType", &type);
-    if (!rc)
-        rc = names_check_enum("metricType", type, names_enum_custom_metric_type, &req->eb);
-    if (!rc)
-        rc = check_display_name(req, body, false, &display);
-    if (!rc)
-        rc = check_tags(req, body, &tags);
-    if (!rc)
-        rc = check_token(req, body, &token);
-    if (!rc)
-        rc = arn_of(req, NAMES_ARN_CUSTOM_METRIC, name, arn);
-    if (rc)
-        goto out;
-    s = server_store(req->srv, &req->eb);
-    if (!s) {
-        rc = DD_ERR_STORE;
-        goto out;
-    }
-    m.name = name;
-    m.metric_type = type;
-    m.display_name = display;
-    m.tags = tags;
-    m.client_request_token = token;
-    rc = store_custom_metric_create(s, &m, now_ms(s), &created, &req->eb);
-    if (rc)
-        goto out;
-    o = cJSON_CreateObject();
-    if (!o || !cJSON_AddStringToObject(o, "metricName", name) ||
-        !cJSON_AddStringToObject(o, "metricArn", arn))
-        rc = DD_ERR_NOMEM;
-    else
-        rc = response_json(res, o);
-    cJSON_Delete(o);
-out:
-    cJSON_free(tags);
-    cJSON_Delete(body);
-    return rc;
-}
-
-static int describe_custom_metric(struct request *req, struct response *res)
-{
-    struct store_custom_metric m = { 0 };
-    const char *name;
-    struct store *s;
-    int rc;
-
-    rc = metric_name(req, &name);
-    if (rc)
-        return rc;
-    s = server_store(req->srv, &req->eb);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_custom_metric_get(s, name, &m, &req->eb);
-    if (!rc)
-        rc = respond_metric(req, res, &m);
-    store_custom_metric_cleanup(&m);
-    return rc;
-}
-
-static int update_custom_metric(struct request *req, struct response *res)
-{
-    struct store_custom_metric m = { 0 };
-    const char *name, *display = NULL;
-    cJSON *body = NULL;
-    struct store *s;
-    int rc;
-
-    rc = metric_name(req, &name);
-    if (!rc)
-        rc = request_json_body(req, &body);
-    if (!rc)
-        rc = check_display_name(req, body, true, &display);
-    if (rc)
-        goto out;
-    s = server_store(req->srv, &req->eb);
-    if (!s) {
-        rc = DD_ERR_STORE;
-        goto out;
-    }
-    rc = store_custom_metric_update(s, name, display, now_ms(s), &m, &req->eb);
-    if (!rc)
-        rc = respond_metric(req, res, &m);
-out:
-    store_custom_metric_cleanup(&m);
-    cJSON_Delete(body);
-    return rc;
-}
-
-static int delete_custom_metric(struct request *req, struct response *res)
-{
-    (void)res;
-    return delete_named(req, metric_name, store_custom_metric_delete);
+    return list_named(req, res, &dimension, store_dimension_list);
 }
 
 static int list_custom_metrics(struct request *req, struct response *res)
 {
-    return list_named(req, res, "ListCustomMetrics", "metricNames", store_custom_metric_list);
+    return list_named(req, res, &metric, store_custom_metric_list);
 }
 
 const struct route api_dimensions_routes[] = {
-    { "GET", "/dimensions", list_dimensions },
-    { "POST", "/dimensions/{name}", create_dimension },
-    { "GET", "/dimensions/{name}", describe_dimension },
-    { "PATCH", "/dimensions/{name}", update_dimension },
-    { "DELETE", "/dimensions/{name}", delete_dimension },
-    { "GET", "/custom-metrics", list_custom_metrics },
-    { "POST", "/custom-metric/{metricName}", create_custom_metric },
-    { "GET", "/custom-metric/{metricName}", describe_custom_metric },
-    { "PATCH", "/custom-metric/{metricName}", update_custom_metric },
-    { "DELETE", "/custom-metric/{metricName}", delete_custom_metric },
-    { NULL, NULL, NULL },
+    { "GET", "/dimensions", list_dimensions, NULL },
+    { "POST", "/dimensions/{name}", NULL, &create_dimension },
+    { "GET", "/dimensions/{name}", NULL, &describe_dimension },
+    { "PATCH", "/dimensions/{name}", NULL, &update_dimension },
+    { "DELETE", "/dimensions/{name}", NULL, &delete_dimension },
+    { "GET", "/custom-metrics", list_custom_metrics, NULL },
+    { "POST", "/custom-metric/{metricName}", NULL, &create_custom_metric },
+    { "GET", "/custom-metric/{metricName}", NULL, &describe_custom_metric },
+    { "PATCH", "/custom-metric/{metricName}", NULL, &update_custom_metric },
+    { "DELETE", "/custom-metric/{metricName}", NULL, &delete_custom_metric },
+    { NULL, NULL, NULL, NULL },
 };

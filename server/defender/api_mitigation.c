@@ -20,16 +20,15 @@
 
 #include <cjson/cJSON.h>
 
-#include "core/clock.h"
 #include "core/ids.h"
 #include "core/names.h"
 #include "core/paging.h"
 #include "core/timefmt.h"
 #include "server/api.h"
 #include "server/aws_error.h"
+#include "server/handler.h"
 #include "server/server.h"
 #include "store/defender/store_mitigation.h"
-#include "store/emulator/store_emulator.h"
 
 #define DEFAULT_MAX_RESULTS 25
 #define MAX_TASK_VIOLATIONS 25
@@ -37,65 +36,11 @@
 
 /* ---- request helpers ---- */
 
-/* Emulated now (the shared clock), or real time before the broker set it. */
-static int64_t now_ms(struct store *s)
-{
-    struct dd_clock c;
-
-    if (store_clock_get(s, &c) == DD_OK)
-        return clock_now(&c, server_real_ms());
-    return server_real_ms();
-}
-
-static int db(struct request *req, struct store **out)
-{
-    *out = server_store(req->srv, &req->eb);
-    return *out ? DD_OK : DD_ERR_STORE;
-}
-
-/* The request body as a JSON object (empty = {}); *out owns the tree. */
-static int body_object(struct request *req, cJSON **out)
-{
-    *out = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len) : cJSON_CreateObject();
-    if (!*out && req->body_len == 0)
-        return DD_ERR_NOMEM;
-    if (!*out || !cJSON_IsObject(*out)) {
-        cJSON_Delete(*out);
-        *out = NULL;
-        return dd_fail(&req->eb, DD_ERR_INVALID, "The request body must be a JSON object.");
-    }
-    return DD_OK;
-}
-
-/* Member key of o, NULL when absent or null (borrowed). */
-static const cJSON *member(const cJSON *o, const char *key)
-{
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, key);
-
-    return m && !cJSON_IsNull(m) ? m : NULL;
-}
-
-/* A string member (NULL when absent or null, borrowed); field names it in
- * the message. */
-static int member_string(struct request *req, const cJSON *o, const char *key, const char *field,
-                         const char **out)
-{
-    const cJSON *m = member(o, key);
-
-    *out = NULL;
-    if (!m)
-        return DD_OK;
-    if (!cJSON_IsString(m))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a string", field);
-    *out = m->valuestring;
-    return DD_OK;
-}
-
 /* A boolean member; absent or null is false, *present says which. */
 static int member_bool(struct request *req, const cJSON *o, const char *key, bool *out,
                        bool *present)
 {
-    const cJSON *m = member(o, key);
+    const cJSON *m = handler_member(o, key);
 
     *out = false;
     if (present)
@@ -121,7 +66,7 @@ static int not_null(struct request *req, const char *field)
 static int member_list(struct request *req, const cJSON *o, const char *key, const char *field,
                        int min, int max, const cJSON **out)
 {
-    const cJSON *m = member(o, key);
+    const cJSON *m = handler_member(o, key);
     int n;
 
     *out = NULL;
@@ -166,17 +111,6 @@ static int string_list(struct request *req, const cJSON *list, const char *field
     return DD_OK;
 }
 
-/* Add nextToken for key (a string) to o. */
-static int add_token(struct request *req, cJSON *o, const char *scope, const char *key)
-{
-    char token[PAGING_TOKEN_SIZE];
-    int rc = paging_encode_key(scope, key, strlen(key), token, sizeof(token), &req->eb);
-
-    if (!rc && !cJSON_AddStringToObject(o, "nextToken", token))
-        rc = DD_ERR_NOMEM;
-    return rc;
-}
-
 /* startTime and endTime query arguments; both required when required,
  * otherwise both or neither (*present). */
 static int query_range(struct request *req, bool required, bool *present, int64_t *start_ms,
@@ -196,25 +130,6 @@ static int query_range(struct request *req, bool required, bool *present, int64_
         rc = dd_fail(&req->eb, DD_ERR_INVALID, "startTime must not be later than endTime.");
     *present = rc == DD_OK;
     return rc;
-}
-
-static int add_seconds(cJSON *o, const char *key, int64_t ms)
-{
-    return cJSON_AddNumberToObject(o, key, (double)ms / 1000.0) ? DD_OK : DD_ERR_NOMEM;
-}
-
-/* Parse json (stored by us) and add it to o under key. */
-static int add_json(cJSON *o, const char *key, const char *json)
-{
-    cJSON *v = cJSON_Parse(json);
-
-    if (!v)
-        return DD_ERR_NOMEM;
-    if (!cJSON_AddItemToObject(o, key, v)) {
-        cJSON_Delete(v);
-        return DD_ERR_NOMEM;
-    }
-    return DD_OK;
 }
 
 /* ---- action parameters ---- */
@@ -255,7 +170,7 @@ static int param_string(struct request *req, const cJSON *p, const char *member_
     int rc;
 
     snprintf(field, sizeof(field), "%s.%s", prefix, member_name);
-    rc = member_string(req, p, member_name, field, &v);
+    rc = handler_member_string(req, p, member_name, field, &v);
     if (!rc && allowed)
         rc = names_check_enum(field, v, allowed, &req->eb);
     else if (!rc)
@@ -331,7 +246,7 @@ static int parse_params(struct request *req, const cJSON *params, char **text, c
     if (!cJSON_IsObject(params))
         return dd_fail(&req->eb, DD_ERR_INVALID, "actionParams must be an object");
     for (i = 0; i < N_PARAM_KINDS; i++) {
-        if (!member(params, param_kinds[i].member))
+        if (!handler_member(params, param_kinds[i].member))
             continue;
         if (k)
             return dd_fail(&req->eb, DD_ERR_INVALID,
@@ -346,44 +261,13 @@ static int parse_params(struct request *req, const cJSON *params, char **text, c
                        "addThingsToThingGroupParams).");
     canon = cJSON_CreateObject();
     inner = cJSON_AddObjectToObject(canon, k->member);
-    rc = inner ? param_members(req, k, member(params, k->member), inner) : DD_ERR_NOMEM;
+    rc = inner ? param_members(req, k, handler_member(params, k->member), inner) : DD_ERR_NOMEM;
     if (!rc && !(*text = cJSON_PrintUnformatted(canon)))
         rc = DD_ERR_NOMEM;
     if (!rc)
         *type = k->type;
     cJSON_Delete(canon);
     return rc;
-}
-
-/* Tags: a list of {Key, Value}. *out gets their text (cJSON_free), NULL when
- * there are none. */
-static int parse_tags(struct request *req, const cJSON *body, char **out)
-{
-    const cJSON *tags = member(body, "tags"), *t;
-    const char *key, *value;
-    int rc;
-
-    *out = NULL;
-    if (!tags)
-        return DD_OK;
-    if (!cJSON_IsArray(tags))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "tags must be a list");
-    cJSON_ArrayForEach(t, tags)
-    {
-        if (!cJSON_IsObject(t))
-            return dd_fail(&req->eb, DD_ERR_INVALID, "each tag must be an object");
-        rc = member_string(req, t, "Key", "tags.member.Key", &key);
-        if (!rc)
-            rc = names_check(NAMES_TAG_KEY, "tags.member.Key", key, &req->eb);
-        if (!rc)
-            rc = member_string(req, t, "Value", "tags.member.Value", &value);
-        if (!rc && value)
-            rc = names_check(NAMES_TAG_VALUE, "tags.member.Value", value, &req->eb);
-        if (rc)
-            return rc;
-    }
-    *out = cJSON_PrintUnformatted(tags);
-    return *out ? DD_OK : DD_ERR_NOMEM;
 }
 
 /* ---- actions ---- */
@@ -394,183 +278,24 @@ static int action_name(struct request *req, const char **name)
     return names_check(NAMES_MITIGATION_ACTION_NAME, "actionName", *name, &req->eb);
 }
 
-static int action_arn(struct request *req, const char *name, char *buf)
-{
-    return names_arn_format(buf, NAMES_ARN_SIZE, NAMES_ARN_MITIGATION_ACTION, req->srv->region,
-                            req->srv->account, name);
-}
-
-/* {actionArn, actionId}: the answer of Create and Update. */
+/* {actionArn, actionId}: the answer of Create and Update; with exists,
+ * the ResourceAlreadyExistsException of a Create that found a. */
 static int respond_arn_id(struct request *req, struct response *res,
-                          const struct store_mitigation_action *a)
+                          const struct store_mitigation_action *a, bool exists)
 {
     char arn[NAMES_ARN_SIZE];
     cJSON *o;
-    int rc = action_arn(req, a->name, arn);
+    int rc = handler_arn(req, NAMES_ARN_MITIGATION_ACTION, a->name, arn);
 
     if (rc)
         return rc;
+    if (exists)
+        return aws_error_exists(res, req->eb.msg, a->action_id, arn);
     o = cJSON_CreateObject();
     if (o && (!cJSON_AddStringToObject(o, "actionArn", arn) ||
               !cJSON_AddStringToObject(o, "actionId", a->action_id)))
         rc = DD_ERR_NOMEM;
     return response_json_free(res, o, rc);
-}
-
-/* ResourceAlreadyExistsException with the modelled resourceId/resourceArn. */
-static int respond_exists(struct request *req, struct response *res,
-                          const struct store_mitigation_action *a)
-{
-    char arn[NAMES_ARN_SIZE], *body = NULL;
-    cJSON *o;
-    int rc = action_arn(req, a->name, arn);
-
-    if (rc)
-        return rc;
-    o = cJSON_CreateObject();
-    if (o && cJSON_AddStringToObject(o, "message", req->eb.msg) &&
-        cJSON_AddStringToObject(o, "__type", "ResourceAlreadyExistsException") &&
-        cJSON_AddStringToObject(o, "resourceId", a->action_id) &&
-        cJSON_AddStringToObject(o, "resourceArn", arn))
-        body = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!body)
-        return DD_ERR_NOMEM;
-    response_take_body(res, 409, "application/json", body, strlen(body));
-    response_header(res, "x-amzn-ErrorType", "ResourceAlreadyExistsException");
-    return DD_OK;
-}
-
-static int create_action(struct request *req, struct response *res)
-{
-    struct store_mitigation_action_new a = { 0 };
-    struct store_mitigation_action out = { 0 };
-    char *params = NULL, *tags = NULL, id[IDS_UUID_SIZE];
-    const char *name, *role = NULL, *type = NULL;
-    const cJSON *p;
-    cJSON *body = NULL;
-    struct store *s;
-    int rc;
-
-    rc = action_name(req, &name);
-    if (!rc)
-        rc = body_object(req, &body);
-    if (!rc)
-        rc = member_string(req, body, "roleArn", "roleArn", &role);
-    if (!rc)
-        rc = names_check(NAMES_ROLE_ARN, "roleArn", role, &req->eb);
-    if (!rc && !(p = member(body, "actionParams")))
-        rc = not_null(req, "actionParams");
-    if (!rc)
-        rc = parse_params(req, p, &params, &type);
-    if (!rc)
-        rc = parse_tags(req, body, &tags);
-    if (!rc)
-        rc = db(req, &s);
-    if (!rc)
-        rc = ids_uuid(id);
-    if (rc)
-        goto out;
-    a.name = name;
-    a.action_id = id;
-    a.action_type = type;
-    a.role_arn = role;
-    a.params = params;
-    a.tags = tags;
-    rc = store_mitigation_action_create(s, &a, now_ms(s), &out, &req->eb);
-    if (rc == DD_ERR_EXISTS)
-        rc = respond_exists(req, res, &out);
-    else if (!rc)
-        rc = respond_arn_id(req, res, &out);
-out:
-    store_mitigation_action_cleanup(&out);
-    cJSON_free(tags);
-    cJSON_free(params);
-    cJSON_Delete(body);
-    return rc;
-}
-
-static int describe_action(struct request *req, struct response *res)
-{
-    struct store_mitigation_action a = { 0 };
-    char arn[NAMES_ARN_SIZE];
-    const char *name;
-    struct store *s;
-    cJSON *o = NULL;
-    int rc;
-
-    rc = action_name(req, &name);
-    if (!rc)
-        rc = db(req, &s);
-    if (!rc)
-        rc = store_mitigation_action_get(s, name, &a, &req->eb);
-    if (!rc)
-        rc = action_arn(req, a.name, arn);
-    if (rc)
-        goto out;
-    o = cJSON_CreateObject();
-    if (!o || !cJSON_AddStringToObject(o, "actionName", a.name) ||
-        !cJSON_AddStringToObject(o, "actionType", a.action_type) ||
-        !cJSON_AddStringToObject(o, "actionArn", arn) ||
-        !cJSON_AddStringToObject(o, "actionId", a.action_id) ||
-        !cJSON_AddStringToObject(o, "roleArn", a.role_arn))
-        rc = DD_ERR_NOMEM;
-    if (!rc)
-        rc = add_json(o, "actionParams", a.params);
-    if (!rc)
-        rc = add_seconds(o, "creationDate", a.created_ms);
-    if (!rc)
-        rc = add_seconds(o, "lastModifiedDate", a.modified_ms);
-    rc = response_json_free(res, o, rc);
-    o = NULL;
-out:
-    cJSON_Delete(o);
-    store_mitigation_action_cleanup(&a);
-    return rc;
-}
-
-static int update_action(struct request *req, struct response *res)
-{
-    struct store_mitigation_action a = { 0 };
-    const char *name, *role = NULL, *type = NULL;
-    char *params = NULL;
-    const cJSON *p;
-    cJSON *body = NULL;
-    struct store *s;
-    int rc;
-
-    rc = action_name(req, &name);
-    if (!rc)
-        rc = body_object(req, &body);
-    if (!rc)
-        rc = member_string(req, body, "roleArn", "roleArn", &role);
-    if (!rc && role)
-        rc = names_check(NAMES_ROLE_ARN, "roleArn", role, &req->eb);
-    if (!rc && (p = member(body, "actionParams")))
-        rc = parse_params(req, p, &params, &type);
-    if (!rc)
-        rc = db(req, &s);
-    if (!rc)
-        rc = store_mitigation_action_update(s, name, role, params, type, now_ms(s), &a, &req->eb);
-    if (!rc)
-        rc = respond_arn_id(req, res, &a);
-    store_mitigation_action_cleanup(&a);
-    cJSON_free(params);
-    cJSON_Delete(body);
-    return rc;
-}
-
-static int delete_action(struct request *req, struct response *res)
-{
-    const char *name;
-    struct store *s;
-    int rc;
-
-    (void)res;
-    rc = action_name(req, &name);
-    if (!rc)
-        rc = db(req, &s);
-    return rc ? rc : store_mitigation_action_delete(s, name, &req->eb);
 }
 
 static int list_actions(struct request *req, struct response *res)
@@ -589,7 +314,7 @@ static int list_actions(struct request *req, struct response *res)
     if (!rc)
         rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, key, sizeof(key));
     if (!rc)
-        rc = db(req, &s);
+        rc = request_store(req, &s);
     if (!rc)
         rc = store_mitigation_action_list(s, type, key[0] ? key : NULL, limit, &page);
     if (rc)
@@ -599,7 +324,7 @@ static int list_actions(struct request *req, struct response *res)
     if (!list)
         rc = DD_ERR_NOMEM;
     for (i = 0; !rc && i < page.n; i++) {
-        rc = action_arn(req, page.items[i].name, arn);
+        rc = handler_arn(req, NAMES_ARN_MITIGATION_ACTION, page.items[i].name, arn);
         if (rc)
             break;
         it = cJSON_CreateObject();
@@ -611,10 +336,10 @@ static int list_actions(struct request *req, struct response *res)
                     !cJSON_AddStringToObject(it, "actionArn", arn)))
             rc = DD_ERR_NOMEM;
         if (!rc)
-            rc = add_seconds(it, "creationDate", page.items[i].created_ms);
+            rc = handler_add_seconds(it, "creationDate", page.items[i].created_ms);
     }
     if (!rc && page.more)
-        rc = add_token(req, o, scope, page.items[page.n - 1].name);
+        rc = handler_add_token(req, o, "nextToken", scope, page.items[page.n - 1].name);
     rc = response_json_free(res, o, rc);
     o = NULL;
 out:
@@ -636,7 +361,7 @@ static int task_id(struct request *req, const char **id)
 static int body_time(struct request *req, const cJSON *o, const char *key, const char *field,
                      int64_t *ms)
 {
-    const cJSON *m = member(o, key);
+    const cJSON *m = handler_member(o, key);
 
     *ms = 0;
     if (!m)
@@ -662,7 +387,7 @@ struct task_request {
 static int parse_target(struct request *req, const cJSON *body, struct task_request *r,
                         cJSON *canon)
 {
-    const cJSON *target = member(body, "target"), *ids, *it;
+    const cJSON *target = handler_member(body, "target"), *ids, *it;
     const char *profile, *behavior;
     cJSON *copy;
     int rc;
@@ -679,13 +404,13 @@ static int parse_target(struct request *req, const cJSON *body, struct task_requ
     if (!rc && ids)
         rc = string_list(req, ids, "target.violationIds", NAMES_VIOLATION_ID, copy, "violationIds");
     if (!rc)
-        rc = member_string(req, target, "securityProfileName", "target.securityProfileName",
-                           &profile);
+        rc = handler_member_string(req, target, "securityProfileName", "target.securityProfileName",
+                                   &profile);
     if (!rc && profile)
         rc = names_check(NAMES_SECURITY_PROFILE_NAME, "target.securityProfileName", profile,
                          &req->eb);
     if (!rc)
-        rc = member_string(req, target, "behaviorName", "target.behaviorName", &behavior);
+        rc = handler_member_string(req, target, "behaviorName", "target.behaviorName", &behavior);
     if (!rc && behavior)
         rc = names_check(NAMES_BEHAVIOR_NAME, "target.behaviorName", behavior, &req->eb);
     if (rc)
@@ -741,7 +466,7 @@ static int parse_actions(struct request *req, const cJSON *body, struct task_req
 static int parse_options(struct request *req, const cJSON *body, struct task_request *r,
                          cJSON *canon)
 {
-    const cJSON *range = member(body, "violationEventOccurrenceRange");
+    const cJSON *range = handler_member(body, "violationEventOccurrenceRange");
     cJSON *copy;
     int rc = DD_OK;
 
@@ -761,16 +486,16 @@ static int parse_options(struct request *req, const cJSON *body, struct task_req
             return rc;
         r->t.has_range = true;
         copy = cJSON_AddObjectToObject(canon, "violationEventOccurrenceRange");
-        if (!copy || add_seconds(copy, "startTime", r->t.range_start_ms) ||
-            add_seconds(copy, "endTime", r->t.range_end_ms))
+        if (!copy || handler_add_seconds(copy, "startTime", r->t.range_start_ms) ||
+            handler_add_seconds(copy, "endTime", r->t.range_end_ms))
             return DD_ERR_NOMEM;
     }
     rc = member_bool(req, body, "includeOnlyActiveViolations", &r->t.only_active, NULL);
     if (!rc)
         rc = member_bool(req, body, "includeSuppressedAlerts", &r->t.include_suppressed, NULL);
     if (!rc)
-        rc = member_string(req, body, "clientRequestToken", "clientRequestToken",
-                           &r->t.client_request_token);
+        rc = handler_member_string(req, body, "clientRequestToken", "clientRequestToken",
+                                   &r->t.client_request_token);
     if (!rc)
         rc = names_check(NAMES_CLIENT_REQUEST_TOKEN, "clientRequestToken",
                          r->t.client_request_token, &req->eb);
@@ -793,7 +518,7 @@ static int start_task(struct request *req, struct response *res)
     memset(&r, 0, sizeof(r));
     rc = task_id(req, &r.t.task_id);
     if (!rc)
-        rc = body_object(req, &body);
+        rc = request_json_body(req, &body);
     if (!rc && !(canon = cJSON_CreateObject()))
         rc = DD_ERR_NOMEM;
     if (!rc)
@@ -805,12 +530,12 @@ static int start_task(struct request *req, struct response *res)
     if (!rc && !(r.request = cJSON_PrintUnformatted(canon)))
         rc = DD_ERR_NOMEM;
     if (!rc)
-        rc = db(req, &s);
+        rc = request_store(req, &s);
     if (rc)
         goto out;
     r.t.target = r.target;
     r.t.request = r.request;
-    rc = store_mitigation_task_start(s, &r.t, now_ms(s), &created, &req->eb);
+    rc = store_mitigation_task_start(s, &r.t, request_now_ms(s), &created, &req->eb);
     if (rc == DD_ERR_EXISTS) {
         aws_error_respond(res, rc, 400, "TaskAlreadyExistsException", req->eb.msg);
         rc = DD_OK;
@@ -841,22 +566,22 @@ static int task_summary(const struct store_mitigation_task *t, cJSON **out)
         !cJSON_AddStringToObject(o, "taskStatus", t->status))
         rc = DD_ERR_NOMEM;
     if (!rc)
-        rc = add_seconds(o, "taskStartTime", t->start_ms);
+        rc = handler_add_seconds(o, "taskStartTime", t->start_ms);
     if (!rc && t->end_ms >= 0)
-        rc = add_seconds(o, "taskEndTime", t->end_ms);
+        rc = handler_add_seconds(o, "taskEndTime", t->end_ms);
     if (!rc)
-        rc = add_json(o, "target", t->target);
+        rc = handler_add_json(o, "target", t->target);
     if (!rc && t->has_range) {
         range = cJSON_AddObjectToObject(o, "violationEventOccurrenceRange");
-        rc = range ? add_seconds(range, "startTime", t->range_start_ms) : DD_ERR_NOMEM;
+        rc = range ? handler_add_seconds(range, "startTime", t->range_start_ms) : DD_ERR_NOMEM;
         if (!rc)
-            rc = add_seconds(range, "endTime", t->range_end_ms);
+            rc = handler_add_seconds(range, "endTime", t->range_end_ms);
     }
     if (!rc && (!cJSON_AddBoolToObject(o, "onlyActiveViolationsIncluded", t->only_active) ||
                 !cJSON_AddBoolToObject(o, "suppressedAlertsIncluded", t->include_suppressed)))
         rc = DD_ERR_NOMEM;
     if (!rc)
-        rc = add_json(o, "actionsDefinition", t->actions);
+        rc = handler_add_json(o, "actionsDefinition", t->actions);
     if (!rc) {
         stats = cJSON_AddObjectToObject(o, "taskStatistics");
         if (!stats || !cJSON_AddNumberToObject(stats, "actionsExecuted", (double)t->n_executed) ||
@@ -870,34 +595,6 @@ static int task_summary(const struct store_mitigation_task *t, cJSON **out)
     }
     *out = o;
     return DD_OK;
-}
-
-static int describe_task(struct request *req, struct response *res)
-{
-    struct store_mitigation_task t = { 0 };
-    cJSON *o = NULL, *summary = NULL;
-    const char *id;
-    struct store *s;
-    int rc;
-
-    rc = task_id(req, &id);
-    if (!rc)
-        rc = db(req, &s);
-    if (!rc)
-        rc = store_mitigation_task_get(s, id, &t, &req->eb);
-    if (!rc)
-        rc = task_summary(&t, &summary);
-    if (!rc) {
-        o = cJSON_CreateObject();
-        if (o && cJSON_AddItemToObject(o, "taskSummary", summary))
-            summary = NULL;
-        else
-            rc = DD_ERR_NOMEM;
-        rc = response_json_free(res, o, rc);
-    }
-    cJSON_Delete(summary);
-    store_mitigation_task_cleanup(&t);
-    return rc;
 }
 
 static int list_tasks(struct request *req, struct response *res)
@@ -925,7 +622,7 @@ static int list_tasks(struct request *req, struct response *res)
         after_ms = strtoll(key, NULL, 10);
     }
     if (!rc)
-        rc = db(req, &s);
+        rc = request_store(req, &s);
     if (!rc)
         rc = store_mitigation_task_list(s, start, end, after_ms, slash ? slash + 1 : NULL, limit,
                                         &page);
@@ -945,7 +642,7 @@ static int list_tasks(struct request *req, struct response *res)
     if (!rc && page.more) {
         snprintf(last, sizeof(last), "%" PRId64 "/%s", page.items[page.n - 1].start_ms,
                  page.items[page.n - 1].task_id);
-        rc = add_token(req, o, scope, last);
+        rc = handler_add_token(req, o, "nextToken", scope, last);
     }
     rc = response_json_free(res, o, rc);
     o = NULL;
@@ -953,19 +650,6 @@ out:
     cJSON_Delete(o);
     store_mitigation_task_page_cleanup(&page);
     return rc;
-}
-
-static int cancel_task(struct request *req, struct response *res)
-{
-    const char *id;
-    struct store *s;
-    int rc;
-
-    (void)res;
-    rc = task_id(req, &id);
-    if (!rc)
-        rc = db(req, &s);
-    return rc ? rc : store_mitigation_task_cancel(s, id, now_ms(s), &req->eb);
 }
 
 /* One DetectMitigationActionExecution of e, added to list. */
@@ -984,9 +668,9 @@ static int add_execution(cJSON *list, const struct store_mitigation_execution *e
         !cJSON_AddStringToObject(o, "thingName", e->thing))
         rc = DD_ERR_NOMEM;
     if (!rc)
-        rc = add_seconds(o, "executionStartDate", e->start_ms);
+        rc = handler_add_seconds(o, "executionStartDate", e->start_ms);
     if (!rc && e->end_ms >= 0)
-        rc = add_seconds(o, "executionEndDate", e->end_ms);
+        rc = handler_add_seconds(o, "executionEndDate", e->end_ms);
     if (!rc && (!cJSON_AddStringToObject(o, "status", e->status) ||
                 (e->error_code && !cJSON_AddStringToObject(o, "errorCode", e->error_code)) ||
                 (e->message && !cJSON_AddStringToObject(o, "message", e->message))))
@@ -1032,7 +716,7 @@ static int list_executions(struct request *req, struct response *res)
             rc = dd_fail(&req->eb, DD_ERR_INVALID, "Invalid nextToken");
     }
     if (!rc)
-        rc = db(req, &s);
+        rc = request_store(req, &s);
     if (!rc)
         rc = store_mitigation_execution_list(s, &f, after, limit, &page);
     if (rc)
@@ -1045,7 +729,7 @@ static int list_executions(struct request *req, struct response *res)
         rc = add_execution(list, &page.items[i]);
     if (!rc && page.more) {
         snprintf(last, sizeof(last), "%" PRId64, page.items[page.n - 1].id);
-        rc = add_token(req, o, scope, last);
+        rc = handler_add_token(req, o, "nextToken", scope, last);
     }
     rc = response_json_free(res, o, rc);
     o = NULL;
@@ -1055,16 +739,187 @@ out:
     return rc;
 }
 
+/* ---- one action or task: Describe, Delete, Cancel ---- */
+
+/* One operation on a mitigation action or task (handler_run's op). */
+struct op {
+    const char *id;                        /* borrowed: the action name or task id */
+    const char *role, *type;               /* borrowed: roleArn, the action type */
+    char *params, *tags;                   /* cJSON_free */
+    struct store_mitigation_action action; /* owned: what the store answered */
+    struct store_mitigation_task task;     /* owned: what the store answered */
+};
+
+static int check_action(struct handler *h)
+{
+    return action_name(h->req, &((struct op *)h->op)->id);
+}
+
+/* Create (create) and Update: the name, then roleArn and actionParams,
+ * both required on create, and tags on create. */
+static int check_action_input(struct handler *h, bool create)
+{
+    struct request *req = h->req;
+    struct op *op = h->op;
+    const cJSON *p;
+    int rc = check_action(h);
+
+    if (!rc)
+        rc = handler_body(h);
+    if (!rc)
+        rc = handler_member_string(req, h->body, "roleArn", "roleArn", &op->role);
+    if (!rc && (op->role || create))
+        rc = names_check(NAMES_ROLE_ARN, "roleArn", op->role, &req->eb);
+    p = handler_member(h->body, "actionParams");
+    if (!rc && !p && create)
+        rc = not_null(req, "actionParams");
+    if (!rc && p)
+        rc = parse_params(req, p, &op->params, &op->type);
+    if (!rc && create)
+        rc = handler_tags(req, h->body, "tags.member.", "tags.member.", &op->tags);
+    return rc;
+}
+
+static int check_create_action(struct handler *h)
+{
+    return check_action_input(h, true);
+}
+
+static int check_update_action(struct handler *h)
+{
+    return check_action_input(h, false);
+}
+
+static int check_task(struct handler *h)
+{
+    return task_id(h->req, &((struct op *)h->op)->id);
+}
+
+static int create_action_call(struct handler *h)
+{
+    struct op *op = h->op;
+    char id[IDS_UUID_SIZE];
+    struct store_mitigation_action_new a = { 0 };
+    int rc = ids_uuid(id);
+
+    if (rc)
+        return rc;
+    a.name = op->id;
+    a.action_id = id;
+    a.action_type = op->type;
+    a.role_arn = op->role;
+    a.params = op->params;
+    a.tags = op->tags;
+    rc = store_mitigation_action_create(h->s, &a, request_now_ms(h->s), &op->action, &h->req->eb);
+    if (!rc || rc == DD_ERR_EXISTS)
+        rc = respond_arn_id(h->req, h->res, &op->action, rc == DD_ERR_EXISTS);
+    return rc;
+}
+
+static int update_action_call(struct handler *h)
+{
+    struct op *op = h->op;
+    int rc = store_mitigation_action_update(h->s, op->id, op->role, op->params, op->type,
+                                            request_now_ms(h->s), &op->action, &h->req->eb);
+
+    return rc ? rc : respond_arn_id(h->req, h->res, &op->action, false);
+}
+
+static int describe_action_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return store_mitigation_action_get(h->s, op->id, &op->action, &h->req->eb);
+}
+
+static int delete_action_call(struct handler *h)
+{
+    return store_mitigation_action_delete(h->s, ((struct op *)h->op)->id, &h->req->eb);
+}
+
+static int describe_task_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return store_mitigation_task_get(h->s, op->id, &op->task, &h->req->eb);
+}
+
+static int cancel_task_call(struct handler *h)
+{
+    return store_mitigation_task_cancel(h->s, ((struct op *)h->op)->id, request_now_ms(h->s),
+                                        &h->req->eb);
+}
+
+static int render_action(struct handler *h, cJSON *o)
+{
+    const struct store_mitigation_action *a = &((struct op *)h->op)->action;
+    char arn[NAMES_ARN_SIZE];
+    int rc = handler_arn(h->req, NAMES_ARN_MITIGATION_ACTION, a->name, arn);
+
+    if (rc)
+        return rc;
+    if (!cJSON_AddStringToObject(o, "actionName", a->name) ||
+        !cJSON_AddStringToObject(o, "actionType", a->action_type) ||
+        !cJSON_AddStringToObject(o, "actionArn", arn) ||
+        !cJSON_AddStringToObject(o, "actionId", a->action_id) ||
+        !cJSON_AddStringToObject(o, "roleArn", a->role_arn))
+        return DD_ERR_NOMEM;
+    rc = handler_add_json(o, "actionParams", a->params);
+    if (!rc)
+        rc = handler_add_seconds(o, "creationDate", a->created_ms);
+    if (!rc)
+        rc = handler_add_seconds(o, "lastModifiedDate", a->modified_ms);
+    return rc;
+}
+
+static int render_task(struct handler *h, cJSON *o)
+{
+    cJSON *summary;
+    int rc = task_summary(&((struct op *)h->op)->task, &summary);
+
+    if (rc)
+        return rc;
+    if (!cJSON_AddItemToObject(o, "taskSummary", summary)) {
+        cJSON_Delete(summary);
+        return DD_ERR_NOMEM;
+    }
+    return DD_OK;
+}
+
+static void cleanup(struct handler *h)
+{
+    struct op *op = h->op;
+
+    cJSON_free(op->params);
+    cJSON_free(op->tags);
+    store_mitigation_action_cleanup(&op->action);
+    store_mitigation_task_cleanup(&op->task);
+}
+
+/* The operations, named in the route table. */
+static const struct handler_ops create_action =
+    HANDLER_OPERATION(check_create_action, create_action_call, NULL, NULL);
+static const struct handler_ops update_action =
+    HANDLER_OPERATION(check_update_action, update_action_call, NULL, NULL);
+static const struct handler_ops describe_action =
+    HANDLER_OPERATION(check_action, describe_action_call, render_action, NULL);
+static const struct handler_ops delete_action =
+    HANDLER_OPERATION(check_action, delete_action_call, NULL, NULL);
+static const struct handler_ops describe_task =
+    HANDLER_OPERATION(check_task, describe_task_call, render_task, NULL);
+static const struct handler_ops cancel_task =
+    HANDLER_OPERATION(check_task, cancel_task_call, NULL, NULL);
+
 const struct route api_mitigation_routes[] = {
-    { "GET", "/mitigationactions/actions", list_actions },
-    { "POST", "/mitigationactions/actions/{actionName}", create_action },
-    { "GET", "/mitigationactions/actions/{actionName}", describe_action },
-    { "PATCH", "/mitigationactions/actions/{actionName}", update_action },
-    { "DELETE", "/mitigationactions/actions/{actionName}", delete_action },
-    { "GET", "/detect/mitigationactions/tasks", list_tasks },
-    { "PUT", "/detect/mitigationactions/tasks/{taskId}", start_task },
-    { "GET", "/detect/mitigationactions/tasks/{taskId}", describe_task },
-    { "PUT", "/detect/mitigationactions/tasks/{taskId}/cancel", cancel_task },
-    { "GET", "/detect/mitigationactions/executions", list_executions },
-    { NULL, NULL, NULL },
+    { "GET", "/mitigationactions/actions", list_actions, NULL },
+    { "POST", "/mitigationactions/actions/{actionName}", NULL, &create_action },
+    { "GET", "/mitigationactions/actions/{actionName}", NULL, &describe_action },
+    { "PATCH", "/mitigationactions/actions/{actionName}", NULL, &update_action },
+    { "DELETE", "/mitigationactions/actions/{actionName}", NULL, &delete_action },
+    { "GET", "/detect/mitigationactions/tasks", list_tasks, NULL },
+    { "PUT", "/detect/mitigationactions/tasks/{taskId}", start_task, NULL },
+    { "GET", "/detect/mitigationactions/tasks/{taskId}", NULL, &describe_task },
+    { "PUT", "/detect/mitigationactions/tasks/{taskId}/cancel", NULL, &cancel_task },
+    { "GET", "/detect/mitigationactions/executions", list_executions, NULL },
+    { NULL, NULL, NULL, NULL },
 };

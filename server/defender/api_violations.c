@@ -25,17 +25,12 @@
 #include "core/paging.h"
 #include "core/timefmt.h"
 #include "server/api.h"
-#include "server/server.h"
+#include "server/handler.h"
 #include "store/defender/store_profiles.h"
 #include "store/defender/store_violations.h"
 
 /* maxResults when the request gives none: the model's maximum. */
 #define DEFAULT_MAX_RESULTS 250
-
-static struct store *store_of(struct request *req)
-{
-    return server_store(req->srv, &req->eb);
-}
 
 /* The filters both listings take, checked. Strings borrowed from req. */
 static int read_filter(struct request *req, struct store_violation_filter *f)
@@ -107,18 +102,12 @@ static bool add_common(cJSON *o, const struct store_violation_row *r)
 static int violation_row(void *ctx, const struct store_violation_row *r)
 {
     struct page *pg = ctx;
-    cJSON *o;
     bool ok;
+    int rc;
+    cJSON *o = handler_page_row(pg->items, pg->n, pg->limit, &pg->more, &rc);
 
-    if (pg->n == pg->limit) {
-        pg->more = true;
-        return DD_OK;
-    }
-    o = cJSON_CreateObject();
-    if (!cJSON_AddItemToArray(pg->items, o)) {
-        cJSON_Delete(o);
-        return DD_ERR_NOMEM;
-    }
+    if (!o)
+        return rc;
     if (pg->events) {
         ok =
             add_common(o, r) &&
@@ -174,20 +163,14 @@ static int read_cursor(struct request *req, const char *scope, bool events, stru
     return DD_OK;
 }
 
+/* Answer the page in o (collected with rc so far), with a nextToken for
+ * pg->last under scope when more rows follow; frees o. */
 static int respond_page(struct request *req, struct response *res, cJSON *o, const struct page *pg,
-                        const char *scope)
+                        const char *scope, int rc)
 {
-    char token[PAGING_TOKEN_SIZE];
-    int rc;
-
-    if (pg->more) {
-        rc = paging_encode_key(scope, pg->last, strlen(pg->last), token, sizeof(token), &req->eb);
-        if (rc)
-            return rc;
-        if (!cJSON_AddStringToObject(o, "nextToken", token))
-            return DD_ERR_NOMEM;
-    }
-    return response_json(res, o);
+    if (!rc && pg->more)
+        rc = handler_add_token(req, o, "nextToken", scope, pg->last);
+    return response_json_free(res, o, rc);
 }
 
 static int list_active(struct request *req, struct response *res)
@@ -205,17 +188,15 @@ static int list_active(struct request *req, struct response *res)
 
     rc = read_filter(req, &f);
     if (!rc)
-        rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS,
-                                 &pg.limit);
+        rc = request_query_max_results(req, DEFAULT_MAX_RESULTS, &pg.limit);
     if (rc)
         return rc;
     filter_scope(scope, sizeof(scope), "ListActiveViolations", &f, NULL);
     rc = read_cursor(req, scope, false, &pos, &cur, &has);
+    if (!rc)
+        rc = request_store(req, &s);
     if (rc)
         return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
     /* The model lists ResourceNotFoundException: a profile filter must name
      * an existing profile. */
     if (f.profile) {
@@ -224,17 +205,11 @@ static int list_active(struct request *req, struct response *res)
         if (rc)
             return rc;
     }
-    o = cJSON_CreateObject();
-    pg.items = cJSON_AddArrayToObject(o, "activeViolations");
-    if (!pg.items) {
-        cJSON_Delete(o);
+    o = handler_list_new("activeViolations", &pg.items);
+    if (!o)
         return DD_ERR_NOMEM;
-    }
     rc = store_violations_active(s, &f, has ? &cur : NULL, (int)pg.limit + 1, violation_row, &pg);
-    if (!rc)
-        rc = respond_page(req, res, o, &pg, scope);
-    cJSON_Delete(o);
-    return rc;
+    return respond_page(req, res, o, &pg, scope, rc);
 }
 
 static int list_events(struct request *req, struct response *res)
@@ -256,30 +231,22 @@ static int list_events(struct request *req, struct response *res)
     if (!rc)
         rc = read_filter(req, &f);
     if (!rc)
-        rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS,
-                                 &pg.limit);
+        rc = request_query_max_results(req, DEFAULT_MAX_RESULTS, &pg.limit);
     if (rc)
         return rc;
     snprintf(range, sizeof(range), "%" PRId64 "\n%" PRId64, start, end);
     filter_scope(scope, sizeof(scope), "ListViolationEvents", &f, range);
     rc = read_cursor(req, scope, true, &pos, &cur, &has);
+    if (!rc)
+        rc = request_store(req, &s);
     if (rc)
         return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
-    o = cJSON_CreateObject();
-    pg.items = cJSON_AddArrayToObject(o, "violationEvents");
-    if (!pg.items) {
-        cJSON_Delete(o);
+    o = handler_list_new("violationEvents", &pg.items);
+    if (!o)
         return DD_ERR_NOMEM;
-    }
     rc = store_violation_events(s, &f, start, end, has ? &cur : NULL, (int)pg.limit + 1,
                                 violation_row, &pg);
-    if (!rc)
-        rc = respond_page(req, res, o, &pg, scope);
-    cJSON_Delete(o);
-    return rc;
+    return respond_page(req, res, o, &pg, scope, rc);
 }
 
 static int put_verification(struct request *req, struct response *res)
@@ -316,11 +283,9 @@ static int put_verification(struct request *req, struct response *res)
                          desc_s, &req->eb);
     if (rc)
         goto out;
-    s = store_of(req);
-    if (!s) {
-        rc = DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
         goto out;
-    }
     rc = store_violation_verify(s, id, state_s, desc_s, &req->eb);
     /* The model lists no not-found error for this operation. */
     if (rc == DD_ERR_NOT_FOUND)
@@ -330,17 +295,9 @@ out:
     return rc;
 }
 
-static int datapoint_row(void *ctx, const struct store_datapoint_row *r)
+int api_violations_datapoint_json(cJSON *o, const struct store_datapoint_row *r)
 {
-    cJSON *items = ctx, *o = cJSON_CreateObject();
-
-    if (!cJSON_AddItemToArray(items, o)) {
-        cJSON_Delete(o);
-        return DD_ERR_NOMEM;
-    }
-    if (!cJSON_AddStringToObject(o, "securityProfileName", r->profile) ||
-        !cJSON_AddStringToObject(o, "behaviorName", r->behavior) ||
-        !cJSON_AddNumberToObject(o, "time", (double)r->time_ms / 1000.0) ||
+    if (!cJSON_AddNumberToObject(o, "time", (double)r->time_ms / 1000.0) ||
         !cJSON_AddRawToObject(o, "value", r->value_json) ||
         !(r->has_threshold ? cJSON_AddNumberToObject(o, "threshold", r->threshold)
                            : cJSON_AddNullToObject(o, "threshold")) ||
@@ -351,6 +308,16 @@ static int datapoint_row(void *ctx, const struct store_datapoint_row *r)
                    : cJSON_AddNullToObject(o, "event")))
         return DD_ERR_NOMEM;
     return DD_OK;
+}
+
+static int datapoint_row(void *ctx, const struct store_datapoint_row *r)
+{
+    cJSON *o = handler_add_object(ctx);
+
+    if (!o || !cJSON_AddStringToObject(o, "securityProfileName", r->profile) ||
+        !cJSON_AddStringToObject(o, "behaviorName", r->behavior))
+        return DD_ERR_NOMEM;
+    return api_violations_datapoint_json(o, r);
 }
 
 static int get_datapoints(struct request *req, struct response *res)
@@ -369,9 +336,9 @@ static int get_datapoints(struct request *req, struct response *res)
         rc = names_check(NAMES_BEHAVIOR_NAME, "behaviorName", behavior, &req->eb);
     if (rc)
         return rc;
-    s = store_of(req);
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     o = cJSON_CreateObject();
     items = cJSON_AddArrayToObject(o, "datapoints");
     if (!items) {
@@ -386,9 +353,9 @@ static int get_datapoints(struct request *req, struct response *res)
 }
 
 const struct route api_violations_routes[] = {
-    { "GET", "/active-violations", list_active },
-    { "GET", "/violation-events", list_events },
-    { "POST", "/violations/verification-state/{violationId}", put_verification },
-    { "GET", "/_ddlocal/datapoints", get_datapoints },
-    { NULL, NULL, NULL },
+    { "GET", "/active-violations", list_active, NULL },
+    { "GET", "/violation-events", list_events, NULL },
+    { "POST", "/violations/verification-state/{violationId}", put_verification, NULL },
+    { "GET", "/_ddlocal/datapoints", get_datapoints, NULL },
+    { NULL, NULL, NULL, NULL },
 };

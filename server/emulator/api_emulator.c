@@ -22,11 +22,6 @@
 #define HEARTBEAT_FRESH_MS 5000
 #define BARRIER_POLL_MS    5
 
-static struct store *store_or_fail(struct request *req)
-{
-    return server_store(req->srv, &req->eb);
-}
-
 /* Build the clock document: now, mode, timeScale, evaluatedUntil. */
 static int clock_json(struct store *s, struct request *req, cJSON **out)
 {
@@ -74,13 +69,13 @@ static int respond_clock(struct request *req, struct response *res, struct store
 static int get_health(struct request *req, struct response *res)
 {
     struct store_heartbeat hb;
-    struct store *s = store_or_fail(req);
     const char *reason = NULL;
     long long age = -1;
+    struct store *s;
     cJSON *o;
     int rc;
 
-    if (!s) {
+    if (request_store(req, &s)) {
         reason = req->eb.msg;
     } else if ((rc = store_heartbeat_get(s, &hb)) == DD_ERR_NOT_FOUND) {
         reason = "the broker plugin has not written a heartbeat yet";
@@ -110,11 +105,10 @@ static int get_health(struct request *req, struct response *res)
 
 static int get_clock(struct request *req, struct response *res)
 {
-    struct store *s = store_or_fail(req);
+    struct store *s;
+    int rc = request_store(req, &s);
 
-    if (!s)
-        return DD_ERR_STORE;
-    return respond_clock(req, res, s);
+    return rc ? rc : respond_clock(req, res, s);
 }
 
 /* Parse {"advanceSeconds": N}: a finite number >= 0. */
@@ -170,12 +164,13 @@ static int wait_for_broker(struct request *req, struct store *s, int64_t target,
 
 static int post_clock(struct request *req, struct response *res)
 {
-    struct store *s = store_or_fail(req);
+    struct store *s;
     int64_t advance, target, gen;
     int rc;
 
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     rc = parse_advance(req, &advance);
     if (rc)
         return rc;
@@ -189,12 +184,13 @@ static int post_clock(struct request *req, struct response *res)
  * change committed before the request (profiles, groups, policies, ...). */
 static int post_sync(struct request *req, struct response *res)
 {
-    struct store *s = store_or_fail(req);
+    struct store *s;
     int64_t gen;
     int rc;
 
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     rc = store_sync_bump(s, &gen);
     if (!rc)
         rc = wait_for_broker(req, s, -1, gen);
@@ -203,12 +199,13 @@ static int post_sync(struct request *req, struct response *res)
 
 static int post_reset(struct request *req, struct response *res)
 {
-    struct store *s = store_or_fail(req);
+    struct store *s;
     int rc;
 
     (void)res;
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     rc = store_reset(s);
     if (rc)
         return dd_fail(&req->eb, rc, "reset failed: %s", dd_strerror(rc));
@@ -216,7 +213,7 @@ static int post_reset(struct request *req, struct response *res)
 }
 
 const struct route api_emulator_routes[] = {
-    { "GET", "/_ddlocal/health", get_health }, { "GET", "/_ddlocal/clock", get_clock },
-    { "POST", "/_ddlocal/clock", post_clock }, { "POST", "/_ddlocal/sync", post_sync },
-    { "POST", "/_ddlocal/reset", post_reset }, { NULL, NULL, NULL },
+    { "GET", "/_ddlocal/health", get_health, NULL }, { "GET", "/_ddlocal/clock", get_clock, NULL },
+    { "POST", "/_ddlocal/clock", post_clock, NULL }, { "POST", "/_ddlocal/sync", post_sync, NULL },
+    { "POST", "/_ddlocal/reset", post_reset, NULL }, { NULL, NULL, NULL, NULL },
 };

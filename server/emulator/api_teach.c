@@ -31,6 +31,7 @@
 #include "core/words.h"
 #include "server/api.h"
 #include "server/emulator/ui_files.h"
+#include "server/handler.h"
 #include "server/server.h"
 #include "store/defender/store_detect.h"
 #include "store/defender/store_profiles.h"
@@ -163,9 +164,9 @@ static int world_load(struct request *req, struct world *w)
 
     memset(w, 0, sizeof(*w));
     w->req = req;
-    w->s = server_store(req->srv, &req->eb);
-    if (!w->s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &w->s);
+    if (rc)
+        return rc;
     rc = store_clock_get(w->s, &c);
     if (!rc)
         w->now_ms = clock_now(&c, server_real_ms());
@@ -258,22 +259,10 @@ static int datapoint_row(void *ctx, const struct store_datapoint_row *r)
         c->facts.longest_streak = (unsigned)r->streak_violating;
     if (!c->points)
         return DD_OK;
-    o = cJSON_CreateObject();
-    if (!cJSON_AddItemToArray(c->points, o)) {
-        cJSON_Delete(o);
+    o = handler_add_object(c->points);
+    if (!o)
         return DD_ERR_NOMEM;
-    }
-    if (!cJSON_AddNumberToObject(o, "time", (double)r->time_ms / 1000.0) ||
-        !cJSON_AddRawToObject(o, "value", r->value_json) ||
-        !(r->has_threshold ? cJSON_AddNumberToObject(o, "threshold", r->threshold)
-                           : cJSON_AddNullToObject(o, "threshold")) ||
-        !cJSON_AddStringToObject(o, "verdict", r->verdict) ||
-        !cJSON_AddNumberToObject(o, "consecutiveViolating", (double)r->streak_violating) ||
-        !cJSON_AddNumberToObject(o, "consecutiveCompliant", (double)r->streak_compliant) ||
-        !(r->event ? cJSON_AddStringToObject(o, "event", r->event)
-                   : cJSON_AddNullToObject(o, "event")))
-        return DD_ERR_NOMEM;
-    return DD_OK;
+    return api_violations_datapoint_json(o, r);
 }
 
 struct events {
@@ -299,11 +288,9 @@ static int event_row(void *ctx, const struct store_violation_row *r)
     e->facts->in_alarm = strcmp(r->event_type, "in-alarm") == 0;
     if (!e->items)
         return DD_OK;
-    o = cJSON_CreateObject();
-    if (!cJSON_AddItemToArray(e->items, o)) {
-        cJSON_Delete(o);
+    o = handler_add_object(e->items);
+    if (!o)
         return DD_ERR_NOMEM;
-    }
     if (!cJSON_AddStringToObject(o, "type", r->event_type) ||
         !cJSON_AddNumberToObject(o, "time", (double)r->event_ms / 1000.0) ||
         !cJSON_AddStringToObject(o, "violationId", r->id))
@@ -422,47 +409,70 @@ static int thing_load(struct world *w, const char *name, bool registered, struct
                                       add_targeting, t);
 }
 
+/* ---- the views as operations ---- */
+
+/* One teaching view (handler_run's op). */
+struct op {
+    const char *thing, *profile, *behavior, *format; /* borrowed from the query */
+    struct world w;                                  /* owned: world_cleanup() */
+    struct thing t;                                  /* owned: thing_cleanup() */
+    bool registered;                                 /* thing is in the registry */
+};
+
+static int load_call(struct handler *h)
+{
+    return world_load(h->req, &((struct op *)h->op)->w);
+}
+
+static void cleanup(struct handler *h)
+{
+    struct op *op = h->op;
+
+    thing_cleanup(&op->t);
+    world_cleanup(&op->w);
+}
+
 /* ---- GET /_ddlocal/behaviors/words ---- */
 
-static int get_words(struct request *req, struct response *res)
+static int check_words(struct handler *h)
 {
-    const char *profile = request_query(req, "securityProfileName");
-    const char *behavior = request_query(req, "behaviorName");
-    const char *thing = request_query(req, "thingName");
-    struct world w;
-    struct profile *p;
-    cJSON *o = NULL, *items, *it;
-    char *words = NULL;
-    size_t i;
+    struct request *req = h->req;
+    struct op *op = h->op;
     int rc;
 
-    rc = names_check(NAMES_SECURITY_PROFILE_NAME, "securityProfileName", profile, &req->eb);
-    if (!rc && behavior)
-        rc = names_check(NAMES_BEHAVIOR_NAME, "behaviorName", behavior, &req->eb);
-    if (!rc && thing)
-        rc = names_check(NAMES_DD_THING_NAME, "thingName", thing, &req->eb);
-    if (rc)
-        return rc;
-    rc = world_load(req, &w);
-    if (rc)
-        goto out;
-    p = find_profile(&w, profile);
-    if (!p) {
-        rc = dd_fail(&req->eb, DD_ERR_NOT_FOUND, "Security profile %s cannot be found.", profile);
-        goto out;
-    }
-    rc = DD_ERR_NOMEM;
-    o = cJSON_CreateObject();
-    if (!o || !cJSON_AddStringToObject(o, "securityProfileName", profile) ||
+    op->profile = request_query(req, "securityProfileName");
+    op->behavior = request_query(req, "behaviorName");
+    op->thing = request_query(req, "thingName");
+    rc = names_check(NAMES_SECURITY_PROFILE_NAME, "securityProfileName", op->profile, &req->eb);
+    if (!rc && op->behavior)
+        rc = names_check(NAMES_BEHAVIOR_NAME, "behaviorName", op->behavior, &req->eb);
+    if (!rc && op->thing)
+        rc = names_check(NAMES_DD_THING_NAME, "thingName", op->thing, &req->eb);
+    return rc;
+}
+
+static int render_words(struct handler *h, cJSON *o)
+{
+    struct op *op = h->op;
+    const char *behavior = op->behavior, *profile = op->profile;
+    struct profile *p = find_profile(&op->w, profile);
+    cJSON *items, *it;
+    char *words = NULL;
+    size_t i;
+    int rc = DD_OK;
+
+    if (!p)
+        return dd_fail(&h->req->eb, DD_ERR_NOT_FOUND, "Security profile %s cannot be found.",
+                       profile);
+    if (!cJSON_AddStringToObject(o, "securityProfileName", profile) ||
         !(items = cJSON_AddArrayToObject(o, "behaviors")))
-        goto out;
-    rc = DD_OK;
+        return DD_ERR_NOMEM;
     for (i = 0; p->list && i < p->list->n && !rc; i++) {
         const struct behavior *b = &p->list->items[i];
 
         if (behavior && strcmp(behavior, b->name) != 0)
             continue;
-        rc = words_behavior(b, thing, &words);
+        rc = words_behavior(b, op->thing, &words);
         if (rc)
             break;
         it = cJSON_CreateObject();
@@ -477,13 +487,8 @@ static int get_words(struct request *req, struct response *res)
         words = NULL;
     }
     if (!rc && behavior && cJSON_GetArraySize(items) == 0)
-        rc = dd_fail(&req->eb, DD_ERR_NOT_FOUND, "Behavior %s cannot be found in %s.", behavior,
+        rc = dd_fail(&h->req->eb, DD_ERR_NOT_FOUND, "Behavior %s cannot be found in %s.", behavior,
                      profile);
-    if (!rc)
-        rc = response_json(res, o);
-out:
-    cJSON_Delete(o);
-    world_cleanup(&w);
     return rc;
 }
 
@@ -590,11 +595,9 @@ static int alert_row(void *ctx, const struct store_teach_alert *r)
     cJSON *subs, *d;
 
     if (!last || !cJSON_IsNumber(id) || (int64_t)id->valuedouble != r->alert_id) {
-        last = cJSON_CreateObject();
-        if (!cJSON_AddItemToArray(alerts, last)) {
-            cJSON_Delete(last);
+        last = handler_add_object(alerts);
+        if (!last)
             return DD_ERR_NOMEM;
-        }
         if (!cJSON_AddNumberToObject(last, "id", (double)r->alert_id) ||
             !cJSON_AddNumberToObject(last, "time", (double)r->created_ms / 1000.0) ||
             !cJSON_AddStringToObject(last, "securityProfileName", r->profile) ||
@@ -607,11 +610,9 @@ static int alert_row(void *ctx, const struct store_teach_alert *r)
     if (!r->subscription_arn)
         return DD_OK;
     subs = cJSON_GetObjectItemCaseSensitive(last, "deliveries");
-    d = cJSON_CreateObject();
-    if (!cJSON_AddItemToArray(subs, d)) {
-        cJSON_Delete(d);
+    d = handler_add_object(subs);
+    if (!d)
         return DD_ERR_NOMEM;
-    }
     if (!cJSON_AddStringToObject(d, "subscriptionArn", r->subscription_arn) ||
         !cJSON_AddStringToObject(d, "protocol", r->protocol ? r->protocol : "") ||
         !cJSON_AddStringToObject(d, "endpoint", r->endpoint ? r->endpoint : "") ||
@@ -626,33 +627,23 @@ static int alert_row(void *ctx, const struct store_teach_alert *r)
     return DD_OK;
 }
 
-static int get_fleet(struct request *req, struct response *res)
+static int render_fleet(struct handler *h, cJSON *o)
 {
-    struct world w;
-    struct fleet fl = { &w, NULL };
-    cJSON *o = NULL, *alerts;
+    struct op *op = h->op;
+    struct fleet fl = { &op->w, NULL };
     bool tracked = false;
+    cJSON *alerts;
     int rc;
 
-    rc = world_load(req, &w);
-    if (rc)
-        goto out;
-    rc = DD_ERR_NOMEM;
-    o = cJSON_CreateObject();
-    if (!o || !cJSON_AddNumberToObject(o, "now", (double)w.now_ms / 1000.0) ||
+    if (!cJSON_AddNumberToObject(o, "now", (double)op->w.now_ms / 1000.0) ||
         !(fl.things = cJSON_AddArrayToObject(o, "things")) ||
         !(alerts = cJSON_AddArrayToObject(o, "alerts")))
-        goto out;
-    rc = store_teach_things(w.s, fleet_thing, &fl);
+        return DD_ERR_NOMEM;
+    rc = store_teach_things(op->w.s, fleet_thing, &fl);
     if (!rc)
-        rc = store_teach_alerts(w.s, TEACH_ALERTS, &tracked, alert_row, alerts);
+        rc = store_teach_alerts(op->w.s, TEACH_ALERTS, &tracked, alert_row, alerts);
     if (!rc && !cJSON_AddBoolToObject(o, "deliveryTracked", tracked))
         rc = DD_ERR_NOMEM;
-    if (!rc)
-        rc = response_json(res, o);
-out:
-    cJSON_Delete(o);
-    world_cleanup(&w);
     return rc;
 }
 
@@ -770,68 +761,78 @@ static int explain_text(const cJSON *doc, char **out)
     return DD_OK;
 }
 
-static int get_explain(struct request *req, struct response *res)
+static int check_explain(struct handler *h)
 {
-    const char *thing = request_query(req, "thingName");
-    const char *profile = request_query(req, "securityProfileName");
-    const char *behavior = request_query(req, "behaviorName");
-    const char *format = request_query(req, "format");
-    struct find_thing ft = { thing, false, false };
-    struct world w;
-    struct thing t = { 0 };
-    cJSON *o = NULL, *tls, *tl;
+    struct request *req = h->req;
+    struct op *op = h->op;
+    int rc;
+
+    op->thing = request_query(req, "thingName");
+    op->profile = request_query(req, "securityProfileName");
+    op->behavior = request_query(req, "behaviorName");
+    op->format = request_query(req, "format");
+    rc = names_check(NAMES_DD_THING_NAME, "thingName", op->thing, &req->eb);
+    if (!rc && op->profile)
+        rc = names_check(NAMES_SECURITY_PROFILE_NAME, "securityProfileName", op->profile, &req->eb);
+    if (!rc && op->behavior)
+        rc = names_check(NAMES_BEHAVIOR_NAME, "behaviorName", op->behavior, &req->eb);
+    if (!rc && op->format && strcmp(op->format, "json") != 0 && strcmp(op->format, "text") != 0)
+        rc = dd_fail(&req->eb, DD_ERR_INVALID, "format must be json or text, not '%.16s'.",
+                     op->format);
+    return rc;
+}
+
+/* The world, the thing (registered or judged) and its groups. */
+static int explain_call(struct handler *h)
+{
+    struct op *op = h->op;
+    struct find_thing ft = { op->thing, false, false };
+    int rc = load_call(h);
+
+    if (!rc)
+        rc = store_teach_things(op->w.s, match_thing, &ft);
+    if (rc)
+        return rc;
+    if (!ft.found)
+        return dd_fail(&h->req->eb, DD_ERR_NOT_FOUND,
+                       "Thing %s cannot be found: it is not registered and has never been judged.",
+                       op->thing);
+    if (op->profile && !find_profile(&op->w, op->profile))
+        return dd_fail(&h->req->eb, DD_ERR_NOT_FOUND, "Security profile %s cannot be found.",
+                       op->profile);
+    op->registered = ft.registered;
+    return thing_load(&op->w, op->thing, ft.registered, &op->t);
+}
+
+/* The timelines as JSON, or with format=text as the text explain_text()
+ * writes from them (answered here). */
+static int render_explain(struct handler *h, cJSON *o)
+{
+    struct op *op = h->op;
+    const char *profile = op->profile, *behavior = op->behavior;
+    cJSON *tls, *tl;
     char *text = NULL;
     bool relevant;
     size_t i, j;
-    int rc;
+    int rc = DD_OK;
 
-    rc = names_check(NAMES_DD_THING_NAME, "thingName", thing, &req->eb);
-    if (!rc && profile)
-        rc = names_check(NAMES_SECURITY_PROFILE_NAME, "securityProfileName", profile, &req->eb);
-    if (!rc && behavior)
-        rc = names_check(NAMES_BEHAVIOR_NAME, "behaviorName", behavior, &req->eb);
-    if (!rc && format && strcmp(format, "json") != 0 && strcmp(format, "text") != 0)
-        rc = dd_fail(&req->eb, DD_ERR_INVALID, "format must be json or text, not '%.16s'.", format);
-    if (rc)
-        return rc;
-    rc = world_load(req, &w);
-    if (!rc)
-        rc = store_teach_things(w.s, match_thing, &ft);
-    if (rc)
-        goto out;
-    if (!ft.found) {
-        rc = dd_fail(&req->eb, DD_ERR_NOT_FOUND,
-                     "Thing %s cannot be found: it is not registered and has never been judged.",
-                     thing);
-        goto out;
-    }
-    if (profile && !find_profile(&w, profile)) {
-        rc = dd_fail(&req->eb, DD_ERR_NOT_FOUND, "Security profile %s cannot be found.", profile);
-        goto out;
-    }
-    rc = thing_load(&w, thing, ft.registered, &t);
-    if (rc)
-        goto out;
-    rc = DD_ERR_NOMEM;
-    o = cJSON_CreateObject();
-    if (!o || !cJSON_AddStringToObject(o, "thingName", thing) ||
-        !cJSON_AddBoolToObject(o, "registered", ft.registered) ||
-        !cJSON_AddNumberToObject(o, "now", (double)w.now_ms / 1000.0) ||
+    if (!cJSON_AddStringToObject(o, "thingName", op->thing) ||
+        !cJSON_AddBoolToObject(o, "registered", op->registered) ||
+        !cJSON_AddNumberToObject(o, "now", (double)op->w.now_ms / 1000.0) ||
         !(tls = cJSON_AddArrayToObject(o, "timelines")))
-        goto out;
-    rc = DD_OK;
-    for (i = 0; i < w.n_profiles && !rc; i++) {
-        struct profile *p = &w.profiles[i];
+        return DD_ERR_NOMEM;
+    for (i = 0; i < op->w.n_profiles && !rc; i++) {
+        struct profile *p = &op->w.profiles[i];
 
         if (profile ? strcmp(profile, p->name) != 0 : false)
             continue;
         relevant = true;
         if (!profile)
-            rc = profile_relevant(&w, &t, p->name, &relevant);
+            rc = profile_relevant(&op->w, &op->t, p->name, &relevant);
         for (j = 0; !rc && relevant && p->list && j < p->list->n; j++) {
             if (behavior && strcmp(behavior, p->list->items[j].name) != 0)
                 continue;
-            rc = timeline(&w, &t, p->name, &p->list->items[j], true, &tl);
+            rc = timeline(&op->w, &op->t, p->name, &p->list->items[j], true, &tl);
             if (!rc && !cJSON_AddItemToArray(tls, tl)) {
                 cJSON_Delete(tl);
                 rc = DD_ERR_NOMEM;
@@ -839,31 +840,28 @@ static int get_explain(struct request *req, struct response *res)
         }
     }
     if (!rc && behavior && cJSON_GetArraySize(tls) == 0)
-        rc = dd_fail(&req->eb, DD_ERR_NOT_FOUND, "No behavior %s applies to %s.", behavior, thing);
-    if (rc)
-        goto out;
-    if (format && strcmp(format, "text") == 0) {
-        rc = explain_text(o, &text);
-        if (!rc) {
-            response_take_body(res, 200, "text/plain; charset=utf-8", text, strlen(text));
-            text = NULL;
-        }
-    } else {
-        rc = response_json(res, o);
-    }
-out:
-    free(text);
-    cJSON_Delete(o);
-    thing_cleanup(&t);
-    world_cleanup(&w);
+        rc = dd_fail(&h->req->eb, DD_ERR_NOT_FOUND, "No behavior %s applies to %s.", behavior,
+                     op->thing);
+    if (rc || !op->format || strcmp(op->format, "text") != 0)
+        return rc;
+    rc = explain_text(o, &text);
+    if (!rc)
+        response_take_body(h->res, 200, "text/plain; charset=utf-8", text, strlen(text));
     return rc;
 }
 
+/* The views, named in the route table. */
+static const struct handler_ops get_words =
+    HANDLER_OPERATION(check_words, load_call, render_words, NULL);
+static const struct handler_ops get_fleet = HANDLER_OPERATION(NULL, load_call, render_fleet, NULL);
+static const struct handler_ops get_explain =
+    HANDLER_OPERATION(check_explain, explain_call, render_explain, NULL);
+
 const struct route api_teach_routes[] = {
-    { "GET", "/_ddlocal/ui", get_ui_root },
-    { "GET", "/_ddlocal/ui/{file+}", get_ui_file },
-    { "GET", "/_ddlocal/behaviors/words", get_words },
-    { "GET", "/_ddlocal/fleet", get_fleet },
-    { "GET", "/_ddlocal/explain", get_explain },
-    { NULL, NULL, NULL },
+    { "GET", "/_ddlocal/ui", get_ui_root, NULL },
+    { "GET", "/_ddlocal/ui/{file+}", get_ui_file, NULL },
+    { "GET", "/_ddlocal/behaviors/words", NULL, &get_words },
+    { "GET", "/_ddlocal/fleet", NULL, &get_fleet },
+    { "GET", "/_ddlocal/explain", NULL, &get_explain },
+    { NULL, NULL, NULL, NULL },
 };

@@ -29,16 +29,15 @@
 
 #include <cjson/cJSON.h>
 
-#include "core/clock.h"
 #include "core/ids.h"
 #include "core/mem.h"
 #include "core/names.h"
 #include "core/paging.h"
 #include "server/api.h"
 #include "server/aws_error.h"
+#include "server/handler.h"
 #include "server/iot/ca.h"
 #include "server/server.h"
-#include "store/emulator/store_emulator.h"
 #include "store/iot/store_certs.h"
 
 #define DEFAULT_PAGE_SIZE   25 /* ListCertificates, as AWS documents */
@@ -47,21 +46,6 @@
 #define PEM_MAX             65536
 
 /* ---- request helpers ---- */
-
-static struct store *db(struct request *req)
-{
-    return server_store(req->srv, &req->eb);
-}
-
-/* Emulated now (the shared clock), or real time before the broker set it. */
-static int64_t now_ms(struct store *s)
-{
-    struct dd_clock c;
-
-    if (store_clock_get(s, &c) == DD_OK)
-        return clock_now(&c, server_real_ms());
-    return server_real_ms();
-}
 
 static int validation_error(struct request *req, const char *field, const char *value,
                             const char *constraint)
@@ -100,12 +84,6 @@ static int check_cert_id(struct request *req, const char *v, char id[STORE_CERT_
     return DD_OK;
 }
 
-static int cert_arn(struct request *req, const char *id, char buf[NAMES_ARN_SIZE])
-{
-    return names_arn_format(buf, NAMES_ARN_SIZE, NAMES_ARN_CERT, req->srv->region,
-                            req->srv->account, id);
-}
-
 /* The x-amzn-principal header as a certificate id of this region and
  * account. */
 static int principal_cert(struct request *req, char id[STORE_CERT_ID_SIZE])
@@ -129,21 +107,6 @@ static int principal_cert(struct request *req, char id[STORE_CERT_ID_SIZE])
     if (strcmp(a.region, req->srv->region) != 0 || strcmp(a.account, req->srv->account) != 0)
         return dd_fail(&req->eb, DD_ERR_NOT_FOUND, "Certificate %s cannot be found.", v);
     return check_cert_id(req, a.name, id);
-}
-
-/* Add member key = the token of last under scope when more rows follow. */
-static int add_token(struct request *req, cJSON *o, const char *key, const char *scope, bool more,
-                     const char *last)
-{
-    char token[PAGING_TOKEN_SIZE];
-    int rc;
-
-    if (!more)
-        return DD_OK;
-    rc = paging_encode_key(scope, last, strlen(last), token, sizeof(token), &req->eb);
-    if (rc)
-        return rc;
-    return cJSON_AddStringToObject(o, key, token) ? DD_OK : DD_ERR_NOMEM;
 }
 
 /* A required string member of 1..max characters. */
@@ -170,25 +133,6 @@ static int member_text(struct request *req, const cJSON *o, const char *key, siz
     return DD_OK;
 }
 
-/* ResourceAlreadyExistsException with the modelled resourceId/resourceArn. */
-static int send_exists(struct request *req, struct response *res, const char *id, const char *arn)
-{
-    cJSON *o = cJSON_CreateObject();
-    char *body = NULL;
-
-    if (o && cJSON_AddStringToObject(o, "message", req->eb.msg) &&
-        cJSON_AddStringToObject(o, "__type", "ResourceAlreadyExistsException") &&
-        cJSON_AddStringToObject(o, "resourceId", id) &&
-        cJSON_AddStringToObject(o, "resourceArn", arn))
-        body = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!body)
-        return DD_ERR_NOMEM;
-    response_take_body(res, 409, "application/json", body, strlen(body));
-    response_header(res, "x-amzn-ErrorType", "ResourceAlreadyExistsException");
-    return DD_OK;
-}
-
 /* DD_ERR_STATE from the store is AWS's CertificateStateException (406). */
 static int state_error(struct request *req, struct response *res, int rc)
 {
@@ -198,28 +142,31 @@ static int state_error(struct request *req, struct response *res, int rc)
     return DD_OK;
 }
 
-static struct ca *load_ca(struct request *req, struct store *s)
+/* This thread's store into *s and the emulator's CA into *ca (free it
+ * with ca_free()). DD_ERR_STORE, or DD_ERR_INTERNAL when the CA cannot be
+ * loaded. */
+static int load_ca(struct request *req, struct store **s, struct ca **ca)
 {
-    struct ca *ca = NULL;
+    int rc = request_store(req, s);
 
-    if (ca_load(s, server_real_ms() / 1000, &ca, &req->eb))
-        return NULL;
-    return ca;
+    *ca = NULL;
+    if (!rc && ca_load(*s, server_real_ms() / 1000, ca, &req->eb))
+        rc = DD_ERR_INTERNAL;
+    return rc;
 }
 
 /* ---- the CA ---- */
 
 static int get_ca_pem(struct request *req, struct response *res)
 {
-    struct store *s = db(req);
+    struct store *s;
     struct ca *ca;
     char *body;
+    int rc;
 
-    if (!s)
-        return DD_ERR_STORE;
-    ca = load_ca(req, s);
-    if (!ca)
-        return DD_ERR_INTERNAL;
+    rc = load_ca(req, &s, &ca);
+    if (rc)
+        return rc;
     body = dd_strdup(ca_cert_pem(ca));
     ca_free(ca);
     if (!body)
@@ -250,12 +197,12 @@ static int store_and_answer(struct request *req, struct response *res, struct st
     spec.status = status;
     spec.not_before_s = c->not_before_s;
     spec.not_after_s = c->not_after_s;
-    spec.now_ms = now_ms(s);
-    rc = cert_arn(req, c->cert_id, arn);
+    spec.now_ms = request_now_ms(s);
+    rc = handler_arn(req, NAMES_ARN_CERT, c->cert_id, arn);
     if (!rc)
         rc = store_cert_create(s, &spec, &req->eb);
     if (rc == DD_ERR_EXISTS)
-        return send_exists(req, res, c->cert_id, arn);
+        return aws_error_exists(res, req->eb.msg, c->cert_id, arn);
     if (rc)
         return rc;
     o = cJSON_CreateObject();
@@ -281,12 +228,9 @@ static int create_keys_and_certificate(struct request *req, struct response *res
     rc = request_query_bool(req, "setAsActive", false, &active);
     if (rc)
         return rc;
-    s = db(req);
-    if (!s)
-        return DD_ERR_STORE;
-    ca = load_ca(req, s);
-    if (!ca)
-        return DD_ERR_INTERNAL;
+    rc = load_ca(req, &s, &ca);
+    if (rc)
+        return rc;
     rc = ca_issue_keys(ca, server_real_ms() / 1000, &c, &req->eb);
     if (!rc)
         rc = store_and_answer(req, res, s, &c, active ? STORE_CERT_ACTIVE : STORE_CERT_INACTIVE,
@@ -313,16 +257,9 @@ static int create_certificate_from_csr(struct request *req, struct response *res
         rc = member_text(req, body, "certificateSigningRequest", CSR_MAX, &csr);
     if (rc)
         goto out;
-    s = db(req);
-    if (!s) {
-        rc = DD_ERR_STORE;
+    rc = load_ca(req, &s, &ca);
+    if (rc)
         goto out;
-    }
-    ca = load_ca(req, s);
-    if (!ca) {
-        rc = DD_ERR_INTERNAL;
-        goto out;
-    }
     rc = ca_issue_from_csr(ca, csr, server_real_ms() / 1000, &c, &req->eb);
     if (!rc)
         rc = store_and_answer(req, res, s, &c, active ? STORE_CERT_ACTIVE : STORE_CERT_INACTIVE,
@@ -365,8 +302,9 @@ static int register_certificate_without_ca(struct request *req, struct response 
     }
     if (rc)
         goto out;
-    s = db(req);
-    rc = s ? store_and_answer(req, res, s, &c, status, false) : DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (!rc)
+        rc = store_and_answer(req, res, s, &c, status, false);
 out:
     ca_cert_cleanup(&c);
     cJSON_Delete(body);
@@ -387,12 +325,12 @@ static int describe_certificate(struct request *req, struct response *res)
     rc = check_cert_id(req, request_param(req, "certificateId"), id);
     if (rc)
         return rc;
-    s = db(req);
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     rc = store_cert_get(s, id, &c, &req->eb);
     if (!rc)
-        rc = cert_arn(req, id, arn);
+        rc = handler_arn(req, NAMES_ARN_CERT, id, arn);
     if (rc)
         goto out;
     o = cJSON_CreateObject();
@@ -446,9 +384,9 @@ static int list_certificates(struct request *req, struct response *res)
         if (*end || errno || after_seq < 0)
             return dd_fail(&req->eb, DD_ERR_INVALID, "Invalid marker");
     }
-    s = db(req);
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     rc = store_cert_list(s, asc, after_seq, limit, &page);
     if (rc)
         return rc;
@@ -459,7 +397,7 @@ static int list_certificates(struct request *req, struct response *res)
         const struct store_cert *c = &page.v[i];
         cJSON *it = cJSON_CreateObject();
 
-        rc = cert_arn(req, c->cert_id, arn);
+        rc = handler_arn(req, NAMES_ARN_CERT, c->cert_id, arn);
         if (!rc && !(it && cJSON_AddItemToArray(arr, it) &&
                      cJSON_AddStringToObject(it, "certificateArn", arn) &&
                      cJSON_AddStringToObject(it, "certificateId", c->cert_id) &&
@@ -468,9 +406,9 @@ static int list_certificates(struct request *req, struct response *res)
                      cJSON_AddNumberToObject(it, "creationDate", (double)c->created_ms / 1000.0)))
             rc = DD_ERR_NOMEM;
     }
-    if (!rc && page.n) {
+    if (!rc && page.n && page.more) {
         snprintf(last, sizeof(last), "%" PRId64, page.v[page.n - 1].seq);
-        rc = add_token(req, o, "nextMarker", scope, page.more, last);
+        rc = handler_add_token(req, o, "nextMarker", scope, last);
     }
     if (!rc)
         rc = response_json(res, o);
@@ -495,10 +433,10 @@ static int update_certificate(struct request *req, struct response *res)
     if (status == STORE_CERT_PENDING_TRANSFER || status == STORE_CERT_PENDING_ACTIVATION)
         return dd_fail(&req->eb, DD_ERR_INVALID,
                        "%s is a status AWS IoT sets itself; it cannot be requested.", status_name);
-    s = db(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_cert_set_status(s, id, (enum store_cert_status)status, now_ms(s), &req->eb);
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
+    rc = store_cert_set_status(s, id, (enum store_cert_status)status, request_now_ms(s), &req->eb);
     return state_error(req, res, rc);
 }
 
@@ -514,9 +452,9 @@ static int delete_certificate(struct request *req, struct response *res)
         rc = request_query_bool(req, "forceDelete", false, &force);
     if (rc)
         return rc;
-    s = db(req);
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     rc = store_cert_delete(s, id, force, &req->eb);
     return state_error(req, res, rc);
 }
@@ -541,9 +479,9 @@ static int attach_or_detach(struct request *req, bool attach)
         rc = principal_cert(req, id);
     if (rc)
         return rc;
-    s = db(req);
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     return attach ? store_thing_principal_attach(s, thing, id, &req->eb)
                   : store_thing_principal_detach(s, thing, id, &req->eb);
 }
@@ -560,100 +498,85 @@ static int detach_thing_principal(struct request *req, struct response *res)
     return attach_or_detach(req, false);
 }
 
-/* {"<key>": [names or certificate ARNs], "nextToken"} */
-static int send_list(struct request *req, struct response *res, const char *key,
-                     const struct store_names *l, bool as_arns, const char *scope)
+/* ListThingPrincipals and ListPrincipalThings: one page of what list gives
+ * for key (a thing name or a certificate id), as {"<member>": [certificate
+ * ARNs (as_arns) or names], "nextToken"}. */
+static int list_names(struct request *req, struct response *res, const char *operation,
+                      const char *key, const char *member, bool as_arns,
+                      int (*list)(struct store *, const char *, const char *, size_t,
+                                  struct store_names *, struct dd_errbuf *))
 {
-    char arn[NAMES_ARN_SIZE];
-    cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, key);
-    size_t i;
-    int rc = arr ? DD_OK : DD_ERR_NOMEM;
+    char after[PAGING_KEY_MAX + 1], scope[160], arn[NAMES_ARN_SIZE];
+    struct store_names l = { 0 };
+    cJSON *o = NULL, *arr;
+    struct store *s;
+    size_t limit, i;
+    int rc;
 
-    for (i = 0; !rc && i < l->n; i++) {
-        const char *v = l->names[i];
+    rc = request_query_max_results(req, DEFAULT_MAX_RESULTS, &limit);
+    if (rc)
+        return rc;
+    snprintf(scope, sizeof(scope), "%s:%s", operation, key);
+    rc = request_query_key(req, "nextToken", scope, after, sizeof(after));
+    if (!rc)
+        rc = request_store(req, &s);
+    if (!rc)
+        rc = list(s, key, after, limit, &l, &req->eb);
+    if (rc)
+        goto out;
+    o = cJSON_CreateObject();
+    arr = cJSON_AddArrayToObject(o, member);
+    rc = arr ? DD_OK : DD_ERR_NOMEM;
+    for (i = 0; !rc && i < l.n; i++) {
+        const char *v = l.names[i];
 
         if (as_arns) {
-            rc = cert_arn(req, v, arn);
+            rc = handler_arn(req, NAMES_ARN_CERT, v, arn);
             v = arn;
         }
         if (!rc && !cJSON_AddItemToArray(arr, cJSON_CreateString(v)))
             rc = DD_ERR_NOMEM;
     }
-    if (!rc && l->n)
-        rc = add_token(req, o, "nextToken", scope, l->more, l->names[l->n - 1]);
-    if (!rc)
-        rc = response_json(res, o);
-    cJSON_Delete(o);
+    if (!rc && l.n && l.more)
+        rc = handler_add_token(req, o, "nextToken", scope, l.names[l.n - 1]);
+    rc = response_json_free(res, o, rc);
+out:
+    store_names_cleanup(&l);
     return rc;
 }
 
 static int list_thing_principals(struct request *req, struct response *res)
 {
-    char after[PAGING_KEY_MAX + 1], scope[160];
-    struct store_names l = { 0 };
     const char *thing;
-    struct store *s;
-    size_t limit;
-    int rc;
+    int rc = thing_param(req, &thing);
 
-    rc = thing_param(req, &thing);
-    if (!rc)
-        rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS, &limit);
-    if (rc)
-        return rc;
-    snprintf(scope, sizeof(scope), "ListThingPrincipals:%s", thing);
-    rc = request_query_key(req, "nextToken", scope, after, sizeof(after));
-    if (rc)
-        return rc;
-    s = db(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_thing_principals(s, thing, after, limit, &l, &req->eb);
-    if (!rc)
-        rc = send_list(req, res, "principals", &l, true, scope);
-    store_names_cleanup(&l);
-    return rc;
+    return rc ? rc
+              : list_names(req, res, "ListThingPrincipals", thing, "principals", true,
+                           store_thing_principals);
 }
 
 static int list_principal_things(struct request *req, struct response *res)
 {
-    char id[STORE_CERT_ID_SIZE], after[PAGING_KEY_MAX + 1], scope[100];
-    struct store_names l = { 0 };
-    struct store *s;
-    size_t limit;
-    int rc;
+    char id[STORE_CERT_ID_SIZE];
+    int rc = principal_cert(req, id);
 
-    rc = principal_cert(req, id);
-    if (!rc)
-        rc = request_query_count(req, "maxResults", NAMES_MAX_RESULTS, DEFAULT_MAX_RESULTS, &limit);
-    if (rc)
-        return rc;
-    snprintf(scope, sizeof(scope), "ListPrincipalThings:%s", id);
-    rc = request_query_key(req, "nextToken", scope, after, sizeof(after));
-    if (rc)
-        return rc;
-    s = db(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_principal_things(s, id, after, limit, &l, &req->eb);
-    if (!rc)
-        rc = send_list(req, res, "things", &l, false, scope);
-    store_names_cleanup(&l);
-    return rc;
+    return rc ? rc
+              : list_names(req, res, "ListPrincipalThings", id, "things", false,
+                           store_principal_things);
 }
 
 const struct route api_certs_routes[] = {
-    { "GET", "/_ddlocal/ca.pem", get_ca_pem },
-    { "POST", "/keys-and-certificate", create_keys_and_certificate },
-    { "POST", "/certificates", create_certificate_from_csr },
-    { "POST", "/certificate/register-no-ca", register_certificate_without_ca },
-    { "GET", "/certificates", list_certificates },
-    { "GET", "/certificates/{certificateId}", describe_certificate },
-    { "PUT", "/certificates/{certificateId}", update_certificate },
-    { "DELETE", "/certificates/{certificateId}", delete_certificate },
-    { "PUT", "/things/{thingName}/principals", attach_thing_principal },
-    { "DELETE", "/things/{thingName}/principals", detach_thing_principal },
-    { "GET", "/things/{thingName}/principals", list_thing_principals },
-    { "GET", "/principals/things", list_principal_things },
-    { NULL, NULL, NULL },
+    { "GET", "/_ddlocal/ca.pem", get_ca_pem, NULL },
+    { "POST", "/keys-and-certificate", create_keys_and_certificate, NULL },
+    { "POST", "/certificates", create_certificate_from_csr, NULL },
+    { "POST", "/certificate/register-no-ca", register_certificate_without_ca, NULL },
+    { "GET", "/certificates", list_certificates, NULL },
+    { "GET", "/certificates/{certificateId}", describe_certificate, NULL },
+    { "PUT", "/certificates/{certificateId}", update_certificate, NULL },
+    { "DELETE", "/certificates/{certificateId}", delete_certificate, NULL },
+    { "PUT", "/things/{thingName}/principals", attach_thing_principal, NULL },
+    { "DELETE", "/things/{thingName}/principals", detach_thing_principal, NULL },
+    { "GET", "/things/{thingName}/principals", list_thing_principals, NULL },
+    { "GET", "/principals/things", list_principal_things, NULL },
+    { NULL, NULL, NULL, NULL },
 };

@@ -21,62 +21,16 @@
 
 #include <cjson/cJSON.h>
 
-#include "core/clock.h"
 #include "core/names.h"
 #include "core/paging.h"
 #include "core/policy.h"
 #include "server/api.h"
 #include "server/aws_error.h"
+#include "server/handler.h"
 #include "server/server.h"
-#include "store/emulator/store_emulator.h"
 #include "store/iot/store_policies.h"
 
 #define DEFAULT_PAGE_SIZE 250
-
-/* Emulated now (the shared clock), or real time before the broker set it. */
-static int64_t now_ms(struct store *s)
-{
-    struct dd_clock c;
-
-    if (store_clock_get(s, &c) == DD_OK)
-        return clock_now(&c, server_real_ms());
-    return server_real_ms();
-}
-
-static struct store *open_store(struct request *req)
-{
-    return server_store(req->srv, &req->eb);
-}
-
-/* Member field of o as a string: *out borrowed from o, NULL when absent or
- * null. DD_ERR_INVALID when it is another type. */
-static int member_string(struct request *req, const cJSON *o, const char *field, const char **out)
-{
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, field);
-
-    *out = NULL;
-    if (!m || cJSON_IsNull(m))
-        return DD_OK;
-    if (!cJSON_IsString(m))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a string", field);
-    *out = m->valuestring;
-    return DD_OK;
-}
-
-/* Add "nextMarker" for key to o when more rows follow. */
-static int add_next_marker(struct request *req, cJSON *o, const char *scope, bool more,
-                           const char *key)
-{
-    char token[PAGING_TOKEN_SIZE];
-    int rc;
-
-    if (!more)
-        return DD_OK;
-    rc = paging_encode_key(scope, key, strlen(key), token, sizeof(token), &req->eb);
-    if (rc)
-        return rc;
-    return cJSON_AddStringToObject(o, "nextMarker", token) ? DD_OK : DD_ERR_NOMEM;
-}
 
 static int check_policy_name(struct request *req, const char **name)
 {
@@ -88,43 +42,13 @@ static int check_policy_name(struct request *req, const char **name)
  * policy by the grammar (MalformedPolicyException otherwise). */
 static int check_document(struct request *req, const cJSON *body, const char **doc)
 {
-    int rc = member_string(req, body, "policyDocument", doc);
+    int rc = handler_member_string(req, body, "policyDocument", NULL, doc);
 
     if (!rc)
         rc = names_check(NAMES_POLICY_DOCUMENT, "policyDocument", *doc, &req->eb);
     if (!rc)
         rc = policy_validate(*doc, strlen(*doc), POLICY_MAX_CHARS, &req->eb);
     return rc;
-}
-
-/* Tags, when given: a list of {Key, Value} with the model's shapes. They
- * are accepted and not kept: no tagging operation is served. */
-static int check_tags(struct request *req, const cJSON *body)
-{
-    const cJSON *tags = cJSON_GetObjectItemCaseSensitive(body, "tags"), *t;
-    int rc;
-
-    if (!tags || cJSON_IsNull(tags))
-        return DD_OK;
-    if (!cJSON_IsArray(tags))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "tags must be a list");
-    cJSON_ArrayForEach(t, tags)
-    {
-        const char *key = NULL, *value = NULL;
-
-        if (!cJSON_IsObject(t))
-            return dd_fail(&req->eb, DD_ERR_INVALID, "each tag must be an object");
-        rc = member_string(req, t, "Key", &key);
-        if (!rc)
-            rc = names_check(NAMES_TAG_KEY, "tags.member.Key", key, &req->eb);
-        if (!rc)
-            rc = member_string(req, t, "Value", &value);
-        if (!rc && value)
-            rc = names_check(NAMES_TAG_VALUE, "tags.member.Value", value, &req->eb);
-        if (rc)
-            return rc;
-    }
-    return DD_OK;
 }
 
 /* A version id from the path: [0-9]+ and within int64. */
@@ -177,109 +101,12 @@ static int parse_target(struct request *req, const char *field, const char *arn,
     return DD_OK;
 }
 
-static int policy_arn(struct request *req, const char *name, char *buf)
-{
-    return names_arn_format(buf, NAMES_ARN_SIZE, NAMES_ARN_POLICY, req->srv->region,
-                            req->srv->account, name);
-}
-
 static cJSON *add_id(cJSON *o, const char *field, int64_t id)
 {
     char buf[24];
 
     snprintf(buf, sizeof(buf), "%" PRId64, id);
     return cJSON_AddStringToObject(o, field, buf);
-}
-
-static int create_policy(struct request *req, struct response *res)
-{
-    char arn[NAMES_ARN_SIZE];
-    const char *name, *doc = NULL;
-    cJSON *body = NULL, *o;
-    bool ok;
-    struct store *s;
-    int rc;
-
-    rc = check_policy_name(req, &name);
-    if (!rc)
-        rc = request_json_body(req, &body);
-    if (!rc)
-        rc = check_tags(req, body);
-    if (!rc)
-        rc = check_document(req, body, &doc);
-    if (!rc)
-        rc = policy_arn(req, name, arn);
-    if (rc)
-        goto out;
-    s = open_store(req);
-    if (!s) {
-        rc = DD_ERR_STORE;
-        goto out;
-    }
-    rc = store_policy_create(s, name, doc, now_ms(s), &req->eb);
-    if (rc)
-        goto out;
-    o = cJSON_CreateObject();
-    ok = o && cJSON_AddStringToObject(o, "policyName", name) &&
-         cJSON_AddStringToObject(o, "policyArn", arn) &&
-         cJSON_AddStringToObject(o, "policyDocument", doc) &&
-         cJSON_AddStringToObject(o, "policyVersionId", "1");
-    rc = response_json_free(res, o, ok ? DD_OK : DD_ERR_NOMEM);
-out:
-    cJSON_Delete(body);
-    return rc;
-}
-
-static int get_policy(struct request *req, struct response *res)
-{
-    struct store_policy p = { 0 };
-    char arn[NAMES_ARN_SIZE], gen[24];
-    const char *name;
-    struct store *s;
-    cJSON *o;
-    bool ok;
-    int rc;
-
-    rc = check_policy_name(req, &name);
-    if (!rc)
-        rc = policy_arn(req, name, arn);
-    if (rc)
-        return rc;
-    s = open_store(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_policy_get(s, name, &p, &req->eb);
-    if (rc)
-        goto out;
-    snprintf(gen, sizeof(gen), "%" PRId64, p.generation);
-    o = cJSON_CreateObject();
-    ok = o && cJSON_AddStringToObject(o, "policyName", p.name) &&
-         cJSON_AddStringToObject(o, "policyArn", arn) &&
-         cJSON_AddStringToObject(o, "policyDocument", p.document) &&
-         add_id(o, "defaultVersionId", p.default_version) &&
-         cJSON_AddNumberToObject(o, "creationDate", (double)p.created_ms / 1000.0) &&
-         cJSON_AddNumberToObject(o, "lastModifiedDate", (double)p.modified_ms / 1000.0) &&
-         cJSON_AddStringToObject(o, "generationId", gen);
-    rc = response_json_free(res, o, ok ? DD_OK : DD_ERR_NOMEM);
-out:
-    store_policy_cleanup(&p);
-    return rc;
-}
-
-static int delete_policy(struct request *req, struct response *res)
-{
-    const char *name;
-    struct store *s;
-    int rc;
-
-    (void)res;
-    rc = check_policy_name(req, &name);
-    if (rc)
-        return rc;
-    s = open_store(req);
-    if (!s)
-        return DD_ERR_STORE;
-    return store_policy_delete(s, name, &req->eb);
 }
 
 /* Add {"policyName", "policyArn"} objects for names to array field of o. */
@@ -299,13 +126,34 @@ static int add_policy_list(struct request *req, cJSON *o, const char *field,
             cJSON_Delete(p);
             return DD_ERR_NOMEM;
         }
-        if (policy_arn(req, names->v[i], arn))
+        if (handler_arn(req, NAMES_ARN_POLICY, names->v[i], arn))
             return DD_ERR_INTERNAL;
         if (!cJSON_AddStringToObject(p, "policyName", names->v[i]) ||
             !cJSON_AddStringToObject(p, "policyArn", arn))
             return DD_ERR_NOMEM;
     }
     return DD_OK;
+}
+
+/* A marker-paged listing's arguments after its own: pageSize into *limit
+ * and the marker under scope into key (PAGING_KEY_MAX + 1 bytes, "" when
+ * absent). */
+static int marker_page(struct request *req, const char *scope, size_t *limit, char *key)
+{
+    int rc = request_query_count(req, "pageSize", NAMES_PAGE_SIZE, DEFAULT_PAGE_SIZE, limit);
+
+    key[0] = '\0';
+    return rc ? rc : request_query_key(req, "marker", scope, key, PAGING_KEY_MAX + 1);
+}
+
+/* Answer with the page in o (built with rc so far), adding nextMarker for
+ * last under scope when more rows follow; frees o. */
+static int respond_marker_page(struct request *req, struct response *res, cJSON *o, int rc,
+                               const char *scope, bool more, const char *last)
+{
+    if (!rc && more)
+        rc = handler_add_token(req, o, "nextMarker", scope, last);
+    return response_json_free(res, o, rc);
 }
 
 static int list_policies(struct request *req, struct response *res)
@@ -321,12 +169,10 @@ static int list_policies(struct request *req, struct response *res)
     int rc;
 
     rc = request_query_bool(req, "isAscendingOrder", false, &ascending);
-    if (!rc)
-        rc = request_query_count(req, "pageSize", NAMES_PAGE_SIZE, DEFAULT_PAGE_SIZE, &limit);
     if (rc)
         return rc;
     scope = ascending ? "ListPolicies:ascending" : "ListPolicies:descending";
-    rc = request_query_key(req, "marker", scope, key, sizeof(key));
+    rc = marker_page(req, scope, &limit, key);
     if (rc)
         return rc;
     if (key[0]) {
@@ -336,228 +182,265 @@ static int list_policies(struct request *req, struct response *res)
         if (*end || after < 0)
             return dd_fail(&req->eb, DD_ERR_INVALID, "Invalid marker");
     }
-    s = open_store(req);
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     rc = store_policy_list(s, ascending, after, limit, &names);
     if (rc)
         return rc;
     snprintf(last, sizeof(last), "%" PRId64, names.last_seq);
     o = cJSON_CreateObject();
-    rc = o ? add_policy_list(req, o, "policies", &names) : DD_ERR_NOMEM;
-    if (!rc)
-        rc = add_next_marker(req, o, scope, names.more, last);
-    if (!rc)
-        rc = response_json(res, o);
-    cJSON_Delete(o);
+    rc = respond_marker_page(req, res, o, o ? add_policy_list(req, o, "policies", &names) : DD_OK,
+                             scope, names.more, last);
     store_name_page_cleanup(&names);
     return rc;
 }
 
-/* Render a version as CreatePolicyVersion / GetPolicyVersion answer it. */
-static int respond_version(struct request *req, struct response *res, const char *name,
-                           const struct store_policy_version *v, bool full)
-{
-    char arn[NAMES_ARN_SIZE], gen[24];
-    cJSON *o;
-    bool ok;
+/* One operation on a policy or one of its versions (handler_run's op). */
+struct op {
+    const char *name;               /* borrowed from the path */
+    int64_t id;                     /* the version in the path */
+    const char *doc;                /* borrowed from the body */
+    bool set_default;               /* CreatePolicyVersion's setAsDefault */
+    enum store_target_kind kind;    /* of the target */
+    char target[129];               /* its name */
+    struct store_policy policy;     /* owned: what the store answered */
+    struct store_policy_version v;  /* owned: what the store answered */
+    struct store_policy_versions l; /* owned: what the store answered */
+};
 
-    if (policy_arn(req, name, arn))
+static int check_name(struct handler *h)
+{
+    return check_policy_name(h->req, &((struct op *)h->op)->name);
+}
+
+/* The policy name and the version id of the path. */
+static int check_version(struct handler *h)
+{
+    int rc = check_name(h);
+
+    return rc ? rc : check_version_id(h->req, &((struct op *)h->op)->id);
+}
+
+/* CreatePolicy: the name, tags and the document. */
+static int check_create(struct handler *h)
+{
+    struct op *op = h->op;
+    int rc = check_name(h);
+
+    if (!rc)
+        rc = handler_body(h);
+    if (!rc)
+        rc = handler_tags(h->req, h->body, "", "tags.member.", NULL);
+    if (!rc)
+        rc = check_document(h->req, h->body, &op->doc);
+    return rc;
+}
+
+/* CreatePolicyVersion: the name, setAsDefault and the document. */
+static int check_create_version(struct handler *h)
+{
+    struct op *op = h->op;
+    int rc = check_name(h);
+
+    if (!rc)
+        rc = request_query_bool(h->req, "setAsDefault", false, &op->set_default);
+    if (!rc)
+        rc = handler_body(h);
+    if (!rc)
+        rc = check_document(h->req, h->body, &op->doc);
+    return rc;
+}
+
+/* AttachPolicy and DetachPolicy: the name and {"target": ARN}. */
+static int check_attach(struct handler *h)
+{
+    struct op *op = h->op;
+    const char *target = NULL;
+    int rc = check_name(h);
+
+    if (!rc)
+        rc = handler_body(h);
+    if (!rc)
+        rc = handler_member_string(h->req, h->body, "target", NULL, &target);
+    if (!rc)
+        rc = parse_target(h->req, "target", target, &op->kind, op->target);
+    return rc;
+}
+
+static int create_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return store_policy_create(h->s, op->name, op->doc, request_now_ms(h->s), &h->req->eb);
+}
+
+static int get_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return store_policy_get(h->s, op->name, &op->policy, &h->req->eb);
+}
+
+static int delete_call(struct handler *h)
+{
+    return store_policy_delete(h->s, ((struct op *)h->op)->name, &h->req->eb);
+}
+
+static int create_version_call(struct handler *h)
+{
+    struct op *op = h->op;
+    int rc = store_policy_version_create(h->s, op->name, op->doc, op->set_default,
+                                         request_now_ms(h->s), &op->v, &h->req->eb);
+
+    if (rc != DD_ERR_LIMIT)
+        return rc;
+    /* The model's own shape (409), which CLI v2 does not retry. */
+    aws_error_respond(h->res, rc, 409, "VersionsLimitExceededException", h->req->eb.msg);
+    return DD_OK;
+}
+
+static int get_version_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return store_policy_version_get(h->s, op->name, op->id, &op->v, &h->req->eb);
+}
+
+static int list_versions_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return store_policy_versions_list(h->s, op->name, &op->l, &h->req->eb);
+}
+
+static int set_default_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return store_policy_version_set_default(h->s, op->name, op->id, request_now_ms(h->s),
+                                            &h->req->eb);
+}
+
+static int delete_version_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return store_policy_version_delete(h->s, op->name, op->id, &h->req->eb);
+}
+
+static int attach_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return store_policy_attach(h->s, op->name, op->kind, op->target, &h->req->eb);
+}
+
+static int detach_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return store_policy_detach(h->s, op->name, op->kind, op->target, &h->req->eb);
+}
+
+static int render_created(struct handler *h, cJSON *o)
+{
+    const struct op *op = h->op;
+    char arn[NAMES_ARN_SIZE];
+
+    if (handler_arn(h->req, NAMES_ARN_POLICY, op->name, arn))
+        return DD_ERR_INTERNAL;
+    if (!cJSON_AddStringToObject(o, "policyName", op->name) ||
+        !cJSON_AddStringToObject(o, "policyArn", arn) ||
+        !cJSON_AddStringToObject(o, "policyDocument", op->doc) ||
+        !cJSON_AddStringToObject(o, "policyVersionId", "1"))
+        return DD_ERR_NOMEM;
+    return DD_OK;
+}
+
+static int render_policy(struct handler *h, cJSON *o)
+{
+    const struct store_policy *p = &((struct op *)h->op)->policy;
+    char arn[NAMES_ARN_SIZE], gen[24];
+
+    if (handler_arn(h->req, NAMES_ARN_POLICY, p->name, arn))
+        return DD_ERR_INTERNAL;
+    snprintf(gen, sizeof(gen), "%" PRId64, p->generation);
+    if (!cJSON_AddStringToObject(o, "policyName", p->name) ||
+        !cJSON_AddStringToObject(o, "policyArn", arn) ||
+        !cJSON_AddStringToObject(o, "policyDocument", p->document) ||
+        !add_id(o, "defaultVersionId", p->default_version) ||
+        handler_add_seconds(o, "creationDate", p->created_ms) ||
+        handler_add_seconds(o, "lastModifiedDate", p->modified_ms) ||
+        !cJSON_AddStringToObject(o, "generationId", gen))
+        return DD_ERR_NOMEM;
+    return DD_OK;
+}
+
+/* A version as CreatePolicyVersion (full false) and GetPolicyVersion
+ * answer it. */
+static int render_version(struct handler *h, cJSON *o, bool full)
+{
+    const struct op *op = h->op;
+    const struct store_policy_version *v = &op->v;
+    char arn[NAMES_ARN_SIZE], gen[24];
+
+    if (handler_arn(h->req, NAMES_ARN_POLICY, op->name, arn))
         return DD_ERR_INTERNAL;
     snprintf(gen, sizeof(gen), "%" PRId64, v->policy_generation);
-    o = cJSON_CreateObject();
-    ok = o && cJSON_AddStringToObject(o, "policyArn", arn) &&
-         (!full || cJSON_AddStringToObject(o, "policyName", name)) &&
-         cJSON_AddStringToObject(o, "policyDocument", v->document) &&
-         add_id(o, "policyVersionId", v->version) &&
-         cJSON_AddBoolToObject(o, "isDefaultVersion", v->is_default) &&
-         (!full ||
-          (cJSON_AddNumberToObject(o, "creationDate", (double)v->created_ms / 1000.0) &&
-           cJSON_AddNumberToObject(o, "lastModifiedDate", (double)v->policy_modified_ms / 1000.0) &&
-           cJSON_AddStringToObject(o, "generationId", gen)));
-    return response_json_free(res, o, ok ? DD_OK : DD_ERR_NOMEM);
+    if (!cJSON_AddStringToObject(o, "policyArn", arn) ||
+        (full && !cJSON_AddStringToObject(o, "policyName", op->name)) ||
+        !cJSON_AddStringToObject(o, "policyDocument", v->document) ||
+        !add_id(o, "policyVersionId", v->version) ||
+        !cJSON_AddBoolToObject(o, "isDefaultVersion", v->is_default))
+        return DD_ERR_NOMEM;
+    if (full && (handler_add_seconds(o, "creationDate", v->created_ms) ||
+                 handler_add_seconds(o, "lastModifiedDate", v->policy_modified_ms) ||
+                 !cJSON_AddStringToObject(o, "generationId", gen)))
+        return DD_ERR_NOMEM;
+    return DD_OK;
 }
 
-static int create_policy_version(struct request *req, struct response *res)
+static int render_new_version(struct handler *h, cJSON *o)
 {
-    struct store_policy_version v = { 0 };
-    const char *name, *doc = NULL;
-    cJSON *body = NULL;
-    bool set_default;
-    struct store *s;
-    int rc;
-
-    rc = check_policy_name(req, &name);
-    if (!rc)
-        rc = request_query_bool(req, "setAsDefault", false, &set_default);
-    if (!rc)
-        rc = request_json_body(req, &body);
-    if (!rc)
-        rc = check_document(req, body, &doc);
-    if (rc)
-        goto out;
-    s = open_store(req);
-    if (!s) {
-        rc = DD_ERR_STORE;
-        goto out;
-    }
-    rc = store_policy_version_create(s, name, doc, set_default, now_ms(s), &v, &req->eb);
-    if (rc == DD_ERR_LIMIT) {
-        /* The model's own shape (409), which CLI v2 does not retry. */
-        aws_error_respond(res, rc, 409, "VersionsLimitExceededException", req->eb.msg);
-        rc = DD_OK;
-        goto out;
-    }
-    if (!rc)
-        rc = respond_version(req, res, name, &v, false);
-out:
-    store_policy_version_cleanup(&v);
-    cJSON_Delete(body);
-    return rc;
+    return render_version(h, o, false);
 }
 
-static int get_policy_version(struct request *req, struct response *res)
+static int render_full_version(struct handler *h, cJSON *o)
 {
-    struct store_policy_version v = { 0 };
-    const char *name;
-    struct store *s;
-    int64_t id;
-    int rc;
-
-    rc = check_policy_name(req, &name);
-    if (!rc)
-        rc = check_version_id(req, &id);
-    if (rc)
-        return rc;
-    s = open_store(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_policy_version_get(s, name, id, &v, &req->eb);
-    if (!rc)
-        rc = respond_version(req, res, name, &v, true);
-    store_policy_version_cleanup(&v);
-    return rc;
+    return render_version(h, o, true);
 }
 
-static int list_policy_versions(struct request *req, struct response *res)
+static int render_versions(struct handler *h, cJSON *o)
 {
-    struct store_policy_versions l = { 0 };
-    const char *name;
-    struct store *s;
-    cJSON *o = NULL, *arr;
+    const struct store_policy_versions *l = &((struct op *)h->op)->l;
+    cJSON *arr = cJSON_AddArrayToObject(o, "policyVersions");
     size_t i;
-    int rc;
 
-    rc = check_policy_name(req, &name);
-    if (rc)
-        return rc;
-    s = open_store(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_policy_versions_list(s, name, &l, &req->eb);
-    if (rc)
-        return rc;
-    o = cJSON_CreateObject();
-    arr = cJSON_AddArrayToObject(o, "policyVersions");
-    rc = arr ? DD_OK : DD_ERR_NOMEM;
-    for (i = 0; !rc && i < l.n; i++) {
+    if (!arr)
+        return DD_ERR_NOMEM;
+    for (i = 0; i < l->n; i++) {
         cJSON *v = cJSON_CreateObject();
 
         if (!v || !cJSON_AddItemToArray(arr, v)) {
             cJSON_Delete(v);
-            rc = DD_ERR_NOMEM;
-        } else if (!add_id(v, "versionId", l.v[i].version) ||
-                   !cJSON_AddBoolToObject(v, "isDefaultVersion", l.v[i].is_default) ||
-                   !cJSON_AddNumberToObject(v, "createDate", (double)l.v[i].created_ms / 1000.0)) {
-            rc = DD_ERR_NOMEM;
+            return DD_ERR_NOMEM;
         }
+        if (!add_id(v, "versionId", l->v[i].version) ||
+            !cJSON_AddBoolToObject(v, "isDefaultVersion", l->v[i].is_default) ||
+            handler_add_seconds(v, "createDate", l->v[i].created_ms))
+            return DD_ERR_NOMEM;
     }
-    if (!rc)
-        rc = response_json(res, o);
-    cJSON_Delete(o);
-    store_policy_versions_cleanup(&l);
-    return rc;
+    return DD_OK;
 }
 
-static int set_default_policy_version(struct request *req, struct response *res)
+static void cleanup(struct handler *h)
 {
-    const char *name;
-    struct store *s;
-    int64_t id;
-    int rc;
+    struct op *op = h->op;
 
-    (void)res;
-    rc = check_policy_name(req, &name);
-    if (!rc)
-        rc = check_version_id(req, &id);
-    if (rc)
-        return rc;
-    s = open_store(req);
-    if (!s)
-        return DD_ERR_STORE;
-    return store_policy_version_set_default(s, name, id, now_ms(s), &req->eb);
-}
-
-static int delete_policy_version(struct request *req, struct response *res)
-{
-    const char *name;
-    struct store *s;
-    int64_t id;
-    int rc;
-
-    (void)res;
-    rc = check_policy_name(req, &name);
-    if (!rc)
-        rc = check_version_id(req, &id);
-    if (rc)
-        return rc;
-    s = open_store(req);
-    if (!s)
-        return DD_ERR_STORE;
-    return store_policy_version_delete(s, name, id, &req->eb);
-}
-
-/* AttachPolicy (attach) and DetachPolicy: {"target": ARN}. */
-static int attach_or_detach(struct request *req, bool attach)
-{
-    enum store_target_kind kind;
-    const char *name, *target = NULL;
-    char target_name[129];
-    cJSON *body = NULL;
-    struct store *s;
-    int rc;
-
-    rc = check_policy_name(req, &name);
-    if (!rc)
-        rc = request_json_body(req, &body);
-    if (!rc)
-        rc = member_string(req, body, "target", &target);
-    if (!rc)
-        rc = parse_target(req, "target", target, &kind, target_name);
-    if (rc)
-        goto out;
-    s = open_store(req);
-    if (!s) {
-        rc = DD_ERR_STORE;
-        goto out;
-    }
-    rc = attach ? store_policy_attach(s, name, kind, target_name, &req->eb)
-                : store_policy_detach(s, name, kind, target_name, &req->eb);
-out:
-    cJSON_Delete(body);
-    return rc;
-}
-
-static int attach_policy(struct request *req, struct response *res)
-{
-    (void)res;
-    return attach_or_detach(req, true);
-}
-
-static int detach_policy(struct request *req, struct response *res)
-{
-    (void)res;
-    return attach_or_detach(req, false);
+    store_policy_cleanup(&op->policy);
+    store_policy_version_cleanup(&op->v);
+    store_policy_versions_cleanup(&op->l);
 }
 
 static int list_attached_policies(struct request *req, struct response *res)
@@ -567,7 +450,7 @@ static int list_attached_policies(struct request *req, struct response *res)
     enum store_target_kind kind;
     const char *target = request_param(req, "target");
     struct store *s;
-    cJSON *o = NULL;
+    cJSON *o;
     bool recursive;
     size_t limit;
     int rc;
@@ -575,72 +458,68 @@ static int list_attached_policies(struct request *req, struct response *res)
     rc = parse_target(req, "target", target, &kind, target_name);
     if (!rc)
         rc = request_query_bool(req, "recursive", false, &recursive);
-    if (!rc)
-        rc = request_query_count(req, "pageSize", NAMES_PAGE_SIZE, DEFAULT_PAGE_SIZE, &limit);
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListAttachedPolicies:%s:%d", target, recursive);
-    rc = request_query_key(req, "marker", scope, key, sizeof(key));
-    if (rc)
-        return rc;
-    s = open_store(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_policy_list_attached(s, kind, target_name, recursive, key[0] ? key : NULL, limit,
-                                    &names, &req->eb);
-    if (rc)
-        return rc;
-    o = cJSON_CreateObject();
-    rc = o ? add_policy_list(req, o, "policies", &names) : DD_ERR_NOMEM;
+    rc = marker_page(req, scope, &limit, key);
     if (!rc)
-        rc = add_next_marker(req, o, scope, names.more, names.n ? names.v[names.n - 1] : "");
+        rc = request_store(req, &s);
     if (!rc)
-        rc = response_json(res, o);
-    cJSON_Delete(o);
+        rc = store_policy_list_attached(s, kind, target_name, recursive, key[0] ? key : NULL, limit,
+                                        &names, &req->eb);
+    if (!rc) {
+        o = cJSON_CreateObject();
+        rc = respond_marker_page(req, res, o,
+                                 o ? add_policy_list(req, o, "policies", &names) : DD_OK, scope,
+                                 names.more, names.n ? names.v[names.n - 1] : "");
+    }
     store_name_page_cleanup(&names);
     return rc;
+}
+
+/* The "targets" of ListTargetsForPolicy: the store gives "thinggroup/NAME"
+ * or "cert/ID", answered as ARNs. */
+static int add_targets(struct request *req, cJSON *o, const struct store_name_page *names)
+{
+    char arn[NAMES_ARN_SIZE + 80];
+    cJSON *arr = cJSON_AddArrayToObject(o, "targets");
+    size_t i;
+
+    if (!arr)
+        return DD_ERR_NOMEM;
+    for (i = 0; i < names->n; i++) {
+        snprintf(arn, sizeof(arn), "arn:aws:iot:%s:%s:%s", req->srv->region, req->srv->account,
+                 names->v[i]);
+        if (!cJSON_AddItemToArray(arr, cJSON_CreateString(arn)))
+            return DD_ERR_NOMEM;
+    }
+    return DD_OK;
 }
 
 static int list_targets_for_policy(struct request *req, struct response *res)
 {
     struct store_name_page names = { 0 };
-    char key[PAGING_KEY_MAX + 1], scope[200], arn[NAMES_ARN_SIZE + 80];
+    char key[PAGING_KEY_MAX + 1], scope[200];
     const char *name;
     struct store *s;
-    cJSON *o = NULL, *arr;
-    size_t limit, i;
+    cJSON *o;
+    size_t limit;
     int rc;
 
     rc = check_policy_name(req, &name);
-    if (!rc)
-        rc = request_query_count(req, "pageSize", NAMES_PAGE_SIZE, DEFAULT_PAGE_SIZE, &limit);
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListTargetsForPolicy:%s", name);
-    rc = request_query_key(req, "marker", scope, key, sizeof(key));
-    if (rc)
-        return rc;
-    s = open_store(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_policy_list_targets(s, name, key[0] ? key : NULL, limit, &names, &req->eb);
-    if (rc)
-        return rc;
-    o = cJSON_CreateObject();
-    arr = cJSON_AddArrayToObject(o, "targets");
-    rc = arr ? DD_OK : DD_ERR_NOMEM;
-    for (i = 0; !rc && i < names.n; i++) {
-        /* The store gives "thinggroup/NAME" or "cert/ID". */
-        snprintf(arn, sizeof(arn), "arn:aws:iot:%s:%s:%s", req->srv->region, req->srv->account,
-                 names.v[i]);
-        if (!cJSON_AddItemToArray(arr, cJSON_CreateString(arn)))
-            rc = DD_ERR_NOMEM;
+    rc = marker_page(req, scope, &limit, key);
+    if (!rc)
+        rc = request_store(req, &s);
+    if (!rc)
+        rc = store_policy_list_targets(s, name, key[0] ? key : NULL, limit, &names, &req->eb);
+    if (!rc) {
+        o = cJSON_CreateObject();
+        rc = respond_marker_page(req, res, o, o ? add_targets(req, o, &names) : DD_OK, scope,
+                                 names.more, names.n ? names.v[names.n - 1] : "");
     }
-    if (!rc)
-        rc = add_next_marker(req, o, scope, names.more, names.n ? names.v[names.n - 1] : "");
-    if (!rc)
-        rc = response_json(res, o);
-    cJSON_Delete(o);
     store_name_page_cleanup(&names);
     return rc;
 }
@@ -660,9 +539,9 @@ static int get_effective_policies(struct request *req, struct response *res)
     if (!rc)
         rc = request_json_body(req, &body);
     if (!rc)
-        rc = member_string(req, body, "principal", &principal);
+        rc = handler_member_string(req, body, "principal", NULL, &principal);
     if (!rc)
-        rc = member_string(req, body, "cognitoIdentityPoolId", &pool);
+        rc = handler_member_string(req, body, "cognitoIdentityPoolId", NULL, &pool);
     if (!rc && pool)
         rc = dd_fail(&req->eb, DD_ERR_INVALID,
                      "Cognito identities are not emulated: give a thingName and/or a certificate "
@@ -673,11 +552,9 @@ static int get_effective_policies(struct request *req, struct response *res)
         rc = dd_fail(&req->eb, DD_ERR_INVALID, "Give a thingName, a principal or both");
     if (rc)
         goto out;
-    s = open_store(req);
-    if (!s) {
-        rc = DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
         goto out;
-    }
     rc = store_policy_effective(s, thing, kind, principal ? principal_name : NULL, &docs, &req->eb);
     if (rc)
         goto out;
@@ -690,7 +567,7 @@ static int get_effective_policies(struct request *req, struct response *res)
         if (!p || !cJSON_AddItemToArray(arr, p)) {
             cJSON_Delete(p);
             rc = DD_ERR_NOMEM;
-        } else if (policy_arn(req, docs.v[i].name, arn)) {
+        } else if (handler_arn(req, NAMES_ARN_POLICY, docs.v[i].name, arn)) {
             rc = DD_ERR_INTERNAL;
         } else if (!cJSON_AddStringToObject(p, "policyName", docs.v[i].name) ||
                    !cJSON_AddStringToObject(p, "policyArn", arn) ||
@@ -707,20 +584,43 @@ out:
     return rc;
 }
 
+/* The operations, named in the route table. */
+static const struct handler_ops create_policy =
+    HANDLER_OPERATION(check_create, create_call, render_created, NULL);
+static const struct handler_ops get_policy =
+    HANDLER_OPERATION(check_name, get_call, render_policy, NULL);
+static const struct handler_ops delete_policy =
+    HANDLER_OPERATION(check_name, delete_call, NULL, NULL);
+static const struct handler_ops create_policy_version =
+    HANDLER_OPERATION(check_create_version, create_version_call, render_new_version, NULL);
+static const struct handler_ops get_policy_version =
+    HANDLER_OPERATION(check_version, get_version_call, render_full_version, NULL);
+static const struct handler_ops list_policy_versions =
+    HANDLER_OPERATION(check_name, list_versions_call, render_versions, NULL);
+static const struct handler_ops set_default_policy_version =
+    HANDLER_OPERATION(check_version, set_default_call, NULL, NULL);
+static const struct handler_ops attach_policy =
+    HANDLER_OPERATION(check_attach, attach_call, NULL, NULL);
+static const struct handler_ops detach_policy =
+    HANDLER_OPERATION(check_attach, detach_call, NULL, NULL);
+static const struct handler_ops delete_policy_version =
+    HANDLER_OPERATION(check_version, delete_version_call, NULL, NULL);
+
 const struct route api_policies_routes[] = {
-    { "GET", "/policies", list_policies },
-    { "POST", "/policies/{policyName}", create_policy },
-    { "GET", "/policies/{policyName}", get_policy },
-    { "DELETE", "/policies/{policyName}", delete_policy },
-    { "POST", "/policies/{policyName}/version", create_policy_version },
-    { "GET", "/policies/{policyName}/version", list_policy_versions },
-    { "GET", "/policies/{policyName}/version/{policyVersionId}", get_policy_version },
-    { "PATCH", "/policies/{policyName}/version/{policyVersionId}", set_default_policy_version },
-    { "DELETE", "/policies/{policyName}/version/{policyVersionId}", delete_policy_version },
-    { "PUT", "/target-policies/{policyName}", attach_policy },
-    { "POST", "/target-policies/{policyName}", detach_policy },
-    { "POST", "/attached-policies/{target+}", list_attached_policies },
-    { "POST", "/policy-targets/{policyName}", list_targets_for_policy },
-    { "POST", "/effective-policies", get_effective_policies },
-    { NULL, NULL, NULL },
+    { "GET", "/policies", list_policies, NULL },
+    { "POST", "/policies/{policyName}", NULL, &create_policy },
+    { "GET", "/policies/{policyName}", NULL, &get_policy },
+    { "DELETE", "/policies/{policyName}", NULL, &delete_policy },
+    { "POST", "/policies/{policyName}/version", NULL, &create_policy_version },
+    { "GET", "/policies/{policyName}/version", NULL, &list_policy_versions },
+    { "GET", "/policies/{policyName}/version/{policyVersionId}", NULL, &get_policy_version },
+    { "PATCH", "/policies/{policyName}/version/{policyVersionId}", NULL,
+      &set_default_policy_version },
+    { "DELETE", "/policies/{policyName}/version/{policyVersionId}", NULL, &delete_policy_version },
+    { "PUT", "/target-policies/{policyName}", NULL, &attach_policy },
+    { "POST", "/target-policies/{policyName}", NULL, &detach_policy },
+    { "POST", "/attached-policies/{target+}", list_attached_policies, NULL },
+    { "POST", "/policy-targets/{policyName}", list_targets_for_policy, NULL },
+    { "POST", "/effective-policies", get_effective_policies, NULL },
+    { NULL, NULL, NULL, NULL },
 };

@@ -15,13 +15,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "core/clock.h"
 #include "core/ids.h"
 #include "core/names.h"
 #include "core/paging.h"
 #include "server/api.h"
+#include "server/aws_error.h"
+#include "server/handler.h"
 #include "server/server.h"
-#include "store/emulator/store_emulator.h"
 #include "store/iot/store_registry.h"
 
 #define DEFAULT_MAX_RESULTS 50
@@ -30,36 +30,13 @@
 
 /* ---- request helpers ---- */
 
-static struct store *db(struct request *req)
-{
-    return server_store(req->srv, &req->eb);
-}
-
-/* Emulated now; real time until the broker has started the clock. */
-static int now_ms(struct store *s, int64_t *out)
-{
-    struct dd_clock c;
-    int rc = store_clock_get(s, &c);
-
-    *out = server_real_ms();
-    if (rc == DD_OK)
-        *out = clock_now(&c, *out);
-    return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
-}
-
 /* A string member (NULL when absent or null), checked against shape. */
 static int member_name(struct request *req, const cJSON *o, const char *key, enum names_shape shape,
                        const char **out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    int rc = handler_member_string(req, o, key, NULL, out);
 
-    *out = NULL;
-    if (!v || cJSON_IsNull(v))
-        return DD_OK;
-    if (!cJSON_IsString(v))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a string", key);
-    *out = v->valuestring;
-    return names_check(shape, key, *out, &req->eb);
+    return rc || !*out ? rc : names_check(shape, key, *out, &req->eb);
 }
 
 /* A boolean member; absent is false. */
@@ -95,15 +72,12 @@ static int member_long(struct request *req, const cJSON *o, const char *key, int
 static int query_long(struct request *req, const char *key, int64_t *out)
 {
     const char *v = request_query(req, key);
-    char *end;
     long long n;
 
     *out = -1;
     if (!v)
         return DD_OK;
-    errno = 0;
-    n = strtoll(v, &end, 10);
-    if (!*v || *end || errno || n < 0)
+    if (!request_parse_long(v, &n) || n < 0)
         return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a non-negative integer", key);
     *out = n;
     return DD_OK;
@@ -125,20 +99,6 @@ static int query_name(struct request *req, const char *key, enum names_shape sha
 {
     *out = request_query(req, key);
     return *out ? names_check(shape, key, *out, &req->eb) : DD_OK;
-}
-
-/* Add "nextToken" to o when the page stopped early at key last. */
-static int add_token(struct request *req, cJSON *o, const char *scope, int more, const char *last)
-{
-    char token[PAGING_TOKEN_SIZE];
-    int rc;
-
-    if (!more)
-        return DD_OK;
-    rc = paging_encode_key(scope, last, strlen(last), token, sizeof(token), &req->eb);
-    if (rc)
-        return rc;
-    return cJSON_AddStringToObject(o, "nextToken", token) ? DD_OK : DD_ERR_NOMEM;
 }
 
 /* Check an AttributePayload (NULL allowed) and give its attributes as JSON
@@ -177,233 +137,69 @@ static int attribute_payload(struct request *req, const cJSON *payload, const ch
     return *text ? DD_OK : DD_ERR_NOMEM;
 }
 
-static int arn(struct request *req, enum names_arn_type type, const char *name,
-               char buf[NAMES_ARN_SIZE])
+/* The answer of CreateThing and CreateThingGroup once the store created
+ * (found DD_OK) or found (DD_ERR_EXISTS) the resource: {<what>Name,
+ * <what>Arn, <what>Id}, or ResourceAlreadyExistsException with the modelled
+ * resourceId and resourceArn. */
+static int respond_created(struct request *req, struct response *res, int found,
+                           enum names_arn_type type, const char *what, const char *name,
+                           const char *id)
 {
-    return names_arn_format(buf, NAMES_ARN_SIZE, type, req->srv->region, req->srv->account, name);
+    char a[NAMES_ARN_SIZE], key_name[32], key_arn[32], key_id[32];
+    cJSON *o;
+    int rc = handler_arn(req, type, name, a);
+
+    if (!rc && found == DD_ERR_EXISTS)
+        return aws_error_exists(res, req->eb.msg, id, a);
+    snprintf(key_name, sizeof(key_name), "%sName", what);
+    snprintf(key_arn, sizeof(key_arn), "%sArn", what);
+    snprintf(key_id, sizeof(key_id), "%sId", what);
+    o = cJSON_CreateObject();
+    if (!rc && (!o || !cJSON_AddStringToObject(o, key_name, name) ||
+                !cJSON_AddStringToObject(o, key_arn, a) || !cJSON_AddStringToObject(o, key_id, id)))
+        rc = DD_ERR_NOMEM;
+    return response_json_free(res, o, rc);
 }
 
-/* Add the attributes text as a JSON object member key of o. */
-static int add_attributes(cJSON *o, const char *key, const char *text)
-{
-    cJSON *a = cJSON_Parse(text ? text : "{}");
-
-    if (!a)
-        return DD_ERR_NOMEM;
-    if (!cJSON_AddItemToObject(o, key, a)) {
-        cJSON_Delete(a);
-        return DD_ERR_NOMEM;
-    }
-    return DD_OK;
-}
-
-/* ResourceAlreadyExistsException with the modelled resourceId/resourceArn. */
-static int send_exists(struct request *req, struct response *res, const char *id,
-                       const char *resource_arn)
-{
-    cJSON *o = cJSON_CreateObject();
-    char *body = NULL;
-
-    if (o && cJSON_AddStringToObject(o, "message", req->eb.msg) &&
-        cJSON_AddStringToObject(o, "__type", "ResourceAlreadyExistsException") &&
-        cJSON_AddStringToObject(o, "resourceId", id) &&
-        cJSON_AddStringToObject(o, "resourceArn", resource_arn))
-        body = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!body)
-        return DD_ERR_NOMEM;
-    response_take_body(res, 409, "application/json", body, strlen(body));
-    response_header(res, "x-amzn-ErrorType", "ResourceAlreadyExistsException");
-    return DD_OK;
-}
-
-/* A list answer {"<key>": [...names or GroupNameAndArn...], "nextToken"}. */
-static int send_names(struct request *req, struct response *res, const char *key,
-                      const struct store_names *l, int as_groups, const char *scope)
+/* A list answer {"thingGroups": [GroupNameAndArn...], "nextToken"}. */
+static int send_groups(struct request *req, struct response *res, const struct store_names *l,
+                       const char *scope)
 {
     char a[NAMES_ARN_SIZE];
-    cJSON *o = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(o, key), *it;
+    cJSON *o = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(o, "thingGroups"), *it;
     size_t i;
     int rc = list ? DD_OK : DD_ERR_NOMEM;
 
     for (i = 0; !rc && i < l->n; i++) {
-        if (as_groups) {
-            it = cJSON_CreateObject();
-            rc = arn(req, NAMES_ARN_THING_GROUP, l->names[i], a);
-            if (!rc && (!it || !cJSON_AddStringToObject(it, "groupName", l->names[i]) ||
-                        !cJSON_AddStringToObject(it, "groupArn", a)))
-                rc = DD_ERR_NOMEM;
-        } else {
-            it = cJSON_CreateString(l->names[i]);
-        }
-        if (!rc && (!it || !cJSON_AddItemToArray(list, it)))
+        it = cJSON_CreateObject();
+        rc = handler_arn(req, NAMES_ARN_THING_GROUP, l->names[i], a);
+        if (!rc && (!it || !cJSON_AddStringToObject(it, "groupName", l->names[i]) ||
+                    !cJSON_AddStringToObject(it, "groupArn", a) || !cJSON_AddItemToArray(list, it)))
             rc = DD_ERR_NOMEM;
         if (rc)
             cJSON_Delete(it);
     }
-    if (!rc)
-        rc = add_token(req, o, scope, l->more, l->n ? l->names[l->n - 1] : "");
+    if (!rc && l->more)
+        rc = handler_add_token(req, o, "nextToken", scope, l->n ? l->names[l->n - 1] : "");
     return response_json_free(res, o, rc);
 }
 
 /* ---- things ---- */
-
-static int create_thing(struct request *req, struct response *res)
-{
-    struct store_thing_spec spec = { .name = request_param(req, "thingName") };
-    struct store_thing t = { 0 };
-    char id[IDS_UUID_SIZE], a[NAMES_ARN_SIZE];
-    struct store *s = db(req);
-    cJSON *body = NULL, *o = NULL;
-    char *attrs = NULL;
-    int rc, merge;
-
-    if (!s)
-        return DD_ERR_STORE;
-    rc = names_check(NAMES_THING_NAME, "thingName", spec.name, &req->eb);
-    if (!rc)
-        rc = request_json_body(req, &body);
-    if (!rc)
-        rc = member_name(req, body, "thingTypeName", NAMES_THING_TYPE_NAME, &spec.type_name);
-    if (!rc)
-        rc = member_name(req, body, "billingGroupName", NAMES_BILLING_GROUP_NAME,
-                         &spec.billing_group);
-    if (!rc)
-        rc = attribute_payload(req, cJSON_GetObjectItemCaseSensitive(body, "attributePayload"),
-                               "attributePayload.attributes", &attrs, &merge);
-    if (!rc)
-        rc = now_ms(s, &spec.now_ms);
-    if (!rc)
-        rc = ids_uuid(id);
-    if (rc)
-        goto out;
-    spec.thing_id = id;
-    spec.attributes = attrs;
-    rc = store_thing_create(s, &spec, &t, &req->eb);
-    if (rc == DD_OK || rc == DD_ERR_EXISTS) {
-        int found = rc;
-
-        rc = arn(req, NAMES_ARN_THING, t.name, a);
-        if (!rc && found == DD_ERR_EXISTS) {
-            rc = send_exists(req, res, t.thing_id, a);
-            goto out;
-        }
-        o = cJSON_CreateObject();
-        if (!rc && (!o || !cJSON_AddStringToObject(o, "thingName", t.name) ||
-                    !cJSON_AddStringToObject(o, "thingArn", a) ||
-                    !cJSON_AddStringToObject(o, "thingId", t.thing_id)))
-            rc = DD_ERR_NOMEM;
-        rc = response_json_free(res, o, rc);
-    }
-out:
-    store_thing_cleanup(&t);
-    free(attrs);
-    cJSON_Delete(body);
-    return rc;
-}
-
-static int describe_thing(struct request *req, struct response *res)
-{
-    const char *name = request_param(req, "thingName");
-    struct store *s = db(req);
-    struct store_thing t = { 0 };
-    char a[NAMES_ARN_SIZE];
-    cJSON *o = NULL;
-    int rc;
-
-    if (!s)
-        return DD_ERR_STORE;
-    rc = names_check(NAMES_THING_NAME, "thingName", name, &req->eb);
-    if (!rc)
-        rc = store_thing_get(s, name, &t, &req->eb);
-    if (!rc)
-        rc = arn(req, NAMES_ARN_THING, t.name, a);
-    if (rc)
-        goto out;
-    o = cJSON_CreateObject();
-    if (!o || !cJSON_AddStringToObject(o, "defaultClientId", t.name) ||
-        !cJSON_AddStringToObject(o, "thingName", t.name) ||
-        !cJSON_AddStringToObject(o, "thingId", t.thing_id) ||
-        !cJSON_AddStringToObject(o, "thingArn", a) ||
-        (t.type_name[0] && !cJSON_AddStringToObject(o, "thingTypeName", t.type_name)) ||
-        (t.billing_group[0] && !cJSON_AddStringToObject(o, "billingGroupName", t.billing_group)) ||
-        !cJSON_AddNumberToObject(o, "version", (double)t.version))
-        rc = DD_ERR_NOMEM;
-    if (!rc)
-        rc = add_attributes(o, "attributes", t.attributes);
-    rc = response_json_free(res, o, rc);
-out:
-    store_thing_cleanup(&t);
-    return rc;
-}
-
-static int update_thing(struct request *req, struct response *res)
-{
-    const char *name = request_param(req, "thingName");
-    struct store_patch p = { 0 };
-    struct store *s = db(req);
-    cJSON *body = NULL;
-    char *attrs = NULL;
-    int64_t version;
-    int rc;
-
-    (void)res;
-    if (!s)
-        return DD_ERR_STORE;
-    rc = names_check(NAMES_THING_NAME, "thingName", name, &req->eb);
-    if (!rc)
-        rc = request_json_body(req, &body);
-    if (!rc)
-        rc = member_name(req, body, "thingTypeName", NAMES_THING_TYPE_NAME, &p.type_name);
-    if (!rc)
-        rc = member_bool(req, body, "removeThingType", &p.remove_type);
-    if (!rc)
-        rc = member_long(req, body, "expectedVersion", &p.expected_version);
-    if (!rc)
-        rc = attribute_payload(req, cJSON_GetObjectItemCaseSensitive(body, "attributePayload"),
-                               "attributePayload.attributes", &attrs, &p.merge);
-    if (!rc && p.type_name && p.remove_type)
-        rc = dd_fail(&req->eb, DD_ERR_INVALID,
-                     "Cannot specify both thingTypeName and removeThingType.");
-    p.attributes = attrs;
-    if (!rc)
-        rc = store_thing_update(s, name, &p, &version, &req->eb);
-    free(attrs);
-    cJSON_Delete(body);
-    return rc;
-}
-
-static int delete_thing(struct request *req, struct response *res)
-{
-    const char *name = request_param(req, "thingName");
-    struct store *s = db(req);
-    int64_t expected;
-    int rc;
-
-    (void)res;
-    if (!s)
-        return DD_ERR_STORE;
-    rc = names_check(NAMES_THING_NAME, "thingName", name, &req->eb);
-    if (!rc)
-        rc = query_long(req, "expectedVersion", &expected);
-    if (!rc)
-        rc = store_thing_delete(s, name, expected, &req->eb);
-    return rc;
-}
 
 static int list_things(struct request *req, struct response *res)
 {
     struct store_thing_filter f = { 0 };
     struct store_thing_page page = { 0 };
     char scope[SCOPE_SIZE], after[PAGING_KEY_MAX + 1], a[NAMES_ARN_SIZE];
-    struct store *s = db(req);
+    struct store *s;
     cJSON *o = NULL, *list, *it;
     size_t limit;
     int rc;
     size_t i;
 
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     rc = query_name(req, "attributeName", NAMES_ATTRIBUTE_NAME, &f.attr_name);
     if (!rc)
         rc = query_name(req, "attributeValue", NAMES_ATTRIBUTE_VALUE, &f.attr_value);
@@ -430,7 +226,7 @@ static int list_things(struct request *req, struct response *res)
     for (i = 0; !rc && i < page.n; i++) {
         const struct store_thing *t = &page.items[i];
 
-        rc = arn(req, NAMES_ARN_THING, t->name, a);
+        rc = handler_arn(req, NAMES_ARN_THING, t->name, a);
         it = cJSON_CreateObject();
         if (!rc && (!it || !cJSON_AddItemToArray(list, it))) {
             cJSON_Delete(it);
@@ -443,43 +239,17 @@ static int list_things(struct request *req, struct response *res)
             rc = DD_ERR_NOMEM;
         }
         if (!rc)
-            rc = add_attributes(it, "attributes", t->attributes);
+            rc = handler_add_json(it, "attributes", t->attributes);
     }
-    if (!rc)
-        rc = add_token(req, o, scope, page.more, page.n ? page.items[page.n - 1].name : "");
+    if (!rc && page.more)
+        rc = handler_add_token(req, o, "nextToken", scope,
+                               page.n ? page.items[page.n - 1].name : "");
     rc = response_json_free(res, o, rc);
     store_thing_page_cleanup(&page);
     return rc;
 }
 
 /* ---- thing groups ---- */
-
-/* Check the tags of CreateThingGroup (accepted, not stored: ListTagsFor
- * Resource is not served). */
-static int check_tags(struct request *req, const cJSON *tags)
-{
-    const cJSON *t;
-    const char *v;
-    int rc = DD_OK;
-
-    if (!tags || cJSON_IsNull(tags))
-        return DD_OK;
-    if (!cJSON_IsArray(tags))
-        return dd_fail(&req->eb, DD_ERR_INVALID, "tags must be a list");
-    cJSON_ArrayForEach(t, tags)
-    {
-        if (!cJSON_IsObject(t))
-            return dd_fail(&req->eb, DD_ERR_INVALID, "each tag must be an object");
-        rc = member_name(req, t, "Key", NAMES_TAG_KEY, &v);
-        if (!rc && !v)
-            rc = names_check(NAMES_TAG_KEY, "Key", NULL, &req->eb);
-        if (!rc)
-            rc = member_name(req, t, "Value", NAMES_TAG_VALUE, &v);
-        if (rc)
-            return rc;
-    }
-    return DD_OK;
-}
 
 /* thingGroupProperties: description and attributes. */
 static int group_properties(struct request *req, const cJSON *props, const char **description,
@@ -499,59 +269,6 @@ static int group_properties(struct request *req, const cJSON *props, const char 
         return rc;
     return attribute_payload(req, cJSON_GetObjectItemCaseSensitive(props, "attributePayload"),
                              "thingGroupProperties.attributePayload.attributes", attrs, merge);
-}
-
-static int create_group(struct request *req, struct response *res)
-{
-    struct store_group_spec spec = { .name = request_param(req, "thingGroupName") };
-    struct store_thing_group g = { 0 };
-    char id[IDS_UUID_SIZE], a[NAMES_ARN_SIZE];
-    struct store *s = db(req);
-    cJSON *body = NULL, *o = NULL;
-    char *attrs = NULL;
-    int rc, merge;
-
-    if (!s)
-        return DD_ERR_STORE;
-    rc = names_check(NAMES_THING_GROUP_NAME, "thingGroupName", spec.name, &req->eb);
-    if (!rc)
-        rc = request_json_body(req, &body);
-    if (!rc)
-        rc = member_name(req, body, "parentGroupName", NAMES_THING_GROUP_NAME, &spec.parent);
-    if (!rc)
-        rc = group_properties(req, cJSON_GetObjectItemCaseSensitive(body, "thingGroupProperties"),
-                              &spec.description, &attrs, &merge);
-    if (!rc)
-        rc = check_tags(req, cJSON_GetObjectItemCaseSensitive(body, "tags"));
-    if (!rc)
-        rc = now_ms(s, &spec.now_ms);
-    if (!rc)
-        rc = ids_uuid(id);
-    if (rc)
-        goto out;
-    spec.group_id = id;
-    spec.attributes = attrs;
-    rc = store_group_create(s, &spec, &g, &req->eb);
-    if (rc == DD_OK || rc == DD_ERR_EXISTS) {
-        int found = rc;
-
-        rc = arn(req, NAMES_ARN_THING_GROUP, g.name, a);
-        if (!rc && found == DD_ERR_EXISTS) {
-            rc = send_exists(req, res, g.group_id, a);
-            goto out;
-        }
-        o = cJSON_CreateObject();
-        if (!rc && (!o || !cJSON_AddStringToObject(o, "thingGroupName", g.name) ||
-                    !cJSON_AddStringToObject(o, "thingGroupArn", a) ||
-                    !cJSON_AddStringToObject(o, "thingGroupId", g.group_id)))
-            rc = DD_ERR_NOMEM;
-        rc = response_json_free(res, o, rc);
-    }
-out:
-    store_thing_group_cleanup(&g);
-    free(attrs);
-    cJSON_Delete(body);
-    return rc;
 }
 
 /* thingGroupMetadata: parent, root-to-parent chain, creation date. */
@@ -574,7 +291,7 @@ static int group_metadata(struct request *req, struct store *s, const struct sto
         if (!cJSON_AddStringToObject(meta, "parentGroupName", g->parent) || !chain)
             rc = DD_ERR_NOMEM;
         for (i = 0; !rc && i < up.n; i++) {
-            rc = arn(req, NAMES_ARN_THING_GROUP, up.names[i], a);
+            rc = handler_arn(req, NAMES_ARN_THING_GROUP, up.names[i], a);
             it = cJSON_CreateObject();
             if (!rc && (!it || !cJSON_AddItemToArray(chain, it))) {
                 cJSON_Delete(it);
@@ -591,96 +308,259 @@ static int group_metadata(struct request *req, struct store *s, const struct sto
     return rc;
 }
 
-static int describe_group(struct request *req, struct response *res)
-{
-    const char *name = request_param(req, "thingGroupName");
-    struct store_thing_group g = { 0 };
-    struct store *s = db(req);
-    char a[NAMES_ARN_SIZE];
-    cJSON *o = NULL, *props, *payload;
-    int rc;
+/* ---- things and groups, one operation each ---- */
 
-    if (!s)
-        return DD_ERR_STORE;
-    rc = names_check(NAMES_THING_GROUP_NAME, "thingGroupName", name, &req->eb);
+/* A thing or a thing group: its path parameter and name shape. */
+struct kind {
+    const char *param;
+    enum names_shape shape;
+};
+
+static const struct kind thing_kind = { "thingName", NAMES_THING_NAME };
+static const struct kind group_kind = { "thingGroupName", NAMES_THING_GROUP_NAME };
+
+/* One operation on a thing or a thing group (handler_run's op). */
+struct op {
+    const char *name; /* borrowed from the path */
+    char *attrs;      /* free() */
+    int merge;        /* attributePayload.merge of a create */
+    int64_t version;  /* expectedVersion of a delete; the new one of an update */
+    struct store_thing_spec new_thing;
+    struct store_group_spec new_group;
+    struct store_patch patch;
+    struct store_thing thing;       /* owned: what the store answered */
+    struct store_thing_group group; /* owned: what the store answered */
+};
+
+static int check_name(struct handler *h)
+{
+    struct op *op = h->op;
+
+    op->name = request_param(h->req, ((const struct kind *)h->arg)->param);
+    return names_check(((const struct kind *)h->arg)->shape, ((const struct kind *)h->arg)->param,
+                       op->name, &h->req->eb);
+}
+
+/* Delete*: the name and the expectedVersion query argument. */
+static int check_delete(struct handler *h)
+{
+    struct op *op = h->op;
+    int rc = check_name(h);
+
+    return rc ? rc : query_long(h->req, "expectedVersion", &op->version);
+}
+
+/* The name in the path, then the body. */
+static int check_name_body(struct handler *h)
+{
+    int rc = check_name(h);
+
+    return rc ? rc : handler_body(h);
+}
+
+/* CreateThing: the name, thingTypeName, billingGroupName, attributePayload. */
+static int check_create_thing(struct handler *h)
+{
+    struct request *req = h->req;
+    struct op *op = h->op;
+    struct store_thing_spec *spec = &op->new_thing;
+    int rc = check_name_body(h);
+
+    spec->name = op->name;
     if (!rc)
-        rc = store_group_get(s, name, &g, &req->eb);
+        rc = member_name(req, h->body, "thingTypeName", NAMES_THING_TYPE_NAME, &spec->type_name);
     if (!rc)
-        rc = arn(req, NAMES_ARN_THING_GROUP, g.name, a);
-    if (rc)
-        goto out;
-    o = cJSON_CreateObject();
-    props = cJSON_AddObjectToObject(o, "thingGroupProperties");
-    payload = cJSON_AddObjectToObject(props, "attributePayload");
-    if (!payload || !cJSON_AddStringToObject(o, "thingGroupName", g.name) ||
-        !cJSON_AddStringToObject(o, "thingGroupId", g.group_id) ||
-        !cJSON_AddStringToObject(o, "thingGroupArn", a) ||
-        !cJSON_AddNumberToObject(o, "version", (double)g.version) ||
-        (g.description && !cJSON_AddStringToObject(props, "thingGroupDescription", g.description)))
-        rc = DD_ERR_NOMEM;
+        rc = member_name(req, h->body, "billingGroupName", NAMES_BILLING_GROUP_NAME,
+                         &spec->billing_group);
     if (!rc)
-        rc = add_attributes(payload, "attributes", g.attributes);
-    if (!rc)
-        rc = group_metadata(req, s, &g, o);
-    rc = response_json_free(res, o, rc);
-out:
-    store_thing_group_cleanup(&g);
+        rc = attribute_payload(req, handler_member(h->body, "attributePayload"),
+                               "attributePayload.attributes", &op->attrs, &op->merge);
+    spec->attributes = op->attrs;
     return rc;
 }
 
-static int update_group(struct request *req, struct response *res)
+/* CreateThingGroup: the name, parentGroupName, thingGroupProperties, tags. */
+static int check_create_group(struct handler *h)
 {
-    const char *name = request_param(req, "thingGroupName");
-    const cJSON *props;
-    struct store_patch p = { 0 };
-    struct store *s = db(req);
-    cJSON *body = NULL, *o;
-    char *attrs = NULL;
-    int64_t version;
-    int rc;
+    struct request *req = h->req;
+    struct op *op = h->op;
+    struct store_group_spec *spec = &op->new_group;
+    int rc = check_name_body(h);
 
-    if (!s)
-        return DD_ERR_STORE;
-    rc = names_check(NAMES_THING_GROUP_NAME, "thingGroupName", name, &req->eb);
+    spec->name = op->name;
     if (!rc)
-        rc = request_json_body(req, &body);
-    props = cJSON_GetObjectItemCaseSensitive(body, "thingGroupProperties");
-    if (!rc && (!props || cJSON_IsNull(props)))
+        rc = member_name(req, h->body, "parentGroupName", NAMES_THING_GROUP_NAME, &spec->parent);
+    if (!rc)
+        rc = group_properties(req, handler_member(h->body, "thingGroupProperties"),
+                              &spec->description, &op->attrs, &op->merge);
+    if (!rc)
+        rc = handler_tags(req, h->body, "", "", NULL);
+    spec->attributes = op->attrs;
+    return rc;
+}
+
+/* UpdateThing: thingTypeName or removeThingType, expectedVersion,
+ * attributePayload. */
+static int check_update_thing(struct handler *h)
+{
+    struct request *req = h->req;
+    struct op *op = h->op;
+    struct store_patch *p = &op->patch;
+    int rc = check_name_body(h);
+
+    if (!rc)
+        rc = member_name(req, h->body, "thingTypeName", NAMES_THING_TYPE_NAME, &p->type_name);
+    if (!rc)
+        rc = member_bool(req, h->body, "removeThingType", &p->remove_type);
+    if (!rc)
+        rc = member_long(req, h->body, "expectedVersion", &p->expected_version);
+    if (!rc)
+        rc = attribute_payload(req, handler_member(h->body, "attributePayload"),
+                               "attributePayload.attributes", &op->attrs, &p->merge);
+    if (!rc && p->type_name && p->remove_type)
+        rc = dd_fail(&req->eb, DD_ERR_INVALID,
+                     "Cannot specify both thingTypeName and removeThingType.");
+    p->attributes = op->attrs;
+    return rc;
+}
+
+/* UpdateThingGroup: thingGroupProperties (required), expectedVersion. */
+static int check_update_group(struct handler *h)
+{
+    struct request *req = h->req;
+    struct op *op = h->op;
+    struct store_patch *p = &op->patch;
+    const cJSON *props;
+    int rc = check_name_body(h);
+
+    props = handler_member(h->body, "thingGroupProperties");
+    if (!rc && !props)
         rc = names_check(NAMES_THING_GROUP_NAME, "thingGroupProperties", NULL, &req->eb);
     if (!rc)
-        rc = group_properties(req, props, &p.description, &attrs, &p.merge);
+        rc = group_properties(req, props, &p->description, &op->attrs, &p->merge);
     if (!rc)
-        rc = member_long(req, body, "expectedVersion", &p.expected_version);
-    p.attributes = attrs;
-    if (!rc)
-        rc = store_group_update(s, name, &p, &version, &req->eb);
-    if (!rc) {
-        o = cJSON_CreateObject();
-        rc = response_json_free(
-            res, o,
-            o && cJSON_AddNumberToObject(o, "version", (double)version) ? DD_OK : DD_ERR_NOMEM);
-    }
-    free(attrs);
-    cJSON_Delete(body);
+        rc = member_long(req, h->body, "expectedVersion", &p->expected_version);
+    p->attributes = op->attrs;
     return rc;
 }
 
-static int delete_group(struct request *req, struct response *res)
+/* Whether the operation is on a thing (else on a thing group). */
+static bool is_thing(const struct handler *h)
 {
-    const char *name = request_param(req, "thingGroupName");
-    struct store *s = db(req);
-    int64_t expected;
-    int rc;
+    return h->arg == &thing_kind;
+}
 
-    (void)res;
-    if (!s)
-        return DD_ERR_STORE;
-    rc = names_check(NAMES_THING_GROUP_NAME, "thingGroupName", name, &req->eb);
+/* CreateThing and CreateThingGroup: a new id at emulated now; then the
+ * answer for what the store created or found. */
+static int create_call(struct handler *h)
+{
+    struct op *op = h->op;
+    char id[IDS_UUID_SIZE];
+    int64_t now;
+    int rc = request_now_checked(h->s, &now);
+
     if (!rc)
-        rc = query_long(req, "expectedVersion", &expected);
-    if (!rc)
-        rc = store_group_delete(s, name, expected, &req->eb);
-    return rc;
+        rc = ids_uuid(id);
+    if (rc)
+        return rc;
+    if (is_thing(h)) {
+        op->new_thing.now_ms = now;
+        op->new_thing.thing_id = id;
+        rc = store_thing_create(h->s, &op->new_thing, &op->thing, &h->req->eb);
+    } else {
+        op->new_group.now_ms = now;
+        op->new_group.group_id = id;
+        rc = store_group_create(h->s, &op->new_group, &op->group, &h->req->eb);
+    }
+    if (rc != DD_OK && rc != DD_ERR_EXISTS)
+        return rc;
+    return is_thing(h) ? respond_created(h->req, h->res, rc, NAMES_ARN_THING, "thing",
+                                         op->thing.name, op->thing.thing_id)
+                       : respond_created(h->req, h->res, rc, NAMES_ARN_THING_GROUP, "thingGroup",
+                                         op->group.name, op->group.group_id);
+}
+
+static int describe_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return is_thing(h) ? store_thing_get(h->s, op->name, &op->thing, &h->req->eb)
+                       : store_group_get(h->s, op->name, &op->group, &h->req->eb);
+}
+
+static int update_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return is_thing(h) ? store_thing_update(h->s, op->name, &op->patch, &op->version, &h->req->eb)
+                       : store_group_update(h->s, op->name, &op->patch, &op->version, &h->req->eb);
+}
+
+static int delete_call(struct handler *h)
+{
+    struct op *op = h->op;
+
+    return is_thing(h) ? store_thing_delete(h->s, op->name, op->version, &h->req->eb)
+                       : store_group_delete(h->s, op->name, op->version, &h->req->eb);
+}
+
+static int render_thing(struct handler *h, cJSON *o)
+{
+    const struct store_thing *t = &((struct op *)h->op)->thing;
+    char a[NAMES_ARN_SIZE];
+    int rc = handler_arn(h->req, NAMES_ARN_THING, t->name, a);
+
+    if (rc)
+        return rc;
+    if (!cJSON_AddStringToObject(o, "defaultClientId", t->name) ||
+        !cJSON_AddStringToObject(o, "thingName", t->name) ||
+        !cJSON_AddStringToObject(o, "thingId", t->thing_id) ||
+        !cJSON_AddStringToObject(o, "thingArn", a) ||
+        (t->type_name[0] && !cJSON_AddStringToObject(o, "thingTypeName", t->type_name)) ||
+        (t->billing_group[0] &&
+         !cJSON_AddStringToObject(o, "billingGroupName", t->billing_group)) ||
+        !cJSON_AddNumberToObject(o, "version", (double)t->version))
+        return DD_ERR_NOMEM;
+    return handler_add_json(o, "attributes", t->attributes);
+}
+
+static int render_group(struct handler *h, cJSON *o)
+{
+    const struct store_thing_group *g = &((struct op *)h->op)->group;
+    char a[NAMES_ARN_SIZE];
+    cJSON *props, *payload;
+    int rc = handler_arn(h->req, NAMES_ARN_THING_GROUP, g->name, a);
+
+    if (rc)
+        return rc;
+    props = cJSON_AddObjectToObject(o, "thingGroupProperties");
+    payload = cJSON_AddObjectToObject(props, "attributePayload");
+    if (!payload || !cJSON_AddStringToObject(o, "thingGroupName", g->name) ||
+        !cJSON_AddStringToObject(o, "thingGroupId", g->group_id) ||
+        !cJSON_AddStringToObject(o, "thingGroupArn", a) ||
+        !cJSON_AddNumberToObject(o, "version", (double)g->version) ||
+        (g->description &&
+         !cJSON_AddStringToObject(props, "thingGroupDescription", g->description)))
+        return DD_ERR_NOMEM;
+    rc = handler_add_json(payload, "attributes", g->attributes);
+    return rc ? rc : group_metadata(h->req, h->s, g, o);
+}
+
+/* {"version": N}: the answer of UpdateThingGroup. */
+static int render_version(struct handler *h, cJSON *o)
+{
+    const struct op *op = h->op;
+
+    return cJSON_AddNumberToObject(o, "version", (double)op->version) ? DD_OK : DD_ERR_NOMEM;
+}
+
+static void cleanup(struct handler *h)
+{
+    struct op *op = h->op;
+
+    free(op->attrs);
+    store_thing_cleanup(&op->thing);
+    store_thing_group_cleanup(&op->group);
 }
 
 static int list_groups(struct request *req, struct response *res)
@@ -688,12 +568,13 @@ static int list_groups(struct request *req, struct response *res)
     struct store_group_filter f = { 0 };
     struct store_names l = { 0 };
     char scope[SCOPE_SIZE], after[PAGING_KEY_MAX + 1];
-    struct store *s = db(req);
+    struct store *s;
     size_t limit;
     int rc;
 
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     rc = query_name(req, "parentGroup", NAMES_THING_GROUP_NAME, &f.parent);
     if (!rc)
         rc = query_name(req, "namePrefixFilter", NAMES_THING_GROUP_NAME, &f.prefix);
@@ -707,7 +588,7 @@ static int list_groups(struct request *req, struct response *res)
     if (!rc)
         rc = store_group_list(s, &f, after[0] ? after : NULL, (int)limit, &l, &req->eb);
     if (!rc)
-        rc = send_names(req, res, "thingGroups", &l, 1, scope);
+        rc = send_groups(req, res, &l, scope);
     store_names_cleanup(&l);
     return rc;
 }
@@ -746,12 +627,13 @@ static int change_membership(struct request *req, int add)
 {
     char thing[STORE_NAME_SIZE], group[STORE_NAME_SIZE];
     const char *groups[1] = { group };
-    struct store *s = db(req);
+    struct store *s;
     cJSON *body = NULL;
     int rc, override;
 
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     rc = request_json_body(req, &body);
     if (!rc)
         rc = name_or_arn(req, body, "thingGroupName", "thingGroupArn", NAMES_THING_GROUP_NAME,
@@ -816,13 +698,14 @@ static int update_groups_for_thing(struct request *req, struct response *res)
 {
     const char **add = NULL, **remove = NULL, *thing = NULL;
     size_t n_add = 0, n_remove = 0;
-    struct store *s = db(req);
+    struct store *s;
     cJSON *body = NULL;
     int rc, override;
 
     (void)res;
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     rc = request_json_body(req, &body);
     if (!rc)
         rc = member_name(req, body, "thingName", NAMES_THING_NAME, &thing);
@@ -847,12 +730,13 @@ static int list_groups_for_thing(struct request *req, struct response *res)
     const char *name = request_param(req, "thingName");
     char scope[SCOPE_SIZE], after[PAGING_KEY_MAX + 1];
     struct store_names l = { 0 };
-    struct store *s = db(req);
+    struct store *s;
     size_t limit;
     int rc;
 
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     rc = names_check(NAMES_THING_NAME, "thingName", name, &req->eb);
     if (rc)
         return rc;
@@ -861,7 +745,7 @@ static int list_groups_for_thing(struct request *req, struct response *res)
     if (!rc)
         rc = store_thing_groups(s, name, after[0] ? after : NULL, (int)limit, &l, &req->eb);
     if (!rc)
-        rc = send_names(req, res, "thingGroups", &l, 1, scope);
+        rc = send_groups(req, res, &l, scope);
     store_names_cleanup(&l);
     return rc;
 }
@@ -871,12 +755,13 @@ static int list_things_in_group(struct request *req, struct response *res)
     const char *name = request_param(req, "thingGroupName");
     char scope[SCOPE_SIZE], after[PAGING_KEY_MAX + 1];
     struct store_names l = { 0 };
-    struct store *s = db(req);
+    struct store *s;
     size_t limit;
     int rc, recursive;
 
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     rc = names_check(NAMES_THING_GROUP_NAME, "thingGroupName", name, &req->eb);
     if (!rc)
         rc = query_bool(req, "recursive", &recursive);
@@ -888,7 +773,8 @@ static int list_things_in_group(struct request *req, struct response *res)
         rc = store_group_things(s, name, recursive, after[0] ? after : NULL, (int)limit, &l,
                                 &req->eb);
     if (!rc)
-        rc = send_names(req, res, "things", &l, 0, scope);
+        rc = handler_respond_names(req, res, "things", (const char *const *)l.names, l.n, l.more,
+                                   scope, NULL);
     store_names_cleanup(&l);
     return rc;
 }
@@ -926,22 +812,40 @@ static int describe_endpoint(struct request *req, struct response *res)
         res, o, o && cJSON_AddStringToObject(o, "endpointAddress", host) ? DD_OK : DD_ERR_NOMEM);
 }
 
+/* The operations, named in the route table. */
+static const struct handler_ops create_thing =
+    HANDLER_OPERATION(check_create_thing, create_call, NULL, &thing_kind);
+static const struct handler_ops describe_thing =
+    HANDLER_OPERATION(check_name, describe_call, render_thing, &thing_kind);
+static const struct handler_ops update_thing =
+    HANDLER_OPERATION(check_update_thing, update_call, NULL, &thing_kind);
+static const struct handler_ops delete_thing =
+    HANDLER_OPERATION(check_delete, delete_call, NULL, &thing_kind);
+static const struct handler_ops create_group =
+    HANDLER_OPERATION(check_create_group, create_call, NULL, &group_kind);
+static const struct handler_ops describe_group =
+    HANDLER_OPERATION(check_name, describe_call, render_group, &group_kind);
+static const struct handler_ops update_group =
+    HANDLER_OPERATION(check_update_group, update_call, render_version, &group_kind);
+static const struct handler_ops delete_group =
+    HANDLER_OPERATION(check_delete, delete_call, NULL, &group_kind);
+
 const struct route api_registry_routes[] = {
-    { "POST", "/things/{thingName}", create_thing },
-    { "GET", "/things/{thingName}", describe_thing },
-    { "PATCH", "/things/{thingName}", update_thing },
-    { "DELETE", "/things/{thingName}", delete_thing },
-    { "GET", "/things", list_things },
-    { "GET", "/things/{thingName}/thing-groups", list_groups_for_thing },
-    { "POST", "/thing-groups/{thingGroupName}", create_group },
-    { "GET", "/thing-groups/{thingGroupName}", describe_group },
-    { "PATCH", "/thing-groups/{thingGroupName}", update_group },
-    { "DELETE", "/thing-groups/{thingGroupName}", delete_group },
-    { "GET", "/thing-groups", list_groups },
-    { "GET", "/thing-groups/{thingGroupName}/things", list_things_in_group },
-    { "PUT", "/thing-groups/addThingToThingGroup", add_thing_to_group },
-    { "PUT", "/thing-groups/removeThingFromThingGroup", remove_thing_from_group },
-    { "PUT", "/thing-groups/updateThingGroupsForThing", update_groups_for_thing },
-    { "GET", "/endpoint", describe_endpoint },
-    { NULL, NULL, NULL },
+    { "POST", "/things/{thingName}", NULL, &create_thing },
+    { "GET", "/things/{thingName}", NULL, &describe_thing },
+    { "PATCH", "/things/{thingName}", NULL, &update_thing },
+    { "DELETE", "/things/{thingName}", NULL, &delete_thing },
+    { "GET", "/things", list_things, NULL },
+    { "GET", "/things/{thingName}/thing-groups", list_groups_for_thing, NULL },
+    { "POST", "/thing-groups/{thingGroupName}", NULL, &create_group },
+    { "GET", "/thing-groups/{thingGroupName}", NULL, &describe_group },
+    { "PATCH", "/thing-groups/{thingGroupName}", NULL, &update_group },
+    { "DELETE", "/thing-groups/{thingGroupName}", NULL, &delete_group },
+    { "GET", "/thing-groups", list_groups, NULL },
+    { "GET", "/thing-groups/{thingGroupName}/things", list_things_in_group, NULL },
+    { "PUT", "/thing-groups/addThingToThingGroup", add_thing_to_group, NULL },
+    { "PUT", "/thing-groups/removeThingFromThingGroup", remove_thing_from_group, NULL },
+    { "PUT", "/thing-groups/updateThingGroupsForThing", update_groups_for_thing, NULL },
+    { "GET", "/endpoint", describe_endpoint, NULL },
+    { NULL, NULL, NULL, NULL },
 };

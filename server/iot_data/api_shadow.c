@@ -22,8 +22,7 @@
 #include "core/shadow.h"
 #include "server/api.h"
 #include "server/aws_error.h"
-#include "server/server.h"
-#include "store/emulator/store_emulator.h"
+#include "server/handler.h"
 #include "store/emulator/store_outbox.h"
 #include "store/iot_data/store_shadow.h"
 
@@ -33,18 +32,6 @@
 #define PUBLISH_TOPIC_MAX_BYTES  256
 #define PUBLISH_TOPIC_MAX_SLASHS 7
 #define PUBLISH_MAX_USER_PROPS   1024 /* decoded header bytes */
-
-/* Emulated now in epoch seconds: the shared clock, or real time before the
- * broker has written one. */
-static int64_t now_seconds(struct store *s)
-{
-    struct dd_clock c;
-    long long real = server_real_ms();
-
-    if (store_clock_get(s, &c) != DD_OK)
-        return real / 1000;
-    return clock_now(&c, real) / 1000;
-}
 
 /* The iot-data error type of a shadow error document's code. */
 static const char *shadow_error_type(int code)
@@ -87,77 +74,65 @@ static int shadow_target(struct request *req, const char **thing, const char **s
     return rc;
 }
 
-static struct store *store_or_fail(struct request *req)
+/* Answer a shadow operation: doc (taken) as the 200 body on DD_OK, else
+ * the shadow error err as the AWS error. The request is answered either
+ * way. */
+static int respond_document(struct response *res, int rc, char *doc, const struct shadow_error *err)
 {
-    return server_store(req->srv, &req->eb);
-}
-
-static void respond_document(struct response *res, char *doc)
-{
+    if (rc)
+        return respond_shadow_error(res, rc, err);
     response_take_body(res, 200, "application/json", doc, strlen(doc));
-}
-
-static int get_shadow(struct request *req, struct response *res)
-{
-    const char *thing, *name;
-    struct shadow_error err;
-    struct store *s;
-    char *doc;
-    int rc = shadow_target(req, &thing, &name);
-
-    if (rc)
-        return rc;
-    s = store_or_fail(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_shadow_get(s, thing, name, now_seconds(s), NULL, &doc, &err);
-    if (rc)
-        return respond_shadow_error(res, rc, &err);
-    respond_document(res, doc);
     return DD_OK;
 }
 
-static int update_shadow(struct request *req, struct response *res)
+/* The thing and shadow name of one shadow operation (handler_run's op). */
+struct op {
+    const char *thing, *name; /* borrowed from the request; name NULL: classic */
+};
+
+static int check_target(struct handler *h)
 {
-    struct shadow_update_result r;
-    const char *thing, *name;
+    struct op *op = h->op;
+
+    return shadow_target(h->req, &op->thing, &op->name);
+}
+
+static int get_call(struct handler *h)
+{
+    const struct op *op = h->op;
     struct shadow_error err;
-    struct store *s;
-    int rc = shadow_target(req, &thing, &name);
+    char *doc = NULL;
+    int rc =
+        store_shadow_get(h->s, op->thing, op->name, request_now_ms(h->s) / 1000, NULL, &doc, &err);
+
+    return respond_document(h->res, rc, doc, &err);
+}
+
+static int update_call(struct handler *h)
+{
+    const struct op *op = h->op;
+    struct shadow_update_result r;
+    struct shadow_error err;
+    int rc = store_shadow_update(h->s, op->thing, op->name, h->req->body, h->req->body_len,
+                                 request_now_ms(h->s) / 1000, NULL, true, &r, &err);
 
     if (rc)
-        return rc;
-    s = store_or_fail(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_shadow_update(s, thing, name, req->body, req->body_len, now_seconds(s), NULL, true,
-                             &r, &err);
-    if (rc)
-        return respond_shadow_error(res, rc, &err);
-    respond_document(res, r.accepted);
+        return respond_shadow_error(h->res, rc, &err);
+    rc = respond_document(h->res, rc, r.accepted, &err);
     r.accepted = NULL; /* the response's now */
     shadow_update_result_cleanup(&r);
-    return DD_OK;
+    return rc;
 }
 
-static int delete_shadow(struct request *req, struct response *res)
+static int delete_call(struct handler *h)
 {
-    const char *thing, *name;
+    const struct op *op = h->op;
     struct shadow_error err;
-    struct store *s;
-    char *doc;
-    int rc = shadow_target(req, &thing, &name);
+    char *doc = NULL;
+    int rc = store_shadow_delete(h->s, op->thing, op->name, request_now_ms(h->s) / 1000, NULL, true,
+                                 &doc, &err);
 
-    if (rc)
-        return rc;
-    s = store_or_fail(req);
-    if (!s)
-        return DD_ERR_STORE;
-    rc = store_shadow_delete(s, thing, name, now_seconds(s), NULL, true, &doc, &err);
-    if (rc)
-        return respond_shadow_error(res, rc, &err);
-    respond_document(res, doc);
-    return DD_OK;
+    return respond_document(h->res, rc, doc, &err);
 }
 
 /* Parse a decimal integer query value (whole string) into *out. */
@@ -205,9 +180,9 @@ static int list_named(struct request *req, struct response *res)
         if (rc)
             return rc;
     }
-    s = store_or_fail(req);
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     rc = store_shadow_list_named(s, thing, token ? pos.key : NULL, (size_t)page_size, &page);
     if (rc)
         return rc;
@@ -237,7 +212,7 @@ static int list_named(struct request *req, struct response *res)
             goto out;
         }
     }
-    if (!cJSON_AddNumberToObject(o, "timestamp", (double)now_seconds(s))) {
+    if (!cJSON_AddNumberToObject(o, "timestamp", (double)request_now_ms(s) / 1000)) {
         rc = DD_ERR_NOMEM;
         goto out;
     }
@@ -474,21 +449,27 @@ static int publish(struct request *req, struct response *res)
         rc = publish_properties(req, &props);
     if (rc)
         return rc;
-    s = store_or_fail(req);
-    if (!s) {
-        cJSON_free(props);
-        return DD_ERR_STORE;
-    }
-    rc = store_outbox_add(s, topic, req->body, req->body_len, (int)qos, retain, props);
+    rc = request_store(req, &s);
+    if (!rc)
+        rc = store_outbox_add(s, topic, req->body, req->body_len, (int)qos, retain, props);
     cJSON_free(props);
     return rc;
 }
 
+/* The operations, named in the route table: every one checks the same
+ * target and answers by itself. */
+static const struct handler_ops get_shadow = { check_target, get_call,          NULL,
+                                               NULL,         sizeof(struct op), NULL };
+static const struct handler_ops update_shadow = { check_target, update_call,       NULL,
+                                                  NULL,         sizeof(struct op), NULL };
+static const struct handler_ops delete_shadow = { check_target, delete_call,       NULL,
+                                                  NULL,         sizeof(struct op), NULL };
+
 const struct route api_shadow_routes[] = {
-    { "GET", "/things/{thingName}/shadow", get_shadow },
-    { "POST", "/things/{thingName}/shadow", update_shadow },
-    { "DELETE", "/things/{thingName}/shadow", delete_shadow },
-    { "GET", "/api/things/shadow/ListNamedShadowsForThing/{thingName}", list_named },
-    { "POST", "/topics/{topic+}", publish },
-    { NULL, NULL, NULL },
+    { "GET", "/things/{thingName}/shadow", NULL, &get_shadow },
+    { "POST", "/things/{thingName}/shadow", NULL, &update_shadow },
+    { "DELETE", "/things/{thingName}/shadow", NULL, &delete_shadow },
+    { "GET", "/api/things/shadow/ListNamedShadowsForThing/{thingName}", list_named, NULL },
+    { "POST", "/topics/{topic+}", publish, NULL },
+    { NULL, NULL, NULL, NULL },
 };

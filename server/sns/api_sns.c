@@ -17,7 +17,6 @@
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 
-#include "core/clock.h"
 #include "core/ids.h"
 #include "core/mem.h"
 #include "core/names.h"
@@ -26,9 +25,7 @@
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/server.h"
-#include "store/emulator/store_emulator.h"
 #include "store/sns/store_sns.h"
-#include "store/store.h"
 
 #define SNS_XMLNS       "http://sns.amazonaws.com/doc/2010-03-31/"
 #define MAX_FORM_FIELDS 128
@@ -78,7 +75,7 @@ static int params_parse(struct params *p, struct request *req)
             *eq = '\0';
             value = eq + 1;
         }
-        if (http_percent_decode(field, 1) || http_percent_decode(value, 1))
+        if (request_percent_decode(field, 1) || request_percent_decode(value, 1))
             continue;
         p->name[p->n] = field;
         p->value[p->n] = value;
@@ -280,14 +277,6 @@ static int subscription_arn_ok(const char *arn)
            a.subscription[0];
 }
 
-static int64_t emulated_now(struct store *s)
-{
-    struct dd_clock c;
-    long long real = server_real_ms();
-
-    return store_clock_get(s, &c) == DD_OK ? clock_now(&c, real) : real;
-}
-
 /* ---- actions ---- */
 
 struct action {
@@ -376,7 +365,7 @@ static int create_topic(struct action *a)
         return failed(a->res, DD_ERR_NOMEM);
     rc = names_sns_topic_arn(arn, sizeof(arn), a->req->srv->region, a->req->srv->account, name);
     if (!rc)
-        rc = store_sns_topic_create(a->s, arn, name, json, emulated_now(a->s));
+        rc = store_sns_topic_create(a->s, arn, name, json, request_now_ms(a->s));
     free(json);
     if (rc)
         return failed(a->res, rc);
@@ -599,7 +588,7 @@ static int subscribe(struct action *a)
     n.confirmed = lambda;
     n.confirm_message_id = message_id;
     n.confirm_text = text;
-    n.now_ms = emulated_now(a->s);
+    n.now_ms = request_now_ms(a->s);
     n.now_real_ms = server_real_ms();
     rc = store_sns_subscribe(a->s, &n, keep_sub, &r);
     free(text);
@@ -776,7 +765,7 @@ static int publish(struct action *a)
     p.topic_arn = arn;
     p.subject = subject;
     p.message = message;
-    p.timestamp_ms = emulated_now(a->s);
+    p.timestamp_ms = request_now_ms(a->s);
     rc = store_sns_publish(a->s, &p, server_real_ms(), &n);
     if (rc == DD_ERR_NOT_FOUND)
         return sns_error(a->res, 404, "NotFound", "Topic does not exist");
@@ -831,8 +820,7 @@ static int sns_dispatch(struct request *req, struct response *res)
         rc = sns_error(res, 400, "InvalidAction", msg);
         goto out;
     }
-    a.s = server_store(req->srv, &req->eb);
-    if (!a.s) {
+    if (request_store(req, &a.s)) {
         rc = failed(res, DD_ERR_STORE);
         goto out;
     }
@@ -849,12 +837,13 @@ static int get_cert(struct request *req, struct response *res)
 {
     const char *file = request_param(req, "file");
     char cert_id[STORE_SNS_CERT_ID_SIZE], want[128];
-    struct store *s = server_store(req->srv, &req->eb);
+    struct store *s;
     char *pem;
     int rc;
 
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     rc = store_sns_signing_get(s, cert_id, NULL, &pem);
     if (rc == DD_ERR_NOT_FOUND)
         return dd_fail(&req->eb, rc, "the broker has not created the signing key yet");
@@ -935,14 +924,15 @@ static int alert_row(void *ctx, const struct store_sns_alert_row *r)
 static int get_alerts(struct request *req, struct response *res)
 {
     const char *limit_s = request_query(req, "limit");
-    struct store *s = server_store(req->srv, &req->eb);
+    struct store *s;
     struct alerts_ctx c = { NULL, NULL, 0 };
     long limit = ALERTS_DEFAULT;
     cJSON *o;
     int rc;
 
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     if (limit_s) {
         char *end;
 
@@ -1005,14 +995,15 @@ static void sink_confirm(struct store *s, const char *body, size_t len)
 static int post_sink(struct request *req, struct response *res)
 {
     const char *name = request_param(req, "name");
-    struct store *s = server_store(req->srv, &req->eb);
+    struct store *s;
     cJSON *headers;
     char *json;
     int rc;
 
     (void)res;
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     if (!sink_name_ok(name))
         return dd_fail(&req->eb, DD_ERR_INVALID, "a sink name is 1-64 of [A-Za-z0-9_-]");
     if (memchr(req->body, '\0', req->body_len))
@@ -1052,12 +1043,13 @@ static int sink_item(void *ctx, int64_t received, const char *headers, const cha
 static int get_sink(struct request *req, struct response *res)
 {
     const char *name = request_param(req, "name");
-    struct store *s = server_store(req->srv, &req->eb);
+    struct store *s;
     cJSON *o, *list;
     int rc;
 
-    if (!s)
-        return DD_ERR_STORE;
+    rc = request_store(req, &s);
+    if (rc)
+        return rc;
     if (!sink_name_ok(name))
         return dd_fail(&req->eb, DD_ERR_INVALID, "a sink name is 1-64 of [A-Za-z0-9_-]");
     o = cJSON_CreateObject();
@@ -1071,35 +1063,33 @@ static int get_sink(struct request *req, struct response *res)
 
 static int post_lambda(struct request *req, struct response *res)
 {
-    struct store *s = server_store(req->srv, &req->eb);
+    struct store *s;
     cJSON *doc = cJSON_ParseWithLength(req->body, req->body_len);
     const cJSON *arn = cJSON_GetObjectItemCaseSensitive(doc, "functionArn");
     const cJSON *url = cJSON_GetObjectItemCaseSensitive(doc, "url");
-    int rc;
+    int rc = request_store(req, &s);
 
     (void)res;
-    if (!s)
-        rc = DD_ERR_STORE;
-    else if (!cJSON_IsString(arn) || !endpoint_ok("lambda", arn->valuestring))
+    if (!rc && (!cJSON_IsString(arn) || !endpoint_ok("lambda", arn->valuestring)))
         rc =
             dd_fail(&req->eb, DD_ERR_INVALID,
                     "functionArn must be a Lambda function ARN (arn:aws:lambda:...:function:NAME)");
-    else if (!cJSON_IsString(url) ||
-             (!endpoint_ok("http", url->valuestring) && !endpoint_ok("https", url->valuestring)))
+    else if (!rc && (!cJSON_IsString(url) || (!endpoint_ok("http", url->valuestring) &&
+                                              !endpoint_ok("https", url->valuestring))))
         rc = dd_fail(&req->eb, DD_ERR_INVALID, "url must be an http or https URL");
-    else
+    else if (!rc)
         rc = store_sns_lambda_put(s, arn->valuestring, url->valuestring);
     cJSON_Delete(doc);
     return rc;
 }
 
 const struct route api_sns_routes[] = {
-    { "POST", "/", sns_dispatch },
-    { "GET", "/", sns_dispatch },
-    { "GET", "/_ddlocal/sns/{file}", get_cert },
-    { "GET", "/_ddlocal/alerts", get_alerts },
-    { "POST", "/_ddlocal/sink/{name}", post_sink },
-    { "GET", "/_ddlocal/sink/{name}", get_sink },
-    { "POST", "/_ddlocal/lambda", post_lambda },
-    { NULL, NULL, NULL },
+    { "POST", "/", sns_dispatch, NULL },
+    { "GET", "/", sns_dispatch, NULL },
+    { "GET", "/_ddlocal/sns/{file}", get_cert, NULL },
+    { "GET", "/_ddlocal/alerts", get_alerts, NULL },
+    { "POST", "/_ddlocal/sink/{name}", post_sink, NULL },
+    { "GET", "/_ddlocal/sink/{name}", get_sink, NULL },
+    { "POST", "/_ddlocal/lambda", post_lambda, NULL },
+    { NULL, NULL, NULL, NULL },
 };

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/* handler.c: the operation skeleton and the helpers handlers share (see
+ * handler.h). */
+#include "server/handler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "core/paging.h"
+#include "server/server.h"
+
+int handler_run(struct request *req, struct response *res, const struct handler_ops *ops)
+{
+    struct handler h = { .req = req, .res = res, .arg = ops->arg };
+    cJSON *o;
+    int rc = DD_OK;
+
+    h.op = calloc(1, ops->op_size ? ops->op_size : 1);
+    if (!h.op)
+        return DD_ERR_NOMEM;
+    if (ops->check)
+        rc = ops->check(&h);
+    if (!rc && !res->status)
+        rc = request_store(req, &h.s);
+    if (!rc && !res->status && ops->call)
+        rc = ops->call(&h);
+    if (!rc && !res->status && ops->render) {
+        o = cJSON_CreateObject();
+        rc = o ? ops->render(&h, o) : DD_ERR_NOMEM;
+        if (!rc && res->status)
+            cJSON_Delete(o); /* render answered in another form */
+        else
+            rc = response_json_free(res, o, rc);
+    }
+    if (ops->cleanup)
+        ops->cleanup(&h);
+    cJSON_Delete(h.body);
+    free(h.op);
+    return rc;
+}
+
+int handler_body(struct handler *h)
+{
+    return request_json_body(h->req, &h->body);
+}
+
+const cJSON *handler_member(const cJSON *o, const char *key)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    return cJSON_IsNull(m) ? NULL : m;
+}
+
+int handler_member_string(struct request *req, const cJSON *o, const char *key, const char *field,
+                          const char **out)
+{
+    const cJSON *m = handler_member(o, key);
+
+    *out = NULL;
+    if (!m)
+        return DD_OK;
+    if (!cJSON_IsString(m))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a string", field ? field : key);
+    *out = m->valuestring;
+    return DD_OK;
+}
+
+int handler_tags(struct request *req, const cJSON *body, const char *type_prefix,
+                 const char *shape_prefix, char **out)
+{
+    const cJSON *tags = handler_member(body, "tags"), *t;
+    char type_key[32], type_value[32], shape_key[32], shape_value[32];
+    const char *key, *value;
+    int rc;
+
+    if (out)
+        *out = NULL;
+    if (!tags)
+        return DD_OK;
+    if (!cJSON_IsArray(tags))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "tags must be a list");
+    snprintf(type_key, sizeof(type_key), "%sKey", type_prefix);
+    snprintf(type_value, sizeof(type_value), "%sValue", type_prefix);
+    snprintf(shape_key, sizeof(shape_key), "%sKey", shape_prefix);
+    snprintf(shape_value, sizeof(shape_value), "%sValue", shape_prefix);
+    cJSON_ArrayForEach(t, tags)
+    {
+        if (!cJSON_IsObject(t))
+            return dd_fail(&req->eb, DD_ERR_INVALID, "each tag must be an object");
+        rc = handler_member_string(req, t, "Key", type_key, &key);
+        if (!rc)
+            rc = names_check(NAMES_TAG_KEY, shape_key, key, &req->eb);
+        if (!rc)
+            rc = handler_member_string(req, t, "Value", type_value, &value);
+        if (!rc && value)
+            rc = names_check(NAMES_TAG_VALUE, shape_value, value, &req->eb);
+        if (rc)
+            return rc;
+    }
+    if (!out)
+        return DD_OK;
+    *out = cJSON_PrintUnformatted(tags);
+    return *out ? DD_OK : DD_ERR_NOMEM;
+}
+
+int handler_arn(const struct request *req, enum names_arn_type type, const char *name, char *buf)
+{
+    return names_arn_format(buf, NAMES_ARN_SIZE, type, req->srv->region, req->srv->account, name);
+}
+
+int handler_add_token(struct request *req, cJSON *o, const char *member, const char *scope,
+                      const char *last)
+{
+    char token[PAGING_TOKEN_SIZE];
+    int rc = paging_encode_key(scope, last, strlen(last), token, sizeof(token), &req->eb);
+
+    if (!rc && !cJSON_AddStringToObject(o, member, token))
+        rc = DD_ERR_NOMEM;
+    return rc;
+}
+
+int handler_respond_names(struct request *req, struct response *res, const char *member,
+                          const char *const *names, size_t n, bool more, const char *scope,
+                          const char *token_member)
+{
+    cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, member);
+    int rc = arr ? DD_OK : DD_ERR_NOMEM;
+    size_t i;
+
+    for (i = 0; !rc && i < n; i++)
+        if (!cJSON_AddItemToArray(arr, cJSON_CreateString(names[i])))
+            rc = DD_ERR_NOMEM;
+    if (!rc && more && n)
+        rc = handler_add_token(req, o, token_member ? token_member : "nextToken", scope,
+                               names[n - 1]);
+    return response_json_free(res, o, rc);
+}
+
+cJSON *handler_add_object(cJSON *arr)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (cJSON_AddItemToArray(arr, o))
+        return o;
+    cJSON_Delete(o);
+    return NULL;
+}
+
+cJSON *handler_page_row(cJSON *items, size_t n, size_t limit, bool *more, int *rc)
+{
+    cJSON *o;
+
+    *rc = DD_OK;
+    if (n == limit) {
+        *more = true;
+        return NULL;
+    }
+    o = handler_add_object(items);
+    if (!o)
+        *rc = DD_ERR_NOMEM;
+    return o;
+}
+
+cJSON *handler_list_new(const char *member, cJSON **items)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    *items = cJSON_AddArrayToObject(o, member);
+    if (*items)
+        return o;
+    cJSON_Delete(o);
+    return NULL;
+}
+
+int handler_add_json(cJSON *o, const char *key, const char *json)
+{
+    cJSON *v = cJSON_Parse(json ? json : "{}");
+
+    if (!v)
+        return DD_ERR_NOMEM;
+    if (!cJSON_AddItemToObject(o, key, v)) {
+        cJSON_Delete(v);
+        return DD_ERR_NOMEM;
+    }
+    return DD_OK;
+}
+
+int handler_add_seconds(cJSON *o, const char *key, int64_t ms)
+{
+    return cJSON_AddNumberToObject(o, key, (double)ms / 1000.0) ? DD_OK : DD_ERR_NOMEM;
+}

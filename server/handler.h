@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* handler.h: what the handlers of server/<service>/api_*.c share above the
+ * request: the skeleton of an operation (check the input, call the store,
+ * render the JSON answer, free) as one call, handler_run(), and the small
+ * pieces every family needs: members of a JSON body, tags, ARNs of this
+ * emulator's partition, pagination tokens, stored JSON put back in an
+ * answer.
+ *
+ * Depends on request.h and core/ only; the router (which runs a route's
+ * handler_ops) and the handlers sit above it. Any MHD worker thread:
+ * nothing here keeps state. */
+#ifndef DD_SERVER_HANDLER_H
+#define DD_SERVER_HANDLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/names.h"
+#include "server/request.h"
+
+struct cJSON;
+
+/* One operation in progress, as handler_run() hands it to each step. */
+struct handler {
+    struct request *req;  /* borrowed */
+    struct response *res; /* borrowed: for answers that are not a JSON 200 */
+    struct store *s;      /* borrowed: set before the call step */
+    struct cJSON *body;   /* owned: set by handler_body(), freed by handler_run() */
+    void *op;             /* owned by handler_run(): the operation's state, zeroed */
+    const void *arg;      /* borrowed: the operation's handler_ops.arg */
+};
+
+/* One operation: its steps, run in this order by handler_run(), and its
+ * state. Each step returns DD_OK or an error with the reason in
+ * h->req->eb; any may be NULL. A step that answers by itself (an AWS error
+ * of a specific type) fills h->res and returns DD_OK: the later steps then
+ * do not run. A route names its operation's handler_ops (router.h). */
+struct handler_ops {
+    /* Path, query and body: everything checked before the store opens. */
+    int (*check)(struct handler *h);
+    /* The store call(s), with h->s. */
+    int (*call)(struct handler *h);
+    /* The members of the 200 answer into o (a new object); NULL answers an
+     * empty 200. A render that fills h->res itself (another content type)
+     * has o dropped. */
+    int (*render)(struct handler *h, struct cJSON *o);
+    /* Free what the steps made; runs on every path. */
+    void (*cleanup)(struct handler *h);
+    size_t op_size;  /* bytes of the state h->op points to */
+    const void *arg; /* static: what tells this operation from its siblings */
+};
+
+/* The handler_ops of an operation written the way the handler files write
+ * them: its state is the including file's struct op, freed by the file's
+ * static cleanup(). */
+#define HANDLER_OPERATION(check, call, render, arg)                                                \
+    {                                                                                              \
+        check, call, render, cleanup, sizeof(struct op), arg                                       \
+    }
+
+/* Run ops for req: check, open this thread's store, call, render the
+ * answer into res, cleanup, free the body and the state. Returns the first
+ * error (the router renders it), or DD_OK with res filled. DD_ERR_NOMEM
+ * when the state cannot be allocated. Any MHD worker thread. */
+int handler_run(struct request *req, struct response *res, const struct handler_ops *ops);
+
+/* Parse the request body as a JSON object into h->body (request_json_body;
+ * handler_run frees it). DD_ERR_INVALID (req->eb says why), DD_ERR_NOMEM. */
+int handler_body(struct handler *h);
+
+/* Member key of o, NULL when absent or JSON null (clients never send null;
+ * botocore treats it as absent). Borrowed from o; o may be NULL. */
+const struct cJSON *handler_member(const struct cJSON *o, const char *key);
+
+/* A string member: *out borrowed from o, NULL when absent or null.
+ * DD_ERR_INVALID ("<field> must be a string", req->eb) for another type;
+ * field NULL names the member by key. */
+int handler_member_string(struct request *req, const struct cJSON *o, const char *key,
+                          const char *field, const char **out);
+
+/* The tags member of body, when given: a list of {Key, Value} with the
+ * model's shapes. The families word their messages differently, so a
+ * member of another type is named type_prefix + "Key" and a shape error
+ * shape_prefix + "Key" (prefixes "" or "tags.member."). With out
+ * non-NULL, *out gets the tags' text (cJSON_free), NULL when there are
+ * none. DD_ERR_INVALID (req->eb), DD_ERR_NOMEM. */
+int handler_tags(struct request *req, const struct cJSON *body, const char *type_prefix,
+                 const char *shape_prefix, char **out);
+
+/* The ARN of name (a thing, a group, a policy ...) in this server's region
+ * and account into buf (NAMES_ARN_SIZE bytes). DD_ERR_INVALID when it does
+ * not fit. */
+int handler_arn(const struct request *req, enum names_arn_type type, const char *name, char *buf);
+
+/* Add member (nextToken, nextMarker) to o: the pagination token of key last
+ * under scope. DD_ERR_INVALID (req->eb) when it does not fit, DD_ERR_NOMEM. */
+int handler_add_token(struct request *req, struct cJSON *o, const char *member, const char *scope,
+                      const char *last);
+
+/* {member: [names...], token_member: token of the last name when more}: a
+ * page of names as a 200 answer. token_member NULL means "nextToken". */
+int handler_respond_names(struct request *req, struct response *res, const char *member,
+                          const char *const *names, size_t n, bool more, const char *scope,
+                          const char *token_member);
+
+/* A new empty object appended to the array arr (which owns it), or NULL
+ * when out of memory. */
+struct cJSON *handler_add_object(struct cJSON *arr);
+
+/* The next row of a page a store row callback fills: n rows taken of at
+ * most limit, and the row past limit only tells that more follow. A new
+ * object appended to items for the row, or NULL with *rc DD_OK when the
+ * page is full (*more set) or DD_ERR_NOMEM. */
+struct cJSON *handler_page_row(struct cJSON *items, size_t n, size_t limit, bool *more, int *rc);
+
+/* A new answer object holding an empty array under member; *items
+ * borrows the array (the object owns it). NULL when out of memory: free
+ * the object with cJSON_Delete(). */
+struct cJSON *handler_list_new(const char *member, struct cJSON **items);
+
+/* Parse json (text this server stored, so valid) and add it to o under key.
+ * json NULL adds {}. DD_ERR_NOMEM. */
+int handler_add_json(struct cJSON *o, const char *key, const char *json);
+
+/* Add ms (epoch milliseconds) to o under key as epoch seconds, the AWS
+ * timestamp form. DD_ERR_NOMEM. */
+int handler_add_seconds(struct cJSON *o, const char *key, int64_t ms);
+
+#endif

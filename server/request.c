@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/* request.c: what a handler reads from its request and writes into its
+ * response (see request.h). No routing and no daemon: http.c fills a
+ * struct request and sends the struct response; the router and the
+ * handlers in between use these.
+ *
+ * The daemon leaves the path and query arguments percent-encoded (http.c):
+ * query values are decoded here, once each, on first access. */
+#include "server/request.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+
+#include "core/clock.h"
+#include "core/paging.h"
+#include "server/server.h"
+#include "store/emulator/store_emulator.h"
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)tolower((unsigned char)c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+int request_percent_decode(char *s, int plus_is_space)
+{
+    char *w = s;
+
+    for (; *s; s++) {
+        if (*s == '%') {
+            int hi = s[1] ? hexval(s[1]) : -1, lo = hi >= 0 && s[2] ? hexval(s[2]) : -1;
+
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                return DD_ERR_INVALID;
+            *w++ = (char)(hi * 16 + lo);
+            s += 2;
+        } else if (*s == '+' && plus_is_space) {
+            *w++ = ' ';
+        } else {
+            *w++ = *s;
+        }
+    }
+    *w = '\0';
+    return DD_OK;
+}
+
+const char *request_query(struct request *req, const char *name)
+{
+    const char *raw = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+    char *v;
+    int i;
+
+    if (!raw)
+        return NULL;
+    for (i = 0; i < req->n_query; i++)
+        if (strcmp(req->query[i].name, name) == 0)
+            return req->query[i].value;
+    if (req->n_query == REQUEST_MAX_QUERY)
+        return NULL;
+    v = strdup(raw);
+    if (!v)
+        return NULL;
+    /* A malformed escape stays undecoded; the validators reject the value. */
+    if (request_percent_decode(v, 1) != DD_OK)
+        strcpy(v, raw);
+    req->query[req->n_query].name = name;
+    req->query[req->n_query].value = v;
+    req->n_query++;
+    return v;
+}
+
+int request_json_body(struct request *req, cJSON **out)
+{
+    *out = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len) : cJSON_CreateObject();
+    if (!*out && !req->body_len)
+        return DD_ERR_NOMEM;
+    if (!cJSON_IsObject(*out)) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        return dd_fail(&req->eb, DD_ERR_INVALID, "The request body must be a JSON object.");
+    }
+    return DD_OK;
+}
+
+int request_query_bool(struct request *req, const char *name, bool dflt, bool *out)
+{
+    const char *v = request_query(req, name);
+
+    *out = dflt;
+    if (!v)
+        return DD_OK;
+    if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {
+        *out = v[0] == 't';
+        return DD_OK;
+    }
+    return dd_fail(&req->eb, DD_ERR_INVALID,
+                   "1 validation error detected: Value '%.64s' at '%s' failed to satisfy "
+                   "constraint: Member must be true or false",
+                   v, name);
+}
+
+bool request_parse_long(const char *v, long long *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = strtoll(v, &end, 10);
+    return *v && !*end && !errno;
+}
+
+int request_query_count(struct request *req, const char *name, enum names_range range, size_t dflt,
+                        size_t *out)
+{
+    const char *v = request_query(req, name);
+    long long n;
+
+    *out = dflt;
+    if (!v)
+        return DD_OK;
+    if (!request_parse_long(v, &n))
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "1 validation error detected: Value '%.64s' at '%s' failed to satisfy "
+                       "constraint: Member must be an integer",
+                       v, name);
+    if (names_check_range(range, name, n, &req->eb))
+        return DD_ERR_INVALID;
+    *out = (size_t)n;
+    return DD_OK;
+}
+
+int request_query_max_results(struct request *req, size_t dflt, size_t *out)
+{
+    return request_query_count(req, "maxResults", NAMES_MAX_RESULTS, dflt, out);
+}
+
+int request_query_key(struct request *req, const char *name, const char *scope, char *key,
+                      size_t size)
+{
+    const char *v = request_query(req, name);
+    struct paging_pos pos;
+    int rc;
+
+    key[0] = '\0';
+    if (!v)
+        return DD_OK;
+    rc = paging_decode(scope, name, v, &pos, &req->eb);
+    if (rc)
+        return rc;
+    if (pos.kind != PAGING_KEY || pos.key_len >= size || memchr(pos.key, 0, pos.key_len))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "Invalid %s", name);
+    memcpy(key, pos.key, pos.key_len + 1);
+    return DD_OK;
+}
+
+int request_query_page(struct request *req, const char *scope, size_t dflt, size_t *limit,
+                       char *key, size_t size)
+{
+    int rc = request_query_max_results(req, dflt, limit);
+
+    key[0] = '\0';
+    return rc ? rc : request_query_key(req, "nextToken", scope, key, size);
+}
+
+const char *request_header(struct request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *request_param(const struct request *req, const char *name)
+{
+    size_t len = strlen(name);
+    int i;
+
+    /* Router names point into the pattern: "name}" or "name+}". */
+    for (i = 0; i < req->n_params; i++) {
+        const char *p = req->params[i].name;
+
+        if (strncmp(p, name, len) == 0 && (p[len] == '}' || p[len] == '+'))
+            return req->params[i].value;
+    }
+    return NULL;
+}
+
+void response_take_body(struct response *res, unsigned status, const char *content_type, char *body,
+                        size_t len)
+{
+    free(res->body);
+    res->status = status;
+    res->content_type = content_type;
+    res->body = body;
+    res->body_len = len;
+}
+
+void response_header(struct response *res, const char *name, const char *value)
+{
+    if (res->n_headers == REQUEST_MAX_HEADERS)
+        return;
+    snprintf(res->headers[res->n_headers].name, sizeof(res->headers[0].name), "%s", name);
+    snprintf(res->headers[res->n_headers].value, sizeof(res->headers[0].value), "%s", value);
+    res->n_headers++;
+}
+
+int request_store(struct request *req, struct store **out)
+{
+    *out = server_store(req->srv, &req->eb);
+    return *out ? DD_OK : DD_ERR_STORE;
+}
+
+int request_now_checked(struct store *s, int64_t *out)
+{
+    struct dd_clock c;
+    int rc = store_clock_get(s, &c);
+
+    *out = server_real_ms();
+    if (rc == DD_OK)
+        *out = clock_now(&c, *out);
+    return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
+}
+
+int64_t request_now_ms(struct store *s)
+{
+    int64_t now;
+
+    (void)request_now_checked(s, &now);
+    return now;
+}
+
+int response_json_free(struct response *res, cJSON *o, int rc)
+{
+    if (!rc && !o)
+        rc = DD_ERR_NOMEM;
+    if (!rc)
+        rc = response_json(res, o);
+    cJSON_Delete(o);
+    return rc;
+}
+
+int response_json(struct response *res, const cJSON *o)
+{
+    char *body = cJSON_PrintUnformatted(o);
+
+    if (!body)
+        return DD_ERR_NOMEM;
+    response_take_body(res, 200, "application/json", body, strlen(body));
+    return DD_OK;
+}

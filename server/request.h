@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/* request.h: one HTTP request and its response, as handlers see them: the
+ * request accessors (path parameters, query arguments, headers, the JSON
+ * body), the services a handler reaches through its request (this thread's
+ * store, the emulated clock), and the response builders.
+ *
+ * This is the bottom of server/: it depends on server.h, core/ and
+ * libmicrohttpd only. aws_error.h and handler.h sit on it, router.h on
+ * those (a route names a handler or a handler_ops), the handlers beside
+ * the router, and http.c (the daemon) on top, calling the router.
+ *
+ * libmicrohttpd runs handlers concurrently on its worker threads; a handler
+ * touches only its request, its response, and thread-safe services (its
+ * thread's own database connection from request_store()). */
+#ifndef DD_SERVER_REQUEST_H
+#define DD_SERVER_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/names.h"
+
+struct MHD_Connection;
+struct cJSON;
+struct server;
+struct store;
+
+#define REQUEST_MAX_PARAMS  8
+#define REQUEST_MAX_HEADERS 8
+#define REQUEST_MAX_QUERY   16
+
+struct request_param {
+    const char *name;
+    char *value; /* owned by the request, percent-decoded */
+};
+
+struct request {
+    struct server *srv;          /* borrowed */
+    struct MHD_Connection *conn; /* borrowed, for headers and arguments */
+    const char *method;          /* borrowed from MHD */
+    char *path;                  /* owned: the raw path, still percent-encoded */
+    char *body;                  /* owned, NUL-terminated (body_len excludes it) */
+    size_t body_len;
+    int n_params; /* path parameters captured by the router */
+    struct request_param params[REQUEST_MAX_PARAMS];
+    int n_query; /* query values decoded so far */
+    struct request_param query[REQUEST_MAX_QUERY];
+    struct dd_errbuf eb; /* why a handler failed */
+};
+
+struct response {
+    unsigned status; /* 0 until a handler or the router sets it */
+    char *body;      /* owned (malloc); NULL = empty */
+    size_t body_len;
+    const char *content_type; /* static string */
+    int n_headers;
+
+    struct {
+        char name[48];
+        char value[320];
+    } headers[REQUEST_MAX_HEADERS];
+};
+
+/* The decoded value of query argument name, or NULL when absent (or out of
+ * memory). The string belongs to the request. name must outlive the request
+ * (a literal). */
+const char *request_query(struct request *req, const char *name);
+
+/* The body as a JSON object: an empty body is {}. On DD_OK *out is a new
+ * object the caller frees with cJSON_Delete(); DD_ERR_INVALID (req->eb says
+ * why) when the body is not a JSON object, DD_ERR_NOMEM. */
+int request_json_body(struct request *req, struct cJSON **out);
+
+/* A boolean query argument: "true" or "false", dflt when absent;
+ * DD_ERR_INVALID (req->eb, AWS's validation wording) for anything else. */
+int request_query_bool(struct request *req, const char *name, bool dflt, bool *out);
+
+/* Whether v is a whole decimal integer (an optional sign, digits, nothing
+ * after) within long long; its value in *out. Pure, any thread. */
+bool request_parse_long(const char *v, long long *out);
+
+/* A count query argument (a page size) within range (core/names.h, a
+ * positive range), dflt when absent; DD_ERR_INVALID (req->eb, AWS's
+ * validation wording) for anything else. */
+int request_query_count(struct request *req, const char *name, enum names_range range, size_t dflt,
+                        size_t *out);
+
+/* The maxResults query argument (NAMES_MAX_RESULTS), dflt when absent:
+ * request_query_count() for the page size most operations take. */
+int request_query_max_results(struct request *req, size_t dflt, size_t *out);
+
+/* A pagination token in query argument name (nextToken, marker), decoded
+ * under scope into key (size bytes; "" when absent). DD_ERR_INVALID
+ * (req->eb says why) for a token that is not one of scope's keys. */
+int request_query_key(struct request *req, const char *name, const char *scope, char *key,
+                      size_t size);
+
+/* A page request: maxResults (NAMES_MAX_RESULTS, dflt when absent) into
+ * *limit, and nextToken decoded under scope into key (size bytes; "" when
+ * absent). DD_ERR_INVALID (req->eb says why) for a bad value or token. */
+int request_query_page(struct request *req, const char *scope, size_t dflt, size_t *limit,
+                       char *key, size_t size);
+
+/* A request header (case-insensitive name), or NULL. */
+const char *request_header(struct request *req, const char *name);
+
+/* A path parameter captured by the router, or NULL. */
+const char *request_param(const struct request *req, const char *name);
+
+/* This worker thread's database connection into *out (borrowed; it lives
+ * as long as the thread). DD_ERR_STORE, *out NULL and req->eb saying why
+ * when it cannot be opened. Any MHD worker thread. */
+int request_store(struct request *req, struct store **out);
+
+/* Emulated now in milliseconds into *out: the clock stored in s applied to
+ * real time, or real time before the broker has set a clock. When the clock
+ * cannot be read, *out is real time and the store's error is returned. */
+int request_now_checked(struct store *s, int64_t *out);
+
+/* request_now_checked() that takes real time when the clock cannot be read.
+ * Cannot fail. */
+int64_t request_now_ms(struct store *s);
+
+/* Set a response body taking ownership of body (malloc'd; freed with the
+ * response). */
+void response_take_body(struct response *res, unsigned status, const char *content_type, char *body,
+                        size_t len);
+
+/* Add a header (copied; silently truncated to the fixed sizes). At most
+ * REQUEST_MAX_HEADERS; later ones are dropped. */
+void response_header(struct response *res, const char *name, const char *value);
+
+/* Render o as the JSON body of a 200 response. Takes nothing: o stays the
+ * caller's. DD_ERR_NOMEM when printing fails. */
+int response_json(struct response *res, const struct cJSON *o);
+
+/* Answer with o unless rc already is an error, then free o. o NULL means
+ * building it ran out of memory. Returns rc, or response_json's error. */
+int response_json_free(struct response *res, struct cJSON *o, int rc);
+
+/* Decode %XX escapes of s in place; with plus_is_space, '+' becomes ' '
+ * (query strings and form bodies). Returns DD_ERR_INVALID for a malformed
+ * escape or an embedded NUL. Pure, any thread. */
+int request_percent_decode(char *s, int plus_is_space);
+
+#endif
