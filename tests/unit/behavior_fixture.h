@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* behavior_fixture.h: what the behavior tests share (test_behavior.c,
+ * test_judge.c, test_words.c, test_evaluate.c and the behaviors fuzz target):
+ * one custom metric of each type, and initializers for a struct metric_value
+ * of each kind. Header only, so that the fuzz target's plain and libFuzzer
+ * builds need no extra object. */
+#ifndef DD_TESTS_BEHAVIOR_FIXTURE_H
+#define DD_TESTS_BEHAVIOR_FIXTURE_H
+
+#include "core/behavior.h"
+#include "core/metric.h"
+
+/* The number of elements of an array. */
+#define FIXTURE_N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The custom metrics a test's behavior_context declares, one of each type. */
+static const struct behavior_custom_metric fixture_customs[] = {
+    { "fan_rpm", METRIC_CUSTOM_NUMBER },
+    { "open_files", METRIC_CUSTOM_NUMBER_LIST },
+    { "services", METRIC_CUSTOM_STRING_LIST },
+    { "peers", METRIC_CUSTOM_IP_ADDRESS_LIST },
+};
+
+/* Initializers of a struct metric_value; a list's array a is borrowed. */
+#define COUNT(x)                                                                                   \
+    {                                                                                              \
+        .kind = METRIC_KIND_COUNT, .count = (x)                                                    \
+    }
+#define NUMBER(x)                                                                                  \
+    {                                                                                              \
+        .kind = METRIC_KIND_NUMBER, .number = (x)                                                  \
+    }
+#define CIDRS(a)                                                                                   \
+    {                                                                                              \
+        .kind = METRIC_KIND_CIDRS, .n = FIXTURE_N(a), .strings = (a)                               \
+    }
+#define PORTS(a)                                                                                   \
+    {                                                                                              \
+        .kind = METRIC_KIND_PORTS, .n = FIXTURE_N(a), .ports = (a)                                 \
+    }
+#define NUMS(a)                                                                                    \
+    {                                                                                              \
+        .kind = METRIC_KIND_NUMBERS, .n = FIXTURE_N(a), .numbers = (a)                             \
+    }
+#define STRS(a)                                                                                    \
+    {                                                                                              \
+        .kind = METRIC_KIND_STRINGS, .n = FIXTURE_N(a), .strings = (a)                             \
+    }
+#define EMPTY(k)                                                                                   \
+    {                                                                                              \
+        .kind = (k)                                                                                \
+    }
+
+#endif
