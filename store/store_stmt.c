@@ -334,6 +334,31 @@ out:
     return rc;
 }
 
+/* The callbacks of a store__each_text() walk. */
+struct text_walk {
+    store__name_fn name;
+    store__pair_fn pair;
+    void *ctx;
+};
+
+static int text_row(sqlite3_stmt *st, void *arg)
+{
+    const struct text_walk *w = arg;
+
+    if (w->name)
+        return w->name(w->ctx, store__text(st, 0));
+    return w->pair(w->ctx, store__text(st, 0), store__text(st, 1));
+}
+
+int store__each_text(struct store *s, sqlite3_stmt *st, store__name_fn name, store__pair_fn pair,
+                     void *ctx, const char *what)
+{
+    struct text_walk w = { name, pair, ctx };
+
+    assert(name || pair);
+    return store__each(s, st, text_row, &w, what);
+}
+
 int store__collect(struct store *s, sqlite3_stmt *st, size_t limit, size_t size,
                    store__read_fn read, store__cleanup_fn cleanup, void **items, size_t *n,
                    bool *more, const char *what)
