@@ -146,6 +146,8 @@ int store__page(struct store *s, const char *sql, size_t limit, struct store_nam
  * pointers that follow:
  *   s  char *dst, size_t size   text copied and truncated ("" for NULL)
  *   S  char **                  a heap copy to free() (NULL for NULL)
+ *   v  const char **            a view (NULL for NULL), valid until the next
+ *                               step or reset of st
  *   i  int *     I  int64_t *     d  double *     b  bool * (non-zero)
  *   -  no argument: the column is skipped
  * DD_ERR_NOMEM when a copy fails (the later S outputs are then NULL; the

@@ -278,6 +278,9 @@ int store__columns(sqlite3_stmt *st, const char *cols, ...)
             else
                 *va_arg(ap, char **) = NULL;
             break;
+        case 'v':
+            *va_arg(ap, const char **) = store__text(st, col);
+            break;
         case 'i':
             *va_arg(ap, int *) = sqlite3_column_int(st, col);
             break;
@@ -293,7 +296,7 @@ int store__columns(sqlite3_stmt *st, const char *cols, ...)
         case '-':
             break;
         default:
-            assert(!"a column letter outside s S i I d b -");
+            assert(!"a column letter outside s S v i I d b -");
             fprintf(stderr, "ddlocal store: bad column letter '%c'\n", *cols);
             rc = DD_ERR_INTERNAL;
             goto out;
