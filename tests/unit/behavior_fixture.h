@@ -22,33 +22,20 @@ static const struct behavior_custom_metric fixture_customs[] = {
 };
 
 /* Initializers of a struct metric_value; a list's array a is borrowed. */
-#define COUNT(x)                                                                                   \
+#define FIXTURE_VALUE(k, member, v)                                                                \
     {                                                                                              \
-        .kind = METRIC_KIND_COUNT, .count = (x)                                                    \
+        .kind = (k), .member = (v)                                                                 \
     }
-#define NUMBER(x)                                                                                  \
+#define FIXTURE_LIST(k, member, a)                                                                 \
     {                                                                                              \
-        .kind = METRIC_KIND_NUMBER, .number = (x)                                                  \
+        .kind = (k), .n = FIXTURE_N(a), .member = (a)                                              \
     }
-#define CIDRS(a)                                                                                   \
-    {                                                                                              \
-        .kind = METRIC_KIND_CIDRS, .n = FIXTURE_N(a), .strings = (a)                               \
-    }
-#define PORTS(a)                                                                                   \
-    {                                                                                              \
-        .kind = METRIC_KIND_PORTS, .n = FIXTURE_N(a), .ports = (a)                                 \
-    }
-#define NUMS(a)                                                                                    \
-    {                                                                                              \
-        .kind = METRIC_KIND_NUMBERS, .n = FIXTURE_N(a), .numbers = (a)                             \
-    }
-#define STRS(a)                                                                                    \
-    {                                                                                              \
-        .kind = METRIC_KIND_STRINGS, .n = FIXTURE_N(a), .strings = (a)                             \
-    }
-#define EMPTY(k)                                                                                   \
-    {                                                                                              \
-        .kind = (k)                                                                                \
-    }
+#define COUNT(x)  FIXTURE_VALUE(METRIC_KIND_COUNT, count, x)
+#define NUMBER(x) FIXTURE_VALUE(METRIC_KIND_NUMBER, number, x)
+#define EMPTY(k)  FIXTURE_VALUE(k, n, 0)
+#define CIDRS(a)  FIXTURE_LIST(METRIC_KIND_CIDRS, strings, a)
+#define PORTS(a)  FIXTURE_LIST(METRIC_KIND_PORTS, ports, a)
+#define NUMS(a)   FIXTURE_LIST(METRIC_KIND_NUMBERS, numbers, a)
+#define STRS(a)   FIXTURE_LIST(METRIC_KIND_STRINGS, strings, a)
 
 #endif
