@@ -54,6 +54,19 @@ static void expect_names(int rc, struct store_names *l, const char *want, int mo
 
 /* ---- things ---- */
 
+/* Check thing name's stored attributes and type name. */
+static void expect_thing(struct store *s, const char *name, const char *attributes,
+                         const char *type_name)
+{
+    struct store_thing t;
+    struct dd_errbuf eb;
+
+    assert_int_equal(store_thing_get(s, name, &t, &eb), DD_OK);
+    assert_string_equal(t.attributes, attributes);
+    assert_string_equal(t.type_name, type_name);
+    store_thing_cleanup(&t);
+}
+
 static void test_thing_create_get_idempotent(void **state)
 {
     struct store_thing_spec spec = { "dev-1", "id-1", "sensor", NULL, "{\"a\":\"1\",\"b\":\"2\"}",
@@ -94,7 +107,6 @@ static void test_thing_update_merge_and_versions(void **state)
 {
     struct store_patch p = { 0 };
     struct store *s = store_fixture_open();
-    struct store_thing t;
     struct dd_errbuf eb;
     int64_t v;
 
@@ -105,10 +117,7 @@ static void test_thing_update_merge_and_versions(void **state)
     p.expected_version = 1;
     assert_int_equal(store_thing_update(s, "dev-1", &p, &v, &eb), DD_OK);
     assert_int_equal(v, 2);
-    assert_int_equal(store_thing_get(s, "dev-1", &t, &eb), DD_OK);
-    assert_string_equal(t.attributes, "{\"b\":\"2\",\"c\":\"3\"}");
-    assert_string_equal(t.type_name, "sensor");
-    store_thing_cleanup(&t);
+    expect_thing(s, "dev-1", "{\"b\":\"2\",\"c\":\"3\"}", "sensor");
 
     memset(&p, 0, sizeof(p));
     p.expected_version = -1;
@@ -116,10 +125,7 @@ static void test_thing_update_merge_and_versions(void **state)
     p.attributes = "{\"z\":\"\"}";
     assert_int_equal(store_thing_update(s, "dev-1", &p, &v, &eb), DD_OK);
     assert_int_equal(v, 3);
-    assert_int_equal(store_thing_get(s, "dev-1", &t, &eb), DD_OK);
-    assert_string_equal(t.attributes, "{\"z\":\"\"}"); /* replaced, "" kept */
-    assert_string_equal(t.type_name, "");
-    store_thing_cleanup(&t);
+    expect_thing(s, "dev-1", "{\"z\":\"\"}", ""); /* replaced, "" kept */
     store_close(s);
 }
 
