@@ -81,6 +81,15 @@ static struct entry *entry_of(struct client_counts *c)
     return (struct entry *)(void *)((char *)c - offsetof(struct entry, counts));
 }
 
+/* An entry the broker is about to count on: settled into the open window
+ * and marked as heard from this window. Its counts, for the caller to add to. */
+static struct client_counts *touch(struct clients *t, struct entry *e)
+{
+    settle(t, e);
+    e->touched = true;
+    return &e->counts;
+}
+
 static void finish_close(struct clients *t);
 
 static uint32_t hash_str(const char *s)
@@ -245,19 +254,21 @@ static void remove_conn(struct clients *t, size_t i)
     }
 }
 
+/* The entry linked to the live connection conn, or NULL when conn is none
+ * (never authenticated, or already gone); *slot is conn's slot in t->conns. */
+static struct entry *conn_entry(struct clients *t, const void *conn, size_t *slot)
+{
+    ASSERT_OWNER(t);
+    *slot = conn_slot(t, conn);
+    return t->conns[*slot].conn ? t->conns[*slot].e : NULL;
+}
+
 struct client_counts *clients_by_conn(struct clients *t, const void *conn)
 {
     size_t i;
-    struct entry *e;
+    struct entry *e = conn_entry(t, conn, &i);
 
-    ASSERT_OWNER(t);
-    i = conn_slot(t, conn);
-    e = t->conns[i].e;
-    if (!t->conns[i].conn)
-        return NULL;
-    settle(t, e);
-    e->touched = true;
-    return &e->counts;
+    return e ? touch(t, e) : NULL;
 }
 
 struct authz_memo *clients_memo(struct client_counts *c, size_t slot)
@@ -292,9 +303,7 @@ struct client_counts *clients_connect(struct clients *t, const void *conn, const
         t->id_n++;
         t->n_gone++; /* no live connection yet */
     }
-    settle(t, e);
-    e->counts.connection_attempts++;
-    e->touched = true;
+    touch(t, e)->connection_attempts++;
     if (address) {
         size_t n = strlen(address);
 
@@ -324,18 +333,13 @@ struct client_counts *clients_connect(struct clients *t, const void *conn, const
 void clients_disconnect(struct clients *t, const void *conn, int64_t now_ms)
 {
     size_t c;
-    struct entry *e;
+    struct entry *e = conn_entry(t, conn, &c);
 
-    ASSERT_OWNER(t);
-    c = conn_slot(t, conn);
-    e = t->conns[c].e;
-    if (!t->conns[c].conn)
+    if (!e)
         return;          /* never authenticated, or already counted */
     assert(e->live > 0); /* a linked connection is one of its entry's live ones */
     remove_conn(t, c);
-    settle(t, e);
-    e->counts.disconnects++;
-    e->touched = true;
+    touch(t, e)->disconnects++;
     if (--e->live == 0) {
         e->left_ms = now_ms;
         t->n_gone++;

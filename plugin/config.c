@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "plugin/strlist.h"
 #include "store/defender/store_detect.h"
 #include "store/iot/store_certs.h"
 #include "store/iot/store_policies.h"
@@ -16,8 +17,7 @@
 struct load {
     struct broker_config *c;
     size_t skipped;
-    char **things; /* registered thing names, collected before the per-thing reads */
-    size_t n_things, cap_things;
+    struct strlist things;      /* registered thing names, collected before the per-thing reads */
     struct strmap *by_policies; /* "name\0name\0..." -> compiled set, shared */
 };
 
@@ -67,20 +67,7 @@ static int collect_thing(void *ctx, const char *name)
 {
     struct load *l = ctx;
 
-    if (l->n_things == l->cap_things) {
-        size_t cap = l->cap_things ? l->cap_things * 2 : 64;
-        char **v = realloc(l->things, cap * sizeof(*v));
-
-        if (!v)
-            return DD_ERR_NOMEM;
-        l->things = v;
-        l->cap_things = cap;
-    }
-    l->things[l->n_things] = strdup(name);
-    if (!l->things[l->n_things])
-        return DD_ERR_NOMEM;
-    l->n_things++;
-    return DD_OK;
+    return strlist_add(&l->things, name, NULL);
 }
 
 /* The compiled set for a thing's effective policies, shared between things
@@ -281,7 +268,7 @@ static int load_certs(struct store *s, struct load *l, struct dd_errbuf *eb)
 
 int config_load(struct store *s, struct broker_config **out, struct dd_errbuf *eb)
 {
-    struct load l = { calloc(1, sizeof(struct broker_config)), 0, NULL, 0, 0, strmap_new() };
+    struct load l = { calloc(1, sizeof(struct broker_config)), 0, { 0 }, strmap_new() };
     struct dd_errbuf policy_eb;
     size_t i;
     int rc = DD_ERR_NOMEM;
@@ -293,21 +280,19 @@ int config_load(struct store *s, struct broker_config **out, struct dd_errbuf *e
     rc = store_detect_each_dimension(s, add_dimension, &l);
     if (!rc)
         rc = store_detect_each_thing(s, collect_thing, &l);
-    for (i = 0; i < l.n_things && !rc; i++) {
-        rc = load_thing(s, &l, l.things[i], &policy_eb);
+    for (i = 0; i < l.things.n && !rc; i++) {
+        rc = load_thing(s, &l, l.things.v[i], &policy_eb);
         if (rc == DD_ERR_MALFORMED_POLICY) {
             /* Stored documents were validated; one that no longer compiles
              * is left out rather than taking the broker's policies down. */
-            dd_fail(eb, DD_OK, "policies of %s not enforced: %s", l.things[i], policy_eb.msg);
+            dd_fail(eb, DD_OK, "policies of %s not enforced: %s", l.things.v[i], policy_eb.msg);
             rc = DD_OK;
         }
     }
     if (!rc)
         rc = load_certs(s, &l, eb);
 out:
-    for (i = 0; i < l.n_things; i++)
-        free(l.things[i]);
-    free(l.things);
+    strlist_cleanup(&l.things);
     strmap_free(l.by_policies, NULL);
     if (rc) {
         config_free(l.c);

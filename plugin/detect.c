@@ -33,6 +33,7 @@
 #include "core/ids.h"
 #include "core/judge.h"
 #include "core/metric.h"
+#include "plugin/strlist.h"
 #include "plugin/strmap.h"
 #include "store/defender/store_detect.h"
 
@@ -137,27 +138,8 @@ struct reload {
     struct behavior_context bctx;          /* the account's custom metrics and dimensions */
     struct behavior_custom_metric *custom; /* owned array behind bctx.custom */
     const char **dims;                     /* owned array behind bctx.dimensions */
-    char **names; /* owned strings behind bctx: custom names, then dimensions */
-    size_t n_names, cap_names;
+    struct strlist names; /* owned strings behind bctx: custom names, then dimensions */
 };
-
-static int keep_name(struct reload *r, const char *name, char **out)
-{
-    if (r->n_names == r->cap_names) {
-        size_t cap = r->cap_names ? r->cap_names * 2 : 16;
-        char **names = realloc(r->names, cap * sizeof(*names));
-
-        if (!names)
-            return DD_ERR_NOMEM;
-        r->names = names;
-        r->cap_names = cap;
-    }
-    *out = strdup(name);
-    if (!*out)
-        return DD_ERR_NOMEM;
-    r->names[r->n_names++] = *out;
-    return DD_OK;
-}
 
 static int add_custom(void *ctx, const char *name, const char *type)
 {
@@ -173,7 +155,7 @@ static int add_custom(void *ctx, const char *name, const char *type)
     if (!c)
         return DD_ERR_NOMEM;
     r->custom = c;
-    if (keep_name(r, name, &copy))
+    if (strlist_add(&r->names, name, &copy))
         return DD_ERR_NOMEM;
     c[n].name = copy;
     c[n].type = t;
@@ -195,7 +177,7 @@ static int add_dimension_name(void *ctx, const char *name, const char *values)
         return DD_ERR_NOMEM;
     r->dims = dims;
     r->bctx.dimensions = dims;
-    if (keep_name(r, name, &copy))
+    if (strlist_add(&r->names, name, &copy))
         return DD_ERR_NOMEM;
     dims[n] = copy;
     r->bctx.n_dimensions = n + 1;
@@ -204,11 +186,7 @@ static int add_dimension_name(void *ctx, const char *name, const char *values)
 
 static void reload_cleanup(struct reload *r)
 {
-    size_t i;
-
-    for (i = 0; i < r->n_names; i++)
-        free(r->names[i]);
-    free(r->names);
+    strlist_cleanup(&r->names);
     free(r->custom);
     free(r->dims);
 }
@@ -426,25 +404,32 @@ static int open_violation(struct detect *d, struct store *s, const struct dprofi
     return rc;
 }
 
+/* The value under key (len bytes) in map, or else a new zeroed one of size
+ * bytes put there, owned by the map. NULL when out of memory. */
+static void *map_entry(struct strmap *map, const char *key, size_t len, size_t size)
+{
+    void *r = strmap_get(map, key, len);
+
+    if (r)
+        return r;
+    r = calloc(1, size);
+    if (r && strmap_put(map, key, len, r, NULL)) {
+        free(r);
+        r = NULL;
+    }
+    return r;
+}
+
 /* The ML stand-in's memory of a behavior's datapoints for one thing. */
 static struct judge_ml *ml_history(struct detect *d, const char *thing, const struct dprofile *p,
                                    const struct behavior *b)
 {
     char key[CLIENTS_ID_MAX + 260];
     int len = snprintf(key, sizeof(key), "%s%c%s%c%s", thing, 0, p->name, 0, b->name);
-    struct judge_ml *r;
 
     if (len < 0 || (size_t)len >= sizeof(key))
         return NULL;
-    r = strmap_get(d->ml, key, (size_t)len);
-    if (r)
-        return r;
-    r = calloc(1, sizeof(*r));
-    if (r && strmap_put(d->ml, key, (size_t)len, r, NULL)) {
-        free(r);
-        r = NULL;
-    }
-    return r;
+    return map_entry(d->ml, key, (size_t)len, sizeof(struct judge_ml));
 }
 
 /* "thing\0profile\0behavior" into key; the length, or -1 if it does not fit.
@@ -810,19 +795,10 @@ static struct judge_ring *ring_for(struct detect *d, const char *thing, const ch
     char key[CLIENTS_ID_MAX + 270];
     int len = snprintf(key, sizeof(key), "%s%c%s%c%s%c%d", thing, 0, metric, 0, dim ? dim : "", 0,
                        not_in);
-    struct judge_ring *r;
 
     if (len < 0 || (size_t)len >= sizeof(key))
         return NULL;
-    r = strmap_get(d->history, key, (size_t)len);
-    if (r)
-        return r;
-    r = calloc(1, sizeof(*r));
-    if (r && strmap_put(d->history, key, (size_t)len, r, NULL)) {
-        free(r);
-        r = NULL;
-    }
-    return r;
+    return map_entry(d->history, key, (size_t)len, sizeof(struct judge_ring));
 }
 
 static void size_to_stats(const struct size_stats *in, struct metric_stats *st)
@@ -959,6 +935,24 @@ static int set_cidr(struct metric_value *v, const char *ip)
     return DD_OK;
 }
 
+/* The behavior after (*pi, *bi), profile by profile, among the profiles whose
+ * bits are set in mask; its indexes go back in *pi and *bi. Start a walk
+ * with *pi = 0, *bi = SIZE_MAX. NULL when there are no more. */
+static const struct behavior *next_behavior(const struct detect *d, uint64_t mask, size_t *pi,
+                                            size_t *bi)
+{
+    size_t i = *pi, j = *bi + 1; /* SIZE_MAX + 1 is 0: the first behavior */
+
+    for (; i < d->n_profiles; i++, j = 0) {
+        if ((mask & ((uint64_t)1 << i)) && j < d->profiles[i].behaviors->n) {
+            *pi = i;
+            *bi = j;
+            return &d->profiles[i].behaviors->items[j];
+        }
+    }
+    return NULL;
+}
+
 /* Queue the datapoints of one record for the bucket ending at end_ms. An
  * idle bucket (a later bucket of a manual jump) passes idle = true: only
  * clients still connected, with zero counts, and disconnect durations. */
@@ -970,7 +964,8 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
     const char *thing = rec->id;
     uint64_t mask = profiles_for(d, thing);
     struct client_record zero;
-    size_t pi, bi;
+    const struct behavior *b;
+    size_t pi = 0, bi = SIZE_MAX;
     int rc = DD_OK;
 
     if (!mask)
@@ -981,58 +976,50 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
         zero.had_session = rec->disconnected_at_ms == 0 && rec->had_session;
         rec = &zero;
     }
-    for (pi = 0; pi < d->n_profiles && !rc; pi++) {
-        const struct dprofile *p = &d->profiles[pi];
+    while (!rc && (b = next_behavior(d, mask, &pi, &bi))) {
+        struct metric_value v = { 0 };
+        int dim = -1;
 
-        if (!(mask & ((uint64_t)1 << pi)))
+        if (!b->info || b->info->side != METRIC_SIDE_CLOUD)
             continue;
-        for (bi = 0; bi < p->behaviors->n && !rc; bi++) {
-            const struct behavior *b = &p->behaviors->items[bi];
-            struct metric_value v = { 0 };
-
-            int dim = -1;
-
-            if (!b->info || b->info->side != METRIC_SIDE_CLOUD)
+        /* A dimension that is not counted (unknown, or past the limit)
+         * gives no datapoints. */
+        if (b->dimension_name && (dim = dim_index(w, b->dimension_name)) < 0)
+            continue;
+        if (strcmp(b->metric, "aws:source-ip-address") == 0) {
+            if (idle || !rec->counts.connection_attempts || !rec->counts.source_ip[0])
                 continue;
-            /* A dimension that is not counted (unknown, or past the limit)
-             * gives no datapoints. */
-            if (b->dimension_name && (dim = dim_index(w, b->dimension_name)) < 0)
-                continue;
-            if (strcmp(b->metric, "aws:source-ip-address") == 0) {
-                if (idle || !rec->counts.connection_attempts || !rec->counts.source_ip[0])
-                    continue;
-                rc = set_cidr(&v, rec->counts.source_ip);
-            } else if (strcmp(b->metric, "aws:disconnect-duration") == 0) {
-                int64_t since = rec->disconnected_at_ms;
+            rc = set_cidr(&v, rec->counts.source_ip);
+        } else if (strcmp(b->metric, "aws:disconnect-duration") == 0) {
+            int64_t since = rec->disconnected_at_ms;
 
-                if (!since && !rec->had_session)
+            if (!since && !rec->had_session)
+                continue;
+            rc = set_count(&v, since ? (uint64_t)((end_ms - since) / 60000) : 0);
+        } else {
+            struct metric_stats st;
+            struct judge_ring *r;
+
+            if (!cloud_stats(b->metric, rec, dim,
+                             b->dimension_name && b->dimension_op == BEHAVIOR_DIM_NOT_IN, &st))
+                continue;
+            if (judge_window_buckets(b) == 1) {
+                /* A 5-minute behavior needs this bucket only: keep no
+                 * history for it. */
+                if (judge_bucket_value(&st, b, &v))
                     continue;
-                rc = set_count(&v, since ? (uint64_t)((end_ms - since) / 60000) : 0);
             } else {
-                struct metric_stats st;
-                struct judge_ring *r;
-
-                if (!cloud_stats(b->metric, rec, dim,
-                                 b->dimension_name && b->dimension_op == BEHAVIOR_DIM_NOT_IN, &st))
+                r = ring_for(d, thing, b->metric, b->dimension_name,
+                             b->dimension_op == BEHAVIOR_DIM_NOT_IN);
+                if (!r)
+                    return DD_ERR_NOMEM;
+                judge_ring_put(r, end_ms, &st);
+                if (judge_ring_value(r, b, end_ms, &v))
                     continue;
-                if (judge_window_buckets(b) == 1) {
-                    /* A 5-minute behavior needs this bucket only: keep no
-                     * history for it. */
-                    if (judge_bucket_value(&st, b, &v))
-                        continue;
-                } else {
-                    r = ring_for(d, thing, b->metric, b->dimension_name,
-                                 b->dimension_op == BEHAVIOR_DIM_NOT_IN);
-                    if (!r)
-                        return DD_ERR_NOMEM;
-                    judge_ring_put(r, end_ms, &st);
-                    if (judge_ring_value(r, b, end_ms, &v))
-                        continue;
-                }
             }
-            if (!rc)
-                rc = batch_add(d, bt, thing, pi, bi, &v);
         }
+        if (!rc)
+            rc = batch_add(d, bt, thing, pi, bi, &v);
     }
     return rc;
 }
@@ -1177,26 +1164,20 @@ int detect_report(struct detect *d, struct store *s, const char *thing, const st
 {
     uint64_t mask = profiles_for(d, thing);
     struct batch bt = { 0 };
-    size_t pi, bi;
+    const struct behavior *b;
+    size_t pi = 0, bi = SIZE_MAX;
     int rc = DD_OK;
 
-    for (pi = 0; pi < d->n_profiles && !rc; pi++) {
-        const struct dprofile *p = &d->profiles[pi];
+    while (!rc && (b = next_behavior(d, mask, &pi, &bi))) {
+        struct metric_value v;
+        int vrc;
 
-        if (!(mask & ((uint64_t)1 << pi)))
+        if (!b->info || b->info->side == METRIC_SIDE_CLOUD)
             continue;
-        for (bi = 0; bi < p->behaviors->n && !rc; bi++) {
-            const struct behavior *b = &p->behaviors->items[bi];
-            struct metric_value v;
-            int vrc;
-
-            if (!b->info || b->info->side == METRIC_SIDE_CLOUD)
-                continue;
-            vrc = report_value(d, thing, b, r, now_ms, &v);
-            if (vrc == DD_ERR_NOT_FOUND)
-                continue;
-            rc = vrc ? vrc : batch_add(d, &bt, thing, pi, bi, &v);
-        }
+        vrc = report_value(d, thing, b, r, now_ms, &v);
+        if (vrc == DD_ERR_NOT_FOUND)
+            continue;
+        rc = vrc ? vrc : batch_add(d, &bt, thing, pi, bi, &v);
     }
     if (!rc)
         rc = judge_batch(d, s, &bt, now_ms);

@@ -146,6 +146,8 @@ int store__page(struct store *s, const char *sql, size_t limit, struct store_nam
  * pointers that follow:
  *   s  char *dst, size_t size   text copied and truncated ("" for NULL)
  *   S  char **                  a heap copy to free() (NULL for NULL)
+ *   v  const char **            a view (NULL for NULL), valid until the next
+ *                               step or reset of st
  *   i  int *     I  int64_t *     d  double *     b  bool * (non-zero)
  *   -  no argument: the column is skipped
  * DD_ERR_NOMEM when a copy fails (the later S outputs are then NULL; the
@@ -168,6 +170,17 @@ int store__get(struct store *s, const char *sql, const char *what, store__read_f
 /* Step st to the end, calling row(st, arg) on each row; a non-zero return
  * stops and is returned. Resets st. */
 int store__each(struct store *s, sqlite3_stmt *st, store__read_fn row, void *arg, const char *what);
+
+/* Callbacks for store__each_text(): a row's column 0, or columns 0 and 1,
+ * as text views that last for the call (NULL for SQL NULL). A non-zero
+ * return stops the walk and is returned. */
+typedef int (*store__name_fn)(void *ctx, const char *a);
+typedef int (*store__pair_fn)(void *ctx, const char *a, const char *b);
+
+/* store__each() handing each row's column 0 to name, or, when name is NULL,
+ * columns 0 and 1 to pair, with ctx. Resets st. */
+int store__each_text(struct store *s, sqlite3_stmt *st, store__name_fn name, store__pair_fn pair,
+                     void *ctx, const char *what);
 
 /* Step st (a query for limit + 1 rows) into a new array of at most limit
  * items of size bytes each, read by read; *more says whether a row was

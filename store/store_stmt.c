@@ -278,6 +278,9 @@ int store__columns(sqlite3_stmt *st, const char *cols, ...)
             else
                 *va_arg(ap, char **) = NULL;
             break;
+        case 'v':
+            *va_arg(ap, const char **) = store__text(st, col);
+            break;
         case 'i':
             *va_arg(ap, int *) = sqlite3_column_int(st, col);
             break;
@@ -293,7 +296,7 @@ int store__columns(sqlite3_stmt *st, const char *cols, ...)
         case '-':
             break;
         default:
-            assert(!"a column letter outside s S i I d b -");
+            assert(!"a column letter outside s S v i I d b -");
             fprintf(stderr, "ddlocal store: bad column letter '%c'\n", *cols);
             rc = DD_ERR_INTERNAL;
             goto out;
@@ -332,6 +335,31 @@ int store__each(struct store *s, sqlite3_stmt *st, store__read_fn row, void *arg
 out:
     sqlite3_reset(st);
     return rc;
+}
+
+/* The callbacks of a store__each_text() walk. */
+struct text_walk {
+    store__name_fn name;
+    store__pair_fn pair;
+    void *ctx;
+};
+
+static int text_row(sqlite3_stmt *st, void *arg)
+{
+    const struct text_walk *w = arg;
+
+    if (w->name)
+        return w->name(w->ctx, store__text(st, 0));
+    return w->pair(w->ctx, store__text(st, 0), store__text(st, 1));
+}
+
+int store__each_text(struct store *s, sqlite3_stmt *st, store__name_fn name, store__pair_fn pair,
+                     void *ctx, const char *what)
+{
+    struct text_walk w = { name, pair, ctx };
+
+    assert(name || pair);
+    return store__each(s, st, text_row, &w, what);
 }
 
 int store__collect(struct store *s, sqlite3_stmt *st, size_t limit, size_t size,

@@ -17,8 +17,6 @@ struct walk {
 
     union {
         store_detect_profile_fn profile;
-        store_detect_pair_fn pair;
-        store_detect_name_fn name;
         store_detect_state_fn state;
     } fn;
 };
@@ -41,48 +39,31 @@ int store_detect_each_profile(struct store *s, store_detect_profile_fn fn, void 
     return rc ? rc : store__each(s, st, profile_row, &w, "list profiles");
 }
 
-static int pair_row(sqlite3_stmt *st, void *arg)
-{
-    struct walk *w = arg;
-
-    return w->fn.pair(w->ctx, store__text(st, 0), store__text(st, 1));
-}
-
 int store_detect_each_dimension(struct store *s, store_detect_pair_fn fn, void *ctx)
 {
     static const char sql[] = "SELECT name, string_values FROM dimensions ORDER BY name";
-    struct walk w = { .ctx = ctx, .fn.pair = fn };
     sqlite3_stmt *st;
     int rc = store__stmt(s, sql, &st, "");
 
-    return rc ? rc : store__each(s, st, pair_row, &w, "list dimensions");
+    return rc ? rc : store__each_text(s, st, NULL, fn, ctx, "list dimensions");
 }
 
 int store_detect_each_custom_metric(struct store *s, store_detect_pair_fn fn, void *ctx)
 {
     static const char sql[] = "SELECT name, metric_type FROM custom_metrics ORDER BY name";
-    struct walk w = { .ctx = ctx, .fn.pair = fn };
     sqlite3_stmt *st;
     int rc = store__stmt(s, sql, &st, "");
 
-    return rc ? rc : store__each(s, st, pair_row, &w, "list custom metrics");
-}
-
-static int name_row(sqlite3_stmt *st, void *arg)
-{
-    struct walk *w = arg;
-
-    return w->fn.name(w->ctx, store__text(st, 0));
+    return rc ? rc : store__each_text(s, st, NULL, fn, ctx, "list custom metrics");
 }
 
 int store_detect_each_thing(struct store *s, store_detect_name_fn fn, void *ctx)
 {
     static const char sql[] = "SELECT name FROM things";
-    struct walk w = { .ctx = ctx, .fn.name = fn };
     sqlite3_stmt *st;
     int rc = store__stmt(s, sql, &st, "");
 
-    return rc ? rc : store__each(s, st, name_row, &w, "list things");
+    return rc ? rc : store__each_text(s, st, fn, NULL, ctx, "list things");
 }
 
 int store_detect_each_targeted(struct store *s, const char *region, const char *account,
@@ -108,7 +89,6 @@ int store_detect_each_targeted(struct store *s, const char *region, const char *
                                                  NAMES_ARN_ALL_UNREGISTERED };
 
     char arns[3][NAMES_ARN_SIZE], group_prefix[NAMES_ARN_SIZE];
-    struct walk w = { .ctx = ctx, .fn.pair = fn };
     sqlite3_stmt *st;
     size_t i;
     int rc;
@@ -120,7 +100,7 @@ int store_detect_each_targeted(struct store *s, const char *region, const char *
                          ""))
         return DD_ERR_INVALID;
     rc = store__stmt(s, sql, &st, "sssss", arns[0], arns[1], arns[2], group_prefix, only_thing);
-    return rc ? rc : store__each(s, st, pair_row, &w, "list targeted things");
+    return rc ? rc : store__each_text(s, st, NULL, fn, ctx, "list targeted things");
 }
 
 static void read_state(sqlite3_stmt *st, int col, struct store_behavior_state *out)

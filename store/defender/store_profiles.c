@@ -159,27 +159,6 @@ int store_profile_delete(struct store *s, const char *name, bool has_expected,
     return store__finish(s, rc);
 }
 
-/* Hands each row's column 0 (and 1) to the caller's callback. */
-struct walk {
-    store_profiles_name_fn name_fn;
-    store_profiles_pair_fn pair_fn;
-    void *ctx;
-};
-
-static int name_row(sqlite3_stmt *st, void *arg)
-{
-    struct walk *w = arg;
-
-    return w->name_fn(w->ctx, store__text(st, 0));
-}
-
-static int pair_row(sqlite3_stmt *st, void *arg)
-{
-    struct walk *w = arg;
-
-    return w->pair_fn(w->ctx, store__text(st, 0), store__text(st, 1));
-}
-
 int store_profiles_list(struct store *s, const char *metric, const char *dimension,
                         const char *after_name, int limit, store_profiles_name_fn fn, void *ctx)
 {
@@ -190,11 +169,10 @@ int store_profiles_list(struct store *s, const char *metric, const char *dimensi
         "AND (?3 IS NULL OR EXISTS (SELECT 1 FROM json_each(p.behaviors) b "
         "  WHERE json_extract(b.value, '$.metricDimension.dimensionName') = ?3)) "
         "ORDER BY name LIMIT ?4";
-    struct walk w = { fn, NULL, ctx };
     sqlite3_stmt *st;
     int rc = store__stmt(s, sql, &st, "ttti", after_name, metric, dimension, limit);
 
-    return rc ? rc : store__each(s, st, name_row, &w, "list profiles");
+    return rc ? rc : store__each_text(s, st, fn, NULL, ctx, "list profiles");
 }
 
 /* DD_ERR_NOT_FOUND when the thing_groups table exists without group. */
@@ -277,14 +255,13 @@ int store_profile_targets(struct store *s, const char *profile, const char *afte
     static const char sql[] =
         "SELECT profile_name, target_arn FROM security_profile_targets "
         "WHERE profile_name = ?1 AND (?2 IS NULL OR target_arn > ?2) ORDER BY target_arn LIMIT ?3";
-    struct walk w = { NULL, fn, ctx };
     sqlite3_stmt *st;
     int64_t version;
     int rc = profile_version(s, profile, &version, eb);
 
     if (!rc)
         rc = store__stmt(s, sql, &st, "tti", profile, after_arn, limit);
-    return rc ? rc : store__each(s, st, pair_row, &w, "list targets");
+    return rc ? rc : store__each_text(s, st, NULL, fn, ctx, "list targets");
 }
 
 int store_profiles_for_target(struct store *s, const char *target_arn, const char *group,
@@ -301,7 +278,6 @@ int store_profiles_for_target(struct store *s, const char *target_arn, const cha
         "  WHERE g.parent_name IS NOT NULL AND up.depth < 128) "
         "SELECT t.profile_name, t.target_arn FROM up JOIN security_profile_targets t "
         "ON t.target_arn = ?2 || up.name ORDER BY up.depth, t.profile_name LIMIT ?3 OFFSET ?4";
-    struct walk w = { NULL, fn, ctx };
     sqlite3_stmt *st;
     bool exists = false;
     int rc = DD_OK;
@@ -317,7 +293,7 @@ int store_profiles_for_target(struct store *s, const char *target_arn, const cha
         rc = store__stmt(s, up_sql, &st, "ttiI", group, ancestor_arn_prefix, limit, offset);
     else
         rc = store__stmt(s, direct_sql, &st, "tiI", target_arn, limit, offset);
-    return rc ? rc : store__each(s, st, pair_row, &w, "list profiles for target");
+    return rc ? rc : store__each_text(s, st, NULL, fn, ctx, "list profiles for target");
 }
 
 void store_behavior_context_cleanup(struct store_behavior_context *c)

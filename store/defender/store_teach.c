@@ -37,21 +37,16 @@ static int alert_row(sqlite3_stmt *st, void *arg)
 {
     struct walk *w = arg;
     struct store_teach_alert row;
+    int rc;
 
     memset(&row, 0, sizeof(row));
-    row.alert_id = sqlite3_column_int64(st, 0);
-    row.created_ms = sqlite3_column_int64(st, 1);
-    row.profile = store__text(st, 2);
-    row.topic_arn = store__text(st, 3);
-    row.message = store__text(st, 4);
-    row.subscription_arn = store__text(st, 5);
-    row.protocol = store__text(st, 6);
-    row.endpoint = store__text(st, 7);
-    row.status = store__text(st, 8);
+    rc = store__columns(st, "IIvvvvvvv", &row.alert_id, &row.created_ms, &row.profile,
+                        &row.topic_arn, &row.message, &row.subscription_arn, &row.protocol,
+                        &row.endpoint, &row.status);
     row.attempts = store__int_or(st, 9, -1);
     row.last_http_status = store__int_or(st, 10, -1);
     row.last_error = store__text(st, 11);
-    return w->alert_fn(w->ctx, &row);
+    return rc ? rc : w->alert_fn(w->ctx, &row);
 }
 
 int store_teach_things(struct store *s, store_teach_thing_fn fn, void *ctx)

@@ -147,20 +147,14 @@ static int datapoint_row(sqlite3_stmt *st, void *arg)
 {
     struct datapoint_walk *w = arg;
     struct store_datapoint_row r;
+    int rc;
 
     memset(&r, 0, sizeof(r));
-    r.thing = store__text(st, 0);
-    r.profile = store__text(st, 1);
-    r.behavior = store__text(st, 2);
-    r.time_ms = sqlite3_column_int64(st, 3);
-    r.value_json = store__text(st, 4);
+    rc = store__columns(st, "vvvIvdvIIv", &r.thing, &r.profile, &r.behavior, &r.time_ms,
+                        &r.value_json, &r.threshold, &r.verdict, &r.streak_violating,
+                        &r.streak_compliant, &r.event);
     r.has_threshold = sqlite3_column_type(st, 5) != SQLITE_NULL;
-    r.threshold = sqlite3_column_double(st, 5);
-    r.verdict = store__text(st, 6);
-    r.streak_violating = sqlite3_column_int64(st, 7);
-    r.streak_compliant = sqlite3_column_int64(st, 8);
-    r.event = store__text(st, 9);
-    return w->fn(w->ctx, &r);
+    return rc ? rc : w->fn(w->ctx, &r);
 }
 
 int store_datapoints_each(struct store *s, const char *thing, const char *profile,

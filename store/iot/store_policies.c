@@ -185,30 +185,36 @@ int store_policy_get(struct store *s, const char *name, struct store_policy *out
 
 int store_policy_delete(struct store *s, const char *name, struct dd_errbuf *eb)
 {
-    static const char targets_sql[] = "SELECT count(*) FROM policy_targets WHERE policy_name = ?";
-    static const char versions_sql[] = "SELECT count(*) FROM policy_versions WHERE policy_name = ?";
+    /* What keeps a policy: each count (one text parameter, the name) above
+     * its most refuses the delete, with AWS's message around the name. */
+    static const struct {
+        const char *sql, *what;
+        int64_t most;
+        const char *before, *after;
+    } keep[] = {
+        { "SELECT count(*) FROM policy_targets WHERE policy_name = ?", "count policy targets", 0,
+          "The policy cannot be deleted as the policy is attached to one or more principals", "" },
+        { "SELECT count(*) FROM policy_versions WHERE policy_name = ?", "count policy versions", 1,
+          "Cannot delete the policy because it has one or more policy versions besides the "
+          "default",
+          "; delete them with DeletePolicyVersion first" },
+    };
+
     static const char delete_sql[] = "DELETE FROM policies WHERE name = ?";
     int64_t n;
+    size_t i;
     int rc;
 
     rc = store__begin(s, eb);
     if (rc)
         return rc;
     rc = policy_exists(s, name, eb);
-    if (!rc)
-        rc = store__int64(s, targets_sql, "count policy targets", &n, "t", name);
-    if (!rc && n > 0)
-        rc = dd_fail(eb, DD_ERR_DELETE_CONFLICT,
-                     "The policy cannot be deleted as the policy is attached to one or more "
-                     "principals (name=%s)",
-                     name);
-    if (!rc)
-        rc = store__int64(s, versions_sql, "count policy versions", &n, "t", name);
-    if (!rc && n > 1)
-        rc = dd_fail(eb, DD_ERR_DELETE_CONFLICT,
-                     "Cannot delete the policy because it has one or more policy versions "
-                     "besides the default (name=%s); delete them with DeletePolicyVersion first",
-                     name);
+    for (i = 0; !rc && i < sizeof(keep) / sizeof(keep[0]); i++) {
+        rc = store__int64(s, keep[i].sql, keep[i].what, &n, "t", name);
+        if (!rc && n > keep[i].most)
+            rc = dd_fail(eb, DD_ERR_DELETE_CONFLICT, "%s (name=%s)%s", keep[i].before, name,
+                         keep[i].after);
+    }
     if (!rc)
         rc = store__run(s, delete_sql, "delete policy", "t", name);
     return store__finish(s, rc);

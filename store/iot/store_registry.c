@@ -157,6 +157,75 @@ out:
     return rc;
 }
 
+/* Read the row named name with sql (one "s" bind) into out, cleared
+ * first; what names the read in the log, kind ("Thing", "ThingGroup") the
+ * row in the not-found message. */
+static int get_named(struct store *s, const char *sql, const char *what, store__read_fn read,
+                     store__cleanup_fn cleanup, void *out, size_t size, const char *kind,
+                     const char *name, struct dd_errbuf *eb)
+{
+    int rc = store__get(s, sql, what, read, cleanup, out, size, "s", name);
+
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "%s %s cannot be found.", kind, name);
+    return rc;
+}
+
+/* How a registry row is created: CreateThing and CreateThingGroup are
+ * idempotent, so a row of that name with the same properties is the answer,
+ * and one with other properties is a clash. */
+struct create_kind {
+    /* Read the row named name into out (cleared first). */
+    int (*get)(struct store *s, const char *name, void *out, struct dd_errbuf *eb);
+    void (*cleanup)(void *out);
+    /* DD_OK when the stored row is spec (attrs_differ: its attributes are
+     * not), else DD_ERR_EXISTS with AWS's message. */
+    int (*clash)(const void *row, const void *spec, bool attrs_differ, struct dd_errbuf *eb);
+    /* Insert spec with the attribute text attrs. */
+    int (*insert)(struct store *s, const void *spec, const char *attrs, struct dd_errbuf *eb);
+};
+
+/* Create the row named name from spec (its attribute text attributes, NULL
+ * for {}), or find the same one, in one transaction; on DD_OK and on
+ * DD_ERR_EXISTS out (size bytes) holds the stored row, whose attribute text
+ * get puts in *stored_attrs. On other errors out is cleaned up. */
+static int create_row(struct store *s, const struct create_kind *k, const char *name,
+                      const char *attributes, const void *spec, void *out, size_t size,
+                      char *const *stored_attrs, struct dd_errbuf *eb)
+{
+    char *text = NULL;
+    int rc, same;
+
+    memset(out, 0, size);
+    rc = attrs_apply(NULL, attributes, 0, &text, eb);
+    if (!rc)
+        rc = store__begin(s, eb);
+    if (rc)
+        goto out;
+    rc = k->get(s, name, out, NULL);
+    if (rc == DD_OK) {
+        same = attrs_same(*stored_attrs, text, eb);
+        rc = same < 0 ? -same : k->clash(out, spec, !same, eb);
+        /* Nothing was written either way; keep out for the answer. */
+        store_rollback(s);
+        if (rc && rc != DD_ERR_EXISTS)
+            k->cleanup(out);
+        goto out;
+    }
+    if (rc != DD_ERR_NOT_FOUND)
+        goto done;
+    rc = k->insert(s, spec, text, eb);
+    if (!rc)
+        rc = k->get(s, name, out, eb);
+done:
+    rc = store__finish(s, rc);
+    if (rc)
+        k->cleanup(out);
+out:
+    free(text);
+    return rc;
+}
+
 /* ---- things ---- */
 
 static int read_thing(sqlite3_stmt *st, void *item)
@@ -173,59 +242,48 @@ int store_thing_get(struct store *s, const char *name, struct store_thing *out,
 {
     static const char sql[] = "SELECT name, thing_id, type_name, billing_group, attributes, "
                               "version, created_ms FROM things WHERE name = ?";
-    int rc;
 
-    rc = store__get(s, sql, "read thing", read_thing, cleanup_thing, out, sizeof(*out), "s", name);
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Thing %s cannot be found.", name);
-    return rc;
+    return get_named(s, sql, "read thing", read_thing, cleanup_thing, out, sizeof(*out), "Thing",
+                     name, eb);
+}
+
+static int thing_get(struct store *s, const char *name, void *out, struct dd_errbuf *eb)
+{
+    return store_thing_get(s, name, out, eb);
+}
+
+static int thing_clash(const void *row, const void *spec, bool attrs_differ, struct dd_errbuf *eb)
+{
+    const struct store_thing *t = row;
+    const struct store_thing_spec *sp = spec;
+
+    if (!attrs_differ && same_opt(t->type_name, sp->type_name) &&
+        same_opt(t->billing_group, sp->billing_group))
+        return DD_OK;
+    return dd_fail(eb, DD_ERR_EXISTS,
+                   "Thing %s already exists in account with different attributes", sp->name);
+}
+
+static int thing_insert(struct store *s, const void *spec, const char *attrs, struct dd_errbuf *eb)
+{
+    static const char sql[] = "INSERT INTO things (name, thing_id, type_name, billing_group, "
+                              "attributes, version, created_ms) VALUES (?, ?, ?, ?, ?, 1, ?)";
+    const struct store_thing_spec *sp = spec;
+
+    (void)eb;
+    return store__run(s, sql, "insert thing", "sssssI", sp->name, sp->thing_id,
+                      sp->type_name && sp->type_name[0] ? sp->type_name : NULL,
+                      sp->billing_group && sp->billing_group[0] ? sp->billing_group : NULL, attrs,
+                      sp->now_ms);
 }
 
 int store_thing_create(struct store *s, const struct store_thing_spec *spec,
                        struct store_thing *out, struct dd_errbuf *eb)
 {
-    static const char sql[] = "INSERT INTO things (name, thing_id, type_name, billing_group, "
-                              "attributes, version, created_ms) VALUES (?, ?, ?, ?, ?, 1, ?)";
-    char *text = NULL;
-    int rc, same;
+    static const struct create_kind kind = { thing_get, cleanup_thing, thing_clash, thing_insert };
 
-    memset(out, 0, sizeof(*out));
-    rc = attrs_apply(NULL, spec->attributes, 0, &text, eb);
-    if (!rc)
-        rc = store__begin(s, eb);
-    if (rc)
-        goto out;
-    rc = store_thing_get(s, spec->name, out, NULL);
-    if (rc == DD_OK) {
-        same = attrs_same(out->attributes, text, eb);
-        if (same < 0)
-            rc = -same;
-        else if (!same || !same_opt(out->type_name, spec->type_name) ||
-                 !same_opt(out->billing_group, spec->billing_group))
-            rc =
-                dd_fail(eb, DD_ERR_EXISTS,
-                        "Thing %s already exists in account with different attributes", spec->name);
-        /* Nothing was written either way; keep *out for the answer. */
-        store_rollback(s);
-        if (rc && rc != DD_ERR_EXISTS)
-            store_thing_cleanup(out);
-        goto out;
-    }
-    if (rc != DD_ERR_NOT_FOUND)
-        goto done;
-    rc = store__run(s, sql, "insert thing", "sssssI", spec->name, spec->thing_id,
-                    spec->type_name && spec->type_name[0] ? spec->type_name : NULL,
-                    spec->billing_group && spec->billing_group[0] ? spec->billing_group : NULL,
-                    text, spec->now_ms);
-    if (!rc)
-        rc = store_thing_get(s, spec->name, out, eb);
-done:
-    rc = store__finish(s, rc);
-    if (rc)
-        store_thing_cleanup(out);
-out:
-    free(text);
-    return rc;
+    return create_row(s, &kind, spec->name, spec->attributes, spec, out, sizeof(*out),
+                      &out->attributes, eb);
 }
 
 static int version_conflict(const char *what, const char *name, struct dd_errbuf *eb)
@@ -397,62 +455,52 @@ int store_group_get(struct store *s, const char *name, struct store_thing_group 
 {
     static const char sql[] = "SELECT name, group_id, parent_name, description, attributes, "
                               "version, created_ms FROM thing_groups WHERE name = ?";
-    int rc;
 
-    rc = store__get(s, sql, "read group", read_group, cleanup_group, out, sizeof(*out), "s", name);
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "ThingGroup %s cannot be found.", name);
+    return get_named(s, sql, "read group", read_group, cleanup_group, out, sizeof(*out),
+                     "ThingGroup", name, eb);
+}
+
+static int group_get(struct store *s, const char *name, void *out, struct dd_errbuf *eb)
+{
+    return store_group_get(s, name, out, eb);
+}
+
+static int group_clash(const void *row, const void *spec, bool attrs_differ, struct dd_errbuf *eb)
+{
+    const struct store_thing_group *g = row;
+    const struct store_group_spec *sp = spec;
+
+    if (!attrs_differ && same_opt(g->parent, sp->parent) &&
+        same_opt(g->description, sp->description))
+        return DD_OK;
+    return dd_fail(eb, DD_ERR_EXISTS,
+                   "Thing Group %s already exists in current account with different properties",
+                   sp->name);
+}
+
+static int group_insert(struct store *s, const void *spec, const char *attrs, struct dd_errbuf *eb)
+{
+    static const char sql[] = "INSERT INTO thing_groups (name, group_id, parent_name, "
+                              "description, attributes, version, created_ms) "
+                              "VALUES (?, ?, ?, ?, ?, 1, ?)";
+    const struct store_group_spec *sp = spec;
+    int rc = DD_OK;
+
+    if (sp->parent)
+        rc = group_exists(s, sp->parent, eb);
+    if (!rc)
+        rc = store__run(s, sql, "insert group", "sssssI", sp->name, sp->group_id, sp->parent,
+                        sp->description, attrs, sp->now_ms);
     return rc;
 }
 
 int store_group_create(struct store *s, const struct store_group_spec *spec,
                        struct store_thing_group *out, struct dd_errbuf *eb)
 {
-    static const char sql[] = "INSERT INTO thing_groups (name, group_id, parent_name, "
-                              "description, attributes, version, created_ms) "
-                              "VALUES (?, ?, ?, ?, ?, 1, ?)";
-    char *text = NULL;
-    int rc, same;
+    static const struct create_kind kind = { group_get, cleanup_group, group_clash, group_insert };
 
-    memset(out, 0, sizeof(*out));
-    rc = attrs_apply(NULL, spec->attributes, 0, &text, eb);
-    if (!rc)
-        rc = store__begin(s, eb);
-    if (rc)
-        goto out;
-    rc = store_group_get(s, spec->name, out, NULL);
-    if (rc == DD_OK) {
-        same = attrs_same(out->attributes, text, eb);
-        if (same < 0)
-            rc = -same;
-        else if (!same || !same_opt(out->parent, spec->parent) ||
-                 !same_opt(out->description, spec->description))
-            rc = dd_fail(eb, DD_ERR_EXISTS,
-                         "Thing Group %s already exists in current account with different "
-                         "properties",
-                         spec->name);
-        store_rollback(s);
-        if (rc && rc != DD_ERR_EXISTS)
-            store_thing_group_cleanup(out);
-        goto out;
-    }
-    if (rc != DD_ERR_NOT_FOUND)
-        goto done;
-    rc = DD_OK;
-    if (spec->parent)
-        rc = group_exists(s, spec->parent, eb);
-    if (!rc)
-        rc = store__run(s, sql, "insert group", "sssssI", spec->name, spec->group_id, spec->parent,
-                        spec->description, text, spec->now_ms);
-    if (!rc)
-        rc = store_group_get(s, spec->name, out, eb);
-done:
-    rc = store__finish(s, rc);
-    if (rc)
-        store_thing_group_cleanup(out);
-out:
-    free(text);
-    return rc;
+    return create_row(s, &kind, spec->name, spec->attributes, spec, out, sizeof(*out),
+                      &out->attributes, eb);
 }
 
 int store_group_ancestors(struct store *s, const char *name, struct store_names *out)

@@ -147,15 +147,12 @@ int store_sns_topic_list(struct store *s, const char *after_arn, int limit, stor
 
 static int sub_row(sqlite3_stmt *st, void *fn, void *ctx)
 {
-    struct store_sns_subscription sub = {
-        .arn = store__text(st, 0),
-        .topic_arn = store__text(st, 1),
-        .protocol = store__text(st, 2),
-        .endpoint = store__text(st, 3),
-        .token = store__text(st, 4),
-        .confirmed = sqlite3_column_int(st, 5),
-    };
+    struct store_sns_subscription sub;
+    int rc = store__columns(st, "vvvvvi", &sub.arn, &sub.topic_arn, &sub.protocol, &sub.endpoint,
+                            &sub.token, &sub.confirmed);
 
+    if (rc)
+        return rc;
     return *(store_sns_subscription_fn *)fn ? (*(store_sns_subscription_fn *)fn)(ctx, &sub) : 0;
 }
 
@@ -426,23 +423,14 @@ out:
 
 static int due_row(sqlite3_stmt *st, void *fn, void *ctx)
 {
-    struct store_sns_due d = {
-        .id = sqlite3_column_int64(st, 0),
-        .subscription_arn = store__text(st, 1),
-        .protocol = store__text(st, 2),
-        .endpoint = store__text(st, 3),
-        .lambda_url = store__text(st, 4),
-        .type = store__text(st, 5),
-        .message_id = store__text(st, 6),
-        .topic_arn = store__text(st, 7),
-        .subject = store__text(st, 8),
-        .message = store__text(st, 9),
-        .token = store__text(st, 10),
-        .signature_version = store__text(st, 11),
-        .timestamp_ms = sqlite3_column_int64(st, 12),
-        .attempts = sqlite3_column_int(st, 13),
-    };
+    struct store_sns_due d;
+    int rc =
+        store__columns(st, "IvvvvvvvvvvvIi", &d.id, &d.subscription_arn, &d.protocol, &d.endpoint,
+                       &d.lambda_url, &d.type, &d.message_id, &d.topic_arn, &d.subject, &d.message,
+                       &d.token, &d.signature_version, &d.timestamp_ms, &d.attempts);
 
+    if (rc)
+        return rc;
     return (*(store_sns_due_fn *)fn)(ctx, &d);
 }
 

@@ -7,7 +7,6 @@ button on the page closes the next bucket and alarm-cleared appears. The
 screenshot lands in build/e2e/dashboard.png."""
 import json
 import os
-import time
 
 import paho.mqtt.client as mqtt
 
@@ -33,13 +32,7 @@ def lab_profile(iot):
 
 def device(emulator, name):
     c = mqtt.Client(client_id=name, clean_session=True, protocol=mqtt.MQTTv311)
-    c.connect("127.0.0.1", emulator.mqtt_port, keepalive=60)
-    c.loop_start()
-    deadline = time.monotonic() + 5
-    while not c.is_connected():
-        assert time.monotonic() < deadline, "MQTT connect timed out"
-        time.sleep(0.01)
-    return c
+    return emulator.mqtt_start(c)
 
 
 def text_of(selector):

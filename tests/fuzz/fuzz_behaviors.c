@@ -15,17 +15,12 @@
 
 #include "core/alert.h"
 #include "core/behavior.h"
+#include "tests/unit/behavior_fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const struct behavior_custom_metric customs[] = {
-    { "fan_rpm", METRIC_CUSTOM_NUMBER },
-    { "open_files", METRIC_CUSTOM_NUMBER_LIST },
-    { "services", METRIC_CUSTOM_STRING_LIST },
-    { "peers", METRIC_CUSTOM_IP_ADDRESS_LIST },
-};
 static const char *const dims[] = { "AlarmTopics", "Telemetry" };
-static const struct behavior_context ctx = { customs, 4, dims, 2 };
+static const struct behavior_context ctx = { fixture_customs, FIXTURE_N(fixture_customs), dims, 2 };
 
 /* Echo the list, parse the echo, echo again: both texts must match. */
 static void check_round_trip(const struct behavior_list *list)

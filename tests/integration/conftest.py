@@ -174,6 +174,17 @@ class Emulator:
             aws_access_key_id="test", aws_secret_access_key="test",
             config=botocore.config.Config(retries={"max_attempts": 1}))
 
+    def mqtt_start(self, mqtt_client, timeout=5):
+        """Connect a paho client to this broker, start its network loop and
+        wait for the CONNACK; returns the client."""
+        mqtt_client.connect("127.0.0.1", self.mqtt_port, keepalive=60)
+        mqtt_client.loop_start()
+        deadline = time.monotonic() + timeout
+        while not mqtt_client.is_connected():
+            assert time.monotonic() < deadline, "MQTT connect timed out"
+            time.sleep(0.01)
+        return mqtt_client
+
     def aws(self, *args, check=True):
         """Run Debian's AWS CLI v2 against the emulator. With check, a non-zero
         exit fails the test; returns the CompletedProcess."""

@@ -33,12 +33,7 @@ class Device:
         self.client.on_message = lambda c, u, m: self.received.append((m.topic, m.payload))
         self.client.on_disconnect = lambda c, u, rc: setattr(self, "disconnects",
                                                              self.disconnects + 1)
-        self.client.connect("127.0.0.1", emulator.mqtt_port, keepalive=60)
-        self.client.loop_start()
-        deadline = time.monotonic() + 5
-        while not self.client.is_connected():
-            assert time.monotonic() < deadline, "MQTT connect timed out"
-            time.sleep(0.01)
+        emulator.mqtt_start(self.client)
 
     def publish(self, topic, payload=b"x", count=1, qos=1):
         for _ in range(count):
@@ -101,6 +96,19 @@ def behavior(name, metric, op, value, duration=300, to_alarm=None, to_clear=None
     b = {"name": name, "metric": metric, "criteria": criteria}
     b.update(extra)
     return b
+
+
+def publish_past(emulator, iot, name, target, thing, limit):
+    """Profile name, attached to target, alarms when a thing sends limit
+    messages or more in a bucket; thing sends limit + 1 and the bucket closes.
+    Returns the still connected Device."""
+    profile(emulator, iot, name,
+            [behavior("Pub", "aws:num-messages-sent", "less-than", {"count": limit})],
+            targets=(target,))
+    dev = Device(emulator, thing)
+    dev.publish("t", count=limit + 1)
+    emulator.advance(300)
+    return dev
 
 
 def active(iot, **filters):
@@ -511,12 +519,8 @@ def test_profile_deleted_invalidates(emulator, iot):
 
 def test_thing_deleted_invalidates_when_it_was_targeted_as_registered(emulator, iot):
     iot.create_thing(thingName="dev-REG")
-    profile(emulator, iot, "Registered",
-            [behavior("Pub", "aws:num-messages-sent", "less-than", {"count": 1})],
-            targets=("arn:aws:iot:us-east-1:123456789012:all/registered-things",))
-    dev = Device(emulator, "dev-REG")
-    dev.publish("t", count=2)
-    emulator.advance(300)
+    dev = publish_past(emulator, iot, "Registered",
+                       "arn:aws:iot:us-east-1:123456789012:all/registered-things", "dev-REG", 1)
     [v] = active(iot)
     iot.delete_thing(thingName="dev-REG")
     emulator.sync()

@@ -254,12 +254,13 @@ def test_task_quarantines_the_violating_things(emulator, iot):
     assert sorted(violations) == ["dev-A", "dev-B"]
     assert groups_of(iot, "dev-A") == []
 
-    out = iot.start_detect_mitigation_actions_task(
+    request = dict(
         taskId="task-001",
         target={"securityProfileName": "MsgSentSecProfile", "behaviorName": "MsgSentBehavior"},
         actions=["QuarantineAction", "DeactivateCert"],
         violationEventOccurrenceRange={"startTime": start, "endTime": window_end + 1},
         includeOnlyActiveViolations=True, clientRequestToken="tok-001")
+    out = iot.start_detect_mitigation_actions_task(**request)
     assert out["taskId"] == "task-001"
 
     assert groups_of(iot, "dev-A") == ["Quarantine"]
@@ -308,12 +309,7 @@ def test_task_quarantines_the_violating_things(emulator, iot):
     assert [t["taskId"] for t in tasks["tasks"]] == ["task-001"]
 
     # A retry (same id, token and request) answers the id and runs nothing.
-    again = iot.start_detect_mitigation_actions_task(
-        taskId="task-001",
-        target={"securityProfileName": "MsgSentSecProfile", "behaviorName": "MsgSentBehavior"},
-        actions=["QuarantineAction", "DeactivateCert"],
-        violationEventOccurrenceRange={"startTime": start, "endTime": window_end + 1},
-        includeOnlyActiveViolations=True, clientRequestToken="tok-001")
+    again = iot.start_detect_mitigation_actions_task(**request)
     assert again["taskId"] == "task-001"
     assert len(executions(iot, taskId="task-001")) == 4
     # The same id with another token, or the token with another id.

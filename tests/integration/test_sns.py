@@ -123,13 +123,7 @@ def connect(emulator, client_id=DEVICE, on_message=None):
     c = mqtt.Client(client_id=client_id, protocol=mqtt.MQTTv311)
     if on_message:
         c.on_message = on_message
-    c.connect("127.0.0.1", emulator.mqtt_port, keepalive=60)
-    c.loop_start()
-    deadline = time.monotonic() + 5
-    while not c.is_connected():
-        assert time.monotonic() < deadline, "MQTT connect timed out"
-        time.sleep(0.01)
-    return c
+    return emulator.mqtt_start(c)
 
 
 def violate(emulator, client_id=DEVICE, count=30):

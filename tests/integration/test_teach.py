@@ -8,7 +8,7 @@ import subprocess
 import urllib.parse
 
 from conftest import LAUNCHER, http
-from test_detect import ALL_THINGS, Device, behavior, profile
+from test_detect import ALL_THINGS, Device, behavior, profile, publish_past
 
 LAB = ("alarms when dev-XBHY sends 5 or more messages in a 5-minute period, once; "
        "clears after 1 period with fewer than 5")
@@ -70,12 +70,8 @@ def test_fleet_lists_things_groups_profiles_violations_and_alerts(emulator):
     iot.create_thing_group(thingGroupName="Parent")
     iot.create_thing_group(thingGroupName="Lab", parentGroupName="Parent")
     iot.add_thing_to_thing_group(thingGroupName="Lab", thingName="dev-GRP")
-    profile(emulator, iot, "ByGroup",
-            [behavior("Pub", "aws:num-messages-sent", "less-than", {"count": 5})],
-            targets=("arn:aws:iot:us-east-1:123456789012:thinggroup/Parent",))
-    rogue = Device(emulator, "dev-GRP")
-    rogue.publish("t", count=6)
-    emulator.advance(300)
+    rogue = publish_past(emulator, iot, "ByGroup",
+                         "arn:aws:iot:us-east-1:123456789012:thinggroup/Parent", "dev-GRP", 5)
 
     fleet = get_json(emulator, "/_ddlocal/fleet")
     things = {t["thingName"]: t for t in fleet["things"]}

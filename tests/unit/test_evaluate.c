@@ -13,6 +13,7 @@
 
 #include "core/evaluate.h"
 #include "tests/unit/alloc_fail.h"
+#include "tests/unit/behavior_fixture.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -117,35 +118,6 @@ static double nums_mixed[] = { 2.5, 3 };
 static char *strs_set[] = { "a", "b" };
 static char *strs_in[] = { "b" };
 static char *strs_mixed[] = { "b", "c" };
-
-#define COUNT(x)                                                                                   \
-    {                                                                                              \
-        .kind = METRIC_KIND_COUNT, .count = (x)                                                    \
-    }
-#define NUMBER(x)                                                                                  \
-    {                                                                                              \
-        .kind = METRIC_KIND_NUMBER, .number = (x)                                                  \
-    }
-#define CIDRS(a)                                                                                   \
-    {                                                                                              \
-        .kind = METRIC_KIND_CIDRS, .n = N(a), .strings = (a)                                       \
-    }
-#define PORTS(a)                                                                                   \
-    {                                                                                              \
-        .kind = METRIC_KIND_PORTS, .n = N(a), .ports = (a)                                         \
-    }
-#define NUMS(a)                                                                                    \
-    {                                                                                              \
-        .kind = METRIC_KIND_NUMBERS, .n = N(a), .numbers = (a)                                     \
-    }
-#define STRS(a)                                                                                    \
-    {                                                                                              \
-        .kind = METRIC_KIND_STRINGS, .n = N(a), .strings = (a)                                     \
-    }
-#define EMPTY(k)                                                                                   \
-    {                                                                                              \
-        .kind = (k)                                                                                \
-    }
 
 static void test_verdict_table(void **state)
 {

@@ -20,16 +20,11 @@
 #include "core/clock.h"
 #include "core/judge.h"
 #include "tests/unit/alloc_fail.h"
+#include "tests/unit/behavior_fixture.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const struct behavior_custom_metric customs[] = {
-    { "fan_rpm", METRIC_CUSTOM_NUMBER },
-    { "open_files", METRIC_CUSTOM_NUMBER_LIST },
-    { "services", METRIC_CUSTOM_STRING_LIST },
-    { "peers", METRIC_CUSTOM_IP_ADDRESS_LIST },
-};
-static const struct behavior_context ctx = { customs, N(customs), NULL, 0 };
+static const struct behavior_context ctx = { fixture_customs, FIXTURE_N(fixture_customs), NULL, 0 };
 
 /* One behavior from the JSON text of its object; free with
  * behavior_list_free(). */
@@ -441,18 +436,6 @@ static char *dp_strs_out[] = { "telnetd" };
 static double dp_nums_in[] = { 1 };
 static double dp_nums_out[] = { 2 };
 
-#define COUNT(x)                                                                                   \
-    {                                                                                              \
-        .kind = METRIC_KIND_COUNT, .count = (x)                                                    \
-    }
-#define NUMBER(x)                                                                                  \
-    {                                                                                              \
-        .kind = METRIC_KIND_NUMBER, .number = (x)                                                  \
-    }
-#define LIST(k, member, a)                                                                         \
-    {                                                                                              \
-        .kind = (k), .n = N(a), .member = (a)                                                      \
-    }
 
 #define V  JUDGE_VIOLATING
 #define C  JUDGE_COMPLIANT
@@ -476,33 +459,29 @@ static void test_operators(void **state)
         { STATIC("fan_rpm", "less-than", "{\"number\":1800.5}", ""), NUMBER(1800.4), C },
         { STATIC("fan_rpm", "less-than", "{\"number\":1800.5}", ""), NUMBER(1800.5), V },
         { STATIC("aws:source-ip-address", "in-cidr-set", "{\"cidrs\":[\"10.0.0.0/8\"]}", ""),
-          LIST(METRIC_KIND_CIDRS, strings, dp_ip_in), C },
+          CIDRS(dp_ip_in), C },
         { STATIC("aws:source-ip-address", "in-cidr-set", "{\"cidrs\":[\"10.0.0.0/8\"]}", ""),
-          LIST(METRIC_KIND_CIDRS, strings, dp_ip_out), V },
+          CIDRS(dp_ip_out), V },
         { STATIC("aws:source-ip-address", "not-in-cidr-set", "{\"cidrs\":[\"10.0.0.0/8\"]}", ""),
-          LIST(METRIC_KIND_CIDRS, strings, dp_ip_out), C },
+          CIDRS(dp_ip_out), C },
         { STATIC("aws:source-ip-address", "not-in-cidr-set", "{\"cidrs\":[\"10.0.0.0/8\"]}", ""),
-          LIST(METRIC_KIND_CIDRS, strings, dp_ip_in), V },
+          CIDRS(dp_ip_in), V },
         { STATIC("aws:listening-tcp-ports", "in-port-set", "{\"ports\":[443,8883]}", ""),
-          LIST(METRIC_KIND_PORTS, ports, dp_ports_in), C },
+          PORTS(dp_ports_in), C },
         { STATIC("aws:listening-tcp-ports", "in-port-set", "{\"ports\":[443,8883]}", ""),
-          LIST(METRIC_KIND_PORTS, ports, dp_ports_out), V },
+          PORTS(dp_ports_out), V },
         { STATIC("aws:listening-tcp-ports", "not-in-port-set", "{\"ports\":[22]}", ""),
-          LIST(METRIC_KIND_PORTS, ports, dp_ports_in), C },
+          PORTS(dp_ports_in), C },
         { STATIC("aws:listening-tcp-ports", "not-in-port-set", "{\"ports\":[22]}", ""),
-          LIST(METRIC_KIND_PORTS, ports, dp_ports_out), V },
-        { STATIC("services", "in-set", "{\"strings\":[\"sshd\"]}", ""),
-          LIST(METRIC_KIND_STRINGS, strings, dp_strs_in), C },
-        { STATIC("services", "in-set", "{\"strings\":[\"sshd\"]}", ""),
-          LIST(METRIC_KIND_STRINGS, strings, dp_strs_out), V },
-        { STATIC("open_files", "not-in-set", "{\"numbers\":[2]}", ""),
-          LIST(METRIC_KIND_NUMBERS, numbers, dp_nums_in), C },
-        { STATIC("open_files", "not-in-set", "{\"numbers\":[2]}", ""),
-          LIST(METRIC_KIND_NUMBERS, numbers, dp_nums_out), V },
+          PORTS(dp_ports_out), V },
+        { STATIC("services", "in-set", "{\"strings\":[\"sshd\"]}", ""), STRS(dp_strs_in), C },
+        { STATIC("services", "in-set", "{\"strings\":[\"sshd\"]}", ""), STRS(dp_strs_out), V },
+        { STATIC("open_files", "not-in-set", "{\"numbers\":[2]}", ""), NUMS(dp_nums_in), C },
+        { STATIC("open_files", "not-in-set", "{\"numbers\":[2]}", ""), NUMS(dp_nums_out), V },
         /* a value whose kind does not fit the operator gives no verdict */
         { STATIC("aws:listening-tcp-ports", "in-port-set", "{\"ports\":[443]}", ""), COUNT(443),
           NV },
-        { SENT10("less-than"), LIST(METRIC_KIND_CIDRS, strings, dp_ip_in), NV },
+        { SENT10("less-than"), CIDRS(dp_ip_in), NV },
     };
 
     size_t i;
@@ -805,7 +784,7 @@ static void test_number(void **state)
     } rows[] = {
         { COUNT(7), 7 },
         { NUMBER(2.5), 2.5 },
-        { LIST(METRIC_KIND_NUMBERS, numbers, dp_nums_out), 0 },
+        { NUMS(dp_nums_out), 0 },
         { { .kind = METRIC_KIND_NONE }, 0 },
     };
 

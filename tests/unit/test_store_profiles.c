@@ -363,7 +363,33 @@ static const char registry_sql[] =
 
 static void test_groups_when_the_table_exists(void **state)
 {
+    static const struct {
+        const char *arn, *group;
+        bool recursive;
+        int64_t offset;
+        int limit;
+        int rc;
+        const char *want[3]; /* the pairs given, in order */
+    } rows[] = {
+        /* Direct: only the leaf's own. */
+        { GROUP_ARN "leaf", "leaf", false, 0, 10, DD_OK, { "B 123456789012:thinggroup/leaf" } },
+        /* Recursive: the leaf first, then its ancestors (mid has none). */
+        { GROUP_ARN "leaf",
+          "leaf",
+          true,
+          0,
+          10,
+          DD_OK,
+          { "B 123456789012:thinggroup/leaf", "A 123456789012:thinggroup/root",
+            "C 123456789012:thinggroup/root" } },
+        /* Offset and limit page through it. */
+        { GROUP_ARN "leaf", "leaf", true, 1, 1, DD_OK, { "A 123456789012:thinggroup/root" } },
+        { GROUP_ARN "gone", "gone", true, 0, 10, DD_ERR_NOT_FOUND, { NULL } },
+        /* all/things takes no group. */
+        { ALL_THINGS, NULL, true, 0, 10, DD_OK, { NULL } },
+    };
     struct names n = { 0 };
+    size_t i, j;
     struct dd_errbuf eb;
     struct store *s = store_fixture_open();
 
@@ -379,37 +405,16 @@ static void test_groups_when_the_table_exists(void **state)
     assert_int_equal(store_profile_attach(s, "B", GROUP_ARN "leaf", "leaf", &eb), DD_OK);
     assert_int_equal(store_profile_attach(s, "C", GROUP_ARN "other", "other", &eb), DD_OK);
 
-    /* Direct: only the leaf's own. */
-    assert_int_equal(store_profiles_for_target(s, GROUP_ARN "leaf", "leaf", false, GROUP_ARN, 0, 10,
-                                               collect_pair, &n, &eb),
-                     DD_OK);
-    assert_int_equal(n.n, 1);
-    assert_string_equal(n.v[0], "B 123456789012:thinggroup/leaf");
-    /* Recursive: the leaf first, then its ancestors (mid has none). */
-    n.n = 0;
-    assert_int_equal(store_profiles_for_target(s, GROUP_ARN "leaf", "leaf", true, GROUP_ARN, 0, 10,
-                                               collect_pair, &n, &eb),
-                     DD_OK);
-    assert_int_equal(n.n, 3);
-    assert_string_equal(n.v[0], "B 123456789012:thinggroup/leaf");
-    assert_string_equal(n.v[1], "A 123456789012:thinggroup/root");
-    assert_string_equal(n.v[2], "C 123456789012:thinggroup/root");
-    /* Offset and limit page through it. */
-    n.n = 0;
-    assert_int_equal(store_profiles_for_target(s, GROUP_ARN "leaf", "leaf", true, GROUP_ARN, 1, 1,
-                                               collect_pair, &n, &eb),
-                     DD_OK);
-    assert_int_equal(n.n, 1);
-    assert_string_equal(n.v[0], "A 123456789012:thinggroup/root");
-    assert_int_equal(store_profiles_for_target(s, GROUP_ARN "gone", "gone", true, GROUP_ARN, 0, 10,
-                                               collect_pair, &n, &eb),
-                     DD_ERR_NOT_FOUND);
-    /* all/things takes no group. */
-    n.n = 0;
-    assert_int_equal(store_profiles_for_target(s, ALL_THINGS, NULL, true, GROUP_ARN, 0, 10,
-                                               collect_pair, &n, &eb),
-                     DD_OK);
-    assert_int_equal(n.n, 0);
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        n.n = 0;
+        assert_int_equal(store_profiles_for_target(s, rows[i].arn, rows[i].group, rows[i].recursive,
+                                                   GROUP_ARN, rows[i].offset, rows[i].limit,
+                                                   collect_pair, &n, &eb),
+                         rows[i].rc);
+        for (j = 0; j < 3 && rows[i].want[j]; j++)
+            assert_string_equal(n.v[j], rows[i].want[j]);
+        assert_int_equal(n.n, j);
+    }
     store_close(s);
 }
 

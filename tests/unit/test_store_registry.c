@@ -41,7 +41,31 @@ static const char *joined(const struct store_names *l)
     return buf;
 }
 
+/* Check a call that lists names into l: it succeeded with the names want
+ * (joined by commas) and, when more is 0 or 1, that more; then clean l up. */
+static void expect_names(int rc, struct store_names *l, const char *want, int more)
+{
+    assert_int_equal(rc, DD_OK);
+    assert_string_equal(joined(l), want);
+    if (more >= 0)
+        assert_int_equal(l->more != 0, more);
+    store_names_cleanup(l);
+}
+
 /* ---- things ---- */
+
+/* Check thing name's stored attributes and type name. */
+static void expect_thing(struct store *s, const char *name, const char *attributes,
+                         const char *type_name)
+{
+    struct store_thing t;
+    struct dd_errbuf eb;
+
+    assert_int_equal(store_thing_get(s, name, &t, &eb), DD_OK);
+    assert_string_equal(t.attributes, attributes);
+    assert_string_equal(t.type_name, type_name);
+    store_thing_cleanup(&t);
+}
 
 static void test_thing_create_get_idempotent(void **state)
 {
@@ -83,7 +107,6 @@ static void test_thing_update_merge_and_versions(void **state)
 {
     struct store_patch p = { 0 };
     struct store *s = store_fixture_open();
-    struct store_thing t;
     struct dd_errbuf eb;
     int64_t v;
 
@@ -94,10 +117,7 @@ static void test_thing_update_merge_and_versions(void **state)
     p.expected_version = 1;
     assert_int_equal(store_thing_update(s, "dev-1", &p, &v, &eb), DD_OK);
     assert_int_equal(v, 2);
-    assert_int_equal(store_thing_get(s, "dev-1", &t, &eb), DD_OK);
-    assert_string_equal(t.attributes, "{\"b\":\"2\",\"c\":\"3\"}");
-    assert_string_equal(t.type_name, "sensor");
-    store_thing_cleanup(&t);
+    expect_thing(s, "dev-1", "{\"b\":\"2\",\"c\":\"3\"}", "sensor");
 
     memset(&p, 0, sizeof(p));
     p.expected_version = -1;
@@ -105,10 +125,7 @@ static void test_thing_update_merge_and_versions(void **state)
     p.attributes = "{\"z\":\"\"}";
     assert_int_equal(store_thing_update(s, "dev-1", &p, &v, &eb), DD_OK);
     assert_int_equal(v, 3);
-    assert_int_equal(store_thing_get(s, "dev-1", &t, &eb), DD_OK);
-    assert_string_equal(t.attributes, "{\"z\":\"\"}"); /* replaced, "" kept */
-    assert_string_equal(t.type_name, "");
-    store_thing_cleanup(&t);
+    expect_thing(s, "dev-1", "{\"z\":\"\"}", ""); /* replaced, "" kept */
     store_close(s);
 }
 
@@ -365,9 +382,7 @@ static void test_error_rows(void **state)
         assert_int_equal(g.version, 1);
         assert_null(g.description);
         store_thing_group_cleanup(&g);
-        assert_int_equal(store_thing_groups(s, "dev-1", NULL, 0, &l, &eb), DD_OK);
-        assert_string_equal(joined(&l), "Site");
-        store_names_cleanup(&l);
+        expect_names(store_thing_groups(s, "dev-1", NULL, 0, &l, &eb), &l, "Site", -1);
         assert_int_equal(store_thing_get(s, "dev-2", &t, &eb), DD_ERR_NOT_FOUND);
         assert_int_equal(store_group_get(s, "Child", &g, &eb), DD_ERR_NOT_FOUND);
         store_close(s);
@@ -385,9 +400,7 @@ static void test_thing_delete(void **state)
     store_fixture_group(s, "G", NULL);
     assert_int_equal(member(s, "dev-1", "G", NULL, &eb), DD_OK);
     assert_int_equal(store_thing_delete(s, "dev-1", 1, &eb), DD_OK);
-    assert_int_equal(store_group_things(s, "G", 0, NULL, 0, &l, &eb), DD_OK);
-    assert_int_equal(l.n, 0);
-    store_names_cleanup(&l);
+    expect_names(store_group_things(s, "G", 0, NULL, 0, &l, &eb), &l, "", -1);
     assert_int_equal(store_thing_delete(s, "dev-1", -1, &eb), DD_OK); /* missing is fine */
     assert_int_equal(store_group_delete(s, "G", 1, &eb), DD_OK);
     assert_int_equal(store_group_delete(s, "G", 1, &eb), DD_OK);
@@ -472,30 +485,16 @@ static void test_group_tree(void **state)
     assert_int_equal(g.created_ms, 7000);
     store_thing_group_cleanup(&g);
 
-    assert_int_equal(store_group_ancestors(s, "Line", &l), DD_OK);
-    assert_string_equal(joined(&l), "Fleet,Site");
-    store_names_cleanup(&l);
-    assert_int_equal(store_group_ancestors(s, "Fleet", &l), DD_OK);
-    assert_int_equal(l.n, 0);
-    store_names_cleanup(&l);
+    expect_names(store_group_ancestors(s, "Line", &l), &l, "Fleet,Site", -1);
+    expect_names(store_group_ancestors(s, "Fleet", &l), &l, "", -1);
 
-    assert_int_equal(store_group_list(s, &f, NULL, 0, &l, &eb), DD_OK);
-    assert_string_equal(joined(&l), "Fleet,Line,Q,Site,Site2");
-    store_names_cleanup(&l);
+    expect_names(store_group_list(s, &f, NULL, 0, &l, &eb), &l, "Fleet,Line,Q,Site,Site2", -1);
     f.parent = "Fleet";
-    assert_int_equal(store_group_list(s, &f, NULL, 0, &l, &eb), DD_OK);
-    assert_string_equal(joined(&l), "Site,Site2");
-    store_names_cleanup(&l);
+    expect_names(store_group_list(s, &f, NULL, 0, &l, &eb), &l, "Site,Site2", -1);
     f.recursive = 1;
-    assert_int_equal(store_group_list(s, &f, NULL, 2, &l, &eb), DD_OK);
-    assert_string_equal(joined(&l), "Line,Site");
-    assert_true(l.more);
-    store_names_cleanup(&l);
+    expect_names(store_group_list(s, &f, NULL, 2, &l, &eb), &l, "Line,Site", 1);
     f.prefix = "Site";
-    assert_int_equal(store_group_list(s, &f, "Site", 2, &l, &eb), DD_OK);
-    assert_string_equal(joined(&l), "Site2");
-    assert_false(l.more);
-    store_names_cleanup(&l);
+    expect_names(store_group_list(s, &f, "Site", 2, &l, &eb), &l, "Site2", 0);
 
     p.attributes = "{\"r\":\"\",\"n\":\"1\"}";
     p.merge = 1;
@@ -534,36 +533,19 @@ static void test_membership(void **state)
     assert_int_equal(member(s, "t-line", "Line", NULL, &eb), DD_OK);       /* again: no-op */
     assert_int_equal(member(s, "t-line", NULL, "Quarantine", &eb), DD_OK); /* not in it */
 
-    assert_int_equal(store_group_things(s, "Fleet", 1, NULL, 0, &l, &eb), DD_OK);
-    assert_string_equal(joined(&l), "t-line,t-root");
-    store_names_cleanup(&l);
-    assert_int_equal(store_group_things(s, "Fleet", 0, NULL, 0, &l, &eb), DD_OK);
-    assert_string_equal(joined(&l), "t-root");
-    store_names_cleanup(&l);
-    assert_int_equal(store_group_things(s, "Fleet", 1, NULL, 1, &l, &eb), DD_OK);
-    assert_string_equal(joined(&l), "t-line");
-    assert_true(l.more);
-    store_names_cleanup(&l);
-    assert_int_equal(store_group_things(s, "Fleet", 1, "t-line", 1, &l, &eb), DD_OK);
-    assert_string_equal(joined(&l), "t-root");
-    assert_false(l.more);
-    store_names_cleanup(&l);
+    expect_names(store_group_things(s, "Fleet", 1, NULL, 0, &l, &eb), &l, "t-line,t-root", -1);
+    expect_names(store_group_things(s, "Fleet", 0, NULL, 0, &l, &eb), &l, "t-root", -1);
+    expect_names(store_group_things(s, "Fleet", 1, NULL, 1, &l, &eb), &l, "t-line", 1);
+    expect_names(store_group_things(s, "Fleet", 1, "t-line", 1, &l, &eb), &l, "t-root", 0);
 
-    assert_int_equal(store_thing_groups_with_ancestors(s, "t-line", &l), DD_OK);
-    assert_string_equal(joined(&l), "Fleet,Line,Site");
-    store_names_cleanup(&l);
-    assert_int_equal(store_thing_groups_with_ancestors(s, "ghost", &l), DD_OK);
-    assert_int_equal(l.n, 0);
-    store_names_cleanup(&l);
+    expect_names(store_thing_groups_with_ancestors(s, "t-line", &l), &l, "Fleet,Line,Site", -1);
+    expect_names(store_thing_groups_with_ancestors(s, "ghost", &l), &l, "", -1);
 
     /* Move inside the hierarchy and join another one in one step. */
     assert_int_equal(store_membership_update(s, "t-line", add, 2, remove, 1, &eb), DD_OK);
-    assert_int_equal(store_thing_groups(s, "t-line", NULL, 0, &l, &eb), DD_OK);
-    assert_string_equal(joined(&l), "Quarantine,Site2");
-    store_names_cleanup(&l);
-    assert_int_equal(store_thing_groups_with_ancestors(s, "t-line", &l), DD_OK);
-    assert_string_equal(joined(&l), "Fleet,Quarantine,Site2");
-    store_names_cleanup(&l);
+    expect_names(store_thing_groups(s, "t-line", NULL, 0, &l, &eb), &l, "Quarantine,Site2", -1);
+    expect_names(store_thing_groups_with_ancestors(s, "t-line", &l), &l, "Fleet,Quarantine,Site2",
+                 -1);
 
     /* At most ten groups. */
     for (i = 0; i < 9; i++) {

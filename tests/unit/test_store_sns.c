@@ -126,6 +126,16 @@ static struct dues due(struct fx *f, int64_t now)
     return x;
 }
 
+/* The id of the one delivery due at now, after checking its line. */
+static int64_t due_one(struct fx *f, int64_t now, const char *line)
+{
+    struct dues x = due(f, now);
+
+    assert_int_equal(x.n, 1);
+    assert_string_equal(x.line[0], line);
+    return x.id[0];
+}
+
 static void subscribe(struct fx *f, const char *arn, const char *protocol, const char *endpoint,
                       const char *token, int confirmed)
 {
@@ -199,7 +209,6 @@ static void test_subscribe_confirm_unsubscribe(void **state)
     struct fx *f = *state;
     struct store_sns_subscribe bad = { S1, T2, "http", "http://x/", "tok", 0, "m", "t", NOW, NOW };
     struct names n = { 0 };
-    struct dues d;
     int64_t c, p;
     char *attrs;
     int more;
@@ -215,10 +224,9 @@ static void test_subscribe_confirm_unsubscribe(void **state)
     assert_int_equal(store_sns_subscribe(f->s, &bad, collect_sub, &n), DD_OK);
     assert_string_equal(n.v[0], S1 " http http://a/ 0");
     /* The confirmation is queued and due at once; it is the only delivery. */
-    d = due(f, NOW);
-    assert_int_equal(d.n, 1);
-    assert_string_equal(d.line[0], "11111111-1111-4111-8111-111111111111 "
-                                   "SubscriptionConfirmation please confirm - - 0");
+    due_one(f, NOW,
+            "11111111-1111-4111-8111-111111111111 "
+            "SubscriptionConfirmation please confirm - - 0");
     assert_int_equal(store_sns_topic_get(f->s, T1, &attrs, &c, &p), DD_OK);
     free(attrs);
     assert_int_equal(c * 10 + p, 1);
@@ -243,7 +251,7 @@ static void test_publish_order_and_retries(void **state)
     struct fx *f = *state;
     struct store_sns_publish missing = { "m", T2, NULL, "x", NOW };
     struct dues d;
-    int64_t next;
+    int64_t next, id;
     int n = 9;
 
     assert_int_equal(store_sns_publish(f->s, &missing, NOW, &n), DD_ERR_NOT_FOUND);
@@ -268,20 +276,14 @@ static void test_publish_order_and_retries(void **state)
     assert_int_equal(store_sns_attempt(f->s, d.id[0], STORE_SNS_FAILED, NOW, 0, 404, "HTTP 404"),
                      DD_OK);
     assert_int_equal(due(f, NOW + 99).n, 0);
-    d = due(f, NOW + 100);
-    assert_int_equal(d.n, 1);
-    assert_string_equal(d.line[0],
-                        "11111111-1111-4111-8111-111111111111 Notification one http://runner/ 2 1");
-    assert_int_equal(store_sns_attempt(f->s, d.id[0], STORE_SNS_DELIVERED, NOW, 0, 200, NULL),
-                     DD_OK);
+    id = due_one(f, NOW + 100,
+                 "11111111-1111-4111-8111-111111111111 Notification one http://runner/ 2 1");
+    assert_int_equal(store_sns_attempt(f->s, id, STORE_SNS_DELIVERED, NOW, 0, 200, NULL), DD_OK);
     /* A finished row is not touched again. */
-    assert_int_equal(store_sns_attempt(f->s, d.id[0], STORE_SNS_FAILED, NOW, 0, 500, NULL), DD_OK);
-    d = due(f, NOW + 100);
-    assert_int_equal(d.n, 1);
-    assert_string_equal(d.line[0],
-                        "11111111-1111-4111-8111-111111111111 Notification two http://runner/ 2 0");
-    assert_int_equal(store_sns_attempt(f->s, d.id[0], STORE_SNS_DELIVERED, NOW, 0, 200, NULL),
-                     DD_OK);
+    assert_int_equal(store_sns_attempt(f->s, id, STORE_SNS_FAILED, NOW, 0, 500, NULL), DD_OK);
+    id = due_one(f, NOW + 100,
+                 "11111111-1111-4111-8111-111111111111 Notification two http://runner/ 2 0");
+    assert_int_equal(store_sns_attempt(f->s, id, STORE_SNS_DELIVERED, NOW, 0, 200, NULL), DD_OK);
     assert_int_equal(store_sns_next_due(f->s, &next), DD_ERR_NOT_FOUND);
     assert_int_equal(next, 0);
 }
@@ -310,7 +312,6 @@ static void test_alert_fanout(void **state)
     struct view v = { 0 };
     char *topic = (char *)"x";
     int64_t id, created;
-    struct dues d;
     int n;
 
     assert_int_equal(store_sns_alert_next(f->s, &id, &created, &topic), DD_ERR_NOT_FOUND);
@@ -339,12 +340,10 @@ static void test_alert_fanout(void **state)
     assert_int_equal(store_sns_alert_fanout(f->s, 3, T1, "T1", &hook, 1, "m2", NOW, &n), DD_OK);
     assert_int_equal(n, 1);
     assert_int_equal(store_sns_alert_next(f->s, &id, &created, &topic), DD_ERR_NOT_FOUND);
-    d = due(f, NOW);
-    assert_int_equal(d.n, 1);
-    assert_string_equal(d.line[0], "11111111-1111-4111-8111-111111111111 Notification {\"a\":1} - "
-                                   "- 0");
-    assert_int_equal(store_sns_attempt(f->s, d.id[0], STORE_SNS_DELIVERED, NOW, 0, 200, NULL),
-                     DD_OK);
+    id = due_one(f, NOW,
+                 "11111111-1111-4111-8111-111111111111 Notification {\"a\":1} - "
+                 "- 0");
+    assert_int_equal(store_sns_attempt(f->s, id, STORE_SNS_DELIVERED, NOW, 0, 200, NULL), DD_OK);
     assert_int_equal(store_sns_alert_view(f->s, 10, collect_view, &v), DD_OK);
     assert_int_equal(v.n, 3);
     assert_string_equal(v.line[0], "3 m2 http pending 0 -1");

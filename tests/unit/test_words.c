@@ -18,17 +18,13 @@
 #include "core/behavior.h"
 #include "core/words.h"
 #include "tests/unit/alloc_fail.h"
+#include "tests/unit/behavior_fixture.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const struct behavior_custom_metric customs[] = {
-    { "fan_rpm", METRIC_CUSTOM_NUMBER },
-    { "open_files", METRIC_CUSTOM_NUMBER_LIST },
-    { "services", METRIC_CUSTOM_STRING_LIST },
-    { "peers", METRIC_CUSTOM_IP_ADDRESS_LIST },
-};
 static const char *const dims[] = { "Telemetry" };
-static const struct behavior_context ctx = { customs, N(customs), dims, N(dims) };
+static const struct behavior_context ctx = { fixture_customs, FIXTURE_N(fixture_customs), dims,
+                                             N(dims) };
 
 struct sentence_row {
     const char *label;
