@@ -167,6 +167,13 @@ typedef void (*store__cleanup_fn)(void *item);
 int store__get(struct store *s, const char *sql, const char *what, store__read_fn read,
                store__cleanup_fn cleanup, void *item, size_t size, const char *binds, ...);
 
+/* store__get() by one text parameter, name; when there is no row,
+ * DD_ERR_NOT_FOUND with the message fmt formats in eb. */
+int store__get_named(struct store *s, const char *sql, const char *what, store__read_fn read,
+                     store__cleanup_fn cleanup, void *item, size_t size, const char *name,
+                     struct dd_errbuf *eb, const char *fmt, ...)
+    __attribute__((format(printf, 10, 11)));
+
 /* Step st to the end, calling row(st, arg) on each row; a non-zero return
  * stops and is returned. Resets st. */
 int store__each(struct store *s, sqlite3_stmt *st, store__read_fn row, void *arg, const char *what);

@@ -159,19 +159,30 @@ int store__exists(struct store *s, const char *sql, const char *what, const char
     return rc;
 }
 
+/* dd_fail() with the message fmt formats from ap. */
+static int fail_va(struct dd_errbuf *eb, int err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static int fail_va(struct dd_errbuf *eb, int err, const char *fmt, va_list ap)
+{
+    char msg[sizeof(eb->msg)];
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    return dd_fail(eb, err, "%s", msg);
+}
+
 int store__require(struct store *s, const char *sql, const char *key, struct dd_errbuf *eb, int err,
                    const char *fmt, ...)
 {
-    char msg[sizeof(eb->msg)];
     va_list ap;
     int rc = store__exists(s, sql, "look up", "s", key);
 
-    if (rc != DD_ERR_NOT_FOUND)
-        return rc;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return dd_fail(eb, err, "%s", msg);
+    if (rc == DD_ERR_NOT_FOUND) {
+        va_start(ap, fmt);
+        rc = fail_va(eb, err, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
 }
 
 int store__found(int rc, bool *out)
@@ -319,6 +330,21 @@ int store__get(struct store *s, const char *sql, const char *what, store__read_f
     va_end(ap);
     if (rc && cleanup)
         cleanup(item);
+    return rc;
+}
+
+int store__get_named(struct store *s, const char *sql, const char *what, store__read_fn read,
+                     store__cleanup_fn cleanup, void *item, size_t size, const char *name,
+                     struct dd_errbuf *eb, const char *fmt, ...)
+{
+    va_list ap;
+    int rc = store__get(s, sql, what, read, cleanup, item, size, "t", name);
+
+    if (rc == DD_ERR_NOT_FOUND) {
+        va_start(ap, fmt);
+        rc = fail_va(eb, rc, fmt, ap);
+        va_end(ap);
+    }
     return rc;
 }
 

@@ -54,11 +54,8 @@ struct kind {
 static int kind_read(struct store *s, const struct kind *k, const char *name, void *out,
                      struct dd_errbuf *eb)
 {
-    int rc = store__get(s, k->get_sql, "read", k->read, k->cleanup, out, k->size, "t", name);
-
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "The %s %s does not exist.", k->noun, name);
-    return rc;
+    return store__get_named(s, k->get_sql, "read", k->read, k->cleanup, out, k->size, name, eb,
+                            "The %s %s does not exist.", k->noun, name);
 }
 
 /* Insert the row of texts v (name first) unless its name exists, in one

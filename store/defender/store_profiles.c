@@ -87,13 +87,9 @@ int store_profile_get(struct store *s, const char *name, struct store_profile *o
         "SELECT name, description, behaviors, alert_targets, additional_metrics, "
         "additional_metrics_v2, tags, version, created_ms, modified_ms "
         "FROM security_profiles WHERE name = ?";
-    int rc;
 
-    rc = store__get(s, sql, "read profile", read_profile, cleanup_profile, out, sizeof(*out), "t",
-                    name);
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Security profile %s cannot be found.", name);
-    return rc;
+    return store__get_named(s, sql, "read profile", read_profile, cleanup_profile, out,
+                            sizeof(*out), name, eb, "Security profile %s cannot be found.", name);
 }
 
 static int version_conflict(struct dd_errbuf *eb, const char *name, int64_t expected,
