@@ -154,6 +154,10 @@ int store__page(struct store *s, const char *sql, size_t limit, struct store_nam
  * caller's cleanup frees the earlier ones). */
 int store__columns(sqlite3_stmt *st, const char *cols, ...);
 
+/* Run sql (a query without parameters) and read its first row with
+ * store__columns(); st is reset. DD_ERR_NOT_FOUND when there is no row. */
+int store__row(struct store *s, const char *sql, const char *what, const char *cols, ...);
+
 /* A row reader: fills item (a struct of the caller's) from the current row
  * of st and returns DD_OK, or DD_ERR_NOMEM. As store__each()'s row function
  * it may return any other non-zero value to stop the walk. */

@@ -266,16 +266,15 @@ int store__page(struct store *s, const char *sql, size_t limit, struct store_nam
     return rc ? rc : store__collect_page(s, st, limit, out, what);
 }
 
-int store__columns(sqlite3_stmt *st, const char *cols, ...)
+/* store__columns() with its outputs in ap. */
+static int columns_va(sqlite3_stmt *st, const char *cols, va_list ap)
 {
-    va_list ap;
     char *dst;
     size_t size;
     int col, rc = DD_OK;
 
     /* Never more letters than the row has columns. */
     assert(strlen(cols) <= (size_t)sqlite3_column_count(st));
-    va_start(ap, cols);
     for (col = 0; *cols; cols++, col++) {
         switch (*cols) {
         case 's':
@@ -309,12 +308,35 @@ int store__columns(sqlite3_stmt *st, const char *cols, ...)
         default:
             assert(!"a column letter outside s S v i I d b -");
             fprintf(stderr, "ddlocal store: bad column letter '%c'\n", *cols);
-            rc = DD_ERR_INTERNAL;
-            goto out;
+            return DD_ERR_INTERNAL;
         }
     }
-out:
+    return rc;
+}
+
+int store__columns(sqlite3_stmt *st, const char *cols, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, cols);
+    rc = columns_va(st, cols, ap);
     va_end(ap);
+    return rc;
+}
+
+int store__row(struct store *s, const char *sql, const char *what, const char *cols, ...)
+{
+    sqlite3_stmt *st;
+    va_list ap;
+    int rc = store__one(s, sql, &st, what, "");
+
+    if (rc)
+        return rc;
+    va_start(ap, cols);
+    rc = columns_va(st, cols, ap);
+    va_end(ap);
+    sqlite3_reset(st);
     return rc;
 }
 
