@@ -194,6 +194,25 @@ int evaluate_violates(enum metric_op op, const struct metric_value *threshold,
     return DD_OK;
 }
 
+/* One datapoint toward leaving the current state: toward is whether it
+ * counts (violating while NORMAL, compliant while in alarm) and *streak the
+ * streak being built. A datapoint that does not count resets *streak; the
+ * need-th in a row flips st->in_alarm and zeroes both streaks. True when the
+ * state flipped. */
+static bool streak_step(struct evaluate_state *st, bool toward, unsigned *streak, unsigned need)
+{
+    if (!toward) {
+        *streak = 0;
+        return false;
+    }
+    if (++*streak < need)
+        return false;
+    st->in_alarm = !st->in_alarm;
+    st->streak_violating = 0;
+    st->streak_compliant = 0;
+    return true;
+}
+
 /* The violation state machine of one (thing, security profile, behavior).
  *
  *   NORMAL --violating dp--> streak_v += 1; if streak_v >= N: ALARM, emit in-alarm
@@ -214,28 +233,11 @@ enum evaluate_event evaluate_step(struct evaluate_state *st, bool violating, int
     unsigned n = to_alarm < 1 ? 1u : (unsigned)to_alarm;
     unsigned m = to_clear < 1 ? 1u : (unsigned)to_clear;
 
-    if (!st->in_alarm) {
-        if (!violating) {
-            st->streak_violating = 0;
-            return EVALUATE_EVENT_NONE;
-        }
-        if (++st->streak_violating < n)
-            return EVALUATE_EVENT_NONE;
-        st->in_alarm = true;
-        st->streak_violating = 0;
-        st->streak_compliant = 0;
-        return EVALUATE_EVENT_IN_ALARM;
-    }
-    if (violating) {
-        st->streak_compliant = 0;
-        return EVALUATE_EVENT_NONE;
-    }
-    if (++st->streak_compliant < m)
-        return EVALUATE_EVENT_NONE;
-    st->in_alarm = false;
-    st->streak_violating = 0;
-    st->streak_compliant = 0;
-    return EVALUATE_EVENT_ALARM_CLEARED;
+    if (!st->in_alarm)
+        return streak_step(st, violating, &st->streak_violating, n) ? EVALUATE_EVENT_IN_ALARM
+                                                                    : EVALUATE_EVENT_NONE;
+    return streak_step(st, !violating, &st->streak_compliant, m) ? EVALUATE_EVENT_ALARM_CLEARED
+                                                                 : EVALUATE_EVENT_NONE;
 }
 
 enum evaluate_event evaluate_invalidate(struct evaluate_state *st)

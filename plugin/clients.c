@@ -396,35 +396,36 @@ void clients_count_sent(struct client_counts *c, unsigned dims_in, size_t n_dims
     }
 }
 
-void clients_count_received(struct client_counts *c, unsigned dims_in)
+/* Add one to the uint32_t counter at byte offset field of struct
+ * dim_counts (an offsetof()) for each dimension whose bit is set in
+ * dims_in. */
+static void dims_count(struct client_counts *c, unsigned dims_in, size_t field)
 {
     struct dim_counts *d;
     size_t i;
 
-    assert(dims_in >> CLIENTS_MAX_DIMS == 0); /* bits of the dimensions in force only */
-    c->received++;
     if (!dims_in || !(d = dims_of(c)))
         return;
     for (i = 0; dims_in; i++, dims_in >>= 1)
         if (dims_in & 1u)
-            d[i].received++;
+            (*(uint32_t *)((char *)&d[i] + field))++;
+}
+
+void clients_count_received(struct client_counts *c, unsigned dims_in)
+{
+    assert(dims_in >> CLIENTS_MAX_DIMS == 0); /* bits of the dimensions in force only */
+    c->received++;
+    dims_count(c, dims_in, offsetof(struct dim_counts, received));
 }
 
 void clients_count_auth_failure(struct client_counts *c, bool has_topic, unsigned dims_in)
 {
-    struct dim_counts *d;
-    size_t i;
-
     assert(dims_in >> CLIENTS_MAX_DIMS == 0);
     c->auth_failures++;
     if (!has_topic)
         return;
     c->topic_auth_failures++;
-    if (!dims_in || !(d = dims_of(c)))
-        return;
-    for (i = 0; dims_in; i++, dims_in >>= 1)
-        if (dims_in & 1u)
-            d[i].auth_failures++;
+    dims_count(c, dims_in, offsetof(struct dim_counts, auth_failures));
 }
 
 void clients_reset_dims(struct clients *t)

@@ -154,6 +154,10 @@ int store__page(struct store *s, const char *sql, size_t limit, struct store_nam
  * caller's cleanup frees the earlier ones). */
 int store__columns(sqlite3_stmt *st, const char *cols, ...);
 
+/* Run sql (a query without parameters) and read its first row with
+ * store__columns(); st is reset. DD_ERR_NOT_FOUND when there is no row. */
+int store__row(struct store *s, const char *sql, const char *what, const char *cols, ...);
+
 /* A row reader: fills item (a struct of the caller's) from the current row
  * of st and returns DD_OK, or DD_ERR_NOMEM. As store__each()'s row function
  * it may return any other non-zero value to stop the walk. */
@@ -166,6 +170,13 @@ typedef void (*store__cleanup_fn)(void *item);
  * cleaned up with cleanup (NULL: nothing to free) and left cleared. */
 int store__get(struct store *s, const char *sql, const char *what, store__read_fn read,
                store__cleanup_fn cleanup, void *item, size_t size, const char *binds, ...);
+
+/* store__get() by one text parameter, name; when there is no row,
+ * DD_ERR_NOT_FOUND with the message fmt formats in eb. */
+int store__get_named(struct store *s, const char *sql, const char *what, store__read_fn read,
+                     store__cleanup_fn cleanup, void *item, size_t size, const char *name,
+                     struct dd_errbuf *eb, const char *fmt, ...)
+    __attribute__((format(printf, 10, 11)));
 
 /* Step st to the end, calling row(st, arg) on each row; a non-zero return
  * stops and is returned. Resets st. */

@@ -159,19 +159,30 @@ int store__exists(struct store *s, const char *sql, const char *what, const char
     return rc;
 }
 
+/* dd_fail() with the message fmt formats from ap. */
+static int fail_va(struct dd_errbuf *eb, int err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static int fail_va(struct dd_errbuf *eb, int err, const char *fmt, va_list ap)
+{
+    char msg[sizeof(eb->msg)];
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    return dd_fail(eb, err, "%s", msg);
+}
+
 int store__require(struct store *s, const char *sql, const char *key, struct dd_errbuf *eb, int err,
                    const char *fmt, ...)
 {
-    char msg[sizeof(eb->msg)];
     va_list ap;
     int rc = store__exists(s, sql, "look up", "s", key);
 
-    if (rc != DD_ERR_NOT_FOUND)
-        return rc;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return dd_fail(eb, err, "%s", msg);
+    if (rc == DD_ERR_NOT_FOUND) {
+        va_start(ap, fmt);
+        rc = fail_va(eb, err, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
 }
 
 int store__found(int rc, bool *out)
@@ -255,16 +266,15 @@ int store__page(struct store *s, const char *sql, size_t limit, struct store_nam
     return rc ? rc : store__collect_page(s, st, limit, out, what);
 }
 
-int store__columns(sqlite3_stmt *st, const char *cols, ...)
+/* store__columns() with its outputs in ap. */
+static int columns_va(sqlite3_stmt *st, const char *cols, va_list ap)
 {
-    va_list ap;
     char *dst;
     size_t size;
     int col, rc = DD_OK;
 
     /* Never more letters than the row has columns. */
     assert(strlen(cols) <= (size_t)sqlite3_column_count(st));
-    va_start(ap, cols);
     for (col = 0; *cols; cols++, col++) {
         switch (*cols) {
         case 's':
@@ -298,12 +308,35 @@ int store__columns(sqlite3_stmt *st, const char *cols, ...)
         default:
             assert(!"a column letter outside s S v i I d b -");
             fprintf(stderr, "ddlocal store: bad column letter '%c'\n", *cols);
-            rc = DD_ERR_INTERNAL;
-            goto out;
+            return DD_ERR_INTERNAL;
         }
     }
-out:
+    return rc;
+}
+
+int store__columns(sqlite3_stmt *st, const char *cols, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, cols);
+    rc = columns_va(st, cols, ap);
     va_end(ap);
+    return rc;
+}
+
+int store__row(struct store *s, const char *sql, const char *what, const char *cols, ...)
+{
+    sqlite3_stmt *st;
+    va_list ap;
+    int rc = store__one(s, sql, &st, what, "");
+
+    if (rc)
+        return rc;
+    va_start(ap, cols);
+    rc = columns_va(st, cols, ap);
+    va_end(ap);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -319,6 +352,21 @@ int store__get(struct store *s, const char *sql, const char *what, store__read_f
     va_end(ap);
     if (rc && cleanup)
         cleanup(item);
+    return rc;
+}
+
+int store__get_named(struct store *s, const char *sql, const char *what, store__read_fn read,
+                     store__cleanup_fn cleanup, void *item, size_t size, const char *name,
+                     struct dd_errbuf *eb, const char *fmt, ...)
+{
+    va_list ap;
+    int rc = store__get(s, sql, what, read, cleanup, item, size, "t", name);
+
+    if (rc == DD_ERR_NOT_FOUND) {
+        va_start(ap, fmt);
+        rc = fail_va(eb, rc, fmt, ap);
+        va_end(ap);
+    }
     return rc;
 }
 

@@ -123,6 +123,19 @@ static void die_errno(const char *what)
     exit(2);
 }
 
+/* After a failed send or recv (what): true to try again at once (EINTR);
+ * false when the socket would block, with *ready cleared; any other error
+ * ends the run. */
+static bool io_retry(bool *ready, const char *what)
+{
+    if (errno == EINTR)
+        return true;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+        die_errno(what);
+    *ready = false;
+    return false;
+}
+
 static size_t put_len(unsigned char *p, size_t n)
 {
     size_t i = 0;
@@ -176,13 +189,9 @@ static void flush(struct conn *c)
         ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
 
         if (w < 0) {
-            if (errno == EINTR)
+            if (io_retry(&c->writable, "send"))
                 continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                c->writable = false;
-                break;
-            }
-            die_errno("send");
+            break;
         }
         c->out_off += (size_t)w;
     }
@@ -366,13 +375,9 @@ static void do_read(struct gen *g, struct conn *c)
         if (r == 0)
             die("the broker closed a connection");
         if (r < 0) {
-            if (errno == EINTR)
+            if (io_retry(&c->readable, "recv"))
                 continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                c->readable = false;
-                break;
-            }
-            die_errno("recv");
+            break;
         }
         c->in_len += (size_t)r;
         if (parse(g, c) && g->t_first_ns)

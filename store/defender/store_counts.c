@@ -10,14 +10,7 @@ int store_counts_detect(struct store *s, int64_t *datapoints, int64_t *violation
 {
     static const char sql[] =
         "SELECT (SELECT count(*) FROM datapoints), (SELECT count(*) FROM violations)";
-    sqlite3_stmt *st;
-    int rc;
 
     *datapoints = *violations = 0;
-    rc = store__one(s, sql, &st, "count datapoints and violations", "");
-    if (rc)
-        return rc;
-    rc = store__columns(st, "II", datapoints, violations);
-    sqlite3_reset(st);
-    return rc;
+    return store__row(s, sql, "count datapoints and violations", "II", datapoints, violations);
 }

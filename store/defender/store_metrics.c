@@ -42,6 +42,10 @@ struct kind {
     const char *get_sql;    /* by name (?1): the five texts, created_ms, modified_ms */
     const char *insert_sql; /* the five texts, created_ms, modified_ms */
     const char *update_sql; /* ?1 name, ?2 the text that may change, ?3 modified_ms */
+    const char *in_use_sql; /* a row when a security profile names ?1 */
+    const char *delete_sql; /* by name (?1) */
+    const char *list_sql;   /* names after ?1 (or all when NULL), at most ?2, by name */
+    const char *list_what;  /* in store errors: "list dimensions" */
     store__read_fn read;
     store__cleanup_fn cleanup;
     size_t size; /* of the struct that read fills */
@@ -50,11 +54,8 @@ struct kind {
 static int kind_read(struct store *s, const struct kind *k, const char *name, void *out,
                      struct dd_errbuf *eb)
 {
-    int rc = store__get(s, k->get_sql, "read", k->read, k->cleanup, out, k->size, "t", name);
-
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "The %s %s does not exist.", k->noun, name);
-    return rc;
+    return store__get_named(s, k->get_sql, "read", k->read, k->cleanup, out, k->size, name, eb,
+                            "The %s %s does not exist.", k->noun, name);
 }
 
 /* Insert the row of texts v (name first) unless its name exists, in one
@@ -108,6 +109,42 @@ static int kind_update(struct store *s, const struct kind *k, const char *name, 
     return rc;
 }
 
+/* True when a profile's behaviors or additionalMetricsToRetainV2 name the
+ * row. */
+static int kind_in_use(struct store *s, const struct kind *k, const char *name, bool *out)
+{
+    return store__found(store__exists(s, k->in_use_sql, "check use by profiles", "t", name), out);
+}
+
+/* Delete row name in one transaction unless a security profile uses it:
+ * then DD_ERR_INVALID, the row kept. */
+static int kind_delete(struct store *s, const struct kind *k, const char *name,
+                       struct dd_errbuf *eb)
+{
+    bool used;
+    int rc;
+
+    rc = store__begin(s, eb);
+    if (rc)
+        return rc;
+    rc = kind_in_use(s, k, name, &used);
+    if (!rc && used)
+        rc = dd_fail(eb, DD_ERR_INVALID,
+                     "The %s %s is used by a security profile; remove it from the profile first",
+                     k->noun, name);
+    if (!rc)
+        rc = store__run(s, k->delete_sql, "delete", "t", name);
+    return store__finish(s, rc);
+}
+
+/* One page of names after after_name (NULL: from the start). */
+static int kind_list(struct store *s, const struct kind *k, const char *after_name, size_t limit,
+                     struct store_name_page *out)
+{
+    return store__page(s, k->list_sql, limit, out, k->list_what, "tI", after_name,
+                       (int64_t)limit + 1);
+}
+
 /* ---- dimensions ---- */
 
 static int read_dimension(sqlite3_stmt *st, void *item)
@@ -130,6 +167,14 @@ static const struct kind dimension = {
     "INSERT INTO dimensions (name, type, string_values, tags, client_request_token, "
     "created_ms, modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
     "UPDATE dimensions SET string_values = ?2, modified_ms = ?3 WHERE name = ?1",
+    "SELECT 1 FROM security_profiles p, json_each(p.behaviors) b "
+    "WHERE json_extract(b.value, '$.metricDimension.dimensionName') = ?1 "
+    "UNION ALL SELECT 1 FROM security_profiles p, "
+    "json_each(coalesce(p.additional_metrics_v2, '[]')) m "
+    "WHERE json_extract(m.value, '$.metricDimension.dimensionName') = ?1 LIMIT 1",
+    "DELETE FROM dimensions WHERE name = ?",
+    "SELECT name FROM dimensions WHERE ?1 IS NULL OR name > ?1 ORDER BY name LIMIT ?2",
+    "list dimensions",
     read_dimension,
     cleanup_dimension,
     sizeof(struct store_dimension),
@@ -155,69 +200,20 @@ int store_dimension_update(struct store *s, const char *name, const char *string
     return kind_update(s, &dimension, name, string_values, now_ms, out, eb);
 }
 
-/* True when a profile's behaviors or additionalMetricsToRetainV2 name it. */
-static int used_by_profile(struct store *s, const char *sql, const char *name, bool *out)
-{
-    return store__found(store__exists(s, sql, "check use by profiles", "t", name), out);
-}
-
-/* Delete the row that delete_sql names by its one parameter, in one
- * transaction, unless a security profile uses it (in_use): then
- * DD_ERR_INVALID, the row kept. noun names the kind in the message. */
-static int delete_unused(struct store *s, const char *delete_sql, const char *name,
-                         int (*in_use)(struct store *, const char *, bool *), const char *noun,
-                         struct dd_errbuf *eb)
-{
-    bool used;
-    int rc;
-
-    rc = store__begin(s, eb);
-    if (rc)
-        return rc;
-    rc = in_use(s, name, &used);
-    if (!rc && used)
-        rc = dd_fail(eb, DD_ERR_INVALID,
-                     "The %s %s is used by a security profile; remove it from the profile first",
-                     noun, name);
-    if (!rc)
-        rc = store__run(s, delete_sql, "delete", "t", name);
-    return store__finish(s, rc);
-}
-
-/* One page of names from sql (?1 the name to start after or NULL, ?2 the
- * page size plus one). */
-static int list_names(struct store *s, const char *sql, const char *after_name, size_t limit,
-                      struct store_name_page *out, const char *what)
-{
-    return store__page(s, sql, limit, out, what, "tI", after_name, (int64_t)limit + 1);
-}
-
 int store_dimension_in_use(struct store *s, const char *name, bool *out)
 {
-    static const char sql[] =
-        "SELECT 1 FROM security_profiles p, json_each(p.behaviors) b "
-        "WHERE json_extract(b.value, '$.metricDimension.dimensionName') = ?1 "
-        "UNION ALL SELECT 1 FROM security_profiles p, "
-        "json_each(coalesce(p.additional_metrics_v2, '[]')) m "
-        "WHERE json_extract(m.value, '$.metricDimension.dimensionName') = ?1 LIMIT 1";
-
-    return used_by_profile(s, sql, name, out);
+    return kind_in_use(s, &dimension, name, out);
 }
 
 int store_dimension_delete(struct store *s, const char *name, struct dd_errbuf *eb)
 {
-    static const char sql[] = "DELETE FROM dimensions WHERE name = ?";
-
-    return delete_unused(s, sql, name, store_dimension_in_use, "dimension", eb);
+    return kind_delete(s, &dimension, name, eb);
 }
 
 int store_dimension_list(struct store *s, const char *after_name, size_t limit,
                          struct store_name_page *out)
 {
-    static const char sql[] =
-        "SELECT name FROM dimensions WHERE ?1 IS NULL OR name > ?1 ORDER BY name LIMIT ?2";
-
-    return list_names(s, sql, after_name, limit, out, "list dimensions");
+    return kind_list(s, &dimension, after_name, limit, out);
 }
 
 /* ---- custom metrics ---- */
@@ -242,6 +238,14 @@ static const struct kind metric = {
     "INSERT INTO custom_metrics (name, metric_type, display_name, tags, "
     "client_request_token, created_ms, modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
     "UPDATE custom_metrics SET display_name = ?2, modified_ms = ?3 WHERE name = ?1",
+    "SELECT 1 FROM security_profiles p, json_each(p.behaviors) b "
+    "WHERE json_extract(b.value, '$.metric') = ?1 "
+    "UNION ALL SELECT 1 FROM security_profiles p, "
+    "json_each(coalesce(p.additional_metrics_v2, '[]')) m "
+    "WHERE json_extract(m.value, '$.metric') = ?1 LIMIT 1",
+    "DELETE FROM custom_metrics WHERE name = ?",
+    "SELECT name FROM custom_metrics WHERE ?1 IS NULL OR name > ?1 ORDER BY name LIMIT ?2",
+    "list custom metrics",
     read_metric,
     cleanup_metric,
     sizeof(struct store_custom_metric),
@@ -271,27 +275,16 @@ int store_custom_metric_update(struct store *s, const char *name, const char *di
 
 int store_custom_metric_in_use(struct store *s, const char *name, bool *out)
 {
-    static const char sql[] = "SELECT 1 FROM security_profiles p, json_each(p.behaviors) b "
-                              "WHERE json_extract(b.value, '$.metric') = ?1 "
-                              "UNION ALL SELECT 1 FROM security_profiles p, "
-                              "json_each(coalesce(p.additional_metrics_v2, '[]')) m "
-                              "WHERE json_extract(m.value, '$.metric') = ?1 LIMIT 1";
-
-    return used_by_profile(s, sql, name, out);
+    return kind_in_use(s, &metric, name, out);
 }
 
 int store_custom_metric_delete(struct store *s, const char *name, struct dd_errbuf *eb)
 {
-    static const char sql[] = "DELETE FROM custom_metrics WHERE name = ?";
-
-    return delete_unused(s, sql, name, store_custom_metric_in_use, "custom metric", eb);
+    return kind_delete(s, &metric, name, eb);
 }
 
 int store_custom_metric_list(struct store *s, const char *after_name, size_t limit,
                              struct store_name_page *out)
 {
-    static const char sql[] =
-        "SELECT name FROM custom_metrics WHERE ?1 IS NULL OR name > ?1 ORDER BY name LIMIT ?2";
-
-    return list_names(s, sql, after_name, limit, out, "list custom metrics");
+    return kind_list(s, &metric, after_name, limit, out);
 }

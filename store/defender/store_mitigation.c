@@ -91,13 +91,10 @@ static int action_read(struct store *s, const char *name, struct store_mitigatio
                        struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT " ACTION_COLUMNS " FROM mitigation_actions WHERE name = ?";
-    int rc;
 
-    rc = store__get(s, sql, "read mitigation action", read_action, cleanup_action, out,
-                    sizeof(*out), "s", name);
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "The mitigation action %s does not exist.", name);
-    return rc;
+    return store__get_named(s, sql, "read mitigation action", read_action, cleanup_action, out,
+                            sizeof(*out), name, eb, "The mitigation action %s does not exist.",
+                            name);
 }
 
 int store_mitigation_action_create(struct store *s, const struct store_mitigation_action_new *a,

@@ -87,13 +87,9 @@ int store_profile_get(struct store *s, const char *name, struct store_profile *o
         "SELECT name, description, behaviors, alert_targets, additional_metrics, "
         "additional_metrics_v2, tags, version, created_ms, modified_ms "
         "FROM security_profiles WHERE name = ?";
-    int rc;
 
-    rc = store__get(s, sql, "read profile", read_profile, cleanup_profile, out, sizeof(*out), "t",
-                    name);
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Security profile %s cannot be found.", name);
-    return rc;
+    return store__get_named(s, sql, "read profile", read_profile, cleanup_profile, out,
+                            sizeof(*out), name, eb, "Security profile %s cannot be found.", name);
 }
 
 static int version_conflict(struct dd_errbuf *eb, const char *name, int64_t expected,
@@ -312,31 +308,40 @@ void store_behavior_context_cleanup(struct store_behavior_context *c)
     memset(c, 0, sizeof(*c));
 }
 
+/* Grow the array of n names at *arr by one and put a copy of name at its
+ * end; the caller counts it. On DD_ERR_NOMEM *arr still holds its n names. */
+static int push_name(char ***arr, size_t n, const char *name)
+{
+    char **grown = realloc(*arr, (n + 1) * sizeof(*grown));
+
+    if (!grown)
+        return DD_ERR_NOMEM;
+    *arr = grown;
+    grown[n] = dd_strdup(name);
+    return grown[n] ? DD_OK : DD_ERR_NOMEM;
+}
+
 /* Append one custom metric row to c. */
 static int add_custom(struct store_behavior_context *c, const char *name, const char *type)
 {
     struct behavior_custom_metric *grown;
     enum metric_custom_type t;
-    char **names, *copy;
+    size_t n = c->ctx.n_custom;
+    int rc;
 
     /* A type the schema's CHECK let through but we do not know is skipped:
      * behaviors naming that metric are then refused as unknown. */
     if (!name || metric_custom_type_parse(type, &t))
         return DD_OK;
-    grown = realloc(c->custom, (c->ctx.n_custom + 1) * sizeof(*grown));
+    grown = realloc(c->custom, (n + 1) * sizeof(*grown));
     if (!grown)
         return DD_ERR_NOMEM;
     c->custom = grown;
-    names = realloc(c->custom_names, (c->ctx.n_custom + 1) * sizeof(*names));
-    if (!names)
-        return DD_ERR_NOMEM;
-    c->custom_names = names;
-    copy = dd_strdup(name);
-    if (!copy)
-        return DD_ERR_NOMEM;
-    c->custom_names[c->ctx.n_custom] = copy;
-    c->custom[c->ctx.n_custom].name = copy;
-    c->custom[c->ctx.n_custom].type = t;
+    rc = push_name(&c->custom_names, n, name);
+    if (rc)
+        return rc;
+    c->custom[n].name = c->custom_names[n];
+    c->custom[n].type = t;
     c->ctx.n_custom++;
     return DD_OK;
 }
@@ -344,20 +349,14 @@ static int add_custom(struct store_behavior_context *c, const char *name, const 
 /* Append one dimension name to c. */
 static int add_dimension(struct store_behavior_context *c, const char *name)
 {
-    char **grown;
-    char *copy;
+    int rc;
 
     if (!name)
         return DD_OK;
-    grown = realloc(c->dimensions, (c->ctx.n_dimensions + 1) * sizeof(*grown));
-    if (!grown)
-        return DD_ERR_NOMEM;
-    c->dimensions = grown;
-    copy = dd_strdup(name);
-    if (!copy)
-        return DD_ERR_NOMEM;
-    c->dimensions[c->ctx.n_dimensions++] = copy;
-    return DD_OK;
+    rc = push_name(&c->dimensions, c->ctx.n_dimensions, name);
+    if (!rc)
+        c->ctx.n_dimensions++;
+    return rc;
 }
 
 /* Walk the rows of a context query, handing each to row (a row callback

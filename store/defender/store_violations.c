@@ -72,6 +72,35 @@ static int violation_row(sqlite3_stmt *st, void *arg)
     return w->fn(w->ctx, &r);
 }
 
+/* Walk the rows of sql, handing each to fn: the filter f on ?1 to ?5, the
+ * cursor after (NULL: from the start) on ?6 and ?7, the row limit on ?8 and,
+ * for events (range not NULL), the time range on ?9 and ?10. ?7 is the event
+ * id for events, else the violation id. */
+static int walk_rows(struct store *s, const char *sql, const struct store_violation_filter *f,
+                     const int64_t *range, const struct store_violation_cursor *after, int limit,
+                     store_violation_fn fn, void *ctx, const char *what)
+{
+    struct walk w = { range != NULL, fn, ctx };
+    sqlite3_stmt *st;
+    int rc = filter_stmt(s, sql, &st, f);
+
+    if (rc)
+        return rc;
+    if (after) {
+        sqlite3_bind_int64(st, 6, after->ms);
+        if (range)
+            sqlite3_bind_int64(st, 7, after->seq);
+        else
+            store__bind_text(st, 7, after->id ? after->id : "");
+    }
+    sqlite3_bind_int(st, 8, limit);
+    if (range) {
+        sqlite3_bind_int64(st, 9, range[0]);
+        sqlite3_bind_int64(st, 10, range[1]);
+    }
+    return store__each(s, st, violation_row, &w, what);
+}
+
 int store_violations_active(struct store *s, const struct store_violation_filter *f,
                             const struct store_violation_cursor *after, int limit,
                             store_violation_fn fn, void *ctx)
@@ -81,18 +110,8 @@ int store_violations_active(struct store *s, const struct store_violation_filter
         "AND " VIOLATION_FILTER " AND (?6 IS NULL OR v.start_ms > ?6 "
         "  OR (v.start_ms = ?6 AND v.violation_id > ?7)) "
         "ORDER BY v.start_ms, v.violation_id LIMIT ?8";
-    struct walk w = { false, fn, ctx };
-    sqlite3_stmt *st;
-    int rc = filter_stmt(s, sql, &st, f);
 
-    if (rc)
-        return rc;
-    if (after) {
-        sqlite3_bind_int64(st, 6, after->ms);
-        store__bind_text(st, 7, after->id ? after->id : "");
-    }
-    sqlite3_bind_int(st, 8, limit);
-    return store__each(s, st, violation_row, &w, "list active violations");
+    return walk_rows(s, sql, f, NULL, after, limit, fn, ctx, "list active violations");
 }
 
 int store_violation_events(struct store *s, const struct store_violation_filter *f,
@@ -103,23 +122,12 @@ int store_violation_events(struct store *s, const struct store_violation_filter 
     static const char sql[] =
         "SELECT " VIOLATION_COLUMNS ", e.id, e.event_type, e.time_ms, e.metric_value "
         "FROM violation_events e JOIN violations v ON v.violation_id = e.violation_id "
-        "WHERE e.time_ms >= ?6 AND e.time_ms <= ?7 AND " VIOLATION_FILTER
-        " AND (?8 IS NULL OR e.time_ms > ?8 OR (e.time_ms = ?8 AND e.id > ?9)) "
-        "ORDER BY e.time_ms, e.id LIMIT ?10";
-    struct walk w = { true, fn, ctx };
-    sqlite3_stmt *st;
-    int rc = filter_stmt(s, sql, &st, f);
+        "WHERE e.time_ms >= ?9 AND e.time_ms <= ?10 AND " VIOLATION_FILTER
+        " AND (?6 IS NULL OR e.time_ms > ?6 OR (e.time_ms = ?6 AND e.id > ?7)) "
+        "ORDER BY e.time_ms, e.id LIMIT ?8";
+    const int64_t range[2] = { start_ms, end_ms };
 
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 6, start_ms);
-    sqlite3_bind_int64(st, 7, end_ms);
-    if (after) {
-        sqlite3_bind_int64(st, 8, after->ms);
-        sqlite3_bind_int64(st, 9, after->seq);
-    }
-    sqlite3_bind_int(st, 10, limit);
-    return store__each(s, st, violation_row, &w, "list violation events");
+    return walk_rows(s, sql, f, range, after, limit, fn, ctx, "list violation events");
 }
 
 int store_violation_verify(struct store *s, const char *id, const char *state,

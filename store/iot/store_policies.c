@@ -174,13 +174,9 @@ int store_policy_get(struct store *s, const char *name, struct store_policy *out
         "SELECT p.name, v.document, p.default_version, p.generation, p.created_ms, "
         "p.modified_ms FROM policies p JOIN policy_versions v "
         "ON v.policy_name = p.name AND v.version = p.default_version WHERE p.name = ?";
-    int rc;
 
-    rc = store__get(s, sql, "read policy", read_policy, cleanup_policy, out, sizeof(*out), "t",
-                    name);
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, POLICY_MISSING, name);
-    return rc;
+    return store__get_named(s, sql, "read policy", read_policy, cleanup_policy, out, sizeof(*out),
+                            name, eb, POLICY_MISSING, name);
 }
 
 int store_policy_delete(struct store *s, const char *name, struct dd_errbuf *eb)

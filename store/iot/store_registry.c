@@ -157,20 +157,6 @@ out:
     return rc;
 }
 
-/* Read the row named name with sql (one "s" bind) into out, cleared
- * first; what names the read in the log, kind ("Thing", "ThingGroup") the
- * row in the not-found message. */
-static int get_named(struct store *s, const char *sql, const char *what, store__read_fn read,
-                     store__cleanup_fn cleanup, void *out, size_t size, const char *kind,
-                     const char *name, struct dd_errbuf *eb)
-{
-    int rc = store__get(s, sql, what, read, cleanup, out, size, "s", name);
-
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "%s %s cannot be found.", kind, name);
-    return rc;
-}
-
 /* How a registry row is created: CreateThing and CreateThingGroup are
  * idempotent, so a row of that name with the same properties is the answer,
  * and one with other properties is a clash. */
@@ -243,8 +229,8 @@ int store_thing_get(struct store *s, const char *name, struct store_thing *out,
     static const char sql[] = "SELECT name, thing_id, type_name, billing_group, attributes, "
                               "version, created_ms FROM things WHERE name = ?";
 
-    return get_named(s, sql, "read thing", read_thing, cleanup_thing, out, sizeof(*out), "Thing",
-                     name, eb);
+    return store__get_named(s, sql, "read thing", read_thing, cleanup_thing, out, sizeof(*out),
+                            name, eb, "Thing %s cannot be found.", name);
 }
 
 static int thing_get(struct store *s, const char *name, void *out, struct dd_errbuf *eb)
@@ -456,8 +442,8 @@ int store_group_get(struct store *s, const char *name, struct store_thing_group 
     static const char sql[] = "SELECT name, group_id, parent_name, description, attributes, "
                               "version, created_ms FROM thing_groups WHERE name = ?";
 
-    return get_named(s, sql, "read group", read_group, cleanup_group, out, sizeof(*out),
-                     "ThingGroup", name, eb);
+    return store__get_named(s, sql, "read group", read_group, cleanup_group, out, sizeof(*out),
+                            name, eb, "ThingGroup %s cannot be found.", name);
 }
 
 static int group_get(struct store *s, const char *name, void *out, struct dd_errbuf *eb)

@@ -340,18 +340,12 @@ int store_sns_alert_next(struct store *s, int64_t *alert_id, int64_t *created_ms
     static const char sql[] = "SELECT id, created_ms, topic_arn FROM alerts WHERE id > "
                               "coalesce((SELECT last_alert_id FROM sns_alert_cursor WHERE id = 1), "
                               "0) ORDER BY id LIMIT 1";
-    sqlite3_stmt *st;
     int rc;
 
-    *alert_id = *created_ms = 0;
     *topic_arn = NULL;
-    rc = store__one(s, sql, &st, "read alerts", "");
+    rc = store__row(s, sql, "read alerts", "IIS", alert_id, created_ms, topic_arn);
     if (rc)
-        return rc;
-    rc = store__dup_text(st, 2, topic_arn);
-    if (!rc)
-        store__columns(st, "II", alert_id, created_ms);
-    sqlite3_reset(st);
+        *alert_id = *created_ms = 0;
     return rc;
 }
 

@@ -47,21 +47,56 @@ static struct behavior_list *parse(const char *text)
     return list;
 }
 
+/* The alert the seed profile raises: its behavior at a count of 54. Set up
+ * by seed_setup() as the state of the tests that use it. */
+static struct seed {
+    struct behavior_list *list; /* owned, freed by seed_teardown() */
+    struct metric_value v;
+    struct alert a; /* borrows list and v */
+} seed;
+
+static int seed_setup(void **state)
+{
+    seed.list = parse(seed_behaviors);
+    seed.v = (struct metric_value){ .kind = METRIC_KIND_COUNT, .count = 54 };
+    seed.a =
+        (struct alert){ 1573786800000,           "dev-IZWB", &seed.list->items[0],
+                        EVALUATE_EVENT_IN_ALARM, &seed.v,    "37e18651d207bbc74236c13faf146127",
+                        "MySecProfile" };
+    *state = &seed;
+    return 0;
+}
+
+static int seed_teardown(void **state)
+{
+    struct seed *sd = *state;
+
+    behavior_list_free(sd->list);
+    memset(sd, 0, sizeof(*sd));
+    return 0;
+}
+
+/* Build the alert p points to: DD_OK with the seed alert's bytes, or an
+ * error with no text. */
+static int build_case(void *p)
+{
+    const struct alert *a = p;
+    char *text = NULL;
+    int rc = alert_build(a, &text, NULL);
+
+    if (rc == DD_OK)
+        assert_string_equal(text, seed_alert);
+    else
+        assert_null(text);
+    free(text);
+    return rc;
+}
+
 static void test_seed_alert_bytes(void **state)
 {
-    struct behavior_list *list = parse(seed_behaviors);
-    struct metric_value v = { .kind = METRIC_KIND_COUNT, .count = 54 };
-    struct alert a = { 1573786800000,           "dev-IZWB", &list->items[0],
-                       EVALUATE_EVENT_IN_ALARM, &v,         "37e18651d207bbc74236c13faf146127",
-                       "MySecProfile" };
-    struct dd_errbuf eb;
-    char *text;
+    struct seed *sd = *state;
 
-    (void)state;
-    assert_int_equal(alert_build(&a, &text, &eb), DD_OK);
-    assert_string_equal(text, seed_alert);
-    free(text);
-    behavior_list_free(list);
+    assert_int_equal(build_case(&sd->a), DD_OK);
 }
 
 static const struct {
@@ -162,45 +197,20 @@ static void test_incomplete_events_rejected(void **state)
     behavior_list_free(list);
 }
 
-struct sweep_ctx {
-    const struct alert *a;
-};
-
-static int build_case(void *p)
-{
-    const struct sweep_ctx *c = p;
-    char *text = NULL;
-    int rc = alert_build(c->a, &text, NULL);
-
-    if (rc == DD_OK)
-        assert_string_equal(text, seed_alert);
-    else
-        assert_null(text);
-    free(text);
-    return rc;
-}
-
 static void test_alloc_fail(void **state)
 {
-    struct behavior_list *list = parse(seed_behaviors);
-    struct metric_value v = { .kind = METRIC_KIND_COUNT, .count = 54 };
-    struct alert a = { 1573786800000,           "dev-IZWB", &list->items[0],
-                       EVALUATE_EVENT_IN_ALARM, &v,         "37e18651d207bbc74236c13faf146127",
-                       "MySecProfile" };
-    struct sweep_ctx c = { &a };
+    struct seed *sd = *state;
 
-    (void)state;
-    assert_true(alloc_fail_sweep(build_case, &c) > 10);
-    behavior_list_free(list);
+    assert_true(alloc_fail_sweep(build_case, &sd->a) > 10);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_seed_alert_bytes),
+        cmocka_unit_test_setup_teardown(test_seed_alert_bytes, seed_setup, seed_teardown),
         cmocka_unit_test(test_event_rows),
         cmocka_unit_test(test_incomplete_events_rejected),
-        cmocka_unit_test(test_alloc_fail),
+        cmocka_unit_test_setup_teardown(test_alloc_fail, seed_setup, seed_teardown),
     };
 
     alloc_fail_setup();

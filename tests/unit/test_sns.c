@@ -499,60 +499,43 @@ static const struct error_case {
     { B_LAMBDA, SNS_NOTIFICATION, K_TIMESTAMP, DD_ERR_INVALID, "without Timestamp" },
 };
 
+/* What each knock does to a message: the const char * field at byte offset
+ * field of struct sns_message becomes value. K_NONE and K_BAD_TYPE are
+ * handled apart. */
+#define FIELD(member) offsetof(struct sns_message, member)
+
+static const struct {
+    size_t field;
+    const char *value;
+} knocks[] = {
+    [K_MESSAGE] = { FIELD(message), NULL },
+    [K_MESSAGE_ID] = { FIELD(message_id), NULL },
+    [K_TOPIC_ARN] = { FIELD(topic_arn), NULL },
+    [K_TIMESTAMP] = { FIELD(timestamp), NULL },
+    [K_SIGNATURE_VERSION] = { FIELD(signature_version), NULL },
+    [K_SIGNATURE] = { FIELD(signature), NULL },
+    [K_CERT] = { FIELD(signing_cert_url), NULL },
+    [K_UNSUBSCRIBE] = { FIELD(unsubscribe_url), NULL },
+    [K_SUBSCRIBE] = { FIELD(subscribe_url), NULL },
+    [K_TOKEN] = { FIELD(token), NULL },
+    [K_SUBSCRIPTION_ARN] = { FIELD(subscription_arn), NULL },
+    [K_VERSION_3] = { FIELD(signature_version), "3" },
+    [K_BAD_UTF8_MESSAGE] = { FIELD(message), "bad \xc3" },
+    [K_BAD_UTF8_SUBJECT] = { FIELD(subject), "bad \xed\xa0\x80" },
+    [K_BAD_UTF8_SUB_ARN] = { FIELD(subscription_arn), "bad \xf8\x88\x80\x80\x80" },
+};
+
+#undef FIELD
+
 static void knock_out(struct sns_message *m, enum knock k)
 {
-    switch (k) {
-    case K_NONE:
-        break;
-    case K_MESSAGE:
-        m->message = NULL;
-        break;
-    case K_MESSAGE_ID:
-        m->message_id = NULL;
-        break;
-    case K_TOPIC_ARN:
-        m->topic_arn = NULL;
-        break;
-    case K_TIMESTAMP:
-        m->timestamp = NULL;
-        break;
-    case K_SIGNATURE_VERSION:
-        m->signature_version = NULL;
-        break;
-    case K_SIGNATURE:
-        m->signature = NULL;
-        break;
-    case K_CERT:
-        m->signing_cert_url = NULL;
-        break;
-    case K_UNSUBSCRIBE:
-        m->unsubscribe_url = NULL;
-        break;
-    case K_SUBSCRIBE:
-        m->subscribe_url = NULL;
-        break;
-    case K_TOKEN:
-        m->token = NULL;
-        break;
-    case K_SUBSCRIPTION_ARN:
-        m->subscription_arn = NULL;
-        break;
-    case K_VERSION_3:
-        m->signature_version = "3";
-        break;
-    case K_BAD_UTF8_MESSAGE:
-        m->message = "bad \xc3";
-        break;
-    case K_BAD_UTF8_SUBJECT:
-        m->subject = "bad \xed\xa0\x80";
-        break;
-    case K_BAD_UTF8_SUB_ARN:
-        m->subscription_arn = "bad \xf8\x88\x80\x80\x80";
-        break;
-    case K_BAD_TYPE:
+    if (k == K_NONE)
+        return;
+    if (k == K_BAD_TYPE) {
         m->type = (enum sns_type)7;
-        break;
+        return;
     }
+    *(const char **)((char *)m + knocks[k].field) = knocks[k].value;
 }
 
 static int run_builder(enum builder b, const struct sns_message *m, char **out,

@@ -49,6 +49,19 @@ static void create(struct store *s, const char *name, const char *behaviors)
 
 /* ---- profiles ---- */
 
+/* Profile P1 with behaviors B_MSGS, no alert targets and no additional
+ * metrics; the strings are borrowed. */
+static struct store_profile_new profile_p1(const char *description, const char *tags)
+{
+    return (struct store_profile_new){ .name = "P1",
+                                       .description = description,
+                                       .behaviors = B_MSGS,
+                                       .alert_targets = "{}",
+                                       .metrics = "[]",
+                                       .metrics_v2 = "[]",
+                                       .tags = tags };
+}
+
 static void test_create_get_roundtrip(void **state)
 {
     struct store_profile_new p = {
@@ -160,12 +173,7 @@ static void test_profile_errors(void **state)
 
 static void test_update_sets_and_clears(void **state)
 {
-    struct store_profile_new p = { .name = "P1",
-                                   .description = "old",
-                                   .behaviors = B_MSGS,
-                                   .alert_targets = "{}",
-                                   .metrics = "[]",
-                                   .metrics_v2 = "[]" };
+    struct store_profile_new p = profile_p1("old", NULL);
     struct store_profile_update u = { 0 };
     struct store_profile out;
     struct dd_errbuf eb;
@@ -820,13 +828,7 @@ static int context_case(void *ctx)
 
 static void test_alloc_fail(void **state)
 {
-    struct store_profile_new p = { .name = "P1",
-                                   .description = "d",
-                                   .behaviors = B_MSGS,
-                                   .alert_targets = "{}",
-                                   .metrics = "[]",
-                                   .metrics_v2 = "[]",
-                                   .tags = "[]" };
+    struct store_profile_new p = profile_p1("d", "[]");
     struct dd_errbuf eb;
     struct store *s = store_fixture_open();
 
