@@ -221,10 +221,10 @@ $(OUT)/ddlocal-loadgen: $(OBJ)/tools/loadgen.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(OUT)/bench-detect: $(OBJ)/tests/bench/bench_detect.o $(OBJ)/plugin/detect.o \
-		$(OBJ)/plugin/clients.o $(OBJ)/plugin/strmap.o $(STORE_OBJ) $(CORE_OBJ)
+		$(OBJ)/plugin/clients.o $(OBJ)/plugin/strlist.o $(OBJ)/plugin/strmap.o $(STORE_OBJ) $(CORE_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) $(LIBS_CORE) -lcrypto
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) $(LIBS_CORE)
 
 bench: deps all $(BENCH_BIN)
 	@bash tests/bench/run.sh
