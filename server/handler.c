@@ -175,6 +175,18 @@ cJSON *handler_list_new(const char *member, cJSON **items)
     return NULL;
 }
 
+int handler_list_open(struct request *req, const char *member, struct store **s, cJSON **o,
+                      cJSON **items)
+{
+    int rc = request_store(req, s);
+
+    *o = NULL;
+    if (rc)
+        return rc;
+    *o = handler_list_new(member, items);
+    return *o ? DD_OK : DD_ERR_NOMEM;
+}
+
 int handler_add_json(cJSON *o, const char *key, const char *json)
 {
     cJSON *v = cJSON_Parse(json ? json : "{}");

@@ -119,6 +119,13 @@ struct cJSON *handler_page_row(struct cJSON *items, size_t n, size_t limit, bool
  * the object with cJSON_Delete(). */
 struct cJSON *handler_list_new(const char *member, struct cJSON **items);
 
+/* The start of a List* answer once its input is checked: this thread's
+ * store into *s (borrowed) and handler_list_new(member) into *o (the
+ * caller's: free with cJSON_Delete()) with *items borrowing its array.
+ * On error *o is NULL: request_store()'s errors, DD_ERR_NOMEM. */
+int handler_list_open(struct request *req, const char *member, struct store **s, struct cJSON **o,
+                      struct cJSON **items);
+
 /* Parse json (text this server stored, so valid) and add it to o under key.
  * json NULL adds {}. DD_ERR_NOMEM. */
 int handler_add_json(struct cJSON *o, const char *key, const char *json);

@@ -683,12 +683,9 @@ static int list_profiles(struct request *req, struct response *res)
              dimension ? dimension : "");
     rc = key_token(req, scope, &pos, &after);
     if (!rc)
-        rc = request_store(req, &s);
+        rc = handler_list_open(req, "securityProfileIdentifiers", &s, &o, &pg.items);
     if (rc)
         return rc;
-    o = handler_list_new("securityProfileIdentifiers", &pg.items);
-    if (!o)
-        return DD_ERR_NOMEM;
     rc =
         store_profiles_list(s, metric, dimension, after, (int)pg.limit + 1, list_profiles_row, &pg);
     return respond_page(req, res, o, &pg, scope, false, 0, rc);
@@ -800,12 +797,9 @@ static int list_targets(struct request *req, struct response *res)
     snprintf(scope, sizeof(scope), "ListTargetsForSecurityProfile\n%s", name);
     rc = key_token(req, scope, &pos, &after);
     if (!rc)
-        rc = request_store(req, &s);
+        rc = handler_list_open(req, "securityProfileTargets", &s, &o, &pg.items);
     if (rc)
         return rc;
-    o = handler_list_new("securityProfileTargets", &pg.items);
-    if (!o)
-        return DD_ERR_NOMEM;
     rc = store_profile_targets(s, name, after, (int)pg.limit + 1, list_targets_row, &pg, &req->eb);
     return respond_page(req, res, o, &pg, scope, false, 0, rc);
 }
@@ -864,12 +858,9 @@ static int list_profiles_for_target(struct request *req, struct response *res)
     /* The ARN of a group without its name: ancestors' ARNs are this + name. */
     snprintf(prefix, sizeof(prefix), "arn:aws:iot:%s:%s:thinggroup/", req->srv->region,
              req->srv->account);
-    rc = request_store(req, &s);
+    rc = handler_list_open(req, "securityProfileTargetMappings", &s, &o, &pg.items);
     if (rc)
         return rc;
-    o = handler_list_new("securityProfileTargetMappings", &pg.items);
-    if (!o)
-        return DD_ERR_NOMEM;
     rc = store_profiles_for_target(s, canon, group, recursive, prefix, offset, (int)pg.limit + 1,
                                    mapping_row, &pg, &req->eb);
     return respond_page(req, res, o, &pg, scope, true, offset, rc);

@@ -238,12 +238,9 @@ static int list_events(struct request *req, struct response *res)
     filter_scope(scope, sizeof(scope), "ListViolationEvents", &f, range);
     rc = read_cursor(req, scope, true, &pos, &cur, &has);
     if (!rc)
-        rc = request_store(req, &s);
+        rc = handler_list_open(req, "violationEvents", &s, &o, &pg.items);
     if (rc)
         return rc;
-    o = handler_list_new("violationEvents", &pg.items);
-    if (!o)
-        return DD_ERR_NOMEM;
     rc = store_violation_events(s, &f, start, end, has ? &cur : NULL, (int)pg.limit + 1,
                                 violation_row, &pg);
     return respond_page(req, res, o, &pg, scope, rc);
