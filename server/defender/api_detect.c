@@ -639,17 +639,30 @@ static int key_token(struct request *req, const char *scope, struct paging_pos *
     return DD_OK;
 }
 
+/* The next row of pg (handler_page_row()) for the profile named name,
+ * with its ARN in arn (NAMES_ARN_SIZE bytes). NULL with *rc set when there
+ * is no row to fill: the page is full (DD_OK), DD_ERR_NOMEM, or
+ * DD_ERR_INTERNAL when the ARN does not fit. */
+static cJSON *profile_row(struct page *pg, const char *name, char *arn, int *rc)
+{
+    cJSON *o = handler_page_row(pg->items, pg->n, pg->limit, &pg->more, rc);
+
+    if (o && profile_arn(pg->req, name, arn)) {
+        *rc = DD_ERR_INTERNAL;
+        return NULL;
+    }
+    return o;
+}
+
 static int list_profiles_row(void *ctx, const char *name)
 {
     struct page *pg = ctx;
     char arn[NAMES_ARN_SIZE];
     int rc;
-    cJSON *o = handler_page_row(pg->items, pg->n, pg->limit, &pg->more, &rc);
+    cJSON *o = profile_row(pg, name, arn, &rc);
 
     if (!o)
         return rc;
-    if (profile_arn(pg->req, name, arn))
-        return DD_ERR_INTERNAL;
     if (!cJSON_AddStringToObject(o, "name", name) || !cJSON_AddStringToObject(o, "arn", arn))
         return DD_ERR_NOMEM;
     snprintf(pg->last, sizeof(pg->last), "%s", name);
@@ -810,12 +823,10 @@ static int mapping_row(void *ctx, const char *profile, const char *target)
     char arn[NAMES_ARN_SIZE];
     cJSON *id, *t;
     int rc;
-    cJSON *o = handler_page_row(pg->items, pg->n, pg->limit, &pg->more, &rc);
+    cJSON *o = profile_row(pg, profile, arn, &rc);
 
     if (!o)
         return rc;
-    if (profile_arn(pg->req, profile, arn))
-        return DD_ERR_INTERNAL;
     id = cJSON_AddObjectToObject(o, "securityProfileIdentifier");
     t = cJSON_AddObjectToObject(o, "target");
     if (!id || !t || !cJSON_AddStringToObject(id, "name", profile) ||
