@@ -744,15 +744,18 @@ static int target_arn(struct request *req, struct names_arn *parsed, char *canon
     return DD_OK;
 }
 
-/* AttachSecurityProfile (attach) and DetachSecurityProfile. */
-static int attach_or_detach(struct request *req, bool attach)
+/* AttachSecurityProfile (PUT) and DetachSecurityProfile (DELETE): one
+ * route, told apart by the method. */
+static int attach_or_detach(struct request *req, struct response *res)
 {
+    bool attach = strcmp(req->method, "PUT") == 0;
     char canon[NAMES_ARN_SIZE];
     struct names_arn parsed;
     const char *name, *group;
     struct store *s;
     int rc;
 
+    (void)res;
     name = profile_name(req, &rc);
     if (!rc)
         rc = target_arn(req, &parsed, canon, &group);
@@ -762,18 +765,6 @@ static int attach_or_detach(struct request *req, bool attach)
         return rc;
     return attach ? store_profile_attach(s, name, canon, group, &req->eb)
                   : store_profile_detach(s, name, canon, &req->eb);
-}
-
-static int attach_profile(struct request *req, struct response *res)
-{
-    (void)res;
-    return attach_or_detach(req, true);
-}
-
-static int detach_profile(struct request *req, struct response *res)
-{
-    (void)res;
-    return attach_or_detach(req, false);
 }
 
 static int list_targets_row(void *ctx, const char *profile, const char *target)
@@ -935,8 +926,8 @@ const struct route api_detect_routes[] = {
     { "PATCH", "/security-profiles/{securityProfileName}", NULL, &update_profile },
     { "DELETE", "/security-profiles/{securityProfileName}", NULL, &delete_profile },
     { "GET", "/security-profiles", list_profiles, NULL },
-    { "PUT", "/security-profiles/{securityProfileName}/targets", attach_profile, NULL },
-    { "DELETE", "/security-profiles/{securityProfileName}/targets", detach_profile, NULL },
+    { "PUT", "/security-profiles/{securityProfileName}/targets", attach_or_detach, NULL },
+    { "DELETE", "/security-profiles/{securityProfileName}/targets", attach_or_detach, NULL },
     { "GET", "/security-profiles/{securityProfileName}/targets", list_targets, NULL },
     { "GET", "/security-profiles-for-target", list_profiles_for_target, NULL },
     { "POST", "/security-profile-behaviors/validate", validate_behaviors, NULL },

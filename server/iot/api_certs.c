@@ -467,13 +467,17 @@ static int thing_param(struct request *req, const char **thing)
     return names_check(NAMES_THING_NAME, "thingName", *thing, &req->eb);
 }
 
-static int attach_or_detach(struct request *req, bool attach)
+/* AttachThingPrincipal (PUT) and DetachThingPrincipal (DELETE): one
+ * route, told apart by the method. */
+static int attach_or_detach(struct request *req, struct response *res)
 {
+    bool attach = strcmp(req->method, "PUT") == 0;
     char id[STORE_CERT_ID_SIZE];
     const char *thing;
     struct store *s;
     int rc;
 
+    (void)res;
     rc = thing_param(req, &thing);
     if (!rc)
         rc = principal_cert(req, id);
@@ -484,18 +488,6 @@ static int attach_or_detach(struct request *req, bool attach)
         return rc;
     return attach ? store_thing_principal_attach(s, thing, id, &req->eb)
                   : store_thing_principal_detach(s, thing, id, &req->eb);
-}
-
-static int attach_thing_principal(struct request *req, struct response *res)
-{
-    (void)res;
-    return attach_or_detach(req, true);
-}
-
-static int detach_thing_principal(struct request *req, struct response *res)
-{
-    (void)res;
-    return attach_or_detach(req, false);
 }
 
 /* ListThingPrincipals and ListPrincipalThings: one page of what list gives
@@ -574,8 +566,8 @@ const struct route api_certs_routes[] = {
     { "GET", "/certificates/{certificateId}", describe_certificate, NULL },
     { "PUT", "/certificates/{certificateId}", update_certificate, NULL },
     { "DELETE", "/certificates/{certificateId}", delete_certificate, NULL },
-    { "PUT", "/things/{thingName}/principals", attach_thing_principal, NULL },
-    { "DELETE", "/things/{thingName}/principals", detach_thing_principal, NULL },
+    { "PUT", "/things/{thingName}/principals", attach_or_detach, NULL },
+    { "DELETE", "/things/{thingName}/principals", attach_or_detach, NULL },
     { "GET", "/things/{thingName}/principals", list_thing_principals, NULL },
     { "GET", "/principals/things", list_principal_things, NULL },
     { NULL, NULL, NULL, NULL },
