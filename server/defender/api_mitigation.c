@@ -327,13 +327,9 @@ static int list_actions(struct request *req, struct response *res)
         rc = handler_arn(req, NAMES_ARN_MITIGATION_ACTION, page.items[i].name, arn);
         if (rc)
             break;
-        it = cJSON_CreateObject();
-        if (!cJSON_AddItemToArray(list, it)) {
-            cJSON_Delete(it);
-            rc = DD_ERR_NOMEM;
-        }
-        if (!rc && (!cJSON_AddStringToObject(it, "actionName", page.items[i].name) ||
-                    !cJSON_AddStringToObject(it, "actionArn", arn)))
+        it = handler_add_object(list);
+        if (!it || !cJSON_AddStringToObject(it, "actionName", page.items[i].name) ||
+            !cJSON_AddStringToObject(it, "actionArn", arn))
             rc = DD_ERR_NOMEM;
         if (!rc)
             rc = handler_add_seconds(it, "creationDate", page.items[i].created_ms);
@@ -655,14 +651,10 @@ out:
 /* One DetectMitigationActionExecution of e, added to list. */
 static int add_execution(cJSON *list, const struct store_mitigation_execution *e)
 {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = handler_add_object(list);
     int rc = DD_OK;
 
-    if (!cJSON_AddItemToArray(list, o)) {
-        cJSON_Delete(o);
-        return DD_ERR_NOMEM;
-    }
-    if (!cJSON_AddStringToObject(o, "taskId", e->task_id) ||
+    if (!o || !cJSON_AddStringToObject(o, "taskId", e->task_id) ||
         !cJSON_AddStringToObject(o, "violationId", e->violation_id) ||
         !cJSON_AddStringToObject(o, "actionName", e->action_name) ||
         !cJSON_AddStringToObject(o, "thingName", e->thing))

@@ -475,14 +475,10 @@ static int render_words(struct handler *h, cJSON *o)
         rc = words_behavior(b, op->thing, &words);
         if (rc)
             break;
-        it = cJSON_CreateObject();
-        if (!cJSON_AddItemToArray(items, it)) {
-            cJSON_Delete(it);
+        it = handler_add_object(items);
+        if (!it || !cJSON_AddStringToObject(it, "behaviorName", b->name) ||
+            !cJSON_AddStringToObject(it, "words", words))
             rc = DD_ERR_NOMEM;
-        } else if (!cJSON_AddStringToObject(it, "behaviorName", b->name) ||
-                   !cJSON_AddStringToObject(it, "words", words)) {
-            rc = DD_ERR_NOMEM;
-        }
         free(words);
         words = NULL;
     }
@@ -560,12 +556,8 @@ static int fleet_thing(void *ctx, const char *name, bool registered)
         if (rc || !relevant)
             continue;
         rc = DD_ERR_NOMEM;
-        po = cJSON_CreateObject();
-        if (!cJSON_AddItemToArray(profiles, po)) {
-            cJSON_Delete(po);
-            break;
-        }
-        if (!cJSON_AddStringToObject(po, "securityProfileName", p->name) ||
+        po = handler_add_object(profiles);
+        if (!po || !cJSON_AddStringToObject(po, "securityProfileName", p->name) ||
             !cJSON_AddBoolToObject(po, "targeted", profile_targets(&t, p->name)) ||
             !(bs = cJSON_AddArrayToObject(po, "behaviors")))
             break;

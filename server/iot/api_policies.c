@@ -120,12 +120,10 @@ static int add_policy_list(struct request *req, cJSON *o, const char *field,
     if (!arr)
         return DD_ERR_NOMEM;
     for (i = 0; i < names->n; i++) {
-        cJSON *p = cJSON_CreateObject();
+        cJSON *p = handler_add_object(arr);
 
-        if (!p || !cJSON_AddItemToArray(arr, p)) {
-            cJSON_Delete(p);
+        if (!p)
             return DD_ERR_NOMEM;
-        }
         if (handler_arn(req, NAMES_ARN_POLICY, names->v[i], arn))
             return DD_ERR_INTERNAL;
         if (!cJSON_AddStringToObject(p, "policyName", names->v[i]) ||
@@ -420,12 +418,10 @@ static int render_versions(struct handler *h, cJSON *o)
     if (!arr)
         return DD_ERR_NOMEM;
     for (i = 0; i < l->n; i++) {
-        cJSON *v = cJSON_CreateObject();
+        cJSON *v = handler_add_object(arr);
 
-        if (!v || !cJSON_AddItemToArray(arr, v)) {
-            cJSON_Delete(v);
+        if (!v)
             return DD_ERR_NOMEM;
-        }
         if (!add_id(v, "versionId", l->v[i].version) ||
             !cJSON_AddBoolToObject(v, "isDefaultVersion", l->v[i].is_default) ||
             handler_add_seconds(v, "createDate", l->v[i].created_ms))
@@ -562,10 +558,9 @@ static int get_effective_policies(struct request *req, struct response *res)
     arr = cJSON_AddArrayToObject(o, "effectivePolicies");
     rc = arr ? DD_OK : DD_ERR_NOMEM;
     for (i = 0; !rc && i < docs.n; i++) {
-        cJSON *p = cJSON_CreateObject();
+        cJSON *p = handler_add_object(arr);
 
-        if (!p || !cJSON_AddItemToArray(arr, p)) {
-            cJSON_Delete(p);
+        if (!p) {
             rc = DD_ERR_NOMEM;
         } else if (handler_arn(req, NAMES_ARN_POLICY, docs.v[i].name, arn)) {
             rc = DD_ERR_INTERNAL;

@@ -227,17 +227,13 @@ static int list_things(struct request *req, struct response *res)
         const struct store_thing *t = &page.items[i];
 
         rc = handler_arn(req, NAMES_ARN_THING, t->name, a);
-        it = cJSON_CreateObject();
-        if (!rc && (!it || !cJSON_AddItemToArray(list, it))) {
-            cJSON_Delete(it);
+        it = rc ? NULL : handler_add_object(list);
+        if (!rc &&
+            (!it || !cJSON_AddStringToObject(it, "thingName", t->name) ||
+             (t->type_name[0] && !cJSON_AddStringToObject(it, "thingTypeName", t->type_name)) ||
+             !cJSON_AddStringToObject(it, "thingArn", a) ||
+             !cJSON_AddNumberToObject(it, "version", (double)t->version)))
             rc = DD_ERR_NOMEM;
-        } else if (!rc && (!cJSON_AddStringToObject(it, "thingName", t->name) ||
-                           (t->type_name[0] &&
-                            !cJSON_AddStringToObject(it, "thingTypeName", t->type_name)) ||
-                           !cJSON_AddStringToObject(it, "thingArn", a) ||
-                           !cJSON_AddNumberToObject(it, "version", (double)t->version))) {
-            rc = DD_ERR_NOMEM;
-        }
         if (!rc)
             rc = handler_add_json(it, "attributes", t->attributes);
     }
@@ -292,14 +288,10 @@ static int group_metadata(struct request *req, struct store *s, const struct sto
             rc = DD_ERR_NOMEM;
         for (i = 0; !rc && i < up.n; i++) {
             rc = handler_arn(req, NAMES_ARN_THING_GROUP, up.names[i], a);
-            it = cJSON_CreateObject();
-            if (!rc && (!it || !cJSON_AddItemToArray(chain, it))) {
-                cJSON_Delete(it);
+            it = rc ? NULL : handler_add_object(chain);
+            if (!rc && (!it || !cJSON_AddStringToObject(it, "groupName", up.names[i]) ||
+                        !cJSON_AddStringToObject(it, "groupArn", a)))
                 rc = DD_ERR_NOMEM;
-            } else if (!rc && (!cJSON_AddStringToObject(it, "groupName", up.names[i]) ||
-                               !cJSON_AddStringToObject(it, "groupArn", a))) {
-                rc = DD_ERR_NOMEM;
-            }
         }
     }
     if (!rc && !cJSON_AddNumberToObject(meta, "creationDate", (double)g->created_ms / 1000.0))
