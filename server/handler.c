@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/paging.h"
+#include "server/aws_error.h"
 #include "server/server.h"
 
 int handler_run(struct request *req, struct response *res, const struct handler_ops *ops)
@@ -173,6 +174,16 @@ cJSON *handler_list_new(const char *member, cJSON **items)
         return o;
     cJSON_Delete(o);
     return NULL;
+}
+
+bool handler_error_as(struct request *req, struct response *res, int *rc, int err, unsigned status,
+                      const char *type)
+{
+    if (*rc != err)
+        return false;
+    aws_error_respond(res, err, status, type, req->eb.msg);
+    *rc = DD_OK;
+    return true;
 }
 
 int handler_list_open(struct request *req, const char *member, struct store **s, cJSON **o,

@@ -88,6 +88,13 @@ int handler_member_string(struct request *req, const struct cJSON *o, const char
 int handler_tags(struct request *req, const struct cJSON *body, const char *type_prefix,
                  const char *shape_prefix, char **out);
 
+/* Where the model gives an error its own status and type: when *rc is
+ * err, answer res with that error (status, type, req->eb's message), set
+ * *rc to DD_OK and return true; otherwise leave both alone and return
+ * false. Cannot fail. */
+bool handler_error_as(struct request *req, struct response *res, int *rc, int err, unsigned status,
+                      const char *type);
+
 /* The ARN of name (a thing, a group, a policy ...) in this server's region
  * and account into buf (NAMES_ARN_SIZE bytes). DD_ERR_INVALID when it does
  * not fit. */

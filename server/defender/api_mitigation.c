@@ -532,12 +532,7 @@ static int start_task(struct request *req, struct response *res)
     r.t.target = r.target;
     r.t.request = r.request;
     rc = store_mitigation_task_start(s, &r.t, request_now_ms(s), &created, &req->eb);
-    if (rc == DD_ERR_EXISTS) {
-        aws_error_respond(res, rc, 400, "TaskAlreadyExistsException", req->eb.msg);
-        rc = DD_OK;
-        goto out;
-    }
-    if (rc)
+    if (handler_error_as(req, res, &rc, DD_ERR_EXISTS, 400, "TaskAlreadyExistsException") || rc)
         goto out;
     o = cJSON_CreateObject();
     if (o && !cJSON_AddStringToObject(o, "taskId", r.t.task_id))

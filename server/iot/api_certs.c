@@ -136,10 +136,8 @@ static int member_text(struct request *req, const cJSON *o, const char *key, siz
 /* DD_ERR_STATE from the store is AWS's CertificateStateException (406). */
 static int state_error(struct request *req, struct response *res, int rc)
 {
-    if (rc != DD_ERR_STATE)
-        return rc;
-    aws_error_respond(res, rc, 406, "CertificateStateException", req->eb.msg);
-    return DD_OK;
+    handler_error_as(req, res, &rc, DD_ERR_STATE, 406, "CertificateStateException");
+    return rc;
 }
 
 /* This thread's store into *s and the emulator's CA into *ca (free it
@@ -295,12 +293,8 @@ static int register_certificate_without_ca(struct request *req, struct response 
         status = (enum store_cert_status)names_enum_find(store_cert_status_names, status_name);
     }
     rc = ca_inspect(pem, &c, &req->eb);
-    if (rc == DD_ERR_INVALID) {
-        aws_error_respond(res, rc, 400, "CertificateValidationException", req->eb.msg);
-        rc = DD_OK;
-        goto out;
-    }
-    if (rc)
+    if (handler_error_as(req, res, &rc, DD_ERR_INVALID, 400, "CertificateValidationException") ||
+        rc)
         goto out;
     rc = request_store(req, &s);
     if (!rc)

@@ -25,7 +25,6 @@
 #include "core/paging.h"
 #include "core/policy.h"
 #include "server/api.h"
-#include "server/aws_error.h"
 #include "server/handler.h"
 #include "server/server.h"
 #include "store/iot/store_policies.h"
@@ -291,11 +290,9 @@ static int create_version_call(struct handler *h)
     int rc = store_policy_version_create(h->s, op->name, op->doc, op->set_default,
                                          request_now_ms(h->s), &op->v, &h->req->eb);
 
-    if (rc != DD_ERR_LIMIT)
-        return rc;
     /* The model's own shape (409), which CLI v2 does not retry. */
-    aws_error_respond(h->res, rc, 409, "VersionsLimitExceededException", h->req->eb.msg);
-    return DD_OK;
+    handler_error_as(h->req, h->res, &rc, DD_ERR_LIMIT, 409, "VersionsLimitExceededException");
+    return rc;
 }
 
 static int get_version_call(struct handler *h)
