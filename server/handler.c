@@ -176,6 +176,13 @@ cJSON *handler_list_new(const char *member, cJSON **items)
     return NULL;
 }
 
+int handler_param_name(struct request *req, enum names_shape shape, const char *param,
+                       const char **out)
+{
+    *out = request_param(req, param);
+    return names_check(shape, param, *out, &req->eb);
+}
+
 bool handler_error_as(struct request *req, struct response *res, int *rc, int err, unsigned status,
                       const char *type)
 {

@@ -69,6 +69,12 @@ int handler_run(struct request *req, struct response *res, const struct handler_
  * handler_run frees it). DD_ERR_INVALID (req->eb says why), DD_ERR_NOMEM. */
 int handler_body(struct handler *h);
 
+/* The path parameter param into *out (borrowed from req), checked as a
+ * name of shape: DD_ERR_INVALID (req->eb says why, naming param) when it
+ * is not one. */
+int handler_param_name(struct request *req, enum names_shape shape, const char *param,
+                       const char **out);
+
 /* Member key of o, NULL when absent or JSON null (clients never send null;
  * botocore treats it as absent). Borrowed from o; o may be NULL. */
 const struct cJSON *handler_member(const struct cJSON *o, const char *key);

@@ -87,9 +87,9 @@ static int query_long(struct request *req, const char *name, bool *has, int64_t 
 
 static const char *profile_name(struct request *req, int *rc)
 {
-    const char *name = request_param(req, "securityProfileName");
+    const char *name;
 
-    *rc = names_check(NAMES_SECURITY_PROFILE_NAME, "securityProfileName", name, &req->eb);
+    *rc = handler_param_name(req, NAMES_SECURITY_PROFILE_NAME, "securityProfileName", &name);
     return name;
 }
 

@@ -274,8 +274,7 @@ static int parse_params(struct request *req, const cJSON *params, char **text, c
 
 static int action_name(struct request *req, const char **name)
 {
-    *name = request_param(req, "actionName");
-    return names_check(NAMES_MITIGATION_ACTION_NAME, "actionName", *name, &req->eb);
+    return handler_param_name(req, NAMES_MITIGATION_ACTION_NAME, "actionName", name);
 }
 
 /* {actionArn, actionId}: the answer of Create and Update; with exists,
@@ -348,8 +347,7 @@ out:
 
 static int task_id(struct request *req, const char **id)
 {
-    *id = request_param(req, "taskId");
-    return names_check(NAMES_MITIGATION_TASK_ID, "taskId", *id, &req->eb);
+    return handler_param_name(req, NAMES_MITIGATION_TASK_ID, "taskId", id);
 }
 
 /* A timestamp member of a JSON body: epoch seconds (what botocore sends)

@@ -457,8 +457,7 @@ static int delete_certificate(struct request *req, struct response *res)
 
 static int thing_param(struct request *req, const char **thing)
 {
-    *thing = request_param(req, "thingName");
-    return names_check(NAMES_THING_NAME, "thingName", *thing, &req->eb);
+    return handler_param_name(req, NAMES_THING_NAME, "thingName", thing);
 }
 
 /* AttachThingPrincipal (PUT) and DetachThingPrincipal (DELETE): one

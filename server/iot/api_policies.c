@@ -33,8 +33,7 @@
 
 static int check_policy_name(struct request *req, const char **name)
 {
-    *name = request_param(req, "policyName");
-    return names_check(NAMES_POLICY_NAME, "policyName", *name, &req->eb);
+    return handler_param_name(req, NAMES_POLICY_NAME, "policyName", name);
 }
 
 /* The policyDocument member: present, within the model's length, and a
@@ -417,9 +416,7 @@ static int render_versions(struct handler *h, cJSON *o)
     for (i = 0; i < l->n; i++) {
         cJSON *v = handler_add_object(arr);
 
-        if (!v)
-            return DD_ERR_NOMEM;
-        if (!add_id(v, "versionId", l->v[i].version) ||
+        if (!v || !add_id(v, "versionId", l->v[i].version) ||
             !cJSON_AddBoolToObject(v, "isDefaultVersion", l->v[i].is_default) ||
             handler_add_seconds(v, "createDate", l->v[i].created_ms))
             return DD_ERR_NOMEM;
