@@ -12,7 +12,6 @@
  * is not in progress. A retried start (same task id, token and request) is
  * answered with the task id; any other reuse of the id or the token is
  * TaskAlreadyExistsException. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -667,7 +666,7 @@ static int list_executions(struct request *req, struct response *res)
 {
     struct store_mitigation_execution_filter f = { 0 };
     struct store_mitigation_execution_page page = { 0 };
-    char scope[SCOPE_SIZE], key[PAGING_KEY_MAX + 1], last[32], *end;
+    char scope[SCOPE_SIZE], key[PAGING_KEY_MAX + 1], last[32];
     int64_t after = 0;
     cJSON *o = NULL, *list;
     struct store *s;
@@ -694,12 +693,8 @@ static int list_executions(struct request *req, struct response *res)
              f.task_id ? f.task_id : "", f.violation_id ? f.violation_id : "",
              f.thing ? f.thing : "", f.has_range, f.start_ms, f.end_ms);
     rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, key, sizeof(key));
-    if (!rc && key[0]) {
-        errno = 0;
-        after = strtoll(key, &end, 10);
-        if (*end || errno || after < 0)
-            rc = dd_fail(&req->eb, DD_ERR_INVALID, "Invalid nextToken");
-    }
+    if (!rc && key[0])
+        rc = request_key_number(req, key, "nextToken", &after);
     if (!rc)
         rc = request_store(req, &s);
     if (!rc)

@@ -21,7 +21,6 @@
  * policies unless forceDelete (DeleteConflictException, 409). Creation dates
  * are emulated time; validity is the certificate's own (real time). */
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,16 +367,10 @@ static int list_certificates(struct request *req, struct response *res)
         return rc;
     scope = asc ? "ListCertificates:asc" : "ListCertificates:desc";
     rc = request_query_key(req, "marker", scope, after, sizeof(after));
+    if (!rc && after[0])
+        rc = request_key_number(req, after, "marker", &after_seq);
     if (rc)
         return rc;
-    if (after[0]) {
-        char *end;
-
-        errno = 0;
-        after_seq = strtoll(after, &end, 10);
-        if (*end || errno || after_seq < 0)
-            return dd_fail(&req->eb, DD_ERR_INVALID, "Invalid marker");
-    }
     rc = request_store(req, &s);
     if (rc)
         return rc;

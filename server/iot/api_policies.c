@@ -169,15 +169,10 @@ static int list_policies(struct request *req, struct response *res)
         return rc;
     scope = ascending ? "ListPolicies:ascending" : "ListPolicies:descending";
     rc = marker_page(req, scope, &limit, key);
+    if (!rc && key[0])
+        rc = request_key_number(req, key, "marker", &after);
     if (rc)
         return rc;
-    if (key[0]) {
-        char *end;
-
-        after = strtoll(key, &end, 10);
-        if (*end || after < 0)
-            return dd_fail(&req->eb, DD_ERR_INVALID, "Invalid marker");
-    }
     rc = request_store(req, &s);
     if (rc)
         return rc;
