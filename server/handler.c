@@ -176,6 +176,14 @@ cJSON *handler_list_new(const char *member, cJSON **items)
     return NULL;
 }
 
+int handler_respond_page(struct request *req, struct response *res, cJSON *o, int rc,
+                         const char *member, const char *scope, const char *last)
+{
+    if (!rc && last)
+        rc = handler_add_token(req, o, member, scope, last);
+    return response_json_free(res, o, rc);
+}
+
 int handler_param_name(struct request *req, enum names_shape shape, const char *param,
                        const char **out)
 {

@@ -111,6 +111,13 @@ int handler_arn(const struct request *req, enum names_arn_type type, const char 
 int handler_add_token(struct request *req, struct cJSON *o, const char *member, const char *scope,
                       const char *last);
 
+/* Answer o (built with rc so far) as one page of a listing and free it:
+ * when rc is DD_OK and last is not NULL (more rows follow), add member
+ * (nextToken, nextMarker) holding the token of last under scope first.
+ * Returns rc, or the error of adding the token or of answering. */
+int handler_respond_page(struct request *req, struct response *res, struct cJSON *o, int rc,
+                         const char *member, const char *scope, const char *last);
+
 /* {member: [names...], token_member: token of the last name when more}: a
  * page of names as a 200 answer. token_member NULL means "nextToken". */
 int handler_respond_names(struct request *req, struct response *res, const char *member,

@@ -312,15 +312,9 @@ static int list_actions(struct request *req, struct response *res)
     if (!rc)
         rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, key, sizeof(key));
     if (!rc)
-        rc = request_store(req, &s);
+        rc = handler_list_open(req, "actionIdentifiers", &s, &o, &list);
     if (!rc)
         rc = store_mitigation_action_list(s, type, key[0] ? key : NULL, limit, &page);
-    if (rc)
-        goto out;
-    o = cJSON_CreateObject();
-    list = cJSON_AddArrayToObject(o, "actionIdentifiers");
-    if (!list)
-        rc = DD_ERR_NOMEM;
     for (i = 0; !rc && i < page.n; i++) {
         rc = handler_arn(req, NAMES_ARN_MITIGATION_ACTION, page.items[i].name, arn);
         if (rc)
@@ -332,12 +326,8 @@ static int list_actions(struct request *req, struct response *res)
         if (!rc)
             rc = handler_add_seconds(it, "creationDate", page.items[i].created_ms);
     }
-    if (!rc && page.more)
-        rc = handler_add_token(req, o, "nextToken", scope, page.items[page.n - 1].name);
-    rc = response_json_free(res, o, rc);
-    o = NULL;
-out:
-    cJSON_Delete(o);
+    rc = handler_respond_page(req, res, o, rc, "nextToken", scope,
+                              page.more ? page.items[page.n - 1].name : NULL);
     store_mitigation_action_page_cleanup(&page);
     return rc;
 }
@@ -610,16 +600,10 @@ static int list_tasks(struct request *req, struct response *res)
         after_ms = strtoll(key, NULL, 10);
     }
     if (!rc)
-        rc = request_store(req, &s);
+        rc = handler_list_open(req, "tasks", &s, &o, &list);
     if (!rc)
         rc = store_mitigation_task_list(s, start, end, after_ms, slash ? slash + 1 : NULL, limit,
                                         &page);
-    if (rc)
-        goto out;
-    o = cJSON_CreateObject();
-    list = cJSON_AddArrayToObject(o, "tasks");
-    if (!list)
-        rc = DD_ERR_NOMEM;
     for (i = 0; !rc && i < page.n; i++) {
         rc = task_summary(&page.items[i], &it);
         if (!rc && !cJSON_AddItemToArray(list, it)) {
@@ -627,15 +611,10 @@ static int list_tasks(struct request *req, struct response *res)
             rc = DD_ERR_NOMEM;
         }
     }
-    if (!rc && page.more) {
+    if (page.more)
         snprintf(last, sizeof(last), "%" PRId64 "/%s", page.items[page.n - 1].start_ms,
                  page.items[page.n - 1].task_id);
-        rc = handler_add_token(req, o, "nextToken", scope, last);
-    }
-    rc = response_json_free(res, o, rc);
-    o = NULL;
-out:
-    cJSON_Delete(o);
+    rc = handler_respond_page(req, res, o, rc, "nextToken", scope, page.more ? last : NULL);
     store_mitigation_task_page_cleanup(&page);
     return rc;
 }
@@ -696,25 +675,14 @@ static int list_executions(struct request *req, struct response *res)
     if (!rc && key[0])
         rc = request_key_number(req, key, "nextToken", &after);
     if (!rc)
-        rc = request_store(req, &s);
+        rc = handler_list_open(req, "actionsExecutions", &s, &o, &list);
     if (!rc)
         rc = store_mitigation_execution_list(s, &f, after, limit, &page);
-    if (rc)
-        goto out;
-    o = cJSON_CreateObject();
-    list = cJSON_AddArrayToObject(o, "actionsExecutions");
-    if (!list)
-        rc = DD_ERR_NOMEM;
     for (i = 0; !rc && i < page.n; i++)
         rc = add_execution(list, &page.items[i]);
-    if (!rc && page.more) {
+    if (page.more)
         snprintf(last, sizeof(last), "%" PRId64, page.items[page.n - 1].id);
-        rc = handler_add_token(req, o, "nextToken", scope, last);
-    }
-    rc = response_json_free(res, o, rc);
-    o = NULL;
-out:
-    cJSON_Delete(o);
+    rc = handler_respond_page(req, res, o, rc, "nextToken", scope, page.more ? last : NULL);
     store_mitigation_execution_page_cleanup(&page);
     return rc;
 }

@@ -163,16 +163,6 @@ static int read_cursor(struct request *req, const char *scope, bool events, stru
     return DD_OK;
 }
 
-/* Answer the page in o (collected with rc so far), with a nextToken for
- * pg->last under scope when more rows follow; frees o. */
-static int respond_page(struct request *req, struct response *res, cJSON *o, const struct page *pg,
-                        const char *scope, int rc)
-{
-    if (!rc && pg->more)
-        rc = handler_add_token(req, o, "nextToken", scope, pg->last);
-    return response_json_free(res, o, rc);
-}
-
 static int list_active(struct request *req, struct response *res)
 {
     struct store_violation_filter f;
@@ -209,7 +199,7 @@ static int list_active(struct request *req, struct response *res)
     if (!o)
         return DD_ERR_NOMEM;
     rc = store_violations_active(s, &f, has ? &cur : NULL, (int)pg.limit + 1, violation_row, &pg);
-    return respond_page(req, res, o, &pg, scope, rc);
+    return handler_respond_page(req, res, o, rc, "nextToken", scope, pg.more ? pg.last : NULL);
 }
 
 static int list_events(struct request *req, struct response *res)
@@ -243,7 +233,7 @@ static int list_events(struct request *req, struct response *res)
         return rc;
     rc = store_violation_events(s, &f, start, end, has ? &cur : NULL, (int)pg.limit + 1,
                                 violation_row, &pg);
-    return respond_page(req, res, o, &pg, scope, rc);
+    return handler_respond_page(req, res, o, rc, "nextToken", scope, pg.more ? pg.last : NULL);
 }
 
 static int put_verification(struct request *req, struct response *res)

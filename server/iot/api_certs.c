@@ -371,35 +371,26 @@ static int list_certificates(struct request *req, struct response *res)
         rc = request_key_number(req, after, "marker", &after_seq);
     if (rc)
         return rc;
-    rc = request_store(req, &s);
-    if (rc)
-        return rc;
-    rc = store_cert_list(s, asc, after_seq, limit, &page);
-    if (rc)
-        return rc;
-    o = cJSON_CreateObject();
-    arr = cJSON_AddArrayToObject(o, "certificates");
-    rc = arr ? DD_OK : DD_ERR_NOMEM;
+    rc = handler_list_open(req, "certificates", &s, &o, &arr);
+    if (!rc)
+        rc = store_cert_list(s, asc, after_seq, limit, &page);
     for (i = 0; !rc && i < page.n; i++) {
         const struct store_cert *c = &page.v[i];
-        cJSON *it = cJSON_CreateObject();
+        cJSON *it;
 
         rc = handler_arn(req, NAMES_ARN_CERT, c->cert_id, arn);
-        if (!rc && !(it && cJSON_AddItemToArray(arr, it) &&
-                     cJSON_AddStringToObject(it, "certificateArn", arn) &&
+        it = rc ? NULL : handler_add_object(arr);
+        if (!rc && !(it && cJSON_AddStringToObject(it, "certificateArn", arn) &&
                      cJSON_AddStringToObject(it, "certificateId", c->cert_id) &&
                      cJSON_AddStringToObject(it, "status", store_cert_status_names[c->status]) &&
                      cJSON_AddStringToObject(it, "certificateMode", "DEFAULT") &&
                      cJSON_AddNumberToObject(it, "creationDate", (double)c->created_ms / 1000.0)))
             rc = DD_ERR_NOMEM;
     }
-    if (!rc && page.n && page.more) {
+    if (page.n && page.more)
         snprintf(last, sizeof(last), "%" PRId64, page.v[page.n - 1].seq);
-        rc = handler_add_token(req, o, "nextMarker", scope, last);
-    }
-    if (!rc)
-        rc = response_json(res, o);
-    cJSON_Delete(o);
+    rc = handler_respond_page(req, res, o, rc, "nextMarker", scope,
+                              page.n && page.more ? last : NULL);
     store_cert_page_cleanup(&page);
     return rc;
 }
@@ -515,9 +506,8 @@ static int list_names(struct request *req, struct response *res, const char *ope
         if (!rc && !cJSON_AddItemToArray(arr, cJSON_CreateString(v)))
             rc = DD_ERR_NOMEM;
     }
-    if (!rc && l.n && l.more)
-        rc = handler_add_token(req, o, "nextToken", scope, l.names[l.n - 1]);
-    rc = response_json_free(res, o, rc);
+    rc = handler_respond_page(req, res, o, rc, "nextToken", scope,
+                              l.n && l.more ? l.names[l.n - 1] : NULL);
 out:
     store_names_cleanup(&l);
     return rc;

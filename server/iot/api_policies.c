@@ -147,9 +147,7 @@ static int marker_page(struct request *req, const char *scope, size_t *limit, ch
 static int respond_marker_page(struct request *req, struct response *res, cJSON *o, int rc,
                                const char *scope, bool more, const char *last)
 {
-    if (!rc && more)
-        rc = handler_add_token(req, o, "nextMarker", scope, last);
-    return response_json_free(res, o, rc);
+    return handler_respond_page(req, res, o, rc, "nextMarker", scope, more ? last : NULL);
 }
 
 static int list_policies(struct request *req, struct response *res)
