@@ -533,6 +533,16 @@ out:
     return rc;
 }
 
+/* A task's or an execution's start under start_key and, once it has ended
+ * (end_ms >= 0), its end under end_key, into o. DD_ERR_NOMEM. */
+static int add_span(cJSON *o, const char *start_key, int64_t start_ms, const char *end_key,
+                    int64_t end_ms)
+{
+    int rc = handler_add_seconds(o, start_key, start_ms);
+
+    return rc || end_ms < 0 ? rc : handler_add_seconds(o, end_key, end_ms);
+}
+
 /* The DetectMitigationActionsTaskSummary of t, a new object in *out. */
 static int task_summary(const struct store_mitigation_task *t, cJSON **out)
 {
@@ -544,9 +554,7 @@ static int task_summary(const struct store_mitigation_task *t, cJSON **out)
         !cJSON_AddStringToObject(o, "taskStatus", t->status))
         rc = DD_ERR_NOMEM;
     if (!rc)
-        rc = handler_add_seconds(o, "taskStartTime", t->start_ms);
-    if (!rc && t->end_ms >= 0)
-        rc = handler_add_seconds(o, "taskEndTime", t->end_ms);
+        rc = add_span(o, "taskStartTime", t->start_ms, "taskEndTime", t->end_ms);
     if (!rc)
         rc = handler_add_json(o, "target", t->target);
     if (!rc && t->has_range) {
@@ -631,9 +639,7 @@ static int add_execution(cJSON *list, const struct store_mitigation_execution *e
         !cJSON_AddStringToObject(o, "thingName", e->thing))
         rc = DD_ERR_NOMEM;
     if (!rc)
-        rc = handler_add_seconds(o, "executionStartDate", e->start_ms);
-    if (!rc && e->end_ms >= 0)
-        rc = handler_add_seconds(o, "executionEndDate", e->end_ms);
+        rc = add_span(o, "executionStartDate", e->start_ms, "executionEndDate", e->end_ms);
     if (!rc && (!cJSON_AddStringToObject(o, "status", e->status) ||
                 (e->error_code && !cJSON_AddStringToObject(o, "errorCode", e->error_code)) ||
                 (e->message && !cJSON_AddStringToObject(o, "message", e->message))))
