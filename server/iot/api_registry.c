@@ -161,27 +161,34 @@ static int respond_created(struct request *req, struct response *res, int found,
     return response_json_free(res, o, rc);
 }
 
+/* A GroupNameAndArn of the group named name, appended to list.
+ * DD_ERR_INVALID when the ARN does not fit, DD_ERR_NOMEM. */
+static int add_group_ref(struct request *req, cJSON *list, const char *name)
+{
+    char a[NAMES_ARN_SIZE];
+    int rc = handler_arn(req, NAMES_ARN_THING_GROUP, name, a);
+    cJSON *it = rc ? NULL : handler_add_object(list);
+
+    if (!rc && (!it || !cJSON_AddStringToObject(it, "groupName", name) ||
+                !cJSON_AddStringToObject(it, "groupArn", a)))
+        rc = DD_ERR_NOMEM;
+    return rc;
+}
+
 /* A list answer {"thingGroups": [GroupNameAndArn...], "nextToken"}. */
 static int send_groups(struct request *req, struct response *res, const struct store_names *l,
                        const char *scope)
 {
-    char a[NAMES_ARN_SIZE];
-    cJSON *o = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(o, "thingGroups"), *it;
+    cJSON *list, *o = handler_list_new("thingGroups", &list);
+    const char *last = NULL;
+    int rc = o ? DD_OK : DD_ERR_NOMEM;
     size_t i;
-    int rc = list ? DD_OK : DD_ERR_NOMEM;
 
-    for (i = 0; !rc && i < l->n; i++) {
-        it = cJSON_CreateObject();
-        rc = handler_arn(req, NAMES_ARN_THING_GROUP, l->names[i], a);
-        if (!rc && (!it || !cJSON_AddStringToObject(it, "groupName", l->names[i]) ||
-                    !cJSON_AddStringToObject(it, "groupArn", a) || !cJSON_AddItemToArray(list, it)))
-            rc = DD_ERR_NOMEM;
-        if (rc)
-            cJSON_Delete(it);
-    }
-    if (!rc && l->more)
-        rc = handler_add_token(req, o, "nextToken", scope, l->n ? l->names[l->n - 1] : "");
-    return response_json_free(res, o, rc);
+    for (i = 0; !rc && i < l->n; i++)
+        rc = add_group_ref(req, list, l->names[i]);
+    if (l->more)
+        last = l->n ? l->names[l->n - 1] : "";
+    return handler_respond_page(req, res, o, rc, "nextToken", scope, last);
 }
 
 /* ---- things ---- */
@@ -191,6 +198,7 @@ static int list_things(struct request *req, struct response *res)
     struct store_thing_filter f = { 0 };
     struct store_thing_page page = { 0 };
     char scope[SCOPE_SIZE], after[PAGING_KEY_MAX + 1], a[NAMES_ARN_SIZE];
+    const char *last = NULL;
     struct store *s;
     cJSON *o = NULL, *list, *it;
     size_t limit;
@@ -219,9 +227,8 @@ static int list_things(struct request *req, struct response *res)
         rc = store_thing_list(s, &f, after[0] ? after : NULL, (int)limit, &page);
     if (rc)
         return rc;
-    o = cJSON_CreateObject();
-    list = cJSON_AddArrayToObject(o, "things");
-    if (!list)
+    o = handler_list_new("things", &list);
+    if (!o)
         rc = DD_ERR_NOMEM;
     for (i = 0; !rc && i < page.n; i++) {
         const struct store_thing *t = &page.items[i];
@@ -237,10 +244,9 @@ static int list_things(struct request *req, struct response *res)
         if (!rc)
             rc = handler_add_json(it, "attributes", t->attributes);
     }
-    if (!rc && page.more)
-        rc = handler_add_token(req, o, "nextToken", scope,
-                               page.n ? page.items[page.n - 1].name : "");
-    rc = response_json_free(res, o, rc);
+    if (page.more)
+        last = page.n ? page.items[page.n - 1].name : "";
+    rc = handler_respond_page(req, res, o, rc, "nextToken", scope, last);
     store_thing_page_cleanup(&page);
     return rc;
 }
@@ -272,8 +278,7 @@ static int group_metadata(struct request *req, struct store *s, const struct sto
                           cJSON *o)
 {
     struct store_names up = { 0 };
-    cJSON *meta = cJSON_AddObjectToObject(o, "thingGroupMetadata"), *chain, *it;
-    char a[NAMES_ARN_SIZE];
+    cJSON *meta = cJSON_AddObjectToObject(o, "thingGroupMetadata"), *chain;
     size_t i;
     int rc;
 
@@ -286,13 +291,8 @@ static int group_metadata(struct request *req, struct store *s, const struct sto
         chain = cJSON_AddArrayToObject(meta, "rootToParentThingGroups");
         if (!cJSON_AddStringToObject(meta, "parentGroupName", g->parent) || !chain)
             rc = DD_ERR_NOMEM;
-        for (i = 0; !rc && i < up.n; i++) {
-            rc = handler_arn(req, NAMES_ARN_THING_GROUP, up.names[i], a);
-            it = rc ? NULL : handler_add_object(chain);
-            if (!rc && (!it || !cJSON_AddStringToObject(it, "groupName", up.names[i]) ||
-                        !cJSON_AddStringToObject(it, "groupArn", a)))
-                rc = DD_ERR_NOMEM;
-        }
+        for (i = 0; !rc && i < up.n; i++)
+            rc = add_group_ref(req, chain, up.names[i]);
     }
     if (!rc && !cJSON_AddNumberToObject(meta, "creationDate", (double)g->created_ms / 1000.0))
         rc = DD_ERR_NOMEM;
