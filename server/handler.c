@@ -191,6 +191,13 @@ int handler_param_name(struct request *req, enum names_shape shape, const char *
     return names_check(shape, param, *out, &req->eb);
 }
 
+int handler_query_name(struct request *req, const char *key, enum names_shape shape,
+                       const char **out)
+{
+    *out = request_query(req, key);
+    return *out ? names_check(shape, key, *out, &req->eb) : DD_OK;
+}
+
 bool handler_error_as(struct request *req, struct response *res, int *rc, int err, unsigned status,
                       const char *type)
 {

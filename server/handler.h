@@ -75,6 +75,12 @@ int handler_body(struct handler *h);
 int handler_param_name(struct request *req, enum names_shape shape, const char *param,
                        const char **out);
 
+/* The optional query argument key into *out (borrowed from req; NULL when
+ * absent), checked as a name of shape when given: DD_ERR_INVALID (req->eb
+ * says why, naming key) when it is not one. */
+int handler_query_name(struct request *req, const char *key, enum names_shape shape,
+                       const char **out);
+
 /* Member key of o, NULL when absent or JSON null (clients never send null;
  * botocore treats it as absent). Borrowed from o; o may be NULL. */
 const struct cJSON *handler_member(const struct cJSON *o, const char *key);

@@ -672,8 +672,7 @@ static int list_profiles_row(void *ctx, const char *name)
 
 static int list_profiles(struct request *req, struct response *res)
 {
-    const char *metric = request_query(req, "metricName");
-    const char *dimension = request_query(req, "dimensionName");
+    const char *metric = NULL, *dimension = NULL;
     struct paging_pos pos;
     struct page pg = { .req = req };
     const char *after;
@@ -683,10 +682,10 @@ static int list_profiles(struct request *req, struct response *res)
     int rc;
 
     rc = request_query_max_results(req, DEFAULT_MAX_RESULTS, &pg.limit);
-    if (!rc && metric)
-        rc = names_check(NAMES_METRIC_NAME, "metricName", metric, &req->eb);
-    if (!rc && dimension)
-        rc = names_check(NAMES_DIMENSION_NAME, "dimensionName", dimension, &req->eb);
+    if (!rc)
+        rc = handler_query_name(req, "metricName", NAMES_METRIC_NAME, &metric);
+    if (!rc)
+        rc = handler_query_name(req, "dimensionName", NAMES_DIMENSION_NAME, &dimension);
     if (!rc && metric && dimension)
         rc = dd_fail(&req->eb, DD_ERR_INVALID,
                      "Cannot specify both dimensionName and metricName in one request.");

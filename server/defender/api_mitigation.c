@@ -658,14 +658,11 @@ static int list_executions(struct request *req, struct response *res)
     size_t limit, i;
     int rc;
 
-    f.task_id = request_query(req, "taskId");
-    f.violation_id = request_query(req, "violationId");
-    f.thing = request_query(req, "thingName");
-    rc = f.task_id ? names_check(NAMES_MITIGATION_TASK_ID, "taskId", f.task_id, &req->eb) : DD_OK;
-    if (!rc && f.violation_id)
-        rc = names_check(NAMES_VIOLATION_ID, "violationId", f.violation_id, &req->eb);
-    if (!rc && f.thing)
-        rc = names_check(NAMES_DD_THING_NAME, "thingName", f.thing, &req->eb);
+    rc = handler_query_name(req, "taskId", NAMES_MITIGATION_TASK_ID, &f.task_id);
+    if (!rc)
+        rc = handler_query_name(req, "violationId", NAMES_VIOLATION_ID, &f.violation_id);
+    if (!rc)
+        rc = handler_query_name(req, "thingName", NAMES_DD_THING_NAME, &f.thing);
     if (!rc)
         rc = query_range(req, false, &f.has_range, &f.start_ms, &f.end_ms);
     if (!rc && !f.task_id && !f.has_range)

@@ -35,17 +35,15 @@
 /* The filters both listings take, checked. Strings borrowed from req. */
 static int read_filter(struct request *req, struct store_violation_filter *f)
 {
-    int rc = DD_OK;
+    int rc;
 
     memset(f, 0, sizeof(*f));
-    f->thing = request_query(req, "thingName");
-    f->profile = request_query(req, "securityProfileName");
     f->criteria_type = request_query(req, "behaviorCriteriaType");
     f->verification_state = request_query(req, "verificationState");
-    if (f->thing)
-        rc = names_check(NAMES_DD_THING_NAME, "thingName", f->thing, &req->eb);
-    if (!rc && f->profile)
-        rc = names_check(NAMES_SECURITY_PROFILE_NAME, "securityProfileName", f->profile, &req->eb);
+    rc = handler_query_name(req, "thingName", NAMES_DD_THING_NAME, &f->thing);
+    if (!rc)
+        rc = handler_query_name(req, "securityProfileName", NAMES_SECURITY_PROFILE_NAME,
+                                &f->profile);
     if (!rc && f->criteria_type)
         rc = names_check_enum("behaviorCriteriaType", f->criteria_type,
                               names_enum_behavior_criteria_type, &req->eb);
@@ -309,29 +307,20 @@ static int datapoint_row(void *ctx, const struct store_datapoint_row *r)
 
 static int get_datapoints(struct request *req, struct response *res)
 {
-    const char *thing = request_query(req, "thingName");
-    const char *profile = request_query(req, "securityProfileName");
-    const char *behavior = request_query(req, "behaviorName");
+    const char *thing = request_query(req, "thingName"), *profile = NULL, *behavior = NULL;
     struct store *s;
     cJSON *o, *items;
     int rc;
 
     rc = names_check(NAMES_DD_THING_NAME, "thingName", thing, &req->eb);
-    if (!rc && profile)
-        rc = names_check(NAMES_SECURITY_PROFILE_NAME, "securityProfileName", profile, &req->eb);
-    if (!rc && behavior)
-        rc = names_check(NAMES_BEHAVIOR_NAME, "behaviorName", behavior, &req->eb);
+    if (!rc)
+        rc = handler_query_name(req, "securityProfileName", NAMES_SECURITY_PROFILE_NAME, &profile);
+    if (!rc)
+        rc = handler_query_name(req, "behaviorName", NAMES_BEHAVIOR_NAME, &behavior);
+    if (!rc)
+        rc = handler_list_open(req, "datapoints", &s, &o, &items);
     if (rc)
         return rc;
-    rc = request_store(req, &s);
-    if (rc)
-        return rc;
-    o = cJSON_CreateObject();
-    items = cJSON_AddArrayToObject(o, "datapoints");
-    if (!items) {
-        cJSON_Delete(o);
-        return DD_ERR_NOMEM;
-    }
     rc = store_datapoints_each(s, thing, profile, behavior, datapoint_row, items);
     if (!rc)
         rc = response_json(res, o);

@@ -94,13 +94,6 @@ static int query_bool(struct request *req, const char *key, int *out)
 }
 
 /* A name query argument checked against shape (NULL when absent). */
-static int query_name(struct request *req, const char *key, enum names_shape shape,
-                      const char **out)
-{
-    *out = request_query(req, key);
-    return *out ? names_check(shape, key, *out, &req->eb) : DD_OK;
-}
-
 /* Check an AttributePayload (NULL allowed) and give its attributes as JSON
  * text (*text NULL when none were given; free() it) and its merge flag. */
 static int attribute_payload(struct request *req, const cJSON *payload, const char *field,
@@ -208,11 +201,11 @@ static int list_things(struct request *req, struct response *res)
     rc = request_store(req, &s);
     if (rc)
         return rc;
-    rc = query_name(req, "attributeName", NAMES_ATTRIBUTE_NAME, &f.attr_name);
+    rc = handler_query_name(req, "attributeName", NAMES_ATTRIBUTE_NAME, &f.attr_name);
     if (!rc)
-        rc = query_name(req, "attributeValue", NAMES_ATTRIBUTE_VALUE, &f.attr_value);
+        rc = handler_query_name(req, "attributeValue", NAMES_ATTRIBUTE_VALUE, &f.attr_value);
     if (!rc)
-        rc = query_name(req, "thingTypeName", NAMES_THING_TYPE_NAME, &f.type_name);
+        rc = handler_query_name(req, "thingTypeName", NAMES_THING_TYPE_NAME, &f.type_name);
     if (!rc)
         rc = query_bool(req, "usePrefixAttributeValue", &f.attr_prefix);
     if (!rc && f.attr_value && !f.attr_name)
@@ -565,9 +558,9 @@ static int list_groups(struct request *req, struct response *res)
     rc = request_store(req, &s);
     if (rc)
         return rc;
-    rc = query_name(req, "parentGroup", NAMES_THING_GROUP_NAME, &f.parent);
+    rc = handler_query_name(req, "parentGroup", NAMES_THING_GROUP_NAME, &f.parent);
     if (!rc)
-        rc = query_name(req, "namePrefixFilter", NAMES_THING_GROUP_NAME, &f.prefix);
+        rc = handler_query_name(req, "namePrefixFilter", NAMES_THING_GROUP_NAME, &f.prefix);
     if (!rc)
         rc = query_bool(req, "recursive", &f.recursive);
     if (rc)
