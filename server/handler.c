@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/paging.h"
+#include "server/aws_error.h"
 #include "server/server.h"
 
 int handler_run(struct request *req, struct response *res, const struct handler_ops *ops)
@@ -173,6 +174,50 @@ cJSON *handler_list_new(const char *member, cJSON **items)
         return o;
     cJSON_Delete(o);
     return NULL;
+}
+
+int handler_respond_page(struct request *req, struct response *res, cJSON *o, int rc,
+                         const char *member, const char *scope, const char *last)
+{
+    if (!rc && last)
+        rc = handler_add_token(req, o, member, scope, last);
+    return response_json_free(res, o, rc);
+}
+
+int handler_param_name(struct request *req, enum names_shape shape, const char *param,
+                       const char **out)
+{
+    *out = request_param(req, param);
+    return names_check(shape, param, *out, &req->eb);
+}
+
+int handler_query_name(struct request *req, const char *key, enum names_shape shape,
+                       const char **out)
+{
+    *out = request_query(req, key);
+    return *out ? names_check(shape, key, *out, &req->eb) : DD_OK;
+}
+
+bool handler_error_as(struct request *req, struct response *res, int *rc, int err, unsigned status,
+                      const char *type)
+{
+    if (*rc != err)
+        return false;
+    aws_error_respond(res, err, status, type, req->eb.msg);
+    *rc = DD_OK;
+    return true;
+}
+
+int handler_list_open(struct request *req, const char *member, struct store **s, cJSON **o,
+                      cJSON **items)
+{
+    int rc = request_store(req, s);
+
+    *o = NULL;
+    if (rc)
+        return rc;
+    *o = handler_list_new(member, items);
+    return *o ? DD_OK : DD_ERR_NOMEM;
 }
 
 int handler_add_json(cJSON *o, const char *key, const char *json)

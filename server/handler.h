@@ -69,6 +69,18 @@ int handler_run(struct request *req, struct response *res, const struct handler_
  * handler_run frees it). DD_ERR_INVALID (req->eb says why), DD_ERR_NOMEM. */
 int handler_body(struct handler *h);
 
+/* The path parameter param into *out (borrowed from req), checked as a
+ * name of shape: DD_ERR_INVALID (req->eb says why, naming param) when it
+ * is not one. */
+int handler_param_name(struct request *req, enum names_shape shape, const char *param,
+                       const char **out);
+
+/* The optional query argument key into *out (borrowed from req; NULL when
+ * absent), checked as a name of shape when given: DD_ERR_INVALID (req->eb
+ * says why, naming key) when it is not one. */
+int handler_query_name(struct request *req, const char *key, enum names_shape shape,
+                       const char **out);
+
 /* Member key of o, NULL when absent or JSON null (clients never send null;
  * botocore treats it as absent). Borrowed from o; o may be NULL. */
 const struct cJSON *handler_member(const struct cJSON *o, const char *key);
@@ -88,6 +100,13 @@ int handler_member_string(struct request *req, const struct cJSON *o, const char
 int handler_tags(struct request *req, const struct cJSON *body, const char *type_prefix,
                  const char *shape_prefix, char **out);
 
+/* Where the model gives an error its own status and type: when *rc is
+ * err, answer res with that error (status, type, req->eb's message), set
+ * *rc to DD_OK and return true; otherwise leave both alone and return
+ * false. Cannot fail. */
+bool handler_error_as(struct request *req, struct response *res, int *rc, int err, unsigned status,
+                      const char *type);
+
 /* The ARN of name (a thing, a group, a policy ...) in this server's region
  * and account into buf (NAMES_ARN_SIZE bytes). DD_ERR_INVALID when it does
  * not fit. */
@@ -97,6 +116,13 @@ int handler_arn(const struct request *req, enum names_arn_type type, const char 
  * under scope. DD_ERR_INVALID (req->eb) when it does not fit, DD_ERR_NOMEM. */
 int handler_add_token(struct request *req, struct cJSON *o, const char *member, const char *scope,
                       const char *last);
+
+/* Answer o (built with rc so far) as one page of a listing and free it:
+ * when rc is DD_OK and last is not NULL (more rows follow), add member
+ * (nextToken, nextMarker) holding the token of last under scope first.
+ * Returns rc, or the error of adding the token or of answering. */
+int handler_respond_page(struct request *req, struct response *res, struct cJSON *o, int rc,
+                         const char *member, const char *scope, const char *last);
 
 /* {member: [names...], token_member: token of the last name when more}: a
  * page of names as a 200 answer. token_member NULL means "nextToken". */
@@ -118,6 +144,13 @@ struct cJSON *handler_page_row(struct cJSON *items, size_t n, size_t limit, bool
  * borrows the array (the object owns it). NULL when out of memory: free
  * the object with cJSON_Delete(). */
 struct cJSON *handler_list_new(const char *member, struct cJSON **items);
+
+/* The start of a List* answer once its input is checked: this thread's
+ * store into *s (borrowed) and handler_list_new(member) into *o (the
+ * caller's: free with cJSON_Delete()) with *items borrowing its array.
+ * On error *o is NULL: request_store()'s errors, DD_ERR_NOMEM. */
+int handler_list_open(struct request *req, const char *member, struct store **s, struct cJSON **o,
+                      struct cJSON **items);
 
 /* Parse json (text this server stored, so valid) and add it to o under key.
  * json NULL adds {}. DD_ERR_NOMEM. */

@@ -118,6 +118,16 @@ bool request_parse_long(const char *v, long long *out)
     return *v && !*end && !errno;
 }
 
+int request_key_number(struct request *req, const char *key, const char *member, int64_t *out)
+{
+    long long n;
+
+    if (!request_parse_long(key, &n) || n < 0)
+        return dd_fail(&req->eb, DD_ERR_INVALID, "Invalid %s", member);
+    *out = n;
+    return DD_OK;
+}
+
 int request_query_count(struct request *req, const char *name, enum names_range range, size_t dflt,
                         size_t *out)
 {

@@ -91,6 +91,11 @@ int request_query_count(struct request *req, const char *name, enum names_range 
  * request_query_count() for the page size most operations take. */
 int request_query_max_results(struct request *req, size_t dflt, size_t *out);
 
+/* key, a paging key this server made from a row's number (a sequence, an
+ * id), back into *out. DD_ERR_INVALID ("Invalid <member>", req->eb) when
+ * it is not a non-negative decimal number; *out is then unchanged. */
+int request_key_number(struct request *req, const char *key, const char *member, int64_t *out);
+
 /* A pagination token in query argument name (nextToken, marker), decoded
  * under scope into key (size bytes; "" when absent). DD_ERR_INVALID
  * (req->eb says why) for a token that is not one of scope's keys. */

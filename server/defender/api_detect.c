@@ -87,9 +87,9 @@ static int query_long(struct request *req, const char *name, bool *has, int64_t 
 
 static const char *profile_name(struct request *req, int *rc)
 {
-    const char *name = request_param(req, "securityProfileName");
+    const char *name;
 
-    *rc = names_check(NAMES_SECURITY_PROFILE_NAME, "securityProfileName", name, &req->eb);
+    *rc = handler_param_name(req, NAMES_SECURITY_PROFILE_NAME, "securityProfileName", &name);
     return name;
 }
 
@@ -639,17 +639,30 @@ static int key_token(struct request *req, const char *scope, struct paging_pos *
     return DD_OK;
 }
 
+/* The next row of pg (handler_page_row()) for the profile named name,
+ * with its ARN in arn (NAMES_ARN_SIZE bytes). NULL with *rc set when there
+ * is no row to fill: the page is full (DD_OK), DD_ERR_NOMEM, or
+ * DD_ERR_INTERNAL when the ARN does not fit. */
+static cJSON *profile_row(struct page *pg, const char *name, char *arn, int *rc)
+{
+    cJSON *o = handler_page_row(pg->items, pg->n, pg->limit, &pg->more, rc);
+
+    if (o && profile_arn(pg->req, name, arn)) {
+        *rc = DD_ERR_INTERNAL;
+        return NULL;
+    }
+    return o;
+}
+
 static int list_profiles_row(void *ctx, const char *name)
 {
     struct page *pg = ctx;
     char arn[NAMES_ARN_SIZE];
     int rc;
-    cJSON *o = handler_page_row(pg->items, pg->n, pg->limit, &pg->more, &rc);
+    cJSON *o = profile_row(pg, name, arn, &rc);
 
     if (!o)
         return rc;
-    if (profile_arn(pg->req, name, arn))
-        return DD_ERR_INTERNAL;
     if (!cJSON_AddStringToObject(o, "name", name) || !cJSON_AddStringToObject(o, "arn", arn))
         return DD_ERR_NOMEM;
     snprintf(pg->last, sizeof(pg->last), "%s", name);
@@ -659,8 +672,7 @@ static int list_profiles_row(void *ctx, const char *name)
 
 static int list_profiles(struct request *req, struct response *res)
 {
-    const char *metric = request_query(req, "metricName");
-    const char *dimension = request_query(req, "dimensionName");
+    const char *metric = NULL, *dimension = NULL;
     struct paging_pos pos;
     struct page pg = { .req = req };
     const char *after;
@@ -670,10 +682,10 @@ static int list_profiles(struct request *req, struct response *res)
     int rc;
 
     rc = request_query_max_results(req, DEFAULT_MAX_RESULTS, &pg.limit);
-    if (!rc && metric)
-        rc = names_check(NAMES_METRIC_NAME, "metricName", metric, &req->eb);
-    if (!rc && dimension)
-        rc = names_check(NAMES_DIMENSION_NAME, "dimensionName", dimension, &req->eb);
+    if (!rc)
+        rc = handler_query_name(req, "metricName", NAMES_METRIC_NAME, &metric);
+    if (!rc)
+        rc = handler_query_name(req, "dimensionName", NAMES_DIMENSION_NAME, &dimension);
     if (!rc && metric && dimension)
         rc = dd_fail(&req->eb, DD_ERR_INVALID,
                      "Cannot specify both dimensionName and metricName in one request.");
@@ -683,12 +695,9 @@ static int list_profiles(struct request *req, struct response *res)
              dimension ? dimension : "");
     rc = key_token(req, scope, &pos, &after);
     if (!rc)
-        rc = request_store(req, &s);
+        rc = handler_list_open(req, "securityProfileIdentifiers", &s, &o, &pg.items);
     if (rc)
         return rc;
-    o = handler_list_new("securityProfileIdentifiers", &pg.items);
-    if (!o)
-        return DD_ERR_NOMEM;
     rc =
         store_profiles_list(s, metric, dimension, after, (int)pg.limit + 1, list_profiles_row, &pg);
     return respond_page(req, res, o, &pg, scope, false, 0, rc);
@@ -734,15 +743,18 @@ static int target_arn(struct request *req, struct names_arn *parsed, char *canon
     return DD_OK;
 }
 
-/* AttachSecurityProfile (attach) and DetachSecurityProfile. */
-static int attach_or_detach(struct request *req, bool attach)
+/* AttachSecurityProfile (PUT) and DetachSecurityProfile (DELETE): one
+ * route, told apart by the method. */
+static int attach_or_detach(struct request *req, struct response *res)
 {
+    bool attach = strcmp(req->method, "PUT") == 0;
     char canon[NAMES_ARN_SIZE];
     struct names_arn parsed;
     const char *name, *group;
     struct store *s;
     int rc;
 
+    (void)res;
     name = profile_name(req, &rc);
     if (!rc)
         rc = target_arn(req, &parsed, canon, &group);
@@ -752,18 +764,6 @@ static int attach_or_detach(struct request *req, bool attach)
         return rc;
     return attach ? store_profile_attach(s, name, canon, group, &req->eb)
                   : store_profile_detach(s, name, canon, &req->eb);
-}
-
-static int attach_profile(struct request *req, struct response *res)
-{
-    (void)res;
-    return attach_or_detach(req, true);
-}
-
-static int detach_profile(struct request *req, struct response *res)
-{
-    (void)res;
-    return attach_or_detach(req, false);
 }
 
 static int list_targets_row(void *ctx, const char *profile, const char *target)
@@ -800,12 +800,9 @@ static int list_targets(struct request *req, struct response *res)
     snprintf(scope, sizeof(scope), "ListTargetsForSecurityProfile\n%s", name);
     rc = key_token(req, scope, &pos, &after);
     if (!rc)
-        rc = request_store(req, &s);
+        rc = handler_list_open(req, "securityProfileTargets", &s, &o, &pg.items);
     if (rc)
         return rc;
-    o = handler_list_new("securityProfileTargets", &pg.items);
-    if (!o)
-        return DD_ERR_NOMEM;
     rc = store_profile_targets(s, name, after, (int)pg.limit + 1, list_targets_row, &pg, &req->eb);
     return respond_page(req, res, o, &pg, scope, false, 0, rc);
 }
@@ -816,12 +813,10 @@ static int mapping_row(void *ctx, const char *profile, const char *target)
     char arn[NAMES_ARN_SIZE];
     cJSON *id, *t;
     int rc;
-    cJSON *o = handler_page_row(pg->items, pg->n, pg->limit, &pg->more, &rc);
+    cJSON *o = profile_row(pg, profile, arn, &rc);
 
     if (!o)
         return rc;
-    if (profile_arn(pg->req, profile, arn))
-        return DD_ERR_INTERNAL;
     id = cJSON_AddObjectToObject(o, "securityProfileIdentifier");
     t = cJSON_AddObjectToObject(o, "target");
     if (!id || !t || !cJSON_AddStringToObject(id, "name", profile) ||
@@ -864,12 +859,9 @@ static int list_profiles_for_target(struct request *req, struct response *res)
     /* The ARN of a group without its name: ancestors' ARNs are this + name. */
     snprintf(prefix, sizeof(prefix), "arn:aws:iot:%s:%s:thinggroup/", req->srv->region,
              req->srv->account);
-    rc = request_store(req, &s);
+    rc = handler_list_open(req, "securityProfileTargetMappings", &s, &o, &pg.items);
     if (rc)
         return rc;
-    o = handler_list_new("securityProfileTargetMappings", &pg.items);
-    if (!o)
-        return DD_ERR_NOMEM;
     rc = store_profiles_for_target(s, canon, group, recursive, prefix, offset, (int)pg.limit + 1,
                                    mapping_row, &pg, &req->eb);
     return respond_page(req, res, o, &pg, scope, true, offset, rc);
@@ -933,8 +925,8 @@ const struct route api_detect_routes[] = {
     { "PATCH", "/security-profiles/{securityProfileName}", NULL, &update_profile },
     { "DELETE", "/security-profiles/{securityProfileName}", NULL, &delete_profile },
     { "GET", "/security-profiles", list_profiles, NULL },
-    { "PUT", "/security-profiles/{securityProfileName}/targets", attach_profile, NULL },
-    { "DELETE", "/security-profiles/{securityProfileName}/targets", detach_profile, NULL },
+    { "PUT", "/security-profiles/{securityProfileName}/targets", attach_or_detach, NULL },
+    { "DELETE", "/security-profiles/{securityProfileName}/targets", attach_or_detach, NULL },
     { "GET", "/security-profiles/{securityProfileName}/targets", list_targets, NULL },
     { "GET", "/security-profiles-for-target", list_profiles_for_target, NULL },
     { "POST", "/security-profile-behaviors/validate", validate_behaviors, NULL },

@@ -127,11 +127,9 @@ static bool is_dimension(const struct handler *h)
 /* The name in the path. */
 static int check_name(struct handler *h)
 {
-    struct op *op = h->op;
+    const struct kind *k = h->arg;
 
-    op->name = request_param(h->req, ((const struct kind *)h->arg)->param);
-    return names_check(((const struct kind *)h->arg)->shape, ((const struct kind *)h->arg)->param,
-                       op->name, &h->req->eb);
+    return handler_param_name(h->req, k->shape, k->param, &((struct op *)h->op)->name);
 }
 
 /* Create*: the name, the type, stringValues (dimensions) or displayName

@@ -12,7 +12,6 @@
  * is not in progress. A retried start (same task id, token and request) is
  * answered with the task id; any other reuse of the id or the token is
  * TaskAlreadyExistsException. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,8 +273,7 @@ static int parse_params(struct request *req, const cJSON *params, char **text, c
 
 static int action_name(struct request *req, const char **name)
 {
-    *name = request_param(req, "actionName");
-    return names_check(NAMES_MITIGATION_ACTION_NAME, "actionName", *name, &req->eb);
+    return handler_param_name(req, NAMES_MITIGATION_ACTION_NAME, "actionName", name);
 }
 
 /* {actionArn, actionId}: the answer of Create and Update; with exists,
@@ -314,36 +312,22 @@ static int list_actions(struct request *req, struct response *res)
     if (!rc)
         rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, key, sizeof(key));
     if (!rc)
-        rc = request_store(req, &s);
+        rc = handler_list_open(req, "actionIdentifiers", &s, &o, &list);
     if (!rc)
         rc = store_mitigation_action_list(s, type, key[0] ? key : NULL, limit, &page);
-    if (rc)
-        goto out;
-    o = cJSON_CreateObject();
-    list = cJSON_AddArrayToObject(o, "actionIdentifiers");
-    if (!list)
-        rc = DD_ERR_NOMEM;
     for (i = 0; !rc && i < page.n; i++) {
         rc = handler_arn(req, NAMES_ARN_MITIGATION_ACTION, page.items[i].name, arn);
         if (rc)
             break;
-        it = cJSON_CreateObject();
-        if (!cJSON_AddItemToArray(list, it)) {
-            cJSON_Delete(it);
-            rc = DD_ERR_NOMEM;
-        }
-        if (!rc && (!cJSON_AddStringToObject(it, "actionName", page.items[i].name) ||
-                    !cJSON_AddStringToObject(it, "actionArn", arn)))
+        it = handler_add_object(list);
+        if (!it || !cJSON_AddStringToObject(it, "actionName", page.items[i].name) ||
+            !cJSON_AddStringToObject(it, "actionArn", arn))
             rc = DD_ERR_NOMEM;
         if (!rc)
             rc = handler_add_seconds(it, "creationDate", page.items[i].created_ms);
     }
-    if (!rc && page.more)
-        rc = handler_add_token(req, o, "nextToken", scope, page.items[page.n - 1].name);
-    rc = response_json_free(res, o, rc);
-    o = NULL;
-out:
-    cJSON_Delete(o);
+    rc = handler_respond_page(req, res, o, rc, "nextToken", scope,
+                              page.more ? page.items[page.n - 1].name : NULL);
     store_mitigation_action_page_cleanup(&page);
     return rc;
 }
@@ -352,8 +336,7 @@ out:
 
 static int task_id(struct request *req, const char **id)
 {
-    *id = request_param(req, "taskId");
-    return names_check(NAMES_MITIGATION_TASK_ID, "taskId", *id, &req->eb);
+    return handler_param_name(req, NAMES_MITIGATION_TASK_ID, "taskId", id);
 }
 
 /* A timestamp member of a JSON body: epoch seconds (what botocore sends)
@@ -536,12 +519,7 @@ static int start_task(struct request *req, struct response *res)
     r.t.target = r.target;
     r.t.request = r.request;
     rc = store_mitigation_task_start(s, &r.t, request_now_ms(s), &created, &req->eb);
-    if (rc == DD_ERR_EXISTS) {
-        aws_error_respond(res, rc, 400, "TaskAlreadyExistsException", req->eb.msg);
-        rc = DD_OK;
-        goto out;
-    }
-    if (rc)
+    if (handler_error_as(req, res, &rc, DD_ERR_EXISTS, 400, "TaskAlreadyExistsException") || rc)
         goto out;
     o = cJSON_CreateObject();
     if (o && !cJSON_AddStringToObject(o, "taskId", r.t.task_id))
@@ -555,6 +533,16 @@ out:
     return rc;
 }
 
+/* A task's or an execution's start under start_key and, once it has ended
+ * (end_ms >= 0), its end under end_key, into o. DD_ERR_NOMEM. */
+static int add_span(cJSON *o, const char *start_key, int64_t start_ms, const char *end_key,
+                    int64_t end_ms)
+{
+    int rc = handler_add_seconds(o, start_key, start_ms);
+
+    return rc || end_ms < 0 ? rc : handler_add_seconds(o, end_key, end_ms);
+}
+
 /* The DetectMitigationActionsTaskSummary of t, a new object in *out. */
 static int task_summary(const struct store_mitigation_task *t, cJSON **out)
 {
@@ -566,9 +554,7 @@ static int task_summary(const struct store_mitigation_task *t, cJSON **out)
         !cJSON_AddStringToObject(o, "taskStatus", t->status))
         rc = DD_ERR_NOMEM;
     if (!rc)
-        rc = handler_add_seconds(o, "taskStartTime", t->start_ms);
-    if (!rc && t->end_ms >= 0)
-        rc = handler_add_seconds(o, "taskEndTime", t->end_ms);
+        rc = add_span(o, "taskStartTime", t->start_ms, "taskEndTime", t->end_ms);
     if (!rc)
         rc = handler_add_json(o, "target", t->target);
     if (!rc && t->has_range) {
@@ -622,16 +608,10 @@ static int list_tasks(struct request *req, struct response *res)
         after_ms = strtoll(key, NULL, 10);
     }
     if (!rc)
-        rc = request_store(req, &s);
+        rc = handler_list_open(req, "tasks", &s, &o, &list);
     if (!rc)
         rc = store_mitigation_task_list(s, start, end, after_ms, slash ? slash + 1 : NULL, limit,
                                         &page);
-    if (rc)
-        goto out;
-    o = cJSON_CreateObject();
-    list = cJSON_AddArrayToObject(o, "tasks");
-    if (!list)
-        rc = DD_ERR_NOMEM;
     for (i = 0; !rc && i < page.n; i++) {
         rc = task_summary(&page.items[i], &it);
         if (!rc && !cJSON_AddItemToArray(list, it)) {
@@ -639,15 +619,10 @@ static int list_tasks(struct request *req, struct response *res)
             rc = DD_ERR_NOMEM;
         }
     }
-    if (!rc && page.more) {
+    if (page.more)
         snprintf(last, sizeof(last), "%" PRId64 "/%s", page.items[page.n - 1].start_ms,
                  page.items[page.n - 1].task_id);
-        rc = handler_add_token(req, o, "nextToken", scope, last);
-    }
-    rc = response_json_free(res, o, rc);
-    o = NULL;
-out:
-    cJSON_Delete(o);
+    rc = handler_respond_page(req, res, o, rc, "nextToken", scope, page.more ? last : NULL);
     store_mitigation_task_page_cleanup(&page);
     return rc;
 }
@@ -655,22 +630,16 @@ out:
 /* One DetectMitigationActionExecution of e, added to list. */
 static int add_execution(cJSON *list, const struct store_mitigation_execution *e)
 {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = handler_add_object(list);
     int rc = DD_OK;
 
-    if (!cJSON_AddItemToArray(list, o)) {
-        cJSON_Delete(o);
-        return DD_ERR_NOMEM;
-    }
-    if (!cJSON_AddStringToObject(o, "taskId", e->task_id) ||
+    if (!o || !cJSON_AddStringToObject(o, "taskId", e->task_id) ||
         !cJSON_AddStringToObject(o, "violationId", e->violation_id) ||
         !cJSON_AddStringToObject(o, "actionName", e->action_name) ||
         !cJSON_AddStringToObject(o, "thingName", e->thing))
         rc = DD_ERR_NOMEM;
     if (!rc)
-        rc = handler_add_seconds(o, "executionStartDate", e->start_ms);
-    if (!rc && e->end_ms >= 0)
-        rc = handler_add_seconds(o, "executionEndDate", e->end_ms);
+        rc = add_span(o, "executionStartDate", e->start_ms, "executionEndDate", e->end_ms);
     if (!rc && (!cJSON_AddStringToObject(o, "status", e->status) ||
                 (e->error_code && !cJSON_AddStringToObject(o, "errorCode", e->error_code)) ||
                 (e->message && !cJSON_AddStringToObject(o, "message", e->message))))
@@ -682,21 +651,18 @@ static int list_executions(struct request *req, struct response *res)
 {
     struct store_mitigation_execution_filter f = { 0 };
     struct store_mitigation_execution_page page = { 0 };
-    char scope[SCOPE_SIZE], key[PAGING_KEY_MAX + 1], last[32], *end;
+    char scope[SCOPE_SIZE], key[PAGING_KEY_MAX + 1], last[32];
     int64_t after = 0;
     cJSON *o = NULL, *list;
     struct store *s;
     size_t limit, i;
     int rc;
 
-    f.task_id = request_query(req, "taskId");
-    f.violation_id = request_query(req, "violationId");
-    f.thing = request_query(req, "thingName");
-    rc = f.task_id ? names_check(NAMES_MITIGATION_TASK_ID, "taskId", f.task_id, &req->eb) : DD_OK;
-    if (!rc && f.violation_id)
-        rc = names_check(NAMES_VIOLATION_ID, "violationId", f.violation_id, &req->eb);
-    if (!rc && f.thing)
-        rc = names_check(NAMES_DD_THING_NAME, "thingName", f.thing, &req->eb);
+    rc = handler_query_name(req, "taskId", NAMES_MITIGATION_TASK_ID, &f.task_id);
+    if (!rc)
+        rc = handler_query_name(req, "violationId", NAMES_VIOLATION_ID, &f.violation_id);
+    if (!rc)
+        rc = handler_query_name(req, "thingName", NAMES_DD_THING_NAME, &f.thing);
     if (!rc)
         rc = query_range(req, false, &f.has_range, &f.start_ms, &f.end_ms);
     if (!rc && !f.task_id && !f.has_range)
@@ -709,32 +675,17 @@ static int list_executions(struct request *req, struct response *res)
              f.task_id ? f.task_id : "", f.violation_id ? f.violation_id : "",
              f.thing ? f.thing : "", f.has_range, f.start_ms, f.end_ms);
     rc = request_query_page(req, scope, DEFAULT_MAX_RESULTS, &limit, key, sizeof(key));
-    if (!rc && key[0]) {
-        errno = 0;
-        after = strtoll(key, &end, 10);
-        if (*end || errno || after < 0)
-            rc = dd_fail(&req->eb, DD_ERR_INVALID, "Invalid nextToken");
-    }
+    if (!rc && key[0])
+        rc = request_key_number(req, key, "nextToken", &after);
     if (!rc)
-        rc = request_store(req, &s);
+        rc = handler_list_open(req, "actionsExecutions", &s, &o, &list);
     if (!rc)
         rc = store_mitigation_execution_list(s, &f, after, limit, &page);
-    if (rc)
-        goto out;
-    o = cJSON_CreateObject();
-    list = cJSON_AddArrayToObject(o, "actionsExecutions");
-    if (!list)
-        rc = DD_ERR_NOMEM;
     for (i = 0; !rc && i < page.n; i++)
         rc = add_execution(list, &page.items[i]);
-    if (!rc && page.more) {
+    if (page.more)
         snprintf(last, sizeof(last), "%" PRId64, page.items[page.n - 1].id);
-        rc = handler_add_token(req, o, "nextToken", scope, last);
-    }
-    rc = response_json_free(res, o, rc);
-    o = NULL;
-out:
-    cJSON_Delete(o);
+    rc = handler_respond_page(req, res, o, rc, "nextToken", scope, page.more ? last : NULL);
     store_mitigation_execution_page_cleanup(&page);
     return rc;
 }

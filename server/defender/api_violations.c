@@ -35,17 +35,15 @@
 /* The filters both listings take, checked. Strings borrowed from req. */
 static int read_filter(struct request *req, struct store_violation_filter *f)
 {
-    int rc = DD_OK;
+    int rc;
 
     memset(f, 0, sizeof(*f));
-    f->thing = request_query(req, "thingName");
-    f->profile = request_query(req, "securityProfileName");
     f->criteria_type = request_query(req, "behaviorCriteriaType");
     f->verification_state = request_query(req, "verificationState");
-    if (f->thing)
-        rc = names_check(NAMES_DD_THING_NAME, "thingName", f->thing, &req->eb);
-    if (!rc && f->profile)
-        rc = names_check(NAMES_SECURITY_PROFILE_NAME, "securityProfileName", f->profile, &req->eb);
+    rc = handler_query_name(req, "thingName", NAMES_DD_THING_NAME, &f->thing);
+    if (!rc)
+        rc = handler_query_name(req, "securityProfileName", NAMES_SECURITY_PROFILE_NAME,
+                                &f->profile);
     if (!rc && f->criteria_type)
         rc = names_check_enum("behaviorCriteriaType", f->criteria_type,
                               names_enum_behavior_criteria_type, &req->eb);
@@ -163,16 +161,6 @@ static int read_cursor(struct request *req, const char *scope, bool events, stru
     return DD_OK;
 }
 
-/* Answer the page in o (collected with rc so far), with a nextToken for
- * pg->last under scope when more rows follow; frees o. */
-static int respond_page(struct request *req, struct response *res, cJSON *o, const struct page *pg,
-                        const char *scope, int rc)
-{
-    if (!rc && pg->more)
-        rc = handler_add_token(req, o, "nextToken", scope, pg->last);
-    return response_json_free(res, o, rc);
-}
-
 static int list_active(struct request *req, struct response *res)
 {
     struct store_violation_filter f;
@@ -209,7 +197,7 @@ static int list_active(struct request *req, struct response *res)
     if (!o)
         return DD_ERR_NOMEM;
     rc = store_violations_active(s, &f, has ? &cur : NULL, (int)pg.limit + 1, violation_row, &pg);
-    return respond_page(req, res, o, &pg, scope, rc);
+    return handler_respond_page(req, res, o, rc, "nextToken", scope, pg.more ? pg.last : NULL);
 }
 
 static int list_events(struct request *req, struct response *res)
@@ -238,15 +226,12 @@ static int list_events(struct request *req, struct response *res)
     filter_scope(scope, sizeof(scope), "ListViolationEvents", &f, range);
     rc = read_cursor(req, scope, true, &pos, &cur, &has);
     if (!rc)
-        rc = request_store(req, &s);
+        rc = handler_list_open(req, "violationEvents", &s, &o, &pg.items);
     if (rc)
         return rc;
-    o = handler_list_new("violationEvents", &pg.items);
-    if (!o)
-        return DD_ERR_NOMEM;
     rc = store_violation_events(s, &f, start, end, has ? &cur : NULL, (int)pg.limit + 1,
                                 violation_row, &pg);
-    return respond_page(req, res, o, &pg, scope, rc);
+    return handler_respond_page(req, res, o, rc, "nextToken", scope, pg.more ? pg.last : NULL);
 }
 
 static int put_verification(struct request *req, struct response *res)
@@ -322,29 +307,20 @@ static int datapoint_row(void *ctx, const struct store_datapoint_row *r)
 
 static int get_datapoints(struct request *req, struct response *res)
 {
-    const char *thing = request_query(req, "thingName");
-    const char *profile = request_query(req, "securityProfileName");
-    const char *behavior = request_query(req, "behaviorName");
+    const char *thing = request_query(req, "thingName"), *profile = NULL, *behavior = NULL;
     struct store *s;
     cJSON *o, *items;
     int rc;
 
     rc = names_check(NAMES_DD_THING_NAME, "thingName", thing, &req->eb);
-    if (!rc && profile)
-        rc = names_check(NAMES_SECURITY_PROFILE_NAME, "securityProfileName", profile, &req->eb);
-    if (!rc && behavior)
-        rc = names_check(NAMES_BEHAVIOR_NAME, "behaviorName", behavior, &req->eb);
+    if (!rc)
+        rc = handler_query_name(req, "securityProfileName", NAMES_SECURITY_PROFILE_NAME, &profile);
+    if (!rc)
+        rc = handler_query_name(req, "behaviorName", NAMES_BEHAVIOR_NAME, &behavior);
+    if (!rc)
+        rc = handler_list_open(req, "datapoints", &s, &o, &items);
     if (rc)
         return rc;
-    rc = request_store(req, &s);
-    if (rc)
-        return rc;
-    o = cJSON_CreateObject();
-    items = cJSON_AddArrayToObject(o, "datapoints");
-    if (!items) {
-        cJSON_Delete(o);
-        return DD_ERR_NOMEM;
-    }
     rc = store_datapoints_each(s, thing, profile, behavior, datapoint_row, items);
     if (!rc)
         rc = response_json(res, o);

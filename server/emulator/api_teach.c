@@ -441,13 +441,11 @@ static int check_words(struct handler *h)
     int rc;
 
     op->profile = request_query(req, "securityProfileName");
-    op->behavior = request_query(req, "behaviorName");
-    op->thing = request_query(req, "thingName");
     rc = names_check(NAMES_SECURITY_PROFILE_NAME, "securityProfileName", op->profile, &req->eb);
-    if (!rc && op->behavior)
-        rc = names_check(NAMES_BEHAVIOR_NAME, "behaviorName", op->behavior, &req->eb);
-    if (!rc && op->thing)
-        rc = names_check(NAMES_DD_THING_NAME, "thingName", op->thing, &req->eb);
+    if (!rc)
+        rc = handler_query_name(req, "behaviorName", NAMES_BEHAVIOR_NAME, &op->behavior);
+    if (!rc)
+        rc = handler_query_name(req, "thingName", NAMES_DD_THING_NAME, &op->thing);
     return rc;
 }
 
@@ -475,14 +473,10 @@ static int render_words(struct handler *h, cJSON *o)
         rc = words_behavior(b, op->thing, &words);
         if (rc)
             break;
-        it = cJSON_CreateObject();
-        if (!cJSON_AddItemToArray(items, it)) {
-            cJSON_Delete(it);
+        it = handler_add_object(items);
+        if (!it || !cJSON_AddStringToObject(it, "behaviorName", b->name) ||
+            !cJSON_AddStringToObject(it, "words", words))
             rc = DD_ERR_NOMEM;
-        } else if (!cJSON_AddStringToObject(it, "behaviorName", b->name) ||
-                   !cJSON_AddStringToObject(it, "words", words)) {
-            rc = DD_ERR_NOMEM;
-        }
         free(words);
         words = NULL;
     }
@@ -560,12 +554,8 @@ static int fleet_thing(void *ctx, const char *name, bool registered)
         if (rc || !relevant)
             continue;
         rc = DD_ERR_NOMEM;
-        po = cJSON_CreateObject();
-        if (!cJSON_AddItemToArray(profiles, po)) {
-            cJSON_Delete(po);
-            break;
-        }
-        if (!cJSON_AddStringToObject(po, "securityProfileName", p->name) ||
+        po = handler_add_object(profiles);
+        if (!po || !cJSON_AddStringToObject(po, "securityProfileName", p->name) ||
             !cJSON_AddBoolToObject(po, "targeted", profile_targets(&t, p->name)) ||
             !(bs = cJSON_AddArrayToObject(po, "behaviors")))
             break;
@@ -768,14 +758,13 @@ static int check_explain(struct handler *h)
     int rc;
 
     op->thing = request_query(req, "thingName");
-    op->profile = request_query(req, "securityProfileName");
-    op->behavior = request_query(req, "behaviorName");
     op->format = request_query(req, "format");
     rc = names_check(NAMES_DD_THING_NAME, "thingName", op->thing, &req->eb);
-    if (!rc && op->profile)
-        rc = names_check(NAMES_SECURITY_PROFILE_NAME, "securityProfileName", op->profile, &req->eb);
-    if (!rc && op->behavior)
-        rc = names_check(NAMES_BEHAVIOR_NAME, "behaviorName", op->behavior, &req->eb);
+    if (!rc)
+        rc = handler_query_name(req, "securityProfileName", NAMES_SECURITY_PROFILE_NAME,
+                                &op->profile);
+    if (!rc)
+        rc = handler_query_name(req, "behaviorName", NAMES_BEHAVIOR_NAME, &op->behavior);
     if (!rc && op->format && strcmp(op->format, "json") != 0 && strcmp(op->format, "text") != 0)
         rc = dd_fail(&req->eb, DD_ERR_INVALID, "format must be json or text, not '%.16s'.",
                      op->format);

@@ -21,7 +21,6 @@
  * policies unless forceDelete (DeleteConflictException, 409). Creation dates
  * are emulated time; validity is the certificate's own (real time). */
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,10 +135,8 @@ static int member_text(struct request *req, const cJSON *o, const char *key, siz
 /* DD_ERR_STATE from the store is AWS's CertificateStateException (406). */
 static int state_error(struct request *req, struct response *res, int rc)
 {
-    if (rc != DD_ERR_STATE)
-        return rc;
-    aws_error_respond(res, rc, 406, "CertificateStateException", req->eb.msg);
-    return DD_OK;
+    handler_error_as(req, res, &rc, DD_ERR_STATE, 406, "CertificateStateException");
+    return rc;
 }
 
 /* This thread's store into *s and the emulator's CA into *ca (free it
@@ -295,12 +292,8 @@ static int register_certificate_without_ca(struct request *req, struct response 
         status = (enum store_cert_status)names_enum_find(store_cert_status_names, status_name);
     }
     rc = ca_inspect(pem, &c, &req->eb);
-    if (rc == DD_ERR_INVALID) {
-        aws_error_respond(res, rc, 400, "CertificateValidationException", req->eb.msg);
-        rc = DD_OK;
-        goto out;
-    }
-    if (rc)
+    if (handler_error_as(req, res, &rc, DD_ERR_INVALID, 400, "CertificateValidationException") ||
+        rc)
         goto out;
     rc = request_store(req, &s);
     if (!rc)
@@ -374,45 +367,30 @@ static int list_certificates(struct request *req, struct response *res)
         return rc;
     scope = asc ? "ListCertificates:asc" : "ListCertificates:desc";
     rc = request_query_key(req, "marker", scope, after, sizeof(after));
+    if (!rc && after[0])
+        rc = request_key_number(req, after, "marker", &after_seq);
     if (rc)
         return rc;
-    if (after[0]) {
-        char *end;
-
-        errno = 0;
-        after_seq = strtoll(after, &end, 10);
-        if (*end || errno || after_seq < 0)
-            return dd_fail(&req->eb, DD_ERR_INVALID, "Invalid marker");
-    }
-    rc = request_store(req, &s);
-    if (rc)
-        return rc;
-    rc = store_cert_list(s, asc, after_seq, limit, &page);
-    if (rc)
-        return rc;
-    o = cJSON_CreateObject();
-    arr = cJSON_AddArrayToObject(o, "certificates");
-    rc = arr ? DD_OK : DD_ERR_NOMEM;
+    rc = handler_list_open(req, "certificates", &s, &o, &arr);
+    if (!rc)
+        rc = store_cert_list(s, asc, after_seq, limit, &page);
     for (i = 0; !rc && i < page.n; i++) {
         const struct store_cert *c = &page.v[i];
-        cJSON *it = cJSON_CreateObject();
+        cJSON *it;
 
         rc = handler_arn(req, NAMES_ARN_CERT, c->cert_id, arn);
-        if (!rc && !(it && cJSON_AddItemToArray(arr, it) &&
-                     cJSON_AddStringToObject(it, "certificateArn", arn) &&
+        it = rc ? NULL : handler_add_object(arr);
+        if (!rc && !(it && cJSON_AddStringToObject(it, "certificateArn", arn) &&
                      cJSON_AddStringToObject(it, "certificateId", c->cert_id) &&
                      cJSON_AddStringToObject(it, "status", store_cert_status_names[c->status]) &&
                      cJSON_AddStringToObject(it, "certificateMode", "DEFAULT") &&
                      cJSON_AddNumberToObject(it, "creationDate", (double)c->created_ms / 1000.0)))
             rc = DD_ERR_NOMEM;
     }
-    if (!rc && page.n && page.more) {
+    if (page.n && page.more)
         snprintf(last, sizeof(last), "%" PRId64, page.v[page.n - 1].seq);
-        rc = handler_add_token(req, o, "nextMarker", scope, last);
-    }
-    if (!rc)
-        rc = response_json(res, o);
-    cJSON_Delete(o);
+    rc = handler_respond_page(req, res, o, rc, "nextMarker", scope,
+                              page.n && page.more ? last : NULL);
     store_cert_page_cleanup(&page);
     return rc;
 }
@@ -463,17 +441,20 @@ static int delete_certificate(struct request *req, struct response *res)
 
 static int thing_param(struct request *req, const char **thing)
 {
-    *thing = request_param(req, "thingName");
-    return names_check(NAMES_THING_NAME, "thingName", *thing, &req->eb);
+    return handler_param_name(req, NAMES_THING_NAME, "thingName", thing);
 }
 
-static int attach_or_detach(struct request *req, bool attach)
+/* AttachThingPrincipal (PUT) and DetachThingPrincipal (DELETE): one
+ * route, told apart by the method. */
+static int attach_or_detach(struct request *req, struct response *res)
 {
+    bool attach = strcmp(req->method, "PUT") == 0;
     char id[STORE_CERT_ID_SIZE];
     const char *thing;
     struct store *s;
     int rc;
 
+    (void)res;
     rc = thing_param(req, &thing);
     if (!rc)
         rc = principal_cert(req, id);
@@ -484,18 +465,6 @@ static int attach_or_detach(struct request *req, bool attach)
         return rc;
     return attach ? store_thing_principal_attach(s, thing, id, &req->eb)
                   : store_thing_principal_detach(s, thing, id, &req->eb);
-}
-
-static int attach_thing_principal(struct request *req, struct response *res)
-{
-    (void)res;
-    return attach_or_detach(req, true);
-}
-
-static int detach_thing_principal(struct request *req, struct response *res)
-{
-    (void)res;
-    return attach_or_detach(req, false);
 }
 
 /* ListThingPrincipals and ListPrincipalThings: one page of what list gives
@@ -537,9 +506,8 @@ static int list_names(struct request *req, struct response *res, const char *ope
         if (!rc && !cJSON_AddItemToArray(arr, cJSON_CreateString(v)))
             rc = DD_ERR_NOMEM;
     }
-    if (!rc && l.n && l.more)
-        rc = handler_add_token(req, o, "nextToken", scope, l.names[l.n - 1]);
-    rc = response_json_free(res, o, rc);
+    rc = handler_respond_page(req, res, o, rc, "nextToken", scope,
+                              l.n && l.more ? l.names[l.n - 1] : NULL);
 out:
     store_names_cleanup(&l);
     return rc;
@@ -574,8 +542,8 @@ const struct route api_certs_routes[] = {
     { "GET", "/certificates/{certificateId}", describe_certificate, NULL },
     { "PUT", "/certificates/{certificateId}", update_certificate, NULL },
     { "DELETE", "/certificates/{certificateId}", delete_certificate, NULL },
-    { "PUT", "/things/{thingName}/principals", attach_thing_principal, NULL },
-    { "DELETE", "/things/{thingName}/principals", detach_thing_principal, NULL },
+    { "PUT", "/things/{thingName}/principals", attach_or_detach, NULL },
+    { "DELETE", "/things/{thingName}/principals", attach_or_detach, NULL },
     { "GET", "/things/{thingName}/principals", list_thing_principals, NULL },
     { "GET", "/principals/things", list_principal_things, NULL },
     { NULL, NULL, NULL, NULL },

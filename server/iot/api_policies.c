@@ -25,7 +25,6 @@
 #include "core/paging.h"
 #include "core/policy.h"
 #include "server/api.h"
-#include "server/aws_error.h"
 #include "server/handler.h"
 #include "server/server.h"
 #include "store/iot/store_policies.h"
@@ -34,8 +33,7 @@
 
 static int check_policy_name(struct request *req, const char **name)
 {
-    *name = request_param(req, "policyName");
-    return names_check(NAMES_POLICY_NAME, "policyName", *name, &req->eb);
+    return handler_param_name(req, NAMES_POLICY_NAME, "policyName", name);
 }
 
 /* The policyDocument member: present, within the model's length, and a
@@ -120,12 +118,10 @@ static int add_policy_list(struct request *req, cJSON *o, const char *field,
     if (!arr)
         return DD_ERR_NOMEM;
     for (i = 0; i < names->n; i++) {
-        cJSON *p = cJSON_CreateObject();
+        cJSON *p = handler_add_object(arr);
 
-        if (!p || !cJSON_AddItemToArray(arr, p)) {
-            cJSON_Delete(p);
+        if (!p)
             return DD_ERR_NOMEM;
-        }
         if (handler_arn(req, NAMES_ARN_POLICY, names->v[i], arn))
             return DD_ERR_INTERNAL;
         if (!cJSON_AddStringToObject(p, "policyName", names->v[i]) ||
@@ -151,9 +147,7 @@ static int marker_page(struct request *req, const char *scope, size_t *limit, ch
 static int respond_marker_page(struct request *req, struct response *res, cJSON *o, int rc,
                                const char *scope, bool more, const char *last)
 {
-    if (!rc && more)
-        rc = handler_add_token(req, o, "nextMarker", scope, last);
-    return response_json_free(res, o, rc);
+    return handler_respond_page(req, res, o, rc, "nextMarker", scope, more ? last : NULL);
 }
 
 static int list_policies(struct request *req, struct response *res)
@@ -173,15 +167,10 @@ static int list_policies(struct request *req, struct response *res)
         return rc;
     scope = ascending ? "ListPolicies:ascending" : "ListPolicies:descending";
     rc = marker_page(req, scope, &limit, key);
+    if (!rc && key[0])
+        rc = request_key_number(req, key, "marker", &after);
     if (rc)
         return rc;
-    if (key[0]) {
-        char *end;
-
-        after = strtoll(key, &end, 10);
-        if (*end || after < 0)
-            return dd_fail(&req->eb, DD_ERR_INVALID, "Invalid marker");
-    }
     rc = request_store(req, &s);
     if (rc)
         return rc;
@@ -293,11 +282,9 @@ static int create_version_call(struct handler *h)
     int rc = store_policy_version_create(h->s, op->name, op->doc, op->set_default,
                                          request_now_ms(h->s), &op->v, &h->req->eb);
 
-    if (rc != DD_ERR_LIMIT)
-        return rc;
     /* The model's own shape (409), which CLI v2 does not retry. */
-    aws_error_respond(h->res, rc, 409, "VersionsLimitExceededException", h->req->eb.msg);
-    return DD_OK;
+    handler_error_as(h->req, h->res, &rc, DD_ERR_LIMIT, 409, "VersionsLimitExceededException");
+    return rc;
 }
 
 static int get_version_call(struct handler *h)
@@ -420,13 +407,9 @@ static int render_versions(struct handler *h, cJSON *o)
     if (!arr)
         return DD_ERR_NOMEM;
     for (i = 0; i < l->n; i++) {
-        cJSON *v = cJSON_CreateObject();
+        cJSON *v = handler_add_object(arr);
 
-        if (!v || !cJSON_AddItemToArray(arr, v)) {
-            cJSON_Delete(v);
-            return DD_ERR_NOMEM;
-        }
-        if (!add_id(v, "versionId", l->v[i].version) ||
+        if (!v || !add_id(v, "versionId", l->v[i].version) ||
             !cJSON_AddBoolToObject(v, "isDefaultVersion", l->v[i].is_default) ||
             handler_add_seconds(v, "createDate", l->v[i].created_ms))
             return DD_ERR_NOMEM;
@@ -562,10 +545,9 @@ static int get_effective_policies(struct request *req, struct response *res)
     arr = cJSON_AddArrayToObject(o, "effectivePolicies");
     rc = arr ? DD_OK : DD_ERR_NOMEM;
     for (i = 0; !rc && i < docs.n; i++) {
-        cJSON *p = cJSON_CreateObject();
+        cJSON *p = handler_add_object(arr);
 
-        if (!p || !cJSON_AddItemToArray(arr, p)) {
-            cJSON_Delete(p);
+        if (!p) {
             rc = DD_ERR_NOMEM;
         } else if (handler_arn(req, NAMES_ARN_POLICY, docs.v[i].name, arn)) {
             rc = DD_ERR_INTERNAL;

@@ -94,13 +94,6 @@ static int query_bool(struct request *req, const char *key, int *out)
 }
 
 /* A name query argument checked against shape (NULL when absent). */
-static int query_name(struct request *req, const char *key, enum names_shape shape,
-                      const char **out)
-{
-    *out = request_query(req, key);
-    return *out ? names_check(shape, key, *out, &req->eb) : DD_OK;
-}
-
 /* Check an AttributePayload (NULL allowed) and give its attributes as JSON
  * text (*text NULL when none were given; free() it) and its merge flag. */
 static int attribute_payload(struct request *req, const cJSON *payload, const char *field,
@@ -161,27 +154,34 @@ static int respond_created(struct request *req, struct response *res, int found,
     return response_json_free(res, o, rc);
 }
 
+/* A GroupNameAndArn of the group named name, appended to list.
+ * DD_ERR_INVALID when the ARN does not fit, DD_ERR_NOMEM. */
+static int add_group_ref(struct request *req, cJSON *list, const char *name)
+{
+    char a[NAMES_ARN_SIZE];
+    int rc = handler_arn(req, NAMES_ARN_THING_GROUP, name, a);
+    cJSON *it = rc ? NULL : handler_add_object(list);
+
+    if (!rc && (!it || !cJSON_AddStringToObject(it, "groupName", name) ||
+                !cJSON_AddStringToObject(it, "groupArn", a)))
+        rc = DD_ERR_NOMEM;
+    return rc;
+}
+
 /* A list answer {"thingGroups": [GroupNameAndArn...], "nextToken"}. */
 static int send_groups(struct request *req, struct response *res, const struct store_names *l,
                        const char *scope)
 {
-    char a[NAMES_ARN_SIZE];
-    cJSON *o = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(o, "thingGroups"), *it;
+    cJSON *list, *o = handler_list_new("thingGroups", &list);
+    const char *last = NULL;
+    int rc = o ? DD_OK : DD_ERR_NOMEM;
     size_t i;
-    int rc = list ? DD_OK : DD_ERR_NOMEM;
 
-    for (i = 0; !rc && i < l->n; i++) {
-        it = cJSON_CreateObject();
-        rc = handler_arn(req, NAMES_ARN_THING_GROUP, l->names[i], a);
-        if (!rc && (!it || !cJSON_AddStringToObject(it, "groupName", l->names[i]) ||
-                    !cJSON_AddStringToObject(it, "groupArn", a) || !cJSON_AddItemToArray(list, it)))
-            rc = DD_ERR_NOMEM;
-        if (rc)
-            cJSON_Delete(it);
-    }
-    if (!rc && l->more)
-        rc = handler_add_token(req, o, "nextToken", scope, l->n ? l->names[l->n - 1] : "");
-    return response_json_free(res, o, rc);
+    for (i = 0; !rc && i < l->n; i++)
+        rc = add_group_ref(req, list, l->names[i]);
+    if (l->more)
+        last = l->n ? l->names[l->n - 1] : "";
+    return handler_respond_page(req, res, o, rc, "nextToken", scope, last);
 }
 
 /* ---- things ---- */
@@ -191,6 +191,7 @@ static int list_things(struct request *req, struct response *res)
     struct store_thing_filter f = { 0 };
     struct store_thing_page page = { 0 };
     char scope[SCOPE_SIZE], after[PAGING_KEY_MAX + 1], a[NAMES_ARN_SIZE];
+    const char *last = NULL;
     struct store *s;
     cJSON *o = NULL, *list, *it;
     size_t limit;
@@ -200,11 +201,11 @@ static int list_things(struct request *req, struct response *res)
     rc = request_store(req, &s);
     if (rc)
         return rc;
-    rc = query_name(req, "attributeName", NAMES_ATTRIBUTE_NAME, &f.attr_name);
+    rc = handler_query_name(req, "attributeName", NAMES_ATTRIBUTE_NAME, &f.attr_name);
     if (!rc)
-        rc = query_name(req, "attributeValue", NAMES_ATTRIBUTE_VALUE, &f.attr_value);
+        rc = handler_query_name(req, "attributeValue", NAMES_ATTRIBUTE_VALUE, &f.attr_value);
     if (!rc)
-        rc = query_name(req, "thingTypeName", NAMES_THING_TYPE_NAME, &f.type_name);
+        rc = handler_query_name(req, "thingTypeName", NAMES_THING_TYPE_NAME, &f.type_name);
     if (!rc)
         rc = query_bool(req, "usePrefixAttributeValue", &f.attr_prefix);
     if (!rc && f.attr_value && !f.attr_name)
@@ -219,32 +220,26 @@ static int list_things(struct request *req, struct response *res)
         rc = store_thing_list(s, &f, after[0] ? after : NULL, (int)limit, &page);
     if (rc)
         return rc;
-    o = cJSON_CreateObject();
-    list = cJSON_AddArrayToObject(o, "things");
-    if (!list)
+    o = handler_list_new("things", &list);
+    if (!o)
         rc = DD_ERR_NOMEM;
     for (i = 0; !rc && i < page.n; i++) {
         const struct store_thing *t = &page.items[i];
 
         rc = handler_arn(req, NAMES_ARN_THING, t->name, a);
-        it = cJSON_CreateObject();
-        if (!rc && (!it || !cJSON_AddItemToArray(list, it))) {
-            cJSON_Delete(it);
+        it = rc ? NULL : handler_add_object(list);
+        if (!rc &&
+            (!it || !cJSON_AddStringToObject(it, "thingName", t->name) ||
+             (t->type_name[0] && !cJSON_AddStringToObject(it, "thingTypeName", t->type_name)) ||
+             !cJSON_AddStringToObject(it, "thingArn", a) ||
+             !cJSON_AddNumberToObject(it, "version", (double)t->version)))
             rc = DD_ERR_NOMEM;
-        } else if (!rc && (!cJSON_AddStringToObject(it, "thingName", t->name) ||
-                           (t->type_name[0] &&
-                            !cJSON_AddStringToObject(it, "thingTypeName", t->type_name)) ||
-                           !cJSON_AddStringToObject(it, "thingArn", a) ||
-                           !cJSON_AddNumberToObject(it, "version", (double)t->version))) {
-            rc = DD_ERR_NOMEM;
-        }
         if (!rc)
             rc = handler_add_json(it, "attributes", t->attributes);
     }
-    if (!rc && page.more)
-        rc = handler_add_token(req, o, "nextToken", scope,
-                               page.n ? page.items[page.n - 1].name : "");
-    rc = response_json_free(res, o, rc);
+    if (page.more)
+        last = page.n ? page.items[page.n - 1].name : "";
+    rc = handler_respond_page(req, res, o, rc, "nextToken", scope, last);
     store_thing_page_cleanup(&page);
     return rc;
 }
@@ -276,8 +271,7 @@ static int group_metadata(struct request *req, struct store *s, const struct sto
                           cJSON *o)
 {
     struct store_names up = { 0 };
-    cJSON *meta = cJSON_AddObjectToObject(o, "thingGroupMetadata"), *chain, *it;
-    char a[NAMES_ARN_SIZE];
+    cJSON *meta = cJSON_AddObjectToObject(o, "thingGroupMetadata"), *chain;
     size_t i;
     int rc;
 
@@ -290,17 +284,8 @@ static int group_metadata(struct request *req, struct store *s, const struct sto
         chain = cJSON_AddArrayToObject(meta, "rootToParentThingGroups");
         if (!cJSON_AddStringToObject(meta, "parentGroupName", g->parent) || !chain)
             rc = DD_ERR_NOMEM;
-        for (i = 0; !rc && i < up.n; i++) {
-            rc = handler_arn(req, NAMES_ARN_THING_GROUP, up.names[i], a);
-            it = cJSON_CreateObject();
-            if (!rc && (!it || !cJSON_AddItemToArray(chain, it))) {
-                cJSON_Delete(it);
-                rc = DD_ERR_NOMEM;
-            } else if (!rc && (!cJSON_AddStringToObject(it, "groupName", up.names[i]) ||
-                               !cJSON_AddStringToObject(it, "groupArn", a))) {
-                rc = DD_ERR_NOMEM;
-            }
-        }
+        for (i = 0; !rc && i < up.n; i++)
+            rc = add_group_ref(req, chain, up.names[i]);
     }
     if (!rc && !cJSON_AddNumberToObject(meta, "creationDate", (double)g->created_ms / 1000.0))
         rc = DD_ERR_NOMEM;
@@ -334,11 +319,9 @@ struct op {
 
 static int check_name(struct handler *h)
 {
-    struct op *op = h->op;
+    const struct kind *k = h->arg;
 
-    op->name = request_param(h->req, ((const struct kind *)h->arg)->param);
-    return names_check(((const struct kind *)h->arg)->shape, ((const struct kind *)h->arg)->param,
-                       op->name, &h->req->eb);
+    return handler_param_name(h->req, k->shape, k->param, &((struct op *)h->op)->name);
 }
 
 /* Delete*: the name and the expectedVersion query argument. */
@@ -575,9 +558,9 @@ static int list_groups(struct request *req, struct response *res)
     rc = request_store(req, &s);
     if (rc)
         return rc;
-    rc = query_name(req, "parentGroup", NAMES_THING_GROUP_NAME, &f.parent);
+    rc = handler_query_name(req, "parentGroup", NAMES_THING_GROUP_NAME, &f.parent);
     if (!rc)
-        rc = query_name(req, "namePrefixFilter", NAMES_THING_GROUP_NAME, &f.prefix);
+        rc = handler_query_name(req, "namePrefixFilter", NAMES_THING_GROUP_NAME, &f.prefix);
     if (!rc)
         rc = query_bool(req, "recursive", &f.recursive);
     if (rc)

@@ -24,6 +24,7 @@
 #include "core/sns.h"
 #include "server/api.h"
 #include "server/aws_error.h"
+#include "server/handler.h"
 #include "server/server.h"
 #include "store/sns/store_sns.h"
 
@@ -374,19 +375,28 @@ static int create_topic(struct action *a)
     return xml_finish(&x, a->res, a->name, 1);
 }
 
+/* The answer of an action without a result element, once its store call
+ * returned rc: the empty response; NotFound (404) in not_found's words when
+ * not_found is given and rc is DD_ERR_NOT_FOUND; else failed()'s error. */
+static int answer_empty(struct action *a, const char *action, int rc, const char *not_found)
+{
+    struct xml x = { 0 };
+
+    if (rc == DD_ERR_NOT_FOUND && not_found)
+        return sns_error(a->res, 404, "NotFound", not_found);
+    if (rc)
+        return failed(a->res, rc);
+    xml_begin(&x, action, 0);
+    return xml_finish(&x, a->res, action, 0);
+}
+
 static int delete_topic(struct action *a)
 {
     const char *arn = param(a->p, "TopicArn");
-    struct xml x = { 0 };
-    int rc;
 
     if (!topic_arn_ok(arn))
         return invalid(a->res, "TopicArn");
-    rc = store_sns_topic_delete(a->s, arn);
-    if (rc)
-        return failed(a->res, rc);
-    xml_begin(&x, a->name, 0);
-    return xml_finish(&x, a->res, a->name, 0);
+    return answer_empty(a, a->name, store_sns_topic_delete(a->s, arn), NULL);
 }
 
 static int topic_member(void *ctx, const char *arn)
@@ -505,7 +515,6 @@ static int set_topic_attributes(struct action *a)
 {
     const char *arn = param(a->p, "TopicArn"), *name = param(a->p, "AttributeName");
     const char *value = param(a->p, "AttributeValue");
-    struct xml x = { 0 };
     int rc;
 
     if (!topic_arn_ok(arn))
@@ -515,12 +524,7 @@ static int set_topic_attributes(struct action *a)
     if (check_attribute(a->res, name, value ? value : ""))
         return DD_OK;
     rc = store_sns_topic_set_attribute(a->s, arn, name, value ? value : "");
-    if (rc == DD_ERR_NOT_FOUND)
-        return sns_error(a->res, 404, "NotFound", "Topic does not exist");
-    if (rc)
-        return failed(a->res, rc);
-    xml_begin(&x, a->name, 0);
-    return xml_finish(&x, a->res, a->name, 0);
+    return answer_empty(a, a->name, rc, "Topic does not exist");
 }
 
 struct sub_result {
@@ -633,18 +637,11 @@ static int confirm_subscription(struct action *a)
 static int unsubscribe(struct action *a)
 {
     const char *arn = param(a->p, "SubscriptionArn");
-    struct xml x = { 0 };
-    int rc;
 
     if (!subscription_arn_ok(arn))
         return invalid(a->res, "SubscriptionArn");
-    rc = store_sns_unsubscribe(a->s, arn);
-    if (rc == DD_ERR_NOT_FOUND)
-        return sns_error(a->res, 404, "NotFound", "Subscription does not exist");
-    if (rc)
-        return failed(a->res, rc);
-    xml_begin(&x, "Unsubscribe", 0);
-    return xml_finish(&x, a->res, "Unsubscribe", 0);
+    return answer_empty(a, "Unsubscribe", store_sns_unsubscribe(a->s, arn),
+                        "Subscription does not exist");
 }
 
 struct sub_list {
@@ -886,12 +883,8 @@ static int alert_row(void *ctx, const struct store_sns_alert_row *r)
     cJSON *o, *d;
 
     if (!c->current || c->current_id != r->alert_id) {
-        o = cJSON_CreateObject();
-        if (!o || !cJSON_AddItemToArray(c->list, o)) {
-            cJSON_Delete(o);
-            return DD_ERR_NOMEM;
-        }
-        if (!cJSON_AddNumberToObject(o, "alertId", (double)r->alert_id) ||
+        o = handler_add_object(c->list);
+        if (!o || !cJSON_AddNumberToObject(o, "alertId", (double)r->alert_id) ||
             !add_time(o, "time", r->created_ms) || !add_str(o, "securityProfileName", r->profile) ||
             !add_str(o, "topicArn", r->topic_arn) || !add_str(o, "messageId", r->message_id) ||
             !add_str(o, "message", r->message) ||
@@ -901,12 +894,8 @@ static int alert_row(void *ctx, const struct store_sns_alert_row *r)
     }
     if (!r->subscription_arn)
         return DD_OK;
-    d = cJSON_CreateObject();
-    if (!d || !cJSON_AddItemToArray(c->current, d)) {
-        cJSON_Delete(d);
-        return DD_ERR_NOMEM;
-    }
-    if (!add_str(d, "subscriptionArn", r->subscription_arn) ||
+    d = handler_add_object(c->current);
+    if (!d || !add_str(d, "subscriptionArn", r->subscription_arn) ||
         !add_str(d, "protocol", r->protocol) || !add_str(d, "endpoint", r->endpoint) ||
         !add_str(d, "status", r->status) ||
         !cJSON_AddNumberToObject(d, "attempts", (double)r->attempts) ||
