@@ -5,6 +5,7 @@
  * retries them. */
 #include "server/aws_error.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,7 @@ void aws_error_respond(struct response *res, int err, unsigned status, const cha
         type = aws_error_type(err);
     if (!status)
         status = aws_error_status(err);
+    assert(err != DD_OK && status >= 400); /* an error answer is never a success */
     if (!message || !message[0])
         message = dd_strerror(err);
     if (o && cJSON_AddStringToObject(o, "message", message) &&

@@ -3,6 +3,7 @@
  * handler.h). */
 #include "server/handler.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,10 @@ int handler_run(struct request *req, struct response *res, const struct handler_
         rc = ops->check(&h);
     if (!rc && !res->status)
         rc = request_store(req, &h.s);
-    if (!rc && !res->status && ops->call)
+    if (!rc && !res->status && ops->call) {
+        assert(h.s); /* the call step always has this thread's store */
         rc = ops->call(&h);
+    }
     if (!rc && !res->status && ops->render) {
         o = cJSON_CreateObject();
         rc = o ? ops->render(&h, o) : DD_ERR_NOMEM;

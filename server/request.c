@@ -8,6 +8,7 @@
  * query values are decoded here, once each, on first access. */
 #include "server/request.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -73,6 +74,7 @@ const char *request_query(struct request *req, const char *name)
     /* A malformed escape stays undecoded; the validators reject the value. */
     if (request_percent_decode(v, 1) != DD_OK)
         strcpy(v, raw);
+    assert(req->n_query < REQUEST_MAX_QUERY);
     req->query[req->n_query].name = name;
     req->query[req->n_query].value = v;
     req->n_query++;
@@ -204,6 +206,8 @@ const char *request_param(const struct request *req, const char *name)
 void response_take_body(struct response *res, unsigned status, const char *content_type, char *body,
                         size_t len)
 {
+    assert(status >= 100 && status < 600);
+    assert(body || len == 0);
     free(res->body);
     res->status = status;
     res->content_type = content_type;

@@ -2,6 +2,7 @@
 /* router.c: route tables and the dispatcher (see router.h). */
 #include "server/router.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,11 +164,13 @@ void router_dispatch(struct request *req, struct response *res)
                               "no operation matches this method and path");
         goto out;
     }
+    assert(!found->handler != !found->op); /* a route names one of the two */
     rc = found->handler ? found->handler(req, res) : handler_run(req, res, found->op);
     if (rc && !res->status)
         aws_error_respond(res, rc, 0, NULL, req->eb.msg);
     else if (!res->status)
         response_take_body(res, 200, "application/json", NULL, 0);
 out:
+    assert(res->status >= 100 && res->status < 600); /* every request is answered */
     free(decoded);
 }
