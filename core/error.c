@@ -28,6 +28,8 @@ const char *dd_strerror(int err)
         return "unsupported encoding";
     case DD_ERR_MALFORMED_POLICY:
         return "malformed policy";
+    case DD_ERR_SERIALIZATION:
+        return "the body is not well-formed JSON";
     case DD_ERR_LIMIT:
         return "limit exceeded";
     case DD_ERR_STATE:

@@ -22,6 +22,7 @@ enum dd_err {
     DD_ERR_TOO_LARGE,        /* over a size ceiling, decided before reading more */
     DD_ERR_ENCODING,         /* not UTF-8 */
     DD_ERR_MALFORMED_POLICY, /* a policy document breaks the policy grammar */
+    DD_ERR_SERIALIZATION,    /* a request body is not one well-formed JSON value */
     DD_ERR_LIMIT,            /* an AWS quota (profiles per target, versions per policy) */
     DD_ERR_STATE,            /* not allowed now (the clock is not manual) */
     DD_ERR_TIMEOUT,          /* waited long enough for another process */

@@ -24,6 +24,7 @@ static const struct aws_error {
     { DD_ERR_TOO_LARGE, 413, "RequestEntityTooLargeException" },
     { DD_ERR_ENCODING, 415, "UnsupportedDocumentEncodingException" },
     { DD_ERR_MALFORMED_POLICY, 400, "MalformedPolicyException" },
+    { DD_ERR_SERIALIZATION, 400, "SerializationException" },
     { DD_ERR_LIMIT, 410, "LimitExceededException" },
     { DD_ERR_STATE, 409, "ConflictException" },
     { DD_ERR_TIMEOUT, 504, "EvaluationTimeoutException" },

@@ -19,6 +19,7 @@
 #include <microhttpd.h>
 
 #include "core/clock.h"
+#include "core/jsonscan.h"
 #include "core/paging.h"
 #include "server/server.h"
 #include "store/emulator/store_emulator.h"
@@ -83,8 +84,17 @@ const char *request_query(struct request *req, const char *name)
 
 int request_json_body(struct request *req, cJSON **out)
 {
+    size_t stop;
+
+    *out = NULL;
+    /* cJSON alone would take "{}{...}" or "{...}garbage" as the first value
+     * and store it: the whole body must be one value, as AWS requires. */
+    if (req->body_len &&
+        !jsonscan_check(req->body, req->body_len, REQUEST_JSON_MAX_DEPTH, &stop, NULL))
+        return dd_fail(&req->eb, DD_ERR_SERIALIZATION,
+                       "The request body is not well-formed JSON (at byte %zu).", stop);
     *out = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len) : cJSON_CreateObject();
-    if (!*out && !req->body_len)
+    if (!*out) /* the syntax was checked: only memory can fail now */
         return DD_ERR_NOMEM;
     if (!cJSON_IsObject(*out)) {
         cJSON_Delete(*out);

@@ -68,9 +68,16 @@ struct response {
  * (a literal). */
 const char *request_query(struct request *req, const char *name);
 
+/* Nesting a request body may have (cJSON's own limit is 1000). */
+#define REQUEST_JSON_MAX_DEPTH 128
+
 /* The body as a JSON object: an empty body is {}. On DD_OK *out is a new
- * object the caller frees with cJSON_Delete(); DD_ERR_INVALID (req->eb says
- * why) when the body is not a JSON object, DD_ERR_NOMEM. */
+ * object the caller frees with cJSON_Delete(). DD_ERR_SERIALIZATION when
+ * the body is not exactly one well-formed JSON value (trailing bytes
+ * included) or nests deeper than REQUEST_JSON_MAX_DEPTH; DD_ERR_INVALID
+ * when it is a value but not an object (req->eb says why); DD_ERR_NOMEM.
+ * *out is NULL on every error. The one body parser of the rest-json
+ * handlers. */
 int request_json_body(struct request *req, struct cJSON **out);
 
 /* A boolean query argument: "true" or "false", dflt when absent;

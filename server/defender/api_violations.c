@@ -247,11 +247,9 @@ static int put_verification(struct request *req, struct response *res)
     rc = names_check(NAMES_VIOLATION_ID, "violationId", id, &req->eb);
     if (rc)
         return rc;
-    body = cJSON_ParseWithLength(req->body, req->body_len);
-    if (!cJSON_IsObject(body)) {
-        rc = dd_fail(&req->eb, DD_ERR_INVALID, "The request body must be a JSON object.");
+    rc = request_json_body(req, &body);
+    if (rc)
         goto out;
-    }
     state = cJSON_GetObjectItemCaseSensitive(body, "verificationState");
     desc = cJSON_GetObjectItemCaseSensitive(body, "verificationStateDescription");
     if ((state && !cJSON_IsNull(state) && !cJSON_IsString(state)) ||

@@ -211,9 +211,28 @@ def test_describe_endpoint(emu, iot):
     assert "(InvalidRequestException) when calling the DescribeEndpoint operation" in err
 
 
+@pytest.mark.parametrize("path,body,describe", [
+    ("/things/dev-1", "{not json", "describe_thing"),
+    # One value and then more: cJSON alone would take the first value.
+    ("/things/dev-1", '{"attributePayload":{"attributes":{"a":"1"}}}garbage', "describe_thing"),
+    ("/thing-groups/grp-1", '{}{"second":1}', "describe_thing_group"),
+    ("/thing-groups/grp-1", '{"thingGroupProperties":{}} ,', "describe_thing_group"),
+])
+def test_body_that_is_not_one_json_value_is_refused(emu, iot, path, body, describe):
+    from conftest import http
+    status, headers, text = http("POST", emu.endpoint + path, body)
+    assert status == 400
+    assert headers["x-amzn-ErrorType"] == "SerializationException"
+    assert "not well-formed JSON" in json.loads(text)["message"]
+    name = path.rsplit("/", 1)[1]
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        getattr(iot, describe)(**{"thingName" if describe == "describe_thing"
+                                  else "thingGroupName": name})
+
+
 def test_malformed_body_is_refused(emu, iot):
     from conftest import http
-    status, headers, body = http("POST", emu.endpoint + "/things/dev-1", "{not json")
+    status, headers, body = http("POST", emu.endpoint + "/things/dev-1", "[1, 2]")
     assert status == 400
     assert headers["x-amzn-ErrorType"] == "InvalidRequestException"
     status, _, _ = http("POST", emu.endpoint + "/things/dev-1",
