@@ -28,6 +28,7 @@
 #include "core/policy.h"
 #include "core/report.h"
 #include "core/shadow.h"
+#include "core/topics.h"
 #include "plugin/clients.h"
 #include "plugin/config.h"
 #include "plugin/delivery.h"
@@ -404,8 +405,10 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 
 /* Every PUBLISH in (WRITE), delivery out (READ), SUBSCRIBE and
  * UNSUBSCRIBE, checked as iot:Publish (+ iot:RetainPublish), iot:Receive
- * and iot:Subscribe. Deliveries count as messages received; denials as
- * authorization failures, with the topic for dimensions. */
+ * and iot:Subscribe; a PUBLISH to a topic only the service publishes to
+ * (core/topics.h) is denied in every mode. Deliveries count as messages
+ * received; denials as authorization failures, with the topic for
+ * dimensions. */
 static int on_acl_check(int event, void *event_data, void *userdata)
 {
     struct mosquitto_evt_acl_check *a = event_data;
@@ -421,7 +424,9 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     c = clients_by_conn(p->clients, a->client);
     switch (a->access) {
     case MOSQ_ACL_WRITE:
-        ok = authorized_memo(p, a->client, POLICY_ACTION_PUBLISH, a->topic, c) &&
+        /* AWS's answer topics are the service's, whatever a policy says. */
+        ok = !topics_service_only(a->topic) &&
+             authorized_memo(p, a->client, POLICY_ACTION_PUBLISH, a->topic, c) &&
              (!a->retain || authorized(p, a->client, POLICY_ACTION_RETAIN_PUBLISH, a->topic));
         break;
     case MOSQ_ACL_READ:

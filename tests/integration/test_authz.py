@@ -161,3 +161,45 @@ def test_bad_authz_flags_are_refused(make_emulator, flag, value):
     p = emu.run_to_end()
     assert p.returncode != 0
     assert flag in p.stderr
+
+
+ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}'
+
+
+@pytest.mark.parametrize("args", [(), ("--authz", "aws")])
+def test_service_only_topics_are_refused_in_every_mode(make_emulator, args):
+    """A client cannot publish what only the service publishes (another
+    thing's shadow answers, Defender's report answers, lifecycle events),
+    even under a policy that allows everything; each attempt is an
+    authorization failure and, for MQTT 3.1.1, closes the connection."""
+    emulator = make_emulator("--manual-clock", *args).start()
+    iot = watched_thing(emulator, "dev-F")
+    iot.create_thing(thingName="dev-V")
+    iot.create_policy(policyName="AllowAll", policyDocument=ALLOW_ALL)
+    iot.create_thing_group(thingGroupName="Fleet")
+    iot.attach_policy(policyName="AllowAll",
+                      target="arn:aws:iot:us-east-1:123456789012:thinggroup/Fleet")
+    for thing in ("dev-F", "dev-V"):
+        iot.add_thing_to_thing_group(thingGroupName="Fleet", thingName=thing)
+    emulator.sync()
+    watcher = Device(emulator, "dev-V")
+    watcher.subscribe("$aws/things/dev-V/shadow/update/accepted")
+    watcher.subscribe("$aws/things/dev-V/defender/metrics/json/accepted")
+    watcher.subscribe("$aws/events/#")
+    for topic in ("$aws/things/dev-V/shadow/update/accepted",
+                  "$aws/things/dev-V/defender/metrics/json/accepted",
+                  "$aws/events/presence/connected/dev-V"):
+        forger = Device(emulator, "dev-F")
+        forger.client.publish(topic, b'{"forged":true}', qos=0)
+        forger.wait_disconnected()
+        forger.client.loop_stop()
+    # The service itself still answers on the same topic.
+    watcher.publish("$aws/things/dev-V/shadow/update", b'{"state":{"reported":{"fw":"1.2"}}}')
+    watcher.wait_received(1)
+    time.sleep(0.2)
+    assert [t for t, _ in watcher.received] == ["$aws/things/dev-V/shadow/update/accepted"]
+    assert b"forged" not in watcher.received[0][1]
+    emulator.advance(300)
+    [v] = active(iot, thingName="dev-F")
+    assert v["lastViolationValue"]["count"] >= 3
+    watcher.close()
