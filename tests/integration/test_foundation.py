@@ -148,6 +148,41 @@ def test_sigterm_stops_everything_and_exits_zero(tmp_path):
             open("/proc/%s/stat" % c).read().split()[2] == "Z"
 
 
+def test_sigint_to_a_background_job_is_a_clean_stop(tmp_path):
+    """A script runs the launcher as a background job (so the shell ignores
+    SIGINT for it) and signals the whole process group, as CI scripts do:
+    the children stop, and the launcher reports a clean stop, not a crash."""
+    emu = Emulator(tmp_path / "data", ["--manual-clock"])
+    out, status = tmp_path / "launcher.out", tmp_path / "launcher.status"
+    script = 'trap "" INT; "$@" >"%s" 2>&1 & wait $!; echo $? >"%s"' % (out, status)
+    shell = subprocess.Popen(["sh", "-c", script, "sh"] + emu.command(), env=emu.env(),
+                             start_new_session=True)
+    try:
+        deadline = time.monotonic() + 15
+        while not (out.exists() and "ddlocal: clock" in out.read_text()):
+            assert time.monotonic() < deadline and shell.poll() is None, \
+                out.read_text() if out.exists() else "no output"
+            time.sleep(0.05)
+        assert emu.get("/_ddlocal/health")[0] == 200
+        os.killpg(shell.pid, signal.SIGINT)
+        assert shell.wait(timeout=15) == 0
+    finally:
+        if shell.poll() is None:
+            os.killpg(shell.pid, signal.SIGKILL)
+            shell.wait()
+    assert status.read_text().strip() == "0", out.read_text()
+    assert "ddlocal: stopped" in out.read_text()
+    assert "exited" not in out.read_text()
+
+
+def test_a_crashed_child_is_reported_as_a_crash(tmp_path):
+    emu = Emulator(tmp_path / "data", ["--manual-clock"]).start()
+    subprocess.run(["pkill", "-KILL", "-P", str(emu.proc.pid), "-x", "mosquitto"], check=True)
+    assert emu.proc.wait(timeout=15) == 1
+    assert "ddlocal: mosquitto was killed by signal 9" in emu.proc.stderr.read()
+    emu.stop()
+
+
 def test_newer_database_is_refused_untouched(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
