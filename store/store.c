@@ -96,14 +96,6 @@ int store__dup_text(sqlite3_stmt *st, int col, char **out)
     return *out ? DD_OK : DD_ERR_NOMEM;
 }
 
-void store__bind_text_copy(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 int store__step_done(struct store *s, sqlite3_stmt *st, const char *what)
 {
     int rc = sqlite3_step(st);

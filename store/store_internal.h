@@ -56,9 +56,6 @@ void store__copy_text(char *dst, size_t size, sqlite3_stmt *st, int col);
  * DD_OK. DD_ERR_NOMEM. */
 int store__dup_text(sqlite3_stmt *st, int col, char **out);
 
-/* Bind a copy of v (NULL binds SQL NULL): v may go before the step. */
-void store__bind_text_copy(sqlite3_stmt *st, int i, const char *v);
-
 /* Run a statement to completion (expects SQLITE_DONE); maps errors. */
 int store__step_done(struct store *s, sqlite3_stmt *st, const char *what);
 

@@ -200,11 +200,6 @@ int store_dimension_update(struct store *s, const char *name, const char *string
     return kind_update(s, &dimension, name, string_values, now_ms, out, eb);
 }
 
-int store_dimension_in_use(struct store *s, const char *name, bool *out)
-{
-    return kind_in_use(s, &dimension, name, out);
-}
-
 int store_dimension_delete(struct store *s, const char *name, struct dd_errbuf *eb)
 {
     return kind_delete(s, &dimension, name, eb);
@@ -271,11 +266,6 @@ int store_custom_metric_update(struct store *s, const char *name, const char *di
                                struct dd_errbuf *eb)
 {
     return kind_update(s, &metric, name, display_name, now_ms, out, eb);
-}
-
-int store_custom_metric_in_use(struct store *s, const char *name, bool *out)
-{
-    return kind_in_use(s, &metric, name, out);
 }
 
 int store_custom_metric_delete(struct store *s, const char *name, struct dd_errbuf *eb)

@@ -81,12 +81,9 @@ int store_dimension_update(struct store *s, const char *name, const char *string
 
 /* Delete dimension name; a missing one succeeds (AWS's DeleteDimension has
  * no ResourceNotFound). DD_ERR_INVALID while a security profile refers to
- * it (see store_dimension_in_use()), DD_ERR_BUSY, DD_ERR_STORE. */
+ * it (a behavior's metricDimension or a metric to retain), DD_ERR_BUSY,
+ * DD_ERR_STORE. */
 int store_dimension_delete(struct store *s, const char *name, struct dd_errbuf *eb);
-
-/* Whether a security profile refers to dimension name (a behavior's
- * metricDimension or a metric to retain). DD_ERR_STORE. */
-int store_dimension_in_use(struct store *s, const char *name, bool *out);
 
 /* One page of dimension names, sorted, after after_name (NULL: from the
  * start), at most limit (>= 1). out is cleared first; clean up with
@@ -113,13 +110,9 @@ int store_custom_metric_update(struct store *s, const char *name, const char *di
                                struct dd_errbuf *eb);
 
 /* Delete custom metric name; a missing one succeeds. DD_ERR_INVALID while a
- * security profile uses it (see store_custom_metric_in_use()),
- * DD_ERR_BUSY, DD_ERR_STORE. */
+ * security profile's behavior or metric to retain uses it, DD_ERR_BUSY,
+ * DD_ERR_STORE. */
 int store_custom_metric_delete(struct store *s, const char *name, struct dd_errbuf *eb);
-
-/* Whether a security profile's behavior or metric to retain uses custom
- * metric name. DD_ERR_STORE. */
-int store_custom_metric_in_use(struct store *s, const char *name, bool *out);
 
 /* One page of custom metric names, like store_dimension_list(). */
 int store_custom_metric_list(struct store *s, const char *after_name, size_t limit,
