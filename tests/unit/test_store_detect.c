@@ -14,54 +14,44 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "store/defender/store_detect.h"
 #include "store/store.h"
-#include "store/store_internal.h"
 #include "tests/unit/alloc_fail.h"
+#include "tests/unit/store_fixture.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 #define ARN "arn:aws:iot:us-east-1:123456789012:"
-
-static void exec(struct store *s, const char *sql)
-{
-    char *err = NULL;
-
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK)
-        fail_msg("%s: %s", sql, err);
-}
 
 /* A registry of four things and a tree of groups:
  *   root -> mid -> leaf, and lone;
  *   t-leaf in leaf, t-mid in mid, t-lone in lone, t-none in no group. */
 static struct store *open_fleet(void)
 {
-    struct dd_errbuf eb;
-    struct store *s = NULL;
+    struct store *s = store_fixture_open();
 
-    assert_int_equal(store_open(":memory:", &s, &eb), DD_OK);
-    exec(s, "INSERT INTO things (name, thing_id, version, created_ms) VALUES "
-            "('t-leaf', 'i1', 1, 0), ('t-mid', 'i2', 1, 0), ('t-lone', 'i3', 1, 0), "
-            "('t-none', 'i4', 1, 0);"
-            "INSERT INTO thing_groups (name, group_id, parent_name, version, created_ms) VALUES "
-            "('root', 'g1', NULL, 1, 0), ('mid', 'g2', 'root', 1, 0), "
-            "('leaf', 'g3', 'mid', 1, 0), ('lone', 'g4', NULL, 1, 0);"
-            "INSERT INTO thing_group_members (thing_name, group_name) VALUES "
-            "('t-leaf', 'leaf'), ('t-mid', 'mid'), ('t-lone', 'lone');"
-            "INSERT INTO security_profiles (name, created_ms, modified_ms) VALUES "
-            "('All', 0, 0), ('Reg', 0, 0), ('Unreg', 0, 0), ('Root', 0, 0), ('Mid', 0, 0), "
-            "('Leaf', 0, 0), ('Lone', 0, 0), ('Gone', 0, 0), ('Elsewhere', 0, 0), "
-            "('None', 0, 0);"
-            "INSERT INTO security_profile_targets (profile_name, target_arn) VALUES "
-            "('All', '" ARN "all/things'), ('Reg', '" ARN "all/registered-things'), "
-            "('Unreg', '" ARN "all/unregistered-things'), ('Root', '" ARN "thinggroup/root'), "
-            "('Mid', '" ARN "thinggroup/mid'), ('Leaf', '" ARN "thinggroup/leaf'), "
-            "('Lone', '" ARN "thinggroup/lone'), ('Leaf', '" ARN "thinggroup/lone'), "
-            "('Gone', '" ARN "thinggroup/deleted'), "
-            "('Elsewhere', 'arn:aws:iot:eu-west-1:123456789012:all/things'), "
-            "('Elsewhere', 'arn:aws:iot:us-east-1:999999999999:thinggroup/root');");
+    store_fixture_exec(
+        s, "INSERT INTO things (name, thing_id, version, created_ms) VALUES "
+           "('t-leaf', 'i1', 1, 0), ('t-mid', 'i2', 1, 0), ('t-lone', 'i3', 1, 0), "
+           "('t-none', 'i4', 1, 0);"
+           "INSERT INTO thing_groups (name, group_id, parent_name, version, created_ms) VALUES "
+           "('root', 'g1', NULL, 1, 0), ('mid', 'g2', 'root', 1, 0), "
+           "('leaf', 'g3', 'mid', 1, 0), ('lone', 'g4', NULL, 1, 0);"
+           "INSERT INTO thing_group_members (thing_name, group_name) VALUES "
+           "('t-leaf', 'leaf'), ('t-mid', 'mid'), ('t-lone', 'lone');"
+           "INSERT INTO security_profiles (name, created_ms, modified_ms) VALUES "
+           "('All', 0, 0), ('Reg', 0, 0), ('Unreg', 0, 0), ('Root', 0, 0), ('Mid', 0, 0), "
+           "('Leaf', 0, 0), ('Lone', 0, 0), ('Gone', 0, 0), ('Elsewhere', 0, 0), "
+           "('None', 0, 0);"
+           "INSERT INTO security_profile_targets (profile_name, target_arn) VALUES "
+           "('All', '" ARN "all/things'), ('Reg', '" ARN "all/registered-things'), "
+           "('Unreg', '" ARN "all/unregistered-things'), ('Root', '" ARN "thinggroup/root'), "
+           "('Mid', '" ARN "thinggroup/mid'), ('Leaf', '" ARN "thinggroup/leaf'), "
+           "('Lone', '" ARN "thinggroup/lone'), ('Leaf', '" ARN "thinggroup/lone'), "
+           "('Gone', '" ARN "thinggroup/deleted'), "
+           "('Elsewhere', 'arn:aws:iot:eu-west-1:123456789012:all/things'), "
+           "('Elsewhere', 'arn:aws:iot:us-east-1:999999999999:thinggroup/root');");
     return s;
 }
 
@@ -146,7 +136,7 @@ static void test_targeted_stop_and_errors(void **state)
                      DD_ERR_INVALID);
     assert_int_equal(r.n, 0);
     /* a thing deleted from the registry leaves its groups' profiles */
-    exec(s, "DELETE FROM things WHERE name = 't-leaf'");
+    store_fixture_exec(s, "DELETE FROM things WHERE name = 't-leaf'");
     memset(&r, 0, sizeof(r));
     assert_int_equal(store_detect_each_targeted(s, "us-east-1", "123456789012", "t-leaf", row, &r),
                      DD_OK);
