@@ -112,7 +112,7 @@ int handler_tags(struct request *req, const cJSON *body, const char *type_prefix
 
 int handler_arn(const struct request *req, enum names_arn_type type, const char *name, char *buf)
 {
-    return names_arn_format(buf, NAMES_ARN_SIZE, type, req->srv->region, req->srv->account, name);
+    return names_arn_format(buf, NAMES_ARN_SIZE, type, req->region, req->account, name);
 }
 
 int handler_add_token(struct request *req, cJSON *o, const char *member, const char *scope,

@@ -48,6 +48,10 @@ struct request {
     int n_query; /* query values decoded so far */
     struct request_param query[REQUEST_MAX_QUERY];
     struct dd_errbuf eb; /* why a handler failed */
+    /* The partition the request belongs to: what every ARN it answers
+     * carries and whose state it sees. */
+    char account[NAMES_ACCOUNT_LEN + 1];
+    char region[NAMES_REGION_MAX + 1];
 };
 
 struct response {

@@ -6,14 +6,15 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "core/names.h"
 
 struct store;
 struct request;
 
 struct server {
     char db_path[512];
-    char region[32];
-    char account[16];
+    char region[NAMES_REGION_MAX + 1];   /* the broker's partition, the default */
+    char account[NAMES_ACCOUNT_LEN + 1]; /* for unsigned requests */
     char bind[64];
     unsigned port;               /* 0 = any free port (reported at start) */
     unsigned threads;            /* MHD worker threads */

@@ -95,8 +95,8 @@ static const char *profile_name(struct request *req, int *rc)
 
 static int profile_arn(const struct request *req, const char *name, char *buf)
 {
-    return names_arn_format(buf, NAMES_ARN_SIZE, NAMES_ARN_SECURITY_PROFILE, req->srv->region,
-                            req->srv->account, name);
+    return names_arn_format(buf, NAMES_ARN_SIZE, NAMES_ARN_SECURITY_PROFILE, req->region,
+                            req->account, name);
 }
 
 /* Print j (borrowed) unformatted into *out (cJSON_free). */
@@ -731,12 +731,11 @@ static int target_arn(struct request *req, struct names_arn *parsed, char *canon
                        "all/unregistered-things.",
                        arn);
     }
-    if (strcmp(parsed->region, req->srv->region) != 0 ||
-        strcmp(parsed->account, req->srv->account) != 0)
+    if (strcmp(parsed->region, req->region) != 0 || strcmp(parsed->account, req->account) != 0)
         return dd_fail(&req->eb, DD_ERR_INVALID,
                        "securityProfileTargetArn %s is not in this emulator's region %s and "
                        "account %s.",
-                       arn, req->srv->region, req->srv->account);
+                       arn, req->region, req->account);
     if (names_arn_format(canon, NAMES_ARN_SIZE, parsed->type, parsed->region, parsed->account,
                          *group))
         return dd_fail(&req->eb, DD_ERR_INVALID, "securityProfileTargetArn is too long.");
@@ -857,8 +856,7 @@ static int list_profiles_for_target(struct request *req, struct response *res)
         offset = pos.offset;
     }
     /* The ARN of a group without its name: ancestors' ARNs are this + name. */
-    snprintf(prefix, sizeof(prefix), "arn:aws:iot:%s:%s:thinggroup/", req->srv->region,
-             req->srv->account);
+    snprintf(prefix, sizeof(prefix), "arn:aws:iot:%s:%s:thinggroup/", req->region, req->account);
     rc = handler_list_open(req, "securityProfileTargetMappings", &s, &o, &pg.items);
     if (rc)
         return rc;

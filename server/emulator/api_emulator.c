@@ -90,8 +90,8 @@ static int get_health(struct request *req, struct response *res)
     if (!o || !cJSON_AddStringToObject(o, "status", reason ? "unavailable" : "ok") ||
         (reason && !cJSON_AddStringToObject(o, "reason", reason)) ||
         !cJSON_AddNumberToObject(o, "schemaVersion", store_schema_version()) ||
-        !cJSON_AddStringToObject(o, "region", req->srv->region) ||
-        !cJSON_AddStringToObject(o, "account", req->srv->account) ||
+        !cJSON_AddStringToObject(o, "region", req->region) ||
+        !cJSON_AddStringToObject(o, "account", req->account) ||
         (age >= 0 && !cJSON_AddNumberToObject(o, "heartbeatAgeMs", (double)age))) {
         cJSON_Delete(o);
         return DD_ERR_NOMEM;

@@ -103,7 +103,7 @@ static int principal_cert(struct request *req, char id[STORE_CERT_ID_SIZE])
     if (a.type != NAMES_ARN_CERT)
         return dd_fail(&req->eb, DD_ERR_INVALID,
                        "principal must be a certificate ARN (arn:aws:iot:REGION:ACCOUNT:cert/ID)");
-    if (strcmp(a.region, req->srv->region) != 0 || strcmp(a.account, req->srv->account) != 0)
+    if (strcmp(a.region, req->region) != 0 || strcmp(a.account, req->account) != 0)
         return dd_fail(&req->eb, DD_ERR_NOT_FOUND, "Certificate %s cannot be found.", v);
     return check_cert_id(req, a.name, id);
 }
@@ -332,7 +332,7 @@ static int describe_certificate(struct request *req, struct response *res)
          cJSON_AddStringToObject(d, "certificateId", c.cert_id) &&
          cJSON_AddStringToObject(d, "status", store_cert_status_names[c.status]) &&
          cJSON_AddStringToObject(d, "certificatePem", c.pem) &&
-         cJSON_AddStringToObject(d, "ownedBy", req->srv->account) &&
+         cJSON_AddStringToObject(d, "ownedBy", req->account) &&
          cJSON_AddNumberToObject(d, "creationDate", (double)c.created_ms / 1000.0) &&
          cJSON_AddNumberToObject(d, "lastModifiedDate", (double)c.modified_ms / 1000.0) &&
          cJSON_AddNumberToObject(d, "customerVersion", 1) &&

@@ -90,10 +90,10 @@ static int parse_target(struct request *req, const char *field, const char *arn,
                        "%s must be a thing group ARN (arn:aws:iot:REGION:ACCOUNT:thinggroup/NAME) "
                        "or a certificate ARN (arn:aws:iot:REGION:ACCOUNT:cert/ID)",
                        field);
-    if (strcmp(a.region, req->srv->region) != 0 || strcmp(a.account, req->srv->account) != 0)
+    if (strcmp(a.region, req->region) != 0 || strcmp(a.account, req->account) != 0)
         return dd_fail(&req->eb, DD_ERR_INVALID,
                        "%s %s is not in this emulator's region %s and account %s", field, arn,
-                       req->srv->region, req->srv->account);
+                       req->region, req->account);
     *kind = a.type == NAMES_ARN_CERT ? STORE_TARGET_CERT : STORE_TARGET_THING_GROUP;
     memcpy(name, a.name, sizeof(a.name));
     return DD_OK;
@@ -471,8 +471,7 @@ static int add_targets(struct request *req, cJSON *o, const struct store_name_pa
     if (!arr)
         return DD_ERR_NOMEM;
     for (i = 0; i < names->n; i++) {
-        snprintf(arn, sizeof(arn), "arn:aws:iot:%s:%s:%s", req->srv->region, req->srv->account,
-                 names->v[i]);
+        snprintf(arn, sizeof(arn), "arn:aws:iot:%s:%s:%s", req->region, req->account, names->v[i]);
         if (!cJSON_AddItemToArray(arr, cJSON_CreateString(arn)))
             return DD_ERR_NOMEM;
     }

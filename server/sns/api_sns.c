@@ -364,7 +364,7 @@ static int create_topic(struct action *a)
     cJSON_Delete(attrs);
     if (!json)
         return failed(a->res, DD_ERR_NOMEM);
-    rc = names_sns_topic_arn(arn, sizeof(arn), a->req->srv->region, a->req->srv->account, name);
+    rc = names_sns_topic_arn(arn, sizeof(arn), a->req->region, a->req->account, name);
     if (!rc)
         rc = store_sns_topic_create(a->s, arn, name, json, request_now_ms(a->s));
     free(json);
@@ -492,7 +492,7 @@ static int get_topic_attributes(struct action *a)
     xml_begin(&x, a->name, 1);
     xml_raw(&x, "<Attributes>");
     xml_entry(&x, "TopicArn", arn);
-    xml_entry(&x, "Owner", a->req->srv->account);
+    xml_entry(&x, "Owner", a->req->account);
     snprintf(num, sizeof(num), "%lld", (long long)confirmed);
     xml_entry(&x, "SubscriptionsConfirmed", num);
     snprintf(num, sizeof(num), "%lld", (long long)pending);
@@ -670,7 +670,7 @@ static int list_subscriptions(struct action *a)
     int by_topic = strcmp(a->name, "ListSubscriptionsByTopic") == 0;
     const char *arn = by_topic ? param(a->p, "TopicArn") : NULL;
     struct xml x = { 0 };
-    struct sub_list l = { &x, a->req->srv->account, "" };
+    struct sub_list l = { &x, a->req->account, "" };
     struct paging_pos pos;
     int64_t c, p;
     char *json;
@@ -723,7 +723,7 @@ static int get_subscription_attributes(struct action *a)
 {
     const char *arn = param(a->p, "SubscriptionArn");
     struct xml x = { 0 };
-    struct sub_list l = { &x, a->req->srv->account, "" };
+    struct sub_list l = { &x, a->req->account, "" };
     int rc;
 
     if (!subscription_arn_ok(arn))
