@@ -114,8 +114,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         p->req.srv = srv;
         p->req.conn = conn;
         p->req.method = method;
-        snprintf(p->req.account, sizeof(p->req.account), "%s", srv->account);
-        snprintf(p->req.region, sizeof(p->req.region), "%s", srv->region);
         p->req.path = strdup(url);
         p->req.body = malloc(1);
         if (!p->req.path || !p->req.body) {

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* main.c: ddlocal-server: parse the command line, open the database once to
- * migrate it (and refuse a newer one), start the HTTP daemon, and stop it
- * cleanly on SIGINT or SIGTERM. Also the per-thread database connections
- * handlers use. */
+/* main.c: ddlocal-server: parse the command line, open every partition's
+ * database once to migrate it (and refuse a newer one), start the HTTP daemon, and stop it
+ * cleanly on SIGINT or SIGTERM. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -16,37 +15,12 @@
 
 #include <microhttpd.h>
 
+#include "core/partition.h"
 #include "server/http.h"
 #include "server/iot/ca.h"
+#include "server/partitions.h"
 #include "server/server.h"
 #include "store/store.h"
-
-static pthread_key_t store_key;
-static pthread_once_t store_key_once = PTHREAD_ONCE_INIT;
-
-static void close_thread_store(void *s)
-{
-    store_close(s);
-}
-
-static void make_store_key(void)
-{
-    pthread_key_create(&store_key, close_thread_store);
-}
-
-struct store *server_store(const struct server *srv, struct dd_errbuf *eb)
-{
-    struct store *s;
-
-    pthread_once(&store_key_once, make_store_key);
-    s = pthread_getspecific(store_key);
-    if (s)
-        return s;
-    if (store_open(srv->db_path, &s, eb))
-        return NULL;
-    pthread_setspecific(store_key, s);
-    return s;
-}
 
 long long server_real_ms(void)
 {
@@ -182,12 +156,21 @@ int main(int argc, char **argv)
     struct MHD_Daemon *d;
     struct dd_errbuf eb = { { 0 } };
     const char *issue_dir = NULL;
-    struct store *s;
     sigset_t sigs;
     int sig;
 
     if (parse_args(argc, argv, &srv, &issue_dir))
         return 2;
+    if (!partition_is_account(srv.account)) {
+        fprintf(stderr, "ddlocal-server: --account needs 12 digits, not '%s'\n", srv.account);
+        return 2;
+    }
+    if (!partition_region_ok(srv.region)) {
+        fprintf(stderr,
+                "ddlocal-server: --region needs a region name such as eu-west-1, not '%s'\n",
+                srv.region);
+        return 2;
+    }
     if (issue_dir)
         return issue_server_cert(&srv, issue_dir);
     if (inet_pton(AF_INET, srv.bind, &((struct sockaddr_in *)&addr)->sin_addr) == 1) {
@@ -201,12 +184,10 @@ int main(int argc, char **argv)
                 srv.bind);
         return 2;
     }
-    /* Migrate (or refuse) before serving anything. */
-    if (store_open(srv.db_path, &s, &eb)) {
+    if (partitions_start(&srv, &eb)) {
         fprintf(stderr, "ddlocal-server: %s\n", eb.msg);
         return 1;
     }
-    store_close(s);
 
     /* Signals are taken by sigwait below; MHD's threads inherit the mask. */
     sigemptyset(&sigs);

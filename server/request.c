@@ -21,6 +21,8 @@
 #include "core/clock.h"
 #include "core/jsonscan.h"
 #include "core/paging.h"
+#include "core/partition.h"
+#include "server/partitions.h"
 #include "server/server.h"
 #include "store/emulator/store_emulator.h"
 
@@ -234,28 +236,68 @@ void response_header(struct response *res, const char *name, const char *value)
     res->n_headers++;
 }
 
-int request_store(struct request *req, struct store **out)
+int request_partition(struct request *req)
 {
-    *out = server_store(req->srv, &req->eb);
-    return *out ? DD_OK : DD_ERR_STORE;
+    const char *auth = request_header(req, "Authorization");
+    const char *credential = auth ? NULL : request_query(req, "X-Amz-Credential");
+    struct partition_scope scope;
+    int rc;
+
+    snprintf(req->account, sizeof(req->account), "%s", req->srv->account);
+    snprintf(req->region, sizeof(req->region), "%s", req->srv->region);
+    if (strncmp(req->path, EMULATOR_PREFIX, sizeof(EMULATOR_PREFIX) - 1) == 0)
+        return DD_OK;
+    if (auth)
+        rc = partition_scope_from_authorization(auth, &scope);
+    else if (credential)
+        rc = partition_scope_parse(credential, strlen(credential), &scope);
+    else
+        return DD_OK;
+    /* A header that is not SigV4 names no partition: the defaults serve it,
+     * as they serve unsigned requests. */
+    if (rc)
+        return DD_OK;
+    if (!partition_region_ok(scope.region))
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "The region '%.64s' in the credential scope is not a region name "
+                       "(1-32 of a-z, 0-9 and '-', starting with a letter)",
+                       scope.region);
+    snprintf(req->region, sizeof(req->region), "%s", scope.region);
+    if (partition_is_account(scope.akid))
+        memcpy(req->account, scope.akid, sizeof(req->account)); /* 12 digits and NUL */
+    return DD_OK;
 }
 
-int request_now_checked(struct store *s, int64_t *out)
+int request_store(struct request *req, struct store **out)
+{
+    return partitions_store(req->srv, req->account, req->region, out, &req->eb);
+}
+
+/* The home partition's connection, where the emulator's clock is. */
+static int home_store(struct request *req, struct store **out)
+{
+    return partitions_store(req->srv, req->srv->account, req->srv->region, out, &req->eb);
+}
+
+int request_now_checked(struct request *req, int64_t *out)
 {
     struct dd_clock c;
-    int rc = store_clock_get(s, &c);
+    struct store *home;
+    int rc = home_store(req, &home);
 
+    if (!rc)
+        rc = store_clock_get(home, &c);
     *out = server_real_ms();
     if (rc == DD_OK)
         *out = clock_now(&c, *out);
     return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
 }
 
-int64_t request_now_ms(struct store *s)
+int64_t request_now_ms(struct request *req)
 {
     int64_t now;
 
-    (void)request_now_checked(s, &now);
+    (void)request_now_checked(req, &now);
     return now;
 }
 

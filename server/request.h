@@ -4,8 +4,8 @@
  * body), the services a handler reaches through its request (this thread's
  * store, the emulated clock), and the response builders.
  *
- * This is the bottom of server/: it depends on server.h, core/ and
- * libmicrohttpd only. aws_error.h and handler.h sit on it, router.h on
+ * This is the bottom of server/: it depends on server.h, partitions.h,
+ * core/ and libmicrohttpd only. aws_error.h and handler.h sit on it, router.h on
  * those (a route names a handler or a handler_ops), the handlers beside
  * the router, and http.c (the daemon) on top, calling the router.
  *
@@ -27,7 +27,10 @@ struct cJSON;
 struct server;
 struct store;
 
-#define REQUEST_MAX_PARAMS  8
+#define REQUEST_MAX_PARAMS 8
+
+/* Paths of the emulator's own API, beside AWS's. */
+#define EMULATOR_PREFIX     "/_ddlocal/"
 #define REQUEST_MAX_HEADERS 8
 #define REQUEST_MAX_QUERY   16
 
@@ -125,19 +128,31 @@ const char *request_header(struct request *req, const char *name);
 /* A path parameter captured by the router, or NULL. */
 const char *request_param(const struct request *req, const char *name);
 
-/* This worker thread's database connection into *out (borrowed; it lives
- * as long as the thread). DD_ERR_STORE, *out NULL and req->eb saying why
- * when it cannot be opened. Any MHD worker thread. */
+/* Set the request's partition (req->account, req->region) from its SigV4
+ * credential scope: the Authorization header, else a presigned query's
+ * X-Amz-Credential. The account is the access key id when that is 12
+ * digits; the server's --account and --region fill in the rest, and serve
+ * requests with no SigV4 scope, and the emulator's own paths (under
+ * EMULATOR_PREFIX: clock, reset, dashboard, alerts, sinks), which are the
+ * broker's whoever asks. DD_ERR_INVALID (req->eb) for a scope whose
+ * region cannot name a partition. The router calls it before any handler. */
+int request_partition(struct request *req);
+
+/* This worker thread's connection to the request's partition database into
+ * *out (borrowed; it lives as long as the thread). On error *out is NULL
+ * and req->eb says why: DD_ERR_LIMIT when there are too many partitions, or
+ * the store's error. Any MHD worker thread. */
 int request_store(struct request *req, struct store **out);
 
-/* Emulated now in milliseconds into *out: the clock stored in s applied to
- * real time, or real time before the broker has set a clock. When the clock
- * cannot be read, *out is real time and the store's error is returned. */
-int request_now_checked(struct store *s, int64_t *out);
+/* Emulated now in milliseconds into *out: the emulator's clock (kept in
+ * the home partition) applied to real time, or real time before the broker
+ * has set a clock. When the clock cannot be read, *out is real time and
+ * the store's error is returned. */
+int request_now_checked(struct request *req, int64_t *out);
 
 /* request_now_checked() that takes real time when the clock cannot be read.
  * Cannot fail. */
-int64_t request_now_ms(struct store *s);
+int64_t request_now_ms(struct request *req);
 
 /* Set a response body taking ownership of body (malloc'd; freed with the
  * response). */

@@ -122,6 +122,12 @@ void router_dispatch(struct request *req, struct response *res)
     size_t t;
     const struct route *found = NULL;
 
+    decoded = NULL;
+    rc = request_partition(req);
+    if (rc) {
+        aws_error_respond(res, rc, 0, NULL, req->eb.msg);
+        goto out;
+    }
     decoded = strdup(req->path);
     if (!decoded) {
         aws_error_respond(res, DD_ERR_NOMEM, 0, NULL, NULL);

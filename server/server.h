@@ -22,11 +22,6 @@ struct server {
     unsigned advance_timeout_ms; /* how long POST /_ddlocal/clock waits */
 };
 
-/* This worker thread's own database connection, opened on first use and
- * closed when the thread exits. NULL when it cannot be opened (eb says why).
- * Any MHD worker thread; the connection never leaves it. */
-struct store *server_store(const struct server *srv, struct dd_errbuf *eb);
-
 /* Milliseconds of real time (CLOCK_REALTIME). */
 long long server_real_ms(void);
 

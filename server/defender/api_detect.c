@@ -472,7 +472,7 @@ static int create_call(struct handler *h)
     p.metrics = op->in.metrics;
     p.metrics_v2 = op->in.metrics_v2;
     p.tags = op->tags;
-    return store_profile_create(h->s, &p, request_now_ms(h->s), &req->eb);
+    return store_profile_create(h->s, &p, request_now_ms(h->req), &req->eb);
 }
 
 static int describe_call(struct handler *h)
@@ -535,7 +535,7 @@ static int update_call(struct handler *h)
     u.set_metrics_v2 = op->in.given_metrics_v2 || del_metrics;
     u.metrics_v2 = op->in.metrics_v2;
     return store_profile_update(h->s, op->name, op->has_expected, op->expected, &u,
-                                request_now_ms(h->s), &op->p, &req->eb);
+                                request_now_ms(h->req), &op->p, &req->eb);
 }
 
 static int delete_call(struct handler *h)

@@ -191,7 +191,7 @@ static int create_call(struct handler *h)
                                          .display_name = op->display,
                                          .tags = op->tags,
                                          .client_request_token = op->token };
-    int64_t now = request_now_ms(h->s);
+    int64_t now = request_now_ms(h->req);
     bool created;
 
     return is_dimension(h) ? store_dimension_create(h->s, &d, now, &created, &h->req->eb)
@@ -209,7 +209,7 @@ static int describe_call(struct handler *h)
 static int update_call(struct handler *h)
 {
     struct op *op = h->op;
-    int64_t now = request_now_ms(h->s);
+    int64_t now = request_now_ms(h->req);
 
     return is_dimension(h)
                ? store_dimension_update(h->s, op->name, op->values, now, &op->dim, &h->req->eb)

@@ -518,7 +518,7 @@ static int start_task(struct request *req, struct response *res)
         goto out;
     r.t.target = r.target;
     r.t.request = r.request;
-    rc = store_mitigation_task_start(s, &r.t, request_now_ms(s), &created, &req->eb);
+    rc = store_mitigation_task_start(s, &r.t, request_now_ms(req), &created, &req->eb);
     if (handler_error_as(req, res, &rc, DD_ERR_EXISTS, 400, "TaskAlreadyExistsException") || rc)
         goto out;
     o = cJSON_CreateObject();
@@ -761,7 +761,7 @@ static int create_action_call(struct handler *h)
     a.role_arn = op->role;
     a.params = op->params;
     a.tags = op->tags;
-    rc = store_mitigation_action_create(h->s, &a, request_now_ms(h->s), &op->action, &h->req->eb);
+    rc = store_mitigation_action_create(h->s, &a, request_now_ms(h->req), &op->action, &h->req->eb);
     if (!rc || rc == DD_ERR_EXISTS)
         rc = respond_arn_id(h->req, h->res, &op->action, rc == DD_ERR_EXISTS);
     return rc;
@@ -771,7 +771,7 @@ static int update_action_call(struct handler *h)
 {
     struct op *op = h->op;
     int rc = store_mitigation_action_update(h->s, op->id, op->role, op->params, op->type,
-                                            request_now_ms(h->s), &op->action, &h->req->eb);
+                                            request_now_ms(h->req), &op->action, &h->req->eb);
 
     return rc ? rc : respond_arn_id(h->req, h->res, &op->action, false);
 }
@@ -797,7 +797,7 @@ static int describe_task_call(struct handler *h)
 
 static int cancel_task_call(struct handler *h)
 {
-    return store_mitigation_task_cancel(h->s, ((struct op *)h->op)->id, request_now_ms(h->s),
+    return store_mitigation_task_cancel(h->s, ((struct op *)h->op)->id, request_now_ms(h->req),
                                         &h->req->eb);
 }
 

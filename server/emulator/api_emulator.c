@@ -15,6 +15,7 @@
 
 #include "server/api.h"
 #include "server/aws_error.h"
+#include "server/partitions.h"
 #include "server/server.h"
 #include "store/emulator/store_emulator.h"
 #include "store/store.h"
@@ -90,8 +91,8 @@ static int get_health(struct request *req, struct response *res)
     if (!o || !cJSON_AddStringToObject(o, "status", reason ? "unavailable" : "ok") ||
         (reason && !cJSON_AddStringToObject(o, "reason", reason)) ||
         !cJSON_AddNumberToObject(o, "schemaVersion", store_schema_version()) ||
-        !cJSON_AddStringToObject(o, "region", req->region) ||
-        !cJSON_AddStringToObject(o, "account", req->account) ||
+        !cJSON_AddStringToObject(o, "region", req->srv->region) ||
+        !cJSON_AddStringToObject(o, "account", req->srv->account) ||
         (age >= 0 && !cJSON_AddNumberToObject(o, "heartbeatAgeMs", (double)age))) {
         cJSON_Delete(o);
         return DD_ERR_NOMEM;
@@ -199,17 +200,8 @@ static int post_sync(struct request *req, struct response *res)
 
 static int post_reset(struct request *req, struct response *res)
 {
-    struct store *s;
-    int rc;
-
     (void)res;
-    rc = request_store(req, &s);
-    if (rc)
-        return rc;
-    rc = store_reset(s);
-    if (rc)
-        return dd_fail(&req->eb, rc, "reset failed: %s", dd_strerror(rc));
-    return DD_OK;
+    return partitions_reset(req->srv, &req->eb);
 }
 
 const struct route api_emulator_routes[] = {

@@ -405,8 +405,8 @@ static int thing_load(struct world *w, const char *name, bool registered, struct
     memset(t, 0, sizeof(*t));
     t->name = name;
     t->registered = registered;
-    return store_detect_each_targeted(w->s, w->req->region, w->req->account, name, add_targeting,
-                                      t);
+    return store_detect_each_targeted(w->s, w->req->srv->region, w->req->srv->account, name,
+                                      add_targeting, t);
 }
 
 /* ---- the views as operations ---- */

@@ -194,7 +194,7 @@ static int store_and_answer(struct request *req, struct response *res, struct st
     spec.status = status;
     spec.not_before_s = c->not_before_s;
     spec.not_after_s = c->not_after_s;
-    spec.now_ms = request_now_ms(s);
+    spec.now_ms = request_now_ms(req);
     rc = handler_arn(req, NAMES_ARN_CERT, c->cert_id, arn);
     if (!rc)
         rc = store_cert_create(s, &spec, &req->eb);
@@ -414,7 +414,8 @@ static int update_certificate(struct request *req, struct response *res)
     rc = request_store(req, &s);
     if (rc)
         return rc;
-    rc = store_cert_set_status(s, id, (enum store_cert_status)status, request_now_ms(s), &req->eb);
+    rc =
+        store_cert_set_status(s, id, (enum store_cert_status)status, request_now_ms(req), &req->eb);
     return state_error(req, res, rc);
 }
 

@@ -261,7 +261,7 @@ static int create_call(struct handler *h)
 {
     struct op *op = h->op;
 
-    return store_policy_create(h->s, op->name, op->doc, request_now_ms(h->s), &h->req->eb);
+    return store_policy_create(h->s, op->name, op->doc, request_now_ms(h->req), &h->req->eb);
 }
 
 static int get_call(struct handler *h)
@@ -280,7 +280,7 @@ static int create_version_call(struct handler *h)
 {
     struct op *op = h->op;
     int rc = store_policy_version_create(h->s, op->name, op->doc, op->set_default,
-                                         request_now_ms(h->s), &op->v, &h->req->eb);
+                                         request_now_ms(h->req), &op->v, &h->req->eb);
 
     /* The model's own shape (409), which CLI v2 does not retry. */
     handler_error_as(h->req, h->res, &rc, DD_ERR_LIMIT, 409, "VersionsLimitExceededException");
@@ -305,7 +305,7 @@ static int set_default_call(struct handler *h)
 {
     struct op *op = h->op;
 
-    return store_policy_version_set_default(h->s, op->name, op->id, request_now_ms(h->s),
+    return store_policy_version_set_default(h->s, op->name, op->id, request_now_ms(h->req),
                                             &h->req->eb);
 }
 

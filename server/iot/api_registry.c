@@ -440,7 +440,7 @@ static int create_call(struct handler *h)
     struct op *op = h->op;
     char id[IDS_UUID_SIZE];
     int64_t now;
-    int rc = request_now_checked(h->s, &now);
+    int rc = request_now_checked(h->req, &now);
 
     if (!rc)
         rc = ids_uuid(id);

@@ -102,8 +102,8 @@ static int get_call(struct handler *h)
     const struct op *op = h->op;
     struct shadow_error err;
     char *doc = NULL;
-    int rc =
-        store_shadow_get(h->s, op->thing, op->name, request_now_ms(h->s) / 1000, NULL, &doc, &err);
+    int rc = store_shadow_get(h->s, op->thing, op->name, request_now_ms(h->req) / 1000, NULL, &doc,
+                              &err);
 
     return respond_document(h->res, rc, doc, &err);
 }
@@ -114,7 +114,7 @@ static int update_call(struct handler *h)
     struct shadow_update_result r;
     struct shadow_error err;
     int rc = store_shadow_update(h->s, op->thing, op->name, h->req->body, h->req->body_len,
-                                 request_now_ms(h->s) / 1000, NULL, true, &r, &err);
+                                 request_now_ms(h->req) / 1000, NULL, true, &r, &err);
 
     if (rc)
         return respond_shadow_error(h->res, rc, &err);
@@ -129,8 +129,8 @@ static int delete_call(struct handler *h)
     const struct op *op = h->op;
     struct shadow_error err;
     char *doc = NULL;
-    int rc = store_shadow_delete(h->s, op->thing, op->name, request_now_ms(h->s) / 1000, NULL, true,
-                                 &doc, &err);
+    int rc = store_shadow_delete(h->s, op->thing, op->name, request_now_ms(h->req) / 1000, NULL,
+                                 true, &doc, &err);
 
     return respond_document(h->res, rc, doc, &err);
 }
@@ -212,7 +212,7 @@ static int list_named(struct request *req, struct response *res)
             goto out;
         }
     }
-    if (!cJSON_AddNumberToObject(o, "timestamp", (double)request_now_ms(s) / 1000)) {
+    if (!cJSON_AddNumberToObject(o, "timestamp", (double)request_now_ms(req) / 1000)) {
         rc = DD_ERR_NOMEM;
         goto out;
     }

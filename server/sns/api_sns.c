@@ -21,6 +21,7 @@
 #include "core/mem.h"
 #include "core/names.h"
 #include "core/paging.h"
+#include "core/partition.h"
 #include "core/sns.h"
 #include "server/api.h"
 #include "server/aws_error.h"
@@ -278,6 +279,19 @@ static int subscription_arn_ok(const char *arn)
            a.subscription[0];
 }
 
+/* Move req into the partition an SNS ARN names; an ARN that does not
+ * parse leaves it where it is, for the action to reject. */
+static void arn_partition(struct request *req, const char *arn)
+{
+    struct names_sns_arn a;
+    struct dd_errbuf eb;
+
+    if (!arn || names_sns_arn_parse("TopicArn", arn, &a, &eb) || !partition_region_ok(a.region))
+        return;
+    snprintf(req->account, sizeof(req->account), "%s", a.account);
+    snprintf(req->region, sizeof(req->region), "%s", a.region);
+}
+
 /* ---- actions ---- */
 
 struct action {
@@ -366,7 +380,7 @@ static int create_topic(struct action *a)
         return failed(a->res, DD_ERR_NOMEM);
     rc = names_sns_topic_arn(arn, sizeof(arn), a->req->region, a->req->account, name);
     if (!rc)
-        rc = store_sns_topic_create(a->s, arn, name, json, request_now_ms(a->s));
+        rc = store_sns_topic_create(a->s, arn, name, json, request_now_ms(a->req));
     free(json);
     if (rc)
         return failed(a->res, rc);
@@ -592,7 +606,7 @@ static int subscribe(struct action *a)
     n.confirmed = lambda;
     n.confirm_message_id = message_id;
     n.confirm_text = text;
-    n.now_ms = request_now_ms(a->s);
+    n.now_ms = request_now_ms(a->req);
     n.now_real_ms = server_real_ms();
     rc = store_sns_subscribe(a->s, &n, keep_sub, &r);
     free(text);
@@ -762,7 +776,7 @@ static int publish(struct action *a)
     p.topic_arn = arn;
     p.subject = subject;
     p.message = message;
-    p.timestamp_ms = request_now_ms(a->s);
+    p.timestamp_ms = request_now_ms(a->req);
     rc = store_sns_publish(a->s, &p, server_real_ms(), &n);
     if (rc == DD_ERR_NOT_FOUND)
         return sns_error(a->res, 404, "NotFound", "Topic does not exist");
@@ -817,6 +831,12 @@ static int sns_dispatch(struct request *req, struct response *res)
         rc = sns_error(res, 400, "InvalidAction", msg);
         goto out;
     }
+    /* The links a message carries, and a confirmation, belong to the
+     * topic's partition, whoever follows them (AWS's SubscribeURL is a
+     * plain unsigned GET). */
+    if (actions[i].fn == confirm_subscription || actions[i].fn == unsubscribe)
+        arn_partition(req,
+                      param(&p, actions[i].fn == unsubscribe ? "SubscriptionArn" : "TopicArn"));
     if (request_store(req, &a.s)) {
         rc = failed(res, DD_ERR_STORE);
         goto out;

@@ -168,10 +168,11 @@ class Emulator:
         return doc
 
     # --- real clients ------------------------------------------------------
-    def client(self, service):
+    def client(self, service, region="us-east-1", key="test"):
+        """A boto3 client; region and a 12-digit key choose the partition."""
         return boto3.client(
-            service, endpoint_url=self.endpoint, region_name="us-east-1",
-            aws_access_key_id="test", aws_secret_access_key="test",
+            service, endpoint_url=self.endpoint, region_name=region,
+            aws_access_key_id=key, aws_secret_access_key="test",
             config=botocore.config.Config(retries={"max_attempts": 1}))
 
     def mqtt_start(self, mqtt_client, timeout=5):

@@ -81,6 +81,8 @@ EXPECT = {
     EP + "iot list-active-violations --query"
     " 'activeViolations[].[thingName,behavior.name,lastViolationValue.count]' --output text":
         ["dev-XBHY\tMsgSentBehavior\t30\n"],
+    EP + "--region eu-west-1 iot list-things --query 'things[].thingArn' --output text":
+        ["arn:aws:iot:eu-west-1:123456789012:thing/eu-sensor\n"],
     "curl -s localhost:4566/_ddlocal/alerts": ['violationEventType\\":\\"in-alarm', "sink/tour"],
     "bin/ddlocal explain --thing dev-XBHY":
         ["MsgSentSecProfile / MsgSentBehavior (aws:num-messages-sent)",
