@@ -18,6 +18,7 @@
 
 #include "core/ids.h"
 #include "server/aws_error.h"
+#include "server/guard.h"
 #include "server/request.h"
 #include "server/router.h"
 
@@ -27,8 +28,9 @@
 /* Per-connection state between MHD's calls for one request. */
 struct pending {
     struct request req;
-    size_t cap;    /* allocated bytes of req.body */
-    int too_large; /* the body passed the ceiling: keep discarding, answer 413 */
+    size_t cap;              /* allocated bytes of req.body */
+    int too_large;           /* the body passed the ceiling: keep discarding, answer 413 */
+    const char *cors_origin; /* an allowed cross origin to answer with CORS headers (MHD's) */
 };
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct response *res)
@@ -100,7 +102,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!p) {
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+        const char *cors_origin;
 
+        if (guard_check(srv, conn, method, &res, &cors_origin) == GUARD_ANSWERED) {
+            ok = send_response(conn, &res);
+            free(res.body);
+            return ok;
+        }
         /* Decide on the declared size before storing any of the body. A
          * moderately oversized body is read and dropped, so the client is
          * still reading when the 413 comes (answering mid-upload resets
@@ -111,6 +119,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!p)
             return MHD_NO;
         p->too_large = declared > srv->max_body_bytes;
+        p->cors_origin = cors_origin;
         p->req.srv = srv;
         p->req.conn = conn;
         p->req.method = method;
@@ -150,6 +159,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (p->too_large)
         return too_large(conn, srv);
     router_dispatch(&p->req, &res);
+    if (p->cors_origin)
+        guard_cors_headers(&res, p->cors_origin);
     ok = send_response(conn, &res);
     free(res.body);
     return ok;

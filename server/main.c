@@ -32,12 +32,14 @@ long long server_real_ms(void)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ddlocal-server --database PATH [--port N] [--bind ADDR] [--region R]\n"
-               "                      [--account A] [--threads N] [--max-body-bytes N]\n"
-               "       ddlocal-server --database PATH --issue-server-cert DIR [--bind ADDR]\n"
-               "Serves the AWS IoT, IoT data plane and SNS APIs of ddlocal over HTTP.\n"
-               "With --issue-server-cert, writes the emulator's CA (ca.pem) and a new TLS\n"
-               "server certificate (server.pem, server.key) into DIR and exits.\n");
+    fprintf(f,
+            "usage: ddlocal-server --database PATH [--port N] [--bind ADDR] [--region R]\n"
+            "                      [--account A] [--threads N] [--max-body-bytes N]\n"
+            "                      [--public-url URL] [--allow-host NAME]... [--cors-origin O]...\n"
+            "       ddlocal-server --database PATH --issue-server-cert DIR [--bind ADDR]\n"
+            "Serves the AWS IoT, IoT data plane and SNS APIs of ddlocal over HTTP.\n"
+            "With --issue-server-cert, writes the emulator's CA (ca.pem) and a new TLS\n"
+            "server certificate (server.pem, server.key) into DIR and exits.\n");
 }
 
 static int parse_uint(const char *flag, const char *v, unsigned long max, unsigned long *out)
@@ -61,6 +63,39 @@ static int copy_arg(char *dst, size_t size, const char *flag, const char *v)
     }
     memcpy(dst, v, strlen(v) + 1);
     return 0;
+}
+
+/* Keep v (borrowed from argv) in a --allow-host or --cors-origin list. */
+static int list_add(const char **list, size_t *n, const char *flag, const char *v)
+{
+    if (*n == SERVER_MAX_LISTED || !*v) {
+        fprintf(stderr, "ddlocal-server: %s takes up to %d non-empty values\n", flag,
+                SERVER_MAX_LISTED);
+        return -1;
+    }
+    list[(*n)++] = v;
+    return 0;
+}
+
+/* The host of --public-url (scheme://host[:port][/path]) into
+ * srv->public_host: the name devices and subscribers use for the server. */
+static int public_url_host(struct server *srv, const char *url)
+{
+    const char *start = strstr(url, "://");
+    char authority[ORIGIN_HOST_MAX + 16];
+    size_t n;
+
+    if (start) {
+        start += 3;
+        n = strcspn(start, "/?#");
+        if (n < sizeof(authority)) {
+            snprintf(authority, sizeof(authority), "%.*s", (int)n, start);
+            if (!origin_host_of(authority, srv->public_host, sizeof(srv->public_host)))
+                return 0;
+        }
+    }
+    fprintf(stderr, "ddlocal-server: --public-url needs scheme://host[:port], not '%s'\n", url);
+    return -1;
 }
 
 static int parse_args(int argc, char **argv, struct server *srv, const char **issue_dir)
@@ -102,6 +137,16 @@ static int parse_args(int argc, char **argv, struct server *srv, const char **is
             if (parse_uint(a, v, 64, &n) || n == 0)
                 return -1;
             srv->threads = (unsigned)n;
+        } else if (strcmp(a, "--allow-host") == 0) {
+            if (list_add(srv->allowed_hosts, &srv->n_allowed_hosts, a, v))
+                return -1;
+        } else if (strcmp(a, "--cors-origin") == 0) {
+            if (list_add(srv->cors_origins, &srv->n_cors_origins, a, v))
+                return -1;
+        } else if (strcmp(a, "--public-url") == 0) {
+            if (public_url_host(srv, v) ||
+                list_add(srv->allowed_hosts, &srv->n_allowed_hosts, a, srv->public_host))
+                return -1;
         } else if (strcmp(a, "--max-body-bytes") == 0) {
             if (parse_uint(a, v, 64UL << 20, &n) || n == 0)
                 return -1;

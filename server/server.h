@@ -7,6 +7,10 @@
 
 #include "core/error.h"
 #include "core/names.h"
+#include "core/origin.h"
+
+/* How many --allow-host and --cors-origin values are kept. */
+#define SERVER_MAX_LISTED 16
 
 struct store;
 struct request;
@@ -20,6 +24,15 @@ struct server {
     unsigned threads;            /* MHD worker threads */
     size_t max_body_bytes;       /* request-body ceiling, answered with 413 */
     unsigned advance_timeout_ms; /* how long POST /_ddlocal/clock waits */
+    /* The browser guard (guard.h): Host names served besides the loopback
+     * names and the bind address (--allow-host, the --public-url host),
+     * and the web origins allowed to use the API (--cors-origin). Borrowed
+     * from argv, or from public_host. */
+    const char *allowed_hosts[SERVER_MAX_LISTED];
+    size_t n_allowed_hosts;
+    const char *cors_origins[SERVER_MAX_LISTED];
+    size_t n_cors_origins;
+    char public_host[ORIGIN_HOST_MAX + 1];
 };
 
 /* Milliseconds of real time (CLOCK_REALTIME). */
