@@ -22,9 +22,11 @@ import urllib.parse
 MOTO_API = "/moto-api/"
 # moto's path -> ddlocal's; only exact POSTs are mapped.
 MAPPED = {"/moto-api/reset": "/_ddlocal/reset"}
-# Headers that belong to one connection, not to the request (RFC 9110 7.6.1).
+# Headers that belong to one connection, not to the request (RFC 9110
+# 7.6.1), and those the proxy sets itself: the length of what it sends, and
+# Expect (http.server answers a 100-continue on the client's connection).
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer",
-              "transfer-encoding", "upgrade", "content-length"}
+              "transfer-encoding", "upgrade", "content-length", "expect"}
 UPSTREAM_TIMEOUT_S = 120
 
 
