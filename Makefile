@@ -202,8 +202,9 @@ integration-sanitized:
 	  /usr/bin/python3 -m pytest -q -p no:cacheprovider $(SANITIZED_INTEGRATION)
 
 # moto's own IoT tests against ddlocal (docs/conformance.md); not part of
-# `make test`. MOTO_TESTS is a moto source tree; moto needs two Debian
-# packages more than the integration tests do.
+# `make test`, whose integration tests only drive the harness. MOTO_TESTS is
+# a moto source tree; moto needs two Debian packages more than the rest of
+# the tests (they are in DEBIAN_PACKAGES too, as the harness checks them).
 MOTO_TESTS ?=
 CONFORMANCE_PACKAGES := python3-responses python3-werkzeug
 conformance:
@@ -262,7 +263,7 @@ BUILD_PACKAGES := gcc make pkg-config libc6-dev libcjson-dev libsqlite3-dev libm
 	libcurl4-openssl-dev libssl-dev libmosquitto-dev mosquitto-dev
 DEBIAN_PACKAGES := $(BUILD_PACKAGES) clang-format libcmocka-dev mosquitto mosquitto-clients \
 	python3 python3-pytest python3-boto3 python3-paho-mqtt python3-cryptography awscli \
-	openssl curl chromium python3-websocket sqlite3
+	openssl curl chromium python3-websocket sqlite3 python3-responses python3-werkzeug
 
 # Every compile first runs this check: without it a machine that lacks a
 # library stops at "cjson/cJSON.h: No such file". One dpkg-query names what
