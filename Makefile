@@ -5,6 +5,7 @@
 #   make test            install missing packages, then every suite (see README)
 #   make SANITIZE=address,undefined unit   unit tests under ASan+UBSan
 #   make docker-check    build and smoke-test the Docker images (README)
+#   make conformance MOTO_TESTS=DIR   moto's IoT tests against ddlocal
 #
 # Objects live in build/obj/<variant>/ so sanitizer and plain objects never
 # mix; a sanitizer variant also puts its binaries in build/<variant>/.
@@ -59,7 +60,7 @@ FUZZ_REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(OUT)/fuzz-replay/%)
 # core/ is held to -Wconversion as well (STYLE.md section 8).
 $(OBJ)/core/%.o: ALL_CFLAGS += -Wconversion
 
-.PHONY: all run test check unit integration integration-sanitized e2e bench fuzz fuzz-replay format format-check \
+.PHONY: all run test check unit integration integration-sanitized conformance e2e bench fuzz fuzz-replay format format-check \
 	clean deps build-deps tools deps-docker docker-check
 all: $(OUT)/ddlocal.so $(OUT)/ddlocal-server tools
 
@@ -200,6 +201,23 @@ integration-sanitized:
 	  DDLOCAL_SANITIZER_RUNTIME=$$($(CC) -print-file-name=libasan.so) \
 	  /usr/bin/python3 -m pytest -q -p no:cacheprovider $(SANITIZED_INTEGRATION)
 
+# moto's own IoT tests against ddlocal (docs/conformance.md); not part of
+# `make test`, whose integration tests only drive the harness. MOTO_TESTS is
+# a moto source tree; moto needs two Debian packages more than the rest of
+# the tests (they are in DEBIAN_PACKAGES too, as the harness checks them).
+MOTO_TESTS ?=
+CONFORMANCE_PACKAGES := python3-responses python3-werkzeug
+conformance:
+	@if [ -z "$(MOTO_TESTS)" ]; then \
+	  echo "conformance: no moto tree; get one with" >&2; \
+	  echo "  git clone --depth 1 https://github.com/getmoto/moto.git" >&2; \
+	  echo "and run: make conformance MOTO_TESTS=path/to/moto" >&2; \
+	  exit 2; \
+	fi
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(CONFORMANCE_PACKAGES)"
+	@$(MAKE) --no-print-directory all
+	@/usr/bin/python3 tests/conformance/run.py "$(MOTO_TESTS)"
+
 # The dashboard in Debian's headless Chromium, driven over the DevTools
 # protocol (tests/e2e/cdp.py); the screenshot lands in build/e2e/.
 e2e: all
@@ -245,7 +263,7 @@ BUILD_PACKAGES := gcc make pkg-config libc6-dev libcjson-dev libsqlite3-dev libm
 	libcurl4-openssl-dev libssl-dev libmosquitto-dev mosquitto-dev
 DEBIAN_PACKAGES := $(BUILD_PACKAGES) clang-format libcmocka-dev mosquitto mosquitto-clients \
 	python3 python3-pytest python3-boto3 python3-paho-mqtt python3-cryptography awscli \
-	openssl curl chromium python3-websocket sqlite3
+	openssl curl chromium python3-websocket sqlite3 python3-responses python3-werkzeug
 
 # Every compile first runs this check: without it a machine that lacks a
 # library stops at "cjson/cJSON.h: No such file". One dpkg-query names what

@@ -64,6 +64,9 @@ ELSEWHERE = {
     "docker save ddlocal:latest | gzip > ddlocal-image.tar.gz":
         ("tests/docker/check.sh", 'docker save "$image" | gzip'),
     "docker load -i ddlocal-image.tar.gz": ("tests/docker/check.sh", 'docker load -i "$ship"'),
+    # Needs a moto tree; run with a stand-in for one.
+    "make conformance MOTO_TESTS=../moto":
+        ("tests/integration/test_conformance.py", '"conformance", "MOTO_TESTS=" + tree'),
 }
 # Programs this test never runs itself (`make run` aside).
 NOT_HERE = {"make", "docker", "docker-compose"}
