@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <microhttpd.h>
 
@@ -21,6 +22,16 @@
 #include "server/guard.h"
 #include "server/request.h"
 #include "server/router.h"
+
+/* A connection silent this long is closed: an idle keep-alive, or a
+ * client too slow to finish its request. */
+#define HTTP_IDLE_TIMEOUT_S 30u
+
+/* Concurrent connections: at most, and at least whatever the descriptor
+ * limit says; HTTP_FD_RESERVE descriptors stay for databases and logs. */
+#define HTTP_MAX_CONNECTIONS 65536u
+#define HTTP_MIN_CONNECTIONS 256u
+#define HTTP_FD_RESERVE      256u
 
 /* Bodies declared larger than this are refused before reading them. */
 #define DISCARD_LIMIT (64ULL << 20)
@@ -184,6 +195,28 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *conn, char *s)
     return strlen(s);
 }
 
+/* How many connections to hold at once: as many as the descriptors allow
+ * beyond a reserve for the database and the listener, after raising the
+ * soft limit to the hard one. MHD's default is select()'s FD_SETSIZE - 4
+ * even with epoll, which idle clients filled in seconds. */
+static unsigned connection_limit(void)
+{
+    struct rlimit r;
+
+    if (getrlimit(RLIMIT_NOFILE, &r))
+        return HTTP_MIN_CONNECTIONS;
+    if (r.rlim_cur < r.rlim_max) {
+        r.rlim_cur = r.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &r))
+            getrlimit(RLIMIT_NOFILE, &r);
+    }
+    if (r.rlim_cur == RLIM_INFINITY || r.rlim_cur > HTTP_MAX_CONNECTIONS + HTTP_FD_RESERVE)
+        return HTTP_MAX_CONNECTIONS;
+    if (r.rlim_cur < HTTP_MIN_CONNECTIONS + HTTP_FD_RESERVE)
+        return HTTP_MIN_CONNECTIONS;
+    return (unsigned)(r.rlim_cur - HTTP_FD_RESERVE);
+}
+
 struct MHD_Daemon *http_start(struct server *srv, const struct sockaddr *addr, struct dd_errbuf *eb)
 {
     struct MHD_Daemon *d;
@@ -193,7 +226,8 @@ struct MHD_Daemon *http_start(struct server *srv, const struct sockaddr *addr, s
                          NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, addr,
                          MHD_OPTION_THREAD_POOL_SIZE, srv->threads, MHD_OPTION_NOTIFY_COMPLETED,
                          on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
-                         MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
+                         MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_TIMEOUT_S,
+                         MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_END);
     if (!d) {
         dd_fail(eb, DD_ERR_INVALID, "cannot listen on %s:%u (is the port taken?)", srv->bind,
                 srv->port);
