@@ -173,6 +173,7 @@ unit: $(UNIT_BIN) $(FUZZ_REPLAY_BIN)
 	@sh tests/unit/run.sh "$(VARIANT)" $(UNIT_BIN) -- $(FUZZ_REPLAY_BIN)
 
 FUZZ_OUT := build/fuzz
+FUZZ_SECONDS ?= 60
 # libFuzzer needs clang and its runtime; only `make fuzz` installs them.
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 fuzz:
@@ -184,7 +185,16 @@ fuzz:
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
 	    -o $(FUZZ_OUT)/$$n $$f $(CORE_SRC) $(LIBS_CORE) || exit 1; \
 	done
-	@echo "fuzzers in $(FUZZ_OUT)/; run e.g. $(FUZZ_OUT)/fuzz_shadow_update tests/fuzz/corpus/fuzz_shadow_update"
+	@for f in $(FUZZ_SRC); do \
+	  n=$$(basename $$f .c); \
+	  mkdir -p $(FUZZ_OUT)/corpus/$$n $(FUZZ_OUT)/crashes; \
+	  echo "fuzz $$n for $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_OUT)/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	    -artifact_prefix=$(FUZZ_OUT)/crashes/$$n- \
+	    $(FUZZ_OUT)/corpus/$$n tests/fuzz/corpus/$$n 2>$(FUZZ_OUT)/$$n.log || \
+	    { tail -n 30 $(FUZZ_OUT)/$$n.log; echo "fuzz: $$n failed; the input is in $(FUZZ_OUT)/crashes/"; exit 1; }; \
+	done
+	@echo "fuzz: every target ran $(FUZZ_SECONDS) s without a finding; new inputs are in $(FUZZ_OUT)/corpus/"
 
 integration: all
 	@cd tests/integration && /usr/bin/python3 -m pytest -q -p no:cacheprovider .

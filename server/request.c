@@ -9,7 +9,6 @@
 #include "server/request.h"
 
 #include <assert.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,41 +21,10 @@
 #include "core/jsonscan.h"
 #include "core/paging.h"
 #include "core/partition.h"
+#include "core/percent.h"
 #include "server/partitions.h"
 #include "server/server.h"
 #include "store/emulator/store_emulator.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-int request_percent_decode(char *s, int plus_is_space)
-{
-    char *w = s;
-
-    for (; *s; s++) {
-        if (*s == '%') {
-            int hi = s[1] ? hexval(s[1]) : -1, lo = hi >= 0 && s[2] ? hexval(s[2]) : -1;
-
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-                return DD_ERR_INVALID;
-            *w++ = (char)(hi * 16 + lo);
-            s += 2;
-        } else if (*s == '+' && plus_is_space) {
-            *w++ = ' ';
-        } else {
-            *w++ = *s;
-        }
-    }
-    *w = '\0';
-    return DD_OK;
-}
 
 const char *request_query(struct request *req, const char *name)
 {
@@ -75,7 +43,7 @@ const char *request_query(struct request *req, const char *name)
     if (!v)
         return NULL;
     /* A malformed escape stays undecoded; the validators reject the value. */
-    if (request_percent_decode(v, 1) != DD_OK)
+    if (percent_decode(v, true) != DD_OK)
         strcpy(v, raw);
     assert(req->n_query < REQUEST_MAX_QUERY);
     req->query[req->n_query].name = name;

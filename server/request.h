@@ -171,9 +171,5 @@ int response_json(struct response *res, const struct cJSON *o);
  * building it ran out of memory. Returns rc, or response_json's error. */
 int response_json_free(struct response *res, struct cJSON *o, int rc);
 
-/* Decode %XX escapes of s in place; with plus_is_space, '+' becomes ' '
- * (query strings and form bodies). Returns DD_ERR_INVALID for a malformed
- * escape or an embedded NUL. Pure, any thread. */
-int request_percent_decode(char *s, int plus_is_space);
 
 #endif

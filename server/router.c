@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/percent.h"
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/handler.h"
@@ -75,7 +76,7 @@ static int match(const char *pattern, struct request *req, char **seg, int n_seg
             if (n_params < REQUEST_MAX_PARAMS) {
                 char *rest = strdup(raw_rest[i]);
 
-                if (!rest || request_percent_decode(rest, 0)) {
+                if (!rest || percent_decode(rest, false)) {
                     free(rest);
                     return 0;
                 }
@@ -141,7 +142,7 @@ void router_dispatch(struct request *req, struct response *res)
     }
     for (i = 0; i < n; i++) {
         raw_rest[i] = req->path + (seg[i] - decoded);
-        if (request_percent_decode(seg[i], 0)) {
+        if (percent_decode(seg[i], false)) {
             aws_error_respond(res, DD_ERR_INVALID, 0, NULL, "malformed percent-encoding in path");
             goto out;
         }

@@ -22,6 +22,7 @@
 #include "core/names.h"
 #include "core/paging.h"
 #include "core/partition.h"
+#include "core/percent.h"
 #include "core/sns.h"
 #include "server/api.h"
 #include "server/aws_error.h"
@@ -77,7 +78,7 @@ static int params_parse(struct params *p, struct request *req)
             *eq = '\0';
             value = eq + 1;
         }
-        if (request_percent_decode(field, 1) || request_percent_decode(value, 1))
+        if (percent_decode(field, true) || percent_decode(value, true))
             continue;
         p->name[p->n] = field;
         p->value[p->n] = value;
