@@ -36,7 +36,7 @@ ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-p
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIBS_CORE := -lcjson -lm
+LIBS_CORE := -lcjson -lm -lcrypto
 LIBS_STORE := -lsqlite3
 LIBS_PLUGIN := $(LIBS_STORE) $(LIBS_CORE) -lcurl -lcrypto -lpthread
 LIBS_SERVER := -lmicrohttpd $(LIBS_STORE) $(LIBS_CORE) -lcrypto -lpthread
