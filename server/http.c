@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 
 #include "core/ids.h"
+#include "server/auth.h"
 #include "server/aws_error.h"
 #include "server/request.h"
 #include "server/router.h"
@@ -151,7 +152,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (p->too_large)
         return too_large(conn, srv);
-    router_dispatch(&p->req, &res);
+    if (!auth_check(&p->req, &res))
+        router_dispatch(&p->req, &res);
     ok = send_response(conn, &res);
     free(res.body);
     return ok;

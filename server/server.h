@@ -3,13 +3,24 @@
 #ifndef DD_SERVER_SERVER_H
 #define DD_SERVER_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/error.h"
 #include "core/names.h"
+#include "core/sigv4.h"
 
 struct store;
 struct request;
+
+#define SERVER_MAX_CREDENTIALS 16
+#define SERVER_SECRET_MAX      128
+
+/* One --credentials KEY:SECRET pair (server/auth.c). */
+struct server_credential {
+    char id[SIGV4_KEY_MAX + 1];
+    char secret[SERVER_SECRET_MAX + 1];
+};
 
 struct server {
     char db_path[512];
@@ -20,6 +31,9 @@ struct server {
     unsigned threads;            /* MHD worker threads */
     size_t max_body_bytes;       /* request-body ceiling, answered with 413 */
     unsigned advance_timeout_ms; /* how long POST /_ddlocal/clock waits */
+    bool verify_signatures;      /* --verify-signatures: refuse unsigned requests */
+    size_t n_credentials;
+    struct server_credential credentials[SERVER_MAX_CREDENTIALS];
 };
 
 /* This worker thread's own database connection, opened on first use and
