@@ -22,6 +22,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "core/ids.h"
 #include "core/strbuf.h"
 #include "core/timefmt.h"
 
@@ -58,18 +59,6 @@ static int hex_value(int c)
         return c - '0';
     c = lower(c);
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static void to_hex(const unsigned char *md, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        out[2 * i] = digits[md[i] >> 4];
-        out[2 * i + 1] = digits[md[i] & 15];
-    }
-    out[2 * n] = '\0';
 }
 
 static const char *header_find(const struct sigv4_request *r, const char *name)
@@ -567,7 +556,7 @@ int sigv4_canonical_request(const struct sigv4_request *r, const struct sigv4_au
     *out = NULL;
     *len = 0;
     SHA256((const unsigned char *)(r->body ? r->body : ""), r->body_len, md);
-    to_hex(md, sizeof(md), payload);
+    ids_hex_format(md, sizeof(md), payload);
     path = malloc(strlen(r->path) + 2);
     if (!path)
         goto out;
@@ -625,7 +614,7 @@ int sigv4_sign(const struct sigv4_auth *a, const char *secret, const char *canon
     memcpy(key, "AWS4", 4);
     memcpy(key + 4, secret, key_len);
     SHA256((const unsigned char *)canonical, len, md);
-    to_hex(md, sizeof(md), canon_hex);
+    ids_hex_format(md, sizeof(md), canon_hex);
     n = snprintf(sts, sizeof(sts), "%s\n%s\n%s/%s/%s/aws4_request\n%s", SIGV4_ALGORITHM,
                  a->amz_date, a->scope_date, a->region, a->service, canon_hex);
     if (n < 0 || (size_t)n >= sizeof(sts))
@@ -638,7 +627,7 @@ int sigv4_sign(const struct sigv4_auth *a, const char *secret, const char *canon
         return DD_ERR_INTERNAL;
     }
     OPENSSL_cleanse(key, sizeof(key));
-    to_hex(md, sizeof(md), hex);
+    ids_hex_format(md, sizeof(md), hex);
     return DD_OK;
 }
 

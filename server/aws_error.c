@@ -98,29 +98,30 @@ int aws_error_exists(struct response *res, const char *message, const char *id, 
     return DD_OK;
 }
 
-/* text with XML's five special characters escaped. */
+/* The entity that stands for c in XML text, or NULL when c stands for
+ * itself. */
+static const char *xml_entity(char c)
+{
+    static const char *const entities[][2] = {
+        { "&", "&amp;" }, { "<", "&lt;" }, { ">", "&gt;" }, { "\"", "&quot;" }, { "'", "&apos;" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(entities) / sizeof(entities[0]); i++)
+        if (entities[i][0][0] == c)
+            return entities[i][1];
+    return NULL;
+}
+
 static void xml_escaped(struct strbuf *sb, const char *text)
 {
     for (; *text; text++) {
-        switch (*text) {
-        case '&':
-            strbuf_append(sb, "&amp;");
-            break;
-        case '<':
-            strbuf_append(sb, "&lt;");
-            break;
-        case '>':
-            strbuf_append(sb, "&gt;");
-            break;
-        case '"':
-            strbuf_append(sb, "&quot;");
-            break;
-        case '\'':
-            strbuf_append(sb, "&apos;");
-            break;
-        default:
+        const char *entity = xml_entity(*text);
+
+        if (entity)
+            strbuf_append(sb, entity);
+        else
             strbuf_append_n(sb, text, 1);
-        }
     }
 }
 
@@ -132,19 +133,23 @@ static void query_error(struct strbuf *sb, unsigned status, const char *xmlns, c
     xml_escaped(sb, code);
     strbuf_append(sb, "</Code><Message>");
     xml_escaped(sb, message);
-    strbuf_appendf(sb, "</Message></Error><RequestId>%s</RequestId></ErrorResponse>", id);
+    strbuf_append(sb, "</Message></Error>");
+    if (id[0])
+        strbuf_appendf(sb, "<RequestId>%s</RequestId>", id);
+    strbuf_append(sb, "</ErrorResponse>");
 }
 
 void aws_error_query_respond(struct response *res, unsigned status, const char *xmlns,
                              const char *code, const char *message)
 {
-    char id[IDS_UUID_SIZE], *body = NULL;
+    char id[IDS_UUID_SIZE], *body;
     struct strbuf sb;
 
     assert(status >= 400 && status < 600);
-    if (ids_uuid(id)) {
-        response_take_body(res, 500, "text/xml", NULL, 0);
-        return;
+    if (ids_uuid(id)) { /* no request id to give: say so, and leave it out */
+        status = 500;
+        code = "InternalError";
+        message = "cannot generate a request id";
     }
     strbuf_init(&sb, NULL, 0);
     query_error(&sb, status, xmlns, code, message, id);

@@ -28,7 +28,8 @@ int aws_error_exists(struct response *res, const char *message, const char *id, 
 /* Fill res with a query-protocol (SNS, SQS, STS) XML ErrorResponse in
  * namespace xmlns: <Type> Sender below 500 and Receiver from 500, then
  * code, message (escaped) and a new RequestId. All strings are borrowed.
- * Cannot fail: out of memory or randomness leaves a bodiless 500. */
+ * Cannot fail: without randomness the answer is a 500 InternalError that
+ * says so; out of memory leaves a bodiless 500. */
 void aws_error_query_respond(struct response *res, unsigned status, const char *xmlns,
                              const char *code, const char *message);
 
