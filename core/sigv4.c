@@ -220,6 +220,28 @@ static void format_amz_date(int64_t s, char out[SIGV4_DATE_SIZE])
     out[n] = '\0';
 }
 
+/* An HTTP Date header (RFC 9110's IMF-fixdate, "Tue, 05 Mar 2024 09:15:30
+ * GMT") into epoch seconds; false when it is not one. */
+static bool parse_http_date(const char *s, int64_t *out)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char amz[SIGV4_DATE_SIZE];
+    const char *m;
+
+    if (strlen(s) != 29 || s[3] != ',' || s[4] != ' ' || !all_digits(s + 5, 2) || s[7] != ' ' ||
+        s[11] != ' ' || !all_digits(s + 12, 4) || s[16] != ' ' || !all_digits(s + 17, 2) ||
+        s[19] != ':' || !all_digits(s + 20, 2) || s[22] != ':' || !all_digits(s + 23, 2) ||
+        strcmp(s + 25, " GMT") != 0)
+        return false;
+    for (m = months; *m && strncmp(m, s + 8, 3) != 0; m += 3)
+        ;
+    if (!*m)
+        return false;
+    snprintf(amz, sizeof(amz), "%.4s%02d%.2sT%.2s%.2s%.2sZ", s + 12, (int)((m - months) / 3 + 1),
+             s + 5, s + 17, s + 20, s + 23);
+    return parse_amz_date(amz, out);
+}
+
 /* ---- parsing the signature ---- */
 
 static int refuse(enum sigv4_verdict *verdict, enum sigv4_verdict v, struct dd_errbuf *eb,
@@ -310,7 +332,7 @@ static int parse_header(const struct sigv4_request *r, const char *authz, struct
                         enum sigv4_verdict *verdict, struct dd_errbuf *eb)
 {
     char credential[SIGV4_KEY_MAX + 2 * SIGV4_SCOPE_MAX + 32];
-    const char *date = header_find(r, "X-Amz-Date");
+    const char *date = header_find(r, "X-Amz-Date"), *http_date = header_find(r, "Date");
     size_t alg_len = strcspn(authz, " ");
     struct strbuf sb;
     bool has_cred, has_signed, has_sig;
@@ -324,7 +346,7 @@ static int parse_header(const struct sigv4_request *r, const char *authz, struct
     has_cred = auth_field(authz, "Credential", credential, sizeof(credential));
     has_signed = auth_field(authz, "SignedHeaders", a->signed_headers, sizeof(a->signed_headers));
     has_sig = auth_field(authz, "Signature", a->signature, sizeof(a->signature));
-    if (!has_cred || !has_signed || !has_sig || !date) {
+    if (!has_cred || !has_signed || !has_sig || (!date && !http_date)) {
         strbuf_init(&sb, eb->msg, sizeof(eb->msg));
         if (!has_cred)
             strbuf_append(&sb, "Authorization header requires 'Credential' parameter. ");
@@ -332,7 +354,7 @@ static int parse_header(const struct sigv4_request *r, const char *authz, struct
             strbuf_append(&sb, "Authorization header requires 'Signature' parameter. ");
         if (!has_signed)
             strbuf_append(&sb, "Authorization header requires 'SignedHeaders' parameter. ");
-        if (!date)
+        if (!date && !http_date)
             strbuf_append(&sb, "Authorization header requires existence of either a "
                                "'X-Amz-Date' or a 'Date' header. ");
         strbuf_appendf(&sb, "Authorization=%s", SIGV4_ALGORITHM);
@@ -344,6 +366,14 @@ static int parse_header(const struct sigv4_request *r, const char *authz, struct
                       "Credential should be scoped to a valid region, service and date, as "
                       "AKID/YYYYMMDD/REGION/SERVICE/aws4_request, not '%.200s'.",
                       credential);
+    if (!date) {
+        int64_t t;
+
+        if (!parse_http_date(http_date, &t))
+            return bad_date(verdict, eb, http_date);
+        format_amz_date(t, a->amz_date);
+        return DD_OK;
+    }
     if (!copy_n(a->amz_date, sizeof(a->amz_date), date, strlen(date)))
         return bad_date(verdict, eb, date);
     return DD_OK;

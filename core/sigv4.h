@@ -88,7 +88,8 @@ struct sigv4_auth {
  * Authorization header when present, else the presigned query
  * (X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date, X-Amz-Expires,
  * X-Amz-SignedHeaders, X-Amz-Signature). Checks the algorithm, every part's
- * presence and form, X-Amz-Date's form (YYYYMMDDTHHMMSSZ) and that the
+ * presence and form, X-Amz-Date's form (YYYYMMDDTHHMMSSZ; a header
+ * request without one may carry an HTTP Date header instead) and that the
  * scope's date is its date. DD_OK, or DD_ERR_INVALID with *verdict
  * SIGV4_MISSING, SIGV4_INCOMPLETE or SIGV4_MISMATCH and AWS's message in eb.
  * Allocates nothing. */

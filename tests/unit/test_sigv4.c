@@ -27,7 +27,7 @@
 #define EMPTY_HASH "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define MAX_PAIRS  10
 
-enum base { IOT_GET, IOT_QUERY, IOT_POST, SNS_POST, IOT_PRESIGNED };
+enum base { IOT_GET, IOT_QUERY, IOT_POST, SNS_POST, IOT_PRESIGNED, IOT_HTTP_DATE };
 
 struct fixture {
     struct sigv4_request r;
@@ -93,6 +93,13 @@ static void fixture_init(struct fixture *f, enum base b)
             "AWS4-HMAC-SHA256 Credential=" SCOPE
             "sns/aws4_request, SignedHeaders=content-type;host;x-amz-date, "
             "Signature=06947dd70d3d0150aee1058bc9820de8e4af415a87e23c4f564e83b53253dfca");
+        break;
+    case IOT_HTTP_DATE: /* signed with a Date header and no X-Amz-Date (Python's hmac) */
+        f->r.path = "/things";
+        add(f->headers, &f->r.n_headers, "Date", "Tue, 05 Mar 2024 09:15:30 GMT");
+        add(f->headers, &f->r.n_headers, "Authorization",
+            "AWS4-HMAC-SHA256 Credential=" SCOPE "iot/aws4_request, SignedHeaders=date;host, "
+            "Signature=f224a857b434e4d3b870ad0e74d7444da742dcab0aadfa15d3517f3ff613e4fa");
         break;
     case IOT_PRESIGNED:
         f->r.path = "/things";
@@ -168,6 +175,8 @@ static const struct row {
     { .what = "4 min 59 s ahead", .base = IOT_GET, .now_delta = -299 },
     { .what = "sns 14 min old", .base = SNS_POST, .now_delta = 840, .skew = 900 },
     { .what = "presigned, 59 s old", .base = IOT_PRESIGNED, .now_delta = 59 },
+    { .what = "date header", .base = IOT_HTTP_DATE },
+    { .what = "date header, one second old", .base = IOT_HTTP_DATE, .now_delta = 1 },
     /* One thing broken. */
     { .what = "one byte of body",
       .base = IOT_POST,
@@ -314,7 +323,36 @@ static const struct row {
       .query_value = "AWS4-HMAC-SHA1",
       .verdict = SIGV4_INCOMPLETE,
       .message = "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"" },
+    { .what = "date header one second later",
+      .base = IOT_HTTP_DATE,
+      .header = "Date",
+      .header_value = "Tue, 05 Mar 2024 09:15:31 GMT",
+      .verdict = SIGV4_MISMATCH,
+      .message = "The request signature we calculated" },
+    { .what = "date header 6 min old",
+      .base = IOT_HTTP_DATE,
+      .now_delta = 360,
+      .verdict = SIGV4_EXPIRED,
+      .message = "Signature expired: 20240305T091530Z" },
     /* Malformed or missing signatures. */
+    { .what = "date header in another form",
+      .base = IOT_HTTP_DATE,
+      .header = "Date",
+      .header_value = "2024-03-05T09:15:30Z",
+      .verdict = SIGV4_INCOMPLETE,
+      .message = "Date must be in ISO-8601 'basic format'. Got '2024-03-05T09:15:30Z'." },
+    { .what = "date header with month Foo",
+      .base = IOT_HTTP_DATE,
+      .header = "Date",
+      .header_value = "Tue, 05 Foo 2024 09:15:30 GMT",
+      .verdict = SIGV4_INCOMPLETE,
+      .message = "Date must be in ISO-8601 'basic format'" },
+    { .what = "date header on 30 February",
+      .base = IOT_HTTP_DATE,
+      .header = "Date",
+      .header_value = "Fri, 30 Feb 2024 09:15:30 GMT",
+      .verdict = SIGV4_INCOMPLETE,
+      .message = "Date must be in ISO-8601 'basic format'" },
     { .what = "no authorization at all",
       .base = IOT_GET,
       .header = "Authorization",
