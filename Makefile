@@ -37,7 +37,7 @@ ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-p
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIBS_CORE := -lcjson -lm
+LIBS_CORE := -lcjson -lm -lcrypto
 LIBS_STORE := -lsqlite3
 LIBS_PLUGIN := $(LIBS_STORE) $(LIBS_CORE) -lcurl -lcrypto -lpthread
 LIBS_SERVER := -lmicrohttpd $(LIBS_STORE) $(LIBS_CORE) -lcrypto -lpthread
@@ -204,7 +204,7 @@ integration: all
 # the tests preload the sanitizer runtime into it (tests/integration/conftest.py)
 # and fail on any report in its log or the server's.
 SANITIZED_INTEGRATION := test_detect.py test_detect_api.py test_dimensions.py test_shadow.py \
-	test_authz.py test_policies.py test_sns.py test_teach.py
+	test_authz.py test_policies.py test_sns.py test_teach.py test_sigv4.py
 integration-sanitized:
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined all
 	@cd tests/integration && DDLOCAL_BUILD=$(CURDIR)/build/san-address-undefined \

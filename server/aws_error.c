@@ -11,6 +11,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/ids.h"
+#include "core/strbuf.h"
+
 static const struct aws_error {
     enum dd_err err;
     unsigned status;
@@ -93,4 +96,69 @@ int aws_error_exists(struct response *res, const char *message, const char *id, 
     response_take_body(res, 409, "application/json", body, strlen(body));
     response_header(res, "x-amzn-ErrorType", type);
     return DD_OK;
+}
+
+/* The entity that stands for c in XML text, or NULL when c stands for
+ * itself. */
+static const char *xml_entity(char c)
+{
+    static const char *const entities[][2] = {
+        { "&", "&amp;" }, { "<", "&lt;" }, { ">", "&gt;" }, { "\"", "&quot;" }, { "'", "&apos;" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(entities) / sizeof(entities[0]); i++)
+        if (entities[i][0][0] == c)
+            return entities[i][1];
+    return NULL;
+}
+
+static void xml_escaped(struct strbuf *sb, const char *text)
+{
+    for (; *text; text++) {
+        const char *entity = xml_entity(*text);
+
+        if (entity)
+            strbuf_append(sb, entity);
+        else
+            strbuf_append_n(sb, text, 1);
+    }
+}
+
+static void query_error(struct strbuf *sb, unsigned status, const char *xmlns, const char *code,
+                        const char *message, const char *id)
+{
+    strbuf_appendf(sb, "<ErrorResponse xmlns=\"%s\"><Error><Type>%s</Type><Code>", xmlns,
+                   status >= 500 ? "Receiver" : "Sender");
+    xml_escaped(sb, code);
+    strbuf_append(sb, "</Code><Message>");
+    xml_escaped(sb, message);
+    strbuf_append(sb, "</Message></Error>");
+    if (id[0])
+        strbuf_appendf(sb, "<RequestId>%s</RequestId>", id);
+    strbuf_append(sb, "</ErrorResponse>");
+}
+
+void aws_error_query_respond(struct response *res, unsigned status, const char *xmlns,
+                             const char *code, const char *message)
+{
+    char id[IDS_UUID_SIZE], *body;
+    struct strbuf sb;
+
+    assert(status >= 400 && status < 600);
+    if (ids_uuid(id)) { /* no request id to give: say so, and leave it out */
+        status = 500;
+        code = "InternalError";
+        message = "cannot generate a request id";
+    }
+    strbuf_init(&sb, NULL, 0);
+    query_error(&sb, status, xmlns, code, message, id);
+    body = malloc(strbuf_len(&sb) + 1);
+    if (!body) {
+        response_take_body(res, 500, "text/xml", NULL, 0);
+        return;
+    }
+    strbuf_init(&sb, body, strbuf_len(&sb) + 1);
+    query_error(&sb, status, xmlns, code, message, id);
+    response_take_body(res, status, "text/xml", body, strbuf_len(&sb));
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* aws_error.h: the one place a dd_err becomes an HTTP error that AWS clients
- * understand (rest-json: status, x-amzn-ErrorType, {"message": ...}). */
+ * understand (rest-json: status, x-amzn-ErrorType, {"message": ...}; the
+ * query protocol: an XML ErrorResponse). */
 #ifndef DD_SERVER_AWS_ERROR_H
 #define DD_SERVER_AWS_ERROR_H
 
@@ -23,5 +24,13 @@ void aws_error_respond(struct response *res, int err, unsigned status, const cha
  * found the resource, with the modelled resourceId and resourceArn members.
  * All strings are copied. DD_ERR_NOMEM leaves res untouched. */
 int aws_error_exists(struct response *res, const char *message, const char *id, const char *arn);
+
+/* Fill res with a query-protocol (SNS, SQS, STS) XML ErrorResponse in
+ * namespace xmlns: <Type> Sender below 500 and Receiver from 500, then
+ * code, message (escaped) and a new RequestId. All strings are borrowed.
+ * Cannot fail: without randomness the answer is a 500 InternalError that
+ * says so; out of memory leaves a bodiless 500. */
+void aws_error_query_respond(struct response *res, unsigned status, const char *xmlns,
+                             const char *code, const char *message);
 
 #endif

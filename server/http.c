@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "core/ids.h"
+#include "server/auth.h"
 #include "server/aws_error.h"
 #include "server/guard.h"
 #include "server/request.h"
@@ -169,7 +170,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (p->too_large)
         return too_large(conn, srv);
-    router_dispatch(&p->req, &res);
+    if (!auth_check(&p->req, &res))
+        router_dispatch(&p->req, &res);
     if (p->cors_origin)
         guard_cors_headers(&res, p->cors_origin);
     ok = send_response(conn, &res);

@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "core/partition.h"
+#include "server/auth.h"
 #include "server/http.h"
 #include "server/iot/ca.h"
 #include "server/partitions.h"
@@ -32,14 +33,16 @@ long long server_real_ms(void)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: ddlocal-server --database PATH [--port N] [--bind ADDR] [--region R]\n"
-            "                      [--account A] [--threads N] [--max-body-bytes N]\n"
-            "                      [--public-url URL] [--allow-host NAME]... [--cors-origin O]...\n"
-            "       ddlocal-server --database PATH --issue-server-cert DIR [--bind ADDR]\n"
-            "Serves the AWS IoT, IoT data plane and SNS APIs of ddlocal over HTTP.\n"
-            "With --issue-server-cert, writes the emulator's CA (ca.pem) and a new TLS\n"
-            "server certificate (server.pem, server.key) into DIR and exits.\n");
+    fprintf(f, "usage: ddlocal-server --database PATH [--port N] [--bind ADDR] [--region R]\n"
+               "                      [--account A] [--threads N] [--max-body-bytes N]\n"
+               "                      [--public-url URL] [--allow-host NAME]... [--cors-origin O]...\n"
+               "                      [--verify-signatures --credentials KEY:SECRET ...]\n"
+               "       ddlocal-server --database PATH --issue-server-cert DIR [--bind ADDR]\n"
+               "Serves the AWS IoT, IoT data plane and SNS APIs of ddlocal over HTTP.\n"
+               "With --issue-server-cert, writes the emulator's CA (ca.pem) and a new TLS\n"
+               "server certificate (server.pem, server.key) into DIR and exits.\n"
+               "With --verify-signatures, every AWS request must be signed (SigV4) with one\n"
+               "of the --credentials pairs (repeatable).\n");
 }
 
 static int parse_uint(const char *flag, const char *v, unsigned long max, unsigned long *out)
@@ -110,6 +113,10 @@ static int parse_args(int argc, char **argv, struct server *srv, const char **is
             usage(stdout);
             exit(0);
         }
+        if (strcmp(a, "--verify-signatures") == 0) {
+            srv->verify_signatures = true;
+            continue;
+        }
         if (!v) {
             fprintf(stderr, "ddlocal-server: %s needs a value\n", a);
             return -1;
@@ -129,6 +136,13 @@ static int parse_args(int argc, char **argv, struct server *srv, const char **is
         } else if (strcmp(a, "--account") == 0) {
             if (copy_arg(srv->account, sizeof(srv->account), a, v))
                 return -1;
+        } else if (strcmp(a, "--credentials") == 0) {
+            struct dd_errbuf eb = { { 0 } };
+
+            if (auth_add_credential(srv, v, &eb)) {
+                fprintf(stderr, "ddlocal-server: %s\n", eb.msg);
+                return -1;
+            }
         } else if (strcmp(a, "--port") == 0) {
             if (parse_uint(a, v, 65535, &n))
                 return -1;
@@ -159,6 +173,11 @@ static int parse_args(int argc, char **argv, struct server *srv, const char **is
     }
     if (!srv->db_path[0]) {
         fprintf(stderr, "ddlocal-server: --database is required\n");
+        return -1;
+    }
+    if (srv->verify_signatures && !srv->n_credentials) {
+        fprintf(stderr, "ddlocal-server: --verify-signatures needs at least one --credentials "
+                        "KEY:SECRET\n");
         return -1;
     }
     return 0;

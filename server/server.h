@@ -3,17 +3,28 @@
 #ifndef DD_SERVER_SERVER_H
 #define DD_SERVER_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/error.h"
 #include "core/names.h"
 #include "core/origin.h"
+#include "core/sigv4.h"
 
 /* How many --allow-host and --cors-origin values are kept. */
 #define SERVER_MAX_LISTED 16
 
 struct store;
 struct request;
+
+#define SERVER_MAX_CREDENTIALS 16
+#define SERVER_SECRET_MAX      128
+
+/* One --credentials KEY:SECRET pair (server/auth.c). */
+struct server_credential {
+    char id[SIGV4_KEY_MAX + 1];
+    char secret[SERVER_SECRET_MAX + 1];
+};
 
 struct server {
     char db_path[512];
@@ -33,6 +44,9 @@ struct server {
     const char *cors_origins[SERVER_MAX_LISTED];
     size_t n_cors_origins;
     char public_host[ORIGIN_HOST_MAX + 1];
+    bool verify_signatures;      /* --verify-signatures: refuse unsigned requests */
+    size_t n_credentials;
+    struct server_credential credentials[SERVER_MAX_CREDENTIALS];
 };
 
 /* Milliseconds of real time (CLOCK_REALTIME). */

@@ -219,29 +219,7 @@ static int xml_finish(struct xml *x, struct response *res, const char *action, i
 /* An SNS ErrorResponse. Returns DD_OK: the response is complete. */
 static int sns_error(struct response *res, unsigned status, const char *code, const char *message)
 {
-    struct xml x = { 0 };
-    char id[IDS_UUID_SIZE];
-
-    if (ids_uuid(id)) { /* no request id to give: say so, and leave it out */
-        status = 500;
-        code = "InternalError";
-        message = "cannot generate a request id";
-    }
-    xml_raw(&x, "<ErrorResponse xmlns=\"" SNS_XMLNS "\"><Error><Type>");
-    xml_raw(&x, status >= 500 ? "Receiver" : "Sender");
-    xml_raw(&x, "</Type>");
-    xml_elem(&x, "Code", code);
-    xml_elem(&x, "Message", message);
-    xml_raw(&x, "</Error>");
-    if (id[0])
-        xml_elem(&x, "RequestId", id);
-    xml_raw(&x, "</ErrorResponse>");
-    if (x.oom) {
-        free(x.p);
-        response_take_body(res, 500, "text/xml", NULL, 0);
-        return DD_OK;
-    }
-    response_take_body(res, status, "text/xml", x.p, x.len);
+    aws_error_query_respond(res, status, SNS_XMLNS, code, message);
     return DD_OK;
 }
 

@@ -168,12 +168,14 @@ class Emulator:
         return doc
 
     # --- real clients ------------------------------------------------------
-    def client(self, service, region="us-east-1", key="test"):
-        """A boto3 client; region and a 12-digit key choose the partition."""
+    def client(self, service, region="us-east-1", key="test", secret="test", **config):
+        """A boto3 client of service signing with key and secret in region;
+        region and a 12-digit key choose the partition, config adds botocore
+        Config options (signature_version=UNSIGNED...)."""
         return boto3.client(
             service, endpoint_url=self.endpoint, region_name=region,
-            aws_access_key_id=key, aws_secret_access_key="test",
-            config=botocore.config.Config(retries={"max_attempts": 1}))
+            aws_access_key_id=key, aws_secret_access_key=secret,
+            config=botocore.config.Config(retries={"max_attempts": 1}, **config))
 
     def mqtt_start(self, mqtt_client, timeout=5):
         """Connect a paho client to this broker, start its network loop and
@@ -186,12 +188,13 @@ class Emulator:
             time.sleep(0.01)
         return mqtt_client
 
-    def aws(self, *args, check=True):
+    def aws(self, *args, check=True, env=None):
         """Run Debian's AWS CLI v2 against the emulator. With check, a non-zero
-        exit fails the test; returns the CompletedProcess."""
+        exit fails the test; env overrides variables (the credentials);
+        returns the CompletedProcess."""
         cmd = [AWS_CLI, "--endpoint-url", self.endpoint, "--output", "json"] + list(args)
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
-                           env=aws_env(self.data_dir))
+                           env=dict(aws_env(self.data_dir), **(env or {})))
         if check:
             assert p.returncode == 0, "aws %s -> %d\n%s" % (" ".join(args), p.returncode, p.stderr)
         return p
@@ -273,9 +276,11 @@ def cli_error(emu, *args):
 @pytest.fixture(scope="module")
 def emu(request, tmp_path_factory):
     """One emulator on the manual clock for a whole test module, whose tests
-    start from a reset (the iot fixture) instead of a restart."""
+    start from a reset (the iot fixture) instead of a restart. A module's
+    EMULATOR_ARGS list adds launcher options (--verify-signatures ...)."""
     name = request.module.__name__.replace("test_", "")
-    e = Emulator(tmp_path_factory.mktemp(name) / "data", ["--manual-clock"]).start()
+    args = ["--manual-clock"] + list(getattr(request.module, "EMULATOR_ARGS", ()))
+    e = Emulator(tmp_path_factory.mktemp(name) / "data", args).start()
     try:
         yield e
     finally:
