@@ -77,6 +77,7 @@ static const struct shape_row shapes[] = {
     [NAMES_DIMENSION_STRING_VALUE] = { 1, 256, PAT_NONE, 0, "" },
     [NAMES_SNS_TOPIC_ARN] = { 0, 350, PAT_NONE, 0, "" },
     [NAMES_ENDPOINT_TYPE] = { 0, 128, PAT_NONE, 0, "" },
+    [NAMES_MQTT5_PROPERTY] = { 0, 128, PAT_NONE, 0, "" },
     [NAMES_SNS_TOPIC_NAME] = { 1, 256, PAT_SNS_TOPIC, 1, "[A-Za-z0-9_-]+" },
 };
 

@@ -58,6 +58,7 @@ enum names_shape {
     NAMES_DIMENSION_STRING_VALUE,         /* 1-256, any text (dimension stringValues) */
     NAMES_SNS_TOPIC_ARN,                  /* max 350, any text (publishFindingToSnsParams) */
     NAMES_ENDPOINT_TYPE,                  /* max 128, any text */
+    NAMES_MQTT5_PROPERTY,                 /* max 128, any text (userPropertyKey, ...) */
     NAMES_SNS_TOPIC_NAME,                 /* 1-256 [A-Za-z0-9_-]+ (SNS CreateTopic) */
 };
 

@@ -26,12 +26,10 @@
 #include "server/server.h"
 #include "store/iot/store_thing_types.h"
 
-#define DEFAULT_MAX_RESULTS      50
-#define MAX_SEARCHABLE           3   /* searchableAttributes per type */
-#define MAX_PROPAGATING          100 /* mqtt5Configuration.propagatingAttributes we accept */
-#define MAX_USER_PROPERTY_KEY    128
-#define MAX_CONNECTION_ATTRIBUTE 128
-#define PROPS                    "thingTypeProperties."
+#define DEFAULT_MAX_RESULTS 50
+#define MAX_SEARCHABLE      3   /* searchableAttributes per type */
+#define MAX_PROPAGATING     100 /* mqtt5Configuration.propagatingAttributes we accept */
+#define PROPS               "thingTypeProperties."
 
 /* One operation on a thing type (handler_run's op). */
 struct op {
@@ -62,21 +60,6 @@ static int copy_string(struct request *req, const cJSON *o, const char *key, con
     return rc;
 }
 
-/* A string member of at most max characters that must not be empty
- * (required) or may be absent. */
-static int copy_bounded(struct request *req, const cJSON *o, const char *key, const char *field,
-                        int max, bool required, cJSON *out)
-{
-    const char *v;
-    int rc = handler_member_string(req, o, key, field, &v);
-
-    if (!rc && (v || required))
-        rc = names_check_int(field, v ? (int64_t)strlen(v) : 0, 1, max, &req->eb);
-    if (!rc && v && !cJSON_AddStringToObject(out, key, v))
-        rc = DD_ERR_NOMEM;
-    return rc;
-}
-
 /* searchableAttributes: at most MAX_SEARCHABLE attribute names. */
 static int copy_searchable(struct request *req, const cJSON *props, cJSON *out)
 {
@@ -101,8 +84,8 @@ static int copy_searchable(struct request *req, const cJSON *props, cJSON *out)
         if (!cJSON_IsString(it))
             return dd_fail(&req->eb, DD_ERR_INVALID,
                            PROPS "searchableAttributes must be a list of strings");
-        rc = names_check(NAMES_ATTRIBUTE_NAME, PROPS "searchableAttributes.member",
-                         it->valuestring, &req->eb);
+        rc = names_check(NAMES_ATTRIBUTE_NAME, PROPS "searchableAttributes.member", it->valuestring,
+                         &req->eb);
         if (rc)
             return rc;
         if (!cJSON_AddItemToArray(copy, cJSON_CreateString(it->valuestring)))
@@ -146,19 +129,19 @@ static int copy_mqtt5(struct request *req, const cJSON *props, cJSON *out)
         item = handler_add_object(items);
         if (!item)
             return DD_ERR_NOMEM;
-        rc = copy_bounded(req, it, "userPropertyKey",
-                          PROPS "mqtt5Configuration.propagatingAttributes.member.userPropertyKey",
-                          MAX_USER_PROPERTY_KEY, true, item);
+        rc = copy_string(req, it, "userPropertyKey",
+                         PROPS "mqtt5Configuration.propagatingAttributes.member.userPropertyKey",
+                         NAMES_MQTT5_PROPERTY, item);
         if (!rc)
             rc = copy_string(req, it, "thingAttribute",
                              PROPS "mqtt5Configuration.propagatingAttributes.member."
                                    "thingAttribute",
                              NAMES_ATTRIBUTE_NAME, item);
         if (!rc)
-            rc = copy_bounded(req, it, "connectionAttribute",
-                              PROPS "mqtt5Configuration.propagatingAttributes.member."
-                                    "connectionAttribute",
-                              MAX_CONNECTION_ATTRIBUTE, false, item);
+            rc = copy_string(req, it, "connectionAttribute",
+                             PROPS "mqtt5Configuration.propagatingAttributes.member."
+                                   "connectionAttribute",
+                             NAMES_MQTT5_PROPERTY, item);
         if (rc)
             return rc;
     }
@@ -291,8 +274,7 @@ static int deprecate_call(struct handler *h)
 {
     struct op *op = h->op;
 
-    return store_thing_type_deprecate(h->s, op->name, op->undo, request_now_ms(h->s),
-                                      &h->req->eb);
+    return store_thing_type_deprecate(h->s, op->name, op->undo, request_now_ms(h->s), &h->req->eb);
 }
 
 static int delete_call(struct handler *h)

@@ -151,8 +151,7 @@ int store_thing_type_create(struct store *s, const char *name, const char *type_
             rc = -same;
         else if (!same)
             rc = dd_fail(eb, DD_ERR_EXISTS,
-                         "Thing type %s already exists in account with different properties",
-                         name);
+                         "Thing type %s already exists in account with different properties", name);
         if (rc && rc != DD_ERR_EXISTS)
             store_thing_type_cleanup(out);
         return rc;
@@ -182,9 +181,9 @@ int store_thing_type_update(struct store *s, const char *name, const char *prope
                               "WHERE name = ?1 RETURNING seq";
     int64_t seq;
 
-    return named_result(store__int64(s, sql, "update thing type", &seq, "ss", name,
-                                     properties ? properties : "{}"),
-                        name, eb);
+    return named_result(
+        store__int64(s, sql, "update thing type", &seq, "ss", name, properties ? properties : "{}"),
+        name, eb);
 }
 
 int store_thing_type_deprecate(struct store *s, const char *name, bool undo, int64_t now_ms,
@@ -199,8 +198,7 @@ int store_thing_type_deprecate(struct store *s, const char *name, bool undo, int
         store__int64(s, sql, "deprecate thing type", &seq, "siI", name, undo, now_ms), name, eb);
 }
 
-int store_thing_type_delete(struct store *s, const char *name, int64_t now_ms,
-                            struct dd_errbuf *eb)
+int store_thing_type_delete(struct store *s, const char *name, int64_t now_ms, struct dd_errbuf *eb)
 {
     static const char used_sql[] = "SELECT 1 FROM things WHERE type_name = ? LIMIT 1";
     static const char delete_sql[] = "DELETE FROM thing_types WHERE name = ?";

@@ -114,6 +114,8 @@ static const struct shape_case shape_cases[] = {
     { NAMES_THING_TYPE_DESCRIPTION, "Lamps of the lab, v2", NULL, 0, OK, NULL },
     { NAMES_THING_TYPE_DESCRIPTION, NULL, "d", 2029, BAD, LE "2028" },
     { NAMES_THING_TYPE_DESCRIPTION, "line\nbreak", NULL, 0, BAD, PAT },
+    { NAMES_MQTT5_PROPERTY, "iot:ClientId", NULL, 0, OK, NULL },
+    { NAMES_MQTT5_PROPERTY, NULL, "k", 129, BAD, LE "128" },
     /* lengths count UTF-16 units: U+1F600 is two */
     { NAMES_CUSTOM_METRIC_DISPLAY_NAME, NULL, "\xf0\x9f\x98\x80", 64, OK, NULL },
     { NAMES_CUSTOM_METRIC_DISPLAY_NAME, NULL, "\xf0\x9f\x98\x80", 65, BAD, LE "128" },

@@ -37,10 +37,10 @@ static void test_create_get_idempotent(void **state)
     struct dd_errbuf eb;
 
     (void)state;
-    assert_int_equal(create(s, "Lamp", "id-1",
-                            "{\"thingTypeDescription\":\"d\",\"searchableAttributes\":[\"a\",\"b\"]}",
-                            &t, &eb),
-                     DD_OK);
+    assert_int_equal(
+        create(s, "Lamp", "id-1",
+               "{\"thingTypeDescription\":\"d\",\"searchableAttributes\":[\"a\",\"b\"]}", &t, &eb),
+        DD_OK);
     assert_string_equal(t.type_id, "id-1");
     assert_int_equal(t.created_ms, 1000);
     assert_false(t.deprecated);
@@ -48,10 +48,10 @@ static void test_create_get_idempotent(void **state)
 
     /* The same properties, the searchable attributes in another order and a
      * new id offered: the stored type. */
-    assert_int_equal(create(s, "Lamp", "id-2",
-                            "{\"searchableAttributes\":[\"b\",\"a\"],\"thingTypeDescription\":\"d\"}",
-                            &t, &eb),
-                     DD_OK);
+    assert_int_equal(
+        create(s, "Lamp", "id-2",
+               "{\"searchableAttributes\":[\"b\",\"a\"],\"thingTypeDescription\":\"d\"}", &t, &eb),
+        DD_OK);
     assert_string_equal(t.type_id, "id-1");
     store_thing_type_cleanup(&t);
 
@@ -91,14 +91,13 @@ static void test_update_and_deprecate(void **state)
 
     (void)state;
     assert_int_equal(create(s, "Lamp", "id-1",
-                            "{\"thingTypeDescription\":\"d\",\"searchableAttributes\":[\"a\"]}",
-                            &t, &eb),
+                            "{\"thingTypeDescription\":\"d\",\"searchableAttributes\":[\"a\"]}", &t,
+                            &eb),
                      DD_OK);
     store_thing_type_cleanup(&t);
     /* A member given replaces the stored one; the others stay. */
-    assert_int_equal(store_thing_type_update(s, "Lamp", "{\"searchableAttributes\":[\"x\",\"y\"]}",
-                                             &eb),
-                     DD_OK);
+    assert_int_equal(
+        store_thing_type_update(s, "Lamp", "{\"searchableAttributes\":[\"x\",\"y\"]}", &eb), DD_OK);
     assert_int_equal(store_thing_type_get(s, "Lamp", &t, &eb), DD_OK);
     assert_string_equal(t.properties,
                         "{\"thingTypeDescription\":\"d\",\"searchableAttributes\":[\"x\",\"y\"]}");
@@ -232,8 +231,9 @@ static const struct admit_row {
     { "keep deprecated", "T", "T", false, true, NULL, DD_OK, NULL },
     { "3 untyped", NULL, "", true, false, "{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"}", DD_OK, NULL },
     { "4 untyped", "", NULL, false, false, "{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\",\"d\":\"4\"}",
-      DD_ERR_INVALID, "A thing without a thing type can have at most 3 attributes; this request "
-                      "gives it 4." },
+      DD_ERR_INVALID,
+      "A thing without a thing type can have at most 3 attributes; this request "
+      "gives it 4." },
     { "4 typed", NULL, "T", true, false, "{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\",\"d\":\"4\"}", DD_OK,
       NULL },
 };
