@@ -221,16 +221,11 @@ int store_thing_type_delete(struct store *s, const char *name, int64_t now_ms, s
                      "Thing type %s was deprecated less than 5 minutes ago: it can be deleted "
                      "in %lld seconds.",
                      name, (long long)((left + 999) / 1000));
-    if (!rc) {
-        rc = store__exists(s, used_sql, "find things of a type", "s", name);
-        if (rc == DD_OK)
-            rc = dd_fail(eb, DD_ERR_INVALID,
-                         "Thing type %s is still associated with things: give them another "
-                         "type with UpdateThing first.",
-                         name);
-        else if (rc == DD_ERR_NOT_FOUND)
-            rc = DD_OK;
-    }
+    if (!rc)
+        rc = store__refuse(s, used_sql, name, eb, DD_ERR_INVALID,
+                           "Thing type %s is still associated with things: give them another "
+                           "type with UpdateThing first.",
+                           name);
     if (!rc)
         rc = store__run(s, delete_sql, "delete thing type", "s", name);
     store_thing_type_cleanup(&t);
