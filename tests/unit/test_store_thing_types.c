@@ -15,9 +15,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "store/iot/store_registry.h"
 #include "store/iot/store_thing_types.h"
+#include "store/migrations.h"
 #include "store/store.h"
 #include "tests/unit/alloc_fail.h"
 #include "tests/unit/store_fixture.h"
@@ -329,6 +331,51 @@ static void test_registry_follows_types(void **state)
     store_close(s);
 }
 
+/* A database of schema 11 whose things name two types, opened by this
+ * version: each type gets a row (created when its first thing was), so it
+ * can be described, deprecated and deleted. */
+static void test_migration_gives_existing_types_rows(void **state)
+{
+    static const char rows[] =
+        "INSERT INTO things (name, thing_id, type_name, attributes, version, created_ms) VALUES "
+        "('a', 'i1', 'Lamp', '{}', 1, 5000), ('b', 'i2', 'Lamp', '{}', 1, 3000), "
+        "('c', 'i3', NULL, '{}', 1, 1000), ('d', 'i4', 'Plug', '{}', 1, 9000);"
+        "PRAGMA user_version = 11";
+    struct store_fixture_dir d;
+    struct store_thing_type_page p;
+    struct dd_errbuf eb;
+    struct store *s;
+    sqlite3 *db;
+    int i;
+
+    (void)state;
+    store_fixture_dir_make(&d, "types", "old.db");
+    assert_int_equal(sqlite3_open(d.path, &db), SQLITE_OK);
+    for (i = 0; i < 11; i++)
+        assert_int_equal(sqlite3_exec(db, store_migrations[i].sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(store_open(d.path, &s, &eb), DD_OK);
+    assert_int_equal(store_thing_type_list(s, NULL, 0, 10, &p), DD_OK);
+    assert_int_equal(p.n, 2);
+    assert_string_equal(p.items[0].name, "Lamp");
+    assert_int_equal(p.items[0].created_ms, 3000);
+    assert_string_equal(p.items[1].name, "Plug");
+    assert_int_equal(strlen(p.items[0].type_id), 36);
+    assert_int_equal(p.items[0].type_id[14], '4');
+    assert_string_not_equal(p.items[0].type_id, p.items[1].type_id);
+    assert_string_equal(p.items[0].properties, "{}");
+    assert_false(p.items[0].deprecated);
+    store_thing_type_page_cleanup(&p);
+    assert_int_equal(store_thing_type_deprecate(s, "Plug", false, 0, &eb), DD_OK);
+    assert_int_equal(store_thing_type_delete(s, "Plug", 10 * MIN_MS, &eb), DD_ERR_INVALID);
+    store_fixture_exec(s, "UPDATE things SET type_name = NULL WHERE name = 'd'");
+    assert_int_equal(store_thing_type_delete(s, "Plug", 10 * MIN_MS, &eb), DD_OK);
+    store_close(s);
+    store_fixture_dir_remove(&d);
+}
+
 /* ---- allocation failure ---- */
 
 static int sweep_create(void *ctx)
@@ -408,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_list_prefix_order_pages),
         cmocka_unit_test(test_admit),
         cmocka_unit_test(test_registry_follows_types),
+        cmocka_unit_test(test_migration_gives_existing_types_rows),
         cmocka_unit_test(test_allocation_failure),
     };
 
