@@ -208,6 +208,7 @@ static void test_list_prefix_order_pages(void **state)
     assert_int_equal(store_thing_type_list(s, "zz", 0, 10, &p), DD_OK);
     assert_int_equal(p.n, 0);
     assert_false(p.more);
+    store_thing_type_page_cleanup(&p);
     store_close(s);
 }
 
