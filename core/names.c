@@ -65,6 +65,7 @@ static const struct shape_row shapes[] = {
     [NAMES_SHADOW_NAME] = { 1, 64, PAT_NAME, 1, NAME_PATTERN },
     [NAMES_SECURITY_PROFILE_DESCRIPTION] = { 0, 1000, PAT_GRAPH_SPACE, 0, GRAPH_PATTERN },
     [NAMES_THING_GROUP_DESCRIPTION] = { 0, 2028, PAT_GRAPH_SPACE, 0, GRAPH_PATTERN },
+    [NAMES_THING_TYPE_DESCRIPTION] = { 0, 2028, PAT_GRAPH_SPACE, 0, GRAPH_PATTERN },
     [NAMES_CUSTOM_METRIC_DISPLAY_NAME] = { 0, 128, PAT_GRAPH_SPACE, 0, GRAPH_PATTERN },
     [NAMES_VERIFICATION_STATE_DESCRIPTION] = { 0, 1000, PAT_NO_CNTRL, 0, "[^\\p{Cntrl}]*" },
     [NAMES_ROLE_ARN] = { 20, 2048, PAT_NONE, 0, "" },
@@ -76,6 +77,7 @@ static const struct shape_row shapes[] = {
     [NAMES_DIMENSION_STRING_VALUE] = { 1, 256, PAT_NONE, 0, "" },
     [NAMES_SNS_TOPIC_ARN] = { 0, 350, PAT_NONE, 0, "" },
     [NAMES_ENDPOINT_TYPE] = { 0, 128, PAT_NONE, 0, "" },
+    [NAMES_MQTT5_PROPERTY] = { 0, 128, PAT_NONE, 0, "" },
     [NAMES_SNS_TOPIC_NAME] = { 1, 256, PAT_SNS_TOPIC, 1, "[A-Za-z0-9_-]+" },
 };
 
@@ -395,6 +397,7 @@ static const struct arn_row {
     [NAMES_ARN_DIMENSION] = { "dimension/", NAMES_DIMENSION_NAME },
     [NAMES_ARN_CUSTOM_METRIC] = { "custommetric/", NAMES_CUSTOM_METRIC_NAME },
     [NAMES_ARN_MITIGATION_ACTION] = { "mitigationaction/", NAMES_MITIGATION_ACTION_NAME },
+    [NAMES_ARN_THING_TYPE] = { "thingtype/", NAMES_THING_TYPE_NAME },
     [NAMES_ARN_CERT] = { "cert/", -1 },
     [NAMES_ARN_ALL_THINGS] = { "all/things", -2 },
     [NAMES_ARN_ALL_REGISTERED] = { "all/registered-things", -2 },

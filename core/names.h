@@ -46,6 +46,7 @@ enum names_shape {
     NAMES_SHADOW_NAME,                    /* 1-64 [a-zA-Z0-9:_-]+ */
     NAMES_SECURITY_PROFILE_DESCRIPTION,   /* max 1000 [\p{Graph}\x20]* */
     NAMES_THING_GROUP_DESCRIPTION,        /* max 2028 [\p{Graph}\x20]* */
+    NAMES_THING_TYPE_DESCRIPTION,         /* max 2028 [\p{Graph}\x20]* */
     NAMES_CUSTOM_METRIC_DISPLAY_NAME,     /* max 128 [\p{Graph}\x20]* */
     NAMES_VERIFICATION_STATE_DESCRIPTION, /* max 1000 [^\p{Cntrl}]* */
     NAMES_ROLE_ARN,                       /* 20-2048, any text */
@@ -57,6 +58,7 @@ enum names_shape {
     NAMES_DIMENSION_STRING_VALUE,         /* 1-256, any text (dimension stringValues) */
     NAMES_SNS_TOPIC_ARN,                  /* max 350, any text (publishFindingToSnsParams) */
     NAMES_ENDPOINT_TYPE,                  /* max 128, any text */
+    NAMES_MQTT5_PROPERTY,                 /* max 128, any text (userPropertyKey, ...) */
     NAMES_SNS_TOPIC_NAME,                 /* 1-256 [A-Za-z0-9_-]+ (SNS CreateTopic) */
 };
 
@@ -148,6 +150,7 @@ enum names_arn_type {
     NAMES_ARN_DIMENSION,         /* dimension/NAME */
     NAMES_ARN_CUSTOM_METRIC,     /* custommetric/NAME */
     NAMES_ARN_MITIGATION_ACTION, /* mitigationaction/NAME */
+    NAMES_ARN_THING_TYPE,        /* thingtype/NAME */
     NAMES_ARN_CERT,              /* cert/ID (64 hex digits) */
     NAMES_ARN_ALL_THINGS,        /* all/things */
     NAMES_ARN_ALL_REGISTERED,    /* all/registered-things */

@@ -15,6 +15,9 @@ extern const struct route api_dimensions_routes[];
 /* Things, thing groups, membership, DescribeEndpoint (api_registry.c). */
 extern const struct route api_registry_routes[];
 
+/* Thing types (api_thing_types.c). */
+extern const struct route api_thing_types_routes[];
+
 /* iot-data: shadows and Publish (api_shadow.c). */
 extern const struct route api_shadow_routes[];
 

@@ -111,6 +111,12 @@ int store__exists(struct store *s, const char *sql, const char *what, const char
 int store__require(struct store *s, const char *sql, const char *key, struct dd_errbuf *eb, int err,
                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* The opposite of store__require(): DD_OK when sql (one text parameter,
+ * key) returns no row; when it returns one, err with the message fmt
+ * formats in eb. */
+int store__refuse(struct store *s, const char *sql, const char *key, struct dd_errbuf *eb, int err,
+                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 /* Turn store__exists()'s answer into *out (found or not) and DD_OK, or an
  * error (with *out false). */
 int store__found(int rc, bool *out);

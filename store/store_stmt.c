@@ -185,6 +185,22 @@ int store__require(struct store *s, const char *sql, const char *key, struct dd_
     return rc;
 }
 
+int store__refuse(struct store *s, const char *sql, const char *key, struct dd_errbuf *eb, int err,
+                  const char *fmt, ...)
+{
+    va_list ap;
+    int rc = store__exists(s, sql, "look up", "s", key);
+
+    if (rc == DD_ERR_NOT_FOUND)
+        return DD_OK;
+    if (rc == DD_OK) {
+        va_start(ap, fmt);
+        rc = fail_va(eb, err, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
 int store__found(int rc, bool *out)
 {
     *out = rc == DD_OK;

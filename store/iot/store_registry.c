@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "core/mem.h"
+#include "store/iot/store_thing_types.h"
 #include "store/store_internal.h"
 
 /* ---- small helpers ---- */
@@ -255,8 +256,10 @@ static int thing_insert(struct store *s, const void *spec, const char *attrs, st
     static const char sql[] = "INSERT INTO things (name, thing_id, type_name, billing_group, "
                               "attributes, version, created_ms) VALUES (?, ?, ?, ?, ?, 1, ?)";
     const struct store_thing_spec *sp = spec;
+    int rc = store_thing_type_admit(s, NULL, sp->type_name, true, attrs, eb);
 
-    (void)eb;
+    if (rc)
+        return rc;
     return store__run(s, sql, "insert thing", "sssssI", sp->name, sp->thing_id,
                       sp->type_name && sp->type_name[0] ? sp->type_name : NULL,
                       sp->billing_group && sp->billing_group[0] ? sp->billing_group : NULL, attrs,
@@ -362,8 +365,10 @@ int store_thing_update(struct store *s, const char *name, const struct store_pat
         type = p->type_name;
     else
         type = t.type_name[0] ? t.type_name : NULL;
-    rc = store__int64(s, sql, "update thing", new_version, "sss", type,
-                      attrs ? attrs : t.attributes, name);
+    rc = store_thing_type_admit(s, t.type_name, type, false, attrs ? attrs : t.attributes, eb);
+    if (!rc)
+        rc = store__int64(s, sql, "update thing", new_version, "sss", type,
+                          attrs ? attrs : t.attributes, name);
 out:
     rc = store__finish(s, rc);
     if (rc)

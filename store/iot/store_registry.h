@@ -118,8 +118,12 @@ void store_thing_page_cleanup(struct store_thing_page *p);
  * DD_ERR_EXISTS, still with the existing thing in *out (for resourceId and
  * resourceArn). *out is cleared first; on DD_OK and DD_ERR_EXISTS the caller
  * cleans it up with store_thing_cleanup(); on other errors it stays cleared.
- * Errors: DD_ERR_EXISTS, DD_ERR_INVALID (attributes not a JSON object of
- * strings), DD_ERR_NOMEM, DD_ERR_BUSY, DD_ERR_STORE; eb says why. */
+ * A new thing follows its type's rules (store_thing_type_admit()): a
+ * missing type is DD_ERR_NOT_FOUND, a deprecated one or too many
+ * attributes DD_ERR_INVALID.
+ * Errors: DD_ERR_EXISTS, DD_ERR_NOT_FOUND, DD_ERR_INVALID (attributes not a
+ * JSON object of strings, the type's rules), DD_ERR_NOMEM, DD_ERR_BUSY,
+ * DD_ERR_STORE; eb says why. */
 int store_thing_create(struct store *s, const struct store_thing_spec *spec,
                        struct store_thing *out, struct dd_errbuf *eb);
 
@@ -129,9 +133,10 @@ int store_thing_get(struct store *s, const char *name, struct store_thing *out,
                     struct dd_errbuf *eb);
 
 /* UpdateThing in one transaction; the version goes up by one and lands in
- * *new_version (0 on error). Errors: DD_ERR_NOT_FOUND,
- * DD_ERR_VERSION_CONFLICT, DD_ERR_INVALID (bad attribute JSON), DD_ERR_NOMEM,
- * DD_ERR_BUSY, DD_ERR_STORE. */
+ * *new_version (0 on error). The result follows its type's rules
+ * (store_thing_type_admit()). Errors: DD_ERR_NOT_FOUND (the thing or a new
+ * type), DD_ERR_VERSION_CONFLICT, DD_ERR_INVALID (bad attribute JSON, the
+ * type's rules), DD_ERR_NOMEM, DD_ERR_BUSY, DD_ERR_STORE. */
 int store_thing_update(struct store *s, const char *name, const struct store_patch *p,
                        int64_t *new_version, struct dd_errbuf *eb);
 

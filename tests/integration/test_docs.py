@@ -76,10 +76,17 @@ NOT_HERE = {"make", "docker", "docker-compose"}
 # thread (an HTTP delivery).
 EP = "aws --endpoint-url http://localhost:4566 "
 EXPECT = {
-    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":11'],
+    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":12'],
     "curl -s localhost:4566/_ddlocal/clock": ['"mode":"manual"'],
     "curl -s -X POST localhost:4566/_ddlocal/clock -d '{\"advanceSeconds\": 300}'":
         ['"mode":"manual"', '"evaluatedUntil"'],
+    EP + "iot create-thing-type --thing-type-name LightBulb --thing-type-properties "
+    "\"thingTypeDescription=Smart bulbs,searchableAttributes=wattage,model\"":
+        ["arn:aws:iot:us-east-1:123456789012:thingtype/LightBulb"],
+    EP + "iot list-things --thing-type-name LightBulb --attribute-name model "
+    "--attribute-value A --use-prefix-attribute-value": ['"thingName": "bulb-1"'],
+    EP + "iot describe-thing-type --thing-type-name LightBulb":
+        ['"deprecated": true', '"deprecationDate"', '"searchableAttributes"'],
     EP + "sns create-topic --name DDD_Alerts": ["arn:aws:sns:us-east-1:123456789012:DDD_Alerts"],
     EP + "iot list-active-violations --query"
     " 'activeViolations[].[thingName,behavior.name,lastViolationValue.count]' --output text":

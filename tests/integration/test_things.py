@@ -13,6 +13,7 @@ ARN = "arn:aws:iot:us-east-1:123456789012:thing/"
 
 
 def test_create_describe_with_boto3(iot):
+    iot.create_thing_type(thingTypeName="sensor")
     out = iot.create_thing(thingName="dev-1", thingTypeName="sensor",
                            attributePayload={"attributes": {"site": "lab-1", "fw": "1.0.3"}})
     assert out["thingName"] == "dev-1"
@@ -45,6 +46,7 @@ def test_create_is_idempotent_for_an_identical_request(iot):
 
 
 def test_cli_create_describe_and_errors(emu, iot):
+    iot.create_thing_type(thingTypeName="sensor")
     out = emu.aws_json("iot", "create-thing", "--thing-name", "dev-XBHY", "--thing-type-name",
                        "sensor", "--attribute-payload",
                        '{"attributes":{"site":"lab-1","fw":"1.0.3"},"merge":false}')
@@ -81,6 +83,7 @@ def test_create_rejects_bad_members_naming_the_field(iot, kwargs, field):
 
 
 def test_update_merges_replaces_and_counts_versions(iot):
+    iot.create_thing_type(thingTypeName="sensor")
     iot.create_thing(thingName="dev-1", attributePayload={"attributes": {"a": "1", "b": "2"}})
     iot.update_thing(thingName="dev-1",
                      attributePayload={"attributes": {"b": "", "c": "3"}, "merge": True})
@@ -141,6 +144,7 @@ def test_delete(emu, iot):
 
 
 def test_list_filters(iot):
+    iot.create_thing_type(thingTypeName="sensor")
     iot.create_thing(thingName="a1", thingTypeName="sensor",
                      attributePayload={"attributes": {"site": "lab-1"}})
     iot.create_thing(thingName="a2", attributePayload={"attributes": {"site": "lab-12"}})

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "store/iot/store_registry.h"
+#include "store/iot/store_thing_types.h"
 #include "store/store_internal.h"
 
 struct store *store_fixture_open(void)
@@ -72,6 +73,17 @@ int64_t store_fixture_int(struct store *s, const char *sql)
     return n;
 }
 
+void store_fixture_thing_type(struct store *s, const char *name)
+{
+    struct store_thing_type t;
+    struct dd_errbuf eb;
+    char id[STORE_ID_SIZE];
+
+    snprintf(id, sizeof(id), "tid-%s", name);
+    assert_int_equal(store_thing_type_create(s, name, id, NULL, 500, &t, &eb), DD_OK);
+    store_thing_type_cleanup(&t);
+}
+
 void store_fixture_thing(struct store *s, const char *name, const char *type, const char *attrs)
 {
     struct store_thing_spec spec = { name, NULL, type, NULL, attrs, 1000 };
@@ -79,6 +91,8 @@ void store_fixture_thing(struct store *s, const char *name, const char *type, co
     struct store_thing t;
     struct dd_errbuf eb;
 
+    if (type)
+        store_fixture_thing_type(s, type);
     snprintf(id, sizeof(id), "id-%s", name);
     spec.thing_id = id;
     assert_int_equal(store_thing_create(s, &spec, &t, &eb), DD_OK);

@@ -37,9 +37,11 @@ void store_fixture_exec(struct store *s, const char *sql);
  * row). */
 int64_t store_fixture_int(struct store *s, const char *sql);
 
-/* A thing with id "id-<name>" created at 1000 ms (type and attrs may be
- * NULL), and a thing group with id "gid-<name>" created at 2000 ms (parent
- * may be NULL). */
+/* A thing type with id "tid-<name>" and no properties created at 500 ms
+ * (or the same one found again); a thing with id "id-<name>" created at
+ * 1000 ms (type and attrs may be NULL; a type is made first), and a thing
+ * group with id "gid-<name>" created at 2000 ms (parent may be NULL). */
+void store_fixture_thing_type(struct store *s, const char *name);
 void store_fixture_thing(struct store *s, const char *name, const char *type, const char *attrs);
 void store_fixture_group(struct store *s, const char *name, const char *parent);
 

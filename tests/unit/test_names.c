@@ -111,6 +111,11 @@ static const struct shape_case shape_cases[] = {
     { NAMES_THING_GROUP_DESCRIPTION, NULL, "d", 2028, OK, NULL },
     { NAMES_THING_GROUP_DESCRIPTION, NULL, "d", 2029, BAD, LE "2028" },
     { NAMES_THING_GROUP_DESCRIPTION, "del \x7f", NULL, 0, BAD, PAT },
+    { NAMES_THING_TYPE_DESCRIPTION, "Lamps of the lab, v2", NULL, 0, OK, NULL },
+    { NAMES_THING_TYPE_DESCRIPTION, NULL, "d", 2029, BAD, LE "2028" },
+    { NAMES_THING_TYPE_DESCRIPTION, "line\nbreak", NULL, 0, BAD, PAT },
+    { NAMES_MQTT5_PROPERTY, "iot:ClientId", NULL, 0, OK, NULL },
+    { NAMES_MQTT5_PROPERTY, NULL, "k", 129, BAD, LE "128" },
     /* lengths count UTF-16 units: U+1F600 is two */
     { NAMES_CUSTOM_METRIC_DISPLAY_NAME, NULL, "\xf0\x9f\x98\x80", 64, OK, NULL },
     { NAMES_CUSTOM_METRIC_DISPLAY_NAME, NULL, "\xf0\x9f\x98\x80", 65, BAD, LE "128" },
@@ -389,6 +394,7 @@ static const struct arn_case {
       "arn:aws:iot:us-east-1:123456789012:custommetric/battery" },
     { NAMES_ARN_MITIGATION_ACTION, "quarantine_1",
       "arn:aws:iot:us-east-1:123456789012:mitigationaction/quarantine_1" },
+    { NAMES_ARN_THING_TYPE, "LightBulb", "arn:aws:iot:us-east-1:123456789012:thingtype/LightBulb" },
     { NAMES_ARN_CERT, "0123456789abcdef0123456789abcdef0123456789ABCDEF0123456789abcdef",
       "arn:aws:iot:us-east-1:123456789012:cert/"
       "0123456789abcdef0123456789abcdef0123456789ABCDEF0123456789abcdef" },

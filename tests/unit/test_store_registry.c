@@ -76,6 +76,7 @@ static void test_thing_create_get_idempotent(void **state)
     struct dd_errbuf eb;
 
     (void)state;
+    store_fixture_thing_type(s, "sensor");
     assert_int_equal(store_thing_create(s, &spec, &t, &eb), DD_OK);
     assert_string_equal(t.thing_id, "id-1");
     assert_int_equal(t.version, 1);
@@ -672,6 +673,7 @@ static void test_allocation_failure(void **state)
 
     (void)state;
     sw.s = store_fixture_open();
+    store_fixture_thing_type(sw.s, "t");
     store_fixture_thing(sw.s, "dev-1", NULL, "{\"a\":\"1\"}");
     store_fixture_thing(sw.s, "dev-2", NULL, NULL);
     store_fixture_group(sw.s, "Fleet", NULL);
