@@ -15,6 +15,9 @@ extern const struct route api_dimensions_routes[];
 /* Things, thing groups, membership, DescribeEndpoint (api_registry.c). */
 extern const struct route api_registry_routes[];
 
+/* Billing groups and the things in them (api_billing_groups.c). */
+extern const struct route api_billing_groups_routes[];
+
 /* iot-data: shadows and Publish (api_shadow.c). */
 extern const struct route api_shadow_routes[];
 

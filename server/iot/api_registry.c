@@ -53,36 +53,6 @@ static int member_bool(struct request *req, const cJSON *o, const char *key, int
     return DD_OK;
 }
 
-/* A long member (expectedVersion); -1 when absent. */
-static int member_long(struct request *req, const cJSON *o, const char *key, int64_t *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-    *out = -1;
-    if (!v || cJSON_IsNull(v))
-        return DD_OK;
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9e15 ||
-        v->valuedouble != (double)(int64_t)v->valuedouble)
-        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a non-negative integer", key);
-    *out = (int64_t)v->valuedouble;
-    return DD_OK;
-}
-
-/* A long query argument; -1 when absent. */
-static int query_long(struct request *req, const char *key, int64_t *out)
-{
-    const char *v = request_query(req, key);
-    long long n;
-
-    *out = -1;
-    if (!v)
-        return DD_OK;
-    if (!request_parse_long(v, &n) || n < 0)
-        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a non-negative integer", key);
-    *out = n;
-    return DD_OK;
-}
-
 /* A boolean query argument ("true"/"false"); absent is false. */
 static int query_bool(struct request *req, const char *key, int *out)
 {
@@ -330,7 +300,7 @@ static int check_delete(struct handler *h)
     struct op *op = h->op;
     int rc = check_name(h);
 
-    return rc ? rc : query_long(h->req, "expectedVersion", &op->version);
+    return rc ? rc : handler_query_version(h->req, "expectedVersion", &op->version);
 }
 
 /* The name in the path, then the body. */
@@ -396,7 +366,7 @@ static int check_update_thing(struct handler *h)
     if (!rc)
         rc = member_bool(req, h->body, "removeThingType", &p->remove_type);
     if (!rc)
-        rc = member_long(req, h->body, "expectedVersion", &p->expected_version);
+        rc = handler_member_version(req, h->body, "expectedVersion", &p->expected_version);
     if (!rc)
         rc = attribute_payload(req, handler_member(h->body, "attributePayload"),
                                "attributePayload.attributes", &op->attrs, &p->merge);
@@ -422,7 +392,7 @@ static int check_update_group(struct handler *h)
     if (!rc)
         rc = group_properties(req, props, &p->description, &op->attrs, &p->merge);
     if (!rc)
-        rc = member_long(req, h->body, "expectedVersion", &p->expected_version);
+        rc = handler_member_version(req, h->body, "expectedVersion", &p->expected_version);
     p->attributes = op->attrs;
     return rc;
 }
@@ -576,35 +546,6 @@ static int list_groups(struct request *req, struct response *res)
     return rc;
 }
 
-/* A name given by name or by ARN (name wins when both are given). */
-static int name_or_arn(struct request *req, const cJSON *body, const char *name_key,
-                       const char *arn_key, enum names_shape shape, enum names_arn_type type,
-                       char out[STORE_NAME_SIZE])
-{
-    struct names_arn parsed;
-    const char *v;
-    int rc;
-
-    out[0] = '\0';
-    rc = member_name(req, body, name_key, shape, &v);
-    if (rc || v) {
-        if (v)
-            snprintf(out, STORE_NAME_SIZE, "%s", v);
-        return rc;
-    }
-    v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, arn_key));
-    if (!v)
-        return dd_fail(&req->eb, DD_ERR_INVALID, "Either %s or %s must be given.", name_key,
-                       arn_key);
-    rc = names_arn_parse(arn_key, v, &parsed, &req->eb);
-    if (!rc && parsed.type != type)
-        rc = dd_fail(&req->eb, DD_ERR_INVALID, "%s is not the ARN of a %s: %s", arn_key,
-                     type == NAMES_ARN_THING ? "thing" : "thing group", v);
-    if (!rc)
-        snprintf(out, STORE_NAME_SIZE, "%s", parsed.name);
-    return rc;
-}
-
 /* AddThingToThingGroup and RemoveThingFromThingGroup. */
 static int change_membership(struct request *req, int add)
 {
@@ -619,11 +560,12 @@ static int change_membership(struct request *req, int add)
         return rc;
     rc = request_json_body(req, &body);
     if (!rc)
-        rc = name_or_arn(req, body, "thingGroupName", "thingGroupArn", NAMES_THING_GROUP_NAME,
-                         NAMES_ARN_THING_GROUP, group);
+        rc = handler_name_or_arn(req, body, "thingGroupName", "thingGroupArn",
+                                 NAMES_THING_GROUP_NAME, NAMES_ARN_THING_GROUP, group,
+                                 sizeof(group));
     if (!rc)
-        rc = name_or_arn(req, body, "thingName", "thingArn", NAMES_THING_NAME, NAMES_ARN_THING,
-                         thing);
+        rc = handler_name_or_arn(req, body, "thingName", "thingArn", NAMES_THING_NAME,
+                                 NAMES_ARN_THING, thing, sizeof(thing));
     if (!rc)
         rc = member_bool(req, body, "overrideDynamicGroups", &override);
     if (!rc)

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "core/mem.h"
+#include "store/iot/store_billing_groups.h"
 #include "store/store_internal.h"
 
 /* ---- small helpers ---- */
@@ -255,11 +256,13 @@ static int thing_insert(struct store *s, const void *spec, const char *attrs, st
     static const char sql[] = "INSERT INTO things (name, thing_id, type_name, billing_group, "
                               "attributes, version, created_ms) VALUES (?, ?, ?, ?, ?, 1, ?)";
     const struct store_thing_spec *sp = spec;
+    const char *billing = sp->billing_group && sp->billing_group[0] ? sp->billing_group : NULL;
+    int rc = billing ? store_billing_group_check(s, billing, eb) : DD_OK;
 
-    (void)eb;
+    if (rc)
+        return rc;
     return store__run(s, sql, "insert thing", "sssssI", sp->name, sp->thing_id,
-                      sp->type_name && sp->type_name[0] ? sp->type_name : NULL,
-                      sp->billing_group && sp->billing_group[0] ? sp->billing_group : NULL, attrs,
+                      sp->type_name && sp->type_name[0] ? sp->type_name : NULL, billing, attrs,
                       sp->now_ms);
 }
 
@@ -278,10 +281,8 @@ static int version_conflict(const char *what, const char *name, struct dd_errbuf
                    "The version for %s %s does not match the expected version.", what, name);
 }
 
-/* Lock the row's version (ver_sql selects it by name): DD_ERR_NOT_FOUND
- * when the row is missing, DD_ERR_VERSION_CONFLICT when expected (>= 0)
- * differs. what names the kind for messages ("thing", "thing group"). */
-static int check_version(struct store *s, const char *ver_sql, const char *what, const char *name,
+/* Declared in store_internal.h. */
+int store__check_version(struct store *s, const char *ver_sql, const char *what, const char *name,
                          int64_t expected, struct dd_errbuf *eb)
 {
     int64_t version;
@@ -294,10 +295,8 @@ static int check_version(struct store *s, const char *ver_sql, const char *what,
     return DD_OK;
 }
 
-/* Delete the row ver_sql and del_sql name by name, in one transaction,
- * when expected (>= 0) is its version; a missing row is DD_OK. child_sql
- * (NULL: none) finds a child group, which keeps the row (DD_ERR_INVALID). */
-static int delete_versioned(struct store *s, const char *ver_sql, const char *child_sql,
+/* Declared in store_internal.h. */
+int store__delete_versioned(struct store *s, const char *ver_sql, const char *child_sql,
                             const char *del_sql, const char *what, const char *name,
                             int64_t expected, struct dd_errbuf *eb)
 {
@@ -305,7 +304,7 @@ static int delete_versioned(struct store *s, const char *ver_sql, const char *ch
 
     if (rc)
         return rc;
-    rc = check_version(s, ver_sql, what, name, expected, eb);
+    rc = store__check_version(s, ver_sql, what, name, expected, eb);
     if (rc == DD_ERR_NOT_FOUND) {
         store_rollback(s);
         return DD_OK;
@@ -379,7 +378,7 @@ int store_thing_delete(struct store *s, const char *name, int64_t expected_versi
     static const char ver_sql[] = "SELECT version FROM things WHERE name = ?";
     static const char del_sql[] = "DELETE FROM things WHERE name = ?";
 
-    return delete_versioned(s, ver_sql, NULL, del_sql, "thing", name, expected_version, eb);
+    return store__delete_versioned(s, ver_sql, NULL, del_sql, "thing", name, expected_version, eb);
 }
 
 int store_thing_list(struct store *s, const struct store_thing_filter *f, const char *after,
@@ -535,8 +534,8 @@ int store_group_delete(struct store *s, const char *name, int64_t expected_versi
     static const char child_sql[] = "SELECT 1 FROM thing_groups WHERE parent_name = ? LIMIT 1";
     static const char del_sql[] = "DELETE FROM thing_groups WHERE name = ?";
 
-    return delete_versioned(s, ver_sql, child_sql, del_sql, "thing group", name, expected_version,
-                            eb);
+    return store__delete_versioned(s, ver_sql, child_sql, del_sql, "thing group", name,
+                                   expected_version, eb);
 }
 
 int store_group_list(struct store *s, const struct store_group_filter *f, const char *after,
