@@ -103,7 +103,8 @@ static int check_delete(struct handler *h)
 {
     int rc = check_name(h);
 
-    return rc ? rc : handler_query_version(h->req, "expectedVersion", &((struct op *)h->op)->version);
+    return rc ? rc
+              : handler_query_version(h->req, "expectedVersion", &((struct op *)h->op)->version);
 }
 
 /* Add/RemoveThing...: the group and the thing, each by name or ARN. */
@@ -267,8 +268,7 @@ static int list_things(struct request *req, struct response *res)
     if (!rc)
         rc = request_store(req, &s);
     if (!rc)
-        rc = store_billing_group_things(s, name, after[0] ? after : NULL, limit, &page,
-                                        &req->eb);
+        rc = store_billing_group_things(s, name, after[0] ? after : NULL, limit, &page, &req->eb);
     if (!rc)
         rc = handler_respond_names(req, res, "things", (const char *const *)page.v, page.n,
                                    page.more, scope, NULL);

@@ -84,8 +84,7 @@ int store_billing_group_create(struct store *s, const struct store_billing_group
 }
 
 int store_billing_group_update(struct store *s, const char *name, const char *description,
-                               int64_t expected_version, int64_t *new_version,
-                               struct dd_errbuf *eb)
+                               int64_t expected_version, int64_t *new_version, struct dd_errbuf *eb)
 {
     /* ?2 NULL keeps the description, "" removes it. */
     static const char sql[] = "UPDATE billing_groups SET description = CASE WHEN ?2 IS NULL "
@@ -130,8 +129,7 @@ int store_billing_group_list(struct store *s, const char *prefix, const char *af
 
 /* Both ends of a membership change exist: DD_ERR_NOT_FOUND naming the one
  * that does not. */
-static int check_both(struct store *s, const char *group, const char *thing,
-                      struct dd_errbuf *eb)
+static int check_both(struct store *s, const char *group, const char *thing, struct dd_errbuf *eb)
 {
     static const char thing_sql[] = "SELECT 1 FROM things WHERE name = ?";
     int rc = store_billing_group_check(s, group, eb);
@@ -172,8 +170,8 @@ int store_billing_group_remove_thing(struct store *s, const char *group, const c
     return set_group(s, group, thing, NULL, group, eb);
 }
 
-int store_billing_group_things(struct store *s, const char *group, const char *after,
-                               size_t limit, struct store_name_page *out, struct dd_errbuf *eb)
+int store_billing_group_things(struct store *s, const char *group, const char *after, size_t limit,
+                               struct store_name_page *out, struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT name FROM things WHERE billing_group = ?1 "
                               "AND (?2 IS NULL OR name > ?2) ORDER BY name LIMIT ?3";

@@ -98,7 +98,7 @@ int store_billing_group_remove_thing(struct store *s, const char *group, const c
  * the name after (NULL = from the start), at most limit (>= 1). out is
  * cleared first; clean up with store_name_page_cleanup(). DD_ERR_NOT_FOUND
  * when the group does not exist, DD_ERR_NOMEM, DD_ERR_STORE. */
-int store_billing_group_things(struct store *s, const char *group, const char *after,
-                               size_t limit, struct store_name_page *out, struct dd_errbuf *eb);
+int store_billing_group_things(struct store *s, const char *group, const char *after, size_t limit,
+                               struct store_name_page *out, struct dd_errbuf *eb);
 
 #endif
