@@ -65,7 +65,10 @@ static int query_bool(struct request *req, const char *key, int *out)
 
 /* A name query argument checked against shape (NULL when absent). */
 /* Check an AttributePayload (NULL allowed) and give its attributes as JSON
- * text (*text NULL when none were given; free() it) and its merge flag. */
+ * text (free() it) and its merge flag. *text is NULL (keep the stored
+ * attributes) when there is no payload, or a merging one without
+ * attributes; a payload without attributes and without merge is "{}",
+ * which clears them (aws-fidelity.md 7.2). */
 static int attribute_payload(struct request *req, const cJSON *payload, const char *field,
                              char **text, int *merge)
 {
@@ -82,8 +85,10 @@ static int attribute_payload(struct request *req, const cJSON *payload, const ch
     if (rc)
         return rc;
     attrs = cJSON_GetObjectItemCaseSensitive(payload, "attributes");
-    if (!attrs || cJSON_IsNull(attrs))
-        return DD_OK;
+    if (!attrs || cJSON_IsNull(attrs)) {
+        *text = *merge ? NULL : strdup("{}");
+        return *merge || *text ? DD_OK : DD_ERR_NOMEM;
+    }
     if (!cJSON_IsObject(attrs))
         return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a map of strings", field);
     cJSON_ArrayForEach(it, attrs)
@@ -483,19 +488,22 @@ static int render_group(struct handler *h, cJSON *o)
     char a[NAMES_ARN_SIZE];
     cJSON *props, *payload;
     int rc = handler_arn(h->req, NAMES_ARN_THING_GROUP, g->name, a);
+    /* AWS leaves attributePayload out of a group without attributes. */
+    bool has_attrs = g->attributes && strcmp(g->attributes, "{}") != 0;
 
     if (rc)
         return rc;
     props = cJSON_AddObjectToObject(o, "thingGroupProperties");
-    payload = cJSON_AddObjectToObject(props, "attributePayload");
-    if (!payload || !cJSON_AddStringToObject(o, "thingGroupName", g->name) ||
+    payload = has_attrs ? cJSON_AddObjectToObject(props, "attributePayload") : NULL;
+    if (!props || (has_attrs && !payload) ||
+        !cJSON_AddStringToObject(o, "thingGroupName", g->name) ||
         !cJSON_AddStringToObject(o, "thingGroupId", g->group_id) ||
         !cJSON_AddStringToObject(o, "thingGroupArn", a) ||
         !cJSON_AddNumberToObject(o, "version", (double)g->version) ||
         (g->description &&
          !cJSON_AddStringToObject(props, "thingGroupDescription", g->description)))
         return DD_ERR_NOMEM;
-    rc = handler_add_json(payload, "attributes", g->attributes);
+    rc = payload ? handler_add_json(payload, "attributes", g->attributes) : DD_OK;
     return rc ? rc : group_metadata(h->req, h->s, g, o);
 }
 
@@ -519,6 +527,7 @@ static void cleanup(struct handler *h)
 static int list_groups(struct request *req, struct response *res)
 {
     struct store_group_filter f = { 0 };
+    bool recursive = true;
     struct store_names l = { 0 };
     char scope[SCOPE_SIZE], after[PAGING_KEY_MAX + 1];
     struct store *s;
@@ -531,8 +540,9 @@ static int list_groups(struct request *req, struct response *res)
     rc = handler_query_name(req, "parentGroup", NAMES_THING_GROUP_NAME, &f.parent);
     if (!rc)
         rc = handler_query_name(req, "namePrefixFilter", NAMES_THING_GROUP_NAME, &f.prefix);
-    if (!rc)
-        rc = query_bool(req, "recursive", &f.recursive);
+    if (!rc) /* absent is every depth; false is one level (children, or roots) */
+        rc = request_query_bool(req, "recursive", true, &recursive);
+    f.recursive = recursive;
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListThingGroups\n%s\n%s\n%d", f.parent ? f.parent : "",

@@ -122,9 +122,10 @@ static int attrs_same(const char *a, const char *b, struct dd_errbuf *eb)
     return rc;
 }
 
-/* The attributes after a patch: the patch itself, or (merge) the stored ones
- * with the patch's values set and its "" values removed. *out is new text
- * to free(). */
+/* The attributes after a patch: (merge) the stored ones, or (replace) none,
+ * with the patch's values set and its "" values removed: an empty value is
+ * never stored, in either mode (aws-fidelity.md 7.2). *out is new text to
+ * free(). */
 static int attrs_apply(const char *stored, const char *patch, int merge, char **out,
                        struct dd_errbuf *eb)
 {
@@ -134,22 +135,19 @@ static int attrs_apply(const char *stored, const char *patch, int merge, char **
 
     *out = NULL;
     rc = attrs_parse(patch, &p, eb);
+    if (!rc)
+        rc = attrs_parse(merge ? stored : NULL, &base, eb);
     if (rc)
         goto out;
-    if (merge) {
-        rc = attrs_parse(stored, &base, eb);
-        if (rc)
+    cJSON_ArrayForEach(it, p)
+    {
+        cJSON_DeleteItemFromObjectCaseSensitive(base, it->string);
+        if (it->valuestring[0] && !cJSON_AddStringToObject(base, it->string, it->valuestring)) {
+            rc = DD_ERR_NOMEM;
             goto out;
-        cJSON_ArrayForEach(it, p)
-        {
-            cJSON_DeleteItemFromObjectCaseSensitive(base, it->string);
-            if (it->valuestring[0] && !cJSON_AddStringToObject(base, it->string, it->valuestring)) {
-                rc = DD_ERR_NOMEM;
-                goto out;
-            }
         }
     }
-    *out = cJSON_PrintUnformatted(merge ? base : p);
+    *out = cJSON_PrintUnformatted(base);
     if (!*out)
         rc = DD_ERR_NOMEM;
 out:
@@ -541,9 +539,9 @@ int store_group_delete(struct store *s, const char *name, int64_t expected_versi
 int store_group_list(struct store *s, const struct store_group_filter *f, const char *after,
                      int limit, struct store_names *out, struct dd_errbuf *eb)
 {
-    static const char all_sql[] =
-        "SELECT name FROM thing_groups WHERE (?1 IS NULL OR name > ?1) "
-        "AND (?2 IS NULL OR substr(name, 1, length(?2)) = ?2) ORDER BY name LIMIT ?3";
+    static const char all_sql[] = "SELECT name FROM thing_groups WHERE (?1 IS NULL OR name > ?1) "
+                                  "AND (?2 IS NULL OR substr(name, 1, length(?2)) = ?2) "
+                                  "AND (?4 OR parent_name IS NULL) ORDER BY name LIMIT ?3";
     static const char under_sql[] =
         "WITH RECURSIVE d(name) AS ("
         " SELECT name FROM thing_groups WHERE parent_name = ?4"
@@ -557,7 +555,8 @@ int store_group_list(struct store *s, const struct store_group_filter *f, const 
 
     memset(out, 0, sizeof(*out));
     if (!f->parent)
-        return store__names(s, all_sql, max, out, "ssi", after, f->prefix, page);
+        return store__names(s, all_sql, max, out, "ssii", after, f->prefix, page,
+                            f->recursive ? 1 : 0);
     rc = group_exists(s, f->parent, eb);
     if (rc)
         return rc;

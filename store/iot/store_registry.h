@@ -65,7 +65,8 @@ struct store_patch {
     int remove_type;          /* things only: clear the thing type */
     const char *description;  /* groups only */
     const char *attributes;   /* JSON object text; NULL keeps them */
-    int merge;                /* merge into the stored ones; "" values remove */
+    int merge;                /* merge into the stored ones, else replace them; "" values
+                               * remove a key in both modes */
     int64_t expected_version; /* < 0: any version */
 };
 
@@ -88,8 +89,9 @@ struct store_thing_filter {
     const char *type_name;
 };
 
-/* ListThingGroups filters. parent NULL lists every group; with a parent,
- * its children, or all its descendants when recursive. */
+/* ListThingGroups filters. parent NULL lists every group when recursive,
+ * the root groups when not; with a parent, all its descendants when
+ * recursive, its children when not (aws-fidelity.md 7.1). */
 struct store_group_filter {
     const char *parent;
     int recursive;
