@@ -66,35 +66,25 @@ static int check_properties(struct handler *h, bool required)
     return rc;
 }
 
-/* CreateBillingGroup: the name, billingGroupProperties, tags. */
-static int check_create(struct handler *h)
+/* What tells the operations that share a step apart (handler_ops.arg). */
+static const int create_marker, add_marker;
+
+/* CreateBillingGroup (billingGroupProperties, tags) and UpdateBillingGroup
+ * (billingGroupProperties required, expectedVersion in the body; an absent
+ * description keeps the stored one, "" removes it). */
+static int check_body(struct handler *h)
 {
+    bool create = h->arg == &create_marker;
     struct op *op = h->op;
     int rc = check_name(h);
 
     if (!rc)
         rc = handler_body(h);
     if (!rc)
-        rc = check_properties(h, false);
+        rc = check_properties(h, !create);
     if (!rc)
-        rc = handler_tags(h->req, h->body, "", "", &op->create_tags);
-    return rc;
-}
-
-/* UpdateBillingGroup: the name, billingGroupProperties (required),
- * expectedVersion (in the body). */
-static int check_update(struct handler *h)
-{
-    struct op *op = h->op;
-    int rc = check_name(h);
-
-    if (!rc)
-        rc = handler_body(h);
-    if (!rc)
-        rc = check_properties(h, true);
-    if (!rc)
-        rc = handler_member_version(h->req, h->body, "expectedVersion", &op->version);
-    /* An absent description keeps the stored one; "" removes it. */
+        rc = create ? handler_tags(h->req, h->body, "", "", &op->create_tags)
+                    : handler_member_version(h->req, h->body, "expectedVersion", &op->version);
     return rc;
 }
 
@@ -167,8 +157,9 @@ static int membership_call(struct handler *h)
 {
     struct op *op = h->op;
 
-    return h->arg ? store_billing_group_add_thing(h->s, op->group, op->thing, &h->req->eb)
-                  : store_billing_group_remove_thing(h->s, op->group, op->thing, &h->req->eb);
+    return h->arg == &add_marker
+               ? store_billing_group_add_thing(h->s, op->group, op->thing, &h->req->eb)
+               : store_billing_group_remove_thing(h->s, op->group, op->thing, &h->req->eb);
 }
 
 /* {billingGroupName, billingGroupArn, billingGroupId}: the Create answer. */
@@ -276,16 +267,13 @@ static int list_things(struct request *req, struct response *res)
     return rc;
 }
 
-/* Tells AddThingToBillingGroup (non-NULL arg) from RemoveThing... (NULL). */
-static const int add_marker;
-
 /* The operations, named in the route table. */
 static const struct handler_ops create_group =
-    HANDLER_OPERATION(check_create, create_call, render_created, NULL);
+    HANDLER_OPERATION(check_body, create_call, render_created, &create_marker);
 static const struct handler_ops describe_group =
     HANDLER_OPERATION(check_name, describe_call, render_group, NULL);
 static const struct handler_ops update_group =
-    HANDLER_OPERATION(check_update, update_call, render_version, NULL);
+    HANDLER_OPERATION(check_body, update_call, render_version, NULL);
 static const struct handler_ops delete_group =
     HANDLER_OPERATION(check_delete, delete_call, NULL, NULL);
 static const struct handler_ops add_thing =
