@@ -95,8 +95,9 @@ def test_create_refuses_a_bad_name(emu, iot):
     with pytest.raises(iot.exceptions.InvalidRequestException) as e:
         iot.create_billing_group(billingGroupName="no spaces")
     assert "billingGroupName" in e.value.response["Error"]["Message"]
-    err = cli_error(emu, "iot", "create-billing-group", "--billing-group-name", "a/b")
-    assert "InvalidRequestException" in err or "ResourceNotFoundException" in err
+    err = cli_error(emu, "iot", "create-billing-group", "--billing-group-name", "a!b")
+    assert "(InvalidRequestException) when calling the CreateBillingGroup operation" in err
+    assert "billingGroupName" in err
     assert iot.list_billing_groups()["billingGroups"] == []
 
 
