@@ -542,13 +542,16 @@ int store_group_list(struct store *s, const struct store_group_filter *f, const 
     static const char all_sql[] = "SELECT name FROM thing_groups WHERE (?1 IS NULL OR name > ?1) "
                                   "AND (?2 IS NULL OR substr(name, 1, length(?2)) = ?2) "
                                   "AND (?4 OR parent_name IS NULL) ORDER BY name LIMIT ?3";
+    /* A parent's descendants come level by level, as AWS lists them; a
+     * page resumes after the (depth, name) of the name it ended on. */
     static const char under_sql[] =
-        "WITH RECURSIVE d(name) AS ("
-        " SELECT name FROM thing_groups WHERE parent_name = ?4"
-        " UNION ALL SELECT g.name FROM thing_groups AS g JOIN d ON g.parent_name = d.name"
-        " WHERE ?5)"
-        " SELECT name FROM d WHERE (?1 IS NULL OR name > ?1)"
-        " AND (?2 IS NULL OR substr(name, 1, length(?2)) = ?2) ORDER BY name LIMIT ?3";
+        "WITH RECURSIVE d(name, depth) AS ("
+        " SELECT name, 1 FROM thing_groups WHERE parent_name = ?4"
+        " UNION ALL SELECT g.name, d.depth + 1 FROM thing_groups AS g"
+        " JOIN d ON g.parent_name = d.name WHERE ?5)"
+        " SELECT name FROM d WHERE (?1 IS NULL"
+        " OR (depth, name) > ((SELECT a.depth FROM d AS a WHERE a.name = ?1), ?1))"
+        " AND (?2 IS NULL OR substr(name, 1, length(?2)) = ?2) ORDER BY depth, name LIMIT ?3";
     size_t max = limit > 0 ? (size_t)limit : 0;
     int page = limit > 0 ? limit + 1 : -1;
     int rc;

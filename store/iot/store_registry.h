@@ -179,8 +179,10 @@ int store_group_update(struct store *s, const char *name, const struct store_pat
 int store_group_delete(struct store *s, const char *name, int64_t expected_version,
                        struct dd_errbuf *eb);
 
-/* A page of group names matching f, sorted, after `after` (NULL = start),
- * at most limit. DD_ERR_NOT_FOUND when f->parent does not exist. */
+/* A page of group names matching f, after `after` (NULL = start), at most
+ * limit: sorted by name, or with f->parent level by level (children first)
+ * and by name within a level. DD_ERR_NOT_FOUND when f->parent does not
+ * exist. */
 int store_group_list(struct store *s, const struct store_group_filter *f, const char *after,
                      int limit, struct store_names *out, struct dd_errbuf *eb);
 

@@ -192,11 +192,12 @@ def test_list_groups(emu, iot):
     iot.create_thing_group(thingGroupName="Site2", parentGroupName="Fleet")
     assert group_names(iot.list_thing_groups()) == ["Fleet", "Line", "Quarantine", "Site", "Site2"]
     # With a parent: every descendant unless recursive=false (the children).
-    assert group_names(iot.list_thing_groups(parentGroup="Fleet")) == ["Line", "Site", "Site2"]
+    # Descendants come level by level, as AWS lists them.
+    assert group_names(iot.list_thing_groups(parentGroup="Fleet")) == ["Site", "Site2", "Line"]
     assert group_names(iot.list_thing_groups(parentGroup="Fleet", recursive=False)) == \
         ["Site", "Site2"]
     assert group_names(iot.list_thing_groups(parentGroup="Fleet", recursive=True)) == \
-        ["Line", "Site", "Site2"]
+        ["Site", "Site2", "Line"]
     assert group_names(iot.list_thing_groups(parentGroup="Fleet", recursive=True,
                                              namePrefixFilter="Si")) == ["Site", "Site2"]
     assert group_names(iot.list_thing_groups(namePrefixFilter="Q")) == ["Quarantine"]
@@ -206,7 +207,7 @@ def test_list_groups(emu, iot):
         iot.list_thing_groups(parentGroup="Nope")
     out = emu.aws_json("iot", "list-thing-groups", "--parent-group", "Fleet", "--recursive",
                        "--page-size", "1")
-    assert group_names(out) == ["Line", "Site", "Site2"]
+    assert group_names(out) == ["Site", "Site2", "Line"]
     out = emu.aws_json("iot", "list-thing-groups", "--parent-group", "Fleet", "--no-recursive",
                        "--page-size", "1")
     assert group_names(out) == ["Site", "Site2"]
@@ -228,8 +229,8 @@ def big_tree(iot):
     ({}, ["X", "X1", "X11", "X111", "X12", "X2", "Y", "Y1", "Z"]),
     ({"recursive": True}, ["X", "X1", "X11", "X111", "X12", "X2", "Y", "Y1", "Z"]),
     ({"recursive": False}, ["X", "Y", "Z"]),
-    ({"parentGroup": "X"}, ["X1", "X11", "X111", "X12", "X2"]),
-    ({"parentGroup": "X", "recursive": True}, ["X1", "X11", "X111", "X12", "X2"]),
+    ({"parentGroup": "X"}, ["X1", "X2", "X11", "X12", "X111"]),
+    ({"parentGroup": "X", "recursive": True}, ["X1", "X2", "X11", "X12", "X111"]),
     ({"parentGroup": "X", "recursive": False}, ["X1", "X2"]),
     ({"parentGroup": "X1", "recursive": False}, ["X11", "X12"]),
     ({"parentGroup": "X111"}, []),
@@ -250,8 +251,8 @@ def test_list_groups_cli_flags(emu, iot):
     big_tree(iot)
     out = emu.aws_json("iot", "list-thing-groups", "--no-recursive")
     assert group_names(out) == ["X", "Y", "Z"]
-    out = emu.aws_json("iot", "list-thing-groups", "--parent-group", "X1")
-    assert group_names(out) == ["X11", "X111", "X12"]
+    out = emu.aws_json("iot", "list-thing-groups", "--parent-group", "X1", "--page-size", "1")
+    assert group_names(out) == ["X11", "X12", "X111"]
     out = emu.aws_json("iot", "list-thing-groups", "--parent-group", "X1", "--no-recursive",
                        "--name-prefix-filter", "X12")
     assert group_names(out) == ["X12"]

@@ -555,7 +555,10 @@ static void test_group_tree(void **state)
     f.parent = "Fleet";
     expect_names(store_group_list(s, &f, NULL, 0, &l, &eb), &l, "Site,Site2", -1);
     f.recursive = 1;
-    expect_names(store_group_list(s, &f, NULL, 2, &l, &eb), &l, "Line,Site", 1);
+    expect_names(store_group_list(s, &f, NULL, 0, &l, &eb), &l, "Site,Site2,Line", -1);
+    expect_names(store_group_list(s, &f, NULL, 2, &l, &eb), &l, "Site,Site2", 1);
+    expect_names(store_group_list(s, &f, "Site2", 2, &l, &eb), &l, "Line", 0);
+    expect_names(store_group_list(s, &f, "Site", 1, &l, &eb), &l, "Site2", 1);
     f.prefix = "Site";
     expect_names(store_group_list(s, &f, "Site", 2, &l, &eb), &l, "Site2", 0);
     f.prefix = "L";
