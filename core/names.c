@@ -402,6 +402,7 @@ static const struct arn_row {
     [NAMES_ARN_ALL_THINGS] = { "all/things", -2 },
     [NAMES_ARN_ALL_REGISTERED] = { "all/registered-things", -2 },
     [NAMES_ARN_ALL_UNREGISTERED] = { "all/unregistered-things", -2 },
+    [NAMES_ARN_BILLING_GROUP] = { "billinggroup/", NAMES_BILLING_GROUP_NAME },
 };
 
 #define N_ARN_TYPES (sizeof(arn_types) / sizeof(arn_types[0]))

@@ -155,6 +155,7 @@ enum names_arn_type {
     NAMES_ARN_ALL_THINGS,        /* all/things */
     NAMES_ARN_ALL_REGISTERED,    /* all/registered-things */
     NAMES_ARN_ALL_UNREGISTERED,  /* all/unregistered-things */
+    NAMES_ARN_BILLING_GROUP,     /* billinggroup/NAME */
 };
 
 /* An IoT ARN taken apart. name is "" for the all/... targets. */

@@ -17,6 +17,8 @@ extern const struct route api_registry_routes[];
 
 /* Thing types (api_thing_types.c). */
 extern const struct route api_thing_types_routes[];
+/* Billing groups and the things in them (api_billing_groups.c). */
+extern const struct route api_billing_groups_routes[];
 
 /* iot-data: shadows and Publish (api_shadow.c). */
 extern const struct route api_shadow_routes[];

@@ -115,6 +115,78 @@ int handler_arn(const struct request *req, enum names_arn_type type, const char 
     return names_arn_format(buf, NAMES_ARN_SIZE, type, req->region, req->account, name);
 }
 
+int handler_member_version(struct request *req, const cJSON *o, const char *key, int64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    *out = -1;
+    if (!v || cJSON_IsNull(v))
+        return DD_OK;
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9e15 ||
+        v->valuedouble != (double)(int64_t)v->valuedouble)
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a non-negative integer", key);
+    *out = (int64_t)v->valuedouble;
+    return DD_OK;
+}
+
+int handler_query_version(struct request *req, const char *key, int64_t *out)
+{
+    const char *v = request_query(req, key);
+    long long n;
+
+    *out = -1;
+    if (!v)
+        return DD_OK;
+    if (!request_parse_long(v, &n) || n < 0)
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a non-negative integer", key);
+    *out = n;
+    return DD_OK;
+}
+
+/* What an ARN of type names, for messages. */
+static const char *arn_noun(enum names_arn_type type)
+{
+    switch (type) {
+    case NAMES_ARN_THING:
+        return "thing";
+    case NAMES_ARN_THING_GROUP:
+        return "thing group";
+    case NAMES_ARN_BILLING_GROUP:
+        return "billing group";
+    default:
+        return "resource of this kind";
+    }
+}
+
+int handler_name_or_arn(struct request *req, const cJSON *body, const char *name_key,
+                        const char *arn_key, enum names_shape shape, enum names_arn_type type,
+                        char *out, size_t size)
+{
+    struct names_arn parsed;
+    const char *v;
+    int rc;
+
+    out[0] = '\0';
+    rc = handler_member_string(req, body, name_key, NULL, &v);
+    if (!rc && v)
+        rc = names_check(shape, name_key, v, &req->eb);
+    if (!rc && !v) {
+        rc = handler_member_string(req, body, arn_key, NULL, &v);
+        if (!rc && !v)
+            return dd_fail(&req->eb, DD_ERR_INVALID, "Either %s or %s must be given.", name_key,
+                           arn_key);
+        if (!rc)
+            rc = names_arn_parse(arn_key, v, &parsed, &req->eb);
+        if (!rc && parsed.type != type)
+            rc = dd_fail(&req->eb, DD_ERR_INVALID, "%s is not the ARN of a %s: %s", arn_key,
+                         arn_noun(type), v);
+        v = parsed.name;
+    }
+    if (!rc && (size_t)snprintf(out, size, "%s", v) >= size)
+        rc = dd_fail(&req->eb, DD_ERR_INVALID, "%s is too long", name_key);
+    return rc;
+}
+
 int handler_add_token(struct request *req, cJSON *o, const char *member, const char *scope,
                       const char *last)
 {

@@ -112,6 +112,23 @@ bool handler_error_as(struct request *req, struct response *res, int *rc, int er
  * not fit. */
 int handler_arn(const struct request *req, enum names_arn_type type, const char *name, char *buf);
 
+/* A version member of o (expectedVersion in a body): a whole number from 0,
+ * into *out; -1 when absent. DD_ERR_INVALID (req->eb) for anything else. */
+int handler_member_version(struct request *req, const struct cJSON *o, const char *key,
+                           int64_t *out);
+
+/* The same for the query argument key (expectedVersion of a Delete*). */
+int handler_query_version(struct request *req, const char *key, int64_t *out);
+
+/* A resource named in body by name_key (checked as shape) or, when that is
+ * absent, by arn_key (an IoT ARN of type), as AddThingToThingGroup and
+ * AddThingToBillingGroup take them: the name into out (size bytes).
+ * DD_ERR_INVALID (req->eb says why) when neither is given, the name or the
+ * ARN is malformed, the ARN names another kind, or the name does not fit. */
+int handler_name_or_arn(struct request *req, const struct cJSON *body, const char *name_key,
+                        const char *arn_key, enum names_shape shape, enum names_arn_type type,
+                        char *out, size_t size);
+
 /* Add member (nextToken, nextMarker) to o: the pagination token of key last
  * under scope. DD_ERR_INVALID (req->eb) when it does not fit, DD_ERR_NOMEM. */
 int handler_add_token(struct request *req, struct cJSON *o, const char *member, const char *scope,

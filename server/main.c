@@ -33,16 +33,17 @@ long long server_real_ms(void)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ddlocal-server --database PATH [--port N] [--bind ADDR] [--region R]\n"
-               "                      [--account A] [--threads N] [--max-body-bytes N]\n"
-               "                      [--public-url URL] [--allow-host NAME]... [--cors-origin O]...\n"
-               "                      [--verify-signatures --credentials KEY:SECRET ...]\n"
-               "       ddlocal-server --database PATH --issue-server-cert DIR [--bind ADDR]\n"
-               "Serves the AWS IoT, IoT data plane and SNS APIs of ddlocal over HTTP.\n"
-               "With --issue-server-cert, writes the emulator's CA (ca.pem) and a new TLS\n"
-               "server certificate (server.pem, server.key) into DIR and exits.\n"
-               "With --verify-signatures, every AWS request must be signed (SigV4) with one\n"
-               "of the --credentials pairs (repeatable).\n");
+    fprintf(f,
+            "usage: ddlocal-server --database PATH [--port N] [--bind ADDR] [--region R]\n"
+            "                      [--account A] [--threads N] [--max-body-bytes N]\n"
+            "                      [--public-url URL] [--allow-host NAME]... [--cors-origin O]...\n"
+            "                      [--verify-signatures --credentials KEY:SECRET ...]\n"
+            "       ddlocal-server --database PATH --issue-server-cert DIR [--bind ADDR]\n"
+            "Serves the AWS IoT, IoT data plane and SNS APIs of ddlocal over HTTP.\n"
+            "With --issue-server-cert, writes the emulator's CA (ca.pem) and a new TLS\n"
+            "server certificate (server.pem, server.key) into DIR and exits.\n"
+            "With --verify-signatures, every AWS request must be signed (SigV4) with one\n"
+            "of the --credentials pairs (repeatable).\n");
 }
 
 static int parse_uint(const char *flag, const char *v, unsigned long max, unsigned long *out)

@@ -44,7 +44,7 @@ struct server {
     const char *cors_origins[SERVER_MAX_LISTED];
     size_t n_cors_origins;
     char public_host[ORIGIN_HOST_MAX + 1];
-    bool verify_signatures;      /* --verify-signatures: refuse unsigned requests */
+    bool verify_signatures; /* --verify-signatures: refuse unsigned requests */
     size_t n_credentials;
     struct server_credential credentials[SERVER_MAX_CREDENTIALS];
 };

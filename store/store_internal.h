@@ -246,4 +246,20 @@ int store__finish(struct store *s, int rc);
 int store__membership_add(struct store *s, const char *thing, const char *group,
                           struct dd_errbuf *eb);
 
+/* Lock a registry row's version (ver_sql selects it by one text parameter,
+ * name): DD_ERR_NOT_FOUND when the row is missing, DD_ERR_VERSION_CONFLICT
+ * (AWS's message in eb) when expected (>= 0) differs. what names the kind
+ * for messages ("thing", "thing group", "billing group"). Inside the
+ * caller's transaction. */
+int store__check_version(struct store *s, const char *ver_sql, const char *what, const char *name,
+                         int64_t expected, struct dd_errbuf *eb);
+
+/* Delete the row ver_sql and del_sql name by name, in one transaction,
+ * when expected (>= 0) is its version; a missing row is DD_OK. child_sql
+ * (NULL: none) finds a child group, which keeps the row (DD_ERR_INVALID).
+ * Errors of store__check_version(), DD_ERR_BUSY, DD_ERR_STORE. */
+int store__delete_versioned(struct store *s, const char *ver_sql, const char *child_sql,
+                            const char *del_sql, const char *what, const char *name,
+                            int64_t expected, struct dd_errbuf *eb);
+
 #endif

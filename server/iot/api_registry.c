@@ -53,36 +53,6 @@ static int member_bool(struct request *req, const cJSON *o, const char *key, int
     return DD_OK;
 }
 
-/* A long member (expectedVersion); -1 when absent. */
-static int member_long(struct request *req, const cJSON *o, const char *key, int64_t *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-    *out = -1;
-    if (!v || cJSON_IsNull(v))
-        return DD_OK;
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9e15 ||
-        v->valuedouble != (double)(int64_t)v->valuedouble)
-        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a non-negative integer", key);
-    *out = (int64_t)v->valuedouble;
-    return DD_OK;
-}
-
-/* A long query argument; -1 when absent. */
-static int query_long(struct request *req, const char *key, int64_t *out)
-{
-    const char *v = request_query(req, key);
-    long long n;
-
-    *out = -1;
-    if (!v)
-        return DD_OK;
-    if (!request_parse_long(v, &n) || n < 0)
-        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a non-negative integer", key);
-    *out = n;
-    return DD_OK;
-}
-
 /* A boolean query argument ("true"/"false"); absent is false. */
 static int query_bool(struct request *req, const char *key, int *out)
 {
@@ -95,7 +65,10 @@ static int query_bool(struct request *req, const char *key, int *out)
 
 /* A name query argument checked against shape (NULL when absent). */
 /* Check an AttributePayload (NULL allowed) and give its attributes as JSON
- * text (*text NULL when none were given; free() it) and its merge flag. */
+ * text (free() it) and its merge flag. *text is NULL (keep the stored
+ * attributes) when there is no payload, or a merging one without
+ * attributes; a payload without attributes and without merge is "{}",
+ * which clears them (aws-fidelity.md 7.2). */
 static int attribute_payload(struct request *req, const cJSON *payload, const char *field,
                              char **text, int *merge)
 {
@@ -112,8 +85,10 @@ static int attribute_payload(struct request *req, const cJSON *payload, const ch
     if (rc)
         return rc;
     attrs = cJSON_GetObjectItemCaseSensitive(payload, "attributes");
-    if (!attrs || cJSON_IsNull(attrs))
-        return DD_OK;
+    if (!attrs || cJSON_IsNull(attrs)) {
+        *text = *merge ? NULL : strdup("{}");
+        return *merge || *text ? DD_OK : DD_ERR_NOMEM;
+    }
     if (!cJSON_IsObject(attrs))
         return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a map of strings", field);
     cJSON_ArrayForEach(it, attrs)
@@ -330,7 +305,7 @@ static int check_delete(struct handler *h)
     struct op *op = h->op;
     int rc = check_name(h);
 
-    return rc ? rc : query_long(h->req, "expectedVersion", &op->version);
+    return rc ? rc : handler_query_version(h->req, "expectedVersion", &op->version);
 }
 
 /* The name in the path, then the body. */
@@ -396,7 +371,7 @@ static int check_update_thing(struct handler *h)
     if (!rc)
         rc = member_bool(req, h->body, "removeThingType", &p->remove_type);
     if (!rc)
-        rc = member_long(req, h->body, "expectedVersion", &p->expected_version);
+        rc = handler_member_version(req, h->body, "expectedVersion", &p->expected_version);
     if (!rc)
         rc = attribute_payload(req, handler_member(h->body, "attributePayload"),
                                "attributePayload.attributes", &op->attrs, &p->merge);
@@ -422,7 +397,7 @@ static int check_update_group(struct handler *h)
     if (!rc)
         rc = group_properties(req, props, &p->description, &op->attrs, &p->merge);
     if (!rc)
-        rc = member_long(req, h->body, "expectedVersion", &p->expected_version);
+        rc = handler_member_version(req, h->body, "expectedVersion", &p->expected_version);
     p->attributes = op->attrs;
     return rc;
 }
@@ -513,19 +488,22 @@ static int render_group(struct handler *h, cJSON *o)
     char a[NAMES_ARN_SIZE];
     cJSON *props, *payload;
     int rc = handler_arn(h->req, NAMES_ARN_THING_GROUP, g->name, a);
+    /* AWS leaves attributePayload out of a group without attributes. */
+    bool has_attrs = g->attributes && strcmp(g->attributes, "{}") != 0;
 
     if (rc)
         return rc;
     props = cJSON_AddObjectToObject(o, "thingGroupProperties");
-    payload = cJSON_AddObjectToObject(props, "attributePayload");
-    if (!payload || !cJSON_AddStringToObject(o, "thingGroupName", g->name) ||
+    payload = has_attrs ? cJSON_AddObjectToObject(props, "attributePayload") : NULL;
+    if (!props || (has_attrs && !payload) ||
+        !cJSON_AddStringToObject(o, "thingGroupName", g->name) ||
         !cJSON_AddStringToObject(o, "thingGroupId", g->group_id) ||
         !cJSON_AddStringToObject(o, "thingGroupArn", a) ||
         !cJSON_AddNumberToObject(o, "version", (double)g->version) ||
         (g->description &&
          !cJSON_AddStringToObject(props, "thingGroupDescription", g->description)))
         return DD_ERR_NOMEM;
-    rc = handler_add_json(payload, "attributes", g->attributes);
+    rc = payload ? handler_add_json(payload, "attributes", g->attributes) : DD_OK;
     return rc ? rc : group_metadata(h->req, h->s, g, o);
 }
 
@@ -549,6 +527,7 @@ static void cleanup(struct handler *h)
 static int list_groups(struct request *req, struct response *res)
 {
     struct store_group_filter f = { 0 };
+    bool recursive = true;
     struct store_names l = { 0 };
     char scope[SCOPE_SIZE], after[PAGING_KEY_MAX + 1];
     struct store *s;
@@ -561,8 +540,9 @@ static int list_groups(struct request *req, struct response *res)
     rc = handler_query_name(req, "parentGroup", NAMES_THING_GROUP_NAME, &f.parent);
     if (!rc)
         rc = handler_query_name(req, "namePrefixFilter", NAMES_THING_GROUP_NAME, &f.prefix);
-    if (!rc)
-        rc = query_bool(req, "recursive", &f.recursive);
+    if (!rc) /* absent is every depth; false is one level (children, or roots) */
+        rc = request_query_bool(req, "recursive", true, &recursive);
+    f.recursive = recursive;
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListThingGroups\n%s\n%s\n%d", f.parent ? f.parent : "",
@@ -573,35 +553,6 @@ static int list_groups(struct request *req, struct response *res)
     if (!rc)
         rc = send_groups(req, res, &l, scope);
     store_names_cleanup(&l);
-    return rc;
-}
-
-/* A name given by name or by ARN (name wins when both are given). */
-static int name_or_arn(struct request *req, const cJSON *body, const char *name_key,
-                       const char *arn_key, enum names_shape shape, enum names_arn_type type,
-                       char out[STORE_NAME_SIZE])
-{
-    struct names_arn parsed;
-    const char *v;
-    int rc;
-
-    out[0] = '\0';
-    rc = member_name(req, body, name_key, shape, &v);
-    if (rc || v) {
-        if (v)
-            snprintf(out, STORE_NAME_SIZE, "%s", v);
-        return rc;
-    }
-    v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, arn_key));
-    if (!v)
-        return dd_fail(&req->eb, DD_ERR_INVALID, "Either %s or %s must be given.", name_key,
-                       arn_key);
-    rc = names_arn_parse(arn_key, v, &parsed, &req->eb);
-    if (!rc && parsed.type != type)
-        rc = dd_fail(&req->eb, DD_ERR_INVALID, "%s is not the ARN of a %s: %s", arn_key,
-                     type == NAMES_ARN_THING ? "thing" : "thing group", v);
-    if (!rc)
-        snprintf(out, STORE_NAME_SIZE, "%s", parsed.name);
     return rc;
 }
 
@@ -619,11 +570,12 @@ static int change_membership(struct request *req, int add)
         return rc;
     rc = request_json_body(req, &body);
     if (!rc)
-        rc = name_or_arn(req, body, "thingGroupName", "thingGroupArn", NAMES_THING_GROUP_NAME,
-                         NAMES_ARN_THING_GROUP, group);
+        rc = handler_name_or_arn(req, body, "thingGroupName", "thingGroupArn",
+                                 NAMES_THING_GROUP_NAME, NAMES_ARN_THING_GROUP, group,
+                                 sizeof(group));
     if (!rc)
-        rc = name_or_arn(req, body, "thingName", "thingArn", NAMES_THING_NAME, NAMES_ARN_THING,
-                         thing);
+        rc = handler_name_or_arn(req, body, "thingName", "thingArn", NAMES_THING_NAME,
+                                 NAMES_ARN_THING, thing, sizeof(thing));
     if (!rc)
         rc = member_bool(req, body, "overrideDynamicGroups", &override);
     if (!rc)

@@ -245,7 +245,7 @@ static int create_call(struct handler *h)
     int rc = ids_uuid(op->id);
 
     if (!rc)
-        rc = store_thing_type_create(h->s, op->name, op->id, op->props, request_now_ms(h->s),
+        rc = store_thing_type_create(h->s, op->name, op->id, op->props, request_now_ms(h->req),
                                      &op->type, &h->req->eb);
     if (rc == DD_ERR_EXISTS) {
         rc = handler_arn(h->req, NAMES_ARN_THING_TYPE, op->name, arn);
@@ -274,14 +274,15 @@ static int deprecate_call(struct handler *h)
 {
     struct op *op = h->op;
 
-    return store_thing_type_deprecate(h->s, op->name, op->undo, request_now_ms(h->s), &h->req->eb);
+    return store_thing_type_deprecate(h->s, op->name, op->undo, request_now_ms(h->req),
+                                      &h->req->eb);
 }
 
 static int delete_call(struct handler *h)
 {
     struct op *op = h->op;
 
-    return store_thing_type_delete(h->s, op->name, request_now_ms(h->s), &h->req->eb);
+    return store_thing_type_delete(h->s, op->name, request_now_ms(h->req), &h->req->eb);
 }
 
 /* A thing type's members into o: thingTypeName, thingTypeArn (and

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "core/mem.h"
+#include "store/iot/store_billing_groups.h"
 #include "store/iot/store_thing_types.h"
 #include "store/store_internal.h"
 
@@ -122,9 +123,10 @@ static int attrs_same(const char *a, const char *b, struct dd_errbuf *eb)
     return rc;
 }
 
-/* The attributes after a patch: the patch itself, or (merge) the stored ones
- * with the patch's values set and its "" values removed. *out is new text
- * to free(). */
+/* The attributes after a patch: (merge) the stored ones, or (replace) none,
+ * with the patch's values set and its "" values removed: an empty value is
+ * never stored, in either mode (aws-fidelity.md 7.2). *out is new text to
+ * free(). */
 static int attrs_apply(const char *stored, const char *patch, int merge, char **out,
                        struct dd_errbuf *eb)
 {
@@ -134,22 +136,19 @@ static int attrs_apply(const char *stored, const char *patch, int merge, char **
 
     *out = NULL;
     rc = attrs_parse(patch, &p, eb);
+    if (!rc)
+        rc = attrs_parse(merge ? stored : NULL, &base, eb);
     if (rc)
         goto out;
-    if (merge) {
-        rc = attrs_parse(stored, &base, eb);
-        if (rc)
+    cJSON_ArrayForEach(it, p)
+    {
+        cJSON_DeleteItemFromObjectCaseSensitive(base, it->string);
+        if (it->valuestring[0] && !cJSON_AddStringToObject(base, it->string, it->valuestring)) {
+            rc = DD_ERR_NOMEM;
             goto out;
-        cJSON_ArrayForEach(it, p)
-        {
-            cJSON_DeleteItemFromObjectCaseSensitive(base, it->string);
-            if (it->valuestring[0] && !cJSON_AddStringToObject(base, it->string, it->valuestring)) {
-                rc = DD_ERR_NOMEM;
-                goto out;
-            }
         }
     }
-    *out = cJSON_PrintUnformatted(merge ? base : p);
+    *out = cJSON_PrintUnformatted(base);
     if (!*out)
         rc = DD_ERR_NOMEM;
 out:
@@ -256,13 +255,15 @@ static int thing_insert(struct store *s, const void *spec, const char *attrs, st
     static const char sql[] = "INSERT INTO things (name, thing_id, type_name, billing_group, "
                               "attributes, version, created_ms) VALUES (?, ?, ?, ?, ?, 1, ?)";
     const struct store_thing_spec *sp = spec;
+    const char *billing = sp->billing_group && sp->billing_group[0] ? sp->billing_group : NULL;
     int rc = store_thing_type_admit(s, NULL, sp->type_name, true, attrs, eb);
 
+    if (!rc && billing)
+        rc = store_billing_group_check(s, billing, eb);
     if (rc)
         return rc;
     return store__run(s, sql, "insert thing", "sssssI", sp->name, sp->thing_id,
-                      sp->type_name && sp->type_name[0] ? sp->type_name : NULL,
-                      sp->billing_group && sp->billing_group[0] ? sp->billing_group : NULL, attrs,
+                      sp->type_name && sp->type_name[0] ? sp->type_name : NULL, billing, attrs,
                       sp->now_ms);
 }
 
@@ -281,10 +282,8 @@ static int version_conflict(const char *what, const char *name, struct dd_errbuf
                    "The version for %s %s does not match the expected version.", what, name);
 }
 
-/* Lock the row's version (ver_sql selects it by name): DD_ERR_NOT_FOUND
- * when the row is missing, DD_ERR_VERSION_CONFLICT when expected (>= 0)
- * differs. what names the kind for messages ("thing", "thing group"). */
-static int check_version(struct store *s, const char *ver_sql, const char *what, const char *name,
+/* Declared in store_internal.h. */
+int store__check_version(struct store *s, const char *ver_sql, const char *what, const char *name,
                          int64_t expected, struct dd_errbuf *eb)
 {
     int64_t version;
@@ -297,10 +296,8 @@ static int check_version(struct store *s, const char *ver_sql, const char *what,
     return DD_OK;
 }
 
-/* Delete the row ver_sql and del_sql name by name, in one transaction,
- * when expected (>= 0) is its version; a missing row is DD_OK. child_sql
- * (NULL: none) finds a child group, which keeps the row (DD_ERR_INVALID). */
-static int delete_versioned(struct store *s, const char *ver_sql, const char *child_sql,
+/* Declared in store_internal.h. */
+int store__delete_versioned(struct store *s, const char *ver_sql, const char *child_sql,
                             const char *del_sql, const char *what, const char *name,
                             int64_t expected, struct dd_errbuf *eb)
 {
@@ -308,7 +305,7 @@ static int delete_versioned(struct store *s, const char *ver_sql, const char *ch
 
     if (rc)
         return rc;
-    rc = check_version(s, ver_sql, what, name, expected, eb);
+    rc = store__check_version(s, ver_sql, what, name, expected, eb);
     if (rc == DD_ERR_NOT_FOUND) {
         store_rollback(s);
         return DD_OK;
@@ -384,7 +381,7 @@ int store_thing_delete(struct store *s, const char *name, int64_t expected_versi
     static const char ver_sql[] = "SELECT version FROM things WHERE name = ?";
     static const char del_sql[] = "DELETE FROM things WHERE name = ?";
 
-    return delete_versioned(s, ver_sql, NULL, del_sql, "thing", name, expected_version, eb);
+    return store__delete_versioned(s, ver_sql, NULL, del_sql, "thing", name, expected_version, eb);
 }
 
 int store_thing_list(struct store *s, const struct store_thing_filter *f, const char *after,
@@ -540,30 +537,34 @@ int store_group_delete(struct store *s, const char *name, int64_t expected_versi
     static const char child_sql[] = "SELECT 1 FROM thing_groups WHERE parent_name = ? LIMIT 1";
     static const char del_sql[] = "DELETE FROM thing_groups WHERE name = ?";
 
-    return delete_versioned(s, ver_sql, child_sql, del_sql, "thing group", name, expected_version,
-                            eb);
+    return store__delete_versioned(s, ver_sql, child_sql, del_sql, "thing group", name,
+                                   expected_version, eb);
 }
 
 int store_group_list(struct store *s, const struct store_group_filter *f, const char *after,
                      int limit, struct store_names *out, struct dd_errbuf *eb)
 {
-    static const char all_sql[] =
-        "SELECT name FROM thing_groups WHERE (?1 IS NULL OR name > ?1) "
-        "AND (?2 IS NULL OR substr(name, 1, length(?2)) = ?2) ORDER BY name LIMIT ?3";
+    static const char all_sql[] = "SELECT name FROM thing_groups WHERE (?1 IS NULL OR name > ?1) "
+                                  "AND (?2 IS NULL OR substr(name, 1, length(?2)) = ?2) "
+                                  "AND (?4 OR parent_name IS NULL) ORDER BY name LIMIT ?3";
+    /* A parent's descendants come level by level, as AWS lists them; a
+     * page resumes after the (depth, name) of the name it ended on. */
     static const char under_sql[] =
-        "WITH RECURSIVE d(name) AS ("
-        " SELECT name FROM thing_groups WHERE parent_name = ?4"
-        " UNION ALL SELECT g.name FROM thing_groups AS g JOIN d ON g.parent_name = d.name"
-        " WHERE ?5)"
-        " SELECT name FROM d WHERE (?1 IS NULL OR name > ?1)"
-        " AND (?2 IS NULL OR substr(name, 1, length(?2)) = ?2) ORDER BY name LIMIT ?3";
+        "WITH RECURSIVE d(name, depth) AS ("
+        " SELECT name, 1 FROM thing_groups WHERE parent_name = ?4"
+        " UNION ALL SELECT g.name, d.depth + 1 FROM thing_groups AS g"
+        " JOIN d ON g.parent_name = d.name WHERE ?5)"
+        " SELECT name FROM d WHERE (?1 IS NULL"
+        " OR (depth, name) > ((SELECT a.depth FROM d AS a WHERE a.name = ?1), ?1))"
+        " AND (?2 IS NULL OR substr(name, 1, length(?2)) = ?2) ORDER BY depth, name LIMIT ?3";
     size_t max = limit > 0 ? (size_t)limit : 0;
     int page = limit > 0 ? limit + 1 : -1;
     int rc;
 
     memset(out, 0, sizeof(*out));
     if (!f->parent)
-        return store__names(s, all_sql, max, out, "ssi", after, f->prefix, page);
+        return store__names(s, all_sql, max, out, "ssii", after, f->prefix, page,
+                            f->recursive ? 1 : 0);
     rc = group_exists(s, f->parent, eb);
     if (rc)
         return rc;

@@ -65,7 +65,8 @@ struct store_patch {
     int remove_type;          /* things only: clear the thing type */
     const char *description;  /* groups only */
     const char *attributes;   /* JSON object text; NULL keeps them */
-    int merge;                /* merge into the stored ones; "" values remove */
+    int merge;                /* merge into the stored ones, else replace them; "" values
+                               * remove a key in both modes */
     int64_t expected_version; /* < 0: any version */
 };
 
@@ -88,8 +89,9 @@ struct store_thing_filter {
     const char *type_name;
 };
 
-/* ListThingGroups filters. parent NULL lists every group; with a parent,
- * its children, or all its descendants when recursive. */
+/* ListThingGroups filters. parent NULL lists every group when recursive,
+ * the root groups when not; with a parent, all its descendants when
+ * recursive, its children when not (aws-fidelity.md 7.1). */
 struct store_group_filter {
     const char *parent;
     int recursive;
@@ -182,8 +184,10 @@ int store_group_update(struct store *s, const char *name, const struct store_pat
 int store_group_delete(struct store *s, const char *name, int64_t expected_version,
                        struct dd_errbuf *eb);
 
-/* A page of group names matching f, sorted, after `after` (NULL = start),
- * at most limit. DD_ERR_NOT_FOUND when f->parent does not exist. */
+/* A page of group names matching f, after `after` (NULL = start), at most
+ * limit: sorted by name, or with f->parent level by level (children first)
+ * and by name within a level. DD_ERR_NOT_FOUND when f->parent does not
+ * exist. */
 int store_group_list(struct store *s, const struct store_group_filter *f, const char *after,
                      int limit, struct store_names *out, struct dd_errbuf *eb);
 

@@ -76,7 +76,7 @@ NOT_HERE = {"make", "docker", "docker-compose"}
 # thread (an HTTP delivery).
 EP = "aws --endpoint-url http://localhost:4566 "
 EXPECT = {
-    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":12'],
+    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":13'],
     "curl -s localhost:4566/_ddlocal/clock": ['"mode":"manual"'],
     "curl -s -X POST localhost:4566/_ddlocal/clock -d '{\"advanceSeconds\": 300}'":
         ['"mode":"manual"', '"evaluatedUntil"'],
@@ -98,6 +98,18 @@ EXPECT = {
         ["MsgSentSecProfile / MsgSentBehavior (aws:num-messages-sent)",
          "alarms when dev-XBHY sends 5 or more messages in a 5-minute period", "in-alarm"],
     "curl -s http://127.0.0.1:4566/_ddlocal/sink/demo": ["SubscriptionConfirmation", 20],
+    EP + "iot list-thing-groups --query 'thingGroups[].groupName' --output text":
+        ["fleet\tline-1\tsite-1\n"],
+    EP + "iot list-thing-groups --no-recursive --query 'thingGroups[].groupName' --output text":
+        ["fleet\n"],
+    EP + "iot list-thing-groups --parent-group fleet --no-recursive"
+    " --query 'thingGroups[].groupName' --output text": ["site-1\n"],
+    EP + "iot describe-thing --thing-name lamp-1 --query '[billingGroupName,version]'"
+    " --output text": ["lab-costs\t1\n"],
+    EP + "iot describe-thing --thing-name lamp-1 --query attributes":
+        ['{\n    "room": "3"\n}'],
+    EP + "iot list-things-in-billing-group --billing-group-name lab-costs --query things"
+    " --output text": ["lamp-1\n"],
 }
 
 START_TIMEOUT_S = 180  # `make run` builds what is out of date first

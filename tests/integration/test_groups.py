@@ -6,7 +6,7 @@ ten-group and one-group-per-hierarchy rules, and failures as clients see
 them."""
 import pytest
 
-from conftest import cli_error
+from conftest import all_pages, cli_error, http
 
 GARN = "arn:aws:iot:us-east-1:123456789012:thinggroup/"
 TARN = "arn:aws:iot:us-east-1:123456789012:thing/"
@@ -94,6 +94,50 @@ def test_create_rejects_bad_names(iot, kwargs, field):
     assert iot.list_thing_groups()["thingGroups"] == []
 
 
+# UpdateThingGroup's attributePayload on {"a": "1", "b": "2"}: the rules of
+# UpdateThing (aws-fidelity.md 7.2); None is "no attributePayload".
+GROUP_ATTRIBUTE_ROWS = [
+    ({"attributes": {"c": "3"}}, {"c": "3"}),
+    ({"attributes": {"c": "3", "d": ""}}, {"c": "3"}),
+    ({"attributes": {"b": ""}}, None),
+    ({"attributes": {}, "merge": False}, None),
+    ({}, None),
+    ({"attributes": {"b": "9", "c": "3"}, "merge": True}, {"a": "1", "b": "9", "c": "3"}),
+    ({"attributes": {"a": ""}, "merge": True}, {"b": "2"}),
+    ({"attributes": {"k9": ""}, "merge": True}, {"a": "1", "b": "2"}),
+    (None, {"a": "1", "b": "2"}),
+]
+
+
+@pytest.mark.parametrize("payload,want", GROUP_ATTRIBUTE_ROWS)
+def test_update_group_attribute_rules(iot, payload, want):
+    iot.create_thing_group(thingGroupName="G", thingGroupProperties={
+        "thingGroupDescription": "d", "attributePayload": {"attributes": {"a": "1", "b": "2"}}})
+    props = {} if payload is None else {"attributePayload": payload}
+    assert iot.update_thing_group(thingGroupName="G", thingGroupProperties=props)["version"] == 2
+    d = iot.describe_thing_group(thingGroupName="G")
+    # A group without attributes has no attributePayload, as on AWS.
+    expect = {"thingGroupDescription": "d"}
+    if want is not None:
+        expect["attributePayload"] = {"attributes": want}
+    assert d["thingGroupProperties"] == expect
+    assert d["version"] == 2
+
+
+def test_group_without_attributes(emu, iot):
+    iot.create_thing_group(thingGroupName="G")
+    assert iot.describe_thing_group(thingGroupName="G")["thingGroupProperties"] == {}
+    iot.update_thing_group(thingGroupName="G", thingGroupProperties={
+        "attributePayload": {"attributes": {}, "merge": False}})
+    d = iot.describe_thing_group(thingGroupName="G")
+    assert (d["thingGroupProperties"], d["version"]) == ({}, 2)
+    emu.aws("iot", "update-thing-group", "--thing-group-name", "G", "--thing-group-properties",
+            '{"attributePayload":{"attributes":{"k":"v"}}}')
+    d = emu.aws_json("iot", "describe-thing-group", "--thing-group-name", "G")
+    assert d["thingGroupProperties"] == {"attributePayload": {"attributes": {"k": "v"}}}
+    assert d["version"] == 3
+
+
 def test_update_group(emu, iot):
     iot.create_thing_group(thingGroupName="G", thingGroupProperties={
         "thingGroupDescription": "one", "attributePayload": {"attributes": {"a": "1", "b": "2"}}})
@@ -147,9 +191,13 @@ def test_list_groups(emu, iot):
     tree(iot)
     iot.create_thing_group(thingGroupName="Site2", parentGroupName="Fleet")
     assert group_names(iot.list_thing_groups()) == ["Fleet", "Line", "Quarantine", "Site", "Site2"]
-    assert group_names(iot.list_thing_groups(parentGroup="Fleet")) == ["Site", "Site2"]
+    # With a parent: every descendant unless recursive=false (the children).
+    # Descendants come level by level, as AWS lists them.
+    assert group_names(iot.list_thing_groups(parentGroup="Fleet")) == ["Site", "Site2", "Line"]
+    assert group_names(iot.list_thing_groups(parentGroup="Fleet", recursive=False)) == \
+        ["Site", "Site2"]
     assert group_names(iot.list_thing_groups(parentGroup="Fleet", recursive=True)) == \
-        ["Line", "Site", "Site2"]
+        ["Site", "Site2", "Line"]
     assert group_names(iot.list_thing_groups(parentGroup="Fleet", recursive=True,
                                              namePrefixFilter="Si")) == ["Site", "Site2"]
     assert group_names(iot.list_thing_groups(namePrefixFilter="Q")) == ["Quarantine"]
@@ -159,11 +207,83 @@ def test_list_groups(emu, iot):
         iot.list_thing_groups(parentGroup="Nope")
     out = emu.aws_json("iot", "list-thing-groups", "--parent-group", "Fleet", "--recursive",
                        "--page-size", "1")
-    assert group_names(out) == ["Line", "Site", "Site2"]
+    assert group_names(out) == ["Site", "Site2", "Line"]
+    out = emu.aws_json("iot", "list-thing-groups", "--parent-group", "Fleet", "--no-recursive",
+                       "--page-size", "1")
+    assert group_names(out) == ["Site", "Site2"]
     pages = list(iot.get_paginator("list_thing_groups").paginate(
         PaginationConfig={"PageSize": 2}))
     assert [group_names(p) for p in pages] == [["Fleet", "Line"], ["Quarantine", "Site"],
                                                ["Site2"]]
+
+
+def big_tree(iot):
+    """An eight-group forest: X > X1 > X11 > X111, X > X2, X1 > X12; Y > Y1; Z."""
+    for name, parent in [("X", None), ("X1", "X"), ("X2", "X"), ("X11", "X1"), ("X12", "X1"),
+                         ("X111", "X11"), ("Y", None), ("Y1", "Y"), ("Z", None)]:
+        kw = {"parentGroupName": parent} if parent else {}
+        iot.create_thing_group(thingGroupName=name, **kw)
+
+
+@pytest.mark.parametrize("kwargs,want", [
+    ({}, ["X", "X1", "X11", "X111", "X12", "X2", "Y", "Y1", "Z"]),
+    ({"recursive": True}, ["X", "X1", "X11", "X111", "X12", "X2", "Y", "Y1", "Z"]),
+    ({"recursive": False}, ["X", "Y", "Z"]),
+    ({"parentGroup": "X"}, ["X1", "X2", "X11", "X12", "X111"]),
+    ({"parentGroup": "X", "recursive": True}, ["X1", "X2", "X11", "X12", "X111"]),
+    ({"parentGroup": "X", "recursive": False}, ["X1", "X2"]),
+    ({"parentGroup": "X1", "recursive": False}, ["X11", "X12"]),
+    ({"parentGroup": "X111"}, []),
+    ({"namePrefixFilter": "X1"}, ["X1", "X11", "X111", "X12"]),
+    ({"namePrefixFilter": "X1", "recursive": False}, []),
+    ({"namePrefixFilter": "Y", "recursive": False}, ["Y"]),
+    ({"parentGroup": "X", "namePrefixFilter": "X11"}, ["X11", "X111"]),
+    ({"parentGroup": "X", "namePrefixFilter": "X1", "recursive": False}, ["X1"]),
+    ({"parentGroup": "Y", "namePrefixFilter": "X"}, []),
+])
+def test_list_groups_matrix(iot, kwargs, want):
+    big_tree(iot)
+    items, _ = all_pages(iot.list_thing_groups, "thingGroups", maxResults=2, **kwargs)
+    assert [g["groupName"] for g in items] == want
+
+
+def test_list_groups_cli_flags(emu, iot):
+    big_tree(iot)
+    out = emu.aws_json("iot", "list-thing-groups", "--no-recursive")
+    assert group_names(out) == ["X", "Y", "Z"]
+    out = emu.aws_json("iot", "list-thing-groups", "--parent-group", "X1", "--page-size", "1")
+    assert group_names(out) == ["X11", "X12", "X111"]
+    out = emu.aws_json("iot", "list-thing-groups", "--parent-group", "X1", "--no-recursive",
+                       "--name-prefix-filter", "X12")
+    assert group_names(out) == ["X12"]
+    err = cli_error(emu, "iot", "list-thing-groups", "--parent-group", "Nope", "--no-recursive")
+    assert "(ResourceNotFoundException) when calling the ListThingGroups operation" in err
+    status, headers, _ = http("GET", emu.endpoint + "/thing-groups?recursive=maybe")
+    assert (status, headers["x-amzn-ErrorType"]) == (400, "InvalidRequestException")
+
+
+def test_groups_for_thing_and_things_in_group(emu, iot):
+    big_tree(iot)
+    for n in ["a", "b", "c"]:
+        iot.create_thing(thingName=n)
+    iot.add_thing_to_thing_group(thingGroupName="X", thingName="a")
+    iot.add_thing_to_thing_group(thingGroupName="X111", thingName="b")
+    iot.add_thing_to_thing_group(thingGroupName="Y1", thingName="b")
+    iot.add_thing_to_thing_group(thingGroupName="X2", thingName="c")
+    # ListThingsInThingGroup: the group's own things unless recursive.
+    assert iot.list_things_in_thing_group(thingGroupName="X")["things"] == ["a"]
+    assert iot.list_things_in_thing_group(thingGroupName="X", recursive=False)["things"] == ["a"]
+    assert iot.list_things_in_thing_group(thingGroupName="X", recursive=True)["things"] == \
+        ["a", "b", "c"]
+    assert iot.list_things_in_thing_group(thingGroupName="X1", recursive=True)["things"] == ["b"]
+    out = emu.aws_json("iot", "list-things-in-thing-group", "--thing-group-name", "X",
+                       "--no-recursive")
+    assert out["things"] == ["a"]
+    # ListThingGroupsForThing: the groups the thing is directly in.
+    assert group_names(iot.list_thing_groups_for_thing(thingName="b")) == ["X111", "Y1"]
+    assert group_names(iot.list_thing_groups_for_thing(thingName="a")) == ["X"]
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.list_thing_groups_for_thing(thingName="ghost")
 
 
 def test_membership_and_recursive_listing(emu, iot):

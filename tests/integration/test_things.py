@@ -102,6 +102,74 @@ def test_update_merges_replaces_and_counts_versions(iot):
     assert d["version"] == 4
 
 
+# UpdateThing's attributePayload on {"a": "1", "b": "2"} (aws-fidelity.md 7.2).
+ATTRIBUTE_ROWS = [
+    ({"attributes": {"c": "3"}}, {"c": "3"}),
+    ({"attributes": {"c": "3"}, "merge": False}, {"c": "3"}),
+    ({"attributes": {"c": "3", "d": ""}}, {"c": "3"}),
+    ({"attributes": {"b": ""}}, {}),
+    ({"attributes": {}}, {}),
+    ({}, {}),
+    ({"merge": False}, {}),
+    ({"attributes": {"b": "9", "c": "3"}, "merge": True}, {"a": "1", "b": "9", "c": "3"}),
+    ({"attributes": {"a": ""}, "merge": True}, {"b": "2"}),
+    ({"attributes": {"k9": ""}, "merge": True}, {"a": "1", "b": "2"}),
+    ({"attributes": {}, "merge": True}, {"a": "1", "b": "2"}),
+    ({"merge": True}, {"a": "1", "b": "2"}),
+    (None, {"a": "1", "b": "2"}),
+]
+
+
+@pytest.mark.parametrize("payload,want", ATTRIBUTE_ROWS)
+def test_update_attribute_rules(iot, payload, want):
+    iot.create_thing(thingName="dev-1", attributePayload={"attributes": {"a": "1", "b": "2"}})
+    kw = {} if payload is None else {"attributePayload": payload}
+    iot.update_thing(thingName="dev-1", **kw)
+    d = iot.describe_thing(thingName="dev-1")
+    assert d["attributes"] == want
+    assert d["version"] == 2  # every UpdateThing is a new version
+    assert iot.list_things()["things"][0]["attributes"] == want
+
+
+def test_update_attribute_rules_cli(emu, iot):
+    emu.aws("iot", "create-thing", "--thing-name", "dev-1", "--attribute-payload",
+            '{"attributes":{"a":"1","b":"2"}}')
+    emu.aws("iot", "update-thing", "--thing-name", "dev-1", "--attribute-payload",
+            '{"attributes":{"a":"","c":"3"},"merge":true}')
+    assert emu.aws_json("iot", "describe-thing", "--thing-name", "dev-1")["attributes"] == \
+        {"b": "2", "c": "3"}
+    emu.aws("iot", "update-thing", "--thing-name", "dev-1", "--attribute-payload",
+            '{"attributes":{"d":"4","b":""}}')
+    d = emu.aws_json("iot", "describe-thing", "--thing-name", "dev-1")
+    assert (d["attributes"], d["version"]) == ({"d": "4"}, 3)
+    emu.aws("iot", "update-thing", "--thing-name", "dev-1", "--attribute-payload", "{}",
+            "--expected-version", "3")
+    d = emu.aws_json("iot", "describe-thing", "--thing-name", "dev-1")
+    assert (d["attributes"], d["version"]) == ({}, 4)
+    out = emu.aws_json("iot", "list-things")
+    assert [(t["thingName"], t["version"]) for t in out["things"]] == [("dev-1", 4)]
+
+
+def test_versions_count_updates_only(emu, iot):
+    iot.create_thing(thingName="dev-1")
+    iot.create_thing(thingName="dev-1")  # an identical create changes nothing
+    iot.create_thing_group(thingGroupName="G")
+    iot.add_thing_to_thing_group(thingGroupName="G", thingName="dev-1")
+    iot.remove_thing_from_thing_group(thingGroupName="G", thingName="dev-1")
+    assert iot.describe_thing(thingName="dev-1")["version"] == 1
+    assert iot.describe_thing_group(thingGroupName="G")["version"] == 1
+    iot.update_thing(thingName="dev-1")  # no change at all is still an update
+    iot.update_thing(thingName="dev-1", expectedVersion=2,
+                     attributePayload={"attributes": {"a": "1"}})
+    assert iot.describe_thing(thingName="dev-1")["version"] == 3
+    assert iot.list_things()["things"][0]["version"] == 3
+    with pytest.raises(iot.exceptions.VersionConflictException):
+        iot.update_thing(thingName="dev-1", expectedVersion=2)
+    with pytest.raises(iot.exceptions.VersionConflictException):
+        iot.delete_thing(thingName="dev-1", expectedVersion=2)
+    assert iot.describe_thing(thingName="dev-1")["version"] == 3
+
+
 def test_update_failures_change_nothing(emu, iot):
     iot.create_thing(thingName="dev-1", attributePayload={"attributes": {"a": "1"}})
     with pytest.raises(iot.exceptions.VersionConflictException) as e:

@@ -402,6 +402,8 @@ static const struct arn_case {
     { NAMES_ARN_ALL_REGISTERED, NULL, "arn:aws:iot:us-east-1:123456789012:all/registered-things" },
     { NAMES_ARN_ALL_UNREGISTERED, NULL,
       "arn:aws:iot:us-east-1:123456789012:all/unregistered-things" },
+    { NAMES_ARN_BILLING_GROUP, "cost:center_1-a",
+      "arn:aws:iot:us-east-1:123456789012:billinggroup/cost:center_1-a" },
 };
 
 static void test_arn_build_and_round_trip(void **state)
@@ -457,6 +459,8 @@ static const struct bad_arn {
     { "arn:aws:iot:us-east-1:123456789012:thing/a b", "not a valid name" },
     { "arn:aws:iot:us-east-1:123456789012:thing/a/b", "not a valid name" },
     { "arn:aws:iot:us-east-1:123456789012:thinggroup/bad!", "not a valid name" },
+    { "arn:aws:iot:us-east-1:123456789012:billinggroup/", "not a valid name" },
+    { "arn:aws:iot:us-east-1:123456789012:billinggroup/a b", "not a valid name" },
     { "arn:aws:iot:us-east-1:123456789012:policy/bad/p", "not a valid name" },
     { "arn:aws:iot:us-east-1:123456789012:mitigationaction/a:b", "not a valid name" },
     { "arn:aws:iot:us-east-1:123456789012:custommetric/aws:x", "not a valid name" },

@@ -126,8 +126,60 @@ static void test_thing_update_merge_and_versions(void **state)
     p.attributes = "{\"z\":\"\"}";
     assert_int_equal(store_thing_update(s, "dev-1", &p, &v, &eb), DD_OK);
     assert_int_equal(v, 3);
-    expect_thing(s, "dev-1", "{\"z\":\"\"}", ""); /* replaced, "" kept */
+    expect_thing(s, "dev-1", "{}", ""); /* replaced by nothing: "" is never stored */
     store_close(s);
+}
+
+/* One UpdateThing attribute patch on {"a":"1","b":"2"}: the attributes
+ * after it (aws-fidelity.md 7.2). Every row bumps the version. */
+static const struct attrs_row {
+    const char *what;
+    const char *patch; /* NULL: no attributes in the update */
+    int merge;
+    const char *want;
+} attrs_rows[] = {
+    { "replace", "{\"c\":\"3\"}", 0, "{\"c\":\"3\"}" },
+    { "replace drops empty values", "{\"c\":\"3\",\"d\":\"\"}", 0, "{\"c\":\"3\"}" },
+    { "replace with only an empty value clears", "{\"b\":\"\"}", 0, "{}" },
+    { "replace with nothing clears", "{}", 0, "{}" },
+    { "merge adds and overwrites", "{\"b\":\"9\",\"c\":\"3\"}", 1,
+      "{\"a\":\"1\",\"b\":\"9\",\"c\":\"3\"}" },
+    { "merge removes an empty value", "{\"a\":\"\"}", 1, "{\"b\":\"2\"}" },
+    { "merge of an absent empty value", "{\"z\":\"\"}", 1, "{\"a\":\"1\",\"b\":\"2\"}" },
+    { "merge of nothing", "{}", 1, "{\"a\":\"1\",\"b\":\"2\"}" },
+    { "no attributes keeps them", NULL, 0, "{\"a\":\"1\",\"b\":\"2\"}" },
+};
+
+static void test_attribute_rows(void **state)
+{
+    struct store_thing_group g;
+    struct dd_errbuf eb;
+    int64_t v;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(attrs_rows) / sizeof(attrs_rows[0]); i++) {
+        const struct attrs_row *r = &attrs_rows[i];
+        struct store_patch p = { .attributes = r->patch,
+                                 .merge = r->merge,
+                                 .expected_version = -1 };
+        struct store *s = store_fixture_open();
+
+        print_message("row: %s\n", r->what);
+        store_fixture_thing(s, "dev-1", NULL, "{\"a\":\"1\",\"b\":\"2\"}");
+        store_fixture_group(s, "G", NULL);
+        store_fixture_exec(s, "UPDATE thing_groups SET attributes = '{\"a\":\"1\",\"b\":\"2\"}'");
+        assert_int_equal(store_thing_update(s, "dev-1", &p, &v, &eb), DD_OK);
+        assert_int_equal(v, 2);
+        expect_thing(s, "dev-1", r->want, "");
+        /* UpdateThingGroup follows the same rules. */
+        assert_int_equal(store_group_update(s, "G", &p, &v, &eb), DD_OK);
+        assert_int_equal(v, 2);
+        assert_int_equal(store_group_get(s, "G", &g, &eb), DD_OK);
+        assert_string_equal(g.attributes, r->want);
+        store_thing_group_cleanup(&g);
+        store_close(s);
+    }
 }
 
 /* Error rows: each refused call returns its code and message, clears its
@@ -489,13 +541,35 @@ static void test_group_tree(void **state)
     expect_names(store_group_ancestors(s, "Line", &l), &l, "Fleet,Site", -1);
     expect_names(store_group_ancestors(s, "Fleet", &l), &l, "", -1);
 
+    /* Without a parent: the roots, or (recursive) every group. */
+    expect_names(store_group_list(s, &f, NULL, 0, &l, &eb), &l, "Fleet,Q", -1);
+    f.recursive = 1;
     expect_names(store_group_list(s, &f, NULL, 0, &l, &eb), &l, "Fleet,Line,Q,Site,Site2", -1);
+    f.prefix = "Si";
+    expect_names(store_group_list(s, &f, NULL, 0, &l, &eb), &l, "Site,Site2", -1);
+    f.recursive = 0;
+    expect_names(store_group_list(s, &f, NULL, 0, &l, &eb), &l, "", -1);
+    f.prefix = "F";
+    expect_names(store_group_list(s, &f, NULL, 0, &l, &eb), &l, "Fleet", -1);
+    /* Under a parent: its children, or (recursive) all its descendants. */
+    f.prefix = NULL;
     f.parent = "Fleet";
     expect_names(store_group_list(s, &f, NULL, 0, &l, &eb), &l, "Site,Site2", -1);
     f.recursive = 1;
-    expect_names(store_group_list(s, &f, NULL, 2, &l, &eb), &l, "Line,Site", 1);
+    expect_names(store_group_list(s, &f, NULL, 0, &l, &eb), &l, "Site,Site2,Line", -1);
+    expect_names(store_group_list(s, &f, NULL, 2, &l, &eb), &l, "Site,Site2", 1);
+    expect_names(store_group_list(s, &f, "Site2", 2, &l, &eb), &l, "Line", 0);
+    expect_names(store_group_list(s, &f, "Site", 1, &l, &eb), &l, "Site2", 1);
     f.prefix = "Site";
     expect_names(store_group_list(s, &f, "Site", 2, &l, &eb), &l, "Site2", 0);
+    f.prefix = "L";
+    f.recursive = 0;
+    expect_names(store_group_list(s, &f, NULL, 0, &l, &eb), &l, "", -1);
+    f.parent = "Site";
+    expect_names(store_group_list(s, &f, NULL, 0, &l, &eb), &l, "Line", -1);
+    f.parent = "Nope";
+    assert_int_equal(store_group_list(s, &f, NULL, 0, &l, &eb), DD_ERR_NOT_FOUND);
+    assert_int_equal(l.n, 0);
 
     p.attributes = "{\"r\":\"\",\"n\":\"1\"}";
     p.merge = 1;
@@ -689,6 +763,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_thing_create_get_idempotent),
         cmocka_unit_test(test_thing_update_merge_and_versions),
+        cmocka_unit_test(test_attribute_rows),
         cmocka_unit_test(test_error_rows),
         cmocka_unit_test(test_thing_delete),
         cmocka_unit_test(test_thing_list_filters_and_pages),
