@@ -26,15 +26,14 @@ static int set_fault(enum tags_fault *fault, size_t *at, enum tags_fault f, size
 static int fail_reserved(enum tags_fault *fault, size_t *at, size_t i, const char *key,
                          struct dd_errbuf *eb)
 {
-    dd_fail(eb, DD_ERR_INVALID, "Tag keys beginning with 'aws:' are reserved for system use: %.128s",
-            key);
+    dd_fail(eb, DD_ERR_INVALID,
+            "Tag keys beginning with 'aws:' are reserved for system use: %.128s", key);
     return set_fault(fault, at, TAGS_FAULT_RESERVED, i, DD_ERR_INVALID);
 }
 
 int tags_fail_limit(struct dd_errbuf *eb)
 {
-    return dd_fail(eb, DD_ERR_LIMIT, "A resource can have at most %d tags.",
-                   TAGS_MAX_PER_RESOURCE);
+    return dd_fail(eb, DD_ERR_LIMIT, "A resource can have at most %d tags.", TAGS_MAX_PER_RESOURCE);
 }
 
 int tags_check(const struct tags_pair *tags, size_t n, const char *key_field,
@@ -55,8 +54,7 @@ int tags_check(const struct tags_pair *tags, size_t n, const char *key_field,
     for (i = 1; i < n; i++)
         for (j = 0; j < i; j++)
             if (strcmp(tags[i].key, tags[j].key) == 0) {
-                dd_fail(eb, DD_ERR_INVALID, "Duplicated keys are not allowed: %.128s",
-                        tags[i].key);
+                dd_fail(eb, DD_ERR_INVALID, "Duplicated keys are not allowed: %.128s", tags[i].key);
                 return set_fault(fault, at, TAGS_FAULT_DUPLICATE, i, DD_ERR_INVALID);
             }
     if (n > TAGS_MAX_PER_RESOURCE)
