@@ -169,3 +169,97 @@ def test_cli(emu, iot):
     err = cli_error(emu, "iot", "tag-resource", "--resource-arn", arn,
                     "--tags", "Key=aws:x,Value=b")
     assert "(InvalidRequestException)" in err
+
+
+# ---- SNS ----
+
+@pytest.fixture
+def sns(emu):
+    return reset(emu, "sns")
+
+
+def sns_tags(sns, arn):
+    return sorted((t["Key"], t["Value"]) for t in
+                  sns.list_tags_for_resource(ResourceArn=arn)["Tags"])
+
+
+def sns_error(excinfo):
+    err = excinfo.value.response["Error"]
+    return excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"], err["Code"], \
+        err["Message"]
+
+
+def test_sns_tags(emu, sns):
+    arn = sns.create_topic(Name="t", Tags=[{"Key": "team", "Value": "sec"}])["TopicArn"]
+    assert sns_tags(sns, arn) == [("team", "sec")]
+    sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "ops"},
+                                            {"Key": "env", "Value": ""}])
+    assert sns_tags(sns, arn) == [("env", ""), ("team", "ops")]
+    sns.untag_resource(ResourceArn=arn, TagKeys=["env", "missing"])
+    assert sns_tags(sns, arn) == [("team", "ops")]
+
+    # CreateTopic again: the same tags, a subset or none answer the same
+    # topic; a tag it does not carry is refused.
+    for tags in ([{"Key": "team", "Value": "ops"}], []):
+        assert sns.create_topic(Name="t", Tags=tags)["TopicArn"] == arn
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sns.create_topic(Name="t", Tags=[{"Key": "team", "Value": "x"}])
+    assert sns_error(e) == (400, "InvalidParameter", "Invalid parameter: Tags Reason: "
+                            "Topic already exists with different tags")
+
+    # 50 tags at most; over it nothing changes.
+    fifty = [{"Key": "k%02d" % i, "Value": "v"} for i in range(50)]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sns.tag_resource(ResourceArn=arn, Tags=fifty)
+    assert sns_error(e) == (400, "TagLimitExceeded",
+                            "Could not complete request: tag quota of per resource exceeded")
+    assert sns_tags(sns, arn) == [("team", "ops")]
+    with pytest.raises(sns.exceptions.TagLimitExceededException):
+        sns.create_topic(Name="t2", Tags=[*fifty, {"Key": "x", "Value": "v"}])
+    sns.tag_resource(ResourceArn=arn, Tags=fifty[:49])
+    assert len(sns_tags(sns, arn)) == 50
+
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "d", "Value": "1"},
+                                                {"Key": "d", "Value": "2"}])
+    assert sns_error(e) == (400, "InvalidParameter",
+                            "Invalid parameter: Duplicated keys are not allowed.")
+    for tags in ([{"Key": "aws:x", "Value": "v"}], [{"Key": "k" * 129, "Value": "v"}],
+                 [{"Key": "k", "Value": "v" * 257}]):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            sns.create_topic(Name="t3", Tags=tags)
+        assert sns_error(e)[0] == 400
+    assert [t["TopicArn"] for t in sns.list_topics()["Topics"]] == [arn]
+
+    # Unknown, malformed and other-account ARNs are ResourceNotFound; a
+    # topic of another region is the InvalidParameter every topic action
+    # answers.
+    other = arn.replace(":t", ":nope")
+    for bad in (other, "test-topic", arn.replace("123456789012", "210987654321")):
+        with pytest.raises(sns.exceptions.ResourceNotFoundException) as e:
+            sns.list_tags_for_resource(ResourceArn=bad)
+        assert sns_error(e) == (404, "ResourceNotFound", "Resource does not exist")
+    with pytest.raises(sns.exceptions.InvalidParameterException):
+        sns.tag_resource(ResourceArn=arn.replace("us-east-1", "eu-west-1"), Tags=fifty[:1])
+
+    # DeleteTopic drops the tags: a new topic of that name has none.
+    sns.delete_topic(TopicArn=arn)
+    with pytest.raises(sns.exceptions.ResourceNotFoundException):
+        sns.list_tags_for_resource(ResourceArn=arn)
+    assert sns.create_topic(Name="t")["TopicArn"] == arn
+    assert sns_tags(sns, arn) == []
+
+
+def test_sns_tags_cli(emu, sns):
+    arn = emu.aws_json("sns", "create-topic", "--name", "c",
+                       "--tags", "Key=team,Value=sec")["TopicArn"]
+    emu.aws("sns", "tag-resource", "--resource-arn", arn, "--tags", "Key=env,Value=prod")
+    out = emu.aws_json("sns", "list-tags-for-resource", "--resource-arn", arn)
+    assert sorted(out["Tags"], key=lambda t: t["Key"]) == [
+        {"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "sec"}]
+    emu.aws("sns", "untag-resource", "--resource-arn", arn, "--tag-keys", "team")
+    out = emu.aws_json("sns", "list-tags-for-resource", "--resource-arn", arn)
+    assert out["Tags"] == [{"Key": "env", "Value": "prod"}]
+    err = cli_error(emu, "sns", "tag-resource", "--resource-arn", arn,
+                    "--tags", "Key=a,Value=1", "Key=a,Value=2")
+    assert "(InvalidParameter)" in err and "Duplicated keys are not allowed." in err
