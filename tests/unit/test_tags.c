@@ -19,6 +19,33 @@
 
 #define MAX_PAIRS 60
 
+/* What one call must answer: its result, the fault and its position, and
+ * a part of the message (NULL: any). */
+struct expect {
+    int rc;
+    enum tags_fault fault;
+    size_t at;
+    const char *msg;
+};
+
+#define OK_ROW                                                                                     \
+    {                                                                                              \
+        DD_OK, TAGS_FAULT_NONE, 0, NULL                                                            \
+    }
+#define TOO_MANY                                                                                   \
+    {                                                                                              \
+        DD_ERR_LIMIT, TAGS_FAULT_TOO_MANY, 0, "at most 50"                                         \
+    }
+#define LE       "Member must have length less than or equal to "
+#define KEY_AT   "at 'tags.member.Key'"
+#define RESERVED "reserved for system use: aws:x"
+#define DUP      "Duplicated keys are not allowed: a"
+/* An InvalidRequest row: the fault, its position, a part of the message. */
+#define BAD(fault, at, msg)                                                                        \
+    {                                                                                              \
+        DD_ERR_INVALID, TAGS_FAULT_##fault, at, msg                                                \
+    }
+
 /* One tags_check() case: n pairs; a pair with key NULL takes a generated
  * key ("k<i>") so that large requests need no literal. long_key and
  * long_value, when non-zero, replace pair 0's key or value with that many
@@ -28,116 +55,41 @@ struct check_case {
     size_t n;
     struct tags_pair pairs[4];
     size_t long_key, long_value;
-    int rc;
-    enum tags_fault fault;
-    size_t at;
-    const char *msg;
+    struct expect want;
 };
 
 static const struct check_case check_cases[] = {
-    { "none", 0, { { NULL, NULL } }, 0, 0, DD_OK, TAGS_FAULT_NONE, 0, NULL },
-    { "one", 1, { { "env", "prod" } }, 0, 0, DD_OK, TAGS_FAULT_NONE, 0, NULL },
-    { "empty value", 1, { { "env", "" } }, 0, 0, DD_OK, TAGS_FAULT_NONE, 0, NULL },
-    { "no value", 1, { { "env", NULL } }, 0, 0, DD_OK, TAGS_FAULT_NONE, 0, NULL },
-    { "key pattern chars", 1, { { "a b_.:/=+-@9", "v" } }, 0, 0, DD_OK, TAGS_FAULT_NONE, 0, NULL },
-    { "unicode key", 1, { { "caf\xc3\xa9", "v" } }, 0, 0, DD_OK, TAGS_FAULT_NONE, 0, NULL },
-    { "key 128", 1, { { "k", "v" } }, 128, 0, DD_OK, TAGS_FAULT_NONE, 0, NULL },
-    { "key 129",
-      1,
-      { { "k", "v" } },
-      129,
-      0,
-      DD_ERR_INVALID,
-      TAGS_FAULT_KEY,
-      0,
-      "at 'tags.member.Key' failed to satisfy constraint: Member must have length less than or "
-      "equal to 128" },
-    { "empty key",
-      2,
-      { { "a", "v" }, { "", "v" } },
-      0,
-      0,
-      DD_ERR_INVALID,
-      TAGS_FAULT_KEY,
-      1,
-      "Member must have length greater than or equal to 1" },
-    { "bad key char",
-      1,
-      { { "a*b", "v" } },
-      0,
-      0,
-      DD_ERR_INVALID,
-      TAGS_FAULT_KEY,
-      0,
-      "Member must satisfy regular expression pattern" },
-    { "value 256", 1, { { "k", "v" } }, 0, 256, DD_OK, TAGS_FAULT_NONE, 0, NULL },
-    { "value 257",
-      1,
-      { { "k", "v" } },
-      0,
-      257,
-      DD_ERR_INVALID,
-      TAGS_FAULT_VALUE,
-      0,
-      "at 'tags.member.Value' failed to satisfy constraint: Member must have length less than or "
-      "equal to 256" },
-    { "aws: prefix",
-      2,
-      { { "a", "v" }, { "aws:x", "v" } },
-      0,
-      0,
-      DD_ERR_INVALID,
-      TAGS_FAULT_RESERVED,
-      1,
-      "reserved for system use: aws:x" },
-    { "AWS: prefix",
-      1,
-      { { "AWS:cost", "v" } },
-      0,
-      0,
-      DD_ERR_INVALID,
-      TAGS_FAULT_RESERVED,
-      0,
-      "reserved" },
-    { "aws without colon", 1, { { "awsx", "v" } }, 0, 0, DD_OK, TAGS_FAULT_NONE, 0, NULL },
-    { "shape before reserved",
-      2,
-      { { "aws:x", "v" }, { "a*", "v" } },
-      0,
-      0,
-      DD_ERR_INVALID,
-      TAGS_FAULT_KEY,
-      1,
-      NULL },
-    { "duplicate",
-      3,
-      { { "a", "1" }, { "b", "2" }, { "a", "3" } },
-      0,
-      0,
-      DD_ERR_INVALID,
-      TAGS_FAULT_DUPLICATE,
-      2,
-      "Duplicated keys are not allowed: a" },
-    { "keys are case-sensitive",
-      2,
-      { { "a", "1" }, { "A", "2" } },
-      0,
-      0,
-      DD_OK,
-      TAGS_FAULT_NONE,
-      0,
-      NULL },
-    { "50 tags", 50, { { NULL, NULL } }, 0, 0, DD_OK, TAGS_FAULT_NONE, 0, NULL },
-    { "51 tags",
-      51,
-      { { NULL, NULL } },
-      0,
-      0,
-      DD_ERR_LIMIT,
-      TAGS_FAULT_TOO_MANY,
-      0,
-      "at most 50 tags" },
+    { "none", 0, { { NULL, NULL } }, 0, 0, OK_ROW },
+    { "one", 1, { { "env", "prod" } }, 0, 0, OK_ROW },
+    { "empty value", 1, { { "env", "" } }, 0, 0, OK_ROW },
+    { "no value", 1, { { "env", NULL } }, 0, 0, OK_ROW },
+    { "key pattern chars", 1, { { "a b_.:/=+-@9", "v" } }, 0, 0, OK_ROW },
+    { "unicode key", 1, { { "caf\xc3\xa9", "v" } }, 0, 0, OK_ROW },
+    { "key 128", 1, { { "k", "v" } }, 128, 0, OK_ROW },
+    { "key 129", 1, { { "k", "v" } }, 129, 0, BAD(KEY, 0, LE "128") },
+    { "empty key", 2, { { "a", "v" }, { "", "v" } }, 0, 0, BAD(KEY, 1, KEY_AT) },
+    { "bad key char", 1, { { "a*b", "v" } }, 0, 0, BAD(KEY, 0, "expression pattern") },
+    { "value 256", 1, { { "k", "v" } }, 0, 256, OK_ROW },
+    { "value 257", 1, { { "k", "v" } }, 0, 257, BAD(VALUE, 0, "at 'tags.member.Value'") },
+    { "aws: prefix", 2, { { "a", "v" }, { "aws:x", "v" } }, 0, 0, BAD(RESERVED, 1, RESERVED) },
+    { "AWS: prefix", 1, { { "AWS:cost", "v" } }, 0, 0, BAD(RESERVED, 0, "reserved") },
+    { "aws without colon", 1, { { "awsx", "v" } }, 0, 0, OK_ROW },
+    { "shape first", 2, { { "aws:x", "v" }, { "a*", "v" } }, 0, 0, BAD(KEY, 1, NULL) },
+    { "duplicate", 3, { { "a", "1" }, { "b", "2" }, { "a", "3" } }, 0, 0, BAD(DUPLICATE, 2, DUP) },
+    { "keys are case-sensitive", 2, { { "a", "1" }, { "A", "2" } }, 0, 0, OK_ROW },
+    { "50 tags", 50, { { NULL, NULL } }, 0, 0, OK_ROW },
+    { "51 tags", 51, { { NULL, NULL } }, 0, 0, TOO_MANY },
 };
+
+/* Fail the test unless rc, fault, at and eb are what want says. */
+static void check_answer(const char *what, const struct expect *want, int rc, enum tags_fault fault,
+                         size_t at, const struct dd_errbuf *eb)
+{
+    if (rc != want->rc || fault != want->fault || at != want->at)
+        fail_msg("%s: rc %d fault %d at %zu (%s)", what, rc, fault, at, eb->msg);
+    if (want->msg && !strstr(eb->msg, want->msg))
+        fail_msg("%s: message '%s' lacks '%s'", what, eb->msg, want->msg);
+}
 
 static void test_check_table(void **state)
 {
@@ -176,10 +128,7 @@ static void test_check_table(void **state)
         at = 99;
         rc = tags_check(c->n ? pairs : NULL, c->n, "tags.member.Key", "tags.member.Value", &fault,
                         &at, &eb);
-        if (rc != c->rc || fault != c->fault || at != c->at)
-            fail_msg("%s: rc %d fault %d at %zu (%s)", c->what, rc, fault, at, eb.msg);
-        if (c->msg && !strstr(eb.msg, c->msg))
-            fail_msg("%s: message '%s' lacks '%s'", c->what, eb.msg, c->msg);
+        check_answer(c->what, &c->want, rc, fault, at, &eb);
     }
 }
 
@@ -188,19 +137,16 @@ struct keys_case {
     const char *what;
     size_t n;
     const char *keys[3];
-    int rc;
-    enum tags_fault fault;
-    size_t at;
-    const char *msg;
+    struct expect want;
 };
 
 static const struct keys_case keys_cases[] = {
-    { "none", 0, { NULL }, DD_OK, TAGS_FAULT_NONE, 0, NULL },
-    { "plain", 2, { "a", "b" }, DD_OK, TAGS_FAULT_NONE, 0, NULL },
-    { "repeated is fine", 2, { "a", "a" }, DD_OK, TAGS_FAULT_NONE, 0, NULL },
-    { "empty", 2, { "a", "" }, DD_ERR_INVALID, TAGS_FAULT_KEY, 1, "at 'tagKeys.member'" },
-    { "missing", 1, { NULL }, DD_ERR_INVALID, TAGS_FAULT_KEY, 0, "Member must not be null" },
-    { "reserved", 2, { "a", "aws:b" }, DD_ERR_INVALID, TAGS_FAULT_RESERVED, 1, "reserved" },
+    { "none", 0, { NULL }, OK_ROW },
+    { "plain", 2, { "a", "b" }, OK_ROW },
+    { "repeated is fine", 2, { "a", "a" }, OK_ROW },
+    { "empty", 2, { "a", "" }, BAD(KEY, 1, "at 'tagKeys.member'") },
+    { "missing", 1, { NULL }, BAD(KEY, 0, "Member must not be null") },
+    { "reserved", 2, { "a", "aws:b" }, BAD(RESERVED, 1, "reserved") },
 };
 
 static void test_keys_table(void **state)
@@ -218,10 +164,7 @@ static void test_keys_table(void **state)
         fault = TAGS_FAULT_DUPLICATE;
         at = 99;
         rc = tags_check_keys(c->keys, c->n, "tagKeys.member", &fault, &at, &eb);
-        if (rc != c->rc || fault != c->fault || at != c->at)
-            fail_msg("%s: rc %d fault %d at %zu (%s)", c->what, rc, fault, at, eb.msg);
-        if (c->msg && !strstr(eb.msg, c->msg))
-            fail_msg("%s: message '%s' lacks '%s'", c->what, eb.msg, c->msg);
+        check_answer(c->what, &c->want, rc, fault, at, &eb);
     }
 }
 
