@@ -102,11 +102,12 @@ int handler_tag_pairs(struct request *req, const struct cJSON *body, const char 
                       const char *shape_prefix, struct tags_pair **out, size_t *n);
 
 /* The tags member of body, when given: a list of {Key, Value} with the
- * model's shapes and AWS's tag rules (handler_tag_pairs()). The families word their messages
- * differently, so a member of another type is named type_prefix + "Key" and a shape error
- * shape_prefix + "Key" (prefixes "" or "tags.member."). With out
- * non-NULL, *out gets the tags' text (cJSON_free), NULL when there are
- * none. DD_ERR_INVALID (req->eb), DD_ERR_NOMEM. */
+ * model's shapes and AWS's tag rules (handler_tag_pairs()). The families
+ * word their messages differently, so a member of another type is named
+ * type_prefix + "Key" and a shape error shape_prefix + "Key" (prefixes ""
+ * or "tags.member."). With out non-NULL, *out gets the tags' text
+ * (cJSON_free), NULL when there are none. DD_ERR_INVALID, DD_ERR_LIMIT
+ * (req->eb), DD_ERR_NOMEM. */
 int handler_tags(struct request *req, const struct cJSON *body, const char *type_prefix,
                  const char *shape_prefix, char **out);
 
