@@ -71,11 +71,11 @@ static void test_limit_and_pages(void **state)
 {
     struct store *s = *state;
     struct tags_pair pairs[TAGS_MAX_PER_RESOURCE + 1];
-    char keys[TAGS_MAX_PER_RESOURCE + 1][8];
+    char keys[TAGS_MAX_PER_RESOURCE + 1][24];
     struct store_tags_page page;
     struct dd_errbuf eb;
     size_t i, seen = 0;
-    char after[8] = "";
+    char after[24] = "";
 
     for (i = 0; i <= TAGS_MAX_PER_RESOURCE; i++) {
         snprintf(keys[i], sizeof(keys[i]), "k%02zu", i);

@@ -93,7 +93,7 @@ static void check_answer(const char *what, const struct expect *want, int rc, en
 
 static void test_check_table(void **state)
 {
-    static char keys[MAX_PAIRS][8];
+    static char keys[MAX_PAIRS][24];
     char long_key[200], long_value[300];
     struct tags_pair pairs[MAX_PAIRS];
     struct dd_errbuf eb;
