@@ -51,4 +51,7 @@ extern const struct route api_teach_routes[];
 /* Mitigation actions and Detect mitigation actions tasks (api_mitigation.c). */
 extern const struct route api_mitigation_routes[];
 
+/* IoT TagResource, UntagResource, ListTagsForResource (api_tags.c). */
+extern const struct route api_tags_routes[];
+
 #endif

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/paging.h"
+#include "core/tags.h"
 #include "server/aws_error.h"
 #include "server/server.h"
 
@@ -72,16 +73,18 @@ int handler_member_string(struct request *req, const cJSON *o, const char *key, 
     return DD_OK;
 }
 
-int handler_tags(struct request *req, const cJSON *body, const char *type_prefix,
-                 const char *shape_prefix, char **out)
+int handler_tag_pairs(struct request *req, const cJSON *body, const char *type_prefix,
+                      const char *shape_prefix, struct tags_pair **out, size_t *n)
 {
     const cJSON *tags = handler_member(body, "tags"), *t;
     char type_key[32], type_value[32], shape_key[32], shape_value[32];
-    const char *key, *value;
-    int rc;
+    struct tags_pair *pairs = NULL;
+    enum tags_fault fault;
+    size_t i = 0, at;
+    int rc = DD_OK;
 
-    if (out)
-        *out = NULL;
+    *out = NULL;
+    *n = 0;
     if (!tags)
         return DD_OK;
     if (!cJSON_IsArray(tags))
@@ -90,23 +93,45 @@ int handler_tags(struct request *req, const cJSON *body, const char *type_prefix
     snprintf(type_value, sizeof(type_value), "%sValue", type_prefix);
     snprintf(shape_key, sizeof(shape_key), "%sKey", shape_prefix);
     snprintf(shape_value, sizeof(shape_value), "%sValue", shape_prefix);
+    pairs = calloc((size_t)cJSON_GetArraySize(tags) + 1, sizeof(*pairs));
+    if (!pairs)
+        return DD_ERR_NOMEM;
     cJSON_ArrayForEach(t, tags)
     {
         if (!cJSON_IsObject(t))
-            return dd_fail(&req->eb, DD_ERR_INVALID, "each tag must be an object");
-        rc = handler_member_string(req, t, "Key", type_key, &key);
+            rc = dd_fail(&req->eb, DD_ERR_INVALID, "each tag must be an object");
         if (!rc)
-            rc = names_check(NAMES_TAG_KEY, shape_key, key, &req->eb);
+            rc = handler_member_string(req, t, "Key", type_key, &pairs[i].key);
         if (!rc)
-            rc = handler_member_string(req, t, "Value", type_value, &value);
-        if (!rc && value)
-            rc = names_check(NAMES_TAG_VALUE, shape_value, value, &req->eb);
+            rc = handler_member_string(req, t, "Value", type_value, &pairs[i].value);
         if (rc)
-            return rc;
+            goto out;
+        i++;
     }
-    if (!out)
-        return DD_OK;
-    *out = cJSON_PrintUnformatted(tags);
+    rc = tags_check(pairs, i, shape_key, shape_value, &fault, &at, &req->eb);
+out:
+    if (rc) {
+        free(pairs);
+        return rc;
+    }
+    *out = pairs;
+    *n = i;
+    return DD_OK;
+}
+
+int handler_tags(struct request *req, const cJSON *body, const char *type_prefix,
+                 const char *shape_prefix, char **out)
+{
+    struct tags_pair *pairs;
+    size_t n;
+    int rc = handler_tag_pairs(req, body, type_prefix, shape_prefix, &pairs, &n);
+
+    free(pairs);
+    if (out)
+        *out = NULL;
+    if (rc || !out || !handler_member(body, "tags"))
+        return rc;
+    *out = cJSON_PrintUnformatted(handler_member(body, "tags"));
     return *out ? DD_OK : DD_ERR_NOMEM;
 }
 

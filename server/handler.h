@@ -91,12 +91,23 @@ const struct cJSON *handler_member(const struct cJSON *o, const char *key);
 int handler_member_string(struct request *req, const struct cJSON *o, const char *key,
                           const char *field, const char **out);
 
+/* The tags member of body as pairs, when given: a list of {Key, Value}
+ * with the model's shapes and AWS's tag rules (core/tags.h: the reserved
+ * prefix and duplicates are DD_ERR_INVALID, more than 50 DD_ERR_LIMIT).
+ * Members are named as for handler_tags(). On DD_OK *out is a new array of
+ * *n pairs (free() it; NULL when there are none) whose strings borrow from
+ * body. req->eb says why on error; DD_ERR_NOMEM. */
+struct tags_pair;
+int handler_tag_pairs(struct request *req, const struct cJSON *body, const char *type_prefix,
+                      const char *shape_prefix, struct tags_pair **out, size_t *n);
+
 /* The tags member of body, when given: a list of {Key, Value} with the
- * model's shapes. The families word their messages differently, so a
- * member of another type is named type_prefix + "Key" and a shape error
- * shape_prefix + "Key" (prefixes "" or "tags.member."). With out
- * non-NULL, *out gets the tags' text (cJSON_free), NULL when there are
- * none. DD_ERR_INVALID (req->eb), DD_ERR_NOMEM. */
+ * model's shapes and AWS's tag rules (handler_tag_pairs()). The families
+ * word their messages differently, so a member of another type is named
+ * type_prefix + "Key" and a shape error shape_prefix + "Key" (prefixes ""
+ * or "tags.member."). With out non-NULL, *out gets the tags' text
+ * (cJSON_free), NULL when there are none. DD_ERR_INVALID, DD_ERR_LIMIT
+ * (req->eb), DD_ERR_NOMEM. */
 int handler_tags(struct request *req, const struct cJSON *body, const char *type_prefix,
                  const char *shape_prefix, char **out);
 

@@ -29,6 +29,7 @@ static const struct route *const route_tables[] = {
     api_sns_routes,
     api_teach_routes,
     api_mitigation_routes,
+    api_tags_routes,
 };
 
 /* clang-format on */

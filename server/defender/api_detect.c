@@ -27,6 +27,7 @@
 #include "core/paging.h"
 #include "server/api.h"
 #include "server/handler.h"
+#include "server/iot/api_tags.h"
 #include "server/server.h"
 #include "store/defender/store_profiles.h"
 
@@ -463,6 +464,8 @@ static int create_call(struct handler *h)
         rc = read_profile_input(req, h->s, h->body, &op->in);
     if (!rc && (m = handler_member(h->body, "tags")))
         rc = tags_text(req, m, &op->tags);
+    if (!rc)
+        rc = handler_tags(req, h->body, "", "tags.member.", NULL);
     if (rc)
         return rc;
     p.name = op->name;
@@ -472,7 +475,8 @@ static int create_call(struct handler *h)
     p.metrics = op->in.metrics;
     p.metrics_v2 = op->in.metrics_v2;
     p.tags = op->tags;
-    return store_profile_create(h->s, &p, request_now_ms(h->req), &req->eb);
+    rc = store_profile_create(h->s, &p, request_now_ms(h->req), &req->eb);
+    return rc ? rc : api_tags_create(h, NAMES_ARN_SECURITY_PROFILE, op->name);
 }
 
 static int describe_call(struct handler *h)

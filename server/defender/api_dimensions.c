@@ -23,6 +23,7 @@
 #include "core/paging.h"
 #include "server/api.h"
 #include "server/handler.h"
+#include "server/iot/api_tags.h"
 #include "server/server.h"
 #include "store/defender/store_metrics.h"
 
@@ -193,9 +194,10 @@ static int create_call(struct handler *h)
                                          .client_request_token = op->token };
     int64_t now = request_now_ms(h->req);
     bool created;
+    int rc = is_dimension(h) ? store_dimension_create(h->s, &d, now, &created, &h->req->eb)
+                             : store_custom_metric_create(h->s, &m, now, &created, &h->req->eb);
 
-    return is_dimension(h) ? store_dimension_create(h->s, &d, now, &created, &h->req->eb)
-                           : store_custom_metric_create(h->s, &m, now, &created, &h->req->eb);
+    return rc || !created ? rc : api_tags_create(h, ((const struct kind *)h->arg)->arn, op->name);
 }
 
 static int describe_call(struct handler *h)

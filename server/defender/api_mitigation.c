@@ -26,6 +26,7 @@
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/handler.h"
+#include "server/iot/api_tags.h"
 #include "server/server.h"
 #include "store/defender/store_mitigation.h"
 
@@ -762,6 +763,8 @@ static int create_action_call(struct handler *h)
     a.params = op->params;
     a.tags = op->tags;
     rc = store_mitigation_action_create(h->s, &a, request_now_ms(h->req), &op->action, &h->req->eb);
+    if (!rc)
+        rc = api_tags_create(h, NAMES_ARN_MITIGATION_ACTION, op->id);
     if (!rc || rc == DD_ERR_EXISTS)
         rc = respond_arn_id(h->req, h->res, &op->action, rc == DD_ERR_EXISTS);
     return rc;

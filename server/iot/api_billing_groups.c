@@ -6,9 +6,8 @@
  * Each operation checks every member against the model before the store
  * opens and makes one store_billing_groups call (one transaction). A thing
  * is in at most one billing group: adding it to another moves it there.
- * Create-time tags are checked for their shape here and kept in the
- * operation's create_tags; attaching them to the resource is the tags
- * module's (issue 13). Lists page by name with tokens scoped to the
+ * Create-time tags are checked here and stored with the new group
+ * (api_tags_create). Lists page by name with tokens scoped to the
  * operation and its filter (core/paging). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/handler.h"
+#include "server/iot/api_tags.h"
 #include "store/iot/store_billing_groups.h"
 
 #define DEFAULT_MAX_RESULTS 50
@@ -31,8 +31,6 @@
 struct op {
     const char *name;        /* borrowed from the path */
     const char *description; /* borrowed from the body; NULL = absent */
-    char *create_tags;       /* cJSON_free: CreateBillingGroup's checked tags as JSON text,
-                              * NULL when none; TODO(issue 13): the tags module stores them */
     int64_t version;         /* expectedVersion (-1 absent); then the new version */
     char thing[STORE_NAME_SIZE], group[STORE_NAME_SIZE]; /* Add/RemoveThing... */
     struct store_billing_group bg;                       /* owned: what the store answered */
@@ -83,7 +81,7 @@ static int check_body(struct handler *h)
     if (!rc)
         rc = check_properties(h, !create);
     if (!rc)
-        rc = create ? handler_tags(h->req, h->body, "", "", &op->create_tags)
+        rc = create ? handler_tags(h->req, h->body, "", "", NULL)
                     : handler_member_version(h->req, h->body, "expectedVersion", &op->version);
     return rc;
 }
@@ -128,7 +126,7 @@ static int create_call(struct handler *h)
         rc = store_billing_group_create(h->s, &g, &op->bg, &h->req->eb);
     if (rc == DD_ERR_EXISTS && !handler_arn(h->req, NAMES_ARN_BILLING_GROUP, op->name, arn))
         return aws_error_exists(h->res, h->req->eb.msg, op->bg.group_id, arn);
-    return rc;
+    return rc ? rc : api_tags_create(h, NAMES_ARN_BILLING_GROUP, op->name);
 }
 
 static int describe_call(struct handler *h)
@@ -205,7 +203,6 @@ static void cleanup(struct handler *h)
 {
     struct op *op = h->op;
 
-    cJSON_free(op->create_tags);
     store_billing_group_cleanup(&op->bg);
 }
 

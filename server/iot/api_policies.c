@@ -26,6 +26,7 @@
 #include "core/policy.h"
 #include "server/api.h"
 #include "server/handler.h"
+#include "server/iot/api_tags.h"
 #include "server/server.h"
 #include "store/iot/store_policies.h"
 
@@ -261,7 +262,9 @@ static int create_call(struct handler *h)
 {
     struct op *op = h->op;
 
-    return store_policy_create(h->s, op->name, op->doc, request_now_ms(h->req), &h->req->eb);
+    int rc = store_policy_create(h->s, op->name, op->doc, request_now_ms(h->req), &h->req->eb);
+
+    return rc ? rc : api_tags_create(h, NAMES_ARN_POLICY, op->name);
 }
 
 static int get_call(struct handler *h)

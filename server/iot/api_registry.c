@@ -21,6 +21,7 @@
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/handler.h"
+#include "server/iot/api_tags.h"
 #include "server/server.h"
 #include "store/iot/store_registry.h"
 
@@ -429,6 +430,8 @@ static int create_call(struct handler *h)
         op->new_group.now_ms = now;
         op->new_group.group_id = id;
         rc = store_group_create(h->s, &op->new_group, &op->group, &h->req->eb);
+        if (!rc)
+            rc = api_tags_create(h, NAMES_ARN_THING_GROUP, op->group.name);
     }
     if (rc != DD_OK && rc != DD_ERR_EXISTS)
         return rc;

@@ -23,6 +23,7 @@
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/handler.h"
+#include "server/iot/api_tags.h"
 #include "server/server.h"
 #include "store/iot/store_thing_types.h"
 
@@ -35,10 +36,7 @@
 struct op {
     const char *name; /* borrowed from the path */
     char *props;      /* cJSON_free: the checked thingTypeProperties, NULL when absent */
-    /* cJSON_free: the checked tags of a CreateThingType as JSON text
-     * ([{"Key", "Value"}]), NULL when none; see keep_create_tags(). */
-    char *create_tags;
-    bool undo; /* undoDeprecate */
+    bool undo;        /* undoDeprecate */
     char id[IDS_UUID_SIZE];
     struct store_thing_type type; /* owned: what the store answered */
 };
@@ -190,7 +188,6 @@ static int check_name(struct handler *h)
 /* CreateThingType: the name, thingTypeProperties, tags. */
 static int check_create(struct handler *h)
 {
-    struct op *op = h->op;
     int rc = check_name(h);
 
     if (!rc)
@@ -198,7 +195,7 @@ static int check_create(struct handler *h)
     if (!rc)
         rc = check_properties(h);
     if (!rc)
-        rc = handler_tags(h->req, h->body, "", "", &op->create_tags);
+        rc = handler_tags(h->req, h->body, "", "", NULL);
     return rc;
 }
 
@@ -228,16 +225,6 @@ static int check_deprecate(struct handler *h)
     return rc;
 }
 
-/* Where the validated tags of a CreateThingType that made a new type go:
- * op->create_tags holds them. TODO(issue 13): hand them to the tags module
- * (store/iot/store_tags) when it lands; until then they are checked and
- * not kept. A create that found the same type keeps its tags. */
-static int keep_create_tags(struct handler *h)
-{
-    (void)h;
-    return DD_OK;
-}
-
 static int create_call(struct handler *h)
 {
     struct op *op = h->op;
@@ -251,8 +238,9 @@ static int create_call(struct handler *h)
         rc = handler_arn(h->req, NAMES_ARN_THING_TYPE, op->name, arn);
         return rc ? rc : aws_error_exists(h->res, h->req->eb.msg, op->type.type_id, arn);
     }
+    /* A create that found the same type keeps that type's tags. */
     if (!rc && strcmp(op->type.type_id, op->id) == 0)
-        rc = keep_create_tags(h);
+        rc = api_tags_create(h, NAMES_ARN_THING_TYPE, op->name);
     return rc;
 }
 
@@ -335,7 +323,6 @@ static void cleanup(struct handler *h)
     struct op *op = h->op;
 
     cJSON_free(op->props);
-    cJSON_free(op->create_tags);
     store_thing_type_cleanup(&op->type);
 }
 

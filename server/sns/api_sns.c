@@ -24,10 +24,12 @@
 #include "core/partition.h"
 #include "core/percent.h"
 #include "core/sns.h"
+#include "core/tags.h"
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/handler.h"
 #include "server/server.h"
+#include "store/iot/store_tags.h"
 #include "store/sns/store_sns.h"
 
 #define SNS_XMLNS       "http://sns.amazonaws.com/doc/2010-03-31/"
@@ -332,13 +334,122 @@ static int check_attribute(struct response *res, const char *name, const char *v
     return DD_OK;
 }
 
+/* ---- tags (topics only) ---- */
+
+/* Tags.member.N a request may carry: more than the quota, so that a
+ * request over it is answered TagLimitExceeded rather than cut short. */
+#define MAX_REQUEST_TAGS (TAGS_MAX_PER_RESOURCE + 10)
+
+/* The Tags.member.N.Key/Value pairs from N = 1 until a key is missing, into
+ * pairs (borrowed from p); *n counts them. DD_ERR_LIMIT past
+ * MAX_REQUEST_TAGS. */
+static int tags_param(struct params *p, struct tags_pair *pairs, size_t *n)
+{
+    char kname[48], vname[48];
+    const char *k;
+
+    for (*n = 0;; (*n)++) {
+        snprintf(kname, sizeof(kname), "Tags.member.%zu.Key", *n + 1);
+        snprintf(vname, sizeof(vname), "Tags.member.%zu.Value", *n + 1);
+        k = param(p, kname);
+        if (!k)
+            return DD_OK;
+        if (*n == MAX_REQUEST_TAGS)
+            return DD_ERR_LIMIT;
+        pairs[*n].key = k;
+        pairs[*n].value = param(p, vname);
+    }
+}
+
+/* Answer a tag rule broken (core/tags.h) in SNS's words. Returns DD_OK: the
+ * response is complete. */
+static int tags_refused(struct response *res, int rc, enum tags_fault fault,
+                        const struct dd_errbuf *eb)
+{
+    if (rc == DD_ERR_LIMIT)
+        return sns_error(res, 400, "TagLimitExceeded",
+                         "Could not complete request: tag quota of per resource exceeded");
+    if (fault == TAGS_FAULT_DUPLICATE)
+        return invalid(res, "Duplicated keys are not allowed.");
+    if (fault == TAGS_FAULT_RESERVED)
+        return invalid(res, "Tags Reason: Keys beginning with aws: are reserved for system use");
+    if (fault == TAGS_FAULT_KEY || fault == TAGS_FAULT_VALUE)
+        return sns_error(res, 400, "ValidationError", eb->msg);
+    return failed(res, rc);
+}
+
+/* The request's tags, checked: DD_OK, or an error already answered. */
+static int request_tags(struct action *a, struct tags_pair *pairs, size_t *n)
+{
+    enum tags_fault fault = TAGS_FAULT_TOO_MANY;
+    struct dd_errbuf eb;
+    size_t at;
+    int rc = tags_param(a->p, pairs, n);
+
+    if (!rc)
+        rc = tags_check(pairs, *n, "tags.member.key", "tags.member.value", &fault, &at, &eb);
+    if (rc)
+        tags_refused(a->res, rc, fault, &eb);
+    return rc;
+}
+
+/* ResourceArn: a topic of this caller's partition that exists. DD_OK, or
+ * an error already answered: InvalidParameter for a topic of another
+ * region (as every topic action answers), ResourceNotFound for anything
+ * else that names no topic here. */
+static int tagged_topic(struct action *a, const char **arn)
+{
+    struct names_sns_arn parsed;
+    struct dd_errbuf eb;
+    int64_t c, p;
+    char *json = NULL;
+    int rc = DD_ERR_NOT_FOUND;
+
+    *arn = param(a->p, "ResourceArn");
+    if (*arn && names_sns_arn_parse("ResourceArn", *arn, &parsed, &eb) == DD_OK &&
+        !parsed.subscription[0]) {
+        if (strcmp(parsed.region, a->req->region) != 0) {
+            invalid(a->res, "ResourceArn");
+            return DD_ERR_INVALID;
+        }
+        if (strcmp(parsed.account, a->req->account) == 0)
+            rc = store_sns_topic_get(a->s, *arn, &json, &c, &p);
+        free(json);
+    }
+    if (rc == DD_ERR_NOT_FOUND)
+        sns_error(a->res, 404, "ResourceNotFound", "Resource does not exist");
+    else if (rc)
+        failed(a->res, rc);
+    return rc;
+}
+
+/* CreateTopic's tags on a topic that may exist already: AWS answers the
+ * existing topic when each tag given is on it with the same value, and
+ * refuses the create otherwise. *fits says whether the create may go on. */
+static int create_tags_fit(struct action *a, const char *arn, const struct tags_pair *pairs,
+                           size_t n, bool *fits)
+{
+    int64_t c, p;
+    char *json = NULL;
+    int rc = store_sns_topic_get(a->s, arn, &json, &c, &p);
+
+    free(json);
+    *fits = true;
+    if (rc == DD_ERR_NOT_FOUND)
+        return DD_OK;
+    return rc ? rc : store_tags_contains(a->s, arn, pairs, n, fits);
+}
+
 static int create_topic(struct action *a)
 {
     const char *name = param(a->p, "Name");
     char arn[NAMES_SNS_ARN_SIZE], *json = NULL;
+    struct tags_pair pairs[MAX_REQUEST_TAGS];
     struct dd_errbuf eb;
     cJSON *attrs, *it;
     struct xml x = { 0 };
+    size_t n_tags;
+    bool fits = true;
     int rc;
 
     if (!name || names_check(NAMES_SNS_TOPIC_NAME, "Name", name, &eb))
@@ -353,14 +464,26 @@ static int create_topic(struct action *a)
             return DD_OK;
         }
     }
+    if (request_tags(a, pairs, &n_tags)) {
+        cJSON_Delete(attrs);
+        return DD_OK;
+    }
     json = cJSON_PrintUnformatted(attrs);
     cJSON_Delete(attrs);
     if (!json)
         return failed(a->res, DD_ERR_NOMEM);
     rc = names_sns_topic_arn(arn, sizeof(arn), a->req->region, a->req->account, name);
-    if (!rc)
+    if (!rc && n_tags)
+        rc = create_tags_fit(a, arn, pairs, n_tags, &fits);
+    if (!rc && fits)
         rc = store_sns_topic_create(a->s, arn, name, json, request_now_ms(a->req));
+    if (!rc && fits && n_tags)
+        rc = store_tags_set(a->s, arn, pairs, n_tags, TAGS_MAX_PER_RESOURCE, &eb);
     free(json);
+    if (rc == DD_ERR_LIMIT)
+        return tags_refused(a->res, rc, TAGS_FAULT_TOO_MANY, &eb);
+    if (!fits)
+        return invalid(a->res, "Tags Reason: Topic already exists with different tags");
     if (rc)
         return failed(a->res, rc);
     xml_begin(&x, a->name, 1);
@@ -766,6 +889,80 @@ static int publish(struct action *a)
     return xml_finish(&x, a->res, a->name, 1);
 }
 
+/* The answer of TagResource and UntagResource once the store answered rc:
+ * an empty result element (their outputs have a result wrapper). */
+static int answer_tagged(struct action *a, int rc)
+{
+    struct xml x = { 0 };
+
+    if (rc)
+        return failed(a->res, rc);
+    xml_begin(&x, a->name, 1);
+    return xml_finish(&x, a->res, a->name, 1);
+}
+
+static int tag_resource(struct action *a)
+{
+    struct tags_pair pairs[MAX_REQUEST_TAGS];
+    struct dd_errbuf eb;
+    const char *arn;
+    size_t n;
+    int rc;
+
+    if (tagged_topic(a, &arn) || request_tags(a, pairs, &n))
+        return DD_OK;
+    rc = store_tags_set(a->s, arn, pairs, n, TAGS_MAX_PER_RESOURCE, &eb);
+    if (rc == DD_ERR_LIMIT)
+        return tags_refused(a->res, rc, TAGS_FAULT_TOO_MANY, &eb);
+    return answer_tagged(a, rc);
+}
+
+static int untag_resource(struct action *a)
+{
+    const char *keys[MAX_REQUEST_TAGS], *arn;
+    char name[48];
+    enum tags_fault fault;
+    struct dd_errbuf eb;
+    size_t n, at;
+
+    if (tagged_topic(a, &arn))
+        return DD_OK;
+    for (n = 0; n < MAX_REQUEST_TAGS; n++) {
+        snprintf(name, sizeof(name), "TagKeys.member.%zu", n + 1);
+        if (!(keys[n] = param(a->p, name)))
+            break;
+    }
+    if (tags_check_keys(keys, n, "tagKeys.member", &fault, &at, &eb))
+        return tags_refused(a->res, DD_ERR_INVALID, fault, &eb);
+    return answer_tagged(a, store_tags_remove(a->s, arn, keys, n));
+}
+
+static int list_tags_for_resource(struct action *a)
+{
+    struct store_tags_page page;
+    struct xml x = { 0 };
+    const char *arn;
+    size_t i;
+    int rc;
+
+    if (tagged_topic(a, &arn))
+        return DD_OK;
+    rc = store_tags_list(a->s, arn, NULL, TAGS_MAX_PER_RESOURCE, &page);
+    if (rc)
+        return failed(a->res, rc);
+    xml_begin(&x, a->name, 1);
+    xml_raw(&x, "<Tags>");
+    for (i = 0; i < page.n; i++) {
+        xml_raw(&x, "<member>");
+        xml_elem(&x, "Key", page.v[i].key);
+        xml_elem(&x, "Value", page.v[i].value);
+        xml_raw(&x, "</member>");
+    }
+    xml_raw(&x, "</Tags>");
+    store_tags_page_cleanup(&page);
+    return xml_finish(&x, a->res, a->name, 1);
+}
+
 static const struct {
     const char *name;
     int (*fn)(struct action *a);
@@ -783,6 +980,9 @@ static const struct {
     { "ListSubscriptionsByTopic", list_subscriptions, 0 },
     { "GetSubscriptionAttributes", get_subscription_attributes, 0 },
     { "Publish", publish, 0 },
+    { "TagResource", tag_resource, 0 },
+    { "UntagResource", untag_resource, 0 },
+    { "ListTagsForResource", list_tags_for_resource, 0 },
 };
 
 static int sns_dispatch(struct request *req, struct response *res)

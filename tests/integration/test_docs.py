@@ -76,7 +76,7 @@ NOT_HERE = {"make", "docker", "docker-compose"}
 # thread (an HTTP delivery).
 EP = "aws --endpoint-url http://localhost:4566 "
 EXPECT = {
-    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":13'],
+    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":14'],
     "curl -s localhost:4566/_ddlocal/clock": ['"mode":"manual"'],
     "curl -s -X POST localhost:4566/_ddlocal/clock -d '{\"advanceSeconds\": 300}'":
         ['"mode":"manual"', '"evaluatedUntil"'],
@@ -93,6 +93,9 @@ EXPECT = {
         ["dev-XBHY\tMsgSentBehavior\t30\n"],
     EP + "--region eu-west-1 iot list-things --query 'things[].thingArn' --output text":
         ["arn:aws:iot:eu-west-1:123456789012:thing/eu-sensor\n"],
+    EP + "iot list-tags-for-resource --resource-arn"
+    " arn:aws:iot:us-east-1:123456789012:thinggroup/Fleet --output text":
+        ["TAGS\tenv\tlab\n", "TAGS\tteam\tsec\n"],
     "curl -s localhost:4566/_ddlocal/alerts": ['violationEventType\\":\\"in-alarm', "sink/tour"],
     "bin/ddlocal explain --thing dev-XBHY":
         ["MsgSentSecProfile / MsgSentBehavior (aws:num-messages-sent)",
@@ -308,7 +311,7 @@ def test_api_coverage_lists_every_route():
     assert len(operations) == len([r for r in routes if not r[1].startswith("/_ddlocal")
                                    and r[1] != "/"]), operations
     actions = sns_actions()
-    assert len(actions) == 12, actions
+    assert len(actions) == 15, actions
     for name in operations + actions:
         assert re.search(r"\b%s\b" % name, readme), "README.md lacks %s" % name
         assert re.search(r"\b%s\b" % name, coverage), "docs/api-coverage.md lacks %s" % name
