@@ -20,6 +20,10 @@ struct server {
     unsigned threads;            /* MHD worker threads */
     size_t max_body_bytes;       /* request-body ceiling, answered with 413 */
     unsigned advance_timeout_ms; /* how long POST /_ddlocal/clock waits */
+    /* The launcher's MQTT/TLS listener, which DescribeEndpoint's data
+     * endpoints answer (core/endpoint.h); "" when there is none. */
+    char mqtts_host[254];
+    unsigned mqtts_port;
 };
 
 /* This worker thread's own database connection, opened on first use and
