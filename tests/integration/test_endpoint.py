@@ -34,17 +34,15 @@ def endpoints(iot):
             for t in ("iot:Data", "iot:Data-ATS", "iot:CredentialProvider", "iot:Jobs")}
 
 
-def connect(host, port, client_id, cert, key, ca):
-    """An awscrt MQTT connection over TLS with a client certificate,
-    connected; the caller disconnects it."""
+def connection(host, port, client_id, cert, key, ca):
+    """An awscrt MQTT connection over TLS with a client certificate, not yet
+    connected."""
     opts = io.TlsContextOptions.create_client_with_mtls(cert.encode(), key.encode())
     opts.override_default_trust_store(ca.encode())
     client = mqtt.Client(io.ClientBootstrap.get_or_create_static_default(),
                          io.ClientTlsContext(opts))
-    conn = mqtt.Connection(client, host_name=host, port=port, client_id=client_id,
+    return mqtt.Connection(client, host_name=host, port=port, client_id=client_id,
                            clean_session=True, keep_alive_secs=30)
-    conn.connect().result(timeout=10)
-    return conn
 
 
 def test_device_sdk_connects_through_data_ats(make_emulator):
@@ -64,8 +62,9 @@ def test_device_sdk_connects_through_data_ats(make_emulator):
 
     out = iot.describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"]
     host, port = out.rsplit(":", 1)  # not 8883 here; a device SDK takes them apart
-    conn = connect(host, int(port), "sensor-1", keys["certificatePem"],
-                   keys["keyPair"]["PrivateKey"], ca.decode())
+    conn = connection(host, int(port), "sensor-1", keys["certificatePem"],
+                      keys["keyPair"]["PrivateKey"], ca.decode())
+    conn.connect().result(timeout=10)
     try:
         puback, packet_id = conn.publish("sensors/sensor-1/temp", b'{"t": 21}',
                                          mqtt.QoS.AT_LEAST_ONCE)
@@ -77,9 +76,10 @@ def test_device_sdk_connects_through_data_ats(make_emulator):
     # fails the TLS handshake: the check above verified the server.
     other = x509.load_pem_x509_certificate(keys["certificatePem"].encode())
     assert other.issuer != other.subject
+    conn = connection(host, int(port), "sensor-1", keys["certificatePem"],
+                      keys["keyPair"]["PrivateKey"], keys["certificatePem"])
     with pytest.raises(Exception):
-        connect(host, int(port), "sensor-1", keys["certificatePem"],
-                keys["keyPair"]["PrivateKey"], keys["certificatePem"]).disconnect()
+        conn.connect().result(timeout=10)
 
 
 def test_other_types_and_errors(make_emulator):
