@@ -40,9 +40,19 @@ int api_violations_datapoint_json(struct cJSON *o, const struct store_datapoint_
 /* Certificates, thing principals and /_ddlocal/ca.pem (api_certs.c). */
 extern const struct route api_certs_routes[];
 
-/* SNS in the query protocol (POST / and the GET / links), the signing
- * certificate, alerts view, sink and Lambda mappings (api_sns.c). */
+/* SNS's signing certificate, alerts view, sink and Lambda mappings
+ * (api_sns.c). */
 extern const struct route api_sns_routes[];
+
+/* The query-protocol and JSON-protocol services behind POST / and GET /,
+ * which query.c picks (query.h). */
+struct query_form;
+/* SNS: its actions, and the SubscribeURL / UnsubscribeURL links (api_sns.c). */
+int api_sns_query(struct request *req, struct response *res, struct query_form *f);
+/* STS GetCallerIdentity in the query protocol (api_sts.c). */
+int api_sts_query(struct request *req, struct response *res, struct query_form *f);
+/* STS GetCallerIdentity in the JSON protocol (api_sts.c). */
+int api_sts_json(struct request *req, struct response *res, const char *op);
 
 /* The teaching views: dashboard files, fleet, behavior in words, explain
  * (api_teach.c). */

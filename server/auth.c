@@ -23,6 +23,7 @@
 #include <microhttpd.h>
 
 #include "server/aws_error.h"
+#include "server/xml.h"
 
 #define SKEW_JSON_S  300
 #define SKEW_QUERY_S 900
@@ -177,7 +178,7 @@ static void refuse(struct response *res, const char *xmlns, enum sigv4_verdict v
     if (xmlns) {
         if (verdict == SIGV4_MISSING)
             message = "Request is missing Authentication Token";
-        aws_error_query_respond(res, e->query_status, xmlns, e->query_code, message);
+        xml_error_response(res, xmlns, e->query_status, e->query_code, message);
     } else {
         aws_error_respond(res, DD_ERR_INVALID, e->json_status, e->json_type, message);
     }
@@ -220,7 +221,7 @@ out:
     if (rc == DD_ERR_INVALID)
         refuse(res, xmlns, verdict, req->eb.msg);
     else if (rc && xmlns)
-        aws_error_query_respond(res, 500, xmlns, "InternalFailure", dd_strerror(rc));
+        xml_error_response(res, xmlns, 500, "InternalFailure", dd_strerror(rc));
     else if (rc)
         aws_error_respond(res, rc, 0, NULL, NULL);
     free(query.p);

@@ -25,12 +25,5 @@ void aws_error_respond(struct response *res, int err, unsigned status, const cha
  * All strings are copied. DD_ERR_NOMEM leaves res untouched. */
 int aws_error_exists(struct response *res, const char *message, const char *id, const char *arn);
 
-/* Fill res with a query-protocol (SNS, SQS, STS) XML ErrorResponse in
- * namespace xmlns: <Type> Sender below 500 and Receiver from 500, then
- * code, message (escaped) and a new RequestId. All strings are borrowed.
- * Cannot fail: without randomness the answer is a 500 InternalError that
- * says so; out of memory leaves a bodiless 500. */
-void aws_error_query_respond(struct response *res, unsigned status, const char *xmlns,
-                             const char *code, const char *message);
 
 #endif

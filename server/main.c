@@ -33,17 +33,21 @@ long long server_real_ms(void)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: ddlocal-server --database PATH [--port N] [--bind ADDR] [--region R]\n"
-            "                      [--account A] [--threads N] [--max-body-bytes N]\n"
-            "                      [--public-url URL] [--allow-host NAME]... [--cors-origin O]...\n"
-            "                      [--verify-signatures --credentials KEY:SECRET ...]\n"
-            "       ddlocal-server --database PATH --issue-server-cert DIR [--bind ADDR]\n"
-            "Serves the AWS IoT, IoT data plane and SNS APIs of ddlocal over HTTP.\n"
-            "With --issue-server-cert, writes the emulator's CA (ca.pem) and a new TLS\n"
-            "server certificate (server.pem, server.key) into DIR and exits.\n"
-            "With --verify-signatures, every AWS request must be signed (SigV4) with one\n"
-            "of the --credentials pairs (repeatable).\n");
+    fprintf(f, "usage: ddlocal-server --database PATH [--port N] [--bind ADDR] [--region R]\n"
+               "                      [--account A] [--threads N] [--max-body-bytes N]\n"
+               "                      [--mqtts-endpoint HOST:PORT] [--public-url URL]\n"
+               "                      [--allow-host NAME]... [--cors-origin O]...\n"
+               "                      [--verify-signatures --credentials KEY:SECRET ...]\n"
+               "       ddlocal-server --database PATH --issue-server-cert DIR [--bind ADDR]\n"
+               "                      [--mqtts-endpoint HOST:PORT]\n"
+               "Serves the AWS IoT, IoT data plane, SNS and STS APIs of ddlocal over HTTP.\n"
+               "--mqtts-endpoint names the MQTT/TLS listener devices reach, which\n"
+               "DescribeEndpoint answers for iot:Data-ATS and iot:Data (none by default).\n"
+               "With --issue-server-cert, writes the emulator's CA (ca.pem) and a new TLS\n"
+               "server certificate (server.pem, server.key) for localhost, 127.0.0.1, ::1,\n"
+               "the --bind address and the --mqtts-endpoint host into DIR and exits.\n"
+               "With --verify-signatures, every AWS request must be signed (SigV4) with one\n"
+               "of the --credentials pairs (repeatable).\n");
 }
 
 static int parse_uint(const char *flag, const char *v, unsigned long max, unsigned long *out)
@@ -102,6 +106,40 @@ static int public_url_host(struct server *srv, const char *url)
     return -1;
 }
 
+/* --mqtts-endpoint HOST:PORT, or [IPV6]:PORT, into srv. */
+static int parse_endpoint(struct server *srv, const char *v)
+{
+    const char *host = v, *colon = strrchr(v, ':');
+    size_t len;
+    unsigned long n;
+
+    if (v[0] == '[') {
+        const char *close = strchr(v, ']');
+
+        host = v + 1;
+        colon = close && close[1] == ':' ? close + 1 : NULL;
+        len = close ? (size_t)(close - host) : 0;
+    } else {
+        len = colon ? (size_t)(colon - v) : 0;
+    }
+    if (!colon || len == 0 || len >= sizeof(srv->mqtts_host) || memchr(host, ',', len) ||
+        memchr(host, ' ', len) || (v[0] != '[' && memchr(host, ':', len))) {
+        fprintf(stderr, "ddlocal-server: --mqtts-endpoint is HOST:PORT or [IPV6]:PORT, not '%s'\n",
+                v);
+        return -1;
+    }
+    if (parse_uint("--mqtts-endpoint", colon + 1, 65535, &n))
+        return -1;
+    if (n == 0) {
+        fprintf(stderr, "ddlocal-server: --mqtts-endpoint needs a port from 1 to 65535\n");
+        return -1;
+    }
+    memcpy(srv->mqtts_host, host, len);
+    srv->mqtts_host[len] = '\0';
+    srv->mqtts_port = (unsigned)n;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, struct server *srv, const char **issue_dir)
 {
     int i;
@@ -144,6 +182,9 @@ static int parse_args(int argc, char **argv, struct server *srv, const char **is
                 fprintf(stderr, "ddlocal-server: %s\n", eb.msg);
                 return -1;
             }
+        } else if (strcmp(a, "--mqtts-endpoint") == 0) {
+            if (parse_endpoint(srv, v))
+                return -1;
         } else if (strcmp(a, "--port") == 0) {
             if (parse_uint(a, v, 65535, &n))
                 return -1;
@@ -191,6 +232,7 @@ static int issue_server_cert(const struct server *srv, const char *dir)
     struct dd_errbuf eb = { { 0 } };
     struct store *s = NULL;
     struct ca *ca = NULL;
+    const char *hosts[] = { srv->bind, srv->mqtts_host };
     int64_t now_s = server_real_ms() / 1000;
     int rc;
 
@@ -198,7 +240,7 @@ static int issue_server_cert(const struct server *srv, const char *dir)
     if (!rc)
         rc = ca_load(s, now_s, &ca, &eb);
     if (!rc)
-        rc = ca_write_server_files(ca, dir, srv->bind, now_s, &eb);
+        rc = ca_write_server_files(ca, dir, hosts, 2, now_s, &eb);
     if (rc)
         fprintf(stderr, "ddlocal-server: %s\n", eb.msg);
     ca_free(ca);

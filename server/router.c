@@ -10,6 +10,7 @@
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/handler.h"
+#include "server/query.h"
 
 #define MAX_SEGMENTS 16
 
@@ -27,6 +28,7 @@ static const struct route *const route_tables[] = {
     api_dimensions_routes,
     api_certs_routes,
     api_sns_routes,
+    query_routes,
     api_teach_routes,
     api_mitigation_routes,
     api_tags_routes,

@@ -47,6 +47,10 @@ struct server {
     bool verify_signatures; /* --verify-signatures: refuse unsigned requests */
     size_t n_credentials;
     struct server_credential credentials[SERVER_MAX_CREDENTIALS];
+    /* The launcher's MQTT/TLS listener, which DescribeEndpoint's data
+     * endpoints answer (core/endpoint.h); "" when there is none. */
+    char mqtts_host[254];
+    unsigned mqtts_port;
 };
 
 /* Milliseconds of real time (CLOCK_REALTIME). */

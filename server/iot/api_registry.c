@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/endpoint.h"
 #include "core/ids.h"
 #include "core/names.h"
 #include "core/paging.h"
@@ -719,35 +720,40 @@ static int list_things_in_group(struct request *req, struct response *res)
 
 /* ---- DescribeEndpoint ---- */
 
-/* Every endpoint type answers this emulator's own host:port: one listener
- * serves iot, iot-data and the credential/jobs paths it knows. */
+/* iot:Data and iot:Data-ATS answer the launcher's MQTT/TLS listener, the
+ * others (and the data types when there is no listener) AWS's form, stable
+ * per account and region (core/endpoint.h). No type is iot:Data. */
 static int describe_endpoint(struct request *req, struct response *res)
 {
     static const char *const types[] = { "iot:Data", "iot:Data-ATS", "iot:CredentialProvider",
                                          "iot:Jobs", NULL };
+
+    static const enum endpoint_type kinds[] = { ENDPOINT_DATA, ENDPOINT_DATA_ATS,
+                                                ENDPOINT_CREDENTIALS, ENDPOINT_JOBS };
+
     const char *type = request_query(req, "endpointType");
-    const char *host = request_header(req, "Host");
-    char fallback[96];
+    char address[ENDPOINT_ADDRESS_MAX];
+    int rc, i = 0;
     cJSON *o;
-    int rc;
 
     if (type) {
         rc = names_check(NAMES_ENDPOINT_TYPE, "endpointType", type, &req->eb);
         if (rc)
             return rc;
-        if (names_enum_find(types, type) < 0)
+        i = names_enum_find(types, type);
+        if (i < 0)
             return dd_fail(&req->eb, DD_ERR_INVALID,
                            "Endpoint type %s is not valid. Valid types: iot:Data, iot:Data-ATS, "
                            "iot:CredentialProvider, iot:Jobs.",
                            type);
     }
-    if (!host || !host[0]) {
-        snprintf(fallback, sizeof(fallback), "%s:%u", req->srv->bind, req->srv->port);
-        host = fallback;
-    }
+    rc = endpoint_address(address, sizeof(address), kinds[i], req->account, req->region,
+                          req->srv->mqtts_host, req->srv->mqtts_port);
+    if (rc)
+        return dd_fail(&req->eb, rc, "the endpoint address does not fit");
     o = cJSON_CreateObject();
     return response_json_free(
-        res, o, o && cJSON_AddStringToObject(o, "endpointAddress", host) ? DD_OK : DD_ERR_NOMEM);
+        res, o, o && cJSON_AddStringToObject(o, "endpointAddress", address) ? DD_OK : DD_ERR_NOMEM);
 }
 
 /* The operations, named in the route table. */

@@ -480,31 +480,47 @@ static int write_file(const char *dir, const char *name, const char *text, mode_
     return DD_OK;
 }
 
+/* Whether host needs no entry of its own: none, a wildcard address, a
+ * name the built-in entries have, or not a single name. */
+static int san_skip(const char *host)
+{
+    return !host || !*host || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 ||
+           strcmp(host, "localhost") == 0 || strcmp(host, "127.0.0.1") == 0 ||
+           strcmp(host, "::1") == 0 || strpbrk(host, ", \t\n") || strlen(host) > 200;
+}
+
 /* The subjectAltName value for the server certificate into buf (size
- * bytes). DD_ERR_TOO_LARGE when it does not fit. */
-static int server_san(const char *host, char *buf, size_t size)
+ * bytes): the built-in names and each of the n hosts once. DD_ERR_TOO_LARGE
+ * when it does not fit. */
+static int server_san(const char *const *hosts, size_t n, char *buf, size_t size)
 {
     unsigned char addr[16];
     struct strbuf sb;
-    int is_ip;
+    size_t i, j;
 
     strbuf_init(&sb, buf, size);
     strbuf_append(&sb, "DNS:localhost,IP:127.0.0.1,IP:::1");
-    if (!host || !*host || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 ||
-        strcmp(host, "localhost") == 0 || strcmp(host, "127.0.0.1") == 0 ||
-        strcmp(host, "::1") == 0 || strpbrk(host, ", \t\n") || strlen(host) > 200)
-        return strbuf_check(&sb);
-    is_ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
-    strbuf_appendf(&sb, ",%s:%s", is_ip ? "IP" : "DNS", host);
+    for (i = 0; i < n; i++) {
+        int is_ip;
+
+        if (san_skip(hosts[i]))
+            continue;
+        for (j = 0; j < i && strcmp(hosts[j] ? hosts[j] : "", hosts[i]) != 0; j++)
+            ;
+        if (j < i)
+            continue; /* named already */
+        is_ip = inet_pton(AF_INET, hosts[i], addr) == 1 || inet_pton(AF_INET6, hosts[i], addr) == 1;
+        strbuf_appendf(&sb, ",%s:%s", is_ip ? "IP" : "DNS", hosts[i]);
+    }
     return strbuf_check(&sb);
 }
 
-int ca_write_server_files(const struct ca *ca, const char *dir, const char *host, int64_t now_s,
-                          struct dd_errbuf *eb)
+int ca_write_server_files(const struct ca *ca, const char *dir, const char *const *hosts,
+                          size_t n_hosts, int64_t now_s, struct dd_errbuf *eb)
 {
     EVP_PKEY *key = EVP_EC_gen("P-256");
     X509_NAME *name = name_cn("localhost", "ddlocal");
-    char san[320], *key_pem = NULL, *cert_pem = NULL;
+    char san[1024], *key_pem = NULL, *cert_pem = NULL;
     X509 *x = NULL;
     int rc;
 
@@ -512,7 +528,7 @@ int ca_write_server_files(const struct ca *ca, const char *dir, const char *host
         rc = ssl_fail(eb, DD_ERR_INTERNAL, "cannot create the server key");
         goto out;
     }
-    rc = server_san(host, san, sizeof(san));
+    rc = server_san(hosts, n_hosts, san, sizeof(san));
     if (rc) {
         dd_fail(eb, rc, "the server certificate's names do not fit");
         goto out;

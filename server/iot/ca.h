@@ -78,11 +78,13 @@ int ca_issue_from_csr(const struct ca *ca, const char *csr_pem, int64_t now_s, s
 int ca_inspect(const char *pem, struct ca_cert *out, struct dd_errbuf *eb);
 
 /* Write the TLS listener's files into dir: ca.pem (the CA), server.pem (a
- * new certificate for the names localhost, 127.0.0.1 and ::1, plus host
- * when it is not NULL, "" or a wildcard address) and server.key (its EC
- * key, mode 0600). Each file is written whole or not at all. now_s is real
- * time. DD_ERR_INTERNAL (eb names the file that failed), DD_ERR_NOMEM. */
-int ca_write_server_files(const struct ca *ca, const char *dir, const char *host, int64_t now_s,
-                          struct dd_errbuf *eb);
+ * new certificate for the names localhost, 127.0.0.1 and ::1, plus each of
+ * the n_hosts hosts (borrowed: the bind address, the host DescribeEndpoint
+ * answers) that is not NULL, "" or a wildcard address, as an IP address or
+ * DNS name) and server.key (its EC key, mode 0600). Each file is written
+ * whole or not at all. now_s is real time. DD_ERR_INTERNAL (eb names the
+ * file that failed, or says the names do not fit), DD_ERR_NOMEM. */
+int ca_write_server_files(const struct ca *ca, const char *dir, const char *const *hosts,
+                          size_t n_hosts, int64_t now_s, struct dd_errbuf *eb);
 
 #endif

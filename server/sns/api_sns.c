@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* api_sns.c: the SNS subset a Detect workflow uses, in SNS's query protocol
- * (POST / with a form body, Action=...; XML answers and XML ErrorResponse
- * errors), plus the emulator's SNS views under /_ddlocal/: the signing
- * certificate, the alerts with their delivery state, Lambda URL mappings,
- * and the built-in sink receiver.
+ * (POST / with a form body, Action=..., which server/query.c hands here;
+ * XML answers and XML ErrorResponse errors), plus the emulator's SNS views under /_ddlocal/: the
+ * signing certificate, the alerts with their delivery state, Lambda URL mappings, and the built-in
+ * sink receiver.
  *
  * The server never sends anything itself: Subscribe and Publish commit
  * their messages and delivery rows, and the plugin's delivery thread sends
@@ -22,22 +22,22 @@
 #include "core/names.h"
 #include "core/paging.h"
 #include "core/partition.h"
-#include "core/percent.h"
 #include "core/sns.h"
 #include "core/tags.h"
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/handler.h"
+#include "server/query.h"
 #include "server/server.h"
+#include "server/xml.h"
 #include "store/iot/store_tags.h"
 #include "store/sns/store_sns.h"
 
-#define SNS_XMLNS       "http://sns.amazonaws.com/doc/2010-03-31/"
-#define MAX_FORM_FIELDS 128
-#define PAGE_SIZE       100
-#define ALERTS_DEFAULT  50
-#define ALERTS_MAX      1000
-#define SINK_NAME_MAX   64
+#define SNS_XMLNS      "http://sns.amazonaws.com/doc/2010-03-31/"
+#define PAGE_SIZE      100
+#define ALERTS_DEFAULT 50
+#define ALERTS_MAX     1000
+#define SINK_NAME_MAX  64
 #define DEFAULT_DELIVERY                                                                           \
     "{\"http\":{\"defaultHealthyRetryPolicy\":{\"minDelayTarget\":20,"                             \
     "\"maxDelayTarget\":20,\"numRetries\":3,\"numMaxDelayRetries\":0,"                             \
@@ -46,127 +46,12 @@
 
 /* ---- the request's parameters ---- */
 
-/* Decoded form fields of a POST body, or the query of a GET. */
-struct params {
-    struct request *req;
-    int from_query;
-    int n;
-    char *buf; /* owned: the body copy the fields point into */
-    const char *name[MAX_FORM_FIELDS];
-    const char *value[MAX_FORM_FIELDS];
-};
-
-/* Split and decode an application/x-www-form-urlencoded body. Fields that
- * do not decode are dropped (their names then read as missing). */
-static int params_parse(struct params *p, struct request *req)
+static const char *param(struct query_form *p, const char *name)
 {
-    char *field, *save = NULL;
-
-    memset(p, 0, sizeof(*p));
-    p->req = req;
-    if (strcmp(req->method, "GET") == 0) {
-        p->from_query = 1;
-        return DD_OK;
-    }
-    p->buf = dd_strndup(req->body, req->body_len);
-    if (!p->buf)
-        return DD_ERR_NOMEM;
-    for (field = strtok_r(p->buf, "&", &save); field && p->n < MAX_FORM_FIELDS;
-         field = strtok_r(NULL, "&", &save)) {
-        char *eq = strchr(field, '=');
-        char *value = field + strlen(field); /* "" when there is no '=' */
-
-        if (eq) {
-            *eq = '\0';
-            value = eq + 1;
-        }
-        if (percent_decode(field, true) || percent_decode(value, true))
-            continue;
-        p->name[p->n] = field;
-        p->value[p->n] = value;
-        p->n++;
-    }
-    return DD_OK;
-}
-
-static const char *param(struct params *p, const char *name)
-{
-    int i;
-
-    if (p->from_query)
-        return request_query(p->req, name);
-    for (i = 0; i < p->n; i++)
-        if (strcmp(p->name[i], name) == 0)
-            return p->value[i];
-    return NULL;
+    return query_form_get(p, name);
 }
 
 /* ---- XML ---- */
-
-struct xml {
-    char *p;
-    size_t len, cap;
-    int oom;
-};
-
-static void xml_put(struct xml *x, const char *s, size_t n)
-{
-    if (x->oom)
-        return;
-    if (x->len + n + 1 > x->cap) {
-        size_t cap = (x->len + n + 1) * 2 + 256;
-        char *p = realloc(x->p, cap);
-
-        if (!p) {
-            x->oom = 1;
-            return;
-        }
-        x->p = p;
-        x->cap = cap;
-    }
-    memcpy(x->p + x->len, s, n);
-    x->len += n;
-    x->p[x->len] = '\0';
-}
-
-static void xml_raw(struct xml *x, const char *s)
-{
-    xml_put(x, s, strlen(s));
-}
-
-static void xml_text(struct xml *x, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            xml_raw(x, "&amp;");
-            break;
-        case '<':
-            xml_raw(x, "&lt;");
-            break;
-        case '>':
-            xml_raw(x, "&gt;");
-            break;
-        case '"':
-            xml_raw(x, "&quot;");
-            break;
-        default:
-            xml_put(x, s, 1);
-        }
-    }
-}
-
-/* <name>escaped text</name> */
-static void xml_elem(struct xml *x, const char *name, const char *text)
-{
-    xml_raw(x, "<");
-    xml_raw(x, name);
-    xml_raw(x, ">");
-    xml_text(x, text);
-    xml_raw(x, "</");
-    xml_raw(x, name);
-    xml_raw(x, ">");
-}
 
 static void xml_entry(struct xml *x, const char *key, const char *value)
 {
@@ -176,17 +61,9 @@ static void xml_entry(struct xml *x, const char *key, const char *value)
     xml_raw(x, "</entry>");
 }
 
-/* Start <ActionResponse xmlns=...>, and <ActionResult> when with_result. */
 static void xml_begin(struct xml *x, const char *action, int with_result)
 {
-    xml_raw(x, "<");
-    xml_raw(x, action);
-    xml_raw(x, "Response xmlns=\"" SNS_XMLNS "\">");
-    if (with_result) {
-        xml_raw(x, "<");
-        xml_raw(x, action);
-        xml_raw(x, "Result>");
-    }
+    xml_response_begin(x, SNS_XMLNS, action, with_result);
 }
 
 static int failed(struct response *res, int rc);
@@ -194,34 +71,15 @@ static int failed(struct response *res, int rc);
 /* Close what xml_begin() opened, add the metadata, and send it. */
 static int xml_finish(struct xml *x, struct response *res, const char *action, int with_result)
 {
-    char id[IDS_UUID_SIZE];
+    int rc = xml_response_finish(x, res, action, with_result);
 
-    if (with_result) {
-        xml_raw(x, "</");
-        xml_raw(x, action);
-        xml_raw(x, "Result>");
-    }
-    if (ids_uuid(id)) {
-        free(x->p);
-        return failed(res, DD_ERR_INTERNAL);
-    }
-    xml_raw(x, "<ResponseMetadata>");
-    xml_elem(x, "RequestId", id);
-    xml_raw(x, "</ResponseMetadata></");
-    xml_raw(x, action);
-    xml_raw(x, "Response>");
-    if (x->oom) {
-        free(x->p);
-        return DD_ERR_NOMEM;
-    }
-    response_take_body(res, 200, "text/xml", x->p, x->len);
-    return DD_OK;
+    return rc == DD_ERR_INTERNAL ? failed(res, rc) : rc;
 }
 
 /* An SNS ErrorResponse. Returns DD_OK: the response is complete. */
 static int sns_error(struct response *res, unsigned status, const char *code, const char *message)
 {
-    aws_error_query_respond(res, status, SNS_XMLNS, code, message);
+    xml_error_response(res, SNS_XMLNS, status, code, message);
     return DD_OK;
 }
 
@@ -278,14 +136,14 @@ static void arn_partition(struct request *req, const char *arn)
 struct action {
     struct request *req;
     struct response *res;
-    struct params *p;
+    struct query_form *p;
     struct store *s;
     const char *name;
 };
 
 /* The Attributes.entry.N.key/value pairs of the request as a JSON object
  * (caller deletes), NULL when out of memory. */
-static cJSON *attributes_param(struct params *p)
+static cJSON *attributes_param(struct query_form *p)
 {
     cJSON *o = cJSON_CreateObject();
     char kname[64], vname[64];
@@ -343,7 +201,7 @@ static int check_attribute(struct response *res, const char *name, const char *v
 /* The Tags.member.N.Key/Value pairs from N = 1 until a key is missing, into
  * pairs (borrowed from p); *n counts them. DD_ERR_LIMIT past
  * MAX_REQUEST_TAGS. */
-static int tags_param(struct params *p, struct tags_pair *pairs, size_t *n)
+static int tags_param(struct query_form *p, struct tags_pair *pairs, size_t *n)
 {
     char kname[48], vname[48];
     const char *k;
@@ -985,46 +843,33 @@ static const struct {
     { "ListTagsForResource", list_tags_for_resource, 0 },
 };
 
-static int sns_dispatch(struct request *req, struct response *res)
+int api_sns_query(struct request *req, struct response *res, struct query_form *p)
 {
-    struct params p;
-    struct action a = { req, res, &p, NULL, NULL };
+    struct action a = { req, res, p, NULL, NULL };
     const char *action;
     char msg[160];
     size_t i;
-    int rc;
 
-    rc = params_parse(&p, req);
-    if (rc)
-        return failed(res, rc);
-    action = param(&p, "Action");
-    if (!action || !action[0]) {
-        rc = sns_error(res, 400, "MissingAction", "The request must contain the parameter Action");
-        goto out;
-    }
+    action = param(p, "Action");
+    if (!action || !action[0])
+        return sns_error(res, 400, "MissingAction",
+                         "The request must contain the parameter Action");
     for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
         if (strcmp(actions[i].name, action) == 0)
             break;
-    if (i == sizeof(actions) / sizeof(actions[0]) || (p.from_query && !actions[i].get_ok)) {
+    if (i == sizeof(actions) / sizeof(actions[0]) || (p->from_query && !actions[i].get_ok)) {
         snprintf(msg, sizeof(msg), "Could not find operation %.64s for version 2010-03-31", action);
-        rc = sns_error(res, 400, "InvalidAction", msg);
-        goto out;
+        return sns_error(res, 400, "InvalidAction", msg);
     }
     /* The links a message carries, and a confirmation, belong to the
      * topic's partition, whoever follows them (AWS's SubscribeURL is a
      * plain unsigned GET). */
     if (actions[i].fn == confirm_subscription || actions[i].fn == unsubscribe)
-        arn_partition(req,
-                      param(&p, actions[i].fn == unsubscribe ? "SubscriptionArn" : "TopicArn"));
-    if (request_store(req, &a.s)) {
-        rc = failed(res, DD_ERR_STORE);
-        goto out;
-    }
+        arn_partition(req, param(p, actions[i].fn == unsubscribe ? "SubscriptionArn" : "TopicArn"));
+    if (request_store(req, &a.s))
+        return failed(res, DD_ERR_STORE);
     a.name = actions[i].name;
-    rc = actions[i].fn(&a);
-out:
-    free(p.buf);
-    return rc;
+    return actions[i].fn(&a);
 }
 
 /* ---- /_ddlocal/ views ---- */
@@ -1272,8 +1117,6 @@ static int post_lambda(struct request *req, struct response *res)
 }
 
 const struct route api_sns_routes[] = {
-    { "POST", "/", sns_dispatch, NULL },
-    { "GET", "/", sns_dispatch, NULL },
     { "GET", "/_ddlocal/sns/{file}", get_cert, NULL },
     { "GET", "/_ddlocal/alerts", get_alerts, NULL },
     { "POST", "/_ddlocal/sink/{name}", post_sink, NULL },

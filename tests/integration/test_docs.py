@@ -297,6 +297,11 @@ def sns_actions():
         return re.findall(r'\{ "([A-Z][A-Za-z]+)", \w+, [01] \}', f.read())
 
 
+def sts_actions():
+    with open(os.path.join(ROOT, "server", "sts", "api_sts.c"), encoding="utf-8") as f:
+        return sorted(set(re.findall(r'strcmp\(\w+, "([A-Z][A-Za-z]+)"\)', f.read())))
+
+
 def test_api_coverage_lists_every_route():
     with open(os.path.join(ROOT, "docs", "api-coverage.md"), encoding="utf-8") as f:
         coverage = f.read()
@@ -312,6 +317,8 @@ def test_api_coverage_lists_every_route():
                                    and r[1] != "/"]), operations
     actions = sns_actions()
     assert len(actions) == 15, actions
+    actions += sts_actions()
+    assert "GetCallerIdentity" in actions, actions
     for name in operations + actions:
         assert re.search(r"\b%s\b" % name, readme), "README.md lacks %s" % name
         assert re.search(r"\b%s\b" % name, coverage), "docs/api-coverage.md lacks %s" % name
