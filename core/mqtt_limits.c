@@ -3,7 +3,6 @@
 #include "core/mqtt_limits.h"
 
 #include <assert.h>
-#include <stdbool.h>
 #include <string.h>
 
 static const struct mqtt_limit_info limits[MQTT_LIMIT_COUNT] = {
@@ -20,7 +19,8 @@ static const struct mqtt_limit_info limits[MQTT_LIMIT_COUNT] = {
                                    "subscriptions", "SUBSCRIBE refused" },
     [MQTT_LIMIT_PUBLISH_RATE] = { MQTT_LIMIT_PUBLISH_RATE,
                                   "Publish requests per second per connection", 100,
-                                  "requests per second", "not applied" },
+                                  "requests per second",
+                                  "PUBLISH dropped, with --publish-rate-limit" },
     [MQTT_LIMIT_THROUGHPUT] = { MQTT_LIMIT_THROUGHPUT, "Throughput per connection", 524288,
                                 "bytes per second", "not applied" },
     [MQTT_LIMIT_SUBSCRIBE_FILTERS] = { MQTT_LIMIT_SUBSCRIBE_FILTERS,
@@ -72,4 +72,22 @@ enum mqtt_limit mqtt_limits_topic(const char *topic, size_t len)
 enum mqtt_limit mqtt_limits_payload(size_t len)
 {
     return len > limits[MQTT_LIMIT_PAYLOAD].value ? MQTT_LIMIT_PAYLOAD : MQTT_LIMIT_NONE;
+}
+
+enum mqtt_limit mqtt_limits_publish_rate(struct mqtt_rate *r, int64_t now_ms, uint32_t limit,
+                                         bool *first)
+{
+    int64_t second = now_ms / 1000;
+
+    *first = false;
+    if (second != r->second) {
+        r->second = second;
+        r->n = 0;
+    }
+    if (r->n < UINT32_MAX)
+        r->n++;
+    if (limit == 0 || r->n <= limit)
+        return MQTT_LIMIT_NONE;
+    *first = r->n == limit + 1;
+    return MQTT_LIMIT_PUBLISH_RATE;
 }

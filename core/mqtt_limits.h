@@ -5,13 +5,15 @@
  * quotas", message broker and protocol limits). The broker applies each one
  * it can see: the client id at CONNECT, the topic's size and depth at
  * PUBLISH and SUBSCRIBE, the payload at PUBLISH, the subscriptions a
- * connection holds. Basic Ingest topics ($aws/rules/<rule-name>/...) do not
+ * connection holds, and (when asked: load tests publish faster) the PUBLISH
+ * rate of a connection. Basic Ingest topics ($aws/rules/<rule-name>/...) do not
  * count their first three levels towards the topic size and depth, as AWS
  * says. docs/devices.md ("Limits") shows the table and what a refusal does.
  * Pure: no I/O, no state; any thread. @unittest test_mqtt_limits.c */
 #ifndef DD_CORE_MQTT_LIMITS_H
 #define DD_CORE_MQTT_LIMITS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,5 +54,20 @@ enum mqtt_limit mqtt_limits_topic(const char *topic, size_t len);
 /* MQTT_LIMIT_PAYLOAD when a payload of len bytes is over AWS's maximum,
  * else MQTT_LIMIT_NONE. Cannot fail. */
 enum mqtt_limit mqtt_limits_payload(size_t len);
+
+/* A connection's PUBLISH count in the current one-second window. Zeroed
+ * storage is a valid, empty meter. */
+struct mqtt_rate {
+    int64_t second; /* the window: now_ms / 1000 */
+    uint32_t n;     /* PUBLISH requests counted in it, refused ones included */
+};
+
+/* Count one PUBLISH at now_ms (any clock that does not go back) against
+ * limit requests per second (0: no limit). MQTT_LIMIT_PUBLISH_RATE when it
+ * is over the limit, else MQTT_LIMIT_NONE; *first is set true for the first
+ * refusal of a second (so a caller logs once a second). r is the caller's,
+ * not NULL. Cannot fail. */
+enum mqtt_limit mqtt_limits_publish_rate(struct mqtt_rate *r, int64_t now_ms, uint32_t limit,
+                                         bool *first);
 
 #endif

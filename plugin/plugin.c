@@ -104,6 +104,12 @@ static int parse_options(struct plugin_options *o, const struct mosquitto_opt *o
             rc = plugin_options_long(k, v, 1, 3650, &days, eb);
             if (!rc)
                 o->retention_days = (int)days;
+        } else if (strcmp(k, "publish_rate_limit") == 0) {
+            long per_second;
+
+            rc = plugin_options_long(k, v, 0, 1000000, &per_second, eb);
+            if (!rc)
+                o->publish_rate_limit = (uint32_t)per_second;
         } else if ((rc = delivery_option(o, k, v, eb)) == DD_ERR_NOT_FOUND) {
             rc = dd_fail(eb, DD_ERR_INVALID, "unknown option plugin_opt_%s", k);
         }
@@ -416,15 +422,28 @@ static bool topic_within_limits(struct mosquitto *client, const char *refused, c
     return false;
 }
 
-/* AWS's limits on a client's PUBLISH (topic size and depth, payload) and
- * SUBSCRIBE (topic filter, subscriptions per connection). A PUBLISH over
- * them closes the connection, as AWS does (its CLIENT_ERROR disconnect
- * reason); a SUBSCRIBE over them is refused. Not authorization failures:
- * nothing is counted. Returns MOSQ_ERR_SUCCESS when within every limit.
- * Broker thread. */
-static int check_limits(const struct mosquitto_evt_acl_check *a)
+/* AWS's limits on a client's PUBLISH (topic size and depth, payload, and
+ * with plugin_opt_publish_rate_limit its rate) and SUBSCRIBE (topic filter,
+ * subscriptions per connection). A PUBLISH over the size limits closes the
+ * connection, as AWS does (its CLIENT_ERROR disconnect reason); one over
+ * the rate is dropped (logged once a second); a SUBSCRIBE over them is
+ * refused. Not authorization failures: nothing is counted. c is the
+ * client's counts or NULL. Returns MOSQ_ERR_SUCCESS when within every
+ * limit. Broker thread. */
+static int check_limits(struct plugin *p, const struct mosquitto_evt_acl_check *a,
+                        struct client_counts *c)
 {
     if (a->access == MOSQ_ACL_WRITE) {
+        bool first;
+
+        if (c && p->opt.publish_rate_limit &&
+            mqtt_limits_publish_rate(clients_rate(c), real_ms(CLOCK_MONOTONIC_COARSE),
+                                     p->opt.publish_rate_limit, &first) != MQTT_LIMIT_NONE) {
+            if (first)
+                log_limit(a->client, "PUBLISH dropped (and the rest of this second's)",
+                          MQTT_LIMIT_PUBLISH_RATE, "a rate", (size_t)p->opt.publish_rate_limit + 1);
+            return MOSQ_ERR_ACL_DENIED;
+        }
         if (!topic_within_limits(a->client, "PUBLISH refused, client disconnected", a->topic))
             return MOSQ_ERR_UNKNOWN; /* the broker closes the publisher's connection */
         if (mqtt_limits_payload(a->payloadlen) != MQTT_LIMIT_NONE) {
@@ -498,10 +517,10 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     if (a->access != MOSQ_ACL_WRITE && a->access != MOSQ_ACL_READ &&
         a->access != MOSQ_ACL_SUBSCRIBE)
         return MOSQ_ERR_SUCCESS; /* UNSUBSCRIBE has no AWS equivalent */
-    rc = check_limits(a);
+    c = clients_by_conn(p->clients, a->client);
+    rc = check_limits(p, a, c);
     if (rc)
         return rc;
-    c = clients_by_conn(p->clients, a->client);
     switch (a->access) {
     case MOSQ_ACL_WRITE:
         /* AWS's answer topics are the service's, whatever a policy says. */

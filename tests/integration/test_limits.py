@@ -214,3 +214,42 @@ def test_fifty_subscriptions_per_connection(emu):
     finally:
         c.close()
     wait_log(emu, "a connection of 51 subscriptions is over AWS's \"Subscriptions per connection\"")
+
+
+def test_no_publish_rate_limit_by_default(emu, watcher):
+    pub = Client(emu, "fast-default")
+    before = len(watcher.received)
+    for i in range(300):
+        pub.c.publish("limits/fast", b"m", qos=0)
+    assert watcher.wait(lambda: len(watcher.received) - before == 300, timeout=10)
+    assert not pub.closed
+    pub.close()
+
+
+def test_publish_rate_limit_drops_the_rest_of_the_second(make_emulator):
+    emu = make_emulator("--publish-rate-limit", "10").start()
+    w = Client(emu, "rate-watcher")
+    assert w.subscribe("rate/#") == 1
+    pub = Client(emu, "rate-fast")
+    for i in range(60):
+        pub.c.publish("rate/paho", b"m", qos=0)
+    time.sleep(1.5)
+    paho = len(w.received)
+    # 10 a second: one second's worth, or two when the burst straddled a
+    # second's end; the publisher stays connected.
+    assert 10 <= paho <= 20, paho
+    assert not pub.closed
+    time.sleep(1.0)
+    pub.c.publish("rate/paho", b"again", qos=0)
+    assert w.wait(lambda: len(w.received) == paho + 1)
+    pub.close()
+    wait_log(emu, "PUBLISH dropped (and the rest of this second's) from client 'rate-fast'")
+    assert 'over AWS\'s "Publish requests per second per connection" limit of 10' in log_text(emu)
+
+    lines = "".join("m%d\n" % i for i in range(60))
+    p = subprocess.run(["mosquitto_pub", "-p", str(emu.mqtt_port), "-i", "rate-cli",
+                        "-t", "rate/cli", "-l"], input=lines, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    time.sleep(1.0)
+    assert 10 <= len(w.received) - paho - 1 <= 20
+    w.close()

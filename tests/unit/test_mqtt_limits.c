@@ -95,6 +95,48 @@ static void test_size_table(void **state)
     }
 }
 
+/* Each row: publishes at a time, how many of them the meter passes, and
+ * whether the first refusal was flagged. The meter carries over rows. */
+static const struct rate_case {
+    int64_t now_ms;
+    uint32_t limit, count, want_passed;
+    bool want_first;
+} rate_cases[] = {
+    { 1000, 100, 100, 100, false }, /* just under: all pass */
+    { 1999, 100, 1, 0, true },      /* the 101st in the same second */
+    { 1999, 100, 5, 0, false },     /* refused, flagged once only */
+    { 2000, 100, 101, 100, true },  /* a new second starts afresh */
+    { 2500, 0, 1000, 1000, false }, /* no limit */
+    { 3000, 1, 2, 1, true },
+    { 2000, 1, 1, 1, false }, /* a different second is a new window */
+};
+
+static void test_publish_rate_table(void **state)
+{
+    struct mqtt_rate r = { 0 };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(rate_cases) / sizeof(rate_cases[0]); i++) {
+        const struct rate_case *c = &rate_cases[i];
+        uint32_t k, passed = 0;
+        bool flagged = false;
+
+        for (k = 0; k < c->count; k++) {
+            bool first = true;
+
+            if (mqtt_limits_publish_rate(&r, c->now_ms, c->limit, &first) == MQTT_LIMIT_NONE) {
+                passed++;
+                assert_false(first);
+            }
+            flagged |= first;
+        }
+        if (passed != c->want_passed || flagged != c->want_first)
+            fail_msg("row %zu: passed %u (want %u), first refusal flagged %d", i, passed,
+                     c->want_passed, (int)flagged);
+    }
+}
+
 /* Every row is filled in, names its own limit, and the values the checks
  * use are AWS's. */
 static void test_info_table(void **state)
@@ -123,6 +165,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_topic_table),
         cmocka_unit_test(test_size_table),
+        cmocka_unit_test(test_publish_rate_table),
         cmocka_unit_test(test_info_table),
     };
 
