@@ -34,6 +34,7 @@ struct entry {
     uint32_t window;         /* the window its counts belong to */
     struct dim_counts *dims; /* owned, CLIENTS_MAX_DIMS of them; NULL until needed */
     struct authz_memo memo[CLIENTS_MEMO_SLOTS];
+    struct mqtt_rate rate; /* its PUBLISH requests in the current second */
     char id[CLIENTS_ID_MAX + 1];
 };
 
@@ -275,6 +276,11 @@ struct authz_memo *clients_memo(struct client_counts *c, size_t slot)
 {
     assert(slot < CLIENTS_MEMO_SLOTS);
     return &entry_of(c)->memo[slot];
+}
+
+struct mqtt_rate *clients_rate(struct client_counts *c)
+{
+    return &entry_of(c)->rate;
 }
 
 struct client_counts *clients_connect(struct clients *t, const void *conn, const char *id,

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/mqtt_limits.h"
 
 #define CLIENTS_ID_MAX 128 /* AWS thing names and client ids */
 #define CLIENTS_IP_MAX 46  /* textual IPv6 */
@@ -144,6 +145,11 @@ struct client_window *clients_close(struct clients *t, int64_t bucket_end_ms,
  * clients_by_conn() returned (so one lookup serves both). Emptied at every
  * new connection of the client. Broker thread; cannot fail. */
 struct authz_memo *clients_memo(struct client_counts *c, size_t slot);
+
+/* The PUBLISH rate meter of the client whose counts clients_by_conn()
+ * returned; it outlives windows and reconnections. Broker thread; cannot
+ * fail. */
+struct mqtt_rate *clients_rate(struct client_counts *c);
 
 /* Count one PUBLISH of len payload bytes; dims_in has bit i set when its
  * topic matches dimension i of the n_dims in force. Dimension counts live in

@@ -418,8 +418,11 @@ static void write_heartbeat(struct engine *e, int64_t now_real)
         return;
     }
     e->last_heartbeat_real_ms = now_real;
-    /* Our own commit moved data_version; do not mistake it for the server's. */
-    store_data_version(e->store, &e->data_version);
+    /* No data_version read here: our own commit does not move it (SQLite
+     * counts other connections' commits only), and a read here would take in
+     * a commit the server made while this write waited for the lock, so a
+     * sync bump made then went unnoticed until the next one (issue 19,
+     * item 10: a 504 from the first /_ddlocal/sync after a start). */
 }
 
 static void free_item(struct item *it)

@@ -25,6 +25,7 @@
 #include <openssl/x509.h>
 
 #include "core/ids.h"
+#include "core/mqtt_limits.h"
 #include "core/policy.h"
 #include "core/report.h"
 #include "core/shadow.h"
@@ -103,6 +104,12 @@ static int parse_options(struct plugin_options *o, const struct mosquitto_opt *o
             rc = plugin_options_long(k, v, 1, 3650, &days, eb);
             if (!rc)
                 o->retention_days = (int)days;
+        } else if (strcmp(k, "publish_rate_limit") == 0) {
+            long per_second;
+
+            rc = plugin_options_long(k, v, 0, 1000000, &per_second, eb);
+            if (!rc)
+                o->publish_rate_limit = (uint32_t)per_second;
         } else if ((rc = delivery_option(o, k, v, eb)) == DD_ERR_NOT_FOUND) {
             rc = dd_fail(eb, DD_ERR_INVALID, "unknown option plugin_opt_%s", k);
         }
@@ -378,8 +385,90 @@ static void kick_later(struct plugin *p, struct mosquitto *client)
         memcpy(p->kicks[p->n_kicks++], id, strlen(id) + 1);
 }
 
-/* A CONNECT that parsed: count the attempt and its address, and decide
- * iot:Connect on client/<id>. */
+/* Log one refusal at one of AWS's limits (core/mqtt_limits.h): the client,
+ * what was refused, the limit and what broke it. A long id is cut short.
+ * Broker thread. */
+static void log_limit(struct mosquitto *client, const char *refused, enum mqtt_limit limit,
+                      const char *what, size_t n)
+{
+    const struct mqtt_limit_info *info = mqtt_limits_info(limit);
+    const char *id = mosquitto_client_id(client), *address = mosquitto_client_address(client);
+
+    mosquitto_log_printf(MOSQ_LOG_NOTICE,
+                         "ddlocal: %s from client '%.64s%s' (%s): %s of %zu %s is over AWS's "
+                         "\"%s\" limit of %u %s",
+                         refused, id ? id : "", id && strlen(id) > 64 ? "..." : "",
+                         address ? address : "?", what, n, info->unit, info->name,
+                         (unsigned)info->value, info->unit);
+}
+
+/* The topic limits for a PUBLISH topic or a SUBSCRIBE filter: true when
+ * within them, else logged. Broker thread. */
+static bool topic_within_limits(struct mosquitto *client, const char *refused, const char *topic)
+{
+    size_t len = strlen(topic), slashes = 0;
+    const char *c;
+    enum mqtt_limit l = mqtt_limits_topic(topic, len);
+
+    if (l == MQTT_LIMIT_NONE)
+        return true;
+    if (l == MQTT_LIMIT_TOPIC_SIZE) {
+        log_limit(client, refused, l, "a topic", len);
+    } else {
+        for (c = topic; *c; c++)
+            slashes += *c == '/';
+        log_limit(client, refused, l, "a topic", slashes);
+    }
+    return false;
+}
+
+/* AWS's limits on a client's PUBLISH (topic size and depth, payload, and
+ * with plugin_opt_publish_rate_limit its rate) and SUBSCRIBE (topic filter,
+ * subscriptions per connection). A PUBLISH over the size limits closes the
+ * connection, as AWS does (its CLIENT_ERROR disconnect reason); one over
+ * the rate is dropped (logged once a second); a SUBSCRIBE over them is
+ * refused. Not authorization failures: nothing is counted. c is the
+ * client's counts or NULL. Returns MOSQ_ERR_SUCCESS when within every
+ * limit. Broker thread. */
+static int check_limits(struct plugin *p, const struct mosquitto_evt_acl_check *a,
+                        struct client_counts *c)
+{
+    if (a->access == MOSQ_ACL_WRITE) {
+        bool first;
+
+        if (c && p->opt.publish_rate_limit &&
+            mqtt_limits_publish_rate(clients_rate(c), real_ms(CLOCK_MONOTONIC_COARSE),
+                                     p->opt.publish_rate_limit, &first) != MQTT_LIMIT_NONE) {
+            if (first)
+                log_limit(a->client, "PUBLISH dropped (and the rest of this second's)",
+                          MQTT_LIMIT_PUBLISH_RATE, "a rate", (size_t)p->opt.publish_rate_limit + 1);
+            return MOSQ_ERR_ACL_DENIED;
+        }
+        if (!topic_within_limits(a->client, "PUBLISH refused, client disconnected", a->topic))
+            return MOSQ_ERR_UNKNOWN; /* the broker closes the publisher's connection */
+        if (mqtt_limits_payload(a->payloadlen) != MQTT_LIMIT_NONE) {
+            log_limit(a->client, "PUBLISH refused, client disconnected", MQTT_LIMIT_PAYLOAD,
+                      "a payload", a->payloadlen);
+            return MOSQ_ERR_UNKNOWN;
+        }
+    } else if (a->access == MOSQ_ACL_SUBSCRIBE) {
+        int held = mosquitto_client_sub_count(a->client);
+
+        if (!topic_within_limits(a->client, "SUBSCRIBE refused", a->topic))
+            return MOSQ_ERR_ACL_DENIED;
+        if (held >= 0 && (unsigned)held >= mqtt_limits_info(MQTT_LIMIT_SUBSCRIPTIONS)->value) {
+            log_limit(a->client, "SUBSCRIBE refused", MQTT_LIMIT_SUBSCRIPTIONS, "a connection",
+                      (size_t)held + 1);
+            return MOSQ_ERR_ACL_DENIED;
+        }
+    }
+    return MOSQ_ERR_SUCCESS;
+}
+
+/* A CONNECT that parsed: refuse a client id outside AWS's 1-128 bytes
+ * (mosquitto refuses an empty one itself: allow_zero_length_clientid false
+ * in the generated configuration), count the attempt and its address, and
+ * decide iot:Connect on client/<id>. */
 static int on_basic_auth(int event, void *event_data, void *userdata)
 {
     struct mosquitto_evt_basic_auth *a = event_data;
@@ -392,6 +481,11 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
     PLUGIN_ASSERT_BROKER_THREAD(p);
     if (!id)
         return MOSQ_ERR_AUTH;
+    if (mqtt_limits_client_id(strlen(id)) != MQTT_LIMIT_NONE) {
+        /* No thing can bear such a name: nothing to count it against. */
+        log_limit(a->client, "CONNECT refused", MQTT_LIMIT_CLIENT_ID, "a client id", strlen(id));
+        return MOSQ_ERR_AUTH;
+    }
     if (!identify(p, a->client)) {
         clients_connect(p->clients, a->client, id, mosquitto_client_address(a->client), false);
         return MOSQ_ERR_AUTH; /* an unknown, inactive or revoked certificate */
@@ -404,7 +498,8 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 }
 
 /* Every PUBLISH in (WRITE), delivery out (READ), SUBSCRIBE and
- * UNSUBSCRIBE, checked as iot:Publish (+ iot:RetainPublish), iot:Receive
+ * UNSUBSCRIBE, checked against AWS's limits first (check_limits), then as
+ * iot:Publish (+ iot:RetainPublish), iot:Receive
  * and iot:Subscribe; a PUBLISH to a topic only the service publishes to
  * (core/topics.h) is denied in every mode. Deliveries count as messages
  * received; denials as authorization failures, with the topic for
@@ -415,6 +510,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     struct plugin *p = userdata;
     struct client_counts *c;
     bool ok;
+    int rc;
 
     (void)event;
     PLUGIN_ASSERT_BROKER_THREAD(p);
@@ -422,6 +518,9 @@ static int on_acl_check(int event, void *event_data, void *userdata)
         a->access != MOSQ_ACL_SUBSCRIBE)
         return MOSQ_ERR_SUCCESS; /* UNSUBSCRIBE has no AWS equivalent */
     c = clients_by_conn(p->clients, a->client);
+    rc = check_limits(p, a, c);
+    if (rc)
+        return rc;
     switch (a->access) {
     case MOSQ_ACL_WRITE:
         /* AWS's answer topics are the service's, whatever a policy says. */

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -28,6 +29,7 @@ struct plugin_options {
     bool authz_aws;       /* plugin_opt_authz: "aws" (an Allow is needed) or "open" */
     bool deny_drops;      /* plugin_opt_deny_action: "drop" or "disconnect" (AWS, MQTT 3.1.1) */
     int retention_days;   /* plugin_opt_datapoint_retention_days, default 14 */
+    uint32_t publish_rate_limit; /* plugin_opt_publish_rate_limit: PUBLISH a second, 0 = none */
     /* SNS delivery (delivery.c) */
     char public_url[256];   /* plugin_opt_public_url: the server as receivers reach it */
     int delivery_attempts;  /* plugin_opt_delivery_attempts, default 4 (SNS HTTP policy) */
