@@ -421,7 +421,7 @@ static int update_certificate(struct request *req, struct response *res)
 
 static int delete_certificate(struct request *req, struct response *res)
 {
-    char id[STORE_CERT_ID_SIZE];
+    char id[STORE_CERT_ID_SIZE], arn[NAMES_ARN_SIZE];
     struct store *s;
     bool force;
     int rc;
@@ -429,12 +429,13 @@ static int delete_certificate(struct request *req, struct response *res)
     rc = check_cert_id(req, request_param(req, "certificateId"), id);
     if (!rc)
         rc = request_query_bool(req, "forceDelete", false, &force);
+    if (!rc)
+        rc = handler_arn(req, NAMES_ARN_CERT, id, arn);
+    if (!rc)
+        rc = request_store(req, &s);
     if (rc)
         return rc;
-    rc = request_store(req, &s);
-    if (rc)
-        return rc;
-    rc = store_cert_delete(s, id, force, &req->eb);
+    rc = store_cert_delete(s, id, arn, force, &req->eb);
     return state_error(req, res, rc);
 }
 

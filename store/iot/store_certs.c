@@ -259,7 +259,8 @@ int store_cert_set_status(struct store *s, const char *cert_id, enum store_cert_
     return store__finish(s, rc);
 }
 
-int store_cert_delete(struct store *s, const char *cert_id, bool force, struct dd_errbuf *eb)
+int store_cert_delete(struct store *s, const char *cert_id, const char *arn, bool force,
+                      struct dd_errbuf *eb)
 {
     static const char things_sql[] = "SELECT count(*) FROM thing_principals WHERE cert_id = ?";
     static const char policies_sql[] =
@@ -277,23 +278,17 @@ int store_cert_delete(struct store *s, const char *cert_id, bool force, struct d
     rc = cert_status(s, cert_id, &status, eb);
     if (!rc && status == STORE_CERT_ACTIVE)
         rc = dd_fail(eb, DD_ERR_STATE,
-                     "Certificate %s is ACTIVE: deactivate it (UpdateCertificate) before "
-                     "deleting it.",
-                     cert_id);
+                     "Certificate must be deactivated (not ACTIVE) before deletion.");
     if (!rc)
         rc = count_by(s, things_sql, cert_id, &n);
     if (!rc && n)
         rc = dd_fail(eb, DD_ERR_DELETE_CONFLICT,
-                     "Certificate %s is attached to %lld thing(s): detach them "
-                     "(DetachThingPrincipal) before deleting it.",
-                     cert_id, (long long)n);
+                     "Things must be detached before deletion (arn: %s)", arn);
     if (!rc && !force)
         rc = count_by(s, policies_sql, cert_id, &n);
     if (!rc && !force && n)
         rc = dd_fail(eb, DD_ERR_DELETE_CONFLICT,
-                     "Certificate %s has %lld policy(ies) attached: detach them (DetachPolicy) "
-                     "before deleting it.",
-                     cert_id, (long long)n);
+                     "Certificate policies must be detached before deletion (arn: %s)", arn);
     if (!rc)
         rc = store__run(s, detach_sql, "detach certificate policies", "s", cert_id);
     if (!rc)

@@ -140,11 +140,13 @@ int store_cert_list(struct store *s, bool ascending, int64_t after_seq, size_t l
 int store_cert_set_status(struct store *s, const char *cert_id, enum store_cert_status status,
                           int64_t now_ms, struct dd_errbuf *eb);
 
-/* DeleteCertificate. DD_ERR_NOT_FOUND; DD_ERR_STATE while ACTIVE;
- * DD_ERR_DELETE_CONFLICT while attached to a thing, or to a policy unless
- * force (then those policy attachments go with it); DD_ERR_BUSY,
- * DD_ERR_STORE. eb gives the AWS message. */
-int store_cert_delete(struct store *s, const char *cert_id, bool force, struct dd_errbuf *eb);
+/* DeleteCertificate. DD_ERR_NOT_FOUND; DD_ERR_STATE while ACTIVE (even
+ * with force); DD_ERR_DELETE_CONFLICT while attached to a thing (even with
+ * force), or to a policy unless force (then those policy attachments go
+ * with it); DD_ERR_BUSY, DD_ERR_STORE. eb gives AWS's message, which names
+ * the certificate by arn (borrowed, only read for the message). */
+int store_cert_delete(struct store *s, const char *cert_id, const char *arn, bool force,
+                      struct dd_errbuf *eb);
 
 /* ---- thing principals ---- */
 

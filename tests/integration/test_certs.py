@@ -320,9 +320,12 @@ def test_delete_certificate_rules(emu, iot):
     out = iot.create_keys_and_certificate(setAsActive=True)
     cid, arn = out["certificateId"], out["certificateArn"]
 
-    with pytest.raises(iot.exceptions.CertificateStateException) as e:
-        iot.delete_certificate(certificateId=cid)
-    assert code(e) == ("CertificateStateException", 406)
+    for force in (False, True):
+        with pytest.raises(iot.exceptions.CertificateStateException) as e:
+            iot.delete_certificate(certificateId=cid, forceDelete=force)
+        assert code(e) == ("CertificateStateException", 406)
+        assert e.value.response["Error"]["Message"] == (
+            "Certificate must be deactivated (not ACTIVE) before deletion.")
 
     iot.update_certificate(certificateId=cid, newStatus="INACTIVE")
     iot.attach_thing_principal(thingName="lamp-1", principal=arn)
@@ -331,9 +334,17 @@ def test_delete_certificate_rules(emu, iot):
         with pytest.raises(iot.exceptions.DeleteConflictException) as e:
             iot.delete_certificate(certificateId=cid, forceDelete=force)
         assert code(e) == ("DeleteConflictException", 409)
+        assert e.value.response["Error"]["Message"] == (
+            "Things must be detached before deletion (arn: %s)" % arn)
     iot.detach_thing_principal(thingName="lamp-1", principal=arn)
-    with pytest.raises(iot.exceptions.DeleteConflictException):
+    with pytest.raises(iot.exceptions.DeleteConflictException) as e:
         iot.delete_certificate(certificateId=cid)
+    assert e.value.response["Error"]["Message"] == (
+        "Certificate policies must be detached before deletion (arn: %s)" % arn)
+    p = emu.aws("iot", "delete-certificate", "--certificate-id", cid, check=False)
+    assert p.returncode != 0
+    assert "(DeleteConflictException) when calling the DeleteCertificate operation: " \
+        "Certificate policies must be detached before deletion (arn: %s)" % arn in p.stderr
     # forceDelete takes the policy attachments with it.
     iot.delete_certificate(certificateId=cid, forceDelete=True)
     assert iot.list_targets_for_policy(policyName="p1")["targets"] == []
@@ -374,7 +385,19 @@ def test_thing_principals(emu, iot):
     assert iot.list_principal_things(principal=c1)["things"] == ["t-a", "t-c"]
     assert iot.list_thing_principals(thingName="t-b")["principals"] == []
 
-    # A deleted thing takes its attachments with it.
+    # As AWS, a thing that still has principals cannot be deleted.
+    with pytest.raises(iot.exceptions.InvalidRequestException) as e:
+        iot.delete_thing(thingName="t-c")
+    assert code(e) == ("InvalidRequestException", 400)
+    assert e.value.response["Error"]["Message"] == (
+        "Cannot delete. Thing t-c is still attached to one or more principals")
+    p = emu.aws("iot", "delete-thing", "--thing-name", "t-c", check=False)
+    assert p.returncode != 0
+    assert "(InvalidRequestException) when calling the DeleteThing operation: Cannot delete. " \
+        "Thing t-c is still attached to one or more principals" in p.stderr
+    assert iot.describe_thing(thingName="t-c")["thingName"] == "t-c"
+    assert iot.list_principal_things(principal=c1)["things"] == ["t-a", "t-c"]
+    iot.detach_thing_principal(thingName="t-c", principal=c1)
     iot.delete_thing(thingName="t-c")
     assert iot.list_principal_things(principal=c1)["things"] == ["t-a"]
 
