@@ -67,7 +67,20 @@ static void test_create_get(void **state)
     assert_int_equal(c.not_after_s, 200);
     assert_int_equal(c.created_ms, 5000);
     assert_int_equal(c.modified_ms, 5000);
+    assert_string_equal(c.ca_cert_id, ""); /* unknown */
     store_cert_cleanup(&c);
+
+    /* A certificate registered with its CA keeps the CA's id. */
+    spec.cert_id = C2;
+    spec.ca_cert_id = C3;
+    assert_int_equal(store_cert_create(s, &spec, &eb), DD_OK);
+    assert_int_equal(store_cert_get(s, C2, &c, &eb), DD_OK);
+    assert_string_equal(c.ca_cert_id, C3);
+    assert_int_equal(c.status, STORE_CERT_ACTIVE);
+    store_cert_cleanup(&c);
+    store_fixture_exec(s, "DELETE FROM certificates WHERE cert_id = '" C2 "'");
+    spec.cert_id = C1;
+    spec.ca_cert_id = NULL;
 
     /* A second registration of the same certificate is refused. */
     assert_int_equal(store_cert_create(s, &spec, &eb), DD_ERR_EXISTS);
@@ -246,6 +259,8 @@ static void test_principals(void **state)
     store_names_cleanup(&l);
 
     assert_int_equal(store_thing_principals(s, "nope", "", 10, &l, &eb), DD_ERR_NOT_FOUND);
+    assert_string_equal(eb.msg, "Failed to list principals for thing nope because the thing does "
+                                "not exist in your account");
     assert_int_equal(l.n, 0);
     assert_null(l.names);
     assert_int_equal(store_principal_things(s, NO, "", 10, &l, &eb), DD_ERR_NOT_FOUND);
