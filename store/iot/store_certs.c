@@ -279,7 +279,8 @@ int store_cert_delete(struct store *s, const char *cert_id, const char *arn, boo
     rc = cert_status(s, cert_id, &status, eb);
     if (!rc && status == STORE_CERT_ACTIVE)
         rc = dd_fail(eb, DD_ERR_STATE,
-                     "Certificate must be deactivated (not ACTIVE) before deletion.");
+                     "Certificate must be deactivated (not ACTIVE) before deletion. Id: %s",
+                     cert_id);
     if (!rc)
         rc = count_by(s, things_sql, cert_id, &n);
     if (!rc && n)

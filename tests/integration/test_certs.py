@@ -425,7 +425,7 @@ def test_delete_certificate_rules(emu, iot):
             iot.delete_certificate(certificateId=cid, forceDelete=force)
         assert code(e) == ("CertificateStateException", 406)
         assert e.value.response["Error"]["Message"] == (
-            "Certificate must be deactivated (not ACTIVE) before deletion.")
+            "Certificate must be deactivated (not ACTIVE) before deletion. Id: " + cid)
 
     iot.update_certificate(certificateId=cid, newStatus="INACTIVE")
     iot.attach_thing_principal(thingName="lamp-1", principal=arn)

@@ -73,6 +73,29 @@ def test_create_get_delete_with_cli(emu, iot):
     assert "(ResourceNotFoundException) when calling the GetPolicy operation" in err
 
 
+def test_action_with_a_space_accepted_as_aws_does(emu, iot):
+    # AWS created "iot: *" in moto issue #1908's scenario; it is kept as written.
+    doc = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+           '"Action": ["iot: *"], "Resource": "*"}]}')
+    out = iot.create_policy(policyName="spaced", policyDocument=doc)
+    assert out["policyVersionId"] == "1"
+    assert iot.get_policy(policyName="spaced")["policyDocument"] == doc
+    cli = emu.aws_json("iot", "create-policy", "--policy-name", "spaced-cli",
+                       "--policy-document", doc)
+    assert cli["policyArn"] == PREFIX + "policy/spaced-cli"
+    # Spaces alone are no action name, and a document that is not JSON stays refused.
+    for bad, fragment in [(doc.replace("iot: *", "iot:  "), "is not an action name"),
+                          ("doc", "not valid JSON")]:
+        with pytest.raises(iot.exceptions.MalformedPolicyException) as e:
+            iot.create_policy(policyName="bad", policyDocument=bad)
+        assert fragment in e.value.response["Error"]["Message"]
+        err = cli_error(emu, "iot", "create-policy", "--policy-name", "bad",
+                        "--policy-document", bad)
+        assert "(MalformedPolicyException) when calling the CreatePolicy operation" in err
+    assert sorted(p["policyName"] for p in iot.list_policies()["policies"]) == [
+        "spaced", "spaced-cli"]
+
+
 @pytest.mark.parametrize("doc,fragment", [
     ("{not json", "JSON"),
     ("[]", ""),
