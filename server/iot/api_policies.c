@@ -257,6 +257,34 @@ static int check_attach(struct handler *h)
     return rc;
 }
 
+/* A principal of the deprecated principal-policy operations: a
+ * certificate ARN of this partition (Cognito identities are not
+ * emulated). */
+static int parse_principal(struct request *req, const char *arn, enum store_target_kind *kind,
+                           char *name)
+{
+    int rc = parse_target(req, "principal", arn, kind, name);
+
+    if (!rc && *kind != STORE_TARGET_CERT)
+        rc = dd_fail(&req->eb, DD_ERR_INVALID,
+                     "principal must be a certificate ARN (arn:aws:iot:REGION:ACCOUNT:cert/ID)");
+    return rc;
+}
+
+/* AttachPrincipalPolicy and DetachPrincipalPolicy (deprecated forms of
+ * AttachPolicy and DetachPolicy): the name, and the principal in the
+ * x-amzn-iot-principal header. */
+static int check_attach_principal(struct handler *h)
+{
+    struct op *op = h->op;
+    int rc = check_name(h);
+
+    if (!rc)
+        rc = parse_principal(h->req, request_header(h->req, "x-amzn-iot-principal"), &op->kind,
+                             op->target);
+    return rc;
+}
+
 static int create_call(struct handler *h)
 {
     struct op *op = h->op;
@@ -426,24 +454,21 @@ static void cleanup(struct handler *h)
     store_policy_versions_cleanup(&op->l);
 }
 
-static int list_attached_policies(struct request *req, struct response *res)
+/* ListAttachedPolicies and ListPrincipalPolicies: one page of the
+ * policies attached to the target named by kind and target_name (its ARN
+ * arn keys the marker under operation). */
+static int list_policies_of(struct request *req, struct response *res, const char *operation,
+                            const char *arn, enum store_target_kind kind, const char *target_name,
+                            bool recursive)
 {
     struct store_name_page names = { 0 };
-    char key[PAGING_KEY_MAX + 1], target_name[129], scope[200];
-    enum store_target_kind kind;
-    const char *target = request_param(req, "target");
+    char key[PAGING_KEY_MAX + 1], scope[200];
     struct store *s;
     cJSON *o;
-    bool recursive;
     size_t limit;
     int rc;
 
-    rc = parse_target(req, "target", target, &kind, target_name);
-    if (!rc)
-        rc = request_query_bool(req, "recursive", false, &recursive);
-    if (rc)
-        return rc;
-    snprintf(scope, sizeof(scope), "ListAttachedPolicies:%s:%d", target, recursive);
+    snprintf(scope, sizeof(scope), "%s:%s:%d", operation, arn, recursive);
     rc = marker_page(req, scope, &limit, key);
     if (!rc)
         rc = request_store(req, &s);
@@ -458,6 +483,41 @@ static int list_attached_policies(struct request *req, struct response *res)
     }
     store_name_page_cleanup(&names);
     return rc;
+}
+
+static int list_attached_policies(struct request *req, struct response *res)
+{
+    char target_name[129];
+    enum store_target_kind kind;
+    const char *target = request_param(req, "target");
+    bool recursive;
+    int rc;
+
+    rc = parse_target(req, "target", target, &kind, target_name);
+    if (!rc)
+        rc = request_query_bool(req, "recursive", false, &recursive);
+    return rc ? rc
+              : list_policies_of(req, res, "ListAttachedPolicies", target, kind, target_name,
+                                 recursive);
+}
+
+/* ListPrincipalPolicies (deprecated): ListAttachedPolicies of a
+ * certificate named in the x-amzn-iot-principal header, in name order
+ * (isAscendingOrder is accepted and changes nothing). */
+static int list_principal_policies(struct request *req, struct response *res)
+{
+    char target_name[129];
+    enum store_target_kind kind;
+    const char *principal = request_header(req, "x-amzn-iot-principal");
+    bool ascending;
+    int rc;
+
+    rc = parse_principal(req, principal, &kind, target_name);
+    if (!rc)
+        rc = request_query_bool(req, "isAscendingOrder", false, &ascending);
+    return rc ? rc
+              : list_policies_of(req, res, "ListPrincipalPolicies", principal, kind, target_name,
+                                 false);
 }
 
 /* The "targets" of ListTargetsForPolicy: the store gives "thinggroup/NAME"
@@ -584,6 +644,10 @@ static const struct handler_ops attach_policy =
     HANDLER_OPERATION(check_attach, attach_call, NULL, NULL);
 static const struct handler_ops detach_policy =
     HANDLER_OPERATION(check_attach, detach_call, NULL, NULL);
+static const struct handler_ops attach_principal_policy =
+    HANDLER_OPERATION(check_attach_principal, attach_call, NULL, NULL);
+static const struct handler_ops detach_principal_policy =
+    HANDLER_OPERATION(check_attach_principal, detach_call, NULL, NULL);
 static const struct handler_ops delete_policy_version =
     HANDLER_OPERATION(check_version, delete_version_call, NULL, NULL);
 
@@ -601,6 +665,9 @@ const struct route api_policies_routes[] = {
     { "PUT", "/target-policies/{policyName}", NULL, &attach_policy },
     { "POST", "/target-policies/{policyName}", NULL, &detach_policy },
     { "POST", "/attached-policies/{target+}", list_attached_policies, NULL },
+    { "PUT", "/principal-policies/{policyName}", NULL, &attach_principal_policy },
+    { "DELETE", "/principal-policies/{policyName}", NULL, &detach_principal_policy },
+    { "GET", "/principal-policies", list_principal_policies, NULL },
     { "POST", "/policy-targets/{policyName}", list_targets_for_policy, NULL },
     { "POST", "/effective-policies", get_effective_policies, NULL },
     { NULL, NULL, NULL, NULL },

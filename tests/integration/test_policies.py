@@ -246,6 +246,48 @@ def test_attach_detach_and_delete_refused_while_attached(emu, iot):
     iot.delete_policy(policyName="Q")
 
 
+def test_principal_policy_operations(emu, iot):
+    # The deprecated AttachPrincipalPolicy, ListPrincipalPolicies and
+    # DetachPrincipalPolicy: the principal travels in a header.
+    iot.create_policy(policyName="P1", policyDocument=ALLOW)
+    iot.create_policy(policyName="P2", policyDocument=DENY)
+    cert = iot.create_keys_and_certificate()["certificateArn"]
+    iot.attach_principal_policy(policyName="P2", principal=cert)
+    emu.aws("iot", "attach-principal-policy", "--policy-name", "P1", "--principal", cert)
+    got = iot.list_principal_policies(principal=cert)["policies"]
+    assert got == [{"policyName": "P1", "policyArn": PREFIX + "policy/P1"},
+                   {"policyName": "P2", "policyArn": PREFIX + "policy/P2"}]
+    # The same attachments as AttachPolicy's.
+    assert iot.list_targets_for_policy(policyName="P1")["targets"] == [cert]
+    assert names(iot.list_attached_policies(target=cert)["policies"]) == ["P1", "P2"]
+    page = iot.list_principal_policies(principal=cert, pageSize=1)
+    assert names(page["policies"]) == ["P1"]
+    page = iot.list_principal_policies(principal=cert, pageSize=1, marker=page["nextMarker"])
+    assert names(page["policies"]) == ["P2"] and "nextMarker" not in page
+    out = emu.aws_json("iot", "list-principal-policies", "--principal", cert)
+    assert names(out["policies"]) == ["P1", "P2"]
+
+    with pytest.raises(iot.exceptions.DeleteConflictException):
+        iot.delete_policy(policyName="P2")
+    iot.detach_principal_policy(policyName="P2", principal=cert)
+    emu.aws("iot", "detach-principal-policy", "--policy-name", "P1", "--principal", cert)
+    assert iot.list_principal_policies(principal=cert)["policies"] == []
+    iot.delete_policy(policyName="P2")
+
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.attach_principal_policy(policyName="nope", principal=cert)
+    for bad in [GARN + "Line", "garbage"]:
+        with pytest.raises(iot.exceptions.InvalidRequestException):
+            iot.attach_principal_policy(policyName="P1", principal=bad)
+        with pytest.raises(iot.exceptions.InvalidRequestException):
+            iot.list_principal_policies(principal=bad)
+    err = cli_error(emu, "iot", "attach-principal-policy", "--policy-name", "P1",
+                    "--principal", GARN + "Line")
+    assert "(InvalidRequestException) when calling the AttachPrincipalPolicy operation: " \
+        "principal must be a certificate ARN" in err
+    assert iot.list_principal_policies(principal=cert)["policies"] == []
+
+
 def test_attach_errors(emu, iot):
     nested(iot)
     iot.create_policy(policyName="Q", policyDocument=DENY)
