@@ -520,17 +520,18 @@ static int list_principal_policies(struct request *req, struct response *res)
                                  false);
 }
 
-/* The "targets" of ListTargetsForPolicy: the store gives "thinggroup/NAME"
- * or "cert/ID", answered as ARNs. */
-static int add_targets(struct request *req, cJSON *o, const struct store_name_page *names)
+/* The first n targets of names into array field of o: the store gives
+ * "thinggroup/NAME" or "cert/ID", answered as ARNs. */
+static int add_targets(struct request *req, cJSON *o, const char *field,
+                       const struct store_name_page *names, size_t n)
 {
     char arn[NAMES_ARN_SIZE + 80];
-    cJSON *arr = cJSON_AddArrayToObject(o, "targets");
+    cJSON *arr = cJSON_AddArrayToObject(o, field);
     size_t i;
 
     if (!arr)
         return DD_ERR_NOMEM;
-    for (i = 0; i < names->n; i++) {
+    for (i = 0; i < n; i++) {
         snprintf(arn, sizeof(arn), "arn:aws:iot:%s:%s:%s", req->region, req->account, names->v[i]);
         if (!cJSON_AddItemToArray(arr, cJSON_CreateString(arn)))
             return DD_ERR_NOMEM;
@@ -538,32 +539,69 @@ static int add_targets(struct request *req, cJSON *o, const struct store_name_pa
     return DD_OK;
 }
 
-static int list_targets_for_policy(struct request *req, struct response *res)
+static bool is_cert_target(const char *v)
+{
+    return strncmp(v, "cert/", 5) == 0;
+}
+
+/* ListTargetsForPolicy (the name in the path, answered as "targets") and
+ * ListPolicyPrincipals (the name in the x-amzn-iot-policy header, only its
+ * certificates, as "principals"). "cert/" sorts before "thinggroup/", so
+ * the certificates are the leading targets: ListPolicyPrincipals reads one
+ * row past its page to tell whether another certificate follows. */
+static int list_targets(struct request *req, struct response *res, bool principals)
 {
     struct store_name_page names = { 0 };
     char key[PAGING_KEY_MAX + 1], scope[200];
     const char *name;
     struct store *s;
     cJSON *o;
-    size_t limit;
+    size_t limit, n = 0;
+    bool more = false;
     int rc;
 
-    rc = check_policy_name(req, &name);
+    if (principals) {
+        name = request_header(req, "x-amzn-iot-policy");
+        rc = names_check(NAMES_POLICY_NAME, "policyName", name, &req->eb);
+    } else {
+        rc = check_policy_name(req, &name);
+    }
     if (rc)
         return rc;
-    snprintf(scope, sizeof(scope), "ListTargetsForPolicy:%s", name);
+    snprintf(scope, sizeof(scope), "%s:%s",
+             principals ? "ListPolicyPrincipals" : "ListTargetsForPolicy", name);
     rc = marker_page(req, scope, &limit, key);
     if (!rc)
         rc = request_store(req, &s);
     if (!rc)
-        rc = store_policy_list_targets(s, name, key[0] ? key : NULL, limit, &names, &req->eb);
-    if (!rc) {
-        o = cJSON_CreateObject();
-        rc = respond_marker_page(req, res, o, o ? add_targets(req, o, &names) : DD_OK, scope,
-                                 names.more, names.n ? names.v[names.n - 1] : "");
+        rc = store_policy_list_targets(s, name, key[0] ? key : NULL, principals ? limit + 1 : limit,
+                                       &names, &req->eb);
+    if (rc)
+        goto out;
+    if (principals) {
+        while (n < names.n && n < limit && is_cert_target(names.v[n]))
+            n++;
+        more = n == limit && names.n > limit && is_cert_target(names.v[limit]);
+    } else {
+        n = names.n;
+        more = names.more;
     }
+    o = cJSON_CreateObject();
+    rc = o ? add_targets(req, o, principals ? "principals" : "targets", &names, n) : DD_OK;
+    rc = respond_marker_page(req, res, o, rc, scope, more, n ? names.v[n - 1] : "");
+out:
     store_name_page_cleanup(&names);
     return rc;
+}
+
+static int list_targets_for_policy(struct request *req, struct response *res)
+{
+    return list_targets(req, res, false);
+}
+
+static int list_policy_principals(struct request *req, struct response *res)
+{
+    return list_targets(req, res, true);
 }
 
 static int get_effective_policies(struct request *req, struct response *res)
@@ -668,6 +706,7 @@ const struct route api_policies_routes[] = {
     { "PUT", "/principal-policies/{policyName}", NULL, &attach_principal_policy },
     { "DELETE", "/principal-policies/{policyName}", NULL, &detach_principal_policy },
     { "GET", "/principal-policies", list_principal_policies, NULL },
+    { "GET", "/policy-principals", list_policy_principals, NULL },
     { "POST", "/policy-targets/{policyName}", list_targets_for_policy, NULL },
     { "POST", "/effective-policies", get_effective_policies, NULL },
     { NULL, NULL, NULL, NULL },

@@ -266,6 +266,24 @@ def test_principal_policy_operations(emu, iot):
     assert names(page["policies"]) == ["P2"] and "nextMarker" not in page
     out = emu.aws_json("iot", "list-principal-policies", "--principal", cert)
     assert names(out["policies"]) == ["P1", "P2"]
+    # ListPolicyPrincipals: the certificates only, not the thing groups.
+    nested(iot)
+    iot.attach_policy(policyName="P1", target=GARN + "Line")
+    cert2 = iot.create_keys_and_certificate()["certificateArn"]
+    iot.attach_principal_policy(policyName="P1", principal=cert2)
+    assert sorted(iot.list_policy_principals(policyName="P1")["principals"]) == sorted(
+        [cert, cert2])
+    page = iot.list_policy_principals(policyName="P1", pageSize=1)
+    assert len(page["principals"]) == 1
+    page2 = iot.list_policy_principals(policyName="P1", pageSize=1, marker=page["nextMarker"])
+    assert sorted(page["principals"] + page2["principals"]) == sorted([cert, cert2])
+    assert "nextMarker" not in page2
+    out = emu.aws_json("iot", "list-policy-principals", "--policy-name", "P1")
+    assert sorted(out["principals"]) == sorted([cert, cert2])
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.list_policy_principals(policyName="nope")
+    iot.detach_policy(policyName="P1", target=GARN + "Line")
+    iot.detach_principal_policy(policyName="P1", principal=cert2)
 
     with pytest.raises(iot.exceptions.DeleteConflictException):
         iot.delete_policy(policyName="P2")
