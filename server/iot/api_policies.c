@@ -485,39 +485,42 @@ static int list_policies_of(struct request *req, struct response *res, const cha
     return rc;
 }
 
-static int list_attached_policies(struct request *req, struct response *res)
+/* ListAttachedPolicies (the target ARN in the path, optionally recursive)
+ * and the deprecated ListPrincipalPolicies (a certificate ARN in the
+ * x-amzn-iot-principal header; isAscendingOrder is accepted and changes
+ * nothing: both list in name order). */
+static int list_attached(struct request *req, struct response *res, bool principal_form)
 {
+    const char *arn, *flag = principal_form ? "isAscendingOrder" : "recursive";
     char target_name[129];
     enum store_target_kind kind;
-    const char *target = request_param(req, "target");
-    bool recursive;
+    bool on;
     int rc;
 
-    rc = parse_target(req, "target", target, &kind, target_name);
+    if (principal_form) {
+        arn = request_header(req, "x-amzn-iot-principal");
+        rc = parse_principal(req, arn, &kind, target_name);
+    } else {
+        arn = request_param(req, "target");
+        rc = parse_target(req, "target", arn, &kind, target_name);
+    }
     if (!rc)
-        rc = request_query_bool(req, "recursive", false, &recursive);
-    return rc ? rc
-              : list_policies_of(req, res, "ListAttachedPolicies", target, kind, target_name,
-                                 recursive);
+        rc = request_query_bool(req, flag, false, &on);
+    if (rc)
+        return rc;
+    return list_policies_of(req, res,
+                            principal_form ? "ListPrincipalPolicies" : "ListAttachedPolicies", arn,
+                            kind, target_name, !principal_form && on);
 }
 
-/* ListPrincipalPolicies (deprecated): ListAttachedPolicies of a
- * certificate named in the x-amzn-iot-principal header, in name order
- * (isAscendingOrder is accepted and changes nothing). */
+static int list_attached_policies(struct request *req, struct response *res)
+{
+    return list_attached(req, res, false);
+}
+
 static int list_principal_policies(struct request *req, struct response *res)
 {
-    char target_name[129];
-    enum store_target_kind kind;
-    const char *principal = request_header(req, "x-amzn-iot-principal");
-    bool ascending;
-    int rc;
-
-    rc = parse_principal(req, principal, &kind, target_name);
-    if (!rc)
-        rc = request_query_bool(req, "isAscendingOrder", false, &ascending);
-    return rc ? rc
-              : list_policies_of(req, res, "ListPrincipalPolicies", principal, kind, target_name,
-                                 false);
+    return list_attached(req, res, true);
 }
 
 /* The first n targets of names into array field of o: the store gives
