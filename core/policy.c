@@ -404,22 +404,26 @@ static bool is_alnum(char c)
 }
 
 /* "*", or SERVICE:NAME with SERVICE of letters, digits and `-`, NAME of
- * letters, digits and wildcards. */
+ * letters, digits, wildcards and spaces, not spaces alone. AWS IoT accepts
+ * spaces there ("iot: *" was created on AWS in the scenario of moto issue
+ * #1908); such a name is kept as written, so it matches no action. */
 static bool action_well_formed(const char *s)
 {
     const char *p = s;
+    bool named = false;
 
     if (strcmp(s, "*") == 0)
         return true;
     while (is_alnum(*p) || *p == '-')
         p++;
-    if (p == s || *p != ':' || p[1] == '\0')
+    if (p == s || *p != ':')
         return false;
     for (p++; *p != '\0'; p++) {
-        if (!is_alnum(*p) && *p != '*' && *p != '?')
+        if (!is_alnum(*p) && *p != '*' && *p != '?' && *p != ' ')
             return false;
+        named = named || *p != ' ';
     }
-    return true;
+    return named;
 }
 
 /* Walk a string-or-array field: one element, or each array element. */

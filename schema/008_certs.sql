@@ -28,8 +28,10 @@ CREATE TABLE certificates (
     modified_ms INTEGER NOT NULL
 );
 
--- AttachThingPrincipal. Deleting a thing drops its attachments; deleting a
--- certificate that is still attached is refused (DeleteConflictException).
+-- AttachThingPrincipal. Deleting a thing that still has attachments is
+-- refused (InvalidRequestException, as AWS; store_thing_delete checks), and
+-- so is deleting a certificate that is still attached
+-- (DeleteConflictException). The cascade stays only as a safety net.
 CREATE TABLE thing_principals (
     thing_name TEXT NOT NULL REFERENCES things (name) ON DELETE CASCADE,
     cert_id TEXT NOT NULL REFERENCES certificates (cert_id),

@@ -255,11 +255,13 @@ int store__check_version(struct store *s, const char *ver_sql, const char *what,
                          int64_t expected, struct dd_errbuf *eb);
 
 /* Delete the row ver_sql and del_sql name by name, in one transaction,
- * when expected (>= 0) is its version; a missing row is DD_OK. child_sql
- * (NULL: none) finds a child group, which keeps the row (DD_ERR_INVALID).
- * Errors of store__check_version(), DD_ERR_BUSY, DD_ERR_STORE. */
-int store__delete_versioned(struct store *s, const char *ver_sql, const char *child_sql,
+ * when expected (>= 0) is its version; a missing row is DD_OK. busy_sql
+ * (NULL: none) finds what keeps the row (a child group, an attached
+ * principal): then nothing is deleted, *busy is set and the answer is
+ * DD_ERR_INVALID, whose message the caller writes. Errors of
+ * store__check_version(), DD_ERR_BUSY, DD_ERR_STORE. */
+int store__delete_versioned(struct store *s, const char *ver_sql, const char *busy_sql,
                             const char *del_sql, const char *what, const char *name,
-                            int64_t expected, struct dd_errbuf *eb);
+                            int64_t expected, bool *busy, struct dd_errbuf *eb);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* api_certs.c: X.509 certificates over HTTP: CreateKeysAndCertificate,
- * CreateCertificateFromCsr, RegisterCertificateWithoutCA, Describe/List/
+ * CreateCertificateFromCsr, RegisterCertificate(WithoutCA), Describe/List/
  * Update/DeleteCertificate, Attach/DetachThingPrincipal,
  * ListThingPrincipals, ListPrincipalThings, and GET /_ddlocal/ca.pem.
  *
@@ -174,10 +174,12 @@ static int get_ca_pem(struct request *req, struct response *res)
 
 /* ---- creating certificates ---- */
 
-/* Store an issued or registered certificate and answer with its ARN, id
- * and (with_pem) PEM, plus the key pair when c has one. */
+/* Store an issued or registered certificate (signed by the CA whose id is
+ * ca_id, NULL when unknown) and answer with its ARN, id and (with_pem)
+ * PEM, plus the key pair when c has one. */
 static int store_and_answer(struct request *req, struct response *res, struct store *s,
-                            const struct ca_cert *c, enum store_cert_status status, bool with_pem)
+                            const struct ca_cert *c, const char *ca_id,
+                            enum store_cert_status status, bool with_pem)
 {
     struct store_cert_spec spec = { 0 };
     char arn[NAMES_ARN_SIZE], gen[IDS_UUID_SIZE];
@@ -191,6 +193,7 @@ static int store_and_answer(struct request *req, struct response *res, struct st
     spec.cert_id = c->cert_id;
     spec.pem = c->cert_pem;
     spec.generation_id = gen;
+    spec.ca_cert_id = ca_id;
     spec.status = status;
     spec.not_before_s = c->not_before_s;
     spec.not_after_s = c->not_after_s;
@@ -230,8 +233,8 @@ static int create_keys_and_certificate(struct request *req, struct response *res
         return rc;
     rc = ca_issue_keys(ca, server_real_ms() / 1000, &c, &req->eb);
     if (!rc)
-        rc = store_and_answer(req, res, s, &c, active ? STORE_CERT_ACTIVE : STORE_CERT_INACTIVE,
-                              true);
+        rc = store_and_answer(req, res, s, &c, NULL,
+                              active ? STORE_CERT_ACTIVE : STORE_CERT_INACTIVE, true);
     ca_cert_cleanup(&c);
     ca_free(ca);
     return rc;
@@ -259,8 +262,8 @@ static int create_certificate_from_csr(struct request *req, struct response *res
         goto out;
     rc = ca_issue_from_csr(ca, csr, server_real_ms() / 1000, &c, &req->eb);
     if (!rc)
-        rc = store_and_answer(req, res, s, &c, active ? STORE_CERT_ACTIVE : STORE_CERT_INACTIVE,
-                              true);
+        rc = store_and_answer(req, res, s, &c, NULL,
+                              active ? STORE_CERT_ACTIVE : STORE_CERT_INACTIVE, true);
 out:
     ca_cert_cleanup(&c);
     ca_free(ca);
@@ -268,21 +271,37 @@ out:
     return rc;
 }
 
-static int register_certificate_without_ca(struct request *req, struct response *res)
+/* RegisterCertificate (with_ca) and RegisterCertificateWithoutCA: a PEM
+ * certificate the caller brings, optionally (with_ca) with the PEM of the
+ * CA that signed it, stored under the SHA-256 of its DER as AWS does.
+ * Status: setAsActive (RegisterCertificate's query flag) wins, then the
+ * body's status, else INACTIVE. A bad PEM, or a CA that did not sign the
+ * certificate, is a CertificateValidationException. */
+static int register_cert(struct request *req, struct response *res, bool with_ca)
 {
     struct ca_cert c = { 0 };
-    const char *pem, *status_name = NULL;
+    const char *pem, *ca_pem = NULL, *status_name = NULL;
     enum store_cert_status status = STORE_CERT_INACTIVE;
+    char ca_id[CA_CERT_ID_SIZE];
     const cJSON *st;
     cJSON *body = NULL;
     struct store *s;
+    bool active = false;
     int rc;
 
-    rc = request_json_body(req, &body);
+    rc = with_ca ? request_query_bool(req, "setAsActive", false, &active) : DD_OK;
+    if (!rc)
+        rc = request_json_body(req, &body);
     if (!rc)
         rc = member_text(req, body, "certificatePem", PEM_MAX, &pem);
     if (rc)
         goto out;
+    st = with_ca ? cJSON_GetObjectItemCaseSensitive(body, "caCertificatePem") : NULL;
+    if (st && !cJSON_IsNull(st)) {
+        rc = member_text(req, body, "caCertificatePem", PEM_MAX, &ca_pem);
+        if (rc)
+            goto out;
+    }
     st = cJSON_GetObjectItemCaseSensitive(body, "status");
     if (st && !cJSON_IsNull(st)) {
         status_name = cJSON_IsString(st) ? st->valuestring : "";
@@ -291,17 +310,29 @@ static int register_certificate_without_ca(struct request *req, struct response 
             goto out;
         status = (enum store_cert_status)names_enum_find(store_cert_status_names, status_name);
     }
-    rc = ca_inspect(pem, &c, &req->eb);
+    if (active)
+        status = STORE_CERT_ACTIVE;
+    rc = ca_inspect(pem, ca_pem, &c, ca_id, &req->eb);
     if (handler_error_as(req, res, &rc, DD_ERR_INVALID, 400, "CertificateValidationException") ||
         rc)
         goto out;
     rc = request_store(req, &s);
     if (!rc)
-        rc = store_and_answer(req, res, s, &c, status, false);
+        rc = store_and_answer(req, res, s, &c, ca_id[0] ? ca_id : NULL, status, false);
 out:
     ca_cert_cleanup(&c);
     cJSON_Delete(body);
     return rc;
+}
+
+static int register_certificate(struct request *req, struct response *res)
+{
+    return register_cert(req, res, true);
+}
+
+static int register_certificate_without_ca(struct request *req, struct response *res)
+{
+    return register_cert(req, res, false);
 }
 
 /* ---- one certificate ---- */
@@ -338,7 +369,8 @@ static int describe_certificate(struct request *req, struct response *res)
          cJSON_AddNumberToObject(d, "customerVersion", 1) &&
          cJSON_AddObjectToObject(d, "transferData") &&
          cJSON_AddStringToObject(d, "generationId", c.generation_id) &&
-         cJSON_AddStringToObject(d, "certificateMode", "DEFAULT");
+         cJSON_AddStringToObject(d, "certificateMode", "DEFAULT") &&
+         (!c.ca_cert_id[0] || cJSON_AddStringToObject(d, "caCertificateId", c.ca_cert_id));
     v = ok ? cJSON_AddObjectToObject(d, "validity") : NULL;
     ok = v && cJSON_AddNumberToObject(v, "notBefore", (double)c.not_before_s) &&
          cJSON_AddNumberToObject(v, "notAfter", (double)c.not_after_s);
@@ -421,7 +453,7 @@ static int update_certificate(struct request *req, struct response *res)
 
 static int delete_certificate(struct request *req, struct response *res)
 {
-    char id[STORE_CERT_ID_SIZE];
+    char id[STORE_CERT_ID_SIZE], arn[NAMES_ARN_SIZE];
     struct store *s;
     bool force;
     int rc;
@@ -429,12 +461,13 @@ static int delete_certificate(struct request *req, struct response *res)
     rc = check_cert_id(req, request_param(req, "certificateId"), id);
     if (!rc)
         rc = request_query_bool(req, "forceDelete", false, &force);
+    if (!rc)
+        rc = handler_arn(req, NAMES_ARN_CERT, id, arn);
+    if (!rc)
+        rc = request_store(req, &s);
     if (rc)
         return rc;
-    rc = request_store(req, &s);
-    if (rc)
-        return rc;
-    rc = store_cert_delete(s, id, force, &req->eb);
+    rc = store_cert_delete(s, id, arn, force, &req->eb);
     return state_error(req, res, rc);
 }
 
@@ -538,6 +571,7 @@ const struct route api_certs_routes[] = {
     { "GET", "/_ddlocal/ca.pem", get_ca_pem, NULL },
     { "POST", "/keys-and-certificate", create_keys_and_certificate, NULL },
     { "POST", "/certificates", create_certificate_from_csr, NULL },
+    { "POST", "/certificate/register", register_certificate, NULL },
     { "POST", "/certificate/register-no-ca", register_certificate_without_ca, NULL },
     { "GET", "/certificates", list_certificates, NULL },
     { "GET", "/certificates/{certificateId}", describe_certificate, NULL },

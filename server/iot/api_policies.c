@@ -258,6 +258,34 @@ static int check_attach(struct handler *h)
     return rc;
 }
 
+/* A principal of the deprecated principal-policy operations: a
+ * certificate ARN of this partition (Cognito identities are not
+ * emulated). */
+static int parse_principal(struct request *req, const char *arn, enum store_target_kind *kind,
+                           char *name)
+{
+    int rc = parse_target(req, "principal", arn, kind, name);
+
+    if (!rc && *kind != STORE_TARGET_CERT)
+        rc = dd_fail(&req->eb, DD_ERR_INVALID,
+                     "principal must be a certificate ARN (arn:aws:iot:REGION:ACCOUNT:cert/ID)");
+    return rc;
+}
+
+/* AttachPrincipalPolicy and DetachPrincipalPolicy (deprecated forms of
+ * AttachPolicy and DetachPolicy): the name, and the principal in the
+ * x-amzn-iot-principal header. */
+static int check_attach_principal(struct handler *h)
+{
+    struct op *op = h->op;
+    int rc = check_name(h);
+
+    if (!rc)
+        rc = parse_principal(h->req, request_header(h->req, "x-amzn-iot-principal"), &op->kind,
+                             op->target);
+    return rc;
+}
+
 static int create_call(struct handler *h)
 {
     struct op *op = h->op;
@@ -429,24 +457,21 @@ static void cleanup(struct handler *h)
     store_policy_versions_cleanup(&op->l);
 }
 
-static int list_attached_policies(struct request *req, struct response *res)
+/* ListAttachedPolicies and ListPrincipalPolicies: one page of the
+ * policies attached to the target named by kind and target_name (its ARN
+ * arn keys the marker under operation). */
+static int list_policies_of(struct request *req, struct response *res, const char *operation,
+                            const char *arn, enum store_target_kind kind, const char *target_name,
+                            bool recursive)
 {
     struct store_name_page names = { 0 };
-    char key[PAGING_KEY_MAX + 1], target_name[129], scope[200];
-    enum store_target_kind kind;
-    const char *target = request_param(req, "target");
+    char key[PAGING_KEY_MAX + 1], scope[200];
     struct store *s;
     cJSON *o;
-    bool recursive;
     size_t limit;
     int rc;
 
-    rc = parse_target(req, "target", target, &kind, target_name);
-    if (!rc)
-        rc = request_query_bool(req, "recursive", false, &recursive);
-    if (rc)
-        return rc;
-    snprintf(scope, sizeof(scope), "ListAttachedPolicies:%s:%d", target, recursive);
+    snprintf(scope, sizeof(scope), "%s:%s:%d", operation, arn, recursive);
     rc = marker_page(req, scope, &limit, key);
     if (!rc)
         rc = request_store(req, &s);
@@ -463,17 +488,56 @@ static int list_attached_policies(struct request *req, struct response *res)
     return rc;
 }
 
-/* The "targets" of ListTargetsForPolicy: the store gives "thinggroup/NAME"
- * or "cert/ID", answered as ARNs. */
-static int add_targets(struct request *req, cJSON *o, const struct store_name_page *names)
+/* ListAttachedPolicies (the target ARN in the path, optionally recursive)
+ * and the deprecated ListPrincipalPolicies (a certificate ARN in the
+ * x-amzn-iot-principal header; isAscendingOrder is accepted and changes
+ * nothing: both list in name order). */
+static int list_attached(struct request *req, struct response *res, bool principal_form)
+{
+    const char *arn, *flag = principal_form ? "isAscendingOrder" : "recursive";
+    char target_name[129];
+    enum store_target_kind kind;
+    bool on;
+    int rc;
+
+    if (principal_form) {
+        arn = request_header(req, "x-amzn-iot-principal");
+        rc = parse_principal(req, arn, &kind, target_name);
+    } else {
+        arn = request_param(req, "target");
+        rc = parse_target(req, "target", arn, &kind, target_name);
+    }
+    if (!rc)
+        rc = request_query_bool(req, flag, false, &on);
+    if (rc)
+        return rc;
+    return list_policies_of(req, res,
+                            principal_form ? "ListPrincipalPolicies" : "ListAttachedPolicies", arn,
+                            kind, target_name, !principal_form && on);
+}
+
+static int list_attached_policies(struct request *req, struct response *res)
+{
+    return list_attached(req, res, false);
+}
+
+static int list_principal_policies(struct request *req, struct response *res)
+{
+    return list_attached(req, res, true);
+}
+
+/* The first n targets of names into array field of o: the store gives
+ * "thinggroup/NAME" or "cert/ID", answered as ARNs. */
+static int add_targets(struct request *req, cJSON *o, const char *field,
+                       const struct store_name_page *names, size_t n)
 {
     char arn[NAMES_ARN_SIZE + 80];
-    cJSON *arr = cJSON_AddArrayToObject(o, "targets");
+    cJSON *arr = cJSON_AddArrayToObject(o, field);
     size_t i;
 
     if (!arr)
         return DD_ERR_NOMEM;
-    for (i = 0; i < names->n; i++) {
+    for (i = 0; i < n; i++) {
         snprintf(arn, sizeof(arn), "arn:aws:iot:%s:%s:%s", req->region, req->account, names->v[i]);
         if (!cJSON_AddItemToArray(arr, cJSON_CreateString(arn)))
             return DD_ERR_NOMEM;
@@ -481,32 +545,69 @@ static int add_targets(struct request *req, cJSON *o, const struct store_name_pa
     return DD_OK;
 }
 
-static int list_targets_for_policy(struct request *req, struct response *res)
+static bool is_cert_target(const char *v)
+{
+    return strncmp(v, "cert/", 5) == 0;
+}
+
+/* ListTargetsForPolicy (the name in the path, answered as "targets") and
+ * ListPolicyPrincipals (the name in the x-amzn-iot-policy header, only its
+ * certificates, as "principals"). "cert/" sorts before "thinggroup/", so
+ * the certificates are the leading targets: ListPolicyPrincipals reads one
+ * row past its page to tell whether another certificate follows. */
+static int list_targets(struct request *req, struct response *res, bool principals)
 {
     struct store_name_page names = { 0 };
     char key[PAGING_KEY_MAX + 1], scope[200];
     const char *name;
     struct store *s;
     cJSON *o;
-    size_t limit;
+    size_t limit, n = 0;
+    bool more = false;
     int rc;
 
-    rc = check_policy_name(req, &name);
+    if (principals) {
+        name = request_header(req, "x-amzn-iot-policy");
+        rc = names_check(NAMES_POLICY_NAME, "policyName", name, &req->eb);
+    } else {
+        rc = check_policy_name(req, &name);
+    }
     if (rc)
         return rc;
-    snprintf(scope, sizeof(scope), "ListTargetsForPolicy:%s", name);
+    snprintf(scope, sizeof(scope), "%s:%s",
+             principals ? "ListPolicyPrincipals" : "ListTargetsForPolicy", name);
     rc = marker_page(req, scope, &limit, key);
     if (!rc)
         rc = request_store(req, &s);
     if (!rc)
-        rc = store_policy_list_targets(s, name, key[0] ? key : NULL, limit, &names, &req->eb);
-    if (!rc) {
-        o = cJSON_CreateObject();
-        rc = respond_marker_page(req, res, o, o ? add_targets(req, o, &names) : DD_OK, scope,
-                                 names.more, names.n ? names.v[names.n - 1] : "");
+        rc = store_policy_list_targets(s, name, key[0] ? key : NULL, principals ? limit + 1 : limit,
+                                       &names, &req->eb);
+    if (rc)
+        goto out;
+    if (principals) {
+        while (n < names.n && n < limit && is_cert_target(names.v[n]))
+            n++;
+        more = n == limit && names.n > limit && is_cert_target(names.v[limit]);
+    } else {
+        n = names.n;
+        more = names.more;
     }
+    o = cJSON_CreateObject();
+    rc = o ? add_targets(req, o, principals ? "principals" : "targets", &names, n) : DD_OK;
+    rc = respond_marker_page(req, res, o, rc, scope, more, n ? names.v[n - 1] : "");
+out:
     store_name_page_cleanup(&names);
     return rc;
+}
+
+static int list_targets_for_policy(struct request *req, struct response *res)
+{
+    return list_targets(req, res, false);
+}
+
+static int list_policy_principals(struct request *req, struct response *res)
+{
+    return list_targets(req, res, true);
 }
 
 static int get_effective_policies(struct request *req, struct response *res)
@@ -587,6 +688,10 @@ static const struct handler_ops attach_policy =
     HANDLER_OPERATION(check_attach, attach_call, NULL, NULL);
 static const struct handler_ops detach_policy =
     HANDLER_OPERATION(check_attach, detach_call, NULL, NULL);
+static const struct handler_ops attach_principal_policy =
+    HANDLER_OPERATION(check_attach_principal, attach_call, NULL, NULL);
+static const struct handler_ops detach_principal_policy =
+    HANDLER_OPERATION(check_attach_principal, detach_call, NULL, NULL);
 static const struct handler_ops delete_policy_version =
     HANDLER_OPERATION(check_version, delete_version_call, NULL, NULL);
 
@@ -604,6 +709,10 @@ const struct route api_policies_routes[] = {
     { "PUT", "/target-policies/{policyName}", NULL, &attach_policy },
     { "POST", "/target-policies/{policyName}", NULL, &detach_policy },
     { "POST", "/attached-policies/{target+}", list_attached_policies, NULL },
+    { "PUT", "/principal-policies/{policyName}", NULL, &attach_principal_policy },
+    { "DELETE", "/principal-policies/{policyName}", NULL, &detach_principal_policy },
+    { "GET", "/principal-policies", list_principal_policies, NULL },
+    { "GET", "/policy-principals", list_policy_principals, NULL },
     { "POST", "/policy-targets/{policyName}", list_targets_for_policy, NULL },
     { "POST", "/effective-policies", get_effective_policies, NULL },
     { NULL, NULL, NULL, NULL },

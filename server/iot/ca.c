@@ -423,27 +423,61 @@ out:
     return rc;
 }
 
-int ca_inspect(const char *pem, struct ca_cert *out, struct dd_errbuf *eb)
+/* The first certificate of pem (borrowed) into *out, or DD_ERR_INVALID
+ * naming what (the certificate, the CA certificate). */
+static int read_pem_cert(const char *pem, const char *what, X509 **out, struct dd_errbuf *eb)
 {
     BIO *b = BIO_new_mem_buf(pem, -1);
-    X509 *x = NULL;
+
+    *out = NULL;
+    if (!b)
+        return DD_ERR_NOMEM;
+    *out = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    BIO_free(b);
+    if (*out)
+        return DD_OK;
+    ERR_clear_error();
+    return dd_fail(eb, DD_ERR_INVALID, "The %s is not a valid PEM-encoded X.509 certificate.",
+                   what);
+}
+
+int ca_inspect(const char *pem, const char *ca_pem, struct ca_cert *out,
+               char ca_id[CA_CERT_ID_SIZE], struct dd_errbuf *eb)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    X509 *x = NULL, *ca = NULL;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if (!b)
-        return DD_ERR_NOMEM;
-    x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-    if (!x) {
-        ERR_clear_error();
-        rc = dd_fail(eb, DD_ERR_INVALID,
-                     "The certificate is not a valid PEM-encoded X.509 certificate.");
-    } else {
-        rc = describe(x, out);
-        if (rc)
-            ca_cert_cleanup(out);
+    ca_id[0] = '\0';
+    rc = read_pem_cert(pem, "certificate", &x, eb);
+    if (!rc && ca_pem)
+        rc = read_pem_cert(ca_pem, "CA certificate", &ca, eb);
+    if (rc)
+        goto out;
+    if (ca) {
+        /* Issuer name against the CA's subject, then the signature. */
+        if (X509_check_issued(ca, x) != X509_V_OK || X509_verify(x, X509_get0_pubkey(ca)) != 1) {
+            ERR_clear_error();
+            rc = dd_fail(eb, DD_ERR_INVALID,
+                         "The certificate is not signed by the given CA certificate.");
+            goto out;
+        }
+        if (X509_digest(ca, EVP_sha256(), md, &len) != 1 || len != 32) {
+            rc = DD_ERR_INTERNAL;
+            goto out;
+        }
+        ids_hex_format(md, len, ca_id);
     }
+    rc = describe(x, out);
+out:
+    if (rc) {
+        ca_cert_cleanup(out);
+        ca_id[0] = '\0';
+    }
+    X509_free(ca);
     X509_free(x);
-    BIO_free(b);
     return rc;
 }
 

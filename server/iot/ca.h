@@ -70,12 +70,16 @@ int ca_issue_keys(const struct ca *ca, int64_t now_s, struct ca_cert *out, struc
 int ca_issue_from_csr(const struct ca *ca, const char *csr_pem, int64_t now_s, struct ca_cert *out,
                       struct dd_errbuf *eb);
 
-/* RegisterCertificateWithoutCA: read the first certificate of pem
+/* RegisterCertificate(WithoutCA): read the first certificate of pem
  * (borrowed) and give its id, validity and a clean PEM copy in *out
- * (cleared first; clean up with ca_cert_cleanup(), also on error).
- * DD_ERR_INVALID when pem holds no readable X.509 certificate,
- * DD_ERR_NOMEM. Pure OpenSSL, any thread. */
-int ca_inspect(const char *pem, struct ca_cert *out, struct dd_errbuf *eb);
+ * (cleared first; clean up with ca_cert_cleanup(), also on error). With
+ * ca_pem (borrowed; NULL: none), the certificate must be issued by that CA
+ * certificate (issuer name and signature), whose id lands in ca_id; ca_id
+ * is "" otherwise and on error. DD_ERR_INVALID when either holds no
+ * readable X.509 certificate or the CA did not sign it (eb says which),
+ * DD_ERR_INTERNAL, DD_ERR_NOMEM. Pure OpenSSL, any thread. */
+int ca_inspect(const char *pem, const char *ca_pem, struct ca_cert *out,
+               char ca_id[CA_CERT_ID_SIZE], struct dd_errbuf *eb);
 
 /* Write the TLS listener's files into dir: ca.pem (the CA), server.pem (a
  * new certificate for the names localhost, 127.0.0.1 and ::1, plus each of

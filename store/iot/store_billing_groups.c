@@ -111,9 +111,10 @@ int store_billing_group_delete(struct store *s, const char *name, int64_t expect
                                struct dd_errbuf *eb)
 {
     static const char del_sql[] = "DELETE FROM billing_groups WHERE name = ?";
+    bool busy; /* nothing keeps a billing group */
 
     return store__delete_versioned(s, ver_sql, NULL, del_sql, "billing group", name,
-                                   expected_version, eb);
+                                   expected_version, &busy, eb);
 }
 
 int store_billing_group_list(struct store *s, const char *prefix, const char *after, size_t limit,

@@ -152,7 +152,7 @@ int store_cert_create(struct store *s, const struct store_cert_spec *spec, struc
     static const char exists_sql[] = "SELECT count(*) FROM certificates WHERE cert_id = ?";
     static const char sql[] =
         "INSERT INTO certificates (cert_id, pem, status, generation_id, not_before_s, "
-        "not_after_s, created_ms, modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?7)";
+        "not_after_s, created_ms, modified_ms, ca_cert_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?7, ?8)";
     int64_t n;
     int rc;
 
@@ -163,34 +163,35 @@ int store_cert_create(struct store *s, const struct store_cert_spec *spec, struc
     if (!rc && n)
         rc = dd_fail(eb, DD_ERR_EXISTS, "The certificate is already provisioned or registered");
     if (!rc)
-        rc = store__run(s, sql, "create certificate", "sstsIII", spec->cert_id, spec->pem,
+        rc = store__run(s, sql, "create certificate", "sstsIIIs", spec->cert_id, spec->pem,
                         store_cert_status_names[spec->status], spec->generation_id,
-                        spec->not_before_s, spec->not_after_s, spec->now_ms);
+                        spec->not_before_s, spec->not_after_s, spec->now_ms, spec->ca_cert_id);
     return store__finish(s, rc);
 }
 
 #define CERT_COLS                                                                                  \
-    "seq, cert_id, generation_id, status, not_before_s, not_after_s, created_ms, modified_ms"
+    "seq, cert_id, generation_id, status, not_before_s, not_after_s, created_ms, modified_ms, "    \
+    "ca_cert_id"
 
-/* Fill c from a row of CERT_COLS (and pem in column 8 when with_pem). */
 /* Fill a struct store_cert from a row of CERT_COLS. */
 static int read_cert(sqlite3_stmt *st, void *item)
 {
     struct store_cert *c = item;
 
     c->status = status_col(st, 3);
-    return store__columns(st, "Iss-IIII", &c->seq, c->cert_id, sizeof(c->cert_id), c->generation_id,
-                          sizeof(c->generation_id), &c->not_before_s, &c->not_after_s,
-                          &c->created_ms, &c->modified_ms);
+    return store__columns(st, "Iss-IIIIs", &c->seq, c->cert_id, sizeof(c->cert_id),
+                          c->generation_id, sizeof(c->generation_id), &c->not_before_s,
+                          &c->not_after_s, &c->created_ms, &c->modified_ms, c->ca_cert_id,
+                          sizeof(c->ca_cert_id));
 }
 
-/* read_cert() and pem from column 8. */
+/* read_cert() and pem from column 9. */
 static int read_cert_pem(sqlite3_stmt *st, void *item)
 {
     struct store_cert *c = item;
 
     read_cert(st, c);
-    return store__dup_text(st, 8, &c->pem);
+    return store__dup_text(st, 9, &c->pem);
 }
 
 int store_cert_get(struct store *s, const char *cert_id, struct store_cert *out,
@@ -259,7 +260,8 @@ int store_cert_set_status(struct store *s, const char *cert_id, enum store_cert_
     return store__finish(s, rc);
 }
 
-int store_cert_delete(struct store *s, const char *cert_id, bool force, struct dd_errbuf *eb)
+int store_cert_delete(struct store *s, const char *cert_id, const char *arn, bool force,
+                      struct dd_errbuf *eb)
 {
     static const char things_sql[] = "SELECT count(*) FROM thing_principals WHERE cert_id = ?";
     static const char policies_sql[] =
@@ -277,23 +279,18 @@ int store_cert_delete(struct store *s, const char *cert_id, bool force, struct d
     rc = cert_status(s, cert_id, &status, eb);
     if (!rc && status == STORE_CERT_ACTIVE)
         rc = dd_fail(eb, DD_ERR_STATE,
-                     "Certificate %s is ACTIVE: deactivate it (UpdateCertificate) before "
-                     "deleting it.",
+                     "Certificate must be deactivated (not ACTIVE) before deletion. Id: %s",
                      cert_id);
     if (!rc)
         rc = count_by(s, things_sql, cert_id, &n);
     if (!rc && n)
         rc = dd_fail(eb, DD_ERR_DELETE_CONFLICT,
-                     "Certificate %s is attached to %lld thing(s): detach them "
-                     "(DetachThingPrincipal) before deleting it.",
-                     cert_id, (long long)n);
+                     "Things must be detached before deletion (arn: %s)", arn);
     if (!rc && !force)
         rc = count_by(s, policies_sql, cert_id, &n);
     if (!rc && !force && n)
         rc = dd_fail(eb, DD_ERR_DELETE_CONFLICT,
-                     "Certificate %s has %lld policy(ies) attached: detach them (DetachPolicy) "
-                     "before deleting it.",
-                     cert_id, (long long)n);
+                     "Certificate policies must be detached before deletion (arn: %s)", arn);
     if (!rc)
         rc = store__run(s, detach_sql, "detach certificate policies", "s", cert_id);
     if (!rc)
@@ -348,6 +345,11 @@ int store_thing_principals(struct store *s, const char *thing, const char *after
 
     memset(out, 0, sizeof(*out));
     rc = thing_exists(s, thing, eb);
+    if (rc == DD_ERR_NOT_FOUND)
+        return dd_fail(eb, rc,
+                       "Failed to list principals for thing %s because the thing does not exist "
+                       "in your account",
+                       thing);
     return rc ? rc : store__names(s, sql, limit, out, "ssI", thing, after, (int64_t)limit + 1);
 }
 

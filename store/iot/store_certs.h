@@ -45,6 +45,7 @@ extern const char *const store_cert_status_names[];
 struct store_cert {
     char cert_id[STORE_CERT_ID_SIZE];
     char generation_id[STORE_ID_SIZE];
+    char ca_cert_id[STORE_CERT_ID_SIZE]; /* the signing CA's id, "" when unknown */
     enum store_cert_status status;
     char *pem; /* owned or NULL */
     int64_t not_before_s;
@@ -77,6 +78,7 @@ struct store_cert_spec {
     const char *cert_id;       /* 64 lowercase hex digits */
     const char *pem;           /* the certificate, PEM */
     const char *generation_id; /* a UUID */
+    const char *ca_cert_id;    /* the signing CA's id, or NULL when unknown */
     enum store_cert_status status;
     int64_t not_before_s;
     int64_t not_after_s;
@@ -140,11 +142,13 @@ int store_cert_list(struct store *s, bool ascending, int64_t after_seq, size_t l
 int store_cert_set_status(struct store *s, const char *cert_id, enum store_cert_status status,
                           int64_t now_ms, struct dd_errbuf *eb);
 
-/* DeleteCertificate. DD_ERR_NOT_FOUND; DD_ERR_STATE while ACTIVE;
- * DD_ERR_DELETE_CONFLICT while attached to a thing, or to a policy unless
- * force (then those policy attachments go with it); DD_ERR_BUSY,
- * DD_ERR_STORE. eb gives the AWS message. */
-int store_cert_delete(struct store *s, const char *cert_id, bool force, struct dd_errbuf *eb);
+/* DeleteCertificate. DD_ERR_NOT_FOUND; DD_ERR_STATE while ACTIVE (even
+ * with force); DD_ERR_DELETE_CONFLICT while attached to a thing (even with
+ * force), or to a policy unless force (then those policy attachments go
+ * with it); DD_ERR_BUSY, DD_ERR_STORE. eb gives AWS's message, which names
+ * the certificate by arn (borrowed, only read for the message). */
+int store_cert_delete(struct store *s, const char *cert_id, const char *arn, bool force,
+                      struct dd_errbuf *eb);
 
 /* ---- thing principals ---- */
 
@@ -162,7 +166,8 @@ int store_thing_principal_detach(struct store *s, const char *thing, const char 
 /* One page of the certificate ids attached to thing, sorted, after after
  * ("": from the start), at most limit (>= 1); out->more says whether rows
  * remain. out is cleared first; clean up with store_names_cleanup().
- * DD_ERR_NOT_FOUND for a missing thing, DD_ERR_STORE, DD_ERR_NOMEM. */
+ * DD_ERR_NOT_FOUND for a missing thing (with AWS's message), DD_ERR_STORE,
+ * DD_ERR_NOMEM. */
 int store_thing_principals(struct store *s, const char *thing, const char *after, size_t limit,
                            struct store_names *out, struct dd_errbuf *eb);
 

@@ -297,12 +297,13 @@ int store__check_version(struct store *s, const char *ver_sql, const char *what,
 }
 
 /* Declared in store_internal.h. */
-int store__delete_versioned(struct store *s, const char *ver_sql, const char *child_sql,
+int store__delete_versioned(struct store *s, const char *ver_sql, const char *busy_sql,
                             const char *del_sql, const char *what, const char *name,
-                            int64_t expected, struct dd_errbuf *eb)
+                            int64_t expected, bool *busy, struct dd_errbuf *eb)
 {
     int rc = store__begin(s, eb);
 
+    *busy = false;
     if (rc)
         return rc;
     rc = store__check_version(s, ver_sql, what, name, expected, eb);
@@ -310,13 +311,11 @@ int store__delete_versioned(struct store *s, const char *ver_sql, const char *ch
         store_rollback(s);
         return DD_OK;
     }
-    if (!rc && child_sql) {
-        rc = store__exists(s, child_sql, "find child groups", "s", name);
+    if (!rc && busy_sql) {
+        rc = store__exists(s, busy_sql, "find what keeps the row", "s", name);
+        *busy = rc == DD_OK;
         if (rc == DD_OK)
-            rc = dd_fail(eb, DD_ERR_INVALID,
-                         "Cannot delete thing group : %s when there are still child groups "
-                         "attached to it.",
-                         name);
+            rc = DD_ERR_INVALID;
         else if (rc == DD_ERR_NOT_FOUND)
             rc = DD_OK;
     }
@@ -379,9 +378,16 @@ int store_thing_delete(struct store *s, const char *name, int64_t expected_versi
                        struct dd_errbuf *eb)
 {
     static const char ver_sql[] = "SELECT version FROM things WHERE name = ?";
+    static const char busy_sql[] = "SELECT 1 FROM thing_principals WHERE thing_name = ? LIMIT 1";
     static const char del_sql[] = "DELETE FROM things WHERE name = ?";
+    bool busy;
+    int rc = store__delete_versioned(s, ver_sql, busy_sql, del_sql, "thing", name, expected_version,
+                                     &busy, eb);
 
-    return store__delete_versioned(s, ver_sql, NULL, del_sql, "thing", name, expected_version, eb);
+    if (busy)
+        rc = dd_fail(eb, rc, "Cannot delete. Thing %s is still attached to one or more principals",
+                     name);
+    return rc;
 }
 
 int store_thing_list(struct store *s, const struct store_thing_filter *f, const char *after,
@@ -536,9 +542,16 @@ int store_group_delete(struct store *s, const char *name, int64_t expected_versi
     static const char ver_sql[] = "SELECT version FROM thing_groups WHERE name = ?";
     static const char child_sql[] = "SELECT 1 FROM thing_groups WHERE parent_name = ? LIMIT 1";
     static const char del_sql[] = "DELETE FROM thing_groups WHERE name = ?";
+    bool busy;
+    int rc = store__delete_versioned(s, ver_sql, child_sql, del_sql, "thing group", name,
+                                     expected_version, &busy, eb);
 
-    return store__delete_versioned(s, ver_sql, child_sql, del_sql, "thing group", name,
-                                   expected_version, eb);
+    if (busy)
+        rc = dd_fail(eb, rc,
+                     "Cannot delete thing group : %s when there are still child groups attached "
+                     "to it.",
+                     name);
+    return rc;
 }
 
 int store_group_list(struct store *s, const struct store_group_filter *f, const char *after,

@@ -144,7 +144,9 @@ int store_thing_update(struct store *s, const char *name, const struct store_pat
 
 /* DeleteThing in one transaction; its memberships go with it. A missing
  * thing is DD_OK (AWS answers success). expected_version < 0 skips the
- * check; otherwise a mismatch is DD_ERR_VERSION_CONFLICT. */
+ * check; otherwise a mismatch is DD_ERR_VERSION_CONFLICT. A thing that
+ * still has a principal attached stays: DD_ERR_INVALID with AWS's
+ * message, as AWS refuses it. */
 int store_thing_delete(struct store *s, const char *name, int64_t expected_version,
                        struct dd_errbuf *eb);
 

@@ -242,6 +242,106 @@ def test_register_certificate_without_ca(emu, iot):
     assert len(iot.list_certificates()["certificates"]) == 2
 
 
+def signed_by(ca_pem, ca_key_pem, cn="device-9"):
+    """A certificate for a new EC key, issued by the CA (ca_pem, ca_key_pem)."""
+    ca = x509.load_pem_x509_certificate(ca_pem.encode())
+    ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.utcnow()
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(ca.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .sign(ca_key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_register_certificate(emu, iot, tmp_path):
+    # The PEM of a certificate ddlocal issued, deleted, then brought back:
+    # the same DER, so the same certificateId (and ARN), as AWS computes it.
+    first = iot.create_keys_and_certificate(setAsActive=False)
+    iot.delete_certificate(certificateId=first["certificateId"])
+    out = iot.register_certificate(certificatePem=first["certificatePem"], setAsActive=False)
+    assert set(out) - {"ResponseMetadata"} == {"certificateArn", "certificateId"}
+    assert out["certificateId"] == first["certificateId"] == der_id(first["certificatePem"])
+    assert out["certificateArn"] == first["certificateArn"]
+    d = iot.describe_certificate(certificateId=out["certificateId"])["certificateDescription"]
+    assert d["status"] == "INACTIVE" and "caCertificateId" not in d
+
+    # Registered twice: AWS's message, with the resource's id and ARN.
+    for call in (lambda: iot.register_certificate(certificatePem=first["certificatePem"]),
+                 lambda: iot.register_certificate_without_ca(
+                     certificatePem=first["certificatePem"], status="ACTIVE")):
+        with pytest.raises(iot.exceptions.ResourceAlreadyExistsException) as e:
+            call()
+        assert code(e) == ("ResourceAlreadyExistsException", 409)
+        assert e.value.response["Error"]["Message"] == (
+            "The certificate is already provisioned or registered")
+        assert e.value.response["resourceId"] == out["certificateId"]
+        assert e.value.response["resourceArn"] == out["certificateArn"]
+
+    # With its CA's PEM: checked against it, and the CA's id is kept.
+    ca_pem, ca_key = self_signed("my-ca")
+    dev = signed_by(ca_pem, ca_key)
+    out = iot.register_certificate(certificatePem=dev, caCertificatePem=ca_pem, setAsActive=True)
+    d = iot.describe_certificate(certificateId=out["certificateId"])["certificateDescription"]
+    assert d["status"] == "ACTIVE"
+    assert d["caCertificateId"] == der_id(ca_pem)
+    assert out["certificateId"] == der_id(dev)
+    # status in the body when setAsActive is not given.
+    dev2 = signed_by(ca_pem, ca_key, "device-10")
+    out2 = iot.register_certificate(certificatePem=dev2, caCertificatePem=ca_pem, status="REVOKED")
+    assert iot.describe_certificate(certificateId=out2["certificateId"])[
+        "certificateDescription"]["status"] == "REVOKED"
+
+    # Errors, each storing nothing.
+    n = len(iot.list_certificates()["certificates"])
+    other_ca, _ = self_signed("other-ca")
+    bad = [({"certificatePem": signed_by(ca_pem, ca_key, "d3"), "caCertificatePem": other_ca},
+            "CertificateValidationException",
+            "The certificate is not signed by the given CA certificate."),
+           ({"certificatePem": "-----BEGIN CERTIFICATE-----\nxx\n"},
+            "CertificateValidationException",
+            "The certificate is not a valid PEM-encoded X.509 certificate."),
+           ({"certificatePem": dev2 + "x", "caCertificatePem": "not a pem"},
+            "CertificateValidationException",
+            "The CA certificate is not a valid PEM-encoded X.509 certificate."),
+           ({"certificatePem": signed_by(ca_pem, ca_key, "d4"), "status": "BOGUS"},
+            "InvalidRequestException", None)]
+    for kwargs, err, msg in bad:
+        with pytest.raises(iot.exceptions.ClientError) as e:
+            iot.register_certificate(**kwargs)
+        assert code(e) == (err, 400)
+        if msg:
+            assert e.value.response["Error"]["Message"] == msg
+    assert len(iot.list_certificates()["certificates"]) == n
+
+    # The AWS CLI: register-certificate with --ca-certificate-pem and an error.
+    dev_file, ca_file = tmp_path / "dev.pem", tmp_path / "ca.pem"
+    dev_file.write_text(signed_by(ca_pem, ca_key, "cli-device"))
+    ca_file.write_text(ca_pem)
+    cli = emu.aws_json("iot", "register-certificate", "--certificate-pem",
+                       "file://" + str(dev_file), "--ca-certificate-pem", "file://" + str(ca_file),
+                       "--status", "ACTIVE")
+    assert cli["certificateId"] == der_id(dev_file.read_text())
+    assert cli["certificateArn"] == PREFIX + "cert/" + cli["certificateId"]
+    p = emu.aws("iot", "register-certificate", "--certificate-pem", "file://" + str(dev_file),
+                check=False)
+    assert p.returncode == 254
+    assert "An error occurred (ResourceAlreadyExistsException) when calling the " \
+        "RegisterCertificate operation: The certificate is already provisioned or registered" \
+        in p.stderr
+    ca_file.write_text(other_ca)
+    dev_file.write_text(signed_by(ca_pem, ca_key, "cli-device-2"))
+    p = emu.aws("iot", "register-certificate", "--certificate-pem", "file://" + str(dev_file),
+                "--ca-certificate-pem", "file://" + str(ca_file), check=False)
+    assert p.returncode == 254
+    assert "(CertificateValidationException) when calling the RegisterCertificate operation: " \
+        "The certificate is not signed by the given CA certificate." in p.stderr
+
+
 def test_list_certificates_order_and_paging(emu, iot):
     ids = [iot.create_keys_and_certificate()["certificateId"] for _ in range(5)]
     newest_first = [c["certificateId"] for c in iot.list_certificates()["certificates"]]
@@ -320,9 +420,12 @@ def test_delete_certificate_rules(emu, iot):
     out = iot.create_keys_and_certificate(setAsActive=True)
     cid, arn = out["certificateId"], out["certificateArn"]
 
-    with pytest.raises(iot.exceptions.CertificateStateException) as e:
-        iot.delete_certificate(certificateId=cid)
-    assert code(e) == ("CertificateStateException", 406)
+    for force in (False, True):
+        with pytest.raises(iot.exceptions.CertificateStateException) as e:
+            iot.delete_certificate(certificateId=cid, forceDelete=force)
+        assert code(e) == ("CertificateStateException", 406)
+        assert e.value.response["Error"]["Message"] == (
+            "Certificate must be deactivated (not ACTIVE) before deletion. Id: " + cid)
 
     iot.update_certificate(certificateId=cid, newStatus="INACTIVE")
     iot.attach_thing_principal(thingName="lamp-1", principal=arn)
@@ -331,9 +434,17 @@ def test_delete_certificate_rules(emu, iot):
         with pytest.raises(iot.exceptions.DeleteConflictException) as e:
             iot.delete_certificate(certificateId=cid, forceDelete=force)
         assert code(e) == ("DeleteConflictException", 409)
+        assert e.value.response["Error"]["Message"] == (
+            "Things must be detached before deletion (arn: %s)" % arn)
     iot.detach_thing_principal(thingName="lamp-1", principal=arn)
-    with pytest.raises(iot.exceptions.DeleteConflictException):
+    with pytest.raises(iot.exceptions.DeleteConflictException) as e:
         iot.delete_certificate(certificateId=cid)
+    assert e.value.response["Error"]["Message"] == (
+        "Certificate policies must be detached before deletion (arn: %s)" % arn)
+    p = emu.aws("iot", "delete-certificate", "--certificate-id", cid, check=False)
+    assert p.returncode != 0
+    assert "(DeleteConflictException) when calling the DeleteCertificate operation: " \
+        "Certificate policies must be detached before deletion (arn: %s)" % arn in p.stderr
     # forceDelete takes the policy attachments with it.
     iot.delete_certificate(certificateId=cid, forceDelete=True)
     assert iot.list_targets_for_policy(policyName="p1")["targets"] == []
@@ -374,7 +485,19 @@ def test_thing_principals(emu, iot):
     assert iot.list_principal_things(principal=c1)["things"] == ["t-a", "t-c"]
     assert iot.list_thing_principals(thingName="t-b")["principals"] == []
 
-    # A deleted thing takes its attachments with it.
+    # As AWS, a thing that still has principals cannot be deleted.
+    with pytest.raises(iot.exceptions.InvalidRequestException) as e:
+        iot.delete_thing(thingName="t-c")
+    assert code(e) == ("InvalidRequestException", 400)
+    assert e.value.response["Error"]["Message"] == (
+        "Cannot delete. Thing t-c is still attached to one or more principals")
+    p = emu.aws("iot", "delete-thing", "--thing-name", "t-c", check=False)
+    assert p.returncode != 0
+    assert "(InvalidRequestException) when calling the DeleteThing operation: Cannot delete. " \
+        "Thing t-c is still attached to one or more principals" in p.stderr
+    assert iot.describe_thing(thingName="t-c")["thingName"] == "t-c"
+    assert iot.list_principal_things(principal=c1)["things"] == ["t-a", "t-c"]
+    iot.detach_thing_principal(thingName="t-c", principal=c1)
     iot.delete_thing(thingName="t-c")
     assert iot.list_principal_things(principal=c1)["things"] == ["t-a"]
 
@@ -383,8 +506,11 @@ def test_thing_principals(emu, iot):
         iot.attach_thing_principal(thingName="nope", principal=c1)
     with pytest.raises(iot.exceptions.ResourceNotFoundException):
         iot.attach_thing_principal(thingName="t-a", principal=ghost)
-    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+    with pytest.raises(iot.exceptions.ResourceNotFoundException) as e:
         iot.list_thing_principals(thingName="nope")
+    assert e.value.response["Error"]["Message"] == (
+        "Failed to list principals for thing nope because the thing does not exist in your "
+        "account")
     with pytest.raises(iot.exceptions.ResourceNotFoundException):
         iot.list_principal_things(principal=ghost)
     for bad in ["arn:aws:cognito-identity:us-east-1:123456789012:identitypool/x",

@@ -73,6 +73,29 @@ def test_create_get_delete_with_cli(emu, iot):
     assert "(ResourceNotFoundException) when calling the GetPolicy operation" in err
 
 
+def test_action_with_a_space_accepted_as_aws_does(emu, iot):
+    # AWS created "iot: *" in moto issue #1908's scenario; it is kept as written.
+    doc = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+           '"Action": ["iot: *"], "Resource": "*"}]}')
+    out = iot.create_policy(policyName="spaced", policyDocument=doc)
+    assert out["policyVersionId"] == "1"
+    assert iot.get_policy(policyName="spaced")["policyDocument"] == doc
+    cli = emu.aws_json("iot", "create-policy", "--policy-name", "spaced-cli",
+                       "--policy-document", doc)
+    assert cli["policyArn"] == PREFIX + "policy/spaced-cli"
+    # Spaces alone are no action name, and a document that is not JSON stays refused.
+    for bad, fragment in [(doc.replace("iot: *", "iot:  "), "is not an action name"),
+                          ("doc", "not valid JSON")]:
+        with pytest.raises(iot.exceptions.MalformedPolicyException) as e:
+            iot.create_policy(policyName="bad", policyDocument=bad)
+        assert fragment in e.value.response["Error"]["Message"]
+        err = cli_error(emu, "iot", "create-policy", "--policy-name", "bad",
+                        "--policy-document", bad)
+        assert "(MalformedPolicyException) when calling the CreatePolicy operation" in err
+    assert sorted(p["policyName"] for p in iot.list_policies()["policies"]) == [
+        "spaced", "spaced-cli"]
+
+
 @pytest.mark.parametrize("doc,fragment", [
     ("{not json", "JSON"),
     ("[]", ""),
@@ -221,6 +244,66 @@ def test_attach_detach_and_delete_refused_while_attached(emu, iot):
     iot.detach_policy(policyName="Q", target=CARN)  # not attached: fine
     assert iot.list_targets_for_policy(policyName="Q")["targets"] == []
     iot.delete_policy(policyName="Q")
+
+
+def test_principal_policy_operations(emu, iot):
+    # The deprecated AttachPrincipalPolicy, ListPrincipalPolicies and
+    # DetachPrincipalPolicy: the principal travels in a header.
+    iot.create_policy(policyName="P1", policyDocument=ALLOW)
+    iot.create_policy(policyName="P2", policyDocument=DENY)
+    cert = iot.create_keys_and_certificate()["certificateArn"]
+    iot.attach_principal_policy(policyName="P2", principal=cert)
+    emu.aws("iot", "attach-principal-policy", "--policy-name", "P1", "--principal", cert)
+    got = iot.list_principal_policies(principal=cert)["policies"]
+    assert got == [{"policyName": "P1", "policyArn": PREFIX + "policy/P1"},
+                   {"policyName": "P2", "policyArn": PREFIX + "policy/P2"}]
+    # The same attachments as AttachPolicy's.
+    assert iot.list_targets_for_policy(policyName="P1")["targets"] == [cert]
+    assert names(iot.list_attached_policies(target=cert)["policies"]) == ["P1", "P2"]
+    page = iot.list_principal_policies(principal=cert, pageSize=1)
+    assert names(page["policies"]) == ["P1"]
+    page = iot.list_principal_policies(principal=cert, pageSize=1, marker=page["nextMarker"])
+    assert names(page["policies"]) == ["P2"] and "nextMarker" not in page
+    out = emu.aws_json("iot", "list-principal-policies", "--principal", cert)
+    assert names(out["policies"]) == ["P1", "P2"]
+    # ListPolicyPrincipals: the certificates only, not the thing groups.
+    nested(iot)
+    iot.attach_policy(policyName="P1", target=GARN + "Line")
+    cert2 = iot.create_keys_and_certificate()["certificateArn"]
+    iot.attach_principal_policy(policyName="P1", principal=cert2)
+    assert sorted(iot.list_policy_principals(policyName="P1")["principals"]) == sorted(
+        [cert, cert2])
+    page = iot.list_policy_principals(policyName="P1", pageSize=1)
+    assert len(page["principals"]) == 1
+    page2 = iot.list_policy_principals(policyName="P1", pageSize=1, marker=page["nextMarker"])
+    assert sorted(page["principals"] + page2["principals"]) == sorted([cert, cert2])
+    assert "nextMarker" not in page2
+    out = emu.aws_json("iot", "list-policy-principals", "--policy-name", "P1")
+    assert sorted(out["principals"]) == sorted([cert, cert2])
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.list_policy_principals(policyName="nope")
+    iot.detach_policy(policyName="P1", target=GARN + "Line")
+    iot.detach_principal_policy(policyName="P1", principal=cert2)
+
+    with pytest.raises(iot.exceptions.DeleteConflictException):
+        iot.delete_policy(policyName="P2")
+    iot.detach_principal_policy(policyName="P2", principal=cert)
+    emu.aws("iot", "detach-principal-policy", "--policy-name", "P1", "--principal", cert)
+    assert iot.list_principal_policies(principal=cert)["policies"] == []
+    iot.delete_policy(policyName="P2")
+
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.attach_principal_policy(policyName="nope", principal=cert)
+    for bad in [GARN + "Line", "garbage"]:
+        with pytest.raises(iot.exceptions.InvalidRequestException):
+            iot.attach_principal_policy(policyName="P1", principal=bad)
+        with pytest.raises(iot.exceptions.InvalidRequestException):
+            iot.list_principal_policies(principal=bad)
+    err = cli_error(emu, "iot", "attach-principal-policy", "--policy-name", "P1",
+                    "--principal", GARN + "Line")
+    assert "(InvalidRequestException) when calling the AttachPrincipalPolicy operation: " \
+        "principal must be a certificate ARN" in err
+    assert iot.list_principal_policies(principal=cert)["policies"] == []
 
 
 def test_attach_errors(emu, iot):

@@ -444,6 +444,14 @@ static const struct eval_row not_rows[] = {
       "topic/public/x",
       POLICY_ALLOW,
       0 },
+    /* "iot: *" is accepted as AWS does, and kept as written: it names no
+     * action, so it allows nothing. */
+    { { STMT("Allow", "\"iot: *\"", "\"*\"") },
+      CTX_NONE,
+      POLICY_ACTION_PUBLISH,
+      "topic/x",
+      POLICY_DENY_IMPLICIT,
+      -1 },
 };
 
 static void test_not_action_not_resource(void **state)
@@ -943,6 +951,7 @@ static const struct valid_row {
       "\"StringLike\":{\"k\":[\"${*}\"]},\"NotIpAddress\":{\"aws:SourceIp\":[\"::1\","
       "\"fe80::/10\"]}}}}\n",
       0, DD_OK, "" },
+    { STMT("Allow", "[\"iot: *\", \"iot:Get Thing?\"]", "\"*\""), 0, DD_OK, "" },
     /* The limit counts characters other than white space. */
     { "{ \"Statement\" : [ ] }", 16, DD_OK, "" },
     { "{ \"Statement\" : [ ] }", 15, DD_ERR_MALFORMED_POLICY, "16 characters" },
@@ -1003,7 +1012,8 @@ static const struct valid_row {
       "\"Publish\" is not an action name" },
     { STMT("Allow", "\"iot:\"", "\"*\""), 0, DD_ERR_MALFORMED_POLICY, "not an action name" },
     { STMT("Allow", "\":Publish\"", "\"*\""), 0, DD_ERR_MALFORMED_POLICY, "not an action name" },
-    { STMT("Allow", "\"iot:Pub lish\"", "\"*\""), 0, DD_ERR_MALFORMED_POLICY,
+    { STMT("Allow", "\"iot:  \"", "\"*\""), 0, DD_ERR_MALFORMED_POLICY, "not an action name" },
+    { STMT("Allow", "\"iot:Pub\\tlish\"", "\"*\""), 0, DD_ERR_MALFORMED_POLICY,
       "not an action name" },
     { STMT("Allow", "\"iot:*\"", "\"topic/x\""), 0, DD_ERR_MALFORMED_POLICY,
       "resource \"topic/x\" is not \"*\" or an ARN" },

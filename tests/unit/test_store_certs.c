@@ -67,7 +67,20 @@ static void test_create_get(void **state)
     assert_int_equal(c.not_after_s, 200);
     assert_int_equal(c.created_ms, 5000);
     assert_int_equal(c.modified_ms, 5000);
+    assert_string_equal(c.ca_cert_id, ""); /* unknown */
     store_cert_cleanup(&c);
+
+    /* A certificate registered with its CA keeps the CA's id. */
+    spec.cert_id = C2;
+    spec.ca_cert_id = C3;
+    assert_int_equal(store_cert_create(s, &spec, &eb), DD_OK);
+    assert_int_equal(store_cert_get(s, C2, &c, &eb), DD_OK);
+    assert_string_equal(c.ca_cert_id, C3);
+    assert_int_equal(c.status, STORE_CERT_ACTIVE);
+    store_cert_cleanup(&c);
+    store_fixture_exec(s, "DELETE FROM certificates WHERE cert_id = '" C2 "'");
+    spec.cert_id = C1;
+    spec.ca_cert_id = NULL;
 
     /* A second registration of the same certificate is refused. */
     assert_int_equal(store_cert_create(s, &spec, &eb), DD_ERR_EXISTS);
@@ -169,16 +182,19 @@ static void test_delete_rules(void **state)
         const char *msg;
     } rows[] = {
         { "", NO, false, DD_ERR_NOT_FOUND, "cannot be found" },
-        { "UPDATE certificates SET status = 'ACTIVE'", C1, false, DD_ERR_STATE, "ACTIVE" },
-        { "UPDATE certificates SET status = 'ACTIVE'", C1, true, DD_ERR_STATE, "ACTIVE" },
+        { "UPDATE certificates SET status = 'ACTIVE'", C1, false, DD_ERR_STATE,
+          "Certificate must be deactivated (not ACTIVE) before deletion." },
+        { "UPDATE certificates SET status = 'ACTIVE'", C1, true, DD_ERR_STATE,
+          "Certificate must be deactivated (not ACTIVE) before deletion." },
         { "UPDATE certificates SET status = 'INACTIVE';"
           "INSERT INTO thing_principals VALUES ('t1', '" C1 "')",
-          C1, true, DD_ERR_DELETE_CONFLICT, "thing" },
+          C1, true, DD_ERR_DELETE_CONFLICT, "Things must be detached before deletion (arn: A)" },
         { "DELETE FROM thing_principals;"
           "INSERT INTO policies (name, default_version, next_version, generation, created_ms, "
           "modified_ms) VALUES ('p', 1, 2, 1, 0, 0);"
           "INSERT INTO policy_targets VALUES ('p', 'cert', '" C1 "')",
-          C1, false, DD_ERR_DELETE_CONFLICT, "polic" },
+          C1, false, DD_ERR_DELETE_CONFLICT,
+          "Certificate policies must be detached before deletion (arn: A)" },
     };
     struct store *s = *state;
     struct dd_errbuf eb;
@@ -188,19 +204,19 @@ static void test_delete_rules(void **state)
     add_cert(s, C1, STORE_CERT_INACTIVE, 0);
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         store_fixture_exec(s, rows[i].setup);
-        assert_int_equal(store_cert_delete(s, rows[i].id, rows[i].force, &eb), rows[i].rc);
+        assert_int_equal(store_cert_delete(s, rows[i].id, "A", rows[i].force, &eb), rows[i].rc);
         assert_non_null(strstr(eb.msg, rows[i].msg));
         assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM certificates"), 1);
     }
     assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM policy_targets"), 1);
     /* forceDelete takes the policy attachments with it. */
-    assert_int_equal(store_cert_delete(s, C1, true, &eb), DD_OK);
+    assert_int_equal(store_cert_delete(s, C1, "A", true, &eb), DD_OK);
     assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM certificates"), 0);
     assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM policy_targets"), 0);
 
     /* Revoked, detached: deleted without force. */
     add_cert(s, C2, STORE_CERT_REVOKED, 0);
-    assert_int_equal(store_cert_delete(s, C2, false, &eb), DD_OK);
+    assert_int_equal(store_cert_delete(s, C2, "A", false, &eb), DD_OK);
 }
 
 static void test_principals(void **state)
@@ -243,6 +259,8 @@ static void test_principals(void **state)
     store_names_cleanup(&l);
 
     assert_int_equal(store_thing_principals(s, "nope", "", 10, &l, &eb), DD_ERR_NOT_FOUND);
+    assert_string_equal(eb.msg, "Failed to list principals for thing nope because the thing does "
+                                "not exist in your account");
     assert_int_equal(l.n, 0);
     assert_null(l.names);
     assert_int_equal(store_principal_things(s, NO, "", 10, &l, &eb), DD_ERR_NOT_FOUND);
@@ -253,11 +271,28 @@ static void test_principals(void **state)
     assert_int_equal(store_thing_principal_detach(s, "nope", C1, &eb), DD_ERR_NOT_FOUND);
     assert_int_equal(store_thing_principal_detach(s, "t1", NO, &eb), DD_ERR_NOT_FOUND);
 
-    /* For the broker: the things of a certificate; a deleted thing is gone. */
-    store_fixture_exec(s, "DELETE FROM things WHERE name = 't3'");
+    /* A thing that still has principals is not deleted, as AWS refuses it;
+     * once they are detached it goes. */
+    assert_int_equal(store_thing_delete(s, "t1", -1, &eb), DD_ERR_INVALID);
+    assert_string_equal(eb.msg,
+                        "Cannot delete. Thing t1 is still attached to one or more principals");
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM things WHERE name = 't1'"), 1);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM thing_principals"), 3);
+    assert_int_equal(store_thing_principal_detach(s, "t1", C2, &eb), DD_OK);
+    assert_int_equal(store_thing_delete(s, "t1", -1, &eb), DD_ERR_INVALID);
+    assert_int_equal(store_thing_principal_detach(s, "t1", C1, &eb), DD_OK);
+    assert_int_equal(store_thing_delete(s, "t1", -1, &eb), DD_OK);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM things WHERE name = 't1'"), 0);
+
+    /* For the broker: the things of a certificate; a deleted thing is gone
+     * (the schema's cascade, kept as a safety net). */
     assert_int_equal(store_cert_things(s, C1, &l), DD_OK);
     assert_int_equal(l.n, 1);
-    assert_string_equal(l.names[0], "t1");
+    assert_string_equal(l.names[0], "t3");
+    store_names_cleanup(&l);
+    store_fixture_exec(s, "DELETE FROM things WHERE name = 't3'");
+    assert_int_equal(store_cert_things(s, C1, &l), DD_OK);
+    assert_int_equal(l.n, 0);
     store_names_cleanup(&l);
     assert_int_equal(store_cert_things(s, NO, &l), DD_OK);
     assert_int_equal(l.n, 0);
