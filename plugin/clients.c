@@ -150,6 +150,19 @@ size_t clients_count(const struct clients *t)
     return t->id_n;
 }
 
+size_t clients_bytes(const struct clients *t)
+{
+    size_t n = sizeof(*t) + t->id_cap * sizeof(t->ids[0]) + t->conn_cap * sizeof(t->conns[0]), i;
+
+    for (i = 0; i < t->id_cap; i++)
+        if (t->ids[i])
+            n += sizeof(*t->ids[i]) +
+                 (t->ids[i]->dims ? CLIENTS_MAX_DIMS * sizeof(struct dim_counts) : 0);
+    if (t->closing.w)
+        n += sizeof(*t->closing.w) + t->closing.room * sizeof(t->closing.w->records[0]);
+    return n;
+}
+
 /* The slot of id, or the empty slot where it would go. The table grows at
  * half load, so a probe always meets an empty slot. */
 static size_t id_slot(const struct clients *t, const char *id)

@@ -165,4 +165,8 @@ void clients_reset_dims(struct clients *t);
 /* Number of entries (for the benchmark's memory figure). */
 size_t clients_count(const struct clients *t);
 
+/* Bytes the table holds: its slot arrays, entries, dimension counts and
+ * the window being closed (for the benchmark; walks the table). */
+size_t clients_bytes(const struct clients *t);
+
 #endif

@@ -115,6 +115,15 @@ void detect_free(struct detect *d)
     free(d);
 }
 
+size_t detect_bytes(const struct detect *d)
+{
+    return sizeof(*d) + strmap_bytes(d->history) +
+           strmap_count(d->history) * sizeof(struct judge_ring) + strmap_bytes(d->ml) +
+           strmap_count(d->ml) * sizeof(struct judge_ml) + strmap_bytes(d->states) +
+           strmap_count(d->states) * sizeof(struct cached_state) +
+           (d->masks ? strmap_bytes(d->masks) + strmap_count(d->masks) * sizeof(uint64_t) : 0);
+}
+
 void detect_set_log(struct detect *d, detect_log_fn fn, void *ctx)
 {
     d->log = fn;

@@ -18,6 +18,7 @@ struct slot {
 struct strmap {
     struct slot *slots;
     size_t cap, n;
+    size_t key_bytes; /* the keys' copies */
 };
 
 static uint32_t hash(const void *key, size_t len)
@@ -86,7 +87,8 @@ void *strmap_get(const struct strmap *m, const void *key, size_t len)
 
 static int grow(struct strmap *m)
 {
-    struct strmap bigger = { calloc(m->cap * 2, sizeof(struct slot)), m->cap * 2, m->n };
+    struct strmap bigger = { calloc(m->cap * 2, sizeof(struct slot)), m->cap * 2, m->n,
+                             m->key_bytes };
     size_t i;
 
     if (!bigger.slots)
@@ -124,6 +126,7 @@ int strmap_put(struct strmap *m, const void *key, size_t len, void *value, void 
     s->hash = h;
     s->value = value;
     m->n++;
+    m->key_bytes += len ? len : 1;
     return 0;
 }
 
@@ -140,4 +143,9 @@ void strmap_each(const struct strmap *m,
 size_t strmap_count(const struct strmap *m)
 {
     return m->n;
+}
+
+size_t strmap_bytes(const struct strmap *m)
+{
+    return sizeof(*m) + m->cap * sizeof(m->slots[0]) + m->key_bytes;
 }

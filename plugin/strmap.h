@@ -28,4 +28,8 @@ void strmap_each(const struct strmap *m,
 
 size_t strmap_count(const struct strmap *m);
 
+/* Bytes the map itself holds: its slots and the copies of the keys (the
+ * values are the caller's). */
+size_t strmap_bytes(const struct strmap *m);
+
 #endif
