@@ -23,6 +23,12 @@
 
 #define CLIENTS_MAX_DIMS 8 /* TOPIC_FILTER dimensions counted at once */
 
+/* Emulated time after which a client that left is forgotten, by the table
+ * here and by Detect's per-thing state: its disconnect-duration datapoints
+ * are no longer worth keeping (AWS invalidates a violation after two days
+ * without data). */
+#define CLIENTS_FORGET_AFTER_MS ((int64_t)2 * 24 * 3600 * 1000)
+
 /* Payload sizes of the messages a client sent; min and max are valid when
  * n > 0. */
 struct size_stats {

@@ -42,10 +42,6 @@
 #define PROGRESS_EVERY_MS 1000
 #define CLOSE_BUDGET_NS   2000000L /* of one tick, for sweeping a closing window */
 #define CLOSE_STEP_SLOTS  1024     /* slots swept between two looks at the clock */
-/* Clients gone longer than this are forgotten (they no longer have
- * disconnect-duration datapoints worth keeping: AWS invalidates after two
- * days without data). */
-#define FORGET_AFTER_MS ((int64_t)2 * 24 * 3600 * 1000)
 
 static int64_t real_ms(clockid_t id)
 {
@@ -217,7 +213,7 @@ static int on_tick(int event, void *event_data, void *userdata)
         int64_t next_end = clock_bucket_end(now);
         int64_t idle = (next_end - p->open_bucket_end_ms) / CLOCK_BUCKET_MS - 1;
 
-        if (clients_close_begin(p->clients, p->open_bucket_end_ms, idle, FORGET_AFTER_MS,
+        if (clients_close_begin(p->clients, p->open_bucket_end_ms, idle, CLIENTS_FORGET_AFTER_MS,
                                 p->config ? p->config->dim_names : NULL,
                                 p->config ? p->config->n_dims : 0))
             mosquitto_log_printf(MOSQ_LOG_ERR,

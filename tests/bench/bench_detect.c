@@ -38,12 +38,12 @@
 #include "store/defender/store_profiles.h"
 #include "store/store.h"
 
-#define FORGET_MS     ((int64_t)2 * 24 * 3600 * 1000)
-#define RETAIN_MS     ((int64_t)24 * 3600 * 1000)
-#define FIRST_END     ((int64_t)1700000100000) /* a multiple of 300 s */
-#define ALL_THINGS    "arn:aws:iot:us-east-1:123456789012:all/things"
-#define N_WINDOWS     12 /* one emulated hour: the steady figure must not drift */
-#define CHURN_WINDOWS 3  /* windows of traffic per round of --churn */
+#define CLIENTS_FORGET_AFTER_MS ((int64_t)2 * 24 * 3600 * 1000)
+#define RETAIN_MS               ((int64_t)24 * 3600 * 1000)
+#define FIRST_END               ((int64_t)1700000100000) /* a multiple of 300 s */
+#define ALL_THINGS              "arn:aws:iot:us-east-1:123456789012:all/things"
+#define N_WINDOWS               12 /* one emulated hour: the steady figure must not drift */
+#define CHURN_WINDOWS           3  /* windows of traffic per round of --churn */
 
 /* Three profiles, five behaviors, each on a cloud-side count metric. The
  * criteria say what is normal: a datapoint violates when they do not hold. */
@@ -175,7 +175,7 @@ static double close_window(struct clients *t, struct detect *d, struct store *s,
     double t0 = now_ms();
     int rc;
 
-    if (clients_close_begin(t, end, 0, FORGET_MS, NULL, 0))
+    if (clients_close_begin(t, end, 0, CLIENTS_FORGET_AFTER_MS, NULL, 0))
         fail("clients_close_begin", DD_ERR_NOMEM);
     *ticks = 0;
     while (!win) {
@@ -271,7 +271,7 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
 
 /* Rounds of n client ids never seen before: each round connects them, runs
  * CHURN_WINDOWS windows of traffic, disconnects them all, and lets them age
- * out (one close more than FORGET_MS after they left). After each round,
+ * out (one close more than CLIENTS_FORGET_AFTER_MS after they left). After each round,
  * the heap in use and the structures' own bytes; and the time of the
  * round's last window close with n live ids (the broker's sweep plus the
  * engine's evaluation). The memory and the close time must not grow from
@@ -289,7 +289,8 @@ static void churn(struct store *s, struct detect *d, size_t n, int rounds)
     printf("bench-detect --churn: %d rounds of %zu new client ids, %d behaviors, "
            "profiles on all things\n",
            rounds, n, N_BEHAVIORS);
-    printf("  round   heap in use   RSS       table     engine    ids   close: sweep + evaluate\n");
+    printf("  round  heap in use  of it SQLite  RSS        table    engine  ids  "
+           "close: sweep + evaluate\n");
     for (r = 1; r <= rounds; r++) {
         double sweep = 0, eval = 0, live_sweep = 0, heap, close;
         size_t i;
@@ -306,7 +307,7 @@ static void churn(struct store *s, struct detect *d, size_t n, int rounds)
             clients_disconnect(t, conn_of(i), end - CLOCK_BUCKET_MS);
         /* The window they left in, then one past their forgetting. */
         close_window(t, d, s, end, &sweep, &ticks, &tick_max);
-        end += FORGET_MS + CLOCK_BUCKET_MS;
+        end += CLIENTS_FORGET_AFTER_MS + CLOCK_BUCKET_MS;
         close_window(t, d, s, end, &sweep, &ticks, &tick_max);
         end += CLOCK_BUCKET_MS;
         heap = (double)mallinfo2().uordblks;
@@ -314,14 +315,15 @@ static void churn(struct store *s, struct detect *d, size_t n, int rounds)
             first_heap = heap;
             first_close = close;
         }
-        printf("  %5d  %9.2f MB  %6.2f MB  %7zu B  %7zu B  %5zu  %7.1f + %7.1f ms\n", r, heap / 1e6,
-               (double)rss_bytes() / 1e6, clients_bytes(t), detect_bytes(d), clients_count(t),
-               live_sweep, eval);
-        printf("json: {\"round\":%d,\"ids\":%zu,\"heap_bytes\":%.0f,\"rss_bytes\":%ld,"
+        printf("  %5d  %8.2f MB  %9.2f MB  %6.2f MB  %6zu B  %6zu B  %3zu  %6.1f + %6.1f ms\n", r,
+               heap / 1e6, (double)store_memory_used() / 1e6, (double)rss_bytes() / 1e6,
+               clients_bytes(t), detect_bytes(d), clients_count(t), live_sweep, eval);
+        printf("json: {\"round\":%d,\"ids\":%zu,\"heap_bytes\":%.0f,\"sqlite_bytes\":%zu,"
+               "\"rss_bytes\":%ld,"
                "\"table_bytes\":%zu,\"engine_bytes\":%zu,\"close_ms\":%.1f,"
                "\"heap_ratio\":%.3f,\"close_ratio\":%.3f}\n",
-               r, n, heap, rss_bytes(), clients_bytes(t), detect_bytes(d), close, heap / first_heap,
-               close / first_close);
+               r, n, heap, store_memory_used(), rss_bytes(), clients_bytes(t), detect_bytes(d),
+               close, heap / first_heap, close / first_close);
     }
     clients_free(t);
 }
