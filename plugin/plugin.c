@@ -478,14 +478,10 @@ static int on_disconnect(int event, void *event_data, void *userdata)
     (void)event;
     PLUGIN_ASSERT_BROKER_THREAD(p);
     clients_disconnect(p->clients, d->client, emulated_now(p));
-    if (p->tls_certs) {
-        char *cert_id = NULL;
-
-        /* Forget the connection's certificate (pointers are reused). */
-        if (strmap_get(p->tls_certs, &d->client, sizeof(d->client)) &&
-            strmap_put(p->tls_certs, &d->client, sizeof(d->client), NULL, (void **)&cert_id) == 0)
-            free(cert_id);
-    }
+    /* Forget the connection's certificate, key and all (pointers are
+     * reused, and every connection ever made must not keep a slot). */
+    if (p->tls_certs)
+        free(strmap_take(p->tls_certs, &d->client, sizeof(d->client)));
     return MOSQ_ERR_SUCCESS;
 }
 
