@@ -117,8 +117,9 @@ void clients_disconnect(struct clients *t, const void *conn, int64_t now_ms);
  * window go on being counted meanwhile. dim_names[0..n_dims) are the
  * dimensions in force (their counts are copied; the slots above are left
  * unset). Entries of clients that left more than forget_after_ms ago are
- * dropped by the sweep, and so are those of refused clients that stayed
- * quiet for a whole window. DD_ERR_STATE while another close is under way
+ * dropped by the sweep, and so are those of clients that were only ever
+ * refused, once their counts are in the window. When the sweep is done the
+ * table shrinks to fit the entries left. DD_ERR_STATE while another close is under way
  * or its window was not taken; DD_ERR_NOMEM (nothing changes). */
 int clients_close_begin(struct clients *t, int64_t bucket_end_ms, int64_t idle_buckets_after,
                         int64_t forget_after_ms, const char *const *dim_names, size_t n_dims);
