@@ -59,14 +59,15 @@ static void test_drop_keeps_the_rest_reachable(void **state)
         struct rule keep;
         size_t kept;
     } cases[] = {
-        { 0, { 1, 0 }, 0 },        /* empty map */
-        { 10, { 1, 0 }, 10 },      /* keep all */
-        { 10, { 1, 1 }, 0 },       /* drop all */
-        { 1000, { 2, 0 }, 500 },   /* every other one: no shrink */
-        { 1000, { 10, 3 }, 100 },  /* most: shrinks */
-        { 5000, { 1000, 7 }, 5 },  /* nearly all: down to the smallest map */
-        { 5000, { 5000, 0 }, 1 },  /* one left */
+        { 0, { 1, 0 }, 0 },       /* empty map */
+        { 10, { 1, 0 }, 10 },     /* keep all */
+        { 10, { 1, 1 }, 0 },      /* drop all */
+        { 1000, { 2, 0 }, 500 },  /* every other one: no shrink */
+        { 1000, { 10, 3 }, 100 }, /* most: shrinks */
+        { 5000, { 1000, 7 }, 5 }, /* nearly all: down to the smallest map */
+        { 5000, { 5000, 0 }, 1 }, /* one left */
     };
+
     char key[32];
     size_t c, i;
 
