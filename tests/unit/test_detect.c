@@ -41,8 +41,8 @@ static struct detect *detector(struct store *s)
 
     if (store_fixture_int(s, "SELECT count(*) FROM security_profiles") == 0) {
         assert_int_equal(store_profile_create(s, &p, END - HOUR, &eb), DD_OK);
-        assert_int_equal(store_profile_attach(s, "P", "arn:aws:iot:us-east-1:123456789012:all/things",
-                                              NULL, &eb),
+        assert_int_equal(store_profile_attach(
+                             s, "P", "arn:aws:iot:us-east-1:123456789012:all/things", NULL, &eb),
                          DD_OK);
     }
     d = detect_new("us-east-1", "123456789012", 0);
@@ -53,8 +53,7 @@ static struct detect *detector(struct store *s)
 
 /* Close the window ending at end, with one connected thing that sent sent
  * messages (thing NULL: nobody). */
-static void window(struct detect *d, struct store *s, int64_t end, const char *thing,
-                   uint32_t sent)
+static void window(struct detect *d, struct store *s, int64_t end, const char *thing, uint32_t sent)
 {
     struct client_window *w = calloc(1, sizeof(*w) + sizeof(w->records[0]));
 
@@ -84,6 +83,7 @@ static void test_quiet_things_are_forgotten(void **state)
         { "one window more", FORGET + CLOCK_BUCKET_MS, false },
         { "a week", 7 * 24 * HOUR, false },
     };
+
     size_t i;
 
     (void)state;
