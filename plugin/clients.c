@@ -209,28 +209,25 @@ static bool grow_ids(struct clients *t)
     return resize_ids(t, t->id_cap * 2);
 }
 
+static bool id_used(const void *slot)
+{
+    return *(struct entry *const *)slot != NULL;
+}
+
+static size_t id_hash(const void *slot)
+{
+    return hash_str((*(struct entry *const *)slot)->id);
+}
+
 static void remove_id(struct clients *t, size_t i)
 {
-    size_t mask = t->id_cap - 1, j = i;
+    struct probe_slots slots = { t->ids, t->id_cap, sizeof(t->ids[0]), id_used, id_hash };
 
     assert(t->ids[i] && t->id_n > 0);
     entry_free(t->ids[i]);
     t->ids[i] = NULL;
     t->id_n--;
-    /* Backward-shift the probe run after the hole. */
-    for (;;) {
-        size_t home;
-
-        j = (j + 1) & mask;
-        if (!t->ids[j])
-            return;
-        home = hash_str(t->ids[j]->id) & mask;
-        if (probe_may_fill(i, j, home)) {
-            t->ids[i] = t->ids[j];
-            t->ids[j] = NULL;
-            i = j;
-        }
-    }
+    probe_shift_back(&slots, i);
 }
 
 static size_t conn_slot(const struct clients *t, const void *conn)
@@ -262,26 +259,24 @@ static bool resize_conns(struct clients *t, size_t cap)
     return true;
 }
 
+static bool conn_used(const void *slot)
+{
+    return ((const struct conn_slot *)slot)->conn != NULL;
+}
+
+static size_t conn_hash(const void *slot)
+{
+    return hash_ptr(((const struct conn_slot *)slot)->conn);
+}
+
 static void remove_conn(struct clients *t, size_t i)
 {
-    size_t mask = t->conn_cap - 1, j = i;
+    struct probe_slots slots = { t->conns, t->conn_cap, sizeof(t->conns[0]), conn_used, conn_hash };
 
     assert(t->conns[i].conn && t->conn_n > 0);
-    t->conns[i].conn = NULL;
+    memset(&t->conns[i], 0, sizeof(t->conns[i]));
     t->conn_n--;
-    for (;;) {
-        size_t home;
-
-        j = (j + 1) & mask;
-        if (!t->conns[j].conn)
-            return;
-        home = hash_ptr(t->conns[j].conn) & mask;
-        if (probe_may_fill(i, j, home)) {
-            t->conns[i] = t->conns[j];
-            t->conns[j].conn = NULL;
-            i = j;
-        }
-    }
+    probe_shift_back(&slots, i);
 }
 
 /* The entry linked to the live connection conn, or NULL when conn is none

@@ -120,30 +120,28 @@ static void shrink(struct strmap *m)
         (void)resize(m, cap);
 }
 
+static bool slot_used(const void *slot)
+{
+    return ((const struct slot *)slot)->key != NULL;
+}
+
+static size_t slot_hash(const void *slot)
+{
+    return ((const struct slot *)slot)->hash;
+}
+
 /* Empty slot i (its value is the caller's) and shift the probe run after
- * it back, as Knuth's algorithm R does, so every key stays reachable. */
+ * it back. */
 static void remove_at(struct strmap *m, size_t i)
 {
-    size_t mask = m->cap - 1, j = i;
+    struct probe_slots slots = { m->slots, m->cap, sizeof(m->slots[0]), slot_used, slot_hash };
 
     assert(m->slots[i].key && m->n > 0);
     m->key_bytes -= m->slots[i].len ? m->slots[i].len : 1;
     free(m->slots[i].key);
-    m->slots[i].key = NULL;
+    memset(&m->slots[i], 0, sizeof(m->slots[i]));
     m->n--;
-    for (;;) {
-        size_t home;
-
-        j = (j + 1) & mask;
-        if (!m->slots[j].key)
-            return;
-        home = m->slots[j].hash & mask;
-        if (probe_may_fill(i, j, home)) {
-            m->slots[i] = m->slots[j];
-            m->slots[j].key = NULL;
-            i = j;
-        }
-    }
+    probe_shift_back(&slots, i);
 }
 
 int strmap_put(struct strmap *m, const void *key, size_t len, void *value, void **old)
