@@ -4,7 +4,11 @@
  * Two open-addressing hash tables with linear probing: entries by client id
  * (FNV-1a of the id) and live connections by pointer. Both grow by doubling
  * at 50% load, which happens only when clients arrive, never per message.
- * Deletion uses backward-shift so no tombstones build up.
+ * Deletion uses backward-shift so no tombstones build up, and both shrink
+ * once at most 1/8 full (plugin/probe.h): the ids table when a close has
+ * swept the clients it forgets, the connections table as they leave. So
+ * memory and the sweep's length follow the clients there are, not all the
+ * clients there ever were.
  *
  * Closing a window is spread over ticks so the broker never stalls on a big
  * fleet: the close bumps the window number, and a sweep then visits a few
@@ -24,6 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "plugin/probe.h"
+
+#define MIN_CAP 64 /* slots of a new or emptied table */
 
 struct entry {
     struct client_counts counts;
@@ -119,8 +127,8 @@ struct clients *clients_new(void)
     if (!t)
         return NULL;
     t->owner = pthread_self();
-    t->id_cap = 64;
-    t->conn_cap = 64;
+    t->id_cap = MIN_CAP;
+    t->conn_cap = MIN_CAP;
     t->ids = calloc(t->id_cap, sizeof(*t->ids));
     t->conns = calloc(t->conn_cap, sizeof(*t->conns));
     if (!t->ids || !t->conns) {
@@ -151,6 +159,19 @@ size_t clients_count(const struct clients *t)
     return t->id_n;
 }
 
+size_t clients_bytes(const struct clients *t)
+{
+    size_t n = sizeof(*t) + t->id_cap * sizeof(t->ids[0]) + t->conn_cap * sizeof(t->conns[0]), i;
+
+    for (i = 0; i < t->id_cap; i++)
+        if (t->ids[i])
+            n += sizeof(*t->ids[i]) +
+                 (t->ids[i]->dims ? CLIENTS_MAX_DIMS * sizeof(struct dim_counts) : 0);
+    if (t->closing.w)
+        n += sizeof(*t->closing.w) + t->closing.room * sizeof(t->closing.w->records[0]);
+    return n;
+}
+
 /* The slot of id, or the empty slot where it would go. The table grows at
  * half load, so a probe always meets an empty slot. */
 static size_t id_slot(const struct clients *t, const char *id)
@@ -163,48 +184,51 @@ static size_t id_slot(const struct clients *t, const char *id)
     return i;
 }
 
-static bool grow_ids(struct clients *t)
+/* Rehash the ids into cap slots (a power of two, more than twice id_n).
+ * Rehashing moves entries: no sweep may be under way. */
+static bool resize_ids(struct clients *t, size_t cap)
 {
-    size_t cap = t->id_cap * 2, i;
-
-    /* Rehashing moves entries: a sweep under way must finish first. */
-    finish_close(t);
-    assert(!t->closing.w);
     struct entry **old = t->ids, **ids = calloc(cap, sizeof(*ids));
+    size_t old_cap = t->id_cap, i;
 
+    assert(!t->closing.w && t->id_n * 2 < cap);
     if (!ids)
         return false;
     t->ids = ids;
     t->id_cap = cap;
-    for (i = 0; i < cap / 2; i++)
+    for (i = 0; i < old_cap; i++)
         if (old[i])
             ids[id_slot(t, old[i]->id)] = old[i];
     free(old);
     return true;
 }
 
+static bool grow_ids(struct clients *t)
+{
+    /* A sweep under way must finish first. */
+    finish_close(t);
+    return resize_ids(t, t->id_cap * 2);
+}
+
+static bool id_used(const void *slot)
+{
+    return *(struct entry *const *)slot != NULL;
+}
+
+static size_t id_hash(const void *slot)
+{
+    return hash_str((*(struct entry *const *)slot)->id);
+}
+
 static void remove_id(struct clients *t, size_t i)
 {
-    size_t mask = t->id_cap - 1, j = i;
+    struct probe_slots slots = { t->ids, t->id_cap, sizeof(t->ids[0]), id_used, id_hash };
 
     assert(t->ids[i] && t->id_n > 0);
     entry_free(t->ids[i]);
     t->ids[i] = NULL;
     t->id_n--;
-    /* Backward-shift the probe run after the hole. */
-    for (;;) {
-        size_t home;
-
-        j = (j + 1) & mask;
-        if (!t->ids[j])
-            return;
-        home = hash_str(t->ids[j]->id) & mask;
-        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-            t->ids[i] = t->ids[j];
-            t->ids[j] = NULL;
-            i = j;
-        }
-    }
+    probe_shift_back(&slots, i);
 }
 
 static size_t conn_slot(const struct clients *t, const void *conn)
@@ -217,42 +241,43 @@ static size_t conn_slot(const struct clients *t, const void *conn)
     return i;
 }
 
-static bool grow_conns(struct clients *t)
+/* Rehash the connections into cap slots (a power of two, more than twice
+ * conn_n). */
+static bool resize_conns(struct clients *t, size_t cap)
 {
-    size_t cap = t->conn_cap * 2, i;
     struct conn_slot *old = t->conns, *c = calloc(cap, sizeof(*c));
+    size_t old_cap = t->conn_cap, i;
 
+    assert(t->conn_n * 2 < cap);
     if (!c)
         return false;
     t->conns = c;
     t->conn_cap = cap;
-    for (i = 0; i < cap / 2; i++)
+    for (i = 0; i < old_cap; i++)
         if (old[i].conn)
             c[conn_slot(t, old[i].conn)] = old[i];
     free(old);
     return true;
 }
 
+static bool conn_used(const void *slot)
+{
+    return ((const struct conn_slot *)slot)->conn != NULL;
+}
+
+static size_t conn_hash(const void *slot)
+{
+    return hash_ptr(((const struct conn_slot *)slot)->conn);
+}
+
 static void remove_conn(struct clients *t, size_t i)
 {
-    size_t mask = t->conn_cap - 1, j = i;
+    struct probe_slots slots = { t->conns, t->conn_cap, sizeof(t->conns[0]), conn_used, conn_hash };
 
     assert(t->conns[i].conn && t->conn_n > 0);
-    t->conns[i].conn = NULL;
+    memset(&t->conns[i], 0, sizeof(t->conns[i]));
     t->conn_n--;
-    for (;;) {
-        size_t home;
-
-        j = (j + 1) & mask;
-        if (!t->conns[j].conn)
-            return;
-        home = hash_ptr(t->conns[j].conn) & mask;
-        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-            t->conns[i] = t->conns[j];
-            t->conns[j].conn = NULL;
-            i = j;
-        }
-    }
+    probe_shift_back(&slots, i);
 }
 
 /* The entry linked to the live connection conn, or NULL when conn is none
@@ -318,7 +343,7 @@ struct client_counts *clients_connect(struct clients *t, const void *conn, const
     }
     if (!accepted)
         return &e->counts;
-    if ((t->conn_n + 1) * 2 > t->conn_cap && !grow_conns(t))
+    if ((t->conn_n + 1) * 2 > t->conn_cap && !resize_conns(t, t->conn_cap * 2))
         return NULL;
     c = conn_slot(t, conn);
     assert(!t->conns[c].conn);
@@ -345,6 +370,9 @@ void clients_disconnect(struct clients *t, const void *conn, int64_t now_ms)
         return;          /* never authenticated, or already counted */
     assert(e->live > 0); /* a linked connection is one of its entry's live ones */
     remove_conn(t, c);
+    /* Out of memory keeps the larger table, which is still correct. */
+    if (probe_shrunk_cap(t->conn_n, t->conn_cap, MIN_CAP) < t->conn_cap)
+        (void)resize_conns(t, probe_shrunk_cap(t->conn_n, t->conn_cap, MIN_CAP));
     touch(t, e)->disconnects++;
     if (--e->live == 0) {
         e->left_ms = now_ms;
@@ -522,6 +550,10 @@ struct client_window *clients_close_step(struct clients *t, size_t max_slots)
     if (t->closing.w && t->closing.next >= t->id_cap) {
         t->done = t->closing.w;
         t->closing.w = NULL;
+        /* The sweep forgot what it could: fit the table to what is left
+         * (out of memory keeps the larger one, which is still correct). */
+        if (probe_shrunk_cap(t->id_n, t->id_cap, MIN_CAP) < t->id_cap)
+            (void)resize_ids(t, probe_shrunk_cap(t->id_n, t->id_cap, MIN_CAP));
     }
     w = t->done;
     t->done = NULL;

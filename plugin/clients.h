@@ -24,6 +24,12 @@
 
 #define CLIENTS_MAX_DIMS 8 /* TOPIC_FILTER dimensions counted at once */
 
+/* Emulated time after which a client that left is forgotten, by the table
+ * here and by Detect's per-thing state: its disconnect-duration datapoints
+ * are no longer worth keeping (AWS invalidates a violation after two days
+ * without data). */
+#define CLIENTS_FORGET_AFTER_MS ((int64_t)2 * 24 * 3600 * 1000)
+
 /* Payload sizes of the messages a client sent; min and max are valid when
  * n > 0. */
 struct size_stats {
@@ -112,8 +118,9 @@ void clients_disconnect(struct clients *t, const void *conn, int64_t now_ms);
  * window go on being counted meanwhile. dim_names[0..n_dims) are the
  * dimensions in force (their counts are copied; the slots above are left
  * unset). Entries of clients that left more than forget_after_ms ago are
- * dropped by the sweep, and so are those of refused clients that stayed
- * quiet for a whole window. DD_ERR_STATE while another close is under way
+ * dropped by the sweep, and so are those of clients that were only ever
+ * refused, once their counts are in the window. When the sweep is done the
+ * table shrinks to fit the entries left. DD_ERR_STATE while another close is under way
  * or its window was not taken; DD_ERR_NOMEM (nothing changes). */
 int clients_close_begin(struct clients *t, int64_t bucket_end_ms, int64_t idle_buckets_after,
                         int64_t forget_after_ms, const char *const *dim_names, size_t n_dims);
@@ -170,5 +177,9 @@ void clients_reset_dims(struct clients *t);
 
 /* Number of entries (for the benchmark's memory figure). */
 size_t clients_count(const struct clients *t);
+
+/* Bytes the table holds: its slot arrays, entries, dimension counts and
+ * the window being closed (for the benchmark; walks the table). */
+size_t clients_bytes(const struct clients *t);
 
 #endif

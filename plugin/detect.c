@@ -39,6 +39,9 @@
 
 #define MAX_PROFILES 64 /* a profile is one bit of a uint64_t target mask */
 #define TWO_DAYS_MS  ((int64_t)2 * 24 * 3600 * 1000)
+/* How often (emulated) a window close looks for the state of things that
+ * gave no datapoint for CLIENTS_FORGET_AFTER_MS, to free it. */
+#define SWEEP_EVERY_MS ((int64_t)3600 * 1000)
 
 struct dprofile {
     char *name;                      /* owned */
@@ -54,8 +57,9 @@ struct detect {
     uint64_t mask_unregistered; /* the profiles of every thing outside the registry */
     struct strmap *masks;       /* registered thing -> uint64_t mask of its profiles */
     struct strmap *history;     /* "thing\0metric" -> struct judge_ring */
-    struct strmap *ml;          /* "thing\0profile\0behavior" -> struct judge_ml */
+    struct strmap *ml;          /* "thing\0profile\0behavior" -> struct ml_history */
     struct strmap *states;      /* same key -> struct cached_state */
+    int64_t swept_ms;           /* the window end of the last sweep (forget_idle) */
     detect_log_fn log;          /* NULL: warnings are dropped */
     void *log_ctx;              /* borrowed */
 };
@@ -65,6 +69,13 @@ struct detect {
 struct cached_state {
     struct store_behavior_state st;
     int64_t series;
+    int64_t used_ms; /* the time of its last datapoint */
+};
+
+/* The ML stand-in's memory of one (thing, profile, behavior). */
+struct ml_history {
+    struct judge_ml ml;
+    int64_t used_ms; /* the time of its last datapoint */
 };
 
 /* ---- snapshot ----------------------------------------------------------- */
@@ -113,6 +124,15 @@ void detect_free(struct detect *d)
     strmap_free(d->ml, free);
     strmap_free(d->states, free);
     free(d);
+}
+
+size_t detect_bytes(const struct detect *d)
+{
+    return sizeof(*d) + strmap_bytes(d->history) +
+           strmap_count(d->history) * sizeof(struct judge_ring) + strmap_bytes(d->ml) +
+           strmap_count(d->ml) * sizeof(struct ml_history) + strmap_bytes(d->states) +
+           strmap_count(d->states) * sizeof(struct cached_state) +
+           (d->masks ? strmap_bytes(d->masks) + strmap_count(d->masks) * sizeof(uint64_t) : 0);
 }
 
 void detect_set_log(struct detect *d, detect_log_fn fn, void *ctx)
@@ -422,14 +442,19 @@ static void *map_entry(struct strmap *map, const char *key, size_t len, size_t s
 
 /* The ML stand-in's memory of a behavior's datapoints for one thing. */
 static struct judge_ml *ml_history(struct detect *d, const char *thing, const struct dprofile *p,
-                                   const struct behavior *b)
+                                   const struct behavior *b, int64_t time_ms)
 {
+    struct ml_history *h;
     char key[CLIENTS_ID_MAX + 260];
     int len = snprintf(key, sizeof(key), "%s%c%s%c%s", thing, 0, p->name, 0, b->name);
 
     if (len < 0 || (size_t)len >= sizeof(key))
         return NULL;
-    return map_entry(d->ml, key, (size_t)len, sizeof(struct judge_ml));
+    h = map_entry(d->ml, key, (size_t)len, sizeof(struct ml_history));
+    if (!h)
+        return NULL;
+    h->used_ms = time_ms;
+    return &h->ml;
 }
 
 /* "thing\0profile\0behavior" into key; the length, or -1 if it does not fit.
@@ -516,12 +541,13 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
     rc = state_get(d, s, thing, p->name, b->name, &cached);
     if (rc)
         return rc;
+    cached->used_ms = time_ms;
     st = cached->st;
     prev.in_alarm = st.in_alarm;
     prev.streak_violating = st.streak_violating;
     prev.streak_compliant = st.streak_compliant;
     if (b->type == BEHAVIOR_TYPE_MACHINE_LEARNING) {
-        ml = ml_history(d, thing, p, b);
+        ml = ml_history(d, thing, p, b, time_ms);
         if (!ml)
             return DD_ERR_NOMEM;
     }
@@ -1117,6 +1143,47 @@ static int judge_batch(struct detect *d, struct store *s, struct batch *bt, int6
     return rc;
 }
 
+/* ---- forgetting --------------------------------------------------------- */
+
+/* Whether a map entry was used at or after *(int64_t *)ctx. */
+static bool ring_recent(void *ctx, const void *value)
+{
+    const struct judge_ring *r = value;
+    size_t i;
+
+    for (i = 0; i < JUDGE_RING; i++)
+        if (r->end_ms[i] >= *(const int64_t *)ctx)
+            return true;
+    return false;
+}
+
+static bool ml_recent(void *ctx, const void *value)
+{
+    return ((const struct ml_history *)value)->used_ms >= *(const int64_t *)ctx;
+}
+
+static bool state_recent(void *ctx, const void *value)
+{
+    return ((const struct cached_state *)value)->used_ms >= *(const int64_t *)ctx;
+}
+
+/* Free the rings, ML histories and cached states of things that gave no
+ * datapoint for CLIENTS_FORGET_AFTER_MS before now_ms: the client ids the
+ * broker forgot too. A thing that comes back starts with empty rings and
+ * history, and reads its alarm state back from the database. Once an
+ * emulated hour, so the walk costs little next to a window close. */
+static void forget_idle(struct detect *d, int64_t now_ms)
+{
+    int64_t since = now_ms - CLIENTS_FORGET_AFTER_MS;
+
+    if (now_ms - d->swept_ms < SWEEP_EVERY_MS)
+        return;
+    d->swept_ms = now_ms;
+    strmap_drop(d->history, ring_recent, &since, free);
+    strmap_drop(d->ml, ml_recent, &since, free);
+    strmap_drop(d->states, state_recent, &since, free);
+}
+
 int detect_window(struct detect *d, struct store *s, const struct client_window *w)
 {
     struct batch bt = { 0 };
@@ -1134,6 +1201,8 @@ int detect_window(struct detect *d, struct store *s, const struct client_window 
     }
     if (!rc && d->retention_ms > 0)
         rc = store_detect_datapoints_prune(s, w->bucket_end_ms - d->retention_ms);
+    if (!rc)
+        forget_idle(d, w->bucket_end_ms + w->idle_buckets_after * CLOCK_BUCKET_MS);
     return rc;
 }
 

@@ -32,6 +32,11 @@ typedef void (*detect_log_fn)(void *ctx, const char *msg);
 struct detect *detect_new(const char *region, const char *account, int64_t retention_ms);
 void detect_free(struct detect *d);
 
+/* Bytes d holds for its per-thing state: the maps of bucket rings, ML
+ * histories, cached evaluation states and profile masks, keys and values
+ * (for the benchmark's memory figure). */
+size_t detect_bytes(const struct detect *d);
+
 /* Send d's warnings to fn(ctx, msg) from now on (fn NULL: drop them, the
  * default). ctx is borrowed and must outlive d. Cannot fail. */
 void detect_set_log(struct detect *d, detect_log_fn fn, void *ctx);

@@ -43,10 +43,6 @@
 #define PROGRESS_EVERY_MS 1000
 #define CLOSE_BUDGET_NS   2000000L /* of one tick, for sweeping a closing window */
 #define CLOSE_STEP_SLOTS  1024     /* slots swept between two looks at the clock */
-/* Clients gone longer than this are forgotten (they no longer have
- * disconnect-duration datapoints worth keeping: AWS invalidates after two
- * days without data). */
-#define FORGET_AFTER_MS ((int64_t)2 * 24 * 3600 * 1000)
 
 static int64_t real_ms(clockid_t id)
 {
@@ -224,7 +220,7 @@ static int on_tick(int event, void *event_data, void *userdata)
         int64_t next_end = clock_bucket_end(now);
         int64_t idle = (next_end - p->open_bucket_end_ms) / CLOCK_BUCKET_MS - 1;
 
-        if (clients_close_begin(p->clients, p->open_bucket_end_ms, idle, FORGET_AFTER_MS,
+        if (clients_close_begin(p->clients, p->open_bucket_end_ms, idle, CLIENTS_FORGET_AFTER_MS,
                                 p->config ? p->config->dim_names : NULL,
                                 p->config ? p->config->n_dims : 0))
             mosquitto_log_printf(MOSQ_LOG_ERR,
@@ -581,14 +577,10 @@ static int on_disconnect(int event, void *event_data, void *userdata)
     (void)event;
     PLUGIN_ASSERT_BROKER_THREAD(p);
     clients_disconnect(p->clients, d->client, emulated_now(p));
-    if (p->tls_certs) {
-        char *cert_id = NULL;
-
-        /* Forget the connection's certificate (pointers are reused). */
-        if (strmap_get(p->tls_certs, &d->client, sizeof(d->client)) &&
-            strmap_put(p->tls_certs, &d->client, sizeof(d->client), NULL, (void **)&cert_id) == 0)
-            free(cert_id);
-    }
+    /* Forget the connection's certificate, key and all (pointers are
+     * reused, and every connection ever made must not keep a slot). */
+    if (p->tls_certs)
+        free(strmap_take(p->tls_certs, &d->client, sizeof(d->client)));
     return MOSQ_ERR_SUCCESS;
 }
 

@@ -6,6 +6,7 @@
 #ifndef DD_PLUGIN_STRMAP_H
 #define DD_PLUGIN_STRMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct strmap;
@@ -22,10 +23,25 @@ void *strmap_get(const struct strmap *m, const void *key, size_t len);
  * old is not NULL). Returns 0, or -1 when out of memory (map unchanged). */
 int strmap_put(struct strmap *m, const void *key, size_t len, void *value, void **old);
 
+/* Remove key from m and hand its value to the caller (NULL when key is
+ * absent). Cannot fail. */
+void *strmap_take(struct strmap *m, const void *key, size_t len);
+
+/* Remove every entry whose value keep(ctx, value) does not keep, calling
+ * free_value (may be NULL) on its value; keep may be asked twice about the
+ * same value. Returns how many were removed. The slots then shrink to fit
+ * what is left. Cannot fail. */
+size_t strmap_drop(struct strmap *m, bool (*keep)(void *ctx, const void *value), void *ctx,
+                   void (*free_value)(void *));
+
 /* Call fn for every entry, in no particular order. */
 void strmap_each(const struct strmap *m,
                  void (*fn)(void *ctx, const void *key, size_t len, void *value), void *ctx);
 
 size_t strmap_count(const struct strmap *m);
+
+/* Bytes the map itself holds: its slots and the copies of the keys (the
+ * values are the caller's). */
+size_t strmap_bytes(const struct strmap *m);
 
 #endif

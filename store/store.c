@@ -260,6 +260,11 @@ void store_set_cache_mb(struct store *s, int mb)
     exec(s, sql, "cache_size");
 }
 
+size_t store_memory_used(void)
+{
+    return (size_t)sqlite3_memory_used();
+}
+
 int store_data_version(struct store *s, int64_t *out)
 {
     return pragma_int(s, "PRAGMA data_version", out);

@@ -47,6 +47,10 @@ int store_data_version(struct store *s, int64_t *out);
  * way that matters: the default stays on error. */
 void store_set_cache_mb(struct store *s, int mb);
 
+/* Heap bytes SQLite holds in this process, every connection's page cache
+ * included (for the benchmark's memory figure). Any thread. */
+size_t store_memory_used(void);
+
 /* Empty every user-data table (all but the emulator_* ones and the schema)
  * in one transaction and bump the reset generation. */
 int store_reset(struct store *s);

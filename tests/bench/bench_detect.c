@@ -21,6 +21,7 @@
  * Prints a human-readable report and one JSON line (prefix "json: ");
  * exits 1 on a usage error, 2 when any step fails. */
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,11 +38,12 @@
 #include "store/defender/store_profiles.h"
 #include "store/store.h"
 
-#define FORGET_MS  ((int64_t)2 * 24 * 3600 * 1000)
-#define RETAIN_MS  ((int64_t)24 * 3600 * 1000)
-#define FIRST_END  ((int64_t)1700000100000) /* a multiple of 300 s */
-#define ALL_THINGS "arn:aws:iot:us-east-1:123456789012:all/things"
-#define N_WINDOWS  12 /* one emulated hour: the steady figure must not drift */
+#define CLIENTS_FORGET_AFTER_MS ((int64_t)2 * 24 * 3600 * 1000)
+#define RETAIN_MS               ((int64_t)24 * 3600 * 1000)
+#define FIRST_END               ((int64_t)1700000100000) /* a multiple of 300 s */
+#define ALL_THINGS              "arn:aws:iot:us-east-1:123456789012:all/things"
+#define N_WINDOWS               12 /* one emulated hour: the steady figure must not drift */
+#define CHURN_WINDOWS           6  /* windows of traffic per round of --churn */
 
 /* Three profiles, five behaviors, each on a cloud-side count metric. The
  * criteria say what is normal: a datapoint violates when they do not hold. */
@@ -161,100 +163,80 @@ static void traffic(struct clients *t, size_t n, int window)
     }
 }
 
-int main(int argc, char **argv)
+/* One window close as the broker's TICK and the engine do it: begin the
+ * close, sweep it within the tick budget one tick after the other, then
+ * evaluate and persist the window in one transaction. *sweep_ms gets the
+ * sweep's time, *ticks how many ticks it took, *tick_max the longest tick
+ * (raised, never lowered); returns the engine's time in ms. */
+static double close_window(struct clients *t, struct detect *d, struct store *s, int64_t end,
+                           double *sweep_ms, int *ticks, double *tick_max)
 {
-    char dir[] = "/tmp/ddlocal-bench-XXXXXX", path[sizeof(dir) + 16], id[48], ip[48];
-    struct dd_errbuf eb = { { 0 } };
-    struct store *s = NULL;
-    struct detect *d;
-    struct clients *t;
-    double close_ms[N_WINDOWS], eval_ms[N_WINDOWS], steady[N_WINDOWS - 1], t0, close_max = 0;
-    int ticks[N_WINDOWS] = { 0 };
-    long rss0, rss_clients, rss_engine;
-    size_t n = 100000, i;
-    int64_t datapoints, violations;
-    int w, rc;
+    struct client_window *win = NULL;
+    double t0 = now_ms();
+    int rc;
 
-    if (argc > 1) {
-        char *end;
+    if (clients_close_begin(t, end, 0, CLIENTS_FORGET_AFTER_MS, NULL, 0))
+        fail("clients_close_begin", DD_ERR_NOMEM);
+    *ticks = 0;
+    while (!win) {
+        double tick0 = now_ms(), tick;
 
-        n = strtoul(argv[1], &end, 10);
-        if (*end || n == 0 || argc > 2) {
-            fprintf(stderr, "usage: bench-detect [THINGS]  (default 100000)\n");
-            return 1;
-        }
+        win = clients_close_for(t, CLIENTS_CLOSE_BUDGET_NS);
+        tick = now_ms() - tick0;
+        if (tick > *tick_max)
+            *tick_max = tick;
+        (*ticks)++;
     }
-    if (!mkdtemp(dir)) {
-        perror("bench-detect: mkdtemp");
-        return 2;
-    }
-    snprintf(path, sizeof(path), "%s/bench.db", dir);
-    rc = store_open(path, &s, &eb);
-    if (rc) {
-        fprintf(stderr, "bench-detect: %s\n", eb.msg);
-        return 2;
-    }
-    store_set_cache_mb(s, DETECT_CACHE_MB); /* as the engine's connection */
-    add_profiles(s);
-    d = detect_new("us-east-1", "123456789012", RETAIN_MS);
-    if (!d)
-        fail("detect_new", DD_ERR_NOMEM);
+    *sweep_ms = now_ms() - t0;
+    t0 = now_ms();
     rc = store_begin(s);
     if (!rc)
-        rc = detect_reload(d, s, FIRST_END - CLOCK_BUCKET_MS, &eb);
+        rc = detect_window(d, s, win);
     if (!rc)
         rc = store_commit(s);
-    if (rc || eb.msg[0]) {
-        fprintf(stderr, "bench-detect: reload: %s\n", eb.msg[0] ? eb.msg : dd_strerror(rc));
-        return 2;
+    else
+        store_rollback(s);
+    free(win);
+    if (rc)
+        fail("detect_window", rc);
+    return now_ms() - t0;
+}
+
+/* Connect n clients named PREFIX-NNNNNN on the connections conn_of(0..n). */
+static void connect_fleet(struct clients *t, const char *prefix, size_t n)
+{
+    char id[48], ip[48];
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "%s-%06zu", prefix, i);
+        snprintf(ip, sizeof(ip), "10.%zu.%zu.%zu", i >> 16 & 255, i >> 8 & 255, i & 255);
+        if (!clients_connect(t, conn_of(i), id, ip, true))
+            fail("clients_connect", DD_ERR_NOMEM);
     }
+}
+
+/* Twelve windows of one fleet of n things that stays connected. */
+static void steady_fleet(struct store *s, struct detect *d, size_t n)
+{
+    double close_ms[N_WINDOWS], eval_ms[N_WINDOWS], steady[N_WINDOWS - 1], close_max = 0;
+    int ticks[N_WINDOWS] = { 0 };
+    long rss0, rss_clients, rss_engine;
+    struct clients *t;
+    int64_t datapoints, violations;
+    int w, rc;
 
     rss0 = rss_bytes();
     t = clients_new();
     if (!t)
         fail("clients_new", DD_ERR_NOMEM);
-    for (i = 0; i < n; i++) {
-        snprintf(id, sizeof(id), "bench-thing-%06zu", i);
-        snprintf(ip, sizeof(ip), "10.%zu.%zu.%zu", i >> 16 & 255, i >> 8 & 255, i & 255);
-        if (!clients_connect(t, conn_of(i), id, ip, true))
-            fail("clients_connect", DD_ERR_NOMEM);
-    }
+    connect_fleet(t, "bench-thing", n);
     rss_clients = rss_bytes() - rss0;
 
     for (w = 0; w < N_WINDOWS; w++) {
-        int64_t end = FIRST_END + w * CLOCK_BUCKET_MS;
-        struct client_window *win;
-
         traffic(t, n, w);
-        /* As the broker's TICK does: begin the close, then sweep it within
-         * the tick budget, one tick after the other; the longest tick is
-         * the figure that matters. */
-        t0 = now_ms();
-        if (clients_close_begin(t, end, 0, FORGET_MS, NULL, 0))
-            fail("clients_close_begin", DD_ERR_NOMEM);
-        win = NULL;
-        while (!win) {
-            double tick0 = now_ms(), tick;
-
-            win = clients_close_for(t, CLIENTS_CLOSE_BUDGET_NS);
-            tick = now_ms() - tick0;
-            if (tick > close_max)
-                close_max = tick;
-            ticks[w]++;
-        }
-        close_ms[w] = now_ms() - t0;
-        t0 = now_ms();
-        rc = store_begin(s);
-        if (!rc)
-            rc = detect_window(d, s, win);
-        if (!rc)
-            rc = store_commit(s);
-        else
-            store_rollback(s);
-        eval_ms[w] = now_ms() - t0;
-        free(win);
-        if (rc)
-            fail("detect_window", rc);
+        eval_ms[w] = close_window(t, d, s, FIRST_END + w * CLOCK_BUCKET_MS, &close_ms[w], &ticks[w],
+                                  &close_max);
     }
     rss_engine = rss_bytes() - rss0 - rss_clients;
     memcpy(steady, eval_ms + 1, sizeof(steady));
@@ -284,8 +266,144 @@ int main(int argc, char **argv)
         "\"engine_bytes_per_client\":%.0f,\"datapoints\":%" PRId64 ",\"violations\":%" PRId64 "}\n",
         n, N_BEHAVIORS, close_max, eval_ms[0], steady[(N_WINDOWS - 1) / 2], steady[N_WINDOWS - 2],
         (double)rss_clients / (double)n, (double)rss_engine / (double)n, datapoints, violations);
-
     clients_free(t);
+}
+
+/* Rounds of n client ids never seen before: each round connects them, runs
+ * CHURN_WINDOWS windows of traffic, disconnects them all, and lets them age
+ * out (one close more than CLIENTS_FORGET_AFTER_MS after they left). After
+ * each round: the heap in use (mallinfo2), SQLite's part of it and the
+ * rest, and the structures' own bytes (clients_bytes, detect_bytes); and
+ * the time of a window close with n live ids (the broker's sweep plus the
+ * engine's evaluation, medians of the round's windows but the first). The rest of the heap and the
+ * close time must not grow from one round to the next (heap_ratio, close_ratio: to round 1):
+ * nothing of a departed id may stay in memory. SQLite's page cache grows with the database (a
+ * datapoint series per thing and behavior) up to the engine's cache size. */
+static void churn(struct store *s, struct detect *d, size_t n, int rounds)
+{
+    struct clients *t = clients_new();
+    double tick_max = 0, first_heap = 0, first_close = 0;
+    int64_t end = FIRST_END;
+    char prefix[32];
+    int r, w, ticks;
+
+    if (!t)
+        fail("clients_new", DD_ERR_NOMEM);
+    printf("bench-detect --churn: %d rounds of %zu new client ids, %d behaviors, "
+           "profiles on all things\n",
+           rounds, n, N_BEHAVIORS);
+    printf("  round  heap in use  of it SQLite  the rest  RSS        table    engine  ids  "
+           "close: sweep + evaluate\n");
+    for (r = 1; r <= rounds; r++) {
+        double sweep[CHURN_WINDOWS], eval[CHURN_WINDOWS], heap, sqlite, close, ignored;
+        size_t i;
+
+        snprintf(prefix, sizeof(prefix), "round%d-thing", r);
+        connect_fleet(t, prefix, n);
+        for (w = 0; w < CHURN_WINDOWS; w++, end += CLOCK_BUCKET_MS) {
+            traffic(t, n, w);
+            eval[w] = close_window(t, d, s, end, &sweep[w], &ticks, &tick_max);
+        }
+        /* The medians of the windows after the first (which creates every
+         * state): this machine's other work makes single windows noisy. */
+        qsort(sweep + 1, CHURN_WINDOWS - 1, sizeof(sweep[0]), cmp_ms);
+        qsort(eval + 1, CHURN_WINDOWS - 1, sizeof(eval[0]), cmp_ms);
+        close = sweep[CHURN_WINDOWS / 2] + eval[CHURN_WINDOWS / 2];
+        for (i = 0; i < n; i++)
+            clients_disconnect(t, conn_of(i), end - CLOCK_BUCKET_MS);
+        /* The window they left in, then one past their forgetting. */
+        close_window(t, d, s, end, &ignored, &ticks, &tick_max);
+        end += CLIENTS_FORGET_AFTER_MS + CLOCK_BUCKET_MS;
+        close_window(t, d, s, end, &ignored, &ticks, &tick_max);
+        end += CLOCK_BUCKET_MS;
+        /* SQLite's page cache grows with the database up to the cache
+         * size: reported apart from the rest of the heap. */
+        sqlite = (double)store_memory_used();
+        heap = (double)mallinfo2().uordblks - sqlite;
+        if (r == 1) {
+            first_heap = heap;
+            first_close = close;
+        }
+        printf("  %5d  %8.2f MB  %9.2f MB  %5.2f MB  %6.2f MB  %6zu B  %6zu B  %3zu  %6.1f + %6.1f "
+               "ms\n",
+               r, (heap + sqlite) / 1e6, sqlite / 1e6, heap / 1e6, (double)rss_bytes() / 1e6,
+               clients_bytes(t), detect_bytes(d), clients_count(t), sweep[CHURN_WINDOWS / 2],
+               eval[CHURN_WINDOWS / 2]);
+        printf("json: {\"round\":%d,\"ids\":%zu,\"heap_bytes\":%.0f,\"sqlite_bytes\":%.0f,"
+               "\"rss_bytes\":%ld,"
+               "\"table_bytes\":%zu,\"engine_bytes\":%zu,\"close_ms\":%.1f,"
+               "\"heap_ratio\":%.3f,\"close_ratio\":%.3f}\n",
+               r, n, heap, sqlite, rss_bytes(), clients_bytes(t), detect_bytes(d), close,
+               heap / first_heap, close / first_close);
+    }
+    clients_free(t);
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: bench-detect [THINGS]         (default 100000)\n"
+                    "       bench-detect --churn IDS [ROUNDS] (default 3 rounds)\n");
+    exit(1);
+}
+
+static size_t count_arg(const char *arg)
+{
+    char *end;
+    unsigned long v = strtoul(arg, &end, 10);
+
+    if (*end || v == 0)
+        usage();
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    char dir[] = "/tmp/ddlocal-bench-XXXXXX", path[sizeof(dir) + 16];
+    struct dd_errbuf eb = { { 0 } };
+    struct store *s = NULL;
+    struct detect *d;
+    size_t n = 100000;
+    int rounds = 0, rc;
+
+    if (argc > 1 && strcmp(argv[1], "--churn") == 0) {
+        if (argc < 3 || argc > 4)
+            usage();
+        n = count_arg(argv[2]);
+        rounds = argc > 3 ? (int)count_arg(argv[3]) : 3;
+    } else if (argc > 2) {
+        usage();
+    } else if (argc > 1) {
+        n = count_arg(argv[1]);
+    }
+    if (!mkdtemp(dir)) {
+        perror("bench-detect: mkdtemp");
+        return 2;
+    }
+    snprintf(path, sizeof(path), "%s/bench.db", dir);
+    rc = store_open(path, &s, &eb);
+    if (rc) {
+        fprintf(stderr, "bench-detect: %s\n", eb.msg);
+        return 2;
+    }
+    store_set_cache_mb(s, DETECT_CACHE_MB); /* as the engine's connection */
+    add_profiles(s);
+    d = detect_new("us-east-1", "123456789012", RETAIN_MS);
+    if (!d)
+        fail("detect_new", DD_ERR_NOMEM);
+    rc = store_begin(s);
+    if (!rc)
+        rc = detect_reload(d, s, FIRST_END - CLOCK_BUCKET_MS, &eb);
+    if (!rc)
+        rc = store_commit(s);
+    if (rc || eb.msg[0]) {
+        fprintf(stderr, "bench-detect: reload: %s\n", eb.msg[0] ? eb.msg : dd_strerror(rc));
+        return 2;
+    }
+    if (rounds)
+        churn(s, d, n, rounds);
+    else
+        steady_fleet(s, d, n);
+
     detect_free(d);
     store_close(s);
     snprintf(path, sizeof(path), "%s/bench.db", dir);

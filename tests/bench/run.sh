@@ -22,7 +22,9 @@
 # four publishers and its queue overflows (dropped messages).
 #
 # Settings (environment): BENCH_RUNS (5 per broker and QoS), BENCH_SECONDS
-# (3), BENCH_BROKER_CPU (0), BENCH_GEN_CPU (1), BENCH_THINGS (100000).
+# (3), BENCH_BROKER_CPU (0), BENCH_GEN_CPU (1), BENCH_THINGS (100000),
+# BENCH_CHURN_IDS (8000) and BENCH_CHURN_ROUNDS (3) for the rounds of
+# departing client ids.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -32,6 +34,8 @@ seconds=${BENCH_SECONDS:-3}
 broker_cpu=${BENCH_BROKER_CPU:-0}
 gen_cpu=${BENCH_GEN_CPU:-1}
 things=${BENCH_THINGS:-100000}
+churn_ids=${BENCH_CHURN_IDS:-8000}
+churn_rounds=${BENCH_CHURN_ROUNDS:-3}
 mosquitto=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 
 make --no-print-directory -s all build/ddlocal-loadgen build/bench-detect
@@ -290,3 +294,8 @@ fi
 
 echo
 "$root/build/bench-detect" "$things"
+
+# Rounds of new client ids that leave and age out: the memory and the
+# window close must come back to where they were (docs/performance.md).
+echo
+"$root/build/bench-detect" --churn "$churn_ids" "$churn_rounds"

@@ -2,7 +2,7 @@
 /* test_clients.c: the broker thread's counters and the incremental window
  * close: every count lands in exactly one window, whether the sweep reaches
  * an entry first or the broker touches it first, while entries are forgotten
- * and while the table grows. */
+ * and while the table grows; and what is forgotten gives its memory back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "core/error.h"
 #include "plugin/clients.h"
 #include "tests/unit/alloc_fail.h"
 
@@ -168,12 +169,163 @@ static void test_growth_during_a_sweep_finishes_the_close(void **state)
     clients_free(t);
 }
 
+/* Which entries a close forgets. Times are relative to the close's end. */
+static void test_what_a_close_forgets(void **state)
+{
+    static const struct {
+        const char *name;
+        bool accepted;       /* the CONNECT was accepted */
+        bool leaves;         /* it disconnects at left_ms */
+        int64_t left_ms;     /* relative to END */
+        bool returns;        /* it connects again after leaving */
+        bool kept_1, kept_2; /* after the close at END, then at END + one bucket */
+    } cases[] = {
+        { "connected", true, false, 0, false, true, true },
+        { "left just now", true, true, -1000, false, true, true },
+        { "left exactly FORGET ago", true, true, -FORGET, false, true, false },
+        { "left more than FORGET ago", true, true, -FORGET - 1, false, false, false },
+        { "left long ago and came back", true, true, -FORGET - 1, true, true, true },
+        { "refused: forgotten once its counts are out", false, false, 0, false, false, false },
+    };
+
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct clients *t = clients_new();
+        struct client_window *w;
+
+        assert_non_null(t);
+        assert_non_null(clients_connect(t, &conns[0], "dev", NULL, cases[i].accepted));
+        if (cases[i].leaves)
+            clients_disconnect(t, &conns[0], END + cases[i].left_ms);
+        if (cases[i].returns)
+            assert_non_null(clients_connect(t, &conns[1], "dev", NULL, true));
+        w = clients_close(t, END, 0, FORGET, NULL, 0);
+        assert_non_null(w);
+        free(w);
+        if (clients_count(t) != (cases[i].kept_1 ? 1u : 0u))
+            fail_msg("%s: %zu entries after the first close", cases[i].name, clients_count(t));
+        w = clients_close(t, END + 300000, 0, FORGET, NULL, 0);
+        assert_non_null(w);
+        free(w);
+        if (clients_count(t) != (cases[i].kept_2 ? 1u : 0u))
+            fail_msg("%s: %zu entries after the second close", cases[i].name, clients_count(t));
+        clients_free(t);
+    }
+}
+
+/* Rounds of new ids that connect, leave and are forgotten: the table comes
+ * back to the size of a new one each time, and a sweep of it is short. */
+static void test_forgotten_ids_give_their_memory_back(void **state)
+{
+    struct clients *t = clients_new(), *fresh = clients_new();
+    struct client_window *w;
+    int64_t end = END;
+    char id[32];
+    int round;
+    size_t i;
+
+    (void)state;
+    assert_non_null(t);
+    assert_non_null(fresh);
+    for (round = 0; round < 3; round++) {
+        for (i = 0; i < N; i++) {
+            snprintf(id, sizeof(id), "round%d-%05zu", round, i);
+            clients_count_sent(clients_connect(t, &conns[i], id, NULL, true), 1u, 1, 10);
+        }
+        assert_true(clients_bytes(t) > clients_bytes(fresh) + N * 500);
+        for (i = 0; i < N; i++)
+            clients_disconnect(t, &conns[i], end);
+        w = clients_close(t, end + 300000, 0, FORGET, NULL, 0);
+        assert_non_null(w);
+        assert_int_equal(w->n, N);
+        free(w);
+        end += FORGET + 600000;
+        assert_int_equal(clients_close_begin(t, end, 0, FORGET, NULL, 0), DD_OK);
+        while (!(w = clients_close_step(t, 1000)))
+            ;
+        free(w);
+        assert_int_equal(clients_count(t), 0);
+        assert_int_equal(clients_bytes(t), clients_bytes(fresh));
+        /* The next sweep visits the slots of a new table only. */
+        assert_int_equal(clients_close_begin(t, end + 300000, 0, FORGET, NULL, 0), DD_OK);
+        w = clients_close_step(t, 64);
+        assert_non_null(w);
+        assert_int_equal(w->n, 0);
+        free(w);
+        end += 600000;
+    }
+    clients_free(fresh);
+    clients_free(t);
+}
+
+struct shrink_case {
+    size_t fresh_bytes;
+};
+
+/* Fill a table with refused clients, which the next close forgets (they
+ * have no connection slots, whose shrinking would retry at the next
+ * disconnect; a close's shrink retries at the next close). A shrink that finds no memory keeps the
+ * larger table, which must still work: every id connects again as one entry. Reports that (or any
+ * failed step) as DD_ERR_NOMEM. */
+static int shrink_case(void *ctx)
+{
+    struct shrink_case *c = ctx;
+    struct clients *t = clients_new();
+    struct client_window *w;
+    char id[32];
+    size_t i;
+    int rc = DD_ERR_NOMEM;
+
+    if (!t)
+        return DD_ERR_NOMEM;
+    for (i = 0; i < 200; i++) {
+        snprintf(id, sizeof(id), "dev-%05zu", i);
+        if (!clients_connect(t, &conns[i], id, NULL, false))
+            goto out;
+    }
+    w = clients_close(t, END, 0, FORGET, NULL, 0);
+    if (!w)
+        goto out;
+    assert_int_equal(w->n, 200); /* their refusals are counted */
+    free(w);
+    assert_int_equal(clients_count(t), 0);
+    if (clients_bytes(t) == c->fresh_bytes) {
+        rc = DD_OK;
+        goto out;
+    }
+    for (i = 0; i < 200; i++) {
+        snprintf(id, sizeof(id), "dev-%05zu", i);
+        assert_non_null(clients_connect(t, &conns[i], id, NULL, true));
+    }
+    assert_int_equal(clients_count(t), 200);
+out:
+    clients_free(t);
+    return rc;
+}
+
+static void test_a_shrink_without_memory_keeps_a_working_table(void **state)
+{
+    struct clients *fresh = clients_new();
+    struct shrink_case c;
+
+    (void)state;
+    assert_non_null(fresh);
+    c.fresh_bytes = clients_bytes(fresh);
+    clients_free(fresh);
+    assert_true(alloc_fail_sweep(shrink_case, &c) > 200);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_land_in_one_window_while_sweeping),
         cmocka_unit_test(test_disconnects_and_forgetting_during_a_sweep),
         cmocka_unit_test(test_growth_during_a_sweep_finishes_the_close),
+        cmocka_unit_test(test_what_a_close_forgets),
+        cmocka_unit_test(test_forgotten_ids_give_their_memory_back),
+        cmocka_unit_test(test_a_shrink_without_memory_keeps_a_working_table),
     };
 
     alloc_fail_setup();

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/* test_detect.c: Detect forgets the in-memory state of a thing (bucket
+ * rings, cached evaluation states) once it gave no datapoint for
+ * CLIENTS_FORGET_AFTER_MS, as the broker forgets its client id, and a thing
+ * that comes back finds its alarm where it left it (in the database). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "plugin/clients.h"
+#include "plugin/detect.h"
+#include "store/defender/store_counts.h"
+#include "store/defender/store_profiles.h"
+#include "tests/unit/alloc_fail.h"
+#include "tests/unit/store_fixture.h"
+
+#define END    ((int64_t)1800000000000) /* a multiple of 300 s */
+#define HOUR   ((int64_t)3600 * 1000)
+#define FORGET CLIENTS_FORGET_AFTER_MS
+
+/* Ten minutes of messages sent: a ring per thing. Fewer than 100 is normal. */
+static const char behaviors[] =
+    "[{\"name\":\"Sent\",\"metric\":\"aws:num-messages-sent\",\"criteria\":{"
+    "\"comparisonOperator\":\"less-than\",\"value\":{\"count\":100},"
+    "\"durationSeconds\":600,\"consecutiveDatapointsToAlarm\":1,"
+    "\"consecutiveDatapointsToClear\":1}}]";
+
+/* A detector on a fresh database with the profile on all things. */
+static struct detect *detector(struct store *s)
+{
+    struct store_profile_new p = { .name = "P", .behaviors = behaviors };
+    struct dd_errbuf eb = { { 0 } };
+    struct detect *d;
+
+    if (store_fixture_int(s, "SELECT count(*) FROM security_profiles") == 0) {
+        assert_int_equal(store_profile_create(s, &p, END - HOUR, &eb), DD_OK);
+        assert_int_equal(store_profile_attach(
+                             s, "P", "arn:aws:iot:us-east-1:123456789012:all/things", NULL, &eb),
+                         DD_OK);
+    }
+    d = detect_new("us-east-1", "123456789012", 0);
+    assert_non_null(d);
+    assert_int_equal(detect_reload(d, s, END - HOUR, &eb), DD_OK);
+    return d;
+}
+
+/* Close the window ending at end, with one connected thing that sent sent
+ * messages (thing NULL: nobody). */
+static void window(struct detect *d, struct store *s, int64_t end, const char *thing, uint32_t sent)
+{
+    struct client_window *w = calloc(1, sizeof(*w) + sizeof(w->records[0]));
+
+    assert_non_null(w);
+    w->bucket_end_ms = end;
+    if (thing) {
+        w->n = 1;
+        strcpy(w->records[0].id, thing);
+        w->records[0].had_session = true;
+        w->records[0].counts.sent = sent;
+    }
+    assert_int_equal(store_begin(s), DD_OK);
+    assert_int_equal(detect_window(d, s, w), DD_OK);
+    assert_int_equal(store_commit(s), DD_OK);
+    free(w);
+}
+
+static void test_quiet_things_are_forgotten(void **state)
+{
+    static const struct {
+        const char *name;
+        int64_t quiet_ms; /* from its last datapoint to the window that sweeps */
+        bool kept;
+    } cases[] = {
+        { "an hour", HOUR, true },
+        { "exactly the forgetting time", FORGET, true },
+        { "one window more", FORGET + CLOCK_BUCKET_MS, false },
+        { "a week", 7 * 24 * HOUR, false },
+    };
+
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct store *s = store_fixture_open();
+        struct detect *d = detector(s), *fresh = detector(s);
+        size_t base = detect_bytes(fresh);
+
+        window(d, s, END, "dev-1", 5);
+        assert_true(detect_bytes(d) > base);
+        window(d, s, END + cases[i].quiet_ms, NULL, 0);
+        if ((detect_bytes(d) > base) != cases[i].kept)
+            fail_msg("%s: %zu bytes, %zu when empty", cases[i].name, detect_bytes(d), base);
+        detect_free(fresh);
+        detect_free(d);
+        store_close(s);
+    }
+}
+
+/* A thing in alarm that goes quiet and is forgotten keeps its violation:
+ * when it comes back still violating, the alarm goes on (no second
+ * violation), read back from the database. */
+static void test_a_forgotten_thing_comes_back_to_its_alarm(void **state)
+{
+    struct store *s = store_fixture_open();
+    struct detect *d = detector(s), *fresh = detector(s);
+    int64_t datapoints, violations, back = END + FORGET + HOUR;
+
+    (void)state;
+    window(d, s, END, "dev-1", 500);
+    assert_int_equal(store_counts_detect(s, &datapoints, &violations), DD_OK);
+    assert_int_equal(violations, 1);
+    window(d, s, back - CLOCK_BUCKET_MS, NULL, 0);
+    assert_int_equal(detect_bytes(d), detect_bytes(fresh));
+    window(d, s, back, "dev-1", 500);
+    assert_int_equal(store_counts_detect(s, &datapoints, &violations), DD_OK);
+    assert_int_equal(datapoints, 2);
+    assert_int_equal(violations, 1);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM violations WHERE end_ms IS NULL"),
+                     1);
+    detect_free(fresh);
+    detect_free(d);
+    store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_quiet_things_are_forgotten),
+        cmocka_unit_test(test_a_forgotten_thing_comes_back_to_its_alarm),
+    };
+
+    alloc_fail_setup();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
