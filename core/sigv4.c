@@ -23,6 +23,7 @@
 #include <openssl/sha.h>
 
 #include "core/ids.h"
+#include "core/partition.h"
 #include "core/strbuf.h"
 #include "core/timefmt.h"
 
@@ -277,27 +278,17 @@ static bool copy_n(char *dst, size_t size, const char *s, size_t n)
     return true;
 }
 
-/* AKID/YYYYMMDD/REGION/SERVICE/aws4_request into a. */
+/* AKID/YYYYMMDD/REGION/SERVICE/aws4_request into a: core/partition's
+ * reading of the scope, with a date of exactly eight digits. */
 static bool parse_credential(const char *c, struct sigv4_auth *a)
 {
-    const char *part[5];
-    size_t len[5];
-    int i;
+    struct partition_scope s;
 
-    for (i = 0; i < 5; i++) {
-        const char *slash = strchr(c, '/');
-
-        part[i] = c;
-        len[i] = slash ? (size_t)(slash - c) : strlen(c);
-        if (!len[i] || (i < 4 && !slash) || (i == 4 && slash))
-            return false;
-        c += len[i] + 1;
-    }
-    return copy_n(a->key_id, sizeof(a->key_id), part[0], len[0]) && len[1] == 8 &&
-           all_digits(part[1], 8) && copy_n(a->scope_date, sizeof(a->scope_date), part[1], 8) &&
-           copy_n(a->region, sizeof(a->region), part[2], len[2]) &&
-           copy_n(a->service, sizeof(a->service), part[3], len[3]) && len[4] == 12 &&
-           memcmp(part[4], "aws4_request", 12) == 0;
+    return partition_scope_parse(c, strlen(c), &s) == DD_OK && strlen(s.date) == 8 &&
+           all_digits(s.date, 8) && copy_n(a->key_id, sizeof(a->key_id), s.akid, strlen(s.akid)) &&
+           copy_n(a->scope_date, sizeof(a->scope_date), s.date, 8) &&
+           copy_n(a->region, sizeof(a->region), s.region, strlen(s.region)) &&
+           copy_n(a->service, sizeof(a->service), s.service, strlen(s.service));
 }
 
 /* The value of "name=value" among the comma-separated parts of an
