@@ -165,13 +165,27 @@ static int lex(struct parser *p, enum lex_mode mode, struct tok *t)
     c = (unsigned char)q[i];
     t->end = i + 1;
     switch (c) {
-    case '(': t->kind = T_LPAREN; break;
-    case ')': t->kind = T_RPAREN; break;
-    case '[': t->kind = T_LBRACK; break;
-    case ']': t->kind = T_RBRACK; break;
-    case '{': t->kind = T_LBRACE; break;
-    case '}': t->kind = T_RBRACE; break;
-    case ':': t->kind = T_COLON; break;
+    case '(':
+        t->kind = T_LPAREN;
+        break;
+    case ')':
+        t->kind = T_RPAREN;
+        break;
+    case '[':
+        t->kind = T_LBRACK;
+        break;
+    case ']':
+        t->kind = T_RBRACK;
+        break;
+    case '{':
+        t->kind = T_LBRACE;
+        break;
+    case '}':
+        t->kind = T_RBRACE;
+        break;
+    case ':':
+        t->kind = T_COLON;
+        break;
     case '<':
     case '>':
         t->kind = c == '<' ? T_LT : T_GT;
@@ -210,10 +224,18 @@ static int lex(struct parser *p, enum lex_mode mode, struct tok *t)
         t->end = i;
         if (mode == EXPR && !escaped && is_keyword(q + t->start, i - t->start)) {
             switch (q[t->start]) {
-            case 'A': t->kind = T_AND; break;
-            case 'O': t->kind = T_OR; break;
-            case 'N': t->kind = T_NOT; break;
-            default: t->kind = T_TO; break;
+            case 'A':
+                t->kind = T_AND;
+                break;
+            case 'O':
+                t->kind = T_OR;
+                break;
+            case 'N':
+                t->kind = T_NOT;
+                break;
+            default:
+                t->kind = T_TO;
+                break;
             }
         }
     }
@@ -538,9 +560,11 @@ static const struct fleetquery_node *field_value(struct parser *p, const char *f
         return NULL;
     switch (t.kind) {
     case T_WORD:
-    case T_PHRASE: return value_leaf(p, field, &t, in_violation);
+    case T_PHRASE:
+        return value_leaf(p, field, &t, in_violation);
     case T_LBRACK:
-    case T_LBRACE: return range(p, field, &t, in_violation);
+    case T_LBRACE:
+        return range(p, field, &t, in_violation);
     case T_LPAREN:
         if (!depth_enter(p, t.start))
             return NULL;
@@ -555,7 +579,9 @@ static const struct fleetquery_node *field_value(struct parser *p, const char *f
         }
         p->depth--;
         return n;
-    default: fail_syntax(p, t.start, "expected a value after :"); return NULL;
+    default:
+        fail_syntax(p, t.start, "expected a value after :");
+        return NULL;
     }
 }
 
@@ -629,7 +655,8 @@ static const struct fleetquery_node *primary(struct parser *p, const char *field
         (void)lex(p, EXPR, &next);
         return next.kind == T_COLON ? field_value(p, field, in_violation)
                                     : comparison(p, field, &next, in_violation);
-    default: return value_leaf(p, field, &t, p->group_in_violation);
+    default:
+        return value_leaf(p, field, &t, p->group_in_violation);
     }
 }
 
@@ -675,9 +702,8 @@ static const struct fleetquery_node *and_expr(struct parser *p, const char *fiel
             return NULL;
         if (t.kind == T_AND)
             (void)lex(p, EXPR, &t);
-        else if (t.kind != T_WORD && t.kind != T_PHRASE && t.kind != T_LPAREN &&
-                 t.kind != T_NOT && t.kind != T_MINUS &&
-                 !(field && (t.kind == T_LBRACK || t.kind == T_LBRACE)))
+        else if (t.kind != T_WORD && t.kind != T_PHRASE && t.kind != T_LPAREN && t.kind != T_NOT &&
+                 t.kind != T_MINUS && !(field && (t.kind == T_LBRACK || t.kind == T_LBRACE)))
             return n;
         b = unary(p, field);
         n = b ? binary(p, FLEETQUERY_AND, n, b) : NULL;
@@ -926,8 +952,10 @@ static bool leaf_value_match(const struct fleetquery_node *n, const struct fleet
     case FLEETQUERY_STRING:
         return n->op == FLEETQUERY_TERM ? term_match_string(n, v->str)
                                         : phrase_match_string(n->value, v->str);
-    case FLEETQUERY_NUMBER: return !n->wild && parse_number(n->value, &num) && num == v->num;
-    default: return !n->wild && text_is_bool(n->value, v->b);
+    case FLEETQUERY_NUMBER:
+        return !n->wild && parse_number(n->value, &num) && num == v->num;
+    default:
+        return !n->wild && text_is_bool(n->value, v->b);
     }
 }
 
@@ -965,11 +993,16 @@ static bool node_match(const struct fleetquery_node *n, fleetquery_lookup_fn loo
     size_t n_vals = 0, i;
 
     switch (n->op) {
-    case FLEETQUERY_ALL: return true;
-    case FLEETQUERY_AND: return node_match(n->a, lookup, ctx) && node_match(n->b, lookup, ctx);
-    case FLEETQUERY_OR: return node_match(n->a, lookup, ctx) || node_match(n->b, lookup, ctx);
-    case FLEETQUERY_NOT: return !node_match(n->a, lookup, ctx);
-    default: break;
+    case FLEETQUERY_ALL:
+        return true;
+    case FLEETQUERY_AND:
+        return node_match(n->a, lookup, ctx) && node_match(n->b, lookup, ctx);
+    case FLEETQUERY_OR:
+        return node_match(n->a, lookup, ctx) || node_match(n->b, lookup, ctx);
+    case FLEETQUERY_NOT:
+        return !node_match(n->a, lookup, ctx);
+    default:
+        break;
     }
     lookup(ctx, n->field, &vals, &n_vals);
     for (i = 0; i < n_vals; i++) {
@@ -1049,7 +1082,9 @@ static void format_child(struct strbuf *sb, const struct fleetquery_node *c, boo
 static void format_node(struct strbuf *sb, const struct fleetquery_node *n)
 {
     switch (n->op) {
-    case FLEETQUERY_ALL: strbuf_append(sb, "*"); return;
+    case FLEETQUERY_ALL:
+        strbuf_append(sb, "*");
+        return;
     case FLEETQUERY_NOT:
         strbuf_append(sb, "NOT ");
         format_child(sb, n->a, n->a->op == FLEETQUERY_AND || n->a->op == FLEETQUERY_OR);
@@ -1063,7 +1098,8 @@ static void format_node(struct strbuf *sb, const struct fleetquery_node *n)
         format_child(sb, n->b,
                      n->b->op == n->op || (n->op == FLEETQUERY_AND && n->b->op == FLEETQUERY_OR));
         return;
-    default: break;
+    default:
+        break;
     }
     if (n->field)
         strbuf_append(sb, n->field);

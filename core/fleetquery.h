@@ -32,10 +32,10 @@
 #include "core/error.h"
 #include "core/strbuf.h"
 
-#define FLEETQUERY_MAX_TERMS 12 /* AWS: terms per query */
-#define FLEETQUERY_MAX_DEPTH 16 /* ddlocal: nested parentheses and NOTs */
-#define FLEETQUERY_MAX_CHARS 8192 /* ddlocal's ceiling (AWS's model has none) */
-#define FLEETQUERY_WILDCARD_MAX_CHARS 100 /* AWS: length of a query with a leading wildcard */
+#define FLEETQUERY_MAX_TERMS          12   /* AWS: terms per query */
+#define FLEETQUERY_MAX_DEPTH          16   /* ddlocal: nested parentheses and NOTs */
+#define FLEETQUERY_MAX_CHARS          8192 /* ddlocal's ceiling (AWS's model has none) */
+#define FLEETQUERY_WILDCARD_MAX_CHARS 100  /* AWS: length of a query with a leading wildcard */
 
 /* Which index a query is written for: it decides the valid field names. */
 enum fleetquery_index {
@@ -70,7 +70,7 @@ struct fleetquery_node {
      * `\?`, `\\` literals; otherwise the plain text. PHRASE: the text. */
     const char *value;
     bool wild;
-    struct fleetquery_bound lo, hi;        /* RANGE */
+    struct fleetquery_bound lo, hi;      /* RANGE */
     const struct fleetquery_node *a, *b; /* AND, OR: a and b; NOT: a */
 };
 

@@ -22,9 +22,18 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-#define S(x) { FLEETQUERY_STRING, x, 0, false }
-#define D(x) { FLEETQUERY_NUMBER, NULL, x, false }
-#define B(x) { FLEETQUERY_BOOL, NULL, 0, x }
+#define S(x)                                                                                       \
+    {                                                                                              \
+        FLEETQUERY_STRING, x, 0, false                                                             \
+    }
+#define D(x)                                                                                       \
+    {                                                                                              \
+        FLEETQUERY_NUMBER, NULL, x, false                                                          \
+    }
+#define B(x)                                                                                       \
+    {                                                                                              \
+        FLEETQUERY_BOOL, NULL, 0, x                                                                \
+    }
 
 struct field_row {
     const char *field;
@@ -382,8 +391,8 @@ static void test_fields_per_index(void **state)
         "deviceDefender.SP1.b.lastViolationValue.count>2",
     };
     static const char *const groups_ok[] = {
-        "thingGroupName:prod*",    "thingGroupNames:x", "thingGroupId:x",
-        "description:\"a b\"",     "attributes.a:1",    "parentGroupNames:(plant1 OR plant2)",
+        "thingGroupName:prod*", "thingGroupNames:x", "thingGroupId:x",
+        "description:\"a b\"",  "attributes.a:1",    "parentGroupNames:(plant1 OR plant2)",
     };
     static const char *const groups_bad[] = { "thingName:x", "shadow.hasDelta:true",
                                               "connectivity.connected:true" };
@@ -412,7 +421,8 @@ struct bad_row {
     const char *msg;
 };
 
-#define LONG_TAIL "attributes.a:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define LONG_TAIL                                                                                  \
+    "attributes.a:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 static const struct bad_row bad[] = {
     { "", "Unable to parse query, the query is empty, query string: " },
@@ -468,8 +478,10 @@ static const struct bad_row bad[] = {
     { "attributes.t:[( TO b]", "Unable to parse query, expected a value at character 15, query "
                                "string: attributes.t:[( TO b]" },
     { "\"abc", "Unable to parse query, unterminated phrase at character 1, query string: \"abc" },
-    { "a AND", "Unable to parse query, unexpected end of query at character 6, query string: a AND" },
-    { "a OR OR b", "Unable to parse query, unexpected token at character 6, query string: a OR OR b" },
+    { "a AND",
+      "Unable to parse query, unexpected end of query at character 6, query string: a AND" },
+    { "a OR OR b",
+      "Unable to parse query, unexpected token at character 6, query string: a OR OR b" },
     { "AND a", "Unable to parse query, unexpected token at character 1, query string: AND a" },
     { "a)", "Unable to parse query, unbalanced ) at character 2, query string: a)" },
     { "()", "Unable to parse query, unexpected token at character 2, query string: ()" },
