@@ -21,11 +21,13 @@
 
 #include "core/utf8.h"
 
-#define MAX_NODES      (FLEETQUERY_MAX_TERMS * (FLEETQUERY_MAX_DEPTH + 1) + FLEETQUERY_MAX_TERMS)
-#define MSG_QUERY_MAX  300 /* characters of the query quoted back in a message */
-#define INVALID_FIELD  "Unable to parse query, invalid field name, field name: "
-#define REJECTED_CHARS "`@#%/';,"
-#define WORD_STOPS     "()[]{}:<>\""
+#define MAX_NODES     (FLEETQUERY_MAX_TERMS * (FLEETQUERY_MAX_DEPTH + 1) + FLEETQUERY_MAX_TERMS)
+#define MSG_QUERY_MAX 300 /* characters of the query quoted back in a message */
+/* The printf arguments that quote the query back, cut at MSG_QUERY_MAX. */
+#define QUOTED_QUERY(p) (int)((p)->len < MSG_QUERY_MAX ? (p)->len : MSG_QUERY_MAX), (p)->q
+#define INVALID_FIELD   "Unable to parse query, invalid field name, field name: "
+#define REJECTED_CHARS  "`@#%/';,"
+#define WORD_STOPS      "()[]{}:<>\""
 
 struct fleetquery {
     enum fleetquery_index index;
@@ -59,6 +61,12 @@ enum tok_kind {
 
 enum lex_mode { EXPR, VALUE };
 
+/* One-character tokens, and their kinds in the same order. */
+#define PUNCT "()[]{}:"
+
+static const enum tok_kind punct_kinds[] = { T_LPAREN, T_RPAREN, T_LBRACK, T_RBRACK,
+                                             T_LBRACE, T_RBRACE, T_COLON };
+
 struct tok {
     enum tok_kind kind;
     size_t start, end; /* the token's bytes; a phrase without its quotes */
@@ -81,7 +89,7 @@ static int fail_syntax(struct parser *p, size_t at, const char *rule)
     if (!p->rc)
         p->rc = dd_fail(p->eb, DD_ERR_INVALID,
                         "Unable to parse query, %s at character %zu, query string: %.*s", rule,
-                        at + 1, (int)(p->len < MSG_QUERY_MAX ? p->len : MSG_QUERY_MAX), p->q);
+                        at + 1, QUOTED_QUERY(p));
     return p->rc;
 }
 
@@ -89,7 +97,7 @@ static int fail_rule(struct parser *p, const char *rule)
 {
     if (!p->rc)
         p->rc = dd_fail(p->eb, DD_ERR_INVALID, "Unable to parse query, %s, query string: %.*s",
-                        rule, (int)(p->len < MSG_QUERY_MAX ? p->len : MSG_QUERY_MAX), p->q);
+                        rule, QUOTED_QUERY(p));
     return p->rc;
 }
 
@@ -97,8 +105,7 @@ static int fail_field(struct parser *p, const struct tok *t)
 {
     if (!p->rc)
         p->rc = dd_fail(p->eb, DD_ERR_INVALID, INVALID_FIELD "%.*s, query string: %.*s",
-                        (int)(t->end - t->start), p->q + t->start,
-                        (int)(p->len < MSG_QUERY_MAX ? p->len : MSG_QUERY_MAX), p->q);
+                        (int)(t->end - t->start), p->q + t->start, QUOTED_QUERY(p));
     return p->rc;
 }
 
@@ -139,10 +146,26 @@ static bool is_word_char(unsigned char c)
     return c && !is_space(c) && !strchr(WORD_STOPS, c);
 }
 
+/* T_AND, T_OR, T_NOT or T_TO when s[0..n) spells one, else T_WORD. */
+static enum tok_kind keyword_kind(const char *s, size_t n)
+{
+    static const struct {
+        const char *word;
+        enum tok_kind kind;
+    } keywords[] = { { "AND", T_AND }, { "OR", T_OR }, { "NOT", T_NOT }, { "TO", T_TO } };
+
+    size_t i;
+
+    for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
+        if (strlen(keywords[i].word) == n && !memcmp(s, keywords[i].word, n))
+            return keywords[i].kind;
+    }
+    return T_WORD;
+}
+
 static bool is_keyword(const char *s, size_t n)
 {
-    return (n == 2 && (!memcmp(s, "OR", 2) || !memcmp(s, "TO", 2))) ||
-           (n == 3 && (!memcmp(s, "AND", 3) || !memcmp(s, "NOT", 3)));
+    return keyword_kind(s, n) != T_WORD;
 }
 
 /* Read the next token at p->pos in mode; on error p->rc is set. */
@@ -150,6 +173,7 @@ static int lex(struct parser *p, enum lex_mode mode, struct tok *t)
 {
     const char *q = p->q;
     size_t i = p->pos;
+    const char *punct;
     unsigned char c;
     bool escaped = false;
 
@@ -164,28 +188,13 @@ static int lex(struct parser *p, enum lex_mode mode, struct tok *t)
     }
     c = (unsigned char)q[i];
     t->end = i + 1;
+    punct = c ? strchr(PUNCT, c) : NULL;
+    if (punct) {
+        t->kind = punct_kinds[punct - PUNCT];
+        p->pos = t->end;
+        return DD_OK;
+    }
     switch (c) {
-    case '(':
-        t->kind = T_LPAREN;
-        break;
-    case ')':
-        t->kind = T_RPAREN;
-        break;
-    case '[':
-        t->kind = T_LBRACK;
-        break;
-    case ']':
-        t->kind = T_RBRACK;
-        break;
-    case '{':
-        t->kind = T_LBRACE;
-        break;
-    case '}':
-        t->kind = T_RBRACE;
-        break;
-    case ':':
-        t->kind = T_COLON;
-        break;
     case '<':
     case '>':
         t->kind = c == '<' ? T_LT : T_GT;
@@ -222,22 +231,8 @@ static int lex(struct parser *p, enum lex_mode mode, struct tok *t)
             i++;
         }
         t->end = i;
-        if (mode == EXPR && !escaped && is_keyword(q + t->start, i - t->start)) {
-            switch (q[t->start]) {
-            case 'A':
-                t->kind = T_AND;
-                break;
-            case 'O':
-                t->kind = T_OR;
-                break;
-            case 'N':
-                t->kind = T_NOT;
-                break;
-            default:
-                t->kind = T_TO;
-                break;
-            }
-        }
+        if (mode == EXPR && !escaped)
+            t->kind = keyword_kind(q + t->start, i - t->start);
     }
     p->pos = t->end;
     return DD_OK;
@@ -504,6 +499,21 @@ static int bound_read(struct parser *p, struct fleetquery_bound *b)
     return DD_OK;
 }
 
+/* A RANGE leaf of field, refused on inViolation (only `true` is valid). */
+static struct fleetquery_node *range_leaf(struct parser *p, const char *field, bool in_violation)
+{
+    struct fleetquery_node *n;
+
+    if (in_violation) {
+        fail_rule(p, "inViolation can only be searched for the value true");
+        return NULL;
+    }
+    n = leaf_new(p, FLEETQUERY_RANGE);
+    if (n)
+        n->field = field;
+    return n;
+}
+
 /* `[a TO b}` after the field's colon; t is the opening bracket. */
 static const struct fleetquery_node *range(struct parser *p, const char *field,
                                            const struct tok *open, bool in_violation)
@@ -511,14 +521,9 @@ static const struct fleetquery_node *range(struct parser *p, const char *field,
     struct fleetquery_node *n;
     struct tok t;
 
-    if (in_violation) {
-        fail_rule(p, "inViolation can only be searched for the value true");
-        return NULL;
-    }
-    n = leaf_new(p, FLEETQUERY_RANGE);
+    n = range_leaf(p, field, in_violation);
     if (!n)
         return NULL;
-    n->field = field;
     n->lo.inclusive = open->kind == T_LBRACK;
     if (bound_read(p, &n->lo) || lex(p, EXPR, &t))
         return NULL;
@@ -549,6 +554,26 @@ static bool depth_enter(struct parser *p, size_t at)
     return true;
 }
 
+/* `( ... )` after its opening parenthesis open, for field or every field. */
+static const struct fleetquery_node *group(struct parser *p, const char *field,
+                                           const struct tok *open)
+{
+    const struct fleetquery_node *n;
+    struct tok t;
+
+    if (!depth_enter(p, open->start))
+        return NULL;
+    n = or_expr(p, field);
+    if (!n || lex(p, EXPR, &t))
+        return NULL;
+    if (t.kind != T_RPAREN) {
+        fail_syntax(p, t.start, "expected )");
+        return NULL;
+    }
+    p->depth--;
+    return n;
+}
+
 /* What follows `field:`. */
 static const struct fleetquery_node *field_value(struct parser *p, const char *field,
                                                  bool in_violation)
@@ -566,18 +591,9 @@ static const struct fleetquery_node *field_value(struct parser *p, const char *f
     case T_LBRACE:
         return range(p, field, &t, in_violation);
     case T_LPAREN:
-        if (!depth_enter(p, t.start))
-            return NULL;
         p->group_in_violation = in_violation;
-        n = or_expr(p, field);
+        n = group(p, field, &t);
         p->group_in_violation = false;
-        if (!n || lex(p, EXPR, &t))
-            return NULL;
-        if (t.kind != T_RPAREN) {
-            fail_syntax(p, t.start, "expected )");
-            return NULL;
-        }
-        p->depth--;
         return n;
     default:
         fail_syntax(p, t.start, "expected a value after :");
@@ -592,14 +608,9 @@ static const struct fleetquery_node *comparison(struct parser *p, const char *fi
     struct fleetquery_node *n;
     struct fleetquery_bound *b;
 
-    if (in_violation) {
-        fail_rule(p, "inViolation can only be searched for the value true");
-        return NULL;
-    }
-    n = leaf_new(p, FLEETQUERY_RANGE);
+    n = range_leaf(p, field, in_violation);
     if (!n)
         return NULL;
-    n->field = field;
     b = op->kind == T_GT || op->kind == T_GE ? &n->lo : &n->hi;
     b->inclusive = op->kind == T_GE || op->kind == T_LE;
     return bound_read(p, b) ? NULL : n;
@@ -607,25 +618,13 @@ static const struct fleetquery_node *comparison(struct parser *p, const char *fi
 
 static const struct fleetquery_node *primary(struct parser *p, const char *field)
 {
-    const struct fleetquery_node *n;
     struct tok t, next;
     bool in_violation;
 
     if (lex(p, EXPR, &t))
         return NULL;
-    if (t.kind == T_LPAREN) {
-        if (!depth_enter(p, t.start))
-            return NULL;
-        n = or_expr(p, field);
-        if (!n || lex(p, EXPR, &next))
-            return NULL;
-        if (next.kind != T_RPAREN) {
-            fail_syntax(p, next.start, "expected )");
-            return NULL;
-        }
-        p->depth--;
-        return n;
-    }
+    if (t.kind == T_LPAREN)
+        return group(p, field, &t);
     if (field && (t.kind == T_LBRACK || t.kind == T_LBRACE))
         return range(p, field, &t, p->group_in_violation);
     if (t.kind == T_PHRASE)
@@ -679,53 +678,63 @@ static const struct fleetquery_node *unary(struct parser *p, const char *field)
     return n;
 }
 
-static const struct fleetquery_node *binary(struct parser *p, enum fleetquery_op op,
-                                            const struct fleetquery_node *a,
-                                            const struct fleetquery_node *b)
+/* Whether t can start an operand that an implied AND joins on. */
+static bool starts_operand(const struct tok *t, const char *field)
 {
-    struct fleetquery_node *n = node_new(p, op);
-
-    if (!n)
-        return NULL;
-    n->a = a;
-    n->b = b;
-    return n;
+    switch (t->kind) {
+    case T_WORD:
+    case T_PHRASE:
+    case T_LPAREN:
+    case T_NOT:
+    case T_MINUS:
+        return true;
+    case T_LBRACK:
+    case T_LBRACE:
+        return field != NULL;
+    default:
+        return false;
+    }
 }
 
-static const struct fleetquery_node *and_expr(struct parser *p, const char *field)
+static const struct fleetquery_node *binary_expr(struct parser *p, const char *field,
+                                                 enum fleetquery_op op);
+
+static const struct fleetquery_node *operand(struct parser *p, const char *field,
+                                             enum fleetquery_op op)
 {
-    const struct fleetquery_node *n = unary(p, field), *b;
+    return op == FLEETQUERY_AND ? unary(p, field) : binary_expr(p, field, FLEETQUERY_AND);
+}
+
+/* One left-associative level: AND over unary operands (the keyword may be
+ * left out), or OR over AND levels. */
+static const struct fleetquery_node *binary_expr(struct parser *p, const char *field,
+                                                 enum fleetquery_op op)
+{
+    const struct fleetquery_node *n = operand(p, field, op), *b;
+    struct fleetquery_node *joined;
     struct tok t;
 
     while (n) {
         if (peek(p, EXPR, &t))
             return NULL;
-        if (t.kind == T_AND)
+        if (t.kind == (op == FLEETQUERY_AND ? T_AND : T_OR))
             (void)lex(p, EXPR, &t);
-        else if (t.kind != T_WORD && t.kind != T_PHRASE && t.kind != T_LPAREN && t.kind != T_NOT &&
-                 t.kind != T_MINUS && !(field && (t.kind == T_LBRACK || t.kind == T_LBRACE)))
+        else if (op == FLEETQUERY_OR || !starts_operand(&t, field))
             return n;
-        b = unary(p, field);
-        n = b ? binary(p, FLEETQUERY_AND, n, b) : NULL;
+        b = operand(p, field, op);
+        joined = b ? node_new(p, op) : NULL;
+        if (joined) {
+            joined->a = n;
+            joined->b = b;
+        }
+        n = joined;
     }
     return NULL;
 }
 
 static const struct fleetquery_node *or_expr(struct parser *p, const char *field)
 {
-    const struct fleetquery_node *n = and_expr(p, field), *b;
-    struct tok t;
-
-    while (n) {
-        if (peek(p, EXPR, &t))
-            return NULL;
-        if (t.kind != T_OR)
-            return n;
-        (void)lex(p, EXPR, &t);
-        b = and_expr(p, field);
-        n = b ? binary(p, FLEETQUERY_OR, n, b) : NULL;
-    }
-    return NULL;
+    return binary_expr(p, field, FLEETQUERY_OR);
 }
 
 /* Checks on the raw text before parsing: length, encoding, controls. */
