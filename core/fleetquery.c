@@ -6,9 +6,8 @@
  * keywords AND/OR/NOT/TO are operators; where a value is expected (after
  * `:`, a comparison, `[` or TO) every word is a value, so `attributes.t>-5`
  * and `thingName:OR` read as they look. The whole tree lives in one calloc:
- * the node array is sized by the limits (12 leaves, each under at most
- * FLEETQUERY_MAX_DEPTH NOTs, 11 AND/OR) and the strings by the query, which
- * decoding never lengthens.
+ * the node array is sized by the limits (see MAX_NODES) and the strings
+ * by the query, which decoding never lengthens.
  *
  * Tested by tests/unit/test_fleetquery.c. */
 #include "core/fleetquery.h"
@@ -21,7 +20,10 @@
 
 #include "core/utf8.h"
 
-#define MAX_NODES     (FLEETQUERY_MAX_TERMS * (FLEETQUERY_MAX_DEPTH + 1) + FLEETQUERY_MAX_TERMS)
+/* 12 leaves and 11 AND/OR; each NOT is nested above some leaf, and a leaf
+ * has at most FLEETQUERY_MAX_DEPTH of them, counting the NOTs already made
+ * for a 13th leaf that the term limit then refuses. */
+#define MAX_NODES     ((FLEETQUERY_MAX_TERMS + 1) * (FLEETQUERY_MAX_DEPTH + 1) + FLEETQUERY_MAX_TERMS)
 #define MSG_QUERY_MAX 300 /* characters of the query quoted back in a message */
 /* The printf arguments that quote the query back, cut at MSG_QUERY_MAX. */
 #define QUOTED_QUERY(p) (int)((p)->len < MSG_QUERY_MAX ? (p)->len : MSG_QUERY_MAX), (p)->q

@@ -549,6 +549,21 @@ static void test_limits(void **state)
     /* The length argument bounds the read: a trailing `)` is not seen. */
     assert_int_equal(fleetquery_parse("a)", 1, FLEETQUERY_THINGS, &fq, &eb), DD_OK);
     fleetquery_free(fq);
+    /* The most nodes a query can make: 12 terms under 16 NOTs each, then a
+     * 13th whose NOTs are made before the term limit refuses it. */
+    q[0] = '\0';
+    for (n = 0; n < FLEETQUERY_MAX_TERMS + 1; n++) {
+        for (size_t k = 0; k < FLEETQUERY_MAX_DEPTH; k++)
+            strcat(q, "NOT ");
+        strcat(q, n == FLEETQUERY_MAX_TERMS ? "b" : "a ");
+    }
+    assert_int_equal(fleetquery_parse(q, strlen(q) - (4 * FLEETQUERY_MAX_DEPTH + 1),
+                                      FLEETQUERY_THINGS, &fq, &eb),
+                     DD_OK);
+    assert_int_equal(fleetquery_n_terms(fq), FLEETQUERY_MAX_TERMS);
+    fleetquery_free(fq);
+    assert_int_equal(fleetquery_parse(q, strlen(q), FLEETQUERY_THINGS, &fq, &eb), DD_ERR_INVALID);
+    assert_non_null(strstr(eb.msg, "more than 12 terms"));
     /* The overall ceiling. */
     memset(q, 'a', sizeof(q));
     n = FLEETQUERY_MAX_CHARS;
