@@ -127,8 +127,9 @@ size_t fleetquery_n_terms(const struct fleetquery *fq);
 bool fleetquery_match(const struct fleetquery *fq, fleetquery_lookup_fn lookup, void *ctx);
 
 /* Print fq in its canonical form, which fleetquery_parse() reads back to an
- * equal tree (within the parser's limits: a query with a leading wildcard
- * may grow past 100 characters when field groups are expanded). Returns
+ * equal tree, unless the text outgrows a length limit: field groups are
+ * printed expanded (`f:(a OR b)` as `f:a OR f:b`), so a query can pass the
+ * 100 characters allowed with a leading wildcard, or 8192. Returns
  * strbuf_check(sb): DD_ERR_TOO_LARGE when the text did not fit. */
 int fleetquery_format(const struct fleetquery *fq, struct strbuf *sb);
 
