@@ -883,26 +883,8 @@ static bool word_match(const struct fleetquery_node *n, const char *s, size_t le
     return n->wild ? glob(n->value, s, len) : text_equal(n->value, s, len);
 }
 
-/* A term against a string: any whitespace-separated token, or the whole. */
-static bool term_match_string(const struct fleetquery_node *n, const char *s)
-{
-    size_t i = 0, start, len = strlen(s);
-
-    if (word_match(n, s, len))
-        return true;
-    while (i < len) {
-        while (i < len && is_space((unsigned char)s[i]))
-            i++;
-        start = i;
-        while (i < len && !is_space((unsigned char)s[i]))
-            i++;
-        if (i > start && word_match(n, s + start, i - start))
-            return true;
-    }
-    return false;
-}
-
-/* Advance over whitespace, then return the token at *i and its length. */
+/* Advance *i over whitespace, then over the token there: its start, and
+ * its length in *len (0 at the end of s). */
 static size_t token_at(const char *s, size_t *i, size_t *len)
 {
     size_t start;
@@ -916,10 +898,28 @@ static size_t token_at(const char *s, size_t *i, size_t *len)
     return start;
 }
 
-/* Whether the tokens of phrase follow each other in s from *from on. */
+/* A term against a string: the whole value, or any whitespace-separated
+ * token of it. */
+static bool term_match_string(const struct fleetquery_node *n, const char *s)
+{
+    size_t i = 0, start, len;
+
+    if (word_match(n, s, strlen(s)))
+        return true;
+    for (;;) {
+        start = token_at(s, &i, &len);
+        if (len == 0)
+            return false;
+        if (word_match(n, s + start, len))
+            return true;
+    }
+}
+
+/* Whether the tokens of phrase (which has one at least) follow each other
+ * in s from the token at from on. */
 static bool phrase_at(const char *phrase, const char *s, size_t from)
 {
-    size_t pi = 0, si = from, plen, slen, ps, ss;
+    size_t pi = 0, si = from, plen, slen, ps, ss, k;
 
     for (;;) {
         ps = token_at(phrase, &pi, &plen);
@@ -928,7 +928,7 @@ static bool phrase_at(const char *phrase, const char *s, size_t from)
         ss = token_at(s, &si, &slen);
         if (plen != slen)
             return false;
-        for (size_t k = 0; k < plen; k++) {
+        for (k = 0; k < plen; k++) {
             if (fold(phrase[ps + k]) != fold(s[ss + k]))
                 return false;
         }
@@ -942,7 +942,7 @@ static bool phrase_match_string(const char *phrase, const char *s)
     for (;;) {
         start = token_at(s, &i, &len);
         if (len == 0)
-            return phrase_at(phrase, s, start);
+            return false;
         if (phrase_at(phrase, s, start))
             return true;
     }
