@@ -4,20 +4,60 @@
  *
  * Migrations run inside one BEGIN IMMEDIATE transaction, so when the broker
  * and the server open a new file at the same moment, one migrates and the
- * other waits on the busy timeout, then finds user_version up to date. */
+ * other waits on the busy timeout, then finds user_version up to date.
+ *
+ * A connection that finds the database locked waits in busy_wait(), not in
+ * SQLite's sqlite3_busy_timeout(), whose sleeps of whole milliseconds are a
+ * hundred times a commit of ours (core/busywait.c, docs/performance.md). */
 #include <assert.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "core/busywait.h"
 #include "core/mem.h"
 #include "store/migrations.h"
 #include "store/store_internal.h"
 
 #define BUSY_TIMEOUT_MS 5000
+
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* SQLite's busy handler: called with count 0, 1, 2 ... while a lock this
+ * connection needs is held by another connection (a thread of this process
+ * or the other process). Returns nonzero to try again, 0 to give up with
+ * SQLITE_BUSY. The owner's thread. */
+static int busy_wait(void *arg, int count)
+{
+    struct store *s = arg;
+    struct timespec ts;
+    int64_t now = monotonic_us(), delay;
+
+    if (count == 0)
+        s->busy_since_us = now;
+    delay = busywait_next_us(count, now - s->busy_since_us, (int64_t)BUSY_TIMEOUT_MS * 1000);
+    if (delay < 0)
+        return 0;
+    if (delay == 0) {
+        sched_yield();
+        return 1;
+    }
+    ts.tv_sec = (time_t)(delay / 1000000);
+    ts.tv_nsec = (long)(delay % 1000000) * 1000;
+    nanosleep(&ts, NULL);
+    return 1;
+}
 
 int store__error(struct store *s, int rc, const char *what)
 {
@@ -197,7 +237,7 @@ int store_open(const char *path, struct store **out, struct dd_errbuf *eb)
         rc = dd_fail(eb, store__error(s, rc, "open"), "cannot open database %s", path);
         goto fail;
     }
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler(s->db, busy_wait, s);
     /* Switching a new file to WAL needs a moment of exclusive access; a
      * second process opening the same new file may see SQLITE_BUSY here. */
     for (tries = 0;; tries++) {
