@@ -26,6 +26,35 @@
 
 #define BUSY_TIMEOUT_MS 5000
 
+/* One writer at a time per process: a thread that begins a write
+ * transaction takes this lock first and keeps it until its transaction
+ * ends, so the threads of one process (the server's MHD workers, the
+ * plugin's engine and delivery threads) queue on a mutex, woken as soon as
+ * the holder commits, instead of failing on SQLite's file lock and backing
+ * off in busy_wait(). busy_wait() is left for the other process.
+ * Recursive: a thread may hold write transactions on two partitions'
+ * databases at once. */
+static pthread_mutex_t writer_lock;
+static pthread_once_t writer_once = PTHREAD_ONCE_INIT;
+
+static void writer_init(void)
+{
+    pthread_mutexattr_t a;
+
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&writer_lock, &a);
+    pthread_mutexattr_destroy(&a);
+}
+
+static void writer_release(struct store *s)
+{
+    if (s->holds_writer) {
+        s->holds_writer = false;
+        pthread_mutex_unlock(&writer_lock);
+    }
+}
+
 static int64_t monotonic_us(void)
 {
     struct timespec ts;
@@ -269,6 +298,7 @@ void store_close(struct store *s)
 
     if (!s)
         return;
+    writer_release(s);
     for (i = 0; i < s->n_cached; i++)
         sqlite3_finalize(s->cache[i].stmt);
     sqlite3_close(s->db);
@@ -277,18 +307,35 @@ void store_close(struct store *s)
 
 int store_begin(struct store *s)
 {
-    return exec(s, "BEGIN IMMEDIATE", "begin");
+    int rc;
+
+    pthread_once(&writer_once, writer_init);
+    if (!s->holds_writer) {
+        pthread_mutex_lock(&writer_lock);
+        s->holds_writer = true;
+    }
+    rc = exec(s, "BEGIN IMMEDIATE", "begin");
+    if (rc && sqlite3_get_autocommit(s->db))
+        writer_release(s);
+    return rc;
 }
 
 int store_commit(struct store *s)
 {
-    return exec(s, "COMMIT", "commit");
+    int rc = exec(s, "COMMIT", "commit");
+
+    /* A COMMIT that failed may leave the transaction open, to be rolled
+     * back by the caller: the lock goes with the transaction. */
+    if (sqlite3_get_autocommit(s->db))
+        writer_release(s);
+    return rc;
 }
 
 void store_rollback(struct store *s)
 {
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    writer_release(s);
 }
 
 void store_set_cache_mb(struct store *s, int mb)
