@@ -18,14 +18,20 @@
 # server may have committed with its answer unread: those (at most 16) are
 # counted apart, never more.
 #
-# Settings (environment): BENCH_WRITE_SECONDS (5 per operation).
+# Last, the shadow reads and writes again while build/ddlocal-loadgen
+# publishes BENCH_MQTT_RATE (20000) messages a second to the broker.
+#
+# Settings (environment): BENCH_WRITE_SECONDS (5 per operation),
+# BENCH_MQTT_RATE (20000).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 seconds=${BENCH_WRITE_SECONDS:-5}
+mqtt_rate=${BENCH_MQTT_RATE:-20000}
 conns=16
 
+make --no-print-directory -s all build/ddlocal-loadgen
 for tool in wrk curl python3; do
     command -v $tool >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 1; }
 done
@@ -74,7 +80,6 @@ call POST /things/T '{}'
 call POST /thing-groups/G '{}'
 call POST /security-profiles/P '{"securityProfileDescription":"bench"}'
 call POST /things/T/shadow '{"state":{"reported":{"seq":"0"}}}'
-base_version=1
 
 # run OP: one wrk run; sets the globals from its result line.
 run() {
@@ -92,30 +97,41 @@ run() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 ms() { awk -v a="$1" 'BEGIN { printf "%.2f", a / 1000 }'; }
 
+# version: the shadow's version now.
+version() {
+    curl -fs "$url/things/T/shadow" >"$tmp/shadow"
+    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$tmp/shadow"
+}
+
+# shadow_phase: reads, then writes, their ratios, then the version check.
+shadow_phase() {
+    local base final acked unread
+    run get
+    get_rps=$rps get_p99=$p99 get_p50=$p50
+    base=$(version)
+    run update
+    upd_rps=$rps upd_p99=$p99 upd_p50=$p50 upd_ok=$ok upd_dups=$dups
+    printf '  %-24s %10s %10s %10s\n' "" "req/s" "p50 ms" "p99 ms"
+    printf '  %-24s %10s %10s %10s\n' GetThingShadow "$get_rps" "$(ms "$get_p50")" "$(ms "$get_p99")"
+    printf '  %-24s %10s %10s %10s\n' UpdateThingShadow "$upd_rps" "$(ms "$upd_p50")" \
+        "$(ms "$upd_p99")"
+    printf '  %-24s %10s   target >= 0.5\n' "write/read throughput" "$(ratio "$upd_rps" "$get_rps")"
+    printf '  %-24s %10s   target <= 3\n' "write/read p99" "$(ratio "$upd_p99" "$get_p99")"
+    final=$(version)
+    acked=$((base + upd_ok))
+    unread=$((final - acked))
+    printf '  %-24s from %s to %s, %s answers 200, %s committed with the answer unread,' \
+        "versions" "$base" "$final" "$upd_ok" "$unread"
+    echo " $upd_dups duplicated"
+    if [ "$unread" -lt 0 ] || [ "$unread" -gt "$conns" ] || [ "$upd_dups" -ne 0 ]; then
+        echo "bench: lost or duplicated shadow versions" >&2
+        exit 1
+    fi
+}
+
 echo
 echo "Write path: wrk -t2 -c$conns, ${seconds} s per operation, one emulator (--manual-clock)"
-run get
-get_rps=$rps get_p99=$p99 get_p50=$p50
-run update
-upd_rps=$rps upd_p99=$p99 upd_p50=$p50 upd_ok=$ok upd_dups=$dups
-printf '  %-24s %10s %10s %10s\n' "" "req/s" "p50 ms" "p99 ms"
-printf '  %-24s %10s %10s %10s\n' GetThingShadow "$get_rps" "$(ms "$get_p50")" "$(ms "$get_p99")"
-printf '  %-24s %10s %10s %10s\n' UpdateThingShadow "$upd_rps" "$(ms "$upd_p50")" "$(ms "$upd_p99")"
-printf '  %-24s %10s   target >= 0.5\n' "write/read throughput" "$(ratio "$upd_rps" "$get_rps")"
-printf '  %-24s %10s   target <= 3\n' "write/read p99" "$(ratio "$upd_p99" "$get_p99")"
-
-curl -fs "$url/things/T/shadow" >"$tmp/shadow"
-final=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$tmp/shadow")
-acked=$((base_version + upd_ok))
-unread=$((final - acked))
-printf '  %-24s final version %s, 1 + %s answers 200, %s committed with the answer unread,' \
-    "versions" "$final" "$upd_ok" "$unread"
-echo " $upd_dups duplicated"
-if [ "$unread" -lt 0 ] || [ "$unread" -gt "$conns" ] || [ "$upd_dups" -ne 0 ]; then
-    echo "bench: lost or duplicated shadow versions" >&2
-    exit 1
-fi
-
+shadow_phase
 for op in create update-thing add-to-group update-profile; do
     run "$op"
     case $op in
@@ -127,3 +143,16 @@ for op in create update-thing add-to-group update-profile; do
     printf '  %-24s %10s %10s %10s   target p99 <= 5 ms\n' "$name" "$rps" "$(ms "$p50")" \
         "$(ms "$p99")"
 done
+
+# The same reads and writes while devices publish: build/ddlocal-loadgen
+# sends BENCH_MQTT_RATE messages a second (QoS 0, 4 publishers, 1
+# subscriber) to the emulator's broker, which counts each for Detect.
+echo
+echo "The same while ddlocal-loadgen publishes $mqtt_rate msg/s to the broker"
+"$root/build/ddlocal-loadgen" -p "$mqtt_port" -r "$mqtt_rate" -d $((2 * seconds + 3)) \
+    -i bench-wp >"$tmp/loadgen" 2>&1 &
+gen=$!
+sleep 1
+shadow_phase
+wait "$gen" || { echo "bench: ddlocal-loadgen failed: $(cat "$tmp/loadgen")" >&2; exit 1; }
+printf '  %-24s %s\n' "ddlocal-loadgen" "$(cat "$tmp/loadgen")"
