@@ -282,7 +282,7 @@ BUILD_PACKAGES := gcc make pkg-config libc6-dev libcjson-dev libsqlite3-dev libm
 	libcurl4-openssl-dev libssl-dev libmosquitto-dev mosquitto-dev
 DEBIAN_PACKAGES := $(BUILD_PACKAGES) clang-format libcmocka-dev mosquitto mosquitto-clients \
 	python3 python3-pytest python3-boto3 python3-paho-mqtt python3-cryptography awscli \
-	openssl curl chromium python3-websocket sqlite3 python3-responses python3-werkzeug
+	openssl curl chromium python3-websocket sqlite3 python3-responses python3-werkzeug wrk
 
 # Every compile first runs this check: without it a machine that lacks a
 # library stops at "cjson/cJSON.h: No such file". One dpkg-query names what

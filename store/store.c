@@ -4,20 +4,89 @@
  *
  * Migrations run inside one BEGIN IMMEDIATE transaction, so when the broker
  * and the server open a new file at the same moment, one migrates and the
- * other waits on the busy timeout, then finds user_version up to date. */
+ * other waits on the busy timeout, then finds user_version up to date.
+ *
+ * A connection that finds the database locked waits in busy_wait(), not in
+ * SQLite's sqlite3_busy_timeout(), whose sleeps of whole milliseconds are a
+ * hundred times a commit of ours (core/busywait.c, docs/performance.md). */
 #include <assert.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "core/busywait.h"
 #include "core/mem.h"
 #include "store/migrations.h"
 #include "store/store_internal.h"
 
 #define BUSY_TIMEOUT_MS 5000
+
+/* One writer at a time per process: a thread that begins a write
+ * transaction takes this lock first and keeps it until its transaction
+ * ends, so the threads of one process (the server's MHD workers, the
+ * plugin's engine and delivery threads) queue on a mutex, woken as soon as
+ * the holder commits, instead of failing on SQLite's file lock and backing
+ * off in busy_wait(). busy_wait() is left for the other process.
+ * Recursive: a thread may hold write transactions on two partitions'
+ * databases at once. */
+static pthread_mutex_t writer_lock;
+static pthread_once_t writer_once = PTHREAD_ONCE_INIT;
+
+static void writer_init(void)
+{
+    pthread_mutexattr_t a;
+
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&writer_lock, &a);
+    pthread_mutexattr_destroy(&a);
+}
+
+static void writer_release(struct store *s)
+{
+    if (s->holds_writer) {
+        s->holds_writer = false;
+        pthread_mutex_unlock(&writer_lock);
+    }
+}
+
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* SQLite's busy handler: called with count 0, 1, 2 ... while a lock this
+ * connection needs is held by another connection (a thread of this process
+ * or the other process). Returns nonzero to try again, 0 to give up with
+ * SQLITE_BUSY. The owner's thread. */
+static int busy_wait(void *arg, int count)
+{
+    struct store *s = arg;
+    struct timespec ts;
+    int64_t now = monotonic_us(), delay;
+
+    if (count == 0)
+        s->busy_since_us = now;
+    delay = busywait_next_us(count, now - s->busy_since_us, (int64_t)BUSY_TIMEOUT_MS * 1000);
+    if (delay < 0)
+        return 0;
+    if (delay == 0) {
+        sched_yield();
+        return 1;
+    }
+    ts.tv_sec = (time_t)(delay / 1000000);
+    ts.tv_nsec = (long)(delay % 1000000) * 1000;
+    nanosleep(&ts, NULL);
+    return 1;
+}
 
 int store__error(struct store *s, int rc, const char *what)
 {
@@ -197,7 +266,7 @@ int store_open(const char *path, struct store **out, struct dd_errbuf *eb)
         rc = dd_fail(eb, store__error(s, rc, "open"), "cannot open database %s", path);
         goto fail;
     }
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler(s->db, busy_wait, s);
     /* Switching a new file to WAL needs a moment of exclusive access; a
      * second process opening the same new file may see SQLITE_BUSY here. */
     for (tries = 0;; tries++) {
@@ -229,6 +298,7 @@ void store_close(struct store *s)
 
     if (!s)
         return;
+    writer_release(s);
     for (i = 0; i < s->n_cached; i++)
         sqlite3_finalize(s->cache[i].stmt);
     sqlite3_close(s->db);
@@ -237,18 +307,35 @@ void store_close(struct store *s)
 
 int store_begin(struct store *s)
 {
-    return exec(s, "BEGIN IMMEDIATE", "begin");
+    int rc;
+
+    pthread_once(&writer_once, writer_init);
+    if (!s->holds_writer) {
+        pthread_mutex_lock(&writer_lock);
+        s->holds_writer = true;
+    }
+    rc = exec(s, "BEGIN IMMEDIATE", "begin");
+    if (rc && sqlite3_get_autocommit(s->db))
+        writer_release(s);
+    return rc;
 }
 
 int store_commit(struct store *s)
 {
-    return exec(s, "COMMIT", "commit");
+    int rc = exec(s, "COMMIT", "commit");
+
+    /* A COMMIT that failed may leave the transaction open, to be rolled
+     * back by the caller: the lock goes with the transaction. */
+    if (sqlite3_get_autocommit(s->db))
+        writer_release(s);
+    return rc;
 }
 
 void store_rollback(struct store *s)
 {
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    writer_release(s);
 }
 
 void store_set_cache_mb(struct store *s, int mb)

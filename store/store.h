@@ -5,9 +5,11 @@
  * One struct store is one connection, used by one thread at a time: every
  * thread that touches the database opens its own (a connection or one of its
  * statements never crosses threads). The database runs in WAL mode with
- * synchronous=NORMAL, foreign keys on and a busy timeout, so the broker's
- * plugin and the HTTP server can write the same file: writers use
- * store_begin() (BEGIN IMMEDIATE) and keep transactions short. Schema
+ * synchronous=NORMAL, foreign keys on and a busy handler that waits in
+ * microseconds up to 5 s, so the broker's plugin and the HTTP server can
+ * write the same file: writers use store_begin() (BEGIN IMMEDIATE) and keep
+ * transactions short. Within one process, store_begin() also takes a
+ * process-wide writer lock that the transaction's end releases. Schema
  * migrations from schema/ are applied on open, tracked in PRAGMA
  * user_version; a database written by a newer ddlocal is refused untouched. */
 #ifndef DD_STORE_STORE_H
@@ -32,8 +34,12 @@ void store_close(struct store *s);
 /* The schema version this build migrates to. Cannot fail. */
 int store_schema_version(void);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. store_rollback() cannot fail and may
- * be called when no transaction is open. */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. store_begin() first waits for the
+ * process's writer lock (one write transaction at a time per process, any
+ * number of databases), which is held until store_commit() ends the
+ * transaction or store_rollback() or store_close() is called: a thread that
+ * begins must end, on every path. store_rollback() cannot fail and may be
+ * called when no transaction is open. */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);

@@ -25,6 +25,8 @@ struct store {
     pthread_t owner; /* the thread that opened it */
     char path[512];
     int n_cached;
+    int64_t busy_since_us; /* monotonic time the current wait for a lock began */
+    bool holds_writer;     /* this connection holds the process's writer lock */
 
     struct {
         const char *sql;    /* borrowed: a string literal, used as the key */

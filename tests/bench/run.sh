@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # `make bench`: the broker's cost with the ddlocal plugin against plain
 # mosquitto, then one window close of a large fleet (build/bench-detect,
-# built from tests/bench/bench_detect.c beside this script).
+# built from tests/bench/bench_detect.c beside this script), then the HTTP
+# write path against reads (tests/bench/write_path.sh).
 #
 # Two brokers run side by side from generated configs on free loopback
 # ports, both pinned to one CPU: plain mosquitto, and mosquitto with
@@ -299,3 +300,6 @@ echo
 # window close must come back to where they were (docs/performance.md).
 echo
 "$root/build/bench-detect" --churn "$churn_ids" "$churn_rounds"
+
+# The HTTP write path against reads, and the version check (write_path.sh).
+bash "$root/tests/bench/write_path.sh"

@@ -54,6 +54,8 @@ ELSEWHERE = {
     "make docker-check": (".ci/run", "\nmake docker-check\n"),
     "make bench": ("Makefile", "bench: deps all $(BENCH_BIN)\n\t@bash tests/bench/run.sh"),
     "BENCH_RUNS=9 make bench": ("tests/bench/run.sh", "BENCH_RUNS"),
+    "bash tests/bench/write_path.sh":
+        ("tests/bench/run.sh", 'bash "$root/tests/bench/write_path.sh"'),
     "docker-compose -f docker/compose.yaml build": ("tests/docker/check.sh", "compose build"),
     "docker-compose -f docker/compose.yaml up -d":
         ("tests/docker/check.sh", "compose up -d emulator mitigation"),

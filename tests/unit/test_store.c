@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* test_store.c: opening and migrating the database on real SQLite (a temp
  * file and :memory:), refusing a newer schema untouched, two processes
- * opening one new file at once, a migration that reshapes stored rows, and
- * the emulator rows (clock, heartbeat, reset). */
+ * opening one new file at once, a migration that reshapes stored rows, the
+ * emulator rows (clock, heartbeat, reset), and the process's writer lock
+ * (threads that write at once, a lock given back on every path). */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -291,6 +295,110 @@ static void test_data_version_moves_on_foreign_commit(void **state)
     store_close(b);
 }
 
+/* One writer thread: n transactions on its own connection, every fourth
+ * rolled back; counts what failed, as cmocka asserts only on its thread. */
+struct writer {
+    const char *path;
+    int n, failed;
+    bool done; /* set under done_lock when the thread ends */
+    pthread_mutex_t *done_lock;
+    pthread_cond_t *done_cond;
+};
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    struct store *s;
+    int i, rc;
+
+    /* The test's counting allocator keeps unlocked counters: open and
+     * close one thread at a time. */
+    pthread_mutex_lock(w->done_lock);
+    rc = store_open(w->path, &s, NULL);
+    pthread_mutex_unlock(w->done_lock);
+    if (rc) {
+        w->failed = w->n;
+    } else {
+        for (i = 0; i < w->n; i++) {
+            struct store_heartbeat hb = { i, i, i, i, i };
+
+            if (store_begin(s) || store_heartbeat_put(s, &hb)) {
+                w->failed++;
+                store_rollback(s);
+            } else if (i % 4 == 3) {
+                store_rollback(s);
+            } else if (store_commit(s)) {
+                w->failed++;
+            }
+        }
+        pthread_mutex_lock(w->done_lock);
+        store_close(s);
+        pthread_mutex_unlock(w->done_lock);
+    }
+    pthread_mutex_lock(w->done_lock);
+    w->done = true;
+    pthread_cond_signal(w->done_cond);
+    pthread_mutex_unlock(w->done_lock);
+    return NULL;
+}
+
+/* Start a writer thread and wait at most 10 s for it: a writer lock that a
+ * commit, a rollback or a close failed to give back blocks it for good. */
+static void run_writers(const char *path, int n_threads, int n)
+{
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+    struct writer w[4];
+    pthread_t th[4];
+    struct timespec deadline;
+    int i, done = 0;
+
+    assert_true(n_threads <= 4);
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    for (i = 0; i < n_threads; i++) {
+        w[i] = (struct writer){ path, n, 0, false, &lock, &cond };
+        assert_int_equal(pthread_create(&th[i], NULL, writer_main, &w[i]), 0);
+    }
+    pthread_mutex_lock(&lock);
+    while (done < n_threads) {
+        for (done = 0, i = 0; i < n_threads; i++)
+            done += w[i].done;
+        if (done < n_threads && pthread_cond_timedwait(&cond, &lock, &deadline))
+            break;
+    }
+    pthread_mutex_unlock(&lock);
+    assert_int_equal(done, n_threads);
+    for (i = 0; i < n_threads; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].failed, 0);
+    }
+}
+
+static void test_writer_lock(void **state)
+{
+    struct store_fixture_dir *t = *state;
+    struct store *a, *b;
+
+    /* This thread holds a transaction on a, then begins one on b (two
+     * partitions' databases at once), and ends both; then the lock is free
+     * for other threads. */
+    assert_int_equal(store_open(t->path, &a, NULL), DD_OK);
+    assert_int_equal(store_open(":memory:", &b, NULL), DD_OK);
+    assert_int_equal(store_begin(a), DD_OK);
+    assert_int_equal(store_begin(b), DD_OK);
+    assert_int_equal(store_commit(b), DD_OK);
+    store_rollback(a);
+    run_writers(t->path, 1, 4);
+    /* A close with a transaction open gives the lock back too. */
+    assert_int_equal(store_begin(b), DD_OK);
+    store_close(b);
+    run_writers(t->path, 1, 4);
+    /* Four threads writing at once: none fails and none is lost. */
+    run_writers(t->path, 4, 200);
+    store_close(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_heartbeat_and_reset),
         cmocka_unit_test_setup_teardown(test_data_version_moves_on_foreign_commit, tmpdb_setup,
                                         tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_writer_lock, tmpdb_setup, tmpdb_teardown),
     };
 
     alloc_fail_setup();

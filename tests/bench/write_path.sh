@@ -1,0 +1,158 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The write path under load (`make bench` runs it; it also runs alone:
+# `bash tests/bench/write_path.sh`). Starts the emulator (bin/ddlocal up
+# --manual-clock) on free loopback ports with a new data directory, then
+# drives it with `wrk -t2 -c16` and tests/bench/write_path.lua, one
+# operation after the other in the same run:
+#
+#   GetThingShadow and UpdateThingShadow on one thing (each update reports
+#   a new value), their throughput and p99, and the ratios write/read
+#   against the targets of issue 18;
+#   CreateThing, UpdateThing, AddThingToThingGroup and UpdateSecurityProfile,
+#   p99 of each against 5 ms.
+#
+# Then the check: the shadow's final version equals the number of 200
+# answers to the updates, and no two answers carried the same version.
+# wrk stops with up to one request in flight per connection, which the
+# server may have committed with its answer unread: those (at most 16) are
+# counted apart, never more.
+#
+# Last, the shadow reads and writes again while build/ddlocal-loadgen
+# publishes BENCH_MQTT_RATE (20000) messages a second to the broker.
+#
+# Settings (environment): BENCH_WRITE_SECONDS (5 per operation),
+# BENCH_MQTT_RATE (20000).
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+seconds=${BENCH_WRITE_SECONDS:-5}
+mqtt_rate=${BENCH_MQTT_RATE:-20000}
+conns=16
+
+make --no-print-directory -s all build/ddlocal-loadgen
+for tool in wrk curl python3; do
+    command -v $tool >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+    if [ -n "$pid" ]; then
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+mqtt_port=$(free_port)
+http_port=$(free_port)
+while [ "$http_port" = "$mqtt_port" ]; do http_port=$(free_port); done
+url=http://127.0.0.1:$http_port
+"$root/bin/ddlocal" up --mqtt-port "$mqtt_port" --mqtts-port 0 --http-port "$http_port" \
+    --data-dir "$tmp/data" --manual-clock >"$tmp/up.log" 2>&1 &
+pid=$!
+for _ in $(seq 200); do
+    curl -fs -o /dev/null "$url/_ddlocal/health" && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+done
+curl -fs -o /dev/null "$url/_ddlocal/health" || {
+    echo "bench: the emulator did not start; its output:" >&2
+    cat "$tmp/up.log" >&2
+    exit 1
+}
+
+# call METHOD PATH BODY: one request that must answer 200.
+call() {
+    local status
+    status=$(curl -s -o "$tmp/answer" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
+        --data "$3" "$url$2")
+    [ "$status" = 200 ] || { echo "bench: $1 $2 answered $status: $(cat "$tmp/answer")" >&2; exit 1; }
+}
+call POST /things/T '{}'
+call POST /thing-groups/G '{}'
+call POST /security-profiles/P '{"securityProfileDescription":"bench"}'
+call POST /things/T/shadow '{"state":{"reported":{"seq":"0"}}}'
+
+# run OP: one wrk run; sets the globals from its result line.
+run() {
+    local line
+    line=$(wrk -t2 -c"$conns" -d"${seconds}s" --timeout 10s -s "$root/tests/bench/write_path.lua" \
+        "$url" -- "$1" | grep '^result ') || { echo "bench: wrk $1 failed" >&2; exit 1; }
+    read -r _ _ requests rps p50 p99 ok non2xx sockerr dups maxver <<<"$line"
+    [ "$requests" -gt 0 ] || { echo "bench: wrk $1 got no answer" >&2; exit 1; }
+    if [ "$non2xx" -ne 0 ] || [ "$sockerr" -ne 0 ]; then
+        echo "bench: $1: $non2xx answers other than 2xx, $sockerr socket errors" >&2
+        exit 1
+    fi
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ms() { awk -v a="$1" 'BEGIN { printf "%.2f", a / 1000 }'; }
+
+# version: the shadow's version now.
+version() {
+    curl -fs "$url/things/T/shadow" >"$tmp/shadow"
+    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$tmp/shadow"
+}
+
+# shadow_phase: reads, then writes, their ratios, then the version check.
+shadow_phase() {
+    local base final acked unread
+    run get
+    get_rps=$rps get_p99=$p99 get_p50=$p50
+    base=$(version)
+    run update
+    upd_rps=$rps upd_p99=$p99 upd_p50=$p50 upd_ok=$ok upd_dups=$dups
+    printf '  %-24s %10s %10s %10s\n' "" "req/s" "p50 ms" "p99 ms"
+    printf '  %-24s %10s %10s %10s\n' GetThingShadow "$get_rps" "$(ms "$get_p50")" "$(ms "$get_p99")"
+    printf '  %-24s %10s %10s %10s\n' UpdateThingShadow "$upd_rps" "$(ms "$upd_p50")" \
+        "$(ms "$upd_p99")"
+    printf '  %-24s %10s   target >= 0.5\n' "write/read throughput" "$(ratio "$upd_rps" "$get_rps")"
+    printf '  %-24s %10s   target <= 3\n' "write/read p99" "$(ratio "$upd_p99" "$get_p99")"
+    final=$(version)
+    acked=$((base + upd_ok))
+    unread=$((final - acked))
+    printf '  %-24s from %s to %s, %s answers 200, %s committed with the answer unread,' \
+        "versions" "$base" "$final" "$upd_ok" "$unread"
+    echo " $upd_dups duplicated"
+    if [ "$unread" -lt 0 ] || [ "$unread" -gt "$conns" ] || [ "$upd_dups" -ne 0 ]; then
+        echo "bench: lost or duplicated shadow versions" >&2
+        exit 1
+    fi
+}
+
+echo
+echo "Write path: wrk -t2 -c$conns, ${seconds} s per operation, one emulator (--manual-clock)"
+shadow_phase
+for op in create update-thing add-to-group update-profile; do
+    run "$op"
+    case $op in
+    create) name=CreateThing ;;
+    update-thing) name=UpdateThing ;;
+    add-to-group) name=AddThingToThingGroup ;;
+    update-profile) name=UpdateSecurityProfile ;;
+    esac
+    printf '  %-24s %10s %10s %10s   target p99 <= 5 ms\n' "$name" "$rps" "$(ms "$p50")" \
+        "$(ms "$p99")"
+done
+
+# The same reads and writes while devices publish: build/ddlocal-loadgen
+# sends BENCH_MQTT_RATE messages a second (QoS 0, 4 publishers, 1
+# subscriber) to the emulator's broker, which counts each for Detect.
+echo
+echo "The same while ddlocal-loadgen publishes $mqtt_rate msg/s to the broker"
+"$root/build/ddlocal-loadgen" -p "$mqtt_port" -r "$mqtt_rate" -d $((2 * seconds + 3)) \
+    -i bench-wp >"$tmp/loadgen" 2>&1 &
+gen=$!
+sleep 1
+shadow_phase
+wait "$gen" || { echo "bench: ddlocal-loadgen failed: $(cat "$tmp/loadgen")" >&2; exit 1; }
+printf '  %-24s %s\n' "ddlocal-loadgen" "$(cat "$tmp/loadgen")"
