@@ -202,9 +202,8 @@ int sqs_msg_attr_check(const struct sqs_msg_attr *a, struct dd_errbuf *eb)
     size_t i, n = strlen(a->name);
     bool is_string;
 
-    if (n == 0 || n > 256 || a->name[0] == '.' || a->name[n - 1] == '.' ||
-        strstr(a->name, "..") || starts_nocase(a->name, "AWS.") ||
-        starts_nocase(a->name, "Amazon."))
+    if (n == 0 || n > 256 || a->name[0] == '.' || a->name[n - 1] == '.' || strstr(a->name, "..") ||
+        starts_nocase(a->name, "AWS.") || starts_nocase(a->name, "Amazon."))
         goto bad_name;
     for (i = 0; i < n; i++) {
         char c = a->name[i];

@@ -1,0 +1,28 @@
+-- SQS: queues and their messages. Times are emulated epoch ms, so the
+-- manual clock drives delays and visibility timeouts. A message is visible
+-- when visible_ms <= now; before that it is delayed (never received yet) or
+-- in flight (received at least once).
+
+CREATE TABLE sqs_queues (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    attributes TEXT NOT NULL DEFAULT '{}', -- JSON object: the settable attributes, as strings
+    created_ms INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL
+);
+
+CREATE TABLE sqs_messages (
+    id INTEGER PRIMARY KEY,                -- send order
+    queue_id INTEGER NOT NULL REFERENCES sqs_queues (id) ON DELETE CASCADE,
+    message_id TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL,
+    attributes TEXT NOT NULL DEFAULT '{}', -- JSON: MessageAttributes as the JSON protocol has them
+    md5_body TEXT NOT NULL,
+    md5_attributes TEXT NOT NULL DEFAULT '',
+    sent_ms INTEGER NOT NULL,
+    visible_ms INTEGER NOT NULL,
+    receive_count INTEGER NOT NULL DEFAULT 0,
+    first_receive_ms INTEGER,
+    receipt_serial INTEGER NOT NULL DEFAULT 0 -- bumped by every receive: part of the receipt handle
+);
+CREATE INDEX sqs_messages_by_queue ON sqs_messages (queue_id, visible_ms, id);
