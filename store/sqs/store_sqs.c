@@ -93,11 +93,10 @@ int store_sqs_queue_list(struct store *s, const char *prefix, const char *after,
 int store_sqs_counts(struct store *s, int64_t queue_id, int64_t now_ms, int64_t *visible,
                      int64_t *in_flight, int64_t *delayed)
 {
-    static const char sql[] =
-        "SELECT count(*) FILTER (WHERE visible_ms <= ?2), "
-        "count(*) FILTER (WHERE visible_ms > ?2 AND receive_count > 0), "
-        "count(*) FILTER (WHERE visible_ms > ?2 AND receive_count = 0) "
-        "FROM sqs_messages WHERE queue_id = ?1";
+    static const char sql[] = "SELECT count(*) FILTER (WHERE visible_ms <= ?2), "
+                              "count(*) FILTER (WHERE visible_ms > ?2 AND receive_count > 0), "
+                              "count(*) FILTER (WHERE visible_ms > ?2 AND receive_count = 0) "
+                              "FROM sqs_messages WHERE queue_id = ?1";
     sqlite3_stmt *st;
     int rc;
 
@@ -188,8 +187,7 @@ int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms, size_t 
         goto out;
     }
     for (i = 0; !rc && i < got; i++) {
-        rc = store__run(s, hide_sql, "hide message", "III", now_ms + visibility_ms, now_ms,
-                        ids[i]);
+        rc = store__run(s, hide_sql, "hide message", "III", now_ms + visibility_ms, now_ms, ids[i]);
         if (!rc)
             rc = store__get(s, read_sql, "read message", read_message, NULL, &msgs[i],
                             sizeof(msgs[i]), "I", ids[i]);

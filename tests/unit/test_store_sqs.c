@@ -172,8 +172,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_queues, store_fixture_setup, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_messages, store_fixture_setup,
-                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_messages, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test(test_durable),
     };
 
