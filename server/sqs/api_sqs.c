@@ -218,10 +218,21 @@ static const struct {
 /* The scalar parameters of the operations here (literals, as a GET's
  * query string is read by name). */
 static const char *const query_scalars[] = {
-    "QueueName",     "QueueUrl",       "QueueOwnerAWSAccountId", "QueueNamePrefix",
-    "MaxResults",    "NextToken",      "MessageBody",            "DelaySeconds",
-    "ReceiptHandle", "VisibilityTimeout", "MaxNumberOfMessages", "WaitTimeSeconds",
-    "MessageGroupId", "MessageDeduplicationId", "ReceiveRequestAttemptId",
+    "QueueName",
+    "QueueUrl",
+    "QueueOwnerAWSAccountId",
+    "QueueNamePrefix",
+    "MaxResults",
+    "NextToken",
+    "MessageBody",
+    "DelaySeconds",
+    "ReceiptHandle",
+    "VisibilityTimeout",
+    "MaxNumberOfMessages",
+    "WaitTimeSeconds",
+    "MessageGroupId",
+    "MessageDeduplicationId",
+    "ReceiveRequestAttemptId",
 };
 
 /* A message attribute's value members in the query protocol. */
@@ -435,8 +446,9 @@ static int op_create_queue(struct sqs_call *c)
         return fail(c, E_UNSUPPORTED,
                     "ddlocal does not emulate FIFO queues; create a standard queue");
     if (!sqs_queue_name_valid(name))
-        return fail(c, E_PARAM, "Can only include alphanumeric characters, hyphens, or "
-                                "underscores. 1 to 80 in length");
+        return fail(c, E_PARAM,
+                    "Can only include alphanumeric characters, hyphens, or "
+                    "underscores. 1 to 80 in length");
     rc = check_attributes(c, given);
     if (rc)
         return rc;
@@ -754,7 +766,8 @@ static int msg_attrs_read(struct sqs_call *c, const cJSON *map, const cJSON *fil
 
     memset(m, 0, sizeof(*m));
     if (filter == NULL && cJSON_GetArraySize(map) > SQS_MAX_ATTRS)
-        return fail(c, E_PARAM, "Number of message attributes [%d] exceeds the allowed maximum [%d].",
+        return fail(c, E_PARAM,
+                    "Number of message attributes [%d] exceeds the allowed maximum [%d].",
                     cJSON_GetArraySize(map), SQS_MAX_ATTRS);
     cJSON_ArrayForEach(e, map)
     {
@@ -771,8 +784,9 @@ static int msg_attrs_read(struct sqs_call *c, const cJSON *map, const cJSON *fil
             a->binary = true;
             rc = b64_decode(bv->valuestring, &m->bin[m->n], &a->value_len);
             if (rc == DD_ERR_INVALID)
-                return fail(c, E_PARAM, "The message attribute '%.256s' has an invalid binary "
-                                        "value.",
+                return fail(c, E_PARAM,
+                            "The message attribute '%.256s' has an invalid binary "
+                            "value.",
                             e->string);
             if (rc)
                 return rc;
@@ -826,9 +840,10 @@ static int op_send_message(struct sqs_call *c)
         goto out;
     }
     if (!body_valid(body)) {
-        rc = fail(c, E_CONTENTS, "Invalid characters found. Valid unicode characters are #x9 | "
-                                 "#xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to "
-                                 "#x10FFFF");
+        rc = fail(c, E_CONTENTS,
+                  "Invalid characters found. Valid unicode characters are #x9 | "
+                  "#xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to "
+                  "#x10FFFF");
         goto out;
     }
     stored = cJSON_Parse(q.attributes);
@@ -884,8 +899,7 @@ out:
 
 /* The system attributes a receive asked for (AttributeNames and
  * MessageSystemAttributeNames together) of message r into msg. */
-static int add_system_attributes(struct sqs_call *c, cJSON *msg,
-                                 const struct store_sqs_message *r)
+static int add_system_attributes(struct sqs_call *c, cJSON *msg, const struct store_sqs_message *r)
 {
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(c->in, "AttributeNames");
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(c->in, "MessageSystemAttributeNames");
@@ -913,8 +927,7 @@ static int add_system_attributes(struct sqs_call *c, cJSON *msg,
 
 /* The MessageAttributes a receive asked for of message r, and their
  * digest, into msg. */
-static int add_message_attributes(struct sqs_call *c, cJSON *msg,
-                                  const struct store_sqs_message *r)
+static int add_message_attributes(struct sqs_call *c, cJSON *msg, const struct store_sqs_message *r)
 {
     const cJSON *filter = cJSON_GetObjectItemCaseSensitive(c->in, "MessageAttributeNames");
     cJSON *stored = NULL, *out = NULL;
@@ -956,11 +969,9 @@ static int op_receive_message(struct sqs_call *c)
     size_t i, n = 0;
     int rc;
 
-    rc = in_int(c, "MaxNumberOfMessages", 1, 10, 1, "Must be between 1 and 10, if provided.",
-                &max);
+    rc = in_int(c, "MaxNumberOfMessages", 1, 10, 1, "Must be between 1 and 10, if provided.", &max);
     if (!rc)
-        rc = in_int(c, "WaitTimeSeconds", 0, 20, 0, "Must be >= 0 and <= 20, if provided.",
-                    &wait);
+        rc = in_int(c, "WaitTimeSeconds", 0, 20, 0, "Must be >= 0 and <= 20, if provided.", &wait);
     if (!rc)
         rc = find_queue(c, &q);
     if (rc)
@@ -1029,8 +1040,9 @@ static int read_handle(struct sqs_call *c, const char **handle, char id[IDS_UUID
     if (!*handle)
         return fail_missing(c, "ReceiptHandle");
     if (!handle_message_id(*handle, id))
-        return fail(c, E_HANDLE, "The input receipt handle \"%.256s\" is not a valid receipt "
-                                 "handle.",
+        return fail(c, E_HANDLE,
+                    "The input receipt handle \"%.256s\" is not a valid receipt "
+                    "handle.",
                     *handle);
     return DD_OK;
 }
