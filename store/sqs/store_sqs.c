@@ -13,6 +13,12 @@
 
 #define RECEIVE_MAX 10
 
+/* rc, or DD_ERR_NOT_FOUND when the statement that just ran changed no row. */
+static int changed(struct store *s, int rc)
+{
+    return !rc && sqlite3_changes(s->db) == 0 ? DD_ERR_NOT_FOUND : rc;
+}
+
 void store_sqs_queue_cleanup(struct store_sqs_queue *q)
 {
     if (!q)
@@ -56,11 +62,8 @@ int store_sqs_queue_set(struct store *s, int64_t id, const char *attributes_json
 {
     static const char sql[] =
         "UPDATE sqs_queues SET attributes = json(?), modified_ms = ? WHERE id = ?";
-    int rc = store__run(s, sql, "set queue attributes", "sII", attributes_json, now_ms, id);
-
-    if (!rc && sqlite3_changes(s->db) == 0)
-        rc = DD_ERR_NOT_FOUND;
-    return rc;
+    return changed(s,
+                   store__run(s, sql, "set queue attributes", "sII", attributes_json, now_ms, id));
 }
 
 int store_sqs_queue_delete(struct store *s, const char *name)
@@ -74,9 +77,7 @@ int store_sqs_queue_delete(struct store *s, const char *name)
         return rc;
     rc = store__run(s, msgs_sql, "delete queue messages", "s", name);
     if (!rc)
-        rc = store__run(s, sql, "delete queue", "s", name);
-    if (!rc && sqlite3_changes(s->db) == 0)
-        rc = DD_ERR_NOT_FOUND;
+        rc = changed(s, store__run(s, sql, "delete queue", "s", name));
     return store__finish(s, rc);
 }
 
@@ -215,11 +216,8 @@ int store_sqs_message_visibility(struct store *s, int64_t queue_id, const char *
 {
     static const char sql[] =
         "UPDATE sqs_messages SET visible_ms = ? WHERE queue_id = ? AND message_id = ?";
-    int rc = store__run(s, sql, "change visibility", "IIs", visible_ms, queue_id, message_id);
-
-    if (!rc && sqlite3_changes(s->db) == 0)
-        rc = DD_ERR_NOT_FOUND;
-    return rc;
+    return changed(
+        s, store__run(s, sql, "change visibility", "IIs", visible_ms, queue_id, message_id));
 }
 
 int store_sqs_purge(struct store *s, int64_t queue_id)
