@@ -16,7 +16,8 @@
  * URLs are http://<Host>/<account>/<name> and their ARNs carry the
  * request's region and account. Delays and visibility use the emulator's
  * clock. ReceiveMessage answers at once (no long polling: an MHD thread is
- * never held). Not here yet: batches, dead-letter redrive, tags,
+ * never held). A batch runs the single-message operation on each entry,
+ * with errors captured per entry. Not here yet: dead-letter redrive, tags,
  * permissions and FIFO queues (refused with UnsupportedOperation). */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -59,6 +60,11 @@ enum sqs_errno {
     E_CONTENTS,
     E_HANDLE,
     E_UNSUPPORTED,
+    E_EMPTY_BATCH,
+    E_TOO_MANY,
+    E_BAD_ID,
+    E_DUP_ID,
+    E_TOO_LONG,
     E_INTERNAL,
 };
 
@@ -82,19 +88,36 @@ static const struct sqs_error {
     [E_HANDLE] = { 400, "ReceiptHandleIsInvalid", "com.amazonaws.sqs#ReceiptHandleIsInvalid" },
     [E_UNSUPPORTED] = { 400, "AWS.SimpleQueueService.UnsupportedOperation",
                         "com.amazonaws.sqs#UnsupportedOperation" },
+    [E_EMPTY_BATCH] = { 400, "AWS.SimpleQueueService.EmptyBatchRequest",
+                        "com.amazonaws.sqs#EmptyBatchRequest" },
+    [E_TOO_MANY] = { 400, "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+                     "com.amazonaws.sqs#TooManyEntriesInBatchRequest" },
+    [E_BAD_ID] = { 400, "AWS.SimpleQueueService.InvalidBatchEntryId",
+                   "com.amazonaws.sqs#InvalidBatchEntryId" },
+    [E_DUP_ID] = { 400, "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+                   "com.amazonaws.sqs#BatchEntryIdsNotDistinct" },
+    [E_TOO_LONG] = { 400, "AWS.SimpleQueueService.BatchRequestTooLong",
+                     "com.amazonaws.sqs#BatchRequestTooLong" },
     [E_INTERNAL] = { 500, "InternalError", "com.amazon.coral.service#InternalFailure" },
+};
+
+/* An error a batch entry failed with, instead of the answer. */
+struct sqs_capture {
+    const struct sqs_error *error; /* NULL: none */
+    char message[600];
 };
 
 /* One SQS call in either protocol. */
 struct sqs_call {
-    struct request *req;  /* borrowed */
-    struct response *res; /* borrowed */
-    bool json;            /* the JSON protocol */
-    const char *op;       /* borrowed: the operation name */
-    cJSON *in;            /* owned: the input in JSON-protocol shape */
-    cJSON *out;           /* owned: the output in JSON-protocol shape */
-    struct store *s;      /* borrowed: this thread's partition store */
-    int64_t now;          /* emulated ms */
+    struct request *req;         /* borrowed */
+    struct response *res;        /* borrowed */
+    bool json;                   /* the JSON protocol */
+    const char *op;              /* borrowed: the operation name */
+    cJSON *in;                   /* owned: the input in JSON-protocol shape */
+    cJSON *out;                  /* owned: the output in JSON-protocol shape */
+    struct store *s;             /* borrowed: this thread's partition store */
+    int64_t now;                 /* emulated ms */
+    struct sqs_capture *capture; /* borrowed: a batch entry's; NULL answers errors */
 };
 
 /* What fail() returns: the answer is already in c->res. */
@@ -134,7 +157,10 @@ static int fail(struct sqs_call *c, enum sqs_errno e, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (c->json)
+    if (c->capture) {
+        c->capture->error = &sqs_errors[e];
+        snprintf(c->capture->message, sizeof(c->capture->message), "%s", msg);
+    } else if (c->json)
         json_error(c->res, &sqs_errors[e], msg);
     else
         xml_error_response(c->res, SQS_XMLNS, sqs_errors[e].status, sqs_errors[e].code, msg);
@@ -241,7 +267,7 @@ static const char *const query_value_members[] = { "DataType", "StringValue", "B
 /* Add the Prefix.N.Value.* members of a message attribute to entry. */
 static int query_msg_value(struct query_form *f, const char *base, cJSON *entry)
 {
-    char name[96];
+    char name[160];
     size_t i;
 
     for (i = 0; i < sizeof(query_value_members) / sizeof(query_value_members[0]); i++) {
@@ -255,69 +281,117 @@ static int query_msg_value(struct query_form *f, const char *base, cJSON *entry)
     return DD_OK;
 }
 
-/* Build the JSON input a query form stands for into *out (new; the caller
- * deletes it). DD_ERR_NOMEM. */
-static int query_input(struct query_form *f, cJSON **out)
-{
-    cJSON *in = cJSON_CreateObject();
-    char name[96], base[64];
-    size_t i;
-    int n, rc = DD_ERR_NOMEM;
+/* The batch entry lists of the query protocol; each becomes Entries. */
+static const char *const query_entries[] = {
+    "SendMessageBatchRequestEntry",
+    "DeleteMessageBatchRequestEntry",
+    "ChangeMessageVisibilityBatchRequestEntry",
+};
 
-    *out = NULL;
-    if (!in)
-        return DD_ERR_NOMEM;
+/* The form field pre + name (pre "" or a batch entry's "Entry.N."). */
+static const char *form_get(struct query_form *f, const char *pre, const char *name)
+{
+    char full[128];
+
+    if (!pre[0])
+        return query_form_get(f, name); /* name is a literal: GET reads it too */
+    snprintf(full, sizeof(full), "%s%s", pre, name);
+    return query_form_get(f, full);
+}
+
+/* Add the fields under pre to in: scalars, lists and maps. */
+static int query_fields(struct query_form *f, const char *pre, cJSON *in)
+{
+    char name[128], base[96];
+    size_t i;
+    int n;
+
     for (i = 0; i < sizeof(query_scalars) / sizeof(query_scalars[0]); i++) {
-        const char *v = query_form_get(f, query_scalars[i]);
+        const char *v = form_get(f, pre, query_scalars[i]);
 
         if (v && !cJSON_AddStringToObject(in, query_scalars[i], v))
-            goto out;
+            return DD_ERR_NOMEM;
     }
     /* GET query strings are read by literal names only: no lists or maps. */
     for (i = 0; !f->from_query && i < sizeof(query_lists) / sizeof(query_lists[0]); i++) {
         cJSON *arr = NULL;
         const char *v;
 
-        for (n = 1; snprintf(name, sizeof(name), "%s.%d", query_lists[i].prefix, n),
+        for (n = 1; snprintf(name, sizeof(name), "%s%s.%d", pre, query_lists[i].prefix, n),
             (v = query_form_get(f, name)) != NULL;
              n++) {
             if (!arr && !(arr = cJSON_AddArrayToObject(in, query_lists[i].member)))
-                goto out;
+                return DD_ERR_NOMEM;
             if (!cJSON_AddItemToArray(arr, cJSON_CreateString(v)))
-                goto out;
+                return DD_ERR_NOMEM;
         }
     }
     for (i = 0; !f->from_query && i < sizeof(query_maps) / sizeof(query_maps[0]); i++) {
         cJSON *map = NULL;
         const char *k;
 
-        for (n = 1; snprintf(base, sizeof(base), "%s.%d", query_maps[i].prefix, n),
+        for (n = 1; snprintf(base, sizeof(base), "%s%s.%d", pre, query_maps[i].prefix, n),
             snprintf(name, sizeof(name), "%s.%s", base, query_maps[i].key),
             (k = query_form_get(f, name)) != NULL;
              n++) {
             if (!map && !(map = cJSON_AddObjectToObject(in, query_maps[i].member)))
-                goto out;
+                return DD_ERR_NOMEM;
             if (query_maps[i].value) {
                 const char *v;
 
                 snprintf(name, sizeof(name), "%s.%s", base, query_maps[i].value);
                 v = query_form_get(f, name);
                 if (!cJSON_AddStringToObject(map, k, v ? v : ""))
-                    goto out;
+                    return DD_ERR_NOMEM;
             } else {
                 cJSON *entry = cJSON_AddObjectToObject(map, k);
 
                 if (!entry || query_msg_value(f, base, entry))
-                    goto out;
+                    return DD_ERR_NOMEM;
             }
         }
     }
+    return DD_OK;
+}
+
+/* Build the JSON input a query form stands for into *out (new; the caller
+ * deletes it): the top-level fields, and each batch entry (Entry.N.Id ...)
+ * as an object of Entries. DD_ERR_NOMEM. */
+static int query_input(struct query_form *f, cJSON **out)
+{
+    cJSON *in = cJSON_CreateObject(), *entries = NULL, *entry;
+    char pre[64], name[96];
+    size_t i;
+    int n, rc;
+
+    *out = NULL;
+    if (!in)
+        return DD_ERR_NOMEM;
+    rc = query_fields(f, "", in);
+    for (i = 0; !rc && !f->from_query && i < sizeof(query_entries) / sizeof(query_entries[0]);
+         i++) {
+        for (n = 1; !rc && (snprintf(pre, sizeof(pre), "%s.%d.", query_entries[i], n),
+                            snprintf(name, sizeof(name), "%sId", pre), query_form_get(f, name));
+             n++) {
+            if (!entries && !(entries = cJSON_AddArrayToObject(in, "Entries")))
+                rc = DD_ERR_NOMEM;
+            entry = rc ? NULL : cJSON_CreateObject();
+            if (!rc && !cJSON_AddItemToArray(entries, entry)) {
+                cJSON_Delete(entry);
+                rc = DD_ERR_NOMEM;
+            }
+            if (!rc && !cJSON_AddStringToObject(entry, "Id", query_form_get(f, name)))
+                rc = DD_ERR_NOMEM;
+            if (!rc)
+                rc = query_fields(f, pre, entry);
+        }
+    }
+    if (rc) {
+        cJSON_Delete(in);
+        return rc;
+    }
     *out = in;
-    in = NULL;
-    rc = DD_OK;
-out:
-    cJSON_Delete(in);
-    return rc;
+    return DD_OK;
 }
 
 /* ---- queues ---- */
@@ -1103,6 +1177,151 @@ static int op_purge_queue(struct sqs_call *c)
     return rc;
 }
 
+/* ---- batches ---- */
+
+/* Bytes a SendMessageBatch entry counts toward the request's limit: its
+ * body and its attributes' names, types and values. */
+static size_t entry_size(const cJSON *e)
+{
+    const cJSON *body = cJSON_GetObjectItemCaseSensitive(e, "MessageBody"), *a, *v;
+    size_t n = cJSON_IsString(body) ? strlen(body->valuestring) : 0;
+
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(e, "MessageAttributes"))
+    {
+        n += strlen(a->string);
+        cJSON_ArrayForEach(v, a)
+        {
+            if (cJSON_IsString(v))
+                n += strlen(v->valuestring);
+        }
+    }
+    return n;
+}
+
+/* Check a batch's entries as a whole (count, ids, size when sized), in
+ * AWS's order. entry_name names the entry type in AWS's message. */
+static int check_batch(struct sqs_call *c, const cJSON *entries, const char *entry_name, bool sized)
+{
+    const cJSON *e, *other;
+    int n = cJSON_GetArraySize(entries);
+    size_t total = 0;
+
+    if (n == 0)
+        return fail(c, E_EMPTY_BATCH, "There should be at least one %s in the request.",
+                    entry_name);
+    if (n > SQS_MAX_ATTRS)
+        return fail(c, E_TOO_MANY,
+                    "Maximum number of entries per request are 10. You have sent %d.", n);
+    cJSON_ArrayForEach(e, entries)
+    {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "Id");
+
+        if (!cJSON_IsString(id) || !sqs_queue_name_valid(id->valuestring))
+            return fail(c, E_BAD_ID,
+                        "A batch entry id can only contain alphanumeric "
+                        "characters, hyphens and underscores. It can be at most "
+                        "80 letters long.");
+        for (other = entries->child; other != e; other = other->next)
+            if (strcmp(cJSON_GetObjectItemCaseSensitive(other, "Id")->valuestring,
+                       id->valuestring) == 0)
+                return fail(c, E_DUP_ID, "Id %.80s repeated.", id->valuestring);
+        if (sized)
+            total += entry_size(e);
+    }
+    if (total > 1048576)
+        return fail(c, E_TOO_LONG,
+                    "Batch requests cannot be longer than 1048576 bytes. You have sent %zu "
+                    "bytes.",
+                    total);
+    return DD_OK;
+}
+
+/* Add {Id, SenderFault, Code, Message} for a failed entry to failed. */
+static int add_failure(cJSON *failed, const char *id, const struct sqs_capture *cap)
+{
+    cJSON *f = cJSON_CreateObject();
+
+    if (!f || !cJSON_AddItemToArray(failed, f)) {
+        cJSON_Delete(f);
+        return DD_ERR_NOMEM;
+    }
+    return cJSON_AddStringToObject(f, "Id", id) &&
+                   cJSON_AddBoolToObject(f, "SenderFault", cap->error->status < 500) &&
+                   cJSON_AddStringToObject(f, "Code", cap->error->code) &&
+                   cJSON_AddStringToObject(f, "Message", cap->message)
+               ? DD_OK
+               : DD_ERR_NOMEM;
+}
+
+/* Run fn, a single-message operation, on each entry of the batch: its
+ * answer (with the entry's Id) goes to Successful, its error to Failed. */
+static int run_batch(struct sqs_call *c, const char *entry_name, bool sized,
+                     int (*fn)(struct sqs_call *c))
+{
+    cJSON *entries = cJSON_GetObjectItemCaseSensitive(c->in, "Entries"), *e;
+    const char *url = in_str(c, "QueueUrl");
+    struct store_sqs_queue q;
+    cJSON *ok, *failed = NULL;
+    int rc;
+
+    rc = find_queue(c, &q);
+    store_sqs_queue_cleanup(&q);
+    if (!rc)
+        rc = check_batch(c, entries, entry_name, sized);
+    if (rc)
+        return rc;
+    ok = cJSON_AddArrayToObject(c->out, "Successful");
+    if (!ok)
+        return DD_ERR_NOMEM;
+    cJSON_ArrayForEach(e, entries)
+    {
+        const char *id = cJSON_GetObjectItemCaseSensitive(e, "Id")->valuestring;
+        struct sqs_capture cap = { 0 };
+        struct sqs_call sub = *c;
+
+        sub.in = e;
+        sub.capture = &cap;
+        sub.out = cJSON_CreateObject();
+        cJSON_DeleteItemFromObjectCaseSensitive(e, "QueueUrl");
+        if (!sub.out || !cJSON_AddStringToObject(e, "QueueUrl", url) ||
+            !cJSON_AddStringToObject(sub.out, "Id", id)) {
+            cJSON_Delete(sub.out);
+            return DD_ERR_NOMEM;
+        }
+        rc = fn(&sub);
+        if (rc == SQS_ANSWERED && cap.error) {
+            cJSON_Delete(sub.out);
+            if (!failed && !(failed = cJSON_AddArrayToObject(c->out, "Failed")))
+                return DD_ERR_NOMEM;
+            rc = add_failure(failed, id, &cap);
+        } else if (!rc && !cJSON_AddItemToArray(ok, sub.out)) {
+            cJSON_Delete(sub.out);
+            rc = DD_ERR_NOMEM;
+        } else if (rc) {
+            cJSON_Delete(sub.out);
+        }
+        if (rc)
+            return rc;
+    }
+    return DD_OK;
+}
+
+static int op_send_message_batch(struct sqs_call *c)
+{
+    return run_batch(c, "SendMessageBatchRequestEntry", true, op_send_message);
+}
+
+static int op_delete_message_batch(struct sqs_call *c)
+{
+    return run_batch(c, "DeleteMessageBatchRequestEntry", false, op_delete_message);
+}
+
+static int op_change_message_visibility_batch(struct sqs_call *c)
+{
+    return run_batch(c, "ChangeMessageVisibilityBatchRequestEntry", false,
+                     op_change_message_visibility);
+}
+
 /* ---- dispatch and rendering ---- */
 
 static const struct sqs_op {
@@ -1121,6 +1340,9 @@ static const struct sqs_op {
     { "DeleteMessage", op_delete_message, 0 },
     { "ChangeMessageVisibility", op_change_message_visibility, 0 },
     { "PurgeQueue", op_purge_queue, 0 },
+    { "SendMessageBatch", op_send_message_batch, 1 },
+    { "DeleteMessageBatch", op_delete_message_batch, 1 },
+    { "ChangeMessageVisibilityBatch", op_change_message_visibility_batch, 1 },
 };
 
 /* JSON-protocol maps the query protocol flattens as <Entry><Name/><Value/>. */
@@ -1132,17 +1354,20 @@ static const struct {
     { "Tags", "Tag", "Key" },
 };
 
-/* JSON-protocol lists the query protocol flattens as repeated elements. */
+/* JSON-protocol lists the query protocol flattens as repeated elements
+ * (entry NULL: <OpResultEntry>, as a batch's Successful). */
 static const struct {
     const char *member, *entry;
 } xml_lists[] = {
     { "QueueUrls", "QueueUrl" },
     { "Messages", "Message" },
+    { "Successful", NULL },
+    { "Failed", "BatchResultErrorEntry" },
 };
 
-static void xml_members(struct xml *x, const cJSON *o);
+static void xml_members(struct xml *x, const cJSON *o, const char *op);
 
-static void xml_value(struct xml *x, const char *name, const cJSON *v)
+static void xml_value(struct xml *x, const char *name, const cJSON *v, const char *op)
 {
     char num[32];
 
@@ -1150,7 +1375,7 @@ static void xml_value(struct xml *x, const char *name, const cJSON *v)
         xml_raw(x, "<");
         xml_raw(x, name);
         xml_raw(x, ">");
-        xml_members(x, v);
+        xml_members(x, v, op);
         xml_raw(x, "</");
         xml_raw(x, name);
         xml_raw(x, ">");
@@ -1164,7 +1389,7 @@ static void xml_value(struct xml *x, const char *name, const cJSON *v)
     }
 }
 
-static void xml_members(struct xml *x, const cJSON *o)
+static void xml_members(struct xml *x, const cJSON *o, const char *op)
 {
     const cJSON *v, *e;
     size_t i;
@@ -1181,7 +1406,7 @@ static void xml_members(struct xml *x, const cJSON *o)
                 xml_raw(x, xml_maps[i].entry);
                 xml_raw(x, ">");
                 xml_elem(x, xml_maps[i].key, e->string);
-                xml_value(x, "Value", e);
+                xml_value(x, "Value", e, op);
                 xml_raw(x, "</");
                 xml_raw(x, xml_maps[i].entry);
                 xml_raw(x, ">");
@@ -1192,13 +1417,16 @@ static void xml_members(struct xml *x, const cJSON *o)
             if (strcmp(v->string, xml_lists[i].member) == 0)
                 break;
         if (i < sizeof(xml_lists) / sizeof(xml_lists[0])) {
+            char entry[80];
+
+            snprintf(entry, sizeof(entry), "%sResultEntry", op);
             cJSON_ArrayForEach(e, v)
             {
-                xml_value(x, xml_lists[i].entry, e);
+                xml_value(x, xml_lists[i].entry ? xml_lists[i].entry : entry, e, op);
             }
             continue;
         }
-        xml_value(x, v->string, v);
+        xml_value(x, v->string, v, op);
     }
 }
 
@@ -1220,7 +1448,7 @@ static int render(struct sqs_call *c, const struct sqs_op *op)
         return DD_OK;
     }
     xml_response_begin(&x, SQS_XMLNS, op->name, op->with_result);
-    xml_members(&x, c->out);
+    xml_members(&x, c->out, op->name);
     rc = xml_response_finish(&x, c->res, op->name, op->with_result);
     if (rc == DD_ERR_INTERNAL)
         rc = fail(c, E_INTERNAL, "cannot generate a request id");

@@ -339,3 +339,72 @@ def test_messages_survive_a_restart(make_emulator):
     sqs = emu.client("sqs")
     (m,) = sqs.receive_message(QueueUrl="durable")["Messages"]
     assert m["Body"] == "kept"
+
+
+def test_batches(emu, sqs):
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    out = sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": "a", "MessageBody": "one", "MessageAttributes": {
+            "MyAttribute": {"DataType": "String", "StringValue": "foobar"}}},
+        {"Id": "b", "MessageBody": "two", "DelaySeconds": 10},
+        {"Id": "c", "MessageBody": "three", "DelaySeconds": 901}])
+    ok = {e["Id"]: e for e in out["Successful"]}
+    assert sorted(ok) == ["a", "b"]
+    assert ok["a"]["MD5OfMessageBody"] == hashlib.md5(b"one").hexdigest()
+    assert ok["a"]["MD5OfMessageAttributes"] == "adb59cd4678ea5a855436b949cd07ab6"
+    assert "MD5OfMessageAttributes" not in ok["b"]
+    (bad,) = out["Failed"]
+    assert (bad["Id"], bad["SenderFault"], bad["Code"]) == ("c", True, "InvalidParameterValue")
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in got] == ["one"]
+    emu.advance(10)
+    got += sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in got] == ["one", "two"]
+
+    out = sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
+        {"Id": "x", "ReceiptHandle": got[0]["ReceiptHandle"], "VisibilityTimeout": 0},
+        {"Id": "y", "ReceiptHandle": "garbage", "VisibilityTimeout": 0}])
+    assert [e["Id"] for e in out["Successful"]] == ["x"]
+    assert [(e["Id"], e["Code"]) for e in out["Failed"]] == [("y", "ReceiptHandleIsInvalid")]
+    again = sqs.receive_message(QueueUrl=url)["Messages"]
+    assert [m["Body"] for m in again] == ["one"]
+
+    out = sqs.delete_message_batch(QueueUrl=url, Entries=[
+        {"Id": "x", "ReceiptHandle": again[0]["ReceiptHandle"]},
+        {"Id": "y", "ReceiptHandle": got[1]["ReceiptHandle"]}])
+    assert sorted(e["Id"] for e in out["Successful"]) == ["x", "y"] and "Failed" not in out
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attrs["ApproximateNumberOfMessages"] == attrs[
+        "ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+def test_batch_errors(emu, sqs):
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    assert error(sqs.send_message_batch, QueueUrl=url, Entries=[]) == (
+        "AWS.SimpleQueueService.EmptyBatchRequest",
+        "There should be at least one SendMessageBatchRequestEntry in the request.", 400)
+    assert error(sqs.delete_message_batch, QueueUrl=url, Entries=[])[1] == (
+        "There should be at least one DeleteMessageBatchRequestEntry in the request.")
+    many = [{"Id": "m%d" % i, "MessageBody": "x"} for i in range(11)]
+    assert error(sqs.send_message_batch, QueueUrl=url, Entries=many) == (
+        "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+        "Maximum number of entries per request are 10. You have sent 11.", 400)
+    assert error(sqs.send_message_batch, QueueUrl=url, Entries=[
+        {"Id": "bad id", "MessageBody": "x"}])[0] == "AWS.SimpleQueueService.InvalidBatchEntryId"
+    assert error(sqs.delete_message_batch, QueueUrl=url, Entries=[
+        {"Id": "a", "ReceiptHandle": "h"}, {"Id": "a", "ReceiptHandle": "h"}]) == (
+        "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", "Id a repeated.", 400)
+    assert "QueueUrls" in sqs.list_queues()
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+    assert error(sqs.send_message_batch, QueueUrl=url + "x", Entries=many[:1])[0] == \
+        "AWS.SimpleQueueService.NonExistentQueue"
+    # the JSON protocol: Entries as a list, the same checks
+    status, headers, out = json_call(emu, "SendMessageBatch", {"QueueUrl": url, "Entries": [
+        {"Id": "j1", "MessageBody": "hi"}, {"Id": "j2", "MessageBody": ""}]})
+    assert status == 200
+    assert [e["Id"] for e in out["Successful"]] == ["j1"]
+    assert out["Failed"] == [{"Id": "j2", "SenderFault": True, "Code": "MissingParameter",
+                              "Message": "The request must contain the parameter MessageBody."}]
+    status, headers, out = json_call(emu, "DeleteMessageBatch", {"QueueUrl": url, "Entries": []})
+    assert status == 400 and out["__type"] == "com.amazonaws.sqs#EmptyBatchRequest"
+    assert headers["x-amzn-query-error"] == "AWS.SimpleQueueService.EmptyBatchRequest;Sender"
