@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
 static const struct sqs_attr_rule rules[] = {
@@ -17,6 +18,7 @@ static const struct sqs_attr_rule rules[] = {
     { "MessageRetentionPeriod", "345600", 60, 1209600 },
     { "Policy", NULL, 1, 0 },
     { "ReceiveMessageWaitTimeSeconds", "0", 0, 20 },
+    { "RedrivePolicy", NULL, 1, 0 },
     { "SqsManagedSseEnabled", "true", 1, 0 },
     { "VisibilityTimeout", "30", 0, 43200 },
 };
@@ -229,4 +231,48 @@ bad_name:
                    "The message attribute name '%.256s' is invalid. Attribute name can contain "
                    "A-Z, a-z, 0-9, underscore (_), hyphen (-), and period (.) characters.",
                    a->name);
+}
+
+int sqs_redrive_parse(const char *text, size_t len, struct sqs_redrive *out, struct dd_errbuf *eb)
+{
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    const cJSON *arn = cJSON_GetObjectItemCaseSensitive(root, "deadLetterTargetArn");
+    const cJSON *max = cJSON_GetObjectItemCaseSensitive(root, "maxReceiveCount");
+    const int shown = len > 200 ? 200 : (int)len;
+    long long n = 0;
+    int rc = DD_OK;
+
+    memset(out, 0, sizeof(*out));
+    if (!cJSON_IsObject(root)) {
+        rc = dd_fail(eb, DD_ERR_INVALID,
+                     "Value %.*s for parameter RedrivePolicy is invalid. Reason: Redrive policy "
+                     "is not a valid JSON map.",
+                     shown, text);
+        goto out;
+    }
+    if (!cJSON_IsString(arn) || strncmp(arn->valuestring, "arn:", 4) != 0 ||
+        strlen(arn->valuestring) >= sizeof(out->arn)) {
+        rc = dd_fail(eb, DD_ERR_INVALID,
+                     "Value %.*s for parameter RedrivePolicy is invalid. Reason: Invalid value "
+                     "for deadLetterTargetArn.",
+                     shown, text);
+        goto out;
+    }
+    if (cJSON_IsNumber(max) && max->valuedouble >= 0 && max->valuedouble < 1e9)
+        n = (long long)max->valuedouble;
+    else if (cJSON_IsString(max) && in_range(max->valuestring, 0, 999999999))
+        n = strtoll(max->valuestring, NULL, 10);
+    if (n < 1 || n > 1000) {
+        rc = dd_fail(eb, DD_ERR_INVALID,
+                     "Value %.*s for parameter RedrivePolicy is invalid. Reason: Invalid value "
+                     "for maxReceiveCount: %lld, valid values are from 1 to 1000 both "
+                     "inclusive.",
+                     shown, text, n);
+        goto out;
+    }
+    memcpy(out->arn, arn->valuestring, strlen(arn->valuestring) + 1);
+    out->max_receives = n;
+out:
+    cJSON_Delete(root);
+    return rc;
 }

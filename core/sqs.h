@@ -45,6 +45,18 @@ int sqs_attr_check(const char *name, const char *value, struct dd_errbuf *eb);
  * settable ones, the read-only ones, or All). Cannot fail. */
 bool sqs_attr_readable(const char *name);
 
+/* A RedrivePolicy: {"deadLetterTargetArn": ARN, "maxReceiveCount": 1-1000}
+ * (the count a number or a numeric string). */
+struct sqs_redrive {
+    char arn[256];
+    long long max_receives;
+};
+
+/* Parse text (len bytes, need not be NUL-terminated) into *out (cleared
+ * first). DD_ERR_INVALID with AWS's reason in eb ("Value <text> for
+ * parameter RedrivePolicy is invalid. Reason: ..."). */
+int sqs_redrive_parse(const char *text, size_t len, struct sqs_redrive *out, struct dd_errbuf *eb);
+
 /* One message attribute. value holds the StringValue (String, Number and
  * their labels) or the decoded BinaryValue bytes. */
 struct sqs_msg_attr {

@@ -23,6 +23,7 @@ CREATE TABLE sqs_messages (
     visible_ms INTEGER NOT NULL,
     receive_count INTEGER NOT NULL DEFAULT 0,
     first_receive_ms INTEGER,
-    receipt_serial INTEGER NOT NULL DEFAULT 0 -- bumped by every receive: part of the receipt handle
+    receipt_serial INTEGER NOT NULL DEFAULT 0, -- bumped by every receive: part of the receipt handle
+    dlq_source TEXT                        -- the source queue's ARN once moved to a dead-letter queue
 );
 CREATE INDEX sqs_messages_by_queue ON sqs_messages (queue_id, visible_ms, id);

@@ -17,7 +17,9 @@
  * request's region and account. Delays and visibility use the emulator's
  * clock. ReceiveMessage answers at once (no long polling: an MHD thread is
  * never held). A batch runs the single-message operation on each entry,
- * with errors captured per entry. Not here yet: dead-letter redrive, tags,
+ * with errors captured per entry; a RedrivePolicy moves a message that was
+ * received maxReceiveCount times to its dead-letter queue on the next
+ * receive. Not here yet: tags,
  * permissions and FIFO queues (refused with UnsupportedOperation). */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -459,6 +461,40 @@ static int add_url(struct sqs_call *c, cJSON *to, const char *name)
     return cJSON_AddStringToObject(to, "QueueUrl", url) ? DD_OK : DD_ERR_NOMEM;
 }
 
+/* The queue of this partition an ARN names into *q (clean it up);
+ * DD_ERR_NOT_FOUND when it names none. */
+static int queue_by_arn(struct sqs_call *c, const char *arn, struct store_sqs_queue *q)
+{
+    char want[SQS_URL_MAX];
+    const char *name = strrchr(arn, ':');
+
+    memset(q, 0, sizeof(*q));
+    if (!name || strlen(name + 1) > SQS_NAME_MAX)
+        return DD_ERR_NOT_FOUND;
+    queue_arn(c, name + 1, want, sizeof(want));
+    if (strcmp(want, arn) != 0) /* another partition, account or service */
+        return DD_ERR_NOT_FOUND;
+    return store_sqs_queue_get(c->s, name + 1, q);
+}
+
+/* Check a RedrivePolicy value: its shape, and that its dead-letter queue
+ * exists. */
+static int check_redrive(struct sqs_call *c, const char *text)
+{
+    struct dd_errbuf eb = { 0 };
+    struct store_sqs_queue dlq;
+    struct sqs_redrive r;
+    int rc;
+
+    if (sqs_redrive_parse(text, strlen(text), &r, &eb))
+        return fail(c, E_PARAM, "%s", eb.msg);
+    rc = queue_by_arn(c, r.arn, &dlq);
+    store_sqs_queue_cleanup(&dlq);
+    if (rc == DD_ERR_NOT_FOUND)
+        return fail(c, E_NO_QUEUE, "Could not find DLQ for %s", r.arn);
+    return rc;
+}
+
 /* Check the input's Attributes map for a create or a set: every name
  * settable, every value in range, FIFO refused. */
 static int check_attributes(struct sqs_call *c, const cJSON *attrs)
@@ -479,6 +515,11 @@ static int check_attributes(struct sqs_call *c, const cJSON *attrs)
             return fail(c, E_ATTR_NAME, "%s", eb.msg);
         if (rc)
             return fail(c, E_ATTR_VALUE, "%s", eb.msg);
+        if (strcmp(a->string, "RedrivePolicy") == 0 && a->valuestring[0]) {
+            rc = check_redrive(c, a->valuestring);
+            if (rc)
+                return rc;
+        }
     }
     return DD_OK;
 }
@@ -493,10 +534,23 @@ static int merge_attributes(cJSON *stored, const cJSON *given)
     {
         const struct sqs_attr_rule *r = sqs_attr_rule_find(a->string);
 
+        struct dd_errbuf eb = { 0 };
+        const char *value = a->valuestring;
+        struct sqs_redrive redrive;
+        char text[400];
+
         cJSON_DeleteItemFromObjectCaseSensitive(stored, a->string);
-        if (a->valuestring[0] == '\0' && r && !r->dflt)
+        if (value[0] == '\0' && r && !r->dflt)
             continue;
-        if (!cJSON_AddStringToObject(stored, a->string, a->valuestring))
+        if (strcmp(a->string, "RedrivePolicy") == 0 &&
+            !sqs_redrive_parse(value, strlen(value), &redrive, &eb)) {
+            /* stored as AWS shows it: maxReceiveCount a number */
+            snprintf(text, sizeof(text),
+                     "{\"deadLetterTargetArn\":\"%s\",\"maxReceiveCount\":%lld}", redrive.arn,
+                     redrive.max_receives);
+            value = text;
+        }
+        if (!cJSON_AddStringToObject(stored, a->string, value))
             return DD_ERR_NOMEM;
     }
     return DD_OK;
@@ -990,6 +1044,9 @@ static int add_system_attributes(struct sqs_call *c, cJSON *msg, const struct st
         rc = add_number(attrs, "ApproximateReceiveCount", r->receive_count);
     if (!rc && WANT("ApproximateFirstReceiveTimestamp"))
         rc = add_number(attrs, "ApproximateFirstReceiveTimestamp", r->first_receive_ms);
+    if (!rc && r->dlq_source[0] && WANT("DeadLetterQueueSourceArn") &&
+        !cJSON_AddStringToObject(attrs, "DeadLetterQueueSourceArn", r->dlq_source))
+        rc = DD_ERR_NOMEM;
 #undef WANT
     if (!rc && cJSON_GetArraySize(attrs) > 0) {
         cJSON_AddItemToObject(msg, "Attributes", attrs);
@@ -1033,12 +1090,45 @@ static int add_message_attributes(struct sqs_call *c, cJSON *msg, const struct s
     return rc;
 }
 
+/* The options of a receive from queue q (whose attributes are stored):
+ * its redrive policy's dead-letter queue when that queue still exists.
+ * arn (size bytes) holds q's ARN, which opts borrows. */
+static int receive_options(struct sqs_call *c, const struct store_sqs_queue *q, const cJSON *stored,
+                           size_t max, long long visibility, char *arn, size_t size,
+                           struct store_sqs_receive *opts)
+{
+    const cJSON *policy = cJSON_GetObjectItemCaseSensitive(stored, "RedrivePolicy");
+    struct dd_errbuf eb = { 0 };
+    struct store_sqs_queue dlq;
+    struct sqs_redrive r;
+    int rc;
+
+    memset(opts, 0, sizeof(*opts));
+    queue_arn(c, q->name, arn, size);
+    opts->max = max;
+    opts->visibility_ms = visibility * 1000;
+    opts->retention_ms = queue_attr_int(stored, "MessageRetentionPeriod") * 1000;
+    opts->source_arn = arn;
+    if (!cJSON_IsString(policy) ||
+        sqs_redrive_parse(policy->valuestring, strlen(policy->valuestring), &r, &eb))
+        return DD_OK;
+    rc = queue_by_arn(c, r.arn, &dlq);
+    if (!rc && dlq.id != q->id) {
+        opts->max_receives = r.max_receives;
+        opts->dlq_id = dlq.id;
+    }
+    store_sqs_queue_cleanup(&dlq);
+    return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
+}
+
 static int op_receive_message(struct sqs_call *c)
 {
     struct store_sqs_message *msgs = NULL;
     long long max, visibility, wait;
+    struct store_sqs_receive opts;
     struct store_sqs_queue q;
     cJSON *stored = NULL, *list, *msg;
+    char arn[SQS_URL_MAX];
     char handle[96];
     size_t i, n = 0;
     int rc;
@@ -1056,8 +1146,9 @@ static int op_receive_message(struct sqs_call *c)
         rc = in_int(c, "VisibilityTimeout", 0, 43200, queue_attr_int(stored, "VisibilityTimeout"),
                     "Must be >= 0 and <= 43200, if provided.", &visibility);
     if (!rc)
-        rc = store_sqs_receive(c->s, q.id, c->now, (size_t)max, visibility * 1000,
-                               queue_attr_int(stored, "MessageRetentionPeriod") * 1000, &msgs, &n);
+        rc = receive_options(c, &q, stored, (size_t)max, visibility, arn, sizeof(arn), &opts);
+    if (!rc)
+        rc = store_sqs_receive(c->s, q.id, c->now, &opts, &msgs, &n);
     if (rc || n == 0)
         goto out;
     list = cJSON_AddArrayToObject(c->out, "Messages");

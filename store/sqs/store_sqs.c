@@ -136,16 +136,19 @@ static int read_message(sqlite3_stmt *st, void *item)
 {
     struct store_sqs_message *m = item;
 
-    return store__columns(st, "sSSssIIII", m->message_id, sizeof(m->message_id), &m->body,
+    return store__columns(st, "sSSssIIIIs", m->message_id, sizeof(m->message_id), &m->body,
                           &m->attributes, m->md5_body, sizeof(m->md5_body), m->md5_attributes,
                           sizeof(m->md5_attributes), &m->sent_ms, &m->first_receive_ms,
-                          &m->receive_count, &m->receipt_serial);
+                          &m->receive_count, &m->receipt_serial, m->dlq_source,
+                          sizeof(m->dlq_source));
 }
 
-int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms, size_t max,
-                      int64_t visibility_ms, int64_t retention_ms, struct store_sqs_message **out,
-                      size_t *n)
+int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms,
+                      const struct store_sqs_receive *r, struct store_sqs_message **out, size_t *n)
 {
+    static const char redrive_sql[] =
+        "UPDATE sqs_messages SET queue_id = ?, dlq_source = ? "
+        "WHERE queue_id = ? AND visible_ms <= ? AND receive_count >= ?";
     static const char expire_sql[] =
         "DELETE FROM sqs_messages WHERE queue_id = ? AND sent_ms + ? <= ?";
     static const char pick_sql[] = "SELECT id FROM sqs_messages WHERE queue_id = ? AND "
@@ -156,10 +159,11 @@ int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms, size_t 
         "WHERE id = ?";
     static const char read_sql[] =
         "SELECT message_id, body, attributes, md5_body, md5_attributes, sent_ms, "
-        "first_receive_ms, receive_count, receipt_serial FROM sqs_messages WHERE id = ?";
+        "first_receive_ms, receive_count, receipt_serial, dlq_source FROM sqs_messages "
+        "WHERE id = ?";
     struct store_sqs_message *msgs = NULL;
     int64_t ids[RECEIVE_MAX];
-    size_t i, got = 0;
+    size_t i, got = 0, max = r->max;
     sqlite3_stmt *st;
     int rc, step;
 
@@ -170,7 +174,10 @@ int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms, size_t 
     rc = store_begin(s);
     if (rc)
         return rc;
-    rc = store__run(s, expire_sql, "expire messages", "III", queue_id, retention_ms, now_ms);
+    rc = store__run(s, expire_sql, "expire messages", "III", queue_id, r->retention_ms, now_ms);
+    if (!rc && r->max_receives > 0)
+        rc = store__run(s, redrive_sql, "move to dead-letter queue", "IsIII", r->dlq_id,
+                        r->source_arn, queue_id, now_ms, r->max_receives);
     if (!rc)
         rc = store__stmt(s, pick_sql, &st, "III", queue_id, now_ms, (int64_t)max);
     if (rc)
@@ -188,7 +195,8 @@ int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms, size_t 
         goto out;
     }
     for (i = 0; !rc && i < got; i++) {
-        rc = store__run(s, hide_sql, "hide message", "III", now_ms + visibility_ms, now_ms, ids[i]);
+        rc = store__run(s, hide_sql, "hide message", "III", now_ms + r->visibility_ms, now_ms,
+                        ids[i]);
         if (!rc)
             rc = store__get(s, read_sql, "read message", read_message, NULL, &msgs[i],
                             sizeof(msgs[i]), "I", ids[i]);

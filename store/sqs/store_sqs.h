@@ -71,19 +71,32 @@ struct store_sqs_message {
     char *attributes; /* owned: JSON object */
     char md5_body[33], md5_attributes[33];
     int64_t sent_ms, first_receive_ms, receive_count, receipt_serial;
+    char dlq_source[256]; /* "" unless moved from a queue with a redrive policy */
 };
 
 /* Free what the n messages of msgs own, and msgs. NULL-safe. */
 void store_sqs_messages_free(struct store_sqs_message *msgs, size_t n);
 
-/* Receive up to max visible messages of queue id in send order, after
- * dropping those older than retention_ms: each gets visible_ms = now +
- * visibility_ms, one more receive, a first-receive time and a new receipt
- * serial. One transaction. *out is a new array of *n messages (NULL when
- * none) the caller frees with store_sqs_messages_free(). */
-int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms, size_t max,
-                      int64_t visibility_ms, int64_t retention_ms, struct store_sqs_message **out,
-                      size_t *n);
+/* How a receive takes messages. */
+struct store_sqs_receive {
+    size_t max;             /* 1 to 10 */
+    int64_t visibility_ms;  /* how long they stay hidden */
+    int64_t retention_ms;   /* older messages are dropped first */
+    int64_t max_receives;   /* the redrive policy's maxReceiveCount; 0: none */
+    int64_t dlq_id;         /* the dead-letter queue when max_receives > 0 */
+    const char *source_arn; /* borrowed: this queue's ARN, recorded on moved messages */
+};
+
+/* Receive up to r->max visible messages of queue id in send order: first
+ * drop those older than the retention period and move the visible ones
+ * already received max_receives times to the dead-letter queue (they keep
+ * their id, body, attributes, sent time and receive count); then each
+ * taken message gets visible_ms = now + visibility_ms, one more receive, a
+ * first-receive time and a new receipt serial. One transaction. *out is a
+ * new array of *n messages (NULL when none) the caller frees with
+ * store_sqs_messages_free(). */
+int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms,
+                      const struct store_sqs_receive *r, struct store_sqs_message **out, size_t *n);
 
 /* Delete message message_id of queue id; a message already gone is not an
  * error (DeleteMessage is idempotent). */

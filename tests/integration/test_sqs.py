@@ -408,3 +408,38 @@ def test_batch_errors(emu, sqs):
     status, headers, out = json_call(emu, "DeleteMessageBatch", {"QueueUrl": url, "Entries": []})
     assert status == 400 and out["__type"] == "com.amazonaws.sqs#EmptyBatchRequest"
     assert headers["x-amzn-query-error"] == "AWS.SimpleQueueService.EmptyBatchRequest;Sender"
+
+
+def test_dead_letter_queue(emu, sqs):
+    dlq_url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    src_url = sqs.create_queue(QueueName="src", Attributes={
+        "VisibilityTimeout": "0",
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "1"})})[
+        "QueueUrl"]
+    policy = sqs.get_queue_attributes(QueueUrl=src_url, AttributeNames=["RedrivePolicy"])[
+        "Attributes"]["RedrivePolicy"]
+    assert json.loads(policy) == {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1}
+    sent = sqs.send_message(QueueUrl=src_url, MessageBody="poison")
+    (first,) = sqs.receive_message(QueueUrl=src_url)["Messages"]
+    assert first["MessageId"] == sent["MessageId"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=src_url)  # moved, not returned
+    (moved,) = sqs.receive_message(QueueUrl=dlq_url, AttributeNames=["All"])["Messages"]
+    assert (moved["MessageId"], moved["Body"]) == (sent["MessageId"], "poison")
+    assert moved["Attributes"]["DeadLetterQueueSourceArn"] == dlq_arn.replace(":dlq", ":src")
+    assert moved["Attributes"]["ApproximateReceiveCount"] == "2"
+
+    bad = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1001})
+    assert error(sqs.set_queue_attributes, QueueUrl=src_url, Attributes={
+        "RedrivePolicy": bad}) == (
+        "InvalidParameterValue", "Value %s for parameter RedrivePolicy is invalid. Reason: "
+        "Invalid value for maxReceiveCount: 1001, valid values are from 1 to 1000 both "
+        "inclusive." % bad, 400)
+    missing = dlq_arn.replace(":dlq", ":nope")
+    assert error(sqs.set_queue_attributes, QueueUrl=src_url, Attributes={
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": missing, "maxReceiveCount": 2})}) == (
+        "AWS.SimpleQueueService.NonExistentQueue", "Could not find DLQ for " + missing, 400)
+    sqs.set_queue_attributes(QueueUrl=src_url, Attributes={"RedrivePolicy": ""})
+    assert "Attributes" not in sqs.get_queue_attributes(QueueUrl=src_url,
+                                                        AttributeNames=["RedrivePolicy"])

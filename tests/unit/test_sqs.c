@@ -195,12 +195,61 @@ static void test_msg_attr_check(void **state)
     }
 }
 
+#define DLQ "arn:aws:sqs:us-east-1:123456789012:dlq"
+
+struct redrive_row {
+    const char *text;
+    int want;
+    long long max;
+    const char *reason; /* the end of the message when it fails */
+};
+
+static const struct redrive_row redrives[] = {
+    { "{\"deadLetterTargetArn\":\"" DLQ "\",\"maxReceiveCount\":5}", DD_OK, 5, NULL },
+    { "{\"deadLetterTargetArn\":\"" DLQ "\",\"maxReceiveCount\":\"1000\"}", DD_OK, 1000, NULL },
+    { "{\"deadLetterTargetArn\":\"" DLQ "\",\"maxReceiveCount\":0}", DD_ERR_INVALID, 0,
+      "Invalid value for maxReceiveCount: 0, valid values are from 1 to 1000 both inclusive." },
+    { "{\"deadLetterTargetArn\":\"" DLQ "\",\"maxReceiveCount\":1001}", DD_ERR_INVALID, 0,
+      "Invalid value for maxReceiveCount: 1001, valid values are from 1 to 1000 both inclusive." },
+    { "{\"deadLetterTargetArn\":\"" DLQ "\"}", DD_ERR_INVALID, 0,
+      "Invalid value for maxReceiveCount: 0, valid values are from 1 to 1000 both inclusive." },
+    { "{\"deadLetterTargetArn\":\"dlq\",\"maxReceiveCount\":5}", DD_ERR_INVALID, 0,
+      "Invalid value for deadLetterTargetArn." },
+    { "[1]", DD_ERR_INVALID, 0, "Redrive policy is not a valid JSON map." },
+    { "{", DD_ERR_INVALID, 0, "Redrive policy is not a valid JSON map." },
+};
+
+static void test_redrive(void **state)
+{
+    struct sqs_redrive r;
+    struct dd_errbuf eb;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < N(redrives); i++) {
+        const struct redrive_row *row = &redrives[i];
+
+        dd_errbuf_clear(&eb);
+        assert_int_equal(sqs_redrive_parse(row->text, strlen(row->text), &r, &eb), row->want);
+        assert_int_equal(r.max_receives, row->max);
+        if (row->want == DD_OK) {
+            assert_string_equal(r.arn, DLQ);
+            continue;
+        }
+        assert_string_equal(r.arn, "");
+        assert_true(strncmp(eb.msg, "Value ", 6) == 0);
+        if (strlen(eb.msg) < strlen(row->reason) ||
+            strcmp(eb.msg + strlen(eb.msg) - strlen(row->reason), row->reason) != 0)
+            fail_msg("row %zu: %s", i, eb.msg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_md5_body),       cmocka_unit_test(test_md5_attributes),
         cmocka_unit_test(test_queue_names),    cmocka_unit_test(test_attr_check),
-        cmocka_unit_test(test_msg_attr_check),
+        cmocka_unit_test(test_msg_attr_check), cmocka_unit_test(test_redrive),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

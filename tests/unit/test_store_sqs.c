@@ -40,6 +40,15 @@ static void send(struct store *s, int64_t qid, const char *id, const char *body,
     assert_int_equal(store_sqs_send(s, qid, &m), DD_OK);
 }
 
+/* store_sqs_receive() without a redrive policy. */
+static int receive(struct store *s, int64_t qid, int64_t now, size_t max, int64_t vis, int64_t ret,
+                   struct store_sqs_message **m, size_t *n)
+{
+    struct store_sqs_receive r = { max, vis, ret, 0, 0, NULL };
+
+    return store_sqs_receive(s, qid, now, &r, m, n);
+}
+
 static void test_queues(void **state)
 {
     struct store *s = *state;
@@ -104,7 +113,7 @@ static void test_messages(void **state)
     send(s, qid, "m2", "two", 1000, 6000); /* delayed 5 s */
     counts(s, qid, 1000, 1, 0, 1);
 
-    assert_int_equal(store_sqs_receive(s, qid, 1000, 10, 30000, 345600000, &m, &n), DD_OK);
+    assert_int_equal(receive(s, qid, 1000, 10, 30000, 345600000, &m, &n), DD_OK);
     assert_int_equal(n, 1);
     assert_string_equal(m[0].message_id, "m1");
     assert_string_equal(m[0].body, "one");
@@ -115,7 +124,7 @@ static void test_messages(void **state)
     counts(s, qid, 1000, 0, 1, 1);
 
     /* at 31 s both are visible again: m1 back from flight, m2 out of delay */
-    assert_int_equal(store_sqs_receive(s, qid, 31000, 1, 0, 345600000, &m, &n), DD_OK);
+    assert_int_equal(receive(s, qid, 31000, 1, 0, 345600000, &m, &n), DD_OK);
     assert_int_equal(n, 1);
     assert_string_equal(m[0].message_id, "m1");
     assert_int_equal(m[0].receive_count, 2);
@@ -130,7 +139,7 @@ static void test_messages(void **state)
     counts(s, qid, 31000, 0, 0, 1);
 
     /* retention: m2 was sent at 1 s, so with 10 s retention it is gone at 40 s */
-    assert_int_equal(store_sqs_receive(s, qid, 100000, 10, 0, 10000, &m, &n), DD_OK);
+    assert_int_equal(receive(s, qid, 100000, 10, 0, 10000, &m, &n), DD_OK);
     assert_int_equal(n, 0);
     assert_null(m);
     counts(s, qid, 100000, 0, 0, 0);
@@ -142,6 +151,37 @@ static void test_messages(void **state)
     send(s, qid, "m4", "four", 1000, 1000);
     assert_int_equal(store_sqs_queue_delete(s, "q"), DD_OK);
     assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM sqs_messages"), 0);
+}
+
+static void test_redrive(void **state)
+{
+    struct store *s = *state;
+    struct store_sqs_receive r = { 10, 0, 345600000, 2, 0, "arn:src" };
+    struct store_sqs_message *m;
+    int64_t qid = make_queue(s, "src");
+    size_t n;
+
+    r.dlq_id = make_queue(s, "dlq");
+    send(s, qid, "m1", "one", 1000, 1000);
+    /* two receives return it (visibility 0), the third moves it */
+    for (int i = 1; i <= 2; i++) {
+        assert_int_equal(store_sqs_receive(s, qid, 1000, &r, &m, &n), DD_OK);
+        assert_int_equal(n, 1);
+        assert_int_equal(m[0].receive_count, i);
+        assert_string_equal(m[0].dlq_source, "");
+        store_sqs_messages_free(m, n);
+    }
+    assert_int_equal(store_sqs_receive(s, qid, 1000, &r, &m, &n), DD_OK);
+    assert_int_equal(n, 0);
+    counts(s, qid, 1000, 0, 0, 0);
+    counts(s, r.dlq_id, 1000, 1, 0, 0);
+    assert_int_equal(receive(s, r.dlq_id, 1000, 10, 0, 345600000, &m, &n), DD_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(m[0].message_id, "m1");
+    assert_string_equal(m[0].dlq_source, "arn:src");
+    assert_int_equal(m[0].receive_count, 3);
+    assert_int_equal(m[0].sent_ms, 1000);
+    store_sqs_messages_free(m, n);
 }
 
 static void test_durable(void **state)
@@ -160,7 +200,7 @@ static void test_durable(void **state)
     send(s, qid, "m1", "kept", 1000, 1000);
     store_close(s);
     assert_int_equal(store_open(d.path, &s, &eb), DD_OK);
-    assert_int_equal(store_sqs_receive(s, qid, 2000, 10, 0, 345600000, &m, &n), DD_OK);
+    assert_int_equal(receive(s, qid, 2000, 10, 0, 345600000, &m, &n), DD_OK);
     assert_int_equal(n, 1);
     assert_string_equal(m[0].body, "kept");
     store_sqs_messages_free(m, n);
@@ -173,6 +213,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_queues, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_messages, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_redrive, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test(test_durable),
     };
 
