@@ -27,3 +27,11 @@ CREATE TABLE sqs_messages (
     dlq_source TEXT                        -- the source queue's ARN once moved to a dead-letter queue
 );
 CREATE INDEX sqs_messages_by_queue ON sqs_messages (queue_id, visible_ms, id);
+
+-- A queue's tags (TagQueue, CreateQueue's tags) are rows of the tags table
+-- under the queue's ARN, and go with the queue. Names hold no ':', and the
+-- GLOB keeps an SNS topic of the same name out of it.
+CREATE TRIGGER sqs_queues_drop_tags AFTER DELETE ON sqs_queues BEGIN
+    DELETE FROM tags WHERE arn GLOB 'arn:*:sqs:*'
+        AND substr(arn, -length(':' || OLD.name)) = ':' || OLD.name;
+END;

@@ -19,8 +19,9 @@
  * never held). A batch runs the single-message operation on each entry,
  * with errors captured per entry; a RedrivePolicy moves a message that was
  * received maxReceiveCount times to its dead-letter queue on the next
- * receive. Not here yet: tags,
- * permissions and FIFO queues (refused with UnsupportedOperation). */
+ * receive. Tags are rows of the shared tags table under the queue's ARN.
+ * Not here yet: permissions and FIFO queues (refused with
+ * UnsupportedOperation). */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,6 +40,7 @@
 #include "server/api.h"
 #include "server/query.h"
 #include "server/xml.h"
+#include "store/iot/store_tags.h"
 #include "store/sqs/store_sqs.h"
 
 #define SQS_XMLNS        "http://queue.amazonaws.com/doc/2012-11-05/"
@@ -48,6 +50,7 @@
 #define SQS_HANDLE_PFX   "AQEB"
 #define SQS_URL_MAX      512
 #define SQS_LIST_DEFAULT 1000
+#define SQS_MAX_TAGS     50
 
 /* ---- errors ---- */
 
@@ -556,8 +559,13 @@ static int merge_attributes(cJSON *stored, const cJSON *given)
     return DD_OK;
 }
 
+static int read_tags(struct sqs_call *c, const char *queue, struct tags_pair *out, size_t *n);
+static int set_tags(struct sqs_call *c, const char *name, const struct tags_pair *tags, size_t n);
+
 static int op_create_queue(struct sqs_call *c)
 {
+    struct tags_pair tags[SQS_MAX_TAGS + 1];
+    size_t n_tags;
     const char *name = in_str(c, "QueueName");
     const cJSON *given = cJSON_GetObjectItemCaseSensitive(c->in, "Attributes"), *a;
     struct store_sqs_queue q = { 0 };
@@ -578,6 +586,8 @@ static int op_create_queue(struct sqs_call *c)
                     "Can only include alphanumeric characters, hyphens, or "
                     "underscores. 1 to 80 in length");
     rc = check_attributes(c, given);
+    if (!rc)
+        rc = read_tags(c, name, tags, &n_tags);
     if (rc)
         return rc;
     rc = store_sqs_queue_get(c->s, name, &q);
@@ -612,6 +622,8 @@ static int op_create_queue(struct sqs_call *c)
         rc = DD_ERR_NOMEM;
     if (!rc)
         rc = store_sqs_queue_create(c->s, name, text, c->now);
+    if (!rc)
+        rc = set_tags(c, name, tags, n_tags);
     if (rc == DD_ERR_EXISTS) /* created meanwhile by another request */
         rc = DD_OK;
     if (!rc)
@@ -1413,6 +1425,120 @@ static int op_change_message_visibility_batch(struct sqs_call *c)
                      op_change_message_visibility);
 }
 
+/* ---- tags ---- */
+
+/* The input's tag map (Tags, or CreateQueue's tags) as pairs into out
+ * (SQS_MAX_TAGS + 1 entries; borrowed from the input), their number in *n;
+ * checked as SQS does. */
+static int read_tags(struct sqs_call *c, const char *queue, struct tags_pair *out, size_t *n)
+{
+    const cJSON *map = cJSON_GetObjectItemCaseSensitive(c->in, "Tags"), *t;
+
+    *n = 0;
+    if (!map)
+        map = cJSON_GetObjectItemCaseSensitive(c->in, "tags");
+    cJSON_ArrayForEach(t, map)
+    {
+        size_t len = strlen(t->string);
+
+        if (*n == SQS_MAX_TAGS)
+            return fail(c, E_PARAM, "Too many tags added for queue %s.", queue);
+        if (len < 1 || len > 128)
+            return fail(c, E_PARAM, "Tag keys must be between 1 and 128 characters in length.");
+        if (!cJSON_IsString(t) || strlen(t->valuestring) > 256)
+            return fail(c, E_PARAM, "Tag values must be between 0 and 256 characters in length.");
+        out[*n].key = t->string;
+        out[(*n)++].value = t->valuestring;
+    }
+    return DD_OK;
+}
+
+/* Set the n tags on queue name; over SQS_MAX_TAGS in all is refused. */
+static int set_tags(struct sqs_call *c, const char *name, const struct tags_pair *tags, size_t n)
+{
+    struct dd_errbuf eb = { 0 };
+    char arn[SQS_URL_MAX];
+    int rc;
+
+    if (n == 0)
+        return DD_OK;
+    queue_arn(c, name, arn, sizeof(arn));
+    rc = store_tags_set(c->s, arn, tags, n, SQS_MAX_TAGS, &eb);
+    return rc == DD_ERR_LIMIT ? fail(c, E_PARAM, "Too many tags added for queue %s.", name) : rc;
+}
+
+static int op_tag_queue(struct sqs_call *c)
+{
+    struct tags_pair tags[SQS_MAX_TAGS + 1];
+    struct store_sqs_queue q;
+    size_t n;
+    int rc;
+
+    rc = find_queue(c, &q);
+    if (!rc)
+        rc = read_tags(c, q.name, tags, &n);
+    if (!rc && n == 0)
+        rc = fail_missing(c, "Tags");
+    if (!rc)
+        rc = set_tags(c, q.name, tags, n);
+    store_sqs_queue_cleanup(&q);
+    return rc;
+}
+
+static int op_untag_queue(struct sqs_call *c)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(c->in, "TagKeys"), *k;
+    const char *keys[SQS_MAX_TAGS];
+    struct store_sqs_queue q;
+    char arn[SQS_URL_MAX];
+    size_t n = 0;
+    int rc;
+
+    rc = find_queue(c, &q);
+    if (!rc && cJSON_GetArraySize(list) == 0)
+        rc = fail_missing(c, "TagKeys");
+    cJSON_ArrayForEach(k, list)
+    {
+        if (rc)
+            break;
+        if (!cJSON_IsString(k) || !k->valuestring[0] || strlen(k->valuestring) > 128)
+            rc = fail(c, E_PARAM, "Tag keys must be between 1 and 128 characters in length.");
+        else if (n < SQS_MAX_TAGS)
+            keys[n++] = k->valuestring;
+    }
+    queue_arn(c, q.name, arn, sizeof(arn));
+    if (!rc)
+        rc = store_tags_remove(c->s, arn, keys, n);
+    store_sqs_queue_cleanup(&q);
+    return rc;
+}
+
+static int op_list_queue_tags(struct sqs_call *c)
+{
+    struct store_tags_page page = { 0 };
+    struct store_sqs_queue q;
+    char arn[SQS_URL_MAX];
+    cJSON *tags;
+    size_t i;
+    int rc;
+
+    rc = find_queue(c, &q);
+    if (!rc) {
+        queue_arn(c, q.name, arn, sizeof(arn));
+        rc = store_tags_list(c->s, arn, NULL, SQS_MAX_TAGS * 2, &page);
+    }
+    if (!rc && page.n) {
+        tags = cJSON_AddObjectToObject(c->out, "Tags");
+        rc = tags ? DD_OK : DD_ERR_NOMEM;
+        for (i = 0; !rc && i < page.n; i++)
+            if (!cJSON_AddStringToObject(tags, page.v[i].key, page.v[i].value))
+                rc = DD_ERR_NOMEM;
+    }
+    store_tags_page_cleanup(&page);
+    store_sqs_queue_cleanup(&q);
+    return rc;
+}
+
 /* ---- dispatch and rendering ---- */
 
 static const struct sqs_op {
@@ -1434,6 +1560,9 @@ static const struct sqs_op {
     { "SendMessageBatch", op_send_message_batch, 1 },
     { "DeleteMessageBatch", op_delete_message_batch, 1 },
     { "ChangeMessageVisibilityBatch", op_change_message_visibility_batch, 1 },
+    { "TagQueue", op_tag_queue, 0 },
+    { "UntagQueue", op_untag_queue, 0 },
+    { "ListQueueTags", op_list_queue_tags, 1 },
 };
 
 /* JSON-protocol maps the query protocol flattens as <Entry><Name/><Value/>. */

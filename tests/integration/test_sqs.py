@@ -443,3 +443,33 @@ def test_dead_letter_queue(emu, sqs):
     sqs.set_queue_attributes(QueueUrl=src_url, Attributes={"RedrivePolicy": ""})
     assert "Attributes" not in sqs.get_queue_attributes(QueueUrl=src_url,
                                                         AttributeNames=["RedrivePolicy"])
+
+
+def test_tags(emu, sqs):
+    url = sqs.create_queue(QueueName="q", tags={"team": "sec", "env": ""})["QueueUrl"]
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"team": "sec", "env": ""}
+    sqs.tag_queue(QueueUrl=url, Tags={"team": "ops", "new": "1"})
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"team": "ops", "env": "", "new": "1"}
+    sqs.untag_queue(QueueUrl=url, TagKeys=["env", "absent"])
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"team": "ops", "new": "1"}
+    assert error(sqs.tag_queue, QueueUrl=url, Tags={}) == (
+        "MissingParameter", "The request must contain the parameter Tags.", 400)
+    many = {"k%d" % i: "v" for i in range(49)}
+    assert error(sqs.tag_queue, QueueUrl=url, Tags=many) == (
+        "InvalidParameterValue", "Too many tags added for queue q.", 400)
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"team": "ops", "new": "1"}
+    assert error(sqs.list_queue_tags, QueueUrl=url + "x")[0] == \
+        "AWS.SimpleQueueService.NonExistentQueue"
+    # a topic of the same name keeps its tags when the queue goes
+    sns = emu.client("sns")
+    topic = sns.create_topic(Name="q", Tags=[{"Key": "t", "Value": "1"}])["TopicArn"]
+    sqs.delete_queue(QueueUrl=url)
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    assert "Tags" not in sqs.list_queue_tags(QueueUrl=url)
+    assert sns.list_tags_for_resource(ResourceArn=topic)["Tags"] == [{"Key": "t", "Value": "1"}]
+    status, _, out = json_call(emu, "ListQueueTags", {"QueueUrl": url})
+    assert (status, out) == (200, {})
+    status, _, out = json_call(emu, "TagQueue", {"QueueUrl": url, "Tags": {"a": "b"}})
+    assert status == 200
+    status, _, out = json_call(emu, "ListQueueTags", {"QueueUrl": url})
+    assert out == {"Tags": {"a": "b"}}
