@@ -529,31 +529,35 @@ static int check_attributes(struct sqs_call *c, const cJSON *attrs)
 
 /* Set the given attributes into stored (a queue's attribute object); ""
  * removes an attribute without a default (Policy). */
+/* The value attribute a (checked) is stored as: its text, but a
+ * RedrivePolicy as AWS shows it back (maxReceiveCount a number), in text
+ * (size bytes). Borrowed from a or text. */
+static const char *stored_value(const cJSON *a, char *text, size_t size)
+{
+    struct dd_errbuf eb = { 0 };
+    struct sqs_redrive r;
+
+    if (strcmp(a->string, "RedrivePolicy") != 0 ||
+        sqs_redrive_parse(a->valuestring, strlen(a->valuestring), &r, &eb))
+        return a->valuestring;
+    snprintf(text, size, "{\"deadLetterTargetArn\":\"%s\",\"maxReceiveCount\":%lld}", r.arn,
+             r.max_receives);
+    return text;
+}
+
 static int merge_attributes(cJSON *stored, const cJSON *given)
 {
     const cJSON *a;
+    char text[400];
 
     cJSON_ArrayForEach(a, given)
     {
         const struct sqs_attr_rule *r = sqs_attr_rule_find(a->string);
 
-        struct dd_errbuf eb = { 0 };
-        const char *value = a->valuestring;
-        struct sqs_redrive redrive;
-        char text[400];
-
         cJSON_DeleteItemFromObjectCaseSensitive(stored, a->string);
-        if (value[0] == '\0' && r && !r->dflt)
+        if (a->valuestring[0] == '\0' && r && !r->dflt)
             continue;
-        if (strcmp(a->string, "RedrivePolicy") == 0 &&
-            !sqs_redrive_parse(value, strlen(value), &redrive, &eb)) {
-            /* stored as AWS shows it: maxReceiveCount a number */
-            snprintf(text, sizeof(text),
-                     "{\"deadLetterTargetArn\":\"%s\",\"maxReceiveCount\":%lld}", redrive.arn,
-                     redrive.max_receives);
-            value = text;
-        }
-        if (!cJSON_AddStringToObject(stored, a->string, value))
+        if (!cJSON_AddStringToObject(stored, a->string, stored_value(a, text, sizeof(text))))
             return DD_ERR_NOMEM;
     }
     return DD_OK;
@@ -596,8 +600,10 @@ static int op_create_queue(struct sqs_call *c)
         cJSON_ArrayForEach(a, given)
         {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(stored, a->string);
+            char want[400];
 
-            if (strcmp(cJSON_IsString(v) ? v->valuestring : "", a->valuestring) != 0) {
+            if (strcmp(cJSON_IsString(v) ? v->valuestring : "",
+                       stored_value(a, want, sizeof(want))) != 0) {
                 rc = fail(c, E_EXISTS,
                           "A queue already exists with the same name and a different value "
                           "for attribute %.128s",

@@ -421,6 +421,9 @@ def test_dead_letter_queue(emu, sqs):
     policy = sqs.get_queue_attributes(QueueUrl=src_url, AttributeNames=["RedrivePolicy"])[
         "Attributes"]["RedrivePolicy"]
     assert json.loads(policy) == {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1}
+    # the same policy in another spelling is the same queue
+    assert sqs.create_queue(QueueName="src", Attributes={"RedrivePolicy": json.dumps(
+        {"maxReceiveCount": 1, "deadLetterTargetArn": dlq_arn})})["QueueUrl"] == src_url
     sent = sqs.send_message(QueueUrl=src_url, MessageBody="poison")
     (first,) = sqs.receive_message(QueueUrl=src_url)["Messages"]
     assert first["MessageId"] == sent["MessageId"]
