@@ -1681,18 +1681,25 @@ static int render(struct sqs_call *c, const struct sqs_op *op)
     return rc;
 }
 
-/* Run operation name of c (whose in is set) and answer it. */
-static int run(struct sqs_call *c, const char *name)
+/* Answer operation name of req, whose input is in (taken: freed here), in
+ * the JSON protocol when json, else the query protocol. */
+static int run(struct request *req, struct response *res, bool json, cJSON *in, const char *name)
 {
+    struct sqs_call call = { 0 }, *c = &call;
     const struct sqs_op *op = NULL;
     size_t i;
     int rc;
 
+    c->req = req;
+    c->res = res;
+    c->json = json;
+    c->in = in;
     for (i = 0; name && i < sizeof(sqs_ops) / sizeof(sqs_ops[0]); i++)
         if (strcmp(sqs_ops[i].name, name) == 0)
             op = &sqs_ops[i];
     if (!op) {
         fail(c, E_ACTION, "The action %.64s is not valid for this endpoint.", name ? name : "");
+        cJSON_Delete(in);
         return DD_OK;
     }
     c->op = op->name;
@@ -1707,40 +1714,28 @@ static int run(struct sqs_call *c, const char *name)
     if (rc && !c->res->status)
         fail(c, E_INTERNAL, "%s", rc == DD_ERR_NOMEM ? "out of memory" : dd_strerror(rc));
     cJSON_Delete(c->out);
-    c->out = NULL;
+    cJSON_Delete(in);
     return DD_OK;
 }
 
 int api_sqs_query(struct request *req, struct response *res, struct query_form *f)
 {
-    struct sqs_call c = { 0 };
-    int rc;
+    cJSON *in;
+    int rc = query_input(f, &in);
 
-    c.req = req;
-    c.res = res;
-    rc = query_input(f, &c.in);
-    if (!rc)
-        rc = run(&c, query_form_get(f, "Action"));
-    cJSON_Delete(c.in);
-    return rc;
+    return rc ? rc : run(req, res, false, in, query_form_get(f, "Action"));
 }
 
 int api_sqs_json(struct request *req, struct response *res, const char *op)
 {
-    struct sqs_call c = { 0 };
-    int rc;
+    cJSON *in;
+    int rc = request_json_body(req, &in);
 
-    c.req = req;
-    c.res = res;
-    c.json = true;
-    rc = request_json_body(req, &c.in);
     if (rc == DD_ERR_NOMEM)
         return rc;
     if (rc) {
         json_error(res, &sqs_errors[E_PARAM], "The request body is not a JSON object.");
         return DD_OK;
     }
-    rc = run(&c, op);
-    cJSON_Delete(c.in);
-    return rc;
+    return run(req, res, true, in, op);
 }

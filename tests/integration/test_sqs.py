@@ -304,6 +304,10 @@ def test_json_protocol(emu, sqs):
     assert status == 400
     assert out["__type"] == "com.amazon.coral.service#InvalidParameterValueException"
     assert headers["x-amzn-query-error"] == "InvalidParameterValue;Sender"
+    status, headers, body = http("POST", emu.endpoint + "/", "not json",
+                                 dict(JSON, **{"X-Amz-Target": "AmazonSQS.ListQueues"}))
+    assert status == 400 and headers["x-amzn-query-error"] == "InvalidParameterValue;Sender"
+    assert json.loads(body)["message"] == "The request body is not a JSON object."
     status, headers, out = json_call(emu, "FooBar", {})
     assert status == 400 and out["__type"].endswith("#UnknownOperationException")
     status, _, out = json_call(emu, "CreateQueue", {"QueueName": "j", "Attributes": {
