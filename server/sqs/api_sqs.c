@@ -662,7 +662,10 @@ static int op_get_queue_url(struct sqs_call *c)
     return rc;
 }
 
-static int op_list_queues(struct sqs_call *c)
+/* A page of queue URLs under member: ListQueues's (dlq_arn NULL, by
+ * QueueNamePrefix) or ListDeadLetterSourceQueues's (the queues whose
+ * dead-letter queue is dlq_arn). */
+static int list_urls(struct sqs_call *c, const char *member, const char *dlq_arn)
 {
     const char *prefix = in_str(c, "QueueNamePrefix");
     const char *token = in_str(c, "NextToken");
@@ -680,12 +683,16 @@ static int op_list_queues(struct sqs_call *c)
         return rc;
     if (token && paging_decode(SQS_LIST_SCOPE, "NextToken", token, &pos, &eb))
         return fail(c, E_PARAM, "Invalid NextToken value.");
-    rc = store_sqs_queue_list(c->s, prefix ? prefix : "", pos.key,
-                              max ? (size_t)max : SQS_LIST_DEFAULT, &l);
+    if (dlq_arn)
+        rc = store_sqs_dead_letter_sources(c->s, dlq_arn, pos.key,
+                                           max ? (size_t)max : SQS_LIST_DEFAULT, &l);
+    else
+        rc = store_sqs_queue_list(c->s, prefix ? prefix : "", pos.key,
+                                  max ? (size_t)max : SQS_LIST_DEFAULT, &l);
     if (rc)
         return rc;
     if (l.n) {
-        urls = cJSON_AddArrayToObject(c->out, "QueueUrls");
+        urls = cJSON_AddArrayToObject(c->out, member);
         rc = urls ? DD_OK : DD_ERR_NOMEM;
         for (i = 0; !rc && i < l.n; i++)
             rc = add_url(c, urls, l.names[i]);
@@ -697,6 +704,26 @@ static int op_list_queues(struct sqs_call *c)
             rc = DD_ERR_NOMEM;
     }
     store_names_cleanup(&l);
+    return rc;
+}
+
+static int op_list_queues(struct sqs_call *c)
+{
+    return list_urls(c, "QueueUrls", NULL);
+}
+
+static int op_list_dead_letter_source_queues(struct sqs_call *c)
+{
+    struct store_sqs_queue q;
+    char arn[SQS_URL_MAX];
+    int rc;
+
+    rc = find_queue(c, &q);
+    if (!rc) {
+        queue_arn(c, q.name, arn, sizeof(arn));
+        rc = list_urls(c, "queueUrls", arn);
+    }
+    store_sqs_queue_cleanup(&q);
     return rc;
 }
 
@@ -1569,6 +1596,7 @@ static const struct sqs_op {
     { "TagQueue", op_tag_queue, 0 },
     { "UntagQueue", op_untag_queue, 0 },
     { "ListQueueTags", op_list_queue_tags, 1 },
+    { "ListDeadLetterSourceQueues", op_list_dead_letter_source_queues, 1 },
 };
 
 /* JSON-protocol maps the query protocol flattens as <Entry><Name/><Value/>. */
@@ -1585,10 +1613,8 @@ static const struct {
 static const struct {
     const char *member, *entry;
 } xml_lists[] = {
-    { "QueueUrls", "QueueUrl" },
-    { "Messages", "Message" },
-    { "Successful", NULL },
-    { "Failed", "BatchResultErrorEntry" },
+    { "QueueUrls", "QueueUrl" }, { "queueUrls", "QueueUrl" }, /* ListDeadLetterSourceQueues */
+    { "Messages", "Message" },   { "Successful", NULL },      { "Failed", "BatchResultErrorEntry" },
 };
 
 static void xml_members(struct xml *x, const cJSON *o, const char *op);

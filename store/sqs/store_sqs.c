@@ -91,6 +91,16 @@ int store_sqs_queue_list(struct store *s, const char *prefix, const char *after,
     return store__names(s, sql, limit, out, "ssI", prefix, after, (int64_t)limit + 1);
 }
 
+int store_sqs_dead_letter_sources(struct store *s, const char *dlq_arn, const char *after,
+                                  size_t limit, struct store_names *out)
+{
+    static const char sql[] =
+        "SELECT name FROM sqs_queues WHERE json_extract(json_extract(attributes, "
+        "'$.RedrivePolicy'), '$.deadLetterTargetArn') = ?1 AND name > ?2 ORDER BY name LIMIT ?3";
+
+    return store__names(s, sql, limit, out, "ssI", dlq_arn, after, (int64_t)limit + 1);
+}
+
 int store_sqs_counts(struct store *s, int64_t queue_id, int64_t now_ms, int64_t *visible,
                      int64_t *in_flight, int64_t *delayed)
 {

@@ -48,6 +48,12 @@ int store_sqs_queue_delete(struct store *s, const char *name);
 int store_sqs_queue_list(struct store *s, const char *prefix, const char *after, size_t limit,
                          struct store_names *out);
 
+/* The names of the queues whose RedrivePolicy names dlq_arn as their
+ * dead-letter queue, after the name after ("" to start), in name order, at
+ * most limit; out->more when more remain. Free with store_names_cleanup(). */
+int store_sqs_dead_letter_sources(struct store *s, const char *dlq_arn, const char *after,
+                                  size_t limit, struct store_names *out);
+
 /* How many messages of queue id are visible, in flight and delayed at now. */
 int store_sqs_counts(struct store *s, int64_t queue_id, int64_t now_ms, int64_t *visible,
                      int64_t *in_flight, int64_t *delayed);

@@ -437,6 +437,19 @@ def test_dead_letter_queue(emu, sqs):
     assert moved["Attributes"]["DeadLetterQueueSourceArn"] == dlq_arn.replace(":dlq", ":src")
     assert moved["Attributes"]["ApproximateReceiveCount"] == "2"
 
+    other = sqs.create_queue(QueueName="another", Attributes={"RedrivePolicy": json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3})})["QueueUrl"]
+    assert sqs.list_dead_letter_source_queues(QueueUrl=dlq_url)["queueUrls"] == [other, src_url]
+    page = sqs.list_dead_letter_source_queues(QueueUrl=dlq_url, MaxResults=1)
+    assert page["queueUrls"] == [other]
+    page = sqs.list_dead_letter_source_queues(QueueUrl=dlq_url, MaxResults=1,
+                                              NextToken=page["NextToken"])
+    assert page["queueUrls"] == [src_url] and "NextToken" not in page
+    assert "queueUrls" not in sqs.list_dead_letter_source_queues(QueueUrl=src_url)
+    status, _, out = json_call(emu, "ListDeadLetterSourceQueues", {"QueueUrl": dlq_url})
+    assert (status, out) == (200, {"queueUrls": [other, src_url]})
+    assert error(sqs.list_dead_letter_source_queues, QueueUrl=dlq_url + "x")[0] == \
+        "AWS.SimpleQueueService.NonExistentQueue"
     bad = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1001})
     assert error(sqs.set_queue_attributes, QueueUrl=src_url, Attributes={
         "RedrivePolicy": bad}) == (

@@ -161,7 +161,26 @@ static void test_redrive(void **state)
     int64_t qid = make_queue(s, "src");
     size_t n;
 
+    struct store_names l = { 0 };
+    const char *policy = "{\"RedrivePolicy\":\"{\\\"deadLetterTargetArn\\\":\\\"arn:dlq\\\","
+                         "\\\"maxReceiveCount\\\":2}\"}";
+
     r.dlq_id = make_queue(s, "dlq");
+    assert_int_equal(store_sqs_queue_create(s, "b", policy, 1), DD_OK);
+    assert_int_equal(store_sqs_queue_create(s, "a", policy, 1), DD_OK);
+    assert_int_equal(store_sqs_dead_letter_sources(s, "arn:dlq", "", 1, &l), DD_OK);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.names[0], "a");
+    assert_true(l.more);
+    store_names_cleanup(&l);
+    assert_int_equal(store_sqs_dead_letter_sources(s, "arn:dlq", "a", 10, &l), DD_OK);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.names[0], "b");
+    assert_false(l.more);
+    store_names_cleanup(&l);
+    assert_int_equal(store_sqs_dead_letter_sources(s, "arn:other", "", 10, &l), DD_OK);
+    assert_int_equal(l.n, 0);
+    store_names_cleanup(&l);
     send(s, qid, "m1", "one", 1000, 1000);
     /* two receives return it (visibility 0), the third moves it */
     for (int i = 1; i <= 2; i++) {
