@@ -20,8 +20,8 @@
  * with errors captured per entry; a RedrivePolicy moves a message that was
  * received maxReceiveCount times to its dead-letter queue on the next
  * receive. Tags are rows of the shared tags table under the queue's ARN.
- * Not here yet: permissions and FIFO queues (refused with
- * UnsupportedOperation). */
+ * AddPermission and RemovePermission edit the stored Policy (never
+ * enforced). Not here: FIFO queues (refused with UnsupportedOperation). */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -70,6 +70,7 @@ enum sqs_errno {
     E_BAD_ID,
     E_DUP_ID,
     E_TOO_LONG,
+    E_OVER_LIMIT,
     E_INTERNAL,
 };
 
@@ -103,6 +104,7 @@ static const struct sqs_error {
                    "com.amazonaws.sqs#BatchEntryIdsNotDistinct" },
     [E_TOO_LONG] = { 400, "AWS.SimpleQueueService.BatchRequestTooLong",
                      "com.amazonaws.sqs#BatchRequestTooLong" },
+    [E_OVER_LIMIT] = { 403, "OverLimit", "com.amazonaws.sqs#OverLimit" },
     [E_INTERNAL] = { 500, "InternalError", "com.amazon.coral.service#InternalFailure" },
 };
 
@@ -244,6 +246,8 @@ static const struct {
     { "MessageSystemAttributeName", "MessageSystemAttributeNames" },
     { "MessageAttributeName", "MessageAttributeNames" },
     { "TagKey", "TagKeys" },
+    { "AWSAccountId", "AWSAccountIds" },
+    { "ActionName", "Actions" },
 };
 
 /* The scalar parameters of the operations here (literals, as a GET's
@@ -264,6 +268,7 @@ static const char *const query_scalars[] = {
     "MessageGroupId",
     "MessageDeduplicationId",
     "ReceiveRequestAttemptId",
+    "Label",
 };
 
 /* A message attribute's value members in the query protocol. */
@@ -1572,6 +1577,146 @@ static int op_list_queue_tags(struct sqs_call *c)
     return rc;
 }
 
+/* ---- permissions ---- */
+
+/* pre + each string of list + post: one string, or an array of them when
+ * list holds more than one. NULL when out of memory. */
+static cJSON *one_or_list(const cJSON *list, const char *pre, const char *post)
+{
+    cJSON *arr = cJSON_CreateArray(), *item;
+    const cJSON *v;
+    char text[200];
+
+    cJSON_ArrayForEach(v, list)
+    {
+        snprintf(text, sizeof(text), "%s%.128s%s", pre, cJSON_IsString(v) ? v->valuestring : "",
+                 post);
+        if (!cJSON_AddItemToArray(arr, cJSON_CreateString(text))) {
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    if (cJSON_GetArraySize(arr) != 1)
+        return arr;
+    item = cJSON_DetachItemFromArray(arr, 0);
+    cJSON_Delete(arr);
+    return item;
+}
+
+/* Edit queue q's Policy: add a statement for label (add) or remove it,
+ * and store the queue's attributes. */
+static int edit_policy(struct sqs_call *c, struct store_sqs_queue *q, bool add)
+{
+    const char *label = in_str(c, "Label");
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(c->in, "AWSAccountIds");
+    const cJSON *actions = cJSON_GetObjectItemCaseSensitive(c->in, "Actions");
+    cJSON *stored = NULL, *policy = NULL, *statements, *st, *found = NULL;
+    const cJSON *text;
+    char arn[SQS_URL_MAX], id[SQS_URL_MAX + 32];
+    char *printed = NULL;
+    int rc = DD_ERR_NOMEM;
+
+    if (!label)
+        return fail_missing(c, "Label");
+    if (add && cJSON_GetArraySize(ids) == 0)
+        return fail_missing(c, "AWSAccountIds");
+    if (add && cJSON_GetArraySize(actions) == 0)
+        return fail_missing(c, "Actions");
+    if (add && cJSON_GetArraySize(actions) > 7)
+        return fail(c, E_OVER_LIMIT, "%d Actions were found, maximum allowed is 7.",
+                    cJSON_GetArraySize(actions));
+    queue_arn(c, q->name, arn, sizeof(arn));
+    snprintf(id, sizeof(id), "%s/SQSDefaultPolicy", arn);
+    stored = cJSON_Parse(q->attributes);
+    text = cJSON_GetObjectItemCaseSensitive(stored, "Policy");
+    policy = cJSON_IsString(text) ? cJSON_Parse(text->valuestring) : NULL;
+    if (!cJSON_IsObject(policy)) {
+        cJSON_Delete(policy);
+        policy = cJSON_CreateObject();
+        if (!policy || !cJSON_AddStringToObject(policy, "Version", "2012-10-17") ||
+            !cJSON_AddStringToObject(policy, "Id", id))
+            goto out;
+    }
+    statements = cJSON_GetObjectItemCaseSensitive(policy, "Statement");
+    if (!cJSON_IsArray(statements)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(policy, "Statement");
+        if (!(statements = cJSON_AddArrayToObject(policy, "Statement")))
+            goto out;
+    }
+    cJSON_ArrayForEach(st, statements)
+    {
+        const cJSON *sid = cJSON_GetObjectItemCaseSensitive(st, "Sid");
+
+        if (cJSON_IsString(sid) && strcmp(sid->valuestring, label) == 0)
+            found = st;
+    }
+    if (add == (found != NULL)) {
+        rc = fail(c, E_PARAM, "Value %.80s for parameter Label is invalid. Reason: %s", label,
+                  add ? "Already exists." : "can't find label.");
+        goto out;
+    }
+    if (add) {
+        st = cJSON_CreateObject();
+        if (!st || !cJSON_AddItemToArray(statements, st)) {
+            cJSON_Delete(st);
+            goto out;
+        }
+        cJSON *principal = cJSON_AddObjectToObject(st, "Principal");
+        cJSON *who = one_or_list(ids, "arn:aws:iam::", ":root");
+        cJSON *what = one_or_list(actions, "SQS:", "");
+
+        if (!cJSON_AddStringToObject(st, "Sid", label) ||
+            !cJSON_AddStringToObject(st, "Effect", "Allow") || !principal || !who || !what ||
+            !cJSON_AddItemToObject(principal, "AWS", who)) {
+            cJSON_Delete(who);
+            cJSON_Delete(what);
+            goto out;
+        }
+        if (!cJSON_AddItemToObject(st, "Action", what)) {
+            cJSON_Delete(what);
+            goto out;
+        }
+        if (!cJSON_AddStringToObject(st, "Resource", arn))
+            goto out;
+    } else {
+        cJSON_Delete(cJSON_DetachItemViaPointer(statements, found));
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(stored, "Policy");
+    if (cJSON_GetArraySize(statements) > 0 && (!(printed = cJSON_PrintUnformatted(policy)) ||
+                                               !cJSON_AddStringToObject(stored, "Policy", printed)))
+        goto out;
+    cJSON_free(printed);
+    printed = cJSON_PrintUnformatted(stored);
+    rc = printed ? store_sqs_queue_set(c->s, q->id, printed, c->now) : DD_ERR_NOMEM;
+out:
+    cJSON_free(printed);
+    cJSON_Delete(policy);
+    cJSON_Delete(stored);
+    return rc;
+}
+
+static int op_add_permission(struct sqs_call *c)
+{
+    struct store_sqs_queue q;
+    int rc = find_queue(c, &q);
+
+    if (!rc)
+        rc = edit_policy(c, &q, true);
+    store_sqs_queue_cleanup(&q);
+    return rc;
+}
+
+static int op_remove_permission(struct sqs_call *c)
+{
+    struct store_sqs_queue q;
+    int rc = find_queue(c, &q);
+
+    if (!rc)
+        rc = edit_policy(c, &q, false);
+    store_sqs_queue_cleanup(&q);
+    return rc;
+}
+
 /* ---- dispatch and rendering ---- */
 
 static const struct sqs_op {
@@ -1597,6 +1742,8 @@ static const struct sqs_op {
     { "UntagQueue", op_untag_queue, 0 },
     { "ListQueueTags", op_list_queue_tags, 1 },
     { "ListDeadLetterSourceQueues", op_list_dead_letter_source_queues, 1 },
+    { "AddPermission", op_add_permission, 0 },
+    { "RemovePermission", op_remove_permission, 0 },
 };
 
 /* JSON-protocol maps the query protocol flattens as <Entry><Name/><Value/>. */

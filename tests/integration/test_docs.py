@@ -330,7 +330,7 @@ def test_api_coverage_lists_every_route():
     assert len(actions) == 15, actions
     actions += sts_actions()
     sqs = sqs_actions()
-    assert len(sqs) == 18, sqs
+    assert len(sqs) == 20, sqs
     actions += sqs
     assert "GetCallerIdentity" in actions, actions
     for name in operations + actions:

@@ -493,3 +493,41 @@ def test_tags(emu, sqs):
     assert status == 200
     status, _, out = json_call(emu, "ListQueueTags", {"QueueUrl": url})
     assert out == {"Tags": {"a": "b"}}
+
+
+def test_permissions(emu, sqs):
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    arn = "arn:aws:sqs:us-east-1:%s:q" % ACCOUNT
+    sqs.add_permission(QueueUrl=url, Label="one", AWSAccountIds=["111111111111"],
+                       Actions=["SendMessage"])
+    sqs.add_permission(QueueUrl=url, Label="two", AWSAccountIds=["111111111111",
+                                                                 "222222222222"],
+                       Actions=["ReceiveMessage", "DeleteMessage"])
+    policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])[
+        "Attributes"]["Policy"])
+    assert policy == {"Version": "2012-10-17", "Id": arn + "/SQSDefaultPolicy", "Statement": [
+        {"Sid": "one", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+         "Action": "SQS:SendMessage", "Resource": arn},
+        {"Sid": "two", "Effect": "Allow", "Principal": {"AWS": [
+            "arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]},
+         "Action": ["SQS:ReceiveMessage", "SQS:DeleteMessage"], "Resource": arn}]}
+    assert error(sqs.add_permission, QueueUrl=url, Label="one", AWSAccountIds=["1"],
+                 Actions=["SendMessage"]) == (
+        "InvalidParameterValue", "Value one for parameter Label is invalid. Reason: Already "
+        "exists.", 400)
+    assert error(sqs.add_permission, QueueUrl=url, Label="x", AWSAccountIds=["1"],
+                 Actions=["A%d" % i for i in range(8)]) == (
+        "OverLimit", "8 Actions were found, maximum allowed is 7.", 403)
+    sqs.remove_permission(QueueUrl=url, Label="one")
+    assert error(sqs.remove_permission, QueueUrl=url, Label="one") == (
+        "InvalidParameterValue", "Value one for parameter Label is invalid. Reason: can't find "
+        "label.", 400)
+    sqs.remove_permission(QueueUrl=url, Label="two")
+    assert "Attributes" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
+    status, headers, out = json_call(emu, "AddPermission", {
+        "QueueUrl": url, "Label": "j", "AWSAccountIds": ["333333333333"], "Actions": ["*"]})
+    assert (status, out) == (200, {})
+    status, headers, out = json_call(emu, "AddPermission", {
+        "QueueUrl": url, "Label": "k", "AWSAccountIds": ["3"], "Actions": ["A"] * 8})
+    assert status == 403 and out["__type"] == "com.amazonaws.sqs#OverLimit"
+    assert headers["x-amzn-query-error"] == "OverLimit;Sender"
