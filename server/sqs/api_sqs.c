@@ -1695,26 +1695,26 @@ out:
     return rc;
 }
 
-static int op_add_permission(struct sqs_call *c)
+/* AddPermission (add) or RemovePermission on the input's queue. */
+static int permission(struct sqs_call *c, bool add)
 {
     struct store_sqs_queue q;
     int rc = find_queue(c, &q);
 
     if (!rc)
-        rc = edit_policy(c, &q, true);
+        rc = edit_policy(c, &q, add);
     store_sqs_queue_cleanup(&q);
     return rc;
 }
 
+static int op_add_permission(struct sqs_call *c)
+{
+    return permission(c, true);
+}
+
 static int op_remove_permission(struct sqs_call *c)
 {
-    struct store_sqs_queue q;
-    int rc = find_queue(c, &q);
-
-    if (!rc)
-        rc = edit_policy(c, &q, false);
-    store_sqs_queue_cleanup(&q);
-    return rc;
+    return permission(c, false);
 }
 
 /* ---- dispatch and rendering ---- */

@@ -49,6 +49,18 @@ static int receive(struct store *s, int64_t qid, int64_t now, size_t max, int64_
     return store_sqs_receive(s, qid, now, &r, m, n);
 }
 
+/* Check a page the call returned (rc), then free it: n names, the first
+ * one first (NULL when n is 0), and more. */
+static void page_is(int rc, struct store_names *l, size_t n, const char *first, bool more)
+{
+    assert_int_equal(rc, DD_OK);
+    assert_int_equal(l->n, n);
+    if (first)
+        assert_string_equal(l->names[0], first);
+    assert_int_equal(l->more != 0, more);
+    store_names_cleanup(l);
+}
+
 static void test_queues(void **state)
 {
     struct store *s = *state;
@@ -74,19 +86,9 @@ static void test_queues(void **state)
     store_sqs_queue_cleanup(&q);
     assert_int_equal(store_sqs_queue_set(s, 999, "{}", 1), DD_ERR_NOT_FOUND);
 
-    assert_int_equal(store_sqs_queue_list(s, "a", "", 1, &l), DD_OK);
-    assert_int_equal(l.n, 1);
-    assert_string_equal(l.names[0], "a1");
-    assert_true(l.more);
-    store_names_cleanup(&l);
-    assert_int_equal(store_sqs_queue_list(s, "a", "a1", 1, &l), DD_OK);
-    assert_int_equal(l.n, 1);
-    assert_string_equal(l.names[0], "a2");
-    assert_false(l.more);
-    store_names_cleanup(&l);
-    assert_int_equal(store_sqs_queue_list(s, "", "", 1000, &l), DD_OK);
-    assert_int_equal(l.n, 3);
-    store_names_cleanup(&l);
+    page_is(store_sqs_queue_list(s, "a", "", 1, &l), &l, 1, "a1", true);
+    page_is(store_sqs_queue_list(s, "a", "a1", 1, &l), &l, 1, "a2", false);
+    page_is(store_sqs_queue_list(s, "", "", 1000, &l), &l, 3, "a1", false);
 
     assert_int_equal(store_sqs_queue_delete(s, "a1"), DD_OK);
     assert_int_equal(store_sqs_queue_delete(s, "a1"), DD_ERR_NOT_FOUND);
@@ -168,19 +170,9 @@ static void test_redrive(void **state)
     r.dlq_id = make_queue(s, "dlq");
     assert_int_equal(store_sqs_queue_create(s, "b", policy, 1), DD_OK);
     assert_int_equal(store_sqs_queue_create(s, "a", policy, 1), DD_OK);
-    assert_int_equal(store_sqs_dead_letter_sources(s, "arn:dlq", "", 1, &l), DD_OK);
-    assert_int_equal(l.n, 1);
-    assert_string_equal(l.names[0], "a");
-    assert_true(l.more);
-    store_names_cleanup(&l);
-    assert_int_equal(store_sqs_dead_letter_sources(s, "arn:dlq", "a", 10, &l), DD_OK);
-    assert_int_equal(l.n, 1);
-    assert_string_equal(l.names[0], "b");
-    assert_false(l.more);
-    store_names_cleanup(&l);
-    assert_int_equal(store_sqs_dead_letter_sources(s, "arn:other", "", 10, &l), DD_OK);
-    assert_int_equal(l.n, 0);
-    store_names_cleanup(&l);
+    page_is(store_sqs_dead_letter_sources(s, "arn:dlq", "", 1, &l), &l, 1, "a", true);
+    page_is(store_sqs_dead_letter_sources(s, "arn:dlq", "a", 10, &l), &l, 1, "b", false);
+    page_is(store_sqs_dead_letter_sources(s, "arn:other", "", 10, &l), &l, 0, NULL, false);
     send(s, qid, "m1", "one", 1000, 1000);
     /* two receives return it (visibility 0), the third moves it */
     for (int i = 1; i <= 2; i++) {
