@@ -53,6 +53,10 @@ int api_sns_query(struct request *req, struct response *res, struct query_form *
 int api_sts_query(struct request *req, struct response *res, struct query_form *f);
 /* STS GetCallerIdentity in the JSON protocol (api_sts.c). */
 int api_sts_json(struct request *req, struct response *res, const char *op);
+/* SQS in the query protocol, Version 2012-11-05 (api_sqs.c). */
+int api_sqs_query(struct request *req, struct response *res, struct query_form *f);
+/* SQS in the JSON protocol, X-Amz-Target AmazonSQS.<op> (api_sqs.c). */
+int api_sqs_json(struct request *req, struct response *res, const char *op);
 
 /* The teaching views: dashboard files, fleet, behavior in words, explain
  * (api_teach.c). */

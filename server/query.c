@@ -68,6 +68,7 @@ static const struct {
 } services[] = {
     { "2010-03-31", api_sns_query },
     { "2011-06-15", api_sts_query },
+    { "2012-11-05", api_sqs_query },
 };
 
 /* JSON-protocol services by X-Amz-Target prefix. */
@@ -76,6 +77,7 @@ static const struct {
     query_target_fn fn;
 } targets[] = {
     { "AWSSecurityTokenServiceV20110615.", api_sts_json },
+    { "AmazonSQS.", api_sqs_json },
 };
 
 static int dispatch_target(struct request *req, struct response *res, const char *target)

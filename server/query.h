@@ -3,7 +3,7 @@
  * of their own: the query protocol (a form body or query string with
  * Action and Version) and the JSON protocol (X-Amz-Target). query.c is the
  * one place that picks the service: by Version for the query protocol (SNS
- * 2010-03-31, STS 2011-06-15; no Version, as in SNS's SubscribeURL links,
+ * 2010-03-31, STS 2011-06-15, SQS 2012-11-05; no Version, as in SNS's SubscribeURL links,
  * is SNS), by the X-Amz-Target prefix for JSON. Never by the SigV4
  * credential scope (DESIGN.md). A service sees only its own requests.
  *

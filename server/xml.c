@@ -48,6 +48,9 @@ void xml_text(struct xml *x, const char *s)
         case '"':
             xml_raw(x, "&quot;");
             break;
+        case '\r': /* a parser would turn a raw CR into LF */
+            xml_raw(x, "&#xD;");
+            break;
         default:
             xml_put(x, s, 1);
         }

@@ -25,7 +25,8 @@ void xml_put(struct xml *x, const char *s, size_t n);
 /* Append s as it is (markup). */
 void xml_raw(struct xml *x, const char *s);
 
-/* Append s as text: & < > " escaped. */
+/* Append s as text: & < > " escaped, and CR as &#xD; (a parser turns a raw
+ * CR into LF). */
 void xml_text(struct xml *x, const char *s);
 
 /* Append <name>text</name>, the text escaped. */

@@ -78,7 +78,7 @@ NOT_HERE = {"make", "docker", "docker-compose"}
 # thread (an HTTP delivery).
 EP = "aws --endpoint-url http://localhost:4566 "
 EXPECT = {
-    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":15'],
+    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":16'],
     "curl -s localhost:4566/_ddlocal/clock": ['"mode":"manual"'],
     "curl -s -X POST localhost:4566/_ddlocal/clock -d '{\"advanceSeconds\": 300}'":
         ['"mode":"manual"', '"evaluatedUntil"'],
@@ -90,6 +90,12 @@ EXPECT = {
     EP + "iot describe-thing-type --thing-type-name LightBulb":
         ['"deprecated": true', '"deprecationDate"', '"searchableAttributes"'],
     EP + "sns create-topic --name DDD_Alerts": ["arn:aws:sns:us-east-1:123456789012:DDD_Alerts"],
+    EP + "sqs create-queue --queue-name ci-events": ["/123456789012/ci-events"],
+    EP + "sqs receive-message --queue-url http://localhost:4566/123456789012/ci-events"
+    " --visibility-timeout 60 --attribute-names All":
+        ['"Body": "hello"', '"ApproximateReceiveCount": "1"'],
+    EP + "sqs receive-message --queue-url http://localhost:4566/123456789012/ci-events"
+    " --attribute-names ApproximateReceiveCount": ['"ApproximateReceiveCount": "2"'],
     EP + "iot list-active-violations --query"
     " 'activeViolations[].[thingName,behavior.name,lastViolationValue.count]' --output text":
         ["dev-XBHY\tMsgSentBehavior\t30\n"],
@@ -304,6 +310,11 @@ def sts_actions():
         return sorted(set(re.findall(r'strcmp\(\w+, "([A-Z][A-Za-z]+)"\)', f.read())))
 
 
+def sqs_actions():
+    with open(os.path.join(ROOT, "server", "sqs", "api_sqs.c"), encoding="utf-8") as f:
+        return re.findall(r'\{ "([A-Z][A-Za-z]+)", op_\w+, [01] \}', f.read())
+
+
 def test_api_coverage_lists_every_route():
     with open(os.path.join(ROOT, "docs", "api-coverage.md"), encoding="utf-8") as f:
         coverage = f.read()
@@ -320,6 +331,9 @@ def test_api_coverage_lists_every_route():
     actions = sns_actions()
     assert len(actions) == 15, actions
     actions += sts_actions()
+    sqs = sqs_actions()
+    assert len(sqs) == 20, sqs
+    actions += sqs
     assert "GetCallerIdentity" in actions, actions
     for name in operations + actions:
         assert re.search(r"\b%s\b" % name, readme), "README.md lacks %s" % name

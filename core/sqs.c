@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+/* sqs.c: SQS's pure rules (see sqs.h). The attribute digest follows the
+ * SDKs' checkers byte for byte: a client that finds a different digest
+ * refuses the answer, so this is the one place it is computed. */
+#include "core/sqs.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+static const struct sqs_attr_rule rules[] = {
+    { "DelaySeconds", "0", 0, 900 },
+    { "MaximumMessageSize", "1048576", 1024, 1048576 },
+    { "MessageRetentionPeriod", "345600", 60, 1209600 },
+    { "Policy", NULL, 1, 0 },
+    { "ReceiveMessageWaitTimeSeconds", "0", 0, 20 },
+    { "RedrivePolicy", NULL, 1, 0 },
+    { "SqsManagedSseEnabled", "true", 1, 0 },
+    { "VisibilityTimeout", "30", 0, 43200 },
+};
+
+static const char *const read_only[] = {
+    "All",
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+    "CreatedTimestamp",
+    "LastModifiedTimestamp",
+    "QueueArn",
+};
+
+bool sqs_queue_name_valid(const char *name)
+{
+    size_t i, n = strlen(name);
+
+    if (n == 0 || n > SQS_NAME_MAX)
+        return false;
+    for (i = 0; i < n; i++) {
+        char c = name[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+const struct sqs_attr_rule *sqs_attr_rules(size_t *n_out)
+{
+    *n_out = sizeof(rules) / sizeof(rules[0]);
+    return rules;
+}
+
+const struct sqs_attr_rule *sqs_attr_rule_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+        if (strcmp(rules[i].name, name) == 0)
+            return &rules[i];
+    return NULL;
+}
+
+bool sqs_attr_readable(const char *name)
+{
+    size_t i;
+
+    if (sqs_attr_rule_find(name))
+        return true;
+    for (i = 0; i < sizeof(read_only) / sizeof(read_only[0]); i++)
+        if (strcmp(read_only[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Whether v is a whole decimal number in [min, max]. */
+static bool in_range(const char *v, long long min, long long max)
+{
+    char *end;
+    long long n;
+
+    if (!v[0] || strlen(v) > 18)
+        return false;
+    n = strtoll(v, &end, 10);
+    return *end == '\0' && n >= min && n <= max;
+}
+
+int sqs_attr_check(const char *name, const char *value, struct dd_errbuf *eb)
+{
+    const struct sqs_attr_rule *r = sqs_attr_rule_find(name);
+
+    if (!r)
+        return dd_fail(eb, DD_ERR_NOT_FOUND, "Unknown Attribute %.128s.", name);
+    if (r->min <= r->max && !in_range(value, r->min, r->max))
+        return dd_fail(eb, DD_ERR_INVALID, "Invalid value for the parameter %s.", name);
+    if (strcmp(name, "SqsManagedSseEnabled") == 0 && strcmp(value, "true") != 0 &&
+        strcmp(value, "false") != 0)
+        return dd_fail(eb, DD_ERR_INVALID, "Invalid value for the parameter %s.", name);
+    return DD_OK;
+}
+
+static void hex(const unsigned char *md, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = digits[md[i] >> 4];
+        out[2 * i + 1] = digits[md[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int sqs_md5_body(const char *body, size_t len, char out[SQS_MD5_HEX])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    out[0] = '\0';
+    if (!EVP_Digest(body, len, md, &n, EVP_md5(), NULL) || n != 16)
+        return DD_ERR_INTERNAL;
+    hex(md, n, out);
+    return DD_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct sqs_msg_attr *)a)->name, ((const struct sqs_msg_attr *)b)->name);
+}
+
+/* Add a 4-byte big-endian length and then the bytes. */
+static int put_field(EVP_MD_CTX *ctx, const void *p, size_t len)
+{
+    unsigned char be[4];
+
+    be[0] = (unsigned char)(len >> 24);
+    be[1] = (unsigned char)(len >> 16);
+    be[2] = (unsigned char)(len >> 8);
+    be[3] = (unsigned char)len;
+    return EVP_DigestUpdate(ctx, be, 4) && EVP_DigestUpdate(ctx, p, len);
+}
+
+int sqs_md5_attributes(struct sqs_msg_attr *attrs, size_t n, char out[SQS_MD5_HEX])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    EVP_MD_CTX *ctx;
+    int ok;
+    size_t i;
+
+    out[0] = '\0';
+    if (n == 0)
+        return DD_OK;
+    qsort(attrs, n, sizeof(*attrs), by_name);
+    ctx = EVP_MD_CTX_new();
+    if (!ctx)
+        return DD_ERR_NOMEM;
+    ok = EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
+    for (i = 0; ok && i < n; i++) {
+        unsigned char transport = attrs[i].binary ? 2 : 1;
+
+        ok = put_field(ctx, attrs[i].name, strlen(attrs[i].name)) &&
+             put_field(ctx, attrs[i].data_type, strlen(attrs[i].data_type)) &&
+             EVP_DigestUpdate(ctx, &transport, 1) &&
+             put_field(ctx, attrs[i].value, attrs[i].value_len);
+    }
+    ok = ok && EVP_DigestFinal_ex(ctx, md, &md_len) && md_len == 16;
+    EVP_MD_CTX_free(ctx);
+    if (!ok)
+        return DD_ERR_INTERNAL;
+    hex(md, md_len, out);
+    return DD_OK;
+}
+
+/* Whether s starts with prefix, ignoring ASCII case. */
+static bool starts_nocase(const char *s, const char *prefix)
+{
+    for (; *prefix; s++, prefix++) {
+        char a = *s, b = *prefix;
+
+        if (a >= 'A' && a <= 'Z')
+            a = (char)(a - 'A' + 'a');
+        if (b >= 'A' && b <= 'Z')
+            b = (char)(b - 'A' + 'a');
+        if (a != b)
+            return false;
+    }
+    return true;
+}
+
+static bool type_is(const char *t, const char *base)
+{
+    size_t n = strlen(base);
+
+    return strncmp(t, base, n) == 0 && (t[n] == '\0' || (t[n] == '.' && t[n + 1] != '\0'));
+}
+
+int sqs_msg_attr_check(const struct sqs_msg_attr *a, struct dd_errbuf *eb)
+{
+    size_t i, n = strlen(a->name);
+    bool is_string;
+
+    if (n == 0 || n > 256 || a->name[0] == '.' || a->name[n - 1] == '.' || strstr(a->name, "..") ||
+        starts_nocase(a->name, "AWS.") || starts_nocase(a->name, "Amazon."))
+        goto bad_name;
+    for (i = 0; i < n; i++) {
+        char c = a->name[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            goto bad_name;
+    }
+    is_string = type_is(a->data_type, "String") || type_is(a->data_type, "Number");
+    if (strlen(a->data_type) > 256 || !(is_string || type_is(a->data_type, "Binary")))
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "The message attribute '%.256s' has an invalid message attribute type, "
+                       "the set of supported type prefixes is Binary, Number, and String.",
+                       a->name);
+    if (a->binary == is_string || a->value_len == 0)
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "Message (user) attribute '%.256s' must contain a non-empty value of "
+                       "type '%s'.",
+                       a->name, is_string ? "String" : "Binary");
+    return DD_OK;
+bad_name:
+    return dd_fail(eb, DD_ERR_INVALID,
+                   "The message attribute name '%.256s' is invalid. Attribute name can contain "
+                   "A-Z, a-z, 0-9, underscore (_), hyphen (-), and period (.) characters.",
+                   a->name);
+}
+
+int sqs_redrive_parse(const char *text, size_t len, struct sqs_redrive *out, struct dd_errbuf *eb)
+{
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    const cJSON *arn = cJSON_GetObjectItemCaseSensitive(root, "deadLetterTargetArn");
+    const cJSON *max = cJSON_GetObjectItemCaseSensitive(root, "maxReceiveCount");
+    const int shown = len > 200 ? 200 : (int)len;
+    long long n = 0;
+    int rc = DD_OK;
+
+    memset(out, 0, sizeof(*out));
+    if (!cJSON_IsObject(root)) {
+        rc = dd_fail(eb, DD_ERR_INVALID,
+                     "Value %.*s for parameter RedrivePolicy is invalid. Reason: Redrive policy "
+                     "is not a valid JSON map.",
+                     shown, text);
+        goto out;
+    }
+    if (!cJSON_IsString(arn) || strncmp(arn->valuestring, "arn:", 4) != 0 ||
+        strlen(arn->valuestring) >= sizeof(out->arn)) {
+        rc = dd_fail(eb, DD_ERR_INVALID,
+                     "Value %.*s for parameter RedrivePolicy is invalid. Reason: Invalid value "
+                     "for deadLetterTargetArn.",
+                     shown, text);
+        goto out;
+    }
+    if (cJSON_IsNumber(max) && max->valuedouble >= 0 && max->valuedouble < 1e9)
+        n = (long long)max->valuedouble;
+    else if (cJSON_IsString(max) && in_range(max->valuestring, 0, 999999999))
+        n = strtoll(max->valuestring, NULL, 10);
+    if (n < 1 || n > 1000) {
+        rc = dd_fail(eb, DD_ERR_INVALID,
+                     "Value %.*s for parameter RedrivePolicy is invalid. Reason: Invalid value "
+                     "for maxReceiveCount: %lld, valid values are from 1 to 1000 both "
+                     "inclusive.",
+                     shown, text, n);
+        goto out;
+    }
+    memcpy(out->arn, arn->valuestring, strlen(arn->valuestring) + 1);
+    out->max_receives = n;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
