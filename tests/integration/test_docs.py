@@ -54,6 +54,9 @@ ELSEWHERE = {
     "make docker-check": (".ci/run", "\nmake docker-check\n"),
     "make bench": ("Makefile", "bench: deps all $(BENCH_BIN)\n\t@bash tests/bench/run.sh"),
     "BENCH_RUNS=9 make bench": ("tests/bench/run.sh", "BENCH_RUNS"),
+    "make soak":
+        ("Makefile", "soak: deps all $(OUT)/ddlocal-loadgen\n\t@/usr/bin/python3 tests/soak"),
+    "SOAK_MINUTES=30 SOAK_SCENARIOS=steady make soak": ("tests/soak/run.py", "SOAK_MINUTES"),
     "docker-compose -f docker/compose.yaml build": ("tests/docker/check.sh", "compose build"),
     "docker-compose -f docker/compose.yaml up -d":
         ("tests/docker/check.sh", "compose up -d emulator mitigation"),
