@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -18,6 +19,11 @@
 #include "store/store_internal.h"
 
 #define BUSY_TIMEOUT_MS 5000
+/* How long a connection that finds the database locked naps before it tries
+ * again: short, because the other writer's transactions are short (SQLite's
+ * own handler naps 1, 2, 5, 10 ... 100 ms, so a wait of a few ms cost up to
+ * 50; docs/performance.md "Soak"). */
+#define BUSY_NAP_US 200
 
 int store__error(struct store *s, int rc, const char *what)
 {
@@ -36,6 +42,28 @@ int store__error(struct store *s, int rc, const char *what)
     default:
         return DD_ERR_STORE;
     }
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The busy handler: nap BUSY_NAP_US and try again, for BUSY_TIMEOUT_MS in all
+ * (n is how many times it was called for this lock). */
+static int busy_nap(void *arg, int n)
+{
+    struct store *s = arg;
+
+    if (n == 0)
+        s->busy_since_us = now_us();
+    else if (now_us() - s->busy_since_us > (int64_t)BUSY_TIMEOUT_MS * 1000)
+        return 0;
+    usleep(BUSY_NAP_US);
+    return 1;
 }
 
 int store__prepare(struct store *s, const char *sql, sqlite3_stmt **out)
@@ -197,7 +225,7 @@ int store_open(const char *path, struct store **out, struct dd_errbuf *eb)
         rc = dd_fail(eb, store__error(s, rc, "open"), "cannot open database %s", path);
         goto fail;
     }
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler(s->db, busy_nap, s);
     /* Switching a new file to WAL needs a moment of exclusive access; a
      * second process opening the same new file may see SQLITE_BUSY here. */
     for (tries = 0;; tries++) {

@@ -24,6 +24,7 @@ struct store {
     sqlite3 *db;     /* owned */
     pthread_t owner; /* the thread that opened it */
     char path[512];
+    int64_t busy_since_us; /* when the busy handler began waiting */
     int n_cached;
 
     struct {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -129,6 +130,56 @@ static void test_two_processes_open_one_new_file(void **state)
         assert_int_equal(WEXITSTATUS(status), 0);
     }
     assert_int_equal(user_version(t->path), store_schema_version());
+}
+
+static int64_t elapsed_us(const struct timespec *since)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - since->tv_sec) * 1000000 + (now.tv_nsec - since->tv_nsec) / 1000;
+}
+
+static void test_a_locked_writer_naps_briefly(void **state)
+{
+    struct store_fixture_dir *t = *state;
+    struct dd_errbuf eb;
+    struct store *s;
+    struct timespec t0;
+    int fds[2], status;
+    int64_t waited;
+    pid_t pid;
+    char c;
+
+    assert_int_equal(store_open(t->path, &s, &eb), DD_OK);
+    assert_int_equal(pipe(fds), 0);
+    /* Another process holds the write lock for 20 ms. */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct store *other;
+        int rc = store_open(t->path, &other, &eb) || store_begin(other);
+
+        if (write(fds[1], "x", 1) != 1)
+            rc = 1;
+        usleep(20000);
+        rc = rc || store_commit(other);
+        store_close(other);
+        _exit(rc);
+    }
+    assert_int_equal(read(fds[0], &c, 1), 1);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(store_begin(s), DD_OK);
+    waited = elapsed_us(&t0);
+    store_rollback(s);
+    /* Our writer gets the lock soon after it is free: SQLite's own handler
+     * would try again at 1, 3, 8, 18 and 33 ms, so it would wait 33. */
+    assert_true(waited > 10000 && waited < 28000);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(fds[0]);
+    close(fds[1]);
+    store_close(s);
 }
 
 /* A database written before datapoints had series (schema 9), with rows of
@@ -299,6 +350,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newer_schema_refused_untouched, tmpdb_setup,
                                         tmpdb_teardown),
         cmocka_unit_test_setup_teardown(test_two_processes_open_one_new_file, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_a_locked_writer_naps_briefly, tmpdb_setup,
                                         tmpdb_teardown),
         cmocka_unit_test_setup_teardown(test_datapoints_survive_the_series_migration, tmpdb_setup,
                                         tmpdb_teardown),
