@@ -248,7 +248,7 @@ def create_profile(emu, name, target):
     iot.create_security_profile(
         securityProfileName=name,
         behaviors=[{"name": "msgs", "metric": "aws:num-messages-sent",
-                    "criteria": {"comparisonOperator": "greater-than",
+                    "criteria": {"comparisonOperator": "less-than",
                                  "value": {"count": 10}, "durationSeconds": 300}}])
     iot.attach_security_profile(securityProfileName=name,
                                 securityProfileTargetArn=target)
