@@ -20,9 +20,9 @@
 
 #define BUSY_TIMEOUT_MS 5000
 /* How long a connection that finds the database locked naps before it tries
- * again: short, because the other writer's transactions are short (SQLite's
- * own handler naps 1, 2, 5, 10 ... 100 ms, so a wait of a few ms cost up to
- * 50; docs/performance.md "Soak"). */
+ * again: short, because the other writer's transactions are short. SQLite's
+ * own handler naps 1, 2, 5, 10, 15 ... 100 ms in turn, so a lock held for
+ * 20 ms cost its waiter 33 (docs/performance.md "Soak"). */
 #define BUSY_NAP_US 200
 
 int store__error(struct store *s, int rc, const char *what)
