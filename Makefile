@@ -6,6 +6,7 @@
 #   make SANITIZE=address,undefined unit   unit tests under ASan+UBSan
 #   make docker-check    build and smoke-test the Docker images (README)
 #   make conformance MOTO_TESTS=DIR   moto's IoT tests against ddlocal
+#   make soak            crash, churn, slow-client and steady-load runs (minutes)
 #
 # Objects live in build/obj/<variant>/ so sanitizer and plain objects never
 # mix; a sanitizer variant also puts its binaries in build/<variant>/.
@@ -60,7 +61,7 @@ FUZZ_REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(OUT)/fuzz-replay/%)
 # core/ is held to -Wconversion as well (STYLE.md section 8).
 $(OBJ)/core/%.o: ALL_CFLAGS += -Wconversion
 
-.PHONY: all run test check unit integration integration-sanitized conformance e2e bench fuzz fuzz-replay format format-check \
+.PHONY: all run test check unit integration integration-sanitized conformance e2e bench soak fuzz fuzz-replay format format-check \
 	clean deps build-deps tools deps-docker docker-check
 all: $(OUT)/ddlocal.so $(OUT)/ddlocal-server tools
 
@@ -265,6 +266,13 @@ $(OUT)/bench-detect: $(OBJ)/tests/bench/bench_detect.o $(OBJ)/plugin/detect.o \
 
 bench: deps all $(BENCH_BIN)
 	@bash tests/bench/run.sh
+
+# The soak and crash runs (docs/performance.md "Soak"); not part of `make
+# test`: minutes, loopback only, free ports. SOAK_MINUTES and the other
+# knobs are read by the runner; SOAK_SCENARIOS picks some of them.
+SOAK_SCENARIOS ?=
+soak: deps all $(OUT)/ddlocal-loadgen
+	@/usr/bin/python3 tests/soak/run.py $(SOAK_SCENARIOS)
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find core store plugin server tools tests -name '*.[ch]')
 format:

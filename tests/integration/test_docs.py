@@ -56,6 +56,9 @@ ELSEWHERE = {
     "BENCH_RUNS=9 make bench": ("tests/bench/run.sh", "BENCH_RUNS"),
     "bash tests/bench/write_path.sh":
         ("tests/bench/run.sh", 'bash "$root/tests/bench/write_path.sh"'),
+    "make soak":
+        ("Makefile", "soak: deps all $(OUT)/ddlocal-loadgen\n\t@/usr/bin/python3 tests/soak"),
+    "SOAK_MINUTES=30 SOAK_SCENARIOS=steady make soak": ("tests/soak/run.py", "SOAK_MINUTES"),
     "docker-compose -f docker/compose.yaml build": ("tests/docker/check.sh", "compose build"),
     "docker-compose -f docker/compose.yaml up -d":
         ("tests/docker/check.sh", "compose up -d emulator mitigation"),
