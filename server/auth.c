@@ -102,7 +102,7 @@ static bool exempt(struct request *req)
 {
     const char *action;
 
-    if (strncmp(req->path, "/_ddlocal/", 10) == 0 || strcmp(req->path, "/_ddlocal") == 0)
+    if (request_is_emulator_path(req))
         return true;
     if (!is_root(req) || strcmp(req->method, "GET") != 0)
         return false;

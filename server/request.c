@@ -204,6 +204,14 @@ void response_header(struct response *res, const char *name, const char *value)
     res->n_headers++;
 }
 
+bool request_is_emulator_path(const struct request *req)
+{
+    size_t n = sizeof(EMULATOR_PREFIX) - 2; /* without the trailing '/' */
+
+    return strncmp(req->path, EMULATOR_PREFIX, n) == 0 &&
+           (req->path[n] == '/' || req->path[n] == '\0');
+}
+
 int request_partition(struct request *req)
 {
     const char *auth = request_header(req, "Authorization");
@@ -213,7 +221,7 @@ int request_partition(struct request *req)
 
     snprintf(req->account, sizeof(req->account), "%s", req->srv->account);
     snprintf(req->region, sizeof(req->region), "%s", req->srv->region);
-    if (strncmp(req->path, EMULATOR_PREFIX, sizeof(EMULATOR_PREFIX) - 1) == 0)
+    if (request_is_emulator_path(req))
         return DD_OK;
     if (auth)
         rc = partition_scope_from_authorization(auth, &scope);

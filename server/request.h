@@ -128,6 +128,10 @@ const char *request_header(struct request *req, const char *name);
 /* A path parameter captured by the router, or NULL. */
 const char *request_param(const struct request *req, const char *name);
 
+/* Whether the request is for the emulator's own API: EMULATOR_PREFIX, or
+ * the bare path it is the folder of. */
+bool request_is_emulator_path(const struct request *req);
+
 /* Set the request's partition (req->account, req->region) from its SigV4
  * credential scope: the Authorization header, else a presigned query's
  * X-Amz-Credential. The account is the access key id when that is 12
