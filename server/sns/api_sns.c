@@ -44,13 +44,6 @@
     "\"numNoDelayRetries\":0,\"numMinDelayRetries\":0,"                                            \
     "\"backoffFunction\":\"linear\"},\"disableSubscriptionOverrides\":false}}"
 
-/* ---- the request's parameters ---- */
-
-static const char *param(struct query_form *p, const char *name)
-{
-    return query_form_get(p, name);
-}
-
 /* ---- XML ---- */
 
 static void xml_entry(struct xml *x, const char *key, const char *value)
@@ -154,8 +147,8 @@ static cJSON *attributes_param(struct query_form *p)
 
         snprintf(kname, sizeof(kname), "Attributes.entry.%d.key", i);
         snprintf(vname, sizeof(vname), "Attributes.entry.%d.value", i);
-        k = param(p, kname);
-        v = param(p, vname);
+        k = query_form_get(p, kname);
+        v = query_form_get(p, vname);
         if (!k)
             break;
         cJSON_DeleteItemFromObjectCaseSensitive(o, k);
@@ -209,13 +202,13 @@ static int tags_param(struct query_form *p, struct tags_pair *pairs, size_t *n)
     for (*n = 0;; (*n)++) {
         snprintf(kname, sizeof(kname), "Tags.member.%zu.Key", *n + 1);
         snprintf(vname, sizeof(vname), "Tags.member.%zu.Value", *n + 1);
-        k = param(p, kname);
+        k = query_form_get(p, kname);
         if (!k)
             return DD_OK;
         if (*n == MAX_REQUEST_TAGS)
             return DD_ERR_LIMIT;
         pairs[*n].key = k;
-        pairs[*n].value = param(p, vname);
+        pairs[*n].value = query_form_get(p, vname);
     }
 }
 
@@ -263,7 +256,7 @@ static int tagged_topic(struct action *a, const char **arn)
     char *json = NULL;
     int rc = DD_ERR_NOT_FOUND;
 
-    *arn = param(a->p, "ResourceArn");
+    *arn = query_form_get(a->p, "ResourceArn");
     if (*arn && names_sns_arn_parse("ResourceArn", *arn, &parsed, &eb) == DD_OK &&
         !parsed.subscription[0]) {
         if (strcmp(parsed.region, a->req->region) != 0) {
@@ -300,7 +293,7 @@ static int create_tags_fit(struct action *a, const char *arn, const struct tags_
 
 static int create_topic(struct action *a)
 {
-    const char *name = param(a->p, "Name");
+    const char *name = query_form_get(a->p, "Name");
     char arn[NAMES_SNS_ARN_SIZE], *json = NULL;
     struct tags_pair pairs[MAX_REQUEST_TAGS];
     struct dd_errbuf eb;
@@ -366,7 +359,7 @@ static int answer_empty(struct action *a, const char *action, int rc, const char
 
 static int delete_topic(struct action *a)
 {
-    const char *arn = param(a->p, "TopicArn");
+    const char *arn = query_form_get(a->p, "TopicArn");
 
     if (!topic_arn_ok(arn))
         return invalid(a->res, "TopicArn");
@@ -387,7 +380,7 @@ static int topic_member(void *ctx, const char *arn)
  * DD_ERR_INVALID after rendering the error. */
 static int next_token(struct action *a, const char *scope, struct paging_pos *pos)
 {
-    const char *token = param(a->p, "NextToken");
+    const char *token = query_form_get(a->p, "NextToken");
     struct dd_errbuf eb;
 
     memset(pos, 0, sizeof(*pos));
@@ -447,7 +440,7 @@ static int list_topics(struct action *a)
 
 static int get_topic_attributes(struct action *a)
 {
-    const char *arn = param(a->p, "TopicArn");
+    const char *arn = query_form_get(a->p, "TopicArn");
     int64_t confirmed, pending;
     char *json = NULL, num[32];
     struct xml x = { 0 };
@@ -487,8 +480,9 @@ static int get_topic_attributes(struct action *a)
 
 static int set_topic_attributes(struct action *a)
 {
-    const char *arn = param(a->p, "TopicArn"), *name = param(a->p, "AttributeName");
-    const char *value = param(a->p, "AttributeValue");
+    const char *arn = query_form_get(a->p, "TopicArn"),
+               *name = query_form_get(a->p, "AttributeName");
+    const char *value = query_form_get(a->p, "AttributeValue");
     int rc;
 
     if (!topic_arn_ok(arn))
@@ -528,8 +522,10 @@ static int endpoint_ok(const char *protocol, const char *endpoint)
 
 static int subscribe(struct action *a)
 {
-    const char *arn = param(a->p, "TopicArn"), *protocol = param(a->p, "Protocol");
-    const char *endpoint = param(a->p, "Endpoint"), *ret = param(a->p, "ReturnSubscriptionArn");
+    const char *arn = query_form_get(a->p, "TopicArn"),
+               *protocol = query_form_get(a->p, "Protocol");
+    const char *endpoint = query_form_get(a->p, "Endpoint"),
+               *ret = query_form_get(a->p, "ReturnSubscriptionArn");
     char sub_arn[NAMES_SNS_ARN_SIZE], id[IDS_UUID_SIZE], message_id[IDS_UUID_SIZE];
     char token[IDS_HEX_SIZE(32)];
     struct store_sns_subscribe n;
@@ -582,7 +578,7 @@ static int subscribe(struct action *a)
 
 static int confirm_subscription(struct action *a)
 {
-    const char *arn = param(a->p, "TopicArn"), *token = param(a->p, "Token");
+    const char *arn = query_form_get(a->p, "TopicArn"), *token = query_form_get(a->p, "Token");
     struct sub_result r = { "", 0 };
     int64_t c, p;
     char *json;
@@ -610,7 +606,7 @@ static int confirm_subscription(struct action *a)
 
 static int unsubscribe(struct action *a)
 {
-    const char *arn = param(a->p, "SubscriptionArn");
+    const char *arn = query_form_get(a->p, "SubscriptionArn");
 
     if (!subscription_arn_ok(arn))
         return invalid(a->res, "SubscriptionArn");
@@ -642,7 +638,7 @@ static int sub_member(void *ctx, const struct store_sns_subscription *sub)
 static int list_subscriptions(struct action *a)
 {
     int by_topic = strcmp(a->name, "ListSubscriptionsByTopic") == 0;
-    const char *arn = by_topic ? param(a->p, "TopicArn") : NULL;
+    const char *arn = by_topic ? query_form_get(a->p, "TopicArn") : NULL;
     struct xml x = { 0 };
     struct sub_list l = { &x, a->req->account, "" };
     struct paging_pos pos;
@@ -695,7 +691,7 @@ static int sub_attributes(void *ctx, const struct store_sns_subscription *sub)
 
 static int get_subscription_attributes(struct action *a)
 {
-    const char *arn = param(a->p, "SubscriptionArn");
+    const char *arn = query_form_get(a->p, "SubscriptionArn");
     struct xml x = { 0 };
     struct sub_list l = { &x, a->req->account, "" };
     int rc;
@@ -715,15 +711,15 @@ static int get_subscription_attributes(struct action *a)
 
 static int publish(struct action *a)
 {
-    const char *arn = param(a->p, "TopicArn"), *message = param(a->p, "Message");
-    const char *subject = param(a->p, "Subject");
+    const char *arn = query_form_get(a->p, "TopicArn"), *message = query_form_get(a->p, "Message");
+    const char *subject = query_form_get(a->p, "Subject");
     char message_id[IDS_UUID_SIZE];
     struct store_sns_publish p;
     struct xml x = { 0 };
     int n, rc;
 
     if (!arn)
-        arn = param(a->p, "TargetArn");
+        arn = query_form_get(a->p, "TargetArn");
     if (!topic_arn_ok(arn))
         return invalid(a->res, "TopicArn");
     if (!message || !message[0])
@@ -787,7 +783,7 @@ static int untag_resource(struct action *a)
         return DD_OK;
     for (n = 0; n < MAX_REQUEST_TAGS; n++) {
         snprintf(name, sizeof(name), "TagKeys.member.%zu", n + 1);
-        if (!(keys[n] = param(a->p, name)))
+        if (!(keys[n] = query_form_get(a->p, name)))
             break;
     }
     if (tags_check_keys(keys, n, "tagKeys.member", &fault, &at, &eb))
@@ -850,7 +846,7 @@ int api_sns_query(struct request *req, struct response *res, struct query_form *
     char msg[160];
     size_t i;
 
-    action = param(p, "Action");
+    action = query_form_get(p, "Action");
     if (!action || !action[0])
         return sns_error(res, 400, "MissingAction",
                          "The request must contain the parameter Action");
@@ -865,7 +861,8 @@ int api_sns_query(struct request *req, struct response *res, struct query_form *
      * topic's partition, whoever follows them (AWS's SubscribeURL is a
      * plain unsigned GET). */
     if (actions[i].fn == confirm_subscription || actions[i].fn == unsubscribe)
-        arn_partition(req, param(p, actions[i].fn == unsubscribe ? "SubscriptionArn" : "TopicArn"));
+        arn_partition(
+            req, query_form_get(p, actions[i].fn == unsubscribe ? "SubscriptionArn" : "TopicArn"));
     if (request_store(req, &a.s))
         return failed(res, DD_ERR_STORE);
     a.name = actions[i].name;
