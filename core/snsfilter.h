@@ -26,8 +26,8 @@
 
 #include "core/error.h"
 
-#define SNSFILTER_MAX_KEYS         5          /* AWS: top-level keys of a policy */
-#define SNSFILTER_MAX_COMBINATIONS 150        /* AWS: value combinations */
+#define SNSFILTER_MAX_KEYS         5            /* AWS: top-level keys of a policy */
+#define SNSFILTER_MAX_COMBINATIONS 150          /* AWS: value combinations */
 #define SNSFILTER_MAX_BYTES        (256 * 1024) /* AWS: policy size */
 
 struct snsfilter;
@@ -65,10 +65,9 @@ const char *snsfilter_reason(const char *msg);
  * SNS's map {"name": {"Type": "String"|"Number"|"String.Array"|"Binary",
  * "Value": "..."}} as Publish stores it ("{}" or NULL when none). Binary
  * attributes are invisible to the policy; a message with no attributes
- * matches no policy that names a key. A policy parsed for the body scope
- * is matched against no attributes: it answers as for an empty message.
- * Borrowed arguments; allocates only while it runs (an allocation failure
- * answers false). Any thread. */
+ * matches no policy that names a key. The function does not look at f's
+ * scope: the caller picks the match function by it. Borrowed arguments; allocates only while it
+ * runs (an allocation failure answers false). Any thread. */
 bool snsfilter_match_attributes(const struct snsfilter *f, const char *message_attributes_json);
 
 /* Does a message with this body pass f? body is the message text (NULL is
