@@ -1005,8 +1005,9 @@ static bool cond_match(const struct sf_src *src, const struct sf_item *it, const
     (void)src_walk(src, it, visit_cond, &w);
     switch (c->op) {
     case SF_EXISTS:
-        /* exists:false still needs a message with something in it. */
-        return c->b ? w.any : !w.any && src->root && src->root->child;
+        /* In the attributes scope, exists:false still needs a message with
+         * some attribute (sns-more.md 3.2). */
+        return c->b ? w.any : !w.any && src->root && (src->body || src->root->child);
     case SF_BUT:
     case SF_BUT_PREFIX:
         return anything_but_none_listed ? w.hit && !w.excluded : w.hit;
@@ -1037,43 +1038,36 @@ static bool obj_match(const struct sf_src *src, const struct sf_obj *o)
     return true;
 }
 
-bool snsfilter_match_attributes(const struct snsfilter *f, const char *message_attributes_json)
+/* Parse text (NULL: none) and match it as the body or as the attribute
+ * map. Text that is not a JSON object holds no values, so only the empty
+ * policy matches it. */
+static bool match_text(const struct snsfilter *f, const char *text, bool body)
 {
-    struct sf_src src = { false, NULL };
-    cJSON *map = NULL;
+    struct sf_src src = { body, NULL };
+    cJSON *root;
     bool ok;
 
     if (f->root.n_items == 0)
         return true;
-    if (message_attributes_json) {
-        map = cJSON_Parse(message_attributes_json);
-        if (cJSON_IsObject(map))
-            src.root = map;
+    if (!text)
+        return false;
+    root = cJSON_Parse(text);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return false;
     }
+    src.root = root;
     ok = obj_match(&src, &f->root);
-    cJSON_Delete(map);
+    cJSON_Delete(root);
     return ok;
+}
+
+bool snsfilter_match_attributes(const struct snsfilter *f, const char *message_attributes_json)
+{
+    return match_text(f, message_attributes_json, false);
 }
 
 bool snsfilter_match_body(const struct snsfilter *f, const char *body)
 {
-    struct sf_src src = { true, NULL };
-    cJSON *root = NULL;
-    bool ok;
-
-    if (f->root.n_items == 0)
-        return true;
-    if (body) {
-        root = cJSON_Parse(body);
-        if (!cJSON_IsObject(root)) {
-            cJSON_Delete(root);
-            return false;
-        }
-        src.root = root;
-    }
-    if (!src.root)
-        return false;
-    ok = obj_match(&src, &f->root);
-    cJSON_Delete(root);
-    return ok;
+    return match_text(f, body, true);
 }

@@ -27,7 +27,7 @@
 struct match_row {
     const char *policy;
     enum snsfilter_scope scope;
-    const char *message; /* A: name=Type:value|...; NULL = no attributes. B: the body */
+    const char *message; /* A: name=Type:value|... or the map's JSON; NULL: none. B: the body */
     bool want;
 };
 
@@ -136,6 +136,10 @@ static const struct match_row match_rows[] = {
     { "{\"store\":[{\"exists\":false}]}", A, "store=Number:99", false },
     { "{\"store\":[{\"exists\":false}]}", A, NULL, false },
     { "{\"store\":[{\"exists\":false}]}", B, "{\"other\":1}", true },
+    { "{\"store\":[{\"exists\":false}]}", B, "{}", true },
+    { "{\"store\":[{\"exists\":false}]}", A, "{}", false },
+    { "{\"a\":{\"b\":[{\"exists\":false}]}}", B, "{\"a\":{\"c\":1}}", true },
+    { "{\"a\":{\"b\":[{\"exists\":true}]}}", B, "{\"a\":{\"b\":[0]}}", true },
     { "{\"store\":[{\"exists\":true}]}", B, "{\"store\":null}", false },
     { "{\"store\":[{\"exists\":false}]}", B, "{\"store\":null}", true },
     { "{\"store\":[\"x\",{\"exists\":false}]}", A, "store=String:x", true },
@@ -244,9 +248,13 @@ static void test_match_table(void **state)
             fail_msg("row %zu: %s: %s", i, r->policy, eb.msg);
         assert_int_equal(snsfilter_scope(f), r->scope);
         if (r->scope == A) {
-            attrs = r->message ? attrs_json(r->message) : NULL;
-            got = snsfilter_match_attributes(f, attrs);
-            cJSON_free(attrs);
+            if (!r->message || r->message[0] == '{') {
+                got = snsfilter_match_attributes(f, r->message);
+            } else {
+                attrs = attrs_json(r->message);
+                got = snsfilter_match_attributes(f, attrs);
+                cJSON_free(attrs);
+            }
         } else {
             got = snsfilter_match_body(f, r->message);
         }
