@@ -33,6 +33,7 @@
 
 #include "core/evaluate.h"
 #include "core/jsonscan.h"
+#include "core/utf8.h"
 
 #define PREFIX "Invalid parameter: FilterPolicy: "
 #define NESTED_MSG                                                                                 \
@@ -730,24 +731,51 @@ static int num_cmp(double a, double b)
     return (a > b) - (a < b);
 }
 
+/* The lower-case form of c for the scripts most messages use: ASCII,
+ * Latin-1, Latin Extended-A, Greek and Cyrillic capitals. Java's full
+ * toLowerCase (AWS's) knows more; these cover the common cases. */
+static uint32_t fold(uint32_t c)
+{
+    if ((c >= 'A' && c <= 'Z') || (c >= 0xc0 && c <= 0xde && c != 0xd7))
+        return c + 0x20;
+    if (c == 0x178)
+        return 0xff;
+    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177))
+        return c == 0x130 ? 'i' : c | 1u;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
+        return c & 1u ? c + 1 : c;
+    if ((c >= 0x391 && c <= 0x3ab && c != 0x3a2) || (c >= 0x410 && c <= 0x42f))
+        return c + 0x20;
+    if (c >= 0x400 && c <= 0x40f)
+        return c + 0x50;
+    return c;
+}
+
+/* Equal after fold(), character by character; bytes that are not UTF-8
+ * compare as themselves. */
 static bool eq_icase(const char *a, size_t alen, const char *b, size_t blen)
 {
-    size_t i;
-    unsigned char x, y;
+    const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+    size_t i = 0, j = 0, n, m;
+    uint32_t cx, cy;
 
-    if (alen != blen)
-        return false;
-    for (i = 0; i < alen; i++) {
-        x = (unsigned char)a[i];
-        y = (unsigned char)b[i];
-        if (x >= 'A' && x <= 'Z')
-            x = (unsigned char)(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z')
-            y = (unsigned char)(y - 'A' + 'a');
-        if (x != y)
+    while (i < alen && j < blen) {
+        n = utf8_decode(x + i, alen - i, &cx);
+        m = utf8_decode(y + j, blen - j, &cy);
+        if (!n) {
+            n = 1;
+            cx = 0x110000u + x[i]; /* outside Unicode: equal only to the same byte */
+        }
+        if (!m) {
+            m = 1;
+            cy = 0x110000u + y[j];
+        }
+        if (fold(cx) != fold(cy))
             return false;
+        i += n;
+        j += m;
     }
-    return true;
+    return i == alen && j == blen;
 }
 
 static bool ip_in(const struct evaluate_cidr *net, const struct sf_val *v)

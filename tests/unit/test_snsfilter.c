@@ -119,6 +119,12 @@ static const struct match_row match_rows[] = {
     { "{\"ci\":[{\"equals-ignore-case\":\"tennis\"}]}", A, "ci=String:TeNnis", true },
     { "{\"ci\":[{\"equals-ignore-case\":\"tennis\"}]}", A, "ci=String:tenis", false },
     { "{\"ci\":[{\"equals-ignore-case\":\"tennis\"}]}", B, "{\"ci\":\"TENNIS\"}", true },
+    { "{\"c\":[{\"equals-ignore-case\":\"z\u00fcrich\"}]}", B, "{\"c\":\"Z\u00dcRICH\"}", true },
+    { "{\"c\":[{\"equals-ignore-case\":\"\u043c\u0438\u0440\"}]}", B,
+      "{\"c\":\"\u041c\u0418\u0420\"}", true },
+    { "{\"c\":[{\"equals-ignore-case\":\"\u00e9\"}]}", B, "{\"c\":\"e\"}", false },
+    { "{\"c\":[{\"equals-ignore-case\":\"ab\"}]}", B, "{\"c\":\"abc\"}", false },
+    { "{\"c\":[{\"equals-ignore-case\":\"\"}]}", B, "{\"c\":\"\"}", true },
     /* cidr */
     { "{\"ip\":[{\"cidr\":\"10.0.0.0/24\"}]}", A, "ip=String:10.0.0.255", true },
     { "{\"ip\":[{\"cidr\":\"10.0.0.0/24\"}]}", A, "ip=String:10.1.1.0", false },
