@@ -696,6 +696,55 @@ enum snsfilter_scope snsfilter_scope(const struct snsfilter *f)
     return f->scope;
 }
 
+static bool num_in_range(double x)
+{
+    return x > -SNSFILTER_NUMBER_LIMIT && x < SNSFILTER_NUMBER_LIMIT;
+}
+
+static bool cond_in_range(const struct sf_cond *c)
+{
+    size_t i;
+
+    switch (c->op) {
+    case SF_EQ_NUM:
+        return num_in_range(c->num);
+    case SF_NUMERIC:
+        return (!c->has_lo || num_in_range(c->lo)) && (!c->has_hi || num_in_range(c->hi));
+    case SF_BUT:
+        for (i = 0; i < c->n_set; i++) {
+            if (!cond_in_range(&c->set[i]))
+                return false;
+        }
+        return true;
+    default:
+        return true;
+    }
+}
+
+static bool obj_in_range(const struct sf_obj *o)
+{
+    const struct sf_item *it;
+    size_t i, j;
+
+    for (i = 0; i < o->n_items; i++) {
+        it = &o->items[i];
+        for (j = 0; j < it->n_alts; j++) {
+            if (!obj_in_range(&it->alts[j]))
+                return false;
+        }
+        for (j = 0; j < it->n_conds; j++) {
+            if (!cond_in_range(&it->conds[j]))
+                return false;
+        }
+    }
+    return true;
+}
+
+bool snsfilter_numbers_in_range(const struct snsfilter *f)
+{
+    return obj_in_range(&f->root);
+}
+
 const char *snsfilter_reason(const char *msg)
 {
     static const char lead[] = "Invalid parameter: ";

@@ -29,6 +29,7 @@
 #define SNSFILTER_MAX_KEYS         5            /* AWS: top-level keys of a policy */
 #define SNSFILTER_MAX_COMBINATIONS 150          /* AWS: value combinations */
 #define SNSFILTER_MAX_BYTES        (256 * 1024) /* AWS: policy size */
+#define SNSFILTER_NUMBER_LIMIT     1e9          /* AWS: numbers lie strictly inside +-this */
 
 struct snsfilter;
 
@@ -54,6 +55,12 @@ void snsfilter_free(struct snsfilter *f);
 
 /* The scope f was parsed for. Cannot fail. */
 enum snsfilter_scope snsfilter_scope(const struct snsfilter *f);
+
+/* True when every number of f lies strictly between -10^9 and 10^9, the
+ * range AWS documents. A policy outside it still parses (AWS's answer is
+ * not recorded; moto answers InternalError, 500): the caller chooses.
+ * Cannot fail. */
+bool snsfilter_numbers_in_range(const struct snsfilter *f);
 
 /* The part of a snsfilter_parse() message after "Invalid parameter: ", so
  * Subscribe can answer "Invalid parameter: Attributes Reason: " + this.

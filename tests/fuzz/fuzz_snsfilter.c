@@ -66,6 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (!f || snsfilter_scope(f) != scope || snsfilter_parse(text, scope, &g, &eb) != DD_OK)
         abort();
+    if (snsfilter_numbers_in_range(f) != snsfilter_numbers_in_range(g))
+        abort();
     for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
         if (snsfilter_match_attributes(f, attrs[i]) != snsfilter_match_attributes(g, attrs[i]))
             abort();

@@ -473,6 +473,34 @@ static void test_limits(void **state)
     free(big);
 }
 
+static void test_number_range(void **state)
+{
+    static const struct {
+        const char *policy;
+        bool in_range;
+    } rows[] = {
+        { "{\"a\":[\"x\",999999999.99999]}", true },
+        { "{\"a\":[1000000000]}", false },
+        { "{\"a\":[-1000000000]}", false },
+        { "{\"a\":[{\"numeric\":[\">\",0,\"<\",1e10]}]}", false },
+        { "{\"a\":[{\"numeric\":[\"<\",-2e9]}]}", false },
+        { "{\"a\":[{\"anything-but\":[\"x\",2e9]}]}", false },
+        { "{\"a\":[\"x\"],\"$or\":[{\"b\":[1]},{\"c\":[1e12]}]}", false },
+        { "{\"a\":[\"1e12\"]}", true },
+    };
+    struct snsfilter *f;
+    struct dd_errbuf eb;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < N(rows); i++) {
+        assert_int_equal(snsfilter_parse(rows[i].policy, A, &f, &eb), DD_OK);
+        if (snsfilter_numbers_in_range(f) != rows[i].in_range)
+            fail_msg("row %zu: %s", i, rows[i].policy);
+        snsfilter_free(f);
+    }
+}
+
 static int parse_case(void *ctx)
 {
     struct snsfilter *f = NULL;
@@ -494,9 +522,8 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_match_table),
-        cmocka_unit_test(test_bad_table),
-        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_match_table),    cmocka_unit_test(test_bad_table),
+        cmocka_unit_test(test_limits),         cmocka_unit_test(test_number_range),
         cmocka_unit_test(test_alloc_failures),
     };
 
