@@ -22,6 +22,7 @@
 #include "core/snsfilter.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdalign.h>
 #include <stdint.h>
@@ -578,42 +579,250 @@ static int build_obj(struct snsfilter *f, const cJSON *obj, const char *path, si
 
 /* ---- JSON errors ----------------------------------------------------- */
 
-/* AWS's reader's complaint about the text at err (inside text[0..len)). */
-static int json_error(const char *text, size_t len, const char *err, struct dd_errbuf *eb)
-{
-    const char *p = err;
-    unsigned char ch;
-    bool key = false;
+/* Where the first error of a text that jsonscan_check() refused lies, told
+ * as Jackson (AWS's JSON reader) tells it, without its "\n at [Source: ...]"
+ * suffix. A small scanner of its own walks the text, knowing what it
+ * expects next, because Jackson's messages name that expectation. */
+struct jerr {
+    const unsigned char *t; /* the policy text, borrowed */
+    size_t len, i;
+    char desc[48]; /* the character at i, described as Jackson does */
+};
 
-    if (!p || p < text || p > text + len)
-        p = text + len;
-    while (p < text + len && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-        p++;
-    if (p >= text + len) {
-        if (len == 0 || strspn(text, " \t\r\n") == len)
+#define JSON_FAIL        PREFIX "failed to parse JSON. "
+#define EXPECTING_VALUE  "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+#define MAX_TOKEN_QUOTED 64 /* characters of an unrecognized token quoted back */
+#define JERR_STACK       (JSON_MAX_DEPTH + 1)
+
+/* Describe the character at j->i: 'c' (code N), with "/ 0xHEX" past 255,
+ * or (CTRL-CHAR, code N). Returns j->desc. */
+static const char *jerr_char(struct jerr *j)
+{
+    uint32_t cp = j->t[j->i];
+    size_t n = 1;
+
+    if (cp >= 0x80) {
+        n = utf8_decode(j->t + j->i, j->len - j->i, &cp);
+        if (!n) {
+            n = 1;
+            cp = j->t[j->i];
+        }
+    }
+    if (cp < 0x20 || cp == 0x7f)
+        snprintf(j->desc, sizeof(j->desc), "(CTRL-CHAR, code %u)", (unsigned)cp);
+    else if (cp > 0xff)
+        snprintf(j->desc, sizeof(j->desc), "'%.*s' (code %u / 0x%X)", (int)n,
+                 (const char *)j->t + j->i, (unsigned)cp, (unsigned)cp);
+    else
+        snprintf(j->desc, sizeof(j->desc), "'%.*s' (code %u)", (int)n, (const char *)j->t + j->i,
+                 (unsigned)cp);
+    return j->desc;
+}
+
+static bool jerr_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Scan the string whose opening quote is at j->i. DD_OK past its closing
+ * quote, or the error. */
+static int jerr_string(struct jerr *j, struct dd_errbuf *eb)
+{
+    unsigned char c;
+    int k;
+
+    for (j->i++; j->i < j->len; j->i++) {
+        c = j->t[j->i];
+        if (c == '"') {
+            j->i++;
+            return DD_OK;
+        }
+        if (c < 0x20)
             return dd_fail(eb, DD_ERR_INVALID,
-                           PREFIX "failed to parse JSON. No content to map due to end-of-input");
-        return dd_fail(eb, DD_ERR_INVALID, PREFIX "failed to parse JSON. Unexpected end-of-input");
-    }
-    ch = (unsigned char)*p;
-    /* A field name is expected after `{` or after `,` inside an object. */
-    for (err = p; err > text;) {
-        err--;
-        if (*err == ' ' || *err == '\t' || *err == '\r' || *err == '\n')
+                           JSON_FAIL "Illegal unquoted character (%s): has to be escaped using "
+                                     "backslash to be included in string value",
+                           jerr_char(j));
+        if (c != '\\')
             continue;
-        key = *err == '{';
-        break;
+        if (++j->i >= j->len)
+            break;
+        c = j->t[j->i];
+        if (c == 'u') {
+            for (k = 0; k < 4; k++) {
+                if (++j->i >= j->len)
+                    goto eof;
+                if (!jerr_hex(j->t[j->i]))
+                    return dd_fail(eb, DD_ERR_INVALID,
+                                   JSON_FAIL "Unexpected character (%s): expected a hex-digit for "
+                                             "character escape sequence",
+                                   jerr_char(j));
+            }
+        } else if (!strchr("\"\\/bfnrt", c) || c == '\0') {
+            return dd_fail(eb, DD_ERR_INVALID, JSON_FAIL "Unrecognized character escape %s",
+                           jerr_char(j));
+        }
     }
-    if (key)
-        return dd_fail(eb, DD_ERR_INVALID,
-                       PREFIX "failed to parse JSON. Unexpected character ('%c' (code %u)): was "
-                              "expecting double-quote to start field name",
-                       ch >= 0x20 && ch < 0x7f ? ch : '?', ch);
+eof:
     return dd_fail(eb, DD_ERR_INVALID,
-                   PREFIX "failed to parse JSON. Unexpected character ('%c' (code %u)): expected "
-                          "a valid value (JSON String, Number, Array, Object or token 'null', "
-                          "'true' or 'false')",
-                   ch >= 0x20 && ch < 0x7f ? ch : '?', ch);
+                   JSON_FAIL "Unexpected end-of-input: was expecting closing quote for a string "
+                             "value");
+}
+
+/* Scan digits at j->i; the error names what they should follow. */
+static int jerr_digits(struct jerr *j, const char *after, struct dd_errbuf *eb)
+{
+    size_t start = j->i;
+
+    while (j->i < j->len && j->t[j->i] >= '0' && j->t[j->i] <= '9')
+        j->i++;
+    if (j->i > start)
+        return DD_OK;
+    if (j->i >= j->len)
+        return dd_fail(eb, DD_ERR_INVALID, JSON_FAIL "Unexpected end-of-input in numeric value");
+    return dd_fail(eb, DD_ERR_INVALID, JSON_FAIL "Unexpected character (%s) in numeric value: %s",
+                   jerr_char(j), after);
+}
+
+/* Scan the number at j->i (a '-' or a digit). */
+static int jerr_number(struct jerr *j, struct dd_errbuf *eb)
+{
+    int rc;
+
+    if (j->t[j->i] == '-')
+        j->i++;
+    if (j->i + 1 < j->len && j->t[j->i] == '0' && j->t[j->i + 1] >= '0' && j->t[j->i + 1] <= '9')
+        return dd_fail(eb, DD_ERR_INVALID,
+                       JSON_FAIL "Invalid numeric value: Leading zeroes not allowed");
+    rc = jerr_digits(j, "expected digit (0-9) to follow minus sign, for valid numeric value", eb);
+    if (!rc && j->i < j->len && j->t[j->i] == '.') {
+        j->i++;
+        rc = jerr_digits(j, "Decimal point not followed by a digit", eb);
+    }
+    if (!rc && j->i < j->len && (j->t[j->i] == 'e' || j->t[j->i] == 'E')) {
+        j->i++;
+        if (j->i < j->len && (j->t[j->i] == '+' || j->t[j->i] == '-'))
+            j->i++;
+        rc = jerr_digits(j, "Exponent indicator not followed by a digit", eb);
+    }
+    return rc;
+}
+
+/* A bare word where a value belongs: true, false, null or an error. */
+static int jerr_word(struct jerr *j, struct dd_errbuf *eb)
+{
+    size_t start = j->i, n;
+
+    while (j->i < j->len && (isalnum(j->t[j->i]) || j->t[j->i] == '_'))
+        j->i++;
+    n = j->i - start;
+    if ((n == 4 && (!memcmp(j->t + start, "true", 4) || !memcmp(j->t + start, "null", 4))) ||
+        (n == 5 && !memcmp(j->t + start, "false", 5)))
+        return DD_OK;
+    return dd_fail(eb, DD_ERR_INVALID,
+                   JSON_FAIL "Unrecognized token '%.*s': was expecting " EXPECTING_VALUE,
+                   (int)(n > MAX_TOKEN_QUOTED ? MAX_TOKEN_QUOTED : n), (const char *)j->t + start);
+}
+
+/* The message for text[0..len), which jsonscan_check() refused. */
+static int json_error(const char *text, size_t len, struct dd_errbuf *eb)
+{
+    enum { WANT_VALUE, WANT_KEY, WANT_COLON, WANT_COMMA, WANT_END } want = WANT_VALUE;
+    struct jerr j = { (const unsigned char *)text, len, 0, { 0 } };
+    char stack[JERR_STACK];
+    bool opened = false; /* just after '{' or '[' */
+    size_t depth = 0;
+    unsigned char c;
+    int rc = DD_OK;
+
+    for (;;) {
+        while (j.i < len && j.t[j.i] && strchr(" \t\r\n", j.t[j.i]))
+            j.i++;
+        if (j.i >= len) {
+            if (want == WANT_END)
+                break;
+            if (depth == 0)
+                return dd_fail(eb, DD_ERR_INVALID,
+                               JSON_FAIL "No content to map due to end-of-input");
+            return dd_fail(eb, DD_ERR_INVALID,
+                           JSON_FAIL "Unexpected end-of-input: expected close marker for %s",
+                           stack[depth - 1] == '{' ? "OBJECT" : "ARRAY");
+        }
+        c = j.t[j.i];
+        if ((c == '}' || c == ']') && depth &&
+            (want == WANT_COMMA || (opened && (want == WANT_KEY || want == WANT_VALUE)))) {
+            if ((c == '}') != (stack[depth - 1] == '{'))
+                return dd_fail(eb, DD_ERR_INVALID,
+                               JSON_FAIL "Unexpected close marker '%c': expected '%c'", c,
+                               stack[depth - 1] == '{' ? '}' : ']');
+            j.i++;
+            depth--;
+            want = depth ? WANT_COMMA : WANT_END;
+            opened = false;
+            continue;
+        }
+        opened = false;
+        switch (want) {
+        case WANT_KEY:
+            if (c != '"')
+                return dd_fail(eb, DD_ERR_INVALID,
+                               JSON_FAIL "Unexpected character (%s): was expecting double-quote "
+                                         "to start field name",
+                               jerr_char(&j));
+            rc = jerr_string(&j, eb);
+            want = WANT_COLON;
+            break;
+        case WANT_COLON:
+            if (c != ':')
+                return dd_fail(eb, DD_ERR_INVALID,
+                               JSON_FAIL "Unexpected character (%s): was expecting a colon to "
+                                         "separate field name and value",
+                               jerr_char(&j));
+            j.i++;
+            want = WANT_VALUE;
+            break;
+        case WANT_COMMA:
+            if (c != ',')
+                return dd_fail(eb, DD_ERR_INVALID,
+                               JSON_FAIL "Unexpected character (%s): was expecting comma to "
+                                         "separate %s entries",
+                               jerr_char(&j), stack[depth - 1] == '{' ? "Object" : "Array");
+            j.i++;
+            want = stack[depth - 1] == '{' ? WANT_KEY : WANT_VALUE;
+            break;
+        case WANT_END:
+            return dd_fail(eb, DD_ERR_INVALID,
+                           JSON_FAIL "Unexpected character (%s): expected end-of-input",
+                           jerr_char(&j));
+        case WANT_VALUE:
+            if (c == '{' || c == '[') {
+                if (depth == JERR_STACK)
+                    return dd_fail(eb, DD_ERR_INVALID, PREFIX "Filter policy is too complex");
+                stack[depth++] = (char)c;
+                j.i++;
+                opened = true;
+                want = c == '{' ? WANT_KEY : WANT_VALUE;
+                continue;
+            }
+            if (c == '"')
+                rc = jerr_string(&j, eb);
+            else if (c == '-' || (c >= '0' && c <= '9'))
+                rc = jerr_number(&j, eb);
+            else if (isalpha(c))
+                rc = jerr_word(&j, eb);
+            else
+                return dd_fail(eb, DD_ERR_INVALID,
+                               JSON_FAIL
+                               "Unexpected character (%s): expected a valid value " EXPECTING_VALUE,
+                               jerr_char(&j));
+            want = depth ? WANT_COMMA : WANT_END;
+            break;
+        }
+        if (rc)
+            return rc;
+    }
+    /* Jackson would have read it: what jsonscan refused is one of cJSON's
+     * own limits (an unpaired surrogate escape, a number over 63 characters). */
+    return dd_fail(eb, DD_ERR_INVALID, JSON_FAIL "Unsupported JSON text");
 }
 
 /* ---- parse ----------------------------------------------------------- */
@@ -624,7 +833,6 @@ int snsfilter_parse(const char *policy_json, enum snsfilter_scope scope, struct 
     struct snsfilter *f = NULL;
     cJSON *root = NULL;
     bool too_deep = false;
-    size_t stop = 0;
     double combos = 1;
     size_t len;
     int rc;
@@ -638,10 +846,10 @@ int snsfilter_parse(const char *policy_json, enum snsfilter_scope scope, struct 
     if (len > SNSFILTER_MAX_BYTES)
         return dd_fail(eb, DD_ERR_INVALID, PREFIX "Filter policy is too long");
     /* Syntax first: then a NULL from cJSON means out of memory. */
-    if (!jsonscan_check(policy_json, len, JSON_MAX_DEPTH, &stop, &too_deep)) {
+    if (!jsonscan_check(policy_json, len, JSON_MAX_DEPTH, NULL, &too_deep)) {
         if (too_deep)
             return dd_fail(eb, DD_ERR_INVALID, PREFIX "Filter policy is too complex");
-        return json_error(policy_json, len, policy_json + stop, eb);
+        return json_error(policy_json, len, eb);
     }
     root = cJSON_ParseWithLength(policy_json, len);
     if (!root)

@@ -284,10 +284,62 @@ static const struct bad_row bad_rows[] = {
       FP "failed to parse JSON. Unexpected character ('i' (code 105)): was expecting "
          "double-quote to start field name" },
     { "", A, FP "failed to parse JSON. No content to map due to end-of-input" },
-    { "{\"a\":[\"b\"]", A, FP "failed to parse JSON. Unexpected end-of-input" },
+    { " \n", A, FP "failed to parse JSON. No content to map due to end-of-input" },
+    { "{\"a\":[\"b\"]", A,
+      FP "failed to parse JSON. Unexpected end-of-input: expected close marker for OBJECT" },
+    { "{\"a\":[\"b\"", A,
+      FP "failed to parse JSON. Unexpected end-of-input: expected close marker for ARRAY" },
+    { "{\"a\":[\"b", A,
+      FP "failed to parse JSON. Unexpected end-of-input: was expecting closing quote for a "
+         "string value" },
     { "{\"a\":[\"b\"]} x", A,
-      FP "failed to parse JSON. Unexpected character ('x' (code 120)): expected a valid value "
+      FP "failed to parse JSON. Unexpected character ('x' (code 120)): expected end-of-input" },
+    { "{\"a\" [\"b\"]}", A,
+      FP "failed to parse JSON. Unexpected character ('[' (code 91)): was expecting a colon to "
+         "separate field name and value" },
+    { "{\"a\":[\"b\"] \"c\":[1]}", A,
+      FP "failed to parse JSON. Unexpected character ('\"' (code 34)): was expecting comma to "
+         "separate Object entries" },
+    { "{\"a\":[\"b\" \"c\"]}", A,
+      FP "failed to parse JSON. Unexpected character ('\"' (code 34)): was expecting comma to "
+         "separate Array entries" },
+    { "{\"a\":[\"b\",]}", A,
+      FP "failed to parse JSON. Unexpected character (']' (code 93)): expected a valid value "
          "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')" },
+    { "{\"a\":[\"b\"],}", A,
+      FP "failed to parse JSON. Unexpected character ('}' (code 125)): was expecting "
+         "double-quote to start field name" },
+    { "{\"a\":[\"b\"}", A, FP "failed to parse JSON. Unexpected close marker '}': expected ']'" },
+    { "{\"a\":[tru]}", A,
+      FP "failed to parse JSON. Unrecognized token 'tru': was expecting (JSON String, Number, "
+         "Array, Object or token 'null', 'true' or 'false')" },
+    { "{\"a\":[01]}", A,
+      FP "failed to parse JSON. Invalid numeric value: Leading zeroes not allowed" },
+    { "{\"a\":[1.]}", A,
+      FP "failed to parse JSON. Unexpected character (']' (code 93)) in numeric value: Decimal "
+         "point not followed by a digit" },
+    { "{\"a\":[-x]}", A,
+      FP "failed to parse JSON. Unexpected character ('x' (code 120)) in numeric value: "
+         "expected digit (0-9) to follow minus sign, for valid numeric value" },
+    { "{\"a\":[1e]}", A,
+      FP "failed to parse JSON. Unexpected character (']' (code 93)) in numeric value: "
+         "Exponent indicator not followed by a digit" },
+    { "{\"a\":[\"\\q\"]}", A,
+      FP "failed to parse JSON. Unrecognized character escape 'q' (code 113)" },
+    { "{\"a\":[\"\\u12x4\"]}", A,
+      FP "failed to parse JSON. Unexpected character ('x' (code 120)): expected a hex-digit for "
+         "character escape sequence" },
+    { "{\"a\":[\"x\ny\"]}", A,
+      FP "failed to parse JSON. Illegal unquoted character ((CTRL-CHAR, code 10)): has to be "
+         "escaped using backslash to be included in string value" },
+    { "{\"a\":[\xc3\xa9]}", A,
+      FP "failed to parse JSON. Unexpected character ('\xc3\xa9' (code 233)): expected a valid "
+         "value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')" },
+    { "{\"a\":[\xe2\x82\xac]}", A,
+      FP "failed to parse JSON. Unexpected character ('\xe2\x82\xac' (code 8364 / 0x20AC)): "
+         "expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or "
+         "'false')" },
+    { "{\"a\":[\"\\ud800\"]}", A, FP "failed to parse JSON. Unsupported JSON text" },
     { "[\"a\"]", A, FP "Filter is not an object" },
     { "{\"key_a\":\"value_one\"}", A, FP "\"key_a\" must be an object or an array" },
     { "{\"key_a\":5}", B, FP "\"key_a\" must be an object or an array" },
