@@ -563,9 +563,32 @@ static int parse_case(void *ctx)
     return rc;
 }
 
+/* Parse and match; a match that should hold and does not can only be a
+ * failed allocation, so it answers DD_ERR_NOMEM as the sweep expects. */
+static int match_case(void *ctx)
+{
+    static const char attrs[] = "{\"k\":{\"Type\":\"String.Array\",\"Value\":\"[1,\\\"x\\\"]\"}}";
+    const char *body = ctx;
+    struct snsfilter *f = NULL;
+    struct dd_errbuf eb;
+    int rc = snsfilter_parse("{\"k\":[\"x\"],\"n\":{\"m\":[{\"numeric\":[\">\",1]}]}}", B, &f, &eb);
+
+    if (rc == DD_OK && !snsfilter_match_body(f, body))
+        rc = DD_ERR_NOMEM;
+    snsfilter_free(f);
+    f = NULL;
+    if (rc == DD_OK)
+        rc = snsfilter_parse("{\"k\":[\"x\"]}", A, &f, &eb);
+    if (rc == DD_OK && !snsfilter_match_attributes(f, attrs))
+        rc = DD_ERR_NOMEM;
+    snsfilter_free(f);
+    return rc;
+}
+
 static void test_alloc_failures(void **state)
 {
     (void)state;
+    assert_true(alloc_fail_sweep(match_case, "{\"k\":\"x\",\"n\":{\"m\":[0,5]}}") > 1);
     assert_true(alloc_fail_sweep(parse_case, "{\"a\":{\"b\":[\"x\",{\"prefix\":\"y\"}]},"
                                              "\"$or\":[{\"n\":[{\"numeric\":[\">\",1]}]},"
                                              "{\"m\":[{\"anything-but\":[1,\"z\"]}]}]}") > 1);
