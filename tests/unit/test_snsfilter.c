@@ -492,6 +492,21 @@ static void test_limits(void **state)
     expect_complexity(p, A, true);
     snprintf(p, sizeof(p), "{\"$or\":[{\"x\":%s},{\"y\":%s}]}", a, b);
     expect_complexity(p, A, false);
+    /* AWS's own cases: (4 x 6) + (4 x 4 x 4) + (4 x 4 x 4) = 152 with an $or
+     * inside an $or; (3 + 2) x (2 x 2) x (1 x 2 + 3 x 2) = 160 nested; and
+     * (3 x 6) + (3 x 4 x 4) + (3 x 4 x 7) = 150, accepted. */
+    expect_complexity("{\"source\":[1,2,3,4],\"$or\":[{\"metricName\":[1,2,3,4,5,6]},"
+                      "{\"metricType\":[1,2,3,4],\"$or\":[{\"metricId\":[1,2,3,4]},"
+                      "{\"spaceId\":[1,2,3,4]}]}]}",
+                      A, false);
+    expect_complexity("{\"$or\":[{\"metricName\":[1,2,3]},{\"namespace\":[1,2]}],"
+                      "\"detail\":{\"scope\":[1,2],\"$or\":[{\"source\":[1]},"
+                      "{\"type\":[1,2,3]}]}}",
+                      B, false);
+    expect_complexity("{\"source\":[1,2,3],\"$or\":[{\"metricName\":[1,2,3,4,5,6]},"
+                      "{\"metricType\":[1,2,3,4],\"$or\":[{\"metricId\":[1,2,3,4]},"
+                      "{\"spaceId\":[1,2,3,4,5,6,7]}]}]}",
+                      A, true);
     /* Nesting: a leaf 150 levels down is 150 combinations, 151 too many. */
     {
         char deep[4096];
