@@ -180,6 +180,19 @@ static const struct match_row match_rows[] = {
       true },
     { "{\"Records\":{\"eventName\":[{\"prefix\":\"ObjectCreated:\"}]}}", B,
       "{\"Records\":[{\"eventName\":\"ObjectRemoved:Delete\"}]}", false },
+    { "{\"Records\":{\"s3\":{\"object\":{\"key\":[{\"prefix\":\"auto-\"}]}},"
+      "\"eventName\":[{\"prefix\":\"ObjectCreated:\"}]}}",
+      B,
+      "{\"Records\":[{\"eventName\":\"ObjectCreated:Put\",\"s3\":{\"object\":[[{\"key\":"
+      "\"auto-1.xml\"}]]}},{\"eventName\":\"ObjectRemoved:Delete\",\"s3\":{\"object\":"
+      "{\"key\":\"home-1.xml\"}}}]}",
+      true },
+    { "{\"Records\":{\"s3\":{\"object\":{\"key\":[{\"prefix\":\"auto-\"}]}},"
+      "\"eventName\":[{\"prefix\":\"ObjectCreated:\"}]}}",
+      B,
+      "{\"Records\":[{\"eventName\":\"ObjectCreated:Put\",\"s3\":{\"object\":"
+      "{\"key\":\"home-1.xml\"}}}]}",
+      false },
     { "{\"detail\":{\"eventVersion\":[\"\"]}}", B,
       "{\"resources\":[],\"detail\":{\"eventVersion\":\"\",\"responseElements\":null}}", true },
     { "{\"price\":[100]}", B, "{\"price\":100}", true },
