@@ -395,12 +395,15 @@ static int build_anything_but(struct snsfilter *f, const cJSON *v, struct sf_con
     if (cJSON_IsObject(v)) {
         if (!v->child)
             return dd_fail(eb, DD_ERR_INVALID, PREFIX "Anything-But expression name not found");
-        if (v->child->next)
-            return dd_fail(eb, DD_ERR_INVALID, PREFIX "Only one key allowed in match expression");
+        /* AWS's reader streams: the first key and its value are judged
+         * before a second key is seen. */
         if (strcmp(v->child->string, "prefix"))
             return dd_fail(eb, DD_ERR_INVALID, PREFIX "Unsupported anything-but pattern: %.100s",
                            v->child->string);
-        return build_string_op(f, v->child, "prefix", SF_BUT_PREFIX, c, eb);
+        rc = build_string_op(f, v->child, "prefix", SF_BUT_PREFIX, c, eb);
+        if (!rc && v->child->next)
+            rc = dd_fail(eb, DD_ERR_INVALID, PREFIX "Only one key allowed in match expression");
+        return rc;
     }
     if (cJSON_IsString(v) || cJSON_IsNumber(v)) {
         set = arena_alloc(f, sizeof(*set));
@@ -441,17 +444,10 @@ static int build_anything_but(struct snsfilter *f, const cJSON *v, struct sf_con
 }
 
 /* One element of a key's array: a value or an {"operator": operand}. */
-static int build_cond(struct snsfilter *f, const cJSON *v, struct sf_cond *c, struct dd_errbuf *eb)
+static int build_op(struct snsfilter *f, const cJSON *op, struct sf_cond *c, struct dd_errbuf *eb)
 {
-    const cJSON *op;
-    const char *name;
+    const char *name = op->string;
 
-    if (!cJSON_IsObject(v))
-        return build_value(f, v, c, eb);
-    op = v->child;
-    if (!op || op->next)
-        return dd_fail(eb, DD_ERR_INVALID, PREFIX "Only one key allowed in match expression");
-    name = op->string;
     if (!strcmp(name, "prefix"))
         return build_string_op(f, op, name, SF_PREFIX, c, eb);
     if (!strcmp(name, "suffix"))
@@ -473,6 +469,23 @@ static int build_cond(struct snsfilter *f, const cJSON *v, struct sf_cond *c, st
         return DD_OK;
     }
     return dd_fail(eb, DD_ERR_INVALID, PREFIX "Unrecognized match type %.100s", name);
+}
+
+/* One element of a key's array: a value or an {"operator": operand}. The
+ * first operator is judged before a second key is noticed, as AWS's
+ * streaming reader does. */
+static int build_cond(struct snsfilter *f, const cJSON *v, struct sf_cond *c, struct dd_errbuf *eb)
+{
+    int rc;
+
+    if (!cJSON_IsObject(v))
+        return build_value(f, v, c, eb);
+    if (!v->child)
+        return dd_fail(eb, DD_ERR_INVALID, PREFIX "Only one key allowed in match expression");
+    rc = build_op(f, v->child, c, eb);
+    if (!rc && v->child->next)
+        rc = dd_fail(eb, DD_ERR_INVALID, PREFIX "Only one key allowed in match expression");
+    return rc;
 }
 
 /* Count the items obj flattens to: its leaves and $ors, nested objects'
