@@ -143,13 +143,13 @@ int store_sns_topic_list(struct store *s, const char *after_arn, int limit, stor
 
 /* ---- subscriptions ---- */
 
-#define SUB_COLUMNS "arn, topic_arn, protocol, endpoint, token, confirmed"
+#define SUB_COLUMNS "arn, topic_arn, protocol, endpoint, token, attributes, confirmed"
 
 static int sub_row(sqlite3_stmt *st, void *fn, void *ctx)
 {
     struct store_sns_subscription sub;
-    int rc = store__columns(st, "vvvvvi", &sub.arn, &sub.topic_arn, &sub.protocol, &sub.endpoint,
-                            &sub.token, &sub.confirmed);
+    int rc = store__columns(st, "vvvvvvi", &sub.arn, &sub.topic_arn, &sub.protocol, &sub.endpoint,
+                            &sub.token, &sub.attributes, &sub.confirmed);
 
     if (rc)
         return rc;
@@ -209,13 +209,15 @@ int store_sns_subscribe(struct store *s, const struct store_sns_subscribe *n,
     static const char find_sql[] = "SELECT " SUB_COLUMNS " FROM sns_subscriptions "
                                    "WHERE topic_arn = ? AND protocol = ? AND endpoint = ?";
     static const char ins_sql[] = "INSERT INTO sns_subscriptions (arn, topic_arn, protocol, "
-                                  "endpoint, confirmed, token, created_ms) VALUES (?, ?, ?, ?, "
-                                  "?, ?, ?)";
+                                  "endpoint, confirmed, token, created_ms, attributes) VALUES (?, "
+                                  "?, ?, ?, ?, ?, ?, json(?))";
     static const char deliver_sql[] =
         "INSERT INTO sns_deliveries (message_row, subscription_arn, protocol, endpoint, status, "
         "next_attempt_real_ms) VALUES (?, ?, ?, ?, 'pending', ?)";
     struct store_sns_subscription sub = {
-        n->arn, n->topic_arn, n->protocol, n->endpoint, n->token, n->confirmed,
+        n->arn,       n->topic_arn, n->protocol,
+        n->endpoint,  n->token,     n->attributes ? n->attributes : "{}",
+        n->confirmed,
     };
     int64_t row;
     int rc = store_begin(s);
@@ -227,8 +229,8 @@ int store_sns_subscribe(struct store *s, const struct store_sns_subscribe *n,
         rc = one_sub(s, find_sql, n->topic_arn, n->protocol, n->endpoint, fn, ctx);
         if (rc != DD_ERR_NOT_FOUND)
             goto out; /* found (fn had it), or failed */
-        rc = store__run(s, ins_sql, "subscribe", "ttttitI", n->arn, n->topic_arn, n->protocol,
-                        n->endpoint, n->confirmed != 0, n->token, n->now_ms);
+        rc = store__run(s, ins_sql, "subscribe", "ttttitIt", n->arn, n->topic_arn, n->protocol,
+                        n->endpoint, n->confirmed != 0, n->token, n->now_ms, sub.attributes);
     }
     if (!rc && !n->confirmed) {
         rc = insert_message(s, "SubscriptionConfirmation", n->confirm_message_id, n->topic_arn,
@@ -281,6 +283,24 @@ int store_sns_subscription_get(struct store *s, const char *arn, store_sns_subsc
     rc = sub_row(st, &fn, ctx);
     sqlite3_reset(st);
     return rc;
+}
+
+int store_sns_subscription_set_attribute(struct store *s, const char *arn, const char *name,
+                                         const char *value)
+{
+    static const char set_sql[] = "UPDATE sns_subscriptions SET attributes = "
+                                  "json_set(attributes, '$.' || ?, ?) WHERE arn = ?";
+    static const char del_sql[] = "UPDATE sns_subscriptions SET attributes = "
+                                  "json_remove(attributes, '$.' || ?) WHERE arn = ?";
+    int rc = store_begin(s);
+
+    if (rc)
+        return rc;
+    rc = value ? store__run(s, set_sql, "set subscription attribute", "ttt", name, value, arn)
+               : store__run(s, del_sql, "remove subscription attribute", "tt", name, arn);
+    if (!rc && sqlite3_changes(s->db) == 0)
+        rc = DD_ERR_NOT_FOUND;
+    return store__finish(s, rc);
 }
 
 int store_sns_subscription_list(struct store *s, const char *topic_arn, const char *after_arn,

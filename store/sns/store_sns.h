@@ -62,9 +62,10 @@ int store_sns_topic_list(struct store *s, const char *after_arn, int limit, stor
 struct store_sns_subscription {
     const char *arn;
     const char *topic_arn;
-    const char *protocol; /* http | https | lambda */
-    const char *endpoint; /* URL or function ARN */
+    const char *protocol; /* http | https | lambda | sqs */
+    const char *endpoint; /* URL, function ARN or queue ARN */
     const char *token;
+    const char *attributes; /* JSON object of the settable attributes */
     int confirmed;
 };
 
@@ -81,8 +82,9 @@ struct store_sns_subscribe {
     int confirmed;
     const char *confirm_message_id;
     const char *confirm_text;
-    int64_t now_ms;      /* emulated: created, and the confirmation's Timestamp */
-    int64_t now_real_ms; /* the confirmation is due now */
+    int64_t now_ms;         /* emulated: created, and the confirmation's Timestamp */
+    int64_t now_real_ms;    /* the confirmation is due now */
+    const char *attributes; /* JSON object (checked), NULL for {} */
 };
 
 /* Subscribe, in one transaction. When the topic already has a subscription
@@ -104,6 +106,11 @@ int store_sns_unsubscribe(struct store *s, const char *arn);
 /* One subscription to fn. DD_ERR_NOT_FOUND when it does not exist. */
 int store_sns_subscription_get(struct store *s, const char *arn, store_sns_subscription_fn fn,
                                void *ctx);
+
+/* Set (value not NULL) or remove (NULL) one attribute of subscription
+ * arn. DD_ERR_NOT_FOUND when it does not exist. */
+int store_sns_subscription_set_attribute(struct store *s, const char *arn, const char *name,
+                                         const char *value);
 
 /* Subscriptions of topic_arn (NULL: of every topic) in ARN order after
  * after_arn (NULL: from the start), at most limit; *more as for topics. */

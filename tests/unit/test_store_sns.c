@@ -150,6 +150,7 @@ static void subscribe(struct fx *f, const char *arn, const char *protocol, const
         "please confirm",
         NOW,
         NOW,
+        NULL,
     };
     char id[40];
 
@@ -207,7 +208,8 @@ static void test_topics(void **state)
 static void test_subscribe_confirm_unsubscribe(void **state)
 {
     struct fx *f = *state;
-    struct store_sns_subscribe bad = { S1, T2, "http", "http://x/", "tok", 0, "m", "t", NOW, NOW };
+    struct store_sns_subscribe bad = { S1,  T2,  "http", "http://x/", "tok", 0,
+                                       "m", "t", NOW,    NOW,         NULL };
     struct names n = { 0 };
     int64_t c, p;
     char *attrs;
@@ -242,6 +244,35 @@ static void test_subscribe_confirm_unsubscribe(void **state)
     assert_int_equal(store_sns_unsubscribe(f->s, S1), DD_ERR_NOT_FOUND);
     assert_int_equal(store_sns_subscription_get(f->s, S1, NULL, NULL), DD_ERR_NOT_FOUND);
     assert_int_equal(due(f, NOW).n, 0);
+}
+
+static int keep_attrs(void *ctx, const struct store_sns_subscription *sub)
+{
+    snprintf(ctx, 200, "%s", sub->attributes);
+    return DD_OK;
+}
+
+static void test_subscription_attributes(void **state)
+{
+    struct fx *f = *state;
+    struct store_sns_subscribe n = {
+        S1,  T1,  "sqs", "arn:aws:sqs:us-east-1:123456789012:q", "t1", 1, "m",
+        "t", NOW, NOW,   "{\"RawMessageDelivery\":\"true\"}"
+    };
+    char attrs[200] = "";
+
+    assert_int_equal(store_sns_topic_create(f->s, T1, "T1", NULL, NOW), DD_OK);
+    assert_int_equal(store_sns_subscribe(f->s, &n, keep_attrs, attrs), DD_OK);
+    assert_string_equal(attrs, "{\"RawMessageDelivery\":\"true\"}");
+    /* Confirmed at once: no confirmation message is queued. */
+    assert_int_equal(due(f, NOW).n, 0);
+    assert_int_equal(store_sns_subscription_set_attribute(f->s, S1, "FilterPolicy", "{}"), DD_OK);
+    assert_int_equal(store_sns_subscription_set_attribute(f->s, S1, "RawMessageDelivery", NULL),
+                     DD_OK);
+    assert_int_equal(store_sns_subscription_set_attribute(f->s, S2, "FilterPolicy", "{}"),
+                     DD_ERR_NOT_FOUND);
+    assert_int_equal(store_sns_subscription_get(f->s, S1, keep_attrs, attrs), DD_OK);
+    assert_string_equal(attrs, "{\"FilterPolicy\":\"{}\"}");
 }
 
 /* ---- publish, order and outcomes ---- */
@@ -469,6 +500,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_topics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscribe_confirm_unsubscribe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subscription_attributes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_order_and_retries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alert_fanout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signing_and_sink, setup, teardown),
