@@ -34,9 +34,10 @@
 #include "core/evaluate.h"
 #include "core/jsonscan.h"
 
-#define PREFIX          "Invalid parameter: FilterPolicy: "
-#define NESTED_MSG      "Invalid parameter: Filter policy scope MessageAttributes does not support " \
-                        "nested filter policy"
+#define PREFIX "Invalid parameter: FilterPolicy: "
+#define NESTED_MSG                                                                                 \
+    "Invalid parameter: Filter policy scope MessageAttributes does not support "                   \
+    "nested filter policy"
 #define CHUNK_BYTES     4096
 #define JSON_MAX_DEPTH  (2 * SNSFILTER_MAX_COMBINATIONS + 2) /* objects and arrays */
 #define MAX_DEPTH       SNSFILTER_MAX_COMBINATIONS /* a leaf deeper than this is too complex */
@@ -145,9 +146,8 @@ static char *arena_str(struct snsfilter *f, const char *s, size_t len)
 
 static bool is_operator_word(const char *k)
 {
-    static const char *const words[] = { "prefix",  "suffix",        "anything-but",
-                                         "numeric", "exists",        "cidr",
-                                         "wildcard", "equals-ignore-case" };
+    static const char *const words[] = { "prefix", "suffix", "anything-but", "numeric",
+                                         "exists", "cidr",   "wildcard",     "equals-ignore-case" };
     size_t i;
 
     for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
@@ -347,8 +347,7 @@ static int build_cidr(const cJSON *v, struct sf_cond *c, struct dd_errbuf *eb)
 }
 
 /* A plain match value: string, number, true, false or null. */
-static int build_value(struct snsfilter *f, const cJSON *v, struct sf_cond *c,
-                       struct dd_errbuf *eb)
+static int build_value(struct snsfilter *f, const cJSON *v, struct sf_cond *c, struct dd_errbuf *eb)
 {
     if (cJSON_IsString(v)) {
         c->op = SF_EQ_STR;
@@ -440,8 +439,7 @@ static int build_anything_but(struct snsfilter *f, const cJSON *v, struct sf_con
 }
 
 /* One element of a key's array: a value or an {"operator": operand}. */
-static int build_cond(struct snsfilter *f, const cJSON *v, struct sf_cond *c,
-                      struct dd_errbuf *eb)
+static int build_cond(struct snsfilter *f, const cJSON *v, struct sf_cond *c, struct dd_errbuf *eb)
 {
     const cJSON *op;
     const char *name;
@@ -632,8 +630,9 @@ int snsfilter_parse(const char *policy_json, enum snsfilter_scope scope, struct 
 
     *out = NULL;
     if (!policy_json)
-        return dd_fail(eb, DD_ERR_INVALID, PREFIX "failed to parse JSON. No content to map due "
-                                                  "to end-of-input");
+        return dd_fail(eb, DD_ERR_INVALID,
+                       PREFIX "failed to parse JSON. No content to map due "
+                              "to end-of-input");
     len = strlen(policy_json);
     if (len > SNSFILTER_MAX_BYTES)
         return dd_fail(eb, DD_ERR_INVALID, PREFIX "Filter policy is too long");
@@ -957,8 +956,7 @@ static bool attr_walk(const cJSON *map, const char *name, sf_visit_fn fn, void *
     return false; /* Binary and unknown types are invisible */
 }
 
-static bool src_walk(const struct sf_src *src, const struct sf_item *it, sf_visit_fn fn,
-                     void *ctx)
+static bool src_walk(const struct sf_src *src, const struct sf_item *it, sf_visit_fn fn, void *ctx)
 {
     if (!src->root)
         return false;

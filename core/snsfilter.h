@@ -26,8 +26,8 @@
 
 #include "core/error.h"
 
-#define SNSFILTER_MAX_KEYS         5          /* AWS: top-level keys of a policy */
-#define SNSFILTER_MAX_COMBINATIONS 150        /* AWS: value combinations */
+#define SNSFILTER_MAX_KEYS         5            /* AWS: top-level keys of a policy */
+#define SNSFILTER_MAX_COMBINATIONS 150          /* AWS: value combinations */
 #define SNSFILTER_MAX_BYTES        (256 * 1024) /* AWS: policy size */
 
 struct snsfilter;

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "snsfilter.h"
+
 /* The protocols that take RawMessageDelivery (sns-more.md 1.2, sns.md 2.4). */
 static const char *const raw_protocols[] = { "http", "https", "sqs", "firehose", NULL };
 
@@ -17,10 +19,12 @@ static const struct attr {
     const char *dflt; /* what absent means, for a repeated Subscribe */
     bool json;        /* compared as JSON */
 } attrs[] = {
-    { "DeliveryPolicy", "", true },     { "FilterPolicy", "", true },
+    { "DeliveryPolicy", "", true },
+    { "FilterPolicy", "", true },
     { "FilterPolicyScope", "MessageAttributes", false },
     { "RawMessageDelivery", "false", false },
-    { "RedrivePolicy", "", true },      { "SubscriptionRoleArn", "", false },
+    { "RedrivePolicy", "", true },
+    { "SubscriptionRoleArn", "", false },
 };
 
 #define N_ATTRS (sizeof(attrs) / sizeof(attrs[0]))
@@ -113,7 +117,7 @@ int snssub_attr_check(const char *protocol, const char *name, const char *value,
                            value);
     } else if (value[0] && strcmp(name, "RedrivePolicy") == 0) {
         rc = check_redrive(value, eb);
-    } else if (value[0] && a->json) {
+    } else if (value[0] && a->json && strcmp(name, "FilterPolicy") != 0) {
         rc = json_object(name, value, &doc, eb);
         cJSON_Delete(doc);
     }
@@ -122,6 +126,20 @@ int snssub_attr_check(const char *protocol, const char *name, const char *value,
     if (strlen(value) >= size)
         return dd_fail(eb, DD_ERR_TOO_LARGE, "%s: value too long", name);
     memcpy(norm, value, strlen(value) + 1);
+    return DD_OK;
+}
+
+int snssub_filter_check(const char *policy, const char *scope, struct dd_errbuf *eb)
+{
+    enum snsfilter_scope sc =
+        scope && strcmp(scope, "MessageBody") == 0 ? SNSFILTER_BODY : SNSFILTER_ATTRIBUTES;
+    struct dd_errbuf parse_eb = { { 0 } };
+    struct snsfilter *f = NULL;
+    int rc = snsfilter_parse(policy, sc, &f, &parse_eb);
+
+    snsfilter_free(f);
+    if (rc)
+        return dd_fail(eb, rc, "%s", snsfilter_reason(parse_eb.msg));
     return DD_OK;
 }
 

@@ -5,8 +5,8 @@
  * them, and when a repeated Subscribe asks for different attributes.
  *
  * Attributes are kept as one JSON object of strings (the stored form);
- * absent means AWS's default. A FilterPolicy is checked only for being a
- * JSON object here: its own language is core/snsfilter's. Messages are the
+ * absent means AWS's default. A FilterPolicy is checked by
+ * snssub_filter_check() with core/snsfilter's rules, which need the scope. Messages are the
  * text AWS puts after "Invalid parameter: " (the caller adds that prefix,
  * and "Attributes Reason: " for Subscribe). Pure: no I/O; any thread. */
 #ifndef DD_CORE_SNSSUB_H
@@ -27,6 +27,12 @@
  * DD_ERR_TOO_LARGE when norm is too small; eb says why in AWS's words. */
 int snssub_attr_check(const char *protocol, const char *name, const char *value, char *norm,
                       size_t size, struct dd_errbuf *eb);
+
+/* Check a FilterPolicy (text, NUL-terminated) for the FilterPolicyScope
+ * scope (NULL or "MessageAttributes", or "MessageBody") with
+ * core/snsfilter's rules. DD_ERR_INVALID with AWS's text after "Invalid
+ * parameter: " in eb, DD_ERR_NOMEM. Borrowed arguments. */
+int snssub_filter_check(const char *policy, const char *scope, struct dd_errbuf *eb);
 
 /* Whether the attributes given to a repeated Subscribe (a JSON object of
  * strings, already checked) differ from those stored (a JSON object of

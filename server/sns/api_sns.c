@@ -551,6 +551,40 @@ static bool ends_with(const char *s, const char *tail)
     return n >= m && strcmp(s + n - m, tail) == 0;
 }
 
+/* An attribute of the stored object, or NULL. */
+static const char *stored_attr(const cJSON *attrs, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(attrs, name);
+
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Answer a refusal of a subscription attribute: "Invalid parameter: ",
+ * prefix and why. Returns DD_ERR_INVALID. */
+static int attribute_refused(struct action *a, const char *prefix, const char *why)
+{
+    char msg[sizeof(((struct dd_errbuf *)0)->msg) + 64];
+
+    snprintf(msg, sizeof(msg), "Invalid parameter: %s%s", prefix, why);
+    sns_error(a->res, 400, "InvalidParameter", msg);
+    return DD_ERR_INVALID;
+}
+
+/* Check a FilterPolicy for a scope (NULL: MessageAttributes). DD_OK, or an
+ * error already answered with prefix. */
+static int filter_refused(struct action *a, const char *policy, const char *scope,
+                          const char *prefix)
+{
+    struct dd_errbuf eb = { { 0 } };
+    int rc = snssub_filter_check(policy, scope, &eb);
+
+    if (rc == DD_ERR_INVALID)
+        return attribute_refused(a, prefix, eb.msg);
+    if (rc)
+        failed(a->res, rc);
+    return rc;
+}
+
 /* Check one subscription attribute (name, value) for protocol and put
  * what is to be stored into *stored_value (a new string to free(); NULL
  * when the attribute is to be removed). A refusal is answered with
@@ -560,7 +594,6 @@ static int sub_attribute(struct action *a, const char *protocol, const char *nam
 {
     struct dd_errbuf eb = { { 0 } };
     size_t size = (value ? strlen(value) : 0) + 1;
-    char msg[sizeof(eb.msg) + 64];
     int rc;
 
     *stored_value = malloc(size);
@@ -576,9 +609,7 @@ static int sub_attribute(struct action *a, const char *protocol, const char *nam
     if (rc) {
         free(*stored_value);
         *stored_value = NULL;
-        snprintf(msg, sizeof(msg), "Invalid parameter: %s%s", prefix, eb.msg);
-        sns_error(a->res, 400, "InvalidParameter", msg);
-        return DD_ERR_INVALID;
+        return attribute_refused(a, prefix, eb.msg);
     }
     return DD_OK;
 }
@@ -617,6 +648,9 @@ static int subscribe_attributes(struct action *a, const char *protocol, cJSON **
                 break;
         }
     }
+    if (!rc && stored_attr(*out, "FilterPolicy"))
+        rc = filter_refused(a, stored_attr(*out, "FilterPolicy"),
+                            stored_attr(*out, "FilterPolicyScope"), "Attributes Reason: ");
 out:
     cJSON_Delete(given);
     if (rc) {
@@ -797,14 +831,6 @@ static int list_subscriptions(struct action *a)
     return xml_finish(&x, a->res, a->name, 1);
 }
 
-/* An attribute of the stored object, or NULL. */
-static const char *stored_attr(const cJSON *attrs, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(attrs, name);
-
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static int sub_attributes(void *ctx, const struct store_sns_subscription *sub)
 {
     static const char *const optional[] = { "RedrivePolicy", "DeliveryPolicy",
@@ -883,6 +909,25 @@ static int find_sub(void *ctx, const struct store_sns_subscription *sub)
     return f->attributes ? DD_OK : DD_ERR_NOMEM;
 }
 
+/* A new FilterPolicy is checked for the stored scope, a new scope against
+ * the stored policy. DD_OK, or an error already answered. */
+static int set_filter_check(struct action *a, const char *stored_json, const char *name,
+                            const char *value)
+{
+    cJSON *stored = cJSON_Parse(stored_json);
+    const char *policy = stored_attr(stored, "FilterPolicy");
+    int rc = stored ? DD_OK : DD_ERR_NOMEM;
+
+    if (rc)
+        failed(a->res, rc);
+    else if (strcmp(name, "FilterPolicy") == 0)
+        rc = filter_refused(a, value, stored_attr(stored, "FilterPolicyScope"), "");
+    else if (strcmp(name, "FilterPolicyScope") == 0 && policy)
+        rc = filter_refused(a, policy, value, "");
+    cJSON_Delete(stored);
+    return rc;
+}
+
 static int set_subscription_attributes(struct action *a)
 {
     const char *arn = query_form_get(a->p, "SubscriptionArn"),
@@ -904,9 +949,13 @@ static int set_subscription_attributes(struct action *a)
         return failed(a->res, rc);
     }
     rc = sub_attribute(a, f.protocol, name, value, "", &v);
+    if (!rc && v)
+        rc = set_filter_check(a, f.attributes, name, v);
     free(f.attributes);
-    if (rc)
+    if (rc) {
+        free(v);
         return DD_OK;
+    }
     rc = store_sns_subscription_set_attribute(a->s, arn, name, v);
     free(v);
     return answer_empty(a, a->name, rc, "Subscription does not exist");

@@ -104,6 +104,34 @@ def test_attribute_errors(sns):
     assert attrs_of(sns, arn)["RawMessageDelivery"] == "false"  # nothing changed
 
 
+def test_filter_policy_errors(sns):
+    arn = sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN)["SubscriptionArn"]
+    flat = json.dumps({"key_a": "value_one"})
+    nested = json.dumps({"detail": {"behavior": ["b1"]}})
+    assert error(sns.set_subscription_attributes, SubscriptionArn=arn,
+                 AttributeName="FilterPolicy", AttributeValue=flat) == (
+        "InvalidParameter", 'Invalid parameter: FilterPolicy: "key_a" must be an object or an '
+        "array", 400)
+    assert error(sns.set_subscription_attributes, SubscriptionArn=arn,
+                 AttributeName="FilterPolicy", AttributeValue=nested) == (
+        "InvalidParameter", "Invalid parameter: Filter policy scope MessageAttributes does not "
+        "support nested filter policy", 400)
+    assert error(sns.subscribe, TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN + "x",
+                 Attributes={"FilterPolicy": flat}) == (
+        "InvalidParameter", 'Invalid parameter: Attributes Reason: FilterPolicy: "key_a" must '
+        "be an object or an array", 400)
+    # the scope is applied first, so a nested policy is fine with MessageBody
+    body = sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN + "b",
+                         Attributes={"FilterPolicy": nested,
+                                     "FilterPolicyScope": "MessageBody"})["SubscriptionArn"]
+    # and cannot go back to the attribute scope while the policy is nested
+    assert error(sns.set_subscription_attributes, SubscriptionArn=body,
+                 AttributeName="FilterPolicyScope", AttributeValue="MessageAttributes") == (
+        "InvalidParameter", "Invalid parameter: Filter policy scope MessageAttributes does not "
+        "support nested filter policy", 400)
+    assert attrs_of(sns, body)["FilterPolicyScope"] == "MessageBody"
+
+
 def test_subscribe_attributes_and_idempotency(sns):
     given = {"RawMessageDelivery": "true", "FilterPolicyScope": "MessageBody",
              "FilterPolicy": json.dumps({"violationEventType": ["in-alarm"]})}

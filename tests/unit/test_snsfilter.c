@@ -31,15 +31,19 @@ struct match_row {
     bool want;
 };
 
-#define OBJ_P "{\"object\":{\"key\":[{\"prefix\":\"auto-\"},\"hardcodedvalue\"],"                 \
-              "\"nested_key\":[{\"exists\":false}]},\"test\":[{\"exists\":false}]}"
-#define CW_P  "{\"source\":[\"aws.cloudwatch\"],\"$or\":[{\"metricName\":[\"CPUUtilization\"]}," \
-              "{\"namespace\":[\"AWS/EC2\"]}]}"
-#define IP_P  "{\"detail\":{\"$or\":[{\"sourceIPAddress\":[{\"cidr\":\"10.0.0.0/24\"}]},"      \
-              "{\"sourceIPAddressV6\":[{\"cidr\":\"2001:db8:1234:1a00::/64\"}]}]}}"
-#define OR2_P "{\"$or\":[{\"metricName\":[\"CPUUtilization\",\"ReadLatency\"]},"                \
-              "{\"namespace\":[\"AWS/EC2\",\"AWS/ES\"]}],\"detail\":{\"scope\":[\"Service\"],"  \
-              "\"$or\":[{\"source\":[\"aws.cloudwatch\"]},{\"type\":[\"CloudWatch Alarm\"]}]}}"
+#define OBJ_P                                                                                      \
+    "{\"object\":{\"key\":[{\"prefix\":\"auto-\"},\"hardcodedvalue\"],"                            \
+    "\"nested_key\":[{\"exists\":false}]},\"test\":[{\"exists\":false}]}"
+#define CW_P                                                                                       \
+    "{\"source\":[\"aws.cloudwatch\"],\"$or\":[{\"metricName\":[\"CPUUtilization\"]},"             \
+    "{\"namespace\":[\"AWS/EC2\"]}]}"
+#define IP_P                                                                                       \
+    "{\"detail\":{\"$or\":[{\"sourceIPAddress\":[{\"cidr\":\"10.0.0.0/24\"}]},"                    \
+    "{\"sourceIPAddressV6\":[{\"cidr\":\"2001:db8:1234:1a00::/64\"}]}]}}"
+#define OR2_P                                                                                      \
+    "{\"$or\":[{\"metricName\":[\"CPUUtilization\",\"ReadLatency\"]},"                             \
+    "{\"namespace\":[\"AWS/EC2\",\"AWS/ES\"]}],\"detail\":{\"scope\":[\"Service\"],"               \
+    "\"$or\":[{\"source\":[\"aws.cloudwatch\"]},{\"type\":[\"CloudWatch Alarm\"]}]}}"
 
 static const struct match_row match_rows[] = {
     /* exact strings, case, missing keys, Binary, AND */
@@ -156,12 +160,13 @@ static const struct match_row match_rows[] = {
     { "{\"a\":{\"b\":{\"c\":[\"v\"]}}}", B, "{\"a\":{\"b.c\":\"v\"}}", true },
     { "{\"a\":{\"b\":[\"v\"]}}", B, "{\"a\":{\"b\":{\"c\":\"v\"}}}", false },
     { "{\"a\":{\"b\":[\"v\"]}}", B, "{\"a\":\"v\"}", false },
-    { "{\"headers\":{\"route-to\":[\"queue1\"]}}", B, "{\"headers\":{\"route-to\":[\"queue1\",\"q2\"]}}",
-      true },
+    { "{\"headers\":{\"route-to\":[\"queue1\"]}}", B,
+      "{\"headers\":{\"route-to\":[\"queue1\",\"q2\"]}}", true },
     { "{\"headers\":{\"route-to\":[\"queue1\"]}}", B, "{\"headers\":{\"route-to\":[\"queue3\"]}}",
       false },
     { "{\"Records\":{\"eventName\":[{\"prefix\":\"ObjectCreated:\"}]}}", B,
-      "{\"Records\":[{\"eventName\":\"ObjectRemoved:Delete\"},{\"eventName\":\"ObjectCreated:Put\"}]}",
+      "{\"Records\":[{\"eventName\":\"ObjectRemoved:Delete\"},{\"eventName\":\"ObjectCreated:Put\"}"
+      "]}",
       true },
     { "{\"Records\":{\"eventName\":[{\"prefix\":\"ObjectCreated:\"}]}}", B,
       "{\"Records\":[{\"eventName\":\"ObjectRemoved:Delete\"}]}", false },
@@ -180,10 +185,14 @@ static const struct match_row match_rows[] = {
     { IP_P, B, "{\"detail\":{\"sourceIPAddressV6\":\"2001:0db8:1234:1a00:0000:0000:0000:0000\"}}",
       true },
     { IP_P, B, "{\"detail\":{\"sourceIPAddressV6\":\"2001:0db8:123f:1a01::\"}}", false },
-    { OR2_P, B, "{\"namespace\":\"AWS/EC2\",\"detail\":{\"scope\":\"Service\",\"source\":\"aws.cloudwatch\"}}",
+    { OR2_P, B,
+      "{\"namespace\":\"AWS/"
+      "EC2\",\"detail\":{\"scope\":\"Service\",\"source\":\"aws.cloudwatch\"}}",
       true },
     { OR2_P, B, "{\"metricName\":\"CPUUtilization\",\"detail\":{\"scope\":\"Service\"}}", false },
-    { OR2_P, B, "{\"metricName\":\"ReadLatency\",\"detail\":{\"scope\":\"Other\",\"type\":\"CloudWatch Alarm\"}}",
+    { OR2_P, B,
+      "{\"metricName\":\"ReadLatency\",\"detail\":{\"scope\":\"Other\",\"type\":\"CloudWatch "
+      "Alarm\"}}",
       false },
 };
 
@@ -291,11 +300,13 @@ static const struct bad_row bad_rows[] = {
     { "{\"key\":[{\"cidr\":\"1.2.3.4/8/8\"}]}", A, FP "Malformed CIDR, one '/' required" },
     { "{\"key\":[{\"cidr\":\"bad-/64filter\"}]}", A,
       FP "Malformed CIDR, mask bits must be an integer" },
-    { "{\"key\":[{\"cidr\":\"10.0.0.0/\"}]}", A, FP "Malformed CIDR, mask bits must be an integer" },
+    { "{\"key\":[{\"cidr\":\"10.0.0.0/\"}]}", A,
+      FP "Malformed CIDR, mask bits must be an integer" },
     { "{\"key\":[{\"cidr\":\"xx.11.xx/8\"}]}", A, FP "Nonstandard IP address: xx.11.xx" },
     { "{\"key\":[{\"cidr\":\"10.0.0.0/33\"}]}", A, FP "Nonstandard IP address: 10.0.0.0" },
     { "{\"key\":[{\"exists\":null}]}", A, FP "exists match pattern must be either true or false." },
-    { "{\"key\":[{\"exists\":\"no\"}]}", A, FP "exists match pattern must be either true or false." },
+    { "{\"key\":[{\"exists\":\"no\"}]}", A,
+      FP "exists match pattern must be either true or false." },
     { "{\"key\":[{\"anything-but\":{\"suffix\":\"t\"}}]}", A,
       FP "Unsupported anything-but pattern: suffix" },
     { "{\"key\":[{\"anything-but\":{\"prefix\":false}}]}", A,
@@ -364,7 +375,8 @@ static void expect_complexity(const char *policy, enum snsfilter_scope scope, bo
             fail_msg("%s: %s", policy, eb.msg);
     } else {
         assert_int_equal(rc, DD_ERR_INVALID);
-        assert_string_equal(eb.msg, "Invalid parameter: FilterPolicy: Filter policy is too complex");
+        assert_string_equal(eb.msg,
+                            "Invalid parameter: FilterPolicy: Filter policy is too complex");
     }
     snsfilter_free(f);
 }

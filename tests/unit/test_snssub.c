@@ -38,7 +38,7 @@ static const struct check_row check_rows[] = {
       "MessageAttributes" },
     { "sqs", "FilterPolicy", "{\"a\":[\"b\"]}", DD_OK, "{\"a\":[\"b\"]}" },
     { "sqs", "FilterPolicy", "", DD_OK, "" },
-    { "sqs", "FilterPolicy", "[1]", DD_ERR_INVALID, "FilterPolicy: failed to parse JSON." },
+    { "sqs", "FilterPolicy", "[1]", DD_OK, "[1]" }, /* snssub_filter_check()'s to refuse */
     { "sqs", "RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:1:q\"}", DD_OK,
       "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:1:q\"}" },
     { "sqs", "RedrivePolicy", "{\"deadLetterTargetArn\":\"q\"}", DD_ERR_INVALID,
@@ -81,6 +81,35 @@ static void test_attr_check_too_long(void **state)
     assert_int_equal(snssub_attr_check("sqs", "FilterPolicy", "{\"a\":1}", norm, sizeof(norm), &eb),
                      DD_ERR_TOO_LARGE);
     assert_string_equal(norm, "");
+}
+
+struct filter_row {
+    const char *policy, *scope;
+    int rc;
+    const char *msg;
+};
+
+static const struct filter_row filter_rows[] = {
+    { "{\"a\":[\"b\"]}", NULL, DD_OK, "" },
+    { "{\"a\":{\"b\":[1]}}", "MessageBody", DD_OK, "" },
+    { "{\"a\":{\"b\":[1]}}", "MessageAttributes", DD_ERR_INVALID,
+      "Filter policy scope MessageAttributes does not support nested filter policy" },
+    { "{\"key_a\":\"value_one\"}", NULL, DD_ERR_INVALID,
+      "FilterPolicy: \"key_a\" must be an object or an array" },
+};
+
+static void test_filter_check(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < N(filter_rows); i++) {
+        struct dd_errbuf eb = { { 0 } };
+
+        assert_int_equal(snssub_filter_check(filter_rows[i].policy, filter_rows[i].scope, &eb),
+                         filter_rows[i].rc);
+        assert_string_equal(eb.msg, filter_rows[i].msg);
+    }
 }
 
 struct differ_row {
@@ -128,20 +157,18 @@ static void test_effective_delivery_policy(void **state)
     assert_int_equal(snssub_effective_delivery_policy(NULL, &out), DD_OK);
     doc = cJSON_Parse(out);
     cJSON_free(out);
-    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "healthyRetryPolicy"),
-                                         "numRetries")
-                         ->valueint,
-                     3);
+    assert_int_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "healthyRetryPolicy"), "numRetries")->valueint,
+        3);
     cJSON_Delete(doc);
     assert_int_equal(snssub_effective_delivery_policy(
                          "{\"healthyRetryPolicy\":{\"numRetries\":7},\"extra\":1}", &out),
                      DD_OK);
     doc = cJSON_Parse(out);
     cJSON_free(out);
-    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "healthyRetryPolicy"),
-                                         "numRetries")
-                         ->valueint,
-                     7);
+    assert_int_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "healthyRetryPolicy"), "numRetries")->valueint,
+        7);
     assert_non_null(cJSON_GetObjectItem(doc, "extra"));
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(doc, "guaranteed")));
     cJSON_Delete(doc);
@@ -152,6 +179,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_attr_check),
         cmocka_unit_test(test_attr_check_too_long),
+        cmocka_unit_test(test_filter_check),
         cmocka_unit_test(test_attrs_differ),
         cmocka_unit_test(test_effective_delivery_policy),
     };
