@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 
 #include "core/mem.h"
+#include "store/sqs/store_sqs.h"
 #include "store/store_internal.h"
 
 /* Run a walk statement to its end, handing rows to row(); a non-zero row()
@@ -439,9 +441,10 @@ static int due_row(sqlite3_stmt *st, void *fn, void *ctx)
 {
     struct store_sns_due d;
     int rc =
-        store__columns(st, "IvvvvvvvvvvvIi", &d.id, &d.subscription_arn, &d.protocol, &d.endpoint,
-                       &d.lambda_url, &d.type, &d.message_id, &d.topic_arn, &d.subject, &d.message,
-                       &d.token, &d.signature_version, &d.timestamp_ms, &d.attempts);
+        store__columns(st, "IvvvvvvvvvvvIivvvi", &d.id, &d.subscription_arn, &d.protocol,
+                       &d.endpoint, &d.lambda_url, &d.type, &d.message_id, &d.topic_arn, &d.subject,
+                       &d.message, &d.token, &d.signature_version, &d.timestamp_ms, &d.attempts,
+                       &d.filter_policy, &d.filter_scope, &d.message_attributes, &d.raw);
 
     if (rc)
         return rc;
@@ -455,8 +458,12 @@ int store_sns_due_list(struct store *s, int64_t now_real_ms, int limit, store_sn
         "SELECT d.id, d.subscription_arn, d.protocol, d.endpoint, l.url, m.type, m.message_id, "
         "m.topic_arn, m.subject, m.message, m.token, "
         "CAST(json_extract(t.attributes, '$.SignatureVersion') AS TEXT), m.timestamp_ms, "
-        "d.attempts FROM sns_deliveries d JOIN sns_messages m ON m.id = d.message_row "
+        "d.attempts, json_extract(u.attributes, '$.FilterPolicy'), "
+        "json_extract(u.attributes, '$.FilterPolicyScope'), NULL, "
+        "coalesce(json_extract(u.attributes, '$.RawMessageDelivery') = 'true', 0) "
+        "FROM sns_deliveries d JOIN sns_messages m ON m.id = d.message_row "
         "LEFT JOIN sns_topics t ON t.arn = m.topic_arn "
+        "LEFT JOIN sns_subscriptions u ON u.arn = d.subscription_arn "
         "LEFT JOIN emulator_lambda_functions l ON d.protocol = 'lambda' AND "
         "l.function_arn = d.endpoint "
         "WHERE d.status = 'pending' AND d.next_attempt_real_ms <= ?1 AND d.id = "
@@ -485,27 +492,67 @@ int store_sns_next_due(struct store *s, int64_t *out_real_ms)
     return rc;
 }
 
-int store_sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outcome,
-                      int64_t now_real_ms, int64_t next_real_ms, int http_status, const char *error)
+/* Record one attempt of delivery id inside the caller's transaction. */
+static int attempt(struct store *s, int64_t id, enum store_sns_outcome outcome, int64_t now_real_ms,
+                   int64_t next_real_ms, int http_status, const char *error)
 {
     static const char sql[] =
-        "UPDATE sns_deliveries SET attempts = attempts + 1, last_attempt_real_ms = ?2, "
+        "UPDATE sns_deliveries SET attempts = attempts + ?7, last_attempt_real_ms = ?2, "
         "last_http_status = ?3, last_error = ?4, status = ?5, next_attempt_real_ms = ?6, "
         "done_real_ms = CASE WHEN ?5 = 'pending' THEN NULL ELSE ?2 END "
         "WHERE id = ?1 AND status = 'pending'";
-    static const char *const names[] = { "delivered", "pending", "failed" };
+    static const char *const names[] = { "delivered", "pending", "failed", "filtered" };
     sqlite3_stmt *st;
+    int rc = store__stmt(s, sql, &st, "II-ttIi", id, now_real_ms, error, names[outcome],
+                         outcome == STORE_SNS_RETRY ? next_real_ms : now_real_ms,
+                         outcome != STORE_SNS_FILTERED);
+
+    if (rc)
+        return rc;
+    if (http_status > 0)
+        sqlite3_bind_int(st, 3, http_status);
+    return store__step_done(s, st, "record attempt");
+}
+
+int store_sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outcome,
+                      int64_t now_real_ms, int64_t next_real_ms, int http_status, const char *error)
+{
     int rc = store_begin(s);
 
     if (rc)
         return rc;
-    rc = store__stmt(s, sql, &st, "II-ttI", id, now_real_ms, error, names[outcome],
-                     outcome == STORE_SNS_RETRY ? next_real_ms : now_real_ms);
+    rc = attempt(s, id, outcome, now_real_ms, next_real_ms, http_status, error);
+    return store__finish(s, rc);
+}
+
+/* A queue's DelaySeconds (stored as text in its attributes), in ms. */
+static int64_t queue_delay_ms(const char *attributes)
+{
+    cJSON *doc = cJSON_Parse(attributes);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "DelaySeconds");
+    int64_t ms = cJSON_IsString(v) ? (int64_t)atoll(v->valuestring) * 1000 : 0;
+
+    cJSON_Delete(doc);
+    return ms;
+}
+
+int store_sns_deliver_to_queue(struct store *s, int64_t id, const char *queue_name,
+                               const struct store_sqs_send *m, int64_t now_real_ms)
+{
+    struct store_sqs_queue q;
+    struct store_sqs_send row = *m;
+    int rc = store_begin(s);
+
+    if (rc)
+        return rc;
+    rc = store_sqs_queue_get(s, queue_name, &q);
     if (!rc) {
-        if (http_status > 0)
-            sqlite3_bind_int(st, 3, http_status);
-        rc = store__step_done(s, st, "record attempt");
+        row.visible_ms += queue_delay_ms(q.attributes);
+        rc = store_sqs_send(s, q.id, &row);
     }
+    if (!rc)
+        rc = attempt(s, id, STORE_SNS_DELIVERED, now_real_ms, now_real_ms, 0, NULL);
+    store_sqs_queue_cleanup(&q);
     return store__finish(s, rc);
 }
 

@@ -173,10 +173,14 @@ struct store_sns_due {
     const char *topic_arn;
     const char *subject; /* NULL: none */
     const char *message;
-    const char *token;             /* confirmations */
-    const char *signature_version; /* the topic's SignatureVersion attribute, or NULL */
+    const char *token;              /* confirmations */
+    const char *signature_version;  /* the topic's SignatureVersion attribute, or NULL */
+    const char *filter_policy;      /* the subscription's FilterPolicy, or NULL */
+    const char *filter_scope;       /* its FilterPolicyScope, or NULL */
+    const char *message_attributes; /* SNS's {"name": {"Type", "Value"}} map, or NULL */
     int64_t timestamp_ms;
     int attempts; /* made so far */
+    int raw;      /* the subscription's RawMessageDelivery is true */
 };
 
 typedef int (*store_sns_due_fn)(void *ctx, const struct store_sns_due *d);
@@ -196,6 +200,7 @@ enum store_sns_outcome {
     STORE_SNS_DELIVERED,
     STORE_SNS_RETRY, /* stays pending until next_real_ms */
     STORE_SNS_FAILED,
+    STORE_SNS_FILTERED, /* the subscription's filter policy kept it back */
 };
 
 /* Record one attempt of delivery id at now_real_ms: the HTTP status
@@ -204,6 +209,16 @@ enum store_sns_outcome {
 int store_sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outcome,
                       int64_t now_real_ms, int64_t next_real_ms, int http_status,
                       const char *error);
+
+/* Deliver delivery id to queue_name of the sqs_* tables (an sqs
+ * subscription of this partition), in one transaction: the message m
+ * becomes a row of that queue (its visible_ms is moved by the queue's
+ * DelaySeconds) and the delivery is recorded as delivered at now_real_ms.
+ * DD_ERR_NOT_FOUND when there is no such queue (nothing changes: the
+ * caller records the failed attempt). */
+struct store_sqs_send;
+int store_sns_deliver_to_queue(struct store *s, int64_t id, const char *queue_name,
+                               const struct store_sqs_send *m, int64_t now_real_ms);
 
 /* ---- configuration ---- */
 

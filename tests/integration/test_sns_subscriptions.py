@@ -3,12 +3,15 @@
 (Get/Set, Subscribe's Attributes, idempotent Subscribe), the `sqs` protocol
 delivering to ddlocal's own queues wrapped or raw, filter policies, and
 --sqs-endpoint sending to another SQS engine. boto3 and the AWS CLI v2."""
+import hashlib
 import json
+import time
 
 import botocore.exceptions
 import pytest
 
 from conftest import reset
+from test_sns import DEVICE, create_alarm_profile, verify_signature, violate, wait_alert_state
 
 ACCOUNT = "123456789012"
 TOPIC_ARN = "arn:aws:sns:us-east-1:%s:Alerts" % ACCOUNT
@@ -211,3 +214,172 @@ def test_attributes_with_the_cli(emu, sns):
                 check=False)
     assert p.returncode == 254 and "(InvalidParameter)" in p.stderr
     assert "Invalid value [yes]" in p.stderr
+
+
+# ---- deliveries to queues -------------------------------------------------
+
+def receive_all(sqs, url, n, timeout=10):
+    """Receive until n messages came (each deleted), then check no more does."""
+    got, deadline = [], time.monotonic() + timeout
+    while len(got) < n:
+        assert time.monotonic() < deadline, "got %d of %d messages" % (len(got), n)
+        out = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                  MessageAttributeNames=["All"]).get("Messages", [])
+        for m in out:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        got += out
+        if not out:
+            time.sleep(0.05)
+    return got
+
+
+def queue(emu, name="inbox"):
+    sqs = emu.client("sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"]
+    return sqs, url, arn
+
+
+def test_publish_reaches_a_queue_wrapped_and_raw(emu, sns):
+    sqs, url, arn = queue(emu)
+    _, raw_url, raw_arn = queue(emu, "raw")
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=arn)
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=raw_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    message_id = sns.publish(TopicArn=TOPIC_ARN, Message='{"hello": 1}',
+                             Subject="greeting")["MessageId"]
+    [m] = receive_all(sqs, url, 1)
+    body = json.loads(m["Body"])
+    assert list(body) == ["Type", "MessageId", "TopicArn", "Subject", "Message", "Timestamp",
+                          "SignatureVersion", "Signature", "SigningCertURL", "UnsubscribeURL"]
+    assert (body["Type"], body["MessageId"], body["TopicArn"], body["Subject"],
+            body["Message"]) == ("Notification", message_id, TOPIC_ARN, "greeting",
+                                 '{"hello": 1}')
+    assert m["MD5OfBody"] == hashlib.md5(m["Body"].encode()).hexdigest()
+    verify_signature(body)
+    [r] = receive_all(sqs, raw_url, 1)
+    assert r["Body"] == '{"hello": 1}'
+
+
+def test_body_filter_keeps_messages_back(emu, sns):
+    sqs, url, arn = queue(emu)
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=arn,
+                  Attributes={"RawMessageDelivery": "true", "FilterPolicyScope": "MessageBody",
+                              "FilterPolicy": json.dumps({"violationEventType": ["in-alarm"]})})
+    for kind in ("alarm-cleared", "in-alarm", "nothing", "in-alarm"):
+        sns.publish(TopicArn=TOPIC_ARN, Message=json.dumps({"violationEventType": kind}))
+    sns.publish(TopicArn=TOPIC_ARN, Message="not json")
+    got = receive_all(sqs, url, 2)
+    assert [json.loads(m["Body"])["violationEventType"] for m in got] == ["in-alarm"] * 2
+    # delivery keeps order per subscription: a later message that passes
+    # arrives after every one before it was judged
+    sns.publish(TopicArn=TOPIC_ARN, Message=json.dumps({"violationEventType": "in-alarm",
+                                                        "last": True}))
+    [last] = receive_all(sqs, url, 1)
+    assert json.loads(last["Body"])["last"] is True
+
+
+def test_detect_alert_reaches_queues_wrapped_raw_and_filtered(emu, sns):
+    sqs, url, arn = queue(emu)
+    _, raw_url, raw_arn = queue(emu, "raw")
+    _, cleared_url, cleared_arn = queue(emu, "cleared")
+    wrapped = sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=arn)["SubscriptionArn"]
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=raw_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    cleared = sns.subscribe(
+        TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=cleared_arn,
+        Attributes={"FilterPolicyScope": "MessageBody",
+                    "FilterPolicy": json.dumps({"violationEventType": ["alarm-cleared"]})}
+    )["SubscriptionArn"]
+    create_alarm_profile(emu, topic_arn=TOPIC_ARN)
+    emu.sync()
+    violate(emu)
+    [m] = receive_all(sqs, url, 1)
+    body = json.loads(m["Body"])
+    assert body["Type"] == "Notification" and body["TopicArn"] == TOPIC_ARN
+    alert = json.loads(body["Message"])
+    assert alert["violationEventType"] == "in-alarm" and alert["thingName"] == DEVICE
+    verify_signature(body)
+    [r] = receive_all(sqs, raw_url, 1)
+    assert json.loads(r["Body"]) == alert
+    view = wait_alert_state(emu, lambda a: a and len(a[0]["deliveries"]) == 3 and all(
+        d["status"] != "pending" for d in a[0]["deliveries"]))
+    status = {d["subscriptionArn"]: d["status"] for d in view[0]["deliveries"]}
+    assert status[wrapped] == "delivered" and status[cleared] == "filtered"
+    assert sqs.receive_message(QueueUrl=cleared_url).get("Messages", []) == []
+
+
+def test_missing_queue_is_retried_then_delivered(make_emulator):
+    emu = make_emulator("--manual-clock", "--retry-delay-ms", "100",
+                        "--delivery-attempts", "100").start()
+    sns = emu.client("sns")
+    sns.create_topic(Name="Alerts")
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN)
+    create_alarm_profile(emu, topic_arn=TOPIC_ARN)
+    emu.sync()
+    violate(emu)
+    view = wait_alert_state(emu, lambda a: a and a[0]["deliveries"] and
+                            a[0]["deliveries"][0]["attempts"] >= 2)
+    d = view[0]["deliveries"][0]
+    assert d["status"] == "pending"
+    assert d["lastError"] == "queue %s does not exist" % QUEUE_ARN
+    sqs, url, arn = queue(emu)
+    [m] = receive_all(sqs, url, 1)
+    assert json.loads(json.loads(m["Body"])["Message"])["violationEventType"] == "in-alarm"
+    d = wait_alert_state(emu, lambda a: a[0]["deliveries"][0]["status"] == "delivered")[0][
+        "deliveries"][0]
+    assert d["lastError"] is None and d["attempts"] >= 3
+
+
+def test_missing_queue_fails_after_the_attempts(make_emulator):
+    emu = make_emulator("--manual-clock", "--retry-delay-ms", "50",
+                        "--delivery-attempts", "3").start()
+    sns = emu.client("sns")
+    sns.create_topic(Name="Alerts")
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN)
+    create_alarm_profile(emu, topic_arn=TOPIC_ARN)
+    emu.sync()
+    violate(emu)
+    d = wait_alert_state(emu, lambda a: a and a[0]["deliveries"] and
+                         a[0]["deliveries"][0]["status"] == "failed")[0]["deliveries"][0]
+    assert d["attempts"] == 3
+    assert d["lastError"] == "queue %s does not exist" % QUEUE_ARN
+
+
+def test_sqs_endpoint_sends_to_another_engine(make_emulator):
+    engine = make_emulator("--manual-clock").start()
+    emu = make_emulator("--manual-clock", "--sqs-endpoint", engine.endpoint,
+                        "--retry-delay-ms", "100", "--delivery-attempts", "100").start()
+    sns = emu.client("sns")
+    sns.create_topic(Name="Alerts")
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN)
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN + "-raw",
+                  Attributes={"RawMessageDelivery": "true"})
+    create_alarm_profile(emu, topic_arn=TOPIC_ARN)
+    emu.sync()
+    violate(emu)
+    # the engine has no queue yet: retried, never lost
+    view = wait_alert_state(emu, lambda a: a and len(a[0]["deliveries"]) == 2 and all(
+        d["attempts"] >= 1 for d in a[0]["deliveries"]))
+    assert all(d["status"] == "pending" and d["lastHttpStatus"] == 400
+               for d in view[0]["deliveries"])
+    sqs, url, _ = queue(engine)
+    _, raw_url, _ = queue(engine, "inbox-raw")
+    [m] = receive_all(sqs, url, 1)
+    body = json.loads(m["Body"])
+    assert body["TopicArn"] == TOPIC_ARN
+    assert json.loads(body["Message"])["violationEventType"] == "in-alarm"
+    verify_signature(body)
+    [r] = receive_all(sqs, raw_url, 1)
+    assert r["Body"] == body["Message"]
+    wait_alert_state(emu, lambda a: all(d["status"] == "delivered"
+                                        for d in a[0]["deliveries"]))
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+    # nothing landed in the sender's own SQS
+    assert emu.client("sqs").list_queues().get("QueueUrls", []) == []
+
+
+def test_launcher_refuses_a_bad_sqs_endpoint(make_emulator):
+    p = make_emulator("--sqs-endpoint", "ftp://x").run_to_end()
+    assert p.returncode != 0 and "--sqs-endpoint must be an http(s) URL" in p.stderr
