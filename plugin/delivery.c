@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -479,6 +480,7 @@ static int signed_body(struct delivery *d, const struct store_sns_due *r, int la
     m.subscribe_url = confirmation ? subscribe : NULL;
     m.token = confirmation ? r->token : NULL;
     m.subscription_arn = r->subscription_arn;
+    m.message_attributes = confirmation ? NULL : r->message_attributes;
     rc = sns_string_to_sign(&m, &to_sign, eb);
     if (rc)
         goto out;
@@ -556,8 +558,8 @@ static void deliver_to_queue(struct delivery *d, const struct store_sns_due *r)
     struct dd_errbuf eb = { { 0 } };
     struct store_sqs_send m = { 0 };
     struct queue_ref q;
-    char id[IDS_UUID_SIZE], md5[SQS_MD5_HEX];
-    char *body = NULL;
+    char id[IDS_UUID_SIZE], md5[SQS_MD5_HEX], md5_attrs[SQS_MD5_HEX] = "";
+    char *body = NULL, *attrs = NULL;
     int rc;
 
     ASSERT_DELIVERY_THREAD(d);
@@ -567,14 +569,16 @@ static void deliver_to_queue(struct delivery *d, const struct store_sns_due *r)
                      r->endpoint);
     if (!rc)
         rc = queue_body(d, r, &body, &eb);
+    if (!rc && r->raw)
+        rc = sns_sqs_attributes(r->message_attributes, &attrs, md5_attrs, &eb);
     if (!rc && (sqs_md5_body(body, strlen(body), md5) || ids_uuid(id)))
         rc = dd_fail(&eb, DD_ERR_INTERNAL, "cannot digest or name the message");
     if (!rc) {
         m.message_id = id;
         m.body = body;
-        m.attributes_json = "{}";
+        m.attributes_json = attrs ? attrs : "{}";
         m.md5_body = md5;
-        m.md5_attributes = "";
+        m.md5_attributes = md5_attrs;
         m.sent_ms = m.visible_ms = emulated_ms(d);
         rc = store_sns_deliver_to_queue(d->store, r->id, q.name, &m, real_ms());
         if (rc == DD_ERR_NOT_FOUND)
@@ -583,8 +587,69 @@ static void deliver_to_queue(struct delivery *d, const struct store_sns_due *r)
             dd_fail(&eb, rc, "cannot write to queue %s: %s", r->endpoint, dd_strerror(rc));
     }
     free(body);
+    free(attrs);
+    /* Attributes SQS cannot take never will: that failure is final. */
     if (rc)
-        record(d, r->id, r->attempts, 0, eb.msg, true);
+        record(d, r->id,
+               rc == DD_ERR_LIMIT || rc == DD_ERR_INVALID ? d->opt.delivery_attempts : r->attempts,
+               0, eb.msg, true);
+}
+
+/* SQS message attributes (the JSON object sns_sqs_attributes() made) as
+ * the query protocol's &MessageAttribute.N.Name=...&MessageAttribute.N.
+ * Value.DataType=...&...Value.StringValue|BinaryValue=... pairs, escaped
+ * with easy; *out is a new string to free(). */
+static int attributes_form(CURL *easy, const char *attrs_json, char **out, struct dd_errbuf *eb)
+{
+    cJSON *map = cJSON_Parse(attrs_json);
+    const cJSON *it;
+    size_t used = 0, cap = 1;
+    int n = 0, rc = DD_OK;
+
+    *out = calloc(1, 1);
+    if (!map || !*out) {
+        rc = dd_fail(eb, DD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    cJSON_ArrayForEach(it, map)
+    {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(it, "DataType");
+        const cJSON *bin = cJSON_GetObjectItemCaseSensitive(it, "BinaryValue");
+        const cJSON *str = cJSON_GetObjectItemCaseSensitive(it, "StringValue");
+        const char *value = cJSON_IsString(bin) ? bin->valuestring : str->valuestring;
+        char *e_name = curl_easy_escape(easy, it->string, 0);
+        char *e_type = curl_easy_escape(easy, type->valuestring, 0);
+        char *e_value = curl_easy_escape(easy, value, 0);
+        size_t need = 200 + (e_name ? strlen(e_name) : 0) + (e_type ? strlen(e_type) : 0) +
+                      (e_value ? strlen(e_value) : 0);
+        char *grown = e_name && e_type && e_value ? realloc(*out, cap + need) : NULL;
+
+        n++;
+        if (grown) {
+            *out = grown;
+            cap += need;
+            used += (size_t)snprintf(
+                *out + used, cap - used,
+                "&MessageAttribute.%d.Name=%s&MessageAttribute.%d.Value.DataType=%s"
+                "&MessageAttribute.%d.Value.%s=%s",
+                n, e_name, n, e_type, n, cJSON_IsString(bin) ? "BinaryValue" : "StringValue",
+                e_value);
+        }
+        curl_free(e_name);
+        curl_free(e_type);
+        curl_free(e_value);
+        if (!grown) {
+            rc = dd_fail(eb, DD_ERR_NOMEM, "out of memory");
+            break;
+        }
+    }
+out:
+    cJSON_Delete(map);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 /* The form body of an SQS SendMessage (query protocol) of body to the
@@ -596,14 +661,22 @@ static int queue_send_form(struct delivery *d, const struct store_sns_due *r, st
                            struct dd_errbuf *eb)
 {
     struct queue_ref q;
-    char queue_url[1024], *body = NULL, *e_url = NULL, *e_body = NULL;
+    char queue_url[1024], md5[SQS_MD5_HEX], *body = NULL, *e_url = NULL, *e_body = NULL;
+    char *attrs = NULL, *form_attrs = NULL;
     size_t n;
     int rc = queue_ref(r->endpoint, &q, eb);
 
     if (!rc)
         rc = queue_body(d, r, &body, eb);
-    if (rc)
+    if (!rc && r->raw)
+        rc = sns_sqs_attributes(r->message_attributes, &attrs, md5, eb);
+    if (!rc && attrs)
+        rc = attributes_form(t->easy, attrs, &form_attrs, eb);
+    free(attrs);
+    if (rc) {
+        free(body);
         return rc;
+    }
     snprintf(queue_url, sizeof(queue_url), "%s/%s/%s", d->opt.sqs_endpoint, q.account, q.name);
     e_url = curl_easy_escape(t->easy, queue_url, 0);
     e_body = curl_easy_escape(t->easy, body, 0);
@@ -623,6 +696,7 @@ static int queue_send_form(struct delivery *d, const struct store_sns_due *r, st
     snprintf(url, url_size, "%s/", d->opt.sqs_endpoint);
     snprintf(scope, scope_size, "aws:amz:%s:sqs", q.region);
 out:
+    free(form_attrs);
     curl_free(e_url);
     curl_free(e_body);
     return rc;

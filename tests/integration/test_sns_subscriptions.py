@@ -11,7 +11,8 @@ import botocore.exceptions
 import pytest
 
 from conftest import reset
-from test_sns import DEVICE, create_alarm_profile, verify_signature, violate, wait_alert_state
+from test_sns import (DEVICE, Receiver, create_alarm_profile, verify_signature, violate,
+                      wait_alert_state)
 
 ACCOUNT = "123456789012"
 TOPIC_ARN = "arn:aws:sns:us-east-1:%s:Alerts" % ACCOUNT
@@ -278,6 +279,30 @@ def test_body_filter_keeps_messages_back(emu, sns):
                                                         "last": True}))
     [last] = receive_all(sqs, url, 1)
     assert json.loads(last["Body"])["last"] is True
+
+
+def test_raw_and_filtered_http_delivery(emu, sns):
+    r = Receiver()
+    try:
+        sns.subscribe(TopicArn=TOPIC_ARN, Protocol="http", Endpoint=r.url)
+        conf = json.loads(r.wait(1, kind="SubscriptionConfirmation")[0]["body"])
+        arn = sns.confirm_subscription(TopicArn=TOPIC_ARN, Token=conf["Token"])["SubscriptionArn"]
+        for name, value in (("RawMessageDelivery", "true"), ("FilterPolicyScope", "MessageBody"),
+                            ("FilterPolicy", json.dumps({"k": [{"prefix": "keep"}]}))):
+            sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName=name,
+                                            AttributeValue=value)
+        for v in ("drop-1", "keep-1", "drop-2", "keep-2", "drop-3", "keep-3"):
+            sns.publish(TopicArn=TOPIC_ARN, Message=json.dumps({"k": v}))
+        # in order per subscription: once keep-3 is in, every drop was judged
+        r.wait(3, kind="Notification")
+        got = r.of("Notification")
+        assert [json.loads(g["body"])["k"] for g in got] == ["keep-1", "keep-2", "keep-3"]
+        h = got[0]["headers"]
+        assert h["x-amz-sns-rawdelivery"] == "true"
+        assert h["x-amz-sns-subscription-arn"] == arn
+        assert h["content-type"] == "text/plain; charset=UTF-8"
+    finally:
+        r.close()
 
 
 def test_detect_alert_reaches_queues_wrapped_raw_and_filtered(emu, sns):

@@ -436,6 +436,117 @@ static void test_lambda_event_matches_seed(void **state)
     free(event);
 }
 
+/* ---- message attributes ---- */
+
+#define VEC_ATTRS                                                                                  \
+    "{\"color\":{\"Type\":\"String\",\"Value\":\"red\"},"                                          \
+    "\"blob\":{\"Type\":\"Binary\",\"Value\":\"AQID\"},"                                           \
+    "\"n\":{\"Type\":\"Number\",\"Value\":\"99.12\"}}"
+
+static void test_message_attributes_in_bodies(void **state)
+{
+    struct sns_message m = vector_notification();
+    struct dd_errbuf eb;
+    char *body, keys[512];
+    cJSON *root, *attrs, *sns;
+
+    (void)state;
+    m.message_attributes = VEC_ATTRS;
+    assert_int_equal(sns_http_body(&m, &body, &eb), DD_OK);
+    assert_non_null(strstr(body, ",\n  \"MessageAttributes\" : {\n    \"color\" : "
+                                 "{\"Type\":\"String\",\"Value\":\"red\"},"));
+    root = cJSON_Parse(body);
+    assert_non_null(root);
+    key_order(root, keys, sizeof(keys));
+    assert_string_equal(keys, "Type,MessageId,TopicArn,Message,Timestamp,SignatureVersion,"
+                              "Signature,SigningCertURL,UnsubscribeURL,MessageAttributes");
+    attrs = cJSON_GetObjectItemCaseSensitive(root, "MessageAttributes");
+    assert_string_equal(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(attrs, "n"), "Type")
+            ->valuestring,
+        "Number");
+    cJSON_Delete(root);
+    free(body);
+    /* "{}" is none: no key at all. */
+    m.message_attributes = "{}";
+    assert_int_equal(sns_http_body(&m, &body, &eb), DD_OK);
+    assert_null(strstr(body, "MessageAttributes"));
+    free(body);
+    /* Lambda: Number and String.Array arrive as String, Binary stays. */
+    m.message_attributes = VEC_ATTRS;
+    assert_int_equal(sns_lambda_event(&m, &body, &eb), DD_OK);
+    root = cJSON_Parse(body);
+    sns = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "Records"), 0), "Sns");
+    attrs = cJSON_GetObjectItemCaseSensitive(sns, "MessageAttributes");
+    assert_string_equal(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(attrs, "n"), "Type")
+            ->valuestring,
+        "String");
+    assert_string_equal(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(attrs, "blob"), "Type")
+            ->valuestring,
+        "Binary");
+    cJSON_Delete(root);
+    free(body);
+    /* Not SNS's shape: refused. */
+    m.message_attributes = "{\"a\":{\"Type\":\"String\"}}";
+    assert_int_equal(sns_http_body(&m, &body, &eb), DD_ERR_INVALID);
+    assert_null(body);
+}
+
+struct sqs_attrs_row {
+    const char *sns;
+    int rc;
+    const char *json, *md5;
+};
+
+static const struct sqs_attrs_row sqs_attrs_rows[] = {
+    /* sqs.md's worked example: color=String:red, blob=Binary:01 02 03 */
+    { "{\"color\":{\"Type\":\"String\",\"Value\":\"red\"},"
+      "\"blob\":{\"Type\":\"Binary\",\"Value\":\"AQID\"}}",
+      DD_OK,
+      "{\"color\":{\"DataType\":\"String\",\"StringValue\":\"red\"},"
+      "\"blob\":{\"DataType\":\"Binary\",\"BinaryValue\":\"AQID\"}}",
+      "a9ec460c795f41eb31e9264dde986868" },
+    { "{\"timestamp\":{\"Type\":\"Number.java.lang.Long\",\"Value\":\"1493147359900\"}}", DD_OK,
+      "{\"timestamp\":{\"DataType\":\"Number.java.lang.Long\",\"StringValue\":"
+      "\"1493147359900\"}}",
+      "2e2e4876d8e0bd6b8c2c8f556831c349" },
+    { NULL, DD_OK, "{}", "" },
+    { "{}", DD_OK, "{}", "" },
+    { "{\"b\":{\"Type\":\"Binary\",\"Value\":\"A*ID\"}}", DD_ERR_INVALID, NULL, "" },
+    { "{\"b\":{\"Type\":\"Binary\",\"Value\":\"AQI\"}}", DD_ERR_INVALID, NULL, "" },
+    { "[1]", DD_ERR_INVALID, NULL, "" },
+    { "{\"a\":{\"Type\":\"String\",\"Value\":\"1\"},\"b\":{\"Type\":\"String\",\"Value\":\"1\"},"
+      "\"c\":{\"Type\":\"String\",\"Value\":\"1\"},\"d\":{\"Type\":\"String\",\"Value\":\"1\"},"
+      "\"e\":{\"Type\":\"String\",\"Value\":\"1\"},\"f\":{\"Type\":\"String\",\"Value\":\"1\"},"
+      "\"g\":{\"Type\":\"String\",\"Value\":\"1\"},\"h\":{\"Type\":\"String\",\"Value\":\"1\"},"
+      "\"i\":{\"Type\":\"String\",\"Value\":\"1\"},\"j\":{\"Type\":\"String\",\"Value\":\"1\"},"
+      "\"k\":{\"Type\":\"String\",\"Value\":\"1\"}}",
+      DD_ERR_LIMIT, NULL, "" },
+};
+
+static void test_sqs_attributes(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(sqs_attrs_rows) / sizeof(sqs_attrs_rows[0]); i++) {
+        const struct sqs_attrs_row *r = &sqs_attrs_rows[i];
+        struct dd_errbuf eb = { { 0 } };
+        char *json = (char *)"junk", md5[33] = "junk";
+
+        assert_int_equal(sns_sqs_attributes(r->sns, &json, md5, &eb), r->rc);
+        assert_string_equal(md5, r->md5);
+        if (r->json)
+            assert_string_equal(json, r->json);
+        else
+            assert_null(json);
+        free(json);
+    }
+}
+
 /* ---- errors, as rows ---- */
 
 enum builder { B_SIGN, B_BODY, B_LAMBDA };
@@ -663,6 +774,8 @@ int main(void)
         cmocka_unit_test(test_http_body_notification),
         cmocka_unit_test(test_http_body_confirmation),
         cmocka_unit_test(test_lambda_event_matches_seed),
+        cmocka_unit_test(test_message_attributes_in_bodies),
+        cmocka_unit_test(test_sqs_attributes),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_confirmation_text),
         cmocka_unit_test(test_alloc_failures),
