@@ -125,20 +125,29 @@ static int is_http_url(const char *v)
     return strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0;
 }
 
+/* An http(s) URL that paths are appended to, into dst without a trailing
+ * slash. */
+static int base_url_option(char *dst, size_t size, const char *key, const char *value,
+                           struct dd_errbuf *eb)
+{
+    int rc;
+
+    if (!is_http_url(value))
+        return dd_fail(eb, DD_ERR_INVALID, "plugin_opt_%s must be an http(s) URL", key);
+    rc = plugin_options_copy(dst, size, key, value, eb);
+    if (!rc && dst[strlen(dst) - 1] == '/')
+        dst[strlen(dst) - 1] = '\0';
+    return rc;
+}
+
 int delivery_option(struct plugin_options *o, const char *key, const char *value,
                     struct dd_errbuf *eb)
 {
     long n;
     int rc;
 
-    if (strcmp(key, "public_url") == 0) {
-        if (!is_http_url(value))
-            return dd_fail(eb, DD_ERR_INVALID, "plugin_opt_public_url must be an http(s) URL");
-        rc = plugin_options_copy(o->public_url, sizeof(o->public_url), key, value, eb);
-        if (!rc && o->public_url[strlen(o->public_url) - 1] == '/')
-            o->public_url[strlen(o->public_url) - 1] = '\0';
-        return rc;
-    }
+    if (strcmp(key, "public_url") == 0)
+        return base_url_option(o->public_url, sizeof(o->public_url), key, value, eb);
     if (strcmp(key, "delivery_attempts") == 0) {
         rc = plugin_options_long(key, value, 1, 101, &n, eb);
         if (!rc)
@@ -158,14 +167,8 @@ int delivery_option(struct plugin_options *o, const char *key, const char *value
         o->webhook_sns_format = strcmp(value, "sns") == 0;
         return DD_OK;
     }
-    if (strcmp(key, "sqs_endpoint") == 0) {
-        if (!is_http_url(value))
-            return dd_fail(eb, DD_ERR_INVALID, "plugin_opt_sqs_endpoint must be an http(s) URL");
-        rc = plugin_options_copy(o->sqs_endpoint, sizeof(o->sqs_endpoint), key, value, eb);
-        if (!rc && o->sqs_endpoint[strlen(o->sqs_endpoint) - 1] == '/')
-            o->sqs_endpoint[strlen(o->sqs_endpoint) - 1] = '\0';
-        return rc;
-    }
+    if (strcmp(key, "sqs_endpoint") == 0)
+        return base_url_option(o->sqs_endpoint, sizeof(o->sqs_endpoint), key, value, eb);
     if (strcmp(key, "lambda") == 0) {
         const char *eq = strchr(value, '=');
 

@@ -335,15 +335,22 @@ def test_detect_alert_reaches_queues_wrapped_raw_and_filtered(emu, sns):
     assert sqs.receive_message(QueueUrl=cleared_url).get("Messages", []) == []
 
 
-def test_missing_queue_is_retried_then_delivered(make_emulator):
-    emu = make_emulator("--manual-clock", "--retry-delay-ms", "100",
-                        "--delivery-attempts", "100").start()
+def alert_to_missing_queue(make_emulator, *args):
+    """An emulator whose Detect alert goes to an sqs subscription of a queue
+    that does not exist (yet)."""
+    emu = make_emulator("--manual-clock", *args).start()
     sns = emu.client("sns")
     sns.create_topic(Name="Alerts")
     sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN)
     create_alarm_profile(emu, topic_arn=TOPIC_ARN)
     emu.sync()
     violate(emu)
+    return emu
+
+
+def test_missing_queue_is_retried_then_delivered(make_emulator):
+    emu = alert_to_missing_queue(make_emulator, "--retry-delay-ms", "100",
+                                 "--delivery-attempts", "100")
     view = wait_alert_state(emu, lambda a: a and a[0]["deliveries"] and
                             a[0]["deliveries"][0]["attempts"] >= 2)
     d = view[0]["deliveries"][0]
@@ -358,14 +365,8 @@ def test_missing_queue_is_retried_then_delivered(make_emulator):
 
 
 def test_missing_queue_fails_after_the_attempts(make_emulator):
-    emu = make_emulator("--manual-clock", "--retry-delay-ms", "50",
-                        "--delivery-attempts", "3").start()
-    sns = emu.client("sns")
-    sns.create_topic(Name="Alerts")
-    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN)
-    create_alarm_profile(emu, topic_arn=TOPIC_ARN)
-    emu.sync()
-    violate(emu)
+    emu = alert_to_missing_queue(make_emulator, "--retry-delay-ms", "50",
+                                 "--delivery-attempts", "3")
     d = wait_alert_state(emu, lambda a: a and a[0]["deliveries"] and
                          a[0]["deliveries"][0]["status"] == "failed")[0]["deliveries"][0]
     assert d["attempts"] == 3

@@ -329,6 +329,19 @@ static void key_order(const cJSON *obj, char *out, size_t size)
     }
 }
 
+/* body parsed (the caller deletes it), after checking its keys are want,
+ * in that order. */
+static cJSON *parse_keys(const char *body, const char *want)
+{
+    cJSON *root = cJSON_Parse(body);
+    char keys[512];
+
+    assert_non_null(root);
+    key_order(root, keys, sizeof(keys));
+    assert_string_equal(keys, want);
+    return root;
+}
+
 static void test_http_body_notification(void **state)
 {
     static const char want[] =
@@ -346,7 +359,7 @@ static void test_http_body_notification(void **state)
         "}";
     struct sns_message m = vector_notification();
     struct dd_errbuf eb;
-    char *body, keys[512];
+    char *body;
     cJSON *root;
 
     (void)state;
@@ -361,11 +374,8 @@ static void test_http_body_notification(void **state)
     assert_int_equal(sns_http_body(&m, &body, &eb), DD_OK);
     assert_non_null(strstr(body, "\"line1\\nline2\\t\\\"q\\\" \\\\ \\u0001 caf\xc3\xa9 "
                                  "/\\r\\b\\f\\u001f\""));
-    root = cJSON_Parse(body);
-    assert_non_null(root);
-    key_order(root, keys, sizeof(keys));
-    assert_string_equal(keys, "Type,MessageId,TopicArn,Subject,Message,Timestamp,"
-                              "SignatureVersion,Signature,SigningCertURL,UnsubscribeURL");
+    root = parse_keys(body, "Type,MessageId,TopicArn,Subject,Message,Timestamp,"
+                            "SignatureVersion,Signature,SigningCertURL,UnsubscribeURL");
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(root, "Message")->valuestring, m.message);
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(root, "Subject")->valuestring,
                         "Device Defender alarm");
@@ -443,11 +453,18 @@ static void test_lambda_event_matches_seed(void **state)
     "\"blob\":{\"Type\":\"Binary\",\"Value\":\"AQID\"},"                                           \
     "\"n\":{\"Type\":\"Number\",\"Value\":\"99.12\"}}"
 
+/* The Type of attribute name in a MessageAttributes object. */
+static const char *attr_type(const cJSON *attrs, const char *name)
+{
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(attrs, name), "Type")
+        ->valuestring;
+}
+
 static void test_message_attributes_in_bodies(void **state)
 {
     struct sns_message m = vector_notification();
     struct dd_errbuf eb;
-    char *body, keys[512];
+    char *body;
     cJSON *root, *attrs, *sns;
 
     (void)state;
@@ -455,16 +472,10 @@ static void test_message_attributes_in_bodies(void **state)
     assert_int_equal(sns_http_body(&m, &body, &eb), DD_OK);
     assert_non_null(strstr(body, ",\n  \"MessageAttributes\" : {\n    \"color\" : "
                                  "{\"Type\":\"String\",\"Value\":\"red\"},"));
-    root = cJSON_Parse(body);
-    assert_non_null(root);
-    key_order(root, keys, sizeof(keys));
-    assert_string_equal(keys, "Type,MessageId,TopicArn,Message,Timestamp,SignatureVersion,"
-                              "Signature,SigningCertURL,UnsubscribeURL,MessageAttributes");
+    root = parse_keys(body, "Type,MessageId,TopicArn,Message,Timestamp,SignatureVersion,"
+                            "Signature,SigningCertURL,UnsubscribeURL,MessageAttributes");
     attrs = cJSON_GetObjectItemCaseSensitive(root, "MessageAttributes");
-    assert_string_equal(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(attrs, "n"), "Type")
-            ->valuestring,
-        "Number");
+    assert_string_equal(attr_type(attrs, "n"), "Number");
     cJSON_Delete(root);
     free(body);
     /* "{}" is none: no key at all. */
@@ -479,14 +490,8 @@ static void test_message_attributes_in_bodies(void **state)
     sns = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "Records"), 0), "Sns");
     attrs = cJSON_GetObjectItemCaseSensitive(sns, "MessageAttributes");
-    assert_string_equal(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(attrs, "n"), "Type")
-            ->valuestring,
-        "String");
-    assert_string_equal(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(attrs, "blob"), "Type")
-            ->valuestring,
-        "Binary");
+    assert_string_equal(attr_type(attrs, "n"), "String");
+    assert_string_equal(attr_type(attrs, "blob"), "Binary");
     cJSON_Delete(root);
     free(body);
     /* Not SNS's shape: refused. */
