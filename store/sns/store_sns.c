@@ -451,6 +451,8 @@ static int due_row(sqlite3_stmt *st, void *fn, void *ctx)
     return (*(store_sns_due_fn *)fn)(ctx, &d);
 }
 
+/* TODO(#15): the NULL after FilterPolicyScope is the message's attributes;
+ * it becomes sns_messages.message_attributes once Publish stores them. */
 int store_sns_due_list(struct store *s, int64_t now_real_ms, int limit, store_sns_due_fn fn,
                        void *ctx)
 {
