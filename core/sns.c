@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "jsonscan.h"
 #include "sqs.h"
 #include "utf8.h"
 
@@ -113,7 +114,11 @@ static int attrs_parse(const char *json, cJSON **out, struct dd_errbuf *eb)
         return DD_OK;
     if (!utf8_valid(json, strlen(json)))
         return dd_fail(eb, DD_ERR_ENCODING, "SNS message attributes are not UTF-8");
+    if (!jsonscan_check(json, strlen(json), 4, NULL, NULL))
+        goto bad;
     *out = cJSON_Parse(json);
+    if (!*out) /* the syntax is fine: out of memory */
+        return dd_fail(eb, DD_ERR_NOMEM, "out of memory");
     if (!cJSON_IsObject(*out))
         goto bad;
     cJSON_ArrayForEach(it, *out)

@@ -9,7 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jsonscan.h"
 #include "snsfilter.h"
+
+/* Deepest nesting of a JSON attribute value taken (policies are shallow). */
+#define MAX_DEPTH 32
 
 /* The protocols that take RawMessageDelivery (sns-more.md 1.2, sns.md 2.4). */
 static const char *const raw_protocols[] = { "http", "https", "sqs", "firehose", NULL };
@@ -59,10 +63,15 @@ static bool arn_shaped(const char *s)
     return colons >= 5;
 }
 
-/* A JSON object, or refused with "<name>: failed to parse JSON." */
+/* A JSON object, or refused with "<name>: failed to parse JSON."; a
+ * parse that fails on good syntax is out of memory. */
 static int json_object(const char *name, const char *value, cJSON **out, struct dd_errbuf *eb)
 {
-    *out = cJSON_Parse(value);
+    bool syntax = jsonscan_check(value, strlen(value), MAX_DEPTH, NULL, NULL);
+
+    *out = syntax ? cJSON_Parse(value) : NULL;
+    if (syntax && !*out)
+        return dd_fail(eb, DD_ERR_NOMEM, "out of memory");
     if (!cJSON_IsObject(*out)) {
         cJSON_Delete(*out);
         *out = NULL;
@@ -195,13 +204,20 @@ int snssub_effective_delivery_policy(const char *delivery_policy, char **out)
     if (!base)
         goto out;
     given = delivery_policy ? cJSON_Parse(delivery_policy) : NULL;
+    if (!given && delivery_policy &&
+        jsonscan_check(delivery_policy, strlen(delivery_policy), MAX_DEPTH, NULL, NULL))
+        goto out; /* good syntax that did not parse: out of memory */
     cJSON_ArrayForEach(it, given)
     {
+        /* The copy keeps its key (cJSON_Duplicate copies it), so it
+         * replaces by pointer: cJSON 1.7.15's ReplaceItemInObject does not
+         * check its own copy of the key. */
         cJSON *copy = cJSON_Duplicate(it, true);
+        cJSON *old = cJSON_GetObjectItemCaseSensitive(base, it->string);
+        bool taken = copy && (old ? cJSON_ReplaceItemViaPointer(base, old, copy)
+                                  : cJSON_AddItemToObject(base, it->string, copy));
 
-        if (!copy || !cJSON_ReplaceItemInObjectCaseSensitive(base, it->string, copy)) {
-            if (copy && cJSON_AddItemToObject(base, it->string, copy))
-                continue;
+        if (!taken) {
             cJSON_Delete(copy);
             goto out;
         }

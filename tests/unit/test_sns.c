@@ -760,8 +760,34 @@ static int sweep_confirmation(void *ctx)
     return rc;
 }
 
+/* The bodies with message attributes, and their SQS form. */
+static int sweep_attributes(void *ctx)
+{
+    struct sns_message m = vector_notification();
+    struct dd_errbuf eb;
+    char *out = NULL, md5[33];
+    int rc;
+
+    m.message_attributes = VEC_ATTRS;
+    if (*(const int *)ctx == 0)
+        rc = sns_http_body(&m, &out, &eb);
+    else if (*(const int *)ctx == 1)
+        rc = sns_lambda_event(&m, &out, &eb);
+    else
+        rc = sns_sqs_attributes(VEC_ATTRS, &out, md5, &eb);
+    if (rc)
+        assert_null(out);
+    free(out);
+    return rc;
+}
+
 static void test_alloc_failures(void **state)
 {
+    int which[] = { 0, 1, 2 };
+
+    for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++)
+        assert_true(alloc_fail_sweep(sweep_attributes, &which[i]) >= 2);
+
     enum builder builders[] = { B_SIGN, B_BODY, B_LAMBDA };
 
     (void)state;

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "core/snssub.h"
+#include "tests/unit/alloc_fail.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -174,6 +175,37 @@ static void test_effective_delivery_policy(void **state)
     cJSON_Delete(doc);
 }
 
+/* Each call that allocates: every failed allocation is DD_ERR_NOMEM. */
+static int sweep_case(void *ctx)
+{
+    struct dd_errbuf eb = { { 0 } };
+    char norm[128], *out = NULL;
+    int rc;
+
+    switch (*(const int *)ctx) {
+    case 0:
+        rc = snssub_effective_delivery_policy("{\"healthyRetryPolicy\":{\"numRetries\":7}}", &out);
+        cJSON_free(out);
+        return rc;
+    case 1:
+        return snssub_attr_check("sqs", "RedrivePolicy",
+                                 "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:1:q\"}", norm,
+                                 sizeof(norm), &eb);
+    default:
+        return snssub_filter_check("{\"a\":{\"b\":[\"c\"]}}", "MessageBody", &eb);
+    }
+}
+
+static void test_alloc_failures(void **state)
+{
+    int which[] = { 0, 1, 2 };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < N(which); i++)
+        assert_true(alloc_fail_sweep(sweep_case, &which[i]) >= 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,7 +214,9 @@ int main(void)
         cmocka_unit_test(test_filter_check),
         cmocka_unit_test(test_attrs_differ),
         cmocka_unit_test(test_effective_delivery_policy),
+        cmocka_unit_test(test_alloc_failures),
     };
 
+    alloc_fail_setup();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
