@@ -25,9 +25,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const names[] = { "RawMessageDelivery", "FilterPolicy", "FilterPolicyScope",
-                                     "RedrivePolicy",      "DeliveryPolicy", "SubscriptionRoleArn",
-                                     "Owner" };
+static const char *const names[] = {
+    "RawMessageDelivery",  "FilterPolicy", "FilterPolicyScope", "RedrivePolicy", "DeliveryPolicy",
+    "SubscriptionRoleArn", "Owner"
+};
 static const char *const protocols[] = { "sqs", "http", "https", "lambda" };
 
 static void attribute(unsigned variant, const char *value)
