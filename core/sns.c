@@ -13,7 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
+#include "jsonscan.h"
+#include "sqs.h"
 #include "utf8.h"
+
+#define SQS_MAX_ATTRIBUTES 10
 
 /* A growing string. err latches the first allocation failure. */
 struct sbuf {
@@ -94,6 +100,74 @@ static int sb_take(struct sbuf *sb, char **out)
     }
     *out = sb->p;
     return DD_OK;
+}
+
+/* The message attributes of m as a parsed map (caller deletes), NULL into
+ * *out when there are none. Each member must be {"Type": string, "Value":
+ * string}, UTF-8. */
+static int attrs_parse(const char *json, cJSON **out, struct dd_errbuf *eb)
+{
+    const cJSON *it;
+
+    *out = NULL;
+    if (!json)
+        return DD_OK;
+    if (!utf8_valid(json, strlen(json)))
+        return dd_fail(eb, DD_ERR_ENCODING, "SNS message attributes are not UTF-8");
+    if (!jsonscan_check(json, strlen(json), 4, NULL, NULL))
+        goto bad;
+    *out = cJSON_Parse(json);
+    if (!*out) /* the syntax is fine: out of memory */
+        return dd_fail(eb, DD_ERR_NOMEM, "out of memory");
+    if (!cJSON_IsObject(*out))
+        goto bad;
+    cJSON_ArrayForEach(it, *out)
+    {
+        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(it, "Type")) ||
+            !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(it, "Value")))
+            goto bad;
+    }
+    if (!(*out)->child) {
+        cJSON_Delete(*out);
+        *out = NULL;
+    }
+    return DD_OK;
+bad:
+    cJSON_Delete(*out);
+    *out = NULL;
+    return dd_fail(eb, DD_ERR_INVALID, "SNS message attributes are not a map of {Type, Value}");
+}
+
+static const char *attr_field(const cJSON *attr, const char *name)
+{
+    return cJSON_GetObjectItemCaseSensitive(attr, name)->valuestring;
+}
+
+/* Append ,"MessageAttributes" with the attributes of map (NULL: none) in
+ * the HTTP body's layout, or in the Lambda event's (lambda: compact, {}
+ * when none, Number and String.Array as String). */
+static void sb_attributes(struct sbuf *sb, const cJSON *map, int lambda)
+{
+    const cJSON *it;
+
+    if (!map && !lambda)
+        return;
+    sb_cat(sb, lambda ? ",\"MessageAttributes\":{" : ",\n  \"MessageAttributes\" : {");
+    for (it = map ? map->child : NULL; it; it = it->next) {
+        const char *type = attr_field(it, "Type");
+
+        if (lambda && strncmp(type, "Binary", 6) != 0)
+            type = "String";
+        sb_cat(sb, it == map->child ? "" : ",");
+        sb_cat(sb, lambda ? "" : "\n    ");
+        sb_json_str(sb, it->string);
+        sb_cat(sb, lambda ? ":{\"Type\":" : " : {\"Type\":");
+        sb_json_str(sb, type);
+        sb_cat(sb, ",\"Value\":");
+        sb_json_str(sb, attr_field(it, "Value"));
+        sb_cat(sb, "}");
+    }
+    sb_cat(sb, lambda ? "}" : "\n  }");
 }
 
 /* Which struct member a key reads. */
@@ -290,10 +364,13 @@ int sns_http_body(const struct sns_message *m, char **out, struct dd_errbuf *eb)
     const struct key *keys = m->type == SNS_NOTIFICATION ? body_notification : body_confirmation;
     struct sbuf sb = { NULL, 0, 0, 0 };
     const struct key *k;
+    cJSON *attrs = NULL;
     int rc, first = 1;
 
     *out = NULL;
     rc = check(m, keys, 1, 0, eb); /* the body keys include every signed key */
+    if (!rc && m->type == SNS_NOTIFICATION)
+        rc = attrs_parse(m->message_attributes, &attrs, eb);
     if (rc)
         return rc;
     sb_put(&sb, "{\n", 2);
@@ -308,6 +385,8 @@ int sns_http_body(const struct sns_message *m, char **out, struct dd_errbuf *eb)
         sb_json_str(&sb, v);
         first = 0;
     }
+    sb_attributes(&sb, attrs, 0);
+    cJSON_Delete(attrs);
     sb_put(&sb, "\n}", 2);
     rc = sb_take(&sb, out);
     if (rc)
@@ -319,6 +398,7 @@ int sns_lambda_event(const struct sns_message *m, char **out, struct dd_errbuf *
 {
     struct sbuf sb = { NULL, 0, 0, 0 };
     const struct key *k;
+    cJSON *attrs = NULL;
     int rc;
 
     *out = NULL;
@@ -331,6 +411,9 @@ int sns_lambda_event(const struct sns_message *m, char **out, struct dd_errbuf *
         return dd_fail(eb, DD_ERR_INVALID, "SNS Lambda event without EventSubscriptionArn");
     if (!utf8_valid(m->subscription_arn, strlen(m->subscription_arn)))
         return dd_fail(eb, DD_ERR_ENCODING, "EventSubscriptionArn is not UTF-8");
+    rc = attrs_parse(m->message_attributes, &attrs, eb);
+    if (rc)
+        return rc;
     sb_cat(&sb, "{\"Records\":[{\"EventSource\":\"aws:sns\",\"EventVersion\":\"1.0\","
                 "\"EventSubscriptionArn\":");
     sb_json_str(&sb, m->subscription_arn);
@@ -347,11 +430,122 @@ int sns_lambda_event(const struct sns_message *m, char **out, struct dd_errbuf *
         else
             sb_cat(&sb, "null");
     }
-    sb_cat(&sb, ",\"MessageAttributes\":{}}}]}");
+    sb_attributes(&sb, attrs, 1);
+    cJSON_Delete(attrs);
+    sb_cat(&sb, "}}]}");
     rc = sb_take(&sb, out);
     if (rc)
         return dd_fail(eb, rc, "out of memory building the SNS Lambda event");
     return DD_OK;
+}
+
+/* Decode standard base64 text into a new buffer (free()); *len bytes.
+ * DD_ERR_INVALID for anything that is not base64, DD_ERR_NOMEM. */
+static int b64_decode(const char *text, unsigned char **out, size_t *len)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = strlen(text), i, o = 0;
+    uint32_t acc = 0;
+    int bits = 0, pad = 0;
+
+    *out = NULL;
+    *len = 0;
+    if (n % 4)
+        return DD_ERR_INVALID;
+    *out = malloc(n / 4 * 3 + 1);
+    if (!*out)
+        return DD_ERR_NOMEM;
+    for (i = 0; i < n; i++) {
+        const char *p = strchr(alphabet, text[i]);
+
+        if (text[i] == '=' && i >= n - 2) {
+            pad++;
+            continue;
+        }
+        if (!text[i] || !p || pad) {
+            free(*out);
+            *out = NULL;
+            return DD_ERR_INVALID;
+        }
+        acc = (acc << 6) | (uint32_t)(p - alphabet);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            (*out)[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    *len = o;
+    return DD_OK;
+}
+
+int sns_sqs_attributes(const char *attributes_json, char **sqs_json, char md5[33],
+                       struct dd_errbuf *eb)
+{
+    struct sqs_msg_attr a[SQS_MAX_ATTRIBUTES];
+    unsigned char *bin[SQS_MAX_ATTRIBUTES] = { NULL };
+    cJSON *map = NULL, *o = NULL;
+    const cJSON *it;
+    size_t n = 0, i;
+    int rc;
+
+    *sqs_json = NULL;
+    md5[0] = '\0';
+    rc = attrs_parse(attributes_json, &map, eb);
+    if (rc)
+        return rc;
+    if (cJSON_GetArraySize(map) > SQS_MAX_ATTRIBUTES) {
+        rc =
+            dd_fail(eb, DD_ERR_LIMIT, "%d message attributes: raw delivery to SQS takes at most %d",
+                    cJSON_GetArraySize(map), SQS_MAX_ATTRIBUTES);
+        goto out;
+    }
+    o = cJSON_CreateObject();
+    if (!o) {
+        rc = dd_fail(eb, DD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (it = map ? map->child : NULL; it; it = it->next, n++) {
+        const char *type = attr_field(it, "Type"), *value = attr_field(it, "Value");
+        int binary = strncmp(type, "Binary", 6) == 0;
+        cJSON *v = cJSON_AddObjectToObject(o, it->string);
+
+        a[n].name = it->string;
+        a[n].data_type = type;
+        a[n].binary = binary;
+        if (binary) {
+            rc = b64_decode(value, &bin[n], &a[n].value_len);
+            if (rc) {
+                dd_fail(eb, rc, "message attribute %s is not base64", it->string);
+                goto out;
+            }
+            a[n].value = bin[n];
+        } else {
+            a[n].value = (const unsigned char *)value;
+            a[n].value_len = strlen(value);
+        }
+        if (!v || !cJSON_AddStringToObject(v, "DataType", type) ||
+            !cJSON_AddStringToObject(v, binary ? "BinaryValue" : "StringValue", value)) {
+            rc = dd_fail(eb, DD_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+    rc = sqs_md5_attributes(a, n, md5);
+    if (rc) {
+        dd_fail(eb, rc, "cannot digest the message attributes");
+        goto out;
+    }
+    *sqs_json = cJSON_PrintUnformatted(o);
+    if (!*sqs_json)
+        rc = dd_fail(eb, DD_ERR_NOMEM, "out of memory");
+out:
+    for (i = 0; i < SQS_MAX_ATTRIBUTES; i++)
+        free(bin[i]);
+    cJSON_Delete(o);
+    cJSON_Delete(map);
+    if (rc)
+        md5[0] = '\0';
+    return rc;
 }
 
 int sns_confirmation_text(enum sns_type type, const char *arn, char **out, struct dd_errbuf *eb)

@@ -38,6 +38,10 @@ struct sns_message {
     const char *subscribe_url;     /* confirmations */
     const char *token;             /* confirmations */
     const char *subscription_arn;  /* Lambda EventSubscriptionArn */
+    /* Notification: the published message attributes, SNS's map
+     * {"name": {"Type": "String", "Value": "..."}} as JSON text (Binary
+     * values base64); NULL or "{}" when there are none. Not signed. */
+    const char *message_attributes;
 };
 
 /* The string SNS signs (sns.md 3.2): "name\nvalue\n" for Message, MessageId,
@@ -53,7 +57,8 @@ int sns_string_to_sign(const struct sns_message *m, char **out, struct dd_errbuf
  * spaces of indent, "Key" : "Value", keys in the order real messages use).
  * Notification: Type, MessageId, TopicArn, Subject (left out when NULL),
  * Message, Timestamp, SignatureVersion, Signature, SigningCertURL,
- * UnsubscribeURL. Confirmations: Type, MessageId, Token, TopicArn, Message,
+ * UnsubscribeURL, and MessageAttributes when there are any (sns-more.md
+ * 1.1: the body SQS subscribers get too). Confirmations: Type, MessageId, Token, TopicArn, Message,
  * SubscribeURL, Timestamp, SignatureVersion, Signature, SigningCertURL.
  * Requires the string-to-sign fields plus signature_version ("1" or "2"),
  * signature, signing_cert_url, and unsubscribe_url for a Notification.
@@ -63,11 +68,25 @@ int sns_http_body(const struct sns_message *m, char **out, struct dd_errbuf *eb)
 /* The event a Lambda subscriber receives: one record with EventSource
  * "aws:sns", EventVersion "1.0", EventSubscriptionArn and an Sns object
  * (SigningCertUrl and UnsubscribeUrl spelled that way, "Subject": null when
- * there is none, "MessageAttributes": {}). Compact JSON. Only a
+ * there is none, "MessageAttributes" {} or the attributes, Number and
+ * String.Array given as String). Compact JSON. Only a
  * Notification reaches Lambda: another type is DD_ERR_INVALID. Requires
  * the sns_http_body() fields plus subscription_arn. *out as for
  * sns_string_to_sign(); same errors. */
 int sns_lambda_event(const struct sns_message *m, char **out, struct dd_errbuf *eb);
+
+/* The SQS message attributes of a raw delivery to a queue (sns-more.md
+ * 1.2): each SNS attribute of attributes_json (as in struct sns_message;
+ * NULL or "{}" for none) becomes {"DataType": its Type, "StringValue": its
+ * Value}, or {"DataType": "Binary...", "BinaryValue": the base64 text}.
+ * On DD_OK *sqs_json is a new JSON object text (the shape the SQS store
+ * keeps, "{}" when none) to free(), and md5 holds MD5OfMessageAttributes
+ * ("" when none). DD_ERR_INVALID for a map that is not SNS's shape or a
+ * Binary value that is not base64, DD_ERR_LIMIT for more than the 10
+ * attributes SQS takes, DD_ERR_NOMEM; eb says why. Tested in
+ * tests/unit/test_sns.c against SQS's own digest. */
+int sns_sqs_attributes(const char *attributes_json, char **sqs_json, char md5[33],
+                       struct dd_errbuf *eb);
 
 /* The Message text of a confirmation: for SNS_SUBSCRIPTION_CONFIRMATION arn
  * is the topic ARN ("You have chosen to subscribe to the topic ..."), for

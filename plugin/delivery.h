@@ -8,7 +8,13 @@
  * that hangs holds only its own transfer: never the broker, the engine, the
  * server, or other subscriptions. Retries follow SNS's default HTTP policy
  * (plugin_opt_delivery_attempts tries, plugin_opt_retry_delay_ms apart, real
- * time; only 5xx answers, timeouts and connection errors are retried). */
+ * time; only 5xx answers, timeouts and connection errors are retried).
+ *
+ * An sqs subscription's message becomes a row of the queue its ARN names
+ * in this database, in the transaction that records it delivered; with
+ * plugin_opt_sqs_endpoint it is sent by SQS SendMessage to that engine
+ * instead. Either way every failure is retried. A Notification that the
+ * subscription's filter policy rejects is recorded as filtered. */
 #ifndef DD_PLUGIN_DELIVERY_H
 #define DD_PLUGIN_DELIVERY_H
 
@@ -22,7 +28,8 @@ struct delivery;
 void delivery_options_default(struct plugin_options *o);
 
 /* Take one plugin_opt_<key> line if it is a delivery option (public_url,
- * delivery_attempts, retry_delay_ms, webhook, webhook_format, lambda).
+ * delivery_attempts, retry_delay_ms, webhook, webhook_format, lambda,
+ * sqs_endpoint).
  * Returns DD_OK when taken, DD_ERR_NOT_FOUND when key is not a delivery
  * option, DD_ERR_INVALID (eb says why) for a bad value. Borrowed strings. */
 int delivery_option(struct plugin_options *o, const char *key, const char *value,

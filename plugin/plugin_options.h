@@ -36,6 +36,7 @@ struct plugin_options {
     long retry_delay_ms;    /* plugin_opt_retry_delay_ms, default 20000 */
     char webhook[512];      /* plugin_opt_webhook: subscribed to every alert topic */
     int webhook_sns_format; /* plugin_opt_webhook_format sns (else lambda) */
+    char sqs_endpoint[256]; /* plugin_opt_sqs_endpoint: sqs deliveries go there, "" = our SQS */
     int n_lambdas;          /* plugin_opt_lambda ARN=URL lines */
     char lambdas[PLUGIN_MAX_LAMBDAS][768];
 };

@@ -285,8 +285,15 @@ function renderAlerts(f) {
     if (!a.topicArn) delivery = 'no SNS target on the profile: recorded only';
     else if (!f.deliveryTracked) delivery = 'to ' + a.topicArn;
     else if (!a.deliveries.length) delivery = 'to ' + a.topicArn + ': no subscription yet';
-    else delivery = a.deliveries.map((d) => d.status + ' to ' + d.endpoint + ' (' + d.attempts + ' attempt' +
-      (d.attempts === 1 ? '' : 's') + (d.lastHttpStatus ? ', HTTP ' + d.lastHttpStatus : '') + ')').join('; ');
+    else {
+      // per subscription: delivered, kept back by its filter policy, failed or pending
+      const counts = ['delivered', 'filtered', 'failed', 'pending']
+        .map((s) => [s, a.deliveries.filter((d) => d.status === s).length]).filter(([, n]) => n);
+      delivery = counts.map(([s, n]) => n + ' ' + s).join(', ') + ': ' + a.deliveries.map((d) =>
+        d.status === 'filtered' ? 'filtered out for ' + d.endpoint
+          : d.status + ' to ' + d.endpoint + ' (' + d.attempts + ' attempt' + (d.attempts === 1 ? '' : 's') +
+            (d.lastHttpStatus ? ', HTTP ' + d.lastHttpStatus : '') + ')').join('; ');
+    }
     box.append(el('details', { class: 'alert' },
       el('summary', {}, stamp(a.time), ' · ', el('span', { class: 'event ' + (m.violationEventType || '') }, m.violationEventType || 'alert'),
         ' · ', m.thingName || '', ' · ', a.securityProfileName, ' — ', el('span', { class: 'muted' }, delivery)),

@@ -23,6 +23,7 @@
 #include "core/paging.h"
 #include "core/partition.h"
 #include "core/sns.h"
+#include "core/snssub.h"
 #include "core/tags.h"
 #include "server/api.h"
 #include "server/aws_error.h"
@@ -498,15 +499,36 @@ static int set_topic_attributes(struct action *a)
 struct sub_result {
     char arn[NAMES_SNS_ARN_SIZE];
     int confirmed;
+    const cJSON *given; /* Subscribe's checked Attributes, or NULL */
+    bool differ;        /* the subscription found has other attributes */
 };
 
 static int keep_sub(void *ctx, const struct store_sns_subscription *sub)
 {
     struct sub_result *r = ctx;
+    cJSON *stored;
 
     snprintf(r->arn, sizeof(r->arn), "%s", sub->arn);
     r->confirmed = sub->confirmed;
+    if (r->given) {
+        stored = cJSON_Parse(sub->attributes);
+        r->differ = snssub_attrs_differ(stored, r->given);
+        cJSON_Delete(stored);
+    }
     return DD_OK;
+}
+
+/* An SQS endpoint: a queue ARN, arn:PARTITION:sqs:REGION:ACCOUNT:NAME. */
+static int sqs_endpoint_ok(const char *endpoint)
+{
+    const char *p = endpoint;
+    int colons = 0;
+
+    if (strncmp(endpoint, "arn:", 4) != 0 || !strstr(endpoint, ":sqs:"))
+        return 0;
+    for (; *p; p++)
+        colons += *p == ':';
+    return colons == 5 && endpoint[strlen(endpoint) - 1] != ':';
 }
 
 static int endpoint_ok(const char *protocol, const char *endpoint)
@@ -517,7 +539,125 @@ static int endpoint_ok(const char *protocol, const char *endpoint)
         return strncmp(endpoint, "http://", 7) == 0 && endpoint[7];
     if (strcmp(protocol, "https") == 0)
         return strncmp(endpoint, "https://", 8) == 0 && endpoint[8];
+    if (strcmp(protocol, "sqs") == 0)
+        return sqs_endpoint_ok(endpoint);
     return strncmp(endpoint, "arn:aws:lambda:", 15) == 0 && strstr(endpoint, ":function:");
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), m = strlen(tail);
+
+    return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+/* An attribute of the stored object, or NULL. */
+static const char *stored_attr(const cJSON *attrs, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(attrs, name);
+
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Answer a refusal of a subscription attribute: "Invalid parameter: ",
+ * prefix and why. Returns DD_ERR_INVALID. */
+static int attribute_refused(struct action *a, const char *prefix, const char *why)
+{
+    char msg[sizeof(((struct dd_errbuf *)0)->msg) + 64];
+
+    snprintf(msg, sizeof(msg), "Invalid parameter: %s%s", prefix, why);
+    sns_error(a->res, 400, "InvalidParameter", msg);
+    return DD_ERR_INVALID;
+}
+
+/* Check a FilterPolicy for a scope (NULL: MessageAttributes). DD_OK, or an
+ * error already answered with prefix. */
+static int filter_refused(struct action *a, const char *policy, const char *scope,
+                          const char *prefix)
+{
+    struct dd_errbuf eb = { { 0 } };
+    int rc = snssub_filter_check(policy, scope, &eb);
+
+    if (rc == DD_ERR_INVALID)
+        return attribute_refused(a, prefix, eb.msg);
+    if (rc)
+        failed(a->res, rc);
+    return rc;
+}
+
+/* Check one subscription attribute (name, value) for protocol and put
+ * what is to be stored into *stored_value (a new string to free(); NULL
+ * when the attribute is to be removed). A refusal is answered with
+ * "Invalid parameter: " and prefix, and returned as DD_ERR_INVALID. */
+static int sub_attribute(struct action *a, const char *protocol, const char *name,
+                         const char *value, const char *prefix, char **stored_value)
+{
+    struct dd_errbuf eb = { { 0 } };
+    size_t size = (value ? strlen(value) : 0) + 1;
+    int rc;
+
+    *stored_value = malloc(size);
+    if (!*stored_value) {
+        failed(a->res, DD_ERR_NOMEM);
+        return DD_ERR_NOMEM;
+    }
+    rc = snssub_attr_check(protocol, name, value, *stored_value, size, &eb);
+    if (!rc && !(*stored_value)[0]) {
+        free(*stored_value);
+        *stored_value = NULL;
+    }
+    if (rc) {
+        free(*stored_value);
+        *stored_value = NULL;
+        return attribute_refused(a, prefix, eb.msg);
+    }
+    return DD_OK;
+}
+
+/* Subscribe's Attributes, checked for protocol, into *out (a JSON object
+ * of the values to store; caller deletes). FilterPolicyScope is taken
+ * before FilterPolicy, whose check depends on it. DD_OK, or an error
+ * already answered. */
+static int subscribe_attributes(struct action *a, const char *protocol, cJSON **out)
+{
+    cJSON *given = attributes_param(a->p), *it;
+    char *v = NULL;
+    int rc = DD_OK, pass;
+
+    *out = cJSON_CreateObject();
+    if (!given || !*out) {
+        rc = DD_ERR_NOMEM;
+        failed(a->res, rc);
+        goto out;
+    }
+    for (pass = 0; pass < 2 && !rc; pass++) {
+        cJSON_ArrayForEach(it, given)
+        {
+            if ((strcmp(it->string, "FilterPolicyScope") == 0) != (pass == 0))
+                continue;
+            rc = sub_attribute(a, protocol, it->string, it->valuestring, "Attributes Reason: ", &v);
+            if (rc)
+                break;
+            if (v && !cJSON_AddStringToObject(*out, it->string, v)) {
+                rc = DD_ERR_NOMEM;
+                failed(a->res, rc);
+            }
+            free(v);
+            v = NULL;
+            if (rc)
+                break;
+        }
+    }
+    if (!rc && stored_attr(*out, "FilterPolicy"))
+        rc = filter_refused(a, stored_attr(*out, "FilterPolicy"),
+                            stored_attr(*out, "FilterPolicyScope"), "Attributes Reason: ");
+out:
+    cJSON_Delete(given);
+    if (rc) {
+        cJSON_Delete(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 static int subscribe(struct action *a)
@@ -529,47 +669,66 @@ static int subscribe(struct action *a)
     char sub_arn[NAMES_SNS_ARN_SIZE], id[IDS_UUID_SIZE], message_id[IDS_UUID_SIZE];
     char token[IDS_HEX_SIZE(32)];
     struct store_sns_subscribe n;
-    struct sub_result r = { "", 0 };
+    struct sub_result r = { "", 0, NULL, false };
     struct dd_errbuf eb;
     struct xml x = { 0 };
-    char *text = NULL;
-    int lambda, rc;
+    cJSON *attrs = NULL;
+    char *text = NULL, *attrs_json = NULL;
+    int auto_confirm, rc;
 
     if (!topic_arn_ok(arn))
         return invalid(a->res, "TopicArn");
     if (!protocol || (strcmp(protocol, "http") != 0 && strcmp(protocol, "https") != 0 &&
-                      strcmp(protocol, "lambda") != 0))
+                      strcmp(protocol, "lambda") != 0 && strcmp(protocol, "sqs") != 0))
         return invalid(a->res, "Amazon SNS does not support this protocol string (ddlocal "
-                               "delivers http, https and lambda)");
+                               "delivers http, https, lambda and sqs)");
     if (!endpoint_ok(protocol, endpoint))
-        return invalid(a->res, strcmp(protocol, "lambda") == 0
-                                   ? "Lambda endpoint ARN"
-                                   : "Endpoint must match the protocol");
-    lambda = strcmp(protocol, "lambda") == 0;
+        return invalid(a->res, strcmp(protocol, "lambda") == 0 ? "Lambda endpoint ARN"
+                               : strcmp(protocol, "sqs") == 0  ? "SQS endpoint ARN"
+                                                              : "Endpoint must match the protocol");
+    if (strcmp(protocol, "sqs") == 0 && ends_with(endpoint, ".fifo") && !ends_with(arn, ".fifo"))
+        return invalid(a->res, "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be "
+                               "subscribed to standard SNS topics");
+    /* Lambda functions and queues are confirmed at once, as AWS does for
+     * endpoints of the topic's own account. */
+    auto_confirm = strcmp(protocol, "lambda") == 0 || strcmp(protocol, "sqs") == 0;
+    if (subscribe_attributes(a, protocol, &attrs))
+        return DD_OK;
     if (ids_uuid(id) || ids_uuid(message_id) || ids_hex(token, sizeof(token), 32))
-        return failed(a->res, DD_ERR_INTERNAL);
-    rc = names_sns_subscription_arn(sub_arn, sizeof(sub_arn), arn, id);
-    if (!rc && !lambda)
+        rc = DD_ERR_INTERNAL;
+    else
+        rc = names_sns_subscription_arn(sub_arn, sizeof(sub_arn), arn, id);
+    if (!rc && !auto_confirm)
         rc = sns_confirmation_text(SNS_SUBSCRIPTION_CONFIRMATION, arn, &text, &eb);
+    if (!rc && !(attrs_json = cJSON_PrintUnformatted(attrs)))
+        rc = DD_ERR_NOMEM;
     if (rc)
-        return failed(a->res, rc);
+        goto out;
     memset(&n, 0, sizeof(n));
     n.arn = sub_arn;
     n.topic_arn = arn;
     n.protocol = protocol;
     n.endpoint = endpoint;
     n.token = token;
-    n.confirmed = lambda;
+    n.attributes = attrs_json;
+    n.confirmed = auto_confirm;
     n.confirm_message_id = message_id;
     n.confirm_text = text;
     n.now_ms = request_now_ms(a->req);
     n.now_real_ms = server_real_ms();
+    r.given = attrs;
     rc = store_sns_subscribe(a->s, &n, keep_sub, &r);
+out:
     free(text);
+    cJSON_free(attrs_json);
+    cJSON_Delete(attrs);
     if (rc == DD_ERR_NOT_FOUND)
         return sns_error(a->res, 404, "NotFound", "Topic does not exist");
     if (rc)
         return failed(a->res, rc);
+    if (r.differ)
+        return invalid(a->res,
+                       "Attributes Reason: Subscription already exists with different attributes");
     xml_begin(&x, a->name, 1);
     xml_elem(&x, "SubscriptionArn",
              r.confirmed || (ret && strcmp(ret, "true") == 0) ? r.arn : "pending confirmation");
@@ -579,7 +738,7 @@ static int subscribe(struct action *a)
 static int confirm_subscription(struct action *a)
 {
     const char *arn = query_form_get(a->p, "TopicArn"), *token = query_form_get(a->p, "Token");
-    struct sub_result r = { "", 0 };
+    struct sub_result r = { "", 0, NULL, false };
     int64_t c, p;
     char *json;
     struct xml x = { 0 };
@@ -674,8 +833,23 @@ static int list_subscriptions(struct action *a)
 
 static int sub_attributes(void *ctx, const struct store_sns_subscription *sub)
 {
+    static const char *const optional[] = { "RedrivePolicy", "DeliveryPolicy",
+                                            "SubscriptionRoleArn", NULL };
     struct sub_list *l = ctx;
+    cJSON *attrs = cJSON_Parse(sub->attributes);
+    const char *raw = stored_attr(attrs, "RawMessageDelivery");
+    const char *policy = stored_attr(attrs, "FilterPolicy");
+    const char *scope = stored_attr(attrs, "FilterPolicyScope");
+    int http = strcmp(sub->protocol, "http") == 0 || strcmp(sub->protocol, "https") == 0;
+    int authenticated = sub->confirmed && !http;
+    char *effective = NULL;
+    size_t i;
 
+    if (!attrs || (http && snssub_effective_delivery_policy(stored_attr(attrs, "DeliveryPolicy"),
+                                                            &effective))) {
+        cJSON_Delete(attrs);
+        return DD_ERR_NOMEM;
+    }
     xml_raw(l->x, "<Attributes>");
     xml_entry(l->x, "SubscriptionArn", sub->arn);
     xml_entry(l->x, "TopicArn", sub->topic_arn);
@@ -683,9 +857,20 @@ static int sub_attributes(void *ctx, const struct store_sns_subscription *sub)
     xml_entry(l->x, "Protocol", sub->protocol);
     xml_entry(l->x, "Endpoint", sub->endpoint);
     xml_entry(l->x, "PendingConfirmation", sub->confirmed ? "false" : "true");
-    xml_entry(l->x, "ConfirmationWasAuthenticated", "false");
-    xml_entry(l->x, "RawMessageDelivery", "false");
+    xml_entry(l->x, "ConfirmationWasAuthenticated", authenticated ? "true" : "false");
+    xml_entry(l->x, "RawMessageDelivery", raw ? raw : "false");
+    if (policy) {
+        xml_entry(l->x, "FilterPolicy", policy);
+        xml_entry(l->x, "FilterPolicyScope", scope ? scope : "MessageAttributes");
+    }
+    for (i = 0; optional[i]; i++)
+        if (stored_attr(attrs, optional[i]))
+            xml_entry(l->x, optional[i], stored_attr(attrs, optional[i]));
+    if (effective)
+        xml_entry(l->x, "EffectiveDeliveryPolicy", effective);
     xml_raw(l->x, "</Attributes>");
+    cJSON_free(effective);
+    cJSON_Delete(attrs);
     return DD_OK;
 }
 
@@ -707,6 +892,73 @@ static int get_subscription_attributes(struct action *a)
                    : failed(a->res, rc);
     }
     return xml_finish(&x, a->res, a->name, 1);
+}
+
+/* What SetSubscriptionAttributes needs of the subscription it changes. */
+struct sub_found {
+    char protocol[16];
+    char *attributes; /* owned */
+};
+
+static int find_sub(void *ctx, const struct store_sns_subscription *sub)
+{
+    struct sub_found *f = ctx;
+
+    snprintf(f->protocol, sizeof(f->protocol), "%s", sub->protocol);
+    f->attributes = dd_strdup(sub->attributes);
+    return f->attributes ? DD_OK : DD_ERR_NOMEM;
+}
+
+/* A new FilterPolicy is checked for the stored scope, a new scope against
+ * the stored policy. DD_OK, or an error already answered. */
+static int set_filter_check(struct action *a, const char *stored_json, const char *name,
+                            const char *value)
+{
+    cJSON *stored = cJSON_Parse(stored_json);
+    const char *policy = stored_attr(stored, "FilterPolicy");
+    int rc = stored ? DD_OK : DD_ERR_NOMEM;
+
+    if (rc)
+        failed(a->res, rc);
+    else if (strcmp(name, "FilterPolicy") == 0)
+        rc = filter_refused(a, value, stored_attr(stored, "FilterPolicyScope"), "");
+    else if (strcmp(name, "FilterPolicyScope") == 0 && policy)
+        rc = filter_refused(a, policy, value, "");
+    cJSON_Delete(stored);
+    return rc;
+}
+
+static int set_subscription_attributes(struct action *a)
+{
+    const char *arn = query_form_get(a->p, "SubscriptionArn"),
+               *name = query_form_get(a->p, "AttributeName");
+    const char *value = query_form_get(a->p, "AttributeValue");
+    struct sub_found f = { "", NULL };
+    char *v = NULL;
+    int rc;
+
+    if (!subscription_arn_ok(arn))
+        return invalid(a->res, "SubscriptionArn");
+    if (!name || !name[0])
+        return invalid(a->res, "AttributeName");
+    rc = store_sns_subscription_get(a->s, arn, find_sub, &f);
+    if (rc == DD_ERR_NOT_FOUND)
+        return sns_error(a->res, 404, "NotFound", "Subscription does not exist");
+    if (rc) {
+        free(f.attributes);
+        return failed(a->res, rc);
+    }
+    rc = sub_attribute(a, f.protocol, name, value, "", &v);
+    if (!rc && v)
+        rc = set_filter_check(a, f.attributes, name, v);
+    free(f.attributes);
+    if (rc) {
+        free(v);
+        return DD_OK;
+    }
+    rc = store_sns_subscription_set_attribute(a->s, arn, name, v);
+    free(v);
+    return answer_empty(a, a->name, rc, "Subscription does not exist");
 }
 
 static int publish(struct action *a)
@@ -833,6 +1085,7 @@ static const struct {
     { "ListSubscriptions", list_subscriptions, 0 },
     { "ListSubscriptionsByTopic", list_subscriptions, 0 },
     { "GetSubscriptionAttributes", get_subscription_attributes, 0 },
+    { "SetSubscriptionAttributes", set_subscription_attributes, 0 },
     { "Publish", publish, 0 },
     { "TagResource", tag_resource, 0 },
     { "UntagResource", untag_resource, 0 },

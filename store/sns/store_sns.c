@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 
 #include "core/mem.h"
+#include "store/sqs/store_sqs.h"
 #include "store/store_internal.h"
 
 /* Run a walk statement to its end, handing rows to row(); a non-zero row()
@@ -143,13 +145,13 @@ int store_sns_topic_list(struct store *s, const char *after_arn, int limit, stor
 
 /* ---- subscriptions ---- */
 
-#define SUB_COLUMNS "arn, topic_arn, protocol, endpoint, token, confirmed"
+#define SUB_COLUMNS "arn, topic_arn, protocol, endpoint, token, attributes, confirmed"
 
 static int sub_row(sqlite3_stmt *st, void *fn, void *ctx)
 {
     struct store_sns_subscription sub;
-    int rc = store__columns(st, "vvvvvi", &sub.arn, &sub.topic_arn, &sub.protocol, &sub.endpoint,
-                            &sub.token, &sub.confirmed);
+    int rc = store__columns(st, "vvvvvvi", &sub.arn, &sub.topic_arn, &sub.protocol, &sub.endpoint,
+                            &sub.token, &sub.attributes, &sub.confirmed);
 
     if (rc)
         return rc;
@@ -209,13 +211,15 @@ int store_sns_subscribe(struct store *s, const struct store_sns_subscribe *n,
     static const char find_sql[] = "SELECT " SUB_COLUMNS " FROM sns_subscriptions "
                                    "WHERE topic_arn = ? AND protocol = ? AND endpoint = ?";
     static const char ins_sql[] = "INSERT INTO sns_subscriptions (arn, topic_arn, protocol, "
-                                  "endpoint, confirmed, token, created_ms) VALUES (?, ?, ?, ?, "
-                                  "?, ?, ?)";
+                                  "endpoint, confirmed, token, created_ms, attributes) VALUES (?, "
+                                  "?, ?, ?, ?, ?, ?, json(?))";
     static const char deliver_sql[] =
         "INSERT INTO sns_deliveries (message_row, subscription_arn, protocol, endpoint, status, "
         "next_attempt_real_ms) VALUES (?, ?, ?, ?, 'pending', ?)";
     struct store_sns_subscription sub = {
-        n->arn, n->topic_arn, n->protocol, n->endpoint, n->token, n->confirmed,
+        n->arn,       n->topic_arn, n->protocol,
+        n->endpoint,  n->token,     n->attributes ? n->attributes : "{}",
+        n->confirmed,
     };
     int64_t row;
     int rc = store_begin(s);
@@ -227,8 +231,8 @@ int store_sns_subscribe(struct store *s, const struct store_sns_subscribe *n,
         rc = one_sub(s, find_sql, n->topic_arn, n->protocol, n->endpoint, fn, ctx);
         if (rc != DD_ERR_NOT_FOUND)
             goto out; /* found (fn had it), or failed */
-        rc = store__run(s, ins_sql, "subscribe", "ttttitI", n->arn, n->topic_arn, n->protocol,
-                        n->endpoint, n->confirmed != 0, n->token, n->now_ms);
+        rc = store__run(s, ins_sql, "subscribe", "ttttitIt", n->arn, n->topic_arn, n->protocol,
+                        n->endpoint, n->confirmed != 0, n->token, n->now_ms, sub.attributes);
     }
     if (!rc && !n->confirmed) {
         rc = insert_message(s, "SubscriptionConfirmation", n->confirm_message_id, n->topic_arn,
@@ -281,6 +285,24 @@ int store_sns_subscription_get(struct store *s, const char *arn, store_sns_subsc
     rc = sub_row(st, &fn, ctx);
     sqlite3_reset(st);
     return rc;
+}
+
+int store_sns_subscription_set_attribute(struct store *s, const char *arn, const char *name,
+                                         const char *value)
+{
+    static const char set_sql[] = "UPDATE sns_subscriptions SET attributes = "
+                                  "json_set(attributes, '$.' || ?, ?) WHERE arn = ?";
+    static const char del_sql[] = "UPDATE sns_subscriptions SET attributes = "
+                                  "json_remove(attributes, '$.' || ?) WHERE arn = ?";
+    int rc = store_begin(s);
+
+    if (rc)
+        return rc;
+    rc = value ? store__run(s, set_sql, "set subscription attribute", "ttt", name, value, arn)
+               : store__run(s, del_sql, "remove subscription attribute", "tt", name, arn);
+    if (!rc && sqlite3_changes(s->db) == 0)
+        rc = DD_ERR_NOT_FOUND;
+    return store__finish(s, rc);
 }
 
 int store_sns_subscription_list(struct store *s, const char *topic_arn, const char *after_arn,
@@ -419,15 +441,18 @@ static int due_row(sqlite3_stmt *st, void *fn, void *ctx)
 {
     struct store_sns_due d;
     int rc =
-        store__columns(st, "IvvvvvvvvvvvIi", &d.id, &d.subscription_arn, &d.protocol, &d.endpoint,
-                       &d.lambda_url, &d.type, &d.message_id, &d.topic_arn, &d.subject, &d.message,
-                       &d.token, &d.signature_version, &d.timestamp_ms, &d.attempts);
+        store__columns(st, "IvvvvvvvvvvvIivvvi", &d.id, &d.subscription_arn, &d.protocol,
+                       &d.endpoint, &d.lambda_url, &d.type, &d.message_id, &d.topic_arn, &d.subject,
+                       &d.message, &d.token, &d.signature_version, &d.timestamp_ms, &d.attempts,
+                       &d.filter_policy, &d.filter_scope, &d.message_attributes, &d.raw);
 
     if (rc)
         return rc;
     return (*(store_sns_due_fn *)fn)(ctx, &d);
 }
 
+/* TODO(#15): the NULL after FilterPolicyScope is the message's attributes;
+ * it becomes sns_messages.message_attributes once Publish stores them. */
 int store_sns_due_list(struct store *s, int64_t now_real_ms, int limit, store_sns_due_fn fn,
                        void *ctx)
 {
@@ -435,8 +460,12 @@ int store_sns_due_list(struct store *s, int64_t now_real_ms, int limit, store_sn
         "SELECT d.id, d.subscription_arn, d.protocol, d.endpoint, l.url, m.type, m.message_id, "
         "m.topic_arn, m.subject, m.message, m.token, "
         "CAST(json_extract(t.attributes, '$.SignatureVersion') AS TEXT), m.timestamp_ms, "
-        "d.attempts FROM sns_deliveries d JOIN sns_messages m ON m.id = d.message_row "
+        "d.attempts, json_extract(u.attributes, '$.FilterPolicy'), "
+        "json_extract(u.attributes, '$.FilterPolicyScope'), NULL, "
+        "coalesce(json_extract(u.attributes, '$.RawMessageDelivery') = 'true', 0) "
+        "FROM sns_deliveries d JOIN sns_messages m ON m.id = d.message_row "
         "LEFT JOIN sns_topics t ON t.arn = m.topic_arn "
+        "LEFT JOIN sns_subscriptions u ON u.arn = d.subscription_arn "
         "LEFT JOIN emulator_lambda_functions l ON d.protocol = 'lambda' AND "
         "l.function_arn = d.endpoint "
         "WHERE d.status = 'pending' AND d.next_attempt_real_ms <= ?1 AND d.id = "
@@ -465,27 +494,67 @@ int store_sns_next_due(struct store *s, int64_t *out_real_ms)
     return rc;
 }
 
-int store_sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outcome,
-                      int64_t now_real_ms, int64_t next_real_ms, int http_status, const char *error)
+/* Record one attempt of delivery id inside the caller's transaction. */
+static int attempt(struct store *s, int64_t id, enum store_sns_outcome outcome, int64_t now_real_ms,
+                   int64_t next_real_ms, int http_status, const char *error)
 {
     static const char sql[] =
-        "UPDATE sns_deliveries SET attempts = attempts + 1, last_attempt_real_ms = ?2, "
+        "UPDATE sns_deliveries SET attempts = attempts + ?7, last_attempt_real_ms = ?2, "
         "last_http_status = ?3, last_error = ?4, status = ?5, next_attempt_real_ms = ?6, "
         "done_real_ms = CASE WHEN ?5 = 'pending' THEN NULL ELSE ?2 END "
         "WHERE id = ?1 AND status = 'pending'";
-    static const char *const names[] = { "delivered", "pending", "failed" };
+    static const char *const names[] = { "delivered", "pending", "failed", "filtered" };
     sqlite3_stmt *st;
+    int rc = store__stmt(s, sql, &st, "II-ttIi", id, now_real_ms, error, names[outcome],
+                         outcome == STORE_SNS_RETRY ? next_real_ms : now_real_ms,
+                         outcome != STORE_SNS_FILTERED);
+
+    if (rc)
+        return rc;
+    if (http_status > 0)
+        sqlite3_bind_int(st, 3, http_status);
+    return store__step_done(s, st, "record attempt");
+}
+
+int store_sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outcome,
+                      int64_t now_real_ms, int64_t next_real_ms, int http_status, const char *error)
+{
     int rc = store_begin(s);
 
     if (rc)
         return rc;
-    rc = store__stmt(s, sql, &st, "II-ttI", id, now_real_ms, error, names[outcome],
-                     outcome == STORE_SNS_RETRY ? next_real_ms : now_real_ms);
+    rc = attempt(s, id, outcome, now_real_ms, next_real_ms, http_status, error);
+    return store__finish(s, rc);
+}
+
+/* A queue's DelaySeconds (stored as text in its attributes), in ms. */
+static int64_t queue_delay_ms(const char *attributes)
+{
+    cJSON *doc = cJSON_Parse(attributes);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "DelaySeconds");
+    int64_t ms = cJSON_IsString(v) ? (int64_t)atoll(v->valuestring) * 1000 : 0;
+
+    cJSON_Delete(doc);
+    return ms;
+}
+
+int store_sns_deliver_to_queue(struct store *s, int64_t id, const char *queue_name,
+                               const struct store_sqs_send *m, int64_t now_real_ms)
+{
+    struct store_sqs_queue q;
+    struct store_sqs_send row = *m;
+    int rc = store_begin(s);
+
+    if (rc)
+        return rc;
+    rc = store_sqs_queue_get(s, queue_name, &q);
     if (!rc) {
-        if (http_status > 0)
-            sqlite3_bind_int(st, 3, http_status);
-        rc = store__step_done(s, st, "record attempt");
+        row.visible_ms += queue_delay_ms(q.attributes);
+        rc = store_sqs_send(s, q.id, &row);
     }
+    if (!rc)
+        rc = attempt(s, id, STORE_SNS_DELIVERED, now_real_ms, now_real_ms, 0, NULL);
+    store_sqs_queue_cleanup(&q);
     return store__finish(s, rc);
 }
 

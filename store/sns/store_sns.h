@@ -8,7 +8,8 @@
  * A message is fanned out to one delivery row per subscription in the same
  * transaction that records the message, so nothing is sent before it is
  * committed and nothing committed is forgotten: the delivery thread only
- * moves rows from pending to delivered or failed. Deliveries keep the
+ * moves rows from pending to delivered, filtered (the subscription's filter
+ * policy kept the message back) or failed. Deliveries keep the
  * subscription's protocol and endpoint, so the record stays readable after
  * an unsubscribe. Strings handed to callbacks are borrowed for the call. */
 #ifndef DD_STORE_SNS_H
@@ -62,9 +63,10 @@ int store_sns_topic_list(struct store *s, const char *after_arn, int limit, stor
 struct store_sns_subscription {
     const char *arn;
     const char *topic_arn;
-    const char *protocol; /* http | https | lambda */
-    const char *endpoint; /* URL or function ARN */
+    const char *protocol; /* http | https | lambda | sqs */
+    const char *endpoint; /* URL, function ARN or queue ARN */
     const char *token;
+    const char *attributes; /* JSON object of the settable attributes */
     int confirmed;
 };
 
@@ -81,8 +83,9 @@ struct store_sns_subscribe {
     int confirmed;
     const char *confirm_message_id;
     const char *confirm_text;
-    int64_t now_ms;      /* emulated: created, and the confirmation's Timestamp */
-    int64_t now_real_ms; /* the confirmation is due now */
+    int64_t now_ms;         /* emulated: created, and the confirmation's Timestamp */
+    int64_t now_real_ms;    /* the confirmation is due now */
+    const char *attributes; /* JSON object (checked), NULL for {} */
 };
 
 /* Subscribe, in one transaction. When the topic already has a subscription
@@ -104,6 +107,11 @@ int store_sns_unsubscribe(struct store *s, const char *arn);
 /* One subscription to fn. DD_ERR_NOT_FOUND when it does not exist. */
 int store_sns_subscription_get(struct store *s, const char *arn, store_sns_subscription_fn fn,
                                void *ctx);
+
+/* Set (value not NULL) or remove (NULL) one attribute of subscription
+ * arn. DD_ERR_NOT_FOUND when it does not exist. */
+int store_sns_subscription_set_attribute(struct store *s, const char *arn, const char *name,
+                                         const char *value);
 
 /* Subscriptions of topic_arn (NULL: of every topic) in ARN order after
  * after_arn (NULL: from the start), at most limit; *more as for topics. */
@@ -166,10 +174,14 @@ struct store_sns_due {
     const char *topic_arn;
     const char *subject; /* NULL: none */
     const char *message;
-    const char *token;             /* confirmations */
-    const char *signature_version; /* the topic's SignatureVersion attribute, or NULL */
+    const char *token;              /* confirmations */
+    const char *signature_version;  /* the topic's SignatureVersion attribute, or NULL */
+    const char *filter_policy;      /* the subscription's FilterPolicy, or NULL */
+    const char *filter_scope;       /* its FilterPolicyScope, or NULL */
+    const char *message_attributes; /* SNS's {"name": {"Type", "Value"}} map, or NULL */
     int64_t timestamp_ms;
     int attempts; /* made so far */
+    int raw;      /* the subscription's RawMessageDelivery is true */
 };
 
 typedef int (*store_sns_due_fn)(void *ctx, const struct store_sns_due *d);
@@ -189,6 +201,7 @@ enum store_sns_outcome {
     STORE_SNS_DELIVERED,
     STORE_SNS_RETRY, /* stays pending until next_real_ms */
     STORE_SNS_FAILED,
+    STORE_SNS_FILTERED, /* the subscription's filter policy kept it back */
 };
 
 /* Record one attempt of delivery id at now_real_ms: the HTTP status
@@ -197,6 +210,16 @@ enum store_sns_outcome {
 int store_sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outcome,
                       int64_t now_real_ms, int64_t next_real_ms, int http_status,
                       const char *error);
+
+/* Deliver delivery id to queue_name of the sqs_* tables (an sqs
+ * subscription of this partition), in one transaction: the message m
+ * becomes a row of that queue (its visible_ms is moved by the queue's
+ * DelaySeconds) and the delivery is recorded as delivered at now_real_ms.
+ * DD_ERR_NOT_FOUND when there is no such queue (nothing changes: the
+ * caller records the failed attempt). */
+struct store_sqs_send;
+int store_sns_deliver_to_queue(struct store *s, int64_t id, const char *queue_name,
+                               const struct store_sqs_send *m, int64_t now_real_ms);
 
 /* ---- configuration ---- */
 

@@ -81,7 +81,7 @@ NOT_HERE = {"make", "docker", "docker-compose"}
 # thread (an HTTP delivery).
 EP = "aws --endpoint-url http://localhost:4566 "
 EXPECT = {
-    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":16'],
+    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":17'],
     "curl -s localhost:4566/_ddlocal/clock": ['"mode":"manual"'],
     "curl -s -X POST localhost:4566/_ddlocal/clock -d '{\"advanceSeconds\": 300}'":
         ['"mode":"manual"', '"evaluatedUntil"'],
@@ -99,6 +99,8 @@ EXPECT = {
         ['"Body": "hello"', '"ApproximateReceiveCount": "1"'],
     EP + "sqs receive-message --queue-url http://localhost:4566/123456789012/ci-events"
     " --attribute-names ApproximateReceiveCount": ['"ApproximateReceiveCount": "2"'],
+    EP + "sqs receive-message --queue-url http://localhost:4566/123456789012/dd-alerts"
+    " --message-attribute-names All": ['violationEventType\\":\\"in-alarm', '"thingName', 20],
     EP + "iot list-active-violations --query"
     " 'activeViolations[].[thingName,behavior.name,lastViolationValue.count]' --output text":
         ["dev-XBHY\tMsgSentBehavior\t30\n"],
@@ -332,7 +334,7 @@ def test_api_coverage_lists_every_route():
     assert len(operations) == len([r for r in routes if not r[1].startswith("/_ddlocal")
                                    and r[1] != "/"]), operations
     actions = sns_actions()
-    assert len(actions) == 15, actions
+    assert len(actions) == 16, actions
     actions += sts_actions()
     sqs = sqs_actions()
     assert len(sqs) == 20, sqs

@@ -329,6 +329,19 @@ static void key_order(const cJSON *obj, char *out, size_t size)
     }
 }
 
+/* body parsed (the caller deletes it), after checking its keys are want,
+ * in that order. */
+static cJSON *parse_keys(const char *body, const char *want)
+{
+    cJSON *root = cJSON_Parse(body);
+    char keys[512];
+
+    assert_non_null(root);
+    key_order(root, keys, sizeof(keys));
+    assert_string_equal(keys, want);
+    return root;
+}
+
 static void test_http_body_notification(void **state)
 {
     static const char want[] =
@@ -346,7 +359,7 @@ static void test_http_body_notification(void **state)
         "}";
     struct sns_message m = vector_notification();
     struct dd_errbuf eb;
-    char *body, keys[512];
+    char *body;
     cJSON *root;
 
     (void)state;
@@ -361,11 +374,8 @@ static void test_http_body_notification(void **state)
     assert_int_equal(sns_http_body(&m, &body, &eb), DD_OK);
     assert_non_null(strstr(body, "\"line1\\nline2\\t\\\"q\\\" \\\\ \\u0001 caf\xc3\xa9 "
                                  "/\\r\\b\\f\\u001f\""));
-    root = cJSON_Parse(body);
-    assert_non_null(root);
-    key_order(root, keys, sizeof(keys));
-    assert_string_equal(keys, "Type,MessageId,TopicArn,Subject,Message,Timestamp,"
-                              "SignatureVersion,Signature,SigningCertURL,UnsubscribeURL");
+    root = parse_keys(body, "Type,MessageId,TopicArn,Subject,Message,Timestamp,"
+                            "SignatureVersion,Signature,SigningCertURL,UnsubscribeURL");
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(root, "Message")->valuestring, m.message);
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(root, "Subject")->valuestring,
                         "Device Defender alarm");
@@ -434,6 +444,112 @@ static void test_lambda_event_matches_seed(void **state)
     assert_int_equal(sns_lambda_event(&m, &event, &eb), DD_OK);
     assert_non_null(strstr(event, "\"Subject\":\"Device Defender alarm\",\"Message\":"));
     free(event);
+}
+
+/* ---- message attributes ---- */
+
+#define VEC_ATTRS                                                                                  \
+    "{\"color\":{\"Type\":\"String\",\"Value\":\"red\"},"                                          \
+    "\"blob\":{\"Type\":\"Binary\",\"Value\":\"AQID\"},"                                           \
+    "\"n\":{\"Type\":\"Number\",\"Value\":\"99.12\"}}"
+
+/* The Type of attribute name in a MessageAttributes object. */
+static const char *attr_type(const cJSON *attrs, const char *name)
+{
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(attrs, name), "Type")
+        ->valuestring;
+}
+
+static void test_message_attributes_in_bodies(void **state)
+{
+    struct sns_message m = vector_notification();
+    struct dd_errbuf eb;
+    char *body;
+    cJSON *root, *attrs, *sns;
+
+    (void)state;
+    m.message_attributes = VEC_ATTRS;
+    assert_int_equal(sns_http_body(&m, &body, &eb), DD_OK);
+    assert_non_null(strstr(body, ",\n  \"MessageAttributes\" : {\n    \"color\" : "
+                                 "{\"Type\":\"String\",\"Value\":\"red\"},"));
+    root = parse_keys(body, "Type,MessageId,TopicArn,Message,Timestamp,SignatureVersion,"
+                            "Signature,SigningCertURL,UnsubscribeURL,MessageAttributes");
+    attrs = cJSON_GetObjectItemCaseSensitive(root, "MessageAttributes");
+    assert_string_equal(attr_type(attrs, "n"), "Number");
+    cJSON_Delete(root);
+    free(body);
+    /* "{}" is none: no key at all. */
+    m.message_attributes = "{}";
+    assert_int_equal(sns_http_body(&m, &body, &eb), DD_OK);
+    assert_null(strstr(body, "MessageAttributes"));
+    free(body);
+    /* Lambda: Number and String.Array arrive as String, Binary stays. */
+    m.message_attributes = VEC_ATTRS;
+    assert_int_equal(sns_lambda_event(&m, &body, &eb), DD_OK);
+    root = cJSON_Parse(body);
+    sns = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "Records"), 0), "Sns");
+    attrs = cJSON_GetObjectItemCaseSensitive(sns, "MessageAttributes");
+    assert_string_equal(attr_type(attrs, "n"), "String");
+    assert_string_equal(attr_type(attrs, "blob"), "Binary");
+    cJSON_Delete(root);
+    free(body);
+    /* Not SNS's shape: refused. */
+    m.message_attributes = "{\"a\":{\"Type\":\"String\"}}";
+    assert_int_equal(sns_http_body(&m, &body, &eb), DD_ERR_INVALID);
+    assert_null(body);
+}
+
+struct sqs_attrs_row {
+    const char *sns;
+    int rc;
+    const char *json, *md5;
+};
+
+static const struct sqs_attrs_row sqs_attrs_rows[] = {
+    /* sqs.md's worked example: color=String:red, blob=Binary:01 02 03 */
+    { "{\"color\":{\"Type\":\"String\",\"Value\":\"red\"},"
+      "\"blob\":{\"Type\":\"Binary\",\"Value\":\"AQID\"}}",
+      DD_OK,
+      "{\"color\":{\"DataType\":\"String\",\"StringValue\":\"red\"},"
+      "\"blob\":{\"DataType\":\"Binary\",\"BinaryValue\":\"AQID\"}}",
+      "a9ec460c795f41eb31e9264dde986868" },
+    { "{\"timestamp\":{\"Type\":\"Number.java.lang.Long\",\"Value\":\"1493147359900\"}}", DD_OK,
+      "{\"timestamp\":{\"DataType\":\"Number.java.lang.Long\",\"StringValue\":"
+      "\"1493147359900\"}}",
+      "2e2e4876d8e0bd6b8c2c8f556831c349" },
+    { NULL, DD_OK, "{}", "" },
+    { "{}", DD_OK, "{}", "" },
+    { "{\"b\":{\"Type\":\"Binary\",\"Value\":\"A*ID\"}}", DD_ERR_INVALID, NULL, "" },
+    { "{\"b\":{\"Type\":\"Binary\",\"Value\":\"AQI\"}}", DD_ERR_INVALID, NULL, "" },
+    { "[1]", DD_ERR_INVALID, NULL, "" },
+    { "{\"a\":{\"Type\":\"String\",\"Value\":\"1\"},\"b\":{\"Type\":\"String\",\"Value\":\"1\"},"
+      "\"c\":{\"Type\":\"String\",\"Value\":\"1\"},\"d\":{\"Type\":\"String\",\"Value\":\"1\"},"
+      "\"e\":{\"Type\":\"String\",\"Value\":\"1\"},\"f\":{\"Type\":\"String\",\"Value\":\"1\"},"
+      "\"g\":{\"Type\":\"String\",\"Value\":\"1\"},\"h\":{\"Type\":\"String\",\"Value\":\"1\"},"
+      "\"i\":{\"Type\":\"String\",\"Value\":\"1\"},\"j\":{\"Type\":\"String\",\"Value\":\"1\"},"
+      "\"k\":{\"Type\":\"String\",\"Value\":\"1\"}}",
+      DD_ERR_LIMIT, NULL, "" },
+};
+
+static void test_sqs_attributes(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(sqs_attrs_rows) / sizeof(sqs_attrs_rows[0]); i++) {
+        const struct sqs_attrs_row *r = &sqs_attrs_rows[i];
+        struct dd_errbuf eb = { { 0 } };
+        char *json = (char *)"junk", md5[33] = "junk";
+
+        assert_int_equal(sns_sqs_attributes(r->sns, &json, md5, &eb), r->rc);
+        assert_string_equal(md5, r->md5);
+        if (r->json)
+            assert_string_equal(json, r->json);
+        else
+            assert_null(json);
+        free(json);
+    }
 }
 
 /* ---- errors, as rows ---- */
@@ -644,8 +760,34 @@ static int sweep_confirmation(void *ctx)
     return rc;
 }
 
+/* The bodies with message attributes, and their SQS form. */
+static int sweep_attributes(void *ctx)
+{
+    struct sns_message m = vector_notification();
+    struct dd_errbuf eb;
+    char *out = NULL, md5[33];
+    int rc;
+
+    m.message_attributes = VEC_ATTRS;
+    if (*(const int *)ctx == 0)
+        rc = sns_http_body(&m, &out, &eb);
+    else if (*(const int *)ctx == 1)
+        rc = sns_lambda_event(&m, &out, &eb);
+    else
+        rc = sns_sqs_attributes(VEC_ATTRS, &out, md5, &eb);
+    if (rc)
+        assert_null(out);
+    free(out);
+    return rc;
+}
+
 static void test_alloc_failures(void **state)
 {
+    int which[] = { 0, 1, 2 };
+
+    for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++)
+        assert_true(alloc_fail_sweep(sweep_attributes, &which[i]) >= 2);
+
     enum builder builders[] = { B_SIGN, B_BODY, B_LAMBDA };
 
     (void)state;
@@ -663,6 +805,8 @@ int main(void)
         cmocka_unit_test(test_http_body_notification),
         cmocka_unit_test(test_http_body_confirmation),
         cmocka_unit_test(test_lambda_event_matches_seed),
+        cmocka_unit_test(test_message_attributes_in_bodies),
+        cmocka_unit_test(test_sqs_attributes),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_confirmation_text),
         cmocka_unit_test(test_alloc_failures),

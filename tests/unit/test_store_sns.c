@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "store/sns/store_sns.h"
+#include "store/sqs/store_sqs.h"
 #include "store/store.h"
 #include "tests/unit/alloc_fail.h"
 #include "tests/unit/store_fixture.h"
@@ -150,6 +151,7 @@ static void subscribe(struct fx *f, const char *arn, const char *protocol, const
         "please confirm",
         NOW,
         NOW,
+        NULL,
     };
     char id[40];
 
@@ -207,7 +209,8 @@ static void test_topics(void **state)
 static void test_subscribe_confirm_unsubscribe(void **state)
 {
     struct fx *f = *state;
-    struct store_sns_subscribe bad = { S1, T2, "http", "http://x/", "tok", 0, "m", "t", NOW, NOW };
+    struct store_sns_subscribe bad = { S1,  T2,  "http", "http://x/", "tok", 0,
+                                       "m", "t", NOW,    NOW,         NULL };
     struct names n = { 0 };
     int64_t c, p;
     char *attrs;
@@ -242,6 +245,103 @@ static void test_subscribe_confirm_unsubscribe(void **state)
     assert_int_equal(store_sns_unsubscribe(f->s, S1), DD_ERR_NOT_FOUND);
     assert_int_equal(store_sns_subscription_get(f->s, S1, NULL, NULL), DD_ERR_NOT_FOUND);
     assert_int_equal(due(f, NOW).n, 0);
+}
+
+static int keep_attrs(void *ctx, const struct store_sns_subscription *sub)
+{
+    snprintf(ctx, 200, "%s", sub->attributes);
+    return DD_OK;
+}
+
+static void test_subscription_attributes(void **state)
+{
+    struct fx *f = *state;
+    struct store_sns_subscribe n = {
+        S1,  T1,  "sqs", "arn:aws:sqs:us-east-1:123456789012:q", "t1", 1, "m",
+        "t", NOW, NOW,   "{\"RawMessageDelivery\":\"true\"}"
+    };
+    char attrs[200] = "";
+
+    assert_int_equal(store_sns_topic_create(f->s, T1, "T1", NULL, NOW), DD_OK);
+    assert_int_equal(store_sns_subscribe(f->s, &n, keep_attrs, attrs), DD_OK);
+    assert_string_equal(attrs, "{\"RawMessageDelivery\":\"true\"}");
+    /* Confirmed at once: no confirmation message is queued. */
+    assert_int_equal(due(f, NOW).n, 0);
+    assert_int_equal(store_sns_subscription_set_attribute(f->s, S1, "FilterPolicy", "{}"), DD_OK);
+    assert_int_equal(store_sns_subscription_set_attribute(f->s, S1, "RawMessageDelivery", NULL),
+                     DD_OK);
+    assert_int_equal(store_sns_subscription_set_attribute(f->s, S2, "FilterPolicy", "{}"),
+                     DD_ERR_NOT_FOUND);
+    assert_int_equal(store_sns_subscription_get(f->s, S1, keep_attrs, attrs), DD_OK);
+    assert_string_equal(attrs, "{\"FilterPolicy\":\"{}\"}");
+}
+
+struct due_sqs {
+    int64_t id;
+    char line[300];
+};
+
+static int keep_due_sqs(void *ctx, const struct store_sns_due *d)
+{
+    struct due_sqs *x = ctx;
+
+    x->id = d->id;
+    snprintf(x->line, sizeof(x->line), "%s %d %s %s", d->protocol, d->raw,
+             d->filter_policy ? d->filter_policy : "-", d->filter_scope ? d->filter_scope : "-");
+    return DD_OK;
+}
+
+static void test_deliver_to_queue_and_filtered(void **state)
+{
+    struct fx *f = *state;
+    struct store_sns_subscribe n = { S1,
+                                     T1,
+                                     "sqs",
+                                     "arn:aws:sqs:us-east-1:123456789012:q",
+                                     "t1",
+                                     1,
+                                     "m",
+                                     "t",
+                                     NOW,
+                                     NOW,
+                                     "{\"RawMessageDelivery\":\"true\","
+                                     "\"FilterPolicy\":\"{}\","
+                                     "\"FilterPolicyScope\":\"MessageBody\"}" };
+    struct store_sqs_send m = { "c0ffee00-0000-4000-8000-000000000001",
+                                "hello",
+                                "{}",
+                                "5d41402abc4b2a76b9719d911017c592",
+                                "",
+                                NOW,
+                                NOW };
+    struct store_sqs_queue q;
+    struct due_sqs x = { 0 };
+    int64_t visible, in_flight, delayed, next;
+
+    assert_int_equal(store_sns_topic_create(f->s, T1, "T1", NULL, NOW), DD_OK);
+    assert_int_equal(store_sns_subscribe(f->s, &n, NULL, NULL), DD_OK);
+    publish(f, "a0000000-0000-4000-8000-000000000001", "one", 1);
+    assert_int_equal(store_sns_due_list(f->s, NOW, 8, keep_due_sqs, &x), DD_OK);
+    assert_string_equal(x.line, "sqs 1 {} MessageBody");
+    /* No queue yet: nothing changes, the caller records the failure. */
+    assert_int_equal(store_sns_deliver_to_queue(f->s, x.id, "q", &m, NOW), DD_ERR_NOT_FOUND);
+    assert_int_equal(due(f, NOW).n, 1);
+    /* The queue's DelaySeconds moves the message's visibility. */
+    assert_int_equal(store_sqs_queue_create(f->s, "q", "{\"DelaySeconds\":\"5\"}", NOW), DD_OK);
+    assert_int_equal(store_sns_deliver_to_queue(f->s, x.id, "q", &m, NOW), DD_OK);
+    assert_int_equal(due(f, NOW).n, 0);
+    assert_int_equal(store_sqs_queue_get(f->s, "q", &q), DD_OK);
+    assert_int_equal(store_sqs_counts(f->s, q.id, NOW, &visible, &in_flight, &delayed), DD_OK);
+    assert_int_equal(visible * 100 + in_flight * 10 + delayed, 1);
+    assert_int_equal(store_sqs_counts(f->s, q.id, NOW + 5000, &visible, &in_flight, &delayed),
+                     DD_OK);
+    assert_int_equal(visible, 1);
+    store_sqs_queue_cleanup(&q);
+    /* A filtered delivery is done without an attempt. */
+    publish(f, "a0000000-0000-4000-8000-000000000002", "two", 1);
+    assert_int_equal(store_sns_due_list(f->s, NOW, 8, keep_due_sqs, &x), DD_OK);
+    assert_int_equal(store_sns_attempt(f->s, x.id, STORE_SNS_FILTERED, NOW, NOW, 0, NULL), DD_OK);
+    assert_int_equal(store_sns_next_due(f->s, &next), DD_ERR_NOT_FOUND);
 }
 
 /* ---- publish, order and outcomes ---- */
@@ -469,6 +569,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_topics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscribe_confirm_unsubscribe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subscription_attributes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deliver_to_queue_and_filtered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_order_and_retries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alert_fanout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signing_and_sink, setup, teardown),

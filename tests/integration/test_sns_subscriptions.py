@@ -1,0 +1,411 @@
+# SPDX-License-Identifier: MIT
+"""SNS subscriptions as integration tests use them: subscription attributes
+(Get/Set, Subscribe's Attributes, idempotent Subscribe), the `sqs` protocol
+delivering to ddlocal's own queues wrapped or raw, filter policies, and
+--sqs-endpoint sending to another SQS engine. boto3 and the AWS CLI v2."""
+import hashlib
+import json
+import time
+
+import botocore.exceptions
+import pytest
+
+from conftest import reset
+from test_sns import (DEVICE, Receiver, create_alarm_profile, verify_signature, violate,
+                      wait_alert_state)
+
+ACCOUNT = "123456789012"
+TOPIC_ARN = "arn:aws:sns:us-east-1:%s:Alerts" % ACCOUNT
+QUEUE_ARN = "arn:aws:sqs:us-east-1:%s:inbox" % ACCOUNT
+LAMBDA_ARN = "arn:aws:lambda:us-east-1:%s:function:f" % ACCOUNT
+
+
+def error(call, **kwargs):
+    """The (Code, Message, HTTP status) of a call that must fail."""
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call(**kwargs)
+    err = e.value.response["Error"]
+    return err["Code"], err["Message"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.fixture
+def sns(emu):
+    reset(emu)
+    client = emu.client("sns")
+    client.create_topic(Name="Alerts")
+    return client
+
+
+def attrs_of(sns, arn):
+    return sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+
+
+def test_sqs_subscription_is_confirmed_at_once(sns):
+    arn = sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN)["SubscriptionArn"]
+    assert arn.startswith(TOPIC_ARN + ":")
+    assert attrs_of(sns, arn) == {
+        "SubscriptionArn": arn, "TopicArn": TOPIC_ARN, "Owner": ACCOUNT, "Protocol": "sqs",
+        "Endpoint": QUEUE_ARN, "PendingConfirmation": "false",
+        "ConfirmationWasAuthenticated": "true", "RawMessageDelivery": "false"}
+    subs = sns.list_subscriptions_by_topic(TopicArn=TOPIC_ARN)["Subscriptions"]
+    assert [s["SubscriptionArn"] for s in subs] == [arn]
+
+
+def test_set_and_get_attributes(sns):
+    arn = sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN)["SubscriptionArn"]
+    sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="RawMessageDelivery",
+                                    AttributeValue="TrUe")
+    assert attrs_of(sns, arn)["RawMessageDelivery"] == "true"
+    # the scope alone does not show; with a policy it does, default MessageAttributes
+    sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicyScope",
+                                    AttributeValue="MessageBody")
+    assert "FilterPolicyScope" not in attrs_of(sns, arn)
+    policy = json.dumps({"violationEventType": ["in-alarm"]})
+    sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicy",
+                                    AttributeValue=policy)
+    got = attrs_of(sns, arn)
+    assert (got["FilterPolicy"], got["FilterPolicyScope"]) == (policy, "MessageBody")
+    redrive = json.dumps({"deadLetterTargetArn": "arn:aws:sqs:us-east-1:%s:dlq" % ACCOUNT})
+    sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="RedrivePolicy",
+                                    AttributeValue=redrive)
+    assert attrs_of(sns, arn)["RedrivePolicy"] == redrive
+    # "" removes a policy, and the scope goes out of sight with it
+    sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicy",
+                                    AttributeValue="")
+    got = attrs_of(sns, arn)
+    assert "FilterPolicy" not in got and "FilterPolicyScope" not in got
+
+
+def test_attribute_errors(sns):
+    arn = sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN)["SubscriptionArn"]
+    lam = sns.subscribe(TopicArn=TOPIC_ARN, Protocol="lambda",
+                        Endpoint=LAMBDA_ARN)["SubscriptionArn"]
+    cases = [
+        (arn, "RawMessageDelivery", "test-ValUe",
+         "Invalid parameter: RawMessageDelivery: Invalid value [test-ValUe]. "
+         "Must be true or false."),
+        (arn, "RawMessageDelivery", "", "Invalid parameter: RawMessageDelivery: Invalid value []. "
+         "Must be true or false."),
+        (arn, "FilterPolicyScope", "RandomValue",
+         "Invalid parameter: FilterPolicyScope: Invalid value [RandomValue]. Please use either "
+         "MessageBody or MessageAttributes"),
+        (arn, "RedrivePolicy", json.dumps({"deadLetterTargetArn": "not-an-arn"}),
+         "Invalid parameter: RedrivePolicy: deadLetterTargetArn is an invalid arn"),
+        (arn, "Owner", "x", "Invalid parameter: AttributeName"),
+        (lam, "RawMessageDelivery", "true",
+         "Invalid parameter: Delivery protocol [lambda] does not support raw message delivery."),
+    ]
+    for sub, name, value, message in cases:
+        assert error(sns.set_subscription_attributes, SubscriptionArn=sub, AttributeName=name,
+                     AttributeValue=value) == ("InvalidParameter", message, 400), name
+    assert error(sns.get_subscription_attributes,
+                 SubscriptionArn=TOPIC_ARN + ":0b7e4b63-1c2d-4e5f-8a9b-0c1d2e3f4a5b") == (
+        "NotFound", "Subscription does not exist", 404)
+    assert error(sns.set_subscription_attributes,
+                 SubscriptionArn=TOPIC_ARN + ":0b7e4b63-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
+                 AttributeName="RawMessageDelivery", AttributeValue="true") == (
+        "NotFound", "Subscription does not exist", 404)
+    assert attrs_of(sns, arn)["RawMessageDelivery"] == "false"  # nothing changed
+
+
+def test_filter_policy_errors(sns):
+    arn = sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN)["SubscriptionArn"]
+    flat = json.dumps({"key_a": "value_one"})
+    nested = json.dumps({"detail": {"behavior": ["b1"]}})
+    assert error(sns.set_subscription_attributes, SubscriptionArn=arn,
+                 AttributeName="FilterPolicy", AttributeValue=flat) == (
+        "InvalidParameter", 'Invalid parameter: FilterPolicy: "key_a" must be an object or an '
+        "array", 400)
+    assert error(sns.set_subscription_attributes, SubscriptionArn=arn,
+                 AttributeName="FilterPolicy", AttributeValue=nested) == (
+        "InvalidParameter", "Invalid parameter: Filter policy scope MessageAttributes does not "
+        "support nested filter policy", 400)
+    assert error(sns.subscribe, TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN + "x",
+                 Attributes={"FilterPolicy": flat}) == (
+        "InvalidParameter", 'Invalid parameter: Attributes Reason: FilterPolicy: "key_a" must '
+        "be an object or an array", 400)
+    # the scope is applied first, so a nested policy is fine with MessageBody
+    body = sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN + "b",
+                         Attributes={"FilterPolicy": nested,
+                                     "FilterPolicyScope": "MessageBody"})["SubscriptionArn"]
+    # and cannot go back to the attribute scope while the policy is nested
+    assert error(sns.set_subscription_attributes, SubscriptionArn=body,
+                 AttributeName="FilterPolicyScope", AttributeValue="MessageAttributes") == (
+        "InvalidParameter", "Invalid parameter: Filter policy scope MessageAttributes does not "
+        "support nested filter policy", 400)
+    assert attrs_of(sns, body)["FilterPolicyScope"] == "MessageBody"
+
+
+def test_subscribe_attributes_and_idempotency(sns):
+    given = {"RawMessageDelivery": "true", "FilterPolicyScope": "MessageBody",
+             "FilterPolicy": json.dumps({"violationEventType": ["in-alarm"]})}
+    arn = sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN,
+                        Attributes=given)["SubscriptionArn"]
+    got = attrs_of(sns, arn)
+    assert {k: got[k] for k in given} == given
+    # the same, a subset, nothing: the same ARN
+    for again in (given, {"RawMessageDelivery": "true"}, {}):
+        assert sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN,
+                             Attributes=again)["SubscriptionArn"] == arn
+    assert error(sns.subscribe, TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN,
+                 Attributes={"RawMessageDelivery": "false"}) == (
+        "InvalidParameter", "Invalid parameter: Attributes Reason: Subscription already exists "
+        "with different attributes", 400)
+    # a default value equals an attribute never set
+    other = sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN + "2")
+    assert sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN + "2",
+                         Attributes={"FilterPolicyScope": "MessageAttributes",
+                                     "RawMessageDelivery": "false"}
+                         )["SubscriptionArn"] == other["SubscriptionArn"]
+    assert error(sns.subscribe, TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN + "3",
+                 Attributes={"RawMessageDelivery": "maybe"}) == (
+        "InvalidParameter", "Invalid parameter: Attributes Reason: RawMessageDelivery: "
+        "Invalid value [maybe]. Must be true or false.", 400)
+    assert error(sns.subscribe, TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN + "3",
+                 Attributes={"Nope": "1"}) == (
+        "InvalidParameter", "Invalid parameter: Attributes Reason: AttributeName", 400)
+    endpoints = [s["Endpoint"] for s in
+                 sns.list_subscriptions_by_topic(TopicArn=TOPIC_ARN)["Subscriptions"]]
+    assert sorted(endpoints) == [QUEUE_ARN, QUEUE_ARN + "2"]  # refused ones left nothing
+
+
+def test_sqs_endpoint_rules(sns):
+    for endpoint in ("http://127.0.0.1:4566/%s/inbox" % ACCOUNT, "unknown",
+                     "arn:aws:sqs:us-east-1:%s" % ACCOUNT):
+        assert error(sns.subscribe, TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=endpoint) == (
+            "InvalidParameter", "Invalid parameter: SQS endpoint ARN", 400)
+    assert error(sns.subscribe, TopicArn=TOPIC_ARN, Protocol="sqs",
+                 Endpoint=QUEUE_ARN + ".fifo") == (
+        "InvalidParameter", "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS "
+        "Queues can not be subscribed to standard SNS topics", 400)
+
+
+def test_http_subscription_attributes(sns):
+    url = "http://127.0.0.1:9/hook"
+    assert sns.subscribe(TopicArn=TOPIC_ARN, Protocol="http",
+                         Endpoint=url)["SubscriptionArn"] == "pending confirmation"
+    arn = sns.subscribe(TopicArn=TOPIC_ARN, Protocol="http", Endpoint=url,
+                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+    assert arn.startswith(TOPIC_ARN + ":")
+    got = attrs_of(sns, arn)
+    assert (got["PendingConfirmation"], got["ConfirmationWasAuthenticated"]) == ("true", "false")
+    effective = json.loads(got["EffectiveDeliveryPolicy"])
+    assert effective["healthyRetryPolicy"]["numRetries"] == 3
+    assert effective["requestPolicy"] == {"headerContentType": "text/plain; charset=UTF-8"}
+    policy = json.dumps({"healthyRetryPolicy": {"numRetries": 5, "minDelayTarget": 1,
+                                                "maxDelayTarget": 2}})
+    sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="DeliveryPolicy",
+                                    AttributeValue=policy)
+    got = attrs_of(sns, arn)
+    assert got["DeliveryPolicy"] == policy
+    assert json.loads(got["EffectiveDeliveryPolicy"])["healthyRetryPolicy"]["numRetries"] == 5
+
+
+def test_attributes_with_the_cli(emu, sns):
+    arn = emu.aws_json("sns", "subscribe", "--topic-arn", TOPIC_ARN, "--protocol", "sqs",
+                       "--notification-endpoint", QUEUE_ARN,
+                       "--attributes", "RawMessageDelivery=true")["SubscriptionArn"]
+    emu.aws("sns", "set-subscription-attributes", "--subscription-arn", arn,
+            "--attribute-name", "FilterPolicy", "--attribute-value", '{"k":["v"]}')
+    got = emu.aws_json("sns", "get-subscription-attributes", "--subscription-arn", arn)
+    assert got["Attributes"]["RawMessageDelivery"] == "true"
+    assert got["Attributes"]["FilterPolicy"] == '{"k":["v"]}'
+    p = emu.aws("sns", "set-subscription-attributes", "--subscription-arn", arn,
+                "--attribute-name", "RawMessageDelivery", "--attribute-value", "yes",
+                check=False)
+    assert p.returncode == 254 and "(InvalidParameter)" in p.stderr
+    assert "Invalid value [yes]" in p.stderr
+
+
+# ---- deliveries to queues -------------------------------------------------
+
+def receive_all(sqs, url, n, timeout=10):
+    """Receive until n messages came (each deleted), then check no more does."""
+    got, deadline = [], time.monotonic() + timeout
+    while len(got) < n:
+        assert time.monotonic() < deadline, "got %d of %d messages" % (len(got), n)
+        out = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                  MessageAttributeNames=["All"]).get("Messages", [])
+        for m in out:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        got += out
+        if not out:
+            time.sleep(0.05)
+    return got
+
+
+def queue(emu, name="inbox"):
+    sqs = emu.client("sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"]
+    return sqs, url, arn
+
+
+def test_publish_reaches_a_queue_wrapped_and_raw(emu, sns):
+    sqs, url, arn = queue(emu)
+    _, raw_url, raw_arn = queue(emu, "raw")
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=arn)
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=raw_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    message_id = sns.publish(TopicArn=TOPIC_ARN, Message='{"hello": 1}',
+                             Subject="greeting")["MessageId"]
+    [m] = receive_all(sqs, url, 1)
+    body = json.loads(m["Body"])
+    assert list(body) == ["Type", "MessageId", "TopicArn", "Subject", "Message", "Timestamp",
+                          "SignatureVersion", "Signature", "SigningCertURL", "UnsubscribeURL"]
+    assert (body["Type"], body["MessageId"], body["TopicArn"], body["Subject"],
+            body["Message"]) == ("Notification", message_id, TOPIC_ARN, "greeting",
+                                 '{"hello": 1}')
+    assert m["MD5OfBody"] == hashlib.md5(m["Body"].encode()).hexdigest()
+    verify_signature(body)
+    [r] = receive_all(sqs, raw_url, 1)
+    assert r["Body"] == '{"hello": 1}'
+
+
+def test_body_filter_keeps_messages_back(emu, sns):
+    sqs, url, arn = queue(emu)
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=arn,
+                  Attributes={"RawMessageDelivery": "true", "FilterPolicyScope": "MessageBody",
+                              "FilterPolicy": json.dumps({"violationEventType": ["in-alarm"]})})
+    for kind in ("alarm-cleared", "in-alarm", "nothing", "in-alarm"):
+        sns.publish(TopicArn=TOPIC_ARN, Message=json.dumps({"violationEventType": kind}))
+    sns.publish(TopicArn=TOPIC_ARN, Message="not json")
+    got = receive_all(sqs, url, 2)
+    assert [json.loads(m["Body"])["violationEventType"] for m in got] == ["in-alarm"] * 2
+    # delivery keeps order per subscription: a later message that passes
+    # arrives after every one before it was judged
+    sns.publish(TopicArn=TOPIC_ARN, Message=json.dumps({"violationEventType": "in-alarm",
+                                                        "last": True}))
+    [last] = receive_all(sqs, url, 1)
+    assert json.loads(last["Body"])["last"] is True
+
+
+def test_raw_and_filtered_http_delivery(emu, sns):
+    r = Receiver()
+    try:
+        sns.subscribe(TopicArn=TOPIC_ARN, Protocol="http", Endpoint=r.url)
+        conf = json.loads(r.wait(1, kind="SubscriptionConfirmation")[0]["body"])
+        arn = sns.confirm_subscription(TopicArn=TOPIC_ARN, Token=conf["Token"])["SubscriptionArn"]
+        for name, value in (("RawMessageDelivery", "true"), ("FilterPolicyScope", "MessageBody"),
+                            ("FilterPolicy", json.dumps({"k": [{"prefix": "keep"}]}))):
+            sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName=name,
+                                            AttributeValue=value)
+        for v in ("drop-1", "keep-1", "drop-2", "keep-2", "drop-3", "keep-3"):
+            sns.publish(TopicArn=TOPIC_ARN, Message=json.dumps({"k": v}))
+        # in order per subscription: once keep-3 is in, every drop was judged
+        r.wait(3, kind="Notification")
+        got = r.of("Notification")
+        assert [json.loads(g["body"])["k"] for g in got] == ["keep-1", "keep-2", "keep-3"]
+        h = got[0]["headers"]
+        assert h["x-amz-sns-rawdelivery"] == "true"
+        assert h["x-amz-sns-subscription-arn"] == arn
+        assert h["content-type"] == "text/plain; charset=UTF-8"
+    finally:
+        r.close()
+
+
+def test_detect_alert_reaches_queues_wrapped_raw_and_filtered(emu, sns):
+    sqs, url, arn = queue(emu)
+    _, raw_url, raw_arn = queue(emu, "raw")
+    _, cleared_url, cleared_arn = queue(emu, "cleared")
+    wrapped = sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=arn)["SubscriptionArn"]
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=raw_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    cleared = sns.subscribe(
+        TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=cleared_arn,
+        Attributes={"FilterPolicyScope": "MessageBody",
+                    "FilterPolicy": json.dumps({"violationEventType": ["alarm-cleared"]})}
+    )["SubscriptionArn"]
+    create_alarm_profile(emu, topic_arn=TOPIC_ARN)
+    emu.sync()
+    violate(emu)
+    [m] = receive_all(sqs, url, 1)
+    body = json.loads(m["Body"])
+    assert body["Type"] == "Notification" and body["TopicArn"] == TOPIC_ARN
+    alert = json.loads(body["Message"])
+    assert alert["violationEventType"] == "in-alarm" and alert["thingName"] == DEVICE
+    verify_signature(body)
+    [r] = receive_all(sqs, raw_url, 1)
+    assert json.loads(r["Body"]) == alert
+    view = wait_alert_state(emu, lambda a: a and len(a[0]["deliveries"]) == 3 and all(
+        d["status"] != "pending" for d in a[0]["deliveries"]))
+    status = {d["subscriptionArn"]: d["status"] for d in view[0]["deliveries"]}
+    assert status[wrapped] == "delivered" and status[cleared] == "filtered"
+    assert sqs.receive_message(QueueUrl=cleared_url).get("Messages", []) == []
+
+
+def alert_to_missing_queue(make_emulator, *args):
+    """An emulator whose Detect alert goes to an sqs subscription of a queue
+    that does not exist (yet)."""
+    emu = make_emulator("--manual-clock", *args).start()
+    sns = emu.client("sns")
+    sns.create_topic(Name="Alerts")
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN)
+    create_alarm_profile(emu, topic_arn=TOPIC_ARN)
+    emu.sync()
+    violate(emu)
+    return emu
+
+
+def test_missing_queue_is_retried_then_delivered(make_emulator):
+    emu = alert_to_missing_queue(make_emulator, "--retry-delay-ms", "100",
+                                 "--delivery-attempts", "100")
+    view = wait_alert_state(emu, lambda a: a and a[0]["deliveries"] and
+                            a[0]["deliveries"][0]["attempts"] >= 2)
+    d = view[0]["deliveries"][0]
+    assert d["status"] == "pending"
+    assert d["lastError"] == "queue %s does not exist" % QUEUE_ARN
+    sqs, url, arn = queue(emu)
+    [m] = receive_all(sqs, url, 1)
+    assert json.loads(json.loads(m["Body"])["Message"])["violationEventType"] == "in-alarm"
+    d = wait_alert_state(emu, lambda a: a[0]["deliveries"][0]["status"] == "delivered")[0][
+        "deliveries"][0]
+    assert d["lastError"] is None and d["attempts"] >= 3
+
+
+def test_missing_queue_fails_after_the_attempts(make_emulator):
+    emu = alert_to_missing_queue(make_emulator, "--retry-delay-ms", "50",
+                                 "--delivery-attempts", "3")
+    d = wait_alert_state(emu, lambda a: a and a[0]["deliveries"] and
+                         a[0]["deliveries"][0]["status"] == "failed")[0]["deliveries"][0]
+    assert d["attempts"] == 3
+    assert d["lastError"] == "queue %s does not exist" % QUEUE_ARN
+
+
+def test_sqs_endpoint_sends_to_another_engine(make_emulator):
+    engine = make_emulator("--manual-clock").start()
+    emu = make_emulator("--manual-clock", "--sqs-endpoint", engine.endpoint,
+                        "--retry-delay-ms", "100", "--delivery-attempts", "100").start()
+    sns = emu.client("sns")
+    sns.create_topic(Name="Alerts")
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN)
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=QUEUE_ARN + "-raw",
+                  Attributes={"RawMessageDelivery": "true"})
+    create_alarm_profile(emu, topic_arn=TOPIC_ARN)
+    emu.sync()
+    violate(emu)
+    # the engine has no queue yet: retried, never lost
+    view = wait_alert_state(emu, lambda a: a and len(a[0]["deliveries"]) == 2 and all(
+        d["attempts"] >= 1 for d in a[0]["deliveries"]))
+    assert all(d["status"] == "pending" and d["lastHttpStatus"] == 400
+               for d in view[0]["deliveries"])
+    sqs, url, _ = queue(engine)
+    _, raw_url, _ = queue(engine, "inbox-raw")
+    [m] = receive_all(sqs, url, 1)
+    body = json.loads(m["Body"])
+    assert body["TopicArn"] == TOPIC_ARN
+    assert json.loads(body["Message"])["violationEventType"] == "in-alarm"
+    verify_signature(body)
+    [r] = receive_all(sqs, raw_url, 1)
+    assert r["Body"] == body["Message"]
+    wait_alert_state(emu, lambda a: all(d["status"] == "delivered"
+                                        for d in a[0]["deliveries"]))
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+    # nothing landed in the sender's own SQS
+    assert emu.client("sqs").list_queues().get("QueueUrls", []) == []
+
+
+def test_launcher_refuses_a_bad_sqs_endpoint(make_emulator):
+    p = make_emulator("--sqs-endpoint", "ftp://x").run_to_end()
+    assert p.returncode != 0 and "--sqs-endpoint must be an http(s) URL" in p.stderr
