@@ -37,8 +37,7 @@ static int64_t slot_width(const struct mlmodel_params *p)
     return p->training_ms / MLMODEL_SLOTS;
 }
 
-uint64_t mlmodel_datapoints(const struct mlmodel *m, const struct mlmodel_params *p,
-                            int64_t now_ms)
+uint64_t mlmodel_datapoints(const struct mlmodel *m, const struct mlmodel_params *p, int64_t now_ms)
 {
     uint64_t sum = 0;
     size_t i;
@@ -49,8 +48,7 @@ uint64_t mlmodel_datapoints(const struct mlmodel *m, const struct mlmodel_params
     return sum;
 }
 
-double mlmodel_percentage(const struct mlmodel *m, const struct mlmodel_params *p,
-                          int64_t now_ms)
+double mlmodel_percentage(const struct mlmodel *m, const struct mlmodel_params *p, int64_t now_ms)
 {
     uint64_t n = mlmodel_datapoints(m, p, now_ms);
 
@@ -89,9 +87,9 @@ bool mlmodel_advance(struct mlmodel *m, const struct mlmodel_params *p, int64_t 
     first = m->start_ms + p->training_ms;
     if (now_ms < first)
         return false;
-    next = m->checked_ms < first ? first
-                                 : first + ((m->checked_ms - first) / p->refresh_ms + 1) *
-                                               p->refresh_ms;
+    next = m->checked_ms < first
+               ? first
+               : first + ((m->checked_ms - first) / p->refresh_ms + 1) * p->refresh_ms;
     /* After empty_from no slot is inside the trailing window. */
     empty_from = m->last_data_ms + slot_width(p) + p->training_ms;
     while (next <= now_ms && next <= empty_from) {
@@ -112,8 +110,7 @@ bool mlmodel_advance(struct mlmodel *m, const struct mlmodel_params *p, int64_t 
            m->checked_ms != before.checked_ms;
 }
 
-void mlmodel_observe(struct mlmodel *m, const struct mlmodel_params *p, int64_t time_ms,
-                     uint64_t n)
+void mlmodel_observe(struct mlmodel *m, const struct mlmodel_params *p, int64_t time_ms, uint64_t n)
 {
     int64_t w = slot_width(p), start = time_ms / w * w;
     size_t i = (size_t)((time_ms / w) % MLMODEL_SLOTS);
@@ -145,7 +142,7 @@ static const char *const status_names[] = { "PENDING_BUILD", "ACTIVE", "EXPIRED"
 const char *mlmodel_status_name(enum mlmodel_status s)
 {
     return (size_t)s < sizeof(status_names) / sizeof(status_names[0]) ? status_names[s]
-                                                                       : "PENDING_BUILD";
+                                                                      : "PENDING_BUILD";
 }
 
 int mlmodel_status_parse(const char *s, enum mlmodel_status *out)
@@ -202,8 +199,7 @@ int mlmodel_slots_parse(struct mlmodel *m, const struct mlmodel_params *params, 
         if (*end != ':' || end[1] < '0' || end[1] > '9')
             goto bad;
         n = strtoull(end + 1, &end, 10);
-        if (start <= 0 || start % w || n == 0 || (*end && *end != ' ') ||
-            (*end == ' ' && !end[1]))
+        if (start <= 0 || start % w || n == 0 || (*end && *end != ' ') || (*end == ' ' && !end[1]))
             goto bad;
         i = (size_t)((start / w) % MLMODEL_SLOTS);
         if (m->n[i])

@@ -38,11 +38,11 @@
 #define MLMODEL_SLOTS 14
 
 /* AWS's documented numbers, the defaults of the settings. */
-#define MLMODEL_AWS_TRAINING_S   (14 * 24 * 3600)
-#define MLMODEL_AWS_MIN_POINTS   25000
-#define MLMODEL_AWS_REFRESH_S    (24 * 3600)
-#define MLMODEL_AWS_EXPIRY_S     (30 * 24 * 3600)
-#define MLMODEL_MAX_CHECKS       10000 /* training / refresh at most */
+#define MLMODEL_AWS_TRAINING_S (14 * 24 * 3600)
+#define MLMODEL_AWS_MIN_POINTS 25000
+#define MLMODEL_AWS_REFRESH_S  (24 * 3600)
+#define MLMODEL_AWS_EXPIRY_S   (30 * 24 * 3600)
+#define MLMODEL_MAX_CHECKS     10000 /* training / refresh at most */
 
 /* A buffer this size holds mlmodel_slots_format()'s text. */
 #define MLMODEL_SLOTS_TEXT_SIZE (MLMODEL_SLOTS * 42 + 1)
@@ -63,10 +63,10 @@ struct mlmodel_params {
 /* One model. A zeroed one has seen no datapoint. */
 struct mlmodel {
     enum mlmodel_status status;
-    int64_t start_ms;     /* trainingDataCollectionStartDate; 0 = no datapoint yet */
-    int64_t refresh_ms;   /* lastModelRefreshDate; 0 = never built */
-    int64_t checked_ms;   /* the last check applied; 0 = none */
-    int64_t last_data_ms; /* the newest datapoint's time */
+    int64_t start_ms;               /* trainingDataCollectionStartDate; 0 = no datapoint yet */
+    int64_t refresh_ms;             /* lastModelRefreshDate; 0 = never built */
+    int64_t checked_ms;             /* the last check applied; 0 = none */
+    int64_t last_data_ms;           /* the newest datapoint's time */
     int64_t slot_ms[MLMODEL_SLOTS]; /* the start of the slot each holds; 0 = empty */
     uint64_t n[MLMODEL_SLOTS];      /* datapoints in it */
 };
@@ -96,8 +96,7 @@ uint64_t mlmodel_datapoints(const struct mlmodel *m, const struct mlmodel_params
 
 /* datapointsCollectionPercentage at now_ms: the trailing datapoints over
  * the minimum, at most 100. */
-double mlmodel_percentage(const struct mlmodel *m, const struct mlmodel_params *p,
-                          int64_t now_ms);
+double mlmodel_percentage(const struct mlmodel *m, const struct mlmodel_params *p, int64_t now_ms);
 
 /* True when the model may give verdicts: it is ACTIVE. */
 bool mlmodel_judges(const struct mlmodel *m);

@@ -482,7 +482,12 @@ def test_custom_metrics_from_device_reports(emulator, iot):
     dev.close()
 
 
-def test_ml_behavior_has_no_verdict_until_it_has_history(emulator, iot):
+def test_ml_behavior_has_no_verdict_until_it_has_history(make_emulator):
+    # A model built after 15 minutes (test_mlmodels.py covers the model's
+    # lifecycle): the stand-in's own history of 12 values is what waits here.
+    emulator = make_emulator("--manual-clock", "--ml-training-seconds", "900",
+                             "--ml-min-datapoints", "1", "--ml-refresh-seconds", "300").start()
+    iot = emulator.client("iot")
     profile(emulator, iot, "Ml", [{"name": "MlSent", "metric": "aws:num-messages-sent",
                          "criteria": {"mlDetectionConfig": {"confidenceLevel": "HIGH"}}}])
     dev = Device(emulator, "dev-ML")

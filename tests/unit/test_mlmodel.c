@@ -68,17 +68,14 @@ static const struct timeline timelines[] = {
         { 3300, 0, MLMODEL_EXPIRED, 2400, 0 } },
       5 },
     { "a long jump takes the fast path to EXPIRED",
-      { { 1000, 10, MLMODEL_PENDING_BUILD, 0, 100 },
-        { 1000000, 0, MLMODEL_EXPIRED, 2400, 0 } },
+      { { 1000, 10, MLMODEL_PENDING_BUILD, 0, 100 }, { 1000000, 0, MLMODEL_EXPIRED, 2400, 0 } },
       2 },
     { "data back after expiry rebuilds the model",
       { { 1000, 10, MLMODEL_PENDING_BUILD, 0, 100 },
         { 100000, 10, MLMODEL_EXPIRED, 2400, 100 },
         { 100200, 0, MLMODEL_ACTIVE, 100200, 100 } },
       3 },
-    { "no datapoint: nothing happens",
-      { { 5000, 0, MLMODEL_PENDING_BUILD, 0, 0 } },
-      1 },
+    { "no datapoint: nothing happens", { { 5000, 0, MLMODEL_PENDING_BUILD, 0, 0 } }, 1 },
 };
 
 static void test_timelines(void **state)
@@ -226,9 +223,9 @@ static void test_slots_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_timelines),        cmocka_unit_test(test_start_and_changes),
-        cmocka_unit_test(test_aws_numbers),      cmocka_unit_test(test_params_check),
-        cmocka_unit_test(test_status_names),     cmocka_unit_test(test_slots_text),
+        cmocka_unit_test(test_timelines),    cmocka_unit_test(test_start_and_changes),
+        cmocka_unit_test(test_aws_numbers),  cmocka_unit_test(test_params_check),
+        cmocka_unit_test(test_status_names), cmocka_unit_test(test_slots_text),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
