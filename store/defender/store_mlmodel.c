@@ -45,9 +45,9 @@ int store_mlmodel_get(struct store *s, const char *profile, const char *behavior
         return DD_OK;
     if (rc)
         return rc;
-    rc = store__columns(st, "sIIIIds", status, sizeof(status), &out->m.start_ms,
-                        &out->m.refresh_ms, &out->m.checked_ms, &out->m.last_data_ms,
-                        &out->percentage, out->slots, sizeof(out->slots));
+    rc = store__columns(st, "sIIIIds", status, sizeof(status), &out->m.start_ms, &out->m.refresh_ms,
+                        &out->m.checked_ms, &out->m.last_data_ms, &out->percentage, out->slots,
+                        sizeof(out->slots));
     sqlite3_reset(st);
     if (!rc)
         rc = mlmodel_status_parse(status, &out->m.status) ? DD_ERR_STORE : DD_OK;
