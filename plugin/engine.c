@@ -516,11 +516,7 @@ static void *engine_run(void *arg)
         int64_t now_real;
 
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += POLL_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        clock_timespec_add_ms(&until, POLL_MS);
         pthread_mutex_lock(&e->lock);
         if (!e->head && !e->stopping)
             pthread_cond_timedwait(&e->wake, &e->lock, &until);

@@ -17,11 +17,12 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "server/partitions.h"
 #include "server/server.h"
 #include "store/defender/store_mitigation.h"
 
-#define RUN_EVERY_MS 20
+#define RUN_EVERY_MS  20
 #define MAX_PER_ROUND 100 /* executions per partition and round */
 
 struct worker_mitigation {
@@ -42,8 +43,8 @@ static int run_partition(void *ctx, struct store *s, const char *account, const 
 {
     const struct round *r = ctx;
     size_t ran;
-    int rc = store_mitigation_run_due(s, r->now_ms, r->srv->mitigation_step_ms, MAX_PER_ROUND,
-                                      &ran, eb);
+    int rc =
+        store_mitigation_run_due(s, r->now_ms, r->srv->mitigation_step_ms, MAX_PER_ROUND, &ran, eb);
 
     if (rc)
         fprintf(stderr, "ddlocal-server: mitigation tasks of %s/%s: %s\n", account, region,
@@ -64,11 +65,7 @@ static void *worker_main(void *arg)
         if (partitions_now(w->srv, &r.now_ms, &eb) == DD_OK)
             partitions_each(w->srv, run_partition, &r, &eb);
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += RUN_EVERY_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        clock_timespec_add_ms(&until, RUN_EVERY_MS);
         pthread_mutex_lock(&w->lock);
         if (!w->stop)
             pthread_cond_timedwait(&w->wake, &w->lock, &until);

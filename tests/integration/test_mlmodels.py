@@ -12,7 +12,7 @@ import botocore.exceptions
 import pytest
 
 from conftest import cli_error
-from test_detect import Device, active, datapoints, profile
+from test_detect import Device, active, datapoints, profile, steady_then_burst
 from test_teach import timeline
 
 EMULATOR_ARGS = ("--ml-training-seconds", "3600", "--ml-min-datapoints", "10",
@@ -83,12 +83,7 @@ def test_default_settings_give_no_ml_verdicts_for_14_days(make_emulator):
     emu = make_emulator("--manual-clock").start()
     iot = emu.client("iot")
     profile(emu, iot, "MlAws", [ml("MlSent")])
-    dev = Device(emu, "dev-MLAWS")
-    for _ in range(14):
-        dev.publish("t", count=5)
-        emu.advance(300)
-    dev.publish("t", count=500)
-    emu.advance(300)
+    dev = steady_then_burst(emu, "dev-MLAWS")
     assert {p["verdict"] for p in datapoints(emu, "dev-MLAWS")} == {"no-verdict"}
     assert active(iot) == []
     [s] = summaries(iot)
