@@ -99,3 +99,13 @@ int clock_mode_parse(const char *name, enum clock_mode *out)
     }
     return DD_ERR_INVALID;
 }
+
+void clock_timespec_add_ms(struct timespec *ts, long ms)
+{
+    ts->tv_sec += (time_t)(ms / 1000);
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}

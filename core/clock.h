@@ -16,6 +16,7 @@
 #define DD_CORE_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "core/error.h"
 
@@ -55,6 +56,11 @@ int64_t clock_bucket_start(int64_t t_ms);
 /* The end of the bucket holding t, i.e. the next multiple of 300 s strictly
  * after t. A bucket that ends at e holds [e - 300 s, e). Pure. */
 int64_t clock_bucket_end(int64_t t_ms);
+
+/* ts moved ms (>= 0) milliseconds later, its nanoseconds kept below a
+ * second: the deadline of a timed wait (pthread_cond_timedwait). Pure,
+ * cannot fail. */
+void clock_timespec_add_ms(struct timespec *ts, long ms);
 
 /* How many bucket ends lie in (from_ms, to_ms]: the buckets that close when
  * emulated time moves from from_ms to to_ms. 0 when to_ms <= from_ms. Pure. */

@@ -322,13 +322,13 @@ int evaluate_percentile_excluding(const double *sorted, size_t n, double self, d
  * standard deviations from the mean of the history it is given (Welford's
  * one-pass mean and variance). With a flat history (deviation 0) any other
  * value is anomalous. A tool for teaching and tests, not a model of AWS. */
-int evaluate_ml(const double *history, size_t n, double value, enum evaluate_confidence level,
-                bool *violates)
+int evaluate_ml_band(const double *history, size_t n, enum evaluate_confidence level, double *lo,
+                     double *hi)
 {
     double mean = 0, m2 = 0, sd, k;
     size_t i;
 
-    *violates = false;
+    *lo = *hi = 0;
     if (n < EVALUATE_ML_MIN_HISTORY)
         return DD_ERR_STATE;
     for (i = 0; i < n; i++) {
@@ -339,6 +339,17 @@ int evaluate_ml(const double *history, size_t n, double value, enum evaluate_con
     }
     sd = sqrt(m2 / (double)n);
     k = level == EVALUATE_CONFIDENCE_LOW ? 2.0 : level == EVALUATE_CONFIDENCE_MEDIUM ? 3.0 : 4.0;
-    *violates = sd > 0 ? fabs(value - mean) > k * sd : value != mean;
+    *lo = mean - k * sd;
+    *hi = mean + k * sd;
     return DD_OK;
+}
+
+int evaluate_ml(const double *history, size_t n, double value, enum evaluate_confidence level,
+                bool *violates)
+{
+    double lo, hi;
+    int rc = evaluate_ml_band(history, n, level, &lo, &hi);
+
+    *violates = !rc && (value < lo || value > hi);
+    return rc;
 }

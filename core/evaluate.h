@@ -118,4 +118,10 @@ int evaluate_percentile_excluding(const double *sorted, size_t n, double self, d
 int evaluate_ml(const double *history, size_t n, double value, enum evaluate_confidence level,
                 bool *violates);
 
+/* The band of evaluate_ml(): values in [*lo, *hi] are normal, so the mean
+ * of history[0..n) less and plus k standard deviations. DD_ERR_STATE (both
+ * 0) when n < EVALUATE_ML_MIN_HISTORY. Pure: any thread. */
+int evaluate_ml_band(const double *history, size_t n, enum evaluate_confidence level, double *lo,
+                     double *hi);
+
 #endif

@@ -225,9 +225,10 @@ double judge_number(const struct metric_value *v)
     return v->kind == METRIC_KIND_NUMBER ? v->number : 0;
 }
 
-/* The ML stand-in: judge value against the history, then remember it. */
+/* The ML stand-in: judge value against the history's band (unless the
+ * model is inactive: DD_ERR_STATE, no verdict), then remember it. */
 static int judge_ml(struct judge_ml *ml, double value, enum evaluate_confidence level,
-                    bool *violating)
+                    bool inactive, bool *violating, struct judge_result *out)
 {
     double hist[JUDGE_ML_HISTORY];
     size_t i;
@@ -235,7 +236,12 @@ static int judge_ml(struct judge_ml *ml, double value, enum evaluate_confidence 
 
     for (i = 0; i < ml->n; i++)
         hist[i] = ml->v[(ml->head + JUDGE_ML_HISTORY - ml->n + i) % JUDGE_ML_HISTORY];
-    rc = evaluate_ml(hist, ml->n, value, level, violating);
+    rc = inactive ? DD_ERR_STATE
+                  : evaluate_ml_band(hist, ml->n, level, &out->band_lo, &out->band_hi);
+    if (!rc) {
+        out->has_band = true;
+        *violating = value < out->band_lo || value > out->band_hi;
+    }
     ml->v[ml->head] = value;
     ml->head = (ml->head + 1) % JUDGE_ML_HISTORY;
     if (ml->n < JUDGE_ML_HISTORY)
@@ -278,7 +284,7 @@ int judge_datapoint(const struct judge_input *in, const struct evaluate_state *p
     case BEHAVIOR_TYPE_MACHINE_LEARNING:
         if (!ml)
             return DD_ERR_INVALID;
-        rc = judge_ml(ml, judge_number(in->value), b->confidence, &violating);
+        rc = judge_ml(ml, judge_number(in->value), b->confidence, in->ml_inactive, &violating, out);
         break;
     default:
         return DD_ERR_INVALID;

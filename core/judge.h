@@ -64,6 +64,9 @@ struct judge_input {
      * others. */
     const double *peers;
     size_t n_peers;
+    /* MACHINE_LEARNING only: the behavior's model is not ACTIVE
+     * (core/mlmodel.h), so the value joins the history without a verdict. */
+    bool ml_inactive;
 };
 
 /* What the datapoint did. */
@@ -73,6 +76,8 @@ struct judge_result {
     struct evaluate_state state; /* the state after this datapoint */
     bool has_threshold;          /* STATISTICAL with enough peers */
     double threshold;            /* the resolved percentile, else 0 */
+    bool has_band;               /* MACHINE_LEARNING with a verdict */
+    double band_lo, band_hi;     /* the normal band the value was judged against */
 };
 
 /* The number of buckets behavior b judges: durationSeconds / 300, or 1
@@ -122,8 +127,9 @@ double judge_number(const struct metric_value *v);
  * - STATISTICAL: against the nearest-rank percentile of in->peers with this
  *   value left out; fewer than two others give no verdict;
  * - MACHINE_LEARNING: against the history in *ml (which must not be NULL for
- *   an ML behavior), then the value joins the history; before
- *   EVALUATE_ML_MIN_HISTORY values there is no verdict.
+ *   an ML behavior) and its band (out->band_lo, out->band_hi), then the
+ *   value joins the history; before EVALUATE_ML_MIN_HISTORY values, or
+ *   with in->ml_inactive, there is no verdict.
  * A value whose kind does not fit the operator gives no verdict. With a
  * verdict the state machine steps (toAlarm/toClear consecutive datapoints);
  * without one the state is carried over unchanged. ml may be NULL for other

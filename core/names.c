@@ -93,6 +93,7 @@ static const struct range_row {
     [NAMES_PORT] = { 0, 65535 },
     [NAMES_QOS] = { 0, 1 },
     [NAMES_COUNT] = { 0, INT64_MAX },
+    [NAMES_ML_MAX_RESULTS] = { 1, 10 },
 };
 
 const char *const names_enum_comparison_operator[] = {

@@ -72,6 +72,7 @@ enum names_range {
     NAMES_PORT,                   /* MetricValue ports 0-65535 */
     NAMES_QOS,                    /* iot-data Publish qos 0-1 */
     NAMES_COUNT,                  /* MetricValue count >= 0 */
+    NAMES_ML_MAX_RESULTS,         /* GetBehaviorModelTrainingSummaries maxResults 1-10 */
 };
 
 /* Check value against shape, whole-value match. field is the member name the

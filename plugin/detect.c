@@ -33,9 +33,11 @@
 #include "core/ids.h"
 #include "core/judge.h"
 #include "core/metric.h"
+#include "core/mlmodel.h"
 #include "plugin/strlist.h"
 #include "plugin/strmap.h"
 #include "store/defender/store_detect.h"
+#include "store/defender/store_mlmodel.h"
 
 #define MAX_PROFILES 64 /* a profile is one bit of a uint64_t target mask */
 #define TWO_DAYS_MS  ((int64_t)2 * 24 * 3600 * 1000)
@@ -54,14 +56,16 @@ struct detect {
     int64_t retention_ms;
     struct dprofile profiles[MAX_PROFILES];
     size_t n_profiles;
-    uint64_t mask_unregistered; /* the profiles of every thing outside the registry */
-    struct strmap *masks;       /* registered thing -> uint64_t mask of its profiles */
-    struct strmap *history;     /* "thing\0metric" -> struct judge_ring */
-    struct strmap *ml;          /* "thing\0profile\0behavior" -> struct ml_history */
-    struct strmap *states;      /* same key -> struct cached_state */
-    int64_t swept_ms;           /* the window end of the last sweep (forget_idle) */
-    detect_log_fn log;          /* NULL: warnings are dropped */
-    void *log_ctx;              /* borrowed */
+    uint64_t mask_unregistered;      /* the profiles of every thing outside the registry */
+    struct strmap *masks;            /* registered thing -> uint64_t mask of its profiles */
+    struct strmap *history;          /* "thing\0metric" -> struct judge_ring */
+    struct strmap *ml;               /* "thing\0profile\0behavior" -> struct ml_history */
+    struct strmap *states;           /* same key -> struct cached_state */
+    struct strmap *models;           /* "profile\0behavior" -> struct model_entry */
+    struct mlmodel_params ml_params; /* the model lifecycle's settings */
+    int64_t swept_ms;                /* the window end of the last sweep (forget_idle) */
+    detect_log_fn log;               /* NULL: warnings are dropped */
+    void *log_ctx;                   /* borrowed */
 };
 
 /* The evaluation state of (thing, profile, behavior), written through to
@@ -70,6 +74,13 @@ struct cached_state {
     struct store_behavior_state st;
     int64_t series;
     int64_t used_ms; /* the time of its last datapoint */
+};
+
+/* The ML model of one (profile, ML behavior) (core/mlmodel.h), read from
+ * ml_models on first use and written back at each window close. */
+struct model_entry {
+    struct mlmodel m;
+    bool dirty; /* datapoints counted since it was last written */
 };
 
 /* The ML stand-in's memory of one (thing, profile, behavior). */
@@ -95,12 +106,17 @@ static void clear_profiles(struct detect *d)
     d->masks = NULL;
 }
 
-struct detect *detect_new(const char *region, const char *account, int64_t retention_ms)
+struct detect *detect_new(const char *region, const char *account, int64_t retention_ms,
+                          const struct mlmodel_params *ml)
 {
     struct detect *d = calloc(1, sizeof(*d));
 
     if (!d)
         return NULL;
+    if (ml)
+        d->ml_params = *ml;
+    else
+        mlmodel_params_aws(&d->ml_params);
     snprintf(d->region, sizeof(d->region), "%s", region);
     snprintf(d->account, sizeof(d->account), "%s", account);
     d->retention_ms = retention_ms;
@@ -108,7 +124,8 @@ struct detect *detect_new(const char *region, const char *account, int64_t reten
     d->ml = strmap_new();
     d->states = strmap_new();
     d->masks = strmap_new();
-    if (!d->history || !d->ml || !d->states || !d->masks) {
+    d->models = strmap_new();
+    if (!d->history || !d->ml || !d->states || !d->masks || !d->models) {
         detect_free(d);
         return NULL;
     }
@@ -123,6 +140,7 @@ void detect_free(struct detect *d)
     strmap_free(d->history, free);
     strmap_free(d->ml, free);
     strmap_free(d->states, free);
+    strmap_free(d->models, free);
     free(d);
 }
 
@@ -131,7 +149,8 @@ size_t detect_bytes(const struct detect *d)
     return sizeof(*d) + strmap_bytes(d->history) +
            strmap_count(d->history) * sizeof(struct judge_ring) + strmap_bytes(d->ml) +
            strmap_count(d->ml) * sizeof(struct ml_history) + strmap_bytes(d->states) +
-           strmap_count(d->states) * sizeof(struct cached_state) +
+           strmap_count(d->states) * sizeof(struct cached_state) + strmap_bytes(d->models) +
+           strmap_count(d->models) * sizeof(struct model_entry) +
            (d->masks ? strmap_bytes(d->masks) + strmap_count(d->masks) * sizeof(uint64_t) : 0);
 }
 
@@ -143,12 +162,17 @@ void detect_set_log(struct detect *d, detect_log_fn fn, void *ctx)
 
 int detect_discard_cache(struct detect *d)
 {
-    struct strmap *fresh = strmap_new();
+    struct strmap *fresh = strmap_new(), *models = strmap_new();
 
-    if (!fresh)
+    if (!fresh || !models) {
+        strmap_free(fresh, free);
+        strmap_free(models, free);
         return DD_ERR_NOMEM;
+    }
     strmap_free(d->states, free);
     d->states = fresh;
+    strmap_free(d->models, free);
+    d->models = models;
     return DD_OK;
 }
 
@@ -457,6 +481,68 @@ static struct judge_ml *ml_history(struct detect *d, const char *thing, const st
     return &h->ml;
 }
 
+/* The ML model of (p, b), read from the store the first time. NULL when
+ * out of memory or the store fails (*rc says which). */
+static struct model_entry *model_get(struct detect *d, struct store *s, const char *profile,
+                                     const char *behavior, int *rc)
+{
+    struct model_entry *e;
+    struct store_mlmodel row;
+    char key[520];
+    bool found;
+    int len = snprintf(key, sizeof(key), "%s%c%s", profile, 0, behavior);
+
+    *rc = DD_ERR_NOMEM;
+    if (len < 0 || (size_t)len >= sizeof(key))
+        return NULL;
+    e = strmap_get(d->models, key, (size_t)len);
+    if (e) {
+        *rc = DD_OK;
+        return e;
+    }
+    *rc = store_mlmodel_get(s, profile, behavior, &row, &found);
+    if (*rc)
+        return NULL;
+    e = map_entry(d->models, key, (size_t)len, sizeof(*e));
+    if (!e) {
+        *rc = DD_ERR_NOMEM;
+        return NULL;
+    }
+    e->m = row.m;
+    /* Slots that do not parse (other settings than when written) start over. */
+    if (found)
+        mlmodel_slots_parse(&e->m, &d->ml_params, row.slots);
+    return e;
+}
+
+/* Bring every ML behavior's model to now_ms and write those that changed
+ * or counted datapoints (a window close). */
+static int models_flush(struct detect *d, struct store *s, int64_t now_ms)
+{
+    size_t pi, bi;
+    int rc = DD_OK;
+
+    for (pi = 0; pi < d->n_profiles && !rc; pi++) {
+        const struct dprofile *p = &d->profiles[pi];
+
+        for (bi = 0; bi < p->behaviors->n && !rc; bi++) {
+            const struct behavior *b = &p->behaviors->items[bi];
+            struct model_entry *e;
+
+            if (b->type != BEHAVIOR_TYPE_MACHINE_LEARNING)
+                continue;
+            e = model_get(d, s, p->name, b->name, &rc);
+            if (!e)
+                break;
+            if (mlmodel_advance(&e->m, &d->ml_params, now_ms) || e->dirty)
+                rc = store_mlmodel_put(s, p->name, b->name, &e->m,
+                                       mlmodel_percentage(&e->m, &d->ml_params, now_ms));
+            e->dirty = false;
+        }
+    }
+    return rc;
+}
+
 /* "thing\0profile\0behavior" into key; the length, or -1 if it does not fit.
  * (Called for every datapoint: plain copies, no formatting.) */
 static int state_key(char *key, size_t size, const char *thing, const char *profile,
@@ -547,6 +633,16 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
     prev.streak_violating = st.streak_violating;
     prev.streak_compliant = st.streak_compliant;
     if (b->type == BEHAVIOR_TYPE_MACHINE_LEARNING) {
+        struct model_entry *model = model_get(d, s, p->name, b->name, &rc);
+
+        if (!model)
+            return rc;
+        /* The checks due before this datapoint, then the datapoint counts:
+         * no verdict unless the model is ACTIVE. */
+        mlmodel_advance(&model->m, &d->ml_params, time_ms);
+        mlmodel_observe(&model->m, &d->ml_params, time_ms, 1);
+        model->dirty = true;
+        in.ml_inactive = !mlmodel_judges(&model->m);
         ml = ml_history(d, thing, p, b, time_ms);
         if (!ml)
             return DD_ERR_NOMEM;
@@ -589,6 +685,9 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
         dp.value_json = value_json;
         dp.has_threshold = res.has_threshold;
         dp.threshold = res.threshold;
+        dp.has_band = res.has_band;
+        dp.band_lo = res.band_lo;
+        dp.band_hi = res.band_hi;
         dp.verdict = judge_verdict_name(res.verdict);
         dp.streak_violating = res.state.streak_violating;
         dp.streak_compliant = res.state.streak_compliant;
@@ -1199,6 +1298,8 @@ int detect_window(struct detect *d, struct store *s, const struct client_window 
             rc = judge_batch(d, s, &bt, end);
         batch_cleanup(&bt);
     }
+    if (!rc)
+        rc = models_flush(d, s, w->bucket_end_ms + w->idle_buckets_after * CLOCK_BUCKET_MS);
     if (!rc && d->retention_ms > 0)
         rc = store_detect_datapoints_prune(s, w->bucket_end_ms - d->retention_ms);
     if (!rc)

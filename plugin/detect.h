@@ -27,9 +27,12 @@ struct detect;
 typedef void (*detect_log_fn)(void *ctx, const char *msg);
 
 /* A new, empty detector for the given region and account (copied); NULL when
- * out of memory. retention_ms: datapoints older than this are pruned. Free
+ * out of memory. retention_ms: datapoints older than this are pruned. ml:
+ * the ML model lifecycle's settings (copied; NULL = AWS's numbers). Free
  * with detect_free(). */
-struct detect *detect_new(const char *region, const char *account, int64_t retention_ms);
+struct mlmodel_params;
+struct detect *detect_new(const char *region, const char *account, int64_t retention_ms,
+                          const struct mlmodel_params *ml);
 void detect_free(struct detect *d);
 
 /* Bytes d holds for its per-thing state: the maps of bucket rings, ML

@@ -374,7 +374,8 @@ static void on_foreign_commit(struct engine *e)
     store_sync_generation(e->store, &sync_gen);
     reload_clock(e);
     if (store_reset_generation(e->store, &gen) == DD_OK && gen != e->reset_generation) {
-        struct detect *fresh = detect_new(e->opt.region, e->opt.account, retention_ms(e));
+        struct detect *fresh =
+            detect_new(e->opt.region, e->opt.account, retention_ms(e), &e->opt.ml);
 
         e->reset_generation = gen;
         if (fresh) {
@@ -488,7 +489,7 @@ static int engine_open(void *arg, struct dd_errbuf *eb)
     if (rc)
         return rc;
     store_set_cache_mb(e->store, DETECT_CACHE_MB);
-    e->detect = detect_new(e->opt.region, e->opt.account, retention_ms(e));
+    e->detect = detect_new(e->opt.region, e->opt.account, retention_ms(e), &e->opt.ml);
     if (!e->detect) {
         store_close(e->store);
         e->store = NULL;
@@ -515,11 +516,7 @@ static void *engine_run(void *arg)
         int64_t now_real;
 
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += POLL_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        clock_timespec_add_ms(&until, POLL_MS);
         pthread_mutex_lock(&e->lock);
         if (!e->head && !e->stopping)
             pthread_cond_timedwait(&e->wake, &e->lock, &until);

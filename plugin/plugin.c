@@ -52,6 +52,27 @@ static int64_t real_ms(clockid_t id)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* One plugin_opt_ml_* option: the ML model lifecycle's settings. */
+static int ml_option(struct mlmodel_params *ml, const char *k, const char *v, struct dd_errbuf *eb)
+{
+    long n;
+    int rc = plugin_options_long(k, v, 1, 10L * 365 * 24 * 3600, &n, eb);
+
+    if (rc)
+        return rc;
+    if (strcmp(k, "ml_training_seconds") == 0)
+        ml->training_ms = (int64_t)n * 1000;
+    else if (strcmp(k, "ml_min_datapoints") == 0)
+        ml->min_datapoints = (uint64_t)n;
+    else if (strcmp(k, "ml_refresh_seconds") == 0)
+        ml->refresh_ms = (int64_t)n * 1000;
+    else if (strcmp(k, "ml_expiry_seconds") == 0)
+        ml->expiry_ms = (int64_t)n * 1000;
+    else
+        rc = dd_fail(eb, DD_ERR_INVALID, "unknown option plugin_opt_%s", k);
+    return rc;
+}
+
 static int parse_options(struct plugin_options *o, const struct mosquitto_opt *opts, int n,
                          struct dd_errbuf *eb)
 {
@@ -63,6 +84,7 @@ static int parse_options(struct plugin_options *o, const struct mosquitto_opt *o
     o->mode = CLOCK_REAL;
     o->scale = 1.0;
     o->retention_days = 14;
+    mlmodel_params_aws(&o->ml);
     delivery_options_default(o);
     for (i = 0; i < n && !rc; i++) {
         const char *k = opts[i].key, *v = opts[i].value;
@@ -106,12 +128,16 @@ static int parse_options(struct plugin_options *o, const struct mosquitto_opt *o
             rc = plugin_options_long(k, v, 0, 1000000, &per_second, eb);
             if (!rc)
                 o->publish_rate_limit = (uint32_t)per_second;
+        } else if (strncmp(k, "ml_", 3) == 0) {
+            rc = ml_option(&o->ml, k, v, eb);
         } else if ((rc = delivery_option(o, k, v, eb)) == DD_ERR_NOT_FOUND) {
             rc = dd_fail(eb, DD_ERR_INVALID, "unknown option plugin_opt_%s", k);
         }
     }
     if (!rc && !o->db_path[0])
         rc = dd_fail(eb, DD_ERR_INVALID, "plugin_opt_database (the database path) is required");
+    if (!rc)
+        rc = mlmodel_params_check(&o->ml, eb);
     return rc;
 }
 

@@ -16,6 +16,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/mlmodel.h"
 
 #define PLUGIN_MAX_LAMBDAS 8
 
@@ -30,6 +31,10 @@ struct plugin_options {
     bool deny_drops;      /* plugin_opt_deny_action: "drop" or "disconnect" (AWS, MQTT 3.1.1) */
     int retention_days;   /* plugin_opt_datapoint_retention_days, default 14 */
     uint32_t publish_rate_limit; /* plugin_opt_publish_rate_limit: PUBLISH a second, 0 = none */
+    /* The ML model lifecycle (core/mlmodel.h), AWS's numbers by default:
+     * plugin_opt_ml_training_seconds, _ml_min_datapoints,
+     * _ml_refresh_seconds, _ml_expiry_seconds. */
+    struct mlmodel_params ml;
     /* SNS delivery (delivery.c) */
     char public_url[256];   /* plugin_opt_public_url: the server as receivers reach it */
     int delivery_attempts;  /* plugin_opt_delivery_attempts, default 4 (SNS HTTP policy) */

@@ -30,12 +30,22 @@ extern const struct route api_detect_routes[];
  * /_ddlocal/datapoints view (api_violations.c). */
 extern const struct route api_violations_routes[];
 
-/* The members of one datapoint (time, value, threshold, verdict, streaks,
- * event) into o, as the /_ddlocal/datapoints view and the explain view's
+/* The members of one datapoint (time, value, threshold, ML band, verdict,
+ * streaks, event) into o, as the /_ddlocal/datapoints view and the explain view's
  * timelines show it (api_violations.c). DD_ERR_NOMEM. */
 struct cJSON;
 struct store_datapoint_row;
 int api_violations_datapoint_json(struct cJSON *o, const struct store_datapoint_row *r);
+
+/* GetBehaviorModelTrainingSummaries (api_mlmodels.c). */
+extern const struct route api_mlmodels_routes[];
+
+/* The members of an ML model's summary (trainingDataCollectionStartDate,
+ * modelStatus, datapointsCollectionPercentage, lastModelRefreshDate) into
+ * o, as GetBehaviorModelTrainingSummaries and the explain view's timelines
+ * show them (api_mlmodels.c). DD_ERR_NOMEM. */
+struct store_mlmodel;
+int api_mlmodels_summary_json(struct cJSON *o, const struct store_mlmodel *m);
 
 /* Certificates, thing principals and /_ddlocal/ca.pem (api_certs.c). */
 extern const struct route api_certs_routes[];

@@ -17,6 +17,7 @@
 
 #include "core/partition.h"
 #include "server/auth.h"
+#include "server/defender/worker_mitigation.h"
 #include "server/http.h"
 #include "server/iot/ca.h"
 #include "server/partitions.h"
@@ -37,6 +38,7 @@ static void usage(FILE *f)
                "                      [--account A] [--threads N] [--max-body-bytes N]\n"
                "                      [--mqtts-endpoint HOST:PORT] [--public-url URL]\n"
                "                      [--allow-host NAME]... [--cors-origin O]...\n"
+               "                      [--mitigation-step-seconds N]\n"
                "                      [--verify-signatures --credentials KEY:SECRET ...]\n"
                "       ddlocal-server --database PATH --issue-server-cert DIR [--bind ADDR]\n"
                "                      [--mqtts-endpoint HOST:PORT]\n"
@@ -203,6 +205,10 @@ static int parse_args(int argc, char **argv, struct server *srv, const char **is
             if (public_url_host(srv, v) ||
                 list_add(srv->allowed_hosts, &srv->n_allowed_hosts, a, srv->public_host))
                 return -1;
+        } else if (strcmp(a, "--mitigation-step-seconds") == 0) {
+            if (parse_uint(a, v, 86400, &n))
+                return -1;
+            srv->mitigation_step_ms = (int64_t)n * 1000;
         } else if (strcmp(a, "--max-body-bytes") == 0) {
             if (parse_uint(a, v, 64UL << 20, &n) || n == 0)
                 return -1;
@@ -258,7 +264,9 @@ int main(int argc, char **argv)
         .threads = 4,
         .max_body_bytes = 1 << 20,
         .advance_timeout_ms = 10000,
+        .mitigation_step_ms = 1000,
     };
+    struct worker_mitigation *mitigation = NULL;
     struct sockaddr_storage addr = { 0 };
     struct MHD_Daemon *d;
     struct dd_errbuf eb = { { 0 } };
@@ -303,14 +311,20 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (worker_mitigation_start(&srv, &mitigation, &eb)) {
+        fprintf(stderr, "ddlocal-server: %s\n", eb.msg);
+        return 1;
+    }
     d = http_start(&srv, (struct sockaddr *)&addr, &eb);
     if (!d) {
         fprintf(stderr, "ddlocal-server: %s\n", eb.msg);
+        worker_mitigation_stop(mitigation);
         return 1;
     }
     printf("ddlocal-server: listening on http://%s:%u\n", srv.bind, srv.port);
     fflush(stdout);
     sigwait(&sigs, &sig);
     MHD_stop_daemon(d);
+    worker_mitigation_stop(mitigation);
     return 0;
 }

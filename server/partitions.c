@@ -15,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/names.h"
 #include "core/partition.h"
 #include "server/server.h"
+#include "store/emulator/store_emulator.h"
 #include "store/store.h"
 
 struct partition {
@@ -216,7 +218,7 @@ int partitions_store(const struct server *srv, const char *account, const char *
     return thread_store(srv, i, out, eb);
 }
 
-int partitions_reset(const struct server *srv, struct dd_errbuf *eb)
+int partitions_each(const struct server *srv, partitions_fn fn, void *ctx, struct dd_errbuf *eb)
 {
     struct store *s;
     int i, n, rc = DD_OK;
@@ -226,9 +228,38 @@ int partitions_reset(const struct server *srv, struct dd_errbuf *eb)
     pthread_mutex_unlock(&lock);
     for (i = 0; i < n && !rc; i++) {
         rc = thread_store(srv, i, &s, eb);
-        if (!rc && (rc = store_reset(s)) != DD_OK)
-            dd_fail(eb, rc, "cannot reset partition %s/%s: %s", registry[i].account,
-                    registry[i].region, dd_strerror(rc));
+        if (!rc)
+            rc = fn(ctx, s, registry[i].account, registry[i].region, eb);
     }
     return rc;
+}
+
+static int reset_one(void *ctx, struct store *s, const char *account, const char *region,
+                     struct dd_errbuf *eb)
+{
+    int rc = store_reset(s);
+
+    (void)ctx;
+    if (rc)
+        dd_fail(eb, rc, "cannot reset partition %s/%s: %s", account, region, dd_strerror(rc));
+    return rc;
+}
+
+int partitions_reset(const struct server *srv, struct dd_errbuf *eb)
+{
+    return partitions_each(srv, reset_one, NULL, eb);
+}
+
+int partitions_now(const struct server *srv, int64_t *out, struct dd_errbuf *eb)
+{
+    struct dd_clock c;
+    struct store *home;
+    int rc = partitions_store(srv, srv->account, srv->region, &home, eb);
+
+    if (!rc)
+        rc = store_clock_get(home, &c);
+    *out = server_real_ms();
+    if (rc == DD_OK)
+        *out = clock_now(&c, *out);
+    return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
 }

@@ -16,6 +16,8 @@
 #ifndef DD_SERVER_PARTITIONS_H
 #define DD_SERVER_PARTITIONS_H
 
+#include <stdint.h>
+
 #include "core/error.h"
 
 struct server;
@@ -37,6 +39,19 @@ int partitions_start(const struct server *srv, struct dd_errbuf *eb);
  * thread; the connection never leaves it. */
 int partitions_store(const struct server *srv, const char *account, const char *region,
                      struct store **out, struct dd_errbuf *eb);
+
+/* Call fn(ctx, s, account, region, eb) with this thread's connection to
+ * each registered partition in turn, the home one first, until one
+ * returns an error, which is returned (or a connection's error; eb says
+ * why). Strings are borrowed for the call. Any thread. */
+typedef int (*partitions_fn)(void *ctx, struct store *s, const char *account, const char *region,
+                             struct dd_errbuf *eb);
+int partitions_each(const struct server *srv, partitions_fn fn, void *ctx, struct dd_errbuf *eb);
+
+/* The emulated now, in epoch milliseconds, into *out: the clock the
+ * broker keeps in the home partition, or real time when none is set yet.
+ * On error (the store's, eb says why) *out is real time. Any thread. */
+int partitions_now(const struct server *srv, int64_t *out, struct dd_errbuf *eb);
 
 /* Empty every partition (store_reset()), the home one last. Stops at the
  * first failure (eb says which partition). Any thread. */

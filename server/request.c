@@ -249,24 +249,9 @@ int request_store(struct request *req, struct store **out)
     return partitions_store(req->srv, req->account, req->region, out, &req->eb);
 }
 
-/* The home partition's connection, where the emulator's clock is. */
-static int home_store(struct request *req, struct store **out)
-{
-    return partitions_store(req->srv, req->srv->account, req->srv->region, out, &req->eb);
-}
-
 int request_now_checked(struct request *req, int64_t *out)
 {
-    struct dd_clock c;
-    struct store *home;
-    int rc = home_store(req, &home);
-
-    if (!rc)
-        rc = store_clock_get(home, &c);
-    *out = server_real_ms();
-    if (rc == DD_OK)
-        *out = clock_now(&c, *out);
-    return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
+    return partitions_now(req->srv, out, &req->eb);
 }
 
 int64_t request_now_ms(struct request *req)

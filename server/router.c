@@ -31,6 +31,7 @@ static const struct route *const route_tables[] = {
     query_routes,
     api_teach_routes,
     api_mitigation_routes,
+    api_mlmodels_routes,
     api_tags_routes,
 };
 

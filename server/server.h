@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/error.h"
 #include "core/names.h"
@@ -35,6 +36,9 @@ struct server {
     unsigned threads;            /* MHD worker threads */
     size_t max_body_bytes;       /* request-body ceiling, answered with 413 */
     unsigned advance_timeout_ms; /* how long POST /_ddlocal/clock waits */
+    /* --mitigation-step-seconds: emulated time between the executions of
+     * a Detect mitigation task (worker_mitigation.h), in ms; 0 = at once. */
+    int64_t mitigation_step_ms;
     /* The browser guard (guard.h): Host names served besides the loopback
      * names and the bind address (--allow-host, the --public-url host),
      * and the web origins allowed to use the API (--cors-origin). Borrowed

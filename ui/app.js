@@ -176,11 +176,24 @@ function renderTimeline(tl) {
     sentence(tl.words),
     el('div', { class: 'reason ' + tl.reason.code },
       el('b', {}, tl.reason.code.replace(/-/g, ' ')), tl.reason.text));
+  if (tl.model) card.append(modelLine(tl.model));
   if (points.length) card.append(chart(tl, points), table(tl, points));
   return card;
 }
 
+// An ML behavior's model, as GetBehaviorModelTrainingSummaries reports it.
+function modelLine(m) {
+  const parts = ['model ' + m.modelStatus,
+    Math.round(m.datapointsCollectionPercentage * 100) / 100 + '% of the datapoints collected'];
+  if (m.trainingDataCollectionStartDate) parts.push('collecting since ' + stamp(m.trainingDataCollectionStartDate));
+  if (m.lastModelRefreshDate) parts.push('last built ' + stamp(m.lastModelRefreshDate));
+  if (m.modelStatus !== 'ACTIVE') parts.push('no verdicts until the model is ACTIVE');
+  return el('div', { class: 'model ' + m.modelStatus.toLowerCase() }, parts.join(' · '));
+}
+
 function thresholdText(tl, d) {
+  // An ML verdict: the normal band the value had to stay inside.
+  if (d.band) return Math.round(d.band.low * 100) / 100 + ' … ' + Math.round(d.band.high * 100) / 100;
   if (d.threshold !== null && d.threshold !== undefined) return String(Math.round(d.threshold * 100) / 100);
   if (typeof tl.threshold === 'number') return String(tl.threshold);
   if (tl.threshold) return valueText(tl.threshold);

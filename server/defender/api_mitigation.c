@@ -6,10 +6,11 @@
  * actionParams member that is set, and an update may change the parameters
  * but not the type. Parameters are stored as a canonical object rebuilt
  * from the validated members (model order, unknown members dropped), so
- * Describe echoes exactly what was accepted. A Detect task runs to the end
- * inside the request that starts it (store_mitigation_task_start()), so
- * Describe never sees IN_PROGRESS and Cancel always answers that the task
- * is not in progress. A retried start (same task id, token and request) is
+ * Describe echoes exactly what was accepted. Starting a Detect task only
+ * queues its executions (store_mitigation_task_start()) and answers at
+ * once; the server's mitigation worker (worker_mitigation.c) runs them
+ * over emulated time, so Describe sees the task IN_PROGRESS with its
+ * statistics moving, and Cancel stops it. A retried start (same task id, token and request) is
  * answered with the task id; any other reuse of the id or the token is
  * TaskAlreadyExistsException. */
 #include <inttypes.h>

@@ -278,13 +278,26 @@ out:
     return rc;
 }
 
+/* band: {low, high} for an ML verdict (the normal band the value was
+ * judged against), else null. */
+static bool add_band(cJSON *o, const struct store_datapoint_row *r)
+{
+    cJSON *band;
+
+    if (!r->has_band)
+        return cJSON_AddNullToObject(o, "band") != NULL;
+    band = cJSON_AddObjectToObject(o, "band");
+    return band && cJSON_AddNumberToObject(band, "low", r->band_lo) &&
+           cJSON_AddNumberToObject(band, "high", r->band_hi);
+}
+
 int api_violations_datapoint_json(cJSON *o, const struct store_datapoint_row *r)
 {
     if (!cJSON_AddNumberToObject(o, "time", (double)r->time_ms / 1000.0) ||
         !cJSON_AddRawToObject(o, "value", r->value_json) ||
         !(r->has_threshold ? cJSON_AddNumberToObject(o, "threshold", r->threshold)
                            : cJSON_AddNullToObject(o, "threshold")) ||
-        !cJSON_AddStringToObject(o, "verdict", r->verdict) ||
+        !add_band(o, r) || !cJSON_AddStringToObject(o, "verdict", r->verdict) ||
         !cJSON_AddNumberToObject(o, "consecutiveViolating", (double)r->streak_violating) ||
         !cJSON_AddNumberToObject(o, "consecutiveCompliant", (double)r->streak_compliant) ||
         !(r->event ? cJSON_AddStringToObject(o, "event", r->event)

@@ -34,6 +34,7 @@
 #include "server/handler.h"
 #include "server/server.h"
 #include "store/defender/store_detect.h"
+#include "store/defender/store_mlmodel.h"
 #include "store/defender/store_profiles.h"
 #include "store/defender/store_teach.h"
 #include "store/defender/store_violations.h"
@@ -317,6 +318,24 @@ static bool add_threshold(cJSON *o, const struct behavior *b)
     return true;
 }
 
+/* model: the state of an ML behavior's model (api_mlmodels.c's summary),
+ * null for other behaviors. */
+static int add_model(struct store *s, cJSON *o, const char *profile, const struct behavior *b)
+{
+    struct store_mlmodel m;
+    cJSON *model;
+    bool found;
+    int rc;
+
+    if (b->type != BEHAVIOR_TYPE_MACHINE_LEARNING)
+        return cJSON_AddNullToObject(o, "model") ? DD_OK : DD_ERR_NOMEM;
+    rc = store_mlmodel_get(s, profile, b->name, &m, &found);
+    if (rc)
+        return rc;
+    model = cJSON_AddObjectToObject(o, "model");
+    return model ? api_mlmodels_summary_json(model, &m) : DD_ERR_NOMEM;
+}
+
 /* A new object for (thing, profile, behavior) in *out; with full, also
  * its datapoints and events. */
 static int timeline(struct world *w, const struct thing *t, const char *profile,
@@ -361,6 +380,9 @@ static int timeline(struct world *w, const struct thing *t, const char *profile,
         !(reason = cJSON_AddObjectToObject(o, "reason")) ||
         !cJSON_AddStringToObject(reason, "code", words_reason_name(code)) ||
         !cJSON_AddStringToObject(reason, "text", why))
+        goto out;
+    rc = add_model(w->s, o, profile, b);
+    if (rc)
         goto out;
     *out = o;
     o = NULL;
@@ -674,20 +696,31 @@ static int explain_render(const cJSON *doc, struct strbuf *sb)
     cJSON_ArrayForEach(tl, cJSON_GetObjectItemCaseSensitive(doc, "timelines"))
     {
         const cJSON *thr = cJSON_GetObjectItemCaseSensitive(tl, "threshold");
+        const cJSON *model = cJSON_GetObjectItemCaseSensitive(tl, "model");
 
         strbuf_appendf(sb, "\n%s / %s (%s)\n",
                        cJSON_GetObjectItemCaseSensitive(tl, "securityProfileName")->valuestring,
                        cJSON_GetObjectItemCaseSensitive(tl, "behaviorName")->valuestring,
                        cJSON_GetObjectItemCaseSensitive(tl, "metric")->valuestring);
         strbuf_appendf(sb, "  %s\n", cJSON_GetObjectItemCaseSensitive(tl, "words")->valuestring);
+        if (cJSON_IsObject(model))
+            strbuf_appendf(sb, "  ML model %s, %g%% of the datapoints it needs\n",
+                           cJSON_GetObjectItemCaseSensitive(model, "modelStatus")->valuestring,
+                           cJSON_GetObjectItemCaseSensitive(model, "datapointsCollectionPercentage")
+                               ->valuedouble);
         strbuf_appendf(sb, "  %-20s  %-14s  %-10s  %-10s  %-9s  %-9s  %s\n", "time", "value",
                        "threshold", "verdict", "violating", "compliant", "event");
         cJSON_ArrayForEach(dp, cJSON_GetObjectItemCaseSensitive(tl, "datapoints"))
         {
             const cJSON *dth = cJSON_GetObjectItemCaseSensitive(dp, "threshold");
             const cJSON *ev = cJSON_GetObjectItemCaseSensitive(dp, "event");
+            const cJSON *band = cJSON_GetObjectItemCaseSensitive(dp, "band");
 
-            if (cJSON_IsNumber(dth))
+            if (cJSON_IsObject(band))
+                snprintf(th, sizeof(th), "%g..%g",
+                         cJSON_GetObjectItemCaseSensitive(band, "low")->valuedouble,
+                         cJSON_GetObjectItemCaseSensitive(band, "high")->valuedouble);
+            else if (cJSON_IsNumber(dth))
                 snprintf(th, sizeof(th), "%g", dth->valuedouble);
             else if (cJSON_IsNumber(thr))
                 snprintf(th, sizeof(th), "%g", thr->valuedouble);

@@ -201,7 +201,8 @@ int store_detect_datapoint_add(struct store *s, const struct store_datapoint *dp
 {
     static const char sql[] =
         "INSERT INTO datapoints (series_id, time_ms, value, threshold, verdict, "
-        "streak_violating, streak_compliant, event, bucket) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        "streak_violating, streak_compliant, event, bucket, band_lo, band_hi) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     sqlite3_stmt *st;
     int rc = store__stmt(s, sql, &st, "IIt-tiitI", dp->series, dp->time_ms, dp->value_json,
                          dp->verdict, (int)dp->streak_violating, (int)dp->streak_compliant,
@@ -211,6 +212,10 @@ int store_detect_datapoint_add(struct store *s, const struct store_datapoint *dp
         return rc;
     if (dp->has_threshold)
         sqlite3_bind_double(st, 4, dp->threshold);
+    if (dp->has_band) {
+        sqlite3_bind_double(st, 10, dp->band_lo);
+        sqlite3_bind_double(st, 11, dp->band_hi);
+    }
     return store__step_done(s, st, "add datapoint");
 }
 

@@ -93,6 +93,8 @@ struct store_datapoint {
     const char *value_json; /* MetricValue */
     bool has_threshold;
     double threshold;
+    bool has_band; /* an ML verdict: the normal band it judged against */
+    double band_lo, band_hi;
     const char *verdict; /* "compliant" | "violating" | "no-verdict" */
     unsigned streak_violating, streak_compliant;
     const char *event; /* NULL or the event's wire name */

@@ -257,7 +257,12 @@ int store_mitigation_task_cancel(struct store *s, const char *task_id, int64_t n
 {
     static const char status_sql[] = "SELECT status FROM detect_mitigation_tasks WHERE task_id = ?";
     static const char cancel_sql[] =
-        "UPDATE detect_mitigation_tasks SET status = 'CANCELED', end_ms = ?2 WHERE task_id = ?1";
+        "UPDATE detect_mitigation_tasks SET status = 'CANCELED', end_ms = ?2, "
+        "n_skipped = n_skipped + changes() WHERE task_id = ?1";
+    static const char skip_sql[] =
+        "UPDATE detect_mitigation_executions SET status = 'SKIPPED', end_ms = ?2, "
+        "message = 'The task was canceled before this execution ran.' "
+        "WHERE task_id = ?1 AND status = 'IN_PROGRESS'";
     char status[16];
     sqlite3_stmt *st;
     int rc;
@@ -277,6 +282,8 @@ int store_mitigation_task_cancel(struct store *s, const char *task_id, int64_t n
                          "progress (its status is %s).",
                          task_id, status);
     }
+    if (!rc)
+        rc = store__run(s, skip_sql, "skip queued executions", "sI", task_id, now_ms);
     if (!rc)
         rc = store__run(s, cancel_sql, "cancel mitigation task", "sI", task_id, now_ms);
     return store__finish(s, rc);
@@ -490,9 +497,8 @@ static int pick_target(struct store *s, const struct store_mitigation_task_new *
     return rc;
 }
 
-/* The thingGroupNames of action name into groups (at most
- * STORE_MITIGATION_MAX_GROUPS; the caller validated the list). */
-/* The thing group names read so far by group_row. */
+/* The thing group names read so far by group_row (at most
+ * STORE_MITIGATION_MAX_GROUPS; the actions were validated). */
 struct group_names {
     char (*v)[STORE_MITIGATION_NAME_SIZE];
     size_t n;
@@ -507,32 +513,14 @@ static int group_row(sqlite3_stmt *st, void *arg)
     return DD_OK;
 }
 
-/* The thingGroupNames of action name into groups (at most
- * STORE_MITIGATION_MAX_GROUPS; the caller validated the list). */
-static int action_groups(struct store *s, const char *name,
-                         char groups[STORE_MITIGATION_MAX_GROUPS][STORE_MITIGATION_NAME_SIZE],
-                         size_t *n)
-{
-    static const char sql[] =
-        "SELECT g.value FROM mitigation_actions AS a, "
-        "json_each(a.params, '$.addThingsToThingGroupParams.thingGroupNames') AS g "
-        "WHERE a.name = ? ORDER BY g.key";
-    struct group_names g = { groups, 0 };
-    sqlite3_stmt *st;
-    int rc = store__stmt(s, sql, &st, "s", name);
-
-    if (!rc)
-        rc = store__each(s, st, group_row, &g, "read thing groups");
-    *n = g.n;
-    return rc;
-}
-
 /* The AWS error type an execution reports for a refused membership. */
 static const char *execution_error_code(int rc)
 {
     return rc == DD_ERR_NOT_FOUND ? "ResourceNotFoundException" : "InvalidRequestException";
 }
 
+/* A new execution row: finished at now_ms with status, or, with status
+ * IN_PROGRESS, queued for the worker (no end time). */
 static int insert_execution(struct store *s, const char *task_id, const struct picked *v,
                             const char *action, int64_t now_ms, const char *status,
                             const char *error_code, const char *message)
@@ -540,27 +528,20 @@ static int insert_execution(struct store *s, const char *task_id, const struct p
     static const char sql[] =
         "INSERT INTO detect_mitigation_executions (task_id, violation_id, action_name, "
         "thing_name, start_ms, end_ms, status, error_code, message) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8)";
+        "VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 = 'IN_PROGRESS' THEN NULL ELSE ?5 END, ?6, "
+        "?7, ?8)";
 
     return store__run(s, sql, "record mitigation execution", "ssssItss", task_id, v->id, action,
                       v->thing, now_ms, status, error_code, message);
 }
 
-/* One execution of action a on violation v. ADD_THINGS_TO_THING_GROUP adds
- * the thing to each group behind a savepoint: a membership the registry
- * refuses (DD_ERR_NOT_FOUND, DD_ERR_INVALID) undoes this execution's other
- * memberships and makes it FAILED; any other error ends the task. */
-static int execute(struct store *s, const char *task_id, const struct picked *v,
-                   const struct task_action *a, int64_t now_ms, struct task_counts *counts)
+/* One execution of action a on violation v, as the task starts. Actions
+ * of other types than ADD_THINGS_TO_THING_GROUP are SKIPPED at once; the
+ * others are queued IN_PROGRESS for store_mitigation_run_due(). */
+static int queue_execution(struct store *s, const char *task_id, const struct picked *v,
+                           const struct task_action *a, int64_t now_ms, struct task_counts *counts)
 {
-    static const char savepoint_sql[] = "SAVEPOINT mitigation_execution";
-    static const char rollback_sql[] = "ROLLBACK TO mitigation_execution";
-    static const char release_sql[] = "RELEASE mitigation_execution";
-    char groups[STORE_MITIGATION_MAX_GROUPS][STORE_MITIGATION_NAME_SIZE];
     char skipped[200];
-    struct dd_errbuf why;
-    size_t n_groups, i;
-    int rc, refused = DD_OK;
 
     if (strcmp(a->type, STORE_MITIGATION_ADD_THINGS) != 0) {
         snprintf(skipped, sizeof(skipped),
@@ -570,14 +551,49 @@ static int execute(struct store *s, const char *task_id, const struct picked *v,
         counts->skipped++;
         return insert_execution(s, task_id, v, a->name, now_ms, "SKIPPED", NULL, skipped);
     }
-    rc = action_groups(s, a->name, groups, &n_groups);
+    return insert_execution(s, task_id, v, a->name, now_ms, "IN_PROGRESS", NULL, NULL);
+}
+
+/* Apply queued execution id (ADD_THINGS_TO_THING_GROUP of action on
+ * thing): add the thing to each of the action's groups, as the task copied
+ * them, behind a savepoint. A membership the registry refuses
+ * (DD_ERR_NOT_FOUND, DD_ERR_INVALID) undoes this execution's other
+ * memberships and makes it FAILED; any other error is returned. The row
+ * and the task's statistics are updated at now_ms. */
+static int apply_execution(struct store *s, int64_t id, const char *task_id, const char *action,
+                           const char *thing, int64_t now_ms)
+{
+    static const char groups_sql[] =
+        "SELECT g.value FROM detect_mitigation_tasks AS t, json_each(t.actions) AS a, "
+        "json_each(a.value, '$.actionParams.addThingsToThingGroupParams.thingGroupNames') AS g "
+        "WHERE t.task_id = ?1 AND json_extract(a.value, '$.name') = ?2 ORDER BY g.key";
+    static const char savepoint_sql[] = "SAVEPOINT mitigation_execution";
+    static const char rollback_sql[] = "ROLLBACK TO mitigation_execution";
+    static const char release_sql[] = "RELEASE mitigation_execution";
+    static const char done_sql[] =
+        "UPDATE detect_mitigation_executions SET status = ?2, end_ms = ?3, error_code = ?4, "
+        "message = ?5 WHERE id = ?1";
+    static const char count_sql[] =
+        "UPDATE detect_mitigation_tasks SET n_executed = n_executed + (?2 = 'SUCCESSFUL'), "
+        "n_failed = n_failed + (?2 = 'FAILED') WHERE task_id = ?1";
+    char groups[STORE_MITIGATION_MAX_GROUPS][STORE_MITIGATION_NAME_SIZE];
+    struct group_names g = { groups, 0 };
+    struct dd_errbuf why;
+    sqlite3_stmt *st;
+    const char *status;
+    size_t i;
+    int rc, refused = DD_OK;
+
+    rc = store__stmt(s, groups_sql, &st, "ss", task_id, action);
+    if (!rc)
+        rc = store__each(s, st, group_row, &g, "read thing groups");
     if (!rc)
         rc = store__run(s, savepoint_sql, "savepoint", "");
     if (rc)
         return rc;
     dd_errbuf_clear(&why);
-    for (i = 0; !rc && i < n_groups; i++)
-        rc = store__membership_add(s, v->thing, groups[i], &why);
+    for (i = 0; !rc && i < g.n; i++)
+        rc = store__membership_add(s, thing, groups[i], &why);
     if (rc == DD_ERR_NOT_FOUND || rc == DD_ERR_INVALID) {
         refused = rc;
         rc = store__run(s, rollback_sql, "rollback to savepoint", "");
@@ -586,25 +602,33 @@ static int execute(struct store *s, const char *task_id, const struct picked *v,
         rc = store__run(s, release_sql, "release savepoint", "");
     if (rc)
         return rc;
-    if (refused) {
-        counts->failed++;
-        return insert_execution(s, task_id, v, a->name, now_ms, "FAILED",
-                                execution_error_code(refused), why.msg);
-    }
-    counts->executed++;
-    return insert_execution(s, task_id, v, a->name, now_ms, "SUCCESSFUL", NULL, NULL);
+    status = refused ? "FAILED" : "SUCCESSFUL";
+    rc = store__run(s, done_sql, "finish mitigation execution", "ItIss", id, status, now_ms,
+                    refused ? execution_error_code(refused) : NULL, refused ? why.msg : NULL);
+    if (!rc)
+        rc = store__run(s, count_sql, "count mitigation execution", "st", task_id, status);
+    return rc;
 }
 
-static int finish_task(struct store *s, const char *task_id, int64_t now_ms,
-                       const struct task_counts *c)
+/* End task_id at now_ms when none of its executions is still queued:
+ * FAILED when one failed, else SUCCESSFUL. */
+static int finish_if_done(struct store *s, const char *task_id, int64_t now_ms)
 {
     static const char sql[] =
-        "UPDATE detect_mitigation_tasks SET status = ?2, end_ms = ?3, n_executed = ?4, "
-        "n_skipped = ?5, n_failed = ?6 WHERE task_id = ?1";
+        "UPDATE detect_mitigation_tasks SET end_ms = ?2, "
+        "status = CASE WHEN n_failed > 0 THEN 'FAILED' ELSE 'SUCCESSFUL' END "
+        "WHERE task_id = ?1 AND status = 'IN_PROGRESS' AND NOT EXISTS (SELECT 1 FROM "
+        "detect_mitigation_executions WHERE task_id = ?1 AND status = 'IN_PROGRESS')";
 
-    return store__run(s, sql, "finish mitigation task", "stIIII", task_id,
-                      c->failed ? "FAILED" : "SUCCESSFUL", now_ms, c->executed, c->skipped,
-                      c->failed);
+    return store__run(s, sql, "finish mitigation task", "sI", task_id, now_ms);
+}
+
+static int count_skipped(struct store *s, const char *task_id, const struct task_counts *c)
+{
+    static const char sql[] =
+        "UPDATE detect_mitigation_tasks SET n_skipped = ?2 WHERE task_id = ?1";
+
+    return store__run(s, sql, "count skipped executions", "sI", task_id, c->skipped);
 }
 
 int store_mitigation_task_start(struct store *s, const struct store_mitigation_task_new *t,
@@ -633,9 +657,11 @@ int store_mitigation_task_start(struct store *s, const struct store_mitigation_t
         rc = pick_target(s, t, &picked, eb);
     for (i = 0; !rc && i < picked.n; i++)
         for (j = 0; !rc && j < t->n_actions; j++)
-            rc = execute(s, t->task_id, &picked.v[i], &actions[j], now_ms, &counts);
+            rc = queue_execution(s, t->task_id, &picked.v[i], &actions[j], now_ms, &counts);
     if (!rc)
-        rc = finish_task(s, t->task_id, now_ms, &counts);
+        rc = count_skipped(s, t->task_id, &counts);
+    if (!rc)
+        rc = finish_if_done(s, t->task_id, now_ms);
     if (!rc)
         rc = store_commit(s);
     if (!rc)
@@ -644,6 +670,54 @@ out:
     if (rc || !*created)
         store_rollback(s);
     picked_list_cleanup(&picked);
+    return rc;
+}
+
+int store_mitigation_run_due(struct store *s, int64_t now_ms, int64_t step_ms, size_t max,
+                             size_t *ran, struct dd_errbuf *eb)
+{
+    /* The k-th execution of a task (k = 1, 2 ... by id) is due step_ms * k
+     * after the task started; a restart finds the same ones due. */
+    static const char due_sql[] =
+        "SELECT * FROM (SELECT e.id, e.task_id, e.action_name, e.thing_name, t.start_ms + ?2 * "
+        "(SELECT count(*) FROM detect_mitigation_executions AS x WHERE x.task_id = e.task_id "
+        "AND x.id <= e.id) AS due FROM detect_mitigation_executions AS e "
+        "JOIN detect_mitigation_tasks AS t ON t.task_id = e.task_id "
+        "WHERE e.status = 'IN_PROGRESS' AND t.status = 'IN_PROGRESS') "
+        "WHERE due <= ?1 ORDER BY id LIMIT 1";
+    char task_id[STORE_MITIGATION_NAME_SIZE], action[STORE_MITIGATION_NAME_SIZE];
+    sqlite3_stmt *st;
+    char *thing = NULL;
+    int64_t id, due_ms;
+    int rc = DD_OK;
+
+    *ran = 0;
+    while (!rc && *ran < max) {
+        rc = store__begin(s, eb);
+        if (rc)
+            break;
+        rc = store__one(s, due_sql, &st, "find due mitigation execution", "II", now_ms, step_ms);
+        if (rc == DD_ERR_NOT_FOUND) {
+            store_rollback(s);
+            rc = DD_OK;
+            break;
+        }
+        if (!rc) {
+            rc = store__columns(st, "IssSI", &id, task_id, sizeof(task_id), action, sizeof(action),
+                                &thing, &due_ms);
+            sqlite3_reset(st);
+        }
+        /* It ran at its due time, however late the worker saw it. */
+        if (!rc)
+            rc = apply_execution(s, id, task_id, action, thing, due_ms);
+        if (!rc)
+            rc = finish_if_done(s, task_id, due_ms);
+        free(thing);
+        thing = NULL;
+        rc = store__finish(s, rc);
+        if (!rc)
+            (*ran)++;
+    }
     return rc;
 }
 

@@ -2,10 +2,9 @@
 /* store_mitigation.h: Device Defender mitigation actions and Detect
  * mitigation tasks (schema/009_mitigation.sql).
  *
- * A Detect mitigation task runs to completion inside
- * store_mitigation_task_start(): in one transaction it records the task,
- * picks the violations its target names, writes one execution per
- * (violation, action) and, for ADD_THINGS_TO_THING_GROUP, adds each
+ * A Detect mitigation task starts inside store_mitigation_task_start() and
+ * runs over time in store_mitigation_run_due() (see "Detect mitigation
+ * tasks" below). For ADD_THINGS_TO_THING_GROUP, an execution adds the
  * violation's thing to the action's thing groups with the registry's rules.
  * Each execution's memberships sit behind a savepoint, so an execution that
  * fails (a missing thing or group, the 10-group limit, a second group of one
@@ -182,10 +181,20 @@ int store_mitigation_action_delete(struct store *s, const char *name, struct dd_
 int store_mitigation_action_list(struct store *s, const char *action_type, const char *after,
                                  size_t limit, struct store_mitigation_action_page *out);
 
-/* ---- Detect mitigation tasks ---- */
+/* ---- Detect mitigation tasks ----
+ *
+ * A task starts in one transaction (store_mitigation_task_start): its row,
+ * its copy of the actions and one execution per (violation, action).
+ * Executions of actions that apply only to Audit are SKIPPED at once; the
+ * ADD_THINGS_TO_THING_GROUP ones wait IN_PROGRESS until a worker applies
+ * them (store_mitigation_run_due), each in a transaction of its own and
+ * paced on the emulated clock, so the task is IN_PROGRESS while they run
+ * and can be canceled. Pacing depends only on committed times, so after a
+ * restart the same executions are due and the task resumes. */
 
-/* StartDetectMitigationActionsTask at now_ms, run to completion in one
- * transaction (see the file comment). *created is true when the task ran,
+/* StartDetectMitigationActionsTask at now_ms in one transaction: the task
+ * IN_PROGRESS with its executions queued (SUCCESSFUL at once when nothing
+ * is left to run). *created is true when the task was made,
  * false when the same task id, token and request were already stored (a
  * client retry: nothing changes). Errors:
  *   DD_ERR_EXISTS   the task id is taken, or the token belongs to another
@@ -212,11 +221,25 @@ int store_mitigation_task_list(struct store *s, int64_t start_ms, int64_t end_ms
                                struct store_mitigation_task_page *out);
 
 /* CancelDetectMitigationActionsTask at now_ms: an IN_PROGRESS task becomes
- * CANCELED (already applied executions stay). DD_ERR_NOT_FOUND for a missing
+ * CANCELED, its queued executions SKIPPED (counted in actionsSkipped);
+ * executions already applied stay. DD_ERR_NOT_FOUND for a missing
  * task, DD_ERR_INVALID for one that is not in progress, DD_ERR_BUSY,
  * DD_ERR_STORE; eb says why. */
 int store_mitigation_task_cancel(struct store *s, const char *task_id, int64_t now_ms,
                                  struct dd_errbuf *eb);
+
+/* Apply, at now_ms, the queued executions that are due: the k-th
+ * execution of a task (by id, k from 1) is due step_ms * k after the task
+ * started (step_ms 0: all at once). Each runs in its own transaction: the
+ * thing joins the groups of the task's copy of the action (SUCCESSFUL), or
+ * a refused membership leaves none behind (FAILED with errorCode and
+ * message); the task's statistics follow, and the task ends (FAILED when
+ * one failed, else SUCCESSFUL) with its last execution. Each execution's
+ * end time is its due time, however late the worker runs it. At most max run;
+ * *ran says how many. DD_ERR_BUSY, DD_ERR_STORE, DD_ERR_NOMEM (eb). A
+ * worker thread, never an HTTP one. */
+int store_mitigation_run_due(struct store *s, int64_t now_ms, int64_t step_ms, size_t max,
+                             size_t *ran, struct dd_errbuf *eb);
 
 /* A page of executions matching f (NULL = all) in the order they were
  * written, with ids above after_id (0 = from the start), at most limit

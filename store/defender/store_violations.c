@@ -158,10 +158,11 @@ static int datapoint_row(sqlite3_stmt *st, void *arg)
     int rc;
 
     memset(&r, 0, sizeof(r));
-    rc = store__columns(st, "vvvIvdvIIv", &r.thing, &r.profile, &r.behavior, &r.time_ms,
+    rc = store__columns(st, "vvvIvdvIIvdd", &r.thing, &r.profile, &r.behavior, &r.time_ms,
                         &r.value_json, &r.threshold, &r.verdict, &r.streak_violating,
-                        &r.streak_compliant, &r.event);
+                        &r.streak_compliant, &r.event, &r.band_lo, &r.band_hi);
     r.has_threshold = sqlite3_column_type(st, 5) != SQLITE_NULL;
+    r.has_band = sqlite3_column_type(st, 10) != SQLITE_NULL;
     return rc ? rc : w->fn(w->ctx, &r);
 }
 
@@ -176,8 +177,8 @@ int store_datapoints_each(struct store *s, const char *thing, const char *profil
         " SELECT min(bucket) FROM datapoints"
         " UNION ALL SELECT b + 1 FROM buckets WHERE b < (SELECT max(bucket) FROM datapoints)) "
         "SELECT s.thing_name, s.profile_name, s.behavior_name, d.time_ms, d.value, "
-        "d.threshold, d.verdict, d.streak_violating, d.streak_compliant, d.event "
-        "FROM datapoint_series s CROSS JOIN buckets CROSS JOIN datapoints d "
+        "d.threshold, d.verdict, d.streak_violating, d.streak_compliant, d.event, d.band_lo, "
+        "d.band_hi FROM datapoint_series s CROSS JOIN buckets CROSS JOIN datapoints d "
         "WHERE s.thing_name = ?1 AND (?2 IS NULL OR s.profile_name = ?2) "
         "AND (?3 IS NULL OR s.behavior_name = ?3) AND d.bucket = buckets.b "
         "AND d.series_id = s.id "

@@ -89,6 +89,8 @@ struct store_datapoint_row {
     const char *value_json; /* MetricValue */
     bool has_threshold;
     double threshold;
+    bool has_band; /* an ML verdict: the normal band the value was judged against */
+    double band_lo, band_hi;
     const char *verdict; /* compliant | violating | no-verdict */
     int64_t streak_violating;
     int64_t streak_compliant;

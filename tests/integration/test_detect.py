@@ -482,15 +482,27 @@ def test_custom_metrics_from_device_reports(emulator, iot):
     dev.close()
 
 
-def test_ml_behavior_has_no_verdict_until_it_has_history(emulator, iot):
-    profile(emulator, iot, "Ml", [{"name": "MlSent", "metric": "aws:num-messages-sent",
-                         "criteria": {"mlDetectionConfig": {"confidenceLevel": "HIGH"}}}])
-    dev = Device(emulator, "dev-ML")
+def steady_then_burst(emulator, thing):
+    """A Device for thing that sends 5 messages in each of 14 windows, then
+    500 in a 15th; returns it, still connected."""
+    dev = Device(emulator, thing)
     for _ in range(14):
         dev.publish("t", count=5)
         emulator.advance(300)
     dev.publish("t", count=500)
     emulator.advance(300)
+    return dev
+
+
+def test_ml_behavior_has_no_verdict_until_it_has_history(make_emulator):
+    # A model built after 15 minutes (test_mlmodels.py covers the model's
+    # lifecycle): the stand-in's own history of 12 values is what waits here.
+    emulator = make_emulator("--manual-clock", "--ml-training-seconds", "900",
+                             "--ml-min-datapoints", "1", "--ml-refresh-seconds", "300").start()
+    iot = emulator.client("iot")
+    profile(emulator, iot, "Ml", [{"name": "MlSent", "metric": "aws:num-messages-sent",
+                         "criteria": {"mlDetectionConfig": {"confidenceLevel": "HIGH"}}}])
+    dev = steady_then_burst(emulator, "dev-ML")
     verdicts = [p["verdict"] for p in datapoints(emulator, "dev-ML")]
     assert verdicts[:12] == ["no-verdict"] * 12
     assert verdicts[12:14] == ["compliant", "compliant"]

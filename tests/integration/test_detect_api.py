@@ -680,10 +680,10 @@ def test_datapoints_view(emu, iot):
     assert status == 200
     assert doc["datapoints"] == [
         {"securityProfileName": "P", "behaviorName": "MsgSent", "time": 1700000300,
-         "value": {"count": 2}, "threshold": None, "verdict": "compliant",
+         "value": {"count": 2}, "threshold": None, "band": None, "verdict": "compliant",
          "consecutiveViolating": 0, "consecutiveCompliant": 1, "event": None},
         {"securityProfileName": "P", "behaviorName": "MsgSent", "time": 1700000600,
-         "value": {"count": 9}, "threshold": None, "verdict": "violating",
+         "value": {"count": 9}, "threshold": None, "band": None, "verdict": "violating",
          "consecutiveViolating": 1, "consecutiveCompliant": 0, "event": "in-alarm"}]
     status, doc = emu.get("/_ddlocal/datapoints?thingName=dev-1")
     assert [(d["behaviorName"], d["time"], d["threshold"]) for d in doc["datapoints"]] == [

@@ -81,7 +81,7 @@ NOT_HERE = {"make", "docker", "docker-compose"}
 # thread (an HTTP delivery).
 EP = "aws --endpoint-url http://localhost:4566 "
 EXPECT = {
-    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":17'],
+    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":18'],
     "curl -s localhost:4566/_ddlocal/clock": ['"mode":"manual"'],
     "curl -s -X POST localhost:4566/_ddlocal/clock -d '{\"advanceSeconds\": 300}'":
         ['"mode":"manual"', '"evaluatedUntil"'],
@@ -92,6 +92,8 @@ EXPECT = {
     "--attribute-value A --use-prefix-attribute-value": ['"thingName": "bulb-1"'],
     EP + "iot describe-thing-type --thing-type-name LightBulb":
         ['"deprecated": true', '"deprecationDate"', '"searchableAttributes"'],
+    EP + "iot get-behavior-model-training-summaries --security-profile-name MlDocs":
+        ['"modelStatus": "PENDING_BUILD"', '"datapointsCollectionPercentage": 0'],
     EP + "sns create-topic --name DDD_Alerts": ["arn:aws:sns:us-east-1:123456789012:DDD_Alerts"],
     EP + "sqs create-queue --queue-name ci-events": ["/123456789012/ci-events"],
     EP + "sqs receive-message --queue-url http://localhost:4566/123456789012/ci-events"

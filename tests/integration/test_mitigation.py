@@ -7,6 +7,7 @@ failing their execution without leaving anything behind, idempotent starts,
 TaskAlreadyExistsException, violationIds targets and suppressed alerts."""
 import json
 import re
+import time
 
 import botocore.exceptions
 import pytest
@@ -237,6 +238,30 @@ def executions(iot, **filters):
                      maxResults=2, **filters)[0]
 
 
+def task_summary(iot, task_id):
+    return iot.describe_detect_mitigation_actions_task(taskId=task_id)["taskSummary"]
+
+
+def wait_task(iot, task_id, done, timeout=10):
+    """Poll the task until done(summary) holds: the worker thread applies
+    due executions within a few tens of milliseconds of real time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        s = task_summary(iot, task_id)
+        if done(s) or time.monotonic() > deadline:
+            return s
+        time.sleep(0.02)
+
+
+def run_task(emulator, iot, task_id, seconds=10):
+    """Move the manual clock past a task's executions (one per emulated
+    second by default) and wait for the task to end."""
+    emulator.advance(seconds)
+    s = wait_task(iot, task_id, lambda s: s["taskStatus"] != "IN_PROGRESS")
+    assert s["taskStatus"] != "IN_PROGRESS", s
+    return s
+
+
 def test_task_quarantines_the_violating_things(emulator, iot):
     iot.create_thing_group(thingGroupName="Quarantine")
     for thing in ("dev-A", "dev-B", "dev-C"):
@@ -262,6 +287,7 @@ def test_task_quarantines_the_violating_things(emulator, iot):
         includeOnlyActiveViolations=True, clientRequestToken="tok-001")
     out = iot.start_detect_mitigation_actions_task(**request)
     assert out["taskId"] == "task-001"
+    run_task(emulator, iot, "task-001")
 
     assert groups_of(iot, "dev-A") == ["Quarantine"]
     assert groups_of(iot, "dev-B") == ["Quarantine"]
@@ -278,7 +304,7 @@ def test_task_quarantines_the_violating_things(emulator, iot):
     assert s["suppressedAlertsIncluded"] is False
     assert s["violationEventOccurrenceRange"]["startTime"].timestamp() == start
     assert s["taskStartTime"].timestamp() == window_end
-    assert s["taskEndTime"] == s["taskStartTime"]
+    assert s["taskEndTime"].timestamp() == window_end + 3  # the third execution, at 1 s each
     defs = {a["name"]: a for a in s["actionsDefinition"]}
     assert list(defs) == ["QuarantineAction", "DeactivateCert"]
     assert defs["QuarantineAction"]["actionParams"] == QUARANTINE
@@ -354,7 +380,7 @@ def test_refused_membership_fails_the_execution(emulator, iot):
     iot.start_detect_mitigation_actions_task(
         taskId="t", target={"securityProfileName": "MsgSentSecProfile"}, actions=["Isolate"])
 
-    s = iot.describe_detect_mitigation_actions_task(taskId="t")["taskSummary"]
+    s = run_task(emulator, iot, "t")
     assert s["taskStatus"] == "FAILED"
     assert s["taskStatistics"] == {"actionsExecuted": 1, "actionsSkipped": 0, "actionsFailed": 3}
     runs = {r["thingName"]: r for r in executions(iot, taskId="t")}
@@ -389,6 +415,7 @@ def test_task_by_violation_ids_through_the_cli(emulator, iot):
         "--target", json.dumps({"violationIds": [ids["dev-Y"]]}),
         "--actions", "QuarantineAction", "--include-only-active-violations")
     assert out == {"taskId": "by-ids"}
+    run_task(emulator, iot, "by-ids")
     assert groups_of(iot, "dev-Y") == ["Quarantine"]
     assert groups_of(iot, "dev-X") == []
 
@@ -415,7 +442,7 @@ def test_task_by_violation_ids_through_the_cli(emulator, iot):
 
     # The violation of dev-X cleared: an active-only task skips it, another
     # task over every violation of the profile takes it.
-    emulator.advance(300)
+    emulator.advance(290)  # to the next window close, 10 s were spent on the task
     assert iot.list_active_violations()["activeViolations"] == []
     iot.start_detect_mitigation_actions_task(
         taskId="active-only", target={"violationIds": [ids["dev-X"]]},
@@ -425,6 +452,7 @@ def test_task_by_violation_ids_through_the_cli(emulator, iot):
     assert groups_of(iot, "dev-X") == []
     iot.start_detect_mitigation_actions_task(
         taskId="history", target={"violationIds": [ids["dev-X"]]}, actions=["QuarantineAction"])
+    run_task(emulator, iot, "history")
     assert groups_of(iot, "dev-X") == ["Quarantine"]
 
 
@@ -448,7 +476,113 @@ def test_suppressed_violations_only_when_included(emulator, iot):
     iot.start_detect_mitigation_actions_task(
         taskId="with-suppressed", target={"securityProfileName": "Quiet"},
         actions=["QuarantineAction"], includeSuppressedAlerts=True)
-    s = iot.describe_detect_mitigation_actions_task(taskId="with-suppressed")["taskSummary"]
+    s = run_task(emulator, iot, "with-suppressed")
     assert s["suppressedAlertsIncluded"] is True
     assert s["taskStatistics"]["actionsExecuted"] == 1
     assert groups_of(iot, "dev-S") == ["Quarantine"]
+
+
+def quarantine_task(emulator, iot, things, task_id):
+    """Things each with a violation of MsgSentSecProfile, and task_id
+    started over them with QuarantineAction: one queued execution each."""
+    iot.create_thing_group(thingGroupName="Quarantine")
+    for thing in things:
+        iot.create_thing(thingName=thing)
+    iot.create_mitigation_action(actionName="QuarantineAction", roleArn=ROLE,
+                                 actionParams=QUARANTINE)
+    chatty_profile(emulator, iot)
+    violate(emulator, *things)
+    iot.start_detect_mitigation_actions_task(
+        taskId=task_id, target={"securityProfileName": "MsgSentSecProfile"},
+        actions=["QuarantineAction"])
+
+
+def test_task_runs_over_time_and_cancels(emulator, iot):
+    """One execution per emulated second: the task is IN_PROGRESS with its
+    statistics moving; a cancel keeps what was applied and skips the rest."""
+    quarantine_task(emulator, iot, ["dev-T1", "dev-T2", "dev-T3"], "slow")
+    s = task_summary(iot, "slow")
+    assert s["taskStatus"] == "IN_PROGRESS"
+    assert "taskEndTime" not in s
+    assert s["taskStatistics"] == {"actionsExecuted": 0, "actionsSkipped": 0, "actionsFailed": 0}
+    assert [r["status"] for r in executions(iot, taskId="slow")] == ["IN_PROGRESS"] * 3
+    assert all("executionEndDate" not in r for r in executions(iot, taskId="slow"))
+    assert iot.list_things_in_thing_group(thingGroupName="Quarantine")["things"] == []
+
+    emulator.advance(1)
+    s = wait_task(iot, "slow", lambda s: s["taskStatistics"]["actionsExecuted"] == 1)
+    assert s["taskStatus"] == "IN_PROGRESS"
+    assert s["taskStatistics"] == {"actionsExecuted": 1, "actionsSkipped": 0, "actionsFailed": 0}
+    first = [r for r in executions(iot, taskId="slow") if r["status"] == "SUCCESSFUL"]
+    assert len(first) == 1
+    applied = first[0]["thingName"]
+    assert groups_of(iot, applied) == ["Quarantine"]
+
+    # The answer is empty, which the CLI prints as nothing.
+    assert emulator.aws("iot", "cancel-detect-mitigation-actions-task",
+                        "--task-id", "slow").stdout.strip() == ""
+    s = task_summary(iot, "slow")
+    assert s["taskStatus"] == "CANCELED"
+    assert s["taskStatistics"] == {"actionsExecuted": 1, "actionsSkipped": 2, "actionsFailed": 0}
+    emulator.advance(10)
+    time.sleep(0.1)  # a worker round that must find nothing to run
+    runs = {r["thingName"]: r for r in executions(iot, taskId="slow")}
+    assert runs[applied]["status"] == "SUCCESSFUL"
+    others = [t for t in runs if t != applied]
+    for t in others:
+        assert runs[t]["status"] == "SKIPPED"
+        assert "canceled" in runs[t]["message"]
+        assert groups_of(iot, t) == []
+    assert groups_of(iot, applied) == ["Quarantine"]  # not rolled back
+    assert task_summary(iot, "slow")["taskStatus"] == "CANCELED"
+    # A finished task cannot be canceled; a missing one is not found.
+    assert "(InvalidRequestException)" in cli_error(
+        emulator, "iot", "cancel-detect-mitigation-actions-task", "--task-id", "slow")
+    error(iot.cancel_detect_mitigation_actions_task, "ResourceNotFoundException",
+          taskId="no-such-task")
+
+
+def test_the_effect_reaches_the_broker_while_the_task_runs(emulator, iot):
+    """The first execution's group denies publishing at once, as the
+    synchronous task did: the quarantined device is cut off while the task
+    is still IN_PROGRESS."""
+    iot.create_policy(policyName="DenyAll", policyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "iot:*", "Resource": "*"}]}))
+    quarantine_task(emulator, iot, ["dev-E1", "dev-E2"], "effect")
+    iot.attach_policy(policyName="DenyAll", target=iot.describe_thing_group(
+        thingGroupName="Quarantine")["thingGroupArn"])
+    emulator.sync()
+    devices = {t: Device(emulator, t) for t in ("dev-E1", "dev-E2")}
+    emulator.advance(1)
+    s = wait_task(iot, "effect", lambda s: s["taskStatistics"]["actionsExecuted"] == 1)
+    assert s["taskStatus"] == "IN_PROGRESS"
+    [done] = [r["thingName"] for r in executions(iot, taskId="effect")
+              if r["status"] == "SUCCESSFUL"]
+    [waiting] = [t for t in devices if t != done]
+    emulator.sync()
+    devices[done].client.publish("t", b"x", qos=0)
+    devices[done].wait_disconnected()
+    devices[waiting].publish("t")  # not in the group yet: its PUBACK comes
+    assert devices[waiting].disconnects == 0
+    for d in devices.values():
+        d.close()
+
+
+def test_restart_in_the_middle_resumes_the_task(make_emulator):
+    emu = make_emulator("--manual-clock").start()
+    iot = emu.client("iot")
+    quarantine_task(emu, iot, ["dev-R1", "dev-R2", "dev-R3"], "resume")
+    emu.advance(1)
+    wait_task(iot, "resume", lambda s: s["taskStatistics"]["actionsExecuted"] == 1)
+    emu.stop()
+    emu.start()
+    iot = emu.client("iot")
+    s = task_summary(iot, "resume")
+    assert s["taskStatus"] == "IN_PROGRESS"
+    assert s["taskStatistics"]["actionsExecuted"] == 1
+    s = run_task(emu, iot, "resume", seconds=2)
+    assert s["taskStatus"] == "SUCCESSFUL"
+    assert s["taskStatistics"] == {"actionsExecuted": 3, "actionsSkipped": 0, "actionsFailed": 0}
+    assert sorted(iot.list_things_in_thing_group(thingGroupName="Quarantine")["things"]) == [
+        "dev-R1", "dev-R2", "dev-R3"]

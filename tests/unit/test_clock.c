@@ -140,6 +140,31 @@ static void test_mode_names_round_trip(void **state)
     assert_int_equal(clock_mode_parse("", &m), DD_ERR_INVALID);
 }
 
+static void test_timespec_add_ms(void **state)
+{
+    static const struct {
+        long sec, nsec, ms;
+        long want_sec, want_nsec;
+    } rows[] = {
+        { 5, 0, 0, 5, 0 },
+        { 5, 0, 20, 5, 20000000 },
+        { 5, 990000000, 20, 6, 10000000 },
+        { 5, 999999999, 1, 6, 999999 },
+        { 5, 500000000, 2500, 8, 0 },
+    };
+
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct timespec ts = { rows[i].sec, rows[i].nsec };
+
+        clock_timespec_add_ms(&ts, rows[i].ms);
+        assert_int_equal(ts.tv_sec, rows[i].want_sec);
+        assert_int_equal(ts.tv_nsec, rows[i].want_nsec);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +174,7 @@ int main(void)
         cmocka_unit_test(test_bucket_alignment),
         cmocka_unit_test(test_buckets_closing_across_jumps),
         cmocka_unit_test(test_mode_names_round_trip),
+        cmocka_unit_test(test_timespec_add_ms),
     };
 
     alloc_fail_setup();

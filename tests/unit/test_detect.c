@@ -45,7 +45,7 @@ static struct detect *detector(struct store *s)
                              s, "P", "arn:aws:iot:us-east-1:123456789012:all/things", NULL, &eb),
                          DD_OK);
     }
-    d = detect_new("us-east-1", "123456789012", 0);
+    d = detect_new("us-east-1", "123456789012", 0, NULL);
     assert_non_null(d);
     assert_int_equal(detect_reload(d, s, END - HOUR, &eb), DD_OK);
     return d;

@@ -647,22 +647,27 @@ static void test_ml(void **state)
         const char *level;
         size_t history; /* values of 10 and 12 alternating: mean 11, deviation 1 */
         double value;
+        bool inactive; /* the model is not ACTIVE (core/mlmodel) */
         enum judge_verdict verdict;
+        double lo, hi; /* the band, when there is a verdict */
     } rows[] = {
-        { "LOW", 12, 13.5, V },
-        { "MEDIUM", 12, 13.5, C },
-        { "HIGH", 12, 13.5, C },
-        { "LOW", 12, 14.5, V },
-        { "MEDIUM", 12, 14.5, V },
-        { "HIGH", 12, 14.5, C },
-        { "HIGH", 12, 15.5, V },
-        { "HIGH", 12, 11, C },
-        { "LOW", 12, 12.5, C },
-        { "LOW", 64, 13.5, V },
-        { "MEDIUM", 64, 6.5, V },
-        /* the model is still building: no verdict */
-        { "LOW", 11, 100, NV },
-        { "LOW", 0, 100, NV },
+        { "LOW", 12, 13.5, false, V, 9, 13 },
+        { "MEDIUM", 12, 13.5, false, C, 8, 14 },
+        { "HIGH", 12, 13.5, false, C, 7, 15 },
+        { "LOW", 12, 14.5, false, V, 9, 13 },
+        { "MEDIUM", 12, 14.5, false, V, 8, 14 },
+        { "HIGH", 12, 14.5, false, C, 7, 15 },
+        { "HIGH", 12, 15.5, false, V, 7, 15 },
+        { "HIGH", 12, 11, false, C, 7, 15 },
+        { "LOW", 12, 12.5, false, C, 9, 13 },
+        { "LOW", 64, 13.5, false, V, 9, 13 },
+        { "MEDIUM", 64, 6.5, false, V, 8, 14 },
+        /* the stand-in is still building its history: no verdict */
+        { "LOW", 11, 100, false, NV, 0, 0 },
+        { "LOW", 0, 100, false, NV, 0, 0 },
+        /* the model is PENDING_BUILD or EXPIRED: no verdict, the value is kept */
+        { "LOW", 12, 100, true, NV, 0, 0 },
+        { "LOW", 64, 11, true, NV, 0, 0 },
     };
 
     size_t i, j;
@@ -672,7 +677,7 @@ static void test_ml(void **state)
         char text[512];
         struct behavior_list *l;
         struct metric_value v = NUMBER(rows[i].value);
-        struct judge_input in = { .value = &v };
+        struct judge_input in = { .value = &v, .ml_inactive = rows[i].inactive };
         struct evaluate_state prev = { 0 };
         struct judge_result res;
         struct judge_ml ml;
@@ -695,6 +700,8 @@ static void test_ml(void **state)
         assert_int_equal(judge_datapoint(&in, &prev, &ml, &res), DD_OK);
         if (res.verdict != rows[i].verdict)
             fail_msg("row %zu: %s", i, judge_verdict_name(res.verdict));
+        assert_true(res.has_band == (rows[i].verdict != NV));
+        assert_true(res.band_lo == rows[i].lo && res.band_hi == rows[i].hi);
         /* the judged value joins the history, which keeps at most 64 */
         assert_int_equal(ml.n, rows[i].history < JUDGE_ML_HISTORY ? rows[i].history + 1
                                                                   : JUDGE_ML_HISTORY);

@@ -354,6 +354,16 @@ static void test_task_selection(void **state)
 
 /* ---- executions ---- */
 
+/* Run the executions due at now_ms with step_ms between them; how many ran. */
+static size_t run_due(struct store *s, int64_t now_ms, int64_t step_ms)
+{
+    struct dd_errbuf eb;
+    size_t ran = 99;
+
+    assert_int_equal(store_mitigation_run_due(s, now_ms, step_ms, 100, &ran, &eb), DD_OK);
+    return ran;
+}
+
 static void test_task_runs_actions(void **state)
 {
     static const char *const actions[] = { "Q", "D" };
@@ -372,14 +382,37 @@ static void test_task_runs_actions(void **state)
     t.range_end_ms = 10000;
     assert_int_equal(store_mitigation_task_start(s, &t, 9000, &created, &eb), DD_OK);
     assert_true(created);
-    assert_string_equal(runs(s, "t1"), "v1:Q:SUCCESSFUL,v1:D:SKIPPED,v2:Q:SUCCESSFUL,v2:D:SKIPPED");
+    /* Queued: the Audit-only action is SKIPPED at once, nothing is applied. */
+    assert_string_equal(runs(s, "t1"),
+                        "v1:Q:IN_PROGRESS,v1:D:SKIPPED,v2:Q:IN_PROGRESS,v2:D:SKIPPED");
+    assert_string_equal(groups(s, "dev-1"), "");
+    assert_int_equal(store_mitigation_task_get(s, "t1", &got, &eb), DD_OK);
+    assert_string_equal(got.status, "IN_PROGRESS");
+    assert_int_equal(got.end_ms, -1);
+    assert_int_equal(got.n_executed, 0);
+    assert_int_equal(got.n_skipped, 2);
+    store_mitigation_task_cleanup(&got);
+    /* One execution a second: the k-th execution (by id) at 9000 + 1000 k. */
+    assert_int_equal(run_due(s, 9999, 1000), 0);
+    assert_int_equal(run_due(s, 10000, 1000), 1);
+    assert_string_equal(runs(s, "t1"),
+                        "v1:Q:SUCCESSFUL,v1:D:SKIPPED,v2:Q:IN_PROGRESS,v2:D:SKIPPED");
     assert_string_equal(groups(s, "dev-1"), "Quarantine");
+    assert_string_equal(groups(s, "dev-2"), "");
+    assert_int_equal(store_mitigation_task_get(s, "t1", &got, &eb), DD_OK);
+    assert_string_equal(got.status, "IN_PROGRESS");
+    assert_int_equal(got.n_executed, 1);
+    store_mitigation_task_cleanup(&got);
+    assert_int_equal(run_due(s, 11999, 1000), 0);
+    assert_int_equal(run_due(s, 12000, 1000), 1);
+    assert_int_equal(run_due(s, 99000, 1000), 0);
+    assert_string_equal(runs(s, "t1"), "v1:Q:SUCCESSFUL,v1:D:SKIPPED,v2:Q:SUCCESSFUL,v2:D:SKIPPED");
     assert_string_equal(groups(s, "dev-2"), "Quarantine");
 
     assert_int_equal(store_mitigation_task_get(s, "t1", &got, &eb), DD_OK);
     assert_string_equal(got.status, "SUCCESSFUL");
     assert_int_equal(got.start_ms, 9000);
-    assert_int_equal(got.end_ms, 9000);
+    assert_int_equal(got.end_ms, 12000);
     assert_string_equal(got.target, "{\"securityProfileName\":\"P\"}");
     assert_true(got.has_range);
     assert_int_equal(got.range_end_ms, 10000);
@@ -401,7 +434,7 @@ static void test_task_runs_actions(void **state)
     assert_null(p.items[0].error_code);
     assert_null(p.items[0].message);
     assert_int_equal(p.items[0].start_ms, 9000);
-    assert_int_equal(p.items[0].end_ms, 9000);
+    assert_int_equal(p.items[0].end_ms, 12000);
     assert_string_equal(p.items[1].status, "SKIPPED");
     assert_non_null(strstr(p.items[1].message, "UPDATE_DEVICE_CERTIFICATE applies only to Audit"));
     store_mitigation_execution_page_cleanup(&p);
@@ -432,6 +465,7 @@ static void test_refused_memberships_fail_alone(void **state)
     make_violation(s, "v6", "dev-2", "P2", "B1", false, 4800, 0);
     make_violation(s, "v7", "dev-1", "P2", "B1", false, 4900, 0);
     assert_int_equal(store_mitigation_task_start(s, &t, 9000, &created, &eb), DD_OK);
+    assert_int_equal(run_due(s, 9000, 0), 4);
     assert_string_equal(runs(s, "t2"),
                         "v4:Iso:FAILED,v5:Iso:FAILED,v6:Iso:SUCCESSFUL,v7:Iso:FAILED");
     /* dev-3 keeps SiteA only: its Quarantine membership went with the savepoint. */
@@ -510,6 +544,7 @@ static void test_start_rows(void **state)
         /* t0 ran once over P with Q; dev-1 and dev-2 went to Quarantine. */
         t = task("t0", "tok0", "P", NULL, 0, one_q, 1);
         assert_int_equal(store_mitigation_task_start(s, &t, 9000, &created, &eb), DD_OK);
+        assert_int_equal(run_due(s, 9000, 0), 2);
         assert_string_equal(groups(s, "dev-2"), "Quarantine");
         assert_int_equal(store_membership_update(s, "dev-2", NULL, 0,
                                                  (const char *const[]){ "Quarantine" }, 1, &eb),
@@ -550,6 +585,26 @@ static void test_cancel(void **state)
     assert_string_equal(got.status, "SUCCESSFUL");
     assert_int_equal(got.end_ms, 9000);
     store_mitigation_task_cleanup(&got);
+
+    /* In progress: the applied execution stays, the queued one is SKIPPED,
+     * and nothing runs after the cancel. */
+    t = task("q", "tokq", "P", NULL, 0, (const char *const[]){ "Q" }, 1);
+    assert_int_equal(store_mitigation_task_start(s, &t, 9000, &created, &eb), DD_OK);
+    assert_int_equal(run_due(s, 10000, 1000), 1);
+    assert_int_equal(store_mitigation_task_cancel(s, "q", 10500, &eb), DD_OK);
+    assert_int_equal(run_due(s, 99000, 1000), 0);
+    assert_string_equal(runs(s, "q"), "v1:Q:SUCCESSFUL,v2:Q:SKIPPED");
+    assert_string_equal(groups(s, "dev-1"), "Quarantine");
+    assert_string_equal(groups(s, "dev-2"), "");
+    assert_int_equal(store_mitigation_task_get(s, "q", &got, &eb), DD_OK);
+    assert_string_equal(got.status, "CANCELED");
+    assert_int_equal(got.end_ms, 10500);
+    assert_int_equal(got.n_executed, 1);
+    assert_int_equal(got.n_skipped, 1);
+    store_mitigation_task_cleanup(&got);
+    assert_int_equal(store_mitigation_task_cancel(s, "q", 10600, &eb), DD_ERR_INVALID);
+    assert_string_equal(eb.msg, "The mitigation actions task q cannot be canceled because it is "
+                                "not in progress (its status is CANCELED).");
     memset(&got, 0x5a, sizeof(got));
     assert_int_equal(store_mitigation_task_get(s, "nope", &got, &eb), DD_ERR_NOT_FOUND);
     assert_null(got.target);
