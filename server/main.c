@@ -311,6 +311,6 @@ int main(int argc, char **argv)
     printf("ddlocal-server: listening on http://%s:%u\n", srv.bind, srv.port);
     fflush(stdout);
     sigwait(&sigs, &sig);
-    MHD_stop_daemon(d);
+    http_stop(&srv, d);
     return 0;
 }

@@ -15,13 +15,13 @@
  * Queues live in the request's partition database (request_store); their
  * URLs are http://<Host>/<account>/<name> and their ARNs carry the
  * request's region and account. Delays and visibility use the emulator's
- * clock. ReceiveMessage answers at once (no long polling: an MHD thread is
- * never held). A batch runs the single-message operation on each entry,
- * with errors captured per entry; a RedrivePolicy moves a message that was
- * received maxReceiveCount times to its dead-letter queue on the next
- * receive. Tags are rows of the shared tags table under the queue's ARN.
- * AddPermission and RemovePermission edit the stored Policy (never
- * enforced). Not here: FIFO queues (refused with UnsupportedOperation). */
+ * clock. ReceiveMessage long-polls without holding an MHD thread: with
+ * nothing to return and a wait, it parks the request (request_wait), and a
+ * send to the queue wakes it (request_wake). A batch runs the single-message operation on each
+ * entry, with errors captured per entry; a RedrivePolicy moves a message that was received
+ * maxReceiveCount times to its dead-letter queue on the next receive. Tags are rows of the shared
+ * tags table under the queue's ARN. AddPermission and RemovePermission edit the stored Policy
+ * (never enforced). Not here: FIFO queues (refused with UnsupportedOperation). */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -1063,6 +1063,12 @@ static int op_send_message(struct sqs_call *c)
     send.sent_ms = c->now;
     send.visible_ms = c->now + delay * 1000;
     rc = store_sqs_send(c->s, q.id, &send);
+    if (!rc && delay == 0) {
+        char arn[SQS_URL_MAX];
+
+        queue_arn(c, q.name, arn, sizeof(arn));
+        request_wake(c->req, arn); /* a receive waiting on the queue takes it now */
+    }
     if (!rc && (!cJSON_AddStringToObject(c->out, "MD5OfMessageBody", md5_body) ||
                 (m.n && !cJSON_AddStringToObject(c->out, "MD5OfMessageAttributes", md5_attrs)) ||
                 !cJSON_AddStringToObject(c->out, "MessageId", id)))
@@ -1185,7 +1191,7 @@ static int op_receive_message(struct sqs_call *c)
 
     rc = in_int(c, "MaxNumberOfMessages", 1, 10, 1, "Must be between 1 and 10, if provided.", &max);
     if (!rc)
-        rc = in_int(c, "WaitTimeSeconds", 0, 20, 0, "Must be >= 0 and <= 20, if provided.", &wait);
+        rc = in_int(c, "WaitTimeSeconds", 0, 20, -1, "Must be >= 0 and <= 20, if provided.", &wait);
     if (!rc)
         rc = find_queue(c, &q);
     if (rc)
@@ -1199,6 +1205,12 @@ static int op_receive_message(struct sqs_call *c)
         rc = receive_options(c, &q, stored, (size_t)max, visibility, arn, sizeof(arn), &opts);
     if (!rc)
         rc = store_sqs_receive(c->s, q.id, c->now, &opts, &msgs, &n);
+    if (!rc && wait < 0)
+        wait = queue_attr_int(stored, "ReceiveMessageWaitTimeSeconds");
+    /* Nothing yet: wait (long polling) without holding this thread; the
+     * request runs again from the start when woken (request_wait). */
+    if (!rc && n == 0 && wait > 0 && request_wait(c->req, c->res, arn, wait * 1000, c->now))
+        goto out;
     if (rc || n == 0)
         goto out;
     list = cJSON_AddArrayToObject(c->out, "Messages");
@@ -1882,7 +1894,7 @@ static int run(struct request *req, struct response *res, bool json, cJSON *in, 
         c->out = cJSON_CreateObject();
         rc = c->out ? op->fn(c) : DD_ERR_NOMEM;
     }
-    if (!rc)
+    if (!rc && !c->res->suspend)
         rc = render(c, op);
     if (rc && !c->res->status)
         fail(c, E_INTERNAL, "%s", rc == DD_ERR_NOMEM ? "out of memory" : dd_strerror(rc));
