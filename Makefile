@@ -5,7 +5,7 @@
 #   make test            install missing packages, then every suite (see README)
 #   make SANITIZE=address,undefined unit   unit tests under ASan+UBSan
 #   make docker-check    build and smoke-test the Docker images (README)
-#   make conformance MOTO_TESTS=DIR   moto's IoT tests against ddlocal
+#   make conformance MOTO_TESTS=DIR [SUITE=sqs]   moto's IoT (or SQS) tests against ddlocal
 #   make soak            crash, churn, slow-client and steady-load runs (minutes)
 #
 # Objects live in build/obj/<variant>/ so sanitizer and plain objects never
@@ -226,6 +226,7 @@ integration-sanitized:
 # a moto source tree; moto needs two Debian packages more than the rest of
 # the tests (they are in DEBIAN_PACKAGES too, as the harness checks them).
 MOTO_TESTS ?=
+SUITE ?= iot
 CONFORMANCE_PACKAGES := python3-responses python3-werkzeug
 conformance:
 	@if [ -z "$(MOTO_TESTS)" ]; then \
@@ -236,7 +237,7 @@ conformance:
 	fi
 	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(CONFORMANCE_PACKAGES)"
 	@$(MAKE) --no-print-directory all
-	@/usr/bin/python3 tests/conformance/run.py "$(MOTO_TESTS)"
+	@SUITE="$(SUITE)" /usr/bin/python3 tests/conformance/run.py "$(MOTO_TESTS)"
 
 # The dashboard in Debian's headless Chromium, driven over the DevTools
 # protocol (tests/e2e/cdp.py); the screenshot lands in build/e2e/.
