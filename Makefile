@@ -223,11 +223,11 @@ integration-sanitized:
 
 # moto's own IoT tests against ddlocal (docs/conformance.md); not part of
 # `make test`, whose integration tests only drive the harness. MOTO_TESTS is
-# a moto source tree; moto needs two Debian packages more than the rest of
+# a moto source tree; moto needs three Debian packages more than the rest of
 # the tests (they are in DEBIAN_PACKAGES too, as the harness checks them).
 MOTO_TESTS ?=
 SUITE ?= iot
-CONFORMANCE_PACKAGES := python3-responses python3-werkzeug
+CONFORMANCE_PACKAGES := python3-responses python3-werkzeug python3-freezegun
 conformance:
 	@if [ -z "$(MOTO_TESTS)" ]; then \
 	  echo "conformance: no moto tree; get one with" >&2; \
@@ -291,7 +291,7 @@ BUILD_PACKAGES := gcc make pkg-config libc6-dev libcjson-dev libsqlite3-dev libm
 	libcurl4-openssl-dev libssl-dev libmosquitto-dev mosquitto-dev
 DEBIAN_PACKAGES := $(BUILD_PACKAGES) clang-format libcmocka-dev mosquitto mosquitto-clients \
 	python3 python3-pytest python3-boto3 python3-paho-mqtt python3-cryptography awscli \
-	openssl curl chromium python3-websocket sqlite3 python3-responses python3-werkzeug wrk
+	openssl curl chromium python3-websocket sqlite3 python3-responses python3-werkzeug python3-freezegun wrk
 
 # Every compile first runs this check: without it a machine that lacks a
 # library stops at "cjson/cJSON.h: No such file". One dpkg-query names what

@@ -26,7 +26,7 @@
 
 struct longpoll {
     pthread_mutex_t lock;
-    pthread_cond_t cond;       /* signalled on park, the last end, and free */
+    pthread_cond_t cond; /* signalled on park, the last end, and free */
     pthread_t thread;
     struct longpoll_wait head; /* sentinel of the parked list (under lock) */
     uint64_t gen;              /* bumped by every wake (under lock) */

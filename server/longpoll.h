@@ -27,14 +27,14 @@ struct longpoll;
 /* One request's wait, kept in the request's own storage (struct request).
  * The fields after key belong to longpoll.c. */
 struct longpoll_wait {
-    bool started;         /* the handler began waiting (the ends are set) */
-    int64_t real_end_ms;  /* wall-clock end of the wait */
-    int64_t emu_end_ms;   /* emulated end of the wait */
-    uint64_t gen;         /* longpoll_generation() before the handler ran */
-    char key[LONGPOLL_KEY_MAX]; /* what wakes it early, e.g. a queue ARN */
-    struct MHD_Connection *conn;            /* borrowed while parked */
-    int64_t recheck_ms;                     /* next periodic run, real ms */
-    struct longpoll_wait *prev, *next;      /* the parked list */
+    bool started;                      /* the handler began waiting (the ends are set) */
+    int64_t real_end_ms;               /* wall-clock end of the wait */
+    int64_t emu_end_ms;                /* emulated end of the wait */
+    uint64_t gen;                      /* longpoll_generation() before the handler ran */
+    char key[LONGPOLL_KEY_MAX];        /* what wakes it early, e.g. a queue ARN */
+    struct MHD_Connection *conn;       /* borrowed while parked */
+    int64_t recheck_ms;                /* next periodic run, real ms */
+    struct longpoll_wait *prev, *next; /* the parked list */
 };
 
 /* Start the waiter thread. On DD_OK *out owns it: stop it with

@@ -64,7 +64,6 @@ enum sqs_errno {
     E_ACTION,
     E_CONTENTS,
     E_HANDLE,
-    E_UNSUPPORTED,
     E_EMPTY_BATCH,
     E_TOO_MANY,
     E_BAD_ID,
@@ -92,8 +91,6 @@ static const struct sqs_error {
     [E_ACTION] = { 400, "InvalidAction", "com.amazon.coral.service#UnknownOperationException" },
     [E_CONTENTS] = { 400, "InvalidMessageContents", "com.amazonaws.sqs#InvalidMessageContents" },
     [E_HANDLE] = { 400, "ReceiptHandleIsInvalid", "com.amazonaws.sqs#ReceiptHandleIsInvalid" },
-    [E_UNSUPPORTED] = { 400, "AWS.SimpleQueueService.UnsupportedOperation",
-                        "com.amazonaws.sqs#UnsupportedOperation" },
     [E_EMPTY_BATCH] = { 400, "AWS.SimpleQueueService.EmptyBatchRequest",
                         "com.amazonaws.sqs#EmptyBatchRequest" },
     [E_TOO_MANY] = { 400, "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
@@ -485,6 +482,15 @@ static int queue_by_arn(struct sqs_call *c, const char *arn, struct store_sqs_qu
     return store_sqs_queue_get(c->s, name + 1, q);
 }
 
+/* Whether a queue's attributes (stored, or given to CreateQueue) make it
+ * a FIFO queue. */
+static bool queue_is_fifo(const cJSON *attrs)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(attrs, "FifoQueue");
+
+    return cJSON_IsString(v) && strcmp(v->valuestring, "true") == 0;
+}
+
 /* Check a RedrivePolicy value: its shape, and that its dead-letter queue
  * exists. */
 static int check_redrive(struct sqs_call *c, const char *text)
@@ -503,9 +509,9 @@ static int check_redrive(struct sqs_call *c, const char *text)
     return rc;
 }
 
-/* Check the input's Attributes map for a create or a set: every name
- * settable, every value in range, FIFO refused. */
-static int check_attributes(struct sqs_call *c, const cJSON *attrs)
+/* Check the input's Attributes map for a create or a set on a queue (a
+ * FIFO queue when fifo): every name settable there, every value in range. */
+static int check_attributes(struct sqs_call *c, const cJSON *attrs, bool fifo)
 {
     struct dd_errbuf eb = { 0 };
     const cJSON *a;
@@ -515,10 +521,7 @@ static int check_attributes(struct sqs_call *c, const cJSON *attrs)
     {
         if (!cJSON_IsString(a))
             return fail(c, E_ATTR_VALUE, "Invalid value for the parameter %.128s.", a->string);
-        if (strcmp(a->string, "FifoQueue") == 0 && strcmp(a->valuestring, "true") == 0)
-            return fail(c, E_UNSUPPORTED,
-                        "ddlocal does not emulate FIFO queues; create a standard queue");
-        rc = sqs_attr_check(a->string, a->valuestring, &eb);
+        rc = sqs_attr_check(a->string, a->valuestring, fifo, &eb);
         if (rc == DD_ERR_NOT_FOUND)
             return fail(c, E_ATTR_NAME, "%s", eb.msg);
         if (rc)
@@ -582,19 +585,22 @@ static int op_create_queue(struct sqs_call *c)
     cJSON *attrs = NULL, *stored = NULL;
     char *text = NULL;
     size_t i, n_rules;
+    bool fifo;
     int rc;
 
     if (!name)
         return fail_missing(c, "QueueName");
-    if (strlen(name) > 5 && strcmp(name + strlen(name) - 5, ".fifo") == 0 &&
-        cJSON_GetObjectItemCaseSensitive(given, "FifoQueue"))
-        return fail(c, E_UNSUPPORTED,
-                    "ddlocal does not emulate FIFO queues; create a standard queue");
-    if (!sqs_queue_name_valid(name))
+    fifo = queue_is_fifo(given);
+    if (fifo && !sqs_fifo_name_valid(name))
+        return fail(c, E_PARAM,
+                    "The name of a FIFO queue can only include alphanumeric characters, "
+                    "hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in "
+                    "length.");
+    if (!fifo && !sqs_queue_name_valid(name))
         return fail(c, E_PARAM,
                     "Can only include alphanumeric characters, hyphens, or "
                     "underscores. 1 to 80 in length");
-    rc = check_attributes(c, given);
+    rc = check_attributes(c, given, fifo);
     if (!rc)
         rc = read_tags(c, name, tags, &n_tags);
     if (rc)
@@ -625,7 +631,8 @@ static int op_create_queue(struct sqs_call *c)
     rc = attrs ? DD_OK : DD_ERR_NOMEM;
     rules = sqs_attr_rules(&n_rules);
     for (i = 0; !rc && i < n_rules; i++)
-        if (rules[i].dflt && !cJSON_AddStringToObject(attrs, rules[i].name, rules[i].dflt))
+        if (rules[i].dflt && (fifo || !rules[i].fifo) &&
+            !cJSON_AddStringToObject(attrs, rules[i].name, rules[i].dflt))
             rc = DD_ERR_NOMEM;
     if (!rc)
         rc = merge_attributes(attrs, given);
@@ -845,12 +852,12 @@ static int op_set_queue_attributes(struct sqs_call *c)
     int rc;
 
     rc = find_queue(c, &q);
-    if (!rc)
-        rc = check_attributes(c, given);
     if (rc)
         goto out;
     stored = cJSON_Parse(q.attributes);
-    rc = stored ? merge_attributes(stored, given) : DD_ERR_NOMEM;
+    rc = stored ? check_attributes(c, given, queue_is_fifo(stored)) : DD_ERR_NOMEM;
+    if (!rc)
+        rc = merge_attributes(stored, given);
     if (!rc && !(text = cJSON_PrintUnformatted(stored)))
         rc = DD_ERR_NOMEM;
     if (!rc)
@@ -996,14 +1003,86 @@ static bool body_valid(const char *body)
     return true;
 }
 
+/* A FIFO queue's ids for a send: MessageGroupId, and
+ * MessageDeduplicationId or the body's content-based id (into dedup) when
+ * the queue (attributes stored) has ContentBasedDeduplication; into *f. */
+static int fifo_ids(struct sqs_call *c, const cJSON *stored, const char *body,
+                    char dedup[SQS_SHA256_HEX], struct store_sqs_fifo *f)
+{
+    const cJSON *cbd = cJSON_GetObjectItemCaseSensitive(stored, "ContentBasedDeduplication");
+    const cJSON *scope = cJSON_GetObjectItemCaseSensitive(stored, "DeduplicationScope");
+    static const char *const names[] = { "MessageGroupId", "MessageDeduplicationId" };
+    const char *given[2];
+    size_t i;
+    int rc;
+
+    for (i = 0; i < 2; i++) {
+        given[i] = in_str(c, names[i]);
+        if (i == 0 && !given[i])
+            return fail_missing(c, names[i]);
+        if (given[i] && !sqs_fifo_id_valid(given[i]))
+            return fail(c, E_PARAM,
+                        "Value %.200s for parameter %s is invalid. Reason: %s can only include "
+                        "alphanumeric and punctuation characters. 1 to 128 in length.",
+                        given[i], names[i], names[i]);
+    }
+    if (!given[1] && !(cJSON_IsString(cbd) && strcmp(cbd->valuestring, "true") == 0))
+        return fail(c, E_PARAM,
+                    "The queue should either have ContentBasedDeduplication enabled or "
+                    "MessageDeduplicationId provided explicitly");
+    if (!given[1]) {
+        rc = sqs_dedup_id(body, strlen(body), dedup);
+        if (rc)
+            return rc;
+        given[1] = dedup;
+    }
+    f->group_id = given[0];
+    f->dedup_id = given[1];
+    f->dedup_scope =
+        cJSON_IsString(scope) && strcmp(scope->valuestring, "messageGroup") == 0 ? given[0] : "";
+    return DD_OK;
+}
+
+/* Check what a send to queue (its attributes stored) says about its type:
+ * on a FIFO queue the ids (into *f, dedup its buffer) and no delay of its
+ * own; on a standard queue no MessageDeduplicationId. */
+static int check_queue_type(struct sqs_call *c, const cJSON *stored, const char *body,
+                            char dedup[SQS_SHA256_HEX], struct store_sqs_fifo *f)
+{
+    const char *dedup_id = in_str(c, "MessageDeduplicationId");
+    long long delay;
+    int rc;
+
+    if (!queue_is_fifo(stored)) {
+        if (dedup_id)
+            return fail(c, E_PARAM,
+                        "Value %.200s for parameter MessageDeduplicationId is invalid. Reason: "
+                        "The request includes a parameter that is not valid for this queue "
+                        "type.",
+                        dedup_id);
+        return DD_OK;
+    }
+    rc = in_int(c, "DelaySeconds", 0, 900, 0, "DelaySeconds must be >= 0 and <= 900.", &delay);
+    if (!rc && delay != 0)
+        rc = fail(c, E_PARAM,
+                  "Value %lld for parameter DelaySeconds is invalid. Reason: The request include "
+                  "parameter that is not valid for this queue type.",
+                  delay);
+    return rc ? rc : fifo_ids(c, stored, body, dedup, f);
+}
+
 static int op_send_message(struct sqs_call *c)
 {
     const char *body = in_str(c, "MessageBody");
     const cJSON *map = cJSON_GetObjectItemCaseSensitive(c->in, "MessageAttributes");
     char md5_body[SQS_MD5_HEX], md5_attrs[SQS_MD5_HEX], id[IDS_UUID_SIZE];
+    char dedup[SQS_SHA256_HEX], seq[SQS_SEQ_SIZE];
+    const char *answer_id = id;
     struct store_sqs_queue q;
     struct msg_attrs m = { 0 };
     struct store_sqs_send send = { 0 };
+    struct store_sqs_fifo f = { 0 };
+    struct store_sqs_sent sent = { 0 };
     cJSON *stored = NULL;
     char *attrs_text = NULL;
     long long delay, max_size;
@@ -1029,8 +1108,12 @@ static int op_send_message(struct sqs_call *c)
         rc = DD_ERR_NOMEM;
         goto out;
     }
-    rc = in_int(c, "DelaySeconds", 0, 900, queue_attr_int(stored, "DelaySeconds"),
-                "DelaySeconds must be >= 0 and <= 900.", &delay);
+    rc = check_queue_type(c, stored, body, dedup, &f);
+    if (!rc)
+        rc = in_int(c, "DelaySeconds", 0, 900, queue_attr_int(stored, "DelaySeconds"),
+                    "DelaySeconds must be >= 0 and <= 900.", &delay);
+    if (!rc && f.group_id) /* a FIFO queue's own delay: 0 said "the queue's" */
+        delay = queue_attr_int(stored, "DelaySeconds");
     if (!rc)
         rc = msg_attrs_read(c, map, NULL, &m);
     if (rc)
@@ -1062,8 +1145,14 @@ static int op_send_message(struct sqs_call *c)
     send.md5_attributes = md5_attrs;
     send.sent_ms = c->now;
     send.visible_ms = c->now + delay * 1000;
-    rc = store_sqs_send(c->s, q.id, &send);
-    if (!rc && delay == 0) {
+    if (f.group_id) {
+        rc = store_sqs_send_fifo(c->s, q.id, &send, &f, &sent);
+        answer_id = sent.message_id; /* the first one's for a duplicate */
+        sqs_sequence_number(sent.sequence, seq);
+    } else {
+        rc = store_sqs_send(c->s, q.id, &send);
+    }
+    if (!rc && delay == 0 && !sent.duplicate) {
         char arn[SQS_URL_MAX];
 
         queue_arn(c, q.name, arn, sizeof(arn));
@@ -1071,7 +1160,8 @@ static int op_send_message(struct sqs_call *c)
     }
     if (!rc && (!cJSON_AddStringToObject(c->out, "MD5OfMessageBody", md5_body) ||
                 (m.n && !cJSON_AddStringToObject(c->out, "MD5OfMessageAttributes", md5_attrs)) ||
-                !cJSON_AddStringToObject(c->out, "MessageId", id)))
+                !cJSON_AddStringToObject(c->out, "MessageId", answer_id) ||
+                (f.group_id && !cJSON_AddStringToObject(c->out, "SequenceNumber", seq))))
         rc = DD_ERR_NOMEM;
 out:
     cJSON_free(attrs_text);
@@ -1103,6 +1193,19 @@ static int add_system_attributes(struct sqs_call *c, cJSON *msg, const struct st
     if (!rc && r->dlq_source[0] && WANT("DeadLetterQueueSourceArn") &&
         !cJSON_AddStringToObject(attrs, "DeadLetterQueueSourceArn", r->dlq_source))
         rc = DD_ERR_NOMEM;
+    if (!rc && r->group_id[0] && WANT("MessageGroupId") &&
+        !cJSON_AddStringToObject(attrs, "MessageGroupId", r->group_id))
+        rc = DD_ERR_NOMEM;
+    if (!rc && r->dedup_id[0] && WANT("MessageDeduplicationId") &&
+        !cJSON_AddStringToObject(attrs, "MessageDeduplicationId", r->dedup_id))
+        rc = DD_ERR_NOMEM;
+    if (!rc && r->sequence > 0 && WANT("SequenceNumber")) {
+        char seq[SQS_SEQ_SIZE];
+
+        sqs_sequence_number(r->sequence, seq);
+        if (!cJSON_AddStringToObject(attrs, "SequenceNumber", seq))
+            rc = DD_ERR_NOMEM;
+    }
 #undef WANT
     if (!rc && cJSON_GetArraySize(attrs) > 0) {
         cJSON_AddItemToObject(msg, "Attributes", attrs);
@@ -1459,9 +1562,46 @@ static int run_batch(struct sqs_call *c, const char *entry_name, bool sized,
     return DD_OK;
 }
 
+/* On a FIFO queue, entries without a MessageGroupId, or without a
+ * deduplication id where the queue has no content-based one, fail the
+ * whole batch as they would fail a SendMessage. */
+static int check_fifo_batch(struct sqs_call *c)
+{
+    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(c->in, "Entries"), *e, *cbd;
+    struct store_sqs_queue q;
+    cJSON *stored = NULL;
+    int rc = find_queue(c, &q);
+
+    if (!rc && !(stored = cJSON_Parse(q.attributes)))
+        rc = DD_ERR_NOMEM;
+    if (rc || !queue_is_fifo(stored))
+        goto out;
+    cbd = cJSON_GetObjectItemCaseSensitive(stored, "ContentBasedDeduplication");
+    cJSON_ArrayForEach(e, entries)
+    {
+        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "MessageGroupId"))) {
+            rc = fail_missing(c, "MessageGroupId");
+            break;
+        }
+        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "MessageDeduplicationId")) &&
+            !(cJSON_IsString(cbd) && strcmp(cbd->valuestring, "true") == 0)) {
+            rc = fail(c, E_PARAM,
+                      "The queue should either have ContentBasedDeduplication enabled or "
+                      "MessageDeduplicationId provided explicitly");
+            break;
+        }
+    }
+out:
+    cJSON_Delete(stored);
+    store_sqs_queue_cleanup(&q);
+    return rc;
+}
+
 static int op_send_message_batch(struct sqs_call *c)
 {
-    return run_batch(c, "SendMessageBatchRequestEntry", true, op_send_message);
+    int rc = check_fifo_batch(c);
+
+    return rc ? rc : run_batch(c, "SendMessageBatchRequestEntry", true, op_send_message);
 }
 
 static int op_delete_message_batch(struct sqs_call *c)

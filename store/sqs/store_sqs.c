@@ -4,6 +4,7 @@
  * receivers never get the same message while it is in flight. */
 #include "store/sqs/store_sqs.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +132,55 @@ int store_sqs_send(struct store *s, int64_t queue_id, const struct store_sqs_sen
                       m->sent_ms, m->visible_ms);
 }
 
+int store_sqs_send_fifo(struct store *s, int64_t queue_id, const struct store_sqs_send *m,
+                        const struct store_sqs_fifo *f, struct store_sqs_sent *out)
+{
+    static const char forget_sql[] = "DELETE FROM sqs_dedup WHERE queue_id = ? AND sent_ms <= ?";
+    static const char seen_sql[] = "SELECT message_id, sequence FROM sqs_dedup "
+                                   "WHERE queue_id = ? AND scope = ? AND dedup_id = ?";
+    static const char next_sql[] = "UPDATE sqs_queues SET last_sequence = last_sequence + 1 "
+                                   "WHERE id = ? RETURNING last_sequence";
+    static const char send_sql[] =
+        "INSERT INTO sqs_messages (queue_id, message_id, body, attributes, md5_body, "
+        "md5_attributes, sent_ms, visible_ms, group_id, dedup_id, sequence) "
+        "VALUES (?, ?, ?, json(?), ?, ?, ?, ?, ?, ?, ?)";
+    static const char remember_sql[] = "INSERT INTO sqs_dedup (queue_id, scope, dedup_id, "
+                                       "message_id, sequence, sent_ms) VALUES (?, ?, ?, ?, ?, ?)";
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = store_begin(s);
+    if (rc)
+        return rc;
+    rc = store__run(s, forget_sql, "forget deduplication ids", "II", queue_id,
+                    m->sent_ms - SQS_DEDUP_WINDOW_MS);
+    if (!rc)
+        rc = store__one(s, seen_sql, &st, "find deduplication id", "Iss", queue_id, f->dedup_scope,
+                        f->dedup_id);
+    if (!rc) { /* seen: the first send's answer */
+        rc = store__columns(st, "sI", out->message_id, sizeof(out->message_id), &out->sequence);
+        sqlite3_reset(st);
+        out->duplicate = !rc;
+        goto out;
+    }
+    if (rc != DD_ERR_NOT_FOUND)
+        goto out;
+    rc = store__int64(s, next_sql, "next sequence number", &out->sequence, "I", queue_id);
+    if (!rc)
+        rc =
+            store__run(s, send_sql, "send message", "IttttsIIssI", queue_id, m->message_id, m->body,
+                       m->attributes_json, m->md5_body, m->md5_attributes ? m->md5_attributes : "",
+                       m->sent_ms, m->visible_ms, f->group_id, f->dedup_id, out->sequence);
+    if (!rc)
+        rc = store__run(s, remember_sql, "remember deduplication id", "IsssII", queue_id,
+                        f->dedup_scope, f->dedup_id, m->message_id, out->sequence, m->sent_ms);
+    if (!rc)
+        snprintf(out->message_id, sizeof(out->message_id), "%s", m->message_id);
+out:
+    return store__finish(s, rc);
+}
+
 void store_sqs_messages_free(struct store_sqs_message *msgs, size_t n)
 {
     size_t i;
@@ -146,11 +196,12 @@ static int read_message(sqlite3_stmt *st, void *item)
 {
     struct store_sqs_message *m = item;
 
-    return store__columns(st, "sSSssIIIIs", m->message_id, sizeof(m->message_id), &m->body,
+    return store__columns(st, "sSSssIIIIsssI", m->message_id, sizeof(m->message_id), &m->body,
                           &m->attributes, m->md5_body, sizeof(m->md5_body), m->md5_attributes,
                           sizeof(m->md5_attributes), &m->sent_ms, &m->first_receive_ms,
                           &m->receive_count, &m->receipt_serial, m->dlq_source,
-                          sizeof(m->dlq_source));
+                          sizeof(m->dlq_source), m->group_id, sizeof(m->group_id), m->dedup_id,
+                          sizeof(m->dedup_id), &m->sequence);
 }
 
 int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms,
@@ -161,16 +212,22 @@ int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms,
         "WHERE queue_id = ? AND visible_ms <= ? AND receive_count >= ?";
     static const char expire_sql[] =
         "DELETE FROM sqs_messages WHERE queue_id = ? AND sent_ms + ? <= ?";
-    static const char pick_sql[] = "SELECT id FROM sqs_messages WHERE queue_id = ? AND "
-                                   "visible_ms <= ? ORDER BY id LIMIT ?";
+    /* A FIFO message waits behind any earlier one of its group that is not
+     * visible; a group's messages come together. Standard messages have no
+     * group, so they all fall in one partition, in send order. */
+    static const char pick_sql[] =
+        "SELECT id FROM sqs_messages m WHERE queue_id = ?1 AND visible_ms <= ?2 AND "
+        "(group_id IS NULL OR NOT EXISTS (SELECT 1 FROM sqs_messages e WHERE e.queue_id = ?1 "
+        "AND e.group_id = m.group_id AND e.id < m.id AND e.visible_ms > ?2)) "
+        "ORDER BY min(id) OVER (PARTITION BY group_id), id LIMIT ?3";
     static const char hide_sql[] =
         "UPDATE sqs_messages SET visible_ms = ?, receive_count = receive_count + 1, "
         "first_receive_ms = coalesce(first_receive_ms, ?), receipt_serial = receipt_serial + 1 "
         "WHERE id = ?";
     static const char read_sql[] =
         "SELECT message_id, body, attributes, md5_body, md5_attributes, sent_ms, "
-        "first_receive_ms, receive_count, receipt_serial, dlq_source FROM sqs_messages "
-        "WHERE id = ?";
+        "first_receive_ms, receive_count, receipt_serial, dlq_source, group_id, dedup_id, "
+        "sequence FROM sqs_messages WHERE id = ?";
     struct store_sqs_message *msgs = NULL;
     int64_t ids[RECEIVE_MAX];
     size_t i, got = 0, max = r->max;

@@ -9,9 +9,11 @@
 #ifndef DD_STORE_SQS_H
 #define DD_STORE_SQS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/sqs.h"
 #include "store/iot/store_registry.h"
 #include "store/store.h"
 
@@ -67,8 +69,31 @@ struct store_sqs_send {
     int64_t sent_ms, visible_ms;
 };
 
+/* What a FIFO message adds. Strings borrowed. */
+struct store_sqs_fifo {
+    const char *group_id, *dedup_id;
+    const char *dedup_scope; /* "" for the queue, or the group id */
+};
+
 /* Append a message to queue id. */
 int store_sqs_send(struct store *s, int64_t queue_id, const struct store_sqs_send *m);
+
+/* What a FIFO send did. */
+struct store_sqs_sent {
+    char message_id[40]; /* the new message's, or the first one's for a duplicate */
+    int64_t sequence;    /* its sequence number in the queue (from 1) */
+    bool duplicate;      /* f->dedup_id was seen in its scope within five minutes */
+};
+
+/* Send m with its group and deduplication id f to FIFO queue id, in one
+ * transaction: forget the queue's deduplication ids older than
+ * SQS_DEDUP_WINDOW_MS at m->sent_ms; when f->dedup_id is still known in
+ * f->dedup_scope, record nothing and answer the first message's id and
+ * sequence with out->duplicate set; else take the queue's next sequence
+ * number, append the message and remember its id. out is cleared first.
+ * DD_ERR_NOT_FOUND when the queue is gone. */
+int store_sqs_send_fifo(struct store *s, int64_t queue_id, const struct store_sqs_send *m,
+                        const struct store_sqs_fifo *f, struct store_sqs_sent *out);
 
 /* A received message. */
 struct store_sqs_message {
@@ -78,6 +103,8 @@ struct store_sqs_message {
     char md5_body[33], md5_attributes[33];
     int64_t sent_ms, first_receive_ms, receive_count, receipt_serial;
     char dlq_source[256]; /* "" unless moved from a queue with a redrive policy */
+    char group_id[SQS_ID_MAX + 1], dedup_id[SQS_ID_MAX + 1]; /* FIFO; "" otherwise */
+    int64_t sequence;                                        /* FIFO; 0 otherwise */
 };
 
 /* Free what the n messages of msgs own, and msgs. NULL-safe. */
@@ -93,7 +120,11 @@ struct store_sqs_receive {
     const char *source_arn; /* borrowed: this queue's ARN, recorded on moved messages */
 };
 
-/* Receive up to r->max visible messages of queue id in send order: first
+/* Receive up to r->max visible messages of queue id in send order, the
+ * rules of FIFO queues included: a message of a group (group_id) is taken
+ * only when no earlier message of its group is delayed or in flight, and
+ * the messages of one group come together, groups in the order of their
+ * first message. A standard queue's messages have no group. First
  * drop those older than the retention period and move the visible ones
  * already received max_receives times to the dead-letter queue (they keep
  * their id, body, attributes, sent time and receive count); then each

@@ -46,7 +46,7 @@ GET_TREE = ("get a moto source tree with\n"
 MODULES = {"pytest": "python3-pytest", "boto3": "python3-boto3", "requests": "python3-requests",
            "responses": "python3-responses", "werkzeug": "python3-werkzeug",
            "xmltodict": "python3-xmltodict", "dateutil": "python3-dateutil",
-           "cryptography": "python3-cryptography"}
+           "cryptography": "python3-cryptography", "freezegun": "python3-freezegun"}
 
 
 def usage_error(msg):
