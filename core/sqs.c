@@ -169,28 +169,28 @@ static void hex(const unsigned char *md, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-int sqs_dedup_id(const char *body, size_t len, char out[SQS_SHA256_HEX])
+/* Lowercase hex of md over len bytes of body into out (2 * want + 1
+ * bytes); DD_ERR_INTERNAL when the digest library fails. */
+static int digest_hex(const EVP_MD *md, unsigned int want, const char *body, size_t len, char *out)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
 
     out[0] = '\0';
-    if (!EVP_Digest(body, len, md, &n, EVP_sha256(), NULL) || n != 32)
+    if (!EVP_Digest(body, len, d, &n, md, NULL) || n != want)
         return DD_ERR_INTERNAL;
-    hex(md, n, out);
+    hex(d, n, out);
     return DD_OK;
+}
+
+int sqs_dedup_id(const char *body, size_t len, char out[SQS_SHA256_HEX])
+{
+    return digest_hex(EVP_sha256(), 32, body, len, out);
 }
 
 int sqs_md5_body(const char *body, size_t len, char out[SQS_MD5_HEX])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-
-    out[0] = '\0';
-    if (!EVP_Digest(body, len, md, &n, EVP_md5(), NULL) || n != 16)
-        return DD_ERR_INTERNAL;
-    hex(md, n, out);
-    return DD_OK;
+    return digest_hex(EVP_md5(), 16, body, len, out);
 }
 
 static int by_name(const void *a, const void *b)

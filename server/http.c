@@ -190,7 +190,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return too_large(conn, srv);
     /* Read before the handler looks for what it may wait on: a wake that
      * comes after this and before the request is parked is not missed. */
-    p->req.wait.gen = longpoll_generation(srv->longpoll);
+    p->req.wait.gen = longpoll_generation(srv->longpoll, NULL);
     pending_clear_params(p);
     if (!auth_check(&p->req, &res))
         router_dispatch(&p->req, &res);

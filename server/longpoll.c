@@ -152,24 +152,16 @@ void longpoll_free(struct longpoll *lp)
     free(lp);
 }
 
-uint64_t longpoll_generation(struct longpoll *lp)
+uint64_t longpoll_generation(struct longpoll *lp, bool *draining)
 {
     uint64_t gen;
 
     pthread_mutex_lock(&lp->lock);
     gen = lp->gen;
+    if (draining)
+        *draining = lp->draining;
     pthread_mutex_unlock(&lp->lock);
     return gen;
-}
-
-bool longpoll_draining(struct longpoll *lp)
-{
-    bool draining;
-
-    pthread_mutex_lock(&lp->lock);
-    draining = lp->draining;
-    pthread_mutex_unlock(&lp->lock);
-    return draining;
 }
 
 void longpoll_park(struct longpoll *lp, struct longpoll_wait *w, struct MHD_Connection *conn)

@@ -53,17 +53,15 @@ void longpoll_drain(struct longpoll *lp, unsigned timeout_ms);
 void longpoll_free(struct longpoll *lp);
 
 /* A counter bumped by every wake; record it before running a handler that
- * may wait, in w->gen. Any thread. */
-uint64_t longpoll_generation(struct longpoll *lp);
+ * may wait, in w->gen. *draining (when not NULL) says whether waits must
+ * end at once (the server is stopping). Any thread. */
+uint64_t longpoll_generation(struct longpoll *lp, bool *draining);
 
 /* Count a wait that has begun (its request may be parked from now on), and
  * one whose request is over (answered or closed): longpoll_drain waits for
  * the count to fall to zero. Any thread; cannot fail. */
 void longpoll_begin(struct longpoll *lp);
 void longpoll_end(struct longpoll *lp);
-
-/* Whether waits must end at once (the server is stopping). Any thread. */
-bool longpoll_draining(struct longpoll *lp);
 
 /* Park w, whose connection conn the caller (an MHD worker, in its access
  * handler) has just suspended. When a wake happened since w->gen was read,

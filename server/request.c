@@ -302,6 +302,7 @@ bool request_wait(struct request *req, struct response *res, const char *key, in
 {
     struct longpoll_wait *w = &req->wait;
     int64_t real = server_real_ms();
+    bool draining = false;
 
     if (!w->started) {
         if (!req->srv->longpoll)
@@ -312,7 +313,8 @@ bool request_wait(struct request *req, struct response *res, const char *key, in
         w->emu_end_ms = now_ms + wait_ms;
         snprintf(w->key, sizeof(w->key), "%s", key);
     }
-    if (real >= w->real_end_ms || now_ms >= w->emu_end_ms || longpoll_draining(req->srv->longpoll))
+    (void)longpoll_generation(req->srv->longpoll, &draining);
+    if (real >= w->real_end_ms || now_ms >= w->emu_end_ms || draining)
         return false;
     res->suspend = true;
     return true;
