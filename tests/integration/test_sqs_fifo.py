@@ -219,7 +219,9 @@ def test_batch_in_order(sqs):
     seqs = [int(e["SequenceNumber"]) for e in out["Successful"]]
     assert seqs == sorted(seqs)
     assert out["Failed"][0]["Id"] == "late" and out["Failed"][0]["SenderFault"]
-    assert bodies(sqs, url)[0] == ["m0", "m1", "m2", "m3", "m4"]
+    # ReceiveRequestAttemptId is accepted (and not remembered)
+    assert bodies(sqs, url, ReceiveRequestAttemptId="attempt-1")[0] == [
+        "m0", "m1", "m2", "m3", "m4"]
 
 
 def test_cli(emu, sqs):
