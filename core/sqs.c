@@ -14,6 +14,8 @@
 
 static const struct sqs_attr_rule rules[] = {
     { "DelaySeconds", "0", 0, 900, NULL, false },
+    { "KmsDataKeyReusePeriodSeconds", NULL, 60, 86400, NULL, false },
+    { "KmsMasterKeyId", NULL, 1, 0, NULL, false },
     { "MaximumMessageSize", "1048576", 1024, 1048576, NULL, false },
     { "MessageRetentionPeriod", "345600", 60, 1209600, NULL, false },
     { "Policy", NULL, 1, 0, NULL, false },

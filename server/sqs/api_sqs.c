@@ -513,9 +513,17 @@ static int check_redrive(struct sqs_call *c, const char *text)
  * FIFO queue when fifo): every name settable there, every value in range. */
 static int check_attributes(struct sqs_call *c, const cJSON *attrs, bool fifo)
 {
+    const cJSON *kms = cJSON_GetObjectItemCaseSensitive(attrs, "KmsMasterKeyId");
+    const cJSON *sse = cJSON_GetObjectItemCaseSensitive(attrs, "SqsManagedSseEnabled");
     struct dd_errbuf eb = { 0 };
     const cJSON *a;
     int rc;
+
+    if (cJSON_IsString(kms) && kms->valuestring[0] && cJSON_IsString(sse) &&
+        strcmp(sse->valuestring, "true") == 0)
+        return fail(c, E_ATTR_NAME,
+                    "You can use one type of server-side encryption (SSE) at one time. You can "
+                    "either enable KMS SSE or SQS SSE.");
 
     cJSON_ArrayForEach(a, attrs)
     {
@@ -535,8 +543,6 @@ static int check_attributes(struct sqs_call *c, const cJSON *attrs, bool fifo)
     return DD_OK;
 }
 
-/* Set the given attributes into stored (a queue's attribute object); ""
- * removes an attribute without a default (Policy). */
 /* The value attribute a (checked) is stored as: its text, but a
  * RedrivePolicy as AWS shows it back (maxReceiveCount a number), in text
  * (size bytes). Borrowed from a or text. */
@@ -553,10 +559,22 @@ static const char *stored_value(const cJSON *a, char *text, size_t size)
     return text;
 }
 
+/* Set the given attributes into stored (a queue's attribute object); ""
+ * removes an attribute without a default (Policy). A KMS key turns
+ * SQS-managed encryption off unless the request says otherwise
+ * (check_attributes refuses both on). */
 static int merge_attributes(cJSON *stored, const cJSON *given)
 {
+    const cJSON *kms = cJSON_GetObjectItemCaseSensitive(given, "KmsMasterKeyId");
     const cJSON *a;
     char text[400];
+
+    if (cJSON_IsString(kms) && kms->valuestring[0] &&
+        !cJSON_GetObjectItemCaseSensitive(given, "SqsManagedSseEnabled")) {
+        cJSON_DeleteItemFromObjectCaseSensitive(stored, "SqsManagedSseEnabled");
+        if (!cJSON_AddStringToObject(stored, "SqsManagedSseEnabled", "false"))
+            return DD_ERR_NOMEM;
+    }
 
     cJSON_ArrayForEach(a, given)
     {

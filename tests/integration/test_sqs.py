@@ -121,6 +121,25 @@ def test_queue_attributes(emu, sqs):
                  AttributeNames=["All"])[0] == "AWS.SimpleQueueService.NonExistentQueue"
 
 
+def test_kms_attributes(sqs):
+    url = sqs.create_queue(QueueName="enc", Attributes={
+        "KmsMasterKeyId": "master-key-id", "KmsDataKeyReusePeriodSeconds": "600"})["QueueUrl"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (attrs["KmsMasterKeyId"], attrs["KmsDataKeyReusePeriodSeconds"],
+            attrs["SqsManagedSseEnabled"]) == ("master-key-id", "600", "false")
+    plain = sqs.create_queue(QueueName="plain")["QueueUrl"]
+    attrs = sqs.get_queue_attributes(QueueUrl=plain, AttributeNames=["All"])["Attributes"]
+    assert "KmsMasterKeyId" not in attrs and attrs["SqsManagedSseEnabled"] == "true"
+    assert error(sqs.set_queue_attributes, QueueUrl=plain, Attributes={
+        "KmsMasterKeyId": "k", "SqsManagedSseEnabled": "true"}) == (
+        "InvalidAttributeName", "You can use one type of server-side encryption (SSE) at one "
+        "time. You can either enable KMS SSE or SQS SSE.", 400)
+    assert error(sqs.set_queue_attributes, QueueUrl=plain, Attributes={
+        "KmsDataKeyReusePeriodSeconds": "59"}) == (
+        "InvalidAttributeValue", "Invalid value for the parameter KmsDataKeyReusePeriodSeconds.",
+        400)
+
+
 def test_send_receive_delete(emu, sqs):
     url = sqs.create_queue(QueueName="q")["QueueUrl"]
     body = 'hello <&> "x"\r\nünï'

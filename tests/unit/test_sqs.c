@@ -200,6 +200,10 @@ static const struct attr_row attr_rows[] = {
     { "FifoThroughputLimit", "perQueueX", true, DD_ERR_INVALID,
       "Invalid value for the parameter FifoThroughputLimit." },
     { "VisibilityTimeout", "31", true, DD_OK, NULL },
+    { "KmsMasterKeyId", "alias/aws/sqs", false, DD_OK, NULL },
+    { "KmsDataKeyReusePeriodSeconds", "59", false, DD_ERR_INVALID,
+      "Invalid value for the parameter KmsDataKeyReusePeriodSeconds." },
+    { "KmsDataKeyReusePeriodSeconds", "86400", false, DD_OK, NULL },
     { "", "1", false, DD_ERR_NOT_FOUND, "Unknown Attribute ." },
 };
 
