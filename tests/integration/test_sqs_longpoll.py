@@ -203,3 +203,15 @@ def test_stopping_the_server_answers_the_waits(make_emulator):
     r.join(5)
     assert not r.is_alive()
     assert r.error is None and "Messages" not in r.out
+
+
+def test_a_scaled_clock_shortens_the_wait(make_emulator):
+    emu = make_emulator("--time-scale", "60").start()
+    sqs = emu.client("sqs")
+    url = sqs.create_queue(QueueName="fast")["QueueUrl"]
+    start = time.monotonic()
+    out = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20)
+    took = time.monotonic() - start
+    print("a 20-second wait at --time-scale 60 took %.2f real seconds" % took)
+    # 20 emulated seconds are a third of a real one; the re-check adds at most a quarter
+    assert "Messages" not in out and 0.3 <= took < 1.5
