@@ -1286,6 +1286,7 @@ static int receive_options(struct sqs_call *c, const struct store_sqs_queue *q, 
     opts->visibility_ms = visibility * 1000;
     opts->retention_ms = queue_attr_int(stored, "MessageRetentionPeriod") * 1000;
     opts->source_arn = arn;
+    opts->fifo = queue_is_fifo(stored);
     if (!cJSON_IsString(policy) ||
         sqs_redrive_parse(policy->valuestring, strlen(policy->valuestring), &r, &eb))
         return DD_OK;

@@ -212,13 +212,15 @@ int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms,
         "WHERE queue_id = ? AND visible_ms <= ? AND receive_count >= ?";
     static const char expire_sql[] =
         "DELETE FROM sqs_messages WHERE queue_id = ? AND sent_ms + ? <= ?";
+    static const char pick_sql[] = "SELECT id FROM sqs_messages WHERE queue_id = ? AND "
+                                   "visible_ms <= ? ORDER BY id LIMIT ?";
     /* A FIFO message waits behind any earlier one of its group that is not
-     * visible; a group's messages come together. Standard messages have no
-     * group, so they all fall in one partition, in send order. */
-    static const char pick_sql[] =
+     * visible; a group's messages come together. (Kept apart from pick_sql,
+     * whose index scan stops after max rows: this one sorts them all.) */
+    static const char pick_fifo_sql[] =
         "SELECT id FROM sqs_messages m WHERE queue_id = ?1 AND visible_ms <= ?2 AND "
-        "(group_id IS NULL OR NOT EXISTS (SELECT 1 FROM sqs_messages e WHERE e.queue_id = ?1 "
-        "AND e.group_id = m.group_id AND e.id < m.id AND e.visible_ms > ?2)) "
+        "NOT EXISTS (SELECT 1 FROM sqs_messages e WHERE e.queue_id = ?1 "
+        "AND e.group_id = m.group_id AND e.id < m.id AND e.visible_ms > ?2) "
         "ORDER BY min(id) OVER (PARTITION BY group_id), id LIMIT ?3";
     static const char hide_sql[] =
         "UPDATE sqs_messages SET visible_ms = ?, receive_count = receive_count + 1, "
@@ -246,7 +248,8 @@ int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms,
         rc = store__run(s, redrive_sql, "move to dead-letter queue", "IsIII", r->dlq_id,
                         r->source_arn, queue_id, now_ms, r->max_receives);
     if (!rc)
-        rc = store__stmt(s, pick_sql, &st, "III", queue_id, now_ms, (int64_t)max);
+        rc = store__stmt(s, r->fifo ? pick_fifo_sql : pick_sql, &st, "III", queue_id, now_ms,
+                         (int64_t)max);
     if (rc)
         goto out;
     while (got < max && (step = sqlite3_step(st)) == SQLITE_ROW)

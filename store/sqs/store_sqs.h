@@ -118,13 +118,13 @@ struct store_sqs_receive {
     int64_t max_receives;   /* the redrive policy's maxReceiveCount; 0: none */
     int64_t dlq_id;         /* the dead-letter queue when max_receives > 0 */
     const char *source_arn; /* borrowed: this queue's ARN, recorded on moved messages */
+    bool fifo;              /* a FIFO queue: the group rules below apply */
 };
 
-/* Receive up to r->max visible messages of queue id in send order, the
- * rules of FIFO queues included: a message of a group (group_id) is taken
- * only when no earlier message of its group is delayed or in flight, and
- * the messages of one group come together, groups in the order of their
- * first message. A standard queue's messages have no group. First
+/* Receive up to r->max visible messages of queue id in send order; on a
+ * FIFO queue (r->fifo) a message is taken only when no earlier message of
+ * its group is delayed or in flight, and the messages of one group come
+ * together, groups in the order of their first message. First
  * drop those older than the retention period and move the visible ones
  * already received max_receives times to the dead-letter queue (they keep
  * their id, body, attributes, sent time and receive count); then each

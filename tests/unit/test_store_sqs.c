@@ -46,7 +46,7 @@ static void send(struct store *s, int64_t qid, const char *id, const char *body,
 static int receive(struct store *s, int64_t qid, int64_t now, size_t max, int64_t vis, int64_t ret,
                    struct store_sqs_message **m, size_t *n)
 {
-    struct store_sqs_receive r = { max, vis, ret, 0, 0, NULL };
+    struct store_sqs_receive r = { max, vis, ret, 0, 0, NULL, false };
 
     return store_sqs_receive(s, qid, now, &r, m, n);
 }
@@ -171,14 +171,16 @@ static struct store_sqs_sent send_fifo(struct store *s, int64_t qid, const char 
 }
 
 /* The ids of the messages a receive at now takes (at most max, hidden for
- * vis ms), joined with spaces into ids (size bytes). */
-static void receive_ids(struct store *s, int64_t qid, int64_t now, size_t max, int64_t vis,
-                        char *ids, size_t size)
+ * 30 s; with the FIFO rules when fifo), joined with spaces into ids (size
+ * bytes). */
+static void receive_ids(struct store *s, int64_t qid, int64_t now, size_t max, bool fifo, char *ids,
+                        size_t size)
 {
+    struct store_sqs_receive r = { max, 30000, 345600000, 0, 0, NULL, fifo };
     struct store_sqs_message *m;
     size_t n, i;
 
-    assert_int_equal(receive(s, qid, now, max, vis, 345600000, &m, &n), DD_OK);
+    assert_int_equal(store_sqs_receive(s, qid, now, &r, &m, &n), DD_OK);
     ids[0] = '\0';
     for (i = 0; i < n; i++)
         snprintf(ids + strlen(ids), size - strlen(ids), "%s%s", i ? " " : "", m[i].message_id);
@@ -192,6 +194,7 @@ static void test_fifo(void **state)
     struct store_sqs_message *m;
     struct store_sqs_send bad = { "x", "x", "{}", "md5", "", 0, 0 };
     struct store_sqs_fifo bad_f = { "g", "d", "" };
+    struct store_sqs_receive one = { 1, 30000, 345600000, 0, 0, NULL, true };
     int64_t qid = make_queue(s, "q.fifo");
     char ids[128];
     size_t n;
@@ -214,27 +217,34 @@ static void test_fifo(void **state)
     counts(s, qid, 2000, 5, 0, 0);
 
     /* a group's messages come together, groups in order of their first */
-    receive_ids(s, qid, 2000, 4, 30000, ids, sizeof(ids));
+    receive_ids(s, qid, 2000, 4, true, ids, sizeof(ids));
     assert_string_equal(ids, "a1 a2 a3 b1");
     /* B waits behind b1 in flight, A behind a1..a3 */
-    receive_ids(s, qid, 2000, 10, 30000, ids, sizeof(ids));
+    receive_ids(s, qid, 2000, 10, true, ids, sizeof(ids));
     assert_string_equal(ids, "");
     /* b1 deleted: b2 comes; a2 made visible alone stays behind a1 */
     assert_int_equal(store_sqs_message_delete(s, qid, "b1"), DD_OK);
     assert_int_equal(store_sqs_message_visibility(s, qid, "a2", 2000), DD_OK);
-    receive_ids(s, qid, 2000, 10, 30000, ids, sizeof(ids));
+    receive_ids(s, qid, 2000, 10, true, ids, sizeof(ids));
     assert_string_equal(ids, "b2");
     /* a1 visible again: a1 and a2 come back, a3 stays behind them */
     assert_int_equal(store_sqs_message_visibility(s, qid, "a1", 2000), DD_OK);
     assert_int_equal(store_sqs_message_visibility(s, qid, "a2", 2000), DD_OK);
-    receive_ids(s, qid, 2000, 10, 30000, ids, sizeof(ids));
+    receive_ids(s, qid, 2000, 10, true, ids, sizeof(ids));
     assert_string_equal(ids, "a1 a2");
-    assert_int_equal(receive(s, qid, 40000, 1, 30000, 345600000, &m, &n), DD_OK);
+    assert_int_equal(store_sqs_receive(s, qid, 40000, &one, &m, &n), DD_OK);
     assert_int_equal(n, 1);
     assert_string_equal(m[0].group_id, "A");
     assert_string_equal(m[0].dedup_id, "d1");
     assert_int_equal(m[0].sequence, 1);
     store_sqs_messages_free(m, n);
+
+    /* without the FIFO rules, the visible rows come in plain send order:
+     * a2 (its timeout ended at 32 s), a3 and b2, though a1 is in flight */
+    assert_int_equal(store_sqs_message_visibility(s, qid, "a3", 40000), DD_OK);
+    assert_int_equal(store_sqs_message_visibility(s, qid, "b2", 40000), DD_OK);
+    receive_ids(s, qid, 40000, 10, false, ids, sizeof(ids));
+    assert_string_equal(ids, "a2 b2 a3");
 
     /* the id is remembered after the message is gone, forgotten after five minutes */
     assert_int_equal(store_sqs_purge(s, qid), DD_OK);
@@ -255,7 +265,7 @@ static void test_fifo(void **state)
 static void test_redrive(void **state)
 {
     struct store *s = *state;
-    struct store_sqs_receive r = { 10, 0, 345600000, 2, 0, "arn:src" };
+    struct store_sqs_receive r = { 10, 0, 345600000, 2, 0, "arn:src", false };
     struct store_sqs_message *m;
     int64_t qid = make_queue(s, "src");
     size_t n;
