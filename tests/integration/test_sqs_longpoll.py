@@ -6,6 +6,7 @@ manual clock is advanced past it, and many waits leave other requests
 prompt. boto3 1.26 and the AWS CLI v2 send the query protocol; the
 concurrent waits use the JSON protocol by plain HTTP."""
 import json
+import os
 import threading
 import time
 
@@ -215,3 +216,42 @@ def test_a_scaled_clock_shortens_the_wait(make_emulator):
     print("a 20-second wait at --time-scale 60 took %.2f real seconds" % took)
     # 20 emulated seconds are a third of a real one; the re-check adds at most a quarter
     assert "Messages" not in out and 0.3 <= took < 1.5
+
+
+def server_threads(emu):
+    """The number of threads of this emulator's ddlocal-server."""
+    want = ("--port", str(emu.http_port))
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                args = f.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if args and args[0].endswith("ddlocal-server") and any(
+                args[i:i + 2] == list(want) for i in range(len(args))):
+            return len(os.listdir("/proc/%s/task" % pid))
+    raise AssertionError("ddlocal-server is not running")
+
+
+def test_two_hundred_waits_cost_no_thread(emu, sqs):
+    url = sqs.create_queue(QueueName="crowd")["QueueUrl"]
+    before = server_threads(emu)
+    done = []
+
+    def wait():
+        status, doc = json_call(emu, "ReceiveMessage", {"QueueUrl": url, "WaitTimeSeconds": 20})
+        done.append((status, doc))
+
+    threads = [threading.Thread(target=wait, daemon=True) for _ in range(200)]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)
+    during = server_threads(emu)
+    print("server threads: %d before, %d with 200 receives waiting" % (before, during))
+    assert not done and during == before
+    emu.advance(20)  # the clock passes every wait's end
+    for t in threads:
+        t.join(10)
+    assert len(done) == 200 and all(d == (200, {}) for d in done)
