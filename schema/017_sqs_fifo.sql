@@ -1,11 +1,13 @@
 -- SQS FIFO queues: a message's group, deduplication id and sequence
 -- number (NULL on standard queues), each queue's last sequence number, and
 -- the deduplication ids a FIFO queue remembers for five minutes after a
--- send, even once the message is gone.
+-- send, even once the message is gone. And a message's AWSTraceHeader
+-- system attribute, on any queue.
 
 ALTER TABLE sqs_messages ADD COLUMN group_id TEXT;
 ALTER TABLE sqs_messages ADD COLUMN dedup_id TEXT;
 ALTER TABLE sqs_messages ADD COLUMN sequence INTEGER;
+ALTER TABLE sqs_messages ADD COLUMN trace_header TEXT;
 CREATE INDEX sqs_messages_by_group ON sqs_messages (queue_id, group_id, id);
 
 ALTER TABLE sqs_queues ADD COLUMN last_sequence INTEGER NOT NULL DEFAULT 0;

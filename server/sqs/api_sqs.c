@@ -1025,7 +1025,7 @@ static bool body_valid(const char *body)
  * MessageDeduplicationId or the body's content-based id (into dedup) when
  * the queue (attributes stored) has ContentBasedDeduplication; into *f. */
 static int fifo_ids(struct sqs_call *c, const cJSON *stored, const char *body,
-                    char dedup[SQS_SHA256_HEX], struct store_sqs_fifo *f)
+                    char dedup[SQS_SHA256_HEX], struct store_sqs_extra *f)
 {
     const cJSON *cbd = cJSON_GetObjectItemCaseSensitive(stored, "ContentBasedDeduplication");
     const cJSON *scope = cJSON_GetObjectItemCaseSensitive(stored, "DeduplicationScope");
@@ -1065,7 +1065,7 @@ static int fifo_ids(struct sqs_call *c, const cJSON *stored, const char *body,
  * on a FIFO queue the ids (into *f, dedup its buffer) and no delay of its
  * own; on a standard queue no MessageDeduplicationId. */
 static int check_queue_type(struct sqs_call *c, const cJSON *stored, const char *body,
-                            char dedup[SQS_SHA256_HEX], struct store_sqs_fifo *f)
+                            char dedup[SQS_SHA256_HEX], struct store_sqs_extra *f)
 {
     const char *dedup_id = in_str(c, "MessageDeduplicationId");
     long long delay;
@@ -1089,17 +1089,49 @@ static int check_queue_type(struct sqs_call *c, const cJSON *stored, const char 
     return rc ? rc : fifo_ids(c, stored, body, dedup, f);
 }
 
+/* The AWSTraceHeader a send carries, in MessageSystemAttributes (the only
+ * system attribute there is; md5 gets its digest) or else the
+ * X-Amzn-Trace-Id header (md5 ""), into *trace (borrowed; NULL when none). */
+static int read_trace_header(struct sqs_call *c, const char **trace, char md5[SQS_MD5_HEX])
+{
+    const cJSON *map = cJSON_GetObjectItemCaseSensitive(c->in, "MessageSystemAttributes"), *e;
+    struct sqs_msg_attr a = { "AWSTraceHeader", "String", NULL, 0, false };
+
+    *trace = NULL;
+    md5[0] = '\0';
+    cJSON_ArrayForEach(e, map)
+    {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(e, "DataType");
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "StringValue");
+
+        if (strcmp(e->string, "AWSTraceHeader") != 0)
+            return fail(c, E_PARAM, "Message system attribute name '%.256s' is invalid.",
+                        e->string);
+        if (!cJSON_IsString(type) || strcmp(type->valuestring, "String") != 0 ||
+            !cJSON_IsString(v) || !v->valuestring[0])
+            return fail(c, E_PARAM,
+                        "Message system attribute 'AWSTraceHeader' must contain a non-empty "
+                        "value of type 'String'.");
+        *trace = v->valuestring;
+        a.value = (const unsigned char *)v->valuestring;
+        a.value_len = strlen(v->valuestring);
+        return sqs_md5_attributes(&a, 1, md5);
+    }
+    *trace = request_header(c->req, "X-Amzn-Trace-Id");
+    return DD_OK;
+}
+
 static int op_send_message(struct sqs_call *c)
 {
     const char *body = in_str(c, "MessageBody");
     const cJSON *map = cJSON_GetObjectItemCaseSensitive(c->in, "MessageAttributes");
     char md5_body[SQS_MD5_HEX], md5_attrs[SQS_MD5_HEX], id[IDS_UUID_SIZE];
-    char dedup[SQS_SHA256_HEX], seq[SQS_SEQ_SIZE];
+    char dedup[SQS_SHA256_HEX], seq[SQS_SEQ_SIZE], md5_system[SQS_MD5_HEX];
     const char *answer_id = id;
     struct store_sqs_queue q;
     struct msg_attrs m = { 0 };
     struct store_sqs_send send = { 0 };
-    struct store_sqs_fifo f = { 0 };
+    struct store_sqs_extra f = { 0 };
     struct store_sqs_sent sent = { 0 };
     cJSON *stored = NULL;
     char *attrs_text = NULL;
@@ -1134,6 +1166,8 @@ static int op_send_message(struct sqs_call *c)
         delay = queue_attr_int(stored, "DelaySeconds");
     if (!rc)
         rc = msg_attrs_read(c, map, NULL, &m);
+    if (!rc)
+        rc = read_trace_header(c, &f.trace_header, md5_system);
     if (rc)
         goto out;
     size = strlen(body);
@@ -1163,13 +1197,9 @@ static int op_send_message(struct sqs_call *c)
     send.md5_attributes = md5_attrs;
     send.sent_ms = c->now;
     send.visible_ms = c->now + delay * 1000;
-    if (f.group_id) {
-        rc = store_sqs_send_fifo(c->s, q.id, &send, &f, &sent);
-        answer_id = sent.message_id; /* the first one's for a duplicate */
-        sqs_sequence_number(sent.sequence, seq);
-    } else {
-        rc = store_sqs_send(c->s, q.id, &send);
-    }
+    rc = store_sqs_send_extra(c->s, q.id, &send, &f, &sent);
+    answer_id = sent.message_id; /* the first one's for a FIFO duplicate */
+    sqs_sequence_number(sent.sequence, seq);
     if (!rc && delay == 0 && !sent.duplicate) {
         char arn[SQS_URL_MAX];
 
@@ -1178,6 +1208,8 @@ static int op_send_message(struct sqs_call *c)
     }
     if (!rc && (!cJSON_AddStringToObject(c->out, "MD5OfMessageBody", md5_body) ||
                 (m.n && !cJSON_AddStringToObject(c->out, "MD5OfMessageAttributes", md5_attrs)) ||
+                (md5_system[0] &&
+                 !cJSON_AddStringToObject(c->out, "MD5OfMessageSystemAttributes", md5_system)) ||
                 !cJSON_AddStringToObject(c->out, "MessageId", answer_id) ||
                 (f.group_id && !cJSON_AddStringToObject(c->out, "SequenceNumber", seq))))
         rc = DD_ERR_NOMEM;
@@ -1210,6 +1242,9 @@ static int add_system_attributes(struct sqs_call *c, cJSON *msg, const struct st
         rc = add_number(attrs, "ApproximateFirstReceiveTimestamp", r->first_receive_ms);
     if (!rc && r->dlq_source[0] && WANT("DeadLetterQueueSourceArn") &&
         !cJSON_AddStringToObject(attrs, "DeadLetterQueueSourceArn", r->dlq_source))
+        rc = DD_ERR_NOMEM;
+    if (!rc && r->trace_header && WANT("AWSTraceHeader") &&
+        !cJSON_AddStringToObject(attrs, "AWSTraceHeader", r->trace_header))
         rc = DD_ERR_NOMEM;
     if (!rc && r->group_id[0] && WANT("MessageGroupId") &&
         !cJSON_AddStringToObject(attrs, "MessageGroupId", r->group_id))

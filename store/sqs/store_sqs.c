@@ -132,8 +132,8 @@ int store_sqs_send(struct store *s, int64_t queue_id, const struct store_sqs_sen
                       m->sent_ms, m->visible_ms);
 }
 
-int store_sqs_send_fifo(struct store *s, int64_t queue_id, const struct store_sqs_send *m,
-                        const struct store_sqs_fifo *f, struct store_sqs_sent *out)
+int store_sqs_send_extra(struct store *s, int64_t queue_id, const struct store_sqs_send *m,
+                         const struct store_sqs_extra *x, struct store_sqs_sent *out)
 {
     static const char forget_sql[] = "DELETE FROM sqs_dedup WHERE queue_id = ? AND sent_ms <= ?";
     static const char seen_sql[] = "SELECT message_id, sequence FROM sqs_dedup "
@@ -142,8 +142,8 @@ int store_sqs_send_fifo(struct store *s, int64_t queue_id, const struct store_sq
                                    "WHERE id = ? RETURNING last_sequence";
     static const char send_sql[] =
         "INSERT INTO sqs_messages (queue_id, message_id, body, attributes, md5_body, "
-        "md5_attributes, sent_ms, visible_ms, group_id, dedup_id, sequence) "
-        "VALUES (?, ?, ?, json(?), ?, ?, ?, ?, ?, ?, ?)";
+        "md5_attributes, sent_ms, visible_ms, group_id, dedup_id, sequence, trace_header) "
+        "VALUES (?, ?, ?, json(?), ?, ?, ?, ?, ?, ?, nullif(?, 0), ?)";
     static const char remember_sql[] = "INSERT INTO sqs_dedup (queue_id, scope, dedup_id, "
                                        "message_id, sequence, sent_ms) VALUES (?, ?, ?, ?, ?, ?)";
     sqlite3_stmt *st;
@@ -153,11 +153,13 @@ int store_sqs_send_fifo(struct store *s, int64_t queue_id, const struct store_sq
     rc = store_begin(s);
     if (rc)
         return rc;
+    if (!x->dedup_id)
+        goto send;
     rc = store__run(s, forget_sql, "forget deduplication ids", "II", queue_id,
                     m->sent_ms - SQS_DEDUP_WINDOW_MS);
     if (!rc)
-        rc = store__one(s, seen_sql, &st, "find deduplication id", "Iss", queue_id, f->dedup_scope,
-                        f->dedup_id);
+        rc = store__one(s, seen_sql, &st, "find deduplication id", "Iss", queue_id, x->dedup_scope,
+                        x->dedup_id);
     if (!rc) { /* seen: the first send's answer */
         rc = store__columns(st, "sI", out->message_id, sizeof(out->message_id), &out->sequence);
         sqlite3_reset(st);
@@ -167,14 +169,16 @@ int store_sqs_send_fifo(struct store *s, int64_t queue_id, const struct store_sq
     if (rc != DD_ERR_NOT_FOUND)
         goto out;
     rc = store__int64(s, next_sql, "next sequence number", &out->sequence, "I", queue_id);
-    if (!rc)
-        rc =
-            store__run(s, send_sql, "send message", "IttttsIIssI", queue_id, m->message_id, m->body,
-                       m->attributes_json, m->md5_body, m->md5_attributes ? m->md5_attributes : "",
-                       m->sent_ms, m->visible_ms, f->group_id, f->dedup_id, out->sequence);
-    if (!rc)
+    if (rc)
+        goto out;
+send:
+    rc = store__run(s, send_sql, "send message", "IttttsIIssIs", queue_id, m->message_id, m->body,
+                    m->attributes_json, m->md5_body, m->md5_attributes ? m->md5_attributes : "",
+                    m->sent_ms, m->visible_ms, x->group_id, x->dedup_id, out->sequence,
+                    x->trace_header);
+    if (!rc && x->dedup_id)
         rc = store__run(s, remember_sql, "remember deduplication id", "IsssII", queue_id,
-                        f->dedup_scope, f->dedup_id, m->message_id, out->sequence, m->sent_ms);
+                        x->dedup_scope, x->dedup_id, m->message_id, out->sequence, m->sent_ms);
     if (!rc)
         snprintf(out->message_id, sizeof(out->message_id), "%s", m->message_id);
 out:
@@ -188,6 +192,7 @@ void store_sqs_messages_free(struct store_sqs_message *msgs, size_t n)
     for (i = 0; msgs && i < n; i++) {
         free(msgs[i].body);
         free(msgs[i].attributes);
+        free(msgs[i].trace_header);
     }
     free(msgs);
 }
@@ -196,12 +201,12 @@ static int read_message(sqlite3_stmt *st, void *item)
 {
     struct store_sqs_message *m = item;
 
-    return store__columns(st, "sSSssIIIIsssI", m->message_id, sizeof(m->message_id), &m->body,
+    return store__columns(st, "sSSssIIIIsssIS", m->message_id, sizeof(m->message_id), &m->body,
                           &m->attributes, m->md5_body, sizeof(m->md5_body), m->md5_attributes,
                           sizeof(m->md5_attributes), &m->sent_ms, &m->first_receive_ms,
                           &m->receive_count, &m->receipt_serial, m->dlq_source,
                           sizeof(m->dlq_source), m->group_id, sizeof(m->group_id), m->dedup_id,
-                          sizeof(m->dedup_id), &m->sequence);
+                          sizeof(m->dedup_id), &m->sequence, &m->trace_header);
 }
 
 int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms,
@@ -229,7 +234,7 @@ int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms,
     static const char read_sql[] =
         "SELECT message_id, body, attributes, md5_body, md5_attributes, sent_ms, "
         "first_receive_ms, receive_count, receipt_serial, dlq_source, group_id, dedup_id, "
-        "sequence FROM sqs_messages WHERE id = ?";
+        "sequence, trace_header FROM sqs_messages WHERE id = ?";
     struct store_sqs_message *msgs = NULL;
     int64_t ids[RECEIVE_MAX];
     size_t i, got = 0, max = r->max;

@@ -69,31 +69,34 @@ struct store_sqs_send {
     int64_t sent_ms, visible_ms;
 };
 
-/* What a FIFO message adds. Strings borrowed. */
-struct store_sqs_fifo {
-    const char *group_id, *dedup_id;
-    const char *dedup_scope; /* "" for the queue, or the group id */
+/* What a message may add to struct store_sqs_send. Strings borrowed;
+ * NULL when absent. */
+struct store_sqs_extra {
+    const char *group_id, *dedup_id; /* FIFO queues: both, else neither */
+    const char *dedup_scope;         /* FIFO: "" for the queue, or the group id */
+    const char *trace_header;        /* the AWSTraceHeader system attribute */
 };
 
 /* Append a message to queue id. */
 int store_sqs_send(struct store *s, int64_t queue_id, const struct store_sqs_send *m);
 
-/* What a FIFO send did. */
+/* What a send with extras did. */
 struct store_sqs_sent {
     char message_id[40]; /* the new message's, or the first one's for a duplicate */
-    int64_t sequence;    /* its sequence number in the queue (from 1) */
-    bool duplicate;      /* f->dedup_id was seen in its scope within five minutes */
+    int64_t sequence;    /* FIFO: its sequence number in the queue (from 1); else 0 */
+    bool duplicate;      /* x->dedup_id was seen in its scope within five minutes */
 };
 
-/* Send m with its group and deduplication id f to FIFO queue id, in one
- * transaction: forget the queue's deduplication ids older than
- * SQS_DEDUP_WINDOW_MS at m->sent_ms; when f->dedup_id is still known in
- * f->dedup_scope, record nothing and answer the first message's id and
- * sequence with out->duplicate set; else take the queue's next sequence
- * number, append the message and remember its id. out is cleared first.
- * DD_ERR_NOT_FOUND when the queue is gone. */
-int store_sqs_send_fifo(struct store *s, int64_t queue_id, const struct store_sqs_send *m,
-                        const struct store_sqs_fifo *f, struct store_sqs_sent *out);
+/* Send m with its extras x to queue id, in one transaction. With a
+ * deduplication id (a FIFO queue): forget the queue's deduplication ids
+ * older than SQS_DEDUP_WINDOW_MS at m->sent_ms; when x->dedup_id is still
+ * known in x->dedup_scope, record nothing and answer the first message's
+ * id and sequence with out->duplicate set; else take the queue's next
+ * sequence number, append the message and remember its id. Without one,
+ * append the message. out is cleared first. DD_ERR_NOT_FOUND when a FIFO
+ * queue is gone. */
+int store_sqs_send_extra(struct store *s, int64_t queue_id, const struct store_sqs_send *m,
+                         const struct store_sqs_extra *x, struct store_sqs_sent *out);
 
 /* A received message. */
 struct store_sqs_message {
@@ -105,6 +108,7 @@ struct store_sqs_message {
     char dlq_source[256]; /* "" unless moved from a queue with a redrive policy */
     char group_id[SQS_ID_MAX + 1], dedup_id[SQS_ID_MAX + 1]; /* FIFO; "" otherwise */
     int64_t sequence;                                        /* FIFO; 0 otherwise */
+    char *trace_header; /* owned: AWSTraceHeader, NULL when none */
 };
 
 /* Free what the n messages of msgs own, and msgs. NULL-safe. */

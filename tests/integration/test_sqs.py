@@ -140,6 +140,21 @@ def test_kms_attributes(sqs):
         400)
 
 
+def test_trace_header(sqs):
+    url = sqs.create_queue(QueueName="traced")["QueueUrl"]
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    out = sqs.send_message(QueueUrl=url, MessageBody="x", MessageSystemAttributes={
+        "AWSTraceHeader": {"DataType": "String", "StringValue": trace}})
+    assert out["MD5OfMessageSystemAttributes"] == "5ae4d5d7636402d80f4eb6d213245a88"
+    assert "MD5OfMessageSystemAttributes" not in sqs.send_message(QueueUrl=url, MessageBody="y")
+    msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                               AttributeNames=["AWSTraceHeader"])["Messages"]
+    assert [m.get("Attributes") for m in msgs] == [{"AWSTraceHeader": trace}, None]
+    assert error(sqs.send_message, QueueUrl=url, MessageBody="x", MessageSystemAttributes={
+        "Other": {"DataType": "String", "StringValue": "v"}}) == (
+        "InvalidParameterValue", "Message system attribute name 'Other' is invalid.", 400)
+
+
 def test_send_receive_delete(emu, sqs):
     url = sqs.create_queue(QueueName="q")["QueueUrl"]
     body = 'hello <&> "x"\r\nünï'

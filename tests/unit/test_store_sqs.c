@@ -163,10 +163,10 @@ static struct store_sqs_sent send_fifo(struct store *s, int64_t qid, const char 
                                        int64_t sent)
 {
     struct store_sqs_send m = { id, id, "{}", "md5", "", sent, sent };
-    struct store_sqs_fifo f = { group, dedup, scope };
+    struct store_sqs_extra x = { group, dedup, scope, NULL };
     struct store_sqs_sent out;
 
-    assert_int_equal(store_sqs_send_fifo(s, qid, &m, &f, &out), DD_OK);
+    assert_int_equal(store_sqs_send_extra(s, qid, &m, &x, &out), DD_OK);
     return out;
 }
 
@@ -193,7 +193,9 @@ static void test_fifo(void **state)
     struct store_sqs_sent out;
     struct store_sqs_message *m;
     struct store_sqs_send bad = { "x", "x", "{}", "md5", "", 0, 0 };
-    struct store_sqs_fifo bad_f = { "g", "d", "" };
+    struct store_sqs_extra bad_x = { "g", "d", "", NULL };
+    struct store_sqs_extra traced = { NULL, NULL, NULL, "Root=1" };
+    struct store_sqs_send plain = { "t1", "t", "{}", "md5", "", 0, 0 };
     struct store_sqs_receive one = { 1, 30000, 345600000, 0, 0, NULL, true };
     int64_t qid = make_queue(s, "q.fifo");
     char ids[128];
@@ -257,9 +259,22 @@ static void test_fifo(void **state)
     assert_false(send_fifo(s, qid, "c4", "B", "e", "B", 301000).duplicate);
     assert_true(send_fifo(s, qid, "c5", "B", "e", "B", 301000).duplicate);
 
-    assert_int_equal(store_sqs_send_fifo(s, 999, &bad, &bad_f, &out), DD_ERR_NOT_FOUND);
+    assert_int_equal(store_sqs_send_extra(s, 999, &bad, &bad_x, &out), DD_ERR_NOT_FOUND);
     assert_int_equal(store_sqs_queue_delete(s, "q.fifo"), DD_OK);
     assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM sqs_dedup"), 0);
+
+    /* without a deduplication id: a plain message, with its trace header */
+    qid = make_queue(s, "std");
+    assert_int_equal(store_sqs_send_extra(s, qid, &plain, &traced, &out), DD_OK);
+    assert_false(out.duplicate);
+    assert_int_equal(out.sequence, 0);
+    assert_string_equal(out.message_id, "t1");
+    assert_int_equal(receive(s, qid, 0, 10, 30000, 345600000, &m, &n), DD_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(m[0].trace_header, "Root=1");
+    assert_string_equal(m[0].group_id, "");
+    assert_int_equal(m[0].sequence, 0);
+    store_sqs_messages_free(m, n);
 }
 
 static void test_redrive(void **state)
