@@ -64,7 +64,9 @@ def test_a_send_wakes_a_waiting_receive(emu, sqs):
     latency = r.ended - sent
     print("long poll wake-up: the receive returned %.1f ms after the send began "
           "(the send itself took %.1f ms)" % (latency * 1000, (after_send - sent) * 1000))
-    assert latency < 0.2
+    # a few milliseconds when the machine is idle; the bound leaves room for
+    # a loaded one (sanitizer builds, parallel suites)
+    assert latency < 1.0
 
 
 def test_a_wait_ends_empty_in_real_time(emu, sqs):
@@ -167,7 +169,7 @@ def test_fifty_waits_hold_no_thread(emu, sqs):
         assert status == 200
         slowest = max(slowest, time.monotonic() - start)
     print("slowest of 20 requests beside 50 waits: %.1f ms" % (slowest * 1000))
-    assert slowest < 0.5
+    assert slowest < 1.0  # a few ms when idle; waits holding threads would block these 20 s
     start = time.monotonic()
     for i in range(50):
         sqs.send_message(QueueUrl=url, MessageBody="m%d" % i)
