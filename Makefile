@@ -5,7 +5,7 @@
 #   make test            install missing packages, then every suite (see README)
 #   make SANITIZE=address,undefined unit   unit tests under ASan+UBSan
 #   make docker-check    build and smoke-test the Docker images (README)
-#   make conformance MOTO_TESTS=DIR   moto's IoT tests against ddlocal
+#   make conformance MOTO_TESTS=DIR [SUITE=sqs]   moto's IoT (or SQS) tests against ddlocal
 #   make soak            crash, churn, slow-client and steady-load runs (minutes)
 #
 # Objects live in build/obj/<variant>/ so sanitizer and plain objects never
@@ -224,10 +224,11 @@ integration-sanitized:
 
 # moto's own IoT tests against ddlocal (docs/conformance.md); not part of
 # `make test`, whose integration tests only drive the harness. MOTO_TESTS is
-# a moto source tree; moto needs two Debian packages more than the rest of
+# a moto source tree; moto needs three Debian packages more than the rest of
 # the tests (they are in DEBIAN_PACKAGES too, as the harness checks them).
 MOTO_TESTS ?=
-CONFORMANCE_PACKAGES := python3-responses python3-werkzeug
+SUITE ?= iot
+CONFORMANCE_PACKAGES := python3-responses python3-werkzeug python3-freezegun
 conformance:
 	@if [ -z "$(MOTO_TESTS)" ]; then \
 	  echo "conformance: no moto tree; get one with" >&2; \
@@ -237,7 +238,7 @@ conformance:
 	fi
 	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(CONFORMANCE_PACKAGES)"
 	@$(MAKE) --no-print-directory all
-	@/usr/bin/python3 tests/conformance/run.py "$(MOTO_TESTS)"
+	@SUITE="$(SUITE)" /usr/bin/python3 tests/conformance/run.py "$(MOTO_TESTS)"
 
 # The dashboard in Debian's headless Chromium, driven over the DevTools
 # protocol (tests/e2e/cdp.py); the screenshot lands in build/e2e/.
@@ -291,7 +292,7 @@ BUILD_PACKAGES := gcc make pkg-config libc6-dev libcjson-dev libsqlite3-dev libm
 	libcurl4-openssl-dev libssl-dev libmosquitto-dev mosquitto-dev
 DEBIAN_PACKAGES := $(BUILD_PACKAGES) clang-format libcmocka-dev mosquitto mosquitto-clients \
 	python3 python3-pytest python3-boto3 python3-paho-mqtt python3-cryptography awscli \
-	openssl curl chromium python3-websocket sqlite3 python3-responses python3-werkzeug wrk
+	openssl curl chromium python3-websocket sqlite3 python3-responses python3-werkzeug python3-freezegun wrk
 
 # Every compile first runs this check: without it a machine that lacks a
 # library stops at "cjson/cJSON.h: No such file". One dpkg-query names what

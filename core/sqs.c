@@ -13,14 +13,20 @@
 #include <openssl/evp.h>
 
 static const struct sqs_attr_rule rules[] = {
-    { "DelaySeconds", "0", 0, 900 },
-    { "MaximumMessageSize", "1048576", 1024, 1048576 },
-    { "MessageRetentionPeriod", "345600", 60, 1209600 },
-    { "Policy", NULL, 1, 0 },
-    { "ReceiveMessageWaitTimeSeconds", "0", 0, 20 },
-    { "RedrivePolicy", NULL, 1, 0 },
-    { "SqsManagedSseEnabled", "true", 1, 0 },
-    { "VisibilityTimeout", "30", 0, 43200 },
+    { "DelaySeconds", "0", 0, 900, NULL, false },
+    { "KmsDataKeyReusePeriodSeconds", NULL, 60, 86400, NULL, false },
+    { "KmsMasterKeyId", NULL, 1, 0, NULL, false },
+    { "MaximumMessageSize", "1048576", 1024, 1048576, NULL, false },
+    { "MessageRetentionPeriod", "345600", 60, 1209600, NULL, false },
+    { "Policy", NULL, 1, 0, NULL, false },
+    { "ReceiveMessageWaitTimeSeconds", "0", 0, 20, NULL, false },
+    { "RedrivePolicy", NULL, 1, 0, NULL, false },
+    { "SqsManagedSseEnabled", "true", 1, 0, "true|false", false },
+    { "VisibilityTimeout", "30", 0, 43200, NULL, false },
+    { "FifoQueue", "true", 1, 0, "true", true },
+    { "ContentBasedDeduplication", "false", 1, 0, "true|false", true },
+    { "DeduplicationScope", "queue", 1, 0, "queue|messageGroup", true },
+    { "FifoThroughputLimit", "perQueue", 1, 0, "perQueue|perMessageGroupId", true },
 };
 
 static const char *const read_only[] = {
@@ -33,11 +39,12 @@ static const char *const read_only[] = {
     "QueueArn",
 };
 
-bool sqs_queue_name_valid(const char *name)
+/* Whether the n bytes of name are 1 to max of [A-Za-z0-9_-]. */
+static bool name_chars(const char *name, size_t n, size_t max)
 {
-    size_t i, n = strlen(name);
+    size_t i;
 
-    if (n == 0 || n > SQS_NAME_MAX)
+    if (n == 0 || n > max)
         return false;
     for (i = 0; i < n; i++) {
         char c = name[i];
@@ -47,6 +54,37 @@ bool sqs_queue_name_valid(const char *name)
             return false;
     }
     return true;
+}
+
+bool sqs_queue_name_valid(const char *name)
+{
+    return name_chars(name, strlen(name), SQS_NAME_MAX);
+}
+
+bool sqs_fifo_name_valid(const char *name)
+{
+    static const char suffix[] = ".fifo";
+    size_t n = strlen(name), k = sizeof(suffix) - 1;
+
+    return n > k && strcmp(name + n - k, suffix) == 0 && name_chars(name, n - k, SQS_NAME_MAX - k);
+}
+
+bool sqs_fifo_id_valid(const char *id)
+{
+    size_t i, n = strlen(id);
+
+    if (n == 0 || n > SQS_ID_MAX)
+        return false;
+    for (i = 0; i < n; i++)
+        if (id[i] < '!' || id[i] > '~') /* letters, digits and punctuation are 0x21-0x7e */
+            return false;
+    return true;
+}
+
+void sqs_sequence_number(long long n, char out[SQS_SEQ_SIZE])
+{
+    /* AWS's are 20 digits; a leading 1 and the counter keep them so. */
+    snprintf(out, SQS_SEQ_SIZE, "1%019lld", n < 0 ? 0 : n);
 }
 
 const struct sqs_attr_rule *sqs_attr_rules(size_t *n_out)
@@ -89,16 +127,34 @@ static bool in_range(const char *v, long long min, long long max)
     return *end == '\0' && n >= min && n <= max;
 }
 
-int sqs_attr_check(const char *name, const char *value, struct dd_errbuf *eb)
+/* Whether value is one of choices ("a|b"). */
+static bool one_of(const char *value, const char *choices)
+{
+    size_t n = strlen(value);
+    const char *p;
+
+    for (p = choices; p; p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL)
+        if (strncmp(p, value, n) == 0 && (p[n] == '|' || p[n] == '\0') && n > 0)
+            return true;
+    return false;
+}
+
+int sqs_attr_check(const char *name, const char *value, bool fifo, struct dd_errbuf *eb)
 {
     const struct sqs_attr_rule *r = sqs_attr_rule_find(name);
 
-    if (!r)
+    if (!r || (r->fifo && !fifo &&
+               (strcmp(name, "FifoQueue") == 0 || strcmp(name, "ContentBasedDeduplication") == 0)))
         return dd_fail(eb, DD_ERR_NOT_FOUND, "Unknown Attribute %.128s.", name);
-    if (r->min <= r->max && !in_range(value, r->min, r->max))
-        return dd_fail(eb, DD_ERR_INVALID, "Invalid value for the parameter %s.", name);
-    if (strcmp(name, "SqsManagedSseEnabled") == 0 && strcmp(value, "true") != 0 &&
-        strcmp(value, "false") != 0)
+    if (r->fifo && !fifo)
+        return dd_fail(eb, DD_ERR_NOT_FOUND,
+                       "You can specify the %s only when FifoQueue is set to true.", name);
+    if (strcmp(name, "FifoQueue") == 0 && strcmp(value, "true") != 0)
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "Invalid value for the parameter FifoQueue. Reason: Modifying queue type "
+                       "is not supported.");
+    if ((r->min <= r->max && !in_range(value, r->min, r->max)) ||
+        (r->choices && !one_of(value, r->choices)))
         return dd_fail(eb, DD_ERR_INVALID, "Invalid value for the parameter %s.", name);
     return DD_OK;
 }
@@ -115,16 +171,28 @@ static void hex(const unsigned char *md, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-int sqs_md5_body(const char *body, size_t len, char out[SQS_MD5_HEX])
+/* Lowercase hex of md over len bytes of body into out (2 * want + 1
+ * bytes); DD_ERR_INTERNAL when the digest library fails. */
+static int digest_hex(const EVP_MD *md, unsigned int want, const char *body, size_t len, char *out)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
 
     out[0] = '\0';
-    if (!EVP_Digest(body, len, md, &n, EVP_md5(), NULL) || n != 16)
+    if (!EVP_Digest(body, len, d, &n, md, NULL) || n != want)
         return DD_ERR_INTERNAL;
-    hex(md, n, out);
+    hex(d, n, out);
     return DD_OK;
+}
+
+int sqs_dedup_id(const char *body, size_t len, char out[SQS_SHA256_HEX])
+{
+    return digest_hex(EVP_sha256(), 32, body, len, out);
+}
+
+int sqs_md5_body(const char *body, size_t len, char out[SQS_MD5_HEX])
+{
+    return digest_hex(EVP_md5(), 16, body, len, out);
 }
 
 static int by_name(const void *a, const void *b)

@@ -12,19 +12,44 @@
 
 #include "core/error.h"
 
-#define SQS_NAME_MAX 80
-#define SQS_MD5_HEX  33 /* 32 hex digits and a NUL */
+#define SQS_NAME_MAX   80
+#define SQS_MD5_HEX    33  /* 32 hex digits and a NUL */
+#define SQS_SHA256_HEX 65  /* 64 hex digits and a NUL */
+#define SQS_ID_MAX     128 /* a MessageGroupId or MessageDeduplicationId */
+#define SQS_SEQ_SIZE   21  /* a FIFO SequenceNumber: 20 digits and a NUL */
+
+/* How long a FIFO queue remembers a deduplication id. */
+#define SQS_DEDUP_WINDOW_MS (5 * 60 * 1000)
 
 /* Whether name (NUL-terminated) is a standard queue name: 1 to 80 of
  * [A-Za-z0-9_-]. Cannot fail. */
 bool sqs_queue_name_valid(const char *name);
 
-/* A settable queue attribute: its name, range, and the default a new queue
- * gets (NULL: absent until set, e.g. Policy). */
+/* Whether name is a FIFO queue name: 1 to 75 of [A-Za-z0-9_-], then
+ * ".fifo" (80 in all). Cannot fail. */
+bool sqs_fifo_name_valid(const char *name);
+
+/* Whether id is a valid MessageGroupId or MessageDeduplicationId: 1 to 128
+ * ASCII letters, digits and punctuation. Cannot fail. */
+bool sqs_fifo_id_valid(const char *id);
+
+/* The content-based deduplication id of a body of len bytes: lowercase
+ * hex SHA-256 into out. DD_ERR_INTERNAL when the digest library fails. */
+int sqs_dedup_id(const char *body, size_t len, char out[SQS_SHA256_HEX]);
+
+/* A FIFO queue's n-th SequenceNumber (n >= 1) as AWS shows one: 20
+ * decimal digits, increasing with n. Cannot fail. */
+void sqs_sequence_number(long long n, char out[SQS_SEQ_SIZE]);
+
+/* A settable queue attribute: its name, range or choices, the default a
+ * new queue gets (NULL: absent until set, e.g. Policy), and whether only
+ * FIFO queues have it. */
 struct sqs_attr_rule {
     const char *name;
     const char *dflt;
-    long long min, max; /* min > max: free text (Policy) */
+    long long min, max;  /* min > max: text (Policy), or one of choices */
+    const char *choices; /* "a|b": the values allowed; NULL: any */
+    bool fifo;           /* a FIFO queue's attribute (default only there) */
 };
 
 /* The rule for a settable attribute, or NULL when name is unknown or
@@ -35,11 +60,13 @@ const struct sqs_attr_rule *sqs_attr_rule_find(const char *name);
  * them. */
 const struct sqs_attr_rule *sqs_attr_rules(size_t *n_out);
 
-/* Check value for the settable attribute name. DD_ERR_NOT_FOUND when the
- * name is unknown or read-only (AWS's InvalidAttributeName), DD_ERR_INVALID
- * when the value is out of range (InvalidAttributeValue); eb says which in
- * AWS's words. */
-int sqs_attr_check(const char *name, const char *value, struct dd_errbuf *eb);
+/* Check value for the settable attribute name of a queue (a FIFO queue
+ * when fifo). DD_ERR_NOT_FOUND when the name is unknown, read-only, or a
+ * FIFO attribute on a standard queue (AWS's InvalidAttributeName),
+ * DD_ERR_INVALID when the value is out of range or not one of the choices,
+ * or FifoQueue would change the queue's type (InvalidAttributeValue); eb
+ * says which in AWS's words. */
+int sqs_attr_check(const char *name, const char *value, bool fifo, struct dd_errbuf *eb);
 
 /* Whether name is one of the attributes GetQueueAttributes answers (the
  * settable ones, the read-only ones, or All). Cannot fail. */

@@ -6,7 +6,12 @@
  * The daemon installs a no-op unescape callback (http_start), so the path
  * and query arguments arrive still percent-encoded: a thing name holding %2F
  * must not change the route (aws-api.md 1.7). The router decodes path
- * segments and request.c query values, once each. */
+ * segments and request.c query values, once each.
+ *
+ * A handler may leave its response unset and ask to wait (long polling,
+ * request_wait): the connection is then suspended and parked in the
+ * server's longpoll (longpoll.h), and the request is dispatched again from
+ * the start when it is resumed. No worker thread waits. */
 #include "server/http.h"
 
 #include <stdint.h>
@@ -21,12 +26,16 @@
 #include "server/auth.h"
 #include "server/aws_error.h"
 #include "server/guard.h"
+#include "server/longpoll.h"
 #include "server/request.h"
 #include "server/router.h"
 
 /* A connection silent this long is closed: an idle keep-alive, or a
  * client too slow to finish its request. */
 #define HTTP_IDLE_TIMEOUT_S 30u
+
+/* How long a stop gives the long polls it ends to be answered. */
+#define HTTP_DRAIN_MS 2000u
 
 /* Concurrent connections: at most, and at least whatever the descriptor
  * limit says; HTTP_FD_RESERVE descriptors stay for databases and logs. */
@@ -73,14 +82,23 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct respons
     return ok;
 }
 
+/* Free the path parameters the router captured, before it runs again. */
+static void pending_clear_params(struct pending *p)
+{
+    int i;
+
+    for (i = 0; i < p->req.n_params; i++)
+        free(p->req.params[i].value);
+    p->req.n_params = 0;
+}
+
 static void pending_free(struct pending *p)
 {
     int i;
 
     if (!p)
         return;
-    for (i = 0; i < p->req.n_params; i++)
-        free(p->req.params[i].value);
+    pending_clear_params(p);
     for (i = 0; i < p->req.n_query; i++)
         free(p->req.query[i].value);
     free(p->req.path);
@@ -170,8 +188,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (p->too_large)
         return too_large(conn, srv);
+    /* Read before the handler looks for what it may wait on: a wake that
+     * comes after this and before the request is parked is not missed. */
+    p->req.wait.gen = longpoll_generation(srv->longpoll, NULL);
+    pending_clear_params(p);
     if (!auth_check(&p->req, &res))
         router_dispatch(&p->req, &res);
+    if (res.suspend && !res.status) { /* parked: see the file comment */
+        free(res.body);
+        MHD_suspend_connection(conn);
+        longpoll_park(srv->longpoll, &p->req.wait, conn);
+        return MHD_YES;
+    }
     if (p->cors_origin)
         guard_cors_headers(&res, p->cors_origin);
     ok = send_response(conn, &res);
@@ -182,10 +210,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    struct server *srv = cls;
+    struct pending *p = *con_cls;
+
     (void)conn;
     (void)toe;
-    pending_free(*con_cls);
+    if (p && p->req.wait.started)
+        longpoll_end(srv->longpoll);
+    pending_free(p);
     *con_cls = NULL;
 }
 
@@ -224,13 +256,17 @@ struct MHD_Daemon *http_start(struct server *srv, const struct sockaddr *addr, s
     struct MHD_Daemon *d;
     const union MHD_DaemonInfo *info;
 
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, (uint16_t)srv->port, NULL,
-                         NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, addr,
-                         MHD_OPTION_THREAD_POOL_SIZE, srv->threads, MHD_OPTION_NOTIFY_COMPLETED,
-                         on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
-                         MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_TIMEOUT_S,
-                         MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_END);
+    if (longpoll_new(&srv->longpoll, eb))
+        return NULL;
+    d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME,
+        (uint16_t)srv->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, addr,
+        MHD_OPTION_THREAD_POOL_SIZE, srv->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+        HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_END);
     if (!d) {
+        longpoll_free(srv->longpoll);
+        srv->longpoll = NULL;
         dd_fail(eb, DD_ERR_INVALID, "cannot listen on %s:%u (is the port taken?)", srv->bind,
                 srv->port);
         return NULL;
@@ -239,4 +275,13 @@ struct MHD_Daemon *http_start(struct server *srv, const struct sockaddr *addr, s
     if (info)
         srv->port = info->port;
     return d;
+}
+
+void http_stop(struct server *srv, struct MHD_Daemon *d)
+{
+    /* MHD must not stop with suspended connections: answer them first. */
+    longpoll_drain(srv->longpoll, HTTP_DRAIN_MS);
+    MHD_stop_daemon(d);
+    longpoll_free(srv->longpoll);
+    srv->longpoll = NULL;
 }

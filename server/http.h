@@ -13,9 +13,14 @@ struct MHD_Daemon;
 
 /* Start the HTTP daemon on addr with srv->threads workers. srv must outlive
  * the daemon; srv->port is updated to the bound port (useful with port 0).
- * Returns NULL when the address cannot be bound (eb says why). Stop it with
- * MHD_stop_daemon(). Main thread. */
+ * It also starts srv->longpoll, the parked long polls. Returns NULL when
+ * the address cannot be bound or the thread cannot start (eb says why).
+ * Stop it with http_stop(). Main thread. */
 struct MHD_Daemon *http_start(struct server *srv, const struct sockaddr *addr,
                               struct dd_errbuf *eb);
+
+/* Answer every parked long poll, stop the daemon d and srv->longpoll.
+ * Main thread. */
+void http_stop(struct server *srv, struct MHD_Daemon *d);
 
 #endif

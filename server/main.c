@@ -324,7 +324,7 @@ int main(int argc, char **argv)
     printf("ddlocal-server: listening on http://%s:%u\n", srv.bind, srv.port);
     fflush(stdout);
     sigwait(&sigs, &sig);
-    MHD_stop_daemon(d);
+    http_stop(&srv, d);
     worker_mitigation_stop(mitigation);
     return 0;
 }

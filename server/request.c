@@ -281,3 +281,32 @@ int response_json(struct response *res, const cJSON *o)
     response_take_body(res, 200, "application/json", body, strlen(body));
     return DD_OK;
 }
+
+bool request_wait(struct request *req, struct response *res, const char *key, int64_t wait_ms,
+                  int64_t now_ms)
+{
+    struct longpoll_wait *w = &req->wait;
+    int64_t real = server_real_ms();
+    bool draining = false;
+
+    if (!w->started) {
+        if (!req->srv->longpoll)
+            return false;
+        longpoll_begin(req->srv->longpoll); /* ended when the request is (http.c) */
+        w->started = true;
+        w->real_end_ms = real + wait_ms;
+        w->emu_end_ms = now_ms + wait_ms;
+        snprintf(w->key, sizeof(w->key), "%s", key);
+    }
+    (void)longpoll_generation(req->srv->longpoll, &draining);
+    if (real >= w->real_end_ms || now_ms >= w->emu_end_ms || draining)
+        return false;
+    res->suspend = true;
+    return true;
+}
+
+void request_wake(struct request *req, const char *key)
+{
+    if (req->srv->longpoll)
+        longpoll_wake(req->srv->longpoll, key);
+}

@@ -21,6 +21,7 @@
 
 #include "core/error.h"
 #include "core/names.h"
+#include "server/longpoll.h"
 
 struct MHD_Connection;
 struct cJSON;
@@ -55,6 +56,7 @@ struct request {
      * carries and whose state it sees. */
     char account[NAMES_ACCOUNT_LEN + 1];
     char region[NAMES_REGION_MAX + 1];
+    struct longpoll_wait wait; /* a long poll's state, kept across runs (request_wait) */
 };
 
 struct response {
@@ -62,6 +64,7 @@ struct response {
     char *body;      /* owned (malloc); NULL = empty */
     size_t body_len;
     const char *content_type; /* static string */
+    bool suspend;             /* no answer yet: park the request (request_wait) */
     int n_headers;
 
     struct {
@@ -175,5 +178,20 @@ int response_json(struct response *res, const struct cJSON *o);
  * building it ran out of memory. Returns rc, or response_json's error. */
 int response_json_free(struct response *res, struct cJSON *o, int rc);
 
+/* Long polling: called by a handler that has nothing to answer yet and
+ * may wait up to wait_ms for key (e.g. a queue ARN) to be woken. The first
+ * call starts the wait: it ends wait_ms of real time later, or when the
+ * emulated clock (now_ms, the handler's request_now_ms()) passes its start
+ * plus wait_ms, whichever comes first. Returns true when the handler must
+ * return without answering: res->suspend is set, http.c parks the request
+ * and runs the handler again from the start when it is woken, re-checked
+ * or due. Returns false when the wait is over (or the server is stopping):
+ * answer now. Any MHD worker thread; cannot fail. */
+bool request_wait(struct request *req, struct response *res, const char *key, int64_t wait_ms,
+                  int64_t now_ms);
+
+/* Run again every parked request waiting on key (NULL: every one), after a
+ * change they may be waiting for has been committed. Cannot fail. */
+void request_wake(struct request *req, const char *key);
 
 #endif

@@ -181,9 +181,10 @@ void router_dispatch(struct request *req, struct response *res)
     rc = found->handler ? found->handler(req, res) : handler_run(req, res, found->op);
     if (rc && !res->status)
         aws_error_respond(res, rc, 0, NULL, req->eb.msg);
-    else if (!res->status)
+    else if (!res->status && !res->suspend)
         response_take_body(res, 200, "application/json", NULL, 0);
 out:
-    assert(res->status >= 100 && res->status < 600); /* every request is answered */
+    /* every request is answered, or parked to run again (request_wait) */
+    assert((res->status >= 100 && res->status < 600) || (res->suspend && !rc));
     free(decoded);
 }

@@ -17,6 +17,7 @@
 
 struct store;
 struct request;
+struct longpoll;
 
 #define SERVER_MAX_CREDENTIALS 16
 #define SERVER_SECRET_MAX      128
@@ -55,6 +56,7 @@ struct server {
      * endpoints answer (core/endpoint.h); "" when there is none. */
     char mqtts_host[254];
     unsigned mqtts_port;
+    struct longpoll *longpoll; /* owned by http.c: the parked long polls */
 };
 
 /* Milliseconds of real time (CLOCK_REALTIME). */

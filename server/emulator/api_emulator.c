@@ -177,6 +177,8 @@ static int post_clock(struct request *req, struct response *res)
         return rc;
     rc = store_clock_advance(s, advance, &target, &gen, &req->eb);
     if (!rc)
+        request_wake(req, NULL); /* long polls whose wait the advance ended */
+    if (!rc)
         rc = wait_for_broker(req, s, target, gen);
     return rc ? rc : respond_clock(req, res, s);
 }
@@ -200,8 +202,12 @@ static int post_sync(struct request *req, struct response *res)
 
 static int post_reset(struct request *req, struct response *res)
 {
+    int rc;
+
     (void)res;
-    return partitions_reset(req->srv, &req->eb);
+    rc = partitions_reset(req->srv, &req->eb);
+    request_wake(req, NULL); /* long polls on queues that are gone */
+    return rc;
 }
 
 const struct route api_emulator_routes[] = {

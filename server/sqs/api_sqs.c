@@ -15,13 +15,13 @@
  * Queues live in the request's partition database (request_store); their
  * URLs are http://<Host>/<account>/<name> and their ARNs carry the
  * request's region and account. Delays and visibility use the emulator's
- * clock. ReceiveMessage answers at once (no long polling: an MHD thread is
- * never held). A batch runs the single-message operation on each entry,
- * with errors captured per entry; a RedrivePolicy moves a message that was
- * received maxReceiveCount times to its dead-letter queue on the next
- * receive. Tags are rows of the shared tags table under the queue's ARN.
- * AddPermission and RemovePermission edit the stored Policy (never
- * enforced). Not here: FIFO queues (refused with UnsupportedOperation). */
+ * clock. ReceiveMessage long-polls without holding an MHD thread: with
+ * nothing to return and a wait, it parks the request (request_wait), and a
+ * send to the queue wakes it (request_wake). A batch runs the single-message operation on each
+ * entry, with errors captured per entry; a RedrivePolicy moves a message that was received
+ * maxReceiveCount times to its dead-letter queue on the next receive. Tags are rows of the shared
+ * tags table under the queue's ARN. AddPermission and RemovePermission edit the stored Policy
+ * (never enforced). Not here: FIFO queues (refused with UnsupportedOperation). */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -64,7 +64,6 @@ enum sqs_errno {
     E_ACTION,
     E_CONTENTS,
     E_HANDLE,
-    E_UNSUPPORTED,
     E_EMPTY_BATCH,
     E_TOO_MANY,
     E_BAD_ID,
@@ -92,8 +91,6 @@ static const struct sqs_error {
     [E_ACTION] = { 400, "InvalidAction", "com.amazon.coral.service#UnknownOperationException" },
     [E_CONTENTS] = { 400, "InvalidMessageContents", "com.amazonaws.sqs#InvalidMessageContents" },
     [E_HANDLE] = { 400, "ReceiptHandleIsInvalid", "com.amazonaws.sqs#ReceiptHandleIsInvalid" },
-    [E_UNSUPPORTED] = { 400, "AWS.SimpleQueueService.UnsupportedOperation",
-                        "com.amazonaws.sqs#UnsupportedOperation" },
     [E_EMPTY_BATCH] = { 400, "AWS.SimpleQueueService.EmptyBatchRequest",
                         "com.amazonaws.sqs#EmptyBatchRequest" },
     [E_TOO_MANY] = { 400, "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
@@ -485,6 +482,15 @@ static int queue_by_arn(struct sqs_call *c, const char *arn, struct store_sqs_qu
     return store_sqs_queue_get(c->s, name + 1, q);
 }
 
+/* Whether a queue's attributes (stored, or given to CreateQueue) make it
+ * a FIFO queue. */
+static bool queue_is_fifo(const cJSON *attrs)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(attrs, "FifoQueue");
+
+    return cJSON_IsString(v) && strcmp(v->valuestring, "true") == 0;
+}
+
 /* Check a RedrivePolicy value: its shape, and that its dead-letter queue
  * exists. */
 static int check_redrive(struct sqs_call *c, const char *text)
@@ -503,22 +509,27 @@ static int check_redrive(struct sqs_call *c, const char *text)
     return rc;
 }
 
-/* Check the input's Attributes map for a create or a set: every name
- * settable, every value in range, FIFO refused. */
-static int check_attributes(struct sqs_call *c, const cJSON *attrs)
+/* Check the input's Attributes map for a create or a set on a queue (a
+ * FIFO queue when fifo): every name settable there, every value in range. */
+static int check_attributes(struct sqs_call *c, const cJSON *attrs, bool fifo)
 {
+    const cJSON *kms = cJSON_GetObjectItemCaseSensitive(attrs, "KmsMasterKeyId");
+    const cJSON *sse = cJSON_GetObjectItemCaseSensitive(attrs, "SqsManagedSseEnabled");
     struct dd_errbuf eb = { 0 };
     const cJSON *a;
     int rc;
+
+    if (cJSON_IsString(kms) && kms->valuestring[0] && cJSON_IsString(sse) &&
+        strcmp(sse->valuestring, "true") == 0)
+        return fail(c, E_ATTR_NAME,
+                    "You can use one type of server-side encryption (SSE) at one time. You can "
+                    "either enable KMS SSE or SQS SSE.");
 
     cJSON_ArrayForEach(a, attrs)
     {
         if (!cJSON_IsString(a))
             return fail(c, E_ATTR_VALUE, "Invalid value for the parameter %.128s.", a->string);
-        if (strcmp(a->string, "FifoQueue") == 0 && strcmp(a->valuestring, "true") == 0)
-            return fail(c, E_UNSUPPORTED,
-                        "ddlocal does not emulate FIFO queues; create a standard queue");
-        rc = sqs_attr_check(a->string, a->valuestring, &eb);
+        rc = sqs_attr_check(a->string, a->valuestring, fifo, &eb);
         if (rc == DD_ERR_NOT_FOUND)
             return fail(c, E_ATTR_NAME, "%s", eb.msg);
         if (rc)
@@ -532,8 +543,6 @@ static int check_attributes(struct sqs_call *c, const cJSON *attrs)
     return DD_OK;
 }
 
-/* Set the given attributes into stored (a queue's attribute object); ""
- * removes an attribute without a default (Policy). */
 /* The value attribute a (checked) is stored as: its text, but a
  * RedrivePolicy as AWS shows it back (maxReceiveCount a number), in text
  * (size bytes). Borrowed from a or text. */
@@ -550,10 +559,22 @@ static const char *stored_value(const cJSON *a, char *text, size_t size)
     return text;
 }
 
+/* Set the given attributes into stored (a queue's attribute object); ""
+ * removes an attribute without a default (Policy). A KMS key turns
+ * SQS-managed encryption off unless the request says otherwise
+ * (check_attributes refuses both on). */
 static int merge_attributes(cJSON *stored, const cJSON *given)
 {
+    const cJSON *kms = cJSON_GetObjectItemCaseSensitive(given, "KmsMasterKeyId");
     const cJSON *a;
     char text[400];
+
+    if (cJSON_IsString(kms) && kms->valuestring[0] &&
+        !cJSON_GetObjectItemCaseSensitive(given, "SqsManagedSseEnabled")) {
+        cJSON_DeleteItemFromObjectCaseSensitive(stored, "SqsManagedSseEnabled");
+        if (!cJSON_AddStringToObject(stored, "SqsManagedSseEnabled", "false"))
+            return DD_ERR_NOMEM;
+    }
 
     cJSON_ArrayForEach(a, given)
     {
@@ -582,19 +603,22 @@ static int op_create_queue(struct sqs_call *c)
     cJSON *attrs = NULL, *stored = NULL;
     char *text = NULL;
     size_t i, n_rules;
+    bool fifo;
     int rc;
 
     if (!name)
         return fail_missing(c, "QueueName");
-    if (strlen(name) > 5 && strcmp(name + strlen(name) - 5, ".fifo") == 0 &&
-        cJSON_GetObjectItemCaseSensitive(given, "FifoQueue"))
-        return fail(c, E_UNSUPPORTED,
-                    "ddlocal does not emulate FIFO queues; create a standard queue");
-    if (!sqs_queue_name_valid(name))
+    fifo = queue_is_fifo(given);
+    if (fifo && !sqs_fifo_name_valid(name))
+        return fail(c, E_PARAM,
+                    "The name of a FIFO queue can only include alphanumeric characters, "
+                    "hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in "
+                    "length.");
+    if (!fifo && !sqs_queue_name_valid(name))
         return fail(c, E_PARAM,
                     "Can only include alphanumeric characters, hyphens, or "
                     "underscores. 1 to 80 in length");
-    rc = check_attributes(c, given);
+    rc = check_attributes(c, given, fifo);
     if (!rc)
         rc = read_tags(c, name, tags, &n_tags);
     if (rc)
@@ -625,7 +649,8 @@ static int op_create_queue(struct sqs_call *c)
     rc = attrs ? DD_OK : DD_ERR_NOMEM;
     rules = sqs_attr_rules(&n_rules);
     for (i = 0; !rc && i < n_rules; i++)
-        if (rules[i].dflt && !cJSON_AddStringToObject(attrs, rules[i].name, rules[i].dflt))
+        if (rules[i].dflt && (fifo || !rules[i].fifo) &&
+            !cJSON_AddStringToObject(attrs, rules[i].name, rules[i].dflt))
             rc = DD_ERR_NOMEM;
     if (!rc)
         rc = merge_attributes(attrs, given);
@@ -845,12 +870,12 @@ static int op_set_queue_attributes(struct sqs_call *c)
     int rc;
 
     rc = find_queue(c, &q);
-    if (!rc)
-        rc = check_attributes(c, given);
     if (rc)
         goto out;
     stored = cJSON_Parse(q.attributes);
-    rc = stored ? merge_attributes(stored, given) : DD_ERR_NOMEM;
+    rc = stored ? check_attributes(c, given, queue_is_fifo(stored)) : DD_ERR_NOMEM;
+    if (!rc)
+        rc = merge_attributes(stored, given);
     if (!rc && !(text = cJSON_PrintUnformatted(stored)))
         rc = DD_ERR_NOMEM;
     if (!rc)
@@ -996,14 +1021,118 @@ static bool body_valid(const char *body)
     return true;
 }
 
+/* A FIFO queue's ids for a send: MessageGroupId, and
+ * MessageDeduplicationId or the body's content-based id (into dedup) when
+ * the queue (attributes stored) has ContentBasedDeduplication; into *f. */
+static int fifo_ids(struct sqs_call *c, const cJSON *stored, const char *body,
+                    char dedup[SQS_SHA256_HEX], struct store_sqs_extra *f)
+{
+    const cJSON *cbd = cJSON_GetObjectItemCaseSensitive(stored, "ContentBasedDeduplication");
+    const cJSON *scope = cJSON_GetObjectItemCaseSensitive(stored, "DeduplicationScope");
+    static const char *const names[] = { "MessageGroupId", "MessageDeduplicationId" };
+    const char *given[2];
+    size_t i;
+    int rc;
+
+    for (i = 0; i < 2; i++) {
+        given[i] = in_str(c, names[i]);
+        if (i == 0 && !given[i])
+            return fail_missing(c, names[i]);
+        if (given[i] && !sqs_fifo_id_valid(given[i]))
+            return fail(c, E_PARAM,
+                        "Value %.200s for parameter %s is invalid. Reason: %s can only include "
+                        "alphanumeric and punctuation characters. 1 to 128 in length.",
+                        given[i], names[i], names[i]);
+    }
+    if (!given[1] && !(cJSON_IsString(cbd) && strcmp(cbd->valuestring, "true") == 0))
+        return fail(c, E_PARAM,
+                    "The queue should either have ContentBasedDeduplication enabled or "
+                    "MessageDeduplicationId provided explicitly");
+    if (!given[1]) {
+        rc = sqs_dedup_id(body, strlen(body), dedup);
+        if (rc)
+            return rc;
+        given[1] = dedup;
+    }
+    f->group_id = given[0];
+    f->dedup_id = given[1];
+    f->dedup_scope =
+        cJSON_IsString(scope) && strcmp(scope->valuestring, "messageGroup") == 0 ? given[0] : "";
+    return DD_OK;
+}
+
+/* Check what a send to queue (its attributes stored) says about its type:
+ * on a FIFO queue the ids (into *f, dedup its buffer) and no delay of its
+ * own; on a standard queue no MessageDeduplicationId. */
+static int check_queue_type(struct sqs_call *c, const cJSON *stored, const char *body,
+                            char dedup[SQS_SHA256_HEX], struct store_sqs_extra *f)
+{
+    const char *dedup_id = in_str(c, "MessageDeduplicationId");
+    long long delay;
+    int rc;
+
+    if (!queue_is_fifo(stored)) {
+        if (dedup_id)
+            return fail(c, E_PARAM,
+                        "Value %.200s for parameter MessageDeduplicationId is invalid. Reason: "
+                        "The request includes a parameter that is not valid for this queue "
+                        "type.",
+                        dedup_id);
+        return DD_OK;
+    }
+    rc = in_int(c, "DelaySeconds", 0, 900, 0, "DelaySeconds must be >= 0 and <= 900.", &delay);
+    if (!rc && delay != 0)
+        rc = fail(c, E_PARAM,
+                  "Value %lld for parameter DelaySeconds is invalid. Reason: The request include "
+                  "parameter that is not valid for this queue type.",
+                  delay);
+    return rc ? rc : fifo_ids(c, stored, body, dedup, f);
+}
+
+/* The AWSTraceHeader a send carries, in MessageSystemAttributes (the only
+ * system attribute there is; md5 gets its digest) or else the
+ * X-Amzn-Trace-Id header (md5 ""), into *trace (borrowed; NULL when none). */
+static int read_trace_header(struct sqs_call *c, const char **trace, char md5[SQS_MD5_HEX])
+{
+    const cJSON *map = cJSON_GetObjectItemCaseSensitive(c->in, "MessageSystemAttributes"), *e;
+    struct sqs_msg_attr a = { "AWSTraceHeader", "String", NULL, 0, false };
+
+    *trace = NULL;
+    md5[0] = '\0';
+    cJSON_ArrayForEach(e, map)
+    {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(e, "DataType");
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "StringValue");
+
+        if (strcmp(e->string, "AWSTraceHeader") != 0)
+            return fail(c, E_PARAM, "Message system attribute name '%.256s' is invalid.",
+                        e->string);
+        if (!cJSON_IsString(type) || strcmp(type->valuestring, "String") != 0 ||
+            !cJSON_IsString(v) || !v->valuestring[0])
+            return fail(c, E_PARAM,
+                        "Message system attribute 'AWSTraceHeader' must contain a non-empty "
+                        "value of type 'String'.");
+        *trace = v->valuestring;
+        a.value = (const unsigned char *)v->valuestring;
+        a.value_len = strlen(v->valuestring);
+        return sqs_md5_attributes(&a, 1, md5);
+    }
+    *trace = request_header(c->req, "X-Amzn-Trace-Id");
+    return DD_OK;
+}
+
 static int op_send_message(struct sqs_call *c)
 {
     const char *body = in_str(c, "MessageBody");
     const cJSON *map = cJSON_GetObjectItemCaseSensitive(c->in, "MessageAttributes");
     char md5_body[SQS_MD5_HEX], md5_attrs[SQS_MD5_HEX], id[IDS_UUID_SIZE];
+    char dedup[SQS_SHA256_HEX], seq[SQS_SEQ_SIZE], md5_system[SQS_MD5_HEX];
+    const char *answer_id = id;
     struct store_sqs_queue q;
     struct msg_attrs m = { 0 };
     struct store_sqs_send send = { 0 };
+    struct store_sqs_extra f = { 0 };
+    struct store_sqs_sent sent = { 0 };
     cJSON *stored = NULL;
     char *attrs_text = NULL;
     long long delay, max_size;
@@ -1029,10 +1158,16 @@ static int op_send_message(struct sqs_call *c)
         rc = DD_ERR_NOMEM;
         goto out;
     }
-    rc = in_int(c, "DelaySeconds", 0, 900, queue_attr_int(stored, "DelaySeconds"),
-                "DelaySeconds must be >= 0 and <= 900.", &delay);
+    rc = check_queue_type(c, stored, body, dedup, &f);
+    if (!rc)
+        rc = in_int(c, "DelaySeconds", 0, 900, queue_attr_int(stored, "DelaySeconds"),
+                    "DelaySeconds must be >= 0 and <= 900.", &delay);
+    if (!rc && f.group_id) /* a FIFO queue's own delay: 0 said "the queue's" */
+        delay = queue_attr_int(stored, "DelaySeconds");
     if (!rc)
         rc = msg_attrs_read(c, map, NULL, &m);
+    if (!rc)
+        rc = read_trace_header(c, &f.trace_header, md5_system);
     if (rc)
         goto out;
     size = strlen(body);
@@ -1062,10 +1197,21 @@ static int op_send_message(struct sqs_call *c)
     send.md5_attributes = md5_attrs;
     send.sent_ms = c->now;
     send.visible_ms = c->now + delay * 1000;
-    rc = store_sqs_send(c->s, q.id, &send);
+    rc = store_sqs_send_extra(c->s, q.id, &send, &f, &sent);
+    answer_id = sent.message_id; /* the first one's for a FIFO duplicate */
+    sqs_sequence_number(sent.sequence, seq);
+    if (!rc && delay == 0 && !sent.duplicate) {
+        char arn[SQS_URL_MAX];
+
+        queue_arn(c, q.name, arn, sizeof(arn));
+        request_wake(c->req, arn); /* a receive waiting on the queue takes it now */
+    }
     if (!rc && (!cJSON_AddStringToObject(c->out, "MD5OfMessageBody", md5_body) ||
                 (m.n && !cJSON_AddStringToObject(c->out, "MD5OfMessageAttributes", md5_attrs)) ||
-                !cJSON_AddStringToObject(c->out, "MessageId", id)))
+                (md5_system[0] &&
+                 !cJSON_AddStringToObject(c->out, "MD5OfMessageSystemAttributes", md5_system)) ||
+                !cJSON_AddStringToObject(c->out, "MessageId", answer_id) ||
+                (f.group_id && !cJSON_AddStringToObject(c->out, "SequenceNumber", seq))))
         rc = DD_ERR_NOMEM;
 out:
     cJSON_free(attrs_text);
@@ -1097,6 +1243,22 @@ static int add_system_attributes(struct sqs_call *c, cJSON *msg, const struct st
     if (!rc && r->dlq_source[0] && WANT("DeadLetterQueueSourceArn") &&
         !cJSON_AddStringToObject(attrs, "DeadLetterQueueSourceArn", r->dlq_source))
         rc = DD_ERR_NOMEM;
+    if (!rc && r->trace_header && WANT("AWSTraceHeader") &&
+        !cJSON_AddStringToObject(attrs, "AWSTraceHeader", r->trace_header))
+        rc = DD_ERR_NOMEM;
+    if (!rc && r->group_id[0] && WANT("MessageGroupId") &&
+        !cJSON_AddStringToObject(attrs, "MessageGroupId", r->group_id))
+        rc = DD_ERR_NOMEM;
+    if (!rc && r->dedup_id[0] && WANT("MessageDeduplicationId") &&
+        !cJSON_AddStringToObject(attrs, "MessageDeduplicationId", r->dedup_id))
+        rc = DD_ERR_NOMEM;
+    if (!rc && r->sequence > 0 && WANT("SequenceNumber")) {
+        char seq[SQS_SEQ_SIZE];
+
+        sqs_sequence_number(r->sequence, seq);
+        if (!cJSON_AddStringToObject(attrs, "SequenceNumber", seq))
+            rc = DD_ERR_NOMEM;
+    }
 #undef WANT
     if (!rc && cJSON_GetArraySize(attrs) > 0) {
         cJSON_AddItemToObject(msg, "Attributes", attrs);
@@ -1159,6 +1321,7 @@ static int receive_options(struct sqs_call *c, const struct store_sqs_queue *q, 
     opts->visibility_ms = visibility * 1000;
     opts->retention_ms = queue_attr_int(stored, "MessageRetentionPeriod") * 1000;
     opts->source_arn = arn;
+    opts->fifo = queue_is_fifo(stored);
     if (!cJSON_IsString(policy) ||
         sqs_redrive_parse(policy->valuestring, strlen(policy->valuestring), &r, &eb))
         return DD_OK;
@@ -1185,7 +1348,7 @@ static int op_receive_message(struct sqs_call *c)
 
     rc = in_int(c, "MaxNumberOfMessages", 1, 10, 1, "Must be between 1 and 10, if provided.", &max);
     if (!rc)
-        rc = in_int(c, "WaitTimeSeconds", 0, 20, 0, "Must be >= 0 and <= 20, if provided.", &wait);
+        rc = in_int(c, "WaitTimeSeconds", 0, 20, -1, "Must be >= 0 and <= 20, if provided.", &wait);
     if (!rc)
         rc = find_queue(c, &q);
     if (rc)
@@ -1199,6 +1362,12 @@ static int op_receive_message(struct sqs_call *c)
         rc = receive_options(c, &q, stored, (size_t)max, visibility, arn, sizeof(arn), &opts);
     if (!rc)
         rc = store_sqs_receive(c->s, q.id, c->now, &opts, &msgs, &n);
+    if (!rc && wait < 0)
+        wait = queue_attr_int(stored, "ReceiveMessageWaitTimeSeconds");
+    /* Nothing yet: wait (long polling) without holding this thread; the
+     * request runs again from the start when woken (request_wait). */
+    if (!rc && n == 0 && wait > 0 && request_wait(c->req, c->res, arn, wait * 1000, c->now))
+        goto out;
     if (rc || n == 0)
         goto out;
     list = cJSON_AddArrayToObject(c->out, "Messages");
@@ -1447,9 +1616,46 @@ static int run_batch(struct sqs_call *c, const char *entry_name, bool sized,
     return DD_OK;
 }
 
+/* On a FIFO queue, entries without a MessageGroupId, or without a
+ * deduplication id where the queue has no content-based one, fail the
+ * whole batch as they would fail a SendMessage. */
+static int check_fifo_batch(struct sqs_call *c)
+{
+    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(c->in, "Entries"), *e, *cbd;
+    struct store_sqs_queue q;
+    cJSON *stored = NULL;
+    int rc = find_queue(c, &q);
+
+    if (!rc && !(stored = cJSON_Parse(q.attributes)))
+        rc = DD_ERR_NOMEM;
+    if (rc || !queue_is_fifo(stored))
+        goto out;
+    cbd = cJSON_GetObjectItemCaseSensitive(stored, "ContentBasedDeduplication");
+    cJSON_ArrayForEach(e, entries)
+    {
+        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "MessageGroupId"))) {
+            rc = fail_missing(c, "MessageGroupId");
+            break;
+        }
+        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "MessageDeduplicationId")) &&
+            !(cJSON_IsString(cbd) && strcmp(cbd->valuestring, "true") == 0)) {
+            rc = fail(c, E_PARAM,
+                      "The queue should either have ContentBasedDeduplication enabled or "
+                      "MessageDeduplicationId provided explicitly");
+            break;
+        }
+    }
+out:
+    cJSON_Delete(stored);
+    store_sqs_queue_cleanup(&q);
+    return rc;
+}
+
 static int op_send_message_batch(struct sqs_call *c)
 {
-    return run_batch(c, "SendMessageBatchRequestEntry", true, op_send_message);
+    int rc = check_fifo_batch(c);
+
+    return rc ? rc : run_batch(c, "SendMessageBatchRequestEntry", true, op_send_message);
 }
 
 static int op_delete_message_batch(struct sqs_call *c)
@@ -1882,7 +2088,7 @@ static int run(struct request *req, struct response *res, bool json, cJSON *in, 
         c->out = cJSON_CreateObject();
         rc = c->out ? op->fn(c) : DD_ERR_NOMEM;
     }
-    if (!rc)
+    if (!rc && !c->res->suspend)
         rc = render(c, op);
     if (rc && !c->res->status)
         fail(c, E_INTERNAL, "%s", rc == DD_ERR_NOMEM ? "out of memory" : dd_strerror(rc));

@@ -4,6 +4,7 @@
  * receivers never get the same message while it is in flight. */
 #include "store/sqs/store_sqs.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +132,59 @@ int store_sqs_send(struct store *s, int64_t queue_id, const struct store_sqs_sen
                       m->sent_ms, m->visible_ms);
 }
 
+int store_sqs_send_extra(struct store *s, int64_t queue_id, const struct store_sqs_send *m,
+                         const struct store_sqs_extra *x, struct store_sqs_sent *out)
+{
+    static const char forget_sql[] = "DELETE FROM sqs_dedup WHERE queue_id = ? AND sent_ms <= ?";
+    static const char seen_sql[] = "SELECT message_id, sequence FROM sqs_dedup "
+                                   "WHERE queue_id = ? AND scope = ? AND dedup_id = ?";
+    static const char next_sql[] = "UPDATE sqs_queues SET last_sequence = last_sequence + 1 "
+                                   "WHERE id = ? RETURNING last_sequence";
+    static const char send_sql[] =
+        "INSERT INTO sqs_messages (queue_id, message_id, body, attributes, md5_body, "
+        "md5_attributes, sent_ms, visible_ms, group_id, dedup_id, sequence, trace_header) "
+        "VALUES (?, ?, ?, json(?), ?, ?, ?, ?, ?, ?, nullif(?, 0), ?)";
+    static const char remember_sql[] = "INSERT INTO sqs_dedup (queue_id, scope, dedup_id, "
+                                       "message_id, sequence, sent_ms) VALUES (?, ?, ?, ?, ?, ?)";
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = store_begin(s);
+    if (rc)
+        return rc;
+    if (!x->dedup_id)
+        goto send;
+    rc = store__run(s, forget_sql, "forget deduplication ids", "II", queue_id,
+                    m->sent_ms - SQS_DEDUP_WINDOW_MS);
+    if (!rc)
+        rc = store__one(s, seen_sql, &st, "find deduplication id", "Iss", queue_id, x->dedup_scope,
+                        x->dedup_id);
+    if (!rc) { /* seen: the first send's answer */
+        rc = store__columns(st, "sI", out->message_id, sizeof(out->message_id), &out->sequence);
+        sqlite3_reset(st);
+        out->duplicate = !rc;
+        goto out;
+    }
+    if (rc != DD_ERR_NOT_FOUND)
+        goto out;
+    rc = store__int64(s, next_sql, "next sequence number", &out->sequence, "I", queue_id);
+    if (rc)
+        goto out;
+send:
+    rc = store__run(s, send_sql, "send message", "IttttsIIssIs", queue_id, m->message_id, m->body,
+                    m->attributes_json, m->md5_body, m->md5_attributes ? m->md5_attributes : "",
+                    m->sent_ms, m->visible_ms, x->group_id, x->dedup_id, out->sequence,
+                    x->trace_header);
+    if (!rc && x->dedup_id)
+        rc = store__run(s, remember_sql, "remember deduplication id", "IsssII", queue_id,
+                        x->dedup_scope, x->dedup_id, m->message_id, out->sequence, m->sent_ms);
+    if (!rc)
+        snprintf(out->message_id, sizeof(out->message_id), "%s", m->message_id);
+out:
+    return store__finish(s, rc);
+}
+
 void store_sqs_messages_free(struct store_sqs_message *msgs, size_t n)
 {
     size_t i;
@@ -138,6 +192,7 @@ void store_sqs_messages_free(struct store_sqs_message *msgs, size_t n)
     for (i = 0; msgs && i < n; i++) {
         free(msgs[i].body);
         free(msgs[i].attributes);
+        free(msgs[i].trace_header);
     }
     free(msgs);
 }
@@ -146,11 +201,12 @@ static int read_message(sqlite3_stmt *st, void *item)
 {
     struct store_sqs_message *m = item;
 
-    return store__columns(st, "sSSssIIIIs", m->message_id, sizeof(m->message_id), &m->body,
+    return store__columns(st, "sSSssIIIIsssIS", m->message_id, sizeof(m->message_id), &m->body,
                           &m->attributes, m->md5_body, sizeof(m->md5_body), m->md5_attributes,
                           sizeof(m->md5_attributes), &m->sent_ms, &m->first_receive_ms,
                           &m->receive_count, &m->receipt_serial, m->dlq_source,
-                          sizeof(m->dlq_source));
+                          sizeof(m->dlq_source), m->group_id, sizeof(m->group_id), m->dedup_id,
+                          sizeof(m->dedup_id), &m->sequence, &m->trace_header);
 }
 
 int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms,
@@ -163,14 +219,22 @@ int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms,
         "DELETE FROM sqs_messages WHERE queue_id = ? AND sent_ms + ? <= ?";
     static const char pick_sql[] = "SELECT id FROM sqs_messages WHERE queue_id = ? AND "
                                    "visible_ms <= ? ORDER BY id LIMIT ?";
+    /* A FIFO message waits behind any earlier one of its group that is not
+     * visible; a group's messages come together. (Kept apart from pick_sql,
+     * whose index scan stops after max rows: this one sorts them all.) */
+    static const char pick_fifo_sql[] =
+        "SELECT id FROM sqs_messages m WHERE queue_id = ?1 AND visible_ms <= ?2 AND "
+        "NOT EXISTS (SELECT 1 FROM sqs_messages e WHERE e.queue_id = ?1 "
+        "AND e.group_id = m.group_id AND e.id < m.id AND e.visible_ms > ?2) "
+        "ORDER BY min(id) OVER (PARTITION BY group_id), id LIMIT ?3";
     static const char hide_sql[] =
         "UPDATE sqs_messages SET visible_ms = ?, receive_count = receive_count + 1, "
         "first_receive_ms = coalesce(first_receive_ms, ?), receipt_serial = receipt_serial + 1 "
         "WHERE id = ?";
     static const char read_sql[] =
         "SELECT message_id, body, attributes, md5_body, md5_attributes, sent_ms, "
-        "first_receive_ms, receive_count, receipt_serial, dlq_source FROM sqs_messages "
-        "WHERE id = ?";
+        "first_receive_ms, receive_count, receipt_serial, dlq_source, group_id, dedup_id, "
+        "sequence, trace_header FROM sqs_messages WHERE id = ?";
     struct store_sqs_message *msgs = NULL;
     int64_t ids[RECEIVE_MAX];
     size_t i, got = 0, max = r->max;
@@ -189,7 +253,8 @@ int store_sqs_receive(struct store *s, int64_t queue_id, int64_t now_ms,
         rc = store__run(s, redrive_sql, "move to dead-letter queue", "IsIII", r->dlq_id,
                         r->source_arn, queue_id, now_ms, r->max_receives);
     if (!rc)
-        rc = store__stmt(s, pick_sql, &st, "III", queue_id, now_ms, (int64_t)max);
+        rc = store__stmt(s, r->fifo ? pick_fifo_sql : pick_sql, &st, "III", queue_id, now_ms,
+                         (int64_t)max);
     if (rc)
         goto out;
     while (got < max && (step = sqlite3_step(st)) == SQLITE_ROW)

@@ -9,9 +9,11 @@
 #ifndef DD_STORE_SQS_H
 #define DD_STORE_SQS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/sqs.h"
 #include "store/iot/store_registry.h"
 #include "store/store.h"
 
@@ -67,8 +69,34 @@ struct store_sqs_send {
     int64_t sent_ms, visible_ms;
 };
 
+/* What a message may add to struct store_sqs_send. Strings borrowed;
+ * NULL when absent. */
+struct store_sqs_extra {
+    const char *group_id, *dedup_id; /* FIFO queues: both, else neither */
+    const char *dedup_scope;         /* FIFO: "" for the queue, or the group id */
+    const char *trace_header;        /* the AWSTraceHeader system attribute */
+};
+
 /* Append a message to queue id. */
 int store_sqs_send(struct store *s, int64_t queue_id, const struct store_sqs_send *m);
+
+/* What a send with extras did. */
+struct store_sqs_sent {
+    char message_id[40]; /* the new message's, or the first one's for a duplicate */
+    int64_t sequence;    /* FIFO: its sequence number in the queue (from 1); else 0 */
+    bool duplicate;      /* x->dedup_id was seen in its scope within five minutes */
+};
+
+/* Send m with its extras x to queue id, in one transaction. With a
+ * deduplication id (a FIFO queue): forget the queue's deduplication ids
+ * older than SQS_DEDUP_WINDOW_MS at m->sent_ms; when x->dedup_id is still
+ * known in x->dedup_scope, record nothing and answer the first message's
+ * id and sequence with out->duplicate set; else take the queue's next
+ * sequence number, append the message and remember its id. Without one,
+ * append the message. out is cleared first. DD_ERR_NOT_FOUND when a FIFO
+ * queue is gone. */
+int store_sqs_send_extra(struct store *s, int64_t queue_id, const struct store_sqs_send *m,
+                         const struct store_sqs_extra *x, struct store_sqs_sent *out);
 
 /* A received message. */
 struct store_sqs_message {
@@ -78,6 +106,9 @@ struct store_sqs_message {
     char md5_body[33], md5_attributes[33];
     int64_t sent_ms, first_receive_ms, receive_count, receipt_serial;
     char dlq_source[256]; /* "" unless moved from a queue with a redrive policy */
+    char group_id[SQS_ID_MAX + 1], dedup_id[SQS_ID_MAX + 1]; /* FIFO; "" otherwise */
+    int64_t sequence;                                        /* FIFO; 0 otherwise */
+    char *trace_header; /* owned: AWSTraceHeader, NULL when none */
 };
 
 /* Free what the n messages of msgs own, and msgs. NULL-safe. */
@@ -91,9 +122,13 @@ struct store_sqs_receive {
     int64_t max_receives;   /* the redrive policy's maxReceiveCount; 0: none */
     int64_t dlq_id;         /* the dead-letter queue when max_receives > 0 */
     const char *source_arn; /* borrowed: this queue's ARN, recorded on moved messages */
+    bool fifo;              /* a FIFO queue: the group rules below apply */
 };
 
-/* Receive up to r->max visible messages of queue id in send order: first
+/* Receive up to r->max visible messages of queue id in send order; on a
+ * FIFO queue (r->fifo) a message is taken only when no earlier message of
+ * its group is delayed or in flight, and the messages of one group come
+ * together, groups in the order of their first message. First
  * drop those older than the retention period and move the visible ones
  * already received max_receives times to the dead-letter queue (they keep
  * their id, body, attributes, sent time and receive count); then each

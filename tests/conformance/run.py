@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: MIT
-"""Run moto's own IoT tests against ddlocal (`make conformance MOTO_TESTS=DIR`).
+"""Run moto's own tests of one service against ddlocal (`make conformance
+MOTO_TESTS=DIR [SUITE=iot|sqs]`).
 
-    /usr/bin/python3 tests/conformance/run.py MOTO_TREE [PYTEST_ARGS...]
+    [SUITE=sqs] /usr/bin/python3 tests/conformance/run.py MOTO_TREE [PYTEST_ARGS...]
 
 MOTO_TREE is a source tree of github.com/getmoto/moto. This starts the
 emulator (bin/ddlocal up on free loopback ports, account 123456789012, which
 moto's tests put in the ARNs they expect) and the conformance proxy in front
-of it (proxy.py), then runs pytest over FILES with moto in server mode
+of it (proxy.py), then runs pytest over the suite's FILES with moto in server mode
 (TEST_SERVER_MODE=true, TEST_SERVER_MODE_ENDPOINT = the proxy) and prints
 passes and failures per file (conformance_report.py). Everything runs from a
 temporary directory that is removed at the end, and everything started is
@@ -26,9 +27,17 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-FILES = ["test_iot_things.py", "test_iot_thing_types.py", "test_iot_thing_groups.py",
-         "test_iot_billing_groups.py", "test_iot_certificates.py", "test_iot_policies.py",
-         "test_iot.py"]
+# moto's test files per service, under tests/test_<suite>/; SUITE (the
+# environment, `make conformance SUITE=sqs`) picks one, iot by default.
+SUITES = {
+    "iot": ["test_iot_things.py", "test_iot_thing_types.py", "test_iot_thing_groups.py",
+            "test_iot_billing_groups.py", "test_iot_certificates.py", "test_iot_policies.py",
+            "test_iot.py"],
+    "sqs": ["test_sqs.py", "test_sqs_message_attributes.py"],
+}
+SUITE = os.environ.get("SUITE") or "iot"
+FILES = SUITES.get(SUITE, [])
+TEST_DIR = "test_" + SUITE
 ACCOUNT = "123456789012"
 GET_TREE = ("get a moto source tree with\n"
             "  git clone --depth 1 https://github.com/getmoto/moto.git\n"
@@ -37,7 +46,7 @@ GET_TREE = ("get a moto source tree with\n"
 MODULES = {"pytest": "python3-pytest", "boto3": "python3-boto3", "requests": "python3-requests",
            "responses": "python3-responses", "werkzeug": "python3-werkzeug",
            "xmltodict": "python3-xmltodict", "dateutil": "python3-dateutil",
-           "cryptography": "python3-cryptography"}
+           "cryptography": "python3-cryptography", "freezegun": "python3-freezegun"}
 
 
 def usage_error(msg):
@@ -46,11 +55,13 @@ def usage_error(msg):
 
 
 def check(tree):
+    if SUITE not in SUITES:
+        usage_error("no suite %s; SUITE is one of %s" % (SUITE, ", ".join(sorted(SUITES))))
     if not os.path.isfile(os.path.join(tree, "moto", "__init__.py")):
         usage_error("%s is not a moto source tree (no moto/__init__.py); %s" % (tree, GET_TREE))
-    missing = [f for f in FILES if not os.path.isfile(os.path.join(tree, "tests", "test_iot", f))]
+    missing = [f for f in FILES if not os.path.isfile(os.path.join(tree, "tests", TEST_DIR, f))]
     if missing:
-        usage_error("%s has no tests/test_iot/%s; %s" % (tree, ", ".join(missing), GET_TREE))
+        usage_error("%s has no tests/%s/%s; %s" % (tree, TEST_DIR, ", ".join(missing), GET_TREE))
     absent = sorted({pkg for mod, pkg in MODULES.items() if importlib.util.find_spec(mod) is None})
     if absent:
         usage_error("moto's tests need Debian packages that are missing: apt-get install %s"
@@ -91,7 +102,7 @@ def main(argv):
         })
         cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
                "-p", "conformance_report", "-q", "--tb=no", "-rN", "--color=no"]
-        cmd += [os.path.join("tests", "test_iot", f) for f in FILES] + argv[2:]
+        cmd += [os.path.join("tests", TEST_DIR, f) for f in FILES] + argv[2:]
         tests = subprocess.Popen(cmd, cwd=tree, env=env)
         return tests.wait()
     finally:

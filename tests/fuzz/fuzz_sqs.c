@@ -54,16 +54,21 @@ static void redrive(const char *text, size_t len)
 static void name_and_value(char **f, size_t n)
 {
     struct dd_errbuf eb = { 0 };
-    const struct sqs_attr_rule *rules;
+    const struct sqs_attr_rule *rules, *r;
+    bool fifo = n > 2;
     size_t n_rules;
     int rc;
 
     (void)sqs_queue_name_valid(f[0]);
+    (void)sqs_fifo_name_valid(f[0]);
+    (void)sqs_fifo_id_valid(f[0]);
     rules = sqs_attr_rules(&n_rules);
-    rc = sqs_attr_check(rules[strlen(f[0]) % n_rules].name, n > 1 ? f[1] : "", &eb);
-    if (rc != DD_OK && rc != DD_ERR_INVALID)
+    r = &rules[strlen(f[0]) % n_rules];
+    rc = sqs_attr_check(r->name, n > 1 ? f[1] : "", fifo, &eb);
+    /* a known name is only ever out of range, or a FIFO one on a standard queue */
+    if (rc != DD_OK && rc != DD_ERR_INVALID && !(rc == DD_ERR_NOT_FOUND && r->fifo && !fifo))
         abort();
-    if (sqs_attr_check(f[0], "1", &eb) == DD_OK && !sqs_attr_rule_find(f[0]))
+    if (sqs_attr_check(f[0], "1", fifo, &eb) == DD_OK && !sqs_attr_rule_find(f[0]))
         abort();
 }
 

@@ -81,7 +81,7 @@ NOT_HERE = {"make", "docker", "docker-compose"}
 # thread (an HTTP delivery).
 EP = "aws --endpoint-url http://localhost:4566 "
 EXPECT = {
-    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":18'],
+    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":19'],
     "curl -s localhost:4566/_ddlocal/clock": ['"mode":"manual"'],
     "curl -s -X POST localhost:4566/_ddlocal/clock -d '{\"advanceSeconds\": 300}'":
         ['"mode":"manual"', '"evaluatedUntil"'],
@@ -103,6 +103,13 @@ EXPECT = {
     " --attribute-names ApproximateReceiveCount": ['"ApproximateReceiveCount": "2"'],
     EP + "sqs receive-message --queue-url http://localhost:4566/123456789012/dd-alerts"
     " --message-attribute-names All": ['violationEventType\\":\\"in-alarm', '"thingName', 20],
+    EP + "sqs create-queue --queue-name jobs.fifo --attributes"
+    " FifoQueue=true,ContentBasedDeduplication=true": ["/123456789012/jobs.fifo"],
+    EP + "sqs send-message --queue-url http://localhost:4566/123456789012/jobs.fifo"
+    " --message-body build --message-group-id repo-1": ['"SequenceNumber": "1'],
+    EP + "sqs receive-message --queue-url http://localhost:4566/123456789012/jobs.fifo"
+    " --attribute-names All": ['"Body": "build"', '"MessageGroupId": "repo-1"',
+                               '"MessageDeduplicationId": "44575cf5b28512d75644bf54a517dcef304ff809fd511747621b4d64f19aac66"'],
     EP + "iot list-active-violations --query"
     " 'activeViolations[].[thingName,behavior.name,lastViolationValue.count]' --output text":
         ["dev-XBHY\tMsgSentBehavior\t30\n"],

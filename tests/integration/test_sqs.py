@@ -79,8 +79,8 @@ def test_create_errors(sqs):
         "InvalidAttributeName", "Unknown Attribute Foobar.", 400)
     assert error(sqs.create_queue, QueueName="q", Attributes={"VisibilityTimeout": "43201"}) == (
         "InvalidAttributeValue", "Invalid value for the parameter VisibilityTimeout.", 400)
-    code, msg, _ = error(sqs.create_queue, QueueName="q.fifo", Attributes={"FifoQueue": "true"})
-    assert code == "AWS.SimpleQueueService.UnsupportedOperation" and "FIFO" in msg
+    # a .fifo name is a FIFO queue's only (FIFO queues: test_sqs_fifo.py)
+    assert error(sqs.create_queue, QueueName="q.fifo") == ("InvalidParameterValue", text, 400)
     assert "QueueUrls" not in sqs.list_queues()
 
 
@@ -119,6 +119,40 @@ def test_queue_attributes(emu, sqs):
         "Attributes"] == {"DelaySeconds": "2"}
     assert error(sqs.get_queue_attributes, QueueUrl="http://x/210987654321/q",
                  AttributeNames=["All"])[0] == "AWS.SimpleQueueService.NonExistentQueue"
+
+
+def test_kms_attributes(sqs):
+    url = sqs.create_queue(QueueName="enc", Attributes={
+        "KmsMasterKeyId": "master-key-id", "KmsDataKeyReusePeriodSeconds": "600"})["QueueUrl"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (attrs["KmsMasterKeyId"], attrs["KmsDataKeyReusePeriodSeconds"],
+            attrs["SqsManagedSseEnabled"]) == ("master-key-id", "600", "false")
+    plain = sqs.create_queue(QueueName="plain")["QueueUrl"]
+    attrs = sqs.get_queue_attributes(QueueUrl=plain, AttributeNames=["All"])["Attributes"]
+    assert "KmsMasterKeyId" not in attrs and attrs["SqsManagedSseEnabled"] == "true"
+    assert error(sqs.set_queue_attributes, QueueUrl=plain, Attributes={
+        "KmsMasterKeyId": "k", "SqsManagedSseEnabled": "true"}) == (
+        "InvalidAttributeName", "You can use one type of server-side encryption (SSE) at one "
+        "time. You can either enable KMS SSE or SQS SSE.", 400)
+    assert error(sqs.set_queue_attributes, QueueUrl=plain, Attributes={
+        "KmsDataKeyReusePeriodSeconds": "59"}) == (
+        "InvalidAttributeValue", "Invalid value for the parameter KmsDataKeyReusePeriodSeconds.",
+        400)
+
+
+def test_trace_header(sqs):
+    url = sqs.create_queue(QueueName="traced")["QueueUrl"]
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    out = sqs.send_message(QueueUrl=url, MessageBody="x", MessageSystemAttributes={
+        "AWSTraceHeader": {"DataType": "String", "StringValue": trace}})
+    assert out["MD5OfMessageSystemAttributes"] == "5ae4d5d7636402d80f4eb6d213245a88"
+    assert "MD5OfMessageSystemAttributes" not in sqs.send_message(QueueUrl=url, MessageBody="y")
+    msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                               AttributeNames=["AWSTraceHeader"])["Messages"]
+    assert [m.get("Attributes") for m in msgs] == [{"AWSTraceHeader": trace}, None]
+    assert error(sqs.send_message, QueueUrl=url, MessageBody="x", MessageSystemAttributes={
+        "Other": {"DataType": "String", "StringValue": "v"}}) == (
+        "InvalidParameterValue", "Message system attribute name 'Other' is invalid.", 400)
 
 
 def test_send_receive_delete(emu, sqs):

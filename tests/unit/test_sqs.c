@@ -99,32 +99,112 @@ static void test_queue_names(void **state)
             fail_msg("%s", names[r].name);
 }
 
+static const struct name_row fifo_names[] = {
+    { "q.fifo", true },
+    { "a-b_C9.fifo", true },
+    { ".fifo", false },
+    { "q", false },
+    { "q.FIFO", false },
+    { "my/q.fifo", false },
+    { "q.fifo.fifo", false },
+    { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.fifo", true },
+    { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.fifo", false },
+};
+
+static const struct name_row fifo_ids[] = {
+    { "group-1", true },
+    { "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", true },
+    { "", false },
+    { "group 123", false },
+    { "gr\xc3\xbcp", false },
+    { "tab\t", false },
+    { "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+      true }, /* 128 */
+    { "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+      "x",
+      false }, /* 129 */
+};
+
+static void test_fifo_rules(void **state)
+{
+    char dedup[SQS_SHA256_HEX], seq[SQS_SEQ_SIZE], prev[SQS_SEQ_SIZE];
+    size_t r;
+
+    (void)state;
+    for (r = 0; r < N(fifo_names); r++)
+        if (sqs_fifo_name_valid(fifo_names[r].name) != fifo_names[r].want)
+            fail_msg("fifo name %s", fifo_names[r].name);
+    for (r = 0; r < N(fifo_ids); r++)
+        if (sqs_fifo_id_valid(fifo_ids[r].name) != fifo_ids[r].want)
+            fail_msg("id row %zu", r);
+    /* the reference's content-based id of "hello" */
+    assert_int_equal(sqs_dedup_id("hello", 5, dedup), DD_OK);
+    assert_string_equal(dedup, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    sqs_sequence_number(1, seq);
+    assert_string_equal(seq, "10000000000000000001");
+    strcpy(prev, seq);
+    sqs_sequence_number(12345678901LL, seq);
+    assert_int_equal(strlen(seq), 20);
+    assert_true(strcmp(seq, prev) > 0);
+}
+
 struct attr_row {
     const char *name, *value;
+    bool fifo; /* of a FIFO queue */
     int want;
     const char *msg; /* NULL when DD_OK */
 };
 
 static const struct attr_row attr_rows[] = {
-    { "VisibilityTimeout", "0", DD_OK, NULL },
-    { "VisibilityTimeout", "43200", DD_OK, NULL },
-    { "VisibilityTimeout", "43201", DD_ERR_INVALID,
+    { "VisibilityTimeout", "0", false, DD_OK, NULL },
+    { "VisibilityTimeout", "43200", false, DD_OK, NULL },
+    { "VisibilityTimeout", "43201", false, DD_ERR_INVALID,
       "Invalid value for the parameter VisibilityTimeout." },
-    { "VisibilityTimeout", "-1", DD_ERR_INVALID,
+    { "VisibilityTimeout", "-1", false, DD_ERR_INVALID,
       "Invalid value for the parameter VisibilityTimeout." },
-    { "DelaySeconds", "9x", DD_ERR_INVALID, "Invalid value for the parameter DelaySeconds." },
-    { "DelaySeconds", "", DD_ERR_INVALID, "Invalid value for the parameter DelaySeconds." },
-    { "MessageRetentionPeriod", "59", DD_ERR_INVALID,
+    { "DelaySeconds", "9x", false, DD_ERR_INVALID,
+      "Invalid value for the parameter DelaySeconds." },
+    { "DelaySeconds", "", false, DD_ERR_INVALID, "Invalid value for the parameter DelaySeconds." },
+    { "MessageRetentionPeriod", "59", false, DD_ERR_INVALID,
       "Invalid value for the parameter MessageRetentionPeriod." },
-    { "MaximumMessageSize", "1023", DD_ERR_INVALID,
+    { "MaximumMessageSize", "1023", false, DD_ERR_INVALID,
       "Invalid value for the parameter MaximumMessageSize." },
-    { "ReceiveMessageWaitTimeSeconds", "20", DD_OK, NULL },
-    { "Policy", "{}", DD_OK, NULL },
-    { "SqsManagedSseEnabled", "maybe", DD_ERR_INVALID,
+    { "ReceiveMessageWaitTimeSeconds", "20", false, DD_OK, NULL },
+    { "Policy", "{}", false, DD_OK, NULL },
+    { "SqsManagedSseEnabled", "maybe", false, DD_ERR_INVALID,
       "Invalid value for the parameter SqsManagedSseEnabled." },
-    { "QueueArn", "x", DD_ERR_NOT_FOUND, "Unknown Attribute QueueArn." },
-    { "FifoQueue", "true", DD_ERR_NOT_FOUND, "Unknown Attribute FifoQueue." },
-    { "", "1", DD_ERR_NOT_FOUND, "Unknown Attribute ." },
+    { "QueueArn", "x", false, DD_ERR_NOT_FOUND, "Unknown Attribute QueueArn." },
+    { "FifoQueue", "true", false, DD_ERR_NOT_FOUND, "Unknown Attribute FifoQueue." },
+    { "FifoQueue", "false", false, DD_ERR_NOT_FOUND, "Unknown Attribute FifoQueue." },
+    { "ContentBasedDeduplication", "true", false, DD_ERR_NOT_FOUND,
+      "Unknown Attribute ContentBasedDeduplication." },
+    { "DeduplicationScope", "queue", false, DD_ERR_NOT_FOUND,
+      "You can specify the DeduplicationScope only when FifoQueue is set to true." },
+    { "FifoThroughputLimit", "perQueue", false, DD_ERR_NOT_FOUND,
+      "You can specify the FifoThroughputLimit only when FifoQueue is set to true." },
+    { "FifoQueue", "true", true, DD_OK, NULL },
+    { "FifoQueue", "false", true, DD_ERR_INVALID,
+      "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not "
+      "supported." },
+    { "ContentBasedDeduplication", "false", true, DD_OK, NULL },
+    { "ContentBasedDeduplication", "yes", true, DD_ERR_INVALID,
+      "Invalid value for the parameter ContentBasedDeduplication." },
+    { "DeduplicationScope", "messageGroup", true, DD_OK, NULL },
+    { "DeduplicationScope", "message", true, DD_ERR_INVALID,
+      "Invalid value for the parameter DeduplicationScope." },
+    { "DeduplicationScope", "", true, DD_ERR_INVALID,
+      "Invalid value for the parameter DeduplicationScope." },
+    { "FifoThroughputLimit", "perMessageGroupId", true, DD_OK, NULL },
+    { "FifoThroughputLimit", "perQueueX", true, DD_ERR_INVALID,
+      "Invalid value for the parameter FifoThroughputLimit." },
+    { "VisibilityTimeout", "31", true, DD_OK, NULL },
+    { "KmsMasterKeyId", "alias/aws/sqs", false, DD_OK, NULL },
+    { "KmsDataKeyReusePeriodSeconds", "59", false, DD_ERR_INVALID,
+      "Invalid value for the parameter KmsDataKeyReusePeriodSeconds." },
+    { "KmsDataKeyReusePeriodSeconds", "86400", false, DD_OK, NULL },
+    { "", "1", false, DD_ERR_NOT_FOUND, "Unknown Attribute ." },
 };
 
 static void test_attr_check(void **state)
@@ -135,8 +215,9 @@ static void test_attr_check(void **state)
     (void)state;
     for (r = 0; r < N(attr_rows); r++) {
         dd_errbuf_clear(&eb);
-        assert_int_equal(sqs_attr_check(attr_rows[r].name, attr_rows[r].value, &eb),
-                         attr_rows[r].want);
+        if (sqs_attr_check(attr_rows[r].name, attr_rows[r].value, attr_rows[r].fifo, &eb) !=
+            attr_rows[r].want)
+            fail_msg("row %zu: %s", r, eb.msg);
         if (attr_rows[r].msg)
             assert_string_equal(eb.msg, attr_rows[r].msg);
     }
@@ -247,9 +328,10 @@ static void test_redrive(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_md5_body),       cmocka_unit_test(test_md5_attributes),
-        cmocka_unit_test(test_queue_names),    cmocka_unit_test(test_attr_check),
-        cmocka_unit_test(test_msg_attr_check), cmocka_unit_test(test_redrive),
+        cmocka_unit_test(test_md5_body),    cmocka_unit_test(test_md5_attributes),
+        cmocka_unit_test(test_queue_names), cmocka_unit_test(test_fifo_rules),
+        cmocka_unit_test(test_attr_check),  cmocka_unit_test(test_msg_attr_check),
+        cmocka_unit_test(test_redrive),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

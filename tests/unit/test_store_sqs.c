@@ -2,7 +2,9 @@
 /* test_store_sqs.c: the sqs_* tables on real SQLite: queue create, get,
  * set, list with prefix and paging, delete with its messages; messages
  * through send, delay, receive (visibility, counts, receipt serials,
- * retention), visibility changes, delete and purge; and messages kept
+ * retention), visibility changes, delete and purge; FIFO sends
+ * (deduplication, sequence numbers) and receives (group order and
+ * blocking); and messages kept
  * across a close and reopen of a database file. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,7 +46,7 @@ static void send(struct store *s, int64_t qid, const char *id, const char *body,
 static int receive(struct store *s, int64_t qid, int64_t now, size_t max, int64_t vis, int64_t ret,
                    struct store_sqs_message **m, size_t *n)
 {
-    struct store_sqs_receive r = { max, vis, ret, 0, 0, NULL };
+    struct store_sqs_receive r = { max, vis, ret, 0, 0, NULL, false };
 
     return store_sqs_receive(s, qid, now, &r, m, n);
 }
@@ -155,10 +157,130 @@ static void test_messages(void **state)
     assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM sqs_messages"), 0);
 }
 
+/* A FIFO send of id with group and dedup id at sent ms; the outcome. */
+static struct store_sqs_sent send_fifo(struct store *s, int64_t qid, const char *id,
+                                       const char *group, const char *dedup, const char *scope,
+                                       int64_t sent)
+{
+    struct store_sqs_send m = { id, id, "{}", "md5", "", sent, sent };
+    struct store_sqs_extra x = { group, dedup, scope, NULL };
+    struct store_sqs_sent out;
+
+    assert_int_equal(store_sqs_send_extra(s, qid, &m, &x, &out), DD_OK);
+    return out;
+}
+
+/* The ids of the messages a receive at now takes (at most max, hidden for
+ * 30 s; with the FIFO rules when fifo), joined with spaces into ids (size
+ * bytes). */
+static void receive_ids(struct store *s, int64_t qid, int64_t now, size_t max, bool fifo, char *ids,
+                        size_t size)
+{
+    struct store_sqs_receive r = { max, 30000, 345600000, 0, 0, NULL, fifo };
+    struct store_sqs_message *m;
+    size_t n, i;
+
+    assert_int_equal(store_sqs_receive(s, qid, now, &r, &m, &n), DD_OK);
+    ids[0] = '\0';
+    for (i = 0; i < n; i++)
+        snprintf(ids + strlen(ids), size - strlen(ids), "%s%s", i ? " " : "", m[i].message_id);
+    store_sqs_messages_free(m, n);
+}
+
+static void test_fifo(void **state)
+{
+    struct store *s = *state;
+    struct store_sqs_sent out;
+    struct store_sqs_message *m;
+    struct store_sqs_send bad = { "x", "x", "{}", "md5", "", 0, 0 };
+    struct store_sqs_extra bad_x = { "g", "d", "", NULL };
+    struct store_sqs_extra traced = { NULL, NULL, NULL, "Root=1" };
+    struct store_sqs_send plain = { "t1", "t", "{}", "md5", "", 0, 0 };
+    struct store_sqs_receive one = { 1, 30000, 345600000, 0, 0, NULL, true };
+    int64_t qid = make_queue(s, "q.fifo");
+    char ids[128];
+    size_t n;
+
+    out = send_fifo(s, qid, "a1", "A", "d1", "", 1000);
+    assert_false(out.duplicate);
+    assert_string_equal(out.message_id, "a1");
+    assert_int_equal(out.sequence, 1);
+    out = send_fifo(s, qid, "b1", "B", "d2", "", 1000);
+    assert_int_equal(out.sequence, 2);
+    send_fifo(s, qid, "a2", "A", "d3", "", 1000);
+    send_fifo(s, qid, "b2", "B", "d4", "", 1000);
+    send_fifo(s, qid, "a3", "A", "d5", "", 1000);
+
+    /* a duplicate within five minutes: the first message's answer, nothing stored */
+    out = send_fifo(s, qid, "a9", "A", "d1", "", 2000);
+    assert_true(out.duplicate);
+    assert_string_equal(out.message_id, "a1");
+    assert_int_equal(out.sequence, 1);
+    counts(s, qid, 2000, 5, 0, 0);
+
+    /* a group's messages come together, groups in order of their first */
+    receive_ids(s, qid, 2000, 4, true, ids, sizeof(ids));
+    assert_string_equal(ids, "a1 a2 a3 b1");
+    /* B waits behind b1 in flight, A behind a1..a3 */
+    receive_ids(s, qid, 2000, 10, true, ids, sizeof(ids));
+    assert_string_equal(ids, "");
+    /* b1 deleted: b2 comes; a2 made visible alone stays behind a1 */
+    assert_int_equal(store_sqs_message_delete(s, qid, "b1"), DD_OK);
+    assert_int_equal(store_sqs_message_visibility(s, qid, "a2", 2000), DD_OK);
+    receive_ids(s, qid, 2000, 10, true, ids, sizeof(ids));
+    assert_string_equal(ids, "b2");
+    /* a1 visible again: a1 and a2 come back, a3 stays behind them */
+    assert_int_equal(store_sqs_message_visibility(s, qid, "a1", 2000), DD_OK);
+    assert_int_equal(store_sqs_message_visibility(s, qid, "a2", 2000), DD_OK);
+    receive_ids(s, qid, 2000, 10, true, ids, sizeof(ids));
+    assert_string_equal(ids, "a1 a2");
+    assert_int_equal(store_sqs_receive(s, qid, 40000, &one, &m, &n), DD_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(m[0].group_id, "A");
+    assert_string_equal(m[0].dedup_id, "d1");
+    assert_int_equal(m[0].sequence, 1);
+    store_sqs_messages_free(m, n);
+
+    /* without the FIFO rules, the visible rows come in plain send order:
+     * a2 (its timeout ended at 32 s), a3 and b2, though a1 is in flight */
+    assert_int_equal(store_sqs_message_visibility(s, qid, "a3", 40000), DD_OK);
+    assert_int_equal(store_sqs_message_visibility(s, qid, "b2", 40000), DD_OK);
+    receive_ids(s, qid, 40000, 10, false, ids, sizeof(ids));
+    assert_string_equal(ids, "a2 b2 a3");
+
+    /* the id is remembered after the message is gone, forgotten after five minutes */
+    assert_int_equal(store_sqs_purge(s, qid), DD_OK);
+    assert_true(send_fifo(s, qid, "c1", "A", "d1", "", 300999).duplicate);
+    out = send_fifo(s, qid, "c2", "A", "d1", "", 301000);
+    assert_false(out.duplicate);
+    assert_int_equal(out.sequence, 6);
+    /* the message group scope keeps the same id apart per group */
+    assert_false(send_fifo(s, qid, "c3", "A", "e", "A", 301000).duplicate);
+    assert_false(send_fifo(s, qid, "c4", "B", "e", "B", 301000).duplicate);
+    assert_true(send_fifo(s, qid, "c5", "B", "e", "B", 301000).duplicate);
+
+    assert_int_equal(store_sqs_send_extra(s, 999, &bad, &bad_x, &out), DD_ERR_NOT_FOUND);
+    assert_int_equal(store_sqs_queue_delete(s, "q.fifo"), DD_OK);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM sqs_dedup"), 0);
+
+    /* without a deduplication id: a plain message, with its trace header */
+    qid = make_queue(s, "std");
+    assert_int_equal(store_sqs_send_extra(s, qid, &plain, &traced, &out), DD_OK);
+    assert_false(out.duplicate);
+    assert_int_equal(out.sequence, 0);
+    assert_string_equal(out.message_id, "t1");
+    assert_int_equal(receive(s, qid, 0, 10, 30000, 345600000, &m, &n), DD_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(m[0].trace_header, "Root=1");
+    assert_string_equal(m[0].group_id, "");
+    assert_int_equal(m[0].sequence, 0);
+    store_sqs_messages_free(m, n);
+}
+
 static void test_redrive(void **state)
 {
     struct store *s = *state;
-    struct store_sqs_receive r = { 10, 0, 345600000, 2, 0, "arn:src" };
+    struct store_sqs_receive r = { 10, 0, 345600000, 2, 0, "arn:src", false };
     struct store_sqs_message *m;
     int64_t qid = make_queue(s, "src");
     size_t n;
@@ -225,6 +347,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_queues, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_messages, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_redrive, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_fifo, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test(test_durable),
     };
 
