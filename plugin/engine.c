@@ -203,6 +203,20 @@ static int do_reload(struct engine *e, void *arg)
     return rc;
 }
 
+static int export_row(void *ctx, const char *topic, const char *payload, size_t len)
+{
+    return engine_publish(ctx, topic, payload, len, 0, 0, NULL);
+}
+
+/* Queue the metrics export documents of what was just committed (none
+ * after a rollback) for the broker thread. Engine thread. */
+static void publish_exports(struct engine *e)
+{
+    ASSERT_ENGINE_THREAD(e);
+    if (detect_exports_take(e->detect, export_row, e))
+        engine_log(e, MOSQ_LOG_ERR, "ddlocal: out of memory: dropped a metrics export");
+}
+
 static int do_window(struct engine *e, void *arg)
 {
     return detect_window(e->detect, e->store, arg);
@@ -256,6 +270,7 @@ static void handle_report(struct engine *e, const char *thing, enum report_forma
         struct report_job job = { thing, r, it->time_ms };
 
         in_transaction(e, "evaluating a metrics report", do_report, &job);
+        publish_exports(e);
     }
     if (rc)
         engine_log(e, MOSQ_LOG_ERR, "ddlocal: metrics report from %s: %s", thing, dd_strerror(rc));
@@ -448,6 +463,7 @@ static bool process(struct engine *e, struct item *batch)
             /* Pick up profile changes committed before this window closed. */
             poll_data_version(e);
             in_transaction(e, "evaluating a window", do_window, batch->win);
+            publish_exports(e);
             break;
         case ITEM_MESSAGE:
             poll_data_version(e);
