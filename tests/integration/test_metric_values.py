@@ -171,3 +171,30 @@ def test_cli_v2(emu, iot):
     status, doc = emu.get("/_ddlocal/datapoints?thingName=dev-1")
     assert status == 200
     assert {d["securityProfileName"] for d in doc["datapoints"]} == {"Retain"}
+
+
+def test_device_side_values_retained_as_reported(emu, iot):
+    """A device report's values, at the time it arrived: the port list of a
+    behavior, and the number of listening ports kept by
+    additionalMetricsToRetainV2 without a behavior."""
+    iot.create_security_profile(
+        securityProfileName="Ports",
+        behaviors=[behavior("Tcp", "aws:listening-tcp-ports", "in-port-set",
+                            {"ports": [443]}, duration=None)],
+        additionalMetricsToRetainV2=[{"metric": "aws:num-listening-tcp-ports"}])
+    iot.attach_security_profile(securityProfileName="Ports", securityProfileTargetArn=ALL_THINGS)
+    emu.sync()
+    now = emu.clock()["now"]
+    dev = Device(emu, "dev-1")
+    dev.subscribe("$aws/things/dev-1/defender/metrics/json/+")
+    report = {"header": {"report_id": 1, "version": "1.0"},
+              "metrics": {"listening_tcp_ports": {"ports": [{"port": 23}, {"port": 443}],
+                                                  "total": 2}}}
+    dev.publish("$aws/things/dev-1/defender/metrics/json", json.dumps(report))
+    dev.wait_received(1)
+    emu.sync()
+    assert values(iot, "aws:listening-tcp-ports", now - 1, now + 1) == [
+        (int(now), {"ports": [23, 443]})]
+    assert values(iot, "aws:num-listening-tcp-ports", now - 1, now + 1) == [
+        (int(now), {"count": 2})]
+    dev.close()
