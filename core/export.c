@@ -62,9 +62,8 @@ uint64_t export_disconnect_duration(int64_t since_ms, int64_t end_ms, enum expor
 int export_retained_key(char *key, size_t size, const char *metric, const char *dimension,
                         bool not_in)
 {
-    int n = dimension
-                ? snprintf(key, size, "%s|%s|%s", metric, dimension, not_in ? "NOT_IN" : "IN")
-                : snprintf(key, size, "%s", metric);
+    int n = dimension ? snprintf(key, size, "%s|%s|%s", metric, dimension, not_in ? "NOT_IN" : "IN")
+                      : snprintf(key, size, "%s", metric);
 
     return n < 0 || (size_t)n >= size ? -1 : n;
 }

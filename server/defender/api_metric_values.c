@@ -42,8 +42,7 @@ static int datum_row(void *ctx, int64_t time_ms, const char *value_json)
 
     if (!o)
         return rc;
-    if (handler_add_seconds(o, "timestamp", time_ms) ||
-        handler_add_json(o, "value", value_json))
+    if (handler_add_seconds(o, "timestamp", time_ms) || handler_add_json(o, "value", value_json))
         return DD_ERR_NOMEM;
     pg->n++;
     return DD_OK;
@@ -107,8 +106,8 @@ static int list_metric_values(struct request *req, struct response *res)
         rc = request_query_max_results(req, DEFAULT_MAX_RESULTS, &pg.limit);
     if (rc)
         return rc;
-    if (export_retained_key(key, sizeof(key), metric, dimension,
-                            op && strcmp(op, "NOT_IN") == 0) < 0)
+    if (export_retained_key(key, sizeof(key), metric, dimension, op && strcmp(op, "NOT_IN") == 0) <
+        0)
         return dd_fail(&req->eb, DD_ERR_INVALID, "metricName is too long.");
     snprintf(scope, sizeof(scope), "ListMetricValues\n%s\n%s\n%" PRId64 "\n%" PRId64, thing, key,
              start, end);
@@ -129,8 +128,7 @@ static int list_metric_values(struct request *req, struct response *res)
     if (!rc && pg.more) {
         char next[PAGING_TOKEN_SIZE];
 
-        rc = paging_encode_offset(scope, pos.offset + (int64_t)pg.n, next, sizeof(next),
-                                  &req->eb);
+        rc = paging_encode_offset(scope, pos.offset + (int64_t)pg.n, next, sizeof(next), &req->eb);
         if (!rc && !cJSON_AddStringToObject(o, "nextToken", next))
             rc = DD_ERR_NOMEM;
     }

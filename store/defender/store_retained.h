@@ -26,7 +26,6 @@ typedef int (*store_retained_fn)(void *ctx, int64_t time_ms, const char *value_j
  * oldest first, skipping the first offset and giving at most limit rows.
  * Returns DD_OK, the callback's non-zero value, or DD_ERR_STORE. */
 int store_retained_each(struct store *s, const char *thing, const char *key, int64_t from_ms,
-                        int64_t to_ms, int64_t offset, int limit, store_retained_fn fn,
-                        void *ctx);
+                        int64_t to_ms, int64_t offset, int limit, store_retained_fn fn, void *ctx);
 
 #endif

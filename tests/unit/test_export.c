@@ -34,26 +34,66 @@ struct value_row {
 
 static const struct value_row value_rows[] = {
     /* counters: the bucket's total, retained and exported alike */
-    { "aws:num-messages-sent", { 1, 7, 7, 7, 7 }, EXPORT_RETAIN, DD_OK, METRIC_KIND_COUNT, 7,
+    { "aws:num-messages-sent",
+      { 1, 7, 7, 7, 7 },
+      EXPORT_RETAIN,
+      DD_OK,
+      METRIC_KIND_COUNT,
+      7,
       { 0 } },
-    { "aws:num-messages-sent", { 1, 7, 7, 7, 7 }, EXPORT_PUBLISH, DD_OK, METRIC_KIND_COUNT, 7,
+    { "aws:num-messages-sent",
+      { 1, 7, 7, 7, 7 },
+      EXPORT_PUBLISH,
+      DD_OK,
+      METRIC_KIND_COUNT,
+      7,
       { 0 } },
-    { "aws:num-authorization-failures", { 1, 0, 0, 0, 0 }, EXPORT_PUBLISH, DD_OK,
-      METRIC_KIND_COUNT, 0, { 0 } },
+    { "aws:num-authorization-failures",
+      { 1, 0, 0, 0, 0 },
+      EXPORT_PUBLISH,
+      DD_OK,
+      METRIC_KIND_COUNT,
+      0,
+      { 0 } },
     /* message size: the largest retained, min/max/total exported */
-    { "aws:message-byte-size", { 3, 60, 5, 40, 15 }, EXPORT_RETAIN, DD_OK, METRIC_KIND_COUNT, 40,
+    { "aws:message-byte-size",
+      { 3, 60, 5, 40, 15 },
+      EXPORT_RETAIN,
+      DD_OK,
+      METRIC_KIND_COUNT,
+      40,
       { 0 } },
-    { "aws:message-byte-size", { 3, 60, 5, 40, 15 }, EXPORT_PUBLISH, DD_OK, METRIC_KIND_NUMBERS, 0,
+    { "aws:message-byte-size",
+      { 3, 60, 5, 40, 15 },
+      EXPORT_PUBLISH,
+      DD_OK,
+      METRIC_KIND_NUMBERS,
+      0,
       { 5, 40, 60 } },
     /* a gauge of the device side: its latest sample */
-    { "aws:num-listening-tcp-ports", { 2, 9, 4, 5, 4 }, EXPORT_PUBLISH, DD_OK, METRIC_KIND_COUNT,
-      4, { 0 } },
+    { "aws:num-listening-tcp-ports",
+      { 2, 9, 4, 5, 4 },
+      EXPORT_PUBLISH,
+      DD_OK,
+      METRIC_KIND_COUNT,
+      4,
+      { 0 } },
     /* an empty bucket gives nothing */
-    { "aws:num-messages-sent", { 0, 0, 0, 0, 0 }, EXPORT_PUBLISH, DD_ERR_NOT_FOUND,
-      METRIC_KIND_NONE, 0, { 0 } },
+    { "aws:num-messages-sent",
+      { 0, 0, 0, 0, 0 },
+      EXPORT_PUBLISH,
+      DD_ERR_NOT_FOUND,
+      METRIC_KIND_NONE,
+      0,
+      { 0 } },
     /* not a count metric */
-    { "aws:source-ip-address", { 1, 1, 1, 1, 1 }, EXPORT_PUBLISH, DD_ERR_INVALID,
-      METRIC_KIND_NONE, 0, { 0 } },
+    { "aws:source-ip-address",
+      { 1, 1, 1, 1, 1 },
+      EXPORT_PUBLISH,
+      DD_ERR_INVALID,
+      METRIC_KIND_NONE,
+      0,
+      { 0 } },
     { NULL, { 1, 1, 1, 1, 1 }, EXPORT_RETAIN, DD_ERR_INVALID, METRIC_KIND_NONE, 0, { 0 } },
 };
 
@@ -86,12 +126,12 @@ struct duration_row {
 };
 
 static const struct duration_row duration_rows[] = {
-    { 0, 600000, EXPORT_PUBLISH, 0 },          /* connected */
-    { 300000, 900000, EXPORT_PUBLISH, 600 },   /* seconds exported */
-    { 300000, 900000, EXPORT_RETAIN, 10 },     /* minutes retained */
-    { 300000, 359999, EXPORT_RETAIN, 0 },      /* a part of a minute */
-    { 900000, 300000, EXPORT_PUBLISH, 0 },     /* a clock that went back */
-    { 1000, 2500, EXPORT_PUBLISH, 1 },         /* whole seconds */
+    { 0, 600000, EXPORT_PUBLISH, 0 },        /* connected */
+    { 300000, 900000, EXPORT_PUBLISH, 600 }, /* seconds exported */
+    { 300000, 900000, EXPORT_RETAIN, 10 },   /* minutes retained */
+    { 300000, 359999, EXPORT_RETAIN, 0 },    /* a part of a minute */
+    { 900000, 300000, EXPORT_PUBLISH, 0 },   /* a clock that went back */
+    { 1000, 2500, EXPORT_PUBLISH, 1 },       /* whole seconds */
 };
 
 static void test_durations(void **state)
@@ -156,8 +196,8 @@ static void test_document(void **state)
     assert_int_equal(export_batch_add(&b, "aws:num-messages-sent", "dev-1", "{\"count\":3}",
                                       1700000100000, NULL, false),
                      DD_OK);
-    assert_int_equal(export_batch_add(&b, "aws:num-messages-received", "od\"d\\\n",
-                                      "{\"count\":0}", 1700000100000, "Topics", true),
+    assert_int_equal(export_batch_add(&b, "aws:num-messages-received", "od\"d\\\n", "{\"count\":0}",
+                                      1700000100000, "Topics", true),
                      DD_OK);
     assert_int_equal(export_batch_finish(&b), DD_OK);
     assert_int_equal(b.n_done, 1);
@@ -266,9 +306,12 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values),    cmocka_unit_test(test_durations),
-        cmocka_unit_test(test_keys),      cmocka_unit_test(test_document),
-        cmocka_unit_test(test_cut),       cmocka_unit_test(test_too_large),
+        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_document),
+        cmocka_unit_test(test_cut),
+        cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_alloc_failures),
     };
 

@@ -26,8 +26,7 @@
 static void add_row(struct store *s, const char *thing, const char *profile, int64_t time_ms,
                     const char *json)
 {
-    struct store_datapoint dp = { .time_ms = time_ms, .value_json = json,
-                                  .verdict = "no-verdict" };
+    struct store_datapoint dp = { .time_ms = time_ms, .value_json = json, .verdict = "no-verdict" };
     bool created;
 
     assert_int_equal(store_detect_series(s, thing, profile, profile, &dp.series, &created), DD_OK);
