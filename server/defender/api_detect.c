@@ -129,12 +129,27 @@ out:
     return rc;
 }
 
+/* {k1: v1, k2: v2} (strings borrowed), inside {key: ...} when key is not
+ * NULL, printed into *out (cJSON_free). DD_ERR_NOMEM. */
+static int pair_text(const char *key, const char *k1, const char *v1, const char *k2,
+                     const char *v2, char **out)
+{
+    cJSON *o = cJSON_CreateObject(), *in = key ? cJSON_AddObjectToObject(o, key) : o;
+    int rc;
+
+    if (!in || !cJSON_AddStringToObject(in, k1, v1) || !cJSON_AddStringToObject(in, k2, v2))
+        rc = DD_ERR_NOMEM;
+    else
+        rc = print_json(o, out);
+    cJSON_Delete(o);
+    return rc;
+}
+
 /* alertTargets: {"SNS": {"alertTargetArn", "roleArn"}}, only the SNS key. */
 static int alert_targets_text(struct request *req, const cJSON *targets, char **out)
 {
     const cJSON *t, *sns = NULL;
     const char *arn = NULL, *role = NULL;
-    cJSON *o = NULL, *s;
     int rc;
 
     *out = NULL;
@@ -159,17 +174,7 @@ static int alert_targets_text(struct request *req, const cJSON *targets, char **
         rc = names_check(NAMES_SNS_TOPIC_ARN, "alertTargets.SNS.alertTargetArn", NULL, &req->eb);
     if (!rc)
         rc = names_check(NAMES_ROLE_ARN, "alertTargets.SNS.roleArn", role, &req->eb);
-    if (rc)
-        return rc;
-    o = cJSON_CreateObject();
-    s = cJSON_AddObjectToObject(o, "SNS");
-    if (!s || !cJSON_AddStringToObject(s, "alertTargetArn", arn) ||
-        !cJSON_AddStringToObject(s, "roleArn", role))
-        rc = DD_ERR_NOMEM;
-    else
-        rc = print_json(o, out);
-    cJSON_Delete(o);
-    return rc;
+    return rc ? rc : pair_text("SNS", "alertTargetArn", arn, "roleArn", role, out);
 }
 
 /* metricsExportConfig: {"mqttTopic", "roleArn"}, both required. The topic
@@ -177,7 +182,6 @@ static int alert_targets_text(struct request *req, const cJSON *targets, char **
 static int export_config_text(struct request *req, const cJSON *cfg, char **out)
 {
     const char *topic = NULL, *role = NULL;
-    cJSON *o;
     int rc;
 
     *out = NULL;
@@ -196,16 +200,7 @@ static int export_config_text(struct request *req, const cJSON *cfg, char **out)
                      "metricsExportConfig.mqttTopic %.512s is not a topic Device Defender can "
                      "publish to: wildcards and reserved topics are not allowed.",
                      topic);
-    if (rc)
-        return rc;
-    o = cJSON_CreateObject();
-    if (!o || !cJSON_AddStringToObject(o, "mqttTopic", topic) ||
-        !cJSON_AddStringToObject(o, "roleArn", role))
-        rc = DD_ERR_NOMEM;
-    else
-        rc = print_json(o, out);
-    cJSON_Delete(o);
-    return rc;
+    return rc ? rc : pair_text(NULL, "mqttTopic", topic, "roleArn", role, out);
 }
 
 /* The catalogue row of a metric name: aws: or a custom metric of ctx. */

@@ -11,12 +11,10 @@ newer model's members (a copy of its iot model with them added, on the
 session's data path), and send what boto3 would refuse before sending raw."""
 import copy
 import json
-import time
 
 import boto3
 import botocore.config
 import botocore.session
-import paho.mqtt.client as mqtt
 import pytest
 
 from conftest import http
@@ -61,34 +59,20 @@ def newer(emu, iot, models):
         config=botocore.config.Config(retries={"max_attempts": 1}))
 
 
-class Subscriber:
-    """A paho client subscribed to one topic, keeping every payload."""
+class Subscriber(Device):
+    """A Device (test_detect) subscribed to one topic, keeping every
+    payload as JSON in docs."""
 
     def __init__(self, emu, topic):
-        self.docs = []
-        self.client = mqtt.Client(client_id="export-reader", protocol=mqtt.MQTTv311)
-        self.client.on_message = lambda c, u, m: self.docs.append((m.topic, json.loads(m.payload)))
-        emu.mqtt_start(self.client)
+        super().__init__(emu, "export-reader")
         self.subscribe(topic)
 
-    def subscribe(self, topic):
-        done = []
-        self.client.on_subscribe = lambda c, u, mid, granted: done.append(mid)
-        _, mid = self.client.subscribe(topic, 1)
-        deadline = time.monotonic() + 5
-        while mid not in done:
-            assert time.monotonic() < deadline, "no SUBACK"
-            time.sleep(0.01)
+    @property
+    def docs(self):
+        return [(t, json.loads(p)) for t, p in self.received]
 
-    def wait(self, n, timeout=10):
-        deadline = time.monotonic() + timeout
-        while len(self.docs) < n:
-            assert time.monotonic() < deadline, "got %d of %d documents" % (len(self.docs), n)
-            time.sleep(0.01)
-
-    def close(self):
-        self.client.disconnect()
-        self.client.loop_stop()
+    def wait(self, n):
+        self.wait_received(n, timeout=10)
 
 
 def create(newer, emu, **extra):
@@ -163,7 +147,7 @@ def test_export_after_each_window(emu, newer):
     emu.sync()
     closed = emu.clock()["now"]
     dev.close()
-    reader.docs.clear()
+    reader.received.clear()
     emu.advance(600)  # one window close: both buckets in one batch
     reader.wait(1)
     durations = [(m["timestamp"], m["value"]["count"]) for _, m in entries(reader.docs, "dev-1")
