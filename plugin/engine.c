@@ -625,8 +625,25 @@ static mosquitto_property *properties_from_json(const char *json)
     return props;
 }
 
+/* Put the list o back at the head of the queue (broker thread). */
+static void requeue(struct engine *e, struct outgoing *o)
+{
+    struct outgoing *last = o;
+
+    while (last->next)
+        last = last->next;
+    pthread_mutex_lock(&e->lock);
+    last->next = e->out;
+    if (!e->out_tail)
+        e->out_tail = last;
+    e->out = o;
+    atomic_store(&e->out_pending, 1);
+    pthread_mutex_unlock(&e->lock);
+}
+
 void engine_drain(struct engine *e)
 {
+    size_t budget = ENGINE_DRAIN_BYTES;
     struct outgoing *o;
 
     ASSERT_BROKER_THREAD(e);
@@ -639,6 +656,15 @@ void engine_drain(struct engine *e)
     pthread_mutex_unlock(&e->lock);
     while (o) {
         struct outgoing *next = o->next;
+
+        /* A tick publishes at most ENGINE_DRAIN_BYTES of payload (a window
+         * of a large fleet exports megabytes of metrics): the rest goes
+         * back to the head of the queue for the next ticks. */
+        if (budget < o->len && budget < ENGINE_DRAIN_BYTES) {
+            requeue(e, o);
+            return;
+        }
+        budget -= budget < o->len ? budget : o->len;
 
         if (!o->topic) {
             mosquitto_log_printf(o->level, "%s", o->data);

@@ -5,10 +5,11 @@ every metric a profile's behaviors use and every additionalMetricsToRetain
 dimension; boto3 and the AWS CLI v2 read them back (value kinds, time
 range, paging, retention) and get AWS's errors."""
 import json
+import time
 
 import pytest
 
-from conftest import cli_error
+from conftest import cli_error, http
 from test_detect import ALL_THINGS, Device, behavior
 
 
@@ -198,3 +199,24 @@ def test_device_side_values_retained_as_reported(emu, iot):
     assert values(iot, "aws:num-listening-tcp-ports", now - 1, now + 1) == [
         (int(now), {"count": 2})]
     dev.close()
+
+
+def test_dashboard_plots_retained_values(emu, iot):
+    """The dashboard's retained-values panel asks ListMetricValues as the
+    page does (unsigned, ISO times with milliseconds) and gets the values."""
+    status, _, page = http("GET", emu.endpoint + "/_ddlocal/ui/")
+    assert status == 200 and b'id="retained-metric"' in page
+    status, _, script = http("GET", emu.endpoint + "/_ddlocal/ui/app.js")
+    assert status == 200 and b"'/metric-values?thingName='" in script
+    setup_profile(emu, iot)
+    dev = Device(emu, "dev-1")
+    dev.publish("status", count=4)
+    emu.advance(300)
+    dev.close()
+    now = emu.clock()["now"]
+    iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t))
+    status, _, body = http("GET", emu.endpoint + "/metric-values?thingName=dev-1&metricName="
+                           "aws%3Anum-messages-sent&startTime=" + iso(now - 12 * 3600) +
+                           "&endTime=" + iso(now) + "&maxResults=250")
+    assert status == 200, body
+    assert [d["value"] for d in json.loads(body)["metricDatumList"]] == [{"count": 4}]
