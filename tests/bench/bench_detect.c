@@ -333,8 +333,7 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
         fail("counting rows", rc);
 
     printf("bench-detect: %zu things x %d behaviors in %zu profiles attached to all things%s\n", n,
-           N_BEHAVIORS, N_PROFILES,
-           retain ? ", 5 more retained metrics, all exported" : "");
+           N_BEHAVIORS, N_PROFILES, retain ? ", 5 more retained metrics, all exported" : "");
     printf("  broker thread, longest tick closing:  %8.2f ms   (target < 5 ms)\n", close_max);
     printf("  window close spread over:             %8d ticks (%.1f ms in all)\n", ticks[1],
            close_ms[1]);
@@ -352,14 +351,15 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
                "%zu, longest %.2f ms (target < 5 ms)\n",
                dr.n_docs / N_WINDOWS, (double)dr.bytes / N_WINDOWS / 1e6, dr.n_ticks / N_WINDOWS,
                dr.tick_max);
-    printf(
-        "json: {\"things\":%zu,\"behaviors\":%d,\"retained\":%d,\"export_tick_ms_max\":%.3f,"
-        "\"close_ms_max\":%.3f,"
-        "\"eval_first_ms\":%.1f,\"eval_steady_ms\":%.1f,\"eval_steady_max_ms\":%.1f,"
-        "\"table_bytes_per_client\":%.0f,"
-        "\"engine_bytes_per_client\":%.0f,\"datapoints\":%" PRId64 ",\"violations\":%" PRId64 "}\n",
-        n, N_BEHAVIORS, retain ? N_RETAINED : 0, dr.tick_max, close_max, eval_ms[0], steady[(N_WINDOWS - 1) / 2], steady[N_WINDOWS - 2],
-        (double)rss_clients / (double)n, (double)rss_engine / (double)n, datapoints, violations);
+    printf("json: {\"things\":%zu,\"behaviors\":%d,\"retained\":%d,\"export_tick_ms_max\":%.3f,"
+           "\"close_ms_max\":%.3f,"
+           "\"eval_first_ms\":%.1f,\"eval_steady_ms\":%.1f,\"eval_steady_max_ms\":%.1f,"
+           "\"table_bytes_per_client\":%.0f,"
+           "\"engine_bytes_per_client\":%.0f,\"datapoints\":%" PRId64 ",\"violations\":%" PRId64
+           "}\n",
+           n, N_BEHAVIORS, retain ? N_RETAINED : 0, dr.tick_max, close_max, eval_ms[0],
+           steady[(N_WINDOWS - 1) / 2], steady[N_WINDOWS - 2], (double)rss_clients / (double)n,
+           (double)rss_engine / (double)n, datapoints, violations);
     clients_free(t);
 }
 
