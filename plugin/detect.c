@@ -15,7 +15,15 @@
  * memory (a struct judge_ring of 12 buckets per thing and metric, enough
  * for the longest duration of 3600 s), as does the ML stand-in's history;
  * the alarm state lives in the behavior_states table, so a restart resumes
- * it. */
+ * it.
+ *
+ * Retention and export ride on the same walk: every metric a profile's
+ * behaviors use or its additionalMetricsToRetain(V2) list is retained, one
+ * datapoint row per thing and window (or report) in the thing's own series
+ * holding all its values at once (store_retained.h); the exported ones go
+ * into the profile's export batch (core/export.c), whose documents wait in
+ * d->exports until the engine has committed the window and takes them
+ * (detect_exports_take) for the broker thread to publish. */
 #include "plugin/detect.h"
 
 #include <assert.h>
