@@ -209,13 +209,13 @@ def test_dashboard_plots_retained_values(emu, iot):
     status, _, script = http("GET", emu.endpoint + "/_ddlocal/ui/app.js")
     assert status == 200 and b"'/metric-values?thingName='" in script
     setup_profile(emu, iot)
-    dev = Device(emu, "dev-1")
+    dev = Device(emu, "dev-dash")
     dev.publish("status", count=4)
     emu.advance(300)
     dev.close()
     now = emu.clock()["now"]
     iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t))
-    status, _, body = http("GET", emu.endpoint + "/metric-values?thingName=dev-1&metricName="
+    status, _, body = http("GET", emu.endpoint + "/metric-values?thingName=dev-dash&metricName="
                            "aws%3Anum-messages-sent&startTime=" + iso(now - 12 * 3600) +
                            "&endTime=" + iso(now) + "&maxResults=250")
     assert status == 200, body
