@@ -69,6 +69,7 @@ static const struct shape_row shapes[] = {
     [NAMES_CUSTOM_METRIC_DISPLAY_NAME] = { 0, 128, PAT_GRAPH_SPACE, 0, GRAPH_PATTERN },
     [NAMES_VERIFICATION_STATE_DESCRIPTION] = { 0, 1000, PAT_NO_CNTRL, 0, "[^\\p{Cntrl}]*" },
     [NAMES_ROLE_ARN] = { 20, 2048, PAT_NONE, 0, "" },
+    [NAMES_EXPORT_MQTT_TOPIC] = { 1, 512, PAT_NONE, 0, "" },
     [NAMES_ATTRIBUTE_NAME] = { 0, 128, PAT_ATTR, 1, "[a-zA-Z0-9_.,@/:#-]+" },
     [NAMES_ATTRIBUTE_VALUE] = { 0, 800, PAT_ATTR, 0, "[a-zA-Z0-9_.,@/:#-]*" },
     [NAMES_TAG_KEY] = { 1, 128, PAT_TAG_KEY, 0, "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$" },

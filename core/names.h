@@ -50,6 +50,7 @@ enum names_shape {
     NAMES_CUSTOM_METRIC_DISPLAY_NAME,     /* max 128 [\p{Graph}\x20]* */
     NAMES_VERIFICATION_STATE_DESCRIPTION, /* max 1000 [^\p{Cntrl}]* */
     NAMES_ROLE_ARN,                       /* 20-2048, any text */
+    NAMES_EXPORT_MQTT_TOPIC,              /* 1-512, any text (metricsExportConfig) */
     NAMES_ATTRIBUTE_NAME,                 /* max 128 [a-zA-Z0-9_.,@/:#-]+ */
     NAMES_ATTRIBUTE_VALUE,                /* max 800 [a-zA-Z0-9_.,@/:#-]* */
     NAMES_TAG_KEY,                        /* 1-128 ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ */

@@ -15,7 +15,15 @@
  * memory (a struct judge_ring of 12 buckets per thing and metric, enough
  * for the longest duration of 3600 s), as does the ML stand-in's history;
  * the alarm state lives in the behavior_states table, so a restart resumes
- * it. */
+ * it.
+ *
+ * Retention and export ride on the same walk: every metric a profile's
+ * behaviors use or its additionalMetricsToRetain(V2) list is retained, one
+ * datapoint row per thing and window (or report) in the thing's own series
+ * holding all its values at once (store_retained.h); the exported ones go
+ * into the profile's export batch (core/export.c), whose documents wait in
+ * d->exports until the engine has committed the window and takes them
+ * (detect_exports_take) for the broker thread to publish. */
 #include "plugin/detect.h"
 
 #include <assert.h>
@@ -30,14 +38,17 @@
 #include "core/behavior.h"
 #include "core/clock.h"
 #include "core/evaluate.h"
+#include "core/export.h"
 #include "core/ids.h"
 #include "core/judge.h"
 #include "core/metric.h"
 #include "core/mlmodel.h"
+#include "core/strbuf.h"
 #include "plugin/strlist.h"
 #include "plugin/strmap.h"
 #include "store/defender/store_detect.h"
 #include "store/defender/store_mlmodel.h"
+#include "store/defender/store_retained.h"
 
 #define MAX_PROFILES 64 /* a profile is one bit of a uint64_t target mask */
 #define TWO_DAYS_MS  ((int64_t)2 * 24 * 3600 * 1000)
@@ -45,10 +56,31 @@
  * gave no datapoint for CLIENTS_FORGET_AFTER_MS, to free it. */
 #define SWEEP_EVERY_MS ((int64_t)3600 * 1000)
 
+/* A metric a profile retains: a behavior's metric (with its dimension) or
+ * an additionalMetricsToRetain(V2) entry. */
+struct retain_spec {
+    char *metric;                   /* owned */
+    const struct metric_info *info; /* static catalogue row */
+    char *dim;                      /* owned; NULL without a dimension */
+    bool not_in;                    /* the dimension's NOT_IN side */
+    bool export;                    /* exportMetric: also exported */
+    char *key;                      /* owned: export_retained_key() */
+};
+
 struct dprofile {
     char *name;                      /* owned */
     struct behavior_list *behaviors; /* owned */
     char *topic_arn;                 /* owned; NULL without an SNS alert target */
+    struct retain_spec *specs;       /* owned array of n_specs */
+    size_t n_specs;
+    char *export_topic;         /* owned: metricsExportConfig.mqttTopic, or NULL */
+    struct export_batch export; /* this window's export documents */
+};
+
+/* A finished export document, waiting for the commit of its window. */
+struct pending_export {
+    char *topic;   /* owned */
+    char *payload; /* owned, NUL-terminated */
 };
 
 struct detect {
@@ -63,9 +95,13 @@ struct detect {
     struct strmap *states;           /* same key -> struct cached_state */
     struct strmap *models;           /* "profile\0behavior" -> struct model_entry */
     struct mlmodel_params ml_params; /* the model lifecycle's settings */
-    int64_t swept_ms;                /* the window end of the last sweep (forget_idle) */
-    detect_log_fn log;               /* NULL: warnings are dropped */
-    void *log_ctx;                   /* borrowed */
+    struct strmap *retained;         /* thing -> struct retained_series */
+    struct pending_export *exports;  /* owned array of n_exports */
+    size_t n_exports;
+    char row[16384];   /* a thing's retained values being written */
+    int64_t swept_ms;  /* the window end of the last sweep (forget_idle) */
+    detect_log_fn log; /* NULL: warnings are dropped */
+    void *log_ctx;     /* borrowed */
 };
 
 /* The evaluation state of (thing, profile, behavior), written through to
@@ -83,6 +119,12 @@ struct model_entry {
     bool dirty; /* datapoints counted since it was last written */
 };
 
+/* The series of a thing's retained values (store_retained.h). */
+struct retained_series {
+    int64_t series;
+    int64_t used_ms; /* the time of its last row */
+};
+
 /* The ML stand-in's memory of one (thing, profile, behavior). */
 struct ml_history {
     struct judge_ml ml;
@@ -90,6 +132,20 @@ struct ml_history {
 };
 
 /* ---- snapshot ----------------------------------------------------------- */
+
+static void clear_specs(struct dprofile *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->n_specs; i++) {
+        free(p->specs[i].metric);
+        free(p->specs[i].dim);
+        free(p->specs[i].key);
+    }
+    free(p->specs);
+    p->specs = NULL;
+    p->n_specs = 0;
+}
 
 static void clear_profiles(struct detect *d)
 {
@@ -99,11 +155,29 @@ static void clear_profiles(struct detect *d)
         free(d->profiles[i].name);
         behavior_list_free(d->profiles[i].behaviors);
         free(d->profiles[i].topic_arn);
+        clear_specs(&d->profiles[i]);
+        free(d->profiles[i].export_topic);
+        export_batch_cleanup(&d->profiles[i].export);
     }
     d->n_profiles = 0;
     d->mask_unregistered = 0;
     strmap_free(d->masks, free);
     d->masks = NULL;
+}
+
+static void drop_exports(struct detect *d)
+{
+    size_t i;
+
+    for (i = 0; i < d->n_exports; i++) {
+        free(d->exports[i].topic);
+        free(d->exports[i].payload);
+    }
+    free(d->exports);
+    d->exports = NULL;
+    d->n_exports = 0;
+    for (i = 0; i < d->n_profiles; i++)
+        export_batch_cleanup(&d->profiles[i].export);
 }
 
 struct detect *detect_new(const char *region, const char *account, int64_t retention_ms,
@@ -125,7 +199,8 @@ struct detect *detect_new(const char *region, const char *account, int64_t reten
     d->states = strmap_new();
     d->masks = strmap_new();
     d->models = strmap_new();
-    if (!d->history || !d->ml || !d->states || !d->masks || !d->models) {
+    d->retained = strmap_new();
+    if (!d->history || !d->ml || !d->states || !d->masks || !d->models || !d->retained) {
         detect_free(d);
         return NULL;
     }
@@ -141,6 +216,8 @@ void detect_free(struct detect *d)
     strmap_free(d->ml, free);
     strmap_free(d->states, free);
     strmap_free(d->models, free);
+    strmap_free(d->retained, free);
+    drop_exports(d);
     free(d);
 }
 
@@ -150,7 +227,8 @@ size_t detect_bytes(const struct detect *d)
            strmap_count(d->history) * sizeof(struct judge_ring) + strmap_bytes(d->ml) +
            strmap_count(d->ml) * sizeof(struct ml_history) + strmap_bytes(d->states) +
            strmap_count(d->states) * sizeof(struct cached_state) + strmap_bytes(d->models) +
-           strmap_count(d->models) * sizeof(struct model_entry) +
+           strmap_count(d->models) * sizeof(struct model_entry) + strmap_bytes(d->retained) +
+           strmap_count(d->retained) * sizeof(struct retained_series) +
            (d->masks ? strmap_bytes(d->masks) + strmap_count(d->masks) * sizeof(uint64_t) : 0);
 }
 
@@ -162,17 +240,23 @@ void detect_set_log(struct detect *d, detect_log_fn fn, void *ctx)
 
 int detect_discard_cache(struct detect *d)
 {
-    struct strmap *fresh = strmap_new(), *models = strmap_new();
+    struct strmap *fresh = strmap_new(), *models = strmap_new(), *fresh_retained = strmap_new();
 
-    if (!fresh || !models) {
+    if (!fresh || !models || !fresh_retained) {
         strmap_free(fresh, free);
         strmap_free(models, free);
+        strmap_free(fresh_retained, free);
         return DD_ERR_NOMEM;
     }
     strmap_free(d->states, free);
     d->states = fresh;
     strmap_free(d->models, free);
     d->models = models;
+    /* Series created by the rolled-back transaction are gone too. */
+    strmap_free(d->retained, free);
+    d->retained = fresh_retained;
+    /* The exports of a rolled-back window were never committed. */
+    drop_exports(d);
     return DD_OK;
 }
 
@@ -235,6 +319,61 @@ static void reload_cleanup(struct reload *r)
     free(r->dims);
 }
 
+/* Add metric (with dim, not_in) to p's retained metrics, once per key; a
+ * repeated key keeps the export flag any of its entries sets. */
+static int add_spec(struct dprofile *p, const char *metric, const struct metric_info *info,
+                    const char *dim, bool not_in, bool export)
+{
+    char key[600];
+    struct retain_spec *sp;
+    size_t i;
+
+    if (!info || export_retained_key(key, sizeof(key), metric, dim, not_in) < 0)
+        return DD_OK;
+    for (i = 0; i < p->n_specs; i++) {
+        if (strcmp(p->specs[i].key, key) == 0) {
+            p->specs[i].export |= export;
+            return DD_OK;
+        }
+    }
+    sp = realloc(p->specs, (p->n_specs + 1) * sizeof(*sp));
+    if (!sp)
+        return DD_ERR_NOMEM;
+    p->specs = sp;
+    sp = &sp[p->n_specs];
+    memset(sp, 0, sizeof(*sp));
+    sp->metric = strdup(metric);
+    sp->dim = dim ? strdup(dim) : NULL;
+    sp->key = strdup(key);
+    sp->info = info;
+    sp->not_in = not_in;
+    sp->export = export;
+    if (!sp->metric || !sp->key || (dim && !sp->dim)) {
+        free(sp->metric);
+        free(sp->dim);
+        free(sp->key);
+        return DD_ERR_NOMEM;
+    }
+    p->n_specs++;
+    return DD_OK;
+}
+
+/* Every behavior's metric is retained, exported when it says exportMetric. */
+static int add_behavior_specs(struct dprofile *p)
+{
+    size_t i;
+    int rc = DD_OK;
+
+    for (i = 0; i < p->behaviors->n && !rc; i++) {
+        const struct behavior *b = &p->behaviors->items[i];
+
+        rc = add_spec(p, b->metric, b->info, b->dimension_name,
+                      b->dimension_name && b->dimension_op == BEHAVIOR_DIM_NOT_IN,
+                      b->has_export_metric && b->export_metric);
+    }
+    return rc;
+}
+
 static int add_profile(void *ctx, const char *name, const char *behaviors_json,
                        const char *alert_targets_json)
 {
@@ -270,9 +409,10 @@ static int add_profile(void *ctx, const char *name, const char *behaviors_json,
     if (cJSON_IsString(arn))
         p->topic_arn = strdup(arn->valuestring);
     cJSON_Delete(targets);
-    if (!p->name || (cJSON_IsString(arn) && !p->topic_arn)) {
+    if (!p->name || (cJSON_IsString(arn) && !p->topic_arn) || add_behavior_specs(p)) {
         free(p->name);
         free(p->topic_arn);
+        clear_specs(p);
         behavior_list_free(list);
         return DD_ERR_NOMEM;
     }
@@ -288,6 +428,72 @@ static int find_profile(const struct detect *d, const char *name)
         if (strcmp(d->profiles[i].name, name) == 0)
             return (int)i;
     return -1;
+}
+
+/* The catalogue row of a retained metric: aws: or a custom metric. */
+static const struct metric_info *retained_info(const struct reload *r, const char *name)
+{
+    const struct metric_info *info = metric_find(name);
+    size_t i;
+
+    for (i = 0; i < r->bctx.n_custom && !info; i++)
+        if (strcmp(r->bctx.custom[i].name, name) == 0)
+            info = metric_custom_info(r->bctx.custom[i].type);
+    return info;
+}
+
+/* One additionalMetricsToRetainV2 entry (or a v1 name) into p's specs. */
+static int add_retained_entry(const struct reload *r, struct dprofile *p, const cJSON *e)
+{
+    const cJSON *metric = cJSON_IsString(e) ? e : cJSON_GetObjectItemCaseSensitive(e, "metric");
+    const cJSON *dim = cJSON_GetObjectItemCaseSensitive(e, "metricDimension");
+    const cJSON *dname = cJSON_GetObjectItemCaseSensitive(dim, "dimensionName");
+    const cJSON *op = cJSON_GetObjectItemCaseSensitive(dim, "operator");
+
+    if (!cJSON_IsString(metric))
+        return DD_OK;
+    return add_spec(p, metric->valuestring, retained_info(r, metric->valuestring),
+                    cJSON_IsString(dname) ? dname->valuestring : NULL,
+                    cJSON_IsString(op) && strcmp(op->valuestring, "NOT_IN") == 0,
+                    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "exportMetric")));
+}
+
+/* One row of store_detect_each_profile_retain: the profile's retained
+ * metrics beyond its behaviors', and its metrics export topic. */
+static int add_retain(void *ctx, const char *name, const char *metrics_json,
+                      const char *metrics_v2_json, const char *export_json)
+{
+    struct reload *r = ctx;
+    int i = find_profile(r->d, name);
+    const char *lists[2] = { metrics_json, metrics_v2_json };
+    struct dprofile *p;
+    const cJSON *e, *topic;
+    cJSON *doc;
+    size_t k;
+    int rc = DD_OK;
+
+    if (i < 0)
+        return DD_OK;
+    p = &r->d->profiles[i];
+    for (k = 0; k < 2 && !rc; k++) {
+        doc = lists[k] ? cJSON_Parse(lists[k]) : NULL;
+        cJSON_ArrayForEach(e, doc)
+        {
+            rc = add_retained_entry(r, p, e);
+            if (rc)
+                break;
+        }
+        cJSON_Delete(doc);
+    }
+    doc = export_json ? cJSON_Parse(export_json) : NULL;
+    topic = cJSON_GetObjectItemCaseSensitive(doc, "mqttTopic");
+    if (!rc && cJSON_IsString(topic)) {
+        p->export_topic = strdup(topic->valuestring);
+        if (!p->export_topic)
+            rc = DD_ERR_NOMEM;
+    }
+    cJSON_Delete(doc);
+    return rc;
 }
 
 /* The profile mask of registered thing, created empty on first use. */
@@ -380,6 +586,19 @@ static char *print_json(cJSON *o)
 
     cJSON_Delete(o);
     return s;
+}
+
+/* v as MetricValue JSON: in small (size bytes) for a count, else on the
+ * heap (free it when it is not small). NULL when out of memory. Counts, by
+ * far the most common values, are written without building a JSON tree:
+ * one datapoint per thing and behavior at every window close. */
+static char *value_text(const struct metric_value *v, char *small, size_t size)
+{
+    if (v->kind == METRIC_KIND_COUNT) {
+        snprintf(small, size, "{\"count\":%llu}", (unsigned long long)v->count);
+        return small;
+    }
+    return print_json(metric_value_to_json(v));
 }
 
 /* Record one event of a violation, and its alert unless suppressed. */
@@ -658,16 +877,9 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
         res.event = EVALUATE_EVENT_NONE;
         res.state = prev;
     }
-    /* Counts, by far the most common values, are written without building a
-     * JSON tree: one datapoint per thing and behavior at every window close. */
-    if (v->kind == METRIC_KIND_COUNT) {
-        snprintf(count_json, sizeof(count_json), "{\"count\":%llu}", (unsigned long long)v->count);
-        value_json = count_json;
-    } else {
-        value_json = print_json(metric_value_to_json(v));
-        if (!value_json)
-            return DD_ERR_NOMEM;
-    }
+    value_json = value_text(v, count_json, sizeof(count_json));
+    if (!value_json)
+        return DD_ERR_NOMEM;
     if (res.event == EVALUATE_EVENT_IN_ALARM) {
         rc = open_violation(d, s, p, b, thing, time_ms, v, value_json, st.violation_id);
     } else if (res.state.in_alarm && res.verdict == JUDGE_VIOLATING && st.violation_id[0]) {
@@ -891,6 +1103,8 @@ int detect_reload(struct detect *d, struct store *s, int64_t now_ms, struct dd_e
         rc = store_detect_each_dimension(s, add_dimension_name, &r);
     if (!rc)
         rc = store_detect_each_profile(s, add_profile, &r);
+    if (!rc)
+        rc = store_detect_each_profile_retain(s, add_retain, &r);
     reload_cleanup(&r);
     /* Every registered thing gets a mask, empty when nothing targets it, so
      * that a thing without one is one outside the registry. */
@@ -1078,6 +1292,18 @@ static const struct behavior *next_behavior(const struct detect *d, uint64_t mas
     return NULL;
 }
 
+/* What a record counts in an idle bucket after its window (a later bucket
+ * of a manual jump): nothing, and a session only if still connected. The
+ * copy goes in *zero; returns it. */
+static const struct client_record *idle_record(const struct client_record *rec,
+                                               struct client_record *zero)
+{
+    *zero = *rec;
+    memset(&zero->counts, 0, sizeof(zero->counts));
+    zero->had_session = rec->disconnected_at_ms == 0 && rec->had_session;
+    return zero;
+}
+
 /* Queue the datapoints of one record for the bucket ending at end_ms. An
  * idle bucket (a later bucket of a manual jump) passes idle = true: only
  * clients still connected, with zero counts, and disconnect durations. */
@@ -1095,12 +1321,8 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
 
     if (!mask)
         return DD_OK;
-    if (idle) {
-        zero = *rec;
-        memset(&zero.counts, 0, sizeof(zero.counts));
-        zero.had_session = rec->disconnected_at_ms == 0 && rec->had_session;
-        rec = &zero;
-    }
+    if (idle)
+        rec = idle_record(rec, &zero);
     while (!rc && (b = next_behavior(d, mask, &pi, &bi))) {
         struct metric_value v = { 0 };
         int dim = -1;
@@ -1242,6 +1464,251 @@ static int judge_batch(struct detect *d, struct store *s, struct batch *bt, int6
     return rc;
 }
 
+/* ---- retained values and metrics export ---------------------------------- */
+
+/* Distinct retained metrics of one thing, at most (more are not kept). */
+#define RETAIN_KEYS_MAX 128
+
+/* The value of a retained metric for one thing at one time, for use;
+ * DD_ERR_NOT_FOUND when there is none. *v is cleared first. */
+typedef int (*spec_value_fn)(void *ctx, const struct retain_spec *sp, enum export_use use,
+                             struct metric_value *v);
+
+/* A cloud-side record in a closed bucket (spec_value_fn's ctx). */
+struct cloud_source {
+    const struct client_window *w;
+    const struct client_record *rec; /* idle buckets: the zeroed copy */
+    int64_t end_ms;
+    bool idle;
+};
+
+static int cloud_spec_value(void *ctx, const struct retain_spec *sp, enum export_use use,
+                            struct metric_value *v)
+{
+    const struct cloud_source *c = ctx;
+    const struct client_record *rec = c->rec;
+    struct metric_stats st;
+    int dim = -1;
+
+    memset(v, 0, sizeof(*v));
+    if (sp->dim && (dim = dim_index(c->w, sp->dim)) < 0)
+        return DD_ERR_NOT_FOUND;
+    if (strcmp(sp->metric, "aws:source-ip-address") == 0) {
+        if (c->idle || !rec->counts.connection_attempts || !rec->counts.source_ip[0])
+            return DD_ERR_NOT_FOUND;
+        return set_cidr(v, rec->counts.source_ip);
+    }
+    if (strcmp(sp->metric, "aws:disconnect-duration") == 0) {
+        if (!rec->disconnected_at_ms && !rec->had_session)
+            return DD_ERR_NOT_FOUND;
+        return set_count(v, export_disconnect_duration(rec->disconnected_at_ms, c->end_ms, use));
+    }
+    if (!cloud_stats(sp->metric, rec, dim, sp->not_in, &st))
+        return DD_ERR_NOT_FOUND;
+    return export_bucket_value(sp->info, &st, use, v);
+}
+
+struct report_source {
+    const struct report *r;
+};
+
+/* A device metrics report (spec_value_fn's ctx is a struct report_source):
+ * device-side and custom values as reported, neither aggregated nor
+ * converted. */
+static int report_spec_value(void *ctx, const struct retain_spec *sp, enum export_use use,
+                             struct metric_value *v)
+{
+    const struct report_source *src = ctx;
+    struct behavior b;
+    int64_t sample;
+    int rc;
+
+    (void)use;
+    memset(&b, 0, sizeof(b));
+    b.name = sp->key;
+    b.metric = sp->metric;
+    b.info = sp->info;
+    rc = judge_report_value(&b, src->r, v, &sample);
+    if (!rc && sample >= 0)
+        rc = set_count(v, (uint64_t)sample);
+    return rc;
+}
+
+/* The series of thing's retained values, created on first use. */
+static int retained_series(struct detect *d, struct store *s, const char *thing, int64_t time_ms,
+                           int64_t *out)
+{
+    size_t len = strlen(thing);
+    struct retained_series *r = strmap_get(d->retained, thing, len);
+    bool created;
+    int rc;
+
+    if (!r) {
+        r = calloc(1, sizeof(*r));
+        if (!r)
+            return DD_ERR_NOMEM;
+        rc = store_detect_series(s, thing, STORE_RETAINED_SERIES, STORE_RETAINED_SERIES, &r->series,
+                                 &created);
+        if (!rc && strmap_put(d->retained, thing, len, r, NULL))
+            rc = DD_ERR_NOMEM;
+        if (rc) {
+            free(r);
+            return rc;
+        }
+    }
+    r->used_ms = time_ms;
+    *out = r->series;
+    return DD_OK;
+}
+
+/* The value of sp by fn for use, as JSON text (value_text's rules) in
+ * *text; DD_ERR_NOT_FOUND when there is none. */
+static int spec_text(spec_value_fn fn, void *ctx, const struct retain_spec *sp, enum export_use use,
+                     char *small, size_t size, char **text)
+{
+    struct metric_value v;
+    int rc = fn(ctx, sp, use, &v);
+
+    *text = NULL;
+    if (!rc) {
+        *text = value_text(&v, small, size);
+        if (!*text)
+            rc = DD_ERR_NOMEM;
+    }
+    metric_value_cleanup(&v);
+    return rc;
+}
+
+/* Add sp's exported value for thing at time_ms to p's export batch. */
+static int export_spec(struct dprofile *p, const struct retain_spec *sp, const char *thing,
+                       int64_t time_ms, spec_value_fn fn, void *ctx)
+{
+    char small[40], *text;
+    int rc = spec_text(fn, ctx, sp, EXPORT_PUBLISH, small, sizeof(small), &text);
+
+    if (rc)
+        return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
+    rc = export_batch_add(&p->export, sp->metric, thing, text, time_ms, sp->dim, sp->not_in);
+    if (text != small)
+        free(text);
+    return rc == DD_ERR_TOO_LARGE ? DD_OK : rc;
+}
+
+/* Retain, in one datapoint of thing's retained series at time_ms, the
+ * value of every metric the profiles monitoring thing retain on one side
+ * (cloud: cloud-side metrics, else device-side and custom ones), each
+ * once, and add the exported ones to their profile's export batch. */
+static int retain_thing(struct detect *d, struct store *s, const char *thing, int64_t time_ms,
+                        bool cloud, spec_value_fn fn, void *ctx)
+{
+    uint64_t mask = profiles_for(d, thing);
+    const struct retain_spec *seen[RETAIN_KEYS_MAX];
+    size_t n_seen = 0, i, j, k;
+    struct store_datapoint dp = { 0 };
+    struct strbuf sb;
+    int rc = DD_OK;
+
+    if (!mask)
+        return DD_OK;
+    strbuf_init(&sb, d->row, sizeof(d->row));
+    strbuf_append(&sb, "{");
+    for (i = 0; i < d->n_profiles && !rc; i++) {
+        struct dprofile *p = &d->profiles[i];
+
+        if (!(mask & ((uint64_t)1 << i)))
+            continue;
+        for (j = 0; j < p->n_specs && !rc; j++) {
+            const struct retain_spec *sp = &p->specs[j];
+            char small[40], *text;
+            bool dup = false;
+
+            if ((sp->info->side == METRIC_SIDE_CLOUD) != cloud)
+                continue;
+            if (p->export_topic && sp->export)
+                rc = export_spec(p, sp, thing, time_ms, fn, ctx);
+            for (k = 0; k < n_seen && !dup; k++)
+                dup = strcmp(seen[k]->key, sp->key) == 0;
+            if (rc || dup || n_seen == RETAIN_KEYS_MAX)
+                continue;
+            seen[n_seen++] = sp;
+            rc = spec_text(fn, ctx, sp, EXPORT_RETAIN, small, sizeof(small), &text);
+            if (rc) {
+                rc = rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
+                continue;
+            }
+            strbuf_appendf(&sb, "%s\"%s\":%s", strbuf_len(&sb) > 1 ? "," : "", sp->key, text);
+            if (text != small)
+                free(text);
+        }
+    }
+    if (rc || strbuf_len(&sb) == 1)
+        return rc;
+    strbuf_append(&sb, "}");
+    if (strbuf_check(&sb)) {
+        if (d->log)
+            d->log(d->log_ctx, "ddlocal: a thing's retained values do not fit a row; "
+                               "they are not retained this time");
+        return DD_OK;
+    }
+    rc = retained_series(d, s, thing, time_ms, &dp.series);
+    if (rc)
+        return rc;
+    dp.time_ms = time_ms;
+    dp.value_json = d->row;
+    dp.verdict = judge_verdict_name(JUDGE_NO_VERDICT);
+    return store_detect_datapoint_add(s, &dp);
+}
+
+/* Close every profile's export batch and queue its documents until the
+ * caller commits (detect_exports_take). */
+static int finish_exports(struct detect *d)
+{
+    size_t i, j;
+    int rc = DD_OK;
+
+    for (i = 0; i < d->n_profiles && !rc; i++) {
+        struct dprofile *p = &d->profiles[i];
+        struct pending_export *q;
+
+        if (!p->export_topic)
+            continue;
+        rc = export_batch_finish(&p->export);
+        if (!rc && p->export.n_done) {
+            q = realloc(d->exports, (d->n_exports + p->export.n_done) * sizeof(*q));
+            if (!q)
+                return DD_ERR_NOMEM;
+            d->exports = q;
+        }
+        for (j = 0; j < p->export.n_done && !rc; j++) {
+            q = &d->exports[d->n_exports];
+            q->topic = strdup(p->export_topic);
+            if (!q->topic) {
+                rc = DD_ERR_NOMEM;
+                break;
+            }
+            q->payload = p->export.done[j];
+            p->export.done[j] = NULL; /* the queue's now */
+            d->n_exports++;
+        }
+        export_batch_cleanup(&p->export);
+    }
+    return rc;
+}
+
+int detect_exports_take(struct detect *d, detect_publish_fn fn, void *ctx)
+{
+    size_t i;
+    int rc = DD_OK, one;
+
+    for (i = 0; i < d->n_exports; i++) {
+        one = fn(ctx, d->exports[i].topic, d->exports[i].payload, strlen(d->exports[i].payload));
+        if (!rc)
+            rc = one;
+    }
+    drop_exports(d);
+    return rc;
+}
+
 /* ---- forgetting --------------------------------------------------------- */
 
 /* Whether a map entry was used at or after *(int64_t *)ctx. */
@@ -1259,6 +1726,11 @@ static bool ring_recent(void *ctx, const void *value)
 static bool ml_recent(void *ctx, const void *value)
 {
     return ((const struct ml_history *)value)->used_ms >= *(const int64_t *)ctx;
+}
+
+static bool retained_recent(void *ctx, const void *value)
+{
+    return ((const struct retained_series *)value)->used_ms >= *(const int64_t *)ctx;
 }
 
 static bool state_recent(void *ctx, const void *value)
@@ -1281,6 +1753,7 @@ static void forget_idle(struct detect *d, int64_t now_ms)
     strmap_drop(d->history, ring_recent, &since, free);
     strmap_drop(d->ml, ml_recent, &since, free);
     strmap_drop(d->states, state_recent, &since, free);
+    strmap_drop(d->retained, retained_recent, &since, free);
 }
 
 int detect_window(struct detect *d, struct store *s, const struct client_window *w)
@@ -1297,9 +1770,19 @@ int detect_window(struct detect *d, struct store *s, const struct client_window 
         if (!rc)
             rc = judge_batch(d, s, &bt, end);
         batch_cleanup(&bt);
+        for (i = 0; i < w->n && !rc; i++) {
+            struct client_record zero;
+            struct cloud_source src = { w, &w->records[i], end, k > 0 };
+
+            if (k > 0)
+                src.rec = idle_record(src.rec, &zero);
+            rc = retain_thing(d, s, w->records[i].id, end, true, cloud_spec_value, &src);
+        }
     }
     if (!rc)
         rc = models_flush(d, s, w->bucket_end_ms + w->idle_buckets_after * CLOCK_BUCKET_MS);
+    if (!rc)
+        rc = finish_exports(d);
     if (!rc && d->retention_ms > 0)
         rc = store_detect_datapoints_prune(s, w->bucket_end_ms - d->retention_ms);
     if (!rc)
@@ -1352,5 +1835,13 @@ int detect_report(struct detect *d, struct store *s, const char *thing, const st
     if (!rc)
         rc = judge_batch(d, s, &bt, now_ms);
     batch_cleanup(&bt);
+    /* The report's own values are retained (and exported) as reported. */
+    if (!rc) {
+        struct report_source src = { r };
+
+        rc = retain_thing(d, s, thing, now_ms, false, report_spec_value, &src);
+    }
+    if (!rc)
+        rc = finish_exports(d);
     return rc;
 }

@@ -9,6 +9,7 @@
 #ifndef DD_PLUGIN_DETECT_H
 #define DD_PLUGIN_DETECT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -59,6 +60,17 @@ int detect_window(struct detect *d, struct store *s, const struct client_window 
  * thing, received at emulated time now_ms. */
 int detect_report(struct detect *d, struct store *s, const char *thing, const struct report *r,
                   int64_t now_ms);
+
+/* Receives one metrics export document for topic: payload (len bytes) is
+ * borrowed for the call. Return DD_OK, or an error to report. */
+typedef int (*detect_publish_fn)(void *ctx, const char *topic, const char *payload, size_t len);
+
+/* Hand every metrics export document the last committed window or report
+ * produced to fn(ctx, ...), in order, then forget them. Call after the
+ * commit of detect_window or detect_report; a rollback
+ * (detect_discard_cache) drops them instead. Returns DD_OK or the first
+ * error fn returned (every document is offered either way). */
+int detect_exports_take(struct detect *d, detect_publish_fn fn, void *ctx);
 
 /* Drop the cached evaluation states after the caller rolled back a
  * transaction, so the next reads come from the database again. */

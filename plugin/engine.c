@@ -203,6 +203,20 @@ static int do_reload(struct engine *e, void *arg)
     return rc;
 }
 
+static int export_row(void *ctx, const char *topic, const char *payload, size_t len)
+{
+    return engine_publish(ctx, topic, payload, len, 0, 0, NULL);
+}
+
+/* Queue the metrics export documents of what was just committed (none
+ * after a rollback) for the broker thread. Engine thread. */
+static void publish_exports(struct engine *e)
+{
+    ASSERT_ENGINE_THREAD(e);
+    if (detect_exports_take(e->detect, export_row, e))
+        engine_log(e, MOSQ_LOG_ERR, "ddlocal: out of memory: dropped a metrics export");
+}
+
 static int do_window(struct engine *e, void *arg)
 {
     return detect_window(e->detect, e->store, arg);
@@ -256,6 +270,7 @@ static void handle_report(struct engine *e, const char *thing, enum report_forma
         struct report_job job = { thing, r, it->time_ms };
 
         in_transaction(e, "evaluating a metrics report", do_report, &job);
+        publish_exports(e);
     }
     if (rc)
         engine_log(e, MOSQ_LOG_ERR, "ddlocal: metrics report from %s: %s", thing, dd_strerror(rc));
@@ -449,6 +464,7 @@ static bool process(struct engine *e, struct item *batch)
             /* Pick up profile changes committed before this window closed. */
             poll_data_version(e);
             in_transaction(e, "evaluating a window", do_window, batch->win);
+            publish_exports(e);
             break;
         case ITEM_MESSAGE:
             poll_data_version(e);
@@ -606,8 +622,25 @@ static mosquitto_property *properties_from_json(const char *json)
     return props;
 }
 
+/* Put the list o back at the head of the queue (broker thread). */
+static void requeue(struct engine *e, struct outgoing *o)
+{
+    struct outgoing *last = o;
+
+    while (last->next)
+        last = last->next;
+    pthread_mutex_lock(&e->lock);
+    last->next = e->out;
+    if (!e->out_tail)
+        e->out_tail = last;
+    e->out = o;
+    atomic_store(&e->out_pending, 1);
+    pthread_mutex_unlock(&e->lock);
+}
+
 void engine_drain(struct engine *e)
 {
+    size_t budget = ENGINE_DRAIN_BYTES;
     struct outgoing *o;
 
     ASSERT_BROKER_THREAD(e);
@@ -620,6 +653,15 @@ void engine_drain(struct engine *e)
     pthread_mutex_unlock(&e->lock);
     while (o) {
         struct outgoing *next = o->next;
+
+        /* A tick publishes at most ENGINE_DRAIN_BYTES of payload (a window
+         * of a large fleet exports megabytes of metrics): the rest goes
+         * back to the head of the queue for the next ticks. */
+        if (budget < o->len && budget < ENGINE_DRAIN_BYTES) {
+            requeue(e, o);
+            return;
+        }
+        budget -= budget < o->len ? budget : o->len;
 
         if (!o->topic) {
             mosquitto_log_printf(o->level, "%s", o->data);

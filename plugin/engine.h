@@ -72,4 +72,8 @@ void engine_progress(struct engine *e, int64_t now_ms);
  * load when there is nothing to do. Broker thread. */
 void engine_drain(struct engine *e);
 
+/* Payload bytes one engine_drain() publishes at most (one message more
+ * than this is still published whole when it is the first of the tick). */
+#define ENGINE_DRAIN_BYTES (256 * 1024)
+
 #endif

@@ -26,6 +26,9 @@ extern const struct route api_shadow_routes[];
 /* Detect security profiles and their targets (api_detect.c). */
 extern const struct route api_detect_routes[];
 
+/* ListMetricValues: retained metric values (api_metric_values.c). */
+extern const struct route api_metric_values_routes[];
+
 /* Violations, violation events, verification states and the
  * /_ddlocal/datapoints view (api_violations.c). */
 extern const struct route api_violations_routes[];

@@ -24,6 +24,7 @@ static const struct route *const route_tables[] = {
     api_shadow_routes,
     api_detect_routes,
     api_violations_routes,
+    api_metric_values_routes,
     api_policies_routes,
     api_dimensions_routes,
     api_certs_routes,

@@ -284,6 +284,41 @@ function chart(tl, points) {
   return svg;
 }
 
+// ---- retained values -------------------------------------------------------
+// What Detect retained for the selected thing (the metrics its profiles use
+// or list in additionalMetricsToRetain), read through ListMetricValues.
+const RETAINED_METRICS = ['aws:num-messages-sent', 'aws:num-messages-received',
+  'aws:num-authorization-failures', 'aws:num-connection-attempts', 'aws:num-disconnects',
+  'aws:message-byte-size', 'aws:source-ip-address', 'aws:disconnect-duration',
+  'aws:all-bytes-in', 'aws:all-bytes-out', 'aws:all-packets-in', 'aws:all-packets-out',
+  'aws:num-established-tcp-connections', 'aws:num-listening-tcp-ports',
+  'aws:num-listening-udp-ports', 'aws:listening-tcp-ports', 'aws:listening-udp-ports',
+  'aws:destination-ip-addresses'];
+
+function setupRetained() {
+  const select = document.getElementById('retained-metric');
+  for (const m of RETAINED_METRICS) select.append(el('option', { value: m }, m));
+  select.addEventListener('change', () => { state.seen.retained = null; poll(); });
+}
+
+async function pollRetained() {
+  const box = document.getElementById('retained');
+  box.hidden = !state.selected || !state.clock;
+  if (box.hidden) return;
+  const metric = document.getElementById('retained-metric').value;
+  const end = new Date(state.clock.now * 1000), start = new Date((state.clock.now - 12 * 3600) * 1000);
+  const r = await getJSON('/metric-values?thingName=' + encodeURIComponent(state.selected) +
+    '&metricName=' + encodeURIComponent(metric) + '&startTime=' + start.toISOString() +
+    '&endTime=' + end.toISOString() + '&maxResults=250');
+  if (!changed('retained', state.selected + metric + r.text)) return;
+  const points = r.doc.metricDatumList.map((d) => ({ time: d.timestamp, value: d.value,
+    verdict: 'no-verdict', threshold: null, counter: '' }));
+  const out = document.getElementById('retained-chart');
+  out.replaceChildren(points.length
+    ? chart({ behaviorName: metric, events: [], threshold: null }, points)
+    : el('p', { class: 'muted' }, 'Nothing retained for ' + metric + ' yet: a profile that targets this thing must use it in a behavior or list it in additionalMetricsToRetainV2.'));
+}
+
 // ---- alerts ----------------------------------------------------------------
 function renderAlerts(f) {
   const box = document.getElementById('alerts');
@@ -327,6 +362,7 @@ async function poll() {
       const x = await getJSON('/_ddlocal/explain?thingName=' + encodeURIComponent(state.selected));
       if (changed('explain', x.text)) renderExplain(x.doc);
     }
+    await pollRetained();
   } catch (e) {
     document.getElementById('offline').hidden = false;
   } finally {
@@ -335,5 +371,6 @@ async function poll() {
 }
 
 document.getElementById('advance').addEventListener('click', advance);
+setupRetained();
 poll();
 setInterval(poll, POLL_MS);

@@ -129,12 +129,27 @@ out:
     return rc;
 }
 
+/* {k1: v1, k2: v2} (strings borrowed), inside {key: ...} when key is not
+ * NULL, printed into *out (cJSON_free). DD_ERR_NOMEM. */
+static int pair_text(const char *key, const char *k1, const char *v1, const char *k2,
+                     const char *v2, char **out)
+{
+    cJSON *o = cJSON_CreateObject(), *in = key ? cJSON_AddObjectToObject(o, key) : o;
+    int rc;
+
+    if (!in || !cJSON_AddStringToObject(in, k1, v1) || !cJSON_AddStringToObject(in, k2, v2))
+        rc = DD_ERR_NOMEM;
+    else
+        rc = print_json(o, out);
+    cJSON_Delete(o);
+    return rc;
+}
+
 /* alertTargets: {"SNS": {"alertTargetArn", "roleArn"}}, only the SNS key. */
 static int alert_targets_text(struct request *req, const cJSON *targets, char **out)
 {
     const cJSON *t, *sns = NULL;
     const char *arn = NULL, *role = NULL;
-    cJSON *o = NULL, *s;
     int rc;
 
     *out = NULL;
@@ -159,17 +174,33 @@ static int alert_targets_text(struct request *req, const cJSON *targets, char **
         rc = names_check(NAMES_SNS_TOPIC_ARN, "alertTargets.SNS.alertTargetArn", NULL, &req->eb);
     if (!rc)
         rc = names_check(NAMES_ROLE_ARN, "alertTargets.SNS.roleArn", role, &req->eb);
-    if (rc)
-        return rc;
-    o = cJSON_CreateObject();
-    s = cJSON_AddObjectToObject(o, "SNS");
-    if (!s || !cJSON_AddStringToObject(s, "alertTargetArn", arn) ||
-        !cJSON_AddStringToObject(s, "roleArn", role))
-        rc = DD_ERR_NOMEM;
-    else
-        rc = print_json(o, out);
-    cJSON_Delete(o);
-    return rc;
+    return rc ? rc : pair_text("SNS", "alertTargetArn", arn, "roleArn", role, out);
+}
+
+/* metricsExportConfig: {"mqttTopic", "roleArn"}, both required. The topic
+ * is one Detect publishes to: no wildcard, not a reserved $ topic. */
+static int export_config_text(struct request *req, const cJSON *cfg, char **out)
+{
+    const char *topic = NULL, *role = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!cJSON_IsObject(cfg))
+        return dd_fail(&req->eb, DD_ERR_INVALID,
+                       "metricsExportConfig must be a MetricsExportConfig object.");
+    rc = string_member(req, cfg, "mqttTopic", &topic);
+    if (!rc)
+        rc = string_member(req, cfg, "roleArn", &role);
+    if (!rc)
+        rc = names_check(NAMES_EXPORT_MQTT_TOPIC, "metricsExportConfig.mqttTopic", topic, &req->eb);
+    if (!rc)
+        rc = names_check(NAMES_ROLE_ARN, "metricsExportConfig.roleArn", role, &req->eb);
+    if (!rc && (strpbrk(topic, "+#") || topic[0] == '$'))
+        rc = dd_fail(&req->eb, DD_ERR_INVALID,
+                     "metricsExportConfig.mqttTopic %.512s is not a topic Device Defender can "
+                     "publish to: wildcards and reserved topics are not allowed.",
+                     topic);
+    return rc ? rc : pair_text(NULL, "mqttTopic", topic, "roleArn", role, out);
 }
 
 /* The catalogue row of a metric name: aws: or a custom metric of ctx. */
@@ -367,6 +398,8 @@ struct profile_input {
     bool given_metrics;
     char *metrics_v2;
     bool given_metrics_v2;
+    char *metrics_export;
+    bool given_metrics_export;
 };
 
 static void profile_input_cleanup(struct profile_input *in)
@@ -375,6 +408,7 @@ static void profile_input_cleanup(struct profile_input *in)
     cJSON_free(in->alert_targets);
     cJSON_free(in->metrics);
     cJSON_free(in->metrics_v2);
+    cJSON_free(in->metrics_export);
     memset(in, 0, sizeof(*in));
 }
 
@@ -414,6 +448,10 @@ static int read_profile_input(struct request *req, struct store *s, const cJSON 
     if (!rc && (m = handler_member(body, "additionalMetricsToRetainV2"))) {
         in->given_metrics_v2 = true;
         rc = metrics_v2_text(req, m, &bc.ctx, &in->metrics_v2);
+    }
+    if (!rc && (m = handler_member(body, "metricsExportConfig"))) {
+        in->given_metrics_export = true;
+        rc = export_config_text(req, m, &in->metrics_export);
     }
     store_behavior_context_cleanup(&bc);
     if (rc)
@@ -474,6 +512,7 @@ static int create_call(struct handler *h)
     p.alert_targets = op->in.alert_targets;
     p.metrics = op->in.metrics;
     p.metrics_v2 = op->in.metrics_v2;
+    p.metrics_export = op->in.metrics_export;
     p.tags = op->tags;
     rc = store_profile_create(h->s, &p, request_now_ms(h->req), &req->eb);
     return rc ? rc : api_tags_create(h, NAMES_ARN_SECURITY_PROFILE, op->name);
@@ -501,7 +540,7 @@ static int update_call(struct handler *h)
     struct request *req = h->req;
     struct op *op = h->op;
     struct store_profile_update u = { 0 };
-    bool del_behaviors, del_targets, del_metrics;
+    bool del_behaviors, del_targets, del_metrics, del_export;
     const cJSON *body;
     int rc = handler_body(h);
 
@@ -512,6 +551,11 @@ static int update_call(struct handler *h)
         rc = bool_member(req, body, "deleteAlertTargets", &del_targets);
     if (!rc)
         rc = bool_member(req, body, "deleteAdditionalMetricsToRetain", &del_metrics);
+    if (!rc)
+        rc = bool_member(req, body, "deleteMetricsExportConfig", &del_export);
+    if (!rc)
+        rc = check_delete_flag(req, del_export, handler_member(body, "metricsExportConfig") != NULL,
+                               "deleteMetricsExportConfig", "metricsExportConfig");
     if (!rc)
         rc = check_delete_flag(req, del_behaviors, handler_member(body, "behaviors") != NULL,
                                "deleteBehaviors", "behaviors");
@@ -538,6 +582,8 @@ static int update_call(struct handler *h)
     u.metrics = op->in.metrics;
     u.set_metrics_v2 = op->in.given_metrics_v2 || del_metrics;
     u.metrics_v2 = op->in.metrics_v2;
+    u.set_metrics_export = op->in.given_metrics_export || del_export;
+    u.metrics_export = op->in.metrics_export;
     return store_profile_update(h->s, op->name, op->has_expected, op->expected, &u,
                                 request_now_ms(h->req), &op->p, &req->eb);
 }
@@ -580,6 +626,7 @@ static int render_profile(struct handler *h, cJSON *o)
         (p->alert_targets && !cJSON_AddRawToObject(o, "alertTargets", p->alert_targets)) ||
         (p->metrics && !cJSON_AddRawToObject(o, "additionalMetricsToRetain", p->metrics)) ||
         (p->metrics_v2 && !cJSON_AddRawToObject(o, "additionalMetricsToRetainV2", p->metrics_v2)) ||
+        (p->metrics_export && !cJSON_AddRawToObject(o, "metricsExportConfig", p->metrics_export)) ||
         !cJSON_AddNumberToObject(o, "version", (double)p->version) ||
         handler_add_seconds(o, "creationDate", p->created_ms) ||
         handler_add_seconds(o, "lastModifiedDate", p->modified_ms))

@@ -18,6 +18,7 @@ struct walk {
     union {
         store_detect_profile_fn profile;
         store_detect_state_fn state;
+        store_detect_retain_fn retain;
     } fn;
 };
 
@@ -37,6 +38,25 @@ int store_detect_each_profile(struct store *s, store_detect_profile_fn fn, void 
     int rc = store__stmt(s, sql, &st, "");
 
     return rc ? rc : store__each(s, st, profile_row, &w, "list profiles");
+}
+
+static int retain_row(sqlite3_stmt *st, void *arg)
+{
+    struct walk *w = arg;
+
+    return w->fn.retain(w->ctx, store__text(st, 0), store__text(st, 1), store__text(st, 2),
+                        store__text(st, 3));
+}
+
+int store_detect_each_profile_retain(struct store *s, store_detect_retain_fn fn, void *ctx)
+{
+    static const char sql[] = "SELECT name, additional_metrics, additional_metrics_v2, "
+                              "metrics_export FROM security_profiles ORDER BY name";
+    struct walk w = { .ctx = ctx, .fn.retain = fn };
+    sqlite3_stmt *st;
+    int rc = store__stmt(s, sql, &st, "");
+
+    return rc ? rc : store__each(s, st, retain_row, &w, "list retained metrics");
 }
 
 int store_detect_each_dimension(struct store *s, store_detect_pair_fn fn, void *ctx)

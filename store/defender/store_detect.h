@@ -31,6 +31,16 @@ int store_detect_each_custom_metric(struct store *s, store_detect_pair_fn fn, vo
 /* Every security profile (alert_targets_json may be NULL). */
 int store_detect_each_profile(struct store *s, store_detect_profile_fn fn, void *ctx);
 
+/* What a security profile retains and exports, borrowed for the call:
+ * additionalMetricsToRetain, additionalMetricsToRetainV2 and
+ * metricsExportConfig as stored (each JSON text or NULL). */
+typedef int (*store_detect_retain_fn)(void *ctx, const char *name, const char *metrics_json,
+                                      const char *metrics_v2_json, const char *export_json);
+
+/* Every security profile's retained metrics and export configuration, by
+ * name. Returns DD_OK, the callback's non-zero value, or DD_ERR_STORE. */
+int store_detect_each_profile_retain(struct store *s, store_detect_retain_fn fn, void *ctx);
+
 /* Which things the security profiles target, the one reading both Detect
  * and the teaching views use: fn(ctx, profile, thing) once for every
  * registered thing a profile reaches through all/things,

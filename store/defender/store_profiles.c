@@ -24,8 +24,8 @@ static int table_exists(struct store *s, const char *table, bool *out)
 void store_profile_cleanup(struct store_profile *p)
 {
     if (p)
-        store__free_fields(p, sizeof(*p), 7, p->name, p->description, p->behaviors,
-                           p->alert_targets, p->metrics, p->metrics_v2, p->tags);
+        store__free_fields(p, sizeof(*p), 8, p->name, p->description, p->behaviors,
+                           p->alert_targets, p->metrics, p->metrics_v2, p->tags, p->metrics_export);
 }
 
 /* The stored version of profile name; DD_ERR_NOT_FOUND when there is none. */
@@ -45,8 +45,8 @@ int store_profile_create(struct store *s, const struct store_profile_new *p, int
 {
     static const char sql[] =
         "INSERT INTO security_profiles (name, description, behaviors, alert_targets, "
-        "additional_metrics, additional_metrics_v2, tags, version, created_ms, modified_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)";
+        "additional_metrics, additional_metrics_v2, tags, metrics_export, version, created_ms, "
+        "modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)";
     int64_t version;
     int rc = store__begin(s, eb);
 
@@ -58,9 +58,9 @@ int store_profile_create(struct store *s, const struct store_profile_new *p, int
     if (!rc)
         rc = DD_ERR_EXISTS;
     else if (rc == DD_ERR_NOT_FOUND)
-        rc =
-            store__run(s, sql, "create profile", "tttttttII", p->name, p->description, p->behaviors,
-                       p->alert_targets, p->metrics, p->metrics_v2, p->tags, now_ms, now_ms);
+        rc = store__run(s, sql, "create profile", "ttttttttII", p->name, p->description,
+                        p->behaviors, p->alert_targets, p->metrics, p->metrics_v2, p->tags,
+                        p->metrics_export, now_ms, now_ms);
     if (rc == DD_ERR_EXISTS)
         dd_fail(eb, rc, "Security profile %s already exists.", p->name);
     return store__finish(s, rc);
@@ -70,9 +70,9 @@ static int read_profile(sqlite3_stmt *st, void *item)
 {
     struct store_profile *p = item;
 
-    return store__columns(st, "SSSSSSSIII", &p->name, &p->description, &p->behaviors,
+    return store__columns(st, "SSSSSSSIIIS", &p->name, &p->description, &p->behaviors,
                           &p->alert_targets, &p->metrics, &p->metrics_v2, &p->tags, &p->version,
-                          &p->created_ms, &p->modified_ms);
+                          &p->created_ms, &p->modified_ms, &p->metrics_export);
 }
 
 static void cleanup_profile(void *item)
@@ -85,7 +85,7 @@ int store_profile_get(struct store *s, const char *name, struct store_profile *o
 {
     static const char sql[] =
         "SELECT name, description, behaviors, alert_targets, additional_metrics, "
-        "additional_metrics_v2, tags, version, created_ms, modified_ms "
+        "additional_metrics_v2, tags, version, created_ms, modified_ms, metrics_export "
         "FROM security_profiles WHERE name = ?";
 
     return store__get_named(s, sql, "read profile", read_profile, cleanup_profile, out,
@@ -111,6 +111,7 @@ int store_profile_update(struct store *s, const char *name, bool has_expected,
         "alert_targets = CASE WHEN ?5 THEN ?6 ELSE alert_targets END, "
         "additional_metrics = CASE WHEN ?7 THEN ?8 ELSE additional_metrics END, "
         "additional_metrics_v2 = CASE WHEN ?9 THEN ?10 ELSE additional_metrics_v2 END, "
+        "metrics_export = CASE WHEN ?13 THEN ?14 ELSE metrics_export END, "
         "version = version + 1, modified_ms = ?11 WHERE name = ?12";
     int64_t version;
     int rc;
@@ -123,10 +124,11 @@ int store_profile_update(struct store *s, const char *name, bool has_expected,
     if (!rc && has_expected && version != expected_version)
         rc = version_conflict(eb, name, expected_version, version);
     if (!rc)
-        rc = store__run(s, sql, "update profile", "itititititIt", (int)u->set_description,
+        rc = store__run(s, sql, "update profile", "itititititItit", (int)u->set_description,
                         u->description, (int)u->set_behaviors, u->behaviors,
                         (int)u->set_alert_targets, u->alert_targets, (int)u->set_metrics,
-                        u->metrics, (int)u->set_metrics_v2, u->metrics_v2, now_ms, name);
+                        u->metrics, (int)u->set_metrics_v2, u->metrics_v2, now_ms, name,
+                        (int)u->set_metrics_export, u->metrics_export);
     if (!rc)
         rc = store_profile_get(s, name, out, eb);
     rc = store__finish(s, rc);

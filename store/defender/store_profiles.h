@@ -38,14 +38,15 @@
 struct store_profile {
     char *name;
     char *description;
-    char *behaviors;     /* JSON array, API-order echo */
-    char *alert_targets; /* JSON object {"SNS": {...}} */
-    char *metrics;       /* additionalMetricsToRetain, JSON array of strings */
-    char *metrics_v2;    /* additionalMetricsToRetainV2, JSON array */
-    char *tags;          /* JSON array of {"Key", "Value"} */
-    int64_t version;     /* starts at 1 */
-    int64_t created_ms;  /* emulated time */
-    int64_t modified_ms; /* emulated time */
+    char *behaviors;      /* JSON array, API-order echo */
+    char *alert_targets;  /* JSON object {"SNS": {...}} */
+    char *metrics;        /* additionalMetricsToRetain, JSON array of strings */
+    char *metrics_v2;     /* additionalMetricsToRetainV2, JSON array */
+    char *tags;           /* JSON array of {"Key", "Value"} */
+    char *metrics_export; /* metricsExportConfig, JSON object {mqttTopic, roleArn} */
+    int64_t version;      /* starts at 1 */
+    int64_t created_ms;   /* emulated time */
+    int64_t modified_ms;  /* emulated time */
 };
 
 /* Free the strings of a row read back and zero it. NULL allowed. Cannot
@@ -62,6 +63,7 @@ struct store_profile_new {
     const char *metrics;
     const char *metrics_v2;
     const char *tags;
+    const char *metrics_export;
 };
 
 /* Insert a new profile (version 1, both times now_ms). Errors:
@@ -89,6 +91,8 @@ struct store_profile_update {
     const char *metrics;
     bool set_metrics_v2;
     const char *metrics_v2;
+    bool set_metrics_export;
+    const char *metrics_export;
 };
 
 /* Apply u to profile name in one transaction: check expected_version (when

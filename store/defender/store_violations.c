@@ -179,7 +179,7 @@ int store_datapoints_each(struct store *s, const char *thing, const char *profil
         "SELECT s.thing_name, s.profile_name, s.behavior_name, d.time_ms, d.value, "
         "d.threshold, d.verdict, d.streak_violating, d.streak_compliant, d.event, d.band_lo, "
         "d.band_hi FROM datapoint_series s CROSS JOIN buckets CROSS JOIN datapoints d "
-        "WHERE s.thing_name = ?1 AND (?2 IS NULL OR s.profile_name = ?2) "
+        "WHERE s.thing_name = ?1 AND s.profile_name != '' AND (?2 IS NULL OR s.profile_name = ?2) "
         "AND (?3 IS NULL OR s.behavior_name = ?3) AND d.bucket = buckets.b "
         "AND d.series_id = s.id "
         "ORDER BY d.time_ms, s.profile_name, s.behavior_name, d.id";

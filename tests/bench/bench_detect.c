@@ -18,6 +18,13 @@
  * server and the engine do: the benchmark holds no SQL of its own. It is
  * test code, built and run by tests/bench/run.sh (make bench).
  *
+ * With --retain, the first profile also retains five more metrics
+ * (additionalMetricsToRetainV2, every one with exportMetric) and every
+ * profile has a metricsExportConfig: each window then also writes each
+ * thing's retained values and builds the export documents, and the
+ * broker's part of the export (publishing the documents, ENGINE_DRAIN_BYTES
+ * of payload per tick, as engine_drain does) is timed per tick.
+ *
  * Prints a human-readable report and one JSON line (prefix "json: ");
  * exits 1 on a usage error, 2 when any step fails. */
 #include <inttypes.h>
@@ -34,6 +41,7 @@
 #include "core/error.h"
 #include "plugin/clients.h"
 #include "plugin/detect.h"
+#include "plugin/engine.h"
 #include "store/defender/store_counts.h"
 #include "store/defender/store_profiles.h"
 #include "store/store.h"
@@ -74,6 +82,20 @@ static const struct {
       "\"durationSeconds\":300,\"consecutiveDatapointsToAlarm\":1,"
       "\"consecutiveDatapointsToClear\":1}}]" },
 };
+
+/* --retain: five more retained metrics, all exported, on the first
+ * profile, and every profile exports. */
+static const char retain_v2[] =
+    "[{\"metric\":\"aws:message-byte-size\",\"exportMetric\":true},"
+    "{\"metric\":\"aws:source-ip-address\",\"exportMetric\":true},"
+    "{\"metric\":\"aws:disconnect-duration\",\"exportMetric\":true},"
+    "{\"metric\":\"aws:num-authorization-failures\",\"exportMetric\":true},"
+    "{\"metric\":\"aws:num-connection-attempts\",\"exportMetric\":true}]";
+static const char export_config[] =
+    "{\"mqttTopic\":\"bench/export\",\"roleArn\":\"arn:aws:iam::123456789012:role/Export\"}";
+#define N_RETAINED 5
+
+static bool retain; /* --retain */
 
 #define N_PROFILES  (sizeof(profiles) / sizeof(profiles[0]))
 #define N_BEHAVIORS 5
@@ -124,6 +146,11 @@ static void add_profiles(struct store *s)
         struct store_profile_new p = { .name = profiles[i].name,
                                        .behaviors = profiles[i].behaviors };
 
+        if (retain) {
+            p.metrics_v2 = i == 0 ? retain_v2 : NULL;
+            p.metrics_export = export_config;
+        }
+
         rc = store_profile_create(s, &p, FIRST_END - CLOCK_BUCKET_MS, &eb);
         if (!rc)
             rc = store_profile_attach(s, profiles[i].name, ALL_THINGS, NULL, &eb);
@@ -160,7 +187,65 @@ static void traffic(struct clients *t, size_t n, int window)
         c->auth_failures += odd && which == 2 ? 9 : 0;
         c->connection_attempts += odd && which == 3 ? 12 : 0;
         c->disconnects += odd && which == 4 ? 5 : 0;
+        /* Message sizes: no behavior judges them; --retain exports them. */
+        c->bytes.n += sent;
+        c->bytes.sum += 100 * (uint64_t)sent;
+        c->bytes.min = 40;
+        c->bytes.max = 160;
     }
+}
+
+/* The broker's part of the export: what engine_drain does with each
+ * document (a copy into the broker's buffer, mosquitto_broker_publish),
+ * ENGINE_DRAIN_BYTES of payload per tick. */
+struct drain {
+    double tick_ms, tick_max, total_ms;
+    size_t bytes, budget, n_docs, n_ticks;
+    double tick0;
+};
+
+static int publish_doc(void *ctx, const char *topic, const char *payload, size_t len)
+{
+    struct drain *dr = ctx;
+    char *copy;
+
+    (void)topic;
+    if (dr->budget < len && dr->budget < ENGINE_DRAIN_BYTES) {
+        /* The tick ends: the next one takes the rest. */
+        double tick = now_ms() - dr->tick0;
+
+        dr->total_ms += tick;
+        if (tick > dr->tick_max)
+            dr->tick_max = tick;
+        dr->n_ticks++;
+        dr->budget = ENGINE_DRAIN_BYTES;
+        dr->tick0 = now_ms();
+    }
+    dr->budget -= dr->budget < len ? dr->budget : len;
+    copy = malloc(len);
+    if (!copy)
+        return DD_ERR_NOMEM;
+    memcpy(copy, payload, len);
+    free(copy);
+    dr->bytes += len;
+    dr->n_docs++;
+    return DD_OK;
+}
+
+/* Publish what the window exported, tick by tick, into dr. */
+static void drain_exports(struct detect *d, struct drain *dr)
+{
+    double tick;
+
+    dr->budget = ENGINE_DRAIN_BYTES;
+    dr->tick0 = now_ms();
+    if (detect_exports_take(d, publish_doc, dr))
+        fail("publishing the exports", DD_ERR_NOMEM);
+    tick = now_ms() - dr->tick0;
+    dr->total_ms += tick;
+    if (tick > dr->tick_max)
+        dr->tick_max = tick;
+    dr->n_ticks++;
 }
 
 /* One window close as the broker's TICK and the engine do it: begin the
@@ -223,6 +308,7 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
     int ticks[N_WINDOWS] = { 0 };
     long rss0, rss_clients, rss_engine;
     struct clients *t;
+    struct drain dr = { 0 };
     int64_t datapoints, violations;
     int w, rc;
 
@@ -237,6 +323,7 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
         traffic(t, n, w);
         eval_ms[w] = close_window(t, d, s, FIRST_END + w * CLOCK_BUCKET_MS, &close_ms[w], &ticks[w],
                                   &close_max);
+        drain_exports(d, &dr);
     }
     rss_engine = rss_bytes() - rss0 - rss_clients;
     memcpy(steady, eval_ms + 1, sizeof(steady));
@@ -245,8 +332,8 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
     if (rc)
         fail("counting rows", rc);
 
-    printf("bench-detect: %zu things x %d behaviors in %zu profiles attached to all things\n", n,
-           N_BEHAVIORS, N_PROFILES);
+    printf("bench-detect: %zu things x %d behaviors in %zu profiles attached to all things%s\n", n,
+           N_BEHAVIORS, N_PROFILES, retain ? ", 5 more retained metrics, all exported" : "");
     printf("  broker thread, longest tick closing:  %8.2f ms   (target < 5 ms)\n", close_max);
     printf("  window close spread over:             %8d ticks (%.1f ms in all)\n", ticks[1],
            close_ms[1]);
@@ -259,13 +346,20 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
            (double)rss_clients / (double)n);
     printf("  engine history per client:            %8.0f B\n", (double)rss_engine / (double)n);
     printf("  rows: %" PRId64 " datapoints, %" PRId64 " violations\n", datapoints, violations);
-    printf(
-        "json: {\"things\":%zu,\"behaviors\":%d,\"close_ms_max\":%.3f,"
-        "\"eval_first_ms\":%.1f,\"eval_steady_ms\":%.1f,\"eval_steady_max_ms\":%.1f,"
-        "\"table_bytes_per_client\":%.0f,"
-        "\"engine_bytes_per_client\":%.0f,\"datapoints\":%" PRId64 ",\"violations\":%" PRId64 "}\n",
-        n, N_BEHAVIORS, close_max, eval_ms[0], steady[(N_WINDOWS - 1) / 2], steady[N_WINDOWS - 2],
-        (double)rss_clients / (double)n, (double)rss_engine / (double)n, datapoints, violations);
+    if (retain)
+        printf("  export: %zu documents, %.1f MB per window; broker ticks publishing them: "
+               "%zu, longest %.2f ms (target < 5 ms)\n",
+               dr.n_docs / N_WINDOWS, (double)dr.bytes / N_WINDOWS / 1e6, dr.n_ticks / N_WINDOWS,
+               dr.tick_max);
+    printf("json: {\"things\":%zu,\"behaviors\":%d,\"retained\":%d,\"export_tick_ms_max\":%.3f,"
+           "\"close_ms_max\":%.3f,"
+           "\"eval_first_ms\":%.1f,\"eval_steady_ms\":%.1f,\"eval_steady_max_ms\":%.1f,"
+           "\"table_bytes_per_client\":%.0f,"
+           "\"engine_bytes_per_client\":%.0f,\"datapoints\":%" PRId64 ",\"violations\":%" PRId64
+           "}\n",
+           n, N_BEHAVIORS, retain ? N_RETAINED : 0, dr.tick_max, close_max, eval_ms[0],
+           steady[(N_WINDOWS - 1) / 2], steady[N_WINDOWS - 2], (double)rss_clients / (double)n,
+           (double)rss_engine / (double)n, datapoints, violations);
     clients_free(t);
 }
 
@@ -341,7 +435,7 @@ static void churn(struct store *s, struct detect *d, size_t n, int rounds)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench-detect [THINGS]         (default 100000)\n"
+    fprintf(stderr, "usage: bench-detect [--retain] [THINGS] (default 100000)\n"
                     "       bench-detect --churn IDS [ROUNDS] (default 3 rounds)\n");
     exit(1);
 }
@@ -365,6 +459,11 @@ int main(int argc, char **argv)
     size_t n = 100000;
     int rounds = 0, rc;
 
+    if (argc > 1 && strcmp(argv[1], "--retain") == 0) {
+        retain = true;
+        argv++;
+        argc--;
+    }
     if (argc > 1 && strcmp(argv[1], "--churn") == 0) {
         if (argc < 3 || argc > 4)
             usage();

@@ -296,6 +296,11 @@ fi
 echo
 "$root/build/bench-detect" "$things"
 
+# The same fleet with five more retained metrics and metrics export on
+# (docs/performance.md), to read next to the figure above.
+echo
+"$root/build/bench-detect" --retain "$things"
+
 # Rounds of new client ids that leave and age out: the memory and the
 # window close must come back to where they were (docs/performance.md).
 echo

@@ -120,11 +120,68 @@ static void test_a_forgotten_thing_comes_back_to_its_alarm(void **state)
     assert_int_equal(detect_bytes(d), detect_bytes(fresh));
     window(d, s, back, "dev-1", 500);
     assert_int_equal(store_counts_detect(s, &datapoints, &violations), DD_OK);
-    assert_int_equal(datapoints, 2);
+    /* Two judged datapoints, and the thing's two rows of retained values. */
+    assert_int_equal(datapoints, 4);
     assert_int_equal(violations, 1);
     assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM violations WHERE end_ms IS NULL"),
                      1);
     detect_free(fresh);
+    detect_free(d);
+    store_close(s);
+}
+
+static int count_doc(void *ctx, const char *topic, const char *payload, size_t len)
+{
+    assert_string_equal(topic, "dd/export");
+    assert_int_equal(strlen(payload), len);
+    assert_non_null(strstr(payload, "\"thing\":\"dev-1\""));
+    (*(int *)ctx)++;
+    return DD_OK;
+}
+
+/* A committed window's export documents are handed over once; a rolled-back
+ * window's are dropped with the cache (detect_discard_cache). */
+static void test_exports_follow_the_commit(void **state)
+{
+    struct store *s = store_fixture_open();
+    struct client_window *w = calloc(1, sizeof(*w) + sizeof(w->records[0]));
+    struct detect *d;
+    int docs = 0;
+
+    (void)state;
+    store_fixture_exec(s, "INSERT INTO security_profiles (name, behaviors, additional_metrics_v2, "
+                          "metrics_export, created_ms, modified_ms) VALUES ('X', '[]', "
+                          "'[{\"metric\":\"aws:num-messages-sent\",\"exportMetric\":true}]', "
+                          "'{\"mqttTopic\":\"dd/export\",\"roleArn\":\"r\"}', 0, 0);"
+                          "INSERT INTO security_profile_targets (profile_name, target_arn) VALUES "
+                          "('X', 'arn:aws:iot:us-east-1:123456789012:all/things');");
+    d = detector(s);
+    assert_non_null(w);
+    w->bucket_end_ms = END;
+    w->n = 1;
+    strcpy(w->records[0].id, "dev-1");
+    w->records[0].had_session = true;
+    w->records[0].counts.sent = 3;
+    assert_int_equal(store_begin(s), DD_OK);
+    assert_int_equal(detect_window(d, s, w), DD_OK);
+    assert_int_equal(store_commit(s), DD_OK);
+    assert_int_equal(detect_exports_take(d, count_doc, &docs), DD_OK);
+    assert_int_equal(docs, 1);
+    assert_int_equal(detect_exports_take(d, count_doc, &docs), DD_OK);
+    assert_int_equal(docs, 1); /* handed over once */
+    w->bucket_end_ms = END + CLOCK_BUCKET_MS;
+    assert_int_equal(store_begin(s), DD_OK);
+    assert_int_equal(detect_window(d, s, w), DD_OK);
+    store_rollback(s);
+    assert_int_equal(detect_discard_cache(d), DD_OK);
+    assert_int_equal(detect_exports_take(d, count_doc, &docs), DD_OK);
+    assert_int_equal(docs, 1);
+    /* The retained row of the committed window only. */
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM datapoints d JOIN "
+                                          "datapoint_series s ON s.id = d.series_id "
+                                          "WHERE s.profile_name = ''"),
+                     1);
+    free(w);
     detect_free(d);
     store_close(s);
 }
@@ -134,6 +191,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quiet_things_are_forgotten),
         cmocka_unit_test(test_a_forgotten_thing_comes_back_to_its_alarm),
+        cmocka_unit_test(test_exports_follow_the_commit),
     };
 
     alloc_fail_setup();

@@ -41,7 +41,7 @@ static void join(struct store *s, const char *thing, const char *group)
 
 static void make_profile(struct store *s, const char *name)
 {
-    struct store_profile_new p = { name, NULL, "[]", NULL, NULL, NULL, NULL };
+    struct store_profile_new p = { .name = name, .behaviors = "[]" };
     struct dd_errbuf eb;
 
     assert_int_equal(store_profile_create(s, &p, 1000, &eb), DD_OK);
