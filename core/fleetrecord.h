@@ -81,16 +81,17 @@ void fleetrecord_find(const struct fleetrecord *r, const char *field,
 /* AWS's name for why an MQTT connection ended, from what the broker saw
  * (fleet-indexing.md §1.7). Cannot fail; any thread. */
 enum fleetrecord_disconnect {
-    FLEETRECORD_DISC_CLIENT,      /* the client sent DISCONNECT */
-    FLEETRECORD_DISC_KEEPALIVE,   /* the keepalive expired */
-    FLEETRECORD_DISC_LOST,        /* socket error or end of stream */
-    FLEETRECORD_DISC_DUPLICATE,   /* another connection took the client id */
-    FLEETRECORD_DISC_SERVER,      /* the broker (or ddlocal) closed it */
-    FLEETRECORD_DISC_AUTH,        /* refused by authentication */
-    FLEETRECORD_DISC_FORBIDDEN,   /* refused by authorization */
-    FLEETRECORD_DISC_PROTOCOL,    /* the client broke the protocol */
-    FLEETRECORD_DISC_UNKNOWN,     /* anything else */
+    FLEETRECORD_DISC_CLIENT,    /* the client sent DISCONNECT */
+    FLEETRECORD_DISC_KEEPALIVE, /* the keepalive expired */
+    FLEETRECORD_DISC_LOST,      /* socket error or end of stream */
+    FLEETRECORD_DISC_DUPLICATE, /* another connection took the client id */
+    FLEETRECORD_DISC_SERVER,    /* the broker (or ddlocal) closed it */
+    FLEETRECORD_DISC_AUTH,      /* refused by authentication */
+    FLEETRECORD_DISC_FORBIDDEN, /* refused by authorization */
+    FLEETRECORD_DISC_PROTOCOL,  /* the client broke the protocol */
+    FLEETRECORD_DISC_UNKNOWN,   /* anything else */
 };
+
 const char *fleetrecord_disconnect_name(enum fleetrecord_disconnect why);
 
 #endif

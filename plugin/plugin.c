@@ -567,8 +567,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
         void *old = NULL; /* the broker closes the connection: a client error */
 
         strmap_put(p->online, &a->client, sizeof(a->client),
-                   (void *)(uintptr_t)fleetrecord_disconnect_name(FLEETRECORD_DISC_PROTOCOL),
-                   &old);
+                   (void *)(uintptr_t)fleetrecord_disconnect_name(FLEETRECORD_DISC_PROTOCOL), &old);
     }
     if (rc)
         return rc;

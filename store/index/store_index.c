@@ -31,16 +31,16 @@ enum family {
 };
 
 struct store_index_thing {
-    struct store *s;                       /* borrowed */
-    const struct store_index_config *cfg;  /* borrowed */
-    const cJSON *named;                    /* borrowed: the named-shadow filter */
-    struct fleetrecord rec;                /* owned, reused thing after thing */
-    char name[256];                        /* the thing */
-    char *attrs;                           /* owned: its attributes JSON, reused */
+    struct store *s;                      /* borrowed */
+    const struct store_index_config *cfg; /* borrowed */
+    const cJSON *named;                   /* borrowed: the named-shadow filter */
+    struct fleetrecord rec;               /* owned, reused thing after thing */
+    char name[256];                       /* the thing */
+    char *attrs;                          /* owned: its attributes JSON, reused */
     size_t attrs_cap;
-    unsigned loaded;                       /* families in rec */
-    unsigned enabled;                      /* families the configuration indexes */
-    int rc;                                /* the first error a lookup met */
+    unsigned loaded;  /* families in rec */
+    unsigned enabled; /* families the configuration indexes */
+    int rc;           /* the first error a lookup met */
 };
 
 void store_index_config_cleanup(struct store_index_config *c)
@@ -64,9 +64,8 @@ int store_index_config_get(struct store *s, struct store_index_config *out)
 
     memset(out, 0, sizeof(*out));
     rc = store__row(s, sql, "read the indexing configuration", "ssssSSSsSI", out->thing_mode,
-                    sizeof(out->thing_mode), out->connectivity_mode,
-                    sizeof(out->connectivity_mode), out->defender_mode,
-                    sizeof(out->defender_mode), out->named_shadow_mode,
+                    sizeof(out->thing_mode), out->connectivity_mode, sizeof(out->connectivity_mode),
+                    out->defender_mode, sizeof(out->defender_mode), out->named_shadow_mode,
                     sizeof(out->named_shadow_mode), &out->named_shadows, &out->geo_locations,
                     &out->thing_custom, out->group_mode, sizeof(out->group_mode),
                     &out->group_custom, &out->updated_ms);
@@ -445,8 +444,7 @@ static unsigned families_enabled(const struct store_index_config *cfg)
 }
 
 int store_index_each_thing(struct store *s, const struct fleetquery *q, const char *after_name,
-                           size_t limit, store_index_each_fn fn, void *ctx,
-                           struct dd_errbuf *eb)
+                           size_t limit, store_index_each_fn fn, void *ctx, struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT name, thing_id, type_name, attributes, version FROM things"
                               " WHERE name > ?1 ORDER BY name";

@@ -77,8 +77,7 @@ struct store_index_thing;
 typedef int (*store_index_each_fn)(void *ctx, const char *thing_name,
                                    struct store_index_thing *thing);
 int store_index_each_thing(struct store *s, const struct fleetquery *q, const char *after_name,
-                           size_t limit, store_index_each_fn fn, void *ctx,
-                           struct dd_errbuf *eb);
+                           size_t limit, store_index_each_fn fn, void *ctx, struct dd_errbuf *eb);
 
 /* The values thing holds for field (NUL-terminated; NULL: every value), as
  * the matcher sees them: *vals an array of *n_vals values valid until the

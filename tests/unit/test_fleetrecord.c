@@ -166,6 +166,7 @@ static void test_disconnect_names(void **state)
         { FLEETRECORD_DISC_UNKNOWN, "UNKNOWN" },
         { (enum fleetrecord_disconnect)99, "UNKNOWN" },
     };
+
     size_t i;
 
     (void)state;
@@ -202,10 +203,8 @@ static void test_allocation_failure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_attr_types),
-        cmocka_unit_test(test_json_flatten),
-        cmocka_unit_test(test_find_sorted_and_all),
-        cmocka_unit_test(test_disconnect_names),
+        cmocka_unit_test(test_attr_types),          cmocka_unit_test(test_json_flatten),
+        cmocka_unit_test(test_find_sorted_and_all), cmocka_unit_test(test_disconnect_names),
         cmocka_unit_test(test_allocation_failure),
     };
 

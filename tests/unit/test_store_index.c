@@ -162,8 +162,7 @@ static void test_connectivity_records(void **state)
                                           " timestamp_ms = 8000 AND disconnect_reason ="
                                           " 'CLIENT_INITIATED_DISCONNECT'"),
                      2);
-    assert_int_equal(store_index_connectivity_reset(s, 9000, "SERVER_INITIATED_DISCONNECT"),
-                     DD_OK);
+    assert_int_equal(store_index_connectivity_reset(s, 9000, "SERVER_INITIATED_DISCONNECT"), DD_OK);
     assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM connectivity WHERE connected = 0"
                                           " AND disconnect_reason IS NOT NULL"),
                      2);
