@@ -444,11 +444,63 @@ static unsigned families_enabled(const struct store_index_config *cfg)
     return f;
 }
 
+/* The literal start of thingName that every match of q must have, from a
+ * thingName term on the root's chain of ANDs, lower-cased into prefix
+ * (size bytes); *exact when the term is the whole name. false when q
+ * bounds no name (then every thing is a candidate). A bound only narrows
+ * the candidates: the matcher still decides each one. */
+static bool name_bound(const struct fleetquery_node *n, char *prefix, size_t size, bool *exact)
+{
+    size_t len = 0;
+    const char *v;
+
+    if (n->op == FLEETQUERY_AND)
+        return name_bound(n->a, prefix, size, exact) || name_bound(n->b, prefix, size, exact);
+    if (n->op != FLEETQUERY_TERM || !n->field || strcmp(n->field, "thingName") != 0)
+        return false;
+    for (v = n->value; *v; v++) {
+        if (n->wild && (*v == '*' || *v == '?' || *v == '\\'))
+            break;
+        if ((unsigned char)*v >= 0x80 || len + 2 > size)
+            return false; /* NOCASE folds ASCII only */
+        prefix[len++] = (*v >= 'A' && *v <= 'Z') ? (char)(*v - 'A' + 'a') : *v;
+    }
+    prefix[len] = '\0';
+    *exact = !n->wild;
+    return len > 0;
+}
+
+/* The registry rows a walk of q steps over, after after_name, into *st. */
+static int walk_stmt(struct store *s, const struct fleetquery *q, const char *after_name,
+                     sqlite3_stmt **st)
+{
+    static const char all_sql[] = "SELECT name, thing_id, type_name, attributes, version"
+                                  " FROM things WHERE name > ?1 ORDER BY name";
+    static const char exact_sql[] = "SELECT name, thing_id, type_name, attributes, version"
+                                    " FROM things WHERE name = ?2 COLLATE NOCASE AND name > ?1"
+                                    " ORDER BY name";
+    static const char prefix_sql[] =
+        "SELECT name, thing_id, type_name, attributes, version FROM things"
+        " WHERE name COLLATE NOCASE >= ?2 AND name COLLATE NOCASE < ?3 AND name > ?1"
+        " ORDER BY name";
+    char lo[256], hi[256];
+    bool exact = false;
+    size_t len;
+
+    after_name = after_name ? after_name : "";
+    if (!name_bound(fleetquery_root(q), lo, sizeof(lo), &exact))
+        return store__stmt(s, all_sql, st, "s", after_name);
+    if (exact)
+        return store__stmt(s, exact_sql, st, "ss", after_name, lo);
+    len = strlen(lo);
+    memcpy(hi, lo, len + 1);
+    hi[len - 1]++; /* ASCII below 0x80: no carry; just past every "lo..." */
+    return store__stmt(s, prefix_sql, st, "sss", after_name, lo, hi);
+}
+
 int store_index_each_thing(struct store *s, const struct fleetquery *q, const char *after_name,
                            size_t limit, store_index_each_fn fn, void *ctx, struct dd_errbuf *eb)
 {
-    static const char sql[] = "SELECT name, thing_id, type_name, attributes, version FROM things"
-                              " WHERE name > ?1 ORDER BY name";
     struct store_index_config cfg;
     struct store_index_thing t;
     sqlite3_stmt *st = NULL;
@@ -476,7 +528,7 @@ int store_index_each_thing(struct store *s, const struct fleetquery *q, const ch
     t.cfg = &cfg;
     t.named = named;
     t.enabled = families_enabled(&cfg);
-    rc = store__stmt(s, sql, &st, "s", after_name ? after_name : "");
+    rc = walk_stmt(s, q, after_name, &st);
     if (rc) {
         dd_fail(eb, rc, "cannot read the things");
         goto out;
