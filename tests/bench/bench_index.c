@@ -98,8 +98,7 @@ static void make_fleet(struct store *s, long n)
         if (rc)
             fail("create a thing", rc);
         store_thing_cleanup(&t);
-        snprintf(doc, sizeof(doc), "{\"state\":{\"reported\":{\"battery\":%ld}}}",
-                 (i * 31) % 100);
+        snprintf(doc, sizeof(doc), "{\"state\":{\"reported\":{\"battery\":%ld}}}", (i * 31) % 100);
         rc = store_shadow_update(s, name, "", doc, strlen(doc), 1700000000, &lim, false, &r, &err);
         if (rc)
             fail("update a shadow", rc);
