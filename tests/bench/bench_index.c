@@ -30,6 +30,7 @@
 #include "store/iot/store_registry.h"
 #include "store/iot_data/store_shadow.h"
 #include "store/store.h"
+#include "tests/bench/bench_util.h"
 
 #define PAGE 100
 
@@ -45,21 +46,6 @@ static const struct {
 };
 
 #define N_QUERIES (sizeof(queries) / sizeof(queries[0]))
-
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_ms(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
 
 static void fail(const char *what, int rc)
 {
@@ -132,7 +118,7 @@ static double one_search(struct store *s, const char *text, size_t *n)
     struct fleetquery *q = NULL;
     struct page p = { 0 };
     struct dd_errbuf eb;
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     int rc = fleetquery_parse(text, strlen(text), FLEETQUERY_THINGS, &q, &eb);
 
     if (!rc)
@@ -141,7 +127,7 @@ static double one_search(struct store *s, const char *text, size_t *n)
     if (rc)
         fail(text, rc);
     *n = p.n;
-    return now_ms() - t0;
+    return bench_now_ms() - t0;
 }
 
 int main(int argc, char **argv)
@@ -169,10 +155,10 @@ int main(int argc, char **argv)
     rc = store_open(path, &s, &eb);
     if (rc)
         fail(eb.msg, rc);
-    t0 = now_ms();
+    t0 = bench_now_ms();
     make_fleet(s, n);
     printf("fleet index: %ld things with attributes and a shadow, written in %.1f s\n", n,
-           (now_ms() - t0) / 1e3);
+           (bench_now_ms() - t0) / 1e3);
     memset(&cfg, 0, sizeof(cfg));
     strcpy(cfg.thing_mode, "REGISTRY_AND_SHADOW");
     strcpy(cfg.connectivity_mode, "OFF");
@@ -185,7 +171,7 @@ int main(int argc, char **argv)
     for (i = 0; i < N_QUERIES; i++) {
         for (r = 0; r < runs; r++)
             ms[r] = one_search(s, queries[i].query, &hits[i]);
-        qsort(ms, (size_t)runs, sizeof(ms[0]), cmp_ms);
+        qsort(ms, (size_t)runs, sizeof(ms[0]), bench_cmp_ms);
         med[i] = ms[runs / 2];
         p99[i] = ms[runs - 2];
         printf("  %-16s %-72s %3zu things  median %7.2f ms  p99 %7.2f ms\n", queries[i].label,
@@ -197,11 +183,6 @@ int main(int argc, char **argv)
                p99[i]);
     printf("}\n");
     store_close(s);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/ddlocal.db-wal", dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/ddlocal.db-shm", dir);
-    unlink(path);
-    rmdir(dir);
+    bench_remove_db(dir, "ddlocal.db");
     return 0;
 }

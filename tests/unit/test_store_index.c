@@ -209,6 +209,13 @@ static void test_registry_fields(void **state)
         { "thingTypeName:pump AND thingName:pump*", "pump-1" },
         { "thingName:pump\\-1", "pump-1" },
         { "thingName:nothing*", "" },
+        /* an attribute word narrows the walk too */
+        { "attributes.fw:1.0 AND thingName:pump*", "pump-2" },
+        { "attributes.FW:2.1.0", "" }, /* field names keep their case */
+        { "attributes.fw:2.1.0 OR attributes.fw:1.0", "pump-1,pump-2" },
+        { "attributes.fw:none", "" },
+        { "attributes.temp:77", "pump-1" },
+        { "attributes.temp:77.0", "pump-1" },
         { "thingTypeName:pump", "pump-1" },
         { "thingGroupNames:plant1", "pump-1" },
         { "thingGroupNames:b1", "pump-1" },
