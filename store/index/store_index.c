@@ -870,7 +870,8 @@ static void group_lookup(void *ctx, const char *field, const struct fleetquery_v
                      vals, n_vals);
 }
 
-/* Group row st (name, id, description, attributes) into rec and doc. */
+/* Group row st (name, id, description, attributes, version) into rec and
+ * doc. */
 static int group_start(struct store *s, sqlite3_stmt *st, struct fleetrecord *rec, cJSON **doc)
 {
     const char *name = store__text(st, 0), *id = store__text(st, 1), *desc = store__text(st, 2);
@@ -890,6 +891,7 @@ static int group_start(struct store *s, sqlite3_stmt *st, struct fleetrecord *re
     fleetrecord_add_str(rec, "thingGroupId", id);
     if (desc)
         fleetrecord_add_str(rec, "description", desc);
+    fleetrecord_add_num(rec, "version", (double)sqlite3_column_int64(st, 4));
     cJSON_ArrayForEach(el, attrs)
     {
         char field[300];
@@ -930,8 +932,8 @@ out:
 int store_index_each_group(struct store *s, const struct fleetquery *q, const char *after_name,
                            size_t limit, store_index_group_fn fn, void *ctx, struct dd_errbuf *eb)
 {
-    static const char sql[] = "SELECT name, group_id, description, attributes FROM thing_groups"
-                              " WHERE name > ?1 ORDER BY name";
+    static const char sql[] = "SELECT name, group_id, description, attributes, version"
+                              " FROM thing_groups WHERE name > ?1 ORDER BY name";
     struct store_index_config cfg;
     struct fleetrecord rec;
     sqlite3_stmt *st = NULL;
@@ -962,7 +964,7 @@ int store_index_each_group(struct store *s, const struct fleetquery *q, const ch
         }
         rc = group_start(s, st, &rec, &doc);
         if (!rc && fleetquery_match(q, group_lookup, &rec)) {
-            rc = fn(ctx, store__text(st, 0), doc);
+            rc = fn(ctx, store__text(st, 0), doc, &rec);
             if (!rc && limit && ++n >= limit) {
                 cJSON_Delete(doc);
                 break;
