@@ -248,13 +248,16 @@ static bool custom_name_ok(const char *name, unsigned mask, bool groups)
     return true;
 }
 
-/* customFields of o (or, when absent, the stored *json), checked against
- * the sources in mask; *json becomes the canonical text (a new string). */
+/* customFields of o (or, when absent, the stored *json, which an index
+ * turned off drops), checked against the sources in mask; *json becomes
+ * the canonical text (a new string). */
 static int check_custom_fields(struct request *req, const cJSON *o, const char *path, unsigned mask,
                                bool groups, char **json)
 {
     const cJSON *given = handler_member(o, "customFields"), *el;
-    cJSON *list = given ? cJSON_Duplicate(given, true) : cJSON_Parse(*json ? *json : "[]");
+    bool off = !(mask & (groups ? SRC_GROUPS : SRC_REGISTRY));
+    cJSON *list = given ? cJSON_Duplicate(given, true)
+                        : cJSON_Parse(*json && !off ? *json : "[]"); /* OFF drops them */
     int rc = list ? DD_OK : DD_ERR_NOMEM;
     char *text;
 

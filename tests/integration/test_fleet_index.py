@@ -93,6 +93,14 @@ def test_configuration_defaults_update_and_get(emu, iot):
     assert "shadow.reported.stats.battery" in error_of(e)[1]
     assert iot.get_indexing_configuration()["thingIndexingConfiguration"][
         "thingIndexingMode"] == "REGISTRY_AND_SHADOW"
+    # Turning the index off drops its custom fields (and is allowed with them).
+    iot.update_indexing_configuration(
+        thingIndexingConfiguration={"thingIndexingMode": "OFF"},
+        thingGroupIndexingConfiguration={"thingGroupIndexingMode": "OFF"})
+    t = iot.get_indexing_configuration()["thingIndexingConfiguration"]
+    assert t["thingIndexingMode"] == "OFF" and "customFields" not in t
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.search_index(queryString="*")
 
 
 @pytest.mark.parametrize("config, words", [
