@@ -797,7 +797,6 @@ int store_index_thing_document(struct store_index_thing *t, cJSON **out)
 
     *out = NULL;
     if (!rc) {
-        fleetrecord_find(&t->rec, "thingName", &v, &n);
         if (!cJSON_AddStringToObject(o, "thingName", t->name))
             rc = DD_ERR_NOMEM;
         fleetrecord_find(&t->rec, "thingId", &v, &n);
