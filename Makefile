@@ -214,7 +214,7 @@ integration: all
 # the tests preload the sanitizer runtime into it (tests/integration/conftest.py)
 # and fail on any report in its log or the server's.
 SANITIZED_INTEGRATION := test_detect.py test_detect_api.py test_dimensions.py test_shadow.py \
-	test_authz.py test_policies.py test_sns.py test_teach.py test_sigv4.py
+	test_authz.py test_policies.py test_sns.py test_teach.py test_sigv4.py test_fleet_index.py
 integration-sanitized:
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined all
 	@cd tests/integration && DDLOCAL_BUILD=$(CURDIR)/build/san-address-undefined \

@@ -1070,7 +1070,8 @@ static int render_cardinality(struct handler *h, cJSON *o)
     struct op *op = h->op;
     size_t i, distinct = 0;
 
-    qsort(op->vals, op->n_vals, sizeof(*op->vals), by_value);
+    if (op->n_vals) /* qsort() takes no NULL array, even empty */
+        qsort(op->vals, op->n_vals, sizeof(*op->vals), by_value);
     for (i = 0; i < op->n_vals; i++)
         if (i == 0 || by_value(&op->vals[i - 1], &op->vals[i]) != 0)
             distinct++;
@@ -1141,8 +1142,8 @@ static int render_buckets(struct handler *h, cJSON *o)
         if (!op->vals[i].str)
             return DD_ERR_NOMEM;
     }
-    qsort(op->vals, op->n_vals, sizeof(*op->vals), by_value);
     if (op->n_vals) {
+        qsort(op->vals, op->n_vals, sizeof(*op->vals), by_value);
         b = calloc(op->n_vals, sizeof(*b));
         if (!b)
             return DD_ERR_NOMEM;
