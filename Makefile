@@ -215,7 +215,7 @@ integration: all
 # and fail on any report in its log or the server's.
 SANITIZED_INTEGRATION := test_detect.py test_detect_api.py test_dimensions.py test_shadow.py \
 	test_authz.py test_policies.py test_sns.py test_teach.py test_sigv4.py \
-	test_sns_subscriptions.py
+	test_sns_subscriptions.py test_fleet_index.py
 integration-sanitized:
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined all
 	@cd tests/integration && DDLOCAL_BUILD=$(CURDIR)/build/san-address-undefined \
@@ -255,13 +255,19 @@ run: deps all
 # The benchmark's own programs (tests/bench/run.sh, README "Benchmarks"):
 # the MQTT load generator, and the Detect evaluation benchmark, which links
 # the plugin's broker-free parts (counters, detector, maps) with store/core.
-BENCH_BIN := $(OUT)/ddlocal-loadgen $(OUT)/bench-detect
+BENCH_BIN := $(OUT)/ddlocal-loadgen $(OUT)/bench-detect $(OUT)/bench-index
 $(OUT)/ddlocal-loadgen: $(OBJ)/tools/loadgen.o
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(OUT)/bench-detect: $(OBJ)/tests/bench/bench_detect.o $(OBJ)/plugin/detect.o \
 		$(OBJ)/plugin/clients.o $(OBJ)/plugin/strlist.o $(OBJ)/plugin/strmap.o $(STORE_OBJ) $(CORE_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) $(LIBS_CORE)
+
+# SearchIndex over a large fleet (tests/bench/bench_index.c).
+$(OUT)/bench-index: $(OBJ)/tests/bench/bench_index.o $(STORE_OBJ) $(CORE_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) $(LIBS_CORE)

@@ -34,6 +34,7 @@ static const struct route *const route_tables[] = {
     api_mitigation_routes,
     api_mlmodels_routes,
     api_tags_routes,
+    api_index_routes,
 };
 
 /* clang-format on */

@@ -45,6 +45,7 @@
 #include "store/defender/store_counts.h"
 #include "store/defender/store_profiles.h"
 #include "store/store.h"
+#include "tests/bench/bench_util.h"
 
 #define CLIENTS_FORGET_AFTER_MS ((int64_t)2 * 24 * 3600 * 1000)
 #define RETAIN_MS               ((int64_t)24 * 3600 * 1000)
@@ -100,14 +101,6 @@ static bool retain; /* --retain */
 #define N_PROFILES  (sizeof(profiles) / sizeof(profiles[0]))
 #define N_BEHAVIORS 5
 
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static long rss_bytes(void)
 {
     long size = 0, resident = 0;
@@ -119,13 +112,6 @@ static long rss_bytes(void)
         fclose(f);
     }
     return resident * sysconf(_SC_PAGESIZE);
-}
-
-static int cmp_ms(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
 }
 
 static void fail(const char *what, int rc)
@@ -257,23 +243,23 @@ static double close_window(struct clients *t, struct detect *d, struct store *s,
                            double *sweep_ms, int *ticks, double *tick_max)
 {
     struct client_window *win = NULL;
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     int rc;
 
     if (clients_close_begin(t, end, 0, CLIENTS_FORGET_AFTER_MS, NULL, 0))
         fail("clients_close_begin", DD_ERR_NOMEM);
     *ticks = 0;
     while (!win) {
-        double tick0 = now_ms(), tick;
+        double tick0 = bench_now_ms(), tick;
 
         win = clients_close_for(t, CLIENTS_CLOSE_BUDGET_NS);
-        tick = now_ms() - tick0;
+        tick = bench_now_ms() - tick0;
         if (tick > *tick_max)
             *tick_max = tick;
         (*ticks)++;
     }
-    *sweep_ms = now_ms() - t0;
-    t0 = now_ms();
+    *sweep_ms = bench_now_ms() - t0;
+    t0 = bench_now_ms();
     rc = store_begin(s);
     if (!rc)
         rc = detect_window(d, s, win);
@@ -284,7 +270,7 @@ static double close_window(struct clients *t, struct detect *d, struct store *s,
     free(win);
     if (rc)
         fail("detect_window", rc);
-    return now_ms() - t0;
+    return bench_now_ms() - t0;
 }
 
 /* Connect n clients named PREFIX-NNNNNN on the connections conn_of(0..n). */
@@ -327,7 +313,7 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
     }
     rss_engine = rss_bytes() - rss0 - rss_clients;
     memcpy(steady, eval_ms + 1, sizeof(steady));
-    qsort(steady, N_WINDOWS - 1, sizeof(steady[0]), cmp_ms);
+    qsort(steady, N_WINDOWS - 1, sizeof(steady[0]), bench_cmp_ms);
     rc = store_counts_detect(s, &datapoints, &violations);
     if (rc)
         fail("counting rows", rc);
@@ -400,8 +386,8 @@ static void churn(struct store *s, struct detect *d, size_t n, int rounds)
         }
         /* The medians of the windows after the first (which creates every
          * state): this machine's other work makes single windows noisy. */
-        qsort(sweep + 1, CHURN_WINDOWS - 1, sizeof(sweep[0]), cmp_ms);
-        qsort(eval + 1, CHURN_WINDOWS - 1, sizeof(eval[0]), cmp_ms);
+        qsort(sweep + 1, CHURN_WINDOWS - 1, sizeof(sweep[0]), bench_cmp_ms);
+        qsort(eval + 1, CHURN_WINDOWS - 1, sizeof(eval[0]), bench_cmp_ms);
         close = sweep[CHURN_WINDOWS / 2] + eval[CHURN_WINDOWS / 2];
         for (i = 0; i < n; i++)
             clients_disconnect(t, conn_of(i), end - CLOCK_BUCKET_MS);
@@ -505,12 +491,6 @@ int main(int argc, char **argv)
 
     detect_free(d);
     store_close(s);
-    snprintf(path, sizeof(path), "%s/bench.db", dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/bench.db-wal", dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/bench.db-shm", dir);
-    unlink(path);
-    rmdir(dir);
+    bench_remove_db(dir, "bench.db");
     return 0;
 }
