@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/* test_lifecycle.c: AWS IoT's lifecycle and registry event documents and
+ * topics (core/lifecycle): each document's exact text, the escaping of
+ * odd client ids and topics, the event configuration's type names, topics
+ * that do not fit, and allocation failure. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "core/lifecycle.h"
+#include "tests/unit/alloc_fail.h"
+
+#define SID "6f1e5a2c-0d4b-4c8e-9a71-2b3c4d5e6f70"
+
+static void test_presence(void **state)
+{
+    static const struct {
+        struct lifecycle_presence ev;
+        const char *json;
+    } cases[] = {
+        { { "dev-1", 1700000000123, true, SID, "dev-1", "127.0.0.1", 1, NULL },
+          "{\"clientId\":\"dev-1\",\"timestamp\":1700000000123,\"eventType\":\"connected\","
+          "\"sessionIdentifier\":\"" SID "\",\"principalIdentifier\":\"dev-1\","
+          "\"ipAddress\":\"127.0.0.1\",\"versionNumber\":1}" },
+        { { "dev-1", 5, true, SID, "abc", NULL, 2, NULL },
+          "{\"clientId\":\"dev-1\",\"timestamp\":5,\"eventType\":\"connected\","
+          "\"sessionIdentifier\":\"" SID "\",\"principalIdentifier\":\"abc\","
+          "\"versionNumber\":2}" },
+        { { "dev-1", 7, false, SID, "dev-1", "127.0.0.1", 3, "CLIENT_INITIATED_DISCONNECT" },
+          "{\"clientId\":\"dev-1\",\"timestamp\":7,\"eventType\":\"disconnected\","
+          "\"sessionIdentifier\":\"" SID "\",\"principalIdentifier\":\"dev-1\","
+          "\"clientInitiatedDisconnect\":true,\"disconnectReason\":"
+          "\"CLIENT_INITIATED_DISCONNECT\",\"versionNumber\":3}" },
+        { { "a\"b", 7, false, SID, "a\"b", NULL, 4, "DUPLICATE_CLIENTID" },
+          "{\"clientId\":\"a\\\"b\",\"timestamp\":7,\"eventType\":\"disconnected\","
+          "\"sessionIdentifier\":\"" SID "\",\"principalIdentifier\":\"a\\\"b\","
+          "\"clientInitiatedDisconnect\":false,\"disconnectReason\":\"DUPLICATE_CLIENTID\","
+          "\"versionNumber\":4}" },
+    };
+    size_t i, len;
+    char *out;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(lifecycle_presence_json(&cases[i].ev, &out, &len), DD_OK);
+        if (strcmp(out, cases[i].json) != 0)
+            fail_msg("case %zu: %s", i, out);
+        assert_int_equal(len, strlen(out));
+        free(out);
+    }
+}
+
+static void test_subscription(void **state)
+{
+    static const char *const two[] = { "a/b", "$aws/events/#" };
+    static const struct {
+        struct lifecycle_subscription ev;
+        const char *json;
+    } cases[] = {
+        { { "c", 9, true, SID, "c", two, 2 },
+          "{\"clientId\":\"c\",\"timestamp\":9,\"eventType\":\"subscribed\","
+          "\"sessionIdentifier\":\"" SID "\",\"principalIdentifier\":\"c\","
+          "\"topics\":[\"a/b\",\"$aws/events/#\"]}" },
+        { { "c", 9, false, SID, "p", two, 1 },
+          "{\"clientId\":\"c\",\"timestamp\":9,\"eventType\":\"unsubscribed\","
+          "\"sessionIdentifier\":\"" SID "\",\"principalIdentifier\":\"p\","
+          "\"topics\":[\"a/b\"]}" },
+        { { "c", 9, false, SID, "p", NULL, 0 },
+          "{\"clientId\":\"c\",\"timestamp\":9,\"eventType\":\"unsubscribed\","
+          "\"sessionIdentifier\":\"" SID "\",\"principalIdentifier\":\"p\",\"topics\":[]}" },
+    };
+    size_t i, len;
+    char *out;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(lifecycle_subscription_json(&cases[i].ev, &out, &len), DD_OK);
+        if (strcmp(out, cases[i].json) != 0)
+            fail_msg("case %zu: %s", i, out);
+        free(out);
+    }
+}
+
+static void test_registry(void **state)
+{
+    static const char *const names[] = { "color", "n" }, *const values[] = { "red", "5" };
+    static const struct {
+        struct lifecycle_thing ev;
+        const char *json;
+    } cases[] = {
+        { { "CREATED", SID, 1000, "123456789012", "tid", "t1", 1, NULL, NULL, NULL, 0 },
+          "{\"eventType\":\"THING_EVENT\",\"eventId\":\"" SID "\",\"timestamp\":1000,"
+          "\"operation\":\"CREATED\",\"accountId\":\"123456789012\",\"thingId\":\"tid\","
+          "\"thingName\":\"t1\",\"versionNumber\":1,\"thingTypeName\":null,\"attributes\":{}}" },
+        { { "UPDATED", SID, 1000, "111122223333", "tid", "t1", 2, "sensor", names, values, 2 },
+          "{\"eventType\":\"THING_EVENT\",\"eventId\":\"" SID "\",\"timestamp\":1000,"
+          "\"operation\":\"UPDATED\",\"accountId\":\"111122223333\",\"thingId\":\"tid\","
+          "\"thingName\":\"t1\",\"versionNumber\":2,\"thingTypeName\":\"sensor\","
+          "\"attributes\":{\"color\":\"red\",\"n\":\"5\"}}" },
+    };
+    struct lifecycle_membership m = { false, SID, 3, "123456789012", "garn", "gid", "tarn", "tid",
+                                      "mid" };
+    size_t i, len;
+    char *out;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(lifecycle_thing_json(&cases[i].ev, &out, &len), DD_OK);
+        if (strcmp(out, cases[i].json) != 0)
+            fail_msg("case %zu: %s", i, out);
+        free(out);
+    }
+    assert_int_equal(lifecycle_membership_json(&m, &out, &len), DD_OK);
+    assert_string_equal(out, "{\"eventType\":\"THING_GROUP_MEMBERSHIP_EVENT\",\"eventId\":\"" SID
+                             "\",\"timestamp\":3,\"operation\":\"REMOVED\",\"accountId\":"
+                             "\"123456789012\",\"groupArn\":\"garn\",\"groupId\":\"gid\","
+                             "\"thingArn\":\"tarn\",\"thingId\":\"tid\",\"membershipId\":\"mid\"}");
+    free(out);
+}
+
+static void test_topics(void **state)
+{
+    char buf[96], small[20];
+
+    (void)state;
+    assert_int_equal(lifecycle_presence_topic(buf, sizeof(buf), true, "d"), DD_OK);
+    assert_string_equal(buf, "$aws/events/presence/connected/d");
+    assert_int_equal(lifecycle_presence_topic(buf, sizeof(buf), false, "d"), DD_OK);
+    assert_string_equal(buf, "$aws/events/presence/disconnected/d");
+    assert_int_equal(lifecycle_subscription_topic(buf, sizeof(buf), true, "d"), DD_OK);
+    assert_string_equal(buf, "$aws/events/subscriptions/subscribed/d");
+    assert_int_equal(lifecycle_subscription_topic(buf, sizeof(buf), false, "d"), DD_OK);
+    assert_string_equal(buf, "$aws/events/subscriptions/unsubscribed/d");
+    assert_int_equal(lifecycle_thing_topic(buf, sizeof(buf), "CREATED", "t"), DD_OK);
+    assert_string_equal(buf, "$aws/events/thing/t/created");
+    assert_int_equal(lifecycle_thing_topic(buf, sizeof(buf), "UPDATED", "t"), DD_OK);
+    assert_string_equal(buf, "$aws/events/thing/t/updated");
+    assert_int_equal(lifecycle_thing_topic(buf, sizeof(buf), "DELETED", "t"), DD_OK);
+    assert_string_equal(buf, "$aws/events/thing/t/deleted");
+    assert_int_equal(lifecycle_membership_topic(buf, sizeof(buf), true, "g", "t"), DD_OK);
+    assert_string_equal(buf, "$aws/events/thingGroupMembership/thingGroup/g/thing/t/added");
+    assert_int_equal(lifecycle_membership_topic(buf, sizeof(buf), false, "g", "t"), DD_OK);
+    assert_string_equal(buf, "$aws/events/thingGroupMembership/thingGroup/g/thing/t/removed");
+    assert_int_equal(lifecycle_presence_topic(small, sizeof(small), true, "d"), DD_ERR_TOO_LARGE);
+    assert_string_equal(small, "");
+}
+
+static void test_names(void **state)
+{
+    static const struct {
+        const char *name;
+        int rc;
+        enum lifecycle_type t;
+    } cases[] = {
+        { "THING", DD_OK, LIFECYCLE_THING },
+        { "THING_GROUP_MEMBERSHIP", DD_OK, LIFECYCLE_THING_GROUP_MEMBERSHIP },
+        { "CA_CERTIFICATE", DD_OK, LIFECYCLE_CA_CERTIFICATE },
+        { "JOB_EXECUTION", DD_OK, LIFECYCLE_JOB_EXECUTION },
+        { "thing", DD_ERR_NOT_FOUND, LIFECYCLE_THING },
+        { "THINGS", DD_ERR_NOT_FOUND, LIFECYCLE_THING },
+        { "", DD_ERR_NOT_FOUND, LIFECYCLE_THING },
+    };
+    static const struct {
+        const char *id;
+        bool ok;
+    } ids[] = { { "dev-1", true }, { "a#b", false }, { "+", false }, { "", false },
+                { NULL, false } };
+    enum lifecycle_type t;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        t = LIFECYCLE_THING;
+        assert_int_equal(lifecycle_type_parse(cases[i].name, strlen(cases[i].name), &t),
+                         cases[i].rc);
+        assert_int_equal(t, cases[i].t);
+        if (!cases[i].rc)
+            assert_string_equal(lifecycle_type_name(t), cases[i].name);
+    }
+    for (i = 0; i < LIFECYCLE_N_TYPES; i++) {
+        const char *n = lifecycle_type_name((enum lifecycle_type)i);
+
+        assert_int_equal(lifecycle_type_parse(n, strlen(n), &t), DD_OK);
+        assert_int_equal(t, i);
+    }
+    for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+        assert_int_equal(lifecycle_client_id_ok(ids[i].id), ids[i].ok);
+}
+
+static int build_case(void *ctx)
+{
+    static const char *const topics[] = { "a", "b" };
+    struct lifecycle_presence p = { "d", 1, false, SID, "d", NULL, 1, "CONNECTION_LOST" };
+    struct lifecycle_subscription s = { "d", 1, true, SID, "d", topics, 2 };
+    size_t len = 1;
+    char *out = (char *)ctx;
+    int rc;
+
+    rc = lifecycle_presence_json(&p, &out, &len);
+    if (rc) {
+        assert_null(out);
+        assert_int_equal(len, 0);
+        return rc;
+    }
+    free(out);
+    rc = lifecycle_subscription_json(&s, &out, &len);
+    free(out);
+    return rc;
+}
+
+static void test_allocation_failure(void **state)
+{
+    (void)state;
+    assert_true(alloc_fail_sweep(build_case, NULL) > 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_presence), cmocka_unit_test(test_subscription),
+        cmocka_unit_test(test_registry), cmocka_unit_test(test_topics),
+        cmocka_unit_test(test_names),    cmocka_unit_test(test_allocation_failure),
+    };
+
+    alloc_fail_setup();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
