@@ -43,6 +43,7 @@ static void test_presence(void **state)
           "\"clientInitiatedDisconnect\":false,\"disconnectReason\":\"DUPLICATE_CLIENTID\","
           "\"versionNumber\":4}" },
     };
+
     size_t i, len;
     char *out;
 
@@ -59,6 +60,7 @@ static void test_presence(void **state)
 static void test_subscription(void **state)
 {
     static const char *const two[] = { "a/b", "$aws/events/#" };
+
     static const struct {
         struct lifecycle_subscription ev;
         const char *json;
@@ -75,6 +77,7 @@ static void test_subscription(void **state)
           "{\"clientId\":\"c\",\"timestamp\":9,\"eventType\":\"unsubscribed\","
           "\"sessionIdentifier\":\"" SID "\",\"principalIdentifier\":\"p\",\"topics\":[]}" },
     };
+
     size_t i, len;
     char *out;
 
@@ -90,6 +93,7 @@ static void test_subscription(void **state)
 static void test_registry(void **state)
 {
     static const char *const names[] = { "color", "n" }, *const values[] = { "red", "5" };
+
     static const struct {
         struct lifecycle_thing ev;
         const char *json;
@@ -104,8 +108,8 @@ static void test_registry(void **state)
           "\"thingName\":\"t1\",\"versionNumber\":2,\"thingTypeName\":\"sensor\","
           "\"attributes\":{\"color\":\"red\",\"n\":\"5\"}}" },
     };
-    struct lifecycle_membership m = { false, SID, 3, "123456789012", "garn", "gid", "tarn", "tid",
-                                      "mid" };
+    struct lifecycle_membership m = { false, SID,    3,     "123456789012", "garn",
+                                      "gid", "tarn", "tid", "mid" };
     size_t i, len;
     char *out;
 
@@ -166,11 +170,13 @@ static void test_names(void **state)
         { "THINGS", DD_ERR_NOT_FOUND, LIFECYCLE_THING },
         { "", DD_ERR_NOT_FOUND, LIFECYCLE_THING },
     };
+
     static const struct {
         const char *id;
         bool ok;
-    } ids[] = { { "dev-1", true }, { "a#b", false }, { "+", false }, { "", false },
-                { NULL, false } };
+    } ids[] = {
+        { "dev-1", true }, { "a#b", false }, { "+", false }, { "", false }, { NULL, false }
+    };
     enum lifecycle_type t;
     size_t i;
 
