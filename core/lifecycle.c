@@ -177,8 +177,7 @@ int lifecycle_membership_json(const struct lifecycle_membership *ev, char **out,
 }
 
 /* snprintf into buf, or "" and DD_ERR_TOO_LARGE when it does not fit. */
-__attribute__((format(printf, 3, 4))) static int topic(char *buf, size_t size, const char *fmt,
-                                                       ...)
+__attribute__((format(printf, 3, 4))) static int topic(char *buf, size_t size, const char *fmt, ...)
 {
     va_list ap;
     int n;
@@ -196,8 +195,8 @@ __attribute__((format(printf, 3, 4))) static int topic(char *buf, size_t size, c
 
 int lifecycle_presence_topic(char *buf, size_t size, bool connected, const char *client_id)
 {
-    return topic(buf, size, "$aws/events/presence/%s/%s",
-                 connected ? "connected" : "disconnected", client_id);
+    return topic(buf, size, "$aws/events/presence/%s/%s", connected ? "connected" : "disconnected",
+                 client_id);
 }
 
 int lifecycle_subscription_topic(char *buf, size_t size, bool subscribed, const char *client_id)
