@@ -75,7 +75,7 @@ void presence_connected(struct presence *pr, struct mosquitto *client, const cha
     struct presence_session *s;
     struct lifecycle_presence ev = { 0 };
     char topic[256], *text = NULL;
-    void *old = NULL;
+    void *old = NULL, *version;
     size_t len;
 
     if (!lifecycle_client_id_ok(id) || strmap_get(pr->sessions, &client, sizeof(client)) ||
@@ -89,12 +89,9 @@ void presence_connected(struct presence *pr, struct mosquitto *client, const cha
     s->principal = s->client_id + id_len + 1;
     memcpy(s->principal, principal, principal_len + 1);
     s->version = (int64_t)(uintptr_t)strmap_get(pr->versions, id, id_len) + 1;
-    if (ids_uuid(s->id) || strmap_put(pr->versions, id, id_len, (void *)(uintptr_t)s->version,
-                                      &old)) {
-        free(s);
-        goto nomem;
-    }
-    if (strmap_put(pr->sessions, &client, sizeof(client), s, &old)) {
+    version = (void *)(uintptr_t)s->version;
+    if (ids_uuid(s->id) || strmap_put(pr->versions, id, id_len, version, &old) ||
+        strmap_put(pr->sessions, &client, sizeof(client), s, &old)) {
         free(s);
         goto nomem;
     }
