@@ -129,15 +129,18 @@ int lifecycle_subscription_json(const struct lifecycle_subscription *ev, char **
 int lifecycle_thing_json(const struct lifecycle_thing *ev, char **out, size_t *out_len)
 {
     cJSON *root, *attrs;
-    size_t i;
     bool ok;
 
     *out = NULL;
     *out_len = 0;
+    attrs = ev->attributes ? cJSON_Parse(ev->attributes) : cJSON_CreateObject();
+    if (!attrs || !cJSON_IsObject(attrs)) {
+        /* A text that does not parse is taken for bad input, not for memory. */
+        cJSON_Delete(attrs);
+        return ev->attributes ? DD_ERR_INVALID : DD_ERR_NOMEM;
+    }
     root = cJSON_CreateObject();
-    if (!root)
-        return DD_ERR_NOMEM;
-    ok = cJSON_AddStringToObject(root, "eventType", "THING_EVENT") &&
+    ok = root && cJSON_AddStringToObject(root, "eventType", "THING_EVENT") &&
          cJSON_AddStringToObject(root, "eventId", ev->event_id) &&
          cJSON_AddNumberToObject(root, "timestamp", (double)ev->timestamp_ms) &&
          cJSON_AddStringToObject(root, "operation", ev->operation) &&
@@ -147,9 +150,11 @@ int lifecycle_thing_json(const struct lifecycle_thing *ev, char **out, size_t *o
          cJSON_AddNumberToObject(root, "versionNumber", (double)ev->version) &&
          (ev->type_name ? cJSON_AddStringToObject(root, "thingTypeName", ev->type_name)
                         : cJSON_AddNullToObject(root, "thingTypeName")) &&
-         (attrs = cJSON_AddObjectToObject(root, "attributes")) != NULL;
-    for (i = 0; ok && i < ev->n_attrs; i++)
-        ok = cJSON_AddStringToObject(attrs, ev->attr_names[i], ev->attr_values[i]) != NULL;
+         cJSON_AddItemToObject(root, "attributes", attrs);
+    if (!ok && root && !cJSON_GetObjectItemCaseSensitive(root, "attributes"))
+        cJSON_Delete(attrs);
+    if (!root)
+        return DD_ERR_NOMEM;
     return finish(root, ok, out, out_len);
 }
 

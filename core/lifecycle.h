@@ -76,10 +76,8 @@ struct lifecycle_thing {
     const char *thing_id;
     const char *thing_name;
     int64_t version;
-    const char *type_name; /* NULL: JSON null */
-    const char *const *attr_names;
-    const char *const *attr_values;
-    size_t n_attrs;
+    const char *type_name;  /* NULL: JSON null */
+    const char *attributes; /* JSON object text of string values; NULL: {} */
 };
 
 /* A thing added to or removed from a thing group. Every pointer is borrowed. */
@@ -97,7 +95,9 @@ struct lifecycle_membership {
 
 /* Each builds the event's JSON document (AWS's field names and order) into
  * *out, a new NUL-terminated string of *out_len bytes the caller frees with
- * free(). On error *out is NULL and *out_len 0: DD_ERR_NOMEM. Any thread. */
+ * free(). On error *out is NULL and *out_len 0: DD_ERR_NOMEM, or
+ * DD_ERR_INVALID when a thing's attributes are not a JSON object. Any
+ * thread. */
 int lifecycle_presence_json(const struct lifecycle_presence *ev, char **out, size_t *out_len);
 int lifecycle_subscription_json(const struct lifecycle_subscription *ev, char **out,
                                 size_t *out_len);

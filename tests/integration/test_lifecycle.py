@@ -7,6 +7,7 @@ import uuid
 
 import paho.mqtt.client as mqtt
 
+from conftest import http
 from test_detect import Device
 
 UUID_LEN = 36
@@ -124,4 +125,104 @@ def test_client_ids_with_wildcards_get_no_events(emulator):
     plain.close()
     events(watcher, "$aws/events/presence/disconnected/plain", 1)
     assert not [t for t, _ in watcher.received if "odd" in t]
+    watcher.close()
+
+
+ALL_TYPES = ["THING", "THING_GROUP", "THING_TYPE", "THING_GROUP_MEMBERSHIP",
+             "THING_GROUP_HIERARCHY", "THING_TYPE_ASSOCIATION", "JOB", "JOB_EXECUTION",
+             "POLICY", "CERTIFICATE", "CA_CERTIFICATE"]
+
+
+def test_event_configurations(emulator):
+    emulator.args.append("--manual-clock")
+    emulator.start()
+    iot = emulator.client("iot")
+    fresh = iot.describe_event_configurations()
+    assert fresh["eventConfigurations"] == {t: {"Enabled": False} for t in ALL_TYPES}
+    assert "creationDate" not in fresh
+    iot.update_event_configurations(eventConfigurations={"THING": {"Enabled": True}})
+    emulator.advance(60)
+    out = emulator.aws_json("iot", "update-event-configurations", "--event-configurations",
+                            '{"THING_GROUP_MEMBERSHIP": {"Enabled": true}}')
+    assert out in (None, {})
+    got = emulator.aws_json("iot", "describe-event-configurations")
+    assert got["eventConfigurations"]["THING"] == {"Enabled": True}
+    assert got["eventConfigurations"]["THING_GROUP_MEMBERSHIP"] == {"Enabled": True}
+    assert got["eventConfigurations"]["POLICY"] == {"Enabled": False}
+    assert got["creationDate"] and got["lastModifiedDate"]
+    dates = iot.describe_event_configurations()
+    assert (dates["lastModifiedDate"] - dates["creationDate"]).total_seconds() == 60
+    # An unknown type or a value that is not {"Enabled": bool} changes nothing.
+    try:
+        iot.update_event_configurations(eventConfigurations={"THINGS": {"Enabled": True}})
+        raise AssertionError("accepted THINGS")
+    except iot.exceptions.InvalidRequestException as e:
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert "THINGS" in e.response["Error"]["Message"]
+    # What SDKs refuse to send, a raw request tries.
+    status, headers, body = http("PATCH", emulator.endpoint + "/event-configurations",
+                                 json.dumps({"eventConfigurations": {
+                                     "THING": {"Enabled": "yes"}}}).encode())
+    assert status == 400 and headers["x-amzn-ErrorType"].startswith("InvalidRequestException")
+    err = emulator.aws("iot", "update-event-configurations", "--event-configurations",
+                       '{"NOPE": {"Enabled": true}}', check=False)
+    assert err.returncode != 0 and "InvalidRequestException" in err.stderr
+    assert iot.describe_event_configurations()["eventConfigurations"]["THING"]["Enabled"]
+
+
+def test_registry_events(emulator):
+    emulator.args.append("--manual-clock")
+    emulator.start()
+    iot = emulator.client("iot")
+    watcher = Device(emulator, "watcher")
+    watcher.subscribe("$aws/events/thing/#")
+    watcher.subscribe("$aws/events/thingGroupMembership/#")
+    # Off (the default): nothing is published.
+    iot.create_thing(thingName="quiet")
+    iot.delete_thing(thingName="quiet")
+
+    iot.update_event_configurations(eventConfigurations={
+        "THING": {"Enabled": True}, "THING_GROUP_MEMBERSHIP": {"Enabled": True}})
+    now_ms = round(emulator.clock()["now"] * 1000)
+    made = iot.create_thing(thingName="t1", attributePayload={"attributes": {"color": "red"}})
+    iot.update_thing(thingName="t1", attributePayload={"attributes": {"size": "L"},
+                                                        "merge": True})
+    g = iot.create_thing_group(thingGroupName="fleet")
+    emulator.aws("iot", "add-thing-to-thing-group", "--thing-group-name", "fleet",
+                 "--thing-name", "t1")
+    iot.remove_thing_from_thing_group(thingGroupName="fleet", thingName="t1")
+    emulator.aws("iot", "delete-thing", "--thing-name", "t1")
+    got = events(watcher, "$aws/events/", 5)
+    topics = [t for t, _ in got]
+    assert topics == ["$aws/events/thing/t1/created", "$aws/events/thing/t1/updated",
+                      "$aws/events/thingGroupMembership/thingGroup/fleet/thing/t1/added",
+                      "$aws/events/thingGroupMembership/thingGroup/fleet/thing/t1/removed",
+                      "$aws/events/thing/t1/deleted"]
+    created, updated, added, removed, deleted = [e for _, e in got]
+    assert created == {"eventType": "THING_EVENT", "eventId": created["eventId"],
+                       "timestamp": now_ms, "operation": "CREATED",
+                       "accountId": "123456789012", "thingId": made["thingId"],
+                       "thingName": "t1", "versionNumber": 1, "thingTypeName": None,
+                       "attributes": {"color": "red"}}
+    uuid.UUID(created["eventId"])
+    assert updated["operation"] == "UPDATED" and updated["versionNumber"] == 2
+    assert updated["attributes"] == {"color": "red", "size": "L"}
+    assert deleted["operation"] == "DELETED" and deleted["versionNumber"] == 2
+    assert len({created["eventId"], updated["eventId"], deleted["eventId"]}) == 3
+    assert added == {"eventType": "THING_GROUP_MEMBERSHIP_EVENT", "eventId": added["eventId"],
+                     "timestamp": now_ms, "operation": "ADDED", "accountId": "123456789012",
+                     "groupArn": g["thingGroupArn"], "groupId": g["thingGroupId"],
+                     "thingArn": made["thingArn"], "thingId": made["thingId"],
+                     "membershipId": added["membershipId"]}
+    assert removed["operation"] == "REMOVED"
+    assert not [t for t, _ in watcher.received if "quiet" in t]
+
+    # Off again: a change publishes nothing more.
+    emulator.aws("iot", "update-event-configurations", "--event-configurations",
+                 '{"THING": {"Enabled": false}}')
+    iot.create_thing(thingName="t2")
+    iot.create_thing(thingName="t3")
+    iot.add_thing_to_thing_group(thingGroupName="fleet", thingName="t3")
+    events(watcher, "$aws/events/thingGroupMembership/", 3)
+    assert not [t for t, _ in watcher.received if t.startswith("$aws/events/thing/t2")]
     watcher.close()

@@ -92,17 +92,17 @@ static void test_subscription(void **state)
 
 static void test_registry(void **state)
 {
-    static const char *const names[] = { "color", "n" }, *const values[] = { "red", "5" };
 
     static const struct {
         struct lifecycle_thing ev;
         const char *json;
     } cases[] = {
-        { { "CREATED", SID, 1000, "123456789012", "tid", "t1", 1, NULL, NULL, NULL, 0 },
+        { { "CREATED", SID, 1000, "123456789012", "tid", "t1", 1, NULL, NULL },
           "{\"eventType\":\"THING_EVENT\",\"eventId\":\"" SID "\",\"timestamp\":1000,"
           "\"operation\":\"CREATED\",\"accountId\":\"123456789012\",\"thingId\":\"tid\","
           "\"thingName\":\"t1\",\"versionNumber\":1,\"thingTypeName\":null,\"attributes\":{}}" },
-        { { "UPDATED", SID, 1000, "111122223333", "tid", "t1", 2, "sensor", names, values, 2 },
+        { { "UPDATED", SID, 1000, "111122223333", "tid", "t1", 2, "sensor",
+            "{\"color\":\"red\",\"n\":\"5\"}" },
           "{\"eventType\":\"THING_EVENT\",\"eventId\":\"" SID "\",\"timestamp\":1000,"
           "\"operation\":\"UPDATED\",\"accountId\":\"111122223333\",\"thingId\":\"tid\","
           "\"thingName\":\"t1\",\"versionNumber\":2,\"thingTypeName\":\"sensor\","
@@ -110,6 +110,7 @@ static void test_registry(void **state)
     };
     struct lifecycle_membership m = { false, SID,    3,     "123456789012", "garn",
                                       "gid", "tarn", "tid", "mid" };
+    struct lifecycle_thing bad = cases[0].ev;
     size_t i, len;
     char *out;
 
@@ -120,6 +121,11 @@ static void test_registry(void **state)
             fail_msg("case %zu: %s", i, out);
         free(out);
     }
+    bad.attributes = "[1]";
+    assert_int_equal(lifecycle_thing_json(&bad, &out, &len), DD_ERR_INVALID);
+    assert_null(out);
+    bad.attributes = "{";
+    assert_int_equal(lifecycle_thing_json(&bad, &out, &len), DD_ERR_INVALID);
     assert_int_equal(lifecycle_membership_json(&m, &out, &len), DD_OK);
     assert_string_equal(out, "{\"eventType\":\"THING_GROUP_MEMBERSHIP_EVENT\",\"eventId\":\"" SID
                              "\",\"timestamp\":3,\"operation\":\"REMOVED\",\"accountId\":"
