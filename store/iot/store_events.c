@@ -14,7 +14,6 @@
 #include "store/iot/store_registry.h"
 #include "store/store_internal.h"
 
-
 static int read_type(sqlite3_stmt *st, void *arg)
 {
     struct store_events *out = arg;
@@ -64,8 +63,7 @@ int store_events_put(struct store *s, const bool set[LIFECYCLE_N_TYPES],
     return store__finish(s, rc);
 }
 
-void store_events_request(struct store *s, const char *account, const char *region,
-                          int64_t now_ms)
+void store_events_request(struct store *s, const char *account, const char *region, int64_t now_ms)
 {
     snprintf(s->events.account, sizeof(s->events.account), "%s", account);
     snprintf(s->events.region, sizeof(s->events.region), "%s", region);
@@ -80,9 +78,8 @@ static int enabled(struct store *s, enum lifecycle_type t, bool *on)
     *on = false;
     if (!s->events.account[0])
         return DD_OK;
-    return store__found(store__exists(s, sql, "read the event configuration", "t",
-                                      lifecycle_type_name(t)),
-                        on);
+    return store__found(
+        store__exists(s, sql, "read the event configuration", "t", lifecycle_type_name(t)), on);
 }
 
 /* Queue text (owned, freed here) on topic. */
@@ -157,8 +154,8 @@ int store__event_membership(struct store *s, bool added, const char *thing, cons
         rc = names_arn_format(thing_arn, sizeof(thing_arn), NAMES_ARN_THING, s->events.region,
                               s->events.account, thing);
     if (!rc)
-        rc = names_arn_format(group_arn, sizeof(group_arn), NAMES_ARN_THING_GROUP,
-                              s->events.region, s->events.account, group);
+        rc = names_arn_format(group_arn, sizeof(group_arn), NAMES_ARN_THING_GROUP, s->events.region,
+                              s->events.account, group);
     if (!rc)
         rc = lifecycle_membership_topic(topic, sizeof(topic), added, group, thing);
     if (!rc) {

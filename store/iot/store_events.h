@@ -36,7 +36,6 @@ int store_events_put(struct store *s, const bool set[LIFECYCLE_N_TYPES],
 /* The account (borrowed, copied; 12 digits) and region (copied) of the
  * partition s serves and the emulated time now_ms of the request about to
  * change the registry through s. Cannot fail. The thread of s. */
-void store_events_request(struct store *s, const char *account, const char *region,
-                          int64_t now_ms);
+void store_events_request(struct store *s, const char *account, const char *region, int64_t now_ms);
 
 #endif
