@@ -93,6 +93,9 @@ EXPECT = {
     EP + "iot describe-thing-type --thing-type-name LightBulb":
         ['"deprecated": true', '"deprecationDate"', '"searchableAttributes"'],
     EP + "sns create-topic --name DDD_Alerts": ["arn:aws:sns:us-east-1:123456789012:DDD_Alerts"],
+    EP + "iot describe-event-configurations": ['"THING": {\n            "Enabled": true',
+                                               '"POLICY": {\n            "Enabled": false',
+                                               '"lastModifiedDate"'],
     EP + "sqs create-queue --queue-name ci-events": ["/123456789012/ci-events"],
     EP + "sqs receive-message --queue-url http://localhost:4566/123456789012/ci-events"
     " --visibility-timeout 60 --attribute-names All":
