@@ -137,8 +137,7 @@ static void test_membership_events(void **state)
     assert_int_equal(store_membership_update(s, "t", groups, 1, NULL, 0, &eb), DD_OK);
     assert_int_equal(store_membership_update(s, "t", groups, 1, NULL, 0, &eb), DD_OK);
     assert_int_equal(outbox(s, added), 1); /* already a member: no second event */
-    assert_int_equal(store_membership_update(s, "t", missing, 1, groups, 1, &eb),
-                     DD_ERR_NOT_FOUND);
+    assert_int_equal(store_membership_update(s, "t", missing, 1, groups, 1, &eb), DD_ERR_NOT_FOUND);
     assert_int_equal(outbox(s, removed), 0); /* rolled back */
     assert_int_equal(store_membership_update(s, "t", NULL, 0, groups, 1, &eb), DD_OK);
     assert_int_equal(store_membership_update(s, "t", NULL, 0, groups, 1, &eb), DD_OK);
