@@ -65,14 +65,13 @@ static int finish(cJSON *root, bool ok, char **out, size_t *out_len)
 }
 
 /* The fields presence and subscription events share, in AWS's order. */
-static bool add_session(cJSON *root, const char *client_id, int64_t ts, const char *event_type,
-                        const char *session_id, const char *principal)
+static bool add_session(cJSON *root, const struct lifecycle_session *s, const char *event_type)
 {
-    return cJSON_AddStringToObject(root, "clientId", client_id) &&
-           cJSON_AddNumberToObject(root, "timestamp", (double)ts) &&
+    return cJSON_AddStringToObject(root, "clientId", s->client_id) &&
+           cJSON_AddNumberToObject(root, "timestamp", (double)s->timestamp_ms) &&
            cJSON_AddStringToObject(root, "eventType", event_type) &&
-           cJSON_AddStringToObject(root, "sessionIdentifier", session_id) &&
-           cJSON_AddStringToObject(root, "principalIdentifier", principal);
+           cJSON_AddStringToObject(root, "sessionIdentifier", s->session_id) &&
+           cJSON_AddStringToObject(root, "principalIdentifier", s->principal);
 }
 
 int lifecycle_presence_json(const struct lifecycle_presence *ev, char **out, size_t *out_len)
@@ -85,8 +84,7 @@ int lifecycle_presence_json(const struct lifecycle_presence *ev, char **out, siz
     root = cJSON_CreateObject();
     if (!root)
         return DD_ERR_NOMEM;
-    ok = add_session(root, ev->client_id, ev->timestamp_ms,
-                     ev->connected ? "connected" : "disconnected", ev->session_id, ev->principal);
+    ok = add_session(root, &ev->session, ev->connected ? "connected" : "disconnected");
     if (ok && ev->connected && ev->ip_address)
         ok = cJSON_AddStringToObject(root, "ipAddress", ev->ip_address) != NULL;
     if (ok && !ev->connected) {
@@ -112,9 +110,7 @@ int lifecycle_subscription_json(const struct lifecycle_subscription *ev, char **
     root = cJSON_CreateObject();
     if (!root)
         return DD_ERR_NOMEM;
-    ok = add_session(root, ev->client_id, ev->timestamp_ms,
-                     ev->subscribed ? "subscribed" : "unsubscribed", ev->session_id,
-                     ev->principal) &&
+    ok = add_session(root, &ev->session, ev->subscribed ? "subscribed" : "unsubscribed") &&
          (topics = cJSON_AddArrayToObject(root, "topics")) != NULL;
     for (i = 0; ok && i < ev->n_topics; i++) {
         cJSON *t = cJSON_CreateString(ev->topics[i]);

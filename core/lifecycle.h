@@ -44,13 +44,19 @@ int lifecycle_type_parse(const char *name, size_t len, enum lifecycle_type *out)
  * client id that holds '#' or '+' (no topic could name it). */
 bool lifecycle_client_id_ok(const char *client_id);
 
+/* What every event of one MQTT connection carries. Every pointer is
+ * borrowed. */
+struct lifecycle_session {
+    const char *client_id;  /* not NULL */
+    int64_t timestamp_ms;   /* emulated time of the event */
+    const char *session_id; /* the connection's UUID, not NULL */
+    const char *principal;  /* principalIdentifier, not NULL */
+};
+
 /* A connect or disconnect of one MQTT connection. Every pointer is borrowed. */
 struct lifecycle_presence {
-    const char *client_id;         /* not NULL */
-    int64_t timestamp_ms;          /* emulated time of the event */
+    struct lifecycle_session session;
     bool connected;                /* else disconnected */
-    const char *session_id;        /* the connection's UUID, not NULL */
-    const char *principal;         /* principalIdentifier, not NULL */
     const char *ip_address;        /* connected only; NULL leaves it out */
     int64_t version;               /* versionNumber of the client id's connection */
     const char *disconnect_reason; /* disconnected only: AWS's name, not NULL then */
@@ -58,11 +64,8 @@ struct lifecycle_presence {
 
 /* A SUBSCRIBE or UNSUBSCRIBE of one connection. Every pointer is borrowed. */
 struct lifecycle_subscription {
-    const char *client_id;  /* not NULL */
-    int64_t timestamp_ms;   /* emulated time of the event */
-    bool subscribed;        /* else unsubscribed */
-    const char *session_id; /* not NULL */
-    const char *principal;  /* not NULL */
+    struct lifecycle_session session;
+    bool subscribed; /* else unsubscribed */
     const char *const *topics;
     size_t n_topics;
 };

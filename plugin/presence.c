@@ -54,6 +54,14 @@ void presence_free(struct presence *pr)
     free(pr);
 }
 
+/* The fields every event of session s shares, at emulated time now_ms. */
+static struct lifecycle_session session_of(const struct presence_session *s, int64_t now_ms)
+{
+    struct lifecycle_session out = { s->client_id, now_ms, s->id, s->principal };
+
+    return out;
+}
+
 /* Hand text (len bytes) to the broker on topic: the broker takes a copy in
  * its own allocator, which it frees once sent. */
 static void publish(const char *topic, const char *text, size_t len)
@@ -95,11 +103,8 @@ void presence_connected(struct presence *pr, struct mosquitto *client, const cha
         free(s);
         goto nomem;
     }
-    ev.client_id = id;
-    ev.timestamp_ms = now_ms;
+    ev.session = session_of(s, now_ms);
     ev.connected = true;
-    ev.session_id = s->id;
-    ev.principal = s->principal;
     ev.ip_address = mosquitto_client_address(client);
     ev.version = s->version;
     if (lifecycle_presence_json(&ev, &text, &len))
@@ -121,10 +126,7 @@ void presence_disconnected(struct presence *pr, struct mosquitto *client, const 
 
     if (!s)
         return;
-    ev.client_id = s->client_id;
-    ev.timestamp_ms = now_ms;
-    ev.session_id = s->id;
-    ev.principal = s->principal;
+    ev.session = session_of(s, now_ms);
     ev.version = s->version;
     ev.disconnect_reason = reason;
     if (!lifecycle_presence_topic(topic, sizeof(topic), false, s->client_id) &&
@@ -144,11 +146,8 @@ void presence_subscription(struct presence *pr, struct mosquitto *client, bool s
 
     if (!s)
         return;
-    ev.client_id = s->client_id;
-    ev.timestamp_ms = now_ms;
+    ev.session = session_of(s, now_ms);
     ev.subscribed = subscribed;
-    ev.session_id = s->id;
-    ev.principal = s->principal;
     ev.topics = &topic_filter;
     ev.n_topics = 1;
     if (!lifecycle_subscription_topic(topic, sizeof(topic), subscribed, s->client_id) &&

@@ -24,20 +24,20 @@ static void test_presence(void **state)
         struct lifecycle_presence ev;
         const char *json;
     } cases[] = {
-        { { "dev-1", 1700000000123, true, SID, "dev-1", "127.0.0.1", 1, NULL },
+        { { { "dev-1", 1700000000123, SID, "dev-1" }, true, "127.0.0.1", 1, NULL },
           "{\"clientId\":\"dev-1\",\"timestamp\":1700000000123,\"eventType\":\"connected\","
           "\"sessionIdentifier\":\"" SID "\",\"principalIdentifier\":\"dev-1\","
           "\"ipAddress\":\"127.0.0.1\",\"versionNumber\":1}" },
-        { { "dev-1", 5, true, SID, "abc", NULL, 2, NULL },
+        { { { "dev-1", 5, SID, "abc" }, true, NULL, 2, NULL },
           "{\"clientId\":\"dev-1\",\"timestamp\":5,\"eventType\":\"connected\","
           "\"sessionIdentifier\":\"" SID "\",\"principalIdentifier\":\"abc\","
           "\"versionNumber\":2}" },
-        { { "dev-1", 7, false, SID, "dev-1", "127.0.0.1", 3, "CLIENT_INITIATED_DISCONNECT" },
+        { { { "dev-1", 7, SID, "dev-1" }, false, "127.0.0.1", 3, "CLIENT_INITIATED_DISCONNECT" },
           "{\"clientId\":\"dev-1\",\"timestamp\":7,\"eventType\":\"disconnected\","
           "\"sessionIdentifier\":\"" SID "\",\"principalIdentifier\":\"dev-1\","
           "\"clientInitiatedDisconnect\":true,\"disconnectReason\":"
           "\"CLIENT_INITIATED_DISCONNECT\",\"versionNumber\":3}" },
-        { { "a\"b", 7, false, SID, "a\"b", NULL, 4, "DUPLICATE_CLIENTID" },
+        { { { "a\"b", 7, SID, "a\"b" }, false, NULL, 4, "DUPLICATE_CLIENTID" },
           "{\"clientId\":\"a\\\"b\",\"timestamp\":7,\"eventType\":\"disconnected\","
           "\"sessionIdentifier\":\"" SID "\",\"principalIdentifier\":\"a\\\"b\","
           "\"clientInitiatedDisconnect\":false,\"disconnectReason\":\"DUPLICATE_CLIENTID\","
@@ -65,15 +65,15 @@ static void test_subscription(void **state)
         struct lifecycle_subscription ev;
         const char *json;
     } cases[] = {
-        { { "c", 9, true, SID, "c", two, 2 },
+        { { { "c", 9, SID, "c" }, true, two, 2 },
           "{\"clientId\":\"c\",\"timestamp\":9,\"eventType\":\"subscribed\","
           "\"sessionIdentifier\":\"" SID "\",\"principalIdentifier\":\"c\","
           "\"topics\":[\"a/b\",\"$aws/events/#\"]}" },
-        { { "c", 9, false, SID, "p", two, 1 },
+        { { { "c", 9, SID, "p" }, false, two, 1 },
           "{\"clientId\":\"c\",\"timestamp\":9,\"eventType\":\"unsubscribed\","
           "\"sessionIdentifier\":\"" SID "\",\"principalIdentifier\":\"p\","
           "\"topics\":[\"a/b\"]}" },
-        { { "c", 9, false, SID, "p", NULL, 0 },
+        { { { "c", 9, SID, "p" }, false, NULL, 0 },
           "{\"clientId\":\"c\",\"timestamp\":9,\"eventType\":\"unsubscribed\","
           "\"sessionIdentifier\":\"" SID "\",\"principalIdentifier\":\"p\",\"topics\":[]}" },
     };
@@ -208,8 +208,8 @@ static void test_names(void **state)
 static int build_case(void *ctx)
 {
     static const char *const topics[] = { "a", "b" };
-    struct lifecycle_presence p = { "d", 1, false, SID, "d", NULL, 1, "CONNECTION_LOST" };
-    struct lifecycle_subscription s = { "d", 1, true, SID, "d", topics, 2 };
+    struct lifecycle_presence p = { { "d", 1, SID, "d" }, false, NULL, 1, "CONNECTION_LOST" };
+    struct lifecycle_subscription s = { { "d", 1, SID, "d" }, true, topics, 2 };
     size_t len = 1;
     char *out = (char *)ctx;
     int rc;
