@@ -122,35 +122,112 @@ int lifecycle_subscription_json(const struct lifecycle_subscription *ev, char **
     return finish(root, ok, out, out_len);
 }
 
+/* The attributes text (NULL: {}) as a new object into *out:
+ * DD_ERR_INVALID for a text that is not a JSON object, DD_ERR_NOMEM. */
+static int parse_attrs(const char *text, cJSON **out)
+{
+    cJSON *attrs = text ? cJSON_Parse(text) : cJSON_CreateObject();
+
+    *out = NULL;
+    if (!attrs || !cJSON_IsObject(attrs)) {
+        /* A text that does not parse is taken for bad input, not for memory. */
+        cJSON_Delete(attrs);
+        return text ? DD_ERR_INVALID : DD_ERR_NOMEM;
+    }
+    *out = attrs;
+    return DD_OK;
+}
+
+/* The members every registry event starts with, in AWS's order. */
+static bool add_registry(cJSON *root, const char *event_type, const char *event_id, int64_t ts,
+                         const char *operation, const char *account_id)
+{
+    return cJSON_AddStringToObject(root, "eventType", event_type) &&
+           cJSON_AddStringToObject(root, "eventId", event_id) &&
+           cJSON_AddNumberToObject(root, "timestamp", (double)ts) &&
+           (!operation || cJSON_AddStringToObject(root, "operation", operation)) &&
+           cJSON_AddStringToObject(root, "accountId", account_id);
+}
+
+/* Add text under key, or JSON null when text is NULL. */
+static bool add_string_or_null(cJSON *o, const char *key, const char *text)
+{
+    return text ? cJSON_AddStringToObject(o, key, text) != NULL
+                : cJSON_AddNullToObject(o, key) != NULL;
+}
+
+/* Add attrs (owned: given to root, or deleted) under "attributes" when ok;
+ * returns whether root is still whole. */
+static bool add_attrs(cJSON *root, bool ok, cJSON *attrs)
+{
+    if (ok && cJSON_AddItemToObject(root, "attributes", attrs))
+        return true;
+    cJSON_Delete(attrs);
+    return false;
+}
+
 int lifecycle_thing_json(const struct lifecycle_thing *ev, char **out, size_t *out_len)
 {
     cJSON *root, *attrs;
     bool ok;
+    int rc;
 
     *out = NULL;
     *out_len = 0;
-    attrs = ev->attributes ? cJSON_Parse(ev->attributes) : cJSON_CreateObject();
-    if (!attrs || !cJSON_IsObject(attrs)) {
-        /* A text that does not parse is taken for bad input, not for memory. */
-        cJSON_Delete(attrs);
-        return ev->attributes ? DD_ERR_INVALID : DD_ERR_NOMEM;
-    }
+    rc = parse_attrs(ev->attributes, &attrs);
+    if (rc)
+        return rc;
     root = cJSON_CreateObject();
-    ok = root && cJSON_AddStringToObject(root, "eventType", "THING_EVENT") &&
-         cJSON_AddStringToObject(root, "eventId", ev->event_id) &&
-         cJSON_AddNumberToObject(root, "timestamp", (double)ev->timestamp_ms) &&
-         cJSON_AddStringToObject(root, "operation", ev->operation) &&
-         cJSON_AddStringToObject(root, "accountId", ev->account_id) &&
+    if (!root) {
+        cJSON_Delete(attrs);
+        return DD_ERR_NOMEM;
+    }
+    ok = add_registry(root, "THING_EVENT", ev->event_id, ev->timestamp_ms, ev->operation,
+                      ev->account_id) &&
          cJSON_AddStringToObject(root, "thingId", ev->thing_id) &&
          cJSON_AddStringToObject(root, "thingName", ev->thing_name) &&
          cJSON_AddNumberToObject(root, "versionNumber", (double)ev->version) &&
-         (ev->type_name ? cJSON_AddStringToObject(root, "thingTypeName", ev->type_name)
-                        : cJSON_AddNullToObject(root, "thingTypeName")) &&
-         cJSON_AddItemToObject(root, "attributes", attrs);
-    if (!ok && root && !cJSON_GetObjectItemCaseSensitive(root, "attributes"))
+         add_string_or_null(root, "thingTypeName", ev->type_name);
+    return finish(root, add_attrs(root, ok, attrs), out, out_len);
+}
+
+int lifecycle_group_json(const struct lifecycle_group *ev, char **out, size_t *out_len)
+{
+    cJSON *root, *attrs, *chain = NULL;
+    size_t i;
+    bool ok;
+    int rc;
+
+    *out = NULL;
+    *out_len = 0;
+    rc = parse_attrs(ev->attributes, &attrs);
+    if (rc)
+        return rc;
+    root = cJSON_CreateObject();
+    if (!root) {
         cJSON_Delete(attrs);
-    if (!root)
         return DD_ERR_NOMEM;
+    }
+    ok = add_registry(root, "THING_GROUP_EVENT", ev->event_id, ev->timestamp_ms, ev->operation,
+                      ev->account_id) &&
+         cJSON_AddStringToObject(root, "thingGroupId", ev->group_id) &&
+         cJSON_AddStringToObject(root, "thingGroupName", ev->group_name) &&
+         cJSON_AddNumberToObject(root, "versionNumber", (double)ev->version) &&
+         add_string_or_null(root, "parentGroupName", ev->parent_name) &&
+         add_string_or_null(root, "parentGroupId", ev->parent_id) &&
+         add_string_or_null(root, "description", ev->description) &&
+         (chain = cJSON_AddArrayToObject(root, "rootToParentThingGroups")) != NULL;
+    for (i = 0; ok && i < ev->n_root; i++) {
+        cJSON *ref = cJSON_CreateObject();
+
+        ok = ref && cJSON_AddItemToArray(chain, ref);
+        if (!ok)
+            cJSON_Delete(ref);
+        ok = ok && cJSON_AddStringToObject(ref, "groupArn", ev->root_arns[i]) &&
+             cJSON_AddStringToObject(ref, "groupId", ev->root_ids[i]);
+    }
+    /* dynamicGroupMappingId: ddlocal has no dynamic groups. */
+    ok = add_attrs(root, ok, attrs) && cJSON_AddNullToObject(root, "dynamicGroupMappingId");
     return finish(root, ok, out, out_len);
 }
 
@@ -164,11 +241,8 @@ int lifecycle_membership_json(const struct lifecycle_membership *ev, char **out,
     root = cJSON_CreateObject();
     if (!root)
         return DD_ERR_NOMEM;
-    ok = cJSON_AddStringToObject(root, "eventType", "THING_GROUP_MEMBERSHIP_EVENT") &&
-         cJSON_AddStringToObject(root, "eventId", ev->event_id) &&
-         cJSON_AddNumberToObject(root, "timestamp", (double)ev->timestamp_ms) &&
-         cJSON_AddStringToObject(root, "operation", ev->added ? "ADDED" : "REMOVED") &&
-         cJSON_AddStringToObject(root, "accountId", ev->account_id) &&
+    ok = add_registry(root, "THING_GROUP_MEMBERSHIP_EVENT", ev->event_id, ev->timestamp_ms,
+                      ev->added ? "ADDED" : "REMOVED", ev->account_id) &&
          cJSON_AddStringToObject(root, "groupArn", ev->group_arn) &&
          cJSON_AddStringToObject(root, "groupId", ev->group_id) &&
          cJSON_AddStringToObject(root, "thingArn", ev->thing_arn) &&
@@ -206,15 +280,24 @@ int lifecycle_subscription_topic(char *buf, size_t size, bool subscribed, const 
                  subscribed ? "subscribed" : "unsubscribed", client_id);
 }
 
-int lifecycle_thing_topic(char *buf, size_t size, const char *operation, const char *thing_name)
+/* The topic's last level for operation. */
+static const char *operation_level(const char *operation)
 {
-    const char *level = strcmp(operation, "CREATED") == 0   ? "created"
-                        : strcmp(operation, "UPDATED") == 0 ? "updated"
-                                                            : "deleted";
-
     assert(strcmp(operation, "CREATED") == 0 || strcmp(operation, "UPDATED") == 0 ||
            strcmp(operation, "DELETED") == 0);
-    return topic(buf, size, "$aws/events/thing/%s/%s", thing_name, level);
+    if (strcmp(operation, "CREATED") == 0)
+        return "created";
+    return strcmp(operation, "UPDATED") == 0 ? "updated" : "deleted";
+}
+
+int lifecycle_thing_topic(char *buf, size_t size, const char *operation, const char *thing_name)
+{
+    return topic(buf, size, "$aws/events/thing/%s/%s", thing_name, operation_level(operation));
+}
+
+int lifecycle_group_topic(char *buf, size_t size, const char *operation, const char *group_name)
+{
+    return topic(buf, size, "$aws/events/thingGroup/%s/%s", group_name, operation_level(operation));
 }
 
 int lifecycle_membership_topic(char *buf, size_t size, bool added, const char *group_name,

@@ -83,6 +83,24 @@ struct lifecycle_thing {
     const char *attributes; /* JSON object text of string values; NULL: {} */
 };
 
+/* A thing group created, updated or deleted. Every pointer is borrowed. */
+struct lifecycle_group {
+    const char *operation;  /* "CREATED", "UPDATED" or "DELETED" */
+    const char *event_id;   /* a fresh UUID */
+    int64_t timestamp_ms;   /* emulated time of the change */
+    const char *account_id; /* of the partition */
+    const char *group_id;
+    const char *group_name;
+    int64_t version;
+    const char *parent_name;      /* NULL: JSON null (a root group) */
+    const char *parent_id;        /* NULL: JSON null */
+    const char *description;      /* NULL: JSON null */
+    const char *const *root_arns; /* rootToParentThingGroups, root first */
+    const char *const *root_ids;
+    size_t n_root;
+    const char *attributes; /* JSON object text of string values; NULL: {} */
+};
+
 /* A thing added to or removed from a thing group. Every pointer is borrowed. */
 struct lifecycle_membership {
     bool added;             /* else removed */
@@ -105,6 +123,7 @@ int lifecycle_presence_json(const struct lifecycle_presence *ev, char **out, siz
 int lifecycle_subscription_json(const struct lifecycle_subscription *ev, char **out,
                                 size_t *out_len);
 int lifecycle_thing_json(const struct lifecycle_thing *ev, char **out, size_t *out_len);
+int lifecycle_group_json(const struct lifecycle_group *ev, char **out, size_t *out_len);
 int lifecycle_membership_json(const struct lifecycle_membership *ev, char **out, size_t *out_len);
 
 /* The topics, written into buf (size bytes): DD_OK, or DD_ERR_TOO_LARGE when
@@ -112,6 +131,7 @@ int lifecycle_membership_json(const struct lifecycle_membership *ev, char **out,
 int lifecycle_presence_topic(char *buf, size_t size, bool connected, const char *client_id);
 int lifecycle_subscription_topic(char *buf, size_t size, bool subscribed, const char *client_id);
 int lifecycle_thing_topic(char *buf, size_t size, const char *operation, const char *thing_name);
+int lifecycle_group_topic(char *buf, size_t size, const char *operation, const char *group_name);
 int lifecycle_membership_topic(char *buf, size_t size, bool added, const char *group_name,
                                const char *thing_name);
 

@@ -111,6 +111,12 @@ static void test_registry(void **state)
     struct lifecycle_membership m = { false, SID,    3,     "123456789012", "garn",
                                       "gid", "tarn", "tid", "mid" };
     struct lifecycle_thing bad = cases[0].ev;
+    static const char *const arns[] = { "rarn" }, *const ids[] = { "rid" };
+    struct lifecycle_group child = { "UPDATED", SID, 4,      "123456789012", "cid",
+                                     "child",   2,   "root", "rid",          "d",
+                                     arns,      ids, 1,      "{\"k\":\"v\"}" };
+    struct lifecycle_group root = { "CREATED", SID,  4,    "123456789012", "rid", "root", 1,
+                                    NULL,      NULL, NULL, NULL,           NULL,  0,      NULL };
     size_t i, len;
     char *out;
 
@@ -121,6 +127,27 @@ static void test_registry(void **state)
             fail_msg("case %zu: %s", i, out);
         free(out);
     }
+    assert_int_equal(lifecycle_group_json(&child, &out, &len), DD_OK);
+    assert_string_equal(out, "{\"eventType\":\"THING_GROUP_EVENT\",\"eventId\":\"" SID
+                             "\",\"timestamp\":4,\"operation\":\"UPDATED\",\"accountId\":"
+                             "\"123456789012\",\"thingGroupId\":\"cid\",\"thingGroupName\":"
+                             "\"child\",\"versionNumber\":2,\"parentGroupName\":\"root\","
+                             "\"parentGroupId\":\"rid\",\"description\":\"d\","
+                             "\"rootToParentThingGroups\":[{\"groupArn\":\"rarn\",\"groupId\":"
+                             "\"rid\"}],\"attributes\":{\"k\":\"v\"},"
+                             "\"dynamicGroupMappingId\":null}");
+    free(out);
+    assert_int_equal(lifecycle_group_json(&root, &out, &len), DD_OK);
+    assert_string_equal(out, "{\"eventType\":\"THING_GROUP_EVENT\",\"eventId\":\"" SID
+                             "\",\"timestamp\":4,\"operation\":\"CREATED\",\"accountId\":"
+                             "\"123456789012\",\"thingGroupId\":\"rid\",\"thingGroupName\":"
+                             "\"root\",\"versionNumber\":1,\"parentGroupName\":null,"
+                             "\"parentGroupId\":null,\"description\":null,"
+                             "\"rootToParentThingGroups\":[],\"attributes\":{},"
+                             "\"dynamicGroupMappingId\":null}");
+    free(out);
+    root.attributes = "nope";
+    assert_int_equal(lifecycle_group_json(&root, &out, &len), DD_ERR_INVALID);
     bad.attributes = "[1]";
     assert_int_equal(lifecycle_thing_json(&bad, &out, &len), DD_ERR_INVALID);
     assert_null(out);
@@ -151,6 +178,10 @@ static void test_topics(void **state)
     assert_string_equal(buf, "$aws/events/thing/t/created");
     assert_int_equal(lifecycle_thing_topic(buf, sizeof(buf), "UPDATED", "t"), DD_OK);
     assert_string_equal(buf, "$aws/events/thing/t/updated");
+    assert_int_equal(lifecycle_group_topic(buf, sizeof(buf), "CREATED", "g"), DD_OK);
+    assert_string_equal(buf, "$aws/events/thingGroup/g/created");
+    assert_int_equal(lifecycle_group_topic(buf, sizeof(buf), "DELETED", "g"), DD_OK);
+    assert_string_equal(buf, "$aws/events/thingGroup/g/deleted");
     assert_int_equal(lifecycle_thing_topic(buf, sizeof(buf), "DELETED", "t"), DD_OK);
     assert_string_equal(buf, "$aws/events/thing/t/deleted");
     assert_int_equal(lifecycle_membership_topic(buf, sizeof(buf), true, "g", "t"), DD_OK);
