@@ -284,5 +284,7 @@ int store__delete_versioned(struct store *s, const char *ver_sql, const char *bu
  * partition; else as the store. */
 int store__event_thing(struct store *s, const char *operation, const char *name);
 int store__event_membership(struct store *s, bool added, const char *thing, const char *group);
+/* The same for thing group name's THING_GROUP event. */
+int store__event_group(struct store *s, const char *operation, const char *name);
 
 #endif

@@ -126,6 +126,67 @@ int store__event_thing(struct store *s, const char *operation, const char *name)
     return rc;
 }
 
+#define ANCESTORS_MAX 8 /* AWS's deepest hierarchy has 7 levels */
+
+int store__event_group(struct store *s, const char *operation, const char *name)
+{
+    struct lifecycle_group ev = { 0 };
+    char event_id[IDS_UUID_SIZE], topic[256], *text = NULL;
+    char arn_buf[ANCESTORS_MAX][400], id_buf[ANCESTORS_MAX][STORE_ID_SIZE];
+    const char *arns[ANCESTORS_MAX], *ids[ANCESTORS_MAX];
+    struct store_names up = { 0 };
+    struct store_thing_group g;
+    size_t i, len;
+    bool on;
+    int rc = enabled(s, LIFECYCLE_THING_GROUP, &on);
+
+    if (rc || !on)
+        return rc;
+    rc = store_group_get(s, name, &g, NULL);
+    if (rc)
+        return rc;
+    rc = store_group_ancestors(s, name, &up);
+    for (i = 0; !rc && i < up.n && i < ANCESTORS_MAX; i++) {
+        struct store_thing_group a;
+
+        rc = store_group_get(s, up.names[i], &a, NULL);
+        if (rc)
+            break;
+        snprintf(id_buf[i], sizeof(id_buf[i]), "%s", a.group_id);
+        store_thing_group_cleanup(&a);
+        rc = names_arn_format(arn_buf[i], sizeof(arn_buf[i]), NAMES_ARN_THING_GROUP,
+                              s->events.region, s->events.account, up.names[i]);
+        arns[i] = arn_buf[i];
+        ids[i] = id_buf[i];
+    }
+    if (!rc)
+        rc = ids_uuid(event_id);
+    if (!rc)
+        rc = lifecycle_group_topic(topic, sizeof(topic), operation, name);
+    if (!rc) {
+        ev.operation = operation;
+        ev.event_id = event_id;
+        ev.timestamp_ms = s->events.now_ms;
+        ev.account_id = s->events.account;
+        ev.group_id = g.group_id;
+        ev.group_name = g.name;
+        ev.version = g.version;
+        ev.parent_name = g.parent[0] ? g.parent : NULL;
+        ev.parent_id = i > 0 ? ids[i - 1] : NULL;
+        ev.description = g.description;
+        ev.root_arns = arns;
+        ev.root_ids = ids;
+        ev.n_root = i;
+        ev.attributes = g.attributes;
+        rc = lifecycle_group_json(&ev, &text, &len);
+    }
+    if (!rc)
+        rc = queue(s, topic, text, len);
+    store_names_cleanup(&up);
+    store_thing_group_cleanup(&g);
+    return rc;
+}
+
 int store__event_membership(struct store *s, bool added, const char *thing, const char *group)
 {
     struct lifecycle_membership ev = { 0 };

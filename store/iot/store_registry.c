@@ -509,11 +509,22 @@ static int group_insert(struct store *s, const void *spec, const char *attrs, st
     return rc;
 }
 
+/* THING_GROUP events (store__event_group) of a new group and of one going. */
+static int group_created(struct store *s, const char *name)
+{
+    return store__event_group(s, "CREATED", name);
+}
+
+static int group_deleting(struct store *s, const char *name)
+{
+    return store__event_group(s, "DELETED", name);
+}
+
 int store_group_create(struct store *s, const struct store_group_spec *spec,
                        struct store_thing_group *out, struct dd_errbuf *eb)
 {
     static const struct create_kind kind = { group_get, cleanup_group, group_clash, group_insert,
-                                             NULL };
+                                             group_created };
 
     return create_row(s, &kind, spec->name, spec->attributes, spec, out, sizeof(*out),
                       &out->attributes, eb);
@@ -550,6 +561,8 @@ int store_group_update(struct store *s, const char *name, const struct store_pat
         rc = store__int64(s, sql, "update group", new_version, "sss",
                           p->description ? p->description : g.description,
                           attrs ? attrs : g.attributes, name);
+    if (!rc)
+        rc = store__event_group(s, "UPDATED", name);
     rc = store__finish(s, rc);
     if (rc)
         *new_version = 0;
@@ -566,7 +579,7 @@ int store_group_delete(struct store *s, const char *name, int64_t expected_versi
     static const char del_sql[] = "DELETE FROM thing_groups WHERE name = ?";
     bool busy;
     int rc = store__delete_versioned(s, ver_sql, child_sql, del_sql, "thing group", name,
-                                     expected_version, NULL, &busy, eb);
+                                     expected_version, group_deleting, &busy, eb);
 
     if (busy)
         rc = dd_fail(eb, rc,

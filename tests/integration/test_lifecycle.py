@@ -226,3 +226,39 @@ def test_registry_events(emulator):
     events(watcher, "$aws/events/thingGroupMembership/", 3)
     assert not [t for t, _ in watcher.received if t.startswith("$aws/events/thing/t2")]
     watcher.close()
+
+
+def test_thing_group_events(emulator):
+    emulator.start()
+    iot = emulator.client("iot")
+    watcher = Device(emulator, "watcher")
+    watcher.subscribe("$aws/events/thingGroup/#")
+    emulator.aws("iot", "update-event-configurations", "--event-configurations",
+                 '{"THING_GROUP": {"Enabled": true}}')
+    root = iot.create_thing_group(thingGroupName="site")
+    child = iot.create_thing_group(thingGroupName="floor", parentGroupName="site",
+                                   thingGroupProperties={
+                                       "thingGroupDescription": "first floor",
+                                       "attributePayload": {"attributes": {"n": "1"}}})
+    iot.update_thing_group(thingGroupName="floor",
+                           thingGroupProperties={"thingGroupDescription": "ground floor"})
+    emulator.aws("iot", "delete-thing-group", "--thing-group-name", "floor")
+    got = events(watcher, "$aws/events/thingGroup/", 4)
+    assert [t for t, _ in got] == ["$aws/events/thingGroup/site/created",
+                                   "$aws/events/thingGroup/floor/created",
+                                   "$aws/events/thingGroup/floor/updated",
+                                   "$aws/events/thingGroup/floor/deleted"]
+    site, floor, updated, deleted = [e for _, e in got]
+    assert site["parentGroupName"] is None and site["rootToParentThingGroups"] == []
+    assert floor == {"eventType": "THING_GROUP_EVENT", "eventId": floor["eventId"],
+                     "timestamp": floor["timestamp"], "operation": "CREATED",
+                     "accountId": "123456789012", "thingGroupId": child["thingGroupId"],
+                     "thingGroupName": "floor", "versionNumber": 1,
+                     "parentGroupName": "site", "parentGroupId": root["thingGroupId"],
+                     "description": "first floor",
+                     "rootToParentThingGroups": [{"groupArn": root["thingGroupArn"],
+                                                  "groupId": root["thingGroupId"]}],
+                     "attributes": {"n": "1"}, "dynamicGroupMappingId": None}
+    assert updated["description"] == "ground floor" and updated["versionNumber"] == 2
+    assert deleted["operation"] == "DELETED"
+    watcher.close()

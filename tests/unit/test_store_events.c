@@ -149,13 +149,44 @@ static void test_membership_events(void **state)
     store_close(s);
 }
 
+static void test_group_events(void **state)
+{
+    struct store *s = store_fixture_open();
+    struct store_patch patch = { 0 };
+    struct dd_errbuf eb;
+    int64_t version;
+
+    (void)state;
+    enable(s, LIFECYCLE_THING_GROUP, true, 1000);
+    store_events_request(s, "123456789012", "us-east-1", 5000);
+    store_fixture_group(s, "site", NULL);
+    store_fixture_group(s, "floor", "site");
+    /* A group with a child stays, and announces nothing. */
+    assert_int_equal(store_group_delete(s, "site", -1, &eb), DD_ERR_INVALID);
+    patch.expected_version = -1;
+    patch.description = "d";
+    assert_int_equal(store_group_update(s, "floor", &patch, &version, &eb), DD_OK);
+    assert_int_equal(store_group_delete(s, "floor", -1, &eb), DD_OK);
+    assert_int_equal(outbox(s, "$aws/events/thingGroup/site/created"), 1);
+    assert_int_equal(outbox(s, "$aws/events/thingGroup/site/deleted"), 0);
+    assert_int_equal(outbox(s, "$aws/events/thingGroup/floor/created"), 1);
+    assert_int_equal(outbox(s, "$aws/events/thingGroup/floor/updated"), 1);
+    assert_int_equal(outbox(s, "$aws/events/thingGroup/floor/deleted"), 1);
+    assert_int_equal(
+        store_fixture_int(s, "SELECT count(*) FROM mqtt_outbox WHERE json_extract(payload, "
+                             "'$.parentGroupName') = 'site' AND json_extract(payload, "
+                             "'$.rootToParentThingGroups[0].groupArn') = "
+                             "'arn:aws:iot:us-east-1:123456789012:thinggroup/site'"),
+        3);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_configuration),
-        cmocka_unit_test(test_thing_events),
-        cmocka_unit_test(test_thing_event_document),
-        cmocka_unit_test(test_membership_events),
+        cmocka_unit_test(test_configuration),        cmocka_unit_test(test_thing_events),
+        cmocka_unit_test(test_thing_event_document), cmocka_unit_test(test_membership_events),
+        cmocka_unit_test(test_group_events),
     };
 
     alloc_fail_setup();
