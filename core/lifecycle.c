@@ -122,19 +122,29 @@ int lifecycle_subscription_json(const struct lifecycle_subscription *ev, char **
     return finish(root, ok, out, out_len);
 }
 
-/* The attributes text (NULL: {}) as a new object into *out:
- * DD_ERR_INVALID for a text that is not a JSON object, DD_ERR_NOMEM. */
-static int parse_attrs(const char *text, cJSON **out)
+/* Start a registry event's document: clear *out and *out_len, parse the
+ * attributes text (NULL: {}) into *attrs and make an empty *root, both new
+ * and the caller's. DD_ERR_INVALID for a text that is not a JSON object,
+ * DD_ERR_NOMEM; on error both are NULL. */
+static int registry_start(const char *text, cJSON **root, cJSON **attrs, char **out,
+                          size_t *out_len)
 {
-    cJSON *attrs = text ? cJSON_Parse(text) : cJSON_CreateObject();
-
     *out = NULL;
-    if (!attrs || !cJSON_IsObject(attrs)) {
+    *out_len = 0;
+    *root = NULL;
+    *attrs = text ? cJSON_Parse(text) : cJSON_CreateObject();
+    if (!*attrs || !cJSON_IsObject(*attrs)) {
         /* A text that does not parse is taken for bad input, not for memory. */
-        cJSON_Delete(attrs);
+        cJSON_Delete(*attrs);
+        *attrs = NULL;
         return text ? DD_ERR_INVALID : DD_ERR_NOMEM;
     }
-    *out = attrs;
+    *root = cJSON_CreateObject();
+    if (!*root) {
+        cJSON_Delete(*attrs);
+        *attrs = NULL;
+        return DD_ERR_NOMEM;
+    }
     return DD_OK;
 }
 
@@ -172,16 +182,9 @@ int lifecycle_thing_json(const struct lifecycle_thing *ev, char **out, size_t *o
     bool ok;
     int rc;
 
-    *out = NULL;
-    *out_len = 0;
-    rc = parse_attrs(ev->attributes, &attrs);
+    rc = registry_start(ev->attributes, &root, &attrs, out, out_len);
     if (rc)
         return rc;
-    root = cJSON_CreateObject();
-    if (!root) {
-        cJSON_Delete(attrs);
-        return DD_ERR_NOMEM;
-    }
     ok = add_registry(root, "THING_EVENT", ev->event_id, ev->timestamp_ms, ev->operation,
                       ev->account_id) &&
          cJSON_AddStringToObject(root, "thingId", ev->thing_id) &&
@@ -198,16 +201,9 @@ int lifecycle_group_json(const struct lifecycle_group *ev, char **out, size_t *o
     bool ok;
     int rc;
 
-    *out = NULL;
-    *out_len = 0;
-    rc = parse_attrs(ev->attributes, &attrs);
+    rc = registry_start(ev->attributes, &root, &attrs, out, out_len);
     if (rc)
         return rc;
-    root = cJSON_CreateObject();
-    if (!root) {
-        cJSON_Delete(attrs);
-        return DD_ERR_NOMEM;
-    }
     ok = add_registry(root, "THING_GROUP_EVENT", ev->event_id, ev->timestamp_ms, ev->operation,
                       ev->account_id) &&
          cJSON_AddStringToObject(root, "thingGroupId", ev->group_id) &&

@@ -240,7 +240,13 @@ static int build_case(void *ctx)
 {
     static const char *const topics[] = { "a", "b" };
     struct lifecycle_presence p = { { "d", 1, SID, "d" }, false, NULL, 1, "CONNECTION_LOST" };
+    static const char *const arns[] = { "a" }, *const ids[] = { "i" };
     struct lifecycle_subscription s = { { "d", 1, SID, "d" }, true, topics, 2 };
+    /* NULL attributes: a failed parse of a text reads as bad input. */
+    struct lifecycle_thing t = { "CREATED", SID, 1, "123456789012", "tid", "t", 1, NULL, NULL };
+    struct lifecycle_group g = { "DELETED", SID,   1,   "123456789012", "gid", "g", 1,
+                                 "p",       "pid", "d", arns,           ids,   1,   NULL };
+    struct lifecycle_membership m = { true, SID, 1, "123456789012", "ga", "gi", "ta", "ti", "mi" };
     size_t len = 1;
     char *out = (char *)ctx;
     int rc;
@@ -253,6 +259,15 @@ static int build_case(void *ctx)
     }
     free(out);
     rc = lifecycle_subscription_json(&s, &out, &len);
+    free(out);
+    if (!rc)
+        rc = lifecycle_thing_json(&t, &out, &len);
+    free(out);
+    if (!rc)
+        rc = lifecycle_group_json(&g, &out, &len);
+    free(out);
+    if (!rc)
+        rc = lifecycle_membership_json(&m, &out, &len);
     free(out);
     return rc;
 }
