@@ -36,6 +36,7 @@
 #include "plugin/config.h"
 #include "plugin/delivery.h"
 #include "plugin/engine.h"
+#include "plugin/presence.h"
 #include "plugin/strmap.h"
 #include "plugin/workers.h"
 #include "store/emulator/store_emulator.h"
@@ -498,6 +499,7 @@ static int check_limits(struct plugin *p, const struct mosquitto_evt_acl_check *
 static void connectivity_connected(struct plugin *p, struct mosquitto *client, const char *id)
 {
     static const char none[] = "";
+    const char *principal;
     void *old = NULL;
 
     PLUGIN_ASSERT_BROKER_THREAD(p);
@@ -508,6 +510,9 @@ static void connectivity_connected(struct plugin *p, struct mosquitto *client, c
         return;
     }
     engine_connectivity(p->engine, id, true, NULL, emulated_now(p));
+    /* The certificate is a TLS client's principal; else the client id. */
+    principal = strmap_get(p->tls_certs, &client, sizeof(client));
+    presence_connected(p->presence, client, id, principal ? principal : id, emulated_now(p));
 }
 
 /* Connection client of the fleet index ends: record it disconnected, with
@@ -519,17 +524,21 @@ static void connectivity_connected(struct plugin *p, struct mosquitto *client, c
 static void connectivity_disconnected(struct plugin *p, struct mosquitto *client)
 {
     const char *id = mosquitto_client_id(client), *reason;
+    bool taken_over;
 
     PLUGIN_ASSERT_BROKER_THREAD(p);
     reason = strmap_take(p->online, &client, sizeof(client));
     if (!reason || !id)
         return; /* never accepted */
-    if (strmap_get(p->online_by_id, id, strlen(id)) != client)
-        return; /* taken over: the newer connection is online */
-    strmap_take(p->online_by_id, id, strlen(id));
+    taken_over = strmap_get(p->online_by_id, id, strlen(id)) != client;
     if (!reason[0])
-        reason = fleetrecord_disconnect_name(p->kicking ? FLEETRECORD_DISC_SERVER
-                                                        : FLEETRECORD_DISC_CLIENT);
+        reason = fleetrecord_disconnect_name(taken_over   ? FLEETRECORD_DISC_DUPLICATE
+                                             : p->kicking ? FLEETRECORD_DISC_SERVER
+                                                          : FLEETRECORD_DISC_CLIENT);
+    presence_disconnected(p->presence, client, reason, emulated_now(p));
+    if (taken_over)
+        return; /* the newer connection is online */
+    strmap_take(p->online_by_id, id, strlen(id));
     engine_connectivity(p->engine, id, false, reason, emulated_now(p));
 }
 
@@ -584,9 +593,14 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 
     (void)event;
     PLUGIN_ASSERT_BROKER_THREAD(p);
+    if (a->access == MOSQ_ACL_UNSUBSCRIBE) {
+        /* No AWS policy action: allowed, and announced. */
+        presence_subscription(p->presence, a->client, false, a->topic, emulated_now(p));
+        return MOSQ_ERR_SUCCESS;
+    }
     if (a->access != MOSQ_ACL_WRITE && a->access != MOSQ_ACL_READ &&
         a->access != MOSQ_ACL_SUBSCRIBE)
-        return MOSQ_ERR_SUCCESS; /* UNSUBSCRIBE has no AWS equivalent */
+        return MOSQ_ERR_SUCCESS;
     c = clients_by_conn(p->clients, a->client);
     rc = check_limits(p, a, c);
     if (rc == MOSQ_ERR_UNKNOWN && strmap_get(p->online, &a->client, sizeof(a->client))) {
@@ -622,6 +636,8 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     if (a->access == MOSQ_ACL_READ && c)
         clients_count_received(c,
                                dims_matching(p->config, mosquitto_client_id(a->client), a->topic));
+    else if (a->access == MOSQ_ACL_SUBSCRIBE)
+        presence_subscription(p->presence, a->client, true, a->topic, emulated_now(p));
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -734,8 +750,10 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
     p->tls_certs = strmap_new();
     p->online = strmap_new();
     p->online_by_id = strmap_new();
-    if (!p->clients || !p->tls_certs || !p->online || !p->online_by_id) {
+    p->presence = presence_new();
+    if (!p->clients || !p->tls_certs || !p->online || !p->online_by_id || !p->presence) {
         clients_free(p->clients);
+        presence_free(p->presence);
         strmap_free(p->tls_certs, free);
         strmap_free(p->online, NULL);
         strmap_free(p->online_by_id, NULL);
@@ -754,6 +772,7 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
             strmap_free(p->tls_certs, free);
             strmap_free(p->online, NULL);
             strmap_free(p->online_by_id, NULL);
+            presence_free(p->presence);
             free(p);
             return rc;
         }
@@ -781,6 +800,7 @@ EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *option
     strmap_free(p->tls_certs, free);
     strmap_free(p->online, NULL);
     strmap_free(p->online_by_id, NULL);
+    presence_free(p->presence);
     config_free(p->config);
     free(p);
     return MOSQ_ERR_SUCCESS;

@@ -27,6 +27,7 @@ struct strmap;
 struct clients;
 struct delivery;
 struct engine;
+struct presence;
 
 struct plugin {
     void *identifier; /* mosquitto_plugin_id_t *, borrowed from the broker */
@@ -42,6 +43,7 @@ struct plugin {
     struct strmap *online;         /* owned: connection pointer -> disconnect reason (a
                                       string literal) of each accepted connection */
     struct strmap *online_by_id;   /* owned: client id -> its latest connection pointer */
+    struct presence *presence;     /* owned: lifecycle event sessions of connections */
     bool kicking;                  /* inside the tick's kicks: disconnects are ddlocal's */
     uint64_t config_generation;    /* of that snapshot */
     struct dd_clock clock;         /* copy of the engine's clock snapshot */

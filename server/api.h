@@ -15,6 +15,9 @@ extern const struct route api_dimensions_routes[];
 /* Things, thing groups, membership, DescribeEndpoint (api_registry.c). */
 extern const struct route api_registry_routes[];
 
+/* The registry events' configuration (iot/api_events.c). */
+extern const struct route api_events_routes[];
+
 /* Thing types (api_thing_types.c). */
 extern const struct route api_thing_types_routes[];
 /* Billing groups and the things in them (api_billing_groups.c). */

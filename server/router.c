@@ -35,6 +35,7 @@ static const struct route *const route_tables[] = {
     api_mlmodels_routes,
     api_tags_routes,
     api_index_routes,
+    api_events_routes,
 };
 
 /* clang-format on */

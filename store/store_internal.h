@@ -29,6 +29,12 @@ struct store {
     bool holds_writer;     /* this connection holds the process's writer lock */
 
     struct {
+        char account[16]; /* "" until store_events_request(): no events */
+        char region[32];
+        int64_t now_ms;
+    } events; /* the registry write in progress (store_events.h) */
+
+    struct {
         const char *sql;    /* borrowed: a string literal, used as the key */
         sqlite3_stmt *stmt; /* owned */
     } cache[STORE_MAX_STATEMENTS];
@@ -260,10 +266,25 @@ int store__check_version(struct store *s, const char *ver_sql, const char *what,
  * when expected (>= 0) is its version; a missing row is DD_OK. busy_sql
  * (NULL: none) finds what keeps the row (a child group, an attached
  * principal): then nothing is deleted, *busy is set and the answer is
- * DD_ERR_INVALID, whose message the caller writes. Errors of
- * store__check_version(), DD_ERR_BUSY, DD_ERR_STORE. */
+ * DD_ERR_INVALID, whose message the caller writes. before (NULL: none) runs
+ * in the transaction just before the row goes (a registry event); its error
+ * undoes it all. Errors of store__check_version(), DD_ERR_BUSY,
+ * DD_ERR_STORE. */
 int store__delete_versioned(struct store *s, const char *ver_sql, const char *busy_sql,
                             const char *del_sql, const char *what, const char *name,
-                            int64_t expected, bool *busy, struct dd_errbuf *eb);
+                            int64_t expected, int (*before)(struct store *s, const char *name),
+                            bool *busy, struct dd_errbuf *eb);
+
+/* Registry events (store_events.h), inside the caller's transaction: when
+ * the configuration enables THING events, queue thing name's event for
+ * operation ("CREATED", "UPDATED": the row as it now is; "DELETED": call
+ * before the row goes); when it enables THING_GROUP_MEMBERSHIP events,
+ * thing's added or removed event for group (call while both rows exist).
+ * DD_OK when nothing is enabled or the connection was never told its
+ * partition; else as the store. */
+int store__event_thing(struct store *s, const char *operation, const char *name);
+int store__event_membership(struct store *s, bool added, const char *thing, const char *group);
+/* The same for thing group name's THING_GROUP event. */
+int store__event_group(struct store *s, const char *operation, const char *name);
 
 #endif

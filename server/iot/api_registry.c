@@ -24,6 +24,7 @@
 #include "server/handler.h"
 #include "server/iot/api_tags.h"
 #include "server/server.h"
+#include "store/iot/store_events.h"
 #include "store/iot/store_registry.h"
 
 #define DEFAULT_MAX_RESULTS 50
@@ -410,6 +411,14 @@ static bool is_thing(const struct handler *h)
     return h->arg == &thing_kind;
 }
 
+/* Tell s the partition and the emulated time (now_ms, or -1 for the
+ * request's clock) of the registry change it is about to write, for the
+ * registry events it enables (store/iot/store_events.h). */
+static void announce(struct request *req, struct store *s, int64_t now_ms)
+{
+    store_events_request(s, req->account, req->region, now_ms < 0 ? request_now_ms(req) : now_ms);
+}
+
 /* CreateThing and CreateThingGroup: a new id at emulated now; then the
  * answer for what the store created or found. */
 static int create_call(struct handler *h)
@@ -423,6 +432,7 @@ static int create_call(struct handler *h)
         rc = ids_uuid(id);
     if (rc)
         return rc;
+    announce(h->req, h->s, now);
     if (is_thing(h)) {
         op->new_thing.now_ms = now;
         op->new_thing.thing_id = id;
@@ -454,6 +464,7 @@ static int update_call(struct handler *h)
 {
     struct op *op = h->op;
 
+    announce(h->req, h->s, -1);
     return is_thing(h) ? store_thing_update(h->s, op->name, &op->patch, &op->version, &h->req->eb)
                        : store_group_update(h->s, op->name, &op->patch, &op->version, &h->req->eb);
 }
@@ -462,6 +473,7 @@ static int delete_call(struct handler *h)
 {
     struct op *op = h->op;
 
+    announce(h->req, h->s, -1);
     return is_thing(h) ? store_thing_delete(h->s, op->name, op->version, &h->req->eb)
                        : store_group_delete(h->s, op->name, op->version, &h->req->eb);
 }
@@ -582,9 +594,11 @@ static int change_membership(struct request *req, int add)
                                  NAMES_ARN_THING, thing, sizeof(thing));
     if (!rc)
         rc = member_bool(req, body, "overrideDynamicGroups", &override);
-    if (!rc)
+    if (!rc) {
+        announce(req, s, -1);
         rc = store_membership_update(s, thing, add ? groups : NULL, add ? 1 : 0,
                                      add ? NULL : groups, add ? 0 : 1, &req->eb);
+    }
     cJSON_Delete(body);
     return rc;
 }
@@ -656,8 +670,10 @@ static int update_groups_for_thing(struct request *req, struct response *res)
         rc = group_list(req, body, "thingGroupsToAdd", &add, &n_add);
     if (!rc)
         rc = group_list(req, body, "thingGroupsToRemove", &remove, &n_remove);
-    if (!rc)
+    if (!rc) {
+        announce(req, s, -1);
         rc = store_membership_update(s, thing, add, n_add, remove, n_remove, &req->eb);
+    }
     free((void *)add);
     free((void *)remove);
     cJSON_Delete(body);

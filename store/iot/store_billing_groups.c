@@ -114,7 +114,7 @@ int store_billing_group_delete(struct store *s, const char *name, int64_t expect
     bool busy; /* nothing keeps a billing group */
 
     return store__delete_versioned(s, ver_sql, NULL, del_sql, "billing group", name,
-                                   expected_version, &busy, eb);
+                                   expected_version, NULL, &busy, eb);
 }
 
 int store_billing_group_list(struct store *s, const char *prefix, const char *after, size_t limit,

@@ -169,6 +169,8 @@ struct create_kind {
     int (*clash)(const void *row, const void *spec, bool attrs_differ, struct dd_errbuf *eb);
     /* Insert spec with the attribute text attrs. */
     int (*insert)(struct store *s, const void *spec, const char *attrs, struct dd_errbuf *eb);
+    /* Announce the new row named name (a registry event); NULL: nothing. */
+    int (*created)(struct store *s, const char *name);
 };
 
 /* Create the row named name from spec (its attribute text attributes, NULL
@@ -201,6 +203,8 @@ static int create_row(struct store *s, const struct create_kind *k, const char *
     if (rc != DD_ERR_NOT_FOUND)
         goto done;
     rc = k->insert(s, spec, text, eb);
+    if (!rc && k->created)
+        rc = k->created(s, name);
     if (!rc)
         rc = k->get(s, name, out, eb);
 done:
@@ -267,10 +271,22 @@ static int thing_insert(struct store *s, const void *spec, const char *attrs, st
                       sp->now_ms);
 }
 
+/* THING events (store__event_thing) of a new thing and of one going. */
+static int thing_created(struct store *s, const char *name)
+{
+    return store__event_thing(s, "CREATED", name);
+}
+
+static int thing_deleting(struct store *s, const char *name)
+{
+    return store__event_thing(s, "DELETED", name);
+}
+
 int store_thing_create(struct store *s, const struct store_thing_spec *spec,
                        struct store_thing *out, struct dd_errbuf *eb)
 {
-    static const struct create_kind kind = { thing_get, cleanup_thing, thing_clash, thing_insert };
+    static const struct create_kind kind = { thing_get, cleanup_thing, thing_clash, thing_insert,
+                                             thing_created };
 
     return create_row(s, &kind, spec->name, spec->attributes, spec, out, sizeof(*out),
                       &out->attributes, eb);
@@ -299,7 +315,8 @@ int store__check_version(struct store *s, const char *ver_sql, const char *what,
 /* Declared in store_internal.h. */
 int store__delete_versioned(struct store *s, const char *ver_sql, const char *busy_sql,
                             const char *del_sql, const char *what, const char *name,
-                            int64_t expected, bool *busy, struct dd_errbuf *eb)
+                            int64_t expected, int (*before)(struct store *s, const char *name),
+                            bool *busy, struct dd_errbuf *eb)
 {
     int rc = store__begin(s, eb);
 
@@ -319,6 +336,8 @@ int store__delete_versioned(struct store *s, const char *ver_sql, const char *bu
         else if (rc == DD_ERR_NOT_FOUND)
             rc = DD_OK;
     }
+    if (!rc && before)
+        rc = before(s, name);
     if (!rc)
         rc = store__run(s, del_sql, "delete", "s", name);
     return store__finish(s, rc);
@@ -365,6 +384,8 @@ int store_thing_update(struct store *s, const char *name, const struct store_pat
     if (!rc)
         rc = store__int64(s, sql, "update thing", new_version, "sss", type,
                           attrs ? attrs : t.attributes, name);
+    if (!rc)
+        rc = store__event_thing(s, "UPDATED", name);
 out:
     rc = store__finish(s, rc);
     if (rc)
@@ -382,7 +403,7 @@ int store_thing_delete(struct store *s, const char *name, int64_t expected_versi
     static const char del_sql[] = "DELETE FROM things WHERE name = ?";
     bool busy;
     int rc = store__delete_versioned(s, ver_sql, busy_sql, del_sql, "thing", name, expected_version,
-                                     &busy, eb);
+                                     thing_deleting, &busy, eb);
 
     if (busy)
         rc = dd_fail(eb, rc, "Cannot delete. Thing %s is still attached to one or more principals",
@@ -488,10 +509,22 @@ static int group_insert(struct store *s, const void *spec, const char *attrs, st
     return rc;
 }
 
+/* THING_GROUP events (store__event_group) of a new group and of one going. */
+static int group_created(struct store *s, const char *name)
+{
+    return store__event_group(s, "CREATED", name);
+}
+
+static int group_deleting(struct store *s, const char *name)
+{
+    return store__event_group(s, "DELETED", name);
+}
+
 int store_group_create(struct store *s, const struct store_group_spec *spec,
                        struct store_thing_group *out, struct dd_errbuf *eb)
 {
-    static const struct create_kind kind = { group_get, cleanup_group, group_clash, group_insert };
+    static const struct create_kind kind = { group_get, cleanup_group, group_clash, group_insert,
+                                             group_created };
 
     return create_row(s, &kind, spec->name, spec->attributes, spec, out, sizeof(*out),
                       &out->attributes, eb);
@@ -528,6 +561,8 @@ int store_group_update(struct store *s, const char *name, const struct store_pat
         rc = store__int64(s, sql, "update group", new_version, "sss",
                           p->description ? p->description : g.description,
                           attrs ? attrs : g.attributes, name);
+    if (!rc)
+        rc = store__event_group(s, "UPDATED", name);
     rc = store__finish(s, rc);
     if (rc)
         *new_version = 0;
@@ -544,7 +579,7 @@ int store_group_delete(struct store *s, const char *name, int64_t expected_versi
     static const char del_sql[] = "DELETE FROM thing_groups WHERE name = ?";
     bool busy;
     int rc = store__delete_versioned(s, ver_sql, child_sql, del_sql, "thing group", name,
-                                     expected_version, &busy, eb);
+                                     expected_version, group_deleting, &busy, eb);
 
     if (busy)
         rc = dd_fail(eb, rc,
@@ -606,12 +641,13 @@ static int group_root(struct store *s, const char *group, char root[STORE_NAME_S
     return DD_OK;
 }
 
+static const char is_sql[] =
+    "SELECT 1 FROM thing_group_members WHERE thing_name = ? AND group_name = ?";
+
 /* Add thing to group, checking the per-thing limit and the one group per
  * hierarchy rule against its current groups. */
 static int add_member(struct store *s, const char *thing, const char *group, struct dd_errbuf *eb)
 {
-    static const char is_sql[] =
-        "SELECT 1 FROM thing_group_members WHERE thing_name = ? AND group_name = ?";
     static const char count_sql[] = "SELECT count(*) FROM thing_group_members WHERE thing_name = ?";
     static const char same_sql[] =
         "WITH RECURSIVE up(member, name, parent) AS ("
@@ -654,7 +690,8 @@ static int add_member(struct store *s, const char *thing, const char *group, str
     }
     if (rc != DD_ERR_NOT_FOUND)
         return rc;
-    return store__run(s, ins_sql, "add membership", "ss", thing, group);
+    rc = store__run(s, ins_sql, "add membership", "ss", thing, group);
+    return rc ? rc : store__event_membership(s, true, thing, group);
 }
 
 static int thing_exists(struct store *s, const char *name, struct dd_errbuf *eb)
@@ -693,6 +730,8 @@ int store_membership_update(struct store *s, const char *thing, const char *cons
         rc = group_exists(s, add[i], eb);
     for (i = 0; !rc && i < n_remove; i++) {
         rc = group_exists(s, remove[i], eb);
+        if (!rc && store__exists(s, is_sql, "find membership", "ss", thing, remove[i]) == DD_OK)
+            rc = store__event_membership(s, false, thing, remove[i]);
         if (!rc)
             rc = store__run(s, del_sql, "remove membership", "ss", thing, remove[i]);
     }

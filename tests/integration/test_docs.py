@@ -81,7 +81,7 @@ NOT_HERE = {"make", "docker", "docker-compose"}
 # thread (an HTTP delivery).
 EP = "aws --endpoint-url http://localhost:4566 "
 EXPECT = {
-    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":21'],
+    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":22'],
     "curl -s localhost:4566/_ddlocal/clock": ['"mode":"manual"'],
     "curl -s -X POST localhost:4566/_ddlocal/clock -d '{\"advanceSeconds\": 300}'":
         ['"mode":"manual"', '"evaluatedUntil"'],
@@ -95,6 +95,9 @@ EXPECT = {
     EP + "iot get-behavior-model-training-summaries --security-profile-name MlDocs":
         ['"modelStatus": "PENDING_BUILD"', '"datapointsCollectionPercentage": 0'],
     EP + "sns create-topic --name DDD_Alerts": ["arn:aws:sns:us-east-1:123456789012:DDD_Alerts"],
+    EP + "iot describe-event-configurations": ['"THING": {\n            "Enabled": true',
+                                               '"POLICY": {\n            "Enabled": false',
+                                               '"lastModifiedDate"'],
     EP + "sqs create-queue --queue-name ci-events": ["/123456789012/ci-events"],
     EP + "sqs receive-message --queue-url http://localhost:4566/123456789012/ci-events"
     " --visibility-timeout 60 --attribute-names All":
