@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+/* test_sns_rules.c: the checks of core/sns_rules.c as tables: topic names
+ * and attributes, Subject, MessageStructure, message attributes (names,
+ * types, value fields, counts, sizes) and PublishBatch ids; each error row
+ * checks the whole message AWS gives and the error code. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/error.h"
+#include "core/sns_rules.h"
+#include "tests/unit/alloc_fail.h"
+
+#define IP "Invalid parameter: "
+
+/* The message of a call: "" when it passed. */
+static void check(const char *what, int rc, const struct dd_errbuf *eb, const char *want)
+{
+    if (!want) {
+        if (rc != DD_OK)
+            fail_msg("%s: refused: %s", what, eb->msg);
+        return;
+    }
+    if (rc != DD_ERR_INVALID)
+        fail_msg("%s: accepted, wanted \"%s\"", what, want);
+    if (strcmp(eb->msg, want) != 0)
+        fail_msg("%s: \"%s\", wanted \"%s\"", what, eb->msg, want);
+}
+
+static char *repeat(char c, size_t n)
+{
+    static char buf[2][400];
+    static int which;
+    char *b = buf[which++ % 2];
+
+    memset(b, c, n);
+    b[n] = '\0';
+    return b;
+}
+
+static void test_topic_names(void **state)
+{
+    static const struct {
+        const char *name; /* NULL: 256 or 257 'a's by long_len */
+        size_t long_len;
+        const char *want;
+    } rows[] = {
+        { "alerts", 0, NULL },
+        { "A-b_9", 0, NULL },
+        { NULL, 256, NULL },
+        { NULL, 257, IP "Topic Name" },
+        { "", 0, IP "Topic Name" },
+        { "a b", 0, IP "Topic Name" },
+        { "a:b", 0, IP "Topic Name" },
+        { "a.b", 0, IP "Topic Name" },
+        { "q.fifo", 0, IP "Topic Name Reason: ddlocal does not emulate FIFO topics" },
+        { ".fifo", 0, IP "Topic Name" },
+    };
+    struct dd_errbuf eb;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const char *name = rows[i].name ? rows[i].name : repeat('a', rows[i].long_len);
+
+        dd_errbuf_clear(&eb);
+        check(name, sns_rules_topic_name(name, &eb), &eb, rows[i].want);
+    }
+    check("NULL", sns_rules_topic_name(NULL, &eb), &eb, IP "Topic Name");
+}
+
+static void test_topic_attributes(void **state)
+{
+    static const struct {
+        const char *name, *value;
+        bool at_create, keep;
+        const char *want;
+    } rows[] = {
+        { "DisplayName", "", false, true, NULL },
+        { "DisplayName", NULL, true, true, NULL },
+        { "KmsMasterKeyId", "alias/aws/sns", true, true, NULL },
+        { "SignatureVersion", "1", false, true, NULL },
+        { "SignatureVersion", "2", true, true, NULL },
+        { "SignatureVersion", "3", false, true, IP "SignatureVersion must be 1 or 2" },
+        { "TracingConfig", "PassThrough", false, true, NULL },
+        { "TracingConfig", "Active", true, true, NULL },
+        { "TracingConfig", "active", false, true,
+          IP "TracingConfig: Invalid value [active]. Must be PassThrough or Active" },
+        { "MaximumMessageSize", "1024", false, true, NULL },
+        { "MaximumMessageSize", "1048576", false, true, NULL },
+        { "MaximumMessageSize", "1023", false, true,
+          IP "MaximumMessageSize: Invalid value [1023]. Must be an integer from 1024 to 1048576" },
+        { "MaximumMessageSize", "1048577", false, true,
+          IP "MaximumMessageSize: Invalid value [1048577]. Must be an integer from 1024 to "
+             "1048576" },
+        { "MaximumMessageSize", "2k", false, true,
+          IP "MaximumMessageSize: Invalid value [2k]. Must be an integer from 1024 to 1048576" },
+        { "MaximumMessageSize", "", false, true,
+          IP "MaximumMessageSize: Invalid value []. Must be an integer from 1024 to 1048576" },
+        { "Policy", "{\"Statement\":[]}", false, true, NULL },
+        { "Policy", "[]", false, true, IP "Policy: failed to parse JSON" },
+        { "DeliveryPolicy", "{", true, true, IP "DeliveryPolicy: failed to parse JSON" },
+        { "HTTPSuccessFeedbackRoleArn", "arn:aws:iam::1:role/r", false, true, NULL },
+        { "SQSFailureFeedbackRoleArn", "x", false, true, NULL },
+        { "SMSSuccessFeedbackRoleArn", "x", false, true, IP "AttributeName" },
+        { "HTTPSuccessFeedback", "x", false, true, IP "AttributeName" },
+        { "FifoTopic", "false", true, false, NULL },
+        { "FifoTopic", "FALSE", true, false, NULL },
+        { "FifoTopic", "true", true, true, IP "Attributes Reason: ddlocal does not emulate FIFO topics" },
+        { "FifoTopic", "false", false, true, IP "AttributeName" },
+        { "ContentBasedDeduplication", "false", true, true,
+          IP "Attributes Reason: ContentBasedDeduplication is only valid for FIFO topics, which "
+             "ddlocal does not emulate" },
+        { "Owner", "1", false, true, IP "AttributeName" },
+        { "displayname", "x", false, true, IP "AttributeName" },
+        { NULL, "x", false, true, IP "AttributeName" },
+    };
+    struct dd_errbuf eb;
+    bool keep;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        dd_errbuf_clear(&eb);
+        keep = !rows[i].keep;
+        check(rows[i].name ? rows[i].name : "NULL",
+              sns_rules_topic_attribute(rows[i].name, rows[i].value, rows[i].at_create, &keep,
+                                        &eb),
+              &eb, rows[i].want);
+        assert_int_equal(keep, rows[i].keep);
+    }
+}
+
+static void test_subject_and_structure(void **state)
+{
+    static const struct {
+        const char *subject, *want;
+    } subjects[] = {
+        { NULL, NULL },
+        { "Device Defender alarm", NULL },
+        { "caf\xc3\xa9 \xe2\x82\xac", NULL },
+        { "", IP "Subject" },
+        { " leading", IP "Subject" },
+        { "tab\there", IP "Subject" },
+        { "line\nbreak", IP "Subject" },
+        { "del\x7f", IP "Subject" },
+        { "bad \xc3", IP "Subject" },
+    };
+    static const struct {
+        const char *structure, *message, *want;
+    } structures[] = {
+        { NULL, "anything", NULL },
+        { "json", "{\"default\":\"d\"}", NULL },
+        { "json", "{\"default\":\"d\",\"http\":1}", NULL },
+        { "json", "not json", IP "Message Structure - JSON message body failed to parse" },
+        { "json", "[\"default\"]", IP "Message Structure - JSON message body failed to parse" },
+        { "json", "{\"http\":\"h\"}", IP "Message Structure - No default entry in JSON message body" },
+        { "json", "{\"default\":null}",
+          IP "Message Structure - No default entry in JSON message body" },
+        { "JSON", "{\"default\":\"d\"}", IP "MessageStructure" },
+        { "", "{\"default\":\"d\"}", IP "MessageStructure" },
+    };
+    char wide[199];
+    struct dd_errbuf eb;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++) {
+        dd_errbuf_clear(&eb);
+        check(subjects[i].subject ? subjects[i].subject : "NULL",
+              sns_rules_subject(subjects[i].subject, &eb), &eb, subjects[i].want);
+    }
+    check("99", sns_rules_subject(repeat('s', 99), &eb), &eb, NULL);
+    /* Characters count, not bytes: 99 two-byte characters pass. */
+    for (i = 0; i < 99; i++)
+        memcpy(wide + 2 * i, "\xc3\xa9", 2);
+    wide[198] = '\0';
+    check("99 two-byte characters", sns_rules_subject(wide, &eb), &eb, NULL);
+    check("100", sns_rules_subject(repeat('s', 100), &eb), &eb,
+          "Subject must be less than 100 characters");
+    for (i = 0; i < sizeof(structures) / sizeof(structures[0]); i++) {
+        dd_errbuf_clear(&eb);
+        check(structures[i].message,
+              sns_rules_structure(structures[i].structure, structures[i].message, &eb), &eb,
+              structures[i].want);
+    }
+}
+
+#define PVI "ParameterValueInvalid"
+
+static void test_message_attributes(void **state)
+{
+    static const struct {
+        const char *what;
+        struct sns_rules_attribute a;
+        size_t bytes; /* when accepted */
+        const char *code, *want;
+    } rows[] = {
+        { "string", { "k", "String", "v", NULL }, 8, NULL, NULL },
+        { "labelled number", { "n", "Number.float", "-1.5e3", NULL }, 19, NULL, NULL },
+        { "binary", { "b", "Binary", NULL, "AAEC" }, 10, NULL, NULL },
+        { "binary padded", { "b", "Binary", NULL, "AA==" }, 8, NULL, NULL },
+        { "array", { "a", "String.Array", "[\"x\"]", NULL }, 18, NULL, NULL },
+        { "dots inside", { "a.b-c_D", "String", "v", NULL }, 14, NULL, NULL },
+        { "no type",
+          { "k", NULL, "v", NULL },
+          0,
+          "ValidationError",
+          "1 validation error detected: Value null at 'messageAttributes.k.member.dataType' "
+          "failed to satisfy constraint: Member must not be null" },
+        { "bad type",
+          { "k", "Strin", "v", NULL },
+          0,
+          PVI,
+          "The message attribute 'k' has an invalid message attribute type, the set of supported "
+          "type prefixes is Binary, Number, and String." },
+        { "empty label", { "k", "String.", "v", NULL }, 0, PVI, NULL },
+        { "glued label", { "k", "Stringprefixed", "v", NULL }, 0, PVI, NULL },
+        { "empty string",
+          { "k", "String", "", NULL },
+          0,
+          PVI,
+          "The message attribute 'k' must contain non-empty message attribute value for message "
+          "attribute type 'String'." },
+        { "no value",
+          { "k", "Binary", NULL, NULL },
+          0,
+          PVI,
+          "The message attribute 'k' must contain non-empty message attribute value for message "
+          "attribute type 'Binary'." },
+        { "string in binary",
+          { "k", "String", NULL, "AA==" },
+          0,
+          PVI,
+          "The message attribute 'k' with type 'String' must use field 'String'." },
+        { "binary in string",
+          { "k", "Binary", "x", NULL },
+          0,
+          PVI,
+          "The message attribute 'k' with type 'Binary' must use field 'Binary'." },
+        { "not base64",
+          { "k", "Binary", NULL, "A*==" },
+          0,
+          PVI,
+          "The message attribute 'k' with type 'Binary' must be base64." },
+        { "not a number",
+          { "k", "Number", "ten", NULL },
+          0,
+          PVI,
+          "Could not cast message attribute 'k' value to number." },
+        { "too big a number", { "k", "Number", "1000000001", NULL }, 0, PVI, NULL },
+        { "bad character",
+          { "a^b", "String", "v", NULL },
+          0,
+          PVI,
+          "Invalid non-alphanumeric character '#x5E' was found in the message attribute name. "
+          "Can only include alphanumeric characters, hyphens, underscores, or dots." },
+        { "leading dot",
+          { ".a", "String", "v", NULL },
+          0,
+          PVI,
+          "Invalid message attribute name starting with character '.' was found." },
+        { "trailing dot",
+          { "a.", "String", "v", NULL },
+          0,
+          PVI,
+          "Invalid message attribute name ending with character '.' was found." },
+        { "two dots",
+          { "a..b", "String", "v", NULL },
+          0,
+          PVI,
+          "Message attribute name can not have successive '.' character." },
+        { "reserved", { "aws.x", "String", "v", NULL }, 0, PVI, NULL },
+        { "reserved amazon", { "AMAZON.x", "String", "v", NULL }, 0, PVI, NULL },
+    };
+    struct sns_rules_attribute many[SNS_RULES_MAX_ATTRIBUTES + 1];
+    char names[SNS_RULES_MAX_ATTRIBUTES + 1][8];
+    struct dd_errbuf eb;
+    const char *code;
+    size_t i, bytes;
+    int rc;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        dd_errbuf_clear(&eb);
+        bytes = 99;
+        code = "x";
+        rc = sns_rules_message_attributes(&rows[i].a, 1, "messageAttributes", &bytes, &code, &eb);
+        if (rows[i].code) {
+            assert_int_equal(rc, DD_ERR_INVALID);
+            assert_string_equal(code, rows[i].code);
+            assert_int_equal(bytes, 0);
+            if (rows[i].want)
+                check(rows[i].what, rc, &eb, rows[i].want);
+        } else {
+            check(rows[i].what, rc, &eb, NULL);
+            assert_null(code);
+            assert_int_equal(bytes, rows[i].bytes);
+        }
+    }
+    /* 256 bytes of name is allowed, 257 is not. */
+    many[0] = (struct sns_rules_attribute){ repeat('n', 256), "String", "v", NULL };
+    check("256", sns_rules_message_attributes(many, 1, "m", &bytes, &code, &eb), &eb, NULL);
+    many[0].name = repeat('n', 257);
+    check("257", sns_rules_message_attributes(many, 1, "m", &bytes, &code, &eb), &eb,
+          "Length of message attribute name must be less than 256 bytes.");
+    for (i = 0; i <= SNS_RULES_MAX_ATTRIBUTES; i++) {
+        snprintf(names[i], sizeof(names[i]), "a%zu", i);
+        many[i] = (struct sns_rules_attribute){ names[i], "String", "v", NULL };
+    }
+    check("10", sns_rules_message_attributes(many, 10, "m", &bytes, &code, &eb), &eb, NULL);
+    assert_int_equal(bytes, 10 * (2 + 6 + 1));
+    check("11", sns_rules_message_attributes(many, 11, "m", &bytes, &code, &eb), &eb,
+          IP "MessageAttributes Reason: at most 10 message attributes");
+    assert_string_equal(code, "InvalidParameter");
+    many[1].name = "a0";
+    check("twice", sns_rules_message_attributes(many, 2, "m", &bytes, &code, &eb), &eb,
+          IP "MessageAttributes Reason: the name a0 is given twice");
+    /* The batch form of the null-type message. */
+    many[0].data_type = NULL;
+    sns_rules_message_attributes(many, 1, "publishBatchRequestEntries.2.member.messageAttributes",
+                                 &bytes, &code, &eb);
+    assert_non_null(strstr(eb.msg, "'publishBatchRequestEntries.2.member.messageAttributes.a0."
+                                    "member.dataType'"));
+}
+
+static void test_batch_ids(void **state)
+{
+    static const struct {
+        const char *id, *want;
+    } rows[] = {
+        { "e1", NULL },
+        { "A-z_0", NULL },
+        { "a.b", "The Id of a batch entry in the batch request contains an impermissible "
+                 "character: a.b" },
+        { "", "The Id of a batch entry in the batch request contains an impermissible "
+              "character: " },
+    };
+    struct dd_errbuf eb;
+    const char *code;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        code = "x";
+        check(rows[i].id, sns_rules_batch_id(rows[i].id, &code, &eb), &eb, rows[i].want);
+        if (rows[i].want)
+            assert_string_equal(code, "InvalidBatchEntryId");
+        else
+            assert_null(code);
+    }
+    check("80", sns_rules_batch_id(repeat('i', 80), &code, &eb), &eb, NULL);
+    assert_int_equal(sns_rules_batch_id(repeat('i', 81), &code, &eb), DD_ERR_INVALID);
+    assert_non_null(strstr(eb.msg, "The Id of a batch entry in the batch request is too long: i"));
+    assert_int_equal(sns_rules_batch_id(NULL, &code, &eb), DD_ERR_INVALID);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_topic_names),
+        cmocka_unit_test(test_topic_attributes),
+        cmocka_unit_test(test_subject_and_structure),
+        cmocka_unit_test(test_message_attributes),
+        cmocka_unit_test(test_batch_ids),
+    };
+
+    alloc_fail_setup();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
