@@ -180,17 +180,17 @@ static int topic_exists(struct store *s, const char *arn)
     return store__exists(s, sql, "read topic", "t", arn);
 }
 
-/* Insert a message row; *row gets its id. */
-static int insert_message(struct store *s, const char *type, const char *message_id,
-                          const char *topic_arn, const char *subject, const char *message,
-                          const char *token, int64_t timestamp_ms, int64_t alert_id, int64_t *row)
+/* Insert a message row; *row gets its id. p gives the message's fields
+ * (its structure and attributes may be NULL). */
+static int insert_message(struct store *s, const char *type, const struct store_sns_publish *p,
+                          const char *token, int64_t alert_id, int64_t *row)
 {
     static const char sql[] = "INSERT INTO sns_messages (message_id, type, topic_arn, subject, "
-                              "message, token, timestamp_ms, alert_id) VALUES (?, ?, ?, ?, ?, ?, "
-                              "?, ?)";
+                              "message, token, timestamp_ms, alert_id, message_structure, "
+                              "message_attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, json(?))";
     sqlite3_stmt *st;
-    int rc = store__stmt(s, sql, &st, "ttttttI", message_id, type, topic_arn, subject, message,
-                         token, timestamp_ms);
+    int rc = store__stmt(s, sql, &st, "ttttttI-tt", p->message_id, type, p->topic_arn, p->subject,
+                         p->message, token, p->timestamp_ms, p->structure, p->attributes_json);
 
     *row = 0;
     if (rc)
@@ -231,8 +231,11 @@ int store_sns_subscribe(struct store *s, const struct store_sns_subscribe *n,
                         n->endpoint, n->confirmed != 0, n->token, n->now_ms);
     }
     if (!rc && !n->confirmed) {
-        rc = insert_message(s, "SubscriptionConfirmation", n->confirm_message_id, n->topic_arn,
-                            NULL, n->confirm_text, n->token, n->now_ms, 0, &row);
+        struct store_sns_publish m = {
+            n->confirm_message_id, n->topic_arn, NULL, n->confirm_text, n->now_ms, NULL, NULL
+        };
+
+        rc = insert_message(s, "SubscriptionConfirmation", &m, n->token, 0, &row);
         if (!rc)
             rc = store__run(s, deliver_sql, "queue confirmation", "ItttI", row, n->arn, n->protocol,
                             n->endpoint, n->now_real_ms);
@@ -323,8 +326,7 @@ int store_sns_publish(struct store *s, const struct store_sns_publish *p, int64_
         return rc;
     rc = topic_exists(s, p->topic_arn);
     if (!rc)
-        rc = insert_message(s, "Notification", p->message_id, p->topic_arn, p->subject, p->message,
-                            NULL, p->timestamp_ms, 0, &row);
+        rc = insert_message(s, "Notification", p, NULL, 0, &row);
     if (!rc)
         rc = fan_out(s, row, p->topic_arn, now_real_ms, n_deliveries);
     rc = store__finish(s, rc);
@@ -398,9 +400,13 @@ int store_sns_alert_fanout(struct store *s, int64_t alert_id, const char *topic_
                             created);
         for (i = 0; !rc && i < n_hooks; i++)
             rc = ensure_webhook(s, topic_arn, &hooks[i], created);
-        if (!rc)
-            rc = insert_message(s, "Notification", message_id, topic_arn, NULL, message, NULL,
-                                created, alert_id, &row);
+        if (!rc) {
+            struct store_sns_publish m = {
+                message_id, topic_arn, NULL, message, created, NULL, NULL
+            };
+
+            rc = insert_message(s, "Notification", &m, NULL, alert_id, &row);
+        }
         if (!rc)
             rc = fan_out(s, row, topic_arn, now_real_ms, n_deliveries);
         if (rc)
@@ -414,6 +420,14 @@ out:
         *n_deliveries = 0;
     return rc;
 }
+
+/* The text a delivery row d of message m carries: with MessageStructure
+ * json, the entry named after the protocol when it is a string, else
+ * "default" (checked at Publish); otherwise the message itself. */
+#define STORE_SNS_MESSAGE_FOR_PROTOCOL                                                             \
+    "CASE WHEN m.message_structure = 'json' THEN coalesce(CASE WHEN json_type(m.message, "         \
+    "'$.\"' || d.protocol || '\"') = 'text' THEN json_extract(m.message, '$.\"' || d.protocol "    \
+    "|| '\"') END, json_extract(m.message, '$.default')) ELSE m.message END"
 
 static int due_row(sqlite3_stmt *st, void *fn, void *ctx)
 {
@@ -433,7 +447,7 @@ int store_sns_due_list(struct store *s, int64_t now_real_ms, int limit, store_sn
 {
     static const char sql[] =
         "SELECT d.id, d.subscription_arn, d.protocol, d.endpoint, l.url, m.type, m.message_id, "
-        "m.topic_arn, m.subject, m.message, m.token, "
+        "m.topic_arn, m.subject, " STORE_SNS_MESSAGE_FOR_PROTOCOL ", m.token, "
         "CAST(json_extract(t.attributes, '$.SignatureVersion') AS TEXT), m.timestamp_ms, "
         "d.attempts FROM sns_deliveries d JOIN sns_messages m ON m.id = d.message_row "
         "LEFT JOIN sns_topics t ON t.arn = m.topic_arn "

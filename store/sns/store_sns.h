@@ -117,7 +117,9 @@ struct store_sns_publish {
     const char *topic_arn;
     const char *subject; /* NULL: none */
     const char *message;
-    int64_t timestamp_ms; /* emulated */
+    int64_t timestamp_ms;        /* emulated */
+    const char *structure;       /* MessageStructure ("json"), NULL: none */
+    const char *attributes_json; /* {"name": {"Type", "Value"}}, NULL: none */
 };
 
 /* Record a Notification and one pending delivery per confirmed subscription
@@ -165,8 +167,8 @@ struct store_sns_due {
     const char *message_id;
     const char *topic_arn;
     const char *subject; /* NULL: none */
-    const char *message;
-    const char *token;             /* confirmations */
+    const char *message; /* with MessageStructure json: the protocol's entry, else "default" */
+    const char *token;   /* confirmations */
     const char *signature_version; /* the topic's SignatureVersion attribute, or NULL */
     int64_t timestamp_ms;
     int attempts; /* made so far */

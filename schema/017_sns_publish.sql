@@ -1,0 +1,10 @@
+-- SNS Publish's MessageStructure and MessageAttributes, kept with the
+-- message: with MessageStructure 'json' the message is a JSON object of
+-- per-protocol texts ("default", "http", "email", ...), and whoever builds a
+-- delivery picks its protocol's entry, else "default". message_attributes is
+-- a JSON object {"name": {"Type": "String", "Value": "..."}} (Binary values
+-- as base64 text), the shape of an SNS notification's MessageAttributes;
+-- NULL when the publisher gave none.
+
+ALTER TABLE sns_messages ADD COLUMN message_structure TEXT;
+ALTER TABLE sns_messages ADD COLUMN message_attributes TEXT;
