@@ -17,8 +17,8 @@
 #define INVALID "Invalid parameter: "
 
 static const char *const settable[] = {
-    "DisplayName",  "Policy", "DeliveryPolicy", "SignatureVersion", "TracingConfig",
-    "KmsMasterKeyId", "MaximumMessageSize", NULL,
+    "DisplayName",   "Policy",         "DeliveryPolicy",     "SignatureVersion",
+    "TracingConfig", "KmsMasterKeyId", "MaximumMessageSize", NULL,
 };
 
 /* Only FIFO topics take these. */
@@ -116,8 +116,7 @@ int sns_rules_topic_attribute(const char *name, const char *value, bool at_creat
                        name);
     if (!name || (!listed(settable, name) && !feedback_attribute(name)))
         return dd_fail(eb, DD_ERR_INVALID, INVALID "AttributeName");
-    if (strcmp(name, "SignatureVersion") == 0 && strcmp(value, "1") != 0 &&
-        strcmp(value, "2") != 0)
+    if (strcmp(name, "SignatureVersion") == 0 && strcmp(value, "1") != 0 && strcmp(value, "2") != 0)
         return dd_fail(eb, DD_ERR_INVALID, INVALID "SignatureVersion must be 1 or 2");
     if (strcmp(name, "TracingConfig") == 0 && strcmp(value, "PassThrough") != 0 &&
         strcmp(value, "Active") != 0)
@@ -192,8 +191,8 @@ static size_t base64_len(const char *s)
             pad++;
             continue;
         }
-        if (pad || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                     (c >= '0' && c <= '9') || c == '+' || c == '/'))
+        if (pad || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '+' || c == '/'))
             return SIZE_MAX;
     }
     return n / 4 * 3 - pad;

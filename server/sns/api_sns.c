@@ -25,6 +25,7 @@
 #include "core/sns.h"
 #include "core/sns_rules.h"
 #include "core/tags.h"
+#include "core/timefmt.h"
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/handler.h"
@@ -625,6 +626,8 @@ static int endpoint_ok(const char *protocol, const char *endpoint)
 {
     if (!endpoint || !endpoint[0])
         return 0;
+    if (strcmp(protocol, "email") == 0 || strcmp(protocol, "email-json") == 0)
+        return strchr(endpoint, '@') != NULL;
     if (strcmp(protocol, "http") == 0)
         return strncmp(endpoint, "http://", 7) == 0 && endpoint[7];
     if (strcmp(protocol, "https") == 0)
@@ -650,9 +653,11 @@ static int subscribe(struct action *a)
     if (!topic_arn_ok(arn))
         return invalid(a->res, "TopicArn");
     if (!protocol || (strcmp(protocol, "http") != 0 && strcmp(protocol, "https") != 0 &&
-                      strcmp(protocol, "lambda") != 0))
+                      strcmp(protocol, "lambda") != 0 && strncmp(protocol, "email", 5) != 0))
         return invalid(a->res, "Amazon SNS does not support this protocol string (ddlocal "
-                               "delivers http, https and lambda)");
+                               "delivers http, https and lambda, and records email)");
+    if (strncmp(protocol, "email", 5) == 0 && (!endpoint || !strchr(endpoint, '@')))
+        return invalid(a->res, "Email address");
     if (!endpoint_ok(protocol, endpoint))
         return invalid(a->res, strcmp(protocol, "lambda") == 0
                                    ? "Lambda endpoint ARN"
@@ -759,8 +764,8 @@ static int list_subscriptions(struct action *a)
     int more, rc;
 
     if (by_topic) {
-        if (!topic_arn_ok(arn))
-            return invalid(a->res, "TopicArn");
+        if (topic_arn_here(a, "TopicArn", arn))
+            return DD_OK;
         rc = store_sns_topic_get(a->s, arn, &json, &c, &p);
         free(json);
         if (rc == DD_ERR_NOT_FOUND)
@@ -1476,7 +1481,65 @@ static int post_lambda(struct request *req, struct response *res)
     return rc;
 }
 
+/* One recorded email as GET /_ddlocal/email shows it: for email the
+ * message text, for email-json the JSON notification (unsigned: nothing
+ * was sent). A confirmation also shows its token, for ConfirmSubscription. */
+static int email_item(void *ctx, const struct store_sns_email *e)
+{
+    cJSON *o = handler_add_object(ctx), *doc = NULL;
+    char when[TIMEFMT_MILLIS_SIZE];
+    char *body = NULL;
+    int rc = DD_ERR_NOMEM;
+
+    timefmt_format_millis(e->timestamp_ms, when, sizeof(when));
+    if (strcmp(e->protocol, "email-json") == 0) {
+        doc = cJSON_CreateObject();
+        if (!doc || !cJSON_AddStringToObject(doc, "Type", e->type) ||
+            !cJSON_AddStringToObject(doc, "MessageId", e->message_id) ||
+            (e->token && !cJSON_AddStringToObject(doc, "Token", e->token)) ||
+            !cJSON_AddStringToObject(doc, "TopicArn", e->topic_arn) ||
+            (e->subject && !cJSON_AddStringToObject(doc, "Subject", e->subject)) ||
+            !cJSON_AddStringToObject(doc, "Message", e->message) ||
+            !cJSON_AddStringToObject(doc, "Timestamp", when) ||
+            !(body = cJSON_PrintUnformatted(doc)))
+            goto out;
+    }
+    if (o && cJSON_AddStringToObject(o, "subscriptionArn", e->subscription_arn) &&
+        cJSON_AddStringToObject(o, "protocol", e->protocol) &&
+        cJSON_AddStringToObject(o, "type", e->type) &&
+        cJSON_AddStringToObject(o, "messageId", e->message_id) &&
+        cJSON_AddStringToObject(o, "topicArn", e->topic_arn) && add_str(o, "subject", e->subject) &&
+        cJSON_AddStringToObject(o, "timestamp", when) && add_str(o, "token", e->token) &&
+        cJSON_AddStringToObject(o, "body", body ? body : e->message))
+        rc = DD_OK;
+out:
+    cJSON_Delete(doc);
+    cJSON_free(body);
+    return rc;
+}
+
+static int get_email(struct request *req, struct response *res)
+{
+    const char *address = request_query(req, "address");
+    struct store *s;
+    cJSON *o, *list;
+    int rc = request_store(req, &s);
+
+    if (rc)
+        return rc;
+    if (!address || !strchr(address, '@'))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "address must be an email address (?address=)");
+    o = cJSON_CreateObject();
+    list = o ? cJSON_AddArrayToObject(o, "messages") : NULL;
+    rc = list ? store_sns_email_list(s, address, email_item, list) : DD_ERR_NOMEM;
+    if (!rc)
+        rc = response_json(res, o);
+    cJSON_Delete(o);
+    return rc;
+}
+
 const struct route api_sns_routes[] = {
+    { "GET", "/_ddlocal/email", get_email, NULL },
     { "GET", "/_ddlocal/sns/{file}", get_cert, NULL },
     { "GET", "/_ddlocal/alerts", get_alerts, NULL },
     { "POST", "/_ddlocal/sink/{name}", post_sink, NULL },

@@ -39,6 +39,14 @@ static int walk(struct store *s, sqlite3_stmt *st, const char *what,
     return rc;
 }
 
+/* A delivery's first status: email and email-json are never sent, only
+ * recorded (GET /_ddlocal/email reads them back), so they are delivered
+ * when written; everything else waits for the delivery thread. */
+#define STORE_SNS_EMAIL(proto) proto " IN ('email', 'email-json')"
+#define STORE_SNS_STATUS(proto)                                                                    \
+    "CASE WHEN " STORE_SNS_EMAIL(proto) " THEN 'delivered' ELSE 'pending' END"
+#define STORE_SNS_DONE(proto, now) "CASE WHEN " STORE_SNS_EMAIL(proto) " THEN " now " END"
+
 /* ---- topics ---- */
 
 int store_sns_topic_create(struct store *s, const char *arn, const char *name,
@@ -213,7 +221,8 @@ int store_sns_subscribe(struct store *s, const struct store_sns_subscribe *n,
                                   "?, ?, ?)";
     static const char deliver_sql[] =
         "INSERT INTO sns_deliveries (message_row, subscription_arn, protocol, endpoint, status, "
-        "next_attempt_real_ms) VALUES (?, ?, ?, ?, 'pending', ?)";
+        "next_attempt_real_ms, done_real_ms) VALUES (?1, ?2, ?3, ?4, " STORE_SNS_STATUS(
+            "?3") ", ?5, " STORE_SNS_DONE("?3", "?5") ")";
     struct store_sns_subscription sub = {
         n->arn, n->topic_arn, n->protocol, n->endpoint, n->token, n->confirmed,
     };
@@ -306,8 +315,10 @@ static int fan_out(struct store *s, int64_t row, const char *topic_arn, int64_t 
 {
     static const char sql[] =
         "INSERT INTO sns_deliveries (message_row, subscription_arn, protocol, endpoint, status, "
-        "next_attempt_real_ms) SELECT ?, arn, protocol, endpoint, 'pending', ? "
-        "FROM sns_subscriptions WHERE topic_arn = ? AND confirmed ORDER BY created_ms, arn";
+        "next_attempt_real_ms, done_real_ms) SELECT ?1, arn, protocol, endpoint, " STORE_SNS_STATUS(
+            "protocol") ", ?2, " STORE_SNS_DONE("protocol",
+                                                "?2") " FROM sns_subscriptions WHERE topic_arn = "
+                                                      "?3 AND confirmed ORDER BY created_ms, arn";
     int rc = store__run(s, sql, "fan out", "IIt", row, now_real_ms, topic_arn);
 
     *n = rc ? 0 : sqlite3_changes(s->db);
@@ -460,6 +471,30 @@ int store_sns_due_list(struct store *s, int64_t now_real_ms, int limit, store_sn
     int rc = store__stmt(s, sql, &st, "Ii", now_real_ms, limit);
 
     return rc ? rc : walk(s, st, "list due deliveries", due_row, &fn, ctx, -1, NULL);
+}
+
+static int email_row(sqlite3_stmt *st, void *fn, void *ctx)
+{
+    struct store_sns_email e;
+    int rc =
+        store__columns(st, "vvvvvvvvI", &e.subscription_arn, &e.protocol, &e.type, &e.message_id,
+                       &e.topic_arn, &e.subject, &e.message, &e.token, &e.timestamp_ms);
+
+    return rc ? rc : (*(store_sns_email_fn *)fn)(ctx, &e);
+}
+
+int store_sns_email_list(struct store *s, const char *address, store_sns_email_fn fn, void *ctx)
+{
+    static const char sql[] =
+        "SELECT d.subscription_arn, d.protocol, m.type, m.message_id, m.topic_arn, "
+        "m.subject, " STORE_SNS_MESSAGE_FOR_PROTOCOL
+        ", m.token, m.timestamp_ms FROM sns_deliveries d "
+        "JOIN sns_messages m ON m.id = d.message_row "
+        "WHERE " STORE_SNS_EMAIL("d.protocol") " AND d.endpoint = ? ORDER BY d.id";
+    sqlite3_stmt *st;
+    int rc = store__stmt(s, sql, &st, "t", address);
+
+    return rc ? rc : walk(s, st, "list email", email_row, &fn, ctx, -1, NULL);
 }
 
 int store_sns_next_due(struct store *s, int64_t *out_real_ms)

@@ -200,6 +200,30 @@ int store_sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outcom
                       int64_t now_real_ms, int64_t next_real_ms, int http_status,
                       const char *error);
 
+/* ---- email (server) ---- */
+
+/* One message an email or email-json subscription would have received
+ * (nothing is sent): its text is the protocol's entry of a MessageStructure
+ * json message. Strings borrowed for the call; subject and token may be
+ * NULL. */
+struct store_sns_email {
+    const char *subscription_arn;
+    const char *protocol; /* email | email-json */
+    const char *type;     /* Notification | SubscriptionConfirmation */
+    const char *message_id;
+    const char *topic_arn;
+    const char *subject;
+    const char *message;
+    const char *token;
+    int64_t timestamp_ms; /* emulated */
+};
+
+typedef int (*store_sns_email_fn)(void *ctx, const struct store_sns_email *e);
+
+/* The messages of the email and email-json subscriptions whose endpoint is
+ * address, oldest first. */
+int store_sns_email_list(struct store *s, const char *address, store_sns_email_fn fn, void *ctx);
+
 /* ---- configuration ---- */
 
 /* Map a Lambda function ARN to the URL its events are POSTed to (insert or

@@ -385,3 +385,49 @@ def test_publish_batch(emu, sns):
     err = cli_error(emu, "sns", "publish-batch", "--topic-arn", arn,
                     "--publish-batch-request-entries", "Id=x,Message=1", "Id=x,Message=2")
     assert "(BatchEntryIdsNotDistinct)" in err
+
+
+# ---- email and email-json -------------------------------------------------
+
+def emails(emu, address):
+    status, doc = emu.get("/_ddlocal/email?address=" + address)
+    assert status == 200, doc
+    return doc["messages"]
+
+
+def test_email_subscriptions_are_recorded(emu, sns):
+    arn = sns.create_topic(Name="t")["TopicArn"]
+    out = sns.subscribe(TopicArn=arn, Protocol="email", Endpoint="ops@example.com")
+    assert out["SubscriptionArn"] == "pending confirmation"
+    sub = sns.subscribe(TopicArn=arn, Protocol="email-json", Endpoint="bot@example.com",
+                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+    assert sub.startswith(arn + ":")
+    listed = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+    assert sorted((s["Protocol"], s["SubscriptionArn"]) for s in listed) == [
+        ("email", "PendingConfirmation"), ("email-json", "PendingConfirmation")]
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["SubscriptionsPending"] == "2"
+    assert refused(sns.subscribe, TopicArn=arn, Protocol="email", Endpoint="nobody") == \
+        invalid("Email address")
+
+    # The confirmation request is recorded with its token; confirming it
+    # makes the next messages arrive.
+    [confirm] = emails(emu, "ops@example.com")
+    assert confirm["type"] == "SubscriptionConfirmation" and confirm["protocol"] == "email"
+    assert "You have chosen to subscribe to the topic" in confirm["body"]
+    sns.confirm_subscription(TopicArn=arn, Token=confirm["token"])
+    [confirm] = emails(emu, "bot@example.com")
+    assert json.loads(confirm["body"])["Token"] == confirm["token"]
+    emu.aws("sns", "confirm-subscription", "--topic-arn", arn, "--token", confirm["token"])
+    sns.publish(TopicArn=arn, Message="plain", Subject="Hello")
+    sns.publish(TopicArn=arn, MessageStructure="json",
+                Message=json.dumps({"default": "d", "email": "for mail"}))
+    got = emails(emu, "ops@example.com")[1:]
+    assert [(m["type"], m["subject"], m["body"]) for m in got] == [
+        ("Notification", "Hello", "plain"), ("Notification", None, "for mail")]
+    got = [json.loads(m["body"]) for m in emails(emu, "bot@example.com")[1:]]
+    assert [(m["Type"], m.get("Subject"), m["Message"], m["TopicArn"]) for m in got] == [
+        ("Notification", "Hello", "plain", arn), ("Notification", None, "d", arn)]
+    assert got[0]["MessageId"] != got[1]["MessageId"]
+    assert emails(emu, "else@example.com") == []
+    status, _ = emu.get("/_ddlocal/email")
+    assert status == 400

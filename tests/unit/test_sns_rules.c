@@ -112,7 +112,8 @@ static void test_topic_attributes(void **state)
         { "HTTPSuccessFeedback", "x", false, true, IP "AttributeName" },
         { "FifoTopic", "false", true, false, NULL },
         { "FifoTopic", "FALSE", true, false, NULL },
-        { "FifoTopic", "true", true, true, IP "Attributes Reason: ddlocal does not emulate FIFO topics" },
+        { "FifoTopic", "true", true, true,
+          IP "Attributes Reason: ddlocal does not emulate FIFO topics" },
         { "FifoTopic", "false", false, true, IP "AttributeName" },
         { "ContentBasedDeduplication", "false", true, true,
           IP "Attributes Reason: ContentBasedDeduplication is only valid for FIFO topics, which "
@@ -130,8 +131,7 @@ static void test_topic_attributes(void **state)
         dd_errbuf_clear(&eb);
         keep = !rows[i].keep;
         check(rows[i].name ? rows[i].name : "NULL",
-              sns_rules_topic_attribute(rows[i].name, rows[i].value, rows[i].at_create, &keep,
-                                        &eb),
+              sns_rules_topic_attribute(rows[i].name, rows[i].value, rows[i].at_create, &keep, &eb),
               &eb, rows[i].want);
         assert_int_equal(keep, rows[i].keep);
     }
@@ -152,6 +152,7 @@ static void test_subject_and_structure(void **state)
         { "del\x7f", IP "Subject" },
         { "bad \xc3", IP "Subject" },
     };
+
     static const struct {
         const char *structure, *message, *want;
     } structures[] = {
@@ -160,12 +161,14 @@ static void test_subject_and_structure(void **state)
         { "json", "{\"default\":\"d\",\"http\":1}", NULL },
         { "json", "not json", IP "Message Structure - JSON message body failed to parse" },
         { "json", "[\"default\"]", IP "Message Structure - JSON message body failed to parse" },
-        { "json", "{\"http\":\"h\"}", IP "Message Structure - No default entry in JSON message body" },
+        { "json", "{\"http\":\"h\"}",
+          IP "Message Structure - No default entry in JSON message body" },
         { "json", "{\"default\":null}",
           IP "Message Structure - No default entry in JSON message body" },
         { "JSON", "{\"default\":\"d\"}", IP "MessageStructure" },
         { "", "{\"default\":\"d\"}", IP "MessageStructure" },
     };
+
     char wide[199];
     struct dd_errbuf eb;
     size_t i;
@@ -327,7 +330,7 @@ static void test_message_attributes(void **state)
     sns_rules_message_attributes(many, 1, "publishBatchRequestEntries.2.member.messageAttributes",
                                  &bytes, &code, &eb);
     assert_non_null(strstr(eb.msg, "'publishBatchRequestEntries.2.member.messageAttributes.a0."
-                                    "member.dataType'"));
+                                   "member.dataType'"));
 }
 
 static void test_batch_ids(void **state)
