@@ -608,6 +608,177 @@ static int set_topic_attributes(struct action *a)
     return answer_empty(a, a->name, rc, "Topic does not exist");
 }
 
+/* ---- AddPermission / RemovePermission: statements of the topic's Policy ---- */
+
+/* The topic's Policy as a JSON tree (the stored one, else the default):
+ * DD_OK with *out to cJSON_Delete(), or an error already answered. */
+static int topic_policy(struct action *a, const char *arn, cJSON **out)
+{
+    char *json = NULL, policy[1024];
+    const cJSON *given;
+    cJSON *attrs;
+    int64_t c, p;
+    int rc = store_sns_topic_get(a->s, arn, &json, &c, &p);
+
+    *out = NULL;
+    if (rc == DD_ERR_NOT_FOUND)
+        sns_error(a->res, 404, "NotFound", "Topic does not exist");
+    else if (rc)
+        failed(a->res, rc);
+    if (rc)
+        return rc;
+    attrs = cJSON_Parse(json);
+    free(json);
+    given = cJSON_GetObjectItemCaseSensitive(attrs, "Policy");
+    default_policy(policy, sizeof(policy), arn, a->req->account);
+    *out = cJSON_Parse(cJSON_IsString(given) ? given->valuestring : policy);
+    cJSON_Delete(attrs);
+    if (!cJSON_IsObject(*out) ||
+        !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(*out, "Statement"))) {
+        cJSON_Delete(*out);
+        *out = cJSON_Parse(policy);
+    }
+    if (!*out) {
+        failed(a->res, DD_ERR_NOMEM);
+        return DD_ERR_NOMEM;
+    }
+    return DD_OK;
+}
+
+/* Store policy as the topic's Policy and answer the empty response. */
+static int put_policy(struct action *a, const char *arn, cJSON *policy)
+{
+    char *json = cJSON_PrintUnformatted(policy);
+    int rc = json ? store_sns_topic_set_attribute(a->s, arn, "Policy", json) : DD_ERR_NOMEM;
+
+    free(json);
+    cJSON_Delete(policy);
+    return answer_empty(a, a->name, rc, "Topic does not exist");
+}
+
+/* The actions AddPermission may grant. */
+static const char *const permission_actions[] = {
+    "GetTopicAttributes",
+    "SetTopicAttributes",
+    "AddPermission",
+    "RemovePermission",
+    "DeleteTopic",
+    "Subscribe",
+    "ListSubscriptionsByTopic",
+    "Publish",
+    NULL,
+};
+
+/* The values of NAME.member.1, .2 ... as cJSON strings prefix VALUE
+ * suffix: one string when there is one, an array when there are several;
+ * NULL when there is none or out of memory. */
+static cJSON *member_list(struct query_form *p, const char *name, const char *prefix,
+                          const char *suffix)
+{
+    cJSON *list = cJSON_CreateArray(), *one;
+    char key[64], text[160];
+    const char *v;
+    int i;
+
+    for (i = 1; list && i <= 100; i++) {
+        snprintf(key, sizeof(key), "%s.member.%d", name, i);
+        if (!(v = query_form_get(p, key)))
+            break;
+        snprintf(text, sizeof(text), "%s%.100s%s", prefix, v, suffix);
+        if (!cJSON_AddItemToArray(list, cJSON_CreateString(text))) {
+            cJSON_Delete(list);
+            list = NULL;
+        }
+    }
+    if (cJSON_GetArraySize(list) > 1)
+        return list;
+    one = cJSON_GetArraySize(list) == 1 ? cJSON_DetachItemFromArray(list, 0) : NULL;
+    cJSON_Delete(list);
+    return one;
+}
+
+static int add_permission(struct action *a)
+{
+    const char *arn = query_form_get(a->p, "TopicArn"), *label = query_form_get(a->p, "Label");
+    cJSON *policy, *statements, *st = NULL, *principal, *actions, *it;
+    const cJSON *sid;
+    const char *name;
+    char key[64];
+    bool ok;
+    int i;
+
+    if (topic_arn_here(a, "TopicArn", arn))
+        return DD_OK;
+    if (!label || !label[0] || strlen(label) > 100)
+        return invalid(a->res, "Label");
+    for (i = 1;; i++) {
+        snprintf(key, sizeof(key), "ActionName.member.%d", i);
+        if (!(name = query_form_get(a->p, key)))
+            break;
+        if (names_enum_find(permission_actions, name) < 0)
+            return invalid(a->res, "Policy statement action out of service scope!");
+    }
+    if (!query_form_get(a->p, "ActionName.member.1"))
+        return invalid(a->res, "ActionName");
+    if (!query_form_get(a->p, "AWSAccountId.member.1"))
+        return invalid(a->res, "AWSAccountId");
+    if (topic_policy(a, arn, &policy))
+        return DD_OK;
+    statements = cJSON_GetObjectItemCaseSensitive(policy, "Statement");
+    cJSON_ArrayForEach(it, statements)
+    {
+        sid = cJSON_GetObjectItemCaseSensitive(it, "Sid");
+        if (cJSON_IsString(sid) && strcmp(sid->valuestring, label) == 0) {
+            cJSON_Delete(policy);
+            return invalid(a->res, "Statement already exists");
+        }
+    }
+    principal = member_list(a->p, "AWSAccountId", "arn:aws:iam::", ":root");
+    actions = member_list(a->p, "ActionName", "SNS:", "");
+    ok = principal && actions && (st = cJSON_CreateObject()) &&
+         cJSON_AddStringToObject(st, "Sid", label) &&
+         cJSON_AddStringToObject(st, "Effect", "Allow") &&
+         (it = cJSON_AddObjectToObject(st, "Principal"));
+    if (ok && cJSON_AddItemToObject(it, "AWS", principal))
+        principal = NULL;
+    if (ok && cJSON_AddItemToObject(st, "Action", actions))
+        actions = NULL;
+    ok = ok && !principal && !actions && cJSON_AddStringToObject(st, "Resource", arn) &&
+         cJSON_AddItemToArray(statements, st);
+    if (ok)
+        st = NULL; /* the policy's now */
+    cJSON_Delete(st);
+    cJSON_Delete(principal);
+    cJSON_Delete(actions);
+    if (!ok) {
+        cJSON_Delete(policy);
+        return failed(a->res, DD_ERR_NOMEM);
+    }
+    return put_policy(a, arn, policy);
+}
+
+static int remove_permission(struct action *a)
+{
+    const char *arn = query_form_get(a->p, "TopicArn"), *label = query_form_get(a->p, "Label");
+    cJSON *policy, *statements, *it, *next;
+    const cJSON *sid;
+
+    if (topic_arn_here(a, "TopicArn", arn))
+        return DD_OK;
+    if (!label || !label[0])
+        return invalid(a->res, "Label");
+    if (topic_policy(a, arn, &policy))
+        return DD_OK;
+    statements = cJSON_GetObjectItemCaseSensitive(policy, "Statement");
+    for (it = statements->child; it; it = next) {
+        next = it->next;
+        sid = cJSON_GetObjectItemCaseSensitive(it, "Sid");
+        if (cJSON_IsString(sid) && strcmp(sid->valuestring, label) == 0)
+            cJSON_Delete(cJSON_DetachItemViaPointer(statements, it));
+    }
+    return put_policy(a, arn, policy);
+}
+
 struct sub_result {
     char arn[NAMES_SNS_ARN_SIZE];
     int confirmed;
@@ -1202,6 +1373,8 @@ static const struct {
     { "GetSubscriptionAttributes", get_subscription_attributes, 0 },
     { "Publish", publish, 0 },
     { "PublishBatch", publish_batch, 0 },
+    { "AddPermission", add_permission, 0 },
+    { "RemovePermission", remove_permission, 0 },
     { "TagResource", tag_resource, 0 },
     { "UntagResource", untag_resource, 0 },
     { "ListTagsForResource", list_tags_for_resource, 0 },

@@ -161,6 +161,40 @@ def test_create_topic_idempotency_and_names(emu, sns):
     assert "(InvalidParameter)" in err and "does not emulate FIFO topics" in err
 
 
+def test_add_and_remove_permission(emu, sns):
+    arn = sns.create_topic(Name="t")["TopicArn"]
+    sns.add_permission(TopicArn=arn, Label="one", AWSAccountId=["999999999999"],
+                       ActionName=["Publish"])
+    sns.add_permission(TopicArn=arn, Label="two", AWSAccountId=["888888888888", "999999999999"],
+                       ActionName=["Publish", "Subscribe"])
+    policy = json.loads(sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])
+    default, one, two = policy["Statement"]
+    assert default["Sid"] == "__default_statement_ID"
+    assert one == {"Sid": "one", "Effect": "Allow",
+                   "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+                   "Action": "SNS:Publish", "Resource": arn}
+    assert two["Principal"] == {"AWS": ["arn:aws:iam::888888888888:root",
+                                        "arn:aws:iam::999999999999:root"]}
+    assert two["Action"] == ["SNS:Publish", "SNS:Subscribe"]
+    assert refused(sns.add_permission, TopicArn=arn, Label="one", AWSAccountId=["1" * 12],
+                   ActionName=["Publish"]) == invalid("Statement already exists")
+    assert refused(sns.add_permission, TopicArn=arn, Label="x", AWSAccountId=["1" * 12],
+                   ActionName=["Fly"]) == invalid("Policy statement action out of service scope!")
+    assert refused(sns.add_permission, TopicArn=ARN + "nope", Label="x", AWSAccountId=["1" * 12],
+                   ActionName=["Publish"]) == (404, "NotFound", "Topic does not exist")
+    sns.remove_permission(TopicArn=arn, Label="one")
+    sns.remove_permission(TopicArn=arn, Label="not-there")  # not an error
+    emu.aws("sns", "remove-permission", "--topic-arn", arn, "--label", "two")
+    policy = json.loads(sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])
+    assert [st["Sid"] for st in policy["Statement"]] == ["__default_statement_ID"]
+    assert refused(sns.remove_permission, TopicArn=ARN + "nope", Label="one") == \
+        (404, "NotFound", "Topic does not exist")
+    emu.aws("sns", "add-permission", "--topic-arn", arn, "--label", "cli",
+            "--aws-account-id", "777777777777", "--action-name", "Subscribe")
+    policy = json.loads(sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])
+    assert policy["Statement"][1]["Sid"] == "cli"
+
+
 def test_paging_of_the_three_lists(emu, sns):
     for i in range(150):
         sns.create_topic(Name="t%03d" % i)
