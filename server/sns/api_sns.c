@@ -1611,11 +1611,30 @@ static int sink_item(void *ctx, int64_t received, const char *headers, const cha
     return cJSON_AddStringToObject(o, "body", body) ? DD_OK : DD_ERR_NOMEM;
 }
 
+typedef int (*fill_fn)(struct store *s, const char *key, cJSON *list);
+
+/* Answer {"messages": [...]}, the list filled by fill(s, key, list). */
+static int answer_messages(struct response *res, struct store *s, const char *key, fill_fn fill)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *list = o ? cJSON_AddArrayToObject(o, "messages") : NULL;
+    int rc = list ? fill(s, key, list) : DD_ERR_NOMEM;
+
+    if (!rc)
+        rc = response_json(res, o);
+    cJSON_Delete(o);
+    return rc;
+}
+
+static int fill_sink(struct store *s, const char *name, cJSON *list)
+{
+    return store_sns_sink_list(s, name, sink_item, list);
+}
+
 static int get_sink(struct request *req, struct response *res)
 {
     const char *name = request_param(req, "name");
     struct store *s;
-    cJSON *o, *list;
     int rc;
 
     rc = request_store(req, &s);
@@ -1623,13 +1642,7 @@ static int get_sink(struct request *req, struct response *res)
         return rc;
     if (!sink_name_ok(name))
         return dd_fail(&req->eb, DD_ERR_INVALID, "a sink name is 1-64 of [A-Za-z0-9_-]");
-    o = cJSON_CreateObject();
-    list = o ? cJSON_AddArrayToObject(o, "messages") : NULL;
-    rc = list ? store_sns_sink_list(s, name, sink_item, list) : DD_ERR_NOMEM;
-    if (!rc)
-        rc = response_json(res, o);
-    cJSON_Delete(o);
-    return rc;
+    return answer_messages(res, s, name, fill_sink);
 }
 
 static int post_lambda(struct request *req, struct response *res)
@@ -1691,24 +1704,22 @@ out:
     return rc;
 }
 
+static int fill_email(struct store *s, const char *address, cJSON *list)
+{
+    return store_sns_email_list(s, address, email_item, list);
+}
+
 static int get_email(struct request *req, struct response *res)
 {
     const char *address = request_query(req, "address");
     struct store *s;
-    cJSON *o, *list;
     int rc = request_store(req, &s);
 
     if (rc)
         return rc;
     if (!address || !strchr(address, '@'))
         return dd_fail(&req->eb, DD_ERR_INVALID, "address must be an email address (?address=)");
-    o = cJSON_CreateObject();
-    list = o ? cJSON_AddArrayToObject(o, "messages") : NULL;
-    rc = list ? store_sns_email_list(s, address, email_item, list) : DD_ERR_NOMEM;
-    if (!rc)
-        rc = response_json(res, o);
-    cJSON_Delete(o);
-    return rc;
+    return answer_messages(res, s, address, fill_email);
 }
 
 const struct route api_sns_routes[] = {

@@ -196,6 +196,12 @@ static void test_subject_and_structure(void **state)
 }
 
 #define PVI "ParameterValueInvalid"
+/* A row refused as ParameterValueInvalid with message msg; the attribute
+ * (name, type, string, binary) follows. */
+#define BAD(what, msg, ...)                                                                        \
+    {                                                                                              \
+        what, { __VA_ARGS__ }, 0, PVI, msg                                                         \
+    }
 
 static void test_message_attributes(void **state)
 {
@@ -217,68 +223,41 @@ static void test_message_attributes(void **state)
           "ValidationError",
           "1 validation error detected: Value null at 'messageAttributes.k.member.dataType' "
           "failed to satisfy constraint: Member must not be null" },
-        { "bad type",
-          { "k", "Strin", "v", NULL },
-          0,
-          PVI,
-          "The message attribute 'k' has an invalid message attribute type, the set of supported "
-          "type prefixes is Binary, Number, and String." },
+        BAD("bad type",
+            "The message attribute 'k' has an invalid message attribute type, the set of supported "
+            "type prefixes is Binary, Number, and String.",
+            "k", "Strin", "v", NULL),
         { "empty label", { "k", "String.", "v", NULL }, 0, PVI, NULL },
         { "glued label", { "k", "Stringprefixed", "v", NULL }, 0, PVI, NULL },
-        { "empty string",
-          { "k", "String", "", NULL },
-          0,
-          PVI,
-          "The message attribute 'k' must contain non-empty message attribute value for message "
-          "attribute type 'String'." },
-        { "no value",
-          { "k", "Binary", NULL, NULL },
-          0,
-          PVI,
-          "The message attribute 'k' must contain non-empty message attribute value for message "
-          "attribute type 'Binary'." },
-        { "string in binary",
-          { "k", "String", NULL, "AA==" },
-          0,
-          PVI,
-          "The message attribute 'k' with type 'String' must use field 'String'." },
-        { "binary in string",
-          { "k", "Binary", "x", NULL },
-          0,
-          PVI,
-          "The message attribute 'k' with type 'Binary' must use field 'Binary'." },
-        { "not base64",
-          { "k", "Binary", NULL, "A*==" },
-          0,
-          PVI,
-          "The message attribute 'k' with type 'Binary' must be base64." },
-        { "not a number",
-          { "k", "Number", "ten", NULL },
-          0,
-          PVI,
-          "Could not cast message attribute 'k' value to number." },
+        BAD("empty string",
+            "The message attribute 'k' must contain non-empty message attribute value for message "
+            "attribute type 'String'.",
+            "k", "String", "", NULL),
+        BAD("no value",
+            "The message attribute 'k' must contain non-empty message attribute value for message "
+            "attribute type 'Binary'.",
+            "k", "Binary", NULL, NULL),
+        BAD("string in binary",
+            "The message attribute 'k' with type 'String' must use field 'String'.", "k", "String",
+            NULL, "AA=="),
+        BAD("binary in string",
+            "The message attribute 'k' with type 'Binary' must use field 'Binary'.", "k", "Binary",
+            "x", NULL),
+        BAD("not base64", "The message attribute 'k' with type 'Binary' must be base64.", "k",
+            "Binary", NULL, "A*=="),
+        BAD("not a number", "Could not cast message attribute 'k' value to number.", "k", "Number",
+            "ten", NULL),
         { "too big a number", { "k", "Number", "1000000001", NULL }, 0, PVI, NULL },
-        { "bad character",
-          { "a^b", "String", "v", NULL },
-          0,
-          PVI,
-          "Invalid non-alphanumeric character '#x5E' was found in the message attribute name. "
-          "Can only include alphanumeric characters, hyphens, underscores, or dots." },
-        { "leading dot",
-          { ".a", "String", "v", NULL },
-          0,
-          PVI,
-          "Invalid message attribute name starting with character '.' was found." },
-        { "trailing dot",
-          { "a.", "String", "v", NULL },
-          0,
-          PVI,
-          "Invalid message attribute name ending with character '.' was found." },
-        { "two dots",
-          { "a..b", "String", "v", NULL },
-          0,
-          PVI,
-          "Message attribute name can not have successive '.' character." },
+        BAD("bad character",
+            "Invalid non-alphanumeric character '#x5E' was found in the message attribute name. "
+            "Can only include alphanumeric characters, hyphens, underscores, or dots.",
+            "a^b", "String", "v", NULL),
+        BAD("leading dot", "Invalid message attribute name starting with character '.' was found.",
+            ".a", "String", "v", NULL),
+        BAD("trailing dot", "Invalid message attribute name ending with character '.' was found.",
+            "a.", "String", "v", NULL),
+        BAD("two dots", "Message attribute name can not have successive '.' character.", "a..b",
+            "String", "v", NULL),
         { "reserved", { "aws.x", "String", "v", NULL }, 0, PVI, NULL },
         { "reserved amazon", { "AMAZON.x", "String", "v", NULL }, 0, PVI, NULL },
     };
