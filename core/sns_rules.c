@@ -334,6 +334,20 @@ int sns_rules_message_attributes(const struct sns_rules_attribute *v, size_t n, 
     return DD_OK;
 }
 
+int sns_rules_group_id(const char *id, struct dd_errbuf *eb)
+{
+    size_t i, n = strlen(id);
+
+    for (i = 0; i < n; i++)
+        if (id[i] <= ' ' || id[i] > '~')
+            break;
+    if (n == 0 || n > 128 || i < n)
+        return dd_fail(eb, DD_ERR_INVALID,
+                       INVALID "MessageGroupId Reason: 1 to 128 ASCII letters, digits and "
+                               "punctuation");
+    return DD_OK;
+}
+
 int sns_rules_batch_id(const char *id, const char **code, struct dd_errbuf *eb)
 {
     size_t i, n = id ? strlen(id) : 0;

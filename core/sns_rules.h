@@ -66,6 +66,9 @@ struct sns_rules_attribute {
 int sns_rules_message_attributes(const struct sns_rules_attribute *v, size_t n, const char *where,
                                  size_t *bytes, const char **code, struct dd_errbuf *eb);
 
+/* A MessageGroupId: 1-128 ASCII letters, digits and punctuation. */
+int sns_rules_group_id(const char *id, struct dd_errbuf *eb);
+
 /* A PublishBatch entry Id: 1-80 of [A-Za-z0-9_-]; *code "InvalidBatchEntryId"
  * on error. */
 int sns_rules_batch_id(const char *id, const char **code, struct dd_errbuf *eb);

@@ -716,7 +716,8 @@ static int add_permission(struct action *a)
         if (!(name = query_form_get(a->p, key)))
             break;
         if (names_enum_find(permission_actions, name) < 0)
-            return invalid(a->res, "Policy statement action out of service scope!");
+            return sns_error(a->res, 400, "InvalidParameter",
+                             "Policy statement action out of service scope!");
     }
     if (!query_form_get(a->p, "ActionName.member.1"))
         return invalid(a->res, "ActionName");
@@ -730,7 +731,7 @@ static int add_permission(struct action *a)
         sid = cJSON_GetObjectItemCaseSensitive(it, "Sid");
         if (cJSON_IsString(sid) && strcmp(sid->valuestring, label) == 0) {
             cJSON_Delete(policy);
-            return invalid(a->res, "Statement already exists");
+            return sns_error(a->res, 400, "InvalidParameter", "Statement already exists");
         }
     }
     principal = member_list(a->p, "AWSAccountId", "arn:aws:iam::", ":root");
@@ -1008,6 +1009,8 @@ struct pub {
     const char *message;
     const char *subject;
     const char *structure;
+    const char *dedup_id; /* MessageDeduplicationId: FIFO topics only */
+    const char *group_id; /* MessageGroupId: allowed, kept by FIFO topics and fair queues */
     struct sns_rules_attribute attrs[MAX_REQUEST_ATTRIBUTES];
     size_t n_attrs;
     size_t bytes; /* the message and its attributes, once checked */
@@ -1027,6 +1030,8 @@ static void pub_read(struct query_form *p, const char *prefix, struct pub *m)
     m->message = FIELD("Message");
     m->subject = FIELD("Subject");
     m->structure = FIELD("MessageStructure");
+    m->dedup_id = FIELD("MessageDeduplicationId");
+    m->group_id = FIELD("MessageGroupId");
     for (i = 0; i < MAX_REQUEST_ATTRIBUTES; i++) {
         struct sns_rules_attribute *at = &m->attrs[i];
 
@@ -1059,10 +1064,15 @@ static int pub_check(struct pub *m, const char *where, const char **code, struct
         return dd_fail(eb, DD_ERR_INVALID, "Invalid parameter: Empty message");
     if (sns_rules_subject(m->subject, eb))
         return DD_ERR_INVALID;
-    if (sns_rules_structure(m->structure, m->message, eb)) {
-        *code = "InvalidParameter";
+    *code = "InvalidParameter";
+    if (m->dedup_id)
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "Invalid parameter: MessageDeduplicationId Reason: The request includes "
+                       "MessageDeduplicationId parameter that is not valid for this topic type");
+    if (m->group_id && sns_rules_group_id(m->group_id, eb))
         return DD_ERR_INVALID;
-    }
+    if (sns_rules_structure(m->structure, m->message, eb))
+        return DD_ERR_INVALID;
     if (sns_rules_message_attributes(m->attrs, m->n_attrs, where, &bytes, code, eb))
         return DD_ERR_INVALID;
     m->bytes = strlen(m->message) + bytes;

@@ -177,9 +177,10 @@ def test_add_and_remove_permission(emu, sns):
                                         "arn:aws:iam::999999999999:root"]}
     assert two["Action"] == ["SNS:Publish", "SNS:Subscribe"]
     assert refused(sns.add_permission, TopicArn=arn, Label="one", AWSAccountId=["1" * 12],
-                   ActionName=["Publish"]) == invalid("Statement already exists")
+                   ActionName=["Publish"]) == (400, "InvalidParameter", "Statement already exists")
     assert refused(sns.add_permission, TopicArn=arn, Label="x", AWSAccountId=["1" * 12],
-                   ActionName=["Fly"]) == invalid("Policy statement action out of service scope!")
+                   ActionName=["Fly"]) == (400, "InvalidParameter",
+                                           "Policy statement action out of service scope!")
     assert refused(sns.add_permission, TopicArn=ARN + "nope", Label="x", AWSAccountId=["1" * 12],
                    ActionName=["Publish"]) == (404, "NotFound", "Topic does not exist")
     sns.remove_permission(TopicArn=arn, Label="one")
@@ -259,6 +260,13 @@ def test_publish_rules(emu, sns):
                                        "Subject must be less than 100 characters"))):
         assert refused(pub, TopicArn=arn, Message="m", Subject=subject) == want
     assert refused(pub, TopicArn=arn, Message="") == invalid("Empty message")
+    # MessageGroupId is allowed on a standard topic; a deduplication id is not.
+    assert pub(TopicArn=arn, Message="m", MessageGroupId="g-1")["MessageId"]
+    assert refused(pub, TopicArn=arn, Message="m", MessageGroupId="a b") == invalid(
+        "MessageGroupId Reason: 1 to 128 ASCII letters, digits and punctuation")
+    assert refused(pub, TopicArn=arn, Message="m", MessageDeduplicationId="d") == invalid(
+        "MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter "
+        "that is not valid for this topic type")
     # 256 KiB by default, message and attributes together; what the topic's
     # MaximumMessageSize says (up to 1 MiB, though a request body over 1 MiB
     # stops at the HTTP edge: docs/sns.md).
@@ -402,6 +410,12 @@ def test_publish_batch(emu, sns):
     bad_attr[1]["MessageAttributes"] = {"k": {"DataType": "Bad", "StringValue": "v"}}
     assert refused(pb, TopicArn=arn, PublishBatchRequestEntries=bad_attr)[1] == \
         "ParameterValueInvalid"
+    assert refused(pb, TopicArn=arn,
+                   PublishBatchRequestEntries=entries(2, MessageDeduplicationId="d"))[2] \
+        .endswith("not valid for this topic type")
+    with_group = entries(2)
+    with_group[1]["MessageGroupId"] = "g"
+    assert len(pb(TopicArn=arn, PublishBatchRequestEntries=with_group)["Successful"]) == 2
     bad_json = entries(1, MessageStructure="json")
     assert refused(pb, TopicArn=arn, PublishBatchRequestEntries=bad_json) == \
         invalid("Message Structure - JSON message body failed to parse")
@@ -409,13 +423,14 @@ def test_publish_batch(emu, sns):
         (404, "NotFound", "Topic does not exist")
     assert refused(pb, TopicArn=arn.replace("us-east-1", "eu-west-1"),
                    PublishBatchRequestEntries=entries(1)) == invalid("TopicArn")
-    # Nothing of a refused batch was published: the sink holds only these.
+    # Nothing of a refused batch was published: the sink holds only the
+    # accepted ones (with_group's m0 and m1 among them).
     out = emu.aws_json("sns", "publish-batch", "--topic-arn", arn,
                        "--publish-batch-request-entries", "Id=c1,Message=cli1",
                        "Id=c2,Message=cli2")
     assert [s["Id"] for s in out["Successful"]] == ["c1", "c2"] and out["Failed"] == []
-    got = sink_messages(emu, "batch", 5)
-    assert sorted(m["Message"] for m in got) == ["cli1", "cli2", "m0", "m1", "m2"]
+    got = sink_messages(emu, "batch", 7)
+    assert sorted(m["Message"] for m in got) == ["cli1", "cli2", "m0", "m0", "m1", "m1", "m2"]
     err = cli_error(emu, "sns", "publish-batch", "--topic-arn", arn,
                     "--publish-batch-request-entries", "Id=x,Message=1", "Id=x,Message=2")
     assert "(BatchEntryIdsNotDistinct)" in err

@@ -338,6 +338,14 @@ static void test_batch_ids(void **state)
             assert_null(code);
     }
     check("80", sns_rules_batch_id(repeat('i', 80), &code, &eb), &eb, NULL);
+    check("group", sns_rules_group_id("g-1!~", &eb), &eb, NULL);
+    check("group 128", sns_rules_group_id(repeat('g', 128), &eb), &eb, NULL);
+    check("group 129", sns_rules_group_id(repeat('g', 129), &eb), &eb,
+          IP "MessageGroupId Reason: 1 to 128 ASCII letters, digits and punctuation");
+    check("group space", sns_rules_group_id("a b", &eb), &eb,
+          IP "MessageGroupId Reason: 1 to 128 ASCII letters, digits and punctuation");
+    check("group empty", sns_rules_group_id("", &eb), &eb,
+          IP "MessageGroupId Reason: 1 to 128 ASCII letters, digits and punctuation");
     assert_int_equal(sns_rules_batch_id(repeat('i', 81), &code, &eb), DD_ERR_INVALID);
     assert_non_null(strstr(eb.msg, "The Id of a batch entry in the batch request is too long: i"));
     assert_int_equal(sns_rules_batch_id(NULL, &code, &eb), DD_ERR_INVALID);
