@@ -332,7 +332,7 @@ def test_api_coverage_lists_every_route():
     assert len(operations) == len([r for r in routes if not r[1].startswith("/_ddlocal")
                                    and r[1] != "/"]), operations
     actions = sns_actions()
-    assert len(actions) == 15, actions
+    assert len(actions) == 18, actions
     actions += sts_actions()
     sqs = sqs_actions()
     assert len(sqs) == 20, sqs
