@@ -83,39 +83,52 @@ static bool integer_in(const char *value, long lo, long hi)
     return !*end && v >= lo && v <= hi;
 }
 
-int sns_rules_topic_name(const char *name, struct dd_errbuf *eb)
+int sns_rules_topic_name(const char *name, bool fifo, struct dd_errbuf *eb)
 {
     size_t n = name ? strlen(name) : 0;
+    char base[257];
 
-    if (n > 5 && n <= 256 && strcmp(name + n - 5, ".fifo") == 0)
-        return dd_fail(eb, DD_ERR_INVALID,
-                       INVALID "Topic Name Reason: ddlocal does not emulate FIFO topics");
+    if (n > 5 && n <= 256 && strcmp(name + n - 5, ".fifo") == 0 && fifo) {
+        memcpy(base, name, n - 5);
+        base[n - 5] = '\0';
+        name = base;
+    } else if (fifo) {
+        name = NULL;
+    }
     if (!name || names_check(NAMES_SNS_TOPIC_NAME, "Name", name, eb))
         return dd_fail(eb, DD_ERR_INVALID, INVALID "Topic Name");
     return DD_OK;
 }
 
-int sns_rules_topic_attribute(const char *name, const char *value, bool at_create, bool *keep,
-                              struct dd_errbuf *eb)
+int sns_rules_topic_attribute(const char *name, const char *value, bool at_create, bool fifo,
+                              bool *keep, struct dd_errbuf *eb)
 {
     *keep = true;
     if (!value)
         value = "";
     if (at_create && name && strcmp(name, "FifoTopic") == 0) {
-        if (strcasecmp(value, "false") == 0) {
-            *keep = false;
+        *keep = strcasecmp(value, "true") == 0;
+        if (*keep || strcasecmp(value, "false") == 0)
             return DD_OK;
-        }
-        return dd_fail(eb, DD_ERR_INVALID,
-                       INVALID "Attributes Reason: ddlocal does not emulate FIFO topics");
+        return dd_fail(eb, DD_ERR_INVALID, INVALID "FifoTopic: Invalid value [%.64s]", value);
     }
-    if (name && listed(fifo_only, name))
+    if (name && listed(fifo_only, name) && !fifo)
         return dd_fail(eb, DD_ERR_INVALID,
-                       INVALID "Attributes Reason: %s is only valid for FIFO topics, which "
-                               "ddlocal does not emulate",
-                       name);
-    if (!name || (!listed(settable, name) && !feedback_attribute(name)))
+                       INVALID "Attributes Reason: %s is only valid for FIFO topics", name);
+    if (!name || (!listed(settable, name) && !listed(fifo_only, name) && !feedback_attribute(name)))
         return dd_fail(eb, DD_ERR_INVALID, INVALID "AttributeName");
+    if (strcmp(name, "ContentBasedDeduplication") == 0 && strcmp(value, "true") != 0 &&
+        strcmp(value, "false") != 0)
+        return dd_fail(eb, DD_ERR_INVALID,
+                       INVALID "ContentBasedDeduplication: Invalid value [%.64s]. Must be true "
+                               "or false",
+                       value);
+    if (strcmp(name, "FifoThroughputScope") == 0 && strcmp(value, "Topic") != 0 &&
+        strcmp(value, "MessageGroup") != 0)
+        return dd_fail(eb, DD_ERR_INVALID,
+                       INVALID "FifoThroughputScope: Invalid value [%.64s]. Must be Topic or "
+                               "MessageGroup",
+                       value);
     if (strcmp(name, "SignatureVersion") == 0 && strcmp(value, "1") != 0 && strcmp(value, "2") != 0)
         return dd_fail(eb, DD_ERR_INVALID, INVALID "SignatureVersion must be 1 or 2");
     if (strcmp(name, "TracingConfig") == 0 && strcmp(value, "PassThrough") != 0 &&
@@ -130,7 +143,8 @@ int sns_rules_topic_attribute(const char *name, const char *value, bool at_creat
                        INVALID "MaximumMessageSize: Invalid value [%.64s]. Must be an integer "
                                "from %d to %d",
                        value, SNS_RULES_MESSAGE_SIZE_MIN, SNS_RULES_MESSAGE_SIZE_MAX);
-    if ((strcmp(name, "Policy") == 0 || strcmp(name, "DeliveryPolicy") == 0) &&
+    if ((strcmp(name, "Policy") == 0 || strcmp(name, "DeliveryPolicy") == 0 ||
+         strcmp(name, "ArchivePolicy") == 0) &&
         !json_object_text(value))
         return dd_fail(eb, DD_ERR_INVALID, INVALID "%s: failed to parse JSON", name);
     return DD_OK;

@@ -25,20 +25,24 @@
 #define SNS_RULES_MAX_ATTRIBUTES 10
 #define SNS_RULES_MAX_BATCH      10
 
-/* A CreateTopic Name: 1-256 of [A-Za-z0-9_-]. A name ending in ".fifo" is a
- * FIFO topic, which ddlocal does not emulate: refused with a message that
- * says so. */
-int sns_rules_topic_name(const char *name, struct dd_errbuf *eb);
+/* A CreateTopic Name: 1-256 of [A-Za-z0-9_-]; a FIFO topic's (fifo: the
+ * request's FifoTopic is "true") is such a name followed by ".fifo", and
+ * only a FIFO topic's name ends so. */
+int sns_rules_topic_name(const char *name, bool fifo, struct dd_errbuf *eb);
 
 /* One topic attribute given to CreateTopic (at_create) or
- * SetTopicAttributes. *keep is false for a value that stores nothing
- * (FifoTopic "false" at creation). value NULL counts as "". Refused: a name
- * that is not a topic attribute or not settable (FifoTopic through
- * SetTopicAttributes), a value outside its rule (SignatureVersion 1 or 2,
- * TracingConfig PassThrough or Active, MaximumMessageSize 1024-1048576,
- * Policy and DeliveryPolicy JSON objects), and the FIFO-only attributes. */
-int sns_rules_topic_attribute(const char *name, const char *value, bool at_create, bool *keep,
-                              struct dd_errbuf *eb);
+ * SetTopicAttributes of a standard or a FIFO (fifo) topic. *keep is false
+ * for a value that stores nothing (FifoTopic "false" at creation). value
+ * NULL counts as "". Refused: a name that is not a topic attribute or not
+ * settable (FifoTopic through SetTopicAttributes), a value outside its rule
+ * (SignatureVersion 1 or 2, TracingConfig PassThrough or Active,
+ * MaximumMessageSize 1024-1048576, ContentBasedDeduplication true or false,
+ * FifoThroughputScope Topic or MessageGroup, Policy, DeliveryPolicy and
+ * ArchivePolicy JSON objects), and the FIFO-only attributes
+ * (ContentBasedDeduplication, FifoThroughputScope, ArchivePolicy) on a
+ * standard topic. */
+int sns_rules_topic_attribute(const char *name, const char *value, bool at_create, bool fifo,
+                              bool *keep, struct dd_errbuf *eb);
 
 /* Publish's Subject (NULL: none, accepted): non-empty UTF-8 without control
  * characters, not starting with a space, fewer than 100 characters. */

@@ -9,6 +9,13 @@
 ALTER TABLE sns_messages ADD COLUMN message_structure TEXT;
 ALTER TABLE sns_messages ADD COLUMN message_attributes TEXT;
 
+-- FIFO topics: a message's group, its deduplication id (NULL when the
+-- topic deduplicates by content), and its sequence number in the topic.
+ALTER TABLE sns_messages ADD COLUMN message_group_id TEXT;
+ALTER TABLE sns_messages ADD COLUMN message_dedup_id TEXT;
+ALTER TABLE sns_messages ADD COLUMN sequence_number INTEGER;
+CREATE INDEX sns_messages_by_topic_sequence ON sns_messages (topic_arn, sequence_number);
+
 -- email and email-json subscriptions: nothing is sent, so their deliveries
 -- are written as delivered at once and read back by GET /_ddlocal/email.
 -- SQLite cannot change a CHECK in place: the table is rebuilt.

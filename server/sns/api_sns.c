@@ -170,29 +170,33 @@ static int refused(struct response *res, const char *code, const struct dd_errbu
     return sns_error(res, 400, code ? code : "InvalidParameter", eb->msg);
 }
 
-/* The attributes of the request checked for CreateTopic or
- * SetTopicAttributes, without those that store nothing: DD_OK with *out a
- * JSON object (caller deletes), or an error already answered. */
-static int topic_attributes_param(struct action *a, cJSON **out)
+/* The attributes of the request checked for CreateTopic, without those
+ * that store nothing: DD_OK with *out a JSON object (caller deletes) and
+ * *fifo whether they make a FIFO topic, or an error already answered. */
+static int topic_attributes_param(struct action *a, cJSON **out, bool *fifo)
 {
     cJSON *attrs = attributes_param(a->p), *it, *next;
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(attrs, "FifoTopic");
     struct dd_errbuf eb;
     bool keep;
 
     *out = NULL;
+    *fifo = cJSON_IsString(f) && strcasecmp(f->valuestring, "true") == 0;
     if (!attrs) {
         failed(a->res, DD_ERR_NOMEM);
         return DD_ERR_NOMEM;
     }
     for (it = attrs->child; it; it = next) {
         next = it->next;
-        if (sns_rules_topic_attribute(it->string, it->valuestring, true, &keep, &eb)) {
+        if (sns_rules_topic_attribute(it->string, it->valuestring, true, *fifo, &keep, &eb)) {
             cJSON_Delete(attrs);
             refused(a->res, NULL, &eb);
             return DD_ERR_INVALID;
         }
         if (!keep)
             cJSON_Delete(cJSON_DetachItemViaPointer(attrs, it));
+        else if (strcmp(it->string, "FifoTopic") == 0)
+            cJSON_SetValuestring(it, "true");
     }
     *out = attrs;
     return DD_OK;
@@ -225,6 +229,45 @@ static int topic_arn_here(struct action *a, const char *field, const char *arn)
         return DD_OK;
     invalid(a->res, msg);
     return DD_ERR_INVALID;
+}
+
+/* What Publish and SetTopicAttributes need to know of a topic. */
+struct topic_info {
+    size_t max; /* MaximumMessageSize */
+    bool fifo;  /* a FIFO topic */
+    bool cbd;   /* its ContentBasedDeduplication */
+};
+
+static bool attribute_is(const cJSON *attrs, const char *name, const char *value)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(attrs, name);
+
+    return cJSON_IsString(v) && strcmp(v->valuestring, value) == 0;
+}
+
+/* The topic's MaximumMessageSize and FIFO settings: DD_OK,
+ * DD_ERR_NOT_FOUND or a store error. */
+static int topic_info_get(struct action *a, const char *arn, struct topic_info *t)
+{
+    int64_t c, p;
+    char *json = NULL;
+    cJSON *attrs;
+    const cJSON *v;
+    int rc = store_sns_topic_get(a->s, arn, &json, &c, &p);
+
+    t->max = SNS_RULES_MESSAGE_SIZE_DEFAULT;
+    t->fifo = t->cbd = false;
+    if (rc)
+        return rc;
+    attrs = cJSON_Parse(json);
+    free(json);
+    v = cJSON_GetObjectItemCaseSensitive(attrs, "MaximumMessageSize");
+    if (cJSON_IsString(v))
+        t->max = (size_t)strtoul(v->valuestring, NULL, 10);
+    t->fifo = attribute_is(attrs, "FifoTopic", "true");
+    t->cbd = attribute_is(attrs, "ContentBasedDeduplication", "true");
+    cJSON_Delete(attrs);
+    return DD_OK;
 }
 
 /* ---- tags (topics only) ---- */
@@ -361,11 +404,16 @@ static int create_topic(struct action *a)
     struct xml x = { 0 };
     int64_t c, p;
     size_t n_tags;
+    bool fifo;
     int rc;
 
-    if (sns_rules_topic_name(name, &eb))
-        return refused(a->res, NULL, &eb);
-    if (topic_attributes_param(a, &attrs) || request_tags(a, pairs, &n_tags))
+    if (topic_attributes_param(a, &attrs, &fifo))
+        return DD_OK; /* answered */
+    if (sns_rules_topic_name(name, fifo, &eb)) {
+        refused(a->res, NULL, &eb);
+        goto out;
+    }
+    if (request_tags(a, pairs, &n_tags))
         goto out; /* answered */
     rc = names_sns_topic_arn(arn, sizeof(arn), a->req->region, a->req->account, name);
     if (!rc)
@@ -374,6 +422,9 @@ static int create_topic(struct action *a)
         if (create_again(a, arn, stored, attrs, pairs, n_tags))
             goto out; /* answered */
     } else if (rc == DD_ERR_NOT_FOUND) {
+        /* A FIFO topic shows ContentBasedDeduplication from the start. */
+        if (fifo && !cJSON_GetObjectItemCaseSensitive(attrs, "ContentBasedDeduplication"))
+            cJSON_AddStringToObject(attrs, "ContentBasedDeduplication", "false");
         json = cJSON_PrintUnformatted(attrs);
         rc = json ? store_sns_topic_create(a->s, arn, name, json, request_now_ms(a->req))
                   : DD_ERR_NOMEM;
@@ -596,13 +647,17 @@ static int set_topic_attributes(struct action *a)
     const char *arn = query_form_get(a->p, "TopicArn"),
                *name = query_form_get(a->p, "AttributeName");
     const char *value = query_form_get(a->p, "AttributeValue");
+    struct topic_info t;
     struct dd_errbuf eb;
     bool keep;
     int rc;
 
     if (topic_arn_here(a, "TopicArn", arn))
         return DD_OK;
-    if (sns_rules_topic_attribute(name, value, false, &keep, &eb))
+    rc = topic_info_get(a, arn, &t);
+    if (rc)
+        return answer_empty(a, a->name, rc, "Topic does not exist");
+    if (sns_rules_topic_attribute(name, value, false, t.fifo, &keep, &eb))
         return refused(a->res, NULL, &eb);
     rc = store_sns_topic_set_attribute(a->s, arn, name, value ? value : "");
     return answer_empty(a, a->name, rc, "Topic does not exist");
@@ -1065,10 +1120,6 @@ static int pub_check(struct pub *m, const char *where, const char **code, struct
     if (sns_rules_subject(m->subject, eb))
         return DD_ERR_INVALID;
     *code = "InvalidParameter";
-    if (m->dedup_id)
-        return dd_fail(eb, DD_ERR_INVALID,
-                       "Invalid parameter: MessageDeduplicationId Reason: The request includes "
-                       "MessageDeduplicationId parameter that is not valid for this topic type");
     if (m->group_id && sns_rules_group_id(m->group_id, eb))
         return DD_ERR_INVALID;
     if (sns_rules_structure(m->structure, m->message, eb))
@@ -1110,48 +1161,66 @@ static char *pub_attributes_json(const struct pub *m, int *rc)
     return out;
 }
 
-/* The topic's MaximumMessageSize: DD_OK, DD_ERR_NOT_FOUND or a store error. */
-static int topic_max_size(struct action *a, const char *arn, size_t *max)
+/* The rules that depend on the topic's kind (reference/sns-more.md 6.1):
+ * DD_OK, or DD_ERR_INVALID with eb set (InvalidParameter). */
+static int pub_fits(const struct topic_info *t, const struct pub *m, struct dd_errbuf *eb)
 {
-    int64_t c, p;
-    char *json = NULL;
-    cJSON *attrs;
-    const cJSON *v;
-    int rc = store_sns_topic_get(a->s, arn, &json, &c, &p);
-
-    *max = SNS_RULES_MESSAGE_SIZE_DEFAULT;
-    if (rc)
-        return rc;
-    attrs = cJSON_Parse(json);
-    free(json);
-    v = cJSON_GetObjectItemCaseSensitive(attrs, "MaximumMessageSize");
-    if (cJSON_IsString(v))
-        *max = (size_t)strtoul(v->valuestring, NULL, 10);
-    cJSON_Delete(attrs);
+    if (t->fifo && !m->group_id)
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "Invalid parameter: The MessageGroupId parameter is required for FIFO "
+                       "topics");
+    if (t->fifo && !m->dedup_id && !t->cbd)
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "Invalid parameter: The topic should either have ContentBasedDeduplication "
+                       "enabled or MessageDeduplicationId provided explicitly");
+    if (!t->fifo && m->dedup_id)
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "Invalid parameter: MessageDeduplicationId Reason: The request includes "
+                       "MessageDeduplicationId parameter that is not valid for this topic type");
+    if (m->dedup_id && sns_rules_group_id(m->dedup_id, eb))
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "Invalid parameter: MessageDeduplicationId Reason: 1 to 128 ASCII "
+                       "letters, digits and punctuation");
     return DD_OK;
 }
 
-/* Record one checked message; message_id gets its id. */
-static int pub_store(struct action *a, const char *arn, const struct pub *m,
-                     char message_id[IDS_UUID_SIZE])
+/* How long a FIFO topic remembers a deduplication id. */
+#define FIFO_DEDUP_WINDOW_MS (5 * 60 * 1000)
+
+/* Record one checked message: message_id gets its id and, on a FIFO topic,
+ * sequence its SequenceNumber ("" otherwise). A duplicate within the
+ * deduplication window answers the first one's. */
+static int pub_store(struct action *a, const char *arn, const struct topic_info *t,
+                     const struct pub *m, char message_id[IDS_UUID_SIZE], char sequence[24])
 {
+    struct store_sns_fifo f = { m->group_id, m->dedup_id, FIFO_DEDUP_WINDOW_MS };
+    char fresh[IDS_UUID_SIZE];
     struct store_sns_publish p;
+    int64_t seq;
     char *attrs;
     int n, rc;
 
-    if (ids_uuid(message_id))
+    sequence[0] = '\0';
+    if (ids_uuid(fresh))
         return DD_ERR_INTERNAL;
     attrs = pub_attributes_json(m, &rc);
     if (rc)
         return rc;
-    p.message_id = message_id;
+    p.message_id = fresh;
     p.topic_arn = arn;
     p.subject = m->subject;
     p.message = m->message;
     p.structure = m->structure;
     p.attributes_json = attrs;
     p.timestamp_ms = request_now_ms(a->req);
-    rc = store_sns_publish(a->s, &p, server_real_ms(), &n);
+    if (t->fifo) {
+        rc = store_sns_publish_fifo(a->s, &p, &f, server_real_ms(), message_id, &seq, &n);
+        if (!rc)
+            snprintf(sequence, 24, "%020lld", (long long)seq);
+    } else {
+        rc = store_sns_publish(a->s, &p, server_real_ms(), &n);
+        memcpy(message_id, fresh, IDS_UUID_SIZE);
+    }
     free(attrs);
     return rc;
 }
@@ -1181,12 +1250,12 @@ static int publish_target(struct action *a, const char **arn)
 
 static int publish(struct action *a)
 {
-    char message_id[IDS_UUID_SIZE];
+    char message_id[IDS_UUID_SIZE], sequence[24];
+    struct topic_info t;
     struct dd_errbuf eb;
     struct xml x = { 0 };
     const char *arn, *code;
     struct pub m;
-    size_t max;
     int rc;
 
     if (publish_target(a, &arn))
@@ -1194,17 +1263,21 @@ static int publish(struct action *a)
     pub_read(a->p, "", &m);
     if (pub_check(&m, "messageAttributes", &code, &eb))
         return refused(a->res, code, &eb);
-    rc = topic_max_size(a, arn, &max);
-    if (!rc && m.bytes > max)
+    rc = topic_info_get(a, arn, &t);
+    if (!rc && pub_fits(&t, &m, &eb))
+        return refused(a->res, NULL, &eb);
+    if (!rc && m.bytes > t.max)
         return invalid(a->res, "Message too long");
     if (!rc)
-        rc = pub_store(a, arn, &m, message_id);
+        rc = pub_store(a, arn, &t, &m, message_id, sequence);
     if (rc == DD_ERR_NOT_FOUND)
         return sns_error(a->res, 404, "NotFound", "Topic does not exist");
     if (rc)
         return failed(a->res, rc);
     xml_begin(&x, a->name, 1);
     xml_elem(&x, "MessageId", message_id);
+    if (sequence[0])
+        xml_elem(&x, "SequenceNumber", sequence);
     return xml_finish(&x, a->res, a->name, 1);
 }
 
@@ -1216,11 +1289,12 @@ static int publish_batch(struct action *a)
 {
     const char *arn = query_form_get(a->p, "TopicArn"), *code;
     struct pub m[SNS_RULES_MAX_BATCH + 1];
-    char prefix[64], where[96], message_id[IDS_UUID_SIZE];
+    char prefix[64], where[96], message_id[IDS_UUID_SIZE], sequence[24];
+    struct topic_info t;
     int bad[SNS_RULES_MAX_BATCH];
     struct dd_errbuf eb[SNS_RULES_MAX_BATCH];
     struct xml x = { 0 };
-    size_t n, i, j, total = 0, max;
+    size_t n, i, j, total = 0;
     int rc;
 
     if (topic_arn_here(a, "TopicArn", arn))
@@ -1253,12 +1327,15 @@ static int publish_batch(struct action *a)
             return refused(a->res, code, &eb[i]);
         total += m[i].bytes;
     }
-    rc = topic_max_size(a, arn, &max);
+    rc = topic_info_get(a, arn, &t);
     if (rc == DD_ERR_NOT_FOUND)
         return sns_error(a->res, 404, "NotFound", "Topic does not exist");
     if (rc)
         return failed(a->res, rc);
-    if (total > max)
+    for (i = 0; i < n; i++)
+        if (!bad[i] && pub_fits(&t, &m[i], &eb[i]))
+            return refused(a->res, NULL, &eb[i]);
+    if (total > t.max)
         return sns_error(a->res, 400, "BatchRequestTooLong",
                          "The length of all the messages put together is more than the limit.");
     xml_begin(&x, a->name, 1);
@@ -1266,7 +1343,7 @@ static int publish_batch(struct action *a)
     for (i = 0; i < n; i++) {
         if (bad[i])
             continue;
-        rc = pub_store(a, arn, &m[i], message_id);
+        rc = pub_store(a, arn, &t, &m[i], message_id, sequence);
         if (rc) {
             free(x.p);
             return failed(a->res, rc == DD_ERR_NOT_FOUND ? DD_ERR_STORE : rc);
@@ -1274,6 +1351,8 @@ static int publish_batch(struct action *a)
         xml_raw(&x, "<member>");
         xml_elem(&x, "Id", m[i].id);
         xml_elem(&x, "MessageId", message_id);
+        if (sequence[0])
+            xml_elem(&x, "SequenceNumber", sequence);
         xml_raw(&x, "</member>");
     }
     xml_raw(&x, "</Successful><Failed>");

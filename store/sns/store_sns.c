@@ -4,6 +4,7 @@
  * subscriptions, so a message and its delivery rows commit together. */
 #include "store/sns/store_sns.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,6 +344,65 @@ int store_sns_publish(struct store *s, const struct store_sns_publish *p, int64_
     rc = store__finish(s, rc);
     if (rc)
         *n_deliveries = 0;
+    return rc;
+}
+
+int store_sns_publish_fifo(struct store *s, const struct store_sns_publish *p,
+                           const struct store_sns_fifo *f, int64_t now_real_ms,
+                           char message_id[STORE_SNS_MESSAGE_ID_SIZE], int64_t *sequence,
+                           int *n_deliveries)
+{
+    static const char dup_sql[] =
+        "SELECT message_id, sequence_number FROM sns_messages WHERE topic_arn = ?1 AND "
+        "type = 'Notification' AND sequence_number IS NOT NULL AND timestamp_ms > ?2 AND "
+        "CASE WHEN ?3 IS NULL THEN message_dedup_id IS NULL AND message = ?4 "
+        "ELSE message_dedup_id = ?3 END ORDER BY id DESC LIMIT 1";
+    static const char next_sql[] =
+        "SELECT coalesce(max(sequence_number), 0) + 1 FROM sns_messages WHERE topic_arn = ?";
+    static const char mark_sql[] = "UPDATE sns_messages SET message_group_id = ?, "
+                                   "message_dedup_id = ?, sequence_number = ? WHERE id = ?";
+    sqlite3_stmt *st;
+    char *dup = NULL;
+    int64_t row;
+    int rc;
+
+    *n_deliveries = 0;
+    *sequence = 0;
+    message_id[0] = '\0';
+    rc = store_begin(s);
+    if (rc)
+        return rc;
+    rc = topic_exists(s, p->topic_arn);
+    if (rc)
+        goto out;
+    rc = store__one(s, dup_sql, &st, "find duplicate", "tItt", p->topic_arn,
+                    p->timestamp_ms - f->window_ms, f->dedup_id, p->message);
+    if (!rc) {
+        rc = store__columns(st, "SI", &dup, sequence);
+        sqlite3_reset(st);
+    }
+    if (rc == DD_ERR_NOT_FOUND) {
+        rc = store__int64(s, next_sql, "next sequence number", sequence, "t", p->topic_arn);
+        if (!rc)
+            rc = insert_message(s, "Notification", p, NULL, 0, &row);
+        if (!rc)
+            rc = store__run(s, mark_sql, "mark fifo message", "ttII", f->group_id, f->dedup_id,
+                            *sequence, row);
+        if (!rc)
+            rc = fan_out(s, row, p->topic_arn, now_real_ms, n_deliveries);
+        if (!rc)
+            snprintf(message_id, STORE_SNS_MESSAGE_ID_SIZE, "%s", p->message_id);
+    } else if (!rc) {
+        snprintf(message_id, STORE_SNS_MESSAGE_ID_SIZE, "%s", dup ? dup : "");
+    }
+out:
+    free(dup);
+    rc = store__finish(s, rc);
+    if (rc) {
+        *n_deliveries = 0;
+        *sequence = 0;
+        message_id[0] = '\0';
+    }
     return rc;
 }
 

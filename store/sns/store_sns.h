@@ -23,6 +23,9 @@
  * 32 hex digits and the NUL. */
 #define STORE_SNS_CERT_ID_SIZE 33
 
+/* Bytes of an SNS MessageId (a UUID) and its NUL. */
+#define STORE_SNS_MESSAGE_ID_SIZE 37
+
 /* ---- topics (server) ---- */
 
 /* Create the topic arn named name unless it exists (CreateTopic is
@@ -127,6 +130,25 @@ struct store_sns_publish {
  * their count. DD_ERR_NOT_FOUND when the topic does not exist. */
 int store_sns_publish(struct store *s, const struct store_sns_publish *p, int64_t now_real_ms,
                       int *n_deliveries);
+
+/* A message of a FIFO topic. */
+struct store_sns_fifo {
+    const char *group_id; /* MessageGroupId, required */
+    const char *dedup_id; /* MessageDeduplicationId; NULL: deduplicate by content */
+    int64_t window_ms;    /* how far back a duplicate counts (5 minutes on AWS) */
+};
+
+/* Publish p to a FIFO topic as store_sns_publish() does, unless a message
+ * of the topic with the same deduplication id (or, without one, the same
+ * text) was published within f->window_ms before p->timestamp_ms: then
+ * nothing is recorded and that message's id and sequence number are
+ * answered. message_id gets the id (p->message_id for a new message),
+ * *sequence its sequence number in the topic (1, 2, ...), *n_deliveries
+ * the deliveries made. DD_ERR_NOT_FOUND when the topic does not exist. */
+int store_sns_publish_fifo(struct store *s, const struct store_sns_publish *p,
+                           const struct store_sns_fifo *f, int64_t now_real_ms,
+                           char message_id[STORE_SNS_MESSAGE_ID_SIZE], int64_t *sequence,
+                           int *n_deliveries);
 
 /* ---- the alert outbox (plugin delivery thread) ---- */
 

@@ -133,14 +133,12 @@ def test_create_topic_idempotency_and_names(emu, sns):
     assert sns.create_topic(Name="a" * 256)["TopicArn"] == ARN + "a" * 256
     for name in ("a" * 257, "", "with space", "semi;colon", "d.ot"):
         assert refused(sns.create_topic, Name=name) == invalid("Topic Name"), name
-    # FIFO topics are not emulated: refused, and saying so.
-    assert refused(sns.create_topic, Name="q.fifo", Attributes={"FifoTopic": "true"}) == \
-        invalid("Topic Name Reason: ddlocal does not emulate FIFO topics")
-    assert refused(sns.create_topic, Name="q", Attributes={"FifoTopic": "true"}) == \
-        invalid("Attributes Reason: ddlocal does not emulate FIFO topics")
+    # A FIFO topic's name ends in .fifo, and only a FIFO topic's does.
+    for name, attrs in (("q.fifo", {}), ("q", {"FifoTopic": "true"}),
+                        ("q.b.fifo", {"FifoTopic": "true"})):
+        assert refused(sns.create_topic, Name=name, Attributes=attrs) == invalid("Topic Name")
     assert refused(sns.create_topic, Name="q", Attributes={"ContentBasedDeduplication": "true"}) \
-        == invalid("Attributes Reason: ContentBasedDeduplication is only valid for FIFO "
-                   "topics, which ddlocal does not emulate")
+        == invalid("Attributes Reason: ContentBasedDeduplication is only valid for FIFO topics")
     assert refused(sns.create_topic, Name="q", Attributes={"SignatureVersion": "9"}) == \
         invalid("SignatureVersion must be 1 or 2")
     assert sorted(t["TopicArn"] for t in sns.list_topics()["Topics"]) == [ARN + "a" * 256, arn]
@@ -158,7 +156,60 @@ def test_create_topic_idempotency_and_names(emu, sns):
     err = cli_error(emu, "sns", "create-topic", "--name", "cli", "--attributes", "DisplayName=No")
     assert "Topic already exists with different attributes" in err
     err = cli_error(emu, "sns", "create-topic", "--name", "x.fifo")
-    assert "(InvalidParameter)" in err and "does not emulate FIFO topics" in err
+    assert "(InvalidParameter)" in err and "Invalid parameter: Topic Name" in err
+
+
+def test_fifo_topics(emu, sns):
+    arn = sns.create_topic(Name="q.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    assert arn == ARN + "q.fifo"
+    attrs = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert (attrs["FifoTopic"], attrs["ContentBasedDeduplication"]) == ("true", "false")
+    assert sns.create_topic(Name="q.fifo", Attributes={"FifoTopic": "True"})["TopicArn"] == arn
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="FifoThroughputScope",
+                             AttributeValue="MessageGroup")
+    assert refused(sns.set_topic_attributes, TopicArn=arn, AttributeName="FifoTopic",
+                   AttributeValue="false") == invalid("AttributeName")
+    assert refused(sns.set_topic_attributes, TopicArn=arn,
+                   AttributeName="ContentBasedDeduplication", AttributeValue="yes") == invalid(
+        "ContentBasedDeduplication: Invalid value [yes]. Must be true or false")
+
+    pub = sns.publish
+    assert refused(pub, TopicArn=arn, Message="m") == invalid(
+        "The MessageGroupId parameter is required for FIFO topics")
+    assert refused(pub, TopicArn=arn, Message="m", MessageGroupId="g") == invalid(
+        "The topic should either have ContentBasedDeduplication enabled or "
+        "MessageDeduplicationId provided explicitly")
+    # A deduplication id seen within 5 minutes answers the first message.
+    first = pub(TopicArn=arn, Message="m", MessageGroupId="g", MessageDeduplicationId="d1")
+    assert len(first["SequenceNumber"]) == 20
+    again = pub(TopicArn=arn, Message="other", MessageGroupId="g", MessageDeduplicationId="d1")
+    assert (again["MessageId"], again["SequenceNumber"]) == \
+        (first["MessageId"], first["SequenceNumber"])
+    second = pub(TopicArn=arn, Message="m", MessageGroupId="g", MessageDeduplicationId="d2")
+    assert int(second["SequenceNumber"]) == int(first["SequenceNumber"]) + 1
+    emu.advance(301)
+    later = pub(TopicArn=arn, Message="m", MessageGroupId="g", MessageDeduplicationId="d1")
+    assert later["MessageId"] != first["MessageId"]
+    assert int(later["SequenceNumber"]) == int(second["SequenceNumber"]) + 1
+    # With content-based deduplication the text is the key.
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="ContentBasedDeduplication",
+                             AttributeValue="true")
+    a = pub(TopicArn=arn, Message="same", MessageGroupId="g")
+    assert pub(TopicArn=arn, Message="same", MessageGroupId="h")["MessageId"] == a["MessageId"]
+    assert pub(TopicArn=arn, Message="not same", MessageGroupId="g")["MessageId"] != \
+        a["MessageId"]
+
+    out = sns.publish_batch(TopicArn=arn, PublishBatchRequestEntries=[
+        {"Id": "a", "Message": "b1", "MessageGroupId": "g"},
+        {"Id": "b", "Message": "b2", "MessageGroupId": "g"}])
+    seqs = [int(e["SequenceNumber"]) for e in out["Successful"]]
+    assert seqs[1] == seqs[0] + 1
+    assert refused(sns.publish_batch, TopicArn=arn,
+                   PublishBatchRequestEntries=[{"Id": "a", "Message": "1"}]) == invalid(
+        "The MessageGroupId parameter is required for FIFO topics")
+    out = emu.aws_json("sns", "publish", "--topic-arn", arn, "--message", "cli",
+                       "--message-group-id", "g", "--message-deduplication-id", "c1")
+    assert out["SequenceNumber"] and out["MessageId"]
 
 
 def test_add_and_remove_permission(emu, sns):

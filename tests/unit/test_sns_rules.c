@@ -47,22 +47,27 @@ static char *repeat(char c, size_t n)
 static void test_topic_names(void **state)
 {
     static const struct {
-        const char *name; /* NULL: 256 or 257 'a's by long_len */
+        const char *name; /* NULL: long_len 'a's */
         size_t long_len;
+        bool fifo;
         const char *want;
     } rows[] = {
-        { "alerts", 0, NULL },
-        { "A-b_9", 0, NULL },
-        { NULL, 256, NULL },
-        { NULL, 257, IP "Topic Name" },
-        { "", 0, IP "Topic Name" },
-        { "a b", 0, IP "Topic Name" },
-        { "a:b", 0, IP "Topic Name" },
-        { "a.b", 0, IP "Topic Name" },
-        { "q.fifo", 0, IP "Topic Name Reason: ddlocal does not emulate FIFO topics" },
-        { ".fifo", 0, IP "Topic Name" },
+        { "alerts", 0, false, NULL },
+        { "A-b_9", 0, false, NULL },
+        { NULL, 256, false, NULL },
+        { NULL, 257, false, IP "Topic Name" },
+        { "", 0, false, IP "Topic Name" },
+        { "a b", 0, false, IP "Topic Name" },
+        { "a:b", 0, false, IP "Topic Name" },
+        { "a.b", 0, false, IP "Topic Name" },
+        { "q.fifo", 0, false, IP "Topic Name" },
+        { "q.fifo", 0, true, NULL },
+        { "q", 0, true, IP "Topic Name" },
+        { "a.b.fifo", 0, true, IP "Topic Name" },
+        { ".fifo", 0, true, IP "Topic Name" },
     };
     struct dd_errbuf eb;
+    char fifo[300];
     size_t i;
 
     (void)state;
@@ -70,57 +75,72 @@ static void test_topic_names(void **state)
         const char *name = rows[i].name ? rows[i].name : repeat('a', rows[i].long_len);
 
         dd_errbuf_clear(&eb);
-        check(name, sns_rules_topic_name(name, &eb), &eb, rows[i].want);
+        check(name, sns_rules_topic_name(name, rows[i].fifo, &eb), &eb, rows[i].want);
     }
-    check("NULL", sns_rules_topic_name(NULL, &eb), &eb, IP "Topic Name");
+    check("NULL", sns_rules_topic_name(NULL, false, &eb), &eb, IP "Topic Name");
+    snprintf(fifo, sizeof(fifo), "%s.fifo", repeat('a', 251));
+    check("256 with .fifo", sns_rules_topic_name(fifo, true, &eb), &eb, NULL);
+    snprintf(fifo, sizeof(fifo), "%s.fifo", repeat('a', 252));
+    check("257 with .fifo", sns_rules_topic_name(fifo, true, &eb), &eb, IP "Topic Name");
 }
+
+#define FIFO_ONLY(name) IP "Attributes Reason: " name " is only valid for FIFO topics"
 
 static void test_topic_attributes(void **state)
 {
     static const struct {
         const char *name, *value;
-        bool at_create, keep;
+        bool at_create, fifo, keep;
         const char *want;
     } rows[] = {
-        { "DisplayName", "", false, true, NULL },
-        { "DisplayName", NULL, true, true, NULL },
-        { "KmsMasterKeyId", "alias/aws/sns", true, true, NULL },
-        { "SignatureVersion", "1", false, true, NULL },
-        { "SignatureVersion", "2", true, true, NULL },
-        { "SignatureVersion", "3", false, true, IP "SignatureVersion must be 1 or 2" },
-        { "TracingConfig", "PassThrough", false, true, NULL },
-        { "TracingConfig", "Active", true, true, NULL },
-        { "TracingConfig", "active", false, true,
+        { "DisplayName", "", false, false, true, NULL },
+        { "DisplayName", NULL, true, false, true, NULL },
+        { "KmsMasterKeyId", "alias/aws/sns", true, false, true, NULL },
+        { "SignatureVersion", "1", false, false, true, NULL },
+        { "SignatureVersion", "2", true, false, true, NULL },
+        { "SignatureVersion", "3", false, false, true, IP "SignatureVersion must be 1 or 2" },
+        { "TracingConfig", "PassThrough", false, false, true, NULL },
+        { "TracingConfig", "Active", true, false, true, NULL },
+        { "TracingConfig", "active", false, false, true,
           IP "TracingConfig: Invalid value [active]. Must be PassThrough or Active" },
-        { "MaximumMessageSize", "1024", false, true, NULL },
-        { "MaximumMessageSize", "1048576", false, true, NULL },
-        { "MaximumMessageSize", "1023", false, true,
+        { "MaximumMessageSize", "1024", false, false, true, NULL },
+        { "MaximumMessageSize", "1048576", false, false, true, NULL },
+        { "MaximumMessageSize", "1023", false, false, true,
           IP "MaximumMessageSize: Invalid value [1023]. Must be an integer from 1024 to 1048576" },
-        { "MaximumMessageSize", "1048577", false, true,
+        { "MaximumMessageSize", "1048577", false, false, true,
           IP "MaximumMessageSize: Invalid value [1048577]. Must be an integer from 1024 to "
              "1048576" },
-        { "MaximumMessageSize", "2k", false, true,
+        { "MaximumMessageSize", "2k", false, false, true,
           IP "MaximumMessageSize: Invalid value [2k]. Must be an integer from 1024 to 1048576" },
-        { "MaximumMessageSize", "", false, true,
+        { "MaximumMessageSize", "", false, false, true,
           IP "MaximumMessageSize: Invalid value []. Must be an integer from 1024 to 1048576" },
-        { "Policy", "{\"Statement\":[]}", false, true, NULL },
-        { "Policy", "[]", false, true, IP "Policy: failed to parse JSON" },
-        { "DeliveryPolicy", "{", true, true, IP "DeliveryPolicy: failed to parse JSON" },
-        { "HTTPSuccessFeedbackRoleArn", "arn:aws:iam::1:role/r", false, true, NULL },
-        { "SQSFailureFeedbackRoleArn", "x", false, true, NULL },
-        { "SMSSuccessFeedbackRoleArn", "x", false, true, IP "AttributeName" },
-        { "HTTPSuccessFeedback", "x", false, true, IP "AttributeName" },
-        { "FifoTopic", "false", true, false, NULL },
-        { "FifoTopic", "FALSE", true, false, NULL },
-        { "FifoTopic", "true", true, true,
-          IP "Attributes Reason: ddlocal does not emulate FIFO topics" },
-        { "FifoTopic", "false", false, true, IP "AttributeName" },
-        { "ContentBasedDeduplication", "false", true, true,
-          IP "Attributes Reason: ContentBasedDeduplication is only valid for FIFO topics, which "
-             "ddlocal does not emulate" },
-        { "Owner", "1", false, true, IP "AttributeName" },
-        { "displayname", "x", false, true, IP "AttributeName" },
-        { NULL, "x", false, true, IP "AttributeName" },
+        { "Policy", "{\"Statement\":[]}", false, false, true, NULL },
+        { "Policy", "[]", false, false, true, IP "Policy: failed to parse JSON" },
+        { "DeliveryPolicy", "{", true, false, true, IP "DeliveryPolicy: failed to parse JSON" },
+        { "HTTPSuccessFeedbackRoleArn", "arn:aws:iam::1:role/r", false, false, true, NULL },
+        { "SQSFailureFeedbackRoleArn", "x", false, false, true, NULL },
+        { "SMSSuccessFeedbackRoleArn", "x", false, false, true, IP "AttributeName" },
+        { "HTTPSuccessFeedback", "x", false, false, true, IP "AttributeName" },
+        { "FifoTopic", "false", true, false, false, NULL },
+        { "FifoTopic", "FALSE", true, false, false, NULL },
+        { "FifoTopic", "true", true, true, true, NULL },
+        { "FifoTopic", "yes", true, false, false, IP "FifoTopic: Invalid value [yes]" },
+        { "FifoTopic", "false", false, false, true, IP "AttributeName" },
+        { "FifoTopic", "true", false, true, true, IP "AttributeName" },
+        { "ContentBasedDeduplication", "false", true, false, true,
+          FIFO_ONLY("ContentBasedDeduplication") },
+        { "FifoThroughputScope", "Topic", false, false, true, FIFO_ONLY("FifoThroughputScope") },
+        { "ContentBasedDeduplication", "true", true, true, true, NULL },
+        { "ContentBasedDeduplication", "True", false, true, true,
+          IP "ContentBasedDeduplication: Invalid value [True]. Must be true or false" },
+        { "FifoThroughputScope", "MessageGroup", false, true, true, NULL },
+        { "FifoThroughputScope", "Group", false, true, true,
+          IP "FifoThroughputScope: Invalid value [Group]. Must be Topic or MessageGroup" },
+        { "ArchivePolicy", "{\"MessageRetentionPeriod\":\"7\"}", false, true, true, NULL },
+        { "ArchivePolicy", "7", false, true, true, IP "ArchivePolicy: failed to parse JSON" },
+        { "Owner", "1", false, false, true, IP "AttributeName" },
+        { "displayname", "x", false, false, true, IP "AttributeName" },
+        { NULL, "x", false, false, true, IP "AttributeName" },
     };
     struct dd_errbuf eb;
     bool keep;
@@ -131,7 +151,8 @@ static void test_topic_attributes(void **state)
         dd_errbuf_clear(&eb);
         keep = !rows[i].keep;
         check(rows[i].name ? rows[i].name : "NULL",
-              sns_rules_topic_attribute(rows[i].name, rows[i].value, rows[i].at_create, &keep, &eb),
+              sns_rules_topic_attribute(rows[i].name, rows[i].value, rows[i].at_create,
+                                        rows[i].fifo, &keep, &eb),
               &eb, rows[i].want);
         assert_int_equal(keep, rows[i].keep);
     }
