@@ -117,8 +117,8 @@ int sns_rules_topic_attribute(const char *name, const char *value, bool at_creat
                        INVALID "Attributes Reason: %s is only valid for FIFO topics", name);
     if (!name || (!listed(settable, name) && !listed(fifo_only, name) && !feedback_attribute(name)))
         return dd_fail(eb, DD_ERR_INVALID, INVALID "AttributeName");
-    if (strcmp(name, "ContentBasedDeduplication") == 0 && strcmp(value, "true") != 0 &&
-        strcmp(value, "false") != 0)
+    if (strcmp(name, "ContentBasedDeduplication") == 0 && strcasecmp(value, "true") != 0 &&
+        strcasecmp(value, "false") != 0)
         return dd_fail(eb, DD_ERR_INVALID,
                        INVALID "ContentBasedDeduplication: Invalid value [%.64s]. Must be true "
                                "or false",

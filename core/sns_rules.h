@@ -36,7 +36,8 @@ int sns_rules_topic_name(const char *name, bool fifo, struct dd_errbuf *eb);
  * NULL counts as "". Refused: a name that is not a topic attribute or not
  * settable (FifoTopic through SetTopicAttributes), a value outside its rule
  * (SignatureVersion 1 or 2, TracingConfig PassThrough or Active,
- * MaximumMessageSize 1024-1048576, ContentBasedDeduplication true or false,
+ * MaximumMessageSize 1024-1048576, ContentBasedDeduplication true or false
+ * in any case,
  * FifoThroughputScope Topic or MessageGroup, Policy, DeliveryPolicy and
  * ArchivePolicy JSON objects), and the FIFO-only attributes
  * (ContentBasedDeduplication, FifoThroughputScope, ArchivePolicy) on a

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
@@ -238,11 +239,12 @@ struct topic_info {
     bool cbd;   /* its ContentBasedDeduplication */
 };
 
+/* The stored attribute name is value, in any case (AWS takes True). */
 static bool attribute_is(const cJSON *attrs, const char *name, const char *value)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(attrs, name);
 
-    return cJSON_IsString(v) && strcmp(v->valuestring, value) == 0;
+    return cJSON_IsString(v) && strcasecmp(v->valuestring, value) == 0;
 }
 
 /* The topic's MaximumMessageSize and FIFO settings: DD_OK,

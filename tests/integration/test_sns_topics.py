@@ -207,6 +207,11 @@ def test_fifo_topics(emu, sns):
     assert refused(sns.publish_batch, TopicArn=arn,
                    PublishBatchRequestEntries=[{"Id": "a", "Message": "1"}]) == invalid(
         "The MessageGroupId parameter is required for FIFO topics")
+    # Booleans in any case, as Python's str(False) sends them.
+    other = sns.create_topic(Name="b.fifo", Attributes={
+        "FifoTopic": "True", "ContentBasedDeduplication": "False"})["TopicArn"]
+    assert refused(pub, TopicArn=other, Message="m", MessageGroupId="g")[2].endswith(
+        "MessageDeduplicationId provided explicitly")
     out = emu.aws_json("sns", "publish", "--topic-arn", arn, "--message", "cli",
                        "--message-group-id", "g", "--message-deduplication-id", "c1")
     assert out["SequenceNumber"] and out["MessageId"]
