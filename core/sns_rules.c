@@ -100,9 +100,22 @@ int sns_rules_topic_name(const char *name, bool fifo, struct dd_errbuf *eb)
     return DD_OK;
 }
 
+/* The attributes that take one of two values. */
+static const struct choice {
+    const char *name, *one, *other;
+    bool nocase; /* in any case (AWS takes "True") */
+} choices[] = {
+    { "ContentBasedDeduplication", "true", "false", true },
+    { "FifoThroughputScope", "Topic", "MessageGroup", false },
+    { "TracingConfig", "PassThrough", "Active", false },
+    { NULL, NULL, NULL, false },
+};
+
 int sns_rules_topic_attribute(const char *name, const char *value, bool at_create, bool fifo,
                               bool *keep, struct dd_errbuf *eb)
 {
+    const struct choice *c;
+
     *keep = true;
     if (!value)
         value = "";
@@ -117,26 +130,15 @@ int sns_rules_topic_attribute(const char *name, const char *value, bool at_creat
                        INVALID "Attributes Reason: %s is only valid for FIFO topics", name);
     if (!name || (!listed(settable, name) && !listed(fifo_only, name) && !feedback_attribute(name)))
         return dd_fail(eb, DD_ERR_INVALID, INVALID "AttributeName");
-    if (strcmp(name, "ContentBasedDeduplication") == 0 && strcasecmp(value, "true") != 0 &&
-        strcasecmp(value, "false") != 0)
-        return dd_fail(eb, DD_ERR_INVALID,
-                       INVALID "ContentBasedDeduplication: Invalid value [%.64s]. Must be true "
-                               "or false",
-                       value);
-    if (strcmp(name, "FifoThroughputScope") == 0 && strcmp(value, "Topic") != 0 &&
-        strcmp(value, "MessageGroup") != 0)
-        return dd_fail(eb, DD_ERR_INVALID,
-                       INVALID "FifoThroughputScope: Invalid value [%.64s]. Must be Topic or "
-                               "MessageGroup",
-                       value);
+    for (c = choices; c->name; c++)
+        if (strcmp(name, c->name) == 0 &&
+            !(c->nocase ? strcasecmp(value, c->one) == 0 || strcasecmp(value, c->other) == 0
+                        : strcmp(value, c->one) == 0 || strcmp(value, c->other) == 0))
+            return dd_fail(eb, DD_ERR_INVALID,
+                           INVALID "%s: Invalid value [%.64s]. Must be %s or %s", name, value,
+                           c->one, c->other);
     if (strcmp(name, "SignatureVersion") == 0 && strcmp(value, "1") != 0 && strcmp(value, "2") != 0)
         return dd_fail(eb, DD_ERR_INVALID, INVALID "SignatureVersion must be 1 or 2");
-    if (strcmp(name, "TracingConfig") == 0 && strcmp(value, "PassThrough") != 0 &&
-        strcmp(value, "Active") != 0)
-        return dd_fail(eb, DD_ERR_INVALID,
-                       INVALID "TracingConfig: Invalid value [%.64s]. Must be PassThrough or "
-                               "Active",
-                       value);
     if (strcmp(name, "MaximumMessageSize") == 0 &&
         !integer_in(value, SNS_RULES_MESSAGE_SIZE_MIN, SNS_RULES_MESSAGE_SIZE_MAX))
         return dd_fail(eb, DD_ERR_INVALID,
