@@ -5,7 +5,7 @@
 #   make test            install missing packages, then every suite (see README)
 #   make SANITIZE=address,undefined unit   unit tests under ASan+UBSan
 #   make docker-check    build and smoke-test the Docker images (README)
-#   make conformance MOTO_TESTS=DIR [SUITE=sqs]   moto's IoT (or SQS) tests against ddlocal
+#   make conformance MOTO_TESTS=DIR [SUITE=iot,sns,sqs]   moto's tests against ddlocal
 #   make soak            crash, churn, slow-client and steady-load runs (minutes)
 #
 # Objects live in build/obj/<variant>/ so sanitizer and plain objects never
@@ -222,12 +222,14 @@ integration-sanitized:
 	  DDLOCAL_SANITIZER_RUNTIME=$$($(CC) -print-file-name=libasan.so) \
 	  /usr/bin/python3 -m pytest -q -p no:cacheprovider $(SANITIZED_INTEGRATION)
 
-# moto's own IoT tests against ddlocal (docs/conformance.md); not part of
+# moto's own tests against ddlocal (docs/conformance.md); not part of
 # `make test`, whose integration tests only drive the harness. MOTO_TESTS is
-# a moto source tree; moto needs three Debian packages more than the rest of
-# the tests (they are in DEBIAN_PACKAGES too, as the harness checks them).
+# a moto source tree; SUITE (iot, sns, sqs; a comma list) picks the suites
+# of tests/conformance/run.py, all of them when empty. moto needs three Debian
+# packages more than the rest of the tests (they are in DEBIAN_PACKAGES too,
+# as the harness checks them).
 MOTO_TESTS ?=
-SUITE ?= iot
+SUITE ?=
 CONFORMANCE_PACKAGES := python3-responses python3-werkzeug python3-freezegun
 conformance:
 	@if [ -z "$(MOTO_TESTS)" ]; then \
@@ -238,7 +240,7 @@ conformance:
 	fi
 	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(CONFORMANCE_PACKAGES)"
 	@$(MAKE) --no-print-directory all
-	@SUITE="$(SUITE)" /usr/bin/python3 tests/conformance/run.py "$(MOTO_TESTS)"
+	@/usr/bin/python3 tests/conformance/run.py $(if $(SUITE),--suite "$(SUITE)") "$(MOTO_TESTS)"
 
 # The dashboard in Debian's headless Chromium, driven over the DevTools
 # protocol (tests/e2e/cdp.py); the screenshot lands in build/e2e/.

@@ -590,6 +590,7 @@ int names_sns_arn_parse(const char *field, const char *arn, struct names_sns_arn
     static const char *const not_null[] = { "Member must not be null" };
     struct names_sns_arn sns;
     const char *rest, *why, *colon;
+    bool fifo, ok;
     size_t tlen;
 
     memset(out, 0, sizeof(*out));
@@ -605,7 +606,14 @@ int names_sns_arn_parse(const char *field, const char *arn, struct names_sns_arn
         return arn_fail(eb, field, arn, "the topic name must have 1 to 256 characters");
     memcpy(sns.topic, rest, tlen);
     sns.topic[tlen] = '\0';
-    if (!pat_matches(PAT_SNS_TOPIC, 1, sns.topic))
+    /* A FIFO topic's name is a name followed by ".fifo". */
+    fifo = tlen > 5 && strcmp(sns.topic + tlen - 5, ".fifo") == 0;
+    if (fifo)
+        sns.topic[tlen - 5] = '\0';
+    ok = pat_matches(PAT_SNS_TOPIC, 1, sns.topic);
+    if (fifo)
+        sns.topic[tlen - 5] = '.';
+    if (!ok)
         return arn_fail(eb, field, arn, "the topic name is not a valid name");
     if (colon) {
         if (!is_uuid(colon + 1))

@@ -204,7 +204,8 @@ struct names_sns_arn {
 };
 
 /* Split arn:aws:sns:R:A:TOPIC[:UUID] into out (cleared first, cleared on
- * error). The topic satisfies NAMES_SNS_TOPIC_NAME; the UUID, when present,
+ * error). The topic satisfies NAMES_SNS_TOPIC_NAME, or is such a name
+ * followed by ".fifo" (a FIFO topic); the UUID, when present,
  * is 8-4-4-4-12 hex digits. Returns DD_OK or DD_ERR_INVALID naming field.
  * Pure: any thread. */
 int names_sns_arn_parse(const char *field, const char *arn, struct names_sns_arn *out,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
@@ -23,8 +24,10 @@
 #include "core/paging.h"
 #include "core/partition.h"
 #include "core/sns.h"
+#include "core/sns_rules.h"
 #include "core/snssub.h"
 #include "core/tags.h"
+#include "core/timefmt.h"
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/handler.h"
@@ -43,7 +46,8 @@
     "{\"http\":{\"defaultHealthyRetryPolicy\":{\"minDelayTarget\":20,"                             \
     "\"maxDelayTarget\":20,\"numRetries\":3,\"numMaxDelayRetries\":0,"                             \
     "\"numNoDelayRetries\":0,\"numMinDelayRetries\":0,"                                            \
-    "\"backoffFunction\":\"linear\"},\"disableSubscriptionOverrides\":false}}"
+    "\"backoffFunction\":\"linear\"},\"disableSubscriptionOverrides\":false,"                      \
+    "\"defaultRequestPolicy\":{\"headerContentType\":\"text/plain; charset=UTF-8\"}}}"
 
 /* ---- XML ---- */
 
@@ -161,28 +165,111 @@ static cJSON *attributes_param(struct query_form *p)
     return o;
 }
 
-static const char *const topic_attributes[] = {
-    "DisplayName",
-    "Policy",
-    "DeliveryPolicy",
-    "SignatureVersion",
-    "TracingConfig",
-    "KmsMasterKeyId",
-    "ContentBasedDeduplication",
-    NULL,
+/* Answer a refusal of core/sns_rules in its words: code NULL is
+ * InvalidParameter. Returns DD_OK: the response is complete. */
+static int refused(struct response *res, const char *code, const struct dd_errbuf *eb)
+{
+    return sns_error(res, 400, code ? code : "InvalidParameter", eb->msg);
+}
+
+/* The attributes of the request checked for CreateTopic, without those
+ * that store nothing: DD_OK with *out a JSON object (caller deletes) and
+ * *fifo whether they make a FIFO topic, or an error already answered. */
+static int topic_attributes_param(struct action *a, cJSON **out, bool *fifo)
+{
+    cJSON *attrs = attributes_param(a->p), *it, *next;
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(attrs, "FifoTopic");
+    struct dd_errbuf eb;
+    bool keep;
+
+    *out = NULL;
+    *fifo = cJSON_IsString(f) && strcasecmp(f->valuestring, "true") == 0;
+    if (!attrs) {
+        failed(a->res, DD_ERR_NOMEM);
+        return DD_ERR_NOMEM;
+    }
+    for (it = attrs->child; it; it = next) {
+        next = it->next;
+        if (sns_rules_topic_attribute(it->string, it->valuestring, true, *fifo, &keep, &eb)) {
+            cJSON_Delete(attrs);
+            refused(a->res, NULL, &eb);
+            return DD_ERR_INVALID;
+        }
+        if (!keep)
+            cJSON_Delete(cJSON_DetachItemViaPointer(attrs, it));
+        else if (strcmp(it->string, "FifoTopic") == 0)
+            cJSON_SetValuestring(it, "true");
+    }
+    *out = attrs;
+    return DD_OK;
+}
+
+/* A TopicArn of the request's region: DD_OK, or an error already answered
+ * (reference/sns-more.md 5.2: malformed, or of another region). */
+static int topic_arn_here(struct action *a, const char *field, const char *arn)
+{
+    struct names_sns_arn parsed;
+    struct dd_errbuf eb;
+    char msg[128];
+    int parts = 1;
+    const char *c;
+
+    if (!arn || !arn[0]) {
+        snprintf(msg, sizeof(msg), "%s Reason: no value for required parameter", field);
+        invalid(a->res, msg);
+        return DD_ERR_INVALID;
+    }
+    for (c = arn; *c; c++)
+        parts += *c == ':';
+    if (parts < 6)
+        snprintf(msg, sizeof(msg), "%s Reason: An ARN must have at least 6 elements, not %d", field,
+                 parts);
+    else if (names_sns_arn_parse(field, arn, &parsed, &eb) || parsed.subscription[0] ||
+             strcmp(parsed.region, a->req->region) != 0)
+        snprintf(msg, sizeof(msg), "%s", field);
+    else
+        return DD_OK;
+    invalid(a->res, msg);
+    return DD_ERR_INVALID;
+}
+
+/* What Publish and SetTopicAttributes need to know of a topic. */
+struct topic_info {
+    size_t max; /* MaximumMessageSize */
+    bool fifo;  /* a FIFO topic */
+    bool cbd;   /* its ContentBasedDeduplication */
 };
 
-static int check_attribute(struct response *res, const char *name, const char *value)
+/* The stored attribute name is value, in any case (AWS takes True). */
+static bool attribute_is(const cJSON *attrs, const char *name, const char *value)
 {
-    if (names_enum_find(topic_attributes, name) < 0) {
-        invalid(res, "AttributeName");
-        return DD_ERR_INVALID;
-    }
-    if (strcmp(name, "SignatureVersion") == 0 &&
-        (!value || (strcmp(value, "1") != 0 && strcmp(value, "2") != 0))) {
-        invalid(res, "SignatureVersion must be 1 or 2");
-        return DD_ERR_INVALID;
-    }
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(attrs, name);
+
+    return cJSON_IsString(v) && strcasecmp(v->valuestring, value) == 0;
+}
+
+/* The topic's MaximumMessageSize and FIFO settings: DD_OK,
+ * DD_ERR_NOT_FOUND or a store error. */
+static int topic_info_get(struct action *a, const char *arn, struct topic_info *t)
+{
+    int64_t c, p;
+    char *json = NULL;
+    cJSON *attrs;
+    const cJSON *v;
+    int rc = store_sns_topic_get(a->s, arn, &json, &c, &p);
+
+    t->max = SNS_RULES_MESSAGE_SIZE_DEFAULT;
+    t->fifo = t->cbd = false;
+    if (rc)
+        return rc;
+    attrs = cJSON_Parse(json);
+    free(json);
+    v = cJSON_GetObjectItemCaseSensitive(attrs, "MaximumMessageSize");
+    if (cJSON_IsString(v))
+        t->max = (size_t)strtoul(v->valuestring, NULL, 10);
+    t->fifo = attribute_is(attrs, "FifoTopic", "true");
+    t->cbd = attribute_is(attrs, "ContentBasedDeduplication", "true");
+    cJSON_Delete(attrs);
     return DD_OK;
 }
 
@@ -275,72 +362,94 @@ static int tagged_topic(struct action *a, const char **arn)
     return rc;
 }
 
-/* CreateTopic's tags on a topic that may exist already: AWS answers the
- * existing topic when each tag given is on it with the same value, and
- * refuses the create otherwise. *fits says whether the create may go on. */
-static int create_tags_fit(struct action *a, const char *arn, const struct tags_pair *pairs,
-                           size_t n, bool *fits)
+/* CreateTopic of a topic that exists: AWS answers it when each attribute
+ * and tag given is on it with the same value, and refuses the create
+ * otherwise. DD_OK when it fits, or an error already answered. */
+static int create_again(struct action *a, const char *arn, const char *stored_json,
+                        const cJSON *attrs, const struct tags_pair *pairs, size_t n_tags)
 {
-    int64_t c, p;
-    char *json = NULL;
-    int rc = store_sns_topic_get(a->s, arn, &json, &c, &p);
+    cJSON *stored = cJSON_Parse(stored_json);
+    const cJSON *it, *was;
+    bool fits = true;
+    int rc = stored ? DD_OK : DD_ERR_NOMEM;
 
-    free(json);
-    *fits = true;
-    if (rc == DD_ERR_NOT_FOUND)
-        return DD_OK;
-    return rc ? rc : store_tags_contains(a->s, arn, pairs, n, fits);
+    cJSON_ArrayForEach(it, attrs)
+    {
+        was = cJSON_GetObjectItemCaseSensitive(stored, it->string);
+        if (!cJSON_IsString(was) || strcmp(was->valuestring, it->valuestring) != 0)
+            fits = false;
+    }
+    cJSON_Delete(stored);
+    if (!rc && !fits) {
+        invalid(a->res, "Attributes Reason: Topic already exists with different attributes");
+        return DD_ERR_INVALID;
+    }
+    if (!rc && n_tags)
+        rc = store_tags_contains(a->s, arn, pairs, n_tags, &fits);
+    if (rc) {
+        failed(a->res, rc);
+        return rc;
+    }
+    if (!fits) {
+        invalid(a->res, "Tags Reason: Topic already exists with different tags");
+        return DD_ERR_INVALID;
+    }
+    return DD_OK;
 }
 
 static int create_topic(struct action *a)
 {
     const char *name = query_form_get(a->p, "Name");
-    char arn[NAMES_SNS_ARN_SIZE], *json = NULL;
+    char arn[NAMES_SNS_ARN_SIZE], *json = NULL, *stored = NULL;
     struct tags_pair pairs[MAX_REQUEST_TAGS];
     struct dd_errbuf eb;
-    cJSON *attrs, *it;
+    cJSON *attrs = NULL;
     struct xml x = { 0 };
+    int64_t c, p;
     size_t n_tags;
-    bool fits = true;
+    bool fifo;
     int rc;
 
-    if (!name || names_check(NAMES_SNS_TOPIC_NAME, "Name", name, &eb))
-        return invalid(a->res, "Topic Name");
-    attrs = attributes_param(a->p);
-    if (!attrs)
-        return failed(a->res, DD_ERR_NOMEM);
-    cJSON_ArrayForEach(it, attrs)
-    {
-        if (check_attribute(a->res, it->string, it->valuestring)) {
-            cJSON_Delete(attrs);
-            return DD_OK;
+    if (topic_attributes_param(a, &attrs, &fifo))
+        return DD_OK; /* answered */
+    if (sns_rules_topic_name(name, fifo, &eb)) {
+        refused(a->res, NULL, &eb);
+        goto out;
+    }
+    if (request_tags(a, pairs, &n_tags))
+        goto out; /* answered */
+    rc = names_sns_topic_arn(arn, sizeof(arn), a->req->region, a->req->account, name);
+    if (!rc)
+        rc = store_sns_topic_get(a->s, arn, &stored, &c, &p);
+    if (!rc) {
+        if (create_again(a, arn, stored, attrs, pairs, n_tags))
+            goto out; /* answered */
+    } else if (rc == DD_ERR_NOT_FOUND) {
+        /* A FIFO topic shows ContentBasedDeduplication from the start. */
+        if (fifo && !cJSON_GetObjectItemCaseSensitive(attrs, "ContentBasedDeduplication"))
+            cJSON_AddStringToObject(attrs, "ContentBasedDeduplication", "false");
+        json = cJSON_PrintUnformatted(attrs);
+        rc = json ? store_sns_topic_create(a->s, arn, name, json, request_now_ms(a->req))
+                  : DD_ERR_NOMEM;
+        if (!rc && n_tags)
+            rc = store_tags_set(a->s, arn, pairs, n_tags, TAGS_MAX_PER_RESOURCE, &eb);
+        if (rc == DD_ERR_LIMIT) {
+            tags_refused(a->res, rc, TAGS_FAULT_TOO_MANY, &eb);
+            goto out;
         }
     }
-    if (request_tags(a, pairs, &n_tags)) {
-        cJSON_Delete(attrs);
-        return DD_OK;
+    if (rc) {
+        failed(a->res, rc);
+        goto out;
     }
-    json = cJSON_PrintUnformatted(attrs);
-    cJSON_Delete(attrs);
-    if (!json)
-        return failed(a->res, DD_ERR_NOMEM);
-    rc = names_sns_topic_arn(arn, sizeof(arn), a->req->region, a->req->account, name);
-    if (!rc && n_tags)
-        rc = create_tags_fit(a, arn, pairs, n_tags, &fits);
-    if (!rc && fits)
-        rc = store_sns_topic_create(a->s, arn, name, json, request_now_ms(a->req));
-    if (!rc && fits && n_tags)
-        rc = store_tags_set(a->s, arn, pairs, n_tags, TAGS_MAX_PER_RESOURCE, &eb);
-    free(json);
-    if (rc == DD_ERR_LIMIT)
-        return tags_refused(a->res, rc, TAGS_FAULT_TOO_MANY, &eb);
-    if (!fits)
-        return invalid(a->res, "Tags Reason: Topic already exists with different tags");
-    if (rc)
-        return failed(a->res, rc);
     xml_begin(&x, a->name, 1);
     xml_elem(&x, "TopicArn", arn);
-    return xml_finish(&x, a->res, a->name, 1);
+    xml_finish(&x, a->res, a->name, 1);
+out:
+    cJSON_Delete(attrs);
+    free(json);
+    free(stored);
+    return DD_OK;
 }
 
 /* The answer of an action without a result element, once its store call
@@ -362,8 +471,8 @@ static int delete_topic(struct action *a)
 {
     const char *arn = query_form_get(a->p, "TopicArn");
 
-    if (!topic_arn_ok(arn))
-        return invalid(a->res, "TopicArn");
+    if (topic_arn_here(a, "TopicArn", arn))
+        return DD_OK;
     return answer_empty(a, a->name, store_sns_topic_delete(a->s, arn), NULL);
 }
 
@@ -439,17 +548,60 @@ static int list_topics(struct action *a)
     return xml_finish(&x, a->res, a->name, 1);
 }
 
+/* The Policy of a topic that was given none (reference/sns-more.md 5.1),
+ * into buf. */
+static void default_policy(char *buf, size_t size, const char *arn, const char *account)
+{
+    snprintf(buf, size,
+             "{\"Version\":\"2008-10-17\",\"Id\":\"__default_policy_ID\",\"Statement\":[{"
+             "\"Sid\":\"__default_statement_ID\",\"Effect\":\"Allow\",\"Principal\":{"
+             "\"AWS\":\"*\"},\"Action\":[\"SNS:GetTopicAttributes\",\"SNS:SetTopicAttributes\","
+             "\"SNS:AddPermission\",\"SNS:RemovePermission\",\"SNS:DeleteTopic\","
+             "\"SNS:Subscribe\",\"SNS:ListSubscriptionsByTopic\",\"SNS:Publish\"],"
+             "\"Resource\":\"%s\",\"Condition\":{\"StringEquals\":{\"AWS:SourceOwner\":"
+             "\"%s\"}}}]}",
+             arn, account);
+}
+
+/* EffectiveDeliveryPolicy: AWS's default with the fields of the topic's
+ * DeliveryPolicy (NULL: none) put over it, protocol by protocol. A new
+ * string to free(), NULL when out of memory. */
+static char *effective_delivery(const cJSON *given)
+{
+    cJSON *eff = cJSON_Parse(DEFAULT_DELIVERY), *dst;
+    const cJSON *proto, *field;
+    char *out;
+
+    cJSON_ArrayForEach(proto, given)
+    {
+        if (!cJSON_IsObject(proto))
+            continue;
+        dst = cJSON_GetObjectItemCaseSensitive(eff, proto->string);
+        if (!dst && !(dst = cJSON_AddObjectToObject(eff, proto->string)))
+            break;
+        cJSON_ArrayForEach(field, proto)
+        {
+            cJSON_DeleteItemFromObjectCaseSensitive(dst, field->string);
+            cJSON_AddItemToObject(dst, field->string, cJSON_Duplicate(field, 1));
+        }
+    }
+    out = eff ? cJSON_PrintUnformatted(eff) : NULL;
+    cJSON_Delete(eff);
+    return out;
+}
+
 static int get_topic_attributes(struct action *a)
 {
     const char *arn = query_form_get(a->p, "TopicArn");
     int64_t confirmed, pending;
-    char *json = NULL, num[32];
+    char *json = NULL, *eff, num[32], policy[1024];
+    const cJSON *given;
     struct xml x = { 0 };
-    cJSON *attrs, *it;
+    cJSON *attrs, *it, *delivery;
     int rc;
 
-    if (!topic_arn_ok(arn))
-        return invalid(a->res, "TopicArn");
+    if (topic_arn_here(a, "TopicArn", arn))
+        return DD_OK;
     rc = store_sns_topic_get(a->s, arn, &json, &confirmed, &pending);
     if (rc == DD_ERR_NOT_FOUND)
         return sns_error(a->res, 404, "NotFound", "Topic does not exist");
@@ -457,24 +609,38 @@ static int get_topic_attributes(struct action *a)
         return failed(a->res, rc);
     attrs = cJSON_Parse(json);
     free(json);
+    given = cJSON_GetObjectItemCaseSensitive(attrs, "DeliveryPolicy");
+    json = cJSON_IsString(given) ? given->valuestring : NULL;
+    delivery = json ? cJSON_Parse(json) : NULL;
+    eff = effective_delivery(delivery);
+    cJSON_Delete(delivery);
+    if (!attrs || !eff) {
+        cJSON_Delete(attrs);
+        free(eff);
+        return failed(a->res, DD_ERR_NOMEM);
+    }
+    default_policy(policy, sizeof(policy), arn, a->req->account);
     xml_begin(&x, a->name, 1);
     xml_raw(&x, "<Attributes>");
-    xml_entry(&x, "TopicArn", arn);
+    if (!cJSON_GetObjectItemCaseSensitive(attrs, "Policy"))
+        xml_entry(&x, "Policy", policy);
     xml_entry(&x, "Owner", a->req->account);
-    snprintf(num, sizeof(num), "%lld", (long long)confirmed);
-    xml_entry(&x, "SubscriptionsConfirmed", num);
     snprintf(num, sizeof(num), "%lld", (long long)pending);
     xml_entry(&x, "SubscriptionsPending", num);
-    xml_entry(&x, "SubscriptionsDeleted", "0");
+    xml_entry(&x, "TopicArn", arn);
+    xml_entry(&x, "EffectiveDeliveryPolicy", eff);
+    snprintf(num, sizeof(num), "%lld", (long long)confirmed);
+    xml_entry(&x, "SubscriptionsConfirmed", num);
     if (!cJSON_GetObjectItemCaseSensitive(attrs, "DisplayName"))
         xml_entry(&x, "DisplayName", "");
-    xml_entry(&x, "EffectiveDeliveryPolicy", DEFAULT_DELIVERY);
+    xml_entry(&x, "SubscriptionsDeleted", "0");
     cJSON_ArrayForEach(it, attrs)
     {
         if (cJSON_IsString(it))
             xml_entry(&x, it->string, it->valuestring);
     }
     cJSON_Delete(attrs);
+    free(eff);
     xml_raw(&x, "</Attributes>");
     return xml_finish(&x, a->res, a->name, 1);
 }
@@ -484,16 +650,192 @@ static int set_topic_attributes(struct action *a)
     const char *arn = query_form_get(a->p, "TopicArn"),
                *name = query_form_get(a->p, "AttributeName");
     const char *value = query_form_get(a->p, "AttributeValue");
+    struct topic_info t;
+    struct dd_errbuf eb;
+    bool keep;
     int rc;
 
-    if (!topic_arn_ok(arn))
-        return invalid(a->res, "TopicArn");
-    if (!name)
-        return invalid(a->res, "AttributeName");
-    if (check_attribute(a->res, name, value ? value : ""))
+    if (topic_arn_here(a, "TopicArn", arn))
         return DD_OK;
+    rc = topic_info_get(a, arn, &t);
+    if (rc)
+        return answer_empty(a, a->name, rc, "Topic does not exist");
+    if (sns_rules_topic_attribute(name, value, false, t.fifo, &keep, &eb))
+        return refused(a->res, NULL, &eb);
     rc = store_sns_topic_set_attribute(a->s, arn, name, value ? value : "");
     return answer_empty(a, a->name, rc, "Topic does not exist");
+}
+
+/* ---- AddPermission / RemovePermission: statements of the topic's Policy ---- */
+
+/* The topic's Policy as a JSON tree (the stored one, else the default):
+ * DD_OK with *out to cJSON_Delete(), or an error already answered. */
+static int topic_policy(struct action *a, const char *arn, cJSON **out)
+{
+    char *json = NULL, policy[1024];
+    const cJSON *given;
+    cJSON *attrs;
+    int64_t c, p;
+    int rc = store_sns_topic_get(a->s, arn, &json, &c, &p);
+
+    *out = NULL;
+    if (rc == DD_ERR_NOT_FOUND)
+        sns_error(a->res, 404, "NotFound", "Topic does not exist");
+    else if (rc)
+        failed(a->res, rc);
+    if (rc)
+        return rc;
+    attrs = cJSON_Parse(json);
+    free(json);
+    given = cJSON_GetObjectItemCaseSensitive(attrs, "Policy");
+    default_policy(policy, sizeof(policy), arn, a->req->account);
+    *out = cJSON_Parse(cJSON_IsString(given) ? given->valuestring : policy);
+    cJSON_Delete(attrs);
+    if (!cJSON_IsObject(*out) ||
+        !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(*out, "Statement"))) {
+        cJSON_Delete(*out);
+        *out = cJSON_Parse(policy);
+    }
+    if (!*out) {
+        failed(a->res, DD_ERR_NOMEM);
+        return DD_ERR_NOMEM;
+    }
+    return DD_OK;
+}
+
+/* Store policy as the topic's Policy and answer the empty response. */
+static int put_policy(struct action *a, const char *arn, cJSON *policy)
+{
+    char *json = cJSON_PrintUnformatted(policy);
+    int rc = json ? store_sns_topic_set_attribute(a->s, arn, "Policy", json) : DD_ERR_NOMEM;
+
+    free(json);
+    cJSON_Delete(policy);
+    return answer_empty(a, a->name, rc, "Topic does not exist");
+}
+
+/* The actions AddPermission may grant. */
+static const char *const permission_actions[] = {
+    "GetTopicAttributes",
+    "SetTopicAttributes",
+    "AddPermission",
+    "RemovePermission",
+    "DeleteTopic",
+    "Subscribe",
+    "ListSubscriptionsByTopic",
+    "Publish",
+    NULL,
+};
+
+/* The values of NAME.member.1, .2 ... as cJSON strings prefix VALUE
+ * suffix: one string when there is one, an array when there are several;
+ * NULL when there is none or out of memory. */
+static cJSON *member_list(struct query_form *p, const char *name, const char *prefix,
+                          const char *suffix)
+{
+    cJSON *list = cJSON_CreateArray(), *one;
+    char key[64], text[160];
+    const char *v;
+    int i;
+
+    for (i = 1; list && i <= 100; i++) {
+        snprintf(key, sizeof(key), "%s.member.%d", name, i);
+        if (!(v = query_form_get(p, key)))
+            break;
+        snprintf(text, sizeof(text), "%s%.100s%s", prefix, v, suffix);
+        if (!cJSON_AddItemToArray(list, cJSON_CreateString(text))) {
+            cJSON_Delete(list);
+            list = NULL;
+        }
+    }
+    if (cJSON_GetArraySize(list) > 1)
+        return list;
+    one = cJSON_GetArraySize(list) == 1 ? cJSON_DetachItemFromArray(list, 0) : NULL;
+    cJSON_Delete(list);
+    return one;
+}
+
+static int add_permission(struct action *a)
+{
+    const char *arn = query_form_get(a->p, "TopicArn"), *label = query_form_get(a->p, "Label");
+    cJSON *policy, *statements, *st = NULL, *principal, *actions, *it;
+    const cJSON *sid;
+    const char *name;
+    char key[64];
+    bool ok;
+    int i;
+
+    if (topic_arn_here(a, "TopicArn", arn))
+        return DD_OK;
+    if (!label || !label[0] || strlen(label) > 100)
+        return invalid(a->res, "Label");
+    for (i = 1;; i++) {
+        snprintf(key, sizeof(key), "ActionName.member.%d", i);
+        if (!(name = query_form_get(a->p, key)))
+            break;
+        if (names_enum_find(permission_actions, name) < 0)
+            return sns_error(a->res, 400, "InvalidParameter",
+                             "Policy statement action out of service scope!");
+    }
+    if (!query_form_get(a->p, "ActionName.member.1"))
+        return invalid(a->res, "ActionName");
+    if (!query_form_get(a->p, "AWSAccountId.member.1"))
+        return invalid(a->res, "AWSAccountId");
+    if (topic_policy(a, arn, &policy))
+        return DD_OK;
+    statements = cJSON_GetObjectItemCaseSensitive(policy, "Statement");
+    cJSON_ArrayForEach(it, statements)
+    {
+        sid = cJSON_GetObjectItemCaseSensitive(it, "Sid");
+        if (cJSON_IsString(sid) && strcmp(sid->valuestring, label) == 0) {
+            cJSON_Delete(policy);
+            return sns_error(a->res, 400, "InvalidParameter", "Statement already exists");
+        }
+    }
+    principal = member_list(a->p, "AWSAccountId", "arn:aws:iam::", ":root");
+    actions = member_list(a->p, "ActionName", "SNS:", "");
+    ok = principal && actions && (st = cJSON_CreateObject()) &&
+         cJSON_AddStringToObject(st, "Sid", label) &&
+         cJSON_AddStringToObject(st, "Effect", "Allow") &&
+         (it = cJSON_AddObjectToObject(st, "Principal"));
+    if (ok && cJSON_AddItemToObject(it, "AWS", principal))
+        principal = NULL;
+    if (ok && cJSON_AddItemToObject(st, "Action", actions))
+        actions = NULL;
+    ok = ok && !principal && !actions && cJSON_AddStringToObject(st, "Resource", arn) &&
+         cJSON_AddItemToArray(statements, st);
+    if (ok)
+        st = NULL; /* the policy's now */
+    cJSON_Delete(st);
+    cJSON_Delete(principal);
+    cJSON_Delete(actions);
+    if (!ok) {
+        cJSON_Delete(policy);
+        return failed(a->res, DD_ERR_NOMEM);
+    }
+    return put_policy(a, arn, policy);
+}
+
+static int remove_permission(struct action *a)
+{
+    const char *arn = query_form_get(a->p, "TopicArn"), *label = query_form_get(a->p, "Label");
+    cJSON *policy, *statements, *it, *next;
+    const cJSON *sid;
+
+    if (topic_arn_here(a, "TopicArn", arn))
+        return DD_OK;
+    if (!label || !label[0])
+        return invalid(a->res, "Label");
+    if (topic_policy(a, arn, &policy))
+        return DD_OK;
+    statements = cJSON_GetObjectItemCaseSensitive(policy, "Statement");
+    for (it = statements->child; it; it = next) {
+        next = it->next;
+        sid = cJSON_GetObjectItemCaseSensitive(it, "Sid");
+        if (cJSON_IsString(sid) && strcmp(sid->valuestring, label) == 0)
+            cJSON_Delete(cJSON_DetachItemViaPointer(statements, it));
+    }
+    return put_policy(a, arn, policy);
 }
 
 struct sub_result {
@@ -535,6 +877,8 @@ static int endpoint_ok(const char *protocol, const char *endpoint)
 {
     if (!endpoint || !endpoint[0])
         return 0;
+    if (strcmp(protocol, "email") == 0 || strcmp(protocol, "email-json") == 0)
+        return strchr(endpoint, '@') != NULL;
     if (strcmp(protocol, "http") == 0)
         return strncmp(endpoint, "http://", 7) == 0 && endpoint[7];
     if (strcmp(protocol, "https") == 0)
@@ -679,9 +1023,12 @@ static int subscribe(struct action *a)
     if (!topic_arn_ok(arn))
         return invalid(a->res, "TopicArn");
     if (!protocol || (strcmp(protocol, "http") != 0 && strcmp(protocol, "https") != 0 &&
-                      strcmp(protocol, "lambda") != 0 && strcmp(protocol, "sqs") != 0))
+                      strcmp(protocol, "lambda") != 0 && strcmp(protocol, "sqs") != 0 &&
+                      strncmp(protocol, "email", 5) != 0))
         return invalid(a->res, "Amazon SNS does not support this protocol string (ddlocal "
-                               "delivers http, https, lambda and sqs)");
+                               "delivers http, https, lambda and sqs, and records email)");
+    if (strncmp(protocol, "email", 5) == 0 && (!endpoint || !strchr(endpoint, '@')))
+        return invalid(a->res, "Email address");
     if (!endpoint_ok(protocol, endpoint))
         return invalid(a->res, strcmp(protocol, "lambda") == 0 ? "Lambda endpoint ARN"
                                : strcmp(protocol, "sqs") == 0  ? "SQS endpoint ARN"
@@ -806,8 +1153,8 @@ static int list_subscriptions(struct action *a)
     int more, rc;
 
     if (by_topic) {
-        if (!topic_arn_ok(arn))
-            return invalid(a->res, "TopicArn");
+        if (topic_arn_here(a, "TopicArn", arn))
+            return DD_OK;
         rc = store_sns_topic_get(a->s, arn, &json, &c, &p);
         free(json);
         if (rc == DD_ERR_NOT_FOUND)
@@ -961,37 +1308,320 @@ static int set_subscription_attributes(struct action *a)
     return answer_empty(a, a->name, rc, "Subscription does not exist");
 }
 
-static int publish(struct action *a)
+/* Message attributes read per message: one more than allowed, so that a
+ * request over the limit is refused rather than cut short. */
+#define MAX_REQUEST_ATTRIBUTES (SNS_RULES_MAX_ATTRIBUTES + 1)
+
+/* One message of Publish or of a PublishBatch entry, its fields borrowed
+ * from the form. */
+struct pub {
+    const char *id; /* PublishBatch entry Id */
+    const char *message;
+    const char *subject;
+    const char *structure;
+    const char *dedup_id; /* MessageDeduplicationId: FIFO topics only */
+    const char *group_id; /* MessageGroupId: allowed, kept by FIFO topics and fair queues */
+    struct sns_rules_attribute attrs[MAX_REQUEST_ATTRIBUTES];
+    size_t n_attrs;
+    size_t bytes; /* the message and its attributes, once checked */
+};
+
+/* The fields of the message under prefix ("" for Publish,
+ * "PublishBatchRequestEntries.member.N." for an entry). */
+static void pub_read(struct query_form *p, const char *prefix, struct pub *m)
 {
-    const char *arn = query_form_get(a->p, "TopicArn"), *message = query_form_get(a->p, "Message");
-    const char *subject = query_form_get(a->p, "Subject");
-    char message_id[IDS_UUID_SIZE];
+    char name[160];
+    size_t i;
+
+#define FIELD(suffix)                                                                              \
+    (snprintf(name, sizeof(name), "%s%s", prefix, suffix), query_form_get(p, name))
+    memset(m, 0, sizeof(*m));
+    m->id = FIELD("Id");
+    m->message = FIELD("Message");
+    m->subject = FIELD("Subject");
+    m->structure = FIELD("MessageStructure");
+    m->dedup_id = FIELD("MessageDeduplicationId");
+    m->group_id = FIELD("MessageGroupId");
+    for (i = 0; i < MAX_REQUEST_ATTRIBUTES; i++) {
+        struct sns_rules_attribute *at = &m->attrs[i];
+
+        snprintf(name, sizeof(name), "%sMessageAttributes.entry.%zu.Name", prefix, i + 1);
+        if (!(at->name = query_form_get(p, name)))
+            break;
+        snprintf(name, sizeof(name), "%sMessageAttributes.entry.%zu.Value.DataType", prefix, i + 1);
+        at->data_type = query_form_get(p, name);
+        snprintf(name, sizeof(name), "%sMessageAttributes.entry.%zu.Value.StringValue", prefix,
+                 i + 1);
+        at->string_value = query_form_get(p, name);
+        snprintf(name, sizeof(name), "%sMessageAttributes.entry.%zu.Value.BinaryValue", prefix,
+                 i + 1);
+        at->binary_value = query_form_get(p, name);
+    }
+#undef FIELD
+    m->n_attrs = i;
+}
+
+/* Check a message by AWS's rules; where names its attributes in a
+ * ValidationError. DD_OK, or DD_ERR_INVALID with eb set and *code the error
+ * code of a fault in the attributes or the MessageStructure (NULL for an
+ * empty message or a bad Subject). */
+static int pub_check(struct pub *m, const char *where, const char **code, struct dd_errbuf *eb)
+{
+    size_t bytes = 0;
+
+    *code = NULL;
+    if (!m->message || !m->message[0])
+        return dd_fail(eb, DD_ERR_INVALID, "Invalid parameter: Empty message");
+    if (sns_rules_subject(m->subject, eb))
+        return DD_ERR_INVALID;
+    *code = "InvalidParameter";
+    if (m->group_id && sns_rules_group_id(m->group_id, eb))
+        return DD_ERR_INVALID;
+    if (sns_rules_structure(m->structure, m->message, eb))
+        return DD_ERR_INVALID;
+    if (sns_rules_message_attributes(m->attrs, m->n_attrs, where, &bytes, code, eb))
+        return DD_ERR_INVALID;
+    m->bytes = strlen(m->message) + bytes;
+    return DD_OK;
+}
+
+/* The message's attributes as SNS puts them in a notification,
+ * {"name": {"Type": ..., "Value": ...}}: a new string to free(), or NULL
+ * with *rc DD_OK when there are none (DD_ERR_NOMEM otherwise). */
+static char *pub_attributes_json(const struct pub *m, int *rc)
+{
+    cJSON *o = m->n_attrs ? cJSON_CreateObject() : NULL, *v;
+    char *out = NULL;
+    size_t i;
+
+    *rc = DD_OK;
+    if (!m->n_attrs)
+        return NULL;
+    for (i = 0; o && i < m->n_attrs; i++) {
+        const struct sns_rules_attribute *at = &m->attrs[i];
+
+        v = cJSON_AddObjectToObject(o, at->name);
+        if (!v || !cJSON_AddStringToObject(v, "Type", at->data_type) ||
+            !cJSON_AddStringToObject(v, "Value",
+                                     strncmp(at->data_type, "Binary", 6) == 0 ? at->binary_value
+                                                                              : at->string_value)) {
+            cJSON_Delete(o);
+            o = NULL;
+        }
+    }
+    out = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (!out)
+        *rc = DD_ERR_NOMEM;
+    return out;
+}
+
+/* The rules that depend on the topic's kind (reference/sns-more.md 6.1):
+ * DD_OK, or DD_ERR_INVALID with eb set (InvalidParameter). */
+static int pub_fits(const struct topic_info *t, const struct pub *m, struct dd_errbuf *eb)
+{
+    if (t->fifo && !m->group_id)
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "Invalid parameter: The MessageGroupId parameter is required for FIFO "
+                       "topics");
+    if (t->fifo && !m->dedup_id && !t->cbd)
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "Invalid parameter: The topic should either have ContentBasedDeduplication "
+                       "enabled or MessageDeduplicationId provided explicitly");
+    if (!t->fifo && m->dedup_id)
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "Invalid parameter: MessageDeduplicationId Reason: The request includes "
+                       "MessageDeduplicationId parameter that is not valid for this topic type");
+    if (m->dedup_id && sns_rules_group_id(m->dedup_id, eb))
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "Invalid parameter: MessageDeduplicationId Reason: 1 to 128 ASCII "
+                       "letters, digits and punctuation");
+    return DD_OK;
+}
+
+/* How long a FIFO topic remembers a deduplication id. */
+#define FIFO_DEDUP_WINDOW_MS (5 * 60 * 1000)
+
+/* Record one checked message: message_id gets its id and, on a FIFO topic,
+ * sequence its SequenceNumber ("" otherwise). A duplicate within the
+ * deduplication window answers the first one's. */
+static int pub_store(struct action *a, const char *arn, const struct topic_info *t,
+                     const struct pub *m, char message_id[IDS_UUID_SIZE], char sequence[24])
+{
+    struct store_sns_fifo f = { m->group_id, m->dedup_id, FIFO_DEDUP_WINDOW_MS };
+    char fresh[IDS_UUID_SIZE];
     struct store_sns_publish p;
-    struct xml x = { 0 };
+    int64_t seq;
+    char *attrs;
     int n, rc;
 
-    if (!arn)
-        arn = query_form_get(a->p, "TargetArn");
-    if (!topic_arn_ok(arn))
-        return invalid(a->res, "TopicArn");
-    if (!message || !message[0])
-        return invalid(a->res, "Empty message");
-    if (subject && (!subject[0] || strlen(subject) > 99))
-        return invalid(a->res, "Subject");
-    if (ids_uuid(message_id))
-        return failed(a->res, DD_ERR_INTERNAL);
-    p.message_id = message_id;
+    sequence[0] = '\0';
+    if (ids_uuid(fresh))
+        return DD_ERR_INTERNAL;
+    attrs = pub_attributes_json(m, &rc);
+    if (rc)
+        return rc;
+    p.message_id = fresh;
     p.topic_arn = arn;
-    p.subject = subject;
-    p.message = message;
+    p.subject = m->subject;
+    p.message = m->message;
+    p.structure = m->structure;
+    p.attributes_json = attrs;
     p.timestamp_ms = request_now_ms(a->req);
-    rc = store_sns_publish(a->s, &p, server_real_ms(), &n);
+    if (t->fifo) {
+        rc = store_sns_publish_fifo(a->s, &p, &f, server_real_ms(), message_id, &seq, &n);
+        if (!rc)
+            snprintf(sequence, 24, "%020lld", (long long)seq);
+    } else {
+        rc = store_sns_publish(a->s, &p, server_real_ms(), &n);
+        memcpy(message_id, fresh, IDS_UUID_SIZE);
+    }
+    free(attrs);
+    return rc;
+}
+
+/* Publish's target: TopicArn, or a TargetArn that names a topic. Phone
+ * numbers and platform endpoints are refused (no SMS, no mobile push).
+ * DD_OK, or an error already answered. */
+static int publish_target(struct action *a, const char **arn)
+{
+    const char *target = query_form_get(a->p, "TargetArn");
+
+    *arn = query_form_get(a->p, "TopicArn");
+    if (query_form_get(a->p, "PhoneNumber") && !*arn && !target) {
+        invalid(a->res, "PhoneNumber Reason: ddlocal does not send SMS messages");
+        return DD_ERR_INVALID;
+    }
+    if (!*arn && target) {
+        if (strstr(target, ":endpoint/")) {
+            invalid(a->res, "TargetArn Reason: No endpoint found for the target arn specified");
+            return DD_ERR_INVALID;
+        }
+        *arn = target;
+        return topic_arn_here(a, "TargetArn", target);
+    }
+    return topic_arn_here(a, *arn ? "TopicArn" : "TopicArn or TargetArn", *arn);
+}
+
+static int publish(struct action *a)
+{
+    char message_id[IDS_UUID_SIZE], sequence[24];
+    struct topic_info t;
+    struct dd_errbuf eb;
+    struct xml x = { 0 };
+    const char *arn, *code;
+    struct pub m;
+    int rc;
+
+    if (publish_target(a, &arn))
+        return DD_OK;
+    pub_read(a->p, "", &m);
+    if (pub_check(&m, "messageAttributes", &code, &eb))
+        return refused(a->res, code, &eb);
+    rc = topic_info_get(a, arn, &t);
+    if (!rc && pub_fits(&t, &m, &eb))
+        return refused(a->res, NULL, &eb);
+    if (!rc && m.bytes > t.max)
+        return invalid(a->res, "Message too long");
+    if (!rc)
+        rc = pub_store(a, arn, &t, &m, message_id, sequence);
     if (rc == DD_ERR_NOT_FOUND)
         return sns_error(a->res, 404, "NotFound", "Topic does not exist");
     if (rc)
         return failed(a->res, rc);
     xml_begin(&x, a->name, 1);
     xml_elem(&x, "MessageId", message_id);
+    if (sequence[0])
+        xml_elem(&x, "SequenceNumber", sequence);
+    return xml_finish(&x, a->res, a->name, 1);
+}
+
+/* PublishBatch: the batch is refused as a whole for its shape (no entries,
+ * too many, ids bad or repeated, too long together) and for an entry whose
+ * attributes or MessageStructure break the rules; any other fault of an
+ * entry is that entry's, in Failed (reference/sns-more.md 6.2). */
+static int publish_batch(struct action *a)
+{
+    const char *arn = query_form_get(a->p, "TopicArn"), *code;
+    struct pub m[SNS_RULES_MAX_BATCH + 1];
+    char prefix[64], where[96], message_id[IDS_UUID_SIZE], sequence[24];
+    struct topic_info t;
+    int bad[SNS_RULES_MAX_BATCH];
+    struct dd_errbuf eb[SNS_RULES_MAX_BATCH];
+    struct xml x = { 0 };
+    size_t n, i, j, total = 0;
+    int rc;
+
+    if (topic_arn_here(a, "TopicArn", arn))
+        return DD_OK;
+    for (n = 0; n <= SNS_RULES_MAX_BATCH; n++) {
+        snprintf(prefix, sizeof(prefix), "PublishBatchRequestEntries.member.%zu.", n + 1);
+        pub_read(a->p, prefix, &m[n]);
+        if (!m[n].id && !m[n].message)
+            break;
+    }
+    if (n == 0)
+        return sns_error(a->res, 400, "EmptyBatchRequest",
+                         "The batch request doesn't contain any entries.");
+    if (n > SNS_RULES_MAX_BATCH)
+        return sns_error(a->res, 400, "TooManyEntriesInBatchRequest",
+                         "The batch request contains more entries than permissible.");
+    for (i = 0; i < n; i++) {
+        if (sns_rules_batch_id(m[i].id, &code, &eb[0]))
+            return refused(a->res, code, &eb[0]);
+        for (j = 0; j < i; j++)
+            if (strcmp(m[i].id, m[j].id) == 0)
+                return sns_error(a->res, 400, "BatchEntryIdsNotDistinct",
+                                 "Two or more batch entries in the request have the same Id.");
+    }
+    for (i = 0; i < n; i++) {
+        snprintf(where, sizeof(where), "publishBatchRequestEntries.%zu.member.messageAttributes",
+                 i + 1);
+        bad[i] = pub_check(&m[i], where, &code, &eb[i]);
+        if (bad[i] && code)
+            return refused(a->res, code, &eb[i]);
+        total += m[i].bytes;
+    }
+    rc = topic_info_get(a, arn, &t);
+    if (rc == DD_ERR_NOT_FOUND)
+        return sns_error(a->res, 404, "NotFound", "Topic does not exist");
+    if (rc)
+        return failed(a->res, rc);
+    for (i = 0; i < n; i++)
+        if (!bad[i] && pub_fits(&t, &m[i], &eb[i]))
+            return refused(a->res, NULL, &eb[i]);
+    if (total > t.max)
+        return sns_error(a->res, 400, "BatchRequestTooLong",
+                         "The length of all the messages put together is more than the limit.");
+    xml_begin(&x, a->name, 1);
+    xml_raw(&x, "<Successful>");
+    for (i = 0; i < n; i++) {
+        if (bad[i])
+            continue;
+        rc = pub_store(a, arn, &t, &m[i], message_id, sequence);
+        if (rc) {
+            free(x.p);
+            return failed(a->res, rc == DD_ERR_NOT_FOUND ? DD_ERR_STORE : rc);
+        }
+        xml_raw(&x, "<member>");
+        xml_elem(&x, "Id", m[i].id);
+        xml_elem(&x, "MessageId", message_id);
+        if (sequence[0])
+            xml_elem(&x, "SequenceNumber", sequence);
+        xml_raw(&x, "</member>");
+    }
+    xml_raw(&x, "</Successful><Failed>");
+    for (i = 0; i < n; i++) {
+        if (!bad[i])
+            continue;
+        xml_raw(&x, "<member>");
+        xml_elem(&x, "Id", m[i].id);
+        xml_elem(&x, "Code", "InvalidParameter");
+        xml_elem(&x, "Message", eb[i].msg);
+        xml_elem(&x, "SenderFault", "true");
+        xml_raw(&x, "</member>");
+    }
+    xml_raw(&x, "</Failed>");
     return xml_finish(&x, a->res, a->name, 1);
 }
 
@@ -1087,6 +1717,9 @@ static const struct {
     { "GetSubscriptionAttributes", get_subscription_attributes, 0 },
     { "SetSubscriptionAttributes", set_subscription_attributes, 0 },
     { "Publish", publish, 0 },
+    { "PublishBatch", publish_batch, 0 },
+    { "AddPermission", add_permission, 0 },
+    { "RemovePermission", remove_permission, 0 },
     { "TagResource", tag_resource, 0 },
     { "UntagResource", untag_resource, 0 },
     { "ListTagsForResource", list_tags_for_resource, 0 },
@@ -1323,11 +1956,30 @@ static int sink_item(void *ctx, int64_t received, const char *headers, const cha
     return cJSON_AddStringToObject(o, "body", body) ? DD_OK : DD_ERR_NOMEM;
 }
 
+typedef int (*fill_fn)(struct store *s, const char *key, cJSON *list);
+
+/* Answer {"messages": [...]}, the list filled by fill(s, key, list). */
+static int answer_messages(struct response *res, struct store *s, const char *key, fill_fn fill)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *list = o ? cJSON_AddArrayToObject(o, "messages") : NULL;
+    int rc = list ? fill(s, key, list) : DD_ERR_NOMEM;
+
+    if (!rc)
+        rc = response_json(res, o);
+    cJSON_Delete(o);
+    return rc;
+}
+
+static int fill_sink(struct store *s, const char *name, cJSON *list)
+{
+    return store_sns_sink_list(s, name, sink_item, list);
+}
+
 static int get_sink(struct request *req, struct response *res)
 {
     const char *name = request_param(req, "name");
     struct store *s;
-    cJSON *o, *list;
     int rc;
 
     rc = request_store(req, &s);
@@ -1335,13 +1987,7 @@ static int get_sink(struct request *req, struct response *res)
         return rc;
     if (!sink_name_ok(name))
         return dd_fail(&req->eb, DD_ERR_INVALID, "a sink name is 1-64 of [A-Za-z0-9_-]");
-    o = cJSON_CreateObject();
-    list = o ? cJSON_AddArrayToObject(o, "messages") : NULL;
-    rc = list ? store_sns_sink_list(s, name, sink_item, list) : DD_ERR_NOMEM;
-    if (!rc)
-        rc = response_json(res, o);
-    cJSON_Delete(o);
-    return rc;
+    return answer_messages(res, s, name, fill_sink);
 }
 
 static int post_lambda(struct request *req, struct response *res)
@@ -1366,7 +2012,63 @@ static int post_lambda(struct request *req, struct response *res)
     return rc;
 }
 
+/* One recorded email as GET /_ddlocal/email shows it: for email the
+ * message text, for email-json the JSON notification (unsigned: nothing
+ * was sent). A confirmation also shows its token, for ConfirmSubscription. */
+static int email_item(void *ctx, const struct store_sns_email *e)
+{
+    cJSON *o = handler_add_object(ctx), *doc = NULL;
+    char when[TIMEFMT_MILLIS_SIZE];
+    char *body = NULL;
+    int rc = DD_ERR_NOMEM;
+
+    timefmt_format_millis(e->timestamp_ms, when, sizeof(when));
+    if (strcmp(e->protocol, "email-json") == 0) {
+        doc = cJSON_CreateObject();
+        if (!doc || !cJSON_AddStringToObject(doc, "Type", e->type) ||
+            !cJSON_AddStringToObject(doc, "MessageId", e->message_id) ||
+            (e->token && !cJSON_AddStringToObject(doc, "Token", e->token)) ||
+            !cJSON_AddStringToObject(doc, "TopicArn", e->topic_arn) ||
+            (e->subject && !cJSON_AddStringToObject(doc, "Subject", e->subject)) ||
+            !cJSON_AddStringToObject(doc, "Message", e->message) ||
+            !cJSON_AddStringToObject(doc, "Timestamp", when) ||
+            !(body = cJSON_PrintUnformatted(doc)))
+            goto out;
+    }
+    if (o && cJSON_AddStringToObject(o, "subscriptionArn", e->subscription_arn) &&
+        cJSON_AddStringToObject(o, "protocol", e->protocol) &&
+        cJSON_AddStringToObject(o, "type", e->type) &&
+        cJSON_AddStringToObject(o, "messageId", e->message_id) &&
+        cJSON_AddStringToObject(o, "topicArn", e->topic_arn) && add_str(o, "subject", e->subject) &&
+        cJSON_AddStringToObject(o, "timestamp", when) && add_str(o, "token", e->token) &&
+        cJSON_AddStringToObject(o, "body", body ? body : e->message))
+        rc = DD_OK;
+out:
+    cJSON_Delete(doc);
+    cJSON_free(body);
+    return rc;
+}
+
+static int fill_email(struct store *s, const char *address, cJSON *list)
+{
+    return store_sns_email_list(s, address, email_item, list);
+}
+
+static int get_email(struct request *req, struct response *res)
+{
+    const char *address = request_query(req, "address");
+    struct store *s;
+    int rc = request_store(req, &s);
+
+    if (rc)
+        return rc;
+    if (!address || !strchr(address, '@'))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "address must be an email address (?address=)");
+    return answer_messages(res, s, address, fill_email);
+}
+
 const struct route api_sns_routes[] = {
+    { "GET", "/_ddlocal/email", get_email, NULL },
     { "GET", "/_ddlocal/sns/{file}", get_cert, NULL },
     { "GET", "/_ddlocal/alerts", get_alerts, NULL },
     { "POST", "/_ddlocal/sink/{name}", post_sink, NULL },

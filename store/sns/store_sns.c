@@ -4,6 +4,7 @@
  * subscriptions, so a message and its delivery rows commit together. */
 #include "store/sns/store_sns.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,14 @@ static int walk(struct store *s, sqlite3_stmt *st, const char *what,
     sqlite3_reset(st);
     return rc;
 }
+
+/* A delivery's first status: email and email-json are never sent, only
+ * recorded (GET /_ddlocal/email reads them back), so they are delivered
+ * when written; everything else waits for the delivery thread. */
+#define STORE_SNS_EMAIL(proto) proto " IN ('email', 'email-json')"
+#define STORE_SNS_STATUS(proto)                                                                    \
+    "CASE WHEN " STORE_SNS_EMAIL(proto) " THEN 'delivered' ELSE 'pending' END"
+#define STORE_SNS_DONE(proto, now) "CASE WHEN " STORE_SNS_EMAIL(proto) " THEN " now " END"
 
 /* ---- topics ---- */
 
@@ -182,17 +191,17 @@ static int topic_exists(struct store *s, const char *arn)
     return store__exists(s, sql, "read topic", "t", arn);
 }
 
-/* Insert a message row; *row gets its id. */
-static int insert_message(struct store *s, const char *type, const char *message_id,
-                          const char *topic_arn, const char *subject, const char *message,
-                          const char *token, int64_t timestamp_ms, int64_t alert_id, int64_t *row)
+/* Insert a message row; *row gets its id. p gives the message's fields
+ * (its structure and attributes may be NULL). */
+static int insert_message(struct store *s, const char *type, const struct store_sns_publish *p,
+                          const char *token, int64_t alert_id, int64_t *row)
 {
     static const char sql[] = "INSERT INTO sns_messages (message_id, type, topic_arn, subject, "
-                              "message, token, timestamp_ms, alert_id) VALUES (?, ?, ?, ?, ?, ?, "
-                              "?, ?)";
+                              "message, token, timestamp_ms, alert_id, message_structure, "
+                              "message_attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, json(?))";
     sqlite3_stmt *st;
-    int rc = store__stmt(s, sql, &st, "ttttttI", message_id, type, topic_arn, subject, message,
-                         token, timestamp_ms);
+    int rc = store__stmt(s, sql, &st, "ttttttI-tt", p->message_id, type, p->topic_arn, p->subject,
+                         p->message, token, p->timestamp_ms, p->structure, p->attributes_json);
 
     *row = 0;
     if (rc)
@@ -215,7 +224,8 @@ int store_sns_subscribe(struct store *s, const struct store_sns_subscribe *n,
                                   "?, ?, ?, ?, ?, ?, json(?))";
     static const char deliver_sql[] =
         "INSERT INTO sns_deliveries (message_row, subscription_arn, protocol, endpoint, status, "
-        "next_attempt_real_ms) VALUES (?, ?, ?, ?, 'pending', ?)";
+        "next_attempt_real_ms, done_real_ms) VALUES (?1, ?2, ?3, ?4, " STORE_SNS_STATUS(
+            "?3") ", ?5, " STORE_SNS_DONE("?3", "?5") ")";
     struct store_sns_subscription sub = {
         n->arn,       n->topic_arn, n->protocol,
         n->endpoint,  n->token,     n->attributes ? n->attributes : "{}",
@@ -235,8 +245,11 @@ int store_sns_subscribe(struct store *s, const struct store_sns_subscribe *n,
                         n->endpoint, n->confirmed != 0, n->token, n->now_ms, sub.attributes);
     }
     if (!rc && !n->confirmed) {
-        rc = insert_message(s, "SubscriptionConfirmation", n->confirm_message_id, n->topic_arn,
-                            NULL, n->confirm_text, n->token, n->now_ms, 0, &row);
+        struct store_sns_publish m = {
+            n->confirm_message_id, n->topic_arn, NULL, n->confirm_text, n->now_ms, NULL, NULL
+        };
+
+        rc = insert_message(s, "SubscriptionConfirmation", &m, n->token, 0, &row);
         if (!rc)
             rc = store__run(s, deliver_sql, "queue confirmation", "ItttI", row, n->arn, n->protocol,
                             n->endpoint, n->now_real_ms);
@@ -325,8 +338,10 @@ static int fan_out(struct store *s, int64_t row, const char *topic_arn, int64_t 
 {
     static const char sql[] =
         "INSERT INTO sns_deliveries (message_row, subscription_arn, protocol, endpoint, status, "
-        "next_attempt_real_ms) SELECT ?, arn, protocol, endpoint, 'pending', ? "
-        "FROM sns_subscriptions WHERE topic_arn = ? AND confirmed ORDER BY created_ms, arn";
+        "next_attempt_real_ms, done_real_ms) SELECT ?1, arn, protocol, endpoint, " STORE_SNS_STATUS(
+            "protocol") ", ?2, " STORE_SNS_DONE("protocol",
+                                                "?2") " FROM sns_subscriptions WHERE topic_arn = "
+                                                      "?3 AND confirmed ORDER BY created_ms, arn";
     int rc = store__run(s, sql, "fan out", "IIt", row, now_real_ms, topic_arn);
 
     *n = rc ? 0 : sqlite3_changes(s->db);
@@ -345,13 +360,71 @@ int store_sns_publish(struct store *s, const struct store_sns_publish *p, int64_
         return rc;
     rc = topic_exists(s, p->topic_arn);
     if (!rc)
-        rc = insert_message(s, "Notification", p->message_id, p->topic_arn, p->subject, p->message,
-                            NULL, p->timestamp_ms, 0, &row);
+        rc = insert_message(s, "Notification", p, NULL, 0, &row);
     if (!rc)
         rc = fan_out(s, row, p->topic_arn, now_real_ms, n_deliveries);
     rc = store__finish(s, rc);
     if (rc)
         *n_deliveries = 0;
+    return rc;
+}
+
+int store_sns_publish_fifo(struct store *s, const struct store_sns_publish *p,
+                           const struct store_sns_fifo *f, int64_t now_real_ms,
+                           char message_id[STORE_SNS_MESSAGE_ID_SIZE], int64_t *sequence,
+                           int *n_deliveries)
+{
+    static const char dup_sql[] =
+        "SELECT message_id, sequence_number FROM sns_messages WHERE topic_arn = ?1 AND "
+        "type = 'Notification' AND sequence_number IS NOT NULL AND timestamp_ms > ?2 AND "
+        "CASE WHEN ?3 IS NULL THEN message_dedup_id IS NULL AND message = ?4 "
+        "ELSE message_dedup_id = ?3 END ORDER BY id DESC LIMIT 1";
+    static const char next_sql[] =
+        "SELECT coalesce(max(sequence_number), 0) + 1 FROM sns_messages WHERE topic_arn = ?";
+    static const char mark_sql[] = "UPDATE sns_messages SET message_group_id = ?, "
+                                   "message_dedup_id = ?, sequence_number = ? WHERE id = ?";
+    sqlite3_stmt *st;
+    char *dup = NULL;
+    int64_t row;
+    int rc;
+
+    *n_deliveries = 0;
+    *sequence = 0;
+    message_id[0] = '\0';
+    rc = store_begin(s);
+    if (rc)
+        return rc;
+    rc = topic_exists(s, p->topic_arn);
+    if (rc)
+        goto out;
+    rc = store__one(s, dup_sql, &st, "find duplicate", "tItt", p->topic_arn,
+                    p->timestamp_ms - f->window_ms, f->dedup_id, p->message);
+    if (!rc) {
+        rc = store__columns(st, "SI", &dup, sequence);
+        sqlite3_reset(st);
+    }
+    if (rc == DD_ERR_NOT_FOUND) {
+        rc = store__int64(s, next_sql, "next sequence number", sequence, "t", p->topic_arn);
+        if (!rc)
+            rc = insert_message(s, "Notification", p, NULL, 0, &row);
+        if (!rc)
+            rc = store__run(s, mark_sql, "mark fifo message", "ttII", f->group_id, f->dedup_id,
+                            *sequence, row);
+        if (!rc)
+            rc = fan_out(s, row, p->topic_arn, now_real_ms, n_deliveries);
+        if (!rc)
+            snprintf(message_id, STORE_SNS_MESSAGE_ID_SIZE, "%s", p->message_id);
+    } else if (!rc) {
+        snprintf(message_id, STORE_SNS_MESSAGE_ID_SIZE, "%s", dup ? dup : "");
+    }
+out:
+    free(dup);
+    rc = store__finish(s, rc);
+    if (rc) {
+        *n_deliveries = 0;
+        *sequence = 0;
+        message_id[0] = '\0';
+    }
     return rc;
 }
 
@@ -420,9 +493,13 @@ int store_sns_alert_fanout(struct store *s, int64_t alert_id, const char *topic_
                             created);
         for (i = 0; !rc && i < n_hooks; i++)
             rc = ensure_webhook(s, topic_arn, &hooks[i], created);
-        if (!rc)
-            rc = insert_message(s, "Notification", message_id, topic_arn, NULL, message, NULL,
-                                created, alert_id, &row);
+        if (!rc) {
+            struct store_sns_publish m = {
+                message_id, topic_arn, NULL, message, created, NULL, NULL
+            };
+
+            rc = insert_message(s, "Notification", &m, NULL, alert_id, &row);
+        }
         if (!rc)
             rc = fan_out(s, row, topic_arn, now_real_ms, n_deliveries);
         if (rc)
@@ -436,6 +513,14 @@ out:
         *n_deliveries = 0;
     return rc;
 }
+
+/* The text a delivery row d of message m carries: with MessageStructure
+ * json, the entry named after the protocol when it is a string, else
+ * "default" (checked at Publish); otherwise the message itself. */
+#define STORE_SNS_MESSAGE_FOR_PROTOCOL                                                             \
+    "CASE WHEN m.message_structure = 'json' THEN coalesce(CASE WHEN json_type(m.message, "         \
+    "'$.\"' || d.protocol || '\"') = 'text' THEN json_extract(m.message, '$.\"' || d.protocol "    \
+    "|| '\"') END, json_extract(m.message, '$.default')) ELSE m.message END"
 
 static int due_row(sqlite3_stmt *st, void *fn, void *ctx)
 {
@@ -451,17 +536,15 @@ static int due_row(sqlite3_stmt *st, void *fn, void *ctx)
     return (*(store_sns_due_fn *)fn)(ctx, &d);
 }
 
-/* TODO(#15): the NULL after FilterPolicyScope is the message's attributes;
- * it becomes sns_messages.message_attributes once Publish stores them. */
 int store_sns_due_list(struct store *s, int64_t now_real_ms, int limit, store_sns_due_fn fn,
                        void *ctx)
 {
     static const char sql[] =
         "SELECT d.id, d.subscription_arn, d.protocol, d.endpoint, l.url, m.type, m.message_id, "
-        "m.topic_arn, m.subject, m.message, m.token, "
+        "m.topic_arn, m.subject, " STORE_SNS_MESSAGE_FOR_PROTOCOL ", m.token, "
         "CAST(json_extract(t.attributes, '$.SignatureVersion') AS TEXT), m.timestamp_ms, "
         "d.attempts, json_extract(u.attributes, '$.FilterPolicy'), "
-        "json_extract(u.attributes, '$.FilterPolicyScope'), NULL, "
+        "json_extract(u.attributes, '$.FilterPolicyScope'), m.message_attributes, "
         "coalesce(json_extract(u.attributes, '$.RawMessageDelivery') = 'true', 0) "
         "FROM sns_deliveries d JOIN sns_messages m ON m.id = d.message_row "
         "LEFT JOIN sns_topics t ON t.arn = m.topic_arn "
@@ -475,6 +558,30 @@ int store_sns_due_list(struct store *s, int64_t now_real_ms, int limit, store_sn
     int rc = store__stmt(s, sql, &st, "Ii", now_real_ms, limit);
 
     return rc ? rc : walk(s, st, "list due deliveries", due_row, &fn, ctx, -1, NULL);
+}
+
+static int email_row(sqlite3_stmt *st, void *fn, void *ctx)
+{
+    struct store_sns_email e;
+    int rc =
+        store__columns(st, "vvvvvvvvI", &e.subscription_arn, &e.protocol, &e.type, &e.message_id,
+                       &e.topic_arn, &e.subject, &e.message, &e.token, &e.timestamp_ms);
+
+    return rc ? rc : (*(store_sns_email_fn *)fn)(ctx, &e);
+}
+
+int store_sns_email_list(struct store *s, const char *address, store_sns_email_fn fn, void *ctx)
+{
+    static const char sql[] =
+        "SELECT d.subscription_arn, d.protocol, m.type, m.message_id, m.topic_arn, "
+        "m.subject, " STORE_SNS_MESSAGE_FOR_PROTOCOL
+        ", m.token, m.timestamp_ms FROM sns_deliveries d "
+        "JOIN sns_messages m ON m.id = d.message_row "
+        "WHERE " STORE_SNS_EMAIL("d.protocol") " AND d.endpoint = ? ORDER BY d.id";
+    sqlite3_stmt *st;
+    int rc = store__stmt(s, sql, &st, "t", address);
+
+    return rc ? rc : walk(s, st, "list email", email_row, &fn, ctx, -1, NULL);
 }
 
 int store_sns_next_due(struct store *s, int64_t *out_real_ms)

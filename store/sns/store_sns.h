@@ -24,6 +24,9 @@
  * 32 hex digits and the NUL. */
 #define STORE_SNS_CERT_ID_SIZE 33
 
+/* Bytes of an SNS MessageId (a UUID) and its NUL. */
+#define STORE_SNS_MESSAGE_ID_SIZE 37
+
 /* ---- topics (server) ---- */
 
 /* Create the topic arn named name unless it exists (CreateTopic is
@@ -125,7 +128,9 @@ struct store_sns_publish {
     const char *topic_arn;
     const char *subject; /* NULL: none */
     const char *message;
-    int64_t timestamp_ms; /* emulated */
+    int64_t timestamp_ms;        /* emulated */
+    const char *structure;       /* MessageStructure ("json"), NULL: none */
+    const char *attributes_json; /* {"name": {"Type", "Value"}}, NULL: none */
 };
 
 /* Record a Notification and one pending delivery per confirmed subscription
@@ -133,6 +138,25 @@ struct store_sns_publish {
  * their count. DD_ERR_NOT_FOUND when the topic does not exist. */
 int store_sns_publish(struct store *s, const struct store_sns_publish *p, int64_t now_real_ms,
                       int *n_deliveries);
+
+/* A message of a FIFO topic. */
+struct store_sns_fifo {
+    const char *group_id; /* MessageGroupId, required */
+    const char *dedup_id; /* MessageDeduplicationId; NULL: deduplicate by content */
+    int64_t window_ms;    /* how far back a duplicate counts (5 minutes on AWS) */
+};
+
+/* Publish p to a FIFO topic as store_sns_publish() does, unless a message
+ * of the topic with the same deduplication id (or, without one, the same
+ * text) was published within f->window_ms before p->timestamp_ms: then
+ * nothing is recorded and that message's id and sequence number are
+ * answered. message_id gets the id (p->message_id for a new message),
+ * *sequence its sequence number in the topic (1, 2, ...), *n_deliveries
+ * the deliveries made. DD_ERR_NOT_FOUND when the topic does not exist. */
+int store_sns_publish_fifo(struct store *s, const struct store_sns_publish *p,
+                           const struct store_sns_fifo *f, int64_t now_real_ms,
+                           char message_id[STORE_SNS_MESSAGE_ID_SIZE], int64_t *sequence,
+                           int *n_deliveries);
 
 /* ---- the alert outbox (plugin delivery thread) ---- */
 
@@ -173,8 +197,8 @@ struct store_sns_due {
     const char *message_id;
     const char *topic_arn;
     const char *subject; /* NULL: none */
-    const char *message;
-    const char *token;              /* confirmations */
+    const char *message; /* with MessageStructure json: the protocol's entry, else "default" */
+    const char *token;   /* confirmations */
     const char *signature_version;  /* the topic's SignatureVersion attribute, or NULL */
     const char *filter_policy;      /* the subscription's FilterPolicy, or NULL */
     const char *filter_scope;       /* its FilterPolicyScope, or NULL */
@@ -220,6 +244,30 @@ int store_sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outcom
 struct store_sqs_send;
 int store_sns_deliver_to_queue(struct store *s, int64_t id, const char *queue_name,
                                const struct store_sqs_send *m, int64_t now_real_ms);
+
+/* ---- email (server) ---- */
+
+/* One message an email or email-json subscription would have received
+ * (nothing is sent): its text is the protocol's entry of a MessageStructure
+ * json message. Strings borrowed for the call; subject and token may be
+ * NULL. */
+struct store_sns_email {
+    const char *subscription_arn;
+    const char *protocol; /* email | email-json */
+    const char *type;     /* Notification | SubscriptionConfirmation */
+    const char *message_id;
+    const char *topic_arn;
+    const char *subject;
+    const char *message;
+    const char *token;
+    int64_t timestamp_ms; /* emulated */
+};
+
+typedef int (*store_sns_email_fn)(void *ctx, const struct store_sns_email *e);
+
+/* The messages of the email and email-json subscriptions whose endpoint is
+ * address, oldest first. */
+int store_sns_email_list(struct store *s, const char *address, store_sns_email_fn fn, void *ctx);
 
 /* ---- configuration ---- */
 

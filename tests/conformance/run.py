@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: MIT
-"""Run moto's own tests of one service against ddlocal (`make conformance
-MOTO_TESTS=DIR [SUITE=iot|sqs]`).
+"""Run moto's own tests against ddlocal (`make conformance MOTO_TESTS=DIR [SUITE=NAME]`).
 
-    [SUITE=sqs] /usr/bin/python3 tests/conformance/run.py MOTO_TREE [PYTEST_ARGS...]
+    /usr/bin/python3 tests/conformance/run.py [--suite NAME[,NAME]] MOTO_TREE [PYTEST_ARGS...]
 
 MOTO_TREE is a source tree of github.com/getmoto/moto. This starts the
 emulator (bin/ddlocal up on free loopback ports, account 123456789012, which
 moto's tests put in the ARNs they expect) and the conformance proxy in front
-of it (proxy.py), then runs pytest over the suite's FILES with moto in server mode
+of it (proxy.py), then runs pytest over the files of the SUITES asked for (all of them
+without --suite), less the tests DESELECTED names, with moto in server mode
 (TEST_SERVER_MODE=true, TEST_SERVER_MODE_ENDPOINT = the proxy) and prints
 passes and failures per file (conformance_report.py). Everything runs from a
 temporary directory that is removed at the end, and everything started is
@@ -27,17 +27,35 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-# moto's test files per service, under tests/test_<suite>/; SUITE (the
-# environment, `make conformance SUITE=sqs`) picks one, iot by default.
+# moto's test files per service, under the tree's tests/.
 SUITES = {
-    "iot": ["test_iot_things.py", "test_iot_thing_types.py", "test_iot_thing_groups.py",
-            "test_iot_billing_groups.py", "test_iot_certificates.py", "test_iot_policies.py",
-            "test_iot.py"],
-    "sqs": ["test_sqs.py", "test_sqs_message_attributes.py"],
+    "iot": ["test_iot/test_iot_things.py", "test_iot/test_iot_thing_types.py",
+            "test_iot/test_iot_thing_groups.py", "test_iot/test_iot_billing_groups.py",
+            "test_iot/test_iot_certificates.py", "test_iot/test_iot_policies.py",
+            "test_iot/test_iot.py"],
+    "sns": ["test_sns/test_topics.py", "test_sns/test_subscriptions.py",
+            "test_sns/test_publishing.py", "test_sns/test_publish_batch.py"],
+    "sqs": ["test_sqs/test_sqs.py", "test_sqs/test_sqs_message_attributes.py"],
 }
-SUITE = os.environ.get("SUITE") or "iot"
-FILES = SUITES.get(SUITE, [])
-TEST_DIR = "test_" + SUITE
+# Tests of those files that are left out, by name, each with the reason.
+SMS = "SMS: ddlocal does not send text messages"
+OPT_OUT = "SMS phone-number opt-out list: ddlocal does not send text messages"
+CONFIG = "AWS Config's view of topics: another service, which ddlocal does not emulate"
+DESELECTED = {
+    "sns": {
+        "test_subscribe_sms": SMS,
+        "test_subscribe_bad_sms": SMS,
+        "test_publish_sms": SMS,
+        "test_publish_bad_sms": SMS,
+        "test_check_not_opted_out": OPT_OUT,
+        "test_check_opted_out": OPT_OUT,
+        "test_check_opted_out_invalid": OPT_OUT,
+        "test_list_opted_out": OPT_OUT,
+        "test_opt_in": OPT_OUT,
+        "test_list_config_service_resources": CONFIG,
+        "test_get_config_resource": CONFIG,
+    },
+}
 ACCOUNT = "123456789012"
 GET_TREE = ("get a moto source tree with\n"
             "  git clone --depth 1 https://github.com/getmoto/moto.git\n"
@@ -54,14 +72,27 @@ def usage_error(msg):
     sys.exit(2)
 
 
-def check(tree):
-    if SUITE not in SUITES:
-        usage_error("no suite %s; SUITE is one of %s" % (SUITE, ", ".join(sorted(SUITES))))
+def suites_asked(argv):
+    """The suite names of a leading --suite NAME[,NAME] (all without one),
+    and the rest of argv."""
+    names = list(SUITES)
+    if argv and argv[0].startswith("--suite"):
+        value = argv[0].partition("=")[2] if "=" in argv[0] else (argv[1:2] or [""])[0]
+        argv = argv[1:] if "=" in argv[0] else argv[2:]
+        names = [n for n in value.split(",") if n] if value else names
+        unknown = [n for n in names if n not in SUITES]
+        if unknown or not names:
+            usage_error("unknown suite %s; the suites are %s"
+                        % (",".join(unknown) or "''", ", ".join(SUITES)))
+    return names, argv
+
+
+def check(tree, files):
     if not os.path.isfile(os.path.join(tree, "moto", "__init__.py")):
         usage_error("%s is not a moto source tree (no moto/__init__.py); %s" % (tree, GET_TREE))
-    missing = [f for f in FILES if not os.path.isfile(os.path.join(tree, "tests", TEST_DIR, f))]
+    missing = [f for f in files if not os.path.isfile(os.path.join(tree, "tests", f))]
     if missing:
-        usage_error("%s has no tests/%s/%s; %s" % (tree, TEST_DIR, ", ".join(missing), GET_TREE))
+        usage_error("%s has no tests/%s; %s" % (tree, ", tests/".join(missing), GET_TREE))
     absent = sorted({pkg for mod, pkg in MODULES.items() if importlib.util.find_spec(mod) is None})
     if absent:
         usage_error("moto's tests need Debian packages that are missing: apt-get install %s"
@@ -73,10 +104,13 @@ def on_sigterm(signum, frame):
 
 
 def main(argv):
-    if len(argv) < 2 or argv[1] in ("-h", "--help"):
-        usage_error("usage: run.py MOTO_TREE [PYTEST_ARGS...]; " + GET_TREE)
-    tree = os.path.abspath(argv[1])
-    check(tree)
+    names, args = suites_asked(argv[1:])
+    if not args or args[0] in ("-h", "--help"):
+        usage_error("usage: run.py [--suite NAME[,NAME]] MOTO_TREE [PYTEST_ARGS...]; " + GET_TREE)
+    tree = os.path.abspath(args[0])
+    files = [f for n in names for f in SUITES[n]]
+    check(tree, files)
+    skip = [t for n in names for t in DESELECTED.get(n, {})]
     # Imported after the checks: both need boto3.
     from conftest import Emulator
     from proxy import Proxy
@@ -102,7 +136,10 @@ def main(argv):
         })
         cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
                "-p", "conformance_report", "-q", "--tb=no", "-rN", "--color=no"]
-        cmd += [os.path.join("tests", TEST_DIR, f) for f in FILES] + argv[2:]
+        cmd += [os.path.join("tests", f) for f in files]
+        if skip:
+            cmd += ["-k", " and ".join("not " + t for t in skip)]
+        cmd += args[1:]
         tests = subprocess.Popen(cmd, cwd=tree, env=env)
         return tests.wait()
     finally:

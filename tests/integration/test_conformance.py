@@ -21,7 +21,7 @@ from conftest import ROOT, http
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "conformance"))
 from proxy import Proxy  # noqa: E402
-from run import FILES  # noqa: E402
+from run import DESELECTED, SUITES  # noqa: E402
 
 RUNNER = os.path.join(ROOT, "tests", "conformance", "run.py")
 
@@ -92,14 +92,15 @@ def test_sleeps():
 
 def fake_tree(root, files):
     """A directory shaped as moto's tree: moto/__init__.py and every file of
-    FILES under tests/test_iot (empty unless files gives its text)."""
+    every suite under tests/ (empty unless files gives the text of its base
+    name)."""
     os.makedirs(os.path.join(root, "moto"))
-    os.makedirs(os.path.join(root, "tests", "test_iot"))
     with open(os.path.join(root, "moto", "__init__.py"), "w") as f:
         f.write(FAKE_MOTO)
-    for name in FILES:
-        with open(os.path.join(root, "tests", "test_iot", name), "w") as f:
-            f.write(textwrap.dedent(files.get(name, "")))
+    for path in (p for suite in SUITES.values() for p in suite):
+        os.makedirs(os.path.join(root, "tests", os.path.dirname(path)), exist_ok=True)
+        with open(os.path.join(root, "tests", path), "w") as f:
+            f.write(textwrap.dedent(files.get(os.path.basename(path), "")))
     return str(root)
 
 
@@ -204,6 +205,34 @@ def test_make_conformance_passes_when_only_empty_document_tests_fail(tmp_path):
                        env=run_env(tmp_path / "tmp"))
     assert p.returncode == 0, p.stdout + p.stderr
     assert row(p.stdout, "total") == (1, 0, 0, 0, 1)
+
+
+SNS_TOPICS = CLIENT.replace('"iot"', '"sns"') + """
+@mock_aws
+def test_create_topic():
+    assert client().create_topic(Name="t")["TopicArn"].endswith(":123456789012:t")
+
+@mock_aws
+def test_publish_sms():
+    raise AssertionError("a deselected test ran")
+"""
+
+
+def test_suite_picks_the_files_and_leaves_out_the_deselected_tests(tmp_path):
+    """SUITE=sns runs only the SNS files, without the tests DESELECTED names
+    (SMS here); an unknown suite is a usage error."""
+    assert "test_publish_sms" in DESELECTED["sns"]
+    tree = fake_tree(tmp_path / "moto", {"test_topics.py": SNS_TOPICS, "test_iot.py": SLEEPER})
+    p = subprocess.run(["make", "--no-print-directory", "conformance", "MOTO_TESTS=" + tree,
+                        "SUITE=sns"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                       env=run_env(tmp_path / "tmp"))
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert row(p.stdout, "test_topics.py") == (1, 0, 0, 0, 0)
+    assert row(p.stdout, "total") == (1, 0, 0, 0, 0)
+    assert "test_iot.py" not in p.stdout
+    p = subprocess.run([sys.executable, RUNNER, "--suite", "s3", tree], capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 2 and "unknown suite s3" in p.stderr, p.stderr
 
 
 def test_runner_stops_everything_on_sigterm(tmp_path):

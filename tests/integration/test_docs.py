@@ -81,7 +81,7 @@ NOT_HERE = {"make", "docker", "docker-compose"}
 # thread (an HTTP delivery).
 EP = "aws --endpoint-url http://localhost:4566 "
 EXPECT = {
-    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":22'],
+    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":23'],
     "curl -s localhost:4566/_ddlocal/clock": ['"mode":"manual"'],
     "curl -s -X POST localhost:4566/_ddlocal/clock -d '{\"advanceSeconds\": 300}'":
         ['"mode":"manual"', '"evaluatedUntil"'],
@@ -360,7 +360,7 @@ def test_api_coverage_lists_every_route():
     assert len(operations) == len([r for r in routes if not r[1].startswith("/_ddlocal")
                                    and r[1] != "/"]), operations
     actions = sns_actions()
-    assert len(actions) == 16, actions
+    assert len(actions) == 19, actions
     actions += sts_actions()
     sqs = sqs_actions()
     assert len(sqs) == 20, sqs

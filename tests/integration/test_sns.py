@@ -194,7 +194,8 @@ def test_errors_are_sns_xml(emulator):
     with pytest.raises(sns.exceptions.InvalidParameterException):
         sns.create_topic(Name="bad name!")
     sns.create_topic(Name=TOPIC)
-    for protocol, endpoint in [("email", "a@b.c"), ("http", "https://x/"), ("lambda", "nope")]:
+    for protocol, endpoint in [("email", "no-at-sign"), ("http", "https://x/"),
+                               ("lambda", "nope")]:
         with pytest.raises(sns.exceptions.InvalidParameterException):
             sns.subscribe(TopicArn=TOPIC_ARN, Protocol=protocol, Endpoint=endpoint)
     with pytest.raises(sns.exceptions.InvalidParameterException):

@@ -552,6 +552,17 @@ static void test_sns_arns(void **state)
         OK);
     assert_string_equal(arn.topic, "DDD_Alerts");
     assert_string_equal(arn.subscription, "");
+    /* A FIFO topic: a name and ".fifo"; no other dot. */
+    assert_int_equal(
+        names_sns_arn_parse("TopicArn", "arn:aws:sns:us-east-1:123456789012:q-1.fifo", &arn, &eb),
+        OK);
+    assert_string_equal(arn.topic, "q-1.fifo");
+    assert_int_equal(
+        names_sns_arn_parse("TopicArn", "arn:aws:sns:us-east-1:123456789012:a.b.fifo", &arn, &eb),
+        BAD);
+    assert_int_equal(
+        names_sns_arn_parse("TopicArn", "arn:aws:sns:us-east-1:123456789012:.fifo", &arn, &eb),
+        BAD);
 
     /* The longest topic name fits in every buffer. */
     assert_int_equal(

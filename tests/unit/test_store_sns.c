@@ -162,7 +162,7 @@ static void subscribe(struct fx *f, const char *arn, const char *protocol, const
 
 static void publish(struct fx *f, const char *id, const char *message, int expect)
 {
-    struct store_sns_publish p = { id, T1, NULL, message, NOW };
+    struct store_sns_publish p = { id, T1, NULL, message, NOW, NULL, NULL };
     int n;
 
     assert_int_equal(store_sns_publish(f->s, &p, NOW, &n), DD_OK);
@@ -349,7 +349,7 @@ static void test_deliver_to_queue_and_filtered(void **state)
 static void test_publish_order_and_retries(void **state)
 {
     struct fx *f = *state;
-    struct store_sns_publish missing = { "m", T2, NULL, "x", NOW };
+    struct store_sns_publish missing = { "m", T2, NULL, "x", NOW, NULL, NULL };
     struct dues d;
     int64_t next, id;
     int n = 9;
@@ -386,6 +386,83 @@ static void test_publish_order_and_retries(void **state)
     assert_int_equal(store_sns_attempt(f->s, id, STORE_SNS_DELIVERED, NOW, 0, 200, NULL), DD_OK);
     assert_int_equal(store_sns_next_due(f->s, &next), DD_ERR_NOT_FOUND);
     assert_int_equal(next, 0);
+}
+
+/* MessageStructure json: each delivery carries its protocol's entry when
+ * that is a string, else "default"; a plain message is carried whole. */
+static void test_publish_structure(void **state)
+{
+    struct fx *f = *state;
+    static const char text[] = "{\"default\":\"d\",\"lambda\":\"for lambda\",\"http\":7}";
+    struct store_sns_publish p = {
+        "a0000000-0000-4000-8000-000000000009",         T1, NULL, text, NOW, "json",
+        "{\"k\":{\"Type\":\"String\",\"Value\":\"v\"}}"
+    };
+    struct dues d;
+    int n;
+
+    assert_int_equal(store_sns_topic_create(f->s, T1, "T1", NULL, NOW), DD_OK);
+    subscribe(f, S1, "lambda", FN, "tok1", 1);
+    subscribe(f, S2, "http", "http://b/", "tok2", 1);
+    assert_int_equal(store_sns_publish(f->s, &p, NOW, &n), DD_OK);
+    assert_int_equal(n, 2);
+    p.message_id = "a0000000-0000-4000-8000-00000000000a";
+    p.structure = NULL;
+    p.attributes_json = "not json";
+    assert_int_equal(store_sns_publish(f->s, &p, NOW, &n), DD_ERR_STORE);
+    d = due(f, NOW);
+    assert_int_equal(d.n, 2);
+    assert_string_equal(d.line[0], "11111111-1111-4111-8111-111111111111 Notification for lambda - "
+                                   "- 0");
+    assert_string_equal(d.line[1], "22222222-2222-4222-8222-222222222222 Notification d - - 0");
+}
+
+/* A FIFO topic: a duplicate within the window answers the first message
+ * and records nothing; sequence numbers count up per topic. */
+static void test_publish_fifo(void **state)
+{
+    struct fx *f = *state;
+    struct store_sns_publish p = {
+        "a0000000-0000-4000-8000-000000000001", T1, NULL, "one", NOW, NULL, NULL
+    };
+    struct store_sns_fifo fifo = { "g", "d1", 300000 };
+    char id[STORE_SNS_MESSAGE_ID_SIZE];
+    int64_t seq = 9;
+    int n = 9;
+
+    assert_int_equal(store_sns_publish_fifo(f->s, &p, &fifo, NOW, id, &seq, &n), DD_ERR_NOT_FOUND);
+    assert_int_equal(seq + n, 0);
+    assert_string_equal(id, "");
+    assert_int_equal(store_sns_topic_create(f->s, T1, "T1", NULL, NOW), DD_OK);
+    subscribe(f, S1, "lambda", FN, "tok1", 1);
+    assert_int_equal(store_sns_publish_fifo(f->s, &p, &fifo, NOW, id, &seq, &n), DD_OK);
+    assert_string_equal(id, "a0000000-0000-4000-8000-000000000001");
+    assert_int_equal(seq, 1);
+    assert_int_equal(n, 1);
+    /* The same id within the window: the first message, nothing new. */
+    p.message_id = "a0000000-0000-4000-8000-000000000002";
+    p.timestamp_ms = NOW + 299999;
+    assert_int_equal(store_sns_publish_fifo(f->s, &p, &fifo, NOW, id, &seq, &n), DD_OK);
+    assert_string_equal(id, "a0000000-0000-4000-8000-000000000001");
+    assert_int_equal(seq, 1);
+    assert_int_equal(n, 0);
+    /* Past the window, or another id: a new message. */
+    p.timestamp_ms = NOW + 300000;
+    assert_int_equal(store_sns_publish_fifo(f->s, &p, &fifo, NOW, id, &seq, &n), DD_OK);
+    assert_string_equal(id, "a0000000-0000-4000-8000-000000000002");
+    assert_int_equal(seq, 2);
+    /* By content: the same text is a duplicate, another is not. */
+    fifo.dedup_id = NULL;
+    p.message_id = "a0000000-0000-4000-8000-000000000003";
+    assert_int_equal(store_sns_publish_fifo(f->s, &p, &fifo, NOW, id, &seq, &n), DD_OK);
+    assert_int_equal(seq, 3);
+    p.message_id = "a0000000-0000-4000-8000-000000000004";
+    assert_int_equal(store_sns_publish_fifo(f->s, &p, &fifo, NOW, id, &seq, &n), DD_OK);
+    assert_string_equal(id, "a0000000-0000-4000-8000-000000000003");
+    p.message = "two";
+    assert_int_equal(store_sns_publish_fifo(f->s, &p, &fifo, NOW, id, &seq, &n), DD_OK);
+    assert_int_equal(seq, 4);
+    assert_int_equal(n, 1);
 }
 
 /* ---- alerts ---- */
@@ -572,6 +649,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_subscription_attributes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deliver_to_queue_and_filtered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_order_and_retries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_publish_structure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_publish_fifo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alert_fanout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signing_and_sink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
