@@ -527,6 +527,21 @@ static int action_groups(struct store *s, const char *name,
     return rc;
 }
 
+/* Whether the action's overrideDynamicGroups is true: a thing at its group
+ * limit then leaves its newest dynamic group to join (device-defender.md,
+ * mitigation actions). */
+static int action_override(struct store *s, const char *name, bool *out)
+{
+    static const char sql[] = "SELECT coalesce(json_extract(params,"
+                              " '$.addThingsToThingGroupParams.overrideDynamicGroups'), 0)"
+                              " FROM mitigation_actions WHERE name = ?";
+    int64_t v = 0;
+    int rc = store__int64(s, sql, "read overrideDynamicGroups", &v, "s", name);
+
+    *out = v != 0;
+    return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
+}
+
 /* The AWS error type an execution reports for a refused membership. */
 static const char *execution_error_code(int rc)
 {
@@ -560,6 +575,7 @@ static int execute(struct store *s, const char *task_id, const struct picked *v,
     char skipped[200];
     struct dd_errbuf why;
     size_t n_groups, i;
+    bool override = false;
     int rc, refused = DD_OK;
 
     if (strcmp(a->type, STORE_MITIGATION_ADD_THINGS) != 0) {
@@ -572,12 +588,14 @@ static int execute(struct store *s, const char *task_id, const struct picked *v,
     }
     rc = action_groups(s, a->name, groups, &n_groups);
     if (!rc)
+        rc = action_override(s, a->name, &override);
+    if (!rc)
         rc = store__run(s, savepoint_sql, "savepoint", "");
     if (rc)
         return rc;
     dd_errbuf_clear(&why);
     for (i = 0; !rc && i < n_groups; i++)
-        rc = store__membership_add(s, v->thing, groups[i], &why);
+        rc = store__membership_add(s, v->thing, groups[i], override, &why);
     if (rc == DD_ERR_NOT_FOUND || rc == DD_ERR_INVALID) {
         refused = rc;
         rc = store__run(s, rollback_sql, "rollback to savepoint", "");
