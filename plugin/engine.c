@@ -24,26 +24,29 @@
 #include <mosquitto_broker.h>
 #include <mqtt_protocol.h>
 
+#include "core/fleetrecord.h"
 #include "core/report.h"
 #include "plugin/config.h"
 #include "plugin/detect.h"
 #include "plugin/shadow_mqtt.h"
 #include "store/emulator/store_emulator.h"
 #include "store/emulator/store_outbox.h"
+#include "store/index/store_index.h"
 #include "store/store.h"
 
 #define POLL_MS            20
 #define HEARTBEAT_EVERY_MS 1000
 #define OUTBOX_BATCH       256
 
-enum item_kind { ITEM_PROGRESS, ITEM_WINDOW, ITEM_MESSAGE, ITEM_SYNCED };
+enum item_kind { ITEM_PROGRESS, ITEM_WINDOW, ITEM_MESSAGE, ITEM_SYNCED, ITEM_CONNECTIVITY };
 
 struct item { /* broker -> engine */
     struct item *next;
     enum item_kind kind;
     int64_t time_ms;           /* progress mark, when a message arrived, or a sync generation */
     struct client_window *win; /* ITEM_WINDOW, owned */
-    char *topic;               /* ITEM_MESSAGE: topic and payload, owned */
+    char *topic;               /* ITEM_MESSAGE: topic and payload, owned; ITEM_CONNECTIVITY:
+                                  the client id, and the reason as payload (len 0: connected) */
     size_t len;
     unsigned char payload[];
 };
@@ -433,6 +436,21 @@ static void free_item(struct item *it)
     free(it);
 }
 
+/* Write a connect or disconnect to the fleet index's connectivity table. A
+ * failure loses only this record (logged): the next event of the client
+ * writes its state again. Engine thread. */
+static void record_connectivity(struct engine *e, const struct item *it)
+{
+    int rc;
+
+    ASSERT_ENGINE_THREAD(e);
+    rc = store_index_connectivity_set(e->store, it->topic, it->len == 0, it->time_ms,
+                                      it->len ? (const char *)it->payload : NULL);
+    if (rc)
+        engine_log(e, MOSQ_LOG_WARNING, "ddlocal: connectivity of %s not recorded: %s", it->topic,
+                   dd_strerror(rc));
+}
+
 /* Process one batch of queued work in order. Returns true when progress
  * moved. */
 static bool process(struct engine *e, struct item *batch)
@@ -452,6 +470,9 @@ static bool process(struct engine *e, struct item *batch)
         case ITEM_MESSAGE:
             poll_data_version(e);
             handle_message(e, batch);
+            break;
+        case ITEM_CONNECTIVITY:
+            record_connectivity(e, batch);
             break;
         case ITEM_SYNCED:
             if (batch->time_ms > e->synced_generation) {
@@ -488,6 +509,11 @@ static int engine_open(void *arg, struct dd_errbuf *eb)
     if (rc)
         return rc;
     store_set_cache_mb(e->store, DETECT_CACHE_MB);
+    /* No connection of an earlier broker run is still open. */
+    rc = store_index_connectivity_reset(e->store, e->emulated_now_ms,
+                                        fleetrecord_disconnect_name(FLEETRECORD_DISC_SERVER));
+    if (rc)
+        engine_log(e, MOSQ_LOG_WARNING, "ddlocal: connectivity not reset: %s", dd_strerror(rc));
     e->detect = detect_new(e->opt.region, e->opt.account, retention_ms(e));
     if (!e->detect) {
         store_close(e->store);
@@ -759,6 +785,27 @@ void engine_window(struct engine *e, struct client_window *w)
     it->kind = ITEM_WINDOW;
     it->time_ms = w->bucket_end_ms;
     it->win = w;
+    push_item(e, it);
+}
+
+void engine_connectivity(struct engine *e, const char *id, bool connected, const char *reason,
+                         int64_t now_ms)
+{
+    size_t ilen = strlen(id), rlen = connected || !reason ? 0 : strlen(reason) + 1;
+    struct item *it = calloc(1, sizeof(*it) + rlen + ilen + 1);
+
+    if (!it) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "ddlocal: out of memory: connectivity of %s dropped",
+                             id);
+        return;
+    }
+    it->kind = ITEM_CONNECTIVITY;
+    it->time_ms = now_ms;
+    it->len = rlen;
+    if (rlen)
+        memcpy(it->payload, reason, rlen);
+    it->topic = (char *)it->payload + rlen;
+    memcpy(it->topic, id, ilen + 1);
     push_item(e, it);
 }
 

@@ -18,6 +18,7 @@
 #ifndef DD_PLUGIN_ENGINE_H
 #define DD_PLUGIN_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,13 @@ void engine_window(struct engine *e, struct client_window *w);
  * emulated time now_ms. Out of memory drops it (logged). Broker thread. */
 void engine_message(struct engine *e, const char *topic, const void *payload, size_t len,
                     int64_t now_ms);
+
+/* Queue that MQTT client id (borrowed, copied) connected, or disconnected
+ * for reason (AWS's disconnectReason, copied), at emulated time now_ms, for
+ * the fleet index's connectivity record. Out of memory drops it (logged).
+ * Broker thread. */
+void engine_connectivity(struct engine *e, const char *id, bool connected, const char *reason,
+                         int64_t now_ms);
 
 /* Report that every window closing at or before emulated time now_ms has
  * been handed over. Broker thread. */

@@ -12,6 +12,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "core/fleetrecord.h"
 #include "core/ids.h"
 #include "core/mqtt_limits.h"
 #include "core/policy.h"
@@ -242,8 +244,10 @@ static int on_tick(int event, void *event_data, void *userdata)
     }
 out:
     assert(p->n_kicks <= PLUGIN_MAX_KICKS);
+    p->kicking = true;
     while (p->n_kicks > 0)
         mosquitto_kick_client_by_clientid(p->kicks[--p->n_kicks], true);
+    p->kicking = false;
     engine_drain(p->engine);
     return MOSQ_ERR_SUCCESS;
 }
@@ -461,6 +465,48 @@ static int check_limits(struct plugin *p, const struct mosquitto_evt_acl_check *
     return MOSQ_ERR_SUCCESS;
 }
 
+/* The fleet index's connectivity: an accepted connection of id is online
+ * (AWS indexes a thing by the client id it connects with). The maps hold
+ * only pointers and string literals, so the broker thread allocates once per
+ * connection, never per message. Broker thread. */
+static void connectivity_connected(struct plugin *p, struct mosquitto *client, const char *id)
+{
+    static const char none[] = "";
+    void *old = NULL;
+
+    PLUGIN_ASSERT_BROKER_THREAD(p);
+    if (strmap_put(p->online, &client, sizeof(client), (void *)(uintptr_t)none, &old) ||
+        strmap_put(p->online_by_id, id, strlen(id), client, &old)) {
+        strmap_take(p->online, &client, sizeof(client));
+        mosquitto_log_printf(MOSQ_LOG_ERR, "ddlocal: out of memory: connectivity of %s lost", id);
+        return;
+    }
+    engine_connectivity(p->engine, id, true, NULL, emulated_now(p));
+}
+
+/* Connection client of the fleet index ends: record it disconnected, with
+ * the reason ddlocal knows (it closed the connection itself, or the client
+ * broke a limit) or else CLIENT_INITIATED_DISCONNECT: mosquitto 2.0 tells
+ * plugins no reason. A connection whose client id another connection has
+ * taken over leaves the thing connected, so nothing is written for it.
+ * Broker thread. */
+static void connectivity_disconnected(struct plugin *p, struct mosquitto *client)
+{
+    const char *id = mosquitto_client_id(client), *reason;
+
+    PLUGIN_ASSERT_BROKER_THREAD(p);
+    reason = strmap_take(p->online, &client, sizeof(client));
+    if (!reason || !id)
+        return; /* never accepted */
+    if (strmap_get(p->online_by_id, id, strlen(id)) != client)
+        return; /* taken over: the newer connection is online */
+    strmap_take(p->online_by_id, id, strlen(id));
+    if (!reason[0])
+        reason = fleetrecord_disconnect_name(p->kicking ? FLEETRECORD_DISC_SERVER
+                                                        : FLEETRECORD_DISC_CLIENT);
+    engine_connectivity(p->engine, id, false, reason, emulated_now(p));
+}
+
 /* A CONNECT that parsed: refuse a client id outside AWS's 1-128 bytes
  * (mosquitto refuses an empty one itself: allow_zero_length_clientid false
  * in the generated configuration), count the attempt and its address, and
@@ -490,6 +536,8 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
     c = clients_connect(p->clients, a->client, id, mosquitto_client_address(a->client), ok);
     if (!ok && c)
         clients_count_auth_failure(c, false, 0);
+    if (ok)
+        connectivity_connected(p, a->client, id);
     return ok ? MOSQ_ERR_SUCCESS : MOSQ_ERR_AUTH;
 }
 
@@ -515,6 +563,12 @@ static int on_acl_check(int event, void *event_data, void *userdata)
         return MOSQ_ERR_SUCCESS; /* UNSUBSCRIBE has no AWS equivalent */
     c = clients_by_conn(p->clients, a->client);
     rc = check_limits(p, a, c);
+    if (rc == MOSQ_ERR_UNKNOWN && strmap_get(p->online, &a->client, sizeof(a->client))) {
+        void *old = NULL; /* the broker closes the connection: a client error */
+
+        strmap_put(p->online, &a->client, sizeof(a->client),
+                   (void *)(uintptr_t)fleetrecord_disconnect_name(FLEETRECORD_DISC_PROTOCOL), &old);
+    }
     if (rc)
         return rc;
     switch (a->access) {
@@ -577,6 +631,7 @@ static int on_disconnect(int event, void *event_data, void *userdata)
     (void)event;
     PLUGIN_ASSERT_BROKER_THREAD(p);
     clients_disconnect(p->clients, d->client, emulated_now(p));
+    connectivity_disconnected(p, d->client);
     /* Forget the connection's certificate, key and all (pointers are
      * reused, and every connection ever made must not keep a slot). */
     if (p->tls_certs)
@@ -651,9 +706,13 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
     p->open_bucket_end_ms = clock_bucket_end(clock_now(&p->clock, real_ms(CLOCK_REALTIME)));
     p->clients = clients_new();
     p->tls_certs = strmap_new();
-    if (!p->clients || !p->tls_certs) {
+    p->online = strmap_new();
+    p->online_by_id = strmap_new();
+    if (!p->clients || !p->tls_certs || !p->online || !p->online_by_id) {
         clients_free(p->clients);
         strmap_free(p->tls_certs, free);
+        strmap_free(p->online, NULL);
+        strmap_free(p->online_by_id, NULL);
         delivery_stop(p->delivery);
         engine_stop(p->engine);
         free(p);
@@ -666,6 +725,9 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
             delivery_stop(p->delivery);
             engine_stop(p->engine);
             clients_free(p->clients);
+            strmap_free(p->tls_certs, free);
+            strmap_free(p->online, NULL);
+            strmap_free(p->online_by_id, NULL);
             free(p);
             return rc;
         }
@@ -691,6 +753,8 @@ EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *option
     engine_stop(p->engine);
     clients_free(p->clients);
     strmap_free(p->tls_certs, free);
+    strmap_free(p->online, NULL);
+    strmap_free(p->online_by_id, NULL);
     config_free(p->config);
     free(p);
     return MOSQ_ERR_SUCCESS;

@@ -39,6 +39,10 @@ struct plugin {
     struct clients *clients;       /* owned: counts of the open window */
     struct broker_config *config;  /* owned: the snapshot in force (NULL until the first) */
     struct strmap *tls_certs;      /* owned: TLS connection pointer -> certificate id */
+    struct strmap *online;         /* owned: connection pointer -> disconnect reason (a
+                                      string literal) of each accepted connection */
+    struct strmap *online_by_id;   /* owned: client id -> its latest connection pointer */
+    bool kicking;                  /* inside the tick's kicks: disconnects are ddlocal's */
     uint64_t config_generation;    /* of that snapshot */
     struct dd_clock clock;         /* copy of the engine's clock snapshot */
     uint64_t clock_generation;     /* of that copy */
