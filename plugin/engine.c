@@ -32,6 +32,8 @@
 #include "store/emulator/store_emulator.h"
 #include "store/emulator/store_outbox.h"
 #include "store/index/store_index.h"
+#include "store/iot/store_dyngroups.h"
+#include "store/iot/store_registry.h"
 #include "store/store.h"
 
 #define POLL_MS            20
@@ -203,6 +205,33 @@ static int do_reload(struct engine *e, void *arg)
     rc = detect_reload(e->detect, e->store, e->emulated_now_ms, &eb);
     if (!rc && eb.msg[0])
         engine_log(e, MOSQ_LOG_WARNING, "ddlocal: %s", eb.msg);
+    return rc;
+}
+
+/* Bring dynamic thing groups in line with their queries: every group at a
+ * window close (*arg false), the pending ones (new or given a new query)
+ * after the server's commits (*arg true). Detect reloads its targets when
+ * a window close moved a member, so a profile on the group judges exactly
+ * its members and a thing that left has its violations invalidated; after
+ * a commit the reload follows anyway. */
+static int do_dyngroups(struct engine *e, void *arg)
+{
+    const bool *pending_only = arg;
+    struct store_dyngroups_stats st;
+    struct dd_errbuf eb;
+    int rc;
+
+    dd_errbuf_clear(&eb);
+    rc = store_dyngroups_refresh(e->store, *pending_only, &st, &eb);
+    if (rc)
+        engine_log(e, MOSQ_LOG_ERR, "ddlocal: dynamic thing groups: %s", eb.msg);
+    if (!rc && st.refused)
+        engine_log(e, MOSQ_LOG_WARNING,
+                   "ddlocal: AddThingToDynamicThingGroupsFailed: %zu things already in %d "
+                   "groups were not added to a dynamic group",
+                   st.refused, STORE_MAX_GROUPS_PER_THING);
+    if (!rc && !*pending_only && (st.added || st.removed))
+        rc = do_reload(e, NULL);
     return rc;
 }
 
@@ -386,6 +415,7 @@ static void on_foreign_commit(struct engine *e)
             e->detect = fresh;
         }
     }
+    in_transaction(e, "building dynamic thing groups", do_dyngroups, &(bool){ true });
     in_transaction(e, "loading security profiles", do_reload, NULL);
     reload_config(e, sync_gen);
     drain_outbox(e);
@@ -485,8 +515,11 @@ static bool process(struct engine *e, struct item *batch)
                 bool new_bucket = clock_buckets_closing(e->evaluated_until_ms, batch->time_ms);
 
                 e->emulated_now_ms = batch->time_ms;
-                if (new_bucket)
+                if (new_bucket) {
                     in_transaction(e, "expiring violations", do_expire, NULL);
+                    in_transaction(e, "updating dynamic thing groups", do_dyngroups,
+                                   &(bool){ false });
+                }
                 e->evaluated_until_ms = batch->time_ms;
                 moved = true;
             }

@@ -76,8 +76,7 @@ static int check_query(struct handler *h, bool required, const char **query, con
         rc = dd_fail(&req->eb, DD_ERR_INVALID, "queryString is required");
     if (!rc && *index && strcmp(*index, INDEX_NAME) != 0)
         rc = dd_fail(&req->eb, DD_ERR_INVALID,
-                     "Dynamic thing groups support only the index " INDEX_NAME ", not %s.",
-                     *index);
+                     "Dynamic thing groups support only the index " INDEX_NAME ", not %s.", *index);
     if (!rc && *version && strcmp(*version, QUERY_VERSION) != 0)
         rc = dd_fail(&req->eb, DD_ERR_INVALID,
                      "Query version %s is not supported. Supported version: " QUERY_VERSION ".",
