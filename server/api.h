@@ -68,6 +68,10 @@ extern const struct route api_teach_routes[];
 /* Mitigation actions and Detect mitigation actions tasks (api_mitigation.c). */
 extern const struct route api_mitigation_routes[];
 
+/* Fleet indexing: the configuration, DescribeIndex, ListIndices,
+ * SearchIndex and the aggregations (index/api_index.c). */
+extern const struct route api_index_routes[];
+
 /* IoT TagResource, UntagResource, ListTagsForResource (api_tags.c). */
 extern const struct route api_tags_routes[];
 

@@ -33,6 +33,7 @@ static const struct route *const route_tables[] = {
     api_teach_routes,
     api_mitigation_routes,
     api_tags_routes,
+    api_index_routes,
 };
 
 /* clang-format on */

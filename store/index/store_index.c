@@ -19,6 +19,7 @@
 
 #include "core/fleetrecord.h"
 #include "core/shadow.h"
+#include "store/iot/store_registry.h"
 #include "store/store_internal.h"
 
 enum family {
@@ -539,4 +540,360 @@ int store_index_each_match(struct store *s, const struct fleetquery *q, const ch
     struct match_ctx m = { fn, ctx };
 
     return store_index_each_thing(s, q, after_name, limit, match_one, &m, eb);
+}
+
+/* ---- the document SearchIndex answers ---- */
+
+struct doc {
+    struct store_index_thing *t;
+    cJSON *shadow;   /* owned until added: the shadow object */
+    cJSON *defender; /* owned until added: the deviceDefender object */
+};
+
+/* One shadow's section: desired, reported, metadata, version, timestamp. */
+static int shadow_section(const char *stored, int64_t version, int64_t updated_s, cJSON **out)
+{
+    char *full = NULL;
+    cJSON *doc = NULL, *o = NULL, *state, *m;
+    int rc;
+
+    *out = NULL;
+    rc = shadow_get(stored, version, updated_s, NULL, &full);
+    if (rc)
+        return rc;
+    doc = cJSON_Parse(full);
+    o = cJSON_CreateObject();
+    if (!doc || !o) {
+        rc = DD_ERR_NOMEM;
+        goto out;
+    }
+    state = cJSON_GetObjectItemCaseSensitive(doc, "state");
+    for (m = state ? state->child : NULL; m;) {
+        cJSON *next = m->next;
+
+        if (strcmp(m->string, "delta") != 0)
+            cJSON_AddItemToObject(o, m->string, cJSON_DetachItemViaPointer(state, m));
+        m = next;
+    }
+    m = cJSON_DetachItemFromObjectCaseSensitive(doc, "metadata");
+    if (m && !cJSON_AddItemToObject(o, "metadata", m)) {
+        cJSON_Delete(m);
+        rc = DD_ERR_NOMEM;
+        goto out;
+    }
+    if (!cJSON_AddNumberToObject(o, "version", (double)version) ||
+        !cJSON_AddNumberToObject(o, "timestamp", (double)updated_s)) {
+        rc = DD_ERR_NOMEM;
+        goto out;
+    }
+    *out = o;
+    o = NULL;
+out:
+    cJSON_Delete(o);
+    cJSON_Delete(doc);
+    free(full);
+    return rc;
+}
+
+static int doc_shadow_row(sqlite3_stmt *st, void *arg)
+{
+    struct doc *d = arg;
+    struct store_index_thing *t = d->t;
+    const char *shadow_name = store__text(st, 0), *stored = store__text(st, 2);
+    cJSON *section = NULL, *names;
+    int rc;
+
+    if (!shadow_name || !stored)
+        return DD_OK;
+    if (shadow_name[0]
+            ? strcmp(t->cfg->named_shadow_mode, "ON") != 0 || !named_listed(t->named, shadow_name)
+            : strcmp(t->cfg->thing_mode, "REGISTRY_AND_SHADOW") != 0)
+        return DD_OK;
+    if (!d->shadow && !(d->shadow = cJSON_CreateObject()))
+        return DD_ERR_NOMEM;
+    rc = shadow_section(stored, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 3), &section);
+    if (rc)
+        return rc;
+    if (!shadow_name[0]) { /* the classic shadow's members at the top */
+        cJSON *m;
+
+        while ((m = section->child) != NULL)
+            cJSON_AddItemToObject(d->shadow, m->string, cJSON_DetachItemViaPointer(section, m));
+        cJSON_Delete(section);
+        return DD_OK;
+    }
+    names = cJSON_GetObjectItemCaseSensitive(d->shadow, "name");
+    if (!names && !(names = cJSON_AddObjectToObject(d->shadow, "name"))) {
+        cJSON_Delete(section);
+        return DD_ERR_NOMEM;
+    }
+    if (!cJSON_AddItemToObject(names, shadow_name, section)) {
+        cJSON_Delete(section);
+        return DD_ERR_NOMEM;
+    }
+    return DD_OK;
+}
+
+static int doc_defender_row(sqlite3_stmt *st, void *arg)
+{
+    struct doc *d = arg;
+    const char *profile = store__text(st, 0), *behavior = store__text(st, 1);
+    cJSON *b = cJSON_Parse(store__text(st, 2)), *value = cJSON_Parse(store__text(st, 4));
+    const cJSON *metric = cJSON_GetObjectItemCaseSensitive(b, "metric");
+    cJSON *p, *o = NULL;
+    int rc = DD_ERR_NOMEM;
+
+    if (!b || !value || !profile || !behavior)
+        goto out;
+    p = cJSON_GetObjectItemCaseSensitive(d->defender, profile);
+    if (!p && !(p = cJSON_AddObjectToObject(d->defender, profile)))
+        goto out;
+    o = cJSON_AddObjectToObject(p, behavior);
+    if (!o || !cJSON_AddTrueToObject(o, "inViolation") ||
+        (cJSON_IsString(metric) &&
+         !cJSON_AddStringToObject(o, "metricName", metric->valuestring)) ||
+        !cJSON_AddNumberToObject(o, "lastViolationTime", (double)sqlite3_column_int64(st, 3)) ||
+        !cJSON_AddItemToObject(o, "lastViolationValue", value))
+        goto out;
+    value = NULL;
+    rc = DD_OK;
+out:
+    cJSON_Delete(b);
+    cJSON_Delete(value);
+    return rc;
+}
+
+/* Add tree to o as its printed text under key, and free it. */
+static int add_as_text(cJSON *o, const char *key, cJSON *tree)
+{
+    char *text = cJSON_PrintUnformatted(tree);
+    int rc = text && cJSON_AddStringToObject(o, key, text) ? DD_OK : DD_ERR_NOMEM;
+
+    cJSON_free(text);
+    cJSON_Delete(tree);
+    return rc;
+}
+
+static int doc_connectivity(struct store_index_thing *t, cJSON *o)
+{
+    static const char sql[] =
+        "SELECT connected, timestamp_ms, disconnect_reason FROM connectivity WHERE client_id = ?1";
+    sqlite3_stmt *st;
+    cJSON *c = cJSON_AddObjectToObject(o, "connectivity");
+    int rc;
+
+    if (!c)
+        return DD_ERR_NOMEM;
+    rc = store__one(t->s, sql, &st, "read a thing's connectivity", "t", t->name);
+    if (rc == DD_ERR_NOT_FOUND)
+        return cJSON_AddFalseToObject(c, "connected") ? DD_OK : DD_ERR_NOMEM;
+    if (rc)
+        return rc;
+    if (!cJSON_AddBoolToObject(c, "connected", sqlite3_column_int(st, 0) != 0) ||
+        !cJSON_AddNumberToObject(c, "timestamp", (double)sqlite3_column_int64(st, 1)) ||
+        (store__text(st, 2) && !cJSON_AddStringToObject(c, "disconnectReason", store__text(st, 2))))
+        rc = DD_ERR_NOMEM;
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_index_thing_document(struct store_index_thing *t, cJSON **out)
+{
+    static const char shadows_sql[] =
+        "SELECT shadow_name, version, document, updated_s FROM shadows"
+        " WHERE thing_name = ?1 AND document IS NOT NULL ORDER BY shadow_name";
+    static const char defender_sql[] =
+        "SELECT profile_name, behavior_name, behavior, last_violation_ms, last_value"
+        " FROM violations WHERE end_ms IS NULL AND thing_name = ?1"
+        " ORDER BY profile_name, behavior_name";
+    const struct fleetquery_value *v;
+    struct doc d = { t, NULL, NULL };
+    cJSON *o = cJSON_CreateObject(), *attrs = NULL, *groups;
+    sqlite3_stmt *st;
+    size_t i, n;
+    int rc = o ? DD_OK : DD_ERR_NOMEM;
+
+    *out = NULL;
+    if (!rc) {
+        fleetrecord_find(&t->rec, "thingName", &v, &n);
+        if (!cJSON_AddStringToObject(o, "thingName", t->name))
+            rc = DD_ERR_NOMEM;
+        fleetrecord_find(&t->rec, "thingId", &v, &n);
+        if (!rc && n && !cJSON_AddStringToObject(o, "thingId", v[0].str))
+            rc = DD_ERR_NOMEM;
+        fleetrecord_find(&t->rec, "thingTypeName", &v, &n);
+        if (!rc && n && !cJSON_AddStringToObject(o, "thingTypeName", v[0].str))
+            rc = DD_ERR_NOMEM;
+    }
+    if (!rc)
+        rc = store_index_thing_values(t, "thingGroupNames", &v, &n);
+    if (!rc && n) {
+        groups = cJSON_AddArrayToObject(o, "thingGroupNames");
+        for (i = 0; !rc && i < n; i++)
+            if (!groups || !cJSON_AddItemToArray(groups, cJSON_CreateString(v[i].str)))
+                rc = DD_ERR_NOMEM;
+    }
+    if (!rc) {
+        attrs = cJSON_Parse(t->attrs && t->attrs[0] ? t->attrs : "{}");
+        if (!attrs || !cJSON_AddItemToObject(o, "attributes", attrs)) {
+            cJSON_Delete(attrs);
+            rc = DD_ERR_NOMEM;
+        }
+    }
+    if (!rc && (t->enabled & FAM_SHADOW)) {
+        rc = store__stmt(t->s, shadows_sql, &st, "t", t->name);
+        if (!rc)
+            rc = store__each(t->s, st, doc_shadow_row, &d, "read a thing's shadows");
+        if (!rc && d.shadow) {
+            rc = add_as_text(o, "shadow", d.shadow);
+            d.shadow = NULL;
+        }
+    }
+    if (!rc && (t->enabled & FAM_DD)) {
+        int64_t count = 0;
+
+        d.defender = cJSON_CreateObject();
+        rc = d.defender ? DD_OK : DD_ERR_NOMEM;
+        if (!rc)
+            rc = store__stmt(t->s, defender_sql, &st, "t", t->name);
+        if (!rc)
+            rc = store__each(t->s, st, doc_defender_row, &d, "read a thing's violations");
+        for (cJSON *p = d.defender ? d.defender->child : NULL; p; p = p->next)
+            count += cJSON_GetArraySize(p);
+        if (!rc && !cJSON_AddNumberToObject(d.defender, "violationCount", (double)count))
+            rc = DD_ERR_NOMEM;
+        if (!rc) {
+            rc = add_as_text(o, "deviceDefender", d.defender);
+            d.defender = NULL;
+        }
+    }
+    if (!rc && (t->enabled & FAM_CONN))
+        rc = doc_connectivity(t, o);
+    cJSON_Delete(d.shadow);
+    cJSON_Delete(d.defender);
+    if (rc) {
+        cJSON_Delete(o);
+        return rc;
+    }
+    *out = o;
+    return DD_OK;
+}
+
+/* ---- the thing group index ---- */
+
+static void group_lookup(void *ctx, const char *field, const struct fleetquery_value **vals,
+                         size_t *n_vals)
+{
+    fleetrecord_find(ctx, field && strcmp(field, "thingGroupNames") == 0 ? "thingGroupName" : field,
+                     vals, n_vals);
+}
+
+/* Group row st (name, id, description, attributes) into rec and doc. */
+static int group_start(struct store *s, sqlite3_stmt *st, struct fleetrecord *rec, cJSON **doc)
+{
+    const char *name = store__text(st, 0), *id = store__text(st, 1), *desc = store__text(st, 2);
+    cJSON *o = cJSON_CreateObject(), *attrs = cJSON_Parse(store__text(st, 3)), *el, *parents;
+    struct store_names anc;
+    size_t i;
+    int rc = o && attrs ? DD_OK : DD_ERR_NOMEM;
+
+    *doc = NULL;
+    memset(&anc, 0, sizeof(anc));
+    fleetrecord_clear(rec);
+    if (!rc)
+        rc = store_group_ancestors(s, name, &anc);
+    if (rc)
+        goto out;
+    fleetrecord_add_str(rec, "thingGroupName", name);
+    fleetrecord_add_str(rec, "thingGroupId", id);
+    if (desc)
+        fleetrecord_add_str(rec, "description", desc);
+    cJSON_ArrayForEach(el, attrs)
+    {
+        char field[300];
+
+        if (cJSON_IsString(el) && strlen(el->string) + sizeof("attributes.") <= sizeof(field)) {
+            snprintf(field, sizeof(field), "attributes.%s", el->string);
+            fleetrecord_add_attr(rec, field, el->valuestring);
+        }
+    }
+    for (i = 0; i < anc.n; i++)
+        fleetrecord_add_str(rec, "parentGroupNames", anc.names[i]);
+    rc = fleetrecord_seal(rec);
+    if (rc)
+        goto out;
+    if (!cJSON_AddStringToObject(o, "thingGroupName", name) ||
+        !cJSON_AddStringToObject(o, "thingGroupId", id) ||
+        (desc && !cJSON_AddStringToObject(o, "thingGroupDescription", desc)) ||
+        !cJSON_AddItemToObject(o, "attributes", attrs)) {
+        rc = DD_ERR_NOMEM;
+        goto out;
+    }
+    attrs = NULL;
+    parents = cJSON_AddArrayToObject(o, "parentGroupNames");
+    for (i = 0; i < anc.n; i++)
+        if (!parents || !cJSON_AddItemToArray(parents, cJSON_CreateString(anc.names[i])))
+            rc = DD_ERR_NOMEM;
+    if (!rc) {
+        *doc = o;
+        o = NULL;
+    }
+out:
+    store_names_cleanup(&anc);
+    cJSON_Delete(attrs);
+    cJSON_Delete(o);
+    return rc;
+}
+
+int store_index_each_group(struct store *s, const struct fleetquery *q, const char *after_name,
+                           size_t limit, store_index_group_fn fn, void *ctx, struct dd_errbuf *eb)
+{
+    static const char sql[] = "SELECT name, group_id, description, attributes FROM thing_groups"
+                              " WHERE name > ?1 ORDER BY name";
+    struct store_index_config cfg;
+    struct fleetrecord rec;
+    sqlite3_stmt *st = NULL;
+    size_t n = 0;
+    int rc;
+
+    fleetrecord_init(&rec);
+    rc = store_index_config_get(s, &cfg);
+    if (rc)
+        return dd_fail(eb, rc, "cannot read the indexing configuration");
+    if (strcmp(cfg.group_mode, "ON") != 0) {
+        rc = dd_fail(eb, DD_ERR_NOT_FOUND, "Index AWS_ThingGroups does not exist");
+        goto out;
+    }
+    rc = store__stmt(s, sql, &st, "s", after_name ? after_name : "");
+    while (!rc) {
+        cJSON *doc = NULL;
+
+        rc = store__step_row(s, st, "walk the thing groups");
+        if (rc == DD_ERR_NOT_FOUND) {
+            rc = DD_OK;
+            st = NULL;
+            break;
+        }
+        if (rc) {
+            st = NULL;
+            break;
+        }
+        rc = group_start(s, st, &rec, &doc);
+        if (!rc && fleetquery_match(q, group_lookup, &rec)) {
+            rc = fn(ctx, store__text(st, 0), doc);
+            if (!rc && limit && ++n >= limit) {
+                cJSON_Delete(doc);
+                break;
+            }
+        }
+        cJSON_Delete(doc);
+    }
+    if (st)
+        sqlite3_reset(st);
+    if (rc == DD_ERR_NOMEM || rc == DD_ERR_BUSY || rc == DD_ERR_STORE)
+        dd_fail(eb, rc, rc == DD_ERR_NOMEM ? "out of memory" : "cannot read the index");
+out:
+    store_index_config_cleanup(&cfg);
+    fleetrecord_cleanup(&rec);
+    return rc;
 }

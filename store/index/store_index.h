@@ -87,4 +87,27 @@ int store_index_each_thing(struct store *s, const struct fleetquery *q, const ch
 int store_index_thing_values(struct store_index_thing *thing, const char *field,
                              const struct fleetquery_value **vals, size_t *n_vals);
 
+/* The thing's document as SearchIndex answers it (fleet-indexing.md §3.1):
+ * thingName, thingId, thingTypeName, thingGroupNames, attributes, shadow
+ * and deviceDefender as JSON text, connectivity as an object, each as far
+ * as the configuration indexes it. On DD_OK *out is a new cJSON object the
+ * caller frees with cJSON_Delete(); otherwise NULL. DD_ERR_NOMEM,
+ * DD_ERR_BUSY, DD_ERR_STORE. */
+struct cJSON;
+int store_index_thing_document(struct store_index_thing *thing, struct cJSON **out);
+
+/* Calls fn for each thing group matching q (parsed with
+ * FLEETQUERY_THING_GROUPS), in name order, after after_name (NULL: from
+ * the start), at most limit groups (0: no limit), with its document as
+ * SearchIndex answers it (thingGroupName, thingGroupId,
+ * thingGroupDescription, attributes, parentGroupNames; borrowed for the
+ * call). Fields: thingGroupName (and thingGroupNames), thingGroupId,
+ * description, attributes.<name>, parentGroupNames (every ancestor).
+ * DD_ERR_NOT_FOUND ("Index AWS_ThingGroups does not exist") when thing group
+ * indexing is OFF; a non-zero return of fn stops the walk and is returned;
+ * DD_ERR_NOMEM, DD_ERR_BUSY, DD_ERR_STORE, with eb set. */
+typedef int (*store_index_group_fn)(void *ctx, const char *group_name, const struct cJSON *doc);
+int store_index_each_group(struct store *s, const struct fleetquery *q, const char *after_name,
+                           size_t limit, store_index_group_fn fn, void *ctx, struct dd_errbuf *eb);
+
 #endif
