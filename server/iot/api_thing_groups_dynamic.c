@@ -23,6 +23,7 @@
 #include "server/handler.h"
 #include "server/iot/api_registry.h"
 #include "server/iot/api_tags.h"
+#include "store/iot/store_dyngroups.h"
 #include "store/iot/store_registry.h"
 
 #define INDEX_NAME    "AWS_Things"
@@ -129,7 +130,9 @@ static int create_call(struct handler *h)
     cJSON *o;
     int rc;
 
-    rc = request_now_checked(h->req, &op->spec.now_ms);
+    rc = store_dyngroups_need_index(h->s, &h->req->eb);
+    if (!rc)
+        rc = request_now_checked(h->req, &op->spec.now_ms);
     if (!rc)
         rc = ids_uuid(id);
     op->spec.group_id = id;

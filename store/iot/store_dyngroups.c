@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* store_dyngroups.c: dynamic thing group membership (see store_dyngroups.h).
  *
- * A refresh walks each group's query over the fleet index once, which
- * yields the matching things in name order, reads the group's current
- * members in the same order, and merges the two sorted lists: names only
- * in the first join, names only in the second leave. The walk's statement
- * is done before the first write, so reads never see half a refresh. */
+ * A refresh walks the fleet index once for all the groups it refreshes:
+ * each thing's field families are read (lazily, only those some query
+ * asks for) once and matched against every group's query, which yields
+ * each group's matching things in name order. Then each group's current
+ * members are read in the same order and the two sorted lists merged:
+ * names only in the first join, names only in the second leave. The walk
+ * is done before the first write, so reads never see half a refresh. One
+ * walk instead of one per group is what keeps ten groups' upkeep small
+ * beside a window close (docs/fleet-indexing.md has the figures). */
 #include "store/iot/store_dyngroups.h"
 
 #include <stdlib.h>
@@ -64,9 +68,7 @@ static int apply(struct store *s, const char *group, const struct store_names *w
     int rc = DD_OK;
 
     while (!rc && (i < want->n || j < have->n)) {
-        int c = i == want->n   ? 1
-                : j == have->n ? -1
-                               : strcmp(want->names[i], have->names[j]);
+        int c = i == want->n ? 1 : j == have->n ? -1 : strcmp(want->names[i], have->names[j]);
 
         if (c < 0) {
             rc = join(s, want->names[i++], group, st);
@@ -81,41 +83,13 @@ static int apply(struct store *s, const char *group, const struct store_names *w
     return rc;
 }
 
-/* One group: match its query, apply the difference, mark it ACTIVE. A
- * stored query that no longer parses (it was checked when written) keeps
- * its members. */
-static int refresh_group(struct store *s, const char *group, const char *query,
-                         struct store_dyngroups_stats *st, struct dd_errbuf *eb)
-{
-    static const char members_sql[] =
-        "SELECT thing_name FROM thing_group_members WHERE group_name = ? ORDER BY thing_name";
-    static const char active_sql[] =
-        "UPDATE thing_groups SET status = 'ACTIVE' WHERE name = ? AND status <> 'ACTIVE'";
-    struct store_names want = { 0 }, have = { 0 };
-    struct fleetquery *fq = NULL;
-    int rc = fleetquery_parse(query, strlen(query), FLEETQUERY_THINGS, &fq, NULL);
-
-    if (rc == DD_ERR_INVALID)
-        return DD_OK;
-    if (!rc)
-        rc = store_index_each_match(s, fq, NULL, 0, collect_match, &want, eb);
-    if (!rc)
-        rc = store__names(s, members_sql, 0, &have, "s", group);
-    if (!rc)
-        rc = apply(s, group, &want, &have, st);
-    if (!rc)
-        rc = store__run(s, active_sql, "mark group active", "s", group);
-    st->groups++;
-    fleetquery_free(fq);
-    store_names_cleanup(&want);
-    store_names_cleanup(&have);
-    return rc;
-}
-
-/* The dynamic groups to refresh, oldest first: older groups take a full
- * thing's last places, as AWS gives older groups precedence. */
+/* The dynamic groups to refresh, oldest first (older groups take a full
+ * thing's last places, as AWS gives older groups precedence), each with
+ * its parsed query and the things that match it. */
 struct pending {
     struct store_names names, queries;
+    struct fleetquery **fq;   /* owned, n = names.n; NULL: the query no longer parses */
+    struct store_names *want; /* owned, n = names.n */
 };
 
 static int pending_row(void *ctx, const char *name, const char *query)
@@ -126,7 +100,94 @@ static int pending_row(void *ctx, const char *name, const char *query)
     return rc ? rc : collect_match(&p->queries, query);
 }
 
-int store_dyngroups_indexing_on(struct store *s, bool *on)
+static void pending_cleanup(struct pending *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->names.n; i++) {
+        if (p->fq)
+            fleetquery_free(p->fq[i]);
+        if (p->want)
+            store_names_cleanup(&p->want[i]);
+    }
+    free(p->fq);
+    free(p->want);
+    store_names_cleanup(&p->names);
+    store_names_cleanup(&p->queries);
+}
+
+static void lookup(void *ctx, const char *field, const struct fleetquery_value **vals,
+                   size_t *n_vals)
+{
+    /* An error reading a family is kept by the walk, which stops on it. */
+    (void)store_index_thing_values(ctx, field, vals, n_vals);
+}
+
+/* One thing of the walk: add it to the things of every group it matches.
+ * The thing's field families are read once for all the groups. */
+static int match_groups(void *ctx, const char *thing_name, struct store_index_thing *thing)
+{
+    struct pending *p = ctx;
+    size_t i;
+    int rc = DD_OK;
+
+    for (i = 0; !rc && i < p->names.n; i++)
+        if (p->fq[i] && fleetquery_match(p->fq[i], lookup, thing))
+            rc = collect_match(&p->want[i], thing_name);
+    return rc;
+}
+
+/* Parse every group's query (a stored query that no longer parses keeps
+ * its members: it was checked when written), then walk the index once. */
+static int match_all(struct store *s, struct pending *p, struct dd_errbuf *eb)
+{
+    struct fleetquery *all = NULL;
+    size_t i;
+    int rc;
+
+    p->fq = calloc(p->names.n, sizeof(*p->fq));
+    p->want = calloc(p->names.n, sizeof(*p->want));
+    if (!p->fq || !p->want)
+        return DD_ERR_NOMEM;
+    for (i = 0; i < p->names.n; i++) {
+        const char *q = p->queries.names[i];
+
+        rc = fleetquery_parse(q, strlen(q), FLEETQUERY_THINGS, &p->fq[i], NULL);
+        if (rc && rc != DD_ERR_INVALID)
+            return rc;
+    }
+    rc = fleetquery_parse("*", 1, FLEETQUERY_THINGS, &all, NULL);
+    if (!rc)
+        rc = store_index_each_thing(s, all, NULL, 0, match_groups, p, eb);
+    fleetquery_free(all);
+    return rc;
+}
+
+/* Apply group i's difference and mark it ACTIVE. */
+static int refresh_group(struct store *s, const struct pending *p, size_t i,
+                         struct store_dyngroups_stats *st)
+{
+    static const char members_sql[] =
+        "SELECT thing_name FROM thing_group_members WHERE group_name = ? ORDER BY thing_name";
+    static const char active_sql[] =
+        "UPDATE thing_groups SET status = 'ACTIVE' WHERE name = ? AND status <> 'ACTIVE'";
+    const char *group = p->names.names[i];
+    struct store_names have = { 0 };
+    int rc = DD_OK;
+
+    if (p->fq[i])
+        rc = store__names(s, members_sql, 0, &have, "s", group);
+    if (!rc && p->fq[i])
+        rc = apply(s, group, &p->want[i], &have, st);
+    if (!rc)
+        rc = store__run(s, active_sql, "mark group active", "s", group);
+    st->groups++;
+    store_names_cleanup(&have);
+    return rc;
+}
+
+/* Whether thing indexing is on (any mode but OFF), into *on. */
+static int indexing_on(struct store *s, bool *on)
 {
     struct store_index_config cfg;
     int rc = store_index_config_get(s, &cfg);
@@ -136,14 +197,38 @@ int store_dyngroups_indexing_on(struct store *s, bool *on)
     return rc;
 }
 
+int store_dyngroups_need_index(struct store *s, struct dd_errbuf *eb)
+{
+    bool on;
+    int rc = indexing_on(s, &on);
+
+    if (!rc && !on)
+        rc = dd_fail(eb, DD_ERR_NOT_FOUND,
+                     "AWS IoT Fleet Indexing is not enabled. Please enable index by calling "
+                     "UpdateIndexingConfiguration.");
+    return rc;
+}
+
+int store_dyngroups_allow_index_off(struct store *s, struct dd_errbuf *eb)
+{
+    static const char sql[] = "SELECT 1 FROM thing_groups WHERE query_string IS NOT NULL";
+    int rc = store__exists(s, sql, "find dynamic groups", "");
+
+    if (rc == DD_OK)
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "Thing indexing cannot be turned off while dynamic thing groups exist. "
+                       "Delete them first.");
+    return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
+}
+
 int store_dyngroups_refresh(struct store *s, bool pending_only, struct store_dyngroups_stats *stats,
                             struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT name, query_string FROM thing_groups"
                               " WHERE query_string IS NOT NULL AND (?1 = 0 OR status <> 'ACTIVE')"
-                              " ORDER BY created_ms, name";
+                              " ORDER BY created_ms, rowid";
     struct store_dyngroups_stats local;
-    struct pending p = { { 0 }, { 0 } };
+    struct pending p = { { 0 }, { 0 }, NULL, NULL };
     sqlite3_stmt *st;
     bool on;
     size_t i;
@@ -152,17 +237,18 @@ int store_dyngroups_refresh(struct store *s, bool pending_only, struct store_dyn
     if (!stats)
         stats = &local;
     memset(stats, 0, sizeof(*stats));
-    rc = store_dyngroups_indexing_on(s, &on);
+    rc = indexing_on(s, &on);
     if (rc || !on)
         return rc;
     rc = store__stmt(s, sql, &st, "i", pending_only ? 1 : 0);
     if (!rc)
         rc = store__each_text(s, st, NULL, pending_row, &p, "list dynamic groups");
+    if (!rc && p.names.n)
+        rc = match_all(s, &p, eb);
     for (i = 0; !rc && i < p.names.n; i++)
-        rc = refresh_group(s, p.names.names[i], p.queries.names[i], stats, eb);
+        rc = refresh_group(s, &p, i, stats);
     if (rc && !eb->msg[0])
         dd_fail(eb, rc, "cannot refresh dynamic thing groups");
-    store_names_cleanup(&p.names);
-    store_names_cleanup(&p.queries);
+    pending_cleanup(&p);
     return rc;
 }

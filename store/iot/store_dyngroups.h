@@ -34,7 +34,13 @@ struct store_dyngroups_stats {
 int store_dyngroups_refresh(struct store *s, bool pending_only, struct store_dyngroups_stats *stats,
                             struct dd_errbuf *eb);
 
-/* Whether thing indexing is on (any mode but OFF), into *on. Store errors. */
-int store_dyngroups_indexing_on(struct store *s, bool *on);
+/* DD_OK when thing indexing is on (any mode but OFF); DD_ERR_NOT_FOUND
+ * with AWS's message in eb when it is off, as CreateDynamicThingGroup
+ * answers then. Store errors. */
+int store_dyngroups_need_index(struct store *s, struct dd_errbuf *eb);
+
+/* DD_OK when no dynamic group exists; DD_ERR_INVALID (eb says why) when
+ * one does, as thing indexing cannot be turned off then. Store errors. */
+int store_dyngroups_allow_index_off(struct store *s, struct dd_errbuf *eb);
 
 #endif

@@ -648,7 +648,7 @@ static int leave_newest_dynamic(struct store *s, const char *thing)
         "DELETE FROM thing_group_members WHERE thing_name = ?1 AND group_name = ("
         " SELECT g.name FROM thing_group_members AS m JOIN thing_groups AS g"
         " ON g.name = m.group_name WHERE m.thing_name = ?1 AND g.query_string IS NOT NULL"
-        " ORDER BY g.created_ms DESC, g.name DESC LIMIT 1) RETURNING group_name";
+        " ORDER BY g.created_ms DESC, g.rowid DESC LIMIT 1) RETURNING group_name";
     sqlite3_stmt *st;
     int rc = store__one(s, sql, &st, "leave a dynamic group", "s", thing);
 

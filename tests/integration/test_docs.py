@@ -127,6 +127,8 @@ EXPECT = {
     EP + "iot describe-thing-group --thing-group-name fw-1-2"
     " --query '[queryString,indexName,queryVersion]' --output text":
         ["attributes.fw:1.2\tAWS_Things\t2017-09-30\n"],
+    EP + "iot list-things-in-thing-group --thing-group-name fw-1-2 --query things --output text":
+        ["lamp-7\n", 10],
 }
 
 START_TIMEOUT_S = 180  # `make run` builds what is out of date first
