@@ -235,9 +235,13 @@ static int do_dyngroups(struct engine *e, void *arg)
     return rc;
 }
 
+/* A window close: Detect evaluates it, then the dynamic groups follow
+ * what changed (violations included), in the same transaction. */
 static int do_window(struct engine *e, void *arg)
 {
-    return detect_window(e->detect, e->store, arg);
+    int rc = detect_window(e->detect, e->store, arg);
+
+    return rc ? rc : do_dyngroups(e, &(bool){ false });
 }
 
 static int do_expire(struct engine *e, void *arg)
@@ -515,11 +519,8 @@ static bool process(struct engine *e, struct item *batch)
                 bool new_bucket = clock_buckets_closing(e->evaluated_until_ms, batch->time_ms);
 
                 e->emulated_now_ms = batch->time_ms;
-                if (new_bucket) {
+                if (new_bucket)
                     in_transaction(e, "expiring violations", do_expire, NULL);
-                    in_transaction(e, "updating dynamic thing groups", do_dyngroups,
-                                   &(bool){ false });
-                }
                 e->evaluated_until_ms = batch->time_ms;
                 moved = true;
             }

@@ -155,9 +155,9 @@ static void test_full_thing_and_index_off(void **state)
     for (i = 0; i < 9; i++) {
         snprintf(name, sizeof(name), "S%d", i);
         store_fixture_group(s, name, NULL);
-        assert_int_equal(store_membership_update(s, "t", (const char *const[]){ name }, 1, NULL,
-                                                 0, false, &eb),
-                         DD_OK);
+        assert_int_equal(
+            store_membership_update(s, "t", (const char *const[]){ name }, 1, NULL, 0, false, &eb),
+            DD_OK);
     }
     /* One place left: the older group takes it. */
     refresh(s, false, &st);
