@@ -129,6 +129,8 @@ EXPECT = {
         ["attributes.fw:1.2\tAWS_Things\t2017-09-30\n"],
     EP + "iot list-things-in-thing-group --thing-group-name fw-1-2 --query things --output text":
         ["lamp-7\n", 10],
+    EP + "iot list-thing-groups-for-thing --thing-name dev-XBHY"
+    " --query 'thingGroups[].groupName' --output text": ["msg-sent-violators\n"],
 }
 
 START_TIMEOUT_S = 180  # `make run` builds what is out of date first

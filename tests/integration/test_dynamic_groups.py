@@ -9,13 +9,14 @@ and Detect violations within one window of the manual clock, Detect judges
 exactly a targeted dynamic group's members and invalidates the violations
 of a thing that leaves, and overrideDynamicGroups makes room."""
 import json
+import os
 import time
 
 import paho.mqtt.client as mqtt
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import cli_error, reset
+from conftest import ROOT, cli_error, reset
 
 GARN = "arn:aws:iot:us-east-1:123456789012:thinggroup/"
 QUERY = "attributes.fw:1.2"
@@ -399,3 +400,34 @@ def test_override_dynamic_groups(emu, iot):
     # Full, the thing stays out of the group it matches at the next window.
     emu.advance(300)
     assert "d-new" not in groups_of(iot, "t")
+
+
+def workshop_json(name):
+    with open(os.path.join(ROOT, "fixtures", "workshop", name), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def test_the_lab_fills_a_dynamic_group(emu, iot):
+    """The workshop's profile (MsgSentSecProfile, fewer than 5 messages in 5
+    minutes) on all things: the rogue device's 30 messages put it in the
+    group of devices in alarm at that window close, and a quiet window takes
+    it out again."""
+    iot.create_thing(thingName="dev-XBHY")
+    iot.create_thing(thingName="dev-calm")
+    iot.create_dynamic_thing_group(
+        thingGroupName="msg-sent-violators",
+        queryString="deviceDefender.MsgSentSecProfile.MsgSentBehavior.inViolation:true")
+    emu.client("sns").create_topic(Name="DDD_Alerts")
+    iot.create_security_profile(**workshop_json("security-profile.json"))
+    iot.attach_security_profile(**workshop_json("attach-security-profile.json"))
+    emu.sync()
+    publish(emu, "dev-XBHY", 30)
+    publish(emu, "dev-calm", 1)
+    assert members(iot, "msg-sent-violators") == []
+    emu.advance(300)
+    assert members(iot, "msg-sent-violators") == ["dev-XBHY"]
+    out = emu.aws_json("iot", "list-thing-groups-for-thing", "--thing-name", "dev-XBHY")
+    assert [g["groupName"] for g in out["thingGroups"]] == ["msg-sent-violators"]
+    publish(emu, "dev-XBHY", 1)
+    emu.advance(300)
+    assert members(iot, "msg-sent-violators") == []
