@@ -26,3 +26,7 @@ CREATE TABLE connectivity (
     disconnect_reason TEXT,                -- NULL while connected or never disconnected
     version INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- SearchIndex narrows a query holding thingName:x or thingName:x* to the
+-- things whose name matches ignoring case before it reads their fields.
+CREATE INDEX things_by_name_nocase ON things (name COLLATE NOCASE);

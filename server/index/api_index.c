@@ -9,7 +9,7 @@
  * core/fleetquery (its refusals are InvalidQueryException); the store walks
  * the things in name order, which is what makes a nextToken (the last name
  * of a page, scoped by the index and the query) stable. Aggregations read
- * one field of every matching thing: the field must be a managed field of
+ * one field of every matching thing or group: the field must be a managed field of
  * an enabled source or a configured custom field, and its declared type
  * decides which values count and which statistics exist. */
 #include <math.h>
@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/fleetquery.h"
+#include "core/fleetrecord.h"
 #include "core/names.h"
 #include "core/paging.h"
 #include "server/api.h"
@@ -248,13 +249,16 @@ static bool custom_name_ok(const char *name, unsigned mask, bool groups)
     return true;
 }
 
-/* customFields of o (or, when absent, the stored *json), checked against
- * the sources in mask; *json becomes the canonical text (a new string). */
+/* customFields of o (or, when absent, the stored *json, which an index
+ * turned off drops), checked against the sources in mask; *json becomes
+ * the canonical text (a new string). */
 static int check_custom_fields(struct request *req, const cJSON *o, const char *path, unsigned mask,
                                bool groups, char **json)
 {
     const cJSON *given = handler_member(o, "customFields"), *el;
-    cJSON *list = given ? cJSON_Duplicate(given, true) : cJSON_Parse(*json ? *json : "[]");
+    bool off = !(mask & (groups ? SRC_GROUPS : SRC_REGISTRY));
+    cJSON *list = given ? cJSON_Duplicate(given, true)
+                        : cJSON_Parse(*json && !off ? *json : "[]"); /* OFF drops them */
     int rc = list ? DD_OK : DD_ERR_NOMEM;
     char *text;
 
@@ -754,11 +758,13 @@ static int search_thing(void *ctx, const char *name, struct store_index_thing *t
     return rc ? rc : page_add(op, name, doc);
 }
 
-static int search_group(void *ctx, const char *name, const cJSON *doc)
+static int search_group(void *ctx, const char *name, const cJSON *doc,
+                        const struct fleetrecord *fields)
 {
     struct op *op = ctx;
     cJSON *copy;
 
+    (void)fields;
     if (op->n_items == op->limit)
         return page_add(op, name, NULL);
     copy = cJSON_Duplicate(doc, true);
@@ -828,7 +834,7 @@ static int check_aggregation(struct handler *h)
     if (rc)
         return rc;
     if (!op->field && kind == AGG_STATISTICS)
-        op->field = "registry.version";
+        op->field = strcmp(op->index, GROUPS_INDEX) == 0 ? "version" : "registry.version";
     if (!op->field || !op->field[0])
         return dd_fail(&req->eb, DD_ERR_INVALID,
                        "1 validation error detected: Value null at 'aggregationField' failed to "
@@ -883,7 +889,9 @@ static int aggregation_field(struct handler *h)
 {
     struct op *op = h->op;
     enum agg_kind kind = *(const enum agg_kind *)h->arg;
-    const struct managed *m = managed_find(op->field, sources_of(&op->cfg) & ~SRC_GROUPS);
+    bool groups = strcmp(op->index, GROUPS_INDEX) == 0;
+    const struct managed *m =
+        managed_find(op->field, sources_of(&op->cfg) & (groups ? SRC_GROUPS : ~SRC_GROUPS));
     cJSON *custom = NULL;
     const cJSON *el;
     int rc = DD_OK;
@@ -893,7 +901,7 @@ static int aggregation_field(struct handler *h)
         op->field_type = m->type;
         snprintf(op->record_field, sizeof(op->record_field), "%s", m->field ? m->field : op->field);
     } else {
-        custom = cJSON_Parse(op->cfg.thing_custom);
+        custom = cJSON_Parse(groups ? op->cfg.group_custom : op->cfg.thing_custom);
         cJSON_ArrayForEach(el, custom)
         {
             const cJSON *name = cJSON_GetObjectItemCaseSensitive(el, "name");
@@ -931,18 +939,12 @@ static void number_text(double v, char *buf, size_t size)
         snprintf(buf, size, "%.15g", v);
 }
 
-/* Keep the values of the declared type (a String field takes numbers as
- * their text). */
-static int agg_thing(void *ctx, const char *name, struct store_index_thing *thing)
+/* Keep the n values v of a matching thing or group that have the declared
+ * type (a String field takes numbers as their text). */
+static int agg_take(struct op *op, const struct fleetquery_value *v, size_t n)
 {
-    struct op *op = ctx;
-    const struct fleetquery_value *v;
-    size_t i, n;
-    int rc = store_index_thing_values(thing, op->record_field, &v, &n);
+    size_t i;
 
-    (void)name;
-    if (rc)
-        return rc;
     op->n_things++;
     for (i = 0; i < n; i++) {
         struct agg_value a = { v[i].type, v[i].num, NULL };
@@ -981,23 +983,42 @@ static int agg_thing(void *ctx, const char *name, struct store_index_thing *thin
     return DD_OK;
 }
 
+static int agg_thing(void *ctx, const char *name, struct store_index_thing *thing)
+{
+    struct op *op = ctx;
+    const struct fleetquery_value *v;
+    size_t n;
+    int rc = store_index_thing_values(thing, op->record_field, &v, &n);
+
+    (void)name;
+    return rc ? rc : agg_take(op, v, n);
+}
+
+static int agg_group(void *ctx, const char *name, const cJSON *doc,
+                     const struct fleetrecord *fields)
+{
+    struct op *op = ctx;
+    const struct fleetquery_value *v;
+    size_t n;
+
+    (void)name;
+    (void)doc;
+    fleetrecord_find(fields, op->record_field, &v, &n);
+    return agg_take(op, v, n);
+}
+
 static int call_aggregation(struct handler *h)
 {
     struct op *op = h->op;
     int rc;
 
-    if (strcmp(op->index, THINGS_INDEX) != 0) {
-        rc = load_index(h);
-        return rc ? rc
-                  : dd_fail(&h->req->eb, DD_ERR_INVALID,
-                            "ddlocal aggregates the AWS_Things index only");
-    }
-    op->index = THINGS_INDEX;
     rc = load_index(h);
     if (!rc)
         rc = aggregation_field(h);
     if (rc || h->res->status) /* an InvalidAggregationException was answered */
         return rc;
+    if (strcmp(op->index, GROUPS_INDEX) == 0)
+        return store_index_each_group(h->s, op->q, NULL, 0, agg_group, op, &h->req->eb);
     return store_index_each_thing(h->s, op->q, NULL, 0, agg_thing, op, &h->req->eb);
 }
 

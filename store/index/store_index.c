@@ -44,6 +44,17 @@ struct store_index_thing {
     int rc;           /* the first error a lookup met */
 };
 
+/* The statements a thing's families and its document share. */
+static const char shadows_sql[] = "SELECT shadow_name, version, document, updated_s FROM shadows"
+                                  " WHERE thing_name = ?1 AND document IS NOT NULL"
+                                  " ORDER BY shadow_name";
+static const char connectivity_sql[] = "SELECT connected, timestamp_ms, disconnect_reason, version"
+                                       " FROM connectivity WHERE client_id = ?1";
+static const char violations_sql[] =
+    "SELECT profile_name, behavior_name, behavior, last_violation_ms, last_value"
+    " FROM violations WHERE end_ms IS NULL AND thing_name = ?1"
+    " ORDER BY profile_name, behavior_name";
+
 void store_index_config_cleanup(struct store_index_config *c)
 {
     if (!c)
@@ -263,10 +274,8 @@ static int shadow_each(sqlite3_stmt *st, void *arg)
 
 static int load_shadows(struct store_index_thing *t)
 {
-    static const char sql[] = "SELECT shadow_name, version, document, updated_s FROM shadows"
-                              " WHERE thing_name = ?1 AND document IS NOT NULL";
     sqlite3_stmt *st;
-    int rc = store__stmt(t->s, sql, &st, "t", t->name);
+    int rc = store__stmt(t->s, shadows_sql, &st, "t", t->name);
 
     if (rc)
         return rc;
@@ -275,10 +284,8 @@ static int load_shadows(struct store_index_thing *t)
 
 static int load_conn(struct store_index_thing *t)
 {
-    static const char sql[] =
-        "SELECT connected, timestamp_ms, disconnect_reason FROM connectivity WHERE client_id = ?1";
     sqlite3_stmt *st;
-    int rc = store__one(t->s, sql, &st, "read a thing's connectivity", "t", t->name);
+    int rc = store__one(t->s, connectivity_sql, &st, "read a thing's connectivity", "t", t->name);
 
     if (rc == DD_ERR_NOT_FOUND) {
         fleetrecord_add_bool(&t->rec, "connectivity.connected", false);
@@ -288,6 +295,7 @@ static int load_conn(struct store_index_thing *t)
         return rc;
     fleetrecord_add_bool(&t->rec, "connectivity.connected", sqlite3_column_int(st, 0) != 0);
     fleetrecord_add_num(&t->rec, "connectivity.timestamp", (double)sqlite3_column_int64(st, 1));
+    fleetrecord_add_num(&t->rec, "connectivity.version", (double)sqlite3_column_int64(st, 3));
     if (store__text(st, 2))
         fleetrecord_add_str(&t->rec, "connectivity.disconnectReason", store__text(st, 2));
     sqlite3_reset(st);
@@ -328,10 +336,6 @@ static int load_dd(struct store_index_thing *t)
 {
     static const char count_sql[] =
         "SELECT count(*) FROM violations WHERE end_ms IS NULL AND thing_name = ?1";
-    static const char sql[] =
-        "SELECT profile_name, behavior_name, behavior, last_violation_ms, last_value"
-        " FROM violations WHERE end_ms IS NULL AND thing_name = ?1"
-        " ORDER BY profile_name, behavior_name";
     sqlite3_stmt *st;
     int64_t n = 0;
     int rc = store__int64(t->s, count_sql, "count a thing's violations", &n, "t", t->name);
@@ -341,7 +345,7 @@ static int load_dd(struct store_index_thing *t)
     fleetrecord_add_num(&t->rec, "deviceDefender.violationCount", (double)n);
     if (n == 0)
         return DD_OK;
-    rc = store__stmt(t->s, sql, &st, "t", t->name);
+    rc = store__stmt(t->s, violations_sql, &st, "t", t->name);
     if (rc)
         return rc;
     return store__each(t->s, st, dd_each, t, "read a thing's violations");
@@ -444,11 +448,98 @@ static unsigned families_enabled(const struct store_index_config *cfg)
     return f;
 }
 
+/* The literal start of thingName that every match of q must have, from a
+ * thingName term on the root's chain of ANDs, lower-cased into prefix
+ * (size bytes); *exact when the term is the whole name. false when q
+ * bounds no name (then every thing is a candidate). A bound only narrows
+ * the candidates: the matcher still decides each one. */
+static bool name_bound(const struct fleetquery_node *n, char *prefix, size_t size, bool *exact)
+{
+    size_t len = 0;
+    const char *v;
+
+    if (n->op == FLEETQUERY_AND)
+        return name_bound(n->a, prefix, size, exact) || name_bound(n->b, prefix, size, exact);
+    if (n->op != FLEETQUERY_TERM || !n->field || strcmp(n->field, "thingName") != 0)
+        return false;
+    for (v = n->value; *v; v++) {
+        if (n->wild && (*v == '*' || *v == '?' || *v == '\\'))
+            break;
+        if ((unsigned char)*v >= 0x80 || len + 2 > size)
+            return false; /* NOCASE folds ASCII only */
+        prefix[len++] = (*v >= 'A' && *v <= 'Z') ? (char)(*v - 'A' + 'a') : *v;
+    }
+    prefix[len] = '\0';
+    *exact = !n->wild;
+    return len > 0;
+}
+
+/* A word every match of q holds in its attributes' JSON text, from an
+ * `attributes.<name>:<word>` term on the root's chain of ANDs, lower-cased
+ * into word (size bytes): a term matches a token of the value or the whole
+ * value, so the word is in the text. Only words of characters JSON never
+ * escapes, and never a number (a number term also matches another spelling
+ * of the same number). false when q has no such term. */
+static bool attr_word(const struct fleetquery_node *n, char *word, size_t size)
+{
+    size_t len = strlen(n->value ? n->value : "");
+    char *end = NULL;
+    size_t i;
+
+    if (n->op == FLEETQUERY_AND)
+        return attr_word(n->a, word, size) || attr_word(n->b, word, size);
+    if (n->op != FLEETQUERY_TERM || n->wild || !n->field ||
+        strncmp(n->field, "attributes.", 11) != 0 || len == 0 || len >= size)
+        return false;
+    (void)strtod(n->value, &end);
+    if (end && *end == '\0')
+        return false;
+    for (i = 0; i < len; i++) {
+        char c = n->value[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':'))
+            return false;
+        word[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    word[len] = '\0';
+    return true;
+}
+
+/* The registry rows a walk of q steps over, after after_name, into *st:
+ * every thing, narrowed by SQL where that is exact (a thingName bound, an
+ * attribute word); the matcher still decides each row. */
+static int walk_stmt(struct store *s, const struct fleetquery *q, const char *after_name,
+                     sqlite3_stmt **st)
+{
+#define WALK_COLUMNS "SELECT name, thing_id, type_name, attributes, version FROM things WHERE "
+#define WALK_WORD    " AND (?4 IS NULL OR instr(lower(attributes), ?4) > 0) ORDER BY name"
+    static const char all_sql[] = WALK_COLUMNS "name > ?1" WALK_WORD;
+    static const char exact_sql[] = WALK_COLUMNS "name = ?2 COLLATE NOCASE AND name > ?1" WALK_WORD;
+    static const char prefix_sql[] =
+        WALK_COLUMNS "name COLLATE NOCASE >= ?2 AND"
+                     " name COLLATE NOCASE < ?3 AND name > ?1" WALK_WORD;
+#undef WALK_COLUMNS
+#undef WALK_WORD
+    char lo[256], hi[256], word[256];
+    const char *w = attr_word(fleetquery_root(q), word, sizeof(word)) ? word : NULL;
+    bool exact = false;
+    size_t len;
+
+    after_name = after_name ? after_name : "";
+    if (!name_bound(fleetquery_root(q), lo, sizeof(lo), &exact))
+        return store__stmt(s, all_sql, st, "s--s", after_name, w);
+    if (exact)
+        return store__stmt(s, exact_sql, st, "ss-s", after_name, lo, w);
+    len = strlen(lo);
+    memcpy(hi, lo, len + 1);
+    hi[len - 1]++; /* ASCII below 0x80: no carry; just past every "lo..." */
+    return store__stmt(s, prefix_sql, st, "ssss", after_name, lo, hi, w);
+}
+
 int store_index_each_thing(struct store *s, const struct fleetquery *q, const char *after_name,
                            size_t limit, store_index_each_fn fn, void *ctx, struct dd_errbuf *eb)
 {
-    static const char sql[] = "SELECT name, thing_id, type_name, attributes, version FROM things"
-                              " WHERE name > ?1 ORDER BY name";
     struct store_index_config cfg;
     struct store_index_thing t;
     sqlite3_stmt *st = NULL;
@@ -476,7 +567,7 @@ int store_index_each_thing(struct store *s, const struct fleetquery *q, const ch
     t.cfg = &cfg;
     t.named = named;
     t.enabled = families_enabled(&cfg);
-    rc = store__stmt(s, sql, &st, "s", after_name ? after_name : "");
+    rc = walk_stmt(s, q, after_name, &st);
     if (rc) {
         dd_fail(eb, rc, "cannot read the things");
         goto out;
@@ -676,15 +767,13 @@ static int add_as_text(cJSON *o, const char *key, cJSON *tree)
 
 static int doc_connectivity(struct store_index_thing *t, cJSON *o)
 {
-    static const char sql[] =
-        "SELECT connected, timestamp_ms, disconnect_reason FROM connectivity WHERE client_id = ?1";
     sqlite3_stmt *st;
     cJSON *c = cJSON_AddObjectToObject(o, "connectivity");
     int rc;
 
     if (!c)
         return DD_ERR_NOMEM;
-    rc = store__one(t->s, sql, &st, "read a thing's connectivity", "t", t->name);
+    rc = store__one(t->s, connectivity_sql, &st, "read a thing's connectivity", "t", t->name);
     if (rc == DD_ERR_NOT_FOUND)
         return cJSON_AddFalseToObject(c, "connected") ? DD_OK : DD_ERR_NOMEM;
     if (rc)
@@ -699,13 +788,6 @@ static int doc_connectivity(struct store_index_thing *t, cJSON *o)
 
 int store_index_thing_document(struct store_index_thing *t, cJSON **out)
 {
-    static const char shadows_sql[] =
-        "SELECT shadow_name, version, document, updated_s FROM shadows"
-        " WHERE thing_name = ?1 AND document IS NOT NULL ORDER BY shadow_name";
-    static const char defender_sql[] =
-        "SELECT profile_name, behavior_name, behavior, last_violation_ms, last_value"
-        " FROM violations WHERE end_ms IS NULL AND thing_name = ?1"
-        " ORDER BY profile_name, behavior_name";
     const struct fleetquery_value *v;
     struct doc d = { t, NULL, NULL };
     cJSON *o = cJSON_CreateObject(), *attrs = NULL, *groups;
@@ -715,7 +797,6 @@ int store_index_thing_document(struct store_index_thing *t, cJSON **out)
 
     *out = NULL;
     if (!rc) {
-        fleetrecord_find(&t->rec, "thingName", &v, &n);
         if (!cJSON_AddStringToObject(o, "thingName", t->name))
             rc = DD_ERR_NOMEM;
         fleetrecord_find(&t->rec, "thingId", &v, &n);
@@ -755,7 +836,7 @@ int store_index_thing_document(struct store_index_thing *t, cJSON **out)
         d.defender = cJSON_CreateObject();
         rc = d.defender ? DD_OK : DD_ERR_NOMEM;
         if (!rc)
-            rc = store__stmt(t->s, defender_sql, &st, "t", t->name);
+            rc = store__stmt(t->s, violations_sql, &st, "t", t->name);
         if (!rc)
             rc = store__each(t->s, st, doc_defender_row, &d, "read a thing's violations");
         for (cJSON *p = d.defender ? d.defender->child : NULL; p; p = p->next)
@@ -788,7 +869,8 @@ static void group_lookup(void *ctx, const char *field, const struct fleetquery_v
                      vals, n_vals);
 }
 
-/* Group row st (name, id, description, attributes) into rec and doc. */
+/* Group row st (name, id, description, attributes, version) into rec and
+ * doc. */
 static int group_start(struct store *s, sqlite3_stmt *st, struct fleetrecord *rec, cJSON **doc)
 {
     const char *name = store__text(st, 0), *id = store__text(st, 1), *desc = store__text(st, 2);
@@ -808,6 +890,7 @@ static int group_start(struct store *s, sqlite3_stmt *st, struct fleetrecord *re
     fleetrecord_add_str(rec, "thingGroupId", id);
     if (desc)
         fleetrecord_add_str(rec, "description", desc);
+    fleetrecord_add_num(rec, "version", (double)sqlite3_column_int64(st, 4));
     cJSON_ArrayForEach(el, attrs)
     {
         char field[300];
@@ -848,8 +931,8 @@ out:
 int store_index_each_group(struct store *s, const struct fleetquery *q, const char *after_name,
                            size_t limit, store_index_group_fn fn, void *ctx, struct dd_errbuf *eb)
 {
-    static const char sql[] = "SELECT name, group_id, description, attributes FROM thing_groups"
-                              " WHERE name > ?1 ORDER BY name";
+    static const char sql[] = "SELECT name, group_id, description, attributes, version"
+                              " FROM thing_groups WHERE name > ?1 ORDER BY name";
     struct store_index_config cfg;
     struct fleetrecord rec;
     sqlite3_stmt *st = NULL;
@@ -880,7 +963,7 @@ int store_index_each_group(struct store *s, const struct fleetquery *q, const ch
         }
         rc = group_start(s, st, &rec, &doc);
         if (!rc && fleetquery_match(q, group_lookup, &rec)) {
-            rc = fn(ctx, store__text(st, 0), doc);
+            rc = fn(ctx, store__text(st, 0), doc, &rec);
             if (!rc && limit && ++n >= limit) {
                 cJSON_Delete(doc);
                 break;

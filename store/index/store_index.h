@@ -100,13 +100,15 @@ int store_index_thing_document(struct store_index_thing *thing, struct cJSON **o
  * FLEETQUERY_THING_GROUPS), in name order, after after_name (NULL: from
  * the start), at most limit groups (0: no limit), with its document as
  * SearchIndex answers it (thingGroupName, thingGroupId,
- * thingGroupDescription, attributes, parentGroupNames; borrowed for the
- * call). Fields: thingGroupName (and thingGroupNames), thingGroupId,
- * description, attributes.<name>, parentGroupNames (every ancestor).
- * DD_ERR_NOT_FOUND ("Index AWS_ThingGroups does not exist") when thing group
- * indexing is OFF; a non-zero return of fn stops the walk and is returned;
- * DD_ERR_NOMEM, DD_ERR_BUSY, DD_ERR_STORE, with eb set. */
-typedef int (*store_index_group_fn)(void *ctx, const char *group_name, const struct cJSON *doc);
+ * thingGroupDescription, attributes, parentGroupNames) and its fields as
+ * the matcher saw them (core/fleetrecord.h), both borrowed for the call. Fields: thingGroupName
+ * (and thingGroupNames), thingGroupId, description, attributes.<name>, parentGroupNames (every
+ * ancestor). DD_ERR_NOT_FOUND ("Index AWS_ThingGroups does not exist") when thing group indexing is
+ * OFF; a non-zero return of fn stops the walk and is returned; DD_ERR_NOMEM, DD_ERR_BUSY,
+ * DD_ERR_STORE, with eb set. */
+struct fleetrecord;
+typedef int (*store_index_group_fn)(void *ctx, const char *group_name, const struct cJSON *doc,
+                                    const struct fleetrecord *fields);
 int store_index_each_group(struct store *s, const struct fleetquery *q, const char *after_name,
                            size_t limit, store_index_group_fn fn, void *ctx, struct dd_errbuf *eb);
 

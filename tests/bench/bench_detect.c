@@ -47,6 +47,7 @@
 #include "store/iot/store_dyngroups.h"
 #include "store/iot/store_registry.h"
 #include "store/store.h"
+#include "tests/bench/bench_util.h"
 
 #define CLIENTS_FORGET_AFTER_MS ((int64_t)2 * 24 * 3600 * 1000)
 #define RETAIN_MS               ((int64_t)24 * 3600 * 1000)
@@ -88,14 +89,6 @@ static const struct {
 #define N_PROFILES  (sizeof(profiles) / sizeof(profiles[0]))
 #define N_BEHAVIORS 5
 
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static long rss_bytes(void)
 {
     long size = 0, resident = 0;
@@ -107,13 +100,6 @@ static long rss_bytes(void)
         fclose(f);
     }
     return resident * sysconf(_SC_PAGESIZE);
-}
-
-static int cmp_ms(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
 }
 
 static void fail(const char *what, int rc)
@@ -190,30 +176,30 @@ static double close_window(struct clients *t, struct detect *d, struct store *s,
     struct dd_errbuf eb = { { 0 } };
     double t1;
     struct client_window *win = NULL;
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     int rc;
 
     if (clients_close_begin(t, end, 0, CLIENTS_FORGET_AFTER_MS, NULL, 0))
         fail("clients_close_begin", DD_ERR_NOMEM);
     *ticks = 0;
     while (!win) {
-        double tick0 = now_ms(), tick;
+        double tick0 = bench_now_ms(), tick;
 
         win = clients_close_for(t, CLIENTS_CLOSE_BUDGET_NS);
-        tick = now_ms() - tick0;
+        tick = bench_now_ms() - tick0;
         if (tick > *tick_max)
             *tick_max = tick;
         (*ticks)++;
     }
-    *sweep_ms = now_ms() - t0;
-    t0 = now_ms();
+    *sweep_ms = bench_now_ms() - t0;
+    t0 = bench_now_ms();
     rc = store_begin(s);
     if (!rc)
         rc = detect_window(d, s, win);
-    t1 = now_ms();
+    t1 = bench_now_ms();
     if (!rc && dyn_stats)
         rc = store_dyngroups_refresh(s, false, dyn_stats, &eb);
-    dyn_ms = now_ms() - t1;
+    dyn_ms = bench_now_ms() - t1;
     if (!rc)
         rc = store_commit(s);
     else
@@ -221,7 +207,7 @@ static double close_window(struct clients *t, struct detect *d, struct store *s,
     free(win);
     if (rc)
         fail(eb.msg[0] ? eb.msg : "detect_window", rc);
-    return now_ms() - t0 - dyn_ms;
+    return bench_now_ms() - t0 - dyn_ms;
 }
 
 /* Connect n clients named PREFIX-NNNNNN on the connections conn_of(0..n). */
@@ -262,7 +248,7 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
     }
     rss_engine = rss_bytes() - rss0 - rss_clients;
     memcpy(steady, eval_ms + 1, sizeof(steady));
-    qsort(steady, N_WINDOWS - 1, sizeof(steady[0]), cmp_ms);
+    qsort(steady, N_WINDOWS - 1, sizeof(steady[0]), bench_cmp_ms);
     rc = store_counts_detect(s, &datapoints, &violations);
     if (rc)
         fail("counting rows", rc);
@@ -328,8 +314,8 @@ static void churn(struct store *s, struct detect *d, size_t n, int rounds)
         }
         /* The medians of the windows after the first (which creates every
          * state): this machine's other work makes single windows noisy. */
-        qsort(sweep + 1, CHURN_WINDOWS - 1, sizeof(sweep[0]), cmp_ms);
-        qsort(eval + 1, CHURN_WINDOWS - 1, sizeof(eval[0]), cmp_ms);
+        qsort(sweep + 1, CHURN_WINDOWS - 1, sizeof(sweep[0]), bench_cmp_ms);
+        qsort(eval + 1, CHURN_WINDOWS - 1, sizeof(eval[0]), bench_cmp_ms);
         close = sweep[CHURN_WINDOWS / 2] + eval[CHURN_WINDOWS / 2];
         for (i = 0; i < n; i++)
             clients_disconnect(t, conn_of(i), end - CLOCK_BUCKET_MS);
@@ -429,7 +415,7 @@ static void add_registry(struct store *s, size_t n)
 static double build(struct store *s, struct store_dyngroups_stats *st)
 {
     struct dd_errbuf eb = { { 0 } };
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     int rc = store_begin(s);
 
     if (!rc)
@@ -440,7 +426,7 @@ static double build(struct store *s, struct store_dyngroups_stats *st)
         store_rollback(s);
     if (rc)
         fail(eb.msg[0] ? eb.msg : "store_dyngroups_refresh", rc);
-    return now_ms() - t0;
+    return bench_now_ms() - t0;
 }
 
 /* Windows of a registered fleet of n things with ten dynamic groups: the
@@ -457,11 +443,11 @@ static void dyngroups_fleet(struct store *s, struct detect *d, size_t n)
 
     if (!t)
         fail("clients_new", DD_ERR_NOMEM);
-    t0 = now_ms();
+    t0 = bench_now_ms();
     add_registry(s, n);
     printf("bench-detect --dyngroups: %zu registered things (%.1f s to register), %zu dynamic "
            "groups\n",
-           n, (now_ms() - t0) / 1e3, N_DYN);
+           n, (bench_now_ms() - t0) / 1e3, N_DYN);
     build_ms = build(s, &built);
     connect_fleet(t, "bench-thing", n);
     dyn_stats = &st;
@@ -477,9 +463,9 @@ static void dyngroups_fleet(struct store *s, struct detect *d, size_t n)
     /* Medians of the windows after the first (which creates every state);
      * the ratio is the median of each window's own ratio, as this machine's
      * other work moves both figures together. */
-    qsort(eval_ms + 1, N_WINDOWS - 1, sizeof(eval_ms[0]), cmp_ms);
-    qsort(up_ms + 1, N_WINDOWS - 1, sizeof(up_ms[0]), cmp_ms);
-    qsort(ratio + 1, N_WINDOWS - 1, sizeof(ratio[0]), cmp_ms);
+    qsort(eval_ms + 1, N_WINDOWS - 1, sizeof(eval_ms[0]), bench_cmp_ms);
+    qsort(up_ms + 1, N_WINDOWS - 1, sizeof(up_ms[0]), bench_cmp_ms);
+    qsort(ratio + 1, N_WINDOWS - 1, sizeof(ratio[0]), bench_cmp_ms);
     printf("  first build of the groups:            %8.1f ms   (%zu memberships)\n", build_ms,
            built.added);
     printf("  window close, evaluate+persist:       %8.1f ms   median of %d windows\n",
@@ -572,12 +558,6 @@ int main(int argc, char **argv)
 
     detect_free(d);
     store_close(s);
-    snprintf(path, sizeof(path), "%s/bench.db", dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/bench.db-wal", dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/bench.db-shm", dir);
-    unlink(path);
-    rmdir(dir);
+    bench_remove_db(dir, "bench.db");
     return 0;
 }

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # `make bench`: the broker's cost with the ddlocal plugin against plain
 # mosquitto, then one window close of a large fleet (build/bench-detect,
-# built from tests/bench/bench_detect.c beside this script), then the HTTP
+# built from tests/bench/bench_detect.c beside this script), then SearchIndex
+# over as many things (build/bench-index, from bench_index.c), then the HTTP
 # write path against reads (tests/bench/write_path.sh).
 #
 # Two brokers run side by side from generated configs on free loopback
@@ -39,7 +40,7 @@ churn_ids=${BENCH_CHURN_IDS:-8000}
 churn_rounds=${BENCH_CHURN_ROUNDS:-3}
 mosquitto=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 
-make --no-print-directory -s all build/ddlocal-loadgen build/bench-detect
+make --no-print-directory -s all build/ddlocal-loadgen build/bench-detect build/bench-index
 [ -x "$mosquitto" ] || { echo "bench: mosquitto is not installed (make deps)" >&2; exit 1; }
 for tool in taskset sqlite3 python3; do
     command -v $tool >/dev/null || { echo "bench: $tool is missing" >&2; exit 1; }
@@ -306,6 +307,10 @@ echo
 # window close must come back to where they were (docs/performance.md).
 echo
 "$root/build/bench-detect" --churn "$churn_ids" "$churn_rounds"
+
+# SearchIndex over the same number of things (docs/fleet-indexing.md).
+echo
+"$root/build/bench-index" "$things"
 
 # The HTTP write path against reads, and the version check (write_path.sh).
 bash "$root/tests/bench/write_path.sh"

@@ -107,6 +107,20 @@ EXPECT = {
     EP + "iot list-tags-for-resource --resource-arn"
     " arn:aws:iot:us-east-1:123456789012:thinggroup/Fleet --output text":
         ["TAGS\tenv\tlab\n", "TAGS\tteam\tsec\n"],
+    EP + "iot describe-index --index-name AWS_Things":
+        ['"REGISTRY_AND_SHADOW_AND_CONNECTIVITY_STATUS"', '"ACTIVE"'],
+    EP + "iot search-index --query-string 'thingName:pump* AND attributes.temp>70'"
+    " --query 'things[].thingName' --output text": ["pump-7\n"],
+    EP + "iot search-index --query-string 'shadow.reported.battery<50'"
+    " --query 'things[].shadow' --output text": ['"reported":{"battery":42}'],
+    EP + "iot search-index --query-string"
+    " 'connectivity.disconnectReason:CLIENT_INITIATED_DISCONNECT'"
+    " --query 'things[].thingName' --output text": ["pump-8\n", 10],
+    EP + "iot get-statistics --query-string 'thingName:pump*' --aggregation-field"
+    " attributes.temp": ['"maximum": 77', '"minimum": 61', '"count": 2'],
+    EP + "iot get-buckets-aggregation --query-string '*' --aggregation-field attributes.site"
+    " --buckets-aggregation-type termsAggregation={maxBuckets=5}":
+        ['"keyValue": "north"', '"totalCount": 2'],
     "curl -s localhost:4566/_ddlocal/alerts": ['violationEventType\\":\\"in-alarm', "sink/tour"],
     "bin/ddlocal explain --thing dev-XBHY":
         ["MsgSentSecProfile / MsgSentBehavior (aws:num-messages-sent)",

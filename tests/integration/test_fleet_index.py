@@ -93,6 +93,14 @@ def test_configuration_defaults_update_and_get(emu, iot):
     assert "shadow.reported.stats.battery" in error_of(e)[1]
     assert iot.get_indexing_configuration()["thingIndexingConfiguration"][
         "thingIndexingMode"] == "REGISTRY_AND_SHADOW"
+    # Turning the index off drops its custom fields (and is allowed with them).
+    iot.update_indexing_configuration(
+        thingIndexingConfiguration={"thingIndexingMode": "OFF"},
+        thingGroupIndexingConfiguration={"thingGroupIndexingMode": "OFF"})
+    t = iot.get_indexing_configuration()["thingIndexingConfiguration"]
+    assert t["thingIndexingMode"] == "OFF" and "customFields" not in t
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.search_index(queryString="*")
 
 
 @pytest.mark.parametrize("config, words", [
@@ -450,3 +458,29 @@ def test_cardinality_percentiles_buckets(emu, iot):
     out = emu.aws_json("iot", "get-cardinality", "--query-string", "*",
                        "--aggregation-field", "attributes.site")
     assert out["cardinality"] == 2
+
+
+def test_aggregations_on_thing_groups(emu, iot):
+    iot.update_indexing_configuration(thingGroupIndexingConfiguration={
+        "thingGroupIndexingMode": "ON",
+        "customFields": [{"name": "attributes.floor", "type": "Number"}]})
+    for i, floor in enumerate(["1", "2", "2", "x"]):
+        iot.create_thing_group(thingGroupName="g%d" % i, thingGroupProperties={
+            "attributePayload": {"attributes": {"floor": floor}}})
+    iot.update_thing_group(thingGroupName="g0", thingGroupProperties={
+        "thingGroupDescription": "first"})
+    st = iot.get_statistics(indexName="AWS_ThingGroups", queryString="*",
+                            aggregationField="attributes.floor")["statistics"]
+    assert (st["count"], st["sum"], st["maximum"]) == (3, 5, 2)  # "x" is not a number
+    # the default field of the group index is its version
+    st = iot.get_statistics(indexName="AWS_ThingGroups", queryString="*")["statistics"]
+    assert (st["count"], st["sum"]) == (4, 5)
+    b = iot.get_buckets_aggregation(indexName="AWS_ThingGroups", queryString="*",
+                                    aggregationField="thingGroupName",
+                                    bucketsAggregationType={"termsAggregation": {}})
+    assert b["totalCount"] == 4 and len(b["buckets"]) == 4
+    with pytest.raises(iot.exceptions.InvalidAggregationException):
+        iot.get_cardinality(indexName="AWS_ThingGroups", queryString="*",
+                            aggregationField="registry.version")
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.get_cardinality(queryString="*", aggregationField="thingName")

@@ -201,6 +201,21 @@ static void test_registry_fields(void **state)
         { "thingName:pump*", "pump-1,pump-2" },
         { "thingName:*-1", "pump-1,valve-1" },
         { "thingId:id-valve-1", "valve-1" },
+        /* a thingName bound narrows the walk; case never matters */
+        { "thingName:PUMP-1", "pump-1" },
+        { "thingName:Pump*", "pump-1,pump-2" },
+        { "thingName:pu?p-2", "pump-2" },
+        { "thingName:pump-1 OR thingName:valve*", "pump-1,valve-1" },
+        { "thingTypeName:pump AND thingName:pump*", "pump-1" },
+        { "thingName:pump\\-1", "pump-1" },
+        { "thingName:nothing*", "" },
+        /* an attribute word narrows the walk too */
+        { "attributes.fw:1.0 AND thingName:pump*", "pump-2" },
+        { "attributes.FW:2.1.0", "" }, /* field names keep their case */
+        { "attributes.fw:2.1.0 OR attributes.fw:1.0", "pump-1,pump-2" },
+        { "attributes.fw:none", "" },
+        { "attributes.temp:77", "pump-1" },
+        { "attributes.temp:77.0", "pump-1" },
         { "thingTypeName:pump", "pump-1" },
         { "thingGroupNames:plant1", "pump-1" },
         { "thingGroupNames:b1", "pump-1" },
@@ -228,6 +243,9 @@ static void test_registry_fields(void **state)
     expect(s, "*", NULL, 2, "pump-1,pump-2");
     expect(s, "*", "pump-2", 5, "valve-1");
     expect(s, "*", "valve-1", 0, "");
+    expect(s, "thingName:pump*", "pump-1", 0, "pump-2");
+    expect(s, "thingName:PUMP-2", "pump-1", 0, "pump-2");
+    expect(s, "thingName:pump-1", "pump-1", 0, "");
     store_close(s);
 }
 
