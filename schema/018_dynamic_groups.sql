@@ -13,7 +13,9 @@ ALTER TABLE thing_groups ADD COLUMN status TEXT;        -- ACTIVE | BUILDING | R
 -- write the fleet index reads (the registry row, shadows, the broker's
 -- connectivity record, Detect's violations) marks its thing, while any
 -- dynamic group exists, so the upkeep at a window close matches only those
--- things (docs/fleet-indexing.md, "How membership is kept").
+-- things (docs/fleet-indexing.md, "How membership is kept"). Shadows and
+-- violations are never deleted (a deleted shadow is a row without a
+-- document), so inserts and updates are all there is to follow.
 CREATE INDEX thing_groups_dynamic ON thing_groups (name) WHERE query_string IS NOT NULL;
 CREATE TABLE dyngroup_dirty (thing_name TEXT PRIMARY KEY) WITHOUT ROWID;
 
@@ -29,9 +31,6 @@ BEGIN INSERT OR IGNORE INTO dyngroup_dirty VALUES (NEW.thing_name); END;
 CREATE TRIGGER dyngroup_dirty_shadow_update AFTER UPDATE ON shadows
 WHEN EXISTS (SELECT 1 FROM thing_groups WHERE query_string IS NOT NULL)
 BEGIN INSERT OR IGNORE INTO dyngroup_dirty VALUES (NEW.thing_name); END;
-CREATE TRIGGER dyngroup_dirty_shadow_delete AFTER DELETE ON shadows
-WHEN EXISTS (SELECT 1 FROM thing_groups WHERE query_string IS NOT NULL)
-BEGIN INSERT OR IGNORE INTO dyngroup_dirty VALUES (OLD.thing_name); END;
 CREATE TRIGGER dyngroup_dirty_conn_insert AFTER INSERT ON connectivity
 WHEN EXISTS (SELECT 1 FROM thing_groups WHERE query_string IS NOT NULL)
 BEGIN INSERT OR IGNORE INTO dyngroup_dirty VALUES (NEW.client_id); END;
@@ -44,6 +43,3 @@ BEGIN INSERT OR IGNORE INTO dyngroup_dirty VALUES (NEW.thing_name); END;
 CREATE TRIGGER dyngroup_dirty_violation_update AFTER UPDATE ON violations
 WHEN EXISTS (SELECT 1 FROM thing_groups WHERE query_string IS NOT NULL)
 BEGIN INSERT OR IGNORE INTO dyngroup_dirty VALUES (NEW.thing_name); END;
-CREATE TRIGGER dyngroup_dirty_violation_delete AFTER DELETE ON violations
-WHEN EXISTS (SELECT 1 FROM thing_groups WHERE query_string IS NOT NULL)
-BEGIN INSERT OR IGNORE INTO dyngroup_dirty VALUES (OLD.thing_name); END;
