@@ -32,6 +32,8 @@
 #include "store/emulator/store_emulator.h"
 #include "store/emulator/store_outbox.h"
 #include "store/index/store_index.h"
+#include "store/iot/store_dyngroups.h"
+#include "store/iot/store_registry.h"
 #include "store/store.h"
 
 #define POLL_MS            20
@@ -220,9 +222,40 @@ static void publish_exports(struct engine *e)
         engine_log(e, MOSQ_LOG_ERR, "ddlocal: out of memory: dropped a metrics export");
 }
 
+/* Bring dynamic thing groups in line with their queries: every group at a
+ * window close (*arg false), the pending ones (new or given a new query)
+ * after the server's commits (*arg true). Detect reloads its targets when
+ * a window close moved a member, so a profile on the group judges exactly
+ * its members and a thing that left has its violations invalidated; after
+ * a commit the reload follows anyway. */
+static int do_dyngroups(struct engine *e, void *arg)
+{
+    const bool *pending_only = arg;
+    struct store_dyngroups_stats st;
+    struct dd_errbuf eb;
+    int rc;
+
+    dd_errbuf_clear(&eb);
+    rc = store_dyngroups_refresh(e->store, *pending_only, &st, &eb);
+    if (rc)
+        engine_log(e, MOSQ_LOG_ERR, "ddlocal: dynamic thing groups: %s", eb.msg);
+    if (!rc && st.refused)
+        engine_log(e, MOSQ_LOG_WARNING,
+                   "ddlocal: AddThingToDynamicThingGroupsFailed: %zu things already in %d "
+                   "groups were not added to a dynamic group",
+                   st.refused, STORE_MAX_GROUPS_PER_THING);
+    if (!rc && !*pending_only && (st.added || st.removed))
+        rc = do_reload(e, NULL);
+    return rc;
+}
+
+/* A window close: Detect evaluates it, then the dynamic groups follow
+ * what changed (violations included), in the same transaction. */
 static int do_window(struct engine *e, void *arg)
 {
-    return detect_window(e->detect, e->store, arg);
+    int rc = detect_window(e->detect, e->store, arg);
+
+    return rc ? rc : do_dyngroups(e, &(bool){ false });
 }
 
 static int do_expire(struct engine *e, void *arg)
@@ -402,6 +435,7 @@ static void on_foreign_commit(struct engine *e)
             e->detect = fresh;
         }
     }
+    in_transaction(e, "building dynamic thing groups", do_dyngroups, &(bool){ true });
     in_transaction(e, "loading security profiles", do_reload, NULL);
     reload_config(e, sync_gen);
     drain_outbox(e);

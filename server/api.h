@@ -23,6 +23,9 @@ extern const struct route api_thing_types_routes[];
 /* Billing groups and the things in them (api_billing_groups.c). */
 extern const struct route api_billing_groups_routes[];
 
+/* Dynamic thing groups (api_thing_groups_dynamic.c). */
+extern const struct route api_thing_groups_dynamic_routes[];
+
 /* iot-data: shadows and Publish (api_shadow.c). */
 extern const struct route api_shadow_routes[];
 

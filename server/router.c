@@ -21,6 +21,7 @@ static const struct route *const route_tables[] = {
     api_registry_routes,
     api_thing_types_routes,
     api_billing_groups_routes,
+    api_thing_groups_dynamic_routes,
     api_shadow_routes,
     api_detect_routes,
     api_violations_routes,

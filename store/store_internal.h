@@ -245,14 +245,15 @@ int store__begin(struct store *s, struct dd_errbuf *eb);
 int store__finish(struct store *s, int rc);
 
 /* Add thing to thing group inside the caller's open write transaction, with
- * the rules of store_membership_update() (store_registry.c): already a member
+ * the rules of store_membership_update() (store_registry.c, override_dynamic
+ * included): already a member
  * is DD_OK; DD_ERR_NOT_FOUND for a missing thing or group, DD_ERR_INVALID
  * past STORE_MAX_GROUPS_PER_THING or for a second group of one hierarchy,
  * eb saying why; DD_ERR_BUSY, DD_ERR_STORE. The caller commits or rolls
  * back. For writes of other families that must land in one transaction with
  * the membership (mitigation executions). */
 int store__membership_add(struct store *s, const char *thing, const char *group,
-                          struct dd_errbuf *eb);
+                          bool override_dynamic, struct dd_errbuf *eb);
 
 /* Lock a registry row's version (ver_sql selects it by one text parameter,
  * name): DD_ERR_NOT_FOUND when the row is missing, DD_ERR_VERSION_CONFLICT

@@ -26,6 +26,7 @@
 #include "server/api.h"
 #include "server/handler.h"
 #include "store/index/store_index.h"
+#include "store/iot/store_dyngroups.h"
 
 #define THINGS_INDEX        "AWS_Things"
 #define GROUPS_INDEX        "AWS_ThingGroups"
@@ -429,6 +430,8 @@ static int call_update_config(struct handler *h)
         rc = check_thing_config(h->req, t, &op->cfg);
     if (!rc && g)
         rc = check_group_config(h->req, g, &op->cfg);
+    if (!rc && strcmp(op->cfg.thing_mode, "OFF") == 0) /* dynamic groups need the index */
+        rc = store_dyngroups_allow_index_off(h->s, &h->req->eb);
     if (!rc && (t || g))
         rc = store_index_config_put(h->s, &op->cfg, request_now_ms(h->req));
     return rc;

@@ -8,6 +8,8 @@
  * answer. List operations page by name: the token carries the last name
  * returned, scoped to the operation and its filters (core/paging), so a
  * token stays valid while things come and go. Times are emulated time. */
+#include "server/iot/api_registry.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,28 +110,53 @@ static int attribute_payload(struct request *req, const cJSON *payload, const ch
     return *text ? DD_OK : DD_ERR_NOMEM;
 }
 
-/* The answer of CreateThing and CreateThingGroup once the store created
- * (found DD_OK) or found (DD_ERR_EXISTS) the resource: {<what>Name,
- * <what>Arn, <what>Id}, or ResourceAlreadyExistsException with the modelled
- * resourceId and resourceArn. */
-static int respond_created(struct request *req, struct response *res, int found,
-                           enum names_arn_type type, const char *what, const char *name,
-                           const char *id)
+int api_registry_created(struct request *req, struct response *res, int found,
+                         enum names_arn_type type, const char *what, const char *name,
+                         const char *id, cJSON **o)
 {
     char a[NAMES_ARN_SIZE], key_name[32], key_arn[32], key_id[32];
-    cJSON *o;
     int rc = handler_arn(req, type, name, a);
 
-    if (!rc && found == DD_ERR_EXISTS)
+    *o = NULL;
+    if (rc)
+        return rc;
+    if (found == DD_ERR_EXISTS)
         return aws_error_exists(res, req->eb.msg, id, a);
     snprintf(key_name, sizeof(key_name), "%sName", what);
     snprintf(key_arn, sizeof(key_arn), "%sArn", what);
     snprintf(key_id, sizeof(key_id), "%sId", what);
-    o = cJSON_CreateObject();
-    if (!rc && (!o || !cJSON_AddStringToObject(o, key_name, name) ||
-                !cJSON_AddStringToObject(o, key_arn, a) || !cJSON_AddStringToObject(o, key_id, id)))
+    *o = cJSON_CreateObject();
+    if (!*o || !cJSON_AddStringToObject(*o, key_name, name) ||
+        !cJSON_AddStringToObject(*o, key_arn, a) || !cJSON_AddStringToObject(*o, key_id, id))
         rc = DD_ERR_NOMEM;
-    return response_json_free(res, o, rc);
+    return rc;
+}
+
+/* The answer of CreateThing and CreateThingGroup: api_registry_created()'s
+ * object as it is, or its error. */
+static int respond_created(struct request *req, struct response *res, int found,
+                           enum names_arn_type type, const char *what, const char *name,
+                           const char *id)
+{
+    cJSON *o;
+    int rc = api_registry_created(req, res, found, type, what, name, id, &o);
+
+    return o || rc ? response_json_free(res, o, rc) : DD_OK;
+}
+
+int api_registry_group_kind(struct request *req, struct store *s, const char *name, bool dynamic)
+{
+    char a[NAMES_ARN_SIZE];
+    bool is_dynamic;
+    int rc = store_group_dynamic(s, name, &is_dynamic, &req->eb);
+
+    if (!rc && is_dynamic != dynamic)
+        rc = handler_arn(req, NAMES_ARN_THING_GROUP, name, a);
+    if (!rc && is_dynamic != dynamic)
+        rc = dd_fail(&req->eb, DD_ERR_INVALID,
+                     "This operation does not support %s thing groups. Thing group arn: %s",
+                     is_dynamic ? "dynamic" : "static", a);
+    return rc;
 }
 
 /* A GroupNameAndArn of the group named name, appended to list.
@@ -224,9 +251,8 @@ static int list_things(struct request *req, struct response *res)
 
 /* ---- thing groups ---- */
 
-/* thingGroupProperties: description and attributes. */
-static int group_properties(struct request *req, const cJSON *props, const char **description,
-                            char **attrs, int *merge)
+int api_registry_group_properties(struct request *req, const cJSON *props, const char **description,
+                                  char **attrs, int *merge)
 {
     *description = NULL;
     *attrs = NULL;
@@ -352,8 +378,8 @@ static int check_create_group(struct handler *h)
     if (!rc)
         rc = member_name(req, h->body, "parentGroupName", NAMES_THING_GROUP_NAME, &spec->parent);
     if (!rc)
-        rc = group_properties(req, handler_member(h->body, "thingGroupProperties"),
-                              &spec->description, &op->attrs, &op->merge);
+        rc = api_registry_group_properties(req, handler_member(h->body, "thingGroupProperties"),
+                                           &spec->description, &op->attrs, &op->merge);
     if (!rc)
         rc = handler_tags(req, h->body, "", "", NULL);
     spec->attributes = op->attrs;
@@ -398,7 +424,7 @@ static int check_update_group(struct handler *h)
     if (!rc && !props)
         rc = names_check(NAMES_THING_GROUP_NAME, "thingGroupProperties", NULL, &req->eb);
     if (!rc)
-        rc = group_properties(req, props, &p->description, &op->attrs, &p->merge);
+        rc = api_registry_group_properties(req, props, &p->description, &op->attrs, &p->merge);
     if (!rc)
         rc = handler_member_version(req, h->body, "expectedVersion", &p->expected_version);
     p->attributes = op->attrs;
@@ -463,19 +489,27 @@ static int describe_call(struct handler *h)
 static int update_call(struct handler *h)
 {
     struct op *op = h->op;
+    int rc;
 
     announce(h->req, h->s, -1);
-    return is_thing(h) ? store_thing_update(h->s, op->name, &op->patch, &op->version, &h->req->eb)
-                       : store_group_update(h->s, op->name, &op->patch, &op->version, &h->req->eb);
+    if (is_thing(h))
+        return store_thing_update(h->s, op->name, &op->patch, &op->version, &h->req->eb);
+    rc = api_registry_group_kind(h->req, h->s, op->name, false);
+    return rc ? rc : store_group_update(h->s, op->name, &op->patch, &op->version, &h->req->eb);
 }
 
 static int delete_call(struct handler *h)
 {
     struct op *op = h->op;
+    int rc;
 
     announce(h->req, h->s, -1);
-    return is_thing(h) ? store_thing_delete(h->s, op->name, op->version, &h->req->eb)
-                       : store_group_delete(h->s, op->name, op->version, &h->req->eb);
+    if (is_thing(h))
+        return store_thing_delete(h->s, op->name, op->version, &h->req->eb);
+    rc = api_registry_group_kind(h->req, h->s, op->name, false);
+    if (rc == DD_ERR_NOT_FOUND) /* deleting a missing group succeeds */
+        return DD_OK;
+    return rc ? rc : store_group_delete(h->s, op->name, op->version, &h->req->eb);
 }
 
 static int render_thing(struct handler *h, cJSON *o)
@@ -518,6 +552,12 @@ static int render_group(struct handler *h, cJSON *o)
         !cJSON_AddNumberToObject(o, "version", (double)g->version) ||
         (g->description &&
          !cJSON_AddStringToObject(props, "thingGroupDescription", g->description)))
+        return DD_ERR_NOMEM;
+    /* A dynamic group shows its query and how far its membership is built. */
+    if (g->query_string && (!cJSON_AddStringToObject(o, "indexName", g->index_name) ||
+                            !cJSON_AddStringToObject(o, "queryString", g->query_string) ||
+                            !cJSON_AddStringToObject(o, "queryVersion", g->query_version) ||
+                            !cJSON_AddStringToObject(o, "status", g->status)))
         return DD_ERR_NOMEM;
     rc = payload ? handler_add_json(payload, "attributes", g->attributes) : DD_OK;
     return rc ? rc : group_metadata(h->req, h->s, g, o);
@@ -594,10 +634,14 @@ static int change_membership(struct request *req, int add)
                                  NAMES_ARN_THING, thing, sizeof(thing));
     if (!rc)
         rc = member_bool(req, body, "overrideDynamicGroups", &override);
+    if (!rc)
+        rc = api_registry_group_kind(req, s, group, false);
+    if (rc == DD_ERR_NOT_FOUND) /* the store words it, after the thing */
+        rc = DD_OK;
     if (!rc) {
         announce(req, s, -1);
         rc = store_membership_update(s, thing, add ? groups : NULL, add ? 1 : 0,
-                                     add ? NULL : groups, add ? 0 : 1, &req->eb);
+                                     add ? NULL : groups, add ? 0 : 1, override, &req->eb);
     }
     cJSON_Delete(body);
     return rc;
@@ -650,7 +694,7 @@ static int group_list(struct request *req, const cJSON *body, const char *key, c
 static int update_groups_for_thing(struct request *req, struct response *res)
 {
     const char **add = NULL, **remove = NULL, *thing = NULL;
-    size_t n_add = 0, n_remove = 0;
+    size_t n_add = 0, n_remove = 0, i;
     struct store *s;
     cJSON *body = NULL;
     int rc, override;
@@ -670,9 +714,14 @@ static int update_groups_for_thing(struct request *req, struct response *res)
         rc = group_list(req, body, "thingGroupsToAdd", &add, &n_add);
     if (!rc)
         rc = group_list(req, body, "thingGroupsToRemove", &remove, &n_remove);
+    for (i = 0; !rc && i < n_add + n_remove; i++) {
+        rc = api_registry_group_kind(req, s, i < n_add ? add[i] : remove[i - n_add], false);
+        if (rc == DD_ERR_NOT_FOUND) /* the store words it, after the thing */
+            rc = DD_OK;
+    }
     if (!rc) {
         announce(req, s, -1);
-        rc = store_membership_update(s, thing, add, n_add, remove, n_remove, &req->eb);
+        rc = store_membership_update(s, thing, add, n_add, remove, n_remove, override, &req->eb);
     }
     free((void *)add);
     free((void *)remove);

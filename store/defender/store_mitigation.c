@@ -513,6 +513,23 @@ static int group_row(sqlite3_stmt *st, void *arg)
     return DD_OK;
 }
 
+/* Whether the task's copy of action has overrideDynamicGroups true: a
+ * thing at its group limit then leaves its newest dynamic group to join
+ * (device-defender.md, mitigation actions). */
+static int action_override(struct store *s, const char *task_id, const char *action, bool *out)
+{
+    static const char sql[] =
+        "SELECT coalesce(json_extract(a.value, "
+        "'$.actionParams.addThingsToThingGroupParams.overrideDynamicGroups'), 0) "
+        "FROM detect_mitigation_tasks AS t, json_each(t.actions) AS a "
+        "WHERE t.task_id = ?1 AND json_extract(a.value, '$.name') = ?2";
+    int64_t v = 0;
+    int rc = store__int64(s, sql, "read overrideDynamicGroups", &v, "ss", task_id, action);
+
+    *out = v != 0;
+    return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
+}
+
 /* The AWS error type an execution reports for a refused membership. */
 static const char *execution_error_code(int rc)
 {
@@ -581,6 +598,7 @@ static int apply_execution(struct store *s, int64_t id, const char *task_id, con
     struct dd_errbuf why;
     sqlite3_stmt *st;
     const char *status;
+    bool override = false;
     size_t i;
     int rc, refused = DD_OK;
 
@@ -588,12 +606,14 @@ static int apply_execution(struct store *s, int64_t id, const char *task_id, con
     if (!rc)
         rc = store__each(s, st, group_row, &g, "read thing groups");
     if (!rc)
+        rc = action_override(s, task_id, action, &override);
+    if (!rc)
         rc = store__run(s, savepoint_sql, "savepoint", "");
     if (rc)
         return rc;
     dd_errbuf_clear(&why);
     for (i = 0; !rc && i < g.n; i++)
-        rc = store__membership_add(s, thing, groups[i], &why);
+        rc = store__membership_add(s, thing, groups[i], override, &why);
     if (rc == DD_ERR_NOT_FOUND || rc == DD_ERR_INVALID) {
         refused = rc;
         rc = store__run(s, rollback_sql, "rollback to savepoint", "");

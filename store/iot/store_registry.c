@@ -38,7 +38,7 @@ void store_thing_cleanup(struct store_thing *t)
 void store_thing_group_cleanup(struct store_thing_group *g)
 {
     if (g)
-        store__free_fields(g, sizeof(*g), 2, g->description, g->attributes);
+        store__free_fields(g, sizeof(*g), 3, g->description, g->attributes, g->query_string);
 }
 
 void store_names_cleanup(struct store_names *l)
@@ -455,9 +455,11 @@ static int read_group(sqlite3_stmt *st, void *item)
 {
     struct store_thing_group *g = item;
 
-    return store__columns(st, "sssSSII", g->name, sizeof(g->name), g->group_id, sizeof(g->group_id),
-                          g->parent, sizeof(g->parent), &g->description, &g->attributes,
-                          &g->version, &g->created_ms);
+    return store__columns(st, "sssSSIISsss", g->name, sizeof(g->name), g->group_id,
+                          sizeof(g->group_id), g->parent, sizeof(g->parent), &g->description,
+                          &g->attributes, &g->version, &g->created_ms, &g->query_string,
+                          g->index_name, sizeof(g->index_name), g->query_version,
+                          sizeof(g->query_version), g->status, sizeof(g->status));
 }
 
 static void cleanup_group(void *item)
@@ -469,7 +471,8 @@ int store_group_get(struct store *s, const char *name, struct store_thing_group 
                     struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT name, group_id, parent_name, description, attributes, "
-                              "version, created_ms FROM thing_groups WHERE name = ?";
+                              "version, created_ms, query_string, index_name, query_version, "
+                              "status FROM thing_groups WHERE name = ?";
 
     return store__get_named(s, sql, "read group", read_group, cleanup_group, out, sizeof(*out),
                             name, eb, "ThingGroup %s cannot be found.", name);
@@ -486,7 +489,9 @@ static int group_clash(const void *row, const void *spec, bool attrs_differ, str
     const struct store_group_spec *sp = spec;
 
     if (!attrs_differ && same_opt(g->parent, sp->parent) &&
-        same_opt(g->description, sp->description))
+        same_opt(g->description, sp->description) &&
+        (g->query_string != NULL) == (sp->query_string != NULL) &&
+        same_opt(g->query_string, sp->query_string))
         return DD_OK;
     return dd_fail(eb, DD_ERR_EXISTS,
                    "Thing Group %s already exists in current account with different properties",
@@ -496,16 +501,25 @@ static int group_clash(const void *row, const void *spec, bool attrs_differ, str
 static int group_insert(struct store *s, const void *spec, const char *attrs, struct dd_errbuf *eb)
 {
     static const char sql[] = "INSERT INTO thing_groups (name, group_id, parent_name, "
-                              "description, attributes, version, created_ms) "
-                              "VALUES (?, ?, ?, ?, ?, 1, ?)";
+                              "description, attributes, version, created_ms, query_string, "
+                              "index_name, query_version, status) "
+                              "VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)";
     const struct store_group_spec *sp = spec;
+    bool dynamic = false;
     int rc = DD_OK;
 
     if (sp->parent)
-        rc = group_exists(s, sp->parent, eb);
+        rc = store_group_dynamic(s, sp->parent, &dynamic, eb);
+    if (!rc && dynamic)
+        rc = dd_fail(eb, DD_ERR_INVALID,
+                     "Thing group %s is dynamic and cannot be the parent of a thing group.",
+                     sp->parent);
     if (!rc)
-        rc = store__run(s, sql, "insert group", "sssssI", sp->name, sp->group_id, sp->parent,
-                        sp->description, attrs, sp->now_ms);
+        rc = store__run(s, sql, "insert group", "sssssIssss", sp->name, sp->group_id, sp->parent,
+                        sp->description, attrs, sp->now_ms, sp->query_string,
+                        sp->query_string ? sp->index_name : NULL,
+                        sp->query_string ? sp->query_version : NULL,
+                        sp->query_string ? "BUILDING" : NULL);
     return rc;
 }
 
@@ -544,8 +558,15 @@ int store_group_ancestors(struct store *s, const char *name, struct store_names 
 int store_group_update(struct store *s, const char *name, const struct store_patch *p,
                        int64_t *new_version, struct dd_errbuf *eb)
 {
-    static const char sql[] = "UPDATE thing_groups SET description = ?, attributes = ?, "
-                              "version = version + 1 WHERE name = ? RETURNING version";
+    /* A dynamic group given a query rebuilds its membership. */
+    static const char sql[] =
+        "UPDATE thing_groups SET description = ?1, attributes = ?2, version = version + 1,"
+        " status = CASE WHEN query_string IS NOT NULL AND ?4 IS NOT NULL THEN 'REBUILDING'"
+        " ELSE status END,"
+        " query_string = CASE WHEN query_string IS NOT NULL THEN coalesce(?4, query_string) END,"
+        " index_name = CASE WHEN query_string IS NOT NULL THEN coalesce(?5, index_name) END,"
+        " query_version = CASE WHEN query_string IS NOT NULL THEN coalesce(?6, query_version)"
+        " END WHERE name = ?3 RETURNING version";
     struct store_thing_group g;
     char *attrs = NULL;
     int rc;
@@ -558,9 +579,10 @@ int store_group_update(struct store *s, const char *name, const struct store_pat
     if (!rc)
         rc = patch_attrs(p, "thing group", name, g.version, g.attributes, &attrs, eb);
     if (!rc)
-        rc = store__int64(s, sql, "update group", new_version, "sss",
+        rc = store__int64(s, sql, "update group", new_version, "ssssss",
                           p->description ? p->description : g.description,
-                          attrs ? attrs : g.attributes, name);
+                          attrs ? attrs : g.attributes, name, p->query_string, p->index_name,
+                          p->query_version);
     if (!rc)
         rc = store__event_group(s, "UPDATED", name);
     rc = store__finish(s, rc);
@@ -620,6 +642,18 @@ int store_group_list(struct store *s, const struct store_group_filter *f, const 
                         f->recursive ? 1 : 0);
 }
 
+int store_group_dynamic(struct store *s, const char *name, bool *dynamic, struct dd_errbuf *eb)
+{
+    static const char sql[] = "SELECT query_string IS NOT NULL FROM thing_groups WHERE name = ?";
+    int64_t v;
+    int rc = store__int64(s, sql, "read group kind", &v, "s", name);
+
+    *dynamic = rc == DD_OK && v;
+    if (rc == DD_ERR_NOT_FOUND)
+        return dd_fail(eb, rc, "ThingGroup %s cannot be found.", name);
+    return rc;
+}
+
 /* ---- membership ---- */
 
 /* The root of group's hierarchy into root (the group itself for a root). */
@@ -644,9 +678,28 @@ static int group_root(struct store *s, const char *group, char root[STORE_NAME_S
 static const char is_sql[] =
     "SELECT 1 FROM thing_group_members WHERE thing_name = ? AND group_name = ?";
 
-/* Add thing to group, checking the per-thing limit and the one group per
- * hierarchy rule against its current groups. */
-static int add_member(struct store *s, const char *thing, const char *group, struct dd_errbuf *eb)
+/* Make room for one more group: remove thing from its most recently
+ * created dynamic group. DD_ERR_NOT_FOUND when it is in none. */
+static int leave_newest_dynamic(struct store *s, const char *thing)
+{
+    static const char sql[] =
+        "DELETE FROM thing_group_members WHERE thing_name = ?1 AND group_name = ("
+        " SELECT g.name FROM thing_group_members AS m JOIN thing_groups AS g"
+        " ON g.name = m.group_name WHERE m.thing_name = ?1 AND g.query_string IS NOT NULL"
+        " ORDER BY g.created_ms DESC, g.rowid DESC LIMIT 1) RETURNING group_name";
+    sqlite3_stmt *st;
+    int rc = store__one(s, sql, &st, "leave a dynamic group", "s", thing);
+
+    if (!rc)
+        rc = store__step_done(s, st, "leave a dynamic group");
+    return rc;
+}
+
+/* Add thing to group, checking the per-thing limit (making room in its
+ * dynamic groups when override_dynamic) and the one group per hierarchy
+ * rule against its current groups. */
+static int add_member(struct store *s, const char *thing, const char *group, bool override_dynamic,
+                      struct dd_errbuf *eb)
 {
     static const char count_sql[] = "SELECT count(*) FROM thing_group_members WHERE thing_name = ?";
     static const char same_sql[] =
@@ -668,6 +721,13 @@ static int add_member(struct store *s, const char *thing, const char *group, str
         return rc; /* already a member is DD_OK */
 
     rc = store__int64(s, count_sql, "count memberships", &n, "s", thing);
+    if (!rc && n >= STORE_MAX_GROUPS_PER_THING && override_dynamic) {
+        rc = leave_newest_dynamic(s, thing);
+        if (rc == DD_OK)
+            n--;
+        else if (rc == DD_ERR_NOT_FOUND)
+            rc = DD_OK;
+    }
     if (rc)
         return rc;
     if (n >= STORE_MAX_GROUPS_PER_THING)
@@ -701,21 +761,35 @@ static int thing_exists(struct store *s, const char *name, struct dd_errbuf *eb)
     return store__require(s, sql, name, eb, DD_ERR_NOT_FOUND, "Thing %s cannot be found.", name);
 }
 
+/* group exists and is static: AddThingToThingGroup and its kin refuse
+ * dynamic groups, whose members follow their query. */
+static int static_group(struct store *s, const char *group, struct dd_errbuf *eb)
+{
+    bool dynamic;
+    int rc = store_group_dynamic(s, group, &dynamic, eb);
+
+    if (!rc && dynamic)
+        rc =
+            dd_fail(eb, DD_ERR_INVALID,
+                    "This operation does not support dynamic thing groups. Thing group: %s", group);
+    return rc;
+}
+
 int store__membership_add(struct store *s, const char *thing, const char *group,
-                          struct dd_errbuf *eb)
+                          bool override_dynamic, struct dd_errbuf *eb)
 {
     int rc = thing_exists(s, thing, eb);
 
     if (!rc)
-        rc = group_exists(s, group, eb);
+        rc = static_group(s, group, eb);
     if (!rc)
-        rc = add_member(s, thing, group, eb);
+        rc = add_member(s, thing, group, override_dynamic, eb);
     return rc;
 }
 
 int store_membership_update(struct store *s, const char *thing, const char *const *add,
                             size_t n_add, const char *const *remove, size_t n_remove,
-                            struct dd_errbuf *eb)
+                            bool override_dynamic, struct dd_errbuf *eb)
 {
     static const char del_sql[] =
         "DELETE FROM thing_group_members WHERE thing_name = ? AND group_name = ?";
@@ -727,16 +801,16 @@ int store_membership_update(struct store *s, const char *thing, const char *cons
         return rc;
     rc = thing_exists(s, thing, eb);
     for (i = 0; !rc && i < n_add; i++)
-        rc = group_exists(s, add[i], eb);
+        rc = static_group(s, add[i], eb);
     for (i = 0; !rc && i < n_remove; i++) {
-        rc = group_exists(s, remove[i], eb);
+        rc = static_group(s, remove[i], eb);
         if (!rc && store__exists(s, is_sql, "find membership", "ss", thing, remove[i]) == DD_OK)
             rc = store__event_membership(s, false, thing, remove[i]);
         if (!rc)
             rc = store__run(s, del_sql, "remove membership", "ss", thing, remove[i]);
     }
     for (i = 0; !rc && i < n_add; i++)
-        rc = add_member(s, thing, add[i], eb);
+        rc = add_member(s, thing, add[i], override_dynamic, eb);
     return store__finish(s, rc);
 }
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* store_registry.h: the IoT registry tables: things, static thing groups
- * with their parent hierarchy, and group membership.
+ * with their parent hierarchy, dynamic thing groups (a group with a fleet
+ * indexing query, no parent and no child; their members are kept by
+ * store_dyngroups.h), and group membership.
  *
  * Each write is one transaction that reads, checks and writes, so a refused
  * request leaves every row as it was. The AWS rules that need the database
@@ -13,6 +15,7 @@
 #ifndef DD_STORE_REGISTRY_H
 #define DD_STORE_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +43,10 @@ struct store_thing_group {
     char *attributes;             /* owned: JSON object text */
     int64_t version;
     int64_t created_ms;
+    char *query_string;     /* owned; NULL = a static group */
+    char index_name[32];    /* dynamic groups: AWS_Things */
+    char query_version[16]; /* dynamic groups: 2017-09-30 */
+    char status[16];        /* dynamic groups: ACTIVE, BUILDING or REBUILDING */
 };
 
 /* A list of names (things or groups), sorted by name. */
@@ -61,13 +68,16 @@ struct store_thing_spec {
 
 /* What UpdateThing / UpdateThingGroup change. Borrowed; NULL keeps. */
 struct store_patch {
-    const char *type_name;    /* things only */
-    int remove_type;          /* things only: clear the thing type */
-    const char *description;  /* groups only */
-    const char *attributes;   /* JSON object text; NULL keeps them */
-    int merge;                /* merge into the stored ones, else replace them; "" values
-                               * remove a key in both modes */
-    int64_t expected_version; /* < 0: any version */
+    const char *type_name;     /* things only */
+    int remove_type;           /* things only: clear the thing type */
+    const char *description;   /* groups only */
+    const char *attributes;    /* JSON object text; NULL keeps them */
+    int merge;                 /* merge into the stored ones, else replace them; "" values
+                                * remove a key in both modes */
+    int64_t expected_version;  /* < 0: any version */
+    const char *query_string;  /* dynamic groups only: a new query (status REBUILDING) */
+    const char *index_name;    /* dynamic groups only */
+    const char *query_version; /* dynamic groups only */
 };
 
 /* What CreateThingGroup asks for. */
@@ -78,6 +88,9 @@ struct store_group_spec {
     const char *description;
     const char *attributes; /* JSON object text; NULL = {} */
     int64_t now_ms;
+    const char *query_string;  /* NULL = a static group; else a dynamic one (no parent) */
+    const char *index_name;    /* dynamic: the index (AWS_Things) */
+    const char *query_version; /* dynamic: the query language version */
 };
 
 /* ListThings filters; NULL members do not filter. attr_value requires
@@ -158,10 +171,13 @@ int store_thing_list(struct store *s, const struct store_thing_filter *f, const 
 
 /* ---- thing groups ---- */
 
-/* CreateThingGroup in one transaction, version 1. Identical request (same
- * parent, description and attributes) on an existing name: DD_OK with the
- * existing group; different: DD_ERR_EXISTS with the existing group in *out.
- * A missing parent is DD_ERR_NOT_FOUND. *out as in store_thing_create(). */
+/* CreateThingGroup and CreateDynamicThingGroup in one transaction, version
+ * 1; a dynamic group (spec->query_string set) starts BUILDING. Identical
+ * request (same kind, parent, query, description and attributes) on an
+ * existing name: DD_OK with the existing group; different: DD_ERR_EXISTS
+ * with the existing group in *out. A missing parent is DD_ERR_NOT_FOUND, a
+ * dynamic one DD_ERR_INVALID (dynamic groups have no hierarchy). *out as in
+ * store_thing_create(). */
 int store_group_create(struct store *s, const struct store_group_spec *spec,
                        struct store_thing_group *out, struct dd_errbuf *eb);
 
@@ -175,13 +191,15 @@ int store_group_get(struct store *s, const char *name, struct store_thing_group 
  * store_names_cleanup(). */
 int store_group_ancestors(struct store *s, const char *name, struct store_names *out);
 
-/* UpdateThingGroup (description and attributes) in one transaction; new
- * version in *new_version. Errors as store_thing_update(). */
+/* UpdateThingGroup (description and attributes) and UpdateDynamicThingGroup
+ * (also the query: a new one sets the status REBUILDING) in one
+ * transaction; new version in *new_version. The caller has checked the
+ * group's kind (store_group_dynamic()). Errors as store_thing_update(). */
 int store_group_update(struct store *s, const char *name, const struct store_patch *p,
                        int64_t *new_version, struct dd_errbuf *eb);
 
-/* DeleteThingGroup in one transaction; its memberships go with it. A
- * missing group is DD_OK. DD_ERR_INVALID when it has child groups,
+/* DeleteThingGroup and DeleteDynamicThingGroup in one transaction; its
+ * memberships go with it. A missing group is DD_OK. DD_ERR_INVALID when it has child groups,
  * DD_ERR_VERSION_CONFLICT on an expected_version (>= 0) mismatch. */
 int store_group_delete(struct store *s, const char *name, int64_t expected_version,
                        struct dd_errbuf *eb);
@@ -193,17 +211,24 @@ int store_group_delete(struct store *s, const char *name, int64_t expected_versi
 int store_group_list(struct store *s, const struct store_group_filter *f, const char *after,
                      int limit, struct store_names *out, struct dd_errbuf *eb);
 
+/* Whether the group name is dynamic, into *dynamic (false on error).
+ * DD_ERR_NOT_FOUND ("ThingGroup X cannot be found.") when it is missing. */
+int store_group_dynamic(struct store *s, const char *name, bool *dynamic, struct dd_errbuf *eb);
+
 /* ---- membership ---- */
 
 /* Remove thing from every group of remove, then add it to every group of
  * add, in one transaction (UpdateThingGroupsForThing; Add/Remove
  * ThingFromThingGroup pass one name). Adding a group it is in and removing
- * one it is not in change nothing. Errors: DD_ERR_NOT_FOUND (thing or a
- * group), DD_ERR_INVALID (more than STORE_MAX_GROUPS_PER_THING groups, or a
- * second group of one hierarchy), DD_ERR_NOMEM, DD_ERR_BUSY, DD_ERR_STORE. */
+ * one it is not in change nothing. A thing at STORE_MAX_GROUPS_PER_THING
+ * groups leaves its most recently created dynamic group to make room when
+ * override_dynamic is set (overrideDynamicGroups), and is refused otherwise.
+ * Errors: DD_ERR_NOT_FOUND (thing or a group), DD_ERR_INVALID (a dynamic
+ * group named, more than STORE_MAX_GROUPS_PER_THING groups, or a second
+ * group of one hierarchy), DD_ERR_NOMEM, DD_ERR_BUSY, DD_ERR_STORE. */
 int store_membership_update(struct store *s, const char *thing, const char *const *add,
                             size_t n_add, const char *const *remove, size_t n_remove,
-                            struct dd_errbuf *eb);
+                            bool override_dynamic, struct dd_errbuf *eb);
 
 /* The groups thing is directly in, a page after `after` of at most limit
  * (limit 0 = all). DD_ERR_NOT_FOUND when the thing does not exist. */

@@ -301,6 +301,11 @@ echo
 # (docs/performance.md), to read next to the figure above.
 echo
 "$root/build/bench-detect" --retain "$things"
+# The same fleet registered, with ten dynamic thing groups kept up to date
+# in each window close: the close and the upkeep side by side
+# (docs/fleet-indexing.md, "How membership is kept").
+echo
+"$root/build/bench-detect" --dyngroups "$things"
 
 # Rounds of new client ids that leave and age out: the memory and the
 # window close must come back to where they were (docs/performance.md).

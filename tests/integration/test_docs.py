@@ -81,7 +81,7 @@ NOT_HERE = {"make", "docker", "docker-compose"}
 # thread (an HTTP delivery).
 EP = "aws --endpoint-url http://localhost:4566 "
 EXPECT = {
-    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":23'],
+    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":24'],
     "curl -s localhost:4566/_ddlocal/clock": ['"mode":"manual"'],
     "curl -s -X POST localhost:4566/_ddlocal/clock -d '{\"advanceSeconds\": 300}'":
         ['"mode":"manual"', '"evaluatedUntil"'],
@@ -152,6 +152,13 @@ EXPECT = {
         ['{\n    "room": "3"\n}'],
     EP + "iot list-things-in-billing-group --billing-group-name lab-costs --query things"
     " --output text": ["lamp-1\n"],
+    EP + "iot describe-thing-group --thing-group-name fw-1-2"
+    " --query '[queryString,indexName,queryVersion]' --output text":
+        ["attributes.fw:1.2\tAWS_Things\t2017-09-30\n"],
+    EP + "iot list-things-in-thing-group --thing-group-name fw-1-2 --query things --output text":
+        ["lamp-7\n", 10],
+    EP + "iot list-thing-groups-for-thing --thing-name dev-XBHY"
+    " --query 'thingGroups[].groupName' --output text": ["msg-sent-violators\n"],
 }
 
 START_TIMEOUT_S = 180  # `make run` builds what is out of date first

@@ -101,7 +101,7 @@ void store_fixture_thing(struct store *s, const char *name, const char *type, co
 
 void store_fixture_group(struct store *s, const char *name, const char *parent)
 {
-    struct store_group_spec spec = { name, NULL, parent, NULL, NULL, 2000 };
+    struct store_group_spec spec = { .name = name, .parent = parent, .now_ms = 2000 };
     char id[STORE_ID_SIZE];
     struct store_thing_group g;
     struct dd_errbuf eb;

@@ -36,7 +36,7 @@ static void join(struct store *s, const char *thing, const char *group)
 {
     struct dd_errbuf eb;
 
-    assert_int_equal(store_membership_update(s, thing, &group, 1, NULL, 0, &eb), DD_OK);
+    assert_int_equal(store_membership_update(s, thing, &group, 1, NULL, 0, false, &eb), DD_OK);
 }
 
 static void make_profile(struct store *s, const char *name)
@@ -547,7 +547,8 @@ static void test_start_rows(void **state)
         assert_int_equal(run_due(s, 9000, 0), 2);
         assert_string_equal(groups(s, "dev-2"), "Quarantine");
         assert_int_equal(store_membership_update(s, "dev-2", NULL, 0,
-                                                 (const char *const[]){ "Quarantine" }, 1, &eb),
+                                                 (const char *const[]){ "Quarantine" }, 1, false,
+                                                 &eb),
                          DD_OK);
 
         t = task(r->id, r->token, r->profile, r->ids, r->n_ids, r->actions, r->n_actions);

@@ -23,7 +23,7 @@ static int member(struct store *s, const char *thing, const char *add, const cha
                   struct dd_errbuf *eb)
 {
     return store_membership_update(s, thing, add ? &add : NULL, add ? 1 : 0,
-                                   remove ? &remove : NULL, remove ? 1 : 0, eb);
+                                   remove ? &remove : NULL, remove ? 1 : 0, false, eb);
 }
 
 /* "a,b,c" of a name list, for compact assertions. */
@@ -258,7 +258,7 @@ static int e_group_missing(struct store *s, struct dd_errbuf *eb)
 
 static int e_group_missing_parent(struct store *s, struct dd_errbuf *eb)
 {
-    struct store_group_spec spec = { "Child", "gid-c", "Nope", NULL, NULL, 0 };
+    struct store_group_spec spec = { .name = "Child", .group_id = "gid-c", .parent = "Nope" };
     struct store_thing_group g;
     int rc = store_group_create(s, &spec, &g, eb);
 
@@ -268,7 +268,7 @@ static int e_group_missing_parent(struct store *s, struct dd_errbuf *eb)
 
 static int e_group_exists(struct store *s, struct dd_errbuf *eb)
 {
-    struct store_group_spec spec = { "Fleet", "gid-x", NULL, "other", NULL, 0 };
+    struct store_group_spec spec = { .name = "Fleet", .group_id = "gid-x", .description = "other" };
     struct store_thing_group g;
     int rc = store_group_create(s, &spec, &g, eb);
 
@@ -345,7 +345,7 @@ static int e_member_half_move(struct store *s, struct dd_errbuf *eb)
      * refused (same hierarchy as Fleet): all of it must be undone. */
     const char *add[] = { "Quarantine", "Fleet", "Site2" }, *remove[] = { "Site" };
 
-    return store_membership_update(s, "dev-1", add, 3, remove, 1, eb);
+    return store_membership_update(s, "dev-1", add, 3, remove, 1, false, eb);
 }
 
 static int e_thing_groups_missing(struct store *s, struct dd_errbuf *eb)
@@ -515,7 +515,11 @@ static void test_thing_list_filters_and_pages(void **state)
 
 static void test_group_tree(void **state)
 {
-    struct store_group_spec spec = { "Q", "gid-q", NULL, "isolated", "{\"r\":\"dd\"}", 7000 };
+    struct store_group_spec spec = { .name = "Q",
+                                     .group_id = "gid-q",
+                                     .description = "isolated",
+                                     .attributes = "{\"r\":\"dd\"}",
+                                     .now_ms = 7000 };
     struct store_group_filter f = { 0 };
     struct store_patch p = { 0 };
     struct store_thing_group g;
@@ -586,6 +590,88 @@ static void test_group_tree(void **state)
     store_close(s);
 }
 
+/* A dynamic group: created BUILDING, a new query rebuilds it, it is no
+ * parent, takes no manual members, and overrideDynamicGroups makes room in
+ * a full thing by leaving its newest dynamic group. */
+static void test_dynamic_groups(void **state)
+{
+    struct store_group_spec spec = { .name = "D1",
+                                     .group_id = "gid-d1",
+                                     .now_ms = 100,
+                                     .query_string = "attributes.a:1",
+                                     .index_name = "AWS_Things",
+                                     .query_version = "2017-09-30" };
+    struct store_group_spec child = { .name = "C", .group_id = "gid-c", .parent = "D1" };
+    struct store_patch p = { .expected_version = -1 };
+    struct store *s = store_fixture_open();
+    const char *g11 = "S10", *d1 = "D1";
+    struct store_thing_group g;
+    struct store_names l;
+    struct dd_errbuf eb;
+    char name[16];
+    bool dynamic = true;
+    int64_t v;
+    int i;
+
+    (void)state;
+    assert_int_equal(store_group_create(s, &spec, &g, &eb), DD_OK);
+    assert_string_equal(g.query_string, "attributes.a:1");
+    assert_string_equal(g.status, "BUILDING");
+    assert_string_equal(g.index_name, "AWS_Things");
+    store_thing_group_cleanup(&g);
+    spec.query_string = "attributes.a:2"; /* same name, other query */
+    assert_int_equal(store_group_create(s, &spec, &g, &eb), DD_ERR_EXISTS);
+    store_thing_group_cleanup(&g);
+    spec.name = "D2";
+    spec.group_id = "gid-d2";
+    spec.now_ms = 200;
+    assert_int_equal(store_group_create(s, &spec, &g, &eb), DD_OK);
+    store_thing_group_cleanup(&g);
+    assert_int_equal(store_group_create(s, &child, &g, &eb), DD_ERR_INVALID);
+    assert_int_equal(store_group_dynamic(s, "D1", &dynamic, &eb), DD_OK);
+    assert_true(dynamic);
+    assert_int_equal(store_group_dynamic(s, "nope", &dynamic, &eb), DD_ERR_NOT_FOUND);
+    assert_false(dynamic);
+
+    /* Properties alone keep the status; a query rebuilds. */
+    assert_int_equal(store_group_update(s, "D1", &p, &v, &eb), DD_OK);
+    assert_int_equal(store_group_get(s, "D1", &g, &eb), DD_OK);
+    assert_string_equal(g.status, "BUILDING");
+    store_thing_group_cleanup(&g);
+    p.query_string = "attributes.a:3";
+    assert_int_equal(store_group_update(s, "D1", &p, &v, &eb), DD_OK);
+    assert_int_equal(v, 3);
+    assert_int_equal(store_group_get(s, "D1", &g, &eb), DD_OK);
+    assert_string_equal(g.status, "REBUILDING");
+    assert_string_equal(g.query_string, "attributes.a:3");
+    store_thing_group_cleanup(&g);
+
+    /* A thing in 8 static groups and both dynamic ones (as the upkeep
+     * would have put it). */
+    store_fixture_thing(s, "t", NULL, NULL);
+    assert_int_equal(store_membership_update(s, "t", &d1, 1, NULL, 0, false, &eb), DD_ERR_INVALID);
+    for (i = 0; i < 11; i++) {
+        snprintf(name, sizeof(name), "S%d", i);
+        store_fixture_group(s, name, NULL);
+        if (i < 8)
+            assert_int_equal(member(s, "t", name, NULL, &eb), DD_OK);
+    }
+    store_fixture_exec(s, "INSERT INTO thing_group_members VALUES ('t', 'D1'), ('t', 'D2')");
+    assert_int_equal(member(s, "t", "S8", NULL, &eb), DD_ERR_INVALID);
+    assert_int_equal(
+        store_membership_update(s, "t", (const char *const[]){ "S8" }, 1, NULL, 0, true, &eb),
+        DD_OK);
+    expect_names(store_thing_groups(s, "t", "S7", 0, &l, &eb), &l, "S8", -1);
+    expect_names(store_thing_groups(s, "t", NULL, 1, &l, &eb), &l, "D1", 1); /* D2 left */
+    assert_int_equal(
+        store_membership_update(s, "t", (const char *const[]){ "S9" }, 1, NULL, 0, true, &eb),
+        DD_OK);
+    /* No dynamic group left to leave: refused even with the override. */
+    assert_int_equal(store_membership_update(s, "t", &g11, 1, NULL, 0, true, &eb), DD_ERR_INVALID);
+    expect_names(store_thing_groups(s, "t", NULL, 1, &l, &eb), &l, "S0", 1);
+    store_close(s);
+}
+
 static void test_membership(void **state)
 {
     const char *add[] = { "Site2", "Quarantine" }, *remove[] = { "Line" };
@@ -617,7 +703,7 @@ static void test_membership(void **state)
     expect_names(store_thing_groups_with_ancestors(s, "ghost", &l), &l, "", -1);
 
     /* Move inside the hierarchy and join another one in one step. */
-    assert_int_equal(store_membership_update(s, "t-line", add, 2, remove, 1, &eb), DD_OK);
+    assert_int_equal(store_membership_update(s, "t-line", add, 2, remove, 1, false, &eb), DD_OK);
     expect_names(store_thing_groups(s, "t-line", NULL, 0, &l, &eb), &l, "Quarantine,Site2", -1);
     expect_names(store_thing_groups_with_ancestors(s, "t-line", &l), &l, "Fleet,Quarantine,Site2",
                  -1);
@@ -690,7 +776,12 @@ static int sweep_thing_list(void *ctx)
 
 static int sweep_group_create(void *ctx)
 {
-    struct store_group_spec spec = { "G9", "gid-9", "Fleet", "d", "{\"x\":\"y\"}", 1 };
+    struct store_group_spec spec = { .name = "G9",
+                                     .group_id = "gid-9",
+                                     .parent = "Fleet",
+                                     .description = "d",
+                                     .attributes = "{\"x\":\"y\"}",
+                                     .now_ms = 1 };
     struct store *s = ((struct sweep *)ctx)->s;
     struct store_thing_group g;
     struct dd_errbuf eb;
@@ -769,6 +860,7 @@ int main(void)
         cmocka_unit_test(test_thing_list_filters_and_pages),
         cmocka_unit_test(test_group_tree),
         cmocka_unit_test(test_membership),
+        cmocka_unit_test(test_dynamic_groups),
         cmocka_unit_test(test_allocation_failure),
     };
 
