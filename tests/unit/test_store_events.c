@@ -134,13 +134,14 @@ static void test_membership_events(void **state)
     store_fixture_group(s, "g", NULL);
     enable(s, LIFECYCLE_THING_GROUP_MEMBERSHIP, true, 1000);
     store_events_request(s, "123456789012", "us-east-1", 5000);
-    assert_int_equal(store_membership_update(s, "t", groups, 1, NULL, 0, &eb), DD_OK);
-    assert_int_equal(store_membership_update(s, "t", groups, 1, NULL, 0, &eb), DD_OK);
+    assert_int_equal(store_membership_update(s, "t", groups, 1, NULL, 0, false, &eb), DD_OK);
+    assert_int_equal(store_membership_update(s, "t", groups, 1, NULL, 0, false, &eb), DD_OK);
     assert_int_equal(outbox(s, added), 1); /* already a member: no second event */
-    assert_int_equal(store_membership_update(s, "t", missing, 1, groups, 1, &eb), DD_ERR_NOT_FOUND);
+    assert_int_equal(store_membership_update(s, "t", missing, 1, groups, 1, false, &eb),
+                     DD_ERR_NOT_FOUND);
     assert_int_equal(outbox(s, removed), 0); /* rolled back */
-    assert_int_equal(store_membership_update(s, "t", NULL, 0, groups, 1, &eb), DD_OK);
-    assert_int_equal(store_membership_update(s, "t", NULL, 0, groups, 1, &eb), DD_OK);
+    assert_int_equal(store_membership_update(s, "t", NULL, 0, groups, 1, false, &eb), DD_OK);
+    assert_int_equal(store_membership_update(s, "t", NULL, 0, groups, 1, false, &eb), DD_OK);
     assert_int_equal(outbox(s, removed), 1);
     assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM mqtt_outbox WHERE json_extract("
                                           "payload, '$.groupArn') = 'arn:aws:iot:us-east-1:"
