@@ -247,6 +247,94 @@ int lifecycle_membership_json(const struct lifecycle_membership *ev, char **out,
     return finish(root, ok, out, out_len);
 }
 
+/* Move props' array under key (detached, no allocation) into root, or add
+ * an empty array when props has none; returns whether root took it. */
+static bool add_array_of(cJSON *root, const char *key, cJSON *props, const char *member)
+{
+    cJSON *a = props ? cJSON_DetachItemFromObjectCaseSensitive(props, member) : NULL;
+
+    if (a && !cJSON_IsArray(a)) {
+        cJSON_Delete(a);
+        a = NULL;
+    }
+    if (!a)
+        return cJSON_AddArrayToObject(root, key) != NULL;
+    if (cJSON_AddItemToObject(root, key, a))
+        return true;
+    cJSON_Delete(a);
+    return false;
+}
+
+int lifecycle_thing_type_json(const struct lifecycle_thing_type *ev, char **out, size_t *out_len)
+{
+    const cJSON *desc;
+    cJSON *root, *props;
+    bool ok;
+    int rc;
+
+    /* The properties parse as the attributes of the other events do. */
+    rc = registry_start(ev->properties, &root, &props, out, out_len);
+    if (rc)
+        return rc;
+    desc = cJSON_GetObjectItemCaseSensitive(props, "thingTypeDescription");
+    ok = add_registry(root, "THING_TYPE_EVENT", ev->event_id, ev->timestamp_ms, ev->operation,
+                      ev->account_id) &&
+         cJSON_AddStringToObject(root, "thingTypeId", ev->type_id) &&
+         cJSON_AddStringToObject(root, "thingTypeName", ev->type_name) &&
+         cJSON_AddBoolToObject(root, "isDeprecated", ev->deprecated) &&
+         (ev->deprecated
+              ? cJSON_AddNumberToObject(root, "deprecationDate", (double)ev->deprecation_ms) != NULL
+              : cJSON_AddNullToObject(root, "deprecationDate") != NULL) &&
+         add_array_of(root, "searchableAttributes", props, "searchableAttributes") &&
+         add_array_of(root, "propagatingAttributes",
+                      cJSON_GetObjectItemCaseSensitive(props, "mqtt5Configuration"),
+                      "propagatingAttributes") &&
+         add_string_or_null(root, "description", cJSON_IsString(desc) ? desc->valuestring : NULL);
+    cJSON_Delete(props);
+    return finish(root, ok, out, out_len);
+}
+
+int lifecycle_type_association_json(const struct lifecycle_type_association *ev, char **out,
+                                    size_t *out_len)
+{
+    cJSON *root;
+    bool ok;
+
+    *out = NULL;
+    *out_len = 0;
+    root = cJSON_CreateObject();
+    if (!root)
+        return DD_ERR_NOMEM;
+    /* AWS's order, and no accountId, as its documented payload has it. */
+    ok = cJSON_AddStringToObject(root, "eventId", ev->event_id) &&
+         cJSON_AddStringToObject(root, "eventType", "THING_TYPE_ASSOCIATION_EVENT") &&
+         cJSON_AddStringToObject(root, "operation", ev->added ? "ADDED" : "REMOVED") &&
+         cJSON_AddStringToObject(root, "thingId", ev->thing_id) &&
+         cJSON_AddStringToObject(root, "thingName", ev->thing_name) &&
+         cJSON_AddStringToObject(root, "thingTypeName", ev->type_name) &&
+         cJSON_AddNumberToObject(root, "timestamp", (double)ev->timestamp_ms);
+    return finish(root, ok, out, out_len);
+}
+
+int lifecycle_hierarchy_json(const struct lifecycle_hierarchy *ev, char **out, size_t *out_len)
+{
+    cJSON *root;
+    bool ok;
+
+    *out = NULL;
+    *out_len = 0;
+    root = cJSON_CreateObject();
+    if (!root)
+        return DD_ERR_NOMEM;
+    ok = add_registry(root, "THING_GROUP_HIERARCHY_EVENT", ev->event_id, ev->timestamp_ms,
+                      ev->added ? "ADDED" : "REMOVED", ev->account_id) &&
+         cJSON_AddStringToObject(root, "thingGroupId", ev->group_id) &&
+         cJSON_AddStringToObject(root, "thingGroupName", ev->group_name) &&
+         cJSON_AddStringToObject(root, "childGroupId", ev->child_id) &&
+         cJSON_AddStringToObject(root, "childGroupName", ev->child_name);
+    return finish(root, ok, out, out_len);
+}
+
 /* snprintf into buf, or "" and DD_ERR_TOO_LARGE when it does not fit. */
 __attribute__((format(printf, 3, 4))) static int topic(char *buf, size_t size, const char *fmt, ...)
 {
@@ -301,4 +389,22 @@ int lifecycle_membership_topic(char *buf, size_t size, bool added, const char *g
 {
     return topic(buf, size, "$aws/events/thingGroupMembership/thingGroup/%s/thing/%s/%s",
                  group_name, thing_name, added ? "added" : "removed");
+}
+
+int lifecycle_thing_type_topic(char *buf, size_t size, const char *operation, const char *type_name)
+{
+    return topic(buf, size, "$aws/events/thingType/%s/%s", type_name, operation_level(operation));
+}
+
+int lifecycle_type_association_topic(char *buf, size_t size, const char *thing_name,
+                                     const char *type_name)
+{
+    return topic(buf, size, "$aws/events/thingTypeAssociation/thing/%s/%s", thing_name, type_name);
+}
+
+int lifecycle_hierarchy_topic(char *buf, size_t size, bool added, const char *parent_name,
+                              const char *child_name)
+{
+    return topic(buf, size, "$aws/events/thingGroupHierarchy/thingGroup/%s/childThingGroup/%s/%s",
+                 parent_name, child_name, added ? "added" : "removed");
 }
