@@ -699,12 +699,16 @@ static int leave_newest_dynamic(struct store *s, const char *thing)
         " SELECT g.name FROM thing_group_members AS m JOIN thing_groups AS g"
         " ON g.name = m.group_name WHERE m.thing_name = ?1 AND g.query_string IS NOT NULL"
         " ORDER BY g.created_ms DESC, g.rowid DESC LIMIT 1) RETURNING group_name";
+    char group[STORE_NAME_SIZE];
     sqlite3_stmt *st;
     int rc = store__one(s, sql, &st, "leave a dynamic group", "s", thing);
 
-    if (!rc)
+    if (!rc) {
+        store__copy_text(group, sizeof(group), st, 0);
         rc = store__step_done(s, st, "leave a dynamic group");
-    return rc;
+    }
+    /* Both rows are still there for the event; only the membership went. */
+    return rc ? rc : store__event_membership(s, false, thing, group);
 }
 
 /* Add thing to group, checking the per-thing limit (making room in its

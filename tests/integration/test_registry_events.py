@@ -135,3 +135,50 @@ def test_thing_group_hierarchy_events(emulator):
     assert len(watcher.received) == 3
     assert not [t for t, _ in watcher.received if "old" in t or "attic" in t or "room" in t]
     watcher.close()
+
+
+def test_dynamic_group_membership_events(emulator):
+    emulator.args.append("--manual-clock")
+    emulator.start()
+    iot = emulator.client("iot")
+    iot.update_indexing_configuration(thingIndexingConfiguration={
+        "thingIndexingMode": "REGISTRY"})
+    watcher = Device(emulator, "watcher")
+    watcher.subscribe("$aws/events/thingGroupMembership/#")
+    iot.create_thing(thingName="a", attributePayload={"attributes": {"fw": "1.2"}})
+    iot.create_thing(thingName="b", attributePayload={"attributes": {"fw": "1.1"}})
+    # Off: the engine's first build announces nothing.
+    iot.create_dynamic_thing_group(thingGroupName="old", queryString="attributes.fw:1.2")
+    emulator.sync()
+
+    emulator.aws("iot", "update-event-configurations", "--event-configurations",
+                 '{"THING_GROUP_MEMBERSHIP": {"Enabled": true}}')
+    g = iot.create_dynamic_thing_group(thingGroupName="fw12", queryString="attributes.fw:1.2")
+    emulator.sync()
+    built_ms = round(emulator.clock()["now"] * 1000)
+    # The engine picks attribute changes up at the next window close.
+    iot.update_thing(thingName="a", attributePayload={"attributes": {"fw": "1.3"}})
+    iot.update_thing(thingName="b", attributePayload={"attributes": {"fw": "1.2"}})
+    emulator.advance(300)
+    got = events(watcher, "$aws/events/thingGroupMembership/thingGroup/fw12/", 3)
+    assert sorted(t for t, _ in got) == [
+        "$aws/events/thingGroupMembership/thingGroup/fw12/thing/a/added",
+        "$aws/events/thingGroupMembership/thingGroup/fw12/thing/a/removed",
+        "$aws/events/thingGroupMembership/thingGroup/fw12/thing/b/added"]
+    first = got[0][1]
+    assert got[0][0].endswith("/a/added")
+    assert first == {"eventType": "THING_GROUP_MEMBERSHIP_EVENT", "eventId": first["eventId"],
+                     "timestamp": built_ms, "operation": "ADDED",
+                     "accountId": "123456789012", "groupArn": g["thingGroupArn"],
+                     "groupId": g["thingGroupId"],
+                     "thingArn": "arn:aws:iot:us-east-1:123456789012:thing/a",
+                     "thingId": iot.describe_thing(thingName="a")["thingId"],
+                     "membershipId": first["membershipId"]}
+    # The window's close is the time of the changes it found.
+    assert all(e["timestamp"] > built_ms for _, e in got[1:])
+    assert all(e["timestamp"] % 300000 == 0 for _, e in got[1:])
+    # old was built while events were off; it announces its later changes.
+    topics = [t for t, _ in watcher.received]
+    assert "$aws/events/thingGroupMembership/thingGroup/old/thing/a/added" not in topics
+    assert "$aws/events/thingGroupMembership/thingGroup/old/thing/b/added" in topics
+    watcher.close()
