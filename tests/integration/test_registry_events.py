@@ -182,3 +182,40 @@ def test_dynamic_group_membership_events(emulator):
     assert "$aws/events/thingGroupMembership/thingGroup/old/thing/a/added" not in topics
     assert "$aws/events/thingGroupMembership/thingGroup/old/thing/b/added" in topics
     watcher.close()
+
+
+def test_mitigation_membership_events(emulator):
+    from test_mitigation import QUARANTINE, ROLE, chatty_profile, run_task, violate
+
+    emulator.args.append("--manual-clock")
+    emulator.start()
+    iot = emulator.client("iot")
+    watcher = Device(emulator, "watcher")
+    watcher.subscribe("$aws/events/thingGroupMembership/#")
+    q = iot.create_thing_group(thingGroupName="Quarantine")
+    for thing in ("dev-A", "dev-B"):
+        iot.create_thing(thingName=thing)
+    iot.create_mitigation_action(actionName="QuarantineAction", roleArn=ROLE,
+                                 actionParams=QUARANTINE)
+    emulator.aws("iot", "update-event-configurations", "--event-configurations",
+                 '{"THING_GROUP_MEMBERSHIP": {"Enabled": true}}')
+    chatty_profile(emulator, iot)
+    start = emulator.clock()["now"]
+    window_end = violate(emulator, "dev-A")
+    iot.start_detect_mitigation_actions_task(
+        taskId="t1", target={"securityProfileName": "MsgSentSecProfile"},
+        actions=["QuarantineAction"],
+        violationEventOccurrenceRange={"startTime": start, "endTime": window_end + 1},
+        clientRequestToken="tok-1")
+    assert run_task(emulator, iot, "t1")["taskStatus"] == "SUCCESSFUL"
+    got = events(watcher, "$aws/events/thingGroupMembership/", 1)
+    assert [t for t, _ in got] == [
+        "$aws/events/thingGroupMembership/thingGroup/Quarantine/thing/dev-A/added"]
+    ev = got[0][1]
+    assert ev["operation"] == "ADDED" and ev["accountId"] == "123456789012"
+    assert ev["groupArn"] == q["thingGroupArn"] and ev["groupId"] == q["thingGroupId"]
+    assert ev["thingArn"] == "arn:aws:iot:us-east-1:123456789012:thing/dev-A"
+    # The task's emulated time, not the time of an earlier request.
+    assert window_end * 1000 <= ev["timestamp"] <= (window_end + 10) * 1000
+    assert len(watcher.received) == 1
+    watcher.close()
