@@ -64,6 +64,15 @@ static int finish(cJSON *root, bool ok, char **out, size_t *out_len)
     return DD_OK;
 }
 
+/* Start a document: clear *out and *out_len and return a new empty
+ * object (the caller's), or NULL when out of memory. */
+static cJSON *plain_start(char **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    return cJSON_CreateObject();
+}
+
 /* The fields presence and subscription events share, in AWS's order. */
 static bool add_session(cJSON *root, const struct lifecycle_session *s, const char *event_type)
 {
@@ -76,12 +85,9 @@ static bool add_session(cJSON *root, const struct lifecycle_session *s, const ch
 
 int lifecycle_presence_json(const struct lifecycle_presence *ev, char **out, size_t *out_len)
 {
-    cJSON *root;
+    cJSON *root = plain_start(out, out_len);
     bool ok;
 
-    *out = NULL;
-    *out_len = 0;
-    root = cJSON_CreateObject();
     if (!root)
         return DD_ERR_NOMEM;
     ok = add_session(root, &ev->session, ev->connected ? "connected" : "disconnected");
@@ -229,12 +235,9 @@ int lifecycle_group_json(const struct lifecycle_group *ev, char **out, size_t *o
 
 int lifecycle_membership_json(const struct lifecycle_membership *ev, char **out, size_t *out_len)
 {
-    cJSON *root;
+    cJSON *root = plain_start(out, out_len);
     bool ok;
 
-    *out = NULL;
-    *out_len = 0;
-    root = cJSON_CreateObject();
     if (!root)
         return DD_ERR_NOMEM;
     ok = add_registry(root, "THING_GROUP_MEMBERSHIP_EVENT", ev->event_id, ev->timestamp_ms,
@@ -297,12 +300,9 @@ int lifecycle_thing_type_json(const struct lifecycle_thing_type *ev, char **out,
 int lifecycle_type_association_json(const struct lifecycle_type_association *ev, char **out,
                                     size_t *out_len)
 {
-    cJSON *root;
+    cJSON *root = plain_start(out, out_len);
     bool ok;
 
-    *out = NULL;
-    *out_len = 0;
-    root = cJSON_CreateObject();
     if (!root)
         return DD_ERR_NOMEM;
     /* AWS's order, and no accountId, as its documented payload has it. */
@@ -318,12 +318,9 @@ int lifecycle_type_association_json(const struct lifecycle_type_association *ev,
 
 int lifecycle_hierarchy_json(const struct lifecycle_hierarchy *ev, char **out, size_t *out_len)
 {
-    cJSON *root;
+    cJSON *root = plain_start(out, out_len);
     bool ok;
 
-    *out = NULL;
-    *out_len = 0;
-    root = cJSON_CreateObject();
     if (!root)
         return DD_ERR_NOMEM;
     ok = add_registry(root, "THING_GROUP_HIERARCHY_EVENT", ev->event_id, ev->timestamp_ms,
