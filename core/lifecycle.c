@@ -64,6 +64,15 @@ static int finish(cJSON *root, bool ok, char **out, size_t *out_len)
     return DD_OK;
 }
 
+/* Start a document: clear *out and *out_len and return a new empty
+ * object (the caller's), or NULL when out of memory. */
+static cJSON *plain_start(char **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    return cJSON_CreateObject();
+}
+
 /* The fields presence and subscription events share, in AWS's order. */
 static bool add_session(cJSON *root, const struct lifecycle_session *s, const char *event_type)
 {
@@ -76,12 +85,9 @@ static bool add_session(cJSON *root, const struct lifecycle_session *s, const ch
 
 int lifecycle_presence_json(const struct lifecycle_presence *ev, char **out, size_t *out_len)
 {
-    cJSON *root;
+    cJSON *root = plain_start(out, out_len);
     bool ok;
 
-    *out = NULL;
-    *out_len = 0;
-    root = cJSON_CreateObject();
     if (!root)
         return DD_ERR_NOMEM;
     ok = add_session(root, &ev->session, ev->connected ? "connected" : "disconnected");
@@ -229,12 +235,9 @@ int lifecycle_group_json(const struct lifecycle_group *ev, char **out, size_t *o
 
 int lifecycle_membership_json(const struct lifecycle_membership *ev, char **out, size_t *out_len)
 {
-    cJSON *root;
+    cJSON *root = plain_start(out, out_len);
     bool ok;
 
-    *out = NULL;
-    *out_len = 0;
-    root = cJSON_CreateObject();
     if (!root)
         return DD_ERR_NOMEM;
     ok = add_registry(root, "THING_GROUP_MEMBERSHIP_EVENT", ev->event_id, ev->timestamp_ms,
@@ -244,6 +247,88 @@ int lifecycle_membership_json(const struct lifecycle_membership *ev, char **out,
          cJSON_AddStringToObject(root, "thingArn", ev->thing_arn) &&
          cJSON_AddStringToObject(root, "thingId", ev->thing_id) &&
          cJSON_AddStringToObject(root, "membershipId", ev->membership_id);
+    return finish(root, ok, out, out_len);
+}
+
+/* Move props' array under key (detached, no allocation) into root, or add
+ * an empty array when props has none; returns whether root took it. */
+static bool add_array_of(cJSON *root, const char *key, cJSON *props, const char *member)
+{
+    cJSON *a = props ? cJSON_DetachItemFromObjectCaseSensitive(props, member) : NULL;
+
+    if (a && !cJSON_IsArray(a)) {
+        cJSON_Delete(a);
+        a = NULL;
+    }
+    if (!a)
+        return cJSON_AddArrayToObject(root, key) != NULL;
+    if (cJSON_AddItemToObject(root, key, a))
+        return true;
+    cJSON_Delete(a);
+    return false;
+}
+
+int lifecycle_thing_type_json(const struct lifecycle_thing_type *ev, char **out, size_t *out_len)
+{
+    const cJSON *desc;
+    cJSON *root, *props;
+    bool ok;
+    int rc;
+
+    /* The properties parse as the attributes of the other events do. */
+    rc = registry_start(ev->properties, &root, &props, out, out_len);
+    if (rc)
+        return rc;
+    desc = cJSON_GetObjectItemCaseSensitive(props, "thingTypeDescription");
+    ok = add_registry(root, "THING_TYPE_EVENT", ev->event_id, ev->timestamp_ms, ev->operation,
+                      ev->account_id) &&
+         cJSON_AddStringToObject(root, "thingTypeId", ev->type_id) &&
+         cJSON_AddStringToObject(root, "thingTypeName", ev->type_name) &&
+         cJSON_AddBoolToObject(root, "isDeprecated", ev->deprecated) &&
+         (ev->deprecated
+              ? cJSON_AddNumberToObject(root, "deprecationDate", (double)ev->deprecation_ms) != NULL
+              : cJSON_AddNullToObject(root, "deprecationDate") != NULL) &&
+         add_array_of(root, "searchableAttributes", props, "searchableAttributes") &&
+         add_array_of(root, "propagatingAttributes",
+                      cJSON_GetObjectItemCaseSensitive(props, "mqtt5Configuration"),
+                      "propagatingAttributes") &&
+         add_string_or_null(root, "description", cJSON_IsString(desc) ? desc->valuestring : NULL);
+    cJSON_Delete(props);
+    return finish(root, ok, out, out_len);
+}
+
+int lifecycle_type_association_json(const struct lifecycle_type_association *ev, char **out,
+                                    size_t *out_len)
+{
+    cJSON *root = plain_start(out, out_len);
+    bool ok;
+
+    if (!root)
+        return DD_ERR_NOMEM;
+    /* AWS's order, and no accountId, as its documented payload has it. */
+    ok = cJSON_AddStringToObject(root, "eventId", ev->event_id) &&
+         cJSON_AddStringToObject(root, "eventType", "THING_TYPE_ASSOCIATION_EVENT") &&
+         cJSON_AddStringToObject(root, "operation", ev->added ? "ADDED" : "REMOVED") &&
+         cJSON_AddStringToObject(root, "thingId", ev->thing_id) &&
+         cJSON_AddStringToObject(root, "thingName", ev->thing_name) &&
+         cJSON_AddStringToObject(root, "thingTypeName", ev->type_name) &&
+         cJSON_AddNumberToObject(root, "timestamp", (double)ev->timestamp_ms);
+    return finish(root, ok, out, out_len);
+}
+
+int lifecycle_hierarchy_json(const struct lifecycle_hierarchy *ev, char **out, size_t *out_len)
+{
+    cJSON *root = plain_start(out, out_len);
+    bool ok;
+
+    if (!root)
+        return DD_ERR_NOMEM;
+    ok = add_registry(root, "THING_GROUP_HIERARCHY_EVENT", ev->event_id, ev->timestamp_ms,
+                      ev->added ? "ADDED" : "REMOVED", ev->account_id) &&
+         cJSON_AddStringToObject(root, "thingGroupId", ev->group_id) &&
+         cJSON_AddStringToObject(root, "thingGroupName", ev->group_name) &&
+         cJSON_AddStringToObject(root, "childGroupId", ev->child_id) &&
+         cJSON_AddStringToObject(root, "childGroupName", ev->child_name);
     return finish(root, ok, out, out_len);
 }
 
@@ -301,4 +386,22 @@ int lifecycle_membership_topic(char *buf, size_t size, bool added, const char *g
 {
     return topic(buf, size, "$aws/events/thingGroupMembership/thingGroup/%s/thing/%s/%s",
                  group_name, thing_name, added ? "added" : "removed");
+}
+
+int lifecycle_thing_type_topic(char *buf, size_t size, const char *operation, const char *type_name)
+{
+    return topic(buf, size, "$aws/events/thingType/%s/%s", type_name, operation_level(operation));
+}
+
+int lifecycle_type_association_topic(char *buf, size_t size, const char *thing_name,
+                                     const char *type_name)
+{
+    return topic(buf, size, "$aws/events/thingTypeAssociation/thing/%s/%s", thing_name, type_name);
+}
+
+int lifecycle_hierarchy_topic(char *buf, size_t size, bool added, const char *parent_name,
+                              const char *child_name)
+{
+    return topic(buf, size, "$aws/events/thingGroupHierarchy/thingGroup/%s/childThingGroup/%s/%s",
+                 parent_name, child_name, added ? "added" : "removed");
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* lifecycle.h: the JSON payloads and topics of AWS IoT's lifecycle events
  * (presence and subscriptions, published by the broker for every client)
- * and registry events (things and group memberships, published when the
+ * and registry events (things, thing types and their associations, thing
+ * groups, their hierarchy and memberships, published when the
  * account's event configuration enables them), and the names of the event
  * configuration's types.
  *
@@ -114,6 +115,44 @@ struct lifecycle_membership {
     const char *membership_id; /* a fresh UUID */
 };
 
+/* A thing type created, updated (UpdateThingType, deprecated or
+ * undeprecated) or deleted. Every pointer is borrowed. */
+struct lifecycle_thing_type {
+    const char *operation;  /* "CREATED", "UPDATED" or "DELETED" */
+    const char *event_id;   /* a fresh UUID */
+    int64_t timestamp_ms;   /* emulated time of the change */
+    const char *account_id; /* of the partition */
+    const char *type_id;
+    const char *type_name;
+    bool deprecated;
+    int64_t deprecation_ms; /* deprecated only: emulated time of the deprecation */
+    const char *properties; /* ThingTypeProperties JSON object text; NULL: {} */
+};
+
+/* A thing given (added) or losing (removed) a thing type. Every pointer is
+ * borrowed. */
+struct lifecycle_type_association {
+    bool added;           /* else removed */
+    const char *event_id; /* a fresh UUID */
+    int64_t timestamp_ms; /* emulated time of the change */
+    const char *thing_id;
+    const char *thing_name;
+    const char *type_name;
+};
+
+/* A child thing group put under (added) or taken from (removed) its
+ * parent. Every pointer is borrowed. */
+struct lifecycle_hierarchy {
+    bool added;             /* else removed */
+    const char *event_id;   /* a fresh UUID */
+    int64_t timestamp_ms;   /* emulated time of the change */
+    const char *account_id; /* of the partition */
+    const char *group_id;   /* the parent's */
+    const char *group_name;
+    const char *child_id;
+    const char *child_name;
+};
+
 /* Each builds the event's JSON document (AWS's field names and order) into
  * *out, a new NUL-terminated string of *out_len bytes the caller frees with
  * free(). On error *out is NULL and *out_len 0: DD_ERR_NOMEM, or
@@ -125,6 +164,11 @@ int lifecycle_subscription_json(const struct lifecycle_subscription *ev, char **
 int lifecycle_thing_json(const struct lifecycle_thing *ev, char **out, size_t *out_len);
 int lifecycle_group_json(const struct lifecycle_group *ev, char **out, size_t *out_len);
 int lifecycle_membership_json(const struct lifecycle_membership *ev, char **out, size_t *out_len);
+/* DD_ERR_INVALID also when the properties are not a JSON object. */
+int lifecycle_thing_type_json(const struct lifecycle_thing_type *ev, char **out, size_t *out_len);
+int lifecycle_type_association_json(const struct lifecycle_type_association *ev, char **out,
+                                    size_t *out_len);
+int lifecycle_hierarchy_json(const struct lifecycle_hierarchy *ev, char **out, size_t *out_len);
 
 /* The topics, written into buf (size bytes): DD_OK, or DD_ERR_TOO_LARGE when
  * they do not fit (buf then ""). */
@@ -134,5 +178,11 @@ int lifecycle_thing_topic(char *buf, size_t size, const char *operation, const c
 int lifecycle_group_topic(char *buf, size_t size, const char *operation, const char *group_name);
 int lifecycle_membership_topic(char *buf, size_t size, bool added, const char *group_name,
                                const char *thing_name);
+int lifecycle_thing_type_topic(char *buf, size_t size, const char *operation,
+                               const char *type_name);
+int lifecycle_type_association_topic(char *buf, size_t size, const char *thing_name,
+                                     const char *type_name);
+int lifecycle_hierarchy_topic(char *buf, size_t size, bool added, const char *parent_name,
+                              const char *child_name);
 
 #endif

@@ -33,6 +33,7 @@
 #include "store/emulator/store_outbox.h"
 #include "store/index/store_index.h"
 #include "store/iot/store_dyngroups.h"
+#include "store/iot/store_events.h"
 #include "store/iot/store_registry.h"
 #include "store/store.h"
 
@@ -228,15 +229,22 @@ static void publish_exports(struct engine *e)
  * a window close moved a member, so a profile on the group judges exactly
  * its members and a thing that left has its violations invalidated; after
  * a commit the reload follows anyway. */
+struct dyngroups_pass {
+    bool pending_only;
+    int64_t now_ms; /* emulated time of the membership events */
+};
+
 static int do_dyngroups(struct engine *e, void *arg)
 {
-    const bool *pending_only = arg;
+    const struct dyngroups_pass *pass = arg;
     struct store_dyngroups_stats st;
     struct dd_errbuf eb;
     int rc;
 
     dd_errbuf_clear(&eb);
-    rc = store_dyngroups_refresh(e->store, *pending_only, &st, &eb);
+    /* Membership events carry the broker's partition and the pass's time. */
+    store_events_request(e->store, e->opt.account, e->opt.region, pass->now_ms);
+    rc = store_dyngroups_refresh(e->store, pass->pending_only, &st, &eb);
     if (rc)
         engine_log(e, MOSQ_LOG_ERR, "ddlocal: dynamic thing groups: %s", eb.msg);
     if (!rc && st.refused)
@@ -244,7 +252,7 @@ static int do_dyngroups(struct engine *e, void *arg)
                    "ddlocal: AddThingToDynamicThingGroupsFailed: %zu things already in %d "
                    "groups were not added to a dynamic group",
                    st.refused, STORE_MAX_GROUPS_PER_THING);
-    if (!rc && !*pending_only && (st.added || st.removed))
+    if (!rc && !pass->pending_only && (st.added || st.removed))
         rc = do_reload(e, NULL);
     return rc;
 }
@@ -253,9 +261,11 @@ static int do_dyngroups(struct engine *e, void *arg)
  * what changed (violations included), in the same transaction. */
 static int do_window(struct engine *e, void *arg)
 {
-    int rc = detect_window(e->detect, e->store, arg);
+    const struct client_window *w = arg;
+    struct dyngroups_pass pass = { false, w->bucket_end_ms };
+    int rc = detect_window(e->detect, e->store, w);
 
-    return rc ? rc : do_dyngroups(e, &(bool){ false });
+    return rc ? rc : do_dyngroups(e, &pass);
 }
 
 static int do_expire(struct engine *e, void *arg)
@@ -435,7 +445,8 @@ static void on_foreign_commit(struct engine *e)
             e->detect = fresh;
         }
     }
-    in_transaction(e, "building dynamic thing groups", do_dyngroups, &(bool){ true });
+    in_transaction(e, "building dynamic thing groups", do_dyngroups,
+                   &(struct dyngroups_pass){ true, clock_now(&e->clock, real_ms()) });
     in_transaction(e, "loading security profiles", do_reload, NULL);
     reload_config(e, sync_gen);
     drain_outbox(e);
@@ -516,6 +527,7 @@ static bool process(struct engine *e, struct item *batch)
             /* Pick up profile changes committed before this window closed. */
             poll_data_version(e);
             in_transaction(e, "evaluating a window", do_window, batch->win);
+            drain_outbox(e); /* the membership events of dynamic groups */
             publish_exports(e);
             break;
         case ITEM_MESSAGE:

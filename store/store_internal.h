@@ -287,5 +287,14 @@ int store__event_thing(struct store *s, const char *operation, const char *name)
 int store__event_membership(struct store *s, bool added, const char *thing, const char *group);
 /* The same for thing group name's THING_GROUP event. */
 int store__event_group(struct store *s, const char *operation, const char *name);
+/* The same for thing type name's THING_TYPE event (call while the row
+ * exists). */
+int store__event_thing_type(struct store *s, const char *operation, const char *name);
+/* THING_TYPE_ASSOCIATION: thing gained (added) or lost type; type NULL
+ * means the thing's own type, and nothing is queued when it has none. */
+int store__event_association(struct store *s, bool added, const char *thing, const char *type);
+/* THING_GROUP_HIERARCHY: group child was put under (added) or is about to
+ * leave (removed) its parent; nothing is queued for a root group. */
+int store__event_hierarchy(struct store *s, bool added, const char *child);
 
 #endif

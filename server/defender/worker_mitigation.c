@@ -21,6 +21,7 @@
 #include "server/partitions.h"
 #include "server/server.h"
 #include "store/defender/store_mitigation.h"
+#include "store/iot/store_events.h"
 
 #define RUN_EVERY_MS  20
 #define MAX_PER_ROUND 100 /* executions per partition and round */
@@ -43,7 +44,12 @@ static int run_partition(void *ctx, struct store *s, const char *account, const 
 {
     const struct round *r = ctx;
     size_t ran;
-    int rc =
+    int rc;
+
+    /* The memberships an execution adds are announced (THING_GROUP_MEMBERSHIP
+     * events) in this partition, at this round's emulated time. */
+    store_events_request(s, account, region, r->now_ms);
+    rc =
         store_mitigation_run_due(s, r->now_ms, r->srv->mitigation_step_ms, MAX_PER_ROUND, &ran, eb);
 
     if (rc)

@@ -25,6 +25,7 @@
 #include "server/handler.h"
 #include "server/iot/api_tags.h"
 #include "server/server.h"
+#include "store/iot/store_events.h"
 #include "store/iot/store_thing_types.h"
 
 #define DEFAULT_MAX_RESULTS 50
@@ -225,12 +226,20 @@ static int check_deprecate(struct handler *h)
     return rc;
 }
 
+/* Tell the store the partition and emulated time of the change it is
+ * about to write, for its THING_TYPE events (store/iot/store_events.h). */
+static void announce(struct handler *h)
+{
+    store_events_request(h->s, h->req->account, h->req->region, request_now_ms(h->req));
+}
+
 static int create_call(struct handler *h)
 {
     struct op *op = h->op;
     char arn[NAMES_ARN_SIZE];
     int rc = ids_uuid(op->id);
 
+    announce(h);
     if (!rc)
         rc = store_thing_type_create(h->s, op->name, op->id, op->props, request_now_ms(h->req),
                                      &op->type, &h->req->eb);
@@ -255,6 +264,7 @@ static int update_call(struct handler *h)
 {
     struct op *op = h->op;
 
+    announce(h);
     return store_thing_type_update(h->s, op->name, op->props, &h->req->eb);
 }
 
@@ -262,6 +272,7 @@ static int deprecate_call(struct handler *h)
 {
     struct op *op = h->op;
 
+    announce(h);
     return store_thing_type_deprecate(h->s, op->name, op->undo, request_now_ms(h->req),
                                       &h->req->eb);
 }
@@ -270,6 +281,7 @@ static int delete_call(struct handler *h)
 {
     struct op *op = h->op;
 
+    announce(h);
     return store_thing_type_delete(h->s, op->name, request_now_ms(h->req), &h->req->eb);
 }
 

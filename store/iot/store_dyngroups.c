@@ -62,7 +62,21 @@ static int join(struct store *s, const char *thing, const char *group,
         return DD_OK;
     }
     st->added++;
-    return store__run(s, ins_sql, "join dynamic group", "ss", thing, group);
+    rc = store__run(s, ins_sql, "join dynamic group", "ss", thing, group);
+    return rc ? rc : store__event_membership(s, true, thing, group);
+}
+
+/* Take thing out of group, announcing it first (store__event_membership
+ * reads both rows while the membership still exists). */
+static int leave(struct store *s, const char *thing, const char *group,
+                 struct store_dyngroups_stats *st)
+{
+    static const char del_sql[] =
+        "DELETE FROM thing_group_members WHERE thing_name = ? AND group_name = ?";
+    int rc = store__event_membership(s, false, thing, group);
+
+    st->removed++;
+    return rc ? rc : store__run(s, del_sql, "leave dynamic group", "ss", thing, group);
 }
 
 /* Merge the sorted lists want (the query's things) and have (the members)
@@ -70,8 +84,6 @@ static int join(struct store *s, const char *thing, const char *group,
 static int apply(struct store *s, const char *group, const struct store_names *want,
                  const struct store_names *have, struct store_dyngroups_stats *st)
 {
-    static const char del_sql[] =
-        "DELETE FROM thing_group_members WHERE thing_name = ? AND group_name = ?";
     size_t i = 0, j = 0;
     int rc = DD_OK;
 
@@ -81,8 +93,7 @@ static int apply(struct store *s, const char *group, const struct store_names *w
         if (c < 0) {
             rc = join(s, want->names[i++], group, st);
         } else if (c > 0) {
-            st->removed++;
-            rc = store__run(s, del_sql, "leave dynamic group", "ss", have->names[j++], group);
+            rc = leave(s, have->names[j++], group, st);
         } else {
             i++;
             j++;
@@ -175,8 +186,6 @@ static int match_dirty(void *ctx, const char *thing_name, struct store_index_thi
 {
     static const char groups_sql[] =
         "SELECT group_name FROM thing_group_members WHERE thing_name = ? ORDER BY group_name";
-    static const char del_sql[] =
-        "DELETE FROM thing_group_members WHERE thing_name = ? AND group_name = ?";
     struct pending *p = ctx;
     struct store_names in = { 0 };
     size_t i, j;
@@ -196,12 +205,10 @@ static int match_dirty(void *ctx, const char *thing_name, struct store_index_thi
             have = strcmp(in.names[j], group) == 0;
         if (want == have)
             continue;
-        if (want) {
+        if (want)
             rc = join(p->s, thing_name, group, p->st);
-        } else {
-            p->st->removed++;
-            rc = store__run(p->s, del_sql, "leave dynamic group", "ss", thing_name, group);
-        }
+        else
+            rc = leave(p->s, thing_name, group, p->st);
     }
     store_names_cleanup(&in);
     return rc;

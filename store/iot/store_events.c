@@ -12,6 +12,7 @@
 #include "core/names.h"
 #include "store/emulator/store_outbox.h"
 #include "store/iot/store_registry.h"
+#include "store/iot/store_thing_types.h"
 #include "store/store_internal.h"
 
 static int read_type(sqlite3_stmt *st, void *arg)
@@ -235,5 +236,117 @@ int store__event_membership(struct store *s, bool added, const char *thing, cons
         rc = queue(s, topic, text, len);
     store_thing_cleanup(&t);
     store_thing_group_cleanup(&g);
+    return rc;
+}
+
+int store__event_thing_type(struct store *s, const char *operation, const char *name)
+{
+    struct lifecycle_thing_type ev = { 0 };
+    char event_id[IDS_UUID_SIZE], topic[256], *text = NULL;
+    struct store_thing_type t;
+    size_t len;
+    bool on;
+    int rc = enabled(s, LIFECYCLE_THING_TYPE, &on);
+
+    if (rc || !on)
+        return rc;
+    rc = store_thing_type_get(s, name, &t, NULL);
+    if (rc)
+        return rc;
+    rc = ids_uuid(event_id);
+    if (!rc)
+        rc = lifecycle_thing_type_topic(topic, sizeof(topic), operation, name);
+    if (!rc) {
+        ev.operation = operation;
+        ev.event_id = event_id;
+        ev.timestamp_ms = s->events.now_ms;
+        ev.account_id = s->events.account;
+        ev.type_id = t.type_id;
+        ev.type_name = t.name;
+        ev.deprecated = t.deprecated;
+        ev.deprecation_ms = t.deprecated_ms;
+        ev.properties = t.properties;
+        rc = lifecycle_thing_type_json(&ev, &text, &len);
+    }
+    if (!rc)
+        rc = queue(s, topic, text, len);
+    store_thing_type_cleanup(&t);
+    return rc;
+}
+
+int store__event_association(struct store *s, bool added, const char *thing, const char *type)
+{
+    struct lifecycle_type_association ev = { 0 };
+    char event_id[IDS_UUID_SIZE], topic[512], *text = NULL;
+    struct store_thing t;
+    size_t len;
+    bool on;
+    int rc = enabled(s, LIFECYCLE_THING_TYPE_ASSOCIATION, &on);
+
+    if (rc || !on)
+        return rc;
+    rc = store_thing_get(s, thing, &t, NULL);
+    if (rc)
+        return rc;
+    if (!type)
+        type = t.type_name;
+    if (!type[0])
+        goto out; /* a thing without a type: no association */
+    rc = ids_uuid(event_id);
+    if (!rc)
+        rc = lifecycle_type_association_topic(topic, sizeof(topic), thing, type);
+    if (!rc) {
+        ev.added = added;
+        ev.event_id = event_id;
+        ev.timestamp_ms = s->events.now_ms;
+        ev.thing_id = t.thing_id;
+        ev.thing_name = t.name;
+        ev.type_name = type;
+        rc = lifecycle_type_association_json(&ev, &text, &len);
+    }
+    if (!rc)
+        rc = queue(s, topic, text, len);
+out:
+    store_thing_cleanup(&t);
+    return rc;
+}
+
+int store__event_hierarchy(struct store *s, bool added, const char *child)
+{
+    struct lifecycle_hierarchy ev = { 0 };
+    char event_id[IDS_UUID_SIZE], topic[512], *text = NULL;
+    struct store_thing_group c, p = { 0 };
+    size_t len;
+    bool on;
+    int rc = enabled(s, LIFECYCLE_THING_GROUP_HIERARCHY, &on);
+
+    if (rc || !on)
+        return rc;
+    rc = store_group_get(s, child, &c, NULL);
+    if (rc)
+        return rc;
+    if (!c.parent[0])
+        goto out; /* a root group has no parent to announce */
+    rc = store_group_get(s, c.parent, &p, NULL);
+    if (!rc)
+        rc = ids_uuid(event_id);
+    if (!rc)
+        rc = lifecycle_hierarchy_topic(topic, sizeof(topic), added, c.parent, child);
+    if (!rc) {
+        ev.added = added;
+        ev.event_id = event_id;
+        ev.timestamp_ms = s->events.now_ms;
+        ev.account_id = s->events.account;
+        ev.group_id = p.group_id;
+        ev.group_name = p.name;
+        ev.child_id = c.group_id;
+        ev.child_name = c.name;
+        rc = lifecycle_hierarchy_json(&ev, &text, &len);
+    }
+    if (!rc)
+        rc = queue(s, topic, text, len);
+out:
+    store_thing_group_cleanup(&p);
+    store_thing_group_cleanup(&c);
     return rc;
 }

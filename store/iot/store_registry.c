@@ -271,10 +271,13 @@ static int thing_insert(struct store *s, const void *spec, const char *attrs, st
                       sp->now_ms);
 }
 
-/* THING events (store__event_thing) of a new thing and of one going. */
+/* THING events (store__event_thing) of a new thing and of one going; a new
+ * thing with a type is also associated with it. */
 static int thing_created(struct store *s, const char *name)
 {
-    return store__event_thing(s, "CREATED", name);
+    int rc = store__event_thing(s, "CREATED", name);
+
+    return rc ? rc : store__event_association(s, true, name, NULL);
 }
 
 static int thing_deleting(struct store *s, const char *name)
@@ -386,6 +389,10 @@ int store_thing_update(struct store *s, const char *name, const struct store_pat
                           attrs ? attrs : t.attributes, name);
     if (!rc)
         rc = store__event_thing(s, "UPDATED", name);
+    if (!rc && !same_opt(t.type_name, type) && t.type_name[0])
+        rc = store__event_association(s, false, name, t.type_name);
+    if (!rc && !same_opt(t.type_name, type) && type && type[0])
+        rc = store__event_association(s, true, name, type);
 out:
     rc = store__finish(s, rc);
     if (rc)
@@ -523,15 +530,20 @@ static int group_insert(struct store *s, const void *spec, const char *attrs, st
     return rc;
 }
 
-/* THING_GROUP events (store__event_group) of a new group and of one going. */
+/* THING_GROUP events (store__event_group) of a new group and of one going,
+ * and the THING_GROUP_HIERARCHY events of a child group's parent. */
 static int group_created(struct store *s, const char *name)
 {
-    return store__event_group(s, "CREATED", name);
+    int rc = store__event_group(s, "CREATED", name);
+
+    return rc ? rc : store__event_hierarchy(s, true, name);
 }
 
 static int group_deleting(struct store *s, const char *name)
 {
-    return store__event_group(s, "DELETED", name);
+    int rc = store__event_hierarchy(s, false, name);
+
+    return rc ? rc : store__event_group(s, "DELETED", name);
 }
 
 int store_group_create(struct store *s, const struct store_group_spec *spec,
@@ -687,12 +699,16 @@ static int leave_newest_dynamic(struct store *s, const char *thing)
         " SELECT g.name FROM thing_group_members AS m JOIN thing_groups AS g"
         " ON g.name = m.group_name WHERE m.thing_name = ?1 AND g.query_string IS NOT NULL"
         " ORDER BY g.created_ms DESC, g.rowid DESC LIMIT 1) RETURNING group_name";
+    char group[STORE_NAME_SIZE];
     sqlite3_stmt *st;
     int rc = store__one(s, sql, &st, "leave a dynamic group", "s", thing);
 
-    if (!rc)
+    if (!rc) {
+        store__copy_text(group, sizeof(group), st, 0);
         rc = store__step_done(s, st, "leave a dynamic group");
-    return rc;
+    }
+    /* Both rows are still there for the event; only the membership went. */
+    return rc ? rc : store__event_membership(s, false, thing, group);
 }
 
 /* Add thing to group, checking the per-thing limit (making room in its

@@ -161,6 +161,8 @@ int store_thing_type_create(struct store *s, const char *name, const char *type_
                         properties ? properties : "{}", now_ms);
     if (!rc)
         rc = store_thing_type_get(s, name, out, eb);
+    if (!rc)
+        rc = store__event_thing_type(s, "CREATED", name);
     rc = store__finish(s, rc);
     if (rc)
         store_thing_type_cleanup(out);
@@ -174,14 +176,28 @@ static int named_result(int rc, const char *name, struct dd_errbuf *eb)
     return rc == DD_ERR_NOT_FOUND ? not_found(name, eb) : rc;
 }
 
+/* Finish the transaction of a change of thing type name that ended with
+ * rc, queuing its UPDATED event when it succeeded. */
+static int updated(struct store *s, int rc, const char *name, struct dd_errbuf *eb)
+{
+    rc = named_result(rc, name, eb);
+    if (!rc)
+        rc = store__event_thing_type(s, "UPDATED", name);
+    return store__finish(s, rc);
+}
+
 int store_thing_type_update(struct store *s, const char *name, const char *properties,
                             struct dd_errbuf *eb)
 {
     static const char sql[] = "UPDATE thing_types SET properties = json_patch(properties, ?2) "
                               "WHERE name = ?1 RETURNING seq";
     int64_t seq;
+    int rc = store__begin(s, eb);
 
-    return named_result(
+    if (rc)
+        return rc;
+    return updated(
+        s,
         store__int64(s, sql, "update thing type", &seq, "ss", name, properties ? properties : "{}"),
         name, eb);
 }
@@ -193,9 +209,12 @@ int store_thing_type_deprecate(struct store *s, const char *name, bool undo, int
                               "CASE WHEN ?2 THEN NULL ELSE coalesce(deprecated_ms, ?3) END "
                               "WHERE name = ?1 RETURNING seq";
     int64_t seq;
+    int rc = store__begin(s, eb);
 
-    return named_result(
-        store__int64(s, sql, "deprecate thing type", &seq, "siI", name, undo, now_ms), name, eb);
+    if (rc)
+        return rc;
+    return updated(s, store__int64(s, sql, "deprecate thing type", &seq, "siI", name, undo, now_ms),
+                   name, eb);
 }
 
 int store_thing_type_delete(struct store *s, const char *name, int64_t now_ms, struct dd_errbuf *eb)
@@ -226,6 +245,8 @@ int store_thing_type_delete(struct store *s, const char *name, int64_t now_ms, s
                            "Thing type %s is still associated with things: give them another "
                            "type with UpdateThing first.",
                            name);
+    if (!rc)
+        rc = store__event_thing_type(s, "DELETED", name);
     if (!rc)
         rc = store__run(s, delete_sql, "delete thing type", "s", name);
     store_thing_type_cleanup(&t);

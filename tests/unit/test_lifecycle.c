@@ -161,6 +161,72 @@ static void test_registry(void **state)
     free(out);
 }
 
+/* Thing type, type association and hierarchy documents: exact text. */
+static void test_registry_types(void **state)
+{
+    static const struct {
+        struct lifecycle_thing_type ev;
+        const char *json;
+    } cases[] = {
+        { { "CREATED", SID, 5, "123456789012", "yid", "lamp", false, 0, NULL },
+          "{\"eventType\":\"THING_TYPE_EVENT\",\"eventId\":\"" SID "\",\"timestamp\":5,"
+          "\"operation\":\"CREATED\",\"accountId\":\"123456789012\",\"thingTypeId\":\"yid\","
+          "\"thingTypeName\":\"lamp\",\"isDeprecated\":false,\"deprecationDate\":null,"
+          "\"searchableAttributes\":[],\"propagatingAttributes\":[],\"description\":null}" },
+        { { "UPDATED", SID, 9, "123456789012", "yid", "lamp", true, 7,
+            "{\"thingTypeDescription\":\"d\",\"searchableAttributes\":[\"w\",\"x\"],"
+            "\"mqtt5Configuration\":{\"propagatingAttributes\":[{\"userPropertyKey\":\"k\","
+            "\"thingAttribute\":\"w\"}]}}" },
+          "{\"eventType\":\"THING_TYPE_EVENT\",\"eventId\":\"" SID "\",\"timestamp\":9,"
+          "\"operation\":\"UPDATED\",\"accountId\":\"123456789012\",\"thingTypeId\":\"yid\","
+          "\"thingTypeName\":\"lamp\",\"isDeprecated\":true,\"deprecationDate\":7,"
+          "\"searchableAttributes\":[\"w\",\"x\"],\"propagatingAttributes\":[{"
+          "\"userPropertyKey\":\"k\",\"thingAttribute\":\"w\"}],\"description\":\"d\"}" },
+        /* A member of the wrong kind reads as absent. */
+        { { "DELETED", SID, 9, "123456789012", "yid", "lamp", true, 7,
+            "{\"thingTypeDescription\":3,\"searchableAttributes\":\"w\"}" },
+          "{\"eventType\":\"THING_TYPE_EVENT\",\"eventId\":\"" SID "\",\"timestamp\":9,"
+          "\"operation\":\"DELETED\",\"accountId\":\"123456789012\",\"thingTypeId\":\"yid\","
+          "\"thingTypeName\":\"lamp\",\"isDeprecated\":true,\"deprecationDate\":7,"
+          "\"searchableAttributes\":[],\"propagatingAttributes\":[],\"description\":null}" },
+    };
+    struct lifecycle_thing_type bad = cases[0].ev;
+    struct lifecycle_type_association a = { true, SID, 3, "tid", "t1", "lamp" };
+    struct lifecycle_hierarchy h = { false, SID, 4, "123456789012", "pid", "p", "cid", "c" };
+    size_t i, len;
+    char *out;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(lifecycle_thing_type_json(&cases[i].ev, &out, &len), DD_OK);
+        if (strcmp(out, cases[i].json) != 0)
+            fail_msg("case %zu: %s", i, out);
+        assert_int_equal(len, strlen(out));
+        free(out);
+    }
+    bad.properties = "[]";
+    len = 1;
+    assert_int_equal(lifecycle_thing_type_json(&bad, &out, &len), DD_ERR_INVALID);
+    assert_null(out);
+    assert_int_equal(len, 0);
+    assert_int_equal(lifecycle_type_association_json(&a, &out, &len), DD_OK);
+    assert_string_equal(out, "{\"eventId\":\"" SID "\",\"eventType\":"
+                             "\"THING_TYPE_ASSOCIATION_EVENT\",\"operation\":\"ADDED\","
+                             "\"thingId\":\"tid\",\"thingName\":\"t1\",\"thingTypeName\":"
+                             "\"lamp\",\"timestamp\":3}");
+    free(out);
+    a.added = false;
+    assert_int_equal(lifecycle_type_association_json(&a, &out, &len), DD_OK);
+    assert_non_null(strstr(out, "\"operation\":\"REMOVED\""));
+    free(out);
+    assert_int_equal(lifecycle_hierarchy_json(&h, &out, &len), DD_OK);
+    assert_string_equal(out, "{\"eventType\":\"THING_GROUP_HIERARCHY_EVENT\",\"eventId\":\"" SID
+                             "\",\"timestamp\":4,\"operation\":\"REMOVED\",\"accountId\":"
+                             "\"123456789012\",\"thingGroupId\":\"pid\",\"thingGroupName\":"
+                             "\"p\",\"childGroupId\":\"cid\",\"childGroupName\":\"c\"}");
+    free(out);
+}
+
 static void test_topics(void **state)
 {
     char buf[96], small[20];
@@ -188,6 +254,19 @@ static void test_topics(void **state)
     assert_string_equal(buf, "$aws/events/thingGroupMembership/thingGroup/g/thing/t/added");
     assert_int_equal(lifecycle_membership_topic(buf, sizeof(buf), false, "g", "t"), DD_OK);
     assert_string_equal(buf, "$aws/events/thingGroupMembership/thingGroup/g/thing/t/removed");
+    assert_int_equal(lifecycle_thing_type_topic(buf, sizeof(buf), "UPDATED", "y"), DD_OK);
+    assert_string_equal(buf, "$aws/events/thingType/y/updated");
+    assert_int_equal(lifecycle_type_association_topic(buf, sizeof(buf), "t", "y"), DD_OK);
+    assert_string_equal(buf, "$aws/events/thingTypeAssociation/thing/t/y");
+    assert_int_equal(lifecycle_hierarchy_topic(buf, sizeof(buf), true, "p", "c"), DD_OK);
+    assert_string_equal(buf,
+                        "$aws/events/thingGroupHierarchy/thingGroup/p/childThingGroup/c/added");
+    assert_int_equal(lifecycle_hierarchy_topic(buf, sizeof(buf), false, "p", "c"), DD_OK);
+    assert_string_equal(buf,
+                        "$aws/events/thingGroupHierarchy/thingGroup/p/childThingGroup/c/removed");
+    assert_int_equal(lifecycle_hierarchy_topic(small, sizeof(small), true, "p", "c"),
+                     DD_ERR_TOO_LARGE);
+    assert_string_equal(small, "");
     assert_int_equal(lifecycle_presence_topic(small, sizeof(small), true, "d"), DD_ERR_TOO_LARGE);
     assert_string_equal(small, "");
 }
@@ -247,6 +326,11 @@ static int build_case(void *ctx)
     struct lifecycle_group g = { "DELETED", SID,   1,   "123456789012", "gid", "g", 1,
                                  "p",       "pid", "d", arns,           ids,   1,   NULL };
     struct lifecycle_membership m = { true, SID, 1, "123456789012", "ga", "gi", "ta", "ti", "mi" };
+    struct lifecycle_thing_type y = {
+        "CREATED", SID, 1, "123456789012", "yid", "y", true, 1, NULL
+    };
+    struct lifecycle_type_association a = { true, SID, 1, "tid", "t", "y" };
+    struct lifecycle_hierarchy h = { true, SID, 1, "123456789012", "pid", "p", "cid", "c" };
     size_t len = 1;
     char *out = (char *)ctx;
     int rc;
@@ -269,6 +353,15 @@ static int build_case(void *ctx)
     if (!rc)
         rc = lifecycle_membership_json(&m, &out, &len);
     free(out);
+    if (!rc)
+        rc = lifecycle_type_association_json(&a, &out, &len);
+    free(out);
+    if (!rc)
+        rc = lifecycle_hierarchy_json(&h, &out, &len);
+    free(out);
+    if (!rc)
+        rc = lifecycle_thing_type_json(&y, &out, &len);
+    free(out);
     return rc;
 }
 
@@ -281,9 +374,13 @@ static void test_allocation_failure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_presence), cmocka_unit_test(test_subscription),
-        cmocka_unit_test(test_registry), cmocka_unit_test(test_topics),
-        cmocka_unit_test(test_names),    cmocka_unit_test(test_allocation_failure),
+        cmocka_unit_test(test_presence),
+        cmocka_unit_test(test_subscription),
+        cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_registry_types),
+        cmocka_unit_test(test_topics),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_allocation_failure),
     };
 
     alloc_fail_setup();

@@ -17,6 +17,7 @@
 
 #include "store/iot/store_events.h"
 #include "store/iot/store_registry.h"
+#include "store/iot/store_thing_types.h"
 #include "store/store.h"
 #include "tests/unit/alloc_fail.h"
 #include "tests/unit/store_fixture.h"
@@ -182,12 +183,110 @@ static void test_group_events(void **state)
     store_close(s);
 }
 
+static void test_thing_type_events(void **state)
+{
+    static const bool on[] = { false, true };
+    struct store_thing_type t;
+    struct store_patch patch = { 0 };
+    struct dd_errbuf eb;
+    int64_t version;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(on) / sizeof(on[0]); i++) {
+        struct store *s = store_fixture_open();
+        int64_t n = on[i];
+
+        enable(s, LIFECYCLE_THING_TYPE, on[i], 1000);
+        enable(s, LIFECYCLE_THING_TYPE_ASSOCIATION, on[i], 1000);
+        store_events_request(s, "123456789012", "us-east-1", 5000);
+        /* The fixture makes thing type lamp (id tid-lamp) for thing t. */
+        store_fixture_thing(s, "t", "lamp", NULL);
+        assert_int_equal(store_thing_type_create(s, "plug", "pid", NULL, 1000, &t, &eb), DD_OK);
+        store_thing_type_cleanup(&t);
+        /* The same create again finds the type and announces nothing. */
+        assert_int_equal(store_thing_type_create(s, "plug", "pid2", NULL, 1000, &t, &eb), DD_OK);
+        store_thing_type_cleanup(&t);
+        assert_int_equal(outbox(s, "$aws/events/thingType/plug/created"), n);
+        assert_int_equal(
+            store_thing_type_update(s, "lamp", "{\"searchableAttributes\":[\"w\"]}", &eb), DD_OK);
+        assert_int_equal(store_thing_type_update(s, "nope", "{}", &eb), DD_ERR_NOT_FOUND);
+        memset(&patch, 0, sizeof(patch));
+        patch.expected_version = -1;
+        patch.type_name = "plug";
+        assert_int_equal(store_thing_update(s, "t", &patch, &version, &eb), DD_OK);
+        assert_int_equal(store_thing_update(s, "t", &patch, &version, &eb), DD_OK);
+        patch.type_name = NULL;
+        patch.remove_type = true;
+        assert_int_equal(store_thing_update(s, "t", &patch, &version, &eb), DD_OK);
+        assert_int_equal(store_thing_type_deprecate(s, "lamp", false, 2000, &eb), DD_OK);
+        assert_int_equal(store_thing_type_deprecate(s, "nope", false, 2000, &eb), DD_ERR_NOT_FOUND);
+        assert_int_equal(store_thing_type_delete(s, "lamp", 2000, &eb), DD_ERR_INVALID);
+        assert_int_equal(store_thing_type_delete(s, "lamp", 2000 + 5 * 60000, &eb), DD_OK);
+        assert_int_equal(outbox(s, "$aws/events/thingType/lamp/created"), n);
+        assert_int_equal(outbox(s, "$aws/events/thingType/lamp/updated"), 2 * n);
+        assert_int_equal(outbox(s, "$aws/events/thingType/lamp/deleted"), n);
+        assert_int_equal(outbox(s, "$aws/events/thingType/nope/updated"), 0);
+        assert_int_equal(store_fixture_int(s,
+                                           "SELECT count(*) FROM mqtt_outbox WHERE "
+                                           "json_extract(payload, '$.isDeprecated') = 1 AND "
+                                           "json_extract(payload, '$.deprecationDate') = 2000 "
+                                           "AND json_extract(payload, "
+                                           "'$.searchableAttributes[0]') = 'w' AND "
+                                           "json_extract(payload, '$.thingTypeId') = 'tid-lamp'"),
+                         2 * n); /* deprecated and deleted */
+        assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM mqtt_outbox WHERE topic = "
+                                              "'$aws/events/thingTypeAssociation/thing/t/lamp' AND "
+                                              "json_extract(payload, '$.operation') IN "
+                                              "('ADDED', 'REMOVED')"),
+                         2 * n);
+        assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM mqtt_outbox WHERE topic = "
+                                              "'$aws/events/thingTypeAssociation/thing/t/plug' AND "
+                                              "json_extract(payload, '$.thingId') = 'id-t'"),
+                         2 * n); /* added once, removed once */
+        store_close(s);
+    }
+}
+
+static void test_hierarchy_events(void **state)
+{
+    static const char added[] =
+        "$aws/events/thingGroupHierarchy/thingGroup/site/childThingGroup/floor/added";
+    static const char removed[] =
+        "$aws/events/thingGroupHierarchy/thingGroup/site/childThingGroup/floor/removed";
+    static const bool on[] = { false, true };
+    struct dd_errbuf eb;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(on) / sizeof(on[0]); i++) {
+        struct store *s = store_fixture_open();
+
+        enable(s, LIFECYCLE_THING_GROUP_HIERARCHY, on[i], 1000);
+        store_events_request(s, "123456789012", "us-east-1", 5000);
+        store_fixture_group(s, "site", NULL);
+        store_fixture_group(s, "floor", "site");
+        assert_int_equal(store_group_delete(s, "site", -1, &eb), DD_ERR_INVALID);
+        assert_int_equal(store_group_delete(s, "floor", -1, &eb), DD_OK);
+        assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM mqtt_outbox"), on[i] ? 2 : 0);
+        assert_int_equal(outbox(s, added), on[i]);
+        assert_int_equal(outbox(s, removed), on[i]);
+        assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM mqtt_outbox WHERE "
+                                              "json_extract(payload, '$.thingGroupName') = 'site' "
+                                              "AND json_extract(payload, '$.childGroupId') = "
+                                              "'gid-floor'"),
+                         on[i] ? 2 : 0);
+        store_close(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_configuration),        cmocka_unit_test(test_thing_events),
         cmocka_unit_test(test_thing_event_document), cmocka_unit_test(test_membership_events),
-        cmocka_unit_test(test_group_events),
+        cmocka_unit_test(test_group_events),         cmocka_unit_test(test_thing_type_events),
+        cmocka_unit_test(test_hierarchy_events),
     };
 
     alloc_fail_setup();
