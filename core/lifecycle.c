@@ -228,7 +228,8 @@ int lifecycle_group_json(const struct lifecycle_group *ev, char **out, size_t *o
         ok = ok && cJSON_AddStringToObject(ref, "groupArn", ev->root_arns[i]) &&
              cJSON_AddStringToObject(ref, "groupId", ev->root_ids[i]);
     }
-    /* dynamicGroupMappingId: ddlocal has no dynamic groups. */
+    /* dynamicGroupMappingId: AWS documents only null, which ddlocal sends for
+     * static and dynamic groups alike. */
     ok = add_attrs(root, ok, attrs) && cJSON_AddNullToObject(root, "dynamicGroupMappingId");
     return finish(root, ok, out, out_len);
 }
