@@ -263,6 +263,38 @@ def test_publish_reaches_a_queue_wrapped_and_raw(emu, sns):
     assert r["Body"] == '{"hello": 1}'
 
 
+def drain(sqs, url, n):
+    """One receive (no wait) that must give exactly n messages, deleted."""
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    assert len(got) == n
+    sqs.delete_message_batch(QueueUrl=url, Entries=[
+        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
+    return got
+
+
+def test_publish_answers_once_its_messages_are_in_the_queues(emu, sns):
+    """Publish and PublishBatch answer after the broker has put their
+    messages into the emulator's own queues, so one receive right after
+    them (no waiting, no retry) finds every message, as a CI suite expects."""
+    sqs, url, arn = queue(emu)
+    _, raw_url, raw_arn = queue(emu, "raw")
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=arn)
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=raw_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    for round in range(3):
+        sns.publish(TopicArn=TOPIC_ARN, Message="one %d" % round)
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                  VisibilityTimeout=0)["Messages"]
+        assert [json.loads(m["Body"])["Message"] for m in got] == ["one %d" % round]
+        drain(sqs, url, 1)
+        drain(sqs, raw_url, 1)
+        sns.publish_batch(TopicArn=TOPIC_ARN, PublishBatchRequestEntries=[
+            {"Id": "e%d" % i, "Message": "m%d" % i} for i in range(10)])
+        got = drain(sqs, raw_url, 10)
+        assert sorted(m["Body"] for m in got) == sorted("m%d" % i for i in range(10))
+        drain(sqs, url, 10)
+
+
 def test_body_filter_keeps_messages_back(emu, sns):
     sqs, url, arn = queue(emu)
     sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=arn,
