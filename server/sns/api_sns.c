@@ -1035,6 +1035,14 @@ static int subscribe(struct action *a)
         return invalid(a->res, strcmp(protocol, "lambda") == 0 ? "Lambda endpoint ARN"
                                : strcmp(protocol, "sqs") == 0  ? "SQS endpoint ARN"
                                                               : "Endpoint must match the protocol");
+    /* Only a FIFO topic's name ends in .fifo, and it delivers to SQS
+     * queues alone; AWS names the protocol it refuses. */
+    if (strcmp(protocol, "sqs") != 0 && ends_with(arn, ".fifo")) {
+        char what[64];
+
+        snprintf(what, sizeof(what), "Invalid protocol type: %.32s", protocol);
+        return invalid(a->res, what);
+    }
     if (strcmp(protocol, "sqs") == 0 && ends_with(endpoint, ".fifo") && !ends_with(arn, ".fifo"))
         return invalid(a->res, "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be "
                                "subscribed to standard SNS topics");

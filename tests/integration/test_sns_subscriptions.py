@@ -10,7 +10,7 @@ import time
 import botocore.exceptions
 import pytest
 
-from conftest import reset
+from conftest import cli_error, reset
 from test_sns import (DEVICE, Receiver, create_alarm_profile, verify_signature, violate,
                       wait_alert_state)
 
@@ -178,6 +178,24 @@ def test_sqs_endpoint_rules(sns):
                  Endpoint=QUEUE_ARN + ".fifo") == (
         "InvalidParameter", "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS "
         "Queues can not be subscribed to standard SNS topics", 400)
+
+
+def test_fifo_topic_takes_only_queues(emu, sns):
+    """A FIFO topic delivers to SQS queues only (FIFO or standard); AWS
+    refuses every other protocol naming it."""
+    fifo = sns.create_topic(Name="orders.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    for protocol, endpoint in (("http", "http://127.0.0.1:9/hook"),
+                               ("https", "https://127.0.0.1:9/hook"),
+                               ("email", "ops@example.com"), ("lambda", LAMBDA_ARN)):
+        assert error(sns.subscribe, TopicArn=fifo, Protocol=protocol, Endpoint=endpoint) == (
+            "InvalidParameter", "Invalid parameter: Invalid protocol type: " + protocol, 400)
+    assert sns.list_subscriptions_by_topic(TopicArn=fifo)["Subscriptions"] == []
+    for queue_arn in (QUEUE_ARN, QUEUE_ARN + ".fifo"):
+        sub = sns.subscribe(TopicArn=fifo, Protocol="sqs", Endpoint=queue_arn)
+        assert sub["SubscriptionArn"].startswith(fifo + ":")
+    err = cli_error(emu, "sns", "subscribe", "--topic-arn", fifo, "--protocol", "email-json",
+                    "--notification-endpoint", "ops@example.com")
+    assert "(InvalidParameter)" in err and "Invalid protocol type: email-json" in err
 
 
 def test_http_subscription_attributes(sns):
