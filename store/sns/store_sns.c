@@ -610,8 +610,10 @@ int store_sns_last_delivery(struct store *s, int64_t *out)
 int store_sns_queue_unsent(struct store *s, int64_t after_id, int64_t *n)
 {
     static const char sql[] =
-        "SELECT count(*) FROM sns_deliveries WHERE status = 'pending' AND attempts = 0 "
-        "AND protocol = 'sqs' AND id > ?1";
+        "SELECT count(*) FROM sns_deliveries d WHERE d.status = 'pending' AND d.attempts = 0 "
+        "AND d.protocol = 'sqs' AND d.id > ?1 AND NOT EXISTS (SELECT 1 FROM sns_deliveries h "
+        "WHERE h.status = 'pending' AND h.subscription_arn = d.subscription_arn AND "
+        "h.attempts > 0 AND h.id < d.id)";
 
     return store__int64(s, sql, "unsent queue deliveries", n, "I", after_id);
 }

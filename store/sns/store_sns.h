@@ -225,7 +225,8 @@ int store_sns_next_due(struct store *s, int64_t *out_real_ms);
 int store_sns_last_delivery(struct store *s, int64_t *out);
 
 /* How many deliveries to SQS queues with an id above after_id still wait
- * for their first attempt, into *n. */
+ * for their first attempt, into *n; not those held back behind an earlier
+ * message of their subscription that waits for a retry. */
 int store_sns_queue_unsent(struct store *s, int64_t after_id, int64_t *n);
 
 enum store_sns_outcome {

@@ -338,6 +338,12 @@ static void test_deliver_to_queue_and_filtered(void **state)
                      DD_OK);
     assert_int_equal(store_sns_queue_unsent(f->s, mark, &unsent), DD_OK);
     assert_int_equal(unsent, 0);
+    /* A message behind that retry is held back, so not counted either. */
+    publish(f, "a0000000-0000-4000-8000-000000000003", "behind", 1);
+    assert_int_equal(store_sns_queue_unsent(f->s, mark, &unsent), DD_OK);
+    assert_int_equal(unsent, 0);
+    assert_int_equal(store_sns_last_delivery(f->s, &next), DD_OK);
+    assert_int_equal(store_sns_attempt(f->s, next, STORE_SNS_FILTERED, NOW, NOW, 0, NULL), DD_OK);
     /* The queue's DelaySeconds moves the message's visibility. */
     assert_int_equal(store_sqs_queue_create(f->s, "q", "{\"DelaySeconds\":\"5\"}", NOW), DD_OK);
     assert_int_equal(store_sns_deliver_to_queue(f->s, x.id, "q", &m, NOW), DD_OK);
