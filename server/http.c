@@ -174,6 +174,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         if (p->req.body_len + n + 1 > p->cap) {
             size_t cap = (p->req.body_len + n + 1) * 2;
+
+            if (cap > srv->max_body_bytes + 1)
+                cap = srv->max_body_bytes + 1; /* never more than the ceiling */
             char *b = realloc(p->req.body, cap);
 
             if (!b)

@@ -262,7 +262,11 @@ int main(int argc, char **argv)
         .bind = "127.0.0.1",
         .port = 4566,
         .threads = 4,
-        .max_body_bytes = 1 << 20,
+        /* SNS and SQS take messages of up to 1 MiB (attributes included),
+         * and the query protocol sends them form-encoded, where a byte can
+         * become three (%XX): 3 MiB for the message, plus 64 KiB for the
+         * other parameters. Bounded per request, so memory stays bounded. */
+        .max_body_bytes = (3u << 20) + (64u << 10),
         .advance_timeout_ms = 10000,
         .mitigation_step_ms = 1000,
     };

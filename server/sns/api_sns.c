@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
@@ -34,6 +35,7 @@
 #include "server/query.h"
 #include "server/server.h"
 #include "server/xml.h"
+#include "store/emulator/store_emulator.h"
 #include "store/iot/store_tags.h"
 #include "store/sns/store_sns.h"
 
@@ -1033,6 +1035,14 @@ static int subscribe(struct action *a)
         return invalid(a->res, strcmp(protocol, "lambda") == 0 ? "Lambda endpoint ARN"
                                : strcmp(protocol, "sqs") == 0  ? "SQS endpoint ARN"
                                                               : "Endpoint must match the protocol");
+    /* Only a FIFO topic's name ends in .fifo, and it delivers to SQS
+     * queues alone; AWS names the protocol it refuses. */
+    if (strcmp(protocol, "sqs") != 0 && ends_with(arn, ".fifo")) {
+        char what[64];
+
+        snprintf(what, sizeof(what), "Invalid protocol type: %.32s", protocol);
+        return invalid(a->res, what);
+    }
     if (strcmp(protocol, "sqs") == 0 && ends_with(endpoint, ".fifo") && !ends_with(arn, ".fifo"))
         return invalid(a->res, "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be "
                                "subscribed to standard SNS topics");
@@ -1480,6 +1490,47 @@ static int pub_store(struct action *a, const char *arn, const struct topic_info 
     return rc;
 }
 
+/* How long Publish waits for its messages to reach this emulator's own
+ * queues, how often it looks, and how old the broker's heartbeat may be for
+ * it to wait at all. */
+#define QUEUE_WAIT_MS      2000
+#define QUEUE_POLL_US      2000
+#define HEARTBEAT_FRESH_MS 5000
+
+/* The highest delivery id before a publish, for queue_wait(); -1 when no
+ * wait is due: outside the home partition (whose broker alone delivers)
+ * or when the broker's heartbeat is missing or stale. */
+static int64_t queue_wait_mark(struct action *a)
+{
+    struct store_heartbeat hb;
+    int64_t last;
+
+    if (strcmp(a->req->account, a->req->srv->account) != 0 ||
+        strcmp(a->req->region, a->req->srv->region) != 0 || store_heartbeat_get(a->s, &hb) ||
+        server_real_ms() - hb.written_real_ms > HEARTBEAT_FRESH_MS ||
+        store_sns_last_delivery(a->s, &last))
+        return -1;
+    return last;
+}
+
+/* Wait, at most QUEUE_WAIT_MS, until every delivery to an SQS queue made
+ * after mark has had its first attempt. The broker's delivery thread
+ * delivers, within milliseconds; waiting here makes Publish answer after
+ * the message is in a queue of this emulator, so a client that publishes
+ * and at once receives (as CI suites and moto's tests do) finds it. A
+ * queue that does not exist yet, or another engine that does not answer,
+ * only delays the answer by the bound. */
+static void queue_wait(struct action *a, int64_t mark)
+{
+    struct timespec pause = { 0, QUEUE_POLL_US * 1000L };
+    int64_t until = server_real_ms() + QUEUE_WAIT_MS, n = 0;
+
+    if (mark < 0)
+        return;
+    while (store_sns_queue_unsent(a->s, mark, &n) == DD_OK && n > 0 && server_real_ms() < until)
+        nanosleep(&pause, NULL);
+}
+
 /* Publish's target: TopicArn, or a TargetArn that names a topic. Phone
  * numbers and platform endpoints are refused (no SMS, no mobile push).
  * DD_OK, or an error already answered. */
@@ -1511,6 +1562,7 @@ static int publish(struct action *a)
     struct xml x = { 0 };
     const char *arn, *code;
     struct pub m;
+    int64_t mark = -1;
     int rc;
 
     if (publish_target(a, &arn))
@@ -1523,12 +1575,15 @@ static int publish(struct action *a)
         return refused(a->res, NULL, &eb);
     if (!rc && m.bytes > t.max)
         return invalid(a->res, "Message too long");
-    if (!rc)
+    if (!rc) {
+        mark = queue_wait_mark(a);
         rc = pub_store(a, arn, &t, &m, message_id, sequence);
+    }
     if (rc == DD_ERR_NOT_FOUND)
         return sns_error(a->res, 404, "NotFound", "Topic does not exist");
     if (rc)
         return failed(a->res, rc);
+    queue_wait(a, mark);
     xml_begin(&x, a->name, 1);
     xml_elem(&x, "MessageId", message_id);
     if (sequence[0])
@@ -1545,6 +1600,7 @@ static int publish_batch(struct action *a)
     const char *arn = query_form_get(a->p, "TopicArn"), *code;
     struct pub m[SNS_RULES_MAX_BATCH + 1];
     char prefix[64], where[96], message_id[IDS_UUID_SIZE], sequence[24];
+    int64_t mark;
     struct topic_info t;
     int bad[SNS_RULES_MAX_BATCH];
     struct dd_errbuf eb[SNS_RULES_MAX_BATCH];
@@ -1593,6 +1649,7 @@ static int publish_batch(struct action *a)
     if (total > t.max)
         return sns_error(a->res, 400, "BatchRequestTooLong",
                          "The length of all the messages put together is more than the limit.");
+    mark = queue_wait_mark(a);
     xml_begin(&x, a->name, 1);
     xml_raw(&x, "<Successful>");
     for (i = 0; i < n; i++) {
@@ -1622,6 +1679,7 @@ static int publish_batch(struct action *a)
         xml_raw(&x, "</member>");
     }
     xml_raw(&x, "</Failed>");
+    queue_wait(a, mark);
     return xml_finish(&x, a->res, a->name, 1);
 }
 

@@ -601,6 +601,23 @@ int store_sns_next_due(struct store *s, int64_t *out_real_ms)
     return rc;
 }
 
+int store_sns_last_delivery(struct store *s, int64_t *out)
+{
+    return store__int64(s, "SELECT coalesce(max(id), 0) FROM sns_deliveries", "last delivery", out,
+                        "");
+}
+
+int store_sns_queue_unsent(struct store *s, int64_t after_id, int64_t *n)
+{
+    static const char sql[] =
+        "SELECT count(*) FROM sns_deliveries d WHERE d.status = 'pending' AND d.attempts = 0 "
+        "AND d.protocol = 'sqs' AND d.id > ?1 AND NOT EXISTS (SELECT 1 FROM sns_deliveries h "
+        "WHERE h.status = 'pending' AND h.subscription_arn = d.subscription_arn AND "
+        "h.attempts > 0 AND h.id < d.id)";
+
+    return store__int64(s, sql, "unsent queue deliveries", n, "I", after_id);
+}
+
 /* Record one attempt of delivery id inside the caller's transaction. */
 static int attempt(struct store *s, int64_t id, enum store_sns_outcome outcome, int64_t now_real_ms,
                    int64_t next_real_ms, int http_status, const char *error)

@@ -221,6 +221,14 @@ int store_sns_due_list(struct store *s, int64_t now_real_ms, int limit, store_sn
  * DD_ERR_NOT_FOUND when nothing is pending. */
 int store_sns_next_due(struct store *s, int64_t *out_real_ms);
 
+/* The highest delivery row id so far into *out (0 when there is none). */
+int store_sns_last_delivery(struct store *s, int64_t *out);
+
+/* How many deliveries to SQS queues with an id above after_id still wait
+ * for their first attempt, into *n; not those held back behind an earlier
+ * message of their subscription that waits for a retry. */
+int store_sns_queue_unsent(struct store *s, int64_t after_id, int64_t *n);
+
 enum store_sns_outcome {
     STORE_SNS_DELIVERED,
     STORE_SNS_RETRY, /* stays pending until next_real_ms */

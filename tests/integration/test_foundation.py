@@ -202,7 +202,7 @@ def test_newer_database_is_refused_untouched(tmp_path):
 
 def test_body_over_the_ceiling_is_413(emulator):
     status, headers, body = http("POST", emulator.endpoint + "/_ddlocal/reset",
-                                 b"x" * (1024 * 1024 + 1))
+                                 b"x" * ((3 << 20) + (64 << 10) + 1))
     assert status == 413
     assert headers["x-amzn-ErrorType"] == "RequestEntityTooLargeException"
     assert b"exceeds the maximum size" in body

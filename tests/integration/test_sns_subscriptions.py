@@ -10,7 +10,7 @@ import time
 import botocore.exceptions
 import pytest
 
-from conftest import reset
+from conftest import cli_error, reset
 from test_sns import (DEVICE, Receiver, create_alarm_profile, verify_signature, violate,
                       wait_alert_state)
 
@@ -180,6 +180,24 @@ def test_sqs_endpoint_rules(sns):
         "Queues can not be subscribed to standard SNS topics", 400)
 
 
+def test_fifo_topic_takes_only_queues(emu, sns):
+    """A FIFO topic delivers to SQS queues only (FIFO or standard); AWS
+    refuses every other protocol naming it."""
+    fifo = sns.create_topic(Name="orders.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    for protocol, endpoint in (("http", "http://127.0.0.1:9/hook"),
+                               ("https", "https://127.0.0.1:9/hook"),
+                               ("email", "ops@example.com"), ("lambda", LAMBDA_ARN)):
+        assert error(sns.subscribe, TopicArn=fifo, Protocol=protocol, Endpoint=endpoint) == (
+            "InvalidParameter", "Invalid parameter: Invalid protocol type: " + protocol, 400)
+    assert sns.list_subscriptions_by_topic(TopicArn=fifo)["Subscriptions"] == []
+    for queue_arn in (QUEUE_ARN, QUEUE_ARN + ".fifo"):
+        sub = sns.subscribe(TopicArn=fifo, Protocol="sqs", Endpoint=queue_arn)
+        assert sub["SubscriptionArn"].startswith(fifo + ":")
+    err = cli_error(emu, "sns", "subscribe", "--topic-arn", fifo, "--protocol", "email-json",
+                    "--notification-endpoint", "ops@example.com")
+    assert "(InvalidParameter)" in err and "Invalid protocol type: email-json" in err
+
+
 def test_http_subscription_attributes(sns):
     url = "http://127.0.0.1:9/hook"
     assert sns.subscribe(TopicArn=TOPIC_ARN, Protocol="http",
@@ -261,6 +279,38 @@ def test_publish_reaches_a_queue_wrapped_and_raw(emu, sns):
     verify_signature(body)
     [r] = receive_all(sqs, raw_url, 1)
     assert r["Body"] == '{"hello": 1}'
+
+
+def drain(sqs, url, n):
+    """One receive (no wait) that must give exactly n messages, deleted."""
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    assert len(got) == n
+    sqs.delete_message_batch(QueueUrl=url, Entries=[
+        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
+    return got
+
+
+def test_publish_answers_once_its_messages_are_in_the_queues(emu, sns):
+    """Publish and PublishBatch answer after the broker has put their
+    messages into the emulator's own queues, so one receive right after
+    them (no waiting, no retry) finds every message, as a CI suite expects."""
+    sqs, url, arn = queue(emu)
+    _, raw_url, raw_arn = queue(emu, "raw")
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=arn)
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=raw_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    for round in range(3):
+        sns.publish(TopicArn=TOPIC_ARN, Message="one %d" % round)
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                  VisibilityTimeout=0)["Messages"]
+        assert [json.loads(m["Body"])["Message"] for m in got] == ["one %d" % round]
+        drain(sqs, url, 1)
+        drain(sqs, raw_url, 1)
+        sns.publish_batch(TopicArn=TOPIC_ARN, PublishBatchRequestEntries=[
+            {"Id": "e%d" % i, "Message": "m%d" % i} for i in range(10)])
+        got = drain(sqs, raw_url, 10)
+        assert sorted(m["Body"] for m in got) == sorted("m%d" % i for i in range(10))
+        drain(sqs, url, 10)
 
 
 def test_body_filter_keeps_messages_back(emu, sns):

@@ -266,6 +266,25 @@ def test_message_errors(sqs):
         assert error(call, QueueUrl=missing, **kw)[0] == "AWS.SimpleQueueService.NonExistentQueue"
 
 
+def test_message_at_the_1_mib_limit(emu, sqs):
+    """A 1 MiB message reaches SQS in the query protocol's form encoding,
+    where each byte of "\u00e9" is sent as three (%C3%A9): it is taken at
+    the limit and refused one byte over with SQS's own error, not the
+    HTTP edge's 413. The JSON protocol takes the same message."""
+    url = sqs.create_queue(QueueName="big")["QueueUrl"]
+    at_limit = "\u00e9" * (1 << 19)  # 1048576 bytes of UTF-8
+    sent = sqs.send_message(QueueUrl=url, MessageBody=at_limit)
+    assert sent["MD5OfMessageBody"] == hashlib.md5(at_limit.encode()).hexdigest()
+    assert error(sqs.send_message, QueueUrl=url, MessageBody=at_limit + "x") == (
+        "InvalidParameterValue",
+        "One or more parameters are invalid. Reason: Message must be shorter than 1048576 "
+        "bytes.", 400)
+    got = sqs.receive_message(QueueUrl=url)["Messages"]
+    assert [m["Body"] for m in got] == [at_limit]
+    status, _, out = json_call(emu, "SendMessage", {"QueueUrl": url, "MessageBody": at_limit})
+    assert status == 200 and out["MD5OfMessageBody"] == sent["MD5OfMessageBody"]
+
+
 def test_purge(sqs):
     url = sqs.create_queue(QueueName="q")["QueueUrl"]
     for i in range(3):

@@ -316,16 +316,34 @@ static void test_deliver_to_queue_and_filtered(void **state)
                                 NOW };
     struct store_sqs_queue q;
     struct due_sqs x = { 0 };
-    int64_t visible, in_flight, delayed, next;
+    int64_t visible, in_flight, delayed, next, mark = -1, unsent = -1;
 
     assert_int_equal(store_sns_topic_create(f->s, T1, "T1", NULL, NOW), DD_OK);
     assert_int_equal(store_sns_subscribe(f->s, &n, NULL, NULL), DD_OK);
+    assert_int_equal(store_sns_last_delivery(f->s, &mark), DD_OK);
+    assert_int_equal(mark, 0); /* none yet */
     publish(f, "a0000000-0000-4000-8000-000000000001", "one", 1);
+    assert_int_equal(store_sns_queue_unsent(f->s, mark, &unsent), DD_OK);
+    assert_int_equal(unsent, 1);
+    assert_int_equal(store_sns_last_delivery(f->s, &next), DD_OK);
+    assert_int_equal(store_sns_queue_unsent(f->s, next, &unsent), DD_OK);
+    assert_int_equal(unsent, 0); /* nothing after the last */
     assert_int_equal(store_sns_due_list(f->s, NOW, 8, keep_due_sqs, &x), DD_OK);
     assert_string_equal(x.line, "sqs 1 {} MessageBody");
     /* No queue yet: nothing changes, the caller records the failure. */
     assert_int_equal(store_sns_deliver_to_queue(f->s, x.id, "q", &m, NOW), DD_ERR_NOT_FOUND);
     assert_int_equal(due(f, NOW).n, 1);
+    /* A first attempt, failed and due again later, is no longer unsent. */
+    assert_int_equal(store_sns_attempt(f->s, x.id, STORE_SNS_RETRY, NOW, NOW, 0, "no queue"),
+                     DD_OK);
+    assert_int_equal(store_sns_queue_unsent(f->s, mark, &unsent), DD_OK);
+    assert_int_equal(unsent, 0);
+    /* A message behind that retry is held back, so not counted either. */
+    publish(f, "a0000000-0000-4000-8000-000000000003", "behind", 1);
+    assert_int_equal(store_sns_queue_unsent(f->s, mark, &unsent), DD_OK);
+    assert_int_equal(unsent, 0);
+    assert_int_equal(store_sns_last_delivery(f->s, &next), DD_OK);
+    assert_int_equal(store_sns_attempt(f->s, next, STORE_SNS_FILTERED, NOW, NOW, 0, NULL), DD_OK);
     /* The queue's DelaySeconds moves the message's visibility. */
     assert_int_equal(store_sqs_queue_create(f->s, "q", "{\"DelaySeconds\":\"5\"}", NOW), DD_OK);
     assert_int_equal(store_sns_deliver_to_queue(f->s, x.id, "q", &m, NOW), DD_OK);
