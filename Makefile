@@ -227,9 +227,12 @@ integration-sanitized:
 # a moto source tree; SUITE (iot, sns, sqs; a comma list) picks the suites
 # of tests/conformance/run.py, all of them when empty. moto needs three Debian
 # packages more than the rest of the tests (they are in DEBIAN_PACKAGES too,
-# as the harness checks them).
+# as the harness checks them). INDEXING=MODE (e.g. REGISTRY_AND_SHADOW) has
+# the proxy turn the thing index on after each reset, to measure moto's
+# search tests past AWS's "Index AWS_Things does not exist".
 MOTO_TESTS ?=
 SUITE ?=
+INDEXING ?=
 CONFORMANCE_PACKAGES := python3-responses python3-werkzeug python3-freezegun
 conformance:
 	@if [ -z "$(MOTO_TESTS)" ]; then \
@@ -240,7 +243,8 @@ conformance:
 	fi
 	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(CONFORMANCE_PACKAGES)"
 	@$(MAKE) --no-print-directory all
-	@/usr/bin/python3 tests/conformance/run.py $(if $(SUITE),--suite "$(SUITE)") "$(MOTO_TESTS)"
+	@$(if $(INDEXING),CONFORMANCE_INDEXING="$(INDEXING)") /usr/bin/python3 tests/conformance/run.py \
+	  $(if $(SUITE),--suite "$(SUITE)") "$(MOTO_TESTS)"
 
 # The dashboard in Debian's headless Chromium, driven over the DevTools
 # protocol (tests/e2e/cdp.py); the screenshot lands in build/e2e/.

@@ -411,7 +411,7 @@ static bool valid_field(enum fleetquery_index index, const char *s, size_t n, bo
             return true;
     }
     if (has_prefix(s, n, "attributes.", &k))
-        return field_part(s + k, n - k);
+        return valid_path(s + k, n - k); /* a name may hold dots: `other.key` */
     if (index != FLEETQUERY_THINGS)
         return false;
     if (has_prefix(s, n, "deviceDefender.", &k))

@@ -26,6 +26,7 @@
 #include "core/policy.h"
 #include "server/api.h"
 #include "server/handler.h"
+#include "server/iot/api_registry.h"
 #include "server/iot/api_tags.h"
 #include "server/server.h"
 #include "store/iot/store_policies.h"
@@ -350,7 +351,14 @@ static int delete_version_call(struct handler *h)
 static int attach_call(struct handler *h)
 {
     struct op *op = h->op;
+    int rc = DD_OK;
 
+    /* AWS: "Dynamic thing groups can't have policies applied to them." A
+     * group that does not exist is the attach's own not-found. */
+    if (op->kind == STORE_TARGET_THING_GROUP)
+        rc = api_registry_group_kind(h->req, h->s, op->target, false);
+    if (rc && rc != DD_ERR_NOT_FOUND)
+        return rc;
     return store_policy_attach(h->s, op->name, op->kind, op->target, &h->req->eb);
 }
 

@@ -132,6 +132,8 @@ static int create_call(struct handler *h)
 
     rc = store_dyngroups_need_index(h->s, &h->req->eb);
     if (!rc)
+        rc = store_dyngroups_allow_create(h->s, op->spec.name, &h->req->eb);
+    if (!rc)
         rc = request_now_checked(h->req, &op->spec.now_ms);
     if (!rc)
         rc = ids_uuid(id);

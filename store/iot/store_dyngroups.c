@@ -309,6 +309,21 @@ int store_dyngroups_need_index(struct store *s, struct dd_errbuf *eb)
     return rc;
 }
 
+int store_dyngroups_allow_create(struct store *s, const char *name, struct dd_errbuf *eb)
+{
+    static const char sql[] =
+        "SELECT count(*) FROM thing_groups WHERE query_string IS NOT NULL AND name <> ?";
+    int64_t n;
+    int rc = store__int64(s, sql, "count dynamic groups", &n, "s", name);
+
+    if (!rc && n >= STORE_MAX_DYNAMIC_GROUPS)
+        rc = dd_fail(eb, DD_ERR_LIMIT,
+                     "Cannot create dynamic thing group %s: the account already has %d dynamic "
+                     "thing groups, the limit.",
+                     name, STORE_MAX_DYNAMIC_GROUPS);
+    return rc;
+}
+
 int store_dyngroups_allow_index_off(struct store *s, struct dd_errbuf *eb)
 {
     static const char sql[] = "SELECT 1 FROM thing_groups WHERE query_string IS NOT NULL";

@@ -39,6 +39,15 @@ int store_dyngroups_refresh(struct store *s, bool pending_only, struct store_dyn
  * answers then. Store errors. */
 int store_dyngroups_need_index(struct store *s, struct dd_errbuf *eb);
 
+/* Dynamic thing groups per partition (AWS's quota, per account and region). */
+#define STORE_MAX_DYNAMIC_GROUPS 100
+
+/* DD_OK when a dynamic group named name can be created: fewer than
+ * STORE_MAX_DYNAMIC_GROUPS dynamic groups other than name exist (a repeated
+ * create of name is not a new group). DD_ERR_LIMIT (eb says why) at the
+ * quota, as AWS's LimitExceededException. Store errors. */
+int store_dyngroups_allow_create(struct store *s, const char *name, struct dd_errbuf *eb);
+
 /* DD_OK when no dynamic group exists; DD_ERR_INVALID (eb says why) when
  * one does, as thing indexing cannot be turned off then. Store errors. */
 int store_dyngroups_allow_index_off(struct store *s, struct dd_errbuf *eb);

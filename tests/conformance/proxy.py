@@ -15,6 +15,7 @@ Standard library only. Used by run.py; also runnable on its own:
 import argparse
 import http.client
 import http.server
+import json
 import sys
 import threading
 import urllib.parse
@@ -28,6 +29,8 @@ MAPPED = {"/moto-api/reset": "/_ddlocal/reset"}
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer",
               "transfer-encoding", "upgrade", "content-length", "expect"}
 UPSTREAM_TIMEOUT_S = 120
+# The regions moto's IoT tests use, where --indexing turns the index on.
+INDEX_REGIONS = ("us-east-1", "ap-northeast-1")
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -84,6 +87,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             conn.endheaders(body)
             resp = conn.getresponse()
             out = resp.read()
+            if target == "/_ddlocal/reset" and resp.status == 200:
+                self.server.index_after_reset()
             self.reply(resp.status, resp.getheaders(), out)
         except OSError as e:
             self.reply(502, [("Content-Type", "text/plain")],
@@ -101,11 +106,35 @@ class Proxy(http.server.ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, port, target, verbose=False):
+    def __init__(self, port, target, verbose=False, indexing=None):
         url = urllib.parse.urlsplit(target)
         self.target_host, self.target_port = url.hostname, url.port or 80
         self.verbose = verbose
+        self.indexing = indexing  # thingIndexingMode to set after a reset, or None
         super().__init__(("127.0.0.1", port), Handler)
+
+    def index_after_reset(self):
+        """With indexing set, turn the thing index on in each of INDEX_REGIONS
+        after a reset: a setup step of the run (a fresh AWS account has it off),
+        not an answer to a test."""
+        if not self.indexing:
+            return
+        body = json.dumps({"thingIndexingConfiguration": {"thingIndexingMode": self.indexing}})
+        for region in INDEX_REGIONS:
+            conn = http.client.HTTPConnection(self.target_host, self.target_port,
+                                              timeout=UPSTREAM_TIMEOUT_S)
+            try:
+                conn.request("POST", "/indexing/config", body, {
+                    "Content-Type": "application/json",
+                    "Authorization": ("AWS4-HMAC-SHA256 Credential=FOOBARKEY/20260101/%s/iot/"
+                                      "aws4_request, SignedHeaders=host, Signature=0" % region)})
+                resp = conn.getresponse()
+                resp.read()
+                if resp.status != 200:
+                    sys.stderr.write("proxy: turning indexing on in %s answered %d\n"
+                                     % (region, resp.status))
+            finally:
+                conn.close()
 
     @property
     def endpoint(self):
@@ -122,8 +151,10 @@ def main():
     ap.add_argument("--port", type=int, default=5000, help="port to listen on (127.0.0.1)")
     ap.add_argument("--target", default="http://127.0.0.1:4566", help="ddlocal's HTTP endpoint")
     ap.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    ap.add_argument("--indexing", metavar="MODE",
+                    help="after each reset, set thingIndexingMode MODE (e.g. REGISTRY_AND_SHADOW)")
     args = ap.parse_args()
-    proxy = Proxy(args.port, args.target, args.verbose)
+    proxy = Proxy(args.port, args.target, args.verbose, args.indexing)
     print("proxy: %s -> %s" % (proxy.endpoint, args.target), flush=True)
     try:
         proxy.serve_forever()

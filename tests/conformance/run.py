@@ -13,6 +13,10 @@ passes and failures per file (conformance_report.py). Everything runs from a
 temporary directory that is removed at the end, and everything started is
 stopped with SIGTERM, also when this script is interrupted.
 
+With CONFORMANCE_INDEXING=MODE in the environment (make's INDEXING=MODE),
+the proxy sets thingIndexingMode MODE after each reset, so that moto's
+search tests, which never turn the index on, reach the query itself.
+
 Exit status: 0 when every counted test passed, 1 when some failed (the
 tests that use the policy document {} aside), 2 when the tree or a Python
 module is missing."""
@@ -32,7 +36,8 @@ SUITES = {
     "iot": ["test_iot/test_iot_things.py", "test_iot/test_iot_thing_types.py",
             "test_iot/test_iot_thing_groups.py", "test_iot/test_iot_billing_groups.py",
             "test_iot/test_iot_certificates.py", "test_iot/test_iot_policies.py",
-            "test_iot/test_iot.py"],
+            "test_iot/test_iot.py", "test_iot/test_iot_search.py",
+            "test_iot/test_iot_indexing_configuration.py", "test_iot/test_iot_integration.py"],
     "sns": ["test_sns/test_topics.py", "test_sns/test_subscriptions.py",
             "test_sns/test_publishing.py", "test_sns/test_publish_batch.py"],
     "sqs": ["test_sqs/test_sqs.py", "test_sqs/test_sqs_message_attributes.py"],
@@ -120,7 +125,7 @@ def main(argv):
     emu = proxy = tests = None
     try:
         emu = Emulator(os.path.join(scratch, "data"), ["--account", ACCOUNT]).start()
-        proxy = Proxy(0, emu.endpoint)
+        proxy = Proxy(0, emu.endpoint, indexing=os.environ.get("CONFORMANCE_INDEXING") or None)
         proxy.serve_in_thread()
         print("conformance: ddlocal at %s, moto's tests through the proxy at %s"
               % (emu.endpoint, proxy.endpoint), flush=True)

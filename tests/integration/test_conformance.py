@@ -175,6 +175,33 @@ def test_proxy_maps_moto_reset_and_refuses_the_rest_of_moto_api(emu, iot, proxy)
     assert iot.list_things()["things"] == []
 
 
+def test_proxy_can_turn_the_index_on_after_each_reset(emu, iot):
+    """INDEXING=MODE: after moto's reset the thing index is on in the regions
+    moto's IoT tests use; without it a reset leaves it off, as a new account."""
+    p = Proxy(0, emu.endpoint, indexing="REGISTRY")
+    p.serve_in_thread()
+    try:
+        tokyo = emu.client("iot", region="ap-northeast-1")
+        for client in (iot, tokyo):
+            client.update_indexing_configuration(
+                thingIndexingConfiguration={"thingIndexingMode": "REGISTRY_AND_SHADOW"})
+        status, _, _ = http("POST", p.endpoint + "/moto-api/reset", "")
+        assert status == 200
+        for client in (iot, tokyo):
+            got = client.get_indexing_configuration()["thingIndexingConfiguration"]
+            assert got["thingIndexingMode"] == "REGISTRY"
+            client.create_thing(thingName="found")
+            assert [t["thingName"] for t in client.search_index(queryString="*")["things"]] \
+                == ["found"]
+    finally:
+        p.shutdown()
+        p.server_close()
+    status, _, _ = http("POST", emu.endpoint + "/_ddlocal/reset", "")
+    assert status == 200
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.search_index(queryString="*")
+
+
 def test_runner_counts_per_file_and_leaves_nothing_behind(tmp_path):
     tree = fake_tree(tmp_path / "moto", {"test_iot_things.py": THINGS + THINGS_FAILING,
                                           "test_iot_policies.py": POLICIES})

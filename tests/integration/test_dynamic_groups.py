@@ -205,6 +205,51 @@ def test_kinds_refuse_each_other(emu, iot):
     assert "(InvalidQueryException)" in err
 
 
+def test_no_policy_on_a_dynamic_group(emu, iot):
+    """AWS: dynamic thing groups can't have policies applied to them."""
+    doc = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}]})
+    iot.create_policy(policyName="p", policyDocument=doc)
+    iot.create_dynamic_thing_group(thingGroupName="dyn", queryString=QUERY)
+    iot.create_thing_group(thingGroupName="stat")
+    with pytest.raises(ClientError) as e:
+        iot.attach_policy(policyName="p", target=GARN + "dyn")
+    assert code(e) == "InvalidRequestException"
+    assert message(e) == ("This operation does not support dynamic thing groups. "
+                          "Thing group arn: " + GARN + "dyn")
+    assert iot.list_attached_policies(target=GARN + "dyn")["policies"] == []
+    assert iot.list_targets_for_policy(policyName="p")["targets"] == []
+    iot.attach_policy(policyName="p", target=GARN + "stat")  # a static group takes it
+    assert iot.list_targets_for_policy(policyName="p")["targets"] == [GARN + "stat"]
+    with pytest.raises(ClientError) as e:  # a missing group is still not found
+        iot.attach_policy(policyName="p", target=GARN + "nope")
+    assert code(e) == "ResourceNotFoundException"
+    err = cli_error(emu, "iot", "attach-policy", "--policy-name", "p", "--target", GARN + "dyn")
+    assert "(InvalidRequestException)" in err and "dynamic thing groups" in err
+
+
+def test_at_most_100_dynamic_groups(emu, iot):
+    for i in range(100):
+        iot.create_dynamic_thing_group(thingGroupName="g%d" % i, queryString=QUERY)
+    iot.create_thing_group(thingGroupName="static-ok")  # static groups do not count
+    with pytest.raises(ClientError) as e:
+        iot.create_dynamic_thing_group(thingGroupName="g100", queryString=QUERY)
+    assert code(e) == "LimitExceededException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
+    assert "100 dynamic thing groups" in message(e)
+    with pytest.raises(ClientError) as e:
+        iot.describe_thing_group(thingGroupName="g100")
+    assert code(e) == "ResourceNotFoundException"
+    # repeating a create of an existing group answers it, as below the quota
+    assert iot.create_dynamic_thing_group(thingGroupName="g7", queryString=QUERY)[
+        "thingGroupName"] == "g7"
+    err = cli_error(emu, "iot", "create-dynamic-thing-group", "--thing-group-name", "g100",
+                    "--query-string", QUERY)
+    assert "(LimitExceededException)" in err
+    iot.delete_dynamic_thing_group(thingGroupName="g0")
+    iot.create_dynamic_thing_group(thingGroupName="g100", queryString=QUERY)
+
+
 def test_needs_the_index(emu, iot):
     iot.update_indexing_configuration(thingIndexingConfiguration={"thingIndexingMode": "OFF"})
     with pytest.raises(ClientError) as e:

@@ -238,6 +238,22 @@ def test_search_registry_fields_and_paging(emu, iot):
     assert [t["thingName"] for t in out["things"]] == ["pump-1", "pump-2"]
 
 
+def test_search_dotted_attribute_names(emu, iot):
+    """An attribute name may hold dots (the model's pattern admits them), so
+    attributes.other.key is a field like any other (moto's
+    test_search_logical_operators asks for it)."""
+    iot.create_thing(thingName="t1", attributePayload={"attributes": {"other.key": "value"}})
+    iot.create_thing(thingName="t2", attributePayload={"attributes": {"other": "value"}})
+    iot.update_indexing_configuration(thingIndexingConfiguration=REGISTRY)
+    assert search(iot, "attributes.other.key:value") == ["t1"]
+    assert search(iot, "attributes.other:value") == ["t2"]
+    assert search(iot, "attributes.other.missing:value OR thingName:t2") == ["t2"]
+    for bad in ("attributes.other..key:value", "attributes.other.:value"):
+        with pytest.raises(iot.exceptions.InvalidQueryException) as e:
+            iot.search_index(queryString=bad)
+        assert error_of(e)[1].startswith("Unable to parse query, invalid field name, field name: ")
+
+
 def test_search_shadow_fields_and_document(emu, iot):
     fleet(emu, iot)
     emu.client("iot-data").update_thing_shadow(thingName="ghost", payload=json.dumps(

@@ -56,6 +56,7 @@ static const struct field_row thing[] = {
     { "attributes.path", 1, { S("a:b") } },
     { "attributes.star", 1, { S("a*b") } },
     { "attributes.city", 1, { S("Z\xc3\xbcrich") } },
+    { "attributes.other.key", 1, { S("value") } },
     { "shadow.hasDelta", 1, { B(true) } },
     { "shadow.reported.myvalues", 3, { D(1), D(2), D(3) } },
     { "shadow.reported.location", 1, { S("north") } },
@@ -128,6 +129,9 @@ static const struct match_row matches[] = {
     { "thingId:abc-123", true },
     { "thingTypeName:Sensor", true },
     { "attributes.fw:2.1.0", true },
+    { "attributes.other.key:value", true },
+    { "attributes.other.key:val", false },
+    { "attributes.other:value", false },
     { "attributes.fw:2\\.1\\.0", true },
     /* wildcards */
     { "thingName:pump*", true },
@@ -435,8 +439,11 @@ static const struct bad_row bad[] = {
                             "registry.version, query string: registry.version>1" },
     { "attributes.:x", "Unable to parse query, invalid field name, field name: attributes., "
                        "query string: attributes.:x" },
-    { "attributes.a.b:x", "Unable to parse query, invalid field name, field name: attributes.a.b, "
-                          "query string: attributes.a.b:x" },
+    { "attributes.a..b:x",
+      "Unable to parse query, invalid field name, field name: attributes.a..b, "
+      "query string: attributes.a..b:x" },
+    { "attributes.a.:x", "Unable to parse query, invalid field name, field name: attributes.a., "
+                         "query string: attributes.a.:x" },
     { "shadow.reported..a:x", "Unable to parse query, invalid field name, field name: "
                               "shadow.reported..a, query string: shadow.reported..a:x" },
     { "deviceDefender.SP1.inViolation:true",

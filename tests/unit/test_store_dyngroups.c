@@ -4,7 +4,7 @@
  * marks it ACTIVE, follows attribute changes both ways, leaves static
  * memberships alone, gives a full thing's last place to the older group,
  * does nothing with indexing OFF; the index guards (needed to create, kept
- * while a dynamic group exists). */
+ * while a dynamic group exists); the quota of dynamic groups. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -170,11 +170,39 @@ static void test_full_thing_and_index_off(void **state)
     store_close(s);
 }
 
+/* The quota: STORE_MAX_DYNAMIC_GROUPS dynamic groups; static groups do not
+ * count, and a repeated create of an existing one is not a new group. */
+static void test_dynamic_group_quota(void **state)
+{
+    struct store *s = store_fixture_open();
+    struct dd_errbuf eb;
+    char name[16];
+    int i;
+
+    (void)state;
+    store_fixture_group(s, "static-1", NULL);
+    for (i = 0; i < STORE_MAX_DYNAMIC_GROUPS - 1; i++) {
+        snprintf(name, sizeof(name), "d%d", i);
+        dynamic(s, name, "thingName:t", i);
+    }
+    assert_int_equal(store_dyngroups_allow_create(s, "one-more", &eb), DD_OK);
+    dynamic(s, "one-more", "thingName:t", 1000);
+    dd_errbuf_clear(&eb);
+    assert_int_equal(store_dyngroups_allow_create(s, "over", &eb), DD_ERR_LIMIT);
+    assert_non_null(strstr(eb.msg, "100 dynamic thing groups"));
+    assert_int_equal(store_dyngroups_allow_create(s, "one-more", &eb), DD_OK);
+    assert_int_equal(store_dyngroups_allow_create(s, "d0", &eb), DD_OK);
+    store_fixture_exec(s, "DELETE FROM thing_groups WHERE name = 'd0'");
+    assert_int_equal(store_dyngroups_allow_create(s, "over", &eb), DD_OK);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refresh_follows_the_query),
         cmocka_unit_test(test_full_thing_and_index_off),
+        cmocka_unit_test(test_dynamic_group_quota),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
