@@ -104,6 +104,8 @@ class Emulator:
                               env=self.env())
 
     def start(self):
+        # A second start would talk to the first launcher and leave it running.
+        assert self.proc is None or self.proc.poll() is not None, "emulator already started"
         self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, env=self.env())
         deadline = time.monotonic() + 15

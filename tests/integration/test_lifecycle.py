@@ -28,8 +28,6 @@ def events(watcher, prefix, n, client_id=None, timeout=5):
 
 
 def test_connect_subscribe_unsubscribe_disconnect(emulator):
-    emulator.args.append("--manual-clock")
-    emulator.start()
     now_ms = round(emulator.clock()["now"] * 1000)
     watcher = Device(emulator, "watcher")
     assert watcher.subscribe("$aws/events/#") == 1
@@ -78,7 +76,6 @@ def test_connect_subscribe_unsubscribe_disconnect(emulator):
 
 
 def test_takeover_is_a_duplicate_client_id(emulator):
-    emulator.start()
     watcher = Device(emulator, "watcher")
     watcher.subscribe("$aws/events/presence/#")
     first = Device(emulator, "dup")
@@ -99,7 +96,6 @@ def test_takeover_is_a_duplicate_client_id(emulator):
 def test_publishing_to_events_is_denied(emulator):
     """A forged lifecycle event never reaches subscribers, and the MQTT 3.1.1
     publisher is disconnected as for any denied publish."""
-    emulator.start()
     watcher = Device(emulator, "watcher")
     watcher.subscribe("$aws/events/#")
     forger = Device(emulator, "forger")
@@ -115,7 +111,6 @@ def test_publishing_to_events_is_denied(emulator):
 
 
 def test_client_ids_with_wildcards_get_no_events(emulator):
-    emulator.start()
     watcher = Device(emulator, "watcher")
     watcher.subscribe("$aws/events/#")
     odd = Device(emulator, "odd+id")
@@ -134,8 +129,6 @@ ALL_TYPES = ["THING", "THING_GROUP", "THING_TYPE", "THING_GROUP_MEMBERSHIP",
 
 
 def test_event_configurations(emulator):
-    emulator.args.append("--manual-clock")
-    emulator.start()
     iot = emulator.client("iot")
     fresh = iot.describe_event_configurations()
     assert fresh["eventConfigurations"] == {t: {"Enabled": False} for t in ALL_TYPES}
@@ -171,8 +164,6 @@ def test_event_configurations(emulator):
 
 
 def test_registry_events(emulator):
-    emulator.args.append("--manual-clock")
-    emulator.start()
     iot = emulator.client("iot")
     watcher = Device(emulator, "watcher")
     watcher.subscribe("$aws/events/thing/#")
@@ -229,7 +220,6 @@ def test_registry_events(emulator):
 
 
 def test_thing_group_events(emulator):
-    emulator.start()
     iot = emulator.client("iot")
     watcher = Device(emulator, "watcher")
     watcher.subscribe("$aws/events/thingGroup/#")

@@ -11,8 +11,6 @@ from test_lifecycle import events
 
 
 def test_thing_type_and_association_events(emulator):
-    emulator.args.append("--manual-clock")
-    emulator.start()
     iot = emulator.client("iot")
     watcher = Device(emulator, "watcher")
     watcher.subscribe("$aws/events/thingType/#")
@@ -91,7 +89,6 @@ def test_thing_type_and_association_events(emulator):
 
 
 def test_thing_group_hierarchy_events(emulator):
-    emulator.start()
     iot = emulator.client("iot")
     watcher = Device(emulator, "watcher")
     watcher.subscribe("$aws/events/thingGroupHierarchy/#")
@@ -138,8 +135,6 @@ def test_thing_group_hierarchy_events(emulator):
 
 
 def test_dynamic_group_membership_events(emulator):
-    emulator.args.append("--manual-clock")
-    emulator.start()
     iot = emulator.client("iot")
     iot.update_indexing_configuration(thingIndexingConfiguration={
         "thingIndexingMode": "REGISTRY"})
@@ -187,8 +182,6 @@ def test_dynamic_group_membership_events(emulator):
 def test_mitigation_membership_events(emulator):
     from test_mitigation import QUARANTINE, ROLE, chatty_profile, run_task, violate
 
-    emulator.args.append("--manual-clock")
-    emulator.start()
     iot = emulator.client("iot")
     watcher = Device(emulator, "watcher")
     watcher.subscribe("$aws/events/thingGroupMembership/#")
