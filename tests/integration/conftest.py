@@ -253,6 +253,18 @@ def reset(emu, service="iot"):
     return emu.client(service)
 
 
+def wait_for(check, timeout=5):
+    """check()'s first true result, polled for up to timeout real seconds
+    (for what another process records, e.g. the broker's connectivity rows);
+    its last result when time is up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.02)
+
+
 def all_pages(call, key, **kwargs):
     """Follow a nextToken-paged List call to its end; return every item
     under key and the number of pages read."""

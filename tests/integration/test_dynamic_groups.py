@@ -10,13 +10,12 @@ exactly a targeted dynamic group's members and invalidates the violations
 of a thing that leaves, and overrideDynamicGroups makes room."""
 import json
 import os
-import time
 
 import paho.mqtt.client as mqtt
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ROOT, cli_error, reset
+from conftest import ROOT, cli_error, reset, wait_for
 
 GARN = "arn:aws:iot:us-east-1:123456789012:thinggroup/"
 QUERY = "attributes.fw:1.2"
@@ -325,15 +324,6 @@ def test_follows_the_shadow(emu, iot):
         {"state": {"reported": {"battery": 5}}}))
     emu.advance(300)
     assert members(iot, "low") == ["p2"]
-
-
-def wait_for(check, timeout=5):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.02)
 
 
 def test_follows_connectivity(emu, iot):

@@ -6,12 +6,11 @@ Device Defender after a Detect violation on the manual clock) and on
 AWS_ThingGroups, paging, the four aggregations, and every error as the
 clients report it."""
 import json
-import time
 
 import paho.mqtt.client as mqtt
 import pytest
 
-from conftest import all_pages, cli_error, http
+from conftest import all_pages, cli_error, http, wait_for
 
 REGISTRY = {"thingIndexingMode": "REGISTRY"}
 EVERYTHING = {"thingIndexingMode": "REGISTRY_AND_SHADOW",
@@ -278,15 +277,6 @@ def test_search_shadow_fields_and_document(emu, iot):
     assert "reported" in shadow["metadata"]
     assert shadow["name"]["cfg"]["desired"] == {"filament": "pla"}
     assert "deviceDefender" not in doc and "connectivity" not in doc
-
-
-def wait_for(check, timeout=5):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.02)
 
 
 def test_connectivity_from_real_mqtt_clients(emu, iot):
