@@ -71,8 +71,8 @@ void store_sns_local_cleanup(struct store_sns_local *l)
     l->key = NULL;
 }
 
-int store_sns_local_body(const struct store_sns_local *l, const struct store_sns_due *r, bool lambda,
-                         char **body, struct dd_errbuf *eb)
+int store_sns_local_body(const struct store_sns_local *l, const struct store_sns_due *r,
+                         bool lambda, char **body, struct dd_errbuf *eb)
 {
     char ts[TIMEFMT_MILLIS_SIZE], unsub[1024], subscribe[1024];
     int confirmation = strcmp(r->type, "SubscriptionConfirmation") == 0, rc;
@@ -176,8 +176,7 @@ static int deliver(struct store *s, const struct store_sns_local *l, const struc
     int rc;
 
     if (!store_sns_local_passes(r))
-        return store__sns_attempt(s, r->id, STORE_SNS_FILTERED, now_real_ms, now_real_ms, 0,
-                                  NULL);
+        return store__sns_attempt(s, r->id, STORE_SNS_FILTERED, now_real_ms, now_real_ms, 0, NULL);
     rc = sqs_arn_parse(r->endpoint, &ref, eb);
     if (rc || strcmp(ref.account, l->account) != 0 || strcmp(ref.region, l->region) != 0)
         return dd_fail(eb, DD_ERR_NOT_FOUND, "queue %s is not in this partition", r->endpoint);
@@ -247,8 +246,8 @@ static int settle(void *ctx, const struct store_sns_due *r)
     return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
 }
 
-int store__sns_local_message(struct store *s, const struct store_sns_local *l,
-                             int64_t message_row, int64_t now_ms, int64_t now_real_ms)
+int store__sns_local_message(struct store *s, const struct store_sns_local *l, int64_t message_row,
+                             int64_t now_ms, int64_t now_real_ms)
 {
     struct walk w = { s, l, now_ms, now_real_ms };
 

@@ -45,8 +45,8 @@ void store_sns_local_cleanup(struct store_sns_local *l);
  * confirmation): the Lambda event when lambda, else the HTTP body that SQS
  * subscribers get as well. On DD_OK *body is a new string to free(); else
  * NULL and eb says why. */
-int store_sns_local_body(const struct store_sns_local *l, const struct store_sns_due *r, bool lambda,
-                         char **body, struct dd_errbuf *eb);
+int store_sns_local_body(const struct store_sns_local *l, const struct store_sns_due *r,
+                         bool lambda, char **body, struct dd_errbuf *eb);
 
 /* What sqs delivery r carries: the bare message when raw (a Notification
  * only: confirmations are never raw), else the signed notification; for a
@@ -88,8 +88,8 @@ int store_sns_local_deliver(struct store *s, const struct store_sns_local *l,
  * subscription's line; those that cannot be settled (no such queue yet)
  * stay pending for the delivery thread. Other errors are returned and fail
  * the transaction. */
-int store__sns_local_message(struct store *s, const struct store_sns_local *l,
-                             int64_t message_row, int64_t now_ms, int64_t now_real_ms);
+int store__sns_local_message(struct store *s, const struct store_sns_local *l, int64_t message_row,
+                             int64_t now_ms, int64_t now_real_ms);
 
 /* Record one attempt of delivery id inside the caller's transaction (as
  * store_sns_attempt()). */
