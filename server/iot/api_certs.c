@@ -383,29 +383,22 @@ out:
 static int list_certificates(struct request *req, struct response *res)
 {
     struct store_cert_page page = { 0 };
-    char after[PAGING_KEY_MAX + 1], arn[NAMES_ARN_SIZE], last[24];
-    const char *scope;
+    struct handler_marker m;
+    char arn[NAMES_ARN_SIZE], last[24];
     int64_t after_seq = -1;
     cJSON *o = NULL, *arr;
     struct store *s;
-    size_t limit, i;
-    bool asc;
+    size_t i;
     int rc;
 
-    rc = request_query_count(req, "pageSize", NAMES_PAGE_SIZE, DEFAULT_PAGE_SIZE, &limit);
-    if (!rc)
-        rc = request_query_bool(req, "isAscendingOrder", false, &asc);
-    if (rc)
-        return rc;
-    scope = asc ? "ListCertificates:asc" : "ListCertificates:desc";
-    rc = request_query_key(req, "marker", scope, after, sizeof(after));
-    if (!rc && after[0])
-        rc = request_key_number(req, after, "marker", &after_seq);
+    rc = handler_marker_page(req, "ListCertificates", DEFAULT_PAGE_SIZE, &m);
+    if (!rc && m.key[0])
+        rc = request_key_number(req, m.key, "marker", &after_seq);
     if (rc)
         return rc;
     rc = handler_list_open(req, "certificates", &s, &o, &arr);
     if (!rc)
-        rc = store_cert_list(s, asc, after_seq, limit, &page);
+        rc = store_cert_list(s, m.ascending, after_seq, m.limit, &page);
     for (i = 0; !rc && i < page.n; i++) {
         const struct store_cert *c = &page.v[i];
         cJSON *it;
@@ -421,7 +414,7 @@ static int list_certificates(struct request *req, struct response *res)
     }
     if (page.n && page.more)
         snprintf(last, sizeof(last), "%" PRId64, page.v[page.n - 1].seq);
-    rc = handler_respond_page(req, res, o, rc, "nextMarker", scope,
+    rc = handler_respond_page(req, res, o, rc, "nextMarker", m.scope,
                               page.n && page.more ? last : NULL);
     store_cert_page_cleanup(&page);
     return rc;
