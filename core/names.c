@@ -413,6 +413,7 @@ static const struct arn_row {
     [NAMES_ARN_ALL_UNREGISTERED] = { "all/unregistered-things", -2 },
     [NAMES_ARN_BILLING_GROUP] = { "billinggroup/", NAMES_BILLING_GROUP_NAME },
     [NAMES_ARN_ROLE_ALIAS] = { "rolealias/", NAMES_ROLE_ALIAS },
+    [NAMES_ARN_CACERT] = { "cacert/", -1 },
 };
 
 #define N_ARN_TYPES (sizeof(arn_types) / sizeof(arn_types[0]))

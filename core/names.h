@@ -162,6 +162,7 @@ enum names_arn_type {
     NAMES_ARN_ALL_UNREGISTERED,  /* all/unregistered-things */
     NAMES_ARN_BILLING_GROUP,     /* billinggroup/NAME */
     NAMES_ARN_ROLE_ALIAS,        /* rolealias/NAME */
+    NAMES_ARN_CACERT,            /* cacert/ID (64 hex digits) */
 };
 
 /* An IoT ARN taken apart. name is "" for the all/... targets. */

@@ -39,6 +39,7 @@ static const struct route *const route_tables[] = {
     api_events_routes,
     api_role_aliases_routes,
     api_logging_routes,
+    api_cacerts_routes,
 };
 
 /* clang-format on */

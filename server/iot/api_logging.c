@@ -79,8 +79,7 @@ static int check_set_options(struct handler *h)
     if (!rc && !v2_call && !op->role_arn)
         rc = missing(req, "loggingOptionsPayload.roleArn");
     if (!rc)
-        rc = check_level(req, h->body, v2_call ? "defaultLogLevel" : "logLevel", false,
-                         &op->level);
+        rc = check_level(req, h->body, v2_call ? "defaultLogLevel" : "logLevel", false, &op->level);
     if (!rc && v2_call)
         rc = handler_member_bool(req, h->body, "disableAllLogs", &op->disable_all);
     return rc;
@@ -168,8 +167,7 @@ static int check_set_level(struct handler *h)
         return dd_fail(&req->eb, DD_ERR_INVALID, "logTarget must be a structure");
     rc = handler_member_string(req, target, "targetType", "logTarget.targetType", &op->type);
     if (!rc)
-        rc = handler_member_string(req, target, "targetName", "logTarget.targetName",
-                                   &op->target);
+        rc = handler_member_string(req, target, "targetName", "logTarget.targetName", &op->target);
     if (!rc)
         rc = check_target(req, op, "logTarget.targetType", "logTarget.targetName");
     if (!rc)

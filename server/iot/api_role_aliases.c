@@ -83,8 +83,8 @@ static int create_call(struct handler *h)
 {
     struct op *op = h->op;
     int64_t duration = op->duration_s < 0 ? DEFAULT_DURATION_S : op->duration_s;
-    int rc = store_role_alias_create(h->s, op->name, op->role_arn, duration,
-                                     request_now_ms(h->req), &h->req->eb);
+    int rc = store_role_alias_create(h->s, op->name, op->role_arn, duration, request_now_ms(h->req),
+                                     &h->req->eb);
 
     return rc ? rc : api_tags_create(h, NAMES_ARN_ROLE_ALIAS, op->name);
 }

@@ -29,8 +29,8 @@ struct store_logging_options {
 
 /* One SetV2LoggingLevel target and its level. */
 struct store_logging_level {
-    char target_type[16];  /* DEFAULT, THING_GROUP, CLIENT_ID, SOURCE_IP, PRINCIPAL_ID */
-    char *target_name;     /* owned; "" for DEFAULT */
+    char target_type[16]; /* DEFAULT, THING_GROUP, CLIENT_ID, SOURCE_IP, PRINCIPAL_ID */
+    char *target_name;    /* owned; "" for DEFAULT */
     char log_level[STORE_LOG_LEVEL_SIZE];
 };
 

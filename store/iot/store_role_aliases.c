@@ -33,7 +33,8 @@ static int read_alias(sqlite3_stmt *st, void *item)
 int store_role_alias_create(struct store *s, const char *name, const char *role_arn,
                             int64_t duration_s, int64_t now_ms, struct dd_errbuf *eb)
 {
-    static const char sql[] = "INSERT INTO role_aliases (" ALIAS_COLUMNS ") VALUES (?, ?, ?, ?, ?4)";
+    static const char sql[] =
+        "INSERT INTO role_aliases (" ALIAS_COLUMNS ") VALUES (?, ?, ?, ?, ?4)";
     int rc = store__run(s, sql, "create role alias", "ssII", name, role_arn, duration_s, now_ms);
 
     if (rc == DD_ERR_EXISTS)
@@ -46,8 +47,8 @@ int store_role_alias_get(struct store *s, const char *name, struct store_role_al
 {
     static const char sql[] = "SELECT " ALIAS_COLUMNS " FROM role_aliases WHERE name = ?";
 
-    return store__get_named(s, sql, "read role alias", read_alias, cleanup_alias, out,
-                            sizeof(*out), name, eb, "Role alias %s does not exist.", name);
+    return store__get_named(s, sql, "read role alias", read_alias, cleanup_alias, out, sizeof(*out),
+                            name, eb, "Role alias %s does not exist.", name);
 }
 
 int store_role_alias_update(struct store *s, const char *name, const char *role_arn,

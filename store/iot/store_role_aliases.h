@@ -22,8 +22,8 @@
 
 /* One role alias. */
 struct store_role_alias {
-    char name[129];   /* 1-128 [\w=,@-]+ */
-    char *role_arn;   /* owned */
+    char name[129];     /* 1-128 [\w=,@-]+ */
+    char *role_arn;     /* owned */
     int64_t duration_s; /* credentialDurationSeconds, 900-43200 */
     int64_t created_ms;
     int64_t modified_ms;

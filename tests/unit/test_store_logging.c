@@ -102,16 +102,16 @@ static const struct enabled_case {
     bool want;
 } enabled_cases[] = {
     { false, NULL, false, NULL, false, false },      /* never configured */
-    { false, NULL, true, "ERROR", false, true },      /* v2 on */
-    { false, NULL, true, NULL, false, true },         /* v2 on, default level */
-    { false, NULL, true, "DISABLED", false, false },  /* v2 default DISABLED */
-    { false, NULL, true, "INFO", true, false },       /* v2 disableAllLogs */
-    { true, "ERROR", false, NULL, false, true },      /* v1 on */
-    { true, NULL, false, NULL, false, true },         /* v1 role only */
-    { true, "DISABLED", false, NULL, false, false },  /* v1 DISABLED */
+    { false, NULL, true, "ERROR", false, true },     /* v2 on */
+    { false, NULL, true, NULL, false, true },        /* v2 on, default level */
+    { false, NULL, true, "DISABLED", false, false }, /* v2 default DISABLED */
+    { false, NULL, true, "INFO", true, false },      /* v2 disableAllLogs */
+    { true, "ERROR", false, NULL, false, true },     /* v1 on */
+    { true, NULL, false, NULL, false, true },        /* v1 role only */
+    { true, "DISABLED", false, NULL, false, false }, /* v1 DISABLED */
     { true, "DISABLED", true, "DISABLED", true, false },
-    { true, "INFO", true, "DISABLED", true, true },   /* v1 still logs */
-    { true, "DISABLED", true, "WARN", false, true },  /* v2 still logs */
+    { true, "INFO", true, "DISABLED", true, true },  /* v1 still logs */
+    { true, "DISABLED", true, "WARN", false, true }, /* v2 still logs */
 };
 
 static void test_enabled_table(void **state)
@@ -127,8 +127,8 @@ static void test_enabled_table(void **state)
         if (c->v1_set)
             assert_int_equal(store_logging_set(s, 1, ROLE, c->v1_level, false, 1), DD_OK);
         if (c->v2_set)
-            assert_int_equal(
-                store_logging_set(s, 2, ROLE, c->v2_level, c->v2_disable_all, 1), DD_OK);
+            assert_int_equal(store_logging_set(s, 2, ROLE, c->v2_level, c->v2_disable_all, 1),
+                             DD_OK);
         assert_int_equal(store_logging_enabled(s, &on), DD_OK);
         if (on != c->want)
             fail_msg("case %zu: enabled %d, want %d", i, on, c->want);
