@@ -62,10 +62,8 @@ static int get_registration_code(struct request *req, struct response *res)
     if (rc)
         return rc;
     o = cJSON_CreateObject();
-    return response_json_free(res, o,
-                              o && cJSON_AddStringToObject(o, "registrationCode", code)
-                                  ? DD_OK
-                                  : DD_ERR_NOMEM);
+    return response_json_free(
+        res, o, o && cJSON_AddStringToObject(o, "registrationCode", code) ? DD_OK : DD_ERR_NOMEM);
 }
 
 /* registrationConfig of body, when given, as text into *out (cJSON_free). */

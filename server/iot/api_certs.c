@@ -39,6 +39,7 @@
 #include "server/handler.h"
 #include "server/iot/ca.h"
 #include "server/server.h"
+#include "store/iot/store_cacerts.h"
 #include "store/iot/store_certs.h"
 
 #define DEFAULT_PAGE_SIZE   25 /* ListCertificates, as AWS documents */
@@ -267,6 +268,30 @@ out:
     return rc;
 }
 
+/* RegisterCertificate with caCertificatePem: that CA must be registered
+ * (CertificateValidationException otherwise) and ACTIVE
+ * (CertificateStateException otherwise). An error answers res. */
+static int check_registered_ca(struct request *req, struct response *res, struct store *s,
+                               const char *ca_id)
+{
+    bool found, active;
+    int rc = store_cacert_state(s, ca_id, &found, &active);
+
+    if (rc)
+        return rc;
+    if (!found) {
+        rc = dd_fail(&req->eb, DD_ERR_INVALID,
+                     "The CA certificate %s is not registered: register it with "
+                     "RegisterCACertificate first.",
+                     ca_id);
+        handler_error_as(req, res, &rc, DD_ERR_INVALID, 400, "CertificateValidationException");
+    } else if (!active) {
+        rc = dd_fail(&req->eb, DD_ERR_STATE, "The CA certificate %s is not ACTIVE.", ca_id);
+        handler_error_as(req, res, &rc, DD_ERR_STATE, 406, "CertificateStateException");
+    }
+    return rc;
+}
+
 /* RegisterCertificate (with_ca) and RegisterCertificateWithoutCA: a PEM
  * certificate the caller brings, optionally (with_ca) with the PEM of the
  * CA that signed it, stored under the SHA-256 of its DER as AWS does.
@@ -313,7 +338,9 @@ static int register_cert(struct request *req, struct response *res, bool with_ca
         rc)
         goto out;
     rc = request_store(req, &s);
-    if (!rc)
+    if (!rc && ca_id[0])
+        rc = check_registered_ca(req, res, s, ca_id);
+    if (!rc && !res->status)
         rc = store_and_answer(req, res, s, &c, ca_id[0] ? ca_id : NULL, status, false);
 out:
     ca_cert_cleanup(&c);

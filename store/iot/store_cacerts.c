@@ -23,8 +23,7 @@
 void store_cacert_cleanup(struct store_cacert *c)
 {
     if (c)
-        store__free_fields(c, sizeof(*c), 4, c->pem, c->subject, c->issuer,
-                           c->registration_config);
+        store__free_fields(c, sizeof(*c), 4, c->pem, c->subject, c->issuer, c->registration_config);
 }
 
 static void cleanup_ca(void *item)
@@ -89,8 +88,7 @@ int store_cacert_registration_code(struct store *s, const char *fresh, char code
     return rc;
 }
 
-int store_cacert_create(struct store *s, const struct store_cacert_spec *spec,
-                        struct dd_errbuf *eb)
+int store_cacert_create(struct store *s, const struct store_cacert_spec *spec, struct dd_errbuf *eb)
 {
     static const char count_sql[] = "SELECT count(*) FROM ca_certificates WHERE subject = ?";
     static const char sql[] =
@@ -267,8 +265,7 @@ int store_crl_replace(struct store *s, const char *issuer, const char *crl_pem,
     rc = store__begin(s, NULL);
     if (rc)
         return rc;
-    rc = store__run(s, "DELETE FROM issuer_revocations WHERE issuer = ?", "clear CRL", "s",
-                    issuer);
+    rc = store__run(s, "DELETE FROM issuer_revocations WHERE issuer = ?", "clear CRL", "s", issuer);
     if (!rc)
         rc = store__run(s, crl_sql, "store CRL", "ssI", issuer, crl_pem, now_ms);
     for (i = 0; !rc && i < n; i++)

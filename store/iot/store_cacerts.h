@@ -35,10 +35,10 @@ struct store_cacert {
     char cert_id[STORE_CERT_ID_SIZE];
     char generation_id[STORE_ID_SIZE];
     char serial[STORE_SERIAL_SIZE];
-    bool active;            /* status ACTIVE, else INACTIVE */
-    bool auto_registration; /* autoRegistrationStatus ENABLE */
-    bool sni_only;          /* certificateMode SNI_ONLY, else DEFAULT */
-    bool revoked_by_issuer; /* its serial is on its issuer's CRL (store_cacert_each only) */
+    bool active;               /* status ACTIVE, else INACTIVE */
+    bool auto_registration;    /* autoRegistrationStatus ENABLE */
+    bool sni_only;             /* certificateMode SNI_ONLY, else DEFAULT */
+    bool revoked_by_issuer;    /* its serial is on its issuer's CRL (store_cacert_each only) */
     char *pem;                 /* owned or NULL */
     char *subject;             /* owned */
     char *issuer;              /* owned */

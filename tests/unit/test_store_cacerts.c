@@ -89,9 +89,13 @@ static void test_register_update_delete(void **state)
     assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM ca_certificates"), 9);
     id[62] = 'b';
     {
-        struct store_cacert_spec spec = { .cert_id = id, .pem = "P", .subject = "CN=Root",
-                                          .issuer = "CN=Root", .serial = "ff",
-                                          .generation_id = "g", .now_ms = 1 };
+        struct store_cacert_spec spec = { .cert_id = id,
+                                          .pem = "P",
+                                          .subject = "CN=Root",
+                                          .issuer = "CN=Root",
+                                          .serial = "ff",
+                                          .generation_id = "g",
+                                          .now_ms = 1 };
         assert_int_equal(store_cacert_create(s, &spec, &eb), DD_OK);
         id[62] = 'c';
         assert_int_equal(store_cacert_create(s, &spec, &eb), DD_ERR_LIMIT);
