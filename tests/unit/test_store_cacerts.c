@@ -30,7 +30,7 @@ static void id_of(char id[65], int d)
 /* Register CA number d with subject and issuer, serial "0d". */
 static int add_ca(struct store *s, int d, const char *subject, const char *issuer, bool active)
 {
-    char id[65], serial[8];
+    char id[65], serial[16];
     struct store_cacert_spec spec = { 0 };
     struct dd_errbuf eb;
 
