@@ -442,6 +442,8 @@ static int read_pem_cert(const char *pem, const char *what, X509 **out, struct d
                    what);
 }
 
+static int check_key(X509 *x, const char *what, struct dd_errbuf *eb);
+
 int ca_inspect(const char *pem, const char *ca_pem, struct ca_cert *out,
                char ca_id[CA_CERT_ID_SIZE], struct dd_errbuf *eb)
 {
@@ -455,6 +457,8 @@ int ca_inspect(const char *pem, const char *ca_pem, struct ca_cert *out,
     rc = read_pem_cert(pem, "certificate", &x, eb);
     if (!rc && ca_pem)
         rc = read_pem_cert(ca_pem, "CA certificate", &ca, eb);
+    if (!rc)
+        rc = check_key(x, "certificate", eb);
     if (rc)
         goto out;
     if (ca) {

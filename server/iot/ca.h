@@ -77,7 +77,8 @@ int ca_issue_from_csr(const struct ca *ca, const char *csr_pem, int64_t now_s, s
  * ca_pem (borrowed; NULL: none), the certificate must be issued by that CA
  * certificate (issuer name and signature), whose id lands in ca_id; ca_id
  * is "" otherwise and on error. DD_ERR_INVALID when either holds no
- * readable X.509 certificate or the CA did not sign it (eb says which),
+ * readable X.509 certificate, the certificate's RSA key has fewer than 2048
+ * bits (AWS's rule) or the CA did not sign it (eb says which),
  * DD_ERR_INTERNAL, DD_ERR_NOMEM. Pure OpenSSL, any thread. */
 int ca_inspect(const char *pem, const char *ca_pem, struct ca_cert *out,
                char ca_id[CA_CERT_ID_SIZE], struct dd_errbuf *eb);

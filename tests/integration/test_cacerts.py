@@ -155,6 +155,20 @@ def test_register_refusals(emu, iot):
         iot.update_ca_certificate(certificateId=out["certificateId"], newStatus="REVOKED")
 
 
+def test_register_certificate_refuses_short_rsa_keys(iot):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    now = datetime.datetime.utcnow()
+    cert = (x509.CertificateBuilder().subject_name(name("weak")).issuer_name(name("weak"))
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    with pytest.raises(iot.exceptions.CertificateValidationException) as e:
+        iot.register_certificate_without_ca(certificatePem=pem(cert), status="ACTIVE")
+    assert err(e) == ("CertificateValidationException", 400)
+    assert "1024 bits" in str(e.value)
+    assert iot.list_certificates()["certificates"] == []
+
+
 def test_ten_cas_per_subject(iot):
     for _ in range(10):
         register(iot, make_ca("Same Subject"))
