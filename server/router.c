@@ -37,6 +37,9 @@ static const struct route *const route_tables[] = {
     api_tags_routes,
     api_index_routes,
     api_events_routes,
+    api_role_aliases_routes,
+    api_logging_routes,
+    api_cacerts_routes,
 };
 
 /* clang-format on */
