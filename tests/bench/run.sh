@@ -26,7 +26,7 @@
 # Settings (environment): BENCH_RUNS (5 per broker and QoS), BENCH_SECONDS
 # (3), BENCH_BROKER_CPU (0), BENCH_GEN_CPU (1), BENCH_THINGS (100000),
 # BENCH_CHURN_IDS (8000) and BENCH_CHURN_ROUNDS (3) for the rounds of
-# departing client ids.
+# departing client ids, BENCH_STARTUP_ROUNDS (5) for the start-up rounds.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -38,6 +38,7 @@ gen_cpu=${BENCH_GEN_CPU:-1}
 things=${BENCH_THINGS:-100000}
 churn_ids=${BENCH_CHURN_IDS:-8000}
 churn_rounds=${BENCH_CHURN_ROUNDS:-3}
+startup_rounds=${BENCH_STARTUP_ROUNDS:-5}
 mosquitto=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 
 make --no-print-directory -s all build/ddlocal-loadgen build/bench-detect build/bench-index
@@ -315,6 +316,10 @@ echo
 # SearchIndex over the same number of things (docs/fleet-indexing.md).
 echo
 "$root/build/bench-index" "$things"
+
+# Start-up time and idle memory next to plain mosquitto's (startup.py).
+echo
+/usr/bin/python3 "$root/tests/bench/startup.py" "$startup_rounds"
 
 # The HTTP write path against reads, and the version check (write_path.sh).
 bash "$root/tests/bench/write_path.sh"
