@@ -56,6 +56,8 @@ ELSEWHERE = {
     "BENCH_RUNS=9 make bench": ("tests/bench/run.sh", "BENCH_RUNS"),
     "/usr/bin/python3 tests/bench/startup.py":
         ("tests/bench/run.sh", '"$root/tests/bench/startup.py" "$startup_rounds"'),
+    "/usr/bin/python3 tests/bench/alert_latency.py":
+        ("tests/bench/run.sh", '"$root/tests/bench/alert_latency.py" "$alerts"'),
     "bash tests/bench/write_path.sh":
         ("tests/bench/run.sh", 'bash "$root/tests/bench/write_path.sh"'),
     "make soak":
