@@ -72,6 +72,20 @@ int64_t clock_buckets_closing(int64_t from_ms, int64_t to_ms)
     return (clock_bucket_start(to_ms) - clock_bucket_start(from_ms)) / CLOCK_BUCKET_MS;
 }
 
+int64_t clock_lag_ms(const struct dd_clock *c, int64_t real_ms, int64_t evaluated_until_ms)
+{
+    int64_t now = clock_now(c, real_ms);
+
+    return now > evaluated_until_ms ? now - evaluated_until_ms : 0;
+}
+
+bool clock_lagging(const struct dd_clock *c, int64_t lag_ms)
+{
+    if (c->mode == CLOCK_MANUAL || lag_ms <= CLOCK_BUCKET_MS)
+        return false;
+    return (double)lag_ms / c->scale > (double)CLOCK_LAG_REAL_MS;
+}
+
 const char *clock_mode_name(enum clock_mode mode)
 {
     switch (mode) {

@@ -15,6 +15,7 @@
 #ifndef DD_CORE_CLOCK_H
 #define DD_CORE_CLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -65,6 +66,21 @@ void clock_timespec_add_ms(struct timespec *ts, long ms);
 /* How many bucket ends lie in (from_ms, to_ms]: the buckets that close when
  * emulated time moves from from_ms to to_ms. 0 when to_ms <= from_ms. Pure. */
 int64_t clock_buckets_closing(int64_t from_ms, int64_t to_ms);
+
+/* How far behind the clock evaluation is lagging before it says so: more
+ * than one bucket of emulated time, and more than this much real time (so a
+ * huge scale's tick-sized steps are not a lag). */
+#define CLOCK_LAG_REAL_MS ((int64_t)2000)
+
+/* Emulated ms by which evaluated_until_ms trails clock c at real time
+ * real_ms; 0 when it does not. Pure, cannot fail. */
+int64_t clock_lag_ms(const struct dd_clock *c, int64_t real_ms, int64_t evaluated_until_ms);
+
+/* Whether a lag of lag_ms emulated ms on clock c means the fleet cannot keep
+ * up: over a bucket (CLOCK_BUCKET_MS) and over CLOCK_LAG_REAL_MS once divided
+ * by the scale. Never on the manual clock, which moves only when told and
+ * whose advance waits for the evaluation. Pure, cannot fail. */
+bool clock_lagging(const struct dd_clock *c, int64_t lag_ms);
 
 /* "real", "scaled" or "manual". Never NULL. */
 const char *clock_mode_name(enum clock_mode mode);

@@ -39,6 +39,7 @@
 
 #define POLL_MS            20
 #define HEARTBEAT_EVERY_MS 1000
+#define LAG_WARN_EVERY_MS  60000
 #define OUTBOX_BATCH       256
 
 enum item_kind { ITEM_PROGRESS, ITEM_WINDOW, ITEM_MESSAGE, ITEM_SYNCED, ITEM_CONNECTIVITY };
@@ -92,6 +93,9 @@ struct engine {
     int64_t synced_generation;
     int64_t emulated_now_ms;
     int64_t last_heartbeat_real_ms;
+    bool ticking;               /* the broker ticked: its listeners are open */
+    bool lagging;               /* the last look found the fleet behind the clock */
+    int64_t lag_warned_real_ms; /* when the lag was last logged */
 };
 
 /* engine.h names each function's thread; debug and test builds check it. */
@@ -462,11 +466,15 @@ static void poll_data_version(struct engine *e)
     on_foreign_commit(e);
 }
 
-static void write_heartbeat(struct engine *e, int64_t now_real)
+/* Write the heartbeat the server's health and barriers read. The last one,
+ * as the broker stops, is written as of real time 0, so it reads as stale
+ * at once: a server that starts on this database before the next broker
+ * ticks does not call it healthy. Engine thread. */
+static void write_heartbeat(struct engine *e, int64_t now_real, bool stopping)
 {
     struct store_heartbeat hb = {
         .pid = getpid(),
-        .written_real_ms = now_real,
+        .written_real_ms = stopping ? 0 : now_real,
         .emulated_now_ms = e->emulated_now_ms,
         .evaluated_until_ms = e->evaluated_until_ms,
         .synced_generation = e->synced_generation,
@@ -481,6 +489,9 @@ static void write_heartbeat(struct engine *e, int64_t now_real)
         engine_log(e, MOSQ_LOG_WARNING, "ddlocal: heartbeat not written: %s", dd_strerror(rc));
         return;
     }
+    /* bin/ddlocal reports the emulator up on this line: health is ok now. */
+    if (!e->last_heartbeat_real_ms && !stopping)
+        engine_log(e, MOSQ_LOG_NOTICE, "ddlocal: serving (first heartbeat written)");
     e->last_heartbeat_real_ms = now_real;
     /* No data_version read here: our own commit does not move it (SQLite
      * counts other connections' commits only), and a read here would take in
@@ -544,6 +555,12 @@ static bool process(struct engine *e, struct item *batch)
             }
             break;
         case ITEM_PROGRESS:
+            /* The broker's first tick comes from its loop, after its
+             * listeners opened: only then is the broker healthy. */
+            if (!e->ticking) {
+                e->ticking = true;
+                moved = true;
+            }
             if (batch->time_ms > e->evaluated_until_ms) {
                 bool new_bucket = clock_buckets_closing(e->evaluated_until_ms, batch->time_ms);
 
@@ -559,6 +576,31 @@ static bool process(struct engine *e, struct item *batch)
         batch = next;
     }
     return moved;
+}
+
+/* Say so in the log when evaluation falls behind the clock c by more than
+ * the fleet can catch up with (clock_lagging), again every LAG_WARN_EVERY_MS
+ * while it stays behind, and once when it has caught up. Looked at as the
+ * engine wakes, before it works off what queued up: a broker or engine that
+ * could not run for a while sees its whole lag. Engine thread. */
+static void check_lag(struct engine *e, const struct dd_clock *c, int64_t now_real)
+{
+    int64_t lag = clock_lag_ms(c, now_real, e->evaluated_until_ms);
+
+    ASSERT_ENGINE_THREAD(e);
+    if (clock_lagging(c, lag)) {
+        if (!e->lagging || now_real - e->lag_warned_real_ms >= LAG_WARN_EVERY_MS) {
+            engine_log(e, MOSQ_LOG_WARNING,
+                       "ddlocal: the fleet cannot keep up with the clock: evaluation is %.1f "
+                       "emulated seconds (%.1f real seconds at time scale %g) behind",
+                       (double)lag / 1000.0, (double)lag / 1000.0 / c->scale, c->scale);
+            e->lag_warned_real_ms = now_real;
+        }
+        e->lagging = true;
+    } else if (e->lagging) {
+        engine_log(e, MOSQ_LOG_NOTICE, "ddlocal: evaluation has caught up with the clock");
+        e->lagging = false;
+    }
 }
 
 /* The engine thread's start (workers_spawn): its connection and detector. */
@@ -600,6 +642,7 @@ static void *engine_run(void *arg)
     for (;;) {
         struct item *batch;
         struct timespec until;
+        struct dd_clock clock;
         bool stopping, moved;
         int64_t now_real;
 
@@ -611,13 +654,17 @@ static void *engine_run(void *arg)
         batch = e->head;
         e->head = e->tail = NULL;
         stopping = e->stopping;
+        clock = e->clock;
         pthread_mutex_unlock(&e->lock);
 
+        if (e->ticking)
+            check_lag(e, &clock, real_ms());
         moved = process(e, batch);
         poll_data_version(e);
         now_real = real_ms();
-        if (moved || now_real - e->last_heartbeat_real_ms >= HEARTBEAT_EVERY_MS || stopping)
-            write_heartbeat(e, now_real);
+        if (e->ticking &&
+            (moved || now_real - e->last_heartbeat_real_ms >= HEARTBEAT_EVERY_MS || stopping))
+            write_heartbeat(e, now_real, stopping);
         if (stopping)
             break;
     }

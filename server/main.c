@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -41,6 +43,7 @@ static void usage(FILE *f)
                "                      [--allow-host NAME]... [--cors-origin O]...\n"
                "                      [--mitigation-step-seconds N]\n"
                "                      [--verify-signatures --credentials KEY:SECRET ...]\n"
+               "                      [--tls-dir DIR]\n"
                "       ddlocal-server --database PATH --issue-server-cert DIR [--bind ADDR]\n"
                "                      [--mqtts-endpoint HOST:PORT]\n"
                "Serves the AWS IoT, IoT data plane, SNS and STS APIs of ddlocal over HTTP.\n"
@@ -49,6 +52,7 @@ static void usage(FILE *f)
                "With --issue-server-cert, writes the emulator's CA (ca.pem) and a new TLS\n"
                "server certificate (server.pem, server.key) for localhost, 127.0.0.1, ::1,\n"
                "the --bind address and the --mqtts-endpoint host into DIR and exits.\n"
+               "--tls-dir writes the same files into DIR, says so on stdout, then serves.\n"
                "With --verify-signatures, every AWS request must be signed (SigV4) with one\n"
                "of the --credentials pairs (repeatable).\n");
 }
@@ -143,7 +147,8 @@ static int parse_endpoint(struct server *srv, const char *v)
     return 0;
 }
 
-static int parse_args(int argc, char **argv, struct server *srv, const char **issue_dir)
+static int parse_args(int argc, char **argv, struct server *srv, const char **issue_dir,
+                      const char **tls_dir)
 {
     int i;
 
@@ -166,6 +171,8 @@ static int parse_args(int argc, char **argv, struct server *srv, const char **is
         i++;
         if (strcmp(a, "--issue-server-cert") == 0) {
             *issue_dir = v;
+        } else if (strcmp(a, "--tls-dir") == 0) {
+            *tls_dir = v;
         } else if (strcmp(a, "--database") == 0) {
             if (copy_arg(srv->db_path, sizeof(srv->db_path), a, v))
                 return -1;
@@ -280,11 +287,11 @@ int main(int argc, char **argv)
     struct sockaddr_storage addr = { 0 };
     struct MHD_Daemon *d;
     struct dd_errbuf eb = { { 0 } };
-    const char *issue_dir = NULL;
+    const char *issue_dir = NULL, *tls_dir = NULL;
     sigset_t sigs;
     int sig;
 
-    if (parse_args(argc, argv, &srv, &issue_dir))
+    if (parse_args(argc, argv, &srv, &issue_dir, &tls_dir))
         return 2;
     if (!partition_is_account(srv.account)) {
         fprintf(stderr, "ddlocal-server: --account needs 12 digits, not '%s'\n", srv.account);
@@ -308,6 +315,26 @@ int main(int argc, char **argv)
         fprintf(stderr, "ddlocal-server: --bind needs an IPv4 or IPv6 address, not '%s'\n",
                 srv.bind);
         return 2;
+    }
+    /* The launcher starts mosquitto, whose TLS listener reads these files,
+     * as soon as this line is out, while this process goes on starting. A
+     * child makes them: the key and certificate work touches about 3 MB of
+     * OpenSSL that the server would otherwise keep resident for nothing. */
+    if (tls_dir) {
+        pid_t child = fork();
+        int status = 1;
+
+        if (child == 0)
+            _exit(issue_server_cert(&srv, tls_dir));
+        if (child < 0) {
+            fprintf(stderr, "ddlocal-server: cannot fork to write the TLS files\n");
+            return 1;
+        }
+        /* On failure the child has said why, as the last line. */
+        if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status))
+            return 1;
+        printf("ddlocal-server: TLS files written\n");
+        fflush(stdout);
     }
     if (partitions_start(&srv, &eb)) {
         fprintf(stderr, "ddlocal-server: %s\n", eb.msg);

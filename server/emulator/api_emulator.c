@@ -67,11 +67,25 @@ static int respond_clock(struct request *req, struct response *res, struct store
     return rc;
 }
 
+/* Add the evaluation's lag to a health document: how many emulated seconds
+ * the heartbeat's evaluatedUntil trails the clock now, and whether that is
+ * more than the fleet can catch up with (clock_lagging, the test the
+ * plugin's log warning uses). */
+static bool add_lag(cJSON *o, const struct dd_clock *c, const struct store_heartbeat *hb)
+{
+    int64_t lag = clock_lag_ms(c, server_real_ms(), hb->evaluated_until_ms);
+
+    return cJSON_AddNumberToObject(o, "lagSeconds", (double)(lag / 100) / 10.0) &&
+           cJSON_AddBoolToObject(o, "lagging", clock_lagging(c, lag));
+}
+
 static int get_health(struct request *req, struct response *res)
 {
     struct store_heartbeat hb;
+    struct dd_clock c;
     const char *reason = NULL;
     long long age = -1;
+    bool have_clock = false;
     struct store *s;
     cJSON *o;
     int rc;
@@ -86,6 +100,8 @@ static int get_health(struct request *req, struct response *res)
         age = server_real_ms() - hb.written_real_ms;
         if (age > HEARTBEAT_FRESH_MS)
             reason = "the broker plugin's heartbeat is stale (is mosquitto running?)";
+        else
+            have_clock = store_clock_get(s, &c) == DD_OK;
     }
     o = cJSON_CreateObject();
     if (!o || !cJSON_AddStringToObject(o, "status", reason ? "unavailable" : "ok") ||
@@ -93,7 +109,8 @@ static int get_health(struct request *req, struct response *res)
         !cJSON_AddNumberToObject(o, "schemaVersion", store_schema_version()) ||
         !cJSON_AddStringToObject(o, "region", req->srv->region) ||
         !cJSON_AddStringToObject(o, "account", req->srv->account) ||
-        (age >= 0 && !cJSON_AddNumberToObject(o, "heartbeatAgeMs", (double)age))) {
+        (age >= 0 && !reason && !cJSON_AddNumberToObject(o, "heartbeatAgeMs", (double)age)) ||
+        (have_clock && !add_lag(o, &c, &hb))) {
         cJSON_Delete(o);
         return DD_ERR_NOMEM;
     }

@@ -26,7 +26,8 @@
 # Settings (environment): BENCH_RUNS (5 per broker and QoS), BENCH_SECONDS
 # (3), BENCH_BROKER_CPU (0), BENCH_GEN_CPU (1), BENCH_THINGS (100000),
 # BENCH_CHURN_IDS (8000) and BENCH_CHURN_ROUNDS (3) for the rounds of
-# departing client ids.
+# departing client ids, BENCH_STARTUP_ROUNDS (5) for the start-up rounds,
+# BENCH_ALERTS (1000) for the alert latency.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -38,6 +39,8 @@ gen_cpu=${BENCH_GEN_CPU:-1}
 things=${BENCH_THINGS:-100000}
 churn_ids=${BENCH_CHURN_IDS:-8000}
 churn_rounds=${BENCH_CHURN_ROUNDS:-3}
+startup_rounds=${BENCH_STARTUP_ROUNDS:-5}
+alerts=${BENCH_ALERTS:-1000}
 mosquitto=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 
 make --no-print-directory -s all build/ddlocal-loadgen build/bench-detect build/bench-index
@@ -315,6 +318,14 @@ echo
 # SearchIndex over the same number of things (docs/fleet-indexing.md).
 echo
 "$root/build/bench-index" "$things"
+
+# Start-up time and idle memory next to plain mosquitto's (startup.py).
+echo
+/usr/bin/python3 "$root/tests/bench/startup.py" "$startup_rounds"
+
+# From a bucket's close to the alert at a webhook and in a queue.
+echo
+/usr/bin/python3 "$root/tests/bench/alert_latency.py" "$alerts"
 
 # The HTTP write path against reads, and the version check (write_path.sh).
 bash "$root/tests/bench/write_path.sh"

@@ -54,6 +54,10 @@ ELSEWHERE = {
     "make docker-check": (".ci/run", "\nmake docker-check\n"),
     "make bench": ("Makefile", "bench: deps all $(BENCH_BIN)\n\t@bash tests/bench/run.sh"),
     "BENCH_RUNS=9 make bench": ("tests/bench/run.sh", "BENCH_RUNS"),
+    "/usr/bin/python3 tests/bench/startup.py":
+        ("tests/bench/run.sh", '"$root/tests/bench/startup.py" "$startup_rounds"'),
+    "/usr/bin/python3 tests/bench/alert_latency.py":
+        ("tests/bench/run.sh", '"$root/tests/bench/alert_latency.py" "$alerts"'),
     "bash tests/bench/write_path.sh":
         ("tests/bench/run.sh", 'bash "$root/tests/bench/write_path.sh"'),
     "make soak":
@@ -81,7 +85,8 @@ NOT_HERE = {"make", "docker", "docker-compose"}
 # thread (an HTTP delivery).
 EP = "aws --endpoint-url http://localhost:4566 "
 EXPECT = {
-    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":26'],
+    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":26',
+                                               '"lagSeconds":', '"lagging":false'],
     "curl -s localhost:4566/_ddlocal/clock": ['"mode":"manual"'],
     "curl -s -X POST localhost:4566/_ddlocal/clock -d '{\"advanceSeconds\": 300}'":
         ['"mode":"manual"', '"evaluatedUntil"'],

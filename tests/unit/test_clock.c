@@ -165,6 +165,45 @@ static void test_timespec_add_ms(void **state)
     }
 }
 
+/* clock_lag_ms and clock_lagging: a lag needs more than a bucket of
+ * emulated time and more than CLOCK_LAG_REAL_MS of real time; never manual. */
+static void test_lag(void **state)
+{
+    static const struct {
+        enum clock_mode mode;
+        double scale;
+        int64_t real_elapsed, evaluated; /* evaluated: emulated ms after T0 */
+        int64_t want_lag;
+        bool want_lagging;
+    } rows[] = {
+        { CLOCK_REAL, 1.0, 5000, 5000, 0, false },                /* up to date */
+        { CLOCK_REAL, 1.0, 5000, 9000, 0, false },                /* ahead counts as 0 */
+        { CLOCK_REAL, 1.0, 24000, 0, 24000, false },              /* slow, under a bucket */
+        { CLOCK_REAL, 1.0, 300000, 0, 300000, false },            /* exactly a bucket */
+        { CLOCK_REAL, 1.0, 300001, 0, 300001, true },             /* over a bucket */
+        { CLOCK_SCALED, 100000.0, 1000, 0, 100000000, false },    /* a tick at a huge scale */
+        { CLOCK_SCALED, 100000.0, 2000, 0, 200000000, false },    /* exactly the real limit */
+        { CLOCK_SCALED, 100000.0, 3000, 0, 300000000, true },     /* 3 s real behind */
+        { CLOCK_SCALED, 60.0, 4000, 0, 240000, false },           /* 4 s real, under a bucket */
+        { CLOCK_SCALED, 60.0, 6000, 0, 360000, true },            /* 6 s real, over a bucket */
+        { CLOCK_SCALED, 60.0, 6000, 360000, 0, false },           /* caught up */
+        { CLOCK_MANUAL, 1.0, 9000000, -3600000, 3600000, false }, /* manual never lags */
+    };
+
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct dd_clock c;
+        int64_t lag;
+
+        assert_int_equal(clock_init(&c, rows[i].mode, rows[i].scale, T0, T0, NULL), DD_OK);
+        lag = clock_lag_ms(&c, T0 + rows[i].real_elapsed, T0 + rows[i].evaluated);
+        assert_int_equal(lag, rows[i].want_lag);
+        assert_int_equal(clock_lagging(&c, lag), rows[i].want_lagging);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_buckets_closing_across_jumps),
         cmocka_unit_test(test_mode_names_round_trip),
         cmocka_unit_test(test_timespec_add_ms),
+        cmocka_unit_test(test_lag),
     };
 
     alloc_fail_setup();
