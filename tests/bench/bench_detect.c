@@ -309,7 +309,7 @@ static double close_window(struct clients *t, struct detect *d, struct store *s,
         rc = store_commit(s);
     else
         store_rollback(s);
-    free(win);
+    clients_window_reuse(t, win); /* as the plugin's engine gives it back */
     if (rc)
         fail(eb.msg[0] ? eb.msg : "detect_window", rc);
     eval_cpu_ms = bench_cpu_ms() - eval_cpu_ms;
@@ -334,7 +334,8 @@ static void connect_fleet(struct clients *t, const char *prefix, size_t n)
 static void steady_fleet(struct store *s, struct detect *d, size_t n)
 {
     double close_ms[N_WINDOWS], eval_ms[N_WINDOWS], steady[N_WINDOWS - 1], close_max = 0;
-    double cpu_steady[N_WINDOWS - 1];
+    double cpu_steady[N_WINDOWS - 1], first_tick_cpu = 0;
+    long first_tick_faults = 0;
     int ticks[N_WINDOWS] = { 0 };
     long rss0, rss_clients, rss_engine;
     struct clients *t;
@@ -355,6 +356,13 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
                                   &close_max);
         if (w > 0)
             cpu_steady[w - 1] = eval_cpu_ms;
+        if (w == 0) {
+            /* The first close fills a new window; the next ones refill it. */
+            first_tick_cpu = tick_cpu_max;
+            first_tick_faults = tick_faults_max;
+            tick_cpu_max = 0;
+            tick_faults_max = 0;
+        }
         drain_exports(d, &dr);
     }
     rss_engine = rss_bytes() - rss0 - rss_clients;
@@ -368,7 +376,9 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
     printf("bench-detect: %zu things x %d behaviors in %zu profiles attached to all things%s\n", n,
            N_BEHAVIORS, N_PROFILES, retain ? ", 5 more retained metrics, all exported" : "");
     printf("  broker thread, longest tick closing:  %8.2f ms   (target < 5 ms)\n", close_max);
-    printf("                 its CPU time at most:  %8.2f ms   (%ld page faults at most)\n",
+    printf("  its CPU time at most, first window:   %8.2f ms   (%ld page faults at most)\n",
+           first_tick_cpu, first_tick_faults);
+    printf("                        next windows:   %8.2f ms   (%ld page faults at most)\n",
            tick_cpu_max, tick_faults_max);
     printf("  window close spread over:             %8d ticks (%.1f ms in all)\n", ticks[1],
            close_ms[1]);
@@ -389,16 +399,17 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
                dr.n_docs / N_WINDOWS, (double)dr.bytes / N_WINDOWS / 1e6, dr.n_ticks / N_WINDOWS,
                dr.tick_max);
     printf("json: {\"things\":%zu,\"behaviors\":%d,\"retained\":%d,\"export_tick_ms_max\":%.3f,"
-           "\"close_ms_max\":%.3f,\"close_cpu_ms_max\":%.3f,\"close_faults_max\":%ld,"
+           "\"close_ms_max\":%.3f,\"close_cpu_ms_max_first\":%.3f,\"close_faults_max_first\":%ld,"
+           "\"close_cpu_ms_max\":%.3f,\"close_faults_max\":%ld,"
            "\"eval_first_ms\":%.1f,\"eval_steady_ms\":%.1f,\"eval_steady_cpu_ms\":%.1f,\"eval_"
            "steady_max_ms\":%.1f,"
            "\"table_bytes_per_client\":%.0f,"
            "\"engine_bytes_per_client\":%.0f,\"datapoints\":%" PRId64 ",\"violations\":%" PRId64
            "}\n",
-           n, N_BEHAVIORS, retain ? N_RETAINED : 0, dr.tick_max, close_max, tick_cpu_max,
-           tick_faults_max, eval_ms[0], steady[(N_WINDOWS - 1) / 2],
-           cpu_steady[(N_WINDOWS - 1) / 2], steady[N_WINDOWS - 2], (double)rss_clients / (double)n,
-           (double)rss_engine / (double)n, datapoints, violations);
+           n, N_BEHAVIORS, retain ? N_RETAINED : 0, dr.tick_max, close_max, first_tick_cpu,
+           first_tick_faults, tick_cpu_max, tick_faults_max, eval_ms[0],
+           steady[(N_WINDOWS - 1) / 2], cpu_steady[(N_WINDOWS - 1) / 2], steady[N_WINDOWS - 2],
+           (double)rss_clients / (double)n, (double)rss_engine / (double)n, datapoints, violations);
     clients_free(t);
 }
 
