@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -257,6 +258,24 @@ static long tick_faults_max;
 /* The CPU time of the last close_window()'s evaluation and persistence. */
 static double eval_cpu_ms;
 
+/* The database file's path (main), for its size after each window. */
+static char db_path[64];
+
+/* The bytes of the database file and its WAL. */
+static double db_bytes(void)
+{
+    char wal[sizeof(db_path) + 4];
+    struct stat st;
+    double n = 0;
+
+    if (stat(db_path, &st) == 0)
+        n += (double)st.st_size;
+    snprintf(wal, sizeof(wal), "%s-wal", db_path);
+    if (stat(wal, &st) == 0)
+        n += (double)st.st_size;
+    return n;
+}
+
 static long minor_faults(void)
 {
     struct rusage ru;
@@ -334,7 +353,7 @@ static void connect_fleet(struct clients *t, const char *prefix, size_t n)
 static void steady_fleet(struct store *s, struct detect *d, size_t n)
 {
     double close_ms[N_WINDOWS], eval_ms[N_WINDOWS], steady[N_WINDOWS - 1], close_max = 0;
-    double cpu_steady[N_WINDOWS - 1], first_tick_cpu = 0;
+    double cpu_steady[N_WINDOWS - 1], first_tick_cpu = 0, db_first = 0, db_last = 0;
     long first_tick_faults = 0;
     int ticks[N_WINDOWS] = { 0 };
     long rss0, rss_clients, rss_engine;
@@ -356,6 +375,9 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
                                   &close_max);
         if (w > 0)
             cpu_steady[w - 1] = eval_cpu_ms;
+        db_last = db_bytes();
+        if (w == 0)
+            db_first = db_last;
         if (w == 0) {
             /* The first close fills a new window; the next ones refill it. */
             first_tick_cpu = tick_cpu_max;
@@ -389,6 +411,8 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
     printf("                                        %8.1f ms   slowest\n", steady[N_WINDOWS - 2]);
     printf("                          its CPU time: %8.1f ms   median\n",
            cpu_steady[(N_WINDOWS - 1) / 2]);
+    printf("  database after the first window:      %8.1f MB, then %.1f MB per window\n",
+           db_first / 1e6, (db_last - db_first) / (N_WINDOWS - 1) / 1e6);
     printf("  broker-thread table per client:       %8.0f B    (target < 1024 B)\n",
            (double)rss_clients / (double)n);
     printf("  engine history per client:            %8.0f B\n", (double)rss_engine / (double)n);
@@ -404,12 +428,13 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
            "\"eval_first_ms\":%.1f,\"eval_steady_ms\":%.1f,\"eval_steady_cpu_ms\":%.1f,\"eval_"
            "steady_max_ms\":%.1f,"
            "\"table_bytes_per_client\":%.0f,"
-           "\"engine_bytes_per_client\":%.0f,\"datapoints\":%" PRId64 ",\"violations\":%" PRId64
-           "}\n",
+           "\"engine_bytes_per_client\":%.0f,\"db_bytes_per_window\":%.0f,\"datapoints\":%" PRId64
+           ",\"violations\":%" PRId64 "}\n",
            n, N_BEHAVIORS, retain ? N_RETAINED : 0, dr.tick_max, close_max, first_tick_cpu,
            first_tick_faults, tick_cpu_max, tick_faults_max, eval_ms[0],
            steady[(N_WINDOWS - 1) / 2], cpu_steady[(N_WINDOWS - 1) / 2], steady[N_WINDOWS - 2],
-           (double)rss_clients / (double)n, (double)rss_engine / (double)n, datapoints, violations);
+           (double)rss_clients / (double)n, (double)rss_engine / (double)n,
+           (db_last - db_first) / (N_WINDOWS - 1), datapoints, violations);
     clients_free(t);
 }
 
@@ -671,6 +696,7 @@ int main(int argc, char **argv)
         return 2;
     }
     snprintf(path, sizeof(path), "%s/bench.db", dir);
+    snprintf(db_path, sizeof(db_path), "%s", path);
     rc = store_open(path, &s, &eb);
     if (rc) {
         fprintf(stderr, "bench-detect: %s\n", eb.msg);
