@@ -68,6 +68,23 @@ int export_retained_key(char *key, size_t size, const char *metric, const char *
     return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
+enum export_counter export_counter_of(const char *metric)
+{
+    static const char *const names[] = {
+        [EXPORT_COUNTER_SENT] = "aws:num-messages-sent",
+        [EXPORT_COUNTER_RECEIVED] = "aws:num-messages-received",
+        [EXPORT_COUNTER_AUTH_FAIL] = "aws:num-authorization-failures",
+        [EXPORT_COUNTER_CONNECTS] = "aws:num-connection-attempts",
+        [EXPORT_COUNTER_DISCONNECTS] = "aws:num-disconnects",
+    };
+    size_t i;
+
+    for (i = EXPORT_COUNTER_SENT; metric && i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(metric, names[i]) == 0)
+            return (enum export_counter)i;
+    return EXPORT_COUNTER_NONE;
+}
+
 void export_batch_init(struct export_batch *b)
 {
     memset(b, 0, sizeof(*b));

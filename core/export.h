@@ -54,6 +54,24 @@ uint64_t export_disconnect_duration(int64_t since_ms, int64_t end_ms, enum expor
 int export_retained_key(char *key, size_t size, const char *metric, const char *dimension,
                         bool not_in);
 
+/* The counters a judged datapoint can carry in place of a retained value
+ * (datapoints.retained_metric, schema/025): a cloud-side counter without a
+ * dimension, whose bucket total the datapoint of a behavior on it keeps in
+ * a typed column next to the judged value, so the thing's row of retained
+ * values need not repeat it. The numbers are stored: never reuse one. */
+enum export_counter {
+    EXPORT_COUNTER_NONE = 0,
+    EXPORT_COUNTER_SENT = 1,       /* aws:num-messages-sent */
+    EXPORT_COUNTER_RECEIVED = 2,   /* aws:num-messages-received */
+    EXPORT_COUNTER_AUTH_FAIL = 3,  /* aws:num-authorization-failures */
+    EXPORT_COUNTER_CONNECTS = 4,   /* aws:num-connection-attempts */
+    EXPORT_COUNTER_DISCONNECTS = 5 /* aws:num-disconnects */
+};
+
+/* The counter metric is, EXPORT_COUNTER_NONE for any other name (NULL
+ * allowed). Cannot fail. */
+enum export_counter export_counter_of(const char *metric);
+
 /* One export document being built, then the documents it was cut into. */
 struct export_batch {
     char *text;       /* owned: the document being built */

@@ -67,9 +67,10 @@ struct clients {
     size_t n_gone; /* entries with no live connection (candidates to forget) */
     struct conn_slot *conns;
     size_t conn_cap, conn_n;
-    uint32_t window;            /* the open window's number */
-    struct closing closing;     /* the close under way */
-    struct client_window *done; /* a finished window not yet taken, owned */
+    uint32_t window;             /* the open window's number */
+    struct closing closing;      /* the close under way */
+    struct client_window *done;  /* a finished window not yet taken, owned */
+    struct client_window *spare; /* a spent window to fill again, owned, or NULL */
 };
 
 static void settle(struct clients *t, struct entry *e);
@@ -150,6 +151,7 @@ void clients_free(struct clients *t)
     free(t->ids);
     free(t->closing.w);
     free(t->done);
+    free(t->spare);
     free(t->conns);
     free(t);
 }
@@ -168,7 +170,9 @@ size_t clients_bytes(const struct clients *t)
             n += sizeof(*t->ids[i]) +
                  (t->ids[i]->dims ? CLIENTS_MAX_DIMS * sizeof(struct dim_counts) : 0);
     if (t->closing.w)
-        n += sizeof(*t->closing.w) + t->closing.room * sizeof(t->closing.w->records[0]);
+        n += sizeof(*t->closing.w) + t->closing.w->cap * sizeof(t->closing.w->records[0]);
+    if (t->spare)
+        n += sizeof(*t->spare) + t->spare->cap * sizeof(t->spare->records[0]);
     return n;
 }
 
@@ -581,10 +585,22 @@ int clients_close_begin(struct clients *t, int64_t bucket_end_ms, int64_t idle_b
         return DD_ERR_STATE;
     if (n_dims > CLIENTS_MAX_DIMS)
         n_dims = CLIENTS_MAX_DIMS;
-    /* Room for every entry there is now: later ones open in the new window. */
-    w = malloc(sizeof(*w) + t->id_n * sizeof(w->records[0]));
-    if (!w)
-        return DD_ERR_NOMEM;
+    /* Room for every entry there is now: later ones open in the new window.
+     * The spare window when it has room; a new one has room for an eighth
+     * more, so a growing fleet does not need a new one at every close. */
+    if (t->spare && t->spare->cap >= t->id_n) {
+        w = t->spare;
+        t->spare = NULL;
+    } else {
+        size_t cap = t->id_n + t->id_n / 8;
+
+        w = malloc(sizeof(*w) + cap * sizeof(w->records[0]));
+        if (!w)
+            return DD_ERR_NOMEM;
+        w->cap = cap;
+        free(t->spare); /* too small */
+        t->spare = NULL;
+    }
     w->bucket_end_ms = bucket_end_ms;
     w->idle_buckets_after = idle_buckets_after;
     w->n_dims = n_dims;
@@ -607,13 +623,22 @@ struct client_window *clients_close_for(struct clients *t, long budget_ns)
 
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
-        w = clients_close_step(t, 1024);
+        w = clients_close_step(t, CLIENTS_CLOSE_STEP);
         if (w || !clients_closing(t))
             return w;
         clock_gettime(CLOCK_MONOTONIC, &now);
         if ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) >= budget_ns)
             return NULL;
     }
+}
+
+void clients_window_reuse(struct clients *t, struct client_window *w)
+{
+    ASSERT_OWNER(t);
+    if (!w)
+        return;
+    free(t->spare);
+    t->spare = w;
 }
 
 bool clients_closing(const struct clients *t)

@@ -65,6 +65,7 @@ struct retain_spec {
     bool not_in;                    /* the dimension's NOT_IN side */
     bool export;                    /* exportMetric: also exported */
     char *key;                      /* owned: export_retained_key() */
+    enum export_counter counter;    /* without a dimension: a datapoint may carry it */
 };
 
 struct dprofile {
@@ -348,6 +349,7 @@ static int add_spec(struct dprofile *p, const char *metric, const struct metric_
     sp->info = info;
     sp->not_in = not_in;
     sp->export = export;
+    sp->counter = dim ? EXPORT_COUNTER_NONE : export_counter_of(metric);
     if (!sp->metric || !sp->key || (dim && !sp->dim)) {
         free(sp->metric);
         free(sp->dim);
@@ -828,10 +830,13 @@ static void state_forget(struct detect *d, const char *thing, const char *profil
 
 /* Judge one datapoint (core/judge.c) and record everything it causes.
  * peers[0..n_peers) are the sorted values of every device for a
- * statistical behavior (NULL otherwise). */
+ * statistical behavior (NULL otherwise). A carried counter (not
+ * EXPORT_COUNTER_NONE) and its bucket total go into the datapoint's typed
+ * columns in place of the thing's retained value of it (schema/025). */
 static int judge(struct detect *d, struct store *s, const struct dprofile *p,
                  const struct behavior *b, const char *thing, int64_t time_ms,
-                 const struct metric_value *v, const double *peers, size_t n_peers)
+                 const struct metric_value *v, const double *peers, size_t n_peers,
+                 enum export_counter carried, uint64_t carried_count)
 {
     struct judge_input in = { .b = b, .value = v, .peers = peers, .n_peers = n_peers };
     struct store_behavior_state st;
@@ -904,6 +909,8 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
         dp.streak_violating = res.state.streak_violating;
         dp.streak_compliant = res.state.streak_compliant;
         dp.event = res.event == EVALUATE_EVENT_NONE ? NULL : alert_event_name(res.event);
+        dp.retained_metric = (int)carried;
+        dp.retained_count = carried_count;
         rc = store_detect_datapoint_add(s, &dp);
     }
     if (value_json != count_json)
@@ -1208,6 +1215,8 @@ struct pending {
     size_t profile, behavior;
     const char *profile_name, *behavior_name; /* borrowed from the snapshot */
     struct metric_value value;
+    enum export_counter carried; /* the retained counter its datapoint carries, if any */
+    uint64_t carried_count;
 };
 
 struct batch {
@@ -1235,6 +1244,8 @@ static int batch_add(struct detect *d, struct batch *bt, const char *thing, size
     bt->items[bt->n].profile_name = d->profiles[profile].name;
     bt->items[bt->n].behavior_name = d->profiles[profile].behaviors->items[behavior].name;
     bt->items[bt->n].value = *v; /* moved */
+    bt->items[bt->n].carried = EXPORT_COUNTER_NONE;
+    bt->items[bt->n].carried_count = 0;
     bt->n++;
     return DD_OK;
 }
@@ -1304,11 +1315,31 @@ static const struct client_record *idle_record(const struct client_record *rec,
     return zero;
 }
 
+/* The first datapoint of a thing in a bucket on a counter without a
+ * dimension carries the counter's bucket total, the value the thing would
+ * otherwise retain for it (retain_thing leaves it out of its row): bit
+ * 1 << counter of *carried says it is carried. pending is the datapoint,
+ * st the bucket's statistics. */
+static void carry_counter(struct pending *x, const struct behavior *b,
+                          const struct metric_stats *st, unsigned char *carried)
+{
+    enum export_counter c = b->dimension_name ? EXPORT_COUNTER_NONE : export_counter_of(b->metric);
+    struct metric_value v;
+
+    if (!c || (*carried & (1u << c)) || export_bucket_value(b->info, st, EXPORT_RETAIN, &v))
+        return;
+    x->carried = c;
+    x->carried_count = v.count;
+    *carried |= (unsigned char)(1u << c);
+}
+
 /* Queue the datapoints of one record for the bucket ending at end_ms. An
  * idle bucket (a later bucket of a manual jump) passes idle = true: only
- * clients still connected, with zero counts, and disconnect durations. */
+ * clients still connected, with zero counts, and disconnect durations.
+ * *carried gets the counters its datapoints carry (carry_counter). */
 static int collect_record(struct detect *d, struct batch *bt, const struct client_window *w,
-                          const struct client_record *rec, int64_t end_ms, bool idle)
+                          const struct client_record *rec, int64_t end_ms, bool idle,
+                          unsigned char *carried)
 {
     /* The window's copy of the name: the batch keeps pointers to it until
      * it is judged, so never the name in the local zero record below. */
@@ -1325,6 +1356,8 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
         rec = idle_record(rec, &zero);
     while (!rc && (b = next_behavior(d, mask, &pi, &bi))) {
         struct metric_value v = { 0 };
+        struct metric_stats st;
+        bool counted = false;
         int dim = -1;
 
         if (!b->info || b->info->side != METRIC_SIDE_CLOUD)
@@ -1344,7 +1377,6 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
                 continue;
             rc = set_count(&v, since ? (uint64_t)((end_ms - since) / 60000) : 0);
         } else {
-            struct metric_stats st;
             struct judge_ring *r;
 
             if (!cloud_stats(b->metric, rec, dim,
@@ -1364,9 +1396,12 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
                 if (judge_ring_value(r, b, end_ms, &v))
                     continue;
             }
+            counted = true;
         }
         if (!rc)
             rc = batch_add(d, bt, thing, pi, bi, &v);
+        if (!rc && counted)
+            carry_counter(&bt->items[bt->n - 1], b, &st, carried);
     }
     return rc;
 }
@@ -1456,7 +1491,8 @@ static int judge_batch(struct detect *d, struct store *s, struct batch *bt, int6
         const struct behavior *b = &p->behaviors->items[x->behavior];
         const struct peer_group *g = peer_group(groups, n_groups, x->profile, x->behavior);
 
-        rc = judge(d, s, p, b, x->thing, time_ms, &x->value, g ? g->sorted : NULL, g ? g->n : 0);
+        rc = judge(d, s, p, b, x->thing, time_ms, &x->value, g ? g->sorted : NULL, g ? g->n : 0,
+                   x->carried, x->carried_count);
     }
     for (i = 0; i < n_groups; i++)
         free(groups[i].sorted);
@@ -1597,9 +1633,11 @@ static int export_spec(struct dprofile *p, const struct retain_spec *sp, const c
 /* Retain, in one datapoint of thing's retained series at time_ms, the
  * value of every metric the profiles monitoring thing retain on one side
  * (cloud: cloud-side metrics, else device-side and custom ones), each
- * once, and add the exported ones to their profile's export batch. */
+ * once, but the counters whose bit (1 << counter) is set in carried: a
+ * judged datapoint of this time holds those (carry_counter). Add the
+ * exported ones to their profile's export batch. */
 static int retain_thing(struct detect *d, struct store *s, const char *thing, int64_t time_ms,
-                        bool cloud, spec_value_fn fn, void *ctx)
+                        bool cloud, unsigned carried, spec_value_fn fn, void *ctx)
 {
     uint64_t mask = profiles_for(d, thing);
     const struct retain_spec *seen[RETAIN_KEYS_MAX];
@@ -1631,6 +1669,8 @@ static int retain_thing(struct detect *d, struct store *s, const char *thing, in
             if (rc || dup || n_seen == RETAIN_KEYS_MAX)
                 continue;
             seen[n_seen++] = sp;
+            if (sp->counter && (carried & (1u << sp->counter)))
+                continue;
             rc = spec_text(fn, ctx, sp, EXPORT_RETAIN, small, sizeof(small), &text);
             if (rc) {
                 rc = rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
@@ -1759,14 +1799,17 @@ static void forget_idle(struct detect *d, int64_t now_ms)
 int detect_window(struct detect *d, struct store *s, const struct client_window *w)
 {
     struct batch bt = { 0 };
+    /* The counters each record's datapoints carry in this bucket. */
+    unsigned char *carried = calloc(w->n ? w->n : 1, 1);
     int64_t k, end;
     size_t i;
-    int rc = DD_OK;
+    int rc = carried ? DD_OK : DD_ERR_NOMEM;
 
     for (k = 0; k <= w->idle_buckets_after && !rc; k++) {
         end = w->bucket_end_ms + k * CLOCK_BUCKET_MS;
+        memset(carried, 0, w->n);
         for (i = 0; i < w->n && !rc; i++)
-            rc = collect_record(d, &bt, w, &w->records[i], end, k > 0);
+            rc = collect_record(d, &bt, w, &w->records[i], end, k > 0, &carried[i]);
         if (!rc)
             rc = judge_batch(d, s, &bt, end);
         batch_cleanup(&bt);
@@ -1776,9 +1819,11 @@ int detect_window(struct detect *d, struct store *s, const struct client_window 
 
             if (k > 0)
                 src.rec = idle_record(src.rec, &zero);
-            rc = retain_thing(d, s, w->records[i].id, end, true, cloud_spec_value, &src);
+            rc =
+                retain_thing(d, s, w->records[i].id, end, true, carried[i], cloud_spec_value, &src);
         }
     }
+    free(carried);
     if (!rc)
         rc = models_flush(d, s, w->bucket_end_ms + w->idle_buckets_after * CLOCK_BUCKET_MS);
     if (!rc)
@@ -1839,7 +1884,7 @@ int detect_report(struct detect *d, struct store *s, const char *thing, const st
     if (!rc) {
         struct report_source src = { r };
 
-        rc = retain_thing(d, s, thing, now_ms, false, report_spec_value, &src);
+        rc = retain_thing(d, s, thing, now_ms, false, 0, report_spec_value, &src);
     }
     if (!rc)
         rc = finish_exports(d);

@@ -82,6 +82,9 @@ struct engine {
     atomic_uint_fast64_t clock_generation;  /* bumped after clock changes */
     atomic_uint_fast64_t config_generation; /* bumped when a new config is ready */
     atomic_int out_pending;
+    /* The last window the engine finished with, for the broker thread to
+     * fill again (engine_window_spent): owned, NULL when none. */
+    _Atomic(struct client_window *) spent;
 
     /* engine thread only */
     pthread_t self; /* the engine thread, as it recorded itself in engine_open */
@@ -502,9 +505,8 @@ static void write_heartbeat(struct engine *e, int64_t now_real, bool stopping)
 
 static void free_item(struct item *it)
 {
-    assert(it->kind != ITEM_WINDOW || it->win);
     if (it->kind == ITEM_WINDOW)
-        free(it->win);
+        free(it->win); /* NULL once processed */
     free(it);
 }
 
@@ -540,6 +542,10 @@ static bool process(struct engine *e, struct item *batch)
             in_transaction(e, "evaluating a window", do_window, batch->win);
             drain_outbox(e); /* the membership events of dynamic groups */
             publish_exports(e);
+            /* Its pages go back to the broker thread for the next close,
+             * already faulted in; a spent window not taken yet is freed. */
+            free(atomic_exchange(&e->spent, batch->win));
+            batch->win = NULL;
             break;
         case ITEM_MESSAGE:
             poll_data_version(e);
@@ -692,6 +698,7 @@ int engine_start(const struct plugin_options *opt, const struct dd_clock *clock,
     atomic_init(&e->clock_generation, 1);
     atomic_init(&e->config_generation, 0);
     atomic_init(&e->out_pending, 0);
+    atomic_init(&e->spent, NULL);
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->wake, NULL);
     rc = workers_spawn(w, &e->thread, engine_open, engine_run, e, eb);
@@ -755,6 +762,14 @@ static void requeue(struct engine *e, struct outgoing *o)
     e->out = o;
     atomic_store(&e->out_pending, 1);
     pthread_mutex_unlock(&e->lock);
+}
+
+struct client_window *engine_window_spent(struct engine *e)
+{
+    ASSERT_BROKER_THREAD(e);
+    if (!atomic_load_explicit(&e->spent, memory_order_relaxed))
+        return NULL;
+    return atomic_exchange(&e->spent, NULL);
 }
 
 void engine_drain(struct engine *e)
@@ -831,6 +846,7 @@ void engine_stop(struct engine *e)
         it = next;
     }
     config_free(e->config);
+    free(atomic_load(&e->spent));
     pthread_cond_destroy(&e->wake);
     pthread_mutex_destroy(&e->lock);
     free(e);

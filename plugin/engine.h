@@ -57,8 +57,14 @@ struct broker_config *engine_config_take(struct engine *e, uint64_t *generation)
  * thread. */
 void engine_synced(struct engine *e, int64_t gen);
 
-/* Hand a closed window to the engine, which frees it. Broker thread. */
+/* Hand a closed window to the engine, which evaluates it, then keeps it
+ * for engine_window_spent(). Broker thread. */
 void engine_window(struct engine *e, struct client_window *w);
+
+/* The last window the engine has finished with, or NULL: the caller owns
+ * it (clients_window_reuse() fills it again; free() frees it). One atomic
+ * load when there is none. Broker thread. */
+struct client_window *engine_window_spent(struct engine *e);
 
 /* Queue a copy of an MQTT message on a topic the plugin serves, received at
  * emulated time now_ms. Out of memory drops it (logged). Broker thread. */

@@ -247,6 +247,8 @@ static int on_tick(int event, void *event_data, void *userdata)
     now = clock_now(&p->clock, now_real);
     if (!clients_closing(p->clients) && now >= p->open_bucket_end_ms) {
         int64_t next_end = clock_bucket_end(now);
+
+        clients_window_reuse(p->clients, engine_window_spent(p->engine));
         int64_t idle = (next_end - p->open_bucket_end_ms) / CLOCK_BUCKET_MS - 1;
 
         if (clients_close_begin(p->clients, p->open_bucket_end_ms, idle, CLIENTS_FORGET_AFTER_MS,

@@ -221,8 +221,8 @@ int store_detect_datapoint_add(struct store *s, const struct store_datapoint *dp
 {
     static const char sql[] =
         "INSERT INTO datapoints (series_id, time_ms, value, threshold, verdict, "
-        "streak_violating, streak_compliant, event, bucket, band_lo, band_hi) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        "streak_violating, streak_compliant, event, bucket, band_lo, band_hi, retained_metric, "
+        "retained_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     sqlite3_stmt *st;
     int rc = store__stmt(s, sql, &st, "IIt-tiitI", dp->series, dp->time_ms, dp->value_json,
                          dp->verdict, (int)dp->streak_violating, (int)dp->streak_compliant,
@@ -235,6 +235,10 @@ int store_detect_datapoint_add(struct store *s, const struct store_datapoint *dp
     if (dp->has_band) {
         sqlite3_bind_double(st, 10, dp->band_lo);
         sqlite3_bind_double(st, 11, dp->band_hi);
+    }
+    if (dp->retained_metric) {
+        sqlite3_bind_int(st, 12, dp->retained_metric);
+        sqlite3_bind_int64(st, 13, (sqlite3_int64)dp->retained_count);
     }
     return store__step_done(s, st, "add datapoint");
 }

@@ -107,7 +107,9 @@ struct store_datapoint {
     double band_lo, band_hi;
     const char *verdict; /* "compliant" | "violating" | "no-verdict" */
     unsigned streak_violating, streak_compliant;
-    const char *event; /* NULL or the event's wire name */
+    const char *event;       /* NULL or the event's wire name */
+    int retained_metric;     /* core/export.h enum export_counter; 0: carries none */
+    uint64_t retained_count; /* that counter's bucket total (schema/025) */
 };
 
 int store_detect_datapoint_add(struct store *s, const struct store_datapoint *dp);

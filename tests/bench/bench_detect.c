@@ -40,6 +40,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -248,6 +250,39 @@ static void drain_exports(struct detect *d, struct drain *dr)
 static struct store_dyngroups_stats *dyn_stats;
 static double dyn_ms;
 
+/* The longest closing tick's CPU time (the wall time of a tick on a loaded
+ * machine includes the time it waited for a core) and the most page faults
+ * one tick took, over the run. */
+static double tick_cpu_max;
+static long tick_faults_max;
+/* The CPU time of the last close_window()'s evaluation and persistence. */
+static double eval_cpu_ms;
+
+/* The database file's path (main), for its size after each window. */
+static char db_path[64];
+
+/* The bytes of the database file and its WAL. */
+static double db_bytes(void)
+{
+    char wal[sizeof(db_path) + 4];
+    struct stat st;
+    double n = 0;
+
+    if (stat(db_path, &st) == 0)
+        n += (double)st.st_size;
+    snprintf(wal, sizeof(wal), "%s-wal", db_path);
+    if (stat(wal, &st) == 0)
+        n += (double)st.st_size;
+    return n;
+}
+
+static long minor_faults(void)
+{
+    struct rusage ru;
+
+    return getrusage(RUSAGE_THREAD, &ru) ? 0 : ru.ru_minflt;
+}
+
 /* One window close as the broker's TICK and the engine do it: begin the
  * close, sweep it within the tick budget one tick after the other, then
  * evaluate and persist the window in one transaction. *sweep_ms gets the
@@ -266,16 +301,22 @@ static double close_window(struct clients *t, struct detect *d, struct store *s,
         fail("clients_close_begin", DD_ERR_NOMEM);
     *ticks = 0;
     while (!win) {
-        double tick0 = bench_now_ms(), tick;
+        double tick0 = bench_now_ms(), cpu0 = bench_cpu_ms(), tick;
+        long faults0 = minor_faults();
 
         win = clients_close_for(t, CLIENTS_CLOSE_BUDGET_NS);
         tick = bench_now_ms() - tick0;
         if (tick > *tick_max)
             *tick_max = tick;
+        if (bench_cpu_ms() - cpu0 > tick_cpu_max)
+            tick_cpu_max = bench_cpu_ms() - cpu0;
+        if (minor_faults() - faults0 > tick_faults_max)
+            tick_faults_max = minor_faults() - faults0;
         (*ticks)++;
     }
     *sweep_ms = bench_now_ms() - t0;
     t0 = bench_now_ms();
+    eval_cpu_ms = bench_cpu_ms();
     rc = store_begin(s);
     if (!rc)
         rc = detect_window(d, s, win);
@@ -287,9 +328,10 @@ static double close_window(struct clients *t, struct detect *d, struct store *s,
         rc = store_commit(s);
     else
         store_rollback(s);
-    free(win);
+    clients_window_reuse(t, win); /* as the plugin's engine gives it back */
     if (rc)
         fail(eb.msg[0] ? eb.msg : "detect_window", rc);
+    eval_cpu_ms = bench_cpu_ms() - eval_cpu_ms;
     return bench_now_ms() - t0 - dyn_ms;
 }
 
@@ -311,6 +353,8 @@ static void connect_fleet(struct clients *t, const char *prefix, size_t n)
 static void steady_fleet(struct store *s, struct detect *d, size_t n)
 {
     double close_ms[N_WINDOWS], eval_ms[N_WINDOWS], steady[N_WINDOWS - 1], close_max = 0;
+    double cpu_steady[N_WINDOWS - 1], first_tick_cpu = 0, db_first = 0, db_last = 0;
+    long first_tick_faults = 0;
     int ticks[N_WINDOWS] = { 0 };
     long rss0, rss_clients, rss_engine;
     struct clients *t;
@@ -329,11 +373,24 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
         traffic(t, n, w);
         eval_ms[w] = close_window(t, d, s, FIRST_END + w * CLOCK_BUCKET_MS, &close_ms[w], &ticks[w],
                                   &close_max);
+        if (w > 0)
+            cpu_steady[w - 1] = eval_cpu_ms;
+        db_last = db_bytes();
+        if (w == 0)
+            db_first = db_last;
+        if (w == 0) {
+            /* The first close fills a new window; the next ones refill it. */
+            first_tick_cpu = tick_cpu_max;
+            first_tick_faults = tick_faults_max;
+            tick_cpu_max = 0;
+            tick_faults_max = 0;
+        }
         drain_exports(d, &dr);
     }
     rss_engine = rss_bytes() - rss0 - rss_clients;
     memcpy(steady, eval_ms + 1, sizeof(steady));
     qsort(steady, N_WINDOWS - 1, sizeof(steady[0]), bench_cmp_ms);
+    qsort(cpu_steady, N_WINDOWS - 1, sizeof(cpu_steady[0]), bench_cmp_ms);
     rc = store_counts_detect(s, &datapoints, &violations);
     if (rc)
         fail("counting rows", rc);
@@ -341,6 +398,10 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
     printf("bench-detect: %zu things x %d behaviors in %zu profiles attached to all things%s\n", n,
            N_BEHAVIORS, N_PROFILES, retain ? ", 5 more retained metrics, all exported" : "");
     printf("  broker thread, longest tick closing:  %8.2f ms   (target < 5 ms)\n", close_max);
+    printf("  its CPU time at most, first window:   %8.2f ms   (%ld page faults at most)\n",
+           first_tick_cpu, first_tick_faults);
+    printf("                        next windows:   %8.2f ms   (%ld page faults at most)\n",
+           tick_cpu_max, tick_faults_max);
     printf("  window close spread over:             %8d ticks (%.1f ms in all)\n", ticks[1],
            close_ms[1]);
     printf("  evaluate+persist, first window:       %8.1f ms   (creates every state)\n",
@@ -348,6 +409,10 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
     printf("  evaluate+persist, next %d windows:    %8.1f ms   median (target < 2000 ms)\n",
            N_WINDOWS - 1, steady[(N_WINDOWS - 1) / 2]);
     printf("                                        %8.1f ms   slowest\n", steady[N_WINDOWS - 2]);
+    printf("                          its CPU time: %8.1f ms   median\n",
+           cpu_steady[(N_WINDOWS - 1) / 2]);
+    printf("  database after the first window:      %8.1f MB, then %.1f MB per window\n",
+           db_first / 1e6, (db_last - db_first) / (N_WINDOWS - 1) / 1e6);
     printf("  broker-thread table per client:       %8.0f B    (target < 1024 B)\n",
            (double)rss_clients / (double)n);
     printf("  engine history per client:            %8.0f B\n", (double)rss_engine / (double)n);
@@ -358,14 +423,18 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
                dr.n_docs / N_WINDOWS, (double)dr.bytes / N_WINDOWS / 1e6, dr.n_ticks / N_WINDOWS,
                dr.tick_max);
     printf("json: {\"things\":%zu,\"behaviors\":%d,\"retained\":%d,\"export_tick_ms_max\":%.3f,"
-           "\"close_ms_max\":%.3f,"
-           "\"eval_first_ms\":%.1f,\"eval_steady_ms\":%.1f,\"eval_steady_max_ms\":%.1f,"
+           "\"close_ms_max\":%.3f,\"close_cpu_ms_max_first\":%.3f,\"close_faults_max_first\":%ld,"
+           "\"close_cpu_ms_max\":%.3f,\"close_faults_max\":%ld,"
+           "\"eval_first_ms\":%.1f,\"eval_steady_ms\":%.1f,\"eval_steady_cpu_ms\":%.1f,\"eval_"
+           "steady_max_ms\":%.1f,"
            "\"table_bytes_per_client\":%.0f,"
-           "\"engine_bytes_per_client\":%.0f,\"datapoints\":%" PRId64 ",\"violations\":%" PRId64
-           "}\n",
-           n, N_BEHAVIORS, retain ? N_RETAINED : 0, dr.tick_max, close_max, eval_ms[0],
-           steady[(N_WINDOWS - 1) / 2], steady[N_WINDOWS - 2], (double)rss_clients / (double)n,
-           (double)rss_engine / (double)n, datapoints, violations);
+           "\"engine_bytes_per_client\":%.0f,\"db_bytes_per_window\":%.0f,\"datapoints\":%" PRId64
+           ",\"violations\":%" PRId64 "}\n",
+           n, N_BEHAVIORS, retain ? N_RETAINED : 0, dr.tick_max, close_max, first_tick_cpu,
+           first_tick_faults, tick_cpu_max, tick_faults_max, eval_ms[0],
+           steady[(N_WINDOWS - 1) / 2], cpu_steady[(N_WINDOWS - 1) / 2], steady[N_WINDOWS - 2],
+           (double)rss_clients / (double)n, (double)rss_engine / (double)n,
+           (db_last - db_first) / (N_WINDOWS - 1), datapoints, violations);
     clients_free(t);
 }
 
@@ -627,6 +696,7 @@ int main(int argc, char **argv)
         return 2;
     }
     snprintf(path, sizeof(path), "%s/bench.db", dir);
+    snprintf(db_path, sizeof(db_path), "%s", path);
     rc = store_open(path, &s, &eb);
     if (rc) {
         fprintf(stderr, "bench-detect: %s\n", eb.msg);

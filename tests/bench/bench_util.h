@@ -17,6 +17,16 @@ static inline double bench_now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* The calling thread's CPU time in ms: unlike bench_now_ms(), time the
+ * thread spent preempted on a loaded machine does not count. */
+static inline double bench_cpu_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* qsort() order of doubles, smallest first. */
 static inline int bench_cmp_ms(const void *a, const void *b)
 {

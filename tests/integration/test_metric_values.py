@@ -125,6 +125,52 @@ def test_paging_and_retention(emu, iot):
     dev.close()
 
 
+def test_judged_counters_answer_bucket_totals(emu, iot):
+    """A counter a behavior judges is answered from the behavior's
+    datapoints (they carry the bucket's total): per window, never the
+    judged value over a longer duration, once even when two profiles judge
+    it, and next to the retained values of metrics nobody judges."""
+    iot.create_security_profile(
+        securityProfileName="Long",
+        behaviors=[behavior("Sent10", "aws:num-messages-sent", "less-than", {"count": 100},
+                            duration=600)],
+        additionalMetricsToRetainV2=[{"metric": "aws:num-messages-received"}])
+    iot.create_security_profile(
+        securityProfileName="Short",
+        behaviors=[behavior("Sent5", "aws:num-messages-sent", "less-than", {"count": 100})])
+    for name in ("Long", "Short"):
+        iot.attach_security_profile(securityProfileName=name,
+                                    securityProfileTargetArn=ALL_THINGS)
+    emu.sync()
+    start = emu.clock()["now"]
+    dev = Device(emu, "dev-1")
+    dev.publish("status", count=2)
+    emu.advance(300)
+    dev.publish("status", count=3)
+    emu.advance(300)
+    end = emu.clock()["now"]
+    t1 = (start // 300 + 1) * 300
+    assert values(iot, "aws:num-messages-sent", start, end) == [
+        (t1, {"count": 2}), (t1 + 300, {"count": 3})]
+    assert values(iot, "aws:num-messages-received", start, end) == [
+        (t1, {"count": 0}), (t1 + 300, {"count": 0})]
+    # The judged values are over ten minutes: 2, then 5.
+    status, doc = emu.get("/_ddlocal/datapoints?thingName=dev-1")
+    assert status == 200
+    assert [d["value"] for d in doc["datapoints"] if d["behaviorName"] == "Sent10"] == [
+        {"count": 2}, {"count": 5}]
+    # Paging walks the carried totals as it walks retained rows.
+    page = iot.list_metric_values(thingName="dev-1", metricName="aws:num-messages-sent",
+                                  startTime=start, endTime=end, maxResults=1)
+    assert [d["value"] for d in page["metricDatumList"]] == [{"count": 2}]
+    page = iot.list_metric_values(thingName="dev-1", metricName="aws:num-messages-sent",
+                                  startTime=start, endTime=end, maxResults=1,
+                                  nextToken=page["nextToken"])
+    assert [d["value"] for d in page["metricDatumList"]] == [{"count": 3}]
+    assert "nextToken" not in page
+    dev.close()
+
+
 def page_token(iot, start, end):
     return iot.list_metric_values(thingName="dev-1", metricName="aws:num-messages-sent",
                                   startTime=start, endTime=end, maxResults=1)["nextToken"]

@@ -169,6 +169,48 @@ static void test_growth_during_a_sweep_finishes_the_close(void **state)
     clients_free(t);
 }
 
+/* A window given back is filled again by the next close when it has room
+ * (same memory, this window's records only), and replaced by a larger one
+ * when the fleet outgrew it. */
+static void test_a_window_given_back_is_filled_again(void **state)
+{
+    struct clients *t = clients_new();
+    struct client_window *w, *again;
+    char id[32];
+    size_t i;
+
+    (void)state;
+    assert_non_null(t);
+    connect_all(t, 40);
+    clients_window_reuse(t, NULL); /* nothing to keep */
+    w = clients_close(t, END, 0, FORGET, NULL, 0);
+    assert_non_null(w);
+    assert_int_equal(w->n, 40);
+    assert_true(w->cap >= 40);
+    clients_window_reuse(t, w);
+    clients_disconnect(t, &conns[0], END + 1000);
+    again = clients_close(t, END + 300000, 0, FORGET, NULL, 0);
+    assert_ptr_equal(again, w);
+    assert_int_equal(again->n, 40);
+    assert_int_equal(again->bucket_end_ms, END + 300000);
+    assert_int_equal(find(again, "dev-00000")->counts.disconnects, 1);
+    assert_int_equal(find(again, "dev-00000")->disconnected_at_ms, END + 1000);
+    assert_int_equal(find(again, "dev-00001")->counts.connection_attempts, 0);
+    assert_int_equal(find(again, "dev-00001")->disconnected_at_ms, 0);
+    /* Outgrown: a new window with room for them all. */
+    clients_window_reuse(t, again);
+    for (i = 40; i < N; i++) {
+        snprintf(id, sizeof(id), "dev-%05zu", i);
+        assert_non_null(clients_connect(t, &conns[i], id, NULL, true));
+    }
+    w = clients_close(t, END + 600000, 0, FORGET, NULL, 0);
+    assert_non_null(w);
+    assert_int_equal(w->n, N);
+    assert_true(w->cap >= N);
+    free(w);
+    clients_free(t); /* frees the spare it may hold */
+}
+
 /* Which entries a close forgets. Times are relative to the close's end. */
 static void test_what_a_close_forgets(void **state)
 {
@@ -323,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_counts_land_in_one_window_while_sweeping),
         cmocka_unit_test(test_disconnects_and_forgetting_during_a_sweep),
         cmocka_unit_test(test_growth_during_a_sweep_finishes_the_close),
+        cmocka_unit_test(test_a_window_given_back_is_filled_again),
         cmocka_unit_test(test_what_a_close_forgets),
         cmocka_unit_test(test_forgotten_ids_give_their_memory_back),
         cmocka_unit_test(test_a_shrink_without_memory_keeps_a_working_table),

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,12 +121,79 @@ static void test_a_forgotten_thing_comes_back_to_its_alarm(void **state)
     assert_int_equal(detect_bytes(d), detect_bytes(fresh));
     window(d, s, back, "dev-1", 500);
     assert_int_equal(store_counts_detect(s, &datapoints, &violations), DD_OK);
-    /* Two judged datapoints, and the thing's two rows of retained values. */
-    assert_int_equal(datapoints, 4);
+    /* Two judged datapoints, each carrying the bucket's count of messages
+     * sent: no rows of retained values besides. */
+    assert_int_equal(datapoints, 2);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM datapoints WHERE "
+                                          "retained_metric = 1 AND retained_count = 500"),
+                     2);
     assert_int_equal(violations, 1);
     assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM violations WHERE end_ms IS NULL"),
                      1);
     detect_free(fresh);
+    detect_free(d);
+    store_close(s);
+}
+
+/* What each window leaves: a judged datapoint on a counter carries the
+ * bucket's count (not the judged value over 600 s), once per thing even
+ * when two behaviors judge it; a counter no behavior judges stays in the
+ * row of retained values. */
+static const struct carry_row {
+    uint32_t sent;
+    int64_t judged, carried, rows; /* judged value, carried count, retained rows */
+} carry_rows[] = {
+    { 3, 3, 3, 1 },
+    { 4, 7, 4, 2 },
+    { 0, 4, 0, 3 },
+};
+
+static void test_datapoints_carry_retained_counters(void **state)
+{
+    struct store *s = store_fixture_open();
+    struct detect *d = detector(s);
+    struct dd_errbuf eb = { { 0 } };
+    char sql[300];
+    size_t i;
+
+    (void)state;
+    /* A second profile judges messages sent too and retains messages
+     * received. */
+    store_fixture_exec(
+        s, "INSERT INTO security_profiles (name, behaviors, additional_metrics_v2, created_ms, "
+           "modified_ms) VALUES ('Q', '[{\"name\":\"S5\",\"metric\":\"aws:num-messages-sent\","
+           "\"criteria\":{\"comparisonOperator\":\"less-than\",\"value\":{\"count\":100},"
+           "\"durationSeconds\":300}}]', '[{\"metric\":\"aws:num-messages-received\"}]', 0, 0);"
+           "INSERT INTO security_profile_targets (profile_name, target_arn) VALUES "
+           "('Q', 'arn:aws:iot:us-east-1:123456789012:all/things');");
+    assert_int_equal(detect_reload(d, s, END - HOUR, &eb), DD_OK);
+    for (i = 0; i < sizeof(carry_rows) / sizeof(carry_rows[0]); i++) {
+        const struct carry_row *x = &carry_rows[i];
+        int64_t t = END + (int64_t)i * CLOCK_BUCKET_MS;
+
+        window(d, s, t, "dev-1", x->sent);
+        snprintf(sql, sizeof(sql),
+                 "SELECT value = '{\"count\":%lld}' AND retained_metric = 1 AND "
+                 "retained_count = %lld FROM datapoints d JOIN datapoint_series s ON "
+                 "s.id = d.series_id WHERE s.behavior_name = 'Sent' AND time_ms = %lld",
+                 (long long)x->judged, (long long)x->carried, (long long)t);
+        if (store_fixture_int(s, sql) != 1)
+            fail_msg("window %zu: the judged datapoint does not carry %lld", i,
+                     (long long)x->carried);
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM datapoints WHERE retained_metric IS NOT NULL AND "
+                 "time_ms = %lld",
+                 (long long)t);
+        assert_int_equal(store_fixture_int(s, sql), 1);
+        /* The row of retained values holds received, not sent. */
+        assert_int_equal(
+            store_fixture_int(
+                s, "SELECT count(*) FROM datapoints d JOIN datapoint_series s ON "
+                   "s.id = d.series_id WHERE s.profile_name = '' AND "
+                   "json_type(d.value, '$.\"aws:num-messages-received\"') "
+                   "IS NOT NULL AND json_type(d.value, '$.\"aws:num-messages-sent\"') IS NULL"),
+            x->rows);
+    }
     detect_free(d);
     store_close(s);
 }
@@ -192,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_quiet_things_are_forgotten),
         cmocka_unit_test(test_a_forgotten_thing_comes_back_to_its_alarm),
         cmocka_unit_test(test_exports_follow_the_commit),
+        cmocka_unit_test(test_datapoints_carry_retained_counters),
     };
 
     alloc_fail_setup();

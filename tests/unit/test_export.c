@@ -182,6 +182,36 @@ static void test_keys(void **state)
     }
 }
 
+static const struct counter_row {
+    const char *metric;
+    enum export_counter want;
+} counter_rows[] = {
+    { "aws:num-messages-sent", EXPORT_COUNTER_SENT },
+    { "aws:num-messages-received", EXPORT_COUNTER_RECEIVED },
+    { "aws:num-authorization-failures", EXPORT_COUNTER_AUTH_FAIL },
+    { "aws:num-connection-attempts", EXPORT_COUNTER_CONNECTS },
+    { "aws:num-disconnects", EXPORT_COUNTER_DISCONNECTS },
+    /* not a plain counter: sizes keep their largest message, durations
+     * are minutes, the rest are not cloud-side counters */
+    { "aws:message-byte-size", EXPORT_COUNTER_NONE },
+    { "aws:disconnect-duration", EXPORT_COUNTER_NONE },
+    { "aws:source-ip-address", EXPORT_COUNTER_NONE },
+    { "aws:all-bytes-out", EXPORT_COUNTER_NONE },
+    { "aws:num-messages-sent ", EXPORT_COUNTER_NONE },
+    { "", EXPORT_COUNTER_NONE },
+    { NULL, EXPORT_COUNTER_NONE },
+};
+
+static void test_counters(void **state)
+{
+    size_t r;
+
+    (void)state;
+    for (r = 0; r < N(counter_rows); r++)
+        if (export_counter_of(counter_rows[r].metric) != counter_rows[r].want)
+            fail_msg("row %zu: %d", r, (int)export_counter_of(counter_rows[r].metric));
+}
+
 /* One document with two entries, the second with a dimension and a thing
  * name that needs escaping, parsed back. */
 static void test_document(void **state)
@@ -306,13 +336,10 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values),
-        cmocka_unit_test(test_durations),
-        cmocka_unit_test(test_keys),
-        cmocka_unit_test(test_document),
-        cmocka_unit_test(test_cut),
-        cmocka_unit_test(test_too_large),
-        cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_values),    cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_keys),      cmocka_unit_test(test_counters),
+        cmocka_unit_test(test_document),  cmocka_unit_test(test_cut),
+        cmocka_unit_test(test_too_large), cmocka_unit_test(test_alloc_failures),
     };
 
     alloc_fail_setup();

@@ -23,14 +23,26 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static void add_row(struct store *s, const char *thing, const char *profile, int64_t time_ms,
-                    const char *json)
+/* A datapoint of thing's series (profile, profile); counter and count, when
+ * counter is not 0, are the counter total it carries. */
+static void add_carrier(struct store *s, const char *thing, const char *profile, int64_t time_ms,
+                        const char *json, int counter, uint64_t count)
 {
-    struct store_datapoint dp = { .time_ms = time_ms, .value_json = json, .verdict = "no-verdict" };
+    struct store_datapoint dp = { .time_ms = time_ms,
+                                  .value_json = json,
+                                  .verdict = "no-verdict",
+                                  .retained_metric = counter,
+                                  .retained_count = count };
     bool created;
 
     assert_int_equal(store_detect_series(s, thing, profile, profile, &dp.series, &created), DD_OK);
     assert_int_equal(store_detect_datapoint_add(s, &dp), DD_OK);
+}
+
+static void add_row(struct store *s, const char *thing, const char *profile, int64_t time_ms,
+                    const char *json)
+{
+    add_carrier(s, thing, profile, time_ms, json, 0, 0);
 }
 
 /* "time=value;" per row. */
@@ -56,34 +68,51 @@ static struct store *open_rows(void)
     add_row(s, "other", "", 600000, "{\"aws:num-messages-sent\":{\"count\":9}}");
     /* A judged series of the same thing: not a retained value. */
     add_row(s, "dev", "P", 600000, "{\"aws:num-messages-sent\":{\"count\":8}}");
+    /* Judged datapoints that carry a counter's total (schema/025): sent
+     * (1) by P's, received (2) by Q's over a longer duration; another
+     * thing's. */
+    add_carrier(s, "dev", "P", 1200000, "{\"count\":8}", 1, 4);
+    add_carrier(s, "dev", "Q", 1200000, "{\"count\":20}", 2, 0);
+    add_carrier(s, "dev", "P", 1500000, "{\"count\":8}", 1, 5);
+    add_carrier(s, "other", "P", 1200000, "{\"count\":1}", 1, 1);
     return s;
 }
 
 struct row {
     const char *thing, *key;
+    int counter; /* enum export_counter */
     int64_t from, to, offset;
     int limit;
     const char *want;
 };
 
 static const struct row rows[] = {
-    { "dev", "aws:num-messages-sent", 0, 1000000, 0, 10,
+    { "dev", "aws:num-messages-sent", 1, 0, 1000000, 0, 10,
       "300000={\"count\":1};600000={\"count\":2};900000={\"count\":3};" },
+    /* the rows and the carried totals, in time order */
+    { "dev", "aws:num-messages-sent", 1, 0, 2000000, 0, 10,
+      "300000={\"count\":1};600000={\"count\":2};900000={\"count\":3};"
+      "1200000={\"count\":4};1500000={\"count\":5};" },
+    { "dev", "aws:num-messages-sent", 1, 1000000, 2000000, 1, 10, "1500000={\"count\":5};" },
+    /* a carried zero; without the counter's number, no carried total */
+    { "dev", "aws:num-messages-received", 2, 0, 2000000, 0, 10, "1200000={\"count\":0};" },
+    { "dev", "aws:num-messages-sent", 0, 1000001, 2000000, 0, 10, "" },
+    { "other", "aws:num-messages-sent", 1, 1000000, 2000000, 0, 10, "1200000={\"count\":1};" },
     /* inclusive at both ends */
-    { "dev", "aws:num-messages-sent", 600000, 900000, 0, 10,
+    { "dev", "aws:num-messages-sent", 1, 600000, 900000, 0, 10,
       "600000={\"count\":2};900000={\"count\":3};" },
-    { "dev", "aws:num-messages-sent", 600001, 899999, 0, 10, "" },
+    { "dev", "aws:num-messages-sent", 1, 600001, 899999, 0, 10, "" },
     /* offset and limit: the pages of a listing */
-    { "dev", "aws:num-messages-sent", 0, 1000000, 1, 1, "600000={\"count\":2};" },
-    { "dev", "aws:num-messages-sent", 0, 1000000, 3, 10, "" },
+    { "dev", "aws:num-messages-sent", 1, 0, 1000000, 1, 1, "600000={\"count\":2};" },
+    { "dev", "aws:num-messages-sent", 1, 0, 1000000, 3, 10, "" },
     /* a dimension's key; a device report's time */
-    { "dev", "aws:num-messages-sent|T|IN", 0, 1000000, 0, 10, "600000={\"count\":0};" },
-    { "dev", "aws:all-bytes-out", 0, 1000000, 0, 10, "601234={\"count\":7};" },
+    { "dev", "aws:num-messages-sent|T|IN", 0, 0, 1000000, 0, 10, "600000={\"count\":0};" },
+    { "dev", "aws:all-bytes-out", 0, 0, 1000000, 0, 10, "601234={\"count\":7};" },
     /* another thing; an unknown thing and key; a range outside every row */
-    { "other", "aws:num-messages-sent", 0, 1000000, 0, 10, "600000={\"count\":9};" },
-    { "nobody", "aws:num-messages-sent", 0, 1000000, 0, 10, "" },
-    { "dev", "aws:num-disconnects", 0, 1000000, 0, 10, "" },
-    { "dev", "aws:num-messages-sent", 5000000000, 6000000000, 0, 10, "" },
+    { "other", "aws:num-messages-sent", 1, 0, 1000000, 0, 10, "600000={\"count\":9};" },
+    { "nobody", "aws:num-messages-sent", 1, 0, 1000000, 0, 10, "" },
+    { "dev", "aws:num-disconnects", 0, 0, 1000000, 0, 10, "" },
+    { "dev", "aws:num-messages-sent", 1, 5000000000, 6000000000, 0, 10, "" },
 };
 
 static void test_rows(void **state)
@@ -97,8 +126,8 @@ static void test_rows(void **state)
         const struct row *x = &rows[r];
 
         out[0] = '\0';
-        assert_int_equal(store_retained_each(s, x->thing, x->key, x->from, x->to, x->offset,
-                                             x->limit, collect, out),
+        assert_int_equal(store_retained_each(s, x->thing, x->key, x->counter, x->from, x->to,
+                                             x->offset, x->limit, collect, out),
                          DD_OK);
         if (strcmp(out, x->want) != 0)
             fail_msg("row %zu: %s", r, out);
@@ -120,7 +149,7 @@ static void test_stop(void **state)
 
     (void)state;
     assert_int_equal(
-        store_retained_each(s, "dev", "aws:num-messages-sent", 0, 1000000, 0, 10, stop, NULL),
+        store_retained_each(s, "dev", "aws:num-messages-sent", 1, 0, 1000000, 0, 10, stop, NULL),
         DD_ERR_LIMIT);
     store_close(s);
 }
