@@ -11,7 +11,12 @@
  * A handler may leave its response unset and ask to wait (long polling,
  * request_wait): the connection is then suspended and parked in the
  * server's longpoll (longpoll.h), and the request is dispatched again from
- * the start when it is resumed. No worker thread waits. */
+ * the start when it is resumed. No worker thread waits.
+ *
+ * Write requests of the REST services are dispatched on the writer thread
+ * (writer.h), which commits them in groups; reads, the emulator's own API
+ * (which may wait for the broker) and the form and JSON protocols on
+ * "POST /" (SQS long polls) run on the worker itself. */
 #include "server/http.h"
 
 #include <stdint.h>
@@ -29,6 +34,7 @@
 #include "server/longpoll.h"
 #include "server/request.h"
 #include "server/router.h"
+#include "server/writer.h"
 
 /* A connection silent this long is closed: an idle keep-alive, or a
  * client too slow to finish its request. */
@@ -117,6 +123,46 @@ static enum MHD_Result too_large(struct MHD_Connection *conn, const struct serve
     return send_response(conn, &res);
 }
 
+/* Whether req is a write that goes to the writer thread (file comment). */
+static bool goes_to_writer(const struct request *req)
+{
+    const char *m = req->method, *path = req->path;
+
+    if (!strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS"))
+        return false;
+    return strncmp(path, "/_ddlocal", 9) != 0 && strcmp(path, "/") != 0;
+}
+
+struct dispatch {
+    struct request *req;  /* borrowed */
+    struct response *res; /* borrowed */
+};
+
+/* writer_fn: route one request on the writer thread. */
+static void dispatch_job(void *arg)
+{
+    struct dispatch *d = arg;
+
+    router_dispatch(d->req, d->res);
+}
+
+/* Route req into res, on the writer thread when it writes. */
+static void dispatch(struct request *req, struct response *res)
+{
+    struct dispatch d = { req, res };
+
+    if (!goes_to_writer(req)) {
+        router_dispatch(req, res);
+        return;
+    }
+    if (writer_run(req->srv->writer, dispatch_job, &d)) {
+        /* Whatever the handler answered, its writes were not committed. */
+        free(res->body);
+        memset(res, 0, sizeof(*res));
+        aws_error_respond(res, DD_ERR_STORE, 500, NULL, "Internal service failure");
+    }
+}
+
 /* MHD calls this once when the headers are in, once per piece of body, and
  * once more with upload_data_size 0 when the request is complete. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -196,7 +242,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     p->req.wait.gen = longpoll_generation(srv->longpoll, NULL);
     pending_clear_params(p);
     if (!auth_check(&p->req, &res))
-        router_dispatch(&p->req, &res);
+        dispatch(&p->req, &res);
     if (res.suspend && !res.status) { /* parked: see the file comment */
         free(res.body);
         MHD_suspend_connection(conn);
@@ -261,6 +307,11 @@ struct MHD_Daemon *http_start(struct server *srv, const struct sockaddr *addr, s
 
     if (longpoll_new(&srv->longpoll, eb))
         return NULL;
+    if (writer_start(&srv->writer, eb)) {
+        longpoll_free(srv->longpoll);
+        srv->longpoll = NULL;
+        return NULL;
+    }
     d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME,
         (uint16_t)srv->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, addr,
@@ -268,6 +319,8 @@ struct MHD_Daemon *http_start(struct server *srv, const struct sockaddr *addr, s
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
         HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_END);
     if (!d) {
+        writer_stop(srv->writer);
+        srv->writer = NULL;
         longpoll_free(srv->longpoll);
         srv->longpoll = NULL;
         dd_fail(eb, DD_ERR_INVALID, "cannot listen on %s:%u (is the port taken?)", srv->bind,
@@ -285,6 +338,8 @@ void http_stop(struct server *srv, struct MHD_Daemon *d)
     /* MHD must not stop with suspended connections: answer them first. */
     longpoll_drain(srv->longpoll, HTTP_DRAIN_MS);
     MHD_stop_daemon(d);
+    writer_stop(srv->writer);
+    srv->writer = NULL;
     longpoll_free(srv->longpoll);
     srv->longpoll = NULL;
 }

@@ -26,6 +26,9 @@
 
 #define BUSY_TIMEOUT_MS 5000
 
+/* The databases (partitions) one group commit may write. */
+#define STORE_BATCH_MAX_DATABASES 16
+
 /* One writer at a time per process: a thread that begins a write
  * transaction takes this lock first and keeps it until its transaction
  * ends, so the threads of one process (the server's MHD workers, the
@@ -36,6 +39,15 @@
  * databases at once. */
 static pthread_mutex_t writer_lock;
 static pthread_once_t writer_once = PTHREAD_ONCE_INIT;
+
+/* Group commit (store.h): the calling thread's batch. Thread-local, so a
+ * thread that never calls store_batch_begin() is unaffected. */
+static _Thread_local struct {
+    bool on;                                       /* between store_batch_begin and _commit */
+    bool lost;                                     /* SQLite ended a batch transaction early */
+    int n;                                         /* connections in open[] */
+    struct store *open[STORE_BATCH_MAX_DATABASES]; /* borrowed: with the batch's transaction */
+} batch;
 
 static void writer_init(void)
 {
@@ -281,7 +293,9 @@ int store_open(const char *path, struct store **out, struct dd_errbuf *eb)
         dd_fail(eb, rc, "cannot configure database %s", path);
         goto fail;
     }
+    s->opening = true; /* a batch's connection is migrated in its own transaction */
     rc = migrate(s, eb);
+    s->opening = false;
     if (rc)
         goto fail;
     *out = s;
@@ -298,6 +312,10 @@ void store_close(struct store *s)
 
     if (!s)
         return;
+    assert(!s->in_batch);
+    for (i = 0; i < batch.n; i++) /* the last batch's, kept for its checkpoint */
+        if (batch.open[i] == s)
+            batch.open[i] = batch.open[--batch.n];
     writer_release(s);
     for (i = 0; i < s->n_cached; i++)
         sqlite3_finalize(s->cache[i].stmt);
@@ -305,11 +323,59 @@ void store_close(struct store *s)
     free(s);
 }
 
+/* wal_hook: note the WAL's length after each commit instead of
+ * checkpointing inside it (which is what SQLite's own hook does). */
+static int wal_noted(void *arg, sqlite3 *db, const char *name, int n_frames)
+{
+    struct store *s = arg;
+
+    (void)db;
+    (void)name;
+    s->wal_frames = n_frames;
+    return SQLITE_OK;
+}
+
+/* store_begin() inside a batch: the first on s opens the batch's
+ * transaction, each one a savepoint in it. */
+static int batch_savepoint(struct store *s)
+{
+    int rc;
+
+    if (!s->in_batch) {
+        if (batch.n == STORE_BATCH_MAX_DATABASES) {
+            fprintf(stderr, "ddlocal store: a group commit spans too many databases\n");
+            return DD_ERR_INTERNAL;
+        }
+        pthread_mutex_lock(&writer_lock);
+        s->holds_writer = true;
+        rc = exec(s, "BEGIN IMMEDIATE", "begin");
+        if (rc) {
+            writer_release(s);
+            return rc;
+        }
+        if (!s->wal_hooked) {
+            sqlite3_wal_hook(s->db, wal_noted, s);
+            s->wal_hooked = true;
+        }
+        s->in_batch = true;
+        batch.open[batch.n++] = s;
+    } else if (sqlite3_get_autocommit(s->db)) {
+        batch.lost = true;
+        return store__error(s, SQLITE_ABORT, "the group commit's transaction ended early");
+    }
+    rc = exec(s, "SAVEPOINT job", "savepoint");
+    if (!rc)
+        s->n_savepoints++;
+    return rc;
+}
+
 int store_begin(struct store *s)
 {
     int rc;
 
     pthread_once(&writer_once, writer_init);
+    if (batch.on && !s->opening)
+        return batch_savepoint(s);
     if (!s->holds_writer) {
         pthread_mutex_lock(&writer_lock);
         s->holds_writer = true;
@@ -322,8 +388,19 @@ int store_begin(struct store *s)
 
 int store_commit(struct store *s)
 {
-    int rc = exec(s, "COMMIT", "commit");
+    int rc;
 
+    if (s->in_batch && s->n_savepoints > 0) {
+        if (sqlite3_get_autocommit(s->db)) {
+            batch.lost = true;
+            return store__error(s, SQLITE_ABORT, "the group commit's transaction ended early");
+        }
+        rc = exec(s, "RELEASE job", "release");
+        if (!rc)
+            s->n_savepoints--;
+        return rc;
+    }
+    rc = exec(s, "COMMIT", "commit");
     /* A COMMIT that failed may leave the transaction open, to be rolled
      * back by the caller: the lock goes with the transaction. */
     if (sqlite3_get_autocommit(s->db))
@@ -333,9 +410,82 @@ int store_commit(struct store *s)
 
 void store_rollback(struct store *s)
 {
+    if (s->in_batch) {
+        if (s->n_savepoints == 0)
+            return;
+        if (sqlite3_get_autocommit(s->db))
+            batch.lost = true;
+        else
+            sqlite3_exec(s->db, "ROLLBACK TO job; RELEASE job", NULL, NULL, NULL);
+        s->n_savepoints--;
+        return;
+    }
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     writer_release(s);
+}
+
+void store_batch_begin(void)
+{
+    assert(!batch.on);
+    batch.n = 0;
+    batch.lost = false;
+    batch.on = true;
+}
+
+int store_batch_job_done(void)
+{
+    int i;
+
+    assert(batch.on);
+    for (i = 0; i < batch.n; i++)
+        while (batch.open[i]->n_savepoints > 0) /* a job that began and did not end */
+            store_rollback(batch.open[i]);
+    for (i = 0; i < batch.n; i++)
+        if (sqlite3_get_autocommit(batch.open[i]->db))
+            batch.lost = true;
+    return batch.lost ? DD_ERR_STORE : DD_OK;
+}
+
+int store_batch_commit(void)
+{
+    int i, rc = batch.lost ? DD_ERR_STORE : DD_OK;
+
+    assert(batch.on);
+    batch.on = false;
+    /* With more than one database, a failure after the first COMMIT leaves
+     * the others' jobs committed but answered as failed, as two requests
+     * on two databases would be. */
+    for (i = 0; i < batch.n; i++) {
+        struct store *s = batch.open[i];
+
+        if (!rc && !sqlite3_get_autocommit(s->db))
+            rc = exec(s, "COMMIT", "commit");
+        if (!sqlite3_get_autocommit(s->db))
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        s->n_savepoints = 0;
+        s->in_batch = false;
+        writer_release(s);
+    }
+    return rc;
+}
+
+void store_batch_checkpoint(int min_frames)
+{
+    int i;
+
+    assert(!batch.on);
+    for (i = 0; i < batch.n; i++) {
+        struct store *s = batch.open[i];
+
+        if (s->wal_frames < min_frames)
+            continue;
+        /* PASSIVE: copies what no reader still needs and never waits, so
+         * the next batch's BEGIN is not held up. A checkpoint that caught
+         * up lets that BEGIN restart the WAL from its start. */
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        s->wal_frames = 0;
+    }
 }
 
 void store_set_cache_mb(struct store *s, int mb)

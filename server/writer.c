@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/* writer.c: the writer thread and its queue (see writer.h).
+ *
+ * Why one writer: the server's workers used to write each in its own
+ * transaction on its own connection. Every commit then cost its own lock
+ * calls, WAL page writes and, for the next writer, a page cache emptied by
+ * the other connection's commit (docs/performance.md measured the calls).
+ * One thread with one connection per database writes each page of a batch
+ * once, locks once per batch, and keeps its cache. The queue is a list
+ * guarded by one mutex; a job lives on its caller's stack until done. */
+#include "server/writer.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "store/store.h"
+
+/* A WAL this long after a batch is checkpointed (SQLite's own default
+ * for its automatic checkpoints). */
+#define WRITER_CHECKPOINT_FRAMES 1000
+
+struct writer_job {
+    writer_fn fn;
+    void *arg;              /* borrowed from the caller */
+    int rc;                 /* the batch's result, set with done */
+    bool done;              /* under lock */
+    struct writer_job *next; /* the queue's link, under lock */
+};
+
+struct writer {
+    pthread_mutex_t lock;
+    pthread_cond_t work; /* a job was queued, or stop */
+    pthread_cond_t done; /* a batch was committed */
+    struct writer_job *head, *tail; /* queued, not yet taken; under lock */
+    bool stop;                      /* under lock */
+    pthread_t thread;
+};
+
+/* Run one batch: the jobs from first on, linked by next. Writer thread. */
+static void run_batch(struct writer *w, struct writer_job *first)
+{
+    struct writer_job *j;
+    int rc = DD_OK;
+
+    store_batch_begin();
+    for (j = first; j; j = j->next) {
+        j->fn(j->arg);
+        if (store_batch_job_done())
+            rc = DD_ERR_STORE; /* the jobs so far are lost with the transaction */
+    }
+    if (store_batch_commit())
+        rc = DD_ERR_STORE;
+    pthread_mutex_lock(&w->lock);
+    for (j = first; j; j = j->next) {
+        j->rc = rc;
+        j->done = true;
+    }
+    pthread_cond_broadcast(&w->done);
+    pthread_mutex_unlock(&w->lock);
+    store_batch_checkpoint(WRITER_CHECKPOINT_FRAMES);
+}
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    struct writer_job *first;
+
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        while (!w->head && !w->stop)
+            pthread_cond_wait(&w->work, &w->lock);
+        if (!w->head)
+            break; /* stopping, and nothing queued */
+        first = w->head;
+        w->head = w->tail = NULL;
+        pthread_mutex_unlock(&w->lock);
+        run_batch(w, first);
+        pthread_mutex_lock(&w->lock);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+int writer_start(struct writer **out, struct dd_errbuf *eb)
+{
+    struct writer *w;
+
+    *out = NULL;
+    w = calloc(1, sizeof(*w));
+    if (!w)
+        return dd_fail(eb, DD_ERR_NOMEM, "out of memory");
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->work, NULL);
+    pthread_cond_init(&w->done, NULL);
+    if (pthread_create(&w->thread, NULL, writer_main, w)) {
+        pthread_cond_destroy(&w->done);
+        pthread_cond_destroy(&w->work);
+        pthread_mutex_destroy(&w->lock);
+        free(w);
+        return dd_fail(eb, DD_ERR_INTERNAL, "cannot start the writer thread");
+    }
+    *out = w;
+    return DD_OK;
+}
+
+int writer_run(struct writer *w, writer_fn fn, void *arg)
+{
+    struct writer_job job = { fn, arg, DD_OK, false, NULL };
+
+    assert(!pthread_equal(pthread_self(), w->thread));
+    pthread_mutex_lock(&w->lock);
+    if (w->tail)
+        w->tail->next = &job;
+    else
+        w->head = &job;
+    w->tail = &job;
+    pthread_cond_signal(&w->work);
+    while (!job.done)
+        pthread_cond_wait(&w->done, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    return job.rc;
+}
+
+void writer_stop(struct writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stop = true;
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->done);
+    pthread_cond_destroy(&w->work);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
