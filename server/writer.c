@@ -12,6 +12,7 @@
 
 #include <assert.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -23,25 +24,24 @@
 
 struct writer_job {
     writer_fn fn;
-    void *arg;              /* borrowed from the caller */
-    int rc;                 /* the batch's result, set with done */
-    bool done;              /* under lock */
-    struct writer_job *next; /* the queue's link, under lock */
+    void *arg;               /* borrowed from the caller */
+    int rc;                  /* the batch's result, set before done is posted */
+    sem_t done;              /* posted once the batch is committed */
+    struct writer_job *next; /* the queue's link, under lock until taken */
 };
 
 struct writer {
     pthread_mutex_t lock;
-    pthread_cond_t work; /* a job was queued, or stop */
-    pthread_cond_t done; /* a batch was committed */
+    pthread_cond_t work;            /* a job was queued, or stop */
     struct writer_job *head, *tail; /* queued, not yet taken; under lock */
     bool stop;                      /* under lock */
     pthread_t thread;
 };
 
 /* Run one batch: the jobs from first on, linked by next. Writer thread. */
-static void run_batch(struct writer *w, struct writer_job *first)
+static void run_batch(struct writer_job *first)
 {
-    struct writer_job *j;
+    struct writer_job *j, *next;
     int rc = DD_OK;
 
     store_batch_begin();
@@ -52,13 +52,13 @@ static void run_batch(struct writer *w, struct writer_job *first)
     }
     if (store_batch_commit())
         rc = DD_ERR_STORE;
-    pthread_mutex_lock(&w->lock);
-    for (j = first; j; j = j->next) {
+    /* One wake per caller, none of them on a shared lock; a job is its
+     * caller's again once posted, so next is read before. */
+    for (j = first; j; j = next) {
+        next = j->next;
         j->rc = rc;
-        j->done = true;
+        sem_post(&j->done);
     }
-    pthread_cond_broadcast(&w->done);
-    pthread_mutex_unlock(&w->lock);
     store_batch_checkpoint(WRITER_CHECKPOINT_FRAMES);
 }
 
@@ -76,7 +76,7 @@ static void *writer_main(void *arg)
         first = w->head;
         w->head = w->tail = NULL;
         pthread_mutex_unlock(&w->lock);
-        run_batch(w, first);
+        run_batch(first);
         pthread_mutex_lock(&w->lock);
     }
     pthread_mutex_unlock(&w->lock);
@@ -93,9 +93,7 @@ int writer_start(struct writer **out, struct dd_errbuf *eb)
         return dd_fail(eb, DD_ERR_NOMEM, "out of memory");
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->work, NULL);
-    pthread_cond_init(&w->done, NULL);
     if (pthread_create(&w->thread, NULL, writer_main, w)) {
-        pthread_cond_destroy(&w->done);
         pthread_cond_destroy(&w->work);
         pthread_mutex_destroy(&w->lock);
         free(w);
@@ -107,9 +105,11 @@ int writer_start(struct writer **out, struct dd_errbuf *eb)
 
 int writer_run(struct writer *w, writer_fn fn, void *arg)
 {
-    struct writer_job job = { fn, arg, DD_OK, false, NULL };
+    struct writer_job job = { .fn = fn, .arg = arg };
 
     assert(!pthread_equal(pthread_self(), w->thread));
+    if (sem_init(&job.done, 0, 0))
+        return DD_ERR_INTERNAL;
     pthread_mutex_lock(&w->lock);
     if (w->tail)
         w->tail->next = &job;
@@ -117,9 +117,10 @@ int writer_run(struct writer *w, writer_fn fn, void *arg)
         w->head = &job;
     w->tail = &job;
     pthread_cond_signal(&w->work);
-    while (!job.done)
-        pthread_cond_wait(&w->done, &w->lock);
     pthread_mutex_unlock(&w->lock);
+    while (sem_wait(&job.done))
+        ; /* EINTR */
+    sem_destroy(&job.done);
     return job.rc;
 }
 
@@ -132,7 +133,6 @@ void writer_stop(struct writer *w)
     pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
-    pthread_cond_destroy(&w->done);
     pthread_cond_destroy(&w->work);
     pthread_mutex_destroy(&w->lock);
     free(w);

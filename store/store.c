@@ -196,6 +196,24 @@ static int exec(struct store *s, const char *sql, const char *what)
     return rc == SQLITE_OK ? DD_OK : store__error(s, rc, what);
 }
 
+/* Run one of the transaction statements below from the statement cache:
+ * they run on every request, and sqlite3_exec() would parse them anew
+ * each time. */
+static int run_cached(struct store *s, const char *sql, const char *what)
+{
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    return rc ? rc : store__step_done(s, st, what);
+}
+
+static const char begin_immediate_sql[] = "BEGIN IMMEDIATE";
+static const char begin_deferred_sql[] = "BEGIN";
+static const char commit_sql[] = "COMMIT";
+static const char savepoint_sql[] = "SAVEPOINT job";
+static const char release_sql[] = "RELEASE job";
+static const char rollback_to_sql[] = "ROLLBACK TO job";
+
 static int pragma_int(struct store *s, const char *sql, int64_t *out)
 {
     return store__int64(s, sql, "pragma", out, "");
@@ -348,7 +366,7 @@ static int batch_savepoint(struct store *s)
         }
         pthread_mutex_lock(&writer_lock);
         s->holds_writer = true;
-        rc = exec(s, "BEGIN IMMEDIATE", "begin");
+        rc = run_cached(s, begin_immediate_sql, "begin");
         if (rc) {
             writer_release(s);
             return rc;
@@ -363,7 +381,7 @@ static int batch_savepoint(struct store *s)
         batch.lost = true;
         return store__error(s, SQLITE_ABORT, "the group commit's transaction ended early");
     }
-    rc = exec(s, "SAVEPOINT job", "savepoint");
+    rc = run_cached(s, savepoint_sql, "savepoint");
     if (!rc)
         s->n_savepoints++;
     return rc;
@@ -380,7 +398,7 @@ int store_begin(struct store *s)
         pthread_mutex_lock(&writer_lock);
         s->holds_writer = true;
     }
-    rc = exec(s, "BEGIN IMMEDIATE", "begin");
+    rc = run_cached(s, begin_immediate_sql, "begin");
     if (rc && sqlite3_get_autocommit(s->db))
         writer_release(s);
     return rc;
@@ -395,12 +413,12 @@ int store_commit(struct store *s)
             batch.lost = true;
             return store__error(s, SQLITE_ABORT, "the group commit's transaction ended early");
         }
-        rc = exec(s, "RELEASE job", "release");
+        rc = run_cached(s, release_sql, "release");
         if (!rc)
             s->n_savepoints--;
         return rc;
     }
-    rc = exec(s, "COMMIT", "commit");
+    rc = run_cached(s, commit_sql, "commit");
     /* A COMMIT that failed may leave the transaction open, to be rolled
      * back by the caller: the lock goes with the transaction. */
     if (sqlite3_get_autocommit(s->db))
@@ -415,14 +433,27 @@ void store_rollback(struct store *s)
             return;
         if (sqlite3_get_autocommit(s->db))
             batch.lost = true;
-        else
-            sqlite3_exec(s->db, "ROLLBACK TO job; RELEASE job", NULL, NULL, NULL);
+        else if (!run_cached(s, rollback_to_sql, "rollback to"))
+            run_cached(s, release_sql, "release");
         s->n_savepoints--;
         return;
     }
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     writer_release(s);
+}
+
+bool store_read_begin(struct store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        return false; /* already inside a transaction, which the reads join */
+    return run_cached(s, begin_deferred_sql, "begin") == DD_OK;
+}
+
+void store_read_end(struct store *s, bool began)
+{
+    if (began && !sqlite3_get_autocommit(s->db))
+        run_cached(s, commit_sql, "end read");
 }
 
 void store_batch_begin(void)
@@ -460,7 +491,7 @@ int store_batch_commit(void)
         struct store *s = batch.open[i];
 
         if (!rc && !sqlite3_get_autocommit(s->db))
-            rc = exec(s, "COMMIT", "commit");
+            rc = run_cached(s, commit_sql, "commit");
         if (!sqlite3_get_autocommit(s->db))
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         s->n_savepoints = 0;

@@ -15,6 +15,7 @@
 #ifndef DD_STORE_STORE_H
 #define DD_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -43,6 +44,15 @@ int store_schema_version(void);
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
+
+/* A read transaction (BEGIN DEFERRED ... COMMIT) around several reads:
+ * they see one snapshot and take the WAL's read lock once, not once each
+ * (the lock is two fcntl calls under a mutex every thread of the process
+ * shares). Returns whether it began one: false inside a transaction
+ * already, or when BEGIN failed (the reads then run as before, each on its
+ * own). Pass that to store_read_end(). The connection's thread. */
+bool store_read_begin(struct store *s);
+void store_read_end(struct store *s, bool began);
 
 /* Group commit: one thread runs the write requests of several callers in
  * one transaction per database and commits them together.
