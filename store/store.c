@@ -364,8 +364,10 @@ static int batch_savepoint(struct store *s)
             fprintf(stderr, "ddlocal store: a group commit spans too many databases\n");
             return DD_ERR_INTERNAL;
         }
-        pthread_mutex_lock(&writer_lock);
-        s->holds_writer = true;
+        if (!s->holds_writer) {
+            pthread_mutex_lock(&writer_lock);
+            s->holds_writer = true;
+        }
         rc = run_cached(s, begin_immediate_sql, "begin");
         if (rc) {
             writer_release(s);
