@@ -28,8 +28,9 @@ int writer_start(struct writer **out, struct dd_errbuf *eb);
 /* Run fn(arg) on the writer thread in the next group commit and wait for
  * that commit. DD_OK when the commit succeeded (fn's writes, if it ended
  * them, are committed), DD_ERR_STORE when it failed (nothing fn did may be
- * acknowledged). fn must not wait for another thread that writes to the
- * database, nor for the broker. Any thread but the writer's own. */
+ * acknowledged), DD_ERR_INTERNAL when fn could not be queued (it did not
+ * run). fn must not wait for another thread that writes to the database,
+ * nor for the broker. Any thread but the writer's own. */
 int writer_run(struct writer *w, writer_fn fn, void *arg);
 
 /* Stop the thread once the queued jobs are done, and free w. Callers of
