@@ -14,7 +14,11 @@
  * the start when it is resumed. No worker thread waits.
  *
  * Write requests of the REST services are dispatched on the writer thread
- * (writer.h), which commits them in groups; reads, the emulator's own API
+ * (writer.h), which commits them in groups: the worker suspends the
+ * connection and queues the request, and the writer resumes the connection
+ * after the commit, when the worker sends the answer the writer left in
+ * the request's state. No worker waits for the writer, so a group can hold
+ * a write from every connection. Reads, the emulator's own API
  * (which may wait for the broker) and the form and JSON protocols on
  * "POST /" (SQS long polls) run on the worker itself. */
 #include "server/http.h"
@@ -58,6 +62,9 @@ struct pending {
     size_t cap;              /* allocated bytes of req.body */
     int too_large;           /* the body passed the ceiling: keep discarding, answer 413 */
     const char *cors_origin; /* an allowed cross origin to answer with CORS headers (MHD's) */
+    bool written;            /* the writer ran it: answer res once resumed */
+    struct response res;     /* the writer's answer; body owned until sent */
+    struct writer_job job;   /* its place in the writer's queue */
 };
 
 /* A request id: a version 4 UUID from this thread's pool of random bytes,
@@ -127,6 +134,7 @@ static void pending_free(struct pending *p)
     if (!p)
         return;
     pending_clear_params(p);
+    free(p->res.body);
     for (i = 0; i < p->req.n_query; i++)
         free(p->req.query[i].value);
     free(p->req.path);
@@ -155,34 +163,27 @@ static bool goes_to_writer(const struct request *req)
     return strncmp(path, "/_ddlocal", 9) != 0 && strcmp(path, "/") != 0;
 }
 
-struct dispatch {
-    struct request *req;  /* borrowed */
-    struct response *res; /* borrowed */
-};
-
-/* writer_fn: route one request on the writer thread. */
-static void dispatch_job(void *arg)
+/* writer_fn: route one suspended request on the writer thread. */
+static void write_job(void *arg)
 {
-    struct dispatch *d = arg;
+    struct pending *p = arg;
 
-    router_dispatch(d->req, d->res);
+    router_dispatch(&p->req, &p->res);
 }
 
-/* Route req into res, on the writer thread when it writes. */
-static void dispatch(struct request *req, struct response *res)
+/* writer_done_fn: the request's group commit is over; its worker answers
+ * once MHD runs it again. */
+static void write_done(void *arg, int rc)
 {
-    struct dispatch d = { req, res };
+    struct pending *p = arg;
 
-    if (!goes_to_writer(req)) {
-        router_dispatch(req, res);
-        return;
+    if (rc) { /* whatever the handler answered, its writes were not committed */
+        free(p->res.body);
+        memset(&p->res, 0, sizeof(p->res));
+        aws_error_respond(&p->res, DD_ERR_STORE, 500, NULL, "Internal service failure");
     }
-    if (writer_run(req->srv->writer, dispatch_job, &d)) {
-        /* Whatever the handler answered, its writes were not committed. */
-        free(res->body);
-        memset(res, 0, sizeof(*res));
-        aws_error_respond(res, DD_ERR_STORE, 500, NULL, "Internal service failure");
-    }
+    p->written = true;
+    MHD_resume_connection(p->req.conn);
 }
 
 /* MHD calls this once when the headers are in, once per piece of body, and
@@ -259,18 +260,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (p->too_large)
         return too_large(conn, srv);
+    if (p->written) { /* resumed after its group commit (write_done) */
+        res = p->res;
+        memset(&p->res, 0, sizeof(p->res));
+        goto answer;
+    }
     /* Read before the handler looks for what it may wait on: a wake that
      * comes after this and before the request is parked is not missed. */
     p->req.wait.gen = longpoll_generation(srv->longpoll, NULL);
     pending_clear_params(p);
-    if (!auth_check(&p->req, &res))
-        dispatch(&p->req, &res);
+    if (!auth_check(&p->req, &res)) {
+        if (goes_to_writer(&p->req)) {
+            /* Suspended first: the writer may resume it at once. */
+            MHD_suspend_connection(conn);
+            writer_queue(srv->writer, &p->job, write_job, write_done, p);
+            return MHD_YES;
+        }
+        router_dispatch(&p->req, &res);
+    }
     if (res.suspend && !res.status) { /* parked: see the file comment */
         free(res.body);
         MHD_suspend_connection(conn);
         longpoll_park(srv->longpoll, &p->req.wait, conn);
         return MHD_YES;
     }
+answer:
     if (p->cors_origin)
         guard_cors_headers(&res, p->cors_origin);
     ok = send_response(conn, &res);
@@ -341,7 +355,7 @@ struct MHD_Daemon *http_start(struct server *srv, const struct sockaddr *addr, s
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
         HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_END);
     if (!d) {
-        writer_stop(srv->writer);
+        writer_free(srv->writer);
         srv->writer = NULL;
         longpoll_free(srv->longpoll);
         srv->longpoll = NULL;
@@ -359,8 +373,11 @@ void http_stop(struct server *srv, struct MHD_Daemon *d)
 {
     /* MHD must not stop with suspended connections: answer them first. */
     longpoll_drain(srv->longpoll, HTTP_DRAIN_MS);
-    MHD_stop_daemon(d);
+    /* No connection may stay suspended for the writer either: once it has
+     * stopped, writes run on their workers. */
     writer_stop(srv->writer);
+    MHD_stop_daemon(d);
+    writer_free(srv->writer);
     srv->writer = NULL;
     longpoll_free(srv->longpoll);
     srv->longpoll = NULL;

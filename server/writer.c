@@ -7,12 +7,11 @@
  * the other connection's commit (docs/performance.md measured the calls).
  * One thread with one connection per database writes each page of a batch
  * once, locks once per batch, and keeps its cache. The queue is a list
- * guarded by one mutex; a job lives on its caller's stack until done. */
+ * guarded by one mutex; a job lives in its caller's storage (the request's
+ * state) until its done function has run. */
 #include "server/writer.h"
 
-#include <assert.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -22,23 +21,17 @@
  * for its automatic checkpoints). */
 #define WRITER_CHECKPOINT_FRAMES 1000
 
-struct writer_job {
-    writer_fn fn;
-    void *arg;               /* borrowed from the caller */
-    int rc;                  /* the batch's result, set before done is posted */
-    sem_t done;              /* posted once the batch is committed */
-    struct writer_job *next; /* the queue's link, under lock until taken */
-};
-
 struct writer {
     pthread_mutex_t lock;
     pthread_cond_t work;            /* a job was queued, or stop */
     struct writer_job *head, *tail; /* queued, not yet taken; under lock */
     bool stop;                      /* under lock */
+    bool joined;                    /* the thread has ended (writer_stop) */
     pthread_t thread;
 };
 
-/* Run one batch: the jobs from first on, linked by next. Writer thread. */
+/* Run one batch: the jobs from first on, linked by next. The writer
+ * thread, or once it stopped a caller's. */
 static void run_batch(struct writer_job *first)
 {
     struct writer_job *j, *next;
@@ -52,12 +45,10 @@ static void run_batch(struct writer_job *first)
     }
     if (store_batch_commit())
         rc = DD_ERR_STORE;
-    /* One wake per caller, none of them on a shared lock; a job is its
-     * caller's again once posted, so next is read before. */
+    /* A job is its caller's again once done, so next is read before. */
     for (j = first; j; j = next) {
         next = j->next;
-        j->rc = rc;
-        sem_post(&j->done);
+        j->done_fn(j->arg, rc);
     }
     store_batch_checkpoint(WRITER_CHECKPOINT_FRAMES);
 }
@@ -103,36 +94,49 @@ int writer_start(struct writer **out, struct dd_errbuf *eb)
     return DD_OK;
 }
 
-int writer_run(struct writer *w, writer_fn fn, void *arg)
+/* Append job to w's queue and wake the writer; once the writer is
+ * stopping, run it as a batch of its own on the calling thread instead. */
+static void enqueue(struct writer *w, struct writer_job *job)
 {
-    struct writer_job job = { .fn = fn, .arg = arg };
-
-    assert(!pthread_equal(pthread_self(), w->thread));
-    if (sem_init(&job.done, 0, 0))
-        return DD_ERR_INTERNAL;
     pthread_mutex_lock(&w->lock);
+    if (w->stop) {
+        pthread_mutex_unlock(&w->lock);
+        run_batch(job);
+        return;
+    }
     if (w->tail)
-        w->tail->next = &job;
+        w->tail->next = job;
     else
-        w->head = &job;
-    w->tail = &job;
+        w->head = job;
+    w->tail = job;
     pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->lock);
-    while (sem_wait(&job.done))
-        ; /* EINTR */
-    sem_destroy(&job.done);
-    return job.rc;
+}
+
+void writer_queue(struct writer *w, struct writer_job *job, writer_fn fn, writer_done_fn done,
+                  void *arg)
+{
+    *job = (struct writer_job){ .fn = fn, .done_fn = done, .arg = arg };
+    enqueue(w, job);
 }
 
 void writer_stop(struct writer *w)
 {
-    if (!w)
+    if (!w || w->joined)
         return;
     pthread_mutex_lock(&w->lock);
     w->stop = true;
     pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
+    w->joined = true;
+}
+
+void writer_free(struct writer *w)
+{
+    if (!w)
+        return;
+    writer_stop(w);
     pthread_cond_destroy(&w->work);
     pthread_mutex_destroy(&w->lock);
     free(w);
