@@ -278,6 +278,11 @@ $(OUT)/bench-index: $(OBJ)/tests/bench/bench_index.o $(STORE_OBJ) $(CORE_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) $(LIBS_CORE)
 
+# nginx-light is the write path's yardstick for reads (a static file):
+# only `make bench` installs it, through its deps prerequisite, which sees
+# this target-specific addition.
+BENCH_PACKAGES := nginx-light
+bench: DEBIAN_PACKAGES += $(BENCH_PACKAGES)
 bench: deps all $(BENCH_BIN)
 	@bash tests/bench/run.sh
 

@@ -11,7 +11,16 @@
  * A handler may leave its response unset and ask to wait (long polling,
  * request_wait): the connection is then suspended and parked in the
  * server's longpoll (longpoll.h), and the request is dispatched again from
- * the start when it is resumed. No worker thread waits. */
+ * the start when it is resumed. No worker thread waits.
+ *
+ * Write requests of the REST services are dispatched on the writer thread
+ * (writer.h), which commits them in groups: the worker suspends the
+ * connection and queues the request, and the writer resumes the connection
+ * after the commit, when the worker sends the answer the writer left in
+ * the request's state. No worker waits for the writer, so a group can hold
+ * a write from every connection. Reads, the emulator's own API
+ * (which may wait for the broker) and the form and JSON protocols on
+ * "POST /" (SQS long polls) run on the worker itself. */
 #include "server/http.h"
 
 #include <stdint.h>
@@ -29,6 +38,7 @@
 #include "server/longpoll.h"
 #include "server/request.h"
 #include "server/router.h"
+#include "server/writer.h"
 
 /* A connection silent this long is closed: an idle keep-alive, or a
  * client too slow to finish its request. */
@@ -52,7 +62,32 @@ struct pending {
     size_t cap;              /* allocated bytes of req.body */
     int too_large;           /* the body passed the ceiling: keep discarding, answer 413 */
     const char *cors_origin; /* an allowed cross origin to answer with CORS headers (MHD's) */
+    bool written;            /* the writer ran it: answer res once resumed */
+    struct response res;     /* the writer's answer; body owned until sent */
+    struct writer_job job;   /* its place in the writer's queue */
 };
+
+/* A request id: a version 4 UUID from this thread's pool of random bytes,
+ * refilled 4 KiB at a time, so an answer costs no getrandom(2) call of its
+ * own. DD_ERR_INTERNAL (ids_random) leaves out "". */
+static int request_id(char out[IDS_UUID_SIZE])
+{
+    static _Thread_local unsigned char pool[4096];
+    static _Thread_local size_t used = sizeof(pool);
+    int rc;
+
+    out[0] = '\0';
+    if (used == sizeof(pool)) {
+        rc = ids_random(pool, sizeof(pool));
+        if (rc)
+            return rc;
+        used = 0;
+    }
+    ids_uuid_format(pool + used, out);
+    memset(pool + used, 0, 16); /* never handed out twice */
+    used += 16;
+    return DD_OK;
+}
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct response *res)
 {
@@ -62,7 +97,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct respons
     int i;
 
     /* Without randomness there is no request id to give: answer 500 with none. */
-    if (ids_uuid(id)) {
+    if (request_id(id)) {
         res->n_headers = 0;
         aws_error_respond(res, DD_ERR_INTERNAL, 0, NULL, "cannot generate a request id");
     }
@@ -99,6 +134,7 @@ static void pending_free(struct pending *p)
     if (!p)
         return;
     pending_clear_params(p);
+    free(p->res.body);
     for (i = 0; i < p->req.n_query; i++)
         free(p->req.query[i].value);
     free(p->req.path);
@@ -115,6 +151,39 @@ static enum MHD_Result too_large(struct MHD_Connection *conn, const struct serve
              srv->max_body_bytes);
     aws_error_respond(&res, DD_ERR_TOO_LARGE, 413, NULL, msg);
     return send_response(conn, &res);
+}
+
+/* Whether req is a write that goes to the writer thread (file comment). */
+static bool goes_to_writer(const struct request *req)
+{
+    const char *m = req->method, *path = req->path;
+
+    if (!strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS"))
+        return false;
+    return strncmp(path, "/_ddlocal", 9) != 0 && strcmp(path, "/") != 0;
+}
+
+/* writer_fn: route one suspended request on the writer thread. */
+static void write_job(void *arg)
+{
+    struct pending *p = arg;
+
+    router_dispatch(&p->req, &p->res);
+}
+
+/* writer_done_fn: the request's group commit is over; its worker answers
+ * once MHD runs it again. */
+static void write_done(void *arg, int rc)
+{
+    struct pending *p = arg;
+
+    if (rc) { /* whatever the handler answered, its writes were not committed */
+        free(p->res.body);
+        memset(&p->res, 0, sizeof(p->res));
+        aws_error_respond(&p->res, DD_ERR_STORE, 500, NULL, "Internal service failure");
+    }
+    p->written = true;
+    MHD_resume_connection(p->req.conn);
 }
 
 /* MHD calls this once when the headers are in, once per piece of body, and
@@ -191,18 +260,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (p->too_large)
         return too_large(conn, srv);
+    if (p->written) { /* resumed after its group commit (write_done) */
+        res = p->res;
+        memset(&p->res, 0, sizeof(p->res));
+        goto answer;
+    }
     /* Read before the handler looks for what it may wait on: a wake that
      * comes after this and before the request is parked is not missed. */
     p->req.wait.gen = longpoll_generation(srv->longpoll, NULL);
     pending_clear_params(p);
-    if (!auth_check(&p->req, &res))
+    if (!auth_check(&p->req, &res)) {
+        if (goes_to_writer(&p->req)) {
+            /* Suspended first: the writer may resume it at once. */
+            MHD_suspend_connection(conn);
+            writer_queue(srv->writer, &p->job, write_job, write_done, p);
+            return MHD_YES;
+        }
         router_dispatch(&p->req, &res);
+    }
     if (res.suspend && !res.status) { /* parked: see the file comment */
         free(res.body);
         MHD_suspend_connection(conn);
         longpoll_park(srv->longpoll, &p->req.wait, conn);
         return MHD_YES;
     }
+answer:
     if (p->cors_origin)
         guard_cors_headers(&res, p->cors_origin);
     ok = send_response(conn, &res);
@@ -261,6 +343,11 @@ struct MHD_Daemon *http_start(struct server *srv, const struct sockaddr *addr, s
 
     if (longpoll_new(&srv->longpoll, eb))
         return NULL;
+    if (writer_start(&srv->writer, eb)) {
+        longpoll_free(srv->longpoll);
+        srv->longpoll = NULL;
+        return NULL;
+    }
     d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME,
         (uint16_t)srv->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, addr,
@@ -268,6 +355,8 @@ struct MHD_Daemon *http_start(struct server *srv, const struct sockaddr *addr, s
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
         HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_END);
     if (!d) {
+        writer_free(srv->writer);
+        srv->writer = NULL;
         longpoll_free(srv->longpoll);
         srv->longpoll = NULL;
         dd_fail(eb, DD_ERR_INVALID, "cannot listen on %s:%u (is the port taken?)", srv->bind,
@@ -284,7 +373,12 @@ void http_stop(struct server *srv, struct MHD_Daemon *d)
 {
     /* MHD must not stop with suspended connections: answer them first. */
     longpoll_drain(srv->longpoll, HTTP_DRAIN_MS);
+    /* No connection may stay suspended for the writer either: once it has
+     * stopped, writes run on their workers. */
+    writer_stop(srv->writer);
     MHD_stop_daemon(d);
+    writer_free(srv->writer);
+    srv->writer = NULL;
     longpoll_free(srv->longpoll);
     srv->longpoll = NULL;
 }

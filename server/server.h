@@ -18,6 +18,7 @@
 struct store;
 struct request;
 struct longpoll;
+struct writer;
 
 #define SERVER_MAX_CREDENTIALS 16
 #define SERVER_SECRET_MAX      128
@@ -64,6 +65,7 @@ struct server {
     char mqtts_host[254];
     unsigned mqtts_port;
     struct longpoll *longpoll; /* owned by http.c: the parked long polls */
+    struct writer *writer;     /* owned by http.c: the write requests' thread */
 };
 
 /* Milliseconds of real time (CLOCK_REALTIME). */

@@ -26,6 +26,9 @@
 
 #define BUSY_TIMEOUT_MS 5000
 
+/* The databases (partitions) one group commit may write. */
+#define STORE_BATCH_MAX_DATABASES 16
+
 /* One writer at a time per process: a thread that begins a write
  * transaction takes this lock first and keeps it until its transaction
  * ends, so the threads of one process (the server's MHD workers, the
@@ -36,6 +39,15 @@
  * databases at once. */
 static pthread_mutex_t writer_lock;
 static pthread_once_t writer_once = PTHREAD_ONCE_INIT;
+
+/* Group commit (store.h): the calling thread's batch. Thread-local, so a
+ * thread that never calls store_batch_begin() is unaffected. */
+static _Thread_local struct {
+    bool on;                                       /* between store_batch_begin and _commit */
+    bool lost;                                     /* SQLite ended a batch transaction early */
+    int n;                                         /* connections in open[] */
+    struct store *open[STORE_BATCH_MAX_DATABASES]; /* borrowed: with the batch's transaction */
+} batch;
 
 static void writer_init(void)
 {
@@ -184,6 +196,24 @@ static int exec(struct store *s, const char *sql, const char *what)
     return rc == SQLITE_OK ? DD_OK : store__error(s, rc, what);
 }
 
+/* Run one of the transaction statements below from the statement cache:
+ * they run on every request, and sqlite3_exec() would parse them anew
+ * each time. */
+static int run_cached(struct store *s, const char *sql, const char *what)
+{
+    sqlite3_stmt *st;
+    int rc = store__prepare(s, sql, &st);
+
+    return rc ? rc : store__step_done(s, st, what);
+}
+
+static const char begin_immediate_sql[] = "BEGIN IMMEDIATE";
+static const char begin_deferred_sql[] = "BEGIN";
+static const char commit_sql[] = "COMMIT";
+static const char savepoint_sql[] = "SAVEPOINT job";
+static const char release_sql[] = "RELEASE job";
+static const char rollback_to_sql[] = "ROLLBACK TO job";
+
 static int pragma_int(struct store *s, const char *sql, int64_t *out)
 {
     return store__int64(s, sql, "pragma", out, "");
@@ -281,7 +311,9 @@ int store_open(const char *path, struct store **out, struct dd_errbuf *eb)
         dd_fail(eb, rc, "cannot configure database %s", path);
         goto fail;
     }
+    s->opening = true; /* a batch's connection is migrated in its own transaction */
     rc = migrate(s, eb);
+    s->opening = false;
     if (rc)
         goto fail;
     *out = s;
@@ -298,6 +330,10 @@ void store_close(struct store *s)
 
     if (!s)
         return;
+    assert(!s->in_batch);
+    for (i = 0; i < batch.n; i++) /* the last batch's, kept for its checkpoint */
+        if (batch.open[i] == s)
+            batch.open[i] = batch.open[--batch.n];
     writer_release(s);
     for (i = 0; i < s->n_cached; i++)
         sqlite3_finalize(s->cache[i].stmt);
@@ -305,16 +341,66 @@ void store_close(struct store *s)
     free(s);
 }
 
+/* wal_hook: note the WAL's length after each commit instead of
+ * checkpointing inside it (which is what SQLite's own hook does). */
+static int wal_noted(void *arg, sqlite3 *db, const char *name, int n_frames)
+{
+    struct store *s = arg;
+
+    (void)db;
+    (void)name;
+    s->wal_frames = n_frames;
+    return SQLITE_OK;
+}
+
+/* store_begin() inside a batch: the first on s opens the batch's
+ * transaction, each one a savepoint in it. */
+static int batch_savepoint(struct store *s)
+{
+    int rc;
+
+    if (!s->in_batch) {
+        if (batch.n == STORE_BATCH_MAX_DATABASES) {
+            fprintf(stderr, "ddlocal store: a group commit spans too many databases\n");
+            return DD_ERR_INTERNAL;
+        }
+        if (!s->holds_writer) {
+            pthread_mutex_lock(&writer_lock);
+            s->holds_writer = true;
+        }
+        rc = run_cached(s, begin_immediate_sql, "begin");
+        if (rc) {
+            writer_release(s);
+            return rc;
+        }
+        if (!s->wal_hooked) {
+            sqlite3_wal_hook(s->db, wal_noted, s);
+            s->wal_hooked = true;
+        }
+        s->in_batch = true;
+        batch.open[batch.n++] = s;
+    } else if (sqlite3_get_autocommit(s->db)) {
+        batch.lost = true;
+        return store__error(s, SQLITE_ABORT, "the group commit's transaction ended early");
+    }
+    rc = run_cached(s, savepoint_sql, "savepoint");
+    if (!rc)
+        s->n_savepoints++;
+    return rc;
+}
+
 int store_begin(struct store *s)
 {
     int rc;
 
     pthread_once(&writer_once, writer_init);
+    if (batch.on && !s->opening)
+        return batch_savepoint(s);
     if (!s->holds_writer) {
         pthread_mutex_lock(&writer_lock);
         s->holds_writer = true;
     }
-    rc = exec(s, "BEGIN IMMEDIATE", "begin");
+    rc = run_cached(s, begin_immediate_sql, "begin");
     if (rc && sqlite3_get_autocommit(s->db))
         writer_release(s);
     return rc;
@@ -322,8 +408,19 @@ int store_begin(struct store *s)
 
 int store_commit(struct store *s)
 {
-    int rc = exec(s, "COMMIT", "commit");
+    int rc;
 
+    if (s->in_batch && s->n_savepoints > 0) {
+        if (sqlite3_get_autocommit(s->db)) {
+            batch.lost = true;
+            return store__error(s, SQLITE_ABORT, "the group commit's transaction ended early");
+        }
+        rc = run_cached(s, release_sql, "release");
+        if (!rc)
+            s->n_savepoints--;
+        return rc;
+    }
+    rc = run_cached(s, commit_sql, "commit");
     /* A COMMIT that failed may leave the transaction open, to be rolled
      * back by the caller: the lock goes with the transaction. */
     if (sqlite3_get_autocommit(s->db))
@@ -333,9 +430,95 @@ int store_commit(struct store *s)
 
 void store_rollback(struct store *s)
 {
+    if (s->in_batch) {
+        if (s->n_savepoints == 0)
+            return;
+        if (sqlite3_get_autocommit(s->db))
+            batch.lost = true;
+        else if (!run_cached(s, rollback_to_sql, "rollback to"))
+            run_cached(s, release_sql, "release");
+        s->n_savepoints--;
+        return;
+    }
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     writer_release(s);
+}
+
+bool store_read_begin(struct store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        return false; /* already inside a transaction, which the reads join */
+    return run_cached(s, begin_deferred_sql, "begin") == DD_OK;
+}
+
+void store_read_end(struct store *s, bool began)
+{
+    if (began && !sqlite3_get_autocommit(s->db))
+        run_cached(s, commit_sql, "end read");
+}
+
+void store_batch_begin(void)
+{
+    assert(!batch.on);
+    batch.n = 0;
+    batch.lost = false;
+    batch.on = true;
+}
+
+int store_batch_job_done(void)
+{
+    int i;
+
+    assert(batch.on);
+    for (i = 0; i < batch.n; i++)
+        while (batch.open[i]->n_savepoints > 0) /* a job that began and did not end */
+            store_rollback(batch.open[i]);
+    for (i = 0; i < batch.n; i++)
+        if (sqlite3_get_autocommit(batch.open[i]->db))
+            batch.lost = true;
+    return batch.lost ? DD_ERR_STORE : DD_OK;
+}
+
+int store_batch_commit(void)
+{
+    int i, rc = batch.lost ? DD_ERR_STORE : DD_OK;
+
+    assert(batch.on);
+    batch.on = false;
+    /* With more than one database, a failure after the first COMMIT leaves
+     * the others' jobs committed but answered as failed, as two requests
+     * on two databases would be. */
+    for (i = 0; i < batch.n; i++) {
+        struct store *s = batch.open[i];
+
+        if (!rc && !sqlite3_get_autocommit(s->db))
+            rc = run_cached(s, commit_sql, "commit");
+        if (!sqlite3_get_autocommit(s->db))
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        s->n_savepoints = 0;
+        s->in_batch = false;
+        writer_release(s);
+    }
+    return rc;
+}
+
+void store_batch_checkpoint(int min_frames)
+{
+    int i;
+
+    assert(!batch.on);
+    for (i = 0; i < batch.n; i++) {
+        struct store *s = batch.open[i];
+
+        if (s->wal_frames < min_frames)
+            continue;
+        /* PASSIVE: copies what no reader still needs and never waits, so
+         * the next batch's BEGIN is not held up. A checkpoint that caught
+         * up lets that BEGIN restart the WAL from its start. */
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        s->wal_frames = 0;
+    }
 }
 
 void store_set_cache_mb(struct store *s, int mb)

@@ -15,6 +15,7 @@
 #ifndef DD_STORE_STORE_H
 #define DD_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -43,6 +44,43 @@ int store_schema_version(void);
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
+
+/* A read transaction (BEGIN DEFERRED ... COMMIT) around several reads:
+ * they see one snapshot and take the WAL's read lock once, not once each
+ * (the lock is two fcntl calls under a mutex every thread of the process
+ * shares). Returns whether it began one: false inside a transaction
+ * already, or when BEGIN failed (the reads then run as before, each on its
+ * own). Pass that to store_read_end(). The connection's thread. */
+bool store_read_begin(struct store *s);
+void store_read_end(struct store *s, bool began);
+
+/* Group commit: one thread runs the write requests of several callers in
+ * one transaction per database and commits them together.
+ *
+ * store_batch_begin() puts the calling thread in batch mode: from then on
+ * its first store_begin() on a connection takes the writer lock and opens
+ * the batch's transaction (BEGIN IMMEDIATE) on it, and every store_begin(),
+ * store_commit() and store_rollback() becomes a SAVEPOINT, RELEASE and
+ * ROLLBACK TO of one job's own work, so a job that fails undoes only its
+ * own writes. After each job, store_batch_job_done() rolls back what the
+ * job left open and returns DD_ERR_STORE when SQLite ended a transaction
+ * of the batch early (the jobs before are then lost too), else DD_OK.
+ * store_batch_commit() commits every database the batch wrote, releases
+ * the writer lock and leaves batch mode: DD_OK means every job that ended
+ * its savepoints is committed, an error that none may be acknowledged.
+ * Nothing is durable before store_batch_commit() returns DD_OK.
+ *
+ * The connections a batch wrote do not checkpoint inside their commits:
+ * store_batch_checkpoint(), called after the callers are answered, runs a
+ * PASSIVE checkpoint on each of them whose WAL holds at least min_frames
+ * frames. A connection opened for the batch thread must not be used for
+ * writing by other code paths of that thread outside batches for long,
+ * since it no longer checkpoints by itself. The calling thread only; store_open()'s
+ * own migration is never part of a batch. */
+void store_batch_begin(void);
+int store_batch_job_done(void);
+int store_batch_commit(void);
+void store_batch_checkpoint(int min_frames);
 
 /* PRAGMA data_version: changes whenever another connection commits. Cheap;
  * the plugin's engine thread polls it to notice the server's writes. */

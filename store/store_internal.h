@@ -27,6 +27,11 @@ struct store {
     int n_cached;
     int64_t busy_since_us; /* monotonic time the current wait for a lock began */
     bool holds_writer;     /* this connection holds the process's writer lock */
+    bool opening;          /* store_open() is migrating it: no group commit */
+    bool in_batch;         /* a group commit's transaction is open on it (store_batch_begin) */
+    bool wal_hooked;       /* its checkpoints are the batch thread's (store_batch_checkpoint) */
+    int n_savepoints;      /* store_begin()s open inside the group commit's transaction */
+    int wal_frames;        /* frames in the WAL after its last commit (wal_hooked only) */
 
     struct {
         char account[16]; /* "" until store_events_request(): no events */

@@ -25,6 +25,7 @@
 #include "server/handler.h"
 #include "store/emulator/store_outbox.h"
 #include "store/iot_data/store_shadow.h"
+#include "store/store.h"
 
 #define SHADOW_DEFAULT_PAGE_SIZE 25
 /* AWS IoT topic limits: 256 bytes, at most 7 slashes (not counting the
@@ -102,9 +103,12 @@ static int get_call(struct handler *h)
     const struct op *op = h->op;
     struct shadow_error err;
     char *doc = NULL;
+    /* The clock and the shadow in one read transaction (store.h). */
+    bool began = store_read_begin(h->s);
     int rc = store_shadow_get(h->s, op->thing, op->name, request_now_ms(h->req) / 1000, NULL, &doc,
                               &err);
 
+    store_read_end(h->s, began);
     return respond_document(h->res, rc, doc, &err);
 }
 

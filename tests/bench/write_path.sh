@@ -12,6 +12,10 @@
 #   CreateThing, UpdateThing, AddThingToThingGroup and UpdateSecurityProfile,
 #   p99 of each against 5 ms.
 #
+# GetThingShadow is also compared with nginx (nginx-light) serving the same
+# document as a static file on another free port, with the same wrk
+# settings, right after it: throughput >= 0.8 x nginx's, p99 <= 2 x.
+#
 # Then the check: the shadow's final version equals the number of 200
 # answers to the updates, and no two answers carried the same version.
 # wrk stops with up to one request in flight per connection, which the
@@ -35,10 +39,13 @@ make --no-print-directory -s all build/ddlocal-loadgen
 for tool in wrk curl python3; do
     command -v $tool >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 1; }
 done
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$nginx" ] || { echo "bench: nginx is missing (make bench installs nginx-light)" >&2; exit 1; }
 
 tmp=$(mktemp -d)
 pid=
 cleanup() {
+    [ ! -s "$tmp/nginx.pid" ] || kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
     if [ -n "$pid" ]; then
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
@@ -81,11 +88,12 @@ call POST /thing-groups/G '{}'
 call POST /security-profiles/P '{"securityProfileDescription":"bench"}'
 call POST /things/T/shadow '{"state":{"reported":{"seq":"0"}}}'
 
-# run OP: one wrk run; sets the globals from its result line.
+# run OP [URL]: one wrk run (on the emulator, or on URL); sets the globals
+# from its result line.
 run() {
     local line
     line=$(wrk -t2 -c"$conns" -d"${seconds}s" --timeout 10s -s "$root/tests/bench/write_path.lua" \
-        "$url" -- "$1" | grep '^result ') || { echo "bench: wrk $1 failed" >&2; exit 1; }
+        "${2:-$url}" -- "$1" | grep '^result ') || { echo "bench: wrk $1 failed" >&2; exit 1; }
     read -r _ _ requests rps p50 p99 ok non2xx sockerr dups maxver <<<"$line"
     [ "$requests" -gt 0 ] || { echo "bench: wrk $1 got no answer" >&2; exit 1; }
     if [ "$non2xx" -ne 0 ] || [ "$sockerr" -ne 0 ]; then
@@ -103,11 +111,49 @@ version() {
     python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$tmp/shadow"
 }
 
-# shadow_phase: reads, then writes, their ratios, then the version check.
+# nginx_start: nginx on a free port serving $tmp/www, keep-alive without a
+# request limit, no log; sets nginx_url.
+nginx_start() {
+    local port
+    port=$(free_port)
+    mkdir -p "$tmp/www/things/T"
+    chmod 755 "$tmp" "$tmp/www" "$tmp/www/things" "$tmp/www/things/T"
+    cat >"$tmp/nginx.conf" <<EOF
+worker_processes auto;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx.err;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000000;
+    keepalive_timeout 60s;
+    default_type application/json;
+    server { listen 127.0.0.1:$port; root $tmp/www; }
+}
+EOF
+    "$nginx" -c "$tmp/nginx.conf" -p "$tmp" || { echo "bench: nginx did not start" >&2; exit 1; }
+    nginx_url=http://127.0.0.1:$port
+}
+
+# nginx_phase: the shadow's document as nginx's static file, read as
+# GetThingShadow was.
+nginx_phase() {
+    [ -n "${nginx_url:-}" ] || nginx_start
+    curl -fs -o "$tmp/www/things/T/shadow" "$url/things/T/shadow"
+    chmod 644 "$tmp/www/things/T/shadow"
+    run get "$nginx_url"
+    printf '  %-24s %10s %10s %10s\n' "nginx, the same document" "$rps" "$(ms "$p50")" "$(ms "$p99")"
+    printf '  %-24s %10s   target >= 0.8\n' "read/nginx throughput" "$(ratio "$get_rps" "$rps")"
+    printf '  %-24s %10s   target <= 2\n' "read/nginx p99" "$(ratio "$get_p99" "$p99")"
+}
+
+# shadow_phase [nginx]: reads, then writes, their ratios, then the version
+# check; with nginx, the reads are also compared with nginx's.
 shadow_phase() {
     local base final acked unread
     run get
     get_rps=$rps get_p99=$p99 get_p50=$p50
+    [ "${1:-}" != nginx ] || nginx_phase
     base=$(version)
     run update
     upd_rps=$rps upd_p99=$p99 upd_p50=$p50 upd_ok=$ok upd_dups=$dups
@@ -131,7 +177,7 @@ shadow_phase() {
 
 echo
 echo "Write path: wrk -t2 -c$conns, ${seconds} s per operation, one emulator (--manual-clock)"
-shadow_phase
+shadow_phase nginx
 for op in create update-thing add-to-group update-profile; do
     run "$op"
     case $op in

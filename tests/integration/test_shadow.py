@@ -462,3 +462,41 @@ def test_concurrent_updates_rest_and_mqtt(emu, data, device):
     assert len(reported) == 200
     assert all(reported["r%03d" % i] == i and reported["m%03d" % i] == i for i in range(100))
     assert p + "update/rejected" not in dev.topics()
+
+
+def test_refused_writes_among_concurrent_ones(emu, data):
+    """Writes are committed in groups (docs/performance.md, "The write
+    path"): a refused update that shares a group commit with accepted ones
+    undoes nothing of theirs, and gets its own AWS error."""
+    thing = "group-1"
+    update(data, thing, {"state": {"reported": {"start": 0}}})
+    client_lock = threading.Lock()
+
+    def good(i):
+        with client_lock:  # making a boto3 client is not thread-safe
+            c = emu.client("iot-data")
+        r = body(c.update_thing_shadow(
+            thingName=thing, payload=json.dumps({"state": {"reported": {"g%03d" % i: i}}})))
+        return r["version"]
+
+    def conflicting(i):
+        with client_lock:
+            c = emu.client("iot-data")
+        return error_of(c.update_thing_shadow, thingName=thing,
+                        payload=json.dumps({"state": {"reported": {"bad%03d" % i: i}},
+                                            "version": 1000000 + i}).encode())
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        goods = [pool.submit(good, i) for i in range(60)]
+        bads = [pool.submit(conflicting, i) for i in range(30)]
+        versions = [f.result() for f in goods]
+        errors = [f.result() for f in bads]
+    assert len(set(versions)) == 60
+    for err in errors:
+        assert err["ResponseMetadata"]["HTTPStatusCode"] == 409
+        assert err["Error"] == {"Code": "ConflictException", "Message": "Version conflict"}
+    doc = body(data.get_thing_shadow(thingName=thing))
+    assert doc["version"] == 61
+    reported = doc["state"]["reported"]
+    assert all(reported["g%03d" % i] == i for i in range(60))
+    assert not any(k.startswith("bad") for k in reported)

@@ -2,8 +2,9 @@
 /* test_store.c: opening and migrating the database on real SQLite (a temp
  * file and :memory:), refusing a newer schema untouched, two processes
  * opening one new file at once, a migration that reshapes stored rows, the
- * emulator rows (clock, heartbeat, reset), and the process's writer lock
- * (threads that write at once, a lock given back on every path). */
+ * emulator rows (clock, heartbeat, reset), the process's writer lock
+ * (threads that write at once, a lock given back on every path), and group
+ * commits (jobs in savepoints, committed together, checkpointed after). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -399,6 +400,104 @@ static void test_writer_lock(void **state)
     store_close(a);
 }
 
+static int64_t file_size(const char *path)
+{
+    struct stat st;
+
+    assert_int_equal(stat(path, &st), 0);
+    return (int64_t)st.st_size;
+}
+
+/* One job of a batch: a row with value v, ended as end says. */
+enum job_end { JOB_COMMIT, JOB_ROLLBACK, JOB_LEFT_OPEN };
+
+static void batch_job(struct store *s, int v, enum job_end end)
+{
+    char sql[96];
+
+    assert_int_equal(store_begin(s), DD_OK);
+    snprintf(sql, sizeof(sql), "INSERT INTO batch_rows VALUES (%d, zeroblob(40000))", v);
+    store_fixture_exec(s, sql);
+    if (end == JOB_COMMIT)
+        assert_int_equal(store_commit(s), DD_OK);
+    else if (end == JOB_ROLLBACK)
+        store_rollback(s);
+}
+
+/* Three jobs in one group commit: what each job ended is kept, what it
+ * undid or left open is not, nothing is visible before the batch commits,
+ * and the WAL is copied into the database only by store_batch_checkpoint(). */
+static void test_group_commit(void **state)
+{
+    struct store_fixture_dir *t = *state;
+    struct store *s, *other;
+    int64_t before, after_commit;
+
+    assert_int_equal(store_open(t->path, &s, NULL), DD_OK);
+    assert_int_equal(store_open(t->path, &other, NULL), DD_OK);
+    store_fixture_exec(s, "CREATE TABLE batch_rows (v INTEGER, pad BLOB)");
+    store_fixture_exec(s, "PRAGMA wal_checkpoint(TRUNCATE)");
+    before = file_size(t->path);
+
+    store_batch_begin();
+    batch_job(s, 1, JOB_COMMIT);
+    assert_int_equal(store_batch_job_done(), DD_OK);
+    batch_job(s, 2, JOB_ROLLBACK);
+    assert_int_equal(store_batch_job_done(), DD_OK);
+    batch_job(s, 3, JOB_LEFT_OPEN);
+    assert_int_equal(store_batch_job_done(), DD_OK);
+    batch_job(s, 4, JOB_COMMIT);
+    assert_int_equal(store_batch_job_done(), DD_OK);
+    /* Read inside the batch: jobs see the jobs before them. */
+    assert_int_equal(store_fixture_int(s, "SELECT group_concat(v) = '1,4' FROM batch_rows"), 1);
+    assert_int_equal(store_fixture_int(other, "SELECT count(*) FROM batch_rows"), 0);
+    assert_int_equal(store_batch_commit(), DD_OK);
+    assert_int_equal(store_fixture_int(other, "SELECT group_concat(v) = '1,4' FROM batch_rows"), 1);
+
+    /* The commit did not checkpoint; a threshold not reached does not. */
+    after_commit = file_size(t->path);
+    assert_int_equal(after_commit, before);
+    store_batch_checkpoint(1000000);
+    assert_int_equal(file_size(t->path), before);
+    store_batch_checkpoint(1);
+    assert_true(file_size(t->path) >= before + 80000);
+
+    /* Out of the batch, the same connection is back to plain transactions. */
+    assert_int_equal(store_begin(s), DD_OK);
+    store_fixture_exec(s, "INSERT INTO batch_rows VALUES (5, NULL)");
+    store_rollback(s);
+    assert_int_equal(store_fixture_int(other, "SELECT count(*) FROM batch_rows"), 2);
+    store_close(other);
+    store_close(s);
+}
+
+/* A batch whose transaction SQLite ended early (here: a job's ROLLBACK of
+ * everything) answers every job as failed, and commits nothing. */
+static void test_group_commit_lost(void **state)
+{
+    struct store_fixture_dir *t = *state;
+    struct store *s, *other;
+
+    assert_int_equal(store_open(t->path, &s, NULL), DD_OK);
+    assert_int_equal(store_open(t->path, &other, NULL), DD_OK);
+    store_fixture_exec(s, "CREATE TABLE batch_rows (v INTEGER, pad BLOB)");
+    store_batch_begin();
+    batch_job(s, 1, JOB_COMMIT);
+    assert_int_equal(store_batch_job_done(), DD_OK);
+    assert_int_equal(store_begin(s), DD_OK);
+    store_fixture_exec(s, "ROLLBACK");
+    assert_int_equal(store_commit(s), DD_ERR_STORE);
+    assert_int_equal(store_batch_job_done(), DD_ERR_STORE);
+    assert_int_equal(store_batch_commit(), DD_ERR_STORE);
+    assert_int_equal(store_fixture_int(other, "SELECT count(*) FROM batch_rows"), 0);
+    /* The writer lock went with the batch: another thread's connection
+     * could write now; this one can. */
+    assert_int_equal(store_begin(other), DD_OK);
+    assert_int_equal(store_commit(other), DD_OK);
+    store_close(other);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +514,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_data_version_moves_on_foreign_commit, tmpdb_setup,
                                         tmpdb_teardown),
         cmocka_unit_test_setup_teardown(test_writer_lock, tmpdb_setup, tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit, tmpdb_setup, tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit_lost, tmpdb_setup, tmpdb_teardown),
     };
 
     alloc_fail_setup();
