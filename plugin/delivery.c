@@ -407,6 +407,34 @@ out:
     return rc;
 }
 
+/* Append a FIFO topic's MessageGroupId and MessageDeduplicationId to the
+ * SendMessage form in t when queue name is a FIFO queue (sns-more.md
+ * 1.5); a standard queue gets neither. */
+static int fifo_form(struct transfer *t, const struct store_sns_due *r, const char *name,
+                     struct dd_errbuf *eb)
+{
+    size_t len = strlen(name), used = strlen(t->body);
+    char dedup[SQS_SHA256_HEX], *e_group, *e_dedup, *grown = NULL;
+    const char *dedup_id;
+
+    if (!r->group_id || len < 5 || strcmp(name + len - 5, ".fifo") != 0)
+        return DD_OK;
+    dedup_id = store_sns_local_dedup_id(r, dedup);
+    if (!dedup_id)
+        return dd_fail(eb, DD_ERR_INTERNAL, "cannot digest the message");
+    e_group = curl_easy_escape(t->easy, r->group_id, 0);
+    e_dedup = curl_easy_escape(t->easy, dedup_id, 0);
+    if (e_group && e_dedup)
+        grown = realloc(t->body, used + strlen(e_group) + strlen(e_dedup) + 64);
+    if (grown) {
+        t->body = grown;
+        sprintf(t->body + used, "&MessageGroupId=%s&MessageDeduplicationId=%s", e_group, e_dedup);
+    }
+    curl_free(e_group);
+    curl_free(e_dedup);
+    return grown ? DD_OK : dd_fail(eb, DD_ERR_NOMEM, "out of memory");
+}
+
 /* The form body of an SQS SendMessage (query protocol) of body to the
  * queue of r at --sqs-endpoint, into t (t->easy escapes); *url gets the
  * endpoint. The queue URL is ENDPOINT/ACCOUNT/NAME, which LocalStack,
@@ -446,6 +474,7 @@ static int queue_send_form(struct delivery *d, const struct store_sns_due *r, st
     }
     snprintf(t->body, n, "Action=SendMessage&Version=2012-11-05&QueueUrl=%s&MessageBody=%s%s",
              e_url, e_body, form_attrs ? form_attrs : "");
+    rc = fifo_form(t, r, q.name, eb);
     snprintf(url, url_size, "%s/", d->opt.sqs_endpoint);
     snprintf(scope, scope_size, "aws:amz:%s:sqs", q.region);
 out:

@@ -531,11 +531,11 @@ out:
 static int due_row(sqlite3_stmt *st, void *fn, void *ctx)
 {
     struct store_sns_due d;
-    int rc =
-        store__columns(st, "IvvvvvvvvvvvIivvvi", &d.id, &d.subscription_arn, &d.protocol,
-                       &d.endpoint, &d.lambda_url, &d.type, &d.message_id, &d.topic_arn, &d.subject,
-                       &d.message, &d.token, &d.signature_version, &d.timestamp_ms, &d.attempts,
-                       &d.filter_policy, &d.filter_scope, &d.message_attributes, &d.raw);
+    int rc = store__columns(st, "IvvvvvvvvvvvIivvvivvI", &d.id, &d.subscription_arn, &d.protocol,
+                            &d.endpoint, &d.lambda_url, &d.type, &d.message_id, &d.topic_arn,
+                            &d.subject, &d.message, &d.token, &d.signature_version, &d.timestamp_ms,
+                            &d.attempts, &d.filter_policy, &d.filter_scope, &d.message_attributes,
+                            &d.raw, &d.group_id, &d.dedup_id, &d.sequence);
 
     if (rc)
         return rc;
@@ -550,7 +550,8 @@ static int due_row(sqlite3_stmt *st, void *fn, void *ctx)
     "CAST(json_extract(t.attributes, '$.SignatureVersion') AS TEXT), m.timestamp_ms, "             \
     "d.attempts, json_extract(u.attributes, '$.FilterPolicy'), "                                   \
     "json_extract(u.attributes, '$.FilterPolicyScope'), m.message_attributes, "                    \
-    "coalesce(json_extract(u.attributes, '$.RawMessageDelivery') = 'true', 0) "                    \
+    "coalesce(json_extract(u.attributes, '$.RawMessageDelivery') = 'true', 0), "                   \
+    "m.message_group_id, m.message_dedup_id, coalesce(m.sequence_number, 0) "                      \
     "FROM sns_deliveries d JOIN sns_messages m ON m.id = d.message_row "                           \
     "LEFT JOIN sns_topics t ON t.arn = m.topic_arn "                                               \
     "LEFT JOIN sns_subscriptions u ON u.arn = d.subscription_arn "                                 \

@@ -215,6 +215,12 @@ struct store_sns_due {
     int64_t timestamp_ms;
     int attempts; /* made so far */
     int raw;      /* the subscription's RawMessageDelivery is true */
+    /* A FIFO topic's message: its MessageGroupId, MessageDeduplicationId
+     * (NULL: content-based) and SequenceNumber in the topic; NULL, NULL, 0
+     * for a standard topic's. */
+    const char *group_id;
+    const char *dedup_id;
+    int64_t sequence;
 };
 
 typedef int (*store_sns_due_fn)(void *ctx, const struct store_sns_due *d);

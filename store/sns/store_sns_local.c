@@ -74,7 +74,7 @@ void store_sns_local_cleanup(struct store_sns_local *l)
 int store_sns_local_body(const struct store_sns_local *l, const struct store_sns_due *r,
                          bool lambda, char **body, struct dd_errbuf *eb)
 {
-    char ts[TIMEFMT_MILLIS_SIZE], unsub[1024], subscribe[1024];
+    char ts[TIMEFMT_MILLIS_SIZE], unsub[1024], subscribe[1024], seq[24];
     int confirmation = strcmp(r->type, "SubscriptionConfirmation") == 0, rc;
     struct sns_message m;
 
@@ -101,6 +101,12 @@ int store_sns_local_body(const struct store_sns_local *l, const struct store_sns
     m.token = confirmation ? r->token : NULL;
     m.subscription_arn = r->subscription_arn;
     m.message_attributes = confirmation ? NULL : r->message_attributes;
+    if (r->sequence > 0 && !confirmation && !lambda) {
+        /* A FIFO topic's notification is not signed (sns-more.md 1.1). */
+        snprintf(seq, sizeof(seq), "%020lld", (long long)r->sequence); /* as Publish answers */
+        m.sequence_number = seq;
+        return sns_http_body(&m, body, eb);
+    }
     return snssign_body(l->key, &m, lambda, body, eb);
 }
 
@@ -132,15 +138,66 @@ bool store_sns_local_queue(const struct store_sns_local *l, const char *queue_ar
            strcmp(q.region, l->region) == 0;
 }
 
-/* A queue's DelaySeconds (stored as text in its attributes), in ms. */
-static int64_t queue_delay_ms(const char *attributes)
+/* What a queue's stored attributes say about a delivery to it. */
+struct queue_kind {
+    int64_t delay_ms; /* DelaySeconds, in ms */
+    bool fifo;
+    bool group_scope; /* DeduplicationScope messageGroup */
+};
+
+static bool attr_is(const cJSON *doc, const char *name, const char *value)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, name);
+
+    return cJSON_IsString(v) && strcmp(v->valuestring, value) == 0;
+}
+
+static struct queue_kind queue_kind(const char *attributes)
 {
     cJSON *doc = cJSON_Parse(attributes);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "DelaySeconds");
-    int64_t ms = cJSON_IsString(v) ? (int64_t)atoll(v->valuestring) * 1000 : 0;
+    struct queue_kind k = {
+        cJSON_IsString(v) ? (int64_t)atoll(v->valuestring) * 1000 : 0,
+        attr_is(doc, "FifoQueue", "true"),
+        attr_is(doc, "DeduplicationScope", "messageGroup"),
+    };
 
     cJSON_Delete(doc);
-    return ms;
+    return k;
+}
+
+const char *store_sns_local_dedup_id(const struct store_sns_due *r, char buf[65])
+{
+    if (r->dedup_id)
+        return r->dedup_id;
+    return sqs_dedup_id(r->message, strlen(r->message), buf) ? NULL : buf;
+}
+
+/* Append m to queue q for delivery r: a FIFO topic's message to a FIFO
+ * queue carries its MessageGroupId and MessageDeduplicationId (the
+ * publisher's, or the SHA-256 of the message with content-based
+ * deduplication), and the queue deduplicates it as a SendMessage
+ * (sns-more.md 1.5); anything else is a plain append. */
+static int queue_append(struct store *s, const struct store_sqs_queue *q,
+                        const struct store_sns_due *r, struct store_sqs_send *m,
+                        struct dd_errbuf *eb)
+{
+    struct queue_kind k = queue_kind(q->attributes);
+    char dedup[SQS_SHA256_HEX];
+    struct store_sqs_extra x = { 0 };
+    struct store_sqs_sent sent;
+
+    m->visible_ms = m->sent_ms + k.delay_ms;
+    if (!k.fifo)
+        return store_sqs_send(s, q->id, m);
+    if (!r->group_id) /* refused at Subscribe; a queue re-created as FIFO */
+        return dd_fail(eb, DD_ERR_INVALID, "a FIFO queue takes only a FIFO topic's messages");
+    x.group_id = r->group_id;
+    x.dedup_id = store_sns_local_dedup_id(r, dedup);
+    if (!x.dedup_id)
+        return dd_fail(eb, DD_ERR_INTERNAL, "cannot digest the message");
+    x.dedup_scope = k.group_scope ? r->group_id : "";
+    return store__sqs_send_extra(s, q->id, m, &x, &sent);
 }
 
 int store_sns_local_queue_message(const struct store_sns_local *l, const struct store_sns_due *r,
@@ -202,8 +259,11 @@ static int deliver(struct store *s, const struct store_sns_local *l, const struc
         m.md5_body = md5;
         m.md5_attributes = md5_attrs;
         m.sent_ms = now_ms;
-        m.visible_ms = now_ms + queue_delay_ms(q.attributes);
-        rc = store_sqs_send(s, q.id, &m);
+        rc = queue_append(s, &q, r, &m, eb);
+    }
+    if (rc == DD_ERR_INVALID) {
+        rc = store__sns_attempt(s, r->id, STORE_SNS_FAILED, now_real_ms, now_real_ms, 0, eb->msg);
+        goto out;
     }
     if (!rc)
         rc = store__sns_attempt(s, r->id, STORE_SNS_DELIVERED, now_real_ms, now_real_ms, 0, NULL);

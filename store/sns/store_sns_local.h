@@ -59,6 +59,12 @@ int store_sns_local_queue_message(const struct store_sns_local *l, const struct 
                                   char **body, char **attrs, char md5_attrs[33],
                                   struct dd_errbuf *eb);
 
+/* The MessageDeduplicationId a FIFO queue gets for FIFO topic message r:
+ * the publisher's, or with content-based deduplication the lowercase hex
+ * SHA-256 of the message, into buf (sns-more.md 1.5). NULL only when the
+ * digest library fails. */
+const char *store_sns_local_dedup_id(const struct store_sns_due *r, char buf[65]);
+
 /* Whether Notification r passes its subscription's filter policy (no
  * policy, or a confirmation: it does). A stored policy that no longer
  * parses lets the message through rather than losing it. Cannot fail. */

@@ -281,6 +281,49 @@ def test_publish_reaches_a_queue_wrapped_and_raw(emu, sns):
     assert r["Body"] == '{"hello": 1}'
 
 
+def test_fifo_topic_to_fifo_queue_carries_group_dedup_and_sequence(emu, sns):
+    sqs = emu.client("sqs")
+    topic = sns.create_topic(Name="orders.fifo", Attributes={
+        "FifoTopic": "true", "ContentBasedDeduplication": "true"})["TopicArn"]
+    urls, arns = {}, {}
+    for name, attrs in (("f.fifo", {"FifoQueue": "true"}), ("fraw.fifo", {"FifoQueue": "true"}),
+                        ("plain", {})):
+        urls[name] = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+        arns[name] = "arn:aws:sqs:us-east-1:%s:%s" % (ACCOUNT, name)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arns["f.fifo"])
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arns["fraw.fifo"],
+                  Attributes={"RawMessageDelivery": "true"})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arns["plain"])
+    first = sns.publish(TopicArn=topic, Message="Test", MessageGroupId="g1")
+    second = sns.publish(TopicArn=topic, Message="two", MessageGroupId="g2",
+                         MessageDeduplicationId="d2")
+    names = ["MessageGroupId", "MessageDeduplicationId", "SequenceNumber"]
+    got = sqs.receive_message(QueueUrl=urls["f.fifo"], MaxNumberOfMessages=10,
+                              AttributeNames=names)["Messages"]
+    assert len(got) == 2
+    bodies = [json.loads(m["Body"]) for m in got]
+    assert [list(b)[:3] for b in bodies] == [["Type", "MessageId", "SequenceNumber"]] * 2
+    assert [(b["MessageId"], b["SequenceNumber"], b["Message"]) for b in bodies] == [
+        (first["MessageId"], first["SequenceNumber"], "Test"),
+        (second["MessageId"], second["SequenceNumber"], "two")]
+    assert not any(k in bodies[0] for k in ("Signature", "SignatureVersion", "SigningCertURL"))
+    assert "UnsubscribeURL" in bodies[0]
+    sha = "532eaabd9574880dbf76b9b8cc00832c20a6ec113d682299550d7a6e0f345e25"
+    assert [(m["Attributes"]["MessageGroupId"], m["Attributes"]["MessageDeduplicationId"])
+            for m in got] == [("g1", sha), ("g2", "d2")]
+    seqs = [int(m["Attributes"]["SequenceNumber"]) for m in got]
+    assert seqs[0] < seqs[1]
+    raw = sqs.receive_message(QueueUrl=urls["fraw.fifo"], MaxNumberOfMessages=10,
+                              AttributeNames=names)["Messages"]
+    assert [(m["Body"], m["Attributes"]["MessageGroupId"]) for m in raw] == [
+        ("Test", "g1"), ("two", "g2")]
+    # a standard queue gets no group id
+    [plain, _] = sqs.receive_message(QueueUrl=urls["plain"], MaxNumberOfMessages=10,
+                                     AttributeNames=["All"])["Messages"]
+    assert "MessageGroupId" not in plain["Attributes"]
+    assert json.loads(plain["Body"])["SequenceNumber"] == first["SequenceNumber"]
+
+
 def drain(sqs, url, n):
     """One receive (no wait) that must give exactly n messages, deleted."""
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
@@ -454,6 +497,33 @@ def test_sqs_endpoint_sends_to_another_engine(make_emulator):
     assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
     # nothing landed in the sender's own SQS
     assert emu.client("sqs").list_queues().get("QueueUrls", []) == []
+
+
+def test_sqs_endpoint_gets_attributes_and_fifo_ids(make_emulator):
+    engine = make_emulator("--manual-clock").start()
+    emu = make_emulator("--manual-clock", "--sqs-endpoint", engine.endpoint).start()
+    sqs = engine.client("sqs")
+    fifo_url = sqs.create_queue(QueueName="q.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    raw_url = sqs.create_queue(QueueName="raw")["QueueUrl"]
+    sns = emu.client("sns")
+    topic = sns.create_topic(Name="t.fifo", Attributes={
+        "FifoTopic": "true", "ContentBasedDeduplication": "true"})["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:%s:q.fifo" %
+                  ACCOUNT, Attributes={"RawMessageDelivery": "true"})
+    sns.create_topic(Name="Alerts")
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:%s:raw" %
+                  ACCOUNT, Attributes={"RawMessageDelivery": "true"})
+    sns.publish(TopicArn=topic, Message="Test", MessageGroupId="g")
+    sns.publish(TopicArn=TOPIC_ARN, Message="m", MessageAttributes={
+        "k": {"DataType": "String", "StringValue": "v"}})
+    [f] = sqs.receive_message(QueueUrl=fifo_url, AttributeNames=["All"],
+                              WaitTimeSeconds=5)["Messages"]
+    assert f["Body"] == "Test"
+    assert (f["Attributes"]["MessageGroupId"], f["Attributes"]["MessageDeduplicationId"]) == (
+        "g", "532eaabd9574880dbf76b9b8cc00832c20a6ec113d682299550d7a6e0f345e25")
+    [r] = receive_all(sqs, raw_url, 1)
+    assert (r["Body"], r["MessageAttributes"]) == (
+        "m", {"k": {"DataType": "String", "StringValue": "v"}})
 
 
 def test_launcher_refuses_a_bad_sqs_endpoint(make_emulator):
