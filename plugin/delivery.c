@@ -16,6 +16,7 @@
 #include "plugin/delivery.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -32,6 +33,7 @@
 #include "core/ids.h"
 #include "core/mem.h"
 #include "core/names.h"
+#include "core/partition.h"
 #include "core/sqs.h"
 #include "store/emulator/store_emulator.h"
 #include "store/sns/store_sns.h"
@@ -45,9 +47,21 @@
 #define DEFAULT_ATTEMPTS 4
 #define DEFAULT_DELAY_MS 20000L
 #define WEBHOOK_FUNCTION "ddlocal-webhook"
+#define MAX_PARTS        64 /* as many as the server keeps (PARTITIONS_MAX) */
+
+/* One partition's database: the home one (the broker's) first, then each
+ * other partition's the server made beside it, found by their names. */
+struct part {
+    char account[NAMES_ACCOUNT_LEN + 1];
+    char region[NAMES_REGION_MAX + 1];
+    struct store *store;          /* owned */
+    struct store_sns_local local; /* owned: the signing key and this database's own queues */
+    int64_t data_version;
+};
 
 struct transfer {
     CURL *easy;                 /* owned; NULL = free slot */
+    struct part *part;          /* borrowed: where the delivery row is */
     struct curl_slist *headers; /* owned */
     char *body;                 /* owned */
     int64_t id;                 /* the delivery row */
@@ -64,13 +78,14 @@ struct delivery {
 
     /* delivery thread only: every descriptor below is opened and closed on
      * it (workers.h) */
-    pthread_t self; /* the delivery thread, as it recorded itself in delivery_open */
-    struct store *store;
-    struct store_sns_local local;          /* the signing key, and this database's own queues */
+    pthread_t self;               /* the delivery thread, as it recorded itself in delivery_open */
+    struct part parts[MAX_PARTS]; /* [0] is the home partition */
+    int n_parts;
+    struct part *cur;                      /* the partition being scheduled or recorded */
+    int64_t next_scan_ms;                  /* when to look for new partition databases */
     char webhook_function[NAMES_ARN_SIZE]; /* the Lambda-shape webhook's function ARN */
     CURLM *multi;
     struct transfer slots[MAX_IN_FLIGHT];
-    int64_t data_version;
     int64_t next_check_ms;
     bool settled; /* a pass settled a delivery without a transfer: look again */
 };
@@ -187,7 +202,7 @@ static int64_t emulated_ms(struct delivery *d)
 {
     struct dd_clock c;
 
-    return store_clock_get(d->store, &c) == DD_OK ? clock_now(&c, real_ms()) : real_ms();
+    return store_clock_get(d->parts[0].store, &c) == DD_OK ? clock_now(&c, real_ms()) : real_ms();
 }
 
 /* Fan out every alert not fanned out yet. */
@@ -206,7 +221,7 @@ static void fan_out_alerts(struct delivery *d)
         char sub_arn[NAMES_SNS_ARN_SIZE];
         const char *topic_name = NULL;
 
-        rc = store_sns_alert_next(d->store, &alert_id, &created, &topic_arn);
+        rc = store_sns_alert_next(d->parts[0].store, &alert_id, &created, &topic_arn);
         if (rc)
             break;
         if (topic_arn && names_sns_arn_parse("alertTargetArn", topic_arn, &parsed, &eb) == DD_OK &&
@@ -239,8 +254,8 @@ static void fan_out_alerts(struct delivery *d)
         }
         /* Built-in queues get their alerts in the fan-out's transaction. */
         rc = store_sns_alert_fanout(
-            d->store, alert_id, topic_arn, topic_name, &hook, hook.arn ? 1 : 0, message_id,
-            d->opt.sqs_endpoint[0] ? NULL : &d->local, emulated_ms(d), real_ms(), &n);
+            d->parts[0].store, alert_id, topic_arn, topic_name, &hook, hook.arn ? 1 : 0, message_id,
+            d->opt.sqs_endpoint[0] ? NULL : &d->parts[0].local, emulated_ms(d), real_ms(), &n);
         free(topic_arn);
         if (rc) {
             dlog("cannot fan out alert %lld: %s (retrying)", (long long)alert_id, dd_strerror(rc));
@@ -275,7 +290,7 @@ static int in_flight(const struct delivery *d, int64_t id)
     int i;
 
     for (i = 0; i < MAX_IN_FLIGHT; i++)
-        if (d->slots[i].easy && d->slots[i].id == id)
+        if (d->slots[i].easy && d->slots[i].id == id && d->slots[i].part == d->cur)
             return 1;
     return 0;
 }
@@ -310,7 +325,8 @@ static void record(struct delivery *d, int64_t id, int attempts_before, int stat
         outcome = STORE_SNS_RETRY;
     else
         outcome = STORE_SNS_FAILED;
-    rc = store_sns_attempt(d->store, id, outcome, now, now + d->opt.retry_delay_ms, status, error);
+    rc = store_sns_attempt(d->cur->store, id, outcome, now, now + d->opt.retry_delay_ms, status,
+                           error);
     if (rc)
         dlog("cannot record delivery %lld: %s", (long long)id, dd_strerror(rc));
     if (outcome == STORE_SNS_FAILED)
@@ -345,7 +361,7 @@ static void deliver_to_queue(struct delivery *d, const struct store_sns_due *r)
     int rc;
 
     ASSERT_DELIVERY_THREAD(d);
-    rc = store_sns_local_deliver(d->store, &d->local, r, emulated_ms(d), real_ms(), &eb);
+    rc = store_sns_local_deliver(d->cur->store, &d->cur->local, r, emulated_ms(d), real_ms(), &eb);
     if (rc)
         record(d, r->id, r->attempts, 0, eb.msg, true);
 }
@@ -450,7 +466,7 @@ static int queue_send_form(struct delivery *d, const struct store_sns_due *r, st
     int rc = sqs_arn_parse(r->endpoint, &q, eb);
 
     if (!rc)
-        rc = store_sns_local_queue_message(&d->local, r, &body, &attrs, md5, eb);
+        rc = store_sns_local_queue_message(&d->cur->local, r, &body, &attrs, md5, eb);
     if (!rc && attrs)
         rc = attributes_form(t->easy, attrs, &form_attrs, eb);
     free(attrs);
@@ -513,7 +529,7 @@ static int build(struct delivery *d, const struct store_sns_due *r, struct trans
         t->body = dd_strdup(r->message);
         rc = t->body ? DD_OK : dd_fail(eb, DD_ERR_NOMEM, "out of memory");
     } else {
-        rc = store_sns_local_body(&d->local, r, lambda, &t->body, eb);
+        rc = store_sns_local_body(&d->cur->local, r, lambda, &t->body, eb);
     }
     if (rc)
         return rc;
@@ -551,7 +567,7 @@ static int start_one(void *ctx, const struct store_sns_due *r)
         return DD_OK;
     if (!store_sns_local_passes(r)) {
         now = real_ms();
-        rc = store_sns_attempt(d->store, r->id, STORE_SNS_FILTERED, now, now, 0, NULL);
+        rc = store_sns_attempt(d->cur->store, r->id, STORE_SNS_FILTERED, now, now, 0, NULL);
         if (rc)
             dlog("cannot record delivery %lld: %s", (long long)r->id, dd_strerror(rc));
         d->settled = true;
@@ -566,6 +582,7 @@ static int start_one(void *ctx, const struct store_sns_due *r)
     if (!t)
         return DD_OK;
     t->id = r->id;
+    t->part = d->cur;
     t->attempts = r->attempts;
     t->retry_any = strcmp(r->protocol, "sqs") == 0;
     t->easy = curl_easy_init();
@@ -587,10 +604,14 @@ static int start_one(void *ctx, const struct store_sns_due *r)
     curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(t->body));
     curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
     if (scope[0]) {
+        struct sqs_arn q;
+
         /* SigV4 with the queue's account as the access key: engines that
          * read the account from a 12-digit key (ddlocal, LocalStack) put
-         * the message in the queue's own partition. */
-        snprintf(userpwd, sizeof(userpwd), "%.16s:test", d->opt.account);
+         * the message in the queue's own partition. build() parsed the
+         * ARN already. */
+        sqs_arn_parse(r->endpoint, &q, &eb);
+        snprintf(userpwd, sizeof(userpwd), "%.16s:test", q.account);
         curl_easy_setopt(t->easy, CURLOPT_AWS_SIGV4, scope);
         curl_easy_setopt(t->easy, CURLOPT_USERPWD, userpwd);
     }
@@ -633,6 +654,7 @@ static int collect(struct delivery *d)
             snprintf(t->error, sizeof(t->error), "%s", curl_easy_strerror(msg->data.result));
         if (msg->data.result == CURLE_OK && (status < 200 || status >= 300))
             snprintf(t->error, sizeof(t->error), "HTTP %ld", status);
+        d->cur = t->part;
         record(d, t->id, t->attempts, (int)status, t->error[0] ? t->error : NULL, t->retry_any);
         transfer_free(d, t);
         n++;
@@ -647,22 +669,32 @@ static int collect(struct delivery *d)
  * messages of that subscription are listed at once, a bounded number of
  * passes, not at the next idle recheck a second later (a PublishBatch of
  * 10 to a queue took 9 seconds). */
+static void schedule_part(struct delivery *d, struct part *p, int64_t now)
+{
+    int64_t next;
+    int rc, pass = 0;
+
+    d->cur = p;
+    do {
+        d->settled = false;
+        rc = store_sns_due_list(p->store, now, MAX_IN_FLIGHT, start_one, d);
+        if (rc)
+            dlog("cannot list due deliveries of %s/%s: %s", p->account, p->region, dd_strerror(rc));
+    } while (!rc && d->settled && ++pass < 64);
+    if (store_sns_next_due(p->store, &next) == DD_OK && next > now && next < d->next_check_ms)
+        d->next_check_ms = next;
+}
+
 static void schedule(struct delivery *d)
 {
-    int64_t now = real_ms(), next;
-    int rc, pass = 0;
+    int64_t now = real_ms();
+    int i;
 
     ASSERT_DELIVERY_THREAD(d);
     fan_out_alerts(d);
-    do {
-        d->settled = false;
-        rc = store_sns_due_list(d->store, now, MAX_IN_FLIGHT, start_one, d);
-        if (rc)
-            dlog("cannot list due deliveries: %s", dd_strerror(rc));
-    } while (!rc && d->settled && ++pass < 64);
     d->next_check_ms = now + IDLE_RECHECK_MS;
-    if (store_sns_next_due(d->store, &next) == DD_OK && next > now && next < d->next_check_ms)
-        d->next_check_ms = next;
+    for (i = 0; i < d->n_parts; i++)
+        schedule_part(d, &d->parts[i], now);
 }
 
 /* Close what the thread owns; safe on a half-open start. */
@@ -674,32 +706,34 @@ static void close_resources(struct delivery *d)
         transfer_free(d, &d->slots[i]);
     if (d->multi)
         curl_multi_cleanup(d->multi);
-    store_sns_local_cleanup(&d->local);
-    store_close(d->store);
+    for (i = 0; i < d->n_parts; i++) {
+        store_sns_local_cleanup(&d->parts[i].local);
+        store_close(d->parts[i].store);
+    }
 }
 
 /* The delivery thread's start (workers_spawn): open what it owns, its
  * connection, the signing key, the Lambda mappings and the curl multi
  * handle, or close all of it again. */
-static int delivery_open(void *arg, struct dd_errbuf *eb)
+/* Open partition (account, region) whose database is path into the next
+ * slot of d->parts: its connection, its signing key and the Lambda URL
+ * mappings of the launcher's options. */
+static int part_open(struct delivery *d, const char *path, const char *account, const char *region,
+                     struct dd_errbuf *eb)
 {
-    struct delivery *d = arg;
     const struct plugin_options *opt = &d->opt;
+    struct part *p = &d->parts[d->n_parts];
     int rc, i;
 
-    d->self = pthread_self();
-    rc = store_open(opt->db_path, &d->store, eb);
+    assert(d->n_parts < MAX_PARTS);
+    memset(p, 0, sizeof(*p));
+    snprintf(p->account, sizeof(p->account), "%s", account);
+    snprintf(p->region, sizeof(p->region), "%s", region);
+    rc = store_open(path, &p->store, eb);
     if (!rc)
-        rc = store_sns_local_init(d->store, opt->account, opt->region, opt->public_url, &d->local,
-                                  eb);
-    if (rc) {
-        close_resources(d);
-        return rc;
-    }
-    snprintf(d->webhook_function, sizeof(d->webhook_function), "arn:aws:lambda:%s:%s:function:%s",
-             opt->region, opt->account, WEBHOOK_FUNCTION);
-    if (opt->webhook[0] && !opt->webhook_sns_format)
-        rc = store_sns_lambda_put(d->store, d->webhook_function, opt->webhook);
+        rc = store_sns_local_init(p->store, account, region, opt->public_url, &p->local, eb);
+    if (!rc && d->n_parts == 0 && opt->webhook[0] && !opt->webhook_sns_format)
+        rc = store_sns_lambda_put(p->store, d->webhook_function, opt->webhook);
     for (i = 0; !rc && i < opt->n_lambdas; i++) {
         char arn[768];
         char *eq;
@@ -708,17 +742,74 @@ static int delivery_open(void *arg, struct dd_errbuf *eb)
         eq = strchr(arn, '=');
         assert(eq); /* delivery_option took only FUNCTION_ARN=URL */
         *eq = '\0';
-        rc = store_sns_lambda_put(d->store, arn, eq + 1);
+        rc = store_sns_lambda_put(p->store, arn, eq + 1);
+        if (rc)
+            rc = dd_fail(eb, rc, "cannot store the Lambda URL mappings: %s", dd_strerror(rc));
     }
-    if (rc)
-        rc = dd_fail(eb, rc, "cannot store the Lambda URL mappings: %s", dd_strerror(rc));
-    else if (!(d->multi = curl_multi_init()))
+    if (rc) {
+        store_sns_local_cleanup(&p->local);
+        store_close(p->store);
+        memset(p, 0, sizeof(*p));
+        return rc;
+    }
+    store_data_version(p->store, &p->data_version);
+    d->n_parts++;
+    return DD_OK;
+}
+
+/* Open the partition databases the server made since the last look (the
+ * server makes one at the first request naming its partition). A
+ * database that does not open now is tried again at the next look. */
+static void scan_parts(struct delivery *d)
+{
+    char dir[sizeof(d->opt.db_path)], path[sizeof(d->opt.db_path) + 64];
+    char account[NAMES_ACCOUNT_LEN + 1], region[NAMES_REGION_MAX + 1];
+    struct dd_errbuf eb = { { 0 } };
+    struct dirent *e;
+    DIR *dh;
+    int i;
+
+    d->next_scan_ms = real_ms() + IDLE_RECHECK_MS;
+    if (partition_db_dir(d->opt.db_path, dir, sizeof(dir)) || !(dh = opendir(dir)))
+        return;
+    while ((e = readdir(dh)) != NULL && d->n_parts < MAX_PARTS) {
+        if (!partition_db_name(d->opt.db_path, e->d_name, account, region))
+            continue;
+        for (i = 0; i < d->n_parts; i++)
+            if (strcmp(d->parts[i].account, account) == 0 &&
+                strcmp(d->parts[i].region, region) == 0)
+                break;
+        if (i < d->n_parts ||
+            partition_db_path(d->opt.db_path, account, region, path, sizeof(path)))
+            continue;
+        if (part_open(d, path, account, region, &eb))
+            dlog("cannot open partition %s/%s: %s (retrying)", account, region, eb.msg);
+    }
+    closedir(dh);
+}
+
+/* The delivery thread's start (workers_spawn): open what it owns, the
+ * home partition (its connection, the signing key, the Lambda mappings)
+ * and the curl multi handle, or close all of it again. Other partitions
+ * are opened as they are found. */
+static int delivery_open(void *arg, struct dd_errbuf *eb)
+{
+    struct delivery *d = arg;
+    const struct plugin_options *opt = &d->opt;
+    int rc;
+
+    d->self = pthread_self();
+    snprintf(d->webhook_function, sizeof(d->webhook_function), "arn:aws:lambda:%s:%s:function:%s",
+             opt->region, opt->account, WEBHOOK_FUNCTION);
+    rc = part_open(d, opt->db_path, opt->account, opt->region, eb);
+    if (!rc && !(d->multi = curl_multi_init()))
         rc = dd_fail(eb, DD_ERR_NOMEM, "cannot create the curl multi handle");
     if (rc) {
         close_resources(d);
         return rc;
     }
-    store_data_version(d->store, &d->data_version);
+    d->cur = &d->parts[0];
+    scan_parts(d);
     return DD_OK;
 }
 
@@ -727,22 +818,29 @@ static void *delivery_run(void *arg)
     struct delivery *d = arg;
     int running;
 
-    assert(d->store && d->multi && d->local.key); /* delivery_open succeeded */
+    assert(d->n_parts > 0 && d->multi); /* delivery_open succeeded */
     schedule(d);
     /* Stopping is noticed within POLL_MS: curl_multi_wakeup() would write
      * to a descriptor the broker thread must not use. */
     while (!atomic_load(&d->stopping)) {
         int64_t v = 0, now;
-        int changed = 0;
+        int changed = 0, i, n;
 
         curl_multi_perform(d->multi, &running);
         if (collect(d))
             changed = 1;
-        if (store_data_version(d->store, &v) == DD_OK && v != d->data_version) {
-            d->data_version = v;
-            changed = 1;
-        }
+        for (i = 0; i < d->n_parts; i++)
+            if (store_data_version(d->parts[i].store, &v) == DD_OK &&
+                v != d->parts[i].data_version) {
+                d->parts[i].data_version = v;
+                changed = 1;
+            }
         now = real_ms();
+        if (now >= d->next_scan_ms) {
+            n = d->n_parts;
+            scan_parts(d);
+            changed |= d->n_parts != n;
+        }
         if (changed || now >= d->next_check_ms)
             schedule(d);
         curl_multi_poll(d->multi, NULL, 0, POLL_MS, NULL);

@@ -526,6 +526,58 @@ def test_sqs_endpoint_gets_attributes_and_fifo_ids(make_emulator):
         "m", {"k": {"DataType": "String", "StringValue": "v"}})
 
 
+def sink_messages(emu, name, n, timeout=10):
+    """The sink's messages once it holds n (each body parsed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, doc = emu.get("/_ddlocal/sink/" + name)
+        assert status == 200
+        if len(doc["messages"]) >= n:
+            return [json.loads(m["body"]) for m in doc["messages"]]
+        assert time.monotonic() < deadline, doc["messages"]
+        time.sleep(0.05)
+
+
+def test_other_partitions_deliver_too(make_emulator):
+    """Topics of two other accounts (and another region) deliver as the
+    broker's own do: http confirmations and notifications, built-in
+    queues, and a queue retried until it exists."""
+    emu = make_emulator("--manual-clock", "--retry-delay-ms", "100").start()
+    for account, region in (("111122223333", "us-east-1"), ("444455556666", "eu-west-1")):
+        sns = emu.client("sns", region=region, key=account)
+        sqs = emu.client("sqs", region=region, key=account)
+        topic = sns.create_topic(Name="Alerts")["TopicArn"]
+        assert topic == "arn:aws:sns:%s:%s:Alerts" % (region, account)
+        sink = "sink-%s" % account
+        sns.subscribe(TopicArn=topic, Protocol="http",
+                      Endpoint=emu.endpoint + "/_ddlocal/sink/" + sink)
+        [confirm] = sink_messages(emu, sink, 1)
+        assert (confirm["Type"], confirm["TopicArn"]) == ("SubscriptionConfirmation", topic)
+        deadline = time.monotonic() + 10
+        while sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"][0][
+                "SubscriptionArn"] == "PendingConfirmation":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+        queue_arn = "arn:aws:sqs:%s:%s:inbox" % (region, account)
+        later_arn = "arn:aws:sqs:%s:%s:later" % (region, account)
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=later_arn,
+                      Attributes={"RawMessageDelivery": "true"})
+        message_id = sns.publish(TopicArn=topic, Message="hello " + account)["MessageId"]
+        note = sink_messages(emu, sink, 2)[1]
+        assert (note["Type"], note["MessageId"], note["Message"]) == (
+            "Notification", message_id, "hello " + account)
+        verify_signature(note)
+        [m] = sqs.receive_message(QueueUrl=url)["Messages"]
+        assert json.loads(m["Body"])["Message"] == "hello " + account
+        later = sqs.create_queue(QueueName="later")["QueueUrl"]
+        [r] = receive_all(sqs, later, 1)
+        assert r["Body"] == "hello " + account
+    # the broker's own partition saw none of it
+    assert emu.client("sns").list_topics()["Topics"] == []
+
+
 def test_launcher_refuses_a_bad_sqs_endpoint(make_emulator):
     p = make_emulator("--sqs-endpoint", "ftp://x").run_to_end()
     assert p.returncode != 0 and "--sqs-endpoint must be an http(s) URL" in p.stderr
