@@ -34,6 +34,7 @@
 #include "core/mem.h"
 #include "core/names.h"
 #include "core/partition.h"
+#include "core/snssub.h"
 #include "core/sqs.h"
 #include "store/emulator/store_emulator.h"
 #include "store/sns/store_sns.h"
@@ -59,6 +60,18 @@ struct part {
     int64_t data_version;
 };
 
+/* How a delivery's failures are handled: retried by its delivery policy
+ * (http/https with a DeliveryPolicy on the subscription or its topic: on
+ * the emulator's clock) or by the launcher's --delivery-attempts and
+ * --retry-delay-ms (real time), and dead-lettered at the end when it has
+ * a RedrivePolicy. */
+struct rule {
+    bool retry_any; /* an sqs delivery: every failure is retried */
+    bool has_policy;
+    struct snssub_retry policy;
+    bool dead_letter;
+};
+
 struct transfer {
     CURL *easy;                 /* owned; NULL = free slot */
     struct part *part;          /* borrowed: where the delivery row is */
@@ -66,7 +79,7 @@ struct transfer {
     char *body;                 /* owned */
     int64_t id;                 /* the delivery row */
     int attempts;               /* made before this one */
-    bool retry_any;             /* an sqs delivery: every failure is retried */
+    struct rule rule;
     char error[CURL_ERROR_SIZE];
 };
 
@@ -305,28 +318,57 @@ static struct transfer *free_slot(struct delivery *d)
     return NULL;
 }
 
+/* The rule of due delivery r. */
+static struct rule rule_of(const struct store_sns_due *r)
+{
+    struct rule u = { 0 };
+    bool http = strcmp(r->protocol, "http") == 0 || strcmp(r->protocol, "https") == 0;
+
+    u.retry_any = strcmp(r->protocol, "sqs") == 0;
+    u.has_policy =
+        http && snssub_retry_policy(r->delivery_policy, r->topic_delivery_policy, &u.policy);
+    u.dead_letter = r->dead_letter_arn != NULL;
+    return u;
+}
+
 /* Record one attempt's result and decide between delivered, retry and
  * failed (SNS HTTP policy: 2xx delivered; 5xx and no answer retried; any
- * other status is final, unless retry_any: SNS retries every failure of an
- * sqs delivery). */
+ * other status is final, unless rule->retry_any: SNS retries every
+ * failure of an sqs delivery). How far apart and how often is the
+ * delivery policy's (emulated time) or the launcher's (real time); a
+ * final failure goes to the subscription's dead-letter queue when it has
+ * one. */
 static void record(struct delivery *d, int64_t id, int attempts_before, int status,
-                   const char *error, bool retry_any)
+                   const char *error, const struct rule *rule)
 {
+    struct dd_errbuf eb = { { 0 } };
     enum store_sns_outcome outcome;
-    int64_t now = real_ms();
+    int64_t now = real_ms(), delay_s = -1;
+    bool retryable = rule->retry_any || status == 0 || status >= 500;
     int rc;
 
     ASSERT_DELIVERY_THREAD(d);
     assert(attempts_before >= 0);
-    if (status >= 200 && status < 300)
+    if (status >= 200 && status < 300) {
         outcome = STORE_SNS_DELIVERED;
-    else if ((retry_any || status == 0 || status >= 500) &&
-             attempts_before + 1 < d->opt.delivery_attempts)
+    } else if (rule->has_policy) {
+        delay_s = retryable ? snssub_retry_delay_s(&rule->policy, attempts_before + 1) : -1;
+        outcome = delay_s >= 0 ? STORE_SNS_RETRY : STORE_SNS_FAILED;
+    } else if (retryable && attempts_before + 1 < d->opt.delivery_attempts) {
         outcome = STORE_SNS_RETRY;
-    else
+    } else {
         outcome = STORE_SNS_FAILED;
-    rc = store_sns_attempt(d->cur->store, id, outcome, now, now + d->opt.retry_delay_ms, status,
-                           error);
+    }
+    if (outcome == STORE_SNS_RETRY && delay_s >= 0)
+        rc = store_sns_retry_at(d->cur->store, id, now, emulated_ms(d) + delay_s * 1000, status,
+                                error);
+    else if (outcome == STORE_SNS_FAILED && rule->dead_letter &&
+             store_sns_local_dead_letter(d->cur->store, &d->cur->local, id, emulated_ms(d), now,
+                                         status, error, &eb) == DD_OK)
+        return;
+    else
+        rc = store_sns_attempt(d->cur->store, id, outcome, now, now + d->opt.retry_delay_ms, status,
+                               error);
     if (rc)
         dlog("cannot record delivery %lld: %s", (long long)id, dd_strerror(rc));
     if (outcome == STORE_SNS_FAILED)
@@ -362,8 +404,11 @@ static void deliver_to_queue(struct delivery *d, const struct store_sns_due *r)
 
     ASSERT_DELIVERY_THREAD(d);
     rc = store_sns_local_deliver(d->cur->store, &d->cur->local, r, emulated_ms(d), real_ms(), &eb);
-    if (rc)
-        record(d, r->id, r->attempts, 0, eb.msg, true);
+    if (rc) {
+        struct rule u = rule_of(r);
+
+        record(d, r->id, r->attempts, 0, eb.msg, &u);
+    }
 }
 
 /* SQS message attributes (the JSON object sns_sqs_attributes() made) as
@@ -584,18 +629,24 @@ static int start_one(void *ctx, const struct store_sns_due *r)
     t->id = r->id;
     t->part = d->cur;
     t->attempts = r->attempts;
-    t->retry_any = strcmp(r->protocol, "sqs") == 0;
+    t->rule = rule_of(r);
     t->easy = curl_easy_init();
     rc = t->easy ? build(d, r, t, url, sizeof(url), scope, sizeof(scope), &eb)
                  : dd_fail(&eb, DD_ERR_NOMEM, "cannot create a transfer");
     if (rc) {
         int64_t id = t->id;
         int before = t->attempts;
+        struct rule u = t->rule;
 
         transfer_free(d, t);
         /* A missing Lambda mapping may be added later: retry it like a
          * connection error. Anything else cannot get better. */
-        record(d, id, rc == DD_ERR_NOT_FOUND ? before : d->opt.delivery_attempts, 0, eb.msg, false);
+        u.retry_any = false;
+        if (rc != DD_ERR_NOT_FOUND) {
+            u.has_policy = false;
+            before = d->opt.delivery_attempts;
+        }
+        record(d, id, before, 0, eb.msg, &u);
         return DD_OK;
     }
     curl_easy_setopt(t->easy, CURLOPT_URL, url);
@@ -625,10 +676,10 @@ static int start_one(void *ctx, const struct store_sns_due *r)
     if (curl_multi_add_handle(d->multi, t->easy) != CURLM_OK) {
         int64_t id = t->id;
         int before = t->attempts;
-        bool retry_any = t->retry_any;
+        struct rule u = t->rule;
 
         transfer_free(d, t);
-        record(d, id, before, 0, "cannot start a transfer", retry_any);
+        record(d, id, before, 0, "cannot start a transfer", &u);
     }
     return DD_OK;
 }
@@ -655,7 +706,7 @@ static int collect(struct delivery *d)
         if (msg->data.result == CURLE_OK && (status < 200 || status >= 300))
             snprintf(t->error, sizeof(t->error), "HTTP %ld", status);
         d->cur = t->part;
-        record(d, t->id, t->attempts, (int)status, t->error[0] ? t->error : NULL, t->retry_any);
+        record(d, t->id, t->attempts, (int)status, t->error[0] ? t->error : NULL, &t->rule);
         transfer_free(d, t);
         n++;
     }
@@ -677,7 +728,7 @@ static void schedule_part(struct delivery *d, struct part *p, int64_t now)
     d->cur = p;
     do {
         d->settled = false;
-        rc = store_sns_due_list(p->store, now, MAX_IN_FLIGHT, start_one, d);
+        rc = store_sns_due_list(p->store, now, emulated_ms(d), MAX_IN_FLIGHT, start_one, d);
         if (rc)
             dlog("cannot list due deliveries of %s/%s: %s", p->account, p->region, dd_strerror(rc));
     } while (!rc && d->settled && ++pass < 64);

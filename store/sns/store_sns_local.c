@@ -313,3 +313,67 @@ int store__sns_local_message(struct store *s, const struct store_sns_local *l, i
 
     return store__sns_each_head(s, message_row, settle, &w);
 }
+
+/* The context of a dead-lettering. */
+struct dead {
+    struct store *s;
+    const struct store_sns_local *l;
+    int64_t now_ms, now_real_ms;
+    int http_status;
+    const char *error;
+    struct dd_errbuf *eb;
+};
+
+static int dead_letter(void *ctx, const struct store_sns_due *r)
+{
+    struct dead *x = ctx;
+    struct store_sqs_send m = { 0 };
+    struct store_sqs_queue q = { 0 };
+    char id[IDS_UUID_SIZE], md5[SQS_MD5_HEX], md5_attrs[SQS_MD5_HEX], note[600];
+    char *body = NULL, *attrs = NULL;
+    struct sqs_arn ref;
+    int rc;
+
+    if (!r->dead_letter_arn || sqs_arn_parse(r->dead_letter_arn, &ref, x->eb) ||
+        strcmp(ref.account, x->l->account) != 0 || strcmp(ref.region, x->l->region) != 0)
+        return dd_fail(x->eb, DD_ERR_NOT_FOUND, "no dead-letter queue in this partition");
+    rc = store_sqs_queue_get(x->s, ref.name, &q);
+    if (rc == DD_ERR_NOT_FOUND)
+        dd_fail(x->eb, rc, "dead-letter queue %s does not exist", r->dead_letter_arn);
+    if (!rc)
+        rc = store_sns_local_queue_message(x->l, r, &body, &attrs, md5_attrs, x->eb);
+    if (!rc && (sqs_md5_body(body, strlen(body), md5) || ids_uuid(id)))
+        rc = dd_fail(x->eb, DD_ERR_INTERNAL, "cannot digest or name the message");
+    if (!rc) {
+        m.message_id = id;
+        m.body = body;
+        m.attributes_json = attrs ? attrs : "{}";
+        m.md5_body = md5;
+        m.md5_attributes = md5_attrs;
+        m.sent_ms = x->now_ms;
+        rc = queue_append(x->s, &q, r, &m, x->eb);
+    }
+    if (!rc) {
+        snprintf(note, sizeof(note), "%s; moved to dead-letter queue %s",
+                 x->error ? x->error : "failed", r->dead_letter_arn);
+        rc = store__sns_attempt(x->s, r->id, STORE_SNS_FAILED, x->now_real_ms, x->now_real_ms,
+                                x->http_status, note);
+    }
+    store_sqs_queue_cleanup(&q);
+    free(body);
+    free(attrs);
+    return rc;
+}
+
+int store_sns_local_dead_letter(struct store *s, const struct store_sns_local *l, int64_t id,
+                                int64_t now_ms, int64_t now_real_ms, int http_status,
+                                const char *error, struct dd_errbuf *eb)
+{
+    struct dead x = { s, l, now_ms, now_real_ms, http_status, error, eb };
+    int rc = store__begin(s, eb);
+
+    if (rc)
+        return rc;
+    rc = store__sns_due_get(s, id, dead_letter, &x);
+    return store__finish(s, rc);
+}

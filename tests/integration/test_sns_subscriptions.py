@@ -578,6 +578,48 @@ def test_other_partitions_deliver_too(make_emulator):
     assert emu.client("sns").list_topics()["Topics"] == []
 
 
+def test_delivery_policy_and_dead_letter_queue(make_emulator):
+    """A subscription's DeliveryPolicy spaces its retries on the emulator's
+    clock (not --retry-delay-ms), and its RedrivePolicy takes the message
+    once they are over."""
+    emu = make_emulator("--manual-clock", "--retry-delay-ms", "3600000").start()
+    receiver = Receiver(lambda req, n: 200 if req["headers"].get(
+        "x-amz-sns-message-type") == "SubscriptionConfirmation" else 500)
+    try:
+        sns = emu.client("sns")
+        sns.create_topic(Name="Alerts")
+        sqs, dlq_url, dlq_arn = queue(emu, "dlq")
+        policy = {"healthyRetryPolicy": {"numRetries": 3, "numNoDelayRetries": 1,
+                                         "minDelayTarget": 10, "maxDelayTarget": 30,
+                                         "backoffFunction": "linear"}}
+        sns.subscribe(TopicArn=TOPIC_ARN, Protocol="http", Endpoint=receiver.url, Attributes={
+            "DeliveryPolicy": json.dumps(policy),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn})})
+        [confirm] = receiver.wait(1, kind="SubscriptionConfirmation")
+        sns.confirm_subscription(TopicArn=TOPIC_ARN,
+                                 Token=json.loads(confirm["body"])["Token"])
+        message_id = sns.publish(TopicArn=TOPIC_ARN, Message="boom")["MessageId"]
+        # the first attempt, then the no-delay retry at once
+        receiver.wait(2, kind="Notification")
+        # the backoff phase: 2 retries from 10 to 30 s, linear: 20 s, then 30 s
+        emu.advance(19)
+        time.sleep(0.5)
+        assert len(receiver.of("Notification")) == 2
+        emu.advance(1)
+        receiver.wait(3, kind="Notification")
+        assert sqs.receive_message(QueueUrl=dlq_url).get("Messages", []) == []
+        emu.advance(30)
+        receiver.wait(4, kind="Notification")
+        [m] = receive_all(sqs, dlq_url, 1)
+        body = json.loads(m["Body"])
+        assert (body["Type"], body["MessageId"], body["Message"]) == (
+            "Notification", message_id, "boom")
+        time.sleep(0.3)
+        assert len(receiver.of("Notification")) == 4
+    finally:
+        receiver.close()
+
+
 def test_launcher_refuses_a_bad_sqs_endpoint(make_emulator):
     p = make_emulator("--sqs-endpoint", "ftp://x").run_to_end()
     assert p.returncode != 0 and "--sqs-endpoint must be an http(s) URL" in p.stderr
