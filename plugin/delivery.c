@@ -3,12 +3,14 @@
  *
  * The loop: notice other connections' commits through PRAGMA data_version
  * (new alerts from the engine, Publish and Subscribe from the server); fan
- * out new alerts; ask the store for the head delivery of each subscription
- * that is due; start a transfer for each on one curl multi handle; record
- * every finished transfer as one attempt. A subscription has at most one
- * transfer in flight and its later messages wait behind a retry, which
- * keeps delivery in order per subscription. Retry times are real time in the
- * database, so a restart resumes where the last run stopped.
+ * out new alerts; ask each partition's database (the home one, and every
+ * other the server made beside it, found once a second) for the head
+ * delivery of each subscription that is due; start a transfer for each on
+ * one curl multi handle; record every finished transfer as one attempt. A
+ * subscription has at most one transfer in flight and its later messages
+ * wait behind a retry, which keeps delivery in order per subscription.
+ * Retry times are in the database, so a restart resumes where the last
+ * run stopped.
  *
  * Each message is built when it is sent, from the stored row: the body and
  * signature are deterministic (RSA PKCS#1 v1.5), so every retry carries the

@@ -7,9 +7,10 @@
  *
  * A message is fanned out to one delivery row per subscription in the same
  * transaction that records the message, so nothing is sent before it is
- * committed and nothing committed is forgotten: the delivery thread only
- * moves rows from pending to delivered, filtered (the subscription's filter
- * policy kept the message back) or failed. Deliveries keep the
+ * committed and nothing committed is forgotten: the delivery thread (or,
+ * for a queue of the same database, the publishing transaction itself,
+ * store_sns_local.h) only moves rows from pending to delivered, filtered
+ * (the subscription's filter policy kept the message back) or failed. Deliveries keep the
  * subscription's protocol and endpoint, so the record stays readable after
  * an unsubscribe. Strings handed to callbacks are borrowed for the call. */
 #ifndef DD_STORE_SNS_H

@@ -221,14 +221,42 @@ int store_sns_local_queue_message(const struct store_sns_local *l, const struct 
     return rc;
 }
 
+/* Write what sqs delivery r carries (store_sns_local_queue_message())
+ * into queue q at emulated now_ms, inside the caller's transaction.
+ * DD_ERR_LIMIT or DD_ERR_INVALID (final: SQS cannot take it), or another
+ * error; eb says why. */
+static int write_message(struct store *s, const struct store_sns_local *l,
+                         const struct store_sns_due *r, const struct store_sqs_queue *q,
+                         int64_t now_ms, struct dd_errbuf *eb)
+{
+    struct store_sqs_send m = { 0 };
+    char id[IDS_UUID_SIZE], md5[SQS_MD5_HEX], md5_attrs[SQS_MD5_HEX];
+    char *body = NULL, *attrs = NULL;
+    int rc = store_sns_local_queue_message(l, r, &body, &attrs, md5_attrs, eb);
+
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = DD_ERR_INTERNAL; /* NOT_FOUND means "not now, retry" to callers */
+    if (!rc && (sqs_md5_body(body, strlen(body), md5) || ids_uuid(id)))
+        rc = dd_fail(eb, DD_ERR_INTERNAL, "cannot digest or name the message");
+    if (!rc) {
+        m.message_id = id;
+        m.body = body;
+        m.attributes_json = attrs ? attrs : "{}";
+        m.md5_body = md5;
+        m.md5_attributes = md5_attrs;
+        m.sent_ms = now_ms;
+        rc = queue_append(s, q, r, &m, eb);
+    }
+    free(body);
+    free(attrs);
+    return rc;
+}
+
 /* Settle r inside the caller's transaction (store_sns_local_deliver()). */
 static int deliver(struct store *s, const struct store_sns_local *l, const struct store_sns_due *r,
                    int64_t now_ms, int64_t now_real_ms, struct dd_errbuf *eb)
 {
-    struct store_sqs_send m = { 0 };
     struct store_sqs_queue q = { 0 };
-    char id[IDS_UUID_SIZE], md5[SQS_MD5_HEX], md5_attrs[SQS_MD5_HEX];
-    char *body = NULL, *attrs = NULL;
     struct sqs_arn ref;
     int rc;
 
@@ -237,42 +265,18 @@ static int deliver(struct store *s, const struct store_sns_local *l, const struc
     rc = sqs_arn_parse(r->endpoint, &ref, eb);
     if (rc || strcmp(ref.account, l->account) != 0 || strcmp(ref.region, l->region) != 0)
         return dd_fail(eb, DD_ERR_NOT_FOUND, "queue %s is not in this partition", r->endpoint);
-    rc = store_sns_local_queue_message(l, r, &body, &attrs, md5_attrs, eb);
+    rc = store_sqs_queue_get(s, ref.name, &q);
     if (rc == DD_ERR_NOT_FOUND)
-        rc = DD_ERR_INTERNAL; /* NOT_FOUND means "not now, retry" to callers */
-    if (rc == DD_ERR_LIMIT || rc == DD_ERR_INVALID) {
-        /* Attributes SQS cannot take never will: that failure is final. */
-        rc = store__sns_attempt(s, r->id, STORE_SNS_FAILED, now_real_ms, now_real_ms, 0, eb->msg);
-        goto out;
-    }
-    if (!rc && (sqs_md5_body(body, strlen(body), md5) || ids_uuid(id)))
-        rc = dd_fail(eb, DD_ERR_INTERNAL, "cannot digest or name the message");
-    if (!rc) {
-        rc = store_sqs_queue_get(s, ref.name, &q);
-        if (rc == DD_ERR_NOT_FOUND)
-            dd_fail(eb, rc, "queue %s does not exist", r->endpoint);
-    }
-    if (!rc) {
-        m.message_id = id;
-        m.body = body;
-        m.attributes_json = attrs ? attrs : "{}";
-        m.md5_body = md5;
-        m.md5_attributes = md5_attrs;
-        m.sent_ms = now_ms;
-        rc = queue_append(s, &q, r, &m, eb);
-    }
-    if (rc == DD_ERR_INVALID) {
-        rc = store__sns_attempt(s, r->id, STORE_SNS_FAILED, now_real_ms, now_real_ms, 0, eb->msg);
-        goto out;
-    }
+        return dd_fail(eb, rc, "queue %s does not exist", r->endpoint);
+    if (!rc)
+        rc = write_message(s, l, r, &q, now_ms, eb);
+    store_sqs_queue_cleanup(&q);
+    if (rc == DD_ERR_LIMIT || rc == DD_ERR_INVALID) /* never better: final */
+        return store__sns_attempt(s, r->id, STORE_SNS_FAILED, now_real_ms, now_real_ms, 0, eb->msg);
     if (!rc)
         rc = store__sns_attempt(s, r->id, STORE_SNS_DELIVERED, now_real_ms, now_real_ms, 0, NULL);
     if (rc && !eb->msg[0])
         dd_fail(eb, rc, "cannot write to queue %s: %s", r->endpoint, dd_strerror(rc));
-out:
-    store_sqs_queue_cleanup(&q);
-    free(body);
-    free(attrs);
     return rc;
 }
 
@@ -327,11 +331,9 @@ struct dead {
 static int dead_letter(void *ctx, const struct store_sns_due *r)
 {
     struct dead *x = ctx;
-    struct store_sqs_send m = { 0 };
     struct store_sqs_queue q = { 0 };
-    char id[IDS_UUID_SIZE], md5[SQS_MD5_HEX], md5_attrs[SQS_MD5_HEX], note[600];
-    char *body = NULL, *attrs = NULL;
     struct sqs_arn ref;
+    char note[600];
     int rc;
 
     if (!r->dead_letter_arn || sqs_arn_parse(r->dead_letter_arn, &ref, x->eb) ||
@@ -341,18 +343,7 @@ static int dead_letter(void *ctx, const struct store_sns_due *r)
     if (rc == DD_ERR_NOT_FOUND)
         dd_fail(x->eb, rc, "dead-letter queue %s does not exist", r->dead_letter_arn);
     if (!rc)
-        rc = store_sns_local_queue_message(x->l, r, &body, &attrs, md5_attrs, x->eb);
-    if (!rc && (sqs_md5_body(body, strlen(body), md5) || ids_uuid(id)))
-        rc = dd_fail(x->eb, DD_ERR_INTERNAL, "cannot digest or name the message");
-    if (!rc) {
-        m.message_id = id;
-        m.body = body;
-        m.attributes_json = attrs ? attrs : "{}";
-        m.md5_body = md5;
-        m.md5_attributes = md5_attrs;
-        m.sent_ms = x->now_ms;
-        rc = queue_append(x->s, &q, r, &m, x->eb);
-    }
+        rc = write_message(x->s, x->l, r, &q, x->now_ms, x->eb);
     if (!rc) {
         snprintf(note, sizeof(note), "%s; moved to dead-letter queue %s",
                  x->error ? x->error : "failed", r->dead_letter_arn);
@@ -360,8 +351,6 @@ static int dead_letter(void *ctx, const struct store_sns_due *r)
                                 x->http_status, note);
     }
     store_sqs_queue_cleanup(&q);
-    free(body);
-    free(attrs);
     return rc;
 }
 
