@@ -55,7 +55,7 @@ int export_retained_key(char *key, size_t size, const char *metric, const char *
                         bool not_in);
 
 /* The counters a judged datapoint can carry in place of a retained value
- * (datapoints.retained_metric, schema/025): a cloud-side counter without a
+ * (datapoints.retained_metric, schema/027): a cloud-side counter without a
  * dimension, whose bucket total the datapoint of a behavior on it keeps in
  * a typed column next to the judged value, so the thing's row of retained
  * values need not repeat it. The numbers are stored: never reuse one. */

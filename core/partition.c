@@ -2,6 +2,7 @@
 /* partition.c: the credential scope of a request (see partition.h). */
 #include "core/partition.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int copy_part(char *dst, size_t size, const char *src, size_t len)
@@ -96,4 +97,60 @@ bool partition_is_account(const char *akid)
         if (akid[i] < '0' || akid[i] > '9')
             return false;
     return akid[NAMES_ACCOUNT_LEN] == '\0';
+}
+
+/* The length of path without a trailing ".db". */
+static size_t stem_len(const char *path)
+{
+    size_t n = strlen(path);
+
+    return n > 3 && strcmp(path + n - 3, ".db") == 0 ? n - 3 : n;
+}
+
+int partition_db_path(const char *home_path, const char *account, const char *region, char *buf,
+                      size_t size)
+{
+    int n =
+        snprintf(buf, size, "%.*s-%s-%s.db", (int)stem_len(home_path), home_path, account, region);
+
+    return n < 0 || (size_t)n >= size ? DD_ERR_TOO_LARGE : DD_OK;
+}
+
+int partition_db_dir(const char *home_path, char *buf, size_t size)
+{
+    const char *slash = strrchr(home_path, '/');
+    int n;
+
+    if (!slash)
+        n = snprintf(buf, size, ".");
+    else if (slash == home_path)
+        n = snprintf(buf, size, "/");
+    else
+        n = snprintf(buf, size, "%.*s", (int)(slash - home_path), home_path);
+    return n < 0 || (size_t)n >= size ? DD_ERR_TOO_LARGE : DD_OK;
+}
+
+bool partition_db_name(const char *home_path, const char *name, char account[NAMES_ACCOUNT_LEN + 1],
+                       char region[NAMES_REGION_MAX + 1])
+{
+    const char *slash = strrchr(home_path, '/');
+    const char *stem = slash ? slash + 1 : home_path;
+    size_t stem_n = stem_len(home_path) - (size_t)(stem - home_path);
+    size_t n = strlen(name), region_n;
+
+    account[0] = region[0] = '\0';
+    if (n < stem_n + 1 + NAMES_ACCOUNT_LEN + 1 + 1 + 3 || strncmp(name, stem, stem_n) != 0 ||
+        name[stem_n] != '-' || name[stem_n + 1 + NAMES_ACCOUNT_LEN] != '-' ||
+        strcmp(name + n - 3, ".db") != 0)
+        return false;
+    region_n = n - 3 - (stem_n + 2 + NAMES_ACCOUNT_LEN);
+    if (region_n > NAMES_REGION_MAX)
+        return false;
+    snprintf(account, NAMES_ACCOUNT_LEN + 1, "%.*s", NAMES_ACCOUNT_LEN, name + stem_n + 1);
+    snprintf(region, NAMES_REGION_MAX + 1, "%.*s", (int)region_n,
+             name + stem_n + 2 + NAMES_ACCOUNT_LEN);
+    if (partition_is_account(account) && partition_region_ok(region))
+        return true;
+    account[0] = region[0] = '\0';
+    return false;
 }

@@ -45,4 +45,23 @@ bool partition_region_ok(const char *region);
 /* Whether akid is an account id: exactly 12 decimal digits. */
 bool partition_is_account(const char *akid);
 
+/* Partition databases: the home partition's is home_path (the broker's
+ * and the server's --database); another's lives beside it, named
+ * <home_path without .db>-<ACCOUNT>-<REGION>.db. The server and the
+ * broker's delivery thread find them by these names. */
+
+/* The database file of (account, region), which is not the home
+ * partition, into buf. DD_ERR_TOO_LARGE when it does not fit. */
+int partition_db_path(const char *home_path, const char *account, const char *region, char *buf,
+                      size_t size);
+
+/* The directory of home_path into buf ("." when it has none). Returns
+ * DD_ERR_TOO_LARGE when it does not fit. */
+int partition_db_dir(const char *home_path, char *buf, size_t size);
+
+/* Whether name, a file of that directory, is another partition's
+ * database; on true its account and region are in account and region. */
+bool partition_db_name(const char *home_path, const char *name, char account[NAMES_ACCOUNT_LEN + 1],
+                       char region[NAMES_REGION_MAX + 1]);
+
 #endif

@@ -185,6 +185,7 @@ enum field {
     F_SIGNING_CERT_URL,
     F_UNSUBSCRIBE_URL,
     F_SUBSCRIPTION_ARN,
+    F_SEQUENCE_NUMBER,
 };
 
 static const char *type_name(enum sns_type type)
@@ -229,6 +230,8 @@ static const char *field_value(const struct sns_message *m, enum field f)
         return m->unsubscribe_url;
     case F_SUBSCRIPTION_ARN:
         return m->subscription_arn;
+    case F_SEQUENCE_NUMBER:
+        return m->sequence_number;
     }
     return NULL;
 }
@@ -276,6 +279,7 @@ static const struct key sign_confirmation[] = {
 static const struct key body_notification[] = {
     { "Type", F_TYPE, 0, NULL },
     { "MessageId", F_MESSAGE_ID, 0, NULL },
+    { "SequenceNumber", F_SEQUENCE_NUMBER, 1, NULL },
     { "TopicArn", F_TOPIC_ARN, 0, NULL },
     { "Subject", F_SUBJECT, 1, NULL },
     { "Message", F_MESSAGE, 0, NULL },
@@ -306,6 +310,12 @@ static const char *key_name(const struct key *k, int lambda)
     return lambda && k->lambda ? k->lambda : k->name;
 }
 
+/* Whether field f is one a FIFO topic's notification leaves out. */
+static int unsigned_key(enum field f)
+{
+    return f == F_SIGNATURE_VERSION || f == F_SIGNATURE || f == F_SIGNING_CERT_URL;
+}
+
 /* Check m against a layout: a known type, every required key present,
  * every present value UTF-8, and (when check_version) a SignatureVersion of
  * "1" or "2". */
@@ -319,14 +329,14 @@ static int check(const struct sns_message *m, const struct key *keys, int check_
     for (k = keys; k->name; k++) {
         const char *v = field_value(m, k->field);
 
-        if (!v && !k->optional)
+        if (!v && !k->optional && !(m->sequence_number && unsigned_key(k->field)))
             return dd_fail(eb, DD_ERR_INVALID, "SNS %s message without %s", type_name(m->type),
                            key_name(k, lambda));
         if (v && !utf8_valid(v, strlen(v)))
             return dd_fail(eb, DD_ERR_ENCODING, "SNS message field %s is not UTF-8",
                            key_name(k, lambda));
     }
-    if (check_version && strcmp(m->signature_version, "1") != 0 &&
+    if (check_version && !m->sequence_number && strcmp(m->signature_version, "1") != 0 &&
         strcmp(m->signature_version, "2") != 0)
         return dd_fail(eb, DD_ERR_INVALID, "SignatureVersion must be \"1\" or \"2\"");
     return DD_OK;
@@ -377,7 +387,7 @@ int sns_http_body(const struct sns_message *m, char **out, struct dd_errbuf *eb)
     for (k = keys; k->name; k++) {
         const char *v = field_value(m, k->field);
 
-        if (!v)
+        if (!v || (m->sequence_number && unsigned_key(k->field)))
             continue;
         sb_cat(&sb, first ? "  \"" : ",\n  \"");
         sb_cat(&sb, k->name);
@@ -421,6 +431,8 @@ int sns_lambda_event(const struct sns_message *m, char **out, struct dd_errbuf *
     for (k = body_notification; k->name; k++) {
         const char *v = field_value(m, k->field);
 
+        if (k->field == F_SEQUENCE_NUMBER && !v)
+            continue; /* only a FIFO topic's, which Lambda never gets */
         if (k != body_notification)
             sb_put(&sb, ",", 1);
         sb_json_str(&sb, key_name(k, 1));

@@ -42,6 +42,11 @@ struct sns_message {
      * {"name": {"Type": "String", "Value": "..."}} as JSON text (Binary
      * values base64); NULL or "{}" when there are none. Not signed. */
     const char *message_attributes;
+    /* Notification of a FIFO topic: its SequenceNumber, shown right after
+     * MessageId; such a body carries no SignatureVersion, Signature or
+     * SigningCertURL (sns-more.md 1.1), so those may be NULL. NULL for a
+     * standard topic. Not signed. */
+    const char *sequence_number;
 };
 
 /* The string SNS signs (sns.md 3.2): "name\nvalue\n" for Message, MessageId,
@@ -55,7 +60,8 @@ int sns_string_to_sign(const struct sns_message *m, char **out, struct dd_errbuf
 
 /* The JSON body POSTed to an HTTP(S) subscriber, in SNS's own layout (two
  * spaces of indent, "Key" : "Value", keys in the order real messages use).
- * Notification: Type, MessageId, TopicArn, Subject (left out when NULL),
+ * Notification: Type, MessageId, SequenceNumber (FIFO topics only, whose
+ * bodies leave the three signature keys out), TopicArn, Subject (left out when NULL),
  * Message, Timestamp, SignatureVersion, Signature, SigningCertURL,
  * UnsubscribeURL, and MessageAttributes when there are any (sns-more.md
  * 1.1: the body SQS subscribers get too). Confirmations: Type, MessageId, Token, TopicArn, Message,

@@ -4,6 +4,7 @@
  * with a rule has a small checker. */
 #include "snssub.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,4 +229,86 @@ out:
     cJSON_Delete(given);
     cJSON_Delete(base);
     return rc;
+}
+
+/* An integer field of policy o into *v when present and in [lo, hi]. */
+static void int_field(const cJSON *o, const char *name, int lo, int hi, int *v)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
+
+    if (cJSON_IsNumber(it) && it->valuedouble >= lo && it->valuedouble <= hi)
+        *v = (int)it->valuedouble;
+}
+
+static void retry_fields(const cJSON *o, struct snssub_retry *out)
+{
+    static const char *const names[] = { "linear", "arithmetic", "geometric", "exponential" };
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "backoffFunction");
+    size_t i;
+
+    int_field(o, "numRetries", 0, 100, &out->num_retries);
+    int_field(o, "numNoDelayRetries", 0, 100, &out->no_delay);
+    int_field(o, "numMinDelayRetries", 0, 100, &out->min_delay_n);
+    int_field(o, "numMaxDelayRetries", 0, 100, &out->max_delay_n);
+    int_field(o, "minDelayTarget", 0, 3600, &out->min_delay_s);
+    int_field(o, "maxDelayTarget", 0, 3600, &out->max_delay_s);
+    for (i = 0; cJSON_IsString(b) && i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(b->valuestring, names[i]) == 0)
+            out->backoff = (enum snssub_backoff)i;
+}
+
+bool snssub_retry_policy(const char *sub_policy, const char *topic_policy, struct snssub_retry *out)
+{
+    cJSON *sub = sub_policy ? cJSON_Parse(sub_policy) : NULL;
+    cJSON *topic = topic_policy ? cJSON_Parse(topic_policy) : NULL;
+    const cJSON *http = cJSON_GetObjectItemCaseSensitive(topic, "http");
+    const cJSON *def = cJSON_GetObjectItemCaseSensitive(http, "defaultHealthyRetryPolicy");
+    const cJSON *mine = cJSON_GetObjectItemCaseSensitive(sub, "healthyRetryPolicy");
+    bool locked =
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(http, "disableSubscriptionOverrides"));
+    const cJSON *use = cJSON_IsObject(mine) && !locked ? mine : cJSON_IsObject(def) ? def : NULL;
+
+    memset(out, 0, sizeof(*out));
+    out->num_retries = 3;
+    out->min_delay_s = out->max_delay_s = 20;
+    out->backoff = SNSSUB_LINEAR;
+    if (use)
+        retry_fields(use, out);
+    if (out->max_delay_s < out->min_delay_s)
+        out->max_delay_s = out->min_delay_s;
+    cJSON_Delete(sub);
+    cJSON_Delete(topic);
+    return use != NULL;
+}
+
+int64_t snssub_retry_delay_s(const struct snssub_retry *p, int retry)
+{
+    int backoff_n = p->num_retries - p->no_delay - p->min_delay_n - p->max_delay_n;
+    double lo = p->min_delay_s, hi = p->max_delay_s, f;
+    int i;
+
+    if (retry < 1 || retry > p->num_retries)
+        return -1;
+    if (retry <= p->no_delay)
+        return 0;
+    if (retry <= p->no_delay + p->min_delay_n)
+        return p->min_delay_s;
+    i = retry - p->no_delay - p->min_delay_n; /* 1-based in the backoff phase */
+    if (backoff_n <= 0 || i > backoff_n)
+        return p->max_delay_s;
+    switch (p->backoff) {
+    case SNSSUB_ARITHMETIC:
+        f = (double)i * (i + 1) / ((double)backoff_n * (backoff_n + 1));
+        break;
+    case SNSSUB_GEOMETRIC:
+        return lo > 0 ? (int64_t)(lo * pow(hi / lo, (double)i / backoff_n) + 0.5) : (int64_t)hi;
+    case SNSSUB_EXPONENTIAL:
+        f = (pow(2, i) - 1) / (pow(2, backoff_n) - 1);
+        break;
+    case SNSSUB_LINEAR:
+    default:
+        f = (double)i / backoff_n;
+        break;
+    }
+    return (int64_t)(lo + (hi - lo) * f + 0.5);
 }

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -48,5 +49,43 @@ bool snssub_attrs_differ(const cJSON *stored, const cJSON *given);
  * NULL when none) laid over it key by key. On DD_OK *out is compact JSON
  * the caller frees with cJSON_free(); DD_ERR_NOMEM. */
 int snssub_effective_delivery_policy(const char *delivery_policy, char **out);
+
+/* An http/https retry policy (sns.md 6): how many retries, in which
+ * phases, and how far apart. */
+enum snssub_backoff {
+    SNSSUB_LINEAR,
+    SNSSUB_ARITHMETIC,
+    SNSSUB_GEOMETRIC,
+    SNSSUB_EXPONENTIAL,
+};
+
+struct snssub_retry {
+    int num_retries;             /* 0-100, all phases together */
+    int no_delay;                /* numNoDelayRetries: at once */
+    int min_delay_n;             /* numMinDelayRetries: minDelayTarget apart */
+    int max_delay_n;             /* numMaxDelayRetries: maxDelayTarget apart, last */
+    int min_delay_s;             /* minDelayTarget */
+    int max_delay_s;             /* maxDelayTarget */
+    enum snssub_backoff backoff; /* between them, from min to max */
+};
+
+/* The retry policy of an http/https delivery: the subscription's
+ * DeliveryPolicy healthyRetryPolicy (sub_policy, stored text, NULL when
+ * none) unless the topic's DeliveryPolicy (topic_policy) sets
+ * http.disableSubscriptionOverrides, else the topic's
+ * http.defaultHealthyRetryPolicy, else SNS's default (3 retries 20 s
+ * apart); a field a policy leaves out keeps the default. *out is filled;
+ * returns whether a policy was given at all (false: the default). Text
+ * that does not parse counts as absent. Cannot fail. */
+bool snssub_retry_policy(const char *sub_policy, const char *topic_policy,
+                         struct snssub_retry *out);
+
+/* The delay before retry number retry (1 for the first retry) under p, in
+ * seconds, or -1 when p allows no such retry. The backoff phase's retries
+ * grow from minDelayTarget to maxDelayTarget: linearly, by growing steps
+ * (arithmetic), by a constant factor (geometric) or by doubling
+ * (exponential), the last one at maxDelayTarget (ddlocal's reading; AWS
+ * documents the names, not the formulas). Cannot fail. */
+int64_t snssub_retry_delay_s(const struct snssub_retry *p, int retry);
 
 #endif

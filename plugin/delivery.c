@@ -3,12 +3,14 @@
  *
  * The loop: notice other connections' commits through PRAGMA data_version
  * (new alerts from the engine, Publish and Subscribe from the server); fan
- * out new alerts; ask the store for the head delivery of each subscription
- * that is due; start a transfer for each on one curl multi handle; record
- * every finished transfer as one attempt. A subscription has at most one
- * transfer in flight and its later messages wait behind a retry, which
- * keeps delivery in order per subscription. Retry times are real time in the
- * database, so a restart resumes where the last run stopped.
+ * out new alerts; ask each partition's database (the home one, and every
+ * other the server made beside it, found once a second) for the head
+ * delivery of each subscription that is due; start a transfer for each on
+ * one curl multi handle; record every finished transfer as one attempt. A
+ * subscription has at most one transfer in flight and its later messages
+ * wait behind a retry, which keeps delivery in order per subscription.
+ * Retry times are in the database, so a restart resumes where the last
+ * run stopped.
  *
  * Each message is built when it is sent, from the stored row: the body and
  * signature are deterministic (RSA PKCS#1 v1.5), so every retry carries the
@@ -16,6 +18,7 @@
 #include "plugin/delivery.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -32,6 +35,8 @@
 #include "core/ids.h"
 #include "core/mem.h"
 #include "core/names.h"
+#include "core/partition.h"
+#include "core/snssub.h"
 #include "core/sqs.h"
 #include "store/emulator/store_emulator.h"
 #include "store/sns/store_sns.h"
@@ -45,14 +50,38 @@
 #define DEFAULT_ATTEMPTS 4
 #define DEFAULT_DELAY_MS 20000L
 #define WEBHOOK_FUNCTION "ddlocal-webhook"
+#define MAX_PARTS        64 /* as many as the server keeps (PARTITIONS_MAX) */
+
+/* One partition's database: the home one (the broker's) first, then each
+ * other partition's the server made beside it, found by their names. */
+struct part {
+    char account[NAMES_ACCOUNT_LEN + 1];
+    char region[NAMES_REGION_MAX + 1];
+    struct store *store;          /* owned */
+    struct store_sns_local local; /* owned: the signing key and this database's own queues */
+    int64_t data_version;
+};
+
+/* How a delivery's failures are handled: retried by its delivery policy
+ * (http/https with a DeliveryPolicy on the subscription or its topic: on
+ * the emulator's clock) or by the launcher's --delivery-attempts and
+ * --retry-delay-ms (real time), and dead-lettered at the end when it has
+ * a RedrivePolicy. */
+struct rule {
+    bool retry_any; /* an sqs delivery: every failure is retried */
+    bool has_policy;
+    struct snssub_retry policy;
+    bool dead_letter;
+};
 
 struct transfer {
     CURL *easy;                 /* owned; NULL = free slot */
+    struct part *part;          /* borrowed: where the delivery row is */
     struct curl_slist *headers; /* owned */
     char *body;                 /* owned */
     int64_t id;                 /* the delivery row */
     int attempts;               /* made before this one */
-    bool retry_any;             /* an sqs delivery: every failure is retried */
+    struct rule rule;
     char error[CURL_ERROR_SIZE];
 };
 
@@ -64,13 +93,14 @@ struct delivery {
 
     /* delivery thread only: every descriptor below is opened and closed on
      * it (workers.h) */
-    pthread_t self; /* the delivery thread, as it recorded itself in delivery_open */
-    struct store *store;
-    struct store_sns_local local;          /* the signing key, and this database's own queues */
+    pthread_t self;               /* the delivery thread, as it recorded itself in delivery_open */
+    struct part parts[MAX_PARTS]; /* [0] is the home partition */
+    int n_parts;
+    struct part *cur;                      /* the partition being scheduled or recorded */
+    int64_t next_scan_ms;                  /* when to look for new partition databases */
     char webhook_function[NAMES_ARN_SIZE]; /* the Lambda-shape webhook's function ARN */
     CURLM *multi;
     struct transfer slots[MAX_IN_FLIGHT];
-    int64_t data_version;
     int64_t next_check_ms;
     bool settled; /* a pass settled a delivery without a transfer: look again */
 };
@@ -187,7 +217,7 @@ static int64_t emulated_ms(struct delivery *d)
 {
     struct dd_clock c;
 
-    return store_clock_get(d->store, &c) == DD_OK ? clock_now(&c, real_ms()) : real_ms();
+    return store_clock_get(d->parts[0].store, &c) == DD_OK ? clock_now(&c, real_ms()) : real_ms();
 }
 
 /* Fan out every alert not fanned out yet. */
@@ -206,7 +236,7 @@ static void fan_out_alerts(struct delivery *d)
         char sub_arn[NAMES_SNS_ARN_SIZE];
         const char *topic_name = NULL;
 
-        rc = store_sns_alert_next(d->store, &alert_id, &created, &topic_arn);
+        rc = store_sns_alert_next(d->parts[0].store, &alert_id, &created, &topic_arn);
         if (rc)
             break;
         if (topic_arn && names_sns_arn_parse("alertTargetArn", topic_arn, &parsed, &eb) == DD_OK &&
@@ -239,8 +269,8 @@ static void fan_out_alerts(struct delivery *d)
         }
         /* Built-in queues get their alerts in the fan-out's transaction. */
         rc = store_sns_alert_fanout(
-            d->store, alert_id, topic_arn, topic_name, &hook, hook.arn ? 1 : 0, message_id,
-            d->opt.sqs_endpoint[0] ? NULL : &d->local, emulated_ms(d), real_ms(), &n);
+            d->parts[0].store, alert_id, topic_arn, topic_name, &hook, hook.arn ? 1 : 0, message_id,
+            d->opt.sqs_endpoint[0] ? NULL : &d->parts[0].local, emulated_ms(d), real_ms(), &n);
         free(topic_arn);
         if (rc) {
             dlog("cannot fan out alert %lld: %s (retrying)", (long long)alert_id, dd_strerror(rc));
@@ -275,7 +305,7 @@ static int in_flight(const struct delivery *d, int64_t id)
     int i;
 
     for (i = 0; i < MAX_IN_FLIGHT; i++)
-        if (d->slots[i].easy && d->slots[i].id == id)
+        if (d->slots[i].easy && d->slots[i].id == id && d->slots[i].part == d->cur)
             return 1;
     return 0;
 }
@@ -290,27 +320,57 @@ static struct transfer *free_slot(struct delivery *d)
     return NULL;
 }
 
+/* The rule of due delivery r. */
+static struct rule rule_of(const struct store_sns_due *r)
+{
+    struct rule u = { 0 };
+    bool http = strcmp(r->protocol, "http") == 0 || strcmp(r->protocol, "https") == 0;
+
+    u.retry_any = strcmp(r->protocol, "sqs") == 0;
+    u.has_policy =
+        http && snssub_retry_policy(r->delivery_policy, r->topic_delivery_policy, &u.policy);
+    u.dead_letter = r->dead_letter_arn != NULL;
+    return u;
+}
+
 /* Record one attempt's result and decide between delivered, retry and
  * failed (SNS HTTP policy: 2xx delivered; 5xx and no answer retried; any
- * other status is final, unless retry_any: SNS retries every failure of an
- * sqs delivery). */
+ * other status is final, unless rule->retry_any: SNS retries every
+ * failure of an sqs delivery). How far apart and how often is the
+ * delivery policy's (emulated time) or the launcher's (real time); a
+ * final failure goes to the subscription's dead-letter queue when it has
+ * one. */
 static void record(struct delivery *d, int64_t id, int attempts_before, int status,
-                   const char *error, bool retry_any)
+                   const char *error, const struct rule *rule)
 {
+    struct dd_errbuf eb = { { 0 } };
     enum store_sns_outcome outcome;
-    int64_t now = real_ms();
+    int64_t now = real_ms(), delay_s = -1;
+    bool retryable = rule->retry_any || status == 0 || status >= 500;
     int rc;
 
     ASSERT_DELIVERY_THREAD(d);
     assert(attempts_before >= 0);
-    if (status >= 200 && status < 300)
+    if (status >= 200 && status < 300) {
         outcome = STORE_SNS_DELIVERED;
-    else if ((retry_any || status == 0 || status >= 500) &&
-             attempts_before + 1 < d->opt.delivery_attempts)
+    } else if (rule->has_policy) {
+        delay_s = retryable ? snssub_retry_delay_s(&rule->policy, attempts_before + 1) : -1;
+        outcome = delay_s >= 0 ? STORE_SNS_RETRY : STORE_SNS_FAILED;
+    } else if (retryable && attempts_before + 1 < d->opt.delivery_attempts) {
         outcome = STORE_SNS_RETRY;
-    else
+    } else {
         outcome = STORE_SNS_FAILED;
-    rc = store_sns_attempt(d->store, id, outcome, now, now + d->opt.retry_delay_ms, status, error);
+    }
+    if (outcome == STORE_SNS_RETRY && delay_s >= 0)
+        rc = store_sns_retry_at(d->cur->store, id, now, emulated_ms(d) + delay_s * 1000, status,
+                                error);
+    else if (outcome == STORE_SNS_FAILED && rule->dead_letter &&
+             store_sns_local_dead_letter(d->cur->store, &d->cur->local, id, emulated_ms(d), now,
+                                         status, error, &eb) == DD_OK)
+        return;
+    else
+        rc = store_sns_attempt(d->cur->store, id, outcome, now, now + d->opt.retry_delay_ms, status,
+                               error);
     if (rc)
         dlog("cannot record delivery %lld: %s", (long long)id, dd_strerror(rc));
     if (outcome == STORE_SNS_FAILED)
@@ -345,9 +405,12 @@ static void deliver_to_queue(struct delivery *d, const struct store_sns_due *r)
     int rc;
 
     ASSERT_DELIVERY_THREAD(d);
-    rc = store_sns_local_deliver(d->store, &d->local, r, emulated_ms(d), real_ms(), &eb);
-    if (rc)
-        record(d, r->id, r->attempts, 0, eb.msg, true);
+    rc = store_sns_local_deliver(d->cur->store, &d->cur->local, r, emulated_ms(d), real_ms(), &eb);
+    if (rc) {
+        struct rule u = rule_of(r);
+
+        record(d, r->id, r->attempts, 0, eb.msg, &u);
+    }
 }
 
 /* SQS message attributes (the JSON object sns_sqs_attributes() made) as
@@ -407,6 +470,34 @@ out:
     return rc;
 }
 
+/* Append a FIFO topic's MessageGroupId and MessageDeduplicationId to the
+ * SendMessage form in t when queue name is a FIFO queue (sns-more.md
+ * 1.5); a standard queue gets neither. */
+static int fifo_form(struct transfer *t, const struct store_sns_due *r, const char *name,
+                     struct dd_errbuf *eb)
+{
+    size_t len = strlen(name), used = strlen(t->body);
+    char dedup[SQS_SHA256_HEX], *e_group, *e_dedup, *grown = NULL;
+    const char *dedup_id;
+
+    if (!r->group_id || len < 5 || strcmp(name + len - 5, ".fifo") != 0)
+        return DD_OK;
+    dedup_id = store_sns_local_dedup_id(r, dedup);
+    if (!dedup_id)
+        return dd_fail(eb, DD_ERR_INTERNAL, "cannot digest the message");
+    e_group = curl_easy_escape(t->easy, r->group_id, 0);
+    e_dedup = curl_easy_escape(t->easy, dedup_id, 0);
+    if (e_group && e_dedup)
+        grown = realloc(t->body, used + strlen(e_group) + strlen(e_dedup) + 64);
+    if (grown) {
+        t->body = grown;
+        sprintf(t->body + used, "&MessageGroupId=%s&MessageDeduplicationId=%s", e_group, e_dedup);
+    }
+    curl_free(e_group);
+    curl_free(e_dedup);
+    return grown ? DD_OK : dd_fail(eb, DD_ERR_NOMEM, "out of memory");
+}
+
 /* The form body of an SQS SendMessage (query protocol) of body to the
  * queue of r at --sqs-endpoint, into t (t->easy escapes); *url gets the
  * endpoint. The queue URL is ENDPOINT/ACCOUNT/NAME, which LocalStack,
@@ -422,7 +513,7 @@ static int queue_send_form(struct delivery *d, const struct store_sns_due *r, st
     int rc = sqs_arn_parse(r->endpoint, &q, eb);
 
     if (!rc)
-        rc = store_sns_local_queue_message(&d->local, r, &body, &attrs, md5, eb);
+        rc = store_sns_local_queue_message(&d->cur->local, r, &body, &attrs, md5, eb);
     if (!rc && attrs)
         rc = attributes_form(t->easy, attrs, &form_attrs, eb);
     free(attrs);
@@ -446,6 +537,7 @@ static int queue_send_form(struct delivery *d, const struct store_sns_due *r, st
     }
     snprintf(t->body, n, "Action=SendMessage&Version=2012-11-05&QueueUrl=%s&MessageBody=%s%s",
              e_url, e_body, form_attrs ? form_attrs : "");
+    rc = fifo_form(t, r, q.name, eb);
     snprintf(url, url_size, "%s/", d->opt.sqs_endpoint);
     snprintf(scope, scope_size, "aws:amz:%s:sqs", q.region);
 out:
@@ -484,7 +576,7 @@ static int build(struct delivery *d, const struct store_sns_due *r, struct trans
         t->body = dd_strdup(r->message);
         rc = t->body ? DD_OK : dd_fail(eb, DD_ERR_NOMEM, "out of memory");
     } else {
-        rc = store_sns_local_body(&d->local, r, lambda, &t->body, eb);
+        rc = store_sns_local_body(&d->cur->local, r, lambda, &t->body, eb);
     }
     if (rc)
         return rc;
@@ -522,7 +614,7 @@ static int start_one(void *ctx, const struct store_sns_due *r)
         return DD_OK;
     if (!store_sns_local_passes(r)) {
         now = real_ms();
-        rc = store_sns_attempt(d->store, r->id, STORE_SNS_FILTERED, now, now, 0, NULL);
+        rc = store_sns_attempt(d->cur->store, r->id, STORE_SNS_FILTERED, now, now, 0, NULL);
         if (rc)
             dlog("cannot record delivery %lld: %s", (long long)r->id, dd_strerror(rc));
         d->settled = true;
@@ -537,19 +629,26 @@ static int start_one(void *ctx, const struct store_sns_due *r)
     if (!t)
         return DD_OK;
     t->id = r->id;
+    t->part = d->cur;
     t->attempts = r->attempts;
-    t->retry_any = strcmp(r->protocol, "sqs") == 0;
+    t->rule = rule_of(r);
     t->easy = curl_easy_init();
     rc = t->easy ? build(d, r, t, url, sizeof(url), scope, sizeof(scope), &eb)
                  : dd_fail(&eb, DD_ERR_NOMEM, "cannot create a transfer");
     if (rc) {
         int64_t id = t->id;
         int before = t->attempts;
+        struct rule u = t->rule;
 
         transfer_free(d, t);
         /* A missing Lambda mapping may be added later: retry it like a
          * connection error. Anything else cannot get better. */
-        record(d, id, rc == DD_ERR_NOT_FOUND ? before : d->opt.delivery_attempts, 0, eb.msg, false);
+        u.retry_any = false;
+        if (rc != DD_ERR_NOT_FOUND) {
+            u.has_policy = false;
+            before = d->opt.delivery_attempts;
+        }
+        record(d, id, before, 0, eb.msg, &u);
         return DD_OK;
     }
     curl_easy_setopt(t->easy, CURLOPT_URL, url);
@@ -558,10 +657,14 @@ static int start_one(void *ctx, const struct store_sns_due *r)
     curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(t->body));
     curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
     if (scope[0]) {
+        struct sqs_arn q;
+
         /* SigV4 with the queue's account as the access key: engines that
          * read the account from a 12-digit key (ddlocal, LocalStack) put
-         * the message in the queue's own partition. */
-        snprintf(userpwd, sizeof(userpwd), "%.16s:test", d->opt.account);
+         * the message in the queue's own partition. build() parsed the
+         * ARN already. */
+        sqs_arn_parse(r->endpoint, &q, &eb);
+        snprintf(userpwd, sizeof(userpwd), "%.16s:test", q.account);
         curl_easy_setopt(t->easy, CURLOPT_AWS_SIGV4, scope);
         curl_easy_setopt(t->easy, CURLOPT_USERPWD, userpwd);
     }
@@ -575,10 +678,10 @@ static int start_one(void *ctx, const struct store_sns_due *r)
     if (curl_multi_add_handle(d->multi, t->easy) != CURLM_OK) {
         int64_t id = t->id;
         int before = t->attempts;
-        bool retry_any = t->retry_any;
+        struct rule u = t->rule;
 
         transfer_free(d, t);
-        record(d, id, before, 0, "cannot start a transfer", retry_any);
+        record(d, id, before, 0, "cannot start a transfer", &u);
     }
     return DD_OK;
 }
@@ -604,7 +707,8 @@ static int collect(struct delivery *d)
             snprintf(t->error, sizeof(t->error), "%s", curl_easy_strerror(msg->data.result));
         if (msg->data.result == CURLE_OK && (status < 200 || status >= 300))
             snprintf(t->error, sizeof(t->error), "HTTP %ld", status);
-        record(d, t->id, t->attempts, (int)status, t->error[0] ? t->error : NULL, t->retry_any);
+        d->cur = t->part;
+        record(d, t->id, t->attempts, (int)status, t->error[0] ? t->error : NULL, &t->rule);
         transfer_free(d, t);
         n++;
     }
@@ -618,22 +722,32 @@ static int collect(struct delivery *d)
  * messages of that subscription are listed at once, a bounded number of
  * passes, not at the next idle recheck a second later (a PublishBatch of
  * 10 to a queue took 9 seconds). */
+static void schedule_part(struct delivery *d, struct part *p, int64_t now)
+{
+    int64_t next;
+    int rc, pass = 0;
+
+    d->cur = p;
+    do {
+        d->settled = false;
+        rc = store_sns_due_list(p->store, now, emulated_ms(d), MAX_IN_FLIGHT, start_one, d);
+        if (rc)
+            dlog("cannot list due deliveries of %s/%s: %s", p->account, p->region, dd_strerror(rc));
+    } while (!rc && d->settled && ++pass < 64);
+    if (store_sns_next_due(p->store, &next) == DD_OK && next > now && next < d->next_check_ms)
+        d->next_check_ms = next;
+}
+
 static void schedule(struct delivery *d)
 {
-    int64_t now = real_ms(), next;
-    int rc, pass = 0;
+    int64_t now = real_ms();
+    int i;
 
     ASSERT_DELIVERY_THREAD(d);
     fan_out_alerts(d);
-    do {
-        d->settled = false;
-        rc = store_sns_due_list(d->store, now, MAX_IN_FLIGHT, start_one, d);
-        if (rc)
-            dlog("cannot list due deliveries: %s", dd_strerror(rc));
-    } while (!rc && d->settled && ++pass < 64);
     d->next_check_ms = now + IDLE_RECHECK_MS;
-    if (store_sns_next_due(d->store, &next) == DD_OK && next > now && next < d->next_check_ms)
-        d->next_check_ms = next;
+    for (i = 0; i < d->n_parts; i++)
+        schedule_part(d, &d->parts[i], now);
 }
 
 /* Close what the thread owns; safe on a half-open start. */
@@ -645,32 +759,34 @@ static void close_resources(struct delivery *d)
         transfer_free(d, &d->slots[i]);
     if (d->multi)
         curl_multi_cleanup(d->multi);
-    store_sns_local_cleanup(&d->local);
-    store_close(d->store);
+    for (i = 0; i < d->n_parts; i++) {
+        store_sns_local_cleanup(&d->parts[i].local);
+        store_close(d->parts[i].store);
+    }
 }
 
 /* The delivery thread's start (workers_spawn): open what it owns, its
  * connection, the signing key, the Lambda mappings and the curl multi
  * handle, or close all of it again. */
-static int delivery_open(void *arg, struct dd_errbuf *eb)
+/* Open partition (account, region) whose database is path into the next
+ * slot of d->parts: its connection, its signing key and the Lambda URL
+ * mappings of the launcher's options. */
+static int part_open(struct delivery *d, const char *path, const char *account, const char *region,
+                     struct dd_errbuf *eb)
 {
-    struct delivery *d = arg;
     const struct plugin_options *opt = &d->opt;
+    struct part *p = &d->parts[d->n_parts];
     int rc, i;
 
-    d->self = pthread_self();
-    rc = store_open(opt->db_path, &d->store, eb);
+    assert(d->n_parts < MAX_PARTS);
+    memset(p, 0, sizeof(*p));
+    snprintf(p->account, sizeof(p->account), "%s", account);
+    snprintf(p->region, sizeof(p->region), "%s", region);
+    rc = store_open(path, &p->store, eb);
     if (!rc)
-        rc = store_sns_local_init(d->store, opt->account, opt->region, opt->public_url, &d->local,
-                                  eb);
-    if (rc) {
-        close_resources(d);
-        return rc;
-    }
-    snprintf(d->webhook_function, sizeof(d->webhook_function), "arn:aws:lambda:%s:%s:function:%s",
-             opt->region, opt->account, WEBHOOK_FUNCTION);
-    if (opt->webhook[0] && !opt->webhook_sns_format)
-        rc = store_sns_lambda_put(d->store, d->webhook_function, opt->webhook);
+        rc = store_sns_local_init(p->store, account, region, opt->public_url, &p->local, eb);
+    if (!rc && d->n_parts == 0 && opt->webhook[0] && !opt->webhook_sns_format)
+        rc = store_sns_lambda_put(p->store, d->webhook_function, opt->webhook);
     for (i = 0; !rc && i < opt->n_lambdas; i++) {
         char arn[768];
         char *eq;
@@ -679,17 +795,74 @@ static int delivery_open(void *arg, struct dd_errbuf *eb)
         eq = strchr(arn, '=');
         assert(eq); /* delivery_option took only FUNCTION_ARN=URL */
         *eq = '\0';
-        rc = store_sns_lambda_put(d->store, arn, eq + 1);
+        rc = store_sns_lambda_put(p->store, arn, eq + 1);
+        if (rc)
+            rc = dd_fail(eb, rc, "cannot store the Lambda URL mappings: %s", dd_strerror(rc));
     }
-    if (rc)
-        rc = dd_fail(eb, rc, "cannot store the Lambda URL mappings: %s", dd_strerror(rc));
-    else if (!(d->multi = curl_multi_init()))
+    if (rc) {
+        store_sns_local_cleanup(&p->local);
+        store_close(p->store);
+        memset(p, 0, sizeof(*p));
+        return rc;
+    }
+    store_data_version(p->store, &p->data_version);
+    d->n_parts++;
+    return DD_OK;
+}
+
+/* Open the partition databases the server made since the last look (the
+ * server makes one at the first request naming its partition). A
+ * database that does not open now is tried again at the next look. */
+static void scan_parts(struct delivery *d)
+{
+    char dir[sizeof(d->opt.db_path)], path[sizeof(d->opt.db_path) + 64];
+    char account[NAMES_ACCOUNT_LEN + 1], region[NAMES_REGION_MAX + 1];
+    struct dd_errbuf eb = { { 0 } };
+    struct dirent *e;
+    DIR *dh;
+    int i;
+
+    d->next_scan_ms = real_ms() + IDLE_RECHECK_MS;
+    if (partition_db_dir(d->opt.db_path, dir, sizeof(dir)) || !(dh = opendir(dir)))
+        return;
+    while ((e = readdir(dh)) != NULL && d->n_parts < MAX_PARTS) {
+        if (!partition_db_name(d->opt.db_path, e->d_name, account, region))
+            continue;
+        for (i = 0; i < d->n_parts; i++)
+            if (strcmp(d->parts[i].account, account) == 0 &&
+                strcmp(d->parts[i].region, region) == 0)
+                break;
+        if (i < d->n_parts ||
+            partition_db_path(d->opt.db_path, account, region, path, sizeof(path)))
+            continue;
+        if (part_open(d, path, account, region, &eb))
+            dlog("cannot open partition %s/%s: %s (retrying)", account, region, eb.msg);
+    }
+    closedir(dh);
+}
+
+/* The delivery thread's start (workers_spawn): open what it owns, the
+ * home partition (its connection, the signing key, the Lambda mappings)
+ * and the curl multi handle, or close all of it again. Other partitions
+ * are opened as they are found. */
+static int delivery_open(void *arg, struct dd_errbuf *eb)
+{
+    struct delivery *d = arg;
+    const struct plugin_options *opt = &d->opt;
+    int rc;
+
+    d->self = pthread_self();
+    snprintf(d->webhook_function, sizeof(d->webhook_function), "arn:aws:lambda:%s:%s:function:%s",
+             opt->region, opt->account, WEBHOOK_FUNCTION);
+    rc = part_open(d, opt->db_path, opt->account, opt->region, eb);
+    if (!rc && !(d->multi = curl_multi_init()))
         rc = dd_fail(eb, DD_ERR_NOMEM, "cannot create the curl multi handle");
     if (rc) {
         close_resources(d);
         return rc;
     }
-    store_data_version(d->store, &d->data_version);
+    d->cur = &d->parts[0];
+    scan_parts(d);
     return DD_OK;
 }
 
@@ -698,22 +871,29 @@ static void *delivery_run(void *arg)
     struct delivery *d = arg;
     int running;
 
-    assert(d->store && d->multi && d->local.key); /* delivery_open succeeded */
+    assert(d->n_parts > 0 && d->multi); /* delivery_open succeeded */
     schedule(d);
     /* Stopping is noticed within POLL_MS: curl_multi_wakeup() would write
      * to a descriptor the broker thread must not use. */
     while (!atomic_load(&d->stopping)) {
         int64_t v = 0, now;
-        int changed = 0;
+        int changed = 0, i, n;
 
         curl_multi_perform(d->multi, &running);
         if (collect(d))
             changed = 1;
-        if (store_data_version(d->store, &v) == DD_OK && v != d->data_version) {
-            d->data_version = v;
-            changed = 1;
-        }
+        for (i = 0; i < d->n_parts; i++)
+            if (store_data_version(d->parts[i].store, &v) == DD_OK &&
+                v != d->parts[i].data_version) {
+                d->parts[i].data_version = v;
+                changed = 1;
+            }
         now = real_ms();
+        if (now >= d->next_scan_ms) {
+            n = d->n_parts;
+            scan_parts(d);
+            changed |= d->n_parts != n;
+        }
         if (changed || now >= d->next_check_ms)
             schedule(d);
         curl_multi_poll(d->multi, NULL, 0, POLL_MS, NULL);

@@ -832,7 +832,7 @@ static void state_forget(struct detect *d, const char *thing, const char *profil
  * peers[0..n_peers) are the sorted values of every device for a
  * statistical behavior (NULL otherwise). A carried counter (not
  * EXPORT_COUNTER_NONE) and its bucket total go into the datapoint's typed
- * columns in place of the thing's retained value of it (schema/025). */
+ * columns in place of the thing's retained value of it (schema/027). */
 static int judge(struct detect *d, struct store *s, const struct dprofile *p,
                  const struct behavior *b, const char *thing, int64_t time_ms,
                  const struct metric_value *v, const double *peers, size_t n_peers,

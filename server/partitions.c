@@ -53,25 +53,15 @@ static void make_stores_key(void)
     pthread_key_create(&stores_key, close_thread_stores);
 }
 
-/* The length of db_path without a trailing ".db". */
-static size_t stem_len(const char *db_path)
-{
-    size_t n = strlen(db_path);
-
-    return n > 3 && strcmp(db_path + n - 3, ".db") == 0 ? n - 3 : n;
-}
-
 /* The database file of partition i into buf. DD_ERR_TOO_LARGE when the
  * path does not fit. */
 static int partition_path(const struct server *srv, int i, char *buf, size_t size)
 {
     int n;
 
-    if (i == 0)
-        n = snprintf(buf, size, "%s", srv->db_path);
-    else
-        n = snprintf(buf, size, "%.*s-%s-%s.db", (int)stem_len(srv->db_path), srv->db_path,
-                     registry[i].account, registry[i].region);
+    if (i > 0)
+        return partition_db_path(srv->db_path, registry[i].account, registry[i].region, buf, size);
+    n = snprintf(buf, size, "%s", srv->db_path);
     return n < 0 || (size_t)n >= size ? DD_ERR_TOO_LARGE : DD_OK;
 }
 
@@ -91,49 +81,22 @@ static int find_or_add(const char *account, const char *region)
     return n_registered++;
 }
 
-/* Whether name, a file in the database's directory, is a partition
- * database of this server: <stem>-<12 digits>-<region>.db. On true the
- * account and region are in p. */
-static bool parse_file_name(const char *stem, size_t stem_n, const char *name, struct partition *p)
-{
-    size_t n = strlen(name), region_n;
-
-    if (n < stem_n + 1 + NAMES_ACCOUNT_LEN + 1 + 1 + 3 || strncmp(name, stem, stem_n) != 0 ||
-        name[stem_n] != '-' || name[stem_n + 1 + NAMES_ACCOUNT_LEN] != '-' ||
-        strcmp(name + n - 3, ".db") != 0)
-        return false;
-    region_n = n - 3 - (stem_n + 2 + NAMES_ACCOUNT_LEN);
-    if (region_n > NAMES_REGION_MAX)
-        return false;
-    snprintf(p->account, sizeof(p->account), "%.*s", NAMES_ACCOUNT_LEN, name + stem_n + 1);
-    snprintf(p->region, sizeof(p->region), "%.*s", (int)region_n,
-             name + stem_n + 2 + NAMES_ACCOUNT_LEN);
-    return partition_is_account(p->account) && partition_region_ok(p->region);
-}
-
 /* Register the partition databases in the home database's directory. */
 static int discover(const struct server *srv, struct dd_errbuf *eb)
 {
-    const char *slash = strrchr(srv->db_path, '/');
-    const char *stem = slash ? slash + 1 : srv->db_path;
-    size_t stem_n = stem_len(srv->db_path) - (size_t)(stem - srv->db_path);
     char dir[sizeof(srv->db_path)];
     struct dirent *e;
     struct partition p;
     DIR *d;
     int rc = DD_OK;
 
-    if (!slash)
-        snprintf(dir, sizeof(dir), ".");
-    else if (slash == srv->db_path)
-        snprintf(dir, sizeof(dir), "/");
-    else
-        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - srv->db_path), srv->db_path);
+    if (partition_db_dir(srv->db_path, dir, sizeof(dir)))
+        return dd_fail(eb, DD_ERR_TOO_LARGE, "the database path is too long");
     d = opendir(dir);
     if (!d)
         return dd_fail(eb, DD_ERR_STORE, "cannot list %s for partition databases", dir);
     while ((e = readdir(d)) != NULL && !rc) {
-        if (!parse_file_name(stem, stem_n, e->d_name, &p))
+        if (!partition_db_name(srv->db_path, e->d_name, p.account, p.region))
             continue;
         pthread_mutex_lock(&lock);
         if (find_or_add(p.account, p.region) < 0)

@@ -31,6 +31,7 @@
 #include "server/api.h"
 #include "server/aws_error.h"
 #include "server/handler.h"
+#include "server/partitions.h"
 #include "server/query.h"
 #include "server/server.h"
 #include "server/xml.h"
@@ -1802,29 +1803,47 @@ int api_sns_query(struct request *req, struct response *res, struct query_form *
 
 /* ---- /_ddlocal/ views ---- */
 
+/* Looks for one certificate among the partitions' (cert_find()). */
+struct cert_find {
+    const char *file; /* SimpleNotificationService-<id>.pem */
+    char *pem;        /* owned once found */
+};
+
+static int cert_find(void *ctx, struct store *s, const char *account, const char *region,
+                     struct dd_errbuf *eb)
+{
+    struct cert_find *f = ctx;
+    char cert_id[STORE_SNS_CERT_ID_SIZE], want[128];
+    char *pem = NULL;
+    int rc = store_sns_signing_get(s, cert_id, NULL, &pem);
+
+    (void)account;
+    (void)region;
+    (void)eb;
+    snprintf(want, sizeof(want), "SimpleNotificationService-%s.pem", cert_id);
+    if (!rc && strcmp(f->file, want) == 0) {
+        f->pem = pem;
+        return DD_ERR_EXISTS; /* found: stop the walk */
+    }
+    free(pem);
+    return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
+}
+
+/* A signing certificate. Each partition's database has its own key (the
+ * messages of its topics are signed with it), so the file is looked for in
+ * every partition. */
 static int get_cert(struct request *req, struct response *res)
 {
-    const char *file = request_param(req, "file");
-    char cert_id[STORE_SNS_CERT_ID_SIZE], want[128];
-    struct store *s;
-    char *pem;
-    int rc;
+    struct cert_find f = { request_param(req, "file"), NULL };
+    int rc = partitions_each(req->srv, cert_find, &f, &req->eb);
 
-    rc = request_store(req, &s);
-    if (rc)
-        return rc;
-    rc = store_sns_signing_get(s, cert_id, NULL, &pem);
-    if (rc == DD_ERR_NOT_FOUND)
-        return dd_fail(&req->eb, rc, "the broker has not created the signing key yet");
-    if (rc)
-        return rc;
-    snprintf(want, sizeof(want), "SimpleNotificationService-%s.pem", cert_id);
-    if (strcmp(file, want) != 0) {
-        free(pem);
-        return dd_fail(&req->eb, DD_ERR_NOT_FOUND, "no certificate %s", file);
+    if (rc == DD_ERR_EXISTS && f.pem) {
+        response_take_body(res, 200, "application/x-x509-ca-cert", f.pem, strlen(f.pem));
+        return DD_OK;
     }
-    response_take_body(res, 200, "application/x-x509-ca-cert", pem, strlen(pem));
-    return DD_OK;
+    if (rc && rc != DD_ERR_EXISTS)
+        return rc;
+    return dd_fail(&req->eb, DD_ERR_NOT_FOUND, "no certificate %s", f.file);
 }
 
 static double seconds_or_null(int64_t ms)
@@ -1940,16 +1959,21 @@ static enum MHD_Result header_to_json(void *cls, enum MHD_ValueKind kind, const 
 
 /* The sink confirms a SubscriptionConfirmation itself, from the token in
  * the body, without fetching SubscribeURL. */
-static void sink_confirm(struct store *s, const char *body, size_t len)
+static void sink_confirm(struct request *req, const char *body, size_t len)
 {
     cJSON *doc = cJSON_ParseWithLength(body, len);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(doc, "Type");
     const cJSON *topic = cJSON_GetObjectItemCaseSensitive(doc, "TopicArn");
     const cJSON *token = cJSON_GetObjectItemCaseSensitive(doc, "Token");
+    struct store *s;
 
+    /* The topic's partition, which need not be the sink's. */
     if (cJSON_IsString(type) && strcmp(type->valuestring, "SubscriptionConfirmation") == 0 &&
-        cJSON_IsString(topic) && cJSON_IsString(token))
-        store_sns_confirm(s, topic->valuestring, token->valuestring, NULL, NULL);
+        cJSON_IsString(topic) && cJSON_IsString(token)) {
+        arn_partition(req, topic->valuestring);
+        if (request_store(req, &s) == DD_OK)
+            store_sns_confirm(s, topic->valuestring, token->valuestring, NULL, NULL);
+    }
     cJSON_Delete(doc);
 }
 
@@ -1980,7 +2004,7 @@ static int post_sink(struct request *req, struct response *res)
     rc = store_sns_sink_add(s, name, server_real_ms(), json, req->body);
     free(json);
     if (!rc)
-        sink_confirm(s, req->body, req->body_len);
+        sink_confirm(req, req->body, req->body_len);
     return rc;
 }
 

@@ -109,7 +109,7 @@ struct store_datapoint {
     unsigned streak_violating, streak_compliant;
     const char *event;       /* NULL or the event's wire name */
     int retained_metric;     /* core/export.h enum export_counter; 0: carries none */
-    uint64_t retained_count; /* that counter's bucket total (schema/025) */
+    uint64_t retained_count; /* that counter's bucket total (schema/027) */
 };
 
 int store_detect_datapoint_add(struct store *s, const struct store_datapoint *dp);

@@ -30,7 +30,7 @@ int store_retained_each(struct store *s, const char *thing, const char *key, int
          * buckets of the range that hold datapoints, oldest first, and seek
          * (bucket, series) in each, as store_datapoints_each() does. The
          * thing's series are its retained row's and its judged ones, whose
-         * datapoints may carry a counter's total (schema/025). */
+         * datapoints may carry a counter's total (schema/027). */
         "WITH RECURSIVE buckets(b) AS ("
         " SELECT max(?3, (SELECT min(bucket) FROM datapoints))"
         " UNION ALL SELECT b + 1 FROM buckets"

@@ -8,7 +8,7 @@
  * retained metrics at that time, keyed as core/export.h's
  * export_retained_key() says (schema/020_metrics_retain.sql), and the
  * counter totals its judged datapoints carry in place of a key of that
- * object (retained_metric and retained_count, schema/025). Retention prunes
+ * object (retained_metric and retained_count, schema/027). Retention prunes
  * them with the other datapoints. */
 #ifndef DD_STORE_RETAINED_H
 #define DD_STORE_RETAINED_H

@@ -531,11 +531,12 @@ out:
 static int due_row(sqlite3_stmt *st, void *fn, void *ctx)
 {
     struct store_sns_due d;
-    int rc =
-        store__columns(st, "IvvvvvvvvvvvIivvvi", &d.id, &d.subscription_arn, &d.protocol,
-                       &d.endpoint, &d.lambda_url, &d.type, &d.message_id, &d.topic_arn, &d.subject,
-                       &d.message, &d.token, &d.signature_version, &d.timestamp_ms, &d.attempts,
-                       &d.filter_policy, &d.filter_scope, &d.message_attributes, &d.raw);
+    int rc = store__columns(st, "IvvvvvvvvvvvIivvvivvIvvv", &d.id, &d.subscription_arn, &d.protocol,
+                            &d.endpoint, &d.lambda_url, &d.type, &d.message_id, &d.topic_arn,
+                            &d.subject, &d.message, &d.token, &d.signature_version, &d.timestamp_ms,
+                            &d.attempts, &d.filter_policy, &d.filter_scope, &d.message_attributes,
+                            &d.raw, &d.group_id, &d.dedup_id, &d.sequence, &d.delivery_policy,
+                            &d.topic_delivery_policy, &d.dead_letter_arn);
 
     if (rc)
         return rc;
@@ -550,7 +551,11 @@ static int due_row(sqlite3_stmt *st, void *fn, void *ctx)
     "CAST(json_extract(t.attributes, '$.SignatureVersion') AS TEXT), m.timestamp_ms, "             \
     "d.attempts, json_extract(u.attributes, '$.FilterPolicy'), "                                   \
     "json_extract(u.attributes, '$.FilterPolicyScope'), m.message_attributes, "                    \
-    "coalesce(json_extract(u.attributes, '$.RawMessageDelivery') = 'true', 0) "                    \
+    "coalesce(json_extract(u.attributes, '$.RawMessageDelivery') = 'true', 0), "                   \
+    "m.message_group_id, m.message_dedup_id, coalesce(m.sequence_number, 0), "                     \
+    "json_extract(u.attributes, '$.DeliveryPolicy'), "                                             \
+    "CAST(json_extract(t.attributes, '$.DeliveryPolicy') AS TEXT), "                               \
+    "json_extract(json(json_extract(u.attributes, '$.RedrivePolicy')), '$.deadLetterTargetArn') "  \
     "FROM sns_deliveries d JOIN sns_messages m ON m.id = d.message_row "                           \
     "LEFT JOIN sns_topics t ON t.arn = m.topic_arn "                                               \
     "LEFT JOIN sns_subscriptions u ON u.arn = d.subscription_arn "                                 \
@@ -562,13 +567,14 @@ static int due_row(sqlite3_stmt *st, void *fn, void *ctx)
     "d.status = 'pending' AND d.id = (SELECT min(id) FROM sns_deliveries h WHERE "                 \
     "h.status = 'pending' AND h.subscription_arn = d.subscription_arn)"
 
-int store_sns_due_list(struct store *s, int64_t now_real_ms, int limit, store_sns_due_fn fn,
-                       void *ctx)
+int store_sns_due_list(struct store *s, int64_t now_real_ms, int64_t now_ms, int limit,
+                       store_sns_due_fn fn, void *ctx)
 {
-    static const char sql[] =
-        DUE_SELECT "WHERE " DUE_HEAD " AND d.next_attempt_real_ms <= ?1 ORDER BY d.id LIMIT ?2";
+    static const char sql[] = DUE_SELECT
+        "WHERE " DUE_HEAD " AND d.next_attempt_real_ms <= ?1 AND (d.next_attempt_ms IS NULL OR "
+        "d.next_attempt_ms <= ?3) ORDER BY d.id LIMIT ?2";
     sqlite3_stmt *st;
-    int rc = store__stmt(s, sql, &st, "Ii", now_real_ms, limit);
+    int rc = store__stmt(s, sql, &st, "IiI", now_real_ms, limit, now_ms);
 
     return rc ? rc : walk(s, st, "list due deliveries", due_row, &fn, ctx, -1, NULL);
 }
@@ -589,11 +595,23 @@ static int collect_id(sqlite3_stmt *st, void *arg)
     return DD_OK;
 }
 
+int store__sns_due_get(struct store *s, int64_t id, store_sns_due_fn fn, void *ctx)
+{
+    static const char sql[] = DUE_SELECT "WHERE d.id = ?1 AND d.status = 'pending'";
+    sqlite3_stmt *st;
+    int rc = store__one(s, sql, &st, "read delivery", "I", id);
+
+    if (rc)
+        return rc;
+    rc = due_row(st, &fn, ctx);
+    sqlite3_reset(st);
+    return rc;
+}
+
 int store__sns_each_head(struct store *s, int64_t message_row, store_sns_due_fn fn, void *ctx)
 {
     static const char ids_sql[] = "SELECT d.id FROM sns_deliveries d WHERE d.message_row = ?1 "
                                   "AND d.protocol = 'sqs' AND " DUE_HEAD " ORDER BY d.id";
-    static const char one_sql[] = DUE_SELECT "WHERE d.id = ?1 AND d.status = 'pending'";
     struct ids ids = { NULL, 0 };
     sqlite3_stmt *st;
     size_t i;
@@ -603,13 +621,9 @@ int store__sns_each_head(struct store *s, int64_t message_row, store_sns_due_fn 
     if (!rc)
         rc = store__each(s, st, collect_id, &ids, "list queue deliveries");
     for (i = 0; !rc && i < ids.n; i++) {
-        rc = store__one(s, one_sql, &st, "read queue delivery", "I", ids.v[i]);
-        if (!rc) {
-            rc = due_row(st, &fn, ctx);
-            sqlite3_reset(st);
-        } else if (rc == DD_ERR_NOT_FOUND) {
+        rc = store__sns_due_get(s, ids.v[i], fn, ctx);
+        if (rc == DD_ERR_NOT_FOUND)
             rc = DD_OK;
-        }
     }
     free(ids.v);
     return rc;
@@ -663,7 +677,7 @@ int store__sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outco
     static const char sql[] =
         "UPDATE sns_deliveries SET attempts = attempts + ?7, last_attempt_real_ms = ?2, "
         "last_http_status = ?3, last_error = ?4, status = ?5, next_attempt_real_ms = ?6, "
-        "done_real_ms = CASE WHEN ?5 = 'pending' THEN NULL ELSE ?2 END "
+        "done_real_ms = CASE WHEN ?5 = 'pending' THEN NULL ELSE ?2 END, next_attempt_ms = NULL "
         "WHERE id = ?1 AND status = 'pending'";
     static const char *const names[] = { "delivered", "pending", "failed", "filtered" };
     sqlite3_stmt *st;
@@ -676,6 +690,21 @@ int store__sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outco
     if (http_status > 0)
         sqlite3_bind_int(st, 3, http_status);
     return store__step_done(s, st, "record attempt");
+}
+
+int store_sns_retry_at(struct store *s, int64_t id, int64_t now_real_ms, int64_t next_ms,
+                       int http_status, const char *error)
+{
+    static const char sql[] =
+        "UPDATE sns_deliveries SET next_attempt_ms = ? WHERE id = ? AND status = 'pending'";
+    int rc = store_begin(s);
+
+    if (rc)
+        return rc;
+    rc = store__sns_attempt(s, id, STORE_SNS_RETRY, now_real_ms, now_real_ms, http_status, error);
+    if (!rc)
+        rc = store__run(s, sql, "schedule retry", "II", next_ms, id);
+    return store__finish(s, rc);
 }
 
 int store_sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outcome,

@@ -7,9 +7,10 @@
  *
  * A message is fanned out to one delivery row per subscription in the same
  * transaction that records the message, so nothing is sent before it is
- * committed and nothing committed is forgotten: the delivery thread only
- * moves rows from pending to delivered, filtered (the subscription's filter
- * policy kept the message back) or failed. Deliveries keep the
+ * committed and nothing committed is forgotten: the delivery thread (or,
+ * for a queue of the same database, the publishing transaction itself,
+ * store_sns_local.h) only moves rows from pending to delivered, filtered
+ * (the subscription's filter policy kept the message back) or failed. Deliveries keep the
  * subscription's protocol and endpoint, so the record stays readable after
  * an unsubscribe. Strings handed to callbacks are borrowed for the call. */
 #ifndef DD_STORE_SNS_H
@@ -215,16 +216,26 @@ struct store_sns_due {
     int64_t timestamp_ms;
     int attempts; /* made so far */
     int raw;      /* the subscription's RawMessageDelivery is true */
+    /* A FIFO topic's message: its MessageGroupId, MessageDeduplicationId
+     * (NULL: content-based) and SequenceNumber in the topic; NULL, NULL, 0
+     * for a standard topic's. */
+    const char *group_id;
+    const char *dedup_id;
+    int64_t sequence;
+    const char *delivery_policy;       /* the subscription's DeliveryPolicy, or NULL */
+    const char *topic_delivery_policy; /* the topic's DeliveryPolicy, or NULL */
+    const char *dead_letter_arn;       /* its RedrivePolicy's deadLetterTargetArn, or NULL */
 };
 
 typedef int (*store_sns_due_fn)(void *ctx, const struct store_sns_due *d);
 
 /* For each subscription, its oldest pending delivery when that one is due
- * (next attempt at or before now_real_ms), in id order, at most limit. A
+ * (next attempt at or before now_real_ms, and a retry a delivery policy
+ * scheduled at or before emulated now_ms), in id order, at most limit. A
  * subscription waiting for a retry holds back its later messages, which
  * keeps delivery in order per subscription. */
-int store_sns_due_list(struct store *s, int64_t now_real_ms, int limit, store_sns_due_fn fn,
-                       void *ctx);
+int store_sns_due_list(struct store *s, int64_t now_real_ms, int64_t now_ms, int limit,
+                       store_sns_due_fn fn, void *ctx);
 
 /* The earliest next attempt of any pending delivery, real ms.
  * DD_ERR_NOT_FOUND when nothing is pending. */
@@ -243,6 +254,11 @@ enum store_sns_outcome {
 int store_sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outcome,
                       int64_t now_real_ms, int64_t next_real_ms, int http_status,
                       const char *error);
+
+/* store_sns_attempt() of a retry a delivery policy schedules: due again at
+ * emulated next_ms (and at once in real time). */
+int store_sns_retry_at(struct store *s, int64_t id, int64_t now_real_ms, int64_t next_ms,
+                       int http_status, const char *error);
 
 /* ---- email (server) ---- */
 

@@ -74,7 +74,7 @@ void store_sns_local_cleanup(struct store_sns_local *l)
 int store_sns_local_body(const struct store_sns_local *l, const struct store_sns_due *r,
                          bool lambda, char **body, struct dd_errbuf *eb)
 {
-    char ts[TIMEFMT_MILLIS_SIZE], unsub[1024], subscribe[1024];
+    char ts[TIMEFMT_MILLIS_SIZE], unsub[1024], subscribe[1024], seq[24];
     int confirmation = strcmp(r->type, "SubscriptionConfirmation") == 0, rc;
     struct sns_message m;
 
@@ -101,6 +101,12 @@ int store_sns_local_body(const struct store_sns_local *l, const struct store_sns
     m.token = confirmation ? r->token : NULL;
     m.subscription_arn = r->subscription_arn;
     m.message_attributes = confirmation ? NULL : r->message_attributes;
+    if (r->sequence > 0 && !confirmation && !lambda) {
+        /* A FIFO topic's notification is not signed (sns-more.md 1.1). */
+        snprintf(seq, sizeof(seq), "%020lld", (long long)r->sequence); /* as Publish answers */
+        m.sequence_number = seq;
+        return sns_http_body(&m, body, eb);
+    }
     return snssign_body(l->key, &m, lambda, body, eb);
 }
 
@@ -132,15 +138,66 @@ bool store_sns_local_queue(const struct store_sns_local *l, const char *queue_ar
            strcmp(q.region, l->region) == 0;
 }
 
-/* A queue's DelaySeconds (stored as text in its attributes), in ms. */
-static int64_t queue_delay_ms(const char *attributes)
+/* What a queue's stored attributes say about a delivery to it. */
+struct queue_kind {
+    int64_t delay_ms; /* DelaySeconds, in ms */
+    bool fifo;
+    bool group_scope; /* DeduplicationScope messageGroup */
+};
+
+static bool attr_is(const cJSON *doc, const char *name, const char *value)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, name);
+
+    return cJSON_IsString(v) && strcmp(v->valuestring, value) == 0;
+}
+
+static struct queue_kind queue_kind(const char *attributes)
 {
     cJSON *doc = cJSON_Parse(attributes);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "DelaySeconds");
-    int64_t ms = cJSON_IsString(v) ? (int64_t)atoll(v->valuestring) * 1000 : 0;
+    struct queue_kind k = {
+        cJSON_IsString(v) ? (int64_t)atoll(v->valuestring) * 1000 : 0,
+        attr_is(doc, "FifoQueue", "true"),
+        attr_is(doc, "DeduplicationScope", "messageGroup"),
+    };
 
     cJSON_Delete(doc);
-    return ms;
+    return k;
+}
+
+const char *store_sns_local_dedup_id(const struct store_sns_due *r, char buf[65])
+{
+    if (r->dedup_id)
+        return r->dedup_id;
+    return sqs_dedup_id(r->message, strlen(r->message), buf) ? NULL : buf;
+}
+
+/* Append m to queue q for delivery r: a FIFO topic's message to a FIFO
+ * queue carries its MessageGroupId and MessageDeduplicationId (the
+ * publisher's, or the SHA-256 of the message with content-based
+ * deduplication), and the queue deduplicates it as a SendMessage
+ * (sns-more.md 1.5); anything else is a plain append. */
+static int queue_append(struct store *s, const struct store_sqs_queue *q,
+                        const struct store_sns_due *r, struct store_sqs_send *m,
+                        struct dd_errbuf *eb)
+{
+    struct queue_kind k = queue_kind(q->attributes);
+    char dedup[SQS_SHA256_HEX];
+    struct store_sqs_extra x = { 0 };
+    struct store_sqs_sent sent;
+
+    m->visible_ms = m->sent_ms + k.delay_ms;
+    if (!k.fifo)
+        return store_sqs_send(s, q->id, m);
+    if (!r->group_id) /* refused at Subscribe; a queue re-created as FIFO */
+        return dd_fail(eb, DD_ERR_INVALID, "a FIFO queue takes only a FIFO topic's messages");
+    x.group_id = r->group_id;
+    x.dedup_id = store_sns_local_dedup_id(r, dedup);
+    if (!x.dedup_id)
+        return dd_fail(eb, DD_ERR_INTERNAL, "cannot digest the message");
+    x.dedup_scope = k.group_scope ? r->group_id : "";
+    return store__sqs_send_extra(s, q->id, m, &x, &sent);
 }
 
 int store_sns_local_queue_message(const struct store_sns_local *l, const struct store_sns_due *r,
@@ -164,14 +221,42 @@ int store_sns_local_queue_message(const struct store_sns_local *l, const struct 
     return rc;
 }
 
+/* Write what sqs delivery r carries (store_sns_local_queue_message())
+ * into queue q at emulated now_ms, inside the caller's transaction.
+ * DD_ERR_LIMIT or DD_ERR_INVALID (final: SQS cannot take it), or another
+ * error; eb says why. */
+static int write_message(struct store *s, const struct store_sns_local *l,
+                         const struct store_sns_due *r, const struct store_sqs_queue *q,
+                         int64_t now_ms, struct dd_errbuf *eb)
+{
+    struct store_sqs_send m = { 0 };
+    char id[IDS_UUID_SIZE], md5[SQS_MD5_HEX], md5_attrs[SQS_MD5_HEX];
+    char *body = NULL, *attrs = NULL;
+    int rc = store_sns_local_queue_message(l, r, &body, &attrs, md5_attrs, eb);
+
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = DD_ERR_INTERNAL; /* NOT_FOUND means "not now, retry" to callers */
+    if (!rc && (sqs_md5_body(body, strlen(body), md5) || ids_uuid(id)))
+        rc = dd_fail(eb, DD_ERR_INTERNAL, "cannot digest or name the message");
+    if (!rc) {
+        m.message_id = id;
+        m.body = body;
+        m.attributes_json = attrs ? attrs : "{}";
+        m.md5_body = md5;
+        m.md5_attributes = md5_attrs;
+        m.sent_ms = now_ms;
+        rc = queue_append(s, q, r, &m, eb);
+    }
+    free(body);
+    free(attrs);
+    return rc;
+}
+
 /* Settle r inside the caller's transaction (store_sns_local_deliver()). */
 static int deliver(struct store *s, const struct store_sns_local *l, const struct store_sns_due *r,
                    int64_t now_ms, int64_t now_real_ms, struct dd_errbuf *eb)
 {
-    struct store_sqs_send m = { 0 };
     struct store_sqs_queue q = { 0 };
-    char id[IDS_UUID_SIZE], md5[SQS_MD5_HEX], md5_attrs[SQS_MD5_HEX];
-    char *body = NULL, *attrs = NULL;
     struct sqs_arn ref;
     int rc;
 
@@ -180,39 +265,18 @@ static int deliver(struct store *s, const struct store_sns_local *l, const struc
     rc = sqs_arn_parse(r->endpoint, &ref, eb);
     if (rc || strcmp(ref.account, l->account) != 0 || strcmp(ref.region, l->region) != 0)
         return dd_fail(eb, DD_ERR_NOT_FOUND, "queue %s is not in this partition", r->endpoint);
-    rc = store_sns_local_queue_message(l, r, &body, &attrs, md5_attrs, eb);
+    rc = store_sqs_queue_get(s, ref.name, &q);
     if (rc == DD_ERR_NOT_FOUND)
-        rc = DD_ERR_INTERNAL; /* NOT_FOUND means "not now, retry" to callers */
-    if (rc == DD_ERR_LIMIT || rc == DD_ERR_INVALID) {
-        /* Attributes SQS cannot take never will: that failure is final. */
-        rc = store__sns_attempt(s, r->id, STORE_SNS_FAILED, now_real_ms, now_real_ms, 0, eb->msg);
-        goto out;
-    }
-    if (!rc && (sqs_md5_body(body, strlen(body), md5) || ids_uuid(id)))
-        rc = dd_fail(eb, DD_ERR_INTERNAL, "cannot digest or name the message");
-    if (!rc) {
-        rc = store_sqs_queue_get(s, ref.name, &q);
-        if (rc == DD_ERR_NOT_FOUND)
-            dd_fail(eb, rc, "queue %s does not exist", r->endpoint);
-    }
-    if (!rc) {
-        m.message_id = id;
-        m.body = body;
-        m.attributes_json = attrs ? attrs : "{}";
-        m.md5_body = md5;
-        m.md5_attributes = md5_attrs;
-        m.sent_ms = now_ms;
-        m.visible_ms = now_ms + queue_delay_ms(q.attributes);
-        rc = store_sqs_send(s, q.id, &m);
-    }
+        return dd_fail(eb, rc, "queue %s does not exist", r->endpoint);
+    if (!rc)
+        rc = write_message(s, l, r, &q, now_ms, eb);
+    store_sqs_queue_cleanup(&q);
+    if (rc == DD_ERR_LIMIT || rc == DD_ERR_INVALID) /* never better: final */
+        return store__sns_attempt(s, r->id, STORE_SNS_FAILED, now_real_ms, now_real_ms, 0, eb->msg);
     if (!rc)
         rc = store__sns_attempt(s, r->id, STORE_SNS_DELIVERED, now_real_ms, now_real_ms, 0, NULL);
     if (rc && !eb->msg[0])
         dd_fail(eb, rc, "cannot write to queue %s: %s", r->endpoint, dd_strerror(rc));
-out:
-    store_sqs_queue_cleanup(&q);
-    free(body);
-    free(attrs);
     return rc;
 }
 
@@ -252,4 +316,53 @@ int store__sns_local_message(struct store *s, const struct store_sns_local *l, i
     struct walk w = { s, l, now_ms, now_real_ms };
 
     return store__sns_each_head(s, message_row, settle, &w);
+}
+
+/* The context of a dead-lettering. */
+struct dead {
+    struct store *s;
+    const struct store_sns_local *l;
+    int64_t now_ms, now_real_ms;
+    int http_status;
+    const char *error;
+    struct dd_errbuf *eb;
+};
+
+static int dead_letter(void *ctx, const struct store_sns_due *r)
+{
+    struct dead *x = ctx;
+    struct store_sqs_queue q = { 0 };
+    struct sqs_arn ref;
+    char note[600];
+    int rc;
+
+    if (!r->dead_letter_arn || sqs_arn_parse(r->dead_letter_arn, &ref, x->eb) ||
+        strcmp(ref.account, x->l->account) != 0 || strcmp(ref.region, x->l->region) != 0)
+        return dd_fail(x->eb, DD_ERR_NOT_FOUND, "no dead-letter queue in this partition");
+    rc = store_sqs_queue_get(x->s, ref.name, &q);
+    if (rc == DD_ERR_NOT_FOUND)
+        dd_fail(x->eb, rc, "dead-letter queue %s does not exist", r->dead_letter_arn);
+    if (!rc)
+        rc = write_message(x->s, x->l, r, &q, x->now_ms, x->eb);
+    if (!rc) {
+        snprintf(note, sizeof(note), "%s; moved to dead-letter queue %s",
+                 x->error ? x->error : "failed", r->dead_letter_arn);
+        rc = store__sns_attempt(x->s, r->id, STORE_SNS_FAILED, x->now_real_ms, x->now_real_ms,
+                                x->http_status, note);
+    }
+    store_sqs_queue_cleanup(&q);
+    return rc;
+}
+
+int store_sns_local_dead_letter(struct store *s, const struct store_sns_local *l, int64_t id,
+                                int64_t now_ms, int64_t now_real_ms, int http_status,
+                                const char *error, struct dd_errbuf *eb)
+{
+    struct dead x = { s, l, now_ms, now_real_ms, http_status, error, eb };
+    int rc = store__begin(s, eb);
+
+    if (rc)
+        return rc;
+    rc = store__sns_due_get(s, id, dead_letter, &x);
+    return store__finish(s, rc);
 }

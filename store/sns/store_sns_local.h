@@ -59,6 +59,12 @@ int store_sns_local_queue_message(const struct store_sns_local *l, const struct 
                                   char **body, char **attrs, char md5_attrs[33],
                                   struct dd_errbuf *eb);
 
+/* The MessageDeduplicationId a FIFO queue gets for FIFO topic message r:
+ * the publisher's, or with content-based deduplication the lowercase hex
+ * SHA-256 of the message, into buf (sns-more.md 1.5). NULL only when the
+ * digest library fails. */
+const char *store_sns_local_dedup_id(const struct store_sns_due *r, char buf[65]);
+
 /* Whether Notification r passes its subscription's filter policy (no
  * policy, or a confirmation: it does). A stored policy that no longer
  * parses lets the message through rather than losing it. Cannot fail. */
@@ -80,7 +86,24 @@ int store_sns_local_deliver(struct store *s, const struct store_sns_local *l,
                             const struct store_sns_due *r, int64_t now_ms, int64_t now_real_ms,
                             struct dd_errbuf *eb);
 
+/* Delivery id has failed for good (its retries are over, or the endpoint
+ * refused it) and its subscription has a RedrivePolicy: in one
+ * transaction, append what the subscriber would have received (as an sqs
+ * delivery carries it) to the dead-letter queue, which must be a queue of
+ * l's partition as on AWS, at emulated now_ms, and record the attempt
+ * (http_status, error) as failed with a note that it was dead-lettered.
+ * DD_ERR_NOT_FOUND (nothing changed: the caller records the failure)
+ * when the delivery is not pending, has no RedrivePolicy, or its queue
+ * does not exist; else DD_OK or a store error, eb says why. */
+int store_sns_local_dead_letter(struct store *s, const struct store_sns_local *l, int64_t id,
+                                int64_t now_ms, int64_t now_real_ms, int http_status,
+                                const char *error, struct dd_errbuf *eb);
+
 /* ---- inside store/sns only ---- */
+
+/* Pending delivery id, as store_sns_due_list() gives rows, to fn.
+ * DD_ERR_NOT_FOUND when it is not pending. */
+int store__sns_due_get(struct store *s, int64_t id, store_sns_due_fn fn, void *ctx);
 
 /* Inside the caller's transaction: settle as store_sns_local_deliver()
  * does, at emulated now_ms and real now_real_ms, every sqs delivery of

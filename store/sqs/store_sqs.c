@@ -135,6 +135,19 @@ int store_sqs_send(struct store *s, int64_t queue_id, const struct store_sqs_sen
 int store_sqs_send_extra(struct store *s, int64_t queue_id, const struct store_sqs_send *m,
                          const struct store_sqs_extra *x, struct store_sqs_sent *out)
 {
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = store_begin(s);
+    if (rc)
+        return rc;
+    rc = store__sqs_send_extra(s, queue_id, m, x, out);
+    return store__finish(s, rc);
+}
+
+int store__sqs_send_extra(struct store *s, int64_t queue_id, const struct store_sqs_send *m,
+                          const struct store_sqs_extra *x, struct store_sqs_sent *out)
+{
     static const char forget_sql[] = "DELETE FROM sqs_dedup WHERE queue_id = ? AND sent_ms <= ?";
     static const char seen_sql[] = "SELECT message_id, sequence FROM sqs_dedup "
                                    "WHERE queue_id = ? AND scope = ? AND dedup_id = ?";
@@ -150,9 +163,6 @@ int store_sqs_send_extra(struct store *s, int64_t queue_id, const struct store_s
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = store_begin(s);
-    if (rc)
-        return rc;
     if (!x->dedup_id)
         goto send;
     rc = store__run(s, forget_sql, "forget deduplication ids", "II", queue_id,
@@ -182,7 +192,7 @@ send:
     if (!rc)
         snprintf(out->message_id, sizeof(out->message_id), "%s", m->message_id);
 out:
-    return store__finish(s, rc);
+    return rc;
 }
 
 void store_sqs_messages_free(struct store_sqs_message *msgs, size_t n)

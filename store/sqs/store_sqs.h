@@ -98,6 +98,11 @@ struct store_sqs_sent {
 int store_sqs_send_extra(struct store *s, int64_t queue_id, const struct store_sqs_send *m,
                          const struct store_sqs_extra *x, struct store_sqs_sent *out);
 
+/* store_sqs_send_extra() inside the caller's transaction (store/ only:
+ * SNS writes a delivery into a queue in the publish's transaction). */
+int store__sqs_send_extra(struct store *s, int64_t queue_id, const struct store_sqs_send *m,
+                          const struct store_sqs_extra *x, struct store_sqs_sent *out);
+
 /* A received message. */
 struct store_sqs_message {
     char message_id[40];

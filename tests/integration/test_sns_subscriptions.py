@@ -281,6 +281,49 @@ def test_publish_reaches_a_queue_wrapped_and_raw(emu, sns):
     assert r["Body"] == '{"hello": 1}'
 
 
+def test_fifo_topic_to_fifo_queue_carries_group_dedup_and_sequence(emu, sns):
+    sqs = emu.client("sqs")
+    topic = sns.create_topic(Name="orders.fifo", Attributes={
+        "FifoTopic": "true", "ContentBasedDeduplication": "true"})["TopicArn"]
+    urls, arns = {}, {}
+    for name, attrs in (("f.fifo", {"FifoQueue": "true"}), ("fraw.fifo", {"FifoQueue": "true"}),
+                        ("plain", {})):
+        urls[name] = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+        arns[name] = "arn:aws:sqs:us-east-1:%s:%s" % (ACCOUNT, name)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arns["f.fifo"])
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arns["fraw.fifo"],
+                  Attributes={"RawMessageDelivery": "true"})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arns["plain"])
+    first = sns.publish(TopicArn=topic, Message="Test", MessageGroupId="g1")
+    second = sns.publish(TopicArn=topic, Message="two", MessageGroupId="g2",
+                         MessageDeduplicationId="d2")
+    names = ["MessageGroupId", "MessageDeduplicationId", "SequenceNumber"]
+    got = sqs.receive_message(QueueUrl=urls["f.fifo"], MaxNumberOfMessages=10,
+                              AttributeNames=names)["Messages"]
+    assert len(got) == 2
+    bodies = [json.loads(m["Body"]) for m in got]
+    assert [list(b)[:3] for b in bodies] == [["Type", "MessageId", "SequenceNumber"]] * 2
+    assert [(b["MessageId"], b["SequenceNumber"], b["Message"]) for b in bodies] == [
+        (first["MessageId"], first["SequenceNumber"], "Test"),
+        (second["MessageId"], second["SequenceNumber"], "two")]
+    assert not any(k in bodies[0] for k in ("Signature", "SignatureVersion", "SigningCertURL"))
+    assert "UnsubscribeURL" in bodies[0]
+    sha = "532eaabd9574880dbf76b9b8cc00832c20a6ec113d682299550d7a6e0f345e25"
+    assert [(m["Attributes"]["MessageGroupId"], m["Attributes"]["MessageDeduplicationId"])
+            for m in got] == [("g1", sha), ("g2", "d2")]
+    seqs = [int(m["Attributes"]["SequenceNumber"]) for m in got]
+    assert seqs[0] < seqs[1]
+    raw = sqs.receive_message(QueueUrl=urls["fraw.fifo"], MaxNumberOfMessages=10,
+                              AttributeNames=names)["Messages"]
+    assert [(m["Body"], m["Attributes"]["MessageGroupId"]) for m in raw] == [
+        ("Test", "g1"), ("two", "g2")]
+    # a standard queue gets no group id
+    [plain, _] = sqs.receive_message(QueueUrl=urls["plain"], MaxNumberOfMessages=10,
+                                     AttributeNames=["All"])["Messages"]
+    assert "MessageGroupId" not in plain["Attributes"]
+    assert json.loads(plain["Body"])["SequenceNumber"] == first["SequenceNumber"]
+
+
 def drain(sqs, url, n):
     """One receive (no wait) that must give exactly n messages, deleted."""
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
@@ -454,6 +497,127 @@ def test_sqs_endpoint_sends_to_another_engine(make_emulator):
     assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
     # nothing landed in the sender's own SQS
     assert emu.client("sqs").list_queues().get("QueueUrls", []) == []
+
+
+def test_sqs_endpoint_gets_attributes_and_fifo_ids(make_emulator):
+    engine = make_emulator("--manual-clock").start()
+    emu = make_emulator("--manual-clock", "--sqs-endpoint", engine.endpoint).start()
+    sqs = engine.client("sqs")
+    fifo_url = sqs.create_queue(QueueName="q.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    raw_url = sqs.create_queue(QueueName="raw")["QueueUrl"]
+    sns = emu.client("sns")
+    topic = sns.create_topic(Name="t.fifo", Attributes={
+        "FifoTopic": "true", "ContentBasedDeduplication": "true"})["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:%s:q.fifo" %
+                  ACCOUNT, Attributes={"RawMessageDelivery": "true"})
+    sns.create_topic(Name="Alerts")
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:%s:raw" %
+                  ACCOUNT, Attributes={"RawMessageDelivery": "true"})
+    sns.publish(TopicArn=topic, Message="Test", MessageGroupId="g")
+    sns.publish(TopicArn=TOPIC_ARN, Message="m", MessageAttributes={
+        "k": {"DataType": "String", "StringValue": "v"}})
+    [f] = sqs.receive_message(QueueUrl=fifo_url, AttributeNames=["All"],
+                              WaitTimeSeconds=5)["Messages"]
+    assert f["Body"] == "Test"
+    assert (f["Attributes"]["MessageGroupId"], f["Attributes"]["MessageDeduplicationId"]) == (
+        "g", "532eaabd9574880dbf76b9b8cc00832c20a6ec113d682299550d7a6e0f345e25")
+    [r] = receive_all(sqs, raw_url, 1)
+    assert (r["Body"], r["MessageAttributes"]) == (
+        "m", {"k": {"DataType": "String", "StringValue": "v"}})
+
+
+def sink_messages(emu, name, n, timeout=10):
+    """The sink's messages once it holds n (each body parsed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, doc = emu.get("/_ddlocal/sink/" + name)
+        assert status == 200
+        if len(doc["messages"]) >= n:
+            return [json.loads(m["body"]) for m in doc["messages"]]
+        assert time.monotonic() < deadline, doc["messages"]
+        time.sleep(0.05)
+
+
+def test_other_partitions_deliver_too(make_emulator):
+    """Topics of two other accounts (and another region) deliver as the
+    broker's own do: http confirmations and notifications, built-in
+    queues, and a queue retried until it exists."""
+    emu = make_emulator("--manual-clock", "--retry-delay-ms", "100").start()
+    for account, region in (("111122223333", "us-east-1"), ("444455556666", "eu-west-1")):
+        sns = emu.client("sns", region=region, key=account)
+        sqs = emu.client("sqs", region=region, key=account)
+        topic = sns.create_topic(Name="Alerts")["TopicArn"]
+        assert topic == "arn:aws:sns:%s:%s:Alerts" % (region, account)
+        sink = "sink-%s" % account
+        sns.subscribe(TopicArn=topic, Protocol="http",
+                      Endpoint=emu.endpoint + "/_ddlocal/sink/" + sink)
+        [confirm] = sink_messages(emu, sink, 1)
+        assert (confirm["Type"], confirm["TopicArn"]) == ("SubscriptionConfirmation", topic)
+        deadline = time.monotonic() + 10
+        while sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"][0][
+                "SubscriptionArn"] == "PendingConfirmation":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+        queue_arn = "arn:aws:sqs:%s:%s:inbox" % (region, account)
+        later_arn = "arn:aws:sqs:%s:%s:later" % (region, account)
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=later_arn,
+                      Attributes={"RawMessageDelivery": "true"})
+        message_id = sns.publish(TopicArn=topic, Message="hello " + account)["MessageId"]
+        note = sink_messages(emu, sink, 2)[1]
+        assert (note["Type"], note["MessageId"], note["Message"]) == (
+            "Notification", message_id, "hello " + account)
+        verify_signature(note)
+        [m] = sqs.receive_message(QueueUrl=url)["Messages"]
+        assert json.loads(m["Body"])["Message"] == "hello " + account
+        later = sqs.create_queue(QueueName="later")["QueueUrl"]
+        [r] = receive_all(sqs, later, 1)
+        assert r["Body"] == "hello " + account
+    # the broker's own partition saw none of it
+    assert emu.client("sns").list_topics()["Topics"] == []
+
+
+def test_delivery_policy_and_dead_letter_queue(make_emulator):
+    """A subscription's DeliveryPolicy spaces its retries on the emulator's
+    clock (not --retry-delay-ms), and its RedrivePolicy takes the message
+    once they are over."""
+    emu = make_emulator("--manual-clock", "--retry-delay-ms", "3600000").start()
+    receiver = Receiver(lambda req, n: 200 if req["headers"].get(
+        "x-amz-sns-message-type") == "SubscriptionConfirmation" else 500)
+    try:
+        sns = emu.client("sns")
+        sns.create_topic(Name="Alerts")
+        sqs, dlq_url, dlq_arn = queue(emu, "dlq")
+        policy = {"healthyRetryPolicy": {"numRetries": 3, "numNoDelayRetries": 1,
+                                         "minDelayTarget": 10, "maxDelayTarget": 30,
+                                         "backoffFunction": "linear"}}
+        sns.subscribe(TopicArn=TOPIC_ARN, Protocol="http", Endpoint=receiver.url, Attributes={
+            "DeliveryPolicy": json.dumps(policy),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn})})
+        [confirm] = receiver.wait(1, kind="SubscriptionConfirmation")
+        sns.confirm_subscription(TopicArn=TOPIC_ARN,
+                                 Token=json.loads(confirm["body"])["Token"])
+        message_id = sns.publish(TopicArn=TOPIC_ARN, Message="boom")["MessageId"]
+        # the first attempt, then the no-delay retry at once
+        receiver.wait(2, kind="Notification")
+        # the backoff phase: 2 retries from 10 to 30 s, linear: 20 s, then 30 s
+        emu.advance(19)
+        time.sleep(0.5)
+        assert len(receiver.of("Notification")) == 2
+        emu.advance(1)
+        receiver.wait(3, kind="Notification")
+        assert sqs.receive_message(QueueUrl=dlq_url).get("Messages", []) == []
+        emu.advance(30)
+        receiver.wait(4, kind="Notification")
+        [m] = receive_all(sqs, dlq_url, 1)
+        body = json.loads(m["Body"])
+        assert (body["Type"], body["MessageId"], body["Message"]) == (
+            "Notification", message_id, "boom")
+        time.sleep(0.3)
+        assert len(receiver.of("Notification")) == 4
+    finally:
+        receiver.close()
 
 
 def test_launcher_refuses_a_bad_sqs_endpoint(make_emulator):

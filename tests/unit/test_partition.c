@@ -137,6 +137,48 @@ static void test_accounts(void **state)
         assert_int_equal(partition_is_account(rows[i].akid), rows[i].account);
 }
 
+static void test_db_names(void **state)
+{
+    static const struct {
+        const char *home, *name;
+        bool ok;
+        const char *account, *region;
+    } rows[] = {
+        { "/d/ddlocal.db", "ddlocal-111122223333-eu-west-1.db", true, "111122223333", "eu-west-1" },
+        { "ddlocal.db", "ddlocal-111122223333-us-east-1.db", true, "111122223333", "us-east-1" },
+        { "/d/x", "x-111122223333-us-east-1.db", true, "111122223333", "us-east-1" },
+        { "/d/ddlocal.db", "ddlocal.db", false, "", "" },
+        { "/d/ddlocal.db", "ddlocal-111122223333-eu-west-1.db-wal", false, "", "" },
+        { "/d/ddlocal.db", "other-111122223333-eu-west-1.db", false, "", "" },
+        { "/d/ddlocal.db", "ddlocal-11112222333x-eu-west-1.db", false, "", "" },
+        { "/d/ddlocal.db", "ddlocal-111122223333-EU.db", false, "", "" },
+        { "/d/ddlocal.db", "ddlocal-111122223333-.db", false, "", "" },
+    };
+
+    char account[NAMES_ACCOUNT_LEN + 1], region[NAMES_REGION_MAX + 1], buf[64];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        assert_int_equal(partition_db_name(rows[i].home, rows[i].name, account, region),
+                         rows[i].ok);
+        assert_string_equal(account, rows[i].account);
+        assert_string_equal(region, rows[i].region);
+    }
+    assert_int_equal(
+        partition_db_path("/d/ddlocal.db", "111122223333", "eu-west-1", buf, sizeof(buf)), DD_OK);
+    assert_string_equal(buf, "/d/ddlocal-111122223333-eu-west-1.db");
+    assert_int_equal(partition_db_path("/d/ddlocal.db", "111122223333", "eu-west-1", buf, 20),
+                     DD_ERR_TOO_LARGE);
+    assert_int_equal(partition_db_dir("/d/e/ddlocal.db", buf, sizeof(buf)), DD_OK);
+    assert_string_equal(buf, "/d/e");
+    assert_int_equal(partition_db_dir("/ddlocal.db", buf, sizeof(buf)), DD_OK);
+    assert_string_equal(buf, "/");
+    assert_int_equal(partition_db_dir("ddlocal.db", buf, sizeof(buf)), DD_OK);
+    assert_string_equal(buf, ".");
+    assert_int_equal(partition_db_dir("/a-long-directory/x.db", buf, 8), DD_ERR_TOO_LARGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +186,7 @@ int main(void)
         cmocka_unit_test(test_credential_length),
         cmocka_unit_test(test_regions),
         cmocka_unit_test(test_accounts),
+        cmocka_unit_test(test_db_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -381,6 +381,18 @@ static void test_http_body_notification(void **state)
                         "Device Defender alarm");
     cJSON_Delete(root);
     free(body);
+
+    /* A FIFO topic's: SequenceNumber after MessageId, no signature keys,
+     * which may then be absent. */
+    m.sequence_number = "00000000000000000007";
+    m.signature = m.signature_version = m.signing_cert_url = NULL;
+    assert_int_equal(sns_http_body(&m, &body, &eb), DD_OK);
+    root = parse_keys(body, "Type,MessageId,SequenceNumber,TopicArn,Subject,Message,Timestamp,"
+                            "UnsubscribeURL");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(root, "SequenceNumber")->valuestring,
+                        "00000000000000000007");
+    cJSON_Delete(root);
+    free(body);
 }
 
 static void test_http_body_confirmation(void **state)

@@ -206,6 +206,77 @@ static void test_alloc_failures(void **state)
         assert_true(alloc_fail_sweep(sweep_case, &which[i]) >= 1);
 }
 
+static void test_retry_policy(void **state)
+{
+    static const struct {
+        const char *sub, *topic;
+        bool given;
+        int64_t delays[7]; /* retries 1..6, then -1 */
+    } rows[] = {
+        /* SNS's default: 3 retries 20 s apart */
+        { NULL, NULL, false, { 20, 20, 20, -1, -1, -1, -1 } },
+        { "not json", "{}", false, { 20, 20, 20, -1, -1, -1, -1 } },
+        /* every phase: 1 at once, 1 at min, 2 backing off linearly, 1 at max */
+        { "{\"healthyRetryPolicy\":{\"numRetries\":5,\"numNoDelayRetries\":1,"
+          "\"numMinDelayRetries\":1,\"numMaxDelayRetries\":1,\"minDelayTarget\":10,"
+          "\"maxDelayTarget\":30,\"backoffFunction\":\"linear\"}}",
+          NULL,
+          true,
+          { 0, 10, 20, 30, 30, -1, -1 } },
+        { "{\"healthyRetryPolicy\":{\"numRetries\":4,\"minDelayTarget\":1,"
+          "\"maxDelayTarget\":16,\"backoffFunction\":\"exponential\"}}",
+          NULL,
+          true,
+          { 2, 4, 8, 16, -1, -1, -1 } },
+        { "{\"healthyRetryPolicy\":{\"numRetries\":4,\"minDelayTarget\":1,"
+          "\"maxDelayTarget\":16,\"backoffFunction\":\"geometric\"}}",
+          NULL,
+          true,
+          { 2, 4, 8, 16, -1, -1, -1 } },
+        { "{\"healthyRetryPolicy\":{\"numRetries\":3,\"minDelayTarget\":0,"
+          "\"maxDelayTarget\":60,\"backoffFunction\":\"arithmetic\"}}",
+          NULL,
+          true,
+          { 10, 30, 60, -1, -1, -1, -1 } },
+        { "{\"healthyRetryPolicy\":{\"numRetries\":0}}",
+          NULL,
+          true,
+          { -1, -1, -1, -1, -1, -1, -1 } },
+        /* the topic's default, and its lock on overrides */
+        { NULL,
+          "{\"http\":{\"defaultHealthyRetryPolicy\":{\"numRetries\":1,"
+          "\"minDelayTarget\":5,\"maxDelayTarget\":5}}}",
+          true,
+          { 5, -1, -1, -1, -1, -1, -1 } },
+        { "{\"healthyRetryPolicy\":{\"numRetries\":2}}",
+          "{\"http\":{\"defaultHealthyRetryPolicy\":{\"numRetries\":1,\"minDelayTarget\":5,"
+          "\"maxDelayTarget\":5},\"disableSubscriptionOverrides\":true}}",
+          true,
+          { 5, -1, -1, -1, -1, -1, -1 } },
+        { "{\"healthyRetryPolicy\":{\"numRetries\":2}}",
+          "{\"http\":{\"defaultHealthyRetryPolicy\":{\"numRetries\":1}}}",
+          true,
+          { 20, 20, -1, -1, -1, -1, -1 } },
+        /* out of range fields keep the default; max below min is min */
+        { "{\"healthyRetryPolicy\":{\"numRetries\":101,\"minDelayTarget\":40,"
+          "\"maxDelayTarget\":5000}}",
+          NULL,
+          true,
+          { 40, 40, 40, -1, -1, -1, -1 } },
+    };
+    struct snssub_retry p;
+    size_t i;
+    int r;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        assert_int_equal(snssub_retry_policy(rows[i].sub, rows[i].topic, &p), rows[i].given);
+        assert_int_equal(snssub_retry_delay_s(&p, 0), -1);
+        for (r = 1; r <= 7; r++)
+            assert_int_equal(snssub_retry_delay_s(&p, r), rows[i].delays[r - 1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_filter_check),
         cmocka_unit_test(test_attrs_differ),
         cmocka_unit_test(test_effective_delivery_policy),
+        cmocka_unit_test(test_retry_policy),
         cmocka_unit_test(test_alloc_failures),
     };
 

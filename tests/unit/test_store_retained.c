@@ -68,7 +68,7 @@ static struct store *open_rows(void)
     add_row(s, "other", "", 600000, "{\"aws:num-messages-sent\":{\"count\":9}}");
     /* A judged series of the same thing: not a retained value. */
     add_row(s, "dev", "P", 600000, "{\"aws:num-messages-sent\":{\"count\":8}}");
-    /* Judged datapoints that carry a counter's total (schema/025): sent
+    /* Judged datapoints that carry a counter's total (schema/027): sent
      * (1) by P's, received (2) by Q's over a longer duration; another
      * thing's. */
     add_carrier(s, "dev", "P", 1200000, "{\"count\":8}", 1, 4);

@@ -124,7 +124,7 @@ static struct dues due(struct fx *f, int64_t now)
 {
     struct dues x = { 0 };
 
-    assert_int_equal(store_sns_due_list(f->s, now, 8, collect_due, &x), DD_OK);
+    assert_int_equal(store_sns_due_list(f->s, now, now, 8, collect_due, &x), DD_OK);
     return x;
 }
 
@@ -372,12 +372,12 @@ static void test_local_queue_deliveries(void **state)
     assert_int_equal(store_sns_subscribe(f->s, &raw, NULL, NULL), DD_OK);
     /* No queue yet: the delivery stays pending. */
     publish_local(f, &l, "a0000000-0000-4000-8000-000000000001", "{\"k\":\"yes\",\"n\":1}", NULL);
-    assert_int_equal(store_sns_due_list(f->s, NOW, 8, keep_due_sqs, &x), DD_OK);
+    assert_int_equal(store_sns_due_list(f->s, NOW, NOW, 8, keep_due_sqs, &x), DD_OK);
     assert_string_equal(x.line, "sqs 1 {\"k\":[\"yes\"]} MessageBody");
     /* The delivery thread's retry; the queue's DelaySeconds delays it. */
     assert_int_equal(store_sqs_queue_create(f->s, "q", "{\"DelaySeconds\":\"5\"}", NOW), DD_OK);
     assert_int_equal(store_sns_next_due(f->s, &next), DD_OK);
-    assert_int_equal(store_sns_due_list(f->s, NOW, 8, settle_local, &st), DD_OK);
+    assert_int_equal(store_sns_due_list(f->s, NOW, NOW, 8, settle_local, &st), DD_OK);
     assert_int_equal(st.rc, DD_OK);
     assert_int_equal(store_sns_next_due(f->s, &next), DD_ERR_NOT_FOUND);
     assert_int_equal(store_sqs_queue_get(f->s, "q", &q), DD_OK);
@@ -409,11 +409,65 @@ static void test_local_queue_deliveries(void **state)
     assert_non_null(strstr(bodies, "\"Message\" : \"hi\""));
     assert_non_null(strstr(bodies, "\"Signature\" : \""));
     assert_non_null(strstr(bodies, "\"UnsubscribeURL\" : \"http://h:1/?Action=Unsubscribe"));
-    assert_int_equal(store_sns_due_list(f->s, NOW, 8, settle_local, &st), DD_OK);
+    assert_int_equal(store_sns_due_list(f->s, NOW, NOW, 8, settle_local, &st), DD_OK);
     assert_int_equal(st.rc, DD_ERR_NOT_FOUND);
     assert_non_null(strstr(st.eb.msg, "not in this partition"));
     store_sns_local_cleanup(&l);
     store_sns_local_cleanup(&l); /* idempotent */
+}
+
+/* A retry a delivery policy schedules waits for the emulated clock; a
+ * delivery that failed for good goes to its dead-letter queue. */
+static void test_retry_at_and_dead_letter(void **state)
+{
+    struct fx *f = *state;
+    struct store_sns_subscribe n = { S1,
+                                     T1,
+                                     "http",
+                                     "http://h/",
+                                     "t1",
+                                     1,
+                                     "m",
+                                     "t",
+                                     NOW,
+                                     NOW,
+                                     "{\"RawMessageDelivery\":\"true\",\"RedrivePolicy\":"
+                                     "\"{\\\"deadLetterTargetArn\\\":\\\"arn:aws:sqs:us-east-1:"
+                                     "123456789012:dlq\\\"}\"}" };
+    struct store_sns_local l;
+    struct dd_errbuf eb = { { 0 } };
+    struct dues d;
+    char bodies[1024];
+    int64_t id;
+
+    assert_int_equal(store_sns_local_init(f->s, "123456789012", "us-east-1", "http://h:1", &l, &eb),
+                     DD_OK);
+    assert_int_equal(store_sns_topic_create(f->s, T1, "T1", NULL, NOW), DD_OK);
+    assert_int_equal(store_sns_subscribe(f->s, &n, NULL, NULL), DD_OK);
+    publish(f, "a0000000-0000-4000-8000-000000000001", "lost", 1);
+    id = due(f, NOW).id[0];
+    assert_int_equal(store_sns_retry_at(f->s, id, NOW, NOW + 5000, 500, "HTTP 500"), DD_OK);
+    assert_int_equal(due(f, NOW).n, 0);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_sns_due_list(f->s, NOW, NOW + 4999, 8, collect_due, &d), DD_OK);
+    assert_int_equal(d.n, 0); /* emulated time not there yet */
+    d = due(f, NOW + 5000);
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.line[0], "11111111-1111-4111-8111-111111111111 Notification lost - - 1");
+    /* No dead-letter queue yet: nothing changes. */
+    assert_int_equal(store_sns_local_dead_letter(f->s, &l, id, NOW, NOW, 500, "HTTP 500", &eb),
+                     DD_ERR_NOT_FOUND);
+    assert_int_equal(due(f, NOW + 5000).n, 1);
+    assert_int_equal(store_sqs_queue_create(f->s, "dlq", "{}", NOW), DD_OK);
+    assert_int_equal(store_sns_local_dead_letter(f->s, &l, id, NOW, NOW, 500, "HTTP 500", &eb),
+                     DD_OK);
+    assert_int_equal(due(f, NOW + 5000).n, 0);
+    queue_bodies(f, "dlq", bodies, sizeof(bodies));
+    assert_string_equal(bodies, "lost"); /* raw, as the subscriber would have had it */
+    /* Done: a second time finds nothing pending. */
+    assert_int_equal(store_sns_local_dead_letter(f->s, &l, id, NOW, NOW, 500, "HTTP 500", &eb),
+                     DD_ERR_NOT_FOUND);
+    store_sns_local_cleanup(&l);
 }
 
 /* ---- publish, order and outcomes ---- */
@@ -725,6 +779,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_subscribe_confirm_unsubscribe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscription_attributes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_queue_deliveries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_at_and_dead_letter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_order_and_retries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_structure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_fifo, setup, teardown),
