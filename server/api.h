@@ -91,4 +91,8 @@ extern const struct route api_index_routes[];
 /* IoT TagResource, UntagResource, ListTagsForResource (api_tags.c). */
 extern const struct route api_tags_routes[];
 
+/* Device Defender Audit: the account's audit configuration
+ * (audit/api_audit_config.c). */
+extern const struct route api_audit_config_routes[];
+
 #endif

@@ -37,6 +37,7 @@ static const struct route *const route_tables[] = {
     api_tags_routes,
     api_index_routes,
     api_events_routes,
+    api_audit_config_routes,
 };
 
 /* clang-format on */

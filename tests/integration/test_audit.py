@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: MIT
+"""Device Defender Audit through boto3 and the AWS CLI: the account's audit
+configuration, on-demand audit tasks run by the server's worker, the
+findings of each check (a compliant and a non-compliant case), and AWS's
+errors."""
+import json
+
+import pytest
+
+from conftest import cli_error, http
+
+ROLE = "arn:aws:iam::123456789012:role/AuditRole"
+TOPIC = "arn:aws:sns:us-east-1:123456789012:audit"
+
+
+def http_json(emu, method, path, doc=None):
+    """A raw rest-json request (for members Debian's clients cannot send)."""
+    status, headers, body = http(method, emu.endpoint + path,
+                                 json.dumps(doc) if doc is not None else None,
+                                 {"Content-Type": "application/json"})
+    return status, headers, json.loads(body) if body else None
+
+
+def enable(iot, *checks, **config):
+    """Enable checks (with the configuration maps of config, keyed by check)."""
+    iot.update_account_audit_configuration(
+        roleArn=ROLE,
+        auditCheckConfigurations={c: dict({"enabled": True}, **(
+            {"configuration": config[c]} if c in config else {})) for c in checks})
+
+
+# ---- configuration ----
+
+def test_config_defaults_and_merge(iot):
+    d = iot.describe_account_audit_configuration()
+    checks = d["auditCheckConfigurations"]
+    assert len(checks) == 17
+    assert not any(c["enabled"] for c in checks.values())
+    assert "roleArn" not in d
+
+    iot.update_account_audit_configuration(
+        roleArn=ROLE,
+        auditNotificationTargetConfigurations={
+            "SNS": {"targetArn": TOPIC, "roleArn": ROLE, "enabled": True}},
+        auditCheckConfigurations={"LOGGING_DISABLED_CHECK": {"enabled": True}})
+    # A second update names one other check: the first stays enabled.
+    iot.update_account_audit_configuration(
+        auditCheckConfigurations={"DEVICE_CERTIFICATE_EXPIRING_CHECK": {"enabled": True}})
+    d = iot.describe_account_audit_configuration()
+    assert d["roleArn"] == ROLE
+    assert d["auditNotificationTargetConfigurations"]["SNS"] == {
+        "targetArn": TOPIC, "roleArn": ROLE, "enabled": True}
+    on = sorted(k for k, v in d["auditCheckConfigurations"].items() if v["enabled"])
+    assert on == ["DEVICE_CERTIFICATE_EXPIRING_CHECK", "LOGGING_DISABLED_CHECK"]
+
+    iot.update_account_audit_configuration(
+        auditCheckConfigurations={"LOGGING_DISABLED_CHECK": {"enabled": False}})
+    d = iot.describe_account_audit_configuration()
+    assert not d["auditCheckConfigurations"]["LOGGING_DISABLED_CHECK"]["enabled"]
+
+
+def test_config_errors(emu, iot):
+    # The first configuration must enable a check.
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.update_account_audit_configuration(
+            roleArn=ROLE,
+            auditCheckConfigurations={"LOGGING_DISABLED_CHECK": {"enabled": False}})
+    with pytest.raises(iot.exceptions.InvalidRequestException) as e:
+        iot.update_account_audit_configuration(
+            roleArn=ROLE, auditCheckConfigurations={"NO_SUCH_CHECK": {"enabled": True}})
+    assert "invalid Audit Check Name" in str(e.value)
+    # The legacy names are refused too.
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.update_account_audit_configuration(
+            roleArn=ROLE,
+            auditCheckConfigurations={"REVOKED_DEVICE_CERT_CHECK": {"enabled": True}})
+    # A client that skips validation meets the server's (boto3 checks lengths).
+    status, headers, _ = http_json(emu, "PATCH", "/audit/configuration", {
+        "roleArn": "short", "auditCheckConfigurations": {"LOGGING_DISABLED_CHECK": {"enabled": True}}})
+    assert status == 400 and headers["x-amzn-ErrorType"].startswith("InvalidRequestException")
+    # Nothing was stored by the failures.
+    assert "roleArn" not in iot.describe_account_audit_configuration()
+    # Deleting what was never configured.
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.delete_account_audit_configuration()
+
+
+def test_config_thresholds_cli(emu, iot):
+    emu.aws("iot", "update-account-audit-configuration", "--role-arn", ROLE,
+            "--audit-check-configurations",
+            '{"DEVICE_CERTIFICATE_EXPIRING_CHECK":{"enabled":true}}')
+    d = emu.aws_json("iot", "describe-account-audit-configuration")
+    assert d["auditCheckConfigurations"]["DEVICE_CERTIFICATE_EXPIRING_CHECK"] == {"enabled": True}
+    # Thresholds go through raw HTTP: Debian's clients predate `configuration`.
+    status, _, body = http_json(emu, 
+        "PATCH", "/audit/configuration",
+        {"auditCheckConfigurations": {"DEVICE_CERTIFICATE_AGE_CHECK": {
+            "enabled": True, "configuration": {"CERT_AGE_THRESHOLD_IN_DAYS": "90"}}}})
+    assert status == 200, body
+    status, _, body = http_json(emu, "GET", "/audit/configuration")
+    assert body["auditCheckConfigurations"]["DEVICE_CERTIFICATE_AGE_CHECK"] == {
+        "enabled": True, "configuration": {"CERT_AGE_THRESHOLD_IN_DAYS": "90"}}
+    for bad in ({"CERT_AGE_THRESHOLD_IN_DAYS": "29"}, {"CERT_AGE_THRESHOLD_IN_DAYS": "x"},
+                {"CERT_EXPIRATION_THRESHOLD_IN_DAYS": "60"}):
+        status, headers, body = http_json(
+            emu, "PATCH", "/audit/configuration",
+            {"auditCheckConfigurations": {"DEVICE_CERTIFICATE_AGE_CHECK": {
+                "enabled": True, "configuration": bad}}})
+        assert status == 400 and headers["x-amzn-ErrorType"].startswith("InvalidRequest")
+    err = cli_error(emu, "iot", "update-account-audit-configuration",
+                    "--audit-check-configurations", '{"BOGUS_CHECK":{"enabled":true}}')
+    assert "InvalidRequestException" in err
+
+    emu.aws("iot", "delete-account-audit-configuration")
+    d = emu.aws_json("iot", "describe-account-audit-configuration")
+    assert not any(c["enabled"] for c in d["auditCheckConfigurations"].values())
+    assert "ResourceNotFoundException" in cli_error(
+        emu, "iot", "delete-account-audit-configuration")
