@@ -90,6 +90,71 @@ int audit_config_days(const struct audit_check *c, const char *key, const char *
     return DD_OK;
 }
 
+/* The string members of a ResourceIdentifier, and the two objects. */
+static const char *const id_members[] = {
+    "deviceCertificateId", "caCertificateId", "cognitoIdentityPoolId", "clientId", "account",
+    "iamRoleArn",          "roleAliasArn",    "deviceCertificateArn",
+};
+
+/* Member key of o as a non-empty string, or NULL. */
+static const char *string_member(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
+}
+
+int audit_resource_key(const cJSON *id, char *out, struct dd_errbuf *eb)
+{
+    const cJSON *m;
+    struct strbuf sb;
+    size_t i;
+    int n = 0;
+
+    out[0] = '\0';
+    if (!cJSON_IsObject(id))
+        return dd_fail(eb, DD_ERR_INVALID, "resourceIdentifier must be an object");
+    strbuf_init(&sb, out, AUDIT_RESOURCE_KEY_SIZE);
+    cJSON_ArrayForEach(m, id)
+    {
+        const char *a, *b, *c = NULL;
+
+        if (n++)
+            return dd_fail(eb, DD_ERR_INVALID, "resourceIdentifier must have exactly one member");
+        for (i = 0; i < sizeof(id_members) / sizeof(id_members[0]); i++)
+            if (strcmp(m->string, id_members[i]) == 0)
+                break;
+        if (i < sizeof(id_members) / sizeof(id_members[0])) {
+            if (!cJSON_IsString(m) || !m->valuestring[0])
+                return dd_fail(eb, DD_ERR_INVALID, "resourceIdentifier.%s must be a string",
+                               m->string);
+            strbuf_appendf(&sb, "%s=%s", m->string, m->valuestring);
+            continue;
+        }
+        if (strcmp(m->string, "policyVersionIdentifier") == 0) {
+            a = string_member(m, "policyName");
+            b = string_member(m, "policyVersionId");
+        } else if (strcmp(m->string, "issuerCertificateIdentifier") == 0) {
+            a = string_member(m, "issuerCertificateSubject");
+            b = string_member(m, "issuerId");
+            c = string_member(m, "issuerCertificateSerialNumber");
+            if (!c)
+                a = NULL;
+        } else {
+            return dd_fail(eb, DD_ERR_INVALID, "resourceIdentifier.%s is not a known member",
+                           m->string);
+        }
+        if (!a || !b)
+            return dd_fail(eb, DD_ERR_INVALID, "resourceIdentifier.%s is incomplete", m->string);
+        strbuf_appendf(&sb, "%s=%s/%s%s%s", m->string, a, b, c ? "/" : "", c ? c : "");
+    }
+    if (!n)
+        return dd_fail(eb, DD_ERR_INVALID, "resourceIdentifier must have exactly one member");
+    if (strbuf_check(&sb))
+        return dd_fail(eb, DD_ERR_INVALID, "resourceIdentifier is too long");
+    return DD_OK;
+}
+
 struct audit_verdict audit_cert_expiring(int64_t not_after_s, int64_t now_ms, int threshold_days)
 {
     struct audit_verdict v = { NULL, NULL };
@@ -166,8 +231,7 @@ struct audit_verdict audit_cert_key_quality(const char *pem)
     unsigned char *buf = NULL;
     int len;
 
-    if (!key || EVP_PKEY_base_id(key) != EVP_PKEY_RSA ||
-        !EVP_PKEY_get_bn_param(key, "n", &n))
+    if (!key || EVP_PKEY_base_id(key) != EVP_PKEY_RSA || !EVP_PKEY_get_bn_param(key, "n", &n))
         goto out;
     len = BN_num_bytes(n);
     buf = len > 0 ? malloc((size_t)len) : NULL;
@@ -195,8 +259,7 @@ static bool glob(const char *pat, const char *s, bool nocase)
         if (*pat == '*') {
             star = pat++;
             back = s;
-        } else if (*pat == '?' ||
-                   (nocase ? strncasecmp(pat, s, 1) == 0 && *pat : *pat == *s)) {
+        } else if (*pat == '?' || (nocase ? strncasecmp(pat, s, 1) == 0 && *pat : *pat == *s)) {
             pat++;
             s++;
         } else if (star) {
@@ -243,10 +306,10 @@ static bool is_effect(const cJSON *st, const char *effect)
 /* One probe of a policy: does it allow action on one of resources (NULL
  * ended) for a device ctx describes? */
 struct probe {
-    const char *name;            /* the IAM action for the finding */
-    enum policy_action action;   /* the MQTT action probed */
-    const char *resources[4];    /* names after the ARN's type/; none: a statement scan */
-    bool attached;               /* the probe device's IsAttached */
+    const char *name;          /* the IAM action for the finding */
+    enum policy_action action; /* the MQTT action probed */
+    const char *resources[4];  /* names after the ARN's type/; none: a statement scan */
+    bool attached;             /* the probe device's IsAttached */
 };
 
 /* clang-format off */
@@ -264,6 +327,7 @@ static const struct probe permissive_probes[] = {
     { "iot:StartNextPendingJobExecution", POLICY_ACTION_RECEIVE, { NULL }, true },
     { "iot:UpdateJobExecution", POLICY_ACTION_RECEIVE, { NULL }, true },
 };
+
 /* clang-format on */
 
 /* Whether an Allow statement of stmts grants action on another thing's
@@ -300,9 +364,8 @@ static int open_policy(const char *doc, size_t len, cJSON **root, struct policy_
     return DD_OK;
 }
 
-static bool probe_allowed(const struct policy_set *set, enum policy_action action,
-                          const char *name, bool attached, const char *region,
-                          const char *account)
+static bool probe_allowed(const struct policy_set *set, enum policy_action action, const char *name,
+                          bool attached, const char *region, const char *account)
 {
     struct policy_context ctx = { 0 };
     char arn[PROBE_ARN_SIZE];
@@ -344,8 +407,8 @@ int audit_policy_permissive(const char *doc, size_t len, const char *region, con
             broad = allows_thing_action(stmts, p->name, thing_arn);
         } else {
             for (r = 0; !broad && p->resources[r]; r++)
-                broad = probe_allowed(set, p->action, p->resources[r], p->attached, region,
-                                      account);
+                broad =
+                    probe_allowed(set, p->action, p->resources[r], p->attached, region, account);
         }
         if (broad)
             strbuf_appendf(&sb, "%s%s", n++ ? ", " : "[", p->name);
@@ -395,8 +458,7 @@ static bool deny_bypassed(const cJSON *st, const struct policy_set *set, const c
             continue;
         f += strlen(":topicfilter/");
         n = strlen(f);
-        if (n < 2 || strcmp(f + n - 2, "/*") != 0 || strpbrk(f, "+#$?") ||
-            memchr(f, '*', n - 1))
+        if (n < 2 || strcmp(f + n - 2, "/*") != 0 || strpbrk(f, "+#$?") || memchr(f, '*', n - 1))
             continue;
         snprintf(topic, sizeof(topic), "%.*s/%s", (int)(n - 2), f, PROBE_OTHER);
         slash = memrchr(f, '/', n - 2);
@@ -411,9 +473,8 @@ static bool deny_bypassed(const cJSON *st, const struct policy_set *set, const c
     return false;
 }
 
-int audit_policy_misconfigured(const char *doc, size_t len, const char *region,
-                               const char *account, struct audit_verdict *verdict,
-                               struct dd_errbuf *eb)
+int audit_policy_misconfigured(const char *doc, size_t len, const char *region, const char *account,
+                               struct audit_verdict *verdict, struct dd_errbuf *eb)
 {
     struct policy_set *set = NULL;
     cJSON *root = NULL;

@@ -24,9 +24,9 @@
 
 /* How the emulator evaluates a check. */
 enum audit_source {
-    AUDIT_SOURCE_POLICY,     /* every version of every IoT policy */
+    AUDIT_SOURCE_POLICY,      /* every version of every IoT policy */
     AUDIT_SOURCE_DEVICE_CERT, /* every ACTIVE or PENDING_TRANSFER device certificate */
-    AUDIT_SOURCE_NONE,       /* nothing in the emulator to inspect: always compliant, 0 resources */
+    AUDIT_SOURCE_NONE, /* nothing in the emulator to inspect: always compliant, 0 resources */
 };
 
 /* One audit check of AWS's list. */
@@ -56,6 +56,19 @@ const struct audit_check *audit_check_find(const char *name);
  * DD_ERR_INVALID (eb says why). Pure. */
 int audit_config_days(const struct audit_check *c, const char *key, const char *value, int *days,
                       struct dd_errbuf *eb);
+
+/* Longest canonical resource key (audit_resource_key()), with its NUL. */
+#define AUDIT_RESOURCE_KEY_SIZE 1200
+
+struct cJSON;
+
+/* The canonical text of a ResourceIdentifier object id (borrowed): the
+ * one member it sets and its value ("deviceCertificateId=<id>",
+ * "policyVersionIdentifier=<name>/<version>", ...), what findings and
+ * suppressions are matched by, into out (AUDIT_RESOURCE_KEY_SIZE bytes).
+ * DD_ERR_INVALID (eb says why) when id is not an object with exactly one
+ * known member of the right shape. Pure. */
+int audit_resource_key(const struct cJSON *id, char *out, struct dd_errbuf *eb);
 
 /* One verdict: NULL reason_code means compliant. The strings are static. */
 struct audit_verdict {
@@ -106,8 +119,7 @@ int audit_policy_permissive(const char *doc, size_t len, const char *region, con
  * TOPIC_FILTERS_INTENDED_TO_DENY_ALLOWED_USING_WILDCARDS when a Deny of
  * iot:Subscribe on topicfilter/P* leaves iot:Receive on topic/P... allowed.
  * DD_ERR_NOMEM, DD_ERR_MALFORMED_POLICY (eb). Pure, any thread. */
-int audit_policy_misconfigured(const char *doc, size_t len, const char *region,
-                               const char *account, struct audit_verdict *verdict,
-                               struct dd_errbuf *eb);
+int audit_policy_misconfigured(const char *doc, size_t len, const char *region, const char *account,
+                               struct audit_verdict *verdict, struct dd_errbuf *eb);
 
 #endif

@@ -95,4 +95,7 @@ extern const struct route api_tags_routes[];
  * (audit/api_audit_config.c). */
 extern const struct route api_audit_config_routes[];
 
+/* Audit tasks: start, cancel, describe, list (audit/api_audit_tasks.c). */
+extern const struct route api_audit_tasks_routes[];
+
 #endif

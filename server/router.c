@@ -38,6 +38,7 @@ static const struct route *const route_tables[] = {
     api_index_routes,
     api_events_routes,
     api_audit_config_routes,
+    api_audit_tasks_routes,
 };
 
 /* clang-format on */

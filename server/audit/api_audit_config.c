@@ -30,8 +30,7 @@ struct op {
     bool delete_scheduled;
 };
 
-static int check_arn(struct request *req, const char *field, const char *v, size_t min,
-                     size_t max)
+static int check_arn(struct request *req, const char *field, const char *v, size_t min, size_t max)
 {
     size_t n = strlen(v);
 
@@ -237,8 +236,7 @@ static int check_delete(struct handler *h)
 
 static int delete_call(struct handler *h)
 {
-    return store_audit_config_delete(h->s, ((struct op *)h->op)->delete_scheduled,
-                                     &h->req->eb);
+    return store_audit_config_delete(h->s, ((struct op *)h->op)->delete_scheduled, &h->req->eb);
 }
 
 static void cleanup(struct handler *h)

@@ -55,11 +55,11 @@ static int update_in(struct store *s, const struct store_audit_config_update *u,
         rc = store__run(s, "UPDATE audit_config SET role_arn = ?1", "audit config", "s",
                         u->role_arn);
     if (!rc && u->set_target)
-        rc = store__run(s,
-                        "UPDATE audit_config SET sns_target_arn = ?1, sns_role_arn = ?2, "
-                        "sns_enabled = ?3",
-                        "audit config", "ssi", u->target_arn, u->target_role_arn,
-                        u->target_enabled);
+        rc =
+            store__run(s,
+                       "UPDATE audit_config SET sns_target_arn = ?1, sns_role_arn = ?2, "
+                       "sns_enabled = ?3",
+                       "audit config", "ssi", u->target_arn, u->target_role_arn, u->target_enabled);
     for (i = 0; !rc && i < u->n_checks; i++) {
         const struct store_audit_check_set *c = &u->checks[i];
 
@@ -113,15 +113,17 @@ int store_audit_config_get(struct store *s, struct store_audit_config *out)
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = store__row(s, "SELECT role_arn, sns_target_arn, sns_role_arn, sns_enabled FROM audit_config",
-                    "audit config", "SSSb", &out->role_arn, &out->target_arn,
-                    &out->target_role_arn, &out->target_enabled);
+    rc = store__row(s,
+                    "SELECT role_arn, sns_target_arn, sns_role_arn, sns_enabled FROM audit_config",
+                    "audit config", "SSSb", &out->role_arn, &out->target_arn, &out->target_role_arn,
+                    &out->target_enabled);
     out->configured = rc == DD_OK;
     if (rc == DD_ERR_NOT_FOUND)
         rc = DD_OK;
     if (!rc)
-        rc = store__stmt(s, "SELECT check_name, enabled, configuration FROM audit_checks "
-                            "ORDER BY check_name",
+        rc = store__stmt(s,
+                         "SELECT check_name, enabled, configuration FROM audit_checks "
+                         "ORDER BY check_name",
                          &st, "");
     if (!rc)
         rc = store__collect(s, st, 64, sizeof(struct store_audit_check_row), read_check,

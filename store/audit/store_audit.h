@@ -75,4 +75,74 @@ int store_audit_config_get(struct store *s, struct store_audit_config *out);
  * and delete_scheduled is false (eb: why), DD_ERR_BUSY, DD_ERR_STORE. */
 int store_audit_config_delete(struct store *s, bool delete_scheduled, struct dd_errbuf *eb);
 
+
+/* ---- tasks ---- */
+
+#define STORE_AUDIT_TASK_ID_SIZE 41
+#define STORE_AUDIT_MAX_RUNNING  10 /* on-demand tasks IN_PROGRESS at once (AWS's quota) */
+
+/* One check of a task. */
+struct store_audit_task_check {
+    char name[AUDIT_CHECK_NAME_SIZE];
+    char run_status[32];
+    int64_t total, non_compliant, suppressed;
+};
+
+/* A task as DescribeAuditTask shows it. */
+struct store_audit_task {
+    char task_id[STORE_AUDIT_TASK_ID_SIZE];
+    char task_type[32];
+    char status[16];
+    char *scheduled_audit_name; /* owned, NULL for on-demand tasks */
+    int64_t start_ms;
+    struct store_audit_task_check *checks; /* owned */
+    size_t n_checks;
+};
+
+void store_audit_task_cleanup(struct store_audit_task *t);
+
+/* Start task task_id (type ON_DEMAND_AUDIT_TASK or SCHEDULED_AUDIT_TASK;
+ * scheduled_name NULL for on-demand) of the n checks names at now_ms: the
+ * task is IN_PROGRESS until the audit worker runs it
+ * (store_audit_run_next()). Every check must be enabled (DD_ERR_INVALID);
+ * an on-demand task past STORE_AUDIT_MAX_RUNNING is DD_ERR_LIMIT (eb says
+ * why). DD_ERR_BUSY, DD_ERR_STORE. */
+int store_audit_task_start(struct store *s, const char *task_id, const char *type,
+                           const char *scheduled_name, const char *const *names, size_t n,
+                           int64_t now_ms, struct dd_errbuf *eb);
+
+/* Read task task_id into *out (cleared first; clean up with
+ * store_audit_task_cleanup(), also on error). DD_ERR_NOT_FOUND (eb),
+ * DD_ERR_STORE, DD_ERR_NOMEM. */
+int store_audit_task_get(struct store *s, const char *task_id, struct store_audit_task *out,
+                         struct dd_errbuf *eb);
+
+/* CancelAuditTask: an IN_PROGRESS task becomes CANCELED, and its checks
+ * not finished too. DD_ERR_NOT_FOUND, DD_ERR_INVALID when it is not in
+ * progress (eb says why), DD_ERR_BUSY, DD_ERR_STORE. */
+int store_audit_task_cancel(struct store *s, const char *task_id, int64_t now_ms,
+                            struct dd_errbuf *eb);
+
+/* ListAuditTasks: the tasks started from start_ms to end_ms, of type and
+ * status when not NULL, ordered by start time then id, after the key
+ * after (NULL: from the first), each handed to row(ctx, id, type,
+ * status) until it returns non-zero (which is returned). At most limit + 1
+ * rows are read. DD_ERR_STORE. */
+typedef int (*store_audit_task_fn)(void *ctx, const char *task_id, const char *type,
+                                   const char *status, int64_t start_ms);
+int store_audit_task_list(struct store *s, int64_t start_ms, int64_t end_ms, const char *type,
+                          const char *status, const char *after, size_t limit,
+                          store_audit_task_fn row, void *ctx);
+
+/* The paging key of a task row (start time and id) into buf (size bytes). */
+void store_audit_task_key(int64_t start_ms, const char *task_id, char *buf, size_t size);
+
+/* The audit worker: run the oldest IN_PROGRESS task of this partition
+ * (account, region: the ARNs and identifiers its checks build), reading
+ * every resource in one read transaction and writing its findings, counts
+ * and status in one write transaction at now_ms. *ran says whether there
+ * was one. A task canceled meanwhile keeps its state. DD_ERR_BUSY,
+ * DD_ERR_STORE, DD_ERR_NOMEM (eb says why). Audit worker thread. */
+int store_audit_run_next(struct store *s, const char *account, const char *region, int64_t now_ms,
+                         bool *ran, struct dd_errbuf *eb);
 #endif

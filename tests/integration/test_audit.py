@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import cli_error, http
+from conftest import cli_error, http, wait_for
 
 ROLE = "arn:aws:iam::123456789012:role/AuditRole"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:audit"
@@ -116,3 +116,93 @@ def test_config_thresholds_cli(emu, iot):
     assert not any(c["enabled"] for c in d["auditCheckConfigurations"].values())
     assert "ResourceNotFoundException" in cli_error(
         emu, "iot", "delete-account-audit-configuration")
+
+
+# ---- tasks ----
+
+OPEN = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]})
+TIGHT = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "iot:Connect",
+     "Resource": "arn:aws:iot:us-east-1:123456789012:client/${iot:Connection.Thing.ThingName}",
+     "Condition": {"Bool": {"iot:Connection.Thing.IsAttached": "true"}}},
+    {"Effect": "Allow", "Action": ["iot:Publish", "iot:Receive"],
+     "Resource": "arn:aws:iot:us-east-1:123456789012:topic/"
+                 "$aws/things/${iot:Connection.Thing.ThingName}/shadow/*"}]})
+
+
+def run_audit(iot, *checks):
+    """Start an on-demand audit of checks and return (taskId, the finished
+    DescribeAuditTask answer)."""
+    task_id = iot.start_on_demand_audit_task(targetCheckNames=list(checks))["taskId"]
+    done = wait_for(lambda: (lambda d: d if d["taskStatus"] != "IN_PROGRESS" else None)(
+        iot.describe_audit_task(taskId=task_id)))
+    assert done, "the audit did not finish"
+    return task_id, done
+
+
+def test_task_lifecycle(emu, iot):
+    enable(iot, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "LOGGING_DISABLED_CHECK",
+           "UNAUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK")
+    iot.create_policy(policyName="open", policyDocument=OPEN)
+    iot.create_policy(policyName="tight", policyDocument=TIGHT)
+    start = emu.clock()["now"]
+    task_id, d = run_audit(iot, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK",
+                           "UNAUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK")
+    assert len(task_id) == 32
+    assert d["taskStatus"] == "COMPLETED"
+    assert d["taskType"] == "ON_DEMAND_AUDIT_TASK"
+    assert abs(d["taskStartTime"].timestamp() - start) < 2
+    assert d["taskStatistics"] == {
+        "totalChecks": 2, "inProgressChecks": 0, "waitingForDataCollectionChecks": 0,
+        "compliantChecks": 1, "nonCompliantChecks": 1, "failedChecks": 0, "canceledChecks": 0}
+    assert d["auditDetails"]["IOT_POLICY_OVERLY_PERMISSIVE_CHECK"] == {
+        "checkRunStatus": "COMPLETED_NON_COMPLIANT", "checkCompliant": False,
+        "totalResourcesCount": 2, "nonCompliantResourcesCount": 1}
+    assert d["auditDetails"]["UNAUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK"] == {
+        "checkRunStatus": "COMPLETED_COMPLIANT", "checkCompliant": True,
+        "totalResourcesCount": 0, "nonCompliantResourcesCount": 0}
+
+    emu.advance(60)
+    second, _ = run_audit(iot, "LOGGING_DISABLED_CHECK")
+    from datetime import datetime, timezone, timedelta
+    t0 = datetime.fromtimestamp(start - 10, timezone.utc)
+    t1 = t0 + timedelta(hours=1)
+    tasks = iot.list_audit_tasks(startTime=t0, endTime=t1)["tasks"]
+    assert [t["taskId"] for t in tasks] == [task_id, second]
+    assert tasks[0] == {"taskId": task_id, "taskStatus": "COMPLETED",
+                        "taskType": "ON_DEMAND_AUDIT_TASK"}
+    page = iot.list_audit_tasks(startTime=t0, endTime=t1, maxResults=1)
+    assert [t["taskId"] for t in page["tasks"]] == [task_id]
+    page = iot.list_audit_tasks(startTime=t0, endTime=t1, maxResults=1,
+                                nextToken=page["nextToken"])
+    assert [t["taskId"] for t in page["tasks"]] == [second] and "nextToken" not in page
+    assert iot.list_audit_tasks(startTime=t0, endTime=t1, taskStatus="CANCELED")["tasks"] == []
+    assert iot.list_audit_tasks(startTime=t1, endTime=t1 + timedelta(hours=1))["tasks"] == []
+
+    # Errors: a check not enabled, an unknown one, a finished or unknown task.
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.start_on_demand_audit_task(targetCheckNames=["DEVICE_CERTIFICATE_AGE_CHECK"])
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.start_on_demand_audit_task(targetCheckNames=["NOT_A_CHECK"])
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.cancel_audit_task(taskId=task_id)
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.cancel_audit_task(taskId="0" * 32)
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.describe_audit_task(taskId="0" * 32)
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.list_audit_tasks(startTime=t0, endTime=t1, taskType="NIGHTLY")
+
+
+def test_task_cli(emu, iot):
+    enable(iot, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK")
+    task_id = emu.aws_json("iot", "start-on-demand-audit-task", "--target-check-names",
+                           "IOT_POLICY_OVERLY_PERMISSIVE_CHECK")["taskId"]
+    d = wait_for(lambda: (lambda d: d if d["taskStatus"] == "COMPLETED" else None)(
+        emu.aws_json("iot", "describe-audit-task", "--task-id", task_id)))
+    assert d["auditDetails"]["IOT_POLICY_OVERLY_PERMISSIVE_CHECK"]["checkCompliant"] is True
+    assert "ResourceNotFoundException" in cli_error(
+        emu, "iot", "describe-audit-task", "--task-id", "f" * 32)
+    assert "InvalidRequestException" in cli_error(
+        emu, "iot", "start-on-demand-audit-task", "--target-check-names", "LOGGING_DISABLED_CHECK")

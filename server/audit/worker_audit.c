@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* worker_audit.c: the thread that runs audit tasks (see worker_audit.h).
+ *
+ * StartOnDemandAuditTask only records a task IN_PROGRESS; this worker
+ * (server/worker.h) runs it, one task per partition and round, so a task
+ * is IN_PROGRESS for as long as its checks really take, and one left
+ * IN_PROGRESS by a restart is run when the server is back. */
+#include "server/audit/worker_audit.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "server/worker.h"
+#include "store/audit/store_audit.h"
+
+#define RUN_EVERY_MS 20
+
+static void run_partition(const struct worker_round *r, struct store *s, const char *account,
+                          const char *region)
+{
+    struct dd_errbuf eb = { { 0 } };
+    bool ran;
+    int rc;
+
+    rc = store_audit_run_next(s, account, region, r->now_ms, &ran, &eb);
+    if (rc)
+        fprintf(stderr, "ddlocal-server: audit tasks of %s/%s: %s\n", account, region,
+                eb.msg[0] ? eb.msg : dd_strerror(rc));
+}
+
+int worker_audit_start(const struct server *srv, struct worker **out, struct dd_errbuf *eb)
+{
+    return worker_start(srv, "audit", RUN_EVERY_MS, run_partition, out, eb);
+}
