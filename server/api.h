@@ -98,4 +98,7 @@ extern const struct route api_audit_config_routes[];
 /* Audit tasks: start, cancel, describe, list (audit/api_audit_tasks.c). */
 extern const struct route api_audit_tasks_routes[];
 
+/* Audit findings and their related resources (audit/api_audit_findings.c). */
+extern const struct route api_audit_findings_routes[];
+
 #endif

@@ -39,6 +39,7 @@ static const struct route *const route_tables[] = {
     api_events_routes,
     api_audit_config_routes,
     api_audit_tasks_routes,
+    api_audit_findings_routes,
 };
 
 /* clang-format on */

@@ -100,8 +100,9 @@ static int check_task_id(struct handler *h)
     size_t n = id ? strlen(id) : 0;
 
     op->task_id = id;
-    if (n < 1 || n > 40 || strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                      "0123456789-") != n)
+    if (n < 1 || n > 40 ||
+        strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                   "0123456789-") != n)
         return dd_fail(&h->req->eb, DD_ERR_INVALID,
                        "1 validation error detected: Value at 'taskId' failed to satisfy "
                        "constraint: Member must satisfy regular expression pattern: "
@@ -128,13 +129,13 @@ int api_audit_add_check_details(cJSON *o, const struct store_audit_task_check *c
 
     if (!cJSON_AddStringToObject(o, "checkRunStatus", c->run_status))
         return DD_ERR_NOMEM;
-    if (done && (!cJSON_AddBoolToObject(o, "checkCompliant",
-                                        strcmp(c->run_status, "COMPLETED_COMPLIANT") == 0) ||
-                 !cJSON_AddNumberToObject(o, "totalResourcesCount", (double)c->total) ||
-                 !cJSON_AddNumberToObject(o, "nonCompliantResourcesCount",
-                                          (double)c->non_compliant) ||
-                 (c->suppressed && !cJSON_AddNumberToObject(o, "suppressedNonCompliantResourcesCount",
-                                                            (double)c->suppressed))))
+    if (done &&
+        (!cJSON_AddBoolToObject(o, "checkCompliant",
+                                strcmp(c->run_status, "COMPLETED_COMPLIANT") == 0) ||
+         !cJSON_AddNumberToObject(o, "totalResourcesCount", (double)c->total) ||
+         !cJSON_AddNumberToObject(o, "nonCompliantResourcesCount", (double)c->non_compliant) ||
+         (c->suppressed && !cJSON_AddNumberToObject(o, "suppressedNonCompliantResourcesCount",
+                                                    (double)c->suppressed))))
         return DD_ERR_NOMEM;
     return DD_OK;
 }
@@ -257,8 +258,8 @@ static int list_tasks(struct request *req, struct response *res)
         rc = handler_list_open(req, "tasks", &s, &o, &pg.items);
     if (rc)
         return rc;
-    rc = store_audit_task_list(s, start, end, type, status, key[0] ? key : NULL, pg.limit,
-                               task_row, &pg);
+    rc = store_audit_task_list(s, start, end, type, status, key[0] ? key : NULL, pg.limit, task_row,
+                               &pg);
     return handler_respond_page(req, res, o, rc, "nextToken", scope, pg.more ? pg.last : NULL);
 }
 

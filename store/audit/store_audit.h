@@ -145,4 +145,42 @@ void store_audit_task_key(int64_t start_ms, const char *task_id, char *buf, size
  * DD_ERR_STORE, DD_ERR_NOMEM (eb says why). Audit worker thread. */
 int store_audit_run_next(struct store *s, const char *account, const char *region, int64_t now_ms,
                          bool *ran, struct dd_errbuf *eb);
+
+/* ---- findings ---- */
+
+/* One finding row, as a walk hands it: every string a view valid for the
+ * call. */
+struct store_audit_finding {
+    int64_t seq; /* the paging key */
+    const char *finding_id, *task_id, *check_name, *severity;
+    int64_t task_start_ms, finding_ms;
+    const char *resource; /* nonCompliantResource JSON */
+    const char *related;  /* relatedResources JSON array, NULL when none */
+    const char *reason_code, *reason;
+    bool suppressed;
+};
+
+/* Which findings ListAuditFindings wants; NULL strings and a range of
+ * has_range false do not filter. */
+struct store_audit_finding_filter {
+    const char *task_id, *check_name, *resource_key;
+    bool has_range;
+    int64_t start_ms, end_ms; /* of findingTime, inclusive */
+    int suppressed;           /* -1: all, 0: unsuppressed only, 1: suppressed only */
+};
+
+typedef int (*store_audit_finding_fn)(void *ctx, const struct store_audit_finding *f);
+
+/* The findings f selects, ordered by seq, after after_seq (0: from the
+ * first), at most limit + 1 of them, each handed to row(ctx, finding)
+ * until it returns non-zero (which is returned). DD_ERR_STORE. */
+int store_audit_finding_list(struct store *s, const struct store_audit_finding_filter *f,
+                             int64_t after_seq, size_t limit, store_audit_finding_fn row,
+                             void *ctx);
+
+/* Hand finding finding_id to row(ctx, finding). DD_ERR_NOT_FOUND (eb),
+ * DD_ERR_STORE, or row's answer. */
+int store_audit_finding_get(struct store *s, const char *finding_id, store_audit_finding_fn row,
+                            void *ctx, struct dd_errbuf *eb);
+
 #endif

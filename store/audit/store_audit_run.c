@@ -10,10 +10,11 @@
  * when the task is still IN_PROGRESS (a CancelAuditTask in between wins).
  * A restart in the middle leaves the task IN_PROGRESS with nothing
  * written, and the worker runs it again. */
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "core/audit.h"
 #include "core/ids.h"
@@ -142,8 +143,8 @@ static int policy_row(sqlite3_stmt *st, void *arg)
         if (rc || !v.reason_code)
             continue;
         if (v.reason == actions) {
-            snprintf(text, sizeof(text), "Policy allows broad access to IoT data plane actions: %s.",
-                     actions);
+            snprintf(text, sizeof(text),
+                     "Policy allows broad access to IoT data plane actions: %s.", actions);
             v.reason = text;
         }
         id = cJSON_CreateObject();
@@ -259,8 +260,8 @@ static int load_checks(struct store *s, const char *task_id, struct run *r)
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, c->config_key);
             int days;
 
-            if (cJSON_IsString(v) && !audit_config_days(c, c->config_key, v->valuestring, &days,
-                                                        NULL))
+            if (cJSON_IsString(v) &&
+                !audit_config_days(c, c->config_key, v->valuestring, &days, NULL))
                 rc_->days = days;
             cJSON_Delete(o);
         }
@@ -295,9 +296,9 @@ static int record(struct store *s, const char *task_id, int64_t start_ms, struct
                             "?7, ?8, ?9, ?10, EXISTS (SELECT 1 FROM audit_suppressions WHERE "
                             "check_name = ?3 AND resource_key = ?7 AND (indefinite OR "
                             "expiration_ms > ?5)))",
-                            "audit finding", "sssIIsssss", fid, task_id, f->check->name,
-                            start_ms, r->now_ms, f->check->severity, f->key, f->resource,
-                            f->reason_code, f->reason);
+                            "audit finding", "sssIIsssss", fid, task_id, f->check->name, start_ms,
+                            r->now_ms, f->check->severity, f->key, f->resource, f->reason_code,
+                            f->reason);
     }
     for (i = 0; !rc && i < r->n_checks; i++) {
         const struct run_check *c = &r->checks[i];
@@ -320,8 +321,8 @@ static int record(struct store *s, const char *task_id, int64_t start_ms, struct
     return rc;
 }
 
-int store_audit_run_next(struct store *s, const char *account, const char *region,
-                         int64_t now_ms, bool *ran, struct dd_errbuf *eb)
+int store_audit_run_next(struct store *s, const char *account, const char *region, int64_t now_ms,
+                         bool *ran, struct dd_errbuf *eb)
 {
     struct run r = { .account = account, .region = region, .now_ms = now_ms, .eb = eb };
     char task_id[STORE_AUDIT_TASK_ID_SIZE];

@@ -18,8 +18,8 @@ void store_audit_task_cleanup(struct store_audit_task *t)
 }
 
 static int start_in(struct store *s, const char *task_id, const char *type,
-                    const char *scheduled_name, const char *const *names, size_t n,
-                    int64_t now_ms, struct dd_errbuf *eb)
+                    const char *scheduled_name, const char *const *names, size_t n, int64_t now_ms,
+                    struct dd_errbuf *eb)
 {
     int64_t running = 0;
     size_t i;
@@ -118,8 +118,8 @@ static int cancel_in(struct store *s, const char *task_id, int64_t now_ms, struc
     sqlite3_stmt *st;
     int rc;
 
-    rc = store__one(s, "SELECT status FROM audit_tasks WHERE task_id = ?1", &st, "audit task",
-                    "s", task_id);
+    rc = store__one(s, "SELECT status FROM audit_tasks WHERE task_id = ?1", &st, "audit task", "s",
+                    task_id);
     if (rc == DD_ERR_NOT_FOUND)
         return dd_fail(eb, rc, "Audit task %s does not exist", task_id);
     if (rc)
@@ -127,8 +127,7 @@ static int cancel_in(struct store *s, const char *task_id, int64_t now_ms, struc
     store__copy_text(status, sizeof(status), st, 0);
     sqlite3_reset(st);
     if (strcmp(status, "IN_PROGRESS") != 0)
-        return dd_fail(eb, DD_ERR_INVALID, "Audit task %s is %s, not IN_PROGRESS", task_id,
-                       status);
+        return dd_fail(eb, DD_ERR_INVALID, "Audit task %s is %s, not IN_PROGRESS", task_id, status);
     rc = store__run(s, "UPDATE audit_tasks SET status = 'CANCELED', end_ms = ?2 WHERE task_id = ?1",
                     "audit task", "sI", task_id, now_ms);
     if (!rc)

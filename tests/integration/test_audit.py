@@ -206,3 +206,72 @@ def test_task_cli(emu, iot):
         emu, "iot", "describe-audit-task", "--task-id", "f" * 32)
     assert "InvalidRequestException" in cli_error(
         emu, "iot", "start-on-demand-audit-task", "--target-check-names", "LOGGING_DISABLED_CHECK")
+
+
+# ---- findings ----
+
+def test_findings(emu, iot):
+    enable(iot, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK")
+    for name in ("open-a", "open-b", "open-c"):
+        iot.create_policy(policyName=name, policyDocument=OPEN)
+    iot.create_policy_version(policyName="open-a", policyDocument=TIGHT, setAsDefault=True)
+    iot.create_policy(policyName="tight", policyDocument=TIGHT)
+    task_id, d = run_audit(iot, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK")
+    # Every version counts: open-a's first version is still there.
+    assert d["auditDetails"]["IOT_POLICY_OVERLY_PERMISSIVE_CHECK"]["totalResourcesCount"] == 5
+    findings = iot.list_audit_findings(taskId=task_id)["findings"]
+    assert [f["nonCompliantResource"]["resourceIdentifier"]["policyVersionIdentifier"]
+            for f in findings] == [{"policyName": n, "policyVersionId": "1"}
+                                   for n in ("open-a", "open-b", "open-c")]
+    f = findings[0]
+    assert f["taskId"] == task_id
+    assert f["checkName"] == "IOT_POLICY_OVERLY_PERMISSIVE_CHECK"
+    assert f["severity"] == "CRITICAL"
+    assert f["nonCompliantResource"]["resourceType"] == "IOT_POLICY"
+    assert f["reasonForNonComplianceCode"] == "ALLOWS_BROAD_ACCESS_TO_IOT_DATA_PLANE_ACTIONS"
+    assert f["reasonForNonCompliance"].startswith(
+        "Policy allows broad access to IoT data plane actions: [iot:Subscribe, iot:Connect, "
+        "iot:GetThingShadow, iot:DeleteThingShadow, iot:UpdateThingShadow, iot:Publish")
+    assert f["isSuppressed"] is False
+    assert f["findingTime"] >= f["taskStartTime"]
+
+    assert iot.describe_audit_finding(findingId=f["findingId"])["finding"] == f
+    assert iot.list_related_resources_for_audit_finding(
+        findingId=f["findingId"])["relatedResources"] == []
+
+    by_res = iot.list_audit_findings(taskId=task_id, resourceIdentifier={
+        "policyVersionIdentifier": {"policyName": "open-b", "policyVersionId": "1"}})["findings"]
+    assert [x["findingId"] for x in by_res] == [findings[1]["findingId"]]
+    assert iot.list_audit_findings(
+        taskId=task_id, checkName="DEVICE_CERTIFICATE_EXPIRING_CHECK")["findings"] == []
+    assert iot.list_audit_findings(taskId=task_id, listSuppressedFindings=True)["findings"] == []
+    assert len(iot.list_audit_findings(taskId=task_id,
+                                       listSuppressedFindings=False)["findings"]) == 3
+    t = f["findingTime"]
+    from datetime import timedelta
+    assert len(iot.list_audit_findings(startTime=t - timedelta(seconds=1),
+                                       endTime=t + timedelta(seconds=1))["findings"]) == 3
+    assert iot.list_audit_findings(startTime=t + timedelta(seconds=1),
+                                   endTime=t + timedelta(seconds=9))["findings"] == []
+    page = iot.list_audit_findings(taskId=task_id, maxResults=2)
+    assert len(page["findings"]) == 2
+    rest = iot.list_audit_findings(taskId=task_id, maxResults=2, nextToken=page["nextToken"])
+    assert [x["findingId"] for x in page["findings"] + rest["findings"]] == [
+        x["findingId"] for x in findings]
+    assert "nextToken" not in rest
+
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.list_audit_findings()
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.list_audit_findings(taskId=task_id, startTime=t, endTime=t)
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.list_audit_findings(taskId=task_id, nextToken="bogus")
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.describe_audit_finding(findingId="no-such-finding")
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.list_related_resources_for_audit_finding(findingId="no-such-finding")
+    out = emu.aws_json("iot", "list-audit-findings", "--task-id", task_id,
+                       "--check-name", "IOT_POLICY_OVERLY_PERMISSIVE_CHECK")
+    assert len(out["findings"]) == 3
+    assert "ResourceNotFoundException" in cli_error(
+        emu, "iot", "describe-audit-finding", "--finding-id", "nope")
