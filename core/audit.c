@@ -104,7 +104,7 @@ static const char *string_member(const cJSON *o, const char *key)
     return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
 }
 
-int audit_resource_key(const cJSON *id, char *out, struct dd_errbuf *eb)
+static int resource_key(const cJSON *id, char *out, struct dd_errbuf *eb)
 {
     const cJSON *m;
     struct strbuf sb;
@@ -153,6 +153,15 @@ int audit_resource_key(const cJSON *id, char *out, struct dd_errbuf *eb)
     if (strbuf_check(&sb))
         return dd_fail(eb, DD_ERR_INVALID, "resourceIdentifier is too long");
     return DD_OK;
+}
+
+int audit_resource_key(const cJSON *id, char *out, struct dd_errbuf *eb)
+{
+    int rc = resource_key(id, out, eb);
+
+    if (rc)
+        out[0] = '\0';
+    return rc;
 }
 
 struct audit_verdict audit_cert_expiring(int64_t not_after_s, int64_t now_ms, int threshold_days)

@@ -149,8 +149,8 @@ static int read_page(struct request *req, const cJSON *body, const char *scope, 
     if (max) {
         if (!cJSON_IsNumber(max))
             return dd_fail(&req->eb, DD_ERR_INVALID, "maxResults must be a number");
-        rc = names_check_range(NAMES_MAX_RESULTS, "maxResults", (int64_t)max->valuedouble,
-                               &req->eb);
+        rc =
+            names_check_range(NAMES_MAX_RESULTS, "maxResults", (int64_t)max->valuedouble, &req->eb);
         if (rc)
             return rc;
         *limit = (size_t)max->valuedouble;
@@ -178,11 +178,10 @@ static int list_findings(struct request *req, struct response *res)
     if (!rc)
         rc = read_filter(req, body, &f, key);
     if (!rc)
-        snprintf(scope, sizeof(scope),
-                 "ListAuditFindings\n%s\n%s\n%s\n%d\n%" PRId64 "\n%" PRId64 "\n%d",
-                 f.task_id ? f.task_id : "", f.check_name ? f.check_name : "",
-                 f.resource_key ? f.resource_key : "", f.has_range, f.start_ms, f.end_ms,
-                 f.suppressed);
+        snprintf(
+            scope, sizeof(scope), "ListAuditFindings\n%s\n%s\n%s\n%d\n%" PRId64 "\n%" PRId64 "\n%d",
+            f.task_id ? f.task_id : "", f.check_name ? f.check_name : "",
+            f.resource_key ? f.resource_key : "", f.has_range, f.start_ms, f.end_ms, f.suppressed);
     if (!rc)
         rc = read_page(req, body, scope, &pg.limit, &after);
     if (!rc)

@@ -7,7 +7,7 @@
 #include "store/store_internal.h"
 
 #define FINDING_COLUMNS                                                                            \
-    "seq, finding_id, task_id, check_name, severity, task_start_ms, finding_ms, resource, "       \
+    "seq, finding_id, task_id, check_name, severity, task_start_ms, finding_ms, resource, "        \
     "related, reason_code, reason, suppressed"
 
 struct walk {
@@ -20,15 +20,14 @@ static int finding_row(sqlite3_stmt *st, void *arg)
     const struct walk *w = arg;
     struct store_audit_finding f;
     int rc = store__columns(st, "IvvvvIIvvvvb", &f.seq, &f.finding_id, &f.task_id, &f.check_name,
-                            &f.severity, &f.task_start_ms, &f.finding_ms, &f.resource,
-                            &f.related, &f.reason_code, &f.reason, &f.suppressed);
+                            &f.severity, &f.task_start_ms, &f.finding_ms, &f.resource, &f.related,
+                            &f.reason_code, &f.reason, &f.suppressed);
 
     return rc ? rc : w->row(w->ctx, &f);
 }
 
 int store_audit_finding_list(struct store *s, const struct store_audit_finding_filter *f,
-                             int64_t after_seq, size_t limit, store_audit_finding_fn row,
-                             void *ctx)
+                             int64_t after_seq, size_t limit, store_audit_finding_fn row, void *ctx)
 {
     struct walk w = { row, ctx };
     sqlite3_stmt *st;
@@ -52,8 +51,8 @@ int store_audit_finding_get(struct store *s, const char *finding_id, store_audit
     sqlite3_stmt *st;
     int rc;
 
-    rc = store__one(s, "SELECT " FINDING_COLUMNS " FROM audit_findings WHERE finding_id = ?1",
-                    &st, "audit finding", "s", finding_id);
+    rc = store__one(s, "SELECT " FINDING_COLUMNS " FROM audit_findings WHERE finding_id = ?1", &st,
+                    "audit finding", "s", finding_id);
     if (rc == DD_ERR_NOT_FOUND)
         return dd_fail(eb, rc, "Audit finding %s does not exist", finding_id);
     if (rc)

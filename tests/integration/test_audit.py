@@ -275,3 +275,150 @@ def test_findings(emu, iot):
     assert len(out["findings"]) == 3
     assert "ResourceNotFoundException" in cli_error(
         emu, "iot", "describe-audit-finding", "--finding-id", "nope")
+
+
+# ---- device certificate checks ----
+
+# Two 1024-bit primes of the form k * M + (65537^a mod M), M the product of
+# the primes up to 167: how Infineon's RSALib made them (CVE-2017-15361).
+# Generated once with Python for these tests.
+ROCA_P = int(
+    "c4ba50e2fe7bce862cc367a03b94f1210e958e0436c487dd2704ef8544f817d2"
+    "2a59c454883658100ce39fb3b761439afe6268aa24675c85780f0e5de109de47"
+    "8198f67bce6bb39b839824f7b988f6bb8b87771de4aa97eccc093babc488c0fd"
+    "2f0b1916f1107d3ee82a447959076997fe9429bf73d06f6427277cfc7a277c45", 16)
+ROCA_Q = int(
+    "feb18d3bf442e9c4cd4dfd1654ec0925facccadaaa8c6f08f802abcb64a18581"
+    "473a5929739b0b9a84676ab4c1358ea4f44e67197a3726c9d817cc03d45fdb9d"
+    "4bd0c3ec1847cb63b37fb5dc2540ec874458c50346de31348a697a0250a1d18a"
+    "51ce4efb12fb69ec9401184136368569977051822e58f2cc14067656bd3ddb0b", 16)
+
+
+def rsa_from(p, q):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    e = 65537
+    d = pow(e, -1, (p - 1) * (q - 1))
+    return rsa.RSAPrivateNumbers(p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p),
+                                 rsa.RSAPublicNumbers(e, p * q)).private_key()
+
+
+def self_signed(emu, days, key=None, cn="device"):
+    """A self-signed certificate valid from now (the emulated clock) for days."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.datetime.utcfromtimestamp(emu.clock()["now"])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(days=days))
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def register(emu, iot, days, key=None, status="ACTIVE"):
+    return iot.register_certificate_without_ca(
+        certificatePem=self_signed(emu, days, key), status=status)["certificateId"]
+
+
+def cert_findings(iot, task_id, check):
+    return {f["nonCompliantResource"]["resourceIdentifier"]["deviceCertificateId"]: f
+            for f in iot.list_audit_findings(taskId=task_id, checkName=check)["findings"]}
+
+
+def test_certificate_expiring(emu, iot):
+    enable(iot, "DEVICE_CERTIFICATE_EXPIRING_CHECK")
+    soon = register(emu, iot, 10)
+    later = register(emu, iot, 400)
+    register(emu, iot, 5, status="INACTIVE")  # not inspected
+    task_id, d = run_audit(iot, "DEVICE_CERTIFICATE_EXPIRING_CHECK")
+    assert d["auditDetails"]["DEVICE_CERTIFICATE_EXPIRING_CHECK"] == {
+        "checkRunStatus": "COMPLETED_NON_COMPLIANT", "checkCompliant": False,
+        "totalResourcesCount": 2, "nonCompliantResourcesCount": 1}
+    found = cert_findings(iot, task_id, "DEVICE_CERTIFICATE_EXPIRING_CHECK")
+    assert list(found) == [soon]
+    f = found[soon]
+    assert f["severity"] == "MEDIUM"
+    assert f["reasonForNonComplianceCode"] == "CERTIFICATE_APPROACHING_EXPIRATION"
+    assert f["nonCompliantResource"]["resourceType"] == "DEVICE_CERTIFICATE"
+    info = f["nonCompliantResource"]["additionalInfo"]
+    assert abs(int(info["EXPIRATION_TIME"]) / 1000 - (emu.clock()["now"] + 10 * 86400)) < 120
+
+    # A threshold of 500 days (raw HTTP: Debian's clients cannot send it)
+    # makes the 400-day certificate approach its expiry too.
+    status, _, _ = http_json(emu, "PATCH", "/audit/configuration", {"auditCheckConfigurations": {
+        "DEVICE_CERTIFICATE_EXPIRING_CHECK": {
+            "enabled": True, "configuration": {"CERT_EXPIRATION_THRESHOLD_IN_DAYS": "500"}}}})
+    assert status == 200
+    task_id, d = run_audit(iot, "DEVICE_CERTIFICATE_EXPIRING_CHECK")
+    assert sorted(cert_findings(iot, task_id, "DEVICE_CERTIFICATE_EXPIRING_CHECK")) == sorted(
+        [soon, later])
+
+
+def test_certificate_age(emu, iot):
+    status, _, _ = http_json(emu, "PATCH", "/audit/configuration", {
+        "roleArn": ROLE, "auditCheckConfigurations": {"DEVICE_CERTIFICATE_AGE_CHECK": {
+            "enabled": True, "configuration": {"CERT_AGE_THRESHOLD_IN_DAYS": "30"}}}})
+    assert status == 200
+    old = register(emu, iot, 3650)
+    task_id, d = run_audit(iot, "DEVICE_CERTIFICATE_AGE_CHECK")
+    assert d["auditDetails"]["DEVICE_CERTIFICATE_AGE_CHECK"]["checkCompliant"] is True
+    emu.advance(20 * 86400)
+    young = register(emu, iot, 3650)
+    emu.advance(10 * 86400)
+    task_id, d = run_audit(iot, "DEVICE_CERTIFICATE_AGE_CHECK")
+    assert d["auditDetails"]["DEVICE_CERTIFICATE_AGE_CHECK"]["nonCompliantResourcesCount"] == 1
+    found = cert_findings(iot, task_id, "DEVICE_CERTIFICATE_AGE_CHECK")
+    assert list(found) == [old] and young not in found
+    assert found[old]["reasonForNonComplianceCode"] == "CERTIFICATE_PAST_AGE_THRESHOLD"
+    assert found[old]["severity"] == "LOW"
+
+
+def test_certificate_key_quality(emu, iot):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    enable(iot, "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK")
+    weak = register(emu, iot, 365, key=rsa_from(ROCA_P, ROCA_Q))
+    good = register(emu, iot, 365, key=rsa.generate_private_key(65537, 2048))
+    register(emu, iot, 365)  # EC: no modulus to test
+    task_id, d = run_audit(iot, "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK")
+    assert d["auditDetails"]["DEVICE_CERTIFICATE_KEY_QUALITY_CHECK"] == {
+        "checkRunStatus": "COMPLETED_NON_COMPLIANT", "checkCompliant": False,
+        "totalResourcesCount": 3, "nonCompliantResourcesCount": 1}
+    found = cert_findings(iot, task_id, "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK")
+    assert list(found) == [weak] and good not in found
+    assert found[weak]["reasonForNonComplianceCode"] == \
+        "CERTIFICATE_KEY_VULNERABILITY_CVE-2017-15361"
+    assert found[weak]["severity"] == "CRITICAL"
+
+
+def test_policy_misconfiguration(emu, iot):
+    enable(iot, "IOT_POLICY_POTENTIAL_MISCONFIGURATION_CHECK")
+    arn = "arn:aws:iot:us-east-1:123456789012:"
+    iot.create_policy(policyName="wildcard-deny", policyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": arn + "topicfilter/building/*"},
+            {"Effect": "Deny", "Action": "iot:Subscribe",
+             "Resource": arn + "topicfilter/building/control_room/#"}]}))
+    iot.create_policy(policyName="leaky-receive", policyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": arn + "topicfilter/building/*"},
+            {"Effect": "Allow", "Action": "iot:Receive", "Resource": arn + "topic/building/*"},
+            {"Effect": "Deny", "Action": "iot:Subscribe",
+             "Resource": arn + "topicfilter/building/control_room/*"}]}))
+    iot.create_policy(policyName="tight", policyDocument=TIGHT)
+    task_id, d = run_audit(iot, "IOT_POLICY_POTENTIAL_MISCONFIGURATION_CHECK")
+    assert d["auditDetails"]["IOT_POLICY_POTENTIAL_MISCONFIGURATION_CHECK"] == {
+        "checkRunStatus": "COMPLETED_NON_COMPLIANT", "checkCompliant": False,
+        "totalResourcesCount": 3, "nonCompliantResourcesCount": 2}
+    found = {f["nonCompliantResource"]["resourceIdentifier"]["policyVersionIdentifier"][
+        "policyName"]: f for f in iot.list_audit_findings(taskId=task_id)["findings"]}
+    assert sorted(found) == ["leaky-receive", "wildcard-deny"]
+    assert found["wildcard-deny"]["reasonForNonComplianceCode"] == \
+        "POLICY_CONTAINS_MQTT_WILDCARDS_IN_DENY_STATEMENT"
+    assert found["leaky-receive"]["reasonForNonComplianceCode"] == \
+        "TOPIC_FILTERS_INTENDED_TO_DENY_ALLOWED_USING_WILDCARDS"
+    assert found["leaky-receive"]["severity"] == "MEDIUM"
