@@ -101,4 +101,7 @@ extern const struct route api_audit_tasks_routes[];
 /* Audit findings and their related resources (audit/api_audit_findings.c). */
 extern const struct route api_audit_findings_routes[];
 
+/* Audit suppressions (audit/api_audit_suppressions.c). */
+extern const struct route api_audit_suppressions_routes[];
+
 #endif

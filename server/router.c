@@ -40,6 +40,7 @@ static const struct route *const route_tables[] = {
     api_audit_config_routes,
     api_audit_tasks_routes,
     api_audit_findings_routes,
+    api_audit_suppressions_routes,
 };
 
 /* clang-format on */

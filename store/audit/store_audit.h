@@ -183,4 +183,58 @@ int store_audit_finding_list(struct store *s, const struct store_audit_finding_f
 int store_audit_finding_get(struct store *s, const char *finding_id, store_audit_finding_fn row,
                             void *ctx, struct dd_errbuf *eb);
 
+/* ---- suppressions ---- */
+
+/* A suppression to create or update. Strings borrowed; resource is the
+ * resourceIdentifier's JSON, key its audit_resource_key(). */
+struct store_audit_suppression_set {
+    const char *check_name, *resource_key, *resource;
+    bool has_expiration; /* expiration_ms is given */
+    int64_t expiration_ms;
+    bool has_indefinite; /* indefinite is given */
+    bool indefinite;
+    const char *description; /* NULL: none (create) or unchanged (update) */
+    const char *client_request_token;
+};
+
+/* One suppression as a walk hands it: views valid for the call;
+ * expiration_ms is -1 when there is none. */
+struct store_audit_suppression {
+    const char *check_name, *resource, *description;
+    int64_t expiration_ms;
+    bool indefinite;
+};
+
+typedef int (*store_audit_suppression_fn)(void *ctx, const struct store_audit_suppression *su);
+
+/* CreateAuditSuppression. DD_ERR_EXISTS when the pair is suppressed
+ * already (eb), DD_ERR_LIMIT past STORE_AUDIT_MAX_SUPPRESSIONS,
+ * DD_ERR_BUSY, DD_ERR_STORE. */
+#define STORE_AUDIT_MAX_SUPPRESSIONS 1000
+int store_audit_suppression_create(struct store *s, const struct store_audit_suppression_set *su,
+                                   struct dd_errbuf *eb);
+
+/* UpdateAuditSuppression: the members given replace the stored ones.
+ * DD_ERR_NOT_FOUND (eb), DD_ERR_BUSY, DD_ERR_STORE. */
+int store_audit_suppression_update(struct store *s, const struct store_audit_suppression_set *su,
+                                   struct dd_errbuf *eb);
+
+/* DeleteAuditSuppression; a missing one is DD_OK. DD_ERR_BUSY,
+ * DD_ERR_STORE. */
+int store_audit_suppression_delete(struct store *s, const char *check_name,
+                                   const char *resource_key);
+
+/* DescribeAuditSuppression: hand the suppression to row. DD_ERR_NOT_FOUND
+ * (eb), DD_ERR_STORE. */
+int store_audit_suppression_get(struct store *s, const char *check_name, const char *resource_key,
+                                store_audit_suppression_fn row, void *ctx, struct dd_errbuf *eb);
+
+/* ListAuditSuppressions: the suppressions still active at now_ms, of
+ * check_name and resource_key when not NULL, by expiration (ascending or
+ * not; indefinite ones last when ascending), from offset, at most limit +
+ * 1. DD_ERR_STORE. */
+int store_audit_suppression_list(struct store *s, const char *check_name, const char *resource_key,
+                                 bool ascending, int64_t now_ms, int64_t offset, size_t limit,
+                                 store_audit_suppression_fn row, void *ctx);
+
 #endif

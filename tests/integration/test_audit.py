@@ -422,3 +422,80 @@ def test_policy_misconfiguration(emu, iot):
     assert found["leaky-receive"]["reasonForNonComplianceCode"] == \
         "TOPIC_FILTERS_INTENDED_TO_DENY_ALLOWED_USING_WILDCARDS"
     assert found["leaky-receive"]["severity"] == "MEDIUM"
+
+
+# ---- suppressions ----
+
+def test_suppressions(emu, iot):
+    enable(iot, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK")
+    iot.create_policy(policyName="open", policyDocument=OPEN)
+    ident = {"policyVersionIdentifier": {"policyName": "open", "policyVersionId": "1"}}
+    check = "IOT_POLICY_OVERLY_PERMISSIVE_CHECK"
+    from datetime import datetime, timezone
+    until = datetime.fromtimestamp(emu.clock()["now"] + 7 * 86400, timezone.utc)
+    iot.create_audit_suppression(checkName=check, resourceIdentifier=ident, expirationDate=until,
+                                 description="known; fixed next sprint")
+    d = iot.describe_audit_suppression(checkName=check, resourceIdentifier=ident)
+    assert d["resourceIdentifier"] == ident and d["suppressIndefinitely"] is False
+    assert d["expirationDate"] == until and d["description"] == "known; fixed next sprint"
+    with pytest.raises(iot.exceptions.ResourceAlreadyExistsException):
+        iot.create_audit_suppression(checkName=check, resourceIdentifier=ident,
+                                     suppressIndefinitely=True)
+
+    # The finding is still made, flagged, counted, and the check is compliant.
+    task_id, d = run_audit(iot, check)
+    assert d["auditDetails"][check] == {
+        "checkRunStatus": "COMPLETED_COMPLIANT", "checkCompliant": True,
+        "totalResourcesCount": 1, "nonCompliantResourcesCount": 1,
+        "suppressedNonCompliantResourcesCount": 1}
+    f, = iot.list_audit_findings(taskId=task_id)["findings"]
+    assert f["isSuppressed"] is True
+    assert iot.list_audit_findings(taskId=task_id, listSuppressedFindings=False)["findings"] == []
+
+    listed = iot.list_audit_suppressions()["suppressions"]
+    assert [(s["checkName"], s["resourceIdentifier"]) for s in listed] == [(check, ident)]
+    # Past its expiration on the emulator's clock it no longer applies nor lists.
+    emu.advance(8 * 86400)
+    assert iot.list_audit_suppressions()["suppressions"] == []
+    task_id, d = run_audit(iot, check)
+    assert d["auditDetails"][check]["checkCompliant"] is False
+    assert "suppressedNonCompliantResourcesCount" not in d["auditDetails"][check]
+
+    iot.update_audit_suppression(checkName=check, resourceIdentifier=ident,
+                                 suppressIndefinitely=True)
+    d = iot.describe_audit_suppression(checkName=check, resourceIdentifier=ident)
+    assert d["suppressIndefinitely"] is True and "expirationDate" not in d
+    assert len(iot.list_audit_suppressions(checkName=check)["suppressions"]) == 1
+    assert iot.list_audit_suppressions(
+        checkName="DEVICE_CERTIFICATE_AGE_CHECK")["suppressions"] == []
+    iot.delete_audit_suppression(checkName=check, resourceIdentifier=ident)
+    iot.delete_audit_suppression(checkName=check, resourceIdentifier=ident)  # idempotent
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.describe_audit_suppression(checkName=check, resourceIdentifier=ident)
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.update_audit_suppression(checkName=check, resourceIdentifier=ident,
+                                     suppressIndefinitely=True)
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.create_audit_suppression(checkName="NOPE_CHECK", resourceIdentifier=ident,
+                                     suppressIndefinitely=True)
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.create_audit_suppression(checkName=check, resourceIdentifier={}, suppressIndefinitely=True)
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.create_audit_suppression(checkName=check, resourceIdentifier=ident)
+
+
+def test_suppressions_cli(emu, iot):
+    ident = '{"deviceCertificateId":"' + "a" * 64 + '"}'
+    for i, cert in enumerate("abc"):
+        emu.aws("iot", "create-audit-suppression", "--check-name",
+                "DEVICE_CERTIFICATE_EXPIRING_CHECK", "--resource-identifier",
+                '{"deviceCertificateId":"' + cert * 64 + '"}', "--suppress-indefinitely")
+    out = emu.aws_json("iot", "list-audit-suppressions", "--max-items", "2")
+    assert len(out["suppressions"]) == 2 and out.get("NextToken")
+    out = emu.aws_json("iot", "describe-audit-suppression", "--check-name",
+                       "DEVICE_CERTIFICATE_EXPIRING_CHECK", "--resource-identifier", ident)
+    assert out["suppressIndefinitely"] is True
+    assert "ResourceAlreadyExistsException" in cli_error(
+        emu, "iot", "create-audit-suppression", "--check-name",
+        "DEVICE_CERTIFICATE_EXPIRING_CHECK", "--resource-identifier", ident,
+        "--suppress-indefinitely")

@@ -18,11 +18,11 @@
 #include "core/error.h"
 #include "tests/unit/alloc_fail.h"
 
-#define DAY   86400000LL
-#define NOW   1700000000000LL
-#define ARN   "arn:aws:iot:us-east-1:123456789012:"
-#define STMT  "{\"Version\":\"2012-10-17\",\"Statement\":["
-#define END   "]}"
+#define DAY  86400000LL
+#define NOW  1700000000000LL
+#define ARN  "arn:aws:iot:us-east-1:123456789012:"
+#define STMT "{\"Version\":\"2012-10-17\",\"Statement\":["
+#define END  "]}"
 
 static void test_check_names(void **state)
 {
@@ -45,6 +45,7 @@ static void test_check_names(void **state)
         { "", NULL },
         { NULL, NULL },
     };
+
     size_t i;
 
     (void)state;
@@ -103,10 +104,10 @@ static void test_config_days(void **state)
 static void test_cert_dates(void **state)
 {
     static const struct {
-        bool age;          /* the age rule, else the expiry rule */
-        int64_t when;      /* not_after (ms) or created (ms) */
+        bool age;     /* the age rule, else the expiry rule */
+        int64_t when; /* not_after (ms) or created (ms) */
         int days;
-        const char *want;  /* reason code, NULL: compliant */
+        const char *want; /* reason code, NULL: compliant */
     } rows[] = {
         { false, NOW + 31 * DAY, 30, NULL },
         { false, NOW + 30 * DAY, 30, "CERTIFICATE_APPROACHING_EXPIRATION" },
@@ -119,6 +120,7 @@ static void test_cert_dates(void **state)
         { true, NOW - 31 * DAY, 30, "CERTIFICATE_PAST_AGE_THRESHOLD" },
         { true, NOW, 30, NULL },
     };
+
     size_t i;
 
     (void)state;
@@ -200,8 +202,9 @@ static void test_policy_permissive(void **state)
         const char *doc;
         const char *want; /* the actions list, NULL: compliant */
     } rows[] = {
-        { STMT "{\"Effect\":\"Allow\",\"Action\":[\"iot:Connect\",\"iot:Publish\",\"iot:Subscribe\","
-               "\"iot:Receive\"],\"Resource\":\"*\"}" END,
+        { STMT
+          "{\"Effect\":\"Allow\",\"Action\":[\"iot:Connect\",\"iot:Publish\",\"iot:Subscribe\","
+          "\"iot:Receive\"],\"Resource\":\"*\"}" END,
           "[iot:Subscribe, iot:Connect, iot:Publish]" },
         { STMT "{\"Effect\":\"Allow\",\"Action\":\"iot:*\",\"Resource\":\"*\"}" END,
           "[iot:Subscribe, iot:Connect, iot:GetThingShadow, iot:DeleteThingShadow, "
@@ -351,6 +354,7 @@ static void test_resource_key(void **state)
         { "{\"clientId\":5}", NULL },
         { "[]", NULL },
     };
+
     char key[AUDIT_RESOURCE_KEY_SIZE];
     struct dd_errbuf eb;
     size_t i;
@@ -374,8 +378,8 @@ static void test_resource_key(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_check_names),     cmocka_unit_test(test_config_days),
-        cmocka_unit_test(test_cert_dates),      cmocka_unit_test(test_roca),
+        cmocka_unit_test(test_check_names),       cmocka_unit_test(test_config_days),
+        cmocka_unit_test(test_cert_dates),        cmocka_unit_test(test_roca),
         cmocka_unit_test(test_policy_permissive), cmocka_unit_test(test_policy_misconfigured),
         cmocka_unit_test(test_resource_key),
     };
