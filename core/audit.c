@@ -518,3 +518,146 @@ out:
     policy_set_free(set);
     return rc;
 }
+
+/* ---- scheduled audits ---- */
+
+static const char *const weekdays[] = { "SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT" };
+static const char *const frequencies[] = { "DAILY", "WEEKLY", "BIWEEKLY", "MONTHLY" };
+
+int audit_schedule_parse(const char *frequency, const char *day_of_week, const char *day_of_month,
+                         struct audit_schedule *out, struct dd_errbuf *eb)
+{
+    size_t i;
+    bool weekly;
+
+    memset(out, 0, sizeof(*out));
+    for (i = 0; frequency && i < 4 && strcmp(frequency, frequencies[i]) != 0; i++)
+        ;
+    if (!frequency || i == 4)
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "1 validation error detected: Value '%s' at 'frequency' failed to satisfy "
+                       "constraint: Member must satisfy enum value set: [DAILY, WEEKLY, "
+                       "BIWEEKLY, MONTHLY]",
+                       frequency ? frequency : "null");
+    out->frequency = (enum audit_frequency)i;
+    weekly = out->frequency == AUDIT_WEEKLY || out->frequency == AUDIT_BIWEEKLY;
+    if (weekly != (day_of_week != NULL))
+        return dd_fail(eb, DD_ERR_INVALID,
+                       weekly ? "dayOfWeek is required for %s audits"
+                              : "dayOfWeek is not allowed for %s audits",
+                       frequency);
+    if ((out->frequency == AUDIT_MONTHLY) != (day_of_month != NULL))
+        return dd_fail(eb, DD_ERR_INVALID,
+                       out->frequency == AUDIT_MONTHLY ? "dayOfMonth is required for %s audits"
+                                                       : "dayOfMonth is not allowed for %s audits",
+                       frequency);
+    if (day_of_week) {
+        for (i = 0; i < 7 && strcmp(day_of_week, weekdays[i]) != 0; i++)
+            ;
+        if (i == 7)
+            return dd_fail(eb, DD_ERR_INVALID,
+                           "1 validation error detected: Value '%s' at 'dayOfWeek' failed to "
+                           "satisfy constraint: Member must satisfy enum value set: [SUN, MON, "
+                           "TUE, WED, THU, FRI, SAT]",
+                           day_of_week);
+        out->day_of_week = (int)i;
+    }
+    if (day_of_month && strcmp(day_of_month, "LAST") != 0) {
+        size_t n = strlen(day_of_month);
+        int d = n >= 1 && n <= 2 && day_of_month[0] >= '1' && day_of_month[0] <= '9'
+                    ? atoi(day_of_month)
+                    : 0;
+
+        if (strspn(day_of_month, "0123456789") != n || d < 1 || d > 31)
+            return dd_fail(eb, DD_ERR_INVALID,
+                           "1 validation error detected: Value '%s' at 'dayOfMonth' failed to "
+                           "satisfy constraint: Member must satisfy regular expression pattern: "
+                           "^([1-9]|[12][0-9]|3[01])$|^LAST$",
+                           day_of_month);
+        out->day_of_month = d;
+    }
+    return DD_OK;
+}
+
+/* Days since 1970-01-01 of a civil date, and back (H. Hinnant's
+ * algorithms, proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    int64_t era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m)
+{
+    int64_t era, doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* Midnight of sc's day in month m of year y (the last day when the month
+ * is shorter), in epoch ms. */
+static int64_t monthly_due(const struct audit_schedule *sc, int64_t y, int m)
+{
+    int64_t first = days_from_civil(y, m, 1);
+    int64_t next = m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1);
+    int64_t len = next - first;
+    int64_t d = sc->day_of_month == 0 || sc->day_of_month > len ? len : sc->day_of_month;
+
+    return (first + d - 1) * DAY_MS;
+}
+
+static int64_t floor_day(int64_t ms)
+{
+    return ms >= 0 ? ms / DAY_MS : -((-ms + DAY_MS - 1) / DAY_MS);
+}
+
+int64_t audit_schedule_first(const struct audit_schedule *sc, int64_t after_ms)
+{
+    int64_t day = floor_day(after_ms) + 1, y;
+    int m;
+
+    switch (sc->frequency) {
+    case AUDIT_DAILY:
+        return day * DAY_MS;
+    case AUDIT_WEEKLY:
+    case AUDIT_BIWEEKLY:
+        /* 1970-01-01 was a Thursday (4). */
+        while ((day % 7 + 4) % 7 != sc->day_of_week)
+            day++;
+        return day * DAY_MS;
+    case AUDIT_MONTHLY:
+    default:
+        civil_from_days(day - 1, &y, &m);
+        if (monthly_due(sc, y, m) > after_ms)
+            return monthly_due(sc, y, m);
+        return m == 12 ? monthly_due(sc, y + 1, 1) : monthly_due(sc, y, m + 1);
+    }
+}
+
+int64_t audit_schedule_next(const struct audit_schedule *sc, int64_t due_ms)
+{
+    switch (sc->frequency) {
+    case AUDIT_DAILY:
+        return due_ms + DAY_MS;
+    case AUDIT_WEEKLY:
+        return due_ms + 7 * DAY_MS;
+    case AUDIT_BIWEEKLY:
+        return due_ms + 14 * DAY_MS;
+    case AUDIT_MONTHLY:
+    default:
+        return audit_schedule_first(sc, due_ms);
+    }
+}

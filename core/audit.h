@@ -122,4 +122,40 @@ int audit_policy_permissive(const char *doc, size_t len, const char *region, con
 int audit_policy_misconfigured(const char *doc, size_t len, const char *region, const char *account,
                                struct audit_verdict *verdict, struct dd_errbuf *eb);
 
+/* ---- scheduled audits ---- */
+
+enum audit_frequency {
+    AUDIT_DAILY,
+    AUDIT_WEEKLY,
+    AUDIT_BIWEEKLY,
+    AUDIT_MONTHLY,
+};
+
+/* When a scheduled audit runs: its frequency, the weekday (0 = SUN ... 6
+ * = SAT) of WEEKLY and BIWEEKLY ones, the day of the month (1-31, or 0
+ * for LAST) of MONTHLY ones. */
+struct audit_schedule {
+    enum audit_frequency frequency;
+    int day_of_week;
+    int day_of_month;
+};
+
+/* Parse the frequency, dayOfWeek and dayOfMonth members (NULL when
+ * absent; borrowed) into *out with AWS's rules: dayOfWeek is required by
+ * WEEKLY and BIWEEKLY and refused otherwise, dayOfMonth (1-31 or LAST) is
+ * required by MONTHLY and refused otherwise. DD_ERR_INVALID (eb). Pure. */
+int audit_schedule_parse(const char *frequency, const char *day_of_week, const char *day_of_month,
+                         struct audit_schedule *out, struct dd_errbuf *eb);
+
+/* The first time after after_ms (epoch ms) that schedule sc falls due:
+ * midnight UTC of its day (the emulator's choice of the time of day AWS
+ * picks); a day of the month past the month's end is its last day. Pure,
+ * cannot fail. @unittest test_audit.c schedule rows */
+int64_t audit_schedule_first(const struct audit_schedule *sc, int64_t after_ms);
+
+/* The time after due_ms (a time sc fell due) that it falls due next:
+ * a day, a week or two later, or the same day of the next month. Pure,
+ * cannot fail. */
+int64_t audit_schedule_next(const struct audit_schedule *sc, int64_t due_ms);
+
 #endif

@@ -104,4 +104,7 @@ extern const struct route api_audit_findings_routes[];
 /* Audit suppressions (audit/api_audit_suppressions.c). */
 extern const struct route api_audit_suppressions_routes[];
 
+/* Scheduled audits (audit/api_scheduled_audits.c). */
+extern const struct route api_scheduled_audits_routes[];
+
 #endif

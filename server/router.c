@@ -41,6 +41,7 @@ static const struct route *const route_tables[] = {
     api_audit_tasks_routes,
     api_audit_findings_routes,
     api_audit_suppressions_routes,
+    api_scheduled_audits_routes,
 };
 
 /* clang-format on */

@@ -105,8 +105,8 @@ static int check_create(struct handler *h)
     if (!rc)
         rc = check_terms(h);
     if (!rc && !op->su.has_expiration && !op->su.indefinite)
-        rc = dd_fail(&h->req->eb, DD_ERR_INVALID,
-                     "Give expirationDate or set suppressIndefinitely");
+        rc =
+            dd_fail(&h->req->eb, DD_ERR_INVALID, "Give expirationDate or set suppressIndefinitely");
     if (!rc)
         rc = handler_member_string(h->req, h->body, "clientRequestToken", NULL,
                                    &op->su.client_request_token);
@@ -171,8 +171,8 @@ static int render_describe(struct handler *h, cJSON *o)
 {
     const struct op *op = h->op;
 
-    return store_audit_suppression_get(h->s, op->su.check_name, op->su.resource_key,
-                                       describe_row, o, &h->req->eb);
+    return store_audit_suppression_get(h->s, op->su.check_name, op->su.resource_key, describe_row,
+                                       o, &h->req->eb);
 }
 
 static void cleanup(struct handler *h)

@@ -4,7 +4,9 @@
  * StartOnDemandAuditTask only records a task IN_PROGRESS; this worker
  * (server/worker.h) runs it, one task per partition and round, so a task
  * is IN_PROGRESS for as long as its checks really take, and one left
- * IN_PROGRESS by a restart is run when the server is back. */
+ * IN_PROGRESS by a restart is run when the server is back. Each round
+ * also starts the tasks of the scheduled audits that fell due on the
+ * emulated clock. */
 #include "server/audit/worker_audit.h"
 
 #include <stdbool.h>
@@ -19,10 +21,13 @@ static void run_partition(const struct worker_round *r, struct store *s, const c
                           const char *region)
 {
     struct dd_errbuf eb = { { 0 } };
+    size_t started;
     bool ran;
     int rc;
 
-    rc = store_audit_run_next(s, account, region, r->now_ms, &ran, &eb);
+    rc = store_audit_scheduled_run_due(s, r->now_ms, &started, &eb);
+    if (!rc)
+        rc = store_audit_run_next(s, account, region, r->now_ms, &ran, &eb);
     if (rc)
         fprintf(stderr, "ddlocal-server: audit tasks of %s/%s: %s\n", account, region,
                 eb.msg[0] ? eb.msg : dd_strerror(rc));

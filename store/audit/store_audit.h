@@ -237,4 +237,66 @@ int store_audit_suppression_list(struct store *s, const char *check_name, const 
                                  bool ascending, int64_t now_ms, int64_t offset, size_t limit,
                                  store_audit_suppression_fn row, void *ctx);
 
+/* ---- scheduled audits ---- */
+
+#define STORE_AUDIT_MAX_SCHEDULED 5 /* AWS's fixed quota */
+
+/* A scheduled audit to store (create, update): strings borrowed. */
+struct store_audit_scheduled_set {
+    const char *name, *frequency;
+    const char *day_of_month, *day_of_week; /* NULL unless the frequency takes it */
+    const char *checks;                     /* JSON array of check names */
+    const char *tags;                       /* JSON, NULL when none */
+    int64_t next_ms;
+};
+
+/* A scheduled audit as stored. */
+struct store_audit_scheduled {
+    char *name;
+    char *frequency;
+    char *day_of_month; /* NULL unless MONTHLY */
+    char *day_of_week;  /* NULL unless WEEKLY or BIWEEKLY */
+    char *checks;       /* JSON array of check names */
+    char *tags;         /* JSON, NULL when none */
+    int64_t next_ms;    /* when it falls due next */
+};
+
+/* Free what a got row owns and zero it; NULL allowed, cannot fail. */
+void store_audit_scheduled_cleanup(struct store_audit_scheduled *sa);
+
+/* CreateScheduledAudit: every check named must be enabled (DD_ERR_INVALID),
+ * the name free (DD_ERR_EXISTS), fewer than STORE_AUDIT_MAX_SCHEDULED
+ * exist (DD_ERR_LIMIT); eb says why. DD_ERR_BUSY, DD_ERR_STORE. */
+int store_audit_scheduled_create(struct store *s, const struct store_audit_scheduled_set *sa,
+                                 const char *const *names, size_t n, struct dd_errbuf *eb);
+
+/* UpdateScheduledAudit: replace every member of sa->name's row with sa's
+ * (the caller merged them). DD_ERR_NOT_FOUND, DD_ERR_INVALID as create,
+ * DD_ERR_BUSY, DD_ERR_STORE. */
+int store_audit_scheduled_update(struct store *s, const struct store_audit_scheduled_set *sa,
+                                 const char *const *names, size_t n, struct dd_errbuf *eb);
+
+/* Read scheduled audit name into *out (cleared first; clean up with
+ * store_audit_scheduled_cleanup(), also on error). DD_ERR_NOT_FOUND (eb),
+ * DD_ERR_STORE, DD_ERR_NOMEM. */
+int store_audit_scheduled_get(struct store *s, const char *name, struct store_audit_scheduled *out,
+                              struct dd_errbuf *eb);
+
+/* DeleteScheduledAudit. DD_ERR_NOT_FOUND (eb), DD_ERR_BUSY, DD_ERR_STORE. */
+int store_audit_scheduled_delete(struct store *s, const char *name, struct dd_errbuf *eb);
+
+/* ListScheduledAudits: the names after after (NULL: from the first), at
+ * most limit, with out->more. DD_ERR_STORE, DD_ERR_NOMEM. */
+struct store_name_page;
+int store_audit_scheduled_list(struct store *s, const char *after, size_t limit,
+                               struct store_name_page *out);
+
+/* The audit worker: start a SCHEDULED_AUDIT_TASK for every time a
+ * scheduled audit fell due up to now_ms (a clock advanced by a week
+ * starts seven daily ones, each with the time it fell due as its start),
+ * and move each one's next time on. *started counts them. One
+ * transaction. DD_ERR_BUSY, DD_ERR_STORE, DD_ERR_NOMEM (eb). */
+int store_audit_scheduled_run_due(struct store *s, int64_t now_ms, size_t *started,
+                                  struct dd_errbuf *eb);
+
 #endif

@@ -32,9 +32,12 @@ static int create_in(struct store *s, const struct store_audit_suppression_set *
                         "INSERT INTO audit_suppressions (check_name, resource_key, resource, "
                         "expiration_ms, indefinite, description, client_request_token) VALUES "
                         "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        "audit suppression", "sss" "Iiss", su->check_name, su->resource_key,
-                        su->resource, su->has_expiration ? su->expiration_ms : (int64_t)-1,
-                        su->indefinite, su->description, su->client_request_token);
+                        "audit suppression",
+                        "sss"
+                        "Iiss",
+                        su->check_name, su->resource_key, su->resource,
+                        su->has_expiration ? su->expiration_ms : (int64_t)-1, su->indefinite,
+                        su->description, su->client_request_token);
     return rc;
 }
 
@@ -64,8 +67,8 @@ static int update_in(struct store *s, const struct store_audit_suppression_set *
                         "description = coalesce(?7, description) "
                         "WHERE check_name = ?1 AND resource_key = ?2",
                         "audit suppression", "ssiIiis", su->check_name, su->resource_key,
-                        su->has_expiration, su->expiration_ms, su->has_indefinite,
-                        su->indefinite, su->description);
+                        su->has_expiration, su->expiration_ms, su->has_indefinite, su->indefinite,
+                        su->description);
     return rc;
 }
 
@@ -122,10 +125,9 @@ int store_audit_suppression_get(struct store *s, const char *check_name, const c
     return rc;
 }
 
-int store_audit_suppression_list(struct store *s, const char *check_name,
-                                 const char *resource_key, bool ascending, int64_t now_ms,
-                                 int64_t offset, size_t limit, store_audit_suppression_fn row,
-                                 void *ctx)
+int store_audit_suppression_list(struct store *s, const char *check_name, const char *resource_key,
+                                 bool ascending, int64_t now_ms, int64_t offset, size_t limit,
+                                 store_audit_suppression_fn row, void *ctx)
 {
     struct walk w = { row, ctx };
     sqlite3_stmt *st;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store/audit/store_audit.h"
+#include "store/audit/store_audit_internal.h"
 #include "store/store_internal.h"
 
 void store_audit_task_cleanup(struct store_audit_task *t)
@@ -17,11 +18,9 @@ void store_audit_task_cleanup(struct store_audit_task *t)
     memset(t, 0, sizeof(*t));
 }
 
-static int start_in(struct store *s, const char *task_id, const char *type,
-                    const char *scheduled_name, const char *const *names, size_t n, int64_t now_ms,
-                    struct dd_errbuf *eb)
+int store_audit__require_enabled(struct store *s, const char *const *names, size_t n,
+                                 struct dd_errbuf *eb)
 {
-    int64_t running = 0;
     size_t i;
     int rc = DD_OK;
 
@@ -31,6 +30,17 @@ static int start_in(struct store *s, const char *task_id, const char *type,
         if (rc == DD_ERR_NOT_FOUND)
             return dd_fail(eb, DD_ERR_INVALID, "Check %s is not enabled", names[i]);
     }
+    return rc;
+}
+
+int store_audit__task_insert(struct store *s, const char *task_id, const char *type,
+                             const char *scheduled_name, const char *const *names, size_t n,
+                             int64_t now_ms, struct dd_errbuf *eb)
+{
+    int64_t running = 0;
+    size_t i;
+    int rc = store_audit__require_enabled(s, names, n, eb);
+
     if (!rc && !scheduled_name)
         rc = store__int64(s,
                           "SELECT count(*) FROM audit_tasks WHERE status = 'IN_PROGRESS' AND "
@@ -60,7 +70,8 @@ int store_audit_task_start(struct store *s, const char *task_id, const char *typ
 
     if (rc)
         return rc;
-    return store__finish(s, start_in(s, task_id, type, scheduled_name, names, n, now_ms, eb));
+    return store__finish(
+        s, store_audit__task_insert(s, task_id, type, scheduled_name, names, n, now_ms, eb));
 }
 
 static int read_task(sqlite3_stmt *st, void *item)

@@ -499,3 +499,86 @@ def test_suppressions_cli(emu, iot):
         emu, "iot", "create-audit-suppression", "--check-name",
         "DEVICE_CERTIFICATE_EXPIRING_CHECK", "--resource-identifier", ident,
         "--suppress-indefinitely")
+
+
+# ---- scheduled audits ----
+
+def test_scheduled_audits(emu, iot):
+    enable(iot, "LOGGING_DISABLED_CHECK", "IOT_POLICY_OVERLY_PERMISSIVE_CHECK")
+    arn = iot.create_scheduled_audit(scheduledAuditName="nightly", frequency="DAILY",
+                                     targetCheckNames=["LOGGING_DISABLED_CHECK"])[
+        "scheduledAuditArn"]
+    assert arn == "arn:aws:iot:us-east-1:123456789012:scheduledaudit/nightly"
+    iot.create_scheduled_audit(scheduledAuditName="weekly", frequency="WEEKLY", dayOfWeek="MON",
+                               targetCheckNames=["IOT_POLICY_OVERLY_PERMISSIVE_CHECK"])
+    d = iot.describe_scheduled_audit(scheduledAuditName="weekly")
+    assert d["frequency"] == "WEEKLY" and d["dayOfWeek"] == "MON" and "dayOfMonth" not in d
+    assert d["targetCheckNames"] == ["IOT_POLICY_OVERLY_PERMISSIVE_CHECK"]
+    listed = iot.list_scheduled_audits()["scheduledAudits"]
+    assert [(a["scheduledAuditName"], a["frequency"]) for a in listed] == [
+        ("nightly", "DAILY"), ("weekly", "WEEKLY")]
+    iot.update_scheduled_audit(scheduledAuditName="weekly", frequency="MONTHLY", dayOfMonth="LAST")
+    d = iot.describe_scheduled_audit(scheduledAuditName="weekly")
+    assert d["frequency"] == "MONTHLY" and d["dayOfMonth"] == "LAST" and "dayOfWeek" not in d
+
+    # A week of emulated time runs seven nightly audits, each starting at its midnight.
+    from datetime import datetime, timezone, timedelta
+    t0 = datetime.fromtimestamp(emu.clock()["now"], timezone.utc)
+    emu.advance(7 * 86400)
+    def scheduled():
+        tasks = iot.list_audit_tasks(startTime=t0, endTime=t0 + timedelta(days=8),
+                                     taskType="SCHEDULED_AUDIT_TASK")["tasks"]
+        return tasks if len(tasks) >= 7 and all(
+            t["taskStatus"] == "COMPLETED" for t in tasks) else None
+    tasks = wait_for(scheduled)
+    assert tasks and len(tasks) == 7
+    d = iot.describe_audit_task(taskId=tasks[0]["taskId"])
+    assert d["taskType"] == "SCHEDULED_AUDIT_TASK" and d["scheduledAuditName"] == "nightly"
+    start = d["taskStartTime"]
+    assert start.hour == 0 and start.minute == 0 and start > t0
+    assert list(d["auditDetails"]) == ["LOGGING_DISABLED_CHECK"]
+
+    # Errors.
+    with pytest.raises(iot.exceptions.ResourceAlreadyExistsException):
+        iot.create_scheduled_audit(scheduledAuditName="nightly", frequency="DAILY",
+                                   targetCheckNames=["LOGGING_DISABLED_CHECK"])
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.create_scheduled_audit(scheduledAuditName="w2", frequency="WEEKLY",
+                                   targetCheckNames=["LOGGING_DISABLED_CHECK"])
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.create_scheduled_audit(scheduledAuditName="d2", frequency="DAILY",
+                                   targetCheckNames=["DEVICE_CERTIFICATE_AGE_CHECK"])
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.describe_scheduled_audit(scheduledAuditName="nope")
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.delete_scheduled_audit(scheduledAuditName="nope")
+    # A check a scheduled audit runs cannot be disabled, nor the configuration deleted.
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.update_account_audit_configuration(
+            auditCheckConfigurations={"LOGGING_DISABLED_CHECK": {"enabled": False}})
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.delete_account_audit_configuration()
+    for i in range(3):
+        iot.create_scheduled_audit(scheduledAuditName="d%d" % i, frequency="DAILY",
+                                   targetCheckNames=["LOGGING_DISABLED_CHECK"])
+    with pytest.raises(iot.exceptions.LimitExceededException):
+        iot.create_scheduled_audit(scheduledAuditName="sixth", frequency="DAILY",
+                                   targetCheckNames=["LOGGING_DISABLED_CHECK"])
+    iot.delete_scheduled_audit(scheduledAuditName="d0")
+    iot.delete_account_audit_configuration(deleteScheduledAudits=True)
+    assert iot.list_scheduled_audits()["scheduledAudits"] == []
+
+
+def test_scheduled_audits_cli(emu, iot):
+    enable(iot, "LOGGING_DISABLED_CHECK")
+    out = emu.aws_json("iot", "create-scheduled-audit", "--scheduled-audit-name", "bi",
+                       "--frequency", "BIWEEKLY", "--day-of-week", "FRI",
+                       "--target-check-names", "LOGGING_DISABLED_CHECK")
+    assert out["scheduledAuditArn"].endswith(":scheduledaudit/bi")
+    d = emu.aws_json("iot", "describe-scheduled-audit", "--scheduled-audit-name", "bi")
+    assert d["frequency"] == "BIWEEKLY" and d["dayOfWeek"] == "FRI"
+    assert "InvalidRequestException" in cli_error(
+        emu, "iot", "create-scheduled-audit", "--scheduled-audit-name", "m",
+        "--frequency", "MONTHLY", "--target-check-names", "LOGGING_DISABLED_CHECK")
+    emu.aws("iot", "delete-scheduled-audit", "--scheduled-audit-name", "bi")
+    assert emu.aws_json("iot", "list-scheduled-audits")["scheduledAudits"] == []

@@ -375,13 +375,71 @@ static void test_resource_key(void **state)
     }
 }
 
+/* 2023-11-14T22:13:20Z, a Tuesday. */
+#define T0 1700000000000LL
+
+static void test_schedule(void **state)
+{
+    static const struct {
+        const char *freq, *dow, *dom;
+        int64_t after;
+        int64_t first, next; /* 0: refused */
+    } rows[] = {
+        /* the next midnight, then a day later */
+        { "DAILY", NULL, NULL, T0, 1700006400000LL, 1700092800000LL },
+        /* Friday 2023-11-17, then a week or two later */
+        { "WEEKLY", "FRI", NULL, T0, 1700179200000LL, 1700784000000LL },
+        { "BIWEEKLY", "FRI", NULL, T0, 1700179200000LL, 1701388800000LL },
+        /* Tuesday: not today's midnight (past), the next Tuesday */
+        { "WEEKLY", "TUE", NULL, T0, 1700524800000LL, 1701129600000LL },
+        /* the 30th of November, then of December */
+        { "MONTHLY", NULL, "30", T0, 1701302400000LL, 1703894400000LL },
+        /* the 31st in November is its last day; then 31 December */
+        { "MONTHLY", NULL, "31", T0, 1701302400000LL, 1703980800000LL },
+        { "MONTHLY", NULL, "LAST", T0, 1701302400000LL, 1703980800000LL },
+        /* the 1st: December's, then January's */
+        { "MONTHLY", NULL, "1", T0, 1701388800000LL, 1704067200000LL },
+        { "WEEKLY", NULL, NULL, T0, 0, 0 },
+        { "DAILY", "MON", NULL, T0, 0, 0 },
+        { "MONTHLY", NULL, NULL, T0, 0, 0 },
+        { "MONTHLY", NULL, "32", T0, 0, 0 },
+        { "MONTHLY", NULL, "0", T0, 0, 0 },
+        { "MONTHLY", NULL, "07", T0, 0, 0 },
+        { "WEEKLY", "Mon", NULL, T0, 0, 0 },
+        { "HOURLY", NULL, NULL, T0, 0, 0 },
+        { NULL, NULL, NULL, T0, 0, 0 },
+    };
+    struct audit_schedule sc;
+    struct dd_errbuf eb;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        int rc = audit_schedule_parse(rows[i].freq, rows[i].dow, rows[i].dom, &sc, &eb);
+        int64_t first;
+
+        if (!rows[i].first) {
+            if (rc != DD_ERR_INVALID)
+                fail_msg("row %zu: accepted", i);
+            continue;
+        }
+        if (rc)
+            fail_msg("row %zu: %s", i, eb.msg);
+        first = audit_schedule_first(&sc, rows[i].after);
+        if (first != rows[i].first)
+            fail_msg("row %zu: first %lld, wanted %lld", i, (long long)first,
+                     (long long)rows[i].first);
+        assert_int_equal(audit_schedule_next(&sc, first), rows[i].next);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check_names),       cmocka_unit_test(test_config_days),
         cmocka_unit_test(test_cert_dates),        cmocka_unit_test(test_roca),
         cmocka_unit_test(test_policy_permissive), cmocka_unit_test(test_policy_misconfigured),
-        cmocka_unit_test(test_resource_key),
+        cmocka_unit_test(test_resource_key),      cmocka_unit_test(test_schedule),
     };
 
     alloc_fail_setup();
