@@ -661,3 +661,57 @@ int64_t audit_schedule_next(const struct audit_schedule *sc, int64_t due_ms)
         return audit_schedule_first(sc, due_ms);
     }
 }
+
+/* ---- the completion notification ---- */
+
+int audit_notification(const struct audit_notice *n, char **out)
+{
+    cJSON *o = cJSON_CreateObject(), *details, *d;
+    int failed = 0, canceled = 0, non_compliant = 0, compliant = 0;
+    size_t i;
+    bool ok;
+
+    *out = NULL;
+    for (i = 0; i < n->n_checks; i++) {
+        const char *r = n->checks[i].run_status;
+
+        failed += strcmp(r, "FAILED") == 0;
+        canceled += strcmp(r, "CANCELED") == 0;
+        non_compliant += strcmp(r, "COMPLETED_NON_COMPLIANT") == 0;
+        compliant += strcmp(r, "COMPLETED_COMPLIANT") == 0;
+    }
+    ok = o && cJSON_AddStringToObject(o, "accountId", n->account) &&
+         cJSON_AddStringToObject(o, "taskId", n->task_id) &&
+         cJSON_AddStringToObject(o, "taskStatus", n->status) &&
+         cJSON_AddStringToObject(o, "taskType", n->type) &&
+         (!n->scheduled_name ||
+          cJSON_AddStringToObject(o, "scheduledAuditName", n->scheduled_name)) &&
+         cJSON_AddNumberToObject(o, "failedChecksCount", failed) &&
+         cJSON_AddNumberToObject(o, "canceledChecksCount", canceled) &&
+         cJSON_AddNumberToObject(o, "nonCompliantChecksCount", non_compliant) &&
+         cJSON_AddNumberToObject(o, "compliantChecksCount", compliant) &&
+         cJSON_AddNumberToObject(o, "totalChecksCount", (double)n->n_checks) &&
+         cJSON_AddNumberToObject(o, "taskStartTime", (double)n->start_ms);
+    details = ok ? cJSON_AddArrayToObject(o, "auditDetails") : NULL;
+    for (i = 0; details && i < n->n_checks; i++) {
+        const struct audit_notice_check *c = &n->checks[i];
+
+        d = cJSON_CreateObject();
+        if (!d || !cJSON_AddItemToArray(details, d)) {
+            cJSON_Delete(d);
+            details = NULL;
+            break;
+        }
+        if (!cJSON_AddStringToObject(d, "checkName", c->name) ||
+            !cJSON_AddStringToObject(d, "checkRunStatus", c->run_status) ||
+            !cJSON_AddNumberToObject(d, "nonCompliantResourcesCount", (double)c->non_compliant) ||
+            !cJSON_AddNumberToObject(d, "totalResourcesCount", (double)c->total) ||
+            (c->suppressed && !cJSON_AddNumberToObject(d, "suppressedNonCompliantResourcesCount",
+                                                       (double)c->suppressed)))
+            details = NULL;
+    }
+    if (details)
+        *out = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return *out ? DD_OK : DD_ERR_NOMEM;
+}

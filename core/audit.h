@@ -158,4 +158,26 @@ int64_t audit_schedule_first(const struct audit_schedule *sc, int64_t after_ms);
  * cannot fail. */
 int64_t audit_schedule_next(const struct audit_schedule *sc, int64_t due_ms);
 
+/* ---- the completion notification (reference/audit.md 7.1) ---- */
+
+/* One check of a finished task. Strings borrowed. */
+struct audit_notice_check {
+    const char *name, *run_status;
+    int64_t total, non_compliant, suppressed;
+};
+
+/* A finished task. Strings borrowed; scheduled_name NULL for on-demand. */
+struct audit_notice {
+    const char *account, *task_id, *status, *type, *scheduled_name;
+    int64_t start_ms;
+    const struct audit_notice_check *checks;
+    size_t n_checks;
+};
+
+/* The SNS message AWS sends when an audit task ends, as JSON text into
+ * *out (cJSON_free()): the task, its checks' counts (the ...Count names
+ * of the notification, not TaskStatistics'), taskStartTime in epoch ms.
+ * DD_ERR_NOMEM (*out NULL). Pure. */
+int audit_notification(const struct audit_notice *n, char **out);
+
 #endif

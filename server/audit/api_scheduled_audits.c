@@ -28,8 +28,8 @@ struct op {
     size_t n_names;
     bool has_names;
     struct store_audit_scheduled_set set; /* what to store: borrowed strings */
-    struct store_audit_scheduled got; /* owned */
-    char *checks, *tags;              /* cJSON_free */
+    struct store_audit_scheduled got;     /* owned */
+    char *checks, *tags;                  /* cJSON_free */
     char arn[NAMES_ARN_SIZE];
 };
 
@@ -240,8 +240,8 @@ static int list_scheduled(struct request *req, struct response *res)
     for (i = 0; !rc && i < names.n; i++) {
         rc = store_audit_scheduled_get(s, names.v[i], &sa, &req->eb);
         item = rc ? NULL : handler_add_object(items);
-        snprintf(arn, sizeof(arn), "arn:aws:iot:%s:%s:scheduledaudit/%s", req->region,
-                 req->account, names.v[i]);
+        snprintf(arn, sizeof(arn), "arn:aws:iot:%s:%s:scheduledaudit/%s", req->region, req->account,
+                 names.v[i]);
         if (!rc && (!item || !cJSON_AddStringToObject(item, "scheduledAuditName", sa.name) ||
                     !cJSON_AddStringToObject(item, "scheduledAuditArn", arn)))
             rc = DD_ERR_NOMEM;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "server/server.h"
 #include "server/worker.h"
 #include "store/audit/store_audit.h"
 
@@ -27,7 +28,7 @@ static void run_partition(const struct worker_round *r, struct store *s, const c
 
     rc = store_audit_scheduled_run_due(s, r->now_ms, &started, &eb);
     if (!rc)
-        rc = store_audit_run_next(s, account, region, r->now_ms, &ran, &eb);
+        rc = store_audit_run_next(s, account, region, r->now_ms, server_real_ms(), &ran, &eb);
     if (rc)
         fprintf(stderr, "ddlocal-server: audit tasks of %s/%s: %s\n", account, region,
                 eb.msg[0] ? eb.msg : dd_strerror(rc));

@@ -141,10 +141,12 @@ void store_audit_task_key(int64_t start_ms, const char *task_id, char *buf, size
  * (account, region: the ARNs and identifiers its checks build), reading
  * every resource in one read transaction and writing its findings, counts
  * and status in one write transaction at now_ms. *ran says whether there
- * was one. A task canceled meanwhile keeps its state. DD_ERR_BUSY,
+ * was one. A task canceled meanwhile keeps its state. When the account's
+ * SNS target is enabled, the completion notification is then published to
+ * it (its deliveries due at real_ms, the wall clock). DD_ERR_BUSY,
  * DD_ERR_STORE, DD_ERR_NOMEM (eb says why). Audit worker thread. */
 int store_audit_run_next(struct store *s, const char *account, const char *region, int64_t now_ms,
-                         bool *ran, struct dd_errbuf *eb);
+                         int64_t real_ms, bool *ran, struct dd_errbuf *eb);
 
 /* ---- findings ---- */
 

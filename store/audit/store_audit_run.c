@@ -19,6 +19,7 @@
 #include "core/audit.h"
 #include "core/ids.h"
 #include "store/audit/store_audit.h"
+#include "store/sns/store_sns.h"
 #include "store/store_internal.h"
 
 #define POLICY_ACTIONS_SIZE 400
@@ -321,8 +322,54 @@ static int record(struct store *s, const char *task_id, int64_t start_ms, struct
     return rc;
 }
 
+/* The completion notification of task_id to the configured SNS target,
+ * when there is one and it is enabled. A topic that does not exist is not
+ * an error of the audit. */
+static int notify(struct store *s, const char *account, const char *task_id, int64_t now_ms,
+                  int64_t real_ms, struct dd_errbuf *eb)
+{
+    struct audit_notice_check checks[AUDIT_N_CHECKS_MAX];
+    struct store_audit_config cfg;
+    struct store_audit_task t;
+    struct audit_notice n;
+    struct store_sns_publish p = { 0 };
+    char id[IDS_UUID_SIZE];
+    char *message = NULL;
+    size_t i;
+    int rc, sent;
+
+    rc = store_audit_config_get(s, &cfg);
+    if (rc || !cfg.target_arn || !cfg.target_enabled) {
+        store_audit_config_cleanup(&cfg);
+        return rc;
+    }
+    rc = store_audit_task_get(s, task_id, &t, eb);
+    for (i = 0; !rc && i < t.n_checks && i < AUDIT_N_CHECKS_MAX; i++)
+        checks[i] = (struct audit_notice_check){ t.checks[i].name, t.checks[i].run_status,
+                                                 t.checks[i].total, t.checks[i].non_compliant,
+                                                 t.checks[i].suppressed };
+    n = (struct audit_notice){ account,    t.task_id, t.status, t.task_type, t.scheduled_audit_name,
+                               t.start_ms, checks,    i };
+    if (!rc)
+        rc = audit_notification(&n, &message);
+    if (!rc)
+        rc = ids_uuid(id);
+    p.message_id = id;
+    p.topic_arn = cfg.target_arn;
+    p.message = message;
+    p.timestamp_ms = now_ms;
+    if (!rc)
+        rc = store_sns_publish(s, &p, real_ms, &sent);
+    if (rc == DD_ERR_NOT_FOUND)
+        rc = DD_OK;
+    cJSON_free(message);
+    store_audit_task_cleanup(&t);
+    store_audit_config_cleanup(&cfg);
+    return rc;
+}
+
 int store_audit_run_next(struct store *s, const char *account, const char *region, int64_t now_ms,
-                         bool *ran, struct dd_errbuf *eb)
+                         int64_t real_ms, bool *ran, struct dd_errbuf *eb)
 {
     struct run r = { .account = account, .region = region, .now_ms = now_ms, .eb = eb };
     char task_id[STORE_AUDIT_TASK_ID_SIZE];
@@ -344,6 +391,8 @@ int store_audit_run_next(struct store *s, const char *account, const char *regio
         rc = store__begin(s, eb);
     if (!rc)
         rc = store__finish(s, record(s, task_id, start_ms, &r));
+    if (!rc)
+        rc = notify(s, account, task_id, now_ms, real_ms, eb);
     *ran = rc == DD_OK;
     run_cleanup(&r);
     return rc;

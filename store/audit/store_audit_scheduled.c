@@ -33,8 +33,8 @@ static int create_in(struct store *s, const struct store_audit_scheduled_set *sa
                              "s", sa->name) == DD_OK)
         return dd_fail(eb, DD_ERR_EXISTS, "Scheduled audit %s already exists", sa->name);
     if (!rc)
-        rc = store__int64(s, "SELECT count(*) FROM audit_scheduled", "scheduled audits", &count,
-                          "");
+        rc =
+            store__int64(s, "SELECT count(*) FROM audit_scheduled", "scheduled audits", &count, "");
     if (!rc && count >= STORE_AUDIT_MAX_SCHEDULED)
         return dd_fail(eb, DD_ERR_LIMIT, "An account can have at most %d scheduled audits",
                        STORE_AUDIT_MAX_SCHEDULED);
@@ -102,8 +102,8 @@ int store_audit_scheduled_get(struct store *s, const char *name, struct store_au
                               struct dd_errbuf *eb)
 {
     return store__get_named(s, "SELECT " SCHEDULED_COLUMNS " FROM audit_scheduled WHERE name = ?1",
-                            "scheduled audit", read_scheduled, cleanup_scheduled, out,
-                            sizeof(*out), name, eb, "Scheduled audit %s does not exist", name);
+                            "scheduled audit", read_scheduled, cleanup_scheduled, out, sizeof(*out),
+                            name, eb, "Scheduled audit %s does not exist", name);
 }
 
 int store_audit_scheduled_delete(struct store *s, const char *name, struct dd_errbuf *eb)
@@ -114,8 +114,8 @@ int store_audit_scheduled_delete(struct store *s, const char *name, struct dd_er
     if (rc == DD_ERR_NOT_FOUND)
         return dd_fail(eb, rc, "Scheduled audit %s does not exist", name);
     return rc ? rc
-              : store__run(s, "DELETE FROM audit_scheduled WHERE name = ?1", "scheduled audit",
-                           "s", name);
+              : store__run(s, "DELETE FROM audit_scheduled WHERE name = ?1", "scheduled audit", "s",
+                           name);
 }
 
 int store_audit_scheduled_list(struct store *s, const char *after, size_t limit,

@@ -582,3 +582,50 @@ def test_scheduled_audits_cli(emu, iot):
         "--frequency", "MONTHLY", "--target-check-names", "LOGGING_DISABLED_CHECK")
     emu.aws("iot", "delete-scheduled-audit", "--scheduled-audit-name", "bi")
     assert emu.aws_json("iot", "list-scheduled-audits")["scheduledAudits"] == []
+
+
+# ---- the completion notification ----
+
+def test_completion_notification(emu, iot):
+    sns, sqs = emu.client("sns"), emu.client("sqs")
+    topic = sns.create_topic(Name="audit")["TopicArn"]
+    url = sqs.create_queue(QueueName="audit-results")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    iot.update_account_audit_configuration(
+        roleArn=ROLE,
+        auditNotificationTargetConfigurations={
+            "SNS": {"targetArn": topic, "roleArn": ROLE, "enabled": True}},
+        auditCheckConfigurations={"IOT_POLICY_OVERLY_PERMISSIVE_CHECK": {"enabled": True},
+                                  "LOGGING_DISABLED_CHECK": {"enabled": True}})
+    iot.create_policy(policyName="open", policyDocument=OPEN)
+    task_id, d = run_audit(iot, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "LOGGING_DISABLED_CHECK")
+
+    def received():
+        return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages")
+    messages = wait_for(received)
+    assert messages and len(messages) == 1
+    note = json.loads(messages[0]["Body"])
+    assert list(note) == ["accountId", "taskId", "taskStatus", "taskType", "failedChecksCount",
+                          "canceledChecksCount", "nonCompliantChecksCount",
+                          "compliantChecksCount", "totalChecksCount", "taskStartTime",
+                          "auditDetails"]
+    assert (note["accountId"], note["taskId"], note["taskStatus"], note["taskType"]) == (
+        "123456789012", task_id, "COMPLETED", "ON_DEMAND_AUDIT_TASK")
+    assert (note["nonCompliantChecksCount"], note["compliantChecksCount"],
+            note["totalChecksCount"]) == (1, 1, 2)
+    assert note["taskStartTime"] == int(d["taskStartTime"].timestamp() * 1000)
+    assert {c["checkName"]: c for c in note["auditDetails"]}[
+        "IOT_POLICY_OVERLY_PERMISSIVE_CHECK"] == {
+        "checkName": "IOT_POLICY_OVERLY_PERMISSIVE_CHECK",
+        "checkRunStatus": "COMPLETED_NON_COMPLIANT", "nonCompliantResourcesCount": 1,
+        "totalResourcesCount": 1}
+
+    # A disabled target sends nothing.
+    iot.update_account_audit_configuration(auditNotificationTargetConfigurations={
+        "SNS": {"targetArn": topic, "roleArn": ROLE, "enabled": False}})
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
+    run_audit(iot, "LOGGING_DISABLED_CHECK")
+    assert wait_for(received, timeout=1) is None
