@@ -107,4 +107,7 @@ extern const struct route api_audit_suppressions_routes[];
 /* Scheduled audits (audit/api_scheduled_audits.c). */
 extern const struct route api_scheduled_audits_routes[];
 
+/* The emulator's audit views behind `ddlocal audit` (audit/api_audit_text.c). */
+extern const struct route api_audit_text_routes[];
+
 #endif

@@ -42,6 +42,7 @@ static const struct route *const route_tables[] = {
     api_audit_findings_routes,
     api_audit_suppressions_routes,
     api_scheduled_audits_routes,
+    api_audit_text_routes,
 };
 
 /* clang-format on */

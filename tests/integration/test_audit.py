@@ -629,3 +629,27 @@ def test_completion_notification(emu, iot):
     sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
     run_audit(iot, "LOGGING_DISABLED_CHECK")
     assert wait_for(received, timeout=1) is None
+
+
+# ---- ddlocal audit ----
+
+def test_launcher_audit(emu, iot):
+    import subprocess
+    from conftest import LAUNCHER
+    run = lambda: subprocess.run([LAUNCHER, "audit", "--http-port", str(emu.http_port)],
+                                 capture_output=True, text=True, timeout=60)
+    p = run()
+    assert p.returncode == 1 and "No audit check is enabled" in p.stderr
+    enable(iot, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "LOGGING_DISABLED_CHECK")
+    iot.create_policy(policyName="open", policyDocument=OPEN)
+    p = run()
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith("audit task ") and ": COMPLETED (ON_DEMAND_AUDIT_TASK" in lines[0]
+    assert any(l.startswith("IOT_POLICY_OVERLY_PERMISSIVE_CHECK") and "COMPLETED_NON_COMPLIANT"
+               in l for l in lines)
+    assert any(l.startswith("LOGGING_DISABLED_CHECK") and "COMPLETED_COMPLIANT" in l
+               for l in lines)
+    assert "  CRITICAL IOT_POLICY_OVERLY_PERMISSIVE_CHECK policyVersionIdentifier=open/1" in lines
+    task_id = lines[0].split()[2].rstrip(":")
+    assert iot.describe_audit_task(taskId=task_id)["taskStatus"] == "COMPLETED"
