@@ -76,8 +76,7 @@ static int finding_line(void *ctx, const struct store_audit_finding *f)
         cJSON_Delete(res);
         return DD_OK;
     }
-    if (audit_resource_key(cJSON_GetObjectItemCaseSensitive(res, "resourceIdentifier"), key,
-                           NULL))
+    if (audit_resource_key(cJSON_GetObjectItemCaseSensitive(res, "resourceIdentifier"), key, NULL))
         snprintf(key, sizeof(key), "?");
     fprintf(t->f, "  %-8s %s %s%s\n           %s (%s)\n", f->severity, f->check_name, key,
             f->suppressed ? " [suppressed]" : "", f->reason, f->reason_code);

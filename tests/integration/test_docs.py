@@ -136,6 +136,9 @@ EXPECT = {
     " --buckets-aggregation-type termsAggregation={maxBuckets=5}":
         ['"keyValue": "north"', '"totalCount": 2'],
     "curl -s localhost:4566/_ddlocal/alerts": ['violationEventType\\":\\"in-alarm', "sink/tour"],
+    "bin/ddlocal audit --http-port 4566":
+        ["IOT_POLICY_OVERLY_PERMISSIVE_CHECK                           COMPLETED_NON_COMPLIANT",
+         "CRITICAL IOT_POLICY_OVERLY_PERMISSIVE_CHECK policyVersionIdentifier=audit-docs-open/1"],
     "bin/ddlocal explain --thing dev-XBHY":
         ["MsgSentSecProfile / MsgSentBehavior (aws:num-messages-sent)",
          "alarms when dev-XBHY sends 5 or more messages in a 5-minute period", "in-alarm"],
