@@ -23,6 +23,7 @@
 
 #include "core/policy.h"
 #include "core/strbuf.h"
+#include "core/timefmt.h"
 
 #define DAY_MS         86400000LL
 #define MIN_DAYS       30
@@ -579,41 +580,12 @@ int audit_schedule_parse(const char *frequency, const char *day_of_week, const c
     return DD_OK;
 }
 
-/* Days since 1970-01-01 of a civil date, and back (H. Hinnant's
- * algorithms, proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m)
-{
-    int64_t era, doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 /* Midnight of sc's day in month m of year y (the last day when the month
  * is shorter), in epoch ms. */
-static int64_t monthly_due(const struct audit_schedule *sc, int64_t y, int m)
+static int64_t monthly_due(const struct audit_schedule *sc, int64_t y, int64_t m)
 {
-    int64_t first = days_from_civil(y, m, 1);
-    int64_t next = m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1);
-    int64_t len = next - first;
+    int64_t first = timefmt_days_from_civil(y, m, 1);
+    int64_t len = timefmt_days_in_month(y, m);
     int64_t d = sc->day_of_month == 0 || sc->day_of_month > len ? len : sc->day_of_month;
 
     return (first + d - 1) * DAY_MS;
@@ -626,8 +598,7 @@ static int64_t floor_day(int64_t ms)
 
 int64_t audit_schedule_first(const struct audit_schedule *sc, int64_t after_ms)
 {
-    int64_t day = floor_day(after_ms) + 1, y;
-    int m;
+    int64_t day = floor_day(after_ms) + 1, y, m, d;
 
     switch (sc->frequency) {
     case AUDIT_DAILY:
@@ -640,7 +611,7 @@ int64_t audit_schedule_first(const struct audit_schedule *sc, int64_t after_ms)
         return day * DAY_MS;
     case AUDIT_MONTHLY:
     default:
-        civil_from_days(day - 1, &y, &m);
+        timefmt_civil_from_days(day - 1, &y, &m, &d);
         if (monthly_due(sc, y, m) > after_ms)
             return monthly_due(sc, y, m);
         return m == 12 ? monthly_due(sc, y + 1, 1) : monthly_due(sc, y, m + 1);

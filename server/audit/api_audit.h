@@ -6,6 +6,7 @@
 #define DD_SERVER_API_AUDIT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "server/request.h"
 #include "store/audit/store_audit.h"
@@ -29,5 +30,13 @@ int api_audit_add_check_details(struct cJSON *o, const struct store_audit_task_c
 
 /* Count task t's statistics into *st. Cannot fail. */
 void api_audit_task_statistics(const struct store_audit_task *t, struct api_audit_stats *st);
+
+/* maxResults (NAMES_MAX_RESULTS, dflt when absent) and nextToken (a token
+ * of a number made under scope) of a POST list body, as the audit lists
+ * that take their input in the body (ListAuditFindings,
+ * ListAuditSuppressions) page: into *limit and *after (0 without a
+ * token). DD_ERR_INVALID (req->eb). */
+int api_audit_body_page(struct request *req, const struct cJSON *body, const char *scope,
+                        size_t dflt, size_t *limit, int64_t *after);
 
 #endif

@@ -135,35 +135,6 @@ static int read_filter(struct request *req, const cJSON *body, struct store_audi
     return DD_OK;
 }
 
-/* maxResults and nextToken of a body under scope: *limit and *after. */
-static int read_page(struct request *req, const cJSON *body, const char *scope, size_t *limit,
-                     int64_t *after)
-{
-    const cJSON *max = handler_member(body, "maxResults");
-    const char *token;
-    struct paging_pos pos;
-    int rc;
-
-    *limit = DEFAULT_MAX_RESULTS;
-    *after = 0;
-    if (max) {
-        if (!cJSON_IsNumber(max))
-            return dd_fail(&req->eb, DD_ERR_INVALID, "maxResults must be a number");
-        rc =
-            names_check_range(NAMES_MAX_RESULTS, "maxResults", (int64_t)max->valuedouble, &req->eb);
-        if (rc)
-            return rc;
-        *limit = (size_t)max->valuedouble;
-    }
-    rc = handler_member_string(req, body, "nextToken", NULL, &token);
-    if (rc || !token)
-        return rc;
-    rc = paging_decode(scope, "nextToken", token, &pos, &req->eb);
-    if (!rc && (pos.kind != PAGING_KEY || memchr(pos.key, 0, pos.key_len)))
-        rc = dd_fail(&req->eb, DD_ERR_INVALID, "Invalid nextToken");
-    return rc ? rc : request_key_number(req, pos.key, "nextToken", after);
-}
-
 static int list_findings(struct request *req, struct response *res)
 {
     struct store_audit_finding_filter f;
@@ -183,7 +154,7 @@ static int list_findings(struct request *req, struct response *res)
             f.task_id ? f.task_id : "", f.check_name ? f.check_name : "",
             f.resource_key ? f.resource_key : "", f.has_range, f.start_ms, f.end_ms, f.suppressed);
     if (!rc)
-        rc = read_page(req, body, scope, &pg.limit, &after);
+        rc = api_audit_body_page(req, body, scope, DEFAULT_MAX_RESULTS, &pg.limit, &after);
     if (!rc)
         rc = handler_list_open(req, "findings", &s, &o, &pg.items);
     if (!rc)

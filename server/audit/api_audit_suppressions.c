@@ -15,7 +15,6 @@
 #include <cjson/cJSON.h>
 
 #include "core/audit.h"
-#include "core/paging.h"
 #include "server/api.h"
 #include "server/audit/api_audit.h"
 #include "server/handler.h"
@@ -202,11 +201,10 @@ static int list_row(void *ctx, const struct store_audit_suppression *su)
 
 static int list_suppressions(struct request *req, struct response *res)
 {
-    const cJSON *id, *asc, *max;
-    const char *check = NULL, *token = NULL;
+    const cJSON *id, *asc;
+    const char *check = NULL;
     char key[AUDIT_RESOURCE_KEY_SIZE], scope[AUDIT_RESOURCE_KEY_SIZE + 200], last[24];
     struct page pg = { .limit = DEFAULT_MAX_RESULTS };
-    struct paging_pos pos;
     struct store *s;
     cJSON *body = NULL, *o = NULL;
     int64_t offset = 0;
@@ -226,24 +224,10 @@ static int list_suppressions(struct request *req, struct response *res)
     if (!rc && asc && !cJSON_IsBool(asc))
         rc = dd_fail(&req->eb, DD_ERR_INVALID, "ascendingOrder must be a boolean");
     ascending = !asc || cJSON_IsTrue(asc);
-    max = rc ? NULL : handler_member(body, "maxResults");
-    if (!rc && max)
-        rc = cJSON_IsNumber(max) ? names_check_range(NAMES_MAX_RESULTS, "maxResults",
-                                                     (int64_t)max->valuedouble, &req->eb)
-                                 : dd_fail(&req->eb, DD_ERR_INVALID, "maxResults must be a number");
-    if (!rc && max)
-        pg.limit = (size_t)max->valuedouble;
     snprintf(scope, sizeof(scope), "ListAuditSuppressions\n%s\n%s\n%d", check ? check : "", key,
              ascending);
     if (!rc)
-        rc = handler_member_string(req, body, "nextToken", NULL, &token);
-    if (!rc && token) {
-        rc = paging_decode(scope, "nextToken", token, &pos, &req->eb);
-        if (!rc && (pos.kind != PAGING_KEY || memchr(pos.key, 0, pos.key_len)))
-            rc = dd_fail(&req->eb, DD_ERR_INVALID, "Invalid nextToken");
-        if (!rc)
-            rc = request_key_number(req, pos.key, "nextToken", &offset);
-    }
+        rc = api_audit_body_page(req, body, scope, DEFAULT_MAX_RESULTS, &pg.limit, &offset);
     if (!rc)
         rc = handler_list_open(req, "suppressions", &s, &o, &pg.items);
     if (!rc)

@@ -277,3 +277,31 @@ const struct route api_audit_tasks_routes[] = {
     { "GET", "/audit/tasks/{taskId}", NULL, &describe_task },
     { NULL, NULL, NULL, NULL },
 };
+
+int api_audit_body_page(struct request *req, const cJSON *body, const char *scope, size_t dflt,
+                        size_t *limit, int64_t *after)
+{
+    const cJSON *max = handler_member(body, "maxResults");
+    const char *token;
+    struct paging_pos pos;
+    int rc;
+
+    *limit = dflt;
+    *after = 0;
+    if (max) {
+        if (!cJSON_IsNumber(max))
+            return dd_fail(&req->eb, DD_ERR_INVALID, "maxResults must be a number");
+        rc =
+            names_check_range(NAMES_MAX_RESULTS, "maxResults", (int64_t)max->valuedouble, &req->eb);
+        if (rc)
+            return rc;
+        *limit = (size_t)max->valuedouble;
+    }
+    rc = handler_member_string(req, body, "nextToken", NULL, &token);
+    if (rc || !token)
+        return rc;
+    rc = paging_decode(scope, "nextToken", token, &pos, &req->eb);
+    if (!rc && (pos.kind != PAGING_KEY || memchr(pos.key, 0, pos.key_len)))
+        rc = dd_fail(&req->eb, DD_ERR_INVALID, "Invalid nextToken");
+    return rc ? rc : request_key_number(req, pos.key, "nextToken", after);
+}
