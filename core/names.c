@@ -25,6 +25,7 @@ enum pat {
     PAT_NAME_NO_COLON, /* a-zA-Z0-9 _ - */
     PAT_ID,            /* a-zA-Z0-9 - */
     PAT_POLICY,        /* \w + = , . @ - */
+    PAT_ROLE_ALIAS,    /* \w = , @ - */
     PAT_ATTR,          /* a-zA-Z0-9 _ . , @ / : # - */
     PAT_CIDR,          /* a-fA-F0-9 : . / */
     PAT_SNS_TOPIC,     /* A-Za-z0-9 _ - */
@@ -80,6 +81,7 @@ static const struct shape_row shapes[] = {
     [NAMES_ENDPOINT_TYPE] = { 0, 128, PAT_NONE, 0, "" },
     [NAMES_MQTT5_PROPERTY] = { 0, 128, PAT_NONE, 0, "" },
     [NAMES_SNS_TOPIC_NAME] = { 1, 256, PAT_SNS_TOPIC, 1, "[A-Za-z0-9_-]+" },
+    [NAMES_ROLE_ALIAS] = { 1, 128, PAT_ROLE_ALIAS, 1, "[\\w=,@-]+" },
 };
 
 static const struct range_row {
@@ -95,6 +97,7 @@ static const struct range_row {
     [NAMES_QOS] = { 0, 1 },
     [NAMES_COUNT] = { 0, INT64_MAX },
     [NAMES_ML_MAX_RESULTS] = { 1, 10 },
+    [NAMES_CREDENTIAL_DURATION] = { 900, 43200 },
 };
 
 const char *const names_enum_comparison_operator[] = {
@@ -129,6 +132,8 @@ const char *const names_enum_dynamic_group_status[] = { "ACTIVE", "BUILDING", "R
 const char *const names_enum_payload_format_indicator[] = { "UNSPECIFIED_BYTES", "UTF8_DATA",
                                                             NULL };
 const char *const names_enum_log_level[] = { "DEBUG", "INFO", "ERROR", "WARN", "DISABLED", NULL };
+const char *const names_enum_log_target_type[] = { "DEFAULT",   "THING_GROUP",  "CLIENT_ID",
+                                                   "SOURCE_IP", "PRINCIPAL_ID", NULL };
 const char *const names_enum_certificate_action[] = { "DEACTIVATE", NULL };
 const char *const names_enum_policy_template[] = { "BLANK_POLICY", NULL };
 const char *const names_enum_statistic[] = { "p0",  "p0.1", "p0.01", "p1",     "p10",  "p50",
@@ -181,6 +186,8 @@ static int pat_allows(enum pat pat, uint32_t c)
         return is_alnum(c) || c == '-';
     case PAT_POLICY:
         return is_alnum(c) || (c != 0 && strchr("_+=,.@-", (int)c) != NULL);
+    case PAT_ROLE_ALIAS:
+        return is_alnum(c) || (c != 0 && strchr("_=,@-", (int)c) != NULL);
     case PAT_ATTR:
         return is_alnum(c) || (c != 0 && strchr("_.,@/:#-", (int)c) != NULL);
     case PAT_CIDR:
@@ -405,6 +412,8 @@ static const struct arn_row {
     [NAMES_ARN_ALL_REGISTERED] = { "all/registered-things", -2 },
     [NAMES_ARN_ALL_UNREGISTERED] = { "all/unregistered-things", -2 },
     [NAMES_ARN_BILLING_GROUP] = { "billinggroup/", NAMES_BILLING_GROUP_NAME },
+    [NAMES_ARN_ROLE_ALIAS] = { "rolealias/", NAMES_ROLE_ALIAS },
+    [NAMES_ARN_CACERT] = { "cacert/", -1 },
 };
 
 #define N_ARN_TYPES (sizeof(arn_types) / sizeof(arn_types[0]))

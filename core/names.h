@@ -61,6 +61,7 @@ enum names_shape {
     NAMES_ENDPOINT_TYPE,                  /* max 128, any text */
     NAMES_MQTT5_PROPERTY,                 /* max 128, any text (userPropertyKey, ...) */
     NAMES_SNS_TOPIC_NAME,                 /* 1-256 [A-Za-z0-9_-]+ (SNS CreateTopic) */
+    NAMES_ROLE_ALIAS,                     /* 1-128 [\w=,@-]+ */
 };
 
 /* Integer members with a model range. */
@@ -74,6 +75,7 @@ enum names_range {
     NAMES_QOS,                    /* iot-data Publish qos 0-1 */
     NAMES_COUNT,                  /* MetricValue count >= 0 */
     NAMES_ML_MAX_RESULTS,         /* GetBehaviorModelTrainingSummaries maxResults 1-10 */
+    NAMES_CREDENTIAL_DURATION,    /* role alias credentialDurationSeconds 900-43200 */
 };
 
 /* Check value against shape, whole-value match. field is the member name the
@@ -129,6 +131,7 @@ extern const char *const names_enum_mitigation_execution_status[];
 extern const char *const names_enum_dynamic_group_status[];
 extern const char *const names_enum_payload_format_indicator[];
 extern const char *const names_enum_log_level[];
+extern const char *const names_enum_log_target_type[];
 extern const char *const names_enum_certificate_action[];
 extern const char *const names_enum_policy_template[];
 extern const char *const names_enum_statistic[];
@@ -158,6 +161,8 @@ enum names_arn_type {
     NAMES_ARN_ALL_REGISTERED,    /* all/registered-things */
     NAMES_ARN_ALL_UNREGISTERED,  /* all/unregistered-things */
     NAMES_ARN_BILLING_GROUP,     /* billinggroup/NAME */
+    NAMES_ARN_ROLE_ALIAS,        /* rolealias/NAME */
+    NAMES_ARN_CACERT,            /* cacert/ID (64 hex digits) */
 };
 
 /* An IoT ARN taken apart. name is "" for the all/... targets. */

@@ -2,10 +2,10 @@
 /* sns.h: the messages an SNS topic sends to HTTP(S) and Lambda subscribers.
  *
  * One struct describes a message; builders turn it into the string SNS
- * signs, the HTTP body, or the Lambda event. The adapter signs the string
- * with OpenSSL (RSA over SHA-1 for SignatureVersion "1", SHA-256 for "2")
- * and passes the base64 signature back in for the bodies, so core/ stays
- * free of crypto. Message and subscription ids come from core/ids.h.
+ * signs, the HTTP body, or the Lambda event. core/snssign signs the string
+ * (RSA over SHA-1 for SignatureVersion "1", SHA-256 for "2") and passes the
+ * base64 signature back in for the bodies, so this module stays free of
+ * crypto. Message and subscription ids come from core/ids.h.
  *
  * Every field is validated before anything is allocated: the fields a
  * builder needs must be present, and every field must be UTF-8 (the string

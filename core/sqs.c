@@ -29,6 +29,33 @@ static const struct sqs_attr_rule rules[] = {
     { "FifoThroughputLimit", "perQueue", 1, 0, "perQueue|perMessageGroupId", true },
 };
 
+int sqs_arn_parse(const char *arn, struct sqs_arn *out, struct dd_errbuf *eb)
+{
+    const char *part[6], *p = arn;
+    size_t len[6];
+    int n;
+
+    memset(out, 0, sizeof(*out));
+    for (n = 0; n < 6; n++) {
+        const char *colon = n < 5 ? strchr(p, ':') : NULL;
+
+        part[n] = p;
+        len[n] = colon ? (size_t)(colon - p) : strlen(p);
+        if (n < 5 && !colon)
+            return dd_fail(eb, DD_ERR_INVALID, "'%s' is not a queue ARN", arn);
+        p += len[n] + 1;
+    }
+    if (len[0] != 3 || strncmp(part[0], "arn", 3) != 0 || len[2] != 3 ||
+        strncmp(part[2], "sqs", 3) != 0 || len[3] >= sizeof(out->region) ||
+        len[4] >= sizeof(out->account) || len[5] == 0 || len[5] >= sizeof(out->name) ||
+        strchr(part[5], ':'))
+        return dd_fail(eb, DD_ERR_INVALID, "'%s' is not a queue ARN", arn);
+    memcpy(out->region, part[3], len[3]);
+    memcpy(out->account, part[4], len[4]);
+    memcpy(out->name, part[5], len[5]);
+    return DD_OK;
+}
+
 static const char *const read_only[] = {
     "All",
     "ApproximateNumberOfMessages",

@@ -33,6 +33,17 @@ bool sqs_fifo_name_valid(const char *name);
  * ASCII letters, digits and punctuation. Cannot fail. */
 bool sqs_fifo_id_valid(const char *id);
 
+/* The parts of a queue ARN, arn:PARTITION:sqs:REGION:ACCOUNT:NAME. */
+struct sqs_arn {
+    char region[32];
+    char account[16];
+    char name[SQS_NAME_MAX + 1];
+};
+
+/* Split arn into out (cleared first). DD_ERR_INVALID, with eb saying why,
+ * for anything that is not a queue ARN. */
+int sqs_arn_parse(const char *arn, struct sqs_arn *out, struct dd_errbuf *eb);
+
 /* The content-based deduplication id of a body of len bytes: lowercase
  * hex SHA-256 into out. DD_ERR_INTERNAL when the digest library fails. */
 int sqs_dedup_id(const char *body, size_t len, char out[SQS_SHA256_HEX]);

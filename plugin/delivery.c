@@ -27,22 +27,15 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <openssl/bio.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/mem.h"
 #include "core/names.h"
-#include "core/sns.h"
-#include "core/snsfilter.h"
 #include "core/sqs.h"
-#include "core/timefmt.h"
 #include "store/emulator/store_emulator.h"
 #include "store/sns/store_sns.h"
-#include "store/sqs/store_sqs.h"
+#include "store/sns/store_sns_local.h"
 #include "store/store.h"
 
 #define POLL_MS          10
@@ -73,8 +66,7 @@ struct delivery {
      * it (workers.h) */
     pthread_t self; /* the delivery thread, as it recorded itself in delivery_open */
     struct store *store;
-    EVP_PKEY *key;
-    char cert_url[512];
+    struct store_sns_local local;          /* the signing key, and this database's own queues */
     char webhook_function[NAMES_ARN_SIZE]; /* the Lambda-shape webhook's function ARN */
     CURLM *multi;
     struct transfer slots[MAX_IN_FLIGHT];
@@ -187,126 +179,16 @@ int delivery_option(struct plugin_options *o, const char *key, const char *value
     return DD_ERR_NOT_FOUND;
 }
 
-/* ---- the signing key ---- */
-
-static char *bio_text(BIO *b)
-{
-    char *data;
-    long n = BIO_get_mem_data(b, &data);
-
-    return n > 0 ? dd_strndup(data, (size_t)n) : NULL;
-}
-
-/* Make an RSA-2048 key and a self-signed certificate valid for ten years,
- * as PEM strings (caller frees). */
-static int make_key(char **key_pem, char **cert_pem, struct dd_errbuf *eb)
-{
-    EVP_PKEY *pkey = EVP_RSA_gen(2048);
-    X509 *x = X509_new();
-    BIO *kb = BIO_new(BIO_s_mem()), *cb = BIO_new(BIO_s_mem());
-    X509_NAME *name;
-    int rc = DD_ERR_INTERNAL;
-
-    *key_pem = *cert_pem = NULL;
-    if (!pkey || !x || !kb || !cb)
-        goto out;
-    name = X509_get_subject_name(x);
-    if (!X509_set_version(x, 2) || !ASN1_INTEGER_set(X509_get_serialNumber(x), 1) ||
-        !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
-        !X509_gmtime_adj(X509_getm_notAfter(x), 10L * 366 * 24 * 3600) ||
-        !X509_set_pubkey(x, pkey) ||
-        !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"ddlocal", -1,
-                                    -1, 0) ||
-        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                    (const unsigned char *)"sns.amazonaws.com", -1, -1, 0) ||
-        !X509_set_issuer_name(x, name) || !X509_sign(x, pkey, EVP_sha256()) ||
-        !PEM_write_bio_PrivateKey(kb, pkey, NULL, NULL, 0, NULL, NULL) ||
-        !PEM_write_bio_X509(cb, x))
-        goto out;
-    *key_pem = bio_text(kb);
-    *cert_pem = bio_text(cb);
-    rc = *key_pem && *cert_pem ? DD_OK : DD_ERR_NOMEM;
-out:
-    if (rc) {
-        free(*key_pem);
-        free(*cert_pem);
-        *key_pem = *cert_pem = NULL;
-        dd_fail(eb, rc, "cannot create the SNS signing key");
-    }
-    BIO_free(cb);
-    BIO_free(kb);
-    X509_free(x);
-    EVP_PKEY_free(pkey);
-    return rc;
-}
-
-/* Load the stored key, creating and storing one first when there is none. */
-static int load_key(struct delivery *d, struct dd_errbuf *eb)
-{
-    char cert_id[STORE_SNS_CERT_ID_SIZE], *key_pem = NULL, *cert_pem = NULL;
-    BIO *b = NULL;
-    int rc;
-
-    rc = store_sns_signing_get(d->store, cert_id, &key_pem, &cert_pem);
-    if (rc == DD_ERR_NOT_FOUND) {
-        if (ids_hex(cert_id, sizeof(cert_id), 16))
-            return dd_fail(eb, DD_ERR_INTERNAL, "no randomness for the signing key");
-        rc = make_key(&key_pem, &cert_pem, eb);
-        if (!rc)
-            rc = store_sns_signing_put(d->store, cert_id, key_pem, cert_pem);
-        free(key_pem);
-        free(cert_pem);
-        key_pem = cert_pem = NULL;
-        if (!rc)
-            rc = store_sns_signing_get(d->store, cert_id, &key_pem, &cert_pem);
-    }
-    if (rc) {
-        if (!eb->msg[0])
-            dd_fail(eb, rc, "cannot read the SNS signing key: %s", dd_strerror(rc));
-        goto out;
-    }
-    b = BIO_new_mem_buf(key_pem, -1);
-    d->key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
-    if (!d->key) {
-        rc = dd_fail(eb, DD_ERR_INTERNAL, "the stored SNS signing key does not load");
-        goto out;
-    }
-    snprintf(d->cert_url, sizeof(d->cert_url), "%s/_ddlocal/sns/SimpleNotificationService-%s.pem",
-             d->opt.public_url, cert_id);
-out:
-    BIO_free(b);
-    free(key_pem);
-    free(cert_pem);
-    return rc;
-}
-
-/* Sign text with SHA1withRSA (version "1") or SHA256withRSA ("2"); the
- * base64 result is a new string (caller frees), NULL on failure. */
-static char *sign(EVP_PKEY *key, const char *version, const char *text)
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char *sig = NULL;
-    char *b64 = NULL;
-    size_t len = 0;
-
-    if (!ctx ||
-        EVP_DigestSignInit(ctx, NULL, strcmp(version, "2") == 0 ? EVP_sha256() : EVP_sha1(), NULL,
-                           key) != 1 ||
-        EVP_DigestSign(ctx, NULL, &len, (const unsigned char *)text, strlen(text)) != 1)
-        goto out;
-    sig = malloc(len);
-    if (!sig || EVP_DigestSign(ctx, sig, &len, (const unsigned char *)text, strlen(text)) != 1)
-        goto out;
-    b64 = malloc(4 * ((len + 2) / 3) + 1);
-    if (b64)
-        EVP_EncodeBlock((unsigned char *)b64, sig, (int)len);
-out:
-    free(sig);
-    EVP_MD_CTX_free(ctx);
-    return b64;
-}
-
 /* ---- fan-out ---- */
+
+/* Emulated now, from the clock row the server and the engine share (real
+ * time before there is one). */
+static int64_t emulated_ms(struct delivery *d)
+{
+    struct dd_clock c;
+
+    return store_clock_get(d->store, &c) == DD_OK ? clock_now(&c, real_ms()) : real_ms();
+}
 
 /* Fan out every alert not fanned out yet. */
 static void fan_out_alerts(struct delivery *d)
@@ -355,8 +237,10 @@ static void fan_out_alerts(struct delivery *d)
                 hook.endpoint = d->webhook_function;
             }
         }
-        rc = store_sns_alert_fanout(d->store, alert_id, topic_arn, topic_name, &hook,
-                                    hook.arn ? 1 : 0, message_id, real_ms(), &n);
+        /* Built-in queues get their alerts in the fan-out's transaction. */
+        rc = store_sns_alert_fanout(
+            d->store, alert_id, topic_arn, topic_name, &hook, hook.arn ? 1 : 0, message_id,
+            d->opt.sqs_endpoint[0] ? NULL : &d->local, emulated_ms(d), real_ms(), &n);
         free(topic_arn);
         if (rc) {
             dlog("cannot fan out alert %lld: %s (retrying)", (long long)alert_id, dd_strerror(rc));
@@ -451,152 +335,19 @@ static struct curl_slist *add_header(struct curl_slist **list, int *ok, const ch
     return *list;
 }
 
-/* The signed JSON body of due delivery r: the HTTP (and SQS) body, or the
- * Lambda event when lambda. On DD_OK *body is a new string to free();
- * else eb says why. */
-static int signed_body(struct delivery *d, const struct store_sns_due *r, int lambda, char **body,
-                       struct dd_errbuf *eb)
-{
-    char ts[TIMEFMT_MILLIS_SIZE], unsub[1024], subscribe[1024];
-    struct sns_message m;
-    char *to_sign = NULL, *signature = NULL;
-    int confirmation = strcmp(r->type, "SubscriptionConfirmation") == 0, rc;
-
-    *body = NULL;
-    rc = timefmt_format_millis(r->timestamp_ms, ts, sizeof(ts));
-    if (rc)
-        return dd_fail(eb, rc, "bad message time");
-    snprintf(unsub, sizeof(unsub), "%s/?Action=Unsubscribe&SubscriptionArn=%s", d->opt.public_url,
-             r->subscription_arn);
-    snprintf(subscribe, sizeof(subscribe), "%s/?Action=ConfirmSubscription&TopicArn=%s&Token=%s",
-             d->opt.public_url, r->topic_arn, r->token ? r->token : "");
-    memset(&m, 0, sizeof(m));
-    m.type = confirmation ? SNS_SUBSCRIPTION_CONFIRMATION : SNS_NOTIFICATION;
-    m.message_id = r->message_id;
-    m.topic_arn = r->topic_arn;
-    m.subject = confirmation ? NULL : r->subject;
-    m.message = r->message;
-    m.timestamp = ts;
-    m.signature_version =
-        r->signature_version && strcmp(r->signature_version, "2") == 0 ? "2" : "1";
-    m.signing_cert_url = d->cert_url;
-    m.unsubscribe_url = confirmation ? NULL : unsub;
-    m.subscribe_url = confirmation ? subscribe : NULL;
-    m.token = confirmation ? r->token : NULL;
-    m.subscription_arn = r->subscription_arn;
-    m.message_attributes = confirmation ? NULL : r->message_attributes;
-    rc = sns_string_to_sign(&m, &to_sign, eb);
-    if (rc)
-        goto out;
-    signature = sign(d->key, m.signature_version, to_sign);
-    if (!signature) {
-        rc = dd_fail(eb, DD_ERR_INTERNAL, "signing failed");
-        goto out;
-    }
-    m.signature = signature;
-    rc = lambda ? sns_lambda_event(&m, body, eb) : sns_http_body(&m, body, eb);
-out:
-    free(signature);
-    free(to_sign);
-    return rc;
-}
-
-/* What an sqs delivery sends: the bare message when raw (a Notification
- * only: confirmations are never raw), else the signed notification. */
-static int queue_body(struct delivery *d, const struct store_sns_due *r, char **body,
-                      struct dd_errbuf *eb)
-{
-    if (r->raw && strcmp(r->type, "Notification") == 0) {
-        *body = dd_strdup(r->message);
-        return *body ? DD_OK : dd_fail(eb, DD_ERR_NOMEM, "out of memory");
-    }
-    return signed_body(d, r, 0, body, eb);
-}
-
-/* The parts of a queue ARN, arn:PARTITION:sqs:REGION:ACCOUNT:NAME. */
-struct queue_ref {
-    char region[32];
-    char account[16];
-    char name[SQS_NAME_MAX + 8]; /* room for ".fifo" */
-};
-
-/* Split arn into q. DD_ERR_INVALID (eb says why) for anything else. */
-static int queue_ref(const char *arn, struct queue_ref *q, struct dd_errbuf *eb)
-{
-    char copy[NAMES_ARN_SIZE], *part[6], *p;
-    int n = 0;
-
-    memset(q, 0, sizeof(*q));
-    snprintf(copy, sizeof(copy), "%s", arn);
-    for (p = copy; n < 6; n++) {
-        part[n] = p;
-        p = strchr(p, ':');
-        if (!p)
-            break;
-        *p++ = '\0';
-    }
-    if (n != 5 || strcmp(part[0], "arn") != 0 || strcmp(part[2], "sqs") != 0 ||
-        strlen(part[3]) >= sizeof(q->region) || strlen(part[4]) >= sizeof(q->account) ||
-        !part[5][0] || strlen(part[5]) >= sizeof(q->name))
-        return dd_fail(eb, DD_ERR_INVALID, "'%s' is not a queue ARN", arn);
-    memcpy(q->region, part[3], strlen(part[3]) + 1);
-    memcpy(q->account, part[4], strlen(part[4]) + 1);
-    memcpy(q->name, part[5], strlen(part[5]) + 1);
-    return DD_OK;
-}
-
-/* Emulated now, from the clock row the server and the engine share (real
- * time before there is one). */
-static int64_t emulated_ms(struct delivery *d)
-{
-    struct dd_clock c;
-
-    return store_clock_get(d->store, &c) == DD_OK ? clock_now(&c, real_ms()) : real_ms();
-}
-
-/* Deliver due sqs delivery r to a queue of this emulator's own SQS, in the
- * transaction that records it delivered; a missing queue is a failed
- * attempt, retried as SNS retries sqs deliveries. */
+/* Deliver due sqs delivery r to a queue of this database (one that was
+ * missing when its message was published): the store writes it as
+ * Publish does; a missing queue is a failed attempt, retried as SNS
+ * retries sqs deliveries. */
 static void deliver_to_queue(struct delivery *d, const struct store_sns_due *r)
 {
     struct dd_errbuf eb = { { 0 } };
-    struct store_sqs_send m = { 0 };
-    struct queue_ref q;
-    char id[IDS_UUID_SIZE], md5[SQS_MD5_HEX], md5_attrs[SQS_MD5_HEX] = "";
-    char *body = NULL, *attrs = NULL;
     int rc;
 
     ASSERT_DELIVERY_THREAD(d);
-    rc = queue_ref(r->endpoint, &q, &eb);
-    if (!rc && (strcmp(q.region, d->opt.region) != 0 || strcmp(q.account, d->opt.account) != 0))
-        rc = dd_fail(&eb, DD_ERR_NOT_FOUND, "queue %s is not in this emulator's partition",
-                     r->endpoint);
-    if (!rc)
-        rc = queue_body(d, r, &body, &eb);
-    if (!rc && r->raw)
-        rc = sns_sqs_attributes(r->message_attributes, &attrs, md5_attrs, &eb);
-    if (!rc && (sqs_md5_body(body, strlen(body), md5) || ids_uuid(id)))
-        rc = dd_fail(&eb, DD_ERR_INTERNAL, "cannot digest or name the message");
-    if (!rc) {
-        m.message_id = id;
-        m.body = body;
-        m.attributes_json = attrs ? attrs : "{}";
-        m.md5_body = md5;
-        m.md5_attributes = md5_attrs;
-        m.sent_ms = m.visible_ms = emulated_ms(d);
-        rc = store_sns_deliver_to_queue(d->store, r->id, q.name, &m, real_ms());
-        if (rc == DD_ERR_NOT_FOUND)
-            dd_fail(&eb, rc, "queue %s does not exist", r->endpoint);
-        else if (rc)
-            dd_fail(&eb, rc, "cannot write to queue %s: %s", r->endpoint, dd_strerror(rc));
-    }
-    free(body);
-    free(attrs);
-    /* Attributes SQS cannot take never will: that failure is final. */
+    rc = store_sns_local_deliver(d->store, &d->local, r, emulated_ms(d), real_ms(), &eb);
     if (rc)
-        record(d, r->id,
-               rc == DD_ERR_LIMIT || rc == DD_ERR_INVALID ? d->opt.delivery_attempts : r->attempts,
-               0, eb.msg, true);
+        record(d, r->id, r->attempts, 0, eb.msg, true);
 }
 
 /* SQS message attributes (the JSON object sns_sqs_attributes() made) as
@@ -664,16 +415,14 @@ static int queue_send_form(struct delivery *d, const struct store_sns_due *r, st
                            char *url, size_t url_size, char *scope, size_t scope_size,
                            struct dd_errbuf *eb)
 {
-    struct queue_ref q;
+    struct sqs_arn q;
     char queue_url[1024], md5[SQS_MD5_HEX], *body = NULL, *e_url = NULL, *e_body = NULL;
     char *attrs = NULL, *form_attrs = NULL;
     size_t n;
-    int rc = queue_ref(r->endpoint, &q, eb);
+    int rc = sqs_arn_parse(r->endpoint, &q, eb);
 
     if (!rc)
-        rc = queue_body(d, r, &body, eb);
-    if (!rc && r->raw)
-        rc = sns_sqs_attributes(r->message_attributes, &attrs, md5, eb);
+        rc = store_sns_local_queue_message(&d->local, r, &body, &attrs, md5, eb);
     if (!rc && attrs)
         rc = attributes_form(t->easy, attrs, &form_attrs, eb);
     free(attrs);
@@ -689,14 +438,14 @@ static int queue_send_form(struct delivery *d, const struct store_sns_due *r, st
         rc = dd_fail(eb, DD_ERR_NOMEM, "out of memory");
         goto out;
     }
-    n = strlen(e_url) + strlen(e_body) + 128;
+    n = strlen(e_url) + strlen(e_body) + (form_attrs ? strlen(form_attrs) : 0) + 128;
     t->body = malloc(n);
     if (!t->body) {
         rc = dd_fail(eb, DD_ERR_NOMEM, "out of memory");
         goto out;
     }
-    snprintf(t->body, n, "Action=SendMessage&Version=2012-11-05&QueueUrl=%s&MessageBody=%s", e_url,
-             e_body);
+    snprintf(t->body, n, "Action=SendMessage&Version=2012-11-05&QueueUrl=%s&MessageBody=%s%s",
+             e_url, e_body, form_attrs ? form_attrs : "");
     snprintf(url, url_size, "%s/", d->opt.sqs_endpoint);
     snprintf(scope, scope_size, "aws:amz:%s:sqs", q.region);
 out:
@@ -735,7 +484,7 @@ static int build(struct delivery *d, const struct store_sns_due *r, struct trans
         t->body = dd_strdup(r->message);
         rc = t->body ? DD_OK : dd_fail(eb, DD_ERR_NOMEM, "out of memory");
     } else {
-        rc = signed_body(d, r, lambda, &t->body, eb);
+        rc = store_sns_local_body(&d->local, r, lambda, &t->body, eb);
     }
     if (rc)
         return rc;
@@ -759,28 +508,6 @@ headers_done:
     return rc;
 }
 
-/* Whether Notification r passes its subscription's filter policy (no
- * policy: it does). A stored policy that no longer parses lets the
- * message through rather than losing it. */
-static bool passes_filter(const struct store_sns_due *r)
-{
-    enum snsfilter_scope scope = r->filter_scope && strcmp(r->filter_scope, "MessageBody") == 0
-                                     ? SNSFILTER_BODY
-                                     : SNSFILTER_ATTRIBUTES;
-    struct dd_errbuf eb = { { 0 } };
-    struct snsfilter *f = NULL;
-    bool pass;
-
-    if (!r->filter_policy || strcmp(r->type, "Notification") != 0)
-        return true;
-    if (snsfilter_parse(r->filter_policy, scope, &f, &eb))
-        return true;
-    pass = scope == SNSFILTER_BODY ? snsfilter_match_body(f, r->message)
-                                   : snsfilter_match_attributes(f, r->message_attributes);
-    snsfilter_free(f);
-    return pass;
-}
-
 static int start_one(void *ctx, const struct store_sns_due *r)
 {
     struct delivery *d = ctx;
@@ -793,7 +520,7 @@ static int start_one(void *ctx, const struct store_sns_due *r)
     ASSERT_DELIVERY_THREAD(d);
     if (in_flight(d, r->id))
         return DD_OK;
-    if (!passes_filter(r)) {
+    if (!store_sns_local_passes(r)) {
         now = real_ms();
         rc = store_sns_attempt(d->store, r->id, STORE_SNS_FILTERED, now, now, 0, NULL);
         if (rc)
@@ -918,7 +645,7 @@ static void close_resources(struct delivery *d)
         transfer_free(d, &d->slots[i]);
     if (d->multi)
         curl_multi_cleanup(d->multi);
-    EVP_PKEY_free(d->key);
+    store_sns_local_cleanup(&d->local);
     store_close(d->store);
 }
 
@@ -934,7 +661,8 @@ static int delivery_open(void *arg, struct dd_errbuf *eb)
     d->self = pthread_self();
     rc = store_open(opt->db_path, &d->store, eb);
     if (!rc)
-        rc = load_key(d, eb);
+        rc = store_sns_local_init(d->store, opt->account, opt->region, opt->public_url, &d->local,
+                                  eb);
     if (rc) {
         close_resources(d);
         return rc;
@@ -970,7 +698,7 @@ static void *delivery_run(void *arg)
     struct delivery *d = arg;
     int running;
 
-    assert(d->store && d->multi && d->key); /* delivery_open succeeded */
+    assert(d->store && d->multi && d->local.key); /* delivery_open succeeded */
     schedule(d);
     /* Stopping is noticed within POLL_MS: curl_multi_wakeup() would write
      * to a descriptor the broker thread must not use. */

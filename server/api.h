@@ -18,6 +18,13 @@ extern const struct route api_registry_routes[];
 /* The registry events' configuration (iot/api_events.c). */
 extern const struct route api_events_routes[];
 
+/* Role aliases (iot/api_role_aliases.c). */
+extern const struct route api_role_aliases_routes[];
+/* Registered CA certificates and revocation at the issuer (iot/api_cacerts.c). */
+extern const struct route api_cacerts_routes[];
+/* Logging options v1 and v2, v2 logging levels (iot/api_logging.c). */
+extern const struct route api_logging_routes[];
+
 /* Thing types (api_thing_types.c). */
 extern const struct route api_thing_types_routes[];
 /* Billing groups and the things in them (api_billing_groups.c). */

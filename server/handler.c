@@ -73,6 +73,34 @@ int handler_member_string(struct request *req, const cJSON *o, const char *key, 
     return DD_OK;
 }
 
+int handler_marker_page(struct request *req, const char *operation, size_t dflt,
+                        struct handler_marker *out)
+{
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = request_query_count(req, "pageSize", NAMES_PAGE_SIZE, dflt, &out->limit);
+    if (!rc)
+        rc = request_query_bool(req, "isAscendingOrder", false, &out->ascending);
+    if (rc)
+        return rc;
+    snprintf(out->scope, sizeof(out->scope), "%s:%s", operation, out->ascending ? "asc" : "desc");
+    return request_query_key(req, "marker", out->scope, out->key, sizeof(out->key));
+}
+
+int handler_member_bool(struct request *req, const cJSON *o, const char *key, bool *out)
+{
+    const cJSON *m = handler_member(o, key);
+
+    *out = false;
+    if (!m)
+        return DD_OK;
+    if (!cJSON_IsBool(m))
+        return dd_fail(&req->eb, DD_ERR_INVALID, "%s must be a boolean", key);
+    *out = cJSON_IsTrue(m);
+    return DD_OK;
+}
+
 int handler_tag_pairs(struct request *req, const cJSON *body, const char *type_prefix,
                       const char *shape_prefix, struct tags_pair **out, size_t *n)
 {

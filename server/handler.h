@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/names.h"
+#include "core/paging.h"
 #include "server/request.h"
 
 struct cJSON;
@@ -91,6 +92,10 @@ const struct cJSON *handler_member(const struct cJSON *o, const char *key);
 int handler_member_string(struct request *req, const struct cJSON *o, const char *key,
                           const char *field, const char **out);
 
+/* A boolean member: *out false when absent or null. DD_ERR_INVALID
+ * ("<key> must be a boolean", req->eb) for another type. */
+int handler_member_bool(struct request *req, const struct cJSON *o, const char *key, bool *out);
+
 /* The tags member of body as pairs, when given: a list of {Key, Value}
  * with the model's shapes and AWS's tag rules (core/tags.h: the reserved
  * prefix and duplicates are DD_ERR_INVALID, more than 50 DD_ERR_LIMIT).
@@ -139,6 +144,22 @@ int handler_query_version(struct request *req, const char *key, int64_t *out);
 int handler_name_or_arn(struct request *req, const struct cJSON *body, const char *name_key,
                         const char *arn_key, enum names_shape shape, enum names_arn_type type,
                         char *out, size_t size);
+
+/* A List* page in the older form (ListCertificates, ListRoleAliases,
+ * ListCACertificates): pageSize, isAscendingOrder and a marker. */
+struct handler_marker {
+    size_t limit;                 /* pageSize, or the default */
+    bool ascending;               /* isAscendingOrder */
+    char scope[64];               /* "<operation>:asc" or ":desc": the marker's scope */
+    char key[PAGING_KEY_MAX + 1]; /* the marker's key, "" when absent */
+};
+
+/* Read pageSize (NAMES_PAGE_SIZE, dflt when absent), isAscendingOrder and
+ * marker (decoded under the scope "<operation>:asc" or ":desc", so a marker
+ * of one order is refused in the other) into *out. DD_ERR_INVALID (req->eb
+ * says why). */
+int handler_marker_page(struct request *req, const char *operation, size_t dflt,
+                        struct handler_marker *out);
 
 /* Add member (nextToken, nextMarker) to o: the pagination token of key last
  * under scope. DD_ERR_INVALID (req->eb) when it does not fit, DD_ERR_NOMEM. */

@@ -39,6 +39,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: ddlocal-server --database PATH [--port N] [--bind ADDR] [--region R]\n"
                "                      [--account A] [--threads N] [--max-body-bytes N]\n"
                "                      [--mqtts-endpoint HOST:PORT] [--public-url URL]\n"
+               "                      [--sqs-endpoint URL]\n"
                "                      [--allow-host NAME]... [--cors-origin O]...\n"
                "                      [--mitigation-step-seconds N]\n"
                "                      [--verify-signatures --credentials KEY:SECRET ...]\n"
@@ -207,6 +208,9 @@ static int parse_args(int argc, char **argv, struct server *srv, const char **is
             if (public_url_host(srv, v) ||
                 list_add(srv->allowed_hosts, &srv->n_allowed_hosts, a, srv->public_host))
                 return -1;
+            snprintf(srv->public_url, sizeof(srv->public_url), "%s", v);
+        } else if (strcmp(a, "--sqs-endpoint") == 0) {
+            srv->sqs_endpoint = v[0] != '\0';
         } else if (strcmp(a, "--mitigation-step-seconds") == 0) {
             if (parse_uint(a, v, 86400, &n))
                 return -1;
@@ -225,6 +229,8 @@ static int parse_args(int argc, char **argv, struct server *srv, const char **is
         fprintf(stderr, "ddlocal-server: --database is required\n");
         return -1;
     }
+    if (!srv->public_url[0])
+        snprintf(srv->public_url, sizeof(srv->public_url), "http://127.0.0.1:%u", srv->port);
     if (srv->verify_signatures && !srv->n_credentials) {
         fprintf(stderr, "ddlocal-server: --verify-signatures needs at least one --credentials "
                         "KEY:SECRET\n");

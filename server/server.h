@@ -49,6 +49,13 @@ struct server {
     const char *cors_origins[SERVER_MAX_LISTED];
     size_t n_cors_origins;
     char public_host[ORIGIN_HOST_MAX + 1];
+    /* --public-url as given ("" when not: http://127.0.0.1:PORT): the base
+     * of the links in the SNS messages Publish writes into queues. */
+    char public_url[512];
+    /* --sqs-endpoint: sqs subscriptions deliver to that engine, through
+     * the broker's delivery thread, instead of into this server's own
+     * queues. */
+    bool sqs_endpoint;
     bool verify_signatures; /* --verify-signatures: refuse unsigned requests */
     size_t n_credentials;
     struct server_credential credentials[SERVER_MAX_CREDENTIALS];

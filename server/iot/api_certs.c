@@ -20,6 +20,8 @@
  * (CertificateStateException, 406), one attached to a thing, and one with
  * policies unless forceDelete (DeleteConflictException, 409). Creation dates
  * are emulated time; validity is the certificate's own (real time). */
+#include "server/iot/api_certs.h"
+
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -37,6 +39,7 @@
 #include "server/handler.h"
 #include "server/iot/ca.h"
 #include "server/server.h"
+#include "store/iot/store_cacerts.h"
 #include "store/iot/store_certs.h"
 
 #define DEFAULT_PAGE_SIZE   25 /* ListCertificates, as AWS documents */
@@ -55,9 +58,7 @@ static int validation_error(struct request *req, const char *field, const char *
                    value, field, constraint);
 }
 
-/* A certificateId: 64 characters of pattern (0x)?[a-fA-F0-9]+. Copied
- * lowercased into id, as the store keeps them. */
-static int check_cert_id(struct request *req, const char *v, char id[STORE_CERT_ID_SIZE])
+int api_certs_check_id(struct request *req, const char *v, char id[STORE_CERT_ID_SIZE])
 {
     size_t i, len = v ? strlen(v) : 0, start;
 
@@ -105,12 +106,11 @@ static int principal_cert(struct request *req, char id[STORE_CERT_ID_SIZE])
                        "principal must be a certificate ARN (arn:aws:iot:REGION:ACCOUNT:cert/ID)");
     if (strcmp(a.region, req->region) != 0 || strcmp(a.account, req->account) != 0)
         return dd_fail(&req->eb, DD_ERR_NOT_FOUND, "Certificate %s cannot be found.", v);
-    return check_cert_id(req, a.name, id);
+    return api_certs_check_id(req, a.name, id);
 }
 
-/* A required string member of 1..max characters. */
-static int member_text(struct request *req, const cJSON *o, const char *key, size_t max,
-                       const char **out)
+int api_certs_member_text(struct request *req, const cJSON *o, const char *key, size_t max,
+                          const char **out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
@@ -139,10 +139,7 @@ static int state_error(struct request *req, struct response *res, int rc)
     return rc;
 }
 
-/* This thread's store into *s and the emulator's CA into *ca (free it
- * with ca_free()). DD_ERR_STORE, or DD_ERR_INTERNAL when the CA cannot be
- * loaded. */
-static int load_ca(struct request *req, struct store **s, struct ca **ca)
+int api_certs_load_ca(struct request *req, struct store **s, struct ca **ca)
 {
     int rc = request_store(req, s);
 
@@ -161,7 +158,7 @@ static int get_ca_pem(struct request *req, struct response *res)
     char *body;
     int rc;
 
-    rc = load_ca(req, &s, &ca);
+    rc = api_certs_load_ca(req, &s, &ca);
     if (rc)
         return rc;
     body = dd_strdup(ca_cert_pem(ca));
@@ -228,7 +225,7 @@ static int create_keys_and_certificate(struct request *req, struct response *res
     rc = request_query_bool(req, "setAsActive", false, &active);
     if (rc)
         return rc;
-    rc = load_ca(req, &s, &ca);
+    rc = api_certs_load_ca(req, &s, &ca);
     if (rc)
         return rc;
     rc = ca_issue_keys(ca, server_real_ms() / 1000, &c, &req->eb);
@@ -254,10 +251,10 @@ static int create_certificate_from_csr(struct request *req, struct response *res
     if (!rc)
         rc = request_json_body(req, &body);
     if (!rc)
-        rc = member_text(req, body, "certificateSigningRequest", CSR_MAX, &csr);
+        rc = api_certs_member_text(req, body, "certificateSigningRequest", CSR_MAX, &csr);
     if (rc)
         goto out;
-    rc = load_ca(req, &s, &ca);
+    rc = api_certs_load_ca(req, &s, &ca);
     if (rc)
         goto out;
     rc = ca_issue_from_csr(ca, csr, server_real_ms() / 1000, &c, &req->eb);
@@ -268,6 +265,30 @@ out:
     ca_cert_cleanup(&c);
     ca_free(ca);
     cJSON_Delete(body);
+    return rc;
+}
+
+/* RegisterCertificate with caCertificatePem: that CA must be registered
+ * (CertificateValidationException otherwise) and ACTIVE
+ * (CertificateStateException otherwise). An error answers res. */
+static int check_registered_ca(struct request *req, struct response *res, struct store *s,
+                               const char *ca_id)
+{
+    bool found, active;
+    int rc = store_cacert_state(s, ca_id, &found, &active);
+
+    if (rc)
+        return rc;
+    if (!found) {
+        rc = dd_fail(&req->eb, DD_ERR_INVALID,
+                     "The CA certificate %s is not registered: register it with "
+                     "RegisterCACertificate first.",
+                     ca_id);
+        handler_error_as(req, res, &rc, DD_ERR_INVALID, 400, "CertificateValidationException");
+    } else if (!active) {
+        rc = dd_fail(&req->eb, DD_ERR_STATE, "The CA certificate %s is not ACTIVE.", ca_id);
+        handler_error_as(req, res, &rc, DD_ERR_STATE, 406, "CertificateStateException");
+    }
     return rc;
 }
 
@@ -293,12 +314,12 @@ static int register_cert(struct request *req, struct response *res, bool with_ca
     if (!rc)
         rc = request_json_body(req, &body);
     if (!rc)
-        rc = member_text(req, body, "certificatePem", PEM_MAX, &pem);
+        rc = api_certs_member_text(req, body, "certificatePem", PEM_MAX, &pem);
     if (rc)
         goto out;
     st = with_ca ? cJSON_GetObjectItemCaseSensitive(body, "caCertificatePem") : NULL;
     if (st && !cJSON_IsNull(st)) {
-        rc = member_text(req, body, "caCertificatePem", PEM_MAX, &ca_pem);
+        rc = api_certs_member_text(req, body, "caCertificatePem", PEM_MAX, &ca_pem);
         if (rc)
             goto out;
     }
@@ -317,7 +338,9 @@ static int register_cert(struct request *req, struct response *res, bool with_ca
         rc)
         goto out;
     rc = request_store(req, &s);
-    if (!rc)
+    if (!rc && ca_id[0])
+        rc = check_registered_ca(req, res, s, ca_id);
+    if (!rc && !res->status)
         rc = store_and_answer(req, res, s, &c, ca_id[0] ? ca_id : NULL, status, false);
 out:
     ca_cert_cleanup(&c);
@@ -346,7 +369,7 @@ static int describe_certificate(struct request *req, struct response *res)
     bool ok;
     int rc;
 
-    rc = check_cert_id(req, request_param(req, "certificateId"), id);
+    rc = api_certs_check_id(req, request_param(req, "certificateId"), id);
     if (rc)
         return rc;
     rc = request_store(req, &s);
@@ -380,32 +403,27 @@ out:
     return rc;
 }
 
-static int list_certificates(struct request *req, struct response *res)
+int api_certs_respond_page(struct request *req, struct response *res, struct store *s,
+                           const char *ca_id, const char *operation)
 {
     struct store_cert_page page = { 0 };
-    char after[PAGING_KEY_MAX + 1], arn[NAMES_ARN_SIZE], last[24];
-    const char *scope;
+    struct handler_marker m;
+    char arn[NAMES_ARN_SIZE], last[24];
     int64_t after_seq = -1;
     cJSON *o = NULL, *arr;
-    struct store *s;
-    size_t limit, i;
-    bool asc;
+    size_t i;
     int rc;
 
-    rc = request_query_count(req, "pageSize", NAMES_PAGE_SIZE, DEFAULT_PAGE_SIZE, &limit);
-    if (!rc)
-        rc = request_query_bool(req, "isAscendingOrder", false, &asc);
+    rc = handler_marker_page(req, operation, DEFAULT_PAGE_SIZE, &m);
+    if (!rc && m.key[0])
+        rc = request_key_number(req, m.key, "marker", &after_seq);
     if (rc)
         return rc;
-    scope = asc ? "ListCertificates:asc" : "ListCertificates:desc";
-    rc = request_query_key(req, "marker", scope, after, sizeof(after));
-    if (!rc && after[0])
-        rc = request_key_number(req, after, "marker", &after_seq);
-    if (rc)
-        return rc;
-    rc = handler_list_open(req, "certificates", &s, &o, &arr);
-    if (!rc)
-        rc = store_cert_list(s, asc, after_seq, limit, &page);
+    o = handler_list_new("certificates", &arr);
+    if (!o)
+        return DD_ERR_NOMEM;
+    rc = ca_id ? store_cert_list_by_ca(s, ca_id, m.ascending, after_seq, m.limit, &page)
+               : store_cert_list(s, m.ascending, after_seq, m.limit, &page);
     for (i = 0; !rc && i < page.n; i++) {
         const struct store_cert *c = &page.v[i];
         cJSON *it;
@@ -421,10 +439,18 @@ static int list_certificates(struct request *req, struct response *res)
     }
     if (page.n && page.more)
         snprintf(last, sizeof(last), "%" PRId64, page.v[page.n - 1].seq);
-    rc = handler_respond_page(req, res, o, rc, "nextMarker", scope,
+    rc = handler_respond_page(req, res, o, rc, "nextMarker", m.scope,
                               page.n && page.more ? last : NULL);
     store_cert_page_cleanup(&page);
     return rc;
+}
+
+static int list_certificates(struct request *req, struct response *res)
+{
+    struct store *s;
+    int rc = request_store(req, &s);
+
+    return rc ? rc : api_certs_respond_page(req, res, s, NULL, "ListCertificates");
 }
 
 static int update_certificate(struct request *req, struct response *res)
@@ -434,7 +460,7 @@ static int update_certificate(struct request *req, struct response *res)
     struct store *s;
     int rc, status;
 
-    rc = check_cert_id(req, request_param(req, "certificateId"), id);
+    rc = api_certs_check_id(req, request_param(req, "certificateId"), id);
     if (!rc)
         rc = names_check_enum("newStatus", status_name, store_cert_status_names, &req->eb);
     if (rc)
@@ -458,7 +484,7 @@ static int delete_certificate(struct request *req, struct response *res)
     bool force;
     int rc;
 
-    rc = check_cert_id(req, request_param(req, "certificateId"), id);
+    rc = api_certs_check_id(req, request_param(req, "certificateId"), id);
     if (!rc)
         rc = request_query_bool(req, "forceDelete", false, &force);
     if (!rc)

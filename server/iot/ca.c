@@ -10,6 +10,7 @@
 #include "server/iot/ca.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -441,6 +442,8 @@ static int read_pem_cert(const char *pem, const char *what, X509 **out, struct d
                    what);
 }
 
+static int check_key(X509 *x, const char *what, struct dd_errbuf *eb);
+
 int ca_inspect(const char *pem, const char *ca_pem, struct ca_cert *out,
                char ca_id[CA_CERT_ID_SIZE], struct dd_errbuf *eb)
 {
@@ -454,6 +457,8 @@ int ca_inspect(const char *pem, const char *ca_pem, struct ca_cert *out,
     rc = read_pem_cert(pem, "certificate", &x, eb);
     if (!rc && ca_pem)
         rc = read_pem_cert(ca_pem, "CA certificate", &ca, eb);
+    if (!rc)
+        rc = check_key(x, "certificate", eb);
     if (rc)
         goto out;
     if (ca) {
@@ -587,5 +592,249 @@ out:
     X509_free(x);
     X509_NAME_free(name);
     EVP_PKEY_free(key);
+    return rc;
+}
+
+/* ---- registered CAs and revocation at the issuer ---- */
+
+/* name as RFC 2253 text into buf (size bytes). */
+static int name_text(const X509_NAME *name, char *buf, size_t size)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *p = NULL;
+    long n;
+
+    buf[0] = '\0';
+    if (!b)
+        return DD_ERR_NOMEM;
+    if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) < 0) {
+        BIO_free(b);
+        return DD_ERR_INTERNAL;
+    }
+    n = BIO_get_mem_data(b, &p);
+    if (n < 0 || (size_t)n >= size) {
+        BIO_free(b);
+        return DD_ERR_INTERNAL;
+    }
+    memcpy(buf, p, (size_t)n);
+    buf[n] = '\0';
+    BIO_free(b);
+    return DD_OK;
+}
+
+/* An ASN.1 serial number as lowercase hex into buf (size bytes). */
+static int serial_text(const ASN1_INTEGER *serial, char *buf, size_t size)
+{
+    BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
+    char *hex = bn ? BN_bn2hex(bn) : NULL;
+    size_t i;
+    int rc = DD_OK;
+
+    buf[0] = '\0';
+    if (!hex || strlen(hex) >= size) {
+        rc = DD_ERR_INTERNAL;
+    } else {
+        for (i = 0; hex[i]; i++)
+            buf[i] = (char)tolower((unsigned char)hex[i]);
+        buf[i] = '\0';
+    }
+    OPENSSL_free(hex);
+    BN_free(bn);
+    return rc;
+}
+
+static int x509_names(X509 *x, struct ca_names *out)
+{
+    int rc = name_text(X509_get_subject_name(x), out->subject, sizeof(out->subject));
+
+    if (!rc)
+        rc = name_text(X509_get_issuer_name(x), out->issuer, sizeof(out->issuer));
+    if (!rc)
+        rc = serial_text(X509_get0_serialNumber(x), out->serial, sizeof(out->serial));
+    return rc;
+}
+
+int ca_cert_names(const char *pem, struct ca_names *out, struct dd_errbuf *eb)
+{
+    X509 *x = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = read_pem_cert(pem, "certificate", &x, eb);
+    if (!rc)
+        rc = x509_names(x, out);
+    X509_free(x);
+    return rc;
+}
+
+int ca_own_names(const struct ca *ca, struct ca_names *out)
+{
+    memset(out, 0, sizeof(*out));
+    return x509_names(ca->cert, out);
+}
+
+/* AWS's key rule for a certificate it registers: RSA of at least 2048
+ * bits. */
+static int check_key(X509 *x, const char *what, struct dd_errbuf *eb)
+{
+    EVP_PKEY *k = X509_get0_pubkey(x);
+
+    if (!k)
+        return dd_fail(eb, DD_ERR_INVALID, "The %s has no readable public key.", what);
+    if (EVP_PKEY_base_id(k) == EVP_PKEY_RSA && EVP_PKEY_bits(k) < 2048)
+        return dd_fail(eb, DD_ERR_INVALID,
+                       "The %s has an RSA key of %d bits; the key must be at least 2048 bits.",
+                       what, EVP_PKEY_bits(k));
+    return DD_OK;
+}
+
+int ca_inspect_ca(const char *ca_pem, const char *verification_pem, const char *code,
+                  struct ca_cert *out, struct ca_names *names, bool *bad_code, struct dd_errbuf *eb)
+{
+    char cn[256];
+    X509 *ca = NULL, *v = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    memset(names, 0, sizeof(*names));
+    *bad_code = false;
+    rc = read_pem_cert(ca_pem, "CA certificate", &ca, eb);
+    if (!rc && X509_check_ca(ca) < 1)
+        rc = dd_fail(eb, DD_ERR_INVALID, "The certificate is not a CA certificate.");
+    if (!rc)
+        rc = check_key(ca, "CA certificate", eb);
+    if (!rc && verification_pem) {
+        rc = read_pem_cert(verification_pem, "verification certificate", &v, eb);
+        if (!rc && X509_verify(v, X509_get0_pubkey(ca)) != 1) {
+            ERR_clear_error();
+            rc = dd_fail(eb, DD_ERR_INVALID,
+                         "The verification certificate is not signed by the CA certificate.");
+        }
+        cn[0] = '\0';
+        if (!rc && (X509_NAME_get_text_by_NID(X509_get_subject_name(v), NID_commonName, cn,
+                                              (int)sizeof(cn)) < 0 ||
+                    strcmp(cn, code) != 0)) {
+            ERR_clear_error();
+            *bad_code = true;
+            rc = dd_fail(eb, DD_ERR_INVALID,
+                         "The verification certificate's common name is not the registration "
+                         "code %s.",
+                         code);
+        }
+    }
+    if (!rc)
+        rc = x509_names(ca, names);
+    if (!rc)
+        rc = describe(ca, out);
+    if (rc)
+        ca_cert_cleanup(out);
+    X509_free(v);
+    X509_free(ca);
+    return rc;
+}
+
+int ca_crl_sign(const struct ca *ca, const char *const *serials, const int64_t *revoked_s, size_t n,
+                int64_t now_s, char **pem, struct dd_errbuf *eb)
+{
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *last = ASN1_TIME_set(NULL, (time_t)now_s);
+    ASN1_TIME *next = ASN1_TIME_set(NULL, (time_t)(now_s + 7 * 86400));
+    BIO *b = NULL;
+    size_t i;
+    int rc = DD_OK;
+
+    *pem = NULL;
+    if (!crl || !last || !next || !X509_CRL_set_version(crl, 1) ||
+        !X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert)) ||
+        !X509_CRL_set1_lastUpdate(crl, last) || !X509_CRL_set1_nextUpdate(crl, next))
+        rc = DD_ERR_NOMEM;
+    for (i = 0; !rc && i < n; i++) {
+        X509_REVOKED *r = X509_REVOKED_new();
+        ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)revoked_s[i]);
+        BIGNUM *bn = NULL;
+        ASN1_INTEGER *serial = NULL;
+
+        if (BN_hex2bn(&bn, serials[i]) > 0)
+            serial = BN_to_ASN1_INTEGER(bn, NULL);
+        if (!r || !t || !serial || !X509_REVOKED_set_serialNumber(r, serial) ||
+            !X509_REVOKED_set_revocationDate(r, t) || !X509_CRL_add0_revoked(crl, r)) {
+            X509_REVOKED_free(r);
+            rc = DD_ERR_NOMEM;
+        }
+        ASN1_INTEGER_free(serial);
+        ASN1_TIME_free(t);
+        BN_free(bn);
+    }
+    if (!rc && (!X509_CRL_sort(crl) || !X509_CRL_sign(crl, ca->key, EVP_sha256())))
+        rc = ssl_fail(eb, DD_ERR_INTERNAL, "cannot sign the CRL");
+    if (!rc && (!(b = BIO_new(BIO_s_mem())) || !PEM_write_bio_X509_CRL(b, crl)))
+        rc = DD_ERR_NOMEM;
+    if (!rc && !(*pem = bio_string(b)))
+        rc = DD_ERR_NOMEM;
+    BIO_free(b);
+    ASN1_TIME_free(last);
+    ASN1_TIME_free(next);
+    X509_CRL_free(crl);
+    return rc;
+}
+
+void ca_crl_cleanup(struct ca_crl *c)
+{
+    size_t i;
+
+    if (!c)
+        return;
+    for (i = 0; i < c->n; i++)
+        free(c->serials[i]);
+    free(c->serials);
+    free(c->revoked_s);
+    memset(c, 0, sizeof(*c));
+}
+
+int ca_crl_read(const char *crl_pem, const char *ca_pem, struct ca_crl *out, struct dd_errbuf *eb)
+{
+    STACK_OF(X509_REVOKED) * revoked;
+    X509_CRL *crl = NULL;
+    X509 *ca = NULL;
+    BIO *b;
+    char serial[CA_SERIAL_SIZE];
+    int rc, i, n;
+
+    memset(out, 0, sizeof(*out));
+    rc = read_pem_cert(ca_pem, "CA certificate", &ca, eb);
+    if (rc)
+        return rc;
+    b = BIO_new_mem_buf(crl_pem, -1);
+    crl = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    if (!crl) {
+        ERR_clear_error();
+        rc = dd_fail(eb, DD_ERR_INVALID, "The CRL is not a valid PEM-encoded X.509 CRL.");
+    } else if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca)) != 0 ||
+               X509_CRL_verify(crl, X509_get0_pubkey(ca)) != 1) {
+        ERR_clear_error();
+        rc = dd_fail(eb, DD_ERR_INVALID, "The CRL is not issued and signed by the CA certificate.");
+    }
+    revoked = rc ? NULL : X509_CRL_get_REVOKED(crl);
+    n = revoked ? sk_X509_REVOKED_num(revoked) : 0;
+    if (n > 0) {
+        out->serials = calloc((size_t)n, sizeof(*out->serials));
+        out->revoked_s = calloc((size_t)n, sizeof(*out->revoked_s));
+        if (!out->serials || !out->revoked_s)
+            rc = DD_ERR_NOMEM;
+    }
+    for (i = 0; !rc && i < n; i++) {
+        const X509_REVOKED *r = sk_X509_REVOKED_value(revoked, i);
+
+        rc = serial_text(X509_REVOKED_get0_serialNumber(r), serial, sizeof(serial));
+        if (!rc && !(out->serials[out->n] = dd_strdup(serial)))
+            rc = DD_ERR_NOMEM;
+        if (!rc)
+            out->revoked_s[out->n++] = asn1_time_s(X509_REVOKED_get0_revocationDate(r));
+    }
+    if (rc)
+        ca_crl_cleanup(out);
+    X509_CRL_free(crl);
+    X509_free(ca);
     return rc;
 }

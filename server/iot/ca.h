@@ -17,6 +17,7 @@
 #ifndef DD_SERVER_CA_H
 #define DD_SERVER_CA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,7 +77,8 @@ int ca_issue_from_csr(const struct ca *ca, const char *csr_pem, int64_t now_s, s
  * ca_pem (borrowed; NULL: none), the certificate must be issued by that CA
  * certificate (issuer name and signature), whose id lands in ca_id; ca_id
  * is "" otherwise and on error. DD_ERR_INVALID when either holds no
- * readable X.509 certificate or the CA did not sign it (eb says which),
+ * readable X.509 certificate, the certificate's RSA key has fewer than 2048
+ * bits (AWS's rule) or the CA did not sign it (eb says which),
  * DD_ERR_INTERNAL, DD_ERR_NOMEM. Pure OpenSSL, any thread. */
 int ca_inspect(const char *pem, const char *ca_pem, struct ca_cert *out,
                char ca_id[CA_CERT_ID_SIZE], struct dd_errbuf *eb);
@@ -90,5 +92,60 @@ int ca_inspect(const char *pem, const char *ca_pem, struct ca_cert *out,
  * file that failed, or says the names do not fit), DD_ERR_NOMEM. */
 int ca_write_server_files(const struct ca *ca, const char *dir, const char *const *hosts,
                           size_t n_hosts, int64_t now_s, struct dd_errbuf *eb);
+
+/* ---- registered CAs and revocation at the issuer ---- */
+
+#define CA_SERIAL_SIZE 67  /* a serial number in lowercase hex (20 bytes: 40 digits) */
+#define CA_NAME_SIZE   512 /* a name as RFC 2253 text */
+
+/* The names and serial of a certificate, as the revocation tables key
+ * them (store/iot/store_cacerts.h). */
+struct ca_names {
+    char serial[CA_SERIAL_SIZE];
+    char subject[CA_NAME_SIZE];
+    char issuer[CA_NAME_SIZE];
+};
+
+/* The names and serial of the first certificate of pem (borrowed) into
+ * *out (cleared first): ask store_crl_is_revoked(out->issuer, out->serial)
+ * whether its issuer revoked it. DD_ERR_INVALID (not a certificate),
+ * DD_ERR_INTERNAL (a name too long), DD_ERR_NOMEM. Pure OpenSSL. */
+int ca_cert_names(const char *pem, struct ca_names *out, struct dd_errbuf *eb);
+
+/* The same for ddlocal's own CA certificate. */
+int ca_own_names(const struct ca *ca, struct ca_names *out);
+
+/* RegisterCACertificate's checks (pems and code borrowed): ca_pem must hold
+ * a CA certificate (basic constraints CA, or a v1 self-signed one) whose
+ * RSA key, if RSA, has at least 2048 bits; verification_pem, unless NULL
+ * (certificateMode SNI_ONLY), must be signed by that CA's key and carry
+ * the registration code as its common name (else *bad_code, AWS's
+ * RegistrationCodeValidationException). On DD_OK *out (as ca_inspect())
+ * and *names describe the CA. DD_ERR_INVALID (eb says why),
+ * DD_ERR_INTERNAL, DD_ERR_NOMEM; clean up *out with ca_cert_cleanup(). */
+int ca_inspect_ca(const char *ca_pem, const char *verification_pem, const char *code,
+                  struct ca_cert *out, struct ca_names *names, bool *bad_code,
+                  struct dd_errbuf *eb);
+
+/* ddlocal's CA's CRL: the n serials (lowercase hex) revoked at the given
+ * times (real epoch seconds), signed now_s, next update a week later, as
+ * PEM into *pem (free()). DD_ERR_INTERNAL, DD_ERR_NOMEM. */
+int ca_crl_sign(const struct ca *ca, const char *const *serials, const int64_t *revoked_s, size_t n,
+                int64_t now_s, char **pem, struct dd_errbuf *eb);
+
+/* The revoked serials of a CRL. */
+struct ca_crl {
+    char **serials;     /* owned array of n owned strings, lowercase hex */
+    int64_t *revoked_s; /* owned array of n revocation times, epoch seconds */
+    size_t n;
+};
+
+void ca_crl_cleanup(struct ca_crl *c);
+
+/* Read crl_pem (a PEM X.509 CRL) that the CA of ca_pem (both borrowed)
+ * must have issued and signed, into *out (cleared first; clean up with
+ * ca_crl_cleanup(), also on error). DD_ERR_INVALID (eb says why),
+ * DD_ERR_NOMEM. */
+int ca_crl_read(const char *crl_pem, const char *ca_pem, struct ca_crl *out, struct dd_errbuf *eb);
 
 #endif

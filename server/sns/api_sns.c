@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
@@ -35,9 +34,9 @@
 #include "server/query.h"
 #include "server/server.h"
 #include "server/xml.h"
-#include "store/emulator/store_emulator.h"
 #include "store/iot/store_tags.h"
 #include "store/sns/store_sns.h"
+#include "store/sns/store_sns_local.h"
 
 #define SNS_XMLNS      "http://sns.amazonaws.com/doc/2010-03-31/"
 #define PAGE_SIZE      100
@@ -1456,7 +1455,8 @@ static int pub_fits(const struct topic_info *t, const struct pub *m, struct dd_e
  * sequence its SequenceNumber ("" otherwise). A duplicate within the
  * deduplication window answers the first one's. */
 static int pub_store(struct action *a, const char *arn, const struct topic_info *t,
-                     const struct pub *m, char message_id[IDS_UUID_SIZE], char sequence[24])
+                     const struct pub *m, const struct store_sns_local *local,
+                     char message_id[IDS_UUID_SIZE], char sequence[24])
 {
     struct store_sns_fifo f = { m->group_id, m->dedup_id, FIFO_DEDUP_WINDOW_MS };
     char fresh[IDS_UUID_SIZE];
@@ -1478,6 +1478,7 @@ static int pub_store(struct action *a, const char *arn, const struct topic_info 
     p.structure = m->structure;
     p.attributes_json = attrs;
     p.timestamp_ms = request_now_ms(a->req);
+    p.local = local;
     if (t->fifo) {
         rc = store_sns_publish_fifo(a->s, &p, &f, server_real_ms(), message_id, &seq, &n);
         if (!rc)
@@ -1490,45 +1491,26 @@ static int pub_store(struct action *a, const char *arn, const struct topic_info 
     return rc;
 }
 
-/* How long Publish waits for its messages to reach this emulator's own
- * queues, how often it looks, and how old the broker's heartbeat may be for
- * it to wait at all. */
-#define QUEUE_WAIT_MS      2000
-#define QUEUE_POLL_US      2000
-#define HEARTBEAT_FRESH_MS 5000
-
-/* The highest delivery id before a publish, for queue_wait(); -1 when no
- * wait is due: outside the home partition (whose broker alone delivers)
- * or when the broker's heartbeat is missing or stale. */
-static int64_t queue_wait_mark(struct action *a)
+/* Open what Publish needs to write its deliveries to this partition's
+ * own queues in its transaction (store_sns_local.h), into l; with
+ * --sqs-endpoint there are none (the delivery thread sends them all):
+ * *use is then false. DD_OK, or an error already answered. */
+static int local_open(struct action *a, struct store_sns_local *l, bool *use)
 {
-    struct store_heartbeat hb;
-    int64_t last;
+    struct dd_errbuf eb = { { 0 } };
+    int rc;
 
-    if (strcmp(a->req->account, a->req->srv->account) != 0 ||
-        strcmp(a->req->region, a->req->srv->region) != 0 || store_heartbeat_get(a->s, &hb) ||
-        server_real_ms() - hb.written_real_ms > HEARTBEAT_FRESH_MS ||
-        store_sns_last_delivery(a->s, &last))
-        return -1;
-    return last;
-}
-
-/* Wait, at most QUEUE_WAIT_MS, until every delivery to an SQS queue made
- * after mark has had its first attempt. The broker's delivery thread
- * delivers, within milliseconds; waiting here makes Publish answer after
- * the message is in a queue of this emulator, so a client that publishes
- * and at once receives (as CI suites and moto's tests do) finds it. A
- * queue that does not exist yet, or another engine that does not answer,
- * only delays the answer by the bound. */
-static void queue_wait(struct action *a, int64_t mark)
-{
-    struct timespec pause = { 0, QUEUE_POLL_US * 1000L };
-    int64_t until = server_real_ms() + QUEUE_WAIT_MS, n = 0;
-
-    if (mark < 0)
-        return;
-    while (store_sns_queue_unsent(a->s, mark, &n) == DD_OK && n > 0 && server_real_ms() < until)
-        nanosleep(&pause, NULL);
+    memset(l, 0, sizeof(*l));
+    *use = !a->req->srv->sqs_endpoint;
+    if (!*use)
+        return DD_OK;
+    rc = store_sns_local_init(a->s, a->req->account, a->req->region, a->req->srv->public_url, l,
+                              &eb);
+    if (rc) {
+        fprintf(stderr, "ddlocal-server: %s\n", eb.msg);
+        failed(a->res, rc);
+    }
+    return rc;
 }
 
 /* Publish's target: TopicArn, or a TargetArn that names a topic. Phone
@@ -1561,8 +1543,9 @@ static int publish(struct action *a)
     struct dd_errbuf eb;
     struct xml x = { 0 };
     const char *arn, *code;
+    struct store_sns_local local;
     struct pub m;
-    int64_t mark = -1;
+    bool use;
     int rc;
 
     if (publish_target(a, &arn))
@@ -1576,14 +1559,15 @@ static int publish(struct action *a)
     if (!rc && m.bytes > t.max)
         return invalid(a->res, "Message too long");
     if (!rc) {
-        mark = queue_wait_mark(a);
-        rc = pub_store(a, arn, &t, &m, message_id, sequence);
+        if (local_open(a, &local, &use))
+            return DD_OK;
+        rc = pub_store(a, arn, &t, &m, use ? &local : NULL, message_id, sequence);
+        store_sns_local_cleanup(&local);
     }
     if (rc == DD_ERR_NOT_FOUND)
         return sns_error(a->res, 404, "NotFound", "Topic does not exist");
     if (rc)
         return failed(a->res, rc);
-    queue_wait(a, mark);
     xml_begin(&x, a->name, 1);
     xml_elem(&x, "MessageId", message_id);
     if (sequence[0])
@@ -1600,12 +1584,13 @@ static int publish_batch(struct action *a)
     const char *arn = query_form_get(a->p, "TopicArn"), *code;
     struct pub m[SNS_RULES_MAX_BATCH + 1];
     char prefix[64], where[96], message_id[IDS_UUID_SIZE], sequence[24];
-    int64_t mark;
+    struct store_sns_local local;
     struct topic_info t;
     int bad[SNS_RULES_MAX_BATCH];
     struct dd_errbuf eb[SNS_RULES_MAX_BATCH];
     struct xml x = { 0 };
     size_t n, i, j, total = 0;
+    bool use;
     int rc;
 
     if (topic_arn_here(a, "TopicArn", arn))
@@ -1649,14 +1634,16 @@ static int publish_batch(struct action *a)
     if (total > t.max)
         return sns_error(a->res, 400, "BatchRequestTooLong",
                          "The length of all the messages put together is more than the limit.");
-    mark = queue_wait_mark(a);
+    if (local_open(a, &local, &use))
+        return DD_OK;
     xml_begin(&x, a->name, 1);
     xml_raw(&x, "<Successful>");
     for (i = 0; i < n; i++) {
         if (bad[i])
             continue;
-        rc = pub_store(a, arn, &t, &m[i], message_id, sequence);
+        rc = pub_store(a, arn, &t, &m[i], use ? &local : NULL, message_id, sequence);
         if (rc) {
+            store_sns_local_cleanup(&local);
             free(x.p);
             return failed(a->res, rc == DD_ERR_NOT_FOUND ? DD_ERR_STORE : rc);
         }
@@ -1679,7 +1666,7 @@ static int publish_batch(struct action *a)
         xml_raw(&x, "</member>");
     }
     xml_raw(&x, "</Failed>");
-    queue_wait(a, mark);
+    store_sns_local_cleanup(&local);
     return xml_finish(&x, a->res, a->name, 1);
 }
 

@@ -217,25 +217,40 @@ int store_cert_exists(struct store *s, const char *cert_id, bool *found)
     return rc;
 }
 
-int store_cert_list(struct store *s, bool ascending, int64_t after_seq, size_t limit,
-                    struct store_cert_page *out)
+/* store_cert_list(), only of CA ca_id when it is not NULL. */
+static int list_certs(struct store *s, const char *ca_id, bool ascending, int64_t after_seq,
+                      size_t limit, struct store_cert_page *out)
 {
     static const char asc_sql[] = "SELECT " CERT_COLS " FROM certificates WHERE seq > ?1 "
-                                  "ORDER BY seq LIMIT ?2";
+                                  "AND (?3 IS NULL OR ca_cert_id = ?3) ORDER BY seq LIMIT ?2";
     static const char desc_sql[] = "SELECT " CERT_COLS " FROM certificates "
-                                   "WHERE ?1 < 0 OR seq < ?1 ORDER BY seq DESC LIMIT ?2";
+                                   "WHERE (?1 < 0 OR seq < ?1) AND (?3 IS NULL OR ca_cert_id = ?3) "
+                                   "ORDER BY seq DESC LIMIT ?2";
     sqlite3_stmt *st;
     void *items;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = store__stmt(s, ascending ? asc_sql : desc_sql, &st, "II", after_seq, (int64_t)limit + 1);
+    rc = store__stmt(s, ascending ? asc_sql : desc_sql, &st, "IIs", after_seq, (int64_t)limit + 1,
+                     ca_id);
     if (rc)
         return rc;
     rc = store__collect(s, st, limit, sizeof(*out->v), read_cert, cleanup_cert, &items, &out->n,
                         &out->more, "list certificates");
     out->v = items;
     return rc;
+}
+
+int store_cert_list(struct store *s, bool ascending, int64_t after_seq, size_t limit,
+                    struct store_cert_page *out)
+{
+    return list_certs(s, NULL, ascending, after_seq, limit, out);
+}
+
+int store_cert_list_by_ca(struct store *s, const char *ca_id, bool ascending, int64_t after_seq,
+                          size_t limit, struct store_cert_page *out)
+{
+    return list_certs(s, ca_id, ascending, after_seq, limit, out);
 }
 
 int store_cert_set_status(struct store *s, const char *cert_id, enum store_cert_status status,

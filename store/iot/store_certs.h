@@ -135,6 +135,11 @@ int store_cert_exists(struct store *s, const char *cert_id, bool *found);
 int store_cert_list(struct store *s, bool ascending, int64_t after_seq, size_t limit,
                     struct store_cert_page *out);
 
+/* ListCertificatesByCA: store_cert_list() of the certificates registered
+ * with CA ca_id (borrowed) as their issuer. */
+int store_cert_list_by_ca(struct store *s, const char *ca_id, bool ascending, int64_t after_seq,
+                          size_t limit, struct store_cert_page *out);
+
 /* UpdateCertificate: set the status (idempotent). DD_ERR_NOT_FOUND;
  * DD_ERR_STATE when the certificate is REVOKED and status is another one
  * (a revocation is final); DD_ERR_BUSY, DD_ERR_STORE. Which target states

@@ -27,6 +27,8 @@ static const struct taggable {
     { NAMES_ARN_CUSTOM_METRIC, "SELECT 1 FROM custom_metrics WHERE name = ?1" },
     { NAMES_ARN_THING_TYPE, "SELECT 1 FROM thing_types WHERE name = ?1" },
     { NAMES_ARN_BILLING_GROUP, "SELECT 1 FROM billing_groups WHERE name = ?1" },
+    { NAMES_ARN_ROLE_ALIAS, "SELECT 1 FROM role_aliases WHERE name = ?1" },
+    { NAMES_ARN_CACERT, "SELECT 1 FROM ca_certificates WHERE cert_id = ?1" },
 };
 
 static const struct taggable *find_taggable(enum names_arn_type kind)

@@ -12,7 +12,7 @@
 #include <sqlite3.h>
 
 #include "core/mem.h"
-#include "store/sqs/store_sqs.h"
+#include "store/sns/store_sns_local.h"
 #include "store/store_internal.h"
 
 /* Run a walk statement to its end, handing rows to row(); a non-zero row()
@@ -246,7 +246,7 @@ int store_sns_subscribe(struct store *s, const struct store_sns_subscribe *n,
     }
     if (!rc && !n->confirmed) {
         struct store_sns_publish m = {
-            n->confirm_message_id, n->topic_arn, NULL, n->confirm_text, n->now_ms, NULL, NULL
+            n->confirm_message_id, n->topic_arn, NULL, n->confirm_text, n->now_ms, NULL, NULL, NULL
         };
 
         rc = insert_message(s, "SubscriptionConfirmation", &m, n->token, 0, &row);
@@ -363,6 +363,8 @@ int store_sns_publish(struct store *s, const struct store_sns_publish *p, int64_
         rc = insert_message(s, "Notification", p, NULL, 0, &row);
     if (!rc)
         rc = fan_out(s, row, p->topic_arn, now_real_ms, n_deliveries);
+    if (!rc && p->local)
+        rc = store__sns_local_message(s, p->local, row, p->timestamp_ms, now_real_ms);
     rc = store__finish(s, rc);
     if (rc)
         *n_deliveries = 0;
@@ -412,6 +414,8 @@ int store_sns_publish_fifo(struct store *s, const struct store_sns_publish *p,
                             *sequence, row);
         if (!rc)
             rc = fan_out(s, row, p->topic_arn, now_real_ms, n_deliveries);
+        if (!rc && p->local)
+            rc = store__sns_local_message(s, p->local, row, p->timestamp_ms, now_real_ms);
         if (!rc)
             snprintf(message_id, STORE_SNS_MESSAGE_ID_SIZE, "%s", p->message_id);
     } else if (!rc) {
@@ -457,7 +461,8 @@ static int ensure_webhook(struct store *s, const char *topic_arn, const struct s
 
 int store_sns_alert_fanout(struct store *s, int64_t alert_id, const char *topic_arn,
                            const char *topic_name, const struct store_sns_webhook *hooks,
-                           size_t n_hooks, const char *message_id, int64_t now_real_ms,
+                           size_t n_hooks, const char *message_id,
+                           const struct store_sns_local *local, int64_t now_ms, int64_t now_real_ms,
                            int *n_deliveries)
 {
     static const char cursor_sql[] =
@@ -494,14 +499,15 @@ int store_sns_alert_fanout(struct store *s, int64_t alert_id, const char *topic_
         for (i = 0; !rc && i < n_hooks; i++)
             rc = ensure_webhook(s, topic_arn, &hooks[i], created);
         if (!rc) {
-            struct store_sns_publish m = {
-                message_id, topic_arn, NULL, message, created, NULL, NULL
-            };
+            struct store_sns_publish m = { message_id, topic_arn, NULL, message,
+                                           created,    NULL,      NULL, NULL };
 
             rc = insert_message(s, "Notification", &m, NULL, alert_id, &row);
         }
         if (!rc)
             rc = fan_out(s, row, topic_arn, now_real_ms, n_deliveries);
+        if (!rc && local)
+            rc = store__sns_local_message(s, local, row, now_ms, now_real_ms);
         if (rc)
             goto out;
     }
@@ -536,28 +542,77 @@ static int due_row(sqlite3_stmt *st, void *fn, void *ctx)
     return (*(store_sns_due_fn *)fn)(ctx, &d);
 }
 
+/* The columns of a delivery row as due_row() reads them, and the joins
+ * they need (d is the delivery). */
+#define DUE_SELECT                                                                                 \
+    "SELECT d.id, d.subscription_arn, d.protocol, d.endpoint, l.url, m.type, m.message_id, "       \
+    "m.topic_arn, m.subject, " STORE_SNS_MESSAGE_FOR_PROTOCOL ", m.token, "                        \
+    "CAST(json_extract(t.attributes, '$.SignatureVersion') AS TEXT), m.timestamp_ms, "             \
+    "d.attempts, json_extract(u.attributes, '$.FilterPolicy'), "                                   \
+    "json_extract(u.attributes, '$.FilterPolicyScope'), m.message_attributes, "                    \
+    "coalesce(json_extract(u.attributes, '$.RawMessageDelivery') = 'true', 0) "                    \
+    "FROM sns_deliveries d JOIN sns_messages m ON m.id = d.message_row "                           \
+    "LEFT JOIN sns_topics t ON t.arn = m.topic_arn "                                               \
+    "LEFT JOIN sns_subscriptions u ON u.arn = d.subscription_arn "                                 \
+    "LEFT JOIN emulator_lambda_functions l ON d.protocol = 'lambda' AND "                          \
+    "l.function_arn = d.endpoint "
+
+/* d heads its subscription's line: no earlier delivery of it is pending. */
+#define DUE_HEAD                                                                                   \
+    "d.status = 'pending' AND d.id = (SELECT min(id) FROM sns_deliveries h WHERE "                 \
+    "h.status = 'pending' AND h.subscription_arn = d.subscription_arn)"
+
 int store_sns_due_list(struct store *s, int64_t now_real_ms, int limit, store_sns_due_fn fn,
                        void *ctx)
 {
     static const char sql[] =
-        "SELECT d.id, d.subscription_arn, d.protocol, d.endpoint, l.url, m.type, m.message_id, "
-        "m.topic_arn, m.subject, " STORE_SNS_MESSAGE_FOR_PROTOCOL ", m.token, "
-        "CAST(json_extract(t.attributes, '$.SignatureVersion') AS TEXT), m.timestamp_ms, "
-        "d.attempts, json_extract(u.attributes, '$.FilterPolicy'), "
-        "json_extract(u.attributes, '$.FilterPolicyScope'), m.message_attributes, "
-        "coalesce(json_extract(u.attributes, '$.RawMessageDelivery') = 'true', 0) "
-        "FROM sns_deliveries d JOIN sns_messages m ON m.id = d.message_row "
-        "LEFT JOIN sns_topics t ON t.arn = m.topic_arn "
-        "LEFT JOIN sns_subscriptions u ON u.arn = d.subscription_arn "
-        "LEFT JOIN emulator_lambda_functions l ON d.protocol = 'lambda' AND "
-        "l.function_arn = d.endpoint "
-        "WHERE d.status = 'pending' AND d.next_attempt_real_ms <= ?1 AND d.id = "
-        "(SELECT min(id) FROM sns_deliveries h WHERE h.status = 'pending' AND "
-        "h.subscription_arn = d.subscription_arn) ORDER BY d.id LIMIT ?2";
+        DUE_SELECT "WHERE " DUE_HEAD " AND d.next_attempt_real_ms <= ?1 ORDER BY d.id LIMIT ?2";
     sqlite3_stmt *st;
     int rc = store__stmt(s, sql, &st, "Ii", now_real_ms, limit);
 
     return rc ? rc : walk(s, st, "list due deliveries", due_row, &fn, ctx, -1, NULL);
+}
+
+/* Collects delivery ids for store__sns_each_head(). */
+struct ids {
+    int64_t *v; /* owned */
+    size_t n;
+};
+
+static int collect_id(sqlite3_stmt *st, void *arg)
+{
+    struct ids *ids = arg;
+
+    if (store__grow(&ids->v, ids->n, sizeof(*ids->v)))
+        return DD_ERR_NOMEM;
+    ids->v[ids->n++] = sqlite3_column_int64(st, 0);
+    return DD_OK;
+}
+
+int store__sns_each_head(struct store *s, int64_t message_row, store_sns_due_fn fn, void *ctx)
+{
+    static const char ids_sql[] = "SELECT d.id FROM sns_deliveries d WHERE d.message_row = ?1 "
+                                  "AND d.protocol = 'sqs' AND " DUE_HEAD " ORDER BY d.id";
+    static const char one_sql[] = DUE_SELECT "WHERE d.id = ?1 AND d.status = 'pending'";
+    struct ids ids = { NULL, 0 };
+    sqlite3_stmt *st;
+    size_t i;
+    int rc = store__stmt(s, ids_sql, &st, "I", message_row);
+
+    /* The ids first: fn writes the rows a live walk would be reading. */
+    if (!rc)
+        rc = store__each(s, st, collect_id, &ids, "list queue deliveries");
+    for (i = 0; !rc && i < ids.n; i++) {
+        rc = store__one(s, one_sql, &st, "read queue delivery", "I", ids.v[i]);
+        if (!rc) {
+            rc = due_row(st, &fn, ctx);
+            sqlite3_reset(st);
+        } else if (rc == DD_ERR_NOT_FOUND) {
+            rc = DD_OK;
+        }
+    }
+    free(ids.v);
+    return rc;
 }
 
 static int email_row(sqlite3_stmt *st, void *fn, void *ctx)
@@ -601,26 +656,9 @@ int store_sns_next_due(struct store *s, int64_t *out_real_ms)
     return rc;
 }
 
-int store_sns_last_delivery(struct store *s, int64_t *out)
-{
-    return store__int64(s, "SELECT coalesce(max(id), 0) FROM sns_deliveries", "last delivery", out,
-                        "");
-}
-
-int store_sns_queue_unsent(struct store *s, int64_t after_id, int64_t *n)
-{
-    static const char sql[] =
-        "SELECT count(*) FROM sns_deliveries d WHERE d.status = 'pending' AND d.attempts = 0 "
-        "AND d.protocol = 'sqs' AND d.id > ?1 AND NOT EXISTS (SELECT 1 FROM sns_deliveries h "
-        "WHERE h.status = 'pending' AND h.subscription_arn = d.subscription_arn AND "
-        "h.attempts > 0 AND h.id < d.id)";
-
-    return store__int64(s, sql, "unsent queue deliveries", n, "I", after_id);
-}
-
-/* Record one attempt of delivery id inside the caller's transaction. */
-static int attempt(struct store *s, int64_t id, enum store_sns_outcome outcome, int64_t now_real_ms,
-                   int64_t next_real_ms, int http_status, const char *error)
+int store__sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outcome,
+                       int64_t now_real_ms, int64_t next_real_ms, int http_status,
+                       const char *error)
 {
     static const char sql[] =
         "UPDATE sns_deliveries SET attempts = attempts + ?7, last_attempt_real_ms = ?2, "
@@ -647,38 +685,7 @@ int store_sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outcom
 
     if (rc)
         return rc;
-    rc = attempt(s, id, outcome, now_real_ms, next_real_ms, http_status, error);
-    return store__finish(s, rc);
-}
-
-/* A queue's DelaySeconds (stored as text in its attributes), in ms. */
-static int64_t queue_delay_ms(const char *attributes)
-{
-    cJSON *doc = cJSON_Parse(attributes);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "DelaySeconds");
-    int64_t ms = cJSON_IsString(v) ? (int64_t)atoll(v->valuestring) * 1000 : 0;
-
-    cJSON_Delete(doc);
-    return ms;
-}
-
-int store_sns_deliver_to_queue(struct store *s, int64_t id, const char *queue_name,
-                               const struct store_sqs_send *m, int64_t now_real_ms)
-{
-    struct store_sqs_queue q;
-    struct store_sqs_send row = *m;
-    int rc = store_begin(s);
-
-    if (rc)
-        return rc;
-    rc = store_sqs_queue_get(s, queue_name, &q);
-    if (!rc) {
-        row.visible_ms += queue_delay_ms(q.attributes);
-        rc = store_sqs_send(s, q.id, &row);
-    }
-    if (!rc)
-        rc = attempt(s, id, STORE_SNS_DELIVERED, now_real_ms, now_real_ms, 0, NULL);
-    store_sqs_queue_cleanup(&q);
+    rc = store__sns_attempt(s, id, outcome, now_real_ms, next_real_ms, http_status, error);
     return store__finish(s, rc);
 }
 

@@ -123,6 +123,8 @@ int store_sns_subscription_list(struct store *s, const char *topic_arn, const ch
 
 /* ---- publishing ---- */
 
+struct store_sns_local;
+
 struct store_sns_publish {
     const char *message_id;
     const char *topic_arn;
@@ -131,11 +133,16 @@ struct store_sns_publish {
     int64_t timestamp_ms;        /* emulated */
     const char *structure;       /* MessageStructure ("json"), NULL: none */
     const char *attributes_json; /* {"name": {"Type", "Value"}}, NULL: none */
+    /* Deliveries to the queues of this database are written in the same
+     * transaction with this (store_sns_local.h); NULL: every delivery
+     * waits for the delivery thread. */
+    const struct store_sns_local *local;
 };
 
 /* Record a Notification and one pending delivery per confirmed subscription
- * of its topic, due at now_real_ms, in one transaction. *n_deliveries gets
- * their count. DD_ERR_NOT_FOUND when the topic does not exist. */
+ * of its topic, due at now_real_ms, in one transaction, and settle those to
+ * p->local's queues there. *n_deliveries gets their count. DD_ERR_NOT_FOUND
+ * when the topic does not exist. */
 int store_sns_publish(struct store *s, const struct store_sns_publish *p, int64_t now_real_ms,
                       int *n_deliveries);
 
@@ -178,12 +185,14 @@ struct store_sns_webhook {
  * under topic_arn) when missing, add the webhooks' subscriptions
  * (confirmed) when missing, record the Notification (message_id, the alert
  * text, Timestamp = the alert's time) with one pending delivery per
- * confirmed subscription, and move the cursor past the alert. topic_arn
- * NULL only moves the cursor. An alert already fanned out is left alone
- * (DD_OK). *n_deliveries gets the count. */
+ * confirmed subscription, settle those to local's queues (NULL: none) at
+ * emulated now_ms, and move the cursor past the alert. topic_arn NULL only
+ * moves the cursor. An alert already fanned out is left alone (DD_OK).
+ * *n_deliveries gets the count. */
 int store_sns_alert_fanout(struct store *s, int64_t alert_id, const char *topic_arn,
                            const char *topic_name, const struct store_sns_webhook *hooks,
-                           size_t n_hooks, const char *message_id, int64_t now_real_ms,
+                           size_t n_hooks, const char *message_id,
+                           const struct store_sns_local *local, int64_t now_ms, int64_t now_real_ms,
                            int *n_deliveries);
 
 /* A delivery that is due, with everything needed to send it. */
@@ -221,14 +230,6 @@ int store_sns_due_list(struct store *s, int64_t now_real_ms, int limit, store_sn
  * DD_ERR_NOT_FOUND when nothing is pending. */
 int store_sns_next_due(struct store *s, int64_t *out_real_ms);
 
-/* The highest delivery row id so far into *out (0 when there is none). */
-int store_sns_last_delivery(struct store *s, int64_t *out);
-
-/* How many deliveries to SQS queues with an id above after_id still wait
- * for their first attempt, into *n; not those held back behind an earlier
- * message of their subscription that waits for a retry. */
-int store_sns_queue_unsent(struct store *s, int64_t after_id, int64_t *n);
-
 enum store_sns_outcome {
     STORE_SNS_DELIVERED,
     STORE_SNS_RETRY, /* stays pending until next_real_ms */
@@ -242,16 +243,6 @@ enum store_sns_outcome {
 int store_sns_attempt(struct store *s, int64_t id, enum store_sns_outcome outcome,
                       int64_t now_real_ms, int64_t next_real_ms, int http_status,
                       const char *error);
-
-/* Deliver delivery id to queue_name of the sqs_* tables (an sqs
- * subscription of this partition), in one transaction: the message m
- * becomes a row of that queue (its visible_ms is moved by the queue's
- * DelaySeconds) and the delivery is recorded as delivered at now_real_ms.
- * DD_ERR_NOT_FOUND when there is no such queue (nothing changes: the
- * caller records the failed attempt). */
-struct store_sqs_send;
-int store_sns_deliver_to_queue(struct store *s, int64_t id, const char *queue_name,
-                               const struct store_sqs_send *m, int64_t now_real_ms);
 
 /* ---- email (server) ---- */
 

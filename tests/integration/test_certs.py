@@ -61,6 +61,7 @@ def self_signed(cn="outsider"):
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=1))
             .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(key, hashes.SHA256()))
     key_pem = key.private_bytes(serialization.Encoding.PEM,
                                 serialization.PrivateFormat.TraditionalOpenSSL,
@@ -282,9 +283,19 @@ def test_register_certificate(emu, iot, tmp_path):
         assert e.value.response["resourceId"] == out["certificateId"]
         assert e.value.response["resourceArn"] == out["certificateArn"]
 
-    # With its CA's PEM: checked against it, and the CA's id is kept.
+    # With its CA's PEM: the CA must be registered, then ACTIVE.
     ca_pem, ca_key = self_signed("my-ca")
     dev = signed_by(ca_pem, ca_key)
+    with pytest.raises(iot.exceptions.CertificateValidationException) as e:
+        iot.register_certificate(certificatePem=dev, caCertificatePem=ca_pem)
+    assert "is not registered" in str(e.value)
+    ca_id = iot.register_ca_certificate(caCertificate=ca_pem,
+                                        certificateMode="SNI_ONLY")["certificateId"]
+    with pytest.raises(iot.exceptions.CertificateStateException) as e:
+        iot.register_certificate(certificatePem=dev, caCertificatePem=ca_pem)
+    assert code(e) == ("CertificateStateException", 406)
+    iot.update_ca_certificate(certificateId=ca_id, newStatus="ACTIVE")
+    # Checked against it, and the CA's id is kept.
     out = iot.register_certificate(certificatePem=dev, caCertificatePem=ca_pem, setAsActive=True)
     d = iot.describe_certificate(certificateId=out["certificateId"])["certificateDescription"]
     assert d["status"] == "ACTIVE"

@@ -81,7 +81,7 @@ NOT_HERE = {"make", "docker", "docker-compose"}
 # thread (an HTTP delivery).
 EP = "aws --endpoint-url http://localhost:4566 "
 EXPECT = {
-    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":25'],
+    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":27'],
     "curl -s localhost:4566/_ddlocal/clock": ['"mode":"manual"'],
     "curl -s -X POST localhost:4566/_ddlocal/clock -d '{\"advanceSeconds\": 300}'":
         ['"mode":"manual"', '"evaluatedUntil"'],
@@ -121,6 +121,11 @@ EXPECT = {
     EP + "iot list-tags-for-resource --resource-arn"
     " arn:aws:iot:us-east-1:123456789012:thinggroup/Fleet --output text":
         ["TAGS\tenv\tlab\n", "TAGS\tteam\tsec\n"],
+    EP + "iot describe-role-alias --role-alias camera-alias":
+        ['"credentialDurationSeconds": 7200', '"owner": "123456789012"',
+         "arn:aws:iot:us-east-1:123456789012:rolealias/camera-alias"],
+    EP + "iot get-v2-logging-options": ['"defaultLogLevel": "WARN"', '"disableAllLogs": false'],
+    EP + "iot list-v2-logging-levels": ['"targetName": "lab"', '"logLevel": "DEBUG"'],
     EP + "iot describe-index --index-name AWS_Things":
         ['"REGISTRY_AND_SHADOW_AND_CONNECTIVITY_STATUS"', '"ACTIVE"'],
     EP + "iot search-index --query-string 'thingName:pump* AND attributes.temp>70'"

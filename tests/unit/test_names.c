@@ -93,6 +93,10 @@ static const struct shape_case shape_cases[] = {
     { NAMES_POLICY_NAME, "bad/policy", NULL, 0, BAD, PAT "[\\w+=,.@-]+" },
     { NAMES_POLICY_NAME, "p q", NULL, 0, BAD, PAT },
     { NAMES_POLICY_NAME, NULL, "p", 129, BAD, LE "128" },
+    { NAMES_ROLE_ALIAS, "cam_alias=1,@-x", NULL, 0, OK, NULL },
+    { NAMES_ROLE_ALIAS, "cam.alias", NULL, 0, BAD, PAT "[\\w=,@-]+" },
+    { NAMES_ROLE_ALIAS, "a+b", NULL, 0, BAD, PAT },
+    { NAMES_ROLE_ALIAS, NULL, "r", 129, BAD, LE "128" },
     { NAMES_POLICY_DOCUMENT, "", NULL, 0, OK, NULL },
     { NAMES_POLICY_DOCUMENT, NULL, "x", 404601, BAD, LE "404600" },
     { NAMES_SHADOW_NAME, NULL, "s", 64, OK, NULL },
@@ -404,6 +408,10 @@ static const struct arn_case {
       "arn:aws:iot:us-east-1:123456789012:all/unregistered-things" },
     { NAMES_ARN_BILLING_GROUP, "cost:center_1-a",
       "arn:aws:iot:us-east-1:123456789012:billinggroup/cost:center_1-a" },
+    { NAMES_ARN_ROLE_ALIAS, "cam=1", "arn:aws:iot:us-east-1:123456789012:rolealias/cam=1" },
+    { NAMES_ARN_CACERT, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+      "arn:aws:iot:us-east-1:123456789012:cacert/"
+      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" },
 };
 
 static void test_arn_build_and_round_trip(void **state)
@@ -461,6 +469,8 @@ static const struct bad_arn {
     { "arn:aws:iot:us-east-1:123456789012:thinggroup/bad!", "not a valid name" },
     { "arn:aws:iot:us-east-1:123456789012:billinggroup/", "not a valid name" },
     { "arn:aws:iot:us-east-1:123456789012:billinggroup/a b", "not a valid name" },
+    { "arn:aws:iot:us-east-1:123456789012:rolealias/a.b", "not a valid name" },
+    { "arn:aws:iot:us-east-1:123456789012:cacert/abc", "64 hex digits" },
     { "arn:aws:iot:us-east-1:123456789012:policy/bad/p", "not a valid name" },
     { "arn:aws:iot:us-east-1:123456789012:mitigationaction/a:b", "not a valid name" },
     { "arn:aws:iot:us-east-1:123456789012:custommetric/aws:x", "not a valid name" },

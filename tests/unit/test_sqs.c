@@ -325,13 +325,49 @@ static void test_redrive(void **state)
     }
 }
 
+static void test_arn_parse(void **state)
+{
+    static const struct {
+        const char *arn;
+        int rc;
+        const char *region, *account, *name;
+    } rows[] = {
+        { "arn:aws:sqs:us-east-1:123456789012:q", DD_OK, "us-east-1", "123456789012", "q" },
+        { "arn:aws-cn:sqs:cn-north-1:123456789012:a.fifo", DD_OK, "cn-north-1", "123456789012",
+          "a.fifo" },
+        { "arn:aws:sns:us-east-1:123456789012:q", DD_ERR_INVALID, "", "", "" },
+        { "arn:aws:sqs:us-east-1:123456789012:", DD_ERR_INVALID, "", "", "" },
+        { "arn:aws:sqs:us-east-1:123456789012:a:b", DD_ERR_INVALID, "", "", "" },
+        { "arn:aws:sqs:us-east-1:123456789012", DD_ERR_INVALID, "", "", "" },
+        { "arn:aws:sqs:us-east-1:1234567890123456:q", DD_ERR_INVALID, "", "", "" },
+        { "nope:aws:sqs:us-east-1:123456789012:q", DD_ERR_INVALID, "", "", "" },
+        { "", DD_ERR_INVALID, "", "", "" },
+    };
+
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct dd_errbuf eb = { { 0 } };
+        struct sqs_arn q;
+
+        memset(&q, 'x', sizeof(q));
+        assert_int_equal(sqs_arn_parse(rows[i].arn, &q, &eb), rows[i].rc);
+        assert_string_equal(q.region, rows[i].region);
+        assert_string_equal(q.account, rows[i].account);
+        assert_string_equal(q.name, rows[i].name);
+        if (rows[i].rc)
+            assert_non_null(strstr(eb.msg, "is not a queue ARN"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_md5_body),    cmocka_unit_test(test_md5_attributes),
         cmocka_unit_test(test_queue_names), cmocka_unit_test(test_fifo_rules),
         cmocka_unit_test(test_attr_check),  cmocka_unit_test(test_msg_attr_check),
-        cmocka_unit_test(test_redrive),
+        cmocka_unit_test(test_redrive),     cmocka_unit_test(test_arn_parse),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "store/sns/store_sns.h"
+#include "store/sns/store_sns_local.h"
 #include "store/sqs/store_sqs.h"
 #include "store/store.h"
 #include "tests/unit/alloc_fail.h"
@@ -162,7 +163,7 @@ static void subscribe(struct fx *f, const char *arn, const char *protocol, const
 
 static void publish(struct fx *f, const char *id, const char *message, int expect)
 {
-    struct store_sns_publish p = { id, T1, NULL, message, NOW, NULL, NULL };
+    struct store_sns_publish p = { id, T1, NULL, message, NOW, NULL, NULL, NULL };
     int n;
 
     assert_int_equal(store_sns_publish(f->s, &p, NOW, &n), DD_OK);
@@ -291,75 +292,128 @@ static int keep_due_sqs(void *ctx, const struct store_sns_due *d)
     return DD_OK;
 }
 
-static void test_deliver_to_queue_and_filtered(void **state)
+/* What a queue holds: its messages' bodies, in order, joined by '|'. */
+static void queue_bodies(struct fx *f, const char *name, char *out, size_t size)
+{
+    struct store_sqs_receive r = { 10, 1000, 3600000, 0, 0, NULL, false };
+    struct store_sqs_message *msgs = NULL;
+    struct store_sqs_queue q;
+    size_t n = 0, i, used = 0;
+
+    out[0] = '\0';
+    assert_int_equal(store_sqs_queue_get(f->s, name, &q), DD_OK);
+    assert_int_equal(store_sqs_receive(f->s, q.id, NOW + 60000, &r, &msgs, &n), DD_OK);
+    for (i = 0; i < n; i++)
+        used += (size_t)snprintf(out + used, size - used, "%s%s", i ? "|" : "", msgs[i].body);
+    store_sqs_messages_free(msgs, n);
+    store_sqs_queue_cleanup(&q);
+}
+
+/* Settles each due delivery as the delivery thread does. */
+struct settled {
+    struct fx *f;
+    const struct store_sns_local *l;
+    int rc; /* the last one's */
+    struct dd_errbuf eb;
+};
+
+static int settle_local(void *ctx, const struct store_sns_due *d)
+{
+    struct settled *st = ctx;
+
+    st->eb.msg[0] = '\0';
+    st->rc = store_sns_local_deliver(st->f->s, st->l, d, NOW, NOW, &st->eb);
+    return DD_OK;
+}
+
+static void publish_local(struct fx *f, const struct store_sns_local *l, const char *id,
+                          const char *message, const char *attrs)
+{
+    struct store_sns_publish p = { id, T1, NULL, message, NOW, NULL, attrs, l };
+    int n;
+
+    assert_int_equal(store_sns_publish(f->s, &p, NOW, &n), DD_OK);
+}
+
+/* @unittest for store_sns_local.c: deliveries to the queues of the same
+ * database are settled in Publish's transaction, filter policy and raw
+ * flag applied; a missing queue or another partition's stays pending for
+ * the delivery thread, which settles it with store_sns_local_deliver(). */
+static void test_local_queue_deliveries(void **state)
 {
     struct fx *f = *state;
-    struct store_sns_subscribe n = { S1,
-                                     T1,
-                                     "sqs",
-                                     "arn:aws:sqs:us-east-1:123456789012:q",
-                                     "t1",
-                                     1,
-                                     "m",
-                                     "t",
-                                     NOW,
-                                     NOW,
-                                     "{\"RawMessageDelivery\":\"true\","
-                                     "\"FilterPolicy\":\"{}\","
-                                     "\"FilterPolicyScope\":\"MessageBody\"}" };
-    struct store_sqs_send m = { "c0ffee00-0000-4000-8000-000000000001",
-                                "hello",
-                                "{}",
-                                "5d41402abc4b2a76b9719d911017c592",
-                                "",
-                                NOW,
-                                NOW };
+    struct store_sns_subscribe raw = { S1,
+                                       T1,
+                                       "sqs",
+                                       "arn:aws:sqs:us-east-1:123456789012:q",
+                                       "t1",
+                                       1,
+                                       "m",
+                                       "t",
+                                       NOW,
+                                       NOW,
+                                       "{\"RawMessageDelivery\":\"true\","
+                                       "\"FilterPolicy\":\"{\\\"k\\\":[\\\"yes\\\"]}\","
+                                       "\"FilterPolicyScope\":\"MessageBody\"}" };
+    struct store_sns_subscribe wrapped = raw, away = raw;
+    struct store_sns_local l;
+    struct dd_errbuf eb = { { 0 } };
+    struct settled st = { f, &l, -1, { { 0 } } };
     struct store_sqs_queue q;
     struct due_sqs x = { 0 };
-    int64_t visible, in_flight, delayed, next, mark = -1, unsent = -1;
+    int64_t visible, in_flight, delayed, next;
+    char bodies[8192];
 
+    assert_int_equal(
+        store_sns_local_init(f->s, "123456789012", "us-east-1", "http://h:1/", &l, &eb), DD_OK);
+    assert_string_equal(l.public_url, "http://h:1");
+    assert_non_null(strstr(l.cert_url, "http://h:1/_ddlocal/sns/SimpleNotificationService-"));
     assert_int_equal(store_sns_topic_create(f->s, T1, "T1", NULL, NOW), DD_OK);
-    assert_int_equal(store_sns_subscribe(f->s, &n, NULL, NULL), DD_OK);
-    assert_int_equal(store_sns_last_delivery(f->s, &mark), DD_OK);
-    assert_int_equal(mark, 0); /* none yet */
-    publish(f, "a0000000-0000-4000-8000-000000000001", "one", 1);
-    assert_int_equal(store_sns_queue_unsent(f->s, mark, &unsent), DD_OK);
-    assert_int_equal(unsent, 1);
-    assert_int_equal(store_sns_last_delivery(f->s, &next), DD_OK);
-    assert_int_equal(store_sns_queue_unsent(f->s, next, &unsent), DD_OK);
-    assert_int_equal(unsent, 0); /* nothing after the last */
+    assert_int_equal(store_sns_subscribe(f->s, &raw, NULL, NULL), DD_OK);
+    /* No queue yet: the delivery stays pending. */
+    publish_local(f, &l, "a0000000-0000-4000-8000-000000000001", "{\"k\":\"yes\",\"n\":1}", NULL);
     assert_int_equal(store_sns_due_list(f->s, NOW, 8, keep_due_sqs, &x), DD_OK);
-    assert_string_equal(x.line, "sqs 1 {} MessageBody");
-    /* No queue yet: nothing changes, the caller records the failure. */
-    assert_int_equal(store_sns_deliver_to_queue(f->s, x.id, "q", &m, NOW), DD_ERR_NOT_FOUND);
-    assert_int_equal(due(f, NOW).n, 1);
-    /* A first attempt, failed and due again later, is no longer unsent. */
-    assert_int_equal(store_sns_attempt(f->s, x.id, STORE_SNS_RETRY, NOW, NOW, 0, "no queue"),
-                     DD_OK);
-    assert_int_equal(store_sns_queue_unsent(f->s, mark, &unsent), DD_OK);
-    assert_int_equal(unsent, 0);
-    /* A message behind that retry is held back, so not counted either. */
-    publish(f, "a0000000-0000-4000-8000-000000000003", "behind", 1);
-    assert_int_equal(store_sns_queue_unsent(f->s, mark, &unsent), DD_OK);
-    assert_int_equal(unsent, 0);
-    assert_int_equal(store_sns_last_delivery(f->s, &next), DD_OK);
-    assert_int_equal(store_sns_attempt(f->s, next, STORE_SNS_FILTERED, NOW, NOW, 0, NULL), DD_OK);
-    /* The queue's DelaySeconds moves the message's visibility. */
+    assert_string_equal(x.line, "sqs 1 {\"k\":[\"yes\"]} MessageBody");
+    /* The delivery thread's retry; the queue's DelaySeconds delays it. */
     assert_int_equal(store_sqs_queue_create(f->s, "q", "{\"DelaySeconds\":\"5\"}", NOW), DD_OK);
-    assert_int_equal(store_sns_deliver_to_queue(f->s, x.id, "q", &m, NOW), DD_OK);
-    assert_int_equal(due(f, NOW).n, 0);
+    assert_int_equal(store_sns_next_due(f->s, &next), DD_OK);
+    assert_int_equal(store_sns_due_list(f->s, NOW, 8, settle_local, &st), DD_OK);
+    assert_int_equal(st.rc, DD_OK);
+    assert_int_equal(store_sns_next_due(f->s, &next), DD_ERR_NOT_FOUND);
     assert_int_equal(store_sqs_queue_get(f->s, "q", &q), DD_OK);
     assert_int_equal(store_sqs_counts(f->s, q.id, NOW, &visible, &in_flight, &delayed), DD_OK);
     assert_int_equal(visible * 100 + in_flight * 10 + delayed, 1);
-    assert_int_equal(store_sqs_counts(f->s, q.id, NOW + 5000, &visible, &in_flight, &delayed),
-                     DD_OK);
-    assert_int_equal(visible, 1);
     store_sqs_queue_cleanup(&q);
-    /* A filtered delivery is done without an attempt. */
-    publish(f, "a0000000-0000-4000-8000-000000000002", "two", 1);
-    assert_int_equal(store_sns_due_list(f->s, NOW, 8, keep_due_sqs, &x), DD_OK);
-    assert_int_equal(store_sns_attempt(f->s, x.id, STORE_SNS_FILTERED, NOW, NOW, 0, NULL), DD_OK);
+    /* Filtered out, then written at once, both in Publish's transaction. */
+    publish_local(f, &l, "a0000000-0000-4000-8000-000000000002", "{\"k\":\"no\"}", NULL);
+    publish_local(f, &l, "a0000000-0000-4000-8000-000000000003", "{\"k\":\"yes\",\"n\":3}",
+                  "{\"a\":{\"Type\":\"String\",\"Value\":\"v\"}}");
     assert_int_equal(store_sns_next_due(f->s, &next), DD_ERR_NOT_FOUND);
+    queue_bodies(f, "q", bodies, sizeof(bodies));
+    assert_string_equal(bodies, "{\"k\":\"yes\",\"n\":1}|{\"k\":\"yes\",\"n\":3}");
+    /* Wrapped: the signed notification; another partition's queue waits. */
+    wrapped.arn = S2;
+    wrapped.endpoint = "arn:aws:sqs:us-east-1:123456789012:w";
+    wrapped.attributes = NULL;
+    wrapped.token = "t2";
+    assert_int_equal(store_sns_subscribe(f->s, &wrapped, NULL, NULL), DD_OK);
+    away.arn = T1 ":33333333-3333-4333-8333-333333333333";
+    away.endpoint = "arn:aws:sqs:eu-west-1:123456789012:w";
+    away.attributes = NULL;
+    away.token = "t3";
+    assert_int_equal(store_sns_subscribe(f->s, &away, NULL, NULL), DD_OK);
+    assert_int_equal(store_sqs_queue_create(f->s, "w", "{}", NOW), DD_OK);
+    publish_local(f, &l, "a0000000-0000-4000-8000-000000000004", "hi", NULL);
+    queue_bodies(f, "w", bodies, sizeof(bodies));
+    assert_non_null(strstr(bodies, "\"Type\" : \"Notification\""));
+    assert_non_null(strstr(bodies, "\"Message\" : \"hi\""));
+    assert_non_null(strstr(bodies, "\"Signature\" : \""));
+    assert_non_null(strstr(bodies, "\"UnsubscribeURL\" : \"http://h:1/?Action=Unsubscribe"));
+    assert_int_equal(store_sns_due_list(f->s, NOW, 8, settle_local, &st), DD_OK);
+    assert_int_equal(st.rc, DD_ERR_NOT_FOUND);
+    assert_non_null(strstr(st.eb.msg, "not in this partition"));
+    store_sns_local_cleanup(&l);
+    store_sns_local_cleanup(&l); /* idempotent */
 }
 
 /* ---- publish, order and outcomes ---- */
@@ -367,7 +421,7 @@ static void test_deliver_to_queue_and_filtered(void **state)
 static void test_publish_order_and_retries(void **state)
 {
     struct fx *f = *state;
-    struct store_sns_publish missing = { "m", T2, NULL, "x", NOW, NULL, NULL };
+    struct store_sns_publish missing = { "m", T2, NULL, "x", NOW, NULL, NULL, NULL };
     struct dues d;
     int64_t next, id;
     int n = 9;
@@ -413,8 +467,8 @@ static void test_publish_structure(void **state)
     struct fx *f = *state;
     static const char text[] = "{\"default\":\"d\",\"lambda\":\"for lambda\",\"http\":7}";
     struct store_sns_publish p = {
-        "a0000000-0000-4000-8000-000000000009",         T1, NULL, text, NOW, "json",
-        "{\"k\":{\"Type\":\"String\",\"Value\":\"v\"}}"
+        "a0000000-0000-4000-8000-000000000009",          T1,  NULL, text, NOW, "json",
+        "{\"k\":{\"Type\":\"String\",\"Value\":\"v\"}}", NULL
     };
     struct dues d;
     int n;
@@ -441,7 +495,7 @@ static void test_publish_fifo(void **state)
 {
     struct fx *f = *state;
     struct store_sns_publish p = {
-        "a0000000-0000-4000-8000-000000000001", T1, NULL, "one", NOW, NULL, NULL
+        "a0000000-0000-4000-8000-000000000001", T1, NULL, "one", NOW, NULL, NULL, NULL
     };
     struct store_sns_fifo fifo = { "g", "d1", 300000 };
     char id[STORE_SNS_MESSAGE_ID_SIZE];
@@ -518,21 +572,25 @@ static void test_alert_fanout(void **state)
     assert_int_equal(store_sns_alert_next(f->s, &id, &created, &topic), DD_OK);
     assert_int_equal(id, 1);
     assert_null(topic);
-    assert_int_equal(store_sns_alert_fanout(f->s, 1, NULL, NULL, NULL, 0, "m0", NOW, &n), DD_OK);
+    assert_int_equal(store_sns_alert_fanout(f->s, 1, NULL, NULL, NULL, 0, "m0", NULL, NOW, NOW, &n),
+                     DD_OK);
     assert_int_equal(store_sns_alert_next(f->s, &id, &created, &topic), DD_OK);
     assert_int_equal(id, 2);
     assert_int_equal(created, NOW);
     assert_string_equal(topic, T1);
     free(topic);
     /* The topic is created on first use and the webhook subscribed, confirmed. */
-    assert_int_equal(store_sns_alert_fanout(f->s, 2, T1, "T1", &hook, 1, "m1", NOW, &n), DD_OK);
+    assert_int_equal(store_sns_alert_fanout(f->s, 2, T1, "T1", &hook, 1, "m1", NULL, NOW, NOW, &n),
+                     DD_OK);
     assert_int_equal(n, 1);
     /* Fanning out the same alert again changes nothing. */
-    assert_int_equal(store_sns_alert_fanout(f->s, 2, T1, "T1", &hook, 1, "m1b", NOW, &n), DD_OK);
+    assert_int_equal(store_sns_alert_fanout(f->s, 2, T1, "T1", &hook, 1, "m1b", NULL, NOW, NOW, &n),
+                     DD_OK);
     assert_int_equal(n, 0);
     hook.arn = S2; /* a fresh candidate: the existing subscription is kept */
     hook.token = "tokw2";
-    assert_int_equal(store_sns_alert_fanout(f->s, 3, T1, "T1", &hook, 1, "m2", NOW, &n), DD_OK);
+    assert_int_equal(store_sns_alert_fanout(f->s, 3, T1, "T1", &hook, 1, "m2", NULL, NOW, NOW, &n),
+                     DD_OK);
     assert_int_equal(n, 1);
     assert_int_equal(store_sns_alert_next(f->s, &id, &created, &topic), DD_ERR_NOT_FOUND);
     id = due_one(f, NOW,
@@ -639,7 +697,7 @@ static int sweep_fanout(void *ctx)
     if (rc)
         return rc;
     snprintf(mid, sizeof(mid), "m%lld", (long long)id);
-    rc = store_sns_alert_fanout(sweep_fx->s, id, topic, "T1", NULL, 0, mid, NOW, &n);
+    rc = store_sns_alert_fanout(sweep_fx->s, id, topic, "T1", NULL, 0, mid, NULL, NOW, NOW, &n);
     free(topic);
     return rc;
 }
@@ -654,8 +712,9 @@ static void test_alloc_failures(void **state)
                      DD_OK);
     add_alert(f, T1, "{\"a\":1}");
     assert_true(alloc_fail_sweep(sweep_reads, NULL) >= 4);
-    assert_int_equal(store_sns_alert_fanout(f->s, 1, T1, "T1", NULL, 0, "m0", NOW, &(int){ 0 }),
-                     DD_OK);
+    assert_int_equal(
+        store_sns_alert_fanout(f->s, 1, T1, "T1", NULL, 0, "m0", NULL, NOW, NOW, &(int){ 0 }),
+        DD_OK);
     assert_true(alloc_fail_sweep(sweep_fanout, NULL) >= 1);
 }
 
@@ -665,7 +724,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_topics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscribe_confirm_unsubscribe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscription_attributes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_deliver_to_queue_and_filtered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_local_queue_deliveries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_order_and_retries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_structure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_fifo, setup, teardown),
