@@ -35,8 +35,8 @@
 /* clang-format off */
 const struct audit_check audit_checks[] = {
     { "AUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK", "CRITICAL", "COGNITO_IDENTITY_POOL", NULL, 0, AUDIT_SOURCE_NONE },
-    { "CA_CERTIFICATE_EXPIRING_CHECK", "MEDIUM", "CA_CERTIFICATE", NULL, 30, AUDIT_SOURCE_NONE },
-    { "CA_CERTIFICATE_KEY_QUALITY_CHECK", "CRITICAL", "CA_CERTIFICATE", NULL, 0, AUDIT_SOURCE_NONE },
+    { "CA_CERTIFICATE_EXPIRING_CHECK", "MEDIUM", "CA_CERTIFICATE", NULL, 30, AUDIT_SOURCE_CA_CERT },
+    { "CA_CERTIFICATE_KEY_QUALITY_CHECK", "CRITICAL", "CA_CERTIFICATE", NULL, 0, AUDIT_SOURCE_CA_CERT },
     { "CONFLICTING_CLIENT_IDS_CHECK", "HIGH", "CLIENT_ID", NULL, 0, AUDIT_SOURCE_NONE },
     { "DEVICE_CERTIFICATE_AGE_CHECK", "LOW", "DEVICE_CERTIFICATE", "CERT_AGE_THRESHOLD_IN_DAYS", 365, AUDIT_SOURCE_DEVICE_CERT },
     { "DEVICE_CERTIFICATE_EXPIRING_CHECK", "MEDIUM", "DEVICE_CERTIFICATE", "CERT_EXPIRATION_THRESHOLD_IN_DAYS", 30, AUDIT_SOURCE_DEVICE_CERT },
@@ -47,9 +47,9 @@ const struct audit_check audit_checks[] = {
     { "IOT_POLICY_POTENTIAL_MISCONFIGURATION_CHECK", "MEDIUM", "IOT_POLICY", NULL, 0, AUDIT_SOURCE_POLICY },
     { "IOT_ROLE_ALIAS_ALLOWS_ACCESS_TO_UNUSED_SERVICES_CHECK", "MEDIUM", "ROLE_ALIAS", NULL, 0, AUDIT_SOURCE_NONE },
     { "IOT_ROLE_ALIAS_OVERLY_PERMISSIVE_CHECK", "CRITICAL", "ROLE_ALIAS", NULL, 0, AUDIT_SOURCE_NONE },
-    { "LOGGING_DISABLED_CHECK", "LOW", "ACCOUNT_SETTINGS", NULL, 0, AUDIT_SOURCE_NONE },
-    { "REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK", "CRITICAL", "CA_CERTIFICATE", NULL, 0, AUDIT_SOURCE_NONE },
-    { "REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK", "MEDIUM", "DEVICE_CERTIFICATE", NULL, 0, AUDIT_SOURCE_NONE },
+    { "LOGGING_DISABLED_CHECK", "LOW", "ACCOUNT_SETTINGS", NULL, 0, AUDIT_SOURCE_ACCOUNT },
+    { "REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK", "CRITICAL", "CA_CERTIFICATE", NULL, 0, AUDIT_SOURCE_CA_CERT },
+    { "REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK", "MEDIUM", "DEVICE_CERTIFICATE", NULL, 0, AUDIT_SOURCE_DEVICE_CERT },
     { "UNAUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK", "CRITICAL", "COGNITO_IDENTITY_POOL", NULL, 0, AUDIT_SOURCE_NONE },
 };
 /* clang-format on */
@@ -176,6 +176,28 @@ struct audit_verdict audit_cert_expiring(int64_t not_after_s, int64_t now_ms, in
     } else if (not_after_ms <= now_ms + (int64_t)threshold_days * DAY_MS) {
         v.reason_code = "CERTIFICATE_APPROACHING_EXPIRATION";
         v.reason = "Certificate is approaching its expiration.";
+    }
+    return v;
+}
+
+struct audit_verdict audit_cert_revoked(bool revoked)
+{
+    struct audit_verdict v = { NULL, NULL };
+
+    if (revoked) {
+        v.reason_code = "CERTIFICATE_REVOKED_BY_ISSUER";
+        v.reason = "Certificate is revoked by its issuer.";
+    }
+    return v;
+}
+
+struct audit_verdict audit_logging(bool enabled)
+{
+    struct audit_verdict v = { NULL, NULL };
+
+    if (!enabled) {
+        v.reason_code = "LOGGING_DISABLED";
+        v.reason = "Logging is disabled.";
     }
     return v;
 }

@@ -26,6 +26,8 @@
 enum audit_source {
     AUDIT_SOURCE_POLICY,      /* every version of every IoT policy */
     AUDIT_SOURCE_DEVICE_CERT, /* every ACTIVE or PENDING_TRANSFER device certificate */
+    AUDIT_SOURCE_CA_CERT,     /* every ACTIVE registered CA certificate */
+    AUDIT_SOURCE_ACCOUNT,     /* the account's settings: one resource */
     AUDIT_SOURCE_NONE, /* nothing in the emulator to inspect: always compliant, 0 resources */
 };
 
@@ -82,6 +84,16 @@ struct audit_verdict {
  * has expired, CERTIFICATE_APPROACHING_EXPIRATION when it expires within
  * the threshold. Pure, cannot fail. */
 struct audit_verdict audit_cert_expiring(int64_t not_after_s, int64_t now_ms, int threshold_days);
+
+/* REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK and
+ * REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK on a certificate that is
+ * active in IoT: CERTIFICATE_REVOKED_BY_ISSUER when revoked (its serial is
+ * on its issuer's CRL). Pure, cannot fail. */
+struct audit_verdict audit_cert_revoked(bool revoked);
+
+/* LOGGING_DISABLED_CHECK on the account: LOGGING_DISABLED unless enabled
+ * (v1 or v2 logging on, store_logging_enabled()). Pure, cannot fail. */
+struct audit_verdict audit_logging(bool enabled);
 
 /* DEVICE_CERTIFICATE_AGE_CHECK on a certificate registered at created_ms:
  * CERTIFICATE_PAST_AGE_THRESHOLD when it is threshold_days old or older.

@@ -137,8 +137,21 @@ int store_audit_task_list(struct store *s, int64_t start_ms, int64_t end_ms, con
 /* The paging key of a task row (start time and id) into buf (size bytes). */
 void store_audit_task_key(int64_t start_ms, const char *task_id, char *buf, size_t size);
 
+/* Room for a certificate's issuer name or serial (store_audit_names_fn). */
+#define STORE_AUDIT_NAME_SIZE 1024
+
+/* The issuer name (RFC 2253) and serial (lowercase hex) of the
+ * certificate pem into issuer and serial (sizes in bytes), as the CRL
+ * rows of store_cacerts.h key them: the server's X.509 reader, handed to
+ * the audit run, since the store never parses X.509. Non-zero when the
+ * certificate cannot be read. */
+typedef int (*store_audit_names_fn)(const char *pem, char *issuer, size_t issuer_size, char *serial,
+                                    size_t serial_size);
+
 /* The audit worker: run the oldest IN_PROGRESS task of this partition
- * (account, region: the ARNs and identifiers its checks build), reading
+ * (account, region: the ARNs and identifiers its checks build; names
+ * reads a certificate's issuer and serial for the revocation checks, NULL:
+ * none is revoked), reading
  * every resource in one read transaction and writing its findings, counts
  * and status in one write transaction at now_ms. *ran says whether there
  * was one. A task canceled meanwhile keeps its state. When the account's
@@ -146,7 +159,8 @@ void store_audit_task_key(int64_t start_ms, const char *task_id, char *buf, size
  * it (its deliveries due at real_ms, the wall clock). DD_ERR_BUSY,
  * DD_ERR_STORE, DD_ERR_NOMEM (eb says why). Audit worker thread. */
 int store_audit_run_next(struct store *s, const char *account, const char *region, int64_t now_ms,
-                         int64_t real_ms, bool *ran, struct dd_errbuf *eb);
+                         int64_t real_ms, store_audit_names_fn names, bool *ran,
+                         struct dd_errbuf *eb);
 
 /* ---- findings ---- */
 

@@ -19,6 +19,8 @@
 #include "core/audit.h"
 #include "core/ids.h"
 #include "store/audit/store_audit.h"
+#include "store/iot/store_cacerts.h"
+#include "store/iot/store_logging.h"
 #include "store/sns/store_sns.h"
 #include "store/store_internal.h"
 
@@ -40,12 +42,14 @@ struct run_check {
 
 struct run {
     const char *account, *region; /* borrowed */
+    store_audit_names_fn names;   /* a certificate's issuer and serial */
     int64_t now_ms;
     struct run_check checks[AUDIT_N_CHECKS_MAX];
     size_t n_checks;
     struct finding *v; /* owned */
     size_t n;
     struct dd_errbuf *eb;
+    struct store *s; /* borrowed: the connection the run reads */
 };
 
 static void run_cleanup(struct run *r)
@@ -186,6 +190,13 @@ static int cert_row(sqlite3_stmt *st, void *arg)
             info = expiry;
         } else if (strcmp(c->check->name, "DEVICE_CERTIFICATE_AGE_CHECK") == 0) {
             v = audit_cert_age(created_ms, r->now_ms, c->days);
+        } else if (strcmp(c->check->name, "REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK") == 0) {
+            char issuer[STORE_AUDIT_NAME_SIZE], serial[STORE_AUDIT_NAME_SIZE];
+            bool revoked = false;
+
+            if (r->names && !r->names(pem, issuer, sizeof(issuer), serial, sizeof(serial)))
+                rc = store_crl_is_revoked(r->s, issuer, serial, &revoked);
+            v = audit_cert_revoked(revoked);
         } else {
             v = audit_cert_key_quality(pem);
         }
@@ -199,11 +210,76 @@ static int cert_row(sqlite3_stmt *st, void *arg)
     return rc;
 }
 
+/* ---- CA certificates: the ACTIVE registered ones ---- */
+
+static int cacert_row(void *ctx, const struct store_cacert *ca)
+{
+    struct run *r = ctx;
+    char expiry[24];
+    size_t i;
+    int rc = DD_OK;
+
+    if (!ca->active)
+        return DD_OK;
+    for (i = 0; !rc && i < r->n_checks; i++) {
+        struct run_check *c = &r->checks[i];
+        const char *info = NULL;
+        struct audit_verdict v;
+        cJSON *ident;
+
+        if (c->check->source != AUDIT_SOURCE_CA_CERT)
+            continue;
+        c->total++;
+        if (strcmp(c->check->name, "CA_CERTIFICATE_EXPIRING_CHECK") == 0) {
+            v = audit_cert_expiring(ca->not_after_s, r->now_ms, c->days);
+            snprintf(expiry, sizeof(expiry), "%lld", (long long)ca->not_after_s * 1000);
+            info = expiry;
+        } else if (strcmp(c->check->name, "CA_CERTIFICATE_KEY_QUALITY_CHECK") == 0) {
+            v = audit_cert_key_quality(ca->pem ? ca->pem : "");
+        } else {
+            v = audit_cert_revoked(ca->revoked_by_issuer);
+        }
+        if (!v.reason_code)
+            continue;
+        ident = identifier_string("caCertificateId", ca->cert_id);
+        if (!ident)
+            return DD_ERR_NOMEM;
+        rc = add_finding(r, c, ident, &v, "EXPIRATION_TIME", info);
+    }
+    return rc;
+}
+
+/* ---- the account's settings ---- */
+
+static int account_checks(struct store *s, struct run *r)
+{
+    size_t i;
+    int rc = DD_OK;
+
+    for (i = 0; !rc && i < r->n_checks; i++) {
+        struct run_check *c = &r->checks[i];
+        struct audit_verdict v;
+        bool enabled = false;
+        cJSON *ident;
+
+        if (c->check->source != AUDIT_SOURCE_ACCOUNT)
+            continue;
+        c->total++;
+        rc = store_logging_enabled(s, &enabled);
+        v = audit_logging(enabled);
+        if (rc || !v.reason_code)
+            continue;
+        ident = identifier_string("account", r->account);
+        rc = ident ? add_finding(r, c, ident, &v, NULL, NULL) : DD_ERR_NOMEM;
+    }
+    return rc;
+}
+
 /* Read every resource the task's checks inspect, in one read
  * transaction. */
 static int inspect(struct store *s, struct run *r)
 {
-    bool policies = false, certs = false;
+    bool policies = false, certs = false, cas = false;
     sqlite3_stmt *st;
     size_t i;
     int rc, end;
@@ -211,6 +287,7 @@ static int inspect(struct store *s, struct run *r)
     for (i = 0; i < r->n_checks; i++) {
         policies |= r->checks[i].check->source == AUDIT_SOURCE_POLICY;
         certs |= r->checks[i].check->source == AUDIT_SOURCE_DEVICE_CERT;
+        cas |= r->checks[i].check->source == AUDIT_SOURCE_CA_CERT;
     }
     rc = store__run(s, "BEGIN", "audit snapshot", "");
     if (rc)
@@ -231,6 +308,10 @@ static int inspect(struct store *s, struct run *r)
         if (!rc)
             rc = store__each(s, st, cert_row, r, "audit certificates");
     }
+    if (!rc && cas)
+        rc = store_cacert_each(s, cacert_row, r);
+    if (!rc)
+        rc = account_checks(s, r);
     end = store__run(s, "COMMIT", "audit snapshot", "");
     return rc ? rc : end;
 }
@@ -369,9 +450,12 @@ static int notify(struct store *s, const char *account, const char *task_id, int
 }
 
 int store_audit_run_next(struct store *s, const char *account, const char *region, int64_t now_ms,
-                         int64_t real_ms, bool *ran, struct dd_errbuf *eb)
+                         int64_t real_ms, store_audit_names_fn names, bool *ran,
+                         struct dd_errbuf *eb)
 {
-    struct run r = { .account = account, .region = region, .now_ms = now_ms, .eb = eb };
+    struct run r = {
+        .account = account, .region = region, .names = names, .now_ms = now_ms, .eb = eb, .s = s
+    };
     char task_id[STORE_AUDIT_TASK_ID_SIZE];
     int64_t start_ms;
     int rc;

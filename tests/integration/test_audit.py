@@ -653,3 +653,82 @@ def test_launcher_audit(emu, iot):
     assert "  CRITICAL IOT_POLICY_OVERLY_PERMISSIVE_CHECK policyVersionIdentifier=open/1" in lines
     task_id = lines[0].split()[2].rstrip(":")
     assert iot.describe_audit_task(taskId=task_id)["taskStatus"] == "COMPLETED"
+
+
+# ---- logging, revocation at the issuer, CA certificates ----
+
+def test_logging_disabled(emu, iot):
+    enable(iot, "LOGGING_DISABLED_CHECK")
+    task_id, d = run_audit(iot, "LOGGING_DISABLED_CHECK")
+    assert d["auditDetails"]["LOGGING_DISABLED_CHECK"] == {
+        "checkRunStatus": "COMPLETED_NON_COMPLIANT", "checkCompliant": False,
+        "totalResourcesCount": 1, "nonCompliantResourcesCount": 1}
+    f, = iot.list_audit_findings(taskId=task_id)["findings"]
+    assert f["nonCompliantResource"] == {"resourceType": "ACCOUNT_SETTINGS",
+                                         "resourceIdentifier": {"account": "123456789012"}}
+    assert (f["severity"], f["reasonForNonComplianceCode"]) == ("LOW", "LOGGING_DISABLED")
+    iot.set_v2_logging_options(roleArn=ROLE, defaultLogLevel="INFO")
+    _, d = run_audit(iot, "LOGGING_DISABLED_CHECK")
+    assert d["auditDetails"]["LOGGING_DISABLED_CHECK"]["checkCompliant"] is True
+
+
+def test_revoked_device_certificate(emu, iot):
+    from test_cacerts import post
+    enable(iot, "REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK")
+    a = iot.create_keys_and_certificate(setAsActive=True)["certificateId"]
+    b = iot.create_keys_and_certificate(setAsActive=True)["certificateId"]
+    check = "REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK"
+    _, d = run_audit(iot, check)
+    assert d["auditDetails"][check]["checkCompliant"] is True
+    status, _ = post(emu, "/_ddlocal/ca/revoke", {"certificateId": a})
+    assert status == 200
+    task_id, d = run_audit(iot, check)
+    assert d["auditDetails"][check]["nonCompliantResourcesCount"] == 1
+    found = cert_findings(iot, task_id, check)
+    assert list(found) == [a] and b not in found
+    assert found[a]["reasonForNonComplianceCode"] == "CERTIFICATE_REVOKED_BY_ISSUER"
+    assert found[a]["severity"] == "MEDIUM"
+    # Deactivated in IoT, it is no longer a finding.
+    iot.update_certificate(certificateId=a, newStatus="INACTIVE")
+    _, d = run_audit(iot, check)
+    assert d["auditDetails"][check]["checkCompliant"] is True
+
+
+def test_ca_certificate_checks(emu, iot):
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from test_cacerts import make_ca, post, register
+    checks = ("CA_CERTIFICATE_EXPIRING_CHECK", "CA_CERTIFICATE_KEY_QUALITY_CHECK",
+              "REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK")
+    enable(iot, *checks)
+    root = make_ca("Audit Root")
+    inter = make_ca("Audit Intermediate", issuer=root)
+    root_id = register(iot, root, setAsActive=True)["certificateId"]
+    inter_id = register(iot, inter, setAsActive=True)["certificateId"]
+    _, d = run_audit(iot, *checks)
+    for c in checks:
+        assert d["auditDetails"][c] == {
+            "checkRunStatus": "COMPLETED_COMPLIANT", "checkCompliant": True,
+            "totalResourcesCount": 2, "nonCompliantResourcesCount": 0}, c
+    # The root revokes the intermediate: its CRL is uploaded.
+    now = datetime.datetime.utcnow()
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(root[0].subject)
+           .last_update(now).next_update(now + datetime.timedelta(days=1))
+           .add_revoked_certificate(x509.RevokedCertificateBuilder()
+                                    .serial_number(inter[0].serial_number)
+                                    .revocation_date(now).build())
+           .sign(root[1], hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode())
+    status, _ = post(emu, "/_ddlocal/ca/crl", {"caCertificateId": root_id, "crl": crl})
+    assert status == 200
+    # 340 days on, both CAs (valid for a year) approach their expiry.
+    emu.advance(340 * 86400)
+    task_id, d = run_audit(iot, *checks)
+    findings = iot.list_audit_findings(taskId=task_id)["findings"]
+    got = sorted((f["checkName"], f["nonCompliantResource"]["resourceIdentifier"][
+        "caCertificateId"], f["reasonForNonComplianceCode"]) for f in findings)
+    assert got == sorted([
+        ("CA_CERTIFICATE_EXPIRING_CHECK", root_id, "CERTIFICATE_APPROACHING_EXPIRATION"),
+        ("CA_CERTIFICATE_EXPIRING_CHECK", inter_id, "CERTIFICATE_APPROACHING_EXPIRATION"),
+        ("REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK", inter_id, "CERTIFICATE_REVOKED_BY_ISSUER")])
+    assert d["auditDetails"]["CA_CERTIFICATE_KEY_QUALITY_CHECK"]["checkCompliant"] is True

@@ -124,6 +124,10 @@ static void test_cert_dates(void **state)
     size_t i;
 
     (void)state;
+    assert_null(audit_cert_revoked(false).reason_code);
+    assert_string_equal(audit_cert_revoked(true).reason_code, "CERTIFICATE_REVOKED_BY_ISSUER");
+    assert_null(audit_logging(true).reason_code);
+    assert_string_equal(audit_logging(false).reason_code, "LOGGING_DISABLED");
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         struct audit_verdict v = rows[i].age
                                      ? audit_cert_age(rows[i].when, NOW, rows[i].days)
