@@ -40,7 +40,7 @@ churn_ids=${BENCH_CHURN_IDS:-8000}
 churn_rounds=${BENCH_CHURN_ROUNDS:-3}
 mosquitto=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 
-make --no-print-directory -s all build/ddlocal-loadgen build/bench-detect build/bench-index
+make --no-print-directory -s all build/ddlocal-loadgen build/bench-detect build/bench-index build/bench-audit
 [ -x "$mosquitto" ] || { echo "bench: mosquitto is not installed (make deps)" >&2; exit 1; }
 for tool in taskset sqlite3 python3; do
     command -v $tool >/dev/null || { echo "bench: $tool is missing" >&2; exit 1; }
@@ -315,6 +315,10 @@ echo
 # SearchIndex over the same number of things (docs/fleet-indexing.md).
 echo
 "$root/build/bench-index" "$things"
+
+# An on-demand audit of 100,000 certificates and 1,000 policies (docs/audit.md).
+echo
+"$root/build/bench-audit" 100000 1000
 
 # The HTTP write path against reads, and the version check (write_path.sh).
 bash "$root/tests/bench/write_path.sh"

@@ -20,9 +20,11 @@
 #include "tests/unit/alloc_fail.h"
 #include "tests/unit/store_fixture.h"
 
-#define NOW  1700000000000LL
-#define DAY  86400000LL
-#define OPEN "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:*\",\"Resource\":\"*\"}]}"
+#define NOW 1700000000000LL
+#define DAY 86400000LL
+#define OPEN                                                                                       \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:*\","       \
+    "\"Resource\":\"*\"}]}"
 
 static const char *const policy_check[] = { "IOT_POLICY_OVERLY_PERMISSIVE_CHECK" };
 
@@ -69,7 +71,8 @@ static void test_task_run_and_suppression(void **state)
     struct store_audit_suppression_set su = {
         .check_name = policy_check[0],
         .resource_key = "policyVersionIdentifier=open/1",
-        .resource = "{\"policyVersionIdentifier\":{\"policyName\":\"open\",\"policyVersionId\":\"1\"}}",
+        .resource =
+            "{\"policyVersionIdentifier\":{\"policyName\":\"open\",\"policyVersionId\":\"1\"}}",
         .has_indefinite = true,
         .indefinite = true,
         .client_request_token = "t1",
@@ -78,27 +81,28 @@ static void test_task_run_and_suppression(void **state)
     struct dd_errbuf eb;
     bool ran;
 
-    assert_int_equal(store_audit_task_start(s, "t-1", "ON_DEMAND_AUDIT_TASK", NULL, policy_check,
-                                            1, NOW, &eb),
-                     DD_ERR_INVALID); /* not enabled */
+    assert_int_equal(
+        store_audit_task_start(s, "t-1", "ON_DEMAND_AUDIT_TASK", NULL, policy_check, 1, NOW, &eb),
+        DD_ERR_INVALID); /* not enabled */
     configure(s, true);
     assert_int_equal(store_policy_create(s, "open", OPEN, NOW, &eb), DD_OK);
-    assert_int_equal(store_policy_create(s, "tight",
-                                         "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
-                                         "\"Allow\",\"Action\":\"iot:Receive\",\"Resource\":\"*\"}]}",
-                                         NOW, &eb),
-                     DD_OK);
-    assert_int_equal(store_audit_task_start(s, "t-1", "ON_DEMAND_AUDIT_TASK", NULL, policy_check,
-                                            1, NOW, &eb),
-                     DD_OK);
+    assert_int_equal(
+        store_policy_create(s, "tight",
+                            "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+                            "\"Allow\",\"Action\":\"iot:Receive\",\"Resource\":\"*\"}]}",
+                            NOW, &eb),
+        DD_OK);
+    assert_int_equal(
+        store_audit_task_start(s, "t-1", "ON_DEMAND_AUDIT_TASK", NULL, policy_check, 1, NOW, &eb),
+        DD_OK);
     assert_int_equal(store_audit_task_get(s, "t-1", &t, &eb), DD_OK);
     assert_string_equal(t.status, "IN_PROGRESS");
     assert_string_equal(t.checks[0].run_status, "IN_PROGRESS");
     store_audit_task_cleanup(&t);
 
-    assert_int_equal(store_audit_run_next(s, "123456789012", "us-east-1", NOW + 500, NOW, NULL,
-                                          &ran, &eb),
-                     DD_OK);
+    assert_int_equal(
+        store_audit_run_next(s, "123456789012", "us-east-1", NOW + 500, NOW, NULL, &ran, &eb),
+        DD_OK);
     assert_true(ran);
     assert_int_equal(store_audit_task_get(s, "t-1", &t, &eb), DD_OK);
     assert_string_equal(t.status, "COMPLETED");
@@ -111,9 +115,8 @@ static void test_task_run_and_suppression(void **state)
                                           "finding_ms = 1700000000500 AND NOT suppressed"),
                      1);
     /* Nothing left to run; a finished task cannot be canceled. */
-    assert_int_equal(store_audit_run_next(s, "123456789012", "us-east-1", NOW, NOW, NULL, &ran,
-                                          &eb),
-                     DD_OK);
+    assert_int_equal(
+        store_audit_run_next(s, "123456789012", "us-east-1", NOW, NOW, NULL, &ran, &eb), DD_OK);
     assert_false(ran);
     assert_int_equal(store_audit_task_cancel(s, "t-1", NOW, &eb), DD_ERR_INVALID);
     assert_int_equal(store_audit_task_cancel(s, "t-9", NOW, &eb), DD_ERR_NOT_FOUND);
@@ -121,12 +124,11 @@ static void test_task_run_and_suppression(void **state)
     /* Suppressed, the finding is still made but the check is compliant. */
     assert_int_equal(store_audit_suppression_create(s, &su, &eb), DD_OK);
     assert_int_equal(store_audit_suppression_create(s, &su, &eb), DD_ERR_EXISTS);
-    assert_int_equal(store_audit_task_start(s, "t-2", "ON_DEMAND_AUDIT_TASK", NULL, policy_check,
-                                            1, NOW, &eb),
-                     DD_OK);
-    assert_int_equal(store_audit_run_next(s, "123456789012", "us-east-1", NOW, NOW, NULL, &ran,
-                                          &eb),
-                     DD_OK);
+    assert_int_equal(
+        store_audit_task_start(s, "t-2", "ON_DEMAND_AUDIT_TASK", NULL, policy_check, 1, NOW, &eb),
+        DD_OK);
+    assert_int_equal(
+        store_audit_run_next(s, "123456789012", "us-east-1", NOW, NOW, NULL, &ran, &eb), DD_OK);
     assert_int_equal(store_audit_task_get(s, "t-2", &t, &eb), DD_OK);
     assert_string_equal(t.checks[0].run_status, "COMPLETED_COMPLIANT");
     assert_int_equal(t.checks[0].non_compliant, 1);
@@ -134,13 +136,12 @@ static void test_task_run_and_suppression(void **state)
     store_audit_task_cleanup(&t);
 
     /* A canceled task is not run. */
-    assert_int_equal(store_audit_task_start(s, "t-3", "ON_DEMAND_AUDIT_TASK", NULL, policy_check,
-                                            1, NOW, &eb),
-                     DD_OK);
+    assert_int_equal(
+        store_audit_task_start(s, "t-3", "ON_DEMAND_AUDIT_TASK", NULL, policy_check, 1, NOW, &eb),
+        DD_OK);
     assert_int_equal(store_audit_task_cancel(s, "t-3", NOW, &eb), DD_OK);
-    assert_int_equal(store_audit_run_next(s, "123456789012", "us-east-1", NOW, NOW, NULL, &ran,
-                                          &eb),
-                     DD_OK);
+    assert_int_equal(
+        store_audit_run_next(s, "123456789012", "us-east-1", NOW, NOW, NULL, &ran, &eb), DD_OK);
     assert_false(ran);
     assert_int_equal(store_audit_task_get(s, "t-3", &t, &eb), DD_OK);
     assert_string_equal(t.status, "CANCELED");
