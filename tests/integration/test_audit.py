@@ -601,6 +601,7 @@ def test_completion_notification(emu, iot):
         auditCheckConfigurations={"IOT_POLICY_OVERLY_PERMISSIVE_CHECK": {"enabled": True},
                                   "LOGGING_DISABLED_CHECK": {"enabled": True}})
     iot.create_policy(policyName="open", policyDocument=OPEN)
+    iot.set_v2_logging_options(roleArn=ROLE, defaultLogLevel="INFO")
     task_id, d = run_audit(iot, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "LOGGING_DISABLED_CHECK")
 
     def received():
@@ -642,6 +643,7 @@ def test_launcher_audit(emu, iot):
     assert p.returncode == 1 and "No audit check is enabled" in p.stderr
     enable(iot, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "LOGGING_DISABLED_CHECK")
     iot.create_policy(policyName="open", policyDocument=OPEN)
+    iot.set_v2_logging_options(roleArn=ROLE, defaultLogLevel="INFO")
     p = run()
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
@@ -721,8 +723,9 @@ def test_ca_certificate_checks(emu, iot):
            .sign(root[1], hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode())
     status, _ = post(emu, "/_ddlocal/ca/crl", {"caCertificateId": root_id, "crl": crl})
     assert status == 200
-    # 340 days on, both CAs (valid for a year) approach their expiry.
-    emu.advance(340 * 86400)
+    # 20 days before the end of their year, both CAs approach their expiry.
+    end = root[0].not_valid_after.replace(tzinfo=datetime.timezone.utc).timestamp()
+    emu.advance(end - 20 * 86400 - emu.clock()["now"])
     task_id, d = run_audit(iot, *checks)
     findings = iot.list_audit_findings(taskId=task_id)["findings"]
     got = sorted((f["checkName"], f["nonCompliantResource"]["resourceIdentifier"][
