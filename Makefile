@@ -261,7 +261,7 @@ run: deps all
 # The benchmark's own programs (tests/bench/run.sh, README "Benchmarks"):
 # the MQTT load generator, and the Detect evaluation benchmark, which links
 # the plugin's broker-free parts (counters, detector, maps) with store/core.
-BENCH_BIN := $(OUT)/ddlocal-loadgen $(OUT)/bench-detect $(OUT)/bench-index
+BENCH_BIN := $(OUT)/ddlocal-loadgen $(OUT)/bench-detect $(OUT)/bench-index $(OUT)/bench-audit
 $(OUT)/ddlocal-loadgen: $(OBJ)/tools/loadgen.o
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
@@ -274,6 +274,12 @@ $(OUT)/bench-detect: $(OBJ)/tests/bench/bench_detect.o $(OBJ)/plugin/detect.o \
 
 # SearchIndex over a large fleet (tests/bench/bench_index.c).
 $(OUT)/bench-index: $(OBJ)/tests/bench/bench_index.o $(STORE_OBJ) $(CORE_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) $(LIBS_CORE)
+
+# An on-demand audit of a large account (tests/bench/bench_audit.c).
+$(OUT)/bench-audit: $(OBJ)/tests/bench/bench_audit.o $(STORE_OBJ) $(CORE_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) $(LIBS_CORE)

@@ -240,3 +240,18 @@ int timefmt_format_seconds(int64_t ms, char *buf, size_t size)
 {
     return format(ms, buf, size, 0);
 }
+
+int64_t timefmt_days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    return days_from_civil(y, m, d);
+}
+
+void timefmt_civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d)
+{
+    civil_from_days(z, y, m, d);
+}
+
+int64_t timefmt_days_in_month(int64_t y, int64_t m)
+{
+    return days_in_month(y, m);
+}

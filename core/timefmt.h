@@ -48,4 +48,11 @@ int timefmt_format_millis(int64_t ms, char *buf, size_t size);
  * errors as timefmt_format_millis(); TIMEFMT_SECONDS_SIZE is enough. */
 int timefmt_format_seconds(int64_t ms, char *buf, size_t size);
 
+/* Proleptic Gregorian calendar arithmetic, for rules over dates (a
+ * scheduled audit's day of the month): days since 1970-01-01 of y-m-d, the
+ * date of day z, and the days of month m of year y. Pure, cannot fail. */
+int64_t timefmt_days_from_civil(int64_t y, int64_t m, int64_t d);
+void timefmt_civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d);
+int64_t timefmt_days_in_month(int64_t y, int64_t m);
+
 #endif

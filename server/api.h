@@ -98,4 +98,23 @@ extern const struct route api_index_routes[];
 /* IoT TagResource, UntagResource, ListTagsForResource (api_tags.c). */
 extern const struct route api_tags_routes[];
 
+/* Device Defender Audit: the account's audit configuration
+ * (audit/api_audit_config.c). */
+extern const struct route api_audit_config_routes[];
+
+/* Audit tasks: start, cancel, describe, list (audit/api_audit_tasks.c). */
+extern const struct route api_audit_tasks_routes[];
+
+/* Audit findings and their related resources (audit/api_audit_findings.c). */
+extern const struct route api_audit_findings_routes[];
+
+/* Audit suppressions (audit/api_audit_suppressions.c). */
+extern const struct route api_audit_suppressions_routes[];
+
+/* Scheduled audits (audit/api_scheduled_audits.c). */
+extern const struct route api_scheduled_audits_routes[];
+
+/* The emulator's audit views behind `ddlocal audit` (audit/api_audit_text.c). */
+extern const struct route api_audit_text_routes[];
+
 #endif

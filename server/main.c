@@ -18,12 +18,14 @@
 #include <microhttpd.h>
 
 #include "core/partition.h"
+#include "server/audit/worker_audit.h"
 #include "server/auth.h"
 #include "server/defender/worker_mitigation.h"
 #include "server/http.h"
 #include "server/iot/ca.h"
 #include "server/partitions.h"
 #include "server/server.h"
+#include "server/worker.h"
 #include "store/store.h"
 
 long long server_real_ms(void)
@@ -283,7 +285,7 @@ int main(int argc, char **argv)
         .advance_timeout_ms = 10000,
         .mitigation_step_ms = 1000,
     };
-    struct worker_mitigation *mitigation = NULL;
+    struct worker *mitigation = NULL, *audit = NULL;
     struct sockaddr_storage addr = { 0 };
     struct MHD_Daemon *d;
     struct dd_errbuf eb = { { 0 } };
@@ -348,20 +350,23 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (worker_mitigation_start(&srv, &mitigation, &eb)) {
+    if (worker_mitigation_start(&srv, &mitigation, &eb) || worker_audit_start(&srv, &audit, &eb)) {
         fprintf(stderr, "ddlocal-server: %s\n", eb.msg);
+        worker_stop(mitigation);
         return 1;
     }
     d = http_start(&srv, (struct sockaddr *)&addr, &eb);
     if (!d) {
         fprintf(stderr, "ddlocal-server: %s\n", eb.msg);
-        worker_mitigation_stop(mitigation);
+        worker_stop(audit);
+        worker_stop(mitigation);
         return 1;
     }
     printf("ddlocal-server: listening on http://%s:%u\n", srv.bind, srv.port);
     fflush(stdout);
     sigwait(&sigs, &sig);
     http_stop(&srv, d);
-    worker_mitigation_stop(mitigation);
+    worker_stop(audit);
+    worker_stop(mitigation);
     return 0;
 }

@@ -40,6 +40,12 @@ static const struct route *const route_tables[] = {
     api_role_aliases_routes,
     api_logging_routes,
     api_cacerts_routes,
+    api_audit_config_routes,
+    api_audit_tasks_routes,
+    api_audit_findings_routes,
+    api_audit_suppressions_routes,
+    api_scheduled_audits_routes,
+    api_audit_text_routes,
 };
 
 /* clang-format on */

@@ -38,7 +38,7 @@ suite() {
 run format-check suite make --no-print-directory format-check
 run build suite make --no-print-directory all
 # The benchmark's programs are built (not run) so `make bench` cannot rot.
-run build-bench suite make --no-print-directory build/ddlocal-loadgen build/bench-detect build/bench-index
+run build-bench suite make --no-print-directory build/ddlocal-loadgen build/bench-detect build/bench-index build/bench-audit
 run unit suite make --no-print-directory unit
 run unit-sanitized suite make --no-print-directory SANITIZE=address,undefined unit
 run integration suite make --no-print-directory integration

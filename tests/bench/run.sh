@@ -43,7 +43,7 @@ startup_rounds=${BENCH_STARTUP_ROUNDS:-5}
 alerts=${BENCH_ALERTS:-1000}
 mosquitto=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 
-make --no-print-directory -s all build/ddlocal-loadgen build/bench-detect build/bench-index
+make --no-print-directory -s all build/ddlocal-loadgen build/bench-detect build/bench-index build/bench-audit
 [ -x "$mosquitto" ] || { echo "bench: mosquitto is not installed (make deps)" >&2; exit 1; }
 for tool in taskset sqlite3 python3; do
     command -v $tool >/dev/null || { echo "bench: $tool is missing" >&2; exit 1; }
@@ -326,6 +326,10 @@ echo
 # From a bucket's close to the alert at a webhook and in a queue.
 echo
 /usr/bin/python3 "$root/tests/bench/alert_latency.py" "$alerts"
+
+# An on-demand audit of 100,000 certificates and 1,000 policies (docs/audit.md).
+echo
+"$root/build/bench-audit" 100000 1000
 
 # The HTTP write path against reads, and the version check (write_path.sh).
 bash "$root/tests/bench/write_path.sh"

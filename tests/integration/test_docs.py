@@ -85,7 +85,7 @@ NOT_HERE = {"make", "docker", "docker-compose"}
 # thread (an HTTP delivery).
 EP = "aws --endpoint-url http://localhost:4566 "
 EXPECT = {
-    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":28',
+    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":29',
                                                '"lagSeconds":', '"lagging":false'],
     "curl -s localhost:4566/_ddlocal/clock": ['"mode":"manual"'],
     "curl -s -X POST localhost:4566/_ddlocal/clock -d '{\"advanceSeconds\": 300}'":
@@ -146,6 +146,9 @@ EXPECT = {
     " --buckets-aggregation-type termsAggregation={maxBuckets=5}":
         ['"keyValue": "north"', '"totalCount": 2'],
     "curl -s localhost:4566/_ddlocal/alerts": ['violationEventType\\":\\"in-alarm', "sink/tour"],
+    "bin/ddlocal audit --http-port 4566":
+        ["IOT_POLICY_OVERLY_PERMISSIVE_CHECK                           COMPLETED_NON_COMPLIANT",
+         "CRITICAL IOT_POLICY_OVERLY_PERMISSIVE_CHECK policyVersionIdentifier=audit-docs-open/1"],
     "bin/ddlocal explain --thing dev-XBHY":
         ["MsgSentSecProfile / MsgSentBehavior (aws:num-messages-sent)",
          "alarms when dev-XBHY sends 5 or more messages in a 5-minute period", "in-alarm"],

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* worker_audit.c: the thread that runs audit tasks (see worker_audit.h).
+ *
+ * StartOnDemandAuditTask only records a task IN_PROGRESS; this worker
+ * (server/worker.h) runs it, one task per partition and round, so a task
+ * is IN_PROGRESS for as long as its checks really take, and one left
+ * IN_PROGRESS by a restart is run when the server is back. Each round
+ * also starts the tasks of the scheduled audits that fell due on the
+ * emulated clock. */
+#include "server/audit/worker_audit.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "server/iot/ca.h"
+#include "server/server.h"
+#include "server/worker.h"
+#include "store/audit/store_audit.h"
+
+#define RUN_EVERY_MS 20
+
+/* store_audit_names_fn over the server's X.509 reader. */
+static int cert_names(const char *pem, char *issuer, size_t issuer_size, char *serial,
+                      size_t serial_size)
+{
+    struct ca_names names;
+    int rc = ca_cert_names(pem, &names, NULL);
+
+    if (!rc) {
+        snprintf(issuer, issuer_size, "%s", names.issuer);
+        snprintf(serial, serial_size, "%s", names.serial);
+    }
+    return rc;
+}
+
+static void run_partition(const struct worker_round *r, struct store *s, const char *account,
+                          const char *region)
+{
+    struct dd_errbuf eb = { { 0 } };
+    size_t started;
+    bool ran;
+    int rc;
+
+    rc = store_audit_scheduled_run_due(s, r->now_ms, &started, &eb);
+    if (!rc)
+        rc = store_audit_run_next(s, account, region, r->now_ms, server_real_ms(), cert_names, &ran,
+                                  &eb);
+    if (rc)
+        fprintf(stderr, "ddlocal-server: audit tasks of %s/%s: %s\n", account, region,
+                eb.msg[0] ? eb.msg : dd_strerror(rc));
+}
+
+int worker_audit_start(const struct server *srv, struct worker **out, struct dd_errbuf *eb)
+{
+    return worker_start(srv, "audit", RUN_EVERY_MS, run_partition, out, eb);
+}

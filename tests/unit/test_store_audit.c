@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/* test_store_audit.c: store/audit on real SQLite: the configuration's
+ * first-call and scheduled-audit rules, a task from start to its findings
+ * (one run over one snapshot), cancel, suppressions applied to findings,
+ * and scheduled audits starting one task per due day. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "store/audit/store_audit.h"
+#include "store/iot/store_policies.h"
+#include "store/store.h"
+#include "tests/unit/alloc_fail.h"
+#include "tests/unit/store_fixture.h"
+
+#define NOW 1700000000000LL
+#define DAY 86400000LL
+#define OPEN                                                                                       \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:*\","       \
+    "\"Resource\":\"*\"}]}"
+
+static const char *const policy_check[] = { "IOT_POLICY_OVERLY_PERMISSIVE_CHECK" };
+
+static void configure(struct store *s, bool enabled)
+{
+    struct store_audit_check_set c = { policy_check[0], enabled, NULL };
+    struct store_audit_config_update u = { .role_arn = "arn:aws:iam::123456789012:role/Audit",
+                                           .checks = &c,
+                                           .n_checks = 1 };
+    struct dd_errbuf eb;
+
+    assert_int_equal(store_audit_config_update(s, &u, &eb), DD_OK);
+}
+
+static void test_config_rules(void **state)
+{
+    struct store *s = *state;
+    struct store_audit_check_set off = { policy_check[0], false, NULL };
+    struct store_audit_config_update first = { .checks = &off, .n_checks = 1 };
+    struct store_audit_config cfg;
+    struct dd_errbuf eb;
+
+    /* The first configuration needs a role and an enabled check. */
+    assert_int_equal(store_audit_config_update(s, &first, &eb), DD_ERR_INVALID);
+    first.role_arn = "arn:aws:iam::123456789012:role/Audit";
+    assert_int_equal(store_audit_config_update(s, &first, &eb), DD_ERR_INVALID);
+    assert_int_equal(store_audit_config_get(s, &cfg), DD_OK);
+    assert_false(cfg.configured);
+    store_audit_config_cleanup(&cfg);
+    assert_int_equal(store_audit_config_delete(s, false, &eb), DD_ERR_NOT_FOUND);
+
+    configure(s, true);
+    assert_int_equal(store_audit_config_get(s, &cfg), DD_OK);
+    assert_true(cfg.configured);
+    assert_int_equal(cfg.n_checks, 1);
+    assert_true(cfg.checks[0].enabled);
+    store_audit_config_cleanup(&cfg);
+    assert_int_equal(store_audit_config_delete(s, false, &eb), DD_OK);
+}
+
+static void test_task_run_and_suppression(void **state)
+{
+    struct store *s = *state;
+    struct store_audit_suppression_set su = {
+        .check_name = policy_check[0],
+        .resource_key = "policyVersionIdentifier=open/1",
+        .resource =
+            "{\"policyVersionIdentifier\":{\"policyName\":\"open\",\"policyVersionId\":\"1\"}}",
+        .has_indefinite = true,
+        .indefinite = true,
+        .client_request_token = "t1",
+    };
+    struct store_audit_task t;
+    struct dd_errbuf eb;
+    bool ran;
+
+    assert_int_equal(
+        store_audit_task_start(s, "t-1", "ON_DEMAND_AUDIT_TASK", NULL, policy_check, 1, NOW, &eb),
+        DD_ERR_INVALID); /* not enabled */
+    configure(s, true);
+    assert_int_equal(store_policy_create(s, "open", OPEN, NOW, &eb), DD_OK);
+    assert_int_equal(
+        store_policy_create(s, "tight",
+                            "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+                            "\"Allow\",\"Action\":\"iot:Receive\",\"Resource\":\"*\"}]}",
+                            NOW, &eb),
+        DD_OK);
+    assert_int_equal(
+        store_audit_task_start(s, "t-1", "ON_DEMAND_AUDIT_TASK", NULL, policy_check, 1, NOW, &eb),
+        DD_OK);
+    assert_int_equal(store_audit_task_get(s, "t-1", &t, &eb), DD_OK);
+    assert_string_equal(t.status, "IN_PROGRESS");
+    assert_string_equal(t.checks[0].run_status, "IN_PROGRESS");
+    store_audit_task_cleanup(&t);
+
+    assert_int_equal(
+        store_audit_run_next(s, "123456789012", "us-east-1", NOW + 500, NOW, NULL, &ran, &eb),
+        DD_OK);
+    assert_true(ran);
+    assert_int_equal(store_audit_task_get(s, "t-1", &t, &eb), DD_OK);
+    assert_string_equal(t.status, "COMPLETED");
+    assert_string_equal(t.checks[0].run_status, "COMPLETED_NON_COMPLIANT");
+    assert_int_equal(t.checks[0].total, 2);
+    assert_int_equal(t.checks[0].non_compliant, 1);
+    store_audit_task_cleanup(&t);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM audit_findings WHERE "
+                                          "resource_key = 'policyVersionIdentifier=open/1' AND "
+                                          "finding_ms = 1700000000500 AND NOT suppressed"),
+                     1);
+    /* Nothing left to run; a finished task cannot be canceled. */
+    assert_int_equal(
+        store_audit_run_next(s, "123456789012", "us-east-1", NOW, NOW, NULL, &ran, &eb), DD_OK);
+    assert_false(ran);
+    assert_int_equal(store_audit_task_cancel(s, "t-1", NOW, &eb), DD_ERR_INVALID);
+    assert_int_equal(store_audit_task_cancel(s, "t-9", NOW, &eb), DD_ERR_NOT_FOUND);
+
+    /* Suppressed, the finding is still made but the check is compliant. */
+    assert_int_equal(store_audit_suppression_create(s, &su, &eb), DD_OK);
+    assert_int_equal(store_audit_suppression_create(s, &su, &eb), DD_ERR_EXISTS);
+    assert_int_equal(
+        store_audit_task_start(s, "t-2", "ON_DEMAND_AUDIT_TASK", NULL, policy_check, 1, NOW, &eb),
+        DD_OK);
+    assert_int_equal(
+        store_audit_run_next(s, "123456789012", "us-east-1", NOW, NOW, NULL, &ran, &eb), DD_OK);
+    assert_int_equal(store_audit_task_get(s, "t-2", &t, &eb), DD_OK);
+    assert_string_equal(t.checks[0].run_status, "COMPLETED_COMPLIANT");
+    assert_int_equal(t.checks[0].non_compliant, 1);
+    assert_int_equal(t.checks[0].suppressed, 1);
+    store_audit_task_cleanup(&t);
+
+    /* A canceled task is not run. */
+    assert_int_equal(
+        store_audit_task_start(s, "t-3", "ON_DEMAND_AUDIT_TASK", NULL, policy_check, 1, NOW, &eb),
+        DD_OK);
+    assert_int_equal(store_audit_task_cancel(s, "t-3", NOW, &eb), DD_OK);
+    assert_int_equal(
+        store_audit_run_next(s, "123456789012", "us-east-1", NOW, NOW, NULL, &ran, &eb), DD_OK);
+    assert_false(ran);
+    assert_int_equal(store_audit_task_get(s, "t-3", &t, &eb), DD_OK);
+    assert_string_equal(t.status, "CANCELED");
+    assert_string_equal(t.checks[0].run_status, "CANCELED");
+    store_audit_task_cleanup(&t);
+}
+
+static void test_scheduled_runs(void **state)
+{
+    struct store *s = *state;
+    struct store_audit_scheduled_set sa = {
+        .name = "nightly",
+        .frequency = "DAILY",
+        .checks = "[\"IOT_POLICY_OVERLY_PERMISSIVE_CHECK\"]",
+        .next_ms = NOW - NOW % DAY + DAY,
+    };
+    struct dd_errbuf eb;
+    size_t started;
+
+    configure(s, true);
+    assert_int_equal(store_audit_scheduled_create(s, &sa, policy_check, 1, &eb), DD_OK);
+    assert_int_equal(store_audit_scheduled_create(s, &sa, policy_check, 1, &eb), DD_ERR_EXISTS);
+    assert_int_equal(store_audit_scheduled_run_due(s, NOW, &started, &eb), DD_OK);
+    assert_int_equal(started, 0);
+    /* A week later: seven runs, one per midnight. */
+    assert_int_equal(store_audit_scheduled_run_due(s, sa.next_ms + 6 * DAY + 1, &started, &eb),
+                     DD_OK);
+    assert_int_equal(started, 7);
+    assert_int_equal(store_fixture_int(s, "SELECT count(DISTINCT start_ms) FROM audit_tasks WHERE "
+                                          "scheduled_audit_name = 'nightly' AND start_ms % "
+                                          "86400000 = 0"),
+                     7);
+    /* Its check cannot be disabled while it runs it; the configuration
+     * cannot be deleted without deleting it. */
+    {
+        struct store_audit_check_set off = { policy_check[0], false, NULL };
+        struct store_audit_config_update u = { .checks = &off, .n_checks = 1 };
+
+        assert_int_equal(store_audit_config_update(s, &u, &eb), DD_ERR_INVALID);
+    }
+    assert_int_equal(store_audit_config_delete(s, false, &eb), DD_ERR_INVALID);
+    assert_int_equal(store_audit_config_delete(s, true, &eb), DD_OK);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM audit_scheduled"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_config_rules, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_task_run_and_suppression, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_scheduled_runs, store_fixture_setup,
+                                        store_fixture_teardown),
+    };
+
+    alloc_fail_setup();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
