@@ -41,9 +41,12 @@ static const char device_pem[] =
     "-----END CERTIFICATE-----\n";
 
 static const char *const checks[] = {
-    "DEVICE_CERTIFICATE_AGE_CHECK",         "DEVICE_CERTIFICATE_EXPIRING_CHECK",
-    "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK", "IOT_POLICY_OVERLY_PERMISSIVE_CHECK",
-    "IOT_POLICY_POTENTIAL_MISCONFIGURATION_CHECK", "REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK",
+    "DEVICE_CERTIFICATE_AGE_CHECK",
+    "DEVICE_CERTIFICATE_EXPIRING_CHECK",
+    "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK",
+    "IOT_POLICY_OVERLY_PERMISSIVE_CHECK",
+    "IOT_POLICY_POTENTIAL_MISCONFIGURATION_CHECK",
+    "REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK",
 };
 
 #define N_CHECKS (sizeof(checks) / sizeof(checks[0]))
@@ -89,8 +92,9 @@ static void make_account(struct store *s, long n_certs, long n_policies)
                  "\"%s\",\"Resource\":\"arn:aws:iot:us-east-1:123456789012:topic/fleet/%ld/*\"}]}",
                  i % 10 ? "iot:Publish" : "iot:*", i);
         if (i % 10 == 0)
-            snprintf(doc, sizeof(doc), "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
-                                       "\"Allow\",\"Action\":\"iot:*\",\"Resource\":\"*\"}]}");
+            snprintf(doc, sizeof(doc),
+                     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+                     "\"Allow\",\"Action\":\"iot:*\",\"Resource\":\"*\"}]}");
         rc = store_policy_create(s, name, doc, NOW, &eb);
         if (rc)
             fail("create a policy", rc, &eb);
