@@ -39,6 +39,7 @@ struct audit_check {
     const char *config_key;    /* the one configuration it takes, NULL when none */
     int config_default;        /* that value when not configured (days) */
     enum audit_source source;
+    const char *words; /* the rule it enforces, in plain words (dashboard, docs) */
 };
 
 /* The checks, in AWS's alphabetical order, and how many. Static. */

@@ -29,27 +29,30 @@ static void test_check_names(void **state)
     static const struct {
         const char *name;
         const char *severity; /* NULL: not a check */
+        const char *word;     /* in its plain words, when not NULL */
     } rows[] = {
-        { "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "CRITICAL" },
-        { "IOT_POLICY_POTENTIAL_MISCONFIGURATION_CHECK", "MEDIUM" },
-        { "DEVICE_CERTIFICATE_EXPIRING_CHECK", "MEDIUM" },
-        { "DEVICE_CERTIFICATE_AGE_CHECK", "LOW" },
-        { "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK", "CRITICAL" },
-        { "CONFLICTING_CLIENT_IDS_CHECK", "HIGH" },
-        { "LOGGING_DISABLED_CHECK", "LOW" },
-        { "REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK", "MEDIUM" },
+        { "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "CRITICAL", "other devices" },
+        { "IOT_POLICY_POTENTIAL_MISCONFIGURATION_CHECK", "MEDIUM", "Deny" },
+        { "DEVICE_CERTIFICATE_EXPIRING_CHECK", "MEDIUM", "expires within" },
+        { "DEVICE_CERTIFICATE_AGE_CHECK", "LOW", NULL },
+        { "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK", "CRITICAL", NULL },
+        { "CONFLICTING_CLIENT_IDS_CHECK", "HIGH", NULL },
+        { "LOGGING_DISABLED_CHECK", "LOW", NULL },
+        { "REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK", "MEDIUM", NULL },
         /* legacy and misspelled names are refused */
-        { "DEVICE_CERT_APPROACHING_EXPIRATION_CHECK", NULL },
-        { "IOT_POLICY_UNRESTRICTED_CHECK", NULL },
-        { "IOT_POLICY_POTENTIAL_MIS_CONFIGURATION_CHECK", NULL },
-        { "", NULL },
-        { NULL, NULL },
+        { "DEVICE_CERT_APPROACHING_EXPIRATION_CHECK", NULL, NULL },
+        { "IOT_POLICY_UNRESTRICTED_CHECK", NULL, NULL },
+        { "IOT_POLICY_POTENTIAL_MIS_CONFIGURATION_CHECK", NULL, NULL },
+        { "", NULL, NULL },
+        { NULL, NULL, NULL },
     };
 
     size_t i;
 
     (void)state;
     assert_int_equal(audit_n_checks, 17);
+    for (i = 0; i < audit_n_checks; i++) /* every check explains itself */
+        assert_true(audit_checks[i].words && strlen(audit_checks[i].words) > 20);
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         const struct audit_check *c = audit_check_find(rows[i].name);
 
@@ -59,6 +62,8 @@ static void test_check_names(void **state)
         }
         assert_non_null(c);
         assert_string_equal(c->severity, rows[i].severity);
+        if (rows[i].word)
+            assert_non_null(strstr(c->words, rows[i].word));
     }
 }
 
