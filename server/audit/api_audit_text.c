@@ -4,6 +4,9 @@
  * enabled check and answers its taskId; GET /_ddlocal/audit?taskId=ID
  * answers the task, each check's verdict and its findings as plain text.
  * The launcher polls the second until the task is no longer IN_PROGRESS.
+ * GET /_ddlocal/audit/checks answers every check with its severity, the
+ * type of resource it finds and its rule in plain words (the dashboard's
+ * Audit page).
  * Both are the home partition's, as every /_ddlocal/ path. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,7 +137,29 @@ static int show_task(struct request *req, struct response *res)
     return DD_OK;
 }
 
+/* Every check of core/audit.c's table, with its rule in plain words. */
+static int list_checks(struct request *req, struct response *res)
+{
+    cJSON *o = cJSON_CreateObject(), *items = o ? cJSON_AddArrayToObject(o, "checks") : NULL;
+    size_t i;
+    int rc = items ? DD_OK : DD_ERR_NOMEM;
+
+    (void)req;
+    for (i = 0; !rc && i < audit_n_checks; i++) {
+        const struct audit_check *c = &audit_checks[i];
+        cJSON *it = handler_add_object(items);
+
+        if (!it || !cJSON_AddStringToObject(it, "checkName", c->name) ||
+            !cJSON_AddStringToObject(it, "severity", c->severity) ||
+            !cJSON_AddStringToObject(it, "resourceType", c->resource_type) ||
+            !cJSON_AddStringToObject(it, "words", c->words))
+            rc = DD_ERR_NOMEM;
+    }
+    return response_json_free(res, o, rc); /* frees o */
+}
+
 const struct route api_audit_text_routes[] = {
+    { "GET", EMULATOR_PREFIX "audit/checks", list_checks, NULL },
     { "POST", EMULATOR_PREFIX "audit", start_all, NULL },
     { "GET", EMULATOR_PREFIX "audit", show_task, NULL },
     { NULL, NULL, NULL, NULL },
