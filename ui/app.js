@@ -29,8 +29,8 @@ function el(tag, attrs, ...kids) {
   return e;
 }
 
-async function getJSON(path) {
-  const r = await fetch(path, { cache: 'no-store' });
+async function getJSON(path, init) {
+  const r = await fetch(path, { cache: 'no-store', ...init });
   const text = await r.text();
   if (!r.ok) throw new Error(path + ': ' + r.status + ' ' + text);
   return { text, doc: JSON.parse(text) };
@@ -349,6 +349,132 @@ function renderAlerts(f) {
   }
 }
 
+// ---- audit -------------------------------------------------------------------
+// The audit tasks of the last 90 days of emulated time, newest first, read
+// through the AWS API (ListAuditTasks, DescribeAuditTask); the selected
+// task's checks and findings, each with the rule it enforces in plain words
+// (GET /_ddlocal/audit/checks), and the suppressions.
+const AUDIT_TASKS_SHOWN = 10;
+const DAY = 86400;
+
+const postJSON = (path, body) => getJSON(path, {
+  method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+const RESOURCE_LABELS = {
+  deviceCertificateId: 'device certificate', deviceCertificateArn: 'device certificate',
+  caCertificateId: 'CA certificate', clientId: 'client ID', account: 'account',
+  roleAliasArn: 'role alias', iamRoleArn: 'IAM role', cognitoIdentityPoolId: 'Cognito identity pool',
+};
+
+// A ResourceIdentifier in words: "policy open version 1", "device certificate 3f2a…".
+function resourceText(id) {
+  const [k, v] = Object.entries(id || {})[0] || ['', ''];
+  if (k === 'policyVersionIdentifier') return 'policy ' + v.policyName + ' version ' + v.policyVersionId;
+  if (k === 'issuerCertificateIdentifier') {
+    return 'issuer ' + v.issuerCertificateSubject + ' serial ' + v.issuerCertificateSerialNumber;
+  }
+  return (RESOURCE_LABELS[k] || k) + ' ' + v;
+}
+
+function verdictBadge(status) {
+  const cls = status === 'COMPLETED_NON_COMPLIANT' ? 'non-compliant'
+    : status === 'COMPLETED_COMPLIANT' ? 'compliant' : 'other';
+  const text = { 'non-compliant': 'non-compliant', compliant: 'compliant' }[cls] || status.toLowerCase().replace(/_/g, ' ');
+  return el('span', { class: 'verdict-badge ' + cls }, text);
+}
+
+function auditTable(head, rows, attrs) {
+  return el('table', { class: 'audit-table', ...attrs },
+    el('thead', {}, el('tr', {}, head.map((h) => el('th', {}, h)))), el('tbody', {}, rows));
+}
+
+async function pollAudit() {
+  if (!state.clock) return;
+  if (!state.auditChecks) {
+    const c = await getJSON('/_ddlocal/audit/checks');
+    state.auditChecks = Object.fromEntries(c.doc.checks.map((x) => [x.checkName, x]));
+  }
+  const now = state.clock.now;
+  const list = await getJSON('/audit/tasks?startTime=' + new Date((now - 90 * DAY) * 1000).toISOString() +
+    '&endTime=' + new Date((now + DAY) * 1000).toISOString() + '&maxResults=250');
+  const ids = list.doc.tasks.map((t) => t.taskId).reverse().slice(0, AUDIT_TASKS_SHOWN);
+  const tasks = await Promise.all(ids.map((id) => getJSON('/audit/tasks/' + encodeURIComponent(id))));
+  if (!ids.includes(state.auditTask)) state.auditTask = ids[0] || null;
+  const findings = state.auditTask
+    ? await postJSON('/audit/findings', { taskId: state.auditTask, maxResults: 250 }) : null;
+  const sup = await postJSON('/audit/suppressions/list', { maxResults: 250 });
+  const key = state.auditTask + tasks.map((t) => t.text).join() + (findings ? findings.text : '') + sup.text;
+  if (!changed('audit', key)) return;
+  renderAuditTasks(ids, tasks.map((t) => t.doc));
+  renderAuditTask(tasks[ids.indexOf(state.auditTask)], findings);
+  renderSuppressions(sup.doc.suppressions);
+}
+
+function renderAuditTasks(ids, tasks) {
+  const box = document.getElementById('audit-tasks');
+  if (!ids.length) {
+    box.replaceChildren(el('p', { class: 'muted' }, 'No audit task yet. Enable checks with ' +
+      'UpdateAccountAuditConfiguration, then start an audit.'));
+    return;
+  }
+  box.replaceChildren(auditTable(['started (UTC)', 'task', 'type', 'status', 'checks', 'compliant', 'non-compliant', 'other'],
+    tasks.map((t, i) => {
+      const st = t.taskStatistics || {};
+      const other = (st.inProgressChecks || 0) + (st.waitingForDataCollectionChecks || 0) +
+        (st.failedChecks || 0) + (st.canceledChecks || 0);
+      return el('tr', {
+        class: 'audit-task-row' + (ids[i] === state.auditTask ? ' selected' : ''), 'data-task': ids[i], tabindex: 0,
+        onclick: () => selectAuditTask(ids[i]),
+        onkeydown: (e) => { if (e.key === 'Enter') selectAuditTask(ids[i]); },
+      },
+      el('td', {}, stamp(t.taskStartTime)), el('td', { class: 'mono' }, ids[i]),
+      el('td', {}, t.taskType === 'SCHEDULED_AUDIT_TASK' ? 'scheduled (' + (t.scheduledAuditName || '') + ')' : 'on demand'),
+      el('td', {}, t.taskStatus), el('td', {}, st.totalChecks || 0), el('td', {}, st.compliantChecks || 0),
+      el('td', {}, st.nonCompliantChecks || 0), el('td', {}, other));
+    }), { id: 'audit-task-list' }));
+}
+
+function selectAuditTask(id) {
+  state.auditTask = id;
+  state.seen.audit = null;
+  poll();
+}
+
+function renderAuditTask(task, findings) {
+  const box = document.getElementById('audit-task');
+  if (!task) { box.replaceChildren(); return; }
+  const words = (name) => (state.auditChecks[name] || {}).words || '';
+  const checks = Object.entries(task.doc.auditDetails || {}).map(([name, d]) => el('tr', { 'data-check': name },
+    el('td', {}, verdictBadge(d.checkRunStatus)), el('td', { class: 'mono' }, name), el('td', {}, words(name)),
+    el('td', {}, d.nonCompliantResourcesCount === undefined ? '—'
+      : d.nonCompliantResourcesCount + ' of ' + d.totalResourcesCount +
+        (d.suppressedNonCompliantResourcesCount ? ' (' + d.suppressedNonCompliantResourcesCount + ' suppressed)' : ''))));
+  const list = findings.doc.findings.map((f) => el('div', {
+    class: 'finding' + (f.isSuppressed ? ' suppressed' : ''), 'data-check': f.checkName },
+  el('div', {}, el('b', {}, f.severity), ' · ', el('span', { class: 'mono' }, f.checkName),
+    ' · ', el('span', { class: 'resource' }, resourceText(f.nonCompliantResource.resourceIdentifier)),
+    f.isSuppressed ? el('span', { class: 'muted' }, ' · suppressed') : ''),
+  el('p', { class: 'rule' }, words(f.checkName)),
+  el('div', { class: 'muted' }, f.reasonForNonCompliance + ' (' + f.reasonForNonComplianceCode + ') · found ' +
+    stamp(f.findingTime))));
+  box.replaceChildren(el('h3', {}, 'Checks of ', el('span', { class: 'mono' }, task.doc.taskId || state.auditTask)),
+    auditTable(['verdict', 'check', 'the rule', 'non-compliant'], checks, { id: 'audit-checks' }),
+    el('h3', {}, 'Findings'), el('div', { id: 'audit-findings' },
+      list.length ? list : el('p', { class: 'muted' }, 'No finding: every resource checked complies.')));
+}
+
+function renderSuppressions(list) {
+  const box = document.getElementById('audit-suppressions');
+  if (!list.length) {
+    box.replaceChildren(el('p', { class: 'muted' }, 'No suppression. CreateAuditSuppression hides a known finding.'));
+    return;
+  }
+  box.replaceChildren(auditTable(['check', 'resource', 'until', 'description'], list.map((x) => el('tr', {},
+    el('td', { class: 'mono' }, x.checkName), el('td', {}, resourceText(x.resourceIdentifier)),
+    el('td', {}, x.suppressIndefinitely ? 'indefinitely' : x.expirationDate ? stamp(x.expirationDate) : '—'),
+    el('td', {}, x.description || ''))), { id: 'audit-suppression-list' }));
+}
+
 // ---- polling -----------------------------------------------------------------
 async function poll() {
   if (state.busy) return;
@@ -363,6 +489,7 @@ async function poll() {
       if (changed('explain', x.text)) renderExplain(x.doc);
     }
     await pollRetained();
+    await pollAudit();
   } catch (e) {
     document.getElementById('offline').hidden = false;
   } finally {
