@@ -149,6 +149,17 @@ EXPECT = {
     "bin/ddlocal audit --http-port 4566":
         ["IOT_POLICY_OVERLY_PERMISSIVE_CHECK                           COMPLETED_NON_COMPLIANT",
          "CRITICAL IOT_POLICY_OVERLY_PERMISSIVE_CHECK policyVersionIdentifier=audit-docs-open/1"],
+    EP + "iot list-audit-findings --task-id $TASK --query"
+    " 'findings[].[checkName,reasonForNonComplianceCode]' --output text":
+        ["DEVICE_CERTIFICATE_EXPIRING_CHECK\tCERTIFICATE_APPROACHING_EXPIRATION\n",
+         "IOT_POLICY_OVERLY_PERMISSIVE_CHECK\tALLOWS_BROAD_ACCESS_TO_IOT_DATA_PLANE_ACTIONS\n", 20],
+    "python3 fixtures/mitigation/runner.py --endpoint http://localhost:4566 --handler"
+    " audit_function.lambda_handler --queue-url http://localhost:4566/123456789012/audit-fixes":
+        ["rotated to", "old one INACTIVE", "policy lab-open: version 1 replaced by 2"],
+    "bin/ddlocal audit --host 127.0.0.1 --http-port 4566":
+        ["%-60s %-24s %9d %13d" % ("DEVICE_CERTIFICATE_EXPIRING_CHECK", "COMPLETED_COMPLIANT", 1, 0),
+         "%-60s %-24s %9d %13d" % ("IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "COMPLETED_COMPLIANT", 1, 0),
+         "findings:\n  none\n"],
     "bin/ddlocal explain --thing dev-XBHY":
         ["MsgSentSecProfile / MsgSentBehavior (aws:num-messages-sent)",
          "alarms when dev-XBHY sends 5 or more messages in a 5-minute period", "in-alarm"],
