@@ -489,7 +489,11 @@ async function poll() {
       if (changed('explain', x.text)) renderExplain(x.doc);
     }
     await pollRetained();
-    await pollAudit();
+    await pollAudit().catch((e) => {
+      // The Audit page's own trouble is shown there; the emulator is not offline.
+      if (changed('audit', String(e))) document.getElementById('audit-tasks').replaceChildren(
+        el('p', { class: 'muted' }, 'The audit views do not answer: ' + e.message));
+    });
   } catch (e) {
     document.getElementById('offline').hidden = false;
   } finally {
