@@ -252,11 +252,46 @@ static int write_message(struct store *s, const struct store_sns_local *l,
     return rc;
 }
 
+/* Write what r carries into its queue, named by ref, of database qs,
+ * inside the caller's transaction of qs. DD_ERR_NOT_FOUND when there is
+ * no such queue; else as write_message(). */
+static int to_queue(struct store *qs, const struct store_sns_local *l,
+                    const struct store_sns_due *r, const struct sqs_arn *ref, int64_t now_ms,
+                    struct dd_errbuf *eb)
+{
+    struct store_sqs_queue q = { 0 };
+    int rc = store_sqs_queue_get(qs, ref->name, &q);
+
+    if (rc == DD_ERR_NOT_FOUND)
+        dd_fail(eb, rc, "queue %s does not exist", r->endpoint);
+    if (!rc)
+        rc = write_message(qs, l, r, &q, now_ms, eb);
+    store_sqs_queue_cleanup(&q);
+    return rc;
+}
+
+/* Record in database s what writing r into its queue answered (rc):
+ * delivered, a final failure (SQS cannot take the message), or nothing
+ * (the delivery stays pending and rc is returned). attempt is
+ * store__sns_attempt() inside a transaction, store_sns_attempt() outside. */
+static int settle_write(struct store *s, const struct store_sns_due *r, int rc, int64_t now_real_ms,
+                        struct dd_errbuf *eb,
+                        int (*attempt)(struct store *, int64_t, enum store_sns_outcome, int64_t,
+                                       int64_t, int, const char *))
+{
+    if (rc == DD_ERR_LIMIT || rc == DD_ERR_INVALID) /* never better: final */
+        return attempt(s, r->id, STORE_SNS_FAILED, now_real_ms, now_real_ms, 0, eb->msg);
+    if (!rc)
+        rc = attempt(s, r->id, STORE_SNS_DELIVERED, now_real_ms, now_real_ms, 0, NULL);
+    if (rc && !eb->msg[0])
+        dd_fail(eb, rc, "cannot write to queue %s: %s", r->endpoint, dd_strerror(rc));
+    return rc;
+}
+
 /* Settle r inside the caller's transaction (store_sns_local_deliver()). */
 static int deliver(struct store *s, const struct store_sns_local *l, const struct store_sns_due *r,
                    int64_t now_ms, int64_t now_real_ms, struct dd_errbuf *eb)
 {
-    struct store_sqs_queue q = { 0 };
     struct sqs_arn ref;
     int rc;
 
@@ -265,19 +300,35 @@ static int deliver(struct store *s, const struct store_sns_local *l, const struc
     rc = sqs_arn_parse(r->endpoint, &ref, eb);
     if (rc || strcmp(ref.account, l->account) != 0 || strcmp(ref.region, l->region) != 0)
         return dd_fail(eb, DD_ERR_NOT_FOUND, "queue %s is not in this partition", r->endpoint);
-    rc = store_sqs_queue_get(s, ref.name, &q);
+    rc = to_queue(s, l, r, &ref, now_ms, eb);
     if (rc == DD_ERR_NOT_FOUND)
-        return dd_fail(eb, rc, "queue %s does not exist", r->endpoint);
-    if (!rc)
-        rc = write_message(s, l, r, &q, now_ms, eb);
-    store_sqs_queue_cleanup(&q);
-    if (rc == DD_ERR_LIMIT || rc == DD_ERR_INVALID) /* never better: final */
-        return store__sns_attempt(s, r->id, STORE_SNS_FAILED, now_real_ms, now_real_ms, 0, eb->msg);
-    if (!rc)
-        rc = store__sns_attempt(s, r->id, STORE_SNS_DELIVERED, now_real_ms, now_real_ms, 0, NULL);
-    if (rc && !eb->msg[0])
-        dd_fail(eb, rc, "cannot write to queue %s: %s", r->endpoint, dd_strerror(rc));
-    return rc;
+        return rc;
+    return settle_write(s, r, rc, now_real_ms, eb, store__sns_attempt);
+}
+
+int store_sns_local_deliver_away(struct store *s, const struct store_sns_local *l,
+                                 const struct store_sns_due *r, struct store *qs, int64_t now_ms,
+                                 int64_t now_real_ms, struct dd_errbuf *eb)
+{
+    struct sqs_arn ref;
+    int rc;
+
+    if (!store_sns_local_passes(r))
+        return store_sns_attempt(s, r->id, STORE_SNS_FILTERED, now_real_ms, now_real_ms, 0, NULL);
+    rc = sqs_arn_parse(r->endpoint, &ref, eb);
+    if (rc)
+        return dd_fail(eb, DD_ERR_NOT_FOUND, "queue %s is not a queue ARN", r->endpoint);
+    /* Two transactions in two files, one after the other (never one
+     * inside the other: two publishers crossing would wait on each other):
+     * a crash between them delivers the message again, which SNS's
+     * at-least-once delivery to SQS allows. */
+    rc = store__begin(qs, eb);
+    if (rc)
+        return rc;
+    rc = store__finish(qs, to_queue(qs, l, r, &ref, now_ms, eb));
+    if (rc == DD_ERR_NOT_FOUND)
+        return rc;
+    return settle_write(s, r, rc, now_real_ms, eb, store_sns_attempt);
 }
 
 int store_sns_local_deliver(struct store *s, const struct store_sns_local *l,
@@ -316,6 +367,45 @@ int store__sns_local_message(struct store *s, const struct store_sns_local *l, i
     struct walk w = { s, l, now_ms, now_real_ms };
 
     return store__sns_each_head(s, message_row, settle, &w);
+}
+
+/* The context of a walk over one message's deliveries to other partitions. */
+struct away {
+    struct store *s;
+    const struct store_sns_local *l;
+    store_sns_local_open_fn open;
+    void *ctx;
+    int64_t now_ms, now_real_ms;
+};
+
+static int settle_away(void *ctx, const struct store_sns_due *r)
+{
+    struct away *w = ctx;
+    struct dd_errbuf eb = { { 0 } };
+    struct store *qs = NULL;
+    struct sqs_arn ref;
+
+    /* This partition's own were settled in Publish's transaction. What
+     * cannot be settled now stays pending for the delivery thread. */
+    if (store_sns_local_queue(w->l, r->endpoint) || sqs_arn_parse(r->endpoint, &ref, &eb) ||
+        w->open(w->ctx, ref.account, ref.region, &qs, &eb))
+        return DD_OK;
+    store_sns_local_deliver_away(w->s, w->l, r, qs, w->now_ms, w->now_real_ms, &eb);
+    return DD_OK;
+}
+
+int store_sns_local_message_away(struct store *s, const struct store_sns_local *l,
+                                 const char *message_id, store_sns_local_open_fn open, void *ctx,
+                                 int64_t now_ms, int64_t now_real_ms)
+{
+    struct away w = { s, l, open, ctx, now_ms, now_real_ms };
+    int64_t row;
+    int rc = store__int64(s, "SELECT id FROM sns_messages WHERE message_id = ?", "find a message",
+                          &row, "t", message_id);
+
+    if (rc)
+        return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
+    return store__sns_each_head(s, row, settle_away, &w);
 }
 
 /* The context of a dead-lettering. */
