@@ -221,18 +221,74 @@ int store_sns_local_queue_message(const struct store_sns_local *l, const struct 
     return rc;
 }
 
+/* Why a delivery was dead-lettered: AWS adds these to the message as the
+ * String message attributes ErrorCode, ErrorMessage and RequestID. */
+struct dead_why {
+    int http_status;   /* the endpoint's answer, 0: none */
+    const char *error; /* borrowed, NULL: none */
+};
+
+/* The SQS message attributes of dead-lettered delivery r (the raw
+ * message's own, if raw, and the three of why) into *attrs (a new string
+ * to free()) and md5_attrs; as sns_sqs_attributes(). */
+static int dead_attributes(const struct store_sns_due *r, const struct dead_why *why, char **attrs,
+                           char md5_attrs[33], struct dd_errbuf *eb)
+{
+    int raw = r->raw && strcmp(r->type, "Notification") == 0, rc = DD_ERR_NOMEM;
+    cJSON *map =
+        raw && r->message_attributes ? cJSON_Parse(r->message_attributes) : cJSON_CreateObject();
+    char code[16], request[IDS_UUID_SIZE], message[1025], *text = NULL;
+    const char *names[3] = { "ErrorCode", "ErrorMessage", "RequestID" };
+    const char *values[3] = { code, message, request };
+    int i;
+
+    *attrs = NULL;
+    snprintf(code, sizeof(code), "%d", why->http_status);
+    /* AWS keeps the first kilobyte of the error. */
+    snprintf(message, sizeof(message), "%s",
+             why->error && why->error[0] ? why->error : "delivery failed");
+    if (ids_uuid(request)) {
+        cJSON_Delete(map);
+        return dd_fail(eb, DD_ERR_INTERNAL, "no randomness for a request id");
+    }
+    for (i = 0; map && i < 3; i++) {
+        cJSON *a = cJSON_CreateObject();
+
+        cJSON_DeleteItemFromObjectCaseSensitive(map, names[i]);
+        if (!a || !cJSON_AddItemToObject(map, names[i], a) ||
+            !cJSON_AddStringToObject(a, "Type", "String") ||
+            !cJSON_AddStringToObject(a, "Value", values[i]))
+            break;
+    }
+    if (i == 3)
+        text = cJSON_PrintUnformatted(map);
+    if (text)
+        rc = sns_sqs_attributes(text, attrs, md5_attrs, eb);
+    else
+        dd_fail(eb, rc, "out of memory");
+    free(text);
+    cJSON_Delete(map);
+    return rc;
+}
+
 /* Write what sqs delivery r carries (store_sns_local_queue_message())
- * into queue q at emulated now_ms, inside the caller's transaction.
- * DD_ERR_LIMIT or DD_ERR_INVALID (final: SQS cannot take it), or another
- * error; eb says why. */
+ * into queue q at emulated now_ms, inside the caller's transaction; with
+ * why (NULL: none), as a dead-lettered message. DD_ERR_LIMIT or
+ * DD_ERR_INVALID (final: SQS cannot take it), or another error; eb says
+ * why. */
 static int write_message(struct store *s, const struct store_sns_local *l,
                          const struct store_sns_due *r, const struct store_sqs_queue *q,
-                         int64_t now_ms, struct dd_errbuf *eb)
+                         int64_t now_ms, const struct dead_why *why, struct dd_errbuf *eb)
 {
     struct store_sqs_send m = { 0 };
     char id[IDS_UUID_SIZE], md5[SQS_MD5_HEX], md5_attrs[SQS_MD5_HEX];
     char *body = NULL, *attrs = NULL;
     int rc = store_sns_local_queue_message(l, r, &body, &attrs, md5_attrs, eb);
+
+    if (!rc && why) {
+        free(attrs);
+        rc = dead_attributes(r, why, &attrs, md5_attrs, eb);
+    }
 
     if (rc == DD_ERR_NOT_FOUND)
         rc = DD_ERR_INTERNAL; /* NOT_FOUND means "not now, retry" to callers */
@@ -265,7 +321,7 @@ static int to_queue(struct store *qs, const struct store_sns_local *l,
     if (rc == DD_ERR_NOT_FOUND)
         dd_fail(eb, rc, "queue %s does not exist", r->endpoint);
     if (!rc)
-        rc = write_message(qs, l, r, &q, now_ms, eb);
+        rc = write_message(qs, l, r, &q, now_ms, NULL, eb);
     store_sqs_queue_cleanup(&q);
     return rc;
 }
@@ -421,6 +477,7 @@ struct dead {
 static int dead_letter(void *ctx, const struct store_sns_due *r)
 {
     struct dead *x = ctx;
+    struct dead_why why = { x->http_status, x->error };
     struct store_sqs_queue q = { 0 };
     struct sqs_arn ref;
     char note[600];
@@ -433,7 +490,7 @@ static int dead_letter(void *ctx, const struct store_sns_due *r)
     if (rc == DD_ERR_NOT_FOUND)
         dd_fail(x->eb, rc, "dead-letter queue %s does not exist", r->dead_letter_arn);
     if (!rc)
-        rc = write_message(x->s, x->l, r, &q, x->now_ms, x->eb);
+        rc = write_message(x->s, x->l, r, &q, x->now_ms, &why, x->eb);
     if (!rc) {
         snprintf(note, sizeof(note), "%s; moved to dead-letter queue %s",
                  x->error ? x->error : "failed", r->dead_letter_arn);

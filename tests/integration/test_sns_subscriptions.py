@@ -5,6 +5,7 @@ delivering to ddlocal's own queues wrapped or raw, filter policies, and
 --sqs-endpoint sending to another SQS engine. boto3 and the AWS CLI v2."""
 import hashlib
 import json
+import re
 import time
 
 import botocore.exceptions
@@ -681,6 +682,14 @@ def test_delivery_policy_and_dead_letter_queue(make_emulator):
         body = json.loads(m["Body"])
         assert (body["Type"], body["MessageId"], body["Message"]) == (
             "Notification", message_id, "boom")
+        # AWS's three attributes say why (boto3 checked their MD5)
+        attrs = m["MessageAttributes"]
+        assert sorted(attrs) == ["ErrorCode", "ErrorMessage", "RequestID"]
+        assert attrs["ErrorCode"] == {"DataType": "String", "StringValue": "500"}
+        assert attrs["ErrorMessage"]["DataType"] == "String"
+        assert attrs["ErrorMessage"]["StringValue"]
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+                            attrs["RequestID"]["StringValue"])
         time.sleep(0.3)
         assert len(receiver.of("Notification")) == 4
     finally:

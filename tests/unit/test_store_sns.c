@@ -580,6 +580,14 @@ static void test_retry_at_and_dead_letter(void **state)
     assert_int_equal(due(f, NOW + 5000).n, 0);
     queue_bodies(f, "dlq", bodies, sizeof(bodies));
     assert_string_equal(bodies, "lost"); /* raw, as the subscriber would have had it */
+    /* with AWS's three attributes saying why */
+    assert_int_equal(store_fixture_int(f->s, "SELECT count(*) FROM sqs_messages WHERE "
+                                             "json_extract(attributes, '$.ErrorCode.StringValue')"
+                                             " = '500' AND json_extract(attributes, "
+                                             "'$.ErrorMessage.StringValue') = 'HTTP 500' AND "
+                                             "length(json_extract(attributes, "
+                                             "'$.RequestID.StringValue')) = 36"),
+                     1);
     /* Done: a second time finds nothing pending. */
     assert_int_equal(store_sns_local_dead_letter(f->s, &l, id, NOW, NOW, 500, "HTTP 500", &eb),
                      DD_ERR_NOT_FOUND);
