@@ -395,17 +395,44 @@ static struct curl_slist *add_header(struct curl_slist **list, int *ok, const ch
     return *list;
 }
 
-/* Deliver due sqs delivery r to a queue of this database (one that was
- * missing when its message was published): the store writes it as
- * Publish does; a missing queue is a failed attempt, retried as SNS
- * retries sqs deliveries. */
+/* The database of partition (account, region) this thread has open
+ * (store_sns_local_open_fn; ctx is the delivery). DD_ERR_NOT_FOUND when
+ * it is not open (yet: the next scan finds new ones). */
+static int part_store(void *ctx, const char *account, const char *region, struct store **out,
+                      struct dd_errbuf *eb)
+{
+    struct delivery *d = ctx;
+    int i;
+
+    *out = NULL;
+    for (i = 0; i < d->n_parts; i++)
+        if (strcmp(d->parts[i].account, account) == 0 && strcmp(d->parts[i].region, region) == 0) {
+            *out = d->parts[i].store;
+            return DD_OK;
+        }
+    return dd_fail(eb, DD_ERR_NOT_FOUND, "no database for partition %s/%s", account, region);
+}
+
+/* Deliver due sqs delivery r to its queue: one of this database (missing
+ * when its message was published, or an alert's) as Publish writes it, or
+ * one of another partition's database, written there and then recorded
+ * here. A missing queue is a failed attempt, retried as SNS retries sqs
+ * deliveries. */
 static void deliver_to_queue(struct delivery *d, const struct store_sns_due *r)
 {
     struct dd_errbuf eb = { { 0 } };
+    struct store *qs = NULL;
+    struct sqs_arn q;
     int rc;
 
     ASSERT_DELIVERY_THREAD(d);
-    rc = store_sns_local_deliver(d->cur->store, &d->cur->local, r, emulated_ms(d), real_ms(), &eb);
+    if (store_sns_local_queue(&d->cur->local, r->endpoint))
+        rc = store_sns_local_deliver(d->cur->store, &d->cur->local, r, emulated_ms(d), real_ms(),
+                                     &eb);
+    else if (!(rc = sqs_arn_parse(r->endpoint, &q, &eb)) &&
+             !(rc = part_store(d, q.account, q.region, &qs, &eb)))
+        rc = store_sns_local_deliver_away(d->cur->store, &d->cur->local, r, qs, emulated_ms(d),
+                                          real_ms(), &eb);
     if (rc) {
         struct rule u = rule_of(r);
 

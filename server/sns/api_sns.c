@@ -1452,9 +1452,24 @@ static int pub_fits(const struct topic_info *t, const struct pub *m, struct dd_e
 /* How long a FIFO topic remembers a deduplication id. */
 #define FIFO_DEDUP_WINDOW_MS (5 * 60 * 1000)
 
+/* store_sns_local_open_fn for Publish: this thread's connection to the
+ * partition of a queue a subscription names (ctx is the request). */
+static int queue_partition(void *ctx, const char *account, const char *region, struct store **out,
+                           struct dd_errbuf *eb)
+{
+    const struct request *req = ctx;
+
+    *out = NULL;
+    if (!partition_is_account(account) || !partition_region_ok(region))
+        return dd_fail(eb, DD_ERR_INVALID, "no partition %s/%s", account, region);
+    return partitions_store(req->srv, account, region, out, eb);
+}
+
 /* Record one checked message: message_id gets its id and, on a FIFO topic,
  * sequence its SequenceNumber ("" otherwise). A duplicate within the
- * deduplication window answers the first one's. */
+ * deduplication window answers the first one's. With local, the message's
+ * deliveries to queues of other partitions are then written there too
+ * (each in its own transaction, after Publish's). */
 static int pub_store(struct action *a, const char *arn, const struct topic_info *t,
                      const struct pub *m, const struct store_sns_local *local,
                      char message_id[IDS_UUID_SIZE], char sequence[24])
@@ -1489,6 +1504,9 @@ static int pub_store(struct action *a, const char *arn, const struct topic_info 
         memcpy(message_id, fresh, IDS_UUID_SIZE);
     }
     free(attrs);
+    if (!rc && local) /* published: what fails here waits for the delivery thread */
+        store_sns_local_message_away(a->s, local, message_id, queue_partition, a->req,
+                                     p.timestamp_ms, server_real_ms());
     return rc;
 }
 

@@ -221,18 +221,74 @@ int store_sns_local_queue_message(const struct store_sns_local *l, const struct 
     return rc;
 }
 
+/* Why a delivery was dead-lettered: AWS adds these to the message as the
+ * String message attributes ErrorCode, ErrorMessage and RequestID. */
+struct dead_why {
+    int http_status;   /* the endpoint's answer, 0: none */
+    const char *error; /* borrowed, NULL: none */
+};
+
+/* The SQS message attributes of dead-lettered delivery r (the raw
+ * message's own, if raw, and the three of why) into *attrs (a new string
+ * to free()) and md5_attrs; as sns_sqs_attributes(). */
+static int dead_attributes(const struct store_sns_due *r, const struct dead_why *why, char **attrs,
+                           char md5_attrs[33], struct dd_errbuf *eb)
+{
+    int raw = r->raw && strcmp(r->type, "Notification") == 0, rc = DD_ERR_NOMEM;
+    cJSON *map =
+        raw && r->message_attributes ? cJSON_Parse(r->message_attributes) : cJSON_CreateObject();
+    char code[16], request[IDS_UUID_SIZE], message[1025], *text = NULL;
+    const char *names[3] = { "ErrorCode", "ErrorMessage", "RequestID" };
+    const char *values[3] = { code, message, request };
+    int i;
+
+    *attrs = NULL;
+    snprintf(code, sizeof(code), "%d", why->http_status);
+    /* AWS keeps the first kilobyte of the error. */
+    snprintf(message, sizeof(message), "%s",
+             why->error && why->error[0] ? why->error : "delivery failed");
+    if (ids_uuid(request)) {
+        cJSON_Delete(map);
+        return dd_fail(eb, DD_ERR_INTERNAL, "no randomness for a request id");
+    }
+    for (i = 0; map && i < 3; i++) {
+        cJSON *a = cJSON_CreateObject();
+
+        cJSON_DeleteItemFromObjectCaseSensitive(map, names[i]);
+        if (!a || !cJSON_AddItemToObject(map, names[i], a) ||
+            !cJSON_AddStringToObject(a, "Type", "String") ||
+            !cJSON_AddStringToObject(a, "Value", values[i]))
+            break;
+    }
+    if (i == 3)
+        text = cJSON_PrintUnformatted(map);
+    if (text)
+        rc = sns_sqs_attributes(text, attrs, md5_attrs, eb);
+    else
+        dd_fail(eb, rc, "out of memory");
+    free(text);
+    cJSON_Delete(map);
+    return rc;
+}
+
 /* Write what sqs delivery r carries (store_sns_local_queue_message())
- * into queue q at emulated now_ms, inside the caller's transaction.
- * DD_ERR_LIMIT or DD_ERR_INVALID (final: SQS cannot take it), or another
- * error; eb says why. */
+ * into queue q at emulated now_ms, inside the caller's transaction; with
+ * why (NULL: none), as a dead-lettered message. DD_ERR_LIMIT or
+ * DD_ERR_INVALID (final: SQS cannot take it), or another error; eb says
+ * why. */
 static int write_message(struct store *s, const struct store_sns_local *l,
                          const struct store_sns_due *r, const struct store_sqs_queue *q,
-                         int64_t now_ms, struct dd_errbuf *eb)
+                         int64_t now_ms, const struct dead_why *why, struct dd_errbuf *eb)
 {
     struct store_sqs_send m = { 0 };
     char id[IDS_UUID_SIZE], md5[SQS_MD5_HEX], md5_attrs[SQS_MD5_HEX];
     char *body = NULL, *attrs = NULL;
     int rc = store_sns_local_queue_message(l, r, &body, &attrs, md5_attrs, eb);
+
+    if (!rc && why) {
+        free(attrs);
+        rc = dead_attributes(r, why, &attrs, md5_attrs, eb);
+    }
 
     if (rc == DD_ERR_NOT_FOUND)
         rc = DD_ERR_INTERNAL; /* NOT_FOUND means "not now, retry" to callers */
@@ -252,11 +308,46 @@ static int write_message(struct store *s, const struct store_sns_local *l,
     return rc;
 }
 
+/* Write what r carries into its queue, named by ref, of database qs,
+ * inside the caller's transaction of qs. DD_ERR_NOT_FOUND when there is
+ * no such queue; else as write_message(). */
+static int to_queue(struct store *qs, const struct store_sns_local *l,
+                    const struct store_sns_due *r, const struct sqs_arn *ref, int64_t now_ms,
+                    struct dd_errbuf *eb)
+{
+    struct store_sqs_queue q = { 0 };
+    int rc = store_sqs_queue_get(qs, ref->name, &q);
+
+    if (rc == DD_ERR_NOT_FOUND)
+        dd_fail(eb, rc, "queue %s does not exist", r->endpoint);
+    if (!rc)
+        rc = write_message(qs, l, r, &q, now_ms, NULL, eb);
+    store_sqs_queue_cleanup(&q);
+    return rc;
+}
+
+/* Record in database s what writing r into its queue answered (rc):
+ * delivered, a final failure (SQS cannot take the message), or nothing
+ * (the delivery stays pending and rc is returned). attempt is
+ * store__sns_attempt() inside a transaction, store_sns_attempt() outside. */
+static int settle_write(struct store *s, const struct store_sns_due *r, int rc, int64_t now_real_ms,
+                        struct dd_errbuf *eb,
+                        int (*attempt)(struct store *, int64_t, enum store_sns_outcome, int64_t,
+                                       int64_t, int, const char *))
+{
+    if (rc == DD_ERR_LIMIT || rc == DD_ERR_INVALID) /* never better: final */
+        return attempt(s, r->id, STORE_SNS_FAILED, now_real_ms, now_real_ms, 0, eb->msg);
+    if (!rc)
+        rc = attempt(s, r->id, STORE_SNS_DELIVERED, now_real_ms, now_real_ms, 0, NULL);
+    if (rc && !eb->msg[0])
+        dd_fail(eb, rc, "cannot write to queue %s: %s", r->endpoint, dd_strerror(rc));
+    return rc;
+}
+
 /* Settle r inside the caller's transaction (store_sns_local_deliver()). */
 static int deliver(struct store *s, const struct store_sns_local *l, const struct store_sns_due *r,
                    int64_t now_ms, int64_t now_real_ms, struct dd_errbuf *eb)
 {
-    struct store_sqs_queue q = { 0 };
     struct sqs_arn ref;
     int rc;
 
@@ -265,19 +356,35 @@ static int deliver(struct store *s, const struct store_sns_local *l, const struc
     rc = sqs_arn_parse(r->endpoint, &ref, eb);
     if (rc || strcmp(ref.account, l->account) != 0 || strcmp(ref.region, l->region) != 0)
         return dd_fail(eb, DD_ERR_NOT_FOUND, "queue %s is not in this partition", r->endpoint);
-    rc = store_sqs_queue_get(s, ref.name, &q);
+    rc = to_queue(s, l, r, &ref, now_ms, eb);
     if (rc == DD_ERR_NOT_FOUND)
-        return dd_fail(eb, rc, "queue %s does not exist", r->endpoint);
-    if (!rc)
-        rc = write_message(s, l, r, &q, now_ms, eb);
-    store_sqs_queue_cleanup(&q);
-    if (rc == DD_ERR_LIMIT || rc == DD_ERR_INVALID) /* never better: final */
-        return store__sns_attempt(s, r->id, STORE_SNS_FAILED, now_real_ms, now_real_ms, 0, eb->msg);
-    if (!rc)
-        rc = store__sns_attempt(s, r->id, STORE_SNS_DELIVERED, now_real_ms, now_real_ms, 0, NULL);
-    if (rc && !eb->msg[0])
-        dd_fail(eb, rc, "cannot write to queue %s: %s", r->endpoint, dd_strerror(rc));
-    return rc;
+        return rc;
+    return settle_write(s, r, rc, now_real_ms, eb, store__sns_attempt);
+}
+
+int store_sns_local_deliver_away(struct store *s, const struct store_sns_local *l,
+                                 const struct store_sns_due *r, struct store *qs, int64_t now_ms,
+                                 int64_t now_real_ms, struct dd_errbuf *eb)
+{
+    struct sqs_arn ref;
+    int rc;
+
+    if (!store_sns_local_passes(r))
+        return store_sns_attempt(s, r->id, STORE_SNS_FILTERED, now_real_ms, now_real_ms, 0, NULL);
+    rc = sqs_arn_parse(r->endpoint, &ref, eb);
+    if (rc)
+        return dd_fail(eb, DD_ERR_NOT_FOUND, "queue %s is not a queue ARN", r->endpoint);
+    /* Two transactions in two files, one after the other (never one
+     * inside the other: two publishers crossing would wait on each other):
+     * a crash between them delivers the message again, which SNS's
+     * at-least-once delivery to SQS allows. */
+    rc = store__begin(qs, eb);
+    if (rc)
+        return rc;
+    rc = store__finish(qs, to_queue(qs, l, r, &ref, now_ms, eb));
+    if (rc == DD_ERR_NOT_FOUND)
+        return rc;
+    return settle_write(s, r, rc, now_real_ms, eb, store_sns_attempt);
 }
 
 int store_sns_local_deliver(struct store *s, const struct store_sns_local *l,
@@ -318,6 +425,45 @@ int store__sns_local_message(struct store *s, const struct store_sns_local *l, i
     return store__sns_each_head(s, message_row, settle, &w);
 }
 
+/* The context of a walk over one message's deliveries to other partitions. */
+struct away {
+    struct store *s;
+    const struct store_sns_local *l;
+    store_sns_local_open_fn open;
+    void *ctx;
+    int64_t now_ms, now_real_ms;
+};
+
+static int settle_away(void *ctx, const struct store_sns_due *r)
+{
+    struct away *w = ctx;
+    struct dd_errbuf eb = { { 0 } };
+    struct store *qs = NULL;
+    struct sqs_arn ref;
+
+    /* This partition's own were settled in Publish's transaction. What
+     * cannot be settled now stays pending for the delivery thread. */
+    if (store_sns_local_queue(w->l, r->endpoint) || sqs_arn_parse(r->endpoint, &ref, &eb) ||
+        w->open(w->ctx, ref.account, ref.region, &qs, &eb))
+        return DD_OK;
+    store_sns_local_deliver_away(w->s, w->l, r, qs, w->now_ms, w->now_real_ms, &eb);
+    return DD_OK;
+}
+
+int store_sns_local_message_away(struct store *s, const struct store_sns_local *l,
+                                 const char *message_id, store_sns_local_open_fn open, void *ctx,
+                                 int64_t now_ms, int64_t now_real_ms)
+{
+    struct away w = { s, l, open, ctx, now_ms, now_real_ms };
+    int64_t row;
+    int rc = store__int64(s, "SELECT id FROM sns_messages WHERE message_id = ?", "find a message",
+                          &row, "t", message_id);
+
+    if (rc)
+        return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
+    return store__sns_each_head(s, row, settle_away, &w);
+}
+
 /* The context of a dead-lettering. */
 struct dead {
     struct store *s;
@@ -331,6 +477,7 @@ struct dead {
 static int dead_letter(void *ctx, const struct store_sns_due *r)
 {
     struct dead *x = ctx;
+    struct dead_why why = { x->http_status, x->error };
     struct store_sqs_queue q = { 0 };
     struct sqs_arn ref;
     char note[600];
@@ -343,7 +490,7 @@ static int dead_letter(void *ctx, const struct store_sns_due *r)
     if (rc == DD_ERR_NOT_FOUND)
         dd_fail(x->eb, rc, "dead-letter queue %s does not exist", r->dead_letter_arn);
     if (!rc)
-        rc = write_message(x->s, x->l, r, &q, x->now_ms, x->eb);
+        rc = write_message(x->s, x->l, r, &q, x->now_ms, &why, x->eb);
     if (!rc) {
         snprintf(note, sizeof(note), "%s; moved to dead-letter queue %s",
                  x->error ? x->error : "failed", r->dead_letter_arn);

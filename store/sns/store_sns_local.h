@@ -86,6 +86,34 @@ int store_sns_local_deliver(struct store *s, const struct store_sns_local *l,
                             const struct store_sns_due *r, int64_t now_ms, int64_t now_real_ms,
                             struct dd_errbuf *eb);
 
+/* Settle sqs delivery r of database s (partition l) to a queue of
+ * another partition, whose database is qs: filtered out (recorded in s),
+ * or its message appended to the queue in a transaction of qs, then
+ * recorded in s as store_sns_local_deliver() records it. Not atomic
+ * across the two files: a crash between the two steps leaves the delivery
+ * pending, to be written again (at-least-once, as SNS to SQS is). Not
+ * inside a transaction of either. Errors leave the delivery pending (eb
+ * says why): DD_ERR_NOT_FOUND (no such queue in qs), DD_ERR_NOMEM,
+ * DD_ERR_STORE, DD_ERR_BUSY. */
+int store_sns_local_deliver_away(struct store *s, const struct store_sns_local *l,
+                                 const struct store_sns_due *r, struct store *qs, int64_t now_ms,
+                                 int64_t now_real_ms, struct dd_errbuf *eb);
+
+/* The database of partition (account, region), borrowed, into *out;
+ * non-zero (eb says why) when it cannot be had now. */
+typedef int (*store_sns_local_open_fn)(void *ctx, const char *account, const char *region,
+                                       struct store **out, struct dd_errbuf *eb);
+
+/* After the transaction that published message message_id in database s
+ * (partition l): each of its sqs deliveries still pending, heading its
+ * subscription's line, whose queue is in another partition, settled with
+ * store_sns_local_deliver_away() into the database open gives. What
+ * cannot be settled now stays pending for the delivery thread. DD_OK, or
+ * the store's error reading the message. */
+int store_sns_local_message_away(struct store *s, const struct store_sns_local *l,
+                                 const char *message_id, store_sns_local_open_fn open, void *ctx,
+                                 int64_t now_ms, int64_t now_real_ms);
+
 /* Delivery id has failed for good (its retries are over, or the endpoint
  * refused it) and its subscription has a RedrivePolicy: in one
  * transaction, append what the subscriber would have received (as an sqs

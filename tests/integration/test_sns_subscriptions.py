@@ -5,6 +5,7 @@ delivering to ddlocal's own queues wrapped or raw, filter policies, and
 --sqs-endpoint sending to another SQS engine. boto3 and the AWS CLI v2."""
 import hashlib
 import json
+import re
 import time
 
 import botocore.exceptions
@@ -578,6 +579,73 @@ def test_other_partitions_deliver_too(make_emulator):
     assert emu.client("sns").list_topics()["Topics"] == []
 
 
+def test_publish_reaches_queues_of_other_partitions(emu):
+    """A topic in us-west-1 delivers to queues in us-west-2, of its own
+    account and of another one, before Publish and PublishBatch answer:
+    wrapped, raw with attributes, and filtered out."""
+    reset(emu)
+    sns = emu.client("sns", region="us-west-1")
+    topic = sns.create_topic(Name="Alerts")["TopicArn"]
+    assert topic == "arn:aws:sns:us-west-1:%s:Alerts" % ACCOUNT
+    queues = {}
+    for account, key in ((ACCOUNT, "test"), ("210987654321", "210987654321")):
+        sqs = emu.client("sqs", region="us-west-2", key=key)
+        for name in ("inbox", "raw", "filtered"):
+            url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            arn = "arn:aws:sqs:us-west-2:%s:%s" % (account, name)
+            queues[account, name] = (sqs, url)
+            attrs = {"RawMessageDelivery": "true"} if name == "raw" else {}
+            if name == "filtered":
+                attrs = {"FilterPolicy": json.dumps({"kind": ["other"]})}
+            sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes=attrs)
+    message_id = sns.publish(TopicArn=topic, Message="hello", MessageAttributes={
+        "kind": {"DataType": "String", "StringValue": "alert"}})["MessageId"]
+    batch = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
+        {"Id": "a", "Message": "second"}])
+    assert [e["Id"] for e in batch["Successful"]] == ["a"] and batch["Failed"] == []
+    for account in (ACCOUNT, "210987654321"):
+        sqs, url = queues[account, "inbox"]
+        # at once: no wait for the delivery thread
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        bodies = [json.loads(m["Body"]) for m in got]
+        assert sorted(b["Message"] for b in bodies) == ["hello", "second"]
+        first = [b for b in bodies if b["Message"] == "hello"][0]
+        assert (first["MessageId"], first["TopicArn"]) == (message_id, topic)
+        verify_signature(first)
+        sqs, url = queues[account, "raw"]
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                  MessageAttributeNames=["All"])["Messages"]
+        assert sorted(m["Body"] for m in got) == ["hello", "second"]
+        [hello] = [m for m in got if m["Body"] == "hello"]
+        assert hello["MessageAttributes"] == {
+            "kind": {"DataType": "String", "StringValue": "alert"}}
+        sqs, url = queues[account, "filtered"]
+        assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
+    # the topic's own partition has no such queues, and nothing leaked there
+    home = emu.client("sqs", region="us-west-1")
+    assert home.list_queues().get("QueueUrls", []) == []
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        home.get_queue_url(QueueName="inbox")
+    assert e.value.response["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
+
+
+def test_delivery_thread_reaches_queues_of_other_partitions(make_emulator):
+    """A queue of another partition that does not exist yet at Publish is
+    retried by the delivery thread until it does."""
+    emu = make_emulator("--manual-clock", "--retry-delay-ms", "100").start()
+    sns = emu.client("sns", region="us-west-1")
+    topic = sns.create_topic(Name="Alerts")["TopicArn"]
+    sqs = emu.client("sqs", region="us-west-2", key="210987654321")
+    sqs.create_queue(QueueName="other")  # the partition's database exists
+    sns.subscribe(TopicArn=topic, Protocol="sqs",
+                  Endpoint="arn:aws:sqs:us-west-2:210987654321:later")
+    message_id = sns.publish(TopicArn=topic, Message="late")["MessageId"]
+    url = sqs.create_queue(QueueName="later")["QueueUrl"]
+    [m] = receive_all(sqs, url, 1)
+    assert (json.loads(m["Body"])["MessageId"], json.loads(m["Body"])["Message"]) == (
+        message_id, "late")
+
+
 def test_delivery_policy_and_dead_letter_queue(make_emulator):
     """A subscription's DeliveryPolicy spaces its retries on the emulator's
     clock (not --retry-delay-ms), and its RedrivePolicy takes the message
@@ -614,6 +682,14 @@ def test_delivery_policy_and_dead_letter_queue(make_emulator):
         body = json.loads(m["Body"])
         assert (body["Type"], body["MessageId"], body["Message"]) == (
             "Notification", message_id, "boom")
+        # AWS's three attributes say why (boto3 checked their MD5)
+        attrs = m["MessageAttributes"]
+        assert sorted(attrs) == ["ErrorCode", "ErrorMessage", "RequestID"]
+        assert attrs["ErrorCode"] == {"DataType": "String", "StringValue": "500"}
+        assert attrs["ErrorMessage"]["DataType"] == "String"
+        assert attrs["ErrorMessage"]["StringValue"]
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+                            attrs["RequestID"]["StringValue"])
         time.sleep(0.3)
         assert len(receiver.of("Notification")) == 4
     finally:

@@ -292,8 +292,9 @@ static int keep_due_sqs(void *ctx, const struct store_sns_due *d)
     return DD_OK;
 }
 
-/* What a queue holds: its messages' bodies, in order, joined by '|'. */
-static void queue_bodies(struct fx *f, const char *name, char *out, size_t size)
+/* What queue name of database s holds: its messages' bodies, in order,
+ * joined by '|'. */
+static void queue_bodies_in(struct store *s, const char *name, char *out, size_t size)
 {
     struct store_sqs_receive r = { 10, 1000, 3600000, 0, 0, NULL, false };
     struct store_sqs_message *msgs = NULL;
@@ -301,12 +302,17 @@ static void queue_bodies(struct fx *f, const char *name, char *out, size_t size)
     size_t n = 0, i, used = 0;
 
     out[0] = '\0';
-    assert_int_equal(store_sqs_queue_get(f->s, name, &q), DD_OK);
-    assert_int_equal(store_sqs_receive(f->s, q.id, NOW + 60000, &r, &msgs, &n), DD_OK);
+    assert_int_equal(store_sqs_queue_get(s, name, &q), DD_OK);
+    assert_int_equal(store_sqs_receive(s, q.id, NOW + 60000, &r, &msgs, &n), DD_OK);
     for (i = 0; i < n; i++)
         used += (size_t)snprintf(out + used, size - used, "%s%s", i ? "|" : "", msgs[i].body);
     store_sqs_messages_free(msgs, n);
     store_sqs_queue_cleanup(&q);
+}
+
+static void queue_bodies(struct fx *f, const char *name, char *out, size_t size)
+{
+    queue_bodies_in(f->s, name, out, size);
 }
 
 /* Settles each due delivery as the delivery thread does. */
@@ -416,6 +422,116 @@ static void test_local_queue_deliveries(void **state)
     store_sns_local_cleanup(&l); /* idempotent */
 }
 
+/* store_sns_local_open_fn: the database ctx for eu-west-1, none else. */
+static int open_eu(void *ctx, const char *account, const char *region, struct store **out,
+                   struct dd_errbuf *eb)
+{
+    *out = NULL;
+    if (strcmp(account, "123456789012") != 0 || strcmp(region, "eu-west-1") != 0)
+        return dd_fail(eb, DD_ERR_NOT_FOUND, "no partition");
+    *out = ctx;
+    return DD_OK;
+}
+
+/* Settles each due delivery to database ctx as the delivery thread does. */
+struct settled_away {
+    struct fx *f;
+    const struct store_sns_local *l;
+    struct store *qs;
+    int rc; /* the last one's */
+};
+
+static int settle_away(void *ctx, const struct store_sns_due *d)
+{
+    struct settled_away *st = ctx;
+    struct dd_errbuf eb = { { 0 } };
+    struct store *qs = NULL;
+
+    if (strstr(d->endpoint, ":eu-west-1:"))
+        qs = st->qs;
+    st->rc =
+        qs ? store_sns_local_deliver_away(st->f->s, st->l, d, qs, NOW, NOW, &eb) : DD_ERR_NOT_FOUND;
+    return DD_OK;
+}
+
+/* @unittest for store_sns_local.c: deliveries to queues of another
+ * partition's database are written there after Publish's transaction
+ * (store_sns_local_message_away()) and recorded delivered here; filtered
+ * ones are recorded filtered; a missing queue or partition stays pending
+ * until the delivery thread's store_sns_local_deliver_away() settles it. */
+static void test_away_queue_deliveries(void **state)
+{
+    struct fx *f = *state;
+    struct store_sns_subscribe w = { S1,   T1,  "sqs", "arn:aws:sqs:eu-west-1:123456789012:w",
+                                     "t1", 1,   "m",   "t",
+                                     NOW,  NOW, NULL };
+    struct store_sns_subscribe filtered = w, later = w, nowhere = w;
+    struct store *qs = store_fixture_open();
+    struct store_sns_local l;
+    struct dd_errbuf eb = { { 0 } };
+    struct settled_away st = { f, &l, qs, -1 };
+    int64_t next;
+    char bodies[8192];
+
+    assert_int_equal(
+        store_sns_local_init(f->s, "123456789012", "us-east-1", "http://h:1/", &l, &eb), DD_OK);
+    assert_int_equal(store_sns_topic_create(f->s, T1, "T1", NULL, NOW), DD_OK);
+    assert_int_equal(store_sns_subscribe(f->s, &w, NULL, NULL), DD_OK);
+    filtered.arn = S2;
+    filtered.endpoint = "arn:aws:sqs:eu-west-1:123456789012:f";
+    filtered.token = "t2";
+    filtered.attributes = "{\"FilterPolicy\":\"{\\\"k\\\":[\\\"x\\\"]}\","
+                          "\"FilterPolicyScope\":\"MessageBody\"}";
+    assert_int_equal(store_sns_subscribe(f->s, &filtered, NULL, NULL), DD_OK);
+    later.arn = T1 ":33333333-3333-4333-8333-333333333333";
+    later.endpoint = "arn:aws:sqs:eu-west-1:123456789012:later";
+    later.token = "t3";
+    assert_int_equal(store_sns_subscribe(f->s, &later, NULL, NULL), DD_OK);
+    nowhere.arn = T1 ":44444444-4444-4444-8444-444444444444";
+    nowhere.endpoint = "arn:aws:sqs:ap-south-1:123456789012:w";
+    nowhere.token = "t4";
+    assert_int_equal(store_sns_subscribe(f->s, &nowhere, NULL, NULL), DD_OK);
+    assert_int_equal(store_sqs_queue_create(qs, "w", "{}", NOW), DD_OK);
+    assert_int_equal(store_sqs_queue_create(qs, "f", "{}", NOW), DD_OK);
+    publish_local(f, &l, "a0000000-0000-4000-8000-000000000005", "{\"k\":\"y\"}", NULL);
+    /* Publish's transaction filters out one and leaves the rest pending... */
+    assert_int_equal(store_fixture_int(f->s, "SELECT count(*) FROM sns_deliveries "
+                                             "WHERE status = 'pending'"),
+                     3);
+    /* ...then each is written where it can be. */
+    assert_int_equal(store_sns_local_message_away(f->s, &l, "a0000000-0000-4000-8000-000000000005",
+                                                  open_eu, qs, NOW, NOW),
+                     DD_OK);
+    queue_bodies_in(qs, "w", bodies, sizeof(bodies));
+    assert_non_null(strstr(bodies, "\"Message\" : \"{\\\"k\\\":\\\"y\\\"}\""));
+    assert_non_null(strstr(bodies, "\"Signature\" : \""));
+    queue_bodies_in(qs, "f", bodies, sizeof(bodies));
+    assert_string_equal(bodies, "");
+    assert_int_equal(store_fixture_int(f->s, "SELECT count(*) FROM sns_deliveries "
+                                             "WHERE status = 'pending'"),
+                     2);
+    /* An unknown message has nothing to walk. */
+    assert_int_equal(store_sns_local_message_away(f->s, &l, "nope", open_eu, qs, NOW, NOW), DD_OK);
+    /* The delivery thread: the missing queue is retried until it exists; the
+     * partition with no database stays pending. */
+    assert_int_equal(store_sns_due_list(f->s, NOW, NOW, 8, settle_away, &st), DD_OK);
+    assert_int_equal(st.rc, DD_ERR_NOT_FOUND);
+    assert_int_equal(store_sqs_queue_create(qs, "later", "{}", NOW), DD_OK);
+    assert_int_equal(store_sns_due_list(f->s, NOW, NOW, 8, settle_away, &st), DD_OK);
+    queue_bodies_in(qs, "later", bodies, sizeof(bodies));
+    assert_non_null(strstr(bodies, "\"Type\" : \"Notification\""));
+    assert_int_equal(store_fixture_int(f->s,
+                                       "SELECT count(*) FROM sns_deliveries "
+                                       "WHERE status = 'pending' AND endpoint LIKE '%ap-south%'"),
+                     1);
+    assert_int_equal(store_fixture_int(f->s, "SELECT count(*) FROM sns_deliveries "
+                                             "WHERE status = 'pending'"),
+                     1);
+    assert_int_equal(store_sns_next_due(f->s, &next), DD_OK);
+    store_sns_local_cleanup(&l);
+    store_close(qs);
+}
+
 /* A retry a delivery policy schedules waits for the emulated clock; a
  * delivery that failed for good goes to its dead-letter queue. */
 static void test_retry_at_and_dead_letter(void **state)
@@ -464,6 +580,14 @@ static void test_retry_at_and_dead_letter(void **state)
     assert_int_equal(due(f, NOW + 5000).n, 0);
     queue_bodies(f, "dlq", bodies, sizeof(bodies));
     assert_string_equal(bodies, "lost"); /* raw, as the subscriber would have had it */
+    /* with AWS's three attributes saying why */
+    assert_int_equal(store_fixture_int(f->s, "SELECT count(*) FROM sqs_messages WHERE "
+                                             "json_extract(attributes, '$.ErrorCode.StringValue')"
+                                             " = '500' AND json_extract(attributes, "
+                                             "'$.ErrorMessage.StringValue') = 'HTTP 500' AND "
+                                             "length(json_extract(attributes, "
+                                             "'$.RequestID.StringValue')) = 36"),
+                     1);
     /* Done: a second time finds nothing pending. */
     assert_int_equal(store_sns_local_dead_letter(f->s, &l, id, NOW, NOW, 500, "HTTP 500", &eb),
                      DD_ERR_NOT_FOUND);
@@ -779,6 +903,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_subscribe_confirm_unsubscribe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscription_attributes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_queue_deliveries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_away_queue_deliveries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_at_and_dead_letter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_order_and_retries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_structure, setup, teardown),
