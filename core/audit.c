@@ -37,11 +37,11 @@ const struct audit_check audit_checks[] = {
     { "AUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK", "CRITICAL", "COGNITO_IDENTITY_POOL", NULL, 0, AUDIT_SOURCE_NONE },
     { "CA_CERTIFICATE_EXPIRING_CHECK", "MEDIUM", "CA_CERTIFICATE", NULL, 30, AUDIT_SOURCE_CA_CERT },
     { "CA_CERTIFICATE_KEY_QUALITY_CHECK", "CRITICAL", "CA_CERTIFICATE", NULL, 0, AUDIT_SOURCE_CA_CERT },
-    { "CONFLICTING_CLIENT_IDS_CHECK", "HIGH", "CLIENT_ID", NULL, 0, AUDIT_SOURCE_NONE },
+    { "CONFLICTING_CLIENT_IDS_CHECK", "HIGH", "CLIENT_ID", NULL, 0, AUDIT_SOURCE_CLIENT_ID },
     { "DEVICE_CERTIFICATE_AGE_CHECK", "LOW", "DEVICE_CERTIFICATE", "CERT_AGE_THRESHOLD_IN_DAYS", 365, AUDIT_SOURCE_DEVICE_CERT },
     { "DEVICE_CERTIFICATE_EXPIRING_CHECK", "MEDIUM", "DEVICE_CERTIFICATE", "CERT_EXPIRATION_THRESHOLD_IN_DAYS", 30, AUDIT_SOURCE_DEVICE_CERT },
     { "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK", "CRITICAL", "DEVICE_CERTIFICATE", NULL, 0, AUDIT_SOURCE_DEVICE_CERT },
-    { "DEVICE_CERTIFICATE_SHARED_CHECK", "CRITICAL", "DEVICE_CERTIFICATE", NULL, 0, AUDIT_SOURCE_NONE },
+    { "DEVICE_CERTIFICATE_SHARED_CHECK", "CRITICAL", "DEVICE_CERTIFICATE", NULL, 0, AUDIT_SOURCE_SHARED_CERT },
     { "INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK", "CRITICAL", "ISSUER_CERTIFICATE", NULL, 0, AUDIT_SOURCE_NONE },
     { "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "CRITICAL", "IOT_POLICY", NULL, 0, AUDIT_SOURCE_POLICY },
     { "IOT_POLICY_POTENTIAL_MISCONFIGURATION_CHECK", "MEDIUM", "IOT_POLICY", NULL, 0, AUDIT_SOURCE_POLICY },
@@ -189,6 +189,46 @@ struct audit_verdict audit_cert_revoked(bool revoked)
         v.reason = "Certificate is revoked by its issuer.";
     }
     return v;
+}
+
+struct audit_verdict audit_client_id_conflict(const struct audit_connection *v, size_t n)
+{
+    struct audit_verdict out = { NULL, NULL };
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (v[i].taken_over) {
+            out.reason_code = "DUPLICATE_CLIENT_ID_ACROSS_CONNECTIONS";
+            out.reason = "Client ID is used by multiple connections.";
+            break;
+        }
+    }
+    return out;
+}
+
+/* Whether connection b connected while a was open. */
+static bool connected_during(const struct audit_connection *a, const struct audit_connection *b)
+{
+    return a->seq <= b->seq && (a->end_seq < 0 || b->seq <= a->end_seq);
+}
+
+struct audit_verdict audit_cert_shared(const struct audit_connection *v, size_t n)
+{
+    struct audit_verdict out = { NULL, NULL };
+    size_t i, j;
+
+    for (i = 0; i < n && !out.reason_code; i++) {
+        for (j = i + 1; j < n; j++) {
+            if (strcmp(v[i].client_id, v[j].client_id) == 0)
+                continue; /* one device reconnecting, or a take-over */
+            if (connected_during(&v[i], &v[j]) || connected_during(&v[j], &v[i])) {
+                out.reason_code = "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES";
+                out.reason = "Certificate shared by one or more devices.";
+                break;
+            }
+        }
+    }
+    return out;
 }
 
 struct audit_verdict audit_logging(bool enabled)

@@ -19,6 +19,7 @@
 #include "core/audit.h"
 #include "core/ids.h"
 #include "store/audit/store_audit.h"
+#include "store/audit/store_connhist.h"
 #include "store/iot/store_cacerts.h"
 #include "store/iot/store_logging.h"
 #include "store/sns/store_sns.h"
@@ -32,6 +33,7 @@ struct finding {
     char *key;                       /* owned: audit_resource_key() */
     const char *reason_code;         /* static */
     char *reason;                    /* owned */
+    char *related;                   /* owned: relatedResources JSON, or NULL */
 };
 
 struct run_check {
@@ -60,6 +62,7 @@ static void run_cleanup(struct run *r)
         free(r->v[i].resource);
         free(r->v[i].key);
         free(r->v[i].reason);
+        free(r->v[i].related);
     }
     free(r->v);
     r->v = NULL;
@@ -275,6 +278,98 @@ static int account_checks(struct store *s, struct run *r)
     return rc;
 }
 
+/* ---- the broker's connection history ---- */
+
+/* The related resources of a connection-history finding: one per
+ * connection, the other side of the pair (the certificate of a client id,
+ * the client id of a certificate), with its connection times, most recent
+ * first. NULL when out of memory. */
+static cJSON *connection_related(const struct audit_connection *v, size_t n, bool by_cert)
+{
+    cJSON *list = cJSON_CreateArray();
+    char t[24];
+    size_t i;
+
+    for (i = n; list && i-- > 0;) {
+        const struct audit_connection *c = &v[i];
+        cJSON *o, *id, *add;
+
+        if (!by_cert && !c->cert_id)
+            continue; /* no principal to name */
+        o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(list, o))
+            goto fail;
+        id = cJSON_AddObjectToObject(o, "resourceIdentifier");
+        if (!cJSON_AddStringToObject(o, "resourceType",
+                                     by_cert ? "CLIENT_ID" : "DEVICE_CERTIFICATE") ||
+            !id ||
+            !cJSON_AddStringToObject(id, by_cert ? "clientId" : "deviceCertificateId",
+                                     by_cert ? c->client_id : c->cert_id))
+            goto fail;
+        add = cJSON_AddObjectToObject(o, "additionalInfo");
+        snprintf(t, sizeof(t), "%lld", (long long)c->connected_ms);
+        if (!add || !cJSON_AddStringToObject(add, "CONNECTION_TIME", t))
+            goto fail;
+        snprintf(t, sizeof(t), "%lld", (long long)c->disconnected_ms);
+        if (c->disconnected_ms >= 0 && !cJSON_AddStringToObject(add, "DISCONNECTION_TIME", t))
+            goto fail;
+    }
+    return list;
+fail:
+    cJSON_Delete(list);
+    return NULL;
+}
+
+struct connection_pass {
+    struct run *r;
+    struct run_check *check;
+};
+
+static int connection_group(void *ctx, const char *key, const struct audit_connection *conns,
+                            size_t n)
+{
+    struct connection_pass *cp = ctx;
+    bool by_cert = cp->check->check->source == AUDIT_SOURCE_SHARED_CERT;
+    struct audit_verdict v =
+        by_cert ? audit_cert_shared(conns, n) : audit_client_id_conflict(conns, n);
+    struct finding *f;
+    cJSON *ident, *related;
+    int rc;
+
+    cp->check->total++;
+    if (!v.reason_code)
+        return DD_OK;
+    ident = identifier_string(by_cert ? "deviceCertificateId" : "clientId", key);
+    if (!ident)
+        return DD_ERR_NOMEM;
+    rc = add_finding(cp->r, cp->check, ident, &v, NULL, NULL);
+    if (rc)
+        return rc;
+    f = &cp->r->v[cp->r->n - 1];
+    related = connection_related(conns, n, by_cert);
+    f->related = related ? cJSON_PrintUnformatted(related) : NULL;
+    cJSON_Delete(related);
+    return f->related ? DD_OK : DD_ERR_NOMEM;
+}
+
+/* The connection-history checks over the look-back window before now. */
+static int connection_checks(struct store *s, struct run *r)
+{
+    size_t i;
+    int rc = DD_OK;
+
+    for (i = 0; !rc && i < r->n_checks; i++) {
+        struct connection_pass cp = { r, &r->checks[i] };
+        enum audit_source src = r->checks[i].check->source;
+
+        if (src != AUDIT_SOURCE_CLIENT_ID && src != AUDIT_SOURCE_SHARED_CERT)
+            continue;
+        rc = store_connhist_each_group(s, r->now_ms - STORE_CONNHIST_WINDOW_MS,
+                                       src == AUDIT_SOURCE_SHARED_CERT, connection_group, &cp);
+    }
+    return rc;
+}
+
 /* Read every resource the task's checks inspect, in one read
  * transaction. */
 static int inspect(struct store *s, struct run *r)
@@ -312,6 +407,8 @@ static int inspect(struct store *s, struct run *r)
         rc = store_cacert_each(s, cacert_row, r);
     if (!rc)
         rc = account_checks(s, r);
+    if (!rc)
+        rc = connection_checks(s, r);
     end = store__run(s, "COMMIT", "audit snapshot", "");
     return rc ? rc : end;
 }
@@ -371,16 +468,16 @@ static int record(struct store *s, const char *task_id, int64_t start_ms, struct
 
         rc = ids_uuid(fid);
         if (!rc)
-            rc = store__run(s,
-                            "INSERT INTO audit_findings (finding_id, task_id, check_name, "
-                            "task_start_ms, finding_ms, severity, resource_key, resource, "
-                            "reason_code, reason, suppressed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                            "?7, ?8, ?9, ?10, EXISTS (SELECT 1 FROM audit_suppressions WHERE "
-                            "check_name = ?3 AND resource_key = ?7 AND (indefinite OR "
-                            "expiration_ms > ?5)))",
-                            "audit finding", "sssIIsssss", fid, task_id, f->check->name, start_ms,
-                            r->now_ms, f->check->severity, f->key, f->resource, f->reason_code,
-                            f->reason);
+            rc = store__run(
+                s,
+                "INSERT INTO audit_findings (finding_id, task_id, check_name, "
+                "task_start_ms, finding_ms, severity, resource_key, resource, "
+                "reason_code, reason, related, suppressed) VALUES (?1, ?2, ?3, ?4, "
+                "?5, ?6, ?7, ?8, ?9, ?10, ?11, EXISTS (SELECT 1 FROM audit_suppressions WHERE "
+                "check_name = ?3 AND resource_key = ?7 AND (indefinite OR "
+                "expiration_ms > ?5)))",
+                "audit finding", "sssIIssssss", fid, task_id, f->check->name, start_ms, r->now_ms,
+                f->check->severity, f->key, f->resource, f->reason_code, f->reason, f->related);
     }
     for (i = 0; !rc && i < r->n_checks; i++) {
         const struct run_check *c = &r->checks[i];

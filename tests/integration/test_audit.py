@@ -735,3 +735,110 @@ def test_ca_certificate_checks(emu, iot):
         ("CA_CERTIFICATE_EXPIRING_CHECK", inter_id, "CERTIFICATE_APPROACHING_EXPIRATION"),
         ("REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK", inter_id, "CERTIFICATE_REVOKED_BY_ISSUER")])
     assert d["auditDetails"]["CA_CERTIFICATE_KEY_QUALITY_CHECK"]["checkCompliant"] is True
+
+
+# ---- the broker's connection history ----
+
+def connection_findings(iot, task_id, check, member):
+    return {f["nonCompliantResource"]["resourceIdentifier"][member]: f
+            for f in iot.list_audit_findings(taskId=task_id, checkName=check)["findings"]}
+
+
+def test_conflicting_client_ids(emu, iot, tmp_path):
+    from test_certs import device, try_connect
+    enable(iot, "CONFLICTING_CLIENT_IDS_CHECK")
+    out, ca, cert, key = device(iot, tmp_path, emu, "door-1")
+    # Compliant: door-1 connects, leaves, and connects again.
+    first, why = try_connect(emu, ca, "door-1", cert, key)
+    assert first, why
+    first.disconnect()
+    first.loop_stop()
+    again, why = try_connect(emu, ca, "door-1", cert, key)
+    assert again, why
+    try:
+        emu.sync()
+        task_id, done = run_audit(iot, "CONFLICTING_CLIENT_IDS_CHECK")
+        d = done["auditDetails"]["CONFLICTING_CLIENT_IDS_CHECK"]
+        assert d["checkRunStatus"] == "COMPLETED_COMPLIANT"
+        assert d["totalResourcesCount"] == 1
+        assert d["nonCompliantResourcesCount"] == 0
+        assert connection_findings(iot, task_id, "CONFLICTING_CLIENT_IDS_CHECK", "clientId") == {}
+        # Non-compliant: a second connection with door-1's client id knocks
+        # the first off.
+        thief, why = try_connect(emu, ca, "door-1", cert, key)
+        assert thief, why
+        thief.disconnect()
+        thief.loop_stop()
+    finally:
+        again.disconnect()
+        again.loop_stop()
+    emu.sync()
+    task_id, done = run_audit(iot, "CONFLICTING_CLIENT_IDS_CHECK")
+    d = done["auditDetails"]["CONFLICTING_CLIENT_IDS_CHECK"]
+    assert d["checkRunStatus"] == "COMPLETED_NON_COMPLIANT"
+    assert (d["totalResourcesCount"], d["nonCompliantResourcesCount"]) == (1, 1)
+    f = connection_findings(iot, task_id, "CONFLICTING_CLIENT_IDS_CHECK", "clientId")["door-1"]
+    assert f["severity"] == "HIGH"
+    assert f["nonCompliantResource"]["resourceType"] == "CLIENT_ID"
+    assert f["reasonForNonComplianceCode"] == "DUPLICATE_CLIENT_ID_ACROSS_CONNECTIONS"
+    related = iot.list_related_resources_for_audit_finding(
+        findingId=f["findingId"])["relatedResources"]
+    assert len(related) == 3
+    assert {r["resourceType"] for r in related} == {"DEVICE_CERTIFICATE"}
+    assert {r["resourceIdentifier"]["deviceCertificateId"] for r in related} == {
+        out["certificateId"]}
+    # Most recent first; the taken-over connection has both times.
+    times = [int(r["additionalInfo"]["CONNECTION_TIME"]) for r in related]
+    assert times == sorted(times, reverse=True)
+    assert all("DISCONNECTION_TIME" in r["additionalInfo"] for r in related)
+
+
+def test_device_certificate_shared(emu, iot, tmp_path):
+    from test_certs import device, try_connect
+    enable(iot, "DEVICE_CERTIFICATE_SHARED_CHECK")
+    out, ca, cert, key = device(iot, tmp_path, emu, "meter-1")
+    # Compliant: two client ids use the certificate one after the other.
+    a, why = try_connect(emu, ca, "meter-1", cert, key)
+    assert a, why
+    a.disconnect()
+    a.loop_stop()
+    emu.sync()
+    b, why = try_connect(emu, ca, "meter-1b", cert, key)
+    assert b, why
+    try:
+        emu.sync()
+        task_id, done = run_audit(iot, "DEVICE_CERTIFICATE_SHARED_CHECK")
+        d = done["auditDetails"]["DEVICE_CERTIFICATE_SHARED_CHECK"]
+        assert d["checkRunStatus"] == "COMPLETED_COMPLIANT"
+        assert (d["totalResourcesCount"], d["nonCompliantResourcesCount"]) == (1, 0)
+        # Non-compliant: a second device connects with it at the same time.
+        c, why = try_connect(emu, ca, "meter-2", cert, key)
+        assert c, why
+        c.disconnect()
+        c.loop_stop()
+    finally:
+        b.disconnect()
+        b.loop_stop()
+    emu.sync()
+    task_id, done = run_audit(iot, "DEVICE_CERTIFICATE_SHARED_CHECK")
+    d = done["auditDetails"]["DEVICE_CERTIFICATE_SHARED_CHECK"]
+    assert d["checkRunStatus"] == "COMPLETED_NON_COMPLIANT"
+    assert (d["totalResourcesCount"], d["nonCompliantResourcesCount"]) == (1, 1)
+    f = connection_findings(iot, task_id, "DEVICE_CERTIFICATE_SHARED_CHECK",
+                            "deviceCertificateId")[out["certificateId"]]
+    assert f["severity"] == "CRITICAL"
+    assert f["reasonForNonComplianceCode"] == "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES"
+    assert f["reasonForNonCompliance"] == "Certificate shared by one or more devices."
+    related = iot.list_related_resources_for_audit_finding(
+        findingId=f["findingId"])["relatedResources"]
+    assert [r["resourceIdentifier"]["clientId"] for r in related] == [
+        "meter-2", "meter-1b", "meter-1"]
+    assert {r["resourceType"] for r in related} == {"CLIENT_ID"}
+    # Through the AWS CLI too.
+    listed = emu.aws_json("iot", "list-audit-findings", "--task-id", task_id,
+                          "--check-name", "DEVICE_CERTIFICATE_SHARED_CHECK")
+    assert listed["findings"][0]["nonCompliantResource"]["resourceIdentifier"] == {
+        "deviceCertificateId": out["certificateId"]}
+    assert "InvalidRequestException" in cli_error(
+        emu, "iot", "list-audit-findings", "--task-id", task_id,
+        "--check-name", "DEVICE_CERTIFICATE_SHARED")
