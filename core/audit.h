@@ -30,6 +30,7 @@ enum audit_source {
     AUDIT_SOURCE_ACCOUNT,     /* the account's settings: one resource */
     AUDIT_SOURCE_CLIENT_ID,   /* every client id of the connection history */
     AUDIT_SOURCE_SHARED_CERT, /* every certificate of the connection history */
+    AUDIT_SOURCE_ROLE_ALIAS,  /* every role alias: counted, compliant (its role is IAM's) */
     AUDIT_SOURCE_NONE, /* nothing in the emulator to inspect: always compliant, 0 resources */
 };
 

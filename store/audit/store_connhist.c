@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* store_connhist.c: the broker's connection history (store_connhist.h). */
+#include "store/audit/store_connhist.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/audit/store_connhist.h"
 #include "store/store_internal.h"
 
 int store_connhist_connected(struct store *s, const char *client_id, const char *cert_id,
@@ -85,7 +86,8 @@ int store_connhist_each_group(struct store *s, int64_t from_ms, bool by_cert,
 {
     static const char by_client[] =
         "SELECT client_id, client_id, certificate_id, connected_ms, disconnected_ms, taken_over, "
-        "seq, end_seq FROM connection_history WHERE disconnected_ms IS NULL OR disconnected_ms >= ?1 "
+        "seq, end_seq FROM connection_history WHERE disconnected_ms IS NULL OR disconnected_ms >= "
+        "?1 "
         "ORDER BY client_id, seq";
     static const char by_certificate[] =
         "SELECT certificate_id, client_id, certificate_id, connected_ms, disconnected_ms, "
