@@ -753,30 +753,33 @@ def audit_counts(iot, check, status, total, non_compliant):
     return task_id
 
 
+def connected(emu, ca, client_id, cert, key):
+    """A paho client connected over TLS as client_id with cert."""
+    from test_certs import try_connect
+    c, why = try_connect(emu, ca, client_id, cert, key)
+    assert c, why
+    return c
+
+
 def connection_findings(iot, task_id, check, member):
     return {f["nonCompliantResource"]["resourceIdentifier"][member]: f
             for f in iot.list_audit_findings(taskId=task_id, checkName=check)["findings"]}
 
 
 def test_conflicting_client_ids(emu, iot, tmp_path):
-    from test_certs import device, try_connect
+    from test_certs import device
     enable(iot, "CONFLICTING_CLIENT_IDS_CHECK")
     out, ca, cert, key = device(iot, tmp_path, emu, "door-1")
     # Compliant: door-1 connects, leaves, and connects again.
-    first, why = try_connect(emu, ca, "door-1", cert, key)
-    assert first, why
-    hang_up(first)
-    again, why = try_connect(emu, ca, "door-1", cert, key)
-    assert again, why
+    hang_up(connected(emu, ca, "door-1", cert, key))
+    again = connected(emu, ca, "door-1", cert, key)
     try:
         emu.sync()
         task_id = audit_counts(iot, "CONFLICTING_CLIENT_IDS_CHECK", "COMPLETED_COMPLIANT", 1, 0)
         assert connection_findings(iot, task_id, "CONFLICTING_CLIENT_IDS_CHECK", "clientId") == {}
         # Non-compliant: a second connection with door-1's client id knocks
         # the first off.
-        thief, why = try_connect(emu, ca, "door-1", cert, key)
-        assert thief, why
-        hang_up(thief)
+        hang_up(connected(emu, ca, "door-1", cert, key))
     finally:
         hang_up(again)
     emu.sync()
@@ -798,23 +801,18 @@ def test_conflicting_client_ids(emu, iot, tmp_path):
 
 
 def test_device_certificate_shared(emu, iot, tmp_path):
-    from test_certs import device, try_connect
+    from test_certs import device
     enable(iot, "DEVICE_CERTIFICATE_SHARED_CHECK")
     out, ca, cert, key = device(iot, tmp_path, emu, "meter-1")
     # Compliant: two client ids use the certificate one after the other.
-    a, why = try_connect(emu, ca, "meter-1", cert, key)
-    assert a, why
-    hang_up(a)
+    hang_up(connected(emu, ca, "meter-1", cert, key))
     emu.sync()
-    b, why = try_connect(emu, ca, "meter-1b", cert, key)
-    assert b, why
+    b = connected(emu, ca, "meter-1b", cert, key)
     try:
         emu.sync()
         audit_counts(iot, "DEVICE_CERTIFICATE_SHARED_CHECK", "COMPLETED_COMPLIANT", 1, 0)
         # Non-compliant: a second device connects with it at the same time.
-        c, why = try_connect(emu, ca, "meter-2", cert, key)
-        assert c, why
-        hang_up(c)
+        hang_up(connected(emu, ca, "meter-2", cert, key))
     finally:
         hang_up(b)
     emu.sync()

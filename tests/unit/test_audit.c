@@ -143,6 +143,19 @@ static void test_cert_dates(void **state)
     }
 }
 
+/* v is compliant when want is NULL, else has reason code want and text
+ * reason. */
+static void assert_verdict(struct audit_verdict v, const char *want, const char *reason)
+{
+    if (!want) {
+        assert_null(v.reason_code);
+        return;
+    }
+    assert_non_null(v.reason_code);
+    assert_string_equal(v.reason_code, want);
+    assert_string_equal(v.reason, reason);
+}
+
 /* The connection-history rules: each row is a group of up to three
  * connections (client id, certificate, connected and disconnected times,
  * seq, end_seq: -1 while connected, taken over) and the verdicts of both
@@ -210,20 +223,8 @@ static void test_connection_rules(void **state)
         struct audit_verdict c = audit_client_id_conflict(rows[i].c, rows[i].n);
         struct audit_verdict sh = audit_cert_shared(rows[i].c, rows[i].n);
 
-        if (rows[i].conflict) {
-            assert_non_null(c.reason_code);
-            assert_string_equal(c.reason_code, rows[i].conflict);
-            assert_string_equal(c.reason, "Client ID is used by multiple connections.");
-        } else {
-            assert_null(c.reason_code);
-        }
-        if (rows[i].shared) {
-            assert_non_null(sh.reason_code);
-            assert_string_equal(sh.reason_code, rows[i].shared);
-            assert_string_equal(sh.reason, "Certificate shared by one or more devices.");
-        } else {
-            assert_null(sh.reason_code);
-        }
+        assert_verdict(c, rows[i].conflict, "Client ID is used by multiple connections.");
+        assert_verdict(sh, rows[i].shared, "Certificate shared by one or more devices.");
     }
 }
 
