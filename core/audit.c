@@ -42,7 +42,7 @@ const struct audit_check audit_checks[] = {
     { "DEVICE_CERTIFICATE_EXPIRING_CHECK", "MEDIUM", "DEVICE_CERTIFICATE", "CERT_EXPIRATION_THRESHOLD_IN_DAYS", 30, AUDIT_SOURCE_DEVICE_CERT },
     { "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK", "CRITICAL", "DEVICE_CERTIFICATE", NULL, 0, AUDIT_SOURCE_DEVICE_CERT },
     { "DEVICE_CERTIFICATE_SHARED_CHECK", "CRITICAL", "DEVICE_CERTIFICATE", NULL, 0, AUDIT_SOURCE_SHARED_CERT },
-    { "INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK", "CRITICAL", "ISSUER_CERTIFICATE", NULL, 0, AUDIT_SOURCE_NONE },
+    { "INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK", "CRITICAL", "ISSUER_CERTIFICATE", NULL, 0, AUDIT_SOURCE_INTERMEDIATE_CA },
     { "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "CRITICAL", "IOT_POLICY", NULL, 0, AUDIT_SOURCE_POLICY },
     { "IOT_POLICY_POTENTIAL_MISCONFIGURATION_CHECK", "MEDIUM", "IOT_POLICY", NULL, 0, AUDIT_SOURCE_POLICY },
     { "IOT_ROLE_ALIAS_ALLOWS_ACCESS_TO_UNUSED_SERVICES_CHECK", "MEDIUM", "ROLE_ALIAS", NULL, 0, AUDIT_SOURCE_ROLE_ALIAS },
@@ -229,6 +229,17 @@ struct audit_verdict audit_cert_shared(const struct audit_connection *v, size_t 
         }
     }
     return out;
+}
+
+struct audit_verdict audit_intermediate_ca_revoked(bool revoked, int64_t n_active)
+{
+    struct audit_verdict v = { NULL, NULL };
+
+    if (revoked && n_active > 0) {
+        v.reason_code = "INTERMEDIATE_CA_REVOKED_BY_ISSUER";
+        v.reason = "Intermediate CA is revoked by its issuer.";
+    }
+    return v;
 }
 
 struct audit_verdict audit_logging(bool enabled)

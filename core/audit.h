@@ -24,13 +24,14 @@
 
 /* How the emulator evaluates a check. */
 enum audit_source {
-    AUDIT_SOURCE_POLICY,      /* every version of every IoT policy */
-    AUDIT_SOURCE_DEVICE_CERT, /* every ACTIVE or PENDING_TRANSFER device certificate */
-    AUDIT_SOURCE_CA_CERT,     /* every ACTIVE registered CA certificate */
-    AUDIT_SOURCE_ACCOUNT,     /* the account's settings: one resource */
-    AUDIT_SOURCE_CLIENT_ID,   /* every client id of the connection history */
-    AUDIT_SOURCE_SHARED_CERT, /* every certificate of the connection history */
-    AUDIT_SOURCE_ROLE_ALIAS,  /* every role alias: counted, compliant (its role is IAM's) */
+    AUDIT_SOURCE_POLICY,          /* every version of every IoT policy */
+    AUDIT_SOURCE_DEVICE_CERT,     /* every ACTIVE or PENDING_TRANSFER device certificate */
+    AUDIT_SOURCE_CA_CERT,         /* every ACTIVE registered CA certificate */
+    AUDIT_SOURCE_ACCOUNT,         /* the account's settings: one resource */
+    AUDIT_SOURCE_CLIENT_ID,       /* every client id of the connection history */
+    AUDIT_SOURCE_SHARED_CERT,     /* every certificate of the connection history */
+    AUDIT_SOURCE_ROLE_ALIAS,      /* every role alias: counted, compliant (its role is IAM's) */
+    AUDIT_SOURCE_INTERMEDIATE_CA, /* every ACTIVE registered CA its issuer signed */
     AUDIT_SOURCE_NONE, /* nothing in the emulator to inspect: always compliant, 0 resources */
 };
 
@@ -93,6 +94,13 @@ struct audit_verdict audit_cert_expiring(int64_t not_after_s, int64_t now_ms, in
  * active in IoT: CERTIFICATE_REVOKED_BY_ISSUER when revoked (its serial is
  * on its issuer's CRL). Pure, cannot fail. */
 struct audit_verdict audit_cert_revoked(bool revoked);
+
+/* INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK on an
+ * intermediate CA (one its issuer signed, not itself) that is active in
+ * IoT: INTERMEDIATE_CA_REVOKED_BY_ISSUER when its issuer's CRL lists it
+ * and n_active device certificates it issued are still ACTIVE or
+ * PENDING_TRANSFER (more than 0). Pure, cannot fail. */
+struct audit_verdict audit_intermediate_ca_revoked(bool revoked, int64_t n_active);
 
 /* LOGGING_DISABLED_CHECK on the account: LOGGING_DISABLED unless enabled
  * (v1 or v2 logging on, store_logging_enabled()). Pure, cannot fail. */

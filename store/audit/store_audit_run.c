@@ -213,6 +213,42 @@ static int cert_row(sqlite3_stmt *st, void *arg)
     return rc;
 }
 
+/* An intermediate CA's finding: issuerCertificateIdentifier names it. */
+static int intermediate_finding(struct run *r, struct run_check *c, const struct store_cacert *ca,
+                                const struct audit_verdict *v)
+{
+    cJSON *id = cJSON_CreateObject();
+    cJSON *ic = id ? cJSON_AddObjectToObject(id, "issuerCertificateIdentifier") : NULL;
+
+    if (!ic || !cJSON_AddStringToObject(ic, "issuerCertificateSubject", ca->subject) ||
+        !cJSON_AddStringToObject(ic, "issuerId", ca->cert_id) ||
+        !cJSON_AddStringToObject(ic, "issuerCertificateSerialNumber", ca->serial)) {
+        cJSON_Delete(id);
+        return DD_ERR_NOMEM;
+    }
+    return add_finding(r, c, id, v, NULL, NULL);
+}
+
+/* INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK on ca. */
+static int intermediate_row(struct run *r, struct run_check *c, const struct store_cacert *ca)
+{
+    struct audit_verdict v;
+    int64_t n_active = 0;
+    int rc;
+
+    if (strcmp(ca->subject, ca->issuer) == 0)
+        return DD_OK; /* a root: nobody above it to revoke it */
+    c->total++;
+    rc = store__int64(r->s,
+                      "SELECT count(*) FROM certificates WHERE ca_cert_id = ?1 AND status IN "
+                      "('ACTIVE', 'PENDING_TRANSFER')",
+                      "audit intermediate CA", &n_active, "s", ca->cert_id);
+    if (rc)
+        return rc;
+    v = audit_intermediate_ca_revoked(ca->revoked_by_issuer, n_active);
+    return v.reason_code ? intermediate_finding(r, c, ca, &v) : DD_OK;
+}
+
 /* ---- CA certificates: the ACTIVE registered ones ---- */
 
 static int cacert_row(void *ctx, const struct store_cacert *ca)
@@ -230,6 +266,10 @@ static int cacert_row(void *ctx, const struct store_cacert *ca)
         struct audit_verdict v;
         cJSON *ident;
 
+        if (c->check->source == AUDIT_SOURCE_INTERMEDIATE_CA) {
+            rc = intermediate_row(r, c, ca);
+            continue;
+        }
         if (c->check->source != AUDIT_SOURCE_CA_CERT)
             continue;
         c->total++;
@@ -403,7 +443,8 @@ static int inspect(struct store *s, struct run *r)
     for (i = 0; i < r->n_checks; i++) {
         policies |= r->checks[i].check->source == AUDIT_SOURCE_POLICY;
         certs |= r->checks[i].check->source == AUDIT_SOURCE_DEVICE_CERT;
-        cas |= r->checks[i].check->source == AUDIT_SOURCE_CA_CERT;
+        cas |= r->checks[i].check->source == AUDIT_SOURCE_CA_CERT ||
+               r->checks[i].check->source == AUDIT_SOURCE_INTERMEDIATE_CA;
     }
     rc = store__run(s, "BEGIN", "audit snapshot", "");
     if (rc)

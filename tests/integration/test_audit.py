@@ -696,11 +696,26 @@ def test_revoked_device_certificate(emu, iot):
     assert d["auditDetails"][check]["checkCompliant"] is True
 
 
-def test_ca_certificate_checks(emu, iot):
+def revoke_by(emu, ca, ca_id, cert):
+    """ca = (cert, key), registered as ca_id, revokes cert: its CRL is uploaded."""
     import datetime
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from test_cacerts import make_ca, post, register
+    from test_cacerts import post
+    now = datetime.datetime.utcnow()
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(ca[0].subject)
+           .last_update(now).next_update(now + datetime.timedelta(days=1))
+           .add_revoked_certificate(x509.RevokedCertificateBuilder()
+                                    .serial_number(cert[0].serial_number)
+                                    .revocation_date(now).build())
+           .sign(ca[1], hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode())
+    status, _ = post(emu, "/_ddlocal/ca/crl", {"caCertificateId": ca_id, "crl": crl})
+    assert status == 200
+
+
+def test_ca_certificate_checks(emu, iot):
+    import datetime
+    from test_cacerts import make_ca, register
     checks = ("CA_CERTIFICATE_EXPIRING_CHECK", "CA_CERTIFICATE_KEY_QUALITY_CHECK",
               "REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK")
     enable(iot, *checks)
@@ -714,15 +729,7 @@ def test_ca_certificate_checks(emu, iot):
             "checkRunStatus": "COMPLETED_COMPLIANT", "checkCompliant": True,
             "totalResourcesCount": 2, "nonCompliantResourcesCount": 0}, c
     # The root revokes the intermediate: its CRL is uploaded.
-    now = datetime.datetime.utcnow()
-    crl = (x509.CertificateRevocationListBuilder().issuer_name(root[0].subject)
-           .last_update(now).next_update(now + datetime.timedelta(days=1))
-           .add_revoked_certificate(x509.RevokedCertificateBuilder()
-                                    .serial_number(inter[0].serial_number)
-                                    .revocation_date(now).build())
-           .sign(root[1], hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode())
-    status, _ = post(emu, "/_ddlocal/ca/crl", {"caCertificateId": root_id, "crl": crl})
-    assert status == 200
+    revoke_by(emu, root, root_id, inter)
     # 20 days before the end of their year, both CAs approach their expiry.
     end = root[0].not_valid_after.replace(tzinfo=datetime.timezone.utc).timestamp()
     emu.advance(end - 20 * 86400 - emu.clock()["now"])
@@ -735,6 +742,35 @@ def test_ca_certificate_checks(emu, iot):
         ("CA_CERTIFICATE_EXPIRING_CHECK", inter_id, "CERTIFICATE_APPROACHING_EXPIRATION"),
         ("REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK", inter_id, "CERTIFICATE_REVOKED_BY_ISSUER")])
     assert d["auditDetails"]["CA_CERTIFICATE_KEY_QUALITY_CHECK"]["checkCompliant"] is True
+
+
+def test_intermediate_ca_revoked(emu, iot):
+    from test_cacerts import leaf, make_ca, pem, register
+    check = "INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK"
+    enable(iot, check)
+    root = make_ca("Audit Root")
+    inter = make_ca("Audit Intermediate", issuer=root)
+    root_id = register(iot, root, setAsActive=True)["certificateId"]
+    inter_id = register(iot, inter, setAsActive=True)["certificateId"]
+    device_id = iot.register_certificate(certificatePem=pem(leaf(inter, "cam-1")),
+                                         caCertificatePem=pem(inter[0]),
+                                         status="ACTIVE")["certificateId"]
+    # Compliant: the intermediate (the root is not one) is not revoked.
+    audit_counts(iot, check, "COMPLETED_COMPLIANT", 1, 0)
+    revoke_by(emu, root, root_id, inter)
+    # Non-compliant: revoked by the root with an active device certificate.
+    task_id = audit_counts(iot, check, "COMPLETED_NON_COMPLIANT", 1, 1)
+    f = iot.list_audit_findings(taskId=task_id, checkName=check)["findings"][0]
+    assert f["severity"] == "CRITICAL"
+    assert f["reasonForNonComplianceCode"] == "INTERMEDIATE_CA_REVOKED_BY_ISSUER"
+    assert f["nonCompliantResource"]["resourceType"] == "ISSUER_CERTIFICATE"
+    ident = f["nonCompliantResource"]["resourceIdentifier"]["issuerCertificateIdentifier"]
+    assert ident["issuerId"] == inter_id
+    assert int(ident["issuerCertificateSerialNumber"], 16) == inter[0].serial_number
+    assert "Audit Intermediate" in ident["issuerCertificateSubject"]
+    # Its device certificate inactive, nothing is at risk any more.
+    iot.update_certificate(certificateId=device_id, newStatus="INACTIVE")
+    audit_counts(iot, check, "COMPLETED_COMPLIANT", 1, 0)
 
 
 # ---- the broker's connection history ----

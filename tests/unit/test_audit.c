@@ -126,6 +126,10 @@ static void test_cert_dates(void **state)
     (void)state;
     assert_null(audit_cert_revoked(false).reason_code);
     assert_string_equal(audit_cert_revoked(true).reason_code, "CERTIFICATE_REVOKED_BY_ISSUER");
+    assert_null(audit_intermediate_ca_revoked(false, 3).reason_code);
+    assert_null(audit_intermediate_ca_revoked(true, 0).reason_code);
+    assert_string_equal(audit_intermediate_ca_revoked(true, 1).reason_code,
+                        "INTERMEDIATE_CA_REVOKED_BY_ISSUER");
     assert_null(audit_logging(true).reason_code);
     assert_string_equal(audit_logging(false).reason_code, "LOGGING_DISABLED");
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
