@@ -40,7 +40,7 @@ const struct audit_check audit_checks[] = {
       "A registered CA certificate has expired or expires within 30 days." },
     { "CA_CERTIFICATE_KEY_QUALITY_CHECK", "CRITICAL", "CA_CERTIFICATE", NULL, 0, AUDIT_SOURCE_CA_CERT,
       "A CA certificate's key is weak: an RSA modulus with the ROCA fingerprint (CVE-2017-15361)." },
-    { "CONFLICTING_CLIENT_IDS_CHECK", "HIGH", "CLIENT_ID", NULL, 0, AUDIT_SOURCE_NONE,
+    { "CONFLICTING_CLIENT_IDS_CHECK", "HIGH", "CLIENT_ID", NULL, 0, AUDIT_SOURCE_CLIENT_ID,
       "Several devices connected with the same MQTT client ID, taking over each other's sessions." },
     { "DEVICE_CERTIFICATE_AGE_CHECK", "LOW", "DEVICE_CERTIFICATE", "CERT_AGE_THRESHOLD_IN_DAYS", 365, AUDIT_SOURCE_DEVICE_CERT,
       "A device certificate has been in use longer than the age threshold (365 days unless configured)." },
@@ -48,17 +48,17 @@ const struct audit_check audit_checks[] = {
       "A device certificate has expired or expires within the threshold (30 days unless configured)." },
     { "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK", "CRITICAL", "DEVICE_CERTIFICATE", NULL, 0, AUDIT_SOURCE_DEVICE_CERT,
       "A device certificate's key is weak: an RSA modulus with the ROCA fingerprint (CVE-2017-15361)." },
-    { "DEVICE_CERTIFICATE_SHARED_CHECK", "CRITICAL", "DEVICE_CERTIFICATE", NULL, 0, AUDIT_SOURCE_NONE,
+    { "DEVICE_CERTIFICATE_SHARED_CHECK", "CRITICAL", "DEVICE_CERTIFICATE", NULL, 0, AUDIT_SOURCE_SHARED_CERT,
       "One device certificate is used by several devices connected at the same time." },
-    { "INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK", "CRITICAL", "ISSUER_CERTIFICATE", NULL, 0, AUDIT_SOURCE_NONE,
+    { "INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK", "CRITICAL", "ISSUER_CERTIFICATE", NULL, 0, AUDIT_SOURCE_INTERMEDIATE_CA,
       "Active device certificates were issued by an intermediate CA that has been revoked." },
     { "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "CRITICAL", "IOT_POLICY", NULL, 0, AUDIT_SOURCE_POLICY,
       "A policy lets a device act on other devices' resources (connect as, publish to, subscribe to or read any thing), as wildcards like iot:* on * do." },
     { "IOT_POLICY_POTENTIAL_MISCONFIGURATION_CHECK", "MEDIUM", "IOT_POLICY", NULL, 0, AUDIT_SOURCE_POLICY,
       "A policy probably does not do what was meant: MQTT wildcards in a Deny, which IoT reads literally, or a wildcard Allow letting in topics a Deny meant to keep out." },
-    { "IOT_ROLE_ALIAS_ALLOWS_ACCESS_TO_UNUSED_SERVICES_CHECK", "MEDIUM", "ROLE_ALIAS", NULL, 0, AUDIT_SOURCE_NONE,
+    { "IOT_ROLE_ALIAS_ALLOWS_ACCESS_TO_UNUSED_SERVICES_CHECK", "MEDIUM", "ROLE_ALIAS", NULL, 0, AUDIT_SOURCE_ROLE_ALIAS,
       "A role alias gives devices credentials for AWS services they did not use lately." },
-    { "IOT_ROLE_ALIAS_OVERLY_PERMISSIVE_CHECK", "CRITICAL", "ROLE_ALIAS", NULL, 0, AUDIT_SOURCE_NONE,
+    { "IOT_ROLE_ALIAS_OVERLY_PERMISSIVE_CHECK", "CRITICAL", "ROLE_ALIAS", NULL, 0, AUDIT_SOURCE_ROLE_ALIAS,
       "A role alias gives devices credentials for a role with broad permissions." },
     { "LOGGING_DISABLED_CHECK", "LOW", "ACCOUNT_SETTINGS", NULL, 0, AUDIT_SOURCE_ACCOUNT,
       "AWS IoT logging (v1 or v2) is off, so there is no log to investigate an incident with." },
@@ -204,6 +204,57 @@ struct audit_verdict audit_cert_revoked(bool revoked)
     if (revoked) {
         v.reason_code = "CERTIFICATE_REVOKED_BY_ISSUER";
         v.reason = "Certificate is revoked by its issuer.";
+    }
+    return v;
+}
+
+struct audit_verdict audit_client_id_conflict(const struct audit_connection *v, size_t n)
+{
+    struct audit_verdict out = { NULL, NULL };
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (v[i].taken_over) {
+            out.reason_code = "DUPLICATE_CLIENT_ID_ACROSS_CONNECTIONS";
+            out.reason = "Client ID is used by multiple connections.";
+            break;
+        }
+    }
+    return out;
+}
+
+/* Whether connection b connected while a was open. */
+static bool connected_during(const struct audit_connection *a, const struct audit_connection *b)
+{
+    return a->seq <= b->seq && (a->end_seq < 0 || b->seq <= a->end_seq);
+}
+
+struct audit_verdict audit_cert_shared(const struct audit_connection *v, size_t n)
+{
+    struct audit_verdict out = { NULL, NULL };
+    size_t i, j;
+
+    for (i = 0; i < n && !out.reason_code; i++) {
+        for (j = i + 1; j < n; j++) {
+            if (strcmp(v[i].client_id, v[j].client_id) == 0)
+                continue; /* one device reconnecting, or a take-over */
+            if (connected_during(&v[i], &v[j]) || connected_during(&v[j], &v[i])) {
+                out.reason_code = "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES";
+                out.reason = "Certificate shared by one or more devices.";
+                break;
+            }
+        }
+    }
+    return out;
+}
+
+struct audit_verdict audit_intermediate_ca_revoked(bool revoked, int64_t n_active)
+{
+    struct audit_verdict v = { NULL, NULL };
+
+    if (revoked && n_active > 0) {
+        v.reason_code = "INTERMEDIATE_CA_REVOKED_BY_ISSUER";
+        v.reason = "Intermediate CA is revoked by its issuer.";
     }
     return v;
 }

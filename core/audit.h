@@ -24,10 +24,14 @@
 
 /* How the emulator evaluates a check. */
 enum audit_source {
-    AUDIT_SOURCE_POLICY,      /* every version of every IoT policy */
-    AUDIT_SOURCE_DEVICE_CERT, /* every ACTIVE or PENDING_TRANSFER device certificate */
-    AUDIT_SOURCE_CA_CERT,     /* every ACTIVE registered CA certificate */
-    AUDIT_SOURCE_ACCOUNT,     /* the account's settings: one resource */
+    AUDIT_SOURCE_POLICY,          /* every version of every IoT policy */
+    AUDIT_SOURCE_DEVICE_CERT,     /* every ACTIVE or PENDING_TRANSFER device certificate */
+    AUDIT_SOURCE_CA_CERT,         /* every ACTIVE registered CA certificate */
+    AUDIT_SOURCE_ACCOUNT,         /* the account's settings: one resource */
+    AUDIT_SOURCE_CLIENT_ID,       /* every client id of the connection history */
+    AUDIT_SOURCE_SHARED_CERT,     /* every certificate of the connection history */
+    AUDIT_SOURCE_ROLE_ALIAS,      /* every role alias: counted, compliant (its role is IAM's) */
+    AUDIT_SOURCE_INTERMEDIATE_CA, /* every ACTIVE registered CA its issuer signed */
     AUDIT_SOURCE_NONE, /* nothing in the emulator to inspect: always compliant, 0 resources */
 };
 
@@ -92,9 +96,41 @@ struct audit_verdict audit_cert_expiring(int64_t not_after_s, int64_t now_ms, in
  * on its issuer's CRL). Pure, cannot fail. */
 struct audit_verdict audit_cert_revoked(bool revoked);
 
+/* INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK on an
+ * intermediate CA (one its issuer signed, not itself) that is active in
+ * IoT: INTERMEDIATE_CA_REVOKED_BY_ISSUER when its issuer's CRL lists it
+ * and n_active device certificates it issued are still ACTIVE or
+ * PENDING_TRANSFER (more than 0). Pure, cannot fail. */
+struct audit_verdict audit_intermediate_ca_revoked(bool revoked, int64_t n_active);
+
 /* LOGGING_DISABLED_CHECK on the account: LOGGING_DISABLED unless enabled
  * (v1 or v2 logging on, store_logging_enabled()). Pure, cannot fail. */
 struct audit_verdict audit_logging(bool enabled);
+
+/* One MQTT connection of the broker's connection history. */
+struct audit_connection {
+    const char *client_id;   /* borrowed */
+    const char *cert_id;     /* borrowed; NULL when the client used no certificate */
+    int64_t connected_ms;    /* emulated epoch ms */
+    int64_t disconnected_ms; /* emulated epoch ms; negative while still connected */
+    int64_t seq;             /* the order of connections: grows with each one */
+    int64_t end_seq;         /* the newest seq when it disconnected; negative while connected */
+    bool taken_over;         /* a newer connection with its client id knocked it off */
+};
+
+/* CONFLICTING_CLIENT_IDS_CHECK on the n connections (borrowed) of one
+ * client id in the look-back window: DUPLICATE_CLIENT_ID_ACROSS_CONNECTIONS
+ * when one of them was knocked off by a newer connection with the same
+ * client id. Pure, cannot fail. @unittest test_audit.c conflict rows */
+struct audit_verdict audit_client_id_conflict(const struct audit_connection *v, size_t n);
+
+/* DEVICE_CERTIFICATE_SHARED_CHECK on the n connections (borrowed) of one
+ * certificate in the look-back window: CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES
+ * when two of them with different client ids were open at the same time
+ * (one connected, by seq, before the other disconnected: the clock may
+ * give both one time). Pure, cannot fail.
+ * @unittest test_audit.c shared rows */
+struct audit_verdict audit_cert_shared(const struct audit_connection *v, size_t n);
 
 /* DEVICE_CERTIFICATE_AGE_CHECK on a certificate registered at created_ms:
  * CERTIFICATE_PAST_AGE_THRESHOLD when it is threshold_days old or older.

@@ -29,6 +29,7 @@
 #include "plugin/config.h"
 #include "plugin/detect.h"
 #include "plugin/shadow_mqtt.h"
+#include "store/audit/store_connhist.h"
 #include "store/emulator/store_emulator.h"
 #include "store/emulator/store_outbox.h"
 #include "store/index/store_index.h"
@@ -51,6 +52,9 @@ struct item { /* broker -> engine */
     struct client_window *win; /* ITEM_WINDOW, owned */
     char *topic;               /* ITEM_MESSAGE: topic and payload, owned; ITEM_CONNECTIVITY:
                                   the client id, and the reason as payload (len 0: connected) */
+    char *cert;                /* ITEM_CONNECTIVITY: a TLS client's certificate id, into
+                                  payload, or NULL */
+    bool taken_over;           /* ITEM_CONNECTIVITY: it knocked off a connection of its id */
     size_t len;
     unsigned char payload[];
 };
@@ -523,6 +527,13 @@ static void record_connectivity(struct engine *e, const struct item *it)
     if (rc)
         engine_log(e, MOSQ_LOG_WARNING, "ddlocal: connectivity of %s not recorded: %s", it->topic,
                    dd_strerror(rc));
+    /* The connection history of Audit's checks. */
+    rc = it->len == 0
+             ? store_connhist_connected(e->store, it->topic, it->cert, it->taken_over, it->time_ms)
+             : store_connhist_disconnected(e->store, it->topic, it->time_ms);
+    if (rc)
+        engine_log(e, MOSQ_LOG_WARNING, "ddlocal: connection history of %s not recorded: %s",
+                   it->topic, dd_strerror(rc));
 }
 
 /* Process one batch of queued work in order. Returns true when progress
@@ -625,6 +636,10 @@ static int engine_open(void *arg, struct dd_errbuf *eb)
                                         fleetrecord_disconnect_name(FLEETRECORD_DISC_SERVER));
     if (rc)
         engine_log(e, MOSQ_LOG_WARNING, "ddlocal: connectivity not reset: %s", dd_strerror(rc));
+    rc = store_connhist_reset(e->store, e->emulated_now_ms);
+    if (rc)
+        engine_log(e, MOSQ_LOG_WARNING, "ddlocal: connection history not reset: %s",
+                   dd_strerror(rc));
     e->detect = detect_new(e->opt.region, e->opt.account, retention_ms(e), &e->opt.ml);
     if (!e->detect) {
         store_close(e->store);
@@ -937,10 +952,11 @@ void engine_window(struct engine *e, struct client_window *w)
 }
 
 void engine_connectivity(struct engine *e, const char *id, bool connected, const char *reason,
-                         int64_t now_ms)
+                         const char *cert, bool taken_over, int64_t now_ms)
 {
     size_t ilen = strlen(id), rlen = connected || !reason ? 0 : strlen(reason) + 1;
-    struct item *it = calloc(1, sizeof(*it) + rlen + ilen + 1);
+    size_t clen = connected && cert ? strlen(cert) + 1 : 0;
+    struct item *it = calloc(1, sizeof(*it) + rlen + ilen + 1 + clen);
 
     if (!it) {
         mosquitto_log_printf(MOSQ_LOG_ERR, "ddlocal: out of memory: connectivity of %s dropped",
@@ -954,6 +970,11 @@ void engine_connectivity(struct engine *e, const char *id, bool connected, const
         memcpy(it->payload, reason, rlen);
     it->topic = (char *)it->payload + rlen;
     memcpy(it->topic, id, ilen + 1);
+    if (clen) {
+        it->cert = it->topic + ilen + 1;
+        memcpy(it->cert, cert, clen);
+    }
+    it->taken_over = connected && taken_over;
     push_item(e, it);
 }
 

@@ -73,10 +73,12 @@ void engine_message(struct engine *e, const char *topic, const void *payload, si
 
 /* Queue that MQTT client id (borrowed, copied) connected, or disconnected
  * for reason (AWS's disconnectReason, copied), at emulated time now_ms, for
- * the fleet index's connectivity record. Out of memory drops it (logged).
- * Broker thread. */
+ * the fleet index's connectivity record and Audit's connection history. A
+ * connect carries the TLS client's certificate id cert (copied; NULL when
+ * none) and whether it took over a connection of the same id. Out of
+ * memory drops it (logged). Broker thread. */
 void engine_connectivity(struct engine *e, const char *id, bool connected, const char *reason,
-                         int64_t now_ms);
+                         const char *cert, bool taken_over, int64_t now_ms);
 
 /* Report that every window closing at or before emulated time now_ms has
  * been handed over. Broker thread. */

@@ -511,9 +511,10 @@ static void connectivity_connected(struct plugin *p, struct mosquitto *client, c
         mosquitto_log_printf(MOSQ_LOG_ERR, "ddlocal: out of memory: connectivity of %s lost", id);
         return;
     }
-    engine_connectivity(p->engine, id, true, NULL, emulated_now(p));
     /* The certificate is a TLS client's principal; else the client id. */
     principal = strmap_get(p->tls_certs, &client, sizeof(client));
+    engine_connectivity(p->engine, id, true, NULL, principal, old && old != client,
+                        emulated_now(p));
     presence_connected(p->presence, client, id, principal ? principal : id, emulated_now(p));
 }
 
@@ -541,7 +542,7 @@ static void connectivity_disconnected(struct plugin *p, struct mosquitto *client
     if (taken_over)
         return; /* the newer connection is online */
     strmap_take(p->online_by_id, id, strlen(id));
-    engine_connectivity(p->engine, id, false, reason, emulated_now(p));
+    engine_connectivity(p->engine, id, false, reason, NULL, false, emulated_now(p));
 }
 
 /* A CONNECT that parsed: refuse a client id outside AWS's 1-128 bytes

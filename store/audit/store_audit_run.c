@@ -19,6 +19,7 @@
 #include "core/audit.h"
 #include "core/ids.h"
 #include "store/audit/store_audit.h"
+#include "store/audit/store_connhist.h"
 #include "store/iot/store_cacerts.h"
 #include "store/iot/store_logging.h"
 #include "store/sns/store_sns.h"
@@ -32,6 +33,7 @@ struct finding {
     char *key;                       /* owned: audit_resource_key() */
     const char *reason_code;         /* static */
     char *reason;                    /* owned */
+    char *related;                   /* owned: relatedResources JSON, or NULL */
 };
 
 struct run_check {
@@ -60,6 +62,7 @@ static void run_cleanup(struct run *r)
         free(r->v[i].resource);
         free(r->v[i].key);
         free(r->v[i].reason);
+        free(r->v[i].related);
     }
     free(r->v);
     r->v = NULL;
@@ -210,6 +213,42 @@ static int cert_row(sqlite3_stmt *st, void *arg)
     return rc;
 }
 
+/* An intermediate CA's finding: issuerCertificateIdentifier names it. */
+static int intermediate_finding(struct run *r, struct run_check *c, const struct store_cacert *ca,
+                                const struct audit_verdict *v)
+{
+    cJSON *id = cJSON_CreateObject();
+    cJSON *ic = id ? cJSON_AddObjectToObject(id, "issuerCertificateIdentifier") : NULL;
+
+    if (!ic || !cJSON_AddStringToObject(ic, "issuerCertificateSubject", ca->subject) ||
+        !cJSON_AddStringToObject(ic, "issuerId", ca->cert_id) ||
+        !cJSON_AddStringToObject(ic, "issuerCertificateSerialNumber", ca->serial)) {
+        cJSON_Delete(id);
+        return DD_ERR_NOMEM;
+    }
+    return add_finding(r, c, id, v, NULL, NULL);
+}
+
+/* INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK on ca. */
+static int intermediate_row(struct run *r, struct run_check *c, const struct store_cacert *ca)
+{
+    struct audit_verdict v;
+    int64_t n_active = 0;
+    int rc;
+
+    if (strcmp(ca->subject, ca->issuer) == 0)
+        return DD_OK; /* a root: nobody above it to revoke it */
+    c->total++;
+    rc = store__int64(r->s,
+                      "SELECT count(*) FROM certificates WHERE ca_cert_id = ?1 AND status IN "
+                      "('ACTIVE', 'PENDING_TRANSFER')",
+                      "audit intermediate CA", &n_active, "s", ca->cert_id);
+    if (rc)
+        return rc;
+    v = audit_intermediate_ca_revoked(ca->revoked_by_issuer, n_active);
+    return v.reason_code ? intermediate_finding(r, c, ca, &v) : DD_OK;
+}
+
 /* ---- CA certificates: the ACTIVE registered ones ---- */
 
 static int cacert_row(void *ctx, const struct store_cacert *ca)
@@ -227,6 +266,10 @@ static int cacert_row(void *ctx, const struct store_cacert *ca)
         struct audit_verdict v;
         cJSON *ident;
 
+        if (c->check->source == AUDIT_SOURCE_INTERMEDIATE_CA) {
+            rc = intermediate_row(r, c, ca);
+            continue;
+        }
         if (c->check->source != AUDIT_SOURCE_CA_CERT)
             continue;
         c->total++;
@@ -275,6 +318,119 @@ static int account_checks(struct store *s, struct run *r)
     return rc;
 }
 
+/* ---- role aliases ---- */
+
+/* The role-alias checks judge the IAM role behind each alias, its
+ * policies and its last-accessed data, which ddlocal does not have: every
+ * alias is a resource inspected and found compliant. */
+static int role_alias_checks(struct store *s, struct run *r)
+{
+    int64_t n = -1;
+    size_t i;
+    int rc = DD_OK;
+
+    for (i = 0; !rc && i < r->n_checks; i++) {
+        if (r->checks[i].check->source != AUDIT_SOURCE_ROLE_ALIAS)
+            continue;
+        if (n < 0)
+            rc = store__int64(s, "SELECT count(*) FROM role_aliases", "audit role aliases", &n, "");
+        r->checks[i].total = n;
+    }
+    return rc;
+}
+
+/* ---- the broker's connection history ---- */
+
+/* The related resources of a connection-history finding: one per
+ * connection, the other side of the pair (the certificate of a client id,
+ * the client id of a certificate), with its connection times, most recent
+ * first. NULL when out of memory. */
+static cJSON *connection_related(const struct audit_connection *v, size_t n, bool by_cert)
+{
+    cJSON *list = cJSON_CreateArray();
+    char t[24];
+    size_t i;
+
+    for (i = n; list && i-- > 0;) {
+        const struct audit_connection *c = &v[i];
+        cJSON *o, *id, *add;
+
+        if (!by_cert && !c->cert_id)
+            continue; /* no principal to name */
+        o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(list, o))
+            goto fail;
+        id = cJSON_AddObjectToObject(o, "resourceIdentifier");
+        if (!cJSON_AddStringToObject(o, "resourceType",
+                                     by_cert ? "CLIENT_ID" : "DEVICE_CERTIFICATE") ||
+            !id ||
+            !cJSON_AddStringToObject(id, by_cert ? "clientId" : "deviceCertificateId",
+                                     by_cert ? c->client_id : c->cert_id))
+            goto fail;
+        add = cJSON_AddObjectToObject(o, "additionalInfo");
+        snprintf(t, sizeof(t), "%lld", (long long)c->connected_ms);
+        if (!add || !cJSON_AddStringToObject(add, "CONNECTION_TIME", t))
+            goto fail;
+        snprintf(t, sizeof(t), "%lld", (long long)c->disconnected_ms);
+        if (c->disconnected_ms >= 0 && !cJSON_AddStringToObject(add, "DISCONNECTION_TIME", t))
+            goto fail;
+    }
+    return list;
+fail:
+    cJSON_Delete(list);
+    return NULL;
+}
+
+struct connection_pass {
+    struct run *r;
+    struct run_check *check;
+};
+
+static int connection_group(void *ctx, const char *key, const struct audit_connection *conns,
+                            size_t n)
+{
+    struct connection_pass *cp = ctx;
+    bool by_cert = cp->check->check->source == AUDIT_SOURCE_SHARED_CERT;
+    struct audit_verdict v =
+        by_cert ? audit_cert_shared(conns, n) : audit_client_id_conflict(conns, n);
+    struct finding *f;
+    cJSON *ident, *related;
+    int rc;
+
+    cp->check->total++;
+    if (!v.reason_code)
+        return DD_OK;
+    ident = identifier_string(by_cert ? "deviceCertificateId" : "clientId", key);
+    if (!ident)
+        return DD_ERR_NOMEM;
+    rc = add_finding(cp->r, cp->check, ident, &v, NULL, NULL);
+    if (rc)
+        return rc;
+    f = &cp->r->v[cp->r->n - 1];
+    related = connection_related(conns, n, by_cert);
+    f->related = related ? cJSON_PrintUnformatted(related) : NULL;
+    cJSON_Delete(related);
+    return f->related ? DD_OK : DD_ERR_NOMEM;
+}
+
+/* The connection-history checks over the look-back window before now. */
+static int connection_checks(struct store *s, struct run *r)
+{
+    size_t i;
+    int rc = DD_OK;
+
+    for (i = 0; !rc && i < r->n_checks; i++) {
+        struct connection_pass cp = { r, &r->checks[i] };
+        enum audit_source src = r->checks[i].check->source;
+
+        if (src != AUDIT_SOURCE_CLIENT_ID && src != AUDIT_SOURCE_SHARED_CERT)
+            continue;
+        rc = store_connhist_each_group(s, r->now_ms - STORE_CONNHIST_WINDOW_MS,
+                                       src == AUDIT_SOURCE_SHARED_CERT, connection_group, &cp);
+    }
+    return rc;
+}
+
 /* Read every resource the task's checks inspect, in one read
  * transaction. */
 static int inspect(struct store *s, struct run *r)
@@ -287,7 +443,8 @@ static int inspect(struct store *s, struct run *r)
     for (i = 0; i < r->n_checks; i++) {
         policies |= r->checks[i].check->source == AUDIT_SOURCE_POLICY;
         certs |= r->checks[i].check->source == AUDIT_SOURCE_DEVICE_CERT;
-        cas |= r->checks[i].check->source == AUDIT_SOURCE_CA_CERT;
+        cas |= r->checks[i].check->source == AUDIT_SOURCE_CA_CERT ||
+               r->checks[i].check->source == AUDIT_SOURCE_INTERMEDIATE_CA;
     }
     rc = store__run(s, "BEGIN", "audit snapshot", "");
     if (rc)
@@ -312,6 +469,10 @@ static int inspect(struct store *s, struct run *r)
         rc = store_cacert_each(s, cacert_row, r);
     if (!rc)
         rc = account_checks(s, r);
+    if (!rc)
+        rc = connection_checks(s, r);
+    if (!rc)
+        rc = role_alias_checks(s, r);
     end = store__run(s, "COMMIT", "audit snapshot", "");
     return rc ? rc : end;
 }
@@ -371,16 +532,16 @@ static int record(struct store *s, const char *task_id, int64_t start_ms, struct
 
         rc = ids_uuid(fid);
         if (!rc)
-            rc = store__run(s,
-                            "INSERT INTO audit_findings (finding_id, task_id, check_name, "
-                            "task_start_ms, finding_ms, severity, resource_key, resource, "
-                            "reason_code, reason, suppressed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                            "?7, ?8, ?9, ?10, EXISTS (SELECT 1 FROM audit_suppressions WHERE "
-                            "check_name = ?3 AND resource_key = ?7 AND (indefinite OR "
-                            "expiration_ms > ?5)))",
-                            "audit finding", "sssIIsssss", fid, task_id, f->check->name, start_ms,
-                            r->now_ms, f->check->severity, f->key, f->resource, f->reason_code,
-                            f->reason);
+            rc = store__run(
+                s,
+                "INSERT INTO audit_findings (finding_id, task_id, check_name, "
+                "task_start_ms, finding_ms, severity, resource_key, resource, "
+                "reason_code, reason, related, suppressed) VALUES (?1, ?2, ?3, ?4, "
+                "?5, ?6, ?7, ?8, ?9, ?10, ?11, EXISTS (SELECT 1 FROM audit_suppressions WHERE "
+                "check_name = ?3 AND resource_key = ?7 AND (indefinite OR "
+                "expiration_ms > ?5)))",
+                "audit finding", "sssIIssssss", fid, task_id, f->check->name, start_ms, r->now_ms,
+                f->check->severity, f->key, f->resource, f->reason_code, f->reason, f->related);
     }
     for (i = 0; !rc && i < r->n_checks; i++) {
         const struct run_check *c = &r->checks[i];

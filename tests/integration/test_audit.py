@@ -696,11 +696,26 @@ def test_revoked_device_certificate(emu, iot):
     assert d["auditDetails"][check]["checkCompliant"] is True
 
 
-def test_ca_certificate_checks(emu, iot):
+def revoke_by(emu, ca, ca_id, cert):
+    """ca = (cert, key), registered as ca_id, revokes cert: its CRL is uploaded."""
     import datetime
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from test_cacerts import make_ca, post, register
+    from test_cacerts import post
+    now = datetime.datetime.utcnow()
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(ca[0].subject)
+           .last_update(now).next_update(now + datetime.timedelta(days=1))
+           .add_revoked_certificate(x509.RevokedCertificateBuilder()
+                                    .serial_number(cert[0].serial_number)
+                                    .revocation_date(now).build())
+           .sign(ca[1], hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode())
+    status, _ = post(emu, "/_ddlocal/ca/crl", {"caCertificateId": ca_id, "crl": crl})
+    assert status == 200
+
+
+def test_ca_certificate_checks(emu, iot):
+    import datetime
+    from test_cacerts import make_ca, register
     checks = ("CA_CERTIFICATE_EXPIRING_CHECK", "CA_CERTIFICATE_KEY_QUALITY_CHECK",
               "REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK")
     enable(iot, *checks)
@@ -714,15 +729,7 @@ def test_ca_certificate_checks(emu, iot):
             "checkRunStatus": "COMPLETED_COMPLIANT", "checkCompliant": True,
             "totalResourcesCount": 2, "nonCompliantResourcesCount": 0}, c
     # The root revokes the intermediate: its CRL is uploaded.
-    now = datetime.datetime.utcnow()
-    crl = (x509.CertificateRevocationListBuilder().issuer_name(root[0].subject)
-           .last_update(now).next_update(now + datetime.timedelta(days=1))
-           .add_revoked_certificate(x509.RevokedCertificateBuilder()
-                                    .serial_number(inter[0].serial_number)
-                                    .revocation_date(now).build())
-           .sign(root[1], hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode())
-    status, _ = post(emu, "/_ddlocal/ca/crl", {"caCertificateId": root_id, "crl": crl})
-    assert status == 200
+    revoke_by(emu, root, root_id, inter)
     # 20 days before the end of their year, both CAs approach their expiry.
     end = root[0].not_valid_after.replace(tzinfo=datetime.timezone.utc).timestamp()
     emu.advance(end - 20 * 86400 - emu.clock()["now"])
@@ -735,3 +742,147 @@ def test_ca_certificate_checks(emu, iot):
         ("CA_CERTIFICATE_EXPIRING_CHECK", inter_id, "CERTIFICATE_APPROACHING_EXPIRATION"),
         ("REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK", inter_id, "CERTIFICATE_REVOKED_BY_ISSUER")])
     assert d["auditDetails"]["CA_CERTIFICATE_KEY_QUALITY_CHECK"]["checkCompliant"] is True
+
+
+def test_intermediate_ca_revoked(emu, iot):
+    from test_cacerts import leaf, make_ca, pem, register
+    check = "INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK"
+    enable(iot, check)
+    root = make_ca("Audit Root")
+    inter = make_ca("Audit Intermediate", issuer=root)
+    root_id = register(iot, root, setAsActive=True)["certificateId"]
+    inter_id = register(iot, inter, setAsActive=True)["certificateId"]
+    device_id = iot.register_certificate(certificatePem=pem(leaf(inter, "cam-1")),
+                                         caCertificatePem=pem(inter[0]),
+                                         status="ACTIVE")["certificateId"]
+    # Compliant: the intermediate (the root is not one) is not revoked.
+    audit_counts(iot, check, "COMPLETED_COMPLIANT", 1, 0)
+    revoke_by(emu, root, root_id, inter)
+    # Non-compliant: revoked by the root with an active device certificate.
+    task_id = audit_counts(iot, check, "COMPLETED_NON_COMPLIANT", 1, 1)
+    f = iot.list_audit_findings(taskId=task_id, checkName=check)["findings"][0]
+    assert f["severity"] == "CRITICAL"
+    assert f["reasonForNonComplianceCode"] == "INTERMEDIATE_CA_REVOKED_BY_ISSUER"
+    assert f["nonCompliantResource"]["resourceType"] == "ISSUER_CERTIFICATE"
+    ident = f["nonCompliantResource"]["resourceIdentifier"]["issuerCertificateIdentifier"]
+    assert ident["issuerId"] == inter_id
+    assert int(ident["issuerCertificateSerialNumber"], 16) == inter[0].serial_number
+    assert "Audit Intermediate" in ident["issuerCertificateSubject"]
+    # Its device certificate inactive, nothing is at risk any more.
+    iot.update_certificate(certificateId=device_id, newStatus="INACTIVE")
+    audit_counts(iot, check, "COMPLETED_COMPLIANT", 1, 0)
+
+
+# ---- the broker's connection history ----
+
+def hang_up(client):
+    client.disconnect()
+    client.loop_stop()
+
+
+def audit_counts(iot, check, status, total, non_compliant):
+    """Run check alone, assert its verdict and counts; return the task id."""
+    task_id, done = run_audit(iot, check)
+    d = done["auditDetails"][check]
+    assert d["checkRunStatus"] == status
+    assert (d["totalResourcesCount"], d["nonCompliantResourcesCount"]) == (total, non_compliant)
+    return task_id
+
+
+def connected(emu, ca, client_id, cert, key):
+    """A paho client connected over TLS as client_id with cert."""
+    from test_certs import try_connect
+    c, why = try_connect(emu, ca, client_id, cert, key)
+    assert c, why
+    return c
+
+
+def connection_findings(iot, task_id, check, member):
+    return {f["nonCompliantResource"]["resourceIdentifier"][member]: f
+            for f in iot.list_audit_findings(taskId=task_id, checkName=check)["findings"]}
+
+
+def test_conflicting_client_ids(emu, iot, tmp_path):
+    from test_certs import device
+    enable(iot, "CONFLICTING_CLIENT_IDS_CHECK")
+    out, ca, cert, key = device(iot, tmp_path, emu, "door-1")
+    # Compliant: door-1 connects, leaves, and connects again.
+    hang_up(connected(emu, ca, "door-1", cert, key))
+    again = connected(emu, ca, "door-1", cert, key)
+    try:
+        emu.sync()
+        task_id = audit_counts(iot, "CONFLICTING_CLIENT_IDS_CHECK", "COMPLETED_COMPLIANT", 1, 0)
+        assert connection_findings(iot, task_id, "CONFLICTING_CLIENT_IDS_CHECK", "clientId") == {}
+        # Non-compliant: a second connection with door-1's client id knocks
+        # the first off.
+        hang_up(connected(emu, ca, "door-1", cert, key))
+    finally:
+        hang_up(again)
+    emu.sync()
+    task_id = audit_counts(iot, "CONFLICTING_CLIENT_IDS_CHECK", "COMPLETED_NON_COMPLIANT", 1, 1)
+    f = connection_findings(iot, task_id, "CONFLICTING_CLIENT_IDS_CHECK", "clientId")["door-1"]
+    assert f["severity"] == "HIGH"
+    assert f["nonCompliantResource"]["resourceType"] == "CLIENT_ID"
+    assert f["reasonForNonComplianceCode"] == "DUPLICATE_CLIENT_ID_ACROSS_CONNECTIONS"
+    related = iot.list_related_resources_for_audit_finding(
+        findingId=f["findingId"])["relatedResources"]
+    assert len(related) == 3
+    assert {r["resourceType"] for r in related} == {"DEVICE_CERTIFICATE"}
+    assert {r["resourceIdentifier"]["deviceCertificateId"] for r in related} == {
+        out["certificateId"]}
+    # Most recent first; the taken-over connection has both times.
+    times = [int(r["additionalInfo"]["CONNECTION_TIME"]) for r in related]
+    assert times == sorted(times, reverse=True)
+    assert all("DISCONNECTION_TIME" in r["additionalInfo"] for r in related)
+
+
+def test_device_certificate_shared(emu, iot, tmp_path):
+    from test_certs import device
+    enable(iot, "DEVICE_CERTIFICATE_SHARED_CHECK")
+    out, ca, cert, key = device(iot, tmp_path, emu, "meter-1")
+    # Compliant: two client ids use the certificate one after the other.
+    hang_up(connected(emu, ca, "meter-1", cert, key))
+    emu.sync()
+    b = connected(emu, ca, "meter-1b", cert, key)
+    try:
+        emu.sync()
+        audit_counts(iot, "DEVICE_CERTIFICATE_SHARED_CHECK", "COMPLETED_COMPLIANT", 1, 0)
+        # Non-compliant: a second device connects with it at the same time.
+        hang_up(connected(emu, ca, "meter-2", cert, key))
+    finally:
+        hang_up(b)
+    emu.sync()
+    task_id = audit_counts(iot, "DEVICE_CERTIFICATE_SHARED_CHECK", "COMPLETED_NON_COMPLIANT", 1, 1)
+    f = connection_findings(iot, task_id, "DEVICE_CERTIFICATE_SHARED_CHECK",
+                            "deviceCertificateId")[out["certificateId"]]
+    assert f["severity"] == "CRITICAL"
+    assert f["reasonForNonComplianceCode"] == "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES"
+    assert f["reasonForNonCompliance"] == "Certificate shared by one or more devices."
+    related = iot.list_related_resources_for_audit_finding(
+        findingId=f["findingId"])["relatedResources"]
+    assert [r["resourceIdentifier"]["clientId"] for r in related] == [
+        "meter-2", "meter-1b", "meter-1"]
+    assert {r["resourceType"] for r in related} == {"CLIENT_ID"}
+    # Through the AWS CLI too.
+    listed = emu.aws_json("iot", "list-audit-findings", "--task-id", task_id,
+                          "--check-name", "DEVICE_CERTIFICATE_SHARED_CHECK")
+    assert listed["findings"][0]["nonCompliantResource"]["resourceIdentifier"] == {
+        "deviceCertificateId": out["certificateId"]}
+    assert "InvalidRequestException" in cli_error(
+        emu, "iot", "list-audit-findings", "--task-id", task_id,
+        "--check-name", "DEVICE_CERTIFICATE_SHARED")
+
+
+def test_role_alias_checks(emu, iot):
+    checks = ("IOT_ROLE_ALIAS_OVERLY_PERMISSIVE_CHECK",
+              "IOT_ROLE_ALIAS_ALLOWS_ACCESS_TO_UNUSED_SERVICES_CHECK")
+    enable(iot, *checks)
+    for check in checks:
+        audit_counts(iot, check, "COMPLETED_COMPLIANT", 0, 0)
+    for name in ("cam-alias", "door-alias"):
+        iot.create_role_alias(roleAlias=name, roleArn=ROLE)
+    # The role behind an alias is IAM's, which ddlocal does not have: each
+    # alias is counted and found compliant.
+    for check in checks:
+        task_id = audit_counts(iot, check, "COMPLETED_COMPLIANT", 2, 0)
+        assert iot.list_audit_findings(taskId=task_id, checkName=check)["findings"] == []

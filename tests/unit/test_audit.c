@@ -131,6 +131,10 @@ static void test_cert_dates(void **state)
     (void)state;
     assert_null(audit_cert_revoked(false).reason_code);
     assert_string_equal(audit_cert_revoked(true).reason_code, "CERTIFICATE_REVOKED_BY_ISSUER");
+    assert_null(audit_intermediate_ca_revoked(false, 3).reason_code);
+    assert_null(audit_intermediate_ca_revoked(true, 0).reason_code);
+    assert_string_equal(audit_intermediate_ca_revoked(true, 1).reason_code,
+                        "INTERMEDIATE_CA_REVOKED_BY_ISSUER");
     assert_null(audit_logging(true).reason_code);
     assert_string_equal(audit_logging(false).reason_code, "LOGGING_DISABLED");
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -145,6 +149,91 @@ static void test_cert_dates(void **state)
         assert_non_null(v.reason_code);
         assert_string_equal(v.reason_code, rows[i].want);
         assert_non_null(v.reason);
+    }
+}
+
+/* v is compliant when want is NULL, else has reason code want and text
+ * reason. */
+static void assert_verdict(struct audit_verdict v, const char *want, const char *reason)
+{
+    if (!want) {
+        assert_null(v.reason_code);
+        return;
+    }
+    assert_non_null(v.reason_code);
+    assert_string_equal(v.reason_code, want);
+    assert_string_equal(v.reason, reason);
+}
+
+/* The connection-history rules: each row is a group of up to three
+ * connections (client id, certificate, connected and disconnected times,
+ * seq, end_seq: -1 while connected, taken over) and the verdicts of both
+ * rules on it. The order comes from seq, not from the times: a manual
+ * clock gives every connection one time. */
+static void test_connection_rules(void **state)
+{
+    static const struct {
+        struct audit_connection c[3];
+        size_t n;
+        const char *conflict, *shared; /* reason codes, NULL: compliant */
+    } rows[] = {
+        /* nothing, or one connection: compliant */
+        { { { 0 } }, 0, NULL, NULL },
+        { { { "a", "C", 10, -1, 1, -1, false } }, 1, NULL, NULL },
+        /* one device reconnecting in sequence */
+        { { { "a", "C", 10, 20, 1, 1, false }, { "a", "C", 30, -1, 2, -1, false } },
+          2,
+          NULL,
+          NULL },
+        /* a take-over: the first was knocked off by the second */
+        { { { "a", "C", 10, 20, 1, 2, true }, { "a", "C", 20, -1, 2, -1, false } },
+          2,
+          "DUPLICATE_CLIENT_ID_ACROSS_CONNECTIONS",
+          NULL },
+        /* two devices, one certificate, in sequence: not concurrent */
+        { { { "a", "C", 10, 20, 1, 1, false }, { "b", "C", 20, 30, 2, 2, false } }, 2, NULL, NULL },
+        /* in sequence at one instant of a frozen clock */
+        { { { "a", "C", 10, 10, 1, 1, false }, { "b", "C", 10, 10, 2, 2, false } }, 2, NULL, NULL },
+        /* two devices at the same time */
+        { { { "a", "C", 10, 30, 1, 2, false }, { "b", "C", 20, 40, 2, 2, false } },
+          2,
+          NULL,
+          "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES" },
+        /* at the same time at one instant of a frozen clock */
+        { { { "a", "C", 10, 10, 1, 3, false }, { "b", "C", 10, 10, 2, 2, false } },
+          2,
+          NULL,
+          "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES" },
+        /* still connected: open-ended */
+        { { { "a", "C", 10, -1, 1, -1, false }, { "b", "C", 500, -1, 2, -1, false } },
+          2,
+          NULL,
+          "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES" },
+        /* the overlap is between the first and the third */
+        { { { "a", "C", 10, -1, 1, -1, false },
+            { "a", "C", 5, 8, 2, 2, false },
+            { "b", "C", 50, 60, 3, 3, false } },
+          3,
+          NULL,
+          "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES" },
+        /* both at once */
+        { { { "a", "C", 10, 20, 1, 2, true },
+            { "a", "C", 20, -1, 2, -1, false },
+            { "b", "C", 25, -1, 3, -1, false } },
+          3,
+          "DUPLICATE_CLIENT_ID_ACROSS_CONNECTIONS",
+          "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES" },
+    };
+
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct audit_verdict c = audit_client_id_conflict(rows[i].c, rows[i].n);
+        struct audit_verdict sh = audit_cert_shared(rows[i].c, rows[i].n);
+
+        assert_verdict(c, rows[i].conflict, "Client ID is used by multiple connections.");
+        assert_verdict(sh, rows[i].shared, "Certificate shared by one or more devices.");
     }
 }
 
@@ -449,6 +538,7 @@ int main(void)
         cmocka_unit_test(test_cert_dates),        cmocka_unit_test(test_roca),
         cmocka_unit_test(test_policy_permissive), cmocka_unit_test(test_policy_misconfigured),
         cmocka_unit_test(test_resource_key),      cmocka_unit_test(test_schedule),
+        cmocka_unit_test(test_connection_rules),
     };
 
     alloc_fail_setup();

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "store/audit/store_audit.h"
+#include "store/audit/store_connhist.h"
 #include "store/iot/store_policies.h"
 #include "store/store.h"
 #include "tests/unit/alloc_fail.h"
@@ -187,6 +188,88 @@ static void test_scheduled_runs(void **state)
     assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM audit_scheduled"), 0);
 }
 
+static int count_group(void *ctx, const char *key, const struct audit_connection *conns, size_t n)
+{
+    size_t *groups = ctx;
+
+    assert_non_null(key);
+    assert_true(n > 0);
+    assert_non_null(conns[0].client_id);
+    (*groups)++;
+    return DD_OK;
+}
+
+/* The history the plugin's engine writes, and the two checks on it. */
+static void test_connection_history(void **state)
+{
+    static const char *const checks[] = { "CONFLICTING_CLIENT_IDS_CHECK",
+                                          "DEVICE_CERTIFICATE_SHARED_CHECK" };
+    struct store *s = *state;
+    struct store_audit_check_set set[] = { { checks[0], true, NULL }, { checks[1], true, NULL } };
+    struct store_audit_config_update u = { .role_arn = "arn:aws:iam::123456789012:role/Audit",
+                                           .checks = set,
+                                           .n_checks = 2 };
+    struct store_audit_task t;
+    struct dd_errbuf eb;
+    size_t groups = 0, i;
+    bool ran;
+
+    /* Long ago: pruned by the next insert. */
+    assert_int_equal(store_connhist_connected(s, "old", NULL, false, NOW - 40 * DAY), DD_OK);
+    assert_int_equal(store_connhist_disconnected(s, "old", NOW - 40 * DAY + 1), DD_OK);
+    /* dev-a is taken over by a second connection of its client id. */
+    assert_int_equal(store_connhist_connected(s, "dev-a", "c1", false, NOW - 10), DD_OK);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM connection_history"), 1);
+    assert_int_equal(store_connhist_connected(s, "dev-a", "c1", true, NOW - 5), DD_OK);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM connection_history WHERE "
+                                          "taken_over AND disconnected_ms = 1699999999995"),
+                     1);
+    /* c2 is used by two devices at once; c3 by two in sequence. */
+    assert_int_equal(store_connhist_connected(s, "dev-b", "c2", false, NOW - 8), DD_OK);
+    assert_int_equal(store_connhist_connected(s, "dev-c", "c2", false, NOW - 7), DD_OK);
+    assert_int_equal(store_connhist_connected(s, "dev-d", "c3", false, NOW - 6), DD_OK);
+    assert_int_equal(store_connhist_disconnected(s, "dev-d", NOW - 4), DD_OK);
+    assert_int_equal(store_connhist_connected(s, "dev-e", "c3", false, NOW - 3), DD_OK);
+    assert_int_equal(store_connhist_connected(s, "plain", NULL, false, NOW - 2), DD_OK);
+    assert_int_equal(store_connhist_each_group(s, NOW - DAY, true, count_group, &groups), DD_OK);
+    assert_int_equal(groups, 3); /* c1, c2, c3; plain has no certificate */
+    groups = 0;
+    assert_int_equal(store_connhist_each_group(s, NOW - DAY, false, count_group, &groups), DD_OK);
+    assert_int_equal(groups, 6);
+
+    assert_int_equal(store_audit_config_update(s, &u, &eb), DD_OK);
+    assert_int_equal(
+        store_audit_task_start(s, "t-h", "ON_DEMAND_AUDIT_TASK", NULL, checks, 2, NOW, &eb), DD_OK);
+    assert_int_equal(
+        store_audit_run_next(s, "123456789012", "us-east-1", NOW, NOW, NULL, &ran, &eb), DD_OK);
+    assert_true(ran);
+    assert_int_equal(store_audit_task_get(s, "t-h", &t, &eb), DD_OK);
+    assert_int_equal(t.n_checks, 2);
+    assert_string_equal(t.checks[0].name, checks[0]);
+    /* One of 6 client ids, one of 3 certificates. */
+    for (i = 0; i < 2; i++) {
+        assert_string_equal(t.checks[i].run_status, "COMPLETED_NON_COMPLIANT");
+        assert_int_equal(t.checks[i].total, i ? 3 : 6);
+        assert_int_equal(t.checks[i].non_compliant, 1);
+    }
+    store_audit_task_cleanup(&t);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM audit_findings WHERE "
+                                          "resource_key = 'clientId=dev-a' AND reason_code = "
+                                          "'DUPLICATE_CLIENT_ID_ACROSS_CONNECTIONS'"),
+                     1);
+    assert_int_equal(store_fixture_int(s, "SELECT json_array_length(related) FROM audit_findings "
+                                          "WHERE resource_key = 'deviceCertificateId=c2' AND "
+                                          "reason_code = 'CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES'"),
+                     2);
+
+    /* A restart closes what was open. */
+    assert_int_equal(store_connhist_reset(s, NOW + 1), DD_OK);
+    assert_int_equal(
+        store_fixture_int(s,
+                          "SELECT count(*) FROM connection_history WHERE disconnected_ms IS NULL"),
+        0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +278,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_task_run_and_suppression, store_fixture_setup,
                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_scheduled_runs, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_connection_history, store_fixture_setup,
                                         store_fixture_teardown),
     };
 
