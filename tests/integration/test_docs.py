@@ -85,7 +85,7 @@ NOT_HERE = {"make", "docker", "docker-compose"}
 # thread (an HTTP delivery).
 EP = "aws --endpoint-url http://localhost:4566 "
 EXPECT = {
-    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":29',
+    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":30',
                                                '"lagSeconds":', '"lagging":false'],
     "curl -s localhost:4566/_ddlocal/clock": ['"mode":"manual"'],
     "curl -s -X POST localhost:4566/_ddlocal/clock -d '{\"advanceSeconds\": 300}'":
