@@ -261,3 +261,40 @@ def test_cli(emu, iot):
         emu, "iot", "cancel-audit-mitigation-actions-task", "--task-id", "cli-1x")
     assert "InvalidRequestException" in cli_error(
         emu, "iot", "cancel-audit-mitigation-actions-task", "--task-id", "cli-1")
+
+
+def test_ca_certificate(emu, iot):
+    import datetime
+    from test_cacerts import make_ca, register as register_ca
+    enable(iot, "CA_CERTIFICATE_EXPIRING_CHECK")
+    root = make_ca("Mitigation Root")
+    ca_id = register_ca(iot, root, setAsActive=True)["certificateId"]
+    end = root[0].not_valid_after.replace(tzinfo=datetime.timezone.utc).timestamp()
+    emu.advance(end - 20 * 86400 - emu.clock()["now"])
+    audit_id, _ = run_audit(iot, "CA_CERTIFICATE_EXPIRING_CHECK")
+    finding, = iot.list_audit_findings(taskId=audit_id)["findings"]
+    action(iot, "ca-off", {"updateCACertificateParams": {"action": "DEACTIVATE"}})
+    iot.start_audit_mitigation_actions_task(
+        taskId="ca-1", target={"auditCheckToReasonCodeFilter": {
+            "CA_CERTIFICATE_EXPIRING_CHECK": ["CERTIFICATE_PAST_EXPIRATION"]}},
+        auditCheckToActionsMapping={"CA_CERTIFICATE_EXPIRING_CHECK": ["ca-off"]},
+        clientRequestToken="ca")
+    emu.advance(5)
+    # The reason code filter matches no finding: nothing to do.
+    assert finished(iot, "ca-1")["taskStatistics"] == {}
+    assert iot.describe_ca_certificate(certificateId=ca_id)["certificateDescription"][
+        "status"] == "ACTIVE"
+    iot.start_audit_mitigation_actions_task(
+        taskId="ca-2", target={"auditTaskId": audit_id, "auditCheckToReasonCodeFilter": {
+            "CA_CERTIFICATE_EXPIRING_CHECK": ["CERTIFICATE_APPROACHING_EXPIRATION"]}},
+        auditCheckToActionsMapping={"CA_CERTIFICATE_EXPIRING_CHECK": ["ca-off"]},
+        clientRequestToken="ca")
+    emu.advance(5)
+    d = finished(iot, "ca-2")
+    assert d["taskStatus"] == "COMPLETED"
+    assert d["taskStatistics"]["CA_CERTIFICATE_EXPIRING_CHECK"]["succeededFindingsCount"] == 1
+    assert iot.describe_ca_certificate(certificateId=ca_id)["certificateDescription"][
+        "status"] == "INACTIVE"
+    execs = iot.list_audit_mitigation_actions_executions(
+        taskId="ca-2", findingId=finding["findingId"])["actionsExecutions"]
+    assert [(e["actionName"], e["status"]) for e in execs] == [("ca-off", "COMPLETED")]
