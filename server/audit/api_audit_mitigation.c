@@ -16,8 +16,8 @@
 #include "core/audit.h"
 #include "core/names.h"
 #include "core/paging.h"
-#include "core/timefmt.h"
 #include "server/api.h"
+#include "server/audit/api_audit.h"
 #include "server/handler.h"
 #include "store/audit/store_audit.h"
 #include "store/audit/store_audit_mitigation.h"
@@ -26,8 +26,6 @@
 #define MAX_FINDING_IDS     25
 #define MAX_ACTIONS         5
 
-static const char *const task_statuses[] = { "IN_PROGRESS", "COMPLETED", "FAILED", "CANCELED",
-                                             NULL };
 static const char *const execution_statuses[] = { "IN_PROGRESS", "COMPLETED", "FAILED", "CANCELED",
                                                   "SKIPPED",     "PENDING",   NULL };
 
@@ -285,11 +283,7 @@ static int list_tasks(struct request *req, struct response *res)
     cJSON *o;
     int rc;
 
-    rc = timefmt_parse("startTime", request_query(req, "startTime"), &start, &req->eb);
-    if (!rc)
-        rc = timefmt_parse("endTime", request_query(req, "endTime"), &end, &req->eb);
-    if (!rc && status)
-        rc = names_check_enum("taskStatus", status, task_statuses, &req->eb);
+    rc = api_audit_list_range(req, status, &start, &end);
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope),

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import cli_error, wait_for
-from test_audit import OPEN, ROLE, enable, register, run_audit
+from test_audit import OPEN, ROLE, enable, register, run_audit, topic_to_queue
 
 LOG_ROLE = "arn:aws:iam::123456789012:role/LogRole"
 
@@ -30,13 +30,7 @@ def window(emu):
 
 
 def test_policy_logging_and_sns(emu, iot):
-    sns, sqs = emu.client("sns"), emu.client("sqs")
-    topic = sns.create_topic(Name="findings")["TopicArn"]
-    url = sqs.create_queue(QueueName="findings")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-        "Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn,
-                  Attributes={"RawMessageDelivery": "true"})
+    sqs, topic, url = topic_to_queue(emu, "findings", "findings")
     enable(iot, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "LOGGING_DISABLED_CHECK")
     iot.create_policy(policyName="open", policyDocument=OPEN)
     audit_id, _ = run_audit(iot, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "LOGGING_DISABLED_CHECK")
