@@ -292,3 +292,34 @@ def test_ca_certificate(emu, iot):
     execs = iot.list_audit_mitigation_actions_executions(
         taskId="ca-2", findingId=finding["findingId"])["actionsExecutions"]
     assert [(e["actionName"], e["status"]) for e in execs] == [("ca-off", "COMPLETED")]
+
+
+def test_restart_resumes_the_task(make_emulator):
+    emu = make_emulator("--manual-clock").start()
+    iot = emu.client("iot")
+    enable(iot, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK")
+    for name in ("open-1", "open-2"):
+        iot.create_policy(policyName=name, policyDocument=OPEN)
+    audit_id, _ = run_audit(iot, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK")
+    action(iot, "blank", {"replaceDefaultPolicyVersionParams": {"templateName": "BLANK_POLICY"}})
+    iot.start_audit_mitigation_actions_task(
+        taskId="resume", target={"auditTaskId": audit_id},
+        auditCheckToActionsMapping={"IOT_POLICY_OVERLY_PERMISSIVE_CHECK": ["blank"]},
+        clientRequestToken="r")
+    emu.advance(1)  # the first of the two executions falls due
+
+    def stats():
+        return iot.describe_audit_mitigation_actions_task(taskId="resume")["taskStatistics"][
+            "IOT_POLICY_OVERLY_PERMISSIVE_CHECK"]
+    assert wait_for(lambda: stats()["succeededFindingsCount"] == 1 or None)
+    emu.stop()
+    emu.start()
+    iot = emu.client("iot")
+    d = iot.describe_audit_mitigation_actions_task(taskId="resume")
+    assert d["taskStatus"] == "IN_PROGRESS"
+    emu.advance(2)
+    d = finished(iot, "resume")
+    assert d["taskStatus"] == "COMPLETED"
+    assert stats()["succeededFindingsCount"] == 2
+    assert [iot.get_policy(policyName=n)["defaultVersionId"] for n in ("open-1", "open-2")] == [
+        "2", "2"]
