@@ -38,7 +38,9 @@ static int check_taken(struct store *s, const struct store_audit_mit_new *t, boo
                     "audit_mitigation_tasks WHERE task_id = ?1",
                     &st, "audit mitigation task", "sss", t->task_id, t->token, t->request);
     if (rc == DD_ERR_NOT_FOUND)
-        return DD_OK;
+        return store__refuse(
+            s, "SELECT 1 FROM audit_mitigation_tasks WHERE client_request_token = ?", t->token, eb,
+            DD_ERR_EXISTS, "The client request token %s belongs to another task", t->token);
     if (rc)
         return rc;
     *retry = sqlite3_column_int(st, 0) != 0;
@@ -530,6 +532,8 @@ static int apply_sns(struct store *s, const struct due *d, int64_t now_ms, int64
 {
     struct store_sns_publish p = { 0 };
     char topic[512], id[IDS_UUID_SIZE];
+    char *with_related = NULL; /* owned */
+    sqlite3_stmt *st;
     int rc = json_text(s, d->params, "$.publishFindingToSnsParams.topicArn", topic, sizeof(topic));
     int sent;
 
@@ -537,13 +541,28 @@ static int apply_sns(struct store *s, const struct due *d, int64_t now_ms, int64
         rc = ids_uuid(id);
     if (rc)
         return rc;
+    /* relatedResources, when the finding has some, after the captured keys. */
+    rc = store__one(s,
+                    "SELECT json_insert(?1, '$.relatedResources', json(related)) FROM "
+                    "audit_findings WHERE finding_id = ?2 AND "
+                    "json_array_length(coalesce(related, '[]')) > 0",
+                    &st, "finding message", "ss", d->message, d->finding_id);
+    if (!rc) {
+        rc = store__dup_text(st, 0, &with_related);
+        sqlite3_reset(st);
+    } else if (rc == DD_ERR_NOT_FOUND) {
+        rc = DD_OK;
+    }
+    if (rc)
+        return rc;
     p.message_id = id;
     p.topic_arn = topic;
-    p.message = d->message;
+    p.message = with_related ? with_related : d->message;
     p.timestamp_ms = now_ms;
     rc = store_sns_publish(s, &p, real_ms, &sent);
     if (rc == DD_ERR_NOT_FOUND)
         rc = dd_fail(eb, rc, "Topic does not exist: %s", topic);
+    free(with_related);
     return rc;
 }
 

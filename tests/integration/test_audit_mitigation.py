@@ -112,6 +112,13 @@ def test_policy_logging_and_sns(emu, iot):
             auditCheckToActionsMapping={"LOGGING_DISABLED_CHECK": ["logs"]},
             clientRequestToken="tok-2")
 
+    # ... and so is the token, for another task id.
+    with pytest.raises(iot.exceptions.TaskAlreadyExistsException):
+        iot.start_audit_mitigation_actions_task(
+            taskId="fix-9", target={"auditTaskId": audit_id},
+            auditCheckToActionsMapping={"LOGGING_DISABLED_CHECK": ["logs"]},
+            clientRequestToken="tok-1")
+
     # A finding-id target, and the listing's filters and pages.
     emu.advance(60)
     iot.start_audit_mitigation_actions_task(
@@ -211,7 +218,7 @@ def test_cancel_and_errors(emu, iot):
 
     def refused(**kw):
         args = dict(taskId="bad", target={"auditTaskId": audit_id},
-                    auditCheckToActionsMapping=mapping, clientRequestToken="t")
+                    auditCheckToActionsMapping=mapping, clientRequestToken="t-bad")
         args.update(kw)
         with pytest.raises(iot.exceptions.InvalidRequestException) as e:
             iot.start_audit_mitigation_actions_task(**args)
@@ -282,7 +289,7 @@ def test_ca_certificate(emu, iot):
         taskId="ca-2", target={"auditTaskId": audit_id, "auditCheckToReasonCodeFilter": {
             "CA_CERTIFICATE_EXPIRING_CHECK": ["CERTIFICATE_APPROACHING_EXPIRATION"]}},
         auditCheckToActionsMapping={"CA_CERTIFICATE_EXPIRING_CHECK": ["ca-off"]},
-        clientRequestToken="ca")
+        clientRequestToken="ca-2")
     emu.advance(5)
     d = finished(iot, "ca-2")
     assert d["taskStatus"] == "COMPLETED"

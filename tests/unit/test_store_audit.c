@@ -271,6 +271,9 @@ static void test_mitigation_task(void **state)
 
     /* Canceled before its time: nothing more is applied. */
     t.task_id = "m-2";
+    assert_int_equal(store_audit_mit_start(s, &t, fits_policy, NOW, &created, &eb),
+                     DD_ERR_EXISTS); /* the token is m-1's */
+    t.token = "tok-2";
     assert_int_equal(store_audit_mit_start(s, &t, fits_policy, NOW, &created, &eb), DD_OK);
     assert_int_equal(store_audit_mit_cancel(s, "m-2", NOW, &eb), DD_OK);
     assert_int_equal(store_audit_mit_run_due(s, NOW + 5000, 1000, NOW, 10, &ran, &eb), DD_OK);
