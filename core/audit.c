@@ -83,6 +83,36 @@ const struct audit_check *audit_check_find(const char *name)
     return NULL;
 }
 
+/* Which action types change which kind of resource, besides
+ * PUBLISH_FINDING_TO_SNS (reference audit.md 5 and 9.1). */
+static const struct {
+    const char *resource_type;
+    const char *action_type;
+} action_fits[] = {
+    { "DEVICE_CERTIFICATE", "UPDATE_DEVICE_CERTIFICATE" },
+    { "DEVICE_CERTIFICATE", "ADD_THINGS_TO_THING_GROUP" },
+    { "ISSUER_CERTIFICATE", "UPDATE_DEVICE_CERTIFICATE" },
+    { "ISSUER_CERTIFICATE", "ADD_THINGS_TO_THING_GROUP" },
+    { "CA_CERTIFICATE", "UPDATE_CA_CERTIFICATE" },
+    { "IOT_POLICY", "REPLACE_DEFAULT_POLICY_VERSION" },
+    { "ACCOUNT_SETTINGS", "ENABLE_IOT_LOGGING" },
+};
+
+bool audit_action_allowed(const struct audit_check *c, const char *action_type)
+{
+    size_t i;
+
+    if (!c || !action_type)
+        return false;
+    if (strcmp(action_type, "PUBLISH_FINDING_TO_SNS") == 0)
+        return true;
+    for (i = 0; i < sizeof(action_fits) / sizeof(action_fits[0]); i++)
+        if (strcmp(action_fits[i].resource_type, c->resource_type) == 0 &&
+            strcmp(action_fits[i].action_type, action_type) == 0)
+            return true;
+    return false;
+}
+
 int audit_config_days(const struct audit_check *c, const char *key, const char *value, int *days,
                       struct dd_errbuf *eb)
 {

@@ -54,6 +54,12 @@ extern const size_t audit_n_checks;
  * one of AWS's current names. Pure, cannot fail. */
 const struct audit_check *audit_check_find(const char *name);
 
+/* Whether AWS lets an audit mitigation task run an action of type
+ * action_type (a MitigationActionType) on check c's findings (reference
+ * audit.md 5, last column): PUBLISH_FINDING_TO_SNS on every check, the
+ * others on the resources they change. Pure, cannot fail. */
+bool audit_action_allowed(const struct audit_check *c, const char *action_type);
+
 /* AWS's message for a name audit_check_find() does not know. */
 #define AUDIT_INVALID_CHECK_NAME "Request contains an invalid Audit Check Name."
 

@@ -114,6 +114,9 @@ extern const struct route api_audit_suppressions_routes[];
 /* Scheduled audits (audit/api_scheduled_audits.c). */
 extern const struct route api_scheduled_audits_routes[];
 
+/* Audit mitigation actions tasks (audit/api_audit_mitigation.c). */
+extern const struct route api_audit_mitigation_routes[];
+
 /* The emulator's audit views behind `ddlocal audit` (audit/api_audit_text.c). */
 extern const struct route api_audit_text_routes[];
 

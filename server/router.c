@@ -46,6 +46,7 @@ static const struct route *const route_tables[] = {
     api_audit_suppressions_routes,
     api_scheduled_audits_routes,
     api_audit_text_routes,
+    api_audit_mitigation_routes,
 };
 
 /* clang-format on */

@@ -31,6 +31,12 @@ int api_audit_add_check_details(struct cJSON *o, const struct store_audit_task_c
 /* Count task t's statistics into *st. Cannot fail. */
 void api_audit_task_statistics(const struct store_audit_task *t, struct api_audit_stats *st);
 
+/* startTime and endTime (required) of a task listing's query into *start
+ * and *end, and its taskStatus (NULL: absent) checked against the four
+ * statuses audit tasks and audit mitigation tasks share. DD_ERR_INVALID
+ * (req->eb). */
+int api_audit_list_range(struct request *req, const char *status, int64_t *start, int64_t *end);
+
 /* maxResults (NAMES_MAX_RESULTS, dflt when absent) and nextToken (a token
  * of a number made under scope) of a POST list body, as the audit lists
  * that take their input in the body (ListAuditFindings,

@@ -232,6 +232,17 @@ static int task_row(void *ctx, const char *id, const char *type, const char *sta
     return DD_OK;
 }
 
+int api_audit_list_range(struct request *req, const char *status, int64_t *start, int64_t *end)
+{
+    int rc = timefmt_parse("startTime", request_query(req, "startTime"), start, &req->eb);
+
+    if (!rc)
+        rc = timefmt_parse("endTime", request_query(req, "endTime"), end, &req->eb);
+    if (!rc && status)
+        rc = names_check_enum("taskStatus", status, task_statuses, &req->eb);
+    return rc;
+}
+
 static int list_tasks(struct request *req, struct response *res)
 {
     const char *type = request_query(req, "taskType"), *status = request_query(req, "taskStatus");
@@ -242,13 +253,9 @@ static int list_tasks(struct request *req, struct response *res)
     cJSON *o;
     int rc;
 
-    rc = timefmt_parse("startTime", request_query(req, "startTime"), &start, &req->eb);
-    if (!rc)
-        rc = timefmt_parse("endTime", request_query(req, "endTime"), &end, &req->eb);
+    rc = api_audit_list_range(req, status, &start, &end);
     if (!rc && type)
         rc = names_check_enum("taskType", type, task_types, &req->eb);
-    if (!rc && status)
-        rc = names_check_enum("taskStatus", status, task_statuses, &req->eb);
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListAuditTasks\n%" PRId64 "\n%" PRId64 "\n%s\n%s", start, end,

@@ -6,7 +6,8 @@
  * is IN_PROGRESS for as long as its checks really take, and one left
  * IN_PROGRESS by a restart is run when the server is back. Each round
  * also starts the tasks of the scheduled audits that fell due on the
- * emulated clock. */
+ * emulated clock, and applies the audit mitigation executions that are
+ * due (store_audit_mitigation.h). */
 #include "server/audit/worker_audit.h"
 
 #include <stdbool.h>
@@ -16,8 +17,11 @@
 #include "server/server.h"
 #include "server/worker.h"
 #include "store/audit/store_audit.h"
+#include "store/audit/store_audit_mitigation.h"
+#include "store/iot/store_events.h"
 
-#define RUN_EVERY_MS 20
+#define RUN_EVERY_MS  20
+#define MAX_PER_ROUND 100 /* mitigation executions per partition and round */
 
 /* store_audit_names_fn over the server's X.509 reader. */
 static int cert_names(const char *pem, char *issuer, size_t issuer_size, char *serial,
@@ -37,7 +41,7 @@ static void run_partition(const struct worker_round *r, struct store *s, const c
                           const char *region)
 {
     struct dd_errbuf eb = { { 0 } };
-    size_t started;
+    size_t started, n_mit;
     bool ran;
     int rc;
 
@@ -45,6 +49,13 @@ static void run_partition(const struct worker_round *r, struct store *s, const c
     if (!rc)
         rc = store_audit_run_next(s, account, region, r->now_ms, server_real_ms(), cert_names, &ran,
                                   &eb);
+    /* Then the audit mitigation executions that fell due, paced as the
+     * Detect ones; the memberships they add are announced in this
+     * partition at this round's time. */
+    store_events_request(s, account, region, r->now_ms);
+    if (!rc)
+        rc = store_audit_mit_run_due(s, r->now_ms, r->srv->mitigation_step_ms, server_real_ms(),
+                                     MAX_PER_ROUND, &n_mit, &eb);
     if (rc)
         fprintf(stderr, "ddlocal-server: audit tasks of %s/%s: %s\n", account, region,
                 eb.msg[0] ? eb.msg : dd_strerror(rc));

@@ -586,14 +586,21 @@ def test_scheduled_audits_cli(emu, iot):
 
 # ---- the completion notification ----
 
-def test_completion_notification(emu, iot):
+def topic_to_queue(emu, topic_name, queue_name):
+    """A topic with a queue subscribed (raw delivery): (sqs client, topic
+    ARN, queue URL)."""
     sns, sqs = emu.client("sns"), emu.client("sqs")
-    topic = sns.create_topic(Name="audit")["TopicArn"]
-    url = sqs.create_queue(QueueName="audit-results")["QueueUrl"]
+    topic = sns.create_topic(Name=topic_name)["TopicArn"]
+    url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
         "Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn,
                   Attributes={"RawMessageDelivery": "true"})
+    return sqs, topic, url
+
+
+def test_completion_notification(emu, iot):
+    sqs, topic, url = topic_to_queue(emu, "audit", "audit-results")
     iot.update_account_audit_configuration(
         roleArn=ROLE,
         auditNotificationTargetConfigurations={

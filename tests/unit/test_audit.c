@@ -531,6 +531,40 @@ static void test_schedule(void **state)
     }
 }
 
+static void test_action_allowed(void **state)
+{
+    static const struct {
+        const char *check, *action;
+        bool allowed;
+    } rows[] = {
+        { "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "REPLACE_DEFAULT_POLICY_VERSION", true },
+        { "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "UPDATE_DEVICE_CERTIFICATE", false },
+        { "IOT_POLICY_POTENTIAL_MISCONFIGURATION_CHECK", "PUBLISH_FINDING_TO_SNS", true },
+        { "DEVICE_CERTIFICATE_EXPIRING_CHECK", "UPDATE_DEVICE_CERTIFICATE", true },
+        { "DEVICE_CERTIFICATE_EXPIRING_CHECK", "ADD_THINGS_TO_THING_GROUP", true },
+        { "DEVICE_CERTIFICATE_EXPIRING_CHECK", "UPDATE_CA_CERTIFICATE", false },
+        { "INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK",
+          "ADD_THINGS_TO_THING_GROUP", true },
+        { "CA_CERTIFICATE_EXPIRING_CHECK", "UPDATE_CA_CERTIFICATE", true },
+        { "REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK", "UPDATE_DEVICE_CERTIFICATE", false },
+        { "LOGGING_DISABLED_CHECK", "ENABLE_IOT_LOGGING", true },
+        { "LOGGING_DISABLED_CHECK", "REPLACE_DEFAULT_POLICY_VERSION", false },
+        { "CONFLICTING_CLIENT_IDS_CHECK", "ADD_THINGS_TO_THING_GROUP", false },
+        { "CONFLICTING_CLIENT_IDS_CHECK", "PUBLISH_FINDING_TO_SNS", true },
+        { "IOT_ROLE_ALIAS_OVERLY_PERMISSIVE_CHECK", "ENABLE_IOT_LOGGING", false },
+        { "LOGGING_DISABLED_CHECK", "NO_SUCH_ACTION", false },
+    };
+
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        if (audit_action_allowed(audit_check_find(rows[i].check), rows[i].action) !=
+            rows[i].allowed)
+            fail_msg("row %zu: %s on %s", i, rows[i].action, rows[i].check);
+    assert_false(audit_action_allowed(NULL, "PUBLISH_FINDING_TO_SNS"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -539,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_policy_permissive), cmocka_unit_test(test_policy_misconfigured),
         cmocka_unit_test(test_resource_key),      cmocka_unit_test(test_schedule),
         cmocka_unit_test(test_connection_rules),
+        cmocka_unit_test(test_action_allowed),
     };
 
     alloc_fail_setup();

@@ -2,7 +2,8 @@
 /* test_store_audit.c: store/audit on real SQLite: the configuration's
  * first-call and scheduled-audit rules, a task from start to its findings
  * (one run over one snapshot), cancel, suppressions applied to findings,
- * and scheduled audits starting one task per due day. */
+ * scheduled audits starting one task per due day, and a mitigation task
+ * applied over time, canceled and refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -16,6 +17,8 @@
 
 #include "store/audit/store_audit.h"
 #include "store/audit/store_connhist.h"
+#include "store/audit/store_audit_mitigation.h"
+#include "store/defender/store_mitigation.h"
 #include "store/iot/store_policies.h"
 #include "store/store.h"
 #include "tests/unit/alloc_fail.h"
@@ -268,6 +271,100 @@ static void test_connection_history(void **state)
         store_fixture_int(s,
                           "SELECT count(*) FROM connection_history WHERE disconnected_ms IS NULL"),
         0);
+static bool fits_policy(const char *check, const char *action_type)
+{
+    return strcmp(check, policy_check[0]) == 0 &&
+           strcmp(action_type, "REPLACE_DEFAULT_POLICY_VERSION") == 0;
+}
+
+static void test_mitigation_task(void **state)
+{
+    struct store *s = *state;
+    struct store_mitigation_action_new a = {
+        "blank",
+        "00000000-0000-4000-8000-000000000001",
+        "REPLACE_DEFAULT_POLICY_VERSION",
+        "arn:aws:iam::123456789012:role/Fix",
+        "{\"replaceDefaultPolicyVersionParams\":{\"templateName\":\"BLANK_POLICY\"}}",
+        NULL
+    };
+    struct store_audit_mit_new t = {
+        .task_id = "m-1",
+        .token = "tok",
+        .request = "r1",
+        .target = "{\"auditTaskId\":\"t-1\"}",
+        .audit_task_id = "t-1",
+        .mapping = "{\"IOT_POLICY_OVERLY_PERMISSIVE_CHECK\":[\"blank\"]}",
+    };
+    struct store_mitigation_action got_action;
+    struct store_audit_mit_task got;
+    struct dd_errbuf eb;
+    size_t ran;
+    bool created, ran_audit;
+
+    configure(s, true);
+    assert_int_equal(store_policy_create(s, "open", OPEN, NOW, &eb), DD_OK);
+    assert_int_equal(
+        store_audit_task_start(s, "t-1", "ON_DEMAND_AUDIT_TASK", NULL, policy_check, 1, NOW, &eb),
+        DD_OK);
+    assert_int_equal(
+        store_audit_run_next(s, "123456789012", "us-east-1", NOW, NOW, NULL, &ran_audit, &eb),
+        DD_OK);
+    assert_int_equal(store_mitigation_action_create(s, &a, NOW, &got_action, &eb), DD_OK);
+    store_mitigation_action_cleanup(&got_action);
+
+    /* An action that does not fit, a missing one, a missing audit. */
+    t.mapping = "{\"LOGGING_DISABLED_CHECK\":[\"blank\"]}";
+    assert_int_equal(store_audit_mit_start(s, &t, fits_policy, NOW, &created, &eb), DD_ERR_INVALID);
+    t.mapping = "{\"IOT_POLICY_OVERLY_PERMISSIVE_CHECK\":[\"ghost\"]}";
+    assert_int_equal(store_audit_mit_start(s, &t, fits_policy, NOW, &created, &eb), DD_ERR_INVALID);
+    t.mapping = "{\"IOT_POLICY_OVERLY_PERMISSIVE_CHECK\":[\"blank\"]}";
+    t.audit_task_id = "t-0";
+    assert_int_equal(store_audit_mit_start(s, &t, fits_policy, NOW, &created, &eb), DD_ERR_INVALID);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM audit_mitigation_tasks"), 0);
+
+    /* Queued, then applied once its time comes. */
+    t.audit_task_id = "t-1";
+    assert_int_equal(store_audit_mit_start(s, &t, fits_policy, NOW, &created, &eb), DD_OK);
+    assert_true(created);
+    assert_int_equal(store_audit_mit_start(s, &t, fits_policy, NOW, &created, &eb), DD_OK);
+    assert_false(created); /* a retry */
+    t.request = "r2";
+    assert_int_equal(store_audit_mit_start(s, &t, fits_policy, NOW, &created, &eb), DD_ERR_EXISTS);
+    assert_int_equal(store_audit_mit_run_due(s, NOW + 999, 1000, NOW, 10, &ran, &eb), DD_OK);
+    assert_int_equal(ran, 0);
+    assert_int_equal(store_audit_mit_get(s, "m-1", &got, &eb), DD_OK);
+    assert_string_equal(got.status, "IN_PROGRESS");
+    assert_int_equal(got.end_ms, -1);
+    store_audit_mit_task_cleanup(&got);
+    assert_int_equal(store_audit_mit_run_due(s, NOW + 1000, 1000, NOW, 10, &ran, &eb), DD_OK);
+    assert_int_equal(ran, 1);
+    assert_int_equal(store_audit_mit_get(s, "m-1", &got, &eb), DD_OK);
+    assert_string_equal(got.status, "COMPLETED");
+    assert_int_equal(got.end_ms, NOW + 1000);
+    assert_non_null(strstr(got.stats, "\"succeededFindingsCount\":1"));
+    assert_non_null(strstr(got.actions, "\"name\":\"blank\""));
+    store_audit_mit_task_cleanup(&got);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM policy_versions WHERE "
+                                          "policy_name = 'open'"),
+                     2);
+    assert_int_equal(store_audit_mit_cancel(s, "m-1", NOW, &eb), DD_ERR_INVALID);
+
+    /* Canceled before its time: nothing more is applied. */
+    t.task_id = "m-2";
+    assert_int_equal(store_audit_mit_start(s, &t, fits_policy, NOW, &created, &eb),
+                     DD_ERR_EXISTS); /* the token is m-1's */
+    t.token = "tok-2";
+    assert_int_equal(store_audit_mit_start(s, &t, fits_policy, NOW, &created, &eb), DD_OK);
+    assert_int_equal(store_audit_mit_cancel(s, "m-2", NOW, &eb), DD_OK);
+    assert_int_equal(store_audit_mit_run_due(s, NOW + 5000, 1000, NOW, 10, &ran, &eb), DD_OK);
+    assert_int_equal(ran, 0);
+    assert_int_equal(store_audit_mit_get(s, "m-2", &got, &eb), DD_OK);
+    assert_string_equal(got.status, "CANCELED");
+    assert_non_null(strstr(got.stats, "\"canceledFindingsCount\":1"));
+    store_audit_mit_task_cleanup(&got);
+    assert_int_equal(store_audit_mit_cancel(s, "m-9", NOW, &eb), DD_ERR_NOT_FOUND);
+    assert_int_equal(store_audit_mit_get(s, "m-9", &got, &eb), DD_ERR_NOT_FOUND);
 }
 
 int main(void)
@@ -280,6 +377,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scheduled_runs, store_fixture_setup,
                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_connection_history, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_mitigation_task, store_fixture_setup,
                                         store_fixture_teardown),
     };
 
