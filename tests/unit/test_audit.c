@@ -572,8 +572,7 @@ int main(void)
         cmocka_unit_test(test_cert_dates),        cmocka_unit_test(test_roca),
         cmocka_unit_test(test_policy_permissive), cmocka_unit_test(test_policy_misconfigured),
         cmocka_unit_test(test_resource_key),      cmocka_unit_test(test_schedule),
-        cmocka_unit_test(test_connection_rules),
-        cmocka_unit_test(test_action_allowed),
+        cmocka_unit_test(test_connection_rules),  cmocka_unit_test(test_action_allowed),
     };
 
     alloc_fail_setup();

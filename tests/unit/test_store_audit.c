@@ -16,8 +16,8 @@
 #include <cmocka.h>
 
 #include "store/audit/store_audit.h"
-#include "store/audit/store_connhist.h"
 #include "store/audit/store_audit_mitigation.h"
+#include "store/audit/store_connhist.h"
 #include "store/defender/store_mitigation.h"
 #include "store/iot/store_policies.h"
 #include "store/store.h"
@@ -271,6 +271,8 @@ static void test_connection_history(void **state)
         store_fixture_int(s,
                           "SELECT count(*) FROM connection_history WHERE disconnected_ms IS NULL"),
         0);
+}
+
 static bool fits_policy(const char *check, const char *action_type)
 {
     return strcmp(check, policy_check[0]) == 0 &&
