@@ -361,7 +361,10 @@ def route_table():
         with open(path, encoding="utf-8") as f:
             text = f.read()
         for table in re.findall(r"const struct route \w+\[\] = \{(.*?)\n\};", text, re.S):
-            routes += re.findall(r'\{ "(GET|POST|PUT|PATCH|DELETE)", "([^"]+)"', table)
+            # EMULATOR_PREFIX (server/request.h) is "/_ddlocal/".
+            for method, prefix, path in re.findall(
+                    r'\{ "(GET|POST|PUT|PATCH|DELETE)", (EMULATOR_PREFIX )?"([^"]+)"', table):
+                routes.append((method, ("/_ddlocal/" if prefix else "") + path))
     return routes
 
 
