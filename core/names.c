@@ -82,6 +82,8 @@ static const struct shape_row shapes[] = {
     [NAMES_MQTT5_PROPERTY] = { 0, 128, PAT_NONE, 0, "" },
     [NAMES_SNS_TOPIC_NAME] = { 1, 256, PAT_SNS_TOPIC, 1, "[A-Za-z0-9_-]+" },
     [NAMES_ROLE_ALIAS] = { 1, 128, PAT_ROLE_ALIAS, 1, "[\\w=,@-]+" },
+    [NAMES_AUDIT_TASK_ID] = { 1, 40, PAT_ID, 1, "[a-zA-Z0-9\\-]+" },
+    [NAMES_AUDIT_ID] = { 1, 128, PAT_NAME_NO_COLON, 1, "[a-zA-Z0-9_-]+" },
 };
 
 static const struct range_row {

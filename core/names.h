@@ -62,6 +62,9 @@ enum names_shape {
     NAMES_MQTT5_PROPERTY,                 /* max 128, any text (userPropertyKey, ...) */
     NAMES_SNS_TOPIC_NAME,                 /* 1-256 [A-Za-z0-9_-]+ (SNS CreateTopic) */
     NAMES_ROLE_ALIAS,                     /* 1-128 [\w=,@-]+ */
+    NAMES_AUDIT_TASK_ID,                  /* 1-40 [a-zA-Z0-9\-]+ */
+    NAMES_AUDIT_ID,                       /* 1-128 [a-zA-Z0-9_-]+ (audit mitigation task ids,
+                                             finding ids, scheduled audit names) */
 };
 
 /* Integer members with a model range. */

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/audit.h"
+#include "core/names.h"
 #include "core/paging.h"
 #include "server/api.h"
 #include "server/audit/api_audit.h"
@@ -167,26 +168,6 @@ static int list_findings(struct request *req, struct response *res)
 
 /* ---- DescribeAuditFinding, ListRelatedResourcesForAuditFinding ---- */
 
-/* A finding id: 1-128 of [a-zA-Z0-9_-]. */
-static int check_finding_id(struct request *req, const char *field, const char *id)
-{
-    size_t n = id ? strlen(id) : 0;
-
-    if (!id)
-        return dd_fail(&req->eb, DD_ERR_INVALID,
-                       "1 validation error detected: Value null at '%s' failed to satisfy "
-                       "constraint: Member must not be null",
-                       field);
-    if (n < 1 || n > 128 ||
-        strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != n)
-        return dd_fail(&req->eb, DD_ERR_INVALID,
-                       "1 validation error detected: Value at '%s' failed to satisfy "
-                       "constraint: Member must satisfy regular expression pattern: "
-                       "[a-zA-Z0-9_-]+",
-                       field);
-    return DD_OK;
-}
-
 static int describe_row(void *ctx, const struct store_audit_finding *f)
 {
     cJSON *o = cJSON_AddObjectToObject(ctx, "finding");
@@ -201,7 +182,7 @@ static int describe_finding(struct request *req, struct response *res)
     cJSON *o = NULL;
     int rc;
 
-    rc = check_finding_id(req, "findingId", id);
+    rc = names_check(NAMES_AUDIT_ID, "findingId", id, &req->eb);
     if (!rc)
         rc = request_store(req, &s);
     if (rc)
@@ -252,7 +233,7 @@ static int list_related(struct request *req, struct response *res)
     cJSON *o;
     int rc;
 
-    rc = check_finding_id(req, "findingId", id);
+    rc = names_check(NAMES_AUDIT_ID, "findingId", id, &req->eb);
     if (rc)
         return rc;
     snprintf(scope, sizeof(scope), "ListRelatedResourcesForAuditFinding\n%s", id);

@@ -45,16 +45,9 @@ static int check_task_id(struct handler *h)
 {
     struct op *op = h->op;
     const char *id = request_param(h->req, "taskId");
-    size_t n = id ? strlen(id) : 0;
 
     op->task_id = id;
-    if (n < 1 || n > 128 ||
-        strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != n)
-        return dd_fail(&h->req->eb, DD_ERR_INVALID,
-                       "1 validation error detected: Value at 'taskId' failed to satisfy "
-                       "constraint: Member must satisfy regular expression pattern: "
-                       "[a-zA-Z0-9_-]+");
-    return DD_OK;
+    return names_check(NAMES_AUDIT_ID, "taskId", id, &h->req->eb);
 }
 
 /* A list of 1..max strings, each 1..128 long, at field. */

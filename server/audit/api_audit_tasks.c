@@ -14,6 +14,7 @@
 
 #include "core/audit.h"
 #include "core/ids.h"
+#include "core/names.h"
 #include "core/paging.h"
 #include "core/timefmt.h"
 #include "server/api.h"
@@ -97,17 +98,9 @@ static int check_task_id(struct handler *h)
 {
     struct op *op = h->op;
     const char *id = request_param(h->req, "taskId");
-    size_t n = id ? strlen(id) : 0;
 
     op->task_id = id;
-    if (n < 1 || n > 40 ||
-        strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                   "0123456789-") != n)
-        return dd_fail(&h->req->eb, DD_ERR_INVALID,
-                       "1 validation error detected: Value at 'taskId' failed to satisfy "
-                       "constraint: Member must satisfy regular expression pattern: "
-                       "[a-zA-Z0-9\\-]+");
-    return DD_OK;
+    return names_check(NAMES_AUDIT_TASK_ID, "taskId", id, &h->req->eb);
 }
 
 static int cancel_call(struct handler *h)

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/audit.h"
+#include "core/names.h"
 #include "core/paging.h"
 #include "server/api.h"
 #include "server/audit/api_audit.h"
@@ -19,7 +20,6 @@
 #include "store/audit/store_audit.h"
 #include "store/iot/store_policies.h"
 
-#define NAME_MAX_LEN        128
 #define DEFAULT_MAX_RESULTS 25
 
 struct op {
@@ -37,15 +37,12 @@ static int check_name(struct handler *h)
 {
     struct op *op = h->op;
     const char *name = request_param(h->req, "scheduledAuditName");
-    size_t n = name ? strlen(name) : 0;
+
+    int rc = names_check(NAMES_AUDIT_ID, "scheduledAuditName", name, &h->req->eb);
 
     op->name = name;
-    if (n < 1 || n > NAME_MAX_LEN ||
-        strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != n)
-        return dd_fail(&h->req->eb, DD_ERR_INVALID,
-                       "1 validation error detected: Value at 'scheduledAuditName' failed to "
-                       "satisfy constraint: Member must satisfy regular expression pattern: "
-                       "[a-zA-Z0-9_-]+");
+    if (rc)
+        return rc;
     snprintf(op->arn, sizeof(op->arn), "arn:aws:iot:%s:%s:scheduledaudit/%s", h->req->region,
              h->req->account, name);
     return DD_OK;
