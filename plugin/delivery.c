@@ -81,6 +81,7 @@ struct transfer {
     char *body;                 /* owned */
     int64_t id;                 /* the delivery row */
     int attempts;               /* made before this one */
+    int64_t started_ms;         /* emulated, when this attempt began */
     struct rule rule;
     char error[CURL_ERROR_SIZE];
 };
@@ -337,11 +338,12 @@ static struct rule rule_of(const struct store_sns_due *r)
  * failed (SNS HTTP policy: 2xx delivered; 5xx and no answer retried; any
  * other status is final, unless rule->retry_any: SNS retries every
  * failure of an sqs delivery). How far apart and how often is the
- * delivery policy's (emulated time) or the launcher's (real time); a
- * final failure goes to the subscription's dead-letter queue when it has
- * one. */
-static void record(struct delivery *d, int64_t id, int attempts_before, int status,
-                   const char *error, const struct rule *rule)
+ * delivery policy's (emulated time, counted from started_ms, when the
+ * attempt began: a clock moved while the endpoint answered does not push
+ * the retry later) or the launcher's (real time); a final failure goes to
+ * the subscription's dead-letter queue when it has one. */
+static void record(struct delivery *d, int64_t id, int attempts_before, int64_t started_ms,
+                   int status, const char *error, const struct rule *rule)
 {
     struct dd_errbuf eb = { { 0 } };
     enum store_sns_outcome outcome;
@@ -362,8 +364,7 @@ static void record(struct delivery *d, int64_t id, int attempts_before, int stat
         outcome = STORE_SNS_FAILED;
     }
     if (outcome == STORE_SNS_RETRY && delay_s >= 0)
-        rc = store_sns_retry_at(d->cur->store, id, now, emulated_ms(d) + delay_s * 1000, status,
-                                error);
+        rc = store_sns_retry_at(d->cur->store, id, now, started_ms + delay_s * 1000, status, error);
     else if (outcome == STORE_SNS_FAILED && rule->dead_letter &&
              store_sns_local_dead_letter(d->cur->store, &d->cur->local, id, emulated_ms(d), now,
                                          status, error, &eb) == DD_OK)
@@ -422,21 +423,21 @@ static void deliver_to_queue(struct delivery *d, const struct store_sns_due *r)
 {
     struct dd_errbuf eb = { { 0 } };
     struct store *qs = NULL;
+    int64_t started = emulated_ms(d);
     struct sqs_arn q;
     int rc;
 
     ASSERT_DELIVERY_THREAD(d);
     if (store_sns_local_queue(&d->cur->local, r->endpoint))
-        rc = store_sns_local_deliver(d->cur->store, &d->cur->local, r, emulated_ms(d), real_ms(),
-                                     &eb);
+        rc = store_sns_local_deliver(d->cur->store, &d->cur->local, r, started, real_ms(), &eb);
     else if (!(rc = sqs_arn_parse(r->endpoint, &q, &eb)) &&
              !(rc = part_store(d, q.account, q.region, &qs, &eb)))
-        rc = store_sns_local_deliver_away(d->cur->store, &d->cur->local, r, qs, emulated_ms(d),
-                                          real_ms(), &eb);
+        rc = store_sns_local_deliver_away(d->cur->store, &d->cur->local, r, qs, started, real_ms(),
+                                          &eb);
     if (rc) {
         struct rule u = rule_of(r);
 
-        record(d, r->id, r->attempts, 0, eb.msg, &u);
+        record(d, r->id, r->attempts, started, 0, eb.msg, &u);
     }
 }
 
@@ -658,12 +659,13 @@ static int start_one(void *ctx, const struct store_sns_due *r)
     t->id = r->id;
     t->part = d->cur;
     t->attempts = r->attempts;
+    t->started_ms = emulated_ms(d);
     t->rule = rule_of(r);
     t->easy = curl_easy_init();
     rc = t->easy ? build(d, r, t, url, sizeof(url), scope, sizeof(scope), &eb)
                  : dd_fail(&eb, DD_ERR_NOMEM, "cannot create a transfer");
     if (rc) {
-        int64_t id = t->id;
+        int64_t id = t->id, started = t->started_ms;
         int before = t->attempts;
         struct rule u = t->rule;
 
@@ -675,7 +677,7 @@ static int start_one(void *ctx, const struct store_sns_due *r)
             u.has_policy = false;
             before = d->opt.delivery_attempts;
         }
-        record(d, id, before, 0, eb.msg, &u);
+        record(d, id, before, started, 0, eb.msg, &u);
         return DD_OK;
     }
     curl_easy_setopt(t->easy, CURLOPT_URL, url);
@@ -703,12 +705,12 @@ static int start_one(void *ctx, const struct store_sns_due *r)
     curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
     if (curl_multi_add_handle(d->multi, t->easy) != CURLM_OK) {
-        int64_t id = t->id;
+        int64_t id = t->id, started = t->started_ms;
         int before = t->attempts;
         struct rule u = t->rule;
 
         transfer_free(d, t);
-        record(d, id, before, 0, "cannot start a transfer", &u);
+        record(d, id, before, started, 0, "cannot start a transfer", &u);
     }
     return DD_OK;
 }
@@ -735,7 +737,8 @@ static int collect(struct delivery *d)
         if (msg->data.result == CURLE_OK && (status < 200 || status >= 300))
             snprintf(t->error, sizeof(t->error), "HTTP %ld", status);
         d->cur = t->part;
-        record(d, t->id, t->attempts, (int)status, t->error[0] ? t->error : NULL, &t->rule);
+        record(d, t->id, t->attempts, t->started_ms, (int)status, t->error[0] ? t->error : NULL,
+               &t->rule);
         transfer_free(d, t);
         n++;
     }

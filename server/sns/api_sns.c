@@ -9,7 +9,9 @@
  * their messages and delivery rows, and the plugin's delivery thread sends
  * them. So a receiver that hangs cannot hold an HTTP worker. GET / serves
  * the SubscribeURL and UnsubscribeURL links that messages carry. */
+#include <assert.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1510,25 +1512,76 @@ static int pub_store(struct action *a, const char *arn, const struct topic_info 
     return rc;
 }
 
-/* Open what Publish needs to write its deliveries to this partition's
- * own queues in its transaction (store_sns_local.h), into l; with
- * --sqs-endpoint there are none (the delivery thread sends them all):
- * *use is then false. DD_OK, or an error already answered. */
-static int local_open(struct action *a, struct store_sns_local *l, bool *use)
+/* What Publish needs to write into this partition's own queues
+ * (store_sns_local.h), one per partition, kept by the thread that loaded
+ * it until the thread ends: a database's signing key is made once and
+ * never changes (store_reset() keeps the emulator_ tables), so a key read
+ * and parsed once stays right, and Publish does not repeat that work. */
+struct local_cache {
+    struct store_sns_local *by_partition[PARTITIONS_MAX];
+};
+
+static pthread_key_t local_cache_key;
+static pthread_once_t local_cache_once = PTHREAD_ONCE_INIT;
+
+static void local_cache_free(void *p)
+{
+    struct local_cache *c = p;
+    int i;
+
+    for (i = 0; i < PARTITIONS_MAX && c->by_partition[i]; i++) {
+        store_sns_local_cleanup(c->by_partition[i]);
+        free(c->by_partition[i]);
+    }
+    free(c);
+}
+
+static void local_cache_make_key(void)
+{
+    pthread_key_create(&local_cache_key, local_cache_free);
+}
+
+/* This thread's store_sns_local of the request's partition into *out
+ * (borrowed: the thread's cache owns it), loaded on first use. With
+ * --sqs-endpoint there are no own queues (the delivery thread sends every
+ * message): *out is then NULL. DD_OK, or an error already answered. */
+static int local_open(struct action *a, const struct store_sns_local **out)
 {
     struct dd_errbuf eb = { { 0 } };
-    int rc;
+    struct store_sns_local *l = NULL;
+    struct local_cache *c;
+    int i, rc = DD_ERR_NOMEM;
 
-    memset(l, 0, sizeof(*l));
-    *use = !a->req->srv->sqs_endpoint;
-    if (!*use)
+    *out = NULL;
+    if (a->req->srv->sqs_endpoint)
         return DD_OK;
-    rc = store_sns_local_init(a->s, a->req->account, a->req->region, a->req->srv->public_url, l,
-                              &eb);
-    if (rc) {
-        fprintf(stderr, "ddlocal-server: %s\n", eb.msg);
-        failed(a->res, rc);
+    pthread_once(&local_cache_once, local_cache_make_key);
+    c = pthread_getspecific(local_cache_key);
+    if (!c && (c = calloc(1, sizeof(*c))) != NULL && pthread_setspecific(local_cache_key, c)) {
+        free(c);
+        c = NULL;
     }
+    for (i = 0; c && i < PARTITIONS_MAX && c->by_partition[i]; i++) {
+        l = c->by_partition[i];
+        if (strcmp(l->account, a->req->account) == 0 && strcmp(l->region, a->req->region) == 0) {
+            *out = l;
+            return DD_OK;
+        }
+    }
+    assert(!c || i < PARTITIONS_MAX); /* a thread reaches at most every partition */
+    if (c && (l = malloc(sizeof(*l))) != NULL) {
+        rc = store_sns_local_init(a->s, a->req->account, a->req->region, a->req->srv->public_url, l,
+                                  &eb);
+        if (rc) {
+            fprintf(stderr, "ddlocal-server: %s\n", eb.msg);
+            free(l);
+        } else {
+            c->by_partition[i] = l;
+            *out = l;
+        }
+    }
+    if (rc)
+        failed(a->res, rc);
     return rc;
 }
 
@@ -1562,9 +1615,8 @@ static int publish(struct action *a)
     struct dd_errbuf eb;
     struct xml x = { 0 };
     const char *arn, *code;
-    struct store_sns_local local;
+    const struct store_sns_local *local;
     struct pub m;
-    bool use;
     int rc;
 
     if (publish_target(a, &arn))
@@ -1578,10 +1630,9 @@ static int publish(struct action *a)
     if (!rc && m.bytes > t.max)
         return invalid(a->res, "Message too long");
     if (!rc) {
-        if (local_open(a, &local, &use))
+        if (local_open(a, &local))
             return DD_OK;
-        rc = pub_store(a, arn, &t, &m, use ? &local : NULL, message_id, sequence);
-        store_sns_local_cleanup(&local);
+        rc = pub_store(a, arn, &t, &m, local, message_id, sequence);
     }
     if (rc == DD_ERR_NOT_FOUND)
         return sns_error(a->res, 404, "NotFound", "Topic does not exist");
@@ -1603,13 +1654,12 @@ static int publish_batch(struct action *a)
     const char *arn = query_form_get(a->p, "TopicArn"), *code;
     struct pub m[SNS_RULES_MAX_BATCH + 1];
     char prefix[64], where[96], message_id[IDS_UUID_SIZE], sequence[24];
-    struct store_sns_local local;
+    const struct store_sns_local *local;
     struct topic_info t;
     int bad[SNS_RULES_MAX_BATCH];
     struct dd_errbuf eb[SNS_RULES_MAX_BATCH];
     struct xml x = { 0 };
     size_t n, i, j, total = 0;
-    bool use;
     int rc;
 
     if (topic_arn_here(a, "TopicArn", arn))
@@ -1653,16 +1703,15 @@ static int publish_batch(struct action *a)
     if (total > t.max)
         return sns_error(a->res, 400, "BatchRequestTooLong",
                          "The length of all the messages put together is more than the limit.");
-    if (local_open(a, &local, &use))
+    if (local_open(a, &local))
         return DD_OK;
     xml_begin(&x, a->name, 1);
     xml_raw(&x, "<Successful>");
     for (i = 0; i < n; i++) {
         if (bad[i])
             continue;
-        rc = pub_store(a, arn, &t, &m[i], use ? &local : NULL, message_id, sequence);
+        rc = pub_store(a, arn, &t, &m[i], local, message_id, sequence);
         if (rc) {
-            store_sns_local_cleanup(&local);
             free(x.p);
             return failed(a->res, rc == DD_ERR_NOT_FOUND ? DD_ERR_STORE : rc);
         }
@@ -1685,7 +1734,6 @@ static int publish_batch(struct action *a)
         xml_raw(&x, "</member>");
     }
     xml_raw(&x, "</Failed>");
-    store_sns_local_cleanup(&local);
     return xml_finish(&x, a->res, a->name, 1);
 }
 
