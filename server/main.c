@@ -42,8 +42,8 @@ long long server_real_ms(void)
  * thread's arena shrink after nearly every request: releasing a request's
  * savepoint frees SQLite's statement journal, glibc then returned 20 KiB
  * with madvise(MADV_DONTNEED), and each call flushed the TLB of every CPU
- * running one of the server's threads (docs/performance.md, "Malloc
- * trimming"). A few MiB per arena stays mapped instead. */
+ * running one of the server's threads (docs/performance.md, "Off the
+ * writer thread"). A few MiB per arena stays mapped instead. */
 #define SERVER_TRIM_THRESHOLD (4 << 20)
 
 static void usage(FILE *f)
