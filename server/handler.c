@@ -15,35 +15,56 @@
 #include "server/aws_error.h"
 #include "server/server.h"
 
-int handler_run(struct request *req, struct response *res, const struct handler_ops *ops)
+int handler_begin(struct handler *h, struct request *req, struct response *res,
+                  const struct handler_ops *ops)
 {
-    struct handler h = { .req = req, .res = res, .arg = ops->arg };
-    cJSON *o;
-    int rc = DD_OK;
-
-    h.op = calloc(1, ops->op_size ? ops->op_size : 1);
-    if (!h.op)
+    *h = (struct handler){ .req = req, .res = res, .arg = ops->arg, .ops = ops };
+    h->op = calloc(1, ops->op_size ? ops->op_size : 1);
+    if (!h->op)
         return DD_ERR_NOMEM;
-    if (ops->check)
-        rc = ops->check(&h);
-    if (!rc && !res->status)
-        rc = request_store(req, &h.s);
+    return ops->check ? ops->check(h) : DD_OK;
+}
+
+int handler_finish(struct handler *h)
+{
+    const struct handler_ops *ops = h->ops;
+    struct response *res = h->res;
+    cJSON *o;
+    int rc = request_store(h->req, &h->s);
+
     if (!rc && !res->status && ops->call) {
-        assert(h.s); /* the call step always has this thread's store */
-        rc = ops->call(&h);
+        assert(h->s); /* the call step always has this thread's store */
+        rc = ops->call(h);
     }
     if (!rc && !res->status && ops->render) {
         o = cJSON_CreateObject();
-        rc = o ? ops->render(&h, o) : DD_ERR_NOMEM;
+        rc = o ? ops->render(h, o) : DD_ERR_NOMEM;
         if (!rc && res->status)
             cJSON_Delete(o); /* render answered in another form */
         else
             rc = response_json_free(res, o, rc);
     }
-    if (ops->cleanup)
-        ops->cleanup(&h);
-    cJSON_Delete(h.body);
-    free(h.op);
+    return rc;
+}
+
+void handler_end(struct handler *h)
+{
+    if (h->op && h->ops->cleanup)
+        h->ops->cleanup(h);
+    cJSON_Delete(h->body);
+    free(h->op);
+    h->body = NULL;
+    h->op = NULL;
+}
+
+int handler_run(struct request *req, struct response *res, const struct handler_ops *ops)
+{
+    struct handler h;
+    int rc = handler_begin(&h, req, res, ops);
+
+    if (!rc && !res->status)
+        rc = handler_finish(&h);
+    handler_end(&h);
     return rc;
 }
 

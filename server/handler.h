@@ -24,12 +24,13 @@ struct cJSON;
 
 /* One operation in progress, as handler_run() hands it to each step. */
 struct handler {
-    struct request *req;  /* borrowed */
-    struct response *res; /* borrowed: for answers that are not a JSON 200 */
-    struct store *s;      /* borrowed: set before the call step */
-    struct cJSON *body;   /* owned: set by handler_body(), freed by handler_run() */
-    void *op;             /* owned by handler_run(): the operation's state, zeroed */
-    const void *arg;      /* borrowed: the operation's handler_ops.arg */
+    struct request *req;           /* borrowed */
+    struct response *res;          /* borrowed: for answers that are not a JSON 200 */
+    struct store *s;               /* borrowed: set before the call step */
+    struct cJSON *body;            /* owned: set by handler_body(), freed by handler_run() */
+    void *op;                      /* owned by handler_run(): the operation's state, zeroed */
+    const void *arg;               /* borrowed: the operation's handler_ops.arg */
+    const struct handler_ops *ops; /* borrowed: the operation (static) */
 };
 
 /* One operation: its steps, run in this order by handler_run(), and its
@@ -65,6 +66,17 @@ struct handler_ops {
  * error (the router renders it), or DD_OK with res filled. DD_ERR_NOMEM
  * when the state cannot be allocated. Any MHD worker thread. */
 int handler_run(struct request *req, struct response *res, const struct handler_ops *ops);
+
+/* handler_run() in three parts, for a write that is checked on its MHD
+ * worker and stored on the writer thread (http.c): handler_begin() fills
+ * *h and runs the check step; when it returns DD_OK and res is still
+ * unanswered, handler_finish() opens the store and runs the call and
+ * render steps, on any thread; handler_end() frees what the steps made,
+ * always, once, after the last of the others. Returns as handler_run(). */
+int handler_begin(struct handler *h, struct request *req, struct response *res,
+                  const struct handler_ops *ops);
+int handler_finish(struct handler *h);
+void handler_end(struct handler *h);
 
 /* Parse the request body as a JSON object into h->body (request_json_body;
  * handler_run frees it). DD_ERR_INVALID (req->eb says why), DD_ERR_NOMEM. */

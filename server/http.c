@@ -13,12 +13,15 @@
  * server's longpoll (longpoll.h), and the request is dispatched again from
  * the start when it is resumed. No worker thread waits.
  *
- * Write requests of the REST services are dispatched on the writer thread
- * (writer.h), which commits them in groups: the worker suspends the
- * connection and queues the request, and the writer resumes the connection
- * after the commit, when the worker sends the answer the writer left in
- * the request's state. No worker waits for the writer, so a group can hold
- * a write from every connection. Reads, the emulator's own API
+ * Write requests of the REST services are stored on the writer thread
+ * (writer.h), which commits them in groups: the worker routes the request
+ * and runs its operation's check step (parsing and validating the body,
+ * handler.h), then suspends the connection and queues the rest, and the
+ * writer resumes the connection after the commit, when the worker sends
+ * the answer the writer left in the request's state. A write that fails
+ * its check is answered by the worker and never reaches the writer. No
+ * worker waits for the writer, so a group can hold a write from every
+ * connection. Reads, the emulator's own API
  * (which may wait for the broker) and the form and JSON protocols on
  * "POST /" (SQS long polls) run on the worker itself. */
 #include "server/http.h"
@@ -35,6 +38,7 @@
 #include "server/auth.h"
 #include "server/aws_error.h"
 #include "server/guard.h"
+#include "server/handler.h"
 #include "server/longpoll.h"
 #include "server/request.h"
 #include "server/router.h"
@@ -59,12 +63,14 @@
 /* Per-connection state between MHD's calls for one request. */
 struct pending {
     struct request req;
-    size_t cap;              /* allocated bytes of req.body */
-    int too_large;           /* the body passed the ceiling: keep discarding, answer 413 */
-    const char *cors_origin; /* an allowed cross origin to answer with CORS headers (MHD's) */
-    bool written;            /* the writer ran it: answer res once resumed */
-    struct response res;     /* the writer's answer; body owned until sent */
-    struct writer_job job;   /* its place in the writer's queue */
+    size_t cap;                /* allocated bytes of req.body */
+    int too_large;             /* the body passed the ceiling: keep discarding, answer 413 */
+    const char *cors_origin;   /* an allowed cross origin to answer with CORS headers (MHD's) */
+    bool written;              /* the writer ran it: answer res once resumed */
+    struct response res;       /* the writer's answer; body owned until sent */
+    struct writer_job job;     /* its place in the writer's queue */
+    const struct route *route; /* a write's route, found by the worker */
+    struct handler h;          /* a write's operation, checked by the worker (route->op) */
 };
 
 /* A request id: a version 4 UUID from this thread's pool of random bytes,
@@ -163,12 +169,41 @@ static bool goes_to_writer(const struct request *req)
     return strncmp(path, "/_ddlocal", 9) != 0 && strcmp(path, "/") != 0;
 }
 
-/* writer_fn: route one suspended request on the writer thread. */
+/* writer_fn: run one suspended request's route on the writer thread: the
+ * rest of its operation once the worker checked it (write_begin), or its
+ * handler. */
 static void write_job(void *arg)
 {
     struct pending *p = arg;
+    int rc;
 
-    router_dispatch(&p->req, &p->res);
+    if (p->route->op) {
+        rc = handler_finish(&p->h);
+        handler_end(&p->h);
+    } else {
+        rc = p->route->handler(&p->req, &p->res);
+    }
+    router_answer(&p->req, &p->res, rc);
+}
+
+/* A write on its worker: route it and run its check step. Returns true when
+ * it is answered already (into p->res: no route fits, or the check
+ * refused it), false when the rest goes to the writer. */
+static bool write_begin(struct pending *p)
+{
+    int rc;
+
+    p->route = router_find(&p->req, &p->res);
+    if (!p->route)
+        return true;
+    if (!p->route->op)
+        return false;
+    rc = handler_begin(&p->h, &p->req, &p->res, p->route->op);
+    if (!rc && !p->res.status)
+        return false;
+    handler_end(&p->h);
+    router_answer(&p->req, &p->res, rc);
+    return true;
 }
 
 /* writer_done_fn: the request's group commit is over; its worker answers
@@ -261,9 +296,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (p->too_large)
         return too_large(conn, srv);
     if (p->written) { /* resumed after its group commit (write_done) */
-        res = p->res;
-        memset(&p->res, 0, sizeof(p->res));
-        goto answer;
+        p->written = false;
+        goto take_answer;
     }
     /* Read before the handler looks for what it may wait on: a wake that
      * comes after this and before the request is parked is not missed. */
@@ -271,6 +305,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     pending_clear_params(p);
     if (!auth_check(&p->req, &res)) {
         if (goes_to_writer(&p->req)) {
+            if (write_begin(p))
+                goto take_answer;
             /* Suspended first: the writer may resume it at once. */
             MHD_suspend_connection(conn);
             writer_queue(srv->writer, &p->job, write_job, write_done, p);
@@ -284,6 +320,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         longpoll_park(srv->longpoll, &p->req.wait, conn);
         return MHD_YES;
     }
+    goto answer;
+take_answer: /* a write's answer, left in p->res */
+    res = p->res;
+    memset(&p->res, 0, sizeof(p->res));
 answer:
     if (p->cors_origin)
         guard_cors_headers(&res, p->cors_origin);

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -35,6 +36,15 @@ long long server_real_ms(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* Bytes free at the top of a malloc arena before glibc gives them back.
+ * Its default (128 KiB, raised as big blocks come and go) made the writer
+ * thread's arena shrink after nearly every request: releasing a request's
+ * savepoint frees SQLite's statement journal, glibc then returned 20 KiB
+ * with madvise(MADV_DONTNEED), and each call flushed the TLB of every CPU
+ * running one of the server's threads (docs/performance.md, "Off the
+ * writer thread"). A few MiB per arena stays mapped instead. */
+#define SERVER_TRIM_THRESHOLD (4 << 20)
 
 static void usage(FILE *f)
 {
@@ -295,6 +305,7 @@ int main(int argc, char **argv)
 
     if (parse_args(argc, argv, &srv, &issue_dir, &tls_dir))
         return 2;
+    mallopt(M_TRIM_THRESHOLD, SERVER_TRIM_THRESHOLD); /* a hint: failing changes nothing */
     if (!partition_is_account(srv.account)) {
         fprintf(stderr, "ddlocal-server: --account needs 12 digits, not '%s'\n", srv.account);
         return 2;

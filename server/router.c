@@ -135,7 +135,7 @@ no:
     return 0;
 }
 
-void router_dispatch(struct request *req, struct response *res)
+const struct route *router_find(struct request *req, struct response *res)
 {
     char *decoded, *seg[MAX_SEGMENTS];
     const char *raw_rest[MAX_SEGMENTS];
@@ -192,13 +192,25 @@ void router_dispatch(struct request *req, struct response *res)
         goto out;
     }
     assert(!found->handler != !found->op); /* a route names one of the two */
-    rc = found->handler ? found->handler(req, res) : handler_run(req, res, found->op);
+out:
+    free(decoded);
+    return found;
+}
+
+void router_answer(struct request *req, struct response *res, int rc)
+{
     if (rc && !res->status)
         aws_error_respond(res, rc, 0, NULL, req->eb.msg);
     else if (!res->status && !res->suspend)
         response_take_body(res, 200, "application/json", NULL, 0);
-out:
     /* every request is answered, or parked to run again (request_wait) */
     assert((res->status >= 100 && res->status < 600) || (res->suspend && !rc));
-    free(decoded);
+}
+
+void router_dispatch(struct request *req, struct response *res)
+{
+    const struct route *r = router_find(req, res);
+
+    if (r)
+        router_answer(req, res, r->handler ? r->handler(req, res) : handler_run(req, res, r->op));
 }

@@ -34,4 +34,14 @@ struct route {
  * route fits). Any worker thread. */
 void router_dispatch(struct request *req, struct response *res);
 
+/* router_dispatch() in parts, for a write that is routed and checked on
+ * its MHD worker and run on the writer thread (http.c): router_find()
+ * returns req's route, or NULL with res answered when no route fits (or
+ * the request names no partition); the caller runs the route (its handler,
+ * or its handler_ops through handler.h) and passes what that returned to
+ * router_answer(), which makes sure res holds a response as
+ * router_dispatch() does. Any thread, neither opens a store. */
+const struct route *router_find(struct request *req, struct response *res);
+void router_answer(struct request *req, struct response *res, int rc);
+
 #endif
