@@ -383,6 +383,17 @@ static bool may_be_rsa(const char *pem)
     return len < 0 || memmem(der, (size_t)len, oid, sizeof(oid)) != NULL;
 }
 
+struct audit_verdict audit_cert_key_weak(bool weak)
+{
+    struct audit_verdict v = { NULL, NULL };
+
+    if (weak) {
+        v.reason_code = "CERTIFICATE_KEY_VULNERABILITY_CVE-2017-15361";
+        v.reason = "Key is vulnerable to CVE-2017-15361.";
+    }
+    return v;
+}
+
 struct audit_verdict audit_cert_key_quality(const char *pem)
 {
     struct audit_verdict v = { NULL, NULL };
@@ -397,10 +408,8 @@ struct audit_verdict audit_cert_key_quality(const char *pem)
         goto out;
     len = BN_num_bytes(n);
     buf = len > 0 ? malloc((size_t)len) : NULL;
-    if (buf && BN_bn2bin(n, buf) == len && audit_roca_vulnerable(buf, (size_t)len)) {
-        v.reason_code = "CERTIFICATE_KEY_VULNERABILITY_CVE-2017-15361";
-        v.reason = "Key is vulnerable to CVE-2017-15361.";
-    }
+    if (buf && BN_bn2bin(n, buf) == len)
+        v = audit_cert_key_weak(audit_roca_vulnerable(buf, (size_t)len));
 out:
     free(buf);
     BN_free(n);
