@@ -45,6 +45,18 @@ static void configure(struct store *s, bool enabled)
     assert_int_equal(store_audit_config_update(s, &u, &eb), DD_OK);
 }
 
+/* Configure the account with the two checks enabled. */
+static void configure_checks(struct store *s, const char *const checks[2])
+{
+    struct store_audit_check_set set[] = { { checks[0], true, NULL }, { checks[1], true, NULL } };
+    struct store_audit_config_update u = { .role_arn = "arn:aws:iam::123456789012:role/Audit",
+                                           .checks = set,
+                                           .n_checks = 2 };
+    struct dd_errbuf eb;
+
+    assert_int_equal(store_audit_config_update(s, &u, &eb), DD_OK);
+}
+
 static void test_config_rules(void **state)
 {
     struct store *s = *state;
@@ -197,17 +209,13 @@ static void test_cert_facts(void **state)
     static const char *const checks[] = { "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK",
                                           "REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK" };
     struct store *s = *state;
-    struct store_audit_check_set set[] = { { checks[0], true, NULL }, { checks[1], true, NULL } };
-    struct store_audit_config_update u = { .role_arn = "arn:aws:iam::123456789012:role/Audit",
-                                           .checks = set,
-                                           .n_checks = 2 };
     struct store_audit_task t;
     struct dd_errbuf eb;
     char pem[32];
     bool ran;
     int i;
 
-    assert_int_equal(store_audit_config_update(s, &u, &eb), DD_OK);
+    configure_checks(s, checks);
     /* Kept at creation: weak and revoked; fine; neither parsed again (the
      * fake reader cannot read their PEM). */
     add_cert(s, 1, "unreadable", "0a", STORE_CERT_KEY_WEAK);
@@ -306,10 +314,6 @@ static void test_connection_history(void **state)
     static const char *const checks[] = { "CONFLICTING_CLIENT_IDS_CHECK",
                                           "DEVICE_CERTIFICATE_SHARED_CHECK" };
     struct store *s = *state;
-    struct store_audit_check_set set[] = { { checks[0], true, NULL }, { checks[1], true, NULL } };
-    struct store_audit_config_update u = { .role_arn = "arn:aws:iam::123456789012:role/Audit",
-                                           .checks = set,
-                                           .n_checks = 2 };
     struct store_audit_task t;
     struct dd_errbuf eb;
     size_t groups = 0, i;
@@ -338,7 +342,7 @@ static void test_connection_history(void **state)
     assert_int_equal(store_connhist_each_group(s, NOW - DAY, false, count_group, &groups), DD_OK);
     assert_int_equal(groups, 6);
 
-    assert_int_equal(store_audit_config_update(s, &u, &eb), DD_OK);
+    configure_checks(s, checks);
     assert_int_equal(
         store_audit_task_start(s, "t-h", "ON_DEMAND_AUDIT_TASK", NULL, checks, 2, NOW, &eb), DD_OK);
     assert_int_equal(
