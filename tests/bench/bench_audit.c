@@ -59,13 +59,16 @@
 #include "store/store.h"
 #include "tests/bench/bench_util.h"
 
-#define NOW       1700000000000LL
 #define DAY_S     86400LL
 #define N_KEYS    8
 #define RUNS      3
 #define BATCH     5000 /* rows per group commit while filling */
 #define ROLE_ARN  "arn:aws:iam::123456789012:role/Audit"
 #define N_ALIASES 10
+
+/* The account's "now": midnight UTC of today, so that an emulator started
+ * on the kept database (real clock) sees the same ages and expiries. */
+static int64_t now_ms;
 
 /* CPU time of this process in ms: on a shared machine, what the run
  * itself costs, beside the wall clock. */
@@ -89,32 +92,27 @@ static void need(bool ok, const char *what)
         fail(what, DD_ERR_INTERNAL, NULL);
 }
 
-/* store_audit_names_fn over the server's X.509 reader, as the audit
- * worker passes it. */
-static int cert_names(const char *pem, char *issuer, size_t issuer_size, char *serial,
-                      size_t serial_size)
+/* Set x's subject to CN=cn, its serial and validity. */
+static void set_fields(X509 *x, const char *cn, long serial, int64_t not_before_s,
+                       int64_t not_after_s)
 {
-    struct ca_names names;
-    int rc = ca_cert_names(pem, &names, NULL);
+    X509_NAME *name = X509_NAME_new();
 
-    if (!rc) {
-        snprintf(issuer, issuer_size, "%s", names.issuer);
-        snprintf(serial, serial_size, "%s", names.serial);
-    }
-    return rc;
+    need(name &&
+             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
+                                        0) &&
+             X509_set_subject_name(x, name) && ASN1_INTEGER_set(X509_get_serialNumber(x), serial) &&
+             ASN1_TIME_set(X509_getm_notBefore(x), (time_t)not_before_s) &&
+             ASN1_TIME_set(X509_getm_notAfter(x), (time_t)not_after_s),
+         "fill a certificate");
+    X509_NAME_free(name);
 }
 
-/* A certificate of key for subject cn, serial, valid from not_before_s to
- * not_after_s, signed by signer (whose certificate is issuer_cert; NULL:
- * self-signed), as a CA when ca. Its PEM into pem (size bytes) and its id
- * (SHA-256 of the DER, lowercase hex) into id. */
-static void make_cert(EVP_PKEY *key, const char *cn, long serial, int64_t not_before_s,
-                      int64_t not_after_s, EVP_PKEY *signer, X509 *issuer_cert, bool ca, char *pem,
-                      size_t size, char id[65], X509 **keep)
+/* Sign x with signer; its PEM into pem (size bytes) and its id (SHA-256 of
+ * the DER, lowercase hex, as AWS's certificateId) into id. */
+static void sign_out(X509 *x, EVP_PKEY *signer, char *pem, size_t size, char id[65])
 {
     static const char hex[] = "0123456789abcdef";
-    X509 *x = X509_new();
-    X509_NAME *name = X509_NAME_new();
     BIO *bio = BIO_new(BIO_s_mem());
     unsigned char md[32];
     unsigned int md_len = 0;
@@ -122,23 +120,8 @@ static void make_cert(EVP_PKEY *key, const char *cn, long serial, int64_t not_be
     long n;
     int i;
 
-    need(x && name && bio, "allocate a certificate");
-    need(X509_set_version(x, 2) && ASN1_INTEGER_set(X509_get_serialNumber(x), serial) &&
-             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
-                                        0) &&
-             X509_set_subject_name(x, name) &&
-             X509_set_issuer_name(x, issuer_cert ? X509_get_subject_name(issuer_cert) : name) &&
-             ASN1_TIME_set(X509_getm_notBefore(x), (time_t)not_before_s) &&
-             ASN1_TIME_set(X509_getm_notAfter(x), (time_t)not_after_s) && X509_set_pubkey(x, key),
-         "fill a certificate");
-    if (ca) {
-        X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints, "CA:TRUE");
-
-        need(ext && X509_add_ext(x, ext, -1), "mark a CA");
-        X509_EXTENSION_free(ext);
-    }
-    need(X509_sign(x, signer, EVP_sha256()) > 0, "sign a certificate");
-    need(PEM_write_bio_X509(bio, x) == 1, "write a certificate");
+    need(bio && X509_sign(x, signer, EVP_sha256()) > 0 && PEM_write_bio_X509(bio, x) == 1,
+         "sign a certificate");
     n = BIO_get_mem_data(bio, &p);
     need(n > 0 && (size_t)n < size, "certificate size");
     memcpy(pem, p, (size_t)n);
@@ -150,7 +133,29 @@ static void make_cert(EVP_PKEY *key, const char *cn, long serial, int64_t not_be
     }
     id[64] = '\0';
     BIO_free(bio);
-    X509_NAME_free(name);
+}
+
+/* A certificate of key for subject cn, serial, valid from not_before_s to
+ * not_after_s, signed by signer (whose certificate is issuer_cert; NULL:
+ * self-signed), as a CA when ca: sign_out() into pem and id, the X509 into
+ * *keep (X509_free()) unless keep is NULL. */
+static void make_cert(EVP_PKEY *key, const char *cn, long serial, int64_t not_before_s,
+                      int64_t not_after_s, EVP_PKEY *signer, X509 *issuer_cert, bool ca, char *pem,
+                      size_t size, char id[65], X509 **keep)
+{
+    X509 *x = X509_new();
+
+    need(x && X509_set_version(x, 2) && X509_set_pubkey(x, key), "allocate a certificate");
+    set_fields(x, cn, serial, not_before_s, not_after_s);
+    need(X509_set_issuer_name(x, X509_get_subject_name(issuer_cert ? issuer_cert : x)),
+         "name the issuer");
+    if (ca) {
+        X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints, "CA:TRUE");
+
+        need(ext && X509_add_ext(x, ext, -1), "mark a CA");
+        X509_EXTENSION_free(ext);
+    }
+    sign_out(x, signer, pem, size, id);
     if (keep)
         *keep = x;
     else
@@ -158,43 +163,20 @@ static void make_cert(EVP_PKEY *key, const char *cn, long serial, int64_t not_be
 }
 
 /* Re-issue the template certificate x (a device key's) as the device cert
- * number i: its own serial, subject and validity, signed by signer. Its
- * PEM into pem (size bytes), id into id, serial (lowercase hex, as
- * ca_cert_names() writes it) into serial. Reusing one X509 per key spares
- * encoding the public key 100,000 times. */
+ * number i: its own serial, subject and validity, signed by signer, into
+ * pem and id (sign_out()), its serial (lowercase hex, as ca_cert_names()
+ * writes it) into serial. Reusing one X509 per key spares encoding the
+ * public key 100,000 times. */
 static void reissue(X509 *x, long i, int64_t not_before_s, int64_t not_after_s, EVP_PKEY *signer,
                     char *pem, size_t size, char id[65], char serial[64])
 {
-    static const char hex[] = "0123456789abcdef";
-    X509_NAME *name = X509_NAME_new();
-    BIO *bio = BIO_new(BIO_s_mem());
     BIGNUM *bn = NULL;
-    char cn[32], *p, *h = NULL;
-    unsigned char md[32];
-    unsigned int md_len = 0;
-    long n;
+    char cn[32], *h = NULL;
     int k;
 
     snprintf(cn, sizeof(cn), "bench-thing-%06ld", i);
-    need(name && bio &&
-             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
-                                        0) &&
-             X509_set_subject_name(x, name) &&
-             ASN1_INTEGER_set(X509_get_serialNumber(x), 1000 + i) &&
-             ASN1_TIME_set(X509_getm_notBefore(x), (time_t)not_before_s) &&
-             ASN1_TIME_set(X509_getm_notAfter(x), (time_t)not_after_s) &&
-             X509_sign(x, signer, EVP_sha256()) > 0 && PEM_write_bio_X509(bio, x) == 1,
-         "re-issue a certificate");
-    n = BIO_get_mem_data(bio, &p);
-    need(n > 0 && (size_t)n < size, "certificate size");
-    memcpy(pem, p, (size_t)n);
-    pem[n] = '\0';
-    need(X509_digest(x, EVP_sha256(), md, &md_len) && md_len == 32, "digest a certificate");
-    for (k = 0; k < 32; k++) {
-        id[2 * k] = hex[md[k] >> 4];
-        id[2 * k + 1] = hex[md[k] & 15];
-    }
-    id[64] = '\0';
+    set_fields(x, cn, 1000 + i, not_before_s, not_after_s);
+    sign_out(x, signer, pem, size, id);
     bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
     h = bn ? BN_bn2hex(bn) : NULL;
     need(h && strlen(h) < 64, "serial");
@@ -203,8 +185,6 @@ static void reissue(X509 *x, long i, int64_t not_before_s, int64_t not_after_s, 
     serial[k] = '\0';
     OPENSSL_free(h);
     BN_free(bn);
-    BIO_free(bio);
-    X509_NAME_free(name);
 }
 
 /* Register the CA certificate pem (id) as ACTIVE. */
@@ -224,9 +204,9 @@ static void register_ca(struct store *s, const char *pem, const char *id)
     spec.serial = names.serial;
     spec.generation_id = "00000000-0000-4000-8000-00000000ca00";
     spec.active = true;
-    spec.not_before_s = NOW / 1000 - 400 * DAY_S;
-    spec.not_after_s = NOW / 1000 + 3650 * DAY_S;
-    spec.now_ms = NOW;
+    spec.not_before_s = now_ms / 1000 - 400 * DAY_S;
+    spec.not_after_s = now_ms / 1000 + 3650 * DAY_S;
+    spec.now_ms = now_ms;
     rc = store_cacert_create(s, &spec, &eb);
     if (rc)
         fail("register a CA", rc, &eb);
@@ -265,9 +245,9 @@ static void make_policies(struct store *s, long n_policies)
                          "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
                          "\"Allow\",\"Action\":\"iot:*\",\"Resource\":\"*\"}]}");
             if (v == 0) {
-                rc = store_policy_create(s, name, doc, NOW, &eb);
+                rc = store_policy_create(s, name, doc, now_ms, &eb);
             } else {
-                rc = store_policy_version_create(s, name, doc, false, NOW, &out, &eb);
+                rc = store_policy_version_create(s, name, doc, false, now_ms, &out, &eb);
                 store_policy_version_cleanup(&out);
             }
             if (rc)
@@ -277,7 +257,7 @@ static void make_policies(struct store *s, long n_policies)
 }
 
 /* The connection history: one connection of each certificate's thing, an
- * hour long, spread over 20 days before NOW; every 1,000th row a second
+ * hour long, spread over 20 days before now_ms; every 1,000th row a second
  * connection of the previous client id with another certificate, and
  * every 1,000th row (offset 500) one of the previous certificate with
  * another client id, both overlapping the previous one (end_seq), the
@@ -310,7 +290,7 @@ static void make_history(const char *path, char (*ids)[65], long n)
         sqlite3_bind_int64(st, 1, i + 1);
         sqlite3_bind_text(st, 2, client, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 3, ids[cert], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, NOW - 20 * DAY_S * 1000 + i * (20 * DAY_S * 1000 / n));
+        sqlite3_bind_int64(st, 4, now_ms - 20 * DAY_S * 1000 + i * (20 * DAY_S * 1000 / n));
         sqlite3_bind_int(st, 5, i % 1000 == 998); /* the next one takes its client id over */
         need(sqlite3_step(st) == SQLITE_DONE, "write the history");
         sqlite3_reset(st);
@@ -347,18 +327,18 @@ static void make_account(struct store *s, const char *path, long n_certs, long n
         make_cert(keys[i], "key", 1, 0, 0, keys[i], NULL, false, pem, sizeof(pem), id, NULL);
         weak[i] = audit_cert_key_quality(pem).reason_code != NULL;
     }
-    make_cert(ca_key, "ddlocal bench CA", 1, NOW / 1000 - 400 * DAY_S, NOW / 1000 + 3650 * DAY_S,
-              ca_key, NULL, true, pem, sizeof(pem), id, &ca);
+    make_cert(ca_key, "ddlocal bench CA", 1, now_ms / 1000 - 400 * DAY_S,
+              now_ms / 1000 + 3650 * DAY_S, ca_key, NULL, true, pem, sizeof(pem), id, &ca);
     register_ca(s, pem, id);
-    make_cert(root_key, "ddlocal bench RSA root", 2, NOW / 1000 - 400 * DAY_S,
-              NOW / 1000 + 3650 * DAY_S, root_key, NULL, true, pem, sizeof(pem), id, &root);
+    make_cert(root_key, "ddlocal bench RSA root", 2, now_ms / 1000 - 400 * DAY_S,
+              now_ms / 1000 + 3650 * DAY_S, root_key, NULL, true, pem, sizeof(pem), id, &root);
     register_ca(s, pem, id);
-    make_cert(keys[0], "ddlocal bench RSA intermediate", 3, NOW / 1000 - 400 * DAY_S,
-              NOW / 1000 + 3650 * DAY_S, root_key, root, true, pem, sizeof(pem), id, NULL);
+    make_cert(keys[0], "ddlocal bench RSA intermediate", 3, now_ms / 1000 - 400 * DAY_S,
+              now_ms / 1000 + 3650 * DAY_S, root_key, root, true, pem, sizeof(pem), id, NULL);
     register_ca(s, pem, id);
     for (i = 0; i < N_ALIASES; i++) {
         snprintf(name, sizeof(name), "bench-alias-%ld", i);
-        rc = store_role_alias_create(s, name, ROLE_ARN, 3600, NOW, &eb);
+        rc = store_role_alias_create(s, name, ROLE_ARN, 3600, now_ms, &eb);
         if (rc)
             fail("create a role alias", rc, &eb);
     }
@@ -373,10 +353,10 @@ static void make_account(struct store *s, const char *path, long n_certs, long n
     for (i = 0; i < n_certs; i++) {
         struct store_cert_spec spec = { 0 };
         char gen[64], serial[64];
-        int64_t created_s = NOW / 1000 - (i % 10 ? 30 : 400) * DAY_S;
+        int64_t created_s = now_ms / 1000 - (i % 10 ? 30 : 400) * DAY_S;
 
         spec.not_before_s = created_s;
-        spec.not_after_s = NOW / 1000 + (i % 100 == 1 ? 10 : 3650) * DAY_S;
+        spec.not_after_s = now_ms / 1000 + (i % 100 == 1 ? 10 : 3650) * DAY_S;
         reissue(templates[i % N_KEYS], i, spec.not_before_s, spec.not_after_s, ca_key, pem,
                 sizeof(pem), ids[i], serial);
         snprintf(gen, sizeof(gen), "00000000-0000-4000-8000-%012ld", i);
@@ -399,7 +379,7 @@ static void make_account(struct store *s, const char *path, long n_certs, long n
                 fail("read a certificate", rc, &eb);
             need(strcmp(names.issuer, spec.issuer) == 0 && strcmp(names.serial, serial) == 0,
                  "the issuer and serial the server would store");
-            rc = store_crl_revoke(s, names.issuer, names.serial, NOW / 1000);
+            rc = store_crl_revoke(s, names.issuer, names.serial, now_ms / 1000);
             if (rc)
                 fail("revoke a certificate", rc, NULL);
         }
@@ -438,12 +418,13 @@ static void run_task(struct store *s, const char *task_id, double *ms, double *c
     for (c = 0; c < audit_n_checks; c++)
         names[c] = audit_checks[c].name;
     rc = store_audit_task_start(s, task_id, "ON_DEMAND_AUDIT_TASK", NULL, names, audit_n_checks,
-                                NOW, &eb);
+                                now_ms, &eb);
     if (rc)
         fail("start", rc, &eb);
     t0 = bench_now_ms();
     c0 = cpu_ms();
-    rc = store_audit_run_next(s, "123456789012", "us-east-1", NOW, NOW, cert_names, &ran, &eb);
+    rc = store_audit_run_next(s, "123456789012", "us-east-1", now_ms, now_ms, ca_cert_issuer_serial,
+                              &ran, &eb);
     *ms = bench_now_ms() - t0;
     *cpu = cpu_ms() - c0;
     if (rc || !ran)
@@ -469,6 +450,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench-audit [--keep DIR] [CERTIFICATES [POLICIES]]\n");
         return 1;
     }
+    now_ms = (int64_t)time(NULL) / DAY_S * DAY_S * 1000;
     if (!keep && !mkdtemp(dir))
         return 2;
     snprintf(path, sizeof(path), "%s/ddlocal.db", keep ? keep : dir);
