@@ -279,7 +279,8 @@ $(OUT)/bench-index: $(OBJ)/tests/bench/bench_index.o $(STORE_OBJ) $(CORE_OBJ)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) $(LIBS_CORE)
 
 # An on-demand audit of a large account (tests/bench/bench_audit.c).
-$(OUT)/bench-audit: $(OBJ)/tests/bench/bench_audit.o $(STORE_OBJ) $(CORE_OBJ)
+$(OUT)/bench-audit: $(OBJ)/tests/bench/bench_audit.o $(OBJ)/server/iot/ca.o $(STORE_OBJ) \
+		$(CORE_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) $(LIBS_CORE)

@@ -212,6 +212,18 @@ int audit_resource_key(const cJSON *id, char *out, struct dd_errbuf *eb)
     return rc;
 }
 
+/* A verdict: reason_code and reason when bad, else compliant. */
+static struct audit_verdict verdict_if(bool bad, const char *reason_code, const char *reason)
+{
+    struct audit_verdict v = { NULL, NULL };
+
+    if (bad) {
+        v.reason_code = reason_code;
+        v.reason = reason;
+    }
+    return v;
+}
+
 struct audit_verdict audit_cert_expiring(int64_t not_after_s, int64_t now_ms, int threshold_days)
 {
     struct audit_verdict v = { NULL, NULL };
@@ -229,13 +241,8 @@ struct audit_verdict audit_cert_expiring(int64_t not_after_s, int64_t now_ms, in
 
 struct audit_verdict audit_cert_revoked(bool revoked)
 {
-    struct audit_verdict v = { NULL, NULL };
-
-    if (revoked) {
-        v.reason_code = "CERTIFICATE_REVOKED_BY_ISSUER";
-        v.reason = "Certificate is revoked by its issuer.";
-    }
-    return v;
+    return verdict_if(revoked, "CERTIFICATE_REVOKED_BY_ISSUER",
+                      "Certificate is revoked by its issuer.");
 }
 
 struct audit_verdict audit_client_id_conflict(const struct audit_connection *v, size_t n)
@@ -353,9 +360,8 @@ bool audit_roca_vulnerable(const unsigned char *modulus, size_t len)
 
 /* Whether the DER of the first certificate of pem holds the rsaEncryption
  * OID (1.2.840.113549.1.1.1), which every RSA key's SubjectPublicKeyInfo
- * names: a scan that spares the X.509 parse of the EC keys most fleets
- * use (the audit benchmark's certificates are all EC). Unsure answers are
- * true. */
+ * names: a scan that spares the X.509 parse of EC keys, when a certificate
+ * is stored or a CA certificate audited. Unsure answers are true. */
 static bool may_be_rsa(const char *pem)
 {
     static const unsigned char oid[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
@@ -383,6 +389,12 @@ static bool may_be_rsa(const char *pem)
     return len < 0 || memmem(der, (size_t)len, oid, sizeof(oid)) != NULL;
 }
 
+struct audit_verdict audit_cert_key_weak(bool weak)
+{
+    return verdict_if(weak, "CERTIFICATE_KEY_VULNERABILITY_CVE-2017-15361",
+                      "Key is vulnerable to CVE-2017-15361.");
+}
+
 struct audit_verdict audit_cert_key_quality(const char *pem)
 {
     struct audit_verdict v = { NULL, NULL };
@@ -397,10 +409,8 @@ struct audit_verdict audit_cert_key_quality(const char *pem)
         goto out;
     len = BN_num_bytes(n);
     buf = len > 0 ? malloc((size_t)len) : NULL;
-    if (buf && BN_bn2bin(n, buf) == len && audit_roca_vulnerable(buf, (size_t)len)) {
-        v.reason_code = "CERTIFICATE_KEY_VULNERABILITY_CVE-2017-15361";
-        v.reason = "Key is vulnerable to CVE-2017-15361.";
-    }
+    if (buf && BN_bn2bin(n, buf) == len)
+        v = audit_cert_key_weak(audit_roca_vulnerable(buf, (size_t)len));
 out:
     free(buf);
     BN_free(n);

@@ -157,6 +157,11 @@ bool audit_roca_vulnerable(const unsigned char *modulus, size_t len);
  * has another key type is compliant. Any thread, cannot fail. */
 struct audit_verdict audit_cert_key_quality(const char *pem);
 
+/* The same verdict for a key already judged: weak is what
+ * audit_cert_key_quality() found (its reason code set) when the
+ * certificate was stored. Pure, cannot fail. */
+struct audit_verdict audit_cert_key_weak(bool weak);
+
 /* IOT_POLICY_OVERLY_PERMISSIVE_CHECK on one policy version (doc, len
  * bytes, borrowed; a stored, valid document) in region and account: the
  * data-plane actions it allows for devices other than the connecting one,

@@ -54,6 +54,7 @@ struct broker_config {
     size_t n_dims; /* TOPIC_FILTER dimensions counted, by name, at most CLIENTS_MAX_DIMS */
     struct config_dim dims[CLIENTS_MAX_DIMS];
     const char *dim_names[CLIENTS_MAX_DIMS]; /* borrowed from dims[i].name */
+    struct broker_config *retired_next;      /* the engine's list of snapshots to free */
 };
 
 /* Build a snapshot from the database: the dimensions, and for every

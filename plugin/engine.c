@@ -80,6 +80,7 @@ struct engine {
     struct outgoing *out, *out_tail; /* work for the broker thread */
     struct dd_clock clock;           /* the snapshot the broker thread copies */
     struct broker_config *config;    /* the newest snapshot not yet taken, owned */
+    struct broker_config *retired;   /* snapshots the broker thread is done with, owned */
     bool stopping;
     /* end of fields guarded by lock */
 
@@ -463,6 +464,20 @@ static void on_foreign_commit(struct engine *e)
     drain_outbox(e);
 }
 
+/* Free a list of snapshots the broker thread retired (retired_next);
+ * NULL allowed. A snapshot of 100,000 certificates takes tens of
+ * milliseconds to free: here, not in a TICK. Engine thread, or the last
+ * thread once the engine stopped. */
+static void free_retired(struct broker_config *c)
+{
+    while (c) {
+        struct broker_config *next = c->retired_next;
+
+        config_free(c);
+        c = next;
+    }
+}
+
 static void poll_data_version(struct engine *e)
 {
     int64_t v;
@@ -661,6 +676,7 @@ static void *engine_run(void *arg)
     on_foreign_commit(e);
 
     for (;;) {
+        struct broker_config *retired;
         struct item *batch;
         struct timespec until;
         struct dd_clock clock;
@@ -676,7 +692,11 @@ static void *engine_run(void *arg)
         e->head = e->tail = NULL;
         stopping = e->stopping;
         clock = e->clock;
+        retired = e->retired;
+        e->retired = NULL;
         pthread_mutex_unlock(&e->lock);
+
+        free_retired(retired);
 
         if (e->ticking)
             check_lag(e, &clock, real_ms());
@@ -861,10 +881,22 @@ void engine_stop(struct engine *e)
         it = next;
     }
     config_free(e->config);
+    free_retired(e->retired);
     free(atomic_load(&e->spent));
     pthread_cond_destroy(&e->wake);
     pthread_mutex_destroy(&e->lock);
     free(e);
+}
+
+void engine_config_retire(struct engine *e, struct broker_config *old)
+{
+    ASSERT_BROKER_THREAD(e);
+    if (!old)
+        return;
+    pthread_mutex_lock(&e->lock);
+    old->retired_next = e->retired;
+    e->retired = old;
+    pthread_mutex_unlock(&e->lock);
 }
 
 struct broker_config *engine_config_take(struct engine *e, uint64_t *generation)

@@ -52,6 +52,12 @@ struct broker_config;
  * thread. */
 struct broker_config *engine_config_take(struct engine *e, uint64_t *generation);
 
+/* Hand the snapshot old (owned; NULL allowed), replaced by one
+ * engine_config_take() returned, to the engine thread to free: freeing a
+ * large fleet's snapshot would hold up the broker's loop. Cannot fail.
+ * Broker thread. */
+void engine_config_retire(struct engine *e, struct broker_config *old);
+
 /* The broker thread now runs with the snapshot of sync generation gen: the
  * engine reports it in the heartbeat after the work queued before. Broker
  * thread. */

@@ -240,7 +240,7 @@ static int on_tick(int event, void *event_data, void *userdata)
     if (cfg) {
         if (!config_same_dims(p->config, cfg))
             clients_reset_dims(p->clients);
-        config_free(p->config);
+        engine_config_retire(p->engine, p->config);
         p->config = cfg;
         engine_synced(p->engine, cfg->sync_generation);
     }

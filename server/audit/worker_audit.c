@@ -23,20 +23,6 @@
 #define RUN_EVERY_MS  20
 #define MAX_PER_ROUND 100 /* mitigation executions per partition and round */
 
-/* store_audit_names_fn over the server's X.509 reader. */
-static int cert_names(const char *pem, char *issuer, size_t issuer_size, char *serial,
-                      size_t serial_size)
-{
-    struct ca_names names;
-    int rc = ca_cert_names(pem, &names, NULL);
-
-    if (!rc) {
-        snprintf(issuer, issuer_size, "%s", names.issuer);
-        snprintf(serial, serial_size, "%s", names.serial);
-    }
-    return rc;
-}
-
 static void run_partition(const struct worker_round *r, struct store *s, const char *account,
                           const char *region)
 {
@@ -47,8 +33,8 @@ static void run_partition(const struct worker_round *r, struct store *s, const c
 
     rc = store_audit_scheduled_run_due(s, r->now_ms, &started, &eb);
     if (!rc)
-        rc = store_audit_run_next(s, account, region, r->now_ms, server_real_ms(), cert_names, &ran,
-                                  &eb);
+        rc = store_audit_run_next(s, account, region, r->now_ms, server_real_ms(),
+                                  ca_cert_issuer_serial, &ran, &eb);
     /* Then the audit mitigation executions that fell due, paced as the
      * Detect ones; the memberships they add are announced in this
      * partition at this round's time. */

@@ -30,6 +30,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/audit.h"
 #include "core/ids.h"
 #include "core/mem.h"
 #include "core/names.h"
@@ -180,6 +181,7 @@ static int store_and_answer(struct request *req, struct response *res, struct st
 {
     struct store_cert_spec spec = { 0 };
     char arn[NAMES_ARN_SIZE], gen[IDS_UUID_SIZE];
+    struct ca_names names;
     cJSON *o, *kp;
     bool ok;
     int rc;
@@ -187,6 +189,14 @@ static int store_and_answer(struct request *req, struct response *res, struct st
     rc = ids_uuid(gen);
     if (rc)
         return rc;
+    /* What the audit's certificate checks need, judged once here
+     * (schema/032_cert_audit_facts.sql). */
+    if (ca_cert_names(c->cert_pem, &names, NULL) == DD_OK) {
+        spec.issuer = names.issuer;
+        spec.serial = names.serial;
+    }
+    spec.key =
+        audit_cert_key_quality(c->cert_pem).reason_code ? STORE_CERT_KEY_WEAK : STORE_CERT_KEY_OK;
     spec.cert_id = c->cert_id;
     spec.pem = c->cert_pem;
     spec.generation_id = gen;

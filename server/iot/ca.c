@@ -667,6 +667,19 @@ int ca_cert_names(const char *pem, struct ca_names *out, struct dd_errbuf *eb)
     return rc;
 }
 
+int ca_cert_issuer_serial(const char *pem, char *issuer, size_t issuer_size, char *serial,
+                          size_t serial_size)
+{
+    struct ca_names names;
+    int rc = ca_cert_names(pem, &names, NULL);
+
+    if (!rc) {
+        snprintf(issuer, issuer_size, "%s", names.issuer);
+        snprintf(serial, serial_size, "%s", names.serial);
+    }
+    return rc;
+}
+
 int ca_own_names(const struct ca *ca, struct ca_names *out)
 {
     memset(out, 0, sizeof(*out));

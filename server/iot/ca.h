@@ -112,6 +112,12 @@ struct ca_names {
  * DD_ERR_INTERNAL (a name too long), DD_ERR_NOMEM. Pure OpenSSL. */
 int ca_cert_names(const char *pem, struct ca_names *out, struct dd_errbuf *eb);
 
+/* ca_cert_names()'s issuer and serial of pem (borrowed) into issuer and
+ * serial (sizes in bytes, truncated): the audit's store_audit_names_fn.
+ * Non-zero (DD_ERR_INVALID...) when pem cannot be read. Any thread. */
+int ca_cert_issuer_serial(const char *pem, char *issuer, size_t issuer_size, char *serial,
+                          size_t serial_size);
+
 /* The same for ddlocal's own CA certificate. */
 int ca_own_names(const struct ca *ca, struct ca_names *out);
 

@@ -169,11 +169,86 @@ static int policy_row(sqlite3_stmt *st, void *arg)
 
 /* ---- device certificates: ACTIVE and PENDING_TRANSFER ---- */
 
+/* The certificates not yet inspected (weak_key NULL: stored before
+ * schema 32, or by a caller that did not judge them), at most this many
+ * per write transaction, so the broker's writes wait for one batch's
+ * parsing at most. */
+#define INSPECT_BATCH 256
+
+struct inspected {
+    int64_t seq;
+    bool weak;
+    char issuer[STORE_AUDIT_NAME_SIZE]; /* "" when unknown */
+    char serial[STORE_AUDIT_NAME_SIZE];
+};
+
+struct inspect_batch {
+    store_audit_names_fn names; /* or NULL: issuer and serial stay unknown */
+    struct inspected *v;        /* owned array of INSPECT_BATCH */
+    size_t n;
+};
+
+/* Parse the PEM of one uninspected certificate: its issuer, serial and key
+ * verdict, as store_cert_create() keeps them. */
+static int inspect_row(sqlite3_stmt *st, void *arg)
+{
+    struct inspect_batch *b = arg;
+    struct inspected *in = &b->v[b->n++];
+    const char *pem = store__text(st, 1);
+
+    memset(in, 0, sizeof(*in));
+    in->seq = sqlite3_column_int64(st, 0);
+    in->weak = audit_cert_key_quality(pem).reason_code != NULL;
+    if (b->names &&
+        b->names(pem, in->issuer, sizeof(in->issuer), in->serial, sizeof(in->serial)) != 0)
+        in->issuer[0] = in->serial[0] = '\0';
+    return DD_OK;
+}
+
+/* Give every certificate stored without them its issuer, serial and key
+ * verdict (schema/032_cert_audit_facts.sql), a batch per write
+ * transaction, before the read snapshot: after the first audit, no audit
+ * parses a certificate again. */
+static int inspect_pending(struct store *s, store_audit_names_fn names)
+{
+    struct inspect_batch b = { names, malloc(INSPECT_BATCH * sizeof(*b.v)), 0 };
+    sqlite3_stmt *st;
+    size_t i;
+    int rc = b.v ? DD_OK : DD_ERR_NOMEM;
+
+    while (!rc) {
+        b.n = 0;
+        rc = store_begin(s);
+        if (rc)
+            break;
+        rc = store__stmt(s,
+                         "SELECT seq, pem FROM certificates WHERE weak_key IS NULL "
+                         "ORDER BY seq LIMIT ?1",
+                         &st, "i", INSPECT_BATCH);
+        if (!rc)
+            rc = store__each(s, st, inspect_row, &b, "uninspected certificates");
+        for (i = 0; !rc && i < b.n; i++)
+            rc = store__run(s,
+                            "UPDATE certificates SET issuer = nullif(?2, ''), serial = "
+                            "nullif(?3, ''), weak_key = ?4 WHERE seq = ?1",
+                            "inspected certificate", "Issi", b.v[i].seq, b.v[i].issuer,
+                            b.v[i].serial, b.v[i].weak ? 1 : 0);
+        rc = store__finish(s, rc);
+        if (b.n < INSPECT_BATCH)
+            break;
+    }
+    free(b.v);
+    return rc;
+}
+
+/* A certificate's row: id, not_after_s, created_ms, weak_key, whether its
+ * issuer's CRL lists it. */
 static int cert_row(sqlite3_stmt *st, void *arg)
 {
     struct run *r = arg;
-    const char *id = store__text(st, 0), *pem = store__text(st, 1);
-    int64_t not_after_s = sqlite3_column_int64(st, 2), created_ms = sqlite3_column_int64(st, 3);
+    const char *id = store__text(st, 0);
+    int64_t not_after_s = sqlite3_column_int64(st, 1), created_ms = sqlite3_column_int64(st, 2);
+    bool weak = sqlite3_column_int(st, 3) != 0, revoked = sqlite3_column_int(st, 4) != 0;
     char expiry[24];
     size_t i;
     int rc = DD_OK;
@@ -194,14 +269,9 @@ static int cert_row(sqlite3_stmt *st, void *arg)
         } else if (strcmp(c->check->name, "DEVICE_CERTIFICATE_AGE_CHECK") == 0) {
             v = audit_cert_age(created_ms, r->now_ms, c->days);
         } else if (strcmp(c->check->name, "REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK") == 0) {
-            char issuer[STORE_AUDIT_NAME_SIZE], serial[STORE_AUDIT_NAME_SIZE];
-            bool revoked = false;
-
-            if (r->names && !r->names(pem, issuer, sizeof(issuer), serial, sizeof(serial)))
-                rc = store_crl_is_revoked(r->s, issuer, serial, &revoked);
             v = audit_cert_revoked(revoked);
         } else {
-            v = audit_cert_key_quality(pem);
+            v = audit_cert_key_weak(weak);
         }
         if (!v.reason_code)
             continue;
@@ -459,8 +529,10 @@ static int inspect(struct store *s, struct run *r)
     }
     if (!rc && certs) {
         rc = store__stmt(s,
-                         "SELECT cert_id, pem, not_after_s, created_ms FROM certificates "
-                         "WHERE status IN ('ACTIVE', 'PENDING_TRANSFER') ORDER BY seq",
+                         "SELECT c.cert_id, c.not_after_s, c.created_ms, c.weak_key, "
+                         "EXISTS (SELECT 1 FROM issuer_revocations v WHERE v.issuer = c.issuer "
+                         "AND v.serial = c.serial) FROM certificates c "
+                         "WHERE c.status IN ('ACTIVE', 'PENDING_TRANSFER') ORDER BY c.seq",
                          &st, "");
         if (!rc)
             rc = store__each(s, st, cert_row, r, "audit certificates");
@@ -619,6 +691,7 @@ int store_audit_run_next(struct store *s, const char *account, const char *regio
     };
     char task_id[STORE_AUDIT_TASK_ID_SIZE];
     int64_t start_ms;
+    size_t i;
     int rc;
 
     *ran = false;
@@ -630,6 +703,11 @@ int store_audit_run_next(struct store *s, const char *account, const char *regio
         return DD_OK;
     if (!rc)
         rc = load_checks(s, task_id, &r);
+    for (i = 0; !rc && i < r.n_checks; i++)
+        if (r.checks[i].check->source == AUDIT_SOURCE_DEVICE_CERT) {
+            rc = inspect_pending(s, names);
+            break;
+        }
     if (!rc)
         rc = inspect(s, &r);
     if (!rc)

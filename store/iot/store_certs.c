@@ -152,7 +152,8 @@ int store_cert_create(struct store *s, const struct store_cert_spec *spec, struc
     static const char exists_sql[] = "SELECT count(*) FROM certificates WHERE cert_id = ?";
     static const char sql[] =
         "INSERT INTO certificates (cert_id, pem, status, generation_id, not_before_s, "
-        "not_after_s, created_ms, modified_ms, ca_cert_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?7, ?8)";
+        "not_after_s, created_ms, modified_ms, ca_cert_id, issuer, serial, weak_key) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?7, ?8, ?9, ?10, CASE ?11 WHEN 0 THEN NULL ELSE ?11 - 1 END)";
     int64_t n;
     int rc;
 
@@ -163,9 +164,10 @@ int store_cert_create(struct store *s, const struct store_cert_spec *spec, struc
     if (!rc && n)
         rc = dd_fail(eb, DD_ERR_EXISTS, "The certificate is already provisioned or registered");
     if (!rc)
-        rc = store__run(s, sql, "create certificate", "sstsIIIs", spec->cert_id, spec->pem,
+        rc = store__run(s, sql, "create certificate", "sstsIIIsssi", spec->cert_id, spec->pem,
                         store_cert_status_names[spec->status], spec->generation_id,
-                        spec->not_before_s, spec->not_after_s, spec->now_ms, spec->ca_cert_id);
+                        spec->not_before_s, spec->not_after_s, spec->now_ms, spec->ca_cert_id,
+                        spec->issuer, spec->serial, (int)spec->key);
     return store__finish(s, rc);
 }
 

@@ -73,7 +73,17 @@ struct store_cert_states {
     size_t n;
 };
 
-/* What a new certificate is. Strings borrowed. */
+/* What the audit knows of a certificate's key (the weak_key column). */
+enum store_cert_key {
+    STORE_CERT_KEY_UNKNOWN = 0, /* not inspected: the next audit run parses the PEM */
+    STORE_CERT_KEY_OK,          /* not weak */
+    STORE_CERT_KEY_WEAK,        /* an RSA modulus with the ROCA fingerprint */
+};
+
+/* What a new certificate is. Strings borrowed. issuer and serial (as
+ * ca_cert_names() writes them) and key are what the audit's certificate
+ * checks read, computed once here instead of on every audit; NULL and
+ * STORE_CERT_KEY_UNKNOWN leave them to the next audit run. */
 struct store_cert_spec {
     const char *cert_id;       /* 64 lowercase hex digits */
     const char *pem;           /* the certificate, PEM */
@@ -83,6 +93,9 @@ struct store_cert_spec {
     int64_t not_before_s;
     int64_t not_after_s;
     int64_t now_ms;
+    const char *issuer; /* or NULL */
+    const char *serial; /* or NULL */
+    enum store_cert_key key;
 };
 
 /* The CA's key and certificate, PEM. */

@@ -4,7 +4,9 @@
 # mosquitto, then one window close of a large fleet (build/bench-detect,
 # built from tests/bench/bench_detect.c beside this script), then SearchIndex
 # over as many things (build/bench-index, from bench_index.c), then the HTTP
-# write path against reads (tests/bench/write_path.sh).
+# write path against reads (tests/bench/write_path.sh); between them, an
+# on-demand audit of a large account and the broker's responsiveness
+# during it (bench_audit.c, audit_tick.py).
 #
 # Two brokers run side by side from generated configs on free loopback
 # ports, both pinned to one CPU: plain mosquitto, and mosquitto with
@@ -327,9 +329,14 @@ echo
 echo
 /usr/bin/python3 "$root/tests/bench/alert_latency.py" "$alerts"
 
-# An on-demand audit of 100,000 certificates and 1,000 policies (docs/audit.md).
+# An on-demand audit of 100,000 certificates and 1,000 policies, then the
+# broker's round trips during audits of that account through the API,
+# against none (docs/audit.md "How long it takes").
 echo
-"$root/build/bench-audit" 100000 1000
+mkdir "$tmp/audit"
+"$root/build/bench-audit" --keep "$tmp/audit" 100000 1000
+echo
+/usr/bin/python3 "$root/tests/bench/audit_tick.py" "$tmp/audit"
 
 # The HTTP write path against reads, and the version check (write_path.sh).
 bash "$root/tests/bench/write_path.sh"

@@ -69,6 +69,9 @@ def aws_env(home):
 class Emulator:
     """A running `bin/ddlocal up` with its ports, data dir and clients."""
 
+    # Seconds start() waits for health; a bench on a large database sets more.
+    start_timeout = 15
+
     def __init__(self, data_dir, args=()):
         self.data_dir = str(data_dir)
         self.mqtt_port = free_port()
@@ -108,7 +111,7 @@ class Emulator:
         assert self.proc is None or self.proc.poll() is not None, "emulator already started"
         self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, env=self.env())
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("ddlocal up exited %d: %s" % (
@@ -121,7 +124,7 @@ class Emulator:
                 pass
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError("emulator not healthy within 15 s")
+        raise RuntimeError("emulator not healthy within %d s" % self.start_timeout)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

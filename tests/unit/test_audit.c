@@ -292,6 +292,12 @@ static void test_roca(void **state)
     assert_false(audit_roca_vulnerable(buf, 0));
     /* Not a certificate, or a certificate we cannot read: compliant. */
     assert_null(audit_cert_key_quality("not a certificate").reason_code);
+    /* A verdict kept from when the certificate was stored. */
+    assert_string_equal(audit_cert_key_weak(true).reason_code,
+                        "CERTIFICATE_KEY_VULNERABILITY_CVE-2017-15361");
+    assert_non_null(audit_cert_key_weak(true).reason);
+    assert_null(audit_cert_key_weak(false).reason_code);
+    assert_null(audit_cert_key_weak(false).reason);
 }
 
 static void test_policy_permissive(void **state)

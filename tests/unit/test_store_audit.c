@@ -19,6 +19,8 @@
 #include "store/audit/store_audit_mitigation.h"
 #include "store/audit/store_connhist.h"
 #include "store/defender/store_mitigation.h"
+#include "store/iot/store_cacerts.h"
+#include "store/iot/store_certs.h"
 #include "store/iot/store_policies.h"
 #include "store/store.h"
 #include "tests/unit/alloc_fail.h"
@@ -38,6 +40,18 @@ static void configure(struct store *s, bool enabled)
     struct store_audit_config_update u = { .role_arn = "arn:aws:iam::123456789012:role/Audit",
                                            .checks = &c,
                                            .n_checks = 1 };
+    struct dd_errbuf eb;
+
+    assert_int_equal(store_audit_config_update(s, &u, &eb), DD_OK);
+}
+
+/* Configure the account with the two checks enabled. */
+static void configure_checks(struct store *s, const char *const checks[2])
+{
+    struct store_audit_check_set set[] = { { checks[0], true, NULL }, { checks[1], true, NULL } };
+    struct store_audit_config_update u = { .role_arn = "arn:aws:iam::123456789012:role/Audit",
+                                           .checks = set,
+                                           .n_checks = 2 };
     struct dd_errbuf eb;
 
     assert_int_equal(store_audit_config_update(s, &u, &eb), DD_OK);
@@ -153,6 +167,98 @@ static void test_task_run_and_suppression(void **state)
     store_audit_task_cleanup(&t);
 }
 
+/* A test double of the server's X.509 reader: a "PEM" reading
+ * "serial:HEX" is a certificate of issuer CN=ca with that serial; anything
+ * else cannot be read. */
+static int fake_names(const char *pem, char *issuer, size_t issuer_size, char *serial,
+                      size_t serial_size)
+{
+    if (strncmp(pem, "serial:", 7) != 0)
+        return 1;
+    snprintf(issuer, issuer_size, "CN=ca");
+    snprintf(serial, serial_size, "%s", pem + 7);
+    return 0;
+}
+
+static void add_cert(struct store *s, int n, const char *pem, const char *serial,
+                     enum store_cert_key key)
+{
+    struct store_cert_spec spec = { 0 };
+    struct dd_errbuf eb;
+    char id[65];
+
+    snprintf(id, sizeof(id), "%064x", n);
+    spec.cert_id = id;
+    spec.pem = pem;
+    spec.generation_id = "00000000-0000-4000-8000-000000000001";
+    spec.status = STORE_CERT_ACTIVE;
+    spec.not_before_s = NOW / 1000;
+    spec.not_after_s = NOW / 1000 + 3650 * 86400;
+    spec.now_ms = NOW;
+    spec.issuer = serial ? "CN=ca" : NULL;
+    spec.serial = serial;
+    spec.key = key;
+    assert_int_equal(store_cert_create(s, &spec, &eb), DD_OK);
+}
+
+/* The certificate checks read what store_cert_create() kept (issuer,
+ * serial, key verdict), and the run first inspects, in batches, the
+ * certificates stored without it, once. */
+static void test_cert_facts(void **state)
+{
+    static const char *const checks[] = { "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK",
+                                          "REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK" };
+    struct store *s = *state;
+    struct store_audit_task t;
+    struct dd_errbuf eb;
+    char pem[32];
+    bool ran;
+    int i;
+
+    configure_checks(s, checks);
+    /* Kept at creation: weak and revoked; fine; neither parsed again (the
+     * fake reader cannot read their PEM). */
+    add_cert(s, 1, "unreadable", "0a", STORE_CERT_KEY_WEAK);
+    add_cert(s, 2, "unreadable", "0b", STORE_CERT_KEY_OK);
+    /* Stored before schema 32: more than a batch of them, one revoked. */
+    for (i = 0; i < 300; i++) {
+        snprintf(pem, sizeof(pem), "serial:%04x", 0x100 + i);
+        add_cert(s, 100 + i, pem, NULL, STORE_CERT_KEY_UNKNOWN);
+    }
+    assert_int_equal(store_crl_revoke(s, "CN=ca", "0a", NOW / 1000), DD_OK);
+    assert_int_equal(store_crl_revoke(s, "CN=ca", "0107", NOW / 1000), DD_OK);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM certificates WHERE weak_key IS "
+                                          "NULL AND issuer IS NULL"),
+                     300);
+    assert_int_equal(
+        store_audit_task_start(s, "t-c", "ON_DEMAND_AUDIT_TASK", NULL, checks, 2, NOW, &eb), DD_OK);
+    assert_int_equal(
+        store_audit_run_next(s, "123456789012", "us-east-1", NOW, NOW, fake_names, &ran, &eb),
+        DD_OK);
+    assert_true(ran);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM certificates WHERE weak_key IS "
+                                          "NULL"),
+                     0);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM certificates WHERE issuer = "
+                                          "'CN=ca' AND weak_key = 0 AND serial = substr(pem, 8)"),
+                     300);
+    assert_int_equal(store_audit_task_get(s, "t-c", &t, &eb), DD_OK);
+    assert_string_equal(t.checks[0].name, checks[0]);
+    assert_int_equal(t.checks[0].total, 302);
+    assert_int_equal(t.checks[0].non_compliant, 1);
+    assert_int_equal(t.checks[1].total, 302);
+    assert_int_equal(t.checks[1].non_compliant, 2);
+    store_audit_task_cleanup(&t);
+    /* The weak and revoked one (two findings) and the 8th old one. */
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM audit_findings"), 3);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM audit_findings WHERE "
+                                          "resource_key LIKE '%0001'"),
+                     2);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM audit_findings WHERE "
+                                          "resource_key LIKE '%006b'"),
+                     1);
+}
+
 static void test_scheduled_runs(void **state)
 {
     struct store *s = *state;
@@ -208,10 +314,6 @@ static void test_connection_history(void **state)
     static const char *const checks[] = { "CONFLICTING_CLIENT_IDS_CHECK",
                                           "DEVICE_CERTIFICATE_SHARED_CHECK" };
     struct store *s = *state;
-    struct store_audit_check_set set[] = { { checks[0], true, NULL }, { checks[1], true, NULL } };
-    struct store_audit_config_update u = { .role_arn = "arn:aws:iam::123456789012:role/Audit",
-                                           .checks = set,
-                                           .n_checks = 2 };
     struct store_audit_task t;
     struct dd_errbuf eb;
     size_t groups = 0, i;
@@ -240,7 +342,7 @@ static void test_connection_history(void **state)
     assert_int_equal(store_connhist_each_group(s, NOW - DAY, false, count_group, &groups), DD_OK);
     assert_int_equal(groups, 6);
 
-    assert_int_equal(store_audit_config_update(s, &u, &eb), DD_OK);
+    configure_checks(s, checks);
     assert_int_equal(
         store_audit_task_start(s, "t-h", "ON_DEMAND_AUDIT_TASK", NULL, checks, 2, NOW, &eb), DD_OK);
     assert_int_equal(
@@ -379,6 +481,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scheduled_runs, store_fixture_setup,
                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_connection_history, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cert_facts, store_fixture_setup,
                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_mitigation_task, store_fixture_setup,
                                         store_fixture_teardown),
