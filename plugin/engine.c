@@ -96,12 +96,14 @@ struct engine {
     struct store *store;
     struct detect *detect;
     int64_t data_version;
+    int64_t config_changes; /* store_config_changes() when the snapshot was built; -1: none */
     int64_t reset_generation;
     int64_t evaluated_until_ms;
     int64_t synced_generation;
     int64_t emulated_now_ms;
     int64_t last_heartbeat_real_ms;
     bool ticking;               /* the broker ticked: its listeners are open */
+    bool heartbeat_due;         /* the synced generation moved outside process() */
     bool lagging;               /* the last look found the fleet behind the clock */
     int64_t lag_warned_real_ms; /* when the lag was last logged */
 };
@@ -436,31 +438,60 @@ static int64_t retention_ms(const struct engine *e)
     return (int64_t)e->opt.retention_days * 24 * 3600 * 1000;
 }
 
-/* Another process committed: pick up the clock, a reset, the profiles and
- * targets, the broker's configuration, and the server's outgoing MQTT
- * messages. */
-static void on_foreign_commit(struct engine *e)
+/* A commit changed nothing the snapshots hold: the broker's snapshot (or
+ * the one waiting for it) already runs on every commit up to sync_gen, so
+ * a /_ddlocal/sync waiting for it is answered without a rebuild. */
+static void sync_unchanged(struct engine *e, int64_t sync_gen)
 {
-    int64_t gen, sync_gen = 0;
+    bool waiting;
 
     ASSERT_ENGINE_THREAD(e);
+    pthread_mutex_lock(&e->lock);
+    waiting = e->config != NULL;
+    if (waiting && e->config->sync_generation < sync_gen)
+        e->config->sync_generation = sync_gen;
+    pthread_mutex_unlock(&e->lock);
+    if (!waiting && sync_gen > e->synced_generation) {
+        e->synced_generation = sync_gen;
+        e->heartbeat_due = true;
+    }
+}
+
+/* Another process committed: pick up the clock, a reset, the server's
+ * outgoing MQTT messages and, when the commit changed a table they are
+ * built from (store_config_changes()), the dynamic groups, the profiles
+ * and targets, and the broker's configuration. */
+static void on_foreign_commit(struct engine *e)
+{
+    int64_t gen, sync_gen = 0, changes = -1;
+
+    ASSERT_ENGINE_THREAD(e);
+    /* Both read before what they vouch for is: a commit in between makes
+     * the next look rebuild again, never miss one. */
     store_sync_generation(e->store, &sync_gen);
+    store_config_changes(e->store, &changes);
     reload_clock(e);
     if (store_reset_generation(e->store, &gen) == DD_OK && gen != e->reset_generation) {
         struct detect *fresh =
             detect_new(e->opt.region, e->opt.account, retention_ms(e), &e->opt.ml);
 
         e->reset_generation = gen;
+        e->config_changes = -1; /* a fresh Detect state needs its profiles */
         if (fresh) {
             detect_set_log(fresh, detect_warning, e);
             detect_free(e->detect);
             e->detect = fresh;
         }
     }
-    in_transaction(e, "building dynamic thing groups", do_dyngroups,
-                   &(struct dyngroups_pass){ true, clock_now(&e->clock, real_ms()) });
-    in_transaction(e, "loading security profiles", do_reload, NULL);
-    reload_config(e, sync_gen);
+    if (changes >= 0 && changes == e->config_changes) {
+        sync_unchanged(e, sync_gen);
+    } else {
+        e->config_changes = changes;
+        in_transaction(e, "building dynamic thing groups", do_dyngroups,
+                       &(struct dyngroups_pass){ true, clock_now(&e->clock, real_ms()) });
+        in_transaction(e, "loading security profiles", do_reload, NULL);
+        reload_config(e, sync_gen);
+    }
     drain_outbox(e);
 }
 
@@ -515,6 +546,7 @@ static void write_heartbeat(struct engine *e, int64_t now_real, bool stopping)
     if (!e->last_heartbeat_real_ms && !stopping)
         engine_log(e, MOSQ_LOG_NOTICE, "ddlocal: serving (first heartbeat written)");
     e->last_heartbeat_real_ms = now_real;
+    e->heartbeat_due = false;
     /* No data_version read here: our own commit does not move it (SQLite
      * counts other connections' commits only), and a read here would take in
      * a commit the server made while this write waited for the lock, so a
@@ -673,6 +705,7 @@ static void *engine_run(void *arg)
     assert(e->store && e->detect); /* engine_open succeeded */
     store_data_version(e->store, &e->data_version);
     store_reset_generation(e->store, &e->reset_generation);
+    e->config_changes = -1; /* the first look builds everything */
     on_foreign_commit(e);
 
     for (;;) {
@@ -703,8 +736,8 @@ static void *engine_run(void *arg)
         moved = process(e, batch);
         poll_data_version(e);
         now_real = real_ms();
-        if (e->ticking &&
-            (moved || now_real - e->last_heartbeat_real_ms >= HEARTBEAT_EVERY_MS || stopping))
+        if (e->ticking && (moved || e->heartbeat_due ||
+                           now_real - e->last_heartbeat_real_ms >= HEARTBEAT_EVERY_MS || stopping))
             write_heartbeat(e, now_real, stopping);
         if (stopping)
             break;

@@ -224,6 +224,104 @@ int store_schema_version(void)
     return store_n_migrations;
 }
 
+/* The tables the broker's engine does not read when another process
+ * commits (plugin/engine.c on_foreign_commit): what the server alone
+ * keeps (audit, SNS, SQS, logging, CRLs, role aliases, tags), what the
+ * engine writes and reads back itself (datapoints, states, violations,
+ * alerts, connectivity, connection history, ML models, the dynamic groups'
+ * dirty list, filled by triggers of watched tables), and the emulator's
+ * own rows, read on every commit anyway. Every other table is watched. */
+static const char *const unwatched_tables[] = {
+    "alerts",
+    "audit_checks",
+    "audit_config",
+    "audit_findings",
+    "audit_mitigation_executions",
+    "audit_mitigation_tasks",
+    "audit_scheduled",
+    "audit_suppressions",
+    "audit_task_checks",
+    "audit_tasks",
+    "behavior_states",
+    "ca_registration_code",
+    "connection_history",
+    "connectivity",
+    "datapoint_series",
+    "datapoints",
+    "detect_mitigation_executions",
+    "detect_mitigation_tasks",
+    "dyngroup_dirty",
+    "issuer_crls",
+    "issuer_revocations",
+    "logging_levels",
+    "logging_options",
+    "ml_models",
+    "mqtt_outbox",
+    "role_aliases",
+    "sns_alert_cursor",
+    "sns_deliveries",
+    "sns_messages",
+    "sns_sink",
+    "sns_subscriptions",
+    "sns_topics",
+    "sqs_dedup",
+    "sqs_messages",
+    "sqs_queues",
+    "tags",
+    "violation_events",
+    "violations",
+};
+
+/* Give every watched table (not unwatched_tables, not emulator_* or
+ * SQLite's own) three triggers that count its changes in
+ * emulator_state.config_changes, so the engine rebuilds its configuration
+ * only after a commit that changed one (schema/033_config_changes.sql).
+ * Inside the migration's transaction; idempotent. */
+static int watch_config_tables(struct store *s)
+{
+    static const char list_sql[] = "SELECT name FROM sqlite_master WHERE type = 'table' "
+                                   "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'emulator_%' "
+                                   "ORDER BY name";
+    static const char *const events[] = { "INSERT", "UPDATE", "DELETE" };
+    sqlite3_stmt *st = NULL;
+    char **names = NULL, sql[512];
+    size_t n = 0, i, j, k;
+    int rc = sqlite3_prepare_v2(s->db, list_sql, -1, &st, NULL) == SQLITE_OK ? DD_OK : DD_ERR_STORE;
+
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        char **grown = realloc(names, (n + 1) * sizeof(*names));
+
+        if (!grown || !(grown[n] = strdup(name))) {
+            names = grown ? grown : names;
+            rc = DD_ERR_NOMEM;
+            break;
+        }
+        names = grown;
+        n++;
+    }
+    sqlite3_finalize(st);
+    for (i = 0; !rc && i < n; i++) {
+        bool watched = true;
+
+        for (j = 0; j < sizeof(unwatched_tables) / sizeof(unwatched_tables[0]); j++)
+            watched = watched && strcmp(names[i], unwatched_tables[j]) != 0;
+        for (k = 0; watched && !rc && k < 3; k++) {
+            /* Names come from our own schema: plain identifiers. */
+            snprintf(sql, sizeof(sql),
+                     "CREATE TRIGGER IF NOT EXISTS \"%s_changes_%c\" AFTER %s ON \"%s\" BEGIN "
+                     "UPDATE emulator_state SET config_changes = config_changes + 1 WHERE id = 1; "
+                     "END",
+                     names[i], events[k][0], events[k], names[i]);
+            rc = exec(s, sql, "watch a table");
+        }
+    }
+    for (i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
 /* Bring the schema up to date, or refuse a newer one without writing. */
 static int migrate(struct store *s, struct dd_errbuf *eb)
 {
@@ -256,6 +354,11 @@ static int migrate(struct store *s, struct dd_errbuf *eb)
             dd_fail(eb, rc, "migration %s failed on %s", store_migrations[i].name, s->path);
             goto fail_msg;
         }
+    }
+    rc = watch_config_tables(s);
+    if (rc) {
+        dd_fail(eb, rc, "cannot watch the tables of %s", s->path);
+        goto fail_msg;
     }
     /* PRAGMA takes no bound parameters; the value is our own integer. */
     snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", store_n_migrations);

@@ -296,6 +296,88 @@ static void test_data_version_moves_on_foreign_commit(void **state)
     store_close(b);
 }
 
+/* Whether table has the three triggers that count its changes. */
+static bool watched(sqlite3 *db, const char *table)
+{
+    sqlite3_stmt *st;
+    int n;
+
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                                        "AND tbl_name = ?1 AND name LIKE ?1 || '_changes_%'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    assert_true(n == 0 || n == 3);
+    return n == 3;
+}
+
+/* The engine rebuilds the broker's configuration only when a table it
+ * reads changed: those count their changes, the server's own do not. */
+static void test_config_changes_count_watched_tables_only(void **state)
+{
+    static const struct {
+        const char *table;
+        bool watched;
+    } rows[] = {
+        { "things", true },
+        { "certificates", true },
+        { "policies", true },
+        { "policy_versions", true },
+        { "policy_targets", true },
+        { "thing_principals", true },
+        { "thing_groups", true },
+        { "thing_group_members", true },
+        { "security_profiles", true },
+        { "security_profile_targets", true },
+        { "dimensions", true },
+        { "shadows", true },
+        { "index_config", true },
+        { "audit_findings", false },
+        { "audit_tasks", false },
+        { "connection_history", false },
+        { "sns_messages", false },
+        { "sns_deliveries", false },
+        { "sqs_messages", false },
+        { "datapoints", false },
+        { "alerts", false },
+        { "emulator_state", false },
+    };
+    struct store_fixture_dir *t = *state;
+    int64_t before, after;
+    struct store *s;
+    sqlite3 *db;
+    size_t i;
+
+    assert_int_equal(store_open(t->path, &s, NULL), DD_OK);
+    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        assert_int_equal(watched(db, rows[i].table), rows[i].watched);
+    }
+    assert_int_equal(store_config_changes(s, &before), DD_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO sns_topics (arn, name, created_ms) "
+                                  "VALUES ('arn:aws:sns:us-east-1:123456789012:t', 't', 1)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(store_config_changes(s, &after), DD_OK);
+    assert_int_equal(after, before);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO things (name, thing_id, version, created_ms) "
+                                  "VALUES ('a', 'id-a', 1, 1), ('b', 'id-b', 1, 1);"
+                                  "UPDATE things SET version = 2 WHERE name = 'a';"
+                                  "DELETE FROM things WHERE name = 'b'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(store_config_changes(s, &after), DD_OK);
+    assert_int_equal(after, before + 4);
+    sqlite3_close(db);
+    store_close(s);
+}
+
 /* One writer thread: n transactions on its own connection, every fourth
  * rolled back; counts what failed, as cmocka asserts only on its thread. */
 struct writer {
@@ -512,6 +594,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clock_rows, tmpdb_setup, tmpdb_teardown),
         cmocka_unit_test(test_heartbeat_and_reset),
         cmocka_unit_test_setup_teardown(test_data_version_moves_on_foreign_commit, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_config_changes_count_watched_tables_only, tmpdb_setup,
                                         tmpdb_teardown),
         cmocka_unit_test_setup_teardown(test_writer_lock, tmpdb_setup, tmpdb_teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, tmpdb_setup, tmpdb_teardown),
