@@ -590,16 +590,15 @@ static char *print_json(cJSON *o)
     return s;
 }
 
-/* v as MetricValue JSON: in small (size bytes) for a count, else on the
- * heap (free it when it is not small). NULL when out of memory. Counts, by
- * far the most common values, are written without building a JSON tree:
- * one datapoint per thing and behavior at every window close. */
+/* v as MetricValue JSON: in small (size bytes) when metric_value_text
+ * writes it there, else on the heap (free it when it is not small). NULL
+ * when out of memory. Counts, whole numbers and plain cidrs, by far the most
+ * common values, are written without building a JSON tree: a window close
+ * writes several per thing. */
 static char *value_text(const struct metric_value *v, char *small, size_t size)
 {
-    if (v->kind == METRIC_KIND_COUNT) {
-        snprintf(small, size, "{\"count\":%llu}", (unsigned long long)v->count);
+    if (metric_value_text(v, small, size))
         return small;
-    }
     return print_json(metric_value_to_json(v));
 }
 
