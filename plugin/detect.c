@@ -1431,14 +1431,21 @@ static struct peer_group *peer_group(struct peer_group *groups, size_t n_groups,
     return NULL;
 }
 
+/* The same name is often the same pointer (a thing's items share its
+ * record's id, a profile's its name): no need to walk the bytes then. */
+static int cmp_name(const char *x, const char *y)
+{
+    return x == y ? 0 : strcmp(x, y);
+}
+
 static int cmp_pending(const void *a, const void *b)
 {
     const struct pending *x = a, *y = b;
-    int c = strcmp(x->thing, y->thing);
+    int c = cmp_name(x->thing, y->thing);
 
     if (!c)
-        c = strcmp(x->profile_name, y->profile_name);
-    return c ? c : strcmp(x->behavior_name, y->behavior_name);
+        c = cmp_name(x->profile_name, y->profile_name);
+    return c ? c : cmp_name(x->behavior_name, y->behavior_name);
 }
 
 /* Judge a batch: static and ML at once, statistical against the nearest-
