@@ -170,14 +170,20 @@ int export_batch_add(struct export_batch *b, const char *name, const char *thing
                      const char *value_json, int64_t timestamp_ms, const char *dimension,
                      bool not_in)
 {
-    char stamp[64], *p;
     size_t need;
+    char *p;
     int rc;
 
-    snprintf(stamp, sizeof(stamp), ",\"version\":1,\"timestamp\":%lld", (long long)timestamp_ms);
+    if (!b->stamp_len || b->stamp_ms != timestamp_ms) {
+        int n = snprintf(b->stamp, sizeof(b->stamp), ",\"version\":1,\"timestamp\":%lld",
+                         (long long)timestamp_ms);
+
+        b->stamp_len = n > 0 ? (size_t)n : 0;
+        b->stamp_ms = timestamp_ms;
+    }
     /* {"name":N,"thing":T,"value":V<stamp>,"dimension":{"name":D,"operator":"NOT_IN"}} */
     need = 1 + sizeof("{\"name\":,\"thing\":,\"value\":}") + 4 + escaped_len(name) +
-           escaped_len(thing) + strlen(value_json) + strlen(stamp) +
+           escaped_len(thing) + strlen(value_json) + b->stamp_len +
            (dimension ? sizeof(",\"dimension\":{\"name\":,\"operator\":\"NOT_IN\"}") + 2 +
                             escaped_len(dimension)
                       : 0);
@@ -215,7 +221,8 @@ int export_batch_add(struct export_batch *b, const char *name, const char *thing
     p = put_string(p, thing);
     p = put(p, ",\"value\":");
     p = put(p, value_json);
-    p = put(p, stamp);
+    memcpy(p, b->stamp, b->stamp_len);
+    p += b->stamp_len;
     if (dimension) {
         p = put(p, ",\"dimension\":{\"name\":");
         p = put_string(p, dimension);

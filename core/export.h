@@ -79,6 +79,11 @@ struct export_batch {
     size_t n_metrics; /* entries in it */
     char **done;      /* owned: finished documents, NUL-terminated */
     size_t n_done;
+    /* The entries' shared tail for one timestamp, written once: a window's
+     * entries all carry the same one. */
+    int64_t stamp_ms;
+    size_t stamp_len; /* 0: none yet */
+    char stamp[64];
 };
 
 /* Start an empty batch. Cannot fail. */

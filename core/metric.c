@@ -501,6 +501,91 @@ cJSON *metric_value_to_json(const struct metric_value *v)
     return obj;
 }
 
+/* Append the decimal digits of n at buf + len, within size; returns the
+ * new length, or size when they do not fit. */
+static size_t put_u64(char *buf, size_t len, size_t size, uint64_t n)
+{
+    char digits[20];
+    size_t k = 0;
+
+    do {
+        digits[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    if (len + k >= size)
+        return size;
+    while (k)
+        buf[len++] = digits[--k];
+    return len;
+}
+
+static size_t put_text(char *buf, size_t len, size_t size, const char *s)
+{
+    size_t n = strlen(s);
+
+    if (len + n >= size)
+        return size;
+    memcpy(buf + len, s, n);
+    return len + n;
+}
+
+/* A string as cJSON prints it, when it has nothing to escape. */
+static size_t put_plain_string(char *buf, size_t len, size_t size, const char *s)
+{
+    const unsigned char *p;
+
+    for (p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == '"' || *p == '\\')
+            return size;
+    len = put_text(buf, len, size, "\"");
+    len = len < size ? put_text(buf, len, size, s) : size;
+    return len < size ? put_text(buf, len, size, "\"") : size;
+}
+
+size_t metric_value_text(const struct metric_value *v, char *buf, size_t size)
+{
+    size_t len = 0, i;
+    double d;
+
+    switch (v->kind) {
+    case METRIC_KIND_COUNT:
+        len = put_text(buf, len, size, "{\"count\":");
+        len = len < size ? put_u64(buf, len, size, v->count) : size;
+        break;
+    case METRIC_KIND_NUMBER:
+        /* cJSON prints with "%1.15g", which writes a whole number below
+         * 1e15 as its digits (and a negative zero as -0); any other number
+         * needs cJSON's round trip. */
+        d = v->number;
+        if (!(fabs(d) < 1e15) || d != floor(d))
+            return 0;
+        len = put_text(buf, len, size, signbit(d) ? "{\"number\":-" : "{\"number\":");
+        len = len < size ? put_u64(buf, len, size, (uint64_t)fabs(d)) : size;
+        break;
+    case METRIC_KIND_CIDRS:
+    case METRIC_KIND_STRINGS:
+        len = put_text(buf, len, size,
+                       v->kind == METRIC_KIND_CIDRS ? "{\"cidrs\":[" : "{\"strings\":[");
+        for (i = 0; i < v->n && len < size; i++) {
+            if (i)
+                len = put_text(buf, len, size, ",");
+            if (len < size)
+                len = put_plain_string(buf, len, size, v->strings[i]);
+        }
+        if (len < size)
+            len = put_text(buf, len, size, "]");
+        break;
+    default:
+        return 0;
+    }
+    if (len < size)
+        len = put_text(buf, len, size, "}");
+    if (len >= size)
+        return 0;
+    buf[len] = '\0';
+    return len;
+}
+
 void metric_stats_add(struct metric_stats *s, uint64_t sample)
 {
     if (s->n == 0 || sample < s->min)

@@ -184,6 +184,15 @@ int metric_value_from_json(const cJSON *obj, struct metric_value *out, struct dd
  * when out of memory. Pure: any thread. */
 cJSON *metric_value_to_json(const struct metric_value *v);
 
+/* v as MetricValue JSON text in buf (size bytes, NUL-terminated), the very
+ * text cJSON_PrintUnformatted(metric_value_to_json(v)) gives, written
+ * without a tree: a count, a whole number below 1e15, or cidrs and
+ * strings that need no escaping. Returns the text's length, or 0 when v is
+ * none of those or the text does not fit (print it through cJSON then).
+ * A window close writes several values per thing; this keeps it from
+ * building and printing a tree for each. Pure: any thread, cannot fail. */
+size_t metric_value_text(const struct metric_value *v, char *buf, size_t size);
+
 /* Fold one sample into a bucket. Cannot fail. Pure: any thread. */
 void metric_stats_add(struct metric_stats *s, uint64_t sample);
 

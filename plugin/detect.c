@@ -590,16 +590,15 @@ static char *print_json(cJSON *o)
     return s;
 }
 
-/* v as MetricValue JSON: in small (size bytes) for a count, else on the
- * heap (free it when it is not small). NULL when out of memory. Counts, by
- * far the most common values, are written without building a JSON tree:
- * one datapoint per thing and behavior at every window close. */
+/* v as MetricValue JSON: in small (size bytes) when metric_value_text
+ * writes it there, else on the heap (free it when it is not small). NULL
+ * when out of memory. Counts, whole numbers and plain cidrs, by far the most
+ * common values, are written without building a JSON tree: a window close
+ * writes several per thing. */
 static char *value_text(const struct metric_value *v, char *small, size_t size)
 {
-    if (v->kind == METRIC_KIND_COUNT) {
-        snprintf(small, size, "{\"count\":%llu}", (unsigned long long)v->count);
+    if (metric_value_text(v, small, size))
         return small;
-    }
     return print_json(metric_value_to_json(v));
 }
 
@@ -1432,14 +1431,21 @@ static struct peer_group *peer_group(struct peer_group *groups, size_t n_groups,
     return NULL;
 }
 
+/* The same name is often the same pointer (a thing's items share its
+ * record's id, a profile's its name): no need to walk the bytes then. */
+static int cmp_name(const char *x, const char *y)
+{
+    return x == y ? 0 : strcmp(x, y);
+}
+
 static int cmp_pending(const void *a, const void *b)
 {
     const struct pending *x = a, *y = b;
-    int c = strcmp(x->thing, y->thing);
+    int c = cmp_name(x->thing, y->thing);
 
     if (!c)
-        c = strcmp(x->profile_name, y->profile_name);
-    return c ? c : strcmp(x->behavior_name, y->behavior_name);
+        c = cmp_name(x->profile_name, y->profile_name);
+    return c ? c : cmp_name(x->behavior_name, y->behavior_name);
 }
 
 /* Judge a batch: static and ML at once, statistical against the nearest-

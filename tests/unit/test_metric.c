@@ -266,6 +266,77 @@ static void test_big_count_prints_exactly(void **state)
     cJSON_Delete(out);
 }
 
+/* metric_value_text writes what cJSON prints, or declines (0) and leaves it
+ * to cJSON: one row per kind, edge and refusal. */
+static char *text_strings[][3] = {
+    { "10.0.0.0/8", "::1", NULL },
+    { "a\"b", NULL, NULL },
+    { "tab\there", NULL, NULL },
+    { "back\\slash", NULL, NULL },
+};
+
+static const struct {
+    struct metric_value v;
+    size_t size;
+    const char *want; /* NULL: declined */
+} texts[] = {
+    { { .kind = METRIC_KIND_COUNT, .count = 0 }, 40, "{\"count\":0}" },
+    { { .kind = METRIC_KIND_COUNT, .count = 999999999999999u }, 40, "{\"count\":999999999999999}" },
+    { { .kind = METRIC_KIND_COUNT, .count = UINT64_MAX }, 40, "{\"count\":18446744073709551615}" },
+    { { .kind = METRIC_KIND_COUNT, .count = 123 }, 14, "{\"count\":123}" },
+    { { .kind = METRIC_KIND_COUNT, .count = 1234 }, 14, NULL },
+    { { .kind = METRIC_KIND_NUMBER, .number = 0 }, 40, "{\"number\":0}" },
+    { { .kind = METRIC_KIND_NUMBER, .number = -0.0 }, 40, "{\"number\":-0}" },
+    { { .kind = METRIC_KIND_NUMBER, .number = 512 }, 40, "{\"number\":512}" },
+    { { .kind = METRIC_KIND_NUMBER, .number = -7 }, 40, "{\"number\":-7}" },
+    { { .kind = METRIC_KIND_NUMBER, .number = 2147483646 }, 40, "{\"number\":2147483646}" },
+    { { .kind = METRIC_KIND_NUMBER, .number = -2147483647 }, 40, "{\"number\":-2147483647}" },
+    { { .kind = METRIC_KIND_NUMBER, .number = 2147483648.0 }, 40, "{\"number\":2147483648}" },
+    { { .kind = METRIC_KIND_NUMBER, .number = 999999999999999.0 },
+      40,
+      "{\"number\":999999999999999}" },
+    { { .kind = METRIC_KIND_NUMBER, .number = 1e15 }, 40, NULL },
+    { { .kind = METRIC_KIND_NUMBER, .number = -1e15 }, 40, NULL },
+    { { .kind = METRIC_KIND_NUMBER, .number = 0.5 }, 40, NULL },
+    { { .kind = METRIC_KIND_NUMBER, .number = 100.25 }, 40, NULL },
+    { { .kind = METRIC_KIND_CIDRS, .n = 2, .strings = text_strings[0] },
+      40,
+      "{\"cidrs\":[\"10.0.0.0/8\",\"::1\"]}" },
+    { { .kind = METRIC_KIND_CIDRS, .n = 0, .strings = text_strings[0] }, 40, "{\"cidrs\":[]}" },
+    { { .kind = METRIC_KIND_STRINGS, .n = 1, .strings = text_strings[0] },
+      40,
+      "{\"strings\":[\"10.0.0.0/8\"]}" },
+    { { .kind = METRIC_KIND_CIDRS, .n = 2, .strings = text_strings[0] }, 30, NULL },
+    { { .kind = METRIC_KIND_STRINGS, .n = 1, .strings = text_strings[1] }, 40, NULL },
+    { { .kind = METRIC_KIND_STRINGS, .n = 1, .strings = text_strings[2] }, 40, NULL },
+    { { .kind = METRIC_KIND_STRINGS, .n = 1, .strings = text_strings[3] }, 40, NULL },
+    { { .kind = METRIC_KIND_NONE }, 40, NULL },
+};
+
+static void test_value_text(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < N(texts); i++) {
+        char buf[64];
+        size_t len = metric_value_text(&texts[i].v, buf, texts[i].size);
+        cJSON *tree = metric_value_to_json(&texts[i].v);
+        char *printed = cJSON_PrintUnformatted(tree);
+
+        assert_non_null(printed);
+        if (!texts[i].want) {
+            assert_int_equal(len, 0);
+        } else {
+            assert_int_equal(len, strlen(texts[i].want));
+            assert_string_equal(buf, texts[i].want);
+            assert_string_equal(buf, printed); /* the text cJSON would print */
+        }
+        free(printed);
+        cJSON_Delete(tree);
+    }
+}
+
 /* Every constraint of MetricValue, one row each, with the reason's start. */
 static const struct {
     const char *in;
@@ -427,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_value_round_trip),
         cmocka_unit_test(test_value_errors),
         cmocka_unit_test(test_big_count_prints_exactly),
+        cmocka_unit_test(test_value_text),
         cmocka_unit_test(test_value_alloc_fail),
         cmocka_unit_test(test_stats_add),
         cmocka_unit_test(test_window_value),
