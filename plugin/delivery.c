@@ -951,6 +951,12 @@ int delivery_start(const struct plugin_options *opt, struct workers *w, struct d
     return DD_OK;
 }
 
+void delivery_wake(struct delivery *d)
+{
+    assert(!pthread_equal(pthread_self(), d->broker));
+    curl_multi_wakeup(d->multi);
+}
+
 void delivery_stop(struct delivery *d)
 {
     if (!d)
