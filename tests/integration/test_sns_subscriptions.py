@@ -5,7 +5,9 @@ delivering to ddlocal's own queues wrapped or raw, filter policies, and
 --sqs-endpoint sending to another SQS engine. boto3 and the AWS CLI v2."""
 import hashlib
 import json
+import os
 import re
+import sqlite3
 import time
 
 import botocore.exceptions
@@ -646,6 +648,18 @@ def test_delivery_thread_reaches_queues_of_other_partitions(make_emulator):
         message_id, "late")
 
 
+def wait_attempts(emu, n, timeout=10):
+    """Wait until the plugin has recorded n attempts of the one delivery."""
+    db = sqlite3.connect(os.path.join(emu.data_dir, "ddlocal.db"), timeout=5)
+    deadline = time.monotonic() + timeout
+    try:
+        while db.execute("SELECT max(attempts) FROM sns_deliveries").fetchone()[0] != n:
+            assert time.monotonic() < deadline, "the plugin did not record %d attempts" % n
+            time.sleep(0.01)
+    finally:
+        db.close()
+
+
 def test_delivery_policy_and_dead_letter_queue(make_emulator):
     """A subscription's DeliveryPolicy spaces its retries on the emulator's
     clock (not --retry-delay-ms), and its RedrivePolicy takes the message
@@ -669,6 +683,11 @@ def test_delivery_policy_and_dead_letter_queue(make_emulator):
         message_id = sns.publish(TopicArn=TOPIC_ARN, Message="boom")["MessageId"]
         # the first attempt, then the no-delay retry at once
         receiver.wait(2, kind="Notification")
+        # The receiver counts a request before it answers 500: the clock
+        # moves only once the plugin has recorded that attempt, or the
+        # retry would be spaced from the moved clock (the clock's barrier
+        # waits for evaluation, not for deliveries in flight).
+        wait_attempts(emu, 2)
         # the backoff phase: 2 retries from 10 to 30 s, linear: 20 s, then 30 s
         emu.advance(19)
         time.sleep(0.5)
