@@ -18,7 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
@@ -733,8 +732,6 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
     rc = parse_options(&p->opt, options, option_count, &eb);
     if (!rc)
         rc = setup_clock(&p->opt, &p->clock, &eb);
-    if (!rc && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        rc = dd_fail(&eb, DD_ERR_INTERNAL, "curl_global_init failed");
     /* The plugin's threads are created with SIGURG blocked (wake.h). */
     if (!rc && !(rc = wake_install(&mask, &eb))) {
         rc = workers_open(&workers, &eb);
