@@ -14,7 +14,7 @@
 #define CURLFN_LIBRARY "libcurl.so.4"
 
 static pthread_mutex_t curlfn_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct curlfn curlfn_table;                /* filled under curlfn_lock */
+static struct curlfn curlfn_table;                  /* filled under curlfn_lock */
 static _Atomic(const struct curlfn *) curlfn_ready; /* &curlfn_table once usable */
 
 /* One symbol into *slot (a function pointer's storage). Returns false when

@@ -6,11 +6,14 @@
  * when the broker queues work or passes on the server's SIGURG
  * (engine_poke), and at least every POLL_MS to notice the server's commits
  * through PRAGMA data_version. When it has something for the broker thread
- * (a clock, a configuration, messages) it wakes the broker's loop
+ * (a clock, a configuration, messages, a bucket to close) it wakes the
+ * broker's loop
  * (wake_broker) and again every KICK_MS until the broker has taken it, so
- * a signal that came just before the loop went to sleep is not lost. Work is processed strictly
- * in queue order, so a progress mark is recorded only after every window
- * handed over before it has been evaluated. */
+ * a signal that came just before the loop went to sleep is not lost.
+ *
+ * Work is processed strictly in queue order, so a progress mark is
+ * recorded only after every window handed over before it has been
+ * evaluated. */
 #include "plugin/engine.h"
 
 #include <assert.h>
@@ -113,6 +116,7 @@ struct engine {
     int64_t last_heartbeat_real_ms;
     bool ticking;               /* the broker ticked: its listeners are open */
     bool lagging;               /* the last look found the fleet behind the clock */
+    int64_t kicked_due_ms;      /* the bucket end the broker was last woken for */
     int64_t lag_warned_real_ms; /* when the lag was last logged */
 };
 
@@ -715,8 +719,18 @@ static void *engine_run(void *arg)
         clock = e->clock;
         pthread_mutex_unlock(&e->lock);
 
-        if (e->ticking)
-            check_lag(e, &clock, real_ms());
+        if (e->ticking) {
+            int64_t due = clock_bucket_end(e->evaluated_until_ms);
+
+            now_real = real_ms();
+            check_lag(e, &clock, now_real);
+            /* A bucket is due: its close should not wait for the idle
+             * broker's next pass (up to 100 ms). */
+            if (due > e->kicked_due_ms && clock_now(&clock, now_real) >= due) {
+                wake_broker(e->broker);
+                e->kicked_due_ms = due;
+            }
+        }
         moved = process(e, batch);
         poll_data_version(e);
         now_real = real_ms();

@@ -749,6 +749,7 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
                                               "a little slower");
     workers_close(workers);
     if (rc) {
+        wake_uninstall();
         mosquitto_log_printf(MOSQ_LOG_ERR, "ddlocal: %s", eb.msg[0] ? eb.msg : dd_strerror(rc));
         free(p);
         return MOSQ_ERR_UNKNOWN;
@@ -769,6 +770,7 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
         engine_set_delivery(p->engine, NULL);
         delivery_stop(p->delivery);
         engine_stop(p->engine);
+        wake_uninstall();
         free(p);
         return MOSQ_ERR_NOMEM;
     }
@@ -779,6 +781,7 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
             engine_set_delivery(p->engine, NULL);
             delivery_stop(p->delivery);
             engine_stop(p->engine);
+            wake_uninstall();
             clients_free(p->clients);
             strmap_free(p->tls_certs, free);
             strmap_free(p->online, NULL);
@@ -808,6 +811,7 @@ EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *option
     engine_set_delivery(p->engine, NULL);
     delivery_stop(p->delivery);
     engine_stop(p->engine);
+    wake_uninstall(); /* mosquitto unloads the plugin next */
     clients_free(p->clients);
     strmap_free(p->tls_certs, free);
     strmap_free(p->online, NULL);

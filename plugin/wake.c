@@ -36,6 +36,11 @@ void wake_unblock(const sigset_t *saved)
     pthread_sigmask(SIG_SETMASK, saved, NULL);
 }
 
+void wake_uninstall(void)
+{
+    signal(SIGURG, SIG_DFL);
+}
+
 void wake_broker(pthread_t broker)
 {
     pthread_kill(broker, SIGURG);

@@ -33,6 +33,12 @@ int wake_install(sigset_t *saved, struct dd_errbuf *eb);
 /* Restore the mask wake_install() saved. Broker thread (init). Cannot fail. */
 void wake_unblock(const sigset_t *saved);
 
+/* Put SIGURG back to its default (ignored), so that a signal arriving after
+ * mosquitto has unloaded the plugin finds no handler in unmapped code. Call
+ * once no plugin thread signals any more. Broker thread (cleanup). Cannot
+ * fail. */
+void wake_uninstall(void);
+
 /* Interrupt the broker thread's wait so that its next TICK comes at once.
  * Any thread; async-signal-safe; cannot fail (an exited thread is ignored). */
 void wake_broker(pthread_t broker);
