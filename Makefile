@@ -40,7 +40,7 @@ endif
 
 LIBS_CORE := -lcjson -lm -lcrypto
 LIBS_STORE := -lsqlite3
-LIBS_PLUGIN := $(LIBS_STORE) $(LIBS_CORE) -lcurl -lcrypto -lpthread
+LIBS_PLUGIN := $(LIBS_STORE) $(LIBS_CORE) -ldl -lcrypto -lpthread
 LIBS_SERVER := -lmicrohttpd $(LIBS_STORE) $(LIBS_CORE) -lcrypto -lpthread
 
 CORE_SRC := $(sort $(wildcard core/*.c))

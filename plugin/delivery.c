@@ -19,6 +19,7 @@
 
 #include <assert.h>
 #include <dirent.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -26,10 +27,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 
 #include "core/clock.h"
 #include "core/ids.h"
@@ -38,6 +40,7 @@
 #include "core/partition.h"
 #include "core/snssub.h"
 #include "core/sqs.h"
+#include "plugin/curlfn.h"
 #include "store/emulator/store_emulator.h"
 #include "store/sns/store_sns.h"
 #include "store/sns/store_sns_local.h"
@@ -100,11 +103,39 @@ struct delivery {
     struct part *cur;                      /* the partition being scheduled or recorded */
     int64_t next_scan_ms;                  /* when to look for new partition databases */
     char webhook_function[NAMES_ARN_SIZE]; /* the Lambda-shape webhook's function ARN */
-    CURLM *multi;
+    CURLM *multi; /* owned; NULL until the first HTTP transfer loads libcurl */
+    int wake_fd;  /* the eventfd delivery_wake() writes, owned; -1 when none */
     struct transfer slots[MAX_IN_FLIGHT];
     int64_t next_check_ms;
     bool settled; /* a pass settled a delivery without a transfer: look again */
 };
+
+/* libcurl's calls, once http_ready() has loaded it: only code that runs
+ * for a transfer calls this. */
+static const struct curlfn *cf(void)
+{
+    const struct curlfn *c = curlfn_get();
+
+    assert(c);
+    return c;
+}
+
+/* Sleep until a transfer has something to do, delivery_wake() is called,
+ * or POLL_MS passed, then consume the wake-up. Delivery thread. */
+static void wait_for_work(struct delivery *d)
+{
+    struct curl_waitfd wfd = { d->wake_fd, CURL_WAIT_POLLIN, 0 };
+    struct pollfd pfd = { d->wake_fd, POLLIN, 0 };
+    uint64_t n;
+
+    if (d->multi)
+        cf()->multi_poll(d->multi, &wfd, 1, POLL_MS, NULL);
+    else
+        poll(&pfd, 1, POLL_MS);
+    if (read(d->wake_fd, &n, sizeof(n)) < 0) {
+        /* EAGAIN: nobody woke us */
+    }
+}
 
 /* Everything below the options runs on the delivery thread; debug and test
  * builds check it. */
@@ -289,14 +320,29 @@ static size_t discard(char *ptr, size_t size, size_t n, void *ctx)
     return size * n;
 }
 
+/* Load libcurl and make the multi handle, the first time a transfer is to
+ * start (curlfn.h says why not before). DD_ERR_INTERNAL or DD_ERR_NOMEM
+ * when it cannot, eb says why. Delivery thread. */
+static int http_ready(struct delivery *d, struct dd_errbuf *eb)
+{
+    ASSERT_DELIVERY_THREAD(d);
+    if (d->multi)
+        return DD_OK;
+    if (!curlfn_load(eb))
+        return DD_ERR_INTERNAL;
+    d->multi = cf()->multi_init();
+    return d->multi ? DD_OK : dd_fail(eb, DD_ERR_NOMEM, "cannot create the curl multi handle");
+}
+
 static void transfer_free(struct delivery *d, struct transfer *t)
 {
     assert(t >= d->slots && t < d->slots + MAX_IN_FLIGHT);
     if (t->easy) {
-        curl_multi_remove_handle(d->multi, t->easy);
-        curl_easy_cleanup(t->easy);
+        cf()->multi_remove_handle(d->multi, t->easy);
+        cf()->easy_cleanup(t->easy);
     }
-    curl_slist_free_all(t->headers);
+    if (t->headers)
+        cf()->slist_free_all(t->headers);
     free(t->body);
     memset(t, 0, sizeof(*t));
 }
@@ -388,7 +434,7 @@ static struct curl_slist *add_header(struct curl_slist **list, int *ok, const ch
     if (!*ok)
         return *list;
     snprintf(line, sizeof(line), "%s: %s", name, value);
-    l = curl_slist_append(*list, line);
+    l = cf()->slist_append(*list, line);
     if (!l)
         *ok = 0;
     else
@@ -463,9 +509,9 @@ static int attributes_form(CURL *easy, const char *attrs_json, char **out, struc
         const cJSON *bin = cJSON_GetObjectItemCaseSensitive(it, "BinaryValue");
         const cJSON *str = cJSON_GetObjectItemCaseSensitive(it, "StringValue");
         const char *value = cJSON_IsString(bin) ? bin->valuestring : str->valuestring;
-        char *e_name = curl_easy_escape(easy, it->string, 0);
-        char *e_type = curl_easy_escape(easy, type->valuestring, 0);
-        char *e_value = curl_easy_escape(easy, value, 0);
+        char *e_name = cf()->easy_escape(easy, it->string, 0);
+        char *e_type = cf()->easy_escape(easy, type->valuestring, 0);
+        char *e_value = cf()->easy_escape(easy, value, 0);
         size_t need = 200 + (e_name ? strlen(e_name) : 0) + (e_type ? strlen(e_type) : 0) +
                       (e_value ? strlen(e_value) : 0);
         char *grown = e_name && e_type && e_value ? realloc(*out, cap + need) : NULL;
@@ -481,9 +527,9 @@ static int attributes_form(CURL *easy, const char *attrs_json, char **out, struc
                 n, e_name, n, e_type, n, cJSON_IsString(bin) ? "BinaryValue" : "StringValue",
                 e_value);
         }
-        curl_free(e_name);
-        curl_free(e_type);
-        curl_free(e_value);
+        cf()->free(e_name);
+        cf()->free(e_type);
+        cf()->free(e_value);
         if (!grown) {
             rc = dd_fail(eb, DD_ERR_NOMEM, "out of memory");
             break;
@@ -513,16 +559,16 @@ static int fifo_form(struct transfer *t, const struct store_sns_due *r, const ch
     dedup_id = store_sns_local_dedup_id(r, dedup);
     if (!dedup_id)
         return dd_fail(eb, DD_ERR_INTERNAL, "cannot digest the message");
-    e_group = curl_easy_escape(t->easy, r->group_id, 0);
-    e_dedup = curl_easy_escape(t->easy, dedup_id, 0);
+    e_group = cf()->easy_escape(t->easy, r->group_id, 0);
+    e_dedup = cf()->easy_escape(t->easy, dedup_id, 0);
     if (e_group && e_dedup)
         grown = realloc(t->body, used + strlen(e_group) + strlen(e_dedup) + 64);
     if (grown) {
         t->body = grown;
         sprintf(t->body + used, "&MessageGroupId=%s&MessageDeduplicationId=%s", e_group, e_dedup);
     }
-    curl_free(e_group);
-    curl_free(e_dedup);
+    cf()->free(e_group);
+    cf()->free(e_dedup);
     return grown ? DD_OK : dd_fail(eb, DD_ERR_NOMEM, "out of memory");
 }
 
@@ -550,8 +596,8 @@ static int queue_send_form(struct delivery *d, const struct store_sns_due *r, st
         return rc;
     }
     snprintf(queue_url, sizeof(queue_url), "%s/%s/%s", d->opt.sqs_endpoint, q.account, q.name);
-    e_url = curl_easy_escape(t->easy, queue_url, 0);
-    e_body = curl_easy_escape(t->easy, body, 0);
+    e_url = cf()->easy_escape(t->easy, queue_url, 0);
+    e_body = cf()->easy_escape(t->easy, body, 0);
     free(body);
     if (!e_url || !e_body) {
         rc = dd_fail(eb, DD_ERR_NOMEM, "out of memory");
@@ -570,8 +616,8 @@ static int queue_send_form(struct delivery *d, const struct store_sns_due *r, st
     snprintf(scope, scope_size, "aws:amz:%s:sqs", q.region);
 out:
     free(form_attrs);
-    curl_free(e_url);
-    curl_free(e_body);
+    cf()->free(e_url);
+    cf()->free(e_body);
     return rc;
 }
 
@@ -656,12 +702,19 @@ static int start_one(void *ctx, const struct store_sns_due *r)
     t = free_slot(d);
     if (!t)
         return DD_OK;
+    if (http_ready(d, &eb)) {
+        struct rule u = rule_of(r);
+
+        record(d, r->id, r->attempts, emulated_ms(d), 0, eb.msg,
+               &u); /* retried: it may load later */
+        return DD_OK;
+    }
     t->id = r->id;
     t->part = d->cur;
     t->attempts = r->attempts;
     t->started_ms = emulated_ms(d);
     t->rule = rule_of(r);
-    t->easy = curl_easy_init();
+    t->easy = cf()->easy_init();
     rc = t->easy ? build(d, r, t, url, sizeof(url), scope, sizeof(scope), &eb)
                  : dd_fail(&eb, DD_ERR_NOMEM, "cannot create a transfer");
     if (rc) {
@@ -680,11 +733,11 @@ static int start_one(void *ctx, const struct store_sns_due *r)
         record(d, id, before, started, 0, eb.msg, &u);
         return DD_OK;
     }
-    curl_easy_setopt(t->easy, CURLOPT_URL, url);
-    curl_easy_setopt(t->easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body);
-    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(t->body));
-    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+    cf()->easy_setopt(t->easy, CURLOPT_URL, url);
+    cf()->easy_setopt(t->easy, CURLOPT_POST, 1L);
+    cf()->easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body);
+    cf()->easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(t->body));
+    cf()->easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
     if (scope[0]) {
         struct sqs_arn q;
 
@@ -694,17 +747,17 @@ static int start_one(void *ctx, const struct store_sns_due *r)
          * ARN already. */
         sqs_arn_parse(r->endpoint, &q, &eb);
         snprintf(userpwd, sizeof(userpwd), "%.16s:test", q.account);
-        curl_easy_setopt(t->easy, CURLOPT_AWS_SIGV4, scope);
-        curl_easy_setopt(t->easy, CURLOPT_USERPWD, userpwd);
+        cf()->easy_setopt(t->easy, CURLOPT_AWS_SIGV4, scope);
+        cf()->easy_setopt(t->easy, CURLOPT_USERPWD, userpwd);
     }
-    curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
-    curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, TIMEOUT_MS);
-    curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->error);
-    curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
-    if (curl_multi_add_handle(d->multi, t->easy) != CURLM_OK) {
+    cf()->easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+    cf()->easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
+    cf()->easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, TIMEOUT_MS);
+    cf()->easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, discard);
+    cf()->easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->error);
+    cf()->easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    cf()->easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+    if (cf()->multi_add_handle(d->multi, t->easy) != CURLM_OK) {
         int64_t id = t->id, started = t->started_ms;
         int before = t->attempts;
         struct rule u = t->rule;
@@ -721,19 +774,19 @@ static int collect(struct delivery *d)
     CURLMsg *msg;
     int left, n = 0;
 
-    while ((msg = curl_multi_info_read(d->multi, &left))) {
+    while ((msg = cf()->multi_info_read(d->multi, &left))) {
         struct transfer *t = NULL;
         long status = 0;
 
         if (msg->msg != CURLMSG_DONE)
             continue;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        cf()->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
         /* Only start_one adds handles, each with its slot as private data. */
         assert(t && t->easy == msg->easy_handle);
         if (msg->data.result == CURLE_OK)
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+            cf()->easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
         else if (!t->error[0])
-            snprintf(t->error, sizeof(t->error), "%s", curl_easy_strerror(msg->data.result));
+            snprintf(t->error, sizeof(t->error), "%s", cf()->easy_strerror(msg->data.result));
         if (msg->data.result == CURLE_OK && (status < 200 || status >= 300))
             snprintf(t->error, sizeof(t->error), "HTTP %ld", status);
         d->cur = t->part;
@@ -788,16 +841,15 @@ static void close_resources(struct delivery *d)
     for (i = 0; i < MAX_IN_FLIGHT; i++)
         transfer_free(d, &d->slots[i]);
     if (d->multi)
-        curl_multi_cleanup(d->multi);
+        cf()->multi_cleanup(d->multi);
+    if (d->wake_fd >= 0)
+        close(d->wake_fd);
     for (i = 0; i < d->n_parts; i++) {
         store_sns_local_cleanup(&d->parts[i].local);
         store_close(d->parts[i].store);
     }
 }
 
-/* The delivery thread's start (workers_spawn): open what it owns, its
- * connection, the signing key, the Lambda mappings and the curl multi
- * handle, or close all of it again. */
 /* Open partition (account, region) whose database is path into the next
  * slot of d->parts: its connection, its signing key and the Lambda URL
  * mappings of the launcher's options. */
@@ -871,29 +923,40 @@ static void scan_parts(struct delivery *d)
     closedir(dh);
 }
 
-/* The delivery thread's start (workers_spawn): open what it owns, the
- * home partition (its connection, the signing key, the Lambda mappings)
- * and the curl multi handle, or close all of it again. Other partitions
- * are opened as they are found. */
+/* The delivery thread's start (workers_spawn): the descriptor
+ * delivery_wake() writes. The partitions are opened as the thread runs
+ * (open_home), libcurl at the first HTTP transfer. */
 static int delivery_open(void *arg, struct dd_errbuf *eb)
 {
     struct delivery *d = arg;
     const struct plugin_options *opt = &d->opt;
-    int rc;
 
     d->self = pthread_self();
     snprintf(d->webhook_function, sizeof(d->webhook_function), "arn:aws:lambda:%s:%s:function:%s",
              opt->region, opt->account, WEBHOOK_FUNCTION);
-    rc = part_open(d, opt->db_path, opt->account, opt->region, eb);
-    if (!rc && !(d->multi = curl_multi_init()))
-        rc = dd_fail(eb, DD_ERR_NOMEM, "cannot create the curl multi handle");
-    if (rc) {
-        close_resources(d);
-        return rc;
+    d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    return d->wake_fd < 0 ? dd_fail(eb, DD_ERR_INTERNAL, "cannot create the delivery's eventfd")
+                          : DD_OK;
+}
+
+/* Open the home partition, then the others there are, on the delivery
+ * thread once the broker runs: a new database's SNS signing key is an RSA
+ * key of 2048 bits, whose generation took 1 to 2.6 s on the shared 2-core
+ * machine, and the broker's start no longer waits for it. False when it
+ * cannot (logged; the caller tries again). Delivery thread. */
+static bool open_home(struct delivery *d)
+{
+    struct dd_errbuf eb = { { 0 } };
+
+    ASSERT_DELIVERY_THREAD(d);
+    assert(d->n_parts == 0);
+    if (part_open(d, d->opt.db_path, d->opt.account, d->opt.region, &eb)) {
+        dlog("cannot open the home partition: %s (retrying)", eb.msg);
+        return false;
     }
     d->cur = &d->parts[0];
     scan_parts(d);
-    return DD_OK;
+    return true;
 }
 
 static void *delivery_run(void *arg)
@@ -901,17 +964,26 @@ static void *delivery_run(void *arg)
     struct delivery *d = arg;
     int running;
 
-    assert(d->n_parts > 0 && d->multi); /* delivery_open succeeded */
+    assert(d->wake_fd >= 0); /* delivery_open succeeded */
+    while (!open_home(d)) {
+        struct pollfd pfd = { d->wake_fd, POLLIN, 0 };
+
+        if (atomic_load(&d->stopping))
+            goto out;
+        poll(&pfd, 1, IDLE_RECHECK_MS);
+    }
     schedule(d);
-    /* Stopping is noticed within POLL_MS: curl_multi_wakeup() would write
-     * to a descriptor the broker thread must not use. */
+    /* Stopping is noticed within POLL_MS: delivery_wake() would write to a
+     * descriptor the broker thread must not use. */
     while (!atomic_load(&d->stopping)) {
         int64_t v = 0, now;
         int changed = 0, i, n;
 
-        curl_multi_perform(d->multi, &running);
-        if (collect(d))
-            changed = 1;
+        if (d->multi) {
+            cf()->multi_perform(d->multi, &running);
+            if (collect(d))
+                changed = 1;
+        }
         for (i = 0; i < d->n_parts; i++)
             if (store_data_version(d->parts[i].store, &v) == DD_OK &&
                 v != d->parts[i].data_version) {
@@ -926,8 +998,9 @@ static void *delivery_run(void *arg)
         }
         if (changed || now >= d->next_check_ms)
             schedule(d);
-        curl_multi_poll(d->multi, NULL, 0, POLL_MS, NULL);
+        wait_for_work(d);
     }
+out:
     close_resources(d);
     return NULL;
 }
@@ -952,6 +1025,16 @@ int delivery_start(const struct plugin_options *opt, struct workers *w, struct d
     }
     *out = d;
     return DD_OK;
+}
+
+void delivery_wake(struct delivery *d)
+{
+    uint64_t one = 1;
+
+    assert(!pthread_equal(pthread_self(), d->broker));
+    if (write(d->wake_fd, &one, sizeof(one)) < 0) {
+        /* EAGAIN: the counter is full of wake-ups already */
+    }
 }
 
 void delivery_stop(struct delivery *d)

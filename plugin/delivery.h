@@ -51,4 +51,10 @@ int delivery_start(const struct plugin_options *opt, struct workers *w, struct d
  * (cleanup). */
 void delivery_stop(struct delivery *d);
 
+/* Make the delivery thread look at the database now instead of at its next
+ * poll (an eventfd write). Any of the plugin's worker threads (they share
+ * the descriptor table the wake-up descriptor lives in), never the broker
+ * thread; d is not being stopped. Cannot fail. */
+void delivery_wake(struct delivery *d);
+
 #endif

@@ -3,10 +3,17 @@
  *
  * Everything SQLite happens here, on the engine's own connection, so a slow
  * disk or a busy database never stalls the broker thread. The thread wakes
- * when the broker queues work, and at least every POLL_MS to notice the
- * server's commits through PRAGMA data_version. Work is processed strictly
- * in queue order, so a progress mark is recorded only after every window
- * handed over before it has been evaluated. */
+ * when the broker queues work or passes on the server's SIGURG
+ * (engine_poke), and at least every POLL_MS to notice the server's commits
+ * through PRAGMA data_version. When it has something for the broker thread
+ * (a clock, a configuration, messages, a bucket to close) it wakes the
+ * broker's loop
+ * (wake_broker) and again every KICK_MS until the broker has taken it, so
+ * a signal that came just before the loop went to sleep is not lost.
+ *
+ * Work is processed strictly in queue order, so a progress mark is
+ * recorded only after every window handed over before it has been
+ * evaluated. */
 #include "plugin/engine.h"
 
 #include <assert.h>
@@ -27,8 +34,10 @@
 #include "core/fleetrecord.h"
 #include "core/report.h"
 #include "plugin/config.h"
+#include "plugin/delivery.h"
 #include "plugin/detect.h"
 #include "plugin/shadow_mqtt.h"
+#include "plugin/wake.h"
 #include "store/audit/store_connhist.h"
 #include "store/emulator/store_emulator.h"
 #include "store/emulator/store_outbox.h"
@@ -39,6 +48,7 @@
 #include "store/store.h"
 
 #define POLL_MS            20
+#define KICK_MS            1
 #define HEARTBEAT_EVERY_MS 1000
 #define LAG_WARN_EVERY_MS  60000
 #define OUTBOX_BATCH       256
@@ -81,11 +91,15 @@ struct engine {
     struct dd_clock clock;           /* the snapshot the broker thread copies */
     struct broker_config *config;    /* the newest snapshot not yet taken, owned */
     struct broker_config *retired;   /* snapshots the broker thread is done with, owned */
+    struct delivery *delivery;       /* woken after a window's commit, borrowed, or NULL */
     bool stopping;
+    bool poked; /* the server signalled a commit (engine_poke) */
     /* end of fields guarded by lock */
 
     atomic_uint_fast64_t clock_generation;  /* bumped after clock changes */
     atomic_uint_fast64_t config_generation; /* bumped when a new config is ready */
+    atomic_uint_fast64_t clock_seen;        /* the generations the broker thread took */
+    atomic_uint_fast64_t config_seen;
     atomic_int out_pending;
     /* The last window the engine finished with, for the broker thread to
      * fill again (engine_window_spent): owned, NULL when none. */
@@ -105,6 +119,7 @@ struct engine {
     bool ticking;               /* the broker ticked: its listeners are open */
     bool heartbeat_due;         /* the synced generation moved outside process() */
     bool lagging;               /* the last look found the fleet behind the clock */
+    int64_t kicked_due_ms;      /* the bucket end the broker was last woken for */
     int64_t lag_warned_real_ms; /* when the lag was last logged */
 };
 
@@ -583,6 +598,26 @@ static void record_connectivity(struct engine *e, const struct item *it)
                    it->topic, dd_strerror(rc));
 }
 
+/* Wake the delivery thread for the alert outbox rows just committed,
+ * instead of leaving them to its next poll. Engine thread. */
+static void wake_delivery(struct engine *e)
+{
+    ASSERT_ENGINE_THREAD(e);
+    pthread_mutex_lock(&e->lock);
+    if (e->delivery)
+        delivery_wake(e->delivery);
+    pthread_mutex_unlock(&e->lock);
+}
+
+/* Whether the broker thread has not yet taken a clock, a configuration or
+ * messages the engine made for it. Engine thread. */
+static bool broker_behind(struct engine *e)
+{
+    return atomic_load(&e->clock_seen) != atomic_load(&e->clock_generation) ||
+           atomic_load(&e->config_seen) != atomic_load(&e->config_generation) ||
+           atomic_load(&e->out_pending);
+}
+
 /* Process one batch of queued work in order. Returns true when progress
  * moved. */
 static bool process(struct engine *e, struct item *batch)
@@ -600,6 +635,7 @@ static bool process(struct engine *e, struct item *batch)
             in_transaction(e, "evaluating a window", do_window, batch->win);
             drain_outbox(e); /* the membership events of dynamic groups */
             publish_exports(e);
+            wake_delivery(e); /* the alerts this window committed */
             /* Its pages go back to the broker thread for the next close,
              * already faulted in; a spent window not taken yet is freed. */
             free(atomic_exchange(&e->spent, batch->win));
@@ -713,16 +749,21 @@ static void *engine_run(void *arg)
         struct item *batch;
         struct timespec until;
         struct dd_clock clock;
-        bool stopping, moved;
+        bool stopping, moved, kick;
         int64_t now_real;
 
+        /* Before its first tick the broker is still starting: no signals. */
+        kick = e->ticking && broker_behind(e);
+        if (kick)
+            wake_broker(e->broker);
         clock_gettime(CLOCK_REALTIME, &until);
-        clock_timespec_add_ms(&until, POLL_MS);
+        clock_timespec_add_ms(&until, kick ? KICK_MS : POLL_MS);
         pthread_mutex_lock(&e->lock);
-        if (!e->head && !e->stopping)
+        if (!e->head && !e->stopping && !e->poked)
             pthread_cond_timedwait(&e->wake, &e->lock, &until);
         batch = e->head;
         e->head = e->tail = NULL;
+        e->poked = false;
         stopping = e->stopping;
         clock = e->clock;
         retired = e->retired;
@@ -731,8 +772,18 @@ static void *engine_run(void *arg)
 
         free_retired(retired);
 
-        if (e->ticking)
-            check_lag(e, &clock, real_ms());
+        if (e->ticking) {
+            int64_t due = clock_bucket_end(e->evaluated_until_ms);
+
+            now_real = real_ms();
+            check_lag(e, &clock, now_real);
+            /* A bucket is due: its close should not wait for the idle
+             * broker's next pass (up to 100 ms). */
+            if (due > e->kicked_due_ms && clock_now(&clock, now_real) >= due) {
+                wake_broker(e->broker);
+                e->kicked_due_ms = due;
+            }
+        }
         moved = process(e, batch);
         poll_data_version(e);
         now_real = real_ms();
@@ -765,6 +816,8 @@ int engine_start(const struct plugin_options *opt, const struct dd_clock *clock,
     e->emulated_now_ms = e->evaluated_until_ms;
     atomic_init(&e->clock_generation, 1);
     atomic_init(&e->config_generation, 0);
+    atomic_init(&e->clock_seen, 1);
+    atomic_init(&e->config_seen, 0);
     atomic_init(&e->out_pending, 0);
     atomic_init(&e->spent, NULL);
     pthread_mutex_init(&e->lock, NULL);
@@ -944,6 +997,7 @@ struct broker_config *engine_config_take(struct engine *e, uint64_t *generation)
     c = e->config;
     e->config = NULL;
     *generation = atomic_load(&e->config_generation);
+    atomic_store(&e->config_seen, *generation);
     pthread_mutex_unlock(&e->lock);
     return c;
 }
@@ -958,8 +1012,26 @@ int engine_clock_refresh(struct engine *e, uint64_t *generation, struct dd_clock
     pthread_mutex_lock(&e->lock);
     *clock = e->clock;
     *generation = atomic_load(&e->clock_generation);
+    atomic_store(&e->clock_seen, *generation);
     pthread_mutex_unlock(&e->lock);
     return 1;
+}
+
+void engine_poke(struct engine *e)
+{
+    ASSERT_BROKER_THREAD(e);
+    pthread_mutex_lock(&e->lock);
+    e->poked = true;
+    pthread_cond_signal(&e->wake);
+    pthread_mutex_unlock(&e->lock);
+}
+
+void engine_set_delivery(struct engine *e, struct delivery *d)
+{
+    ASSERT_BROKER_THREAD(e);
+    pthread_mutex_lock(&e->lock);
+    e->delivery = d;
+    pthread_mutex_unlock(&e->lock);
 }
 
 static void push_item(struct engine *e, struct item *it)

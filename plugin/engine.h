@@ -90,6 +90,18 @@ void engine_connectivity(struct engine *e, const char *id, bool connected, const
  * been handed over. Broker thread. */
 void engine_progress(struct engine *e, int64_t now_ms);
 
+/* The server signalled (wake.h) that it committed something the engine
+ * must see, such as a clock change: look at PRAGMA data_version now rather
+ * than at the next poll. Broker thread. Cannot fail. */
+void engine_poke(struct engine *e);
+
+struct delivery;
+
+/* Wake delivery d (borrowed, NULL for none) after each window's commit, so
+ * its alerts go out at once. Set it to NULL before stopping d. Broker
+ * thread. Cannot fail. */
+void engine_set_delivery(struct engine *e, struct delivery *d);
+
 /* Publish the messages and print the log lines the engine queued. One atomic
  * load when there is nothing to do. Broker thread. */
 void engine_drain(struct engine *e);

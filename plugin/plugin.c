@@ -18,7 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
@@ -38,6 +37,7 @@
 #include "plugin/engine.h"
 #include "plugin/presence.h"
 #include "plugin/strmap.h"
+#include "plugin/wake.h"
 #include "plugin/workers.h"
 #include "store/emulator/store_emulator.h"
 #include "store/store.h"
@@ -235,6 +235,8 @@ static int on_tick(int event, void *event_data, void *userdata)
     (void)event_data;
     PLUGIN_ASSERT_BROKER_THREAD(p);
     now_real = real_ms(CLOCK_REALTIME_COARSE);
+    if (wake_taken())
+        engine_poke(p->engine); /* the server committed a change: see it now */
     changed = engine_clock_refresh(p->engine, &p->clock_generation, &p->clock);
     cfg = engine_config_take(p->engine, &p->config_generation);
     if (cfg) {
@@ -718,6 +720,7 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
     struct dd_errbuf eb = { { 0 } };
     struct workers *workers = NULL;
     struct plugin *p;
+    sigset_t mask;
     size_t i;
     int rc;
 
@@ -729,20 +732,24 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
     rc = parse_options(&p->opt, options, option_count, &eb);
     if (!rc)
         rc = setup_clock(&p->opt, &p->clock, &eb);
-    if (!rc && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        rc = dd_fail(&eb, DD_ERR_INTERNAL, "curl_global_init failed");
-    if (!rc)
+    /* The plugin's threads are created with SIGURG blocked (wake.h). */
+    if (!rc && !(rc = wake_install(&mask, &eb))) {
         rc = workers_open(&workers, &eb);
+        wake_unblock(&mask);
+    }
     if (!rc)
         rc = engine_start(&p->opt, &p->clock, workers, &p->engine, &eb);
     if (!rc && (rc = delivery_start(&p->opt, workers, &p->delivery, &eb)))
         engine_stop(p->engine);
+    if (!rc)
+        engine_set_delivery(p->engine, p->delivery);
     if (!rc && !workers_separate(workers))
         mosquitto_log_printf(MOSQ_LOG_NOTICE, "ddlocal: the kernel refused the plugin's threads a "
                                               "descriptor table of their own; the broker runs "
                                               "a little slower");
     workers_close(workers);
     if (rc) {
+        wake_uninstall();
         mosquitto_log_printf(MOSQ_LOG_ERR, "ddlocal: %s", eb.msg[0] ? eb.msg : dd_strerror(rc));
         free(p);
         return MOSQ_ERR_UNKNOWN;
@@ -760,8 +767,10 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
         strmap_free(p->tls_certs, free);
         strmap_free(p->online, NULL);
         strmap_free(p->online_by_id, NULL);
+        engine_set_delivery(p->engine, NULL);
         delivery_stop(p->delivery);
         engine_stop(p->engine);
+        wake_uninstall();
         free(p);
         return MOSQ_ERR_NOMEM;
     }
@@ -769,8 +778,10 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
         rc = mosquitto_callback_register(identifier, callbacks[i].event, callbacks[i].fn, NULL, p);
         if (rc != MOSQ_ERR_SUCCESS) {
             unregister_all(p, i);
+            engine_set_delivery(p->engine, NULL);
             delivery_stop(p->delivery);
             engine_stop(p->engine);
+            wake_uninstall();
             clients_free(p->clients);
             strmap_free(p->tls_certs, free);
             strmap_free(p->online, NULL);
@@ -797,8 +808,10 @@ EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *option
         return MOSQ_ERR_SUCCESS;
     PLUGIN_ASSERT_BROKER_THREAD(p);
     unregister_all(p, N_CALLBACKS);
+    engine_set_delivery(p->engine, NULL);
     delivery_stop(p->delivery);
     engine_stop(p->engine);
+    wake_uninstall(); /* mosquitto unloads the plugin next */
     clients_free(p->clients);
     strmap_free(p->tls_certs, free);
     strmap_free(p->online, NULL);

@@ -4,9 +4,13 @@
  *
  * POST /_ddlocal/clock is the barrier that makes tests deterministic: it
  * moves the manual clock in one committed row, then waits until the plugin's
- * heartbeat says everything up to the new time has been evaluated (the
- * plugin notices the row through PRAGMA data_version). */
+ * heartbeat says everything up to the new time has been evaluated. The
+ * plugin notices the row through PRAGMA data_version at its next poll, or
+ * at once when woken: the wait sends SIGURG to the broker's pid from the
+ * heartbeat (plugin/wake.h), and again every BARRIER_WAKE_MS in case the
+ * signal came just before the broker's loop went to sleep. */
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,7 +25,8 @@
 #include "store/store.h"
 
 #define HEARTBEAT_FRESH_MS 5000
-#define BARRIER_POLL_MS    5
+#define BARRIER_POLL_MS    1
+#define BARRIER_WAKE_MS    8
 
 /* Build the clock document: now, mode, timeScale, evaluatedUntil. */
 static int clock_json(struct store *s, struct request *req, cJSON **out)
@@ -163,7 +168,8 @@ static void sleep_ms(long ms)
  * DD_ERR_TIMEOUT after the configured wait. */
 static int wait_for_broker(struct request *req, struct store *s, int64_t target, int64_t gen)
 {
-    long long deadline = server_real_ms() + req->srv->advance_timeout_ms;
+    long long now = server_real_ms(), deadline = now + req->srv->advance_timeout_ms;
+    long long woken = now - BARRIER_WAKE_MS;
     struct store_heartbeat hb;
     int rc;
 
@@ -173,7 +179,14 @@ static int wait_for_broker(struct request *req, struct store *s, int64_t target,
             return DD_OK;
         if (rc && rc != DD_ERR_NOT_FOUND && rc != DD_ERR_BUSY)
             return rc;
-        if (server_real_ms() >= deadline)
+        now = server_real_ms();
+        /* A live broker's pid only: SIGURG is ignored by default anyway. */
+        if (!rc && hb.pid > 0 && now - hb.written_real_ms <= HEARTBEAT_FRESH_MS &&
+            now - woken >= BARRIER_WAKE_MS) {
+            kill((pid_t)hb.pid, SIGURG);
+            woken = now;
+        }
+        if (now >= deadline)
             return dd_fail(&req->eb, DD_ERR_TIMEOUT, "the broker did not catch up within %u ms",
                            req->srv->advance_timeout_ms);
         sleep_ms(BARRIER_POLL_MS);

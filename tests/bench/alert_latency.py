@@ -10,8 +10,9 @@ device sends one message or none and the clock advances 300 s: exactly one
 alert (in-alarm, then alarm-cleared, in turn). The latency of a round runs
 from just before POST /_ddlocal/clock (the bucket closes inside it) to the
 receiver's timestamp of the webhook POST, and to the return of a long-poll
-ReceiveMessage that got the queue's copy. Prints p50 and p99 of each, and a
-`json:` line.
+ReceiveMessage that got the queue's copy; the answer of the clock POST (the
+evaluation done) is stamped too, to show where the time goes. Prints p50
+and p99 of each, and a `json:` line.
 
 Usage: alert_latency.py [ALERTS] (default 1000; BENCH_ALERTS in make bench)."""
 import http.server
@@ -88,7 +89,7 @@ def main():
         emu.sync()
         dev = mqtt.Client(client_id="lat-0", protocol=mqtt.MQTTv311)
         emu.mqtt_start(dev)
-        hook, queue = [], []
+        hook, queue, post = [], [], []
         sent = 0
         for i in range(alerts):
             if i % 2 == 0:
@@ -98,6 +99,7 @@ def main():
                 before = len(Receiver.got)
             t0 = time.time()
             emu.advance(300)
+            post.append((time.time() - t0) * 1000.0)
             with Receiver.cond:
                 if not Receiver.cond.wait_for(lambda: len(Receiver.got) > before, timeout=10):
                     raise RuntimeError("round %d: no webhook alert within 10 s" % i)
@@ -122,9 +124,11 @@ def main():
     print("Alert latency over %d alerts, from the bucket close (POST /_ddlocal/clock) to" % alerts)
     print("  %-30s %10s %10s %10s   %s" % ("", "p50 ms", "p99 ms", "max ms", "target"))
     out = {}
-    for name, v in (("webhook receiver", hook), ("queue (SQS ReceiveMessage)", queue)):
+    for name, v, target in (("clock POST answered", post, ""),
+                            ("webhook receiver", hook, "p99 < 50 ms"),
+                            ("queue (SQS ReceiveMessage)", queue, "p99 < 50 ms")):
         print("  %-30s %10.1f %10.1f %10.1f   %s" % (name, statistics.median(v), pct(v, 99),
-                                                    max(v), "p99 < 50 ms"))
+                                                    max(v), target))
         out[name.split()[0]] = {"p50_ms": round(statistics.median(v), 1),
                                 "p99_ms": round(pct(v, 99), 1)}
     print("json: " + json.dumps(out))
