@@ -435,6 +435,21 @@ static int64_t retention_ms(const struct engine *e)
     return (int64_t)e->opt.retention_days * 24 * 3600 * 1000;
 }
 
+/* A new detector with this engine's options and log; NULL when out of
+ * memory. Engine thread (or its start-up). */
+static struct detect *new_detect(struct engine *e)
+{
+    struct detect *d = detect_new(e->opt.region, e->opt.account, retention_ms(e), &e->opt.ml);
+
+    if (d && detect_set_datapoint_budget(d, e->opt.datapoint_budget)) {
+        detect_free(d);
+        d = NULL;
+    }
+    if (d)
+        detect_set_log(d, detect_warning, e);
+    return d;
+}
+
 /* Another process committed: pick up the clock, a reset, the profiles and
  * targets, the broker's configuration, and the server's outgoing MQTT
  * messages. */
@@ -446,12 +461,10 @@ static void on_foreign_commit(struct engine *e)
     store_sync_generation(e->store, &sync_gen);
     reload_clock(e);
     if (store_reset_generation(e->store, &gen) == DD_OK && gen != e->reset_generation) {
-        struct detect *fresh =
-            detect_new(e->opt.region, e->opt.account, retention_ms(e), &e->opt.ml);
+        struct detect *fresh = new_detect(e);
 
         e->reset_generation = gen;
         if (fresh) {
-            detect_set_log(fresh, detect_warning, e);
             detect_free(e->detect);
             e->detect = fresh;
         }
@@ -640,13 +653,12 @@ static int engine_open(void *arg, struct dd_errbuf *eb)
     if (rc)
         engine_log(e, MOSQ_LOG_WARNING, "ddlocal: connection history not reset: %s",
                    dd_strerror(rc));
-    e->detect = detect_new(e->opt.region, e->opt.account, retention_ms(e), &e->opt.ml);
+    e->detect = new_detect(e);
     if (!e->detect) {
         store_close(e->store);
         e->store = NULL;
         return dd_fail(eb, DD_ERR_NOMEM, "out of memory");
     }
-    detect_set_log(e->detect, detect_warning, e);
     return DD_OK;
 }
 
