@@ -157,7 +157,7 @@ $(CLIENTS_TEST_BIN): $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/all
 # The engine's Detect (plugin/detect.c) on a store, without a broker.
 $(DETECT_TEST_BIN): $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/alloc_fail.o \
 		$(OBJ)/tests/unit/store_fixture.o $(OBJ)/plugin/detect.o $(OBJ)/plugin/strlist.o \
-		$(OBJ)/plugin/strmap.o $(STORE_OBJ) $(CORE_OBJ)
+		$(OBJ)/plugin/strmap.o $(OBJ)/plugin/watchset.o $(STORE_OBJ) $(CORE_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(WRAP_ALLOC) -o $@ $^ -lcmocka $(LIBS_STORE) $(LIBS_CORE) -lpthread
@@ -266,7 +266,7 @@ $(OUT)/ddlocal-loadgen: $(OBJ)/tools/loadgen.o
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
-$(OUT)/bench-detect: $(OBJ)/tests/bench/bench_detect.o $(OBJ)/plugin/detect.o \
+$(OUT)/bench-detect: $(OBJ)/tests/bench/bench_detect.o $(OBJ)/plugin/detect.o $(OBJ)/plugin/watchset.o \
 		$(OBJ)/plugin/clients.o $(OBJ)/plugin/strlist.o $(OBJ)/plugin/strmap.o $(STORE_OBJ) $(CORE_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")

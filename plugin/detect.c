@@ -46,6 +46,7 @@
 #include "core/strbuf.h"
 #include "plugin/strlist.h"
 #include "plugin/strmap.h"
+#include "plugin/watchset.h"
 #include "store/defender/store_detect.h"
 #include "store/defender/store_mlmodel.h"
 #include "store/defender/store_retained.h"
@@ -97,6 +98,7 @@ struct detect {
     struct strmap *models;           /* "profile\0behavior" -> struct model_entry */
     struct mlmodel_params ml_params; /* the model lifecycle's settings */
     struct strmap *retained;         /* thing -> struct retained_series */
+    struct watchset *keep;           /* owned: which judged datapoints are written */
     struct pending_export *exports;  /* owned array of n_exports */
     size_t n_exports;
     char row[16384];   /* a thing's retained values being written */
@@ -201,7 +203,9 @@ struct detect *detect_new(const char *region, const char *account, int64_t reten
     d->masks = strmap_new();
     d->models = strmap_new();
     d->retained = strmap_new();
-    if (!d->history || !d->ml || !d->states || !d->masks || !d->models || !d->retained) {
+    d->keep = watchset_new(SIZE_MAX);
+    if (!d->history || !d->ml || !d->states || !d->masks || !d->models || !d->retained ||
+        !d->keep) {
         detect_free(d);
         return NULL;
     }
@@ -218,8 +222,25 @@ void detect_free(struct detect *d)
     strmap_free(d->states, free);
     strmap_free(d->models, free);
     strmap_free(d->retained, free);
+    watchset_free(d->keep);
     drop_exports(d);
     free(d);
+}
+
+int detect_set_datapoint_budget(struct detect *d, size_t budget)
+{
+    struct watchset *ws = watchset_new(budget);
+
+    if (!ws)
+        return DD_ERR_NOMEM;
+    watchset_free(d->keep);
+    d->keep = ws;
+    return DD_OK;
+}
+
+uint64_t detect_datapoints_skipped(const struct detect *d)
+{
+    return watchset_skipped(d->keep);
 }
 
 size_t detect_bytes(const struct detect *d)
@@ -831,11 +852,14 @@ static void state_forget(struct detect *d, const char *thing, const char *profil
  * peers[0..n_peers) are the sorted values of every device for a
  * statistical behavior (NULL otherwise). A carried counter (not
  * EXPORT_COUNTER_NONE) and its bucket total go into the datapoint's typed
- * columns in place of the thing's retained value of it (schema/027). */
+ * columns in place of the thing's retained value of it (schema/027).
+ * *written says whether the datapoint was written: over the datapoint
+ * budget, d->keep lets most compliant ones go (core/keep.h), while the
+ * state, violations and events are recorded all the same. */
 static int judge(struct detect *d, struct store *s, const struct dprofile *p,
                  const struct behavior *b, const char *thing, int64_t time_ms,
                  const struct metric_value *v, const double *peers, size_t n_peers,
-                 enum export_counter carried, uint64_t carried_count)
+                 enum export_counter carried, uint64_t carried_count, bool *written)
 {
     struct judge_input in = { .b = b, .value = v, .peers = peers, .n_peers = n_peers };
     struct store_behavior_state st;
@@ -895,7 +919,10 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
                               time_ms, v, value_json);
         st.violation_id[0] = '\0';
     }
-    if (!rc) {
+    *written = !rc && watchset_keeps(d->keep, thing, &prev, &res);
+    if (!rc && !*written)
+        watchset_skip(d->keep);
+    if (*written) {
         dp.series = cached->series;
         dp.time_ms = time_ms;
         dp.value_json = value_json;
@@ -1216,6 +1243,7 @@ struct pending {
     struct metric_value value;
     enum export_counter carried; /* the retained counter its datapoint carries, if any */
     uint64_t carried_count;
+    unsigned char *carried_in; /* borrowed: its record's carried bits; NULL for a report */
 };
 
 struct batch {
@@ -1245,6 +1273,7 @@ static int batch_add(struct detect *d, struct batch *bt, const char *thing, size
     bt->items[bt->n].value = *v; /* moved */
     bt->items[bt->n].carried = EXPORT_COUNTER_NONE;
     bt->items[bt->n].carried_count = 0;
+    bt->items[bt->n].carried_in = NULL;
     bt->n++;
     return DD_OK;
 }
@@ -1329,6 +1358,7 @@ static void carry_counter(struct pending *x, const struct behavior *b,
         return;
     x->carried = c;
     x->carried_count = v.count;
+    x->carried_in = carried;
     *carried |= (unsigned char)(1u << c);
 }
 
@@ -1497,8 +1527,14 @@ static int judge_batch(struct detect *d, struct store *s, struct batch *bt, int6
         const struct behavior *b = &p->behaviors->items[x->behavior];
         const struct peer_group *g = peer_group(groups, n_groups, x->profile, x->behavior);
 
+        bool written = false;
+
         rc = judge(d, s, p, b, x->thing, time_ms, &x->value, g ? g->sorted : NULL, g ? g->n : 0,
-                   x->carried, x->carried_count);
+                   x->carried, x->carried_count, &written);
+        /* A datapoint left unwritten carries nothing: the thing's retained
+         * row holds the counter instead (retain_thing). */
+        if (!rc && !written && x->carried && x->carried_in)
+            *x->carried_in &= (unsigned char)~(1u << x->carried);
     }
     for (i = 0; i < n_groups; i++)
         free(groups[i].sorted);
@@ -1811,6 +1847,8 @@ int detect_window(struct detect *d, struct store *s, const struct client_window 
     size_t i;
     int rc = carried ? DD_OK : DD_ERR_NOMEM;
 
+    if (!rc)
+        rc = watchset_load(d->keep, s, w->n, w->bucket_end_ms);
     for (k = 0; k <= w->idle_buckets_after && !rc; k++) {
         end = w->bucket_end_ms + k * CLOCK_BUCKET_MS;
         memset(carried, 0, w->n);

@@ -41,6 +41,16 @@ void detect_free(struct detect *d);
  * (for the benchmark's memory figure). */
 size_t detect_bytes(const struct detect *d);
 
+/* Write judged datapoints in full only while a window has at most budget
+ * things (SIZE_MAX, the default: always); beyond it, only those of
+ * watched or inspected things and those that matter to a violation
+ * (core/keep.h, plugin/watchset.h). DD_ERR_NOMEM leaves d as it was.
+ * Engine thread. */
+int detect_set_datapoint_budget(struct detect *d, size_t budget);
+
+/* How many judged datapoints d left unwritten for the budget so far. */
+uint64_t detect_datapoints_skipped(const struct detect *d);
+
 /* Send d's warnings to fn(ctx, msg) from now on (fn NULL: drop them, the
  * default). ctx is borrowed and must outlive d. Cannot fail. */
 void detect_set_log(struct detect *d, detect_log_fn fn, void *ctx);

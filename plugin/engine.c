@@ -453,6 +453,21 @@ static int64_t retention_ms(const struct engine *e)
     return (int64_t)e->opt.retention_days * 24 * 3600 * 1000;
 }
 
+/* A new detector with this engine's options and log; NULL when out of
+ * memory. Engine thread (or its start-up). */
+static struct detect *new_detect(struct engine *e)
+{
+    struct detect *d = detect_new(e->opt.region, e->opt.account, retention_ms(e), &e->opt.ml);
+
+    if (d && detect_set_datapoint_budget(d, e->opt.datapoint_budget)) {
+        detect_free(d);
+        d = NULL;
+    }
+    if (d)
+        detect_set_log(d, detect_warning, e);
+    return d;
+}
+
 /* A commit changed nothing the snapshots hold: the broker's snapshot (or
  * the one waiting for it) already runs on every commit up to sync_gen, so
  * a /_ddlocal/sync waiting for it is answered without a rebuild. */
@@ -487,13 +502,11 @@ static void on_foreign_commit(struct engine *e)
     store_config_changes(e->store, &changes);
     reload_clock(e);
     if (store_reset_generation(e->store, &gen) == DD_OK && gen != e->reset_generation) {
-        struct detect *fresh =
-            detect_new(e->opt.region, e->opt.account, retention_ms(e), &e->opt.ml);
+        struct detect *fresh = new_detect(e);
 
         e->reset_generation = gen;
         e->config_changes = -1; /* a fresh Detect state needs its profiles */
         if (fresh) {
-            detect_set_log(fresh, detect_warning, e);
             detect_free(e->detect);
             e->detect = fresh;
         }
@@ -723,13 +736,12 @@ static int engine_open(void *arg, struct dd_errbuf *eb)
     if (rc)
         engine_log(e, MOSQ_LOG_WARNING, "ddlocal: connection history not reset: %s",
                    dd_strerror(rc));
-    e->detect = detect_new(e->opt.region, e->opt.account, retention_ms(e), &e->opt.ml);
+    e->detect = new_detect(e);
     if (!e->detect) {
         store_close(e->store);
         e->store = NULL;
         return dd_fail(eb, DD_ERR_NOMEM, "out of memory");
     }
-    detect_set_log(e->detect, detect_warning, e);
     return DD_OK;
 }
 

@@ -87,6 +87,7 @@ static int parse_options(struct plugin_options *o, const struct mosquitto_opt *o
     o->mode = CLOCK_REAL;
     o->scale = 1.0;
     o->retention_days = 14;
+    o->datapoint_budget = PLUGIN_DATAPOINT_BUDGET;
     mlmodel_params_aws(&o->ml);
     delivery_options_default(o);
     for (i = 0; i < n && !rc; i++) {
@@ -125,6 +126,12 @@ static int parse_options(struct plugin_options *o, const struct mosquitto_opt *o
             rc = plugin_options_long(k, v, 1, 3650, &days, eb);
             if (!rc)
                 o->retention_days = (int)days;
+        } else if (strcmp(k, "datapoint_budget") == 0) {
+            long things;
+
+            rc = plugin_options_long(k, v, 0, 1000000000, &things, eb);
+            if (!rc)
+                o->datapoint_budget = (size_t)things;
         } else if (strcmp(k, "publish_rate_limit") == 0) {
             long per_second;
 

@@ -19,6 +19,8 @@
 #include "core/mlmodel.h"
 
 #define PLUGIN_MAX_LAMBDAS 8
+/* The default datapoint budget, in things (docs/performance.md). */
+#define PLUGIN_DATAPOINT_BUDGET 10000
 
 /* Settings from the plugin_opt_* lines of mosquitto.conf. */
 struct plugin_options {
@@ -30,6 +32,10 @@ struct plugin_options {
     bool authz_aws;       /* plugin_opt_authz: "aws" (an Allow is needed) or "open" */
     bool deny_drops;      /* plugin_opt_deny_action: "drop" or "disconnect" (AWS, MQTT 3.1.1) */
     int retention_days;   /* plugin_opt_datapoint_retention_days, default 14 */
+    /* plugin_opt_datapoint_budget: a window of more things than this keeps
+     * judged datapoints only for things in violation, watched or inspected
+     * (core/keep.h); default PLUGIN_DATAPOINT_BUDGET */
+    size_t datapoint_budget;
     uint32_t publish_rate_limit; /* plugin_opt_publish_rate_limit: PUBLISH a second, 0 = none */
     /* The ML model lifecycle (core/mlmodel.h), AWS's numbers by default:
      * plugin_opt_ml_training_seconds, _ml_min_datapoints,

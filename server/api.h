@@ -39,6 +39,15 @@ extern const struct route api_shadow_routes[];
 /* Detect security profiles and their targets (api_detect.c). */
 extern const struct route api_detect_routes[];
 
+/* The watch list of the datapoint budget (api_watch.c). */
+extern const struct route api_watch_routes[];
+
+/* Record that thing's datapoints were read now (a teaching view or
+ * ListMetricValues), so that a fleet over the datapoint budget keeps them
+ * for a while (store_watch.h). A failure is ignored: it costs the thing
+ * some datapoints, never the read. Any MHD worker thread. */
+void api_watch_inspected(struct request *req, struct store *s, const char *thing);
+
 /* ListMetricValues: retained metric values (api_metric_values.c). */
 extern const struct route api_metric_values_routes[];
 

@@ -32,6 +32,7 @@ static const struct route *const route_tables[] = {
     api_sns_routes,
     query_routes,
     api_teach_routes,
+    api_watch_routes,
     api_mitigation_routes,
     api_mlmodels_routes,
     api_tags_routes,

@@ -226,7 +226,8 @@ int store_schema_version(void)
 
 /* The tables the broker's engine does not read when another process
  * commits (plugin/engine.c on_foreign_commit): what the server alone
- * keeps (audit, SNS, SQS, logging, CRLs, role aliases, tags), what the
+ * keeps (audit, SNS, SQS, logging, CRLs, role aliases, tags; the things
+ * watched and inspected, which the engine reads at each window), what the
  * engine writes and reads back itself (datapoints, states, violations,
  * alerts, connectivity, connection history, ML models, the dynamic groups'
  * dirty list, filled by triggers of watched tables), and the emulator's
@@ -247,6 +248,7 @@ static const char *const unwatched_tables[] = {
     "connection_history",
     "connectivity",
     "datapoint_series",
+    "datapoint_watch",
     "datapoints",
     "detect_mitigation_executions",
     "detect_mitigation_tasks",

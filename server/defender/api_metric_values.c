@@ -123,6 +123,8 @@ static int list_metric_values(struct request *req, struct response *res)
         return rc;
     rc = check_names(req, s, metric, dimension);
     if (!rc)
+        api_watch_inspected(req, s, thing);
+    if (!rc)
         rc = store_retained_each(s, thing, key, dimension ? 0 : (int)export_counter_of(metric),
                                  start, end, pos.offset, (int)pg.limit + 1, datum_row, &pg);
     if (!rc && pg.more) {

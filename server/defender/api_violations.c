@@ -332,6 +332,7 @@ static int get_datapoints(struct request *req, struct response *res)
         rc = handler_list_open(req, "datapoints", &s, &o, &items);
     if (rc)
         return rc;
+    api_watch_inspected(req, s, thing);
     rc = store_datapoints_each(s, thing, profile, behavior, datapoint_row, items);
     if (!rc)
         rc = response_json(res, o);

@@ -823,6 +823,7 @@ static int explain_call(struct handler *h)
         return dd_fail(&h->req->eb, DD_ERR_NOT_FOUND, "Security profile %s cannot be found.",
                        op->profile);
     op->registered = ft.registered;
+    api_watch_inspected(h->req, op->w.s, op->thing);
     return thing_load(&op->w, op->thing, ft.registered, &op->t);
 }
 

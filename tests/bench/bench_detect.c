@@ -31,6 +31,11 @@
  * two times are reported side by side (target: upkeep under 10 % of the
  * close).
  *
+ * --datapoint-budget N (before the other options; "all" for no bound,
+ * default the plugin's PLUGIN_DATAPOINT_BUDGET) sets the fleet size up
+ * to which every judged datapoint is written (core/keep.h); the report
+ * says how many a window left out.
+ *
  * Prints a human-readable report and one JSON line (prefix "json: ");
  * exits 1 on a usage error, 2 when any step fails. */
 #include <inttypes.h>
@@ -50,6 +55,7 @@
 #include "plugin/clients.h"
 #include "plugin/detect.h"
 #include "plugin/engine.h"
+#include "plugin/plugin_options.h"
 #include "store/defender/store_counts.h"
 #include "store/defender/store_profiles.h"
 #include "store/index/store_index.h"
@@ -107,7 +113,8 @@ static const char export_config[] =
     "{\"mqttTopic\":\"bench/export\",\"roleArn\":\"arn:aws:iam::123456789012:role/Export\"}";
 #define N_RETAINED 5
 
-static bool retain; /* --retain */
+static bool retain;                             /* --retain */
+static size_t budget = PLUGIN_DATAPOINT_BUDGET; /* --datapoint-budget */
 
 #define N_PROFILES  (sizeof(profiles) / sizeof(profiles[0]))
 #define N_BEHAVIORS 5
@@ -416,7 +423,12 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
     printf("  broker-thread table per client:       %8.0f B    (target < 1024 B)\n",
            (double)rss_clients / (double)n);
     printf("  engine history per client:            %8.0f B\n", (double)rss_engine / (double)n);
+    printf("  of it in detect's maps (detect_bytes):%8.0f B\n",
+           (double)detect_bytes(d) / (double)n);
     printf("  rows: %" PRId64 " datapoints, %" PRId64 " violations\n", datapoints, violations);
+    printf("  judged datapoints left out:           %8.0f per window (budget: %s)\n",
+           (double)detect_datapoints_skipped(d) / N_WINDOWS,
+           budget == SIZE_MAX ? "none" : "fleet over it");
     if (retain)
         printf("  export: %zu documents, %.1f MB per window; broker ticks publishing them: "
                "%zu, longest %.2f ms (target < 5 ms)\n",
@@ -644,7 +656,8 @@ static void dyngroups_fleet(struct store *s, struct detect *d, size_t n)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench-detect [--retain] [THINGS] (default 100000)\n"
+    fprintf(stderr, "usage: bench-detect [--datapoint-budget N|all] [--retain] [THINGS] "
+                    "(default 100000)\n"
                     "       bench-detect --churn IDS [ROUNDS] (default 3 rounds)\n"
                     "       bench-detect --dyngroups [THINGS]\n");
     exit(1);
@@ -670,6 +683,11 @@ int main(int argc, char **argv)
     int rounds = 0, rc;
     bool dyn = false;
 
+    if (argc > 2 && strcmp(argv[1], "--datapoint-budget") == 0) {
+        budget = strcmp(argv[2], "all") == 0 ? SIZE_MAX : strtoul(argv[2], NULL, 10);
+        argv += 2;
+        argc -= 2;
+    }
     if (argc > 1 && strcmp(argv[1], "--retain") == 0) {
         retain = true;
         argv++;
@@ -705,7 +723,7 @@ int main(int argc, char **argv)
     store_set_cache_mb(s, DETECT_CACHE_MB); /* as the engine's connection */
     add_profiles(s);
     d = detect_new("us-east-1", "123456789012", RETAIN_MS, NULL);
-    if (!d)
+    if (!d || detect_set_datapoint_budget(d, budget))
         fail("detect_new", DD_ERR_NOMEM);
     rc = store_begin(s);
     if (!rc)

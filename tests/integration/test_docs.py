@@ -88,7 +88,7 @@ EXPECT = {
     EP + "--region us-west-2 sqs receive-message --queue-url "
     "http://localhost:4566/123456789012/west2 --query 'Messages[0].Body' --output text":
         ['"Message"', "across", "arn:aws:sns:us-west-1:123456789012:west1"],
-    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":33',
+    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":34',
                                                '"lagSeconds":', '"lagging":false'],
     "curl -s localhost:4566/_ddlocal/clock": ['"mode":"manual"'],
     "curl -s -X POST localhost:4566/_ddlocal/clock -d '{\"advanceSeconds\": 300}'":
@@ -166,6 +166,8 @@ EXPECT = {
     "bin/ddlocal explain --thing dev-XBHY":
         ["MsgSentSecProfile / MsgSentBehavior (aws:num-messages-sent)",
          "alarms when dev-XBHY sends 5 or more messages in a 5-minute period", "in-alarm"],
+    "curl -s -X PUT localhost:4566/_ddlocal/watch/dev-XBHY":
+        ['{"thingName":"dev-XBHY","watched":true}'],
     "curl -s http://127.0.0.1:4566/_ddlocal/sink/demo": ["SubscriptionConfirmation", 20],
     EP + "iot list-thing-groups --query 'thingGroups[].groupName' --output text":
         ["fleet\tline-1\tsite-1\n"],

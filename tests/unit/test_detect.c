@@ -2,7 +2,10 @@
 /* test_detect.c: Detect forgets the in-memory state of a thing (bucket
  * rings, cached evaluation states) once it gave no datapoint for
  * CLIENTS_FORGET_AFTER_MS, as the broker forgets its client id, and a thing
- * that comes back finds its alarm where it left it (in the database). */
+ * that comes back finds its alarm where it left it (in the database).
+ * Over the datapoint budget, only the datapoints that matter to a
+ * violation and those of watched things are written, and the retained
+ * values ListMetricValues reads stay whole. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +22,8 @@
 #include "plugin/detect.h"
 #include "store/defender/store_counts.h"
 #include "store/defender/store_profiles.h"
+#include "store/defender/store_retained.h"
+#include "store/defender/store_watch.h"
 #include "tests/unit/alloc_fail.h"
 #include "tests/unit/store_fixture.h"
 
@@ -254,6 +259,66 @@ static void test_exports_follow_the_commit(void **state)
     store_close(s);
 }
 
+/* The retained values of one thing's messages sent, joined by ','. */
+static int join_value(void *ctx, int64_t time_ms, const char *value_json)
+{
+    size_t len = strlen(ctx);
+
+    (void)time_ms;
+    snprintf((char *)ctx + len, 200 - len, "%s%s", len ? "," : "", value_json);
+    return DD_OK;
+}
+
+/* Over budget (0 things), a steady compliant thing writes no judged
+ * datapoint; violating ones, those in alarm, the clearing one and a
+ * watched thing's are written; ListMetricValues's values are the same as
+ * with every datapoint kept (the counter moves into the retained row). */
+static void test_budget_keeps_what_matters(void **state)
+{
+    static const struct {
+        uint32_t sent;
+        bool watch; /* watch dev-1 before this window */
+        int judged; /* judged datapoints written in this window */
+    } rows[] = {
+        { 10, false, 0 },  /* compliant: not written */
+        { 200, false, 1 }, /* 210 over ten minutes: violating, in alarm */
+        { 0, false, 1 },   /* still 200: violating */
+        { 0, false, 1 },   /* 0: compliant, clears the alarm */
+        { 0, false, 0 },   /* compliant again: not written */
+        { 0, true, 1 },    /* watched: written */
+    };
+    struct store *s = store_fixture_open();
+    struct detect *d = detector(s);
+    char sql[300], values[200] = "";
+    size_t i;
+
+    (void)state;
+    assert_int_equal(detect_set_datapoint_budget(d, 0), DD_OK);
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        int64_t t = END + (int64_t)i * CLOCK_BUCKET_MS;
+
+        if (rows[i].watch)
+            assert_int_equal(store_watch_add(s, "dev-1", t), DD_OK);
+        window(d, s, t, "dev-1", rows[i].sent);
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM datapoints d JOIN datapoint_series s ON "
+                 "s.id = d.series_id WHERE s.behavior_name = 'Sent' AND time_ms = %lld",
+                 (long long)t);
+        if (store_fixture_int(s, sql) != rows[i].judged)
+            fail_msg("window %zu: %d judged datapoints written, not %d", i,
+                     store_fixture_int(s, sql), rows[i].judged);
+    }
+    assert_int_equal(detect_datapoints_skipped(d), 2);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM violations"), 1);
+    assert_int_equal(store_retained_each(s, "dev-1", "aws:num-messages-sent", 1, END,
+                                         END + 10 * CLOCK_BUCKET_MS, 0, 100, join_value, values),
+                     DD_OK);
+    assert_string_equal(values, "{\"count\":10},{\"count\":200},{\"count\":0},{\"count\":0},"
+                                "{\"count\":0},{\"count\":0}");
+    detect_free(d);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_a_forgotten_thing_comes_back_to_its_alarm),
         cmocka_unit_test(test_exports_follow_the_commit),
         cmocka_unit_test(test_datapoints_carry_retained_counters),
+        cmocka_unit_test(test_budget_keeps_what_matters),
     };
 
     alloc_fail_setup();
