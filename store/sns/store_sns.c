@@ -333,17 +333,34 @@ int store_sns_subscription_list(struct store *s, const char *topic_arn, const ch
 
 /* ---- publishing ---- */
 
-/* One pending delivery per confirmed subscription of the message's topic. */
-static int fan_out(struct store *s, int64_t row, const char *topic_arn, int64_t now_real_ms, int *n)
+/* How long the delivery thread leaves a published message's deliveries
+ * to queues of other partitions to the publisher, which writes them there
+ * itself right after its commit (store_sns_local_message_away()): taken
+ * at once, a delivery would reach the queue twice. One that the publisher
+ * could not settle (no such queue yet) is the delivery thread's after it. */
+#define AWAY_GRACE_MS 2000
+
+/* One pending delivery per confirmed subscription of the message's topic;
+ * with local (a Publish that settles its own queue deliveries), those to
+ * queues of other partitions are due AWAY_GRACE_MS later. */
+static int fan_out(struct store *s, int64_t row, const char *topic_arn,
+                   const struct store_sns_local *local, int64_t now_real_ms, int *n)
 {
     static const char sql[] =
         "INSERT INTO sns_deliveries (message_row, subscription_arn, protocol, endpoint, status, "
         "next_attempt_real_ms, done_real_ms) SELECT ?1, arn, protocol, endpoint, " STORE_SNS_STATUS(
-            "protocol") ", ?2, " STORE_SNS_DONE("protocol",
-                                                "?2") " FROM sns_subscriptions WHERE topic_arn = "
-                                                      "?3 AND confirmed ORDER BY created_ms, arn";
-    int rc = store__run(s, sql, "fan out", "IIt", row, now_real_ms, topic_arn);
+            "protocol") ", CASE WHEN ?4 IS NOT NULL AND protocol = 'sqs' AND "
+                        "substr(endpoint, 1, length(?4)) <> ?4 THEN ?2 + ?5 ELSE ?2 "
+                        "END, " STORE_SNS_DONE(
+                            "protocol", "?2") " FROM sns_subscriptions WHERE topic_arn = ?3 AND "
+                                              "confirmed ORDER BY created_ms, arn";
+    char prefix[96] = "";
+    int rc;
 
+    if (local)
+        snprintf(prefix, sizeof(prefix), "arn:aws:sqs:%s:%s:", local->region, local->account);
+    rc = store__run(s, sql, "fan out", "IItsI", row, now_real_ms, topic_arn, local ? prefix : NULL,
+                    (int64_t)AWAY_GRACE_MS);
     *n = rc ? 0 : sqlite3_changes(s->db);
     return rc;
 }
@@ -362,7 +379,7 @@ int store_sns_publish(struct store *s, const struct store_sns_publish *p, int64_
     if (!rc)
         rc = insert_message(s, "Notification", p, NULL, 0, &row);
     if (!rc)
-        rc = fan_out(s, row, p->topic_arn, now_real_ms, n_deliveries);
+        rc = fan_out(s, row, p->topic_arn, p->local, now_real_ms, n_deliveries);
     if (!rc && p->local)
         rc = store__sns_local_message(s, p->local, row, p->timestamp_ms, now_real_ms);
     rc = store__finish(s, rc);
@@ -413,7 +430,7 @@ int store_sns_publish_fifo(struct store *s, const struct store_sns_publish *p,
             rc = store__run(s, mark_sql, "mark fifo message", "ttII", f->group_id, f->dedup_id,
                             *sequence, row);
         if (!rc)
-            rc = fan_out(s, row, p->topic_arn, now_real_ms, n_deliveries);
+            rc = fan_out(s, row, p->topic_arn, p->local, now_real_ms, n_deliveries);
         if (!rc && p->local)
             rc = store__sns_local_message(s, p->local, row, p->timestamp_ms, now_real_ms);
         if (!rc)
@@ -505,7 +522,7 @@ int store_sns_alert_fanout(struct store *s, int64_t alert_id, const char *topic_
             rc = insert_message(s, "Notification", &m, NULL, alert_id, &row);
         }
         if (!rc)
-            rc = fan_out(s, row, topic_arn, now_real_ms, n_deliveries);
+            rc = fan_out(s, row, topic_arn, NULL, now_real_ms, n_deliveries);
         if (!rc && local)
             rc = store__sns_local_message(s, local, row, now_ms, now_real_ms);
         if (rc)
