@@ -415,7 +415,7 @@ static void test_local_queue_deliveries(void **state)
     assert_non_null(strstr(bodies, "\"Message\" : \"hi\""));
     assert_non_null(strstr(bodies, "\"Signature\" : \""));
     assert_non_null(strstr(bodies, "\"UnsubscribeURL\" : \"http://h:1/?Action=Unsubscribe"));
-    assert_int_equal(store_sns_due_list(f->s, NOW, NOW, 8, settle_local, &st), DD_OK);
+    assert_int_equal(store_sns_due_list(f->s, NOW + 2000, NOW, 8, settle_local, &st), DD_OK);
     assert_int_equal(st.rc, DD_ERR_NOT_FOUND);
     assert_non_null(strstr(st.eb.msg, "not in this partition"));
     store_sns_local_cleanup(&l);
@@ -494,9 +494,14 @@ static void test_away_queue_deliveries(void **state)
     assert_int_equal(store_sqs_queue_create(qs, "w", "{}", NOW), DD_OK);
     assert_int_equal(store_sqs_queue_create(qs, "f", "{}", NOW), DD_OK);
     publish_local(f, &l, "a0000000-0000-4000-8000-000000000005", "{\"k\":\"y\"}", NULL);
-    /* Publish's transaction filters out one and leaves the rest pending... */
+    /* Publish's transaction filters out one and leaves the rest pending,
+     * due to the delivery thread only 2 s later (the publisher's turn)... */
     assert_int_equal(store_fixture_int(f->s, "SELECT count(*) FROM sns_deliveries "
                                              "WHERE status = 'pending'"),
+                     3);
+    assert_int_equal(store_fixture_int(f->s, "SELECT count(*) FROM sns_deliveries WHERE "
+                                             "status = 'pending' AND next_attempt_real_ms = "
+                                             "1700000000000 + 2000"),
                      3);
     /* ...then each is written where it can be. */
     assert_int_equal(store_sns_local_message_away(f->s, &l, "a0000000-0000-4000-8000-000000000005",
@@ -514,10 +519,10 @@ static void test_away_queue_deliveries(void **state)
     assert_int_equal(store_sns_local_message_away(f->s, &l, "nope", open_eu, qs, NOW, NOW), DD_OK);
     /* The delivery thread: the missing queue is retried until it exists; the
      * partition with no database stays pending. */
-    assert_int_equal(store_sns_due_list(f->s, NOW, NOW, 8, settle_away, &st), DD_OK);
+    assert_int_equal(store_sns_due_list(f->s, NOW + 2000, NOW, 8, settle_away, &st), DD_OK);
     assert_int_equal(st.rc, DD_ERR_NOT_FOUND);
     assert_int_equal(store_sqs_queue_create(qs, "later", "{}", NOW), DD_OK);
-    assert_int_equal(store_sns_due_list(f->s, NOW, NOW, 8, settle_away, &st), DD_OK);
+    assert_int_equal(store_sns_due_list(f->s, NOW + 2000, NOW, 8, settle_away, &st), DD_OK);
     queue_bodies_in(qs, "later", bodies, sizeof(bodies));
     assert_non_null(strstr(bodies, "\"Type\" : \"Notification\""));
     assert_int_equal(store_fixture_int(f->s,
