@@ -27,11 +27,14 @@ int store_watch_remove(struct store *s, const char *thing, struct dd_errbuf *eb)
     return rc ? rc : store__run(s, sql, "unwatch a thing", "t", thing);
 }
 
+/* A mark already as recent changes no row, so a thing read again and
+ * again (a dashboard polling it, a stopped manual clock) writes nothing. */
 int store_watch_inspected(struct store *s, const char *thing, int64_t now_ms)
 {
     static const char sql[] =
         "INSERT INTO datapoint_watch (thing_name, inspected_ms) VALUES (?1, ?2) "
-        "ON CONFLICT (thing_name) DO UPDATE SET inspected_ms = max(coalesce(inspected_ms, ?2), ?2)";
+        "ON CONFLICT (thing_name) DO UPDATE SET inspected_ms = ?2 "
+        "WHERE inspected_ms IS NULL OR inspected_ms < ?2";
 
     return store__run(s, sql, "mark a thing inspected", "tI", thing, now_ms);
 }
