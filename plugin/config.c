@@ -2,24 +2,43 @@
 /* config.c: building the broker thread's snapshot (see config.h). */
 #include "plugin/config.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
-#include "plugin/strlist.h"
 #include "store/defender/store_detect.h"
 #include "store/iot/store_certs.h"
-#include "store/iot/store_policies.h"
-#include "store/iot/store_registry.h"
+#include "store/iot/store_snapshot.h"
+
+/* A grant: holder (a thing or a certificate id) gets policy. A list of
+ * grants is sorted by holder, then policy name, as the store walks them. */
+struct grant {
+    char *holder;                       /* owned */
+    const struct policy_source *policy; /* borrowed from the load's policies */
+};
+
+struct grants {
+    struct grant *v; /* owned array of n */
+    size_t n, cap;
+};
 
 struct load {
     struct broker_config *c;
     size_t skipped;
-    struct strlist things;      /* registered thing names, collected before the per-thing reads */
+    struct strmap *policies;    /* name -> struct policy_source (owned, with its strings) */
     struct strmap *by_policies; /* "name\0name\0..." -> compiled set, shared */
+    struct grants thing_grants; /* from thing groups and their ancestors */
+    struct grants cert_grants;  /* attached to certificates */
+    struct store_cert_states certs;
+    struct dd_errbuf *eb; /* notes of what was left out */
 };
+
+/* Policies a snapshot set is compiled from, at most, as policy_set_new
+ * and the set's key allow (a name is at most 128 characters). */
+#define MAX_SET_POLICIES 64
 
 static int add_dimension(void *ctx, const char *name, const char *values_json)
 {
@@ -63,42 +82,163 @@ nomem:
     return DD_ERR_NOMEM;
 }
 
-static int collect_thing(void *ctx, const char *name)
+/* One policy and its default document, in one block the map owns. */
+static int add_policy(void *ctx, const char *name, const char *document, const char *unused)
+{
+    struct load *l = ctx;
+    size_t name_len = strlen(name), doc_len = strlen(document);
+    struct policy_source *p = malloc(sizeof(*p) + name_len + doc_len + 2);
+    char *name_copy, *doc_copy;
+
+    (void)unused;
+    if (!p)
+        return DD_ERR_NOMEM;
+    name_copy = (char *)(p + 1);
+    doc_copy = name_copy + name_len + 1;
+    memcpy(name_copy, name, name_len + 1);
+    memcpy(doc_copy, document, doc_len + 1);
+    p->name = name_copy;
+    p->document = doc_copy;
+    p->document_len = doc_len;
+    if (strmap_put(l->policies, name, name_len, p, NULL)) {
+        free(p);
+        return DD_ERR_NOMEM;
+    }
+    return DD_OK;
+}
+
+static int grants_add(struct grants *g, const char *holder, const struct policy_source *policy)
+{
+    char *copy;
+
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? 2 * g->cap : 64;
+        struct grant *v = realloc(g->v, cap * sizeof(*v));
+
+        if (!v)
+            return DD_ERR_NOMEM;
+        g->v = v;
+        g->cap = cap;
+    }
+    if (!(copy = strdup(holder)))
+        return DD_ERR_NOMEM;
+    g->v[g->n].holder = copy;
+    g->v[g->n].policy = policy;
+    g->n++;
+    return DD_OK;
+}
+
+static void grants_cleanup(struct grants *g)
+{
+    size_t i;
+
+    for (i = 0; i < g->n; i++)
+        free(g->v[i].holder);
+    free(g->v);
+    memset(g, 0, sizeof(*g));
+}
+
+/* The grants of holder: *first is where they begin, the return how many. */
+static size_t grants_of(const struct grants *g, const char *holder, size_t *first)
+{
+    size_t lo = 0, hi = g->n, end;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (strcmp(g->v[mid].holder, holder) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (end = lo; end < g->n && strcmp(g->v[end].holder, holder) == 0; end++)
+        ;
+    *first = lo;
+    return end - lo;
+}
+
+static int add_policy_grant(struct grants *g, const struct load *l, const char *holder,
+                            const char *policy)
+{
+    const struct policy_source *p = strmap_get(l->policies, policy, strlen(policy));
+
+    return p ? grants_add(g, holder, p) : DD_OK; /* no default document: nothing to enforce */
+}
+
+static int add_thing_grant(void *ctx, const char *thing, const char *policy, const char *unused)
 {
     struct load *l = ctx;
 
-    return strlist_add(&l->things, name, NULL);
+    (void)unused;
+    return add_policy_grant(&l->thing_grants, l, thing, policy);
 }
 
-/* The compiled set for a thing's effective policies, shared between things
- * with the same policies. *set is NULL when it has none. */
-static int policies_for(struct load *l, const struct store_policy_docs *docs,
-                        const struct policy_set **set, struct dd_errbuf *eb)
+static int add_cert_grant(void *ctx, const char *cert_id, const char *policy, const char *unused)
 {
-    struct policy_source src[64];
+    struct load *l = ctx;
+
+    (void)unused;
+    return add_policy_grant(&l->cert_grants, l, cert_id, policy);
+}
+
+/* The policies of a and b's grants for their holders (b may be NULL),
+ * merged by name with each once, as a thing's effective policies are:
+ * into src, which holds MAX_SET_POLICIES. Returns how many. */
+static size_t merge_grants(const struct grants *a, const char *a_holder, const struct grants *b,
+                           const char *b_holder, struct policy_source *src)
+{
+    size_t ai, bi = 0, an = grants_of(a, a_holder, &ai), bn = 0, n = 0;
+    size_t a_end = ai + an, b_end;
+
+    if (b)
+        bn = grants_of(b, b_holder, &bi);
+    b_end = bi + bn;
+    while ((ai < a_end || bi < b_end) && n < MAX_SET_POLICIES) {
+        const struct policy_source *pa = ai < a_end ? a->v[ai].policy : NULL;
+        const struct policy_source *pb = bi < b_end ? b->v[bi].policy : NULL;
+        int order = !pa ? 1 : !pb ? -1 : strcmp(pa->name, pb->name);
+
+        src[n++] = *(order <= 0 ? pa : pb);
+        if (order <= 0)
+            ai++;
+        if (order >= 0)
+            bi++;
+    }
+    return n;
+}
+
+/* The compiled set for the n policies of src (sorted by name), shared
+ * between holders with the same policies. *set is NULL when there are
+ * none. A set that no longer compiles is left out with a note in the
+ * load's eb about whom (stored documents were validated, so this only
+ * happens when the compiler became stricter): DD_OK then. */
+static int policies_for(struct load *l, const struct policy_source *src, size_t n, const char *whom,
+                        const struct policy_set **set)
+{
+    char key[MAX_SET_POLICIES * 130];
     struct policy_set *compiled, **sets;
-    char key[64 * 130];
-    size_t i, len = 0, n = docs->n < 64 ? docs->n : 64;
+    struct dd_errbuf policy_eb;
+    size_t i, len = 0;
     int rc;
 
     *set = NULL;
     if (!n)
         return DD_OK;
     for (i = 0; i < n; i++) {
-        size_t k = strlen(docs->v[i].name) + 1;
+        size_t k = strlen(src[i].name) + 1;
 
-        if (len + k > sizeof(key))
-            break;
-        memcpy(key + len, docs->v[i].name, k);
+        assert(len + k <= sizeof(key));
+        memcpy(key + len, src[i].name, k);
         len += k;
-        src[i].name = docs->v[i].name;
-        src[i].document = docs->v[i].document;
-        src[i].document_len = strlen(docs->v[i].document);
     }
     *set = strmap_get(l->by_policies, key, len);
     if (*set)
         return DD_OK;
-    rc = policy_set_new(src, n, &compiled, eb);
+    rc = policy_set_new(src, n, &compiled, &policy_eb);
+    if (rc == DD_ERR_MALFORMED_POLICY) {
+        dd_fail(l->eb, DD_OK, "policies of %s not enforced: %s", whom, policy_eb.msg);
+        return DD_OK;
+    }
     if (rc)
         return rc;
     sets = realloc(l->c->sets, (l->c->n_sets + 1) * sizeof(*sets));
@@ -160,34 +300,26 @@ static int copy_attributes(struct config_thing *t, const char *json)
     return DD_OK;
 }
 
-static int load_thing(struct store *s, struct load *l, const char *name, struct dd_errbuf *eb)
+/* One registered thing: its type, attributes and the policies of its
+ * groups. */
+static int add_thing(void *ctx, const char *name, const char *type_name, const char *attributes)
 {
-    struct store_policy_docs docs = { 0 };
-    struct store_thing thing = { 0 };
+    struct policy_source src[MAX_SET_POLICIES];
+    struct load *l = ctx;
     struct config_thing *t = calloc(1, sizeof(*t));
-    int rc;
+    int rc = DD_OK;
 
     if (!t)
         return DD_ERR_NOMEM;
-    rc = store_thing_get(s, name, &thing, NULL);
-    if (rc == DD_ERR_NOT_FOUND) {
-        free(t);
-        return DD_OK; /* deleted since it was listed */
-    }
-    if (!rc && thing.type_name[0] && !(t->type_name = strdup(thing.type_name)))
+    if (type_name && type_name[0] && !(t->type_name = strdup(type_name)))
         rc = DD_ERR_NOMEM;
     if (!rc)
-        rc = copy_attributes(t, thing.attributes);
+        rc = copy_attributes(t, attributes);
     if (!rc)
-        rc = store_policy_effective(s, name, STORE_TARGET_CERT, NULL, &docs, NULL);
-    if (rc == DD_ERR_NOT_FOUND)
-        rc = DD_OK;
-    if (!rc)
-        rc = policies_for(l, &docs, &t->policies, eb);
+        rc = policies_for(l, src, merge_grants(&l->thing_grants, name, NULL, NULL, src), name,
+                          &t->policies);
     if (!rc && strmap_put(l->c->things, name, strlen(name), t, NULL))
         rc = DD_ERR_NOMEM;
-    store_policy_docs_cleanup(&docs);
-    store_thing_cleanup(&thing);
     if (rc)
         thing_free(t);
     return rc;
@@ -204,42 +336,19 @@ static void cert_free(void *v)
 }
 
 /* One certificate: its status and, when active, the compiled policies for
- * it alone and for each thing it is attached to. */
-static int load_cert(struct store *s, struct load *l, const struct store_cert_state *st,
-                     struct dd_errbuf *eb)
+ * it alone. Its things come with add_cert_thing(). */
+static int add_cert(struct load *l, const struct store_cert_state *st)
 {
-    struct store_policy_docs docs = { 0 };
-    struct store_names things = { 0 };
+    struct policy_source src[MAX_SET_POLICIES];
     struct config_cert *c = calloc(1, sizeof(*c));
-    size_t i;
-    int rc;
+    int rc = DD_OK;
 
-    if (!c || !(c->things = strmap_new())) {
-        cert_free(c);
+    if (!c)
         return DD_ERR_NOMEM;
-    }
     c->active = st->status == STORE_CERT_ACTIVE;
-    rc = c->active ? store_policy_docs_for_cert(s, st->cert_id, &docs) : DD_OK;
-    if (!rc && c->active)
-        rc = policies_for(l, &docs, &c->alone, eb);
-    store_policy_docs_cleanup(&docs);
-    if (!rc && c->active)
-        rc = store_cert_things(s, st->cert_id, &things);
-    for (i = 0; !rc && i < things.n; i++) {
-        struct config_cert_thing *t = calloc(1, sizeof(*t));
-
-        rc = t ? store_policy_effective(s, things.names[i], STORE_TARGET_CERT, st->cert_id, &docs,
-                                        NULL)
-               : DD_ERR_NOMEM;
-        if (!rc)
-            rc = policies_for(l, &docs, &t->policies, eb);
-        store_policy_docs_cleanup(&docs);
-        if (!rc && strmap_put(c->things, things.names[i], strlen(things.names[i]), t, NULL))
-            rc = DD_ERR_NOMEM;
-        if (rc)
-            free(t);
-    }
-    store_names_cleanup(&things);
+    if (c->active)
+        rc = policies_for(l, src, merge_grants(&l->cert_grants, st->cert_id, NULL, NULL, src),
+                          st->cert_id, &c->alone);
     if (!rc && strmap_put(l->c->certs, st->cert_id, strlen(st->cert_id), c, NULL))
         rc = DD_ERR_NOMEM;
     if (rc)
@@ -247,53 +356,69 @@ static int load_cert(struct store *s, struct load *l, const struct store_cert_st
     return rc;
 }
 
-static int load_certs(struct store *s, struct load *l, struct dd_errbuf *eb)
+/* A thing an active certificate is attached to: the policies of the
+ * thing's groups and the certificate's own. */
+static int add_cert_thing(void *ctx, const char *cert_id, const char *thing, const char *unused)
 {
-    struct store_cert_states states = { 0 };
-    struct dd_errbuf policy_eb;
-    size_t i;
-    int rc = store_cert_states(s, &states);
+    struct policy_source src[MAX_SET_POLICIES];
+    struct load *l = ctx;
+    struct config_cert *c = strmap_get(l->c->certs, cert_id, strlen(cert_id));
+    struct config_cert_thing *t;
+    int rc;
 
-    for (i = 0; i < states.n && !rc; i++) {
-        rc = load_cert(s, l, &states.v[i], &policy_eb);
-        if (rc == DD_ERR_MALFORMED_POLICY) {
-            dd_fail(eb, DD_OK, "policies of certificate %s not enforced: %s", states.v[i].cert_id,
-                    policy_eb.msg);
-            rc = DD_OK;
-        }
-    }
-    store_cert_states_cleanup(&states);
+    (void)unused;
+    if (!c || !c->active)
+        return DD_OK;
+    /* Most certificates have no thing: their map is made for the first. */
+    if (!c->things && !(c->things = strmap_new()))
+        return DD_ERR_NOMEM;
+    if (!(t = calloc(1, sizeof(*t))))
+        return DD_ERR_NOMEM;
+    rc = policies_for(l, src, merge_grants(&l->thing_grants, thing, &l->cert_grants, cert_id, src),
+                      cert_id, &t->policies);
+    if (!rc && strmap_put(c->things, thing, strlen(thing), t, NULL))
+        rc = DD_ERR_NOMEM;
+    if (rc)
+        free(t);
     return rc;
 }
 
 int config_load(struct store *s, struct broker_config **out, struct dd_errbuf *eb)
 {
-    struct load l = { calloc(1, sizeof(struct broker_config)), 0, { 0 }, strmap_new() };
-    struct dd_errbuf policy_eb;
+    struct load l = { .c = calloc(1, sizeof(struct broker_config)),
+                      .policies = strmap_new(),
+                      .by_policies = strmap_new(),
+                      .eb = eb };
     size_t i;
     int rc = DD_ERR_NOMEM;
 
     *out = NULL;
     dd_errbuf_clear(eb);
-    if (!l.c || !l.by_policies || !(l.c->things = strmap_new()) || !(l.c->certs = strmap_new()))
+    if (!l.c || !l.policies || !l.by_policies || !(l.c->things = strmap_new()) ||
+        !(l.c->certs = strmap_new()))
         goto out;
+    /* The grants refer to the policies, so those come first. */
     rc = store_detect_each_dimension(s, add_dimension, &l);
     if (!rc)
-        rc = store_detect_each_thing(s, collect_thing, &l);
-    for (i = 0; i < l.things.n && !rc; i++) {
-        rc = load_thing(s, &l, l.things.v[i], &policy_eb);
-        if (rc == DD_ERR_MALFORMED_POLICY) {
-            /* Stored documents were validated; one that no longer compiles
-             * is left out rather than taking the broker's policies down. */
-            dd_fail(eb, DD_OK, "policies of %s not enforced: %s", l.things.v[i], policy_eb.msg);
-            rc = DD_OK;
-        }
-    }
+        rc = store_snapshot_policies(s, add_policy, &l);
     if (!rc)
-        rc = load_certs(s, &l, eb);
+        rc = store_snapshot_thing_grants(s, add_thing_grant, &l);
+    if (!rc)
+        rc = store_snapshot_cert_grants(s, add_cert_grant, &l);
+    if (!rc)
+        rc = store_snapshot_things(s, add_thing, &l);
+    if (!rc)
+        rc = store_cert_states(s, &l.certs);
+    for (i = 0; !rc && i < l.certs.n; i++)
+        rc = add_cert(&l, &l.certs.v[i]);
+    if (!rc)
+        rc = store_snapshot_cert_things(s, add_cert_thing, &l);
 out:
-    strlist_cleanup(&l.things);
+    store_cert_states_cleanup(&l.certs);
+    grants_cleanup(&l.cert_grants);
+    grants_cleanup(&l.thing_grants);
     strmap_free(l.by_policies, NULL);
+    strmap_free(l.policies, free);
     if (rc) {
         config_free(l.c);
         return rc;

@@ -38,7 +38,7 @@ struct config_thing {
 struct config_cert {
     bool active;
     const struct policy_set *alone; /* borrowed; its own policies, NULL = none */
-    struct strmap *things;          /* attached thing -> struct config_cert_thing */
+    struct strmap *things;          /* attached thing -> struct config_cert_thing; NULL: none */
 };
 
 struct config_cert_thing {

@@ -313,7 +313,8 @@ static bool authorized(struct plugin *p, struct mosquitto *client, enum policy_a
         /* The certificate is the principal: its policies, plus those of the
          * thing the client id names if the certificate is attached to it. */
         const struct config_cert *c = config_cert(p->config, cert_id);
-        const struct config_cert_thing *ct = c && id ? strmap_get(c->things, id, strlen(id)) : NULL;
+        const struct config_cert_thing *ct =
+            c && c->things && id ? strmap_get(c->things, id, strlen(id)) : NULL;
 
         set = ct ? ct->policies : c ? c->alone : NULL;
         ctx.certificate_id = cert_id;

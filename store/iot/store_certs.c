@@ -412,11 +412,3 @@ int store_cert_states(struct store *s, struct store_cert_states *out)
         store_cert_states_cleanup(out);
     return rc;
 }
-
-int store_cert_things(struct store *s, const char *cert_id, struct store_names *out)
-{
-    static const char sql[] =
-        "SELECT thing_name FROM thing_principals WHERE cert_id = ? ORDER BY thing_name";
-
-    return store__names(s, sql, 0, out, "s", cert_id);
-}

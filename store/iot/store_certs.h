@@ -200,9 +200,4 @@ int store_principal_things(struct store *s, const char *cert_id, const char *aft
  * with store_cert_states_cleanup(). DD_ERR_STORE, DD_ERR_NOMEM. */
 int store_cert_states(struct store *s, struct store_cert_states *out);
 
-/* Every thing name certificate cert_id is attached to, sorted (empty for
- * an unknown id). out is cleared first; clean up with
- * store_names_cleanup(). DD_ERR_STORE, DD_ERR_NOMEM. */
-int store_cert_things(struct store *s, const char *cert_id, struct store_names *out);
-
 #endif

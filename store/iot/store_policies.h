@@ -173,15 +173,4 @@ int store_policy_effective(struct store *s, const char *thing_name, enum store_t
                            const char *principal, struct store_policy_docs *out,
                            struct dd_errbuf *eb);
 
-/* For the broker's snapshot: the default documents of the policies attached
- * directly to any of the n_groups thing groups in groups (ancestors are not
- * added; unknown names match nothing), each policy once, by name. groups may
- * be NULL when n_groups is 0. out is cleared first; clean up with
- * store_policy_docs_cleanup(). DD_ERR_STORE, DD_ERR_NOMEM. */
-int store_policy_docs_for_groups(struct store *s, const char *const *groups, size_t n_groups,
-                                 struct store_policy_docs *out);
-
-/* The same for the policies attached to certificate cert_id (borrowed). */
-int store_policy_docs_for_cert(struct store *s, const char *cert_id, struct store_policy_docs *out);
-
 #endif

@@ -283,20 +283,6 @@ static void test_principals(void **state)
     assert_int_equal(store_thing_principal_detach(s, "t1", C1, &eb), DD_OK);
     assert_int_equal(store_thing_delete(s, "t1", -1, &eb), DD_OK);
     assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM things WHERE name = 't1'"), 0);
-
-    /* For the broker: the things of a certificate; a deleted thing is gone
-     * (the schema's cascade, kept as a safety net). */
-    assert_int_equal(store_cert_things(s, C1, &l), DD_OK);
-    assert_int_equal(l.n, 1);
-    assert_string_equal(l.names[0], "t3");
-    store_names_cleanup(&l);
-    store_fixture_exec(s, "DELETE FROM things WHERE name = 't3'");
-    assert_int_equal(store_cert_things(s, C1, &l), DD_OK);
-    assert_int_equal(l.n, 0);
-    store_names_cleanup(&l);
-    assert_int_equal(store_cert_things(s, NO, &l), DD_OK);
-    assert_int_equal(l.n, 0);
-    store_names_cleanup(&l);
 }
 
 static void test_states(void **state)
@@ -376,7 +362,7 @@ static int sweep_states(void *ctx)
 
 static int sweep_names(void *ctx)
 {
-    struct store_names a, b, c;
+    struct store_names a, b;
     struct dd_errbuf eb;
     int rc = store_thing_principals(ctx, "t1", "", 10, &a, &eb);
 
@@ -384,13 +370,8 @@ static int sweep_names(void *ctx)
         rc = store_principal_things(ctx, C1, "", 10, &b, &eb);
     else
         memset(&b, 0, sizeof(b));
-    if (!rc)
-        rc = store_cert_things(ctx, C1, &c);
-    else
-        memset(&c, 0, sizeof(c));
     store_names_cleanup(&a);
     store_names_cleanup(&b);
-    store_names_cleanup(&c);
     return rc;
 }
 

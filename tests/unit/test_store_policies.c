@@ -296,25 +296,6 @@ static void test_attached_recursive_and_effective(void **state)
     assert_null(d.v);
     assert_int_equal(store_policy_effective(s, NULL, STORE_TARGET_THING_GROUP, "ghost", &d, &eb),
                      DD_ERR_NOT_FOUND);
-
-    /* The broker's snapshot queries: direct attachments only. */
-    {
-        static const char *const gs[] = { "leaf", "other", "ghost" };
-
-        assert_int_equal(store_policy_docs_for_groups(s, gs, 3, &d), DD_OK);
-        assert_int_equal(d.n, 3);
-        assert_string_equal(d.v[0].name, "a-root");
-        assert_string_equal(d.v[1].name, "c-leaf");
-        assert_string_equal(d.v[2].name, "e-other");
-        store_policy_docs_cleanup(&d);
-        assert_int_equal(store_policy_docs_for_groups(s, NULL, 0, &d), DD_OK);
-        assert_int_equal(d.n, 0);
-        store_policy_docs_cleanup(&d);
-    }
-    assert_int_equal(store_policy_docs_for_cert(s, CERT, &d), DD_OK);
-    assert_int_equal(d.n, 1);
-    assert_string_equal(d.v[0].document, DOC_B);
-    store_policy_docs_cleanup(&d);
 }
 
 static void test_list_order_and_pages(void **state)
@@ -451,7 +432,6 @@ static void test_custom_metrics(void **state)
 
 static int sweep_reads(void *ctx)
 {
-    static const char *const gs[] = { "leaf", "root" };
     struct store *s = ctx;
     struct store_policy p;
     struct store_policy_version v;
@@ -483,12 +463,6 @@ static int sweep_reads(void *ctx)
     store_name_page_cleanup(&n);
     if (!rc)
         rc = store_policy_effective(s, "t1", STORE_TARGET_CERT, CERT, &d, &eb);
-    store_policy_docs_cleanup(&d);
-    if (!rc)
-        rc = store_policy_docs_for_groups(s, gs, 2, &d);
-    store_policy_docs_cleanup(&d);
-    if (!rc)
-        rc = store_policy_docs_for_cert(s, CERT, &d);
     store_policy_docs_cleanup(&d);
     if (!rc)
         rc = store_dimension_get(s, "d", &dim, &eb);
