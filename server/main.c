@@ -293,10 +293,15 @@ static bool tls_files_current(const struct server *srv, const char *dir)
     struct store_ca stored = { 0 };
     struct store *s = NULL;
     const char *hosts[] = { srv->bind, srv->mqtts_host };
+    int64_t now_s = server_real_ms() / 1000;
     bool current = false;
 
+    /* A new data directory has no files: do not migrate a new database
+     * here, in the process that stays (the child does, as it did). */
+    if (!ca_server_files_current(NULL, dir, hosts, 2, now_s))
+        return false;
     if (store_open(srv->db_path, &s, &eb) == DD_OK && store_ca_get(s, &stored, &eb) == DD_OK)
-        current = ca_server_files_current(stored.cert_pem, dir, hosts, 2, server_real_ms() / 1000);
+        current = ca_server_files_current(stored.cert_pem, dir, hosts, 2, now_s);
     store_ca_cleanup(&stored);
     store_close(s);
     return current;

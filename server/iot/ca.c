@@ -613,7 +613,7 @@ bool ca_server_files_current(const char *ca_pem, const char *dir, const char *co
 
     if (server_san(hosts, n_hosts, san, sizeof(san)))
         return false;
-    if (!read_small_file(dir, "ca.pem", text, sizeof(text)) || strcmp(text, ca_pem) != 0)
+    if (!read_small_file(dir, "ca.pem", text, sizeof(text)) || (ca_pem && strcmp(text, ca_pem)))
         return false;
     if (!file_readable(dir, "server.key") || !file_readable(dir, "server.pem"))
         return false;
