@@ -50,6 +50,7 @@
 
 #define POLL_MS            20
 #define KICK_MS            1
+#define STARTING_KICK_MS   2 /* until the broker's first tick */
 #define HEARTBEAT_EVERY_MS 1000
 #define LAG_WARN_EVERY_MS  60000
 #define OUTBOX_BATCH       256
@@ -771,12 +772,16 @@ static void *engine_run(void *arg)
         bool stopping, moved, kick;
         int64_t now_real;
 
-        /* Before its first tick the broker is still starting: no signals. */
-        kick = e->ticking && broker_behind(e);
+        /* Until its first tick the broker is starting, and once its loop
+         * runs an idle broker sleeps up to 100 ms before that tick, which
+         * health waits for (the first heartbeat follows it): nudge it every
+         * few milliseconds until it ticks. A SIGURG that comes before the
+         * loop only leaves a note (wake.h). */
+        kick = !e->ticking || broker_behind(e);
         if (kick)
             wake_broker(e->broker);
         clock_gettime(CLOCK_REALTIME, &until);
-        clock_timespec_add_ms(&until, kick ? KICK_MS : POLL_MS);
+        clock_timespec_add_ms(&until, !e->ticking ? STARTING_KICK_MS : kick ? KICK_MS : POLL_MS);
         pthread_mutex_lock(&e->lock);
         if (!e->head && !e->stopping && !e->poked)
             pthread_cond_timedwait(&e->wake, &e->lock, &until);
