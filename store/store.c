@@ -402,11 +402,6 @@ int store_open(const char *path, struct store **out, struct dd_errbuf *eb)
         goto fail;
     }
     sqlite3_busy_handler(s->db, busy_wait, s);
-    /* The last connection to close keeps the WAL and its index (it still
-     * checkpoints): without this each start deleted and created them again,
-     * and the first commit to a new WAL waits on syncing its directory
-     * (docs/performance.md, "Start-up and memory"). */
-    sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){ 1 });
     /* Switching a new file to WAL needs a moment of exclusive access; a
      * second process opening the same new file may see SQLITE_BUSY here. */
     for (tries = 0;; tries++) {
