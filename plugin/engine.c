@@ -17,6 +17,7 @@
 #include "plugin/engine.h"
 
 #include <assert.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -49,6 +50,7 @@
 
 #define POLL_MS            20
 #define KICK_MS            1
+#define STARTING_KICK_MS   2 /* until the broker's first tick */
 #define HEARTBEAT_EVERY_MS 1000
 #define LAG_WARN_EVERY_MS  60000
 #define OUTBOX_BATCH       256
@@ -571,8 +573,14 @@ static void write_heartbeat(struct engine *e, int64_t now_real, bool stopping)
         return;
     }
     /* bin/ddlocal reports the emulator up on this line: health is ok now. */
-    if (!e->last_heartbeat_real_ms && !stopping)
+    if (!e->last_heartbeat_real_ms && !stopping) {
         engine_log(e, MOSQ_LOG_NOTICE, "ddlocal: serving (first heartbeat written)");
+        /* Start-up is over: give back what it freed (the plugin's and the
+         * engine's first connections, the first snapshot's build), which
+         * glibc keeps in each thread's arena, about 350 KB idle
+         * (docs/performance.md, "Start-up and memory"). Once. */
+        malloc_trim(0);
+    }
     e->last_heartbeat_real_ms = now_real;
     e->heartbeat_due = false;
     /* No data_version read here: our own commit does not move it (SQLite
@@ -764,12 +772,16 @@ static void *engine_run(void *arg)
         bool stopping, moved, kick;
         int64_t now_real;
 
-        /* Before its first tick the broker is still starting: no signals. */
-        kick = e->ticking && broker_behind(e);
+        /* Until its first tick the broker is starting, and once its loop
+         * runs an idle broker sleeps up to 100 ms before that tick, which
+         * health waits for (the first heartbeat follows it): nudge it every
+         * few milliseconds until it ticks. A SIGURG that comes before the
+         * loop only leaves a note (wake.h). */
+        kick = !e->ticking || broker_behind(e);
         if (kick)
             wake_broker(e->broker);
         clock_gettime(CLOCK_REALTIME, &until);
-        clock_timespec_add_ms(&until, kick ? KICK_MS : POLL_MS);
+        clock_timespec_add_ms(&until, !e->ticking ? STARTING_KICK_MS : kick ? KICK_MS : POLL_MS);
         pthread_mutex_lock(&e->lock);
         if (!e->head && !e->stopping && !e->poked)
             pthread_cond_timedwait(&e->wake, &e->lock, &until);

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "server/partitions.h"
 #include "server/server.h"
 #include "server/worker.h"
+#include "store/iot/store_certs.h"
 #include "store/store.h"
 
 long long server_real_ms(void)
@@ -64,7 +66,9 @@ static void usage(FILE *f)
                "With --issue-server-cert, writes the emulator's CA (ca.pem) and a new TLS\n"
                "server certificate (server.pem, server.key) for localhost, 127.0.0.1, ::1,\n"
                "the --bind address and the --mqtts-endpoint host into DIR and exits.\n"
-               "--tls-dir writes the same files into DIR, says so on stdout, then serves.\n"
+               "--tls-dir writes the same files into DIR (keeping those an earlier start\n"
+               "wrote for the same CA and names, unless they end within 30 days), says so\n"
+               "on stdout, then serves.\n"
                "With --verify-signatures, every AWS request must be signed (SigV4) with one\n"
                "of the --credentials pairs (repeatable).\n");
 }
@@ -279,6 +283,30 @@ static int issue_server_cert(const struct server *srv, const char *dir)
     return rc ? 1 : 0;
 }
 
+/* Whether the TLS listener's files in dir, written by an earlier start,
+ * still serve: made for this database's CA and these names, and not near
+ * their end (ca_server_files_current). A check that cannot read the
+ * database says no, and the child then writes them (or says why not). */
+static bool tls_files_current(const struct server *srv, const char *dir)
+{
+    struct dd_errbuf eb = { { 0 } };
+    struct store_ca stored = { 0 };
+    struct store *s = NULL;
+    const char *hosts[] = { srv->bind, srv->mqtts_host };
+    int64_t now_s = server_real_ms() / 1000;
+    bool current = false;
+
+    /* A new data directory has no files: do not migrate a new database
+     * here, in the process that stays (the child does, as it did). */
+    if (!ca_server_files_current(NULL, dir, hosts, 2, now_s))
+        return false;
+    if (store_open(srv->db_path, &s, &eb) == DD_OK && store_ca_get(s, &stored, &eb) == DD_OK)
+        current = ca_server_files_current(stored.cert_pem, dir, hosts, 2, now_s);
+    store_ca_cleanup(&stored);
+    store_close(s);
+    return current;
+}
+
 int main(int argc, char **argv)
 {
     struct server srv = {
@@ -332,8 +360,13 @@ int main(int argc, char **argv)
     /* The launcher starts mosquitto, whose TLS listener reads these files,
      * as soon as this line is out, while this process goes on starting. A
      * child makes them: the key and certificate work touches about 3 MB of
-     * OpenSSL that the server would otherwise keep resident for nothing. */
-    if (tls_dir) {
+     * OpenSSL that the server would otherwise keep resident for nothing.
+     * Files an earlier start wrote for the same CA and names are kept: the
+     * child's work was most of a restart's time (docs/performance.md). */
+    if (tls_dir && tls_files_current(&srv, tls_dir)) {
+        printf("ddlocal-server: TLS files ready (kept)\n");
+        fflush(stdout);
+    } else if (tls_dir) {
         pid_t child = fork();
         int status = 1;
 
@@ -346,13 +379,17 @@ int main(int argc, char **argv)
         /* On failure the child has said why, as the last line. */
         if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status))
             return 1;
-        printf("ddlocal-server: TLS files written\n");
+        printf("ddlocal-server: TLS files ready (written)\n");
         fflush(stdout);
     }
     if (partitions_start(&srv, &eb)) {
         fprintf(stderr, "ddlocal-server: %s\n", eb.msg);
         return 1;
     }
+    /* What the start freed (the connections that migrated and checked the
+     * databases) stays in the main arena under the threshold above: give
+     * it back once, about 200 KB idle. */
+    malloc_trim(0);
 
     /* Signals are taken by sigwait below; MHD's threads inherit the mask. */
     sigemptyset(&sigs);

@@ -554,15 +554,92 @@ static int server_san(const char *const *hosts, size_t n, char *buf, size_t size
     return strbuf_check(&sb);
 }
 
+/* The note written after the server files: the certificate's names and
+ * its last valid second, so that the next start can tell whether they
+ * still serve without parsing them (ca_server_files_current). */
+#define SERVER_NOTE    "server.names"
+#define SERVER_RENEW_S (30 * 86400) /* rewrite a certificate this close to its end */
+
+/* The note's text for san and not_after into buf (size bytes). */
+static int server_note(const char *san, int64_t not_after, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "%s\n%lld\n", san, (long long)not_after);
+
+    return n < 0 || (size_t)n >= size ? DD_ERR_TOO_LARGE : DD_OK;
+}
+
+/* The whole of dir/name into buf (size bytes, NUL-terminated). False when
+ * it is missing, unreadable or does not fit. */
+static bool read_small_file(const char *dir, const char *name, char *buf, size_t size)
+{
+    char path[1024];
+    size_t len = 0;
+    ssize_t n;
+    int fd;
+
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+        return false;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    while (len < size - 1) {
+        n = read(fd, buf + len, size - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    buf[len] = '\0';
+    return len < size - 1;
+}
+
+/* Whether dir/name exists and this process may read it. */
+static bool file_readable(const char *dir, const char *name)
+{
+    char path[1024];
+
+    return (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) < sizeof(path) &&
+           access(path, R_OK) == 0;
+}
+
+bool ca_server_files_current(const char *ca_pem, const char *dir, const char *const *hosts,
+                             size_t n_hosts, int64_t now_s)
+{
+    char san[1024], text[4096], want[sizeof(san) + 32];
+    const char *end;
+    long long not_after;
+
+    if (server_san(hosts, n_hosts, san, sizeof(san)))
+        return false;
+    if (!read_small_file(dir, "ca.pem", text, sizeof(text)) || (ca_pem && strcmp(text, ca_pem)))
+        return false;
+    if (!file_readable(dir, "server.key") || !file_readable(dir, "server.pem"))
+        return false;
+    if (!read_small_file(dir, SERVER_NOTE, text, sizeof(text)))
+        return false;
+    end = strchr(text, '\n');
+    if (!end || sscanf(end + 1, "%lld", &not_after) != 1)
+        return false;
+    if (server_note(san, not_after, want, sizeof(want)) || strcmp(text, want) != 0)
+        return false;
+    return not_after - now_s > SERVER_RENEW_S;
+}
+
 int ca_write_server_files(const struct ca *ca, const char *dir, const char *const *hosts,
                           size_t n_hosts, int64_t now_s, struct dd_errbuf *eb)
 {
     EVP_PKEY *key = EVP_EC_gen("P-256");
     X509_NAME *name = name_cn("localhost", "ddlocal");
-    char san[1024], *key_pem = NULL, *cert_pem = NULL;
+    char san[1024], note[sizeof(san) + 32], path[1024], *key_pem = NULL, *cert_pem = NULL;
+    int64_t not_after = now_s + (int64_t)SERVER_DAYS * 86400;
     X509 *x = NULL;
     int rc;
 
+    /* Until the note is back, a start that looks finds nothing current. */
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, SERVER_NOTE) < sizeof(path))
+        unlink(path);
     if (!key || !name) {
         rc = ssl_fail(eb, DD_ERR_INTERNAL, "cannot create the server key");
         goto out;
@@ -572,8 +649,7 @@ int ca_write_server_files(const struct ca *ca, const char *dir, const char *cons
         dd_fail(eb, rc, "the server certificate's names do not fit");
         goto out;
     }
-    rc = issue(ca, key, name, now_s - BACKDATE_S, now_s + (int64_t)SERVER_DAYS * 86400, san,
-               "serverAuth", &x, eb);
+    rc = issue(ca, key, name, now_s - BACKDATE_S, not_after, san, "serverAuth", &x, eb);
     if (!rc)
         rc = key_to_pem(key, &key_pem);
     if (!rc)
@@ -584,6 +660,10 @@ int ca_write_server_files(const struct ca *ca, const char *dir, const char *cons
         rc = write_file(dir, "server.key", key_pem, 0600, eb);
     if (!rc)
         rc = write_file(dir, "server.pem", cert_pem, 0644, eb);
+    if (!rc && server_note(san, not_after, note, sizeof(note)))
+        rc = dd_fail(eb, DD_ERR_INTERNAL, "the server certificate's names do not fit");
+    if (!rc)
+        rc = write_file(dir, SERVER_NOTE, note, 0644, eb);
 out:
     if (key_pem)
         OPENSSL_cleanse(key_pem, strlen(key_pem));

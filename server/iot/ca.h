@@ -93,6 +93,17 @@ int ca_inspect(const char *pem, const char *ca_pem, struct ca_cert *out,
 int ca_write_server_files(const struct ca *ca, const char *dir, const char *const *hosts,
                           size_t n_hosts, int64_t now_s, struct dd_errbuf *eb);
 
+/* Whether the files ca_write_server_files() wrote into dir can serve as
+ * they are: its ca.pem is ca_pem (borrowed, the database's CA; NULL checks
+ * everything else, to spare reading the database when that already says
+ * no), its server certificate names exactly what hosts (as above) would,
+ * and it is valid for 30 more days at real time now_s. It reads the small
+ * note (server.names) written after the three files, and no certificate,
+ * so it needs no OpenSSL. Any thread. Cannot fail: anything missing or
+ * unreadable is false. */
+bool ca_server_files_current(const char *ca_pem, const char *dir, const char *const *hosts,
+                             size_t n_hosts, int64_t now_s);
+
 /* ---- registered CAs and revocation at the issuer ---- */
 
 #define CA_SERIAL_SIZE 67  /* a serial number in lowercase hex (20 bytes: 40 digits) */

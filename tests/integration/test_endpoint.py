@@ -4,11 +4,13 @@ listener, and a Device SDK (Debian's python3-awscrt) connects through that
 answer with a certificate from CreateKeysAndCertificate and publishes with
 QoS 1; iot:CredentialProvider and iot:Jobs answer AWS's form; without a TLS
 listener every type does; the server certificate names the --public-url
-host; ddlocal-server's --mqtts-endpoint option on its own."""
+host; ddlocal-server's --mqtts-endpoint option on its own; --tls-dir keeps
+the files an earlier start wrote while they still serve."""
 import json
 import os
 import re
 import subprocess
+import time
 
 import pytest
 from cryptography import x509
@@ -179,3 +181,56 @@ def test_server_option_refuses_bad_values(tmp_path, bad):
                        capture_output=True, text=True, timeout=10)
     assert p.returncode == 2, p.stderr
     assert "--mqtts-endpoint" in p.stderr
+
+
+def tls_line(tmp_path, *args):
+    tls = tmp_path / "tls"
+    tls.mkdir(exist_ok=True)
+    port = free_port()
+    p = subprocess.Popen([SERVER, "--database", str(tmp_path / "s.db"), "--port", str(port),
+                          "--tls-dir", str(tls)] + list(args),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline().strip()
+    finally:
+        p.terminate()
+        p.communicate(timeout=10)
+    files = {n: (tls / n).read_bytes() for n in ("ca.pem", "server.pem", "server.key")}
+    return line, files
+
+
+def test_tls_files_are_kept_while_they_serve(tmp_path):
+    line, first = tls_line(tmp_path)
+    assert line == "ddlocal-server: TLS files ready (written)"
+    # The same database and names: the files stay as they were.
+    line, again = tls_line(tmp_path)
+    assert (line, again) == ("ddlocal-server: TLS files ready (kept)", first)
+    # Another name for devices: a new certificate that names it.
+    line, named = tls_line(tmp_path, "--mqtts-endpoint", "devices.example:8883")
+    assert line == "ddlocal-server: TLS files ready (written)"
+    assert named["ca.pem"] == first["ca.pem"] and named["server.pem"] != first["server.pem"]
+    san = x509.load_pem_x509_certificate(named["server.pem"]).extensions.get_extension_for_class(
+        x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["localhost", "devices.example"]
+    # A certificate 30 days or less from its end is renewed.
+    note = tmp_path / "tls" / "server.names"
+    names, _ = note.read_text().split("\n", 1)
+    note.write_text("%s\n%d\n" % (names, int(time.time()) + 29 * 86400))
+    line, renewed = tls_line(tmp_path, "--mqtts-endpoint", "devices.example:8883")
+    assert line == "ddlocal-server: TLS files ready (written)"
+    assert renewed["server.pem"] != named["server.pem"]
+    # A new database has a new CA: every file is written for it.
+    for f in tmp_path.glob("s.db*"):
+        f.unlink()
+    line, fresh = tls_line(tmp_path, "--mqtts-endpoint", "devices.example:8883")
+    assert line == "ddlocal-server: TLS files ready (written)"
+    assert fresh["ca.pem"] != first["ca.pem"]
+    cert = x509.load_pem_x509_certificate(fresh["server.pem"])
+    assert cert.issuer == x509.load_pem_x509_certificate(fresh["ca.pem"]).subject
+    # A file gone (or a note missing) is written again.
+    (tmp_path / "tls" / "server.key").unlink()
+    line, _ = tls_line(tmp_path, "--mqtts-endpoint", "devices.example:8883")
+    assert line == "ddlocal-server: TLS files ready (written)"
+    note.unlink()
+    line, _ = tls_line(tmp_path, "--mqtts-endpoint", "devices.example:8883")
+    assert line == "ddlocal-server: TLS files ready (written)"
