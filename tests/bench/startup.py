@@ -9,7 +9,12 @@ The time is from the spawn of the process to the moment the broker answers
 an MQTT CONNECT with a CONNACK and, for ddlocal, GET /_ddlocal/health
 answers 200: both are polled every millisecond. The memory is the resident
 set (VmRSS) of the broker and of the server once they have been idle for
-IDLE seconds. Prints medians, and a `json:` line with them.
+IDLE seconds, and the memory the two hold together: their resident pages
+with each physical page counted once (the libraries both map, libc,
+SQLite, OpenSSL, are the same pages of the page cache, which a sum of the
+two VmRSS counts twice). That needs the page frame numbers of
+/proc/PID/pagemap, which Linux shows only to root; otherwise it prints
+"-". Prints medians, and a `json:` line with them.
 
 Usage: startup.py [ROUNDS] [BASELINE] (ROUNDS 5 by default, BENCH_STARTUP_ROUNDS
 in make bench). BASELINE is another launcher (say an older bin/ddlocal, run
@@ -21,6 +26,7 @@ import shutil
 import signal
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -97,6 +103,27 @@ def stop(proc):
         proc.wait()
 
 
+def held_kb(pids):
+    """KB of the physical pages the processes pids map, each page once
+    (the union of their present page frames), or None when the page
+    frames cannot be read (not root: Linux then shows them as 0)."""
+    frames = set()
+    for pid in pids:
+        with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/pagemap" % pid, "rb") as pm:
+            for line in maps:
+                fields = line.split()
+                if fields[-1] == "[vsyscall]":
+                    continue
+                lo, hi = (int(x, 16) for x in fields[0].split("-"))
+                pm.seek(lo // 4096 * 8)
+                for (entry,) in struct.iter_unpack("<Q", pm.read((hi - lo) // 4096 * 8)):
+                    if entry >> 63:
+                        frames.add(entry & ((1 << 55) - 1))
+    if 0 in frames:
+        return None
+    return len(frames) * 4
+
+
 def plain(tmp):
     port = free_port()
     conf = os.path.join(tmp, "plain.conf")
@@ -110,7 +137,7 @@ def plain(tmp):
         wait_ready(proc, [lambda: mqtt_ready(port)])
         took = time.monotonic() - t0
         time.sleep(IDLE)
-        return took, rss_kb(proc.pid), 0
+        return took, rss_kb(proc.pid), 0, held_kb([proc.pid])
     finally:
         stop(proc)
 
@@ -128,13 +155,16 @@ def ddlocal(data_dir, launcher=LAUNCHER):
         took = time.monotonic() - t0
         time.sleep(IDLE)
         broker = server = 0
+        pids = []
         for pid in children(proc.pid):
             name = comm(pid)
             if name == "mosquitto":
                 broker = rss_kb(pid)
+                pids.append(pid)
             elif name.startswith("ddlocal-server"):
                 server = rss_kb(pid)
-        return took, broker, server
+                pids.append(pid)
+        return took, broker, server, held_kb(pids)
     finally:
         stop(proc)
 
@@ -166,12 +196,13 @@ def main():
     print()
 
     def med(kind, i):
-        return statistics.median(x[i] for x in res[kind])
+        values = [x[i] for x in res[kind] if x[i] is not None]
+        return statistics.median(values) if values else None
 
     print("Start-up to ready (MQTT CONNACK and, for ddlocal, health 200) and idle RSS,"
           " medians of %d rounds" % rounds)
-    print("  %-34s %10s %10s %10s %10s   %s" % ("", "ready ms", "broker KB", "server KB",
-                                               "total KB", "target"))
+    print("  %-34s %10s %10s %10s %10s %10s   %s" % ("", "ready ms", "broker KB", "server KB",
+                                                    "total KB", "held KB", "target"))
     out = {}
     for kind, label, target in (
             ("plain", "plain mosquitto -c (minimal)", ""),
@@ -181,9 +212,11 @@ def main():
             ("base existing", "baseline launcher, existing", "")):
         if not res[kind]:
             continue
-        ms, b, s = med(kind, 0) * 1000, med(kind, 1), med(kind, 2)
-        print("  %-34s %10.1f %10d %10d %10d   %s" % (label, ms, b, s, b + s, target))
-        out[kind] = {"ready_ms": round(ms, 1), "broker_kb": b, "server_kb": s,
+        ms, b, s, held = med(kind, 0) * 1000, med(kind, 1), med(kind, 2), med(kind, 3)
+        print("  %-34s %10.1f %10d %10d %10d %10s   %s" % (label, ms, b, s, b + s,
+                                                       "-" if held is None else "%d" % held,
+                                                       target))
+        out[kind] = {"ready_ms": round(ms, 1), "broker_kb": b, "server_kb": s, "held_kb": held,
                      "all_ready_ms": [round(x[0] * 1000, 1) for x in res[kind]]}
     print("json: " + json.dumps(out))
 
