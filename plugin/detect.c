@@ -1800,7 +1800,7 @@ static bool ring_recent(void *ctx, const void *value)
     size_t i;
 
     for (i = 0; i < JUDGE_RING; i++)
-        if (r->end_ms[i] >= *(const int64_t *)ctx)
+        if (r->b[i].end_ms >= *(const int64_t *)ctx)
             return true;
     return false;
 }
