@@ -643,22 +643,6 @@ static void things_free(struct detect *d)
     d->things = NULL;
 }
 
-/* The record of thing, created empty on first use; NULL when out of memory. */
-static struct dthing *thing_get(struct detect *d, const char *thing)
-{
-    size_t len = strlen(thing);
-    struct dthing *t = strmap_get(d->things, thing, len);
-
-    if (t)
-        return t;
-    t = calloc(1, sizeof(*t));
-    if (t && strmap_put(d->things, thing, len, t, NULL)) {
-        free(t);
-        t = NULL;
-    }
-    return t;
-}
-
 /* t's states and rings, allocated (empty) on first use; DD_ERR_NOMEM. */
 static int thing_arrays(const struct detect *d, struct dthing *t)
 {
@@ -1406,6 +1390,12 @@ static int judge(struct detect *d, struct store *s, struct dthing *t, size_t pi,
     if (!rc)
         rc = state_set(cached, &st);
     return rc;
+}
+
+/* The record of thing, created empty on first use; NULL when out of memory. */
+static struct dthing *thing_get(struct detect *d, const char *thing)
+{
+    return map_entry(d->things, thing, strlen(thing), sizeof(struct dthing));
 }
 
 /* ---- invalidation ------------------------------------------------------- */
