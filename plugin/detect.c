@@ -1272,14 +1272,15 @@ static int state_set(struct tstate *ts, const struct store_behavior_state *st)
     return DD_OK;
 }
 
-/* Judge one datapoint (core/judge.c) and record everything it causes.
- * peers[0..n_peers) are the sorted values of every device for a
- * statistical behavior (NULL otherwise). A carried counter (not
- * EXPORT_COUNTER_NONE) and its bucket total go into the datapoint's typed
- * columns in place of the thing's retained value of it (schema/027).
- * *written says whether the datapoint was written: over the datapoint
- * budget, d->keep lets most compliant ones go (core/keep.h), while the
- * state, violations and events are recorded all the same. */
+/* Judge one datapoint of behavior bi of profile pi for thing (its record
+ * t) (core/judge.c) and record everything it causes. peers[0..n_peers) are
+ * the sorted values of every device for a statistical behavior (NULL
+ * otherwise). A carried counter (not EXPORT_COUNTER_NONE) and its bucket
+ * total go into the datapoint's typed columns in place of the thing's
+ * retained value of it (schema/027). *written says whether the datapoint
+ * was written: over the datapoint budget, d->keep lets most compliant ones
+ * go (core/keep.h), while the state, violations and events are recorded
+ * all the same. */
 static int judge(struct detect *d, struct store *s, struct dthing *t, size_t pi, size_t bi,
                  const char *thing, int64_t time_ms, const struct metric_value *v,
                  const double *peers, size_t n_peers, enum export_counter carried,
