@@ -4,7 +4,7 @@
  *
  * Windows: a behavior with durationSeconds D judges, at every bucket close,
  * the last D / 300 buckets (DESIGN.md's sliding reading). A thing's buckets
- * live in a ring of JUDGE_RING slots indexed by bucket number, each slot
+ * live in a ring of n slots indexed by bucket number modulo n, each slot
  * tagged with the end of the bucket it holds; a slot whose tag is not the
  * bucket asked for is an empty bucket (the thing sent nothing then, or the
  * slot was reused by a later bucket). So the ring needs no clearing when
@@ -28,28 +28,39 @@ size_t judge_window_buckets(const struct behavior *b)
     return k < 1 || k > JUDGE_RING ? 1 : (size_t)k;
 }
 
-static size_t ring_index(int64_t end_ms)
+static size_t ring_index(int64_t end_ms, size_t n)
 {
-    return (size_t)((end_ms / CLOCK_BUCKET_MS) % JUDGE_RING);
+    return (size_t)(end_ms / CLOCK_BUCKET_MS) % n;
+}
+
+void judge_buckets_put(struct judge_bucket *ring, size_t n, int64_t end_ms,
+                       const struct metric_stats *st)
+{
+    struct judge_bucket *slot = &ring[ring_index(end_ms, n)];
+
+    slot->end_ms = end_ms;
+    slot->st = *st;
+}
+
+void judge_buckets_add(struct judge_bucket *ring, size_t n, int64_t end_ms, uint64_t sample)
+{
+    struct judge_bucket *slot = &ring[ring_index(end_ms, n)];
+
+    if (slot->end_ms != end_ms) {
+        slot->end_ms = end_ms;
+        memset(&slot->st, 0, sizeof(slot->st));
+    }
+    metric_stats_add(&slot->st, sample);
 }
 
 void judge_ring_put(struct judge_ring *ring, int64_t end_ms, const struct metric_stats *st)
 {
-    size_t i = ring_index(end_ms);
-
-    ring->end_ms[i] = end_ms;
-    ring->st[i] = *st;
+    judge_buckets_put(ring->b, JUDGE_RING, end_ms, st);
 }
 
 void judge_ring_add(struct judge_ring *ring, int64_t end_ms, uint64_t sample)
 {
-    size_t i = ring_index(end_ms);
-
-    if (ring->end_ms[i] != end_ms) {
-        ring->end_ms[i] = end_ms;
-        memset(&ring->st[i], 0, sizeof(ring->st[i]));
-    }
-    metric_stats_add(&ring->st[i], sample);
+    judge_buckets_add(ring->b, JUDGE_RING, end_ms, sample);
 }
 
 /* Fold buckets[0..k) for b into a COUNT value. */
@@ -70,8 +81,8 @@ static int window_value(const struct metric_stats *buckets, size_t k, const stru
     return DD_OK;
 }
 
-int judge_ring_value(const struct judge_ring *ring, const struct behavior *b, int64_t end_ms,
-                     struct metric_value *out)
+int judge_buckets_value(const struct judge_bucket *ring, size_t n, const struct behavior *b,
+                        int64_t end_ms, struct metric_value *out)
 {
     struct metric_stats win[JUDGE_RING];
     size_t k = judge_window_buckets(b), j;
@@ -79,14 +90,20 @@ int judge_ring_value(const struct judge_ring *ring, const struct behavior *b, in
     /* The k buckets ending at end_ms, oldest first. */
     for (j = 0; j < k; j++) {
         int64_t e = end_ms - (int64_t)(k - 1 - j) * CLOCK_BUCKET_MS;
-        size_t i = ring_index(e);
+        const struct judge_bucket *slot = &ring[ring_index(e, n)];
 
-        if (ring->end_ms[i] == e)
-            win[j] = ring->st[i];
+        if (slot->end_ms == e)
+            win[j] = slot->st;
         else
             memset(&win[j], 0, sizeof(win[j]));
     }
     return window_value(win, k, b, out);
+}
+
+int judge_ring_value(const struct judge_ring *ring, const struct behavior *b, int64_t end_ms,
+                     struct metric_value *out)
+{
+    return judge_buckets_value(ring->b, JUDGE_RING, b, end_ms, out);
 }
 
 int judge_bucket_value(const struct metric_stats *st, const struct behavior *b,

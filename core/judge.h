@@ -34,11 +34,19 @@
 /* Datapoints the ML stand-in remembers per (thing, profile, behavior). */
 #define JUDGE_ML_HISTORY 64
 
-/* The per-bucket statistics of one metric of one thing, by bucket end. A
- * zeroed ring is empty. */
+/* One slot of a ring of buckets: the bucket it holds and its statistics. A
+ * zeroed slot holds no bucket. */
+struct judge_bucket {
+    int64_t end_ms;         /* the bucket's end; 0 = none */
+    struct metric_stats st; /* its statistics */
+};
+
+/* The per-bucket statistics of one metric of one thing, by bucket end, with
+ * room for the longest duration. A zeroed ring is empty. The engine keeps
+ * smaller rings (judge_buckets_*), sized by the longest duration that
+ * judges the metric. */
 struct judge_ring {
-    int64_t end_ms[JUDGE_RING];         /* the bucket each slot holds; 0 = none */
-    struct metric_stats st[JUDGE_RING]; /* its statistics */
+    struct judge_bucket b[JUDGE_RING];
 };
 
 /* The ML stand-in's memory of a behavior's values for one thing: the last
@@ -101,6 +109,17 @@ void judge_ring_add(struct judge_ring *ring, int64_t end_ms, uint64_t sample);
  * Allocates nothing. */
 int judge_ring_value(const struct judge_ring *ring, const struct behavior *b, int64_t end_ms,
                      struct metric_value *out);
+
+/* The same three on a ring of n slots (n >= 1) the caller sizes: slot
+ * (end_ms / 300 s) % n holds a bucket, so the ring remembers the last n
+ * buckets, and a window longer than n buckets finds the older ones empty.
+ * judge_ring_* are these with n = JUDGE_RING. Cannot fail (value: as
+ * judge_ring_value). @unittest test_judge.c test_buckets_sized */
+void judge_buckets_put(struct judge_bucket *ring, size_t n, int64_t end_ms,
+                       const struct metric_stats *st);
+void judge_buckets_add(struct judge_bucket *ring, size_t n, int64_t end_ms, uint64_t sample);
+int judge_buckets_value(const struct judge_bucket *ring, size_t n, const struct behavior *b,
+                        int64_t end_ms, struct metric_value *out);
 
 /* The same for a behavior of one bucket whose statistics are st, without a
  * ring (a 5-minute behavior keeps no history). */

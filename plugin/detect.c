@@ -11,11 +11,20 @@
  * value for the window is known (the percentile is over the others).
  *
  * The judging itself is pure and lives in core/judge.c; this file gathers
- * its inputs and stores its outputs. The per-thing bucket history lives in
- * memory (a struct judge_ring of 12 buckets per thing and metric, enough
- * for the longest duration of 3600 s), as does the ML stand-in's history;
- * the alarm state lives in the behavior_states table, so a restart resumes
- * it.
+ * its inputs and stores its outputs.
+ *
+ * What the engine remembers of a thing is one record (struct dthing), found
+ * once per window by the thing's name: its cached evaluation states in an
+ * array indexed by the snapshot's (profile, behavior) number, the violation
+ * id on the heap only while a violation is open, its bucket rings in one
+ * array, each ring only as long as the longest duration that judges its
+ * metric (3 buckets for a 15-minute behavior, not 12), and its retained
+ * series. Where each of these sits in a record is the snapshot's layout
+ * (struct layout), the same for every thing; a reload that changes the
+ * profiles moves every record to the new layout by (profile, behavior) and
+ * (metric, dimension) names, so nothing of a kept behavior is lost. The ML
+ * stand-in's history stays in its own map. The alarm state lives in the
+ * behavior_states table, so a restart resumes it.
  *
  * Retention and export ride on the same walk: every metric a profile's
  * behaviors use or its additionalMetricsToRetain(V2) list is retained, one
@@ -85,6 +94,50 @@ struct pending_export {
     char *payload; /* owned, NUL-terminated */
 };
 
+/* The cached evaluation state of one (thing, profile, behavior): the
+ * behavior_states row, written through, and its datapoint series. */
+struct tstate {
+    int64_t series; /* 0 until looked up */
+    int64_t last_datapoint_ms;
+    unsigned streak_violating, streak_compliant;
+    bool loaded; /* read from the database (or found absent) */
+    bool in_alarm;
+    char *violation_id; /* owned while a violation is open; NULL otherwise */
+};
+
+/* A bucket ring of a thing, as the layout places it: one per (metric,
+ * dimension, side) that a behavior judges over more than one bucket, or
+ * that a device-side report folds samples into. */
+struct ring_slot {
+    char *key; /* owned: "metric\0dimension\0side", to match across snapshots */
+    size_t key_len;
+    size_t off, n; /* its buckets in a thing's bucket array */
+};
+
+/* Where the snapshot's behaviors keep their state in a thing's record. */
+struct layout {
+    size_t base[MAX_PROFILES]; /* the first state slot of each profile */
+    char **state_keys;         /* owned: "profile\0behavior" of each slot */
+    size_t *state_key_len;     /* owned */
+    int *ring_of;              /* owned: each slot's ring, or -1 */
+    size_t *order;             /* owned: slots by (profile, behavior) name */
+    size_t *profile_of;        /* owned: each slot's profile */
+    size_t n_states;
+    struct ring_slot *rings; /* owned array of n_rings */
+    size_t n_rings;
+    size_t n_buckets;     /* the rings' buckets together */
+    size_t n_statistical; /* slots of statistical behaviors */
+};
+
+/* What the engine remembers of one thing. */
+struct dthing {
+    int64_t used_ms;         /* the time of its last datapoint or retained row */
+    int64_t retained_series; /* 0 until looked up */
+    /* owned, NULL until first used: layout.n_states states, then
+     * layout.n_buckets buckets (thing_buckets) */
+    struct tstate *states;
+};
+
 struct detect {
     char region[32], account[16];
     int64_t retention_ms;
@@ -92,12 +145,11 @@ struct detect {
     size_t n_profiles;
     uint64_t mask_unregistered;      /* the profiles of every thing outside the registry */
     struct strmap *masks;            /* registered thing -> uint64_t mask of its profiles */
-    struct strmap *history;          /* "thing\0metric" -> struct judge_ring */
+    struct layout lay;               /* where things keep the snapshot's state */
+    struct strmap *things;           /* thing -> struct dthing */
     struct strmap *ml;               /* "thing\0profile\0behavior" -> struct ml_history */
-    struct strmap *states;           /* same key -> struct cached_state */
     struct strmap *models;           /* "profile\0behavior" -> struct model_entry */
     struct mlmodel_params ml_params; /* the model lifecycle's settings */
-    struct strmap *retained;         /* thing -> struct retained_series */
     struct watchset *keep;           /* owned: which judged datapoints are written */
     struct pending_export *exports;  /* owned array of n_exports */
     size_t n_exports;
@@ -107,25 +159,11 @@ struct detect {
     void *log_ctx;     /* borrowed */
 };
 
-/* The evaluation state of (thing, profile, behavior), written through to
- * behavior_states, and the id of its datapoint series (0 until looked up). */
-struct cached_state {
-    struct store_behavior_state st;
-    int64_t series;
-    int64_t used_ms; /* the time of its last datapoint */
-};
-
 /* The ML model of one (profile, ML behavior) (core/mlmodel.h), read from
  * ml_models on first use and written back at each window close. */
 struct model_entry {
     struct mlmodel m;
     bool dirty; /* datapoints counted since it was last written */
-};
-
-/* The series of a thing's retained values (store_retained.h). */
-struct retained_series {
-    int64_t series;
-    int64_t used_ms; /* the time of its last row */
 };
 
 /* The ML stand-in's memory of one (thing, profile, behavior). */
@@ -183,50 +221,6 @@ static void drop_exports(struct detect *d)
         export_batch_cleanup(&d->profiles[i].export);
 }
 
-struct detect *detect_new(const char *region, const char *account, int64_t retention_ms,
-                          const struct mlmodel_params *ml)
-{
-    struct detect *d = calloc(1, sizeof(*d));
-
-    if (!d)
-        return NULL;
-    if (ml)
-        d->ml_params = *ml;
-    else
-        mlmodel_params_aws(&d->ml_params);
-    snprintf(d->region, sizeof(d->region), "%s", region);
-    snprintf(d->account, sizeof(d->account), "%s", account);
-    d->retention_ms = retention_ms;
-    d->history = strmap_new();
-    d->ml = strmap_new();
-    d->states = strmap_new();
-    d->masks = strmap_new();
-    d->models = strmap_new();
-    d->retained = strmap_new();
-    d->keep = watchset_new(SIZE_MAX);
-    if (!d->history || !d->ml || !d->states || !d->masks || !d->models || !d->retained ||
-        !d->keep) {
-        detect_free(d);
-        return NULL;
-    }
-    return d;
-}
-
-void detect_free(struct detect *d)
-{
-    if (!d)
-        return;
-    clear_profiles(d);
-    strmap_free(d->history, free);
-    strmap_free(d->ml, free);
-    strmap_free(d->states, free);
-    strmap_free(d->models, free);
-    strmap_free(d->retained, free);
-    watchset_free(d->keep);
-    drop_exports(d);
-    free(d);
-}
-
 int detect_set_datapoint_budget(struct detect *d, size_t budget)
 {
     struct watchset *ws = watchset_new(budget);
@@ -243,14 +237,37 @@ uint64_t detect_datapoints_skipped(const struct detect *d)
     return watchset_skipped(d->keep);
 }
 
+struct thing_bytes {
+    const struct detect *d;
+    size_t bytes;
+};
+
+static void count_thing(void *ctx, const void *key, size_t len, void *value)
+{
+    struct thing_bytes *tb = ctx;
+    const struct dthing *t = value;
+    size_t i;
+
+    (void)key;
+    (void)len;
+    tb->bytes += sizeof(*t);
+    if (!t->states)
+        return;
+    tb->bytes += tb->d->lay.n_states * sizeof(struct tstate) +
+                 tb->d->lay.n_buckets * sizeof(struct judge_bucket);
+    for (i = 0; i < tb->d->lay.n_states; i++)
+        if (t->states[i].violation_id)
+            tb->bytes += IDS_HEX_SIZE(16);
+}
+
 size_t detect_bytes(const struct detect *d)
 {
-    return sizeof(*d) + strmap_bytes(d->history) +
-           strmap_count(d->history) * sizeof(struct judge_ring) + strmap_bytes(d->ml) +
-           strmap_count(d->ml) * sizeof(struct ml_history) + strmap_bytes(d->states) +
-           strmap_count(d->states) * sizeof(struct cached_state) + strmap_bytes(d->models) +
-           strmap_count(d->models) * sizeof(struct model_entry) + strmap_bytes(d->retained) +
-           strmap_count(d->retained) * sizeof(struct retained_series) +
+    struct thing_bytes tb = { d, 0 };
+
+    strmap_each(d->things, count_thing, &tb);
+    return sizeof(*d) + strmap_bytes(d->things) + tb.bytes + strmap_bytes(d->ml) +
+           strmap_count(d->ml) * sizeof(struct ml_history) + strmap_bytes(d->models) +
+           strmap_count(d->models) * sizeof(struct model_entry) +
            (d->masks ? strmap_bytes(d->masks) + strmap_count(d->masks) * sizeof(uint64_t) : 0);
 }
 
@@ -260,23 +277,33 @@ void detect_set_log(struct detect *d, detect_log_fn fn, void *ctx)
     d->log_ctx = ctx;
 }
 
+/* Forget t's cached states and retained series (not its rings). */
+static void discard_each(void *ctx, const void *key, size_t len, void *value)
+{
+    const struct detect *d = ctx;
+    struct dthing *t = value;
+    size_t i;
+
+    (void)key;
+    (void)len;
+    t->retained_series = 0;
+    for (i = 0; t->states && i < d->lay.n_states; i++) {
+        free(t->states[i].violation_id);
+        memset(&t->states[i], 0, sizeof(t->states[i]));
+    }
+}
+
 int detect_discard_cache(struct detect *d)
 {
-    struct strmap *fresh = strmap_new(), *models = strmap_new(), *fresh_retained = strmap_new();
+    struct strmap *models = strmap_new();
 
-    if (!fresh || !models || !fresh_retained) {
-        strmap_free(fresh, free);
-        strmap_free(models, free);
-        strmap_free(fresh_retained, free);
+    if (!models)
         return DD_ERR_NOMEM;
-    }
-    strmap_free(d->states, free);
-    d->states = fresh;
+    /* The states are read again; series created by the rolled-back
+     * transaction are gone too. */
+    strmap_each(d->things, discard_each, d);
     strmap_free(d->models, free);
     d->models = models;
-    /* Series created by the rolled-back transaction are gone too. */
-    strmap_free(d->retained, free);
-    d->retained = fresh_retained;
     /* The exports of a rolled-back window were never committed. */
     drop_exports(d);
     return DD_OK;
@@ -565,7 +592,7 @@ static int add_targeted(void *ctx, const char *profile, const char *thing)
 /* The profiles that monitor thing, as a bit mask over d->profiles. */
 static uint64_t profiles_for(const struct detect *d, const char *thing)
 {
-    const uint64_t *mask = strmap_get(d->masks, thing, strlen(thing));
+    const uint64_t *mask = d->masks ? strmap_get(d->masks, thing, strlen(thing)) : NULL;
 
     return mask ? *mask : d->mask_unregistered;
 }
@@ -578,6 +605,382 @@ static const struct behavior *find_behavior(const struct dprofile *p, const char
         if (strcmp(p->behaviors->items[i].name, name) == 0)
             return &p->behaviors->items[i];
     return NULL;
+}
+
+/* ---- things and the layout of their records ----------------------------- */
+
+static struct judge_bucket *thing_buckets(const struct detect *d, struct dthing *t)
+{
+    return (struct judge_bucket *)(void *)(t->states + d->lay.n_states);
+}
+
+/* Free what t holds under layout l (its states and rings), leaving an
+ * empty record. */
+static void thing_release(const struct layout *l, struct dthing *t)
+{
+    size_t i;
+
+    for (i = 0; t->states && i < l->n_states; i++)
+        free(t->states[i].violation_id);
+    free(t->states);
+    t->states = NULL;
+}
+
+static void release_each(void *ctx, const void *key, size_t len, void *value)
+{
+    (void)key;
+    (void)len;
+    thing_release(ctx, value);
+}
+
+/* Forget every thing (their records are freed). */
+static void things_free(struct detect *d)
+{
+    if (!d->things)
+        return;
+    strmap_each(d->things, release_each, &d->lay);
+    strmap_free(d->things, free);
+    d->things = NULL;
+}
+
+/* t's states and rings, allocated (empty) on first use; DD_ERR_NOMEM. */
+static int thing_arrays(const struct detect *d, struct dthing *t)
+{
+    size_t size =
+        d->lay.n_states * sizeof(struct tstate) + d->lay.n_buckets * sizeof(struct judge_bucket);
+
+    if (!t->states)
+        t->states = calloc(1, size ? size : 1);
+    return t->states ? DD_OK : DD_ERR_NOMEM;
+}
+
+static void layout_cleanup(struct layout *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n_states; i++)
+        free(l->state_keys[i]);
+    for (i = 0; i < l->n_rings; i++)
+        free(l->rings[i].key);
+    free(l->state_keys);
+    free(l->state_key_len);
+    free(l->ring_of);
+    free(l->order);
+    free(l->profile_of);
+    free(l->rings);
+    memset(l, 0, sizeof(*l));
+}
+
+/* "a\0b" (or "a\0b\0side" with side >= 0) as a new string in *out, its
+ * length in *len. DD_ERR_NOMEM. */
+static int pair_key(const char *a, const char *b, int side, char **out, size_t *len)
+{
+    size_t la = strlen(a) + 1, lb = strlen(b);
+    char *k = malloc(la + lb + 3);
+
+    *out = k;
+    if (!k)
+        return DD_ERR_NOMEM;
+    memcpy(k, a, la);
+    memcpy(k + la, b, lb + 1);
+    *len = la + lb;
+    if (side >= 0) {
+        k[*len] = '\0';
+        k[*len + 1] = side ? '1' : '0';
+        *len += 2;
+    }
+    return DD_OK;
+}
+
+/* The ring a thing keeps for b, by the key it goes by (metric, dimension,
+ * side); false when b judges without one: a cloud-side behavior over one
+ * bucket, or on a metric that is not counted in buckets. */
+static bool ring_wanted(const struct behavior *b)
+{
+    if (!b->info)
+        return false;
+    if (b->info->side != METRIC_SIDE_CLOUD)
+        return true; /* a report's count samples fold into a ring */
+    return judge_window_buckets(b) > 1 && strcmp(b->metric, "aws:source-ip-address") != 0 &&
+           strcmp(b->metric, "aws:disconnect-duration") != 0;
+}
+
+/* d->lay's ring for b (created, or lengthened to b's window); its index in
+ * *out. */
+static int layout_ring(struct layout *l, const struct behavior *b, int *out)
+{
+    bool cloud = b->info->side == METRIC_SIDE_CLOUD;
+    const char *dim = cloud && b->dimension_name ? b->dimension_name : "";
+    struct ring_slot *r;
+    size_t i, n = judge_window_buckets(b), len;
+    char *key;
+    int rc = pair_key(b->metric, dim, cloud && b->dimension_op == BEHAVIOR_DIM_NOT_IN, &key, &len);
+
+    if (rc)
+        return rc;
+    for (i = 0; i < l->n_rings; i++) {
+        r = &l->rings[i];
+        if (r->key_len == len && memcmp(r->key, key, len) == 0) {
+            free(key);
+            if (r->n < n)
+                r->n = n;
+            *out = (int)i;
+            return DD_OK;
+        }
+    }
+    r = realloc(l->rings, (l->n_rings + 1) * sizeof(*r));
+    if (!r) {
+        free(key);
+        return DD_ERR_NOMEM;
+    }
+    l->rings = r;
+    r[l->n_rings].key = key;
+    r[l->n_rings].key_len = len;
+    r[l->n_rings].n = n;
+    r[l->n_rings].off = 0;
+    *out = (int)l->n_rings++;
+    return DD_OK;
+}
+
+/* The state slots of l in (profile, behavior) name order (d->profiles is in
+ * no particular order): a thing's datapoints are judged in it. */
+static int cmp_state_keys(const void *a, const void *b, void *ctx)
+{
+    const struct layout *l = ctx;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    size_t lx = l->state_key_len[x], ly = l->state_key_len[y];
+    int c = memcmp(l->state_keys[x], l->state_keys[y], lx < ly ? lx : ly);
+
+    return c ? c : (lx > ly) - (lx < ly);
+}
+
+/* Lay out d's snapshot into *l: a state slot for every (profile, behavior),
+ * profile by profile, and the rings they need, each as long as the longest
+ * window that judges it. DD_ERR_NOMEM (l is then half built: clean it). */
+static int layout_build(const struct detect *d, struct layout *l)
+{
+    size_t pi, bi, n = 0, i;
+    int rc = DD_OK;
+
+    memset(l, 0, sizeof(*l));
+    for (pi = 0; pi < d->n_profiles; pi++)
+        n += d->profiles[pi].behaviors->n;
+    l->state_keys = calloc(n ? n : 1, sizeof(*l->state_keys));
+    l->state_key_len = calloc(n ? n : 1, sizeof(*l->state_key_len));
+    l->ring_of = calloc(n ? n : 1, sizeof(*l->ring_of));
+    l->order = calloc(n ? n : 1, sizeof(*l->order));
+    l->profile_of = calloc(n ? n : 1, sizeof(*l->profile_of));
+    if (!l->state_keys || !l->state_key_len || !l->ring_of || !l->order || !l->profile_of)
+        return DD_ERR_NOMEM;
+    for (pi = 0; pi < d->n_profiles && !rc; pi++) {
+        const struct dprofile *p = &d->profiles[pi];
+
+        l->base[pi] = l->n_states;
+        for (bi = 0; bi < p->behaviors->n && !rc; bi++) {
+            const struct behavior *b = &p->behaviors->items[bi];
+            size_t k = l->n_states;
+
+            rc = pair_key(p->name, b->name, -1, &l->state_keys[k], &l->state_key_len[k]);
+            if (rc)
+                break;
+            l->order[k] = k;
+            l->profile_of[k] = pi;
+            l->ring_of[k] = -1;
+            l->n_states++;
+            if (b->type == BEHAVIOR_TYPE_STATISTICAL)
+                l->n_statistical++;
+            if (ring_wanted(b))
+                rc = layout_ring(l, b, &l->ring_of[k]);
+        }
+    }
+    for (i = 0; i < l->n_rings; i++) {
+        l->rings[i].off = l->n_buckets;
+        l->n_buckets += l->rings[i].n;
+    }
+    if (!rc)
+        qsort_r(l->order, l->n_states, sizeof(*l->order), cmp_state_keys, l);
+    return rc;
+}
+
+static bool same_key(const char *a, size_t la, const char *b, size_t lb)
+{
+    return la == lb && memcmp(a, b, la) == 0;
+}
+
+/* Whether records laid out by a fit b unchanged. */
+static bool layout_same(const struct layout *a, const struct layout *b)
+{
+    size_t i;
+
+    if (a->n_states != b->n_states || a->n_rings != b->n_rings)
+        return false;
+    for (i = 0; i < a->n_states; i++)
+        if (!same_key(a->state_keys[i], a->state_key_len[i], b->state_keys[i], b->state_key_len[i]))
+            return false;
+    for (i = 0; i < a->n_rings; i++)
+        if (a->rings[i].n != b->rings[i].n ||
+            !same_key(a->rings[i].key, a->rings[i].key_len, b->rings[i].key, b->rings[i].key_len))
+            return false;
+    return true;
+}
+
+/* Moving records from one layout to the next: which old slot and ring each
+ * new one was (-1: new). */
+struct relayout {
+    const struct layout *from, *to;
+    int *state_from; /* owned: to->n_states */
+    int *ring_from;  /* owned: to->n_rings */
+    bool failed;     /* a record could not be moved (it was emptied) */
+};
+
+static void relayout_thing(void *ctx, const void *key, size_t len, void *value)
+{
+    struct relayout *r = ctx;
+    const struct layout *to = r->to, *from = r->from;
+    struct dthing *t = value;
+    struct tstate *old = t->states, *fresh;
+    const struct judge_bucket *ob;
+    struct judge_bucket *nb;
+    size_t i, j, size;
+
+    (void)key;
+    (void)len;
+    if (!old)
+        return;
+    size = to->n_states * sizeof(*fresh) + to->n_buckets * sizeof(*nb);
+    fresh = calloc(1, size ? size : 1);
+    if (fresh) {
+        ob = (const struct judge_bucket *)(const void *)(old + from->n_states);
+        nb = (struct judge_bucket *)(void *)(fresh + to->n_states);
+        for (i = 0; i < to->n_states; i++) {
+            if (r->state_from[i] < 0)
+                continue;
+            fresh[i] = old[r->state_from[i]];
+            old[r->state_from[i]].violation_id = NULL; /* moved */
+        }
+        /* A shorter ring keeps the newest buckets that fit. */
+        for (i = 0; i < to->n_rings; i++) {
+            const struct ring_slot *o, *n = &to->rings[i];
+
+            if (r->ring_from[i] < 0)
+                continue;
+            o = &from->rings[r->ring_from[i]];
+            for (j = 0; j < o->n; j++) {
+                const struct judge_bucket *x = &ob[o->off + j];
+                int64_t at = x->end_ms / CLOCK_BUCKET_MS;
+                struct judge_bucket *slot = &nb[n->off + (size_t)(at % (int64_t)n->n)];
+
+                if (x->end_ms && x->end_ms > slot->end_ms)
+                    *slot = *x;
+            }
+        }
+    } else {
+        r->failed = true;
+    }
+    for (i = 0; i < from->n_states; i++)
+        free(old[i].violation_id);
+    free(old);
+    t->states = fresh; /* NULL when out of memory: the thing starts over */
+}
+
+/* Move every record of d from layout from to d->lay. A record that cannot
+ * be moved (out of memory) is emptied: its states are read again from the
+ * database, its rings start empty, as for a thing forgotten when idle. */
+static int relayout(struct detect *d, struct layout *from)
+{
+    struct relayout r = { from, &d->lay, NULL, NULL, false };
+    size_t i, j;
+
+    if (layout_same(from, &d->lay))
+        return DD_OK;
+    r.state_from = malloc((d->lay.n_states + 1) * sizeof(int));
+    r.ring_from = malloc((d->lay.n_rings + 1) * sizeof(int));
+    if (!r.state_from || !r.ring_from) {
+        free(r.state_from);
+        free(r.ring_from);
+        /* Nothing can be moved: forget every thing's states and rings. */
+        strmap_each(d->things, release_each, from);
+        return DD_ERR_NOMEM;
+    }
+    for (i = 0; i < d->lay.n_states; i++) {
+        r.state_from[i] = -1;
+        for (j = 0; j < from->n_states && r.state_from[i] < 0; j++)
+            if (same_key(from->state_keys[j], from->state_key_len[j], d->lay.state_keys[i],
+                         d->lay.state_key_len[i]))
+                r.state_from[i] = (int)j;
+    }
+    for (i = 0; i < d->lay.n_rings; i++) {
+        r.ring_from[i] = -1;
+        for (j = 0; j < from->n_rings && r.ring_from[i] < 0; j++)
+            if (same_key(from->rings[j].key, from->rings[j].key_len, d->lay.rings[i].key,
+                         d->lay.rings[i].key_len))
+                r.ring_from[i] = (int)j;
+    }
+    strmap_each(d->things, relayout_thing, &r);
+    free(r.state_from);
+    free(r.ring_from);
+    return r.failed ? DD_ERR_NOMEM : DD_OK;
+}
+
+/* The state slot of behavior bi of profile pi. */
+static size_t slot_of(const struct detect *d, size_t pi, size_t bi)
+{
+    return d->lay.base[pi] + bi;
+}
+
+/* The ring of t that slot's behavior judges from, its length in *n; NULL
+ * when out of memory (or, a bug, when the behavior keeps no ring). */
+static struct judge_bucket *thing_ring(const struct detect *d, struct dthing *t, size_t slot,
+                                       size_t *n)
+{
+    const struct ring_slot *r;
+
+    assert(d->lay.ring_of[slot] >= 0);
+    if (d->lay.ring_of[slot] < 0 || thing_arrays(d, t))
+        return NULL;
+    r = &d->lay.rings[d->lay.ring_of[slot]];
+    *n = r->n;
+    return thing_buckets(d, t) + r->off;
+}
+
+struct detect *detect_new(const char *region, const char *account, int64_t retention_ms,
+                          const struct mlmodel_params *ml)
+{
+    struct detect *d = calloc(1, sizeof(*d));
+
+    if (!d)
+        return NULL;
+    if (ml)
+        d->ml_params = *ml;
+    else
+        mlmodel_params_aws(&d->ml_params);
+    snprintf(d->region, sizeof(d->region), "%s", region);
+    snprintf(d->account, sizeof(d->account), "%s", account);
+    d->retention_ms = retention_ms;
+    d->things = strmap_new();
+    d->ml = strmap_new();
+    d->masks = strmap_new();
+    d->models = strmap_new();
+    d->keep = watchset_new(SIZE_MAX);
+    if (!d->things || !d->ml || !d->masks || !d->models || !d->keep) {
+        detect_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void detect_free(struct detect *d)
+{
+    if (!d)
+        return;
+    things_free(d);
+    layout_cleanup(&d->lay);
+    clear_profiles(d);
+    strmap_free(d->ml, free);
+    strmap_free(d->models, free);
+    watchset_free(d->keep);
+    drop_exports(d);
+    free(d);
 }
 
 /* ---- recording ---------------------------------------------------------- */
@@ -784,86 +1187,110 @@ static int models_flush(struct detect *d, struct store *s, int64_t now_ms)
     return rc;
 }
 
-/* "thing\0profile\0behavior" into key; the length, or -1 if it does not fit.
- * (Called for every datapoint: plain copies, no formatting.) */
-static int state_key(char *key, size_t size, const char *thing, const char *profile,
-                     const char *behavior)
-{
-    size_t a = strlen(thing) + 1, b = strlen(profile) + 1, c = strlen(behavior);
-
-    if (a + b + c >= size)
-        return -1;
-    memcpy(key, thing, a);
-    memcpy(key + a, profile, b);
-    memcpy(key + a + b, behavior, c);
-    return (int)(a + b + c);
-}
-
-/* The evaluation state of (thing, profile, behavior) and its datapoint
- * series: from the cache, or read once from the database (the series is
+/* The evaluation state of behavior slot of thing (record t) and its
+ * datapoint series: from t, or read once from the database (the series is
  * created and the state zeroed when there is none yet). */
-static int state_get(struct detect *d, struct store *s, const char *thing, const char *profile,
-                     const char *behavior, struct cached_state **out)
+static int state_get(struct detect *d, struct store *s, struct dthing *t, size_t slot,
+                     const char *thing, const char *profile, const char *behavior,
+                     struct tstate **out)
 {
-    char key[CLIENTS_ID_MAX + 260];
-    int len = state_key(key, sizeof(key), thing, profile, behavior), rc;
-    struct cached_state *st;
+    struct store_behavior_state st = { 0 };
+    struct tstate *ts;
     bool created;
+    int rc;
 
     *out = NULL;
-    if (len < 0)
-        return DD_ERR_INVALID;
-    st = strmap_get(d->states, key, (size_t)len);
-    if (st) {
-        *out = st;
+    rc = thing_arrays(d, t);
+    if (rc)
+        return rc;
+    ts = &t->states[slot];
+    if (ts->loaded) {
+        *out = ts;
         return DD_OK;
     }
-    st = calloc(1, sizeof(*st));
-    if (!st)
-        return DD_ERR_NOMEM;
-    rc = store_detect_series(s, thing, profile, behavior, &st->series, &created);
+    rc = store_detect_series(s, thing, profile, behavior, &ts->series, &created);
     if (!rc && !created)
-        rc = store_detect_state_get(s, thing, profile, behavior, &st->st);
-    if (rc && rc != DD_ERR_NOT_FOUND) {
-        free(st);
+        rc = store_detect_state_get(s, thing, profile, behavior, &st);
+    if (rc && rc != DD_ERR_NOT_FOUND)
         return rc;
+    if (st.violation_id[0]) {
+        ts->violation_id = strdup(st.violation_id);
+        if (!ts->violation_id)
+            return DD_ERR_NOMEM;
     }
-    if (strmap_put(d->states, key, (size_t)len, st, NULL)) {
-        free(st);
-        return DD_ERR_NOMEM;
-    }
-    *out = st;
+    ts->in_alarm = st.in_alarm;
+    ts->streak_violating = st.streak_violating;
+    ts->streak_compliant = st.streak_compliant;
+    ts->last_datapoint_ms = st.last_datapoint_ms;
+    ts->loaded = true;
+    *out = ts;
     return DD_OK;
 }
 
-/* Forget a state that was deleted from the database. */
+/* Forget a state that was deleted from the database (its series stays). */
 static void state_forget(struct detect *d, const char *thing, const char *profile,
                          const char *behavior)
 {
-    char key[CLIENTS_ID_MAX + 260];
-    int len = state_key(key, sizeof(key), thing, profile, behavior);
-    struct cached_state *st = len < 0 ? NULL : strmap_get(d->states, key, (size_t)len);
+    struct dthing *t = strmap_get(d->things, thing, strlen(thing));
+    int pi = find_profile(d, profile);
+    const struct dprofile *p = pi >= 0 ? &d->profiles[pi] : NULL;
+    size_t bi;
 
-    if (st)
-        memset(&st->st, 0, sizeof(st->st));
+    if (!t || !t->states || !p)
+        return;
+    for (bi = 0; bi < p->behaviors->n; bi++) {
+        struct tstate *ts = &t->states[slot_of(d, (size_t)pi, bi)];
+        int64_t series = ts->series;
+
+        if (strcmp(p->behaviors->items[bi].name, behavior) != 0 || !ts->loaded)
+            continue;
+        free(ts->violation_id);
+        memset(ts, 0, sizeof(*ts));
+        ts->series = series;
+        ts->loaded = true;
+    }
 }
 
-/* Judge one datapoint (core/judge.c) and record everything it causes.
- * peers[0..n_peers) are the sorted values of every device for a
- * statistical behavior (NULL otherwise). A carried counter (not
- * EXPORT_COUNTER_NONE) and its bucket total go into the datapoint's typed
- * columns in place of the thing's retained value of it (schema/027).
- * *written says whether the datapoint was written: over the datapoint
- * budget, d->keep lets most compliant ones go (core/keep.h), while the
- * state, violations and events are recorded all the same. */
-static int judge(struct detect *d, struct store *s, const struct dprofile *p,
-                 const struct behavior *b, const char *thing, int64_t time_ms,
-                 const struct metric_value *v, const double *peers, size_t n_peers,
-                 enum export_counter carried, uint64_t carried_count, bool *written)
+/* Cache st in ts (the violation id on the heap only while there is one).
+ * DD_ERR_NOMEM leaves ts as it was. */
+static int state_set(struct tstate *ts, const struct store_behavior_state *st)
 {
+    const char *was = ts->violation_id ? ts->violation_id : "";
+
+    if (strcmp(was, st->violation_id) != 0) {
+        char *id = st->violation_id[0] ? strdup(st->violation_id) : NULL;
+
+        if (st->violation_id[0] && !id)
+            return DD_ERR_NOMEM;
+        free(ts->violation_id);
+        ts->violation_id = id;
+    }
+    ts->in_alarm = st->in_alarm;
+    ts->streak_violating = st->streak_violating;
+    ts->streak_compliant = st->streak_compliant;
+    ts->last_datapoint_ms = st->last_datapoint_ms;
+    return DD_OK;
+}
+
+/* Judge one datapoint of behavior bi of profile pi for thing (its record
+ * t) (core/judge.c) and record everything it causes. peers[0..n_peers) are
+ * the sorted values of every device for a statistical behavior (NULL
+ * otherwise). A carried counter (not EXPORT_COUNTER_NONE) and its bucket
+ * total go into the datapoint's typed columns in place of the thing's
+ * retained value of it (schema/027). *written says whether the datapoint
+ * was written: over the datapoint budget, d->keep lets most compliant ones
+ * go (core/keep.h), while the state, violations and events are recorded
+ * all the same. */
+static int judge(struct detect *d, struct store *s, struct dthing *t, size_t pi, size_t bi,
+                 const char *thing, int64_t time_ms, const struct metric_value *v,
+                 const double *peers, size_t n_peers, enum export_counter carried,
+                 uint64_t carried_count, bool *written)
+{
+    const struct dprofile *p = &d->profiles[pi];
+    const struct behavior *b = &p->behaviors->items[bi];
     struct judge_input in = { .b = b, .value = v, .peers = peers, .n_peers = n_peers };
-    struct store_behavior_state st;
-    struct cached_state *cached;
+    struct store_behavior_state st = { 0 };
+    struct tstate *cached;
     struct evaluate_state prev;
     struct judge_result res;
     struct judge_ml *ml = NULL;
@@ -871,11 +1298,16 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
     char *value_json, count_json[40];
     int rc;
 
-    rc = state_get(d, s, thing, p->name, b->name, &cached);
+    rc = state_get(d, s, t, slot_of(d, pi, bi), thing, p->name, b->name, &cached);
     if (rc)
         return rc;
-    cached->used_ms = time_ms;
-    st = cached->st;
+    t->used_ms = time_ms;
+    st.in_alarm = cached->in_alarm;
+    st.streak_violating = cached->streak_violating;
+    st.streak_compliant = cached->streak_compliant;
+    st.last_datapoint_ms = cached->last_datapoint_ms;
+    if (cached->violation_id)
+        snprintf(st.violation_id, sizeof(st.violation_id), "%s", cached->violation_id);
     prev.in_alarm = st.in_alarm;
     prev.streak_violating = st.streak_violating;
     prev.streak_compliant = st.streak_compliant;
@@ -951,13 +1383,20 @@ static int judge(struct detect *d, struct store *s, const struct dprofile *p,
      * state or the streaks, and the last datapoint time of an open alarm
      * (the two-day expiry reads it). A steady compliant device writes
      * nothing but its datapoint. */
-    if (st.in_alarm != cached->st.in_alarm || st.streak_violating != cached->st.streak_violating ||
-        st.streak_compliant != cached->st.streak_compliant ||
-        strcmp(st.violation_id, cached->st.violation_id) != 0 || st.in_alarm)
+    if (st.in_alarm != cached->in_alarm || st.streak_violating != cached->streak_violating ||
+        st.streak_compliant != cached->streak_compliant ||
+        strcmp(st.violation_id, cached->violation_id ? cached->violation_id : "") != 0 ||
+        st.in_alarm)
         rc = store_detect_state_put(s, thing, p->name, b->name, &st);
     if (!rc)
-        cached->st = st;
+        rc = state_set(cached, &st);
     return rc;
+}
+
+/* The record of thing, created empty on first use; NULL when out of memory. */
+static struct dthing *thing_get(struct detect *d, const char *thing)
+{
+    return map_entry(d->things, thing, strlen(thing), sizeof(struct dthing));
 }
 
 /* ---- invalidation ------------------------------------------------------- */
@@ -1124,14 +1563,16 @@ int detect_reload(struct detect *d, struct store *s, int64_t now_ms, struct dd_e
 {
     struct reload r = { .d = d, .eb = eb };
     struct reconcile rc_ctx = { d, s, now_ms, false };
+    struct layout old = d->lay; /* the things' records are laid out by it */
     int rc;
 
     dd_errbuf_clear(eb);
     clear_profiles(d);
+    memset(&d->lay, 0, sizeof(d->lay));
     d->masks = strmap_new();
-    if (!d->masks)
-        return DD_ERR_NOMEM;
-    rc = store_detect_each_custom_metric(s, add_custom, &r);
+    rc = d->masks ? DD_OK : DD_ERR_NOMEM;
+    if (!rc)
+        rc = store_detect_each_custom_metric(s, add_custom, &r);
     if (!rc)
         rc = store_detect_each_dimension(s, add_dimension_name, &r);
     if (!rc)
@@ -1145,6 +1586,17 @@ int detect_reload(struct detect *d, struct store *s, int64_t now_ms, struct dd_e
         rc = store_detect_each_thing(s, add_registered, d);
     if (!rc)
         rc = store_detect_each_targeted(s, d->region, d->account, NULL, add_targeted, d);
+    /* Whatever was loaded is evaluated: lay it out and move the things'
+     * records to it, before reconcile forgets states in them. */
+    if (layout_build(d, &d->lay)) {
+        rc = DD_ERR_NOMEM;
+        layout_cleanup(&d->lay);
+        strmap_each(d->things, release_each, &old);
+        clear_profiles(d); /* an empty layout for an empty snapshot */
+    } else if (relayout(d, &old) && !rc) {
+        rc = DD_ERR_NOMEM;
+    }
+    layout_cleanup(&old);
     if (!rc)
         rc = reconcile(&rc_ctx);
     return rc;
@@ -1158,20 +1610,6 @@ int detect_expire(struct detect *d, struct store *s, int64_t now_ms)
 }
 
 /* ---- cloud-side metrics ------------------------------------------------- */
-
-/* The bucket history of one metric of one thing (per dimension and side of
- * it, when the behavior has one). */
-static struct judge_ring *ring_for(struct detect *d, const char *thing, const char *metric,
-                                   const char *dim, bool not_in)
-{
-    char key[CLIENTS_ID_MAX + 270];
-    int len = snprintf(key, sizeof(key), "%s%c%s%c%s%c%d", thing, 0, metric, 0, dim ? dim : "", 0,
-                       not_in);
-
-    if (len < 0 || (size_t)len >= sizeof(key))
-        return NULL;
-    return map_entry(d->history, key, (size_t)len, sizeof(struct judge_ring));
-}
 
 static void size_to_stats(const struct size_stats *in, struct metric_stats *st)
 {
@@ -1235,47 +1673,34 @@ static int dim_index(const struct client_window *w, const char *name)
     return -1;
 }
 
-/* A datapoint waiting for its verdict in this bucket. */
+/* A datapoint of a statistical behavior, waiting for every device's value
+ * of its bucket (its peers) before it is judged. */
 struct pending {
+    struct dthing *t; /* its thing's record */
     const char *thing;
     size_t profile, behavior;
-    const char *profile_name, *behavior_name; /* borrowed from the snapshot */
     struct metric_value value;
     enum export_counter carried; /* the retained counter its datapoint carries, if any */
     uint64_t carried_count;
     unsigned char *carried_in; /* borrowed: its record's carried bits; NULL for a report */
 };
 
+/* The statistical datapoints of a bucket, in an array sized once for the
+ * most the bucket can give (batch_init). */
 struct batch {
     struct pending *items;
     size_t n, cap;
 };
 
-static int batch_add(struct detect *d, struct batch *bt, const char *thing, size_t profile,
-                     size_t behavior, struct metric_value *v)
+/* Room for n datapoints in bt (n may be 0). DD_ERR_NOMEM. */
+static int batch_init(struct batch *bt, size_t n)
 {
-    if (bt->n == bt->cap) {
-        size_t cap = bt->cap ? bt->cap * 2 : 64;
-        struct pending *items = realloc(bt->items, cap * sizeof(*items));
-
-        if (!items) {
-            metric_value_cleanup(v);
-            return DD_ERR_NOMEM;
-        }
-        bt->items = items;
-        bt->cap = cap;
-    }
-    bt->items[bt->n].thing = thing;
-    bt->items[bt->n].profile = profile;
-    bt->items[bt->n].behavior = behavior;
-    bt->items[bt->n].profile_name = d->profiles[profile].name;
-    bt->items[bt->n].behavior_name = d->profiles[profile].behaviors->items[behavior].name;
-    bt->items[bt->n].value = *v; /* moved */
-    bt->items[bt->n].carried = EXPORT_COUNTER_NONE;
-    bt->items[bt->n].carried_count = 0;
-    bt->items[bt->n].carried_in = NULL;
-    bt->n++;
-    return DD_OK;
+    memset(bt, 0, sizeof(*bt));
+    if (!n)
+        return DD_OK;
+    bt->items = malloc(n * sizeof(*bt->items));
+    bt->cap = n;
+    return bt->items ? DD_OK : DD_ERR_NOMEM;
 }
 
 static void batch_cleanup(struct batch *bt)
@@ -1286,6 +1711,39 @@ static void batch_cleanup(struct batch *bt)
         metric_value_cleanup(&bt->items[i].value);
     free(bt->items);
     memset(bt, 0, sizeof(*bt));
+}
+
+/* Judge x (a datapoint of x->t's behavior) against peers[0..n_peers), then
+ * take its value. A datapoint left unwritten carries nothing: the thing's
+ * retained row holds the counter instead (retain_thing). */
+static int judge_pending(struct detect *d, struct store *s, struct pending *x, int64_t time_ms,
+                         const double *peers, size_t n_peers)
+{
+    bool written = false;
+    int rc = judge(d, s, x->t, x->profile, x->behavior, x->thing, time_ms, &x->value, peers,
+                   n_peers, x->carried, x->carried_count, &written);
+
+    if (!rc && !written && x->carried && x->carried_in)
+        *x->carried_in &= (unsigned char)~(1u << x->carried);
+    metric_value_cleanup(&x->value);
+    return rc;
+}
+
+/* The datapoint x of a behavior b: judged now, or, for a statistical
+ * behavior, queued in bt (its peers are not all known yet). x->value is
+ * taken either way. */
+static int datapoint(struct detect *d, struct store *s, struct batch *bt, struct pending *x,
+                     const struct behavior *b, int64_t time_ms)
+{
+    if (b->type != BEHAVIOR_TYPE_STATISTICAL)
+        return judge_pending(d, s, x, time_ms, NULL, 0);
+    assert(bt->n < bt->cap);
+    if (bt->n == bt->cap) {
+        metric_value_cleanup(&x->value);
+        return DD_ERR_INTERNAL;
+    }
+    bt->items[bt->n++] = *x; /* the value moves */
+    return DD_OK;
 }
 
 static int set_count(struct metric_value *v, uint64_t n)
@@ -1313,19 +1771,21 @@ static int set_cidr(struct metric_value *v, const char *ip)
     return DD_OK;
 }
 
-/* The behavior after (*pi, *bi), profile by profile, among the profiles whose
- * bits are set in mask; its indexes go back in *pi and *bi. Start a walk
- * with *pi = 0, *bi = SIZE_MAX. NULL when there are no more. */
-static const struct behavior *next_behavior(const struct detect *d, uint64_t mask, size_t *pi,
-                                            size_t *bi)
+/* The next behavior after position *at of d->lay.order (start at 0) among
+ * the profiles whose bits are set in mask: its indexes go in *pi and *bi.
+ * So a thing's behaviors come in (profile, behavior) name order. NULL when
+ * there are no more. */
+static const struct behavior *next_behavior(const struct detect *d, uint64_t mask, size_t *at,
+                                            size_t *pi, size_t *bi)
 {
-    size_t i = *pi, j = *bi + 1; /* SIZE_MAX + 1 is 0: the first behavior */
+    for (; *at < d->lay.n_states; (*at)++) {
+        size_t slot = d->lay.order[*at], i = d->lay.profile_of[slot];
 
-    for (; i < d->n_profiles; i++, j = 0) {
-        if ((mask & ((uint64_t)1 << i)) && j < d->profiles[i].behaviors->n) {
+        if (mask & ((uint64_t)1 << i)) {
             *pi = i;
-            *bi = j;
-            return &d->profiles[i].behaviors->items[j];
+            *bi = slot - d->lay.base[i];
+            (*at)++;
+            return &d->profiles[i].behaviors->items[*bi];
         }
     }
     return NULL;
@@ -1362,29 +1822,32 @@ static void carry_counter(struct pending *x, const struct behavior *b,
     *carried |= (unsigned char)(1u << c);
 }
 
-/* Queue the datapoints of one record for the bucket ending at end_ms. An
- * idle bucket (a later bucket of a manual jump) passes idle = true: only
- * clients still connected, with zero counts, and disconnect durations.
- * *carried gets the counters its datapoints carry (carry_counter). */
-static int collect_record(struct detect *d, struct batch *bt, const struct client_window *w,
+/* Judge the datapoints of one record (thing's record t, NULL when no
+ * profile monitors the thing) for the bucket ending at end_ms, but those of
+ * statistical behaviors, which wait in bt. An idle bucket (a later bucket
+ * of a manual jump) passes idle = true: only clients still connected, with
+ * zero counts, and disconnect durations. *carried gets the counters its
+ * datapoints carry (carry_counter). */
+static int collect_record(struct detect *d, struct store *s, struct batch *bt,
+                          const struct client_window *w, struct dthing *t,
                           const struct client_record *rec, int64_t end_ms, bool idle,
                           unsigned char *carried)
 {
     /* The window's copy of the name: the batch keeps pointers to it until
      * it is judged, so never the name in the local zero record below. */
     const char *thing = rec->id;
-    uint64_t mask = profiles_for(d, thing);
+    uint64_t mask = t ? profiles_for(d, thing) : 0;
     struct client_record zero;
     const struct behavior *b;
-    size_t pi = 0, bi = SIZE_MAX;
+    size_t at = 0, pi, bi;
     int rc = DD_OK;
 
     if (!mask)
         return DD_OK;
     if (idle)
         rec = idle_record(rec, &zero);
-    while (!rc && (b = next_behavior(d, mask, &pi, &bi))) {
-        struct metric_value v = { 0 };
+    while (!rc && (b = next_behavior(d, mask, &at, &pi, &bi))) {
+        struct pending x = { .t = t, .thing = thing, .profile = pi, .behavior = bi };
         struct metric_stats st;
         bool counted = false;
         int dim = -1;
@@ -1398,39 +1861,39 @@ static int collect_record(struct detect *d, struct batch *bt, const struct clien
         if (strcmp(b->metric, "aws:source-ip-address") == 0) {
             if (idle || !rec->counts.connection_attempts || !rec->counts.source_ip[0])
                 continue;
-            rc = set_cidr(&v, rec->counts.source_ip);
+            rc = set_cidr(&x.value, rec->counts.source_ip);
         } else if (strcmp(b->metric, "aws:disconnect-duration") == 0) {
             int64_t since = rec->disconnected_at_ms;
 
             if (!since && !rec->had_session)
                 continue;
-            rc = set_count(&v, since ? (uint64_t)((end_ms - since) / 60000) : 0);
+            rc = set_count(&x.value, since ? (uint64_t)((end_ms - since) / 60000) : 0);
         } else {
-            struct judge_ring *r;
-
             if (!cloud_stats(b->metric, rec, dim,
                              b->dimension_name && b->dimension_op == BEHAVIOR_DIM_NOT_IN, &st))
                 continue;
             if (judge_window_buckets(b) == 1) {
                 /* A 5-minute behavior needs this bucket only: keep no
                  * history for it. */
-                if (judge_bucket_value(&st, b, &v))
+                if (judge_bucket_value(&st, b, &x.value))
                     continue;
             } else {
-                r = ring_for(d, thing, b->metric, b->dimension_name,
-                             b->dimension_op == BEHAVIOR_DIM_NOT_IN);
+                size_t n;
+                struct judge_bucket *r = thing_ring(d, t, slot_of(d, pi, bi), &n);
+
                 if (!r)
                     return DD_ERR_NOMEM;
-                judge_ring_put(r, end_ms, &st);
-                if (judge_ring_value(r, b, end_ms, &v))
+                judge_buckets_put(r, n, end_ms, &st);
+                if (judge_buckets_value(r, n, b, end_ms, &x.value))
                     continue;
             }
             counted = true;
         }
-        if (!rc)
-            rc = batch_add(d, bt, thing, pi, bi, &v);
-        if (!rc && counted)
-            carry_counter(&bt->items[bt->n - 1], b, &st, carried);
+        if (rc)
+            break;
+        if (counted)
+            carry_counter(&x, b, &st, carried);
+        rc = datapoint(d, s, bt, &x, b, end_ms);
     }
     return rc;
 }
@@ -1461,25 +1924,9 @@ static struct peer_group *peer_group(struct peer_group *groups, size_t n_groups,
     return NULL;
 }
 
-/* The same name is often the same pointer (a thing's items share its
- * record's id, a profile's its name): no need to walk the bytes then. */
-static int cmp_name(const char *x, const char *y)
-{
-    return x == y ? 0 : strcmp(x, y);
-}
-
-static int cmp_pending(const void *a, const void *b)
-{
-    const struct pending *x = a, *y = b;
-    int c = cmp_name(x->thing, y->thing);
-
-    if (!c)
-        c = cmp_name(x->profile_name, y->profile_name);
-    return c ? c : cmp_name(x->behavior_name, y->behavior_name);
-}
-
-/* Judge a batch: static and ML at once, statistical against the nearest-
- * rank percentile of the other devices' values for the same behavior. */
+/* Judge a batch of statistical datapoints, each against the nearest-rank
+ * percentile of the other devices' values for the same behavior, in the
+ * order they were queued (the window's records). */
 static int judge_batch(struct detect *d, struct store *s, struct batch *bt, int64_t time_ms)
 {
     struct peer_group *groups = NULL;
@@ -1488,11 +1935,8 @@ static int judge_batch(struct detect *d, struct store *s, struct batch *bt, int6
 
     for (i = 0; i < bt->n && !rc; i++) {
         struct pending *x = &bt->items[i];
-        const struct behavior *b = &d->profiles[x->profile].behaviors->items[x->behavior];
         struct peer_group *g;
 
-        if (b->type != BEHAVIOR_TYPE_STATISTICAL)
-            continue;
         g = peer_group(groups, n_groups, x->profile, x->behavior);
         if (!g) {
             g = realloc(groups, (n_groups + 1) * sizeof(*groups));
@@ -1515,26 +1959,11 @@ static int judge_batch(struct detect *d, struct store *s, struct batch *bt, int6
     }
     for (i = 0; i < n_groups && !rc; i++)
         qsort(groups[i].sorted, groups[i].n, sizeof(double), cmp_double);
-    /* Judge in (thing, profile, behavior) order, the order series are
-     * created in: each datapoint's index entry then lands next to the
-     * previous one instead of at a random page, which is most of the cost
-     * of a large window. (qsort must not see the NULL of an empty batch.) */
-    if (bt->n > 1)
-        qsort(bt->items, bt->n, sizeof(bt->items[0]), cmp_pending);
     for (i = 0; i < bt->n && !rc; i++) {
         struct pending *x = &bt->items[i];
-        const struct dprofile *p = &d->profiles[x->profile];
-        const struct behavior *b = &p->behaviors->items[x->behavior];
         const struct peer_group *g = peer_group(groups, n_groups, x->profile, x->behavior);
 
-        bool written = false;
-
-        rc = judge(d, s, p, b, x->thing, time_ms, &x->value, g ? g->sorted : NULL, g ? g->n : 0,
-                   x->carried, x->carried_count, &written);
-        /* A datapoint left unwritten carries nothing: the thing's retained
-         * row holds the counter instead (retain_thing). */
-        if (!rc && !written && x->carried && x->carried_in)
-            *x->carried_in &= (unsigned char)~(1u << x->carried);
+        rc = judge_pending(d, s, x, time_ms, g ? g->sorted : NULL, g ? g->n : 0);
     }
     for (i = 0; i < n_groups; i++)
         free(groups[i].sorted);
@@ -1612,30 +2041,24 @@ static int report_spec_value(void *ctx, const struct retain_spec *sp, enum expor
     return rc;
 }
 
-/* The series of thing's retained values, created on first use. */
-static int retained_series(struct detect *d, struct store *s, const char *thing, int64_t time_ms,
+/* The series of thing's retained values (t is its record), created on
+ * first use. */
+static int retained_series(struct store *s, struct dthing *t, const char *thing, int64_t time_ms,
                            int64_t *out)
 {
-    size_t len = strlen(thing);
-    struct retained_series *r = strmap_get(d->retained, thing, len);
     bool created;
     int rc;
 
-    if (!r) {
-        r = calloc(1, sizeof(*r));
-        if (!r)
-            return DD_ERR_NOMEM;
-        rc = store_detect_series(s, thing, STORE_RETAINED_SERIES, STORE_RETAINED_SERIES, &r->series,
-                                 &created);
-        if (!rc && strmap_put(d->retained, thing, len, r, NULL))
-            rc = DD_ERR_NOMEM;
+    if (!t->retained_series) {
+        rc = store_detect_series(s, thing, STORE_RETAINED_SERIES, STORE_RETAINED_SERIES,
+                                 &t->retained_series, &created);
         if (rc) {
-            free(r);
+            t->retained_series = 0;
             return rc;
         }
     }
-    r->used_ms = time_ms;
-    *out = r->series;
+    t->used_ms = time_ms;
+    *out = t->retained_series;
     return DD_OK;
 }
 
@@ -1678,10 +2101,10 @@ static int export_spec(struct dprofile *p, const struct retain_spec *sp, const c
  * once, but the counters whose bit (1 << counter) is set in carried: a
  * judged datapoint of this time holds those (carry_counter). Add the
  * exported ones to their profile's export batch. */
-static int retain_thing(struct detect *d, struct store *s, const char *thing, int64_t time_ms,
-                        bool cloud, unsigned carried, spec_value_fn fn, void *ctx)
+static int retain_thing(struct detect *d, struct store *s, struct dthing *t, const char *thing,
+                        int64_t time_ms, bool cloud, unsigned carried, spec_value_fn fn, void *ctx)
 {
-    uint64_t mask = profiles_for(d, thing);
+    uint64_t mask = t ? profiles_for(d, thing) : 0;
     const struct retain_spec *seen[RETAIN_KEYS_MAX];
     size_t n_seen = 0, i, j, k;
     struct store_datapoint dp = { 0 };
@@ -1732,7 +2155,7 @@ static int retain_thing(struct detect *d, struct store *s, const char *thing, in
                                "they are not retained this time");
         return DD_OK;
     }
-    rc = retained_series(d, s, thing, time_ms, &dp.series);
+    rc = retained_series(s, t, thing, time_ms, &dp.series);
     if (rc)
         return rc;
     dp.time_ms = time_ms;
@@ -1793,81 +2216,93 @@ int detect_exports_take(struct detect *d, detect_publish_fn fn, void *ctx)
 
 /* ---- forgetting --------------------------------------------------------- */
 
-/* Whether a map entry was used at or after *(int64_t *)ctx. */
-static bool ring_recent(void *ctx, const void *value)
-{
-    const struct judge_ring *r = value;
-    size_t i;
-
-    for (i = 0; i < JUDGE_RING; i++)
-        if (r->end_ms[i] >= *(const int64_t *)ctx)
-            return true;
-    return false;
-}
-
+/* Whether an ML history was used at or after *(int64_t *)ctx. */
 static bool ml_recent(void *ctx, const void *value)
 {
     return ((const struct ml_history *)value)->used_ms >= *(const int64_t *)ctx;
 }
 
-static bool retained_recent(void *ctx, const void *value)
+struct idle {
+    const struct detect *d;
+    int64_t since;
+};
+
+/* Free the states and rings of a thing idle since before ctx's time. */
+static void release_idle(void *ctx, const void *key, size_t len, void *value)
 {
-    return ((const struct retained_series *)value)->used_ms >= *(const int64_t *)ctx;
+    const struct idle *x = ctx;
+
+    (void)key;
+    (void)len;
+    if (((const struct dthing *)value)->used_ms < x->since)
+        thing_release(&x->d->lay, value);
 }
 
-static bool state_recent(void *ctx, const void *value)
+static bool thing_recent(void *ctx, const void *value)
 {
-    return ((const struct cached_state *)value)->used_ms >= *(const int64_t *)ctx;
+    return ((const struct dthing *)value)->used_ms >= *(const int64_t *)ctx;
 }
 
-/* Free the rings, ML histories and cached states of things that gave no
- * datapoint for CLIENTS_FORGET_AFTER_MS before now_ms: the client ids the
- * broker forgot too. A thing that comes back starts with empty rings and
- * history, and reads its alarm state back from the database. Once an
- * emulated hour, so the walk costs little next to a window close. */
+/* Free the records and ML histories of things that gave no datapoint (or
+ * retained row) for CLIENTS_FORGET_AFTER_MS before now_ms: the client ids
+ * the broker forgot too. A thing that comes back starts with empty rings
+ * and history, and reads its alarm state back from the database. Once an
+ * emulated hour, so the walk costs little next to a window close.
+ * @unittest test_detect.c test_forget_idle_things */
 static void forget_idle(struct detect *d, int64_t now_ms)
 {
-    int64_t since = now_ms - CLIENTS_FORGET_AFTER_MS;
+    struct idle x = { d, now_ms - CLIENTS_FORGET_AFTER_MS };
 
     if (now_ms - d->swept_ms < SWEEP_EVERY_MS)
         return;
     d->swept_ms = now_ms;
-    strmap_drop(d->history, ring_recent, &since, free);
-    strmap_drop(d->ml, ml_recent, &since, free);
-    strmap_drop(d->states, state_recent, &since, free);
-    strmap_drop(d->retained, retained_recent, &since, free);
+    strmap_each(d->things, release_idle, &x);
+    strmap_drop(d->things, thing_recent, &x.since, free);
+    strmap_drop(d->ml, ml_recent, &x.since, free);
 }
 
 int detect_window(struct detect *d, struct store *s, const struct client_window *w)
 {
     struct batch bt = { 0 };
-    /* The counters each record's datapoints carry in this bucket. */
+    /* The counters each record's datapoints carry in this bucket, and the
+     * record of each one's thing (NULL: no profile monitors it), found once
+     * for every bucket of the window. */
     unsigned char *carried = calloc(w->n ? w->n : 1, 1);
+    struct dthing **things = calloc(w->n ? w->n : 1, sizeof(*things));
     int64_t k, end;
     size_t i;
-    int rc = carried ? DD_OK : DD_ERR_NOMEM;
+    int rc = carried && things ? DD_OK : DD_ERR_NOMEM;
 
+    for (i = 0; i < w->n && !rc; i++)
+        if (profiles_for(d, w->records[i].id) && !(things[i] = thing_get(d, w->records[i].id)))
+            rc = DD_ERR_NOMEM;
+    if (!rc)
+        rc = batch_init(&bt, w->n * d->lay.n_statistical);
     if (!rc)
         rc = watchset_load(d->keep, s, w->n, w->bucket_end_ms);
     for (k = 0; k <= w->idle_buckets_after && !rc; k++) {
         end = w->bucket_end_ms + k * CLOCK_BUCKET_MS;
         memset(carried, 0, w->n);
         for (i = 0; i < w->n && !rc; i++)
-            rc = collect_record(d, &bt, w, &w->records[i], end, k > 0, &carried[i]);
+            rc = collect_record(d, s, &bt, w, things[i], &w->records[i], end, k > 0, &carried[i]);
         if (!rc)
             rc = judge_batch(d, s, &bt, end);
-        batch_cleanup(&bt);
+        for (i = 0; i < bt.n; i++)
+            metric_value_cleanup(&bt.items[i].value);
+        bt.n = 0;
         for (i = 0; i < w->n && !rc; i++) {
             struct client_record zero;
             struct cloud_source src = { w, &w->records[i], end, k > 0 };
 
             if (k > 0)
                 src.rec = idle_record(src.rec, &zero);
-            rc =
-                retain_thing(d, s, w->records[i].id, end, true, carried[i], cloud_spec_value, &src);
+            rc = retain_thing(d, s, things[i], w->records[i].id, end, true, carried[i],
+                              cloud_spec_value, &src);
         }
     }
+    batch_cleanup(&bt);
     free(carried);
+    free(things);
     if (!rc)
         rc = models_flush(d, s, w->bucket_end_ms + w->idle_buckets_after * CLOCK_BUCKET_MS);
     if (!rc)
@@ -1885,41 +2320,44 @@ int detect_window(struct detect *d, struct store *s, const struct client_window 
  * (core/judge.c); a count metric's sample goes through the thing's bucket
  * ring first. Returns DD_ERR_NOT_FOUND when the report carries no datapoint
  * for it. */
-static int report_value(struct detect *d, const char *thing, const struct behavior *b,
+static int report_value(struct detect *d, struct dthing *t, size_t slot, const struct behavior *b,
                         const struct report *r, int64_t now_ms, struct metric_value *v)
 {
-    struct judge_ring *ring;
+    struct judge_bucket *ring;
     int64_t sample, end = clock_bucket_end(now_ms);
+    size_t n;
     int rc = judge_report_value(b, r, v, &sample);
 
     if (rc || sample < 0)
         return rc;
-    ring = ring_for(d, thing, b->metric, NULL, false);
+    ring = thing_ring(d, t, slot, &n);
     if (!ring)
         return DD_ERR_NOMEM;
-    judge_ring_add(ring, end, (uint64_t)sample);
-    return judge_ring_value(ring, b, end, v) ? DD_ERR_NOT_FOUND : DD_OK;
+    t->used_ms = now_ms;
+    judge_buckets_add(ring, n, end, (uint64_t)sample);
+    return judge_buckets_value(ring, n, b, end, v) ? DD_ERR_NOT_FOUND : DD_OK;
 }
 
 int detect_report(struct detect *d, struct store *s, const char *thing, const struct report *r,
                   int64_t now_ms)
 {
     uint64_t mask = profiles_for(d, thing);
+    struct dthing *t = mask ? thing_get(d, thing) : NULL;
     struct batch bt = { 0 };
     const struct behavior *b;
-    size_t pi = 0, bi = SIZE_MAX;
-    int rc = DD_OK;
+    size_t at = 0, pi, bi;
+    int rc = mask && !t ? DD_ERR_NOMEM : batch_init(&bt, d->lay.n_statistical);
 
-    while (!rc && (b = next_behavior(d, mask, &pi, &bi))) {
-        struct metric_value v;
+    while (!rc && (b = next_behavior(d, mask, &at, &pi, &bi))) {
+        struct pending x = { .t = t, .thing = thing, .profile = pi, .behavior = bi };
         int vrc;
 
         if (!b->info || b->info->side == METRIC_SIDE_CLOUD)
             continue;
-        vrc = report_value(d, thing, b, r, now_ms, &v);
+        vrc = report_value(d, t, slot_of(d, pi, bi), b, r, now_ms, &x.value);
         if (vrc == DD_ERR_NOT_FOUND)
             continue;
-        rc = vrc ? vrc : batch_add(d, &bt, thing, pi, bi, &v);
+        rc = vrc ? vrc : datapoint(d, s, &bt, &x, b, now_ms);
     }
     if (!rc)
         rc = judge_batch(d, s, &bt, now_ms);
@@ -1928,7 +2366,7 @@ int detect_report(struct detect *d, struct store *s, const char *thing, const st
     if (!rc) {
         struct report_source src = { r };
 
-        rc = retain_thing(d, s, thing, now_ms, false, 0, report_spec_value, &src);
+        rc = retain_thing(d, s, t, thing, now_ms, false, 0, report_spec_value, &src);
     }
     if (!rc)
         rc = finish_exports(d);

@@ -36,9 +36,10 @@ struct detect *detect_new(const char *region, const char *account, int64_t reten
                           const struct mlmodel_params *ml);
 void detect_free(struct detect *d);
 
-/* Bytes d holds for its per-thing state: the maps of bucket rings, ML
- * histories, cached evaluation states and profile masks, keys and values
- * (for the benchmark's memory figure). */
+/* Bytes d holds for its per-thing state: the things' records (evaluation
+ * states, bucket rings, open violation ids), the ML histories and models
+ * and the profile masks, keys and values (for the benchmark's memory
+ * figure). Walks every record. */
 size_t detect_bytes(const struct detect *d);
 
 /* Write judged datapoints in full only while a window has at most budget

@@ -18,6 +18,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/judge.h"
 #include "plugin/clients.h"
 #include "plugin/detect.h"
 #include "store/defender/store_counts.h"
@@ -319,6 +320,128 @@ static void test_budget_keeps_what_matters(void **state)
     store_close(s);
 }
 
+/* A behavior "name" on metric (messages "sent" or "received") over secs
+ * seconds, violating at 100 or more, alarming and clearing at the first
+ * datapoint. */
+#define OVER(name, metric, secs)                                                                   \
+    "{\"name\":\"" name "\",\"metric\":\"aws:num-messages-" metric "\",\"criteria\":{"             \
+    "\"comparisonOperator\":\"less-than\",\"value\":{\"count\":100},\"durationSeconds\":" #secs    \
+    ",\"consecutiveDatapointsToAlarm\":1,\"consecutiveDatapointsToClear\":1}}"
+
+/* Set profile P's behaviors to json (an array) and reload d. */
+static void set_behaviors(struct detect *d, struct store *s, const char *json)
+{
+    struct dd_errbuf eb = { { 0 } };
+    char sql[2048];
+
+    snprintf(sql, sizeof(sql), "UPDATE security_profiles SET behaviors = '%s' WHERE name = 'P'",
+             json);
+    store_fixture_exec(s, sql);
+    assert_int_equal(detect_reload(d, s, END - HOUR, &eb), DD_OK);
+}
+
+/* A thing's ring is as long as the longest window that judges its metric
+ * (a five-minute behavior keeps none), one ring per metric: two behaviors
+ * the same, only the rings' lengths make the difference. */
+static void test_rings_are_sized_by_their_longest_window(void **state)
+{
+    static const struct {
+        const char *behaviors;
+        size_t buckets; /* the thing's rings, in buckets */
+    } rows[] = {
+        { "[" OVER("A", "sent", 300) "," OVER("B", "received", 300) "]", 0 },
+        { "[" OVER("A", "sent", 600) "," OVER("B", "received", 300) "]", 2 },
+        { "[" OVER("A", "sent", 900) "," OVER("B", "received", 300) "]", 3 },
+        { "[" OVER("A", "sent", 600) "," OVER("B", "sent", 900) "]", 3 },
+        { "[" OVER("A", "sent", 3600) "," OVER("B", "sent", 600) "]", 12 },
+        { "[" OVER("A", "sent", 600) "," OVER("B", "received", 900) "]", 5 },
+    };
+
+    size_t i, none = 0;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct store *s = store_fixture_open();
+        struct detect *d = detector(s), *fresh = detector(s);
+        size_t used;
+
+        set_behaviors(d, s, rows[i].behaviors);
+        set_behaviors(fresh, s, rows[i].behaviors);
+        window(d, s, END, "dev-1", 5);
+        used = detect_bytes(d) - detect_bytes(fresh);
+        if (i == 0)
+            none = used;
+        if (used != none + rows[i].buckets * sizeof(struct judge_bucket))
+            fail_msg("row %zu: %zu bytes, %zu without rings", i, used, none);
+        detect_free(fresh);
+        detect_free(d);
+        store_close(s);
+    }
+}
+
+/* The value of behavior's datapoint at time t (a JSON count), or -1. */
+static int64_t judged(struct store *s, const char *behavior, int64_t t)
+{
+    char sql[300];
+
+    snprintf(sql, sizeof(sql),
+             "SELECT coalesce((SELECT json_extract(value, '$.count') FROM datapoints d JOIN "
+             "datapoint_series s ON s.id = d.series_id WHERE s.behavior_name = '%s' AND "
+             "time_ms = %lld), -1)",
+             behavior, (long long)t);
+    return store_fixture_int(s, sql);
+}
+
+/* A reload that moves, adds, lengthens and removes behaviors keeps what a
+ * kept behavior had: its state (an open alarm stays one violation) at its
+ * new place in the thing's record, and its metric's buckets. Each step
+ * sets P's behaviors (NULL: unchanged), closes a window of 60 messages and
+ * checks A's and B's datapoints (-1: none) and the violations. */
+static void test_reload_moves_states_and_rings(void **state)
+{
+    static const struct {
+        const char *behaviors;
+        int64_t a, b;       /* the judged values */
+        int64_t violations; /* in all */
+        int64_t open;       /* of them open */
+    } steps[] = {
+        { "[" OVER("A", "sent", 600) "]", 60, -1, 0, 0 },
+        { NULL, 120, -1, 1, 1 },
+        /* B comes first: A's state moves one place; the ring grows to 3 */
+        { "[" OVER("B", "sent", 900) "," OVER("A", "sent", 600) "]", 120, 180, 2, 2 },
+        /* the same behaviors again: nothing moves */
+        { "[" OVER("B", "sent", 900) "," OVER("A", "sent", 600) "]", 120, 180, 2, 2 },
+        /* A removed: its violation is invalidated, B keeps its alarm */
+        { "[" OVER("B", "sent", 900) "]", -1, 180, 2, 1 },
+        /* A back at another place: a new state, a new violation; B's
+         * ring shrinks to 2 buckets, keeping the newest; B changed, so
+         * its violation is invalidated and a new one opens */
+        { "[" OVER("A", "sent", 600) "," OVER("B", "sent", 600) "]", 120, 120, 4, 2 },
+    };
+    struct store *s = store_fixture_open();
+    struct detect *d = detector(s);
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        int64_t t = END + (int64_t)i * CLOCK_BUCKET_MS;
+
+        if (steps[i].behaviors)
+            set_behaviors(d, s, steps[i].behaviors);
+        window(d, s, t, "dev-1", 60);
+        if (judged(s, "A", t) != steps[i].a || judged(s, "B", t) != steps[i].b)
+            fail_msg("step %zu: A %lld, B %lld", i, (long long)judged(s, "A", t),
+                     (long long)judged(s, "B", t));
+        assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM violations"),
+                         steps[i].violations);
+        assert_int_equal(
+            store_fixture_int(s, "SELECT count(*) FROM violations WHERE end_ms IS NULL"),
+            steps[i].open);
+    }
+    detect_free(d);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +450,8 @@ int main(void)
         cmocka_unit_test(test_exports_follow_the_commit),
         cmocka_unit_test(test_datapoints_carry_retained_counters),
         cmocka_unit_test(test_budget_keeps_what_matters),
+        cmocka_unit_test(test_rings_are_sized_by_their_longest_window),
+        cmocka_unit_test(test_reload_moves_states_and_rings),
     };
 
     alloc_fail_setup();

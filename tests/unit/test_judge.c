@@ -218,6 +218,55 @@ static void test_ring_value(void **state)
     }
 }
 
+/* A ring of n slots remembers the last n buckets: a window of up to n
+ * buckets sums as with a full ring, a longer one finds the older buckets
+ * empty, and a slot reused by a later bucket starts afresh. */
+#define SENT_FOR(secs)                                                                             \
+    STATIC("aws:num-messages-sent", "less-than", "{\"count\":1}", ",\"durationSeconds\":" #secs)
+
+static void test_buckets_sized(void **state)
+{
+    static const struct {
+        size_t n;             /* slots */
+        const char *behavior; /* SENT_FOR(durationSeconds) */
+        int64_t at;           /* the bucket judged */
+        uint64_t count;       /* the value expected */
+        int rc;
+    } rows[] = {
+        /* buckets T-2B..T+B hold 1, 2, 4 and 8 (added in that order) */
+        { 3, SENT_FOR(900), T + B, 14, DD_OK },       /* T-B..T+B */
+        { 3, SENT_FOR(600), T + B, 12, DD_OK },       /* T..T+B */
+        { 3, SENT_FOR(1800), T + B, 14, DD_OK },      /* T-2B was overwritten by T+B */
+        { 3, SENT_FOR(900), T, 6, DD_OK },            /* T-2B is gone: T-B and T only */
+        { 2, SENT_FOR(900), T + B, 12, DD_OK },       /* two slots: T and T+B */
+        { 1, SENT_FOR(300), T + B, 8, DD_OK },        /* one slot: the newest bucket */
+        { 1, SENT_FOR(300), T, 0, DD_ERR_NOT_FOUND }, /* overwritten by T+B */
+        { 12, SENT_FOR(1800), T + B, 15, DD_OK },     /* all four */
+        { 3, SENT_FOR(900), T + 5 * B, 0, DD_ERR_NOT_FOUND },
+    };
+
+    size_t i, j;
+
+    (void)state;
+    for (i = 0; i < N(rows); i++) {
+        struct behavior_list *l = behavior_of(rows[i].behavior);
+        struct judge_bucket ring[JUDGE_RING];
+        struct metric_value v;
+        int rc;
+
+        memset(ring, 0, sizeof(ring));
+        for (j = 0; j < 4; j++)
+            judge_buckets_add(ring, rows[i].n, T + ((int64_t)j - 2) * B, (uint64_t)1 << j);
+        memset(&v, 0x5a, sizeof(v));
+        rc = judge_buckets_value(ring, rows[i].n, &l->items[0], rows[i].at, &v);
+        if (rc != rows[i].rc)
+            fail_msg("row %zu: rc %d", i, rc);
+        if (!rc && v.count != rows[i].count)
+            fail_msg("row %zu: count %llu", i, (unsigned long long)v.count);
+        behavior_list_free(l);
+    }
+}
+
 static void test_ring_put_and_bucket(void **state)
 {
     struct behavior_list *l15 = behavior_of(
@@ -808,6 +857,7 @@ int main(void)
         cmocka_unit_test(test_window_buckets),
         cmocka_unit_test(test_ring_value),
         cmocka_unit_test(test_ring_put_and_bucket),
+        cmocka_unit_test(test_buckets_sized),
         cmocka_unit_test(test_report_value),
         cmocka_unit_test(test_report_alloc_fail),
         cmocka_unit_test(test_operators),
