@@ -33,6 +33,12 @@
  * writer restart it. */
 #define WRITER_CHECKPOINT_FRAMES 1000
 
+/* A WAL this long is checkpointed by the writer after every batch until
+ * it restarts, as every batch's commit did before the checkpointer: a
+ * reader that keeps the WAL from restarting (the broker's engine reading
+ * the registry after each write) is then given every chance to let go. */
+#define WRITER_CHECKPOINT_FORCE_FRAMES 4000
+
 /* The checkpointer copies a WAL again while its last pass found this many
  * new frames or more, WRITER_CHECKPOINT_PASSES passes at most, so that
  * what is left for the writer to copy is short. */
@@ -72,7 +78,8 @@ struct writer {
  * while its WAL holds WRITER_CHECKPOINT_FRAMES, and once the checkpointer
  * has copied it, return true to checkpoint the frames written since on the
  * writer's connection (a short one: then the next batch restarts the
- * WAL). The writer thread, or once it stopped a caller's: then nothing is
+ * WAL); and after every batch while the WAL is longer than
+ * WRITER_CHECKPOINT_FORCE_FRAMES. The writer thread, or once it stopped a caller's: then nothing is
  * checkpointed until the connections close. */
 static bool wal_seen(void *arg, const char *path, int frames)
 {
@@ -94,9 +101,12 @@ static bool wal_seen(void *arg, const char *path, int frames)
     if (d->state == WRITER_CKPT_PASSED) {
         d->state = WRITER_CKPT_IDLE;
         now = true;
-    } else if (d->state == WRITER_CKPT_IDLE && frames >= WRITER_CHECKPOINT_FRAMES) {
-        d->state = WRITER_CKPT_DUE;
-        pthread_cond_signal(&w->due);
+    } else {
+        now = frames >= WRITER_CHECKPOINT_FORCE_FRAMES;
+        if (d->state == WRITER_CKPT_IDLE && frames >= WRITER_CHECKPOINT_FRAMES) {
+            d->state = WRITER_CKPT_DUE;
+            pthread_cond_signal(&w->due);
+        }
     }
 out:
     pthread_mutex_unlock(&w->ckpt_lock);
