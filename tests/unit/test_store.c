@@ -506,6 +506,26 @@ static void batch_job(struct store *s, int v, enum job_end end)
         store_rollback(s);
 }
 
+/* Open two connections to path, the first with an empty batch_rows table
+ * and its WAL copied and truncated; returns the database file's size. */
+static int64_t batch_setup(const char *path, struct store **s, struct store **other)
+{
+    assert_int_equal(store_open(path, s, NULL), DD_OK);
+    assert_int_equal(store_open(path, other, NULL), DD_OK);
+    store_fixture_exec(*s, "CREATE TABLE batch_rows (v INTEGER, pad BLOB)");
+    store_fixture_exec(*s, "PRAGMA wal_checkpoint(TRUNCATE)");
+    return file_size(path);
+}
+
+/* A group commit of one job that writes row v. */
+static void batch_of_one(struct store *s, int v)
+{
+    store_batch_begin();
+    batch_job(s, v, JOB_COMMIT);
+    assert_int_equal(store_batch_job_done(), DD_OK);
+    assert_int_equal(store_batch_commit(), DD_OK);
+}
+
 /* A store_wal_fn that records what it was told and answers as asked. */
 struct wal_seen {
     int calls;
@@ -535,11 +555,7 @@ static void test_group_commit(void **state)
     int64_t before, after_commit;
     struct wal_seen seen = { 0 };
 
-    assert_int_equal(store_open(t->path, &s, NULL), DD_OK);
-    assert_int_equal(store_open(t->path, &other, NULL), DD_OK);
-    store_fixture_exec(s, "CREATE TABLE batch_rows (v INTEGER, pad BLOB)");
-    store_fixture_exec(s, "PRAGMA wal_checkpoint(TRUNCATE)");
-    before = file_size(t->path);
+    before = batch_setup(t->path, &s, &other);
 
     store_batch_begin();
     batch_job(s, 1, JOB_COMMIT);
@@ -591,15 +607,8 @@ static void test_checkpoint_beside_a_writer(void **state)
     int64_t before;
     int frames = 0, again = 0;
 
-    assert_int_equal(store_open(t->path, &s, NULL), DD_OK);
-    assert_int_equal(store_open(t->path, &ckpt, NULL), DD_OK);
-    store_fixture_exec(s, "CREATE TABLE batch_rows (v INTEGER, pad BLOB)");
-    store_fixture_exec(s, "PRAGMA wal_checkpoint(TRUNCATE)");
-    before = file_size(t->path);
-    store_batch_begin();
-    batch_job(s, 1, JOB_COMMIT);
-    assert_int_equal(store_batch_job_done(), DD_OK);
-    assert_int_equal(store_batch_commit(), DD_OK);
+    before = batch_setup(t->path, &s, &ckpt);
+    batch_of_one(s, 1);
     assert_int_equal(file_size(t->path), before);
 
     store_batch_begin();
@@ -613,10 +622,7 @@ static void test_checkpoint_beside_a_writer(void **state)
     assert_int_equal(store_checkpoint(ckpt, &again), DD_OK);
     assert_true(again > frames);
     /* ... and with every frame copied, the next write starts it over. */
-    store_batch_begin();
-    batch_job(s, 3, JOB_COMMIT);
-    assert_int_equal(store_batch_job_done(), DD_OK);
-    assert_int_equal(store_batch_commit(), DD_OK);
+    batch_of_one(s, 3);
     assert_int_equal(store_checkpoint(ckpt, &frames), DD_OK);
     assert_true(frames < again);
     assert_int_equal(store_fixture_int(ckpt, "SELECT count(*) FROM batch_rows"), 3);
