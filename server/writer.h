@@ -9,9 +9,12 @@
  * writes), commits them together, and only then ends them (resuming their
  * connections):
  * an answer is sent after its write is committed, as durable as a commit
- * of its own (WAL, synchronous=NORMAL). Then, with every caller answered,
- * it checkpoints the WAL when it has grown (docs/performance.md, "The write
- * path"). */
+ * of its own (WAL, synchronous=NORMAL). A checkpointer thread, started
+ * and stopped with the writer, copies a WAL that has grown into its
+ * database on a connection of its own, beside the writer's batches; the
+ * writer, between batches, copies only the few frames written meanwhile,
+ * so the next batch restarts the WAL (docs/performance.md, "The tail of a
+ * write"). */
 #ifndef DD_SERVER_WRITER_H
 #define DD_SERVER_WRITER_H
 
@@ -36,8 +39,9 @@ struct writer_job {
     struct writer_job *next; /* the queue's link, under the writer's lock until taken */
 };
 
-/* Start the writer thread. On DD_OK *out owns it: stop it with
- * writer_free(). DD_ERR_NOMEM, DD_ERR_INTERNAL (no thread); eb says why.
+/* Start the writer thread and its checkpointer. On DD_OK *out owns them:
+ * stop them with writer_free(). DD_ERR_NOMEM, DD_ERR_INTERNAL (no
+ * thread); eb says why.
  * Any thread. */
 int writer_start(struct writer **out, struct dd_errbuf *eb);
 
@@ -50,7 +54,7 @@ int writer_start(struct writer **out, struct dd_errbuf *eb);
 void writer_queue(struct writer *w, struct writer_job *job, writer_fn fn, writer_done_fn done,
                   void *arg);
 
-/* Stop the thread once the queued jobs are done (their done functions
+/* Stop the threads once the queued jobs are done (their done functions
  * have run). Later jobs run at once, each a batch of its own, on the
  * thread that hands them over. Idempotent; NULL is allowed. */
 void writer_stop(struct writer *w);

@@ -608,22 +608,33 @@ int store_batch_commit(void)
     return rc;
 }
 
-void store_batch_checkpoint(int min_frames)
+void store_batch_wal(store_wal_fn fn, void *ctx)
 {
-    int i;
+    int i, frames;
 
     assert(!batch.on);
     for (i = 0; i < batch.n; i++) {
         struct store *s = batch.open[i];
 
-        if (s->wal_frames < min_frames)
-            continue;
-        /* PASSIVE: copies what no reader still needs and never waits, so
-         * the next batch's BEGIN is not held up. A checkpoint that caught
-         * up lets that BEGIN restart the WAL from its start. */
-        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-        s->wal_frames = 0;
+        if (fn(ctx, s->path, s->wal_frames))
+            store_checkpoint(s, &frames);
     }
+}
+
+int store_checkpoint(struct store *s, int *frames)
+{
+    int rc;
+
+    assert(pthread_equal(s->owner, pthread_self()));
+    /* PASSIVE: copies what no reader still needs and never waits for a
+     * lock, so it runs beside the writer's transactions (WAL mode lets a
+     * checkpoint and a writer go on at once). A checkpoint that caught up
+     * lets the writer's next BEGIN restart the WAL from its start. */
+    *frames = -1;
+    rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, frames, NULL);
+    if (rc == SQLITE_BUSY) /* another connection is checkpointing (the broker's engine) */
+        return DD_ERR_BUSY;
+    return rc == SQLITE_OK ? DD_OK : store__error(s, rc, "checkpoint");
 }
 
 void store_set_cache_mb(struct store *s, int mb)

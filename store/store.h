@@ -70,17 +70,34 @@ void store_read_end(struct store *s, bool began);
  * its savepoints is committed, an error that none may be acknowledged.
  * Nothing is durable before store_batch_commit() returns DD_OK.
  *
- * The connections a batch wrote do not checkpoint inside their commits:
- * store_batch_checkpoint(), called after the callers are answered, runs a
- * PASSIVE checkpoint on each of them whose WAL holds at least min_frames
- * frames. A connection opened for the batch thread must not be used for
- * writing by other code paths of that thread outside batches for long,
- * since it no longer checkpoints by itself. The calling thread only; store_open()'s
- * own migration is never part of a batch. */
+ * The connections a batch wrote do not checkpoint inside their commits.
+ * store_batch_wal(), called after store_batch_commit(), calls fn(ctx,
+ * path, frames) for each database of that batch, with the frames its WAL
+ * holds; when fn returns true, it runs a PASSIVE checkpoint of that
+ * database on the batch's connection (store_checkpoint()). This lets the
+ * caller have most of a WAL checkpointed by another thread, on a
+ * connection of its own, and run on the batch thread only the short
+ * checkpoint of what is left, after which the next batch restarts the WAL
+ * from its beginning (SQLite restarts it only when every frame has been
+ * copied). path is borrowed for the call. A connection opened for the
+ * batch thread must not be used for writing by other code paths of that
+ * thread outside batches for long, since it no longer checkpoints by
+ * itself. The calling thread only; store_open()'s own migration is never
+ * part of a batch. */
 void store_batch_begin(void);
 int store_batch_job_done(void);
 int store_batch_commit(void);
-void store_batch_checkpoint(int min_frames);
+typedef bool (*store_wal_fn)(void *ctx, const char *path, int frames);
+void store_batch_wal(store_wal_fn fn, void *ctx);
+
+/* A PASSIVE checkpoint of s's database, which may run while another
+ * connection (the batch thread's) writes: copies into the database file
+ * the WAL frames no reader still needs, with an fdatasync of the WAL
+ * before and of the database after, and never waits for a lock. *frames
+ * is set to the frames the WAL held when it began (-1 on error).
+ * DD_ERR_BUSY (not logged) when another connection is checkpointing,
+ * DD_ERR_STORE (logged). s's owner thread. */
+int store_checkpoint(struct store *s, int *frames);
 
 /* PRAGMA data_version: changes whenever another connection commits. Cheap;
  * the plugin's engine thread polls it to notice the server's writes. */

@@ -29,7 +29,7 @@ struct store {
     bool holds_writer;     /* this connection holds the process's writer lock */
     bool opening;          /* store_open() is migrating it: no group commit */
     bool in_batch;         /* a group commit's transaction is open on it (store_batch_begin) */
-    bool wal_hooked;       /* its checkpoints are the batch thread's (store_batch_checkpoint) */
+    bool wal_hooked;       /* it leaves checkpoints to its batch thread (store_batch_wal) */
     int n_savepoints;      /* store_begin()s open inside the group commit's transaction */
     int wal_frames;        /* frames in the WAL after its last commit (wal_hooked only) */
 

@@ -506,20 +506,56 @@ static void batch_job(struct store *s, int v, enum job_end end)
         store_rollback(s);
 }
 
+/* Open two connections to path, the first with an empty batch_rows table
+ * and its WAL copied and truncated; returns the database file's size. */
+static int64_t batch_setup(const char *path, struct store **s, struct store **other)
+{
+    assert_int_equal(store_open(path, s, NULL), DD_OK);
+    assert_int_equal(store_open(path, other, NULL), DD_OK);
+    store_fixture_exec(*s, "CREATE TABLE batch_rows (v INTEGER, pad BLOB)");
+    store_fixture_exec(*s, "PRAGMA wal_checkpoint(TRUNCATE)");
+    return file_size(path);
+}
+
+/* A group commit of one job that writes row v. */
+static void batch_of_one(struct store *s, int v)
+{
+    store_batch_begin();
+    batch_job(s, v, JOB_COMMIT);
+    assert_int_equal(store_batch_job_done(), DD_OK);
+    assert_int_equal(store_batch_commit(), DD_OK);
+}
+
+/* A store_wal_fn that records what it was told and answers as asked. */
+struct wal_seen {
+    int calls;
+    int frames;
+    char path[512];
+    bool answer; /* checkpoint now? */
+};
+
+static bool wal_seen(void *ctx, const char *path, int frames)
+{
+    struct wal_seen *w = ctx;
+
+    w->calls++;
+    w->frames = frames;
+    snprintf(w->path, sizeof(w->path), "%s", path);
+    return w->answer;
+}
+
 /* Three jobs in one group commit: what each job ended is kept, what it
  * undid or left open is not, nothing is visible before the batch commits,
- * and the WAL is copied into the database only by store_batch_checkpoint(). */
+ * and the WAL is copied into the database only when store_batch_wal()'s
+ * function asks for it. */
 static void test_group_commit(void **state)
 {
     struct store_fixture_dir *t = *state;
     struct store *s, *other;
     int64_t before, after_commit;
+    struct wal_seen seen = { 0 };
 
-    assert_int_equal(store_open(t->path, &s, NULL), DD_OK);
-    assert_int_equal(store_open(t->path, &other, NULL), DD_OK);
-    store_fixture_exec(s, "CREATE TABLE batch_rows (v INTEGER, pad BLOB)");
-    store_fixture_exec(s, "PRAGMA wal_checkpoint(TRUNCATE)");
-    before = file_size(t->path);
+    before = batch_setup(t->path, &s, &other);
 
     store_batch_begin();
     batch_job(s, 1, JOB_COMMIT);
@@ -536,12 +572,19 @@ static void test_group_commit(void **state)
     assert_int_equal(store_batch_commit(), DD_OK);
     assert_int_equal(store_fixture_int(other, "SELECT group_concat(v) = '1,4' FROM batch_rows"), 1);
 
-    /* The commit did not checkpoint; a threshold not reached does not. */
+    /* The commit did not checkpoint, nor does a function that says no;
+     * it is told the database and its WAL's length (two 40,000-byte rows
+     * are at least 20 pages). */
     after_commit = file_size(t->path);
     assert_int_equal(after_commit, before);
-    store_batch_checkpoint(1000000);
+    store_batch_wal(wal_seen, &seen);
+    assert_int_equal(seen.calls, 1);
+    assert_string_equal(seen.path, t->path);
+    assert_true(seen.frames >= 20);
     assert_int_equal(file_size(t->path), before);
-    store_batch_checkpoint(1);
+    seen.answer = true;
+    store_batch_wal(wal_seen, &seen);
+    assert_int_equal(seen.calls, 2);
     assert_true(file_size(t->path) >= before + 80000);
 
     /* Out of the batch, the same connection is back to plain transactions. */
@@ -550,6 +593,40 @@ static void test_group_commit(void **state)
     store_rollback(s);
     assert_int_equal(store_fixture_int(other, "SELECT count(*) FROM batch_rows"), 2);
     store_close(other);
+    store_close(s);
+}
+
+/* store_checkpoint() on a connection of its own copies the WAL while
+ * another connection holds a write transaction open (a batch's), and says
+ * how long the WAL was; once it caught up, the writer's next transaction
+ * restarts the WAL from its beginning. */
+static void test_checkpoint_beside_a_writer(void **state)
+{
+    struct store_fixture_dir *t = *state;
+    struct store *s, *ckpt;
+    int64_t before;
+    int frames = 0, again = 0;
+
+    before = batch_setup(t->path, &s, &ckpt);
+    batch_of_one(s, 1);
+    assert_int_equal(file_size(t->path), before);
+
+    store_batch_begin();
+    batch_job(s, 2, JOB_COMMIT); /* the next batch's transaction stays open */
+    assert_int_equal(store_checkpoint(ckpt, &frames), DD_OK);
+    assert_true(frames >= 10);
+    assert_true(file_size(t->path) >= before + 32768); /* the first row's pages */
+    assert_int_equal(store_batch_job_done(), DD_OK);
+    assert_int_equal(store_batch_commit(), DD_OK);
+    /* The second row's frames came after the first's in the same WAL ... */
+    assert_int_equal(store_checkpoint(ckpt, &again), DD_OK);
+    assert_true(again > frames);
+    /* ... and with every frame copied, the next write starts it over. */
+    batch_of_one(s, 3);
+    assert_int_equal(store_checkpoint(ckpt, &frames), DD_OK);
+    assert_true(frames < again);
+    assert_int_equal(store_fixture_int(ckpt, "SELECT count(*) FROM batch_rows"), 3);
+    store_close(ckpt);
     store_close(s);
 }
 
@@ -598,6 +675,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_changes_count_watched_tables_only, tmpdb_setup,
                                         tmpdb_teardown),
         cmocka_unit_test_setup_teardown(test_writer_lock, tmpdb_setup, tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_beside_a_writer, tmpdb_setup,
+                                        tmpdb_teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, tmpdb_setup, tmpdb_teardown),
         cmocka_unit_test_setup_teardown(test_group_commit_lost, tmpdb_setup, tmpdb_teardown),
     };
