@@ -1559,10 +1559,9 @@ static int reconcile(struct reconcile *r)
     return rc;
 }
 
-int detect_reload(struct detect *d, struct store *s, int64_t now_ms, struct dd_errbuf *eb)
+int detect_load(struct detect *d, struct store *s, struct dd_errbuf *eb)
 {
     struct reload r = { .d = d, .eb = eb };
-    struct reconcile rc_ctx = { d, s, now_ms, false };
     struct layout old = d->lay; /* the things' records are laid out by it */
     int rc;
 
@@ -1597,9 +1596,21 @@ int detect_reload(struct detect *d, struct store *s, int64_t now_ms, struct dd_e
         rc = DD_ERR_NOMEM;
     }
     layout_cleanup(&old);
-    if (!rc)
-        rc = reconcile(&rc_ctx);
     return rc;
+}
+
+int detect_reconcile(struct detect *d, struct store *s, int64_t now_ms)
+{
+    struct reconcile r = { d, s, now_ms, false };
+
+    return reconcile(&r);
+}
+
+int detect_reload(struct detect *d, struct store *s, int64_t now_ms, struct dd_errbuf *eb)
+{
+    int rc = detect_load(d, s, eb);
+
+    return rc ? rc : detect_reconcile(d, s, now_ms);
 }
 
 int detect_expire(struct detect *d, struct store *s, int64_t now_ms)

@@ -56,11 +56,18 @@ uint64_t detect_datapoints_skipped(const struct detect *d);
  * default). ctx is borrowed and must outlive d. Cannot fail. */
 void detect_set_log(struct detect *d, detect_log_fn fn, void *ctx);
 
-/* Rebuild the snapshot from the profiles, targets and registry rows, then
- * invalidate open violations that are no longer monitored (profile deleted
- * or detached, behavior removed or changed, thing no longer targeted).
- * Profiles whose stored behaviors no longer parse are skipped; eb names the
- * last one (the call still succeeds). */
+/* Rebuild the snapshot from the profiles, targets and registry rows (reads
+ * only). Profiles whose stored behaviors no longer parse are skipped; eb
+ * names the last one (the call still succeeds). */
+int detect_load(struct detect *d, struct store *s, struct dd_errbuf *eb);
+
+/* Invalidate the open violations the snapshot no longer monitors (profile
+ * deleted or detached, behavior removed or changed, thing no longer
+ * targeted). Writes: inside a write transaction. */
+int detect_reconcile(struct detect *d, struct store *s, int64_t now_ms);
+
+/* detect_load(), then detect_reconcile(), in the caller's write
+ * transaction. */
 int detect_reload(struct detect *d, struct store *s, int64_t now_ms, struct dd_errbuf *eb);
 
 /* Evaluate the cloud-side metrics of a closed window (and of the idle
