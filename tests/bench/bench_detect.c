@@ -413,8 +413,9 @@ static void steady_fleet(struct store *s, struct detect *d, size_t n)
            close_ms[1]);
     printf("  evaluate+persist, first window:       %8.1f ms   (creates every state)\n",
            eval_ms[0]);
-    printf("  evaluate+persist, next %d windows:    %8.1f ms   median (target < 2000 ms)\n",
-           N_WINDOWS - 1, steady[(N_WINDOWS - 1) / 2]);
+    /* Issue 14's target holds up to 100,000 things, issue 18's beyond. */
+    printf("  evaluate+persist, next %d windows:    %8.1f ms   median (target < %d ms)\n",
+           N_WINDOWS - 1, steady[(N_WINDOWS - 1) / 2], n > 100000 ? 10000 : 2000);
     printf("                                        %8.1f ms   slowest\n", steady[N_WINDOWS - 2]);
     printf("                          its CPU time: %8.1f ms   median\n",
            cpu_steady[(N_WINDOWS - 1) / 2]);
