@@ -54,7 +54,8 @@
  * a server committing registry writes back to back (thousands a second)
  * would otherwise have the engine rebuild after every commit, taking a
  * whole CPU and the write lock from the server's writer. Changes that come
- * meanwhile are taken by the next rebuild together. */
+ * meanwhile are taken by the next rebuild together, which comes at once
+ * when a window or a report is to be judged (poll_data_version). */
 #define REBUILD_REST_FACTOR 2
 #define KICK_MS             1
 #define STARTING_KICK_MS    2 /* until the broker's first tick */
@@ -534,7 +535,7 @@ static void sync_unchanged(struct engine *e, int64_t sync_gen)
  * outgoing MQTT messages and, when the commit changed a table they are
  * built from (store_config_changes()), the dynamic groups, the profiles
  * and targets, and the broker's configuration. */
-static void on_foreign_commit(struct engine *e)
+static void on_foreign_commit(struct engine *e, bool judging)
 {
     int64_t gen, sync_gen = 0, changes = -1;
 
@@ -556,7 +557,7 @@ static void on_foreign_commit(struct engine *e)
     }
     if (changes >= 0 && changes == e->config_changes) {
         sync_unchanged(e, sync_gen);
-    } else if (real_ms() < e->rebuild_after_real_ms) {
+    } else if (!judging && real_ms() < e->rebuild_after_real_ms) {
         e->rebuild_waiting = true; /* poll_data_version comes back for it */
     } else {
         int64_t start = real_ms(), end;
@@ -588,16 +589,19 @@ static void free_retired(struct broker_config *c)
 }
 
 /* Another process's commit, or a rebuild that waited its turn, is taken
- * up by on_foreign_commit(). */
-static void poll_data_version(struct engine *e)
+ * up by on_foreign_commit(). With judging (a window or a device's report
+ * is about to be judged), a rebuild waits for no rest: what was committed
+ * before the window closed is what judges it. */
+static void poll_data_version(struct engine *e, bool judging)
 {
     int64_t v;
 
     if (store_data_version(e->store, &v))
         return;
-    if (v != e->data_version || (e->rebuild_waiting && real_ms() >= e->rebuild_after_real_ms)) {
+    if (v != e->data_version ||
+        (e->rebuild_waiting && (judging || real_ms() >= e->rebuild_after_real_ms))) {
         e->data_version = v;
-        on_foreign_commit(e);
+        on_foreign_commit(e, judging);
     }
 }
 
@@ -704,7 +708,7 @@ static bool process(struct engine *e, struct item *batch)
         switch (batch->kind) {
         case ITEM_WINDOW:
             /* Pick up profile changes committed before this window closed. */
-            poll_data_version(e);
+            poll_data_version(e, true);
             in_transaction(e, "evaluating a window", do_window, batch->win);
             drain_outbox(e); /* the membership events of dynamic groups */
             publish_exports(e);
@@ -715,7 +719,7 @@ static bool process(struct engine *e, struct item *batch)
             batch->win = NULL;
             break;
         case ITEM_MESSAGE:
-            poll_data_version(e);
+            poll_data_version(e, true);
             handle_message(e, batch);
             break;
         case ITEM_CONNECTIVITY:
@@ -814,7 +818,7 @@ static void *engine_run(void *arg)
     store_data_version(e->store, &e->data_version);
     store_reset_generation(e->store, &e->reset_generation);
     e->config_changes = -1; /* the first look builds everything */
-    on_foreign_commit(e);
+    on_foreign_commit(e, true);
 
     for (;;) {
         struct broker_config *retired;
@@ -861,7 +865,7 @@ static void *engine_run(void *arg)
             }
         }
         moved = process(e, batch);
-        poll_data_version(e);
+        poll_data_version(e, false);
         now_real = real_ms();
         if (e->ticking && (moved || e->heartbeat_due ||
                            now_real - e->last_heartbeat_real_ms >= HEARTBEAT_EVERY_MS || stopping))
