@@ -32,8 +32,7 @@ struct load {
     struct strmap *by_policies; /* "name\0name\0..." -> compiled set, shared */
     struct grants thing_grants; /* from thing groups and their ancestors */
     struct grants cert_grants;  /* attached to certificates */
-    struct store_cert_states certs;
-    struct dd_errbuf *eb; /* notes of what was left out */
+    struct dd_errbuf *eb;       /* notes of what was left out */
 };
 
 /* Policies a snapshot set is compiled from, at most, as policy_set_new
@@ -209,11 +208,13 @@ static size_t merge_grants(const struct grants *a, const char *a_holder, const s
 
 /* The compiled set for the n policies of src (sorted by name), shared
  * between holders with the same policies. *set is NULL when there are
- * none. A set that no longer compiles is left out with a note in the
- * load's eb about whom (stored documents were validated, so this only
- * happens when the compiler became stricter): DD_OK then. */
-static int policies_for(struct load *l, const struct policy_source *src, size_t n, const char *whom,
-                        const struct policy_set **set)
+ * none. Stored documents were validated, so a set that no longer compiles
+ * means a stricter compiler: DD_ERR_MALFORMED_POLICY, with a note in the
+ * load's eb naming whom (kind, "" or "certificate ", then name), and the
+ * caller leaves whom out of the snapshot rather than taking the broker's
+ * policies down. */
+static int policies_for(struct load *l, const struct policy_source *src, size_t n, const char *kind,
+                        const char *whom, const struct policy_set **set)
 {
     char key[MAX_SET_POLICIES * 130];
     struct policy_set *compiled, **sets;
@@ -235,10 +236,8 @@ static int policies_for(struct load *l, const struct policy_source *src, size_t 
     if (*set)
         return DD_OK;
     rc = policy_set_new(src, n, &compiled, &policy_eb);
-    if (rc == DD_ERR_MALFORMED_POLICY) {
-        dd_fail(l->eb, DD_OK, "policies of %s not enforced: %s", whom, policy_eb.msg);
-        return DD_OK;
-    }
+    if (rc == DD_ERR_MALFORMED_POLICY)
+        dd_fail(l->eb, DD_OK, "policies of %s%s not enforced: %s", kind, whom, policy_eb.msg);
     if (rc)
         return rc;
     sets = realloc(l->c->sets, (l->c->n_sets + 1) * sizeof(*sets));
@@ -316,13 +315,13 @@ static int add_thing(void *ctx, const char *name, const char *type_name, const c
     if (!rc)
         rc = copy_attributes(t, attributes);
     if (!rc)
-        rc = policies_for(l, src, merge_grants(&l->thing_grants, name, NULL, NULL, src), name,
+        rc = policies_for(l, src, merge_grants(&l->thing_grants, name, NULL, NULL, src), "", name,
                           &t->policies);
     if (!rc && strmap_put(l->c->things, name, strlen(name), t, NULL))
         rc = DD_ERR_NOMEM;
     if (rc)
         thing_free(t);
-    return rc;
+    return rc == DD_ERR_MALFORMED_POLICY ? DD_OK : rc; /* left out, noted */
 }
 
 static void cert_free(void *v)
@@ -348,16 +347,17 @@ static int add_cert(struct load *l, const struct store_cert_state *st)
     c->active = st->status == STORE_CERT_ACTIVE;
     if (c->active)
         rc = policies_for(l, src, merge_grants(&l->cert_grants, st->cert_id, NULL, NULL, src),
-                          st->cert_id, &c->alone);
+                          "certificate ", st->cert_id, &c->alone);
     if (!rc && strmap_put(l->c->certs, st->cert_id, strlen(st->cert_id), c, NULL))
         rc = DD_ERR_NOMEM;
     if (rc)
         cert_free(c);
-    return rc;
+    return rc == DD_ERR_MALFORMED_POLICY ? DD_OK : rc; /* left out (unknown at CONNECT), noted */
 }
 
 /* A thing an active certificate is attached to: the policies of the
- * thing's groups and the certificate's own. */
+ * thing's groups and the certificate's own. When they no longer compile,
+ * the whole certificate is left out, as add_cert() does. */
 static int add_cert_thing(void *ctx, const char *cert_id, const char *thing, const char *unused)
 {
     struct policy_source src[MAX_SET_POLICIES];
@@ -375,11 +375,15 @@ static int add_cert_thing(void *ctx, const char *cert_id, const char *thing, con
     if (!(t = calloc(1, sizeof(*t))))
         return DD_ERR_NOMEM;
     rc = policies_for(l, src, merge_grants(&l->thing_grants, thing, &l->cert_grants, cert_id, src),
-                      cert_id, &t->policies);
+                      "certificate ", cert_id, &t->policies);
     if (!rc && strmap_put(c->things, thing, strlen(thing), t, NULL))
         rc = DD_ERR_NOMEM;
     if (rc)
         free(t);
+    if (rc == DD_ERR_MALFORMED_POLICY) {
+        cert_free(strmap_take(l->c->certs, cert_id, strlen(cert_id)));
+        rc = DD_OK;
+    }
     return rc;
 }
 
@@ -389,6 +393,7 @@ int config_load(struct store *s, struct broker_config **out, struct dd_errbuf *e
                       .policies = strmap_new(),
                       .by_policies = strmap_new(),
                       .eb = eb };
+    struct store_cert_states certs = { 0 };
     size_t i;
     int rc = DD_ERR_NOMEM;
 
@@ -408,13 +413,13 @@ int config_load(struct store *s, struct broker_config **out, struct dd_errbuf *e
     if (!rc)
         rc = store_snapshot_things(s, add_thing, &l);
     if (!rc)
-        rc = store_cert_states(s, &l.certs);
-    for (i = 0; !rc && i < l.certs.n; i++)
-        rc = add_cert(&l, &l.certs.v[i]);
+        rc = store_cert_states(s, &certs);
+    for (i = 0; !rc && i < certs.n; i++)
+        rc = add_cert(&l, &certs.v[i]);
     if (!rc)
         rc = store_snapshot_cert_things(s, add_cert_thing, &l);
 out:
-    store_cert_states_cleanup(&l.certs);
+    store_cert_states_cleanup(&certs);
     grants_cleanup(&l.cert_grants);
     grants_cleanup(&l.thing_grants);
     strmap_free(l.by_policies, NULL);
