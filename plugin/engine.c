@@ -238,6 +238,17 @@ static void in_transaction(struct engine *e, const char *what, int (*fn)(struct 
         engine_log(e, MOSQ_LOG_ERR, "ddlocal: %s failed: %s", what, dd_strerror(rc));
 }
 
+/* Log what a load did: its failure, or the note eb holds of what it left
+ * out. Returns rc. Engine thread. */
+static int log_load(struct engine *e, const char *what, int rc, const struct dd_errbuf *eb)
+{
+    if (rc)
+        engine_log(e, MOSQ_LOG_ERR, "ddlocal: %s failed: %s", what, dd_strerror(rc));
+    else if (eb->msg[0])
+        engine_log(e, MOSQ_LOG_WARNING, "ddlocal: %s", eb->msg);
+    return rc;
+}
+
 static int do_reload(struct engine *e, void *arg)
 {
     struct dd_errbuf eb;
@@ -245,8 +256,8 @@ static int do_reload(struct engine *e, void *arg)
 
     (void)arg;
     rc = detect_reload(e->detect, e->store, e->emulated_now_ms, &eb);
-    if (!rc && eb.msg[0])
-        engine_log(e, MOSQ_LOG_WARNING, "ddlocal: %s", eb.msg);
+    if (!rc)
+        log_load(e, "loading security profiles", rc, &eb); /* in_transaction logs a failure */
     return rc;
 }
 
@@ -272,14 +283,8 @@ static void reload_profiles(struct engine *e)
     began = store_read_begin(e->store);
     rc = detect_load(e->detect, e->store, &eb);
     store_read_end(e->store, began);
-    if (rc) {
-        engine_log(e, MOSQ_LOG_ERR, "ddlocal: loading security profiles failed: %s",
-                   dd_strerror(rc));
-        return;
-    }
-    if (eb.msg[0])
-        engine_log(e, MOSQ_LOG_WARNING, "ddlocal: %s", eb.msg);
-    in_transaction(e, "reconciling violations", do_reconcile, NULL);
+    if (!log_load(e, "loading security profiles", rc, &eb))
+        in_transaction(e, "reconciling violations", do_reconcile, NULL);
 }
 
 static int export_row(void *ctx, const char *topic, const char *payload, size_t len)
@@ -474,13 +479,8 @@ static void reload_config(struct engine *e, int64_t sync_gen)
 
     ASSERT_ENGINE_THREAD(e);
     rc = config_load(e->store, &c, &eb);
-    if (rc) {
-        engine_log(e, MOSQ_LOG_ERR, "ddlocal: building the broker configuration: %s",
-                   dd_strerror(rc));
+    if (log_load(e, "building the broker configuration", rc, &eb))
         return;
-    }
-    if (eb.msg[0])
-        engine_log(e, MOSQ_LOG_WARNING, "ddlocal: %s", eb.msg);
     assert(c);
     c->sync_generation = sync_gen;
     pthread_mutex_lock(&e->lock);
