@@ -10,6 +10,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/jsonprint.h"
+
 const char *alert_event_name(enum evaluate_event type)
 {
     switch (type) {
@@ -69,7 +71,7 @@ int alert_build(const struct alert *a, char **out, struct dd_errbuf *eb)
                                               behavior_confidence_name(a->behavior->confidence)))
             goto out;
     }
-    *out = cJSON_PrintUnformatted(root);
+    *out = jsonprint(root);
     if (*out)
         rc = DD_OK;
 out:

@@ -21,6 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "core/jsonprint.h"
 #include "core/policy.h"
 #include "core/strbuf.h"
 #include "core/timefmt.h"
@@ -844,7 +845,7 @@ int audit_notification(const struct audit_notice *n, char **out)
             details = NULL;
     }
     if (details)
-        *out = cJSON_PrintUnformatted(o);
+        *out = jsonprint(o);
     cJSON_Delete(o);
     return *out ? DD_OK : DD_ERR_NOMEM;
 }

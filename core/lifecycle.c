@@ -13,6 +13,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/jsonprint.h"
+
 static const char *const type_names[LIFECYCLE_N_TYPES] = {
     "THING",
     "THING_GROUP",
@@ -54,7 +56,7 @@ bool lifecycle_client_id_ok(const char *client_id)
 /* Print root (owned, deleted here) into *out. */
 static int finish(cJSON *root, bool ok, char **out, size_t *out_len)
 {
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    char *text = ok ? jsonprint(root) : NULL;
 
     cJSON_Delete(root);
     if (!text)

@@ -32,6 +32,7 @@
 #include <cjson/cJSON.h>
 
 #include "error.h"
+#include "jsonprint.h"
 #include "jsonscan.h"
 #include "utf8.h"
 
@@ -522,7 +523,7 @@ static int add_stamp(cJSON *obj, double ts, const char *token)
 /* Print obj compactly into *out (for free()) and delete obj. */
 static int print_delete(cJSON *obj, char **out)
 {
-    *out = obj ? cJSON_PrintUnformatted(obj) : NULL;
+    *out = obj ? jsonprint(obj) : NULL;
     cJSON_Delete(obj);
     return *out ? DD_OK : DD_ERR_NOMEM;
 }
@@ -715,7 +716,7 @@ int shadow_update(const char *stored, int64_t cur_version, const char *req, size
     if (rc)
         goto out;
     /* The limit is on the merged state, so a small update can still fail. */
-    text = cJSON_PrintUnformatted(s);
+    text = jsonprint(s);
     if (!text) {
         rc = DD_ERR_NOMEM;
         goto out;

@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "jsonprint.h"
 #include "jsonscan.h"
 #include "sqs.h"
 #include "utf8.h"
@@ -547,7 +548,7 @@ int sns_sqs_attributes(const char *attributes_json, char **sqs_json, char md5[33
         dd_fail(eb, rc, "cannot digest the message attributes");
         goto out;
     }
-    *sqs_json = cJSON_PrintUnformatted(o);
+    *sqs_json = jsonprint(o);
     if (!*sqs_json)
         rc = dd_fail(eb, DD_ERR_NOMEM, "out of memory");
 out:

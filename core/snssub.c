@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jsonprint.h"
 #include "jsonscan.h"
 #include "snsfilter.h"
 
@@ -223,7 +224,7 @@ int snssub_effective_delivery_policy(const char *delivery_policy, char **out)
             goto out;
         }
     }
-    *out = cJSON_PrintUnformatted(base);
+    *out = jsonprint(base);
     rc = *out ? DD_OK : DD_ERR_NOMEM;
 out:
     cJSON_Delete(given);

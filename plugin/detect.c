@@ -49,6 +49,7 @@
 #include "core/evaluate.h"
 #include "core/export.h"
 #include "core/ids.h"
+#include "core/jsonprint.h"
 #include "core/judge.h"
 #include "core/metric.h"
 #include "core/mlmodel.h"
@@ -1008,7 +1009,7 @@ static int new_violation_id(struct detect *d, const char *thing, const struct dp
 
 static char *print_json(cJSON *o)
 {
-    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+    char *s = o ? jsonprint(o) : NULL;
 
     cJSON_Delete(o);
     return s;

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/ids.h"
+#include "core/jsonprint.h"
 #include "core/strbuf.h"
 
 static const struct aws_error {
@@ -73,7 +74,7 @@ void aws_error_respond(struct response *res, int err, unsigned status, const cha
         message = dd_strerror(err);
     if (o && cJSON_AddStringToObject(o, "message", message) &&
         cJSON_AddStringToObject(o, "__type", type))
-        body = cJSON_PrintUnformatted(o);
+        body = jsonprint(o);
     cJSON_Delete(o);
     response_take_body(res, status, "application/json", body, body ? strlen(body) : 0);
     response_header(res, "x-amzn-ErrorType", type);
@@ -89,7 +90,7 @@ int aws_error_exists(struct response *res, const char *message, const char *id, 
         cJSON_AddStringToObject(o, "__type", type) &&
         cJSON_AddStringToObject(o, "resourceId", id) &&
         cJSON_AddStringToObject(o, "resourceArn", arn))
-        body = cJSON_PrintUnformatted(o);
+        body = jsonprint(o);
     cJSON_Delete(o);
     if (!body)
         return DD_ERR_NOMEM;

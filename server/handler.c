@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/jsonprint.h"
 #include "core/paging.h"
 #include "core/tags.h"
 #include "server/aws_error.h"
@@ -180,7 +181,7 @@ int handler_tags(struct request *req, const cJSON *body, const char *type_prefix
         *out = NULL;
     if (rc || !out || !handler_member(body, "tags"))
         return rc;
-    *out = cJSON_PrintUnformatted(handler_member(body, "tags"));
+    *out = jsonprint(handler_member(body, "tags"));
     return *out ? DD_OK : DD_ERR_NOMEM;
 }
 

@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "core/clock.h"
+#include "core/jsonprint.h"
 #include "core/jsonscan.h"
 #include "core/paging.h"
 #include "core/partition.h"
@@ -274,7 +275,7 @@ int response_json_free(struct response *res, cJSON *o, int rc)
 
 int response_json(struct response *res, const cJSON *o)
 {
-    char *body = cJSON_PrintUnformatted(o);
+    char *body = jsonprint(o);
 
     if (!body)
         return DD_ERR_NOMEM;

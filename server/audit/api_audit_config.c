@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/audit.h"
+#include "core/jsonprint.h"
 #include "server/api.h"
 #include "server/handler.h"
 #include "store/audit/store_audit.h"
@@ -114,7 +115,7 @@ static int check_configuration(struct request *req, const struct audit_check *c,
         if (rc)
             return rc;
     }
-    *out = cJSON_PrintUnformatted(m);
+    *out = jsonprint(m);
     return *out ? DD_OK : DD_ERR_NOMEM;
 }
 

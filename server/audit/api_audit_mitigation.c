@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/audit.h"
+#include "core/jsonprint.h"
 #include "core/names.h"
 #include "core/paging.h"
 #include "server/api.h"
@@ -96,7 +97,7 @@ static int check_check_map(struct request *req, const cJSON *map, const char *fi
 
 static int print_member(const cJSON *o, char **out)
 {
-    *out = o ? cJSON_PrintUnformatted(o) : NULL;
+    *out = o ? jsonprint(o) : NULL;
     return o && !*out ? DD_ERR_NOMEM : DD_OK;
 }
 
@@ -158,7 +159,7 @@ static int check_start(struct handler *h)
     if (!rc && (!(canon = cJSON_CreateArray()) ||
                 !cJSON_AddItemToArray(canon, cJSON_CreateString(op->target)) ||
                 !cJSON_AddItemToArray(canon, cJSON_CreateString(op->mapping)) ||
-                !(op->request = cJSON_PrintUnformatted(canon))))
+                !(op->request = jsonprint(canon))))
         rc = DD_ERR_NOMEM;
     cJSON_Delete(canon);
     op->t.task_id = op->task_id;

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/audit.h"
+#include "core/jsonprint.h"
 #include "server/api.h"
 #include "server/audit/api_audit.h"
 #include "server/handler.h"
@@ -56,7 +57,7 @@ static int check_pair(struct handler *h)
     if (rc)
         return rc;
     op->su.resource_key = op->key;
-    op->resource = cJSON_PrintUnformatted(id);
+    op->resource = jsonprint(id);
     op->su.resource = op->resource;
     return op->resource ? DD_OK : DD_ERR_NOMEM;
 }

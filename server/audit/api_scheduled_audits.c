@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/audit.h"
+#include "core/jsonprint.h"
 #include "core/names.h"
 #include "core/paging.h"
 #include "server/api.h"
@@ -53,7 +54,7 @@ static int checks_text(struct op *op)
 {
     cJSON *a = cJSON_CreateStringArray(op->names, (int)op->n_names);
 
-    op->checks = a ? cJSON_PrintUnformatted(a) : NULL;
+    op->checks = a ? jsonprint(a) : NULL;
     cJSON_Delete(a);
     return op->checks ? DD_OK : DD_ERR_NOMEM;
 }

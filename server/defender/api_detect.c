@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/behavior.h"
+#include "core/jsonprint.h"
 #include "core/metric.h"
 #include "core/names.h"
 #include "core/paging.h"
@@ -103,7 +104,7 @@ static int profile_arn(const struct request *req, const char *name, char *buf)
 /* Print j (borrowed) unformatted into *out (cJSON_free). */
 static int print_json(const cJSON *j, char **out)
 {
-    *out = cJSON_PrintUnformatted(j);
+    *out = jsonprint(j);
     return *out ? DD_OK : DD_ERR_NOMEM;
 }
 

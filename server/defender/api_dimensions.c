@@ -19,6 +19,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/jsonprint.h"
 #include "core/names.h"
 #include "core/paging.h"
 #include "server/api.h"
@@ -105,7 +106,7 @@ static int check_string_values(struct request *req, const cJSON *body, char **ou
         if (rc)
             return rc;
     }
-    *out = cJSON_PrintUnformatted(values);
+    *out = jsonprint(values);
     return *out ? DD_OK : DD_ERR_NOMEM;
 }
 

@@ -21,6 +21,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/ids.h"
+#include "core/jsonprint.h"
 #include "core/names.h"
 #include "core/paging.h"
 #include "core/timefmt.h"
@@ -263,7 +264,7 @@ static int parse_params(struct request *req, const cJSON *params, char **text, c
     canon = cJSON_CreateObject();
     inner = cJSON_AddObjectToObject(canon, k->member);
     rc = inner ? param_members(req, k, handler_member(params, k->member), inner) : DD_ERR_NOMEM;
-    if (!rc && !(*text = cJSON_PrintUnformatted(canon)))
+    if (!rc && !(*text = jsonprint(canon)))
         rc = DD_ERR_NOMEM;
     if (!rc)
         *type = k->type;
@@ -418,7 +419,7 @@ static int parse_target(struct request *req, const cJSON *body, struct task_requ
     r->t.violation_ids = r->ids;
     r->t.profile = profile;
     r->t.behavior = behavior;
-    r->target = cJSON_PrintUnformatted(copy);
+    r->target = jsonprint(copy);
     return r->target ? DD_OK : DD_ERR_NOMEM;
 }
 
@@ -512,7 +513,7 @@ static int start_task(struct request *req, struct response *res)
         rc = parse_actions(req, body, &r, canon);
     if (!rc)
         rc = parse_options(req, body, &r, canon);
-    if (!rc && !(r.request = cJSON_PrintUnformatted(canon)))
+    if (!rc && !(r.request = jsonprint(canon)))
         rc = DD_ERR_NOMEM;
     if (!rc)
         rc = request_store(req, &s);

@@ -24,6 +24,7 @@
 
 #include "core/behavior.h"
 #include "core/clock.h"
+#include "core/jsonprint.h"
 #include "core/mem.h"
 #include "core/names.h"
 #include "core/strbuf.h"
@@ -728,7 +729,7 @@ static int explain_render(const cJSON *doc, struct strbuf *sb)
                 snprintf(th, sizeof(th), "%s", "set");
             else
                 snprintf(th, sizeof(th), "%s", "-");
-            value = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(dp, "value"));
+            value = jsonprint(cJSON_GetObjectItemCaseSensitive(dp, "value"));
             if (!value)
                 return DD_ERR_NOMEM;
             text_time(cJSON_GetObjectItemCaseSensitive(dp, "time")->valuedouble, tbuf,

@@ -21,6 +21,7 @@
 
 #include "core/fleetquery.h"
 #include "core/fleetrecord.h"
+#include "core/jsonprint.h"
 #include "core/names.h"
 #include "core/paging.h"
 #include "server/api.h"
@@ -299,7 +300,7 @@ static int check_custom_fields(struct request *req, const cJSON *o, const char *
         }
     }
     if (!rc) {
-        text = cJSON_PrintUnformatted(list);
+        text = jsonprint(list);
         if (!text) {
             rc = DD_ERR_NOMEM;
         } else {
@@ -341,11 +342,11 @@ static int check_filter(struct request *req, const cJSON *t, struct store_index_
     }
     if (geo && !cJSON_IsArray(geo))
         return dd_fail(&req->eb, DD_ERR_INVALID, "filter.geoLocations must be a list");
-    text = names ? cJSON_PrintUnformatted(names) : NULL;
+    text = names ? jsonprint(names) : NULL;
     free(c->named_shadows);
     c->named_shadows = strdup(text ? text : "[]");
     cJSON_free(text);
-    text = geo ? cJSON_PrintUnformatted(geo) : NULL;
+    text = geo ? jsonprint(geo) : NULL;
     free(c->geo_locations);
     c->geo_locations = strdup(text ? text : "[]");
     cJSON_free(text);

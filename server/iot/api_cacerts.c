@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/ids.h"
+#include "core/jsonprint.h"
 #include "core/names.h"
 #include "server/api.h"
 #include "server/handler.h"
@@ -76,7 +77,7 @@ static int registration_config(struct request *req, const cJSON *body, char **ou
         return DD_OK;
     if (!cJSON_IsObject(c))
         return dd_fail(&req->eb, DD_ERR_INVALID, "registrationConfig must be a structure");
-    *out = cJSON_PrintUnformatted(c);
+    *out = jsonprint(c);
     return *out ? DD_OK : DD_ERR_NOMEM;
 }
 

@@ -19,6 +19,7 @@
 
 #include "core/endpoint.h"
 #include "core/ids.h"
+#include "core/jsonprint.h"
 #include "core/names.h"
 #include "core/paging.h"
 #include "server/api.h"
@@ -106,7 +107,7 @@ static int attribute_payload(struct request *req, const cJSON *payload, const ch
         if (rc)
             return rc;
     }
-    *text = cJSON_PrintUnformatted(attrs);
+    *text = jsonprint(attrs);
     return *text ? DD_OK : DD_ERR_NOMEM;
 }
 

@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/ids.h"
+#include "core/jsonprint.h"
 #include "core/names.h"
 #include "core/paging.h"
 #include "server/api.h"
@@ -170,7 +171,7 @@ static int check_properties(struct handler *h)
     if (!rc)
         rc = copy_mqtt5(h->req, props, out);
     if (!rc) {
-        op->props = cJSON_PrintUnformatted(out);
+        op->props = jsonprint(out);
         if (!op->props)
             rc = DD_ERR_NOMEM;
     }

@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/jsonprint.h"
 #include "core/names.h"
 #include "core/paging.h"
 #include "core/shadow.h"
@@ -418,7 +419,7 @@ static int publish_properties(struct request *req, char **out)
     if (!rc && user_props)
         rc = add_user_properties(req, user_props, props);
     if (!rc) {
-        *out = cJSON_PrintUnformatted(props);
+        *out = jsonprint(props);
         if (!*out)
             rc = DD_ERR_NOMEM;
     }

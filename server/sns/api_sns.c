@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 
 #include "core/ids.h"
+#include "core/jsonprint.h"
 #include "core/mem.h"
 #include "core/names.h"
 #include "core/paging.h"
@@ -432,7 +433,7 @@ static int create_topic(struct action *a)
         /* A FIFO topic shows ContentBasedDeduplication from the start. */
         if (fifo && !cJSON_GetObjectItemCaseSensitive(attrs, "ContentBasedDeduplication"))
             cJSON_AddStringToObject(attrs, "ContentBasedDeduplication", "false");
-        json = cJSON_PrintUnformatted(attrs);
+        json = jsonprint(attrs);
         rc = json ? store_sns_topic_create(a->s, arn, name, json, request_now_ms(a->req))
                   : DD_ERR_NOMEM;
         if (!rc && n_tags)
@@ -589,7 +590,7 @@ static char *effective_delivery(const cJSON *given)
             cJSON_AddItemToObject(dst, field->string, cJSON_Duplicate(field, 1));
         }
     }
-    out = eff ? cJSON_PrintUnformatted(eff) : NULL;
+    out = eff ? jsonprint(eff) : NULL;
     cJSON_Delete(eff);
     return out;
 }
@@ -710,7 +711,7 @@ static int topic_policy(struct action *a, const char *arn, cJSON **out)
 /* Store policy as the topic's Policy and answer the empty response. */
 static int put_policy(struct action *a, const char *arn, cJSON *policy)
 {
-    char *json = cJSON_PrintUnformatted(policy);
+    char *json = jsonprint(policy);
     int rc = json ? store_sns_topic_set_attribute(a->s, arn, "Policy", json) : DD_ERR_NOMEM;
 
     free(json);
@@ -1059,7 +1060,7 @@ static int subscribe(struct action *a)
         rc = names_sns_subscription_arn(sub_arn, sizeof(sub_arn), arn, id);
     if (!rc && !auto_confirm)
         rc = sns_confirmation_text(SNS_SUBSCRIPTION_CONFIRMATION, arn, &text, &eb);
-    if (!rc && !(attrs_json = cJSON_PrintUnformatted(attrs)))
+    if (!rc && !(attrs_json = jsonprint(attrs)))
         rc = DD_ERR_NOMEM;
     if (rc)
         goto out;
@@ -1421,7 +1422,7 @@ static char *pub_attributes_json(const struct pub *m, int *rc)
             o = NULL;
         }
     }
-    out = o ? cJSON_PrintUnformatted(o) : NULL;
+    out = o ? jsonprint(o) : NULL;
     cJSON_Delete(o);
     if (!out)
         *rc = DD_ERR_NOMEM;
@@ -2063,7 +2064,7 @@ static int post_sink(struct request *req, struct response *res)
     if (!headers)
         return DD_ERR_NOMEM;
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, header_to_json, headers);
-    json = cJSON_PrintUnformatted(headers);
+    json = jsonprint(headers);
     cJSON_Delete(headers);
     if (!json)
         return DD_ERR_NOMEM;
@@ -2166,8 +2167,7 @@ static int email_item(void *ctx, const struct store_sns_email *e)
             !cJSON_AddStringToObject(doc, "TopicArn", e->topic_arn) ||
             (e->subject && !cJSON_AddStringToObject(doc, "Subject", e->subject)) ||
             !cJSON_AddStringToObject(doc, "Message", e->message) ||
-            !cJSON_AddStringToObject(doc, "Timestamp", when) ||
-            !(body = cJSON_PrintUnformatted(doc)))
+            !cJSON_AddStringToObject(doc, "Timestamp", when) || !(body = jsonprint(doc)))
             goto out;
     }
     if (o && cJSON_AddStringToObject(o, "subscriptionArn", e->subscription_arn) &&

@@ -33,6 +33,7 @@
 #include <openssl/evp.h>
 
 #include "core/ids.h"
+#include "core/jsonprint.h"
 #include "core/paging.h"
 #include "core/sqs.h"
 #include "core/sts.h"
@@ -135,7 +136,7 @@ static void json_error(struct response *res, const struct sqs_error *e, const ch
 
     if (o && cJSON_AddStringToObject(o, "__type", e->type) &&
         cJSON_AddStringToObject(o, "message", message))
-        body = cJSON_PrintUnformatted(o);
+        body = jsonprint(o);
     cJSON_Delete(o);
     if (body)
         response_take_body(res, e->status, SQS_JSON_TYPE, body, strlen(body));
@@ -654,7 +655,7 @@ static int op_create_queue(struct sqs_call *c)
             rc = DD_ERR_NOMEM;
     if (!rc)
         rc = merge_attributes(attrs, given);
-    if (!rc && !(text = cJSON_PrintUnformatted(attrs)))
+    if (!rc && !(text = jsonprint(attrs)))
         rc = DD_ERR_NOMEM;
     if (!rc)
         rc = store_sqs_queue_create(c->s, name, text, c->now);
@@ -876,7 +877,7 @@ static int op_set_queue_attributes(struct sqs_call *c)
     rc = stored ? check_attributes(c, given, queue_is_fifo(stored)) : DD_ERR_NOMEM;
     if (!rc)
         rc = merge_attributes(stored, given);
-    if (!rc && !(text = cJSON_PrintUnformatted(stored)))
+    if (!rc && !(text = jsonprint(stored)))
         rc = DD_ERR_NOMEM;
     if (!rc)
         rc = store_sqs_queue_set(c->s, q.id, text, c->now);
@@ -1186,7 +1187,7 @@ static int op_send_message(struct sqs_call *c)
         rc = sqs_md5_attributes(m.a, m.n, md5_attrs);
     if (!rc && ids_uuid(id))
         rc = DD_ERR_INTERNAL;
-    if (!rc && !(attrs_text = m.n ? cJSON_PrintUnformatted(map) : NULL) && m.n)
+    if (!rc && !(attrs_text = m.n ? jsonprint(map) : NULL) && m.n)
         rc = DD_ERR_NOMEM;
     if (rc)
         goto out;
@@ -1888,11 +1889,11 @@ static int edit_policy(struct sqs_call *c, struct store_sqs_queue *q, bool add)
         cJSON_Delete(cJSON_DetachItemViaPointer(statements, found));
     }
     cJSON_DeleteItemFromObjectCaseSensitive(stored, "Policy");
-    if (cJSON_GetArraySize(statements) > 0 && (!(printed = cJSON_PrintUnformatted(policy)) ||
-                                               !cJSON_AddStringToObject(stored, "Policy", printed)))
+    if (cJSON_GetArraySize(statements) > 0 &&
+        (!(printed = jsonprint(policy)) || !cJSON_AddStringToObject(stored, "Policy", printed)))
         goto out;
     cJSON_free(printed);
-    printed = cJSON_PrintUnformatted(stored);
+    printed = jsonprint(stored);
     rc = printed ? store_sqs_queue_set(c->s, q->id, printed, c->now) : DD_ERR_NOMEM;
 out:
     cJSON_free(printed);
@@ -2044,7 +2045,7 @@ static int render(struct sqs_call *c, const struct sqs_op *op)
     int rc;
 
     if (c->json) {
-        body = cJSON_PrintUnformatted(c->out);
+        body = jsonprint(c->out);
         if (!body)
             return DD_ERR_NOMEM;
         response_take_body(c->res, 200, SQS_JSON_TYPE, body, strlen(body));

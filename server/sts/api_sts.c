@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/ids.h"
+#include "core/jsonprint.h"
 #include "core/sts.h"
 #include "server/api.h"
 #include "server/aws_error.h"
@@ -83,7 +84,7 @@ int api_sts_json(struct request *req, struct response *res, const char *op)
     o = cJSON_CreateObject();
     if (!o || !cJSON_AddStringToObject(o, "UserId", id.user_id) ||
         !cJSON_AddStringToObject(o, "Account", id.account) ||
-        !cJSON_AddStringToObject(o, "Arn", id.arn) || !(body = cJSON_PrintUnformatted(o))) {
+        !cJSON_AddStringToObject(o, "Arn", id.arn) || !(body = jsonprint(o))) {
         rc = DD_ERR_NOMEM;
         goto out;
     }

@@ -18,6 +18,7 @@
 
 #include "core/audit.h"
 #include "core/ids.h"
+#include "core/jsonprint.h"
 #include "store/audit/store_audit.h"
 #include "store/audit/store_connhist.h"
 #include "store/iot/store_cacerts.h"
@@ -99,7 +100,7 @@ static int add_finding(struct run *r, struct run_check *rc, cJSON *identifier,
     memset(f, 0, sizeof(*f));
     f->check = rc->check;
     f->reason_code = v->reason_code;
-    f->resource = cJSON_PrintUnformatted(res);
+    f->resource = jsonprint(res);
     f->key = strdup(key);
     f->reason = strdup(v->reason);
     r->n++;
@@ -478,7 +479,7 @@ static int connection_group(void *ctx, const char *key, const struct audit_conne
         return rc;
     f = &cp->r->v[cp->r->n - 1];
     related = connection_related(conns, n, by_cert);
-    f->related = related ? cJSON_PrintUnformatted(related) : NULL;
+    f->related = related ? jsonprint(related) : NULL;
     cJSON_Delete(related);
     return f->related ? DD_OK : DD_ERR_NOMEM;
 }

@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "core/fleetrecord.h"
+#include "core/jsonprint.h"
 #include "core/shadow.h"
 #include "store/iot/store_registry.h"
 #include "store/store_internal.h"
@@ -757,7 +758,7 @@ out:
 /* Add tree to o as its printed text under key, and free it. */
 static int add_as_text(cJSON *o, const char *key, cJSON *tree)
 {
-    char *text = cJSON_PrintUnformatted(tree);
+    char *text = jsonprint(tree);
     int rc = text && cJSON_AddStringToObject(o, key, text) ? DD_OK : DD_ERR_NOMEM;
 
     cJSON_free(text);

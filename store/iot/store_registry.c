@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "core/jsonprint.h"
 #include "core/mem.h"
 #include "store/iot/store_billing_groups.h"
 #include "store/iot/store_thing_types.h"
@@ -148,7 +149,7 @@ static int attrs_apply(const char *stored, const char *patch, int merge, char **
             goto out;
         }
     }
-    *out = cJSON_PrintUnformatted(base);
+    *out = jsonprint(base);
     if (!*out)
         rc = DD_ERR_NOMEM;
 out:

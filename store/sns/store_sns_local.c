@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/ids.h"
+#include "core/jsonprint.h"
 #include "core/mem.h"
 #include "core/sns.h"
 #include "core/snsfilter.h"
@@ -261,7 +262,7 @@ static int dead_attributes(const struct store_sns_due *r, const struct dead_why 
             break;
     }
     if (i == 3)
-        text = cJSON_PrintUnformatted(map);
+        text = jsonprint(map);
     if (text)
         rc = sns_sqs_attributes(text, attrs, md5_attrs, eb);
     else

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* jsonprint.h: cJSON trees printed compactly, byte for byte as
+ * cJSON_PrintUnformatted() prints them, only faster.
+ *
+ * Debian 12's cJSON (1.7.15) prints every number with sprintf("%1.15g")
+ * and reads it back with sscanf() to see whether 17 digits are needed: a
+ * shadow update spent a tenth of its time there, on timestamps and
+ * versions. Integers below 10^15 are printed here digit by digit, which is
+ * what "%1.15g" gives for them; every other number, and every string
+ * escape, follows cJSON's rules (test_jsonprint.c compares the two on
+ * tables and on random trees). */
+#ifndef DD_CORE_JSONPRINT_H
+#define DD_CORE_JSONPRINT_H
+
+#include <cjson/cJSON.h>
+
+/* item (borrowed) printed without whitespace, as a NUL-terminated string
+ * the caller frees with free(); NULL when out of memory, or when the tree
+ * holds what cJSON cannot print either (an invalid item, a raw item with no
+ * text). Pure; any thread. */
+char *jsonprint(const cJSON *item);
+
+#endif
