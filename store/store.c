@@ -538,6 +538,7 @@ void store_rollback(struct store *s)
     if (s->in_batch) {
         if (s->n_savepoints == 0)
             return;
+        s->clock_cached = false; /* the job may have written the clock */
         if (sqlite3_get_autocommit(s->db))
             batch.lost = true;
         else if (!run_cached(s, rollback_to_sql, "rollback to"))
@@ -603,6 +604,7 @@ int store_batch_commit(void)
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         s->n_savepoints = 0;
         s->in_batch = false;
+        s->clock_cached = false;
         writer_release(s);
     }
     return rc;

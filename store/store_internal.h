@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "core/clock.h"
 #include "store/store.h"
 
 #define STORE_MAX_STATEMENTS 512
@@ -32,6 +33,14 @@ struct store {
     bool wal_hooked;       /* it leaves checkpoints to its batch thread (store_batch_wal) */
     int n_savepoints;      /* store_begin()s open inside the group commit's transaction */
     int wal_frames;        /* frames in the WAL after its last commit (wal_hooked only) */
+
+    /* The clock row as read inside the group commit's transaction
+     * (store_clock_get): nobody else can write it while the batch holds the
+     * write lock, so every job of a shadow batch need not read it again.
+     * Forgotten when the batch ends, when a job rolls back, and when the
+     * clock is written. */
+    bool clock_cached;
+    struct dd_clock clock;
 
     struct {
         char account[16]; /* "" until store_events_request(): no events */

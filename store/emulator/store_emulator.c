@@ -2,6 +2,7 @@
 /* store_emulator.c: the emulator_* tables (see store_emulator.h). */
 #include "store/emulator/store_emulator.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -16,6 +17,11 @@ int store_clock_get(struct store *s, struct dd_clock *out)
     int rc;
 
     memset(out, 0, sizeof(*out));
+    if (s->clock_cached) {
+        assert(s->in_batch);
+        *out = s->clock;
+        return DD_OK;
+    }
     rc = store__one(s, sql, &st, "read clock", "");
     if (rc)
         return rc;
@@ -24,6 +30,10 @@ int store_clock_get(struct store *s, struct dd_clock *out)
     else
         store__columns(st, "-dII", &out->scale, &out->anchor_real_ms, &out->anchor_emulated_ms);
     sqlite3_reset(st);
+    if (!rc && s->in_batch) {
+        s->clock = *out;
+        s->clock_cached = true;
+    }
     return rc;
 }
 
@@ -33,6 +43,7 @@ int store_clock_put(struct store *s, const struct dd_clock *c)
                               "(id, mode, scale, anchor_real_ms, anchor_emulated_ms) "
                               "VALUES (1, ?, ?, ?, ?)";
 
+    s->clock_cached = false;
     return store__run(s, sql, "write clock", "tdII", clock_mode_name(c->mode), c->scale,
                       c->anchor_real_ms, c->anchor_emulated_ms);
 }

@@ -69,9 +69,26 @@ static void test_documents(void **state)
 static void test_numbers(void **state)
 {
     static const double numbers[] = {
-        0, 1, -1, 10, 1796639400, 4294967296.0, -2147483649.0, 999999999999999.0,
-        1e15, 1e15 + 1, 9007199254740992.0, 0.1, 1.0 / 3, 2.0 / 3, 1e-5, 123.456,
-        -0.0, 1e308, 2.2250738585072014e-308, 4.9e-324,
+        0,
+        1,
+        -1,
+        10,
+        1796639400,
+        4294967296.0,
+        -2147483649.0,
+        999999999999999.0,
+        1e15,
+        1e15 + 1,
+        9007199254740992.0,
+        0.1,
+        1.0 / 3,
+        2.0 / 3,
+        1e-5,
+        123.456,
+        -0.0,
+        1e308,
+        2.2250738585072014e-308,
+        4.9e-324,
     };
     size_t i;
 
@@ -249,8 +266,8 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_documents),     cmocka_unit_test(test_numbers),
-        cmocka_unit_test(test_not_numbers),   cmocka_unit_test(test_random_trees),
+        cmocka_unit_test(test_documents),       cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_not_numbers),     cmocka_unit_test(test_random_trees),
         cmocka_unit_test(test_raw_and_invalid), cmocka_unit_test(test_alloc_failures),
     };
 

@@ -244,6 +244,53 @@ static void test_clock_rows(void **state)
     store_close(s);
 }
 
+/* Inside a group commit the clock row is read once and kept: each job
+ * sees what the jobs before it wrote (a write, or a job that undid one,
+ * forgets the kept row), and after the batch another connection's write
+ * is seen again. */
+static void test_clock_in_a_batch(void **state)
+{
+    struct store_fixture_dir *t = *state;
+    struct store *s, *other;
+    struct dd_clock c, got;
+    int64_t now, gen;
+
+    assert_int_equal(store_open(t->path, &s, NULL), DD_OK);
+    assert_int_equal(store_open(t->path, &other, NULL), DD_OK);
+    assert_int_equal(clock_init(&c, CLOCK_MANUAL, 1.0, 0, 600000, NULL), DD_OK);
+    assert_int_equal(store_clock_put(s, &c), DD_OK);
+
+    store_batch_begin();
+    assert_int_equal(store_begin(s), DD_OK); /* the batch's transaction opens */
+    assert_int_equal(store_clock_get(s, &got), DD_OK);
+    assert_int_equal(got.anchor_emulated_ms, 600000);
+    assert_int_equal(store_commit(s), DD_OK);
+    assert_int_equal(store_batch_job_done(), DD_OK);
+
+    assert_int_equal(store_begin(s), DD_OK); /* a job that writes, then undoes */
+    c.anchor_emulated_ms = 700000;
+    assert_int_equal(store_clock_put(s, &c), DD_OK);
+    assert_int_equal(store_clock_get(s, &got), DD_OK);
+    assert_int_equal(got.anchor_emulated_ms, 700000);
+    store_rollback(s);
+    assert_int_equal(store_batch_job_done(), DD_OK);
+    assert_int_equal(store_clock_get(s, &got), DD_OK);
+    assert_int_equal(got.anchor_emulated_ms, 600000);
+
+    assert_int_equal(store_clock_advance(s, 1000, &now, &gen, NULL), DD_OK);
+    assert_int_equal(store_batch_job_done(), DD_OK);
+    assert_int_equal(store_clock_get(s, &got), DD_OK);
+    assert_int_equal(got.anchor_emulated_ms, 601000);
+    assert_int_equal(store_batch_commit(), DD_OK);
+
+    c.anchor_emulated_ms = 900000;
+    assert_int_equal(store_clock_put(other, &c), DD_OK);
+    assert_int_equal(store_clock_get(s, &got), DD_OK);
+    assert_int_equal(got.anchor_emulated_ms, 900000);
+    store_close(other);
+    store_close(s);
+}
+
 static void test_heartbeat_and_reset(void **state)
 {
     struct store_heartbeat hb = { 42, 1000, 2000, 1500, 7 }, got;
@@ -669,6 +716,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_datapoints_survive_the_series_migration, tmpdb_setup,
                                         tmpdb_teardown),
         cmocka_unit_test_setup_teardown(test_clock_rows, tmpdb_setup, tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_clock_in_a_batch, tmpdb_setup, tmpdb_teardown),
         cmocka_unit_test(test_heartbeat_and_reset),
         cmocka_unit_test_setup_teardown(test_data_version_moves_on_foreign_commit, tmpdb_setup,
                                         tmpdb_teardown),
