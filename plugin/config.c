@@ -253,19 +253,31 @@ static int policies_for(struct load *l, const struct policy_source *src, size_t 
     return DD_OK;
 }
 
-static void thing_free(void *v)
+/* The record of every thing with no type, no attributes and no group
+ * policies: most things of a large fleet, which then cost the snapshot no
+ * allocation of their own. Never freed. */
+static const struct config_thing plain_thing;
+
+/* Free what t holds, not t. */
+static void thing_cleanup(struct config_thing *t)
 {
-    struct config_thing *t = v;
     size_t i;
 
-    if (!t)
-        return;
     for (i = 0; i < t->n_attributes; i++) {
         free((void *)(uintptr_t)t->attributes[i].name);
         free((void *)(uintptr_t)t->attributes[i].value);
     }
     free(t->attributes);
     free(t->type_name);
+}
+
+static void thing_free(void *v)
+{
+    struct config_thing *t = v;
+
+    if (!t || t == &plain_thing)
+        return;
+    thing_cleanup(t);
     free(t);
 }
 
@@ -278,6 +290,10 @@ static int copy_attributes(struct config_thing *t, const char *json)
 
     if (!o)
         return json ? DD_ERR_NOMEM : DD_OK;
+    if (!o->child) { /* no attributes: nothing to hold */
+        cJSON_Delete(o);
+        return DD_OK;
+    }
     t->attributes = calloc((size_t)cJSON_GetArraySize(o) + 1, sizeof(*t->attributes));
     if (!t->attributes) {
         cJSON_Delete(o);
@@ -305,22 +321,28 @@ static int add_thing(void *ctx, const char *name, const char *type_name, const c
 {
     struct policy_source src[MAX_SET_POLICIES];
     struct load *l = ctx;
-    struct config_thing *t = calloc(1, sizeof(*t));
+    struct config_thing tmp = { 0 }, *t = NULL;
     int rc = DD_OK;
 
-    if (!t)
-        return DD_ERR_NOMEM;
-    if (type_name && type_name[0] && !(t->type_name = strdup(type_name)))
+    if (type_name && type_name[0] && !(tmp.type_name = strdup(type_name)))
         rc = DD_ERR_NOMEM;
     if (!rc)
-        rc = copy_attributes(t, attributes);
+        rc = copy_attributes(&tmp, attributes);
     if (!rc)
         rc = policies_for(l, src, merge_grants(&l->thing_grants, name, NULL, NULL, src), "", name,
-                          &t->policies);
+                          &tmp.policies);
+    if (!rc && !tmp.type_name && !tmp.n_attributes && !tmp.policies)
+        t = (struct config_thing *)(uintptr_t)&plain_thing;
+    else if (!rc && (t = malloc(sizeof(*t))))
+        *t = tmp;
+    else if (!rc)
+        rc = DD_ERR_NOMEM;
     if (!rc && strmap_put(l->c->things, name, strlen(name), t, NULL))
         rc = DD_ERR_NOMEM;
-    if (rc)
+    if (rc && t)
         thing_free(t);
+    else if (rc)
+        thing_cleanup(&tmp);
     return rc == DD_ERR_MALFORMED_POLICY ? DD_OK : rc; /* left out, noted */
 }
 

@@ -40,6 +40,7 @@
 #include "plugin/shadow_mqtt.h"
 #include "plugin/wake.h"
 #include "store/audit/store_connhist.h"
+#include "store/defender/store_detect.h"
 #include "store/emulator/store_emulator.h"
 #include "store/emulator/store_outbox.h"
 #include "store/index/store_index.h"
@@ -276,14 +277,18 @@ static int do_reconcile(struct engine *e, void *arg)
 static void reload_profiles(struct engine *e)
 {
     struct dd_errbuf eb;
-    bool began;
+    bool began, alarms = false;
     int rc;
 
     ASSERT_ENGINE_THREAD(e);
     began = store_read_begin(e->store);
     rc = detect_load(e->detect, e->store, &eb);
+    if (!rc)
+        rc = store_detect_any_alarm(e->store, &alarms);
     store_read_end(e->store, began);
-    if (!log_load(e, "loading security profiles", rc, &eb))
+    /* Only this thread raises alarms, so none now means none to reconcile,
+     * and the write lock is not taken for nothing. */
+    if (!log_load(e, "loading security profiles", rc, &eb) && alarms)
         in_transaction(e, "reconciling violations", do_reconcile, NULL);
 }
 
@@ -562,10 +567,15 @@ static void on_foreign_commit(struct engine *e, bool judging)
     } else {
         int64_t start = real_ms(), end;
 
+        bool dyngroups;
+
         e->rebuild_waiting = false;
         e->config_changes = changes;
-        in_transaction(e, "building dynamic thing groups", do_dyngroups,
-                       &(struct dyngroups_pass){ true, clock_now(&e->clock, start) });
+        /* Looked at first, so a registry without dynamic groups never takes
+         * the write lock here; on a failed look the pass runs and says why. */
+        if (store_dyngroups_any(e->store, &dyngroups) || dyngroups)
+            in_transaction(e, "building dynamic thing groups", do_dyngroups,
+                           &(struct dyngroups_pass){ true, clock_now(&e->clock, start) });
         reload_profiles(e);
         reload_config(e, sync_gen);
         end = real_ms();

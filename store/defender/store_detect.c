@@ -188,6 +188,13 @@ int store_detect_each_alarm(struct store *s, store_detect_state_fn fn, void *ctx
     return rc ? rc : store__each(s, st, state_row, &w, "list alarms");
 }
 
+int store_detect_any_alarm(struct store *s, bool *any)
+{
+    static const char sql[] = "SELECT 1 FROM behavior_states WHERE in_alarm != 0";
+
+    return store__found(store__exists(s, sql, "find alarms", ""), any);
+}
+
 int store_detect_state_delete(struct store *s, const char *thing, const char *profile,
                               const char *behavior)
 {

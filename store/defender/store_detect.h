@@ -83,6 +83,9 @@ typedef int (*store_detect_state_fn)(void *ctx, const char *thing, const char *p
 /* Every state that is in alarm. */
 int store_detect_each_alarm(struct store *s, store_detect_state_fn fn, void *ctx);
 
+/* Whether any state is in alarm, into *any. Store errors. */
+int store_detect_any_alarm(struct store *s, bool *any);
+
 /* Remove states whose (profile, behavior) no longer exists; the caller has
  * closed their violations first. */
 int store_detect_state_delete(struct store *s, const char *thing, const char *profile,

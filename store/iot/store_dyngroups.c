@@ -324,16 +324,23 @@ int store_dyngroups_allow_create(struct store *s, const char *name, struct dd_er
     return rc;
 }
 
-int store_dyngroups_allow_index_off(struct store *s, struct dd_errbuf *eb)
+int store_dyngroups_any(struct store *s, bool *any)
 {
     static const char sql[] = "SELECT 1 FROM thing_groups WHERE query_string IS NOT NULL";
-    int rc = store__exists(s, sql, "find dynamic groups", "");
 
-    if (rc == DD_OK)
+    return store__found(store__exists(s, sql, "find dynamic groups", ""), any);
+}
+
+int store_dyngroups_allow_index_off(struct store *s, struct dd_errbuf *eb)
+{
+    bool any;
+    int rc = store_dyngroups_any(s, &any);
+
+    if (!rc && any)
         return dd_fail(eb, DD_ERR_INVALID,
                        "Thing indexing cannot be turned off while dynamic thing groups exist. "
                        "Delete them first.");
-    return rc == DD_ERR_NOT_FOUND ? DD_OK : rc;
+    return rc;
 }
 
 int store_dyngroups_refresh(struct store *s, bool pending_only, struct store_dyngroups_stats *stats,

@@ -48,6 +48,9 @@ int store_dyngroups_need_index(struct store *s, struct dd_errbuf *eb);
  * quota, as AWS's LimitExceededException. Store errors. */
 int store_dyngroups_allow_create(struct store *s, const char *name, struct dd_errbuf *eb);
 
+/* Whether any dynamic group exists, into *any. Store errors. */
+int store_dyngroups_any(struct store *s, bool *any);
+
 /* DD_OK when no dynamic group exists; DD_ERR_INVALID (eb says why) when
  * one does, as thing indexing cannot be turned off then. Store errors. */
 int store_dyngroups_allow_index_off(struct store *s, struct dd_errbuf *eb);

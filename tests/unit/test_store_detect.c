@@ -4,7 +4,7 @@
  * migration): all/things, all/registered-things, all/unregistered-things,
  * thing groups with the members of the groups below them, a thing alone,
  * targets of another region or account, and a callback that stops the
- * walk. */
+ * walk; then whether any state is in alarm (store_detect_any_alarm). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -144,11 +144,38 @@ static void test_targeted_stop_and_errors(void **state)
     store_close(s);
 }
 
+/* Whether any state is in alarm: a state that is not, then one that is,
+ * then none once it is deleted. */
+static void test_any_alarm(void **state)
+{
+    struct store_behavior_state st = { .streak_compliant = 1, .last_datapoint_ms = 1000 };
+    struct store *s = open_fleet();
+    bool any = true;
+
+    (void)state;
+    assert_int_equal(store_detect_any_alarm(s, &any), DD_OK);
+    assert_false(any);
+    assert_int_equal(store_detect_state_put(s, "t-leaf", "P", "B", &st), DD_OK);
+    assert_int_equal(store_detect_any_alarm(s, &any), DD_OK);
+    assert_false(any);
+    st = (struct store_behavior_state){
+        .in_alarm = true, .streak_violating = 2, .violation_id = "v1", .last_datapoint_ms = 2000
+    };
+    assert_int_equal(store_detect_state_put(s, "t-mid", "P", "B", &st), DD_OK);
+    assert_int_equal(store_detect_any_alarm(s, &any), DD_OK);
+    assert_true(any);
+    assert_int_equal(store_detect_state_delete(s, "t-mid", "P", "B"), DD_OK);
+    assert_int_equal(store_detect_any_alarm(s, &any), DD_OK);
+    assert_false(any);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_targeted),
         cmocka_unit_test(test_targeted_stop_and_errors),
+        cmocka_unit_test(test_any_alarm),
     };
 
     alloc_fail_setup();

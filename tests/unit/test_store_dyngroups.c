@@ -136,11 +136,17 @@ static void test_full_thing_and_index_off(void **state)
     struct store_dyngroups_stats st;
     struct dd_errbuf eb;
     char name[8];
+    bool any;
     int i;
 
     (void)state;
     store_fixture_thing(s, "t", NULL, NULL);
+    store_fixture_group(s, "static", NULL);
+    assert_int_equal(store_dyngroups_any(s, &any), DD_OK);
+    assert_false(any);
     dynamic(s, "new", "thingName:t", 20);
+    assert_int_equal(store_dyngroups_any(s, &any), DD_OK);
+    assert_true(any);
     dynamic(s, "old", "thingName:t", 10);
     /* Indexing OFF: nothing to match against. */
     assert_int_equal(store_dyngroups_need_index(s, &eb), DD_ERR_NOT_FOUND);
@@ -167,6 +173,8 @@ static void test_full_thing_and_index_off(void **state)
     assert_string_equal(things_of(s, "new"), "");
     store_fixture_exec(s, "DELETE FROM thing_groups WHERE query_string IS NOT NULL");
     assert_int_equal(store_dyngroups_allow_index_off(s, &eb), DD_OK);
+    assert_int_equal(store_dyngroups_any(s, &any), DD_OK);
+    assert_false(any);
     store_close(s);
 }
 
