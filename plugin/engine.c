@@ -56,8 +56,12 @@
  * would otherwise have the engine rebuild after every commit, taking a
  * whole CPU and the write lock from the server's writer. Changes that come
  * meanwhile are taken by the next rebuild together, which comes at once
- * when a window or a report is to be judged (poll_data_version). */
-#define REBUILD_REST_FACTOR 2
+ * when a window or a report is to be judged (poll_data_version). Four
+ * leaves the rebuilds at most a fifth of the thread; under writes without
+ * pause, a change waits at most five rebuilds' length to be seen (a few
+ * milliseconds on a small account, seconds on one of 100,000 things and
+ * certificates). docs/performance.md measured 2, 4 and 8. */
+#define REBUILD_REST_FACTOR 4
 #define KICK_MS             1
 #define STARTING_KICK_MS    2 /* until the broker's first tick */
 #define HEARTBEAT_EVERY_MS  1000
