@@ -8,7 +8,7 @@
  * versions. Integers below 10^15 are printed here digit by digit, which is
  * what "%1.15g" gives for them; every other number, and every string
  * escape, follows cJSON's rules (test_jsonprint.c compares the two on
- * tables and on random trees). */
+ * tables and on random trees, tests/fuzz/fuzz_jsonprint.c on any input). */
 #ifndef DD_CORE_JSONPRINT_H
 #define DD_CORE_JSONPRINT_H
 
