@@ -570,7 +570,6 @@ static void on_foreign_commit(struct engine *e, bool judging)
         e->rebuild_waiting = true; /* poll_data_version comes back for it */
     } else {
         int64_t start = real_ms(), end;
-
         bool dyngroups;
 
         e->rebuild_waiting = false;

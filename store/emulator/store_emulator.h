@@ -18,7 +18,8 @@ struct store_heartbeat {
 };
 
 /* Read the clock row into *out. DD_ERR_NOT_FOUND when no plugin has set the
- * clock yet. */
+ * clock yet. Inside a group commit the row is read once and kept until a
+ * job writes it or rolls back (struct store's clock_cached). */
 int store_clock_get(struct store *s, struct dd_clock *out);
 
 /* Write the clock row (insert or replace). Call inside or outside a

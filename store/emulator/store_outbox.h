@@ -23,7 +23,8 @@ typedef int (*store_outbox_fn)(void *ctx, const char *topic, const void *payload
                                int qos, int retain, const char *properties_json);
 
 /* Take up to max rows: call fn for each, then delete the rows fn accepted,
- * in one transaction. *n_taken gets the count. */
+ * in one transaction. *n_taken gets the count. An empty outbox is seen
+ * without taking the write lock. */
 int store_outbox_take(struct store *s, size_t max, store_outbox_fn fn, void *ctx, size_t *n_taken);
 
 #endif
