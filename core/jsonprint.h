@@ -15,7 +15,10 @@
 #include <cjson/cJSON.h>
 
 /* item (borrowed) printed without whitespace, as a NUL-terminated string
- * the caller frees with free(); NULL when out of memory, or when the tree
+ * the caller frees with free() (or cJSON_free(), which is free() here: no
+ * code of ours sets cJSON's hooks but the unit tests', whose free() is the
+ * same wrapped one, so the callers that freed cJSON_PrintUnformatted()'s
+ * text with either stay right); NULL when out of memory, or when the tree
  * holds what cJSON cannot print either (an invalid item, a raw item with no
  * text). Pure; any thread. */
 char *jsonprint(const cJSON *item);
