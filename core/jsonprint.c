@@ -101,42 +101,24 @@ static void put_number(struct out *o, double d)
  * other byte as it is. NULL prints as "". */
 static void put_string(struct out *o, const char *s)
 {
+    /* The bytes with a two-character escape, and the letter of each. */
+    static const char named[] = "\"\\\b\f\n\r\t", letter[] = "\"\\bfnrt";
     const unsigned char *p = (const unsigned char *)(s ? s : ""), *run = p;
 
     put_char(o, '"');
     for (; *p; p++) {
-        char esc[8];
+        const char *k;
+        char esc[8] = "\\";
         size_t n = 2;
 
         if (*p >= 32 && *p != '"' && *p != '\\')
             continue;
         put(o, (const char *)run, (size_t)(p - run));
         run = p + 1;
-        esc[0] = '\\';
-        switch (*p) {
-        case '"':
-        case '\\':
-            esc[1] = (char)*p;
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
+        if ((k = strchr(named, *p)))
+            esc[1] = letter[k - named];
+        else
             n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", *p);
-            break;
-        }
         put(o, esc, n);
     }
     put(o, (const char *)run, (size_t)(p - run));

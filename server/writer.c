@@ -79,8 +79,9 @@ struct writer {
  * has copied it, return true to checkpoint the frames written since on the
  * writer's connection (a short one: then the next batch restarts the
  * WAL); and after every batch while the WAL is longer than
- * WRITER_CHECKPOINT_FORCE_FRAMES. The writer thread, or once it stopped a caller's: then nothing is
- * checkpointed until the connections close. */
+ * WRITER_CHECKPOINT_FORCE_FRAMES. The writer thread, or once it stopped a
+ * caller's: then the checkpointer has stopped too, and only that forced
+ * checkpoint runs, on the caller's connection. */
 static bool wal_seen(void *arg, const char *path, int frames)
 {
     struct writer *w = arg;

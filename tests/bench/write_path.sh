@@ -160,10 +160,10 @@ EOF
     nginx_url=http://127.0.0.1:$port
 }
 
-# The figures of one round of the shadow phase, appended to lists whose
-# medians shadow_phase prints: reads, then nginx (with nginx), then writes.
-get_rps_l=() get_p50_l=() get_p99_l=() ng_rps_l=() ng_p50_l=() ng_p99_l=()
-upd_rps_l=() upd_p50_l=() upd_p99_l=()
+# shadow_round [nginx]: one round of the shadow phase, its figures appended
+# to the lists (get_*_l, ng_*_l, upd_*_l) whose medians shadow_phase
+# prints: reads, then nginx (with nginx), then writes, whose 200 answers and
+# duplicated versions add to upd_ok and upd_dups.
 shadow_round() {
     run get
     get_rps_l+=("$rps") get_p50_l+=("$p50") get_p99_l+=("$p99")
