@@ -145,7 +145,7 @@ $(OUT)/ddlocal-device: $(OBJ)/tools/device.o $(OBJ)/core/ids.o
 WRAP_ALLOC := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 STORE_TEST_BIN := $(filter $(OUT)/tests/test_store%,$(UNIT_BIN))
 CLIENTS_TEST_BIN := $(filter $(OUT)/tests/test_clients $(OUT)/tests/test_strmap,$(UNIT_BIN))
-DETECT_TEST_BIN := $(filter $(OUT)/tests/test_detect,$(UNIT_BIN))
+DETECT_TEST_BIN := $(filter $(OUT)/tests/test_detect $(OUT)/tests/test_config,$(UNIT_BIN))
 CORE_TEST_BIN := $(filter-out $(STORE_TEST_BIN) $(CLIENTS_TEST_BIN) $(DETECT_TEST_BIN),$(UNIT_BIN))
 # The broker thread's counters (plugin/clients.c) and the engine's maps
 # (plugin/strmap.c) use no mosquitto API.
@@ -154,10 +154,12 @@ $(CLIENTS_TEST_BIN): $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/all
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(WRAP_ALLOC) -o $@ $^ -lcmocka $(LIBS_CORE)
-# The engine's Detect (plugin/detect.c) on a store, without a broker.
+# The engine's Detect (plugin/detect.c) and the broker's snapshot
+# (plugin/config.c) on a store, without a broker.
 $(DETECT_TEST_BIN): $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/alloc_fail.o \
-		$(OBJ)/tests/unit/store_fixture.o $(OBJ)/plugin/detect.o $(OBJ)/plugin/strlist.o \
-		$(OBJ)/plugin/strmap.o $(OBJ)/plugin/watchset.o $(STORE_OBJ) $(CORE_OBJ)
+		$(OBJ)/tests/unit/store_fixture.o $(OBJ)/plugin/detect.o $(OBJ)/plugin/config.o \
+		$(OBJ)/plugin/strlist.o $(OBJ)/plugin/strmap.o $(OBJ)/plugin/watchset.o $(STORE_OBJ) \
+		$(CORE_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(WRAP_ALLOC) -o $@ $^ -lcmocka $(LIBS_STORE) $(LIBS_CORE) -lpthread

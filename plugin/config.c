@@ -3,15 +3,45 @@
 #include "plugin/config.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "core/mem.h"
 #include "store/defender/store_detect.h"
 #include "store/iot/store_certs.h"
 #include "store/iot/store_snapshot.h"
+
+/* A thing registered after its build's config_load(), with its name. */
+struct added_thing {
+    struct config_thing thing; /* no policies: in no group */
+    char name[];
+};
+
+/* What the snapshots of one config_load() share: the maps, sets and
+ * dimensions every copy of struct broker_config points to, and the things
+ * added since (config_extend), in a table the broker thread reads while
+ * the engine thread adds to it. The table is open addressing with linear
+ * probing over a fixed number of slots, allocated at the first extension;
+ * a slot goes from NULL to its thing once, published with a release
+ * store, and nothing is ever removed or moved, so a reader that meets a
+ * NULL slot has seen every thing added before that probe. It never grows:
+ * when full, the engine calls config_load() and starts a new build. */
+struct config_build {
+    atomic_size_t refs; /* the snapshots holding it */
+    size_t room;        /* things the table takes, at most half its slots */
+    size_t n_added;     /* engine thread only */
+    size_t mask;        /* slots - 1, a power of two less one */
+    _Atomic(struct added_thing *) *_Atomic slots; /* NULL until the first thing */
+};
+
+/* Things a build takes before the next config_load(): half as many as it
+ * was built with, so the rebuilds of a fleet that keeps growing cost each
+ * thing a constant share of one. */
+#define MIN_ROOM 1024
 
 /* A grant: holder (a thing or a certificate id) gets policy. A list of
  * grants is sorted by holder, then policy name, as the store walks them. */
@@ -54,7 +84,7 @@ static int add_dimension(void *ctx, const char *name, const char *values_json)
     if (!values)
         return DD_ERR_NOMEM;
     d = &l->c->dims[l->c->n_dims];
-    d->name = strdup(name);
+    d->name = dd_strdup(name);
     d->filters = calloc((size_t)cJSON_GetArraySize(values) + 1, sizeof(*d->filters));
     if (!d->name || !d->filters)
         goto nomem;
@@ -62,7 +92,7 @@ static int add_dimension(void *ctx, const char *name, const char *values_json)
     {
         if (!cJSON_IsString(v))
             continue;
-        d->filters[i] = strdup(v->valuestring);
+        d->filters[i] = dd_strdup(v->valuestring);
         if (!d->filters[i])
             goto nomem;
         d->n_filters = ++i;
@@ -119,7 +149,7 @@ static int grants_add(struct grants *g, const char *holder, const struct policy_
         g->v = v;
         g->cap = cap;
     }
-    if (!(copy = strdup(holder)))
+    if (!(copy = dd_strdup(holder)))
         return DD_ERR_NOMEM;
     g->v[g->n].holder = copy;
     g->v[g->n].policy = policy;
@@ -303,8 +333,8 @@ static int copy_attributes(struct config_thing *t, const char *json)
     {
         if (!cJSON_IsString(a))
             continue;
-        t->attributes[n].name = strdup(a->string);
-        t->attributes[n].value = strdup(a->valuestring);
+        t->attributes[n].name = dd_strdup(a->string);
+        t->attributes[n].value = dd_strdup(a->valuestring);
         t->n_attributes = ++n;
         if (!t->attributes[n - 1].name || !t->attributes[n - 1].value) {
             cJSON_Delete(o);
@@ -315,19 +345,25 @@ static int copy_attributes(struct config_thing *t, const char *json)
     return DD_OK;
 }
 
+/* A thing's type and attributes into t (cleared); on failure t holds what
+ * thing_cleanup() frees. */
+static int copy_thing(struct config_thing *t, const char *type_name, const char *attributes)
+{
+    memset(t, 0, sizeof(*t));
+    if (type_name && type_name[0] && !(t->type_name = dd_strdup(type_name)))
+        return DD_ERR_NOMEM;
+    return copy_attributes(t, attributes);
+}
+
 /* One registered thing: its type, attributes and the policies of its
  * groups. */
 static int add_thing(void *ctx, const char *name, const char *type_name, const char *attributes)
 {
     struct policy_source src[MAX_SET_POLICIES];
     struct load *l = ctx;
-    struct config_thing tmp = { 0 }, *t = NULL;
-    int rc = DD_OK;
+    struct config_thing tmp, *t = NULL;
+    int rc = copy_thing(&tmp, type_name, attributes);
 
-    if (type_name && type_name[0] && !(tmp.type_name = strdup(type_name)))
-        rc = DD_ERR_NOMEM;
-    if (!rc)
-        rc = copy_attributes(&tmp, attributes);
     if (!rc)
         rc = policies_for(l, src, merge_grants(&l->thing_grants, name, NULL, NULL, src), "", name,
                           &tmp.policies);
@@ -421,7 +457,10 @@ int config_load(struct store *s, struct broker_config **out, struct dd_errbuf *e
 
     *out = NULL;
     dd_errbuf_clear(eb);
-    if (!l.c || !l.policies || !l.by_policies || !(l.c->things = strmap_new()) ||
+    if (!l.c || !(l.c->build = calloc(1, sizeof(*l.c->build))))
+        goto out;
+    atomic_init(&l.c->build->refs, 1);
+    if (!l.policies || !l.by_policies || !(l.c->things = strmap_new()) ||
         !(l.c->certs = strmap_new()))
         goto out;
     /* The grants refer to the policies, so those come first. */
@@ -450,11 +489,112 @@ out:
         config_free(l.c);
         return rc;
     }
+    l.c->build->room = strmap_count(l.c->things) / 2;
+    if (l.c->build->room < MIN_ROOM)
+        l.c->build->room = MIN_ROOM;
     if (l.skipped && !eb->msg[0])
         dd_fail(eb, DD_OK, "only the first %d dimensions (by name) are counted; %zu ignored",
                 CLIENTS_MAX_DIMS, l.skipped);
     *out = l.c;
     return DD_OK;
+}
+
+/* Where name is, or would go, in slots. */
+static size_t added_slot(_Atomic(struct added_thing *) *slots, size_t mask, const char *name,
+                         size_t len, struct added_thing **found)
+{
+    size_t i = strmap_hash(name, len) & mask;
+
+    for (;; i = (i + 1) & mask) {
+        struct added_thing *t = atomic_load_explicit(&slots[i], memory_order_acquire);
+
+        if (!t || (strncmp(t->name, name, len) == 0 && !t->name[len])) {
+            *found = t;
+            return i;
+        }
+    }
+}
+
+struct extension {
+    const struct broker_config *c;
+    struct config_build *b;
+    _Atomic(struct added_thing *) *slots;
+    size_t walked;
+};
+
+static int add_new_thing(void *ctx, const char *name, const char *type_name, const char *attributes)
+{
+    struct extension *x = ctx;
+    size_t len = strlen(name), i;
+    struct added_thing *t, *old;
+    int rc;
+
+    x->walked++;
+    /* Known already when a rebuild read it after its mark was taken. */
+    if (strmap_get(x->c->things, name, len))
+        return DD_OK;
+    i = added_slot(x->slots, x->b->mask, name, len, &old);
+    if (old)
+        return DD_OK;
+    if (x->b->n_added == x->b->room)
+        return DD_ERR_LIMIT;
+    if (!(t = malloc(sizeof(*t) + len + 1)))
+        return DD_ERR_NOMEM;
+    memcpy(t->name, name, len + 1);
+    rc = copy_thing(&t->thing, type_name, attributes);
+    if (rc) {
+        thing_cleanup(&t->thing);
+        free(t);
+        return rc;
+    }
+    atomic_store_explicit(&x->slots[i], t, memory_order_release);
+    x->b->n_added++;
+    return DD_OK;
+}
+
+int config_extend(const struct broker_config *c, struct store *s, int64_t after_rowid,
+                  size_t expected, struct broker_config **out, size_t *added)
+{
+    struct extension x = { c, c->build, atomic_load(&c->build->slots), 0 };
+    struct broker_config *n;
+    int rc;
+
+    *out = NULL;
+    *added = 0;
+    if (expected > x.b->room - x.b->n_added)
+        return DD_ERR_LIMIT;
+    if (!x.slots) {
+        size_t slots = 1;
+
+        while (slots < 2 * x.b->room)
+            slots <<= 1;
+        if (!(x.slots = calloc(slots, sizeof(*x.slots))))
+            return DD_ERR_NOMEM;
+        x.b->mask = slots - 1;
+        atomic_store_explicit(&x.b->slots, x.slots, memory_order_release);
+    }
+    if (!(n = config_share(c)))
+        return DD_ERR_NOMEM;
+    rc = store_snapshot_things_after(s, after_rowid, add_new_thing, &x);
+    *added = x.walked;
+    if (rc) {
+        config_free(n);
+        return rc;
+    }
+    *out = n;
+    return DD_OK;
+}
+
+struct broker_config *config_share(const struct broker_config *c)
+{
+    struct broker_config *n = malloc(sizeof(*n));
+
+    if (!n)
+        return NULL;
+    *n = *c;
+    n->retired_next = NULL;
+    atomic_fetch_add(&n->build->refs, 1);
+    return n;
 }
 
 bool config_same_dims(const struct broker_config *a, const struct broker_config *b)
@@ -482,7 +622,39 @@ const struct config_cert *config_cert(const struct broker_config *c, const char 
 
 const struct config_thing *config_thing(const struct broker_config *c, const char *name)
 {
-    return c && name ? strmap_get(c->things, name, strlen(name)) : NULL;
+    _Atomic(struct added_thing *) *slots;
+    const struct config_thing *t;
+    struct added_thing *added;
+    size_t len;
+
+    if (!c || !name)
+        return NULL;
+    len = strlen(name);
+    if ((t = strmap_get(c->things, name, len)))
+        return t;
+    slots = atomic_load_explicit(&c->build->slots, memory_order_acquire);
+    if (!slots)
+        return NULL;
+    added_slot(slots, c->build->mask, name, len, &added);
+    return added ? &added->thing : NULL;
+}
+
+/* Free a build's table of things added. */
+static void free_added(struct config_build *b)
+{
+    _Atomic(struct added_thing *) *slots = atomic_load(&b->slots);
+    size_t i;
+
+    for (i = 0; slots && i <= b->mask; i++) {
+        struct added_thing *t = atomic_load(&slots[i]);
+
+        if (t) {
+            thing_cleanup(&t->thing);
+            free(t);
+        }
+    }
+    free(slots);
+    free(b);
 }
 
 void config_free(struct broker_config *c)
@@ -491,6 +663,12 @@ void config_free(struct broker_config *c)
 
     if (!c)
         return;
+    if (c->build && atomic_fetch_sub(&c->build->refs, 1) > 1) {
+        free(c); /* its build lives on in another snapshot */
+        return;
+    }
+    if (c->build)
+        free_added(c->build);
     strmap_free(c->things, thing_free);
     strmap_free(c->certs, cert_free);
     for (i = 0; i < c->n_sets; i++)

@@ -5,12 +5,14 @@
  * The engine builds a new snapshot after the server commits a change and
  * hands it over (engine_config_take); from then on the broker thread owns
  * it, reads it without locks, and frees it when the next one arrives. A
- * snapshot never changes after it is handed over. */
+ * snapshot never changes after it is handed over, with one exception that
+ * only ever adds: things registered since its build (config_extend). */
 #ifndef DD_PLUGIN_CONFIG_H
 #define DD_PLUGIN_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/error.h"
 #include "core/policy.h"
@@ -45,11 +47,17 @@ struct config_cert_thing {
     const struct policy_set *policies; /* borrowed; NULL = none */
 };
 
+/* What the snapshots of one config_load() share: see config.c. */
+struct config_build;
+
+/* The maps, sets and dimensions are owned by the build: config_extend()
+ * copies this struct, and the last snapshot of a build frees them. */
 struct broker_config {
-    struct strmap *certs;     /* certificate id -> struct config_cert */
-    int64_t sync_generation;  /* every commit up to this sync is in the snapshot */
-    struct strmap *things;    /* registered thing name -> struct config_thing */
-    struct policy_set **sets; /* owned: distinct compiled policy sets */
+    struct config_build *build; /* shared; counts the snapshots that hold it */
+    struct strmap *certs;       /* certificate id -> struct config_cert */
+    int64_t sync_generation;    /* every commit up to this sync is in the snapshot */
+    struct strmap *things;      /* registered thing name -> struct config_thing, at the build */
+    struct policy_set **sets;   /* distinct compiled policy sets */
     size_t n_sets;
     size_t n_dims; /* TOPIC_FILTER dimensions counted, by name, at most CLIENTS_MAX_DIMS */
     struct config_dim dims[CLIENTS_MAX_DIMS];
@@ -64,6 +72,25 @@ struct broker_config {
  * the call still succeeds. Engine thread. */
 int config_load(struct store *s, struct broker_config **out, struct dd_errbuf *eb);
 
+/* A new snapshot in *out of what c holds and of the things inserted after
+ * its build that store_snapshot_things_after(s, after_rowid) walks, for
+ * the engine to follow a fleet being registered without a config_load()
+ * of every thing and certificate. The new snapshot shares c's build, and
+ * the things go to the build's table of things added, which every
+ * snapshot of the build reads, so those the broker thread holds know them
+ * a little early. Only for things in no thing group and attached to no
+ * certificate (inserted by commits that changed nothing else): the build's
+ * grants and policy sets stay right only for those. *added says how many
+ * things the walk gave. DD_ERR_LIMIT, adding nothing, when the table has
+ * no room for expected more (the build's things / 2, at least 1,024): a
+ * config_load() is due. Engine thread; the caller sets sync_generation. */
+int config_extend(const struct broker_config *c, struct store *s, int64_t after_rowid,
+                  size_t expected, struct broker_config **out, size_t *added);
+
+/* A new snapshot holding what c holds, sharing its build; NULL when out
+ * of memory. The caller owns it (config_free). Engine thread. */
+struct broker_config *config_share(const struct broker_config *c);
+
 /* The certificate with id cert_id (64 hex digits), or NULL when unknown. */
 const struct config_cert *config_cert(const struct broker_config *c, const char *cert_id);
 
@@ -75,7 +102,8 @@ const struct config_thing *config_thing(const struct broker_config *c, const cha
  * under the other. */
 bool config_same_dims(const struct broker_config *a, const struct broker_config *b);
 
-/* Free a snapshot; NULL allowed. Whichever thread owns it. */
+/* Free a snapshot, and its build with the last of the build's snapshots;
+ * NULL allowed. Whichever thread owns it. */
 void config_free(struct broker_config *c);
 
 #endif

@@ -60,6 +60,7 @@
 #include "store/defender/store_detect.h"
 #include "store/defender/store_mlmodel.h"
 #include "store/defender/store_retained.h"
+#include "store/iot/store_snapshot.h"
 
 #define MAX_PROFILES 64 /* a profile is one bit of a uint64_t target mask */
 #define TWO_DAYS_MS  ((int64_t)2 * 24 * 3600 * 1000)
@@ -1598,6 +1599,46 @@ int detect_load(struct detect *d, struct store *s, struct dd_errbuf *eb)
     }
     layout_cleanup(&old);
     return rc;
+}
+
+struct new_things {
+    struct detect *d;
+    struct store *s;
+    bool first_seen;
+    uint64_t mask; /* the first new thing's, which every other one shares */
+};
+
+static int add_new_thing(void *ctx, const char *name, const char *unused1, const char *unused2)
+{
+    struct new_things *n = ctx;
+    uint64_t *mask;
+    int rc;
+
+    (void)unused1;
+    (void)unused2;
+    if (!n->first_seen) {
+        rc =
+            store_detect_each_targeted(n->s, n->d->region, n->d->account, name, add_targeted, n->d);
+        if (rc)
+            return rc;
+        n->first_seen = true;
+        mask = strmap_get(n->d->masks, name, strlen(name));
+        n->mask = mask ? *mask : 0;
+    }
+    mask = thing_mask(n->d, name);
+    if (!mask)
+        return DD_ERR_NOMEM;
+    *mask |= n->mask;
+    return DD_OK;
+}
+
+int detect_add_things(struct detect *d, struct store *s, int64_t after_rowid)
+{
+    struct new_things n = { d, s, false, 0 };
+
+    if (!d->masks)
+        return DD_ERR_STATE; /* no detect_load() yet */
+    return store_snapshot_things_after(s, after_rowid, add_new_thing, &n);
 }
 
 int detect_reconcile(struct detect *d, struct store *s, int64_t now_ms)

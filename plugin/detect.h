@@ -61,6 +61,14 @@ void detect_set_log(struct detect *d, detect_log_fn fn, void *ctx);
  * names the last one (the call still succeeds). */
 int detect_load(struct detect *d, struct store *s, struct dd_errbuf *eb);
 
+/* Give the things inserted after rowid (store_snapshot_things_after) the
+ * profiles detect_load() would: those of a thing in no thing group, which
+ * they are when the commits that inserted them changed nothing else; only
+ * then, and with no profile changed since detect_load(). Reads only. A
+ * thing that reported before it was registered may now be judged by other
+ * profiles: detect_reconcile() follows, as after detect_load(). */
+int detect_add_things(struct detect *d, struct store *s, int64_t after_rowid);
+
 /* Invalidate the open violations the snapshot no longer monitors (profile
  * deleted or detached, behavior removed or changed, thing no longer
  * targeted). Writes: inside a write transaction. */

@@ -26,7 +26,7 @@ struct strmap {
     size_t key_bytes; /* the keys' copies */
 };
 
-static uint32_t hash(const void *key, size_t len)
+uint32_t strmap_hash(const void *key, size_t len)
 {
     const unsigned char *p = key;
     uint32_t h = 2166136261u;
@@ -85,7 +85,7 @@ static struct slot *find(const struct strmap *m, const void *key, size_t len, ui
 
 void *strmap_get(const struct strmap *m, const void *key, size_t len)
 {
-    struct slot *s = find(m, key, len, hash(key, len));
+    struct slot *s = find(m, key, len, strmap_hash(key, len));
 
     return s->key ? s->value : NULL;
 }
@@ -146,7 +146,7 @@ static void remove_at(struct strmap *m, size_t i)
 
 int strmap_put(struct strmap *m, const void *key, size_t len, void *value, void **old)
 {
-    uint32_t h = hash(key, len);
+    uint32_t h = strmap_hash(key, len);
     struct slot *s;
 
     if (old)
@@ -185,7 +185,7 @@ void strmap_each(const struct strmap *m,
 
 void *strmap_take(struct strmap *m, const void *key, size_t len)
 {
-    struct slot *s = find(m, key, len, hash(key, len));
+    struct slot *s = find(m, key, len, strmap_hash(key, len));
     void *value = s->value;
 
     if (!s->key)

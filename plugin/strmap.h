@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct strmap;
 
@@ -39,6 +40,10 @@ void strmap_each(const struct strmap *m,
                  void (*fn)(void *ctx, const void *key, size_t len, void *value), void *ctx);
 
 size_t strmap_count(const struct strmap *m);
+
+/* The map's hash of a key (FNV-1a), for tables of the same keys that a
+ * strmap cannot be (plugin/config.c's things added while read). */
+uint32_t strmap_hash(const void *key, size_t len);
 
 /* Bytes the map itself holds: its slots and the copies of the keys (the
  * values are the caller's). */

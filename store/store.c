@@ -278,7 +278,8 @@ static const char *const unwatched_tables[] = {
  * SQLite's own) three triggers that count its changes in
  * emulator_state.config_changes, so the engine rebuilds its configuration
  * only after a commit that changed one (schema/033_config_changes.sql).
- * Inside the migration's transaction; idempotent. */
+ * Things' insert trigger is schema/037_things_inserted.sql's, which counts
+ * the insert twice. Inside the migration's transaction; idempotent. */
 static int watch_config_tables(struct store *s)
 {
     static const char list_sql[] = "SELECT name FROM sqlite_master WHERE type = 'table' "

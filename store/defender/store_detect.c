@@ -90,20 +90,23 @@ int store_detect_each_targeted(struct store *s, const char *region, const char *
                                const char *only_thing, store_detect_pair_fn fn, void *ctx)
 {
     /* reach: every (thing, group) with the thing in the group or below it;
-     * UNION, not UNION ALL, so a cycle in the hierarchy still ends. */
-    static const char sql[] =
-        "WITH RECURSIVE reach(thing, grp) AS ("
-        " SELECT thing_name, group_name FROM thing_group_members"
-        " WHERE ?5 IS NULL OR thing_name = ?5"
-        " UNION SELECT r.thing, g.parent_name FROM reach AS r"
-        " JOIN thing_groups AS g ON g.name = r.grp WHERE g.parent_name IS NOT NULL)"
-        " SELECT t.profile_name, th.name FROM security_profile_targets AS t JOIN things AS th"
-        " ON t.target_arn IN (?1, ?2) WHERE ?5 IS NULL OR th.name = ?5"
-        " UNION SELECT t.profile_name, r.thing FROM reach AS r"
-        " JOIN security_profile_targets AS t ON t.target_arn = ?4 || r.grp"
-        " UNION SELECT profile_name, NULL FROM security_profile_targets"
-        " WHERE target_arn IN (?1, ?3)"
-        " ORDER BY 2, 1";
+     * UNION, not UNION ALL, so a cycle in the hierarchy still ends. One
+     * thing's rows have a query of their own, as "?5 IS NULL OR name = ?5"
+     * would make SQLite scan every thing and membership for them. */
+#define TARGETED_SQL(MEMBERS, THINGS)                                                              \
+    "WITH RECURSIVE reach(thing, grp) AS ("                                                        \
+    " SELECT thing_name, group_name FROM thing_group_members" MEMBERS                              \
+    " UNION SELECT r.thing, g.parent_name FROM reach AS r"                                         \
+    " JOIN thing_groups AS g ON g.name = r.grp WHERE g.parent_name IS NOT NULL)"                   \
+    " SELECT t.profile_name, th.name FROM security_profile_targets AS t JOIN things AS th"         \
+    " ON t.target_arn IN (?1, ?2)" THINGS " UNION SELECT t.profile_name, r.thing FROM reach AS r"  \
+    " JOIN security_profile_targets AS t ON t.target_arn = ?4 || r.grp"                            \
+    " UNION SELECT profile_name, NULL FROM security_profile_targets"                               \
+    " WHERE target_arn IN (?1, ?3)"                                                                \
+    " ORDER BY 2, 1"
+    static const char every_sql[] = TARGETED_SQL("", "");
+    static const char one_sql[] = TARGETED_SQL(" WHERE thing_name = ?5", " WHERE th.name = ?5");
+#undef TARGETED_SQL
 
     static const enum names_arn_type types[] = { NAMES_ARN_ALL_THINGS, NAMES_ARN_ALL_REGISTERED,
                                                  NAMES_ARN_ALL_UNREGISTERED };
@@ -119,7 +122,11 @@ int store_detect_each_targeted(struct store *s, const char *region, const char *
     if (names_arn_format(group_prefix, sizeof(group_prefix), NAMES_ARN_THING_GROUP, region, account,
                          ""))
         return DD_ERR_INVALID;
-    rc = store__stmt(s, sql, &st, "sssss", arns[0], arns[1], arns[2], group_prefix, only_thing);
+    if (only_thing)
+        rc = store__stmt(s, one_sql, &st, "sssss", arns[0], arns[1], arns[2], group_prefix,
+                         only_thing);
+    else
+        rc = store__stmt(s, every_sql, &st, "ssss", arns[0], arns[1], arns[2], group_prefix);
     return rc ? rc : store__each_text(s, st, NULL, fn, ctx, "list targeted things");
 }
 

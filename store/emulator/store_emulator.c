@@ -116,13 +116,6 @@ int store_sync_bump(struct store *s, int64_t *gen)
     return rc == DD_ERR_NOT_FOUND ? DD_OK : rc; /* no state row: nothing to bump */
 }
 
-int store_config_changes(struct store *s, int64_t *out)
-{
-    static const char sql[] = "SELECT config_changes FROM emulator_state WHERE id = 1";
-
-    return store__int64(s, sql, "read the configuration's changes", out, "");
-}
-
 int store_sync_generation(struct store *s, int64_t *gen)
 {
     static const char sql[] = "SELECT sync_generation FROM emulator_state WHERE id = 1";

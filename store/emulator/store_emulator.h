@@ -42,11 +42,6 @@ int store_sync_bump(struct store *s, int64_t *gen);
 /* The current sync generation. */
 int store_sync_generation(struct store *s, int64_t *gen);
 
-/* How many changes the tables the broker's engine builds its configuration
- * from have had (schema/033_config_changes.sql), into *out: a commit that
- * leaves it as it was changed nothing the engine holds. */
-int store_config_changes(struct store *s, int64_t *out);
-
 /* Write the heartbeat row (insert or replace). */
 int store_heartbeat_put(struct store *s, const struct store_heartbeat *hb);
 

@@ -18,20 +18,47 @@ static int walk_row(sqlite3_stmt *st, void *arg)
                  w->columns > 2 ? store__text(st, 2) : NULL);
 }
 
+static int walk_stmt(struct store *s, sqlite3_stmt *st, int columns, store_snapshot_fn fn,
+                     void *ctx, const char *what)
+{
+    struct walk w = { fn, ctx, columns };
+
+    return store__each(s, st, walk_row, &w, what);
+}
+
 static int walk(struct store *s, const char *sql, int columns, store_snapshot_fn fn, void *ctx,
                 const char *what)
 {
-    struct walk w = { fn, ctx, columns };
     sqlite3_stmt *st;
     int rc = store__stmt(s, sql, &st, "");
 
-    return rc ? rc : store__each(s, st, walk_row, &w, what);
+    return rc ? rc : walk_stmt(s, st, columns, fn, ctx, what);
 }
 
 int store_snapshot_things(struct store *s, store_snapshot_fn fn, void *ctx)
 {
     return walk(s, "SELECT name, type_name, attributes FROM things ORDER BY name", 3, fn, ctx,
                 "read things");
+}
+
+int store_snapshot_things_after(struct store *s, int64_t rowid, store_snapshot_fn fn, void *ctx)
+{
+    static const char sql[] = "SELECT name, type_name, attributes FROM things WHERE rowid > ? "
+                              "ORDER BY rowid";
+    sqlite3_stmt *st;
+    int rc = store__stmt(s, sql, &st, "I", rowid);
+
+    return rc ? rc : walk_stmt(s, st, 3, fn, ctx, "read new things");
+}
+
+int store_snapshot_mark(struct store *s, struct store_snapshot_mark *out)
+{
+    static const char sql[] = "SELECT config_changes, things_inserted, "
+                              "(SELECT ifnull(max(rowid), 0) FROM things) "
+                              "FROM emulator_state WHERE id = 1";
+
+    return store__row(s, sql, "read the configuration's changes", "III", &out->changes,
+                      &out->things_inserted, &out->things_rowid);
 }
 
 int store_snapshot_policies(struct store *s, store_snapshot_fn fn, void *ctx)

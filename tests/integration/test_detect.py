@@ -544,6 +544,22 @@ def test_thing_deleted_invalidates_when_it_was_targeted_as_registered(emulator, 
     dev.close()
 
 
+def test_a_thing_created_after_its_profile_is_judged_as_registered(emulator, iot):
+    # Only things inserted since the engine's last build: it adds them to
+    # its snapshots instead of building them again (docs/performance.md).
+    dev = publish_past(emulator, iot, "Registered",
+                       "arn:aws:iot:us-east-1:123456789012:all/registered-things", "dev-NEW", 1)
+    assert active(iot) == []
+    iot.create_thing(thingName="dev-NEW")
+    iot.create_thing(thingName="dev-OTHER")
+    emulator.sync()
+    dev.publish("t", count=2)
+    emulator.advance(300)
+    [v] = active(iot)
+    assert (v["thingName"], v["securityProfileName"]) == ("dev-NEW", "Registered")
+    dev.close()
+
+
 def test_datapoints_are_kept_for_the_retention_setting(make_emulator):
     # Each advance prunes what is older than the retention before the first
     # bucket it closes; a connected device has a datapoint in every bucket.

@@ -25,6 +25,7 @@
 #include "store/defender/store_profiles.h"
 #include "store/defender/store_retained.h"
 #include "store/defender/store_watch.h"
+#include "store/iot/store_snapshot.h"
 #include "tests/unit/alloc_fail.h"
 #include "tests/unit/store_fixture.h"
 
@@ -442,6 +443,57 @@ static void test_reload_moves_states_and_rings(void **state)
     store_close(s);
 }
 
+/* Things registered after detect_load() get the profiles a thing in no
+ * group gets: one on all registered things judges a new thing from then
+ * on, one on a group does not. */
+static void test_new_things_get_the_registered_things_profiles(void **state)
+{
+    struct store_profile_new all = { .name = "All", .behaviors = behaviors };
+    struct store_profile_new grp = { .name = "Grp", .behaviors = behaviors };
+    struct store *s = store_fixture_open();
+    struct dd_errbuf eb = { { 0 } };
+    struct store_snapshot_mark mark;
+    struct detect *d;
+
+    (void)state;
+    store_fixture_thing(s, "old", NULL, NULL);
+    store_fixture_group(s, "g", NULL);
+    store_fixture_exec(s, "INSERT INTO thing_group_members (thing_name, group_name) "
+                          "VALUES ('old', 'g')");
+    assert_int_equal(store_profile_create(s, &all, END - HOUR, &eb), DD_OK);
+    assert_int_equal(
+        store_profile_attach(s, "All", "arn:aws:iot:us-east-1:123456789012:all/registered-things",
+                             NULL, &eb),
+        DD_OK);
+    assert_int_equal(store_profile_create(s, &grp, END - HOUR, &eb), DD_OK);
+    assert_int_equal(store_profile_attach(
+                         s, "Grp", "arn:aws:iot:us-east-1:123456789012:thinggroup/g", NULL, &eb),
+                     DD_OK);
+    d = detect_new("us-east-1", "123456789012", 0, NULL);
+    assert_non_null(d);
+    assert_int_equal(detect_reload(d, s, END - HOUR, &eb), DD_OK);
+    assert_int_equal(store_snapshot_mark(s, &mark), DD_OK);
+    store_fixture_thing(s, "new-1", NULL, NULL);
+    store_fixture_thing(s, "new-2", NULL, "{\"k\":\"v\"}");
+    window(d, s, END, "new-1", 500); /* not registered as far as d knows */
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM violations"), 0);
+    assert_int_equal(detect_add_things(d, s, mark.things_rowid), DD_OK);
+    window(d, s, END + CLOCK_BUCKET_MS, "new-1", 500);
+    window(d, s, END + 2 * CLOCK_BUCKET_MS, "new-2", 500);
+    window(d, s, END + 3 * CLOCK_BUCKET_MS, "old", 500);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM violations WHERE "
+                                          "profile_name = 'All' AND thing_name LIKE 'new-_'"),
+                     2);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM violations WHERE "
+                                          "profile_name = 'Grp' AND thing_name LIKE 'new-_'"),
+                     0);
+    assert_int_equal(store_fixture_int(s, "SELECT count(*) FROM violations WHERE "
+                                          "thing_name = 'old'"),
+                     2);
+    detect_free(d);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_budget_keeps_what_matters),
         cmocka_unit_test(test_rings_are_sized_by_their_longest_window),
         cmocka_unit_test(test_reload_moves_states_and_rings),
+        cmocka_unit_test(test_new_things_get_the_registered_things_profiles),
     };
 
     alloc_fail_setup();

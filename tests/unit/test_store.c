@@ -25,6 +25,7 @@
 #include "store/defender/store_detect.h"
 #include "store/defender/store_violations.h"
 #include "store/emulator/store_emulator.h"
+#include "store/iot/store_snapshot.h"
 #include "store/migrations.h"
 #include "store/store.h"
 #include "tests/unit/alloc_fail.h"
@@ -363,7 +364,8 @@ static bool watched(sqlite3 *db, const char *table)
 }
 
 /* The engine rebuilds the broker's configuration only when a table it
- * reads changed: those count their changes, the server's own do not. */
+ * reads changed: those count their changes, the server's own do not; of
+ * those, things inserted are counted again, with the highest rowid. */
 static void test_config_changes_count_watched_tables_only(void **state)
 {
     static const struct {
@@ -394,7 +396,7 @@ static void test_config_changes_count_watched_tables_only(void **state)
         { "emulator_state", false },
     };
     struct store_fixture_dir *t = *state;
-    int64_t before, after;
+    struct store_snapshot_mark before, after;
     struct store *s;
     sqlite3 *db;
     size_t i;
@@ -404,23 +406,33 @@ static void test_config_changes_count_watched_tables_only(void **state)
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         assert_int_equal(watched(db, rows[i].table), rows[i].watched);
     }
-    assert_int_equal(store_config_changes(s, &before), DD_OK);
+    assert_int_equal(store_snapshot_mark(s, &before), DD_OK);
+    assert_int_equal(before.things_rowid, 0);
     assert_int_equal(sqlite3_exec(db,
                                   "INSERT INTO sns_topics (arn, name, created_ms) "
                                   "VALUES ('arn:aws:sns:us-east-1:123456789012:t', 't', 1)",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    assert_int_equal(store_config_changes(s, &after), DD_OK);
-    assert_int_equal(after, before);
+    assert_int_equal(store_snapshot_mark(s, &after), DD_OK);
+    assert_memory_equal(&after, &before, sizeof(after));
     assert_int_equal(sqlite3_exec(db,
                                   "INSERT INTO things (name, thing_id, version, created_ms) "
-                                  "VALUES ('a', 'id-a', 1, 1), ('b', 'id-b', 1, 1);"
+                                  "VALUES ('a', 'id-a', 1, 1), ('b', 'id-b', 1, 1)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(store_snapshot_mark(s, &after), DD_OK);
+    assert_int_equal(after.changes, before.changes + 2);
+    assert_int_equal(after.things_inserted, before.things_inserted + 2);
+    assert_int_equal(after.things_rowid, 2);
+    assert_int_equal(sqlite3_exec(db,
                                   "UPDATE things SET version = 2 WHERE name = 'a';"
                                   "DELETE FROM things WHERE name = 'b'",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    assert_int_equal(store_config_changes(s, &after), DD_OK);
-    assert_int_equal(after, before + 4);
+    assert_int_equal(store_snapshot_mark(s, &after), DD_OK);
+    assert_int_equal(after.changes, before.changes + 4);
+    assert_int_equal(after.things_inserted, before.things_inserted + 2);
+    assert_int_equal(after.things_rowid, 1);
     sqlite3_close(db);
     store_close(s);
 }

@@ -2,7 +2,8 @@
 /* test_store_snapshot.c: the bulk walks the broker's snapshot is built
  * from (store/iot/store_snapshot.c), on real SQLite: each walk's rows and
  * their order, a thing's grants through its groups' ancestors each once,
- * and a stop asked for by the callback. */
+ * a stop asked for by the callback, and the things inserted after a
+ * mark. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -125,6 +126,35 @@ static void test_stop(void **state)
     assert_int_equal(x.rows, 3);
 }
 
+/* The things a mark has not seen are those of higher rowid, oldest first,
+ * as many as the mark's two counters say were inserted. */
+static void test_things_after_a_mark(void **state)
+{
+    struct store *s = *state;
+    struct store_snapshot_mark m0, m1;
+    struct seen x = { .stop_after = -1 };
+
+    account(s);
+    assert_int_equal(store_snapshot_mark(s, &m0), DD_OK);
+    assert_int_equal(m0.things_rowid, 3);
+    assert_int_equal(store_snapshot_things_after(s, m0.things_rowid, see, &x), DD_OK);
+    assert_int_equal(x.rows, 0);
+    store_fixture_exec(s, "INSERT INTO things (name, thing_id, type_name, attributes, version, "
+                          "created_ms) VALUES ('z', 'i5', 'sensor', '{\"a\":\"b\"}', 1, 0), "
+                          "('a', 'i4', NULL, '{}', 1, 0)");
+    assert_int_equal(store_snapshot_mark(s, &m1), DD_OK);
+    assert_int_equal(m1.things_rowid, 5);
+    assert_int_equal(m1.changes - m0.changes, 2);
+    assert_int_equal(m1.things_inserted - m0.things_inserted, 2);
+    assert_int_equal(store_snapshot_things_after(s, m0.things_rowid, see, &x), DD_OK);
+    assert_string_equal(x.text, "z|sensor|{\"a\":\"b\"};a|-|{};");
+    /* Anything else changed: the counters part. */
+    store_fixture_exec(s, "UPDATE things SET version = 2 WHERE name = 'a'");
+    assert_int_equal(store_snapshot_mark(s, &m0), DD_OK);
+    assert_int_equal(m0.changes - m1.changes, 1);
+    assert_int_equal(m0.things_inserted, m1.things_inserted);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +162,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_policies_are_default_versions, store_fixture_setup,
                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_stop, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_things_after_a_mark, store_fixture_setup,
+                                        store_fixture_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
