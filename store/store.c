@@ -226,12 +226,13 @@ int store_schema_version(void)
 
 /* The tables the broker's engine does not read when another process
  * commits (plugin/engine.c on_foreign_commit): what the server alone
- * keeps (audit, SNS, SQS, logging, CRLs, role aliases, tags; the things
- * watched and inspected, which the engine reads at each window), what the
- * engine writes and reads back itself (datapoints, states, violations,
- * alerts, connectivity, connection history, ML models, the dynamic groups'
- * dirty list, filled by triggers of watched tables), and the emulator's
- * own rows, read on every commit anyway. Every other table is watched. */
+ * keeps (audit, SNS, SQS, logging, CRLs, role aliases, tags, shadows; the
+ * things watched and inspected, which the engine reads at each window),
+ * what the engine writes and reads back itself (datapoints, states,
+ * violations, alerts, connectivity, connection history, ML models, the
+ * dynamic groups' dirty list, filled by triggers of shadows and watched
+ * tables and read at each window close), and the emulator's own rows, read
+ * on every commit anyway. Every other table is watched. */
 static const char *const unwatched_tables[] = {
     "alerts",
     "audit_checks",
@@ -260,6 +261,7 @@ static const char *const unwatched_tables[] = {
     "ml_models",
     "mqtt_outbox",
     "role_aliases",
+    "shadows",
     "sns_alert_cursor",
     "sns_deliveries",
     "sns_messages",

@@ -150,7 +150,7 @@ struct reader {
     const struct broker_config *c;
     atomic_int added; /* things t0..t(added - 1) are in */
     atomic_bool stop;
-    int wrong;        /* lookups that saw a thing it must not have, or a torn one */
+    int wrong; /* lookups that saw a thing it must not have, or a torn one */
 };
 
 static void *reader_main(void *arg)
@@ -244,10 +244,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_new_things_are_seen_by_every_snapshot,
                                         store_fixture_setup, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_known_things_are_not_added_again,
-                                        store_fixture_setup, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_a_full_build_asks_for_a_new_one,
-                                        store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_known_things_are_not_added_again, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_full_build_asks_for_a_new_one, store_fixture_setup,
+                                        store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_readers_see_whole_things, store_fixture_setup,
                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_allocation_failures, store_fixture_setup,

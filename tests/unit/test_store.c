@@ -383,7 +383,7 @@ static void test_config_changes_count_watched_tables_only(void **state)
         { "security_profiles", true },
         { "security_profile_targets", true },
         { "dimensions", true },
-        { "shadows", true },
+        { "shadows", false },
         { "index_config", true },
         { "audit_findings", false },
         { "audit_tasks", false },
