@@ -39,8 +39,8 @@ struct config_build {
 };
 
 /* Things a build takes before the next config_load(): half as many as it
- * was built with, so the rebuilds of a fleet that keeps growing cost each
- * thing a constant share of one. */
+ * was built with, at least MIN_ROOM, so the rebuilds of a fleet that keeps
+ * growing cost each thing a constant share of one. */
 #define MIN_ROOM 1024
 
 /* A grant: holder (a thing or a certificate id) gets policy. A list of
@@ -538,6 +538,8 @@ static int add_new_thing(void *ctx, const char *name, const char *type_name, con
         return DD_OK;
     if (x->b->n_added == x->b->room)
         return DD_ERR_LIMIT;
+    /* At most half the slots taken: every probe ends at a NULL slot. */
+    assert(2 * x->b->n_added < x->b->mask + 1);
     if (!(t = malloc(sizeof(*t) + len + 1)))
         return DD_ERR_NOMEM;
     memcpy(t->name, name, len + 1);

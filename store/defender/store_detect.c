@@ -202,6 +202,14 @@ int store_detect_any_alarm(struct store *s, bool *any)
     return store__found(store__exists(s, sql, "find alarms", ""), any);
 }
 
+int store_detect_any_alarm_after(struct store *s, int64_t rowid, bool *any)
+{
+    static const char sql[] = "SELECT 1 FROM things AS t JOIN behavior_states AS b "
+                              "ON b.thing_name = t.name WHERE t.rowid > ? AND b.in_alarm != 0";
+
+    return store__found(store__exists(s, sql, "find alarms of new things", "I", rowid), any);
+}
+
 int store_detect_state_delete(struct store *s, const char *thing, const char *profile,
                               const char *behavior)
 {

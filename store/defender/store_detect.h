@@ -86,6 +86,11 @@ int store_detect_each_alarm(struct store *s, store_detect_state_fn fn, void *ctx
 /* Whether any state is in alarm, into *any. Store errors. */
 int store_detect_any_alarm(struct store *s, bool *any);
 
+/* Whether any state of a thing with a rowid above rowid (one registered
+ * after it: store_snapshot_things_after) is in alarm, into *any: a thing
+ * that reported, and alarmed, before it was registered. Store errors. */
+int store_detect_any_alarm_after(struct store *s, int64_t rowid, bool *any);
+
 /* Remove states whose (profile, behavior) no longer exists; the caller has
  * closed their violations first. */
 int store_detect_state_delete(struct store *s, const char *thing, const char *profile,

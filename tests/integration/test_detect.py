@@ -560,6 +560,20 @@ def test_a_thing_created_after_its_profile_is_judged_as_registered(emulator, iot
     dev.close()
 
 
+def test_registering_a_thing_invalidates_its_unregistered_alarm(emulator, iot):
+    dev = publish_past(emulator, iot, "Unregistered",
+                       "arn:aws:iot:us-east-1:123456789012:all/unregistered-things", "dev-LATE", 1)
+    [v] = active(iot)
+    iot.create_thing(thingName="dev-LATE")
+    emulator.sync()
+    assert active(iot) == []
+    end = emulator.clock()["now"]
+    events = iot.list_violation_events(startTime=end - 3600, endTime=end + 1)["violationEvents"]
+    assert events[-1]["violationEventType"] == "alarm-invalidated"
+    assert events[-1]["violationId"] == v["violationId"]
+    dev.close()
+
+
 def test_datapoints_are_kept_for_the_retention_setting(make_emulator):
     # Each advance prunes what is older than the retention before the first
     # bucket it closes; a connected device has a datapoint in every bucket.

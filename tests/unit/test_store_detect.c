@@ -4,7 +4,8 @@
  * migration): all/things, all/registered-things, all/unregistered-things,
  * thing groups with the members of the groups below them, a thing alone,
  * targets of another region or account, and a callback that stops the
- * walk; then whether any state is in alarm (store_detect_any_alarm). */
+ * walk; then whether any state is in alarm (store_detect_any_alarm), and
+ * any of the things registered after a rowid (store_detect_any_alarm_after). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -170,12 +171,35 @@ static void test_any_alarm(void **state)
     store_close(s);
 }
 
+/* Only the states of things above the rowid count: t-none is the fourth
+ * thing registered. */
+static void test_any_alarm_after(void **state)
+{
+    struct store_behavior_state st = {
+        .in_alarm = true, .streak_violating = 1, .violation_id = "v1", .last_datapoint_ms = 1000
+    };
+    struct store *s = open_fleet();
+    bool any = true;
+
+    (void)state;
+    assert_int_equal(store_detect_state_put(s, "t-leaf", "P", "B", &st), DD_OK);
+    assert_int_equal(store_detect_any_alarm_after(s, 3, &any), DD_OK);
+    assert_false(any);
+    assert_int_equal(store_detect_state_put(s, "t-none", "P", "B", &st), DD_OK);
+    assert_int_equal(store_detect_any_alarm_after(s, 3, &any), DD_OK);
+    assert_true(any);
+    assert_int_equal(store_detect_any_alarm_after(s, 4, &any), DD_OK);
+    assert_false(any);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_targeted),
         cmocka_unit_test(test_targeted_stop_and_errors),
         cmocka_unit_test(test_any_alarm),
+        cmocka_unit_test(test_any_alarm_after),
     };
 
     alloc_fail_setup();
