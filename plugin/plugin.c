@@ -44,8 +44,6 @@
 
 #define EXPORT            __attribute__((visibility("default")))
 #define PROGRESS_EVERY_MS 1000
-#define CLOSE_BUDGET_NS   2000000L /* of one tick, for sweeping a closing window */
-#define CLOSE_STEP_SLOTS  1024     /* slots swept between two looks at the clock */
 
 static int64_t real_ms(clockid_t id)
 {
