@@ -61,7 +61,7 @@ FUZZ_REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(OUT)/fuzz-replay/%)
 # core/ is held to -Wconversion as well (STYLE.md section 8).
 $(OBJ)/core/%.o: ALL_CFLAGS += -Wconversion
 
-.PHONY: all run test check unit integration integration-sanitized conformance e2e bench soak fuzz fuzz-replay format format-check \
+.PHONY: FORCE all run test check unit integration integration-sanitized conformance e2e bench soak fuzz fuzz-replay format format-check \
 	clean deps build-deps tools deps-docker docker-check
 all: $(OUT)/ddlocal.so $(OUT)/ddlocal-server tools
 
@@ -78,8 +78,15 @@ $(OBJ)/%.o: %.c | build-deps
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+FORCE:
+
 # Migrations are compiled into store/ so both processes carry the same schema.
-$(OBJ)/gen/schema_sql.c: $(SCHEMA_SQL) Makefile
+# Their names are listed in a file rewritten only when the list changes, so
+# a migration removed or renamed rebuilds the table as one added does.
+$(OBJ)/gen/schema.list: FORCE
+	@mkdir -p $(@D)
+	@echo '$(notdir $(SCHEMA_SQL))' | cmp -s - $@ || echo '$(notdir $(SCHEMA_SQL))' > $@
+$(OBJ)/gen/schema_sql.c: $(SCHEMA_SQL) $(OBJ)/gen/schema.list Makefile
 	@mkdir -p $(@D)
 	@{ echo '/* generated from schema/ by the Makefile: do not edit */'; \
 	  echo '#include "store/migrations.h"'; \
