@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -108,6 +109,7 @@ struct delivery {
     struct transfer slots[MAX_IN_FLIGHT];
     int64_t next_check_ms;
     bool settled; /* a pass settled a delivery without a transfer: look again */
+    bool queued;  /* a pass wrote to a queue: wake the server's long polls */
 };
 
 /* libcurl's calls, once http_ready() has loaded it: only code that runs
@@ -308,6 +310,10 @@ static void fan_out_alerts(struct delivery *d)
             dlog("cannot fan out alert %lld: %s (retrying)", (long long)alert_id, dd_strerror(rc));
             break;
         }
+        /* Some of its deliveries may have gone to built-in queues; a wake
+         * for none costs the server's long polls one look. */
+        if (n > 0 && !d->opt.sqs_endpoint[0])
+            d->queued = true;
     }
 }
 
@@ -413,9 +419,10 @@ static void record(struct delivery *d, int64_t id, int attempts_before, int64_t 
         rc = store_sns_retry_at(d->cur->store, id, now, started_ms + delay_s * 1000, status, error);
     else if (outcome == STORE_SNS_FAILED && rule->dead_letter &&
              store_sns_local_dead_letter(d->cur->store, &d->cur->local, id, emulated_ms(d), now,
-                                         status, error, &eb) == DD_OK)
+                                         status, error, &eb) == DD_OK) {
+        d->queued = true; /* to the dead-letter queue */
         return;
-    else
+    } else
         rc = store_sns_attempt(d->cur->store, id, outcome, now, now + d->opt.retry_delay_ms, status,
                                error);
     if (rc)
@@ -484,6 +491,8 @@ static void deliver_to_queue(struct delivery *d, const struct store_sns_due *r)
         struct rule u = rule_of(r);
 
         record(d, r->id, r->attempts, started, 0, eb.msg, &u);
+    } else {
+        d->queued = true;
     }
 }
 
@@ -821,6 +830,21 @@ static void schedule_part(struct delivery *d, struct part *p, int64_t now)
         d->next_check_ms = next;
 }
 
+/* After messages went to queues: SIGURG to the server, whose long polls
+ * would otherwise find them at their periodic re-check only (another
+ * process's commit wakes nothing in it). Its pid is in the home
+ * partition's database; 0 until a server started. SIGURG is ignored by
+ * default, so a pid a stopped server left does no harm. */
+static void wake_server(struct delivery *d)
+{
+    int64_t pid = 0;
+
+    ASSERT_DELIVERY_THREAD(d);
+    d->queued = false;
+    if (store_server_pid_get(d->parts[0].store, &pid) == DD_OK && pid > 0)
+        kill((pid_t)pid, SIGURG);
+}
+
 static void schedule(struct delivery *d)
 {
     int64_t now = real_ms();
@@ -831,6 +855,8 @@ static void schedule(struct delivery *d)
     d->next_check_ms = now + IDLE_RECHECK_MS;
     for (i = 0; i < d->n_parts; i++)
         schedule_part(d, &d->parts[i], now);
+    if (d->queued)
+        wake_server(d);
 }
 
 /* Close what the thread owns; safe on a half-open start. */

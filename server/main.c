@@ -25,6 +25,7 @@
 #include "server/defender/worker_mitigation.h"
 #include "server/http.h"
 #include "server/iot/ca.h"
+#include "server/longpoll.h"
 #include "server/partitions.h"
 #include "server/server.h"
 #include "server/worker.h"
@@ -391,10 +392,13 @@ int main(int argc, char **argv)
      * it back once, about 200 KB idle. */
     malloc_trim(0);
 
-    /* Signals are taken by sigwait below; MHD's threads inherit the mask. */
+    /* Signals are taken by sigwait below; MHD's threads inherit the mask.
+     * SIGURG comes from the broker's delivery thread when it has written
+     * to a queue (partitions_start recorded the pid it sends to). */
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGURG);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -412,7 +416,8 @@ int main(int argc, char **argv)
     }
     printf("ddlocal-server: listening on http://%s:%u\n", srv.bind, srv.port);
     fflush(stdout);
-    sigwait(&sigs, &sig);
+    while (!sigwait(&sigs, &sig) && sig == SIGURG)
+        longpoll_wake(srv.longpoll, NULL); /* every long poll looks again */
     http_stop(&srv, d);
     worker_stop(audit);
     worker_stop(mitigation);

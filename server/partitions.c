@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/names.h"
@@ -122,13 +123,18 @@ int partitions_start(const struct server *srv, struct dd_errbuf *eb)
     pthread_mutex_lock(&lock);
     n = n_registered;
     pthread_mutex_unlock(&lock);
-    /* Migrate (or refuse) every database before serving anything. */
+    /* Migrate (or refuse) every database before serving anything. The
+     * home partition's is the broker's: it learns this process's pid
+     * there, to wake the long polls once it has written to a queue. */
     for (i = 0; i < n && !rc; i++) {
         rc = partition_path(srv, i, path, sizeof(path));
-        if (rc)
+        if (rc) {
             rc = dd_fail(eb, rc, "the partition database path is too long");
-        else if (!(rc = store_open(path, &s, eb)))
+        } else if (!(rc = store_open(path, &s, eb))) {
+            if (i == 0 && (rc = store_server_pid_put(s, getpid())))
+                dd_fail(eb, rc, "cannot record the server's pid in %s", path);
             store_close(s);
+        }
     }
     return rc;
 }

@@ -26,7 +26,8 @@ struct store;
 #define PARTITIONS_MAX 64
 
 /* Register the home partition and every partition database beside it,
- * opening each once to migrate it (or refuse a newer one). Main thread,
+ * opening each once to migrate it (or refuse a newer one), and record
+ * this process's pid in the home partition's (store_server_pid_put). Main thread,
  * before the HTTP daemon starts. DD_OK, or the store's error (eb says
  * which file and why). */
 int partitions_start(const struct server *srv, struct dd_errbuf *eb);

@@ -116,6 +116,20 @@ int store_sync_bump(struct store *s, int64_t *gen)
     return rc == DD_ERR_NOT_FOUND ? DD_OK : rc; /* no state row: nothing to bump */
 }
 
+int store_server_pid_put(struct store *s, int64_t pid)
+{
+    static const char sql[] = "UPDATE emulator_state SET server_pid = ? WHERE id = 1";
+
+    return store__run(s, sql, "record the server's pid", "I", pid);
+}
+
+int store_server_pid_get(struct store *s, int64_t *pid)
+{
+    static const char sql[] = "SELECT server_pid FROM emulator_state WHERE id = 1";
+
+    return store__int64(s, sql, "read the server's pid", pid, "");
+}
+
 int store_sync_generation(struct store *s, int64_t *gen)
 {
     static const char sql[] = "SELECT sync_generation FROM emulator_state WHERE id = 1";

@@ -48,6 +48,12 @@ int store_heartbeat_put(struct store *s, const struct store_heartbeat *hb);
 /* Read the heartbeat; DD_ERR_NOT_FOUND when the plugin never wrote one. */
 int store_heartbeat_get(struct store *s, struct store_heartbeat *out);
 
+/* Record the server's pid (schema/039_server_pid.sql), or read it (0: no
+ * server started on this database yet). The broker's delivery thread
+ * sends it SIGURG after writing to a queue, to wake its long polls. */
+int store_server_pid_put(struct store *s, int64_t pid);
+int store_server_pid_get(struct store *s, int64_t *pid);
+
 /* The reset generation (0 on a fresh database). */
 int store_reset_generation(struct store *s, int64_t *out);
 

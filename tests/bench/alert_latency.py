@@ -10,9 +10,11 @@ device sends one message or none and the clock advances 300 s: exactly one
 alert (in-alarm, then alarm-cleared, in turn). The latency of a round runs
 from just before POST /_ddlocal/clock (the bucket closes inside it) to the
 receiver's timestamp of the webhook POST, and to the return of a long-poll
-ReceiveMessage that got the queue's copy; the answer of the clock POST (the
-evaluation done) is stamped too, to show where the time goes. Prints p50
-and p99 of each, and a `json:` line.
+ReceiveMessage that got the queue's copy: a consumer thread keeps one long
+poll waiting, as a queue's reader does, so the copy is seen when the
+server learns of it, not when this script asks; the answer of the clock
+POST (the evaluation done) is stamped too, to show where the time goes.
+Prints p50 and p99 of each, and a `json:` line.
 
 Usage: alert_latency.py [ALERTS] (default 1000; BENCH_ALERTS in make bench)."""
 import http.server
@@ -55,6 +57,29 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class Consumer(threading.Thread):
+    """Long-polls the queue without pause, stamping each message with the
+    wall clock as its ReceiveMessage returns, and deletes it."""
+
+    def __init__(self, sqs, url):
+        super().__init__(daemon=True)
+        self.sqs, self.url = sqs, url
+        self.got = []
+        self.cond = threading.Condition()
+        self.stop = False
+
+    def run(self):
+        while not self.stop:
+            msgs = self.sqs.receive_message(QueueUrl=self.url,
+                                            WaitTimeSeconds=2).get("Messages", [])
+            t = time.time()
+            for m in msgs:
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
+            with self.cond:
+                self.got.extend(t for _ in msgs)
+                self.cond.notify_all()
+
+
 def pct(values, p):
     v = sorted(values)
     return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
@@ -89,6 +114,8 @@ def main():
         emu.sync()
         dev = mqtt.Client(client_id="lat-0", protocol=mqtt.MQTTv311)
         emu.mqtt_start(dev)
+        consumer = Consumer(emu.client("sqs"), url)
+        consumer.start()
         hook, queue, post = [], [], []
         sent = 0
         for i in range(alerts):
@@ -97,6 +124,8 @@ def main():
                 sent += 1
             with Receiver.cond:
                 before = len(Receiver.got)
+            with consumer.cond:
+                queued_before = len(consumer.got)
             t0 = time.time()
             emu.advance(300)
             post.append((time.time() - t0) * 1000.0)
@@ -104,11 +133,11 @@ def main():
                 if not Receiver.cond.wait_for(lambda: len(Receiver.got) > before, timeout=10):
                     raise RuntimeError("round %d: no webhook alert within 10 s" % i)
                 hook.append((Receiver.got[before][0] - t0) * 1000.0)
-            msgs = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=10).get("Messages", [])
-            if not msgs:
-                raise RuntimeError("round %d: no queued alert within 10 s" % i)
-            queue.append((time.time() - t0) * 1000.0)
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=msgs[0]["ReceiptHandle"])
+            with consumer.cond:
+                if not consumer.cond.wait_for(lambda: len(consumer.got) > queued_before,
+                                              timeout=10):
+                    raise RuntimeError("round %d: no queued alert within 10 s" % i)
+                queue.append((consumer.got[queued_before] - t0) * 1000.0)
             if i % 100 == 99:
                 sys.stdout.write(".")
                 sys.stdout.flush()
@@ -116,6 +145,8 @@ def main():
         kinds = {json.loads(json.loads(b)["Records"][0]["Sns"]["Message"])["violationEventType"]
                  for _, b in Receiver.got}
         assert kinds == {"in-alarm", "alarm-cleared"}, kinds
+        consumer.stop = True
+        consumer.join()
     finally:
         if dev:
             dev.disconnect()
@@ -126,7 +157,7 @@ def main():
     out = {}
     for name, v, target in (("clock POST answered", post, ""),
                             ("webhook receiver", hook, "p99 < 50 ms"),
-                            ("queue (SQS ReceiveMessage)", queue, "p99 < 50 ms")):
+                            ("queue (a long poll waiting)", queue, "p99 < 50 ms")):
         print("  %-30s %10.1f %10.1f %10.1f   %s" % (name, statistics.median(v), pct(v, 99),
                                                     max(v), target))
         out[name.split()[0]] = {"p50_ms": round(statistics.median(v), 1),

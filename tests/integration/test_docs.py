@@ -88,7 +88,7 @@ EXPECT = {
     EP + "--region us-west-2 sqs receive-message --queue-url "
     "http://localhost:4566/123456789012/west2 --query 'Messages[0].Body' --output text":
         ['"Message"', "across", "arn:aws:sns:us-west-1:123456789012:west1"],
-    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":38',
+    "curl -s localhost:4566/_ddlocal/health": ['"status":"ok"', '"schemaVersion":39',
                                                '"lagSeconds":', '"lagging":false'],
     "curl -s localhost:4566/_ddlocal/clock": ['"mode":"manual"'],
     "curl -s -X POST localhost:4566/_ddlocal/clock -d '{\"advanceSeconds\": 300}'":

@@ -2,11 +2,14 @@
 """SQS long polling (ReceiveMessage's WaitTimeSeconds and the queue's
 ReceiveMessageWaitTimeSeconds): a waiting receive holds no server thread, a
 send wakes it at once, it ends empty at its real-time end or when the
-manual clock is advanced past it, and many waits leave other requests
-prompt. boto3 1.26 and the AWS CLI v2 send the query protocol; the
+manual clock is advanced past it, many waits leave other requests prompt,
+and the broker wakes them when it puts an alert in a queue. boto3 1.26 and the AWS CLI v2 send the query protocol; the
 concurrent waits use the JSON protocol by plain HTTP."""
 import json
 import os
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 
@@ -257,3 +260,54 @@ def test_two_hundred_waits_cost_no_thread(emu, sqs):
     for t in threads:
         t.join(10)
     assert len(done) == 200 and all(d == (200, {}) for d in done)
+
+
+# A process that says "ready", then waits for one SIGURG and says so.
+SIGURG_WAITER = ("import signal; signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGURG]); "
+                 "print('ready', flush=True); signal.sigwait([signal.SIGURG]); "
+                 "print('SIGURG', flush=True)")
+
+
+def test_the_broker_wakes_the_server_after_an_alert_to_a_queue(make_emulator):
+    # The server records its pid for the broker, whose delivery thread
+    # sends it SIGURG once it has put an alert in a queue: another
+    # process's write wakes no long poll otherwise. A stand-in takes the
+    # server's place in the record to see the signal.
+    emu = make_emulator("--manual-clock").start()
+    db = sqlite3.connect(os.path.join(emu.data_dir, "ddlocal.db"))
+    try:
+        [(pid,)] = db.execute("SELECT server_pid FROM emulator_state").fetchall()
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            assert f.read().split(b"\0")[0].endswith(b"ddlocal-server")
+        standin = subprocess.Popen([sys.executable, "-c", SIGURG_WAITER], stdout=subprocess.PIPE)
+        try:
+            assert standin.stdout.readline() == b"ready\n"
+            db.execute("UPDATE emulator_state SET server_pid = ?", (standin.pid,))
+            db.commit()
+            iot, sns, sqs = emu.client("iot"), emu.client("sns"), emu.client("sqs")
+            topic = sns.create_topic(Name="Alerts")["TopicArn"]
+            sqs.create_queue(QueueName="alerts")
+            sns.subscribe(TopicArn=topic, Protocol="sqs",
+                          Endpoint="arn:aws:sqs:us-east-1:123456789012:alerts")
+            iot.create_security_profile(
+                securityProfileName="Any",
+                behaviors=[{"name": "Sent", "metric": "aws:num-messages-sent",
+                            "criteria": {"comparisonOperator": "less-than",
+                                         "value": {"count": 1}, "durationSeconds": 300}}],
+                alertTargets={"SNS": {"alertTargetArn": topic,
+                                      "roleArn": "arn:aws:iam::123456789012:role/R"}})
+            iot.attach_security_profile(
+                securityProfileName="Any",
+                securityProfileTargetArn="arn:aws:iot:us-east-1:123456789012:all/things")
+            emu.sync()
+            subprocess.run(["mosquitto_pub", "-p", str(emu.mqtt_port), "-i", "dev-1", "-q", "1",
+                            "-t", "t", "-m", "x"], check=True, timeout=10)
+            emu.advance(300)
+            assert standin.wait(timeout=10) == 0
+            assert standin.stdout.read() == b"SIGURG\n"
+        finally:
+            if standin.poll() is None:
+                standin.kill()
+                standin.wait()
+    finally:
+        db.close()

@@ -325,6 +325,24 @@ static void test_heartbeat_and_reset(void **state)
     store_close(s);
 }
 
+/* The server's pid: 0 until recorded, then the last one recorded, kept by
+ * a reset. */
+static void test_server_pid(void **state)
+{
+    struct store *s = store_fixture_open();
+    int64_t pid = -1;
+
+    (void)state;
+    assert_int_equal(store_server_pid_get(s, &pid), DD_OK);
+    assert_int_equal(pid, 0);
+    assert_int_equal(store_server_pid_put(s, 4242), DD_OK);
+    assert_int_equal(store_server_pid_put(s, 4343), DD_OK);
+    assert_int_equal(store_reset(s), DD_OK);
+    assert_int_equal(store_server_pid_get(s, &pid), DD_OK);
+    assert_int_equal(pid, 4343);
+    store_close(s);
+}
+
 static void test_data_version_moves_on_foreign_commit(void **state)
 {
     struct store_fixture_dir *t = *state;
@@ -730,6 +748,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clock_rows, tmpdb_setup, tmpdb_teardown),
         cmocka_unit_test_setup_teardown(test_clock_in_a_batch, tmpdb_setup, tmpdb_teardown),
         cmocka_unit_test(test_heartbeat_and_reset),
+        cmocka_unit_test(test_server_pid),
         cmocka_unit_test_setup_teardown(test_data_version_moves_on_foreign_commit, tmpdb_setup,
                                         tmpdb_teardown),
         cmocka_unit_test_setup_teardown(test_config_changes_count_watched_tables_only, tmpdb_setup,
