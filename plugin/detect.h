@@ -65,8 +65,8 @@ int detect_load(struct detect *d, struct store *s, struct dd_errbuf *eb);
  * profiles detect_load() would: those of a thing in no thing group, which
  * they are when the commits that inserted them changed nothing else; only
  * then, and with no profile changed since detect_load(). Reads only. A
- * thing that reported before it was registered may now be judged by other
- * profiles: detect_reconcile() follows, as after detect_load(). */
+ * thing that alarmed before it was registered may now be judged by other
+ * profiles: detect_reconcile() follows then (store_detect_any_alarm_after). */
 int detect_add_things(struct detect *d, struct store *s, int64_t after_rowid);
 
 /* Invalidate the open violations the snapshot no longer monitors (profile
