@@ -9,49 +9,59 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The text being printed: len bytes used of cap, NUL kept after them. */
-struct out {
-    char *p;
-    size_t len;
-    size_t cap;
-    bool failed; /* out of memory or unprintable: the text is dropped */
-};
+#include "core/error.h"
 
 /* Room for n more bytes and the NUL; false (and failed) when there is none. */
-static bool reserve(struct out *o, size_t n)
+static bool reserve(struct jsontext *t, size_t n)
 {
     size_t cap;
     char *p;
 
-    if (o->failed)
+    if (t->failed)
         return false;
-    if (o->len + n < o->cap)
+    if (t->len + n < t->cap)
         return true;
-    cap = o->cap ? o->cap : 64;
-    while (cap <= o->len + n)
+    cap = t->cap ? t->cap : 64;
+    while (cap <= t->len + n)
         cap *= 2;
-    p = realloc(o->p, cap);
+    p = realloc(t->p, cap);
     if (!p) {
-        o->failed = true;
+        t->failed = true;
         return false;
     }
-    o->p = p;
-    o->cap = cap;
+    t->p = p;
+    t->cap = cap;
     return true;
 }
 
-static void put(struct out *o, const char *s, size_t n)
+void jsontext_put(struct jsontext *t, const char *s, size_t n)
 {
-    if (!reserve(o, n))
+    if (!reserve(t, n))
         return;
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
-    o->p[o->len] = '\0';
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+    t->p[t->len] = '\0';
 }
 
-static void put_char(struct out *o, char c)
+void jsontext_cat(struct jsontext *t, const char *s)
 {
-    put(o, &c, 1);
+    jsontext_put(t, s, strlen(s));
+}
+
+static void put_char(struct jsontext *t, char c)
+{
+    jsontext_put(t, &c, 1);
+}
+
+int jsontext_take(struct jsontext *t, char **out)
+{
+    bool failed = t->failed;
+
+    *out = failed ? NULL : t->p;
+    if (failed)
+        free(t->p);
+    *t = (struct jsontext){ 0 }; /* empty again, to build another text */
+    return failed ? DD_ERR_NOMEM : DD_OK;
 }
 
 /* cJSON's test for a number read back from its 15-digit form. */
@@ -67,13 +77,13 @@ static bool same_double(double a, double b)
  * below 10^15 has at most 15 digits, so "%1.15g" prints it whole and
  * without an exponent: those are written here without printf. -0 is not
  * among them ("%1.15g" keeps its sign). */
-static void put_number(struct out *o, double d)
+static void put_number(struct jsontext *t, double d)
 {
     char tmp[32];
     int n;
 
     if (isnan(d) || isinf(d)) {
-        put(o, "null", 4);
+        jsontext_put(t, "null", 4);
         return;
     }
     if (fabs(d) < 1e15 && d == (double)(long long)d && !(d == 0 && signbit(d))) {
@@ -87,25 +97,22 @@ static void put_number(struct out *o, double d)
         } while (u);
         if (v < 0)
             *--s = '-';
-        put(o, s, (size_t)(end - s));
+        jsontext_put(t, s, (size_t)(end - s));
         return;
     }
     n = snprintf(tmp, sizeof(tmp), "%1.15g", d);
     if (!same_double(strtod(tmp, NULL), d))
         n = snprintf(tmp, sizeof(tmp), "%1.17g", d);
-    put(o, tmp, (size_t)n);
+    jsontext_put(t, tmp, (size_t)n);
 }
 
-/* s between quotes, escaped as cJSON escapes: the two-character escapes it
- * knows, \u00xx (lower-case hex) for other control characters, and every
- * other byte as it is. NULL prints as "". */
-static void put_string(struct out *o, const char *s)
+void jsontext_string(struct jsontext *t, const char *s)
 {
     /* The bytes with a two-character escape, and the letter of each. */
     static const char named[] = "\"\\\b\f\n\r\t", letter[] = "\"\\bfnrt";
     const unsigned char *p = (const unsigned char *)(s ? s : ""), *run = p;
 
-    put_char(o, '"');
+    put_char(t, '"');
     for (; *p; p++) {
         const char *k;
         char esc[8] = "\\";
@@ -113,80 +120,77 @@ static void put_string(struct out *o, const char *s)
 
         if (*p >= 32 && *p != '"' && *p != '\\')
             continue;
-        put(o, (const char *)run, (size_t)(p - run));
+        jsontext_put(t, (const char *)run, (size_t)(p - run));
         run = p + 1;
         if ((k = strchr(named, *p)))
             esc[1] = letter[k - named];
         else
             n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", *p);
-        put(o, esc, n);
+        jsontext_put(t, esc, n);
     }
-    put(o, (const char *)run, (size_t)(p - run));
-    put_char(o, '"');
+    jsontext_put(t, (const char *)run, (size_t)(p - run));
+    put_char(t, '"');
 }
 
-static void put_value(struct out *o, const cJSON *item)
+static void put_value(struct jsontext *t, const cJSON *item)
 {
     const cJSON *c;
 
     switch (item->type & 0xFF) {
     case cJSON_NULL:
-        put(o, "null", 4);
+        jsontext_put(t, "null", 4);
         break;
     case cJSON_False:
-        put(o, "false", 5);
+        jsontext_put(t, "false", 5);
         break;
     case cJSON_True:
-        put(o, "true", 4);
+        jsontext_put(t, "true", 4);
         break;
     case cJSON_Number:
-        put_number(o, item->valuedouble);
+        put_number(t, item->valuedouble);
         break;
     case cJSON_Raw:
         if (item->valuestring)
-            put(o, item->valuestring, strlen(item->valuestring));
+            jsontext_put(t, item->valuestring, strlen(item->valuestring));
         else
-            o->failed = true;
+            t->failed = true;
         break;
     case cJSON_String:
-        put_string(o, item->valuestring);
+        jsontext_string(t, item->valuestring);
         break;
     case cJSON_Array:
-        put_char(o, '[');
-        for (c = item->child; c && !o->failed; c = c->next) {
-            put_value(o, c);
+        put_char(t, '[');
+        for (c = item->child; c && !t->failed; c = c->next) {
+            put_value(t, c);
             if (c->next)
-                put_char(o, ',');
+                put_char(t, ',');
         }
-        put_char(o, ']');
+        put_char(t, ']');
         break;
     case cJSON_Object:
-        put_char(o, '{');
-        for (c = item->child; c && !o->failed; c = c->next) {
-            put_string(o, c->string);
-            put_char(o, ':');
-            put_value(o, c);
+        put_char(t, '{');
+        for (c = item->child; c && !t->failed; c = c->next) {
+            jsontext_string(t, c->string);
+            put_char(t, ':');
+            put_value(t, c);
             if (c->next)
-                put_char(o, ',');
+                put_char(t, ',');
         }
-        put_char(o, '}');
+        put_char(t, '}');
         break;
     default:
-        o->failed = true;
+        t->failed = true;
         break;
     }
 }
 
 char *jsonprint(const cJSON *item)
 {
-    struct out o = { 0 };
+    struct jsontext t = { 0 };
+    char *text;
 
     if (!item)
         return NULL;
-    put_value(&o, item);
-    if (o.failed) {
-        free(o.p);
-        return NULL;
-    }
-    return o.p;
+    put_value(&t, item);
+    return jsontext_take(&t, &text) ? NULL : text;
 }

@@ -12,6 +12,9 @@
 #ifndef DD_CORE_JSONPRINT_H
 #define DD_CORE_JSONPRINT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <cjson/cJSON.h>
 
 /* item (borrowed) printed without whitespace, as a NUL-terminated string
@@ -22,5 +25,30 @@
  * holds what cJSON cannot print either (an invalid item, a raw item with no
  * text). Pure; any thread. */
 char *jsonprint(const cJSON *item);
+
+/* Text built piece by piece in a growing buffer: what jsonprint() prints
+ * into, and what core/sns.c builds the SNS bodies with, whose key order
+ * and spacing no cJSON print gives. Start it zeroed. The first failed
+ * allocation sets failed, and every later append does nothing. Pure; one
+ * thread at a time. */
+struct jsontext {
+    char *p; /* owned until jsontext_take(); NUL-terminated once appended to */
+    size_t len, cap;
+    bool failed;
+};
+
+/* Append the n bytes at s, or s up to its NUL. */
+void jsontext_put(struct jsontext *t, const char *s, size_t n);
+void jsontext_cat(struct jsontext *t, const char *s);
+
+/* Append s (NULL: "") as a JSON string literal with cJSON's escapes: the
+ * two-character ones it knows, \u00xx (lower-case hex) for the other
+ * control characters, every other byte as it is. */
+void jsontext_string(struct jsontext *t, const char *s);
+
+/* Hand the text to *out (the caller frees it with free(); NULL when
+ * nothing was appended) and return DD_OK, or free it and return
+ * DD_ERR_NOMEM when t failed. Either way t is empty again. */
+int jsontext_take(struct jsontext *t, char **out);
 
 #endif

@@ -22,87 +22,6 @@
 
 #define SQS_MAX_ATTRIBUTES 10
 
-/* A growing string. err latches the first allocation failure. */
-struct sbuf {
-    char *p; /* owned; NUL-terminated when not NULL */
-    size_t len;
-    size_t cap;
-    int err;
-};
-
-static void sb_put(struct sbuf *sb, const char *s, size_t n)
-{
-    if (sb->err)
-        return;
-    if (sb->len + n + 1 > sb->cap) {
-        size_t cap = sb->cap ? sb->cap : 256;
-        char *p;
-
-        while (sb->len + n + 1 > cap)
-            cap *= 2;
-        p = realloc(sb->p, cap);
-        if (!p) {
-            sb->err = DD_ERR_NOMEM;
-            return;
-        }
-        sb->p = p;
-        sb->cap = cap;
-    }
-    memcpy(sb->p + sb->len, s, n);
-    sb->len += n;
-    sb->p[sb->len] = '\0';
-}
-
-static void sb_cat(struct sbuf *sb, const char *s)
-{
-    sb_put(sb, s, strlen(s));
-}
-
-/* Append s as a JSON string literal. Non-ASCII UTF-8 passes through (the
- * fields were checked to be UTF-8); '"', '\\' and control characters are
- * escaped. */
-static void sb_json_str(struct sbuf *sb, const char *s)
-{
-    /* The characters with a two-character escape, and their letters. */
-    static const char short_from[] = "\"\\\n\r\t\b\f", short_to[] = "\"\\nrtbf";
-    const char *short_form;
-
-    sb_put(sb, "\"", 1);
-    while (*s) {
-        size_t run = strcspn(s, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
-                                "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
-        char esc[8];
-
-        sb_put(sb, s, run);
-        s += run;
-        if (!*s)
-            break;
-        /* *s is not NUL here, so strchr finds it only among the short forms. */
-        short_form = strchr(short_from, *s);
-        if (short_form) {
-            esc[0] = '\\';
-            esc[1] = short_to[short_form - short_from];
-            sb_put(sb, esc, 2);
-        } else {
-            snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)(unsigned char)*s);
-            sb_put(sb, esc, 6);
-        }
-        s++;
-    }
-    sb_put(sb, "\"", 1);
-}
-
-/* Hand over the built string, or free it and report the latched error. */
-static int sb_take(struct sbuf *sb, char **out)
-{
-    if (sb->err) {
-        free(sb->p);
-        return sb->err;
-    }
-    *out = sb->p;
-    return DD_OK;
-}
-
 /* The message attributes of m as a parsed map (caller deletes), NULL into
  * *out when there are none. Each member must be {"Type": string, "Value":
  * string}, UTF-8. */
@@ -147,28 +66,28 @@ static const char *attr_field(const cJSON *attr, const char *name)
 /* Append ,"MessageAttributes" with the attributes of map (NULL: none) in
  * the HTTP body's layout, or in the Lambda event's (lambda: compact, {}
  * when none, Number and String.Array as String). */
-static void sb_attributes(struct sbuf *sb, const cJSON *map, int lambda)
+static void sb_attributes(struct jsontext *sb, const cJSON *map, int lambda)
 {
     const cJSON *it;
 
     if (!map && !lambda)
         return;
-    sb_cat(sb, lambda ? ",\"MessageAttributes\":{" : ",\n  \"MessageAttributes\" : {");
+    jsontext_cat(sb, lambda ? ",\"MessageAttributes\":{" : ",\n  \"MessageAttributes\" : {");
     for (it = map ? map->child : NULL; it; it = it->next) {
         const char *type = attr_field(it, "Type");
 
         if (lambda && strncmp(type, "Binary", 6) != 0)
             type = "String";
-        sb_cat(sb, it == map->child ? "" : ",");
-        sb_cat(sb, lambda ? "" : "\n    ");
-        sb_json_str(sb, it->string);
-        sb_cat(sb, lambda ? ":{\"Type\":" : " : {\"Type\":");
-        sb_json_str(sb, type);
-        sb_cat(sb, ",\"Value\":");
-        sb_json_str(sb, attr_field(it, "Value"));
-        sb_cat(sb, "}");
+        jsontext_cat(sb, it == map->child ? "" : ",");
+        jsontext_cat(sb, lambda ? "" : "\n    ");
+        jsontext_string(sb, it->string);
+        jsontext_cat(sb, lambda ? ":{\"Type\":" : " : {\"Type\":");
+        jsontext_string(sb, type);
+        jsontext_cat(sb, ",\"Value\":");
+        jsontext_string(sb, attr_field(it, "Value"));
+        jsontext_cat(sb, "}");
     }
-    sb_cat(sb, lambda ? "}" : "\n  }");
+    jsontext_cat(sb, lambda ? "}" : "\n  }");
 }
 
 /* Which struct member a key reads. */
@@ -346,7 +265,7 @@ static int check(const struct sns_message *m, const struct key *keys, int check_
 int sns_string_to_sign(const struct sns_message *m, char **out, struct dd_errbuf *eb)
 {
     const struct key *keys = m->type == SNS_NOTIFICATION ? sign_notification : sign_confirmation;
-    struct sbuf sb = { NULL, 0, 0, 0 };
+    struct jsontext sb = { 0 };
     const struct key *k;
     int rc;
 
@@ -359,12 +278,12 @@ int sns_string_to_sign(const struct sns_message *m, char **out, struct dd_errbuf
 
         if (!v)
             continue;
-        sb_cat(&sb, k->name);
-        sb_put(&sb, "\n", 1);
-        sb_cat(&sb, v);
-        sb_put(&sb, "\n", 1);
+        jsontext_cat(&sb, k->name);
+        jsontext_put(&sb, "\n", 1);
+        jsontext_cat(&sb, v);
+        jsontext_put(&sb, "\n", 1);
     }
-    rc = sb_take(&sb, out);
+    rc = jsontext_take(&sb, out);
     if (rc)
         return dd_fail(eb, rc, "out of memory building the SNS string to sign");
     return DD_OK;
@@ -373,7 +292,7 @@ int sns_string_to_sign(const struct sns_message *m, char **out, struct dd_errbuf
 int sns_http_body(const struct sns_message *m, char **out, struct dd_errbuf *eb)
 {
     const struct key *keys = m->type == SNS_NOTIFICATION ? body_notification : body_confirmation;
-    struct sbuf sb = { NULL, 0, 0, 0 };
+    struct jsontext sb = { 0 };
     const struct key *k;
     cJSON *attrs = NULL;
     int rc, first = 1;
@@ -384,22 +303,22 @@ int sns_http_body(const struct sns_message *m, char **out, struct dd_errbuf *eb)
         rc = attrs_parse(m->message_attributes, &attrs, eb);
     if (rc)
         return rc;
-    sb_put(&sb, "{\n", 2);
+    jsontext_put(&sb, "{\n", 2);
     for (k = keys; k->name; k++) {
         const char *v = field_value(m, k->field);
 
         if (!v || (m->sequence_number && unsigned_key(k->field)))
             continue;
-        sb_cat(&sb, first ? "  \"" : ",\n  \"");
-        sb_cat(&sb, k->name);
-        sb_cat(&sb, "\" : ");
-        sb_json_str(&sb, v);
+        jsontext_cat(&sb, first ? "  \"" : ",\n  \"");
+        jsontext_cat(&sb, k->name);
+        jsontext_cat(&sb, "\" : ");
+        jsontext_string(&sb, v);
         first = 0;
     }
     sb_attributes(&sb, attrs, 0);
     cJSON_Delete(attrs);
-    sb_put(&sb, "\n}", 2);
-    rc = sb_take(&sb, out);
+    jsontext_put(&sb, "\n}", 2);
+    rc = jsontext_take(&sb, out);
     if (rc)
         return dd_fail(eb, rc, "out of memory building the SNS HTTP body");
     return DD_OK;
@@ -407,7 +326,7 @@ int sns_http_body(const struct sns_message *m, char **out, struct dd_errbuf *eb)
 
 int sns_lambda_event(const struct sns_message *m, char **out, struct dd_errbuf *eb)
 {
-    struct sbuf sb = { NULL, 0, 0, 0 };
+    struct jsontext sb = { 0 };
     const struct key *k;
     cJSON *attrs = NULL;
     int rc;
@@ -425,28 +344,28 @@ int sns_lambda_event(const struct sns_message *m, char **out, struct dd_errbuf *
     rc = attrs_parse(m->message_attributes, &attrs, eb);
     if (rc)
         return rc;
-    sb_cat(&sb, "{\"Records\":[{\"EventSource\":\"aws:sns\",\"EventVersion\":\"1.0\","
-                "\"EventSubscriptionArn\":");
-    sb_json_str(&sb, m->subscription_arn);
-    sb_cat(&sb, ",\"Sns\":{");
+    jsontext_cat(&sb, "{\"Records\":[{\"EventSource\":\"aws:sns\",\"EventVersion\":\"1.0\","
+                      "\"EventSubscriptionArn\":");
+    jsontext_string(&sb, m->subscription_arn);
+    jsontext_cat(&sb, ",\"Sns\":{");
     for (k = body_notification; k->name; k++) {
         const char *v = field_value(m, k->field);
 
         if (k->field == F_SEQUENCE_NUMBER && !v)
             continue; /* only a FIFO topic's, which Lambda never gets */
         if (k != body_notification)
-            sb_put(&sb, ",", 1);
-        sb_json_str(&sb, key_name(k, 1));
-        sb_put(&sb, ":", 1);
+            jsontext_put(&sb, ",", 1);
+        jsontext_string(&sb, key_name(k, 1));
+        jsontext_put(&sb, ":", 1);
         if (v)
-            sb_json_str(&sb, v);
+            jsontext_string(&sb, v);
         else
-            sb_cat(&sb, "null");
+            jsontext_cat(&sb, "null");
     }
     sb_attributes(&sb, attrs, 1);
     cJSON_Delete(attrs);
-    sb_cat(&sb, "}}]}");
-    rc = sb_take(&sb, out);
+    jsontext_cat(&sb, "}}]}");
+    rc = jsontext_take(&sb, out);
     if (rc)
         return dd_fail(eb, rc, "out of memory building the SNS Lambda event");
     return DD_OK;
@@ -563,26 +482,26 @@ out:
 
 int sns_confirmation_text(enum sns_type type, const char *arn, char **out, struct dd_errbuf *eb)
 {
-    struct sbuf sb = { NULL, 0, 0, 0 };
+    struct jsontext sb = { 0 };
     int rc;
 
     *out = NULL;
     if (!arn)
         return dd_fail(eb, DD_ERR_INVALID, "confirmation text without an ARN");
     if (type == SNS_SUBSCRIPTION_CONFIRMATION) {
-        sb_cat(&sb, "You have chosen to subscribe to the topic ");
-        sb_cat(&sb, arn);
-        sb_cat(&sb, ".\nTo confirm the subscription, visit the SubscribeURL included in this "
-                    "message.");
+        jsontext_cat(&sb, "You have chosen to subscribe to the topic ");
+        jsontext_cat(&sb, arn);
+        jsontext_cat(&sb, ".\nTo confirm the subscription, visit the SubscribeURL included in this "
+                          "message.");
     } else if (type == SNS_UNSUBSCRIBE_CONFIRMATION) {
-        sb_cat(&sb, "You have chosen to deactivate subscription ");
-        sb_cat(&sb, arn);
-        sb_cat(&sb, ".\nTo cancel this operation and restore the subscription, visit the "
-                    "SubscribeURL included in this message.");
+        jsontext_cat(&sb, "You have chosen to deactivate subscription ");
+        jsontext_cat(&sb, arn);
+        jsontext_cat(&sb, ".\nTo cancel this operation and restore the subscription, visit the "
+                          "SubscribeURL included in this message.");
     } else {
         return dd_fail(eb, DD_ERR_INVALID, "a Notification has no confirmation text");
     }
-    rc = sb_take(&sb, out);
+    rc = jsontext_take(&sb, out);
     if (rc)
         return dd_fail(eb, rc, "out of memory building the confirmation text");
     return DD_OK;

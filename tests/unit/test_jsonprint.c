@@ -3,7 +3,8 @@
  * prints. Rows of documents and of numbers are printed both ways and
  * compared, then 20,000 random trees (a fixed seed) of every item type,
  * numbers of every size and strings of every byte; then what neither can
- * print, and every failed allocation. */
+ * print, and every failed allocation; last the text builder it prints
+ * into (jsontext), which core/sns.c builds with too. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -263,12 +264,44 @@ static void test_alloc_failures(void **state)
     cJSON_Delete(o);
 }
 
+/* Pieces appended in turn, a string escaped as jsonprint() escapes it,
+ * and what take hands over: nothing for an empty text, the text, and
+ * after a failure nothing but DD_ERR_NOMEM. */
+static void test_jsontext(void **state)
+{
+    struct jsontext t = { 0 };
+    char *text = (char *)"x";
+
+    (void)state;
+    assert_int_equal(jsontext_take(&t, &text), DD_OK);
+    assert_null(text);
+    jsontext_cat(&t, "{");
+    jsontext_string(&t, "a\"\\\n\x01\x7f\xc3\xa9");
+    jsontext_put(&t, ":nullx", 5);
+    jsontext_string(&t, NULL);
+    jsontext_cat(&t, "}");
+    assert_int_equal(jsontext_take(&t, &text), DD_OK);
+    assert_string_equal(text, "{\"a\\\"\\\\\\n\\u0001\x7f\xc3\xa9\":null\"\"}");
+    assert_true(t.p == NULL && t.len == 0 && !t.failed);
+    free(text);
+    jsontext_cat(&t, "lost");
+    t.failed = true;
+    jsontext_cat(&t, " and more");
+    assert_int_equal(jsontext_take(&t, &text), DD_ERR_NOMEM);
+    assert_null(text);
+    jsontext_cat(&t, "again");
+    assert_int_equal(jsontext_take(&t, &text), DD_OK);
+    assert_string_equal(text, "again");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_documents),       cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_not_numbers),     cmocka_unit_test(test_random_trees),
         cmocka_unit_test(test_raw_and_invalid), cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_jsontext),
     };
 
     alloc_fail_setup();
