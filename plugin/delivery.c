@@ -1044,7 +1044,7 @@ int delivery_start(const struct plugin_options *opt, struct workers *w, struct d
     d->broker = pthread_self();
     d->opt = *opt;
     atomic_init(&d->stopping, false);
-    rc = workers_spawn(w, &d->thread, delivery_open, delivery_run, d, eb);
+    rc = workers_spawn(w, &d->thread, "dd-delivery", delivery_open, delivery_run, d, eb);
     if (rc) {
         free(d);
         return rc;

@@ -993,7 +993,7 @@ int engine_start(const struct plugin_options *opt, const struct dd_clock *clock,
     atomic_init(&e->spent, NULL);
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->wake, NULL);
-    rc = workers_spawn(w, &e->thread, engine_open, engine_run, e, eb);
+    rc = workers_spawn(w, &e->thread, "dd-engine", engine_open, engine_run, e, eb);
     if (rc) {
         pthread_cond_destroy(&e->wake);
         pthread_mutex_destroy(&e->lock);

@@ -23,6 +23,7 @@ struct workers {
 /* One worker's start, on workers_spawn()'s stack until opened is set. */
 struct start {
     struct workers *w;
+    const char *name; /* the thread's, at most 15 bytes */
     int (*open)(void *, struct dd_errbuf *);
     void *(*run)(void *);
     void *arg;
@@ -67,6 +68,8 @@ static void *spawner_main(void *arg)
             struct start *s = w->pending;
 
             s->create_rc = pthread_create(&s->thread, NULL, worker_main, s);
+            if (!s->create_rc) /* a name is only for top -H and perf: no failure */
+                (void)pthread_setname_np(s->thread, s->name);
             s->created = true;
             w->pending = NULL;
             pthread_cond_broadcast(&w->wake);
@@ -101,10 +104,11 @@ int workers_open(struct workers **out, struct dd_errbuf *eb)
     return DD_OK;
 }
 
-int workers_spawn(struct workers *w, pthread_t *thread, int (*open)(void *, struct dd_errbuf *),
-                  void *(*run)(void *), void *arg, struct dd_errbuf *eb)
+int workers_spawn(struct workers *w, pthread_t *thread, const char *name,
+                  int (*open)(void *, struct dd_errbuf *), void *(*run)(void *), void *arg,
+                  struct dd_errbuf *eb)
 {
-    struct start s = { .w = w, .open = open, .run = run, .arg = arg };
+    struct start s = { .w = w, .name = name, .open = open, .run = run, .arg = arg };
     int rc;
 
     pthread_mutex_lock(&w->lock);

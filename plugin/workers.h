@@ -37,13 +37,15 @@ struct workers;
 int workers_open(struct workers **out, struct dd_errbuf *eb);
 
 /* Start a worker in the workers' table and wait until it has opened what it
- * owns: the new thread runs open(arg, eb) and, when that succeeds, run(arg).
+ * owns: the new thread, named name (at most 15 bytes, as top -H and perf
+ * show it), runs open(arg, eb) and, when that succeeds, run(arg).
  * On DD_OK the caller joins *thread. Otherwise the thread has ended, and
  * the error is open's (eb says why) or DD_ERR_INTERNAL when no thread could
  * be created. open cleans up after itself when it fails. Broker thread
  * (init). */
-int workers_spawn(struct workers *w, pthread_t *thread, int (*open)(void *, struct dd_errbuf *),
-                  void *(*run)(void *), void *arg, struct dd_errbuf *eb);
+int workers_spawn(struct workers *w, pthread_t *thread, const char *name,
+                  int (*open)(void *, struct dd_errbuf *), void *(*run)(void *), void *arg,
+                  struct dd_errbuf *eb);
 
 /* Whether the workers have a table of their own (false: the fallback). */
 bool workers_separate(const struct workers *w);

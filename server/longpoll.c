@@ -97,6 +97,7 @@ int longpoll_new(struct longpoll **out, struct dd_errbuf *eb)
         free(lp);
         return dd_fail(eb, DD_ERR_INTERNAL, "cannot start the long-polling thread");
     }
+    (void)pthread_setname_np(lp->thread, "dd-longpoll"); /* for top -H and perf */
     *out = lp;
     return DD_OK;
 }

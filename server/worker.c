@@ -68,8 +68,8 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int worker_start(const struct server *srv, const char *what, int every_ms, worker_fn fn,
-                 struct worker **out, struct dd_errbuf *eb)
+int worker_start(const struct server *srv, const char *what, const char *thread_name, int every_ms,
+                 worker_fn fn, struct worker **out, struct dd_errbuf *eb)
 {
     struct worker *w = calloc(1, sizeof(*w));
 
@@ -88,6 +88,7 @@ int worker_start(const struct server *srv, const char *what, int every_ms, worke
         free(w);
         return dd_fail(eb, DD_ERR_INTERNAL, "cannot start the %s worker", what);
     }
+    (void)pthread_setname_np(w->thread, thread_name); /* a name that fails costs nothing */
     *out = w;
     return DD_OK;
 }

@@ -27,11 +27,12 @@ typedef void (*worker_fn)(const struct worker_round *r, struct store *s, const c
                           const char *region);
 
 /* Start a worker for srv (borrowed: it must outlive the worker) that runs
- * fn every every_ms of real time (what names it in errors). On DD_OK *out
+ * fn every every_ms of real time (what names it in errors, thread_name, at
+ * most 15 bytes, in top -H and perf). On DD_OK *out
  * owns it: stop it with worker_stop(). DD_ERR_NOMEM or DD_ERR_INTERNAL (eb
  * says why). Main thread. */
-int worker_start(const struct server *srv, const char *what, int every_ms, worker_fn fn,
-                 struct worker **out, struct dd_errbuf *eb);
+int worker_start(const struct server *srv, const char *what, const char *thread_name, int every_ms,
+                 worker_fn fn, struct worker **out, struct dd_errbuf *eb);
 
 /* Stop the worker (after the round in progress) and free it. NULL is
  * fine. Main thread; cannot fail. */

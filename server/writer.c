@@ -225,11 +225,14 @@ int writer_start(struct writer **out, struct dd_errbuf *eb)
         writer_free_fields(w);
         return dd_fail(eb, DD_ERR_INTERNAL, "cannot start the writer thread");
     }
+    /* Names are for top -H and perf; one that fails to be set costs nothing. */
+    (void)pthread_setname_np(w->thread, "dd-writer");
     if (pthread_create(&w->checkpointer, NULL, checkpointer_main, w)) {
         writer_stop(w);
         writer_free_fields(w);
         return dd_fail(eb, DD_ERR_INTERNAL, "cannot start the checkpointer thread");
     }
+    (void)pthread_setname_np(w->checkpointer, "dd-checkpoint");
     w->checkpointing = true;
     *out = w;
     return DD_OK;

@@ -49,5 +49,5 @@ static void run_partition(const struct worker_round *r, struct store *s, const c
 
 int worker_audit_start(const struct server *srv, struct worker **out, struct dd_errbuf *eb)
 {
-    return worker_start(srv, "audit", RUN_EVERY_MS, run_partition, out, eb);
+    return worker_start(srv, "audit", "dd-audit", RUN_EVERY_MS, run_partition, out, eb);
 }

@@ -36,5 +36,6 @@ static void run_partition(const struct worker_round *r, struct store *s, const c
 
 int worker_mitigation_start(const struct server *srv, struct worker **out, struct dd_errbuf *eb)
 {
-    return worker_start(srv, "mitigation task", RUN_EVERY_MS, run_partition, out, eb);
+    return worker_start(srv, "mitigation task", "dd-mitigation", RUN_EVERY_MS, run_partition, out,
+                        eb);
 }

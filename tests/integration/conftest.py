@@ -204,8 +204,10 @@ class Emulator:
             assert p.returncode == 0, "aws %s -> %d\n%s" % (" ".join(args), p.returncode, p.stderr)
         return p
 
-    def mosquitto_pid(self):
-        conf = os.path.join(self.data_dir, "mosquitto.conf").encode()
+    def pid_of(self, program):
+        """The pid of this emulator's program ("mosquitto" or "ddlocal-server"):
+        the process of that name given a path in this data directory."""
+        here = os.path.join(str(self.data_dir), "").encode()
         for pid in os.listdir("/proc"):
             if not pid.isdigit():
                 continue
@@ -214,9 +216,13 @@ class Emulator:
                     args = f.read().split(b"\0")
             except OSError:
                 continue
-            if args and args[0].endswith(b"mosquitto") and conf in args:
+            if args and args[0].endswith(b"/" + program.encode()) and \
+                    any(a.startswith(here) for a in args):
                 return int(pid)
-        raise AssertionError("mosquitto is not running")
+        raise AssertionError("%s is not running" % program)
+
+    def mosquitto_pid(self):
+        return self.pid_of("mosquitto")
 
     def aws_json(self, *args):
         p = self.aws(*args)

@@ -119,6 +119,23 @@ def test_reset_keeps_the_clock_and_bumps_the_generation(emulator):
     assert emulator.get("/_ddlocal/health")[0] == 200
 
 
+def thread_names(pid):
+    names = []
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+            names.append(f.read().strip())
+    return names
+
+
+def test_threads_are_named_for_top_and_perf(emulator):
+    server = thread_names(emulator.pid_of("ddlocal-server"))
+    for name in ("dd-writer", "dd-checkpoint", "dd-longpoll", "dd-audit", "dd-mitigation"):
+        assert server.count(name) == 1, server
+    broker = thread_names(emulator.mosquitto_pid())
+    for name in ("dd-engine", "dd-delivery"):
+        assert broker.count(name) == 1, broker
+
+
 def test_second_launcher_on_a_taken_port_fails_clearly(emulator, tmp_path):
     other = Emulator(tmp_path / "other")
     other.mqtt_port = emulator.mqtt_port
