@@ -40,23 +40,36 @@ static const char behaviors[] =
     "\"durationSeconds\":600,\"consecutiveDatapointsToAlarm\":1,"
     "\"consecutiveDatapointsToClear\":1}}]";
 
-/* A detector on a fresh database with the profile on all things. */
-static struct detect *detector(struct store *s)
+/* Create profile name with the behaviors above and attach it to target
+ * (an ARN after the account's "arn:aws:iot:us-east-1:123456789012:"). */
+static void profile_on(struct store *s, const char *name, const char *target)
 {
-    struct store_profile_new p = { .name = "P", .behaviors = behaviors };
+    struct store_profile_new p = { .name = name, .behaviors = behaviors };
     struct dd_errbuf eb = { { 0 } };
-    struct detect *d;
+    char arn[160];
 
-    if (store_fixture_int(s, "SELECT count(*) FROM security_profiles") == 0) {
-        assert_int_equal(store_profile_create(s, &p, END - HOUR, &eb), DD_OK);
-        assert_int_equal(store_profile_attach(
-                             s, "P", "arn:aws:iot:us-east-1:123456789012:all/things", NULL, &eb),
-                         DD_OK);
-    }
-    d = detect_new("us-east-1", "123456789012", 0, NULL);
+    snprintf(arn, sizeof(arn), "arn:aws:iot:us-east-1:123456789012:%s", target);
+    assert_int_equal(store_profile_create(s, &p, END - HOUR, &eb), DD_OK);
+    assert_int_equal(store_profile_attach(s, name, arn, NULL, &eb), DD_OK);
+}
+
+/* A detector loaded from s's profiles; the caller frees it. */
+static struct detect *detector_of(struct store *s)
+{
+    struct dd_errbuf eb = { { 0 } };
+    struct detect *d = detect_new("us-east-1", "123456789012", 0, NULL);
+
     assert_non_null(d);
     assert_int_equal(detect_reload(d, s, END - HOUR, &eb), DD_OK);
     return d;
+}
+
+/* A detector on a fresh database with the profile on all things. */
+static struct detect *detector(struct store *s)
+{
+    if (store_fixture_int(s, "SELECT count(*) FROM security_profiles") == 0)
+        profile_on(s, "P", "all/things");
+    return detector_of(s);
 }
 
 /* Close the window ending at end, with one connected thing that sent sent
@@ -448,10 +461,7 @@ static void test_reload_moves_states_and_rings(void **state)
  * on, one on a group does not. */
 static void test_new_things_get_the_registered_things_profiles(void **state)
 {
-    struct store_profile_new all = { .name = "All", .behaviors = behaviors };
-    struct store_profile_new grp = { .name = "Grp", .behaviors = behaviors };
     struct store *s = store_fixture_open();
-    struct dd_errbuf eb = { { 0 } };
     struct store_snapshot_mark mark;
     struct detect *d;
 
@@ -460,18 +470,9 @@ static void test_new_things_get_the_registered_things_profiles(void **state)
     store_fixture_group(s, "g", NULL);
     store_fixture_exec(s, "INSERT INTO thing_group_members (thing_name, group_name) "
                           "VALUES ('old', 'g')");
-    assert_int_equal(store_profile_create(s, &all, END - HOUR, &eb), DD_OK);
-    assert_int_equal(
-        store_profile_attach(s, "All", "arn:aws:iot:us-east-1:123456789012:all/registered-things",
-                             NULL, &eb),
-        DD_OK);
-    assert_int_equal(store_profile_create(s, &grp, END - HOUR, &eb), DD_OK);
-    assert_int_equal(store_profile_attach(
-                         s, "Grp", "arn:aws:iot:us-east-1:123456789012:thinggroup/g", NULL, &eb),
-                     DD_OK);
-    d = detect_new("us-east-1", "123456789012", 0, NULL);
-    assert_non_null(d);
-    assert_int_equal(detect_reload(d, s, END - HOUR, &eb), DD_OK);
+    profile_on(s, "All", "all/registered-things");
+    profile_on(s, "Grp", "thinggroup/g");
+    d = detector_of(s);
     assert_int_equal(store_snapshot_mark(s, &mark), DD_OK);
     store_fixture_thing(s, "new-1", NULL, NULL);
     store_fixture_thing(s, "new-2", NULL, "{\"k\":\"v\"}");

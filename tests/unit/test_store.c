@@ -413,6 +413,22 @@ static void test_config_changes_count_watched_tables_only(void **state)
         { "alerts", false },
         { "emulator_state", false },
     };
+
+    /* Each step's counts are since before the first. */
+    static const struct {
+        const char *sql;
+        int64_t changes, inserted, things_rowid;
+    } steps[] = {
+        { "INSERT INTO sns_topics (arn, name, created_ms) "
+          "VALUES ('arn:aws:sns:us-east-1:123456789012:t', 't', 1)",
+          0, 0, 0 },
+        { "INSERT INTO things (name, thing_id, version, created_ms) "
+          "VALUES ('a', 'id-a', 1, 1), ('b', 'id-b', 1, 1)",
+          2, 2, 2 },
+        { "UPDATE things SET version = 2 WHERE name = 'a';"
+          "DELETE FROM things WHERE name = 'b'",
+          4, 2, 1 },
+    };
     struct store_fixture_dir *t = *state;
     struct store_snapshot_mark before, after;
     struct store *s;
@@ -426,31 +442,13 @@ static void test_config_changes_count_watched_tables_only(void **state)
     }
     assert_int_equal(store_snapshot_mark(s, &before), DD_OK);
     assert_int_equal(before.things_rowid, 0);
-    assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO sns_topics (arn, name, created_ms) "
-                                  "VALUES ('arn:aws:sns:us-east-1:123456789012:t', 't', 1)",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    assert_int_equal(store_snapshot_mark(s, &after), DD_OK);
-    assert_memory_equal(&after, &before, sizeof(after));
-    assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO things (name, thing_id, version, created_ms) "
-                                  "VALUES ('a', 'id-a', 1, 1), ('b', 'id-b', 1, 1)",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    assert_int_equal(store_snapshot_mark(s, &after), DD_OK);
-    assert_int_equal(after.changes, before.changes + 2);
-    assert_int_equal(after.things_inserted, before.things_inserted + 2);
-    assert_int_equal(after.things_rowid, 2);
-    assert_int_equal(sqlite3_exec(db,
-                                  "UPDATE things SET version = 2 WHERE name = 'a';"
-                                  "DELETE FROM things WHERE name = 'b'",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    assert_int_equal(store_snapshot_mark(s, &after), DD_OK);
-    assert_int_equal(after.changes, before.changes + 4);
-    assert_int_equal(after.things_inserted, before.things_inserted + 2);
-    assert_int_equal(after.things_rowid, 1);
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        assert_int_equal(sqlite3_exec(db, steps[i].sql, NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(store_snapshot_mark(s, &after), DD_OK);
+        assert_int_equal(after.changes, before.changes + steps[i].changes);
+        assert_int_equal(after.things_inserted, before.things_inserted + steps[i].inserted);
+        assert_int_equal(after.things_rowid, steps[i].things_rowid);
+    }
     sqlite3_close(db);
     store_close(s);
 }
