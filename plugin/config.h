@@ -81,9 +81,10 @@ int config_load(struct store *s, struct broker_config **out, struct dd_errbuf *e
  * a little early. Only for things in no thing group and attached to no
  * certificate (inserted by commits that changed nothing else): the build's
  * grants and policy sets stay right only for those. *added says how many
- * things the walk gave. DD_ERR_LIMIT, adding nothing, when the table has
- * no room for expected more (the build's things / 2, at least 1,024): a
- * config_load() is due. Engine thread; the caller sets sync_generation. */
+ * things the walk gave. DD_ERR_LIMIT when the table has no room for
+ * expected more (the build's things / 2, at least 1,024), adding nothing,
+ * or when the walk finds more things than there is room for, having added
+ * some: a config_load() is due either way. Engine thread; the caller sets sync_generation. */
 int config_extend(const struct broker_config *c, struct store *s, int64_t after_rowid,
                   size_t expected, struct broker_config **out, size_t *added);
 

@@ -281,7 +281,7 @@ static const char *const unwatched_tables[] = {
  * emulator_state.config_changes, so the engine rebuilds its configuration
  * only after a commit that changed one (schema/033_config_changes.sql).
  * Things' insert trigger is schema/037_things_inserted.sql's, which counts
- * the insert twice. Inside the migration's transaction; idempotent. */
+ * the insert in things_inserted as well. Inside the migration's transaction; idempotent. */
 static int watch_config_tables(struct store *s)
 {
     static const char list_sql[] = "SELECT name FROM sqlite_master WHERE type = 'table' "
